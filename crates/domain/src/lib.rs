@@ -1,0 +1,14 @@
+//! Domain types shared by every anxin crate.
+//!
+//! Nothing here does IO, and nothing here can fail on valid input: every constructor from
+//! outside data returns a `Result` whose error says what is wrong and what is allowed.
+
+mod ids;
+mod money;
+mod month;
+mod region;
+
+pub use ids::{CreditCode, IdError, ResidentId, Sex};
+pub use money::{Bps, Fen, MoneyError, Rounding};
+pub use month::{MonthError, YearMonth};
+pub use region::{RegionCode, RegionError};
