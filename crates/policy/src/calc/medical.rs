@@ -1,0 +1,166 @@
+//! C4 — medical insurance for a migrant at the place of residence: the employee scheme (as a
+//! flexible worker) against the resident scheme, eligibility, cost and waiting periods.
+
+use anxin_domain::{Fen, YearMonth};
+use serde::{Deserialize, Serialize};
+
+use crate::calc::quote::choose_base;
+use crate::calc::Note;
+use crate::error::Result;
+use crate::load::Policy;
+use crate::trace::Trace;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MedicalRequest {
+    /// Where the worker lives and works.
+    pub region: String,
+    /// Where the hukou is; absent = local.
+    pub hukou_region: Option<String>,
+    pub residence_permit: bool,
+    pub as_of: Option<YearMonth>,
+    pub tier_percent: Option<u32>,
+    pub base_fen: Option<i64>,
+    /// Whole years without cover before enrolling now (0 = none).
+    pub uncovered_years: u32,
+    /// Years of continuous cover since re-enrolling.
+    pub continuous_years: u32,
+    /// Enrolling in the yearly enrolment window (集中参保期).
+    pub in_enrollment_window: bool,
+    pub reforms: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EmployeeOption {
+    pub eligible: bool,
+    pub reason_zh: String,
+    pub reason_en: String,
+    pub rate_bps: Option<anxin_domain::Bps>,
+    pub monthly_fen: Fen,
+    pub yearly_fen: Fen,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ResidentOption {
+    pub eligible: bool,
+    pub reason_zh: String,
+    pub reason_en: String,
+    pub yearly_fen: Fen,
+    pub subsidy_yearly_fen: Fen,
+    pub waiting_months: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MedicalResult {
+    pub region_code: String,
+    pub region_zh: String,
+    pub local_hukou: bool,
+    pub employee: EmployeeOption,
+    pub resident: ResidentOption,
+    pub notes: Vec<Note>,
+    pub trace: Trace,
+}
+
+pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Result<MedicalResult> {
+    let as_of = req.as_of.unwrap_or(today);
+    let scope = policy.scope(&req.region, as_of, &req.reforms)?;
+    let mut trace = Trace::default();
+    let local = match &req.hukou_region {
+        None => true,
+        Some(h) => {
+            let h = policy.region(h)?;
+            // Local when the hukou lies in the region of residence (or the region in the hukou's).
+            policy.chain(h.code).iter().any(|r| r.code == scope.region.code) || policy.chain(scope.region.code).iter().any(|r| r.code == h.code && !r.code.is_national() && !r.code.is_province())
+        }
+    };
+    let may_join_locally = local || req.residence_permit;
+
+    // Employee medical insurance as a flexible worker.
+    let employee = match scope.find("flex.medical.rate") {
+        None => EmployeeOption {
+            eligible: false,
+            reason_zh: format!("{} 的灵活就业人员职工医保费率还没有收录，无法计算", scope.region.name_zh),
+            reason_en: format!("no sourced employee medical rate for flexible workers in {} yet", scope.region.name_en),
+            rate_bps: None,
+            monthly_fen: Fen::ZERO,
+            yearly_fen: Fen::ZERO,
+        },
+        Some(_) => {
+            let (rate, rate_r) = scope.rate("flex.medical.rate")?;
+            let (permit_ok, p_r) = scope.flag("flex.medical.permit_holders_eligible")?;
+            let (rounding, _) = scope.rounding("rounding.contribution")?;
+            let bc = choose_base(&scope, req.tier_percent, req.base_fen, false, None, &mut trace)?;
+            let monthly = bc.base.times_rate(rate, rounding);
+            let eligible = local || (req.residence_permit && permit_ok);
+            trace.step(
+                format!("职工医保（灵活就业）：基数 {} 元 × {rate} = 每月 {monthly} 元{}", bc.base, if eligible { "" } else { "；但外地户籍需要持居住证才能参加" }),
+                format!("employee medical (flexible worker): base {} × {rate} = {monthly} yuan a month{}", bc.base, if eligible { "" } else { "; a non-local worker needs a residence permit to join" }),
+                vec![rate_r, p_r],
+            );
+            EmployeeOption {
+                eligible,
+                reason_zh: if eligible { "可以以灵活就业身份参加职工医保".into() } else { "外地户籍、没有居住证，不能在本地以灵活就业身份参加职工医保".into() },
+                reason_en: if eligible { "may join employee medical insurance as a flexible worker".into() } else { "non-local without a residence permit: cannot join as a flexible worker here".into() },
+                rate_bps: Some(rate),
+                monthly_fen: if eligible { monthly } else { Fen::ZERO },
+                yearly_fen: if eligible { monthly * 12 } else { Fen::ZERO },
+            }
+        }
+    };
+
+    // Resident medical insurance.
+    let (individual, i_r) = scope.money("resident_medical.individual")?;
+    let (subsidy, s_r) = scope.money("resident_medical.subsidy")?;
+    let (equal, e_r) = scope.flag("resident_medical.permit_equal_subsidy")?;
+    let (fixed, f_r) = scope.int("resident_medical.waiting_fixed_months")?;
+    let (per_gap, g_r) = scope.int("resident_medical.waiting_per_gap_year")?;
+    let (cut, c_r) = scope.int("resident_medical.waiting_cut_per_year")?;
+    trace.term("waiting");
+    let on_time = req.in_enrollment_window && req.uncovered_years == 0;
+    let waiting = if on_time {
+        0
+    } else {
+        let variable = (per_gap * (req.uncovered_years as i64 - 1).max(0) - cut * req.continuous_years as i64).max(0);
+        (fixed + variable) as u32
+    };
+    trace.step(
+        if on_time {
+            "城乡居民医保：在集中参保期按时参保、没有断保，没有等待期".to_string()
+        } else {
+            format!("城乡居民医保等待期：没按时或断保参保，固定等待 {fixed} 个月；断保 {} 年，每多断 1 年加 {per_gap} 个月；之后连续参保 {} 年，每年减 {cut} 个月；合计 {waiting} 个月", req.uncovered_years, req.continuous_years)
+        },
+        if on_time {
+            "resident medical insurance: enrolled on time with no break, so no waiting period".to_string()
+        } else {
+            format!("resident medical waiting period: {fixed} fixed months after late or broken enrolment; {per_gap} more per extra year without cover ({} years); {cut} fewer per year of continuous cover since ({}); {waiting} months in all", req.uncovered_years, req.continuous_years)
+        },
+        vec![f_r, g_r, c_r],
+    );
+    let resident_subsidy = if local || (req.residence_permit && equal) { subsidy } else { Fen::ZERO };
+    trace.step(
+        format!("城乡居民医保：个人每年交 {individual} 元，财政每人每年补助 {resident_subsidy} 元{}", if !local && req.residence_permit && equal { "（持居住证与本地居民补助标准相同）" } else { "" }),
+        format!("resident medical insurance: {individual} yuan a year from you, {resident_subsidy} yuan a year of public subsidy{}", if !local && req.residence_permit && equal { " (residence-permit holders get the same as locals)" } else { "" }),
+        vec![i_r, s_r, e_r],
+    );
+    let resident = ResidentOption {
+        eligible: may_join_locally,
+        reason_zh: if local { "本地户籍，可以参加".into() } else if req.residence_permit { "持居住证，可以在居住地参加，补助与本地居民相同".into() } else { "外地户籍没有居住证：应在户籍地参保，或先办理居住证".into() },
+        reason_en: if local { "local hukou: may join".into() } else if req.residence_permit { "residence permit: may join where you live, with the same subsidy as locals".into() } else { "non-local without a residence permit: enrol where the hukou is, or get a residence permit first".into() },
+        yearly_fen: individual,
+        subsidy_yearly_fen: resident_subsidy,
+        waiting_months: waiting,
+    };
+    let mut notes = Vec::new();
+    if !may_join_locally {
+        notes.push(Note::new("办理居住证后，可以在居住地参加医保，看病报销更方便", "with a residence permit you can be insured where you live, which makes claims easier"));
+    }
+    Ok(MedicalResult {
+        region_code: scope.region.code.to_string(),
+        region_zh: scope.region.name_zh.clone(),
+        local_hukou: local,
+        employee,
+        resident,
+        notes,
+        trace,
+    })
+}

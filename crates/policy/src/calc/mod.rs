@@ -1,0 +1,58 @@
+//! The calculators (SPEC §C). Each takes a request (serde, so the CLI, the API and the
+//! scenario files share one shape), returns a result with its trace, and never panics.
+
+pub mod backpay;
+pub mod medical;
+pub mod pension;
+pub mod platform;
+pub mod quote;
+
+use serde::Serialize;
+
+/// A remark for the reader that is not a step of the computation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Note {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Note {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Note {
+        Note { zh: zh.into(), en: en.into() }
+    }
+}
+
+/// The calculators by name, as the CLI, the API and the scenario files call them.
+pub const CALCULATORS: &[&str] = &["quote", "pension", "backpay", "medical", "platform"];
+
+/// Runs a calculator on a JSON request and returns its JSON result. The request shape is the
+/// calculator's `*Request` type; unknown fields are refused, with the reason.
+pub fn run_json(
+    policy: &crate::Policy,
+    calculator: &str,
+    request: serde_json::Value,
+    today: anxin_domain::YearMonth,
+) -> crate::Result<serde_json::Value> {
+    fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> crate::Result<T> {
+        serde_json::from_value(v).map_err(|e| {
+            crate::Error::bad_input(format!("请求格式不对：{e}"), format!("malformed request: {e}"))
+        })
+    }
+    fn out<T: Serialize>(r: crate::Result<T>) -> crate::Result<serde_json::Value> {
+        r.and_then(|v| {
+            serde_json::to_value(v).map_err(|e| crate::Error::bad_input(e.to_string(), e.to_string()))
+        })
+    }
+    match calculator {
+        "quote" => out(quote::quote(policy, &parse(request)?, today)),
+        "pension" => out(pension::project(policy, &parse(request)?, today)),
+        "backpay" => out(backpay::backpay(policy, &parse(request)?, today)),
+        "medical" => out(medical::medical(policy, &parse(request)?, today)),
+        "platform" => out(platform::platform(policy, &parse(request)?, today)),
+        other => Err(crate::Error::new(
+            crate::ErrorKind::NotFound,
+            format!("没有叫“{other}”的计算器；可用：{}", CALCULATORS.join("、")),
+            format!("no calculator named '{other}'; known: {}", CALCULATORS.join(", ")),
+        )),
+    }
+}

@@ -1,0 +1,152 @@
+//! The closed list of parameters anxin knows. A parameter file may only set keys listed here,
+//! with the unit listed here: a typo or a wrong unit is an error naming the file and line,
+//! never a silently ignored value (the complaint users make most of OpenFisca-style engines).
+
+/// What shape a parameter's value has, and so how it is written in a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Yuan, written as an integer (`4812`) or a string with at most two decimals (`"962.40"`).
+    Money,
+    /// A percentage, written as an integer (`20`) or a string (`"9.5"`); kept as basis points.
+    Rate,
+    /// An exact fraction, written as a string `"2/3"` or an integer.
+    Ratio,
+    /// A whole number (months, years, days, a count).
+    Int,
+    Bool,
+    /// One word from a closed list.
+    Enum(&'static [&'static str]),
+    /// Several words from a closed list.
+    Set(&'static [&'static str]),
+    /// Integer → integer pairs with strictly increasing keys, e.g. age → payout months.
+    Table,
+    /// A list of amounts in yuan, strictly increasing (e.g. resident-pension tiers).
+    MoneyList,
+    /// Income bands: `[[lower bound in yuan, percent], …]`, lower bounds strictly increasing
+    /// from 0. A band applies from its lower bound (inclusive) to the next one (exclusive).
+    Bands,
+}
+
+pub struct KeySpec {
+    pub key: &'static str,
+    pub kind: Kind,
+    pub unit: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+pub const ROUNDINGS: &[&str] = &["half-up-fen", "half-up-jiao", "half-up-yuan", "truncate-fen"];
+pub const FREQUENCIES: &[&str] = &["monthly", "quarterly", "yearly", "peak-trough"];
+pub const BACKPAY_BASES: &[&str] = &["current", "original"];
+
+macro_rules! keys {
+    ($( $key:literal : $kind:expr, $unit:literal, $zh:literal, $en:literal; )*) => {
+        pub const KEYS: &[KeySpec] = &[ $( KeySpec { key: $key, kind: $kind, unit: $unit, zh: $zh, en: $en } ),* ];
+    };
+}
+
+keys! {
+    // ---- contributions of flexible workers to the urban-employee pension
+    "flex.base.floor": Kind::Money, "yuan/month", "灵活就业人员缴费基数下限（可选的最低缴费基数）", "lowest contribution base a flexible worker may choose";
+    "flex.base.ceiling": Kind::Money, "yuan/month", "缴费基数上限（可选的最高缴费基数）", "highest contribution base a flexible worker may choose";
+    "flex.base.avg_wage": Kind::Money, "yuan/month", "用来计算缴费档次的社会平均工资", "average wage against which base tiers (60–300 %) are measured";
+    "flex.base.tier_min": Kind::Rate, "percent", "最低缴费档次", "lowest base tier";
+    "flex.base.tier_max": Kind::Rate, "percent", "最高缴费档次", "highest base tier";
+    "flex.base.income_based": Kind::Bool, "bool", "是否允许按实际收入确定缴费基数", "whether the base may follow actual income";
+    "flex.pension.rate": Kind::Rate, "percent", "养老保险缴费比例", "pension contribution rate";
+    "flex.pension.account_rate": Kind::Rate, "percent", "记入个人账户的比例", "share of the base credited to the personal account";
+    "flex.pension.rate_bands": Kind::Bands, "yuan/month→percent", "按月收入分档的缴费比例", "contribution rate by monthly income band";
+    "flex.frequencies": Kind::Set(FREQUENCIES), "set", "允许的缴费方式（按月、按季、按年、旺季多缴淡季少缴）", "payment frequencies allowed";
+    "flex.peak_trough.min_share": Kind::Rate, "percent", "淡季每月至少要缴的比例（相对于平均每月应缴）", "least a trough month must pay, as a share of the monthly average";
+    "flex.medical.rate": Kind::Rate, "percent", "灵活就业人员职工医保缴费比例", "employee medical insurance rate for flexible workers";
+    "flex.medical.permit_holders_eligible": Kind::Bool, "bool", "持居住证的非本地户籍灵活就业人员能否参加职工医保", "whether non-hukou flexible workers with a residence permit may join employee medical insurance";
+    "rounding.contribution": Kind::Enum(ROUNDINGS), "rounding", "缴费金额的取整方法", "rounding of contribution amounts";
+    "rounding.base": Kind::Enum(ROUNDINGS), "rounding", "缴费基数的取整方法", "rounding of contribution bases";
+    "burden.ilo_line": Kind::Rate, "percent", "国际劳工组织建议的缴费负担上限", "burden line suggested by the ILO";
+    // ---- back-payment
+    "flex.backpay.window_months": Kind::Int, "months", "可以补缴的最长月数（0 表示不允许补缴）", "how many months back a missed month may still be paid (0 = not allowed)";
+    "flex.backpay.base_rule": Kind::Enum(BACKPAY_BASES), "rule", "补缴时按哪一年的缴费基数", "which year's base a back-payment uses";
+    "flex.backpay.late_fee_daily": Kind::Rate, "percent/day", "滞纳金日费率", "late fee per day";
+    "flex.backpay.late_fee_applies": Kind::Bool, "bool", "灵活就业人员补缴是否收滞纳金", "whether a flexible worker's back-payment bears the late fee";
+    // ---- subsidies that exist today
+    "subsidy.difficulty.share": Kind::Ratio, "ratio", "就业困难人员社保补贴占实际缴费的比例", "social-insurance subsidy for people with employment difficulties, as a share of what they pay";
+    "subsidy.difficulty.max_months": Kind::Int, "months", "就业困难人员社保补贴最长期限", "longest period of that subsidy";
+    "subsidy.difficulty.cap": Kind::Money, "yuan/month", "就业困难人员社保补贴每月上限（0 表示无上限）", "monthly cap of that subsidy (0 = none)";
+    // ---- reform: provincial subsidy under an income line, school-entry voucher, savings account
+    "subsidy.provincial.bands": Kind::Bands, "yuan/month→percent", "省级财政按月收入分档补贴实际缴费的比例", "provincial subsidy share of the actual contribution by income band";
+    "voucher.bands": Kind::Bands, "yuan/month→percent", "入学社保券：按月收入分档补贴比例", "school-entry voucher share by income band";
+    "voucher.hardship_extra": Kind::Rate, "percent", "家庭困难再加的补贴比例", "extra share for household hardship";
+    "voucher.cap": Kind::Money, "yuan/month", "社保券每月最多金额", "monthly cap of the voucher";
+    "voucher.vesting_months": Kind::Int, "months", "连续缴满多少个月后发放社保券", "continuous months after which the voucher is paid";
+    "voucher.min_own_share": Kind::Rate, "percent", "补贴后本人至少还要承担的比例（防套利）", "least share the worker still pays after all subsidies (anti-arbitrage)";
+    "savings.max_share": Kind::Rate, "percent", "偶然收入可税前转入个人养老储蓄账户的最高比例", "largest share of occasional income moved pre-tax to the savings account";
+    // ---- urban-employee pension benefits
+    "pension.calc_base": Kind::Money, "yuan/month", "计发基数（算养老金用的上年度社会平均工资）", "pension calculation base (last year's average wage)";
+    "pension.basic_rate_per_year": Kind::Rate, "percent", "每缴费一年，基础养老金增加的比例", "basic pension per year of contributions";
+    "pension.payout_months": Kind::Table, "age→months", "计发月数表（退休年龄→个人账户分多少个月发）", "payout months by retirement age";
+    "pension.payout_months.interpolate": Kind::Bool, "bool", "计发月数是否按月细化（插值）", "whether payout months are interpolated by month";
+    "pension.min_months": Kind::Table, "year→months", "按月领取养老金所需的最低缴费月数（按退休年份）", "minimum contribution months for a monthly pension, by retirement year";
+    "pension.crediting_rate": Kind::Table, "year→bps", "个人账户记账利率（年份→万分之几）", "personal-account crediting rate by year (basis points)";
+    "pension.crediting_rate.future": Kind::Rate, "percent", "今后年份的记账利率假设", "crediting rate assumed for future years";
+    "projection.wage_growth": Kind::Rate, "percent", "今后平均工资增长的假设（0 表示按今天的钱算）", "assumed future wage growth (0 = in today's money)";
+    "retirement.male.original_age": Kind::Int, "years", "男职工原法定退休年龄", "men's original statutory retirement age";
+    "retirement.male.first_cohort": Kind::Int, "yyyymm", "男职工延迟退休起始出生月份", "first birth month affected for men";
+    "retirement.male.step_months": Kind::Int, "months", "男职工：出生每晚几个月，退休推迟1个月", "men: birth months per month of delay";
+    "retirement.male.max_delay_months": Kind::Int, "months", "男职工最多推迟的月数", "men: largest delay";
+    "retirement.female55.original_age": Kind::Int, "years", "原55岁退休女职工的原法定退休年龄", "original age of women retiring at 55";
+    "retirement.female55.first_cohort": Kind::Int, "yyyymm", "原55岁退休女职工延迟起始出生月份", "first birth month affected (women, 55)";
+    "retirement.female55.step_months": Kind::Int, "months", "原55岁女职工：出生每晚几个月推迟1个月", "women (55): birth months per month of delay";
+    "retirement.female55.max_delay_months": Kind::Int, "months", "原55岁女职工最多推迟的月数", "women (55): largest delay";
+    "retirement.female50.original_age": Kind::Int, "years", "原50岁退休女职工的原法定退休年龄", "original age of women retiring at 50";
+    "retirement.female50.first_cohort": Kind::Int, "yyyymm", "原50岁退休女职工延迟起始出生月份", "first birth month affected (women, 50)";
+    "retirement.female50.step_months": Kind::Int, "months", "原50岁女职工：出生每晚几个月推迟1个月", "women (50): birth months per month of delay";
+    "retirement.female50.max_delay_months": Kind::Int, "months", "原50岁女职工最多推迟的月数", "women (50): largest delay";
+    // ---- urban-rural resident pension
+    "resident_pension.tiers": Kind::MoneyList, "yuan/year", "城乡居民养老保险缴费档次（每年交多少）", "resident pension contribution tiers";
+    "resident_pension.subsidy_low": Kind::Money, "yuan/year", "最低档的政府缴费补贴", "government top-up for the lowest tier";
+    "resident_pension.subsidy_high": Kind::Money, "yuan/year", "较高档次的政府缴费补贴", "government top-up for the higher tiers";
+    "resident_pension.subsidy_high_from": Kind::Money, "yuan/year", "从哪一档起按较高补贴", "tier from which the higher top-up applies";
+    "resident_pension.basic": Kind::Money, "yuan/month", "城乡居民基础养老金", "resident basic pension";
+    "resident_pension.divisor": Kind::Int, "months", "居民养老保险个人账户计发月数", "resident personal-account payout months";
+    "resident_pension.min_months": Kind::Int, "months", "领取居民养老金所需最低缴费月数", "minimum months for the resident pension";
+    "resident_pension.age": Kind::Int, "years", "领取居民养老金的年龄", "age the resident pension starts";
+    // ---- resident medical insurance
+    "resident_medical.individual": Kind::Money, "yuan/year", "城乡居民医保个人每年缴费", "resident medical insurance: individual contribution per year";
+    "resident_medical.subsidy": Kind::Money, "yuan/year", "城乡居民医保财政每人每年补助", "resident medical insurance: public subsidy per person per year";
+    "resident_medical.permit_equal_subsidy": Kind::Bool, "bool", "持居住证参保与本地居民享受同样的财政补助", "residence-permit holders get the same subsidy as locals";
+    "resident_medical.waiting_fixed_months": Kind::Int, "months", "未按时或未连续参保的固定等待期", "fixed waiting period after a late or broken enrolment";
+    "resident_medical.waiting_per_gap_year": Kind::Int, "months", "每多断保一年增加的等待期", "waiting months added per extra year without cover";
+    "resident_medical.waiting_cut_per_year": Kind::Int, "months", "重新参保后每连续参保一年减少的等待期", "waiting months removed per year of continuous cover since";
+    // ---- platforms
+    "platform.cit_rate": Kind::Rate, "percent", "企业所得税税率", "corporate income tax rate";
+    "platform.deduction_multiplier": Kind::Ratio, "ratio", "平台为从业人员缴的养老保险费在税前按几倍扣除", "multiple of pension contributions deducted before tax";
+    "platform.refund_revenue_limit": Kind::Money, "yuan/year", "年营业收入低于此数的平台享受即征即退（0 表示没有）", "annual revenue under which the tax benefit is refunded at once (0 = none)";
+    "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
+}
+
+pub fn spec(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.key == key)
+}
+
+/// The closest known key, to suggest in an "unknown key" error.
+pub fn closest(key: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .map(|k| (edit_distance(k.key, key), k.key))
+        .min()
+        .filter(|(d, _)| *d <= 4)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
