@@ -1,0 +1,497 @@
+//! `anxin` — the command line. Parses arguments once into calculator requests, calls the
+//! policy engine, and prints the result for people (Chinese by default, `--lang en`), for
+//! machines (`--json`), with the full explanation on request (`--explain`).
+//!
+//! Exit codes: 0 ok; 2 bad input; 3 not found (region, reform, parameter); 4 not applicable
+//! (a reform or rule that does not apply there or then); 5 invalid policy files.
+
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anxin_domain::{Fen, YearMonth};
+use anxin_policy::calc::backpay::BackpayRequest;
+use anxin_policy::calc::medical::MedicalRequest;
+use anxin_policy::calc::pension::{PensionRequest, Scenario, Track};
+use anxin_policy::calc::platform::PlatformRequest;
+use anxin_policy::calc::quote::{Frequency, QuoteRequest};
+use anxin_policy::{calc, Error, ErrorKind, Lang, Policy};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "anxin", version, about = "安心 anxin：灵活就业与流动人员社会保险 — social insurance for flexible and migrant workers")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Read policy files from this directory instead of the copy built into anxin.
+    #[arg(long, global = true, env = "ANXIN_POLICY", value_name = "DIR")]
+    policy: Option<PathBuf>,
+    /// Language of the output: zh (default) or en.
+    #[arg(long, global = true, default_value = "zh", value_parser = parse_lang)]
+    lang: Lang,
+    /// Print the result as JSON (amounts in fen).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Print every step of the computation, each parameter with its value and source.
+    #[arg(long, global = true)]
+    explain: bool,
+    /// Take this month as "now" (YYYY-MM); default: the current month.
+    #[arg(long, global = true, value_parser = parse_month)]
+    today: Option<YearMonth>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 缴费测算 — what a flexible worker pays: base, rate, split, subsidies, net cost, burden.
+    Quote(QuoteArgs),
+    /// 养老金测算 — pension projection with scenarios side by side ("长缴多得").
+    Pension(PensionArgs),
+    /// 补缴测算 — which missed months may still be paid, and at what cost.
+    Backpay(BackpayArgs),
+    /// 医保对比 — employee versus resident medical insurance where a migrant lives.
+    Medical(MedicalArgs),
+    /// 平台成本 — a platform's contributions, tax deduction, refund and union dues.
+    Platform(PlatformArgs),
+    /// 政策参数 — show parameters in force, list reforms, validate the policy files.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Every parameter in force for a region on a date, with value, unit and source.
+    Show {
+        /// Region: code (330000), name (浙江, Zhejiang) or alias.
+        region: String,
+        /// Date (YYYY-MM-DD or YYYY-MM); default: today.
+        #[arg(long)]
+        date: Option<String>,
+        /// Apply a reform (repeatable).
+        #[arg(long = "reform")]
+        reforms: Vec<String>,
+    },
+    /// Validate every policy file strictly; report each problem with file and line.
+    Check,
+    /// List the reforms, where and from when each applies.
+    Reforms,
+    /// List the regions.
+    Regions,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Region: code (330000), name (浙江 / Zhejiang) or alias (zj).
+    #[arg(long, short)]
+    region: String,
+    /// Apply a reform (repeatable): see `anxin policy reforms`.
+    #[arg(long = "reform")]
+    reforms: Vec<String>,
+}
+
+#[derive(Args)]
+struct BaseArgs {
+    /// Base tier, percent of the average wage (60–300). Default: the lowest.
+    #[arg(long, conflicts_with = "base")]
+    tier: Option<u32>,
+    /// Base in yuan, instead of a tier.
+    #[arg(long, value_parser = parse_yuan)]
+    base: Option<Fen>,
+}
+
+#[derive(Args)]
+struct QuoteArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    base: BaseArgs,
+    /// Month (YYYY-MM); default: this month.
+    #[arg(long, value_parser = parse_month)]
+    month: Option<YearMonth>,
+    /// Monthly income in yuan (for the burden, and income-band reforms).
+    #[arg(long, value_parser = parse_yuan)]
+    income: Option<Fen>,
+    /// Base follows income (where a reform allows it).
+    #[arg(long)]
+    income_based: bool,
+    /// monthly, quarterly, yearly or peak-trough.
+    #[arg(long, default_value = "monthly", value_parser = parse_frequency)]
+    frequency: Frequency,
+    /// Twelve expected monthly incomes in yuan, comma-separated, for peak-trough.
+    #[arg(long, value_delimiter = ',', value_parser = parse_yuan)]
+    incomes: Vec<Fen>,
+    /// 就业困难人员: entitled to the employment-difficulty subsidy.
+    #[arg(long)]
+    difficulty: bool,
+    /// Enrolling for the first time because a child applies for school.
+    #[arg(long)]
+    school_first: bool,
+    /// Household hardship (low income, single parent, several children).
+    #[arg(long)]
+    hardship: bool,
+    /// Occasional income of the year in yuan (personal savings account reform).
+    #[arg(long, value_parser = parse_yuan)]
+    occasional: Option<Fen>,
+}
+
+#[derive(Args)]
+struct PensionArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    base: BaseArgs,
+    /// Birth month (YYYY-MM).
+    #[arg(long, value_parser = parse_month)]
+    birth: YearMonth,
+    /// male, female55 (women originally retiring at 55, most flexible workers) or female50.
+    #[arg(long, default_value = "male", value_parser = parse_track)]
+    track: Track,
+    /// Months already paid into the employee pension.
+    #[arg(long, default_value_t = 0)]
+    paid_months: u32,
+    /// Personal-account balance today, yuan.
+    #[arg(long, value_parser = parse_yuan)]
+    balance: Option<Fen>,
+    /// Average tier (percent) of the months already paid.
+    #[arg(long)]
+    past_tier: Option<u32>,
+    /// Monthly income in yuan (to compare the pension with it).
+    #[arg(long, value_parser = parse_yuan)]
+    income: Option<Fen>,
+    /// Transitional pension per month, yuan (0 for almost every flexible worker).
+    #[arg(long, value_parser = parse_yuan)]
+    transitional: Option<Fen>,
+    /// Resident-pension tier to compare with, yuan a year (default 500).
+    #[arg(long, value_parser = parse_yuan)]
+    resident_tier: Option<Fen>,
+    /// Scenario (repeatable): keep, stop:N, gap:N, tier:P. Default: keep, stop:12, tier:100.
+    #[arg(long = "scenario", value_parser = parse_scenario)]
+    scenarios: Vec<Scenario>,
+    /// Projection month; default: this month.
+    #[arg(long, value_parser = parse_month)]
+    as_of: Option<YearMonth>,
+}
+
+#[derive(Args)]
+struct BackpayArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    base: BaseArgs,
+    /// Missed months: YYYY-MM, or a range YYYY-MM..YYYY-MM; comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    missed: Vec<String>,
+    #[arg(long, value_parser = parse_month)]
+    as_of: Option<YearMonth>,
+    /// Monthly income in yuan (income-band reforms).
+    #[arg(long, value_parser = parse_yuan)]
+    income: Option<Fen>,
+}
+
+#[derive(Args)]
+struct MedicalArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    base: BaseArgs,
+    /// Region of the hukou; default: the region of residence (local).
+    #[arg(long)]
+    hukou: Option<String>,
+    /// Holds a residence permit (居住证) where they live.
+    #[arg(long)]
+    permit: bool,
+    /// Whole years without cover before enrolling now.
+    #[arg(long, default_value_t = 0)]
+    uncovered_years: u32,
+    /// Years of continuous cover since re-enrolling.
+    #[arg(long, default_value_t = 0)]
+    continuous_years: u32,
+    /// Enrolling during the yearly enrolment window.
+    #[arg(long)]
+    in_window: bool,
+    #[arg(long, value_parser = parse_month)]
+    as_of: Option<YearMonth>,
+}
+
+#[derive(Args)]
+struct PlatformArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    base: BaseArgs,
+    /// Number of workers.
+    #[arg(long)]
+    workers: u32,
+    #[arg(long, value_parser = parse_month)]
+    month: Option<YearMonth>,
+    /// Share of each contribution the platform pays, percent (default 100).
+    #[arg(long)]
+    share: Option<u32>,
+    /// Average monthly pay per worker, yuan (for union dues).
+    #[arg(long, value_parser = parse_yuan)]
+    avg_pay: Option<Fen>,
+    /// Annual revenue, yuan (for the immediate-refund threshold).
+    #[arg(long, value_parser = parse_yuan)]
+    revenue: Option<Fen>,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("'{s}' is not a language: use zh or en"))
+}
+fn parse_month(s: &str) -> Result<YearMonth, String> {
+    YearMonth::parse(s).map_err(|e| e.to_string())
+}
+fn parse_yuan(s: &str) -> Result<Fen, String> {
+    Fen::parse_yuan(s).map_err(|e| e.to_string())
+}
+fn parse_frequency(s: &str) -> Result<Frequency, String> {
+    Frequency::parse(s).ok_or_else(|| format!("'{s}' is not a frequency: use monthly, quarterly, yearly or peak-trough"))
+}
+fn parse_track(s: &str) -> Result<Track, String> {
+    Track::parse(s).ok_or_else(|| format!("'{s}' is not a track: use male, female55 or female50"))
+}
+fn parse_scenario(s: &str) -> Result<Scenario, String> {
+    Scenario::parse(s).ok_or_else(|| format!("'{s}' is not a scenario: use keep, stop:N, gap:N or tier:P (N months ≤ 1200, P percent)"))
+}
+
+fn parse_missed(items: &[String]) -> Result<(Vec<YearMonth>, Option<(YearMonth, YearMonth)>), Error> {
+    let mut months = Vec::new();
+    let mut range = None;
+    for item in items {
+        if let Some((a, b)) = item.split_once("..") {
+            let a = YearMonth::parse(a).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
+            let b = YearMonth::parse(b).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
+            if range.is_some() {
+                return Err(Error::bad_input("只能给一个月份区间", "give at most one range of months"));
+            }
+            range = Some((a, b));
+        } else {
+            months.push(YearMonth::parse(item).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?);
+        }
+    }
+    Ok((months, range))
+}
+
+fn load_policy(g: &Global) -> Result<Policy, Error> {
+    let loaded = match &g.policy {
+        Some(dir) => Policy::load_dir(dir),
+        None => Policy::embedded(),
+    };
+    loaded.map_err(|errs| {
+        let list: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        Error::new(ErrorKind::PolicyFiles, format!("政策文件有 {} 处错误：\n{}", errs.len(), list.join("\n")), format!("{} problems in the policy files", errs.len()))
+    })
+}
+
+fn today(g: &Global) -> YearMonth {
+    g.today.unwrap_or_else(|| {
+        let now = jiff::Zoned::now().date();
+        YearMonth::of_date(now).unwrap_or_else(|| YearMonth::new(2026, 1).expect("2026-01 is a valid month"))
+    })
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let g = cli.global.clone();
+    let policy = load_policy(&g)?;
+    let today = today(&g);
+    let fen = |f: Option<Fen>| f.map(|f| f.0);
+    match cli.command {
+        Command::Quote(a) => {
+            let req = QuoteRequest {
+                region: a.common.region,
+                month: a.month,
+                tier_percent: a.base.tier,
+                base_fen: fen(a.base.base),
+                income_based: a.income_based,
+                income_fen: fen(a.income),
+                frequency: a.frequency,
+                monthly_incomes_fen: a.incomes.iter().map(|f| f.0).collect(),
+                reforms: a.common.reforms,
+                employment_difficulty: a.difficulty,
+                school_first_enrollment: a.school_first,
+                household_hardship: a.hardship,
+                occasional_income_fen: fen(a.occasional),
+            };
+            let r = calc::quote::quote(&policy, &req, today)?;
+            emit(&g, &r, &r.trace, || render::quote(&r, g.lang))
+        }
+        Command::Pension(a) => {
+            let req = PensionRequest {
+                region: a.common.region,
+                as_of: a.as_of,
+                birth: Some(a.birth),
+                track: a.track,
+                paid_months: a.paid_months,
+                account_balance_fen: a.balance.map(|f| f.0).unwrap_or(0),
+                past_tier_percent: a.past_tier,
+                tier_percent: a.base.tier,
+                base_fen: fen(a.base.base),
+                income_fen: fen(a.income),
+                transitional_fen: a.transitional.map(|f| f.0).unwrap_or(0),
+                resident_tier_fen: fen(a.resident_tier),
+                scenarios: a.scenarios,
+                reforms: a.common.reforms,
+            };
+            let r = calc::pension::project(&policy, &req, today)?;
+            emit(&g, &r, &r.trace, || render::pension(&r, g.lang))
+        }
+        Command::Backpay(a) => {
+            let (missed, range) = parse_missed(&a.missed)?;
+            let req = BackpayRequest {
+                region: a.common.region,
+                as_of: a.as_of,
+                missed,
+                missed_from: range.map(|r| r.0),
+                missed_to: range.map(|r| r.1),
+                tier_percent: a.base.tier,
+                base_fen: fen(a.base.base),
+                income_fen: fen(a.income),
+                reforms: a.common.reforms,
+            };
+            let r = calc::backpay::backpay(&policy, &req, today)?;
+            emit(&g, &r, &r.trace, || render::backpay(&r, g.lang))
+        }
+        Command::Medical(a) => {
+            let req = MedicalRequest {
+                region: a.common.region,
+                hukou_region: a.hukou,
+                residence_permit: a.permit,
+                as_of: a.as_of,
+                tier_percent: a.base.tier,
+                base_fen: fen(a.base.base),
+                uncovered_years: a.uncovered_years,
+                continuous_years: a.continuous_years,
+                in_enrollment_window: a.in_window,
+                reforms: a.common.reforms,
+            };
+            let r = calc::medical::medical(&policy, &req, today)?;
+            emit(&g, &r, &r.trace, || render::medical(&r, g.lang))
+        }
+        Command::Platform(a) => {
+            let req = PlatformRequest {
+                region: a.common.region,
+                month: a.month,
+                workers: a.workers,
+                tier_percent: a.base.tier,
+                base_fen: fen(a.base.base),
+                platform_share_percent: a.share,
+                avg_pay_fen: fen(a.avg_pay),
+                annual_revenue_fen: fen(a.revenue),
+                reforms: a.common.reforms,
+            };
+            let r = calc::platform::platform(&policy, &req, today)?;
+            emit(&g, &r, &r.trace, || render::platform(&r, g.lang))
+        }
+        Command::Policy { command } => match command {
+            PolicyCommand::Check => {
+                let n_params: usize = anxin_policy::schema::KEYS.len();
+                println!(
+                    "{}",
+                    g.lang.pick(
+                        &format!("政策文件全部有效：{} 个地区，{} 个改革方案，{n_params} 种参数", policy.regions.len(), policy.reforms.len()),
+                        &format!("policy files valid: {} regions, {} reforms, {n_params} known parameters", policy.regions.len(), policy.reforms.len()),
+                    )
+                );
+                Ok(())
+            }
+            PolicyCommand::Show { region, date, reforms } => {
+                let date = match date {
+                    Some(d) => parse_date(&d)?,
+                    None => today.first_day(),
+                };
+                let scope = policy.scope_at(&region, date, &reforms)?;
+                let rows = render::policy_rows(&scope);
+                if g.json {
+                    print_json(&rows)
+                } else {
+                    print!("{}", render::policy_show(&scope, &rows, g.lang));
+                    Ok(())
+                }
+            }
+            PolicyCommand::Reforms => {
+                if g.json {
+                    let list: Vec<serde_json::Value> = policy
+                        .reforms
+                        .values()
+                        .map(|r| serde_json::json!({"name": r.name, "title_zh": r.title_zh, "title_en": r.title_en, "from": r.from.to_string(), "regions": r.regions.iter().map(|c| c.to_string()).collect::<Vec<_>>(), "source": r.source.doc}))
+                        .collect();
+                    return print_json(&list);
+                }
+                print!("{}", render::reforms(&policy, g.lang));
+                Ok(())
+            }
+            PolicyCommand::Regions => {
+                if g.json {
+                    return print_json(&policy.regions.values().collect::<Vec<_>>());
+                }
+                for r in policy.regions.values() {
+                    let parent = r.parent.map(|p| p.to_string()).unwrap_or_else(|| "—".into());
+                    println!("{}  {}  {}  ← {parent}", r.code, r.name_zh, r.name_en);
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+fn parse_date(s: &str) -> Result<jiff::civil::Date, Error> {
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return Ok(d);
+    }
+    YearMonth::parse(s)
+        .map(|m| m.first_day())
+        .map_err(|_| Error::bad_input(format!("“{s}”不是日期：请写成 YYYY-MM-DD 或 YYYY-MM"), format!("'{s}' is not a date: write YYYY-MM-DD or YYYY-MM")))
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+fn emit<T: serde::Serialize>(g: &Global, value: &T, trace: &anxin_policy::Trace, human: impl FnOnce() -> String) -> Result<(), Error> {
+    if g.json {
+        return print_json(value);
+    }
+    print!("{}", human());
+    if g.explain {
+        println!();
+        print!("{}", trace.render(g.lang));
+    } else {
+        println!("{}", g.lang.pick("（加 --explain 查看每一步怎么算、依据哪个文件）", "(add --explain for every step and its source)"));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.global.lang;
+    let json = cli.global.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                eprintln!("{}", serde_json::json!({"error": {"kind": e.kind, "zh": e.zh, "en": e.en}}));
+            } else {
+                match lang {
+                    Lang::Zh => eprintln!("错误：{}\nError: {}", e.zh, e.en),
+                    Lang::En => eprintln!("Error: {}\n错误：{}", e.en, e.zh),
+                }
+            }
+            ExitCode::from(match e.kind {
+                ErrorKind::BadInput => 2,
+                ErrorKind::NotFound => 3,
+                ErrorKind::NotApplicable => 4,
+                ErrorKind::PolicyFiles => 5,
+            })
+        }
+    }
+}
