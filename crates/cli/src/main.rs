@@ -461,7 +461,7 @@ fn emit<T: serde::Serialize>(g: &Global, value: &T, trace: &anxin_policy::Trace,
     if g.json {
         return print_json(value);
     }
-    print!("{}", human());
+    print!("{}", g.lang.punctuate(human()));
     if g.explain {
         println!();
         print!("{}", trace.render(g.lang));

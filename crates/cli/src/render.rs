@@ -150,14 +150,14 @@ pub fn policy_show(scope: &Scope, rows: &[ParamRef], lang: Lang) -> String {
     let reforms: Vec<&str> = scope.reforms.iter().map(|r| r.name.as_str()).collect();
     let _ = writeln!(o, "{}（{}） {} {}{}", scope.region.name_zh, scope.region.code, lang.pick("现行参数，日期", "parameters in force on"), scope.date, if reforms.is_empty() { String::new() } else { format!(" + {}", reforms.join(", ")) });
     for p in rows {
-        let _ = writeln!(o, "  {:<40} {}", p.key, p.value);
+        let _ = writeln!(o, "  {:<40} {}", p.key, lang.pick(&p.value, &p.value_en));
         let _ = writeln!(o, "      {}", lang.pick(p.label_zh, p.label_en));
         let conf = match lang {
             Lang::Zh => p.source.confidence.label_zh(),
             Lang::En => p.source.confidence.label_en(),
         };
         let by = p.reform.as_ref().map(|r| format!(" [{r}]")).unwrap_or_default();
-        let _ = writeln!(o, "      {} {} · {}{by} · {} · {conf}", lang.pick("自", "from"), p.from, p.region, p.source.doc);
+        let _ = writeln!(o, "      {} {} · {}{by} · {} · {conf}", lang.pick("自", "from"), p.from, lang.pick(&p.region, &p.region_en), p.source.doc);
         if let Some(u) = &p.source.url {
             let _ = writeln!(o, "      {u}");
         }

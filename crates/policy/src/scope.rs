@@ -26,7 +26,9 @@ pub struct ParamRef {
     pub label_zh: &'static str,
     pub label_en: &'static str,
     pub value: String,
+    pub value_en: String,
     pub region: String,
+    pub region_en: String,
     pub from: String,
     pub reform: Option<String>,
     pub source: Source,
@@ -134,13 +136,18 @@ impl<'p> Scope<'p> {
 
     fn make_ref(&self, key: &'static str, region: RegionCode, entry: &Entry, reform: Option<&str>) -> ParamRef {
         let spec = schema::spec(key);
-        let rname = self.policy.regions.get(&region).map(|r| r.name_zh.clone()).unwrap_or_default();
+        let r = self.policy.regions.get(&region);
+        let rname = r.map(|r| r.name_zh.clone()).unwrap_or_default();
+        let rname_en = r.map(|r| r.name_en.clone()).unwrap_or_default();
+        let unit = spec.map(|s| s.unit).unwrap_or("");
         ParamRef {
             key,
             label_zh: spec.map(|s| s.zh).unwrap_or(""),
             label_en: spec.map(|s| s.en).unwrap_or(""),
-            value: entry.value.display(spec.map(|s| s.unit).unwrap_or("")),
+            value: entry.value.display(unit, crate::Lang::Zh),
+            value_en: entry.value.display(unit, crate::Lang::En),
             region: format!("{rname} {region}"),
+            region_en: format!("{rname_en} {region}"),
             from: entry.from.to_string(),
             reform: reform.map(str::to_string),
             source: entry.source.clone(),

@@ -21,6 +21,14 @@ impl Lang {
             _ => None,
         }
     }
+    /// Full-width Chinese punctuation in text meant for English readers becomes ASCII.
+    pub fn punctuate(self, text: String) -> String {
+        match self {
+            Lang::Zh => text,
+            Lang::En => text.replace('（', " (").replace('）', ")").replace('，', ", ").replace('：', ": ").replace('；', "; "),
+        }
+    }
+
     /// Picks the text for this language.
     pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {
@@ -57,6 +65,10 @@ impl Trace {
 
     /// Plain text: numbered steps, each parameter with value and source, then the words.
     pub fn render(&self, lang: Lang) -> String {
+        lang.punctuate(self.render_raw(lang))
+    }
+
+    fn render_raw(&self, lang: Lang) -> String {
         let mut out = String::new();
         out.push_str(lang.pick("怎么算出来的：\n", "How this was worked out:\n"));
         for (i, s) in self.steps.iter().enumerate() {
@@ -73,16 +85,13 @@ impl Trace {
                     .map(|r| lang.pick("，改革方案 ", ", reform ").to_string() + r)
                     .unwrap_or_default();
                 out.push_str(&format!(
-                    "      · {label}：{} （{}{}，{} {}{}；{}：{}{}）\n",
-                    p.value,
-                    p.region,
-                    reform,
+                    "      · {label}：{}（{}{reform}，{} {}；{}：{}，{conf}）\n",
+                    lang.pick(&p.value, &p.value_en),
+                    lang.pick(&p.region, &p.region_en),
                     lang.pick("自", "from"),
                     p.from,
-                    "",
                     lang.pick("依据", "source"),
                     p.source.doc,
-                    format_args!("，{conf}"),
                 ));
                 if let Some(url) = &p.source.url {
                     out.push_str(&format!("        {url}\n"));

@@ -118,13 +118,19 @@ impl Value {
     }
 
     /// Short human form, e.g. "4812.00 元/月", "20%", "2/3".
-    pub fn display(&self, unit: &str) -> String {
+    pub fn display(&self, unit: &str, lang: crate::Lang) -> String {
+        let unit_zh = |u: &str| -> String {
+            match lang {
+                crate::Lang::Zh => unit_zh(u).to_string(),
+                crate::Lang::En => u.to_string(),
+            }
+        };
         match self {
             Value::Money(f) => format!("{} {}", f, unit_zh(unit)),
             Value::Rate(b) => b.to_string(),
             Value::Ratio(n, d) => format!("{n}/{d}"),
             Value::Int(i) => format!("{i} {}", unit_zh(unit)),
-            Value::Bool(b) => if *b { "是 yes".into() } else { "否 no".into() },
+            Value::Bool(b) => lang.pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_string(),
             Value::Word(w) => w.clone(),
             Value::Set(s) => s.join(", "),
             Value::Table(t) => {

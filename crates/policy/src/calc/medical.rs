@@ -64,6 +64,9 @@ pub struct MedicalResult {
 pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Result<MedicalResult> {
     let as_of = req.as_of.unwrap_or(today);
     let scope = policy.scope(&req.region, as_of, &req.reforms)?;
+    if req.uncovered_years > 100 || req.continuous_years > 100 {
+        return Err(crate::Error::bad_input("断保年数和连续参保年数都在 0 到 100 之间", "years without cover and years of continuous cover are each 0 to 100"));
+    }
     let mut trace = Trace::default();
     let local = match &req.hukou_region {
         None => true,

@@ -375,8 +375,8 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
             format!("{} months paid is impossible: only {} months have passed since age 16", req.paid_months, age_now - 16 * 12),
         ));
     }
-    if req.account_balance_fen < 0 || req.transitional_fen < 0 || req.account_balance_fen > 100_000_000_00 {
-        return Err(Error::bad_input("账户余额和过渡性养老金不能为负数，余额不超过 1 亿元", "the account balance and transitional pension cannot be negative; the balance is at most 100 million yuan"));
+    if req.account_balance_fen < 0 || req.transitional_fen < 0 || req.account_balance_fen > 100_000_000_00 || req.transitional_fen > 1_000_000_00 {
+        return Err(Error::bad_input("账户余额和过渡性养老金不能为负数；余额不超过 1 亿元，过渡性养老金每月不超过 100 万元", "the account balance and transitional pension cannot be negative; the balance is at most 100 million yuan, the transitional pension at most 1 million yuan a month"));
     }
     let income = req.income_fen.map(Fen);
     let proj = Projector::load(&scope, &mut trace)?;

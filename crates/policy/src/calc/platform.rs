@@ -92,8 +92,8 @@ pub fn platform(policy: &Policy, req: &PlatformRequest, today: YearMonth) -> Res
     }
     let (dues_rate, d_r) = scope.rate("union.dues_rate")?;
     let dues = match req.avg_pay_fen {
-        Some(p) if p >= 0 => (Fen(p) * req.workers as i64 * 12).times_rate(dues_rate, rounding),
-        Some(_) => return Err(Error::bad_input("平均工资不能为负数", "average pay cannot be negative")),
+        Some(p) if (0..=10_000_000_00).contains(&p) => (Fen(p) * req.workers as i64 * 12).times_rate(dues_rate, rounding),
+        Some(_) => return Err(Error::bad_input("平均月工资要在 0 到 1000 万元之间", "average monthly pay must be between 0 and 10 million yuan")),
         None => Fen::ZERO,
     };
     if req.avg_pay_fen.is_some() {

@@ -1,0 +1,116 @@
+//! Property tests: no calculator panics on any request, whatever its fields hold, and every
+//! failure comes back as an error with a message in both languages.
+
+use anxin_domain::YearMonth;
+use anxin_policy::{calc, Policy};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn policy() -> &'static Policy {
+    static P: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    P.get_or_init(|| Policy::embedded().expect("policy files"))
+}
+
+fn region() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("330000".to_string()),
+        Just("杭州".to_string()),
+        Just("310000".to_string()),
+        Just("440300".to_string()),
+        Just("340000".to_string()),
+        Just("110000".to_string()),
+        "\\PC{0,8}",
+    ]
+}
+
+fn month() -> impl Strategy<Value = String> {
+    prop_oneof![(1990i32..2060, 1u32..=12).prop_map(|(y, m)| format!("{y:04}-{m:02}")), "\\PC{0,10}"]
+}
+
+fn reforms() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("income-band-rate".to_string()),
+            Just("provincial-subsidy".to_string()),
+            Just("school-voucher".to_string()),
+            Just("relaxed-backpay".to_string()),
+            Just("flexible-frequency".to_string()),
+            Just("platform-super-deduction".to_string()),
+            Just("savings-account".to_string()),
+            Just("income-based-base".to_string()),
+            "[a-z-]{0,12}",
+        ],
+        0..3,
+    )
+}
+
+fn money() -> impl Strategy<Value = i64> {
+    prop_oneof![0i64..3_000_000, any::<i64>(), Just(i64::MAX), Just(i64::MIN), Just(-1)]
+}
+
+fn check(calculator: &str, req: serde_json::Value) -> Result<(), TestCaseError> {
+    let today = YearMonth::parse("2026-11").unwrap();
+    match calc::run_json(policy(), calculator, req, today) {
+        Ok(v) => prop_assert!(v.is_object()),
+        Err(e) => prop_assert!(!e.zh.is_empty() && !e.en.is_empty()),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn quote_never_panics(r in region(), m in month(), tier in prop::option::of(0u32..400), base in prop::option::of(money()), income in prop::option::of(money()),
+                          freq in prop_oneof![Just("monthly"), Just("quarterly"), Just("yearly"), Just("peak-trough")], incomes in prop::collection::vec(money(), 0..14),
+                          rf in reforms(), d in any::<bool>(), s in any::<bool>(), h in any::<bool>(), occ in prop::option::of(money())) {
+        check("quote", json!({"region": r, "month": m, "tier_percent": tier, "base_fen": base, "income_fen": income, "frequency": freq, "monthly_incomes_fen": incomes,
+            "reforms": rf, "employment_difficulty": d, "school_first_enrollment": s, "household_hardship": h, "occasional_income_fen": occ}))?;
+    }
+
+    #[test]
+    fn pension_never_panics(r in region(), asof in month(), birth in month(), track in prop_oneof![Just("male"), Just("female55"), Just("female50")],
+                            paid in 0u32..1000, bal in money(), past in prop::option::of(0u32..1000), tier in prop::option::of(0u32..400), income in prop::option::of(money()),
+                            tr in money(), rt in prop::option::of(money()), sc in prop::collection::vec(prop_oneof![Just("keep".to_string()), (0u32..1300).prop_map(|n| format!("stop:{n}")), (0u32..1300).prop_map(|n| format!("gap:{n}")), (0u32..400).prop_map(|n| format!("tier:{n}"))], 0..10),
+                            rf in reforms()) {
+        check("pension", json!({"region": r, "as_of": asof, "birth": birth, "track": track, "paid_months": paid, "account_balance_fen": bal, "past_tier_percent": past,
+            "tier_percent": tier, "income_fen": income, "transitional_fen": tr, "resident_tier_fen": rt, "scenarios": sc, "reforms": rf}))?;
+    }
+
+    #[test]
+    fn backpay_never_panics(r in region(), asof in month(), missed in prop::collection::vec(month(), 0..5), from in prop::option::of(month()), to in prop::option::of(month()), tier in prop::option::of(0u32..400), rf in reforms()) {
+        check("backpay", json!({"region": r, "as_of": asof, "missed": missed, "missed_from": from, "missed_to": to, "tier_percent": tier, "reforms": rf}))?;
+    }
+
+    #[test]
+    fn medical_never_panics(r in region(), h in prop::option::of(region()), p in any::<bool>(), asof in month(), u in any::<u32>(), c in any::<u32>(), w in any::<bool>(), tier in prop::option::of(0u32..400)) {
+        check("medical", json!({"region": r, "hukou_region": h, "residence_permit": p, "as_of": asof, "uncovered_years": u, "continuous_years": c, "in_enrollment_window": w, "tier_percent": tier}))?;
+    }
+
+    #[test]
+    fn platform_never_panics(r in region(), m in month(), n in any::<u32>(), tier in prop::option::of(0u32..400), share in prop::option::of(0u32..200), pay in prop::option::of(money()), rev in prop::option::of(money()), rf in reforms()) {
+        check("platform", json!({"region": r, "month": m, "workers": n, "tier_percent": tier, "platform_share_percent": share, "avg_pay_fen": pay, "annual_revenue_fen": rev, "reforms": rf}))?;
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("nope")], text in "\\PC{0,60}") {
+        let v = serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
+        check(calc_name, v)?;
+    }
+
+    /// The column-wise kernel agrees with the calculator for every tier and income.
+    #[test]
+    fn batch_kernel_matches_calculator(tier in 60u32..=300, income in 0i64..2_000_000, band in any::<bool>()) {
+        let reforms: Vec<String> = if band { vec!["income-band-rate".into(), "provincial-subsidy".into()] } else { vec![] };
+        let month = YearMonth::parse("2026-06").unwrap();
+        let scope = policy().scope("330000", month, &reforms).unwrap();
+        let k = anxin_policy::batch::QuoteKernel::load(&scope).unwrap();
+        let one = k.one(tier * 100, income);
+        let req = calc::quote::QuoteRequest { region: "330000".into(), month: Some(month), tier_percent: Some(tier), income_fen: Some(income), reforms, ..Default::default() };
+        let full = calc::quote::quote(policy(), &req, month).unwrap();
+        prop_assert_eq!(one.base_fen, full.base_fen.0);
+        prop_assert_eq!(one.gross_fen, full.monthly_fen.0);
+        prop_assert_eq!(one.account_fen, full.account_fen.0);
+        prop_assert_eq!(one.net_fen, full.net_monthly_fen.0);
+    }
+}
