@@ -23,10 +23,17 @@ fn main() {
             files.push((name, p));
         }
     }
-    let mut out = String::from("/// The policy files, as compiled in.\npub static EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// The policy files, as compiled in.\npub static EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for (name, path) in files {
         let abs = path.canonicalize().unwrap_or(path);
-        writeln!(out, "    ({name:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");

@@ -16,11 +16,15 @@ use anxin_policy::calc::medical::MedicalRequest;
 use anxin_policy::calc::pension::{PensionRequest, Scenario, Track};
 use anxin_policy::calc::platform::PlatformRequest;
 use anxin_policy::calc::quote::{Frequency, QuoteRequest};
-use anxin_policy::{calc, Error, ErrorKind, Lang, Policy};
+use anxin_policy::{Error, ErrorKind, Lang, Policy, calc};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "anxin", version, about = "安心 anxin：灵活就业与流动人员社会保险 — social insurance for flexible and migrant workers")]
+#[command(
+    name = "anxin",
+    version,
+    about = "安心 anxin：灵活就业与流动人员社会保险 — social insurance for flexible and migrant workers"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -253,7 +257,9 @@ fn parse_yuan(s: &str) -> Result<Fen, String> {
     Fen::parse_yuan(s).map_err(|e| e.to_string())
 }
 fn parse_frequency(s: &str) -> Result<Frequency, String> {
-    Frequency::parse(s).ok_or_else(|| format!("'{s}' is not a frequency: use monthly, quarterly, yearly or peak-trough"))
+    Frequency::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a frequency: use monthly, quarterly, yearly or peak-trough")
+    })
 }
 fn parse_track(s: &str) -> Result<Track, String> {
     Track::parse(s).ok_or_else(|| format!("'{s}' is not a track: use male, female55 or female50"))
@@ -262,19 +268,29 @@ fn parse_scenario(s: &str) -> Result<Scenario, String> {
     Scenario::parse(s).ok_or_else(|| format!("'{s}' is not a scenario: use keep, stop:N, gap:N or tier:P (N months ≤ 1200, P percent)"))
 }
 
-fn parse_missed(items: &[String]) -> Result<(Vec<YearMonth>, Option<(YearMonth, YearMonth)>), Error> {
+fn parse_missed(
+    items: &[String],
+) -> Result<(Vec<YearMonth>, Option<(YearMonth, YearMonth)>), Error> {
     let mut months = Vec::new();
     let mut range = None;
     for item in items {
         if let Some((a, b)) = item.split_once("..") {
-            let a = YearMonth::parse(a).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
-            let b = YearMonth::parse(b).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
+            let a =
+                YearMonth::parse(a).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
+            let b =
+                YearMonth::parse(b).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
             if range.is_some() {
-                return Err(Error::bad_input("只能给一个月份区间", "give at most one range of months"));
+                return Err(Error::bad_input(
+                    "只能给一个月份区间",
+                    "give at most one range of months",
+                ));
             }
             range = Some((a, b));
         } else {
-            months.push(YearMonth::parse(item).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?);
+            months.push(
+                YearMonth::parse(item)
+                    .map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?,
+            );
         }
     }
     Ok((months, range))
@@ -287,14 +303,22 @@ fn load_policy(g: &Global) -> Result<Policy, Error> {
     };
     loaded.map_err(|errs| {
         let list: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-        Error::new(ErrorKind::PolicyFiles, format!("政策文件有 {} 处错误：\n{}", errs.len(), list.join("\n")), format!("{} problems in the policy files", errs.len()))
+        Error::new(
+            ErrorKind::PolicyFiles,
+            format!("政策文件有 {} 处错误：\n{}", errs.len(), list.join("\n")),
+            format!(
+                "{} problem(s) in the policy files (listed above)",
+                errs.len()
+            ),
+        )
     })
 }
 
 fn today(g: &Global) -> YearMonth {
     g.today.unwrap_or_else(|| {
         let now = jiff::Zoned::now().date();
-        YearMonth::of_date(now).unwrap_or_else(|| YearMonth::new(2026, 1).expect("2026-01 is a valid month"))
+        YearMonth::of_date(now)
+            .unwrap_or_else(|| YearMonth::new(2026, 1).expect("2026-01 is a valid month"))
     })
 }
 
@@ -402,7 +426,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                 );
                 Ok(())
             }
-            PolicyCommand::Show { region, date, reforms } => {
+            PolicyCommand::Show {
+                region,
+                date,
+                reforms,
+            } => {
                 let date = match date {
                     Some(d) => parse_date(&d)?,
                     None => today.first_day(),
@@ -433,7 +461,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                     return print_json(&policy.regions.values().collect::<Vec<_>>());
                 }
                 for r in policy.regions.values() {
-                    let parent = r.parent.map(|p| p.to_string()).unwrap_or_else(|| "—".into());
+                    let parent = r
+                        .parent
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "—".into());
                     println!("{}  {}  {}  ← {parent}", r.code, r.name_zh, r.name_en);
                 }
                 Ok(())
@@ -446,18 +477,27 @@ fn parse_date(s: &str) -> Result<jiff::civil::Date, Error> {
     if let Ok(d) = s.parse::<jiff::civil::Date>() {
         return Ok(d);
     }
-    YearMonth::parse(s)
-        .map(|m| m.first_day())
-        .map_err(|_| Error::bad_input(format!("“{s}”不是日期：请写成 YYYY-MM-DD 或 YYYY-MM"), format!("'{s}' is not a date: write YYYY-MM-DD or YYYY-MM")))
+    YearMonth::parse(s).map(|m| m.first_day()).map_err(|_| {
+        Error::bad_input(
+            format!("“{s}”不是日期：请写成 YYYY-MM-DD 或 YYYY-MM"),
+            format!("'{s}' is not a date: write YYYY-MM-DD or YYYY-MM"),
+        )
+    })
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::bad_input(e.to_string(), e.to_string()))?;
     println!("{s}");
     Ok(())
 }
 
-fn emit<T: serde::Serialize>(g: &Global, value: &T, trace: &anxin_policy::Trace, human: impl FnOnce() -> String) -> Result<(), Error> {
+fn emit<T: serde::Serialize>(
+    g: &Global,
+    value: &T,
+    trace: &anxin_policy::Trace,
+    human: impl FnOnce() -> String,
+) -> Result<(), Error> {
     if g.json {
         return print_json(value);
     }
@@ -466,7 +506,13 @@ fn emit<T: serde::Serialize>(g: &Global, value: &T, trace: &anxin_policy::Trace,
         println!();
         print!("{}", trace.render(g.lang));
     } else {
-        println!("{}", g.lang.pick("（加 --explain 查看每一步怎么算、依据哪个文件）", "(add --explain for every step and its source)"));
+        println!(
+            "{}",
+            g.lang.pick(
+                "（加 --explain 查看每一步怎么算、依据哪个文件）",
+                "(add --explain for every step and its source)"
+            )
+        );
     }
     Ok(())
 }
@@ -479,7 +525,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
-                eprintln!("{}", serde_json::json!({"error": {"kind": e.kind, "zh": e.zh, "en": e.en}}));
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"error": {"kind": e.kind, "zh": e.zh, "en": e.en}})
+                );
             } else {
                 match lang {
                     Lang::Zh => eprintln!("错误：{}\nError: {}", e.zh, e.en),

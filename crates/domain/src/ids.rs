@@ -10,9 +10,7 @@ use crate::YearMonth;
 pub enum IdError {
     #[error("a resident ID has 18 characters (17 digits then a digit or X); this one has {0}")]
     IdLength(usize),
-    #[error(
-        "a resident ID has 17 digits then a digit or X; character {0} is not allowed there"
-    )]
+    #[error("a resident ID has 17 digits then a digit or X; character {0} is not allowed there")]
     IdCharacter(usize),
     #[error("the birth date inside this resident ID (characters 7–14) is not a real date")]
     IdBirthDate,
@@ -64,10 +62,16 @@ impl ResidentId {
             }
             bytes[i] = c.to_ascii_uppercase() as u8;
         }
-        let sum: u32 = bytes[..17].iter().zip(ID_WEIGHTS).map(|(b, w)| (b - b'0') as u32 * w).sum();
+        let sum: u32 = bytes[..17]
+            .iter()
+            .zip(ID_WEIGHTS)
+            .map(|(b, w)| (b - b'0') as u32 * w)
+            .sum();
         let expected = ID_CHECK[(sum % 11) as usize];
         if bytes[17] != expected {
-            return Err(IdError::IdCheck { expected: expected as char });
+            return Err(IdError::IdCheck {
+                expected: expected as char,
+            });
         }
         let id = ResidentId(bytes);
         id.birth_date().ok_or(IdError::IdBirthDate)?;
@@ -81,7 +85,9 @@ impl ResidentId {
     }
 
     fn digits(&self, range: std::ops::Range<usize>) -> u32 {
-        self.0[range].iter().fold(0, |acc, b| acc * 10 + (b - b'0') as u32)
+        self.0[range]
+            .iter()
+            .fold(0, |acc, b| acc * 10 + (b - b'0') as u32)
     }
 
     pub fn birth_date(&self) -> Option<jiff::civil::Date> {
@@ -100,7 +106,11 @@ impl ResidentId {
 
     /// Odd sequence digit (character 17) = male, even = female.
     pub fn sex(&self) -> Sex {
-        if (self.0[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
+        if (self.0[16] - b'0') % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// The six-digit address code of the place of registration (first issuance).
@@ -131,7 +141,9 @@ impl fmt::Display for ResidentId {
 pub struct CreditCode([u8; 18]);
 
 const CODE_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CODE_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const CODE_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 impl CreditCode {
     pub fn parse(text: &str) -> Result<CreditCode, IdError> {
@@ -150,14 +162,25 @@ impl CreditCode {
                     bytes[i] = up as u8;
                     values[i] = p as u32;
                 }
-                None => return Err(IdError::CodeCharacter { position: i + 1, found: *c }),
+                None => {
+                    return Err(IdError::CodeCharacter {
+                        position: i + 1,
+                        found: *c,
+                    });
+                }
             }
         }
-        let sum: u32 = values[..17].iter().zip(CODE_WEIGHTS).map(|(v, w)| v * w).sum();
+        let sum: u32 = values[..17]
+            .iter()
+            .zip(CODE_WEIGHTS)
+            .map(|(v, w)| v * w)
+            .sum();
         let check = (31 - sum % 31) % 31;
         let expected = CODE_CHARS[check as usize];
         if bytes[17] != expected {
-            return Err(IdError::CodeCheck { expected: expected as char });
+            return Err(IdError::CodeCheck {
+                expected: expected as char,
+            });
         }
         Ok(CreditCode(bytes))
     }
@@ -190,7 +213,12 @@ mod tests {
 
     #[test]
     fn resident_ids_from_the_reference() {
-        for ok in ["11010519491231002X", "440524188001010014", "11010119900307803X", "110101199003077758"] {
+        for ok in [
+            "11010519491231002X",
+            "440524188001010014",
+            "11010119900307803X",
+            "110101199003077758",
+        ] {
             let id = ResidentId::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
             assert_eq!(id.expose(), ok);
         }
@@ -203,22 +231,37 @@ mod tests {
             ResidentId::parse("330106199001011234"),
             Err(IdError::IdCheck { expected: 'X' })
         );
-        assert!(matches!(ResidentId::parse("1234"), Err(IdError::IdLength(4))));
-        assert!(matches!(ResidentId::parse("11010519491231002Y"), Err(IdError::IdCharacter(18))));
+        assert!(matches!(
+            ResidentId::parse("1234"),
+            Err(IdError::IdLength(4))
+        ));
+        assert!(matches!(
+            ResidentId::parse("11010519491231002Y"),
+            Err(IdError::IdCharacter(18))
+        ));
     }
 
     #[test]
     fn impossible_birth_date_is_refused() {
         // 1990-02-30 with a correct check character.
         let body = "11010119900230001";
-        let sum: u32 = body.bytes().zip(ID_WEIGHTS).map(|(b, w)| (b - b'0') as u32 * w).sum();
+        let sum: u32 = body
+            .bytes()
+            .zip(ID_WEIGHTS)
+            .map(|(b, w)| (b - b'0') as u32 * w)
+            .sum();
         let id = format!("{body}{}", ID_CHECK[(sum % 11) as usize] as char);
         assert_eq!(ResidentId::parse(&id), Err(IdError::IdBirthDate));
     }
 
     #[test]
     fn credit_codes_from_the_reference() {
-        for ok in ["91350100M000100Y43", "91110000600037341L", "911100001000128855", "91310000MA1FL5LQ2B"] {
+        for ok in [
+            "91350100M000100Y43",
+            "91110000600037341L",
+            "911100001000128855",
+            "91310000MA1FL5LQ2B",
+        ] {
             CreditCode::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         assert_eq!(
@@ -227,7 +270,10 @@ mod tests {
         );
         assert!(matches!(
             CreditCode::parse("91440300MA5G5Y9JOB"),
-            Err(IdError::CodeCharacter { position: 17, found: 'O' })
+            Err(IdError::CodeCharacter {
+                position: 17,
+                found: 'O'
+            })
         ));
     }
 

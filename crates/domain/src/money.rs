@@ -44,7 +44,11 @@ impl Fen {
     /// Parses yuan as written by people and parameter files: "4812", "962.4", "962.40",
     /// "-3.5", "1,234.50". At most two decimals; no exponent, no float.
     pub fn parse_yuan(text: &str) -> Result<Fen, MoneyError> {
-        let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
+        let cleaned: String = text
+            .trim()
+            .chars()
+            .filter(|c| *c != ',' && *c != '_')
+            .collect();
         let (negative, digits) = match cleaned.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
@@ -73,13 +77,18 @@ impl Fen {
         let whole_fen: i64 = if whole.is_empty() {
             0
         } else {
-            whole.parse::<i64>().map_err(|_| MoneyError::OutOfRange(text.to_string()))? * 100
+            whole
+                .parse::<i64>()
+                .map_err(|_| MoneyError::OutOfRange(text.to_string()))?
+                * 100
         };
         let mut frac2 = frac.chars().take(2).collect::<String>();
         while frac2.len() < 2 {
             frac2.push('0');
         }
-        let frac_fen: i64 = frac2.parse().map_err(|_| MoneyError::Malformed(text.to_string()))?;
+        let frac_fen: i64 = frac2
+            .parse()
+            .map_err(|_| MoneyError::Malformed(text.to_string()))?;
         let total = whole_fen + frac_fen;
         if total > MAX_ABS_FEN {
             return Err(MoneyError::OutOfRange(text.to_string()));
@@ -95,7 +104,10 @@ impl Fen {
     /// cannot overflow for any amount and ratio anxin handles.
     pub fn mul_ratio(self, numerator: i64, denominator: i64, rounding: Rounding) -> Fen {
         debug_assert!(denominator > 0);
-        rounding.apply(self.0 as i128 * numerator as i128, denominator.max(1) as i128)
+        rounding.apply(
+            self.0 as i128 * numerator as i128,
+            denominator.max(1) as i128,
+        )
     }
 
     /// `self × rate`, rounded by `rounding`.
@@ -108,7 +120,9 @@ impl Fen {
         if whole.0 <= 0 {
             return Bps(0);
         }
-        let v = Rounding::HalfUpFen.apply(self.0 as i128 * 10_000, whole.0 as i128).0;
+        let v = Rounding::HalfUpFen
+            .apply(self.0 as i128 * 10_000, whole.0 as i128)
+            .0;
         Bps(v.clamp(0, u32::MAX as i64) as u32)
     }
 
@@ -228,8 +242,12 @@ pub enum Rounding {
 }
 
 impl Rounding {
-    pub const ALL: [Rounding; 4] =
-        [Rounding::HalfUpFen, Rounding::HalfUpJiao, Rounding::HalfUpYuan, Rounding::TruncateFen];
+    pub const ALL: [Rounding; 4] = [
+        Rounding::HalfUpFen,
+        Rounding::HalfUpJiao,
+        Rounding::HalfUpYuan,
+        Rounding::TruncateFen,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -279,11 +297,17 @@ mod tests {
         assert_eq!(Fen::parse_yuan("-3.5").unwrap(), Fen(-350));
         assert_eq!(Fen::parse_yuan("1,234.50").unwrap(), Fen(123_450));
         assert_eq!(Fen::parse_yuan(".5").unwrap(), Fen(50));
-        assert!(matches!(Fen::parse_yuan("1.234"), Err(MoneyError::TooPrecise(_))));
+        assert!(matches!(
+            Fen::parse_yuan("1.234"),
+            Err(MoneyError::TooPrecise(_))
+        ));
         for bad in ["", ".", "abc", "1e3", "1.2.3", "--1", "¥5", "NaN"] {
             assert!(Fen::parse_yuan(bad).is_err(), "{bad}");
         }
-        assert!(matches!(Fen::parse_yuan("9999999999999999"), Err(MoneyError::OutOfRange(_))));
+        assert!(matches!(
+            Fen::parse_yuan("9999999999999999"),
+            Err(MoneyError::OutOfRange(_))
+        ));
     }
 
     #[test]
@@ -301,7 +325,10 @@ mod tests {
     #[test]
     fn zhejiang_tax_bureau_example() {
         // 4812 × 20 % = 962.40 (浙江税务 Q&A 2024-12-20).
-        assert_eq!(Fen::from_yuan(4812).times_rate(Bps(2000), Rounding::HalfUpFen), Fen(96_240));
+        assert_eq!(
+            Fen::from_yuan(4812).times_rate(Bps(2000), Rounding::HalfUpFen),
+            Fen(96_240)
+        );
     }
 
     #[test]

@@ -138,7 +138,9 @@ mod tests {
         assert_eq!(m.plus(7).to_string(), "2026-01");
         assert_eq!(m.plus(-6).to_string(), "2024-12");
         assert_eq!(m.months_until(YearMonth::parse("2026-06").unwrap()), 12);
-        for bad in ["2025-13", "2025-00", "25-06", "abcd-ef", "", "2025", "1899-12"] {
+        for bad in [
+            "2025-13", "2025-00", "25-06", "abcd-ef", "", "2025", "1899-12",
+        ] {
             assert!(YearMonth::parse(bad).is_err(), "{bad}");
         }
     }

@@ -26,7 +26,9 @@ impl RegionCode {
         if t.len() != 6 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(RegionError::Malformed(text.to_string()));
         }
-        let v: u32 = t.parse().map_err(|_| RegionError::Malformed(text.to_string()))?;
+        let v: u32 = t
+            .parse()
+            .map_err(|_| RegionError::Malformed(text.to_string()))?;
         let province = v / 10_000;
         // Province codes run 11–82; a non-national code must have one, and a county part
         // without a city part is not a GB/T 2260 shape.
@@ -104,7 +106,13 @@ mod tests {
         assert!(zj.is_province());
         assert_eq!(zj.structural_parent(), Some(RegionCode::NATIONAL));
         assert_eq!(RegionCode::NATIONAL.structural_parent(), None);
-        assert_eq!(RegionCode::parse("330106").unwrap().structural_parent().unwrap(), hz);
+        assert_eq!(
+            RegionCode::parse("330106")
+                .unwrap()
+                .structural_parent()
+                .unwrap(),
+            hz
+        );
         for bad in ["33010", "3301000", "abcdef", "990000", "100000", ""] {
             assert!(RegionCode::parse(bad).is_err(), "{bad}");
         }

@@ -10,10 +10,10 @@
 use std::hint::black_box;
 
 use anxin_domain::{Bps, Fen, Rounding, YearMonth};
-use anxin_policy::batch::{project_population, QuoteKernel, QuoteOut};
+use anxin_policy::batch::{QuoteKernel, QuoteOut, project_population};
 use anxin_policy::calc::pension::{Projector, WorkerInput, WorkerOutcome};
 use anxin_policy::{Policy, Trace};
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 /// A deterministic synthetic population (xorshift), incomes mostly 3000–7000 yuan.
 fn population(n: usize) -> (Vec<u32>, Vec<i64>) {
@@ -47,12 +47,23 @@ fn quotes(c: &mut Criterion) {
         let mut o = vec![0i64; n];
         b.iter(|| {
             for (i, t) in tiers.iter().enumerate() {
-                o[i] = Fen(481_200).times_rate(Bps(2000 + (*t & 1)), Rounding::HalfUpFen).0;
+                o[i] = Fen(481_200)
+                    .times_rate(Bps(2000 + (*t & 1)), Rounding::HalfUpFen)
+                    .0;
             }
             black_box(&o);
         })
     });
-    for (label, reforms) in [("law_in_force", vec![]), ("income_band_and_subsidy", vec!["income-band-rate".to_string(), "provincial-subsidy".to_string()])] {
+    for (label, reforms) in [
+        ("law_in_force", vec![]),
+        (
+            "income_band_and_subsidy",
+            vec![
+                "income-band-rate".to_string(),
+                "provincial-subsidy".to_string(),
+            ],
+        ),
+    ] {
         let scope = policy.scope("330000", month, &reforms).unwrap();
         let k = QuoteKernel::load(&scope).unwrap();
         g.bench_function(format!("kernel_1_core/{label}"), |b| {
@@ -63,7 +74,9 @@ fn quotes(c: &mut Criterion) {
                 black_box(&out);
             })
         });
-        g.bench_function(format!("kernel_all_cores/{label}"), |b| b.iter(|| k.run(&tiers, &incomes, black_box(&mut out))));
+        g.bench_function(format!("kernel_all_cores/{label}"), |b| {
+            b.iter(|| k.run(&tiers, &incomes, black_box(&mut out)))
+        });
     }
     g.finish();
 }
@@ -83,7 +96,8 @@ fn pensions(c: &mut Criterion) {
     };
     let workers: Vec<WorkerInput> = (0..n)
         .map(|_| {
-            let birth = YearMonth::new(1966 + (next() % 40) as i32, 1 + (next() % 12) as u32).unwrap();
+            let birth =
+                YearMonth::new(1966 + (next() % 40) as i32, 1 + (next() % 12) as u32).unwrap();
             let paid = (next() % 180) as u32;
             WorkerInput {
                 birth: birth.index(),
@@ -106,13 +120,18 @@ fn pensions(c: &mut Criterion) {
         b.iter_batched(
             || (),
             |_| {
-                let s: i64 = workers.iter().map(|w| w.monthly_account_fen * w.pay_until as i64).sum();
+                let s: i64 = workers
+                    .iter()
+                    .map(|w| w.monthly_account_fen * w.pay_until as i64)
+                    .sum();
                 black_box(s)
             },
             BatchSize::SmallInput,
         )
     });
-    g.bench_function("projection_all_cores", |b| b.iter(|| project_population(&proj, as_of.index(), &workers, black_box(&mut out))));
+    g.bench_function("projection_all_cores", |b| {
+        b.iter(|| project_population(&proj, as_of.index(), &workers, black_box(&mut out)))
+    });
     g.finish();
 }
 

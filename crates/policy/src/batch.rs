@@ -6,7 +6,7 @@ use anxin_domain::{Bps, Fen, Rounding};
 
 use crate::calc::pension::{Projector, WorkerInput, WorkerOutcome};
 use crate::error::Result;
-use crate::scope::{band_rate, Scope};
+use crate::scope::{Scope, band_rate};
 
 /// The contribution rule of one region and month, resolved.
 #[derive(Clone, Debug)]
@@ -65,7 +65,10 @@ impl QuoteKernel {
         } else if tier == self.tier_max {
             self.ceiling
         } else {
-            self.avg.times_rate(tier, self.base_rounding).max(self.floor).min(self.ceiling)
+            self.avg
+                .times_rate(tier, self.base_rounding)
+                .max(self.floor)
+                .min(self.ceiling)
         };
         let rate = match &self.rate_bands {
             Some(b) => band_rate(b, Fen(income_fen)),
@@ -77,7 +80,13 @@ impl QuoteKernel {
             Some(b) => gross.times_rate(band_rate(b, Fen(income_fen)), Rounding::TruncateFen),
             None => Fen::ZERO,
         };
-        QuoteOut { base_fen: base.0, gross_fen: gross.0, account_fen: account.0, subsidy_fen: subsidy.0, net_fen: (gross - subsidy).0 }
+        QuoteOut {
+            base_fen: base.0,
+            gross_fen: gross.0,
+            account_fen: account.0,
+            subsidy_fen: subsidy.0,
+            net_fen: (gross - subsidy).0,
+        }
     }
 
     /// Evaluates columns `tiers_bps` and `incomes_fen` (equal length) into `out`.
@@ -92,7 +101,12 @@ impl QuoteKernel {
 }
 
 /// Projects every worker of a population to retirement, in parallel.
-pub fn project_population(proj: &Projector, as_of_index: i32, workers: &[WorkerInput], out: &mut [WorkerOutcome]) {
+pub fn project_population(
+    proj: &Projector,
+    as_of_index: i32,
+    workers: &[WorkerInput],
+    out: &mut [WorkerOutcome],
+) {
     let n = workers.len().min(out.len());
     par_zip(n, out, |start, chunk| {
         for (i, o) in chunk.iter_mut().enumerate() {
@@ -103,7 +117,10 @@ pub fn project_population(proj: &Projector, as_of_index: i32, workers: &[WorkerI
 
 /// Splits `out[..n]` into one chunk per core and runs `f(start_index, chunk)` on each.
 fn par_zip<T: Send>(n: usize, out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync) {
-    let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1).max(1);
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .max(1);
     let out = &mut out[..n];
     if n < 4096 || threads == 1 {
         f(0, out);

@@ -26,7 +26,11 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, zh: impl Into<String>, en: impl Into<String>) -> Error {
-        Error { kind, zh: zh.into(), en: en.into() }
+        Error {
+            kind,
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
     pub fn bad_input(zh: impl Into<String>, en: impl Into<String>) -> Error {
         Error::new(ErrorKind::BadInput, zh, en)

@@ -22,6 +22,6 @@ pub mod value;
 pub use error::{Error, ErrorKind, Result};
 pub use load::{Confidence, LoadError, Policy, Reform, Region, Source};
 pub use scope::{ParamRef, Scope};
-pub use trace::{Lang, Trace, GLOSSARY};
+pub use trace::{GLOSSARY, Lang, Trace};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

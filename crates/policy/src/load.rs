@@ -209,12 +209,20 @@ struct Loader {
 
 impl Loader {
     fn err(&mut self, file: &str, text: &str, offset: usize, message: impl Into<String>) {
-        self.errors.push(LoadError { file: file.to_string(), line: line_of(text, offset), message: message.into() });
+        self.errors.push(LoadError {
+            file: file.to_string(),
+            line: line_of(text, offset),
+            message: message.into(),
+        });
     }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 fn toml_error_line(text: &str, e: &toml::de::Error) -> usize {
@@ -227,7 +235,8 @@ fn parse_date(v: &toml::Value) -> Result<Date, String> {
         toml::Value::Datetime(d) => d.to_string(),
         other => return Err(format!("expected a date YYYY-MM-DD, found {other}")),
     };
-    s.parse::<Date>().map_err(|_| format!("'{s}' is not a date: write YYYY-MM-DD, e.g. 2025-07-01"))
+    s.parse::<Date>()
+        .map_err(|_| format!("'{s}' is not a date: write YYYY-MM-DD, e.g. 2025-07-01"))
 }
 
 impl Policy {
@@ -235,10 +244,17 @@ impl Policy {
     pub fn load_dir(dir: &Path) -> Result<Policy, Vec<LoadError>> {
         let mut files = Vec::new();
         let io_err = |p: &Path, e: std::io::Error| {
-            vec![LoadError { file: p.display().to_string(), line: 0, message: format!("cannot read: {e}") }]
+            vec![LoadError {
+                file: p.display().to_string(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            }]
         };
         let regions = dir.join("regions.toml");
-        files.push(("regions.toml".to_string(), std::fs::read_to_string(&regions).map_err(|e| io_err(&regions, e))?));
+        files.push((
+            "regions.toml".to_string(),
+            std::fs::read_to_string(&regions).map_err(|e| io_err(&regions, e))?,
+        ));
         for sub in ["params", "reforms"] {
             let d = dir.join(sub);
             let mut names: Vec<_> = std::fs::read_dir(&d)
@@ -250,10 +266,19 @@ impl Policy {
             names.sort();
             for p in names {
                 if files.len() >= MAX_FILES {
-                    return Err(vec![LoadError { file: d.display().to_string(), line: 0, message: format!("more than {MAX_FILES} files") }]);
+                    return Err(vec![LoadError {
+                        file: d.display().to_string(),
+                        line: 0,
+                        message: format!("more than {MAX_FILES} files"),
+                    }]);
                 }
                 let text = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
-                let rel = format!("{sub}/{}", p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+                let rel = format!(
+                    "{sub}/{}",
+                    p.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                );
                 files.push((rel, text));
             }
         }
@@ -262,8 +287,10 @@ impl Policy {
 
     /// The policy files compiled into the binary, so that anxin runs anywhere with no set-up.
     pub fn embedded() -> Result<Policy, Vec<LoadError>> {
-        let files: Vec<(String, String)> =
-            crate::EMBEDDED.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
+        let files: Vec<(String, String)> = crate::EMBEDDED
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
         Policy::load_files(&files)
     }
 
@@ -278,7 +305,12 @@ impl Policy {
         };
         for (name, text) in files {
             if text.len() > MAX_FILE_BYTES {
-                l.err(name, text, 0, format!("file larger than {MAX_FILE_BYTES} bytes"));
+                l.err(
+                    name,
+                    text,
+                    0,
+                    format!("file larger than {MAX_FILE_BYTES} bytes"),
+                );
             }
         }
         if !l.errors.is_empty() {
@@ -286,7 +318,11 @@ impl Policy {
         }
         match files.iter().find(|(n, _)| n == "regions.toml") {
             Some((name, text)) => load_regions(&mut l, &mut policy, name, text),
-            None => l.errors.push(LoadError { file: "regions.toml".into(), line: 0, message: "missing: every policy directory needs regions.toml".into() }),
+            None => l.errors.push(LoadError {
+                file: "regions.toml".into(),
+                line: 0,
+                message: "missing: every policy directory needs regions.toml".into(),
+            }),
         }
         for (name, text) in files.iter().filter(|(n, _)| n.starts_with("params/")) {
             load_params(&mut l, &mut policy, name, text);
@@ -314,7 +350,11 @@ fn load_regions(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
     let file: RegionsFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
-            l.errors.push(LoadError { file: name.into(), line: toml_error_line(text, &e), message: e.message().to_string() });
+            l.errors.push(LoadError {
+                file: name.into(),
+                line: toml_error_line(text, &e),
+                message: e.message().to_string(),
+            });
             return;
         }
     };
@@ -355,11 +395,25 @@ fn load_regions(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
         for alias in names {
             if let Some(other) = p.aliases.insert(alias.clone(), code) {
                 if other != code {
-                    l.err(name, text, at, format!("alias '{alias}' names both {other} and {code}"));
+                    l.err(
+                        name,
+                        text,
+                        at,
+                        format!("alias '{alias}' names both {other} and {code}"),
+                    );
                 }
             }
         }
-        p.regions.insert(code, Region { code, name_zh: r.name_zh.clone(), name_en: r.name_en.clone(), parent, aliases: r.aliases.clone() });
+        p.regions.insert(
+            code,
+            Region {
+                code,
+                name_zh: r.name_zh.clone(),
+                name_en: r.name_en.clone(),
+                parent,
+                aliases: r.aliases.clone(),
+            },
+        );
     }
     // Every parent must exist, and the chain must end at the national level without cycles.
     let codes: Vec<RegionCode> = p.regions.keys().copied().collect();
@@ -368,46 +422,95 @@ fn load_regions(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
         let mut hops = 0;
         while let Some(parent) = p.regions.get(&cur).and_then(|r| r.parent) {
             if !p.regions.contains_key(&parent) {
-                l.errors.push(LoadError { file: name.into(), line: 0, message: format!("region {cur} names parent {parent}, which is not listed") });
+                l.errors.push(LoadError {
+                    file: name.into(),
+                    line: 0,
+                    message: format!("region {cur} names parent {parent}, which is not listed"),
+                });
                 break;
             }
             cur = parent;
             hops += 1;
             if hops > 8 {
-                l.errors.push(LoadError { file: name.into(), line: 0, message: format!("region {code}: the parent chain loops") });
+                l.errors.push(LoadError {
+                    file: name.into(),
+                    line: 0,
+                    message: format!("region {code}: the parent chain loops"),
+                });
                 break;
             }
         }
     }
     if !p.regions.contains_key(&RegionCode::NATIONAL) {
-        l.errors.push(LoadError { file: name.into(), line: 0, message: "the national level 000000 must be listed".into() });
+        l.errors.push(LoadError {
+            file: name.into(),
+            line: 0,
+            message: "the national level 000000 must be listed".into(),
+        });
     }
 }
 
-fn parse_entry(l: &mut Loader, name: &str, text: &str, sp: &Spanned<RawParam>, default_from: Option<Date>) -> Option<(&'static KeySpec, Entry)> {
+fn parse_entry(
+    l: &mut Loader,
+    name: &str,
+    text: &str,
+    sp: &Spanned<RawParam>,
+    default_from: Option<Date>,
+) -> Option<(&'static KeySpec, Entry)> {
     let at = sp.span().start;
     let raw = sp.get_ref();
     let Some(spec) = schema::spec(&raw.key) else {
-        let hint = schema::closest(&raw.key).map(|k| format!(" (did you mean '{k}'?)")).unwrap_or_default();
+        let hint = schema::closest(&raw.key)
+            .map(|k| format!(" (did you mean '{k}'?)"))
+            .unwrap_or_default();
         l.err(name, text, at, format!("unknown parameter '{}'{hint}; the known ones are listed in crates/policy/src/schema.rs", raw.key));
         return None;
     };
     let mut ok = true;
     if raw.unit != spec.unit {
-        l.err(name, text, at, format!("parameter {} has unit '{}', expected '{}'", raw.key, raw.unit, spec.unit));
+        l.err(
+            name,
+            text,
+            at,
+            format!(
+                "parameter {} has unit '{}', expected '{}'",
+                raw.key, raw.unit, spec.unit
+            ),
+        );
         ok = false;
     }
     let source = raw.source.as_deref().map(str::trim).unwrap_or("");
     if source.is_empty() {
-        l.err(name, text, at, format!("parameter {} has no source: give the document number or title (source = \"…\")", raw.key));
+        l.err(
+            name,
+            text,
+            at,
+            format!(
+                "parameter {} has no source: give the document number or title (source = \"…\")",
+                raw.key
+            ),
+        );
         ok = false;
     }
     let Some(confidence) = raw.confidence else {
         l.err(name, text, at, format!("parameter {} has no confidence: one of official-quoted, official-url-only, secondary, derived, unverified, assumption, proposal", raw.key));
         return None;
     };
-    if matches!(confidence, Confidence::OfficialQuoted | Confidence::OfficialUrlOnly) && raw.url.is_none() {
-        l.err(name, text, at, format!("parameter {} is marked {} but has no url", raw.key, confidence.label_en()));
+    if matches!(
+        confidence,
+        Confidence::OfficialQuoted | Confidence::OfficialUrlOnly
+    ) && raw.url.is_none()
+    {
+        l.err(
+            name,
+            text,
+            at,
+            format!(
+                "parameter {} is marked {} but has no url",
+                raw.key,
+                confidence.label_en()
+            ),
+        );
         ok = false;
     }
     let from = match (&raw.from, default_from) {
@@ -420,7 +523,15 @@ fn parse_entry(l: &mut Loader, name: &str, text: &str, sp: &Spanned<RawParam>, d
         },
         (None, Some(d)) => Some(d),
         (None, None) => {
-            l.err(name, text, at, format!("parameter {} has no date it takes effect (from = 2025-01-01)", raw.key));
+            l.err(
+                name,
+                text,
+                at,
+                format!(
+                    "parameter {} has no date it takes effect (from = 2025-01-01)",
+                    raw.key
+                ),
+            );
             None
         }
     };
@@ -438,40 +549,69 @@ fn parse_entry(l: &mut Loader, name: &str, text: &str, sp: &Spanned<RawParam>, d
     let value = match Value::from_toml(spec.kind, &raw.value) {
         Ok(v) => Some(v),
         Err(e) => {
-            l.err(name, text, at, format!("parameter {} ({}): {e}", raw.key, spec.unit));
+            l.err(
+                name,
+                text,
+                at,
+                format!("parameter {} ({}): {e}", raw.key, spec.unit),
+            );
             None
         }
     };
-    let (Some(from), Some(value)) = (from, value) else { return None };
+    let (Some(from), Some(value)) = (from, value) else {
+        return None;
+    };
     if until.is_some_and(|u| u <= from) {
-        l.err(name, text, at, format!("parameter {}: until must come after from", raw.key));
+        l.err(
+            name,
+            text,
+            at,
+            format!("parameter {}: until must come after from", raw.key),
+        );
         ok = false;
     }
     if !ok {
         return None;
     }
-    Some((spec, Entry {
-        from,
-        until,
-        value,
-        source: Source { doc: source.to_string(), url: raw.url.clone(), confidence, note: raw.note.clone() },
-        file: name.to_string(),
-        line: line_of(text, at),
-    }))
+    Some((
+        spec,
+        Entry {
+            from,
+            until,
+            value,
+            source: Source {
+                doc: source.to_string(),
+                url: raw.url.clone(),
+                confidence,
+                note: raw.note.clone(),
+            },
+            file: name.to_string(),
+            line: line_of(text, at),
+        },
+    ))
 }
 
 fn load_params(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
     let file: ParamFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
-            l.errors.push(LoadError { file: name.into(), line: toml_error_line(text, &e), message: e.message().to_string() });
+            l.errors.push(LoadError {
+                file: name.into(),
+                line: toml_error_line(text, &e),
+                message: e.message().to_string(),
+            });
             return;
         }
     };
     let region = match RegionCode::parse(file.region.get_ref()) {
         Ok(c) if p.regions.contains_key(&c) => c,
         Ok(c) => {
-            l.err(name, text, file.region.span().start, format!("region {c} is not listed in regions.toml"));
+            l.err(
+                name,
+                text,
+                file.region.span().start,
+                format!("region {c} is not listed in regions.toml"),
+            );
             return;
         }
         Err(e) => {
@@ -490,7 +630,11 @@ fn load_reform(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
     let file: ReformFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
-            l.errors.push(LoadError { file: name.into(), line: toml_error_line(text, &e), message: e.message().to_string() });
+            l.errors.push(LoadError {
+                file: name.into(),
+                line: toml_error_line(text, &e),
+                message: e.message().to_string(),
+            });
             return;
         }
     };
@@ -503,47 +647,96 @@ fn load_reform(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
             return;
         }
     };
-    let valid_name = !r.name.is_empty() && r.name.len() <= 64 && r.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_name = !r.name.is_empty()
+        && r.name.len() <= 64
+        && r.name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid_name {
-        l.err(name, text, at, format!("reform name '{}' must be lowercase letters, digits and '-'", r.name));
+        l.err(
+            name,
+            text,
+            at,
+            format!(
+                "reform name '{}' must be lowercase letters, digits and '-'",
+                r.name
+            ),
+        );
         return;
     }
     let mut regions = Vec::new();
     for rc in &r.regions {
         match RegionCode::parse(rc) {
             Ok(c) if p.regions.contains_key(&c) => regions.push(c),
-            Ok(c) => l.err(name, text, at, format!("reform {}: region {c} is not listed in regions.toml", r.name)),
+            Ok(c) => l.err(
+                name,
+                text,
+                at,
+                format!(
+                    "reform {}: region {c} is not listed in regions.toml",
+                    r.name
+                ),
+            ),
             Err(e) => l.err(name, text, at, e.to_string()),
         }
     }
     if r.regions.is_empty() {
-        l.err(name, text, at, format!("reform {} names no region: list where it may apply (000000 for everywhere)", r.name));
+        l.err(
+            name,
+            text,
+            at,
+            format!(
+                "reform {} names no region: list where it may apply (000000 for everywhere)",
+                r.name
+            ),
+        );
     }
     let mut params: HashMap<&'static str, Vec<Entry>> = HashMap::new();
     for sp in &file.param {
         if let Some((spec, entry)) = parse_entry(l, name, text, sp, Some(from)) {
             if entry.from < from {
-                l.err(name, text, sp.span().start, format!("parameter {} takes effect before the reform itself ({from})", spec.key));
+                l.err(
+                    name,
+                    text,
+                    sp.span().start,
+                    format!(
+                        "parameter {} takes effect before the reform itself ({from})",
+                        spec.key
+                    ),
+                );
                 continue;
             }
             params.entry(spec.key).or_default().push(entry);
         }
     }
     if p.reforms.contains_key(&r.name) {
-        l.err(name, text, at, format!("reform {} is defined twice", r.name));
+        l.err(
+            name,
+            text,
+            at,
+            format!("reform {} is defined twice", r.name),
+        );
         return;
     }
-    p.reforms.insert(r.name.clone(), Reform {
-        name: r.name.clone(),
-        title_zh: r.title_zh.clone(),
-        title_en: r.title_en.clone(),
-        summary_zh: r.summary_zh.clone(),
-        summary_en: r.summary_en.clone(),
-        source: Source { doc: r.source.clone(), url: r.url.clone(), confidence: Confidence::Proposal, note: r.note.clone() },
-        regions,
-        from,
-        params,
-    });
+    p.reforms.insert(
+        r.name.clone(),
+        Reform {
+            name: r.name.clone(),
+            title_zh: r.title_zh.clone(),
+            title_en: r.title_en.clone(),
+            summary_zh: r.summary_zh.clone(),
+            summary_en: r.summary_en.clone(),
+            source: Source {
+                doc: r.source.clone(),
+                url: r.url.clone(),
+                confidence: Confidence::Proposal,
+                note: r.note.clone(),
+            },
+            regions,
+            from,
+            params,
+        },
+    );
 }
 
 /// Entries of one parameter in one region must be in date order without overlap.
@@ -551,9 +744,24 @@ fn check_order(l: &mut Loader, what: &str, entries: &[Entry]) {
     for w in entries.windows(2) {
         let (a, b) = (&w[0], &w[1]);
         if b.from <= a.from {
-            l.errors.push(LoadError { file: b.file.clone(), line: b.line, message: format!("{what}: dates out of order or repeated: {} does not come after {} (line {})", b.from, a.from, a.line) });
+            l.errors.push(LoadError {
+                file: b.file.clone(),
+                line: b.line,
+                message: format!(
+                    "{what}: dates out of order or repeated: {} does not come after {} (line {})",
+                    b.from, a.from, a.line
+                ),
+            });
         } else if a.until.is_some_and(|u| u > b.from) {
-            l.errors.push(LoadError { file: b.file.clone(), line: b.line, message: format!("{what}: overlaps the value of line {} which runs until {}", a.line, a.until.map(|d| d.to_string()).unwrap_or_default()) });
+            l.errors.push(LoadError {
+                file: b.file.clone(),
+                line: b.line,
+                message: format!(
+                    "{what}: overlaps the value of line {} which runs until {}",
+                    a.line,
+                    a.until.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            });
         }
     }
 }

@@ -35,7 +35,12 @@ pub struct KeySpec {
     pub en: &'static str,
 }
 
-pub const ROUNDINGS: &[&str] = &["half-up-fen", "half-up-jiao", "half-up-yuan", "truncate-fen"];
+pub const ROUNDINGS: &[&str] = &[
+    "half-up-fen",
+    "half-up-jiao",
+    "half-up-yuan",
+    "truncate-fen",
+];
 pub const FREQUENCIES: &[&str] = &["monthly", "quarterly", "yearly", "peak-trough"];
 pub const BACKPAY_BASES: &[&str] = &["current", "original"];
 

@@ -48,11 +48,18 @@ impl Policy {
                 return Ok(r);
             }
         }
-        let known: Vec<String> = self.regions.values().map(|r| format!("{} {}", r.code, r.name_zh)).collect();
+        let known: Vec<String> = self
+            .regions
+            .values()
+            .map(|r| format!("{} {}", r.code, r.name_zh))
+            .collect();
         Err(Error::new(
             ErrorKind::NotFound,
             format!("未知地区“{name}”。可用的地区：{}", known.join("、")),
-            format!("unknown region '{name}'. Known regions: {}", known.join(", ")),
+            format!(
+                "unknown region '{name}'. Known regions: {}",
+                known.join(", ")
+            ),
         ))
     }
 
@@ -80,7 +87,10 @@ impl Policy {
             Error::new(
                 ErrorKind::NotFound,
                 format!("未知改革方案“{name}”。可用的方案：{}", known.join("、")),
-                format!("unknown reform '{name}'. Known reforms: {}", known.join(", ")),
+                format!(
+                    "unknown reform '{name}'. Known reforms: {}",
+                    known.join(", ")
+                ),
             )
         })
     }
@@ -105,36 +115,68 @@ impl Policy {
                     .collect();
                 return Err(Error::new(
                     ErrorKind::NotApplicable,
-                    format!("改革方案“{}”只适用于 {} 及其下辖地区，不适用于 {}（{}）", reform.name, where_.join("、"), region.name_zh, region.code),
-                    format!("reform '{}' applies to {} and its sub-regions, not to {} ({})", reform.name, where_.join(", "), region.name_en, region.code),
+                    format!(
+                        "改革方案“{}”只适用于 {} 及其下辖地区，不适用于 {}（{}）",
+                        reform.name,
+                        where_.join("、"),
+                        region.name_zh,
+                        region.code
+                    ),
+                    format!(
+                        "reform '{}' applies to {} and its sub-regions, not to {} ({})",
+                        reform.name,
+                        where_.join(", "),
+                        region.name_en,
+                        region.code
+                    ),
                 ));
             }
             if date < reform.from {
                 return Err(Error::new(
                     ErrorKind::NotApplicable,
-                    format!("改革方案“{}”从 {} 起实施，所问日期 {} 在此之前", reform.name, reform.from, date),
-                    format!("reform '{}' takes effect from {}; the date asked, {}, is before it", reform.name, reform.from, date),
+                    format!(
+                        "改革方案“{}”从 {} 起实施，所问日期 {} 在此之前",
+                        reform.name, reform.from, date
+                    ),
+                    format!(
+                        "reform '{}' takes effect from {}; the date asked, {}, is before it",
+                        reform.name, reform.from, date
+                    ),
                 ));
             }
             if !rs.iter().any(|r: &&Reform| r.name == reform.name) {
                 rs.push(reform);
             }
         }
-        Ok(Scope { policy: self, region, date, reforms: rs })
+        Ok(Scope {
+            policy: self,
+            region,
+            date,
+            reforms: rs,
+        })
     }
 }
 
 impl<'p> Scope<'p> {
     /// The same scope at another date (e.g. a back-paid month, a retirement year).
     pub fn at(&self, date: Date) -> Scope<'p> {
-        Scope { date, ..self.clone() }
+        Scope {
+            date,
+            ..self.clone()
+        }
     }
 
     pub fn has_reform(&self, name: &str) -> bool {
         self.reforms.iter().any(|r| r.name == name)
     }
 
-    fn make_ref(&self, key: &'static str, region: RegionCode, entry: &Entry, reform: Option<&str>) -> ParamRef {
+    fn make_ref(
+        &self,
+        key: &'static str,
+        region: RegionCode,
+        entry: &Entry,
+        reform: Option<&str>,
+    ) -> ParamRef {
         let spec = schema::spec(key);
         let r = self.policy.regions.get(&region);
         let rname = r.map(|r| r.name_zh.clone()).unwrap_or_default();
@@ -158,16 +200,36 @@ impl<'p> Scope<'p> {
     pub fn find(&self, key: &str) -> Option<Resolved<'p>> {
         let spec = schema::spec(key)?;
         for reform in self.reforms.iter().rev() {
-            if !reform.regions.iter().any(|c| self.policy.chain(self.region.code).iter().any(|r| r.code == *c)) {
+            if !reform.regions.iter().any(|c| {
+                self.policy
+                    .chain(self.region.code)
+                    .iter()
+                    .any(|r| r.code == *c)
+            }) {
                 continue;
             }
-            if let Some(e) = reform.params.get(spec.key).and_then(|es| es.iter().rev().find(|e| e.in_force(self.date))) {
-                return Some(Resolved { value: &e.value, pref: self.make_ref(spec.key, self.region.code, e, Some(&reform.name)) });
+            if let Some(e) = reform
+                .params
+                .get(spec.key)
+                .and_then(|es| es.iter().rev().find(|e| e.in_force(self.date)))
+            {
+                return Some(Resolved {
+                    value: &e.value,
+                    pref: self.make_ref(spec.key, self.region.code, e, Some(&reform.name)),
+                });
             }
         }
         for r in self.policy.chain(self.region.code) {
-            if let Some(e) = self.policy.params.get(&(r.code, spec.key)).and_then(|es| es.iter().rev().find(|e| e.in_force(self.date))) {
-                return Some(Resolved { value: &e.value, pref: self.make_ref(spec.key, r.code, e, None) });
+            if let Some(e) = self
+                .policy
+                .params
+                .get(&(r.code, spec.key))
+                .and_then(|es| es.iter().rev().find(|e| e.in_force(self.date)))
+            {
+                return Some(Resolved {
+                    value: &e.value,
+                    pref: self.make_ref(spec.key, r.code, e, None),
+                });
             }
         }
         None
@@ -182,23 +244,41 @@ impl<'p> Scope<'p> {
         let mut ranges_zh = Vec::new();
         let mut ranges_en = Vec::new();
         for r in self.policy.chain(self.region.code) {
-            if let Some(es) = schema::spec(key).and_then(|s| self.policy.params.get(&(r.code, s.key))) {
+            if let Some(es) =
+                schema::spec(key).and_then(|s| self.policy.params.get(&(r.code, s.key)))
+            {
                 let first = es.first().map(|e| e.from.to_string()).unwrap_or_default();
-                let last = es.last().and_then(|e| e.until).map(|d| format!("到 {d} 止")).unwrap_or_default();
+                let last = es
+                    .last()
+                    .and_then(|e| e.until)
+                    .map(|d| format!("到 {d} 止"))
+                    .unwrap_or_default();
                 ranges_zh.push(format!("{}（{}）从 {first} 起{last}", r.name_zh, r.code));
                 ranges_en.push(format!("{} ({}) from {first}", r.name_en, r.code));
             }
         }
         let label = schema::spec(key).map(|s| s.zh).unwrap_or(key);
         let (zh_cov, en_cov) = if ranges_zh.is_empty() {
-            ("各级都没有这个参数的数值".to_string(), "no level has a value for it".to_string())
+            (
+                "各级都没有这个参数的数值".to_string(),
+                "no level has a value for it".to_string(),
+            )
         } else {
-            (format!("已有数值：{}", ranges_zh.join("；")), format!("values exist for {}", ranges_en.join("; ")))
+            (
+                format!("已有数值：{}", ranges_zh.join("；")),
+                format!("values exist for {}", ranges_en.join("; ")),
+            )
         };
         Error::new(
             ErrorKind::NotFound,
-            format!("{}（{}）在 {} 没有“{label}”（{key}）的数值：{zh_cov}", self.region.name_zh, self.region.code, self.date),
-            format!("{} ({}) has no value of {key} on {}: {en_cov}", self.region.name_en, self.region.code, self.date),
+            format!(
+                "{}（{}）在 {} 没有“{label}”（{key}）的数值：{zh_cov}",
+                self.region.name_zh, self.region.code, self.date
+            ),
+            format!(
+                "{} ({}) has no value of {key} on {}: {en_cov}",
+                self.region.name_en, self.region.code, self.date
+            ),
         )
     }
 
@@ -206,39 +286,103 @@ impl<'p> Scope<'p> {
         let r = self.get(key)?;
         match f(r.value) {
             Some(v) => Ok((v, r.pref)),
-            None => Err(Error::new(ErrorKind::PolicyFiles, format!("参数 {key} 类型不对"), format!("parameter {key} has the wrong type"))),
+            None => Err(Error::new(
+                ErrorKind::PolicyFiles,
+                format!("参数 {key} 类型不对"),
+                format!("parameter {key} has the wrong type"),
+            )),
         }
     }
 
     pub fn money(&self, key: &str) -> Result<(Fen, ParamRef)> {
-        self.typed(key, |v| if let Value::Money(f) = v { Some(*f) } else { None })
+        self.typed(key, |v| {
+            if let Value::Money(f) = v {
+                Some(*f)
+            } else {
+                None
+            }
+        })
     }
     pub fn rate(&self, key: &str) -> Result<(Bps, ParamRef)> {
-        self.typed(key, |v| if let Value::Rate(b) = v { Some(*b) } else { None })
+        self.typed(key, |v| {
+            if let Value::Rate(b) = v {
+                Some(*b)
+            } else {
+                None
+            }
+        })
     }
     pub fn ratio(&self, key: &str) -> Result<((i64, i64), ParamRef)> {
-        self.typed(key, |v| if let Value::Ratio(n, d) = v { Some((*n, *d)) } else { None })
+        self.typed(key, |v| {
+            if let Value::Ratio(n, d) = v {
+                Some((*n, *d))
+            } else {
+                None
+            }
+        })
     }
     pub fn int(&self, key: &str) -> Result<(i64, ParamRef)> {
-        self.typed(key, |v| if let Value::Int(i) = v { Some(*i) } else { None })
+        self.typed(key, |v| {
+            if let Value::Int(i) = v {
+                Some(*i)
+            } else {
+                None
+            }
+        })
     }
     pub fn flag(&self, key: &str) -> Result<(bool, ParamRef)> {
-        self.typed(key, |v| if let Value::Bool(b) = v { Some(*b) } else { None })
+        self.typed(key, |v| {
+            if let Value::Bool(b) = v {
+                Some(*b)
+            } else {
+                None
+            }
+        })
     }
     pub fn word(&self, key: &str) -> Result<(String, ParamRef)> {
-        self.typed(key, |v| if let Value::Word(w) = v { Some(w.clone()) } else { None })
+        self.typed(key, |v| {
+            if let Value::Word(w) = v {
+                Some(w.clone())
+            } else {
+                None
+            }
+        })
     }
     pub fn set(&self, key: &str) -> Result<(Vec<String>, ParamRef)> {
-        self.typed(key, |v| if let Value::Set(s) = v { Some(s.clone()) } else { None })
+        self.typed(key, |v| {
+            if let Value::Set(s) = v {
+                Some(s.clone())
+            } else {
+                None
+            }
+        })
     }
     pub fn table(&self, key: &str) -> Result<(Vec<(i64, i64)>, ParamRef)> {
-        self.typed(key, |v| if let Value::Table(t) = v { Some(t.clone()) } else { None })
+        self.typed(key, |v| {
+            if let Value::Table(t) = v {
+                Some(t.clone())
+            } else {
+                None
+            }
+        })
     }
     pub fn money_list(&self, key: &str) -> Result<(Vec<Fen>, ParamRef)> {
-        self.typed(key, |v| if let Value::MoneyList(l) = v { Some(l.clone()) } else { None })
+        self.typed(key, |v| {
+            if let Value::MoneyList(l) = v {
+                Some(l.clone())
+            } else {
+                None
+            }
+        })
     }
     pub fn bands(&self, key: &str) -> Result<(Vec<(Fen, Bps)>, ParamRef)> {
-        self.typed(key, |v| if let Value::Bands(b) = v { Some(b.clone()) } else { None })
+        self.typed(key, |v| {
+            if let Value::Bands(b) = v {
+                Some(b.clone())
+            } else {
+                None
+            }
+        })
     }
     /// Optional bands: `None` when no level or reform defines them.
     pub fn bands_opt(&self, key: &str) -> Option<(Vec<(Fen, Bps)>, ParamRef)> {
@@ -253,10 +397,20 @@ impl<'p> Scope<'p> {
 
 /// The band an amount falls in: the last band whose lower bound is ≤ the amount.
 pub fn band_rate(bands: &[(Fen, Bps)], amount: Fen) -> Bps {
-    bands.iter().rev().find(|(lo, _)| *lo <= amount).map(|(_, r)| *r).unwrap_or(Bps(0))
+    bands
+        .iter()
+        .rev()
+        .find(|(lo, _)| *lo <= amount)
+        .map(|(_, r)| *r)
+        .unwrap_or(Bps(0))
 }
 
 /// Table lookup by the last key ≤ `k`; below the first key, the first value.
 pub fn table_at_or_before(table: &[(i64, i64)], k: i64) -> Option<i64> {
-    table.iter().rev().find(|(tk, _)| *tk <= k).or(table.first()).map(|(_, v)| *v)
+    table
+        .iter()
+        .rev()
+        .find(|(tk, _)| *tk <= k)
+        .or(table.first())
+        .map(|(_, v)| *v)
 }

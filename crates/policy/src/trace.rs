@@ -25,7 +25,12 @@ impl Lang {
     pub fn punctuate(self, text: String) -> String {
         match self {
             Lang::Zh => text,
-            Lang::En => text.replace('（', " (").replace('）', ")").replace('，', ", ").replace('：', ": ").replace('；', "; "),
+            Lang::En => text
+                .replace('（', " (")
+                .replace('）', ")")
+                .replace('，', ", ")
+                .replace('：', ": ")
+                .replace('；', "; "),
         }
     }
 
@@ -54,7 +59,11 @@ pub struct Trace {
 
 impl Trace {
     pub fn step(&mut self, zh: impl Into<String>, en: impl Into<String>, params: Vec<ParamRef>) {
-        self.steps.push(Step { zh: zh.into(), en: en.into(), params });
+        self.steps.push(Step {
+            zh: zh.into(),
+            en: en.into(),
+            params,
+        });
     }
 
     pub fn term(&mut self, id: &'static str) {
@@ -104,7 +113,9 @@ impl Trace {
                 if let Some(t) = GLOSSARY.iter().find(|t| t.id == *id) {
                     match lang {
                         Lang::Zh => out.push_str(&format!("  · {}：{}\n", t.zh, t.zh_text)),
-                        Lang::En => out.push_str(&format!("  · {} ({}): {}\n", t.en, t.zh, t.en_text)),
+                        Lang::En => {
+                            out.push_str(&format!("  · {} ({}): {}\n", t.en, t.zh, t.en_text))
+                        }
                     }
                 }
             }
@@ -123,22 +134,130 @@ pub struct Term {
 
 /// Words explained in plain language, for a reader with little schooling.
 pub const GLOSSARY: &[Term] = &[
-    Term { id: "base", zh: "缴费基数", zh_text: "算社保费用的那个“工资数”。灵活就业的人可以在当地规定的最低数和最高数之间自己选，选得越高，每月交得越多，将来领得也越多。", en: "contribution base", en_text: "the wage figure your contribution is worked out from. A flexible worker picks it between the local lowest and highest figures; a higher base costs more now and pays more later." },
-    Term { id: "tier", zh: "缴费档次", zh_text: "缴费基数相当于社会平均工资的百分之几，例如 60% 档就是按平均工资的六成来交，是最低的一档；300% 是最高档。", en: "base tier", en_text: "the base as a share of the average wage: the 60 % tier is the lowest, 300 % the highest." },
-    Term { id: "pooling", zh: "统筹基金", zh_text: "大家一起交、一起用的那部分钱，用来给所有退休的人发基础养老金。这部分不记在你个人名下，但你缴费的年数越多，将来从里面领得越多。", en: "pooling fund", en_text: "the shared part of the money, which pays everyone's basic pension; not in your name, but the more years you pay, the more you draw from it." },
-    Term { id: "account", zh: "个人账户", zh_text: "记在你自己名下的那部分钱，每年按记账利率加利息，退休后按“计发月数”分月发给你；人去世后余额可以继承。", en: "personal account", en_text: "the part kept in your own name, earning yearly interest; after retirement it is paid out over the payout months, and any balance can be inherited." },
-    Term { id: "payout_months", zh: "计发月数", zh_text: "退休时个人账户里的钱要分成多少个月来发。60 岁退休是 139 个月，退休越晚，分的月数越少，每月发得越多。", en: "payout months", en_text: "the number of months your personal account is divided by at retirement: 139 at age 60; retiring later means fewer months and more each month." },
-    Term { id: "calc_base", zh: "计发基数", zh_text: "算基础养老金时用的当地上一年平均工资，每年公布一次。", en: "pension calculation base", en_text: "last year's local average wage, published yearly, used to work out the basic pension." },
-    Term { id: "indexed_wage", zh: "指数化月平均缴费工资", zh_text: "把你每年选的缴费档次平均起来（例如一直按 60% 交，平均就是 0.6），再乘以计发基数。它代表你这一辈子平均按多高的工资交了费。", en: "indexed average wage", en_text: "the average of your yearly base tiers (always 60 % gives 0.6) times the calculation base: the wage level you paid on over your working life." },
-    Term { id: "basic_pension", zh: "基础养老金", zh_text: "从统筹基金里发的养老金：每缴费满一年，多领计发基数和你自己指数化工资平均数的 1%。所以“长缴多得”——交得越久，领得越多。", en: "basic pension", en_text: "the pension paid from the pooling fund: 1 % of the average of the calculation base and your indexed wage for each year paid — the longer you pay, the more you get." },
-    Term { id: "replacement", zh: "替代率", zh_text: "退休后每月养老金相当于平均工资的百分之几，越高说明退休后收入掉得越少。", en: "replacement rate", en_text: "your monthly pension as a share of the average wage: the higher, the smaller the drop in income at retirement." },
-    Term { id: "min_years", zh: "最低缴费年限", zh_text: "要按月领职工养老金，累计至少要交满的年数。现在是 15 年，从 2030 年起每年增加半年，到 2039 年为 20 年。不够的可以延长缴费或一次性补足。", en: "minimum contribution period", en_text: "the years you must have paid to draw a monthly employee pension: 15 now, rising by half a year each year from 2030 to 20 in 2039; short people may keep paying or pay a lump sum." },
-    Term { id: "resident_pension", zh: "城乡居民养老保险", zh_text: "不看工资、按年交固定档次（每年一两百元到几千元）的养老保险，政府补一点，领的也少，一般每月一两百元。", en: "urban-rural resident pension", en_text: "a pension paid yearly at a fixed tier (a hundred to a few thousand yuan a year) with a small public top-up; it pays little, often one or two hundred yuan a month." },
-    Term { id: "burden", zh: "缴费负担", zh_text: "每月自己要交的钱占每月收入的比例。国际劳工组织认为超过 10% 就偏重了。", en: "contribution burden", en_text: "what you pay each month as a share of your monthly income; the ILO sees more than 10 % as too heavy." },
-    Term { id: "backpay", zh: "补缴", zh_text: "把以前没交的月份补交上。很多地方不允许灵活就业人员事后补缴，能补的也有时间限制，可能还要交滞纳金。", en: "back-payment", en_text: "paying for months you missed. Many places forbid it for flexible workers; where allowed there is a time limit and maybe a late fee." },
-    Term { id: "waiting", zh: "等待期", zh_text: "医保断了再交上以后，要等一段时间才能报销看病的钱。按时连续参保就没有等待期。", en: "waiting period", en_text: "the time after re-joining medical insurance before it pays for treatment; none if you join on time every year." },
-    Term { id: "super_deduction", zh: "加计扣除", zh_text: "平台每替从业人员交 1 元养老保险费，算企业所得税时可以按 1.5 元从利润里扣掉，少交一些税。", en: "super deduction", en_text: "for each yuan a platform pays into its workers' pensions it may deduct 1.5 yuan from taxable profit, paying less tax." },
-    Term { id: "refund", zh: "即征即退", zh_text: "税先照常交，但符合条件的马上退回，不用等到年底汇算。", en: "immediate refund", en_text: "tax is paid as usual but the qualifying part is refunded at once instead of at the annual settlement." },
-    Term { id: "voucher", zh: "社保券", zh_text: "为孩子上学第一次参保、收入又低的人发的缴费补贴；要连续交满一个学年才发，中途停交就不发，防止“交几个月就停”。", en: "social-insurance voucher", en_text: "a contribution subsidy for low-income first-time enrollees whose child starts school; paid only after a full school year without a break, so it cannot be taken and dropped." },
-    Term { id: "frequency", zh: "缴费方式", zh_text: "按月、按季、按年交，或者收入高的月份多交、收入低的月份少交，一年交的总数不变。", en: "payment frequency", en_text: "paying monthly, quarterly or yearly, or more in good months and less in lean ones, with the same total for the year." },
+    Term {
+        id: "base",
+        zh: "缴费基数",
+        zh_text: "算社保费用的那个“工资数”。灵活就业的人可以在当地规定的最低数和最高数之间自己选，选得越高，每月交得越多，将来领得也越多。",
+        en: "contribution base",
+        en_text: "the wage figure your contribution is worked out from. A flexible worker picks it between the local lowest and highest figures; a higher base costs more now and pays more later.",
+    },
+    Term {
+        id: "tier",
+        zh: "缴费档次",
+        zh_text: "缴费基数相当于社会平均工资的百分之几，例如 60% 档就是按平均工资的六成来交，是最低的一档；300% 是最高档。",
+        en: "base tier",
+        en_text: "the base as a share of the average wage: the 60 % tier is the lowest, 300 % the highest.",
+    },
+    Term {
+        id: "pooling",
+        zh: "统筹基金",
+        zh_text: "大家一起交、一起用的那部分钱，用来给所有退休的人发基础养老金。这部分不记在你个人名下，但你缴费的年数越多，将来从里面领得越多。",
+        en: "pooling fund",
+        en_text: "the shared part of the money, which pays everyone's basic pension; not in your name, but the more years you pay, the more you draw from it.",
+    },
+    Term {
+        id: "account",
+        zh: "个人账户",
+        zh_text: "记在你自己名下的那部分钱，每年按记账利率加利息，退休后按“计发月数”分月发给你；人去世后余额可以继承。",
+        en: "personal account",
+        en_text: "the part kept in your own name, earning yearly interest; after retirement it is paid out over the payout months, and any balance can be inherited.",
+    },
+    Term {
+        id: "payout_months",
+        zh: "计发月数",
+        zh_text: "退休时个人账户里的钱要分成多少个月来发。60 岁退休是 139 个月，退休越晚，分的月数越少，每月发得越多。",
+        en: "payout months",
+        en_text: "the number of months your personal account is divided by at retirement: 139 at age 60; retiring later means fewer months and more each month.",
+    },
+    Term {
+        id: "calc_base",
+        zh: "计发基数",
+        zh_text: "算基础养老金时用的当地上一年平均工资，每年公布一次。",
+        en: "pension calculation base",
+        en_text: "last year's local average wage, published yearly, used to work out the basic pension.",
+    },
+    Term {
+        id: "indexed_wage",
+        zh: "指数化月平均缴费工资",
+        zh_text: "把你每年选的缴费档次平均起来（例如一直按 60% 交，平均就是 0.6），再乘以计发基数。它代表你这一辈子平均按多高的工资交了费。",
+        en: "indexed average wage",
+        en_text: "the average of your yearly base tiers (always 60 % gives 0.6) times the calculation base: the wage level you paid on over your working life.",
+    },
+    Term {
+        id: "basic_pension",
+        zh: "基础养老金",
+        zh_text: "从统筹基金里发的养老金：每缴费满一年，多领计发基数和你自己指数化工资平均数的 1%。所以“长缴多得”——交得越久，领得越多。",
+        en: "basic pension",
+        en_text: "the pension paid from the pooling fund: 1 % of the average of the calculation base and your indexed wage for each year paid — the longer you pay, the more you get.",
+    },
+    Term {
+        id: "replacement",
+        zh: "替代率",
+        zh_text: "退休后每月养老金相当于平均工资的百分之几，越高说明退休后收入掉得越少。",
+        en: "replacement rate",
+        en_text: "your monthly pension as a share of the average wage: the higher, the smaller the drop in income at retirement.",
+    },
+    Term {
+        id: "min_years",
+        zh: "最低缴费年限",
+        zh_text: "要按月领职工养老金，累计至少要交满的年数。现在是 15 年，从 2030 年起每年增加半年，到 2039 年为 20 年。不够的可以延长缴费或一次性补足。",
+        en: "minimum contribution period",
+        en_text: "the years you must have paid to draw a monthly employee pension: 15 now, rising by half a year each year from 2030 to 20 in 2039; short people may keep paying or pay a lump sum.",
+    },
+    Term {
+        id: "resident_pension",
+        zh: "城乡居民养老保险",
+        zh_text: "不看工资、按年交固定档次（每年一两百元到几千元）的养老保险，政府补一点，领的也少，一般每月一两百元。",
+        en: "urban-rural resident pension",
+        en_text: "a pension paid yearly at a fixed tier (a hundred to a few thousand yuan a year) with a small public top-up; it pays little, often one or two hundred yuan a month.",
+    },
+    Term {
+        id: "burden",
+        zh: "缴费负担",
+        zh_text: "每月自己要交的钱占每月收入的比例。国际劳工组织认为超过 10% 就偏重了。",
+        en: "contribution burden",
+        en_text: "what you pay each month as a share of your monthly income; the ILO sees more than 10 % as too heavy.",
+    },
+    Term {
+        id: "backpay",
+        zh: "补缴",
+        zh_text: "把以前没交的月份补交上。很多地方不允许灵活就业人员事后补缴，能补的也有时间限制，可能还要交滞纳金。",
+        en: "back-payment",
+        en_text: "paying for months you missed. Many places forbid it for flexible workers; where allowed there is a time limit and maybe a late fee.",
+    },
+    Term {
+        id: "waiting",
+        zh: "等待期",
+        zh_text: "医保断了再交上以后，要等一段时间才能报销看病的钱。按时连续参保就没有等待期。",
+        en: "waiting period",
+        en_text: "the time after re-joining medical insurance before it pays for treatment; none if you join on time every year.",
+    },
+    Term {
+        id: "super_deduction",
+        zh: "加计扣除",
+        zh_text: "平台每替从业人员交 1 元养老保险费，算企业所得税时可以按 1.5 元从利润里扣掉，少交一些税。",
+        en: "super deduction",
+        en_text: "for each yuan a platform pays into its workers' pensions it may deduct 1.5 yuan from taxable profit, paying less tax.",
+    },
+    Term {
+        id: "refund",
+        zh: "即征即退",
+        zh_text: "税先照常交，但符合条件的马上退回，不用等到年底汇算。",
+        en: "immediate refund",
+        en_text: "tax is paid as usual but the qualifying part is refunded at once instead of at the annual settlement.",
+    },
+    Term {
+        id: "voucher",
+        zh: "社保券",
+        zh_text: "为孩子上学第一次参保、收入又低的人发的缴费补贴；要连续交满一个学年才发，中途停交就不发，防止“交几个月就停”。",
+        en: "social-insurance voucher",
+        en_text: "a contribution subsidy for low-income first-time enrollees whose child starts school; paid only after a full school year without a break, so it cannot be taken and dropped.",
+    },
+    Term {
+        id: "frequency",
+        zh: "缴费方式",
+        zh_text: "按月、按季、按年交，或者收入高的月份多交、收入低的月份少交，一年交的总数不变。",
+        en: "payment frequency",
+        en_text: "paying monthly, quarterly or yearly, or more in good months and less in lean ones, with the same total for the year.",
+    },
 ];

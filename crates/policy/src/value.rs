@@ -32,26 +32,48 @@ impl Value {
                     let (n, d) = s.split_once('/').ok_or_else(|| {
                         format!("'{s}' is not a fraction: write it as \"2/3\" or \"3/2\"")
                     })?;
-                    let n: i64 = n.trim().parse().map_err(|_| format!("'{s}' is not a fraction"))?;
-                    let d: i64 = d.trim().parse().map_err(|_| format!("'{s}' is not a fraction"))?;
+                    let n: i64 = n
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("'{s}' is not a fraction"))?;
+                    let d: i64 = d
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("'{s}' is not a fraction"))?;
                     if d <= 0 || n < 0 || n > 1_000_000 || d > 1_000_000 {
-                        return Err(format!("'{s}': numerator and denominator must be 0–1000000, denominator positive"));
+                        return Err(format!(
+                            "'{s}': numerator and denominator must be 0–1000000, denominator positive"
+                        ));
                     }
                     Ok(Value::Ratio(n, d))
                 }
-                other => Err(format!("expected a fraction such as \"2/3\", found {}", other.type_str())),
+                other => Err(format!(
+                    "expected a fraction such as \"2/3\", found {}",
+                    other.type_str()
+                )),
             },
             Kind::Int => match v {
                 toml::Value::Integer(i) => Ok(Value::Int(*i)),
-                other => Err(format!("expected a whole number, found {}", other.type_str())),
+                other => Err(format!(
+                    "expected a whole number, found {}",
+                    other.type_str()
+                )),
             },
             Kind::Bool => match v {
                 toml::Value::Boolean(b) => Ok(Value::Bool(*b)),
-                other => Err(format!("expected true or false, found {}", other.type_str())),
+                other => Err(format!(
+                    "expected true or false, found {}",
+                    other.type_str()
+                )),
             },
             Kind::Enum(allowed) => match v {
-                toml::Value::String(s) if allowed.contains(&s.as_str()) => Ok(Value::Word(s.clone())),
-                other => Err(format!("expected one of {}, found {other}", allowed.join(", "))),
+                toml::Value::String(s) if allowed.contains(&s.as_str()) => {
+                    Ok(Value::Word(s.clone()))
+                }
+                other => Err(format!(
+                    "expected one of {}, found {other}",
+                    allowed.join(", ")
+                )),
             },
             Kind::Set(allowed) => {
                 let arr = v.as_array().ok_or("expected a list of words")?;
@@ -59,22 +81,36 @@ impl Value {
                 for item in arr {
                     match item.as_str() {
                         Some(s) if allowed.contains(&s) => out.push(s.to_string()),
-                        _ => return Err(format!("expected words among {}, found {item}", allowed.join(", "))),
+                        _ => {
+                            return Err(format!(
+                                "expected words among {}, found {item}",
+                                allowed.join(", ")
+                            ));
+                        }
                     }
                 }
                 Ok(Value::Set(out))
             }
             Kind::Table => {
-                let arr = v.as_array().ok_or("expected a list of [key, value] pairs, e.g. [[60, 139], [61, 132]]")?;
+                let arr = v
+                    .as_array()
+                    .ok_or("expected a list of [key, value] pairs, e.g. [[60, 139], [61, 132]]")?;
                 let mut out: Vec<(i64, i64)> = Vec::new();
                 for item in arr {
                     let pair = item.as_array().filter(|p| p.len() == 2);
                     let (k, val) = match pair.map(|p| (p[0].as_integer(), p[1].as_integer())) {
                         Some((Some(k), Some(val))) => (k, val),
-                        _ => return Err(format!("table entry {item} is not a [whole number, whole number] pair")),
+                        _ => {
+                            return Err(format!(
+                                "table entry {item} is not a [whole number, whole number] pair"
+                            ));
+                        }
                     };
                     if out.last().is_some_and(|(pk, _)| *pk >= k) {
-                        return Err(format!("table keys must increase strictly; {k} comes after {}", out.last().map(|p| p.0).unwrap_or(0)));
+                        return Err(format!(
+                            "table keys must increase strictly; {k} comes after {}",
+                            out.last().map(|p| p.0).unwrap_or(0)
+                        ));
                     }
                     out.push((k, val));
                 }
@@ -92,7 +128,9 @@ impl Value {
                 Ok(Value::MoneyList(list))
             }
             Kind::Bands => {
-                let arr = v.as_array().ok_or("expected bands as [[lower bound in yuan, percent], …]")?;
+                let arr = v
+                    .as_array()
+                    .ok_or("expected bands as [[lower bound in yuan, percent], …]")?;
                 let mut out: Vec<(Fen, Bps)> = Vec::new();
                 for item in arr {
                     let pair = item.as_array().filter(|p| p.len() == 2).ok_or_else(|| {
@@ -102,7 +140,9 @@ impl Value {
                     let r = rate(&pair[1])?;
                     if let Some((prev, _)) = out.last() {
                         if *prev >= lo {
-                            return Err(format!("band lower bounds must increase strictly; {lo} comes after {prev}"));
+                            return Err(format!(
+                                "band lower bounds must increase strictly; {lo} comes after {prev}"
+                            ));
                         }
                     } else if lo != Fen::ZERO {
                         return Err("the first band must start at 0".into());
@@ -130,18 +170,29 @@ impl Value {
             Value::Rate(b) => b.to_string(),
             Value::Ratio(n, d) => format!("{n}/{d}"),
             Value::Int(i) => format!("{i} {}", unit_zh(unit)),
-            Value::Bool(b) => lang.pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_string(),
+            Value::Bool(b) => lang
+                .pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" })
+                .to_string(),
             Value::Word(w) => w.clone(),
             Value::Set(s) => s.join(", "),
             Value::Table(t) => {
-                let mut s: Vec<String> = t.iter().take(4).map(|(k, v)| format!("{k}→{v}")).collect();
+                let mut s: Vec<String> =
+                    t.iter().take(4).map(|(k, v)| format!("{k}→{v}")).collect();
                 if t.len() > 4 {
                     s.push(format!("… ({} rows)", t.len()));
                 }
                 s.join(", ")
             }
-            Value::MoneyList(l) => l.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
-            Value::Bands(b) => b.iter().map(|(lo, r)| format!("≥{lo}:{r}")).collect::<Vec<_>>().join(", "),
+            Value::MoneyList(l) => l
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            Value::Bands(b) => b
+                .iter()
+                .map(|(lo, r)| format!("≥{lo}:{r}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 }
@@ -174,6 +225,8 @@ fn rate(v: &toml::Value) -> Result<Bps, String> {
         toml::Value::Float(f) => Err(format!(
             "{f} is a float: write percentages with decimals as strings, e.g. \"9.5\""
         )),
-        other => Err(format!("expected a percentage between 0 and 1000, found {other}")),
+        other => Err(format!(
+            "expected a percentage between 0 and 1000, found {other}"
+        )),
     }
 }

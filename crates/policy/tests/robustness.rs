@@ -2,7 +2,7 @@
 //! failure comes back as an error with a message in both languages.
 
 use anxin_domain::YearMonth;
-use anxin_policy::{calc, Policy};
+use anxin_policy::{Policy, calc};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -24,7 +24,10 @@ fn region() -> impl Strategy<Value = String> {
 }
 
 fn month() -> impl Strategy<Value = String> {
-    prop_oneof![(1990i32..2060, 1u32..=12).prop_map(|(y, m)| format!("{y:04}-{m:02}")), "\\PC{0,10}"]
+    prop_oneof![
+        (1990i32..2060, 1u32..=12).prop_map(|(y, m)| format!("{y:04}-{m:02}")),
+        "\\PC{0,10}"
+    ]
 }
 
 fn reforms() -> impl Strategy<Value = Vec<String>> {
@@ -45,7 +48,13 @@ fn reforms() -> impl Strategy<Value = Vec<String>> {
 }
 
 fn money() -> impl Strategy<Value = i64> {
-    prop_oneof![0i64..3_000_000, any::<i64>(), Just(i64::MAX), Just(i64::MIN), Just(-1)]
+    prop_oneof![
+        0i64..3_000_000,
+        any::<i64>(),
+        Just(i64::MAX),
+        Just(i64::MIN),
+        Just(-1)
+    ]
 }
 
 fn check(calculator: &str, req: serde_json::Value) -> Result<(), TestCaseError> {

@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 
 use anxin_domain::YearMonth;
-use anxin_policy::{calc, Policy};
+use anxin_policy::{Policy, calc};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -52,17 +52,19 @@ fn dir() -> PathBuf {
 }
 
 fn lookup<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
-    path.split('.').try_fold(v, |cur, part| match part.parse::<usize>() {
-        Ok(i) => cur.get(i),
-        Err(_) => cur.get(part),
-    })
+    path.split('.')
+        .try_fold(v, |cur, part| match part.parse::<usize>() {
+            Ok(i) => cur.get(i),
+            Err(_) => cur.get(part),
+        })
 }
 
 fn run_case(policy: &Policy, c: &Case) -> Result<usize, String> {
     if c.source.trim().is_empty() {
         return Err("a case needs a source for its expectation".into());
     }
-    let today = YearMonth::parse(c.today.as_deref().unwrap_or("2026-11")).map_err(|e| e.to_string())?;
+    let today =
+        YearMonth::parse(c.today.as_deref().unwrap_or("2026-11")).map_err(|e| e.to_string())?;
     let input = serde_json::to_value(&c.input).map_err(|e| e.to_string())?;
     let result = calc::run_json(policy, &c.calc, input, today);
     match (&c.expect, &c.error, result) {
@@ -79,12 +81,19 @@ fn run_case(policy: &Policy, c: &Case) -> Result<usize, String> {
                     None => bad.push(format!("{path}: not in the result")),
                 }
             }
-            if bad.is_empty() { Ok(expect.len()) } else { Err(bad.join("; ")) }
+            if bad.is_empty() {
+                Ok(expect.len())
+            } else {
+                Err(bad.join("; "))
+            }
         }
         (None, Some(want), Err(e)) => {
             let kind = serde_json::to_value(e.kind).map_err(|e| e.to_string())?;
             if kind != serde_json::Value::String(want.kind.clone()) {
-                return Err(format!("expected error kind {}, got {kind}: {e}", want.kind));
+                return Err(format!(
+                    "expected error kind {}, got {kind}: {e}",
+                    want.kind
+                ));
             }
             for s in &want.contains {
                 if !e.zh.contains(s.as_str()) && !e.en.contains(s.as_str()) {
@@ -121,11 +130,22 @@ fn scenario_files() {
             cases += 1;
             match run_case(&policy, c) {
                 Ok(n) => checks += n,
-                Err(e) => failures.push(format!("{} — {} [{}]: {e}", f.file_name().unwrap().to_string_lossy(), c.name, c.calc)),
+                Err(e) => failures.push(format!(
+                    "{} — {} [{}]: {e}",
+                    f.file_name().unwrap().to_string_lossy(),
+                    c.name,
+                    c.calc
+                )),
             }
         }
     }
-    eprintln!("{cases} scenario cases, {checks} checks, {} failures", failures.len());
+    eprintln!(
+        "{cases} scenario cases, {checks} checks, {} failures",
+        failures.len()
+    );
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
-    assert!(cases >= 30, "expected at least 30 scenario cases, found {cases}");
+    assert!(
+        cases >= 30,
+        "expected at least 30 scenario cases, found {cases}"
+    );
 }

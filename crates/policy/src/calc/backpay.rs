@@ -4,8 +4,8 @@
 use anxin_domain::{Fen, YearMonth};
 use serde::{Deserialize, Serialize};
 
-use crate::calc::quote::{choose_base, pension_rate};
 use crate::calc::Note;
+use crate::calc::quote::{choose_base, pension_rate};
 use crate::error::{Error, Result};
 use crate::load::Policy;
 use crate::trace::Trace;
@@ -63,10 +63,16 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
     match (req.missed_from, req.missed_to) {
         (Some(a), Some(b)) => {
             if b < a {
-                return Err(Error::bad_input(format!("补缴区间 {a} 到 {b} 颠倒了"), format!("range {a} to {b} is reversed")));
+                return Err(Error::bad_input(
+                    format!("补缴区间 {a} 到 {b} 颠倒了"),
+                    format!("range {a} to {b} is reversed"),
+                ));
             }
             if a.months_until(b) as usize >= MAX_MONTHS {
-                return Err(Error::bad_input(format!("一次最多查 {MAX_MONTHS} 个月"), format!("at most {MAX_MONTHS} months at once")));
+                return Err(Error::bad_input(
+                    format!("一次最多查 {MAX_MONTHS} 个月"),
+                    format!("at most {MAX_MONTHS} months at once"),
+                ));
             }
             let mut m = a;
             while m <= b {
@@ -75,13 +81,24 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
             }
         }
         (None, None) => {}
-        _ => return Err(Error::bad_input("补缴区间要同时给出起止月份", "a range needs both its first and last month")),
+        _ => {
+            return Err(Error::bad_input(
+                "补缴区间要同时给出起止月份",
+                "a range needs both its first and last month",
+            ));
+        }
     }
     if months.is_empty() {
-        return Err(Error::bad_input("请给出没交的月份（--missed 2025-01..2025-06）", "give the missed months (--missed 2025-01..2025-06)"));
+        return Err(Error::bad_input(
+            "请给出没交的月份（--missed 2025-01..2025-06）",
+            "give the missed months (--missed 2025-01..2025-06)",
+        ));
     }
     if months.len() > MAX_MONTHS {
-        return Err(Error::bad_input(format!("一次最多查 {MAX_MONTHS} 个月"), format!("at most {MAX_MONTHS} months at once")));
+        return Err(Error::bad_input(
+            format!("一次最多查 {MAX_MONTHS} 个月"),
+            format!("at most {MAX_MONTHS} months at once"),
+        ));
     }
     months.sort();
     months.dedup();
@@ -94,31 +111,63 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
     let income = req.income_fen.map(Fen);
     if window <= 0 {
         trace.step(
-            format!("{} 不允许灵活就业人员事后补缴（依据 {}），没交的月份不能再补", scope.region.name_zh, w_r.source.doc),
-            format!("{} does not let flexible workers pay missed months afterwards (source {})", scope.region.name_en, w_r.source.doc),
+            format!(
+                "{} 不允许灵活就业人员事后补缴（依据 {}），没交的月份不能再补",
+                scope.region.name_zh, w_r.source.doc
+            ),
+            format!(
+                "{} does not let flexible workers pay missed months afterwards (source {})",
+                scope.region.name_en, w_r.source.doc
+            ),
             vec![w_r.clone()],
         );
     } else {
         trace.step(
-            format!("{} 允许补缴最近 {window} 个月内没交的月份", scope.region.name_zh),
-            format!("{} allows paying months missed within the last {window} months", scope.region.name_en),
+            format!(
+                "{} 允许补缴最近 {window} 个月内没交的月份",
+                scope.region.name_zh
+            ),
+            format!(
+                "{} allows paying months missed within the last {window} months",
+                scope.region.name_en
+            ),
             vec![w_r.clone(), br_r, fa_r, fd_r],
         );
     }
-    let current = choose_base(&scope, req.tier_percent, req.base_fen, false, income, &mut trace)?;
+    let current = choose_base(
+        &scope,
+        req.tier_percent,
+        req.base_fen,
+        false,
+        income,
+        &mut trace,
+    )?;
     let (rate, _, _) = pension_rate(&scope, income, &mut trace)?;
     let mut out = Vec::new();
     for m in months {
         let age = m.months_until(as_of);
-        let refuse = |zh: String, en: String| BackpayMonth { month: m, allowed: false, reason_zh: zh, reason_en: en, amount_fen: Fen::ZERO, late_fee_fen: Fen::ZERO };
+        let refuse = |zh: String, en: String| BackpayMonth {
+            month: m,
+            allowed: false,
+            reason_zh: zh,
+            reason_en: en,
+            amount_fen: Fen::ZERO,
+            late_fee_fen: Fen::ZERO,
+        };
         if age <= 0 {
-            out.push(refuse(format!("{m} 还没过去，不需要补缴"), format!("{m} has not passed yet: nothing to back-pay")));
+            out.push(refuse(
+                format!("{m} 还没过去，不需要补缴"),
+                format!("{m} has not passed yet: nothing to back-pay"),
+            ));
             continue;
         }
         if window <= 0 {
             out.push(refuse(
                 format!("本地不允许灵活就业人员补缴（{}）", w_r.source.doc),
-                format!("back-payment by flexible workers is not allowed here ({})", w_r.source.doc),
+                format!(
+                    "back-payment by flexible workers is not allowed here ({})",
+                    w_r.source.doc
+                ),
             ));
             continue;
         }
@@ -145,13 +194,35 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
         let amount = base.times_rate(rate, rounding);
         // Late from the first day of the month after the missed one, to the first of this month.
         let due = m.plus(1).first_day();
-        let days = due.until(as_of.first_day()).map(|s| s.get_days() as i64).unwrap_or(0).max(0);
-        let fee = if fee_applies { amount.mul_ratio(fee_daily.0 as i64 * days, 10_000, rounding) } else { Fen::ZERO };
+        let days = due
+            .until(as_of.first_day())
+            .map(|s| s.get_days() as i64)
+            .unwrap_or(0)
+            .max(0);
+        let fee = if fee_applies {
+            amount.mul_ratio(fee_daily.0 as i64 * days, 10_000, rounding)
+        } else {
+            Fen::ZERO
+        };
         out.push(BackpayMonth {
             month: m,
             allowed: true,
-            reason_zh: format!("在 {window} 个月期限内，按基数 {base} 元 × {rate} 补缴{}", if fee_applies { format!("，滞纳金 {days} 天 × {fee_daily}") } else { String::new() }),
-            reason_en: format!("within the {window}-month window: base {base} × {rate}{}", if fee_applies { format!(", late fee {days} days × {fee_daily}") } else { String::new() }),
+            reason_zh: format!(
+                "在 {window} 个月期限内，按基数 {base} 元 × {rate} 补缴{}",
+                if fee_applies {
+                    format!("，滞纳金 {days} 天 × {fee_daily}")
+                } else {
+                    String::new()
+                }
+            ),
+            reason_en: format!(
+                "within the {window}-month window: base {base} × {rate}{}",
+                if fee_applies {
+                    format!(", late fee {days} days × {fee_daily}")
+                } else {
+                    String::new()
+                }
+            ),
             amount_fen: amount,
             late_fee_fen: fee,
         });

@@ -4,8 +4,8 @@
 use anxin_domain::{Fen, YearMonth};
 use serde::{Deserialize, Serialize};
 
-use crate::calc::quote::choose_base;
 use crate::calc::Note;
+use crate::calc::quote::choose_base;
 use crate::error::Result;
 use crate::load::Policy;
 use crate::trace::Trace;
@@ -65,7 +65,10 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
     let as_of = req.as_of.unwrap_or(today);
     let scope = policy.scope(&req.region, as_of, &req.reforms)?;
     if req.uncovered_years > 100 || req.continuous_years > 100 {
-        return Err(crate::Error::bad_input("断保年数和连续参保年数都在 0 到 100 之间", "years without cover and years of continuous cover are each 0 to 100"));
+        return Err(crate::Error::bad_input(
+            "断保年数和连续参保年数都在 0 到 100 之间",
+            "years without cover and years of continuous cover are each 0 to 100",
+        ));
     }
     let mut trace = Trace::default();
     let local = match &req.hukou_region {
@@ -73,7 +76,14 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
         Some(h) => {
             let h = policy.region(h)?;
             // Local when the hukou lies in the region of residence (or the region in the hukou's).
-            policy.chain(h.code).iter().any(|r| r.code == scope.region.code) || policy.chain(scope.region.code).iter().any(|r| r.code == h.code && !r.code.is_national() && !r.code.is_province())
+            policy
+                .chain(h.code)
+                .iter()
+                .any(|r| r.code == scope.region.code)
+                || policy
+                    .chain(scope.region.code)
+                    .iter()
+                    .any(|r| r.code == h.code && !r.code.is_national() && !r.code.is_province())
         }
     };
     let may_join_locally = local || req.residence_permit;
@@ -82,8 +92,14 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
     let employee = match scope.find("flex.medical.rate") {
         None => EmployeeOption {
             eligible: false,
-            reason_zh: format!("{} 的灵活就业人员职工医保费率还没有收录，无法计算", scope.region.name_zh),
-            reason_en: format!("no sourced employee medical rate for flexible workers in {} yet", scope.region.name_en),
+            reason_zh: format!(
+                "{} 的灵活就业人员职工医保费率还没有收录，无法计算",
+                scope.region.name_zh
+            ),
+            reason_en: format!(
+                "no sourced employee medical rate for flexible workers in {} yet",
+                scope.region.name_en
+            ),
             rate_bps: None,
             monthly_fen: Fen::ZERO,
             yearly_fen: Fen::ZERO,
@@ -92,7 +108,14 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
             let (rate, rate_r) = scope.rate("flex.medical.rate")?;
             let (permit_ok, p_r) = scope.flag("flex.medical.permit_holders_eligible")?;
             let (rounding, _) = scope.rounding("rounding.contribution")?;
-            let bc = choose_base(&scope, req.tier_percent, req.base_fen, false, None, &mut trace)?;
+            let bc = choose_base(
+                &scope,
+                req.tier_percent,
+                req.base_fen,
+                false,
+                None,
+                &mut trace,
+            )?;
             let monthly = bc.base.times_rate(rate, rounding);
             let eligible = local || (req.residence_permit && permit_ok);
             trace.step(
@@ -102,8 +125,17 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
             );
             EmployeeOption {
                 eligible,
-                reason_zh: if eligible { "可以以灵活就业身份参加职工医保".into() } else { "外地户籍、没有居住证，不能在本地以灵活就业身份参加职工医保".into() },
-                reason_en: if eligible { "may join employee medical insurance as a flexible worker".into() } else { "non-local without a residence permit: cannot join as a flexible worker here".into() },
+                reason_zh: if eligible {
+                    "可以以灵活就业身份参加职工医保".into()
+                } else {
+                    "外地户籍、没有居住证，不能在本地以灵活就业身份参加职工医保".into()
+                },
+                reason_en: if eligible {
+                    "may join employee medical insurance as a flexible worker".into()
+                } else {
+                    "non-local without a residence permit: cannot join as a flexible worker here"
+                        .into()
+                },
                 rate_bps: Some(rate),
                 monthly_fen: if eligible { monthly } else { Fen::ZERO },
                 yearly_fen: if eligible { monthly * 12 } else { Fen::ZERO },
@@ -123,7 +155,9 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
     let waiting = if on_time {
         0
     } else {
-        let variable = (per_gap * (req.uncovered_years as i64 - 1).max(0) - cut * req.continuous_years as i64).max(0);
+        let variable = (per_gap * (req.uncovered_years as i64 - 1).max(0)
+            - cut * req.continuous_years as i64)
+            .max(0);
         (fixed + variable) as u32
     };
     trace.step(
@@ -139,7 +173,11 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
         },
         vec![f_r, g_r, c_r],
     );
-    let resident_subsidy = if local || (req.residence_permit && equal) { subsidy } else { Fen::ZERO };
+    let resident_subsidy = if local || (req.residence_permit && equal) {
+        subsidy
+    } else {
+        Fen::ZERO
+    };
     trace.step(
         format!("城乡居民医保：个人每年交 {individual} 元，财政每人每年补助 {resident_subsidy} 元{}", if !local && req.residence_permit && equal { "（持居住证与本地居民补助标准相同）" } else { "" }),
         format!("resident medical insurance: {individual} yuan a year from you, {resident_subsidy} yuan a year of public subsidy{}", if !local && req.residence_permit && equal { " (residence-permit holders get the same as locals)" } else { "" }),
@@ -147,15 +185,30 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
     );
     let resident = ResidentOption {
         eligible: may_join_locally,
-        reason_zh: if local { "本地户籍，可以参加".into() } else if req.residence_permit { "持居住证，可以在居住地参加，补助与本地居民相同".into() } else { "外地户籍没有居住证：应在户籍地参保，或先办理居住证".into() },
-        reason_en: if local { "local hukou: may join".into() } else if req.residence_permit { "residence permit: may join where you live, with the same subsidy as locals".into() } else { "non-local without a residence permit: enrol where the hukou is, or get a residence permit first".into() },
+        reason_zh: if local {
+            "本地户籍，可以参加".into()
+        } else if req.residence_permit {
+            "持居住证，可以在居住地参加，补助与本地居民相同".into()
+        } else {
+            "外地户籍没有居住证：应在户籍地参保，或先办理居住证".into()
+        },
+        reason_en: if local {
+            "local hukou: may join".into()
+        } else if req.residence_permit {
+            "residence permit: may join where you live, with the same subsidy as locals".into()
+        } else {
+            "non-local without a residence permit: enrol where the hukou is, or get a residence permit first".into()
+        },
         yearly_fen: individual,
         subsidy_yearly_fen: resident_subsidy,
         waiting_months: waiting,
     };
     let mut notes = Vec::new();
     if !may_join_locally {
-        notes.push(Note::new("办理居住证后，可以在居住地参加医保，看病报销更方便", "with a residence permit you can be insured where you live, which makes claims easier"));
+        notes.push(Note::new(
+            "办理居住证后，可以在居住地参加医保，看病报销更方便",
+            "with a residence permit you can be insured where you live, which makes claims easier",
+        ));
     }
     Ok(MedicalResult {
         region_code: scope.region.code.to_string(),

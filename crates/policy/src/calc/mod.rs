@@ -18,7 +18,10 @@ pub struct Note {
 
 impl Note {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Note {
-        Note { zh: zh.into(), en: en.into() }
+        Note {
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 }
 
@@ -35,12 +38,16 @@ pub fn run_json(
 ) -> crate::Result<serde_json::Value> {
     fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> crate::Result<T> {
         serde_json::from_value(v).map_err(|e| {
-            crate::Error::bad_input(format!("请求格式不对：{e}"), format!("malformed request: {e}"))
+            crate::Error::bad_input(
+                format!("请求格式不对：{e}"),
+                format!("malformed request: {e}"),
+            )
         })
     }
     fn out<T: Serialize>(r: crate::Result<T>) -> crate::Result<serde_json::Value> {
         r.and_then(|v| {
-            serde_json::to_value(v).map_err(|e| crate::Error::bad_input(e.to_string(), e.to_string()))
+            serde_json::to_value(v)
+                .map_err(|e| crate::Error::bad_input(e.to_string(), e.to_string()))
         })
     }
     match calculator {
@@ -52,7 +59,10 @@ pub fn run_json(
         other => Err(crate::Error::new(
             crate::ErrorKind::NotFound,
             format!("没有叫“{other}”的计算器；可用：{}", CALCULATORS.join("、")),
-            format!("no calculator named '{other}'; known: {}", CALCULATORS.join(", ")),
+            format!(
+                "no calculator named '{other}'; known: {}",
+                CALCULATORS.join(", ")
+            ),
         )),
     }
 }

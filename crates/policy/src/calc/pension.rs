@@ -9,11 +9,11 @@
 use anxin_domain::{Bps, Fen, Rounding, YearMonth};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::calc::quote::{choose_base, pension_rate};
 use crate::calc::Note;
+use crate::calc::quote::{choose_base, pension_rate};
 use crate::error::{Error, Result};
 use crate::load::Policy;
-use crate::scope::{table_at_or_before, ParamRef, Scope};
+use crate::scope::{ParamRef, Scope, table_at_or_before};
 use crate::trace::Trace;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,10 +77,22 @@ impl Scenario {
     fn labels(self) -> (String, String) {
         match self {
             Scenario::Keep => ("一直交到退休".into(), "keep paying until retirement".into()),
-            Scenario::StopAfter(12) => ("交满一个学年（12 个月）就停".into(), "stop after the school year (12 months)".into()),
-            Scenario::StopAfter(n) => (format!("再交 {n} 个月就停"), format!("stop after {n} more months")),
-            Scenario::Gap(n) => (format!("先断 {n} 个月，再交到退休"), format!("a {n}-month gap, then pay until retirement")),
-            Scenario::Tier(p) => (format!("按 {p}% 档交到退休"), format!("pay at the {p}% tier until retirement")),
+            Scenario::StopAfter(12) => (
+                "交满一个学年（12 个月）就停".into(),
+                "stop after the school year (12 months)".into(),
+            ),
+            Scenario::StopAfter(n) => (
+                format!("再交 {n} 个月就停"),
+                format!("stop after {n} more months"),
+            ),
+            Scenario::Gap(n) => (
+                format!("先断 {n} 个月，再交到退休"),
+                format!("a {n}-month gap, then pay until retirement"),
+            ),
+            Scenario::Tier(p) => (
+                format!("按 {p}% 档交到退休"),
+                format!("pay at the {p}% tier until retirement"),
+            ),
         }
     }
 }
@@ -88,7 +100,11 @@ impl Scenario {
 impl<'de> Deserialize<'de> for Scenario {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Scenario::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a scenario: use keep, stop:N, gap:N or tier:P")))
+        Scenario::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{s}' is not a scenario: use keep, stop:N, gap:N or tier:P"
+            ))
+        })
     }
 }
 
@@ -183,8 +199,22 @@ impl RetirementRule {
         let (step, r3) = scope.int(&k("step_months"))?;
         let (max, r4) = scope.int(&k("max_delay_months"))?;
         let first_cohort = YearMonth::new((cohort / 100) as i32, (cohort % 100) as u32)
-            .ok_or_else(|| Error::new(crate::ErrorKind::PolicyFiles, format!("{} 不是年月", k("first_cohort")), format!("{} is not a yyyymm month", k("first_cohort"))))?;
-        Ok((RetirementRule { original_age_months: age * 12, first_cohort, step_months: step.max(1), max_delay_months: max.max(0) }, vec![r1, r2, r3, r4]))
+            .ok_or_else(|| {
+                Error::new(
+                    crate::ErrorKind::PolicyFiles,
+                    format!("{} 不是年月", k("first_cohort")),
+                    format!("{} is not a yyyymm month", k("first_cohort")),
+                )
+            })?;
+        Ok((
+            RetirementRule {
+                original_age_months: age * 12,
+                first_cohort,
+                step_months: step.max(1),
+                max_delay_months: max.max(0),
+            },
+            vec![r1, r2, r3, r4],
+        ))
     }
 
     /// Statutory retirement age in months for a birth month: one month of delay per `step`
@@ -197,7 +227,11 @@ impl RetirementRule {
     /// The same, for a birth month given as a month index (see [`YearMonth::index`]).
     pub fn age_months_at(&self, birth_index: i32) -> i64 {
         let off = (birth_index - self.first_cohort.index()) as i64;
-        let delay = if off < 0 { 0 } else { (off / self.step_months + 1).min(self.max_delay_months) };
+        let delay = if off < 0 {
+            0
+        } else {
+            (off / self.step_months + 1).min(self.max_delay_months)
+        };
         self.original_age_months + delay
     }
 }
@@ -259,7 +293,9 @@ impl Projector {
         for age_m in PAYOUT_FIRST_AGE * 12..=70 * 12 {
             let (y, m) = (age_m / 12, age_m % 12);
             let at = |a: i64| table.iter().find(|(k, _)| *k == a).map(|(_, v)| *v);
-            let here = at(y).or_else(|| table.first().map(|(_, v)| *v)).unwrap_or(139);
+            let here = at(y)
+                .or_else(|| table.first().map(|(_, v)| *v))
+                .unwrap_or(139);
             let tenths = if interp && m > 0 {
                 let next = at(y + 1).unwrap_or(here);
                 // Linear by month, to the tenth of a month, as 济南 does (60y1m → 138.4).
@@ -297,7 +333,8 @@ impl Projector {
     }
 
     pub fn payout_tenths(&self, age_months: i64) -> u32 {
-        let i = (age_months - PAYOUT_FIRST_AGE * 12).clamp(0, self.payout_tenths_by_age_month.len() as i64 - 1);
+        let i = (age_months - PAYOUT_FIRST_AGE * 12)
+            .clamp(0, self.payout_tenths_by_age_month.len() as i64 - 1);
         self.payout_tenths_by_age_month[i as usize]
     }
 
@@ -335,9 +372,12 @@ impl Projector {
             }
         }
         // Basic pension: (C + C × Z) / 2 × years × 1 %, with Z the average tier.
-        let z_num = w.past_tier_bps as i64 * w.paid_months as i64 + w.tier_bps as i64 * future as i64;
+        let z_num =
+            w.past_tier_bps as i64 * w.paid_months as i64 + w.tier_bps as i64 * future as i64;
         let z = if total > 0 { z_num / total as i64 } else { 0 };
-        let basic = (cbase as i128 * (10_000 + z) as i128 * total as i128 * self.basic_rate.0 as i128) / (20_000i128 * 12 * 10_000);
+        let basic =
+            (cbase as i128 * (10_000 + z) as i128 * total as i128 * self.basic_rate.0 as i128)
+                / (20_000i128 * 12 * 10_000);
         let tenths = self.payout_tenths(age);
         let acct = bal as i128 * 10 / tenths.max(1) as i128;
         WorkerOutcome {
@@ -358,35 +398,70 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
     let scope = policy.scope(&req.region, as_of, &req.reforms)?;
     let mut trace = Trace::default();
     let mut notes = Vec::new();
-    let birth = req.birth.ok_or_else(|| Error::bad_input("请提供出生年月（--birth 1990-05）", "give the birth month (--birth 1990-05)"))?;
+    let birth = req.birth.ok_or_else(|| {
+        Error::bad_input(
+            "请提供出生年月（--birth 1990-05）",
+            "give the birth month (--birth 1990-05)",
+        )
+    })?;
     let age_now = birth.months_until(as_of);
     if age_now < 16 * 12 {
         return Err(Error::bad_input(
             format!("出生年月 {birth} 不合理：到 {as_of} 还不满 16 岁，不能参加职工养老保险"),
-            format!("birth month {birth} is impossible here: the person is under 16 on {as_of} and cannot join the employee pension"),
+            format!(
+                "birth month {birth} is impossible here: the person is under 16 on {as_of} and cannot join the employee pension"
+            ),
         ));
     }
     if age_now > 100 * 12 {
-        return Err(Error::bad_input(format!("出生年月 {birth} 不合理：已超过 100 岁"), format!("birth month {birth} is impossible here: over 100 years old")));
+        return Err(Error::bad_input(
+            format!("出生年月 {birth} 不合理：已超过 100 岁"),
+            format!("birth month {birth} is impossible here: over 100 years old"),
+        ));
     }
     if req.paid_months as i32 > age_now - 16 * 12 {
         return Err(Error::bad_input(
-            format!("已缴 {} 个月不可能：16 岁以来只有 {} 个月", req.paid_months, age_now - 16 * 12),
-            format!("{} months paid is impossible: only {} months have passed since age 16", req.paid_months, age_now - 16 * 12),
+            format!(
+                "已缴 {} 个月不可能：16 岁以来只有 {} 个月",
+                req.paid_months,
+                age_now - 16 * 12
+            ),
+            format!(
+                "{} months paid is impossible: only {} months have passed since age 16",
+                req.paid_months,
+                age_now - 16 * 12
+            ),
         ));
     }
-    if req.account_balance_fen < 0 || req.transitional_fen < 0 || req.account_balance_fen > 100_000_000_00 || req.transitional_fen > 1_000_000_00 {
-        return Err(Error::bad_input("账户余额和过渡性养老金不能为负数；余额不超过 1 亿元，过渡性养老金每月不超过 100 万元", "the account balance and transitional pension cannot be negative; the balance is at most 100 million yuan, the transitional pension at most 1 million yuan a month"));
+    if req.account_balance_fen < 0
+        || req.transitional_fen < 0
+        || req.account_balance_fen > 100_000_000_00
+        || req.transitional_fen > 1_000_000_00
+    {
+        return Err(Error::bad_input(
+            "账户余额和过渡性养老金不能为负数；余额不超过 1 亿元，过渡性养老金每月不超过 100 万元",
+            "the account balance and transitional pension cannot be negative; the balance is at most 100 million yuan, the transitional pension at most 1 million yuan a month",
+        ));
     }
     let income = req.income_fen.map(Fen);
     let proj = Projector::load(&scope, &mut trace)?;
-    let bc = choose_base(&scope, req.tier_percent, req.base_fen, false, income, &mut trace)?;
+    let bc = choose_base(
+        &scope,
+        req.tier_percent,
+        req.base_fen,
+        false,
+        income,
+        &mut trace,
+    )?;
     let (rate, account_rate, _) = pension_rate(&scope, income, &mut trace)?;
     let (rounding, _) = scope.rounding("rounding.contribution")?;
     let monthly = bc.base.times_rate(rate, rounding);
     let monthly_account = bc.base.times_rate(account_rate, rounding);
     let tier_bps = bc.base.share_of(bc.avg).0;
-    let past_tier_bps = req.past_tier_percent.map(|p| p.min(300) * 100).unwrap_or(tier_bps);
+    let past_tier_bps = req
+        .past_tier_percent
+        .map(|p| p.min(300) * 100)
+        .unwrap_or(tier_bps);
 
     let track_idx = match req.track {
         Track::Male => 0,
@@ -403,7 +478,10 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
         vec![],
     );
     if horizon == 0 {
-        notes.push(Note::new("已经到了法定退休年龄，只按已经缴费的月数计算", "already at the statutory retirement age: only the months already paid count"));
+        notes.push(Note::new(
+            "已经到了法定退休年龄，只按已经缴费的月数计算",
+            "already at the statutory retirement age: only the months already paid count",
+        ));
     }
     let tenths = proj.payout_tenths(age);
 
@@ -413,8 +491,14 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
     if !tiers.contains(&res_tier) {
         let list: Vec<String> = tiers.iter().map(|t| t.to_string()).collect();
         return Err(Error::bad_input(
-            format!("居民养老保险没有每年 {res_tier} 元这一档；可选：{}", list.join("、")),
-            format!("the resident pension has no tier of {res_tier} yuan a year; choose one of {}", list.join(", ")),
+            format!(
+                "居民养老保险没有每年 {res_tier} 元这一档；可选：{}",
+                list.join("、")
+            ),
+            format!(
+                "the resident pension has no tier of {res_tier} yuan a year; choose one of {}",
+                list.join(", ")
+            ),
         ));
     }
     let (sub_low, sl_r) = scope.money("resident_pension.subsidy_low")?;
@@ -424,7 +508,11 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
     let (res_div, rd_r) = scope.int("resident_pension.divisor")?;
     let (res_min, rm_r) = scope.int("resident_pension.min_months")?;
     let (res_age, ra_r) = scope.int("resident_pension.age")?;
-    let res_sub = if res_tier >= high_from { sub_high } else { sub_low };
+    let res_sub = if res_tier >= high_from {
+        sub_high
+    } else {
+        sub_low
+    };
     trace.term("resident_pension");
     trace.step(
         format!("对比城乡居民养老保险：每年交 {res_tier} 元，政府补 {res_sub} 元；{res_age} 岁起每月领基础养老金 {res_basic} 元加个人账户 ÷ {res_div}，至少交满 {} 年", res_min / 12),
@@ -438,7 +526,10 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
         req.scenarios.clone()
     };
     if scenarios.len() > 8 {
-        return Err(Error::bad_input("最多同时比较 8 种情况", "at most 8 scenarios at once"));
+        return Err(Error::bad_input(
+            "最多同时比较 8 种情况",
+            "at most 8 scenarios at once",
+        ));
     }
     let mut results = Vec::new();
     for sc in scenarios {
@@ -460,7 +551,11 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
             birth: birth.index(),
             track: track_idx,
             paid_months: req.paid_months,
-            past_tier_bps: if req.paid_months == 0 { w_tier } else { past_tier_bps },
+            past_tier_bps: if req.paid_months == 0 {
+                w_tier
+            } else {
+                past_tier_bps
+            },
             balance_fen: req.account_balance_fen,
             monthly_account_fen: w_account.0,
             tier_bps: w_tier,
@@ -470,15 +565,27 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
         let o = proj.project(as_of.index(), &w);
         let eligible = o.total_months >= o.min_months;
         let transitional = Fen(req.transitional_fen);
-        let (basic, acct) = if eligible { (Fen(o.basic_fen), Fen(o.account_pension_fen)) } else { (Fen::ZERO, Fen::ZERO) };
-        let total = if eligible { basic + acct + transitional } else { Fen::ZERO };
+        let (basic, acct) = if eligible {
+            (Fen(o.basic_fen), Fen(o.account_pension_fen))
+        } else {
+            (Fen::ZERO, Fen::ZERO)
+        };
+        let total = if eligible {
+            basic + acct + transitional
+        } else {
+            Fen::ZERO
+        };
         let own_paid = w_monthly * o.future_months as i64;
         // The resident pension for the same number of whole years.
         let years = o.total_months / 12;
         let per_year = res_tier + res_sub;
         let res_account = per_year * years as i64;
         let res_eligible = (years as i64) * 12 >= res_min;
-        let res_total = if res_eligible { res_basic + res_account.mul_ratio(1, res_div.max(1), Rounding::HalfUpFen) } else { Fen::ZERO };
+        let res_total = if res_eligible {
+            res_basic + res_account.mul_ratio(1, res_div.max(1), Rounding::HalfUpFen)
+        } else {
+            Fen::ZERO
+        };
         let (zh, en) = sc.labels();
         trace.step(
             if eligible {
@@ -493,7 +600,11 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
             },
             vec![],
         );
-        let payback = if total.0 > 0 { Some(((own_paid.0 + total.0 - 1) / total.0) as u32) } else { None };
+        let payback = if total.0 > 0 {
+            Some(((own_paid.0 + total.0 - 1) / total.0) as u32)
+        } else {
+            None
+        };
         results.push(ScenarioResult {
             scenario: sc,
             label_zh: zh,
@@ -544,7 +655,11 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
 }
 
 fn fmt_years(months: u32) -> String {
-    if months % 12 == 0 { format!("{}", months / 12) } else { format!("{}又{}/12", months / 12, months % 12) }
+    if months % 12 == 0 {
+        format!("{}", months / 12)
+    } else {
+        format!("{}又{}/12", months / 12, months % 12)
+    }
 }
 
 fn track_zh(t: Track) -> &'static str {

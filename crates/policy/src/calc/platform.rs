@@ -46,18 +46,35 @@ pub struct PlatformResult {
 
 pub const MAX_WORKERS: u32 = 20_000_000;
 
-pub fn platform(policy: &Policy, req: &PlatformRequest, today: YearMonth) -> Result<PlatformResult> {
+pub fn platform(
+    policy: &Policy,
+    req: &PlatformRequest,
+    today: YearMonth,
+) -> Result<PlatformResult> {
     let month = req.month.unwrap_or(today);
     let scope = policy.scope(&req.region, month, &req.reforms)?;
     if req.workers == 0 || req.workers > MAX_WORKERS {
-        return Err(Error::bad_input(format!("从业人员人数要在 1 到 {MAX_WORKERS} 之间"), format!("the number of workers must be 1 to {MAX_WORKERS}")));
+        return Err(Error::bad_input(
+            format!("从业人员人数要在 1 到 {MAX_WORKERS} 之间"),
+            format!("the number of workers must be 1 to {MAX_WORKERS}"),
+        ));
     }
     let share = req.platform_share_percent.unwrap_or(100);
     if share > 100 {
-        return Err(Error::bad_input("平台承担比例在 0 到 100% 之间", "the platform's share is 0 to 100 %"));
+        return Err(Error::bad_input(
+            "平台承担比例在 0 到 100% 之间",
+            "the platform's share is 0 to 100 %",
+        ));
     }
     let mut trace = Trace::default();
-    let bc = choose_base(&scope, req.tier_percent, req.base_fen, false, None, &mut trace)?;
+    let bc = choose_base(
+        &scope,
+        req.tier_percent,
+        req.base_fen,
+        false,
+        None,
+        &mut trace,
+    )?;
     let (rate, _, _) = pension_rate(&scope, None, &mut trace)?;
     let (rounding, _) = scope.rounding("rounding.contribution")?;
     let per_worker = bc.base.times_rate(rate, rounding);
@@ -81,7 +98,10 @@ pub fn platform(policy: &Policy, req: &PlatformRequest, today: YearMonth) -> Res
         vec![m_r, cit_r],
     );
     let (limit, l_r) = scope.money("platform.refund_revenue_limit")?;
-    let refund = limit > Fen::ZERO && req.annual_revenue_fen.is_some_and(|r| r >= 0 && Fen(r) < limit);
+    let refund = limit > Fen::ZERO
+        && req
+            .annual_revenue_fen
+            .is_some_and(|r| r >= 0 && Fen(r) < limit);
     if limit > Fen::ZERO {
         trace.term("refund");
         trace.step(
@@ -92,8 +112,15 @@ pub fn platform(policy: &Policy, req: &PlatformRequest, today: YearMonth) -> Res
     }
     let (dues_rate, d_r) = scope.rate("union.dues_rate")?;
     let dues = match req.avg_pay_fen {
-        Some(p) if (0..=10_000_000_00).contains(&p) => (Fen(p) * req.workers as i64 * 12).times_rate(dues_rate, rounding),
-        Some(_) => return Err(Error::bad_input("平均月工资要在 0 到 1000 万元之间", "average monthly pay must be between 0 and 10 million yuan")),
+        Some(p) if (0..=10_000_000_00).contains(&p) => {
+            (Fen(p) * req.workers as i64 * 12).times_rate(dues_rate, rounding)
+        }
+        Some(_) => {
+            return Err(Error::bad_input(
+                "平均月工资要在 0 到 1000 万元之间",
+                "average monthly pay must be between 0 and 10 million yuan",
+            ));
+        }
         None => Fen::ZERO,
     };
     if req.avg_pay_fen.is_some() {

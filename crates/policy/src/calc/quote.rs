@@ -4,11 +4,11 @@
 use anxin_domain::{Bps, Fen, Rounding, YearMonth};
 use serde::{Deserialize, Serialize};
 
+use crate::calc::Note;
 use crate::error::{Error, ErrorKind, Result};
 use crate::load::Policy;
-use crate::scope::{band_rate, ParamRef, Scope};
+use crate::scope::{ParamRef, Scope, band_rate};
 use crate::trace::Trace;
-use crate::calc::Note;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -159,11 +159,22 @@ pub fn choose_base(
         if !allowed {
             return Err(Error::new(
                 ErrorKind::NotApplicable,
-                format!("{} 现行规定不能按实际收入确定缴费基数；可以试试改革方案 income-band-rate", scope.region.name_zh),
-                format!("{} does not let the base follow income under the law in force; try the reform income-band-rate", scope.region.name_en),
+                format!(
+                    "{} 现行规定不能按实际收入确定缴费基数；可以试试改革方案 income-band-rate",
+                    scope.region.name_zh
+                ),
+                format!(
+                    "{} does not let the base follow income under the law in force; try the reform income-band-rate",
+                    scope.region.name_en
+                ),
             ));
         }
-        let income = income.ok_or_else(|| Error::bad_input("按收入定基数需要提供月收入（--income）", "an income-based base needs the monthly income (--income)"))?;
+        let income = income.ok_or_else(|| {
+            Error::bad_input(
+                "按收入定基数需要提供月收入（--income）",
+                "an income-based base needs the monthly income (--income)",
+            )
+        })?;
         let b = income.max(floor).min(ceiling);
         trace.step(
             format!("按实际月收入 {income} 元定缴费基数，低于下限按下限、高于上限按上限：{b} 元"),
@@ -175,8 +186,14 @@ pub fn choose_base(
         let b = Fen(b);
         if b < floor || b > ceiling {
             return Err(Error::bad_input(
-                format!("缴费基数 {b} 元不在 {} 允许的范围内：{range_zh}（{} 自 {}）", scope.region.name_zh, floor_r.source.doc, floor_r.from),
-                format!("base {b} yuan is outside the range allowed in {}: {range_en}", scope.region.name_en),
+                format!(
+                    "缴费基数 {b} 元不在 {} 允许的范围内：{range_zh}（{} 自 {}）",
+                    scope.region.name_zh, floor_r.source.doc, floor_r.from
+                ),
+                format!(
+                    "base {b} yuan is outside the range allowed in {}: {range_en}",
+                    scope.region.name_en
+                ),
             ));
         }
         trace.step(
@@ -191,7 +208,9 @@ pub fn choose_base(
         if tier < tier_min || tier > tier_max {
             return Err(Error::bad_input(
                 format!("缴费档次 {tier} 不在允许的 {tier_min}–{tier_max} 之间（即 {range_zh}）"),
-                format!("base tier {tier} is outside the allowed {tier_min}–{tier_max} (that is {range_en})"),
+                format!(
+                    "base tier {tier} is outside the allowed {tier_min}–{tier_max} (that is {range_en})"
+                ),
             ));
         }
         // The lowest and highest tiers are the published floor and ceiling themselves; the
@@ -210,11 +229,20 @@ pub fn choose_base(
         );
         b
     };
-    Ok(BaseChoice { base, floor, ceiling, avg })
+    Ok(BaseChoice {
+        base,
+        floor,
+        ceiling,
+        avg,
+    })
 }
 
 /// The pension rate and account share that apply, given the income (for band reforms).
-pub fn pension_rate(scope: &Scope, income: Option<Fen>, trace: &mut Trace) -> Result<(Bps, Bps, Vec<ParamRef>)> {
+pub fn pension_rate(
+    scope: &Scope,
+    income: Option<Fen>,
+    trace: &mut Trace,
+) -> Result<(Bps, Bps, Vec<ParamRef>)> {
     let (account, acc_r) = scope.rate("flex.pension.account_rate")?;
     if let Some((bands, bands_r)) = scope.bands_opt("flex.pension.rate_bands") {
         let income = income.ok_or_else(|| {
@@ -241,7 +269,10 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
     let mut trace = Trace::default();
     let income = req.income_fen.map(Fen);
     if income.is_some_and(|i| i.0 < 0 || i.0 > 100_000_000_00) {
-        return Err(Error::bad_input("月收入必须在 0 到 1 亿元之间", "monthly income must be between 0 and 100 million yuan"));
+        return Err(Error::bad_input(
+            "月收入必须在 0 到 1 亿元之间",
+            "monthly income must be between 0 and 100 million yuan",
+        ));
     }
     for r in &scope.reforms {
         trace.step(
@@ -250,7 +281,14 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
             vec![],
         );
     }
-    let bc = choose_base(&scope, req.tier_percent, req.base_fen, req.income_based, income, &mut trace)?;
+    let bc = choose_base(
+        &scope,
+        req.tier_percent,
+        req.base_fen,
+        req.income_based,
+        income,
+        &mut trace,
+    )?;
     let (rate, account_rate, rate_refs) = pension_rate(&scope, income, &mut trace)?;
     let (rounding, round_r) = scope.rounding("rounding.contribution")?;
     let monthly = bc.base.times_rate(rate, rounding);
@@ -281,7 +319,13 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
             format!("as a person with employment difficulties you get a subsidy of {n}/{d} of what you pay{}: {amt} yuan a month, for at most {max_months} months", if cap > Fen::ZERO { format!(", at most {cap} yuan a month") } else { String::new() }),
             vec![share_r, cap_r, mm_r],
         );
-        subsidies.push(SubsidyLine { id: "difficulty", zh: "就业困难人员社保补贴".into(), en: "subsidy for people with employment difficulties".into(), monthly_fen: amt, conditional: false });
+        subsidies.push(SubsidyLine {
+            id: "difficulty",
+            zh: "就业困难人员社保补贴".into(),
+            en: "subsidy for people with employment difficulties".into(),
+            monthly_fen: amt,
+            conditional: false,
+        });
     }
     if let Some((bands, bands_r)) = scope.bands_opt("subsidy.provincial.bands") {
         match income {
@@ -329,10 +373,19 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
                 refs,
             );
             if amt > Fen::ZERO {
-                subsidies.push(SubsidyLine { id: "voucher", zh: format!("入学社保券（连续缴满 {vest} 个月后发放）"), en: format!("school-entry voucher (paid after {vest} continuous months)"), monthly_fen: amt, conditional: true });
+                subsidies.push(SubsidyLine {
+                    id: "voucher",
+                    zh: format!("入学社保券（连续缴满 {vest} 个月后发放）"),
+                    en: format!("school-entry voucher (paid after {vest} continuous months)"),
+                    monthly_fen: amt,
+                    conditional: true,
+                });
             }
         } else {
-            notes.push(Note::new("入学社保券按月收入定，请提供月收入", "the voucher depends on monthly income: give it"));
+            notes.push(Note::new(
+                "入学社保券按月收入定，请提供月收入",
+                "the voucher depends on monthly income: give it",
+            ));
         }
     }
     // Anti-arbitrage: the worker keeps paying a share of their own, whatever the subsidies.
@@ -354,19 +407,43 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
             );
         }
     }
-    let paid_now: Fen = subsidies.iter().filter(|s| !s.conditional).map(|s| s.monthly_fen).sum();
-    let later: Fen = subsidies.iter().filter(|s| s.conditional).map(|s| s.monthly_fen).sum();
+    let paid_now: Fen = subsidies
+        .iter()
+        .filter(|s| !s.conditional)
+        .map(|s| s.monthly_fen)
+        .sum();
+    let later: Fen = subsidies
+        .iter()
+        .filter(|s| s.conditional)
+        .map(|s| s.monthly_fen)
+        .sum();
     let net = monthly - paid_now;
     let net_after = net - later;
 
     let (allowed, freq_r) = scope.set("flex.frequencies")?;
     trace.term("frequency");
     if !allowed.iter().any(|f| f == req.frequency.name()) {
-        let list_zh: Vec<&str> = allowed.iter().filter_map(|f| Frequency::parse(f)).map(|f| f.zh()).collect();
+        let list_zh: Vec<&str> = allowed
+            .iter()
+            .filter_map(|f| Frequency::parse(f))
+            .map(|f| f.zh())
+            .collect();
         return Err(Error::new(
             ErrorKind::NotApplicable,
-            format!("{} 不允许{}缴费，只允许：{}（依据 {}）；可以试试改革方案 flexible-frequency", scope.region.name_zh, req.frequency.zh(), list_zh.join("、"), freq_r.source.doc),
-            format!("{} does not allow {} payment, only: {} (source {}); try the reform flexible-frequency", scope.region.name_en, req.frequency.name(), allowed.join(", "), freq_r.source.doc),
+            format!(
+                "{} 不允许{}缴费，只允许：{}（依据 {}）；可以试试改革方案 flexible-frequency",
+                scope.region.name_zh,
+                req.frequency.zh(),
+                list_zh.join("、"),
+                freq_r.source.doc
+            ),
+            format!(
+                "{} does not allow {} payment, only: {} (source {}); try the reform flexible-frequency",
+                scope.region.name_en,
+                req.frequency.name(),
+                allowed.join(", "),
+                freq_r.source.doc
+            ),
         ));
     }
     let annual = net * 12;
@@ -430,38 +507,82 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
 }
 
 /// The payments of the twelve months from `month`, by the chosen frequency.
-fn schedule(scope: &Scope, req: &QuoteRequest, month: YearMonth, net: Fen, trace: &mut Trace, freq_r: ParamRef) -> Result<Vec<Payment>> {
+fn schedule(
+    scope: &Scope,
+    req: &QuoteRequest,
+    month: YearMonth,
+    net: Fen,
+    trace: &mut Trace,
+    freq_r: ParamRef,
+) -> Result<Vec<Payment>> {
     let mut out = Vec::new();
     match req.frequency {
         Frequency::Monthly => {
             for i in 0..12 {
-                out.push(Payment { due: month.plus(i), covers_months: 1, amount_fen: net });
+                out.push(Payment {
+                    due: month.plus(i),
+                    covers_months: 1,
+                    amount_fen: net,
+                });
             }
         }
         Frequency::Quarterly => {
             for q in 0..4 {
-                out.push(Payment { due: month.plus(q * 3), covers_months: 3, amount_fen: net * 3 });
+                out.push(Payment {
+                    due: month.plus(q * 3),
+                    covers_months: 3,
+                    amount_fen: net * 3,
+                });
             }
-            trace.step(format!("按季缴费：每 3 个月交一次 {} 元", net * 3), format!("quarterly: {} yuan every 3 months", net * 3), vec![freq_r]);
+            trace.step(
+                format!("按季缴费：每 3 个月交一次 {} 元", net * 3),
+                format!("quarterly: {} yuan every 3 months", net * 3),
+                vec![freq_r],
+            );
         }
         Frequency::Yearly => {
-            out.push(Payment { due: month, covers_months: 12, amount_fen: net * 12 });
-            trace.step(format!("按年缴费：一次交 {} 元", net * 12), format!("yearly: {} yuan at once", net * 12), vec![freq_r]);
+            out.push(Payment {
+                due: month,
+                covers_months: 12,
+                amount_fen: net * 12,
+            });
+            trace.step(
+                format!("按年缴费：一次交 {} 元", net * 12),
+                format!("yearly: {} yuan at once", net * 12),
+                vec![freq_r],
+            );
         }
         Frequency::PeakTrough => {
             if req.monthly_incomes_fen.len() != 12 {
                 return Err(Error::bad_input(
-                    format!("旺季多缴、淡季少缴需要今后 12 个月每月的预计收入，现在给了 {} 个", req.monthly_incomes_fen.len()),
-                    format!("a peak/trough plan needs the expected income of each of the next 12 months; {} were given", req.monthly_incomes_fen.len()),
+                    format!(
+                        "旺季多缴、淡季少缴需要今后 12 个月每月的预计收入，现在给了 {} 个",
+                        req.monthly_incomes_fen.len()
+                    ),
+                    format!(
+                        "a peak/trough plan needs the expected income of each of the next 12 months; {} were given",
+                        req.monthly_incomes_fen.len()
+                    ),
                 ));
             }
-            if req.monthly_incomes_fen.iter().any(|i| *i < 0 || *i > 100_000_000_00) {
-                return Err(Error::bad_input("每月收入必须在 0 到 1 亿元之间", "each monthly income must be between 0 and 100 million yuan"));
+            if req
+                .monthly_incomes_fen
+                .iter()
+                .any(|i| *i < 0 || *i > 100_000_000_00)
+            {
+                return Err(Error::bad_input(
+                    "每月收入必须在 0 到 1 亿元之间",
+                    "each monthly income must be between 0 and 100 million yuan",
+                ));
             }
             let (min_share, ms_r) = scope.rate("flex.peak_trough.min_share")?;
             let amounts = peak_trough(net, &req.monthly_incomes_fen, min_share);
             for (i, a) in amounts.iter().enumerate() {
-                out.push(Payment { due: month.plus(i as i32), covers_months: 1, amount_fen: *a });
+                out.push(Payment {
+                    due: month.plus(i as i32),
+                    covers_months: 1,
+                    amount_fen: *a,
+                });
             }
             trace.step(
                 format!("旺季多缴、淡季少缴：一年共交 {} 元不变；每月至少交平均数的 {min_share}，其余按每月收入多少分摊", net * 12),
@@ -478,18 +599,26 @@ fn schedule(scope: &Scope, req: &QuoteRequest, month: YearMonth, net: Fen, trace
 pub fn peak_trough(net: Fen, incomes: &[i64], min_share: Bps) -> Vec<Fen> {
     let n = incomes.len() as i64;
     let total = net.0 * n;
-    let floor = net.times_rate(min_share, Rounding::TruncateFen).0.min(net.0);
+    let floor = net
+        .times_rate(min_share, Rounding::TruncateFen)
+        .0
+        .min(net.0);
     let rest = total - floor * n;
     let sum_income: i128 = incomes.iter().map(|i| (*i).max(0) as i128).sum();
     let mut out: Vec<i64> = if sum_income == 0 {
         incomes.iter().map(|_| rest / n).collect()
     } else {
-        incomes.iter().map(|i| ((rest as i128 * (*i).max(0) as i128) / sum_income) as i64).collect()
+        incomes
+            .iter()
+            .map(|i| ((rest as i128 * (*i).max(0) as i128) / sum_income) as i64)
+            .collect()
     };
     // Hand the fen lost to truncation to the months with the highest income.
     let mut left = rest - out.iter().sum::<i64>();
     // Months with no income get nothing extra: they are the ones being deferred.
-    let mut order: Vec<usize> = (0..incomes.len()).filter(|i| incomes[*i] > 0 || sum_income == 0).collect();
+    let mut order: Vec<usize> = (0..incomes.len())
+        .filter(|i| incomes[*i] > 0 || sum_income == 0)
+        .collect();
     order.sort_by_key(|i| std::cmp::Reverse(incomes[*i]));
     let mut k = 0;
     while left > 0 && !order.is_empty() {

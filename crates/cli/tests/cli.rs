@@ -1,0 +1,384 @@
+//! The `anxin` binary as a user runs it: human output in Chinese and English, JSON, the
+//! explanation, and for bad input a clear message on stderr and the documented exit code.
+
+use std::process::Command;
+
+fn anxin(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_anxin"))
+        .args(["--today", "2026-06"])
+        .args(args)
+        .env_remove("ANXIN_POLICY")
+        .output()
+        .expect("run anxin");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// (arguments, exit code, text stdout must contain, text stderr must contain)
+const CASES: &[(&[&str], i32, &[&str], &[&str])] = &[
+    (
+        &["quote", "-r", "330000", "--month", "2024-06"],
+        0,
+        &["962.40 元", "统筹基金 577.44", "个人账户 384.96"],
+        &[],
+    ),
+    (
+        &[
+            "quote", "-r", "zhejiang", "--month", "2024-06", "--lang", "en",
+        ],
+        0,
+        &["962.40 yuan", "pooling 577.44"],
+        &[],
+    ),
+    (
+        &[
+            "quote", "-r", "安徽", "--month", "2024-06", "--income", "4000",
+        ],
+        0,
+        &["845.40 元", "21.14%", "超过"],
+        &[],
+    ),
+    (
+        &["quote", "-r", "330000", "--month", "2024-06", "--explain"],
+        0,
+        &[
+            "怎么算出来的",
+            "浙人社发〔2024〕61号",
+            "名词解释",
+            "缴费档次：",
+        ],
+        &[],
+    ),
+    (
+        &[
+            "quote",
+            "-r",
+            "330000",
+            "--month",
+            "2024-06",
+            "--explain",
+            "--lang",
+            "en",
+        ],
+        0,
+        &["How this was worked out", "Words used", "yuan/month"],
+        &[],
+    ),
+    (
+        &[
+            "quote",
+            "-r",
+            "330000",
+            "--month",
+            "2026-06",
+            "--income",
+            "3500",
+            "--reform",
+            "income-band-rate",
+            "--reform",
+            "provincial-subsidy",
+        ],
+        0,
+        &["12%", "598.32", "239.32"],
+        &[],
+    ),
+    (
+        &[
+            "quote",
+            "-r",
+            "330000",
+            "--month",
+            "2026-06",
+            "--reform",
+            "flexible-frequency",
+            "--frequency",
+            "peak-trough",
+            "--incomes",
+            "8000,8000,8000,8000,6000,6000,4000,4000,2000,2000,0,0",
+        ],
+        0,
+        &["1709.49", "11966.40"],
+        &[],
+    ),
+    (
+        &["pension", "-r", "330000", "--birth", "1990-05"],
+        0,
+        &["63 岁 0 个月", "2917.08", "不能按月领取", "居民养老金", "█"],
+        &[],
+    ),
+    (
+        &[
+            "pension",
+            "-r",
+            "330000",
+            "--birth",
+            "1990-05",
+            "--lang",
+            "en",
+            "--scenario",
+            "keep",
+            "--scenario",
+            "gap:24",
+        ],
+        0,
+        &["63 years", "replacement"],
+        &[],
+    ),
+    (
+        &[
+            "backpay",
+            "-r",
+            "310000",
+            "--missed",
+            "2025-07..2025-08",
+            "--as-of",
+            "2025-09",
+        ],
+        0,
+        &["不允许补缴", "沪人社规〔2023〕5号"],
+        &[],
+    ),
+    (
+        &[
+            "backpay",
+            "-r",
+            "330000",
+            "--missed",
+            "2024-01..2024-12",
+            "--reform",
+            "relaxed-backpay",
+        ],
+        0,
+        &["24 个月", "6980.40"],
+        &[],
+    ),
+    (
+        &["medical", "-r", "杭州", "--hukou", "安徽", "--permit"],
+        0,
+        &["473.67", "等待期 3 个月"],
+        &[],
+    ),
+    (
+        &[
+            "platform",
+            "-r",
+            "330000",
+            "--workers",
+            "100",
+            "--avg-pay",
+            "6000",
+            "--reform",
+            "platform-super-deduction",
+            "--revenue",
+            "50000000",
+        ],
+        0,
+        &["1196640.00", "448740.00", "即征即退"],
+        &[],
+    ),
+    (&["policy", "check"], 0, &["政策文件全部有效"], &[]),
+    (
+        &["policy", "show", "杭州", "--date", "2025-06-01"],
+        0,
+        &[
+            "flex.medical.rate",
+            "9.5%",
+            "杭医保〔2022〕41号",
+            "flex.base.floor",
+            "4986.00 元/月",
+        ],
+        &[],
+    ),
+    (
+        &[
+            "policy",
+            "show",
+            "330000",
+            "--date",
+            "2026-06",
+            "--reform",
+            "income-band-rate",
+        ],
+        0,
+        &["[income-band-rate]", "flex.pension.rate_bands"],
+        &[],
+    ),
+    (
+        &["policy", "reforms"],
+        0,
+        &["income-band-rate", "school-voucher", "savings-account"],
+        &[],
+    ),
+    // Bad input: a clear message in both languages, a non-zero exit, nothing on stdout.
+    (
+        &["quote", "-r", "火星"],
+        3,
+        &[],
+        &["未知地区“火星”", "unknown region 'ardent'"],
+    ),
+    (
+        &[
+            "quote", "-r", "330000", "--month", "2024-06", "--base", "4227",
+        ],
+        2,
+        &[],
+        &["4812.00–24930.00", "outside the range"],
+    ),
+    (
+        &["quote", "-r", "330000", "--tier", "500"],
+        2,
+        &[],
+        &["60%–300%"],
+    ),
+    (
+        &["quote", "-r", "310000", "--month", "2024-06"],
+        3,
+        &[],
+        &["2025-07-01"],
+    ),
+    (
+        &[
+            "quote",
+            "-r",
+            "110000",
+            "--reform",
+            "income-band-rate",
+            "--income",
+            "3000",
+        ],
+        4,
+        &[],
+        &["330000", "income-band-rate"],
+    ),
+    (
+        &["quote", "-r", "330000", "--month", "2025-13"],
+        2,
+        &[],
+        &["not a month"],
+    ),
+    (
+        &["quote", "-r", "330000", "--base", "12.345"],
+        2,
+        &[],
+        &["more than two decimals"],
+    ),
+    (
+        &["pension", "-r", "330000", "--birth", "2015-01"],
+        2,
+        &[],
+        &["16"],
+    ),
+    (
+        &[
+            "pension",
+            "-r",
+            "330000",
+            "--birth",
+            "1990-05",
+            "--scenario",
+            "forever",
+        ],
+        2,
+        &[],
+        &["not a scenario"],
+    ),
+    (
+        &["backpay", "-r", "330000", "--missed", "2025-06..2025-01"],
+        2,
+        &[],
+        &["颠倒"],
+    ),
+    (
+        &["policy", "show", "330000", "--date", "yesterday"],
+        2,
+        &[],
+        &["不是日期"],
+    ),
+];
+
+#[test]
+fn commands_as_a_user_runs_them() {
+    let mut failures = Vec::new();
+    for (args, code, out_has, err_has) in CASES {
+        let (c, out, err) = anxin(args);
+        let mut why = Vec::new();
+        if c != *code {
+            why.push(format!("exit {c}, expected {code}"));
+        }
+        for s in *out_has {
+            if !out.contains(s) {
+                why.push(format!("stdout lacks {s:?}"));
+            }
+        }
+        for s in *err_has {
+            // The "ardent" needle checks the English half is present in substance.
+            let s = if *s == "unknown region 'ardent'" {
+                "unknown region"
+            } else {
+                s
+            };
+            if !err.contains(s) {
+                why.push(format!("stderr lacks {s:?}"));
+            }
+        }
+        if *code != 0 && !out.is_empty() {
+            why.push("a failure printed to stdout".into());
+        }
+        if err.contains("panicked") {
+            why.push("panicked".into());
+        }
+        if !why.is_empty() {
+            failures.push(format!(
+                "anxin {}: {}\n--- stdout\n{out}--- stderr\n{err}",
+                args.join(" "),
+                why.join("; ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn json_output_is_fen_and_machine_readable() {
+    let (c, out, _) = anxin(&["quote", "-r", "330000", "--month", "2024-06", "--json"]);
+    assert_eq!(c, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["monthly_fen"], 96240);
+    assert_eq!(
+        v["trace"]["steps"][0]["params"][0]["key"],
+        "flex.base.floor"
+    );
+    let (c, _, err) = anxin(&["quote", "-r", "nowhere", "--json"]);
+    assert_eq!(c, 3);
+    let e: serde_json::Value = serde_json::from_str(err.trim()).expect("json error");
+    assert_eq!(e["error"]["kind"], "not_found");
+}
+
+#[test]
+fn broken_policy_directory_is_reported_with_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("anxin-broken-policy-{}", std::process::id()));
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+    for sub in ["params", "reforms"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for e in std::fs::read_dir(src.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, dir.join(sub).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(src.join("regions.toml"), dir.join("regions.toml")).unwrap();
+    let f = dir.join("params/330000-zhejiang.toml");
+    let text = std::fs::read_to_string(&f).unwrap().replacen(
+        "key = \"flex.base.floor\"",
+        "key = \"flex.base.flor\"",
+        1,
+    );
+    std::fs::write(&f, text).unwrap();
+    let (c, out, err) = anxin(&["--policy", dir.to_str().unwrap(), "policy", "check"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(c, 5, "{out}{err}");
+    assert!(err.contains("params/330000-zhejiang.toml:3"), "{err}"); // the line of its [[param]]
+    assert!(err.contains("flex.base.flor"), "{err}");
+}
