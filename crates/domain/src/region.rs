@@ -47,7 +47,7 @@ impl RegionCode {
     }
 
     pub fn is_province(self) -> bool {
-        self.0 != 0 && self.0 % 10_000 == 0
+        self.0 != 0 && self.0.is_multiple_of(10_000)
     }
 
     /// The province this region belongs to (itself if it is a province; national stays national).
@@ -61,9 +61,9 @@ impl RegionCode {
     pub fn structural_parent(self) -> Option<RegionCode> {
         if self.0 == 0 {
             None
-        } else if self.0 % 10_000 == 0 {
+        } else if self.0.is_multiple_of(10_000) {
             Some(RegionCode::NATIONAL)
-        } else if self.0 % 100 == 0 {
+        } else if self.0.is_multiple_of(100) {
             Some(RegionCode(self.0 / 10_000 * 10_000))
         } else {
             Some(RegionCode(self.0 / 100 * 100))

@@ -393,15 +393,15 @@ fn load_regions(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
         let mut names = vec![r.code.clone(), r.name_zh.clone(), r.name_en.to_lowercase()];
         names.extend(r.aliases.iter().map(|a| a.to_lowercase()));
         for alias in names {
-            if let Some(other) = p.aliases.insert(alias.clone(), code) {
-                if other != code {
-                    l.err(
-                        name,
-                        text,
-                        at,
-                        format!("alias '{alias}' names both {other} and {code}"),
-                    );
-                }
+            if let Some(other) = p.aliases.insert(alias.clone(), code)
+                && other != code
+            {
+                l.err(
+                    name,
+                    text,
+                    at,
+                    format!("alias '{alias}' names both {other} and {code}"),
+                );
             }
         }
         p.regions.insert(

@@ -43,10 +43,10 @@ impl Policy {
     /// Finds a region by code, Chinese or English name, or alias (case-insensitive).
     pub fn region(&self, name: &str) -> Result<&Region> {
         let key = name.trim().to_lowercase();
-        if let Some(code) = self.aliases.get(&key) {
-            if let Some(r) = self.regions.get(code) {
-                return Ok(r);
-            }
+        if let Some(code) = self.aliases.get(&key)
+            && let Some(r) = self.regions.get(code)
+        {
+            return Ok(r);
         }
         let known: Vec<String> = self
             .regions

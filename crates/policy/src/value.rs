@@ -40,7 +40,7 @@ impl Value {
                         .trim()
                         .parse()
                         .map_err(|_| format!("'{s}' is not a fraction"))?;
-                    if d <= 0 || n < 0 || n > 1_000_000 || d > 1_000_000 {
+                    if d <= 0 || !(0..=1_000_000).contains(&n) || d > 1_000_000 {
                         return Err(format!(
                             "'{s}': numerator and denominator must be 0–1000000, denominator positive"
                         ));

@@ -435,8 +435,8 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
     }
     if req.account_balance_fen < 0
         || req.transitional_fen < 0
-        || req.account_balance_fen > 100_000_000_00
-        || req.transitional_fen > 1_000_000_00
+        || req.account_balance_fen > 10_000_000_000
+        || req.transitional_fen > 100_000_000
     {
         return Err(Error::bad_input(
             "账户余额和过渡性养老金不能为负数；余额不超过 1 亿元，过渡性养老金每月不超过 100 万元",
@@ -655,7 +655,7 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
 }
 
 fn fmt_years(months: u32) -> String {
-    if months % 12 == 0 {
+    if months.is_multiple_of(12) {
         format!("{}", months / 12)
     } else {
         format!("{}又{}/12", months / 12, months % 12)

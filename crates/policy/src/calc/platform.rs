@@ -112,7 +112,7 @@ pub fn platform(
     }
     let (dues_rate, d_r) = scope.rate("union.dues_rate")?;
     let dues = match req.avg_pay_fen {
-        Some(p) if (0..=10_000_000_00).contains(&p) => {
+        Some(p) if (0..=1_000_000_000).contains(&p) => {
             (Fen(p) * req.workers as i64 * 12).times_rate(dues_rate, rounding)
         }
         Some(_) => {

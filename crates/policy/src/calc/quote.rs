@@ -268,7 +268,7 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
     let scope = policy.scope(&req.region, month, &req.reforms)?;
     let mut trace = Trace::default();
     let income = req.income_fen.map(Fen);
-    if income.is_some_and(|i| i.0 < 0 || i.0 > 100_000_000_00) {
+    if income.is_some_and(|i| i.0 < 0 || i.0 > 10_000_000_000) {
         return Err(Error::bad_input(
             "月收入必须在 0 到 1 亿元之间",
             "monthly income must be between 0 and 100 million yuan",
@@ -568,7 +568,7 @@ fn schedule(
             if req
                 .monthly_incomes_fen
                 .iter()
-                .any(|i| *i < 0 || *i > 100_000_000_00)
+                .any(|i| *i < 0 || *i > 10_000_000_000)
             {
                 return Err(Error::bad_input(
                     "每月收入必须在 0 到 1 亿元之间",
