@@ -229,6 +229,19 @@ fn toml_error_line(text: &str, e: &toml::de::Error) -> usize {
     e.span().map(|s| line_of(text, s.start)).unwrap_or(1)
 }
 
+/// Parses a whole file, recording a syntax or shape error with its line.
+fn parse_toml<T: serde::de::DeserializeOwned>(l: &mut Loader, name: &str, text: &str) -> Option<T> {
+    toml::from_str(text)
+        .map_err(|e| {
+            l.errors.push(LoadError {
+                file: name.into(),
+                line: toml_error_line(text, &e),
+                message: e.message().to_string(),
+            })
+        })
+        .ok()
+}
+
 fn parse_date(v: &toml::Value) -> Result<Date, String> {
     let s = match v {
         toml::Value::String(s) => s.clone(),
@@ -347,16 +360,8 @@ impl Policy {
 }
 
 fn load_regions(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
-    let file: RegionsFile = match toml::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            l.errors.push(LoadError {
-                file: name.into(),
-                line: toml_error_line(text, &e),
-                message: e.message().to_string(),
-            });
-            return;
-        }
+    let Some(file) = parse_toml::<RegionsFile>(l, name, text) else {
+        return;
     };
     for sr in &file.region {
         let at = sr.span().start;
@@ -592,16 +597,8 @@ fn parse_entry(
 }
 
 fn load_params(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
-    let file: ParamFile = match toml::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            l.errors.push(LoadError {
-                file: name.into(),
-                line: toml_error_line(text, &e),
-                message: e.message().to_string(),
-            });
-            return;
-        }
+    let Some(file) = parse_toml::<ParamFile>(l, name, text) else {
+        return;
     };
     let region = match RegionCode::parse(file.region.get_ref()) {
         Ok(c) if p.regions.contains_key(&c) => c,
@@ -627,16 +624,8 @@ fn load_params(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
 }
 
 fn load_reform(l: &mut Loader, p: &mut Policy, name: &str, text: &str) {
-    let file: ReformFile = match toml::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            l.errors.push(LoadError {
-                file: name.into(),
-                line: toml_error_line(text, &e),
-                message: e.message().to_string(),
-            });
-            return;
-        }
+    let Some(file) = parse_toml::<ReformFile>(l, name, text) else {
+        return;
     };
     let at = file.reform.span().start;
     let r = file.reform.get_ref();
