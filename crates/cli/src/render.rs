@@ -103,7 +103,7 @@ pub fn quote(r: &QuoteResult, lang: Lang) -> String {
         );
     }
     let freq = match lang {
-        Lang::Zh => r.frequency_zh(),
+        Lang::Zh => r.frequency.zh().to_string(),
         Lang::En => r.frequency.name().to_string(),
     };
     let first = r
@@ -166,15 +166,6 @@ pub fn quote(r: &QuoteResult, lang: Lang) -> String {
     }
     notes(&mut o, &r.notes, lang);
     o
-}
-
-trait FreqZh {
-    fn frequency_zh(&self) -> String;
-}
-impl FreqZh for QuoteResult {
-    fn frequency_zh(&self) -> String {
-        self.frequency.zh().to_string()
-    }
 }
 
 pub fn pension(r: &PensionResult, lang: Lang) -> String {

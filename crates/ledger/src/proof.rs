@@ -8,7 +8,7 @@
 //! does (and as its published test vectors expect): a consistency proof from size 0 is
 //! rejected, and between equal sizes the proof must be empty and the roots equal.
 
-use crate::{Error, Hash, LogHasher, MAX_PROOF_HASHES, MAX_TREE_SIZE, hex};
+use crate::{Error, Hash, LogHasher, MAX_PROOF_HASHES, hex};
 
 /// Checks that `leaf_hash` is leaf `leaf_index` of the tree of size `tree_size` whose root is
 /// `root`, given the inclusion `proof` (RFC 9162 §2.1.3.2).
@@ -186,13 +186,7 @@ fn check_limits(tree_size: u64, proof: &[Hash]) -> Result<(), Error> {
             limit: MAX_PROOF_HASHES,
         });
     }
-    if tree_size > MAX_TREE_SIZE {
-        return Err(Error::TreeSizeTooLarge {
-            tree_size,
-            limit: MAX_TREE_SIZE,
-        });
-    }
-    Ok(())
+    crate::tree::check_tree_size(tree_size)
 }
 
 #[cfg(test)]
@@ -200,7 +194,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::Sha256Hasher;
+    use crate::{MAX_TREE_SIZE, Sha256Hasher};
 
     const H: Sha256Hasher = Sha256Hasher;
 

@@ -257,7 +257,7 @@ pub(crate) fn largest_power_of_two_below(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
-fn check_tree_size(tree_size: u64) -> Result<(), Error> {
+pub(crate) fn check_tree_size(tree_size: u64) -> Result<(), Error> {
     if tree_size > MAX_TREE_SIZE {
         return Err(Error::TreeSizeTooLarge {
             tree_size,

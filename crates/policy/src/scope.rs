@@ -199,13 +199,13 @@ impl<'p> Scope<'p> {
     /// Looks a parameter up; `None` if no level defines it at this date.
     pub fn find(&self, key: &str) -> Option<Resolved<'p>> {
         let spec = schema::spec(key)?;
+        let chain = self.policy.chain(self.region.code);
         for reform in self.reforms.iter().rev() {
-            if !reform.regions.iter().any(|c| {
-                self.policy
-                    .chain(self.region.code)
-                    .iter()
-                    .any(|r| r.code == *c)
-            }) {
+            if !reform
+                .regions
+                .iter()
+                .any(|c| chain.iter().any(|r| r.code == *c))
+            {
                 continue;
             }
             if let Some(e) = reform
@@ -219,7 +219,7 @@ impl<'p> Scope<'p> {
                 });
             }
         }
-        for r in self.policy.chain(self.region.code) {
+        for r in chain {
             if let Some(e) = self
                 .policy
                 .params
@@ -386,8 +386,11 @@ impl<'p> Scope<'p> {
     }
     /// Optional bands: `None` when no level or reform defines them.
     pub fn bands_opt(&self, key: &str) -> Option<(Vec<(Fen, Bps)>, ParamRef)> {
-        self.find(key)?;
-        self.bands(key).ok()
+        let r = self.find(key)?;
+        match r.value {
+            Value::Bands(b) => Some((b.clone(), r.pref)),
+            _ => None,
+        }
     }
     pub fn rounding(&self, key: &str) -> Result<(Rounding, ParamRef)> {
         let (w, r) = self.word(key)?;

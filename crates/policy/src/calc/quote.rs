@@ -390,7 +390,10 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
     }
     // Anti-arbitrage: the worker keeps paying a share of their own, whatever the subsidies.
     if let Some(r) = scope.find("voucher.min_own_share") {
-        let (min_own, _) = scope.rate("voucher.min_own_share")?;
+        let min_own = match r.value {
+            crate::value::Value::Rate(b) => *b,
+            _ => Bps(0),
+        };
         let most = monthly - monthly.times_rate(min_own, Rounding::HalfUpFen);
         let total: Fen = subsidies.iter().map(|s| s.monthly_fen).sum();
         if total > most {
