@@ -1,12 +1,16 @@
 //! Cost of the log at one million leaves, with bare SHA-256 of the same leaf payloads as the
 //! baseline, so the log's overhead reads as a ratio to hashing alone.
 //!
+//! Also the cost of signing and verifying a checkpoint, Ed25519 (default) beside SM2 (guomi).
+//!
 //! Run: `cargo bench -p anxin-ledger -- --warm-up-time 1 --measurement-time 3`
+//! (signatures only: `cargo bench -p anxin-ledger --bench merkle -- signatures`)
 
 use std::hint::black_box;
 
 use anxin_ledger::{
-    Hash, LogHasher, MerkleTree, Sha256Hasher, root_from_leaf_hashes, verify_inclusion,
+    Checkpoint, Hash, LogHasher, MerkleTree, Sha256Hasher, Signer, parse_and_verify_checkpoint,
+    root_from_leaf_hashes, sign_checkpoint, verify_inclusion,
 };
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use sha2::Digest as _;
@@ -140,5 +144,35 @@ fn bench_proofs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_bulk, bench_proofs);
+/// One checkpoint signed and verified with each algorithm, side by side. Signing includes
+/// writing the note text; verifying includes parsing it.
+fn bench_signatures(c: &mut Criterion) {
+    let checkpoint = Checkpoint::new("anxin.example/log", 1_000_000, Sha256Hasher.leaf(b"root"));
+    let signers = [
+        (
+            "Ed25519",
+            Signer::from_seed("anxin.example/log", &[7u8; 32]).unwrap(),
+        ),
+        (
+            "SM2",
+            Signer::from_sm2_secret("anxin.example/log", &[7u8; 32]).unwrap(),
+        ),
+    ];
+    let mut group = c.benchmark_group("signatures");
+    for (algorithm, signer) in &signers {
+        let verifier = signer.verifier();
+        let signed = sign_checkpoint(signer, &checkpoint).unwrap();
+        group.bench_function(format!("{algorithm} sign checkpoint"), |b| {
+            b.iter(|| black_box(sign_checkpoint(signer, black_box(&checkpoint)).unwrap()))
+        });
+        group.bench_function(format!("{algorithm} verify checkpoint"), |b| {
+            b.iter(|| {
+                black_box(parse_and_verify_checkpoint(black_box(&signed), &verifier).unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_signatures, bench_bulk, bench_proofs);
 criterion_main!(benches);

@@ -269,6 +269,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::Sm3Hasher;
     use crate::checkpoint::sign_checkpoint;
     use crate::note::Signer;
 
@@ -407,6 +408,92 @@ mod tests {
 
         // The wrong leaf data is refused when building, before anything is written.
         assert!(Bundle::from_tree(&f.tree, 4, 11, Some(b"event 5"), &f.signed_checkpoint).is_err());
+    }
+
+    /// The guomi suite: an SM3 log whose checkpoints are SM2-signed. Bundles verify with the
+    /// SM3 hasher and the SM2 key, and fail clearly with the wrong key, algorithm or hasher.
+    #[test]
+    fn guomi_bundles_verify_and_reject_tampering() {
+        let signer = Signer::from_sm2_secret("anxin.example/log", &[5u8; 32]).unwrap();
+        let verifier = signer.verifier();
+        let mut tree = MerkleTree::new(Sm3Hasher);
+        for i in 0..13u32 {
+            tree.append_leaf_data(format!("event {i}").as_bytes())
+                .unwrap();
+        }
+        let checkpoint = Checkpoint::new("anxin.example/log", 11, tree.root_at(11).unwrap());
+        let signed_checkpoint = sign_checkpoint(&signer, &checkpoint).unwrap();
+        for leaf_index in 0..11 {
+            let data = format!("event {leaf_index}");
+            let bundle = Bundle::from_tree(
+                &tree,
+                leaf_index,
+                11,
+                Some(data.as_bytes()),
+                &signed_checkpoint,
+            )
+            .unwrap();
+            let parsed = Bundle::from_json(&bundle.to_json().unwrap()).unwrap();
+            let verified = parsed.verify_with(&Sm3Hasher, &verifier).unwrap();
+            assert_eq!(verified.leaf_index, leaf_index);
+            assert_eq!(verified.leaf_data.as_deref(), Some(data.as_bytes()));
+            assert_eq!(verified.checkpoint, checkpoint);
+            let hash_only =
+                Bundle::from_tree(&tree, leaf_index, 11, None, &signed_checkpoint).unwrap();
+            assert_eq!(
+                hash_only
+                    .verify_with(&Sm3Hasher, &verifier)
+                    .unwrap()
+                    .leaf_hash,
+                verified.leaf_hash
+            );
+        }
+
+        let good = Bundle::from_tree(&tree, 4, 11, Some(b"event 4"), &signed_checkpoint).unwrap();
+        // The SHA-256 hasher gives another root: the signature holds, the proof does not.
+        assert!(matches!(
+            good.verify(&verifier),
+            Err(Error::RootMismatch { .. })
+        ));
+        // An Ed25519 key of the same name, or another SM2 key, is not the signer.
+        let ed = Signer::from_seed("anxin.example/log", &[5u8; 32]).unwrap();
+        assert!(matches!(
+            good.verify_with(&Sm3Hasher, &ed.verifier()),
+            Err(Error::NoteNotSignedByKey {
+                algorithm: crate::Algorithm::Ed25519,
+                ..
+            })
+        ));
+        let stranger = Signer::from_sm2_secret("anxin.example/log", &[6u8; 32]).unwrap();
+        assert!(matches!(
+            good.verify_with(&Sm3Hasher, &stranger.verifier()),
+            Err(Error::NoteNotSignedByKey { .. })
+        ));
+        let mut bad = good.clone();
+        bad.checkpoint = bad.checkpoint.replacen("\n11\n", "\n12\n", 1);
+        assert!(matches!(
+            bad.verify_with(&Sm3Hasher, &verifier),
+            Err(Error::NoteSignatureInvalid {
+                algorithm: crate::Algorithm::Sm2,
+                ..
+            })
+        ));
+        let mut bad = good.clone();
+        bad.leaf_data_base64 = Some(BASE64.encode(b"event 5"));
+        assert!(matches!(
+            bad.verify_with(&Sm3Hasher, &verifier),
+            Err(Error::RootMismatch { .. })
+        ));
+        // A bundle of the Ed25519 log does not verify with the SM2 key either.
+        let f = fixture();
+        let ed_bundle = Bundle::from_tree(&f.tree, 4, 11, None, &f.signed_checkpoint).unwrap();
+        assert!(matches!(
+            ed_bundle.verify(&verifier),
+            Err(Error::NoteNotSignedByKey {
+                algorithm: crate::Algorithm::Sm2,
+                ..
+            })
+        ));
     }
 
     #[test]

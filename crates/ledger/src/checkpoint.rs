@@ -7,7 +7,7 @@
 //! [<extension line>...]
 //! ```
 //!
-//! wrapped in an Ed25519 signed note ([`crate::note`]). Parsing is strict in what it
+//! wrapped in a signed note ([`crate::note`]), Ed25519 or SM2. Parsing is strict in what it
 //! accepts: a checkpoint that two parsers could read differently is rejected.
 
 use base64::Engine as _;
@@ -228,10 +228,14 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::{LogHasher, MerkleTree, Sha256Hasher};
+    use crate::{Algorithm, LogHasher, MerkleTree, Sha256Hasher, Sm3Hasher};
 
     fn signer() -> Signer {
         Signer::from_seed("anxin.example/log", &[3u8; 32]).unwrap()
+    }
+
+    fn sm2_signer() -> Signer {
+        Signer::from_sm2_secret("anxin.example/log", &[3u8; 32]).unwrap()
     }
 
     fn checkpoint() -> Checkpoint {
@@ -254,9 +258,13 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let signer = signer();
+        round_trip_with(&signer());
+        round_trip_with(&sm2_signer());
+    }
+
+    fn round_trip_with(signer: &Signer) {
         let mut checkpoint = checkpoint();
-        let signed = sign_checkpoint(&signer, &checkpoint).unwrap();
+        let signed = sign_checkpoint(signer, &checkpoint).unwrap();
         assert!(signed.starts_with("anxin.example/log\n5\n"));
         assert!(signed.contains("\n\n\u{2014} anxin.example/log "));
         assert_eq!(
@@ -265,14 +273,14 @@ mod tests {
         );
 
         checkpoint.extensions.push("witnessed-by a.example".into());
-        let signed = sign_checkpoint(&signer, &checkpoint).unwrap();
+        let signed = sign_checkpoint(signer, &checkpoint).unwrap();
         assert_eq!(
             parse_and_verify_checkpoint(&signed, &signer.verifier()),
             Ok(checkpoint)
         );
 
         let empty = Checkpoint::new("anxin.example/log", 0, Sha256Hasher.empty_root());
-        let signed = sign_checkpoint(&signer, &empty).unwrap();
+        let signed = sign_checkpoint(signer, &empty).unwrap();
         assert!(
             signed.starts_with(
                 "anxin.example/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
@@ -286,9 +294,16 @@ mod tests {
 
     #[test]
     fn tampering_is_rejected() {
-        let signer = signer();
+        tampering_is_rejected_with(&signer(), Signer::from_seed);
+        tampering_is_rejected_with(&sm2_signer(), Signer::from_sm2_secret);
+    }
+
+    fn tampering_is_rejected_with(
+        signer: &Signer,
+        same_algorithm: fn(&str, &[u8; 32]) -> Result<Signer, Error>,
+    ) {
         let verifier = signer.verifier();
-        let signed = sign_checkpoint(&signer, &checkpoint()).unwrap();
+        let signed = sign_checkpoint(signer, &checkpoint()).unwrap();
         let root_line = signed.lines().nth(2).unwrap();
         let other_root = BASE64.encode([9u8; 32]);
         let tampered = [
@@ -306,7 +321,7 @@ mod tests {
                 "accepted {text:?}"
             );
         }
-        let other = Signer::from_seed("anxin.example/log", &[4u8; 32]).unwrap();
+        let other = same_algorithm("anxin.example/log", &[4u8; 32]).unwrap();
         let error = parse_and_verify_checkpoint(&signed, &other.verifier()).unwrap_err();
         assert!(matches!(error, Error::NoteNotSignedByKey { .. }));
         assert!(
@@ -320,6 +335,41 @@ mod tests {
             parse_and_verify_checkpoint(&format!("{text}\n"), &verifier),
             Err(Error::NoteMissingSignatures)
         );
+    }
+
+    /// A guomi checkpoint (SM3 root, SM2 signature) verifies with the SM2 key only.
+    #[test]
+    fn guomi_checkpoint_round_trip() {
+        let mut tree = MerkleTree::new(Sm3Hasher);
+        for i in 0..5u8 {
+            tree.append_leaf_data(&[i]).unwrap();
+        }
+        let checkpoint = Checkpoint::new("anxin.example/log", tree.size(), tree.root());
+        let signer = sm2_signer();
+        let signed = sign_checkpoint(&signer, &checkpoint).unwrap();
+        assert_eq!(
+            parse_and_verify_checkpoint(&signed, &signer.verifier()),
+            Ok(checkpoint)
+        );
+        let error = parse_and_verify_checkpoint(&signed, &self::signer().verifier()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::NoteNotSignedByKey {
+                    algorithm: Algorithm::Ed25519,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let ed_signed = sign_checkpoint(&self::signer(), &self::checkpoint()).unwrap();
+        assert!(matches!(
+            parse_and_verify_checkpoint(&ed_signed, &signer.verifier()),
+            Err(Error::NoteNotSignedByKey {
+                algorithm: Algorithm::Sm2,
+                ..
+            })
+        ));
     }
 
     /// Malformed bodies are rejected even when properly signed.
@@ -405,6 +455,7 @@ mod tests {
         fn parsing_arbitrary_text_never_panics(text in "\\PC{0,200}", bytes in prop::collection::vec(any::<u8>(), 0..200)) {
             let verifier = signer().verifier();
             let _ = parse_and_verify_checkpoint(&text, &verifier);
+            let _ = parse_and_verify_checkpoint(&text, &sm2_signer().verifier());
             let _ = parse_and_verify_checkpoint(&String::from_utf8_lossy(&bytes), &verifier);
             let _ = Checkpoint::parse_text(&text);
         }
@@ -412,8 +463,8 @@ mod tests {
         /// Random edits of a real signed checkpoint: never a panic, and never accepted
         /// unless the edit left the text unchanged.
         #[test]
-        fn edited_checkpoints_are_rejected(position: usize, replacement in "[\\x00-\\x7f\u{2014}]{0,3}", cut in 0usize..4) {
-            let signer = signer();
+        fn edited_checkpoints_are_rejected(position: usize, replacement in "[\\x00-\\x7f\u{2014}]{0,3}", cut in 0usize..4, sm2: bool) {
+            let signer = if sm2 { sm2_signer() } else { signer() };
             let signed = sign_checkpoint(&signer, &checkpoint()).unwrap();
             let mut at = position % signed.len();
             while !signed.is_char_boundary(at) {

@@ -89,12 +89,12 @@ pub enum Error {
     InvalidKeyName { name: String, reason: &'static str },
 
     #[error(
-        "verifier key is malformed: {reason}; expected \"<name>+<8 hex digits key id>+<base64 of 0x01 and the 32-byte Ed25519 public key>\""
+        "verifier key is malformed: {reason}; expected \"<name>+<8 hex digits key id>+<base64 of 0x01 and the 32-byte Ed25519 public key, or of 0xff, \"sm2\" and the 65-byte uncompressed SM2 public key>\""
     )]
     InvalidVerifierKey { reason: String },
 
     #[error(
-        "signer key is malformed: {reason}; expected \"PRIVATE+KEY+<name>+<8 hex digits key id>+<base64 of 0x01 and the 32-byte Ed25519 seed>\""
+        "signer key is malformed: {reason}; expected \"PRIVATE+KEY+<name>+<8 hex digits key id>+<base64 of 0x01 and the 32-byte Ed25519 seed, or of 0xff, \"sm2\" and the 32-byte SM2 secret key>\""
     )]
     InvalidSignerKey { reason: String },
 
@@ -136,18 +136,23 @@ pub enum Error {
     },
 
     #[error(
-        "note is not signed by the trusted key {key_name} (key id {key_id:08x}); signatures present: {present}"
+        "note is not signed by the trusted {algorithm} key {key_name} (key id {key_id:08x}); signatures present: {present}"
     )]
     NoteNotSignedByKey {
         key_name: String,
         key_id: u32,
+        algorithm: crate::note::Algorithm,
         present: String,
     },
 
     #[error(
-        "signature by the trusted key {key_name} (key id {key_id:08x}) does not verify: the note was altered after signing or signed with another key"
+        "signature by the trusted {algorithm} key {key_name} (key id {key_id:08x}) does not verify: the note was altered after signing or signed with another key"
     )]
-    NoteSignatureInvalid { key_name: String, key_id: u32 },
+    NoteSignatureInvalid {
+        key_name: String,
+        key_id: u32,
+        algorithm: crate::note::Algorithm,
+    },
 
     #[error("signature context {context:?} is invalid: {reason}")]
     InvalidSignatureContext {
@@ -155,7 +160,7 @@ pub enum Error {
         reason: &'static str,
     },
 
-    #[error("signature is {len_bytes} bytes; an Ed25519 signature is exactly 64")]
+    #[error("signature is {len_bytes} bytes; Ed25519 and SM2 signatures (r || s) are exactly 64")]
     SignatureWrongLength { len_bytes: usize },
 
     #[error("message to sign or verify is {len_bytes} bytes; at most {limit_bytes} are accepted")]
@@ -165,9 +170,16 @@ pub enum Error {
     },
 
     #[error(
-        "signature by key {key_name} (key id {key_id:08x}) does not verify over this message and context"
+        "signature by {algorithm} key {key_name} (key id {key_id:08x}) does not verify over this message and context; a signature made with another key or another algorithm never does"
     )]
-    SignatureInvalid { key_name: String, key_id: u32 },
+    SignatureInvalid {
+        key_name: String,
+        key_id: u32,
+        algorithm: crate::note::Algorithm,
+    },
+
+    #[error("{algorithm} signing failed for this message; signing it again cannot help")]
+    SigningFailed { algorithm: crate::note::Algorithm },
 
     // ---- Checkpoints -----------------------------------------------------------------------
     #[error("checkpoint line {line_number} ({line_name}) is malformed: {reason}")]

@@ -7,6 +7,11 @@
 //! inclusion proof plus a signed checkpoint makes a [`Bundle`] that anyone can verify offline:
 //! the building block of certificates.
 //!
+//! Two algorithm suites: SHA-256 with Ed25519 (the default, interoperable with C2SP tools),
+//! and "guomi" — SM3 ([`Sm3Hasher`]) with SM2 signatures ([`Signer::generate_sm2`]) — for
+//! deployments bound to the Chinese national standards. Hasher and signature algorithm are
+//! chosen independently; a verifier must be told both.
+//!
 //! This crate is a pure library: no storage, no network, no files. It does not know which
 //! database holds the leaves; the storage crates feed it leaf hashes.
 //!
@@ -15,7 +20,8 @@
 //! - [`tree`]: [`MerkleTree`], an in-memory tree that appends, computes roots at any size and
 //!   generates proofs; [`root_from_leaf_hashes`] for full-log audits.
 //! - [`proof`]: [`verify_inclusion`] and [`verify_consistency`], RFC 9162 §2.1.3.2 and §2.1.4.2.
-//! - [`note`]: Ed25519 signed notes (C2SP `signed-note`), key text forms, [`sign_bytes`].
+//! - [`note`]: signed notes (C2SP `signed-note`) with Ed25519 (default) or SM2 keys
+//!   ([`Algorithm`]), key text forms, [`sign_bytes`].
 //! - [`checkpoint`]: [`Checkpoint`], [`sign_checkpoint`], [`parse_and_verify_checkpoint`].
 //! - [`bundle`]: [`Bundle`], the offline proof of one leaf.
 //!
@@ -34,7 +40,7 @@ pub use bundle::{Bundle, VerifiedBundle};
 pub use checkpoint::{Checkpoint, parse_and_verify_checkpoint, sign_checkpoint};
 pub use error::Error;
 pub use hasher::{LogHasher, Sha256Hasher, Sm3Hasher};
-pub use note::{Signer, Verifier, open_note, sign_bytes, sign_note, verify_bytes};
+pub use note::{Algorithm, Signer, Verifier, open_note, sign_bytes, sign_note, verify_bytes};
 pub use proof::{root_from_inclusion_proof, verify_consistency, verify_inclusion};
 pub use tree::{MerkleTree, root_from_leaf_hashes};
 
