@@ -1,0 +1,560 @@
+//! The audit: recompute the log from the stored rows and report every row that was edited,
+//! deleted or inserted behind the system's back, by name.
+//!
+//! What is checked, and against what:
+//! - the signed head and every signed checkpoint in the history verify under the log's key;
+//! - each event's bytes still hash to its stored leaf hash (an edited event is named);
+//! - the sequence has no holes and nothing sits past the signed head (deleted / inserted);
+//! - the tree recomputed from the event bytes has the signed root at every checkpoint size (an
+//!   event rewritten together with its hash is caught here, and placed between two checkpoints);
+//! - a checkpoint kept outside the database (the data directory's `checkpoint` file) is
+//!   consistent with the log, so rolling the database back is caught;
+//! - every projection row (contributions, postings, persons, orgs, children) equals what the
+//!   events say, and every event's postings sum to zero.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anxin_ledger::{Hash, LogHasher, parse_and_verify_checkpoint};
+
+use crate::error::Result;
+use crate::event::Event;
+use crate::keys::hex;
+use crate::log::Frontier;
+use crate::records::{Records, child_row, contribution_row, org_row, person_row, posting_rows};
+use crate::store::{ChildRow, ContributionRow, OrgRow, PersonRow, PostingRow, Store};
+
+/// Rows read per round trip.
+const CHUNK: u64 = 65_536;
+/// Findings kept in full; past this only counted (a wholesale rewrite would otherwise fill
+/// memory with one line per row).
+pub const MAX_FINDINGS: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The table the row is in.
+    pub table: &'static str,
+    /// Which row: `#seq` for log-ordered tables, a short key otherwise.
+    pub row: String,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditReport {
+    pub head_size: u64,
+    pub events: u64,
+    pub checkpoints: u64,
+    pub contributions: u64,
+    pub postings: u64,
+    pub postings_sum_fen: i64,
+    pub persons: u64,
+    pub orgs: u64,
+    pub children: u64,
+    pub findings: Vec<Finding>,
+    pub findings_not_listed: u64,
+}
+
+impl AuditReport {
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty() && self.findings_not_listed == 0
+    }
+
+    fn find(
+        &mut self,
+        table: &'static str,
+        row: impl Into<String>,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) {
+        if self.findings.len() >= MAX_FINDINGS {
+            self.findings_not_listed += 1;
+            return;
+        }
+        self.findings.push(Finding {
+            table,
+            row: row.into(),
+            zh: zh.into(),
+            en: en.into(),
+        });
+    }
+}
+
+/// What to check.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditScope {
+    /// Also compare every projection row with the events (slower than the log alone).
+    pub projections: bool,
+}
+
+impl<S: Store> Records<S> {
+    /// Runs the audit. `outside` is a signed checkpoint kept apart from the database.
+    pub fn audit(&mut self, outside: Option<&str>, scope: AuditScope) -> Result<AuditReport> {
+        let hasher = self.hasher();
+        let verifier = self.verifier().clone();
+        let mut report = AuditReport::default();
+        let head = self.store().head()?;
+        report.head_size = head.size;
+
+        // Signed checkpoints: the head's and the history's. Sizes whose root we must meet.
+        let mut expected_roots: BTreeMap<u64, (Hash, &'static str)> = BTreeMap::new();
+        match parse_and_verify_checkpoint(&head.checkpoint, &verifier) {
+            Ok(cp) => {
+                if cp.tree_size != head.size || cp.root_hash != head.root {
+                    report.find(
+                        "head",
+                        "head",
+                        "日志头的大小或根哈希与其签名检查点不符",
+                        "the log head's size or root differs from its own signed checkpoint",
+                    );
+                }
+                expected_roots.insert(cp.tree_size, (cp.root_hash, "head"));
+            }
+            Err(e) => report.find(
+                "head",
+                "head",
+                format!("日志头的签名检查点无效：{e}"),
+                format!("the log head's signed checkpoint does not verify: {e}"),
+            ),
+        }
+        let history = self.store().checkpoints()?;
+        report.checkpoints = history.len() as u64;
+        for (size, text) in &history {
+            match parse_and_verify_checkpoint(text, &verifier) {
+                Ok(cp) if cp.tree_size == *size => {
+                    expected_roots
+                        .entry(cp.tree_size)
+                        .or_insert((cp.root_hash, "checkpoints"));
+                }
+                Ok(_) => report.find(
+                    "checkpoints",
+                    format!("size={size}"),
+                    "检查点行的大小列与签名内容不符",
+                    "the checkpoint row's size column differs from its signed text",
+                ),
+                Err(e) => report.find(
+                    "checkpoints",
+                    format!("size={size}"),
+                    format!("检查点签名无效：{e}"),
+                    format!("checkpoint signature does not verify: {e}"),
+                ),
+            }
+        }
+        if let Some(text) = outside {
+            match parse_and_verify_checkpoint(text, &verifier) {
+                Ok(cp) => {
+                    if cp.tree_size > head.size {
+                        report.find("events", format!("#{}..#{}", head.size, cp.tree_size - 1),
+                            format!("库外保存的检查点有 {} 条，数据库只剩 {} 条：日志被删减或回滚", cp.tree_size, head.size),
+                            format!("the checkpoint kept outside the database has {} entries, the database only {}: the log was cut or rolled back", cp.tree_size, head.size));
+                    } else {
+                        let entry = expected_roots
+                            .entry(cp.tree_size)
+                            .or_insert((cp.root_hash, "outside"));
+                        if entry.0 != cp.root_hash {
+                            report.find("checkpoints", format!("size={}", cp.tree_size),
+                                "库外检查点与库内检查点对同一大小给出不同的根：数据库被替换过",
+                                "the outside checkpoint and the database's give different roots for the same size: the database was replaced");
+                        }
+                    }
+                }
+                Err(e) => report.find(
+                    "checkpoint-file",
+                    "checkpoint",
+                    format!("库外检查点无效：{e}"),
+                    format!("the outside checkpoint does not verify: {e}"),
+                ),
+            }
+        }
+
+        // The events, in order, against their hashes and the signed roots.
+        let mut frontier = Frontier::new();
+        let mut next_expected: u64 = 0;
+        let mut last_good_size: u64 = 0;
+        let mut persons: HashMap<[u8; 32], PersonRow> = HashMap::new();
+        let mut orgs: HashMap<String, OrgRow> = HashMap::new();
+        let mut children: HashMap<[u8; 32], ChildRow> = HashMap::new();
+        let mut from = 0u64;
+        while from < head.size {
+            let to = (from + CHUNK).min(head.size);
+            let rows = self.store().events(from, to)?;
+            let mut want_contributions: Vec<ContributionRow> = Vec::new();
+            let mut want_postings: Vec<PostingRow> = Vec::new();
+            let checked = hash_and_parse(&rows, &hasher);
+            for (row, (leaf, parsed)) in rows.iter().zip(checked) {
+                if row.seq != next_expected {
+                    report.find(
+                        "events",
+                        format!("#{}..#{}", next_expected, row.seq - 1),
+                        format!("日志第 {} 至 {} 条被删除", next_expected, row.seq - 1),
+                        format!(
+                            "log entries #{} to #{} were deleted",
+                            next_expected,
+                            row.seq - 1
+                        ),
+                    );
+                    // Keep the tree aligned with positions so later roots still mean something.
+                    while frontier.size() < row.seq {
+                        frontier.push(&hasher, [0; 32]);
+                    }
+                }
+                next_expected = row.seq + 1;
+                if leaf != row.leaf {
+                    report.find(
+                        "events",
+                        format!("#{}", row.seq),
+                        format!("日志第 {} 条的内容被改动（与其哈希不符）", row.seq),
+                        format!(
+                            "log entry #{} was edited (its bytes no longer match its hash)",
+                            row.seq
+                        ),
+                    );
+                }
+                frontier.push(&hasher, leaf);
+                if let Some((root, _)) = expected_roots.get(&frontier.size()) {
+                    if frontier.root(&hasher) == *root {
+                        last_good_size = frontier.size();
+                    } else {
+                        report.find("events", format!("#{}..#{}", last_good_size, frontier.size() - 1),
+                            format!("日志第 {} 至 {} 条与签名检查点（大小 {}）不符：有记录连同哈希被改写", last_good_size, frontier.size() - 1, frontier.size()),
+                            format!("log entries #{} to #{} do not give the signed root at size {}: a row was rewritten together with its hash", last_good_size, frontier.size() - 1, frontier.size()));
+                        last_good_size = frontier.size();
+                    }
+                }
+                let event = match parsed {
+                    Ok(event) => event,
+                    Err(e) => {
+                        report.find(
+                            "events",
+                            format!("#{}", row.seq),
+                            format!("日志第 {} 条无法解析：{e}", row.seq),
+                            format!("log entry #{} does not parse: {e}", row.seq),
+                        );
+                        continue;
+                    }
+                };
+                if event.key() != row.key || event.kind() != row.kind {
+                    report.find(
+                        "events",
+                        format!("#{}", row.seq),
+                        format!("日志第 {} 条的记录号或类型列与内容不符", row.seq),
+                        format!(
+                            "log entry #{}: its key or kind column differs from its content",
+                            row.seq
+                        ),
+                    );
+                }
+                if !scope.projections {
+                    continue;
+                }
+                match &event {
+                    Event::PersonRegistered(p) => {
+                        if let Ok(r) = person_row(p, row.seq) {
+                            persons.insert(r.person, r);
+                        }
+                    }
+                    Event::OrgRegistered(o) => {
+                        orgs.insert(o.credit_code.clone(), org_row(o, row.seq));
+                    }
+                    Event::ChildRegistered(c) => {
+                        if let Ok(r) = child_row(c, row.seq) {
+                            children.insert(r.child, r);
+                        }
+                    }
+                    Event::ContributionRecorded(c) => {
+                        if let Ok(r) = contribution_row(c, row.seq) {
+                            want_contributions.push(r);
+                        }
+                        let legs: Vec<PostingRow> = posting_rows(c, row.seq).collect();
+                        if legs.iter().map(|p| p.amount_fen).sum::<i64>() != 0 {
+                            report.find(
+                                "events",
+                                format!("#{}", row.seq),
+                                "此条缴费的复式分录不平衡",
+                                "this contribution's double entries do not balance",
+                            );
+                        }
+                        want_postings.extend(legs);
+                    }
+                    Event::CertificateIssued(_) => {}
+                }
+            }
+            report.events += rows.len() as u64;
+            if scope.projections {
+                let have = self.store().contributions(from, to)?;
+                report.contributions += have.len() as u64;
+                compare_by(
+                    &mut report,
+                    "contributions",
+                    want_contributions,
+                    have,
+                    |r| r.seq,
+                    |r| format!("#{} ({})", r.seq, r.record_id),
+                    diff_contribution,
+                );
+                let have = self.store().postings(from, to)?;
+                report.postings += have.len() as u64;
+                report.postings_sum_fen += have.iter().map(|p| p.amount_fen).sum::<i64>();
+                compare_by(
+                    &mut report,
+                    "postings",
+                    want_postings,
+                    have,
+                    |r| (r.seq, r.leg),
+                    |r| format!("#{} leg {}", r.seq, r.leg),
+                    |a, b| {
+                        if a.account != b.account {
+                            Some("account")
+                        } else if a.amount_fen != b.amount_fen {
+                            Some("amount_fen")
+                        } else {
+                            None
+                        }
+                    },
+                );
+            }
+            from = to;
+        }
+        if next_expected < head.size {
+            report.find(
+                "events",
+                format!("#{}..#{}", next_expected, head.size - 1),
+                format!("日志第 {} 至 {} 条被删除", next_expected, head.size - 1),
+                format!(
+                    "log entries #{} to #{} were deleted",
+                    next_expected,
+                    head.size - 1
+                ),
+            );
+        }
+        for (size, (root, source)) in expected_roots.range(frontier.size() + 1..) {
+            let _ = root;
+            if *source != "outside" {
+                report.find(
+                    "head",
+                    format!("size={size}"),
+                    format!("签名检查点覆盖 {size} 条，日志只有 {} 条", frontier.size()),
+                    format!(
+                        "a signed checkpoint covers {size} entries, the log has {}",
+                        frontier.size()
+                    ),
+                );
+            }
+        }
+
+        // Rows past the signed head: nobody signed them.
+        for row in self.store().events_after(head.size, 1_000)? {
+            report.find(
+                "events",
+                format!("#{}", row.seq),
+                format!("日志第 {} 条在签名日志头之外：绕过系统插入", row.seq),
+                format!(
+                    "log entry #{} lies past the signed head: inserted behind the system's back",
+                    row.seq
+                ),
+            );
+        }
+        if scope.projections {
+            for (table, seq) in self.store().projection_rows_after(head.size)? {
+                report.find(
+                    leak(&table),
+                    format!("#{seq}"),
+                    format!("{table} 表第 {seq} 行没有对应的日志：绕过系统插入"),
+                    format!(
+                        "{table} row #{seq} has no log entry: inserted behind the system's back"
+                    ),
+                );
+            }
+            let have = self.store().persons_all()?;
+            report.persons = have.len() as u64;
+            compare_keyed(
+                &mut report,
+                "persons",
+                persons,
+                have,
+                |r| r.person,
+                |k| format!("key {}…", &hex(k)[..8]),
+            );
+            let have = self.store().orgs_all()?;
+            report.orgs = have.len() as u64;
+            compare_keyed(
+                &mut report,
+                "orgs",
+                orgs,
+                have,
+                |r| r.code.clone(),
+                |k| k.clone(),
+            );
+            let have = self.store().children_all()?;
+            report.children = have.len() as u64;
+            compare_keyed(
+                &mut report,
+                "children",
+                children,
+                have,
+                |r| r.child,
+                |k| format!("key {}…", &hex(k)[..8]),
+            );
+            if report.postings_sum_fen != 0 {
+                report.find(
+                    "postings",
+                    "all",
+                    format!("全部分录合计 {} 分，应为 0", report.postings_sum_fen),
+                    format!("all postings sum to {} fen, not 0", report.postings_sum_fen),
+                );
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Re-hashes and parses a chunk of events on every core, keeping order.
+fn hash_and_parse(
+    rows: &[crate::store::EventRow],
+    hasher: &crate::log::SuiteHasher,
+) -> Vec<(Hash, Result<Event>)> {
+    let one = |row: &crate::store::EventRow| (hasher.leaf(&row.body), Event::from_bytes(&row.body));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if rows.len() < 1024 || threads == 1 {
+        return rows.iter().map(one).collect();
+    }
+    let per = rows.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(per)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("hashing does not panic"))
+            .collect()
+    })
+}
+
+fn leak(table: &str) -> &'static str {
+    match table {
+        "contributions" => "contributions",
+        "postings" => "postings",
+        "persons" => "persons",
+        "orgs" => "orgs",
+        "children" => "children",
+        _ => "projection",
+    }
+}
+
+fn diff_contribution(a: &ContributionRow, b: &ContributionRow) -> Option<&'static str> {
+    [
+        (a.record_id != b.record_id, "record_id"),
+        (a.person != b.person, "person"),
+        (a.month != b.month, "month"),
+        (a.insurance != b.insurance, "insurance"),
+        (a.region != b.region, "region"),
+        (a.payer != b.payer, "payer"),
+        (a.payer_code != b.payer_code, "payer_code"),
+        (a.base_fen != b.base_fen, "base_fen"),
+        (a.amount_fen != b.amount_fen, "amount_fen"),
+        (a.account_fen != b.account_fen, "account_fen"),
+        (a.status != b.status, "status"),
+        (a.reason != b.reason, "reason"),
+        (a.paid_on != b.paid_on, "paid_on"),
+    ]
+    .into_iter()
+    .find(|(differs, _)| *differs)
+    .map(|(_, column)| column)
+}
+
+/// Merges two lists sorted by `key`, naming rows that differ, are missing or are extra.
+fn compare_by<T, K: Ord + Copy>(
+    report: &mut AuditReport,
+    table: &'static str,
+    want: Vec<T>,
+    have: Vec<T>,
+    key: impl Fn(&T) -> K,
+    name: impl Fn(&T) -> String,
+    diff: impl Fn(&T, &T) -> Option<&'static str>,
+) {
+    let mut want = want.into_iter().peekable();
+    let mut have = have.into_iter().peekable();
+    loop {
+        match (want.peek(), have.peek()) {
+            (None, None) => break,
+            (Some(w), Some(h)) if key(w) == key(h) => {
+                if let Some(column) = diff(w, h) {
+                    report.find(
+                        table,
+                        name(h),
+                        format!("{table} 表 {} 的 {column} 列被改动（与日志不符）", name(h)),
+                        format!(
+                            "{table} row {}: column {column} was edited (differs from the log)",
+                            name(h)
+                        ),
+                    );
+                }
+                want.next();
+                have.next();
+            }
+            (Some(w), h) if h.is_none_or(|h| key(w) < key(h)) => {
+                report.find(
+                    table,
+                    name(w),
+                    format!("{table} 表 {} 被删除（日志中有）", name(w)),
+                    format!("{table} row {} was deleted (the log has it)", name(w)),
+                );
+                want.next();
+            }
+            (_, Some(h)) => {
+                report.find(
+                    table,
+                    name(h),
+                    format!("{table} 表 {} 没有对应的日志：绕过系统插入", name(h)),
+                    format!(
+                        "{table} row {} has no log entry: inserted behind the system's back",
+                        name(h)
+                    ),
+                );
+                have.next();
+            }
+            (Some(_), None) => unreachable!("handled by the arm above"),
+        }
+    }
+}
+
+fn compare_keyed<T: PartialEq, K: std::hash::Hash + Eq>(
+    report: &mut AuditReport,
+    table: &'static str,
+    mut want: HashMap<K, T>,
+    have: Vec<T>,
+    key: impl Fn(&T) -> K,
+    name: impl Fn(&K) -> String,
+) {
+    for row in have {
+        let k = key(&row);
+        match want.remove(&k) {
+            Some(expected) if expected == row => {}
+            Some(_) => report.find(
+                table,
+                name(&k),
+                format!("{table} 表 {} 被改动（与日志不符）", name(&k)),
+                format!("{table} row {} was edited (differs from the log)", name(&k)),
+            ),
+            None => report.find(
+                table,
+                name(&k),
+                format!("{table} 表 {} 没有对应的日志：绕过系统插入", name(&k)),
+                format!(
+                    "{table} row {} has no log entry: inserted behind the system's back",
+                    name(&k)
+                ),
+            ),
+        }
+    }
+    for k in want.keys() {
+        report.find(
+            table,
+            name(k),
+            format!("{table} 表 {} 被删除（日志中有）", name(k)),
+            format!("{table} row {} was deleted (the log has it)", name(k)),
+        );
+    }
+}

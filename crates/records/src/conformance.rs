@@ -1,0 +1,558 @@
+//! One conformance suite for every storage backend (the "story" test): each backend's test
+//! calls [`run_all`] with a factory of fresh, empty stores, and the same records story must
+//! hold on each. Assertions panic with the step that failed.
+
+use anxin_domain::{CreditCode, Fen, RegionCode, ResidentId, YearMonth};
+use anxin_import::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
+use anxin_ledger::{LogHasher, Signer, verify_consistency, verify_inclusion};
+
+use crate::audit::AuditScope;
+use crate::cert;
+use crate::input::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
+use crate::keys::DataKey;
+use crate::log::Suite;
+use crate::records::{Outcome, Records, Secrets};
+use crate::store::{Store, WriteBatch};
+
+/// A store factory: each call gives a fresh, empty, migrated store.
+pub type Factory<'a> = &'a mut dyn FnMut() -> Box<dyn Store>;
+
+/// Runs every story on fresh stores from `make`.
+pub fn run_all(make: Factory<'_>) {
+    for suite in [Suite::Standard, Suite::Guomi] {
+        story_ingest_idempotent_and_refusals(make(), suite);
+    }
+    story_init_twice_refused(make());
+    story_uncommitted_changes_nothing(make());
+    story_proofs_and_certificates(make());
+    story_balances_sum_to_zero(make());
+    story_audit_sees_projection_damage_via_trait(make());
+}
+
+/// A valid resident ID from a 17-digit prefix (the GB 11643 check digit is computed).
+pub fn resident_id(prefix17: &str) -> ResidentId {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let sum: u32 = prefix17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    let id = format!("{prefix17}{}", CHECK[(sum % 11) as usize] as char);
+    ResidentId::parse(&id).expect("computed check digit")
+}
+
+pub fn secrets(suite: Suite) -> Secrets {
+    let signer = match suite {
+        Suite::Standard => Signer::from_seed("anxin.test/log", &[9; 32]).expect("valid key"),
+        Suite::Guomi => Signer::from_sm2_secret("anxin.test/log", &[9; 32]).expect("valid key"),
+    };
+    Secrets {
+        data_key: DataKey::from_secret(&[5; 32]),
+        signer,
+    }
+}
+
+pub const PLATFORM: &str = "91350100M000100Y43";
+
+pub fn region(code: &str) -> RegionCode {
+    RegionCode::parse(code).expect("valid region")
+}
+
+pub fn person(id: &ResidentId) -> Input {
+    Input::Person(PersonInput {
+        person_id: id.clone(),
+        name: "张三".into(),
+        hukou_region: Some(region("341200")),
+        residence_region: region("330100"),
+        employment_form: EmploymentForm::MultiPlatform,
+        platforms: vec![CreditCode::parse(PLATFORM).expect("valid code")],
+        permit_region: Some(region("330100")),
+        permit_since: Some(jiff::civil::date(2023, 3, 1)),
+        household: Some("H-1".into()),
+        record_id: None,
+    })
+}
+
+pub fn platform() -> Input {
+    Input::Org(OrgInput {
+        credit_code: CreditCode::parse(PLATFORM).expect("valid code"),
+        name: "某外卖平台".into(),
+        kind: OrgKind::Platform,
+        region: region("330100"),
+        record_id: None,
+    })
+}
+
+pub fn contribution(
+    id: &ResidentId,
+    record_id: &str,
+    month: &str,
+    payer: Payer,
+    amount_yuan: &str,
+) -> Input {
+    let amount = Fen::parse_yuan(amount_yuan).expect("valid amount");
+    Input::Contribution(ContributionInput {
+        record_id: record_id.into(),
+        person_id: id.clone(),
+        month: YearMonth::parse(month).expect("valid month"),
+        insurance: Insurance::Pension,
+        region: region("330100"),
+        payer,
+        payer_code: matches!(payer, Payer::Platform | Payer::Employer)
+            .then(|| CreditCode::parse(PLATFORM).expect("valid code")),
+        base: Fen::parse_yuan("4812").expect("valid base"),
+        amount,
+        account: Some(Fen(amount.0 * 2 / 5)),
+        status: Status::Paid,
+        reason: None,
+        paid_on: None,
+    })
+}
+
+fn added(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Added(_))
+}
+
+fn rejected_column(outcome: &Outcome) -> Option<&'static str> {
+    match outcome {
+        Outcome::Rejected(r) => Some(r.column),
+        _ => None,
+    }
+}
+
+fn story_ingest_idempotent_and_refusals(store: Box<dyn Store>, suite: Suite) {
+    let backend = store.backend();
+    let mut records = Records::init(store, secrets(suite), suite, "anxin.test/log").expect("init");
+    assert_eq!(
+        records.store().head().expect("head").size,
+        0,
+        "{backend}: empty log"
+    );
+    let worker = resident_id("33010619900101123");
+    let stranger = resident_id("34120119850505001");
+    let rows = vec![
+        platform(),
+        person(&worker),
+        contribution(&worker, "c-2025-01", "2025-01", Payer::Individual, "845.40"),
+        contribution(&worker, "c-2025-02", "2025-02", Payer::Platform, "120.00"),
+        contribution(&stranger, "c-x", "2025-01", Payer::Individual, "845.40"),
+    ];
+    let committed = records.append(rows.clone()).expect("append");
+    let o = &committed.outcomes;
+    assert!(o[..4].iter().all(added), "{backend}: good rows land: {o:?}");
+    assert_eq!(
+        rejected_column(&o[4]),
+        Some("person_id"),
+        "{backend}: unknown person refused"
+    );
+    assert_eq!(committed.head.size, 4);
+
+    // The same rows again change nothing.
+    let again = records.append(rows).expect("append again");
+    assert!(
+        again.outcomes[..4]
+            .iter()
+            .all(|x| matches!(x, Outcome::Unchanged(_))),
+        "{backend}: {:?}",
+        again.outcomes
+    );
+    assert_eq!(again.head.size, 4, "{backend}: re-import adds nothing");
+    assert_eq!(again.head.root, committed.head.root);
+
+    // Refusals: the same record id for other content, a filled slot, an unregistered payer,
+    // a guardian not in the registry.
+    let other_platform = "91110000600037341L";
+    let mut unregistered = contribution(&worker, "c-new", "2025-03", Payer::Platform, "10");
+    if let Input::Contribution(c) = &mut unregistered {
+        c.payer_code = Some(CreditCode::parse(other_platform).expect("valid code"));
+    }
+    let child = resident_id("33010620180301002");
+    let refused = records
+        .append(vec![
+            contribution(&worker, "c-2025-01", "2025-01", Payer::Individual, "900.00"),
+            contribution(
+                &worker,
+                "c-dup-slot",
+                "2025-01",
+                Payer::Individual,
+                "845.40",
+            ),
+            unregistered,
+            Input::Child(ChildInput {
+                child_id: child.clone(),
+                name: "张小三".into(),
+                guardian_id: stranger.clone(),
+                relation: Relation::Parent,
+                school_region: None,
+                record_id: None,
+            }),
+            Input::Child(ChildInput {
+                child_id: child,
+                name: "张小三".into(),
+                guardian_id: worker.clone(),
+                relation: Relation::Parent,
+                school_region: Some(region("330100")),
+                record_id: None,
+            }),
+            Input::Contribution(ContributionInput {
+                status: Status::Excused,
+                reason: Some(GapReason::Childbirth),
+                amount: Fen(0),
+                account: None,
+                ..match contribution(&worker, "c-2025-03", "2025-03", Payer::Individual, "0") {
+                    Input::Contribution(c) => c,
+                    _ => unreachable!(),
+                }
+            }),
+        ])
+        .expect("append");
+    let o = &refused.outcomes;
+    assert_eq!(
+        rejected_column(&o[0]),
+        Some("record_id"),
+        "{backend}: reused id: {o:?}"
+    );
+    assert_eq!(
+        rejected_column(&o[1]),
+        Some("month"),
+        "{backend}: filled slot"
+    );
+    assert_eq!(
+        rejected_column(&o[2]),
+        Some("payer_code"),
+        "{backend}: unregistered payer"
+    );
+    assert_eq!(
+        rejected_column(&o[3]),
+        Some("guardian_id"),
+        "{backend}: unknown guardian"
+    );
+    assert!(added(&o[4]) && added(&o[5]), "{backend}: {o:?}");
+    assert_eq!(refused.head.size, 6);
+
+    let key = records.person_key(&worker);
+    let rows = records.store().contributions_of(&key.0).expect("read");
+    assert_eq!(rows.len(), 3, "{backend}");
+    assert_eq!(rows[0].amount_fen, 84540);
+    assert_eq!(rows[0].account_fen, 33816);
+    assert_eq!(rows[2].status, "excused");
+    assert_eq!(records.store().children_of(&key.0).expect("read").len(), 1);
+    let stored = records
+        .store()
+        .person(&key.0)
+        .expect("read")
+        .expect("registered");
+    assert!(
+        !stored
+            .sealed
+            .windows(17)
+            .any(|w| w == &worker.expose().as_bytes()[..17]),
+        "{backend}: ID not stored in clear"
+    );
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+    assert_eq!(report.events, 6);
+    assert_eq!(report.contributions, 3);
+}
+
+fn story_init_twice_refused(store: Box<dyn Store>) {
+    let records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let mut store = records.into_store();
+    assert_eq!(
+        store.meta("suite").expect("meta").as_deref(),
+        Some("standard")
+    );
+    assert!(
+        Records::init(store, secrets(Suite::Standard), Suite::Standard, "x").is_err(),
+        "init twice refused"
+    );
+}
+
+fn story_uncommitted_changes_nothing(store: Box<dyn Store>) {
+    let backend = store.backend();
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let before = records.store().head().expect("head");
+    {
+        let mut txn = records.store().begin().expect("begin");
+        let head = txn.head().expect("head");
+        txn.write(&WriteBatch {
+            events: vec![crate::store::EventRow {
+                seq: head.size,
+                key: "never".into(),
+                kind: "org_registered".into(),
+                body: b"{}".to_vec(),
+                leaf: [1; 32],
+            }],
+            ..WriteBatch::default()
+        })
+        .expect("write");
+        // Dropped here without commit.
+    }
+    assert_eq!(
+        records.store().head().expect("head"),
+        before,
+        "{backend}: head unchanged"
+    );
+    assert!(
+        records
+            .store()
+            .event_by_key("never")
+            .expect("read")
+            .is_none(),
+        "{backend}: nothing written"
+    );
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+}
+
+fn story_proofs_and_certificates(store: Box<dyn Store>) {
+    let backend = store.backend();
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let worker = resident_id("33010619900101123");
+    records
+        .append(vec![platform(), person(&worker)])
+        .expect("append");
+    let first = records.store().head().expect("head");
+    let mut rows = Vec::new();
+    for m in 1..=12 {
+        rows.push(contribution(
+            &worker,
+            &format!("c-{m}"),
+            &format!("2024-{m:02}"),
+            Payer::Individual,
+            "845.40",
+        ));
+    }
+    records.append(rows).expect("append");
+    let head = records.store().head().expect("head");
+    assert_eq!(head.size, 14);
+    let tree = records.tree().expect("tree");
+    assert_eq!(
+        tree.root(),
+        head.root,
+        "{backend}: stored leaves give the signed root"
+    );
+    let hasher = records.hasher();
+    for seq in 0..head.size {
+        let proof = tree.inclusion_proof(seq, head.size).expect("proof");
+        let leaf = records.store().events(seq, seq + 1).expect("read")[0].leaf;
+        verify_inclusion(&hasher, seq, head.size, &leaf, &proof, &head.root)
+            .expect("inclusion verifies");
+        assert!(
+            verify_inclusion(
+                &hasher,
+                seq,
+                head.size,
+                &hasher.leaf(b"other"),
+                &proof,
+                &head.root
+            )
+            .is_err()
+        );
+    }
+    let proof = tree
+        .consistency_proof(first.size, head.size)
+        .expect("proof");
+    verify_consistency(
+        &hasher,
+        first.size,
+        head.size,
+        &proof,
+        &first.root,
+        &head.root,
+    )
+    .expect("consistent");
+
+    let certificate = records
+        .issue_certificate(&worker, jiff::civil::date(2026, 11, 22))
+        .expect("issue");
+    let bytes = certificate.to_bytes();
+    let verifier = records.verifier().clone();
+    let verification = cert::verify(&bytes, &verifier);
+    assert!(verification.ok(), "{backend}: {:?}", verification.checks);
+    let doc = verification.document.expect("document");
+    assert_eq!(doc["subject"]["name"], "张三");
+    assert_eq!(doc["months"].as_array().map(Vec::len), Some(12));
+    assert!(
+        !certificate.document.contains(worker.expose()),
+        "{backend}: no clear ID in the certificate"
+    );
+    // Every single changed byte is caught.
+    for i in 0..bytes.len() {
+        let mut altered = bytes.clone();
+        altered[i] ^= 0x01;
+        assert!(
+            !cert::verify(&altered, &verifier).ok(),
+            "{backend}: byte {i} changed unnoticed"
+        );
+    }
+    let html = cert::render_html(&certificate).expect("html");
+    assert!(
+        html.contains("参保缴费凭证") && html.contains("<svg"),
+        "{backend}: printable page with QR"
+    );
+    assert!(
+        records
+            .issue_certificate(
+                &resident_id("34120119850505001"),
+                jiff::civil::date(2026, 11, 22)
+            )
+            .is_err()
+    );
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+}
+
+fn story_balances_sum_to_zero(store: Box<dyn Store>) {
+    let backend = store.backend();
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let mut rows = vec![platform()];
+    let payers = [
+        Payer::Individual,
+        Payer::Platform,
+        Payer::Subsidy,
+        Payer::Voucher,
+    ];
+    for w in 0..20u32 {
+        let id = resident_id(&format!("33010619900101{:03}", w * 7 + 10));
+        rows.push(person(&id));
+        for m in 0..24u32 {
+            let payer = payers[((w + m) % 4) as usize];
+            let amount = format!("{}.{:02}", 100 + w * 13 + m * 7, (w * m) % 100);
+            rows.push(contribution(
+                &id,
+                &format!("b-{w}-{m}"),
+                &format!("{}-{:02}", 2023 + m / 12, m % 12 + 1),
+                payer,
+                &amount,
+            ));
+        }
+    }
+    let committed = records.append(rows).expect("append");
+    assert!(committed.outcomes.iter().all(added), "{backend}");
+    let balances = records.store().balances().expect("balances");
+    assert_eq!(
+        balances.iter().map(|b| b.1).sum::<i64>(),
+        0,
+        "{backend}: all postings sum to zero"
+    );
+    let pool: i64 = balances
+        .iter()
+        .filter(|b| b.0.starts_with("pool:"))
+        .map(|b| b.1)
+        .sum();
+    let personal: i64 = balances
+        .iter()
+        .filter(|b| b.0.starts_with("personal:"))
+        .map(|b| b.1)
+        .sum();
+    let paid: i64 = balances.iter().filter(|b| b.1 < 0).map(|b| b.1).sum();
+    assert_eq!(
+        pool + personal,
+        -paid,
+        "{backend}: what payers paid is what the funds hold"
+    );
+    assert!(
+        balances
+            .iter()
+            .filter(|b| b.0.starts_with("worker:"))
+            .all(|b| b.1 <= 0),
+        "{backend}: subsidies pass through the worker"
+    );
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+    assert_eq!(report.postings_sum_fen, 0);
+}
+
+fn story_audit_sees_projection_damage_via_trait(store: Box<dyn Store>) {
+    // Rows written through the trait but not through the service (no event): the audit names them.
+    let backend = store.backend();
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let worker = resident_id("33010619900101123");
+    records
+        .append(vec![
+            platform(),
+            person(&worker),
+            contribution(&worker, "c-1", "2025-01", Payer::Individual, "845.40"),
+        ])
+        .expect("append");
+    let head = records.store().head().expect("head");
+    let mut txn = records.store().begin().expect("begin");
+    let mut forged = records_contribution_like(head.size);
+    forged.person = [7; 32];
+    txn.write(&WriteBatch {
+        contributions: vec![forged],
+        ..WriteBatch::default()
+    })
+    .expect("write");
+    txn.commit().expect("commit");
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.table == "contributions" && f.row.contains(&head.size.to_string())),
+        "{backend}: forged row named: {:?}",
+        report.findings
+    );
+}
+
+fn records_contribution_like(seq: u64) -> crate::store::ContributionRow {
+    crate::store::ContributionRow {
+        seq,
+        record_id: "forged".into(),
+        person: [0; 32],
+        month: YearMonth::parse("2025-02").expect("month").index(),
+        insurance: "pension".into(),
+        region: 330100,
+        payer: "self".into(),
+        payer_code: String::new(),
+        base_fen: 481200,
+        amount_fen: 96240,
+        account_fen: 0,
+        status: "paid".into(),
+        reason: None,
+        paid_on: None,
+    }
+}

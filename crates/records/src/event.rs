@@ -1,0 +1,241 @@
+//! Events: every change to the records is one of these, appended to the Merkle log.
+//!
+//! The canonical bytes of an event are its compact JSON with fields in declaration order
+//! (serde_json keeps struct order). Those bytes are the log leaf, so changing a field's name,
+//! order or encoding changes every hash: add new event kinds, never edit old ones.
+//!
+//! Events carry no clear personal data: a person is their keyed hash; their ID and name travel
+//! only sealed (see [`crate::keys`]).
+
+use anxin_domain::{RegionCode, YearMonth};
+use anxin_import::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::keys::PersonKey;
+
+/// Longest idempotency key accepted (TigerStyle: a limit on everything).
+pub const MAX_KEY_BYTES: usize = 128;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    PersonRegistered(PersonEvent),
+    OrgRegistered(OrgEvent),
+    ChildRegistered(ChildEvent),
+    ContributionRecorded(ContributionEvent),
+    CertificateIssued(CertificateEvent),
+}
+
+/// A person enters the registry, or their registry entry changes (latest event wins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonEvent {
+    pub key: String,
+    /// Keyed hash of the resident ID, lowercase hex.
+    pub person: String,
+    /// Sealed `{"id": …, "name": …}`, standard base64.
+    pub sealed: String,
+    pub hukou_region: Option<RegionCode>,
+    pub residence_region: RegionCode,
+    pub employment_form: EmploymentForm,
+    /// Credit codes of the platforms the person works through.
+    pub platforms: Vec<String>,
+    pub permit_region: Option<RegionCode>,
+    pub permit_since: Option<String>,
+    pub household: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgEvent {
+    pub key: String,
+    pub credit_code: String,
+    pub name: String,
+    pub org_kind: OrgKind,
+    pub region: RegionCode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildEvent {
+    pub key: String,
+    pub child: String,
+    pub sealed: String,
+    pub guardian: String,
+    pub relation: Relation,
+    pub school_region: Option<RegionCode>,
+}
+
+/// One month of one insurance type in one region paid (or owed, deferred, excused) by one payer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContributionEvent {
+    /// The caller's record id: the idempotency key.
+    pub key: String,
+    pub person: String,
+    pub month: YearMonth,
+    pub insurance: Insurance,
+    pub region: RegionCode,
+    pub payer: Payer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_code: Option<String>,
+    pub base_fen: i64,
+    pub amount_fen: i64,
+    /// The part of `amount_fen` credited to the personal account; the rest goes to pooling.
+    pub account_fen: i64,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<GapReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_on: Option<String>,
+}
+
+/// A certificate was issued; the log holds its hash, the holder holds the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateEvent {
+    pub key: String,
+    pub person: String,
+    pub cert_type: String,
+    /// SHA-256 of the certificate document's bytes, lowercase hex.
+    pub document_sha256: String,
+}
+
+impl Event {
+    pub fn key(&self) -> &str {
+        match self {
+            Event::PersonRegistered(e) => &e.key,
+            Event::OrgRegistered(e) => &e.key,
+            Event::ChildRegistered(e) => &e.key,
+            Event::ContributionRecorded(e) => &e.key,
+            Event::CertificateIssued(e) => &e.key,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::PersonRegistered(_) => "person_registered",
+            Event::OrgRegistered(_) => "org_registered",
+            Event::ChildRegistered(_) => "child_registered",
+            Event::ContributionRecorded(_) => "contribution_recorded",
+            Event::CertificateIssued(_) => "certificate_issued",
+        }
+    }
+
+    /// The canonical bytes: what the log hashes and the store keeps.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("events serialize: plain structs of strings and integers")
+    }
+
+    /// Parses stored bytes and insists they are canonical (re-encoding gives the same bytes),
+    /// so two different byte strings never stand for the same event.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Event> {
+        let event: Event = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Corrupt(format!("event does not parse: {e}")))?;
+        if event.to_bytes() != bytes {
+            return Err(Error::Corrupt(
+                "event bytes are not in canonical form".into(),
+            ));
+        }
+        Ok(event)
+    }
+}
+
+/// One leg of a double entry. All legs of one event sum to zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    pub leg: u32,
+    pub account: String,
+    pub amount_fen: i64,
+}
+
+/// Account names. A person's accounts use their keyed hash, never their ID.
+pub mod account {
+    use super::*;
+
+    pub fn worker(person: &str) -> String {
+        format!("worker:{person}")
+    }
+    pub fn org(code: &str) -> String {
+        format!("org:{code}")
+    }
+    pub fn fund(payer: Payer, region: RegionCode) -> String {
+        format!("fund:{}:{region}", payer.as_str())
+    }
+    pub fn pool(insurance: Insurance, region: RegionCode) -> String {
+        format!("pool:{}:{region}", insurance.as_str())
+    }
+    pub fn personal(insurance: Insurance, person: &str) -> String {
+        format!("personal:{}:{person}", insurance.as_str())
+    }
+}
+
+impl ContributionEvent {
+    /// Whether money moved for this month (paid on time or back-paid).
+    pub fn is_paid(&self) -> bool {
+        matches!(self.status, Status::Paid | Status::Backpaid)
+    }
+
+    /// The double entries of this record: payer → pooling fund and personal account; a
+    /// subsidy or voucher first flows from its fund to the worker, who then pays.
+    /// Months where nothing was paid post nothing.
+    pub fn postings(&self) -> Vec<Posting> {
+        let mut legs: Vec<(String, i64)> = Vec::with_capacity(5);
+        if !self.is_paid() || self.amount_fen == 0 {
+            return Vec::new();
+        }
+        let worker = account::worker(&self.person);
+        match self.payer {
+            Payer::Individual => legs.push((worker, -self.amount_fen)),
+            Payer::Platform | Payer::Employer => legs.push((
+                account::org(self.payer_code.as_deref().unwrap_or("")),
+                -self.amount_fen,
+            )),
+            Payer::Subsidy | Payer::Voucher => {
+                legs.push((account::fund(self.payer, self.region), -self.amount_fen));
+                legs.push((worker.clone(), self.amount_fen));
+                legs.push((worker, -self.amount_fen));
+            }
+        }
+        let pooled = self.amount_fen - self.account_fen;
+        if pooled != 0 {
+            legs.push((account::pool(self.insurance, self.region), pooled));
+        }
+        if self.account_fen != 0 {
+            legs.push((
+                account::personal(self.insurance, &self.person),
+                self.account_fen,
+            ));
+        }
+        legs.into_iter()
+            .enumerate()
+            .map(|(i, (account, amount_fen))| Posting {
+                leg: i as u32,
+                account,
+                amount_fen,
+            })
+            .collect()
+    }
+}
+
+/// Checks an idempotency key: 1–128 bytes of `[A-Za-z0-9._:-]`.
+pub fn check_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= MAX_KEY_BYTES
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::refused(
+            format!("记录号不合规：须为 1–{MAX_KEY_BYTES} 个字母、数字或 . _ : -"),
+            format!("record id is malformed: use 1–{MAX_KEY_BYTES} letters, digits or . _ : -"),
+        ))
+    }
+}
+
+pub fn person_hex(key: &PersonKey) -> String {
+    key.hex()
+}

@@ -1,0 +1,29 @@
+//! Records of anxin (SPEC §L): the registry, contributions with their double entries, the
+//! tamper-evident event log over a storage trait, the audit, and certificates.
+//!
+//! Every change is an [`event::Event`] appended to an RFC 9162 Merkle log and projected into
+//! query tables in the same transaction; the projections can always be recomputed from the
+//! log, which is what [`Records::audit`] does. This crate knows no database: backends
+//! implement [`store::Store`].
+
+pub mod account;
+pub mod audit;
+pub mod cert;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod error;
+pub mod event;
+pub mod input;
+pub mod keys;
+pub mod log;
+pub mod records;
+pub mod store;
+
+pub use audit::{AuditReport, AuditScope, Finding};
+pub use cert::{Certificate, Verification};
+pub use error::{Error, Result};
+pub use input::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
+pub use keys::{DataKey, PersonKey};
+pub use log::{Frontier, Suite, SuiteHasher};
+pub use records::{Committed, Outcome, Records, Rejection, Secrets};
+pub use store::{Head, Store, Txn};

@@ -1,0 +1,734 @@
+//! The records service: turns validated rows into events, appends them to the log with their
+//! projections in one transaction, and signs the new tree head.
+
+use std::collections::HashMap;
+
+use crate::input::Input as Row;
+use anxin_domain::ResidentId;
+use anxin_ledger::{Checkpoint, Hash, LogHasher, MerkleTree, Signer, Verifier, sign_checkpoint};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::error::{Error, Result};
+use crate::event::{ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent, check_key};
+use crate::keys::{DataKey, PersonKey, hex};
+use crate::log::{Frontier, Suite, SuiteHasher};
+use crate::store::{
+    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store,
+    WriteBatch,
+};
+
+/// Most rows one commit takes (TigerStyle: a limit on everything).
+pub const MAX_BATCH: usize = 100_000;
+
+/// What happened to one input row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Appended at this sequence number.
+    Added(u64),
+    /// Already in the log exactly so (a re-import): nothing changed.
+    Unchanged(u64),
+    Rejected(Rejection),
+}
+
+/// Why the ledger refused a row that parsed well (unknown person, slot taken, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub column: &'static str,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+fn reject(column: &'static str, zh: String, en: String) -> Outcome {
+    Outcome::Rejected(Rejection {
+        column,
+        reason_zh: zh,
+        reason_en: en,
+    })
+}
+
+/// The result of one committed batch.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub outcomes: Vec<Outcome>,
+    pub head: Head,
+}
+
+/// How the personal-account share of a contribution is found when the row does not say:
+/// given the insurance, region, month and base, the fen credited to the personal account.
+pub type AccountRule = Box<dyn FnMut(&ContributionEvent) -> i64 + Send>;
+
+/// The deployment's secrets and settings.
+pub struct Secrets {
+    pub data_key: DataKey,
+    pub signer: Signer,
+}
+
+pub struct Records<S: Store> {
+    store: S,
+    data_key: DataKey,
+    signer: Signer,
+    verifier: Verifier,
+    suite: Suite,
+    origin: String,
+    account_rule: Option<AccountRule>,
+}
+
+impl<S: Store> Records<S> {
+    /// Opens the records in `store`, whose suite and origin were fixed by [`Records::init`].
+    pub fn open(mut store: S, secrets: Secrets) -> Result<Records<S>> {
+        let suite = Suite::parse(&store.meta("suite")?.ok_or_else(|| {
+            Error::refused(
+                "数据库尚未初始化：先运行 anxin init",
+                "the database is not initialised: run anxin init first",
+            )
+        })?)?;
+        let origin = store
+            .meta("origin")?
+            .ok_or_else(|| Error::Corrupt("meta row 'origin' is missing".into()))?;
+        let verifier = secrets.signer.verifier();
+        if let Some(stored) = store.meta("vkey")?
+            && stored != verifier.to_vkey()
+        {
+            return Err(Error::refused(
+                "签名密钥与数据库记录的公钥不符：请使用初始化时生成的密钥",
+                "the signing key does not match the public key recorded in the database: use the key made at init",
+            ));
+        }
+        Ok(Records {
+            store,
+            data_key: secrets.data_key,
+            signer: secrets.signer,
+            verifier,
+            suite,
+            origin,
+            account_rule: None,
+        })
+    }
+
+    /// Records the deployment settings in a fresh database and signs the empty tree.
+    pub fn init(mut store: S, secrets: Secrets, suite: Suite, origin: &str) -> Result<Records<S>> {
+        if store.meta("suite")?.is_some() {
+            return Err(Error::refused(
+                "数据库已初始化，不能重复初始化",
+                "the database is already initialised",
+            ));
+        }
+        store.set_meta("suite", suite.as_str())?;
+        store.set_meta("origin", origin)?;
+        store.set_meta("vkey", &secrets.signer.verifier().to_vkey())?;
+        let mut records = Records::open(store, secrets)?;
+        let mut txn = records.store.begin()?;
+        let head = txn.head()?;
+        if head.size == 0 && head.checkpoint.is_empty() {
+            let hasher = suite.hasher();
+            let root = hasher.empty_root();
+            let checkpoint = sign_checkpoint(
+                &records.signer,
+                &Checkpoint::new(records.origin.clone(), 0, root),
+            )?;
+            txn.set_head(&Head {
+                size: 0,
+                root,
+                frontier: Vec::new(),
+                checkpoint,
+            })?;
+        }
+        txn.commit()?;
+        Ok(records)
+    }
+
+    pub fn set_account_rule(&mut self, rule: AccountRule) {
+        self.account_rule = Some(rule);
+    }
+
+    pub fn store(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
+    pub fn hasher(&self) -> SuiteHasher {
+        self.suite.hasher()
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub(crate) fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub fn data_key(&self) -> &DataKey {
+        &self.data_key
+    }
+
+    pub fn person_key(&self, id: &ResidentId) -> PersonKey {
+        self.data_key.person_key(id)
+    }
+
+    /// Appends `rows` in one transaction. Every row gets an outcome; rows the ledger refuses
+    /// change nothing; the rest land together or not at all.
+    pub fn append(&mut self, rows: Vec<Row>) -> Result<Committed> {
+        if rows.len() > MAX_BATCH {
+            return Err(Error::refused(
+                format!("一批最多 {MAX_BATCH} 行，收到 {} 行", rows.len()),
+                format!("a batch takes at most {MAX_BATCH} rows, got {}", rows.len()),
+            ));
+        }
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; rows.len()];
+        let mut candidates: Vec<(usize, Event)> = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            match self.event_of(row) {
+                Ok(event) => candidates.push((i, event)),
+                Err(rejection) => outcomes[i] = Some(rejection),
+            }
+        }
+        let head = self.commit_events(candidates, &mut outcomes)?;
+        Ok(Committed {
+            outcomes: outcomes
+                .into_iter()
+                .map(|o| o.expect("every row has an outcome"))
+                .collect(),
+            head,
+        })
+    }
+
+    /// Appends one event built by the service itself (certificates).
+    pub(crate) fn append_event(&mut self, event: Event) -> Result<(Outcome, Head)> {
+        let mut outcomes = vec![None];
+        let head = self.commit_events(vec![(0, event)], &mut outcomes)?;
+        Ok((outcomes.pop().flatten().expect("one outcome"), head))
+    }
+
+    fn event_of(&mut self, row: Row) -> Result<Event, Outcome> {
+        match row {
+            Row::Person(p) => {
+                let person = self.data_key.person_key(&p.person_id);
+                let clear = serde_json::json!({ "id": p.person_id.expose(), "name": p.name });
+                let sealed = self
+                    .data_key
+                    .seal(&person, clear.to_string().as_bytes())
+                    .map_err(|e| reject("person_id", e.to_string(), e.to_string()))?;
+                let platforms: Vec<String> =
+                    p.platforms.iter().map(|c| c.as_str().to_string()).collect();
+                let mut event = PersonEvent {
+                    key: String::new(),
+                    person: person.hex(),
+                    sealed: BASE64.encode(sealed),
+                    hukou_region: p.hukou_region,
+                    residence_region: p.residence_region,
+                    employment_form: p.employment_form,
+                    platforms,
+                    permit_region: p.permit_region,
+                    permit_since: p.permit_since.map(|d| d.to_string()),
+                    household: p.household,
+                };
+                // The same row imported again gets the same key: a keyed hash of its clear
+                // content (the sealed part differs every time by its random nonce).
+                event.key = match p.record_id {
+                    Some(k) => k,
+                    None => {
+                        let content = serde_json::json!([
+                            clear,
+                            event.hukou_region,
+                            event.residence_region,
+                            event.employment_form,
+                            event.platforms,
+                            event.permit_region,
+                            event.permit_since,
+                            event.household
+                        ]);
+                        format!(
+                            "person:{}",
+                            &hex(&self
+                                .data_key
+                                .keyed_hash("idem/person", content.to_string().as_bytes()))[..32]
+                        )
+                    }
+                };
+                Ok(Event::PersonRegistered(event))
+            }
+            Row::Org(o) => {
+                let mut event = OrgEvent {
+                    key: String::new(),
+                    credit_code: o.credit_code.as_str().to_string(),
+                    name: o.name,
+                    org_kind: o.kind,
+                    region: o.region,
+                };
+                event.key = match o.record_id {
+                    Some(k) => k,
+                    None => content_key("org", &event),
+                };
+                Ok(Event::OrgRegistered(event))
+            }
+            Row::Child(c) => {
+                let child = self.data_key.person_key(&c.child_id);
+                let guardian = self.data_key.person_key(&c.guardian_id);
+                let clear = serde_json::json!({ "id": c.child_id.expose(), "name": c.name });
+                let sealed = self
+                    .data_key
+                    .seal(&child, clear.to_string().as_bytes())
+                    .map_err(|e| reject("child_id", e.to_string(), e.to_string()))?;
+                let mut event = ChildEvent {
+                    key: String::new(),
+                    child: child.hex(),
+                    sealed: BASE64.encode(sealed),
+                    guardian: guardian.hex(),
+                    relation: c.relation,
+                    school_region: c.school_region,
+                };
+                event.key = match c.record_id {
+                    Some(k) => k,
+                    None => {
+                        let content = serde_json::json!([
+                            clear,
+                            event.guardian,
+                            event.relation,
+                            event.school_region
+                        ]);
+                        format!(
+                            "child:{}",
+                            &hex(&self
+                                .data_key
+                                .keyed_hash("idem/child", content.to_string().as_bytes()))[..32]
+                        )
+                    }
+                };
+                Ok(Event::ChildRegistered(event))
+            }
+            Row::Contribution(c) => {
+                let mut event = ContributionEvent {
+                    key: c.record_id,
+                    person: self.data_key.person_key(&c.person_id).hex(),
+                    month: c.month,
+                    insurance: c.insurance,
+                    region: c.region,
+                    payer: c.payer,
+                    payer_code: c.payer_code.map(|code| code.as_str().to_string()),
+                    base_fen: c.base.0,
+                    amount_fen: c.amount.0,
+                    account_fen: 0,
+                    status: c.status,
+                    reason: c.reason,
+                    paid_on: c.paid_on.map(|d| d.to_string()),
+                };
+                event.account_fen = match (c.account, &mut self.account_rule) {
+                    (Some(account), _) => account.0,
+                    (None, Some(rule)) if event.is_paid() => {
+                        rule(&event).clamp(0, event.amount_fen)
+                    }
+                    (None, _) => 0,
+                };
+                Ok(Event::ContributionRecorded(event))
+            }
+        }
+        .and_then(|event: Event| match check_key(event.key()) {
+            Ok(()) => Ok(event),
+            Err(e) => Err(refusal("record_id", e)),
+        })
+    }
+
+    /// Checks `candidates` against the log and each other, writes those that pass, signs the
+    /// new head and commits. Fills `outcomes` at the candidates' indexes.
+    fn commit_events(
+        &mut self,
+        candidates: Vec<(usize, Event)>,
+        outcomes: &mut [Option<Outcome>],
+    ) -> Result<Head> {
+        let hasher = self.suite.hasher();
+        // Canonical bytes, leaf hashes and projection rows are pure work: split it over the
+        // cores before taking the write lock.
+        let prepared = prepare_all(candidates, &hasher)?;
+        let mut txn = self.store.begin()?;
+        let head = txn.head()?;
+        let mut frontier = Frontier::from_parts(head.size, head.frontier.clone())?;
+        let keys: Vec<&str> = prepared.iter().map(|p| p.event.key()).collect();
+        let existing = txn.existing_keys(&keys)?;
+        let mut persons_wanted: Vec<[u8; 32]> = Vec::new();
+        let mut orgs_wanted: Vec<&str> = Vec::new();
+        let mut slots_wanted: Vec<Slot> = Vec::new();
+        for p in &prepared {
+            if let Some(person) = p.needs_person {
+                persons_wanted.push(person);
+            }
+            if let Event::ContributionRecorded(c) = &p.event
+                && let Some(code) = &c.payer_code
+            {
+                orgs_wanted.push(code);
+            }
+            if let Some(row) = &p.contribution {
+                slots_wanted.push(row.slot());
+            }
+        }
+        persons_wanted.sort_unstable();
+        persons_wanted.dedup();
+        let mut known_persons = txn.known_persons(&persons_wanted)?;
+        orgs_wanted.sort_unstable();
+        orgs_wanted.dedup();
+        let mut known_orgs = txn.known_orgs(&orgs_wanted)?;
+        let mut filled = txn.filled_slots(&slots_wanted)?;
+        drop(orgs_wanted);
+
+        let mut batch = WriteBatch::default();
+        let mut in_batch: HashMap<String, (u64, Hash)> = HashMap::new();
+        let mut person_rows: HashMap<[u8; 32], PersonRow> = HashMap::new();
+        let mut child_rows: HashMap<[u8; 32], ChildRow> = HashMap::new();
+        let mut org_rows: HashMap<String, OrgRow> = HashMap::new();
+        let mut seq = head.size;
+        for p in prepared {
+            let Prepared {
+                index: i,
+                event,
+                body,
+                leaf,
+                contribution,
+                postings,
+                ..
+            } = p;
+            let key = event.key().to_string();
+            let seen = existing.get(&key).or_else(|| in_batch.get(&key));
+            if let Some(&(earlier_seq, earlier_leaf)) = seen {
+                // Person and child keys are hashes of the content, so an equal key is an equal
+                // row even though the sealed part (random nonce) differs.
+                outcomes[i] = Some(
+                    if earlier_leaf == leaf || !matches!(event, Event::ContributionRecorded(_)) {
+                        Outcome::Unchanged(earlier_seq)
+                    } else {
+                        reject(
+                            "record_id",
+                            format!("记录号 {key} 已用于另一条不同的记录；更正请用新记录号"),
+                            format!(
+                                "record id {key} is already used by a different record; use a new id for a correction"
+                            ),
+                        )
+                    },
+                );
+                continue;
+            }
+            // Business checks that need the registry.
+            let refusal = match &event {
+                Event::ContributionRecorded(c) => {
+                    let row = contribution.as_ref().expect("prepared with the event");
+                    let slot = row.slot();
+                    if !known_persons.contains(&row.person) {
+                        Some(reject(
+                            "person_id",
+                            "此人不在登记册中：请先导入人员".into(),
+                            "this person is not in the registry: import persons first".into(),
+                        ))
+                    } else if let Some(code) = c
+                        .payer_code
+                        .as_deref()
+                        .filter(|code| !known_orgs.contains(*code))
+                    {
+                        Some(reject(
+                            "payer_code",
+                            format!("缴费单位 {code} 未登记：请先导入平台和单位"),
+                            format!(
+                                "payer {code} is not registered: import platforms and employers first"
+                            ),
+                        ))
+                    } else if let Some(other) = filled.get(&slot) {
+                        Some(reject(
+                            "month",
+                            format!("同一人、同月、同险种、同地区、同缴费方已有记录 {other}"),
+                            format!(
+                                "this person, month, insurance, region and payer already have record {other}"
+                            ),
+                        ))
+                    } else {
+                        filled.insert(slot, key.clone());
+                        None
+                    }
+                }
+                Event::ChildRegistered(c) if !known_persons.contains(&key_bytes(&c.guardian)?) => {
+                    Some(reject(
+                        "guardian_id",
+                        "监护人不在登记册中：请先导入监护人".into(),
+                        "the guardian is not in the registry: import the guardian first".into(),
+                    ))
+                }
+                Event::CertificateIssued(c) if !known_persons.contains(&key_bytes(&c.person)?) => {
+                    Some(reject(
+                        "person_id",
+                        "此人不在登记册中".into(),
+                        "this person is not in the registry".into(),
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(refusal) = refusal {
+                outcomes[i] = Some(refusal);
+                continue;
+            }
+            // Accepted: project it and append it.
+            match &event {
+                Event::PersonRegistered(p) => {
+                    let row = person_row(p, seq)?;
+                    known_persons.insert(row.person);
+                    person_rows.insert(row.person, row);
+                }
+                Event::OrgRegistered(o) => {
+                    known_orgs.insert(o.credit_code.clone());
+                    org_rows.insert(o.credit_code.clone(), org_row(o, seq));
+                }
+                Event::ChildRegistered(c) => {
+                    let row = child_row(c, seq)?;
+                    child_rows.insert(row.child, row);
+                }
+                Event::ContributionRecorded(_) => {
+                    let mut row = contribution.expect("prepared with the event");
+                    row.seq = seq;
+                    batch.contributions.push(row);
+                    batch.postings.extend(postings.into_iter().map(|mut p| {
+                        p.seq = seq;
+                        p
+                    }));
+                }
+                Event::CertificateIssued(_) => {}
+            }
+            frontier.push(&hasher, leaf);
+            in_batch.insert(key.clone(), (seq, leaf));
+            batch.events.push(EventRow {
+                seq,
+                key,
+                kind: event.kind().to_string(),
+                body,
+                leaf,
+            });
+            outcomes[i] = Some(Outcome::Added(seq));
+            seq += 1;
+        }
+        batch.persons = person_rows.into_values().collect();
+        batch.orgs = org_rows.into_values().collect();
+        batch.children = child_rows.into_values().collect();
+        if batch.is_empty() {
+            drop(txn);
+            return Ok(head);
+        }
+        let root = frontier.root(&hasher);
+        let checkpoint = sign_checkpoint(
+            &self.signer,
+            &Checkpoint::new(self.origin.clone(), frontier.size(), root),
+        )?;
+        let new_head = Head {
+            size: frontier.size(),
+            root,
+            frontier: frontier.hashes().to_vec(),
+            checkpoint,
+        };
+        txn.write(&batch)?;
+        txn.set_head(&new_head)?;
+        txn.commit()?;
+        Ok(new_head)
+    }
+
+    /// The whole tree, rebuilt from the stored leaf hashes (for proofs).
+    pub fn tree(&mut self) -> Result<MerkleTree<SuiteHasher>> {
+        let head = self.store.head()?;
+        let mut leaves = Vec::with_capacity(head.size as usize);
+        let mut from = 0;
+        while from < head.size {
+            let chunk = self.store.leaves(from, (head.size - from).min(100_000))?;
+            if chunk.is_empty() {
+                break;
+            }
+            for (seq, leaf) in chunk {
+                if seq != leaves.len() as u64 {
+                    return Err(Error::Corrupt(format!(
+                        "log row #{} is missing (found #{seq} next): run anxin audit",
+                        leaves.len()
+                    )));
+                }
+                leaves.push(leaf);
+            }
+            from = leaves.len() as u64;
+        }
+        leaves.truncate(head.size as usize);
+        let tree = MerkleTree::from_leaf_hashes(self.suite.hasher(), leaves)?;
+        if tree.size() != head.size || tree.root() != head.root {
+            return Err(Error::Corrupt(
+                "stored leaf hashes do not give the signed root: run anxin audit".into(),
+            ));
+        }
+        Ok(tree)
+    }
+}
+
+/// An event with its bytes, leaf hash and the rows it projects to (sequence numbers are set
+/// when it is accepted).
+struct Prepared {
+    index: usize,
+    event: Event,
+    body: Vec<u8>,
+    leaf: Hash,
+    /// The registered person this event needs (payer of a contribution, guardian, holder).
+    needs_person: Option<[u8; 32]>,
+    contribution: Option<ContributionRow>,
+    postings: Vec<PostingRow>,
+}
+
+fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<Prepared> {
+    let body = event.to_bytes();
+    let leaf = hasher.leaf(&body);
+    let (needs_person, contribution, postings) = match &event {
+        Event::ContributionRecorded(c) => {
+            let row = contribution_row(c, 0)?;
+            (Some(row.person), Some(row), posting_rows(c, 0).collect())
+        }
+        Event::ChildRegistered(c) => (Some(key_bytes(&c.guardian)?), None, Vec::new()),
+        Event::CertificateIssued(c) => (Some(key_bytes(&c.person)?), None, Vec::new()),
+        _ => (None, None, Vec::new()),
+    };
+    Ok(Prepared {
+        index,
+        event,
+        body,
+        leaf,
+        needs_person,
+        contribution,
+        postings,
+    })
+}
+
+/// Prepares events on every core (two on the reference machine); order is kept.
+fn prepare_all(candidates: Vec<(usize, Event)>, hasher: &SuiteHasher) -> Result<Vec<Prepared>> {
+    const PARALLEL_FROM: usize = 2_048;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if candidates.len() < PARALLEL_FROM || threads == 1 {
+        return candidates
+            .into_iter()
+            .map(|c| prepare_one(c, hasher))
+            .collect();
+    }
+    let per = candidates.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<(usize, Event)>> = Vec::new();
+    let mut rest = candidates;
+    while rest.len() > per {
+        let tail = rest.split_off(per);
+        chunks.push(std::mem::replace(&mut rest, tail));
+    }
+    chunks.push(rest);
+    let results: Vec<Result<Vec<Prepared>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || chunk.into_iter().map(|c| prepare_one(c, hasher)).collect())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("preparation does not panic"))
+            .collect()
+    });
+    let mut all = Vec::new();
+    for r in results {
+        all.extend(r?);
+    }
+    Ok(all)
+}
+
+fn refusal(column: &'static str, e: Error) -> Outcome {
+    match e {
+        Error::Refused { zh, en } | Error::NotFound { zh, en } => reject(column, zh, en),
+        other => reject(column, other.to_string(), other.to_string()),
+    }
+}
+
+fn content_key<T: serde::Serialize>(kind: &str, value: &T) -> String {
+    use sha2::Digest as _;
+    let bytes = serde_json::to_vec(value).expect("plain data serializes");
+    let digest = sha2::Sha256::digest(&bytes);
+    format!("{kind}:{}", &hex(&digest)[..32])
+}
+
+pub(crate) fn key_bytes(text: &str) -> Result<[u8; 32]> {
+    PersonKey::from_hex(text)
+        .map(|k| k.0)
+        .ok_or_else(|| Error::Corrupt("person key is not 64 lowercase hex digits".into()))
+}
+
+fn decode_b64(text: &str) -> Result<Vec<u8>> {
+    BASE64
+        .decode(text)
+        .map_err(|_| Error::Corrupt("sealed value is not base64".into()))
+}
+
+pub(crate) fn person_row(p: &PersonEvent, seq: u64) -> Result<PersonRow> {
+    Ok(PersonRow {
+        person: key_bytes(&p.person)?,
+        sealed: decode_b64(&p.sealed)?,
+        hukou_region: p.hukou_region.map(|r| r.code()),
+        residence_region: p.residence_region.code(),
+        employment_form: p.employment_form.as_str().to_string(),
+        platforms: p.platforms.join(";"),
+        permit_region: p.permit_region.map(|r| r.code()),
+        permit_since: p.permit_since.clone(),
+        household: p.household.clone(),
+        seq,
+    })
+}
+
+pub(crate) fn org_row(o: &OrgEvent, seq: u64) -> OrgRow {
+    OrgRow {
+        code: o.credit_code.clone(),
+        name: o.name.clone(),
+        kind: o.org_kind.as_str().to_string(),
+        region: o.region.code(),
+        seq,
+    }
+}
+
+pub(crate) fn child_row(c: &ChildEvent, seq: u64) -> Result<ChildRow> {
+    Ok(ChildRow {
+        child: key_bytes(&c.child)?,
+        sealed: decode_b64(&c.sealed)?,
+        guardian: key_bytes(&c.guardian)?,
+        relation: c.relation.as_str().to_string(),
+        school_region: c.school_region.map(|r| r.code()),
+        seq,
+    })
+}
+
+pub(crate) fn contribution_row(c: &ContributionEvent, seq: u64) -> Result<ContributionRow> {
+    Ok(ContributionRow {
+        seq,
+        record_id: c.key.clone(),
+        person: key_bytes(&c.person)?,
+        month: c.month.index(),
+        insurance: c.insurance.as_str().to_string(),
+        region: c.region.code(),
+        payer: c.payer.as_str().to_string(),
+        payer_code: c.payer_code.clone().unwrap_or_default(),
+        base_fen: c.base_fen,
+        amount_fen: c.amount_fen,
+        account_fen: c.account_fen,
+        status: c.status.as_str().to_string(),
+        reason: c.reason.map(|r| r.as_str().to_string()),
+        paid_on: c.paid_on.clone(),
+    })
+}
+
+pub(crate) fn posting_rows(c: &ContributionEvent, seq: u64) -> impl Iterator<Item = PostingRow> {
+    c.postings().into_iter().map(move |p| PostingRow {
+        seq,
+        leg: p.leg,
+        account: p.account,
+        amount_fen: p.amount_fen,
+    })
+}

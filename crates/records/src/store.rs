@@ -1,0 +1,256 @@
+//! The storage trait: what the records layer needs from a database, and nothing about which
+//! database it is. Two backends implement it (`anxin-store-sqlite`, `anxin-store-postgres`);
+//! one conformance suite ([`crate::conformance`]) runs against both.
+//!
+//! Writes happen only inside a [`Txn`], which holds the log's write lock from [`Txn::head`]
+//! to [`Txn::commit`]: one writer at a time, so sequence numbers have no holes. A
+//! transaction that is dropped without commit changes nothing.
+//!
+//! Rows are plain data; the backends do no business logic and no hashing.
+
+use std::collections::{HashMap, HashSet};
+
+use anxin_ledger::Hash;
+
+use crate::error::Result;
+
+/// The signed head of the log as last committed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Head {
+    pub size: u64,
+    pub root: Hash,
+    /// Roots of the perfect subtrees along the right edge, largest first (see `frontier`).
+    pub frontier: Vec<Hash>,
+    /// The signed checkpoint note for `size`; empty for a log never written.
+    pub checkpoint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub seq: u64,
+    pub key: String,
+    pub kind: String,
+    pub body: Vec<u8>,
+    pub leaf: Hash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    pub person: [u8; 32],
+    pub sealed: Vec<u8>,
+    pub hukou_region: Option<u32>,
+    pub residence_region: u32,
+    pub employment_form: String,
+    /// Credit codes joined by `;`.
+    pub platforms: String,
+    pub permit_region: Option<u32>,
+    pub permit_since: Option<String>,
+    pub household: Option<String>,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRow {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub region: u32,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildRow {
+    pub child: [u8; 32],
+    pub sealed: Vec<u8>,
+    pub guardian: [u8; 32],
+    pub relation: String,
+    pub school_region: Option<u32>,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContributionRow {
+    pub seq: u64,
+    pub record_id: String,
+    pub person: [u8; 32],
+    /// Months since year 0 (`YearMonth::index`).
+    pub month: i32,
+    pub insurance: String,
+    pub region: u32,
+    pub payer: String,
+    /// Empty when the payer has no credit code.
+    pub payer_code: String,
+    pub base_fen: i64,
+    pub amount_fen: i64,
+    pub account_fen: i64,
+    pub status: String,
+    pub reason: Option<String>,
+    pub paid_on: Option<String>,
+}
+
+/// The slot a contribution fills: one record per person, month, insurance, region and payer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot {
+    pub person: [u8; 32],
+    pub month: i32,
+    pub insurance: String,
+    pub region: u32,
+    pub payer: String,
+    pub payer_code: String,
+}
+
+impl ContributionRow {
+    pub fn slot(&self) -> Slot {
+        Slot {
+            person: self.person,
+            month: self.month,
+            insurance: self.insurance.clone(),
+            region: self.region,
+            payer: self.payer.clone(),
+            payer_code: self.payer_code.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostingRow {
+    pub seq: u64,
+    pub leg: u32,
+    pub account: String,
+    pub amount_fen: i64,
+}
+
+/// Everything one commit writes. Projections are upserts (persons, orgs, children) or inserts.
+#[derive(Debug, Default, Clone)]
+pub struct WriteBatch {
+    pub events: Vec<EventRow>,
+    pub persons: Vec<PersonRow>,
+    pub orgs: Vec<OrgRow>,
+    pub children: Vec<ChildRow>,
+    pub contributions: Vec<ContributionRow>,
+    pub postings: Vec<PostingRow>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+/// A write transaction holding the log's lock.
+pub trait Txn {
+    /// The current head; taking it acquires the write lock (PostgreSQL: `FOR UPDATE`).
+    fn head(&mut self) -> Result<Head>;
+    /// Of `keys`, those already in the log, with the sequence number and leaf hash of each.
+    fn existing_keys(&mut self, keys: &[&str]) -> Result<HashMap<String, (u64, Hash)>>;
+    /// Of `slots`, those already filled, with the record id that fills each.
+    fn filled_slots(&mut self, slots: &[Slot]) -> Result<HashMap<Slot, String>>;
+    /// Of `persons`, those in the registry.
+    fn known_persons(&mut self, persons: &[[u8; 32]]) -> Result<HashSet<[u8; 32]>>;
+    /// Of `codes`, those registered as platforms or employers.
+    fn known_orgs(&mut self, codes: &[&str]) -> Result<HashSet<String>>;
+    fn write(&mut self, batch: &WriteBatch) -> Result<()>;
+    /// Moves the head and records its checkpoint in the history.
+    fn set_head(&mut self, head: &Head) -> Result<()>;
+    /// Makes the whole transaction durable (SQLite: WAL with `synchronous=FULL`).
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// A database holding one log and its projections.
+pub trait Store: Send {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    fn begin(&mut self) -> Result<Box<dyn Txn + '_>>;
+    fn head(&mut self) -> Result<Head>;
+    /// Deployment settings kept with the data (suite, origin, key name).
+    fn meta(&mut self, name: &str) -> Result<Option<String>>;
+    fn set_meta(&mut self, name: &str, value: &str) -> Result<()>;
+
+    /// Stored leaf hashes in sequence order, `[from, from + limit)`.
+    fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>>;
+    /// Events in sequence order with `seq` in `[from, to)`.
+    fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>>;
+    fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>>;
+    /// Events with `seq >= from`, at most `limit` of them (finds rows inserted past the head).
+    fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>>;
+    fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>>;
+    fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>>;
+    /// Projection rows whose `seq` is at or past `from` (the audit's check for inserted rows).
+    fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>>;
+    fn persons_all(&mut self) -> Result<Vec<PersonRow>>;
+    fn orgs_all(&mut self) -> Result<Vec<OrgRow>>;
+    fn children_all(&mut self) -> Result<Vec<ChildRow>>;
+    /// The signed checkpoints in the history, by size.
+    fn checkpoints(&mut self) -> Result<Vec<(u64, String)>>;
+
+    fn person(&mut self, person: &[u8; 32]) -> Result<Option<PersonRow>>;
+    fn children_of(&mut self, guardian: &[u8; 32]) -> Result<Vec<ChildRow>>;
+    /// A person's contributions ordered by month, insurance, region, payer.
+    fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>>;
+    /// Balance of every account: (account, sum of postings in fen, number of postings).
+    fn balances(&mut self) -> Result<Vec<(String, i64, u64)>>;
+}
+
+/// A boxed store is a store, so the backend can be chosen at run time.
+impl Store for Box<dyn Store> {
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+    fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
+        (**self).begin()
+    }
+    fn head(&mut self) -> Result<Head> {
+        (**self).head()
+    }
+    fn meta(&mut self, name: &str) -> Result<Option<String>> {
+        (**self).meta(name)
+    }
+    fn set_meta(&mut self, name: &str, value: &str) -> Result<()> {
+        (**self).set_meta(name, value)
+    }
+    fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
+        (**self).leaves(from, limit)
+    }
+    fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
+        (**self).events(from, to)
+    }
+    fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
+        (**self).event_by_key(key)
+    }
+    fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        (**self).events_after(from, limit)
+    }
+    fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
+        (**self).contributions(from, to)
+    }
+    fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>> {
+        (**self).postings(from, to)
+    }
+    fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>> {
+        (**self).projection_rows_after(from)
+    }
+    fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
+        (**self).persons_all()
+    }
+    fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
+        (**self).orgs_all()
+    }
+    fn children_all(&mut self) -> Result<Vec<ChildRow>> {
+        (**self).children_all()
+    }
+    fn checkpoints(&mut self) -> Result<Vec<(u64, String)>> {
+        (**self).checkpoints()
+    }
+    fn person(&mut self, person: &[u8; 32]) -> Result<Option<PersonRow>> {
+        (**self).person(person)
+    }
+    fn children_of(&mut self, guardian: &[u8; 32]) -> Result<Vec<ChildRow>> {
+        (**self).children_of(guardian)
+    }
+    fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>> {
+        (**self).contributions_of(person)
+    }
+    fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
+        (**self).balances()
+    }
+}

@@ -1,0 +1,220 @@
+//! Ingest, proof and audit figures on SQLite, each beside a baseline run in the same process.
+//!
+//! `cargo bench -p anxin-store-sqlite --bench ingest` (release). Set `ANXIN_BENCH_RECORDS` to
+//! change the number of contribution records (default 1,000,000).
+//!
+//! - ingest: `Records::append` in batches of 10,000 — canonical event, leaf hash, registry and
+//!   slot checks, contribution row, double entries, frontier, signed checkpoint, durable commit
+//!   (WAL, synchronous=FULL) — against a plain bulk insert of the same contribution rows
+//!   (same columns, same batch size, same pragmas, no log, no checks, no index but the key).
+//! - inclusion proof: from the in-memory tree rebuilt from the stored leaves; the rebuild is
+//!   timed too.
+//! - full-log verification: `audit` without projections (every event re-hashed, the tree
+//!   recomputed and checked against every signed checkpoint), then with projections.
+
+use std::time::Instant;
+
+use anxin_import::Payer;
+use anxin_records::conformance::{contribution, person, platform, resident_id, secrets};
+use anxin_records::{AuditScope, Input, Records, Store, Suite};
+use anxin_store_sqlite::SqliteStore;
+
+const BATCH: usize = 10_000;
+
+fn main() {
+    let total: usize = std::env::var("ANXIN_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let persons = (total / 100).max(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    println!("records: {total} contributions of {persons} persons, batches of {BATCH}");
+
+    // Inputs are built before timing: parsing files is the import crate's cost, not the ledger's.
+    let ids: Vec<_> = (0..persons)
+        .map(|p| resident_id(&format!("3301061990{:07}", 1_010_000 + p)))
+        .collect();
+    let mut inputs: Vec<Input> = Vec::with_capacity(total);
+    for i in 0..total {
+        let p = i % persons;
+        let m = i / persons;
+        let month = format!("{}-{:02}", 2016 + m / 12, m % 12 + 1);
+        let payer = if i % 3 == 0 {
+            Payer::Platform
+        } else {
+            Payer::Individual
+        };
+        inputs.push(contribution(
+            &ids[p],
+            &format!("r{i}"),
+            &month,
+            payer,
+            "962.40",
+        ));
+    }
+
+    // The ledger.
+    let mut records = Records::init(
+        SqliteStore::open(&dir.path().join("ledger.db")).expect("open"),
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "bench/log",
+    )
+    .expect("init");
+    let mut registry = vec![platform()];
+    registry.extend(ids.iter().map(person));
+    for chunk in registry.chunks(BATCH) {
+        records.append(chunk.to_vec()).expect("registry");
+    }
+    let started = Instant::now();
+    let mut rest = inputs.clone();
+    while !rest.is_empty() {
+        let tail = rest.split_off(rest.len().min(BATCH));
+        let batch = std::mem::replace(&mut rest, tail);
+        let committed = records.append(batch).expect("append");
+        debug_assert!(
+            committed
+                .outcomes
+                .iter()
+                .all(|o| matches!(o, anxin_records::Outcome::Added(_)))
+        );
+    }
+    let ledger_s = started.elapsed().as_secs_f64();
+    let size = records.store().head().expect("head").size;
+    assert_eq!(size as usize, total + persons + 1);
+
+    // The baseline: the same rows, plain bulk insert.
+    let mut plain = SqliteStore::open(&dir.path().join("plain.db")).expect("open");
+    let conn = plain.connection();
+    conn.execute_batch(
+        "CREATE TABLE plain (seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, person BLOB NOT NULL, month INTEGER NOT NULL,
+         insurance TEXT NOT NULL, region INTEGER NOT NULL, payer TEXT NOT NULL, payer_code TEXT NOT NULL, base_fen INTEGER NOT NULL,
+         amount_fen INTEGER NOT NULL, account_fen INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, paid_on TEXT)",
+    )
+    .expect("table");
+    let key = secrets(Suite::Standard).data_key;
+    let rows: Vec<_> = inputs
+        .iter()
+        .map(|input| match input {
+            Input::Contribution(c) => (
+                c.record_id.clone(),
+                key.person_key(&c.person_id).0,
+                c.month.index(),
+                c.payer,
+                c.payer_code
+                    .as_ref()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                c.amount.0,
+            ),
+            _ => unreachable!(),
+        })
+        .collect();
+    let started = Instant::now();
+    for (b, chunk) in rows.chunks(BATCH).enumerate() {
+        let tx = conn.transaction().expect("tx");
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO plain VALUES (?1, ?2, ?3, ?4, 'pension', 330100, ?5, ?6, 481200, ?7, 0, 'paid', NULL, NULL)")
+                .expect("prepare");
+            for (i, r) in chunk.iter().enumerate() {
+                stmt.execute(rusqlite::params![
+                    (b * BATCH + i) as i64,
+                    r.0,
+                    &r.1[..],
+                    r.2,
+                    r.3.as_str(),
+                    r.4,
+                    r.5
+                ])
+                .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    let plain_s = started.elapsed().as_secs_f64();
+    let ledger_rate = total as f64 / ledger_s;
+    let plain_rate = total as f64 / plain_s;
+    println!(
+        "ingest, ledger:        {ledger_s:7.2} s  {ledger_rate:>10.0} records/s  (target ≥ 200,000/s: {:.2}×)",
+        ledger_rate / 200_000.0
+    );
+    println!(
+        "ingest, plain insert:  {plain_s:7.2} s  {plain_rate:>10.0} rows/s     (ledger / plain = {:.2})",
+        ledger_rate / plain_rate
+    );
+
+    // Inclusion proofs.
+    let started = Instant::now();
+    let tree = records.tree().expect("tree");
+    let rebuild_s = started.elapsed().as_secs_f64();
+    let n = 100_000u64;
+    let started = Instant::now();
+    let mut sink = 0u8;
+    for i in 0..n {
+        let proof = tree
+            .inclusion_proof((i * 7919) % size, size)
+            .expect("proof");
+        sink ^= proof[0][0];
+    }
+    let proof_us = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!(
+        "tree rebuild from {size} stored leaves: {rebuild_s:.2} s; inclusion proof: {proof_us:.2} µs (target < 100 µs: {:.0}× under) [{sink}]",
+        100.0 / proof_us
+    );
+    let started = Instant::now();
+    let hasher = records.hasher();
+    for i in 0..10_000u64 {
+        let seq = (i * 7919) % size;
+        let proof = tree.inclusion_proof(seq, size).expect("proof");
+        let leaf = tree.leaf_hash(seq).copied().expect("leaf");
+        anxin_ledger::verify_inclusion(&hasher, seq, size, &leaf, &proof, &tree.root())
+            .expect("verifies");
+    }
+    println!(
+        "inclusion proof generate + verify: {:.2} µs",
+        started.elapsed().as_secs_f64() * 1e6 / 10_000.0
+    );
+
+    // Full-log verification.
+    let started = Instant::now();
+    let report = records
+        .audit(None, AuditScope { projections: false })
+        .expect("audit");
+    let log_s = started.elapsed().as_secs_f64();
+    assert!(report.is_clean());
+    println!(
+        "audit, log only:       {log_s:7.2} s  {:>10.0} leaves/s  (target ≥ 1,000,000/s: {:.2}×)",
+        size as f64 / log_s,
+        size as f64 / log_s / 1e6
+    );
+    let started = Instant::now();
+    let mut scan = records.into_store();
+    let mut bytes = 0usize;
+    let mut from = 0;
+    while from < size {
+        let rows = Store::events(&mut scan, from, from + 65_536).expect("scan");
+        bytes += rows.iter().map(|r| r.body.len()).sum::<usize>();
+        from += 65_536;
+    }
+    let scan_s = started.elapsed().as_secs_f64();
+    println!(
+        "baseline, reading the same event rows without checking: {scan_s:.2} s ({:.0} rows/s, {bytes} bytes); audit / read = {:.2}",
+        size as f64 / scan_s,
+        log_s / scan_s
+    );
+    let mut records = Records::open(scan, secrets(Suite::Standard)).expect("reopen");
+    let started = Instant::now();
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    let full_s = started.elapsed().as_secs_f64();
+    assert!(report.is_clean(), "{:?}", report.findings);
+    println!(
+        "audit, with projections: {full_s:5.2} s  {:>10.0} events/s ({} contributions, {} postings, sum {} fen)",
+        size as f64 / full_s,
+        report.contributions,
+        report.postings,
+        report.postings_sum_fen
+    );
+}

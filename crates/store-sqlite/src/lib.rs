@@ -1,0 +1,679 @@
+//! The records store on embedded SQLite: no set-up, one file.
+//!
+//! WAL journal with `synchronous=FULL`: a commit is on disk when `commit` returns, so a record
+//! acknowledged after its commit survives a crash or `kill -9`. Writers take the lock at
+//! `BEGIN IMMEDIATE`, so one writer at a time and readers never block.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use anxin_ledger::Hash;
+use anxin_records::store::{
+    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
+    WriteBatch,
+};
+use anxin_records::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// Append-only: a released migration is never edited; new ones are added at the end.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn db(e: rusqlite::Error) -> Error {
+    Error::store(e)
+}
+
+fn hash_of(bytes: Vec<u8>, what: &str) -> Result<Hash> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::Corrupt(format!("{what} is not 32 bytes")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path).map_err(db)?;
+        Self::with_connection(conn)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> Result<SqliteStore> {
+        Self::with_connection(Connection::open_in_memory().map_err(db)?)
+    }
+
+    fn with_connection(conn: Connection) -> Result<SqliteStore> {
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = OFF;
+             PRAGMA cache_size = -262144;
+             PRAGMA wal_autocheckpoint = 16384;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA busy_timeout = 10000;",
+        )
+        .map_err(db)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(Error::refused(
+                format!(
+                    "数据库结构版本 {version} 比本程序新（{}）：请升级 anxin",
+                    MIGRATIONS.len()
+                ),
+                format!(
+                    "the database schema version {version} is newer than this program's ({}): upgrade anxin",
+                    MIGRATIONS.len()
+                ),
+            ));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            tx.execute_batch(sql).map_err(db)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Direct access for tests and benchmarks (the plain bulk-insert baseline).
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+fn read_head(conn: &Connection) -> Result<Head> {
+    let row = conn
+        .query_row(
+            "SELECT size, root, frontier, checkpoint FROM head WHERE id = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(db)?;
+    let Some((size, root, frontier, checkpoint)) = row else {
+        return Ok(Head::default());
+    };
+    if frontier.len() % 32 != 0 {
+        return Err(Error::Corrupt(
+            "log head frontier is not a list of 32-byte hashes".into(),
+        ));
+    }
+    Ok(Head {
+        size: size as u64,
+        root: hash_of(root, "log head root")?,
+        frontier: frontier
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32 bytes"))
+            .collect(),
+        checkpoint,
+    })
+}
+
+struct SqliteTxn<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Txn for SqliteTxn<'_> {
+    fn head(&mut self) -> Result<Head> {
+        read_head(&self.tx)
+    }
+
+    fn existing_keys(&mut self, keys: &[&str]) -> Result<HashMap<String, (u64, Hash)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT seq, leaf FROM events WHERE key = ?1")
+            .map_err(db)?;
+        let mut found = HashMap::new();
+        for key in keys {
+            if let Some((seq, leaf)) = stmt
+                .query_row([key], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })
+                .optional()
+                .map_err(db)?
+            {
+                found.insert(key.to_string(), (seq as u64, hash_of(leaf, "leaf hash")?));
+            }
+        }
+        Ok(found)
+    }
+
+    fn filled_slots(&mut self, slots: &[Slot]) -> Result<HashMap<Slot, String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT record_id FROM contributions WHERE person = ?1 AND month = ?2 AND insurance = ?3
+                 AND region = ?4 AND payer = ?5 AND payer_code = ?6",
+            )
+            .map_err(db)?;
+        let mut found = HashMap::new();
+        for s in slots {
+            if let Some(id) = stmt
+                .query_row(
+                    params![
+                        &s.person[..],
+                        s.month,
+                        s.insurance,
+                        s.region,
+                        s.payer,
+                        s.payer_code
+                    ],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()
+                .map_err(db)?
+            {
+                found.insert(s.clone(), id);
+            }
+        }
+        Ok(found)
+    }
+
+    fn known_persons(&mut self, persons: &[[u8; 32]]) -> Result<HashSet<[u8; 32]>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT 1 FROM persons WHERE person = ?1")
+            .map_err(db)?;
+        let mut found = HashSet::new();
+        for p in persons {
+            if stmt.exists([&p[..]]).map_err(db)? {
+                found.insert(*p);
+            }
+        }
+        Ok(found)
+    }
+
+    fn known_orgs(&mut self, codes: &[&str]) -> Result<HashSet<String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT 1 FROM orgs WHERE code = ?1")
+            .map_err(db)?;
+        let mut found = HashSet::new();
+        for c in codes {
+            if stmt.exists([c]).map_err(db)? {
+                found.insert(c.to_string());
+            }
+        }
+        Ok(found)
+    }
+
+    fn write(&mut self, batch: &WriteBatch) -> Result<()> {
+        let tx = &self.tx;
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO events (seq, key, kind, body, leaf) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(db)?;
+        for e in &batch.events {
+            stmt.execute(params![e.seq as i64, e.key, e.kind, e.body, &e.leaf[..]])
+                .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO persons (person, sealed, hukou_region, residence_region, employment_form, platforms,
+                 permit_region, permit_since, household, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (person) DO UPDATE SET sealed = excluded.sealed, hukou_region = excluded.hukou_region,
+                 residence_region = excluded.residence_region, employment_form = excluded.employment_form,
+                 platforms = excluded.platforms, permit_region = excluded.permit_region,
+                 permit_since = excluded.permit_since, household = excluded.household, seq = excluded.seq",
+            )
+            .map_err(db)?;
+        for p in &batch.persons {
+            stmt.execute(params![
+                &p.person[..],
+                p.sealed,
+                p.hukou_region,
+                p.residence_region,
+                p.employment_form,
+                p.platforms,
+                p.permit_region,
+                p.permit_since,
+                p.household,
+                p.seq as i64
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO orgs (code, name, kind, region, seq) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                 region = excluded.region, seq = excluded.seq",
+            )
+            .map_err(db)?;
+        for o in &batch.orgs {
+            stmt.execute(params![o.code, o.name, o.kind, o.region, o.seq as i64])
+                .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO children (child, sealed, guardian, relation, school_region, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (child) DO UPDATE SET sealed = excluded.sealed, guardian = excluded.guardian,
+                 relation = excluded.relation, school_region = excluded.school_region, seq = excluded.seq",
+            )
+            .map_err(db)?;
+        for c in &batch.children {
+            stmt.execute(params![
+                &c.child[..],
+                c.sealed,
+                &c.guardian[..],
+                c.relation,
+                c.school_region,
+                c.seq as i64
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO contributions (seq, record_id, person, month, insurance, region, payer, payer_code,
+                 base_fen, amount_fen, account_fen, status, reason, paid_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .map_err(db)?;
+        for c in &batch.contributions {
+            stmt.execute(params![
+                c.seq as i64,
+                c.record_id,
+                &c.person[..],
+                c.month,
+                c.insurance,
+                c.region,
+                c.payer,
+                c.payer_code,
+                c.base_fen,
+                c.amount_fen,
+                c.account_fen,
+                c.status,
+                c.reason,
+                c.paid_on
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO postings (seq, leg, account, amount_fen) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db)?;
+        for p in &batch.postings {
+            stmt.execute(params![p.seq as i64, p.leg, p.account, p.amount_fen])
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn set_head(&mut self, head: &Head) -> Result<()> {
+        let frontier: Vec<u8> = head.frontier.concat();
+        self.tx
+            .execute(
+                "INSERT INTO head (id, size, root, frontier, checkpoint) VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root,
+                 frontier = excluded.frontier, checkpoint = excluded.checkpoint",
+                params![head.size as i64, &head.root[..], frontier, head.checkpoint],
+            )
+            .map_err(db)?;
+        self.tx
+            .execute(
+                "INSERT INTO checkpoints (size, text) VALUES (?1, ?2) ON CONFLICT (size) DO NOTHING",
+                params![head.size as i64, head.checkpoint],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().map_err(db)
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, Vec<u8>, Vec<u8>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_event(
+    (seq, key, kind, body, leaf): (i64, String, String, Vec<u8>, Vec<u8>),
+) -> Result<EventRow> {
+    Ok(EventRow {
+        seq: seq as u64,
+        key,
+        kind,
+        body,
+        leaf: hash_of(leaf, "leaf hash")?,
+    })
+}
+
+fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
+    hash_of(bytes, "person key")
+}
+
+const CONTRIBUTION_COLUMNS: &str = "seq, record_id, person, month, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on";
+
+fn contribution(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ContributionRow, Vec<u8>)> {
+    Ok((
+        ContributionRow {
+            seq: r.get::<_, i64>(0)? as u64,
+            record_id: r.get(1)?,
+            person: [0; 32],
+            month: r.get(3)?,
+            insurance: r.get(4)?,
+            region: r.get(5)?,
+            payer: r.get(6)?,
+            payer_code: r.get(7)?,
+            base_fen: r.get(8)?,
+            amount_fen: r.get(9)?,
+            account_fen: r.get(10)?,
+            status: r.get(11)?,
+            reason: r.get(12)?,
+            paid_on: r.get(13)?,
+        },
+        r.get(2)?,
+    ))
+}
+
+const PERSON_COLUMNS: &str = "person, sealed, hukou_region, residence_region, employment_form, platforms, permit_region, permit_since, household, seq";
+
+fn person(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, PersonRow)> {
+    Ok((
+        r.get(0)?,
+        PersonRow {
+            person: [0; 32],
+            sealed: r.get(1)?,
+            hukou_region: r.get(2)?,
+            residence_region: r.get(3)?,
+            employment_form: r.get(4)?,
+            platforms: r.get(5)?,
+            permit_region: r.get(6)?,
+            permit_since: r.get(7)?,
+            household: r.get(8)?,
+            seq: r.get::<_, i64>(9)? as u64,
+        },
+    ))
+}
+
+fn child(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Vec<u8>, ChildRow)> {
+    Ok((
+        r.get(0)?,
+        r.get(2)?,
+        ChildRow {
+            child: [0; 32],
+            sealed: r.get(1)?,
+            guardian: [0; 32],
+            relation: r.get(3)?,
+            school_region: r.get(4)?,
+            seq: r.get::<_, i64>(5)? as u64,
+        },
+    ))
+}
+
+impl SqliteStore {
+    fn contributions_where(
+        &mut self,
+        clause: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<ContributionRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CONTRIBUTION_COLUMNS} FROM contributions {clause}"
+            ))
+            .map_err(db)?;
+        let rows = stmt.query_map(p, contribution).map_err(db)?;
+        rows.map(|r| {
+            let (mut row, person) = r.map_err(db)?;
+            row.person = key32(person)?;
+            Ok(row)
+        })
+        .collect()
+    }
+
+    fn persons_where(&mut self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<PersonRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {PERSON_COLUMNS} FROM persons {clause}"))
+            .map_err(db)?;
+        let rows = stmt.query_map(p, person).map_err(db)?;
+        rows.map(|r| {
+            let (key, mut row) = r.map_err(db)?;
+            row.person = key32(key)?;
+            Ok(row)
+        })
+        .collect()
+    }
+
+    fn children_where(&mut self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<ChildRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT child, sealed, guardian, relation, school_region, seq FROM children {clause}"))
+            .map_err(db)?;
+        let rows = stmt.query_map(p, child).map_err(db)?;
+        rows.map(|r| {
+            let (c, g, mut row) = r.map_err(db)?;
+            row.child = key32(c)?;
+            row.guardian = key32(g)?;
+            Ok(row)
+        })
+        .collect()
+    }
+
+    fn events_where(&mut self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<EventRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT seq, key, kind, body, leaf FROM events {clause}"
+            ))
+            .map_err(db)?;
+        let rows = stmt.query_map(p, event_row).map_err(db)?;
+        rows.map(|r| to_event(r.map_err(db)?)).collect()
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        Ok(Box::new(SqliteTxn { tx }))
+    }
+
+    fn head(&mut self) -> Result<Head> {
+        read_head(&self.conn)
+    }
+
+    fn meta(&mut self, name: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
+    }
+
+    fn set_meta(&mut self, name: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                [name, value],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, leaf FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![from as i64, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (seq, leaf) = r.map_err(db)?;
+            Ok((seq as u64, hash_of(leaf, "leaf hash")?))
+        })
+        .collect()
+    }
+
+    fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
+        self.events_where(
+            "WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+            params![from as i64, to as i64],
+        )
+    }
+
+    fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
+        Ok(self.events_where("WHERE key = ?1", [key])?.pop())
+    }
+
+    fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        self.events_where(
+            "WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+            params![from as i64, limit as i64],
+        )
+    }
+
+    fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
+        self.contributions_where(
+            "WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+            params![from as i64, to as i64],
+        )
+    }
+
+    fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, leg, account, amount_fen FROM postings WHERE seq >= ?1 AND seq < ?2 ORDER BY seq, leg")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![from as i64, to as i64], |r| {
+                Ok(PostingRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    leg: r.get(1)?,
+                    account: r.get(2)?,
+                    amount_fen: r.get(3)?,
+                })
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT 'contributions', seq FROM contributions WHERE seq >= ?1
+                 UNION ALL SELECT 'postings', seq FROM postings WHERE seq >= ?1
+                 UNION ALL SELECT 'persons', seq FROM persons WHERE seq >= ?1
+                 UNION ALL SELECT 'orgs', seq FROM orgs WHERE seq >= ?1
+                 UNION ALL SELECT 'children', seq FROM children WHERE seq >= ?1 LIMIT 1000",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([from as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
+        self.persons_where("ORDER BY person", [])
+    }
+
+    fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT code, name, kind, region, seq FROM orgs ORDER BY code")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(OrgRow {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    kind: r.get(2)?,
+                    region: r.get(3)?,
+                    seq: r.get::<_, i64>(4)? as u64,
+                })
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn children_all(&mut self) -> Result<Vec<ChildRow>> {
+        self.children_where("ORDER BY child", [])
+    }
+
+    fn checkpoints(&mut self) -> Result<Vec<(u64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT size, text FROM checkpoints ORDER BY size")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn person(&mut self, person: &[u8; 32]) -> Result<Option<PersonRow>> {
+        Ok(self
+            .persons_where("WHERE person = ?1", [&person[..]])?
+            .pop())
+    }
+
+    fn children_of(&mut self, guardian: &[u8; 32]) -> Result<Vec<ChildRow>> {
+        self.children_where("WHERE guardian = ?1 ORDER BY child", [&guardian[..]])
+    }
+
+    fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>> {
+        self.contributions_where(
+            "WHERE person = ?1 ORDER BY month, insurance, region, payer, payer_code",
+            [&person[..]],
+        )
+    }
+
+    fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT account, SUM(amount_fen), COUNT(*) FROM postings GROUP BY account ORDER BY account")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+}
