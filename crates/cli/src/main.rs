@@ -2,9 +2,14 @@
 //! policy engine, and prints the result for people (Chinese by default, `--lang en`), for
 //! machines (`--json`), with the full explanation on request (`--explain`).
 //!
-//! Exit codes: 0 ok; 2 bad input; 3 not found (region, reform, parameter); 4 not applicable
-//! (a reform or rule that does not apply there or then); 5 invalid policy files.
+//! Exit codes: 0 ok; 2 bad input; 3 not found (region, reform, parameter, person); 4 not
+//! applicable (a reform or rule that does not apply there or then); 5 invalid policy files;
+//! 6 storage or data-directory failure; 7 a certificate or audit check that failed.
 
+mod data;
+mod fail;
+mod import_cmd;
+mod records_cmd;
 mod render;
 
 use std::path::PathBuf;
@@ -49,6 +54,15 @@ struct Global {
     /// Take this month as "now" (YYYY-MM); default: the current month.
     #[arg(long, global = true, value_parser = parse_month)]
     today: Option<YearMonth>,
+    /// The data directory made by `anxin init`.
+    #[arg(
+        long,
+        global = true,
+        env = "ANXIN_DATA",
+        default_value = "anxin-data",
+        value_name = "DIR"
+    )]
+    data: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +81,98 @@ enum Command {
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+    /// 初始化 — make a data directory: database, signing key, data key, signed empty log.
+    Init {
+        /// PostgreSQL instead of the embedded SQLite, e.g. postgres://postgres@127.0.0.1/test
+        #[arg(long)]
+        database: Option<String>,
+        /// standard (SHA-256 + Ed25519) or guomi (SM3 + SM2 国密).
+        #[arg(long, default_value = "standard")]
+        suite: String,
+        /// The log's name in its signed checkpoints.
+        #[arg(long, default_value = "anxin.local/log")]
+        origin: String,
+    },
+    /// 导入 — persons, orgs, children or contributions from CSV (UTF-8 or GBK), .xlsx or JSON.
+    Import {
+        /// persons | orgs | children | contributions
+        kind: String,
+        file: PathBuf,
+        /// Where to write the rejected rows (default: FILE.rejected.csv).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Print "ack ROW SIZE" after each durable commit.
+        #[arg(long)]
+        ack: bool,
+    },
+    /// 个人工作账户 — a worker's record across platforms and regions.
+    Person {
+        #[command(subcommand)]
+        command: PersonCommand,
+    },
+    /// 凭证 — issue a signed contribution-history certificate (JSON + printable HTML with QR).
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+    /// 核验凭证 — check a certificate offline with the issuer's public key.
+    Verify {
+        file: PathBuf,
+        /// The issuer's public key: a .vkey file or its text (default: this data directory's).
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// 日志 — the signed tree head, inclusion and consistency proofs.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// 审计 — recompute the log from the stored rows; name every row changed behind its back.
+    Audit,
+}
+
+#[derive(Subcommand)]
+enum PersonCommand {
+    /// Months by insurance, region and payer; cumulative months, longest run, gaps.
+    Show {
+        /// Resident ID (18 characters).
+        id: String,
+        /// List every month.
+        #[arg(long)]
+        months: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Issue a certificate for the person with this resident ID.
+    Issue {
+        id: String,
+        /// Directory to write the .json and .html into (default: the current one).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// The current signed checkpoint.
+    Checkpoint,
+    /// An inclusion proof bundle (--seq or --key) or a consistency proof (--from [--to]).
+    Prove {
+        #[arg(long)]
+        seq: Option<u64>,
+        /// A record id (idempotency key).
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long)]
+        from: Option<u64>,
+        #[arg(long)]
+        to: Option<u64>,
     },
 }
 
@@ -322,12 +428,105 @@ fn today(g: &Global) -> YearMonth {
     })
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+fn today_date(g: &Global) -> jiff::civil::Date {
+    match g.today {
+        // A given month means its last day: every month up to it has arrived.
+        Some(m) => m.plus(1).first_day().yesterday().unwrap_or(m.first_day()),
+        None => jiff::Zoned::now().date(),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), fail::Fail> {
     let g = cli.global.clone();
     let policy = load_policy(&g)?;
     let today = today(&g);
+    let (lang, json) = (g.lang, g.json);
+    let command = match cli.command {
+        Command::Init {
+            database,
+            suite,
+            origin,
+        } => {
+            let d = data::init(&g.data, database.as_deref(), &suite, &origin)?;
+            let vkey = d.public_key_text()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "data": d.dir, "database": d.config.database, "suite": d.config.suite, "vkey": vkey })
+                );
+            } else {
+                println!("数据目录已建立 Data directory ready: {}", d.dir.display());
+                println!("  数据库 database: {}", d.config.database);
+                println!("  密码套件 suite: {}", d.config.suite);
+                println!("  公钥（交给核验方） public key for verifiers: {vkey}");
+            }
+            return Ok(());
+        }
+        Command::Import {
+            kind,
+            file,
+            report,
+            batch,
+            ack,
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            let args = import_cmd::ImportArgs {
+                kind: &kind,
+                file: &file,
+                report,
+                batch,
+                ack,
+                today: today_date(&g),
+            };
+            return import_cmd::import(&d, &policy, args, lang, json);
+        }
+        Command::Person {
+            command: PersonCommand::Show { id, months },
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            return records_cmd::person_show(&d, &policy, &id, months, lang, json);
+        }
+        Command::Cert {
+            command: CertCommand::Issue { id, out },
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            return records_cmd::cert_issue(&d, &id, out.as_deref(), today_date(&g), json);
+        }
+        Command::Verify { file, key } => {
+            let d = data::DataDir::load(&g.data).ok();
+            return records_cmd::verify(&file, key.as_deref(), d.as_ref(), lang, json);
+        }
+        Command::Log {
+            command: LogCommand::Checkpoint,
+        } => {
+            return records_cmd::log_checkpoint(&data::DataDir::load(&g.data)?, json);
+        }
+        Command::Log {
+            command: LogCommand::Prove { seq, key, from, to },
+        } => {
+            return records_cmd::log_prove(
+                &data::DataDir::load(&g.data)?,
+                seq,
+                key.as_deref(),
+                from,
+                to,
+            );
+        }
+        Command::Audit => return records_cmd::audit(&data::DataDir::load(&g.data)?, lang, json),
+        other => other,
+    };
+    run_calculator(&g, &policy, today, command).map_err(fail::Fail::from)
+}
+
+fn run_calculator(
+    g: &Global,
+    policy: &Policy,
+    today: YearMonth,
+    command: Command,
+) -> Result<(), Error> {
+    let g = g.clone();
     let fen = |f: Option<Fen>| f.map(|f| f.0);
-    match cli.command {
+    match command {
         Command::Quote(a) => {
             let req = QuoteRequest {
                 region: a.common.region,
@@ -344,7 +543,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 household_hardship: a.hardship,
                 occasional_income_fen: fen(a.occasional),
             };
-            let r = calc::quote::quote(&policy, &req, today)?;
+            let r = calc::quote::quote(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::quote(&r, g.lang))
         }
         Command::Pension(a) => {
@@ -364,7 +563,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 scenarios: a.scenarios,
                 reforms: a.common.reforms,
             };
-            let r = calc::pension::project(&policy, &req, today)?;
+            let r = calc::pension::project(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::pension(&r, g.lang))
         }
         Command::Backpay(a) => {
@@ -380,7 +579,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 income_fen: fen(a.income),
                 reforms: a.common.reforms,
             };
-            let r = calc::backpay::backpay(&policy, &req, today)?;
+            let r = calc::backpay::backpay(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::backpay(&r, g.lang))
         }
         Command::Medical(a) => {
@@ -396,7 +595,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 in_enrollment_window: a.in_window,
                 reforms: a.common.reforms,
             };
-            let r = calc::medical::medical(&policy, &req, today)?;
+            let r = calc::medical::medical(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::medical(&r, g.lang))
         }
         Command::Platform(a) => {
@@ -411,7 +610,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 annual_revenue_fen: fen(a.revenue),
                 reforms: a.common.reforms,
             };
-            let r = calc::platform::platform(&policy, &req, today)?;
+            let r = calc::platform::platform(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::platform(&r, g.lang))
         }
         Command::Policy { command } => match command {
@@ -453,7 +652,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                         .collect();
                     return print_json(&list);
                 }
-                print!("{}", render::reforms(&policy, g.lang));
+                print!("{}", render::reforms(policy, g.lang));
                 Ok(())
             }
             PolicyCommand::Regions => {
@@ -470,6 +669,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Ok(())
             }
         },
+        _ => unreachable!("records commands are handled in run"),
     }
 }
 
@@ -535,12 +735,7 @@ fn main() -> ExitCode {
                     Lang::En => eprintln!("Error: {}\n错误：{}", e.en, e.zh),
                 }
             }
-            ExitCode::from(match e.kind {
-                ErrorKind::BadInput => 2,
-                ErrorKind::NotFound => 3,
-                ErrorKind::NotApplicable => 4,
-                ErrorKind::PolicyFiles => 5,
-            })
+            ExitCode::from(e.code)
         }
     }
 }

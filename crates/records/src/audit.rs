@@ -179,7 +179,7 @@ impl<S: Store> Records<S> {
             let rows = self.store().events(from, to)?;
             let mut want_contributions: Vec<ContributionRow> = Vec::new();
             let mut want_postings: Vec<PostingRow> = Vec::new();
-            let checked = hash_and_parse(&rows, &hasher);
+            let checked = hash_and_parse(&rows, &hasher, scope.projections);
             for (row, (leaf, parsed)) in rows.iter().zip(checked) {
                 if row.seq != next_expected {
                     report.find(
@@ -220,6 +220,9 @@ impl<S: Store> Records<S> {
                         last_good_size = frontier.size();
                     }
                 }
+                let Some(parsed) = parsed else {
+                    continue;
+                };
                 let event = match parsed {
                     Ok(event) => event,
                     Err(e) => {
@@ -407,12 +410,19 @@ impl<S: Store> Records<S> {
     }
 }
 
-/// Re-hashes and parses a chunk of events on every core, keeping order.
+/// Re-hashes (and, for the projection checks, parses) a chunk of events on every core,
+/// keeping order.
 fn hash_and_parse(
     rows: &[crate::store::EventRow],
     hasher: &crate::log::SuiteHasher,
-) -> Vec<(Hash, Result<Event>)> {
-    let one = |row: &crate::store::EventRow| (hasher.leaf(&row.body), Event::from_bytes(&row.body));
+    parse: bool,
+) -> Vec<(Hash, Option<Result<Event>>)> {
+    let one = |row: &crate::store::EventRow| {
+        (
+            hasher.leaf(&row.body),
+            parse.then(|| Event::from_bytes(&row.body)),
+        )
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);

@@ -159,7 +159,9 @@ fn main() {
     }
     let proof_us = started.elapsed().as_secs_f64() * 1e6 / n as f64;
     println!(
-        "tree rebuild from {size} stored leaves: {rebuild_s:.2} s; inclusion proof: {proof_us:.2} µs (target < 100 µs: {:.0}× under) [{sink}]",
+        "log verification from the stored leaf hashes (tree rebuilt, root = signed head): {rebuild_s:.2} s = {:.0} leaves/s (target ≥ 1,000,000/s: {:.2}×); inclusion proof from that tree: {proof_us:.2} µs (target < 100 µs: {:.0}× under) [{sink}]",
+        size as f64 / rebuild_s,
+        size as f64 / rebuild_s / 1e6,
         100.0 / proof_us
     );
     let started = Instant::now();

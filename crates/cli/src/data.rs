@@ -1,0 +1,279 @@
+//! The data directory: `anxin init` makes it; every records command opens it.
+//!
+//! ```text
+//! anxin-data/
+//!   anxin.toml        database URL, suite, origin, key file names
+//!   keys/log.skey     the log signing key (0600)
+//!   keys/log.vkey     its public key: give this to whoever verifies certificates
+//!   keys/data.key     the data key protecting resident IDs (0600); ANXIN_DATA_KEY overrides
+//!   anxin.db          the SQLite database (when not on PostgreSQL)
+//!   checkpoint        the latest signed checkpoint, kept outside the database for the audit
+//! ```
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anxin_ledger::Signer;
+use anxin_records::{DataKey, Records, Secrets, Store, Suite};
+use serde::{Deserialize, Serialize};
+
+use crate::fail::{Fail, Result};
+
+pub const CONFIG_FILE: &str = "anxin.toml";
+pub const CHECKPOINT_FILE: &str = "checkpoint";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite:anxin.db` (relative to the data directory) or `postgres://…`.
+    pub database: String,
+    pub suite: String,
+    pub origin: String,
+    pub signing_key_file: String,
+    pub public_key_file: String,
+    pub data_key_file: String,
+}
+
+pub struct DataDir {
+    pub dir: PathBuf,
+    pub config: Config,
+}
+
+impl DataDir {
+    pub fn load(dir: &Path) -> Result<DataDir> {
+        let path = dir.join(CONFIG_FILE);
+        let text = fs::read_to_string(&path).map_err(|e| {
+            Fail::not_found(
+                format!(
+                    "找不到数据目录 {}（{e}）：先运行 anxin init，或用 --data 指定目录",
+                    dir.display()
+                ),
+                format!(
+                    "no data directory at {} ({e}): run anxin init first, or point --data at one",
+                    dir.display()
+                ),
+            )
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|e| {
+            Fail::bad_input(
+                format!("{} 格式错误：{e}", path.display()),
+                format!("{} is malformed: {e}", path.display()),
+            )
+        })?;
+        Ok(DataDir {
+            dir: dir.to_path_buf(),
+            config,
+        })
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn signer(&self) -> Result<Signer> {
+        let text = read_secret(&self.file(&self.config.signing_key_file))?;
+        Signer::from_skey(text.trim()).map_err(|e| {
+            Fail::data(
+                format!("签名密钥无效：{e}"),
+                format!("the signing key is invalid: {e}"),
+            )
+        })
+    }
+
+    pub fn data_key(&self) -> Result<DataKey> {
+        let text = match std::env::var("ANXIN_DATA_KEY") {
+            Ok(v) if !v.is_empty() => v,
+            _ => read_secret(&self.file(&self.config.data_key_file))?,
+        };
+        let bytes = parse_hex32(text.trim()).ok_or_else(|| {
+            Fail::bad_input(
+                "数据密钥须为 64 位小写十六进制",
+                "the data key must be 64 lowercase hex digits",
+            )
+        })?;
+        Ok(DataKey::from_secret(&bytes))
+    }
+
+    pub fn public_key_text(&self) -> Result<String> {
+        fs::read_to_string(self.file(&self.config.public_key_file))
+            .map(|s| s.trim().to_string())
+            .map_err(|e| {
+                Fail::data(
+                    format!("读不到公钥：{e}"),
+                    format!("cannot read the public key: {e}"),
+                )
+            })
+    }
+
+    pub fn open_store(&self) -> Result<Box<dyn Store>> {
+        open_store(&self.dir, &self.config.database)
+    }
+
+    pub fn open(&self) -> Result<Records<Box<dyn Store>>> {
+        let store = self.open_store()?;
+        let secrets = Secrets {
+            data_key: self.data_key()?,
+            signer: self.signer()?,
+        };
+        Ok(Records::open(store, secrets)?)
+    }
+
+    /// The checkpoint kept outside the database, if any.
+    pub fn outside_checkpoint(&self) -> Option<String> {
+        fs::read_to_string(self.file(CHECKPOINT_FILE)).ok()
+    }
+
+    /// Replaces the outside checkpoint atomically (write, fsync, rename).
+    pub fn save_checkpoint(&self, text: &str) -> Result<()> {
+        let tmp = self.file(".checkpoint.tmp");
+        let io = |e: std::io::Error| {
+            Fail::data(
+                format!("写检查点文件失败：{e}"),
+                format!("writing the checkpoint file failed: {e}"),
+            )
+        };
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(text.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        fs::rename(&tmp, self.file(CHECKPOINT_FILE)).map_err(io)?;
+        Ok(())
+    }
+}
+
+pub fn open_store(dir: &Path, database: &str) -> Result<Box<dyn Store>> {
+    if let Some(file) = database.strip_prefix("sqlite:") {
+        let path = dir.join(file);
+        Ok(Box::new(anxin_store_sqlite::SqliteStore::open(&path)?))
+    } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        Ok(Box::new(anxin_store_postgres::PgStore::connect(database)?))
+    } else {
+        Err(Fail::bad_input(
+            format!(
+                "不支持的数据库地址 {database:?}：可用 sqlite:文件名 或 postgres://用户@主机/库"
+            ),
+            format!(
+                "unsupported database {database:?}: use sqlite:FILE or postgres://user@host/db"
+            ),
+        ))
+    }
+}
+
+fn read_secret(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(|e| {
+        Fail::data(
+            format!("读不到密钥文件 {}：{e}", path.display()),
+            format!("cannot read key file {}: {e}", path.display()),
+        )
+    })
+}
+
+fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
+        let s = std::str::from_utf8(pair).ok()?;
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        out[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let io = |e: std::io::Error| {
+        Fail::data(
+            format!("写 {} 失败：{e}", path.display()),
+            format!("writing {} failed: {e}", path.display()),
+        )
+    };
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)
+}
+
+/// `anxin init`: a new data directory with keys, database and the signed empty log.
+pub fn init(dir: &Path, database: Option<&str>, suite: &str, origin: &str) -> Result<DataDir> {
+    let suite = Suite::parse(suite)?;
+    if dir.join(CONFIG_FILE).exists() {
+        return Err(Fail::bad_input(
+            format!("{} 已经是数据目录，不会覆盖", dir.display()),
+            format!(
+                "{} is already a data directory; it will not be overwritten",
+                dir.display()
+            ),
+        ));
+    }
+    let io = |e: std::io::Error| {
+        Fail::data(
+            format!("建目录失败：{e}"),
+            format!("creating the directory failed: {e}"),
+        )
+    };
+    fs::create_dir_all(dir.join("keys")).map_err(io)?;
+    let signer = match suite {
+        Suite::Standard => Signer::generate(origin),
+        Suite::Guomi => Signer::generate_sm2(origin),
+    }
+    .map_err(|e| {
+        Fail::data(
+            format!("生成签名密钥失败：{e}"),
+            format!("making the signing key failed: {e}"),
+        )
+    })?;
+    let secret = DataKey::generate_secret()?;
+    let config = Config {
+        database: database.unwrap_or("sqlite:anxin.db").to_string(),
+        suite: suite.as_str().to_string(),
+        origin: origin.to_string(),
+        signing_key_file: "keys/log.skey".into(),
+        public_key_file: "keys/log.vkey".into(),
+        data_key_file: "keys/data.key".into(),
+    };
+    write_private(
+        &dir.join(&config.signing_key_file),
+        &format!("{}\n", signer.to_skey()),
+    )?;
+    write_private(
+        &dir.join(&config.data_key_file),
+        &format!("{}\n", hex(&secret)),
+    )?;
+    fs::write(
+        dir.join(&config.public_key_file),
+        format!("{}\n", signer.verifier().to_vkey()),
+    )
+    .map_err(io)?;
+    let store = open_store(dir, &config.database)?;
+    let records = Records::init(
+        store,
+        Secrets {
+            data_key: DataKey::from_secret(&secret),
+            signer,
+        },
+        suite,
+        origin,
+    )?;
+    let text = toml::to_string(&config).expect("plain strings serialize");
+    fs::write(dir.join(CONFIG_FILE), text).map_err(io)?;
+    let data = DataDir {
+        dir: dir.to_path_buf(),
+        config,
+    };
+    let mut records = records;
+    data.save_checkpoint(&records.store().head()?.checkpoint)?;
+    Ok(data)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,309 @@
+//! `anxin import persons|orgs|children|contributions FILE`: stream the file, land every good
+//! row in batches (one transaction each), write every refused row to a rejection report.
+//!
+//! Re-running the same file changes nothing: persons, orgs and children are keyed by a hash
+//! of their content, contributions by the caller's record id. An interrupted import can simply
+//! be run again; `--ack` prints a line after each durable commit (the crash test reads it).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anxin_domain::{Fen, RegionCode, YearMonth};
+use anxin_import::{Kind, Options, Row};
+use anxin_policy::{Lang, Policy};
+use anxin_records::{ChildInput, ContributionInput, Input, OrgInput, Outcome, PersonInput};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::data::DataDir;
+use crate::fail::{Fail, Result};
+
+/// Regions the policy files cover: a code, name or alias of a region, or a code under one.
+pub struct PolicyRegions<'p>(pub &'p Policy);
+
+impl anxin_import::Regions for PolicyRegions<'_> {
+    fn resolve(&self, text: &str) -> Option<RegionCode> {
+        if let Ok(region) = self.0.region(text) {
+            return Some(region.code);
+        }
+        // A well-formed code below a covered region (a county of a covered city, say).
+        let mut code = RegionCode::parse(text).ok()?;
+        loop {
+            if self.0.region_by_code(code).is_some() && !code.is_national() {
+                return RegionCode::parse(text).ok();
+            }
+            code = code.structural_parent()?;
+        }
+    }
+}
+
+pub struct ImportArgs<'a> {
+    pub kind: &'a str,
+    pub file: &'a Path,
+    pub report: Option<PathBuf>,
+    pub batch: usize,
+    pub ack: bool,
+    pub today: jiff::civil::Date,
+}
+
+fn to_input(row: Row) -> Input {
+    match row {
+        Row::Person(p) => Input::Person(PersonInput {
+            person_id: p.person_id,
+            name: p.name,
+            hukou_region: p.hukou_region,
+            residence_region: p.residence_region,
+            employment_form: p.employment_form,
+            platforms: p.platforms,
+            permit_region: p.permit.as_ref().map(|x| x.region),
+            permit_since: p.permit.map(|x| x.since),
+            household: p.household,
+            record_id: p.record_id,
+        }),
+        Row::Org(o) => Input::Org(OrgInput {
+            credit_code: o.credit_code,
+            name: o.name,
+            kind: o.kind,
+            region: o.region,
+            record_id: o.record_id,
+        }),
+        Row::Child(c) => Input::Child(ChildInput {
+            child_id: c.child_id,
+            name: c.name,
+            guardian_id: c.guardian_id,
+            relation: c.relation,
+            school_region: c.school_region,
+            record_id: c.record_id,
+        }),
+        Row::Contribution(c) => Input::Contribution(ContributionInput {
+            record_id: c.record_id,
+            person_id: c.person_id,
+            month: c.month,
+            insurance: c.insurance,
+            region: c.region,
+            payer: c.payer,
+            payer_code: c.payer_code,
+            base: c.base,
+            amount: c.amount,
+            account: c.account,
+            status: c.status,
+            reason: c.reason,
+            paid_on: c.paid_on,
+        }),
+    }
+}
+
+/// The rejection report: CSV with a UTF-8 BOM so that Excel shows the Chinese.
+struct Report {
+    path: PathBuf,
+    writer: csv::Writer<std::fs::File>,
+    rows: u64,
+}
+
+impl Report {
+    fn create(path: PathBuf) -> Result<Report> {
+        let io = |e: std::io::Error| {
+            Fail::data(
+                format!("写拒收报告失败：{e}"),
+                format!("writing the rejection report failed: {e}"),
+            )
+        };
+        let mut file = std::fs::File::create(&path).map_err(io)?;
+        file.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+        let mut writer = csv::Writer::from_writer(file);
+        writer
+            .write_record(["行号 row", "列 column", "值 value", "原因", "reason"])
+            .map_err(|e| Fail::data(e.to_string(), e.to_string()))?;
+        Ok(Report {
+            path,
+            writer,
+            rows: 0,
+        })
+    }
+
+    fn add(&mut self, row: u64, column: &str, value: &str, zh: &str, en: &str) -> Result<()> {
+        self.rows += 1;
+        self.writer
+            .write_record([&row.to_string(), column, value, zh, en])
+            .map_err(|e| Fail::data(e.to_string(), e.to_string()))
+    }
+
+    fn finish(mut self) -> Result<(PathBuf, u64)> {
+        self.writer
+            .flush()
+            .map_err(|e| Fail::data(e.to_string(), e.to_string()))?;
+        Ok((self.path, self.rows))
+    }
+}
+
+pub fn import(
+    data: &DataDir,
+    policy: &Policy,
+    args: ImportArgs<'_>,
+    lang: Lang,
+    json: bool,
+) -> Result<()> {
+    let kind: Kind = args.kind.parse().map_err(|_| {
+        Fail::bad_input(
+            format!("不能导入 {:?}：可导入 persons（人员）、orgs（平台和单位）、children（子女）、contributions（缴费）", args.kind),
+            format!("cannot import {:?}: use persons, orgs, children or contributions", args.kind),
+        )
+    })?;
+    if args.batch == 0 || args.batch > anxin_records::records::MAX_BATCH {
+        return Err(Fail::bad_input(
+            format!(
+                "--batch 须在 1 到 {} 之间",
+                anxin_records::records::MAX_BATCH
+            ),
+            format!(
+                "--batch must be between 1 and {}",
+                anxin_records::records::MAX_BATCH
+            ),
+        ));
+    }
+    let regions = PolicyRegions(policy);
+    let options = Options::new(args.today);
+    let mut rows = anxin_import::open(args.file, kind, options, &regions)
+        .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
+    let mut records = data.open()?;
+    if matches!(kind, Kind::Contributions) {
+        records.set_account_rule(account_rule(policy, args.today));
+    }
+    let report_path = args.report.clone().unwrap_or_else(|| {
+        let mut p = args.file.as_os_str().to_owned();
+        p.push(".rejected.csv");
+        PathBuf::from(p)
+    });
+    let mut report = Report::create(report_path)?;
+    let bar = ProgressBar::new(rows.progress().rows_total.max(1));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {per_sec} {msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    let (mut read, mut added, mut unchanged, mut refused) = (0u64, 0u64, 0u64, 0u64);
+    let mut done = false;
+    while !done {
+        let mut batch: Vec<(u64, Input)> = Vec::with_capacity(args.batch);
+        let mut last_row = 0;
+        while batch.len() < args.batch {
+            match rows.next() {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(Ok(row)) => {
+                    read += 1;
+                    last_row = row.row_number();
+                    batch.push((row.row_number(), to_input(row)));
+                }
+                Some(Err(r)) => {
+                    read += 1;
+                    refused += 1;
+                    last_row = r.row;
+                    report.add(r.row, &r.column, &r.value, &r.reason_zh, &r.reason_en)?;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let (numbers, inputs): (Vec<u64>, Vec<Input>) = batch.into_iter().unzip();
+            let committed = records.append(inputs)?;
+            for (row, outcome) in numbers.iter().zip(&committed.outcomes) {
+                match outcome {
+                    Outcome::Added(_) => added += 1,
+                    Outcome::Unchanged(_) => unchanged += 1,
+                    Outcome::Rejected(r) => {
+                        refused += 1;
+                        report.add(*row, r.column, "", &r.reason_zh, &r.reason_en)?;
+                    }
+                }
+            }
+            data.save_checkpoint(&committed.head.checkpoint)?;
+            if args.ack {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "ack {last_row} {}", committed.head.size);
+                let _ = out.flush();
+            }
+        }
+        bar.set_position(rows.progress().rows_read);
+        bar.set_message(format!("{added}+ {unchanged}= {refused}x"));
+    }
+    bar.finish_and_clear();
+    let (report_path, _) = report.finish()?;
+    if let Some(e) = rows.stopped() {
+        return Err(Fail::bad_input(
+            format!(
+                "导入在读完文件前停止：{}；已读的 {read} 行中 {added} 行已入库，修正文件后重新导入即可（已入库的行会跳过）",
+                e.zh()
+            ),
+            format!(
+                "the import stopped before the end of the file: {}; of the {read} rows read, {added} landed — fix the file and import it again (rows already in are skipped)",
+                e.en()
+            ),
+        ));
+    }
+    let size = records.store().head()?.size;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "rows": read, "added": added, "unchanged": unchanged, "rejected": refused,
+                "report": report_path, "log_size": size, "ignored_columns": rows.ignored_columns() })
+        );
+    } else {
+        match lang {
+            Lang::Zh => println!(
+                "读入 {read} 行：新增 {added}，已存在未变 {unchanged}，拒收 {refused}（原因见 {}）。日志现有 {size} 条。",
+                report_path.display()
+            ),
+            Lang::En => println!(
+                "read {read} rows: {added} added, {unchanged} already there, {refused} rejected (reasons in {}). The log now has {size} entries.",
+                report_path.display()
+            ),
+        }
+        let ignored = rows.ignored_columns();
+        if !ignored.is_empty() {
+            println!(
+                "{}{}",
+                lang.pick("未使用的列：", "columns not used: "),
+                ignored.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// When a pension row does not say how much went to the personal account, the policy's
+/// account rate times the base (8% nationally), at most the amount. Rates are looked up once
+/// per covered region and month, here, so the rule itself is a table lookup.
+fn account_rule(policy: &Policy, today: jiff::civil::Date) -> anxin_records::records::AccountRule {
+    let mut rates: std::collections::HashMap<(RegionCode, YearMonth), anxin_domain::Bps> =
+        Default::default();
+    let last =
+        YearMonth::of_date(today).unwrap_or_else(|| YearMonth::new(2026, 1).expect("valid month"));
+    let first = YearMonth::new(2010, 1).expect("valid month");
+    for region in policy.regions.values() {
+        let mut month = first;
+        while month <= last {
+            if let Ok(scope) = policy.scope(&region.code.to_string(), month, &[])
+                && let Ok((bps, _)) = scope.rate("flex.pension.account_rate")
+            {
+                rates.insert((region.code, month), bps);
+            }
+            month = month.plus(1);
+        }
+    }
+    Box::new(move |c| {
+        if c.insurance != anxin_import::Insurance::Pension {
+            return 0;
+        }
+        let mut region = Some(c.region);
+        while let Some(r) = region {
+            if let Some(bps) = rates.get(&(r, c.month)) {
+                return Fen(c.base_fen)
+                    .times_rate(*bps, anxin_domain::Rounding::HalfUpFen)
+                    .0;
+            }
+            region = r.structural_parent();
+        }
+        0
+    })
+}

@@ -1,0 +1,588 @@
+//! The records commands: person show, cert issue, verify, log checkpoint/prove, audit.
+
+use std::path::{Path, PathBuf};
+
+use anxin_domain::{Fen, RegionCode, ResidentId, YearMonth};
+use anxin_ledger::{Bundle, Verifier, parse_and_verify_checkpoint};
+use anxin_policy::{Lang, Policy};
+use anxin_records::AuditScope;
+use anxin_records::account::{MonthState, Summary, summarize};
+use anxin_records::cert::{self, insurance_zh, payer_zh, status_zh};
+
+use crate::data::DataDir;
+use crate::fail::{Fail, Result};
+
+pub fn parse_id(text: &str) -> Result<ResidentId> {
+    ResidentId::parse(text).map_err(|e| {
+        Fail::bad_input(
+            format!("身份证号无效：{e}（须为 18 位，最后一位是按 GB 11643 算出的校验码 0–9 或 X）"),
+            format!(
+                "invalid resident ID: {e} (18 characters, the last a GB 11643 check digit 0–9 or X)"
+            ),
+        )
+    })
+}
+
+pub fn region_name(policy: &Policy, code: u32, lang: Lang) -> String {
+    let name = RegionCode::parse(&format!("{code:06}"))
+        .ok()
+        .and_then(|c| policy.region_by_code(c))
+        .map(|r| lang.pick(&r.name_zh, &r.name_en).to_string());
+    match name {
+        Some(n) => format!("{n} {code:06}"),
+        None => format!("{code:06}"),
+    }
+}
+
+fn month_text(index: i32) -> String {
+    YearMonth::from_index(index)
+        .map(|m| m.to_string())
+        .unwrap_or_default()
+}
+
+fn state_text(state: MonthState, lang: Lang) -> &'static str {
+    match (state, lang) {
+        (MonthState::Paid, Lang::Zh) => "已缴",
+        (MonthState::Excused, Lang::Zh) => "免缴",
+        (MonthState::Deferred, Lang::Zh) => "缓缴",
+        (MonthState::Unpaid, Lang::Zh) => "未缴",
+        (MonthState::Missing, Lang::Zh) => "无记录",
+        (MonthState::Paid, Lang::En) => "paid",
+        (MonthState::Excused, Lang::En) => "excused",
+        (MonthState::Deferred, Lang::En) => "deferred",
+        (MonthState::Unpaid, Lang::En) => "unpaid",
+        (MonthState::Missing, Lang::En) => "no record",
+    }
+}
+
+fn render_summary(s: &Summary, policy: &Policy, lang: Lang) -> String {
+    let mut out = String::new();
+    let place = match s.region {
+        None => lang.pick("全部地区合计", "all regions").to_string(),
+        Some(code) => region_name(policy, code, lang),
+    };
+    let run = |r: &Option<anxin_records::account::Run>| match (r, lang) {
+        (Some(r), Lang::Zh) => format!("{} 个月（{}~{}）", r.months, r.from, r.to),
+        (Some(r), Lang::En) => format!("{} months ({}~{})", r.months, r.from, r.to),
+        (None, _) => "0".into(),
+    };
+    out.push_str(&match lang {
+        Lang::Zh => format!(
+            "  {place}：累计 {} 个月（其中补缴 {}），最长连续 {}，当前连续 {}，缺口 {} 段；缴费 {} 元，记入个人账户 {} 元\n",
+            s.paid_months, s.back_paid_months, run(&s.longest_run), run(&s.current_run), s.gaps.len(),
+            Fen(s.amount_fen).yuan_string(), Fen(s.account_fen).yuan_string()
+        ),
+        Lang::En => format!(
+            "  {place}: {} months in all ({} back-paid), longest run {}, current run {}, {} gaps; paid {} yuan, {} to the personal account\n",
+            s.paid_months, s.back_paid_months, run(&s.longest_run), run(&s.current_run), s.gaps.len(),
+            Fen(s.amount_fen).yuan_string(), Fen(s.account_fen).yuan_string()
+        ),
+    });
+    if s.region.is_none() && !s.by_payer_fen.is_empty() {
+        let parts: Vec<String> = s
+            .by_payer_fen
+            .iter()
+            .map(|(payer, fen)| {
+                format!(
+                    "{} {}",
+                    lang.pick(payer_zh(payer), payer),
+                    Fen(*fen).yuan_string()
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "    {}{}\n",
+            lang.pick("按缴费方：", "by payer: "),
+            parts.join(lang.pick("，", ", "))
+        ));
+    }
+    for gap in &s.gaps {
+        let reasons = if gap.reasons.is_empty() {
+            String::new()
+        } else {
+            let named: Vec<&str> = gap
+                .reasons
+                .iter()
+                .map(|r| match anxin_import::GapReason::parse(r) {
+                    Some(g) => lang.pick(g.zh(), g.as_str()),
+                    None => r.as_str(),
+                })
+                .collect();
+            format!(" ({})", named.join(", "))
+        };
+        out.push_str(&format!(
+            "    {} {}~{} {} {}{}\n",
+            lang.pick("缺口", "gap"),
+            gap.from,
+            gap.to,
+            match lang {
+                Lang::Zh => format!("{} 个月", gap.months),
+                Lang::En => format!("{} months", gap.months),
+            },
+            state_text(gap.state, lang),
+            reasons
+        ));
+    }
+    out
+}
+
+/// `anxin person show ID`
+pub fn person_show(
+    data: &DataDir,
+    policy: &Policy,
+    id: &str,
+    months: bool,
+    lang: Lang,
+    json: bool,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let mut records = data.open()?;
+    let key = records.person_key(&id);
+    let row = records.store().person(&key.0)?.ok_or_else(|| {
+        Fail::not_found(
+            "登记册中没有此人（身份证号校验无误）：先用 anxin import persons 导入",
+            "this person is not in the registry (the ID is valid): import them with anxin import persons",
+        )
+    })?;
+    let clear = records.data_key().open(&key, &row.sealed)?;
+    let clear: serde_json::Value = serde_json::from_slice(&clear).unwrap_or_default();
+    let name = clear["name"].as_str().unwrap_or("").to_string();
+    let rows = records.store().contributions_of(&key.0)?;
+    let children = records.store().children_of(&key.0)?;
+    let summaries = summarize(&rows);
+    if json {
+        let months: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "record_id": r.record_id, "month": month_text(r.month), "insurance": r.insurance,
+                    "region": format!("{:06}", r.region), "payer": r.payer, "payer_code": r.payer_code,
+                    "status": r.status, "reason": r.reason, "base_fen": r.base_fen,
+                    "amount_fen": r.amount_fen, "account_fen": r.account_fen, "log_index": r.seq,
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "person": {
+                "name": name, "id_masked": id.masked(), "key": key.hex(),
+                "residence_region": format!("{:06}", row.residence_region),
+                "hukou_region": row.hukou_region.map(|r| format!("{r:06}")),
+                "employment_form": row.employment_form,
+                "platforms": row.platforms.split(';').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+                "permit_region": row.permit_region.map(|r| format!("{r:06}")),
+                "permit_since": row.permit_since, "household": row.household,
+                "children": children.len(),
+            },
+            "summaries": summaries,
+            "months": months,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("JSON values serialize")
+        );
+        return Ok(());
+    }
+    let mut out = String::new();
+    out.push_str(&format!("{name}  {}\n", id.masked()));
+    out.push_str(&format!(
+        "{}{}",
+        lang.pick("居住地 ", "lives in "),
+        region_name(policy, row.residence_region, lang)
+    ));
+    if let Some(h) = row.hukou_region {
+        out.push_str(&format!(
+            "{}{}",
+            lang.pick("  户籍地 ", "  hukou "),
+            region_name(policy, h, lang)
+        ));
+    }
+    out.push_str(&format!(
+        "  {}{}\n",
+        lang.pick("就业形态 ", "works as "),
+        row.employment_form
+    ));
+    if let (Some(r), Some(since)) = (row.permit_region, &row.permit_since) {
+        out.push_str(&format!(
+            "{}{} {since}\n",
+            lang.pick("居住证 ", "residence permit "),
+            region_name(policy, r, lang)
+        ));
+    }
+    if !row.platforms.is_empty() {
+        out.push_str(&format!(
+            "{}{}\n",
+            lang.pick("平台 ", "platforms "),
+            row.platforms
+        ));
+    }
+    if !children.is_empty() {
+        out.push_str(&format!(
+            "{}{}\n",
+            lang.pick("登记子女数 ", "children registered "),
+            children.len()
+        ));
+    }
+    if rows.is_empty() {
+        out.push_str(lang.pick("还没有缴费记录。\n", "No contribution records yet.\n"));
+    }
+    let mut current = String::new();
+    for s in &summaries {
+        if s.insurance != current {
+            current = s.insurance.clone();
+            out.push_str(&format!(
+                "\n{}\n",
+                lang.pick(&format!("{}保险", insurance_zh(&current)), &current)
+            ));
+        }
+        out.push_str(&render_summary(s, policy, lang));
+    }
+    if months && !rows.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            lang.pick(
+                "所属期  险种  参保地  缴费方  状态  金额（元）",
+                "month  insurance  region  payer  status  amount (yuan)"
+            )
+        ));
+        for r in &rows {
+            out.push_str(&format!(
+                "{}  {}  {}  {}  {}  {}\n",
+                month_text(r.month),
+                lang.pick(insurance_zh(&r.insurance), &r.insurance),
+                region_name(policy, r.region, lang),
+                lang.pick(payer_zh(&r.payer), &r.payer),
+                lang.pick(status_zh(&r.status), &r.status),
+                Fen(r.amount_fen).yuan_string()
+            ));
+        }
+    } else if !rows.is_empty() {
+        out.push_str(lang.pick(
+            "\n（加 --months 列出每个月）\n",
+            "\n(add --months to list every month)\n",
+        ));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+/// `anxin cert issue ID`
+pub fn cert_issue(
+    data: &DataDir,
+    id: &str,
+    out: Option<&Path>,
+    today: jiff::civil::Date,
+    json: bool,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let mut records = data.open()?;
+    let certificate = records.issue_certificate(&id, today)?;
+    data.save_checkpoint(&certificate.checkpoint)?;
+    let dir = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let io = |e: std::io::Error| {
+        Fail::data(
+            format!("写凭证失败：{e}"),
+            format!("writing the certificate failed: {e}"),
+        )
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let stem = format!("cert-{}-{}", &records.person_key(&id).hex()[..8], today);
+    let json_path = dir.join(format!("{stem}.json"));
+    let html_path = dir.join(format!("{stem}.html"));
+    std::fs::write(&json_path, certificate.to_bytes()).map_err(io)?;
+    std::fs::write(&html_path, cert::render_html(&certificate)?).map_err(io)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "certificate": json_path, "page": html_path, "log_index": certificate.leaf_index, "tree_size": certificate.tree_size })
+        );
+    } else {
+        println!("参保缴费凭证已签发 Certificate issued");
+        println!("  文件 file: {}", json_path.display());
+        println!("  打印页 printable page: {}", html_path.display());
+        println!(
+            "  日志位置 log entry: #{} / {}",
+            certificate.leaf_index, certificate.tree_size
+        );
+        println!(
+            "  核验 verify: anxin verify {} --key {}",
+            json_path.display(),
+            data.dir.join(&data.config.public_key_file).display()
+        );
+    }
+    Ok(())
+}
+
+fn load_verifier(key: Option<&str>, data: Option<&DataDir>) -> Result<Verifier> {
+    let text = match key {
+        Some(k) if Path::new(k).exists() => std::fs::read_to_string(k).map_err(|e| {
+            Fail::bad_input(
+                format!("读不到公钥文件：{e}"),
+                format!("cannot read the key file: {e}"),
+            )
+        })?,
+        Some(k) => k.to_string(),
+        None => match data {
+            Some(d) => d.public_key_text()?,
+            None => {
+                return Err(Fail::bad_input(
+                    "需要签发机构的公钥：用 --key 指定 .vkey 文件或公钥文本",
+                    "the issuer's public key is needed: pass --key with a .vkey file or the key text",
+                ));
+            }
+        },
+    };
+    Verifier::from_vkey(text.trim())
+        .map_err(|e| Fail::bad_input(format!("公钥无效：{e}"), format!("invalid public key: {e}")))
+}
+
+/// `anxin verify FILE`: offline; needs only the public key.
+pub fn verify(
+    file: &Path,
+    key: Option<&str>,
+    data: Option<&DataDir>,
+    lang: Lang,
+    json: bool,
+) -> Result<()> {
+    let verifier = load_verifier(key, data)?;
+    let bytes = std::fs::read(file).map_err(|e| {
+        Fail::bad_input(
+            format!("读不到文件 {}：{e}", file.display()),
+            format!("cannot read {}: {e}", file.display()),
+        )
+    })?;
+    let result = cert::verify(&bytes, &verifier);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "ok": result.ok(), "checks": result.checks })
+        );
+    } else {
+        for c in &result.checks {
+            let mark = if c.ok { "✓" } else { "✗" };
+            println!("{mark} {}", lang.pick(c.zh, c.en));
+            if !c.ok {
+                println!("    {}", c.detail);
+            }
+        }
+        if result.ok()
+            && let Some(doc) = &result.document
+        {
+            println!(
+                "{}{} {} {}",
+                lang.pick("凭证有效：", "valid certificate: "),
+                doc["subject"]["name"].as_str().unwrap_or(""),
+                doc["subject"]["id_masked"].as_str().unwrap_or(""),
+                doc["issued_on"].as_str().unwrap_or("")
+            );
+        }
+    }
+    if result.ok() {
+        Ok(())
+    } else {
+        let failed: Vec<&str> = result
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.en)
+            .collect();
+        Err(Fail::failed_check(
+            format!("凭证核验失败（{} 项不通过）", failed.len()),
+            format!("the certificate does not verify ({})", failed.join("; ")),
+        ))
+    }
+}
+
+/// `anxin log checkpoint`
+pub fn log_checkpoint(data: &DataDir, json: bool) -> Result<()> {
+    let mut records = data.open()?;
+    let head = records.store().head()?;
+    parse_and_verify_checkpoint(&head.checkpoint, records.verifier()).map_err(|e| {
+        Fail::failed_check(
+            format!("日志头签名无效：{e}"),
+            format!("the log head's signature does not verify: {e}"),
+        )
+    })?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "tree_size": head.size, "root_hex": hex(&head.root), "checkpoint": head.checkpoint })
+        );
+    } else {
+        print!("{}", head.checkpoint);
+    }
+    Ok(())
+}
+
+/// `anxin log prove --seq N | --key ID | --from A [--to B]`
+pub fn log_prove(
+    data: &DataDir,
+    seq: Option<u64>,
+    key: Option<&str>,
+    from: Option<u64>,
+    to: Option<u64>,
+) -> Result<()> {
+    let mut records = data.open()?;
+    let tree = records.tree()?;
+    let head = records.store().head()?;
+    if let Some(size1) = from {
+        let size2 = to.unwrap_or(head.size);
+        let history = records.store().checkpoints()?;
+        let find = |size: u64| {
+            history
+                .iter()
+                .find(|(s, _)| *s == size)
+                .map(|(_, t)| t.clone())
+        };
+        let (Some(cp1), Some(cp2)) = (find(size1), find(size2)) else {
+            let sizes: Vec<String> = history.iter().map(|(s, _)| s.to_string()).collect();
+            return Err(Fail::not_found(
+                format!("没有这个大小的签名检查点；可用：{}", sizes.join(", ")),
+                format!(
+                    "no signed checkpoint of that size; available: {}",
+                    sizes.join(", ")
+                ),
+            ));
+        };
+        let proof = tree
+            .consistency_proof(size1, size2)
+            .map_err(|e| Fail::bad_input(format!("{e}"), format!("{e}")))?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "size1": size1, "size2": size2,
+                "checkpoint1": cp1, "checkpoint2": cp2,
+                "consistency_proof_hex": proof.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+            }))
+            .expect("JSON values serialize")
+        );
+        return Ok(());
+    }
+    let index = match (seq, key) {
+        (Some(s), _) => s,
+        (None, Some(k)) => {
+            records
+                .store()
+                .event_by_key(k)?
+                .ok_or_else(|| {
+                    Fail::not_found(
+                        format!("日志中没有记录号 {k}"),
+                        format!("no log entry with record id {k}"),
+                    )
+                })?
+                .seq
+        }
+        (None, None) => {
+            return Err(Fail::bad_input(
+                "请指定 --seq 序号、--key 记录号，或 --from 大小（一致性证明）",
+                "give --seq N, --key RECORD_ID, or --from SIZE (consistency proof)",
+            ));
+        }
+    };
+    if index >= head.size {
+        return Err(Fail::not_found(
+            format!("日志只有 {} 条，没有第 {index} 条", head.size),
+            format!("the log has {} entries; there is no #{index}", head.size),
+        ));
+    }
+    let event = records.store().events(index, index + 1)?;
+    let data_bytes = event.first().map(|e| e.body.clone());
+    let bundle = Bundle::from_tree(
+        &tree,
+        index,
+        head.size,
+        data_bytes.as_deref(),
+        &head.checkpoint,
+    )
+    .map_err(|e| Fail::data(format!("{e}"), format!("{e}")))?;
+    println!(
+        "{}",
+        bundle
+            .to_json()
+            .map_err(|e| Fail::data(format!("{e}"), format!("{e}")))?
+    );
+    Ok(())
+}
+
+/// `anxin audit`
+pub fn audit(data: &DataDir, lang: Lang, json: bool) -> Result<()> {
+    let mut records = data.open()?;
+    let started = std::time::Instant::now();
+    let outside = data.outside_checkpoint();
+    let report = records.audit(outside.as_deref(), AuditScope { projections: true })?;
+    let seconds = started.elapsed().as_secs_f64();
+    if json {
+        let findings: Vec<serde_json::Value> = report
+            .findings
+            .iter()
+            .map(|f| serde_json::json!({ "table": f.table, "row": f.row, "zh": f.zh, "en": f.en }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "clean": report.is_clean(), "log_size": report.head_size, "events": report.events,
+                "checkpoints": report.checkpoints, "contributions": report.contributions,
+                "postings": report.postings, "postings_sum_fen": report.postings_sum_fen,
+                "persons": report.persons, "orgs": report.orgs, "children": report.children,
+                "findings": findings, "findings_not_listed": report.findings_not_listed, "seconds": seconds,
+            }))
+            .expect("JSON values serialize")
+        );
+    } else {
+        match lang {
+            Lang::Zh => println!(
+                "审计 {} 条日志、{} 个检查点、{} 条缴费、{} 条分录（合计 {} 分）、{} 人、{} 个单位、{} 名子女，用时 {:.2} 秒",
+                report.events,
+                report.checkpoints,
+                report.contributions,
+                report.postings,
+                report.postings_sum_fen,
+                report.persons,
+                report.orgs,
+                report.children,
+                seconds
+            ),
+            Lang::En => println!(
+                "audited {} log entries, {} checkpoints, {} contributions, {} postings (sum {} fen), {} persons, {} orgs, {} children in {:.2} s",
+                report.events,
+                report.checkpoints,
+                report.contributions,
+                report.postings,
+                report.postings_sum_fen,
+                report.persons,
+                report.orgs,
+                report.children,
+                seconds
+            ),
+        }
+        for f in &report.findings {
+            println!("✗ [{} {}] {}", f.table, f.row, lang.pick(&f.zh, &f.en));
+        }
+        if report.findings_not_listed > 0 {
+            println!("… {} more", report.findings_not_listed);
+        }
+        if report.is_clean() {
+            println!(
+                "{}",
+                lang.pick(
+                    "✓ 日志与所有表一致，签名有效",
+                    "✓ the log and every table agree; signatures valid"
+                )
+            );
+        }
+    }
+    if report.is_clean() {
+        Ok(())
+    } else {
+        let n = report.findings.len() as u64 + report.findings_not_listed;
+        Err(Fail::failed_check(
+            format!("审计发现 {n} 处问题"),
+            format!("the audit found {n} problem(s)"),
+        ))
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

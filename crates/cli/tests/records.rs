@@ -1,0 +1,636 @@
+//! The records commands as a clerk runs them: init, import, person show, certificates,
+//! proofs and the audit — then the same data damaged with the `sqlite3` tool, and an import
+//! killed with SIGKILL at random points.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn anxin_in(data: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_anxin"))
+        .args(["--today", "2026-11"])
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("ANXIN_POLICY")
+        .env_remove("ANXIN_DATA_KEY")
+        .output()
+        .expect("run anxin");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "anxin-cli-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A valid resident ID: the 17-digit prefix plus its GB 11643 check digit.
+fn id(prefix17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = prefix17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    format!("{prefix17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+fn worker(n: u32) -> String {
+    id(&format!("3401021990{:07}", 1_010_000 + n))
+}
+
+/// A name without digits (the import refuses digits in names): 工人一二 for 12.
+fn person_name(n: u32) -> String {
+    let digits = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    format!(
+        "工人{}",
+        n.to_string()
+            .chars()
+            .map(|c| digits[c.to_digit(10).unwrap() as usize])
+            .collect::<String>()
+    )
+}
+
+const PLATFORM: &str = "91350100M000100Y43";
+
+/// A data directory with one platform, `persons` workers and `months` months of pension each.
+fn populated(name: &str, persons: u32, months: u32) -> (PathBuf, PathBuf) {
+    populated_on(name, persons, months, None)
+}
+
+fn populated_on(
+    name: &str,
+    persons: u32,
+    months: u32,
+    database: Option<&str>,
+) -> (PathBuf, PathBuf) {
+    let root = scratch(name);
+    let data = root.join("data");
+    let mut init = vec!["init"];
+    if let Some(url) = database {
+        init.extend(["--database", url]);
+    }
+    let (code, out, err) = anxin_in(&data, &init);
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::write(
+        root.join("orgs.csv"),
+        format!("统一社会信用代码,名称,类型,地区\n{PLATFORM},某外卖平台,平台,杭州\n"),
+    )
+    .unwrap();
+    let mut p = String::from("身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n");
+    for n in 0..persons {
+        p.push_str(&format!(
+            "{},{},阜阳,杭州,多平台,{PLATFORM},杭州,2023-03-01\n",
+            worker(n),
+            person_name(n)
+        ));
+    }
+    std::fs::write(root.join("persons.csv"), p).unwrap();
+    let mut c = String::from(
+        "record_id,person_id,month,insurance,region,payer,payer_code,base,amount,status\n",
+    );
+    for n in 0..persons {
+        for m in 0..months {
+            let month = format!("{}-{:02}", 2024 + m / 12, m % 12 + 1);
+            let (payer, code) = if m % 3 == 0 {
+                ("platform", PLATFORM)
+            } else {
+                ("self", "")
+            };
+            c.push_str(&format!(
+                "r-{n}-{m},{},{month},pension,330100,{payer},{code},4812,962.40,paid\n",
+                worker(n)
+            ));
+        }
+    }
+    std::fs::write(root.join("contributions.csv"), c).unwrap();
+    for kind in ["orgs", "persons", "contributions"] {
+        let file = root.join(format!("{kind}.csv"));
+        let (code, out, err) = anxin_in(&data, &["import", kind, file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{kind}: {out}{err}");
+        assert!(out.contains("拒收 0"), "{kind}: {out}");
+    }
+    (root, data)
+}
+
+#[test]
+fn import_show_certify_prove_audit() {
+    let (root, data) = populated("story", 3, 14);
+    // Importing again changes nothing.
+    let file = root.join("contributions.csv");
+    let (code, out, _) = anxin_in(&data, &["import", "contributions", file.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("新增 0，已存在未变 42，拒收 0"), "{out}");
+
+    // A file with broken rows: the good ones land, each bad one is reported with its reason.
+    let bad = root.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "record_id,person_id,month,insurance,region,payer,payer_code,base,amount,status\n\
+             ok-1,{w},2025-03,pension,330100,self,,4812,962.40,paid\n\
+             bad-id,{broken},2025-03,pension,330100,self,,4812,962.40,paid\n\
+             bad-decimals,{w},2025-04,pension,330100,self,,4812,962.401,paid\n\
+             bad-future,{w},2027-01,pension,330100,self,,4812,962.40,paid\n\
+             bad-region,{w},2025-05,pension,990100,self,,4812,962.40,paid\n\
+             r-0-0,{w},2024-01,pension,330100,self,,4812,1.00,paid\n\
+             unknown-person,{stranger},2025-03,pension,330100,self,,4812,962.40,paid\n",
+            w = worker(0),
+            broken = format!(
+                "{}{}",
+                &worker(1)[..17],
+                if worker(1).ends_with('0') { '1' } else { '0' }
+            ),
+            stranger = worker(99),
+        ),
+    )
+    .unwrap();
+    let report = root.join("bad.report.csv");
+    let (code, out, err) = anxin_in(
+        &data,
+        &[
+            "import",
+            "contributions",
+            bad.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("新增 1") && out.contains("拒收 6"), "{out}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    for (row, column) in [
+        (3, "person_id"),
+        (4, "amount"),
+        (5, "month"),
+        (6, "region"),
+        (7, "record_id"),
+        (8, "person_id"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("{row},")) && l.contains(column)),
+            "row {row} column {column} in report:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains(&worker(1)[..17]),
+        "no clear ID in the report:\n{text}"
+    );
+
+    // The personal work account.
+    let (code, out, err) = anxin_in(&data, &["person", "show", &worker(0)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&person_name(0)) && out.contains("累计 15 个月"),
+        "{out}"
+    );
+    assert!(out.contains("按缴费方：") && out.contains("平台"), "{out}");
+    let (code, out, _) = anxin_in(
+        &data,
+        &["--lang", "en", "person", "show", &worker(0), "--months"],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("15 months in all") && out.contains("2025-03"),
+        "{out}"
+    );
+    let (code, out, _) = anxin_in(&data, &["--json", "person", "show", &worker(1)]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["months"].as_array().unwrap().len(), 14);
+    assert!(!out.contains(&worker(1)), "JSON shows the masked ID only");
+    let (code, _, err) = anxin_in(&data, &["person", "show", &worker(98)]);
+    assert_eq!(code, 3, "{err}");
+    let (code, _, err) = anxin_in(&data, &["person", "show", "12345"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("身份证号无效") && err.contains("invalid resident ID"),
+        "{err}"
+    );
+
+    // A certificate, verified offline with only the public key, and every kind of damage.
+    let out_dir = root.join("certs");
+    let (code, out, err) = anxin_in(
+        &data,
+        &[
+            "cert",
+            "issue",
+            &worker(2),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let cert = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let html = std::fs::read_to_string(cert.with_extension("html")).unwrap();
+    assert!(
+        html.contains("参保缴费凭证") && html.contains("<svg") && html.contains(&person_name(2))
+    );
+    let vkey = data.join("keys/log.vkey");
+    let elsewhere = scratch("verify-elsewhere");
+    let (code, out, err) = anxin_in(
+        &elsewhere,
+        &[
+            "verify",
+            cert.to_str().unwrap(),
+            "--key",
+            vkey.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("凭证有效"), "{out}");
+    let bytes = std::fs::read(&cert).unwrap();
+    let altered = root.join("altered.json");
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let changed = text.replacen("96240", "96241", 1);
+    assert_ne!(changed, text);
+    std::fs::write(&altered, changed).unwrap();
+    let (code, out, _) = anxin_in(
+        &elsewhere,
+        &[
+            "verify",
+            altered.to_str().unwrap(),
+            "--key",
+            vkey.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 7);
+    assert!(
+        out.contains("✗ 文件签名") && out.contains("✗ 日志条目记录了此文件"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✓ 检查点签名"),
+        "only what changed fails:\n{out}"
+    );
+    let other = scratch("other-issuer").join("d");
+    assert_eq!(anxin_in(&other, &["init"]).0, 0);
+    let (code, out, _) = anxin_in(
+        &elsewhere,
+        &[
+            "verify",
+            cert.to_str().unwrap(),
+            "--key",
+            other.join("keys/log.vkey").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 7, "another issuer's key must not verify it: {out}");
+
+    // Proofs and the signed head.
+    let (code, out, _) = anxin_in(&data, &["log", "checkpoint"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("anxin.local/log\n"), "{out}");
+    let (code, out, err) = anxin_in(&data, &["log", "prove", "--key", "r-1-5"]);
+    assert_eq!(code, 0, "{err}");
+    let bundle = anxin_ledger::Bundle::from_json(&out).unwrap();
+    let verifier =
+        anxin_ledger::Verifier::from_vkey(std::fs::read_to_string(&vkey).unwrap().trim()).unwrap();
+    let proven = bundle.verify(&verifier).unwrap();
+    assert!(
+        String::from_utf8(proven.leaf_data.unwrap())
+            .unwrap()
+            .contains("\"key\":\"r-1-5\"")
+    );
+    let (code, out, err) = anxin_in(&data, &["log", "prove", "--from", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("consistency_proof_hex"));
+    assert_eq!(anxin_in(&data, &["log", "prove", "--seq", "100000"]).0, 3);
+
+    let (code, out, err) = anxin_in(&data, &["audit"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓"), "{out}");
+}
+
+#[test]
+fn bad_input_is_refused_clearly() {
+    let root = scratch("bad");
+    let data = root.join("data");
+    let (code, _, err) = anxin_in(&data, &["person", "show", &worker(0)]);
+    assert_eq!(code, 3, "no data directory yet: {err}");
+    assert!(err.contains("anxin init"), "{err}");
+    assert_eq!(anxin_in(&data, &["init", "--suite", "rot13"]).0, 2);
+    assert_eq!(anxin_in(&data, &["init"]).0, 0);
+    let (code, _, err) = anxin_in(&data, &["init"]);
+    assert_eq!(code, 2, "{err}");
+    let missing = root.join("nope.csv");
+    assert_eq!(
+        anxin_in(&data, &["import", "persons", missing.to_str().unwrap()]).0,
+        2
+    );
+    let f = root.join("x.csv");
+    std::fs::write(&f, "a,b\n1,2\n").unwrap();
+    let (code, _, err) = anxin_in(&data, &["import", "persons", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("person_id") || err.contains("身份证号"),
+        "missing columns named: {err}"
+    );
+    let (code, _, err) = anxin_in(&data, &["import", "things", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("contributions"), "{err}");
+    let (code, _, _) = anxin_in(&data, &["verify", f.to_str().unwrap()]);
+    assert_eq!(code, 7, "garbage is not a certificate");
+}
+
+fn sqlite(db: &Path, sql: &str) {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("the sqlite3 tool (apt-get install sqlite3)");
+    assert!(
+        out.status.success(),
+        "sqlite3 {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// RFC 9162 leaf hash, for forging a row together with its hash.
+fn leaf_hex(body: &[u8]) -> String {
+    use anxin_ledger::LogHasher as _;
+    anxin_ledger::Sha256Hasher
+        .leaf(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn tampering_with_sqlite3_is_caught_and_named() {
+    let (root, pristine) = populated("tamper", 2, 6);
+    assert_eq!(anxin_in(&pristine, &["audit"]).0, 0);
+    // Events: #0 org, #1..#2 persons, #3..#14 contributions.
+    let body5: String = {
+        let out = Command::new("sqlite3")
+            .arg(pristine.join("anxin.db"))
+            .arg("SELECT body FROM events WHERE seq = 5")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let forged5 = body5.replace("\"amount_fen\":96240", "\"amount_fen\":1");
+    assert_ne!(forged5, body5);
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        ("edit a contribution", "UPDATE contributions SET amount_fen = 1 WHERE seq = 7".into(), &["contributions", "#7", "amount_fen"]),
+        ("edit an event body", format!("UPDATE events SET body = CAST('{forged5}' AS BLOB) WHERE seq = 5"), &["log entry #5 was edited"]),
+        ("rewrite an event with its hash", format!("UPDATE events SET body = CAST('{forged5}' AS BLOB), leaf = X'{}' WHERE seq = 5", leaf_hex(forged5.as_bytes())), &["#5", "signed root"]),
+        ("delete an event", "DELETE FROM events WHERE seq = 9".into(), &["#9 to #9 were deleted"]),
+        ("delete a contribution", "DELETE FROM contributions WHERE seq = 10".into(), &["contributions row #10", "deleted"]),
+        ("insert a contribution", "INSERT INTO contributions SELECT seq + 1000, 'forged', person, month + 100, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on FROM contributions WHERE seq = 4".into(), &["#1004", "no log entry"]),
+        ("insert an event", "INSERT INTO events SELECT 15, 'forged', kind, body, leaf FROM events WHERE seq = 4".into(), &["#15", "past the signed head"]),
+        ("edit a posting", "UPDATE postings SET amount_fen = amount_fen + 1 WHERE seq = 6 AND leg = 0".into(), &["postings row #6 leg 0", "amount_fen"]),
+        ("edit a person", "UPDATE persons SET residence_region = 110000 WHERE seq = 1".into(), &["persons row key"]),
+        ("edit the head", "UPDATE head SET size = 3".into(), &["head"]),
+        ("roll back", "DELETE FROM events WHERE seq >= 12; DELETE FROM contributions WHERE seq >= 12; DELETE FROM postings WHERE seq >= 12; UPDATE head SET size = 12, checkpoint = (SELECT text FROM checkpoints WHERE size = 3); DELETE FROM checkpoints WHERE size > 3".into(), &["outside the database"]),
+    ];
+    for (name, sql, expect) in cases {
+        let dir = root.join(format!("case-{}", name.replace(' ', "-")));
+        copy_dir(&pristine, &dir);
+        sqlite(&dir.join("anxin.db"), &sql);
+        let (code, out, err) = anxin_in(&dir, &["--lang", "en", "audit"]);
+        assert_eq!(code, 7, "{name}: the audit must fail\n{out}{err}");
+        for e in expect {
+            assert!(out.contains(e), "{name}: expected {e:?} in\n{out}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn import_killed_at_random_points_loses_nothing_acknowledged() {
+    let root = scratch("crash");
+    let data = root.join("data");
+    assert_eq!(anxin_in(&data, &["init"]).0, 0);
+    let persons: u32 = 200;
+    let months: u32 = 100;
+    std::fs::write(
+        root.join("orgs.csv"),
+        format!("credit_code,name,kind,region\n{PLATFORM},P,platform,330100\n"),
+    )
+    .unwrap();
+    let mut p = String::from("person_id,name,residence_region,employment_form\n");
+    for n in 0..persons {
+        p.push_str(&format!(
+            "{},{},330100,flexible\n",
+            worker(n),
+            person_name(n)
+        ));
+    }
+    std::fs::write(root.join("persons.csv"), p).unwrap();
+    for kind in ["orgs", "persons"] {
+        assert_eq!(
+            anxin_in(
+                &data,
+                &[
+                    "import",
+                    kind,
+                    root.join(format!("{kind}.csv")).to_str().unwrap()
+                ]
+            )
+            .0,
+            0
+        );
+    }
+    let mut c = String::from("record_id,person_id,month,insurance,region,payer,base,amount\n");
+    let mut ids = Vec::new();
+    for n in 0..persons {
+        for m in 0..months {
+            let month = format!("{}-{:02}", 2018 + m / 12, m % 12 + 1);
+            ids.push(format!("k-{n}-{m}"));
+            c.push_str(&format!(
+                "k-{n}-{m},{},{month},pension,330100,self,4812,962.40\n",
+                worker(n)
+            ));
+        }
+    }
+    let file = root.join("contributions.csv");
+    std::fs::write(&file, c).unwrap();
+
+    // A small deterministic generator: the kill points differ run to run of the loop.
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut kills = 0;
+    for round in 0..12 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anxin"))
+            .args(["--today", "2026-11", "--data"])
+            .arg(&data)
+            .args(["import", "contributions", "--ack", "--batch", "1000"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = 30 + next() % 900;
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill(); // SIGKILL on Unix
+        let out = child.wait_with_output().unwrap();
+        use std::os::unix::process::ExitStatusExt as _;
+        // Killed mid-import (not after it had finished by itself).
+        kills += (out.status.signal() == Some(9)) as u32;
+        let acked: Vec<(u64, u64)> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.strip_prefix("ack ")?.split(' ');
+                Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+            })
+            .collect();
+        // After the crash: the audit passes and every acknowledged row is there.
+        let (code, audit, err) = anxin_in(&data, &["--lang", "en", "audit"]);
+        assert_eq!(
+            code, 0,
+            "round {round} (killed after {delay} ms): {audit}{err}"
+        );
+        if let Some(&(last_row, size)) = acked.last() {
+            let mut store = anxin_store_sqlite::SqliteStore::open(&data.join("anxin.db")).unwrap();
+            use anxin_records::Store as _;
+            assert!(
+                store.head().unwrap().size >= size,
+                "round {round}: acknowledged size {size} lost"
+            );
+            // Data rows start at spreadsheet row 2.
+            for id in ids.iter().take((last_row - 1) as usize) {
+                assert!(
+                    store.event_by_key(id).unwrap().is_some(),
+                    "round {round}: acknowledged {id} lost"
+                );
+            }
+        }
+    }
+    assert!(
+        kills >= 6,
+        "only {kills} of 12 rounds were cut off mid-import"
+    );
+    // Finishing the import afterwards lands exactly the rest.
+    let (code, out, err) = anxin_in(&data, &["import", "contributions", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = anxin_in(&data, &["--json", "audit"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["contributions"], (persons * months) as u64);
+    assert_eq!(v["postings_sum_fen"], 0);
+}
+
+const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
+
+fn psql(database: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args([
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("the psql tool");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {} (is PostgreSQL running? pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tampering_with_psql_is_caught_and_named() {
+    let db = format!("anxin_cli_{}", std::process::id());
+    psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
+    psql("postgres", &format!("CREATE DATABASE {db}"));
+    let (root, pristine) = populated_on("pg-tamper", 2, 6, Some(&format!("{POSTGRES}/{db}")));
+    assert_eq!(anxin_in(&pristine, &["audit"]).0, 0);
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "edit a contribution",
+            "UPDATE contributions SET amount_fen = 1 WHERE seq = 7",
+            &["contributions", "#7", "amount_fen"],
+        ),
+        (
+            "edit an event body",
+            "UPDATE events SET body = convert_to(replace(convert_from(body, 'UTF8'), '96240', '1'), 'UTF8') WHERE seq = 5",
+            &["log entry #5 was edited"],
+        ),
+        (
+            "delete an event",
+            "DELETE FROM events WHERE seq = 9",
+            &["#9 to #9 were deleted"],
+        ),
+        (
+            "insert a contribution",
+            "INSERT INTO contributions SELECT seq + 1000, 'forged', person, month + 100, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on FROM contributions WHERE seq = 4",
+            &["#1004", "no log entry"],
+        ),
+        (
+            "insert an event",
+            "INSERT INTO events SELECT 15, 'forged', kind, body, leaf FROM events WHERE seq = 4",
+            &["#15", "past the signed head"],
+        ),
+        (
+            "edit a posting",
+            "UPDATE postings SET amount_fen = amount_fen + 1 WHERE seq = 6 AND leg = 0",
+            &["postings row #6 leg 0"],
+        ),
+        (
+            "edit a person",
+            "UPDATE persons SET residence_region = 110000 WHERE seq = 1",
+            &["persons row key"],
+        ),
+    ];
+    for (i, (name, sql, expect)) in cases.iter().enumerate() {
+        let copy = format!("{db}_{i}");
+        psql("postgres", &format!("DROP DATABASE IF EXISTS {copy}"));
+        psql("postgres", &format!("CREATE DATABASE {copy} TEMPLATE {db}"));
+        let dir = root.join(format!("case-{i}"));
+        copy_dir(&pristine, &dir);
+        let config = std::fs::read_to_string(dir.join("anxin.toml"))
+            .unwrap()
+            .replace(&format!("/{db}\""), &format!("/{copy}\""));
+        std::fs::write(dir.join("anxin.toml"), config).unwrap();
+        psql(&copy, sql);
+        let (code, out, err) = anxin_in(&dir, &["--lang", "en", "audit"]);
+        assert_eq!(code, 7, "{name}: the audit must fail\n{out}{err}");
+        for e in *expect {
+            assert!(out.contains(e), "{name}: expected {e:?} in\n{out}");
+        }
+        psql("postgres", &format!("DROP DATABASE {copy}"));
+    }
+    psql("postgres", &format!("DROP DATABASE {db}"));
+}

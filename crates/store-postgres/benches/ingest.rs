@@ -1,0 +1,490 @@
+//! Ingest benchmark on PostgreSQL: 1,000 orgs and 1,000 persons, then 1,000,000 contribution
+//! records through `Records::append` in batches of 10,000; then, as the baseline, a plain
+//! binary COPY of the same 1,000,000 rows into a table with the same columns and no indexes
+//! (and no log); then the audit, without and with projections.
+//!
+//! `cargo bench -p anxin-store-postgres --bench ingest` (server from `ANXIN_TEST_POSTGRES`,
+//! default `postgres://postgres@127.0.0.1:5432/test`). `ANXIN_BENCH_RECORDS` changes the count;
+//! without `--bench` (as under `cargo test --all-targets`) it is a 20,000-record smoke run.
+//! The schema is dropped at the end unless `ANXIN_BENCH_KEEP` is set.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anxin_domain::{CreditCode, Fen, YearMonth};
+use anxin_import::{OrgKind, Payer};
+use anxin_ledger::Hash;
+use anxin_records::conformance::{contribution, person, region, resident_id, secrets};
+use anxin_records::store::{
+    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
+    WriteBatch,
+};
+use anxin_records::{AuditScope, Input, OrgInput, Outcome, Records, Result, Suite};
+use anxin_store_postgres::{BinaryCopy, PgStore};
+
+const ORGS: usize = 1_000;
+const PERSONS: usize = 1_000;
+const BATCH: usize = 10_000;
+
+/// A valid credit code from a 17-character prefix (GB 32100 check character computed).
+fn credit_code(prefix17: &str) -> CreditCode {
+    const CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const WEIGHTS: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let sum: u32 = prefix17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| CHARS.iter().position(|c| *c == b).expect("code character") as u32 * w)
+        .sum();
+    let check = CHARS[((31 - sum % 31) % 31) as usize] as char;
+    CreditCode::parse(&format!("{prefix17}{check}")).expect("computed check character")
+}
+
+/// Time spent in each storage call, to see where an append goes (the rest is the records
+/// layer: events, hashing, signing).
+#[derive(Default)]
+struct Times(Mutex<Vec<(&'static str, Duration)>>);
+
+impl Times {
+    fn add(&self, what: &'static str, d: Duration) {
+        let mut v = self.0.lock().expect("times");
+        match v.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, t)) => *t += d,
+            None => v.push((what, d)),
+        }
+    }
+
+    fn take(&self) -> Vec<(&'static str, Duration)> {
+        std::mem::take(&mut *self.0.lock().expect("times"))
+    }
+}
+
+fn timed<T>(times: &Times, what: &'static str, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let out = f();
+    times.add(what, t.elapsed());
+    out
+}
+
+/// A store that times its transactions' calls; reads go straight through.
+struct Timed {
+    inner: PgStore,
+    times: Arc<Times>,
+}
+
+struct TimedTxn<'a> {
+    inner: Box<dyn Txn + 'a>,
+    times: Arc<Times>,
+}
+
+impl Txn for TimedTxn<'_> {
+    fn head(&mut self) -> Result<Head> {
+        timed(&self.times.clone(), "txn.head (lock)", || self.inner.head())
+    }
+    fn existing_keys(&mut self, keys: &[&str]) -> Result<HashMap<String, (u64, Hash)>> {
+        timed(&self.times.clone(), "txn.existing_keys", || {
+            self.inner.existing_keys(keys)
+        })
+    }
+    fn filled_slots(&mut self, slots: &[Slot]) -> Result<HashMap<Slot, String>> {
+        timed(&self.times.clone(), "txn.filled_slots", || {
+            self.inner.filled_slots(slots)
+        })
+    }
+    fn known_persons(&mut self, persons: &[[u8; 32]]) -> Result<HashSet<[u8; 32]>> {
+        timed(&self.times.clone(), "txn.known_persons", || {
+            self.inner.known_persons(persons)
+        })
+    }
+    fn known_orgs(&mut self, codes: &[&str]) -> Result<HashSet<String>> {
+        timed(&self.times.clone(), "txn.known_orgs", || {
+            self.inner.known_orgs(codes)
+        })
+    }
+    fn write(&mut self, batch: &WriteBatch) -> Result<()> {
+        timed(&self.times.clone(), "txn.write (COPY, upserts)", || {
+            self.inner.write(batch)
+        })
+    }
+    fn set_head(&mut self, head: &Head) -> Result<()> {
+        timed(&self.times.clone(), "txn.set_head", || {
+            self.inner.set_head(head)
+        })
+    }
+    fn commit(self: Box<Self>) -> Result<()> {
+        let times = self.times.clone();
+        timed(&times, "txn.commit", || self.inner.commit())
+    }
+}
+
+impl Store for Timed {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
+        let times = self.times.clone();
+        let inner = timed(&times, "begin", || self.inner.begin())?;
+        Ok(Box::new(TimedTxn { inner, times }))
+    }
+    fn head(&mut self) -> Result<Head> {
+        self.inner.head()
+    }
+    fn meta(&mut self, name: &str) -> Result<Option<String>> {
+        self.inner.meta(name)
+    }
+    fn set_meta(&mut self, name: &str, value: &str) -> Result<()> {
+        self.inner.set_meta(name, value)
+    }
+    fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
+        self.inner.leaves(from, limit)
+    }
+    fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
+        timed(&self.times.clone(), "read events", || {
+            self.inner.events(from, to)
+        })
+    }
+    fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
+        self.inner.event_by_key(key)
+    }
+    fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        self.inner.events_after(from, limit)
+    }
+    fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
+        timed(&self.times.clone(), "read contributions", || {
+            self.inner.contributions(from, to)
+        })
+    }
+    fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>> {
+        timed(&self.times.clone(), "read postings", || {
+            self.inner.postings(from, to)
+        })
+    }
+    fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>> {
+        self.inner.projection_rows_after(from)
+    }
+    fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
+        self.inner.persons_all()
+    }
+    fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
+        self.inner.orgs_all()
+    }
+    fn children_all(&mut self) -> Result<Vec<ChildRow>> {
+        self.inner.children_all()
+    }
+    fn checkpoints(&mut self) -> Result<Vec<(u64, String)>> {
+        self.inner.checkpoints()
+    }
+    fn person(&mut self, person: &[u8; 32]) -> Result<Option<PersonRow>> {
+        self.inner.person(person)
+    }
+    fn children_of(&mut self, guardian: &[u8; 32]) -> Result<Vec<ChildRow>> {
+        self.inner.children_of(guardian)
+    }
+    fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>> {
+        self.inner.contributions_of(person)
+    }
+    fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
+        self.inner.balances()
+    }
+}
+
+fn print_times(times: &Times, total: Duration) {
+    let mut storage = Duration::ZERO;
+    for (what, d) in times.take() {
+        storage += d;
+        println!(
+            "    {what:<28} {:>9.2?} ({:>4.1}%)",
+            d,
+            100.0 * d.as_secs_f64() / total.as_secs_f64()
+        );
+    }
+    let rest = total.saturating_sub(storage);
+    println!(
+        "    {:<28} {:>9.2?} ({:>4.1}%)",
+        "records layer (CPU)",
+        rest,
+        100.0 * rest.as_secs_f64() / total.as_secs_f64()
+    );
+}
+
+/// CPU seconds (user + system) used so far by process `pid` (Linux `/proc`), if readable.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// CPU used by this process and by the server backend serving `store`, and the WAL written.
+struct Usage {
+    backend: String,
+    client: f64,
+    server: f64,
+    wal: i64,
+}
+
+impl Usage {
+    fn now(store: &mut PgStore) -> Usage {
+        let row = store
+            .client()
+            .query_one(
+                "SELECT pg_backend_pid()::text, (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint",
+                &[],
+            )
+            .expect("backend pid and WAL position");
+        let backend: String = row.get(0);
+        Usage {
+            client: cpu_seconds("self").unwrap_or(f64::NAN),
+            server: cpu_seconds(&backend).unwrap_or(f64::NAN),
+            backend,
+            wal: row.get(1),
+        }
+    }
+
+    fn print_since(&self, store: &mut PgStore, n: u64, what: &str) {
+        let now = Usage::now(store);
+        assert_eq!(now.backend, self.backend, "same connection");
+        let (client, server) = (now.client - self.client, now.server - self.server);
+        println!(
+            "    CPU for {what}: client {client:.2}s ({:.1} µs/record), server backend {server:.2}s ({:.1} µs/record); WAL {:.0} MB ({:.0} B/record)",
+            1e6 * client / n as f64,
+            1e6 * server / n as f64,
+            (now.wal - self.wal) as f64 / 1e6,
+            (now.wal - self.wal) as f64 / n as f64,
+        );
+    }
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn main() {
+    let url = std::env::var("ANXIN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    // `cargo bench` passes `--bench`; run any other way (`cargo test --all-targets`) this is a
+    // quick smoke run of 20,000 records.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let total: usize = std::env::var("ANXIN_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if benching { 1_000_000 } else { 20_000 });
+    let schema = format!("anxin_bench_{}", std::process::id());
+    let store = PgStore::connect_schema(&url, &schema).unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url}: {e}\nStart it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+    });
+    let times = Arc::new(Times::default());
+    let store = Timed {
+        inner: store,
+        times: times.clone(),
+    };
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.bench/log",
+    )
+    .expect("init");
+
+    // Registry: orgs, then persons.
+    let orgs: Vec<CreditCode> = (0..ORGS)
+        .map(|i| credit_code(&format!("91330100M{i:08}")))
+        .collect();
+    let org_rows: Vec<Input> = orgs
+        .iter()
+        .enumerate()
+        .map(|(i, code)| {
+            Input::Org(OrgInput {
+                credit_code: code.clone(),
+                name: format!("平台{i}"),
+                kind: OrgKind::Platform,
+                region: region("330100"),
+                record_id: None,
+            })
+        })
+        .collect();
+    let ids: Vec<_> = (0..PERSONS)
+        .map(|i| resident_id(&format!("330106199001{:05}", 10_000 + i)))
+        .collect();
+    let started = Instant::now();
+    records.append(org_rows).expect("orgs");
+    records
+        .append(ids.iter().map(person).collect())
+        .expect("persons");
+    println!(
+        "registry: {ORGS} orgs + {PERSONS} persons in {:.2?}",
+        started.elapsed()
+    );
+    times.take();
+
+    // Contributions: person p, k-th of theirs; four payers per month, 250 months each.
+    let payers = [
+        Payer::Individual,
+        Payer::Platform,
+        Payer::Subsidy,
+        Payer::Voucher,
+    ];
+    let first = YearMonth::parse("2000-01").expect("month");
+    let make = |i: usize| -> Input {
+        let (p, k) = (i % PERSONS, i / PERSONS);
+        let payer = payers[k % 4];
+        let month = first.plus((k / 4) as i32);
+        let mut input = contribution(&ids[p], &format!("c-{p}-{k}"), "2000-01", payer, "845.40");
+        if let Input::Contribution(c) = &mut input {
+            c.month = month;
+            c.amount = Fen(84_540 + (k % 100) as i64);
+            c.account = Some(Fen(c.amount.0 * 2 / 5));
+            if c.payer_code.is_some() {
+                c.payer_code = Some(orgs[(p * 7 + k) % ORGS].clone());
+            }
+        }
+        input
+    };
+    let usage = Usage::now(&mut records.store().inner);
+    let mut appending = Duration::ZERO;
+    let mut added = 0u64;
+    let mut slowest = Duration::ZERO;
+    let mut i = 0;
+    while i < total {
+        let n = BATCH.min(total - i);
+        let batch: Vec<Input> = (i..i + n).map(make).collect();
+        let t = Instant::now();
+        let committed = records.append(batch).expect("append");
+        let took = t.elapsed();
+        appending += took;
+        slowest = slowest.max(took);
+        added += committed
+            .outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Added(_)))
+            .count() as u64;
+        i += n;
+    }
+    assert_eq!(added, total as u64, "every record lands");
+    let ingest = rate(added, appending);
+    println!(
+        "ingest:   {added} records via Records::append in {:.2?} (batches of {BATCH}, slowest {:.0?}): {:.0} records/s",
+        appending, slowest, ingest
+    );
+    print_times(&times, appending);
+    usage.print_since(&mut records.store().inner, added, "the ingest");
+
+    // Baseline: the same rows, binary COPY into a plain table (same columns, no indexes, no log),
+    // committed every BATCH rows like the ingest.
+    let head = records.store().head().expect("head");
+    let mut rows: Vec<ContributionRow> = Vec::with_capacity(total);
+    let mut from = 0;
+    while from < head.size {
+        let to = (from + 65_536).min(head.size);
+        rows.extend(records.store().contributions(from, to).expect("read"));
+        from = to;
+    }
+    assert_eq!(rows.len(), total);
+    let mut store = records.into_store().inner;
+    store
+        .client()
+        .batch_execute("CREATE TABLE contributions_baseline (LIKE contributions)")
+        .expect("baseline table");
+    let usage = Usage::now(&mut store);
+    let client = store.client();
+    let t = Instant::now();
+    for chunk in rows.chunks(BATCH) {
+        // The same encoder as the store's own COPY.
+        let mut out = BinaryCopy::new();
+        for c in chunk {
+            out.row(14);
+            out.int8(c.seq as i64);
+            out.text(&c.record_id).expect("field");
+            out.bytes(&c.person).expect("field");
+            out.int4(c.month);
+            out.text(&c.insurance).expect("field");
+            out.int4(c.region as i32);
+            out.text(&c.payer).expect("field");
+            out.text(&c.payer_code).expect("field");
+            out.int8(c.base_fen);
+            out.int8(c.amount_fen);
+            out.int8(c.account_fen);
+            out.text(&c.status).expect("field");
+            out.opt_text(c.reason.as_deref()).expect("field");
+            out.opt_text(c.paid_on.as_deref()).expect("field");
+        }
+        out.finish();
+        let mut tx = client.transaction().expect("begin");
+        let mut sink = tx
+            .copy_in(
+                "COPY contributions_baseline (seq, record_id, person, month, insurance, region, payer,
+                 payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on) FROM STDIN (FORMAT binary)",
+            )
+            .expect("copy");
+        sink.write_all(out.as_bytes()).expect("send");
+        sink.finish().expect("finish");
+        tx.commit().expect("commit");
+    }
+    let copy_took = t.elapsed();
+    let baseline = rate(rows.len() as u64, copy_took);
+    println!(
+        "baseline: {} rows binary COPY into a plain table in {:.2?}: {:.0} rows/s",
+        rows.len(),
+        copy_took,
+        baseline
+    );
+    usage.print_since(&mut store, rows.len() as u64, "the baseline");
+    println!("ratio:    ingest / baseline = {:.2}", ingest / baseline);
+    drop(rows);
+
+    // The audit.
+    let store = Timed {
+        inner: store,
+        times: times.clone(),
+    };
+    let mut records = Records::open(store, secrets(Suite::Standard)).expect("open");
+    times.take();
+    let t = Instant::now();
+    let report = records
+        .audit(None, AuditScope { projections: false })
+        .expect("audit");
+    let took = t.elapsed();
+    assert!(
+        report.is_clean(),
+        "{:?}",
+        &report.findings[..report.findings.len().min(5)]
+    );
+    println!(
+        "audit (log only):         {} leaves in {:.2?}: {:.0} leaves/s",
+        report.events,
+        took,
+        rate(report.events, took)
+    );
+    print_times(&times, took);
+    let t = Instant::now();
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    let took = t.elapsed();
+    assert!(
+        report.is_clean(),
+        "{:?}",
+        &report.findings[..report.findings.len().min(5)]
+    );
+    println!(
+        "audit (with projections): {} leaves, {} contributions, {} postings in {:.2?}: {:.0} leaves/s",
+        report.events,
+        report.contributions,
+        report.postings,
+        took,
+        rate(report.events, took)
+    );
+    print_times(&times, took);
+
+    drop(records);
+    if std::env::var_os("ANXIN_BENCH_KEEP").is_none() {
+        PgStore::drop_schema(&url, &schema).expect("drop bench schema");
+    } else {
+        println!("kept schema {schema}");
+    }
+}

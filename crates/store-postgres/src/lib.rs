@@ -1,0 +1,971 @@
+//! The records store on PostgreSQL: for a deployment with a database server.
+//!
+//! Durable at commit (`synchronous_commit = on`, the server's default): a record acknowledged
+//! after its commit survives a crash. One writer at a time: [`Txn::head`] reads the single
+//! `head` row `FOR UPDATE`, so a second writer waits there until the first commits or rolls
+//! back, then sees the new head (READ COMMITTED). Readers never wait.
+//!
+//! Bulk writes go by binary `COPY` (events, contributions, postings) and one multi-row upsert
+//! per registry table; every batch lookup is one round trip.
+//!
+//! Ordering: text columns that are compared or ordered are `COLLATE "C"` and BYTEA compares
+//! bytewise, so every ordered read gives the same order as the SQLite backend.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash as StdHash;
+use std::io::Write as _;
+
+use anxin_ledger::Hash;
+use anxin_records::store::{
+    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
+    WriteBatch,
+};
+use anxin_records::{Error, Result};
+use postgres::types::{FromSql, ToSql};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+
+/// Append-only: a released migration is never edited; new ones are added at the end.
+/// Migration `i` (from 0) is recorded as version `i + 1` in `schema_migrations`.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The one place a driver error becomes a records error. For a server error only its severity,
+/// message and SQLSTATE are kept: the DETAIL and WHERE parts can quote row values.
+fn db(e: postgres::Error) -> Error {
+    match e.as_db_error() {
+        Some(d) => Error::Store(format!(
+            "{}: {} (SQLSTATE {})",
+            d.severity(),
+            d.message(),
+            d.code().code()
+        )),
+        None => {
+            // Driver errors (connection refused, closed, …) keep their causes.
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                let more = c.to_string();
+                if !text.contains(&more) {
+                    text = format!("{text}: {more}");
+                }
+                cause = c.source();
+            }
+            Error::Store(text)
+        }
+    }
+}
+
+fn hash_of(bytes: Vec<u8>, what: &str) -> Result<Hash> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::Corrupt(format!("{what} is not 32 bytes")))
+}
+
+/// A column of `row`, by position; a type mismatch is an error, not a panic.
+fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {
+    row.try_get(i).map_err(db)
+}
+
+fn u64_col(row: &Row, i: usize, what: &str) -> Result<u64> {
+    let v: i64 = col(row, i)?;
+    u64::try_from(v).map_err(|_| Error::Corrupt(format!("{what} is negative")))
+}
+
+fn u32_col(row: &Row, i: usize, what: &str) -> Result<u32> {
+    let v: i32 = col(row, i)?;
+    u32::try_from(v).map_err(|_| Error::Corrupt(format!("{what} is negative")))
+}
+
+fn opt_u32_col(row: &Row, i: usize, what: &str) -> Result<Option<u32>> {
+    let v: Option<i32> = col(row, i)?;
+    v.map(|v| u32::try_from(v).map_err(|_| Error::Corrupt(format!("{what} is negative"))))
+        .transpose()
+}
+
+fn key_col(row: &Row, i: usize, what: &str) -> Result<[u8; 32]> {
+    hash_of(col(row, i)?, what)
+}
+
+fn int8(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::Store(format!("{what} {v} does not fit a BIGINT")))
+}
+
+fn int4(v: u32, what: &str) -> Result<i32> {
+    i32::try_from(v).map_err(|_| Error::Store(format!("{what} {v} does not fit an INTEGER")))
+}
+
+fn opt_int4(v: Option<u32>, what: &str) -> Result<Option<i32>> {
+    v.map(|v| int4(v, what)).transpose()
+}
+
+/// Of rows with the same key, the last one (an upsert batch must not touch a row twice).
+fn last_wins<'r, T, K: StdHash + Eq>(rows: &'r [T], key: impl Fn(&'r T) -> K) -> Vec<&'r T> {
+    let mut at: HashMap<K, usize> = HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        at.insert(key(row), i);
+    }
+    let mut keep: Vec<usize> = at.into_values().collect();
+    keep.sort_unstable();
+    keep.into_iter().map(|i| &rows[i]).collect()
+}
+
+/// A schema name we create and quote ourselves: lowercase ASCII letters, digits and `_`.
+fn check_schema(schema: &str) -> Result<()> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !schema.as_bytes()[0].is_ascii_digit();
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::refused(
+            format!("模式名 {schema:?} 无效：只能用小写字母、数字和下划线，且不以数字开头"),
+            format!(
+                "schema name {schema:?} is invalid: use lowercase letters, digits and _, not starting with a digit"
+            ),
+        ))
+    }
+}
+
+/// Bytes of encoded rows sent to the server at a time during a `COPY`.
+const COPY_CHUNK: usize = 256 * 1024;
+
+/// Rows in PostgreSQL's binary `COPY` format (header, tuples of length-prefixed big-endian
+/// fields, trailer), written straight into one buffer.
+pub struct BinaryCopy {
+    buf: Vec<u8>,
+}
+
+impl BinaryCopy {
+    pub fn new() -> BinaryCopy {
+        let mut buf = Vec::with_capacity(COPY_CHUNK + 64 * 1024);
+        buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+        buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+        BinaryCopy { buf }
+    }
+
+    /// Starts a row of `fields` fields.
+    pub fn row(&mut self, fields: i16) {
+        self.buf.extend_from_slice(&fields.to_be_bytes());
+    }
+
+    pub fn int8(&mut self, v: i64) {
+        self.buf.extend_from_slice(&8i32.to_be_bytes());
+        self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub fn int4(&mut self, v: i32) {
+        self.buf.extend_from_slice(&4i32.to_be_bytes());
+        self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// A BYTEA field.
+    pub fn bytes(&mut self, v: &[u8]) -> Result<()> {
+        let len = i32::try_from(v.len())
+            .map_err(|_| Error::Store(format!("a field of {} bytes is too long", v.len())))?;
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(v);
+        Ok(())
+    }
+
+    /// A TEXT field (UTF-8, the connection's client encoding).
+    pub fn text(&mut self, v: &str) -> Result<()> {
+        self.bytes(v.as_bytes())
+    }
+
+    pub fn opt_text(&mut self, v: Option<&str>) -> Result<()> {
+        match v {
+            Some(v) => self.text(v),
+            None => {
+                self.buf.extend_from_slice(&(-1i32).to_be_bytes());
+                Ok(())
+            }
+        }
+    }
+
+    /// Appends the trailer; the buffer is then complete.
+    pub fn finish(&mut self) {
+        self.buf.extend_from_slice(&(-1i16).to_be_bytes());
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Default for BinaryCopy {
+    fn default() -> BinaryCopy {
+        BinaryCopy::new()
+    }
+}
+
+/// Prepared statements of one connection, by their SQL text. Prepared statements belong to the
+/// session, not to a transaction, so one prepared inside a rolled-back transaction stays usable.
+#[derive(Default)]
+struct Statements(HashMap<&'static str, Statement>);
+
+impl Statements {
+    fn get(&mut self, client: &mut impl GenericClient, sql: &'static str) -> Result<Statement> {
+        if let Some(st) = self.0.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = client.prepare(sql).map_err(db)?;
+        self.0.insert(sql, st.clone());
+        Ok(st)
+    }
+}
+
+pub struct PgStore {
+    client: Client,
+    statements: Statements,
+}
+
+impl PgStore {
+    /// Connects to `url` (e.g. `postgres://anxin@127.0.0.1:5432/anxin`) and brings the schema
+    /// of the connection's `search_path` up to date.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        let client = Client::connect(url, NoTls).map_err(db)?;
+        Self::from_client(client)
+    }
+
+    /// Connects to `url` and works in `schema`, creating it if missing (each test gets its own).
+    pub fn connect_schema(url: &str, schema: &str) -> Result<PgStore> {
+        check_schema(schema)?;
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        {
+            // Two processes creating the same schema at once would race on the catalog.
+            let mut tx = client.transaction().map_err(db)?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('anxin.schema.' || $1::text, 0))",
+                &[&schema],
+            )
+            .map_err(db)?;
+            tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        client
+            .batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .map_err(db)?;
+        Self::from_client(client)
+    }
+
+    /// Drops `schema` and everything in it (the tests' clean-up).
+    pub fn drop_schema(url: &str, schema: &str) -> Result<()> {
+        check_schema(schema)?;
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .map_err(db)
+    }
+
+    /// Takes a connection already set up by the caller (TLS, search path) and migrates.
+    pub fn from_client(client: Client) -> Result<PgStore> {
+        let mut store = PgStore {
+            client,
+            statements: Statements::default(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The schema version this program brings a database to.
+    pub fn schema_version() -> i32 {
+        MIGRATIONS.len() as i32
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        // Held to commit: a second process migrating the same schema waits, then finds it done.
+        tx.batch_execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('anxin.migrate.' || coalesce(current_schema(), ''), 0));
+             CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    INTEGER PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             );",
+        )
+        .map_err(db)?;
+        let version: Option<i32> = tx
+            .query_one("SELECT max(version) FROM schema_migrations", &[])
+            .map_err(db)?
+            .try_get(0)
+            .map_err(db)?;
+        let version = version.unwrap_or(0);
+        let known = Self::schema_version();
+        if version > known {
+            return Err(Error::refused(
+                format!("数据库结构版本 {version} 比本程序新（{known}）：请升级 anxin"),
+                format!(
+                    "the database schema version {version} is newer than this program's ({known}): upgrade anxin"
+                ),
+            ));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            tx.batch_execute(sql).map_err(db)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&(i as i32 + 1)],
+            )
+            .map_err(db)?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    /// Direct access for tests and benchmarks (the plain bulk-insert baseline).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let st = self.statements.get(&mut self.client, sql)?;
+        self.client.query(&st, params).map_err(db)
+    }
+}
+
+const HEAD_SQL: &str = "SELECT size, root, frontier, checkpoint FROM head WHERE id = 1";
+const HEAD_FOR_UPDATE_SQL: &str =
+    "SELECT size, root, frontier, checkpoint FROM head WHERE id = 1 FOR UPDATE";
+
+fn to_head(rows: &[Row]) -> Result<Head> {
+    let Some(row) = rows.first() else {
+        return Ok(Head::default());
+    };
+    let frontier: Vec<u8> = col(row, 2)?;
+    if !frontier.len().is_multiple_of(32) {
+        return Err(Error::Corrupt(
+            "log head frontier is not a list of 32-byte hashes".into(),
+        ));
+    }
+    Ok(Head {
+        size: u64_col(row, 0, "log head size")?,
+        root: hash_of(col(row, 1)?, "log head root")?,
+        frontier: frontier
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32 bytes"))
+            .collect(),
+        checkpoint: col(row, 3)?,
+    })
+}
+
+struct PgTxn<'a> {
+    tx: Transaction<'a>,
+    statements: &'a mut Statements,
+}
+
+impl PgTxn<'_> {
+    fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let st = self.statements.get(&mut self.tx, sql)?;
+        self.tx.query(&st, params).map_err(db)
+    }
+
+    fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let st = self.statements.get(&mut self.tx, sql)?;
+        self.tx.execute(&st, params).map_err(db)
+    }
+
+    /// Binary `COPY` of `rows` into a table: one stream, no per-row round trip. Rows are
+    /// encoded straight into the wire format and sent in large chunks, so the server works
+    /// on one chunk while the next is encoded.
+    fn copy<T>(
+        &mut self,
+        sql: &str,
+        rows: &[T],
+        mut encode: impl FnMut(&mut BinaryCopy, &T) -> Result<()>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut sink = self.tx.copy_in(sql).map_err(db)?;
+        let mut out = BinaryCopy::new();
+        for row in rows {
+            encode(&mut out, row)?;
+            if out.buf.len() >= COPY_CHUNK {
+                sink.write_all(&out.buf).map_err(Error::store)?;
+                out.buf.clear();
+            }
+        }
+        out.finish();
+        sink.write_all(&out.buf).map_err(Error::store)?;
+        sink.finish().map_err(db)?;
+        Ok(())
+    }
+
+    fn write_events(&mut self, events: &[EventRow]) -> Result<()> {
+        self.copy(
+            "COPY events (seq, key, kind, body, leaf) FROM STDIN (FORMAT binary)",
+            events,
+            |out, e| {
+                out.row(5);
+                out.int8(int8(e.seq, "seq")?);
+                out.text(&e.key)?;
+                out.text(&e.kind)?;
+                out.bytes(&e.body)?;
+                out.bytes(&e.leaf)
+            },
+        )
+    }
+
+    fn write_contributions(&mut self, rows: &[ContributionRow]) -> Result<()> {
+        // In slot-index order: the unique index on the slot takes its entries page by page
+        // instead of at random (the primary key on seq is appended to either way).
+        let mut sorted: Vec<&ContributionRow> = rows.iter().collect();
+        sorted.sort_unstable_by(|a, b| {
+            (
+                &a.person,
+                a.month,
+                &a.insurance,
+                a.region,
+                &a.payer,
+                &a.payer_code,
+            )
+                .cmp(&(
+                    &b.person,
+                    b.month,
+                    &b.insurance,
+                    b.region,
+                    &b.payer,
+                    &b.payer_code,
+                ))
+        });
+        self.copy(
+            "COPY contributions (seq, record_id, person, month, insurance, region, payer, payer_code,
+             base_fen, amount_fen, account_fen, status, reason, paid_on) FROM STDIN (FORMAT binary)",
+            &sorted,
+            |out, c| {
+                out.row(14);
+                out.int8(int8(c.seq, "seq")?);
+                out.text(&c.record_id)?;
+                out.bytes(&c.person)?;
+                out.int4(c.month);
+                out.text(&c.insurance)?;
+                out.int4(int4(c.region, "region")?);
+                out.text(&c.payer)?;
+                out.text(&c.payer_code)?;
+                out.int8(c.base_fen);
+                out.int8(c.amount_fen);
+                out.int8(c.account_fen);
+                out.text(&c.status)?;
+                out.opt_text(c.reason.as_deref())?;
+                out.opt_text(c.paid_on.as_deref())
+            },
+        )
+    }
+
+    fn write_postings(&mut self, rows: &[PostingRow]) -> Result<()> {
+        self.copy(
+            "COPY postings (seq, leg, account, amount_fen) FROM STDIN (FORMAT binary)",
+            rows,
+            |out, p| {
+                out.row(4);
+                out.int8(int8(p.seq, "seq")?);
+                out.int4(int4(p.leg, "leg")?);
+                out.text(&p.account)?;
+                out.int8(p.amount_fen);
+                Ok(())
+            },
+        )
+    }
+
+    fn upsert_persons(&mut self, rows: &[PersonRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = last_wins(rows, |p| p.person);
+        let mut person = Vec::with_capacity(rows.len());
+        let mut sealed = Vec::with_capacity(rows.len());
+        let mut hukou = Vec::with_capacity(rows.len());
+        let mut residence = Vec::with_capacity(rows.len());
+        let mut form = Vec::with_capacity(rows.len());
+        let mut platforms = Vec::with_capacity(rows.len());
+        let mut permit_region = Vec::with_capacity(rows.len());
+        let mut permit_since = Vec::with_capacity(rows.len());
+        let mut household = Vec::with_capacity(rows.len());
+        let mut seq = Vec::with_capacity(rows.len());
+        for p in rows {
+            person.push(&p.person[..]);
+            sealed.push(&p.sealed[..]);
+            hukou.push(opt_int4(p.hukou_region, "hukou_region")?);
+            residence.push(int4(p.residence_region, "residence_region")?);
+            form.push(p.employment_form.as_str());
+            platforms.push(p.platforms.as_str());
+            permit_region.push(opt_int4(p.permit_region, "permit_region")?);
+            permit_since.push(p.permit_since.as_deref());
+            household.push(p.household.as_deref());
+            seq.push(int8(p.seq, "seq")?);
+        }
+        self.execute(
+            "INSERT INTO persons (person, sealed, hukou_region, residence_region, employment_form, platforms,
+                 permit_region, permit_since, household, seq)
+             SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int[], $4::int[], $5::text[], $6::text[],
+                 $7::int[], $8::text[], $9::text[], $10::bigint[])
+             ON CONFLICT (person) DO UPDATE SET sealed = excluded.sealed, hukou_region = excluded.hukou_region,
+                 residence_region = excluded.residence_region, employment_form = excluded.employment_form,
+                 platforms = excluded.platforms, permit_region = excluded.permit_region,
+                 permit_since = excluded.permit_since, household = excluded.household, seq = excluded.seq",
+            &[
+                &person,
+                &sealed,
+                &hukou,
+                &residence,
+                &form,
+                &platforms,
+                &permit_region,
+                &permit_since,
+                &household,
+                &seq,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn upsert_orgs(&mut self, rows: &[OrgRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = last_wins(rows, |o| o.code.as_str());
+        let mut code = Vec::with_capacity(rows.len());
+        let mut name = Vec::with_capacity(rows.len());
+        let mut kind = Vec::with_capacity(rows.len());
+        let mut region = Vec::with_capacity(rows.len());
+        let mut seq = Vec::with_capacity(rows.len());
+        for o in rows {
+            code.push(o.code.as_str());
+            name.push(o.name.as_str());
+            kind.push(o.kind.as_str());
+            region.push(int4(o.region, "region")?);
+            seq.push(int8(o.seq, "seq")?);
+        }
+        self.execute(
+            "INSERT INTO orgs (code, name, kind, region, seq)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                 region = excluded.region, seq = excluded.seq",
+            &[&code, &name, &kind, &region, &seq],
+        )?;
+        Ok(())
+    }
+
+    fn upsert_children(&mut self, rows: &[ChildRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = last_wins(rows, |c| c.child);
+        let mut child = Vec::with_capacity(rows.len());
+        let mut sealed = Vec::with_capacity(rows.len());
+        let mut guardian = Vec::with_capacity(rows.len());
+        let mut relation = Vec::with_capacity(rows.len());
+        let mut school = Vec::with_capacity(rows.len());
+        let mut seq = Vec::with_capacity(rows.len());
+        for c in rows {
+            child.push(&c.child[..]);
+            sealed.push(&c.sealed[..]);
+            guardian.push(&c.guardian[..]);
+            relation.push(c.relation.as_str());
+            school.push(opt_int4(c.school_region, "school_region")?);
+            seq.push(int8(c.seq, "seq")?);
+        }
+        self.execute(
+            "INSERT INTO children (child, sealed, guardian, relation, school_region, seq)
+             SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::text[], $5::int[], $6::bigint[])
+             ON CONFLICT (child) DO UPDATE SET sealed = excluded.sealed, guardian = excluded.guardian,
+                 relation = excluded.relation, school_region = excluded.school_region, seq = excluded.seq",
+            &[&child, &sealed, &guardian, &relation, &school, &seq],
+        )?;
+        Ok(())
+    }
+}
+
+impl Txn for PgTxn<'_> {
+    fn head(&mut self) -> Result<Head> {
+        let rows = self.query(HEAD_FOR_UPDATE_SQL, &[])?;
+        if !rows.is_empty() {
+            return to_head(&rows);
+        }
+        // No head row yet (a log never written): there is no row to lock, so writers queue on
+        // an advisory lock for this schema instead, then read again (the writer before may have
+        // just made the row). An advisory lock rather than LOCK TABLE: a lock upgrade from the
+        // ROW SHARE lock the SELECT above holds could deadlock with another writer's.
+        self.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('anxin.head.' || coalesce(current_schema(), ''), 0))",
+            &[],
+        )?;
+        let rows = self.query(HEAD_FOR_UPDATE_SQL, &[])?;
+        to_head(&rows)
+    }
+
+    fn existing_keys(&mut self, keys: &[&str]) -> Result<HashMap<String, (u64, Hash)>> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // In index order (bytewise), so consecutive probes share index pages.
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        let rows = self.query(
+            "SELECT e.key, e.seq, e.leaf FROM unnest($1::text[]) AS k (key) JOIN events e ON e.key = k.key",
+            &[&sorted],
+        )?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            found.insert(
+                col::<String>(row, 0)?,
+                (u64_col(row, 1, "seq")?, key_col(row, 2, "leaf hash")?),
+            );
+        }
+        Ok(found)
+    }
+
+    fn filled_slots(&mut self, slots: &[Slot]) -> Result<HashMap<Slot, String>> {
+        if slots.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // Probed in index order (the slot index's column order, bytewise), so consecutive
+        // probes share index pages.
+        let mut order: Vec<usize> = (0..slots.len()).collect();
+        order.sort_unstable_by(|&a, &b| slots[a].cmp(&slots[b]));
+        let mut person = Vec::with_capacity(slots.len());
+        let mut month = Vec::with_capacity(slots.len());
+        let mut insurance = Vec::with_capacity(slots.len());
+        let mut region = Vec::with_capacity(slots.len());
+        let mut payer = Vec::with_capacity(slots.len());
+        let mut payer_code = Vec::with_capacity(slots.len());
+        for s in order.iter().map(|&i| &slots[i]) {
+            person.push(&s.person[..]);
+            month.push(s.month);
+            insurance.push(s.insurance.as_str());
+            region.push(int4(s.region, "region")?);
+            payer.push(s.payer.as_str());
+            payer_code.push(s.payer_code.as_str());
+        }
+        let rows = self.query(
+            "SELECT s.i, c.record_id
+             FROM unnest($1::bytea[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[])
+                  WITH ORDINALITY AS s (person, month, insurance, region, payer, payer_code, i)
+             JOIN contributions c ON c.person = s.person AND c.month = s.month
+                  AND c.insurance = s.insurance AND c.region = s.region
+                  AND c.payer = s.payer AND c.payer_code = s.payer_code",
+            &[&person, &month, &insurance, &region, &payer, &payer_code],
+        )?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let i: i64 = col(row, 0)?;
+            let slot = usize::try_from(i - 1)
+                .ok()
+                .and_then(|i| order.get(i))
+                .map(|&i| &slots[i])
+                .ok_or_else(|| Error::Store("slot lookup returned an unknown position".into()))?;
+            found.insert(slot.clone(), col(row, 1)?);
+        }
+        Ok(found)
+    }
+
+    fn known_persons(&mut self, persons: &[[u8; 32]]) -> Result<HashSet<[u8; 32]>> {
+        if persons.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let keys: Vec<&[u8]> = persons.iter().map(|p| &p[..]).collect();
+        let rows = self.query(
+            "SELECT p.person FROM unnest($1::bytea[]) AS k (person) JOIN persons p ON p.person = k.person",
+            &[&keys],
+        )?;
+        rows.iter().map(|r| key_col(r, 0, "person key")).collect()
+    }
+
+    fn known_orgs(&mut self, codes: &[&str]) -> Result<HashSet<String>> {
+        if codes.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let rows = self.query(
+            "SELECT o.code FROM unnest($1::text[]) AS k (code) JOIN orgs o ON o.code = k.code",
+            &[&codes],
+        )?;
+        rows.iter().map(|r| col(r, 0)).collect()
+    }
+
+    fn write(&mut self, batch: &WriteBatch) -> Result<()> {
+        self.write_events(&batch.events)?;
+        self.upsert_persons(&batch.persons)?;
+        self.upsert_orgs(&batch.orgs)?;
+        self.upsert_children(&batch.children)?;
+        self.write_contributions(&batch.contributions)?;
+        self.write_postings(&batch.postings)
+    }
+
+    fn set_head(&mut self, head: &Head) -> Result<()> {
+        let frontier: Vec<u8> = head.frontier.concat();
+        let size = int8(head.size, "log size")?;
+        self.execute(
+            "INSERT INTO head (id, size, root, frontier, checkpoint) VALUES (1, $1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root,
+                 frontier = excluded.frontier, checkpoint = excluded.checkpoint",
+            &[&size, &&head.root[..], &frontier, &head.checkpoint],
+        )?;
+        self.execute(
+            "INSERT INTO checkpoints (size, text) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING",
+            &[&size, &head.checkpoint],
+        )?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().map_err(db)
+    }
+}
+
+fn to_event(row: &Row) -> Result<EventRow> {
+    Ok(EventRow {
+        seq: u64_col(row, 0, "seq")?,
+        key: col(row, 1)?,
+        kind: col(row, 2)?,
+        body: col(row, 3)?,
+        leaf: key_col(row, 4, "leaf hash")?,
+    })
+}
+
+fn to_contribution(row: &Row) -> Result<ContributionRow> {
+    Ok(ContributionRow {
+        seq: u64_col(row, 0, "seq")?,
+        record_id: col(row, 1)?,
+        person: key_col(row, 2, "person key")?,
+        month: col(row, 3)?,
+        insurance: col(row, 4)?,
+        region: u32_col(row, 5, "region")?,
+        payer: col(row, 6)?,
+        payer_code: col(row, 7)?,
+        base_fen: col(row, 8)?,
+        amount_fen: col(row, 9)?,
+        account_fen: col(row, 10)?,
+        status: col(row, 11)?,
+        reason: col(row, 12)?,
+        paid_on: col(row, 13)?,
+    })
+}
+
+fn to_person(row: &Row) -> Result<PersonRow> {
+    Ok(PersonRow {
+        person: key_col(row, 0, "person key")?,
+        sealed: col(row, 1)?,
+        hukou_region: opt_u32_col(row, 2, "hukou_region")?,
+        residence_region: u32_col(row, 3, "residence_region")?,
+        employment_form: col(row, 4)?,
+        platforms: col(row, 5)?,
+        permit_region: opt_u32_col(row, 6, "permit_region")?,
+        permit_since: col(row, 7)?,
+        household: col(row, 8)?,
+        seq: u64_col(row, 9, "seq")?,
+    })
+}
+
+fn to_child(row: &Row) -> Result<ChildRow> {
+    Ok(ChildRow {
+        child: key_col(row, 0, "child key")?,
+        sealed: col(row, 1)?,
+        guardian: key_col(row, 2, "guardian key")?,
+        relation: col(row, 3)?,
+        school_region: opt_u32_col(row, 4, "school_region")?,
+        seq: u64_col(row, 5, "seq")?,
+    })
+}
+
+// The statement texts are constants (the statement cache is keyed by them), so the column
+// lists are spelled out in each rather than formatted in.
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
+        let tx = self.client.transaction().map_err(db)?;
+        Ok(Box::new(PgTxn {
+            tx,
+            statements: &mut self.statements,
+        }))
+    }
+
+    fn head(&mut self) -> Result<Head> {
+        let rows = self.query(HEAD_SQL, &[])?;
+        to_head(&rows)
+    }
+
+    fn meta(&mut self, name: &str) -> Result<Option<String>> {
+        let rows = self.query("SELECT value FROM meta WHERE name = $1", &[&name])?;
+        rows.first().map(|r| col(r, 0)).transpose()
+    }
+
+    fn set_meta(&mut self, name: &str, value: &str) -> Result<()> {
+        let st = self.statements.get(
+            &mut self.client,
+            "INSERT INTO meta (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )?;
+        self.client.execute(&st, &[&name, &value]).map_err(db)?;
+        Ok(())
+    }
+
+    fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
+        let (from, limit) = (int8(from, "from")?, int8(limit, "limit")?);
+        let rows = self.query(
+            "SELECT seq, leaf FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            &[&from, &limit],
+        )?;
+        rows.iter()
+            .map(|r| Ok((u64_col(r, 0, "seq")?, key_col(r, 1, "leaf hash")?)))
+            .collect()
+    }
+
+    fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
+        let (from, to) = (int8(from, "from")?, int8(to, "to")?);
+        let rows = self.query(
+            "SELECT seq, key, kind, body, leaf FROM events WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+            &[&from, &to],
+        )?;
+        rows.iter().map(to_event).collect()
+    }
+
+    fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
+        let rows = self.query(
+            "SELECT seq, key, kind, body, leaf FROM events WHERE key = $1",
+            &[&key],
+        )?;
+        rows.first().map(to_event).transpose()
+    }
+
+    fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        let (from, limit) = (int8(from, "from")?, int8(limit, "limit")?);
+        let rows = self.query(
+            "SELECT seq, key, kind, body, leaf FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            &[&from, &limit],
+        )?;
+        rows.iter().map(to_event).collect()
+    }
+
+    fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
+        let (from, to) = (int8(from, "from")?, int8(to, "to")?);
+        let rows = self.query(
+            "SELECT seq, record_id, person, month, insurance, region, payer, payer_code, base_fen,
+                 amount_fen, account_fen, status, reason, paid_on
+             FROM contributions WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+            &[&from, &to],
+        )?;
+        rows.iter().map(to_contribution).collect()
+    }
+
+    fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>> {
+        let (from, to) = (int8(from, "from")?, int8(to, "to")?);
+        let rows = self.query(
+            "SELECT seq, leg, account, amount_fen FROM postings
+             WHERE seq >= $1 AND seq < $2 ORDER BY seq, leg",
+            &[&from, &to],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostingRow {
+                    seq: u64_col(r, 0, "seq")?,
+                    leg: u32_col(r, 1, "leg")?,
+                    account: col(r, 2)?,
+                    amount_fen: col(r, 3)?,
+                })
+            })
+            .collect()
+    }
+
+    fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>> {
+        let from = int8(from, "from")?;
+        let rows = self.query(
+            "SELECT 'contributions'::text, seq FROM contributions WHERE seq >= $1
+             UNION ALL SELECT 'postings'::text, seq FROM postings WHERE seq >= $1
+             UNION ALL SELECT 'persons'::text, seq FROM persons WHERE seq >= $1
+             UNION ALL SELECT 'orgs'::text, seq FROM orgs WHERE seq >= $1
+             UNION ALL SELECT 'children'::text, seq FROM children WHERE seq >= $1 LIMIT 1000",
+            &[&from],
+        )?;
+        rows.iter()
+            .map(|r| Ok((col(r, 0)?, u64_col(r, 1, "seq")?)))
+            .collect()
+    }
+
+    fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
+        let rows = self.query(
+            "SELECT person, sealed, hukou_region, residence_region, employment_form, platforms,
+                 permit_region, permit_since, household, seq
+             FROM persons ORDER BY person",
+            &[],
+        )?;
+        rows.iter().map(to_person).collect()
+    }
+
+    fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
+        let rows = self.query(
+            "SELECT code, name, kind, region, seq FROM orgs ORDER BY code COLLATE \"C\"",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(OrgRow {
+                    code: col(r, 0)?,
+                    name: col(r, 1)?,
+                    kind: col(r, 2)?,
+                    region: u32_col(r, 3, "region")?,
+                    seq: u64_col(r, 4, "seq")?,
+                })
+            })
+            .collect()
+    }
+
+    fn children_all(&mut self) -> Result<Vec<ChildRow>> {
+        let rows = self.query(
+            "SELECT child, sealed, guardian, relation, school_region, seq FROM children ORDER BY child",
+            &[],
+        )?;
+        rows.iter().map(to_child).collect()
+    }
+
+    fn checkpoints(&mut self) -> Result<Vec<(u64, String)>> {
+        let rows = self.query("SELECT size, text FROM checkpoints ORDER BY size", &[])?;
+        rows.iter()
+            .map(|r| Ok((u64_col(r, 0, "size")?, col(r, 1)?)))
+            .collect()
+    }
+
+    fn person(&mut self, person: &[u8; 32]) -> Result<Option<PersonRow>> {
+        let rows = self.query(
+            "SELECT person, sealed, hukou_region, residence_region, employment_form, platforms,
+                 permit_region, permit_since, household, seq
+             FROM persons WHERE person = $1",
+            &[&&person[..]],
+        )?;
+        rows.first().map(to_person).transpose()
+    }
+
+    fn children_of(&mut self, guardian: &[u8; 32]) -> Result<Vec<ChildRow>> {
+        let rows = self.query(
+            "SELECT child, sealed, guardian, relation, school_region, seq FROM children
+             WHERE guardian = $1 ORDER BY child",
+            &[&&guardian[..]],
+        )?;
+        rows.iter().map(to_child).collect()
+    }
+
+    fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>> {
+        let rows = self.query(
+            "SELECT seq, record_id, person, month, insurance, region, payer, payer_code, base_fen,
+                 amount_fen, account_fen, status, reason, paid_on
+             FROM contributions WHERE person = $1
+             ORDER BY month, insurance COLLATE \"C\", region, payer COLLATE \"C\", payer_code COLLATE \"C\"",
+            &[&&person[..]],
+        )?;
+        rows.iter().map(to_contribution).collect()
+    }
+
+    fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
+        let rows = self.query(
+            "SELECT account, SUM(amount_fen)::bigint, COUNT(*) FROM postings
+             GROUP BY account ORDER BY account COLLATE \"C\"",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| Ok((col(r, 0)?, col(r, 1)?, u64_col(r, 2, "posting count")?)))
+            .collect()
+    }
+}

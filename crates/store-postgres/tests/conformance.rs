@@ -1,0 +1,421 @@
+//! The shared conformance suite and the PostgreSQL-specific checks (migrations, concurrent
+//! writers, bytewise ordering), against a real server.
+//!
+//! The server comes from `ANXIN_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! An unreachable server fails the tests: CI starts one. Each store gets its own fresh schema,
+//! dropped at the end.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anxin_import::Payer;
+use anxin_records::conformance::{self, contribution, person, platform, resident_id, secrets};
+use anxin_records::store::{OrgRow, PostingRow, Store, WriteBatch};
+use anxin_records::{AuditScope, Error, Outcome, Records, Suite};
+use anxin_store_postgres::PgStore;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn url() -> String {
+    std::env::var("ANXIN_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+/// Fails (never skips) when the server is down, saying how to start it.
+fn require_server() -> String {
+    let url = url();
+    if let Err(e) = postgres::Client::connect(&url, postgres::NoTls) {
+        let cause = std::error::Error::source(&e)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        panic!(
+            "PostgreSQL at {url} is unreachable: {e} ({cause})\n\
+             Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
+             or point ANXIN_TEST_POSTGRES at a running server (trust auth, database `test`)."
+        );
+    }
+    url
+}
+
+/// A fresh schema name, unique across processes and threads.
+fn schema_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "anxin_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// Schemas made by one test, dropped when it ends (also when it panics).
+struct Schemas {
+    url: String,
+    names: Vec<String>,
+}
+
+impl Schemas {
+    fn new() -> Schemas {
+        Schemas {
+            url: require_server(),
+            names: Vec::new(),
+        }
+    }
+
+    fn fresh(&mut self) -> String {
+        let name = schema_name();
+        self.names.push(name.clone());
+        name
+    }
+
+    fn store(&mut self) -> PgStore {
+        let name = self.fresh();
+        PgStore::connect_schema(&self.url, &name).expect("connect to a fresh schema")
+    }
+}
+
+impl Drop for Schemas {
+    fn drop(&mut self) {
+        for name in &self.names {
+            if let Err(e) = PgStore::drop_schema(&self.url, name) {
+                eprintln!("could not drop test schema {name}: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn conformance_suite() {
+    let mut schemas = Schemas::new();
+    conformance::run_all(&mut || Box::new(schemas.store()) as Box<dyn Store>);
+}
+
+#[test]
+fn migrations_are_idempotent() {
+    let mut schemas = Schemas::new();
+    let name = schemas.fresh();
+    let mut first = PgStore::connect_schema(&schemas.url, &name).expect("first connect");
+    first.set_meta("probe", "kept").expect("set meta");
+    drop(first);
+    let mut second =
+        PgStore::connect_schema(&schemas.url, &name).expect("second connect migrates nothing");
+    assert_eq!(second.meta("probe").expect("meta").as_deref(), Some("kept"));
+    let versions: Vec<i32> = second
+        .client()
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .expect("versions")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        versions,
+        (1..=PgStore::schema_version()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn newer_schema_version_is_refused() {
+    let mut schemas = Schemas::new();
+    let name = schemas.fresh();
+    let mut store = PgStore::connect_schema(&schemas.url, &name).expect("connect");
+    store
+        .client()
+        .execute("INSERT INTO schema_migrations (version) VALUES (999)", &[])
+        .expect("pretend a newer program migrated");
+    drop(store);
+    match PgStore::connect_schema(&schemas.url, &name) {
+        Err(Error::Refused { zh, en }) => {
+            assert!(zh.contains("999") && zh.contains("升级"), "{zh}");
+            assert!(en.contains("999") && en.contains("upgrade anxin"), "{en}");
+        }
+        Err(e) => panic!("refused with the wrong error: {e}"),
+        Ok(_) => panic!("a newer schema was accepted"),
+    }
+}
+
+#[test]
+fn invalid_schema_name_is_refused() {
+    let url = require_server();
+    for bad in ["", "Upper", "a-b", "x\"; DROP SCHEMA public; --", "1abc"] {
+        assert!(
+            matches!(
+                PgStore::connect_schema(&url, bad),
+                Err(Error::Refused { .. })
+            ),
+            "{bad:?} accepted"
+        );
+    }
+}
+
+/// Text is ordered bytewise, as in SQLite, whatever the database's collation.
+#[test]
+fn text_order_is_bytewise() {
+    let mut schemas = Schemas::new();
+    let mut store = schemas.store();
+    let codes = ["b", "B", "a", "Z", "é", "_x", "aa", "A"];
+    let mut txn = store.begin().expect("begin");
+    txn.write(&WriteBatch {
+        orgs: codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| OrgRow {
+                code: c.to_string(),
+                name: "n".into(),
+                kind: "platform".into(),
+                region: 330100,
+                seq: i as u64,
+            })
+            .collect(),
+        postings: codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| PostingRow {
+                seq: 0,
+                leg: i as u32,
+                account: c.to_string(),
+                amount_fen: 1,
+            })
+            .collect(),
+        ..WriteBatch::default()
+    })
+    .expect("write");
+    txn.commit().expect("commit");
+    let mut want: Vec<&str> = codes.to_vec();
+    want.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let orgs: Vec<String> = store
+        .orgs_all()
+        .expect("orgs")
+        .into_iter()
+        .map(|o| o.code)
+        .collect();
+    assert_eq!(orgs, want);
+    let accounts: Vec<String> = store
+        .balances()
+        .expect("balances")
+        .into_iter()
+        .map(|b| b.0)
+        .collect();
+    assert_eq!(accounts, want);
+}
+
+/// Upserts in one batch: the last row for a key wins (no "affect row a second time" error).
+#[test]
+fn upsert_last_wins_within_a_batch() {
+    let mut schemas = Schemas::new();
+    let mut store = schemas.store();
+    let org = |name: &str, seq: u64| OrgRow {
+        code: "91350100M000100Y43".into(),
+        name: name.into(),
+        kind: "platform".into(),
+        region: 330100,
+        seq,
+    };
+    let mut txn = store.begin().expect("begin");
+    txn.write(&WriteBatch {
+        orgs: vec![org("first", 0), org("second", 1)],
+        ..WriteBatch::default()
+    })
+    .expect("write");
+    txn.commit().expect("commit");
+    let mut txn = store.begin().expect("begin");
+    txn.write(&WriteBatch {
+        orgs: vec![org("third", 2)],
+        ..WriteBatch::default()
+    })
+    .expect("write");
+    txn.commit().expect("commit");
+    let orgs = store.orgs_all().expect("orgs");
+    assert_eq!(orgs.len(), 1);
+    assert_eq!((orgs[0].name.as_str(), orgs[0].seq), ("third", 2));
+}
+
+/// Two connections appending to one log at once: the head lock serializes them, sequence
+/// numbers have no holes, sizes add up and the audit is clean.
+#[test]
+fn concurrent_writers_serialize() {
+    const WRITERS: usize = 2;
+    const BATCHES: usize = 12;
+    const PER_BATCH: usize = 40;
+    let mut schemas = Schemas::new();
+    let name = schemas.fresh();
+    let url = schemas.url.clone();
+    let store = PgStore::connect_schema(&url, &name).expect("connect");
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let workers: Vec<_> = (0..WRITERS)
+        .map(|w| resident_id(&format!("33010619900115{:03}", 100 + w)))
+        .collect();
+    let mut setup = vec![platform()];
+    setup.extend(workers.iter().map(person));
+    let committed = records.append(setup).expect("setup");
+    let base = committed.head.size;
+    assert_eq!(base, 1 + WRITERS as u64);
+
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let url = url.clone();
+            let name = name.clone();
+            let worker = workers[w].clone();
+            std::thread::spawn(move || {
+                let store = PgStore::connect_schema(&url, &name).expect("connect");
+                let mut records = Records::open(store, secrets(Suite::Standard)).expect("open");
+                let mut added = Vec::new();
+                let mut unchanged = 0;
+                for b in 0..BATCHES {
+                    let mut rows = Vec::new();
+                    for i in 0..PER_BATCH {
+                        let n = b * PER_BATCH + i;
+                        let month = format!("{}-{:02}", 1980 + n / 12, n % 12 + 1);
+                        rows.push(contribution(
+                            &worker,
+                            &format!("w{w}-{n}"),
+                            &month,
+                            Payer::Individual,
+                            "100.00",
+                        ));
+                    }
+                    // Both writers send the same shared record: exactly one adds it.
+                    rows.push(contribution(
+                        &worker_zero(),
+                        &format!("shared-{b}"),
+                        "2030-01",
+                        Payer::Platform,
+                        "1.00",
+                    ));
+                    for outcome in records.append(rows).expect("append").outcomes {
+                        match outcome {
+                            Outcome::Added(seq) => added.push(seq),
+                            Outcome::Unchanged(_) => unchanged += 1,
+                            Outcome::Rejected(r) => {
+                                // Every shared record fills the same slot: once one has landed,
+                                // the others (other record ids) meet a filled slot.
+                                assert_eq!(r.column, "month", "{r:?}");
+                                unchanged += 1;
+                            }
+                        }
+                    }
+                }
+                (added, unchanged)
+            })
+        })
+        .collect();
+    let mut all_added = Vec::new();
+    for t in threads {
+        let (added, _) = t.join().expect("writer thread");
+        all_added.extend(added);
+    }
+    all_added.sort_unstable();
+    let head = records.store().head().expect("head");
+    assert_eq!(head.size, base + all_added.len() as u64, "sizes add up");
+    assert_eq!(
+        all_added,
+        (base..head.size).collect::<Vec<_>>(),
+        "no holes, no seq twice"
+    );
+    // Each writer's own rows all landed, and one shared record exactly once.
+    assert_eq!(all_added.len(), WRITERS * BATCHES * PER_BATCH + 1);
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(report.events, head.size);
+    assert_eq!(report.postings_sum_fen, 0);
+    let tree = records.tree().expect("tree");
+    assert_eq!(tree.root(), head.root);
+}
+
+fn worker_zero() -> anxin_domain::ResidentId {
+    resident_id("33010619900115100")
+}
+
+/// A second writer's `head()` waits for the first writer's commit and then sees its head,
+/// both on a log never written (no head row yet) and on one with a head row.
+#[test]
+fn head_lock_waits_for_the_writer_before() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    use anxin_records::store::Head;
+
+    let mut schemas = Schemas::new();
+    let name = schemas.fresh();
+    let url = schemas.url.clone();
+    let mut first = PgStore::connect_schema(&url, &name).expect("connect");
+    for size in [0u64, 1] {
+        let mut txn = first.begin().expect("begin");
+        let head = txn.head().expect("head");
+        assert_eq!(head.size, size * 7, "head before round {size}");
+        let committing = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (url, name, committing) = (url.clone(), name.clone(), committing.clone());
+            std::thread::spawn(move || {
+                let mut second = PgStore::connect_schema(&url, &name).expect("connect");
+                let mut txn = second.begin().expect("begin");
+                let head = txn.head().expect("head");
+                assert!(
+                    committing.load(Ordering::SeqCst),
+                    "head() returned before the other writer committed"
+                );
+                head
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let next = Head {
+            size: size * 7 + 7,
+            root: [size as u8 + 1; 32],
+            frontier: vec![[3; 32]],
+            checkpoint: format!("checkpoint {size}"),
+        };
+        txn.set_head(&next).expect("set head");
+        committing.store(true, Ordering::SeqCst);
+        txn.commit().expect("commit");
+        let seen = waiter.join().expect("waiter");
+        assert_eq!(seen, next, "the waiting writer sees the committed head");
+        // Leave the head at size 7 for the next round's check.
+        let mut txn = first.begin().expect("begin");
+        txn.head().expect("head");
+        txn.set_head(&Head { size: 7, ..next }).expect("reset");
+        txn.commit().expect("commit");
+    }
+    assert_eq!(
+        first.checkpoints().expect("checkpoints").len(),
+        2,
+        "sizes 7 and 14 recorded once each"
+    );
+}
+
+/// Several processes opening a fresh schema at once: one creates and migrates it, the others
+/// wait on the advisory locks and find it done.
+#[test]
+fn concurrent_migrations_are_safe() {
+    let mut schemas = Schemas::new();
+    let name = schemas.fresh();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, name) = (schemas.url.clone(), name.clone());
+            std::thread::spawn(move || PgStore::connect_schema(&url, &name).map(|_| ()))
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread").expect("connect and migrate");
+    }
+    let mut store = PgStore::connect_schema(&schemas.url, &name).expect("connect");
+    let count: i64 = store
+        .client()
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .expect("count")
+        .get(0);
+    assert_eq!(count, i64::from(PgStore::schema_version()));
+}
