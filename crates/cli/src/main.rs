@@ -102,8 +102,8 @@ enum Command {
         /// Where to write the rejected rows (default: FILE.rejected.csv).
         #[arg(long)]
         report: Option<PathBuf>,
-        /// Rows per transaction.
-        #[arg(long, default_value_t = 10_000)]
+        /// Rows per transaction: larger batches write each index page once per batch.
+        #[arg(long, default_value_t = 50_000)]
         batch: usize,
         /// Print "ack ROW SIZE" after each durable commit.
         #[arg(long)]

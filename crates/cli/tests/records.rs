@@ -407,10 +407,10 @@ fn tampering_with_sqlite3_is_caught_and_named() {
         ("delete a contribution", "DELETE FROM contributions WHERE seq = 10".into(), &["contributions row #10", "deleted"]),
         ("insert a contribution", "INSERT INTO contributions SELECT seq + 1000, 'forged', person, month + 100, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on FROM contributions WHERE seq = 4".into(), &["#1004", "no log entry"]),
         ("insert an event", "INSERT INTO events SELECT 15, 'forged', kind, body, leaf FROM events WHERE seq = 4".into(), &["#15", "past the signed head"]),
-        ("edit a posting", "UPDATE postings SET amount_fen = amount_fen + 1 WHERE seq = 6 AND leg = 0".into(), &["postings row #6 leg 0", "amount_fen"]),
+        ("move money between the pooling fund and the personal account", "UPDATE contributions SET account_fen = 0 WHERE seq = 6".into(), &["contributions row #6", "account_fen", "postings row #6 leg 1"]),
         ("edit a person", "UPDATE persons SET residence_region = 110000 WHERE seq = 1".into(), &["persons row key"]),
         ("edit the head", "UPDATE head SET size = 3".into(), &["head"]),
-        ("roll back", "DELETE FROM events WHERE seq >= 12; DELETE FROM contributions WHERE seq >= 12; DELETE FROM postings WHERE seq >= 12; UPDATE head SET size = 12, checkpoint = (SELECT text FROM checkpoints WHERE size = 3); DELETE FROM checkpoints WHERE size > 3".into(), &["outside the database"]),
+        ("roll back", "DELETE FROM events WHERE seq >= 12; DELETE FROM contributions WHERE seq >= 12; UPDATE head SET size = 12, checkpoint = (SELECT text FROM checkpoints WHERE size = 3); DELETE FROM checkpoints WHERE size > 3".into(), &["outside the database"]),
     ];
     for (name, sql, expect) in cases {
         let dir = root.join(format!("case-{}", name.replace(' ', "-")));
@@ -604,9 +604,13 @@ fn tampering_with_psql_is_caught_and_named() {
             &["#15", "past the signed head"],
         ),
         (
-            "edit a posting",
-            "UPDATE postings SET amount_fen = amount_fen + 1 WHERE seq = 6 AND leg = 0",
-            &["postings row #6 leg 0"],
+            "move money between the pooling fund and the personal account",
+            "UPDATE contributions SET account_fen = 0 WHERE seq = 6",
+            &[
+                "contributions row #6",
+                "account_fen",
+                "postings row #6 leg 1",
+            ],
         ),
         (
             "edit a person",

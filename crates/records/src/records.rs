@@ -395,7 +395,6 @@ impl<S: Store> Records<S> {
                 body,
                 leaf,
                 contribution,
-                postings,
                 ..
             } = p;
             let key = event.key().to_string();
@@ -493,10 +492,6 @@ impl<S: Store> Records<S> {
                     let mut row = contribution.expect("prepared with the event");
                     row.seq = seq;
                     batch.contributions.push(row);
-                    batch.postings.extend(postings.into_iter().map(|mut p| {
-                        p.seq = seq;
-                        p
-                    }));
                 }
                 Event::CertificateIssued(_) => {}
             }
@@ -578,20 +573,19 @@ struct Prepared {
     /// The registered person this event needs (payer of a contribution, guardian, holder).
     needs_person: Option<[u8; 32]>,
     contribution: Option<ContributionRow>,
-    postings: Vec<PostingRow>,
 }
 
 fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<Prepared> {
     let body = event.to_bytes();
     let leaf = hasher.leaf(&body);
-    let (needs_person, contribution, postings) = match &event {
+    let (needs_person, contribution) = match &event {
         Event::ContributionRecorded(c) => {
             let row = contribution_row(c, 0)?;
-            (Some(row.person), Some(row), posting_rows(c, 0).collect())
+            (Some(row.person), Some(row))
         }
-        Event::ChildRegistered(c) => (Some(key_bytes(&c.guardian)?), None, Vec::new()),
-        Event::CertificateIssued(c) => (Some(key_bytes(&c.person)?), None, Vec::new()),
-        _ => (None, None, Vec::new()),
+        Event::ChildRegistered(c) => (Some(key_bytes(&c.guardian)?), None),
+        Event::CertificateIssued(c) => (Some(key_bytes(&c.person)?), None),
+        _ => (None, None),
     };
     Ok(Prepared {
         index,
@@ -600,7 +594,6 @@ fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<P
         leaf,
         needs_person,
         contribution,
-        postings,
     })
 }
 

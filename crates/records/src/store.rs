@@ -121,6 +121,8 @@ pub struct PostingRow {
 }
 
 /// Everything one commit writes. Projections are upserts (persons, orgs, children) or inserts.
+/// Postings are not written: each backend derives them from contributions in a `postings`
+/// view (migration 2), which the audit checks against the events.
 #[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
     pub events: Vec<EventRow>,
@@ -128,7 +130,6 @@ pub struct WriteBatch {
     pub orgs: Vec<OrgRow>,
     pub children: Vec<ChildRow>,
     pub contributions: Vec<ContributionRow>,
-    pub postings: Vec<PostingRow>,
 }
 
 impl WriteBatch {

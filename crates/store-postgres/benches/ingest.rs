@@ -1,5 +1,5 @@
 //! Ingest benchmark on PostgreSQL: 1,000 orgs and 1,000 persons, then 1,000,000 contribution
-//! records through `Records::append` in batches of 10,000; then, as the baseline, a plain
+//! records through `Records::append` in batches of 50,000; then, as the baseline, a plain
 //! binary COPY of the same 1,000,000 rows into a table with the same columns and no indexes
 //! (and no log); then the audit, without and with projections.
 //!
@@ -26,7 +26,7 @@ use anxin_store_postgres::{BinaryCopy, PgStore};
 
 const ORGS: usize = 1_000;
 const PERSONS: usize = 1_000;
-const BATCH: usize = 10_000;
+const BATCH: usize = 50_000;
 
 /// A valid credit code from a 17-character prefix (GB 32100 check character computed).
 fn credit_code(prefix17: &str) -> CreditCode {

@@ -5,7 +5,7 @@
 //! `head` row `FOR UPDATE`, so a second writer waits there until the first commits or rolls
 //! back, then sees the new head (READ COMMITTED). Readers never wait.
 //!
-//! Bulk writes go by binary `COPY` (events, contributions, postings) and one multi-row upsert
+//! Bulk writes go by binary `COPY` (events, contributions) and one multi-row upsert
 //! per registry table; every batch lookup is one round trip.
 //!
 //! Ordering: text columns that are compared or ordered are `COLLATE "C"` and BYTEA compares
@@ -26,7 +26,10 @@ use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
 /// Append-only: a released migration is never edited; new ones are added at the end.
 /// Migration `i` (from 0) is recorded as version `i + 1` in `schema_migrations`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_postings_view.sql"),
+];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
 /// message and SQLSTATE are kept: the DETAIL and WHERE parts can quote row values.
@@ -453,21 +456,6 @@ impl PgTxn<'_> {
         )
     }
 
-    fn write_postings(&mut self, rows: &[PostingRow]) -> Result<()> {
-        self.copy(
-            "COPY postings (seq, leg, account, amount_fen) FROM STDIN (FORMAT binary)",
-            rows,
-            |out, p| {
-                out.row(4);
-                out.int8(int8(p.seq, "seq")?);
-                out.int4(int4(p.leg, "leg")?);
-                out.text(&p.account)?;
-                out.int8(p.amount_fen);
-                Ok(())
-            },
-        )
-    }
-
     fn upsert_persons(&mut self, rows: &[PersonRow]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
@@ -688,8 +676,7 @@ impl Txn for PgTxn<'_> {
         self.upsert_persons(&batch.persons)?;
         self.upsert_orgs(&batch.orgs)?;
         self.upsert_children(&batch.children)?;
-        self.write_contributions(&batch.contributions)?;
-        self.write_postings(&batch.postings)
+        self.write_contributions(&batch.contributions)
     }
 
     fn set_head(&mut self, head: &Head) -> Result<()> {
@@ -874,7 +861,6 @@ impl Store for PgStore {
         let from = int8(from, "from")?;
         let rows = self.query(
             "SELECT 'contributions'::text, seq FROM contributions WHERE seq >= $1
-             UNION ALL SELECT 'postings'::text, seq FROM postings WHERE seq >= $1
              UNION ALL SELECT 'persons'::text, seq FROM persons WHERE seq >= $1
              UNION ALL SELECT 'orgs'::text, seq FROM orgs WHERE seq >= $1
              UNION ALL SELECT 'children'::text, seq FROM children WHERE seq >= $1 LIMIT 1000",

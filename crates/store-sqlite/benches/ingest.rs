@@ -3,7 +3,7 @@
 //! `cargo bench -p anxin-store-sqlite --bench ingest` (release). Set `ANXIN_BENCH_RECORDS` to
 //! change the number of contribution records (default 1,000,000).
 //!
-//! - ingest: `Records::append` in batches of 10,000 — canonical event, leaf hash, registry and
+//! - ingest: `Records::append` in batches of 50,000 (`ANXIN_BENCH_BATCH`) — canonical event, leaf hash, registry and
 //!   slot checks, contribution row, double entries, frontier, signed checkpoint, durable commit
 //!   (WAL, synchronous=FULL) — against a plain bulk insert of the same contribution rows
 //!   (same columns, same batch size, same pragmas, no log, no checks, no index but the key).
@@ -19,7 +19,12 @@ use anxin_records::conformance::{contribution, person, platform, resident_id, se
 use anxin_records::{AuditScope, Input, Records, Store, Suite};
 use anxin_store_sqlite::SqliteStore;
 
-const BATCH: usize = 10_000;
+fn batch_size() -> usize {
+    std::env::var("ANXIN_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000)
+}
 
 fn main() {
     let total: usize = std::env::var("ANXIN_BENCH_RECORDS")
@@ -28,7 +33,10 @@ fn main() {
         .unwrap_or(1_000_000);
     let persons = (total / 100).max(1);
     let dir = tempfile::tempdir().expect("temp dir");
-    println!("records: {total} contributions of {persons} persons, batches of {BATCH}");
+    println!(
+        "records: {total} contributions of {persons} persons, batches of {}",
+        batch_size()
+    );
 
     // Inputs are built before timing: parsing files is the import crate's cost, not the ledger's.
     let ids: Vec<_> = (0..persons)
@@ -63,13 +71,13 @@ fn main() {
     .expect("init");
     let mut registry = vec![platform()];
     registry.extend(ids.iter().map(person));
-    for chunk in registry.chunks(BATCH) {
+    for chunk in registry.chunks(batch_size()) {
         records.append(chunk.to_vec()).expect("registry");
     }
     let started = Instant::now();
     let mut rest = inputs.clone();
     while !rest.is_empty() {
-        let tail = rest.split_off(rest.len().min(BATCH));
+        let tail = rest.split_off(rest.len().min(batch_size()));
         let batch = std::mem::replace(&mut rest, tail);
         let committed = records.append(batch).expect("append");
         debug_assert!(
@@ -111,7 +119,7 @@ fn main() {
         })
         .collect();
     let started = Instant::now();
-    for (b, chunk) in rows.chunks(BATCH).enumerate() {
+    for (b, chunk) in rows.chunks(batch_size()).enumerate() {
         let tx = conn.transaction().expect("tx");
         {
             let mut stmt = tx
@@ -119,7 +127,7 @@ fn main() {
                 .expect("prepare");
             for (i, r) in chunk.iter().enumerate() {
                 stmt.execute(rusqlite::params![
-                    (b * BATCH + i) as i64,
+                    (b * batch_size() + i) as i64,
                     r.0,
                     &r.1[..],
                     r.2,

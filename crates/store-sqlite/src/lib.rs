@@ -16,7 +16,10 @@ use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// Append-only: a released migration is never edited; new ones are added at the end.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_postings_view.sql"),
+];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -310,15 +313,6 @@ impl Txn for SqliteTxn<'_> {
             ])
             .map_err(db)?;
         }
-        let mut stmt = tx
-            .prepare_cached(
-                "INSERT INTO postings (seq, leg, account, amount_fen) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(db)?;
-        for p in &batch.postings {
-            stmt.execute(params![p.seq as i64, p.leg, p.account, p.amount_fen])
-                .map_err(db)?;
-        }
         Ok(())
     }
 
@@ -589,7 +583,6 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached(
                 "SELECT 'contributions', seq FROM contributions WHERE seq >= ?1
-                 UNION ALL SELECT 'postings', seq FROM postings WHERE seq >= ?1
                  UNION ALL SELECT 'persons', seq FROM persons WHERE seq >= ?1
                  UNION ALL SELECT 'orgs', seq FROM orgs WHERE seq >= ?1
                  UNION ALL SELECT 'children', seq FROM children WHERE seq >= ?1 LIMIT 1000",
