@@ -638,3 +638,67 @@ fn tampering_with_psql_is_caught_and_named() {
     }
     psql("postgres", &format!("DROP DATABASE {db}"));
 }
+
+#[test]
+fn guomi_suite_end_to_end() {
+    let root = scratch("guomi");
+    let data = root.join("data");
+    let (code, out, err) = anxin_in(&data, &["init", "--suite", "guomi"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("guomi"), "{out}");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/records");
+    for kind in ["orgs", "persons", "children", "contributions"] {
+        let file = examples.join(format!("{kind}.csv"));
+        let report = root.join(format!("{kind}.rejected.csv"));
+        let (code, out, err) = anxin_in(
+            &data,
+            &[
+                "import",
+                kind,
+                file.to_str().unwrap(),
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{kind}: {out}{err}");
+    }
+    let (code, out, _) = anxin_in(&data, &["person", "show", "341221199003150024"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("王秀英") && out.contains("免缴 (生育)"),
+        "{out}"
+    );
+    let certs = root.join("certs");
+    assert_eq!(
+        anxin_in(
+            &data,
+            &[
+                "cert",
+                "issue",
+                "341221199003150024",
+                "--out",
+                certs.to_str().unwrap()
+            ]
+        )
+        .0,
+        0
+    );
+    let cert = std::fs::read_dir(&certs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let text = std::fs::read_to_string(&cert).unwrap();
+    assert!(text.contains("\"suite\":\"guomi\""));
+    let vkey = std::fs::read_to_string(data.join("keys/log.vkey")).unwrap();
+    let (code, out, err) = anxin_in(
+        &root.join("elsewhere"),
+        &["verify", cert.to_str().unwrap(), "--key", vkey.trim()],
+    );
+    assert_eq!(
+        code, 0,
+        "SM2 + SM3 certificate verifies offline: {out}{err}"
+    );
+    let (code, out, _) = anxin_in(&data, &["audit"]);
+    assert_eq!(code, 0, "{out}");
+}

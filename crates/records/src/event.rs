@@ -239,3 +239,51 @@ pub fn check_key(key: &str) -> Result<()> {
 pub fn person_hex(key: &PersonKey) -> String {
     key.hex()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn payer() -> impl Strategy<Value = Payer> {
+        prop::sample::select(Payer::ALL.to_vec())
+    }
+    fn status() -> impl Strategy<Value = Status> {
+        prop::sample::select(Status::ALL.to_vec())
+    }
+
+    proptest! {
+        /// Every contribution's double entries sum to zero, only paid months post anything,
+        /// and the funds receive exactly what was paid.
+        #[test]
+        fn postings_balance(amount in 0i64..10_000_000, share in 0i64..=100, payer in payer(), status in status(),
+                            insurance in prop::sample::select(Insurance::ALL.to_vec())) {
+            let account = amount * share / 100;
+            let event = ContributionEvent {
+                key: "k".into(),
+                person: "ab".repeat(32),
+                month: YearMonth::parse("2025-01").unwrap(),
+                insurance,
+                region: RegionCode::parse("330100").unwrap(),
+                payer,
+                payer_code: matches!(payer, Payer::Platform | Payer::Employer).then(|| "91350100M000100Y43".to_string()),
+                base_fen: 481_200,
+                amount_fen: amount,
+                account_fen: account,
+                status,
+                reason: None,
+                paid_on: None,
+            };
+            let legs = event.postings();
+            prop_assert_eq!(legs.iter().map(|l| l.amount_fen).sum::<i64>(), 0);
+            if !event.is_paid() || amount == 0 {
+                prop_assert!(legs.is_empty());
+            } else {
+                let funds: i64 = legs.iter().filter(|l| l.account.starts_with("pool:") || l.account.starts_with("personal:")).map(|l| l.amount_fen).sum();
+                prop_assert_eq!(funds, amount);
+                let legs_numbered: Vec<u32> = legs.iter().map(|l| l.leg).collect();
+                prop_assert_eq!(legs_numbered, (0..legs.len() as u32).collect::<Vec<_>>());
+            }
+        }
+    }
+}

@@ -32,10 +32,16 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let persons = (total / 100).max(1);
+    let person_major = std::env::var("ANXIN_BENCH_ORDER").is_ok_and(|v| v == "person");
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "records: {total} contributions of {persons} persons, batches of {}",
-        batch_size()
+        "records: {total} contributions of {persons} persons, batches of {}, {} order",
+        batch_size(),
+        if person_major {
+            "person-by-person"
+        } else {
+            "month-by-month"
+        }
     );
 
     // Inputs are built before timing: parsing files is the import crate's cost, not the ledger's.
@@ -44,8 +50,14 @@ fn main() {
         .collect();
     let mut inputs: Vec<Input> = Vec::with_capacity(total);
     for i in 0..total {
-        let p = i % persons;
-        let m = i / persons;
+        // Month by month (a platform's monthly report, the common and the harder case: every
+        // batch touches every person's index pages) or person by person (ANXIN_BENCH_ORDER=person:
+        // histories, as in a transfer).
+        let (p, m) = if person_major {
+            (i / 100, i % 100)
+        } else {
+            (i % persons, i / persons)
+        };
         let month = format!("{}-{:02}", 2016 + m / 12, m % 12 + 1);
         let payer = if i % 3 == 0 {
             Payer::Platform
