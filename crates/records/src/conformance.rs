@@ -110,6 +110,26 @@ pub fn contribution(
     })
 }
 
+/// Fresh records on the standard suite.
+fn fresh(store: Box<dyn Store>) -> Records<Box<dyn Store>> {
+    Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init")
+}
+
+/// Runs the full audit and insists it finds nothing.
+fn assert_clean(records: &mut Records<Box<dyn Store>>, backend: &str) -> crate::audit::AuditReport {
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+    report
+}
+
 fn added(outcome: &Outcome) -> bool {
     matches!(outcome, Outcome::Added(_))
 }
@@ -250,10 +270,7 @@ fn story_ingest_idempotent_and_refusals(store: Box<dyn Store>, suite: Suite) {
             .any(|w| w == &worker.expose().as_bytes()[..17]),
         "{backend}: ID not stored in clear"
     );
-    let report = records
-        .audit(None, AuditScope { projections: true })
-        .expect("audit");
-    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+    let report = assert_clean(&mut records, backend);
     assert_eq!(report.events, 6);
     assert_eq!(report.contributions, 3);
 }
@@ -279,13 +296,7 @@ fn story_init_twice_refused(store: Box<dyn Store>) {
 
 fn story_uncommitted_changes_nothing(store: Box<dyn Store>) {
     let backend = store.backend();
-    let mut records = Records::init(
-        store,
-        secrets(Suite::Standard),
-        Suite::Standard,
-        "anxin.test/log",
-    )
-    .expect("init");
+    let mut records = fresh(store);
     let before = records.store().head().expect("head");
     {
         let mut txn = records.store().begin().expect("begin");
@@ -316,21 +327,12 @@ fn story_uncommitted_changes_nothing(store: Box<dyn Store>) {
             .is_none(),
         "{backend}: nothing written"
     );
-    let report = records
-        .audit(None, AuditScope { projections: true })
-        .expect("audit");
-    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+    assert_clean(&mut records, backend);
 }
 
 fn story_proofs_and_certificates(store: Box<dyn Store>) {
     let backend = store.backend();
-    let mut records = Records::init(
-        store,
-        secrets(Suite::Standard),
-        Suite::Standard,
-        "anxin.test/log",
-    )
-    .expect("init");
+    let mut records = fresh(store);
     let worker = resident_id("33010619900101123");
     records
         .append(vec![platform(), person(&worker)])
@@ -422,21 +424,12 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
             )
             .is_err()
     );
-    let report = records
-        .audit(None, AuditScope { projections: true })
-        .expect("audit");
-    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+    assert_clean(&mut records, backend);
 }
 
 fn story_balances_sum_to_zero(store: Box<dyn Store>) {
     let backend = store.backend();
-    let mut records = Records::init(
-        store,
-        secrets(Suite::Standard),
-        Suite::Standard,
-        "anxin.test/log",
-    )
-    .expect("init");
+    let mut records = fresh(store);
     let mut rows = vec![platform()];
     let payers = [
         Payer::Individual,
@@ -490,23 +483,14 @@ fn story_balances_sum_to_zero(store: Box<dyn Store>) {
             .all(|b| b.1 <= 0),
         "{backend}: subsidies pass through the worker"
     );
-    let report = records
-        .audit(None, AuditScope { projections: true })
-        .expect("audit");
-    assert!(report.is_clean(), "{backend}: {:?}", report.findings);
+    let report = assert_clean(&mut records, backend);
     assert_eq!(report.postings_sum_fen, 0);
 }
 
 fn story_audit_sees_projection_damage_via_trait(store: Box<dyn Store>) {
     // Rows written through the trait but not through the service (no event): the audit names them.
     let backend = store.backend();
-    let mut records = Records::init(
-        store,
-        secrets(Suite::Standard),
-        Suite::Standard,
-        "anxin.test/log",
-    )
-    .expect("init");
+    let mut records = fresh(store);
     let worker = resident_id("33010619900101123");
     records
         .append(vec![
