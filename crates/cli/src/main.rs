@@ -7,6 +7,7 @@
 //! 6 storage or data-directory failure; 7 a certificate or audit check that failed.
 
 mod data;
+mod demo;
 mod fail;
 mod import_cmd;
 mod records_cmd;
@@ -133,6 +134,18 @@ enum Command {
     },
     /// 审计 — recompute the log from the stored rows; name every row changed behind its back.
     Audit,
+    /// 服务 — the web pages and JSON API; --demo makes a synthetic region first.
+    Serve {
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Make a fresh demo data directory with synthetic workers, then serve it.
+        #[arg(long)]
+        demo: bool,
+        /// Workers in the demo region.
+        #[arg(long, default_value_t = 20_000)]
+        demo_workers: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -513,9 +526,89 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::Audit => return records_cmd::audit(&data::DataDir::load(&g.data)?, lang, json),
+        Command::Serve {
+            addr,
+            demo,
+            demo_workers,
+        } => {
+            return serve(&g, policy, today, &addr, demo.then_some(demo_workers));
+        }
         other => other,
     };
     run_calculator(&g, &policy, today, command).map_err(fail::Fail::from)
+}
+
+/// `anxin serve [--demo]`
+fn serve(
+    g: &Global,
+    policy: Policy,
+    today: YearMonth,
+    addr: &str,
+    demo_workers: Option<u32>,
+) -> Result<(), fail::Fail> {
+    let data = match demo_workers {
+        Some(workers) => {
+            let dir = std::env::temp_dir().join(format!("anxin-demo-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let d = data::init(&dir, None, "standard", "anxin.demo/log")?;
+            let demo = demo::generate(&policy, workers, today)?;
+            let mut records = d.open()?;
+            let started = std::time::Instant::now();
+            let total = demo.inputs.len();
+            for chunk in demo.inputs.chunks(50_000) {
+                let committed = records.append(chunk.to_vec())?;
+                d.save_checkpoint(&committed.head.checkpoint)?;
+            }
+            println!(
+                "演示地区已生成 Demo region ready: {workers} 名劳动者 workers, {total} 条记录 records in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            println!("  数据目录 data: {}", d.dir.display());
+            println!(
+                "  可以试试这些身份证号 try these IDs (anxin --data {} person show ID):",
+                d.dir.display()
+            );
+            for (id, what) in &demo.samples {
+                println!("    {id}  {what}");
+            }
+            Some(d)
+        }
+        None => data::DataDir::load(&g.data).ok(),
+    };
+    let verifier = match &data {
+        Some(d) => Some(std::sync::Arc::new(
+            anxin_ledger::Verifier::from_vkey(&d.public_key_text()?).map_err(|e| {
+                fail::Fail::data(format!("公钥无效：{e}"), format!("invalid public key: {e}"))
+            })?,
+        )),
+        None => None,
+    };
+    let state = anxin_server::AppState {
+        policy: std::sync::Arc::new(policy),
+        verifier,
+        today: g.today,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail::Fail::data(format!("启动失败：{e}"), format!("cannot start: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            fail::Fail::bad_input(
+                format!("不能监听 {addr}：{e}"),
+                format!("cannot listen on {addr}: {e}"),
+            )
+        })?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| fail::Fail::data(e.to_string(), e.to_string()))?;
+        println!("正在服务 listening on http://{local}  (Ctrl-C 停止 to stop)");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        anxin_server::serve(listener, state)
+            .await
+            .map_err(|e| fail::Fail::data(format!("服务出错：{e}"), format!("server error: {e}")))
+    })
 }
 
 fn run_calculator(

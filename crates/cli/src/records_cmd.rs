@@ -196,10 +196,13 @@ pub fn person_show(
             region_name(policy, h, lang)
         ));
     }
+    let form = anxin_import::EmploymentForm::parse(&row.employment_form)
+        .map_or(row.employment_form.as_str(), |f| {
+            lang.pick(f.zh(), f.as_str())
+        });
     out.push_str(&format!(
-        "  {}{}\n",
-        lang.pick("就业形态 ", "works as "),
-        row.employment_form
+        "  {}{form}\n",
+        lang.pick("就业形态 ", "works as ")
     ));
     if let (Some(r), Some(since)) = (row.permit_region, &row.permit_since) {
         out.push_str(&format!(

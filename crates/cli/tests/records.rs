@@ -702,3 +702,69 @@ fn guomi_suite_end_to_end() {
     let (code, out, _) = anxin_in(&data, &["audit"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn serve_demo_answers_over_http() {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anxin"))
+        .args([
+            "--today",
+            "2026-10",
+            "serve",
+            "--demo",
+            "--demo-workers",
+            "120",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server prints its address")
+            .unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    assert!(
+        printed.contains("Demo region ready: 120") && printed.contains("生育免缴"),
+        "{printed}"
+    );
+    let get = |request: String| {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let health = get(format!(
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    ));
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
+        "{health}"
+    );
+    let body = r#"{"region":"杭州","income_fen":350000}"#;
+    let quote = get(format!(
+        "POST /api/calc/quote HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(
+        quote.starts_with("HTTP/1.1 200") && quote.contains("\"monthly_fen\":99720"),
+        "{quote}"
+    );
+    let page = get(format!(
+        "GET /verify HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    ));
+    assert!(page.contains("核验凭证"), "{page}");
+    child.kill().unwrap();
+    let _ = child.wait();
+}

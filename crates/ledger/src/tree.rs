@@ -100,7 +100,7 @@ impl<H: LogHasher> MerkleTree<H> {
         self.levels[0].push(leaf_hash);
         // Each time a level gains an even count, a pair has just completed: hash it upward.
         let mut height = 0;
-        while self.levels[height].len() % 2 == 0 {
+        while self.levels[height].len().is_multiple_of(2) {
             let level = &self.levels[height];
             let parent = self
                 .hasher
@@ -204,7 +204,7 @@ impl<H: LogHasher> MerkleTree<H> {
         if len == 0 {
             return self.hasher.empty_root();
         }
-        if len.is_power_of_two() && start % len == 0 {
+        if len.is_power_of_two() && start.is_multiple_of(len) {
             let height = len.trailing_zeros() as usize;
             // In range: a complete perfect subtree inside the held leaves is always stored.
             return self.levels[height][(start >> height) as usize];

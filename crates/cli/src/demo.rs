@@ -1,0 +1,243 @@
+//! `anxin serve --demo`: a living region in seconds — synthetic workers on several platforms
+//! in four cities, two years of months with the gaps real records have, every amount computed
+//! by the policy engine for its city and month. Deterministic: the same seed, the same region.
+
+use std::collections::HashMap;
+
+use anxin_domain::{CreditCode, Fen, RegionCode, ResidentId, YearMonth};
+use anxin_import::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
+use anxin_policy::Policy;
+use anxin_records::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
+
+use crate::fail::{Fail, Result};
+
+const CITIES: [&str; 4] = ["330100", "330200", "440300", "341200"];
+const PLATFORMS: [(&str, &str); 3] = [
+    ("9133010000000001", "蜂鸟配送（示例）"),
+    ("9144030000000002", "快跑出行（示例）"),
+    ("9133020000000003", "邻里家政（示例）"),
+];
+const SURNAMES: [char; 12] = [
+    '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '周', '吴', '徐', '孙',
+];
+const GIVEN: [&str; 12] = [
+    "秀英", "建国", "伟", "芳", "敏", "静", "强", "磊", "洋", "艳", "勇", "娟",
+];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A resident ID with a valid GB 11643 check digit.
+pub fn resident_id(prefix17: &str) -> Option<ResidentId> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = prefix17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    ResidentId::parse(&format!(
+        "{prefix17}{}",
+        b"10X98765432"[(sum % 11) as usize] as char
+    ))
+    .ok()
+}
+
+/// A unified social credit code with a valid GB 32100 check character.
+fn credit_code(prefix16: &str, org: char) -> Option<CreditCode> {
+    const CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const WEIGHTS: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let body = format!("{}{org}", &prefix16[..16.min(prefix16.len())]);
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| CHARS.iter().position(|c| *c == b).unwrap_or(0) as u32 * w)
+        .sum();
+    CreditCode::parse(&format!(
+        "{body}{}",
+        CHARS[((31 - sum % 31) % 31) as usize] as char
+    ))
+    .ok()
+}
+
+pub struct Demo {
+    pub inputs: Vec<Input>,
+    /// A few workers to try, with what is special about each.
+    pub samples: Vec<(String, &'static str)>,
+}
+
+/// The synthetic region: `workers` people, 24 months up to `last`.
+pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> {
+    let bad = |what: &str| {
+        Fail::data(
+            format!("演示数据生成失败：{what}"),
+            format!("making the demo data failed: {what}"),
+        )
+    };
+    let mut rng = Rng(0x5EED_A17C_0DE5_1234);
+    let platforms: Vec<CreditCode> = PLATFORMS
+        .iter()
+        .map(|(p, _)| credit_code(p, 'X'))
+        .collect::<Option<_>>()
+        .ok_or_else(|| bad("credit code"))?;
+    let region = |code: &str| RegionCode::parse(code).map_err(|_| bad("region"));
+    let mut inputs = Vec::new();
+    for (i, (_, name)) in PLATFORMS.iter().enumerate() {
+        inputs.push(Input::Org(OrgInput {
+            credit_code: platforms[i].clone(),
+            name: name.to_string(),
+            kind: OrgKind::Platform,
+            region: region(CITIES[i % 2])?,
+            record_id: None,
+        }));
+    }
+    // Monthly amount at the lowest tier, from the policy engine, per city and month.
+    let mut amounts: HashMap<(&str, YearMonth), (Fen, Fen, Fen)> = HashMap::new();
+    let first = last.plus(-23);
+    for city in CITIES {
+        let mut m = first;
+        while m <= last {
+            let request = anxin_policy::calc::quote::QuoteRequest {
+                region: city.to_string(),
+                month: Some(m),
+                ..Default::default()
+            };
+            let q =
+                anxin_policy::calc::quote::quote(policy, &request, last).map_err(|e| bad(&e.en))?;
+            amounts.insert((city, m), (q.base_fen, q.monthly_fen, q.account_fen));
+            m = m.plus(1);
+        }
+    }
+    let mut samples = Vec::new();
+    let mut contributions = Vec::new();
+    for w in 0..workers {
+        let birth = 1970 + rng.below(35) as u32;
+        let prefix = format!(
+            "341221{birth}{:02}{:02}{:03}",
+            1 + rng.below(12),
+            1 + rng.below(28),
+            w % 1000
+        );
+        // Vary the address code so 10,000s of workers keep distinct IDs.
+        let prefix =
+            format!("{}{}", &prefix[..4], &format!("{:02}", (w / 1000) % 100)) + &prefix[6..];
+        let id = resident_id(&prefix).ok_or_else(|| bad("resident id"))?;
+        let pattern = w % 10;
+        let home = CITIES[(w % 3) as usize];
+        let platform = &platforms[(w % 3) as usize];
+        let name = format!(
+            "{}{}",
+            SURNAMES[(w % 12) as usize],
+            GIVEN[((w / 12) % 12) as usize]
+        );
+        inputs.push(Input::Person(PersonInput {
+            person_id: id.clone(),
+            name,
+            hukou_region: Some(region("341200")?),
+            residence_region: region(home)?,
+            employment_form: if pattern == 9 {
+                EmploymentForm::MultiPlatform
+            } else {
+                EmploymentForm::Flexible
+            },
+            platforms: vec![platform.clone()],
+            permit_region: (home != "341200").then(|| region(home)).transpose()?,
+            permit_since: (home != "341200").then(|| first.first_day()),
+            household: Some(format!("H{w}")),
+            record_id: None,
+        }));
+        if pattern == 7 {
+            let child = resident_id(&format!("{}{}{:03}", &prefix[..6], "20190901", w % 1000))
+                .ok_or_else(|| bad("child id"))?;
+            inputs.push(Input::Child(ChildInput {
+                child_id: child,
+                name: "小雨".into(),
+                guardian_id: id.clone(),
+                relation: Relation::Parent,
+                school_region: Some(region(home)?),
+                record_id: None,
+            }));
+        }
+        if w < 10 {
+            samples.push((
+                id.expose().to_string(),
+                match pattern {
+                    0..=4 => "连续缴费 paid every month",
+                    5 => "中间断缴 3 个月 a 3-month gap",
+                    6 => "2 个月未缴 2 months unpaid",
+                    7 => "生育免缴 2 个月、有子女 excused for childbirth, has a child",
+                    8 => "阜阳转到杭州 moved from Fuyang to Hangzhou",
+                    _ => "多平台，平台缴工伤 multi-platform, platform pays injury",
+                },
+            ));
+        }
+        let mut m = first;
+        let mut k = 0;
+        while m <= last {
+            let city = if pattern == 8 {
+                if k < 12 { "341200" } else { "330100" }
+            } else {
+                home
+            };
+            let (base, amount, account) = amounts[&(city, m)];
+            let (status, reason, amount, account) = match (pattern, k) {
+                (5, 8..=10) => {
+                    m = m.plus(1);
+                    k += 1;
+                    continue;
+                }
+                (6, 14..=15) => (Status::Unpaid, None, Fen(0), Fen(0)),
+                (7, 5..=6) => (Status::Excused, Some(GapReason::Childbirth), Fen(0), Fen(0)),
+                _ => (Status::Paid, None, amount, account),
+            };
+            contributions.push(Input::Contribution(ContributionInput {
+                record_id: format!("demo-{w}-{m}-p"),
+                person_id: id.clone(),
+                month: m,
+                insurance: Insurance::Pension,
+                region: region(city)?,
+                payer: Payer::Individual,
+                payer_code: None,
+                base,
+                amount,
+                account: Some(account),
+                status,
+                reason,
+                paid_on: None,
+            }));
+            if pattern == 9 {
+                contributions.push(Input::Contribution(ContributionInput {
+                    record_id: format!("demo-{w}-{m}-i"),
+                    person_id: id.clone(),
+                    month: m,
+                    insurance: Insurance::Injury,
+                    region: region(city)?,
+                    payer: Payer::Platform,
+                    payer_code: Some(platform.clone()),
+                    base,
+                    amount: Fen(base.0 / 500),
+                    account: Some(Fen(0)),
+                    status: Status::Paid,
+                    reason: None,
+                    paid_on: None,
+                }));
+            }
+            m = m.plus(1);
+            k += 1;
+        }
+    }
+    inputs.extend(contributions);
+    Ok(Demo { inputs, samples })
+}

@@ -1,0 +1,443 @@
+//! The HTTP face of anxin: the calculators and offline-checkable certificates, as a JSON API
+//! and as server-rendered pages (Chinese by default, `?lang=en`), no JavaScript needed.
+//!
+//! This first slice serves what needs no account: the calculators, the region list and the
+//! public certificate check. Records of persons wait for authentication and roles.
+//!
+//! The server holds no rule: every figure comes from `anxin-policy`, every verdict from
+//! `anxin-records`. Errors share one JSON shape, `{"error": {"kind", "zh", "en"}}`.
+
+use std::sync::Arc;
+
+use anxin_domain::YearMonth;
+use anxin_ledger::Verifier;
+use anxin_policy::{ErrorKind, Lang, Policy};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+
+/// Largest request body accepted (a certificate is a few kilobytes).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler reads. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub policy: Arc<Policy>,
+    /// The log's public key, for the verify page; `None` when the server has no data directory.
+    pub verifier: Option<Arc<Verifier>>,
+    /// "Now" for the calculators; `None`: the current month.
+    pub today: Option<YearMonth>,
+}
+
+impl AppState {
+    fn today(&self) -> YearMonth {
+        self.today.unwrap_or_else(|| {
+            YearMonth::of_date(jiff::Zoned::now().date())
+                .unwrap_or_else(|| YearMonth::new(2026, 1).expect("valid month"))
+        })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/quote", get(quote_page))
+        .route("/verify", get(verify_page).post(verify_form))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/regions", get(regions))
+        .route("/api/calc/{calculator}", post(calculate))
+        .route("/api/certificates/verify", post(verify_api))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(security_headers))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        ),
+    );
+    response
+}
+
+/// The one error shape of the API.
+pub struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    zh: String,
+    en: String,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
+
+impl From<anxin_policy::Error> for ApiError {
+    fn from(e: anxin_policy::Error) -> ApiError {
+        let (status, kind) = match e.kind {
+            ErrorKind::BadInput => (StatusCode::BAD_REQUEST, "bad_input"),
+            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ErrorKind::NotApplicable => (StatusCode::UNPROCESSABLE_ENTITY, "not_applicable"),
+            ErrorKind::PolicyFiles => (StatusCode::INTERNAL_SERVER_ERROR, "policy_files"),
+        };
+        ApiError::new(status, kind, e.zh, e.en)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body =
+            serde_json::json!({ "error": { "kind": self.kind, "zh": self.zh, "en": self.en } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "没有这个地址：可用 /、/quote、/verify、/api/regions、/api/calc/{quote|pension|backpay|medical|platform}、/api/certificates/verify",
+        "no such path: use /, /quote, /verify, /api/regions, /api/calc/{quote|pension|backpay|medical|platform}, /api/certificates/verify",
+    )
+}
+
+async fn regions(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let list: Vec<serde_json::Value> = state
+        .policy
+        .regions
+        .values()
+        .map(|r| serde_json::json!({ "code": r.code, "zh": r.name_zh, "en": r.name_en, "parent": r.parent }))
+        .collect();
+    Json(serde_json::json!({ "regions": list }))
+}
+
+#[derive(Deserialize)]
+struct CalcQuery {
+    /// "Now" for this request, YYYY-MM.
+    today: Option<String>,
+}
+
+async fn calculate(
+    State(state): State<AppState>,
+    Path(calculator): Path<String>,
+    Query(q): Query<CalcQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let request: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_input",
+            format!("请求不是有效的 JSON：{e}"),
+            format!("the request is not valid JSON: {e}"),
+        )
+    })?;
+    let today = match q.today {
+        Some(t) => YearMonth::parse(&t).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_input",
+                format!("today={t:?} 不是 YYYY-MM"),
+                format!("today={t:?} is not YYYY-MM"),
+            )
+        })?,
+        None => state.today(),
+    };
+    let policy = state.policy.clone();
+    // The calculators are pure CPU work: keep them off the async workers.
+    let result = tokio::task::spawn_blocking(move || {
+        anxin_policy::calc::run_json(&policy, &calculator, request, today)
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "计算中断",
+            "the calculation was interrupted",
+        )
+    })??;
+    Ok(Json(result))
+}
+
+async fn verify_api(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let verifier = state.verifier.as_deref().ok_or_else(no_key)?;
+    let v = anxin_records::cert::verify(&body, verifier);
+    Ok(Json(
+        serde_json::json!({ "ok": v.ok(), "checks": v.checks, "document": v.document }),
+    ))
+}
+
+fn no_key() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no_key",
+        "本服务没有签发机构的公钥，不能核验凭证",
+        "this server has no issuer key and cannot verify certificates",
+    )
+}
+
+// ---- pages ----
+
+#[derive(Deserialize, Default)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang_of(q: Option<&str>) -> Lang {
+    match q {
+        Some("en") => Lang::En,
+        _ => Lang::Zh,
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
+    let (html_lang, switch) = match lang {
+        Lang::Zh => ("zh-CN", "<a href=\"?lang=en\">English</a>"),
+        Lang::En => ("en", "<a href=\"?lang=zh\">中文</a>"),
+    };
+    Html(format!(
+        r#"<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title} · 安心 anxin</title>
+<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5}}
+label{{display:block;margin:.5rem 0}}input,select,textarea{{font-size:1rem;width:100%;box-sizing:border-box;padding:.4rem}}
+button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}
+.big{{font-size:1.6rem;font-weight:bold}}nav a{{margin-right:1rem}}.bad{{color:#b00}}.good{{color:#070}}</style></head>
+<body><nav><a href="/">安心 anxin</a><a href="/quote">{q}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
+        q = lang.pick("缴费测算", "Quote"),
+        v = lang.pick("核验凭证", "Verify"),
+    ))
+}
+
+async fn home(Query(q): Query<LangQuery>) -> Html<String> {
+    let lang = lang_of(q.lang.as_deref());
+    let body = lang.pick(
+        "<p>灵活就业、平台就业和流动人员的社会保险：每月该缴多少、能领多少、断缴的代价，每个数字都有出处。</p>\
+         <ul><li><a href=\"/quote\">缴费测算</a></li><li><a href=\"/verify\">核验参保缴费凭证</a></li></ul>",
+        "<p>Social insurance for flexible, platform and migrant workers: what to pay, what you will get, what a gap costs — every figure with its source.</p>\
+         <ul><li><a href=\"/quote?lang=en\">Contribution quote</a></li><li><a href=\"/verify?lang=en\">Verify a certificate</a></li></ul>",
+    );
+    page(lang, lang.pick("安心", "anxin"), body)
+}
+
+#[derive(Deserialize, Default)]
+struct QuoteForm {
+    lang: Option<String>,
+    region: Option<String>,
+    /// Monthly income in yuan.
+    income: Option<String>,
+}
+
+async fn quote_page(State(state): State<AppState>, Query(f): Query<QuoteForm>) -> Response {
+    let lang = lang_of(f.lang.as_deref());
+    let region = f.region.clone().unwrap_or_default();
+    let income = f.income.clone().unwrap_or_default();
+    let options: String = state
+        .policy
+        .regions
+        .values()
+        .filter(|r| !r.code.is_national())
+        .map(|r| {
+            let code = r.code.to_string();
+            let selected = if code == region { " selected" } else { "" };
+            format!(
+                "<option value=\"{code}\"{selected}>{}</option>",
+                esc(lang.pick(&r.name_zh, &r.name_en))
+            )
+        })
+        .collect();
+    let mut body = format!(
+        "<form method=\"get\" action=\"/quote\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
+         <label>{}<select name=\"region\">{options}</select></label>\
+         <label>{}<input name=\"income\" inputmode=\"decimal\" value=\"{}\" placeholder=\"3500\"></label>\
+         <button>{}</button></form>",
+        if lang == Lang::En { "en" } else { "zh" },
+        lang.pick("参保地", "Where you are insured"),
+        lang.pick("月收入（元，可不填）", "Monthly income (yuan, optional)"),
+        esc(&income),
+        lang.pick("测算", "Quote"),
+    );
+    if !region.is_empty() {
+        let income_fen = if income.trim().is_empty() {
+            Ok(None)
+        } else {
+            anxin_domain::Fen::parse_yuan(income.trim())
+                .map(|f| Some(f.0))
+                .map_err(|e| e.to_string())
+        };
+        match income_fen {
+            Err(e) => body.push_str(&format!(
+                "<p class=bad>{}{}</p>",
+                lang.pick("收入填写有误：", "The income is not valid: "),
+                esc(&e)
+            )),
+            Ok(income_fen) => {
+                let request = serde_json::json!({ "region": region, "income_fen": income_fen });
+                let policy = state.policy.clone();
+                let today = state.today();
+                let result = tokio::task::spawn_blocking(move || {
+                    serde_json::from_value::<anxin_policy::calc::quote::QuoteRequest>(request)
+                        .map_err(|e| anxin_policy::Error::bad_input(e.to_string(), e.to_string()))
+                        .and_then(|req| anxin_policy::calc::quote::quote(&policy, &req, today))
+                })
+                .await;
+                match result {
+                    Ok(Ok(r)) => {
+                        body.push_str(&format!(
+                            "<p>{}</p><p class=big>{} {}</p><p>{} {} · {} {}</p><pre>{}</pre>",
+                            esc(lang.pick(&r.region_zh, &r.region_en)),
+                            r.monthly_fen.yuan_string(),
+                            lang.pick("元/月", "yuan/month"),
+                            lang.pick("统筹基金", "pooling"),
+                            r.pooling_fen.yuan_string(),
+                            lang.pick("个人账户", "personal account"),
+                            r.account_fen.yuan_string(),
+                            esc(&r.trace.render(lang)),
+                        ));
+                    }
+                    Ok(Err(e)) => body.push_str(&format!(
+                        "<p class=bad>{}</p>",
+                        esc(lang.pick(&e.zh, &e.en))
+                    )),
+                    Err(_) => body.push_str("<p class=bad>error</p>"),
+                }
+            }
+        }
+    }
+    page(lang, lang.pick("缴费测算", "Contribution quote"), &body).into_response()
+}
+
+fn verify_form_html(lang: Lang, text: &str) -> String {
+    format!(
+        "<p>{}</p><form method=\"post\" action=\"/verify?lang={}\"><label>{}<textarea name=\"certificate\" rows=\"8\">{}</textarea></label><button>{}</button></form>",
+        lang.pick(
+            "把参保缴费凭证文件（.json）的内容粘贴到下面。核验只用签发机构的公钥，不需要联网查询。",
+            "Paste the content of the certificate file (.json) below. The check uses only the issuer's public key."
+        ),
+        if lang == Lang::En { "en" } else { "zh" },
+        lang.pick("凭证内容", "Certificate"),
+        esc(text),
+        lang.pick("核验", "Verify"),
+    )
+}
+
+async fn verify_page(Query(q): Query<LangQuery>) -> Html<String> {
+    let lang = lang_of(q.lang.as_deref());
+    page(
+        lang,
+        lang.pick("核验凭证", "Verify a certificate"),
+        &verify_form_html(lang, ""),
+    )
+}
+
+#[derive(Deserialize)]
+struct VerifyFormBody {
+    certificate: String,
+}
+
+async fn verify_form(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    Form(f): Form<VerifyFormBody>,
+) -> Response {
+    let lang = lang_of(q.lang.as_deref());
+    let Some(verifier) = state.verifier.as_deref() else {
+        return no_key().into_response();
+    };
+    let v = anxin_records::cert::verify(f.certificate.trim().as_bytes(), verifier);
+    let mut body = String::new();
+    if v.ok() {
+        let doc = v.document.clone().unwrap_or_default();
+        body.push_str(&format!(
+            "<p class=\"big good\">✓ {}</p><p>{} {} · {}</p>",
+            lang.pick("凭证真实有效", "The certificate is genuine"),
+            esc(doc["subject"]["name"].as_str().unwrap_or("")),
+            esc(doc["subject"]["id_masked"].as_str().unwrap_or("")),
+            esc(doc["issued_on"].as_str().unwrap_or("")),
+        ));
+    } else {
+        body.push_str(&format!(
+            "<p class=\"big bad\">✗ {}</p>",
+            lang.pick("凭证未通过核验", "The certificate does not verify")
+        ));
+    }
+    body.push_str("<ul>");
+    for c in &v.checks {
+        body.push_str(&format!(
+            "<li class=\"{}\">{} {}{}</li>",
+            if c.ok { "good" } else { "bad" },
+            if c.ok { "✓" } else { "✗" },
+            lang.pick(c.zh, c.en),
+            if c.ok {
+                String::new()
+            } else {
+                format!("<br><small>{}</small>", esc(&c.detail))
+            }
+        ));
+    }
+    body.push_str("</ul>");
+    body.push_str(&verify_form_html(lang, ""));
+    let mut response = page(lang, lang.pick("核验结果", "Verification"), &body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("signal handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        })
+        .await
+}

@@ -1,0 +1,304 @@
+//! The router as a client sees it: status codes, the one error shape, the pages in both
+//! languages, and a certificate checked through the API and the page.
+
+use std::sync::Arc;
+
+use anxin_domain::YearMonth;
+use anxin_server::{AppState, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt as _;
+
+fn state(verifier: Option<anxin_ledger::Verifier>) -> AppState {
+    AppState {
+        policy: Arc::new(anxin_policy::Policy::embedded().expect("embedded policy loads")),
+        verifier: verifier.map(Arc::new),
+        today: YearMonth::new(2026, 6),
+    }
+}
+
+async fn call(
+    state: AppState,
+    method: &str,
+    uri: &str,
+    body: &str,
+    content_type: &str,
+) -> (StatusCode, String, axum::http::HeaderMap) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    let response = router(state).oneshot(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    (
+        status,
+        String::from_utf8_lossy(&bytes).into_owned(),
+        headers,
+    )
+}
+
+#[tokio::test]
+async fn calculators_over_json() {
+    let (status, body, headers) = call(
+        state(None),
+        "POST",
+        "/api/calc/quote",
+        r#"{"region":"330000","month":"2024-06"}"#,
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["monthly_fen"], 96240,
+        "the Zhejiang tax bureau's example: 4812 × 20%"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    let (status, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/pension?today=2026-06",
+        r#"{"region":"330000","birth":"1990-05"}"#,
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Failures: one shape, a clear reason in both languages, the right status.
+    for (uri, body, status, kind) in [
+        (
+            "/api/calc/quote",
+            r#"{"region":"火星"}"#,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/calc/quote",
+            "{not json",
+            StatusCode::BAD_REQUEST,
+            "bad_input",
+        ),
+        (
+            "/api/calc/quote",
+            r#"{"region":7}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_input",
+        ),
+        (
+            "/api/calc/teleport",
+            r#"{}"#,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/calc/quote?today=soon",
+            r#"{"region":"330000"}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_input",
+        ),
+        (
+            "/api/calc/quote",
+            r#"{"region":"440000","reforms":["income-band-rate"]}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_applicable",
+        ),
+    ] {
+        let (got, text, _) = call(state(None), "POST", uri, body, "application/json").await;
+        assert_eq!(got, status, "{uri} {body}: {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("error body is JSON");
+        assert_eq!(v["error"]["kind"], kind, "{text}");
+        assert!(
+            v["error"]["zh"].as_str().is_some_and(|s| !s.is_empty())
+                && v["error"]["en"].as_str().is_some_and(|s| !s.is_empty())
+        );
+    }
+    let big = format!(
+        "{{\"region\":\"{}\"}}",
+        "x".repeat(anxin_server::MAX_BODY_BYTES + 10)
+    );
+    let (status, _, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/quote",
+        &big,
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, text, _) = call(state(None), "GET", "/nowhere", "", "text/plain").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(text.contains("/api/calc"));
+    let (status, text, _) = call(state(None), "GET", "/api/regions", "", "text/plain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("杭州"));
+    assert_eq!(
+        call(state(None), "GET", "/healthz", "", "text/plain")
+            .await
+            .1,
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn pages_in_chinese_and_english() {
+    let (status, html, _) = call(
+        state(None),
+        "GET",
+        "/quote?region=330000&income=3500",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("元/月") && html.contains("统筹基金") && html.contains("<pre>"),
+        "{html}"
+    );
+    let (_, html, _) = call(
+        state(None),
+        "GET",
+        "/quote?region=330000&income=3500&lang=en",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert!(html.contains("yuan/month") && html.contains("lang=\"en\""));
+    let (_, html, _) = call(
+        state(None),
+        "GET",
+        "/quote?region=330000&income=abc",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert!(
+        html.contains("收入填写有误"),
+        "bad input gets a clear message: {html}"
+    );
+    let (_, html, _) = call(
+        state(None),
+        "GET",
+        "/quote?region=%3Cscript%3E",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert!(!html.contains("<script>"), "input is escaped");
+    let (_, html, _) = call(state(None), "GET", "/", "", "text/plain").await;
+    assert!(html.contains("width=device-width"), "works on a phone");
+}
+
+#[tokio::test]
+async fn certificates_verify_through_api_and_page() {
+    use anxin_records::conformance::{contribution, person, platform, resident_id, secrets};
+    use anxin_records::{Records, Suite};
+    let store = anxin_records_store();
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .unwrap();
+    let worker = resident_id("33010619900101123");
+    records
+        .append(vec![
+            platform(),
+            person(&worker),
+            contribution(
+                &worker,
+                "c1",
+                "2025-01",
+                anxin_import::Payer::Individual,
+                "962.40",
+            ),
+        ])
+        .unwrap();
+    let cert = records
+        .issue_certificate(&worker, jiff::civil::date(2026, 6, 1))
+        .unwrap();
+    let bytes = String::from_utf8(cert.to_bytes()).unwrap();
+    let verifier = records.verifier().clone();
+
+    let (status, text, _) = call(
+        state(Some(verifier.clone())),
+        "POST",
+        "/api/certificates/verify",
+        &bytes,
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["ok"], true, "{text}");
+    let altered = bytes.replacen("96240", "96241", 1);
+    let (_, text, _) = call(
+        state(Some(verifier.clone())),
+        "POST",
+        "/api/certificates/verify",
+        &altered,
+        "application/json",
+    )
+    .await;
+    assert!(text.contains("\"ok\":false"));
+
+    let form = format!("certificate={}", urlencode(&bytes));
+    let (status, html, headers) = call(
+        state(Some(verifier.clone())),
+        "POST",
+        "/verify",
+        &form,
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("凭证真实有效") && html.contains("张三"),
+        "{html}"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    let form = format!("certificate={}", urlencode(&altered));
+    let (_, html, _) = call(
+        state(Some(verifier)),
+        "POST",
+        "/verify?lang=en",
+        &form,
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert!(
+        html.contains("does not verify") && html.contains("✗"),
+        "{html}"
+    );
+    let (status, _, _) = call(
+        state(None),
+        "POST",
+        "/api/certificates/verify",
+        &bytes,
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+fn anxin_records_store() -> Box<dyn anxin_records::Store> {
+    Box::new(anxin_store_sqlite::SqliteStore::in_memory().unwrap())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
