@@ -134,6 +134,11 @@ enum Command {
     },
     /// 审计 — recompute the log from the stored rows; name every row changed behind its back.
     Audit,
+    /// 入学审核 — will a guardian's child meet the city's school-admission insurance condition?
+    School {
+        #[command(subcommand)]
+        command: SchoolCommand,
+    },
     /// 服务 — the web pages and JSON API; --demo makes a synthetic region first.
     Serve {
         /// Address to listen on (port 0: any free port).
@@ -157,6 +162,26 @@ enum PersonCommand {
         /// List every month.
         #[arg(long)]
         months: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchoolCommand {
+    /// Run the review on the guardian's ledger months (the city: --city, else where they live).
+    Check {
+        /// The guardian's resident ID.
+        id: String,
+        #[arg(long)]
+        city: Option<String>,
+        /// Application month (YYYY-MM); default: this month.
+        #[arg(long, value_parser = parse_month)]
+        month: Option<YearMonth>,
+        /// The family is in hardship (low income, single parent, several children).
+        #[arg(long)]
+        hardship: bool,
+        /// Apply a reform, e.g. school-cumulative-first.
+        #[arg(long = "reform")]
+        reforms: Vec<String>,
     },
 }
 
@@ -526,6 +551,30 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::Audit => return records_cmd::audit(&data::DataDir::load(&g.data)?, lang, json),
+        Command::School {
+            command:
+                SchoolCommand::Check {
+                    id,
+                    city,
+                    month,
+                    hardship,
+                    reforms,
+                },
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            return records_cmd::school_check(
+                &d,
+                &policy,
+                &id,
+                city.as_deref(),
+                month.unwrap_or(today),
+                hardship,
+                reforms,
+                lang,
+                json,
+                g.explain,
+            );
+        }
         Command::Serve {
             addr,
             demo,

@@ -126,6 +126,23 @@ fn render_summary(s: &Summary, policy: &Policy, lang: Lang) -> String {
     out
 }
 
+type Opened = anxin_records::Records<Box<dyn anxin_records::Store>>;
+
+/// The person's lookup key and registry row, or "not in the registry".
+fn registered(
+    records: &mut Opened,
+    id: &ResidentId,
+) -> Result<(anxin_records::PersonKey, anxin_records::store::PersonRow)> {
+    let key = records.person_key(id);
+    let row = records.store().person(&key.0)?.ok_or_else(|| {
+        Fail::not_found(
+            "登记册中没有此人（身份证号校验无误）：先用 anxin import persons 导入",
+            "this person is not in the registry (the ID is valid): import them with anxin import persons",
+        )
+    })?;
+    Ok((key, row))
+}
+
 /// `anxin person show ID`
 pub fn person_show(
     data: &DataDir,
@@ -137,13 +154,7 @@ pub fn person_show(
 ) -> Result<()> {
     let id = parse_id(id)?;
     let mut records = data.open()?;
-    let key = records.person_key(&id);
-    let row = records.store().person(&key.0)?.ok_or_else(|| {
-        Fail::not_found(
-            "登记册中没有此人（身份证号校验无误）：先用 anxin import persons 导入",
-            "this person is not in the registry (the ID is valid): import them with anxin import persons",
-        )
-    })?;
+    let (key, row) = registered(&mut records, &id)?;
     let clear = records.data_key().open(&key, &row.sealed)?;
     let clear: serde_json::Value = serde_json::from_slice(&clear).unwrap_or_default();
     let name = clear["name"].as_str().unwrap_or("").to_string();
@@ -588,4 +599,113 @@ pub fn audit(data: &DataDir, lang: Lang, json: bool) -> Result<()> {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `anxin school check ID`: the school review run on the guardian's own ledger months.
+#[allow(clippy::too_many_arguments)]
+pub fn school_check(
+    data: &DataDir,
+    policy: &Policy,
+    id: &str,
+    city: Option<&str>,
+    month: YearMonth,
+    hardship: bool,
+    reforms: Vec<String>,
+    lang: Lang,
+    json: bool,
+    explain: bool,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let mut records = data.open()?;
+    let (key, row) = registered(&mut records, &id)?;
+    let city = match city {
+        Some(c) => policy.region(c)?.code,
+        None => RegionCode::parse(&format!("{:06}", row.residence_region))
+            .map_err(|e| Fail::data(e.to_string(), e.to_string()))?,
+    };
+    // Months paid in the city count; an excused month is one the office recorded with its
+    // reason, so its evidence was seen.
+    let months: Vec<anxin_policy::calc::school::MonthRecord> = records
+        .store()
+        .contributions_of(&key.0)?
+        .into_iter()
+        .filter(|r| r.region == city.code())
+        .filter_map(|r| {
+            Some(anxin_policy::calc::school::MonthRecord {
+                month: YearMonth::from_index(r.month)?,
+                insurance: r.insurance,
+                evidence: r.status == "excused",
+                status: r.status,
+                reason: r.reason,
+            })
+        })
+        .collect();
+    let request = anxin_policy::calc::school::SchoolRequest {
+        region: city.to_string(),
+        month: Some(month),
+        permit: row.permit_region == Some(city.code()),
+        hardship,
+        reforms,
+        months,
+        paid_ranges: Vec::new(),
+    };
+    let r = anxin_policy::calc::school::review(policy, &request, month)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).expect("results serialize")
+        );
+        return Ok(());
+    }
+    let decision = match (r.decision, lang) {
+        ("eligible", Lang::Zh) => "符合入学的社保条件".to_string(),
+        ("eligible", Lang::En) => "meets the school-admission insurance condition".to_string(),
+        ("eligible_hardship", Lang::Zh) => "通过困难家庭兜底渠道符合条件".to_string(),
+        ("eligible_hardship", Lang::En) => "qualifies through the hardship channel".to_string(),
+        (_, Lang::Zh) => "暂不符合".to_string(),
+        (_, Lang::En) => "does not qualify yet".to_string(),
+    };
+    println!("{} {}：{decision}", r.region_zh, r.month);
+    for m in &r.missing {
+        println!("  · {}", lang.pick(&m.zh, &m.en));
+    }
+    if let Some(e) = r.earliest_month {
+        println!(
+            "{}",
+            match lang {
+                Lang::Zh => format!("  从现在起每月按时缴费，最早 {e} 可以满足"),
+                Lang::En => format!(
+                    "  paying every month from now on, the earliest month it can be met is {e}"
+                ),
+            }
+        );
+    }
+    for g in &r.forgiven {
+        println!(
+            "{}",
+            match lang {
+                Lang::Zh => format!(
+                    "  {}~{} 因 {} 断缴 {} 个月，已按宽限处理",
+                    g.from, g.to, g.reason, g.months
+                ),
+                Lang::En => format!(
+                    "  {}~{}: {} months missed for {}, forgiven",
+                    g.from, g.to, g.months, g.reason
+                ),
+            }
+        );
+    }
+    if explain {
+        println!();
+        print!("{}", r.trace.render(lang));
+    } else {
+        println!(
+            "{}",
+            lang.pick(
+                "（加 --explain 查看依据）",
+                "(add --explain for the rules and their sources)"
+            )
+        );
+    }
+    Ok(())
 }

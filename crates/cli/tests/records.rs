@@ -668,6 +668,46 @@ fn guomi_suite_end_to_end() {
         out.contains("王秀英") && out.contains("免缴 (生育)"),
         "{out}"
     );
+    // The school review on her own ledger months: 2025-07..12 paid after a childbirth gap.
+    let (code, out, err) = anxin_in(
+        &data,
+        &[
+            "school",
+            "check",
+            "341221199003150024",
+            "--month",
+            "2025-12",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("暂不符合") && out.contains("还差连续缴费 6 个月") && out.contains("2026-06"),
+        "{out}"
+    );
+    let (code, out, _) = anxin_in(
+        &data,
+        &[
+            "--json",
+            "school",
+            "check",
+            "341221199003150024",
+            "--month",
+            "2026-02",
+            "--reform",
+            "school-cumulative-first",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["forgiven"][0]["reason"], "childbirth", "{out}");
+    assert_eq!(
+        anxin_in(
+            &data,
+            &["school", "check", "341221199003150024", "--city", "火星"]
+        )
+        .0,
+        3
+    );
     let certs = root.join("certs");
     assert_eq!(
         anxin_in(

@@ -43,6 +43,8 @@ pub const ROUNDINGS: &[&str] = &[
 ];
 pub const FREQUENCIES: &[&str] = &["monthly", "quarterly", "yearly", "peak-trough"];
 pub const BACKPAY_BASES: &[&str] = &["current", "original"];
+pub const SCHOOL_RULES: &[&str] = &["continuous", "cumulative-first"];
+pub const INSURANCES: &[&str] = &["pension", "medical", "unemployment", "injury", "maternity"];
 
 macro_rules! keys {
     ($( $key:literal : $kind:expr, $unit:literal, $zh:literal, $en:literal; )*) => {
@@ -51,6 +53,19 @@ macro_rules! keys {
 }
 
 keys! {
+    // ---- school admission of migrant children (SPEC §S): the review rule as data
+    "school.permit_required": Kind::Bool, "bool", "随迁子女入学是否要求居住证", "whether a residence permit is required for school admission";
+    "school.insurances": Kind::Set(INSURANCES), "set", "入学审核认可的险种", "insurance types that count in the school review";
+    "school.rule": Kind::Enum(SCHOOL_RULES), "rule", "审核方式：连续缴费，或累计为主、连续为辅", "review rule: continuous months, or cumulative first and continuous second";
+    "school.continuous_months": Kind::Int, "months", "要求连续缴费的月数（含申请当月）", "continuous months required, including the application month";
+    "school.cumulative_months": Kind::Int, "months", "回溯期内要求累计缴费的月数（0 表示不看累计）", "cumulative months required within the look-back window (0: not used)";
+    "school.lookback_months": Kind::Int, "months", "累计缴费的回溯期", "look-back window for cumulative months";
+    "school.grace.childbirth": Kind::Int, "months", "因生育断缴、有证明时可宽限的最长月数", "longest gap forgiven for childbirth, with evidence";
+    "school.grace.care": Kind::Int, "months", "因照护家人断缴、有证明时可宽限的最长月数", "longest gap forgiven for caring for family, with evidence";
+    "school.grace.illness": Kind::Int, "months", "因疾病断缴、有证明时可宽限的最长月数", "longest gap forgiven for illness, with evidence";
+    "school.grace.unemployment": Kind::Int, "months", "因失业断缴、有证明时可宽限的最长月数", "longest gap forgiven for unemployment, with evidence";
+    "school.grace.platform_rule": Kind::Int, "months", "因平台规则调整断缴、有证明时可宽限的最长月数", "longest gap forgiven for a platform's rule change, with evidence";
+    "school.hardship_channel": Kind::Bool, "bool", "困难家庭兜底：有居住证和监护关系的困难家庭不因缴费不足被拒", "hardship channel: a family in hardship with a permit and guardianship is not refused for lack of contributions";
     // ---- contributions of flexible workers to the urban-employee pension
     "flex.base.floor": Kind::Money, "yuan/month", "灵活就业人员缴费基数下限（可选的最低缴费基数）", "lowest contribution base a flexible worker may choose";
     "flex.base.ceiling": Kind::Money, "yuan/month", "缴费基数上限（可选的最高缴费基数）", "highest contribution base a flexible worker may choose";

@@ -219,6 +219,13 @@ pub const GLOSSARY: &[Term] = &[
         en_text: "what you pay each month as a share of your monthly income; the ILO sees more than 10 % as too heavy.",
     },
     Term {
+        id: "school",
+        zh: "随迁子女入学社保条件",
+        zh_text: "一些城市审核随迁子女入学时，要看父母在本市交社保的月数：有的要求连续交满若干个月（含申请当月），有的看累计月数；因生育、生病、失业等原因短期断缴，有的地方有宽限。",
+        en: "school-admission insurance condition",
+        en_text: "some cities check, when a migrant child applies for school, how many months a parent has paid social insurance there: some want N continuous months including the application month, some count cumulative months; a short gap for childbirth, illness or unemployment may be forgiven.",
+    },
+    Term {
         id: "backpay",
         zh: "补缴",
         zh_text: "把以前没交的月份补交上。很多地方不允许灵活就业人员事后补缴，能补的也有时间限制，可能还要交滞纳金。",

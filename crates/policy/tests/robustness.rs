@@ -102,7 +102,17 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("nope")], text in "\\PC{0,60}") {
+    fn school_never_panics(r in region(), m in month(), permit in any::<bool>(), hardship in any::<bool>(),
+                           months in prop::collection::vec((month(), prop::sample::select(vec!["pension", "medical", "car"]),
+                               prop::sample::select(vec!["paid", "excused", "unpaid", "maybe"]),
+                               prop::option::of(prop::sample::select(vec!["childbirth", "unemployment", "bored"])), any::<bool>()), 0..40),
+                           ranges in prop::collection::vec((month(), month()), 0..3), rf in prop::sample::select(vec![vec![], vec!["school-cumulative-first".to_string()]])) {
+        let months: Vec<serde_json::Value> = months.into_iter().map(|(mo, i, s, r, e)| json!({"month": mo, "insurance": i, "status": s, "reason": r, "evidence": e})).collect();
+        check("school", json!({"region": r, "month": m, "permit": permit, "hardship": hardship, "months": months, "paid_ranges": ranges, "reforms": rf}))?;
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("school"), Just("nope")], text in "\\PC{0,60}") {
         let v = serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
         check(calc_name, v)?;
     }

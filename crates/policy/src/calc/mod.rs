@@ -6,6 +6,7 @@ pub mod medical;
 pub mod pension;
 pub mod platform;
 pub mod quote;
+pub mod school;
 
 use serde::Serialize;
 
@@ -26,7 +27,9 @@ impl Note {
 }
 
 /// The calculators by name, as the CLI, the API and the scenario files call them.
-pub const CALCULATORS: &[&str] = &["quote", "pension", "backpay", "medical", "platform"];
+pub const CALCULATORS: &[&str] = &[
+    "quote", "pension", "backpay", "medical", "platform", "school",
+];
 
 /// Runs a calculator on a JSON request and returns its JSON result. The request shape is the
 /// calculator's `*Request` type; unknown fields are refused, with the reason.
@@ -56,6 +59,7 @@ pub fn run_json(
         "backpay" => out(backpay::backpay(policy, &parse(request)?, today)),
         "medical" => out(medical::medical(policy, &parse(request)?, today)),
         "platform" => out(platform::platform(policy, &parse(request)?, today)),
+        "school" => out(school::review(policy, &parse(request)?, today)),
         other => Err(crate::Error::new(
             crate::ErrorKind::NotFound,
             format!("没有叫“{other}”的计算器；可用：{}", CALCULATORS.join("、")),

@@ -1,0 +1,422 @@
+//! S1 — school admission review of a migrant child's guardian: does the family meet the
+//! city's social-insurance condition for the application month, and if not, what is missing
+//! and from when it could be met.
+//!
+//! The rule is data (`school.*`): the law-in-force shape is "N continuous months including the
+//! application month" (`continuous`); the reform the seed proposes is "cumulative first,
+//! continuous second, with grace for gaps caused by childbirth, care, illness, unemployment or
+//! a platform's rule change" (`cumulative-first`), plus a hardship channel. No city's real
+//! numbers were found (reference §7): the shipped values are marked as examples.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anxin_domain::YearMonth;
+use serde::{Deserialize, Serialize};
+
+use crate::calc::Note;
+use crate::error::{Error, Result};
+use crate::load::Policy;
+use crate::scope::ParamRef;
+use crate::trace::Trace;
+
+/// Most months one request may list: fifty years of five insurances.
+const MAX_MONTHS: usize = 3_000;
+/// How far ahead "the earliest month it could be met" is searched.
+const HORIZON_MONTHS: i32 = 120;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchoolRequest {
+    /// The city where the child applies.
+    pub region: String,
+    /// The application month (default: this month).
+    pub month: Option<YearMonth>,
+    /// The guardian holds a residence permit in the city.
+    pub permit: bool,
+    /// The family is in hardship (low income, single parent, several children).
+    pub hardship: bool,
+    pub reforms: Vec<String>,
+    /// The guardian's months, as the ledger records them.
+    pub months: Vec<MonthRecord>,
+    /// Shorthand: pension paid every month from the first to the second (inclusive).
+    pub paid_ranges: Vec<(YearMonth, YearMonth)>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthRecord {
+    pub month: YearMonth,
+    pub insurance: String,
+    /// paid, backpaid, unpaid, deferred or excused.
+    pub status: String,
+    /// Why an excused month was not paid: childbirth, care, illness, unemployment, platform_rule.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Evidence of the reason was shown.
+    #[serde(default)]
+    pub evidence: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ForgivenGap {
+    pub from: YearMonth,
+    pub to: YearMonth,
+    pub months: u32,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SchoolResult {
+    pub region_code: String,
+    pub region_zh: String,
+    pub month: YearMonth,
+    pub rule: String,
+    /// eligible, eligible_hardship or not_yet.
+    pub decision: &'static str,
+    pub continuous_months: u32,
+    pub cumulative_months: u32,
+    pub required_continuous: i64,
+    pub required_cumulative: i64,
+    pub forgiven: Vec<ForgivenGap>,
+    /// What is missing, in both languages.
+    pub missing: Vec<Note>,
+    /// The first month the condition could be met if the guardian pays every month from now.
+    pub earliest_month: Option<YearMonth>,
+    pub trace: Trace,
+}
+
+fn grace_key(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "childbirth" => "school.grace.childbirth",
+        "care" => "school.grace.care",
+        "illness" => "school.grace.illness",
+        "unemployment" => "school.grace.unemployment",
+        "platform_rule" => "school.grace.platform_rule",
+        _ => return None,
+    })
+}
+
+/// Continuous paid months ending at `at` (which must be paid), bridging forgiven gaps.
+fn run_ending(paid: &BTreeSet<i32>, forgiven: &BTreeSet<i32>, at: i32) -> u32 {
+    if !paid.contains(&at) {
+        return 0;
+    }
+    let mut count = 0;
+    let mut m = at;
+    while paid.contains(&m) || forgiven.contains(&m) {
+        if paid.contains(&m) {
+            count += 1;
+        }
+        m -= 1;
+    }
+    count
+}
+
+fn window_count(paid: &BTreeSet<i32>, at: i32, lookback: i64) -> u32 {
+    let from = at - lookback as i32 + 1;
+    paid.range(from..=at).count() as u32
+}
+
+pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<SchoolResult> {
+    let month = req.month.unwrap_or(today);
+    let scope = policy.scope(&req.region, month, &req.reforms)?;
+    if req.months.len() > MAX_MONTHS {
+        return Err(Error::bad_input(
+            format!("一次最多 {MAX_MONTHS} 条月份记录"),
+            format!("at most {MAX_MONTHS} month records at once"),
+        ));
+    }
+    let mut records = req.months.clone();
+    for (from, to) in &req.paid_ranges {
+        if to < from || from.months_until(*to) as usize >= MAX_MONTHS {
+            return Err(Error::bad_input(
+                format!("缴费区间 {from} 到 {to} 不对：起月不能晚于止月，且最多 {MAX_MONTHS} 个月"),
+                format!(
+                    "paid range {from} to {to} is wrong: the first month must not be after the last, at most {MAX_MONTHS} months"
+                ),
+            ));
+        }
+        let mut m = *from;
+        while m <= *to {
+            records.push(MonthRecord {
+                month: m,
+                insurance: "pension".into(),
+                status: "paid".into(),
+                reason: None,
+                evidence: false,
+            });
+            m = m.plus(1);
+        }
+    }
+    if records.len() > MAX_MONTHS {
+        return Err(Error::bad_input(
+            format!("一次最多 {MAX_MONTHS} 条月份记录"),
+            format!("at most {MAX_MONTHS} month records at once"),
+        ));
+    }
+    let mut trace = Trace::default();
+    let (rule, rule_r) = scope.word("school.rule")?;
+    let (permit_required, permit_r) = scope.flag("school.permit_required")?;
+    let (insurances, ins_r) = scope.set("school.insurances")?;
+    let (need_cont, cont_r) = scope.int("school.continuous_months")?;
+    let (need_cum, cum_r) = scope.int("school.cumulative_months")?;
+    let (lookback, look_r) = scope.int("school.lookback_months")?;
+    let (hardship_channel, hard_r) = scope.flag("school.hardship_channel")?;
+
+    // Months that count, and excused months per reason, up to the application month.
+    let a = month.index();
+    let mut paid: BTreeSet<i32> = BTreeSet::new();
+    let mut excused: BTreeMap<i32, (String, bool)> = BTreeMap::new();
+    for r in &records {
+        if !crate::schema::INSURANCES.contains(&r.insurance.as_str()) {
+            return Err(Error::bad_input(
+                format!(
+                    "未知险种“{}”：可用 {}",
+                    r.insurance,
+                    crate::schema::INSURANCES.join("、")
+                ),
+                format!(
+                    "unknown insurance '{}': use {}",
+                    r.insurance,
+                    crate::schema::INSURANCES.join(", ")
+                ),
+            ));
+        }
+        let known = ["paid", "backpaid", "unpaid", "deferred", "excused"];
+        if !known.contains(&r.status.as_str()) {
+            return Err(Error::bad_input(
+                format!("未知状态“{}”：可用 {}", r.status, known.join("、")),
+                format!("unknown status '{}': use {}", r.status, known.join(", ")),
+            ));
+        }
+        if let Some(reason) = &r.reason
+            && grace_key(reason).is_none()
+            && reason != "other"
+        {
+            return Err(Error::bad_input(
+                format!(
+                    "未知断缴原因“{reason}”：可用 childbirth、care、illness、unemployment、platform_rule、other"
+                ),
+                format!(
+                    "unknown gap reason '{reason}': use childbirth, care, illness, unemployment, platform_rule, other"
+                ),
+            ));
+        }
+        let m = r.month.index();
+        if m > a || !insurances.iter().any(|i| i == &r.insurance) {
+            continue;
+        }
+        match r.status.as_str() {
+            "paid" | "backpaid" => {
+                paid.insert(m);
+            }
+            "excused" => {
+                excused.insert(
+                    m,
+                    (
+                        r.reason.clone().unwrap_or_else(|| "other".into()),
+                        r.evidence,
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+    for m in &paid {
+        excused.remove(m);
+    }
+    trace.step(
+        format!(
+            "{} 的入学审核方式：{}；认可的险种：{}",
+            scope.region.name_zh,
+            if rule == "continuous" {
+                "连续缴费"
+            } else {
+                "累计缴费为主、连续缴费为辅"
+            },
+            insurances.join("、")
+        ),
+        format!(
+            "{} reviews by: {}; insurances that count: {}",
+            scope.region.name_en,
+            if rule == "continuous" {
+                "continuous months"
+            } else {
+                "cumulative months first, continuity second"
+            },
+            insurances.join(", ")
+        ),
+        vec![rule_r, ins_r],
+    );
+
+    // Grace: a gap made only of excused months with evidence, no longer than its reason allows.
+    let mut forgiven_months: BTreeSet<i32> = BTreeSet::new();
+    let mut forgiven = Vec::new();
+    let mut grace_refs: Vec<ParamRef> = Vec::new();
+    // Runs of consecutive excused months (the map is ordered by month).
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for &m in excused.keys() {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == m => *end = m,
+            _ => runs.push((m, m)),
+        }
+    }
+    let ym = |i: i32| YearMonth::from_index(i).expect("months from valid input");
+    for (start, end) in runs {
+        let mut reasons: BTreeSet<String> = BTreeSet::new();
+        let mut evidenced = true;
+        for m in start..=end {
+            let (reason, evidence) = &excused[&m];
+            reasons.insert(reason.clone());
+            evidenced &= *evidence;
+        }
+        let length = (end - start + 1) as i64;
+        // A gap with several reasons gets the smallest of their graces.
+        let mut allowed = i64::MAX;
+        for reason in &reasons {
+            let grace = match grace_key(reason) {
+                Some(key) => {
+                    let (v, r) = scope.int(key)?;
+                    grace_refs.push(r);
+                    v
+                }
+                None => 0,
+            };
+            allowed = allowed.min(grace);
+        }
+        let reason_text = reasons.into_iter().collect::<Vec<_>>().join("+");
+        if evidenced && length <= allowed {
+            forgiven_months.extend(start..=end);
+            forgiven.push(ForgivenGap {
+                from: ym(start),
+                to: ym(end),
+                months: length as u32,
+                reason: reason_text,
+            });
+        } else {
+            let why_zh = if !evidenced {
+                "没有提供证明".to_string()
+            } else {
+                format!("超过宽限 {allowed} 个月")
+            };
+            let why_en = if !evidenced {
+                "no evidence was shown".to_string()
+            } else {
+                format!("longer than the {allowed}-month grace")
+            };
+            trace.step(
+                format!("{} 至 {} 断缴 {length} 个月（{reason_text}）：{why_zh}，不能宽限", ym(start), ym(end)),
+                format!("{} to {}: a {length}-month gap ({reason_text}): {why_en}, so it is not forgiven", ym(start), ym(end)),
+                grace_refs.clone(),
+            );
+        }
+    }
+    for g in &forgiven {
+        trace.step(
+            format!("{} 至 {} 因 {} 断缴 {} 个月，有证明、在宽限内：不算中断（也不计入缴费月数）", g.from, g.to, g.reason, g.months),
+            format!("{} to {}: {} months missed for {}, with evidence and within the grace: not a break (and not counted as paid)", g.from, g.to, g.months, g.reason),
+            grace_refs.clone(),
+        );
+    }
+
+    let continuous = run_ending(&paid, &forgiven_months, a);
+    let cumulative = window_count(&paid, a, lookback);
+    let mut missing = Vec::new();
+    let permit_ok = !permit_required || req.permit;
+    if !permit_ok {
+        missing.push(Note {
+            zh: "需要本市居住证".into(),
+            en: "a residence permit of the city is needed".into(),
+        });
+    }
+    let meets = |cont: u32, cum: u32| -> bool {
+        if rule == "continuous" {
+            cont as i64 >= need_cont
+        } else {
+            cum as i64 >= need_cum && cont as i64 >= need_cont
+        }
+    };
+    let contributions_ok = meets(continuous, cumulative);
+    trace.step(
+        format!(
+            "截至申请月 {month}：连续缴费 {continuous} 个月（要求 {need_cont}）{}",
+            if rule == "continuous" { String::new() } else { format!("；近 {lookback} 个月累计 {cumulative} 个月（要求 {need_cum}）") }
+        ),
+        format!(
+            "up to the application month {month}: {continuous} continuous months (required {need_cont}){}",
+            if rule == "continuous" { String::new() } else { format!("; {cumulative} months in the last {lookback} (required {need_cum})") }
+        ),
+        vec![cont_r, cum_r, look_r],
+    );
+    if !contributions_ok {
+        if (continuous as i64) < need_cont {
+            missing.push(Note {
+                zh: format!("还差连续缴费 {} 个月", need_cont - continuous as i64),
+                en: format!("{} more continuous months", need_cont - continuous as i64),
+            });
+        }
+        if rule != "continuous" && (cumulative as i64) < need_cum {
+            missing.push(Note {
+                zh: format!("还差累计缴费 {} 个月", need_cum - cumulative as i64),
+                en: format!("{} more cumulative months", need_cum - cumulative as i64),
+            });
+        }
+    }
+    let decision = if permit_ok && contributions_ok {
+        "eligible"
+    } else if hardship_channel && req.hardship && req.permit {
+        trace.step(
+            "家庭困难、有居住证和监护关系：走兜底渠道，不因缴费不足被拒",
+            "a family in hardship with a permit and guardianship: the hardship channel admits the child whatever the contributions",
+            vec![hard_r.clone()],
+        );
+        "eligible_hardship"
+    } else {
+        "not_yet"
+    };
+    trace.step(
+        if permit_required {
+            "申请人须持有本市居住证"
+        } else {
+            "本市不以居住证为前提"
+        },
+        if permit_required {
+            "the applicant must hold a residence permit of the city"
+        } else {
+            "the city does not require a residence permit"
+        },
+        vec![permit_r, hard_r],
+    );
+    // The earliest month, paying every month from the application month on.
+    let earliest_month = if decision == "not_yet" && permit_ok {
+        let mut future = paid.clone();
+        (0..=HORIZON_MONTHS).find_map(|k| {
+            let m = a + k;
+            future.insert(m);
+            meets(
+                run_ending(&future, &forgiven_months, m),
+                window_count(&future, m, lookback),
+            )
+            .then(|| YearMonth::from_index(m))
+            .flatten()
+        })
+    } else {
+        None
+    };
+    trace.term("school");
+    Ok(SchoolResult {
+        region_code: scope.region.code.to_string(),
+        region_zh: scope.region.name_zh.clone(),
+        month,
+        rule,
+        decision,
+        continuous_months: continuous,
+        cumulative_months: cumulative,
+        required_continuous: need_cont,
+        required_cumulative: need_cum,
+        forgiven,
+        missing,
+        earliest_month,
+        trace,
+    })
+}
