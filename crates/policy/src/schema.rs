@@ -65,6 +65,10 @@ keys! {
     "school.grace.illness": Kind::Int, "months", "因疾病断缴、有证明时可宽限的最长月数", "longest gap forgiven for illness, with evidence";
     "school.grace.unemployment": Kind::Int, "months", "因失业断缴、有证明时可宽限的最长月数", "longest gap forgiven for unemployment, with evidence";
     "school.grace.platform_rule": Kind::Int, "months", "因平台规则调整断缴、有证明时可宽限的最长月数", "longest gap forgiven for a platform's rule change, with evidence";
+    "school.points.per_month": Kind::Int, "points", "新市民积分：本市每缴费一个月得几分", "new-citizen points per month paid in the city";
+    "school.points.max_months": Kind::Int, "months", "计分的缴费月数上限", "most months of contributions that earn points";
+    "school.points.per_permit_year": Kind::Int, "points", "持居住证每满一年得几分", "points per full year of residence permit";
+    "school.points.max_permit_years": Kind::Int, "years", "计分的居住证年数上限", "most permit years that earn points";
     "school.hardship_channel": Kind::Bool, "bool", "困难家庭兜底：有居住证和监护关系的困难家庭不因缴费不足被拒", "hardship channel: a family in hardship with a permit and guardianship is not refused for lack of contributions";
     // ---- contributions of flexible workers to the urban-employee pension
     "flex.base.floor": Kind::Money, "yuan/month", "灵活就业人员缴费基数下限（可选的最低缴费基数）", "lowest contribution base a flexible worker may choose";

@@ -60,6 +60,7 @@ pub fn run_json(
         "medical" => out(medical::medical(policy, &parse(request)?, today)),
         "platform" => out(platform::platform(policy, &parse(request)?, today)),
         "school" => out(school::review(policy, &parse(request)?, today)),
+        "school_rank" => out(school::rank(policy, &parse(request)?, today)),
         other => Err(crate::Error::new(
             crate::ErrorKind::NotFound,
             format!("没有叫“{other}”的计算器；可用：{}", CALCULATORS.join("、")),

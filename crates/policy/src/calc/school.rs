@@ -31,8 +31,10 @@ pub struct SchoolRequest {
     pub region: String,
     /// The application month (default: this month).
     pub month: Option<YearMonth>,
-    /// The guardian holds a residence permit in the city.
+    /// The guardian holds a residence permit in the city …
     pub permit: bool,
+    /// … since this month (for new-citizen points).
+    pub permit_since: Option<YearMonth>,
     /// The family is in hardship (low income, single parent, several children).
     pub hardship: bool,
     pub reforms: Vec<String>,
@@ -82,6 +84,10 @@ pub struct SchoolResult {
     pub missing: Vec<Note>,
     /// The first month the condition could be met if the guardian pays every month from now.
     pub earliest_month: Option<YearMonth>,
+    /// New-citizen points: months paid in the city and years of residence permit.
+    pub points: i64,
+    pub points_from_months: i64,
+    pub points_from_permit: i64,
     pub trace: Trace,
 }
 
@@ -403,6 +409,29 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     } else {
         None
     };
+    // New-citizen points (also usable for medical access and the citizen card).
+    let (per_month, pm_r) = scope.int("school.points.per_month")?;
+    let (max_months, mm_r) = scope.int("school.points.max_months")?;
+    let (per_year, py_r) = scope.int("school.points.per_permit_year")?;
+    let (max_years, my_r) = scope.int("school.points.max_permit_years")?;
+    let all_paid = paid.len() as i64;
+    let points_from_months = per_month * all_paid.min(max_months);
+    let permit_years = match (req.permit, req.permit_since) {
+        (true, Some(since)) if since <= month => (since.months_until(month) as i64 + 1) / 12,
+        _ => 0,
+    };
+    let points_from_permit = per_year * permit_years.min(max_years);
+    trace.step(
+        format!(
+            "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；居住证满 {permit_years} 年（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；合计 {} 分",
+            points_from_months + points_from_permit
+        ),
+        format!(
+            "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_years} full permit years (at most {max_years}) × {per_year} = {points_from_permit}; {} in all",
+            points_from_months + points_from_permit
+        ),
+        vec![pm_r, mm_r, py_r, my_r],
+    );
     trace.term("school");
     Ok(SchoolResult {
         region_code: scope.region.code.to_string(),
@@ -417,6 +446,174 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         forgiven,
         missing,
         earliest_month,
+        points: points_from_months + points_from_permit,
+        points_from_months,
+        points_from_permit,
+        trace,
+    })
+}
+
+/// Most applications one ranking takes.
+pub const MAX_APPLICATIONS: usize = 1_000_000;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RankRequest {
+    pub region: String,
+    pub month: Option<YearMonth>,
+    /// School places to fill.
+    pub places: u32,
+    pub reforms: Vec<String>,
+    pub applications: Vec<Application>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Application {
+    pub id: String,
+    pub permit: bool,
+    pub permit_since: Option<YearMonth>,
+    pub hardship: bool,
+    pub months: Vec<MonthRecord>,
+    pub paid_ranges: Vec<(YearMonth, YearMonth)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Ranked {
+    pub id: String,
+    pub decision: &'static str,
+    pub points: i64,
+    pub continuous_months: u32,
+    /// 1-based place in the ranking of eligible applications; absent for the others.
+    pub rank: Option<u32>,
+    pub admitted: bool,
+    /// Which tie-break decided this application's place against the one ranked just above
+    /// it: "points", "continuous_months", "permit_since" or "application_order".
+    pub decided_by: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RankResult {
+    pub region_code: String,
+    pub month: YearMonth,
+    pub places: u32,
+    pub eligible: u32,
+    pub admitted: u32,
+    pub applications: Vec<Ranked>,
+    pub trace: Trace,
+}
+
+/// Reviews every application, then ranks the eligible ones by points; ties go to more
+/// continuous months, then the earlier residence permit, then the earlier application.
+pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<RankResult> {
+    if req.applications.len() > MAX_APPLICATIONS {
+        return Err(Error::bad_input(
+            format!("一次最多排序 {MAX_APPLICATIONS} 份申请"),
+            format!("at most {MAX_APPLICATIONS} applications at once"),
+        ));
+    }
+    let month = req.month.unwrap_or(today);
+    let mut reviewed = Vec::with_capacity(req.applications.len());
+    for (order, a) in req.applications.iter().enumerate() {
+        let r = review(
+            policy,
+            &SchoolRequest {
+                region: req.region.clone(),
+                month: Some(month),
+                permit: a.permit,
+                permit_since: a.permit_since,
+                hardship: a.hardship,
+                reforms: req.reforms.clone(),
+                months: a.months.clone(),
+                paid_ranges: a.paid_ranges.clone(),
+            },
+            today,
+        )
+        .map_err(|e| {
+            Error::new(
+                e.kind,
+                format!("申请 {}：{}", a.id, e.zh),
+                format!("application {}: {}", a.id, e.en),
+            )
+        })?;
+        let permit_key = if a.permit {
+            a.permit_since.map_or(i32::MAX, |m| m.index())
+        } else {
+            i32::MAX
+        };
+        reviewed.push((order, a, r, permit_key));
+    }
+    let mut eligible: Vec<usize> = (0..reviewed.len())
+        .filter(|&i| reviewed[i].2.decision != "not_yet")
+        .collect();
+    let key = |i: usize| {
+        let (order, _, r, permit) = &reviewed[i];
+        (
+            std::cmp::Reverse(r.points),
+            std::cmp::Reverse(r.continuous_months),
+            *permit,
+            *order,
+        )
+    };
+    eligible.sort_by_key(|&i| key(i));
+    let mut ranked: Vec<Ranked> = reviewed
+        .iter()
+        .map(|(_, a, r, _)| Ranked {
+            id: a.id.clone(),
+            decision: r.decision,
+            points: r.points,
+            continuous_months: r.continuous_months,
+            rank: None,
+            admitted: false,
+            decided_by: None,
+        })
+        .collect();
+    for (place, &i) in eligible.iter().enumerate() {
+        let decided_by = if place == 0 {
+            None
+        } else {
+            let (a, b) = (key(eligible[place - 1]), key(i));
+            Some(if a.0 != b.0 {
+                "points"
+            } else if a.1 != b.1 {
+                "continuous_months"
+            } else if a.2 != b.2 {
+                "permit_since"
+            } else {
+                "application_order"
+            })
+        };
+        ranked[i].rank = Some(place as u32 + 1);
+        ranked[i].admitted = (place as u32) < req.places;
+        ranked[i].decided_by = decided_by;
+    }
+    let scope = policy.scope(&req.region, month, &req.reforms)?;
+    let mut trace = Trace::default();
+    let admitted = ranked.iter().filter(|r| r.admitted).count() as u32;
+    trace.step(
+        format!(
+            "{} {month}：{} 份申请中 {} 份符合条件，按积分排序（同分看连续缴费月数，再看居住证先后，再看申请先后），前 {} 名录取，录取 {admitted} 名",
+            scope.region.name_zh,
+            ranked.len(),
+            eligible.len(),
+            req.places
+        ),
+        format!(
+            "{} {month}: of {} applications {} are eligible, ranked by points (ties: more continuous months, then the earlier permit, then the earlier application); the first {} get places: {admitted} admitted",
+            scope.region.name_en,
+            ranked.len(),
+            eligible.len(),
+            req.places
+        ),
+        Vec::new(),
+    );
+    Ok(RankResult {
+        region_code: scope.region.code.to_string(),
+        month,
+        places: req.places,
+        eligible: eligible.len() as u32,
+        admitted,
+        applications: ranked,
         trace,
     })
 }
