@@ -167,6 +167,21 @@ enum PersonCommand {
 
 #[derive(Subcommand)]
 enum SchoolCommand {
+    /// Sign an attestation for the school office: decision, points, thresholds met — no months.
+    Attest {
+        id: String,
+        #[arg(long)]
+        city: Option<String>,
+        #[arg(long, value_parser = parse_month)]
+        month: Option<YearMonth>,
+        #[arg(long)]
+        hardship: bool,
+        #[arg(long = "reform")]
+        reforms: Vec<String>,
+        /// Directory to write the attestation into (default: the current one).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the review on the guardian's ledger months (the city: --city, else where they live).
     Check {
         /// The guardian's resident ID.
@@ -551,6 +566,30 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::Audit => return records_cmd::audit(&data::DataDir::load(&g.data)?, lang, json),
+        Command::School {
+            command:
+                SchoolCommand::Attest {
+                    id,
+                    city,
+                    month,
+                    hardship,
+                    reforms,
+                    out,
+                },
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            return records_cmd::school_attest(
+                &d,
+                &policy,
+                &id,
+                city.as_deref(),
+                month.unwrap_or(today),
+                hardship,
+                reforms,
+                out.as_deref(),
+                today_date(&g),
+            );
+        }
         Command::School {
             command:
                 SchoolCommand::Check {

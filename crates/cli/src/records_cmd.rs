@@ -601,9 +601,17 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `anxin school check ID`: the school review run on the guardian's own ledger months.
+/// The school review run on the guardian's own ledger months, in `city` (default: where
+/// they live).
+pub struct SchoolReview {
+    pub records: Opened,
+    pub id: ResidentId,
+    pub key: anxin_records::PersonKey,
+    pub result: anxin_policy::calc::school::SchoolResult,
+}
+
 #[allow(clippy::too_many_arguments)]
-pub fn school_check(
+pub fn school_review(
     data: &DataDir,
     policy: &Policy,
     id: &str,
@@ -611,10 +619,7 @@ pub fn school_check(
     month: YearMonth,
     hardship: bool,
     reforms: Vec<String>,
-    lang: Lang,
-    json: bool,
-    explain: bool,
-) -> Result<()> {
+) -> Result<SchoolReview> {
     let id = parse_id(id)?;
     let mut records = data.open()?;
     let (key, row) = registered(&mut records, &id)?;
@@ -640,16 +645,48 @@ pub fn school_check(
             })
         })
         .collect();
+    let permit = row.permit_region == Some(city.code());
     let request = anxin_policy::calc::school::SchoolRequest {
         region: city.to_string(),
         month: Some(month),
-        permit: row.permit_region == Some(city.code()),
+        permit,
+        permit_since: if permit {
+            row.permit_since
+                .as_deref()
+                .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+                .and_then(YearMonth::of_date)
+        } else {
+            None
+        },
         hardship,
         reforms,
         months,
         paid_ranges: Vec::new(),
     };
-    let r = anxin_policy::calc::school::review(policy, &request, month)?;
+    let result = anxin_policy::calc::school::review(policy, &request, month)?;
+    Ok(SchoolReview {
+        records,
+        id,
+        key,
+        result,
+    })
+}
+
+/// `anxin school check ID`
+#[allow(clippy::too_many_arguments)]
+pub fn school_check(
+    data: &DataDir,
+    policy: &Policy,
+    id: &str,
+    city: Option<&str>,
+    month: YearMonth,
+    hardship: bool,
+    reforms: Vec<String>,
+    lang: Lang,
+    json: bool,
+    explain: bool,
+) -> Result<()> {
+    let r = school_review(data, policy, id, city, month, hardship, reforms)?.result;
     if json {
         println!(
             "{}",
@@ -707,5 +744,73 @@ pub fn school_check(
             )
         );
     }
+    Ok(())
+}
+
+/// `anxin school attest ID`: a signed attestation that discloses only what a school office
+/// needs — the decision, the points, which thresholds were met — never the months or amounts.
+#[allow(clippy::too_many_arguments)]
+pub fn school_attest(
+    data: &DataDir,
+    policy: &Policy,
+    id: &str,
+    city: Option<&str>,
+    month: YearMonth,
+    hardship: bool,
+    reforms: Vec<String>,
+    out: Option<&Path>,
+    today: jiff::civil::Date,
+) -> Result<()> {
+    let SchoolReview {
+        mut records,
+        id,
+        key,
+        result: r,
+    } = school_review(data, policy, id, city, month, hardship, reforms.clone())?;
+    let subject = records.subject(&id)?;
+    let document = serde_json::json!({
+        "cert_type": "school_eligibility",
+        "title": "随迁子女入学社保条件证明 School-admission insurance attestation",
+        "issued_on": today.to_string(),
+        "issuer": records.verifier().name(),
+        "log_origin": records.origin(),
+        "subject": subject,
+        "city": r.region_code,
+        "application_month": r.month,
+        "rule": r.rule,
+        "reforms": reforms,
+        "decision": r.decision,
+        "points": r.points,
+        "thresholds": {
+            "continuous_months": { "required": r.required_continuous, "met": r.continuous_months as i64 >= r.required_continuous },
+            "cumulative_months": { "required": r.required_cumulative, "met": r.cumulative_months as i64 >= r.required_cumulative },
+            "residence_permit": { "met": !r.missing.iter().any(|m| m.en.contains("residence permit")) },
+        },
+    })
+    .to_string();
+    let certificate = records.issue_document(&key, "school_eligibility", document)?;
+    data.save_checkpoint(&certificate.checkpoint)?;
+    let dir = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let io = |e: std::io::Error| {
+        Fail::data(
+            format!("写证明失败：{e}"),
+            format!("writing the attestation failed: {e}"),
+        )
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let path = dir.join(format!("school-{}-{}.json", &key.hex()[..8], r.month));
+    std::fs::write(&path, certificate.to_bytes()).map_err(io)?;
+    println!(
+        "入学社保条件证明已签发 Attestation issued: {}",
+        path.display()
+    );
+    println!("  结论 decision: {}，积分 points: {}", r.decision, r.points);
+    println!(
+        "  核验 verify: anxin verify {} --key {}",
+        path.display(),
+        data.dir.join(&data.config.public_key_file).display()
+    );
     Ok(())
 }

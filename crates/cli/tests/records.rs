@@ -708,6 +708,58 @@ fn guomi_suite_end_to_end() {
         .0,
         3
     );
+    // The attestation for the school office: decision and points, no months, verifiable offline.
+    let attest_dir = root.join("attest");
+    let (code, out, err) = anxin_in(
+        &data,
+        &[
+            "school",
+            "attest",
+            "341221199003150024",
+            "--month",
+            "2025-12",
+            "--out",
+            attest_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let attestation = std::fs::read_dir(&attest_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    let text = std::fs::read_to_string(&attestation).unwrap();
+    assert!(
+        text.contains("school_eligibility") && text.contains("not_yet") && text.contains("points"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("2025-07") && !text.contains("amount_fen") && !text.contains("96240"),
+        "no month-by-month history or amounts: {text}"
+    );
+    let vkey_file = data.join("keys/log.vkey");
+    let (code, out, _) = anxin_in(
+        &root.join("school-office"),
+        &[
+            "verify",
+            attestation.to_str().unwrap(),
+            "--key",
+            vkey_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let forged = root.join("forged.json");
+    std::fs::write(&forged, text.replacen("not_yet", "eligible", 1)).unwrap();
+    let (code, out, _) = anxin_in(
+        &root.join("school-office"),
+        &[
+            "verify",
+            forged.to_str().unwrap(),
+            "--key",
+            vkey_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 7, "a tampered attestation is rejected: {out}");
     let certs = root.join("certs");
     assert_eq!(
         anxin_in(

@@ -19,7 +19,7 @@ use sha2::Digest as _;
 use crate::account::summarize;
 use crate::error::{Error, Result};
 use crate::event::{CertificateEvent, Event};
-use crate::keys::{hex, unhex};
+use crate::keys::{PersonKey, hex, unhex};
 use crate::log::Suite;
 use crate::records::{Outcome, Records};
 use crate::store::Store;
@@ -139,12 +139,40 @@ impl<S: Store> Records<S> {
             "months": months,
         })
         .to_string();
+        self.issue_document(&person, CONTRIBUTION_HISTORY, document)
+    }
+
+    /// The holder's name and masked ID for a document's subject, if they are registered.
+    pub fn subject(&mut self, id: &ResidentId) -> Result<serde_json::Value> {
+        let person = self.person_key(id);
+        let row = self.store().person(&person.0)?.ok_or_else(|| {
+            Error::not_found(
+                "登记册中没有此人（身份证号已核对校验位）",
+                "this person is not in the registry (the ID's check digit is valid)",
+            )
+        })?;
+        let clear = self.data_key().open(&person, &row.sealed)?;
+        let clear: serde_json::Value = serde_json::from_slice(&clear)
+            .map_err(|_| Error::Corrupt("sealed person record does not parse".into()))?;
+        Ok(
+            serde_json::json!({ "name": clear["name"], "id_masked": id.masked(), "person": person.hex() }),
+        )
+    }
+
+    /// Signs `document` (JSON text whose `cert_type` and `subject.person` name the type and
+    /// the holder), records its hash in the log and returns the offline-checkable file.
+    pub fn issue_document(
+        &mut self,
+        person: &PersonKey,
+        cert_type: &str,
+        document: String,
+    ) -> Result<Certificate> {
         let signature = sign_bytes(self.signer(), SIGNING_CONTEXT, document.as_bytes())?;
         let digest = hex(&sha2::Sha256::digest(document.as_bytes()));
         let event = Event::CertificateIssued(CertificateEvent {
             key: format!("cert:{}", &digest[..32]),
             person: person.hex(),
-            cert_type: CONTRIBUTION_HISTORY.into(),
+            cert_type: cert_type.into(),
             document_sha256: digest,
         });
         let event_bytes = event.to_bytes();
