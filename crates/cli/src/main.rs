@@ -167,6 +167,9 @@ enum PersonCommand {
 
 #[derive(Subcommand)]
 enum SchoolCommand {
+    /// The identification ledger: school-driven enrolments, their payments since, lapse risk,
+    /// and the cohort retention table.
+    Ledger,
     /// Sign an attestation for the school office: decision, points, thresholds met — no months.
     Attest {
         id: String,
@@ -566,6 +569,12 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::Audit => return records_cmd::audit(&data::DataDir::load(&g.data)?, lang, json),
+        Command::School {
+            command: SchoolCommand::Ledger,
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            return records_cmd::school_ledger(&d, &policy, today, lang, json);
+        }
         Command::School {
             command:
                 SchoolCommand::Attest {

@@ -788,7 +788,8 @@ pub fn school_attest(
         },
     })
     .to_string();
-    let certificate = records.issue_document(&key, "school_eligibility", document)?;
+    let certificate =
+        records.issue_document(&key, "school_eligibility", document, Some(r.month))?;
     data.save_checkpoint(&certificate.checkpoint)?;
     let dir = out
         .map(Path::to_path_buf)
@@ -812,5 +813,148 @@ pub fn school_attest(
         path.display(),
         data.dir.join(&data.config.public_key_file).display()
     );
+    Ok(())
+}
+
+/// `anxin school ledger`: the identification ledger of school-driven enrolments and the
+/// cohort retention table.
+pub fn school_ledger(
+    data: &DataDir,
+    policy: &Policy,
+    today: YearMonth,
+    lang: Lang,
+    json: bool,
+) -> Result<()> {
+    use anxin_records::event::Event;
+    use anxin_records::identify::{Risk, Rules, retention, tag};
+    let mut records = data.open()?;
+    let head = records.store().head()?;
+    // The school reviews the log knows of: signed attestations, latest per person.
+    let mut reviews: std::collections::BTreeMap<String, YearMonth> = Default::default();
+    let mut from = 0;
+    while from < head.size {
+        let to = (from + 65_536).min(head.size);
+        for row in records.store().events(from, to)? {
+            if row.kind != "certificate_issued" {
+                continue;
+            }
+            if let Ok(Event::CertificateIssued(c)) = Event::from_bytes(&row.body)
+                && c.cert_type == "school_eligibility"
+                && let Some(m) = c.month
+            {
+                let slot = reviews.entry(c.person).or_insert(m);
+                *slot = (*slot).max(m);
+            }
+        }
+        from = to;
+    }
+    let mut entries = Vec::new();
+    for (person, reviewed) in &reviews {
+        let Some(key) = anxin_records::PersonKey::from_hex(person) else {
+            continue;
+        };
+        let rows = records.store().contributions_of(&key.0)?;
+        let region = rows.last().map_or(0, |r| r.region);
+        let scope = policy.scope(&format!("{region:06}"), *reviewed, &[]);
+        let rules = match &scope {
+            Ok(s) => Rules {
+                window_months: s.int("school.enrollment_window_months")?.0 as i32,
+                reenrollment_gap_months: s.int("school.reenrollment_gap_months")?.0 as i32,
+            },
+            Err(_) => Rules {
+                window_months: 12,
+                reenrollment_gap_months: 3,
+            },
+        };
+        let floor = scope
+            .ok()
+            .and_then(|s| s.money("flex.base.floor").ok())
+            .map_or(0, |(f, _)| f.0);
+        if let Some(entry) = tag(&key.short(), &rows, *reviewed, today, rules, floor) {
+            let mut months: Vec<i32> = rows
+                .iter()
+                .filter(|r| {
+                    r.insurance == "pension" && matches!(r.status.as_str(), "paid" | "backpaid")
+                })
+                .map(|r| r.month)
+                .collect();
+            months.sort_unstable();
+            months.dedup();
+            entries.push((entry, months));
+        }
+    }
+    let table = retention(&entries, today);
+    if json {
+        let list: Vec<_> = entries.iter().map(|(e, _)| e).collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "reviews": reviews.len(), "entries": list, "retention": table })).expect("serializes"));
+        return Ok(());
+    }
+    println!(
+        "{}",
+        match lang {
+            Lang::Zh => format!(
+                "入学审核 {} 人，其中因入学参保 {} 人（截至 {today}）",
+                reviews.len(),
+                entries.len()
+            ),
+            Lang::En => format!(
+                "{} school reviews, {} school-driven enrolments (as of {today})",
+                reviews.len(),
+                entries.len()
+            ),
+        }
+    );
+    for (e, _) in &entries {
+        let risk = match (&e.risk, lang) {
+            (Risk::Paying, Lang::Zh) => "正常缴费",
+            (Risk::MinimumOnly, Lang::Zh) => "只按最低档缴费",
+            (Risk::Stopped, Lang::Zh) => "已断缴（断保风险）",
+            (Risk::Paying, Lang::En) => "paying",
+            (Risk::MinimumOnly, Lang::En) => "paying the minimum only",
+            (Risk::Stopped, Lang::En) => "stopped (lapse risk)",
+        };
+        println!(
+            "  {}…  {}  {} → {}  {} {}  {risk}",
+            e.person,
+            region_name(policy, e.region, lang),
+            e.enrolled,
+            e.reviewed,
+            e.months_paid_since,
+            lang.pick("个月已缴", "months paid since"),
+        );
+    }
+    if !table.is_empty() {
+        println!(
+            "{}",
+            lang.pick(
+                "\n留存（审核后第 N 个月仍在缴费 / 已到期人数）：",
+                "\nretention (still paying in month N after the review / members due):"
+            )
+        );
+        for t in &table {
+            let cells: Vec<String> = t
+                .still_paying
+                .iter()
+                .map(|(n, due, paying)| {
+                    if *due == 0 {
+                        format!("{n}: -")
+                    } else {
+                        format!(
+                            "{n}: {paying}/{due} ({:.0}%)",
+                            100.0 * *paying as f64 / *due as f64
+                        )
+                    }
+                })
+                .collect();
+            println!(
+                "  {} {}  {} {}  {}",
+                region_name(policy, t.region, lang),
+                t.year,
+                t.admitted,
+                lang.pick("人", "people"),
+                cells.join("  ")
+            );
+        }
+    }
     Ok(())
 }

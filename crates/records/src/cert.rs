@@ -139,7 +139,7 @@ impl<S: Store> Records<S> {
             "months": months,
         })
         .to_string();
-        self.issue_document(&person, CONTRIBUTION_HISTORY, document)
+        self.issue_document(&person, CONTRIBUTION_HISTORY, document, None)
     }
 
     /// The holder's name and masked ID for a document's subject, if they are registered.
@@ -166,6 +166,7 @@ impl<S: Store> Records<S> {
         person: &PersonKey,
         cert_type: &str,
         document: String,
+        month: Option<anxin_domain::YearMonth>,
     ) -> Result<Certificate> {
         let signature = sign_bytes(self.signer(), SIGNING_CONTEXT, document.as_bytes())?;
         let digest = hex(&sha2::Sha256::digest(document.as_bytes()));
@@ -174,6 +175,7 @@ impl<S: Store> Records<S> {
             person: person.hex(),
             cert_type: cert_type.into(),
             document_sha256: digest,
+            month,
         });
         let event_bytes = event.to_bytes();
         let (outcome, _) = self.append_event(event)?;

@@ -100,6 +100,10 @@ pub struct CertificateEvent {
     pub cert_type: String,
     /// SHA-256 of the certificate document's bytes, lowercase hex.
     pub document_sha256: String,
+    /// The month the document speaks for (a school review's application month), when it
+    /// has one; absent from the bytes otherwise, so older events keep their hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<YearMonth>,
 }
 
 impl Event {

@@ -13,6 +13,7 @@ pub mod cert;
 pub mod conformance;
 pub mod error;
 pub mod event;
+pub mod identify;
 pub mod input;
 pub mod keys;
 pub mod log;
