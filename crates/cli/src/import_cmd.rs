@@ -45,8 +45,8 @@ pub struct ImportArgs<'a> {
     pub today: jiff::civil::Date,
 }
 
-fn to_input(row: Row) -> Input {
-    match row {
+fn to_input(row: Row) -> Option<Input> {
+    Some(match row {
         Row::Person(p) => Input::Person(PersonInput {
             person_id: p.person_id,
             name: p.name,
@@ -89,7 +89,9 @@ fn to_input(row: Row) -> Input {
             reason: c.reason,
             paid_on: c.paid_on,
         }),
-    }
+        // Applications are reviewed, not stored: `anxin school review`.
+        Row::Application(_) => return None,
+    })
 }
 
 /// The rejection report: CSV with a UTF-8 BOM so that Excel shows the Chinese.
@@ -148,6 +150,12 @@ pub fn import(
             format!("cannot import {:?}: use persons, orgs, children or contributions", args.kind),
         )
     })?;
+    if kind == Kind::Applications {
+        return Err(Fail::bad_input(
+            "入学申请不入库，请用 anxin school review 文件 审核",
+            "applications are reviewed, not stored: use anxin school review FILE",
+        ));
+    }
     if args.batch == 0 || args.batch > anxin_records::records::MAX_BATCH {
         return Err(Fail::bad_input(
             format!(
@@ -194,7 +202,10 @@ pub fn import(
                 Some(Ok(row)) => {
                     read += 1;
                     last_row = row.row_number();
-                    batch.push((row.row_number(), to_input(row)));
+                    let number = row.row_number();
+                    if let Some(input) = to_input(row) {
+                        batch.push((number, input));
+                    }
                 }
                 Some(Err(r)) => {
                     read += 1;

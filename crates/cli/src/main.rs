@@ -167,6 +167,19 @@ enum PersonCommand {
 
 #[derive(Subcommand)]
 enum SchoolCommand {
+    /// Review a file of applications (CSV, xlsx or JSON: application_id, child_id,
+    /// guardian_id, city, month, hardship) on the guardians' ledger months, and rank them.
+    Review {
+        file: PathBuf,
+        /// Places per city and month.
+        #[arg(long)]
+        places: u32,
+        #[arg(long = "reform")]
+        reforms: Vec<String>,
+        /// Results file (default: FILE.results.csv).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The identification ledger: school-driven enrolments, their payments since, lapse risk,
     /// and the cohort retention table.
     Ledger,
@@ -569,6 +582,27 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::Audit => return records_cmd::audit(&data::DataDir::load(&g.data)?, lang, json),
+        Command::School {
+            command:
+                SchoolCommand::Review {
+                    file,
+                    places,
+                    reforms,
+                    out,
+                },
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            return records_cmd::school_review_file(
+                &d,
+                &policy,
+                &file,
+                places,
+                reforms,
+                out,
+                today_date(&g),
+                lang,
+            );
+        }
         Command::School {
             command: SchoolCommand::Ledger,
         } => {

@@ -601,6 +601,41 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The guardian's months in `city`, as the school review reads them. An excused month is
+/// one the office recorded with its reason, so its evidence was seen.
+fn ledger_months(
+    records: &mut Opened,
+    key: &anxin_records::PersonKey,
+    city: RegionCode,
+) -> Result<Vec<anxin_policy::calc::school::MonthRecord>> {
+    Ok(records
+        .store()
+        .contributions_of(&key.0)?
+        .into_iter()
+        .filter(|r| r.region == city.code())
+        .filter_map(|r| {
+            Some(anxin_policy::calc::school::MonthRecord {
+                month: YearMonth::from_index(r.month)?,
+                insurance: r.insurance,
+                evidence: r.status == "excused",
+                status: r.status,
+                reason: r.reason,
+            })
+        })
+        .collect())
+}
+
+/// Whether the person holds a permit of `city`, and since when.
+fn permit_in(row: &anxin_records::store::PersonRow, city: RegionCode) -> (bool, Option<YearMonth>) {
+    let permit = row.permit_region == Some(city.code());
+    let since = row
+        .permit_since
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .and_then(YearMonth::of_date);
+    (permit, since.filter(|_| permit))
+}
+
 /// The school review run on the guardian's own ledger months, in `city` (default: where
 /// they live).
 pub struct SchoolReview {
@@ -628,36 +663,13 @@ pub fn school_review(
         None => RegionCode::parse(&format!("{:06}", row.residence_region))
             .map_err(|e| Fail::data(e.to_string(), e.to_string()))?,
     };
-    // Months paid in the city count; an excused month is one the office recorded with its
-    // reason, so its evidence was seen.
-    let months: Vec<anxin_policy::calc::school::MonthRecord> = records
-        .store()
-        .contributions_of(&key.0)?
-        .into_iter()
-        .filter(|r| r.region == city.code())
-        .filter_map(|r| {
-            Some(anxin_policy::calc::school::MonthRecord {
-                month: YearMonth::from_index(r.month)?,
-                insurance: r.insurance,
-                evidence: r.status == "excused",
-                status: r.status,
-                reason: r.reason,
-            })
-        })
-        .collect();
-    let permit = row.permit_region == Some(city.code());
+    let months = ledger_months(&mut records, &key, city)?;
+    let (permit, permit_since) = permit_in(&row, city);
     let request = anxin_policy::calc::school::SchoolRequest {
         region: city.to_string(),
         month: Some(month),
         permit,
-        permit_since: if permit {
-            row.permit_since
-                .as_deref()
-                .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-                .and_then(YearMonth::of_date)
-        } else {
-            None
-        },
+        permit_since,
         hardship,
         reforms,
         months,
@@ -955,6 +967,183 @@ pub fn school_ledger(
                 cells.join("  ")
             );
         }
+    }
+    Ok(())
+}
+
+/// `anxin school review FILE`: every application in the file reviewed against the guardian's
+/// ledger months, ranked per city and month for `places` places, written to a results CSV.
+#[allow(clippy::too_many_arguments)]
+pub fn school_review_file(
+    data: &DataDir,
+    policy: &Policy,
+    file: &Path,
+    places: u32,
+    reforms: Vec<String>,
+    out: Option<PathBuf>,
+    today: jiff::civil::Date,
+    lang: Lang,
+) -> Result<()> {
+    use anxin_policy::calc::school::{Application, RankRequest, rank};
+    let regions = crate::import_cmd::PolicyRegions(policy);
+    let mut rows = anxin_import::open(
+        file,
+        anxin_import::Kind::Applications,
+        anxin_import::Options::new(today),
+        &regions,
+    )
+    .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
+    let mut records = data.open()?;
+    // (row, application id, decision, reason zh, reason en) for rows refused before review.
+    let mut refused: Vec<(u64, String, String, String)> = Vec::new();
+    let mut groups: std::collections::BTreeMap<(RegionCode, YearMonth), Vec<(u64, Application)>> =
+        Default::default();
+    for item in rows.by_ref() {
+        let a = match item {
+            Ok(anxin_import::Row::Application(a)) => a,
+            Ok(_) => continue,
+            Err(r) => {
+                refused.push((r.row, String::new(), r.reason_zh, r.reason_en));
+                continue;
+            }
+        };
+        let scope = policy.scope(&a.city.to_string(), a.month, &reforms)?;
+        let max_age = scope.int("school.child_age_max")?.0;
+        if let Some(born) = a.child_id.birth_date() {
+            let age = a
+                .month
+                .first_day()
+                .since(born)
+                .ok()
+                .and_then(|span| span.total((jiff::Unit::Year, born)).ok());
+            if age.is_some_and(|years| years.floor() as i64 > max_age) {
+                refused.push((
+                    a.row,
+                    a.application_id,
+                    format!("子女在 {} 已超过 {max_age} 周岁，超出入学年龄", a.month),
+                    format!(
+                        "the child is older than {max_age} in {}: past school age",
+                        a.month
+                    ),
+                ));
+                continue;
+            }
+        }
+        let key = records.person_key(&a.guardian_id);
+        let Some(guardian) = records.store().person(&key.0)? else {
+            refused.push((
+                a.row,
+                a.application_id,
+                "监护人不在登记册中：先导入监护人".into(),
+                "the guardian is not in the registry: import the guardian first".into(),
+            ));
+            continue;
+        };
+        let months = ledger_months(&mut records, &key, a.city)?;
+        let (permit, permit_since) = permit_in(&guardian, a.city);
+        groups.entry((a.city, a.month)).or_default().push((
+            a.row,
+            Application {
+                id: a.application_id,
+                permit,
+                permit_since,
+                hardship: a.hardship,
+                months,
+                paid_ranges: Vec::new(),
+            },
+        ));
+    }
+    let out = out.unwrap_or_else(|| {
+        let mut p = file.as_os_str().to_owned();
+        p.push(".results.csv");
+        PathBuf::from(p)
+    });
+    let io = |e: std::io::Error| {
+        Fail::data(
+            format!("写结果失败：{e}"),
+            format!("writing the results failed: {e}"),
+        )
+    };
+    let mut f = std::fs::File::create(&out).map_err(io)?;
+    std::io::Write::write_all(&mut f, b"\xEF\xBB\xBF").map_err(io)?;
+    let mut w = csv::Writer::from_writer(f);
+    let csv_err = |e: csv::Error| Fail::data(e.to_string(), e.to_string());
+    w.write_record([
+        "行号 row",
+        "申请编号 application",
+        "城市 city",
+        "月份 month",
+        "结论 decision",
+        "积分 points",
+        "名次 rank",
+        "录取 admitted",
+        "依据 decided_by",
+        "原因",
+        "reason",
+    ])
+    .map_err(csv_err)?;
+    let (mut reviewed, mut admitted) = (0usize, 0u32);
+    for ((city, month), apps) in groups {
+        let numbers: Vec<u64> = apps.iter().map(|(n, _)| *n).collect();
+        let request = RankRequest {
+            region: city.to_string(),
+            month: Some(month),
+            places,
+            reforms: reforms.clone(),
+            applications: apps.into_iter().map(|(_, a)| a).collect(),
+        };
+        let result = rank(policy, &request, month)?;
+        admitted += result.admitted;
+        for (n, r) in numbers.iter().zip(&result.applications) {
+            reviewed += 1;
+            w.write_record([
+                n.to_string(),
+                r.id.clone(),
+                city.to_string(),
+                month.to_string(),
+                r.decision.to_string(),
+                r.points.to_string(),
+                r.rank.map(|k| k.to_string()).unwrap_or_default(),
+                if r.admitted {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+                r.decided_by.unwrap_or("").to_string(),
+                String::new(),
+                String::new(),
+            ])
+            .map_err(csv_err)?;
+        }
+    }
+    for (n, id, zh, en) in &refused {
+        w.write_record([
+            n.to_string(),
+            id.clone(),
+            String::new(),
+            String::new(),
+            "rejected".into(),
+            String::new(),
+            String::new(),
+            "no".into(),
+            String::new(),
+            zh.clone(),
+            en.clone(),
+        ])
+        .map_err(csv_err)?;
+    }
+    w.flush().map_err(io)?;
+    match lang {
+        Lang::Zh => println!(
+            "审核 {reviewed} 份申请，录取 {admitted} 份，{} 份因资料问题未审核（原因见 {}）",
+            refused.len(),
+            out.display()
+        ),
+        Lang::En => println!(
+            "reviewed {reviewed} applications, {admitted} admitted, {} not reviewed for problems in the file (reasons in {})",
+            refused.len(),
+            out.display()
+        ),
     }
     Ok(())
 }

@@ -760,6 +760,35 @@ fn guomi_suite_end_to_end() {
         ],
     );
     assert_eq!(code, 7, "a tampered attestation is rejected: {out}");
+    // A file of applications: two reviewed and ranked, four refused with their reasons.
+    let results = root.join("results.csv");
+    let (code, out, err) = anxin_in(
+        &data,
+        &[
+            "school",
+            "review",
+            examples.join("applications.csv").to_str().unwrap(),
+            "--places",
+            "1",
+            "--out",
+            results.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("审核 2 份申请") && out.contains("4 份因资料问题未审核"),
+        "{out}"
+    );
+    let table = std::fs::read_to_string(&results).unwrap();
+    for expect in [
+        "A-001,330100,2025-12,not_yet,20",
+        "超过 15 周岁",
+        "guardian is not in the registry",
+        "duplicate of row 2",
+        "火星",
+    ] {
+        assert!(table.contains(expect), "{expect:?} in\n{table}");
+    }
     // The identification ledger: she enrolled 2025-01, was reviewed 2025-12 and has paid
     // nothing since (today is 2026-11): school-driven, stopped.
     let (code, out, err) = anxin_in(&data, &["school", "ledger"]);

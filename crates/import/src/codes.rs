@@ -193,6 +193,14 @@ code_list! {
 }
 
 code_list! {
+    /// 是否: a yes/no cell.
+    YesNo {
+        Yes = "yes", "是", ["y", "true", "1", "有"];
+        No = "no", "否", ["n", "false", "0", "无"];
+    }
+}
+
+code_list! {
     /// 关系: how a guardian is related to a child.
     Relation {
         Parent = "parent", "父母", ["父亲", "母亲", "父", "母"];

@@ -197,8 +197,42 @@ pub(crate) static CONTRIBUTIONS: [Field; 13] = [
     f("paid_on", &["缴费日期", "到账日期"], false, Ty::Date),
 ];
 
+pub(crate) mod application {
+    pub const ID: usize = 0;
+    pub const CHILD: usize = 1;
+    pub const GUARDIAN: usize = 2;
+    pub const CITY: usize = 3;
+    pub const MONTH: usize = 4;
+    pub const HARDSHIP: usize = 5;
+}
+
+pub(crate) static APPLICATIONS: [Field; 6] = [
+    f(
+        "application_id",
+        &["申请编号", "申请号"],
+        true,
+        Ty::RecordId,
+    ),
+    f(
+        "child_id",
+        &["子女身份证号", "学生身份证号"],
+        true,
+        Ty::ResidentId,
+    ),
+    f(
+        "guardian_id",
+        &["监护人身份证号", "父母身份证号"],
+        true,
+        Ty::ResidentId,
+    ),
+    f("city", &["申请城市", "就学地", "城市"], true, Ty::Region),
+    f("month", &["申请月份", "审核月份"], true, Ty::Month),
+    f("hardship", &["困难家庭", "是否困难家庭"], false, Ty::Code),
+];
+
 pub(crate) fn fields(kind: Kind) -> &'static [Field] {
     match kind {
+        Kind::Applications => &APPLICATIONS,
         Kind::Persons => &PERSONS,
         Kind::Orgs => &ORGS,
         Kind::Children => &CHILDREN,

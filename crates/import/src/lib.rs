@@ -69,6 +69,7 @@ use encoding_rs::GB18030;
 
 pub use codes::{
     Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status, UnknownCode,
+    YesNo,
 };
 pub use error::{ColumnName, FileError, Rejection};
 pub use rows::{ChildRow, ContributionRow, OrgRow, Permit, PersonRow, Progress, Row, Rows};
@@ -151,14 +152,17 @@ pub enum Kind {
     Orgs,
     Children,
     Contributions,
+    /// School applications (child, guardian, city, month), for the school review.
+    Applications,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::Persons,
         Kind::Orgs,
         Kind::Children,
         Kind::Contributions,
+        Kind::Applications,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -167,6 +171,7 @@ impl Kind {
             Kind::Orgs => "orgs",
             Kind::Children => "children",
             Kind::Contributions => "contributions",
+            Kind::Applications => "applications",
         }
     }
 
@@ -176,6 +181,7 @@ impl Kind {
             Kind::Orgs => "单位",
             Kind::Children => "子女",
             Kind::Contributions => "缴费记录",
+            Kind::Applications => "入学申请",
         }
     }
 
@@ -204,9 +210,10 @@ impl FromStr for Kind {
             "orgs" | "org" | "organisations" | "organizations" | "单位" => Ok(Kind::Orgs),
             "children" | "child" | "子女" => Ok(Kind::Children),
             "contributions" | "contribution" | "缴费记录" | "缴费" => Ok(Kind::Contributions),
+            "applications" | "application" | "入学申请" => Ok(Kind::Applications),
             _ => Err(UnknownCode {
                 text: s.to_string(),
-                allowed: "persons (人员), orgs (单位), children (子女), contributions (缴费记录)"
+                allowed: "persons (人员), orgs (单位), children (子女), contributions (缴费记录), applications (入学申请)"
                     .to_string(),
             }),
         }

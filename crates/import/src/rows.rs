@@ -79,8 +79,22 @@ pub struct ContributionRow {
     pub paid_on: Option<Date>,
 }
 
+/// A school application: reviewed against the guardian's ledger months.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRow {
+    pub row: u64,
+    pub application_id: String,
+    pub child_id: ResidentId,
+    pub guardian_id: ResidentId,
+    pub city: RegionCode,
+    /// The month the application is reviewed for (may lie ahead).
+    pub month: YearMonth,
+    pub hardship: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Row {
+    Application(ApplicationRow),
     Person(PersonRow),
     Org(OrgRow),
     Child(ChildRow),
@@ -95,6 +109,7 @@ impl Row {
             Row::Org(r) => r.row,
             Row::Child(r) => r.row,
             Row::Contribution(r) => r.row,
+            Row::Application(r) => r.row,
         }
     }
 }
@@ -252,6 +267,18 @@ impl<'r> Rows<'r> {
                     columns::child::ID,
                     key,
                     rec.map(|id| (columns::child::RECORD, id)),
+                )
+            }
+            Kind::Applications => {
+                let r = validate::application(&ctx)?;
+                let key = r.application_id.clone();
+                // A child may apply only once per file.
+                let child = r.child_id.expose().to_string();
+                (
+                    Row::Application(r),
+                    columns::application::ID,
+                    key,
+                    Some((columns::application::CHILD, child)),
                 )
             }
             Kind::Contributions => {

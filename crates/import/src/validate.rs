@@ -5,10 +5,12 @@ use jiff::civil::Date;
 
 use crate::Regions;
 use crate::cell::{Cell, excel_serial_date, float_text, halfwidth, mask_id_text, mask_name, shown};
-use crate::codes::{Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
+use crate::codes::{
+    Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status, YesNo,
+};
 use crate::columns::{self, Field, Ty};
 use crate::error::{Msg, Rejection};
-use crate::rows::{ChildRow, ContributionRow, OrgRow, Permit, PersonRow};
+use crate::rows::{ApplicationRow, ChildRow, ContributionRow, OrgRow, Permit, PersonRow};
 
 /// Contributions before the pension reform of 1992 are not imported.
 const FIRST_MONTH: (i32, u32) = (1992, 1);
@@ -483,6 +485,15 @@ impl Ctx<'_> {
     }
 
     pub fn month(&self, f: usize) -> R<Option<YearMonth>> {
+        self.month_in(f, false)
+    }
+
+    /// A month that may lie ahead (an application for next school year).
+    pub fn month_any(&self, f: usize) -> R<Option<YearMonth>> {
+        self.month_in(f, true)
+    }
+
+    fn month_in(&self, f: usize, allow_future: bool) -> R<Option<YearMonth>> {
         let parsed = match self.cell(f) {
             Cell::Empty => return Ok(None),
             Cell::Text(s) if s.trim().is_empty() => return Ok(None),
@@ -529,6 +540,7 @@ impl Ctx<'_> {
         }
         if let Some(now) = YearMonth::of_date(self.today)
             && m > now
+            && !allow_future
         {
             let today = self.today;
             return Err(self.reject(
@@ -808,6 +820,47 @@ pub(crate) fn child(c: &Ctx) -> R<ChildRow> {
         relation,
         school_region,
         record_id,
+    })
+}
+
+pub(crate) fn application(c: &Ctx) -> R<ApplicationRow> {
+    use columns::application::*;
+    let application_id = c.need(ID, c.record_id(ID)?)?;
+    let child_id = c.need(CHILD, c.resident_id(CHILD)?)?;
+    if let Some(born) = child_id.birth_date()
+        && born > c.today
+    {
+        return Err(c.reject(
+            CHILD,
+            Msg::new(
+                format!("按子女身份证号，出生日期 {born} 在今天之后：请核对号码"),
+                format!(
+                    "the child's ID gives a birth date of {born}, after today: check the number"
+                ),
+            ),
+        ));
+    }
+    let guardian_id = c.need(GUARDIAN, c.resident_id(GUARDIAN)?)?;
+    if guardian_id == child_id {
+        return Err(c.reject(
+            GUARDIAN,
+            Msg::new(
+                "监护人身份证号与子女身份证号相同：请填监护人本人的号码",
+                "guardian_id is the same as child_id: write the guardian's own ID",
+            ),
+        ));
+    }
+    let city = c.need(CITY, c.region(CITY)?)?;
+    let month = c.need(MONTH, c.month_any(MONTH)?)?;
+    let hardship = c.code::<YesNo>(HARDSHIP)?.is_some_and(|v| v == YesNo::Yes);
+    Ok(ApplicationRow {
+        row: c.row,
+        application_id,
+        child_id,
+        guardian_id,
+        city,
+        month,
+        hardship,
     })
 }
 

@@ -71,6 +71,7 @@ keys! {
     "school.points.max_permit_years": Kind::Int, "years", "计分的居住证年数上限", "most permit years that earn points";
     "school.enrollment_window_months": Kind::Int, "months", "申请前多少个月内首次参保或重新参保算“因入学参保”", "enrolment (first or renewed) within this many months before a school application counts as school-driven";
     "school.reenrollment_gap_months": Kind::Int, "months", "断缴多少个月后再缴算重新参保", "a break of at least this many months makes the next payment a renewed enrolment";
+    "school.child_age_max": Kind::Int, "years", "申请入学的子女最大年龄（周岁，按申请月计）", "oldest a child may be to apply (full years at the application month)";
     "school.hardship_channel": Kind::Bool, "bool", "困难家庭兜底：有居住证和监护关系的困难家庭不因缴费不足被拒", "hardship channel: a family in hardship with a permit and guardianship is not refused for lack of contributions";
     // ---- contributions of flexible workers to the urban-employee pension
     "flex.base.floor": Kind::Money, "yuan/month", "灵活就业人员缴费基数下限（可选的最低缴费基数）", "lowest contribution base a flexible worker may choose";
