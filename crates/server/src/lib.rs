@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/quote", get(quote_page))
+        .route("/school", get(school_page))
         .route("/verify", get(verify_page).post(verify_form))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/regions", get(regions))
@@ -241,8 +242,9 @@ fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
 label{{display:block;margin:.5rem 0}}input,select,textarea{{font-size:1rem;width:100%;box-sizing:border-box;padding:.4rem}}
 button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}
 .big{{font-size:1.6rem;font-weight:bold}}nav a{{margin-right:1rem}}.bad{{color:#b00}}.good{{color:#070}}</style></head>
-<body><nav><a href="/">安心 anxin</a><a href="/quote">{q}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
+<body><nav><a href="/">安心 anxin</a><a href="/quote">{q}</a><a href="/school">{s}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
         q = lang.pick("缴费测算", "Quote"),
+        s = lang.pick("入学条件", "School"),
         v = lang.pick("核验凭证", "Verify"),
     ))
 }
@@ -343,6 +345,230 @@ async fn quote_page(State(state): State<AppState>, Query(f): Query<QuoteForm>) -
         }
     }
     page(lang, lang.pick("缴费测算", "Contribution quote"), &body).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct SchoolForm {
+    lang: Option<String>,
+    region: Option<String>,
+    /// Application month, YYYY-MM.
+    month: Option<String>,
+    /// First and last month paid without a break, YYYY-MM.
+    paid_from: Option<String>,
+    paid_to: Option<String>,
+    /// A gap inside that span: its first month, length and reason.
+    gap_from: Option<String>,
+    gap_months: Option<String>,
+    gap_reason: Option<String>,
+    permit: Option<String>,
+    hardship: Option<String>,
+    reform: Option<String>,
+}
+
+/// "Will my child qualify?" — a worker enters what they paid; nothing is stored.
+async fn school_page(State(state): State<AppState>, Query(f): Query<SchoolForm>) -> Response {
+    let lang = lang_of(f.lang.as_deref());
+    let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
+    let checked = |o: &Option<String>| if o.is_some() { " checked" } else { "" };
+    let options: String = state
+        .policy
+        .regions
+        .values()
+        .filter(|r| !r.code.is_national())
+        .map(|r| {
+            let code = r.code.to_string();
+            let selected = if Some(&code) == f.region.as_ref() {
+                " selected"
+            } else {
+                ""
+            };
+            format!(
+                "<option value=\"{code}\"{selected}>{}</option>",
+                esc(lang.pick(&r.name_zh, &r.name_en))
+            )
+        })
+        .collect();
+    let reasons = [
+        "childbirth",
+        "care",
+        "illness",
+        "unemployment",
+        "platform_rule",
+        "other",
+    ];
+    let reason_names = |r: &str| match r {
+        "childbirth" => lang.pick("生育", "childbirth"),
+        "care" => lang.pick("照护家人", "caring for family"),
+        "illness" => lang.pick("生病", "illness"),
+        "unemployment" => lang.pick("失业", "unemployment"),
+        "platform_rule" => lang.pick("平台规则调整", "platform rule change"),
+        _ => lang.pick("其他", "other"),
+    };
+    let reason_options: String = reasons
+        .iter()
+        .map(|r| {
+            let selected = if f.gap_reason.as_deref() == Some(r) {
+                " selected"
+            } else {
+                ""
+            };
+            format!(
+                "<option value=\"{r}\"{selected}>{}</option>",
+                reason_names(r)
+            )
+        })
+        .collect();
+    let mut body = format!(
+        "<form method=\"get\" action=\"/school\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
+         <label>{city}<select name=\"region\">{options}</select></label>\
+         <label>{appl}<input name=\"month\" placeholder=\"2026-09\" value=\"{month}\"></label>\
+         <label>{from}<input name=\"paid_from\" placeholder=\"2025-01\" value=\"{pf}\"></label>\
+         <label>{to}<input name=\"paid_to\" placeholder=\"2026-09\" value=\"{pt}\"></label>\
+         <label>{gap}<input name=\"gap_from\" placeholder=\"2026-03\" value=\"{gf}\"></label>\
+         <label>{gapm}<input name=\"gap_months\" inputmode=\"numeric\" placeholder=\"2\" value=\"{gm}\"></label>\
+         <label>{why}<select name=\"gap_reason\">{reason_options}</select></label>\
+         <label><input type=\"checkbox\" name=\"permit\" value=\"1\" style=\"width:auto\"{pc}> {permit}</label>\
+         <label><input type=\"checkbox\" name=\"hardship\" value=\"1\" style=\"width:auto\"{hc}> {hard}</label>\
+         <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"{rc}> {reform}</label>\
+         <button>{go}</button></form>",
+        l = if lang == Lang::En { "en" } else { "zh" },
+        city = lang.pick("孩子上学的城市", "City of the school"),
+        appl = lang.pick("申请月份", "Application month"),
+        from = lang.pick("养老保险从哪个月开始缴", "Paying pension since (month)"),
+        to = lang.pick("缴到哪个月", "Paid up to (month)"),
+        gap = lang.pick(
+            "中间断缴的起始月份（没有可不填）",
+            "A gap in between starting (month, optional)"
+        ),
+        gapm = lang.pick("断缴几个月", "Months missed"),
+        why = lang.pick("断缴原因（有证明）", "Why (with evidence)"),
+        permit = lang.pick("有本市居住证", "I hold a residence permit of the city"),
+        hard = lang.pick(
+            "家庭困难（低收入、单亲、多子女）",
+            "Family in hardship (low income, single parent, several children)"
+        ),
+        reform = lang.pick(
+            "按改革建议“累计为主、连续为辅”再算一遍",
+            "Also under the proposed reform (cumulative first)"
+        ),
+        go = lang.pick("看看能不能上学", "Check"),
+        month = v(&f.month),
+        pf = v(&f.paid_from),
+        pt = v(&f.paid_to),
+        gf = v(&f.gap_from),
+        gm = v(&f.gap_months),
+        pc = checked(&f.permit),
+        hc = checked(&f.hardship),
+        rc = checked(&f.reform),
+    );
+    if let (Some(region), Some(month), Some(from), Some(to)) =
+        (&f.region, &f.month, &f.paid_from, &f.paid_to)
+    {
+        let parse = |t: &str| YearMonth::parse(t.trim()).ok();
+        match (parse(month), parse(from), parse(to)) {
+            (Some(month), Some(from), Some(to)) if from <= to && from.months_until(to) < 600 => {
+                let gap_from = f.gap_from.as_deref().and_then(parse);
+                let gap_months: i32 = f
+                    .gap_months
+                    .as_deref()
+                    .and_then(|t| t.trim().parse().ok())
+                    .unwrap_or(0)
+                    .clamp(0, 120);
+                let reason = f.gap_reason.clone().unwrap_or_else(|| "other".into());
+                let mut months = Vec::new();
+                let mut m = from;
+                while m <= to {
+                    let in_gap = gap_from.is_some_and(|g| m >= g && g.months_until(m) < gap_months);
+                    months.push(serde_json::json!({
+                        "month": m, "insurance": "pension",
+                        "status": if in_gap { "excused" } else { "paid" },
+                        "reason": if in_gap { Some(reason.clone()) } else { None },
+                        "evidence": in_gap,
+                    }));
+                    m = m.plus(1);
+                }
+                let mut runs = vec![(lang.pick("现行做法", "Law in force"), Vec::<String>::new())];
+                if f.reform.is_some() {
+                    runs.push((
+                        lang.pick("改革建议：累计为主、连续为辅", "Proposed: cumulative first"),
+                        vec!["school-cumulative-first".to_string()],
+                    ));
+                }
+                for (title, reforms) in runs {
+                    let request = serde_json::json!({
+                        "region": region, "month": month, "permit": f.permit.is_some(), "hardship": f.hardship.is_some(),
+                        "reforms": reforms, "months": months,
+                    });
+                    let policy = state.policy.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        anxin_policy::calc::run_json(&policy, "school", request, month)
+                    })
+                    .await;
+                    match result {
+                        Ok(Ok(r)) => {
+                            let decision = match r["decision"].as_str() {
+                                Some("eligible") => {
+                                    lang.pick("✓ 符合入学的社保条件", "✓ meets the condition")
+                                }
+                                Some("eligible_hardship") => lang.pick(
+                                    "✓ 通过困难家庭兜底渠道符合条件",
+                                    "✓ qualifies through the hardship channel",
+                                ),
+                                _ => lang.pick("还不符合", "not yet"),
+                            };
+                            let mut items = String::new();
+                            for m in r["missing"].as_array().into_iter().flatten() {
+                                items.push_str(&format!(
+                                    "<li>{}</li>",
+                                    esc(m[if lang == Lang::En { "en" } else { "zh" }]
+                                        .as_str()
+                                        .unwrap_or(""))
+                                ));
+                            }
+                            if let Some(e) = r["earliest_month"].as_str() {
+                                items.push_str(&format!("<li>{} {}</li>", lang.pick("从现在起每月按时缴费，最早可以满足的月份：", "paying every month from now, the earliest month it can be met:"), esc(e)));
+                            }
+                            let steps: Vec<String> = r["trace"]["steps"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(|s| {
+                                    esc(s[if lang == Lang::En { "en" } else { "zh" }]
+                                        .as_str()
+                                        .unwrap_or(""))
+                                })
+                                .collect();
+                            body.push_str(&format!(
+                                "<h2>{title}</h2><p class=big>{decision}</p><ul>{items}</ul><pre>{}</pre>",
+                                steps.join("\n")
+                            ));
+                        }
+                        Ok(Err(e)) => body.push_str(&format!(
+                            "<p class=bad>{}</p>",
+                            esc(lang.pick(&e.zh, &e.en))
+                        )),
+                        Err(_) => body.push_str("<p class=bad>error</p>"),
+                    }
+                }
+            }
+            _ => body.push_str(&format!(
+                "<p class=bad>{}</p>",
+                lang.pick(
+                    "月份请写成 2026-09 这样，开始月份不能晚于结束月份",
+                    "write months as 2026-09; the first month must not be after the last"
+                )
+            )),
+        }
+    }
+    page(
+        lang,
+        lang.pick(
+            "孩子能不能上学：社保条件自查",
+            "Will my child qualify for school?",
+        ),
+        &body,
+    )
+    .into_response()
 }
 
 fn verify_form_html(lang: Lang, text: &str) -> String {

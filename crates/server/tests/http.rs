@@ -191,6 +191,25 @@ async fn pages_in_chinese_and_english() {
     )
     .await;
     assert!(!html.contains("<script>"), "input is escaped");
+    // The school self-check: a childbirth gap fails the law in force and passes the reform.
+    let uri = "/school?region=330100&month=2026-09&paid_from=2025-01&paid_to=2026-09&gap_from=2026-03&gap_months=2&gap_reason=childbirth&permit=1&reform=1";
+    let (status, html, _) = call(state(None), "GET", uri, "", "text/plain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("还不符合")
+            && html.contains("✓ 符合入学的社保条件")
+            && html.contains("2027-04"),
+        "{html}"
+    );
+    let (_, html, _) = call(
+        state(None),
+        "GET",
+        "/school?region=330100&month=soon&paid_from=x&paid_to=y&lang=en",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert!(html.contains("write months as 2026-09"), "{html}");
     let (_, html, _) = call(state(None), "GET", "/", "", "text/plain").await;
     assert!(html.contains("width=device-width"), "works on a phone");
 }
