@@ -86,12 +86,14 @@ impl DataDir {
             Ok(v) if !v.is_empty() => v,
             _ => read_secret(&self.file(&self.config.data_key_file))?,
         };
-        let bytes = parse_hex32(text.trim()).ok_or_else(|| {
-            Fail::bad_input(
-                "数据密钥须为 64 位小写十六进制",
-                "the data key must be 64 lowercase hex digits",
-            )
-        })?;
+        let bytes = anxin_records::keys::unhex(text.trim())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                Fail::bad_input(
+                    "数据密钥须为 64 位小写十六进制",
+                    "the data key must be 64 lowercase hex digits",
+                )
+            })?;
         Ok(DataKey::from_secret(&bytes))
     }
 
@@ -168,21 +170,6 @@ fn read_secret(path: &Path) -> Result<String> {
     })
 }
 
-fn parse_hex32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
-        let s = std::str::from_utf8(pair).ok()?;
-        if s.bytes().any(|b| b.is_ascii_uppercase()) {
-            return None;
-        }
-        out[i] = u8::from_str_radix(s, 16).ok()?;
-    }
-    Some(out)
-}
-
 fn write_private(path: &Path, text: &str) -> Result<()> {
     let io = |e: std::io::Error| {
         Fail::data(
@@ -246,7 +233,7 @@ pub fn init(dir: &Path, database: Option<&str>, suite: &str, origin: &str) -> Re
     )?;
     write_private(
         &dir.join(&config.data_key_file),
-        &format!("{}\n", hex(&secret)),
+        &format!("{}\n", anxin_records::keys::hex(&secret)),
     )?;
     fs::write(
         dir.join(&config.public_key_file),
@@ -254,7 +241,7 @@ pub fn init(dir: &Path, database: Option<&str>, suite: &str, origin: &str) -> Re
     )
     .map_err(io)?;
     let store = open_store(dir, &config.database)?;
-    let records = Records::init(
+    let mut records = Records::init(
         store,
         Secrets {
             data_key: DataKey::from_secret(&secret),
@@ -269,11 +256,6 @@ pub fn init(dir: &Path, database: Option<&str>, suite: &str, origin: &str) -> Re
         dir: dir.to_path_buf(),
         config,
     };
-    let mut records = records;
     data.save_checkpoint(&records.store().head()?.checkpoint)?;
     Ok(data)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -38,40 +38,6 @@ impl Rng {
     }
 }
 
-/// A resident ID with a valid GB 11643 check digit.
-pub fn resident_id(prefix17: &str) -> Option<ResidentId> {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = prefix17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    ResidentId::parse(&format!(
-        "{prefix17}{}",
-        b"10X98765432"[(sum % 11) as usize] as char
-    ))
-    .ok()
-}
-
-/// A unified social credit code with a valid GB 32100 check character.
-fn credit_code(prefix16: &str, org: char) -> Option<CreditCode> {
-    const CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let body = format!("{}{org}", &prefix16[..16.min(prefix16.len())]);
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| CHARS.iter().position(|c| *c == b).unwrap_or(0) as u32 * w)
-        .sum();
-    CreditCode::parse(&format!(
-        "{body}{}",
-        CHARS[((31 - sum % 31) % 31) as usize] as char
-    ))
-    .ok()
-}
-
 pub struct Demo {
     pub inputs: Vec<Input>,
     /// A few workers to try, with what is special about each.
@@ -89,7 +55,7 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
     let mut rng = Rng(0x5EED_A17C_0DE5_1234);
     let platforms: Vec<CreditCode> = PLATFORMS
         .iter()
-        .map(|(p, _)| credit_code(p, 'X'))
+        .map(|(p, _)| CreditCode::complete(&format!("{p}X")).ok())
         .collect::<Option<_>>()
         .ok_or_else(|| bad("credit code"))?;
     let region = |code: &str| RegionCode::parse(code).map_err(|_| bad("region"));
@@ -133,7 +99,7 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
         // Vary the address code so 10,000s of workers keep distinct IDs.
         let prefix =
             format!("{}{}", &prefix[..4], &format!("{:02}", (w / 1000) % 100)) + &prefix[6..];
-        let id = resident_id(&prefix).ok_or_else(|| bad("resident id"))?;
+        let id = ResidentId::complete(&prefix).map_err(|_| bad("resident id"))?;
         let pattern = w % 10;
         let home = CITIES[(w % 3) as usize];
         let platform = &platforms[(w % 3) as usize];
@@ -159,8 +125,9 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
             record_id: None,
         }));
         if pattern == 7 {
-            let child = resident_id(&format!("{}{}{:03}", &prefix[..6], "20190901", w % 1000))
-                .ok_or_else(|| bad("child id"))?;
+            let child =
+                ResidentId::complete(&format!("{}{}{:03}", &prefix[..6], "20190901", w % 1000))
+                    .map_err(|_| bad("child id"))?;
             inputs.push(Input::Child(ChildInput {
                 child_id: child,
                 name: "小雨".into(),

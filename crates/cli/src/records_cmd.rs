@@ -8,6 +8,7 @@ use anxin_policy::{Lang, Policy};
 use anxin_records::AuditScope;
 use anxin_records::account::{MonthState, Summary, summarize};
 use anxin_records::cert::{self, insurance_zh, payer_zh, status_zh};
+use anxin_records::keys::hex;
 
 use crate::data::DataDir;
 use crate::fail::{Fail, Result};
@@ -291,21 +292,13 @@ pub fn cert_issue(
     let mut records = data.open()?;
     let certificate = records.issue_certificate(&id, today)?;
     data.save_checkpoint(&certificate.checkpoint)?;
-    let dir = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let io = |e: std::io::Error| {
-        Fail::data(
-            format!("写凭证失败：{e}"),
-            format!("writing the certificate failed: {e}"),
-        )
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
     let stem = format!("cert-{}-{}", &records.person_key(&id).hex()[..8], today);
-    let json_path = dir.join(format!("{stem}.json"));
-    let html_path = dir.join(format!("{stem}.html"));
-    std::fs::write(&json_path, certificate.to_bytes()).map_err(io)?;
-    std::fs::write(&html_path, cert::render_html(&certificate)?).map_err(io)?;
+    let json_path = write_out(out, &format!("{stem}.json"), &certificate.to_bytes())?;
+    let html_path = write_out(
+        out,
+        &format!("{stem}.html"),
+        cert::render_html(&certificate)?.as_bytes(),
+    )?;
     if json {
         println!(
             "{}",
@@ -319,13 +312,35 @@ pub fn cert_issue(
             "  日志位置 log entry: #{} / {}",
             certificate.leaf_index, certificate.tree_size
         );
-        println!(
-            "  核验 verify: anxin verify {} --key {}",
-            json_path.display(),
-            data.dir.join(&data.config.public_key_file).display()
-        );
+        println!("{}", verify_hint(data, &json_path));
     }
     Ok(())
+}
+
+/// Writes a signed file into `out` (default: the current directory).
+fn write_out(out: Option<&Path>, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let dir = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let io = |e: std::io::Error| {
+        Fail::data(
+            format!("写 {name} 失败：{e}"),
+            format!("writing {name} failed: {e}"),
+        )
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(io)?;
+    Ok(path)
+}
+
+/// How to check a signed file offline with this deployment's public key.
+fn verify_hint(data: &DataDir, path: &Path) -> String {
+    format!(
+        "  核验 verify: anxin verify {} --key {}",
+        path.display(),
+        data.dir.join(&data.config.public_key_file).display()
+    )
 }
 
 fn load_verifier(key: Option<&str>, data: Option<&DataDir>) -> Result<Verifier> {
@@ -597,10 +612,6 @@ pub fn audit(data: &DataDir, lang: Lang, json: bool) -> Result<()> {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The guardian's months in `city`, as the school review reads them. An excused month is
 /// one the office recorded with its reason, so its evidence was seen.
 fn ledger_months(
@@ -796,35 +807,21 @@ pub fn school_attest(
         "thresholds": {
             "continuous_months": { "required": r.required_continuous, "met": r.continuous_months as i64 >= r.required_continuous },
             "cumulative_months": { "required": r.required_cumulative, "met": r.cumulative_months as i64 >= r.required_cumulative },
-            "residence_permit": { "met": !r.missing.iter().any(|m| m.en.contains("residence permit")) },
+            "residence_permit": { "met": r.permit_met },
         },
     })
     .to_string();
     let certificate =
         records.issue_document(&key, "school_eligibility", document, Some(r.month))?;
     data.save_checkpoint(&certificate.checkpoint)?;
-    let dir = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let io = |e: std::io::Error| {
-        Fail::data(
-            format!("写证明失败：{e}"),
-            format!("writing the attestation failed: {e}"),
-        )
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let path = dir.join(format!("school-{}-{}.json", &key.hex()[..8], r.month));
-    std::fs::write(&path, certificate.to_bytes()).map_err(io)?;
+    let name = format!("school-{}-{}.json", &key.hex()[..8], r.month);
+    let path = write_out(out, &name, &certificate.to_bytes())?;
     println!(
         "入学社保条件证明已签发 Attestation issued: {}",
         path.display()
     );
     println!("  结论 decision: {}，积分 points: {}", r.decision, r.points);
-    println!(
-        "  核验 verify: anxin verify {} --key {}",
-        path.display(),
-        data.dir.join(&data.config.public_key_file).display()
-    );
+    println!("{}", verify_hint(data, &path));
     Ok(())
 }
 

@@ -47,7 +47,29 @@ pub struct ResidentId([u8; 18]);
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: &[u8; 11] = b"10X98765432";
 
+/// The GB 11643 check character of 17 ASCII digits.
+fn id_check(digits: &[u8]) -> u8 {
+    let sum: u32 = digits
+        .iter()
+        .zip(ID_WEIGHTS)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    ID_CHECK[(sum % 11) as usize]
+}
+
 impl ResidentId {
+    /// The ID whose first 17 digits are `prefix17`, with its check character computed (for
+    /// synthetic data and tests); the result is validated like any parsed ID.
+    pub fn complete(prefix17: &str) -> Result<ResidentId, IdError> {
+        if prefix17.len() != 17 || !prefix17.bytes().all(|b| b.is_ascii_digit()) {
+            return ResidentId::parse(prefix17);
+        }
+        ResidentId::parse(&format!(
+            "{prefix17}{}",
+            id_check(prefix17.as_bytes()) as char
+        ))
+    }
+
     pub fn parse(text: &str) -> Result<ResidentId, IdError> {
         let t = text.trim();
         let chars: Vec<char> = t.chars().collect();
@@ -62,12 +84,7 @@ impl ResidentId {
             }
             bytes[i] = c.to_ascii_uppercase() as u8;
         }
-        let sum: u32 = bytes[..17]
-            .iter()
-            .zip(ID_WEIGHTS)
-            .map(|(b, w)| (b - b'0') as u32 * w)
-            .sum();
-        let expected = ID_CHECK[(sum % 11) as usize];
+        let expected = id_check(&bytes[..17]);
         if bytes[17] != expected {
             return Err(IdError::IdCheck {
                 expected: expected as char,
@@ -145,7 +162,33 @@ const CODE_WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];
 
+/// The GB 32100 check character of 17 character values (positions in `CODE_CHARS`).
+fn code_check(values: &[u32]) -> u8 {
+    let sum: u32 = values.iter().zip(CODE_WEIGHTS).map(|(v, w)| v * w).sum();
+    CODE_CHARS[((31 - sum % 31) % 31) as usize]
+}
+
 impl CreditCode {
+    /// The code whose first 17 characters are `prefix17`, with its check character computed
+    /// (for synthetic data and tests); the result is validated like any parsed code.
+    pub fn complete(prefix17: &str) -> Result<CreditCode, IdError> {
+        let values: Option<Vec<u32>> = prefix17
+            .chars()
+            .map(|c| {
+                CODE_CHARS
+                    .iter()
+                    .position(|b| *b as char == c.to_ascii_uppercase())
+                    .map(|p| p as u32)
+            })
+            .collect();
+        match values {
+            Some(v) if v.len() == 17 => {
+                CreditCode::parse(&format!("{prefix17}{}", code_check(&v) as char))
+            }
+            _ => CreditCode::parse(prefix17),
+        }
+    }
+
     pub fn parse(text: &str) -> Result<CreditCode, IdError> {
         let t = text.trim();
         let chars: Vec<char> = t.chars().collect();
@@ -170,13 +213,7 @@ impl CreditCode {
                 }
             }
         }
-        let sum: u32 = values[..17]
-            .iter()
-            .zip(CODE_WEIGHTS)
-            .map(|(v, w)| v * w)
-            .sum();
-        let check = (31 - sum % 31) % 31;
-        let expected = CODE_CHARS[check as usize];
+        let expected = code_check(&values[..17]);
         if bytes[17] != expected {
             return Err(IdError::CodeCheck {
                 expected: expected as char,
@@ -239,6 +276,27 @@ mod tests {
             ResidentId::parse("11010519491231002Y"),
             Err(IdError::IdCharacter(18))
         ));
+    }
+
+    #[test]
+    fn complete_computes_the_check_character() {
+        assert_eq!(
+            ResidentId::complete("11010519491231002").unwrap().expose(),
+            "11010519491231002X"
+        );
+        assert_eq!(
+            CreditCode::complete("91350100M000100Y4").unwrap().as_str(),
+            "91350100M000100Y43"
+        );
+        assert!(ResidentId::complete("1101051949123100").is_err());
+        assert!(
+            ResidentId::complete("11010519491399002").is_err(),
+            "month 13 is no date"
+        );
+        assert!(
+            CreditCode::complete("91350100M000100I4").is_err(),
+            "I is not a code character"
+        );
     }
 
     #[test]

@@ -237,6 +237,11 @@ impl Ctx<'_> {
 
     /// A resident ID. Numbers from a spreadsheet are refused: Excel keeps 15 digits.
     pub fn resident_id(&self, f: usize) -> R<Option<ResidentId>> {
+        self.identifier(f, ResidentId::parse)
+    }
+
+    /// An identifier with a check character, read as text.
+    fn identifier<T>(&self, f: usize, parse: fn(&str) -> Result<T, IdError>) -> R<Option<T>> {
         if matches!(self.cell(f), Cell::Float(_)) {
             return Err(self.numeric_id(f));
         }
@@ -247,7 +252,7 @@ impl Ctx<'_> {
             return Err(self.numeric_id(f));
         }
         let (zh, _) = self.names(f);
-        ResidentId::parse(&normalize_id(&t))
+        parse(&normalize_id(&t))
             .map(Some)
             .map_err(|e| self.reject(f, id_error(zh, &e)))
     }
@@ -274,19 +279,7 @@ impl Ctx<'_> {
     }
 
     pub fn credit_code(&self, f: usize) -> R<Option<CreditCode>> {
-        if matches!(self.cell(f), Cell::Float(_)) {
-            return Err(self.numeric_id(f));
-        }
-        let Some(t) = self.text(f)? else {
-            return Ok(None);
-        };
-        if looks_scientific(&t) {
-            return Err(self.numeric_id(f));
-        }
-        let (zh, _) = self.names(f);
-        CreditCode::parse(&normalize_id(&t))
-            .map(Some)
-            .map_err(|e| self.reject(f, id_error(zh, &e)))
+        self.identifier(f, CreditCode::parse)
     }
 
     /// Credit codes separated by `;` or `；`, each checked; repeats are dropped.

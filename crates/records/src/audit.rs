@@ -329,8 +329,7 @@ impl<S: Store> Records<S> {
                 ),
             );
         }
-        for (size, (root, source)) in expected_roots.range(frontier.size() + 1..) {
-            let _ = root;
+        for (size, (_, source)) in expected_roots.range(frontier.size() + 1..) {
             if *source != "outside" {
                 report.find(
                     "head",

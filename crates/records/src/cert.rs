@@ -99,17 +99,8 @@ impl<S: Store> Records<S> {
         id: &ResidentId,
         today: jiff::civil::Date,
     ) -> Result<Certificate> {
+        let subject = self.subject(id)?;
         let person = self.person_key(id);
-        let row = self.store().person(&person.0)?.ok_or_else(|| {
-            Error::not_found(
-                "登记册中没有此人（身份证号已核对校验位）",
-                "this person is not in the registry (the ID's check digit is valid)",
-            )
-        })?;
-        let clear = self.data_key().open(&person, &row.sealed)?;
-        let clear: serde_json::Value = serde_json::from_slice(&clear)
-            .map_err(|_| Error::Corrupt("sealed person record does not parse".into()))?;
-        let name = clear["name"].as_str().unwrap_or_default().to_string();
         let rows = self.store().contributions_of(&person.0)?;
         let months: Vec<serde_json::Value> = rows
             .iter()
@@ -134,7 +125,7 @@ impl<S: Store> Records<S> {
             "issued_on": today.to_string(),
             "issuer": self.verifier().name(),
             "log_origin": self.origin(),
-            "subject": { "name": name, "id_masked": id.masked(), "person": person.hex() },
+            "subject": subject,
             "summaries": summarize(&rows),
             "months": months,
         })

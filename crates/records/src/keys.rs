@@ -139,7 +139,7 @@ impl DataKey {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -150,7 +150,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Lowercase hex only: an uppercase digit is a changed byte, not the same value.
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }

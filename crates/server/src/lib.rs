@@ -230,6 +230,23 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The `<option>`s of a region picker (every region but the national level).
+fn region_options(policy: &Policy, lang: Lang, selected: &str) -> String {
+    policy
+        .regions
+        .values()
+        .filter(|r| !r.code.is_national())
+        .map(|r| {
+            let code = r.code.to_string();
+            let mark = if code == selected { " selected" } else { "" };
+            format!(
+                "<option value=\"{code}\"{mark}>{}</option>",
+                esc(lang.pick(&r.name_zh, &r.name_en))
+            )
+        })
+        .collect()
+}
+
 fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
     let (html_lang, switch) = match lang {
         Lang::Zh => ("zh-CN", "<a href=\"?lang=en\">English</a>"),
@@ -272,20 +289,7 @@ async fn quote_page(State(state): State<AppState>, Query(f): Query<QuoteForm>) -
     let lang = lang_of(f.lang.as_deref());
     let region = f.region.clone().unwrap_or_default();
     let income = f.income.clone().unwrap_or_default();
-    let options: String = state
-        .policy
-        .regions
-        .values()
-        .filter(|r| !r.code.is_national())
-        .map(|r| {
-            let code = r.code.to_string();
-            let selected = if code == region { " selected" } else { "" };
-            format!(
-                "<option value=\"{code}\"{selected}>{}</option>",
-                esc(lang.pick(&r.name_zh, &r.name_en))
-            )
-        })
-        .collect();
+    let options = region_options(&state.policy, lang, &region);
     let mut body = format!(
         "<form method=\"get\" action=\"/quote\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<select name=\"region\">{options}</select></label>\
@@ -370,24 +374,7 @@ async fn school_page(State(state): State<AppState>, Query(f): Query<SchoolForm>)
     let lang = lang_of(f.lang.as_deref());
     let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
     let checked = |o: &Option<String>| if o.is_some() { " checked" } else { "" };
-    let options: String = state
-        .policy
-        .regions
-        .values()
-        .filter(|r| !r.code.is_national())
-        .map(|r| {
-            let code = r.code.to_string();
-            let selected = if Some(&code) == f.region.as_ref() {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                "<option value=\"{code}\"{selected}>{}</option>",
-                esc(lang.pick(&r.name_zh, &r.name_en))
-            )
-        })
-        .collect();
+    let options = region_options(&state.policy, lang, f.region.as_deref().unwrap_or(""));
     let reasons = [
         "childbirth",
         "care",

@@ -30,17 +30,7 @@ const BATCH: usize = 50_000;
 
 /// A valid credit code from a 17-character prefix (GB 32100 check character computed).
 fn credit_code(prefix17: &str) -> CreditCode {
-    const CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let sum: u32 = prefix17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| CHARS.iter().position(|c| *c == b).expect("code character") as u32 * w)
-        .sum();
-    let check = CHARS[((31 - sum % 31) % 31) as usize] as char;
-    CreditCode::parse(&format!("{prefix17}{check}")).expect("computed check character")
+    CreditCode::complete(prefix17).expect("code characters")
 }
 
 /// Time spent in each storage call, to see where an append goes (the rest is the records

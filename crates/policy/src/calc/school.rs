@@ -79,6 +79,8 @@ pub struct SchoolResult {
     pub cumulative_months: u32,
     pub required_continuous: i64,
     pub required_cumulative: i64,
+    /// The residence-permit condition holds (held, or not required).
+    pub permit_met: bool,
     pub forgiven: Vec<ForgivenGap>,
     /// What is missing, in both languages.
     pub missing: Vec<Note>,
@@ -443,6 +445,7 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         cumulative_months: cumulative,
         required_continuous: need_cont,
         required_cumulative: need_cum,
+        permit_met: permit_ok,
         forgiven,
         missing,
         earliest_month,
