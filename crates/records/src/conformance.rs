@@ -27,6 +27,94 @@ pub fn run_all(make: Factory<'_>) {
     story_proofs_and_certificates(make());
     story_balances_sum_to_zero(make());
     story_audit_sees_projection_damage_via_trait(make());
+    story_accounts_sessions_access_log(make());
+}
+
+/// Accounts, sessions and the access log: names unique, sessions expire and end, the log
+/// keeps every read newest first and refuses to be edited or emptied behind its back.
+fn story_accounts_sessions_access_log(mut store: Box<dyn Store>) {
+    use crate::access::{self, AccessRow, NewAccount, Role};
+    let id = resident_id("33010619900101123");
+    let person = DataKey::from_secret(&[5; 32]).person_key(&id).0;
+    let worker = NewAccount::new(
+        "worker-1",
+        Role::Worker,
+        "a long password",
+        None,
+        Some(person),
+        None,
+    )
+    .expect("valid account");
+    let w = store.create_account(&worker, 1_000).expect("create worker");
+    let clerk = NewAccount::new(
+        "clerk.hz",
+        Role::Clerk,
+        "another long password",
+        Some(region("330100")),
+        None,
+        None,
+    )
+    .expect("valid account");
+    let c = store.create_account(&clerk, 1_001).expect("create clerk");
+    assert_ne!(w, c);
+    let again = store.create_account(&worker, 1_002);
+    assert!(
+        matches!(again, Err(crate::Error::Refused { .. })),
+        "a taken username is refused, got {again:?}"
+    );
+    let row = store
+        .account_named("clerk.hz")
+        .unwrap()
+        .expect("clerk stored");
+    assert_eq!(
+        (row.id, row.role.as_str(), row.region),
+        (c, "clerk", Some(330100))
+    );
+    assert!(access::verify_password(
+        &row.password_hash,
+        "another long password"
+    ));
+    assert_eq!(store.account(w).unwrap().unwrap().person, Some(person));
+    assert_eq!(store.accounts_all().unwrap().len(), 2);
+    assert!(store.account_named("nobody").unwrap().is_none());
+
+    let (_, token) = access::new_token().unwrap();
+    store.create_session(&token, w, 2_000, 1_500).unwrap();
+    assert_eq!(
+        store.session_account(&token, 1_999).unwrap().map(|a| a.id),
+        Some(w)
+    );
+    assert!(
+        store.session_account(&token, 2_000).unwrap().is_none(),
+        "expired"
+    );
+    let (_, other) = access::new_token().unwrap();
+    store.create_session(&other, c, 9_000, 1_500).unwrap();
+    store.end_session(&other).unwrap();
+    assert!(
+        store.session_account(&other, 1_600).unwrap().is_none(),
+        "ended"
+    );
+
+    for (at, purpose) in [(3_000, "办理转移接续"), (3_001, "核对缴费")] {
+        store
+            .log_access(&AccessRow {
+                at,
+                account: c,
+                username: "clerk.hz".into(),
+                role: "clerk".into(),
+                person,
+                what: "record".into(),
+                purpose: purpose.into(),
+            })
+            .unwrap();
+    }
+    let seen = store.access_to(&person, 10).unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].purpose, "核对缴费", "newest first");
+    assert_eq!(seen[0].person, person);
+    assert_eq!(store.access_to(&person, 1).unwrap().len(), 1, "limit holds");
+    assert!(store.access_to(&[0; 32], 10).unwrap().is_empty());
 }
 
 /// A valid resident ID from a 17-digit prefix (the GB 11643 check digit is computed).

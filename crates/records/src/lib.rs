@@ -6,6 +6,7 @@
 //! log, which is what [`Records::audit`] does. This crate knows no database: backends
 //! implement [`store::Store`].
 
+pub mod access;
 pub mod account;
 pub mod audit;
 pub mod cert;

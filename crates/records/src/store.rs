@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use anxin_ledger::Hash;
 
+use crate::access::{AccessRow, AccountRow, NewAccount};
 use crate::error::Result;
 
 /// The signed head of the log as last committed.
@@ -190,6 +191,27 @@ pub trait Store: Send {
     fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>>;
     /// Balance of every account: (account, sum of postings in fen, number of postings).
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>>;
+
+    // Accounts, sessions and the access log (see `crate::access`). Not part of the log.
+    /// Creates an account; a taken username is refused. Returns the new id.
+    fn create_account(&mut self, account: &NewAccount, now: i64) -> Result<i64>;
+    fn account(&mut self, id: i64) -> Result<Option<AccountRow>>;
+    fn account_named(&mut self, username: &str) -> Result<Option<AccountRow>>;
+    fn accounts_all(&mut self) -> Result<Vec<AccountRow>>;
+    /// Stores a session (by its token's hash) and drops every expired one.
+    fn create_session(
+        &mut self,
+        token: &[u8; 32],
+        account: i64,
+        expires: i64,
+        now: i64,
+    ) -> Result<()>;
+    /// The account of a live session.
+    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>>;
+    fn end_session(&mut self, token: &[u8; 32]) -> Result<()>;
+    fn log_access(&mut self, row: &AccessRow) -> Result<()>;
+    /// The latest `limit` reads of `person`'s data, newest first.
+    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>>;
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -253,5 +275,38 @@ impl Store for Box<dyn Store> {
     }
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
         (**self).balances()
+    }
+    fn create_account(&mut self, account: &NewAccount, now: i64) -> Result<i64> {
+        (**self).create_account(account, now)
+    }
+    fn account(&mut self, id: i64) -> Result<Option<AccountRow>> {
+        (**self).account(id)
+    }
+    fn account_named(&mut self, username: &str) -> Result<Option<AccountRow>> {
+        (**self).account_named(username)
+    }
+    fn accounts_all(&mut self) -> Result<Vec<AccountRow>> {
+        (**self).accounts_all()
+    }
+    fn create_session(
+        &mut self,
+        token: &[u8; 32],
+        account: i64,
+        expires: i64,
+        now: i64,
+    ) -> Result<()> {
+        (**self).create_session(token, account, expires, now)
+    }
+    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+        (**self).session_account(token, now)
+    }
+    fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
+        (**self).end_session(token)
+    }
+    fn log_access(&mut self, row: &AccessRow) -> Result<()> {
+        (**self).log_access(row)
+    }
+    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
+        (**self).access_to(person, limit)
     }
 }

@@ -16,6 +16,7 @@ use std::hash::Hash as StdHash;
 use std::io::Write as _;
 
 use anxin_ledger::Hash;
+use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
     WriteBatch,
@@ -29,6 +30,7 @@ use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_postings_view.sql"),
+    include_str!("../migrations/0003_access.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -954,4 +956,145 @@ impl Store for PgStore {
             .map(|r| Ok((col(r, 0)?, col(r, 1)?, u64_col(r, 2, "posting count")?)))
             .collect()
     }
+
+    fn create_account(&mut self, account: &NewAccount, now: i64) -> Result<i64> {
+        let st = self.statements.get(
+            &mut self.client,
+            "INSERT INTO accounts (username, role, region, person, org, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )?;
+        let region = opt_int4(account.region.map(|r| r.code()), "region")?;
+        let person = account.person.as_ref().map(|p| &p[..]);
+        let inserted = self.client.query_one(
+            &st,
+            &[
+                &account.username,
+                &account.role.as_str(),
+                &region,
+                &person,
+                &account.org,
+                &account.password_hash,
+                &now,
+            ],
+        );
+        match inserted {
+            Ok(row) => col(&row, 0),
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                Err(Error::refused(
+                    format!("用户名 {} 已被使用", account.username),
+                    format!("the username {} is taken", account.username),
+                ))
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    fn account(&mut self, id: i64) -> Result<Option<AccountRow>> {
+        let rows = self.query(
+            "SELECT id, username, role, region, person, org, password_hash, created_at
+             FROM accounts WHERE id = $1",
+            &[&id],
+        )?;
+        rows.first().map(to_account).transpose()
+    }
+
+    fn account_named(&mut self, username: &str) -> Result<Option<AccountRow>> {
+        let rows = self.query(
+            "SELECT id, username, role, region, person, org, password_hash, created_at
+             FROM accounts WHERE username = $1",
+            &[&username],
+        )?;
+        rows.first().map(to_account).transpose()
+    }
+
+    fn accounts_all(&mut self) -> Result<Vec<AccountRow>> {
+        let rows = self.query(
+            "SELECT id, username, role, region, person, org, password_hash, created_at
+             FROM accounts ORDER BY id",
+            &[],
+        )?;
+        rows.iter().map(to_account).collect()
+    }
+
+    fn create_session(
+        &mut self,
+        token: &[u8; 32],
+        account: i64,
+        expires: i64,
+        now: i64,
+    ) -> Result<()> {
+        self.query("DELETE FROM sessions WHERE expires_at <= $1", &[&now])?;
+        self.query(
+            "INSERT INTO sessions (token, account, expires_at) VALUES ($1, $2, $3)",
+            &[&&token[..], &account, &expires],
+        )?;
+        Ok(())
+    }
+
+    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+        let rows = self.query(
+            "SELECT a.id, a.username, a.role, a.region, a.person, a.org, a.password_hash, a.created_at
+             FROM sessions s JOIN accounts a ON a.id = s.account
+             WHERE s.token = $1 AND s.expires_at > $2",
+            &[&&token[..], &now],
+        )?;
+        rows.first().map(to_account).transpose()
+    }
+
+    fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
+        self.query("DELETE FROM sessions WHERE token = $1", &[&&token[..]])?;
+        Ok(())
+    }
+
+    fn log_access(&mut self, row: &AccessRow) -> Result<()> {
+        self.query(
+            "INSERT INTO access_log (at, account, username, role, person, what, purpose)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &row.at,
+                &row.account,
+                &row.username,
+                &row.role,
+                &&row.person[..],
+                &row.what,
+                &row.purpose,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
+        let rows = self.query(
+            "SELECT at, account, username, role, what, purpose FROM access_log
+             WHERE person = $1 ORDER BY id DESC LIMIT $2",
+            &[&&person[..], &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccessRow {
+                    at: col(r, 0)?,
+                    account: col(r, 1)?,
+                    username: col(r, 2)?,
+                    role: col(r, 3)?,
+                    person: *person,
+                    what: col(r, 4)?,
+                    purpose: col(r, 5)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn to_account(row: &Row) -> Result<AccountRow> {
+    let person: Option<Vec<u8>> = col(row, 4)?;
+    Ok(AccountRow {
+        id: col(row, 0)?,
+        username: col(row, 1)?,
+        role: col(row, 2)?,
+        region: opt_u32_col(row, 3, "account region")?,
+        person: person.map(|p| hash_of(p, "account person")).transpose()?,
+        org: col(row, 5)?,
+        password_hash: col(row, 6)?,
+        created_at: col(row, 7)?,
+    })
 }

@@ -402,3 +402,32 @@ fn concurrent_migrations_are_safe() {
         .get(0);
     assert_eq!(count, i64::from(PgStore::schema_version()));
 }
+
+#[test]
+fn access_log_refuses_edits_and_deletes() {
+    let mut schemas = Schemas::new();
+    let mut store = schemas.store();
+    store
+        .log_access(&anxin_records::access::AccessRow {
+            at: 1,
+            account: 1,
+            username: "clerk.hz".into(),
+            role: "clerk".into(),
+            person: [7; 32],
+            what: "record".into(),
+            purpose: "核对缴费".into(),
+        })
+        .expect("append");
+    for sql in [
+        "UPDATE access_log SET purpose = 'nothing'",
+        "DELETE FROM access_log",
+    ] {
+        let err = store.client().execute(sql, &[]).expect_err(sql);
+        let detail = err
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
+        assert!(detail.contains("append-only"), "{sql}: {detail}");
+    }
+    assert_eq!(store.access_to(&[7; 32], 5).expect("read").len(), 1);
+}

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anxin_ledger::Hash;
+use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
     WriteBatch,
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_postings_view.sql"),
+    include_str!("../migrations/0003_access.sql"),
 ];
 
 pub struct SqliteStore {
@@ -668,5 +670,166 @@ impl Store for SqliteStore {
             })
             .map_err(db)?;
         rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn create_account(&mut self, account: &NewAccount, now: i64) -> Result<i64> {
+        let inserted = self.conn.execute(
+            "INSERT INTO accounts (username, role, region, person, org, password_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                account.username,
+                account.role.as_str(),
+                account.region.map(|r| r.code()),
+                account.person.as_ref().map(|p| &p[..]),
+                account.org,
+                account.password_hash,
+                now
+            ],
+        );
+        match inserted {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(taken(&account.username))
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    fn account(&mut self, id: i64) -> Result<Option<AccountRow>> {
+        Ok(self.accounts_where("WHERE id = ?1", [id])?.pop())
+    }
+
+    fn account_named(&mut self, username: &str) -> Result<Option<AccountRow>> {
+        Ok(self
+            .accounts_where("WHERE username = ?1", [username])?
+            .pop())
+    }
+
+    fn accounts_all(&mut self) -> Result<Vec<AccountRow>> {
+        self.accounts_where("ORDER BY id", [])
+    }
+
+    fn create_session(
+        &mut self,
+        token: &[u8; 32],
+        account: i64,
+        expires: i64,
+        now: i64,
+    ) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
+            .map_err(db)?;
+        self.conn
+            .execute(
+                "INSERT INTO sessions (token, account, expires_at) VALUES (?1, ?2, ?3)",
+                params![&token[..], account, expires],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+        Ok(self
+            .accounts_where(
+                "WHERE id = (SELECT account FROM sessions WHERE token = ?1 AND expires_at > ?2)",
+                params![&token[..], now],
+            )?
+            .pop())
+    }
+
+    fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE token = ?1", [&token[..]])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn log_access(&mut self, row: &AccessRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO access_log (at, account, username, role, person, what, purpose)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    row.at,
+                    row.account,
+                    row.username,
+                    row.role,
+                    &row.person[..],
+                    row.what,
+                    row.purpose
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at, account, username, role, what, purpose FROM access_log
+                 WHERE person = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![&person[..], limit], |r| {
+                Ok(AccessRow {
+                    at: r.get(0)?,
+                    account: r.get(1)?,
+                    username: r.get(2)?,
+                    role: r.get(3)?,
+                    person: *person,
+                    what: r.get(4)?,
+                    purpose: r.get(5)?,
+                })
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+}
+
+fn taken(username: &str) -> Error {
+    Error::refused(
+        format!("用户名 {username} 已被使用"),
+        format!("the username {username} is taken"),
+    )
+}
+
+impl SqliteStore {
+    fn accounts_where<P: rusqlite::Params>(
+        &mut self,
+        filter: &str,
+        p: P,
+    ) -> Result<Vec<AccountRow>> {
+        let sql = format!(
+            "SELECT id, username, role, region, person, org, password_hash, created_at
+             FROM accounts {filter}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                Ok((
+                    r.get::<_, Option<Vec<u8>>>(4)?,
+                    AccountRow {
+                        id: r.get(0)?,
+                        username: r.get(1)?,
+                        role: r.get(2)?,
+                        region: r.get(3)?,
+                        person: None,
+                        org: r.get(5)?,
+                        password_hash: r.get(6)?,
+                        created_at: r.get(7)?,
+                    },
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (person, mut row) = r.map_err(db)?;
+            row.person = person.map(|p| hash_of(p, "account person")).transpose()?;
+            Ok(row)
+        })
+        .collect()
     }
 }

@@ -42,3 +42,28 @@ fn newer_schema_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn access_log_refuses_edits_and_deletes() {
+    let mut store = SqliteStore::in_memory().expect("open");
+    store
+        .log_access(&anxin_records::access::AccessRow {
+            at: 1,
+            account: 1,
+            username: "clerk.hz".into(),
+            role: "clerk".into(),
+            person: [7; 32],
+            what: "record".into(),
+            purpose: "核对缴费".into(),
+        })
+        .expect("append");
+    let conn = store.connection();
+    for sql in [
+        "UPDATE access_log SET purpose = 'nothing'",
+        "DELETE FROM access_log",
+    ] {
+        let err = conn.execute(sql, []).expect_err(sql).to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(store.access_to(&[7; 32], 5).expect("read").len(), 1);
+}
