@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anxin_domain::{CreditCode, Fen, YearMonth};
 use anxin_import::{OrgKind, Payer};
 use anxin_ledger::Hash;
+use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::conformance::{contribution, person, region, resident_id, secrets};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
@@ -178,6 +179,39 @@ impl Store for Timed {
     }
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
         self.inner.balances()
+    }
+    fn create_account(&mut self, account: &NewAccount, now: i64) -> Result<i64> {
+        self.inner.create_account(account, now)
+    }
+    fn account(&mut self, id: i64) -> Result<Option<AccountRow>> {
+        self.inner.account(id)
+    }
+    fn account_named(&mut self, username: &str) -> Result<Option<AccountRow>> {
+        self.inner.account_named(username)
+    }
+    fn accounts_all(&mut self) -> Result<Vec<AccountRow>> {
+        self.inner.accounts_all()
+    }
+    fn create_session(
+        &mut self,
+        token: &[u8; 32],
+        account: i64,
+        expires: i64,
+        now: i64,
+    ) -> Result<()> {
+        self.inner.create_session(token, account, expires, now)
+    }
+    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+        self.inner.session_account(token, now)
+    }
+    fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
+        self.inner.end_session(token)
+    }
+    fn log_access(&mut self, row: &AccessRow) -> Result<()> {
+        self.inner.log_access(row)
+    }
+    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
+        self.inner.access_to(person, limit)
     }
 }
 
