@@ -208,3 +208,79 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
     inputs.extend(contributions);
     Ok(Demo { inputs, samples })
 }
+
+/// One account per role for the demo, each with a fresh password: (username, role, password,
+/// what it can see). Workers are the first sample workers.
+pub fn accounts(
+    records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+    demo: &Demo,
+) -> Result<Vec<(String, &'static str, String, &'static str)>> {
+    let mut out = Vec::new();
+    let workers = demo.samples.iter().take(3).enumerate();
+    for (i, (id, _)) in workers {
+        let username = format!("worker{}", i + 1);
+        let password = crate::account_cmd::add(
+            records,
+            crate::account_cmd::AddArgs {
+                username: &username,
+                role: "worker",
+                region: None,
+                person: Some(id),
+                org: None,
+                password: None,
+            },
+        )?;
+        out.push((username, "worker", password, "本人记录 own record"));
+    }
+    let platform = CreditCode::complete(&format!("{}X", PLATFORMS[0].0))
+        .map(|c| c.to_string())
+        .ok();
+    let officials: [(&str, &'static str, Option<&str>, &'static str); 9] = [
+        ("admin", "admin", None, "建账户 makes accounts"),
+        (
+            "clerk.hz",
+            "clerk",
+            Some("330100"),
+            "杭州经办 Hangzhou clerk",
+        ),
+        (
+            "clerk.sz",
+            "clerk",
+            Some("440300"),
+            "深圳经办 Shenzhen clerk",
+        ),
+        (
+            "inspector.zj",
+            "inspector",
+            Some("330000"),
+            "浙江劳动监察 Zhejiang inspector",
+        ),
+        (
+            "edu.hz",
+            "education",
+            Some("330100"),
+            "杭州教育局 Hangzhou school office",
+        ),
+        ("platform", "platform", Some("330100"), "蜂鸟配送 platform"),
+        ("grid.hz", "grid", Some("330100"), "网格员 grid worker"),
+        ("analyst", "analyst", None, "政策分析 analyst"),
+        ("auditor", "auditor", None, "审计 auditor"),
+    ];
+    for (username, role, region, what) in officials {
+        let password = crate::account_cmd::add(
+            records,
+            crate::account_cmd::AddArgs {
+                username,
+                role,
+                region,
+                person: None,
+                org: (role == "platform")
+                    .then_some(platform.as_deref())
+                    .flatten(),
+                password: None,
+            },
+        )?;
+        out.push((username.to_string(), role, password, what));
+    }
+    Ok(out)
+}

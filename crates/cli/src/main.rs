@@ -6,6 +6,7 @@
 //! applicable (a reform or rule that does not apply there or then); 5 invalid policy files;
 //! 6 storage or data-directory failure; 7 a certificate or audit check that failed.
 
+mod account_cmd;
 mod data;
 mod demo;
 mod fail;
@@ -139,6 +140,11 @@ enum Command {
         #[command(subcommand)]
         command: SchoolCommand,
     },
+    /// 账户 — sign-in accounts for the server: the first administrator, clerks, workers, ….
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
     /// 服务 — the web pages and JSON API; --demo makes a synthetic region first.
     Serve {
         /// Address to listen on (port 0: any free port).
@@ -150,7 +156,35 @@ enum Command {
         /// Workers in the demo region.
         #[arg(long, default_value_t = 20_000)]
         demo_workers: u32,
+        /// The demo's database: default SQLite in the demo directory; or postgres://….
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// Mark the session cookie Secure (when a TLS proxy fronts anxin).
+        #[arg(long, env = "ANXIN_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account. The password comes from ANXIN_PASSWORD, or is generated and printed.
+    Add {
+        username: String,
+        /// worker, clerk, grid, education, platform, inspector, union, analyst, auditor, admin.
+        #[arg(long)]
+        role: String,
+        /// The region it acts in (6-digit code, e.g. 330100); none: national.
+        #[arg(long)]
+        region: Option<String>,
+        /// For a worker: their resident ID (they must be in the registry).
+        #[arg(long)]
+        person: Option<String>,
+        /// For a platform: its credit code.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// List the accounts (never their passwords).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -661,8 +695,50 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             addr,
             demo,
             demo_workers,
+            database,
+            secure_cookies,
         } => {
-            return serve(&g, policy, today, &addr, demo.then_some(demo_workers));
+            let demo = demo.then_some((demo_workers, database));
+            return serve(&g, policy, today, &addr, demo, secure_cookies);
+        }
+        Command::Account {
+            command:
+                AccountCommand::Add {
+                    username,
+                    role,
+                    region,
+                    person,
+                    org,
+                },
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            let mut records = d.open()?;
+            let given = std::env::var("ANXIN_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            let generated = given.is_none();
+            let password = account_cmd::add(
+                &mut records,
+                account_cmd::AddArgs {
+                    username: &username,
+                    role: &role,
+                    region: region.as_deref(),
+                    person: person.as_deref(),
+                    org: org.as_deref(),
+                    password: given,
+                },
+            )?;
+            println!("已创建账户 account created: {username} ({role})");
+            if generated {
+                println!("密码 password (只显示这一次 shown once): {password}");
+            }
+            return Ok(());
+        }
+        Command::Account {
+            command: AccountCommand::List,
+        } => {
+            let d = data::DataDir::load(&g.data)?;
+            return account_cmd::list(&mut d.open()?, json);
         }
         other => other,
     };
@@ -675,13 +751,14 @@ fn serve(
     policy: Policy,
     today: YearMonth,
     addr: &str,
-    demo_workers: Option<u32>,
+    demo: Option<(u32, Option<String>)>,
+    secure_cookies: bool,
 ) -> Result<(), fail::Fail> {
-    let data = match demo_workers {
-        Some(workers) => {
+    let data = match demo {
+        Some((workers, database)) => {
             let dir = std::env::temp_dir().join(format!("anxin-demo-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
-            let d = data::init(&dir, None, "standard", "anxin.demo/log")?;
+            let d = data::init(&dir, database.as_deref(), "standard", "anxin.demo/log")?;
             let demo = demo::generate(&policy, workers, today)?;
             let mut records = d.open()?;
             let started = std::time::Instant::now();
@@ -702,9 +779,19 @@ fn serve(
             for (id, what) in &demo.samples {
                 println!("    {id}  {what}");
             }
+            println!(
+                "  演示账户 demo accounts (用户名 username / 密码 password, 每次启动重新生成 new each start):"
+            );
+            for (username, role, password, what) in demo::accounts(&mut records, &demo)? {
+                println!("    {username:<14} {password}  {role:<10} {what}");
+            }
             Some(d)
         }
         None => data::DataDir::load(&g.data).ok(),
+    };
+    let records = match &data {
+        Some(d) => Some(std::sync::Arc::new(std::sync::Mutex::new(d.open()?))),
+        None => None,
     };
     let verifier = match &data {
         Some(d) => Some(std::sync::Arc::new(
@@ -715,9 +802,11 @@ fn serve(
         None => None,
     };
     let state = anxin_server::AppState {
-        policy: std::sync::Arc::new(policy),
         verifier,
         today: g.today,
+        records,
+        secure_cookies,
+        ..anxin_server::AppState::new(policy)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

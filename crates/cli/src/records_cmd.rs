@@ -6,9 +6,11 @@ use anxin_domain::{Fen, RegionCode, ResidentId, YearMonth};
 use anxin_ledger::{Bundle, Verifier, parse_and_verify_checkpoint};
 use anxin_policy::{Lang, Policy};
 use anxin_records::AuditScope;
-use anxin_records::account::{MonthState, Summary, summarize};
+use anxin_records::account::summarize;
 use anxin_records::cert::{self, insurance_zh, payer_zh, status_zh};
 use anxin_records::keys::hex;
+
+use anxin_server::text::{month_text, region_name, render_summary};
 
 use crate::data::DataDir;
 use crate::fail::{Fail, Result};
@@ -22,109 +24,6 @@ pub fn parse_id(text: &str) -> Result<ResidentId> {
             ),
         )
     })
-}
-
-pub fn region_name(policy: &Policy, code: u32, lang: Lang) -> String {
-    let name = RegionCode::parse(&format!("{code:06}"))
-        .ok()
-        .and_then(|c| policy.region_by_code(c))
-        .map(|r| lang.pick(&r.name_zh, &r.name_en).to_string());
-    match name {
-        Some(n) => format!("{n} {code:06}"),
-        None => format!("{code:06}"),
-    }
-}
-
-fn month_text(index: i32) -> String {
-    YearMonth::from_index(index)
-        .map(|m| m.to_string())
-        .unwrap_or_default()
-}
-
-fn state_text(state: MonthState, lang: Lang) -> &'static str {
-    match (state, lang) {
-        (MonthState::Paid, Lang::Zh) => "已缴",
-        (MonthState::Excused, Lang::Zh) => "免缴",
-        (MonthState::Deferred, Lang::Zh) => "缓缴",
-        (MonthState::Unpaid, Lang::Zh) => "未缴",
-        (MonthState::Missing, Lang::Zh) => "无记录",
-        (MonthState::Paid, Lang::En) => "paid",
-        (MonthState::Excused, Lang::En) => "excused",
-        (MonthState::Deferred, Lang::En) => "deferred",
-        (MonthState::Unpaid, Lang::En) => "unpaid",
-        (MonthState::Missing, Lang::En) => "no record",
-    }
-}
-
-fn render_summary(s: &Summary, policy: &Policy, lang: Lang) -> String {
-    let mut out = String::new();
-    let place = match s.region {
-        None => lang.pick("全部地区合计", "all regions").to_string(),
-        Some(code) => region_name(policy, code, lang),
-    };
-    let run = |r: &Option<anxin_records::account::Run>| match (r, lang) {
-        (Some(r), Lang::Zh) => format!("{} 个月（{}~{}）", r.months, r.from, r.to),
-        (Some(r), Lang::En) => format!("{} months ({}~{})", r.months, r.from, r.to),
-        (None, _) => "0".into(),
-    };
-    out.push_str(&match lang {
-        Lang::Zh => format!(
-            "  {place}：累计 {} 个月（其中补缴 {}），最长连续 {}，当前连续 {}，缺口 {} 段；缴费 {} 元，记入个人账户 {} 元\n",
-            s.paid_months, s.back_paid_months, run(&s.longest_run), run(&s.current_run), s.gaps.len(),
-            Fen(s.amount_fen).yuan_string(), Fen(s.account_fen).yuan_string()
-        ),
-        Lang::En => format!(
-            "  {place}: {} months in all ({} back-paid), longest run {}, current run {}, {} gaps; paid {} yuan, {} to the personal account\n",
-            s.paid_months, s.back_paid_months, run(&s.longest_run), run(&s.current_run), s.gaps.len(),
-            Fen(s.amount_fen).yuan_string(), Fen(s.account_fen).yuan_string()
-        ),
-    });
-    if s.region.is_none() && !s.by_payer_fen.is_empty() {
-        let parts: Vec<String> = s
-            .by_payer_fen
-            .iter()
-            .map(|(payer, fen)| {
-                format!(
-                    "{} {}",
-                    lang.pick(payer_zh(payer), payer),
-                    Fen(*fen).yuan_string()
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "    {}{}\n",
-            lang.pick("按缴费方：", "by payer: "),
-            parts.join(lang.pick("，", ", "))
-        ));
-    }
-    for gap in &s.gaps {
-        let reasons = if gap.reasons.is_empty() {
-            String::new()
-        } else {
-            let named: Vec<&str> = gap
-                .reasons
-                .iter()
-                .map(|r| match anxin_import::GapReason::parse(r) {
-                    Some(g) => lang.pick(g.zh(), g.as_str()),
-                    None => r.as_str(),
-                })
-                .collect();
-            format!(" ({})", named.join(", "))
-        };
-        out.push_str(&format!(
-            "    {} {}~{} {} {}{}\n",
-            lang.pick("缺口", "gap"),
-            gap.from,
-            gap.to,
-            match lang {
-                Lang::Zh => format!("{} 个月", gap.months),
-                Lang::En => format!("{} months", gap.months),
-            },
-            state_text(gap.state, lang),
-            reasons
-        ));
-    }
-    out
 }
 
 type Opened = anxin_records::Records<Box<dyn anxin_records::Store>>;
@@ -163,34 +62,12 @@ pub fn person_show(
     let children = records.store().children_of(&key.0)?;
     let summaries = summarize(&rows);
     if json {
-        let months: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "record_id": r.record_id, "month": month_text(r.month), "insurance": r.insurance,
-                    "region": format!("{:06}", r.region), "payer": r.payer, "payer_code": r.payer_code,
-                    "status": r.status, "reason": r.reason, "base_fen": r.base_fen,
-                    "amount_fen": r.amount_fen, "account_fen": r.account_fen, "log_index": r.seq,
-                })
-            })
-            .collect();
-        let value = serde_json::json!({
-            "person": {
-                "name": name, "id_masked": id.masked(), "key": key.hex(),
-                "residence_region": format!("{:06}", row.residence_region),
-                "hukou_region": row.hukou_region.map(|r| format!("{r:06}")),
-                "employment_form": row.employment_form,
-                "platforms": row.platforms.split(';').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
-                "permit_region": row.permit_region.map(|r| format!("{r:06}")),
-                "permit_since": row.permit_since, "household": row.household,
-                "children": children.len(),
-            },
-            "summaries": summaries,
-            "months": months,
-        });
+        let view = records.person_view(&key)?.ok_or_else(|| {
+            Fail::not_found("登记册中没有此人", "this person is not in the registry")
+        })?;
         println!(
             "{}",
-            serde_json::to_string_pretty(&value).expect("JSON values serialize")
+            serde_json::to_string_pretty(&view.to_json(false)).expect("JSON values serialize")
         );
         return Ok(());
     }

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod log;
 pub mod records;
 pub mod store;
+pub mod view;
 
 pub use audit::{AuditReport, AuditScope, Finding};
 pub use cert::{Certificate, Verification};

@@ -1,13 +1,13 @@
 //! The HTTP face of anxin: the calculators and offline-checkable certificates, as a JSON API
 //! and as server-rendered pages (Chinese by default, `?lang=en`), no JavaScript needed.
 //!
-//! This first slice serves what needs no account: the calculators, the region list and the
-//! public certificate check. Records of persons wait for authentication and roles.
+//! Public: the calculators, the region list and the certificate check. Signed in (see
+//! [`auth`]): a worker's own record, a clerk's search with every read logged ([`person`]).
 //!
 //! The server holds no rule: every figure comes from `anxin-policy`, every verdict from
 //! `anxin-records`. Errors share one JSON shape, `{"error": {"kind", "zh", "en"}}`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anxin_domain::YearMonth;
 use anxin_ledger::Verifier;
@@ -18,6 +18,14 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
+
+pub mod auth;
+pub mod person;
+pub mod text;
+
+/// The records service the server reads and writes through (one connection, used off the
+/// async workers).
+pub type Shared = Arc<Mutex<anxin_records::Records<Box<dyn anxin_records::Store>>>>;
 
 /// Largest request body accepted (a certificate is a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -30,9 +38,52 @@ pub struct AppState {
     pub verifier: Option<Arc<Verifier>>,
     /// "Now" for the calculators; `None`: the current month.
     pub today: Option<YearMonth>,
+    /// The records; `None` when serving without a data directory (calculators only).
+    pub records: Option<Shared>,
+    pub logins: Arc<auth::LoginLimiter>,
+    /// Mark the session cookie `Secure` (set when served behind TLS).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
+    /// State for the calculators only.
+    pub fn new(policy: Policy) -> AppState {
+        AppState {
+            policy: Arc::new(policy),
+            verifier: None,
+            today: None,
+            records: None,
+            logins: Arc::default(),
+            secure_cookies: false,
+        }
+    }
+
+    /// Runs `f` on the records, on a blocking thread. A poisoned lock is taken over: every
+    /// write is one transaction, so a panicked writer left nothing half-done.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(
+            &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+        ) -> Result<T, ApiError>
+        + Send
+        + 'static,
+    ) -> Result<T, ApiError> {
+        let records = self.records.clone().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no_records",
+                "本服务没有打开数据目录，只提供测算：用 anxin serve --data 目录 启动",
+                "this server has no data directory and serves only the calculators: start it with anxin serve --data DIR",
+            )
+        })?;
+        tokio::task::spawn_blocking(move || {
+            let mut guard = records.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|_| ApiError::internal())?
+    }
+
     fn today(&self) -> YearMonth {
         self.today.unwrap_or_else(|| {
             YearMonth::of_date(jiff::Zoned::now().date())
@@ -51,10 +102,73 @@ pub fn router(state: AppState) -> Router {
         .route("/api/regions", get(regions))
         .route("/api/calc/{calculator}", post(calculate))
         .route("/api/certificates/verify", post(verify_api))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout_submit))
+        .route("/me", get(auth::me))
+        .route("/clerk", get(person::clerk_page).post(person::clerk_submit))
+        .route("/persons/{key}", get(person::person_page))
+        .route(
+            "/persons/{key}/certificate",
+            post(person::certificate_submit),
+        )
+        .route(
+            "/api/sessions",
+            post(auth::api_sign_in).delete(auth::api_sign_out),
+        )
+        .route("/api/me", get(auth::api_me))
+        .route("/api/persons/lookup", post(person::api_lookup))
+        .route("/api/persons/{key}", get(person::api_person))
+        .route("/api/persons/{key}/access", get(person::api_access))
+        .route(
+            "/api/persons/{key}/certificate",
+            post(person::api_certificate),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(html_errors))
         .layer(axum::middleware::from_fn(security_headers))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// A page that fails answers with a page, not the API's JSON: the same message in Chinese and
+/// English, and the same status.
+async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let page_request = !request.uri().path().starts_with("/api/");
+    let lang = lang_of(
+        request
+            .uri()
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
+            .map(|l| if l == "en" { "en" } else { "zh" }),
+    );
+    let response = next.run(request).await;
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !page_request || !json || response.status().as_u16() < 400 {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return (parts.status, "error").into_response();
+    };
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let zh = v["error"]["zh"].as_str().unwrap_or("出错了");
+    let en = v["error"]["en"].as_str().unwrap_or("something went wrong");
+    let body = format!(
+        "<p class=\"big bad\">{}</p><p><small>{}</small></p><p><a href=\"/\">{}</a> · <a href=\"/login\">{}</a></p>",
+        esc(lang.pick(zh, en)),
+        esc(lang.pick(en, zh)),
+        lang.pick("回首页", "Home"),
+        lang.pick("登录", "Sign in"),
+    );
+    let mut r = page(lang, lang.pick("出错了", "Something went wrong"), &body).into_response();
+    *r.status_mut() = parts.status;
+    if let Some(v) = parts.headers.get(header::RETRY_AFTER) {
+        r.headers_mut().insert(header::RETRY_AFTER, v.clone());
+    }
+    r
 }
 
 async fn security_headers(
@@ -79,15 +193,35 @@ async fn security_headers(
 }
 
 /// The one error shape of the API.
+#[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    kind: &'static str,
-    zh: String,
-    en: String,
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub zh: String,
+    pub en: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
-    fn new(
+    pub fn bad_input(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_input", zh, en)
+    }
+
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务内部出错，请稍后再试",
+            "internal error: try again later",
+        )
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn new(
         status: StatusCode,
         kind: &'static str,
         zh: impl Into<String>,
@@ -98,6 +232,19 @@ impl ApiError {
             kind,
             zh: zh.into(),
             en: en.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<anxin_records::Error> for ApiError {
+    fn from(e: anxin_records::Error) -> ApiError {
+        use anxin_records::Error as E;
+        match e {
+            E::NotFound { zh, en } => ApiError::new(StatusCode::NOT_FOUND, "not_found", zh, en),
+            E::Refused { zh, en } => ApiError::new(StatusCode::BAD_REQUEST, "refused", zh, en),
+            // Database and corruption details stay out of responses (they may name rows).
+            _ => ApiError::internal(),
         }
     }
 }
@@ -118,7 +265,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body =
             serde_json::json!({ "error": { "kind": self.kind, "zh": self.zh, "en": self.en } });
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
     }
 }
 
@@ -126,8 +278,8 @@ async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "没有这个地址：可用 /、/quote、/verify、/api/regions、/api/calc/{quote|pension|backpay|medical|platform}、/api/certificates/verify",
-        "no such path: use /, /quote, /verify, /api/regions, /api/calc/{quote|pension|backpay|medical|platform}, /api/certificates/verify",
+        "没有这个地址：页面有 /、/quote、/school、/verify、/login、/me；接口见 /api/openapi.json（如 /api/calc/quote、/api/sessions）",
+        "no such path: pages are /, /quote, /school, /verify, /login, /me; the API (e.g. /api/calc/quote, /api/sessions) is described at /api/openapi.json",
     )
 }
 
@@ -212,18 +364,18 @@ fn no_key() -> ApiError {
 // ---- pages ----
 
 #[derive(Deserialize, Default)]
-struct LangQuery {
+pub struct LangQuery {
     lang: Option<String>,
 }
 
-fn lang_of(q: Option<&str>) -> Lang {
+pub fn lang_of(q: Option<&str>) -> Lang {
     match q {
         Some("en") => Lang::En,
         _ => Lang::Zh,
     }
 }
 
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -247,7 +399,7 @@ fn region_options(policy: &Policy, lang: Lang, selected: &str) -> String {
         .collect()
 }
 
-fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
+pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
     let (html_lang, switch) = match lang {
         Lang::Zh => ("zh-CN", "<a href=\"?lang=en\">English</a>"),
         Lang::En => ("en", "<a href=\"?lang=zh\">中文</a>"),
@@ -258,8 +410,9 @@ fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
 <style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5}}
 label{{display:block;margin:.5rem 0}}input,select,textarea{{font-size:1rem;width:100%;box-sizing:border-box;padding:.4rem}}
 button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}
-.big{{font-size:1.6rem;font-weight:bold}}nav a{{margin-right:1rem}}.bad{{color:#b00}}.good{{color:#070}}</style></head>
-<body><nav><a href="/">安心 anxin</a><a href="/quote">{q}</a><a href="/school">{s}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
+.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;display:block;overflow-x:auto}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;white-space:nowrap}}nav a{{margin-right:1rem}}.bad{{color:#b00}}.good{{color:#070}}</style></head>
+<body><nav><a href="/">安心 anxin</a><a href="/me">{m}</a><a href="/quote">{q}</a><a href="/school">{s}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
+        m = lang.pick("我的", "Mine"),
         q = lang.pick("缴费测算", "Quote"),
         s = lang.pick("入学条件", "School"),
         v = lang.pick("核验凭证", "Verify"),
@@ -637,20 +790,23 @@ async fn verify_form(
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("signal handler");
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = ctrl_c.await;
-            }
-        })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("signal handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    })
+    .await
 }

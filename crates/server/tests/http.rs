@@ -11,9 +11,9 @@ use tower::ServiceExt as _;
 
 fn state(verifier: Option<anxin_ledger::Verifier>) -> AppState {
     AppState {
-        policy: Arc::new(anxin_policy::Policy::embedded().expect("embedded policy loads")),
         verifier: verifier.map(Arc::new),
         today: YearMonth::new(2026, 6),
+        ..AppState::new(anxin_policy::Policy::embedded().expect("embedded policy loads"))
     }
 }
 

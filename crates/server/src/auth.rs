@@ -1,0 +1,599 @@
+//! Signing in and who is calling: cookie sessions for pages, bearer tokens for the API.
+//!
+//! - A session is a random 256-bit token; the database keeps only its SHA-256.
+//! - Pages read the `anxin_session` cookie (HttpOnly, SameSite=Lax, Secure when configured);
+//!   the API reads `Authorization: Bearer …` and nothing else, so no page's cookie can be
+//!   ridden into an API call.
+//! - Every form that changes something carries a CSRF token derived from the session.
+//! - Login attempts are limited per username and in total (Argon2id is deliberately slow).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anxin_policy::Lang;
+use anxin_records::access::{self, AccountRow, Role};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::{ApiError, AppState, LangQuery, esc, lang_of, page};
+
+pub const COOKIE: &str = "anxin_session";
+/// How long a session lives.
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// The signed-in caller.
+#[derive(Clone)]
+pub struct Caller {
+    pub account: AccountRow,
+    pub role: Role,
+    token: [u8; 32],
+}
+
+impl Caller {
+    /// The token forms must echo back (double submit, bound to this session).
+    pub fn csrf(&self) -> String {
+        csrf_of(&self.token)
+    }
+
+    pub fn check_csrf(&self, given: &str) -> Result<(), ApiError> {
+        let want = self.csrf();
+        // Constant time: the comparison does not stop at the first differing byte.
+        let same = want.len() == given.len()
+            && want
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "表单已过期或来源不明，请回到上一页重新提交",
+                "the form is stale or did not come from this site: go back and submit it again",
+            ))
+        }
+    }
+
+    pub fn is(&self, roles: &[Role]) -> bool {
+        roles.contains(&self.role)
+    }
+}
+
+fn csrf_of(token: &[u8; 32]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"anxin csrf v1");
+    h.update(token);
+    anxin_records::keys::hex(&h.finalize()[..16])
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Looks up the session named by the request: the bearer token on `/api/`, the cookie elsewhere.
+async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    let token = if is_api(parts.uri.path()) {
+        bearer_token(&parts.headers)
+    } else {
+        cookie_token(&parts.headers)
+    };
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    // A token is 43 characters of base64url; anything else cannot be one.
+    if token.len() != 43 {
+        return Ok(None);
+    }
+    let hash = access::token_hash(&token);
+    let account = state
+        .db(move |r| Ok(r.store().session_account(&hash, now())?))
+        .await?;
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    let role = account.role().map_err(ApiError::from)?;
+    Ok(Some(Caller {
+        account,
+        role,
+        token: hash,
+    }))
+}
+
+/// Who must sign in: the API answers 401, pages send the browser to the sign-in page.
+pub struct SignIn {
+    api: bool,
+    next: String,
+}
+
+impl IntoResponse for SignIn {
+    fn into_response(self) -> Response {
+        if self.api {
+            let mut r = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "请先登录：用 POST /api/sessions 换取令牌，放在 Authorization: Bearer 头里",
+                "sign in first: get a token from POST /api/sessions and send it as Authorization: Bearer",
+            )
+            .into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"anxin\""),
+            );
+            r
+        } else {
+            let next = url_encode(&self.next);
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        }
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, Response> {
+        match resolve(parts, state).await {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err(SignIn {
+                api: is_api(parts.uri.path()),
+                next: parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "/".into()),
+            }
+            .into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// The caller if signed in, for pages that also serve the public.
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<MaybeCaller, Response> {
+        resolve(parts, state)
+            .await
+            .map(MaybeCaller)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// Refuses a caller whose role is not in `roles`.
+pub fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
+    if caller.is(roles) {
+        Ok(())
+    } else {
+        Err(forbidden(caller, roles))
+    }
+}
+
+/// "This role may not": names the roles that may.
+pub fn forbidden(caller: &Caller, roles: &[Role]) -> ApiError {
+    {
+        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "{}账户不能做这件事（允许的角色：{}）",
+                caller.role.name_zh(),
+                allowed.join(", ")
+            ),
+            format!(
+                "a {} account cannot do this (allowed roles: {})",
+                caller.role.as_str(),
+                allowed.join(", ")
+            ),
+        )
+    }
+}
+
+// ---- login rate limit ----
+
+/// At most `PER_NAME` failed sign-ins per username in `WINDOW`, and `TOTAL_PER_SECOND`
+/// attempts of any kind per second (each costs an Argon2id hash).
+pub struct LoginLimiter {
+    inner: Mutex<Limits>,
+}
+
+#[derive(Default)]
+struct Limits {
+    failures: HashMap<String, VecDeque<Instant>>,
+    second: Option<Instant>,
+    in_second: u32,
+}
+
+const PER_NAME: usize = 5;
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+const TOTAL_PER_SECOND: u32 = 20;
+
+impl Default for LoginLimiter {
+    fn default() -> LoginLimiter {
+        LoginLimiter {
+            inner: Mutex::new(Limits::default()),
+        }
+    }
+}
+
+impl LoginLimiter {
+    /// `Err(seconds to wait)` when this attempt is over a limit.
+    fn admit(&self, username: &str) -> Result<(), u64> {
+        let mut l = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        match l.second {
+            Some(s) if now.duration_since(s) < Duration::from_secs(1) => {
+                if l.in_second >= TOTAL_PER_SECOND {
+                    return Err(1);
+                }
+                l.in_second += 1;
+            }
+            _ => {
+                l.second = Some(now);
+                l.in_second = 1;
+            }
+        }
+        if let Some(q) = l.failures.get_mut(username) {
+            while q.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
+                q.pop_front();
+            }
+            if q.len() >= PER_NAME {
+                let wait = WINDOW.saturating_sub(now.duration_since(q[0]));
+                return Err(wait.as_secs().max(1));
+            }
+        }
+        Ok(())
+    }
+
+    fn failed(&self, username: &str) {
+        let mut l = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if l.failures.len() > 100_000 {
+            l.failures.clear();
+        }
+        l.failures
+            .entry(username.to_string())
+            .or_default()
+            .push_back(Instant::now());
+    }
+
+    fn succeeded(&self, username: &str) {
+        let mut l = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        l.failures.remove(username);
+    }
+}
+
+fn too_many(wait: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("登录尝试太多，请 {wait} 秒后再试"),
+        format!("too many sign-in attempts: try again in {wait} s"),
+    )
+    .retry_after(wait)
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "bad_credentials",
+        "用户名或密码不对",
+        "wrong username or password",
+    )
+}
+
+/// Checks a username and password and opens a session: (token, account, expiry).
+async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(String, AccountRow, i64), ApiError> {
+    let username = username.trim().to_lowercase();
+    state.logins.admit(&username).map_err(too_many)?;
+    let name = username.clone();
+    let password = password.to_string();
+    let found = state
+        .db(move |r| Ok(r.store().account_named(&name)?))
+        .await?;
+    // Hash even for an unknown name, so timing does not tell which names exist.
+    let stored = found
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| access::decoy_hash().to_string());
+    let ok = tokio::task::spawn_blocking(move || access::verify_password(&stored, &password))
+        .await
+        .unwrap_or(false);
+    let account = match (ok, found) {
+        (true, Some(a)) => a,
+        _ => {
+            state.logins.failed(&username);
+            return Err(bad_credentials());
+        }
+    };
+    state.logins.succeeded(&username);
+    let (token, hash) = access::new_token().map_err(ApiError::from)?;
+    let expires = now() + SESSION_SECONDS;
+    let id = account.id;
+    state
+        .db(move |r| Ok(r.store().create_session(&hash, id, expires, now())?))
+        .await?;
+    Ok((token, account, expires))
+}
+
+// ---- API ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /api/sessions`: a bearer token for a username and password.
+pub async fn api_sign_in(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_input(
+            format!("请求须为 {{\"username\": …, \"password\": …}}：{e}"),
+            format!("the request must be {{\"username\": …, \"password\": …}}: {e}"),
+        )
+    })?;
+    let (token, account, expires) = sign_in(&state, &c.username, &c.password).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "token": token,
+            "expires_at": expires,
+            "account": account_json(&account),
+        })),
+    )
+        .into_response())
+}
+
+/// `DELETE /api/sessions`: ends the bearer token's session.
+pub async fn api_sign_out(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let token = caller.token;
+    state
+        .db(move |r| Ok(r.store().end_session(&token)?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn account_json(a: &AccountRow) -> serde_json::Value {
+    serde_json::json!({
+        "username": a.username,
+        "role": a.role,
+        "region": a.region.map(|r| format!("{r:06}")),
+        "org": a.org,
+        "person": a.person.map(|p| anxin_records::keys::hex(&p)),
+    })
+}
+
+/// `GET /api/me`
+pub async fn api_me(caller: Caller) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "account": account_json(&caller.account) }))
+}
+
+// ---- pages ----
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    lang: Option<String>,
+    next: Option<String>,
+}
+
+/// Only a local path: never another site, never a scheme-relative `//host`.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/me".into(),
+    }
+}
+
+fn login_form(lang: Lang, next: &str, message: &str) -> String {
+    format!(
+        "{message}<form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+         <input type=\"hidden\" name=\"lang\" value=\"{l}\">\
+         <label>{u}<input name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required></label>\
+         <label>{p}<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button>{go}</button></form>",
+        next = esc(next),
+        l = if lang == Lang::En { "en" } else { "zh" },
+        u = lang.pick("用户名", "Username"),
+        p = lang.pick("密码", "Password"),
+        go = lang.pick("登录", "Sign in"),
+    )
+}
+
+pub async fn login_page(Query(q): Query<LoginQuery>) -> Response {
+    let lang = lang_of(q.lang.as_deref());
+    let next = safe_next(q.next.as_deref());
+    page(
+        lang,
+        lang.pick("登录", "Sign in"),
+        &login_form(lang, &next, ""),
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+    lang: Option<String>,
+}
+
+/// A sign-in form posted from another site is refused (login CSRF).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest == host)
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(f.lang.as_deref());
+    let next = safe_next(f.next.as_deref());
+    if !same_origin(&headers) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "登录表单必须从本站提交",
+            "the sign-in form must be posted from this site",
+        )
+        .into_response();
+    }
+    match sign_in(&state, &f.username, &f.password).await {
+        Ok((token, _, _)) => {
+            let mut r = Redirect::to(&next).into_response();
+            let secure = if state.secure_cookies { "; Secure" } else { "" };
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{secure}"
+            )) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(e) => {
+            let status = e.status;
+            let message = format!("<p class=bad>{}</p>", esc(lang.pick(&e.zh, &e.en)));
+            (
+                status,
+                page(
+                    lang,
+                    lang.pick("登录", "Sign in"),
+                    &login_form(lang, &next, &message),
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    caller.check_csrf(&f.csrf)?;
+    let token = caller.token;
+    state
+        .db(move |r| Ok(r.store().end_session(&token)?))
+        .await?;
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("anxin_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(r)
+}
+
+/// The sign-out button, for pages of a signed-in caller.
+pub fn logout_button(caller: &Caller, lang: Lang) -> String {
+    format!(
+        "<form method=\"post\" action=\"/logout\" style=\"display:inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>{}</button></form>",
+        caller.csrf(),
+        lang.pick("退出登录", "Sign out")
+    )
+}
+
+/// `/me`: where each role starts.
+pub async fn me(caller: Caller, Query(q): Query<LangQuery>) -> Response {
+    let lang = lang_of(q.lang.as_deref());
+    let suffix = if lang == Lang::En { "?lang=en" } else { "" };
+    if let (Role::Worker, Some(p)) = (caller.role, caller.account.person) {
+        return Redirect::to(&format!(
+            "/persons/{}{suffix}",
+            anxin_records::keys::hex(&p)
+        ))
+        .into_response();
+    }
+    if caller.role.reads_persons() {
+        return Redirect::to(&format!("/clerk{suffix}")).into_response();
+    }
+    let region = caller
+        .account
+        .region
+        .map(|r| format!("{r:06}"))
+        .unwrap_or_else(|| lang.pick("全国", "national").into());
+    let body = format!(
+        "<p>{} <b>{}</b> · {} {} · {} {}</p>{}",
+        lang.pick("账户", "Account"),
+        esc(&caller.account.username),
+        lang.pick("角色", "role"),
+        lang.pick(caller.role.name_zh(), caller.role.as_str()),
+        lang.pick("范围", "region"),
+        region,
+        logout_button(&caller, lang),
+    );
+    page(lang, lang.pick("我的账户", "My account"), &body).into_response()
+}

@@ -1,0 +1,610 @@
+//! A person's record: the worker's own page, a clerk's search and read (each read logged with
+//! its purpose, which the worker can see), and certificates.
+//!
+//! Object-level rule, in one place ([`may_read`]): a worker reads only their own record; a
+//! clerk or inspector reads a person who lives or is insured in their region, stating a
+//! purpose; every other role reads no person's record. The ID is shown in full only to its
+//! owner.
+
+use anxin_domain::{Fen, ResidentId};
+use anxin_policy::Lang;
+use anxin_records::PersonKey;
+use anxin_records::access::{AccessRow, Role, check_purpose};
+use anxin_records::cert::{insurance_zh, payer_zh, status_zh};
+use anxin_records::view::PersonView;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+
+use crate::auth::{Caller, logout_button, now};
+use crate::text::{month_text, region_name, render_summary};
+use crate::{ApiError, AppState, esc, lang_of, page};
+
+/// Officials who read personal records.
+pub const READERS: &[Role] = &[Role::Worker, Role::Clerk, Role::Inspector];
+
+fn parse_key(text: &str) -> Result<PersonKey, ApiError> {
+    PersonKey::from_hex(text).ok_or_else(|| {
+        ApiError::bad_input(
+            "个人编号须为 64 位小写十六进制（登录后从“我的记录”进入，或由经办员查询得到）",
+            "a person key is 64 lowercase hex digits (from your own record page, or a clerk's search)",
+        )
+    })
+}
+
+fn forbidden_other() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "只能查看本人的记录",
+        "you may read only your own record",
+    )
+}
+
+fn out_of_region() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "此人不在你的辖区（既不居住也不在此参保），不能查阅",
+        "this person neither lives nor is insured in your region: you may not read the record",
+    )
+}
+
+fn not_registered() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "登记册中没有此人",
+        "this person is not in the registry",
+    )
+}
+
+/// Whether `caller` may read the person `key`, before anything is loaded: roles that read no
+/// records and workers asking for someone else are refused without touching the database.
+fn may_ask(caller: &Caller, key: &PersonKey) -> Result<bool, ApiError> {
+    match caller.role {
+        Role::Worker if caller.account.person == Some(key.0) => Ok(true),
+        Role::Worker => Err(forbidden_other()),
+        Role::Clerk | Role::Inspector => Ok(false),
+        _ => Err(crate::auth::forbidden(caller, READERS)),
+    }
+}
+
+/// After loading: an official's region must cover where the person lives or is insured.
+fn may_read(caller: &Caller, view: &PersonView) -> Result<(), ApiError> {
+    if caller.account.person == Some(view.key.0)
+        || view.regions().iter().any(|r| caller.account.covers(*r))
+    {
+        Ok(())
+    } else {
+        Err(out_of_region())
+    }
+}
+
+/// Loads the record for `caller`, logging an official's read with its purpose.
+/// Returns the view and whether the caller is its owner.
+async fn read(
+    state: &AppState,
+    caller: &Caller,
+    key: PersonKey,
+    what: &'static str,
+    purpose: Option<String>,
+) -> Result<(PersonView, bool), ApiError> {
+    let owner = may_ask(caller, &key)?;
+    let purpose = if owner {
+        None
+    } else {
+        Some(check_purpose(purpose.as_deref().unwrap_or("")).map_err(ApiError::from)?)
+    };
+    let c = caller.clone();
+    state
+        .db(move |r| {
+            let view = r.person_view(&key)?.ok_or_else(not_registered)?;
+            may_read(&c, &view)?;
+            if let Some(purpose) = purpose {
+                r.store().log_access(&AccessRow {
+                    at: now(),
+                    account: c.account.id,
+                    username: c.account.username.clone(),
+                    role: c.role.as_str().into(),
+                    person: key.0,
+                    what: what.into(),
+                    purpose,
+                })?;
+            }
+            Ok((view, owner))
+        })
+        .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReadQuery {
+    lang: Option<String>,
+    purpose: Option<String>,
+}
+
+// ---- API ----
+
+/// `GET /api/persons/{key}?purpose=…`
+pub async fn api_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Query(q): Query<ReadQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = parse_key(&key)?;
+    let (view, owner) = read(&state, &caller, key, "record", q.purpose).await?;
+    Ok(Json(view.to_json(owner)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lookup {
+    id: String,
+    purpose: String,
+}
+
+fn parse_id(text: &str) -> Result<ResidentId, ApiError> {
+    ResidentId::parse(text.trim()).map_err(|e| {
+        ApiError::bad_input(
+            format!("身份证号无效：{e}（18 位，最后一位是 GB 11643 校验码 0–9 或 X）"),
+            format!(
+                "invalid resident ID: {e} (18 characters, the last a GB 11643 check digit 0–9 or X)"
+            ),
+        )
+    })
+}
+
+/// Finds the person key of a resident ID for an official (logged as a lookup).
+async fn lookup(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    purpose: &str,
+) -> Result<PersonKey, ApiError> {
+    crate::auth::require(caller, &[Role::Clerk, Role::Inspector])?;
+    let id = parse_id(id)?;
+    let purpose = purpose.to_string();
+    let c = caller.clone();
+    let key = state.db(move |r| Ok(r.person_key(&id))).await?;
+    read(state, &c, key, "lookup", Some(purpose)).await?;
+    Ok(key)
+}
+
+/// `POST /api/persons/lookup {"id", "purpose"}` → the person key.
+pub async fn api_lookup(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let l: Lookup = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_input(
+            format!("请求须为 {{\"id\": 身份证号, \"purpose\": 用途}}：{e}"),
+            format!("the request must be {{\"id\": resident ID, \"purpose\": why}}: {e}"),
+        )
+    })?;
+    let key = lookup(&state, &caller, &l.id, &l.purpose).await?;
+    Ok(Json(serde_json::json!({ "person": key.hex() })))
+}
+
+/// The reads of the owner's record, newest first (owner only).
+async fn access_list(
+    state: &AppState,
+    caller: &Caller,
+    key: PersonKey,
+) -> Result<Vec<AccessRow>, ApiError> {
+    if caller.account.person != Some(key.0) {
+        return Err(forbidden_other());
+    }
+    state
+        .db(move |r| Ok(r.store().access_to(&key.0, 200)?))
+        .await
+}
+
+/// `GET /api/persons/{key}/access`
+pub async fn api_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = parse_key(&key)?;
+    let list = access_list(&state, &caller, key).await?;
+    Ok(Json(serde_json::json!({ "reads": list })))
+}
+
+/// Issues a contribution-history certificate of the person (the owner, or an official stating
+/// why; the issue is recorded in the log).
+async fn certificate(
+    state: &AppState,
+    caller: &Caller,
+    key: PersonKey,
+    purpose: Option<String>,
+) -> Result<anxin_records::Certificate, ApiError> {
+    let (view, _) = read(state, caller, key, "certificate", purpose).await?;
+    let today = jiff::Zoned::now().date();
+    state
+        .db(move |r| Ok(r.issue_certificate(&view.id, today)?))
+        .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CertRequest {
+    purpose: Option<String>,
+}
+
+/// `POST /api/persons/{key}/certificate`
+pub async fn api_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = parse_key(&key)?;
+    let req: CertRequest = if body.is_empty() {
+        CertRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_input(
+                format!("请求须为 {{\"purpose\": 用途}} 或空：{e}"),
+                format!("the request must be {{\"purpose\": why}} or empty: {e}"),
+            )
+        })?
+    };
+    let cert = certificate(&state, &caller, key, req.purpose).await?;
+    Ok(attachment(
+        cert.to_bytes(),
+        "application/json",
+        "certificate.json",
+    ))
+}
+
+fn attachment(bytes: Vec<u8>, mime: &'static str, name: &str) -> Response {
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+// ---- pages ----
+
+fn lang_suffix(lang: Lang, first: bool) -> &'static str {
+    match (lang, first) {
+        (Lang::En, true) => "?lang=en",
+        (Lang::En, false) => "&lang=en",
+        _ => "",
+    }
+}
+
+fn when(at: i64) -> String {
+    jiff::Timestamp::from_second(at)
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn access_table(list: &[AccessRow], lang: Lang) -> String {
+    if list.is_empty() {
+        return format!(
+            "<p>{}</p>",
+            lang.pick(
+                "还没有工作人员查阅过你的记录。",
+                "No official has read your record."
+            )
+        );
+    }
+    let mut out = format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        lang.pick("时间", "When"),
+        lang.pick("谁", "Who"),
+        lang.pick("查了什么", "What"),
+        lang.pick("用途", "Purpose")
+    );
+    for a in list {
+        let role = Role::parse(&a.role)
+            .map(|r| lang.pick(r.name_zh(), r.as_str()).to_string())
+            .unwrap_or_else(|_| a.role.clone());
+        let what = match a.what.as_str() {
+            "record" => lang.pick("缴费记录", "record"),
+            "certificate" => lang.pick("开具凭证", "certificate"),
+            "lookup" => lang.pick("按身份证号查找", "lookup by ID"),
+            other => other,
+        };
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+            when(a.at),
+            esc(&role),
+            esc(&a.username),
+            esc(what),
+            esc(&a.purpose)
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn purpose_form(lang: Lang, key: &PersonKey) -> String {
+    format!(
+        "<form method=\"get\" action=\"/persons/{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
+         <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label><button>{}</button></form>",
+        key.hex(),
+        if lang == Lang::En { "en" } else { "zh" },
+        lang.pick(
+            "查阅他人记录须说明用途（本人可以看到）",
+            "State why you read this record (the person will see it)"
+        ),
+        lang.pick("办理转移接续", "transfer request"),
+        lang.pick("查阅", "Read"),
+    )
+}
+
+/// `GET /persons/{key}`: the record page.
+pub async fn person_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Query(q): Query<ReadQuery>,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(q.lang.as_deref());
+    let key = parse_key(&key)?;
+    let owner = may_ask(&caller, &key)?;
+    if !owner && q.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        return Ok(page(
+            lang,
+            lang.pick("查阅记录", "Read a record"),
+            &purpose_form(lang, &key),
+        )
+        .into_response());
+    }
+    let purpose = q.purpose.clone();
+    let (view, owner) = read(&state, &caller, key, "record", q.purpose).await?;
+    let access = if owner {
+        Some(access_list(&state, &caller, key).await?)
+    } else {
+        None
+    };
+    let policy = &state.policy;
+    let row = &view.row;
+    let mut body = format!(
+        "<p class=big>{} <small>{}</small></p><p>{}{}",
+        esc(&view.name),
+        esc(&view.id_text(owner)),
+        lang.pick("居住地 ", "lives in "),
+        esc(&region_name(policy, row.residence_region, lang)),
+    );
+    let form = anxin_import::EmploymentForm::parse(&row.employment_form)
+        .map_or(row.employment_form.as_str(), |f| {
+            lang.pick(f.zh(), f.as_str())
+        });
+    body.push_str(&format!(
+        " · {}{}",
+        lang.pick("就业形态 ", "works as "),
+        esc(form)
+    ));
+    if !row.platforms.is_empty() {
+        body.push_str(&format!(
+            " · {}{}",
+            lang.pick("平台 ", "platforms "),
+            esc(&row.platforms)
+        ));
+    }
+    body.push_str("</p>");
+    if view.months.is_empty() {
+        body.push_str(lang.pick(
+            "<p>还没有缴费记录。</p>",
+            "<p>No contribution records yet.</p>",
+        ));
+    }
+    let mut current = String::new();
+    for s in &view.summaries {
+        if s.insurance != current {
+            if !current.is_empty() {
+                body.push_str("</pre>");
+            }
+            current = s.insurance.clone();
+            body.push_str(&format!(
+                "<h2>{}</h2><pre>",
+                lang.pick(&format!("{}保险", insurance_zh(&current)), &current)
+            ));
+        }
+        body.push_str(&esc(&render_summary(s, policy, lang)));
+    }
+    if !current.is_empty() {
+        body.push_str("</pre>");
+    }
+    let ls = lang_suffix(lang, true);
+    if owner {
+        body.push_str(&format!(
+            "<h2>{}</h2><ul><li><a href=\"/persons/{k}/pension{ls}\">{}</a></li><li><a href=\"/quote{ls}\">{}</a></li><li><a href=\"/school{ls}\">{}</a></li></ul>",
+            lang.pick("我能做什么", "What I can do"),
+            lang.pick("养老金测算：继续缴与停缴对比", "Pension projection: keep paying or stop"),
+            lang.pick("缴费测算", "Contribution quote"),
+            lang.pick("孩子能不能上学", "Will my child qualify for school?"),
+            k = key.hex(),
+        ));
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/persons/{}/certificate\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"purpose\" value=\"{}\"><button>{}</button></form>",
+        key.hex(),
+        caller.csrf(),
+        esc(purpose.as_deref().unwrap_or("")),
+        lang.pick("下载参保缴费凭证（可离线核验）", "Download a certificate (verifiable offline)")
+    ));
+    body.push_str(&format!(
+        "<details><summary>{}</summary><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        lang.pick("逐月明细", "Every month"),
+        lang.pick("所属期", "Month"),
+        lang.pick("险种", "Insurance"),
+        lang.pick("参保地", "Region"),
+        lang.pick("缴费方", "Payer"),
+        lang.pick("状态", "Status"),
+        lang.pick("金额（元）", "Amount (yuan)"),
+    ));
+    for m in &view.months {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            month_text(m.month),
+            lang.pick(insurance_zh(&m.insurance), &m.insurance),
+            m.region,
+            lang.pick(payer_zh(&m.payer), &m.payer),
+            lang.pick(status_zh(&m.status), &m.status),
+            Fen(m.amount_fen).yuan_string()
+        ));
+    }
+    body.push_str("</table></details>");
+    if let Some(list) = access {
+        body.push_str(&format!(
+            "<h2>{}</h2>{}",
+            lang.pick("谁查阅过我的记录", "Who read my record"),
+            access_table(&list, lang)
+        ));
+    }
+    body.push_str(&logout_button(&caller, lang));
+    let mut r = page(
+        lang,
+        lang.pick(
+            if owner {
+                "我的社保记录"
+            } else {
+                "参保记录"
+            },
+            if owner {
+                "My insurance record"
+            } else {
+                "Insurance record"
+            },
+        ),
+        &body,
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub struct CertForm {
+    csrf: String,
+    purpose: Option<String>,
+}
+
+/// `POST /persons/{key}/certificate`: the certificate file, as a download.
+pub async fn certificate_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Form(f): Form<CertForm>,
+) -> Result<Response, ApiError> {
+    caller.check_csrf(&f.csrf)?;
+    let key = parse_key(&key)?;
+    let purpose = f.purpose.filter(|p| !p.trim().is_empty());
+    let cert = certificate(&state, &caller, key, purpose).await?;
+    Ok(attachment(
+        cert.to_bytes(),
+        "application/json",
+        "certificate.json",
+    ))
+}
+
+/// `GET /clerk`: find a person by resident ID, stating why.
+pub async fn clerk_page(caller: Caller, Query(q): Query<ReadQuery>) -> Result<Response, ApiError> {
+    crate::auth::require(&caller, &[Role::Clerk, Role::Inspector])?;
+    let lang = lang_of(q.lang.as_deref());
+    Ok(page(
+        lang,
+        lang.pick("查找参保人", "Find a person"),
+        &clerk_form(&caller, lang, ""),
+    )
+    .into_response())
+}
+
+fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
+    let region = caller
+        .account
+        .region
+        .map(|r| format!("{r:06}"))
+        .unwrap_or_else(|| lang.pick("全国", "national").into());
+    format!(
+        "<p>{} {} · {} {}</p>{message}<form method=\"post\" action=\"/clerk\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
+         <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
+         <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
+         <button>{}</button></form><p><a href=\"/clerk/audit{}\">{}</a></p>{}",
+        esc(&caller.account.username),
+        lang.pick(caller.role.name_zh(), caller.role.as_str()),
+        lang.pick("辖区", "region"),
+        region,
+        caller.csrf(),
+        if lang == Lang::En { "en" } else { "zh" },
+        lang.pick("身份证号", "Resident ID"),
+        lang.pick("用途（本人可以看到）", "Purpose (the person will see it)"),
+        lang.pick("办理转移接续", "transfer request"),
+        lang.pick("查找", "Find"),
+        lang_suffix(lang, true),
+        lang.pick("账本审计状态", "Ledger audit status"),
+        logout_button(caller, lang),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ClerkForm {
+    csrf: String,
+    id: String,
+    purpose: String,
+    lang: Option<String>,
+}
+
+/// `POST /clerk`: look the ID up and go to the record (the ID never enters a URL).
+pub async fn clerk_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(f): Form<ClerkForm>,
+) -> Result<Response, ApiError> {
+    caller.check_csrf(&f.csrf)?;
+    let lang = lang_of(f.lang.as_deref());
+    match lookup(&state, &caller, &f.id, &f.purpose).await {
+        Ok(key) => {
+            let purpose: String = f
+                .purpose
+                .trim()
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            Ok(Redirect::to(&format!(
+                "/persons/{}?purpose={purpose}{}",
+                key.hex(),
+                lang_suffix(lang, false)
+            ))
+            .into_response())
+        }
+        Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR => Err(e),
+        Err(e) => {
+            let message = format!("<p class=bad>{}</p>", esc(lang.pick(&e.zh, &e.en)));
+            Ok((
+                e.status,
+                page(
+                    lang,
+                    lang.pick("查找参保人", "Find a person"),
+                    &clerk_form(&caller, lang, &message),
+                ),
+            )
+                .into_response())
+        }
+    }
+}

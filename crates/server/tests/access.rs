@@ -1,0 +1,590 @@
+//! Who may do what: every route of personal data against every role (denials included), the
+//! access log the person sees, sign-in by form and by token, CSRF, and the login rate limit.
+//!
+//! The expectations are a table (`MATRIX`), so a new route or role is one more row.
+
+use std::sync::{Arc, Mutex};
+
+use anxin_domain::YearMonth;
+use anxin_records::access::{NewAccount, Role};
+use anxin_records::conformance::{contribution, person, platform, region, resident_id, secrets};
+use anxin_records::{Input, Records, Suite};
+use anxin_server::{AppState, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt as _;
+
+const PASSWORD: &str = "test password 1";
+
+struct World {
+    state: AppState,
+    hz: String,
+    sz: String,
+    hz_id: String,
+}
+
+fn world() -> World {
+    let store: Box<dyn anxin_records::Store> =
+        Box::new(anxin_store_sqlite::SqliteStore::in_memory().unwrap());
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .unwrap();
+    let hz = resident_id("33010619900101123");
+    let sz = resident_id("44030519850202234");
+    let Input::Person(mut p) = person(&sz) else {
+        unreachable!()
+    };
+    p.residence_region = region("440300");
+    p.permit_region = Some(region("440300"));
+    p.name = "李四".into();
+    records
+        .append(vec![
+            platform(),
+            person(&hz),
+            Input::Person(p),
+            contribution(
+                &hz,
+                "c1",
+                "2025-01",
+                anxin_import::Payer::Individual,
+                "962.40",
+            ),
+            contribution(
+                &hz,
+                "c2",
+                "2025-02",
+                anxin_import::Payer::Individual,
+                "962.40",
+            ),
+        ])
+        .unwrap();
+    let hz_key = records.person_key(&hz);
+    let sz_key = records.person_key(&sz);
+    let accounts: [(&str, Role, Option<&str>, Option<[u8; 32]>, Option<&str>); 12] = [
+        ("worker-hz", Role::Worker, None, Some(hz_key.0), None),
+        ("worker-sz", Role::Worker, None, Some(sz_key.0), None),
+        ("clerk-hz", Role::Clerk, Some("330100"), None, None),
+        ("clerk-sz", Role::Clerk, Some("440300"), None, None),
+        ("inspector-zj", Role::Inspector, Some("330000"), None, None),
+        ("grid", Role::Grid, Some("330100"), None, None),
+        ("education", Role::Education, Some("330100"), None, None),
+        (
+            "platform",
+            Role::Platform,
+            Some("330100"),
+            None,
+            Some("91350100M000100Y43"),
+        ),
+        ("union", Role::Union, Some("330100"), None, None),
+        ("analyst", Role::Analyst, None, None, None),
+        ("auditor", Role::Auditor, None, None, None),
+        ("admin", Role::Admin, None, None, None),
+    ];
+    for (name, role, reg, person, org) in accounts {
+        let a = NewAccount::new(
+            name,
+            role,
+            PASSWORD,
+            reg.map(region),
+            person,
+            org.map(String::from),
+        )
+        .unwrap();
+        records.store().create_account(&a, 0).unwrap();
+    }
+    let state = AppState {
+        today: YearMonth::new(2026, 6),
+        verifier: Some(Arc::new(records.verifier().clone())),
+        records: Some(Arc::new(Mutex::new(records))),
+        ..AppState::new(anxin_policy::Policy::embedded().unwrap())
+    };
+    World {
+        state,
+        hz: hz_key.hex(),
+        sz: sz_key.hex(),
+        hz_id: hz.expose().to_string(),
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    body: String,
+    headers: axum::http::HeaderMap,
+}
+
+async fn send(state: &AppState, request: Request<Body>) -> Reply {
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        headers,
+    }
+}
+
+/// A request as `who` (None: anonymous): bearer token on /api/, session cookie elsewhere.
+fn request(method: &str, uri: &str, token: Option<&str>, body: &str) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = if uri.starts_with("/api/") {
+            b.header("authorization", format!("Bearer {t}"))
+        } else {
+            b.header("cookie", format!("anxin_session={t}"))
+        };
+    }
+    let ct = if uri.starts_with("/api/") {
+        "application/json"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
+    b.header("content-type", ct)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+async fn sign_in(state: &AppState, username: &str) -> String {
+    let r = send(
+        state,
+        request(
+            "POST",
+            "/api/sessions",
+            None,
+            &format!(r#"{{"username":"{username}","password":"{PASSWORD}"}}"#),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{username}: {}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+const USERS: [&str; 13] = [
+    "anonymous",
+    "worker-hz",
+    "worker-sz",
+    "clerk-hz",
+    "clerk-sz",
+    "inspector-zj",
+    "grid",
+    "education",
+    "platform",
+    "union",
+    "analyst",
+    "auditor",
+    "admin",
+];
+
+/// (method, path with {hz}/{sz}/{id}, body, expected status per user in `USERS` order).
+/// A: 200 · C: 201 · B: 400 · U: 401 · F: 403 · R: 303 (to sign in) · N: 404.
+const MATRIX: &[(&str, &str, &str, &str)] = &[
+    ("GET", "/api/me", "", "UAAAAAAAAAAAA"),
+    (
+        "GET",
+        "/api/persons/{hz}?purpose=核对缴费",
+        "",
+        "UAFAFAFFFFFFF",
+    ),
+    (
+        "GET",
+        "/api/persons/{sz}?purpose=核对缴费",
+        "",
+        "UFAFAFFFFFFFF",
+    ),
+    ("GET", "/api/persons/{hz}", "", "UAFBBBFFFFFFF"),
+    ("GET", "/api/persons/{hz}/access", "", "UAFFFFFFFFFFF"),
+    (
+        "POST",
+        "/api/persons/lookup",
+        r#"{"id":"{id}","purpose":"核对缴费"}"#,
+        "UFFAFAFFFFFFF",
+    ),
+    (
+        "POST",
+        "/api/persons/{hz}/certificate",
+        r#"{"purpose":"开具证明"}"#,
+        "UAFAFAFFFFFFF",
+    ),
+    ("GET", "/api/persons/not-a-key", "", "UBBBBBBBBBBBB"),
+    (
+        "GET",
+        "/api/persons/0000000000000000000000000000000000000000000000000000000000000000?purpose=核对缴费",
+        "",
+        "UFFNNNFFFFFFF",
+    ),
+    ("GET", "/persons/{hz}", "", "RAFAAAFFFFFFF"),
+    ("GET", "/persons/{sz}?purpose=核对缴费", "", "RFAFAFFFFFFFF"),
+    ("GET", "/clerk", "", "RFFAAAFFFFFFF"),
+    ("GET", "/me", "", "RRRRRRAAAAAAA"),
+];
+
+fn code(c: char) -> StatusCode {
+    match c {
+        'A' => StatusCode::OK,
+        'C' => StatusCode::CREATED,
+        'B' => StatusCode::BAD_REQUEST,
+        'U' => StatusCode::UNAUTHORIZED,
+        'F' => StatusCode::FORBIDDEN,
+        'R' => StatusCode::SEE_OTHER,
+        'N' => StatusCode::NOT_FOUND,
+        _ => panic!("unknown code {c}"),
+    }
+}
+
+#[tokio::test]
+async fn every_route_against_every_role() {
+    let w = world();
+    let mut tokens = vec![None];
+    for user in &USERS[1..] {
+        tokens.push(Some(sign_in(&w.state, user).await));
+    }
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in MATRIX {
+        assert_eq!(expected.len(), USERS.len(), "{path}: one code per user");
+        let path = path.replace("{hz}", &w.hz).replace("{sz}", &w.sz);
+        let body = body.replace("{id}", &w.hz_id);
+        for ((user, token), want) in USERS.iter().zip(&tokens).zip(expected.chars()) {
+            let r = send(&w.state, request(method, &path, token.as_deref(), &body)).await;
+            if r.status != code(want) {
+                failures.push(format!(
+                    "{method} {path} as {user}: want {}, got {} {}",
+                    code(want),
+                    r.status,
+                    r.body.chars().take(200).collect::<String>()
+                ));
+            }
+            if r.status.is_client_error() && path.starts_with("/api/") {
+                let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+                assert!(
+                    v["error"]["zh"].is_string() && v["error"]["en"].is_string(),
+                    "{method} {path} as {user}: one error shape, got {}",
+                    r.body
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn officials_reads_are_logged_and_the_worker_sees_them() {
+    let w = world();
+    let clerk = sign_in(&w.state, "clerk-hz").await;
+    let worker = sign_in(&w.state, "worker-hz").await;
+
+    // The worker sees their full ID; the clerk sees it masked.
+    let own = send(
+        &w.state,
+        request("GET", &format!("/api/persons/{}", w.hz), Some(&worker), ""),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&own.body).unwrap();
+    assert_eq!(v["person"]["id"], w.hz_id.as_str());
+    assert_eq!(v["summaries"][0]["paid_months"], 2, "{}", own.body);
+    let read = send(
+        &w.state,
+        request(
+            "GET",
+            &format!("/api/persons/{}?purpose=办理转移接续", w.hz),
+            Some(&clerk),
+            "",
+        ),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&read.body).unwrap();
+    assert!(v["person"]["id"].is_null(), "{}", read.body);
+    assert!(
+        !read.body.contains(&w.hz_id),
+        "the full ID never reaches an official"
+    );
+    assert!(v["person"]["id_masked"].as_str().unwrap().contains('*'));
+
+    // A refused read is not logged; the worker's own reads are not logged.
+    let other = sign_in(&w.state, "clerk-sz").await;
+    let r = send(
+        &w.state,
+        request(
+            "GET",
+            &format!("/api/persons/{}?purpose=随便看看", w.hz),
+            Some(&other),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let log = send(
+        &w.state,
+        request(
+            "GET",
+            &format!("/api/persons/{}/access", w.hz),
+            Some(&worker),
+            "",
+        ),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&log.body).unwrap();
+    let reads = v["reads"].as_array().unwrap();
+    assert_eq!(reads.len(), 1, "{}", log.body);
+    assert_eq!(reads[0]["username"], "clerk-hz");
+    assert_eq!(reads[0]["purpose"], "办理转移接续");
+    assert_eq!(reads[0]["what"], "record");
+
+    // The worker's page lists the read in Chinese.
+    let page = send(
+        &w.state,
+        request("GET", &format!("/persons/{}", w.hz), Some(&worker), ""),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("谁查阅过我的记录") && page.body.contains("办理转移接续"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&w.hz_id));
+    // An official without a purpose gets the purpose form, and nothing is logged.
+    let form = send(
+        &w.state,
+        request("GET", &format!("/persons/{}", w.hz), Some(&clerk), ""),
+    )
+    .await;
+    assert!(form.body.contains("name=\"purpose\""));
+    assert!(
+        !form.body.contains("张三"),
+        "no data before a purpose is given"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
+    let w = world();
+    let r = send(
+        &w.state,
+        request(
+            "POST",
+            "/login",
+            None,
+            &format!(
+                "username=worker-hz&password={}&next=/me",
+                PASSWORD.replace(' ', "+")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let cookie = r.headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("anxin_session=")
+        .to_string();
+
+    // The cookie opens pages, not the API; a bearer token opens the API, not pages.
+    let me = send(&w.state, request("GET", "/me", Some(&token), "")).await;
+    assert_eq!(me.status, StatusCode::SEE_OTHER);
+    assert!(
+        me.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/persons/")
+    );
+    let api = Request::builder()
+        .uri("/api/me")
+        .header("cookie", format!("anxin_session={token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&w.state, api).await.status, StatusCode::UNAUTHORIZED);
+
+    // An open redirect is refused: `next` stays on this site.
+    let r = send(
+        &w.state,
+        request(
+            "POST",
+            "/login",
+            None,
+            &format!(
+                "username=worker-hz&password={}&next=//evil.example/",
+                PASSWORD.replace(' ', "+")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(r.headers["location"], "/me");
+
+    // A form posted from another site is refused.
+    let cross = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .header("host", "anxin.local")
+        .body(Body::from(format!(
+            "username=worker-hz&password={PASSWORD}"
+        )))
+        .unwrap();
+    assert_eq!(send(&w.state, cross).await.status, StatusCode::FORBIDDEN);
+
+    // Sign-out without the CSRF token is refused and the session lives on; with it, it ends.
+    let r = send(
+        &w.state,
+        request("POST", "/logout", Some(&token), "csrf=wrong"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = send(
+        &w.state,
+        request("GET", &format!("/persons/{}", w.hz), Some(&token), ""),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = csrf_in(&page.body);
+    let r = send(
+        &w.state,
+        request("POST", "/logout", Some(&token), &format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after = send(&w.state, request("GET", "/me", Some(&token), "")).await;
+    assert!(
+        after.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+
+    // The certificate form needs the token too, and gives a file that verifies.
+    let token = sign_in_cookie(&w.state).await;
+    let page = send(
+        &w.state,
+        request("GET", &format!("/persons/{}", w.hz), Some(&token), ""),
+    )
+    .await;
+    let csrf = csrf_in(&page.body);
+    let bad = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/persons/{}/certificate", w.hz),
+            Some(&token),
+            "csrf=x",
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::FORBIDDEN);
+    let cert = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/persons/{}/certificate", w.hz),
+            Some(&token),
+            &format!("csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(cert.status, StatusCode::OK);
+    assert!(
+        cert.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let check = send(
+        &w.state,
+        request("POST", "/api/certificates/verify", None, &cert.body),
+    )
+    .await;
+    assert!(check.body.contains("\"ok\":true"), "{}", check.body);
+}
+
+async fn sign_in_cookie(state: &AppState) -> String {
+    let r = send(
+        state,
+        request(
+            "POST",
+            "/login",
+            None,
+            &format!("username=worker-hz&password={}", PASSWORD.replace(' ', "+")),
+        ),
+    )
+    .await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("anxin_session=")
+        .to_string()
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_limited_and_reveal_nothing() {
+    let w = world();
+    let attempt = |user: &'static str, password: &'static str| {
+        let state = w.state.clone();
+        async move {
+            send(
+                &state,
+                request(
+                    "POST",
+                    "/api/sessions",
+                    None,
+                    &format!(r#"{{"username":"{user}","password":"{password}"}}"#),
+                ),
+            )
+            .await
+        }
+    };
+    let unknown = attempt("nobody", "whatever password").await;
+    let wrong = attempt("clerk-hz", "whatever password").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.body, wrong.body,
+        "an unknown name and a wrong password look the same"
+    );
+    for _ in 0..4 {
+        attempt("clerk-hz", "whatever password").await;
+    }
+    let limited = attempt("clerk-hz", PASSWORD).await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
+    assert!(limited.headers.contains_key("retry-after"));
+    // Other names are not locked out by one name's failures.
+    assert_eq!(
+        attempt("clerk-sz", PASSWORD).await.status,
+        StatusCode::CREATED
+    );
+    // Malformed requests get the reason.
+    let r = send(
+        &w.state,
+        request("POST", "/api/sessions", None, "{\"user\":1}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("username"));
+}
+
+/// The CSRF token of the first form on a page.
+fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_string()
+}
