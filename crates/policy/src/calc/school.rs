@@ -402,7 +402,7 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
             Note {
                 zh: format!("{zh}只证明了 {n} 个月，要求至少 {need} 个月：不计"),
                 en: format!(
-                    "the {en} shows only {n} months, at least {need} are required: not counted"
+                    "{en}: shows only {n} months, at least {need} are required: not counted"
                 ),
             }
         } else {
@@ -413,7 +413,7 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
                     "{zh}可抵 {first} 至 {month} 共 {counted} 个月（最多 {worth} 个月，须证明至少 {need} 个月）"
                 ),
                 en: format!(
-                    "the {en} stands for {counted} months, {first} to {month} (at most {worth}; it must show at least {need})"
+                    "{en}: stands for {counted} months, {first} to {month} (at most {worth}; it must show at least {need})"
                 ),
             }
         };
