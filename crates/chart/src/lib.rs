@@ -111,7 +111,7 @@ const MAX_POINTS: usize = 2_000;
 const W: f64 = 480.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 52.0;
+const TOP: f64 = 66.0;
 const PLOT_H: f64 = 220.0;
 const LEGEND_ROW: f64 = 18.0;
 
@@ -330,23 +330,29 @@ impl Frame<'_> {
             n(W),
             n(h)
         );
+        // Title in Chinese, its English on the line below (a long title would not fit
+        // beside it at phone width), then the y axis label.
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{}",
+            "<text x=\"{}\" y=\"20\" font-size=\"15\" font-weight=\"bold\">{}</text>",
             n(LEFT - 56.0),
-            escape(&self.title.zh)
+            escape(if self.title.zh.is_empty() {
+                &self.title.en
+            } else {
+                &self.title.zh
+            })
         );
-        if !self.title.en.is_empty() {
+        if !self.title.en.is_empty() && !self.title.zh.is_empty() {
             let _ = write!(
                 out,
-                " <tspan font-size=\"12\" font-weight=\"normal\" fill=\"#555555\">{}</tspan>",
+                "<text x=\"{}\" y=\"36\" font-size=\"11\" fill=\"#555555\">{}</text>",
+                n(LEFT - 56.0),
                 escape(&self.title.en)
             );
         }
-        out.push_str("</text>");
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"42\" font-size=\"11\" fill=\"#555555\">{}</text>",
+            "<text x=\"{}\" y=\"56\" font-size=\"11\" fill=\"#555555\">{}</text>",
             n(LEFT - 56.0),
             escape(&self.y_label.joined())
         );
