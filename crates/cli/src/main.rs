@@ -202,7 +202,8 @@ enum PersonCommand {
 #[derive(Subcommand)]
 enum SchoolCommand {
     /// Review a file of applications (CSV, xlsx or JSON: application_id, child_id,
-    /// guardian_id, city, month, hardship) on the guardians' ledger months, and rank them.
+    /// guardian_id, city, month, hardship, proofs as ;-separated codes) on the guardians'
+    /// ledger months, and rank them.
     Review {
         file: PathBuf,
         /// Places per city and month.
@@ -216,7 +217,11 @@ enum SchoolCommand {
     },
     /// The identification ledger: school-driven enrolments, their payments since, lapse risk,
     /// and the cohort retention table.
-    Ledger,
+    Ledger {
+        /// Also write the retention chart (SVG) to this file.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+    },
     /// Sign an attestation for the school office: decision, points, thresholds met — no months.
     Attest {
         id: String,
@@ -228,6 +233,9 @@ enum SchoolCommand {
         hardship: bool,
         #[arg(long = "reform")]
         reforms: Vec<String>,
+        /// Another proof shown: KIND or KIND@YYYY-MM (the month on the document).
+        #[arg(long = "proof", value_parser = parse_proof)]
+        proofs: Vec<anxin_policy::calc::school::Proof>,
         /// Directory to write the attestation into (default: the current one).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -247,6 +255,11 @@ enum SchoolCommand {
         /// Apply a reform, e.g. school-cumulative-first.
         #[arg(long = "reform")]
         reforms: Vec<String>,
+        /// Another proof shown (repeat for several): business_licence, labour_contract,
+        /// tax_records, platform_orders or community_residence, optionally @YYYY-MM, the
+        /// month the document starts from (e.g. labour_contract@2025-06).
+        #[arg(long = "proof", value_parser = parse_proof)]
+        proofs: Vec<anxin_policy::calc::school::Proof>,
     },
 }
 
@@ -462,6 +475,20 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 fn parse_month(s: &str) -> Result<YearMonth, String> {
     YearMonth::parse(s).map_err(|e| e.to_string())
 }
+/// KIND or KIND@YYYY-MM (the code or its Chinese name, as in import files), the kind
+/// checked against the calculator's list.
+fn parse_proof(s: &str) -> Result<anxin_policy::calc::school::Proof, String> {
+    let (kind, since) = match s.split_once('@') {
+        Some((k, m)) => (k.trim(), Some(parse_month(m.trim())?)),
+        None => (s.trim(), None),
+    };
+    let kind = anxin_import::ProofKind::parse(kind).map_or(kind, |k| k.as_str());
+    anxin_policy::calc::school::check_proof_kind(kind).map_err(|e| format!("{} {}", e.zh, e.en))?;
+    Ok(anxin_policy::calc::school::Proof {
+        kind: kind.to_string(),
+        since,
+    })
+}
 fn parse_yuan(s: &str) -> Result<Fen, String> {
     Fen::parse_yuan(s).map_err(|e| e.to_string())
 }
@@ -638,10 +665,10 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::School {
-            command: SchoolCommand::Ledger,
+            command: SchoolCommand::Ledger { chart },
         } => {
             let d = data::DataDir::load(&g.data)?;
-            return records_cmd::school_ledger(&d, &policy, today, lang, json);
+            return records_cmd::school_ledger(&d, &policy, today, lang, json, chart.as_deref());
         }
         Command::School {
             command:
@@ -651,6 +678,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     month,
                     hardship,
                     reforms,
+                    proofs,
                     out,
                 },
         } => {
@@ -663,6 +691,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                 month.unwrap_or(today),
                 hardship,
                 reforms,
+                proofs,
                 out.as_deref(),
                 today_date(&g),
             );
@@ -675,6 +704,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     month,
                     hardship,
                     reforms,
+                    proofs,
                 },
         } => {
             let d = data::DataDir::load(&g.data)?;
@@ -686,6 +716,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                 month.unwrap_or(today),
                 hardship,
                 reforms,
+                proofs,
                 lang,
                 json,
                 g.explain,

@@ -542,6 +542,7 @@ pub fn school_review(
     month: YearMonth,
     hardship: bool,
     reforms: Vec<String>,
+    proofs: Vec<anxin_policy::calc::school::Proof>,
 ) -> Result<SchoolReview> {
     let id = parse_id(id)?;
     let mut records = data.open()?;
@@ -562,6 +563,7 @@ pub fn school_review(
         reforms,
         months,
         paid_ranges: Vec::new(),
+        proofs,
     };
     let result = anxin_policy::calc::school::review(policy, &request, month)?;
     Ok(SchoolReview {
@@ -582,11 +584,12 @@ pub fn school_check(
     month: YearMonth,
     hardship: bool,
     reforms: Vec<String>,
+    proofs: Vec<anxin_policy::calc::school::Proof>,
     lang: Lang,
     json: bool,
     explain: bool,
 ) -> Result<()> {
-    let r = school_review(data, policy, id, city, month, hardship, reforms)?.result;
+    let r = school_review(data, policy, id, city, month, hardship, reforms, proofs)?.result;
     if json {
         println!(
             "{}",
@@ -616,6 +619,9 @@ pub fn school_check(
                 ),
             }
         );
+    }
+    for p in &r.proofs {
+        println!("  · {}", lang.pick(&p.note.zh, &p.note.en));
     }
     for g in &r.forgiven {
         println!(
@@ -658,6 +664,7 @@ pub fn school_attest(
     month: YearMonth,
     hardship: bool,
     reforms: Vec<String>,
+    proofs: Vec<anxin_policy::calc::school::Proof>,
     out: Option<&Path>,
     today: jiff::civil::Date,
 ) -> Result<()> {
@@ -666,7 +673,24 @@ pub fn school_attest(
         id,
         key,
         result: r,
-    } = school_review(data, policy, id, city, month, hardship, reforms.clone())?;
+    } = school_review(
+        data,
+        policy,
+        id,
+        city,
+        month,
+        hardship,
+        reforms.clone(),
+        proofs,
+    )?;
+    // Which proofs the decision relied on, and for how many months: the office checks the
+    // documents themselves.
+    let proofs_counted: Vec<_> = r
+        .proofs
+        .iter()
+        .filter(|p| p.months > 0)
+        .map(|p| serde_json::json!({ "kind": p.kind, "months": p.months }))
+        .collect();
     let subject = records.subject(&id)?;
     let document = serde_json::json!({
         "cert_type": "school_eligibility",
@@ -681,6 +705,7 @@ pub fn school_attest(
         "reforms": reforms,
         "decision": r.decision,
         "points": r.points,
+        "proofs": proofs_counted,
         "thresholds": {
             "continuous_months": { "required": r.required_continuous, "met": r.continuous_months as i64 >= r.required_continuous },
             "cumulative_months": { "required": r.required_cumulative, "met": r.cumulative_months as i64 >= r.required_cumulative },
@@ -710,6 +735,7 @@ pub fn school_ledger(
     today: YearMonth,
     lang: Lang,
     json: bool,
+    chart: Option<&Path>,
 ) -> Result<()> {
     use anxin_records::event::Event;
     use anxin_records::identify::{Risk, Rules, retention, tag};
@@ -770,6 +796,20 @@ pub fn school_ledger(
         }
     }
     let table = retention(&entries, today);
+    if let Some(path) = chart {
+        std::fs::write(path, retention_chart(policy, &table, today)).map_err(|e| {
+            Fail::data(
+                format!("写留存图 {} 失败：{e}", path.display()),
+                format!("writing the retention chart {} failed: {e}", path.display()),
+            )
+        })?;
+        if !json {
+            println!(
+                "留存图已写入 {0}  retention chart written to {0}",
+                path.display()
+            );
+        }
+    }
     if json {
         let list: Vec<_> = entries.iter().map(|(e, _)| e).collect();
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "reviews": reviews.len(), "entries": list, "retention": table })).expect("serializes"));
@@ -845,6 +885,53 @@ pub fn school_ledger(
     Ok(())
 }
 
+/// The cohort retention chart: one line per city and year of review, the share still paying
+/// 3, 6, 12 and 24 months after; a point only where some member is old enough to tell.
+pub fn retention_chart(
+    policy: &Policy,
+    table: &[anxin_records::identify::RetentionRow],
+    today: YearMonth,
+) -> String {
+    use anxin_chart::{LineChart, Series, Text, Unit};
+    let x_labels = anxin_records::identify::RETENTION_MONTHS
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let series = table
+        .iter()
+        .map(|t| {
+            let region = RegionCode::parse(&format!("{:06}", t.region))
+                .ok()
+                .and_then(|c| policy.region_by_code(c))
+                .map_or_else(
+                    || format!("{:06}", t.region),
+                    |r| format!("{} {}", r.name_zh, r.name_en),
+                );
+            let name = format!("{region} {}（{} 人 people）", t.year, t.admitted);
+            let values = t
+                .still_paying
+                .iter()
+                .map(|(_, due, paying)| {
+                    (*due > 0).then(|| 100.0 * f64::from(*paying) / f64::from(*due))
+                })
+                .collect();
+            Series::new(name, values)
+        })
+        .collect();
+    LineChart {
+        title: Text::new(
+            format!("因入学参保人员的留存（截至 {today}）"),
+            format!("school-driven enrolments still paying (as of {today})"),
+        ),
+        x_label: Text::new("入学审核后的月数", "months after the school review"),
+        y_label: Text::new("仍在缴费的比例", "share still paying"),
+        x_labels,
+        series,
+        unit: Unit::Percent,
+    }
+    .to_svg()
+}
+
 /// `anxin school review FILE`: every application in the file reviewed against the guardian's
 /// ledger months, ranked per city and month for `places` places, written to a results CSV.
 #[allow(clippy::too_many_arguments)]
@@ -868,8 +955,8 @@ pub fn school_review_file(
     )
     .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
     let mut records = data.open()?;
-    // (row, application id, decision, reason zh, reason en) for rows refused before review.
-    let mut refused: Vec<(u64, String, String, String)> = Vec::new();
+    // (row, application id, city, month, reason zh, reason en) for rows refused before review.
+    let mut refused: Vec<(u64, String, String, String, String, String)> = Vec::new();
     let mut groups: std::collections::BTreeMap<(RegionCode, YearMonth), Vec<(u64, Application)>> =
         Default::default();
     for item in rows.by_ref() {
@@ -877,12 +964,43 @@ pub fn school_review_file(
             Ok(anxin_import::Row::Application(a)) => a,
             Ok(_) => continue,
             Err(r) => {
-                refused.push((r.row, String::new(), r.reason_zh, r.reason_en));
+                refused.push((
+                    r.row,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    r.reason_zh,
+                    r.reason_en,
+                ));
                 continue;
             }
         };
-        let scope = policy.scope(&a.city.to_string(), a.month, &reforms)?;
-        let max_age = scope.int("school.child_age_max")?.0;
+        let mut refuse = |zh: String, en: String| {
+            refused.push((
+                a.row,
+                a.application_id.clone(),
+                a.city.to_string(),
+                a.month.to_string(),
+                zh,
+                en,
+            ));
+        };
+        // A city the policy cannot answer for at that month (say, a reform not yet in
+        // force) refuses this row only.
+        let scope = match policy.scope(&a.city.to_string(), a.month, &reforms) {
+            Ok(s) => s,
+            Err(e) => {
+                refuse(e.zh, e.en);
+                continue;
+            }
+        };
+        let max_age = match scope.int("school.child_age_max") {
+            Ok((v, _)) => v,
+            Err(e) => {
+                refuse(e.zh, e.en);
+                continue;
+            }
+        };
         if let Some(born) = a.child_id.birth_date() {
             let age = a
                 .month
@@ -891,41 +1009,63 @@ pub fn school_review_file(
                 .ok()
                 .and_then(|span| span.total((jiff::Unit::Year, born)).ok());
             if age.is_some_and(|years| years.floor() as i64 > max_age) {
-                refused.push((
-                    a.row,
-                    a.application_id,
+                refuse(
                     format!("子女在 {} 已超过 {max_age} 周岁，超出入学年龄", a.month),
                     format!(
                         "the child is older than {max_age} in {}: past school age",
                         a.month
                     ),
-                ));
+                );
                 continue;
             }
         }
         let key = records.person_key(&a.guardian_id);
         let Some(guardian) = records.store().person(&key.0)? else {
-            refused.push((
-                a.row,
-                a.application_id,
+            refuse(
                 "监护人不在登记册中：先导入监护人".into(),
                 "the guardian is not in the registry: import the guardian first".into(),
-            ));
+            );
             continue;
         };
         let months = ledger_months(&mut records, &key, a.city)?;
         let (permit, permit_since) = permit_in(&guardian, a.city);
-        groups.entry((a.city, a.month)).or_default().push((
-            a.row,
-            Application {
-                id: a.application_id,
-                permit,
-                permit_since,
-                hardship: a.hardship,
-                months,
-                paid_ranges: Vec::new(),
-            },
-        ));
+        let application = Application {
+            id: a.application_id.clone(),
+            permit,
+            permit_since,
+            hardship: a.hardship,
+            months,
+            paid_ranges: Vec::new(),
+            proofs: a
+                .proofs
+                .iter()
+                .map(|k| anxin_policy::calc::school::Proof {
+                    kind: anxin_import::Code::as_str(*k).to_string(),
+                    since: None,
+                })
+                .collect(),
+        };
+        // Anything the review itself refuses (a ledger month it cannot read, a proof it
+        // does not know) refuses this row, not the file.
+        let single = anxin_policy::calc::school::SchoolRequest {
+            region: a.city.to_string(),
+            month: Some(a.month),
+            permit: application.permit,
+            permit_since: application.permit_since,
+            hardship: application.hardship,
+            reforms: reforms.clone(),
+            months: application.months.clone(),
+            paid_ranges: Vec::new(),
+            proofs: application.proofs.clone(),
+        };
+        if let Err(e) = anxin_policy::calc::school::review(policy, &single, a.month) {
+            refuse(e.zh, e.en);
+            continue;
+        }
+        groups
+            .entry((a.city, a.month))
+            .or_default()
+            .push((a.row, application));
     }
     let out = out.unwrap_or_else(|| {
         let mut p = file.as_os_str().to_owned();
@@ -957,6 +1097,8 @@ pub fn school_review_file(
     ])
     .map_err(csv_err)?;
     let (mut reviewed, mut admitted) = (0usize, 0u32);
+    // Every row of the file once, in file order: reviewed ones and refused ones together.
+    let mut lines: Vec<(u64, [String; 11])> = Vec::new();
     for ((city, month), apps) in groups {
         let numbers: Vec<u64> = apps.iter().map(|(n, _)| *n).collect();
         let request = RankRequest {
@@ -970,41 +1112,49 @@ pub fn school_review_file(
         admitted += result.admitted;
         for (n, r) in numbers.iter().zip(&result.applications) {
             reviewed += 1;
-            w.write_record([
-                n.to_string(),
-                r.id.clone(),
-                city.to_string(),
-                month.to_string(),
-                r.decision.to_string(),
-                r.points.to_string(),
-                r.rank.map(|k| k.to_string()).unwrap_or_default(),
-                if r.admitted {
-                    "yes".into()
-                } else {
-                    "no".into()
-                },
-                r.decided_by.unwrap_or("").to_string(),
-                String::new(),
-                String::new(),
-            ])
-            .map_err(csv_err)?;
+            lines.push((
+                *n,
+                [
+                    n.to_string(),
+                    r.id.clone(),
+                    city.to_string(),
+                    month.to_string(),
+                    r.decision.to_string(),
+                    r.points.to_string(),
+                    r.rank.map(|k| k.to_string()).unwrap_or_default(),
+                    if r.admitted {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                    r.decided_by.unwrap_or("").to_string(),
+                    String::new(),
+                    String::new(),
+                ],
+            ));
         }
     }
-    for (n, id, zh, en) in &refused {
-        w.write_record([
-            n.to_string(),
-            id.clone(),
-            String::new(),
-            String::new(),
-            "rejected".into(),
-            String::new(),
-            String::new(),
-            "no".into(),
-            String::new(),
-            zh.clone(),
-            en.clone(),
-        ])
-        .map_err(csv_err)?;
+    for (n, id, city, month, zh, en) in &refused {
+        lines.push((
+            *n,
+            [
+                n.to_string(),
+                id.clone(),
+                city.clone(),
+                month.clone(),
+                "rejected".into(),
+                String::new(),
+                String::new(),
+                "no".into(),
+                String::new(),
+                zh.clone(),
+                en.clone(),
+            ],
+        ));
+    }
+    lines.sort_by_key(|(n, _)| *n);
+    for (_, line) in &lines {
+        w.write_record(line).map_err(csv_err)?;
     }
     w.flush().map_err(io)?;
     match lang {

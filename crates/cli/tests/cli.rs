@@ -382,3 +382,14 @@ fn broken_policy_directory_is_reported_with_file_and_line() {
     assert!(err.contains("params/330000-zhejiang.toml:3"), "{err}"); // the line of its [[param]]
     assert!(err.contains("flex.base.flor"), "{err}");
 }
+
+/// The import's proof codes and the school calculator's are the same list, in the same order.
+#[test]
+fn proof_codes_agree_between_import_and_calculator() {
+    use anxin_import::Code as _;
+    let import: Vec<&str> = anxin_import::ProofKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(import, anxin_policy::calc::school::PROOF_KINDS);
+}

@@ -838,6 +838,191 @@ fn guomi_suite_end_to_end() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// A file of school applications with every kind of bad row: each gets its reason in the
+/// results file, in file order, and the good rows are reviewed and ranked. A proof in the
+/// file counts under the reform.
+#[test]
+fn school_review_file_refuses_bad_rows_and_reviews_the_rest() {
+    let root = scratch("school-review");
+    let data = root.join("data");
+    assert_eq!(anxin_in(&data, &["init"]).0, 0);
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/records");
+    for kind in ["orgs", "persons", "children", "contributions"] {
+        let file = examples.join(format!("{kind}.csv"));
+        let report = root.join(format!("{kind}.rejected.csv"));
+        let (code, out, err) = anxin_in(
+            &data,
+            &[
+                "import",
+                kind,
+                file.to_str().unwrap(),
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{kind}: {out}{err}");
+    }
+    // 李建国 paid 2025-01..07 and 2025-11: at 2026-02 no continuous months; a labour
+    // contract stands for the last 12 months under the reform.
+    let li = "341202198811070037";
+    let wang = "341221199003150024";
+    let (c1, c2, c3) = (
+        id("34120220170707001"),
+        id("34120220160606001"),
+        id("34120220180303009"),
+    );
+    let file = root.join("applications.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "申请编号,子女身份证号,监护人身份证号,申请城市,申请月份,困难家庭,证明材料\n\
+             B-1,341202201905120052,{li},杭州,2026-02,否,劳动合同\n\
+             B-2,330106201809010045,{wang},杭州,2026-02,否,\n\
+             B-3,{c3},{li},火星,2026-02,否,\n\
+             B-4,341202200501010063,{li},杭州,2026-02,否,\n\
+             B-5,341202202002020071,341202198001010083,杭州,2026-02,否,\n\
+             B-6,{c1},{li},杭州,2026-02,否,营业执照;水电费单\n\
+             B-1,{c2},{li},杭州,2026-02,否,\n\
+             B-8,330106201809010045,{wang},杭州,2026-02,否,\n\
+             B-9,{c3},{wang},杭州,2025-12,否,\n"
+        ),
+    )
+    .unwrap();
+    let results = root.join("results.csv");
+    let (code, out, err) = anxin_in(
+        &data,
+        &[
+            "school",
+            "review",
+            file.to_str().unwrap(),
+            "--places",
+            "1",
+            "--reform",
+            "school-cumulative-first",
+            "--out",
+            results.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("审核 2 份申请，录取 1 份，7 份因资料问题未审核"),
+        "{out}"
+    );
+    let table = std::fs::read_to_string(&results).unwrap();
+    let lines: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(lines.len(), 9, "every row once:\n{table}");
+    let expect: [(&str, &[&str]); 9] = [
+        ("2,B-1,330100,2026-02,eligible,12,1,yes", &[]),
+        ("3,B-2,330100,2026-02,not_yet", &[]),
+        ("4,", &["火星", "not a known region"]),
+        ("5,B-4,", &["超过 15 周岁", "past school age"]),
+        (
+            "6,B-5,",
+            &["监护人不在登记册中", "guardian is not in the registry"],
+        ),
+        (
+            "7,",
+            &[
+                "水电费单",
+                "business_licence（营业执照）",
+                "not a known proof",
+            ],
+        ),
+        ("8,", &["与第 2 行重复", "duplicate of row 2"]),
+        ("9,", &["与第 3 行重复", "duplicate of row 3"]),
+        ("10,B-9,330100,2025-12,rejected", &["2026-01-01"]),
+    ];
+    for (line, (start, words)) in lines.iter().zip(expect) {
+        assert!(line.starts_with(start), "{start:?}: {line}");
+        for w in words {
+            assert!(line.contains(w), "{w:?} in {line}");
+        }
+    }
+    // Under the law in force (example) the labour contract does not count.
+    let (code, out, err) = anxin_in(
+        &data,
+        &[
+            "school",
+            "review",
+            file.to_str().unwrap(),
+            "--places",
+            "1",
+            "--out",
+            results.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let table = std::fs::read_to_string(&results).unwrap();
+    assert!(
+        table.contains("\n2,B-1,330100,2026-02,not_yet,12,,no"),
+        "{table}"
+    );
+    // The same proof on the command line, and one it does not know.
+    let (code, out, _) = anxin_in(
+        &data,
+        &[
+            "school",
+            "check",
+            li,
+            "--month",
+            "2026-02",
+            "--reform",
+            "school-cumulative-first",
+            "--proof",
+            "labour_contract@2025-06",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("符合入学的社保条件")
+            && out.contains("劳动合同可抵 2025-06 至 2026-02 共 9 个月"),
+        "{out}"
+    );
+    let (code, _, err) = anxin_in(&data, &["school", "check", li, "--proof", "utility_bill"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("未知的证明材料")
+            && err.contains("unknown proof")
+            && err.contains("community_residence"),
+        "{err}"
+    );
+    // The ledger's retention chart: an SVG with one line per city × year cohort.
+    let (code, _, _) = anxin_in(
+        &data,
+        &[
+            "school",
+            "attest",
+            wang,
+            "--month",
+            "2025-12",
+            "--out",
+            root.join("att").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0);
+    let chart = root.join("retention.svg");
+    let (code, out, err) = anxin_in(
+        &data,
+        &["school", "ledger", "--chart", chart.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("retention chart written"), "{out}");
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(
+        svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
+    assert!(
+        svg.contains("杭州市 Hangzhou 2025（1 人 people）") && svg.contains("width=\"100%\""),
+        "{svg}"
+    );
+    assert_eq!(
+        svg.matches("<circle").count(),
+        2,
+        "3 and 6 months are due, 12 and 24 not yet"
+    );
+}
+
 #[test]
 fn serve_demo_answers_over_http() {
     use std::io::{BufRead as _, Read as _, Write as _};

@@ -173,6 +173,18 @@ code_list! {
 }
 
 code_list! {
+    /// 证明材料: other proofs of stable work or residence a family shows for the school
+    /// review (seed 000 §四(一)); the same codes as the school calculator's `PROOF_KINDS`.
+    ProofKind {
+        BusinessLicence = "business_licence", "营业执照", ["个体工商户营业执照"];
+        LabourContract = "labour_contract", "劳动合同", ["劳动合同书"];
+        TaxRecords = "tax_records", "纳税记录", ["纳税证明", "完税证明"];
+        PlatformOrders = "platform_orders", "平台接单记录", ["接单记录", "平台订单记录"];
+        CommunityResidence = "community_residence", "社区居住证明", ["居住证明", "社区证明"];
+    }
+}
+
+code_list! {
     /// 就业形态: how a person works.
     EmploymentForm {
         SelfEmployed = "self_employed", "个体", ["个体工商户", "个体户"];
@@ -234,6 +246,7 @@ mod tests {
         check::<Payer>();
         check::<Status>();
         check::<GapReason>();
+        check::<ProofKind>();
         check::<EmploymentForm>();
         check::<OrgKind>();
         check::<Relation>();

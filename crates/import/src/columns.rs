@@ -204,9 +204,10 @@ pub(crate) mod application {
     pub const CITY: usize = 3;
     pub const MONTH: usize = 4;
     pub const HARDSHIP: usize = 5;
+    pub const PROOFS: usize = 6;
 }
 
-pub(crate) static APPLICATIONS: [Field; 6] = [
+pub(crate) static APPLICATIONS: [Field; 7] = [
     f(
         "application_id",
         &["申请编号", "申请号"],
@@ -228,6 +229,7 @@ pub(crate) static APPLICATIONS: [Field; 6] = [
     f("city", &["申请城市", "就学地", "城市"], true, Ty::Region),
     f("month", &["申请月份", "审核月份"], true, Ty::Month),
     f("hardship", &["困难家庭", "是否困难家庭"], false, Ty::Code),
+    f("proofs", &["证明材料", "其他证明材料"], false, Ty::Code),
 ];
 
 pub(crate) fn fields(kind: Kind) -> &'static [Field] {

@@ -68,11 +68,13 @@ use anxin_domain::RegionCode;
 use encoding_rs::GB18030;
 
 pub use codes::{
-    Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status, UnknownCode,
-    YesNo,
+    Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, ProofKind, Relation, Status,
+    UnknownCode, YesNo,
 };
 pub use error::{ColumnName, FileError, Rejection};
-pub use rows::{ChildRow, ContributionRow, OrgRow, Permit, PersonRow, Progress, Row, Rows};
+pub use rows::{
+    ApplicationRow, ChildRow, ContributionRow, OrgRow, Permit, PersonRow, Progress, Row, Rows,
+};
 
 use decode::{Encoding, UTF8_BOM, Utf8Probe, check_gb18030_stream, check_utf16, decode};
 use source::{JsonSource, count_csv_rows, count_lines, csv_source, sniff_dialect};

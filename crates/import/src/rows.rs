@@ -90,6 +90,8 @@ pub struct ApplicationRow {
     /// The month the application is reviewed for (may lie ahead).
     pub month: YearMonth,
     pub hardship: bool,
+    /// Other proofs shown (`;`-separated codes in the file), each once, in file order.
+    pub proofs: Vec<crate::codes::ProofKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use crate::Regions;
 use crate::cell::{Cell, excel_serial_date, float_text, halfwidth, mask_id_text, mask_name, shown};
 use crate::codes::{
-    Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status, YesNo,
+    Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, ProofKind, Relation, Status, YesNo,
 };
 use crate::columns::{self, Field, Ty};
 use crate::error::{Msg, Rejection};
@@ -123,6 +123,13 @@ impl Ctx<'_> {
             (Ty::Code, "payer") => code_hint::<Payer>(),
             (Ty::Code, "status") => code_hint::<Status>(),
             (Ty::Code, "reason") => code_hint::<GapReason>(),
+            (Ty::Code, "proofs") => {
+                let h = code_hint::<ProofKind>();
+                Msg::new(
+                    format!("{}，多项用分号 ; 隔开", h.zh),
+                    format!("{}, several separated by ;", h.en),
+                )
+            }
             (Ty::Code, _) => Msg::new("规定的代码", "one of the listed codes"),
         }
     }
@@ -846,6 +853,37 @@ pub(crate) fn application(c: &Ctx) -> R<ApplicationRow> {
     let city = c.need(CITY, c.region(CITY)?)?;
     let month = c.need(MONTH, c.month_any(MONTH)?)?;
     let hardship = c.code::<YesNo>(HARDSHIP)?.is_some_and(|v| v == YesNo::Yes);
+    let mut proofs: Vec<ProofKind> = Vec::new();
+    if let Some(text) = c.text(PROOFS)? {
+        let text = halfwidth(&text);
+        for part in text
+            .split([';', '、'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match ProofKind::parse(part) {
+                Some(k) if !proofs.contains(&k) => proofs.push(k),
+                Some(_) => {}
+                None => {
+                    let (zh, en) = c.names(PROOFS);
+                    let v = shown(part);
+                    return Err(c.reject(
+                        PROOFS,
+                        Msg::new(
+                            format!(
+                                "{zh}「{v}」不认识：可填 {}，多项用分号 ; 隔开",
+                                ProofKind::allowed_zh()
+                            ),
+                            format!(
+                                "{en} '{v}' is not a known proof: use {}, several separated by ;",
+                                ProofKind::allowed_en()
+                            ),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     Ok(ApplicationRow {
         row: c.row,
         application_id,
@@ -854,6 +892,7 @@ pub(crate) fn application(c: &Ctx) -> R<ApplicationRow> {
         city,
         month,
         hardship,
+        proofs,
     })
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anxin_domain::{CreditCode, Fen, RegionCode, YearMonth};
 use anxin_import::{
     AnyRegionCode, EmploymentForm, FileError, Format, GapReason, Insurance, Kind, Options, OrgKind,
-    Payer, Progress, Rejection, Relation, Row, Rows, Status, from_bytes, open, open_as,
+    Payer, Progress, ProofKind, Rejection, Relation, Row, Rows, Status, from_bytes, open, open_as,
 };
 use encoding_rs::GB18030;
 use jiff::civil::{Date, date};
@@ -415,6 +415,56 @@ fn person_org_and_child_values_are_typed() {
     assert_eq!(c.relation, Relation::Grandparent);
     assert_eq!(c.school_region, None);
     assert_eq!(c.guardian_id.expose(), "33010619900101123X");
+}
+
+#[test]
+fn applications_read_proofs_and_refuse_unknown_ones() {
+    let child = |n: u32| with_check(&format!("33010620180901{n:03}"));
+    let guardian = with_check("34122119900315002");
+    let text = format!(
+        "申请编号,子女身份证号,监护人身份证号,申请城市,申请月份,困难家庭,证明材料\n\
+         A-1,{},{guardian},杭州,2026-09,否,labour_contract;纳税记录；平台接单记录\n\
+         A-2,{},{guardian},杭州,2026-09,,\n\
+         A-3,{},{guardian},杭州,2026-09,否,营业执照;水电费单\n\
+         A-4,{},{guardian},杭州,2026-09,否,社区居住证明、社区居住证明\n",
+        child(1),
+        child(2),
+        child(3),
+        child(4)
+    );
+    let o = read_bytes(text.as_bytes(), Format::Csv, Kind::Applications).unwrap();
+    assert_eq!(o.accepted.len(), 3, "{:?}", o.rejections);
+    let Row::Application(a) = &o.accepted[0] else {
+        panic!()
+    };
+    assert_eq!(
+        a.proofs,
+        [
+            ProofKind::LabourContract,
+            ProofKind::TaxRecords,
+            ProofKind::PlatformOrders
+        ]
+    );
+    let Row::Application(a) = &o.accepted[1] else {
+        panic!()
+    };
+    assert!(a.proofs.is_empty());
+    let Row::Application(a) = &o.accepted[2] else {
+        panic!()
+    };
+    assert_eq!(a.proofs, [ProofKind::CommunityResidence], "each kind once");
+    let r = &o.rejections[0];
+    assert_eq!(r.row, 4);
+    assert!(
+        r.reason_zh.contains("水电费单") && r.reason_zh.contains("business_licence（营业执照）"),
+        "{}",
+        r.reason_zh
+    );
+    assert!(
+        r.reason_en.contains("not a known proof") && r.reason_en.contains("community_residence"),
+        "{}",
+        r.reason_en
+    );
 }
 
 // ---------------------------------------------------------------------------------------

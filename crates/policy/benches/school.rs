@@ -52,6 +52,7 @@ fn main() {
                 hardship: next() % 20 == 0,
                 months,
                 paid_ranges: Vec::new(),
+                proofs: Vec::new(),
             }
         })
         .collect();

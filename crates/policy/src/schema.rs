@@ -72,6 +72,16 @@ keys! {
     "school.enrollment_window_months": Kind::Int, "months", "申请前多少个月内首次参保或重新参保算“因入学参保”", "enrolment (first or renewed) within this many months before a school application counts as school-driven";
     "school.reenrollment_gap_months": Kind::Int, "months", "断缴多少个月后再缴算重新参保", "a break of at least this many months makes the next payment a renewed enrolment";
     "school.child_age_max": Kind::Int, "years", "申请入学的子女最大年龄（周岁，按申请月计）", "oldest a child may be to apply (full years at the application month)";
+    "school.proof.business_licence.months": Kind::Int, "months", "营业执照最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a business licence stands for, counted back from the application month (0: not accepted)";
+    "school.proof.business_licence.min_months": Kind::Int, "months", "营业执照须证明的最短月数（材料上的起始月到申请月）", "fewest months a business licence must show (from the month on the document to the application month)";
+    "school.proof.labour_contract.months": Kind::Int, "months", "劳动合同最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a labour contract stands for, counted back from the application month (0: not accepted)";
+    "school.proof.labour_contract.min_months": Kind::Int, "months", "劳动合同须证明的最短月数（材料上的起始月到申请月）", "fewest months a labour contract must show (from the month on the document to the application month)";
+    "school.proof.tax_records.months": Kind::Int, "months", "纳税记录最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition tax records stands for, counted back from the application month (0: not accepted)";
+    "school.proof.tax_records.min_months": Kind::Int, "months", "纳税记录须证明的最短月数（材料上的起始月到申请月）", "fewest months tax records must show (from the month on the document to the application month)";
+    "school.proof.platform_orders.months": Kind::Int, "months", "平台接单记录最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition platform order records stands for, counted back from the application month (0: not accepted)";
+    "school.proof.platform_orders.min_months": Kind::Int, "months", "平台接单记录须证明的最短月数（材料上的起始月到申请月）", "fewest months platform order records must show (from the month on the document to the application month)";
+    "school.proof.community_residence.months": Kind::Int, "months", "社区居住证明最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a community residence proof stands for, counted back from the application month (0: not accepted)";
+    "school.proof.community_residence.min_months": Kind::Int, "months", "社区居住证明须证明的最短月数（材料上的起始月到申请月）", "fewest months a community residence proof must show (from the month on the document to the application month)";
     "school.hardship_channel": Kind::Bool, "bool", "困难家庭兜底：有居住证和监护关系的困难家庭不因缴费不足被拒", "hardship channel: a family in hardship with a permit and guardianship is not refused for lack of contributions";
     // ---- contributions of flexible workers to the urban-employee pension
     "flex.base.floor": Kind::Money, "yuan/month", "灵活就业人员缴费基数下限（可选的最低缴费基数）", "lowest contribution base a flexible worker may choose";

@@ -239,3 +239,45 @@ fn shipped_files_load_from_disk_and_embedded_alike() {
         emb.reform(r).unwrap();
     }
 }
+
+/// A city may value another proof differently from the national example: the review then
+/// counts it under the law in force, and every other city keeps the example.
+#[test]
+fn a_city_overrides_what_a_proof_is_worth() {
+    use anxin_domain::YearMonth;
+    use anxin_policy::calc::school::{Proof, SchoolRequest, review};
+    let files: Vec<(String, String)> = anxin_policy::EMBEDDED
+        .iter()
+        .map(|(p, t)| {
+            let mut text = t.to_string();
+            if *p == "params/330100-hangzhou.toml" {
+                text.push_str(
+                    "\n[[param]]\nkey = \"school.proof.labour_contract.months\"\nunit = \"months\"\nfrom = 2024-01-01\nvalue = 12\nsource = \"test\"\nconfidence = \"assumption\"\n",
+                );
+            }
+            (p.to_string(), text)
+        })
+        .collect();
+    let policy = Policy::load_files(&files).unwrap_or_else(|e| panic!("{e:?}"));
+    let month: YearMonth = "2026-09".parse().unwrap();
+    let request = |region: &str| SchoolRequest {
+        region: region.into(),
+        month: Some(month),
+        permit: true,
+        paid_ranges: vec![("2026-01".parse().unwrap(), "2026-09".parse().unwrap())],
+        proofs: vec![Proof {
+            kind: "labour_contract".into(),
+            since: None,
+        }],
+        ..SchoolRequest::default()
+    };
+    // Hangzhou: 2025-10..2026-09 by the contract, 12 continuous months.
+    let r = review(&policy, &request("330100"), month).unwrap();
+    assert_eq!(
+        (r.decision, r.continuous_months, r.proof_months),
+        ("eligible", 12, 3)
+    );
+    // Zhejiang as a whole keeps the national example: not accepted.
+    let r = review(&policy, &request("330000"), month).unwrap();
+    assert_eq!((r.decision, r.proofs[0].months), ("not_yet", 0));
+}

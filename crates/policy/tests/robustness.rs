@@ -106,9 +106,11 @@ proptest! {
                            months in prop::collection::vec((month(), prop::sample::select(vec!["pension", "medical", "car"]),
                                prop::sample::select(vec!["paid", "excused", "unpaid", "maybe"]),
                                prop::option::of(prop::sample::select(vec!["childbirth", "unemployment", "bored"])), any::<bool>()), 0..40),
-                           ranges in prop::collection::vec((month(), month()), 0..3), rf in prop::sample::select(vec![vec![], vec!["school-cumulative-first".to_string()]])) {
+                           ranges in prop::collection::vec((month(), month()), 0..3), rf in prop::sample::select(vec![vec![], vec!["school-cumulative-first".to_string()]]),
+                           proofs in prop::collection::vec((prop::sample::select(vec!["labour_contract", "community_residence", "utility_bill", ""]), prop::option::of(month())), 0..4)) {
         let months: Vec<serde_json::Value> = months.into_iter().map(|(mo, i, s, r, e)| json!({"month": mo, "insurance": i, "status": s, "reason": r, "evidence": e})).collect();
-        check("school", json!({"region": r, "month": m, "permit": permit, "hardship": hardship, "months": months, "paid_ranges": ranges, "reforms": rf}))?;
+        let proofs: Vec<serde_json::Value> = proofs.into_iter().map(|(k, since)| match since { Some(s) => json!({"kind": k, "since": s}), None => json!(k) }).collect();
+        check("school", json!({"region": r, "month": m, "permit": permit, "hardship": hardship, "months": months, "paid_ranges": ranges, "reforms": rf, "proofs": proofs}))?;
     }
 
     #[test]

@@ -42,6 +42,123 @@ pub struct SchoolRequest {
     pub months: Vec<MonthRecord>,
     /// Shorthand: pension paid every month from the first to the second (inclusive).
     pub paid_ranges: Vec<(YearMonth, YearMonth)>,
+    /// Other proofs of stable residence or work the family shows (see [`PROOF_KINDS`]).
+    pub proofs: Vec<Proof>,
+}
+
+/// The other proofs seed 000 §四(一) asks cities to accept, as written in requests and files.
+pub const PROOF_KINDS: &[&str] = &[
+    "business_licence",
+    "labour_contract",
+    "tax_records",
+    "platform_orders",
+    "community_residence",
+];
+
+/// Most proofs one request may list.
+const MAX_PROOFS: usize = 20;
+
+fn proof_names(kind: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    // (zh, en, parameter: months it stands for, parameter: fewest months it must show)
+    Some(match kind {
+        "business_licence" => (
+            "营业执照",
+            "business licence",
+            "school.proof.business_licence.months",
+            "school.proof.business_licence.min_months",
+        ),
+        "labour_contract" => (
+            "劳动合同",
+            "labour contract",
+            "school.proof.labour_contract.months",
+            "school.proof.labour_contract.min_months",
+        ),
+        "tax_records" => (
+            "纳税记录",
+            "tax records",
+            "school.proof.tax_records.months",
+            "school.proof.tax_records.min_months",
+        ),
+        "platform_orders" => (
+            "平台接单记录",
+            "platform order records",
+            "school.proof.platform_orders.months",
+            "school.proof.platform_orders.min_months",
+        ),
+        "community_residence" => (
+            "社区居住证明",
+            "community residence proof",
+            "school.proof.community_residence.months",
+            "school.proof.community_residence.min_months",
+        ),
+        _ => return None,
+    })
+}
+
+/// A proof shown: its kind and, if the document says so, the month it starts from (licence
+/// registered, contract signed, first tax or order month, residence certified). Without
+/// `since` the office has checked that it shows the months the city requires. Written as a
+/// bare kind (`"labour_contract"`) or as `{ kind, since }`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "ProofIn")]
+pub struct Proof {
+    pub kind: String,
+    pub since: Option<YearMonth>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ProofIn {
+    Kind(String),
+    Full(ProofFull),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProofFull {
+    kind: String,
+    #[serde(default)]
+    since: Option<YearMonth>,
+}
+
+impl From<ProofIn> for Proof {
+    fn from(p: ProofIn) -> Self {
+        match p {
+            ProofIn::Kind(kind) => Proof { kind, since: None },
+            ProofIn::Full(f) => Proof {
+                kind: f.kind,
+                since: f.since,
+            },
+        }
+    }
+}
+
+/// What a proof was worth in this review.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProofCounted {
+    pub kind: String,
+    /// Months of the condition it stands for (0: not counted), ending at the application month.
+    pub months: u32,
+    pub note: Note,
+}
+
+/// Refuses a proof kind anxin does not know, naming the allowed ones.
+pub fn check_proof_kind(kind: &str) -> Result<()> {
+    if proof_names(kind).is_some() {
+        return Ok(());
+    }
+    let zh: Vec<String> = PROOF_KINDS
+        .iter()
+        .filter_map(|k| proof_names(k).map(|n| format!("{k}（{}）", n.0)))
+        .collect();
+    let en: Vec<String> = PROOF_KINDS
+        .iter()
+        .filter_map(|k| proof_names(k).map(|n| format!("{k} ({})", n.1)))
+        .collect();
+    Err(Error::bad_input(
+        format!("未知的证明材料“{kind}”：可用 {}", zh.join("、")),
+        format!("unknown proof '{kind}': use {}", en.join(", ")),
+    ))
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -82,6 +199,10 @@ pub struct SchoolResult {
     /// The residence-permit condition holds (held, or not required).
     pub permit_met: bool,
     pub forgiven: Vec<ForgivenGap>,
+    /// The other proofs shown and what each was worth.
+    pub proofs: Vec<ProofCounted>,
+    /// Months up to the application month that count only thanks to a proof (not paid).
+    pub proof_months: u32,
     /// What is missing, in both languages.
     pub missing: Vec<Note>,
     /// The first month the condition could be met if the guardian pays every month from now.
@@ -133,6 +254,15 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
             format!("一次最多 {MAX_MONTHS} 条月份记录"),
             format!("at most {MAX_MONTHS} month records at once"),
         ));
+    }
+    if req.proofs.len() > MAX_PROOFS {
+        return Err(Error::bad_input(
+            format!("一次最多 {MAX_PROOFS} 份证明材料"),
+            format!("at most {MAX_PROOFS} proofs at once"),
+        ));
+    }
+    for p in &req.proofs {
+        check_proof_kind(&p.kind)?;
     }
     let mut records = req.months.clone();
     for (from, to) in &req.paid_ranges {
@@ -230,7 +360,75 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
             _ => {}
         }
     }
-    for m in &paid {
+    let ym = |i: i32| YearMonth::from_index(i).expect("months from valid input");
+    // Other proofs: each stands for up to N months ending at the application month, if it
+    // shows at least the months the city asks for. A month counts once however many proofs
+    // cover it; proofs never earn points (those are for months paid).
+    let mut proved: BTreeSet<i32> = BTreeSet::new();
+    let mut proofs = Vec::new();
+    for p in &req.proofs {
+        let Some((zh, en, months_key, min_key)) = proof_names(&p.kind) else {
+            continue;
+        };
+        let (worth, worth_r) = scope.int(months_key)?;
+        let (need, need_r) = scope.int(min_key)?;
+        let shown = p.since.map(|since| {
+            if since <= month {
+                since.months_until(month) as i64 + 1
+            } else {
+                0
+            }
+        });
+        let counted = if worth <= 0 {
+            0
+        } else {
+            match shown {
+                Some(n) if n < need => 0,
+                Some(n) => n.min(worth),
+                None => worth,
+            }
+        }
+        .clamp(0, MAX_MONTHS as i64);
+        let note = if worth <= 0 {
+            Note {
+                zh: format!("{}不认可{zh}代替缴费", scope.region.name_zh),
+                en: format!(
+                    "{} does not accept a {en} in place of contributions",
+                    scope.region.name_en
+                ),
+            }
+        } else if counted == 0 {
+            let n = shown.unwrap_or(0);
+            Note {
+                zh: format!("{zh}只证明了 {n} 个月，要求至少 {need} 个月：不计"),
+                en: format!(
+                    "{en}: shows only {n} months, at least {need} are required: not counted"
+                ),
+            }
+        } else {
+            let first = YearMonth::from_index(a - counted as i32 + 1)
+                .map_or_else(String::new, |m| m.to_string());
+            Note {
+                zh: format!(
+                    "{zh}可抵 {first} 至 {month} 共 {counted} 个月（最多 {worth} 个月，须证明至少 {need} 个月）"
+                ),
+                en: format!(
+                    "{en}: stands for {counted} months, {first} to {month} (at most {worth}; it must show at least {need})"
+                ),
+            }
+        };
+        trace.step(note.zh.clone(), note.en.clone(), vec![worth_r, need_r]);
+        proved.extend(a - counted as i32 + 1..=a);
+        proofs.push(ProofCounted {
+            kind: p.kind.clone(),
+            months: counted as u32,
+            note,
+        });
+    }
+    let proof_months = proved.iter().filter(|m| !paid.contains(m)).count() as u32;
+    // The months that show stable work or residence: paid, or covered by a proof.
+    let shown_months: BTreeSet<i32> = paid.union(&proved).copied().collect();
+    for m in &shown_months {
         excused.remove(m);
     }
     trace.step(
@@ -269,7 +467,6 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
             _ => runs.push((m, m)),
         }
     }
-    let ym = |i: i32| YearMonth::from_index(i).expect("months from valid input");
     for (start, end) in runs {
         let mut reasons: BTreeSet<String> = BTreeSet::new();
         let mut evidenced = true;
@@ -327,8 +524,8 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         );
     }
 
-    let continuous = run_ending(&paid, &forgiven_months, a);
-    let cumulative = window_count(&paid, a, lookback);
+    let continuous = run_ending(&shown_months, &forgiven_months, a);
+    let cumulative = window_count(&shown_months, a, lookback);
     let mut missing = Vec::new();
     let permit_ok = !permit_required || req.permit;
     if !permit_ok {
@@ -397,7 +594,7 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     );
     // The earliest month, paying every month from the application month on.
     let earliest_month = if decision == "not_yet" && permit_ok {
-        let mut future = paid.clone();
+        let mut future = shown_months.clone();
         (0..=HORIZON_MONTHS).find_map(|k| {
             let m = a + k;
             future.insert(m);
@@ -447,6 +644,8 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         required_cumulative: need_cum,
         permit_met: permit_ok,
         forgiven,
+        proofs,
+        proof_months,
         missing,
         earliest_month,
         points: points_from_months + points_from_permit,
@@ -479,6 +678,7 @@ pub struct Application {
     pub hardship: bool,
     pub months: Vec<MonthRecord>,
     pub paid_ranges: Vec<(YearMonth, YearMonth)>,
+    pub proofs: Vec<Proof>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -529,6 +729,7 @@ pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<Rank
                 reforms: req.reforms.clone(),
                 months: a.months.clone(),
                 paid_ranges: a.paid_ranges.clone(),
+                proofs: a.proofs.clone(),
             },
             today,
         )
