@@ -386,7 +386,6 @@ fn broken_policy_directory_is_reported_with_file_and_line() {
 /// The import's proof codes and the school calculator's are the same list, in the same order.
 #[test]
 fn proof_codes_agree_between_import_and_calculator() {
-    use anxin_import::Code as _;
     let import: Vec<&str> = anxin_import::ProofKind::ALL
         .iter()
         .map(|k| k.as_str())
