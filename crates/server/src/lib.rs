@@ -20,6 +20,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod auth;
+pub mod pension;
 pub mod person;
 pub mod text;
 
@@ -84,7 +85,7 @@ impl AppState {
         .map_err(|_| ApiError::internal())?
     }
 
-    fn today(&self) -> YearMonth {
+    pub fn today(&self) -> YearMonth {
         self.today.unwrap_or_else(|| {
             YearMonth::of_date(jiff::Zoned::now().date())
                 .unwrap_or_else(|| YearMonth::new(2026, 1).expect("valid month"))
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             "/persons/{key}/certificate",
             post(person::certificate_submit),
         )
+        .route("/persons/{key}/pension", get(pension::pension_page))
         .route(
             "/api/sessions",
             post(auth::api_sign_in).delete(auth::api_sign_out),
@@ -123,10 +125,10 @@ pub fn router(state: AppState) -> Router {
             "/api/persons/{key}/certificate",
             post(person::api_certificate),
         )
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(html_errors))
         .layer(axum::middleware::from_fn(security_headers))
-        .fallback(not_found)
         .with_state(state)
 }
 

@@ -25,7 +25,7 @@ use crate::{ApiError, AppState, esc, lang_of, page};
 /// Officials who read personal records.
 pub const READERS: &[Role] = &[Role::Worker, Role::Clerk, Role::Inspector];
 
-fn parse_key(text: &str) -> Result<PersonKey, ApiError> {
+pub fn parse_key(text: &str) -> Result<PersonKey, ApiError> {
     PersonKey::from_hex(text).ok_or_else(|| {
         ApiError::bad_input(
             "个人编号须为 64 位小写十六进制（登录后从“我的记录”进入，或由经办员查询得到）",

@@ -222,6 +222,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/persons/{hz}", "", "RAFAAAFFFFFFF"),
     ("GET", "/persons/{sz}?purpose=核对缴费", "", "RFAFAFFFFFFFF"),
     ("GET", "/clerk", "", "RFFAAAFFFFFFF"),
+    ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
+    ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
     ("GET", "/me", "", "RRRRRRAAAAAAA"),
 ];
 
@@ -350,6 +352,23 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
         page.body
     );
     assert!(page.body.contains(&w.hz_id));
+    // The projection compares keeping on with stopping after the school year, as a chart.
+    let pension = send(
+        &w.state,
+        request(
+            "GET",
+            &format!("/persons/{}/pension", w.hz),
+            Some(&worker),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(pension.status, StatusCode::OK, "{}", pension.body);
+    assert!(
+        pension.body.contains("<svg") && pension.body.contains("交满一个学年"),
+        "{}",
+        pension.body
+    );
     // An official without a purpose gets the purpose form, and nothing is logged.
     let form = send(
         &w.state,

@@ -1,0 +1,199 @@
+//! The worker's pension projection from their own ledger months: "keep paying" beside "stop
+//! after the school year" and "a year's gap", each with its plain-language explanation and a
+//! chart drawn on the server (SVG, no JavaScript).
+//!
+//! Every figure comes from the `pension` calculator; this page only gathers the worker's
+//! months and draws.
+
+use anxin_chart::{BarChart, Series, Text, Unit};
+use anxin_domain::Sex;
+use anxin_policy::Lang;
+use anxin_policy::calc::pension::{PensionRequest, PensionResult, Scenario, Track};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState, esc, lang_of, page};
+
+#[derive(Deserialize, Default)]
+pub struct PensionQuery {
+    lang: Option<String>,
+    /// Contribution base tier from now on, percent of the local average wage (60–300).
+    tier: Option<String>,
+}
+
+/// The scenarios compared: keep paying, stop after the school year, a year's gap.
+pub const SCENARIOS: [Scenario; 3] = [Scenario::Keep, Scenario::StopAfter(12), Scenario::Gap(12)];
+
+/// Builds the projection request from the worker's own record.
+fn request(view: &anxin_records::view::PersonView, tier: Option<u32>) -> PensionRequest {
+    let pension = view
+        .summaries
+        .iter()
+        .find(|s| s.insurance == "pension" && s.region.is_none());
+    PensionRequest {
+        region: format!("{:06}", view.row.residence_region),
+        birth: view.id.birth_month(),
+        track: match view.id.sex() {
+            Sex::Male => Track::Male,
+            Sex::Female => Track::Female55,
+        },
+        paid_months: pension.map_or(0, |s| s.paid_months),
+        account_balance_fen: pension.map_or(0, |s| s.account_fen),
+        tier_percent: tier,
+        scenarios: SCENARIOS.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// `GET /persons/{key}/pension` (the owner only: a projection is about one's own plans).
+pub async fn pension_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Query(q): Query<PensionQuery>,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(q.lang.as_deref());
+    let key = crate::person::parse_key(&key)?;
+    if caller.account.person != Some(key.0) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "养老金测算只对本人开放",
+            "only the worker may open their own pension projection",
+        ));
+    }
+    let tier = match q.tier.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => Some(
+            t.parse::<u32>()
+                .ok()
+                .filter(|t| (60..=300).contains(t))
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "缴费档次须为 60 到 300 之间的整数（社平工资的百分比）",
+                        "the tier is a whole number from 60 to 300 (percent of the average wage)",
+                    )
+                })?,
+        ),
+    };
+    let view = state
+        .db(move |r| {
+            r.person_view(&key)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "登记册中没有此人",
+                    "this person is not in the registry",
+                )
+            })
+        })
+        .await?;
+    let req = request(&view, tier);
+    let policy = state.policy.clone();
+    let today = state.today();
+    let result = tokio::task::spawn_blocking(move || {
+        anxin_policy::calc::pension::project(&policy, &req, today)
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    let body = render(&result, &view, tier, lang);
+    let mut r = page(lang, lang.pick("养老金测算", "Pension projection"), &body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// The comparison chart: monthly pension per scenario beside the resident pension.
+pub fn chart(result: &PensionResult) -> String {
+    let categories = result
+        .scenarios
+        .iter()
+        .map(|s| s.label_zh.clone())
+        .collect();
+    let employee: Vec<Option<i64>> = result
+        .scenarios
+        .iter()
+        .map(|s| Some(s.total_fen.0))
+        .collect();
+    let resident: Vec<Option<i64>> = result
+        .scenarios
+        .iter()
+        .map(|s| Some(s.resident_total_fen.0))
+        .collect();
+    BarChart {
+        title: Text::new("退休后每月能领多少", "Monthly pension at retirement"),
+        x_label: Text::new("情形", "scenario"),
+        y_label: Text::new("元/月", "yuan a month"),
+        categories,
+        series: vec![
+            Series::from_fen("职工养老保险 employee pension", &employee),
+            Series::from_fen("城乡居民养老保险 resident pension", &resident),
+        ],
+        unit: Unit::Yuan,
+    }
+    .to_svg()
+}
+
+fn render(
+    result: &PensionResult,
+    view: &anxin_records::view::PersonView,
+    tier: Option<u32>,
+    lang: Lang,
+) -> String {
+    let mut body = format!(
+        "<p>{} · {} {} · {} {}</p>",
+        esc(&view.name),
+        lang.pick("已缴养老保险", "pension months paid"),
+        request(view, tier).paid_months,
+        lang.pick("预计退休", "expected retirement"),
+        result.retirement_month,
+    );
+    body.push_str(&format!(
+        "<form method=\"get\"><input type=\"hidden\" name=\"lang\" value=\"{}\"><label>{}<input name=\"tier\" inputmode=\"numeric\" placeholder=\"60\" value=\"{}\"></label><button>{}</button></form>",
+        if lang == Lang::En { "en" } else { "zh" },
+        lang.pick("以后按社平工资的百分之几缴（60–300）", "Pay from now at what percent of the average wage (60–300)"),
+        tier.map(|t| t.to_string()).unwrap_or_default(),
+        lang.pick("重新测算", "Recalculate"),
+    ));
+    body.push_str(&format!("<figure>{}</figure>", chart(result)));
+    body.push_str(&format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        lang.pick("情形", "Scenario"),
+        lang.pick("累计月数", "Months in all"),
+        lang.pick("每月养老金（元）", "Pension a month (yuan)"),
+        lang.pick("够不够领", "Eligible"),
+    ));
+    for s in &result.scenarios {
+        let eligible = if s.eligible {
+            lang.pick("✓ 够 15 年", "✓ 15 years met").to_string()
+        } else {
+            match lang {
+                Lang::Zh => format!("还差 {} 个月", s.shortfall_months),
+                Lang::En => format!("{} months short", s.shortfall_months),
+            }
+        };
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(lang.pick(&s.label_zh, &s.label_en)),
+            s.total_months,
+            s.total_fen.yuan_string(),
+            esc(&eligible)
+        ));
+    }
+    body.push_str("</table>");
+    for n in &result.notes {
+        body.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
+    }
+    body.push_str(&format!(
+        "<details><summary>{}</summary><pre>{}</pre></details>",
+        lang.pick(
+            "每一步怎么算的（含政策出处）",
+            "How each figure is computed (with sources)"
+        ),
+        esc(&result.trace.render(lang))
+    ));
+    body
+}
