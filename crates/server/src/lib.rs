@@ -20,6 +20,8 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod auth;
+pub mod metrics;
+pub mod openapi;
 pub mod pension;
 pub mod person;
 pub mod text;
@@ -44,6 +46,7 @@ pub struct AppState {
     pub logins: Arc<auth::LoginLimiter>,
     /// Mark the session cookie `Secure` (set when served behind TLS).
     pub secure_cookies: bool,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             records: None,
             logins: Arc::default(),
             secure_cookies: false,
+            metrics: Arc::default(),
         }
     }
 
@@ -94,6 +98,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
     Router::new()
         .route("/", get(home))
         .route("/quote", get(quote_page))
@@ -101,6 +106,12 @@ pub fn router(state: AppState) -> Router {
         .route("/verify", get(verify_page).post(verify_form))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/regions", get(regions))
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
+        .route("/api/log/checkpoint", get(checkpoint))
+        .route("/metrics", get(metrics::export).with_state(metrics.clone()))
         .route("/api/calc/{calculator}", post(calculate))
         .route("/api/certificates/verify", post(verify_api))
         .route("/login", get(auth::login_page).post(auth::login_submit))
@@ -129,6 +140,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(html_errors))
         .layer(axum::middleware::from_fn(security_headers))
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -341,6 +356,14 @@ async fn calculate(
         )
     })??;
     Ok(Json(result))
+}
+
+/// `GET /api/log/checkpoint`: the latest signed tree head, for auditors and witnesses.
+async fn checkpoint(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let head = state.db(|r| Ok(r.store().head()?)).await?;
+    Ok(Json(
+        serde_json::json!({ "size": head.size, "checkpoint": head.checkpoint }),
+    ))
 }
 
 async fn verify_api(

@@ -607,3 +607,92 @@ fn csrf_in(html: &str) -> String {
         .expect("a form with a CSRF token")
         .to_string()
 }
+
+/// Every operation in the OpenAPI document is routed: anonymous calls get 401 where a sign-in
+/// is needed and never the "no such path" answer; the document itself is OpenAPI 3.1.
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let w = world();
+    let doc = send(&w.state, request("GET", "/api/openapi.json", None, "")).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
+    assert_eq!(v["openapi"], "3.1.0");
+    for op in anxin_server::openapi::OPERATIONS {
+        assert!(
+            v["paths"][op.path][op.method].is_object(),
+            "{} {}",
+            op.method,
+            op.path
+        );
+        let path = op
+            .path
+            .replace("{key}", &w.hz)
+            .replace("{calculator}", "quote");
+        let body = if op.body.is_some() { "{}" } else { "" };
+        let r = send(
+            &w.state,
+            request(&op.method.to_uppercase(), &path, None, body),
+        )
+        .await;
+        assert!(
+            !(r.status == StatusCode::NOT_FOUND && r.body.contains("no such path")),
+            "{} {} is documented but not routed",
+            op.method,
+            op.path
+        );
+        if matches!(op.access, anxin_server::openapi::Access::SignedIn) {
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{} {}",
+                op.method,
+                op.path
+            );
+        }
+        let documented: Vec<u16> = v["paths"][op.path][op.method]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.parse().unwrap())
+            .collect();
+        assert!(
+            documented.contains(&r.status.as_u16()),
+            "{} {} answered {} which is not documented ({documented:?})",
+            op.method,
+            op.path,
+            r.status
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_routes_without_personal_data() {
+    let w = world();
+    let worker = sign_in(&w.state, "worker-hz").await;
+    send(
+        &w.state,
+        request("GET", &format!("/api/persons/{}", w.hz), Some(&worker), ""),
+    )
+    .await;
+    let m = send(&w.state, request("GET", "/metrics", None, "")).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(
+        m.body.contains("anxin_http_requests_total{method=\"GET\",route=\"/api/persons/{key}\",status=\"200\"} 1"),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body
+            .contains("anxin_http_request_duration_seconds_bucket")
+    );
+    assert!(!m.body.contains(&w.hz), "no person key in the metrics");
+    let c = send(&w.state, request("GET", "/api/log/checkpoint", None, "")).await;
+    let v: serde_json::Value = serde_json::from_str(&c.body).unwrap();
+    assert!(v["size"].as_u64().unwrap() > 0);
+    assert!(
+        v["checkpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("anxin.test/log\n")
+    );
+}

@@ -1,0 +1,346 @@
+//! `GET /api/openapi.json`: the API described as OpenAPI 3.1, built from [`OPERATIONS`], the
+//! same table a test walks to prove every documented operation is routed (and answers with
+//! the documented error shape when refused).
+
+use serde_json::{Value, json};
+
+/// Who may call an operation.
+#[derive(Clone, Copy)]
+pub enum Access {
+    Public,
+    /// Any signed-in account (bearer token).
+    SignedIn,
+}
+
+pub struct Operation {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    /// JSON Schema of the request body, if any.
+    pub body: Option<fn() -> Value>,
+    /// Query parameters: (name, required, description).
+    pub query: &'static [(&'static str, bool, &'static str)],
+    /// Success status and JSON Schema of its body.
+    pub ok: (u16, fn() -> Value),
+    /// Error statuses it may answer with (each with the one error shape).
+    pub errors: &'static [u16],
+}
+
+fn object() -> Value {
+    json!({ "type": "object" })
+}
+
+fn credentials() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["username", "password"],
+        "properties": { "username": { "type": "string" }, "password": { "type": "string" } }
+    })
+}
+
+fn session() -> Value {
+    json!({
+        "type": "object", "required": ["token", "expires_at", "account"],
+        "properties": {
+            "token": { "type": "string" }, "expires_at": { "type": "integer" },
+            "account": { "$ref": "#/components/schemas/Account" }
+        }
+    })
+}
+
+fn me() -> Value {
+    json!({ "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/components/schemas/Account" } } })
+}
+
+fn lookup() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["id", "purpose"],
+        "properties": {
+            "id": { "type": "string", "description": "居民身份证号 resident ID (18 characters)" },
+            "purpose": { "type": "string", "description": "查阅用途 why the record is read (shown to the person)" }
+        }
+    })
+}
+
+fn person_ref() -> Value {
+    json!({ "type": "object", "required": ["person"], "properties": { "person": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } })
+}
+
+fn record() -> Value {
+    json!({
+        "type": "object", "required": ["person", "summaries", "months"],
+        "properties": {
+            "person": { "type": "object", "required": ["id_masked", "key"], "properties": {
+                "id": { "type": ["string", "null"], "description": "full ID: only for its owner" },
+                "id_masked": { "type": "string" }, "key": { "type": "string" }, "name": { "type": "string" }
+            } },
+            "summaries": { "type": "array", "items": { "type": "object" } },
+            "months": { "type": "array", "items": { "type": "object" } }
+        }
+    })
+}
+
+fn reads() -> Value {
+    json!({
+        "type": "object", "required": ["reads"],
+        "properties": { "reads": { "type": "array", "items": { "type": "object",
+            "required": ["at", "username", "role", "what", "purpose"],
+            "properties": {
+                "at": { "type": "integer" }, "account": { "type": "integer" }, "username": { "type": "string" },
+                "role": { "type": "string" }, "what": { "type": "string" }, "purpose": { "type": "string" }
+            } } } }
+    })
+}
+
+fn cert_request() -> Value {
+    json!({ "type": "object", "additionalProperties": false,
+        "properties": { "purpose": { "type": "string", "description": "an official's stated purpose" } } })
+}
+
+fn verification() -> Value {
+    json!({
+        "type": "object", "required": ["ok", "checks"],
+        "properties": { "ok": { "type": "boolean" }, "checks": { "type": "array" }, "document": {} }
+    })
+}
+
+fn regions() -> Value {
+    json!({ "type": "object", "required": ["regions"], "properties": { "regions": { "type": "array", "items": {
+        "type": "object", "required": ["code", "zh", "en"],
+        "properties": { "code": { "type": "string" }, "zh": { "type": "string" }, "en": { "type": "string" }, "parent": {} } } } } })
+}
+
+fn checkpoint() -> Value {
+    json!({ "type": "object", "required": ["size", "checkpoint"],
+        "properties": { "size": { "type": "integer" }, "checkpoint": { "type": "string" } } })
+}
+
+pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        method: "get",
+        path: "/api/regions",
+        tag: "policy",
+        summary: "地区列表 The regions the policy files know",
+        access: Access::Public,
+        body: None,
+        query: &[],
+        ok: (200, regions),
+        errors: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/calc/{calculator}",
+        tag: "policy",
+        summary: "测算 Run a calculator: quote, pension, backpay, medical, platform, school, school_rank (request shape: the calculator's request type; unknown fields are refused)",
+        access: Access::Public,
+        body: Some(object),
+        query: &[("today", false, "“现在”的月份 YYYY-MM; default: this month")],
+        ok: (200, object),
+        errors: &[400, 404, 422],
+    },
+    Operation {
+        method: "post",
+        path: "/api/certificates/verify",
+        tag: "certificates",
+        summary: "核验凭证 Check a certificate offline with the issuer's key",
+        access: Access::Public,
+        body: Some(object),
+        query: &[],
+        ok: (200, verification),
+        errors: &[503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/log/checkpoint",
+        tag: "ledger",
+        summary: "签名树头 The log's latest signed checkpoint (C2SP tlog-checkpoint)",
+        access: Access::Public,
+        body: None,
+        query: &[],
+        ok: (200, checkpoint),
+        errors: &[503],
+    },
+    Operation {
+        method: "post",
+        path: "/api/sessions",
+        tag: "accounts",
+        summary: "登录 Exchange a username and password for a bearer token",
+        access: Access::Public,
+        body: Some(credentials),
+        query: &[],
+        ok: (201, session),
+        errors: &[400, 401, 429],
+    },
+    Operation {
+        method: "delete",
+        path: "/api/sessions",
+        tag: "accounts",
+        summary: "退出 End the bearer token's session",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (204, object),
+        errors: &[401],
+    },
+    Operation {
+        method: "get",
+        path: "/api/me",
+        tag: "accounts",
+        summary: "我的账户 The signed-in account",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, me),
+        errors: &[401],
+    },
+    Operation {
+        method: "post",
+        path: "/api/persons/lookup",
+        tag: "records",
+        summary: "按身份证号查找 Find a person's key by resident ID (clerk, inspector; logged with its purpose)",
+        access: Access::SignedIn,
+        body: Some(lookup),
+        query: &[],
+        ok: (200, person_ref),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/persons/{key}",
+        tag: "records",
+        summary: "参保记录 A person's record: the owner, or a clerk/inspector of their region stating a purpose (logged)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[("purpose", false, "查阅用途 required for officials")],
+        ok: (200, record),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/persons/{key}/access",
+        tag: "records",
+        summary: "谁查阅过我的记录 Officials' reads of the owner's record, newest first (owner only)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, reads),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "post",
+        path: "/api/persons/{key}/certificate",
+        tag: "certificates",
+        summary: "开具参保缴费凭证 Issue a signed contribution-history certificate (recorded in the log)",
+        access: Access::SignedIn,
+        body: Some(cert_request),
+        query: &[],
+        ok: (200, object),
+        errors: &[400, 401, 403, 404],
+    },
+];
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object", "required": ["error"],
+        "properties": { "error": { "type": "object", "required": ["kind", "zh", "en"], "properties": {
+            "kind": { "type": "string" }, "zh": { "type": "string" }, "en": { "type": "string" }
+        } } }
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "请求有误 bad input: what is wrong and what is allowed",
+        401 => "未登录 not signed in",
+        403 => "无权 not allowed for this account",
+        404 => "没有 not found",
+        422 => "不适用 not applicable",
+        429 => "太频繁 too many attempts",
+        503 => "未配置 not configured on this server",
+        _ => "error",
+    }
+}
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for op in OPERATIONS {
+        let mut parameters: Vec<Value> = op
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let schema = if name == "key" {
+                    json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" })
+                } else {
+                    json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank"] })
+                };
+                json!({ "name": name, "in": "path", "required": true, "schema": schema })
+            })
+            .collect();
+        for (name, required, description) in op.query {
+            parameters.push(json!({ "name": name, "in": "query", "required": required,
+                "description": description, "schema": { "type": "string" } }));
+        }
+        let mut responses = serde_json::Map::new();
+        let (status, schema) = op.ok;
+        let ok = if status == 204 {
+            json!({ "description": "完成 done" })
+        } else {
+            json!({ "description": "成功 success", "content": { "application/json": { "schema": schema() } } })
+        };
+        responses.insert(status.to_string(), ok);
+        let mut errors: Vec<u16> = op.errors.to_vec();
+        // Every body-taking operation may refuse an oversized or unreadable body.
+        if op.body.is_some() {
+            errors.extend([400, 413]);
+        }
+        errors.sort_unstable();
+        errors.dedup();
+        for e in errors {
+            let response = if e == 413 {
+                // Refused by the body limit before any handler runs.
+                json!({ "description": "请求体太大 body over 1 MiB" })
+            } else {
+                json!({ "description": reason(e), "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+            };
+            responses.insert(e.to_string(), response);
+        }
+        let mut operation = json!({
+            "tags": [op.tag], "summary": op.summary,
+            "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}'], "_")),
+            "parameters": parameters, "responses": responses,
+        });
+        if let Some(body) = op.body {
+            operation["requestBody"] = json!({ "required": op.method != "post" || op.path != "/api/persons/{key}/certificate",
+                "content": { "application/json": { "schema": body() } } });
+        }
+        if matches!(op.access, Access::SignedIn) {
+            operation["security"] = json!([{ "bearer": [] }]);
+        }
+        let entry = paths
+            .entry(op.path.to_string())
+            .or_insert_with(|| json!({}));
+        entry[op.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "安心 anxin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "灵活就业人员社会保险：测算、记录、凭证、账本。Errors share one shape: {\"error\": {\"kind\", \"zh\", \"en\"}}. Amounts are integer fen.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "Error": error_schema(),
+                "Account": { "type": "object", "required": ["username", "role"], "properties": {
+                    "username": { "type": "string" }, "role": { "type": "string" },
+                    "region": { "type": ["string", "null"] }, "org": { "type": ["string", "null"] },
+                    "person": { "type": ["string", "null"] } } },
+            },
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "POST /api/sessions" } },
+        },
+    })
+}
