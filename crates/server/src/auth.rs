@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anxin_policy::Lang;
 use anxin_records::access::{self, AccountRow, Role};
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,7 +21,7 @@ use axum::{Form, Json};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::{ApiError, AppState, LangQuery, esc, lang_of, page};
+use crate::{ApiError, AppState, LangQuery, Params, esc, lang_of, page};
 
 pub const COOKIE: &str = "anxin_session";
 /// How long a session lives.
@@ -329,14 +329,37 @@ fn bad_credentials() -> ApiError {
     )
 }
 
+/// The client's address, when the server knows it (not in tests driving the router directly).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientIp, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Checks a username and password and opens a session: (token, account, expiry).
+/// Failures are counted per username and client address, so a stranger's wrong guesses do
+/// not lock the owner out.
 async fn sign_in(
     state: &AppState,
+    client: ClientIp,
     username: &str,
     password: &str,
 ) -> Result<(String, AccountRow, i64), ApiError> {
     let username = username.trim().to_lowercase();
-    state.logins.admit(&username).map_err(too_many)?;
+    let limit_key = match client.0 {
+        Some(ip) => format!("{username} {ip}"),
+        None => username.clone(),
+    };
+    state.logins.admit(&limit_key).map_err(too_many)?;
     let name = username.clone();
     let password = password.to_string();
     let found = state
@@ -353,11 +376,11 @@ async fn sign_in(
     let account = match (ok, found) {
         (true, Some(a)) => a,
         _ => {
-            state.logins.failed(&username);
+            state.logins.failed(&limit_key);
             return Err(bad_credentials());
         }
     };
-    state.logins.succeeded(&username);
+    state.logins.succeeded(&limit_key);
     let (token, hash) = access::new_token().map_err(ApiError::from)?;
     let expires = now() + SESSION_SECONDS;
     let id = account.id;
@@ -379,6 +402,7 @@ pub struct Credentials {
 /// `POST /api/sessions`: a bearer token for a username and password.
 pub async fn api_sign_in(
     State(state): State<AppState>,
+    client: ClientIp,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
@@ -387,7 +411,7 @@ pub async fn api_sign_in(
             format!("the request must be {{\"username\": …, \"password\": …}}: {e}"),
         )
     })?;
-    let (token, account, expires) = sign_in(&state, &c.username, &c.password).await?;
+    let (token, account, expires) = sign_in(&state, client, &c.username, &c.password).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
@@ -458,7 +482,7 @@ fn login_form(lang: Lang, next: &str, message: &str) -> String {
     )
 }
 
-pub async fn login_page(Query(q): Query<LoginQuery>) -> Response {
+pub async fn login_page(Params(q): Params<LoginQuery>) -> Response {
     let lang = lang_of(q.lang.as_deref());
     let next = safe_next(q.next.as_deref());
     page(
@@ -493,6 +517,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 pub async fn login_submit(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -507,7 +532,7 @@ pub async fn login_submit(
         )
         .into_response();
     }
-    match sign_in(&state, &f.username, &f.password).await {
+    match sign_in(&state, client, &f.username, &f.password).await {
         Ok((token, _, _)) => {
             let mut r = Redirect::to(&next).into_response();
             let secure = if state.secure_cookies { "; Secure" } else { "" };
@@ -567,7 +592,7 @@ pub fn logout_button(caller: &Caller, lang: Lang) -> String {
 }
 
 /// `/me`: where each role starts.
-pub async fn me(caller: Caller, Query(q): Query<LangQuery>) -> Response {
+pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
     let lang = lang_of(q.lang.as_deref());
     let suffix = if lang == Lang::En { "?lang=en" } else { "" };
     if let (Role::Worker, Some(p)) = (caller.role, caller.account.person) {

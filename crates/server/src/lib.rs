@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use anxin_domain::YearMonth;
 use anxin_ledger::Verifier;
 use anxin_policy::{ErrorKind, Lang, Policy};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -209,6 +209,27 @@ async fn security_headers(
     response
 }
 
+/// Query parameters whose refusal speaks the one error shape (axum's own would be plain text).
+pub struct Params<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Params<T>, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Params(q.0))
+            .map_err(|e| {
+                ApiError::bad_input(
+                    format!("查询参数有误：{}", e.body_text()),
+                    format!("bad query parameters: {}", e.body_text()),
+                )
+            })
+    }
+}
+
 /// The one error shape of the API.
 #[derive(Debug)]
 pub struct ApiError {
@@ -319,7 +340,7 @@ struct CalcQuery {
 async fn calculate(
     State(state): State<AppState>,
     Path(calculator): Path<String>,
-    Query(q): Query<CalcQuery>,
+    Params(q): Params<CalcQuery>,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let request: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
@@ -371,6 +392,12 @@ async fn verify_api(
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let verifier = state.verifier.as_deref().ok_or_else(no_key)?;
+    if !serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object()) {
+        return Err(ApiError::bad_input(
+            "请求体须为凭证文件（JSON 对象）的内容",
+            "the body must be the certificate file (a JSON object)",
+        ));
+    }
     let v = anxin_records::cert::verify(&body, verifier);
     Ok(Json(
         serde_json::json!({ "ok": v.ok(), "checks": v.checks, "document": v.document }),
@@ -444,7 +471,7 @@ button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre
     ))
 }
 
-async fn home(Query(q): Query<LangQuery>) -> Html<String> {
+async fn home(Params(q): Params<LangQuery>) -> Html<String> {
     let lang = lang_of(q.lang.as_deref());
     let body = lang.pick(
         "<p>灵活就业、平台就业和流动人员的社会保险：每月该缴多少、能领多少、断缴的代价，每个数字都有出处。</p>\
@@ -463,7 +490,7 @@ struct QuoteForm {
     income: Option<String>,
 }
 
-async fn quote_page(State(state): State<AppState>, Query(f): Query<QuoteForm>) -> Response {
+async fn quote_page(State(state): State<AppState>, Params(f): Params<QuoteForm>) -> Response {
     let lang = lang_of(f.lang.as_deref());
     let region = f.region.clone().unwrap_or_default();
     let income = f.income.clone().unwrap_or_default();
@@ -548,7 +575,7 @@ struct SchoolForm {
 }
 
 /// "Will my child qualify?" — a worker enters what they paid; nothing is stored.
-async fn school_page(State(state): State<AppState>, Query(f): Query<SchoolForm>) -> Response {
+async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm>) -> Response {
     let lang = lang_of(f.lang.as_deref());
     let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
     let checked = |o: &Option<String>| if o.is_some() { " checked" } else { "" };
@@ -750,7 +777,7 @@ fn verify_form_html(lang: Lang, text: &str) -> String {
     )
 }
 
-async fn verify_page(Query(q): Query<LangQuery>) -> Html<String> {
+async fn verify_page(Params(q): Params<LangQuery>) -> Html<String> {
     let lang = lang_of(q.lang.as_deref());
     page(
         lang,
@@ -766,7 +793,7 @@ struct VerifyFormBody {
 
 async fn verify_form(
     State(state): State<AppState>,
-    Query(q): Query<LangQuery>,
+    Params(q): Params<LangQuery>,
     Form(f): Form<VerifyFormBody>,
 ) -> Response {
     let lang = lang_of(q.lang.as_deref());

@@ -20,13 +20,17 @@ pub struct Operation {
     pub access: Access,
     /// JSON Schema of the request body, if any.
     pub body: Option<fn() -> Value>,
-    /// Query parameters: (name, required, description).
-    pub query: &'static [(&'static str, bool, &'static str)],
+    /// Query parameters: (name, required, description, pattern of the value).
+    pub query: &'static [(&'static str, bool, &'static str, &'static str)],
     /// Success status and JSON Schema of its body.
     pub ok: (u16, fn() -> Value),
     /// Error statuses it may answer with (each with the one error shape).
     pub errors: &'static [u16],
 }
+
+const MONTH: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+/// 2–200 characters, none a control character, not only spaces.
+const PURPOSE: &str = "^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x20\\x7f][^\\x00-\\x1f\\x7f]*$";
 
 fn object() -> Value {
     json!({ "type": "object" })
@@ -57,8 +61,8 @@ fn lookup() -> Value {
     json!({
         "type": "object", "additionalProperties": false, "required": ["id", "purpose"],
         "properties": {
-            "id": { "type": "string", "description": "居民身份证号 resident ID (18 characters)" },
-            "purpose": { "type": "string", "description": "查阅用途 why the record is read (shown to the person)" }
+            "id": { "type": "string", "pattern": "^[0-9]{17}[0-9X]$", "description": "居民身份证号 resident ID (18 characters, GB 11643 check digit)" },
+            "purpose": { "type": "string", "minLength": 2, "maxLength": 200, "pattern": PURPOSE, "description": "查阅用途 why the record is read (shown to the person)" }
         }
     })
 }
@@ -95,7 +99,7 @@ fn reads() -> Value {
 
 fn cert_request() -> Value {
     json!({ "type": "object", "additionalProperties": false,
-        "properties": { "purpose": { "type": "string", "description": "an official's stated purpose" } } })
+        "properties": { "purpose": { "type": "string", "minLength": 2, "maxLength": 200, "pattern": PURPOSE, "description": "an official's stated purpose" } } })
 }
 
 fn verification() -> Value {
@@ -135,7 +139,12 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "测算 Run a calculator: quote, pension, backpay, medical, platform, school, school_rank (request shape: the calculator's request type; unknown fields are refused)",
         access: Access::Public,
         body: Some(object),
-        query: &[("today", false, "“现在”的月份 YYYY-MM; default: this month")],
+        query: &[(
+            "today",
+            false,
+            "“现在”的月份 YYYY-MM; default: this month",
+            MONTH,
+        )],
         ok: (200, object),
         errors: &[400, 404, 422],
     },
@@ -212,7 +221,7 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "参保记录 A person's record: the owner, or a clerk/inspector of their region stating a purpose (logged)",
         access: Access::SignedIn,
         body: None,
-        query: &[("purpose", false, "查阅用途 required for officials")],
+        query: &[("purpose", false, "查阅用途 required for officials", PURPOSE)],
         ok: (200, record),
         errors: &[400, 401, 403, 404],
     },
@@ -279,9 +288,9 @@ pub fn document() -> Value {
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })
             })
             .collect();
-        for (name, required, description) in op.query {
+        for (name, required, description, pattern) in op.query {
             parameters.push(json!({ "name": name, "in": "query", "required": required,
-                "description": description, "schema": { "type": "string" } }));
+                "description": description, "schema": { "type": "string", "pattern": pattern } }));
         }
         let mut responses = serde_json::Map::new();
         let (status, schema) = op.ok;

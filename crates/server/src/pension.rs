@@ -9,13 +9,13 @@ use anxin_chart::{BarChart, Series, Text, Unit};
 use anxin_domain::Sex;
 use anxin_policy::Lang;
 use anxin_policy::calc::pension::{PensionRequest, PensionResult, Scenario, Track};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, esc, lang_of, page};
+use crate::{ApiError, AppState, Params, esc, lang_of, page};
 
 #[derive(Deserialize, Default)]
 pub struct PensionQuery {
@@ -53,7 +53,7 @@ pub async fn pension_page(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-    Query(q): Query<PensionQuery>,
+    Params(q): Params<PensionQuery>,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let key = crate::person::parse_key(&key)?;

@@ -12,7 +12,7 @@ use anxin_records::PersonKey;
 use anxin_records::access::{AccessRow, Role, check_purpose};
 use anxin_records::cert::{insurance_zh, payer_zh, status_zh};
 use anxin_records::view::PersonView;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, logout_button, now};
 use crate::text::{month_text, region_name, render_summary};
-use crate::{ApiError, AppState, esc, lang_of, page};
+use crate::{ApiError, AppState, Params, esc, lang_of, page};
 
 /// Officials who read personal records.
 pub const READERS: &[Role] = &[Role::Worker, Role::Clerk, Role::Inspector];
@@ -132,7 +132,7 @@ pub async fn api_person(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-    Query(q): Query<ReadQuery>,
+    Params(q): Params<ReadQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let key = parse_key(&key)?;
     let (view, owner) = read(&state, &caller, key, "record", q.purpose).await?;
@@ -352,7 +352,7 @@ pub async fn person_page(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-    Query(q): Query<ReadQuery>,
+    Params(q): Params<ReadQuery>,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let key = parse_key(&key)?;
@@ -517,7 +517,10 @@ pub async fn certificate_submit(
 }
 
 /// `GET /clerk`: find a person by resident ID, stating why.
-pub async fn clerk_page(caller: Caller, Query(q): Query<ReadQuery>) -> Result<Response, ApiError> {
+pub async fn clerk_page(
+    caller: Caller,
+    Params(q): Params<ReadQuery>,
+) -> Result<Response, ApiError> {
     crate::auth::require(&caller, &[Role::Clerk, Role::Inspector])?;
     let lang = lang_of(q.lang.as_deref());
     Ok(page(
