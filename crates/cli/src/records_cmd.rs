@@ -419,21 +419,11 @@ pub fn audit(data: &DataDir, lang: Lang, json: bool) -> Result<()> {
     let report = records.audit(outside.as_deref(), AuditScope { projections: true })?;
     let seconds = started.elapsed().as_secs_f64();
     if json {
-        let findings: Vec<serde_json::Value> = report
-            .findings
-            .iter()
-            .map(|f| serde_json::json!({ "table": f.table, "row": f.row, "zh": f.zh, "en": f.en }))
-            .collect();
+        let mut value = report.to_json();
+        value["seconds"] = serde_json::json!(seconds);
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "clean": report.is_clean(), "log_size": report.head_size, "events": report.events,
-                "checkpoints": report.checkpoints, "contributions": report.contributions,
-                "postings": report.postings, "postings_sum_fen": report.postings_sum_fen,
-                "persons": report.persons, "orgs": report.orgs, "children": report.children,
-                "findings": findings, "findings_not_listed": report.findings_not_listed, "seconds": seconds,
-            }))
-            .expect("JSON values serialize")
+            serde_json::to_string_pretty(&value).expect("JSON values serialize")
         );
     } else {
         match lang {

@@ -55,6 +55,22 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
+    /// The report as JSON (the CLI's `audit --json` and the server's audit API).
+    pub fn to_json(&self) -> serde_json::Value {
+        let findings: Vec<serde_json::Value> = self
+            .findings
+            .iter()
+            .map(|f| serde_json::json!({ "table": f.table, "row": f.row, "zh": f.zh, "en": f.en }))
+            .collect();
+        serde_json::json!({
+            "clean": self.is_clean(), "log_size": self.head_size, "events": self.events,
+            "checkpoints": self.checkpoints, "contributions": self.contributions,
+            "postings": self.postings, "postings_sum_fen": self.postings_sum_fen,
+            "persons": self.persons, "orgs": self.orgs, "children": self.children,
+            "findings": findings, "findings_not_listed": self.findings_not_listed,
+        })
+    }
+
     pub fn is_clean(&self) -> bool {
         self.findings.is_empty() && self.findings_not_listed == 0
     }

@@ -118,6 +118,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(auth::logout_submit))
         .route("/me", get(auth::me))
         .route("/clerk", get(person::clerk_page).post(person::clerk_submit))
+        .route(
+            "/clerk/audit",
+            get(person::audit_page).post(person::audit_submit),
+        )
         .route("/persons/{key}", get(person::person_page))
         .route(
             "/persons/{key}/certificate",

@@ -611,3 +611,103 @@ pub async fn clerk_submit(
         }
     }
 }
+
+#[derive(Deserialize, Default)]
+pub struct AuditForm {
+    csrf: String,
+    /// Also recompute every projection row from the log (slower).
+    projections: Option<String>,
+    lang: Option<String>,
+}
+
+/// Who sees the ledger's audit status.
+const AUDITORS: &[Role] = &[Role::Clerk, Role::Inspector, Role::Auditor];
+
+fn audit_form(caller: &Caller, lang: Lang) -> String {
+    format!(
+        "<form method=\"post\" action=\"/clerk/audit\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
+         <label><input type=\"checkbox\" name=\"projections\" value=\"1\" style=\"width:auto\"> {}</label><button>{}</button></form>",
+        caller.csrf(),
+        if lang == Lang::En { "en" } else { "zh" },
+        lang.pick(
+            "同时逐行核对所有查询表（较慢）",
+            "Also check every projection row (slower)"
+        ),
+        lang.pick("现在审计", "Run the audit"),
+    )
+}
+
+/// `GET /clerk/audit`: the signed head of the ledger and a button to audit it.
+pub async fn audit_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ReadQuery>,
+) -> Result<Response, ApiError> {
+    crate::auth::require(&caller, AUDITORS)?;
+    let lang = lang_of(q.lang.as_deref());
+    let head = state.db(|r| Ok(r.store().head()?)).await?;
+    let body = format!(
+        "<p>{} <b>{}</b></p><pre>{}</pre>{}",
+        lang.pick("账本条目数", "Log size"),
+        head.size,
+        esc(&head.checkpoint),
+        audit_form(&caller, lang)
+    );
+    Ok(page(lang, lang.pick("账本审计", "Ledger audit"), &body).into_response())
+}
+
+/// `POST /clerk/audit`: recomputes the log (and optionally every projection) and names every
+/// row that does not match.
+pub async fn audit_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(f): Form<AuditForm>,
+) -> Result<Response, ApiError> {
+    crate::auth::require(&caller, AUDITORS)?;
+    caller.check_csrf(&f.csrf)?;
+    let lang = lang_of(f.lang.as_deref());
+    let projections = f.projections.is_some();
+    let started = std::time::Instant::now();
+    let report = state
+        .db(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut body = if report.is_clean() {
+        format!(
+            "<p class=\"big good\">✓ {}</p>",
+            lang.pick(
+                "账本完整：每条记录都与签名日志一致",
+                "The ledger is intact: every row matches the signed log"
+            )
+        )
+    } else {
+        format!(
+            "<p class=\"big bad\">✗ {}</p>",
+            lang.pick(
+                "发现被改动的记录",
+                "Rows were changed behind the system's back"
+            )
+        )
+    };
+    body.push_str(&format!(
+        "<p>{} {} · {} {} · {} {} · {:.2} s</p><ul>",
+        lang.pick("日志", "log"),
+        report.events,
+        lang.pick("检查点", "checkpoints"),
+        report.checkpoints,
+        lang.pick("缴费记录", "contributions"),
+        report.contributions,
+        seconds
+    ));
+    for finding in &report.findings {
+        body.push_str(&format!(
+            "<li class=bad>{} {}: {}</li>",
+            esc(finding.table),
+            esc(&finding.row),
+            esc(lang.pick(&finding.zh, &finding.en))
+        ));
+    }
+    body.push_str("</ul>");
+    body.push_str(&audit_form(&caller, lang));
+    Ok(page(lang, lang.pick("账本审计", "Ledger audit"), &body).into_response())
+}

@@ -222,6 +222,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/persons/{hz}", "", "RAFAAAFFFFFFF"),
     ("GET", "/persons/{sz}?purpose=核对缴费", "", "RFAFAFFFFFFFF"),
     ("GET", "/clerk", "", "RFFAAAFFFFFFF"),
+    ("GET", "/clerk/audit", "", "RFFAAAFFFFFAF"),
     ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
     ("GET", "/me", "", "RRRRRRAAAAAAA"),
@@ -663,6 +664,49 @@ async fn the_openapi_document_matches_the_routes() {
             r.status
         );
     }
+}
+
+#[tokio::test]
+async fn a_clerk_audits_the_ledger_from_the_page() {
+    let w = world();
+    let r = send(
+        &w.state,
+        request(
+            "POST",
+            "/login",
+            None,
+            &format!("username=clerk-hz&password={}", PASSWORD.replace(' ', "+")),
+        ),
+    )
+    .await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("anxin_session=")
+        .to_string();
+    let page = send(&w.state, request("GET", "/clerk/audit", Some(&token), "")).await;
+    assert!(page.body.contains("anxin.test/log"), "{}", page.body);
+    let csrf = csrf_in(&page.body);
+    let done = send(
+        &w.state,
+        request(
+            "POST",
+            "/clerk/audit",
+            Some(&token),
+            &format!("csrf={csrf}&projections=1"),
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("账本完整"), "{}", done.body);
+    let refused = send(
+        &w.state,
+        request("POST", "/clerk/audit", Some(&token), "csrf=nope"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
