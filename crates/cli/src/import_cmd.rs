@@ -8,33 +8,12 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anxin_domain::{Fen, RegionCode, YearMonth};
-use anxin_import::{Kind, Options, Row};
+use anxin_import::{Kind, Options};
 use anxin_policy::{Lang, Policy};
-use anxin_records::{ChildInput, ContributionInput, Input, OrgInput, Outcome, PersonInput};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::data::DataDir;
 use crate::fail::{Fail, Result};
-
-/// Regions the policy files cover: a code, name or alias of a region, or a code under one.
-pub struct PolicyRegions<'p>(pub &'p Policy);
-
-impl anxin_import::Regions for PolicyRegions<'_> {
-    fn resolve(&self, text: &str) -> Option<RegionCode> {
-        if let Ok(region) = self.0.region(text) {
-            return Some(region.code);
-        }
-        // A well-formed code below a covered region (a county of a covered city, say).
-        let mut code = RegionCode::parse(text).ok()?;
-        loop {
-            if self.0.region_by_code(code).is_some() && !code.is_national() {
-                return RegionCode::parse(text).ok();
-            }
-            code = code.structural_parent()?;
-        }
-    }
-}
 
 pub struct ImportArgs<'a> {
     pub kind: &'a str,
@@ -43,55 +22,6 @@ pub struct ImportArgs<'a> {
     pub batch: usize,
     pub ack: bool,
     pub today: jiff::civil::Date,
-}
-
-fn to_input(row: Row) -> Option<Input> {
-    Some(match row {
-        Row::Person(p) => Input::Person(PersonInput {
-            person_id: p.person_id,
-            name: p.name,
-            hukou_region: p.hukou_region,
-            residence_region: p.residence_region,
-            employment_form: p.employment_form,
-            platforms: p.platforms,
-            permit_region: p.permit.as_ref().map(|x| x.region),
-            permit_since: p.permit.map(|x| x.since),
-            household: p.household,
-            record_id: p.record_id,
-        }),
-        Row::Org(o) => Input::Org(OrgInput {
-            credit_code: o.credit_code,
-            name: o.name,
-            kind: o.kind,
-            region: o.region,
-            record_id: o.record_id,
-        }),
-        Row::Child(c) => Input::Child(ChildInput {
-            child_id: c.child_id,
-            name: c.name,
-            guardian_id: c.guardian_id,
-            relation: c.relation,
-            school_region: c.school_region,
-            record_id: c.record_id,
-        }),
-        Row::Contribution(c) => Input::Contribution(ContributionInput {
-            record_id: c.record_id,
-            person_id: c.person_id,
-            month: c.month,
-            insurance: c.insurance,
-            region: c.region,
-            payer: c.payer,
-            payer_code: c.payer_code,
-            base: c.base,
-            amount: c.amount,
-            account: c.account,
-            status: c.status,
-            reason: c.reason,
-            paid_on: c.paid_on,
-        }),
-        // Applications are reviewed, not stored: `anxin school review`.
-        Row::Application(_) => return None,
-    })
 }
 
 /// The rejection report: CSV with a UTF-8 BOM so that Excel shows the Chinese.
@@ -168,13 +98,13 @@ pub fn import(
             ),
         ));
     }
-    let regions = PolicyRegions(policy);
+    let regions = anxin_service::PolicyRegions(policy);
     let options = Options::new(args.today);
     let mut rows = anxin_import::open(args.file, kind, options, &regions)
         .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
     let mut records = data.open()?;
     if matches!(kind, Kind::Contributions) {
-        records.set_account_rule(account_rule(policy, args.today));
+        records.set_account_rule(anxin_service::account_rule(policy, args.today));
     }
     let report_path = args.report.clone().unwrap_or_else(|| {
         let mut p = args.file.as_os_str().to_owned();
@@ -188,56 +118,43 @@ pub fn import(
             .expect("static template")
             .progress_chars("=> "),
     );
-    let (mut read, mut added, mut unchanged, mut refused) = (0u64, 0u64, 0u64, 0u64);
-    let mut done = false;
-    while !done {
-        let mut batch: Vec<(u64, Input)> = Vec::with_capacity(args.batch);
-        let mut last_row = 0;
-        while batch.len() < args.batch {
-            match rows.next() {
-                None => {
-                    done = true;
-                    break;
+    let counts = anxin_service::ingest(
+        &mut records,
+        &mut rows,
+        args.batch,
+        &mut |step| -> Result<()> {
+            match step {
+                anxin_service::Step::Refused(r) => {
+                    report.add(r.row, &r.column, &r.value, &r.zh, &r.en)?
                 }
-                Some(Ok(row)) => {
-                    read += 1;
-                    last_row = row.row_number();
-                    let number = row.row_number();
-                    if let Some(input) = to_input(row) {
-                        batch.push((number, input));
+                anxin_service::Step::Committed {
+                    committed,
+                    last_row,
+                    progress,
+                    counts,
+                } => {
+                    data.save_checkpoint(&committed.head.checkpoint)?;
+                    if args.ack {
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(out, "ack {last_row} {}", committed.head.size);
+                        let _ = out.flush();
                     }
-                }
-                Some(Err(r)) => {
-                    read += 1;
-                    refused += 1;
-                    last_row = r.row;
-                    report.add(r.row, &r.column, &r.value, &r.reason_zh, &r.reason_en)?;
-                }
-            }
-        }
-        if !batch.is_empty() {
-            let (numbers, inputs): (Vec<u64>, Vec<Input>) = batch.into_iter().unzip();
-            let committed = records.append(inputs)?;
-            for (row, outcome) in numbers.iter().zip(&committed.outcomes) {
-                match outcome {
-                    Outcome::Added(_) => added += 1,
-                    Outcome::Unchanged(_) => unchanged += 1,
-                    Outcome::Rejected(r) => {
-                        refused += 1;
-                        report.add(*row, r.column, "", &r.reason_zh, &r.reason_en)?;
-                    }
+                    bar.set_position(progress.rows_read);
+                    bar.set_message(format!(
+                        "{}+ {}= {}x",
+                        counts.added, counts.unchanged, counts.rejected
+                    ));
                 }
             }
-            data.save_checkpoint(&committed.head.checkpoint)?;
-            if args.ack {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "ack {last_row} {}", committed.head.size);
-                let _ = out.flush();
-            }
-        }
-        bar.set_position(rows.progress().rows_read);
-        bar.set_message(format!("{added}+ {unchanged}= {refused}x"));
-    }
+            Ok(())
+        },
+    )?;
+    let anxin_service::Counts {
+        read,
+        added,
+        unchanged,
+        rejected: refused,
+    } = counts;
     bar.finish_and_clear();
     let (report_path, _) = report.finish()?;
     if let Some(e) = rows.stopped() {
@@ -280,41 +197,4 @@ pub fn import(
         }
     }
     Ok(())
-}
-
-/// When a pension row does not say how much went to the personal account, the policy's
-/// account rate times the base (8% nationally), at most the amount. Rates are looked up once
-/// per covered region and month, here, so the rule itself is a table lookup.
-fn account_rule(policy: &Policy, today: jiff::civil::Date) -> anxin_records::records::AccountRule {
-    let mut rates: std::collections::HashMap<(RegionCode, YearMonth), anxin_domain::Bps> =
-        Default::default();
-    let last =
-        YearMonth::of_date(today).unwrap_or_else(|| YearMonth::new(2026, 1).expect("valid month"));
-    let first = YearMonth::new(2010, 1).expect("valid month");
-    for region in policy.regions.values() {
-        let mut month = first;
-        while month <= last {
-            if let Ok(scope) = policy.scope(&region.code.to_string(), month, &[])
-                && let Ok((bps, _)) = scope.rate("flex.pension.account_rate")
-            {
-                rates.insert((region.code, month), bps);
-            }
-            month = month.plus(1);
-        }
-    }
-    Box::new(move |c| {
-        if c.insurance != anxin_import::Insurance::Pension {
-            return 0;
-        }
-        let mut region = Some(c.region);
-        while let Some(r) = region {
-            if let Some(bps) = rates.get(&(r, c.month)) {
-                return Fen(c.base_fen)
-                    .times_rate(*bps, anxin_domain::Rounding::HalfUpFen)
-                    .0;
-            }
-            region = r.structural_parent();
-        }
-        0
-    })
 }

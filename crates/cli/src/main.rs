@@ -821,7 +821,12 @@ fn serve(
         None => data::DataDir::load(&g.data).ok(),
     };
     let records = match &data {
-        Some(d) => Some(std::sync::Arc::new(std::sync::Mutex::new(d.open()?))),
+        Some(d) => {
+            let mut records = d.open()?;
+            // Uploaded contributions without a personal-account amount get the policy's.
+            records.set_account_rule(anxin_service::account_rule(&policy, today.first_day()));
+            Some(std::sync::Arc::new(std::sync::Mutex::new(records)))
+        }
         None => None,
     };
     let verifier = match &data {

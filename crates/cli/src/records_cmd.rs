@@ -936,7 +936,7 @@ pub fn school_review_file(
     lang: Lang,
 ) -> Result<()> {
     use anxin_policy::calc::school::{Application, RankRequest, rank};
-    let regions = crate::import_cmd::PolicyRegions(policy);
+    let regions = anxin_service::PolicyRegions(policy);
     let mut rows = anxin_import::open(
         file,
         anxin_import::Kind::Applications,

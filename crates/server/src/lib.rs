@@ -20,6 +20,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod auth;
+pub mod imports;
 pub mod metrics;
 pub mod openapi;
 pub mod pension;
@@ -47,6 +48,8 @@ pub struct AppState {
     /// Mark the session cookie `Secure` (set when served behind TLS).
     pub secure_cookies: bool,
     pub metrics: Arc<metrics::Metrics>,
+    /// Imports started from the browser, by id (kept in memory).
+    pub imports: imports::SharedJobs,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             logins: Arc::default(),
             secure_cookies: false,
             metrics: Arc::default(),
+            imports: Arc::default(),
         }
     }
 
@@ -121,6 +125,17 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/clerk/audit",
             get(person::audit_page).post(person::audit_submit),
+        )
+        .route(
+            "/clerk/import",
+            get(imports::import_page)
+                .post(imports::import_submit)
+                .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
+        .route("/clerk/import/{id}", get(imports::import_status))
+        .route(
+            "/clerk/import/{id}/rejected.csv",
+            get(imports::import_report),
         )
         .route("/persons/{key}", get(person::person_page))
         .route(

@@ -542,7 +542,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
          <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
          <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
-         <button>{}</button></form><p><a href=\"/clerk/audit{}\">{}</a></p>{}",
+         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a></p>{}",
         esc(&caller.account.username),
         lang.pick(caller.role.name_zh(), caller.role.as_str()),
         lang.pick("辖区", "region"),
@@ -553,9 +553,10 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("用途（本人可以看到）", "Purpose (the person will see it)"),
         lang.pick("办理转移接续", "transfer request"),
         lang.pick("查找", "Find"),
-        lang_suffix(lang, true),
+        lang.pick("导入文件", "Import a file"),
         lang.pick("账本审计状态", "Ledger audit status"),
         logout_button(caller, lang),
+        ls = lang_suffix(lang, true),
     )
 }
 

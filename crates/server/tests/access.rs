@@ -223,6 +223,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/persons/{sz}?purpose=核对缴费", "", "RFAFAFFFFFFFF"),
     ("GET", "/clerk", "", "RFFAAAFFFFFFF"),
     ("GET", "/clerk/audit", "", "RFFAAAFFFFFAF"),
+    ("GET", "/clerk/import", "", "RFFAAFFFFFFFF"),
     ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
     ("GET", "/me", "", "RRRRRRAAAAAAA"),
@@ -707,6 +708,108 @@ async fn a_clerk_audits_the_ledger_from_the_page() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// A clerk uploads a persons file with one bad row: the good row lands, the bad one is named
+/// with its reason on the page and in the CSV report; the upload is refused without the
+/// CSRF token, and another clerk cannot see the job.
+#[tokio::test]
+async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
+    let w = world();
+    let token = page_sign_in(&w.state, "clerk-hz").await;
+    let form = send(&w.state, request("GET", "/clerk/import", Some(&token), "")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_in(&form.body);
+    let good = resident_id("33010619920303345");
+    let csv = format!(
+        "身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n\
+         {},赵六,阜阳,杭州,灵活就业,,杭州,2024-06-15\n\
+         330106199203033450,钱七,阜阳,杭州,灵活就业,,杭州,2024-06-15\n",
+        good.expose()
+    );
+    let upload = |csrf: &str| {
+        let boundary = "anxinBOUNDARY";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\npersons\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"persons.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
+             --{boundary}--\r\n"
+        );
+        Request::builder()
+            .method("POST")
+            .uri("/clerk/import")
+            .header("cookie", format!("anxin_session={token}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap()
+    };
+    assert_eq!(
+        send(&w.state, upload("wrong")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let started = send(&w.state, upload(&csrf)).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let status_url = started.headers["location"].to_str().unwrap().to_string();
+    let mut page = String::new();
+    for _ in 0..200 {
+        page = send(&w.state, request("GET", &status_url, Some(&token), ""))
+            .await
+            .body;
+        if !page.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(page.contains("新增 1") && page.contains("拒收 1"), "{page}");
+    assert!(
+        page.contains("<td>3</td>") && page.contains("校验"),
+        "the bad row is named with its reason: {page}"
+    );
+    let report = send(
+        &w.state,
+        request(
+            "GET",
+            &format!("{status_url}/rejected.csv"),
+            Some(&token),
+            "",
+        ),
+    )
+    .await;
+    assert!(
+        report.body.starts_with('\u{feff}') && report.body.lines().count() == 2,
+        "{}",
+        report.body
+    );
+    // Nobody else sees the job.
+    let other = page_sign_in(&w.state, "clerk-sz").await;
+    let r = send(&w.state, request("GET", &status_url, Some(&other), "")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn page_sign_in(state: &AppState, username: &str) -> String {
+    let r = send(
+        state,
+        request(
+            "POST",
+            "/login",
+            None,
+            &format!(
+                "username={username}&password={}",
+                PASSWORD.replace(' ', "+")
+            ),
+        ),
+    )
+    .await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("anxin_session=")
+        .to_string()
 }
 
 #[tokio::test]

@@ -1,0 +1,409 @@
+//! A clerk imports a file (CSV in UTF-8 or GBK, .xlsx, JSON) from the browser: the upload lands
+//! batch by batch on the ledger in the background while the page shows a progress bar (no
+//! JavaScript: the page refreshes itself), then the counts and every refused row with its
+//! reason, and the refusal report as a CSV download.
+//!
+//! The landing itself is `anxin_service::ingest`, the same code as `anxin import`.
+
+use std::collections::HashMap;
+use std::path::Path as FsPath;
+use std::sync::{Arc, Mutex};
+
+use anxin_import::{Format, Kind, Options};
+use anxin_policy::Lang;
+use anxin_records::access::Role;
+use anxin_service::{Counts, Refusal, Step};
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::auth::{Caller, require};
+use crate::{ApiError, AppState, Params, Shared, esc, lang_of, page};
+
+/// Largest upload (the import streams it; the limit bounds memory).
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// Rows per transaction for uploads.
+const BATCH: usize = 5_000;
+/// Refusals shown on the page (all are in the CSV).
+const SHOWN: usize = 200;
+/// Finished jobs kept per server (oldest dropped first).
+const KEPT: usize = 200;
+
+#[derive(Default)]
+pub struct Job {
+    owner: i64,
+    file: String,
+    kind: &'static str,
+    rows_total: u64,
+    rows_read: u64,
+    counts: Counts,
+    refusals: Vec<Refusal>,
+    finished: bool,
+    /// Why the import stopped early, if it did.
+    error: Option<(String, String)>,
+}
+
+#[derive(Default)]
+pub struct Jobs {
+    next: u64,
+    jobs: HashMap<u64, Job>,
+}
+
+pub type SharedJobs = Arc<Mutex<Jobs>>;
+
+fn lock(jobs: &SharedJobs) -> std::sync::MutexGuard<'_, Jobs> {
+    jobs.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const KINDS: [(&str, &str, &str); 4] = [
+    ("persons", "人员", "persons"),
+    ("orgs", "平台和单位", "platforms and employers"),
+    ("children", "子女", "children"),
+    ("contributions", "缴费记录", "contributions"),
+];
+
+/// `GET /clerk/import`
+pub async fn import_page(
+    caller: Caller,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<Response, ApiError> {
+    require(&caller, &[Role::Clerk])?;
+    let lang = lang_of(q.lang.as_deref());
+    Ok(page(
+        lang,
+        lang.pick("导入文件", "Import a file"),
+        &form(&caller, lang),
+    )
+    .into_response())
+}
+
+fn form(caller: &Caller, lang: Lang) -> String {
+    let options: String = KINDS
+        .iter()
+        .map(|(k, zh, en)| format!("<option value=\"{k}\">{}</option>", lang.pick(zh, en)))
+        .collect();
+    format!(
+        "<p>{}</p><form method=\"post\" action=\"/clerk/import{}\" enctype=\"multipart/form-data\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <label>{}<select name=\"kind\">{options}</select></label>\
+         <label>{}<input type=\"file\" name=\"file\" accept=\".csv,.xlsx,.json,.ndjson\" required></label>\
+         <button>{}</button></form>",
+        lang.pick(
+            "CSV（UTF-8 或 GBK）、Excel（.xlsx）或 JSON。好的行入库，有问题的行逐行说明原因；同一文件重复导入不会重复入库。",
+            "CSV (UTF-8 or GBK), Excel (.xlsx) or JSON. Good rows land; every refused row gets its reason; importing the same file again changes nothing."
+        ),
+        if lang == Lang::En { "?lang=en" } else { "" },
+        caller.csrf(),
+        lang.pick("文件内容", "What the file holds"),
+        lang.pick("文件", "File"),
+        lang.pick("导入", "Import"),
+    )
+}
+
+fn bad_upload(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::bad_input(zh, en)
+}
+
+/// `POST /clerk/import`: starts the import and sends the browser to its progress page.
+pub async fn import_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<crate::LangQuery>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    require(&caller, &[Role::Clerk])?;
+    let (mut csrf, mut kind, mut file) = (None, None, None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        bad_upload(
+            format!("上传的表单不完整：{}", e.body_text()),
+            format!("the upload is malformed: {}", e.body_text()),
+        )
+    })? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok(),
+            Some("kind") => kind = field.text().await.ok(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload.csv").to_string();
+                let bytes = field.bytes().await.map_err(|e| {
+                    bad_upload(
+                        format!(
+                            "文件没有传完或超过 {} MiB：{}",
+                            MAX_UPLOAD_BYTES >> 20,
+                            e.body_text()
+                        ),
+                        format!(
+                            "the file did not arrive whole or is over {} MiB: {}",
+                            MAX_UPLOAD_BYTES >> 20,
+                            e.body_text()
+                        ),
+                    )
+                })?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    caller.check_csrf(csrf.as_deref().unwrap_or(""))?;
+    let kind_text = kind.unwrap_or_default();
+    let (kind, kind_name) = KINDS
+        .iter()
+        .find(|(k, _, _)| *k == kind_text)
+        .and_then(|(k, _, _)| k.parse::<Kind>().ok().map(|kind| (kind, *k)))
+        .ok_or_else(|| {
+            bad_upload(
+                format!("不能导入 {kind_text:?}：可导入 persons、orgs、children、contributions"),
+                format!(
+                    "cannot import {kind_text:?}: use persons, orgs, children or contributions"
+                ),
+            )
+        })?;
+    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| {
+        bad_upload(
+            "没有选择文件，或文件是空的",
+            "no file was chosen, or it is empty",
+        )
+    })?;
+    let format = Format::detect(FsPath::new(&name), &bytes[..bytes.len().min(8)])
+        .map_err(|e| bad_upload(e.zh(), e.en()))?;
+    let records = state.records.clone().ok_or_else(ApiError::internal)?;
+    let id = {
+        let mut jobs = lock(&state.imports);
+        jobs.next += 1;
+        let id = jobs.next;
+        if jobs.jobs.len() >= KEPT
+            && let Some(oldest) = jobs.jobs.keys().min().copied()
+        {
+            jobs.jobs.remove(&oldest);
+        }
+        jobs.jobs.insert(
+            id,
+            Job {
+                owner: caller.account.id,
+                file: name,
+                kind: kind_name,
+                ..Job::default()
+            },
+        );
+        id
+    };
+    let jobs = state.imports.clone();
+    let policy = state.policy.clone();
+    let today = jiff::Zoned::now().date();
+    tokio::task::spawn_blocking(move || {
+        run(&jobs, id, &records, &policy, &bytes, format, kind, today)
+    });
+    let lang = if q.lang.as_deref() == Some("en") {
+        "?lang=en"
+    } else {
+        ""
+    };
+    Ok(Redirect::to(&format!("/clerk/import/{id}{lang}")).into_response())
+}
+
+/// The records, locked one batch at a time.
+struct Locked<'a>(&'a Shared);
+
+impl anxin_service::Sink for Locked<'_> {
+    fn append(
+        &mut self,
+        inputs: Vec<anxin_records::Input>,
+    ) -> anxin_records::Result<anxin_records::Committed> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(inputs)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    jobs: &SharedJobs,
+    id: u64,
+    records: &Shared,
+    policy: &anxin_policy::Policy,
+    bytes: &[u8],
+    format: Format,
+    kind: Kind,
+    today: jiff::civil::Date,
+) {
+    let update = |f: &mut dyn FnMut(&mut Job)| {
+        if let Some(job) = lock(jobs).jobs.get_mut(&id) {
+            f(job);
+        }
+    };
+    let regions = anxin_service::PolicyRegions(policy);
+    let mut rows =
+        match anxin_import::from_bytes(bytes, format, kind, Options::new(today), &regions) {
+            Ok(rows) => rows,
+            Err(e) => {
+                update(&mut |j| {
+                    j.error = Some((e.zh(), e.en()));
+                    j.finished = true;
+                });
+                return;
+            }
+        };
+    let total = rows.progress().rows_total;
+    update(&mut |j| j.rows_total = total);
+    let mut sink = Locked(records);
+    let result =
+        anxin_service::ingest::<anxin_records::Error>(&mut sink, &mut rows, BATCH, &mut |step| {
+            match step {
+                Step::Refused(r) => update(&mut |j| j.refusals.push(r.clone())),
+                Step::Committed {
+                    progress, counts, ..
+                } => update(&mut |j| {
+                    j.rows_read = progress.rows_read;
+                    j.rows_total = progress.rows_total;
+                    j.counts = counts;
+                }),
+            }
+            Ok(())
+        });
+    let stopped = rows.stopped().map(|e| (e.zh(), e.en()));
+    update(&mut |j| {
+        match &result {
+            Ok(counts) => j.counts = *counts,
+            Err(e) => {
+                let e = ApiError::from(anxin_records::Error::refused(e.to_string(), e.to_string()));
+                j.error = Some((e.zh, e.en));
+            }
+        }
+        if let Some(s) = &stopped {
+            j.error = Some(s.clone());
+        }
+        j.rows_read = j.rows_total.max(j.rows_read);
+        j.finished = true;
+    });
+}
+
+fn job_of<'a>(jobs: &'a Jobs, id: u64, caller: &Caller) -> Result<&'a Job, ApiError> {
+    jobs.jobs
+        .get(&id)
+        .filter(|j| j.owner == caller.account.id)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "没有这个导入任务（只能看自己发起的，服务重启后不保留）",
+                "no such import (you see only your own, and they do not survive a restart)",
+            )
+        })
+}
+
+/// `GET /clerk/import/{id}`: progress, then the result.
+pub async fn import_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<Response, ApiError> {
+    require(&caller, &[Role::Clerk])?;
+    let lang = lang_of(q.lang.as_deref());
+    let body = {
+        let jobs = lock(&state.imports);
+        let job = job_of(&jobs, id, &caller)?;
+        render(job, id, lang)
+    };
+    let mut r = page(lang, lang.pick("导入进度", "Import progress"), &body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+fn render(job: &Job, id: u64, lang: Lang) -> String {
+    let c = job.counts;
+    let mut body = format!(
+        "<p>{} · {}</p><progress value=\"{}\" max=\"{}\" style=\"width:100%\"></progress><p>{} {} / {}</p>",
+        esc(&job.file),
+        job.kind,
+        job.rows_read,
+        job.rows_total.max(1),
+        lang.pick("已读", "read"),
+        job.rows_read,
+        job.rows_total,
+    );
+    if !job.finished {
+        // Refresh until done: a progress bar without JavaScript.
+        body.insert_str(0, "<meta http-equiv=\"refresh\" content=\"1\">");
+        return body;
+    }
+    if let Some((zh, en)) = &job.error {
+        body.push_str(&format!("<p class=bad>{}</p>", esc(lang.pick(zh, en))));
+    }
+    body.push_str(&format!(
+        "<p class=big>{} {} · {} {} · {} {}</p>",
+        lang.pick("新增", "added"),
+        c.added,
+        lang.pick("已存在", "already there"),
+        c.unchanged,
+        lang.pick("拒收", "refused"),
+        c.rejected,
+    ));
+    if !job.refusals.is_empty() {
+        body.push_str(&format!(
+            "<p><a href=\"/clerk/import/{id}/rejected.csv\">{}</a></p><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            lang.pick("下载拒收报告（CSV）", "Download the refusal report (CSV)"),
+            lang.pick("行号", "Row"),
+            lang.pick("列", "Column"),
+            lang.pick("值", "Value"),
+            lang.pick("原因", "Reason"),
+        ));
+        for r in job.refusals.iter().take(SHOWN) {
+            body.push_str(&format!(
+                "<tr class=bad><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                r.row,
+                esc(&r.column),
+                esc(&r.value),
+                esc(lang.pick(&r.zh, &r.en))
+            ));
+        }
+        body.push_str("</table>");
+    }
+    body.push_str(&format!(
+        "<p><a href=\"/clerk/import{}\">{}</a></p>",
+        if lang == Lang::En { "?lang=en" } else { "" },
+        lang.pick("再导入一个文件", "Import another file")
+    ));
+    body
+}
+
+/// `GET /clerk/import/{id}/rejected.csv`: every refused row (UTF-8 with BOM, for Excel).
+pub async fn import_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+) -> Result<Response, ApiError> {
+    require(&caller, &[Role::Clerk])?;
+    let mut out = String::from("\u{feff}行号 row,列 column,值 value,原因,reason\n");
+    {
+        let jobs = lock(&state.imports);
+        let job = job_of(&jobs, id, &caller)?;
+        for r in &job.refusals {
+            let cells = [
+                r.row.to_string(),
+                r.column.clone(),
+                r.value.clone(),
+                r.zh.clone(),
+                r.en.clone(),
+            ];
+            let line: Vec<String> = cells
+                .iter()
+                .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+                .collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+    }
+    let mut r = out.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"rejected.csv\""),
+    );
+    Ok(r)
+}

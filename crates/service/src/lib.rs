@@ -1,0 +1,236 @@
+//! Use cases shared by the command line and the server, so neither re-implements the other:
+//! landing an import file on the ledger batch by batch.
+
+use anxin_domain::{Fen, RegionCode, YearMonth};
+use anxin_import::{Progress, Row, Rows};
+use anxin_policy::Policy;
+use anxin_records::records::Committed;
+use anxin_records::{
+    ChildInput, ContributionInput, Input, OrgInput, Outcome, PersonInput, Records, Store,
+};
+
+/// Regions the policy files cover: a code, name or alias of a region, or a code under one.
+pub struct PolicyRegions<'p>(pub &'p Policy);
+
+impl anxin_import::Regions for PolicyRegions<'_> {
+    fn resolve(&self, text: &str) -> Option<RegionCode> {
+        if let Ok(region) = self.0.region(text) {
+            return Some(region.code);
+        }
+        // A well-formed code below a covered region (a county of a covered city, say).
+        let mut code = RegionCode::parse(text).ok()?;
+        loop {
+            if self.0.region_by_code(code).is_some() && !code.is_national() {
+                return RegionCode::parse(text).ok();
+            }
+            code = code.structural_parent()?;
+        }
+    }
+}
+
+/// The import row as the records service's input; `None` for rows that are not stored.
+pub fn to_input(row: Row) -> Option<Input> {
+    Some(match row {
+        Row::Person(p) => Input::Person(PersonInput {
+            person_id: p.person_id,
+            name: p.name,
+            hukou_region: p.hukou_region,
+            residence_region: p.residence_region,
+            employment_form: p.employment_form,
+            platforms: p.platforms,
+            permit_region: p.permit.as_ref().map(|x| x.region),
+            permit_since: p.permit.map(|x| x.since),
+            household: p.household,
+            record_id: p.record_id,
+        }),
+        Row::Org(o) => Input::Org(OrgInput {
+            credit_code: o.credit_code,
+            name: o.name,
+            kind: o.kind,
+            region: o.region,
+            record_id: o.record_id,
+        }),
+        Row::Child(c) => Input::Child(ChildInput {
+            child_id: c.child_id,
+            name: c.name,
+            guardian_id: c.guardian_id,
+            relation: c.relation,
+            school_region: c.school_region,
+            record_id: c.record_id,
+        }),
+        Row::Contribution(c) => Input::Contribution(ContributionInput {
+            record_id: c.record_id,
+            person_id: c.person_id,
+            month: c.month,
+            insurance: c.insurance,
+            region: c.region,
+            payer: c.payer,
+            payer_code: c.payer_code,
+            base: c.base,
+            amount: c.amount,
+            account: c.account,
+            status: c.status,
+            reason: c.reason,
+            paid_on: c.paid_on,
+        }),
+        // Applications are reviewed, not stored: `anxin school review`.
+        Row::Application(_) => return None,
+    })
+}
+
+/// When a pension row does not say how much went to the personal account, the policy's
+/// account rate times the base (8% nationally), at most the amount. Rates are looked up once
+/// per covered region and month, here, so the rule itself is a table lookup.
+pub fn account_rule(
+    policy: &Policy,
+    today: jiff::civil::Date,
+) -> anxin_records::records::AccountRule {
+    let mut rates: std::collections::HashMap<(RegionCode, YearMonth), anxin_domain::Bps> =
+        Default::default();
+    let last =
+        YearMonth::of_date(today).unwrap_or_else(|| YearMonth::new(2026, 1).expect("valid month"));
+    let first = YearMonth::new(2010, 1).expect("valid month");
+    for region in policy.regions.values() {
+        let mut month = first;
+        while month <= last {
+            if let Ok(scope) = policy.scope(&region.code.to_string(), month, &[])
+                && let Ok((bps, _)) = scope.rate("flex.pension.account_rate")
+            {
+                rates.insert((region.code, month), bps);
+            }
+            month = month.plus(1);
+        }
+    }
+    Box::new(move |c| {
+        if c.insurance != anxin_import::Insurance::Pension {
+            return 0;
+        }
+        let mut region = Some(c.region);
+        while let Some(r) = region {
+            if let Some(bps) = rates.get(&(r, c.month)) {
+                return Fen(c.base_fen)
+                    .times_rate(*bps, anxin_domain::Rounding::HalfUpFen)
+                    .0;
+            }
+            region = r.structural_parent();
+        }
+        0
+    })
+}
+
+/// A row refused by the file reader or by the records service.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub row: u64,
+    pub column: String,
+    /// Masked where it is personal.
+    pub value: String,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub read: u64,
+    pub added: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+}
+
+/// Where the batches go: the records themselves, or a shared handle locked per batch (so a
+/// long import does not hold up other readers).
+pub trait Sink {
+    fn append(&mut self, inputs: Vec<Input>) -> anxin_records::Result<Committed>;
+}
+
+impl<S: Store> Sink for Records<S> {
+    fn append(&mut self, inputs: Vec<Input>) -> anxin_records::Result<Committed> {
+        Records::append(self, inputs)
+    }
+}
+
+/// What happened, as it happens.
+pub enum Step<'a> {
+    Refused(&'a Refusal),
+    /// A batch is durable: the new head, the file row it ended at, how far through the file.
+    Committed {
+        committed: &'a Committed,
+        last_row: u64,
+        progress: Progress,
+        counts: Counts,
+    },
+}
+
+/// Reads `rows` in batches of `batch`, appends each batch in one transaction, and reports every
+/// refusal and commit to `on`. Re-running a file changes nothing (rows are keyed by content or
+/// record id), so an interrupted import is finished by running it again.
+pub fn ingest<E: From<anxin_records::Error>>(
+    sink: &mut dyn Sink,
+    rows: &mut Rows<'_>,
+    batch: usize,
+    on: &mut dyn FnMut(Step<'_>) -> Result<(), E>,
+) -> Result<Counts, E> {
+    let batch = batch.clamp(1, anxin_records::records::MAX_BATCH);
+    let mut counts = Counts::default();
+    let mut done = false;
+    while !done {
+        let mut inputs: Vec<(u64, Input)> = Vec::with_capacity(batch.min(10_000));
+        let mut last_row = 0;
+        while inputs.len() < batch {
+            match rows.next() {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(Ok(row)) => {
+                    counts.read += 1;
+                    let number = row.row_number();
+                    last_row = number;
+                    if let Some(input) = to_input(row) {
+                        inputs.push((number, input));
+                    }
+                }
+                Some(Err(r)) => {
+                    counts.read += 1;
+                    counts.rejected += 1;
+                    last_row = r.row;
+                    on(Step::Refused(&Refusal {
+                        row: r.row,
+                        column: r.column.to_string(),
+                        value: r.value.clone(),
+                        zh: r.reason_zh.clone(),
+                        en: r.reason_en.clone(),
+                    }))?;
+                }
+            }
+        }
+        if inputs.is_empty() {
+            continue;
+        }
+        let (numbers, inputs): (Vec<u64>, Vec<Input>) = inputs.into_iter().unzip();
+        let committed = sink.append(inputs)?;
+        for (row, outcome) in numbers.iter().zip(&committed.outcomes) {
+            match outcome {
+                Outcome::Added(_) => counts.added += 1,
+                Outcome::Unchanged(_) => counts.unchanged += 1,
+                Outcome::Rejected(r) => {
+                    counts.rejected += 1;
+                    on(Step::Refused(&Refusal {
+                        row: *row,
+                        column: r.column.to_string(),
+                        value: String::new(),
+                        zh: r.reason_zh.clone(),
+                        en: r.reason_en.clone(),
+                    }))?;
+                }
+            }
+        }
+        on(Step::Committed {
+            committed: &committed,
+            last_row,
+            progress: rows.progress(),
+            counts,
+        })?;
+    }
+    Ok(counts)
+}
