@@ -487,7 +487,7 @@ async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
     );
 
     // The certificate form needs the token too, and gives a file that verifies.
-    let token = sign_in_cookie(&w.state).await;
+    let token = page_sign_in(&w.state, "worker-hz").await;
     let page = send(
         &w.state,
         request("GET", &format!("/persons/{}", w.hz), Some(&token), ""),
@@ -528,26 +528,6 @@ async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
     )
     .await;
     assert!(check.body.contains("\"ok\":true"), "{}", check.body);
-}
-
-async fn sign_in_cookie(state: &AppState) -> String {
-    let r = send(
-        state,
-        request(
-            "POST",
-            "/login",
-            None,
-            &format!("username=worker-hz&password={}", PASSWORD.replace(' ', "+")),
-        ),
-    )
-    .await;
-    let cookie = r.headers["set-cookie"].to_str().unwrap();
-    cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("anxin_session=")
-        .to_string()
 }
 
 #[tokio::test]
@@ -670,23 +650,7 @@ async fn the_openapi_document_matches_the_routes() {
 #[tokio::test]
 async fn a_clerk_audits_the_ledger_from_the_page() {
     let w = world();
-    let r = send(
-        &w.state,
-        request(
-            "POST",
-            "/login",
-            None,
-            &format!("username=clerk-hz&password={}", PASSWORD.replace(' ', "+")),
-        ),
-    )
-    .await;
-    let cookie = r.headers["set-cookie"].to_str().unwrap();
-    let token = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("anxin_session=")
-        .to_string();
+    let token = page_sign_in(&w.state, "clerk-hz").await;
     let page = send(&w.state, request("GET", "/clerk/audit", Some(&token), "")).await;
     assert!(page.body.contains("anxin.test/log"), "{}", page.body);
     let csrf = csrf_in(&page.body);
