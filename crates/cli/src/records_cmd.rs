@@ -479,41 +479,6 @@ pub fn audit(data: &DataDir, lang: Lang, json: bool) -> Result<()> {
     }
 }
 
-/// The guardian's months in `city`, as the school review reads them. An excused month is
-/// one the office recorded with its reason, so its evidence was seen.
-fn ledger_months(
-    records: &mut Opened,
-    key: &anxin_records::PersonKey,
-    city: RegionCode,
-) -> Result<Vec<anxin_policy::calc::school::MonthRecord>> {
-    Ok(records
-        .store()
-        .contributions_of(&key.0)?
-        .into_iter()
-        .filter(|r| r.region == city.code())
-        .filter_map(|r| {
-            Some(anxin_policy::calc::school::MonthRecord {
-                month: YearMonth::from_index(r.month)?,
-                insurance: r.insurance,
-                evidence: r.status == "excused",
-                status: r.status,
-                reason: r.reason,
-            })
-        })
-        .collect())
-}
-
-/// Whether the person holds a permit of `city`, and since when.
-fn permit_in(row: &anxin_records::store::PersonRow, city: RegionCode) -> (bool, Option<YearMonth>) {
-    let permit = row.permit_region == Some(city.code());
-    let since = row
-        .permit_since
-        .as_deref()
-        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-        .and_then(YearMonth::of_date);
-    (permit, since.filter(|_| permit))
-}
-
 /// The school review run on the guardian's own ledger months, in `city` (default: where
 /// they live).
 pub struct SchoolReview {
@@ -542,8 +507,8 @@ pub fn school_review(
         None => RegionCode::parse(&format!("{:06}", row.residence_region))
             .map_err(|e| Fail::data(e.to_string(), e.to_string()))?,
     };
-    let months = ledger_months(&mut records, &key, city)?;
-    let (permit, permit_since) = permit_in(&row, city);
+    let months = anxin_service::school::ledger_months(&mut records, &key, city)?;
+    let (permit, permit_since) = anxin_service::school::permit_in(&row, city);
     let request = anxin_policy::calc::school::SchoolRequest {
         region: city.to_string(),
         month: Some(month),
@@ -727,67 +692,19 @@ pub fn school_ledger(
     json: bool,
     chart: Option<&Path>,
 ) -> Result<()> {
-    use anxin_records::event::Event;
-    use anxin_records::identify::{Risk, Rules, retention, tag};
+    use anxin_records::identify::Risk;
     let mut records = data.open()?;
-    let head = records.store().head()?;
-    // The school reviews the log knows of: signed attestations, latest per person.
-    let mut reviews: std::collections::BTreeMap<String, YearMonth> = Default::default();
-    let mut from = 0;
-    while from < head.size {
-        let to = (from + 65_536).min(head.size);
-        for row in records.store().events(from, to)? {
-            if row.kind != "certificate_issued" {
-                continue;
-            }
-            if let Ok(Event::CertificateIssued(c)) = Event::from_bytes(&row.body)
-                && c.cert_type == "school_eligibility"
-                && let Some(m) = c.month
-            {
-                let slot = reviews.entry(c.person).or_insert(m);
-                *slot = (*slot).max(m);
-            }
-        }
-        from = to;
-    }
-    let mut entries = Vec::new();
-    for (person, reviewed) in &reviews {
-        let Some(key) = anxin_records::PersonKey::from_hex(person) else {
-            continue;
-        };
-        let rows = records.store().contributions_of(&key.0)?;
-        let region = rows.last().map_or(0, |r| r.region);
-        let scope = policy.scope(&format!("{region:06}"), *reviewed, &[]);
-        let rules = match &scope {
-            Ok(s) => Rules {
-                window_months: s.int("school.enrollment_window_months")?.0 as i32,
-                reenrollment_gap_months: s.int("school.reenrollment_gap_months")?.0 as i32,
-            },
-            Err(_) => Rules {
-                window_months: 12,
-                reenrollment_gap_months: 3,
-            },
-        };
-        let floor = scope
-            .ok()
-            .and_then(|s| s.money("flex.base.floor").ok())
-            .map_or(0, |(f, _)| f.0);
-        if let Some(entry) = tag(&key.short(), &rows, *reviewed, today, rules, floor) {
-            let mut months: Vec<i32> = rows
-                .iter()
-                .filter(|r| {
-                    r.insurance == "pension" && matches!(r.status.as_str(), "paid" | "backpaid")
-                })
-                .map(|r| r.month)
-                .collect();
-            months.sort_unstable();
-            months.dedup();
-            entries.push((entry, months));
-        }
-    }
-    let table = retention(&entries, today);
+    let anxin_service::school::Ledger {
+        reviews,
+        entries,
+        table,
+    } = anxin_service::school::ledger::<_, Fail>(&mut records, policy, today)?;
     if let Some(path) = chart {
-        std::fs::write(path, retention_chart(policy, &table, today)).map_err(|e| {
+        std::fs::write(
+            path,
+            anxin_service::school::retention_chart(policy, &table, today),
+        )
+        .map_err(|e| {
             Fail::data(
                 format!("写留存图 {} 失败：{e}", path.display()),
                 format!("writing the retention chart {} failed: {e}", path.display()),
@@ -802,7 +719,13 @@ pub fn school_ledger(
     }
     if json {
         let list: Vec<_> = entries.iter().map(|(e, _)| e).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "reviews": reviews.len(), "entries": list, "retention": table })).expect("serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "reviews": reviews, "entries": list, "retention": table })
+            )
+            .expect("serializes")
+        );
         return Ok(());
     }
     println!(
@@ -810,12 +733,12 @@ pub fn school_ledger(
         match lang {
             Lang::Zh => format!(
                 "入学审核 {} 人，其中因入学参保 {} 人（截至 {today}）",
-                reviews.len(),
+                reviews,
                 entries.len()
             ),
             Lang::En => format!(
                 "{} school reviews, {} school-driven enrolments (as of {today})",
-                reviews.len(),
+                reviews,
                 entries.len()
             ),
         }
@@ -875,53 +798,6 @@ pub fn school_ledger(
     Ok(())
 }
 
-/// The cohort retention chart: one line per city and year of review, the share still paying
-/// 3, 6, 12 and 24 months after; a point only where some member is old enough to tell.
-pub fn retention_chart(
-    policy: &Policy,
-    table: &[anxin_records::identify::RetentionRow],
-    today: YearMonth,
-) -> String {
-    use anxin_chart::{LineChart, Series, Text, Unit};
-    let x_labels = anxin_records::identify::RETENTION_MONTHS
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    let series = table
-        .iter()
-        .map(|t| {
-            let region = RegionCode::parse(&format!("{:06}", t.region))
-                .ok()
-                .and_then(|c| policy.region_by_code(c))
-                .map_or_else(
-                    || format!("{:06}", t.region),
-                    |r| format!("{} {}", r.name_zh, r.name_en),
-                );
-            let name = format!("{region} {}（{} 人 people）", t.year, t.admitted);
-            let values = t
-                .still_paying
-                .iter()
-                .map(|(_, due, paying)| {
-                    (*due > 0).then(|| 100.0 * f64::from(*paying) / f64::from(*due))
-                })
-                .collect();
-            Series::new(name, values)
-        })
-        .collect();
-    LineChart {
-        title: Text::new(
-            format!("因入学参保人员的留存（截至 {today}）"),
-            format!("school-driven enrolments still paying (as of {today})"),
-        ),
-        x_label: Text::new("入学审核后的月数", "months after the school review"),
-        y_label: Text::new("仍在缴费的比例", "share still paying"),
-        x_labels,
-        series,
-        unit: Unit::Percent,
-    }
-    .to_svg()
-}
-
 /// `anxin school review FILE`: every application in the file reviewed against the guardian's
 /// ledger months, ranked per city and month for `places` places, written to a results CSV.
 #[allow(clippy::too_many_arguments)]
@@ -935,7 +811,6 @@ pub fn school_review_file(
     today: jiff::civil::Date,
     lang: Lang,
 ) -> Result<()> {
-    use anxin_policy::calc::school::{Application, RankRequest, rank};
     let regions = anxin_service::PolicyRegions(policy);
     let mut rows = anxin_import::open(
         file,
@@ -945,118 +820,13 @@ pub fn school_review_file(
     )
     .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
     let mut records = data.open()?;
-    // (row, application id, city, month, reason zh, reason en) for rows refused before review.
-    let mut refused: Vec<(u64, String, String, String, String, String)> = Vec::new();
-    let mut groups: std::collections::BTreeMap<(RegionCode, YearMonth), Vec<(u64, Application)>> =
-        Default::default();
-    for item in rows.by_ref() {
-        let a = match item {
-            Ok(anxin_import::Row::Application(a)) => a,
-            Ok(_) => continue,
-            Err(r) => {
-                refused.push((
-                    r.row,
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    r.reason_zh,
-                    r.reason_en,
-                ));
-                continue;
-            }
-        };
-        let mut refuse = |zh: String, en: String| {
-            refused.push((
-                a.row,
-                a.application_id.clone(),
-                a.city.to_string(),
-                a.month.to_string(),
-                zh,
-                en,
-            ));
-        };
-        // A city the policy cannot answer for at that month (say, a reform not yet in
-        // force) refuses this row only.
-        let scope = match policy.scope(&a.city.to_string(), a.month, &reforms) {
-            Ok(s) => s,
-            Err(e) => {
-                refuse(e.zh, e.en);
-                continue;
-            }
-        };
-        let max_age = match scope.int("school.child_age_max") {
-            Ok((v, _)) => v,
-            Err(e) => {
-                refuse(e.zh, e.en);
-                continue;
-            }
-        };
-        if let Some(born) = a.child_id.birth_date() {
-            let age = a
-                .month
-                .first_day()
-                .since(born)
-                .ok()
-                .and_then(|span| span.total((jiff::Unit::Year, born)).ok());
-            if age.is_some_and(|years| years.floor() as i64 > max_age) {
-                refuse(
-                    format!("子女在 {} 已超过 {max_age} 周岁，超出入学年龄", a.month),
-                    format!(
-                        "the child is older than {max_age} in {}: past school age",
-                        a.month
-                    ),
-                );
-                continue;
-            }
-        }
-        let key = records.person_key(&a.guardian_id);
-        let Some(guardian) = records.store().person(&key.0)? else {
-            refuse(
-                "监护人不在登记册中：先导入监护人".into(),
-                "the guardian is not in the registry: import the guardian first".into(),
-            );
-            continue;
-        };
-        let months = ledger_months(&mut records, &key, a.city)?;
-        let (permit, permit_since) = permit_in(&guardian, a.city);
-        let application = Application {
-            id: a.application_id.clone(),
-            permit,
-            permit_since,
-            hardship: a.hardship,
-            months,
-            paid_ranges: Vec::new(),
-            proofs: a
-                .proofs
-                .iter()
-                .map(|k| anxin_policy::calc::school::Proof {
-                    kind: anxin_import::Code::as_str(*k).to_string(),
-                    since: None,
-                })
-                .collect(),
-        };
-        // Anything the review itself refuses (a ledger month it cannot read, a proof it
-        // does not know) refuses this row, not the file.
-        let single = anxin_policy::calc::school::SchoolRequest {
-            region: a.city.to_string(),
-            month: Some(a.month),
-            permit: application.permit,
-            permit_since: application.permit_since,
-            hardship: application.hardship,
-            reforms: reforms.clone(),
-            months: application.months.clone(),
-            paid_ranges: Vec::new(),
-            proofs: application.proofs.clone(),
-        };
-        if let Err(e) = anxin_policy::calc::school::review(policy, &single, a.month) {
-            refuse(e.zh, e.en);
-            continue;
-        }
-        groups
-            .entry((a.city, a.month))
-            .or_default()
-            .push((a.row, application));
-    }
+    let review = anxin_service::school::review_file::<_, Fail>(
+        &mut records,
+        policy,
+        &mut rows,
+        places,
+        &reforms,
+    )?;
     let out = out.unwrap_or_else(|| {
         let mut p = file.as_os_str().to_owned();
         p.push(".results.csv");
@@ -1072,90 +842,22 @@ pub fn school_review_file(
     std::io::Write::write_all(&mut f, b"\xEF\xBB\xBF").map_err(io)?;
     let mut w = csv::Writer::from_writer(f);
     let csv_err = |e: csv::Error| Fail::data(e.to_string(), e.to_string());
-    w.write_record([
-        "行号 row",
-        "申请编号 application",
-        "城市 city",
-        "月份 month",
-        "结论 decision",
-        "积分 points",
-        "名次 rank",
-        "录取 admitted",
-        "依据 decided_by",
-        "原因",
-        "reason",
-    ])
-    .map_err(csv_err)?;
-    let (mut reviewed, mut admitted) = (0usize, 0u32);
-    // Every row of the file once, in file order: reviewed ones and refused ones together.
-    let mut lines: Vec<(u64, [String; 11])> = Vec::new();
-    for ((city, month), apps) in groups {
-        let numbers: Vec<u64> = apps.iter().map(|(n, _)| *n).collect();
-        let request = RankRequest {
-            region: city.to_string(),
-            month: Some(month),
-            places,
-            reforms: reforms.clone(),
-            applications: apps.into_iter().map(|(_, a)| a).collect(),
-        };
-        let result = rank(policy, &request, month)?;
-        admitted += result.admitted;
-        for (n, r) in numbers.iter().zip(&result.applications) {
-            reviewed += 1;
-            lines.push((
-                *n,
-                [
-                    n.to_string(),
-                    r.id.clone(),
-                    city.to_string(),
-                    month.to_string(),
-                    r.decision.to_string(),
-                    r.points.to_string(),
-                    r.rank.map(|k| k.to_string()).unwrap_or_default(),
-                    if r.admitted {
-                        "yes".into()
-                    } else {
-                        "no".into()
-                    },
-                    r.decided_by.unwrap_or("").to_string(),
-                    String::new(),
-                    String::new(),
-                ],
-            ));
-        }
-    }
-    for (n, id, city, month, zh, en) in &refused {
-        lines.push((
-            *n,
-            [
-                n.to_string(),
-                id.clone(),
-                city.clone(),
-                month.clone(),
-                "rejected".into(),
-                String::new(),
-                String::new(),
-                "no".into(),
-                String::new(),
-                zh.clone(),
-                en.clone(),
-            ],
-        ));
-    }
-    lines.sort_by_key(|(n, _)| *n);
-    for (_, line) in &lines {
-        w.write_record(line).map_err(csv_err)?;
+    w.write_record(anxin_service::school::ResultLine::HEADER)
+        .map_err(csv_err)?;
+    for line in &review.lines {
+        w.write_record(line.cells()).map_err(csv_err)?;
     }
     w.flush().map_err(io)?;
+    let (reviewed, admitted) = (review.reviewed, review.admitted);
     match lang {
         Lang::Zh => println!(
             "审核 {reviewed} 份申请，录取 {admitted} 份，{} 份因资料问题未审核（原因见 {}）",
-            refused.len(),
+            review.refused,
             out.display()
         ),
         Lang::En => println!(
             "reviewed {reviewed} applications, {admitted} admitted, {} not reviewed for problems in the file (reasons in {})",
-            refused.len(),
+            review.refused,
             out.display()
         ),
     }

@@ -1,5 +1,7 @@
 //! Use cases shared by the command line and the server, so neither re-implements the other:
-//! landing an import file on the ledger batch by batch.
+//! landing an import file on the ledger batch by batch, and the school review ([`school`]).
+
+pub mod school;
 
 use anxin_domain::{Fen, RegionCode, YearMonth};
 use anxin_import::{Progress, Row, Rows};
