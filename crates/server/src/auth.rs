@@ -610,8 +610,38 @@ pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
         .region
         .map(|r| format!("{r:06}"))
         .unwrap_or_else(|| lang.pick("全国", "national").into());
+    let links: &[(&str, &str, &str)] = match caller.role {
+        Role::Education => &[
+            (
+                "/school/review",
+                "入学申请审核",
+                "Review school applications",
+            ),
+            (
+                "/school/ledger",
+                "因入学参保人员台账",
+                "Identification ledger",
+            ),
+        ],
+        Role::Analyst => &[(
+            "/school/ledger",
+            "因入学参保人员台账",
+            "Identification ledger",
+        )],
+        Role::Auditor => &[("/clerk/audit", "账本审计", "Ledger audit")],
+        _ => &[],
+    };
+    let links: String = links
+        .iter()
+        .map(|(href, zh, en)| {
+            format!(
+                "<li><a href=\"{href}{suffix}\">{}</a></li>",
+                lang.pick(zh, en)
+            )
+        })
+        .collect();
     let body = format!(
-        "<p>{} <b>{}</b> · {} {} · {} {}</p>{}",
+        "<p>{} <b>{}</b> · {} {} · {} {}</p><ul>{links}</ul>{}",
         lang.pick("账户", "Account"),
         esc(&caller.account.username),
         lang.pick("角色", "role"),

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pension;
 pub mod person;
+pub mod school_office;
 pub mod text;
 
 /// The records service the server reads and writes through (one connection, used off the
@@ -132,6 +133,13 @@ pub fn router(state: AppState) -> Router {
                 .post(imports::import_submit)
                 .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
         )
+        .route(
+            "/school/review",
+            get(school_office::review_page)
+                .post(school_office::review_submit)
+                .layer(DefaultBodyLimit::max(school_office::MAX_UPLOAD_BYTES)),
+        )
+        .route("/school/ledger", get(school_office::ledger_page))
         .route("/clerk/import/{id}", get(imports::import_status))
         .route(
             "/clerk/import/{id}/rejected.csv",

@@ -224,6 +224,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/clerk", "", "RFFAAAFFFFFFF"),
     ("GET", "/clerk/audit", "", "RFFAAAFFFFFAF"),
     ("GET", "/clerk/import", "", "RFFAAFFFFFFFF"),
+    ("GET", "/school/review", "", "RFFFFFFAFFFFF"),
+    ("GET", "/school/ledger", "", "RFFAAFFAFFAFF"),
     ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
     ("GET", "/me", "", "RRRRRRAAAAAAA"),
@@ -692,23 +694,12 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
         good.expose()
     );
     let upload = |csrf: &str| {
-        let boundary = "anxinBOUNDARY";
-        let body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-             --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\npersons\r\n\
-             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"persons.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
-             --{boundary}--\r\n"
-        );
-        Request::builder()
-            .method("POST")
-            .uri("/clerk/import")
-            .header("cookie", format!("anxin_session={token}"))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap()
+        multipart(
+            "/clerk/import",
+            &token,
+            &[("csrf", csrf), ("kind", "persons")],
+            ("persons.csv", &csv),
+        )
     };
     assert_eq!(
         send(&w.state, upload("wrong")).await.status,
@@ -751,6 +742,114 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
     let other = page_sign_in(&w.state, "clerk-sz").await;
     let r = send(&w.state, request("GET", &status_url, Some(&other), "")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// A multipart form upload as `token` (cookie): text fields, then one file.
+fn multipart(uri: &str, token: &str, fields: &[(&str, &str)], file: (&str, &str)) -> Request<Body> {
+    let boundary = "anxinBOUNDARY";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{boundary}--\r\n",
+        file.0, file.1
+    ));
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("cookie", format!("anxin_session={token}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// The education office reviews a file: the registered guardian's application is decided and
+/// ranked, the unknown guardian and the unknown city are refused with their reasons; the
+/// results come as a page or as the CSV.
+#[tokio::test]
+async fn the_school_office_reviews_a_file_of_applications() {
+    let w = world();
+    let token = page_sign_in(&w.state, "education").await;
+    let form = send(&w.state, request("GET", "/school/review", Some(&token), "")).await;
+    let csrf = csrf_in(&form.body);
+    let stranger = resident_id("11010519800101999");
+    let child = |n: u32| {
+        resident_id(&format!("3301062018090{n}004"))
+            .expose()
+            .to_string()
+    };
+    let file = format!(
+        "申请编号,子女身份证号,监护人身份证号,申请城市,申请月份,困难家庭\n\
+         A-1,{},{},杭州,2025-06,否\n\
+         A-2,{},{},杭州,2025-06,否\n\
+         A-3,{},{},火星,2025-06,否\n",
+        child(1),
+        w.hz_id,
+        child(2),
+        stranger.expose(),
+        child(3),
+        w.hz_id
+    );
+    let fields = [("csrf", csrf.as_str()), ("places", "1")];
+    let r = send(
+        &w.state,
+        multipart("/school/review", &token, &fields, ("apps.csv", &file)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("审核 1") && r.body.contains("未审核 2"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("监护人不在登记册中") && r.body.contains("火星"),
+        "{}",
+        r.body
+    );
+    let fields = [("csrf", csrf.as_str()), ("places", "1"), ("csv", "1")];
+    let r = send(
+        &w.state,
+        multipart("/school/review", &token, &fields, ("apps.csv", &file)),
+    )
+    .await;
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.body.lines().count(),
+        4,
+        "a header and every row: {}",
+        r.body
+    );
+    // Bad places and a missing token are refused.
+    let fields = [("csrf", csrf.as_str()), ("places", "0")];
+    let r = send(
+        &w.state,
+        multipart("/school/review", &token, &fields, ("apps.csv", &file)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let fields = [("csrf", "nope"), ("places", "1")];
+    let r = send(
+        &w.state,
+        multipart("/school/review", &token, &fields, ("apps.csv", &file)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The ledger page draws its chart even with no enrolments yet.
+    let clerk = page_sign_in(&w.state, "clerk-hz").await;
+    let l = send(&w.state, request("GET", "/school/ledger", Some(&clerk), "")).await;
+    assert_eq!(l.status, StatusCode::OK);
+    assert!(
+        l.body.contains("<svg") && l.body.contains("因入学参保"),
+        "{}",
+        l.body
+    );
 }
 
 async fn page_sign_in(state: &AppState, username: &str) -> String {

@@ -1,0 +1,368 @@
+//! The school office's and the clerk's pages for SPEC §S:
+//! - `/school/review`: an education officer uploads a file of applications and gets, for each,
+//!   the decision, points, rank and reasons — on the page or as the results CSV;
+//! - `/school/ledger`: the identification ledger of school-driven enrolments in the
+//!   official's region, each with its lapse risk, and the cohort retention table and chart.
+//!
+//! Both run `anxin_service::school`, the code behind `anxin school review|ledger`.
+
+use std::path::Path as FsPath;
+
+use anxin_import::{Format, Kind, Options};
+use anxin_policy::Lang;
+use anxin_records::access::Role;
+use anxin_records::identify::Risk;
+use anxin_service::school::{FileReview, ResultLine};
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::{Caller, require};
+use crate::text::region_name;
+use crate::{ApiError, AppState, Params, esc, lang_of, page};
+
+/// Largest applications file.
+pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+/// Lines shown on the page (the CSV has them all).
+const SHOWN: usize = 500;
+
+const REVIEWERS: &[Role] = &[Role::Education];
+const LEDGER_READERS: &[Role] = &[Role::Clerk, Role::Education, Role::Analyst];
+
+/// `GET /school/review`
+pub async fn review_page(
+    caller: Caller,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<Response, ApiError> {
+    require(&caller, REVIEWERS)?;
+    let lang = lang_of(q.lang.as_deref());
+    Ok(page(
+        lang,
+        lang.pick("入学申请审核", "Review school applications"),
+        &form(&caller, lang),
+    )
+    .into_response())
+}
+
+fn form(caller: &Caller, lang: Lang) -> String {
+    format!(
+        "<p>{}</p><form method=\"post\" action=\"/school/review{}\" enctype=\"multipart/form-data\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <label>{}<input type=\"file\" name=\"file\" accept=\".csv,.xlsx,.json,.ndjson\" required></label>\
+         <label>{}<input name=\"places\" inputmode=\"numeric\" value=\"100\"></label>\
+         <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"> {}</label>\
+         <label><input type=\"checkbox\" name=\"csv\" value=\"1\" style=\"width:auto\"> {}</label>\
+         <button>{}</button></form><p><a href=\"/school/ledger{}\">{}</a></p>",
+        lang.pick(
+            "申请表（CSV、Excel 或 JSON）：申请编号、子女身份证号、监护人身份证号、城市、申请月份、困难家庭、证明材料。按监护人在账本上的缴费记录逐份审核，并按学位数排名。",
+            "Applications (CSV, Excel or JSON): application id, child's ID, guardian's ID, city, month, hardship, proofs. Each is reviewed on the guardian's ledger months and ranked for the places."
+        ),
+        if lang == Lang::En { "?lang=en" } else { "" },
+        caller.csrf(),
+        lang.pick("申请文件", "Applications file"),
+        lang.pick("学位数", "Places"),
+        lang.pick("按改革建议“累计为主、连续为辅”审核", "Review under the proposed reform (cumulative first)"),
+        lang.pick("下载结果 CSV（不在页面显示）", "Download the results CSV instead"),
+        lang.pick("审核", "Review"),
+        if lang == Lang::En { "?lang=en" } else { "" },
+        lang.pick("因入学参保人员台账", "Identification ledger of school-driven enrolments"),
+    )
+}
+
+/// `POST /school/review`
+pub async fn review_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<crate::LangQuery>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    require(&caller, REVIEWERS)?;
+    let lang = lang_of(q.lang.as_deref());
+    let (mut csrf, mut places, mut reform, mut csv, mut file) = (None, None, false, false, None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        ApiError::bad_input(
+            format!("上传的表单不完整：{}", e.body_text()),
+            format!("the upload is malformed: {}", e.body_text()),
+        )
+    })? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok(),
+            Some("places") => places = field.text().await.ok(),
+            Some("reform") => reform = true,
+            Some("csv") => csv = true,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("applications.csv").to_string();
+                let bytes = field.bytes().await.map_err(|e| {
+                    ApiError::bad_input(
+                        format!(
+                            "文件没有传完或超过 {} MiB：{}",
+                            MAX_UPLOAD_BYTES >> 20,
+                            e.body_text()
+                        ),
+                        format!(
+                            "the file did not arrive whole or is over {} MiB: {}",
+                            MAX_UPLOAD_BYTES >> 20,
+                            e.body_text()
+                        ),
+                    )
+                })?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    caller.check_csrf(csrf.as_deref().unwrap_or(""))?;
+    let places: u32 = places
+        .as_deref()
+        .map(str::trim)
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=1_000_000).contains(p))
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                "学位数须为 1 到 1000000 之间的整数",
+                "places must be a whole number from 1 to 1,000,000",
+            )
+        })?;
+    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| {
+        ApiError::bad_input(
+            "没有选择文件，或文件是空的",
+            "no file was chosen, or it is empty",
+        )
+    })?;
+    let format = Format::detect(FsPath::new(&name), &bytes[..bytes.len().min(8)])
+        .map_err(|e| ApiError::bad_input(e.zh(), e.en()))?;
+    let reforms: Vec<String> = if reform {
+        vec!["school-cumulative-first".into()]
+    } else {
+        Vec::new()
+    };
+    let policy = state.policy.clone();
+    let today = jiff::Zoned::now().date();
+    let review = state
+        .db(move |records| {
+            let regions = anxin_service::PolicyRegions(&policy);
+            let mut rows = anxin_import::from_bytes(
+                &bytes,
+                format,
+                Kind::Applications,
+                Options::new(today),
+                &regions,
+            )
+            .map_err(|e| ApiError::bad_input(e.zh(), e.en()))?;
+            anxin_service::school::review_file::<_, ApiError>(
+                records, &policy, &mut rows, places, &reforms,
+            )
+        })
+        .await?;
+    if csv {
+        return Ok(results_csv(&review));
+    }
+    let body = render_review(&review, lang, reform);
+    let mut r = page(lang, lang.pick("审核结果", "Review results"), &body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+fn results_csv(review: &FileReview) -> Response {
+    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    let mut out = String::from("\u{feff}");
+    out.push_str(&ResultLine::HEADER.map(quote).join(","));
+    out.push('\n');
+    for line in &review.lines {
+        out.push_str(&line.cells().map(|c| quote(&c)).join(","));
+        out.push('\n');
+    }
+    let mut r = out.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"results.csv\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn decision_text(d: &str, lang: Lang) -> &'static str {
+    match (d, lang) {
+        ("eligible", Lang::Zh) => "符合",
+        ("eligible_hardship", Lang::Zh) => "困难家庭渠道符合",
+        ("not_yet", Lang::Zh) => "暂不符合",
+        ("rejected", Lang::Zh) => "未审核",
+        ("eligible", Lang::En) => "eligible",
+        ("eligible_hardship", Lang::En) => "eligible (hardship)",
+        ("not_yet", Lang::En) => "not yet",
+        ("rejected", Lang::En) => "not reviewed",
+        _ => "?",
+    }
+}
+
+fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
+    let mut body = format!(
+        "<p class=big>{} {} · {} {} · {} {}</p><p>{}</p>",
+        lang.pick("审核", "reviewed"),
+        review.reviewed,
+        lang.pick("录取", "admitted"),
+        review.admitted,
+        lang.pick("未审核", "not reviewed"),
+        review.refused,
+        if reform {
+            lang.pick(
+                "按改革建议（累计为主、连续为辅）",
+                "under the proposed reform (cumulative first)",
+            )
+        } else {
+            lang.pick("按现行做法", "under the law in force")
+        },
+    );
+    body.push_str(&format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        lang.pick("行", "Row"),
+        lang.pick("申请", "Application"),
+        lang.pick("城市/月份", "City/month"),
+        lang.pick("结论", "Decision"),
+        lang.pick("积分", "Points"),
+        lang.pick("名次", "Rank"),
+        lang.pick("录取", "Admitted"),
+        lang.pick("依据或原因", "Tie-break or reason"),
+    ));
+    for l in review.lines.iter().take(SHOWN) {
+        let note = if l.zh.is_empty() {
+            l.decided_by.clone()
+        } else {
+            lang.pick(&l.zh, &l.en).to_string()
+        };
+        body.push_str(&format!(
+            "<tr{}><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if l.decision == "rejected" { " class=bad" } else { "" },
+            l.row,
+            esc(&l.application),
+            esc(&l.city),
+            esc(&l.month),
+            decision_text(&l.decision, lang),
+            esc(&l.points),
+            esc(&l.rank),
+            if l.admitted { "✓" } else { "" },
+            esc(&note),
+        ));
+    }
+    body.push_str("</table>");
+    if review.lines.len() > SHOWN {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            lang.pick(
+                "只显示前 500 行；全部结果请勾选“下载结果 CSV”重新提交。",
+                "Only the first 500 rows are shown; tick “Download the results CSV” for all."
+            )
+        ));
+    }
+    body
+}
+
+/// `GET /school/ledger`: the enrolments in the official's region, and their retention.
+pub async fn ledger_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<Response, ApiError> {
+    require(&caller, LEDGER_READERS)?;
+    let lang = lang_of(q.lang.as_deref());
+    let policy = state.policy.clone();
+    let today = state.today();
+    let ledger = state
+        .db(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
+        .await?;
+    let account = &caller.account;
+    let entries: Vec<_> = ledger
+        .entries
+        .iter()
+        .filter(|(e, _)| account.covers(e.region))
+        .map(|(e, _)| e)
+        .collect();
+    let table: Vec<_> = ledger
+        .table
+        .into_iter()
+        .filter(|t| account.covers(t.region))
+        .collect();
+    let policy = &state.policy;
+    let mut body = format!(
+        "<p>{}</p>",
+        match lang {
+            Lang::Zh => format!("截至 {today}，本辖区因入学参保 {} 人。", entries.len()),
+            Lang::En => format!(
+                "As of {today}, {} school-driven enrolments in this region.",
+                entries.len()
+            ),
+        }
+    );
+    body.push_str(&format!(
+        "<figure>{}</figure>",
+        anxin_service::school::retention_chart(policy, &table, today)
+    ));
+    body.push_str(&format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th>",
+        lang.pick("城市", "City"),
+        lang.pick("年份", "Year"),
+        lang.pick("人数", "People"),
+    ));
+    for n in anxin_records::identify::RETENTION_MONTHS {
+        body.push_str(&format!("<th>{n} {}</th>", lang.pick("个月", "months")));
+    }
+    body.push_str("</tr>");
+    for t in &table {
+        let cells: String = t
+            .still_paying
+            .iter()
+            .map(|(_, due, paying)| {
+                if *due == 0 {
+                    "<td>–</td>".to_string()
+                } else {
+                    format!("<td>{paying}/{due} ({}%)</td>", paying * 100 / due)
+                }
+            })
+            .collect();
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{cells}</tr>",
+            esc(&region_name(policy, t.region, lang)),
+            t.year,
+            t.admitted
+        ));
+    }
+    body.push_str("</table>");
+    body.push_str(&format!(
+        "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        lang.pick("台账", "Entries"),
+        lang.pick("编号", "Person"),
+        lang.pick("城市", "City"),
+        lang.pick("参保", "Enrolled"),
+        lang.pick("审核", "Reviewed"),
+        lang.pick("此后已缴月数", "Months paid since"),
+        lang.pick("断保风险", "Lapse risk"),
+    ));
+    for e in entries {
+        let (risk, class) = match (&e.risk, lang) {
+            (Risk::Paying, _) => (lang.pick("正常缴费", "paying"), ""),
+            (Risk::MinimumOnly, _) => (lang.pick("只按最低档缴费", "minimum only"), ""),
+            (Risk::Stopped, _) => (lang.pick("已断缴", "stopped"), " class=bad"),
+        };
+        body.push_str(&format!(
+            "<tr{class}><td>{}…</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{risk}</td></tr>",
+            esc(&e.person),
+            esc(&region_name(policy, e.region, lang)),
+            e.enrolled,
+            e.reviewed,
+            e.months_paid_since,
+        ));
+    }
+    body.push_str("</table>");
+    Ok(page(
+        lang,
+        lang.pick("因入学参保人员台账", "Identification ledger"),
+        &body,
+    )
+    .into_response())
+}
