@@ -599,6 +599,31 @@ struct SchoolForm {
     permit: Option<String>,
     hardship: Option<String>,
     reform: Option<String>,
+    /// Other proofs shown (seed 000 §四(一)), one checkbox each.
+    p_business_licence: Option<String>,
+    p_labour_contract: Option<String>,
+    p_tax_records: Option<String>,
+    p_platform_orders: Option<String>,
+    p_community_residence: Option<String>,
+}
+
+impl SchoolForm {
+    /// The proof kinds ticked, in the calculator's order.
+    fn proofs(&self) -> Vec<&'static str> {
+        let ticked = [
+            &self.p_business_licence,
+            &self.p_labour_contract,
+            &self.p_tax_records,
+            &self.p_platform_orders,
+            &self.p_community_residence,
+        ];
+        anxin_policy::calc::school::PROOF_KINDS
+            .iter()
+            .zip(ticked)
+            .filter(|(_, t)| t.is_some())
+            .map(|(k, _)| *k)
+            .collect()
+    }
 }
 
 /// "Will my child qualify?" — a worker enters what they paid; nothing is stored.
@@ -637,6 +662,18 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
             )
         })
         .collect();
+    let ticked = f.proofs();
+    let proof_boxes: String = anxin_policy::calc::school::PROOF_KINDS
+        .iter()
+        .map(|k| {
+            let (zh, en) = anxin_policy::calc::school::proof_name(k).unwrap_or((k, k));
+            let c = if ticked.contains(k) { " checked" } else { "" };
+            format!(
+                "<label><input type=\"checkbox\" name=\"p_{k}\" value=\"1\" style=\"width:auto\"{c}> {}</label>",
+                lang.pick(zh, en)
+            )
+        })
+        .collect();
     let mut body = format!(
         "<form method=\"get\" action=\"/school\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
          <label>{city}<select name=\"region\">{options}</select></label>\
@@ -648,6 +685,7 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
          <label>{why}<select name=\"gap_reason\">{reason_options}</select></label>\
          <label><input type=\"checkbox\" name=\"permit\" value=\"1\" style=\"width:auto\"{pc}> {permit}</label>\
          <label><input type=\"checkbox\" name=\"hardship\" value=\"1\" style=\"width:auto\"{hc}> {hard}</label>\
+         <fieldset><legend>{proofs_title}</legend>{proof_boxes}</fieldset>\
          <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"{rc}> {reform}</label>\
          <button>{go}</button></form>",
         l = if lang == Lang::En { "en" } else { "zh" },
@@ -671,6 +709,11 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
             "Also under the proposed reform (cumulative first)"
         ),
         go = lang.pick("看看能不能上学", "Check"),
+        proofs_title = lang.pick(
+            "还有哪些证明（改革建议下可抵部分缴费月数）",
+            "Other proofs you have (under the proposed reform they stand for some months)"
+        ),
+        proof_boxes = proof_boxes,
         month = v(&f.month),
         pf = v(&f.paid_from),
         pt = v(&f.paid_to),
@@ -716,7 +759,7 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
                 for (title, reforms) in runs {
                     let request = serde_json::json!({
                         "region": region, "month": month, "permit": f.permit.is_some(), "hardship": f.hardship.is_some(),
-                        "reforms": reforms, "months": months,
+                        "reforms": reforms, "months": months, "proofs": ticked,
                     });
                     let policy = state.policy.clone();
                     let result = tokio::task::spawn_blocking(move || {

@@ -321,3 +321,22 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A worker with 9 months paid ticks "platform order records": the law in force does not
+/// count it; the proposed reform counts it for the months the city allows (scenario
+/// "platform orders tip the family over" in policy/scenarios/school.toml).
+#[tokio::test]
+async fn school_self_check_counts_other_proofs_under_the_reform() {
+    let uri = "/school?region=330100&month=2026-09&paid_from=2026-01&paid_to=2026-09&permit=1&reform=1&p_platform_orders=1";
+    let (status, html, _) = call(state(None), "GET", uri, "", "text/plain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("name=\"p_platform_orders\" value=\"1\" style=\"width:auto\" checked"),
+        "the box stays ticked: {html}"
+    );
+    assert!(html.contains("平台接单记录"), "{html}");
+    let law = html.split("<h2>").nth(1).unwrap_or("");
+    let reform = html.split("<h2>").nth(2).unwrap_or("");
+    assert!(law.contains("还不符合"), "{law}");
+    assert!(reform.contains("✓"), "{reform}");
+}

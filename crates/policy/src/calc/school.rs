@@ -58,6 +58,11 @@ pub const PROOF_KINDS: &[&str] = &[
 /// Most proofs one request may list.
 const MAX_PROOFS: usize = 20;
 
+/// A proof kind's name in Chinese and English.
+pub fn proof_name(kind: &str) -> Option<(&'static str, &'static str)> {
+    proof_names(kind).map(|(zh, en, _, _)| (zh, en))
+}
+
 fn proof_names(kind: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
     // (zh, en, parameter: months it stands for, parameter: fewest months it must show)
     Some(match kind {
