@@ -69,6 +69,10 @@ keys! {
     "school.points.max_months": Kind::Int, "months", "计分的缴费月数上限", "most months of contributions that earn points";
     "school.points.per_permit_year": Kind::Int, "points", "持居住证每满一年得几分", "points per full year of residence permit";
     "school.points.max_permit_years": Kind::Int, "years", "计分的居住证年数上限", "most permit years that earn points";
+    "school.points.extra.medical": Kind::Int, "points", "医疗保险每缴一个月另加几分", "extra points per month of medical insurance paid";
+    "school.points.extra.unemployment": Kind::Int, "points", "失业保险每缴一个月另加几分", "extra points per month of unemployment insurance paid";
+    "school.points.extra.injury": Kind::Int, "points", "工伤保险每缴一个月另加几分", "extra points per month of injury insurance paid";
+    "school.points.extra.maternity": Kind::Int, "points", "生育保险每缴一个月另加几分", "extra points per month of maternity insurance paid";
     "school.enrollment_window_months": Kind::Int, "months", "申请前多少个月内首次参保或重新参保算“因入学参保”", "enrolment (first or renewed) within this many months before a school application counts as school-driven";
     "school.reenrollment_gap_months": Kind::Int, "months", "断缴多少个月后再缴算重新参保", "a break of at least this many months makes the next payment a renewed enrolment";
     "school.child_age_max": Kind::Int, "years", "申请入学的子女最大年龄（周岁，按申请月计）", "oldest a child may be to apply (full years at the application month)";

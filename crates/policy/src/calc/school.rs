@@ -216,8 +216,14 @@ pub struct SchoolResult {
     pub points: i64,
     pub points_from_months: i64,
     pub points_from_permit: i64,
+    /// Extra points for months paid of other insurances (medical, unemployment, …).
+    pub points_from_insurances: i64,
     pub trace: Trace,
 }
+
+/// Insurances that may earn new-citizen points beyond the months that count for admission
+/// (`school.points.extra.<insurance>`).
+pub const EXTRA_POINT_INSURANCES: [&str; 4] = ["medical", "unemployment", "injury", "maternity"];
 
 fn grace_key(reason: &str) -> Option<&'static str> {
     Some(match reason {
@@ -309,6 +315,8 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     // Months that count, and excused months per reason, up to the application month.
     let a = month.index();
     let mut paid: BTreeSet<i32> = BTreeSet::new();
+    // Months paid of each insurance, counted or not (for points per insurance).
+    let mut paid_by_insurance: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
     let mut excused: BTreeMap<i32, (String, bool)> = BTreeMap::new();
     for r in &records {
         if !crate::schema::INSURANCES.contains(&r.insurance.as_str()) {
@@ -346,6 +354,12 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
             ));
         }
         let m = r.month.index();
+        if m <= a && matches!(r.status.as_str(), "paid" | "backpaid") {
+            paid_by_insurance
+                .entry(r.insurance.clone())
+                .or_default()
+                .insert(m);
+        }
         if m > a || !insurances.iter().any(|i| i == &r.insurance) {
             continue;
         }
@@ -625,14 +639,45 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         _ => 0,
     };
     let points_from_permit = per_year * permit_years.min(max_years);
+    let mut points_from_insurances = 0;
+    let mut extra_refs = Vec::new();
+    let (mut extra_zh, mut extra_en) = (Vec::new(), Vec::new());
+    for insurance in EXTRA_POINT_INSURANCES {
+        let (per, r) = scope.int(&format!("school.points.extra.{insurance}"))?;
+        let months = paid_by_insurance
+            .get(insurance)
+            .map_or(0, |s| s.len() as i64)
+            .min(max_months);
+        if per > 0 && months > 0 {
+            points_from_insurances += per * months;
+            extra_zh.push(format!(
+                "{}保险 {months} 个月 × {per} 分 = {} 分",
+                match insurance {
+                    "medical" => "医疗",
+                    "unemployment" => "失业",
+                    "injury" => "工伤",
+                    _ => "生育",
+                },
+                per * months
+            ));
+            extra_en.push(format!("{insurance} {months} months × {per} = {}", per * months));
+            extra_refs.push(r);
+        }
+    }
+    if !extra_zh.is_empty() {
+        trace.step(
+            format!("按险种另加积分：{}", extra_zh.join("；")),
+            format!("extra points by insurance: {}", extra_en.join("; ")),
+            extra_refs,
+        );
+    }
+    let points = points_from_months + points_from_permit + points_from_insurances;
     trace.step(
         format!(
-            "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；居住证满 {permit_years} 年（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；合计 {} 分",
-            points_from_months + points_from_permit
+            "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；居住证满 {permit_years} 年（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；按险种另加 {points_from_insurances} 分；合计 {points} 分"
         ),
         format!(
-            "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_years} full permit years (at most {max_years}) × {per_year} = {points_from_permit}; {} in all",
-            points_from_months + points_from_permit
+            "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_years} full permit years (at most {max_years}) × {per_year} = {points_from_permit}; {points_from_insurances} extra by insurance; {points} in all"
         ),
         vec![pm_r, mm_r, py_r, my_r],
     );
@@ -653,9 +698,10 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         proof_months,
         missing,
         earliest_month,
-        points: points_from_months + points_from_permit,
+        points,
         points_from_months,
         points_from_permit,
+        points_from_insurances,
         trace,
     })
 }
