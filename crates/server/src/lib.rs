@@ -23,6 +23,7 @@ pub mod auth;
 pub mod imports;
 pub mod metrics;
 pub mod openapi;
+pub mod options;
 pub mod pension;
 pub mod person;
 pub mod school_office;
@@ -151,6 +152,7 @@ pub fn router(state: AppState) -> Router {
             post(person::certificate_submit),
         )
         .route("/persons/{key}/pension", get(pension::pension_page))
+        .route("/persons/{key}/options", get(options::options_page))
         .route(
             "/api/sessions",
             post(auth::api_sign_in).delete(auth::api_sign_out),

@@ -227,6 +227,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/school/review", "", "RFFFFFFAFFFFF"),
     ("GET", "/school/ledger", "", "RFFAAFFAFFAFF"),
     ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
+    ("GET", "/persons/{hz}/options", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
     ("GET", "/me", "", "RRRRRRAAAAAAA"),
 ];
@@ -372,6 +373,23 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
         pension.body.contains("<svg") && pension.body.contains("交满一个学年"),
         "{}",
         pension.body
+    );
+    // Back-payment and medical options from the worker's own months.
+    let options = send(
+        &w.state,
+        request(
+            "GET",
+            &format!("/persons/{}/options", w.hz),
+            Some(&worker),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    assert!(
+        options.body.contains("职工医保") && options.body.contains("居民医保"),
+        "{}",
+        options.body
     );
     // An official without a purpose gets the purpose form, and nothing is logged.
     let form = send(

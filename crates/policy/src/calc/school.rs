@@ -660,7 +660,10 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
                 },
                 per * months
             ));
-            extra_en.push(format!("{insurance} {months} months × {per} = {}", per * months));
+            extra_en.push(format!(
+                "{insurance} {months} months × {per} = {}",
+                per * months
+            ));
             extra_refs.push(r);
         }
     }

@@ -1,0 +1,199 @@
+//! The worker's other questions, answered from their own record: which missed months may still
+//! be paid and at what cost (`backpay`), and employee versus resident medical insurance where
+//! they live (`medical`). Every figure comes from the calculators; each with its explanation.
+
+use anxin_domain::YearMonth;
+use anxin_policy::Lang;
+use anxin_policy::calc::backpay::{BackpayRequest, backpay};
+use anxin_policy::calc::medical::{MedicalRequest, medical};
+use anxin_records::account::MonthState;
+use anxin_records::view::PersonView;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState, Params, esc, lang_of, page};
+
+/// Pension months missed (no record or unpaid) in the region of residence, oldest first.
+fn missed_months(view: &PersonView) -> Vec<YearMonth> {
+    let home = view.row.residence_region;
+    view.summaries
+        .iter()
+        .filter(|s| s.insurance == "pension" && s.region == Some(home))
+        .flat_map(|s| s.gaps.iter())
+        .filter(|g| matches!(g.state, MonthState::Missing | MonthState::Unpaid))
+        .flat_map(|g| {
+            let mut m = g.from;
+            std::iter::from_fn(move || {
+                (m <= g.to).then(|| {
+                    let this = m;
+                    m = m.plus(1);
+                    this
+                })
+            })
+        })
+        .take(600)
+        .collect()
+}
+
+fn medical_request(view: &PersonView) -> MedicalRequest {
+    let home = view.row.residence_region;
+    let medical_months = view
+        .summaries
+        .iter()
+        .find(|s| s.insurance == "medical" && s.region.is_none())
+        .and_then(|s| s.current_run.as_ref())
+        .map_or(0, |r| r.months);
+    MedicalRequest {
+        region: format!("{home:06}"),
+        hukou_region: view.row.hukou_region.map(|h| format!("{h:06}")),
+        residence_permit: view.row.permit_region == Some(home),
+        continuous_years: medical_months / 12,
+        ..Default::default()
+    }
+}
+
+/// `GET /persons/{key}/options`: back-payment and medical insurance, for the owner.
+pub async fn options_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(q.lang.as_deref());
+    let key = crate::person::parse_key(&key)?;
+    if caller.account.person != Some(key.0) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "补缴和医保测算只对本人开放",
+            "only the worker may open their own back-payment and medical options",
+        ));
+    }
+    let view = state
+        .db(move |r| {
+            r.person_view(&key)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "登记册中没有此人",
+                    "this person is not in the registry",
+                )
+            })
+        })
+        .await?;
+    let missed = missed_months(&view);
+    let back = BackpayRequest {
+        region: format!("{:06}", view.row.residence_region),
+        missed: missed.clone(),
+        ..Default::default()
+    };
+    let med = medical_request(&view);
+    let policy = state.policy.clone();
+    let today = state.today();
+    let (back, med) = tokio::task::spawn_blocking(move || {
+        let b = if back.missed.is_empty() {
+            None
+        } else {
+            Some(backpay(&policy, &back, today))
+        };
+        (b, medical(&policy, &med, today))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    let mut body = format!(
+        "<h2>{}</h2>",
+        lang.pick("断缴的月份能不能补", "Can the missed months be paid now?")
+    );
+    match back {
+        None => body.push_str(lang.pick(
+            "<p>居住地的养老保险没有断缴的月份。</p>",
+            "<p>No missed pension months where you live.</p>",
+        )),
+        Some(Err(e)) => body.push_str(&format!(
+            "<p class=bad>{}</p>",
+            esc(lang.pick(&e.zh, &e.en))
+        )),
+        Some(Ok(r)) => {
+            body.push_str(&format!(
+                "<p class=big>{} {} · {} {} {}</p><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+                lang.pick("可补", "may be paid"),
+                r.allowed_count,
+                lang.pick("合计", "total"),
+                r.total_fen.yuan_string(),
+                lang.pick("元", "yuan"),
+                lang.pick("月份", "Month"),
+                lang.pick("能否补缴", "Allowed"),
+                lang.pick("金额（元）", "Amount (yuan)"),
+            ));
+            for m in &r.months {
+                body.push_str(&format!(
+                    "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    if m.allowed { "" } else { " class=bad" },
+                    m.month,
+                    esc(lang.pick(&m.reason_zh, &m.reason_en)),
+                    m.amount_fen.yuan_string()
+                ));
+            }
+            body.push_str("</table>");
+            for n in &r.notes {
+                body.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
+            }
+            body.push_str(&format!(
+                "<details><summary>{}</summary><pre>{}</pre></details>",
+                lang.pick(
+                    "怎么算的（含政策出处）",
+                    "How it is computed (with sources)"
+                ),
+                esc(&r.trace.render(lang))
+            ));
+        }
+    }
+    body.push_str(&format!(
+        "<h2>{}</h2>",
+        lang.pick(
+            "医保：职工医保还是居民医保",
+            "Medical insurance: employee or resident scheme"
+        )
+    ));
+    match med {
+        Err(e) => body.push_str(&format!(
+            "<p class=bad>{}</p>",
+            esc(lang.pick(&e.zh, &e.en))
+        )),
+        Ok(r) => {
+            body.push_str(&format!(
+                "<table><tr><th></th><th>{}</th><th>{}</th></tr><tr><td>{}</td><td>{}</td><td>{}</td></tr><tr><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+                lang.pick("每年（元）", "Per year (yuan)"),
+                lang.pick("能不能参加", "Can you join"),
+                lang.pick("职工医保（灵活就业）", "Employee scheme (flexible)"),
+                r.employee.yearly_fen.yuan_string(),
+                esc(lang.pick(&r.employee.reason_zh, &r.employee.reason_en)),
+                lang.pick("居民医保", "Resident scheme"),
+                r.resident.yearly_fen.yuan_string(),
+                esc(lang.pick(&r.resident.reason_zh, &r.resident.reason_en)),
+            ));
+            for n in &r.notes {
+                body.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
+            }
+            body.push_str(&format!(
+                "<details><summary>{}</summary><pre>{}</pre></details>",
+                lang.pick(
+                    "怎么算的（含政策出处）",
+                    "How it is computed (with sources)"
+                ),
+                esc(&r.trace.render(lang))
+            ));
+        }
+    }
+    let mut r = page(
+        lang,
+        lang.pick("补缴与医保", "Back-payment and medical insurance"),
+        &body,
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
