@@ -3,7 +3,6 @@
 //! they live (`medical`). Every figure comes from the calculators; each with its explanation.
 
 use anxin_domain::YearMonth;
-use anxin_policy::Lang;
 use anxin_policy::calc::backpay::{BackpayRequest, backpay};
 use anxin_policy::calc::medical::{MedicalRequest, medical};
 use anxin_records::account::MonthState;
