@@ -48,7 +48,7 @@ impl Drop for Killed {
 
 struct Demo {
     base: String,
-    /// username → password
+    /// (username, password, role), as printed.
     accounts: Vec<(String, String, String)>,
     /// Sample resident IDs, in printed order (worker1 owns the first).
     samples: Vec<String>,
@@ -358,6 +358,7 @@ impl Browser {
     fn goto(&self, url: &str) -> Step {
         self.cmd("POST", "/url", Some(json!({ "url": url })))
             .map(|_| ())
+            .map_err(|e| format!("opening {url}: {e}"))
     }
 
     fn url(&self) -> String {
