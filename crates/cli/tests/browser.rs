@@ -140,14 +140,11 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> Step<(u16
     ))
 }
 
-/// One HTTP/1.1 exchange: (status, headers with lowercase names, body).
-fn exchange(
-    addr: &str,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: &str,
-) -> Step<(u16, Vec<(String, String)>, Vec<u8>)> {
+/// An HTTP answer: status, headers (names in lower case), body.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// One HTTP/1.1 exchange.
+fn exchange(addr: &str, method: &str, path: &str, content_type: &str, body: &str) -> Step<Answer> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
