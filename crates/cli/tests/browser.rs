@@ -214,7 +214,6 @@ struct Browser {
     shots: PathBuf,
     downloads: PathBuf,
     shot_count: u32,
-    origin_bug_seen: bool,
     _chromedriver: Killed,
 }
 
@@ -332,7 +331,6 @@ impl Browser {
             shots,
             downloads,
             shot_count: 0,
-            origin_bug_seen: false,
             _chromedriver: process,
         }
     }
@@ -520,25 +518,9 @@ impl Browser {
         std::fs::write(&path, png).map_err(|e| format!("write {}: {e}", path.display()))
     }
 
-    /// Signs in through the form, as a person does.
-    ///
-    /// KNOWN BUG, worked around here: every page is served with `Referrer-Policy: no-referrer`,
-    /// so Chromium sends `Origin: null` when it posts the sign-in form, and the server's
-    /// login-CSRF check (`same_origin` in crates/server/src/auth.rs) refuses the form with
-    /// "登录表单必须从本站提交": nobody can sign in from Chromium. Until that is fixed the refusal
-    /// is kept (a screenshot, a line on stderr) and the session is opened as the form would
-    /// open it: the same `POST /login` sent by this test without an Origin, and its cookie
-    /// handed to the browser. Once the server is fixed this fallback is never taken.
+    /// Signs in through the form, as a person does, and waits to leave the sign-in page.
     fn sign_in(&mut self, step: &str, base: &str, username: &str, password: &str) -> Step {
         self.find(step, "form[action=\"/login\"] input[name=username]")?;
-        let next = self
-            .script(
-                "return document.querySelector('form[action=\"/login\"] input[name=next]').value",
-                json!([]),
-            )?
-            .as_str()
-            .unwrap_or("/me")
-            .to_string();
         self.type_into(step, "input[name=username]", username)?;
         self.type_into(step, "input[name=password]", password)?;
         self.click(step, "form[action=\"/login\"] button")?;
@@ -554,62 +536,16 @@ impl Browser {
             if path != "/login" {
                 return Ok(());
             }
-            if self.text().contains("登录表单必须从本站提交") {
-                break;
+            let text = self.text();
+            if text.contains("登录表单必须从本站提交") || text.contains("用户名或密码不对")
+            {
+                return Err(self.failed(step, &format!("{username}'s sign-in was refused")));
             }
             if started.elapsed() > PATIENCE {
                 return Err(self.failed(step, &format!("{username} stays on the sign-in page")));
             }
             std::thread::sleep(POLL);
         }
-        if !self.origin_bug_seen {
-            self.origin_bug_seen = true;
-            eprintln!(
-                "KNOWN BUG: the sign-in form posted by Chromium is refused (Origin: null under \
-                 Referrer-Policy: no-referrer); signing in with the form's own POST instead"
-            );
-            self.shot("KNOWN-BUG-sign-in-refused")?;
-        }
-        let form = format!(
-            "username={}&password={}&next={}",
-            url_encode(username),
-            url_encode(password),
-            url_encode(&next)
-        );
-        let addr = base.strip_prefix("http://").unwrap_or(base);
-        let (status, headers, _) = exchange(
-            addr,
-            "POST",
-            "/login",
-            "application/x-www-form-urlencoded",
-            &form,
-        )?;
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let token = header("set-cookie")
-            .strip_prefix("anxin_session=")
-            .and_then(|rest| rest.split(';').next())
-            .map(String::from);
-        let (Some(token), 303) = (token, status) else {
-            return Err(self.failed(
-                step,
-                &format!("POST /login as {username} answered {status} {headers:?}"),
-            ));
-        };
-        self.cmd(
-            "POST",
-            "/cookie",
-            Some(json!({"cookie": {
-                "name": "anxin_session", "value": token, "path": "/", "httpOnly": true,
-            }})),
-        )
-        .map_err(|e| self.failed(step, &e))?;
-        self.goto(&format!("{base}{}", header("location")))
     }
 
     /// Signs out with the button on the page, and waits for the home page it leads to.
@@ -659,18 +595,6 @@ impl Browser {
             std::thread::sleep(POLL);
         }
     }
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn slug(s: &str) -> String {
@@ -904,8 +828,36 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     }
     b.shot("record-english")?;
 
-    // TODO when the routes land: the pension projection `/persons/{key}/pension` (its SVG
-    // chart at phone width) and the clerk's import page `/clerk/import`.
+    // e. The pension projection: keep paying beside stopping after the school year, as a chart.
+    let step = "worker1 sees the pension projection chart";
+    b.goto(&at(&format!("{record}/pension")))?;
+    b.expect_text(step, &["养老金测算", "一直交到退休", "交满一个学年"])?;
+    b.find(step, "figure svg")?;
+    b.shot("pension-chart")?;
+    b.goto(&at(&record))?;
+    b.sign_out(step)?;
+
+    // f. A clerk imports a file with a bad row and sees it reported.
+    let step = "clerk imports a file with a bad row";
+    let file = std::env::temp_dir().join(format!("anxin-browser-{}.csv", std::process::id()));
+    std::fs::write(
+        &file,
+        "身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n\
+         330106199203033453,赵六,阜阳,杭州,灵活就业,,杭州,2024-06-15\n\
+         330106199203033450,钱七,阜阳,杭州,灵活就业,,杭州,2024-06-15\n",
+    )
+    .map_err(|e| format!("write {}: {e}", file.display()))?;
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "clerk.hz", demo.password("clerk.hz"))?;
+    b.goto(&at("/clerk/import"))?;
+    b.click(step, "select[name=kind] option[value=\"persons\"]")?;
+    b.type_into(step, "input[type=file]", &file.display().to_string())?;
+    b.shot("import-form")?;
+    b.click(step, "form[action^=\"/clerk/import\"] button")?;
+    b.expect_url(step, "/clerk/import/")?;
+    b.expect_text(step, &["新增 1", "拒收 1", "校验"])?;
+    b.shot("import-result")?;
+    let _ = std::fs::remove_file(&file);
     Ok(())
 }
 

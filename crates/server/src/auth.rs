@@ -31,6 +31,14 @@ pub fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
+/// Today's date in China (UTC+8), whatever the server's clock zone: certificates and the
+/// access log speak the same day.
+pub fn today_in_china() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
+}
+
 /// The signed-in caller.
 #[derive(Clone)]
 pub struct Caller {
@@ -502,17 +510,26 @@ pub struct LoginForm {
 }
 
 /// A sign-in form posted from another site is refused (login CSRF).
+/// Browsers send `Origin: null` in some privacy modes; then the Referer (sent same-origin
+/// under our `Referrer-Policy: same-origin`) decides, and with neither the form is refused.
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest == host)
+    let site = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or(""))
+            .is_some_and(|authority| authority == host)
+    };
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some("null") => headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(site),
+        Some(origin) => site(origin),
+    }
 }
 
 pub async fn login_submit(

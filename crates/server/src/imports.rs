@@ -188,7 +188,7 @@ pub async fn import_submit(
     };
     let jobs = state.imports.clone();
     let policy = state.policy.clone();
-    let today = jiff::Zoned::now().date();
+    let today = crate::auth::today_in_china();
     tokio::task::spawn_blocking(move || {
         run(&jobs, id, &records, &policy, &bytes, format, kind, today)
     });

@@ -97,7 +97,7 @@ impl AppState {
 
     pub fn today(&self) -> YearMonth {
         self.today.unwrap_or_else(|| {
-            YearMonth::of_date(jiff::Zoned::now().date())
+            YearMonth::of_date(crate::auth::today_in_china())
                 .unwrap_or_else(|| YearMonth::new(2026, 1).expect("valid month"))
         })
     }
@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(html_errors))
+        .layer(axum::middleware::from_fn(lang_links))
         .layer(axum::middleware::from_fn(security_headers))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -217,6 +218,40 @@ async fn html_errors(request: axum::extract::Request, next: axum::middleware::Ne
     r
 }
 
+/// The language switch keeps the page's query: `?lang=en` on `/quote?region=…&income=…`
+/// becomes `?region=…&income=…&lang=en` (pages are written with a bare `?lang=` link).
+async fn lang_links(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let query: Vec<String> = request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+        .map(|kv| esc(kv))
+        .collect();
+    let response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if query.is_empty() || !html {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 8 * MAX_BODY_BYTES).await else {
+        return (parts.status, "error").into_response();
+    };
+    let prefix = format!("?{}&amp;lang=", query.join("&amp;"));
+    let text = String::from_utf8_lossy(&bytes).replacen(
+        "<a href=\"?lang=",
+        &format!("<a href=\"{prefix}"),
+        1,
+    );
+    let mut r = Response::from_parts(parts, axum::body::Body::from(text));
+    r.headers_mut().remove(header::CONTENT_LENGTH);
+    r
+}
+
 async fn security_headers(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -228,7 +263,8 @@ async fn security_headers(
         HeaderValue::from_static("nosniff"),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Same-origin: the sign-in check may read our own Referer; no other site sees our URLs.
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(

@@ -108,10 +108,16 @@ pub async fn pension_page(
 
 /// The comparison chart: monthly pension per scenario beside the resident pension.
 pub fn chart(result: &PensionResult) -> String {
+    // Short names, so three fit side by side on a phone (the table gives the full ones).
     let categories = result
         .scenarios
         .iter()
-        .map(|s| s.label_zh.clone())
+        .map(|s| match s.scenario {
+            Scenario::Keep => "一直交".to_string(),
+            Scenario::StopAfter(n) => format!("再交{n}月停"),
+            Scenario::Gap(n) => format!("断{n}月再交"),
+            Scenario::Tier(p) => format!("按{p}%档"),
+        })
         .collect();
     let employee: Vec<Option<i64>> = result
         .scenarios

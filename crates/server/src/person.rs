@@ -223,7 +223,7 @@ async fn certificate(
     purpose: Option<String>,
 ) -> Result<anxin_records::Certificate, ApiError> {
     let (view, _) = read(state, caller, key, "certificate", purpose).await?;
-    let today = jiff::Zoned::now().date();
+    let today = crate::auth::today_in_china();
     state
         .db(move |r| Ok(r.issue_certificate(&view.id, today)?))
         .await
@@ -413,7 +413,10 @@ pub async fn person_page(
             current = s.insurance.clone();
             body.push_str(&format!(
                 "<h2>{}</h2><pre>",
-                lang.pick(&format!("{}保险", insurance_zh(&current)), &current)
+                lang.pick(
+                    &format!("{}保险", insurance_zh(&current)),
+                    crate::text::insurance_en(&current)
+                )
             ));
         }
         body.push_str(&esc(&render_summary(s, policy, lang)));

@@ -137,7 +137,7 @@ pub async fn review_submit(
         Vec::new()
     };
     let policy = state.policy.clone();
-    let today = jiff::Zoned::now().date();
+    let today = crate::auth::today_in_china();
     let review = state
         .db(move |records| {
             let regions = anxin_service::PolicyRegions(&policy);

@@ -108,3 +108,15 @@ pub fn render_summary(s: &Summary, policy: &Policy, lang: Lang) -> String {
     }
     out
 }
+
+/// An insurance code's English name.
+pub fn insurance_en(code: &str) -> &'static str {
+    match code {
+        "pension" => "Pension insurance",
+        "medical" => "Medical insurance",
+        "unemployment" => "Unemployment insurance",
+        "injury" => "Work-injury insurance",
+        "maternity" => "Maternity insurance",
+        _ => "Other insurance",
+    }
+}

@@ -924,3 +924,51 @@ async fn metrics_count_routes_without_personal_data() {
             .starts_with("anxin.test/log\n")
     );
 }
+
+/// A browser that sends `Origin: null` (Chromium under a strict referrer policy) signs in by
+/// its same-site Referer; a null origin with a foreign or no Referer is refused.
+#[tokio::test]
+async fn sign_in_with_a_null_origin_uses_the_referer() {
+    let w = world();
+    let form = |referer: Option<&str>| {
+        let mut b = Request::builder()
+            .method("POST")
+            .uri("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", "null")
+            .header("host", "anxin.local");
+        if let Some(r) = referer {
+            b = b.header("referer", r);
+        }
+        b.body(Body::from(format!(
+            "username=worker-hz&password={}",
+            PASSWORD.replace(' ', "+")
+        )))
+        .unwrap()
+    };
+    let ok = send(&w.state, form(Some("http://anxin.local/login?next=/me"))).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(
+        send(&w.state, form(Some("https://evil.example/x")))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&w.state, form(None)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The language link keeps the page's query.
+    let page = send(
+        &w.state,
+        request("GET", "/quote?region=330100&income=5000", None, ""),
+    )
+    .await;
+    assert!(
+        page.body
+            .contains("href=\"?region=330100&amp;income=5000&amp;lang=en\""),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.headers["referrer-policy"], "same-origin");
+}
