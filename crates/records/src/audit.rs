@@ -75,6 +75,14 @@ impl AuditReport {
         self.findings.is_empty() && self.findings_not_listed == 0
     }
 
+    /// Takes the findings of a part of the audit done apart, in order.
+    fn absorb(&mut self, other: AuditReport) {
+        for f in other.findings {
+            self.find(f.table, f.row, f.zh, f.en);
+        }
+        self.findings_not_listed += other.findings_not_listed;
+    }
+
     fn find(
         &mut self,
         table: &'static str,
@@ -182,89 +190,42 @@ impl<S: Store> Records<S> {
             }
         }
 
-        // The events, in order, against their hashes and the signed roots.
-        let mut frontier = Frontier::new();
-        let mut next_expected: u64 = 0;
-        let mut last_good_size: u64 = 0;
+        // The events, in order, against their hashes and the signed roots. Each chunk is
+        // hashed and checked on other cores while the next one is read.
+        let mut pass = LogPass::default();
         let mut persons: HashMap<[u8; 32], PersonRow> = HashMap::new();
         let mut orgs: HashMap<String, OrgRow> = HashMap::new();
         let mut children: HashMap<[u8; 32], ChildRow> = HashMap::new();
         let mut from = 0u64;
+        let mut rows = if head.size > 0 {
+            self.store().events(0, CHUNK.min(head.size))?
+        } else {
+            Vec::new()
+        };
         while from < head.size {
             let to = (from + CHUNK).min(head.size);
-            let rows = self.store().events(from, to)?;
+            let parse = scope.projections;
+            let (parsed, found, next) = std::thread::scope(|threads| {
+                let checker = threads.spawn(|| {
+                    let mut found = AuditReport::default();
+                    let parsed = pass.check(&rows, &hasher, &expected_roots, parse, &mut found);
+                    (parsed, found)
+                });
+                let next = if to < head.size {
+                    self.store().events(to, (to + CHUNK).min(head.size))
+                } else {
+                    Ok(Vec::new())
+                };
+                let (parsed, found) = checker.join().expect("the log check does not panic");
+                (parsed, found, next)
+            });
+            report.absorb(found);
             let mut want_contributions: Vec<ContributionRow> = Vec::new();
             let mut want_postings: Vec<PostingRow> = Vec::new();
-            let checked = hash_and_parse(&rows, &hasher, scope.projections);
-            for (row, (leaf, parsed)) in rows.iter().zip(checked) {
-                if row.seq != next_expected {
-                    report.find(
-                        "events",
-                        format!("#{}..#{}", next_expected, row.seq - 1),
-                        format!("日志第 {} 至 {} 条被删除", next_expected, row.seq - 1),
-                        format!(
-                            "log entries #{} to #{} were deleted",
-                            next_expected,
-                            row.seq - 1
-                        ),
-                    );
-                    // Keep the tree aligned with positions so later roots still mean something.
-                    while frontier.size() < row.seq {
-                        frontier.push(&hasher, [0; 32]);
-                    }
-                }
-                next_expected = row.seq + 1;
-                if leaf != row.leaf {
-                    report.find(
-                        "events",
-                        format!("#{}", row.seq),
-                        format!("日志第 {} 条的内容被改动（与其哈希不符）", row.seq),
-                        format!(
-                            "log entry #{} was edited (its bytes no longer match its hash)",
-                            row.seq
-                        ),
-                    );
-                }
-                frontier.push(&hasher, leaf);
-                if let Some((root, _)) = expected_roots.get(&frontier.size()) {
-                    if frontier.root(&hasher) == *root {
-                        last_good_size = frontier.size();
-                    } else {
-                        report.find("events", format!("#{}..#{}", last_good_size, frontier.size() - 1),
-                            format!("日志第 {} 至 {} 条与签名检查点（大小 {}）不符：有记录连同哈希被改写", last_good_size, frontier.size() - 1, frontier.size()),
-                            format!("log entries #{} to #{} do not give the signed root at size {}: a row was rewritten together with its hash", last_good_size, frontier.size() - 1, frontier.size()));
-                        last_good_size = frontier.size();
-                    }
-                }
-                let Some(parsed) = parsed else {
+            for (row, event) in rows.iter().zip(parsed) {
+                let Some(event) = event else {
                     continue;
                 };
-                let event = match parsed {
-                    Ok(event) => event,
-                    Err(e) => {
-                        report.find(
-                            "events",
-                            format!("#{}", row.seq),
-                            format!("日志第 {} 条无法解析：{e}", row.seq),
-                            format!("log entry #{} does not parse: {e}", row.seq),
-                        );
-                        continue;
-                    }
-                };
-                if event.key() != row.key || event.kind() != row.kind {
-                    report.find(
-                        "events",
-                        format!("#{}", row.seq),
-                        format!("日志第 {} 条的记录号或类型列与内容不符", row.seq),
-                        format!(
-                            "log entry #{}: its key or kind column differs from its content",
-                            row.seq
-                        ),
-                    );
-                }
-                if !scope.projections {
-                    continue;
-                }
                 match &event {
                     Event::PersonRegistered(p) => {
                         if let Ok(r) = person_row(p, row.seq) {
@@ -331,8 +292,14 @@ impl<S: Store> Records<S> {
                     },
                 );
             }
+            rows = next?;
             from = to;
         }
+        let LogPass {
+            frontier,
+            next_expected,
+            ..
+        } = pass;
         if next_expected < head.size {
             report.find(
                 "events",
@@ -422,6 +389,99 @@ impl<S: Store> Records<S> {
             }
         }
         Ok(report)
+    }
+}
+
+/// The log check's state from one chunk of events to the next.
+#[derive(Default)]
+struct LogPass {
+    frontier: Frontier,
+    next_expected: u64,
+    last_good_size: u64,
+}
+
+impl LogPass {
+    /// Checks a chunk of events in sequence order: holes, each event's hash, the tree's root
+    /// at every signed size, and (when parsing) that each event parses and matches its key
+    /// and kind columns. Returns the parsed events (`None` when not parsed or unparsable).
+    fn check(
+        &mut self,
+        rows: &[crate::store::EventRow],
+        hasher: &crate::log::SuiteHasher,
+        expected_roots: &BTreeMap<u64, (Hash, &'static str)>,
+        parse: bool,
+        report: &mut AuditReport,
+    ) -> Vec<Option<Event>> {
+        let checked = hash_and_parse(rows, hasher, parse);
+        let mut events = Vec::with_capacity(rows.len());
+        for (row, (leaf, parsed)) in rows.iter().zip(checked) {
+            if row.seq != self.next_expected {
+                report.find(
+                    "events",
+                    format!("#{}..#{}", self.next_expected, row.seq - 1),
+                    format!("日志第 {} 至 {} 条被删除", self.next_expected, row.seq - 1),
+                    format!(
+                        "log entries #{} to #{} were deleted",
+                        self.next_expected,
+                        row.seq - 1
+                    ),
+                );
+                // Keep the tree aligned with positions so later roots still mean something.
+                while self.frontier.size() < row.seq {
+                    self.frontier.push(hasher, [0; 32]);
+                }
+            }
+            self.next_expected = row.seq + 1;
+            if leaf != row.leaf {
+                report.find(
+                    "events",
+                    format!("#{}", row.seq),
+                    format!("日志第 {} 条的内容被改动（与其哈希不符）", row.seq),
+                    format!(
+                        "log entry #{} was edited (its bytes no longer match its hash)",
+                        row.seq
+                    ),
+                );
+            }
+            self.frontier.push(hasher, leaf);
+            if let Some((root, _)) = expected_roots.get(&self.frontier.size()) {
+                let (good, size) = (self.last_good_size, self.frontier.size());
+                if self.frontier.root(hasher) != *root {
+                    report.find("events", format!("#{}..#{}", good, size - 1),
+                        format!("日志第 {} 至 {} 条与签名检查点（大小 {}）不符：有记录连同哈希被改写", good, size - 1, size),
+                        format!("log entries #{} to #{} do not give the signed root at size {}: a row was rewritten together with its hash", good, size - 1, size));
+                }
+                self.last_good_size = size;
+            }
+            let event = match parsed {
+                None => None,
+                Some(Ok(event)) => {
+                    if event.key() != row.key || event.kind() != row.kind {
+                        report.find(
+                            "events",
+                            format!("#{}", row.seq),
+                            format!("日志第 {} 条的记录号或类型列与内容不符", row.seq),
+                            format!(
+                                "log entry #{}: its key or kind column differs from its content",
+                                row.seq
+                            ),
+                        );
+                    }
+                    Some(event)
+                }
+                Some(Err(e)) => {
+                    report.find(
+                        "events",
+                        format!("#{}", row.seq),
+                        format!("日志第 {} 条无法解析：{e}", row.seq),
+                        format!("log entry #{} does not parse: {e}", row.seq),
+                    );
+                    None
+                }
+            };
+            events.push(event);
+        }
+        events
     }
 }
 
