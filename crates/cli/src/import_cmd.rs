@@ -43,7 +43,7 @@ impl Report {
         file.write_all(b"\xEF\xBB\xBF").map_err(io)?;
         let mut writer = csv::Writer::from_writer(file);
         writer
-            .write_record(["行号 row", "列 column", "值 value", "原因", "reason"])
+            .write_record(anxin_service::Refusal::HEADER)
             .map_err(|e| Fail::data(e.to_string(), e.to_string()))?;
         Ok(Report {
             path,
@@ -52,10 +52,10 @@ impl Report {
         })
     }
 
-    fn add(&mut self, row: u64, column: &str, value: &str, zh: &str, en: &str) -> Result<()> {
+    fn add(&mut self, refusal: &anxin_service::Refusal) -> Result<()> {
         self.rows += 1;
         self.writer
-            .write_record([&row.to_string(), column, value, zh, en])
+            .write_record(refusal.cells())
             .map_err(|e| Fail::data(e.to_string(), e.to_string()))
     }
 
@@ -124,9 +124,7 @@ pub fn import(
         args.batch,
         &mut |step| -> Result<()> {
             match step {
-                anxin_service::Step::Refused(r) => {
-                    report.add(r.row, &r.column, &r.value, &r.zh, &r.en)?
-                }
+                anxin_service::Step::Refused(r) => report.add(r)?,
                 anxin_service::Step::Committed {
                     committed,
                     last_row,

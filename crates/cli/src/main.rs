@@ -785,7 +785,8 @@ fn serve(
     demo: Option<(u32, Option<String>)>,
     secure_cookies: bool,
 ) -> Result<(), fail::Fail> {
-    let data = match demo {
+    // The records the server works on: the demo's, freshly written, or the data directory's.
+    let opened = match demo {
         Some((workers, database)) => {
             let dir = std::env::temp_dir().join(format!("anxin-demo-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
@@ -816,27 +817,21 @@ fn serve(
             for (username, role, password, what) in demo::accounts(&mut records, &demo)? {
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
-            Some(d)
+            Some(records)
         }
-        None => data::DataDir::load(&g.data).ok(),
+        None => match data::DataDir::load(&g.data) {
+            Ok(d) => Some(d.open()?),
+            Err(_) => None,
+        },
     };
-    let records = match &data {
-        Some(d) => {
-            let mut records = d.open()?;
-            // Uploaded contributions without a personal-account amount get the policy's.
-            records.set_account_rule(anxin_service::account_rule(&policy, today.first_day()));
-            Some(std::sync::Arc::new(std::sync::Mutex::new(records)))
-        }
-        None => None,
-    };
-    let verifier = match &data {
-        Some(d) => Some(std::sync::Arc::new(
-            anxin_ledger::Verifier::from_vkey(&d.public_key_text()?).map_err(|e| {
-                fail::Fail::data(format!("公钥无效：{e}"), format!("invalid public key: {e}"))
-            })?,
-        )),
-        None => None,
-    };
+    let verifier = opened
+        .as_ref()
+        .map(|r| std::sync::Arc::new(r.verifier().clone()));
+    let records = opened.map(|mut records| {
+        // Uploaded contributions without a personal-account amount get the policy's.
+        records.set_account_rule(anxin_service::account_rule(&policy, today.first_day()));
+        std::sync::Arc::new(std::sync::Mutex::new(records))
+    });
     let state = anxin_server::AppState {
         verifier,
         today: g.today,

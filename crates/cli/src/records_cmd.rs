@@ -692,7 +692,6 @@ pub fn school_ledger(
     json: bool,
     chart: Option<&Path>,
 ) -> Result<()> {
-    use anxin_records::identify::Risk;
     let mut records = data.open()?;
     let anxin_service::school::Ledger {
         reviews,
@@ -744,14 +743,7 @@ pub fn school_ledger(
         }
     );
     for (e, _) in &entries {
-        let risk = match (&e.risk, lang) {
-            (Risk::Paying, Lang::Zh) => "正常缴费",
-            (Risk::MinimumOnly, Lang::Zh) => "只按最低档缴费",
-            (Risk::Stopped, Lang::Zh) => "已断缴（断保风险）",
-            (Risk::Paying, Lang::En) => "paying",
-            (Risk::MinimumOnly, Lang::En) => "paying the minimum only",
-            (Risk::Stopped, Lang::En) => "stopped (lapse risk)",
-        };
+        let risk = anxin_server::text::risk_text(&e.risk, lang);
         println!(
             "  {}…  {}  {} → {}  {} {}  {risk}",
             e.person,

@@ -21,6 +21,14 @@ impl Lang {
             _ => None,
         }
     }
+    /// The code `parse` reads back: "zh" or "en".
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
     /// Full-width Chinese punctuation in text meant for English readers becomes ASCII.
     pub fn punctuate(self, text: String) -> String {
         match self {

@@ -21,7 +21,7 @@ use axum::{Form, Json};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::{ApiError, AppState, LangQuery, Params, esc, lang_of, page};
+use crate::{ApiError, AppState, LangQuery, Params, esc, lang_of, lang_query, page, url_encode};
 
 pub const COOKIE: &str = "anxin_session";
 /// How long a session lives.
@@ -166,18 +166,6 @@ impl IntoResponse for SignIn {
     }
 }
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
@@ -226,23 +214,21 @@ pub fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
 
 /// "This role may not": names the roles that may.
 pub fn forbidden(caller: &Caller, roles: &[Role]) -> ApiError {
-    {
-        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "{}账户不能做这件事（允许的角色：{}）",
-                caller.role.name_zh(),
-                allowed.join(", ")
-            ),
-            format!(
-                "a {} account cannot do this (allowed roles: {})",
-                caller.role.as_str(),
-                allowed.join(", ")
-            ),
-        )
-    }
+    let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "{}账户不能做这件事（允许的角色：{}）",
+            caller.role.name_zh(),
+            allowed.join(", ")
+        ),
+        format!(
+            "a {} account cannot do this (allowed roles: {})",
+            caller.role.as_str(),
+            allowed.join(", ")
+        ),
+    )
 }
 
 // ---- login rate limit ----
@@ -483,7 +469,7 @@ fn login_form(lang: Lang, next: &str, message: &str) -> String {
          <label>{p}<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
          <button>{go}</button></form>",
         next = esc(next),
-        l = if lang == Lang::En { "en" } else { "zh" },
+        l = lang.code(),
         u = lang.pick("用户名", "Username"),
         p = lang.pick("密码", "Password"),
         go = lang.pick("登录", "Sign in"),
@@ -611,7 +597,7 @@ pub fn logout_button(caller: &Caller, lang: Lang) -> String {
 /// `/me`: where each role starts.
 pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
     let lang = lang_of(q.lang.as_deref());
-    let suffix = if lang == Lang::En { "?lang=en" } else { "" };
+    let suffix = lang_query(lang, true);
     if let (Role::Worker, Some(p)) = (caller.role, caller.account.person) {
         return Redirect::to(&format!(
             "/persons/{}{suffix}",

@@ -6,7 +6,6 @@
 //! The landing itself is `anxin_service::ingest`, the same code as `anxin import`.
 
 use std::collections::HashMap;
-use std::path::Path as FsPath;
 use std::sync::{Arc, Mutex};
 
 use anxin_import::{Format, Kind, Options};
@@ -18,7 +17,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::auth::{Caller, require};
-use crate::{ApiError, AppState, Params, Shared, esc, lang_of, page};
+use crate::upload::{File, Upload};
+use crate::{ApiError, AppState, Params, Shared, csv_download, esc, lang_of, lang_query, page};
 
 /// Largest upload (the import streams it; the limit bounds memory).
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
@@ -92,7 +92,7 @@ fn form(caller: &Caller, lang: Lang) -> String {
             "CSV（UTF-8 或 GBK）、Excel（.xlsx）或 JSON。好的行入库，有问题的行逐行说明原因；同一文件重复导入不会重复入库。",
             "CSV (UTF-8 or GBK), Excel (.xlsx) or JSON. Good rows land; every refused row gets its reason; importing the same file again changes nothing."
         ),
-        if lang == Lang::En { "?lang=en" } else { "" },
+        lang_query(lang, true),
         caller.csrf(),
         lang.pick("文件内容", "What the file holds"),
         lang.pick("文件", "File"),
@@ -100,71 +100,34 @@ fn form(caller: &Caller, lang: Lang) -> String {
     )
 }
 
-fn bad_upload(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-    ApiError::bad_input(zh, en)
-}
-
 /// `POST /clerk/import`: starts the import and sends the browser to its progress page.
 pub async fn import_submit(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<crate::LangQuery>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, ApiError> {
     require(&caller, &[Role::Clerk])?;
-    let (mut csrf, mut kind, mut file) = (None, None, None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        bad_upload(
-            format!("上传的表单不完整：{}", e.body_text()),
-            format!("the upload is malformed: {}", e.body_text()),
-        )
-    })? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.ok(),
-            Some("kind") => kind = field.text().await.ok(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    bad_upload(
-                        format!(
-                            "文件没有传完或超过 {} MiB：{}",
-                            MAX_UPLOAD_BYTES >> 20,
-                            e.body_text()
-                        ),
-                        format!(
-                            "the file did not arrive whole or is over {} MiB: {}",
-                            MAX_UPLOAD_BYTES >> 20,
-                            e.body_text()
-                        ),
-                    )
-                })?;
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
-    caller.check_csrf(csrf.as_deref().unwrap_or(""))?;
-    let kind_text = kind.unwrap_or_default();
+    let mut upload = Upload::read(multipart, MAX_UPLOAD_BYTES).await?;
+    caller.check_csrf(upload.field("csrf"))?;
+    let kind_text = upload.field("kind").to_string();
     let (kind, kind_name) = KINDS
         .iter()
         .find(|(k, _, _)| *k == kind_text)
         .and_then(|(k, _, _)| k.parse::<Kind>().ok().map(|kind| (kind, *k)))
         .ok_or_else(|| {
-            bad_upload(
+            ApiError::bad_input(
                 format!("不能导入 {kind_text:?}：可导入 persons、orgs、children、contributions"),
                 format!(
                     "cannot import {kind_text:?}: use persons, orgs, children or contributions"
                 ),
             )
         })?;
-    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| {
-        bad_upload(
-            "没有选择文件，或文件是空的",
-            "no file was chosen, or it is empty",
-        )
-    })?;
-    let format = Format::detect(FsPath::new(&name), &bytes[..bytes.len().min(8)])
-        .map_err(|e| bad_upload(e.zh(), e.en()))?;
+    let File {
+        name,
+        bytes,
+        format,
+    } = upload.take_file()?;
     let records = state.records.clone().ok_or_else(ApiError::internal)?;
     let id = {
         let mut jobs = lock(&state.imports);
@@ -192,11 +155,7 @@ pub async fn import_submit(
     tokio::task::spawn_blocking(move || {
         run(&jobs, id, &records, &policy, &bytes, format, kind, today)
     });
-    let lang = if q.lang.as_deref() == Some("en") {
-        "?lang=en"
-    } else {
-        ""
-    };
+    let lang = lang_query(lang_of(q.lang.as_deref()), true);
     Ok(Redirect::to(&format!("/clerk/import/{id}{lang}")).into_response())
 }
 
@@ -260,17 +219,22 @@ fn run(
             }
             Ok(())
         });
-    let stopped = rows.stopped().map(|e| (e.zh(), e.en()));
-    update(&mut |j| {
-        match &result {
-            Ok(counts) => j.counts = *counts,
-            Err(e) => {
-                let e = ApiError::from(anxin_records::Error::refused(e.to_string(), e.to_string()));
-                j.error = Some((e.zh, e.en));
-            }
+    // A file that stops early says why; a refusal of the records service says its reason; a
+    // database failure stays out of the page (the one error mapping of the API).
+    let (counts, failed) = match result {
+        Ok(counts) => (Some(counts), None),
+        Err(e) => {
+            let e = ApiError::from(e);
+            (None, Some((e.zh, e.en)))
         }
-        if let Some(s) = &stopped {
-            j.error = Some(s.clone());
+    };
+    let error = rows.stopped().map(|e| (e.zh(), e.en())).or(failed);
+    update(&mut |j| {
+        if let Some(c) = counts {
+            j.counts = c;
+        }
+        if error.is_some() {
+            j.error = error.clone();
         }
         j.rows_read = j.rows_total.max(j.rows_read);
         j.finished = true;
@@ -362,7 +326,7 @@ fn render(job: &Job, id: u64, lang: Lang) -> String {
     }
     body.push_str(&format!(
         "<p><a href=\"/clerk/import{}\">{}</a></p>",
-        if lang == Lang::En { "?lang=en" } else { "" },
+        lang_query(lang, true),
         lang.pick("再导入一个文件", "Import another file")
     ));
     body
@@ -375,35 +339,11 @@ pub async fn import_report(
     Path(id): Path<u64>,
 ) -> Result<Response, ApiError> {
     require(&caller, &[Role::Clerk])?;
-    let mut out = String::from("\u{feff}行号 row,列 column,值 value,原因,reason\n");
-    {
-        let jobs = lock(&state.imports);
-        let job = job_of(&jobs, id, &caller)?;
-        for r in &job.refusals {
-            let cells = [
-                r.row.to_string(),
-                r.column.clone(),
-                r.value.clone(),
-                r.zh.clone(),
-                r.en.clone(),
-            ];
-            let line: Vec<String> = cells
-                .iter()
-                .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
-                .collect();
-            out.push_str(&line.join(","));
-            out.push('\n');
-        }
-    }
-    let mut r = out.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"rejected.csv\""),
-    );
-    Ok(r)
+    let jobs = lock(&state.imports);
+    let job = job_of(&jobs, id, &caller)?;
+    Ok(csv_download(
+        Refusal::HEADER,
+        job.refusals.iter().map(Refusal::cells),
+        "rejected.csv",
+    ))
 }

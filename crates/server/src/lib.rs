@@ -28,6 +28,7 @@ pub mod pension;
 pub mod person;
 pub mod school_office;
 pub mod text;
+pub mod upload;
 
 /// The records service the server reads and writes through (one connection, used off the
 /// async workers).
@@ -492,6 +493,58 @@ pub fn lang_of(q: Option<&str>) -> Lang {
     }
 }
 
+/// The query that keeps a link in the reader's language: `?lang=en` (or `&lang=en` when the
+/// link already has a query) for English, nothing for Chinese, the default.
+pub fn lang_query(lang: Lang, first: bool) -> &'static str {
+    match (lang, first) {
+        (Lang::En, true) => "?lang=en",
+        (Lang::En, false) => "&lang=en",
+        _ => "",
+    }
+}
+
+/// Percent-encodes `s` for a URL path or query value.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A download: the bytes as `name`, never cached.
+pub fn attachment(bytes: Vec<u8>, mime: &'static str, name: &str) -> Response {
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A CSV download in UTF-8 with a byte-order mark, so Excel shows the Chinese.
+pub fn csv_download<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+    name: &str,
+) -> Response {
+    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    let mut out = String::from("\u{feff}");
+    out.push_str(&header.map(quote).join(","));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&row.map(|c| quote(&c)).join(","));
+        out.push('\n');
+    }
+    attachment(out.into_bytes(), "text/csv; charset=utf-8", name)
+}
+
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -565,7 +618,7 @@ async fn quote_page(State(state): State<AppState>, Params(f): Params<QuoteForm>)
          <label>{}<select name=\"region\">{options}</select></label>\
          <label>{}<input name=\"income\" inputmode=\"decimal\" value=\"{}\" placeholder=\"3500\"></label>\
          <button>{}</button></form>",
-        if lang == Lang::En { "en" } else { "zh" },
+        lang.code(),
         lang.pick("参保地", "Where you are insured"),
         lang.pick("月收入（元，可不填）", "Monthly income (yuan, optional)"),
         esc(&income),
@@ -726,7 +779,7 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
          <fieldset><legend>{proofs_title}</legend>{proof_boxes}</fieldset>\
          <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"{rc}> {reform}</label>\
          <button>{go}</button></form>",
-        l = if lang == Lang::En { "en" } else { "zh" },
+        l = lang.code(),
         city = lang.pick("孩子上学的城市", "City of the school"),
         appl = lang.pick("申请月份", "Application month"),
         from = lang.pick("养老保险从哪个月开始缴", "Paying pension since (month)"),
@@ -820,9 +873,7 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
                             for m in r["missing"].as_array().into_iter().flatten() {
                                 items.push_str(&format!(
                                     "<li>{}</li>",
-                                    esc(m[if lang == Lang::En { "en" } else { "zh" }]
-                                        .as_str()
-                                        .unwrap_or(""))
+                                    esc(m[lang.code()].as_str().unwrap_or(""))
                                 ));
                             }
                             if let Some(e) = r["earliest_month"].as_str() {
@@ -832,11 +883,7 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
                                 .as_array()
                                 .into_iter()
                                 .flatten()
-                                .map(|s| {
-                                    esc(s[if lang == Lang::En { "en" } else { "zh" }]
-                                        .as_str()
-                                        .unwrap_or(""))
-                                })
+                                .map(|s| esc(s[lang.code()].as_str().unwrap_or("")))
                                 .collect();
                             body.push_str(&format!(
                                 "<h2>{title}</h2><p class=big>{decision}</p><ul>{items}</ul><pre>{}</pre>",
@@ -878,7 +925,7 @@ fn verify_form_html(lang: Lang, text: &str) -> String {
             "把参保缴费凭证文件（.json）的内容粘贴到下面。核验只用签发机构的公钥，不需要联网查询。",
             "Paste the content of the certificate file (.json) below. The check uses only the issuer's public key."
         ),
-        if lang == Lang::En { "en" } else { "zh" },
+        lang.code(),
         lang.pick("凭证内容", "Certificate"),
         esc(text),
         lang.pick("核验", "Verify"),

@@ -8,7 +8,7 @@ use anxin_policy::calc::medical::{MedicalRequest, medical};
 use anxin_records::account::MonthState;
 use anxin_records::view::PersonView;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Caller;
@@ -61,31 +61,16 @@ pub async fn options_page(
     Params(q): Params<crate::LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
-    let key = crate::person::parse_key(&key)?;
-    if caller.account.person != Some(key.0) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "补缴和医保测算只对本人开放",
-            "only the worker may open their own back-payment and medical options",
-        ));
-    }
-    let view = state
-        .db(move |r| {
-            r.person_view(&key)?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "登记册中没有此人",
-                    "this person is not in the registry",
-                )
-            })
-        })
-        .await?;
-    let missed = missed_months(&view);
+    let key = crate::person::own_key(
+        &caller,
+        &key,
+        "补缴和医保测算只对本人开放",
+        "only the worker may open their own back-payment and medical options",
+    )?;
+    let view = crate::person::view_of(&state, key).await?;
     let back = BackpayRequest {
         region: format!("{:06}", view.row.residence_region),
-        missed: missed.clone(),
+        missed: missed_months(&view),
         ..Default::default()
     };
     let med = medical_request(&view);

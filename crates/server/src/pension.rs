@@ -10,7 +10,7 @@ use anxin_domain::Sex;
 use anxin_policy::Lang;
 use anxin_policy::calc::pension::{PensionRequest, PensionResult, Scenario, Track};
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -56,15 +56,12 @@ pub async fn pension_page(
     Params(q): Params<PensionQuery>,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
-    let key = crate::person::parse_key(&key)?;
-    if caller.account.person != Some(key.0) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "养老金测算只对本人开放",
-            "only the worker may open their own pension projection",
-        ));
-    }
+    let key = crate::person::own_key(
+        &caller,
+        &key,
+        "养老金测算只对本人开放",
+        "only the worker may open their own pension projection",
+    )?;
     let tier = match q.tier.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
         Some(t) => Some(
@@ -79,19 +76,9 @@ pub async fn pension_page(
                 })?,
         ),
     };
-    let view = state
-        .db(move |r| {
-            r.person_view(&key)?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "登记册中没有此人",
-                    "this person is not in the registry",
-                )
-            })
-        })
-        .await?;
+    let view = crate::person::view_of(&state, key).await?;
     let req = request(&view, tier);
+    let paid_months = req.paid_months;
     let policy = state.policy.clone();
     let today = state.today();
     let result = tokio::task::spawn_blocking(move || {
@@ -99,7 +86,7 @@ pub async fn pension_page(
     })
     .await
     .map_err(|_| ApiError::internal())??;
-    let body = render(&result, &view, tier, lang);
+    let body = render(&result, &view.name, paid_months, tier, lang);
     let mut r = page(lang, lang.pick("养老金测算", "Pension projection"), &body).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -145,21 +132,22 @@ pub fn chart(result: &PensionResult) -> String {
 
 fn render(
     result: &PensionResult,
-    view: &anxin_records::view::PersonView,
+    name: &str,
+    paid_months: u32,
     tier: Option<u32>,
     lang: Lang,
 ) -> String {
     let mut body = format!(
         "<p>{} · {} {} · {} {}</p>",
-        esc(&view.name),
+        esc(name),
         lang.pick("已缴养老保险", "pension months paid"),
-        request(view, tier).paid_months,
+        paid_months,
         lang.pick("预计退休", "expected retirement"),
         result.retirement_month,
     );
     body.push_str(&format!(
         "<form method=\"get\"><input type=\"hidden\" name=\"lang\" value=\"{}\"><label>{}<input name=\"tier\" inputmode=\"numeric\" placeholder=\"60\" value=\"{}\"></label><button>{}</button></form>",
-        if lang == Lang::En { "en" } else { "zh" },
+        lang.code(),
         lang.pick("以后按社平工资的百分之几缴（60–300）", "Pay from now at what percent of the average wage (60–300)"),
         tier.map(|t| t.to_string()).unwrap_or_default(),
         lang.pick("重新测算", "Recalculate"),

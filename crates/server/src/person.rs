@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, logout_button, now};
 use crate::text::{month_text, region_name, render_summary};
-use crate::{ApiError, AppState, Params, esc, lang_of, page};
+use crate::{ApiError, AppState, Params, attachment, esc, lang_of, lang_query, page, url_encode};
 
 /// Officials who read personal records.
 pub const READERS: &[Role] = &[Role::Worker, Role::Clerk, Role::Inspector];
@@ -59,6 +59,24 @@ fn not_registered() -> ApiError {
         "登记册中没有此人",
         "this person is not in the registry",
     )
+}
+
+/// The key of a worker's own record, from the path: anyone else is refused with `zh`/`en`
+/// (pages that are about one's own plans, not for officials).
+pub fn own_key(caller: &Caller, key: &str, zh: &str, en: &str) -> Result<PersonKey, ApiError> {
+    let key = parse_key(key)?;
+    if caller.account.person == Some(key.0) {
+        Ok(key)
+    } else {
+        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", zh, en))
+    }
+}
+
+/// The record of `key`, or "not in the registry".
+pub async fn view_of(state: &AppState, key: PersonKey) -> Result<PersonView, ApiError> {
+    state
+        .db(move |r| r.person_view(&key)?.ok_or_else(not_registered))
+        .await
 }
 
 /// Whether `caller` may read the person `key`, before anything is loaded: roles that read no
@@ -261,26 +279,7 @@ pub async fn api_certificate(
     ))
 }
 
-fn attachment(bytes: Vec<u8>, mime: &'static str, name: &str) -> Response {
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
 // ---- pages ----
-
-fn lang_suffix(lang: Lang, first: bool) -> &'static str {
-    match (lang, first) {
-        (Lang::En, true) => "?lang=en",
-        (Lang::En, false) => "&lang=en",
-        _ => "",
-    }
-}
 
 fn when(at: i64) -> String {
     jiff::Timestamp::from_second(at)
@@ -337,7 +336,7 @@ fn purpose_form(lang: Lang, key: &PersonKey) -> String {
         "<form method=\"get\" action=\"/persons/{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label><button>{}</button></form>",
         key.hex(),
-        if lang == Lang::En { "en" } else { "zh" },
+        lang.code(),
         lang.pick(
             "查阅他人记录须说明用途（本人可以看到）",
             "State why you read this record (the person will see it)"
@@ -424,7 +423,7 @@ pub async fn person_page(
     if !current.is_empty() {
         body.push_str("</pre>");
     }
-    let ls = lang_suffix(lang, true);
+    let ls = lang_query(lang, true);
     if owner {
         body.push_str(&format!(
             "<h2>{}</h2><ul><li><a href=\"/persons/{k}/pension{ls}\">{}</a></li><li><a href=\"/persons/{k}/options{ls}\">{}</a></li><li><a href=\"/quote{ls}\">{}</a></li><li><a href=\"/school{ls}\">{}</a></li></ul>",
@@ -552,7 +551,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("辖区", "region"),
         region,
         caller.csrf(),
-        if lang == Lang::En { "en" } else { "zh" },
+        lang.code(),
         lang.pick("身份证号", "Resident ID"),
         lang.pick("用途（本人可以看到）", "Purpose (the person will see it)"),
         lang.pick("办理转移接续", "transfer request"),
@@ -560,7 +559,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("导入文件", "Import a file"),
         lang.pick("账本审计状态", "Ledger audit status"),
         logout_button(caller, lang),
-        ls = lang_suffix(lang, true),
+        ls = lang_query(lang, true),
     )
 }
 
@@ -582,22 +581,11 @@ pub async fn clerk_submit(
     let lang = lang_of(f.lang.as_deref());
     match lookup(&state, &caller, &f.id, &f.purpose).await {
         Ok(key) => {
-            let purpose: String = f
-                .purpose
-                .trim()
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
+            let purpose = url_encode(f.purpose.trim());
             Ok(Redirect::to(&format!(
                 "/persons/{}?purpose={purpose}{}",
                 key.hex(),
-                lang_suffix(lang, false)
+                lang_query(lang, false)
             ))
             .into_response())
         }
@@ -633,7 +621,7 @@ fn audit_form(caller: &Caller, lang: Lang) -> String {
         "<form method=\"post\" action=\"/clerk/audit\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label><input type=\"checkbox\" name=\"projections\" value=\"1\" style=\"width:auto\"> {}</label><button>{}</button></form>",
         caller.csrf(),
-        if lang == Lang::En { "en" } else { "zh" },
+        lang.code(),
         lang.pick(
             "同时逐行核对所有查询表（较慢）",
             "Also check every projection row (slower)"

@@ -6,9 +6,7 @@
 //!
 //! Both run `anxin_service::school`, the code behind `anxin school review|ledger`.
 
-use std::path::Path as FsPath;
-
-use anxin_import::{Format, Kind, Options};
+use anxin_import::{Kind, Options};
 use anxin_policy::Lang;
 use anxin_records::access::Role;
 use anxin_records::identify::Risk;
@@ -19,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::{Caller, require};
 use crate::text::region_name;
-use crate::{ApiError, AppState, Params, esc, lang_of, page};
+use crate::upload::{File, Upload};
+use crate::{ApiError, AppState, Params, csv_download, esc, lang_of, lang_query, page};
 
 /// Largest applications file.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
@@ -57,14 +56,14 @@ fn form(caller: &Caller, lang: Lang) -> String {
             "申请表（CSV、Excel 或 JSON）：申请编号、子女身份证号、监护人身份证号、城市、申请月份、困难家庭、证明材料。按监护人在账本上的缴费记录逐份审核，并按学位数排名。",
             "Applications (CSV, Excel or JSON): application id, child's ID, guardian's ID, city, month, hardship, proofs. Each is reviewed on the guardian's ledger months and ranked for the places."
         ),
-        if lang == Lang::En { "?lang=en" } else { "" },
+        lang_query(lang, true),
         caller.csrf(),
         lang.pick("申请文件", "Applications file"),
         lang.pick("学位数", "Places"),
         lang.pick("按改革建议“累计为主、连续为辅”审核", "Review under the proposed reform (cumulative first)"),
         lang.pick("下载结果 CSV（不在页面显示）", "Download the results CSV instead"),
         lang.pick("审核", "Review"),
-        if lang == Lang::En { "?lang=en" } else { "" },
+        lang_query(lang, true),
         lang.pick("因入学参保人员台账", "Identification ledger of school-driven enrolments"),
     )
 }
@@ -74,48 +73,17 @@ pub async fn review_submit(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<crate::LangQuery>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, ApiError> {
     require(&caller, REVIEWERS)?;
     let lang = lang_of(q.lang.as_deref());
-    let (mut csrf, mut places, mut reform, mut csv, mut file) = (None, None, false, false, None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        ApiError::bad_input(
-            format!("上传的表单不完整：{}", e.body_text()),
-            format!("the upload is malformed: {}", e.body_text()),
-        )
-    })? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.ok(),
-            Some("places") => places = field.text().await.ok(),
-            Some("reform") => reform = true,
-            Some("csv") => csv = true,
-            Some("file") => {
-                let name = field.file_name().unwrap_or("applications.csv").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    ApiError::bad_input(
-                        format!(
-                            "文件没有传完或超过 {} MiB：{}",
-                            MAX_UPLOAD_BYTES >> 20,
-                            e.body_text()
-                        ),
-                        format!(
-                            "the file did not arrive whole or is over {} MiB: {}",
-                            MAX_UPLOAD_BYTES >> 20,
-                            e.body_text()
-                        ),
-                    )
-                })?;
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
-    caller.check_csrf(csrf.as_deref().unwrap_or(""))?;
-    let places: u32 = places
-        .as_deref()
-        .map(str::trim)
-        .and_then(|p| p.parse().ok())
+    let mut upload = Upload::read(multipart, MAX_UPLOAD_BYTES).await?;
+    caller.check_csrf(upload.field("csrf"))?;
+    let places: u32 = upload
+        .field("places")
+        .trim()
+        .parse()
+        .ok()
         .filter(|p| (1..=1_000_000).contains(p))
         .ok_or_else(|| {
             ApiError::bad_input(
@@ -123,14 +91,11 @@ pub async fn review_submit(
                 "places must be a whole number from 1 to 1,000,000",
             )
         })?;
-    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| {
-        ApiError::bad_input(
-            "没有选择文件，或文件是空的",
-            "no file was chosen, or it is empty",
-        )
-    })?;
-    let format = Format::detect(FsPath::new(&name), &bytes[..bytes.len().min(8)])
-        .map_err(|e| ApiError::bad_input(e.zh(), e.en()))?;
+    let (reform, csv) = (
+        upload.fields.contains_key("reform"),
+        upload.fields.contains_key("csv"),
+    );
+    let File { bytes, format, .. } = upload.take_file()?;
     let reforms: Vec<String> = if reform {
         vec!["school-cumulative-first".into()]
     } else {
@@ -165,26 +130,11 @@ pub async fn review_submit(
 }
 
 fn results_csv(review: &FileReview) -> Response {
-    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
-    let mut out = String::from("\u{feff}");
-    out.push_str(&ResultLine::HEADER.map(quote).join(","));
-    out.push('\n');
-    for line in &review.lines {
-        out.push_str(&line.cells().map(|c| quote(&c)).join(","));
-        out.push('\n');
-    }
-    let mut r = out.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"results.csv\""),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    csv_download(
+        ResultLine::HEADER,
+        review.lines.iter().map(ResultLine::cells),
+        "results.csv",
+    )
 }
 
 fn decision_text(d: &str, lang: Lang) -> &'static str {
@@ -344,10 +294,11 @@ pub async fn ledger_page(
         lang.pick("断保风险", "Lapse risk"),
     ));
     for e in entries {
-        let (risk, class) = match (&e.risk, lang) {
-            (Risk::Paying, _) => (lang.pick("正常缴费", "paying"), ""),
-            (Risk::MinimumOnly, _) => (lang.pick("只按最低档缴费", "minimum only"), ""),
-            (Risk::Stopped, _) => (lang.pick("已断缴", "stopped"), " class=bad"),
+        let risk = crate::text::risk_text(&e.risk, lang);
+        let class = if e.risk == Risk::Stopped {
+            " class=bad"
+        } else {
+            ""
         };
         body.push_str(&format!(
             "<tr{class}><td>{}…</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{risk}</td></tr>",

@@ -120,3 +120,13 @@ pub fn insurance_en(code: &str) -> &'static str {
         _ => "Other insurance",
     }
 }
+
+/// A school-driven enrolment's lapse risk, in words.
+pub fn risk_text(risk: &anxin_records::identify::Risk, lang: Lang) -> &'static str {
+    use anxin_records::identify::Risk;
+    match risk {
+        Risk::Paying => lang.pick("正常缴费", "paying"),
+        Risk::MinimumOnly => lang.pick("只按最低档缴费", "paying the minimum only"),
+        Risk::Stopped => lang.pick("已断缴（断保风险）", "stopped (lapse risk)"),
+    }
+}

@@ -150,6 +150,11 @@ fn request(method: &str, uri: &str, token: Option<&str>, body: &str) -> Request<
         .unwrap()
 }
 
+/// A GET as `token` (None: anonymous).
+async fn get(state: &AppState, uri: &str, token: Option<&str>) -> Reply {
+    send(state, request("GET", uri, token, "")).await
+}
+
 async fn sign_in(state: &AppState, username: &str) -> String {
     let r = send(
         state,
@@ -287,22 +292,14 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
     let worker = sign_in(&w.state, "worker-hz").await;
 
     // The worker sees their full ID; the clerk sees it masked.
-    let own = send(
-        &w.state,
-        request("GET", &format!("/api/persons/{}", w.hz), Some(&worker), ""),
-    )
-    .await;
+    let own = get(&w.state, &format!("/api/persons/{}", w.hz), Some(&worker)).await;
     let v: serde_json::Value = serde_json::from_str(&own.body).unwrap();
     assert_eq!(v["person"]["id"], w.hz_id.as_str());
     assert_eq!(v["summaries"][0]["paid_months"], 2, "{}", own.body);
-    let read = send(
+    let read = get(
         &w.state,
-        request(
-            "GET",
-            &format!("/api/persons/{}?purpose=办理转移接续", w.hz),
-            Some(&clerk),
-            "",
-        ),
+        &format!("/api/persons/{}?purpose=办理转移接续", w.hz),
+        Some(&clerk),
     )
     .await;
     let v: serde_json::Value = serde_json::from_str(&read.body).unwrap();
@@ -315,26 +312,18 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
 
     // A refused read is not logged; the worker's own reads are not logged.
     let other = sign_in(&w.state, "clerk-sz").await;
-    let r = send(
+    let r = get(
         &w.state,
-        request(
-            "GET",
-            &format!("/api/persons/{}?purpose=随便看看", w.hz),
-            Some(&other),
-            "",
-        ),
+        &format!("/api/persons/{}?purpose=随便看看", w.hz),
+        Some(&other),
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
-    let log = send(
+    let log = get(
         &w.state,
-        request(
-            "GET",
-            &format!("/api/persons/{}/access", w.hz),
-            Some(&worker),
-            "",
-        ),
+        &format!("/api/persons/{}/access", w.hz),
+        Some(&worker),
     )
     .await;
     let v: serde_json::Value = serde_json::from_str(&log.body).unwrap();
@@ -345,11 +334,7 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
     assert_eq!(reads[0]["what"], "record");
 
     // The worker's page lists the read in Chinese.
-    let page = send(
-        &w.state,
-        request("GET", &format!("/persons/{}", w.hz), Some(&worker), ""),
-    )
-    .await;
+    let page = get(&w.state, &format!("/persons/{}", w.hz), Some(&worker)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.body.contains("谁查阅过我的记录") && page.body.contains("办理转移接续"),
@@ -358,14 +343,10 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
     );
     assert!(page.body.contains(&w.hz_id));
     // The projection compares keeping on with stopping after the school year, as a chart.
-    let pension = send(
+    let pension = get(
         &w.state,
-        request(
-            "GET",
-            &format!("/persons/{}/pension", w.hz),
-            Some(&worker),
-            "",
-        ),
+        &format!("/persons/{}/pension", w.hz),
+        Some(&worker),
     )
     .await;
     assert_eq!(pension.status, StatusCode::OK, "{}", pension.body);
@@ -375,14 +356,10 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
         pension.body
     );
     // Back-payment and medical options from the worker's own months.
-    let options = send(
+    let options = get(
         &w.state,
-        request(
-            "GET",
-            &format!("/persons/{}/options", w.hz),
-            Some(&worker),
-            "",
-        ),
+        &format!("/persons/{}/options", w.hz),
+        Some(&worker),
     )
     .await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
@@ -392,11 +369,7 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
         options.body
     );
     // An official without a purpose gets the purpose form, and nothing is logged.
-    let form = send(
-        &w.state,
-        request("GET", &format!("/persons/{}", w.hz), Some(&clerk), ""),
-    )
-    .await;
+    let form = get(&w.state, &format!("/persons/{}", w.hz), Some(&clerk)).await;
     assert!(form.body.contains("name=\"purpose\""));
     assert!(
         !form.body.contains("张三"),
@@ -434,7 +407,7 @@ async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
         .to_string();
 
     // The cookie opens pages, not the API; a bearer token opens the API, not pages.
-    let me = send(&w.state, request("GET", "/me", Some(&token), "")).await;
+    let me = get(&w.state, "/me", Some(&token)).await;
     assert_eq!(me.status, StatusCode::SEE_OTHER);
     assert!(
         me.headers["location"]
@@ -485,11 +458,7 @@ async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let page = send(
-        &w.state,
-        request("GET", &format!("/persons/{}", w.hz), Some(&token), ""),
-    )
-    .await;
+    let page = get(&w.state, &format!("/persons/{}", w.hz), Some(&token)).await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = csrf_in(&page.body);
     let r = send(
@@ -498,7 +467,7 @@ async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let after = send(&w.state, request("GET", "/me", Some(&token), "")).await;
+    let after = get(&w.state, "/me", Some(&token)).await;
     assert!(
         after.headers["location"]
             .to_str()
@@ -508,11 +477,7 @@ async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
 
     // The certificate form needs the token too, and gives a file that verifies.
     let token = page_sign_in(&w.state, "worker-hz").await;
-    let page = send(
-        &w.state,
-        request("GET", &format!("/persons/{}", w.hz), Some(&token), ""),
-    )
-    .await;
+    let page = get(&w.state, &format!("/persons/{}", w.hz), Some(&token)).await;
     let csrf = csrf_in(&page.body);
     let bad = send(
         &w.state,
@@ -615,7 +580,7 @@ fn csrf_in(html: &str) -> String {
 #[tokio::test]
 async fn the_openapi_document_matches_the_routes() {
     let w = world();
-    let doc = send(&w.state, request("GET", "/api/openapi.json", None, "")).await;
+    let doc = get(&w.state, "/api/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
     assert_eq!(v["openapi"], "3.1.0");
@@ -671,7 +636,7 @@ async fn the_openapi_document_matches_the_routes() {
 async fn a_clerk_audits_the_ledger_from_the_page() {
     let w = world();
     let token = page_sign_in(&w.state, "clerk-hz").await;
-    let page = send(&w.state, request("GET", "/clerk/audit", Some(&token), "")).await;
+    let page = get(&w.state, "/clerk/audit", Some(&token)).await;
     assert!(page.body.contains("anxin.test/log"), "{}", page.body);
     let csrf = csrf_in(&page.body);
     let done = send(
@@ -701,7 +666,7 @@ async fn a_clerk_audits_the_ledger_from_the_page() {
 async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
     let w = world();
     let token = page_sign_in(&w.state, "clerk-hz").await;
-    let form = send(&w.state, request("GET", "/clerk/import", Some(&token), "")).await;
+    let form = get(&w.state, "/clerk/import", Some(&token)).await;
     assert_eq!(form.status, StatusCode::OK);
     let csrf = csrf_in(&form.body);
     let good = resident_id("33010619920303345");
@@ -728,9 +693,7 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
     let status_url = started.headers["location"].to_str().unwrap().to_string();
     let mut page = String::new();
     for _ in 0..200 {
-        page = send(&w.state, request("GET", &status_url, Some(&token), ""))
-            .await
-            .body;
+        page = get(&w.state, &status_url, Some(&token)).await.body;
         if !page.contains("http-equiv=\"refresh\"") {
             break;
         }
@@ -741,14 +704,10 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
         page.contains("<td>3</td>") && page.contains("校验"),
         "the bad row is named with its reason: {page}"
     );
-    let report = send(
+    let report = get(
         &w.state,
-        request(
-            "GET",
-            &format!("{status_url}/rejected.csv"),
-            Some(&token),
-            "",
-        ),
+        &format!("{status_url}/rejected.csv"),
+        Some(&token),
     )
     .await;
     assert!(
@@ -758,7 +717,7 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
     );
     // Nobody else sees the job.
     let other = page_sign_in(&w.state, "clerk-sz").await;
-    let r = send(&w.state, request("GET", &status_url, Some(&other), "")).await;
+    let r = get(&w.state, &status_url, Some(&other)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -794,7 +753,7 @@ fn multipart(uri: &str, token: &str, fields: &[(&str, &str)], file: (&str, &str)
 async fn the_school_office_reviews_a_file_of_applications() {
     let w = world();
     let token = page_sign_in(&w.state, "education").await;
-    let form = send(&w.state, request("GET", "/school/review", Some(&token), "")).await;
+    let form = get(&w.state, "/school/review", Some(&token)).await;
     let csrf = csrf_in(&form.body);
     let stranger = resident_id("11010519800101999");
     let child = |n: u32| {
@@ -861,7 +820,7 @@ async fn the_school_office_reviews_a_file_of_applications() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The ledger page draws its chart even with no enrolments yet.
     let clerk = page_sign_in(&w.state, "clerk-hz").await;
-    let l = send(&w.state, request("GET", "/school/ledger", Some(&clerk), "")).await;
+    let l = get(&w.state, "/school/ledger", Some(&clerk)).await;
     assert_eq!(l.status, StatusCode::OK);
     assert!(
         l.body.contains("<svg") && l.body.contains("因入学参保"),
@@ -897,12 +856,8 @@ async fn page_sign_in(state: &AppState, username: &str) -> String {
 async fn metrics_count_routes_without_personal_data() {
     let w = world();
     let worker = sign_in(&w.state, "worker-hz").await;
-    send(
-        &w.state,
-        request("GET", &format!("/api/persons/{}", w.hz), Some(&worker), ""),
-    )
-    .await;
-    let m = send(&w.state, request("GET", "/metrics", None, "")).await;
+    get(&w.state, &format!("/api/persons/{}", w.hz), Some(&worker)).await;
+    let m = get(&w.state, "/metrics", None).await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(
         m.body.contains("anxin_http_requests_total{method=\"GET\",route=\"/api/persons/{key}\",status=\"200\"} 1"),
@@ -914,7 +869,7 @@ async fn metrics_count_routes_without_personal_data() {
             .contains("anxin_http_request_duration_seconds_bucket")
     );
     assert!(!m.body.contains(&w.hz), "no person key in the metrics");
-    let c = send(&w.state, request("GET", "/api/log/checkpoint", None, "")).await;
+    let c = get(&w.state, "/api/log/checkpoint", None).await;
     let v: serde_json::Value = serde_json::from_str(&c.body).unwrap();
     assert!(v["size"].as_u64().unwrap() > 0);
     assert!(
@@ -959,11 +914,7 @@ async fn sign_in_with_a_null_origin_uses_the_referer() {
         StatusCode::FORBIDDEN
     );
     // The language link keeps the page's query.
-    let page = send(
-        &w.state,
-        request("GET", "/quote?region=330100&income=5000", None, ""),
-    )
-    .await;
+    let page = get(&w.state, "/quote?region=330100&income=5000", None).await;
     assert!(
         page.body
             .contains("href=\"?region=330100&amp;income=5000&amp;lang=en\""),

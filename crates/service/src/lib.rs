@@ -131,6 +131,21 @@ pub struct Refusal {
     pub en: String,
 }
 
+impl Refusal {
+    /// The columns of a refusal report (`anxin import`'s file, the clerk's download).
+    pub const HEADER: [&'static str; 5] = ["行号 row", "列 column", "值 value", "原因", "reason"];
+
+    pub fn cells(&self) -> [String; 5] {
+        [
+            self.row.to_string(),
+            self.column.clone(),
+            self.value.clone(),
+            self.zh.clone(),
+            self.en.clone(),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub read: u64,
