@@ -267,6 +267,10 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 /// One read of a person's data by an official.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessRow {
+    /// Its place in the log (assigned by the store; ignored when writing). Pages of the log
+    /// continue from it.
+    #[serde(skip)]
+    pub id: i64,
     /// Unix seconds.
     pub at: i64,
     pub account: i64,

@@ -99,6 +99,7 @@ fn story_accounts_sessions_access_log(mut store: Box<dyn Store>) {
     for (at, purpose) in [(3_000, "办理转移接续"), (3_001, "核对缴费")] {
         store
             .log_access(&AccessRow {
+                id: 0,
                 at,
                 account: c,
                 username: "clerk.hz".into(),
@@ -109,12 +110,23 @@ fn story_accounts_sessions_access_log(mut store: Box<dyn Store>) {
             })
             .unwrap();
     }
-    let seen = store.access_to(&person, 10).unwrap();
+    let seen = store.access_to(&person, None, 10).unwrap();
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].purpose, "核对缴费", "newest first");
     assert_eq!(seen[0].person, person);
-    assert_eq!(store.access_to(&person, 1).unwrap().len(), 1, "limit holds");
-    assert!(store.access_to(&[0; 32], 10).unwrap().is_empty());
+    assert!(seen[0].id > seen[1].id, "ids rise with time");
+    let first = store.access_to(&person, None, 1).unwrap();
+    assert_eq!(first.len(), 1, "limit holds");
+    let rest = store.access_to(&person, Some(first[0].id), 10).unwrap();
+    assert_eq!(rest.len(), 1, "the next page starts below the cursor");
+    assert_eq!(rest[0].purpose, "办理转移接续");
+    assert!(
+        store
+            .access_to(&person, Some(rest[0].id), 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.access_to(&[0; 32], None, 10).unwrap().is_empty());
 }
 
 /// A valid resident ID from a 17-digit prefix (the GB 11643 check digit is computed).

@@ -211,7 +211,12 @@ pub trait Store: Send {
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()>;
     fn log_access(&mut self, row: &AccessRow) -> Result<()>;
     /// The latest `limit` reads of `person`'s data, newest first.
-    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>>;
+    fn access_to(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AccessRow>>;
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -306,7 +311,12 @@ impl Store for Box<dyn Store> {
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         (**self).log_access(row)
     }
-    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
-        (**self).access_to(person, limit)
+    fn access_to(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AccessRow>> {
+        (**self).access_to(person, before, limit)
     }
 }

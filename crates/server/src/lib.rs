@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 pub mod auth;
 pub mod imports;
+pub mod list;
 pub mod metrics;
 pub mod openapi;
 pub mod options;
@@ -152,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             "/persons/{key}/certificate",
             post(person::certificate_submit),
         )
+        .route("/persons/{key}/access", get(person::access_page))
         .route("/persons/{key}/pension", get(pension::pension_page))
         .route("/persons/{key}/options", get(options::options_page))
         .route(

@@ -86,15 +86,12 @@ fn record() -> Value {
 }
 
 fn reads() -> Value {
-    json!({
-        "type": "object", "required": ["reads"],
-        "properties": { "reads": { "type": "array", "items": { "type": "object",
-            "required": ["at", "username", "role", "what", "purpose"],
-            "properties": {
-                "at": { "type": "integer" }, "account": { "type": "integer" }, "username": { "type": "string" },
-                "role": { "type": "string" }, "what": { "type": "string" }, "purpose": { "type": "string" }
-            } } } }
-    })
+    crate::list::schema(json!({ "type": "object",
+        "required": ["at", "username", "role", "what", "purpose"],
+        "properties": {
+            "at": { "type": "integer" }, "account": { "type": "integer" }, "username": { "type": "string" },
+            "role": { "type": "string" }, "what": { "type": "string" }, "purpose": { "type": "string" }
+        } }))
 }
 
 fn cert_request() -> Value {
@@ -229,10 +226,10 @@ pub const OPERATIONS: &[Operation] = &[
         method: "get",
         path: "/api/persons/{key}/access",
         tag: "records",
-        summary: "谁查阅过我的记录 Officials' reads of the owner's record, newest first (owner only)",
+        summary: "谁查阅过我的记录 Officials' reads of the owner's record, newest first, a page at a time (owner only)",
         access: Access::SignedIn,
         body: None,
-        query: &[],
+        query: &crate::list::QUERY,
         ok: (200, reads),
         errors: &[400, 401, 403],
     },

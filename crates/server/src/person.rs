@@ -19,6 +19,7 @@ use axum::{Form, Json};
 use serde::Deserialize;
 
 use crate::auth::{Caller, logout_button, now};
+use crate::list::{ListQuery, Page, Window};
 use crate::text::{month_text, region_name, render_summary};
 use crate::{ApiError, AppState, Params, attachment, esc, lang_of, lang_query, page, url_encode};
 
@@ -123,6 +124,7 @@ async fn read(
             may_read(&c, &view)?;
             if let Some(purpose) = purpose {
                 r.store().log_access(&AccessRow {
+                    id: 0,
                     at: now(),
                     account: c.account.id,
                     username: c.account.username.clone(),
@@ -207,29 +209,83 @@ pub async fn api_lookup(
     Ok(Json(serde_json::json!({ "person": key.hex() })))
 }
 
-/// The reads of the owner's record, newest first (owner only).
+/// A page of the reads of the owner's record, newest first (owner only).
 async fn access_list(
     state: &AppState,
     caller: &Caller,
     key: PersonKey,
-) -> Result<Vec<AccessRow>, ApiError> {
+    window: Window<i64>,
+) -> Result<Page<AccessRow>, ApiError> {
     if caller.account.person != Some(key.0) {
         return Err(forbidden_other());
     }
-    state
-        .db(move |r| Ok(r.store().access_to(&key.0, 200)?))
-        .await
+    let rows = state
+        .db(move |r| Ok(r.store().access_to(&key.0, window.after, window.fetch())?))
+        .await?;
+    Ok(Page::of(rows, &window, |row| row.id.to_string()))
 }
 
-/// `GET /api/persons/{key}/access`
+/// `GET /api/persons/{key}/access?limit=&after=`
 pub async fn api_access(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    Params(q): Params<ListQuery>,
+) -> Result<Json<Page<AccessRow>>, ApiError> {
     let key = parse_key(&key)?;
-    let list = access_list(&state, &caller, key).await?;
-    Ok(Json(serde_json::json!({ "reads": list })))
+    let window = q.by_id()?;
+    Ok(Json(access_list(&state, &caller, key, window).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct AccessPageQuery {
+    lang: Option<String>,
+    #[serde(flatten)]
+    list: ListQuery,
+}
+
+/// `GET /persons/{key}/access?after=`: older pages of "who read my record".
+pub async fn access_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Params(q): Params<AccessPageQuery>,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(q.lang.as_deref());
+    let key = parse_key(&key)?;
+    let window = q.list.by_id()?;
+    let list = access_list(&state, &caller, key, window).await?;
+    let body = format!(
+        "{}<p><a href=\"/persons/{}?lang={}\">{}</a></p>",
+        access_section(&list, &key, lang),
+        key.hex(),
+        lang.code(),
+        lang.pick("回到我的记录", "Back to my record"),
+    );
+    let mut r = page(
+        lang,
+        lang.pick("谁查阅过我的记录", "Who read my record"),
+        &body,
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// The table of reads and, when older ones remain, the link to them.
+fn access_section(list: &Page<AccessRow>, key: &PersonKey, lang: Lang) -> String {
+    let mut html = access_table(&list.items, lang);
+    if let Some(next) = &list.next {
+        html.push_str(&format!(
+            "<p><a href=\"/persons/{}/access?after={}&amp;lang={}\">{}</a></p>",
+            key.hex(),
+            next,
+            lang.code(),
+            lang.pick("更早的查阅 →", "Older reads →"),
+        ));
+    }
+    html
 }
 
 /// Issues a contribution-history certificate of the person (the owner, or an official stating
@@ -367,7 +423,8 @@ pub async fn person_page(
     let purpose = q.purpose.clone();
     let (view, owner) = read(&state, &caller, key, "record", q.purpose).await?;
     let access = if owner {
-        Some(access_list(&state, &caller, key).await?)
+        let window = ListQuery::default().by_id()?;
+        Some(access_list(&state, &caller, key, window).await?)
     } else {
         None
     };
@@ -469,7 +526,7 @@ pub async fn person_page(
         body.push_str(&format!(
             "<h2>{}</h2>{}",
             lang.pick("谁查阅过我的记录", "Who read my record"),
-            access_table(&list, lang)
+            access_section(&list, &key, lang)
         ));
     }
     body.push_str(&logout_button(&caller, lang));

@@ -206,6 +206,13 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/persons/{hz}", "", "UAFBBBFFFFFFF"),
     ("GET", "/api/persons/{hz}/access", "", "UAFFFFFFFFFFF"),
     (
+        "GET",
+        "/api/persons/{hz}/access?limit=1",
+        "",
+        "UAFFFFFFFFFFF",
+    ),
+    ("GET", "/persons/{hz}/access", "", "RAFFFFFFFFFFF"),
+    (
         "POST",
         "/api/persons/lookup",
         r#"{"id":"{id}","purpose":"核对缴费"}"#,
@@ -327,7 +334,8 @@ async fn officials_reads_are_logged_and_the_worker_sees_them() {
     )
     .await;
     let v: serde_json::Value = serde_json::from_str(&log.body).unwrap();
-    let reads = v["reads"].as_array().unwrap();
+    let reads = v["items"].as_array().unwrap();
+    assert!(v["next"].is_null(), "one page: {}", log.body);
     assert_eq!(reads.len(), 1, "{}", log.body);
     assert_eq!(reads[0]["username"], "clerk-hz");
     assert_eq!(reads[0]["purpose"], "办理转移接续");
@@ -922,4 +930,90 @@ async fn sign_in_with_a_null_origin_uses_the_referer() {
         page.body
     );
     assert_eq!(page.headers["referrer-policy"], "same-origin");
+}
+
+/// The access log comes a page at a time: `limit`, then `next` passed back as `after`, until
+/// `next` is null; bad limits and cursors are refused with what is allowed.
+#[tokio::test]
+async fn access_log_pages() {
+    let w = world();
+    let clerk = sign_in(&w.state, "clerk-hz").await;
+    let worker = sign_in(&w.state, "worker-hz").await;
+    for purpose in ["核对一", "核对二", "核对三", "核对四", "核对五"] {
+        let r = get(
+            &w.state,
+            &format!("/api/persons/{}?purpose={purpose}", w.hz),
+            Some(&clerk),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let mut seen = Vec::new();
+    let mut uri = format!("/api/persons/{}/access?limit=2", w.hz);
+    let mut pages = 0;
+    loop {
+        let r = get(&w.state, &uri, Some(&worker)).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let items = v["items"].as_array().unwrap();
+        assert!(items.len() <= 2, "{}", r.body);
+        seen.extend(
+            items
+                .iter()
+                .map(|i| i["purpose"].as_str().unwrap().to_string()),
+        );
+        pages += 1;
+        match v["next"].as_str() {
+            Some(next) => uri = format!("/api/persons/{}/access?limit=2&after={next}", w.hz),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        seen,
+        ["核对五", "核对四", "核对三", "核对二", "核对一"],
+        "newest first, none twice"
+    );
+
+    for (query, says) in [
+        ("limit=0", "from 1 to 200"),
+        ("limit=201", "from 1 to 200"),
+        ("limit=abc", "from 1 to 200"),
+        ("after=-1", "start again from the first page"),
+        ("after=x", "start again from the first page"),
+    ] {
+        let r = get(
+            &w.state,
+            &format!("/api/persons/{}/access?{query}", w.hz),
+            Some(&worker),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(r.body.contains(says), "{query}: {}", r.body);
+    }
+    // Another worker cannot page through it either.
+    let sz = sign_in(&w.state, "worker-sz").await;
+    let r = get(
+        &w.state,
+        &format!("/api/persons/{}/access?limit=1", w.hz),
+        Some(&sz),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The page shows the newest reads and links to older ones past the first page.
+    let cookie = sign_in(&w.state, "worker-hz").await;
+    let r = get(
+        &w.state,
+        &format!("/persons/{}/access?limit=2", w.hz),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("核对五") && !r.body.contains("核对三"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("更早的查阅"), "{}", r.body);
 }

@@ -210,8 +210,13 @@ impl Store for Timed {
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         self.inner.log_access(row)
     }
-    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
-        self.inner.access_to(person, limit)
+    fn access_to(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AccessRow>> {
+        self.inner.access_to(person, before, limit)
     }
 }
 

@@ -1063,22 +1063,28 @@ impl Store for PgStore {
         Ok(())
     }
 
-    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
+    fn access_to(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AccessRow>> {
         let rows = self.query(
-            "SELECT at, account, username, role, what, purpose FROM access_log
-             WHERE person = $1 ORDER BY id DESC LIMIT $2",
-            &[&&person[..], &i64::from(limit)],
+            "SELECT id, at, account, username, role, what, purpose FROM access_log
+             WHERE person = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+            &[&&person[..], &before.unwrap_or(i64::MAX), &i64::from(limit)],
         )?;
         rows.iter()
             .map(|r| {
                 Ok(AccessRow {
-                    at: col(r, 0)?,
-                    account: col(r, 1)?,
-                    username: col(r, 2)?,
-                    role: col(r, 3)?,
+                    id: col(r, 0)?,
+                    at: col(r, 1)?,
+                    account: col(r, 2)?,
+                    username: col(r, 3)?,
+                    role: col(r, 4)?,
                     person: *person,
-                    what: col(r, 4)?,
-                    purpose: col(r, 5)?,
+                    what: col(r, 5)?,
+                    purpose: col(r, 6)?,
                 })
             })
             .collect()

@@ -409,6 +409,7 @@ fn access_log_refuses_edits_and_deletes() {
     let mut store = schemas.store();
     store
         .log_access(&anxin_records::access::AccessRow {
+            id: 0,
             at: 1,
             account: 1,
             username: "clerk.hz".into(),
@@ -429,5 +430,5 @@ fn access_log_refuses_edits_and_deletes() {
             .unwrap_or_default();
         assert!(detail.contains("append-only"), "{sql}: {detail}");
     }
-    assert_eq!(store.access_to(&[7; 32], 5).expect("read").len(), 1);
+    assert_eq!(store.access_to(&[7; 32], None, 5).expect("read").len(), 1);
 }

@@ -765,26 +765,35 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn access_to(&mut self, person: &[u8; 32], limit: u32) -> Result<Vec<AccessRow>> {
+    fn access_to(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AccessRow>> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT at, account, username, role, what, purpose FROM access_log
-                 WHERE person = ?1 ORDER BY id DESC LIMIT ?2",
+                "SELECT id, at, account, username, role, what, purpose FROM access_log
+                 WHERE person = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
             )
             .map_err(db)?;
         let rows = stmt
-            .query_map(params![&person[..], limit], |r| {
-                Ok(AccessRow {
-                    at: r.get(0)?,
-                    account: r.get(1)?,
-                    username: r.get(2)?,
-                    role: r.get(3)?,
-                    person: *person,
-                    what: r.get(4)?,
-                    purpose: r.get(5)?,
-                })
-            })
+            .query_map(
+                params![&person[..], before.unwrap_or(i64::MAX), limit],
+                |r| {
+                    Ok(AccessRow {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        account: r.get(2)?,
+                        username: r.get(3)?,
+                        role: r.get(4)?,
+                        person: *person,
+                        what: r.get(5)?,
+                        purpose: r.get(6)?,
+                    })
+                },
+            )
             .map_err(db)?;
         rows.map(|r| r.map_err(db)).collect()
     }

@@ -48,6 +48,7 @@ fn access_log_refuses_edits_and_deletes() {
     let mut store = SqliteStore::in_memory().expect("open");
     store
         .log_access(&anxin_records::access::AccessRow {
+            id: 0,
             at: 1,
             account: 1,
             username: "clerk.hz".into(),
@@ -65,5 +66,5 @@ fn access_log_refuses_edits_and_deletes() {
         let err = conn.execute(sql, []).expect_err(sql).to_string();
         assert!(err.contains("append-only"), "{sql}: {err}");
     }
-    assert_eq!(store.access_to(&[7; 32], 5).expect("read").len(), 1);
+    assert_eq!(store.access_to(&[7; 32], None, 5).expect("read").len(), 1);
 }
