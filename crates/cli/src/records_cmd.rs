@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anxin_domain::{Fen, RegionCode, ResidentId, YearMonth};
-use anxin_ledger::{Bundle, Verifier, parse_and_verify_checkpoint};
+use anxin_ledger::{Verifier, parse_and_verify_checkpoint};
 use anxin_policy::{Lang, Policy};
 use anxin_records::AuditScope;
 use anxin_records::account::summarize;
@@ -329,56 +329,19 @@ pub fn log_prove(
     from: Option<u64>,
     to: Option<u64>,
 ) -> Result<()> {
+    use anxin_service::proofs::{self, Entry};
     let mut records = data.open()?;
-    let tree = records.tree()?;
-    let head = records.store().head()?;
     if let Some(size1) = from {
-        let size2 = to.unwrap_or(head.size);
-        let history = records.store().checkpoints()?;
-        let find = |size: u64| {
-            history
-                .iter()
-                .find(|(s, _)| *s == size)
-                .map(|(_, t)| t.clone())
-        };
-        let (Some(cp1), Some(cp2)) = (find(size1), find(size2)) else {
-            let sizes: Vec<String> = history.iter().map(|(s, _)| s.to_string()).collect();
-            return Err(Fail::not_found(
-                format!("没有这个大小的签名检查点；可用：{}", sizes.join(", ")),
-                format!(
-                    "no signed checkpoint of that size; available: {}",
-                    sizes.join(", ")
-                ),
-            ));
-        };
-        let proof = tree
-            .consistency_proof(size1, size2)
-            .map_err(|e| Fail::bad_input(format!("{e}"), format!("{e}")))?;
+        let proof = proofs::consistency(&mut records, size1, to)?;
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "size1": size1, "size2": size2,
-                "checkpoint1": cp1, "checkpoint2": cp2,
-                "consistency_proof_hex": proof.iter().map(|h| hex(h)).collect::<Vec<_>>(),
-            }))
-            .expect("JSON values serialize")
+            serde_json::to_string_pretty(&proof).expect("JSON values serialize")
         );
         return Ok(());
     }
-    let index = match (seq, key) {
-        (Some(s), _) => s,
-        (None, Some(k)) => {
-            records
-                .store()
-                .event_by_key(k)?
-                .ok_or_else(|| {
-                    Fail::not_found(
-                        format!("日志中没有记录号 {k}"),
-                        format!("no log entry with record id {k}"),
-                    )
-                })?
-                .seq
-        }
+    let entry = match (seq, key) {
+        (Some(s), _) => Entry::Seq(s),
+        (None, Some(k)) => Entry::Key(k.to_string()),
         (None, None) => {
             return Err(Fail::bad_input(
                 "请指定 --seq 序号、--key 记录号，或 --from 大小（一致性证明）",
@@ -386,22 +349,7 @@ pub fn log_prove(
             ));
         }
     };
-    if index >= head.size {
-        return Err(Fail::not_found(
-            format!("日志只有 {} 条，没有第 {index} 条", head.size),
-            format!("the log has {} entries; there is no #{index}", head.size),
-        ));
-    }
-    let event = records.store().events(index, index + 1)?;
-    let data_bytes = event.first().map(|e| e.body.clone());
-    let bundle = Bundle::from_tree(
-        &tree,
-        index,
-        head.size,
-        data_bytes.as_deref(),
-        &head.checkpoint,
-    )
-    .map_err(|e| Fail::data(format!("{e}"), format!("{e}")))?;
+    let bundle = proofs::inclusion(&mut records, &entry)?;
     println!(
         "{}",
         bundle

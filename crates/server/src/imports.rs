@@ -17,6 +17,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::auth::{Caller, require};
+use crate::list::{ListQuery, Page};
 use crate::upload::{File, Upload};
 use crate::{ApiError, AppState, Params, Shared, csv_download, esc, lang_of, lang_query, page};
 
@@ -110,24 +111,38 @@ pub async fn import_submit(
     require(&caller, &[Role::Clerk])?;
     let mut upload = Upload::read(multipart, MAX_UPLOAD_BYTES).await?;
     caller.check_csrf(upload.field("csrf"))?;
-    let kind_text = upload.field("kind").to_string();
-    let (kind, kind_name) = KINDS
+    let kind = kind_of(upload.field("kind"))?;
+    let file = upload.take_file()?;
+    let id = start(&state, &caller, kind, file)?;
+    let lang = lang_query(lang_of(q.lang.as_deref()), true);
+    Ok(Redirect::to(&format!("/clerk/import/{id}{lang}")).into_response())
+}
+
+/// A kind of file by its name in [`KINDS`].
+fn kind_of(text: &str) -> Result<(Kind, &'static str), ApiError> {
+    KINDS
         .iter()
-        .find(|(k, _, _)| *k == kind_text)
+        .find(|(k, _, _)| *k == text)
         .and_then(|(k, _, _)| k.parse::<Kind>().ok().map(|kind| (kind, *k)))
         .ok_or_else(|| {
             ApiError::bad_input(
-                format!("不能导入 {kind_text:?}：可导入 persons、orgs、children、contributions"),
-                format!(
-                    "cannot import {kind_text:?}: use persons, orgs, children or contributions"
-                ),
+                format!("不能导入 {text:?}：可导入 persons、orgs、children、contributions"),
+                format!("cannot import {text:?}: use persons, orgs, children or contributions"),
             )
-        })?;
-    let File {
+        })
+}
+
+/// Registers the job and lands the file in the background; returns the job's id.
+fn start(
+    state: &AppState,
+    caller: &Caller,
+    (kind, kind_name): (Kind, &'static str),
+    File {
         name,
         bytes,
         format,
-    } = upload.take_file()?;
+    }: File,
+) -> Result<u64, ApiError> {
     let records = state.records.clone().ok_or_else(ApiError::internal)?;
     let id = {
         let mut jobs = lock(&state.imports);
@@ -155,8 +170,151 @@ pub async fn import_submit(
     tokio::task::spawn_blocking(move || {
         run(&jobs, id, &records, &policy, &bytes, format, kind, today)
     });
-    let lang = lang_query(lang_of(q.lang.as_deref()), true);
-    Ok(Redirect::to(&format!("/clerk/import/{id}{lang}")).into_response())
+    Ok(id)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ApiImportQuery {
+    kind: Option<String>,
+    name: Option<String>,
+}
+
+/// `POST /api/imports?kind=…[&name=FILE]`, the file as the body (CSV in UTF-8 or GBK, .xlsx,
+/// JSON; told apart by `name`'s extension, else by `Content-Type`, else by the bytes):
+/// `202 Accepted` with the job, to follow at `GET /api/imports/{id}`.
+pub async fn api_import(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ApiImportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    require(&caller, &[Role::Clerk])?;
+    let kind = kind_of(q.kind.as_deref().unwrap_or(""))?;
+    if body.is_empty() {
+        return Err(ApiError::bad_input(
+            "请求体是空的：把文件内容作为请求体发送",
+            "the body is empty: send the file's bytes as the request body",
+        ));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let declared_json = matches!(media, "application/json" | "application/x-ndjson");
+    let name = q.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
+        let ext = match media {
+            "text/csv" | "text/plain" => "csv",
+            _ if declared_json => "json",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+            _ => "",
+        };
+        format!("upload.{ext}")
+    });
+    let format =
+        anxin_import::Format::detect(std::path::Path::new(&name), &body[..body.len().min(8)])
+            .map_err(|e| ApiError::bad_input(e.zh(), e.en()))?;
+    let first = body
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(&body)
+        .iter()
+        .find(|b| !b.is_ascii_whitespace());
+    if (declared_json || format == anxin_import::Format::Json) && !matches!(first, Some(b'[' | b'{')) {
+        return Err(ApiError::bad_input(
+            "JSON 文件须是对象数组，或每行一个对象（NDJSON）",
+            "a JSON file is an array of objects, or one object per line (NDJSON)",
+        ));
+    }
+    let file = File {
+        name: name.chars().take(200).collect(),
+        bytes: body,
+        format,
+    };
+    let id = start(&state, &caller, kind, file)?;
+    let status = { status_json(job_of(&lock(&state.imports), id, &caller)?, id) };
+    let mut r = (StatusCode::ACCEPTED, axum::Json(status)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/imports/{id}")) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+/// A job as JSON: progress, then counts and any early stop.
+fn status_json(job: &Job, id: u64) -> serde_json::Value {
+    let c = job.counts;
+    serde_json::json!({
+        "id": id,
+        "file": job.file,
+        "kind": job.kind,
+        "rows_total": job.rows_total,
+        "rows_read": job.rows_read,
+        "finished": job.finished,
+        "counts": { "added": c.added, "unchanged": c.unchanged, "rejected": c.rejected },
+        "error": job.error.as_ref().map(|(zh, en)| serde_json::json!({ "zh": zh, "en": en })),
+        "rejected": format!("/api/imports/{id}/rejected"),
+    })
+}
+
+/// `GET /api/imports/{id}`: the job's progress and result (its owner only).
+pub async fn api_import_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    require(&caller, &[Role::Clerk])?;
+    let id = job_id(&id)?;
+    let jobs = lock(&state.imports);
+    Ok(axum::Json(status_json(job_of(&jobs, id, &caller)?, id)))
+}
+
+/// `GET /api/imports/{id}/rejected?limit=&after=`: the refused rows in file order, a page at
+/// a time (the cursor is the count of rows already given).
+pub async fn api_import_rejected(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Params(q): Params<ListQuery>,
+) -> Result<axum::Json<Page<serde_json::Value>>, ApiError> {
+    require(&caller, &[Role::Clerk])?;
+    let id = job_id(&id)?;
+    let window = q.by_id()?;
+    let jobs = lock(&state.imports);
+    let job = job_of(&jobs, id, &caller)?;
+    let from = window.after.unwrap_or(0) as usize;
+    let rows: Vec<(usize, serde_json::Value)> = job
+        .refusals
+        .iter()
+        .enumerate()
+        .skip(from)
+        .take(window.fetch() as usize)
+        .map(|(i, r)| {
+            let v = serde_json::json!({
+                "row": r.row, "column": r.column, "value": r.value, "zh": r.zh, "en": r.en,
+            });
+            (i + 1, v)
+        })
+        .collect();
+    let page = Page::of(rows, &window, |(n, _)| n.to_string());
+    Ok(axum::Json(Page {
+        items: page.items.into_iter().map(|(_, v)| v).collect(),
+        next: page.next,
+    }))
+}
+
+fn job_id(text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ApiError::bad_input(
+            format!(
+                "导入任务编号须为正整数，收到「{}」",
+                text.chars().take(20).collect::<String>()
+            ),
+            format!(
+                "an import id is a positive whole number, got \"{}\"",
+                text.chars().take(20).collect::<String>()
+            ),
+        )
+    })
 }
 
 /// The records, locked one batch at a time.

@@ -22,6 +22,7 @@ use serde::Deserialize;
 pub mod auth;
 pub mod imports;
 pub mod list;
+pub mod log_api;
 pub mod metrics;
 pub mod openapi;
 pub mod options;
@@ -119,6 +120,18 @@ pub fn router(state: AppState) -> Router {
             get(|| async { Json(openapi::document()) }),
         )
         .route("/api/log/checkpoint", get(checkpoint))
+        .route("/api/log/inclusion", get(log_api::inclusion))
+        .route("/api/log/consistency", get(log_api::consistency))
+        .route("/api/audit", post(log_api::audit))
+        .route(
+            "/api/imports",
+            post(imports::api_import).layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/imports/{id}", get(imports::api_import_status))
+        .route(
+            "/api/imports/{id}/rejected",
+            get(imports::api_import_rejected),
+        )
         .route("/metrics", get(metrics::export).with_state(metrics.clone()))
         .route("/api/calc/{calculator}", post(calculate))
         .route("/api/certificates/verify", post(verify_api))

@@ -12,14 +12,25 @@ pub enum Access {
     SignedIn,
 }
 
+/// What a request body holds.
+#[derive(Clone, Copy)]
+pub enum Body {
+    /// JSON following this schema.
+    Json(fn() -> Value),
+    /// The same, or no body at all.
+    OptionalJson(fn() -> Value),
+    /// A data file: CSV (UTF-8 or GBK), .xlsx or JSON.
+    File,
+}
+
 pub struct Operation {
     pub method: &'static str,
     pub path: &'static str,
     pub tag: &'static str,
     pub summary: &'static str,
     pub access: Access,
-    /// JSON Schema of the request body, if any.
-    pub body: Option<fn() -> Value>,
+    /// The request body, if any.
+    pub body: Option<Body>,
     /// Query parameters: (name, required, description, pattern of the value).
     pub query: &'static [(&'static str, bool, &'static str, &'static str)],
     /// Success status and JSON Schema of its body.
@@ -135,7 +146,7 @@ pub const OPERATIONS: &[Operation] = &[
         tag: "policy",
         summary: "测算 Run a calculator: quote, pension, backpay, medical, platform, school, school_rank (request shape: the calculator's request type; unknown fields are refused)",
         access: Access::Public,
-        body: Some(object),
+        body: Some(Body::Json(object)),
         query: &[(
             "today",
             false,
@@ -151,7 +162,7 @@ pub const OPERATIONS: &[Operation] = &[
         tag: "certificates",
         summary: "核验凭证 Check a certificate offline with the issuer's key",
         access: Access::Public,
-        body: Some(object),
+        body: Some(Body::Json(object)),
         query: &[],
         ok: (200, verification),
         errors: &[503],
@@ -173,7 +184,7 @@ pub const OPERATIONS: &[Operation] = &[
         tag: "accounts",
         summary: "登录 Exchange a username and password for a bearer token",
         access: Access::Public,
-        body: Some(credentials),
+        body: Some(Body::Json(credentials)),
         query: &[],
         ok: (201, session),
         errors: &[400, 401, 429],
@@ -206,7 +217,7 @@ pub const OPERATIONS: &[Operation] = &[
         tag: "records",
         summary: "按身份证号查找 Find a person's key by resident ID (clerk, inspector; logged with its purpose)",
         access: Access::SignedIn,
-        body: Some(lookup),
+        body: Some(Body::Json(lookup)),
         query: &[],
         ok: (200, person_ref),
         errors: &[400, 401, 403, 404],
@@ -239,12 +250,161 @@ pub const OPERATIONS: &[Operation] = &[
         tag: "certificates",
         summary: "开具参保缴费凭证 Issue a signed contribution-history certificate (recorded in the log)",
         access: Access::SignedIn,
-        body: Some(cert_request),
+        body: Some(Body::OptionalJson(cert_request)),
         query: &[],
         ok: (200, object),
         errors: &[400, 401, 403, 404],
     },
+    Operation {
+        method: "get",
+        path: "/api/log/inclusion",
+        tag: "ledger",
+        summary: "包含证明 An entry's offline bundle: its bytes, inclusion proof and the signed checkpoint (clerk, inspector, auditor)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[
+            (
+                "seq",
+                false,
+                "日志序号 the entry's place, from 0 (give seq or key)",
+                "^[0-9]{1,15}$",
+            ),
+            (
+                "key",
+                false,
+                "记录号 the entry's record id (give seq or key)",
+                "^[^\\x00-\\x1f]{1,200}$",
+            ),
+        ],
+        ok: (200, bundle),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/log/consistency",
+        tag: "ledger",
+        summary: "一致性证明 Proof that the log at `to` (default: now) extends the log at `from`; both sizes the log signed a checkpoint at",
+        access: Access::SignedIn,
+        body: None,
+        query: &[
+            (
+                "from",
+                true,
+                "较早的日志大小 the earlier size",
+                "^[1-9][0-9]{0,14}$",
+            ),
+            (
+                "to",
+                false,
+                "较晚的日志大小 the later size (default: now)",
+                "^[0-9]{1,15}$",
+            ),
+        ],
+        ok: (200, consistency),
+        errors: &[400, 401, 404],
+    },
+    Operation {
+        method: "post",
+        path: "/api/audit",
+        tag: "ledger",
+        summary: "审计 Recompute the log from the stored rows (and, asked, every projection); name every row changed behind its back (clerk, inspector, auditor)",
+        access: Access::SignedIn,
+        body: Some(Body::OptionalJson(audit_request)),
+        query: &[],
+        ok: (200, audit_report),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "post",
+        path: "/api/imports",
+        tag: "imports",
+        summary: "导入 Land a file of persons, orgs, children or contributions in the background (clerk); follow it at /api/imports/{id}",
+        access: Access::SignedIn,
+        body: Some(Body::File),
+        query: &[
+            (
+                "kind",
+                true,
+                "文件内容 persons | orgs | children | contributions",
+                "^(persons|orgs|children|contributions)$",
+            ),
+            (
+                "name",
+                false,
+                "文件名 the file's name (its extension tells the format)",
+                "^[^\\x00-\\x1f]{1,200}$",
+            ),
+        ],
+        ok: (202, import_job),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "get",
+        path: "/api/imports/{id}",
+        tag: "imports",
+        summary: "导入进度 An import's progress, then its counts (its clerk only)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, import_job),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/imports/{id}/rejected",
+        tag: "imports",
+        summary: "拒收的行 An import's refused rows with their reasons, in file order, a page at a time",
+        access: Access::SignedIn,
+        body: None,
+        query: &crate::list::QUERY,
+        ok: (200, refusals),
+        errors: &[400, 401, 403, 404],
+    },
 ];
+
+fn bundle() -> Value {
+    json!({ "type": "object", "required": ["leaf_index", "tree_size", "inclusion_proof_base64", "checkpoint"],
+        "properties": { "leaf_index": { "type": "integer" }, "tree_size": { "type": "integer" },
+            "leaf_data_base64": { "type": "string" },
+            "inclusion_proof_base64": { "type": "array", "items": { "type": "string" } },
+            "checkpoint": { "type": "string" } } })
+}
+
+fn consistency() -> Value {
+    json!({ "type": "object", "required": ["size1", "size2", "checkpoint1", "checkpoint2", "consistency_proof_hex"],
+        "properties": { "size1": { "type": "integer" }, "size2": { "type": "integer" },
+            "checkpoint1": { "type": "string" }, "checkpoint2": { "type": "string" },
+            "consistency_proof_hex": { "type": "array", "items": { "type": "string" } } } })
+}
+
+fn audit_request() -> Value {
+    json!({ "type": "object", "additionalProperties": false,
+        "properties": { "projections": { "type": "boolean", "description": "also rebuild every projection from the log" } } })
+}
+
+fn audit_report() -> Value {
+    json!({ "type": "object", "required": ["clean", "log_size", "events", "findings", "seconds"],
+        "properties": { "clean": { "type": "boolean" }, "log_size": { "type": "integer" },
+            "events": { "type": "integer" }, "findings": { "type": "array", "items": { "type": "object",
+                "required": ["table", "row", "zh", "en"] } },
+            "findings_not_listed": { "type": "integer" }, "seconds": { "type": "number" } } })
+}
+
+fn import_job() -> Value {
+    json!({ "type": "object", "required": ["id", "kind", "rows_total", "rows_read", "finished", "counts", "error"],
+        "properties": { "id": { "type": "integer" }, "file": { "type": "string" }, "kind": { "type": "string" },
+            "rows_total": { "type": "integer" }, "rows_read": { "type": "integer" }, "finished": { "type": "boolean" },
+            "counts": { "type": "object", "required": ["added", "unchanged", "rejected"] },
+            "error": { "type": ["object", "null"] }, "rejected": { "type": "string" } } })
+}
+
+fn refusals() -> Value {
+    crate::list::schema(
+        json!({ "type": "object", "required": ["row", "column", "value", "zh", "en"],
+        "properties": { "row": { "type": "integer" }, "column": { "type": "string" },
+            "value": { "type": "string" }, "zh": { "type": "string" }, "en": { "type": "string" } } }),
+    )
+}
 
 fn error_schema() -> Value {
     json!({
@@ -277,10 +437,10 @@ pub fn document() -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| {
-                let schema = if name == "key" {
-                    json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" })
-                } else {
-                    json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank"] })
+                let schema = match name {
+                    "key" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
+                    "id" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" }),
+                    _ => json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank"] }),
                 };
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })
             })
@@ -318,9 +478,20 @@ pub fn document() -> Value {
             "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}'], "_")),
             "parameters": parameters, "responses": responses,
         });
-        if let Some(body) = op.body {
-            operation["requestBody"] = json!({ "required": op.method != "post" || op.path != "/api/persons/{key}/certificate",
-                "content": { "application/json": { "schema": body() } } });
+        match op.body {
+            Some(Body::Json(schema)) | Some(Body::OptionalJson(schema)) => {
+                operation["requestBody"] = json!({
+                    "required": matches!(op.body, Some(Body::Json(_))),
+                    "content": { "application/json": { "schema": schema() } } });
+            }
+            Some(Body::File) => {
+                let file = json!({ "schema": { "type": "string", "format": "binary" } });
+                let json = json!({ "schema": { "type": ["array", "object"] } });
+                operation["requestBody"] = json!({ "required": true, "content": {
+                    "text/csv": file, "application/json": json,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file } });
+            }
+            None => {}
         }
         if matches!(op.access, Access::SignedIn) {
             operation["security"] = json!([{ "bearer": [] }]);

@@ -671,7 +671,7 @@ pub struct AuditForm {
 }
 
 /// Who sees the ledger's audit status.
-const AUDITORS: &[Role] = &[Role::Clerk, Role::Inspector, Role::Auditor];
+pub const AUDITORS: &[Role] = &[Role::Clerk, Role::Inspector, Role::Auditor];
 
 fn audit_form(caller: &Caller, lang: Lang) -> String {
     format!(

@@ -188,7 +188,7 @@ const USERS: [&str; 13] = [
 ];
 
 /// (method, path with {hz}/{sz}/{id}, body, expected status per user in `USERS` order).
-/// A: 200 · C: 201 · B: 400 · U: 401 · F: 403 · R: 303 (to sign in) · N: 404.
+/// A: 200 · C: 201 · P: 202 · B: 400 · U: 401 · F: 403 · R: 303 (to sign in) · N: 404.
 const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/me", "", "UAAAAAAAAAAAA"),
     (
@@ -242,12 +242,39 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/persons/{hz}/options", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
     ("GET", "/me", "", "RRRRRRAAAAAAA"),
+    ("GET", "/api/log/inclusion?seq=0", "", "UFFAAAFFFFFAF"),
+    ("GET", "/api/log/inclusion?key=c2", "", "UFFAAAFFFFFAF"),
+    ("GET", "/api/log/inclusion?seq=999", "", "UFFNNNFFFFFNF"),
+    (
+        "GET",
+        "/api/log/inclusion?seq=1&key=c2",
+        "",
+        "UFFBBBFFFFFBF",
+    ),
+    ("GET", "/api/log/consistency?from=5", "", "UAAAAAAAAAAAA"),
+    ("GET", "/api/log/consistency?from=0", "", "UBBBBBBBBBBBB"),
+    ("GET", "/api/log/consistency?from=3", "", "UNNNNNNNNNNNN"),
+    ("GET", "/api/log/consistency?from=x", "", "UBBBBBBBBBBBB"),
+    ("POST", "/api/audit", "", "UFFAAAFFFFFAF"),
+    (
+        "POST",
+        "/api/audit",
+        r#"{"projections":true}"#,
+        "UFFAAAFFFFFAF",
+    ),
+    ("POST", "/api/audit", r#"{"deep":1}"#, "UFFBBBFFFFFBF"),
+    ("POST", "/api/imports?kind=persons", "[]", "UFFPPFFFFFFFF"),
+    ("POST", "/api/imports?kind=pets", "[]", "UFFBBFFFFFFFF"),
+    ("GET", "/api/imports/999999", "", "UFFNNFFFFFFFF"),
+    ("GET", "/api/imports/abc", "", "UFFBBFFFFFFFF"),
+    ("GET", "/api/imports/999999/rejected", "", "UFFNNFFFFFFFF"),
 ];
 
 fn code(c: char) -> StatusCode {
     match c {
         'A' => StatusCode::OK,
         'C' => StatusCode::CREATED,
+        'P' => StatusCode::ACCEPTED,
         'B' => StatusCode::BAD_REQUEST,
         'U' => StatusCode::UNAUTHORIZED,
         'F' => StatusCode::FORBIDDEN,
@@ -602,7 +629,8 @@ async fn the_openapi_document_matches_the_routes() {
         let path = op
             .path
             .replace("{key}", &w.hz)
-            .replace("{calculator}", "quote");
+            .replace("{calculator}", "quote")
+            .replace("{id}", "1");
         let body = if op.body.is_some() { "{}" } else { "" };
         let r = send(
             &w.state,
@@ -1016,4 +1044,221 @@ async fn access_log_pages() {
         r.body
     );
     assert!(r.body.contains("更早的查阅"), "{}", r.body);
+}
+
+/// A client program lands a file through the API: 202 with the job, its progress until done,
+/// then the refused rows a page at a time; only its clerk sees the job; bad requests are
+/// refused with what is allowed and start nothing.
+#[tokio::test]
+async fn a_client_imports_through_the_api() {
+    let w = world();
+    let token = sign_in(&w.state, "clerk-hz").await;
+    let good = resident_id("33010619920303345");
+    let mut csv = String::from("身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n");
+    csv.push_str(&format!(
+        "{},赵六,阜阳,杭州,灵活就业,,杭州,2024-06-15\n",
+        good.expose()
+    ));
+    // Three rows whose check digit is wrong.
+    let (body, check) = good.expose().split_at(17);
+    for wrong in "0123456789"
+        .chars()
+        .filter(|c| c.to_string() != check)
+        .take(3)
+    {
+        csv.push_str(&format!(
+            "{body}{wrong},钱七,阜阳,杭州,灵活就业,,杭州,2024-06-15\n"
+        ));
+    }
+    let post = |uri: &str, content_type: &str, body: &str| {
+        Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let r = send(
+        &w.state,
+        post(
+            "/api/imports?kind=persons&name=people.csv",
+            "text/csv",
+            &csv,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let url = r.headers["location"].to_str().unwrap().to_string();
+    let mut v = serde_json::Value::Null;
+    for _ in 0..200 {
+        v = serde_json::from_str(&get(&w.state, &url, Some(&token)).await.body).unwrap();
+        if v["finished"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(v["counts"]["added"], 1, "{v}");
+    assert_eq!(v["counts"]["rejected"], 3, "{v}");
+    assert!(v["error"].is_null(), "{v}");
+    // The refused rows, two to a page, in file order.
+    let first = get(&w.state, &format!("{url}/rejected?limit=2"), Some(&token)).await;
+    let p1: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(p1["items"].as_array().unwrap().len(), 2, "{}", first.body);
+    assert_eq!(p1["items"][0]["row"], 3);
+    assert!(
+        p1["items"][0]["zh"].as_str().unwrap().contains("校验"),
+        "{}",
+        first.body
+    );
+    let next = p1["next"].as_str().unwrap();
+    let second = get(
+        &w.state,
+        &format!("{url}/rejected?limit=2&after={next}"),
+        Some(&token),
+    )
+    .await;
+    let p2: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+    assert_eq!(p2["items"].as_array().unwrap().len(), 1, "{}", second.body);
+    assert_eq!(p2["items"][0]["row"], 5);
+    assert!(p2["next"].is_null());
+    // The refused IDs are masked in the report.
+    assert!(!first.body.contains(body), "{}", first.body);
+
+    // Only its clerk sees it.
+    let other = sign_in(&w.state, "clerk-sz").await;
+    assert_eq!(
+        get(&w.state, &url, Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Bad requests start nothing.
+    for (uri, ct, body, says) in [
+        ("/api/imports?kind=persons", "text/csv", "", "body is empty"),
+        (
+            "/api/imports",
+            "text/csv",
+            "a,b\n",
+            "use persons, orgs, children or contributions",
+        ),
+        (
+            "/api/imports?kind=persons&name=old.xls",
+            "application/octet-stream",
+            "x",
+            "xls",
+        ),
+        (
+            "/api/imports?kind=persons",
+            "application/json",
+            "\"text\"",
+            "array of objects",
+        ),
+    ] {
+        let r = send(&w.state, post(uri, ct, body)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.body);
+        assert!(r.body.to_lowercase().contains(says), "{uri}: {}", r.body);
+    }
+    let r = get(&w.state, "/api/imports/2", Some(&token)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "no second job was made: {}",
+        r.body
+    );
+}
+
+/// Proofs through the API check offline with the log's key: an entry's bundle by place and by
+/// record id, a consistency proof between signed checkpoints; the audit is clean.
+#[tokio::test]
+async fn proofs_and_audit_through_the_api() {
+    let w = world();
+    let verifier = w.state.verifier.clone().unwrap();
+    let token = sign_in(&w.state, "auditor").await;
+    for q in ["seq=3", "key=c1"] {
+        let r = get(&w.state, &format!("/api/log/inclusion?{q}"), Some(&token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
+        let bundle: anxin_ledger::Bundle = serde_json::from_str(&r.body).unwrap();
+        let proven = bundle.verify(&verifier).expect("the bundle checks offline");
+        assert_eq!(proven.leaf_index, 3, "{q}");
+    }
+    // The log grows by one entry; the proof from the old size to the new checks offline.
+    let size1 = 5;
+    w.state
+        .records
+        .as_ref()
+        .unwrap()
+        .lock()
+        .unwrap()
+        .append(vec![contribution(
+            &resident_id("33010619900101123"),
+            "c3",
+            "2025-03",
+            anxin_import::Payer::Individual,
+            "962.40",
+        )])
+        .unwrap();
+    let r = get(
+        &w.state,
+        &format!("/api/log/consistency?from={size1}"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let c: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let checkpoint = |field: &str| {
+        anxin_ledger::parse_and_verify_checkpoint(c[field].as_str().unwrap(), &verifier)
+            .expect("signed by the log")
+    };
+    let (old, new) = (checkpoint("checkpoint1"), checkpoint("checkpoint2"));
+    assert_eq!((old.tree_size, new.tree_size), (size1, size1 + 1));
+    let proof: Vec<anxin_ledger::Hash> = c["consistency_proof_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let h = h.as_str().unwrap();
+            let mut out = [0u8; 32];
+            for (i, byte) in out.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap();
+            }
+            out
+        })
+        .collect();
+    assert!(!proof.is_empty());
+    anxin_ledger::verify_consistency(
+        &anxin_ledger::Sha256Hasher,
+        size1,
+        size1 + 1,
+        &proof,
+        &old.root_hash,
+        &new.root_hash,
+    )
+    .expect("the new log extends the old");
+    let r = get(
+        &w.state,
+        &format!("/api/log/consistency?from={}&to={size1}", size1 + 1),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body.contains("earlier checkpoint to the later"),
+        "{}",
+        r.body
+    );
+
+    let r = send(
+        &w.state,
+        request(
+            "POST",
+            "/api/audit",
+            Some(&token),
+            r#"{"projections":true}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let a: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(a["clean"], true, "{}", r.body);
+    assert_eq!(a["log_size"].as_u64(), Some(size1 + 1));
 }

@@ -1,6 +1,8 @@
 //! Use cases shared by the command line and the server, so neither re-implements the other:
-//! landing an import file on the ledger batch by batch, and the school review ([`school`]).
+//! landing an import file on the ledger batch by batch, the school review ([`school`]) and
+//! the log's proofs ([`proofs`]).
 
+pub mod proofs;
 pub mod school;
 
 use anxin_domain::{Fen, RegionCode, YearMonth};
