@@ -191,46 +191,7 @@ pub async fn api_import(
 ) -> Result<Response, ApiError> {
     require(&caller, &[Role::Clerk])?;
     let kind = kind_of(q.kind.as_deref().unwrap_or(""))?;
-    if body.is_empty() {
-        return Err(ApiError::bad_input(
-            "请求体是空的：把文件内容作为请求体发送",
-            "the body is empty: send the file's bytes as the request body",
-        ));
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    let declared_json = matches!(media, "application/json" | "application/x-ndjson");
-    let name = q.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
-        let ext = match media {
-            "text/csv" | "text/plain" => "csv",
-            _ if declared_json => "json",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
-            _ => "",
-        };
-        format!("upload.{ext}")
-    });
-    let format =
-        anxin_import::Format::detect(std::path::Path::new(&name), &body[..body.len().min(8)])
-            .map_err(|e| ApiError::bad_input(e.zh(), e.en()))?;
-    let first = body
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(&body)
-        .iter()
-        .find(|b| !b.is_ascii_whitespace());
-    if (declared_json || format == anxin_import::Format::Json) && !matches!(first, Some(b'[' | b'{')) {
-        return Err(ApiError::bad_input(
-            "JSON 文件须是对象数组，或每行一个对象（NDJSON）",
-            "a JSON file is an array of objects, or one object per line (NDJSON)",
-        ));
-    }
-    let file = File {
-        name: name.chars().take(200).collect(),
-        bytes: body,
-        format,
-    };
+    let file = File::from_body(q.name, &headers, body)?;
     let id = start(&state, &caller, kind, file)?;
     let status = { status_json(job_of(&lock(&state.imports), id, &caller)?, id) };
     let mut r = (StatusCode::ACCEPTED, axum::Json(status)).into_response();

@@ -156,6 +156,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(school_office::MAX_UPLOAD_BYTES)),
         )
         .route("/school/ledger", get(school_office::ledger_page))
+        .route(
+            "/api/school/review",
+            post(school_office::api_review)
+                .layer(DefaultBodyLimit::max(school_office::MAX_UPLOAD_BYTES)),
+        )
         .route("/clerk/import/{id}", get(imports::import_status))
         .route(
             "/clerk/import/{id}/rejected.csv",

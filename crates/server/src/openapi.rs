@@ -360,7 +360,48 @@ pub const OPERATIONS: &[Operation] = &[
         ok: (200, refusals),
         errors: &[400, 401, 403, 404],
     },
+    Operation {
+        method: "post",
+        path: "/api/school/review",
+        tag: "school",
+        summary: "入学申请审核 Review a file of school applications on the guardians' ledger months and rank them for the places (education office); every row once, in file order",
+        access: Access::SignedIn,
+        body: Some(Body::File),
+        query: &[
+            (
+                "places",
+                true,
+                "学位数 places, 1–1,000,000",
+                "^[1-9][0-9]{0,5}$|^1000000$",
+            ),
+            (
+                "reform",
+                false,
+                "按改革建议审核 review under the cumulative-first reform",
+                "^(true|false)$",
+            ),
+            (
+                "name",
+                false,
+                "文件名 the file's name (its extension tells the format)",
+                "^[^\\x00-\\x1f]{1,200}$",
+            ),
+        ],
+        ok: (200, school_review),
+        errors: &[400, 401, 403],
+    },
 ];
+
+fn school_review() -> Value {
+    json!({ "type": "object", "required": ["reviewed", "admitted", "refused", "reform", "lines"],
+        "properties": { "reviewed": { "type": "integer" }, "admitted": { "type": "integer" },
+            "refused": { "type": "integer" }, "reform": { "type": "boolean" },
+            "lines": { "type": "array", "items": { "type": "object",
+                "required": ["row", "application", "city", "month", "decision", "points", "rank", "admitted", "decided_by", "zh", "en"],
+                "properties": { "row": { "type": "integer" }, "application": { "type": "string" },
+                    "decision": { "type": "string", "enum": ["eligible", "eligible_hardship", "not_yet", "rejected"] },
+                    "admitted": { "type": "boolean" } } } } } })
+}
 
 fn bundle() -> Value {
     json!({ "type": "object", "required": ["leaf_index", "tree_size", "inclusion_proof_base64", "checkpoint"],

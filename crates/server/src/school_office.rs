@@ -79,23 +79,41 @@ pub async fn review_submit(
     let lang = lang_of(q.lang.as_deref());
     let mut upload = Upload::read(multipart, MAX_UPLOAD_BYTES).await?;
     caller.check_csrf(upload.field("csrf"))?;
-    let places: u32 = upload
-        .field("places")
-        .trim()
-        .parse()
+    let places = places_of(upload.field("places").trim())?;
+    let (reform, csv) = (
+        upload.fields.contains_key("reform"),
+        upload.fields.contains_key("csv"),
+    );
+    let review = review(&state, upload.take_file()?, places, reform).await?;
+    if csv {
+        return Ok(results_csv(&review));
+    }
+    let body = render_review(&review, lang, reform);
+    let mut r = page(lang, lang.pick("审核结果", "Review results"), &body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+fn places_of(text: &str) -> Result<u32, ApiError> {
+    text.parse()
         .ok()
-        .filter(|p| (1..=1_000_000).contains(p))
+        .filter(|p| (1..=1_000_000).contains(p) && text.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(|| {
             ApiError::bad_input(
                 "学位数须为 1 到 1000000 之间的整数",
                 "places must be a whole number from 1 to 1,000,000",
             )
-        })?;
-    let (reform, csv) = (
-        upload.fields.contains_key("reform"),
-        upload.fields.contains_key("csv"),
-    );
-    let File { bytes, format, .. } = upload.take_file()?;
+        })
+}
+
+/// Reviews the applications file on the guardians' ledger months and ranks it for `places`.
+async fn review(
+    state: &AppState,
+    File { bytes, format, .. }: File,
+    places: u32,
+    reform: bool,
+) -> Result<FileReview, ApiError> {
     let reforms: Vec<String> = if reform {
         vec!["school-cumulative-first".into()]
     } else {
@@ -103,7 +121,7 @@ pub async fn review_submit(
     };
     let policy = state.policy.clone();
     let today = crate::auth::today_in_china();
-    let review = state
+    state
         .db(move |records| {
             let regions = anxin_service::PolicyRegions(&policy);
             let mut rows = anxin_import::from_bytes(
@@ -118,15 +136,48 @@ pub async fn review_submit(
                 records, &policy, &mut rows, places, &reforms,
             )
         })
-        .await?;
-    if csv {
-        return Ok(results_csv(&review));
-    }
-    let body = render_review(&review, lang, reform);
-    let mut r = page(lang, lang.pick("审核结果", "Review results"), &body).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+        .await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ApiReviewQuery {
+    places: Option<String>,
+    reform: Option<String>,
+    name: Option<String>,
+}
+
+/// `POST /api/school/review?places=N[&reform=true][&name=FILE]`, the applications file as the
+/// body: every row once, in file order, with its decision, points, rank and reasons (the
+/// review's result, computed for this request and kept nowhere; it is the whole file's, not a
+/// page of a stored list).
+pub async fn api_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ApiReviewQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    require(&caller, REVIEWERS)?;
+    let places = places_of(q.places.as_deref().unwrap_or(""))?;
+    let reform = match q.reform.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::bad_input(
+                "reform 须为 true 或 false（true：按改革建议“累计为主、连续为辅”审核）",
+                "reform must be true or false (true: review under the proposed cumulative-first reform)",
+            ));
+        }
+    };
+    let file = File::from_body(q.name, &headers, body)?;
+    let review = review(&state, file, places, reform).await?;
+    Ok(axum::Json(serde_json::json!({
+        "reviewed": review.reviewed,
+        "admitted": review.admitted,
+        "refused": review.refused,
+        "reform": reform,
+        "lines": review.lines,
+    })))
 }
 
 fn results_csv(review: &FileReview) -> Response {

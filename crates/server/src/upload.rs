@@ -24,6 +24,62 @@ pub struct File {
     pub format: Format,
 }
 
+impl File {
+    /// A file sent as a request's whole body (the API's way): its format from `name`'s
+    /// extension, else from `Content-Type`, else from its first bytes. Refused when empty, when
+    /// it is a format anxin does not read, or when it is declared JSON and is not an array or
+    /// object.
+    pub fn from_body(
+        name: Option<String>,
+        headers: &axum::http::HeaderMap,
+        body: Bytes,
+    ) -> Result<File, ApiError> {
+        if body.is_empty() {
+            return Err(ApiError::bad_input(
+                "请求体是空的：把文件内容作为请求体发送",
+                "the body is empty: send the file's bytes as the request body",
+            ));
+        }
+        let media = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let declared_json = matches!(media.as_str(), "application/json" | "application/x-ndjson");
+        let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
+            let ext = match media.as_str() {
+                "text/csv" | "text/plain" => "csv",
+                _ if declared_json => "json",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+                _ => "",
+            };
+            format!("upload.{ext}")
+        });
+        let format = Format::detect(Path::new(&name), &body[..body.len().min(8)])
+            .map_err(|e| ApiError::bad_input(e.zh(), e.en()))?;
+        let first = body
+            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+            .unwrap_or(&body)
+            .iter()
+            .find(|b| !b.is_ascii_whitespace());
+        if (declared_json || format == Format::Json) && !matches!(first, Some(b'[' | b'{')) {
+            return Err(ApiError::bad_input(
+                "JSON 文件须是对象数组，或每行一个对象（NDJSON）",
+                "a JSON file is an array of objects, or one object per line (NDJSON)",
+            ));
+        }
+        Ok(File {
+            name: name.chars().take(200).collect(),
+            bytes: body,
+            format,
+        })
+    }
+}
+
 impl Upload {
     /// Reads every part; the file part is named `file`. `limit` is the route's body limit, for
     /// the message when a file is cut off.

@@ -268,6 +268,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/imports/999999", "", "UFFNNFFFFFFFF"),
     ("GET", "/api/imports/abc", "", "UFFBBFFFFFFFF"),
     ("GET", "/api/imports/999999/rejected", "", "UFFNNFFFFFFFF"),
+    ("POST", "/api/school/review?places=5", "[]", "UFFFFFFAFFFFF"),
 ];
 
 fn code(c: char) -> StatusCode {
@@ -854,6 +855,46 @@ async fn the_school_office_reviews_a_file_of_applications() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The same review through the API, as JSON: every row once, in file order.
+    let bearer = sign_in(&w.state, "education").await;
+    let api = |query: &str| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/school/review?{query}"))
+            .header("authorization", format!("Bearer {bearer}"))
+            .header("content-type", "text/csv")
+            .body(Body::from(file.clone()))
+            .unwrap()
+    };
+    let r = send(&w.state, api("places=1")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (v["reviewed"].as_u64(), v["refused"].as_u64()),
+        (Some(1), Some(2)),
+        "{v}"
+    );
+    assert_eq!(v["reform"], false);
+    let lines = v["lines"].as_array().unwrap();
+    let rows: Vec<u64> = lines.iter().map(|l| l["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [2, 3, 4], "{v}");
+    assert_eq!(lines[1]["decision"], "rejected");
+    assert!(!r.body.contains(&w.hz_id), "no full ID in the results");
+    // The reform does not reach back before it takes effect: each row says so.
+    let r = send(&w.state, api("places=1&reform=true")).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["reviewed"], 0, "{v}");
+    assert!(
+        v["lines"][0]["en"]
+            .as_str()
+            .unwrap()
+            .contains("takes effect from 2026-01-01"),
+        "{v}"
+    );
+    for query in ["places=0", "places=1&reform=maybe", "reform=true"] {
+        let r = send(&w.state, api(query)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.body);
+    }
     // The ledger page draws its chart even with no enrolments yet.
     let clerk = page_sign_in(&w.state, "clerk-hz").await;
     let l = get(&w.state, "/school/ledger", Some(&clerk)).await;

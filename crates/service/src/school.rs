@@ -50,7 +50,7 @@ pub fn permit_in(
 }
 
 /// One line of the results file: a reviewed application, or a row refused before review.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ResultLine {
     pub row: u64,
     pub application: String,
