@@ -174,9 +174,8 @@ impl<S: Store> Records<S> {
             Outcome::Added(seq) | Outcome::Unchanged(seq) => seq,
             Outcome::Rejected(r) => return Err(Error::refused(r.reason_zh, r.reason_en)),
         };
-        let tree = self.tree()?;
         let head = self.store().head()?;
-        let proof = tree.inclusion_proof(leaf_index, tree.size())?;
+        let proof = self.tree()?.inclusion_proof(leaf_index, head.size)?;
         Ok(Certificate {
             format: FORMAT.into(),
             suite: self.suite().as_str().into(),

@@ -443,7 +443,7 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     records.append(rows).expect("append");
     let head = records.store().head().expect("head");
     assert_eq!(head.size, 14);
-    let tree = records.tree().expect("tree");
+    let tree = records.tree().expect("tree").clone();
     assert_eq!(
         tree.root(),
         head.root,
@@ -483,6 +483,12 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     let certificate = records
         .issue_certificate(&worker, jiff::civil::date(2026, 11, 22))
         .expect("issue");
+    // The held tree grew by the certificate's entry and still gives the signed root, the same
+    // as a rebuild from every stored leaf.
+    let grown = records.store().head().expect("head");
+    assert_eq!(grown.size, head.size + 1);
+    assert_eq!(records.tree().expect("tree").root(), grown.root, "{backend}");
+    assert_eq!(records.rebuild_tree().expect("rebuild").root(), grown.root);
     let bytes = certificate.to_bytes();
     let verifier = records.verifier().clone();
     let verification = cert::verify(&bytes, &verifier);

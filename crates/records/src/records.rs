@@ -72,6 +72,9 @@ pub struct Records<S: Store> {
     suite: Suite,
     origin: String,
     account_rule: Option<AccountRule>,
+    /// The tree as of the last proof, checked against the signed head then; the next proof
+    /// reads only the leaves added since.
+    tree: Option<MerkleTree<SuiteHasher>>,
 }
 
 impl<S: Store> Records<S> {
@@ -103,6 +106,7 @@ impl<S: Store> Records<S> {
             suite,
             origin,
             account_rule: None,
+            tree: None,
         })
     }
 
@@ -531,8 +535,42 @@ impl<S: Store> Records<S> {
         Ok(new_head)
     }
 
-    /// The whole tree, rebuilt from the stored leaf hashes (for proofs).
-    pub fn tree(&mut self) -> Result<MerkleTree<SuiteHasher>> {
+    /// The tree for proofs: the one held from the last call, grown by the leaves stored since,
+    /// and checked against the signed head (a head that shrank, or whose root the grown tree
+    /// does not give, means a rebuild from every stored leaf, and if that fails too, an
+    /// error). A long-running server thus reads each leaf once, not once per proof.
+    pub fn tree(&mut self) -> Result<&MerkleTree<SuiteHasher>> {
+        let head = self.store.head()?;
+        if let Some(mut tree) = self.tree.take()
+            && tree.size() <= head.size
+        {
+            let mut from = tree.size();
+            while from < head.size {
+                let chunk = self.store.leaves(from, (head.size - from).min(100_000))?;
+                if chunk.is_empty() {
+                    break;
+                }
+                for (seq, leaf) in chunk {
+                    if seq != tree.size() {
+                        break;
+                    }
+                    tree.append_leaf_hash(leaf)?;
+                }
+                if tree.size() == from {
+                    break;
+                }
+                from = tree.size();
+            }
+            if tree.size() == head.size && tree.root() == head.root {
+                return Ok(self.tree.insert(tree));
+            }
+        }
+        let tree = self.rebuild_tree()?;
+        Ok(self.tree.insert(tree))
+    }
+
+    /// The whole tree, rebuilt from every stored leaf hash and checked against the signed head.
+    pub fn rebuild_tree(&mut self) -> Result<MerkleTree<SuiteHasher>> {
         let head = self.store.head()?;
         let mut leaves = Vec::with_capacity(head.size as usize);
         let mut from = 0;

@@ -600,7 +600,7 @@ pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
 <style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5}}
 label{{display:block;margin:.5rem 0}}input,select,textarea{{font-size:1rem;width:100%;box-sizing:border-box;padding:.4rem}}
 button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}
-.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;display:block;overflow-x:auto}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;white-space:nowrap}}nav a{{margin-right:1rem}}.bad{{color:#b00}}.good{{color:#070}}</style></head>
+.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;display:block;overflow-x:auto}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;white-space:nowrap}}nav{{display:flex;flex-wrap:wrap;gap:.25rem 1rem}}nav a{{white-space:nowrap}}.bad{{color:#b00}}.good{{color:#070}}</style></head>
 <body><nav><a href="/">安心 anxin</a><a href="/me">{m}</a><a href="/quote">{q}</a><a href="/school">{s}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
         m = lang.pick("我的", "Mine"),
         q = lang.pick("缴费测算", "Quote"),

@@ -40,11 +40,10 @@ pub fn inclusion<S: Store>(records: &mut Records<S>, entry: &Entry) -> Result<Bu
             format!("the log has {} entries; there is no #{index}", head.size),
         ));
     }
-    let tree = records.tree()?;
     let event = records.store().events(index, index + 1)?;
     let data = event.first().map(|e| e.body.clone());
     Ok(Bundle::from_tree(
-        &tree,
+        records.tree()?,
         index,
         head.size,
         data.as_deref(),
