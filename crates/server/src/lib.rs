@@ -2,7 +2,8 @@
 //! and as server-rendered pages (Chinese by default, `?lang=en`), no JavaScript needed.
 //!
 //! Public: the calculators, the region list and the certificate check. Signed in (see
-//! [`auth`]): a worker's own record, a clerk's search with every read logged ([`person`]).
+//! [`auth`]): a worker's own record, a clerk's search with every read logged ([`person`]), a
+//! platform's report on what it paid for its own workers ([`platform`]).
 //!
 //! The server holds no rule: every figure comes from `anxin-policy`, every verdict from
 //! `anxin-records`. Errors share one JSON shape, `{"error": {"kind", "zh", "en"}}`.
@@ -27,6 +28,7 @@ pub mod openapi;
 pub mod options;
 pub mod pension;
 pub mod person;
+pub mod platform;
 pub mod school_office;
 pub mod text;
 pub mod upload;
@@ -143,6 +145,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(school_office::MAX_UPLOAD_BYTES)),
         )
         .route("/school/ledger", get(school_office::ledger_page))
+        .route("/platform", get(platform::report_page))
         .route("/clerk/import/{id}", get(imports::import_status))
         .route(
             "/clerk/import/{id}/rejected.csv",
@@ -161,6 +164,8 @@ pub fn router(state: AppState) -> Router {
             post(auth::api_sign_in).delete(auth::api_sign_out),
         )
         .route("/api/me", get(auth::api_me))
+        .route("/api/platform/workers", get(platform::api_workers))
+        .route("/api/platform/months", get(platform::api_months))
         .route("/api/persons/lookup", post(person::api_lookup))
         .route("/api/persons/{key}", get(person::api_person))
         .route("/api/persons/{key}/access", get(person::api_access))
