@@ -13,7 +13,7 @@ use anxin_policy::Lang;
 use anxin_records::access::Role;
 use anxin_service::{Counts, Refusal, Step};
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::auth::{Caller, require};
@@ -269,10 +269,11 @@ pub async fn import_status(
         let job = job_of(&jobs, id, &caller)?;
         render(job, id, lang)
     };
-    let mut r = page(lang, lang.pick("导入进度", "Import progress"), &body).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(crate::private_page(
+        lang,
+        lang.pick("导入进度", "Import progress"),
+        &body,
+    ))
 }
 
 fn render(job: &Job, id: u64, lang: Lang) -> String {

@@ -596,6 +596,20 @@ button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre
     ))
 }
 
+/// A page of personal data: never cached, by the browser or anything in between.
+pub fn private_page(lang: Lang, title: &str, body: &str) -> Response {
+    let mut r = page(lang, title, body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The start of a table and its header row.
+pub fn table_head(cells: &[&str]) -> String {
+    let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
+    format!("<table><tr>{cells}</tr>")
+}
+
 async fn home(Params(q): Params<LangQuery>) -> Html<String> {
     let lang = lang_of(q.lang.as_deref());
     let body = lang.pick(
@@ -995,11 +1009,7 @@ async fn verify_form(
     }
     body.push_str("</ul>");
     body.push_str(&verify_form_html(lang, ""));
-    let mut response = page(lang, lang.pick("核验结果", "Verification"), &body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    private_page(lang, lang.pick("核验结果", "Verification"), &body)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

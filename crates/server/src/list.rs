@@ -19,6 +19,14 @@ pub struct ListQuery {
     pub after: Option<String>,
 }
 
+/// The query of a page that shows a list a page at a time: `?lang=&limit=&after=`.
+#[derive(Deserialize, Default, Debug, Clone)]
+pub struct PageQuery {
+    pub lang: Option<String>,
+    #[serde(flatten)]
+    pub list: ListQuery,
+}
+
 /// A checked page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window<C> {

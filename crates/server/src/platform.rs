@@ -25,14 +25,14 @@ use anxin_records::cert::insurance_zh;
 use anxin_records::store::PayerMonthRow;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Serialize;
 
 use crate::auth::{Caller, logout_button, require};
-use crate::list::{ListQuery, Page, Window};
+use crate::list::{ListQuery, Page, PageQuery, Window};
 use crate::text::month_text;
-use crate::{ApiError, AppState, Params, esc, lang_of, page};
+use crate::{ApiError, AppState, Params, esc, lang_of, private_page, table_head};
 
 const PLATFORMS: &[Role] = &[Role::Platform];
 /// Months drawn in the page's chart (the table below it has every month).
@@ -163,19 +163,12 @@ pub async fn api_months(
     Ok(Json(months(&state, org).await?))
 }
 
-#[derive(Deserialize, Default)]
-pub struct ReportQuery {
-    lang: Option<String>,
-    #[serde(flatten)]
-    list: ListQuery,
-}
-
 /// `GET /platform?after=`: the report page — months as a chart and a table, then a page of
 /// workers with a link to the next.
 pub async fn report_page(
     State(state): State<AppState>,
     caller: Caller,
-    Params(q): Params<ReportQuery>,
+    Params(q): Params<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let org = own_org(&caller)?;
@@ -236,15 +229,11 @@ pub async fn report_page(
         ));
     }
     body.push_str(&logout_button(&caller, lang));
-    let mut r = page(
+    Ok(private_page(
         lang,
         lang.pick("本平台缴费报告", "Our contributions report"),
         &body,
-    )
-    .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    ))
 }
 
 /// Amounts paid by month, the last [`CHART_MONTHS`], as bars in yuan.
@@ -267,11 +256,13 @@ fn chart(months: &[MonthItem]) -> String {
 
 fn months_table(months: &[MonthItem], lang: Lang) -> String {
     let mut out = format!(
-        "<details><summary>{}</summary><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<details><summary>{}</summary>{}",
         lang.pick("逐月明细", "Every month"),
-        lang.pick("月份", "Month"),
-        lang.pick("人数", "Workers"),
-        lang.pick("金额（元）", "Amount (yuan)"),
+        table_head(&[
+            lang.pick("月份", "Month"),
+            lang.pick("人数", "Workers"),
+            lang.pick("金额（元）", "Amount (yuan)"),
+        ])
     );
     for m in months.iter().rev() {
         out.push_str(&format!(
@@ -289,14 +280,13 @@ fn workers_table(items: &[WorkerItem], lang: Lang) -> String {
     if items.is_empty() {
         return format!("<p>{}</p>", lang.pick("没有了。", "No more workers."));
     }
-    let mut out = format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+    let mut out = table_head(&[
         lang.pick("证件号", "ID"),
         lang.pick("月数", "Months"),
         lang.pick("起止", "From – to"),
         lang.pick("险种", "Insurances"),
         lang.pick("金额（元）", "Amount (yuan)"),
-    );
+    ]);
     for w in items {
         let insurances: Vec<&str> = w
             .insurances
