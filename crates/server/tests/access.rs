@@ -1206,41 +1206,31 @@ async fn the_platform_sees_what_it_paid_for_its_own_workers() {
     let cookie = page_sign_in(&w.state, "platform").await;
     let p = get(&w.state, "/platform?limit=1", Some(&cookie)).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert!(
-        p.body.contains("本平台缴费报告") && p.body.contains("250.00"),
-        "{}",
-        p.body
+    let next = format!("/platform?after={}&amp;limit=1", keys[0]);
+    has_all(
+        &p.body,
+        &[
+            "本平台缴费报告",
+            "250.00",
+            "<svg",
+            "每月缴费金额",
+            &next,
+            "下一页",
+        ],
     );
-    assert!(
-        p.body.contains("<svg") && p.body.contains("每月缴费金额"),
-        "{}",
-        p.body
-    );
-    assert!(
-        p.body
-            .contains(&format!("/platform?after={}&amp;limit=1", keys[0])),
-        "{}",
-        p.body
-    );
-    assert!(p.body.contains("下一页"), "{}", p.body);
+    let all = get(&w.state, "/platform", Some(&cookie)).await;
+    has_all(&all.body, &[masked, "50.00", "工伤、养老"]);
+    assert!(!all.body.contains("下一页"), "one page: {}", all.body);
     assert!(
         !p.body.contains(&w.hz_id) && !p.body.contains("张三"),
         "{}",
         p.body
     );
     assert_eq!(p.headers["cache-control"], "no-store");
-    let second = get(
-        &w.state,
-        &format!("/platform?after={}&limit=1&lang=en", keys[0]),
-        Some(&cookie),
-    )
-    .await;
+    let uri = format!("/platform?after={}&limit=1&lang=en", keys[0]);
+    let second = get(&w.state, &uri, Some(&cookie)).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
-    assert!(
-        second.body.contains("Our contributions report") && second.body.contains("First page"),
-        "{}",
-        second.body
-    );
+    has_all(&second.body, &["Our contributions report", "First page"]);
     assert!(
         !second.body.contains("Next page"),
         "the last page: {}",
@@ -1289,5 +1279,12 @@ async fn a_platform_account_without_a_code_is_told_why() {
             "{}",
             r.body
         );
+    }
+}
+
+/// Asserts `body` contains every one of `needles`.
+fn has_all(body: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(body.contains(n), "{n:?} missing from {body}");
     }
 }
