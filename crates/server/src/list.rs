@@ -120,8 +120,8 @@ pub const QUERY: [(&str, bool, &str, &str); 2] = [
     (
         "after",
         false,
-        "从上一页的 next 接着取 the previous page's next",
-        "^[0-9A-Za-z_-]{1,200}$",
+        "从上一页的 next 接着取 the previous page's next (empty: from the start)",
+        "^[0-9A-Za-z_-]{0,200}$",
     ),
 ];
 
