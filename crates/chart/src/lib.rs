@@ -390,14 +390,16 @@ impl Frame<'_> {
             n(W - RIGHT),
             n(scale.y(0.0f64.clamp(scale.lo, scale.hi)))
         );
-        // X labels: at most about eight shown, so they do not collide at phone width.
+        // X labels: at most about eight shown, so they do not collide at phone width. The last
+        // is always shown; a regular one closer to it than the spacing gives way.
         let count = self.labels.len().min(MAX_POINTS);
         let every = count.div_ceil(8).max(1);
         out.push_str(
             "<g class=\"x-ticks\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333333\">",
         );
         for (i, label) in self.labels.iter().take(count).enumerate() {
-            if i % every != 0 && i + 1 != count {
+            let last = i + 1 == count;
+            if !last && (i % every != 0 || count - 1 - i < every) {
                 continue;
             }
             let _ = write!(
@@ -762,6 +764,44 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains(">1,000<") || svg.contains(">1,000.5<") || svg.contains(">2,000<"));
+    }
+
+    /// Two years of months: every third label and the last, none so close to the last that
+    /// they overlap at phone width.
+    #[test]
+    fn x_labels_thin_out_and_keep_the_last_apart() {
+        let shown = |count: usize| {
+            let chart = BarChart {
+                categories: (0..count).map(|i| format!("m{i}")).collect(),
+                series: vec![Series::new("s", vec![Some(1.0); count])],
+                ..BarChart::default()
+            };
+            let svg = chart.to_svg();
+            let ticks = svg
+                .split("class=\"x-ticks\"")
+                .nth(1)
+                .and_then(|s| s.split("</g>").next())
+                .unwrap_or_default()
+                .to_string();
+            ticks
+                .split("<text ")
+                .skip(1)
+                .filter_map(|t| t.split('>').nth(1)?.split('<').next())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shown(24),
+            ["m0", "m3", "m6", "m9", "m12", "m15", "m18", "m23"]
+        );
+        assert_eq!(shown(25).last().map(String::as_str), Some("m24"));
+        assert!(
+            shown(25).contains(&"m20".to_string()),
+            "far enough: {:?}",
+            shown(25)
+        );
+        assert_eq!(shown(3), ["m0", "m1", "m2"]);
+        assert_eq!(shown(1), ["m0"]);
     }
 
     #[test]

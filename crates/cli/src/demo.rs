@@ -24,6 +24,16 @@ const GIVEN: [&str; 12] = [
     "秀英", "建国", "伟", "芳", "敏", "静", "强", "磊", "洋", "艳", "勇", "娟",
 ];
 
+/// The credit code of the demo's `i`-th platform.
+fn platform_code(i: usize) -> Option<CreditCode> {
+    let (prefix, _) = PLATFORMS.get(i)?;
+    CreditCode::complete(&format!("{prefix}X")).ok()
+}
+
+/// The platform the demo's `platform` account speaks for: 蜂鸟配送, which pays work-injury
+/// insurance for its multi-platform riders, so `/platform` shows a real report.
+const ACCOUNT_PLATFORM: usize = 0;
+
 struct Rng(u64);
 
 impl Rng {
@@ -53,9 +63,8 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
         )
     };
     let mut rng = Rng(0x5EED_A17C_0DE5_1234);
-    let platforms: Vec<CreditCode> = PLATFORMS
-        .iter()
-        .map(|(p, _)| CreditCode::complete(&format!("{p}X")).ok())
+    let platforms: Vec<CreditCode> = (0..PLATFORMS.len())
+        .map(platform_code)
         .collect::<Option<_>>()
         .ok_or_else(|| bad("credit code"))?;
     let region = |code: &str| RegionCode::parse(code).map_err(|_| bad("region"));
@@ -232,9 +241,7 @@ pub fn accounts(
         )?;
         out.push((username, "worker", password, "本人记录 own record"));
     }
-    let platform = CreditCode::complete(&format!("{}X", PLATFORMS[0].0))
-        .map(|c| c.to_string())
-        .ok();
+    let platform = platform_code(ACCOUNT_PLATFORM).map(|c| c.to_string());
     let officials: [(&str, &'static str, Option<&str>, &'static str); 9] = [
         ("admin", "admin", None, "建账户 makes accounts"),
         (
@@ -261,7 +268,12 @@ pub fn accounts(
             Some("330100"),
             "杭州教育局 Hangzhou school office",
         ),
-        ("platform", "platform", Some("330100"), "蜂鸟配送 platform"),
+        (
+            "platform",
+            "platform",
+            Some("330100"),
+            "蜂鸟配送缴费报告 platform report (/platform)",
+        ),
         ("grid.hz", "grid", Some("330100"), "网格员 grid worker"),
         ("analyst", "analyst", None, "政策分析 analyst"),
         ("auditor", "auditor", None, "审计 auditor"),
@@ -283,4 +295,34 @@ pub fn accounts(
         out.push((username.to_string(), role, password, what));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The platform account's code is one that paid: its report is not empty.
+    #[test]
+    fn the_platform_account_speaks_for_a_platform_that_paid() {
+        let policy = Policy::embedded().expect("embedded policy");
+        let last = YearMonth::new(2026, 6).expect("month");
+        let demo = generate(&policy, 60, last).expect("demo");
+        let code = platform_code(ACCOUNT_PLATFORM).expect("code");
+        let paid: Vec<&ContributionInput> = demo
+            .inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::Contribution(c) if c.payer_code.as_ref() == Some(&code) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert!(!paid.is_empty());
+        assert!(
+            paid.iter()
+                .all(|c| c.payer == Payer::Platform && c.amount.0 > 0)
+        );
+        let workers: std::collections::HashSet<&str> =
+            paid.iter().map(|c| c.person_id.expose()).collect();
+        assert_eq!(workers.len(), 2, "workers 9 and 39 of 60: {}", paid.len());
+    }
 }

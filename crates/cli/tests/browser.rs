@@ -7,7 +7,8 @@
 //! - a worker who opens another worker's record is refused;
 //! - a clerk finds a person by resident ID, stating why, and sees the ID masked; the worker then
 //!   sees that read under "谁查阅过我的记录";
-//! - the English switch works.
+//! - the English switch works;
+//! - the platform reads its report (masked IDs, as wide as the phone) and its next page.
 //!
 //! Every page is saved as a PNG in `target/screenshots/browser/` (or `$CARGO_TARGET_DIR/…`).
 //! A failed step names itself and prints the URL, title and text the browser showed, with a
@@ -858,6 +859,46 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.expect_text(step, &["新增 1", "拒收 1", "校验"])?;
     b.shot("import-result")?;
     let _ = std::fs::remove_file(&file);
+    b.goto(&at("/me"))?;
+    b.sign_out(step)?;
+
+    // g. The platform reads its report: what it paid, month by month and worker by worker,
+    // IDs masked, the page as wide as the phone, then the next page.
+    let step = "platform reads its report";
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "platform", demo.password("platform"))?;
+    b.expect_url(step, "/me")?;
+    b.click(step, "li a[href=\"/platform\"]")?;
+    b.expect_url(step, "/platform")?;
+    let text = b.expect_text(
+        step,
+        &[
+            "本平台缴费报告",
+            "统一社会信用代码",
+            "本平台缴费的劳动者",
+            "工伤",
+        ],
+    )?;
+    if !text.contains("**********") || b.source().contains(own_id.as_str()) {
+        return Err(b.failed(step, "the report's IDs are not masked"));
+    }
+    b.find(step, "figure svg")?;
+    let wide = b.script(
+        "return document.documentElement.scrollWidth - window.innerWidth",
+        json!([]),
+    )?;
+    if wide.as_i64().is_none_or(|w| w > 0) {
+        return Err(b.failed(
+            step,
+            &format!("the page is wider than the phone by {wide} px"),
+        ));
+    }
+    b.shot("platform-report")?;
+    b.goto(&at("/platform?limit=2"))?;
+    b.click(step, "a[href^=\"/platform?after=\"]")?;
+    b.expect_url(step, "/platform?after=")?;
+    b.expect_text(step, &["回到第一页", "**********"])?;
+    b.shot("platform-report-next")?;
     Ok(())
 }
 

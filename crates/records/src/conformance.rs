@@ -28,6 +28,235 @@ pub fn run_all(make: Factory<'_>) {
     story_balances_sum_to_zero(make());
     story_audit_sees_projection_damage_via_trait(make());
     story_accounts_sessions_access_log(make());
+    story_payer_report(make());
+}
+
+/// A platform's report on its own workers: only the rows its credit code paid (never another
+/// payer's rows of the same people, never unpaid months), one row per person in key order, a
+/// page at a time from a cursor; the month summary; an unknown or empty code gives nothing.
+fn story_payer_report(store: Box<dyn Store>) {
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let other = CreditCode::parse(OTHER_PAYER).expect("valid code");
+    let workers: Vec<ResidentId> = (0..5)
+        .map(|w| resident_id(&format!("33010619900202{:03}", 100 + w)))
+        .collect();
+    let mut rows = vec![
+        platform(),
+        Input::Org(OrgInput {
+            credit_code: other.clone(),
+            name: "某家政公司".into(),
+            kind: OrgKind::Employer,
+            region: region("330100"),
+            record_id: None,
+        }),
+    ];
+    rows.extend(workers.iter().map(person));
+    let paid = |w: usize, month: &str, insurance: Insurance, payer: Payer, yuan: &str| {
+        let Input::Contribution(mut c) = contribution(
+            &workers[w],
+            &format!("p-{w}-{month}-{insurance:?}-{payer:?}"),
+            month,
+            payer,
+            yuan,
+        ) else {
+            unreachable!()
+        };
+        c.insurance = insurance;
+        c
+    };
+    // The platform pays workers 0–3 three months of pension, worker w (100 + w) yuan a month.
+    for w in 0..4 {
+        for month in ["2025-01", "2025-02", "2025-03"] {
+            let yuan = format!("{}.00", 100 + w);
+            rows.push(Input::Contribution(paid(
+                w,
+                month,
+                Insurance::Pension,
+                Payer::Platform,
+                &yuan,
+            )));
+        }
+    }
+    // Injury for worker 0 in a month already counted: one more insurance, no more months.
+    rows.push(Input::Contribution(paid(
+        0,
+        "2025-01",
+        Insurance::Injury,
+        Payer::Platform,
+        "10.00",
+    )));
+    // A month the platform owed and did not pay: not in its report of what it paid.
+    let mut unpaid = paid(3, "2025-04", Insurance::Pension, Payer::Platform, "0");
+    unpaid.status = Status::Unpaid;
+    unpaid.account = None;
+    rows.push(Input::Contribution(unpaid));
+    // Another payer of the same people, and the person's own payment: never in the report.
+    for w in [0, 4] {
+        let mut c = paid(w, "2025-01", Insurance::Pension, Payer::Employer, "999.00");
+        c.payer_code = Some(other.clone());
+        rows.push(Input::Contribution(c));
+    }
+    rows.push(Input::Contribution(paid(
+        1,
+        "2025-01",
+        Insurance::Pension,
+        Payer::Individual,
+        "845.40",
+    )));
+    let committed = records.append(rows).expect("append");
+    assert!(
+        committed.outcomes.iter().all(added),
+        "{backend}: {:?}",
+        committed.outcomes
+    );
+
+    let mut keys: Vec<[u8; 32]> = workers[..4]
+        .iter()
+        .map(|w| records.person_key(w).0)
+        .collect();
+    keys.sort_unstable();
+    let all = records
+        .store()
+        .payer_workers(PLATFORM, None, 10)
+        .expect("workers");
+    assert_eq!(
+        all.iter().map(|r| r.person).collect::<Vec<_>>(),
+        keys,
+        "{backend}: the platform's workers, in key order, each once"
+    );
+    for row in &all {
+        let w = (0..4)
+            .find(|w| records.person_key(&workers[*w]).0 == row.person)
+            .expect("one of the platform's workers");
+        let month = |m: &str| YearMonth::parse(m).expect("month").index();
+        assert_eq!(
+            (row.months, row.first_month, row.last_month),
+            (3, month("2025-01"), month("2025-03")),
+            "{backend}: worker {w}: paid months only"
+        );
+        let injury = if w == 0 { 1000 } else { 0 };
+        assert_eq!(
+            row.amount_fen,
+            3 * (10_000 + 100 * w as i64) + injury,
+            "{backend}: worker {w}: only what the platform paid"
+        );
+        let insurances: &[&str] = if w == 0 {
+            &["injury", "pension"]
+        } else {
+            &["pension"]
+        };
+        assert_eq!(row.insurances, insurances, "{backend}: worker {w}");
+    }
+
+    // Pages: limit, then after the last key, until empty; together the whole list.
+    let first = records
+        .store()
+        .payer_workers(PLATFORM, None, 3)
+        .expect("page 1");
+    assert_eq!(first, all[..3], "{backend}: limit holds");
+    let second = records
+        .store()
+        .payer_workers(PLATFORM, Some(&first[2].person), 3)
+        .expect("page 2");
+    assert_eq!(
+        second,
+        all[3..],
+        "{backend}: the next page starts after the cursor"
+    );
+    assert!(
+        records
+            .store()
+            .payer_workers(PLATFORM, Some(&second[0].person), 3)
+            .expect("page 3")
+            .is_empty(),
+        "{backend}: nothing after the last"
+    );
+    assert!(
+        records
+            .store()
+            .payer_workers(PLATFORM, Some(&[0xff; 32]), 3)
+            .expect("past the end")
+            .is_empty()
+    );
+    assert_eq!(
+        records
+            .store()
+            .payer_workers(PLATFORM, Some(&[0; 32]), 1)
+            .expect("from a zero key"),
+        all[..1]
+    );
+
+    // Another payer sees its own two rows; unknown and empty codes see nothing.
+    let theirs = records
+        .store()
+        .payer_workers(OTHER_PAYER, None, 10)
+        .expect("other payer");
+    assert_eq!(theirs.len(), 2, "{backend}");
+    assert!(
+        theirs
+            .iter()
+            .all(|r| r.amount_fen == 99_900 && r.months == 1)
+    );
+    for code in ["91440300MA5DC0XX1Y", "", "' OR 1=1 --"] {
+        assert!(
+            records
+                .store()
+                .payer_workers(code, None, 10)
+                .expect("unknown code")
+                .is_empty(),
+            "{backend}: {code:?}"
+        );
+        assert!(
+            records
+                .store()
+                .payer_months(code)
+                .expect("unknown code")
+                .is_empty(),
+            "{backend}: {code:?}"
+        );
+    }
+
+    // The month summary: workers paid for and the amount, month by month; the unpaid month
+    // is not there.
+    let months = records.store().payer_months(PLATFORM).expect("months");
+    let want: Vec<(i32, u64, i64)> = [
+        ("2025-01", 4, 10_000 + 10_100 + 10_200 + 10_300 + 1_000),
+        ("2025-02", 4, 10_000 + 10_100 + 10_200 + 10_300),
+        ("2025-03", 4, 10_000 + 10_100 + 10_200 + 10_300),
+    ]
+    .iter()
+    .map(|(m, n, a)| (YearMonth::parse(m).expect("month").index(), *n, *a))
+    .collect();
+    assert_eq!(
+        months
+            .iter()
+            .map(|m| (m.month, m.workers, m.amount_fen))
+            .collect::<Vec<_>>(),
+        want,
+        "{backend}"
+    );
+
+    // Through the records service: each worker with the masked ID, nothing in clear.
+    let page = records.payer_workers(PLATFORM, None, 10).expect("workers");
+    assert_eq!(page.len(), 4);
+    for w in &page {
+        let id = workers
+            .iter()
+            .find(|id| records.person_key(id) == w.key)
+            .expect("a worker");
+        assert_eq!(w.id_masked, id.masked(), "{backend}");
+        assert!(!w.id_masked.contains(&id.expose()[4..14]));
+    }
+    let after = page[1].key;
+    let rest = records
+        .payer_workers(PLATFORM, Some(&after), 10)
+        .expect("rest");
+    assert_eq!(
+        rest.iter().map(|w| w.key).collect::<Vec<_>>(),
+        [page[2].key, page[3].key]
+    );
+    assert_clean(&mut records, backend);
 }
 
 /// Accounts, sessions and the access log: names unique, sessions expire and end, the log
@@ -146,6 +375,8 @@ pub fn secrets(suite: Suite) -> Secrets {
 }
 
 pub const PLATFORM: &str = "91350100M000100Y43";
+/// Another registered payer (an employer) of some of the same workers.
+pub const OTHER_PAYER: &str = "91110000600037341L";
 
 pub fn region(code: &str) -> RegionCode {
     RegionCode::parse(code).expect("valid region")
@@ -274,10 +505,9 @@ fn story_ingest_idempotent_and_refusals(store: Box<dyn Store>, suite: Suite) {
 
     // Refusals: the same record id for other content, a filled slot, an unregistered payer,
     // a guardian not in the registry.
-    let other_platform = "91110000600037341L";
     let mut unregistered = contribution(&worker, "c-new", "2025-03", Payer::Platform, "10");
     if let Input::Contribution(c) = &mut unregistered {
-        c.payer_code = Some(CreditCode::parse(other_platform).expect("valid code"));
+        c.payer_code = Some(CreditCode::parse(OTHER_PAYER).expect("valid code"));
     }
     let child = resident_id("33010620180301002");
     let refused = records
@@ -487,7 +717,11 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     // as a rebuild from every stored leaf.
     let grown = records.store().head().expect("head");
     assert_eq!(grown.size, head.size + 1);
-    assert_eq!(records.tree().expect("tree").root(), grown.root, "{backend}");
+    assert_eq!(
+        records.tree().expect("tree").root(),
+        grown.root,
+        "{backend}"
+    );
     assert_eq!(records.rebuild_tree().expect("rebuild").root(), grown.root);
     let bytes = certificate.to_bytes();
     let verifier = records.verifier().clone();

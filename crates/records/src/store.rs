@@ -113,6 +113,43 @@ impl ContributionRow {
     }
 }
 
+/// What one payer (by credit code) paid for one person: the platform's report on its own
+/// workers. Only rows paid or back-paid count; amounts are integer fen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayerWorkerRow {
+    pub person: [u8; 32],
+    /// Months with at least one contribution paid by this payer (several insurances in one
+    /// month count once).
+    pub months: u32,
+    /// First and last of those months (`YearMonth::index`).
+    pub first_month: i32,
+    pub last_month: i32,
+    pub amount_fen: i64,
+    /// The insurances paid, sorted, each once.
+    pub insurances: Vec<String>,
+}
+
+/// One month of what one payer paid: how many workers, how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayerMonthRow {
+    /// `YearMonth::index`.
+    pub month: i32,
+    pub workers: u64,
+    pub amount_fen: i64,
+}
+
+/// Splits a backend's concatenation of distinct insurance codes into a sorted list.
+pub fn insurance_list(joined: &str) -> Vec<String> {
+    let mut all: Vec<String> = joined
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostingRow {
     pub seq: u64,
@@ -191,6 +228,18 @@ pub trait Store: Send {
     fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>>;
     /// Balance of every account: (account, sum of postings in fen, number of postings).
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>>;
+    /// What the payer with credit code `code` paid, one row per person, ordered by person key
+    /// (bytewise), starting after `after`, at most `limit` rows. Only paid and back-paid rows
+    /// count; an empty or unknown code gives nothing. One index range scan per page.
+    fn payer_workers(
+        &mut self,
+        code: &str,
+        after: Option<&[u8; 32]>,
+        limit: u32,
+    ) -> Result<Vec<PayerWorkerRow>>;
+    /// What the payer with credit code `code` paid, one row per month in month order (paid and
+    /// back-paid rows only).
+    fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>>;
 
     // Accounts, sessions and the access log (see `crate::access`). Not part of the log.
     /// Creates an account; a taken username is refused. Returns the new id.
@@ -280,6 +329,17 @@ impl Store for Box<dyn Store> {
     }
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
         (**self).balances()
+    }
+    fn payer_workers(
+        &mut self,
+        code: &str,
+        after: Option<&[u8; 32]>,
+        limit: u32,
+    ) -> Result<Vec<PayerWorkerRow>> {
+        (**self).payer_workers(code, after, limit)
+    }
+    fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>> {
+        (**self).payer_months(code)
     }
     fn create_account(&mut self, account: &NewAccount, now: i64) -> Result<i64> {
         (**self).create_account(account, now)

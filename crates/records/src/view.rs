@@ -34,14 +34,7 @@ impl<S: Store> Records<S> {
         let Some(row) = self.store().person(&key.0)? else {
             return Ok(None);
         };
-        let clear = self.data_key().open(key, &row.sealed)?;
-        let clear: Value = serde_json::from_slice(&clear)
-            .map_err(|_| Error::Corrupt("a sealed person record does not parse".into()))?;
-        let id = clear["id"]
-            .as_str()
-            .and_then(|t| ResidentId::parse(t).ok())
-            .ok_or_else(|| Error::Corrupt("a sealed person record has no valid ID".into()))?;
-        let name = clear["name"].as_str().unwrap_or("").to_string();
+        let (id, name) = self.unseal(key, &row)?;
         let months = self.store().contributions_of(&key.0)?;
         let children = self.store().children_of(&key.0)?.len();
         Ok(Some(PersonView {
@@ -53,6 +46,21 @@ impl<S: Store> Records<S> {
             summaries: summarize(&months),
             months,
         }))
+    }
+}
+
+impl<S: Store> Records<S> {
+    /// The resident ID and name sealed in a person's registry row.
+    pub(crate) fn unseal(&self, key: &PersonKey, row: &PersonRow) -> Result<(ResidentId, String)> {
+        let clear = self.data_key().open(key, &row.sealed)?;
+        let clear: Value = serde_json::from_slice(&clear)
+            .map_err(|_| Error::Corrupt("a sealed person record does not parse".into()))?;
+        let id = clear["id"]
+            .as_str()
+            .and_then(|t| ResidentId::parse(t).ok())
+            .ok_or_else(|| Error::Corrupt("a sealed person record has no valid ID".into()))?;
+        let name = clear["name"].as_str().unwrap_or("").to_string();
+        Ok((id, name))
     }
 }
 

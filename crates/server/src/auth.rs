@@ -632,6 +632,7 @@ pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
             "Identification ledger",
         )],
         Role::Auditor => &[("/clerk/audit", "账本审计", "Ledger audit")],
+        Role::Platform => &[("/platform", "本平台缴费报告", "Our contributions report")],
         _ => &[],
     };
     let links: String = links

@@ -388,10 +388,11 @@ pub async fn import_status(
         let job = job_of(&jobs, id, &caller)?;
         render(job, id, lang)
     };
-    let mut r = page(lang, lang.pick("导入进度", "Import progress"), &body).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(crate::private_page(
+        lang,
+        lang.pick("导入进度", "Import progress"),
+        &body,
+    ))
 }
 
 fn render(job: &Job, id: u64, lang: Lang) -> String {

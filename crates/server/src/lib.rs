@@ -2,7 +2,8 @@
 //! and as server-rendered pages (Chinese by default, `?lang=en`), no JavaScript needed.
 //!
 //! Public: the calculators, the region list and the certificate check. Signed in (see
-//! [`auth`]): a worker's own record, a clerk's search with every read logged ([`person`]).
+//! [`auth`]): a worker's own record, a clerk's search with every read logged ([`person`]), a
+//! platform's report on what it paid for its own workers ([`platform`]).
 //!
 //! The server holds no rule: every figure comes from `anxin-policy`, every verdict from
 //! `anxin-records`. Errors share one JSON shape, `{"error": {"kind", "zh", "en"}}`.
@@ -28,6 +29,7 @@ pub mod openapi;
 pub mod options;
 pub mod pension;
 pub mod person;
+pub mod platform;
 pub mod school_office;
 pub mod text;
 pub mod upload;
@@ -161,6 +163,7 @@ pub fn router(state: AppState) -> Router {
             post(school_office::api_review)
                 .layer(DefaultBodyLimit::max(school_office::MAX_UPLOAD_BYTES)),
         )
+        .route("/platform", get(platform::report_page))
         .route("/clerk/import/{id}", get(imports::import_status))
         .route(
             "/clerk/import/{id}/rejected.csv",
@@ -179,6 +182,8 @@ pub fn router(state: AppState) -> Router {
             post(auth::api_sign_in).delete(auth::api_sign_out),
         )
         .route("/api/me", get(auth::api_me))
+        .route("/api/platform/workers", get(platform::api_workers))
+        .route("/api/platform/months", get(platform::api_months))
         .route("/api/persons/lookup", post(person::api_lookup))
         .route("/api/persons/{key}", get(person::api_person))
         .route("/api/persons/{key}/access", get(person::api_access))
@@ -609,6 +614,20 @@ button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre
     ))
 }
 
+/// A page of personal data: never cached, by the browser or anything in between.
+pub fn private_page(lang: Lang, title: &str, body: &str) -> Response {
+    let mut r = page(lang, title, body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The start of a table and its header row.
+pub fn table_head(cells: &[&str]) -> String {
+    let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
+    format!("<table><tr>{cells}</tr>")
+}
+
 async fn home(Params(q): Params<LangQuery>) -> Html<String> {
     let lang = lang_of(q.lang.as_deref());
     let body = lang.pick(
@@ -1008,11 +1027,7 @@ async fn verify_form(
     }
     body.push_str("</ul>");
     body.push_str(&verify_form_html(lang, ""));
-    let mut response = page(lang, lang.pick("核验结果", "Verification"), &body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    private_page(lang, lang.pick("核验结果", "Verification"), &body)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

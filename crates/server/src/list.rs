@@ -19,6 +19,14 @@ pub struct ListQuery {
     pub after: Option<String>,
 }
 
+/// The query of a page that shows a list a page at a time: `?lang=&limit=&after=`.
+#[derive(Deserialize, Default, Debug, Clone)]
+pub struct PageQuery {
+    pub lang: Option<String>,
+    #[serde(flatten)]
+    pub list: ListQuery,
+}
+
 /// A checked page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window<C> {
@@ -112,7 +120,7 @@ pub const QUERY: [(&str, bool, &str, &str); 2] = [
     (
         "after",
         false,
-        "从上一页的 next 接着取 the previous page's next",
+        "从上一页的 next 接着取 the previous page's next (empty: from the start)",
         "^[0-9A-Za-z_-]{0,200}$",
     ),
 ];

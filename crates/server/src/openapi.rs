@@ -105,6 +105,35 @@ fn reads() -> Value {
         } }))
 }
 
+fn platform_workers() -> Value {
+    crate::list::schema(json!({ "type": "object",
+        "required": ["key", "id_masked", "months", "first_month", "last_month", "amount_fen", "insurances"],
+        "properties": {
+            "key": { "type": "string", "pattern": "^[0-9a-f]{64}$", "description": "个人编号 person key (also the cursor)" },
+            "id_masked": { "type": "string", "description": "部分隐藏的证件号 the resident ID, first and last four characters" },
+            "months": { "type": "integer", "minimum": 1, "description": "本平台缴费的月数 months this platform paid" },
+            "first_month": { "type": "string", "pattern": MONTH },
+            "last_month": { "type": "string", "pattern": MONTH },
+            "amount_fen": { "type": "integer", "description": "本平台缴纳金额（分） paid by this platform, fen" },
+            "insurances": { "type": "array", "items": { "type": "string" } }
+        } }))
+}
+
+fn platform_months() -> Value {
+    json!({ "type": "object", "required": ["org", "months", "amount_fen"],
+        "properties": {
+            "org": { "type": "string", "description": "统一社会信用代码 the platform's credit code" },
+            "amount_fen": { "type": "integer", "description": "合计（分） everything it paid, fen" },
+            "months": { "type": "array", "items": { "type": "object",
+                "required": ["month", "workers", "amount_fen"],
+                "properties": {
+                    "month": { "type": "string", "pattern": MONTH },
+                    "workers": { "type": "integer", "minimum": 1 },
+                    "amount_fen": { "type": "integer" }
+                } } }
+        } })
+}
+
 fn cert_request() -> Value {
     json!({ "type": "object", "additionalProperties": false,
         "properties": { "purpose": { "type": "string", "minLength": 2, "maxLength": 200, "pattern": PURPOSE, "description": "an official's stated purpose" } } })
@@ -243,6 +272,28 @@ pub const OPERATIONS: &[Operation] = &[
         query: &crate::list::QUERY,
         ok: (200, reads),
         errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "get",
+        path: "/api/platform/workers",
+        tag: "platform",
+        summary: "本平台缴费的劳动者 The workers this platform paid for, by person key, a page at a time: masked IDs, its own payments only (platform accounts)",
+        access: Access::SignedIn,
+        body: None,
+        query: &crate::list::QUERY,
+        ok: (200, platform_workers),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "get",
+        path: "/api/platform/months",
+        tag: "platform",
+        summary: "本平台逐月缴费 What this platform paid, month by month: workers and amount (platform accounts)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, platform_months),
+        errors: &[401, 403],
     },
     Operation {
         method: "post",

@@ -8,11 +8,10 @@ use anxin_policy::calc::medical::{MedicalRequest, medical};
 use anxin_records::account::MonthState;
 use anxin_records::view::PersonView;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, esc, lang_of, page};
+use crate::{ApiError, AppState, Params, esc, lang_of};
 
 /// Pension months missed (no record or unpaid) in the region of residence, oldest first.
 fn missed_months(view: &PersonView) -> Vec<YearMonth> {
@@ -171,13 +170,9 @@ pub async fn options_page(
             ));
         }
     }
-    let mut r = page(
+    Ok(crate::private_page(
         lang,
         lang.pick("补缴与医保", "Back-payment and medical insurance"),
         &body,
-    )
-    .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    ))
 }

@@ -10,12 +10,11 @@ use anxin_domain::Sex;
 use anxin_policy::Lang;
 use anxin_policy::calc::pension::{PensionRequest, PensionResult, Scenario, Track};
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, esc, lang_of, page};
+use crate::{ApiError, AppState, Params, esc, lang_of};
 
 #[derive(Deserialize, Default)]
 pub struct PensionQuery {
@@ -87,10 +86,11 @@ pub async fn pension_page(
     .await
     .map_err(|_| ApiError::internal())??;
     let body = render(&result, &view.name, paid_months, tier, lang);
-    let mut r = page(lang, lang.pick("养老金测算", "Pension projection"), &body).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(crate::private_page(
+        lang,
+        lang.pick("养老金测算", "Pension projection"),
+        &body,
+    ))
 }
 
 /// The comparison chart: monthly pension per scenario beside the resident pension.

@@ -13,13 +13,13 @@ use anxin_records::access::{AccessRow, Role, check_purpose};
 use anxin_records::cert::{insurance_zh, payer_zh, status_zh};
 use anxin_records::view::PersonView;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 
 use crate::auth::{Caller, logout_button, now};
-use crate::list::{ListQuery, Page, Window};
+use crate::list::{ListQuery, Page, PageQuery, Window};
 use crate::text::{month_text, region_name, render_summary};
 use crate::{ApiError, AppState, Params, attachment, esc, lang_of, lang_query, page, url_encode};
 
@@ -237,19 +237,12 @@ pub async fn api_access(
     Ok(Json(access_list(&state, &caller, key, window).await?))
 }
 
-#[derive(Deserialize, Default)]
-pub struct AccessPageQuery {
-    lang: Option<String>,
-    #[serde(flatten)]
-    list: ListQuery,
-}
-
 /// `GET /persons/{key}/access?after=`: older pages of "who read my record".
 pub async fn access_page(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-    Params(q): Params<AccessPageQuery>,
+    Params(q): Params<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let key = parse_key(&key)?;
@@ -262,15 +255,11 @@ pub async fn access_page(
         lang.code(),
         lang.pick("回到我的记录", "Back to my record"),
     );
-    let mut r = page(
+    Ok(crate::private_page(
         lang,
         lang.pick("谁查阅过我的记录", "Who read my record"),
         &body,
-    )
-    .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    ))
 }
 
 /// The table of reads and, when older ones remain, the link to them.
@@ -530,7 +519,7 @@ pub async fn person_page(
         ));
     }
     body.push_str(&logout_button(&caller, lang));
-    let mut r = page(
+    Ok(crate::private_page(
         lang,
         lang.pick(
             if owner {
@@ -545,11 +534,7 @@ pub async fn person_page(
             },
         ),
         &body,
-    )
-    .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    ))
 }
 
 #[derive(Deserialize)]

@@ -12,7 +12,6 @@ use anxin_records::access::Role;
 use anxin_records::identify::Risk;
 use anxin_service::school::{FileReview, ResultLine};
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{Caller, require};
@@ -89,10 +88,11 @@ pub async fn review_submit(
         return Ok(results_csv(&review));
     }
     let body = render_review(&review, lang, reform);
-    let mut r = page(lang, lang.pick("审核结果", "Review results"), &body).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(crate::private_page(
+        lang,
+        lang.pick("审核结果", "Review results"),
+        &body,
+    ))
 }
 
 fn places_of(text: &str) -> Result<u32, ApiError> {

@@ -5,10 +5,14 @@
 
 use std::sync::{Arc, Mutex};
 
+use anxin_domain::CreditCode;
 use anxin_domain::YearMonth;
+use anxin_import::{Insurance, OrgKind, Payer};
 use anxin_records::access::{NewAccount, Role};
-use anxin_records::conformance::{contribution, person, platform, region, resident_id, secrets};
-use anxin_records::{Input, Records, Suite};
+use anxin_records::conformance::{
+    OTHER_PAYER, PLATFORM, contribution, person, platform, region, resident_id, secrets,
+};
+use anxin_records::{Input, OrgInput, Records, Suite};
 use anxin_server::{AppState, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -44,21 +48,68 @@ fn world() -> World {
     records
         .append(vec![
             platform(),
+            Input::Org(OrgInput {
+                credit_code: CreditCode::parse(OTHER_PAYER).unwrap(),
+                name: "某家政公司".into(),
+                kind: OrgKind::Employer,
+                region: region("330100"),
+                record_id: None,
+            }),
             person(&hz),
             Input::Person(p),
-            contribution(
+            contribution(&hz, "c1", "2025-01", Payer::Individual, "962.40"),
+            contribution(&hz, "c2", "2025-02", Payer::Individual, "962.40"),
+        ])
+        .unwrap();
+    // What the platform (the "platform" account's org) paid, and what another payer paid for
+    // the same worker: pension in months hz already has, and sz's in sz's own region, so no
+    // other row of the table changes.
+    records
+        .append(vec![
+            paid(
                 &hz,
-                "c1",
+                "p1",
                 "2025-01",
-                anxin_import::Payer::Individual,
-                "962.40",
+                Insurance::Pension,
+                "330100",
+                PLATFORM,
+                "100.00",
             ),
-            contribution(
+            paid(
                 &hz,
-                "c2",
+                "p2",
                 "2025-02",
-                anxin_import::Payer::Individual,
-                "962.40",
+                Insurance::Pension,
+                "330100",
+                PLATFORM,
+                "100.00",
+            ),
+            paid(
+                &sz,
+                "p3",
+                "2025-03",
+                Insurance::Injury,
+                "440300",
+                PLATFORM,
+                "20.00",
+            ),
+            paid(
+                &sz,
+                "p4",
+                "2025-03",
+                Insurance::Pension,
+                "440300",
+                PLATFORM,
+                "30.00",
+            ),
+            paid(
+                &hz,
+                "o1",
+                "2025-01",
+                Insurance::Pension,
+                "330100",
+                OTHER_PAYER,
+                "999.00",
             ),
         ])
         .unwrap();
@@ -108,6 +159,31 @@ fn world() -> World {
         sz: sz_key.hex(),
         hz_id: hz.expose().to_string(),
     }
+}
+
+/// A contribution paid by the payer with credit code `code` (the first one is a platform,
+/// the other an employer).
+fn paid(
+    id: &anxin_domain::ResidentId,
+    record: &str,
+    month: &str,
+    insurance: Insurance,
+    at: &str,
+    code: &str,
+    yuan: &str,
+) -> Input {
+    let payer = if code == PLATFORM {
+        Payer::Platform
+    } else {
+        Payer::Employer
+    };
+    let Input::Contribution(mut c) = contribution(id, record, month, payer, yuan) else {
+        unreachable!()
+    };
+    c.insurance = insurance;
+    c.region = region(at);
+    c.payer_code = Some(CreditCode::parse(code).unwrap());
+    Input::Contribution(c)
 }
 
 struct Reply {
@@ -251,7 +327,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "UFFBBBFFFFFBF",
     ),
-    ("GET", "/api/log/consistency?from=5", "", "UAAAAAAAAAAAA"),
+    ("GET", "/api/log/consistency?from=6", "", "UAAAAAAAAAAAA"),
     ("GET", "/api/log/consistency?from=0", "", "UBBBBBBBBBBBB"),
     ("GET", "/api/log/consistency?from=3", "", "UNNNNNNNNNNNN"),
     ("GET", "/api/log/consistency?from=x", "", "UBBBBBBBBBBBB"),
@@ -269,6 +345,20 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/imports/abc", "", "UFFBBFFFFFFFF"),
     ("GET", "/api/imports/999999/rejected", "", "UFFNNFFFFFFFF"),
     ("POST", "/api/school/review?places=5", "[]", "UFFFFFFAFFFFF"),
+    ("GET", "/api/platform/workers", "", "UFFFFFFFAFFFF"),
+    ("GET", "/api/platform/workers?limit=1", "", "UFFFFFFFAFFFF"),
+    ("GET", "/api/platform/workers?limit=0", "", "UFFFFFFFBFFFF"),
+    (
+        "GET",
+        "/api/platform/workers?after={hz}",
+        "",
+        "UFFFFFFFAFFFF",
+    ),
+    ("GET", "/api/platform/workers?after=zz", "", "UFFFFFFFBFFFF"),
+    ("GET", "/api/platform/months", "", "UFFFFFFFAFFFF"),
+    ("GET", "/platform", "", "RFFFFFFFAFFFF"),
+    ("GET", "/platform?lang=en&limit=1", "", "RFFFFFFFAFFFF"),
+    ("GET", "/platform?after=zz", "", "RFFFFFFFBFFFF"),
 ];
 
 fn code(c: char) -> StatusCode {
@@ -1215,15 +1305,35 @@ async fn proofs_and_audit_through_the_api() {
     let w = world();
     let verifier = w.state.verifier.clone().unwrap();
     let token = sign_in(&w.state, "auditor").await;
-    for q in ["seq=3", "key=c1"] {
+    let mut found = Vec::new();
+    for q in ["key=c1".to_string(), "seq=0".to_string()] {
         let r = get(&w.state, &format!("/api/log/inclusion?{q}"), Some(&token)).await;
         assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
         let bundle: anxin_ledger::Bundle = serde_json::from_str(&r.body).unwrap();
         let proven = bundle.verify(&verifier).expect("the bundle checks offline");
-        assert_eq!(proven.leaf_index, 3, "{q}");
+        found.push((proven.leaf_index, proven.leaf_data.unwrap()));
     }
+    assert_eq!(found[1].0, 0);
+    assert!(
+        String::from_utf8_lossy(&found[0].1).contains("\"c1\""),
+        "the entry of record c1"
+    );
+    // By its place, the same entry.
+    let r = get(
+        &w.state,
+        &format!("/api/log/inclusion?seq={}", found[0].0),
+        Some(&token),
+    )
+    .await;
+    let bundle: anxin_ledger::Bundle = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        bundle.verify(&verifier).unwrap().leaf_data.unwrap(),
+        found[0].1
+    );
     // The log grows by one entry; the proof from the old size to the new checks offline.
-    let size1 = 5;
+    let head: serde_json::Value =
+        serde_json::from_str(&get(&w.state, "/api/log/checkpoint", None).await.body).unwrap();
+    let size1 = head["size"].as_u64().unwrap();
     w.state
         .records
         .as_ref()
@@ -1302,4 +1412,185 @@ async fn proofs_and_audit_through_the_api() {
     let a: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(a["clean"], true, "{}", r.body);
     assert_eq!(a["log_size"].as_u64(), Some(size1 + 1));
+}
+
+/// The platform's report: its own workers only (not a row another payer paid, not what the
+/// worker paid), a page at a time by person key, IDs masked, totals in fen; the page in yuan
+/// with the chart and a link to the next page; nothing goes to the workers' access logs.
+#[tokio::test]
+async fn the_platform_sees_what_it_paid_for_its_own_workers() {
+    let w = world();
+    let platform = sign_in(&w.state, "platform").await;
+    let r = get(&w.state, "/api/platform/workers", Some(&platform)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(v["next"].is_null(), "one page: {}", r.body);
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", r.body);
+    let mut keys = vec![w.hz.clone(), w.sz.clone()];
+    keys.sort();
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| i["key"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        keys,
+        "by person key"
+    );
+    let hz = items.iter().find(|i| i["key"] == w.hz.as_str()).unwrap();
+    assert_eq!(hz["months"], 2);
+    assert_eq!(
+        (hz["first_month"].as_str(), hz["last_month"].as_str()),
+        (Some("2025-01"), Some("2025-02"))
+    );
+    assert_eq!(
+        hz["amount_fen"], 20_000,
+        "not the worker's own 962.40, not the other payer's 999.00"
+    );
+    assert_eq!(hz["insurances"], serde_json::json!(["pension"]));
+    let masked = hz["id_masked"].as_str().unwrap();
+    assert_eq!(
+        masked,
+        format!("{}**********{}", &w.hz_id[..4], &w.hz_id[14..])
+    );
+    let sz = items.iter().find(|i| i["key"] == w.sz.as_str()).unwrap();
+    assert_eq!(
+        (&sz["months"], &sz["amount_fen"]),
+        (&serde_json::json!(1), &serde_json::json!(5_000))
+    );
+    assert_eq!(sz["insurances"], serde_json::json!(["injury", "pension"]));
+    assert!(!r.body.contains(&w.hz_id), "no full ID");
+    assert!(
+        !r.body.contains("张三") && !r.body.contains("李四"),
+        "no names"
+    );
+    assert!(!r.body.contains("99900"), "no other payer's row");
+
+    // A page at a time: limit 1, then next as after, until next is null.
+    let mut seen = Vec::new();
+    let mut uri = "/api/platform/workers?limit=1".to_string();
+    loop {
+        let r = get(&w.state, &uri, Some(&platform)).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let items = v["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{}", r.body);
+        seen.push(items[0]["key"].as_str().unwrap().to_string());
+        match v["next"].as_str() {
+            Some(next) => {
+                assert_eq!(next, seen.last().unwrap(), "the cursor is the last key");
+                uri = format!("/api/platform/workers?limit=1&after={next}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, keys, "each worker once, in order");
+    let past = get(
+        &w.state,
+        &format!("/api/platform/workers?after={}", keys[1]),
+        Some(&platform),
+    )
+    .await;
+    assert_eq!(past.body, r#"{"items":[],"next":null}"#);
+
+    // Month by month, and the total.
+    let m = get(&w.state, "/api/platform/months", Some(&platform)).await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.body);
+    let v: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+    assert_eq!(v["org"], PLATFORM);
+    assert_eq!(v["amount_fen"], 25_000);
+    assert_eq!(
+        v["months"],
+        serde_json::json!([
+            { "month": "2025-01", "workers": 1, "amount_fen": 10_000 },
+            { "month": "2025-02", "workers": 1, "amount_fen": 10_000 },
+            { "month": "2025-03", "workers": 1, "amount_fen": 5_000 },
+        ])
+    );
+
+    // The page: yuan with two decimals, the chart, masked IDs, the next link; in English too.
+    let cookie = page_sign_in(&w.state, "platform").await;
+    let p = get(&w.state, "/platform?limit=1", Some(&cookie)).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let next = format!("/platform?after={}&amp;limit=1", keys[0]);
+    has_all(
+        &p.body,
+        &[
+            "本平台缴费报告",
+            "250.00",
+            "<svg",
+            "每月缴费金额",
+            &next,
+            "下一页",
+        ],
+    );
+    let all = get(&w.state, "/platform", Some(&cookie)).await;
+    has_all(&all.body, &[masked, "50.00", "工伤、养老"]);
+    assert!(!all.body.contains("下一页"), "one page: {}", all.body);
+    assert!(
+        !p.body.contains(&w.hz_id) && !p.body.contains("张三"),
+        "{}",
+        p.body
+    );
+    assert_eq!(p.headers["cache-control"], "no-store");
+    let uri = format!("/platform?after={}&limit=1&lang=en", keys[0]);
+    let second = get(&w.state, &uri, Some(&cookie)).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    has_all(&second.body, &["Our contributions report", "First page"]);
+    assert!(
+        !second.body.contains("Next page"),
+        "the last page: {}",
+        second.body
+    );
+    let me = get(&w.state, "/me", Some(&cookie)).await;
+    assert!(me.body.contains("href=\"/platform\""), "{}", me.body);
+
+    // Nothing in the workers' access logs.
+    let worker = sign_in(&w.state, "worker-hz").await;
+    let log = get(
+        &w.state,
+        &format!("/api/persons/{}/access", w.hz),
+        Some(&worker),
+    )
+    .await;
+    assert_eq!(log.body, r#"{"items":[],"next":null}"#);
+}
+
+/// A platform account without a credit code is told why it has no report.
+#[tokio::test]
+async fn a_platform_account_without_a_code_is_told_why() {
+    let w = world();
+    // NewAccount refuses a platform without a code; an account stored before that check, or
+    // edited, may still lack one.
+    let mut account = NewAccount::new(
+        "platform-nocode",
+        Role::Platform,
+        PASSWORD,
+        None,
+        None,
+        Some(PLATFORM.into()),
+    )
+    .unwrap();
+    account.org = None;
+    w.state
+        .db(move |r| Ok(r.store().create_account(&account, 0)?))
+        .await
+        .unwrap();
+    let token = sign_in(&w.state, "platform-nocode").await;
+    for uri in ["/api/platform/workers", "/api/platform/months"] {
+        let r = get(&w.state, uri, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+        assert!(
+            r.body.contains("credit code") && r.body.contains("统一社会信用代码"),
+            "{}",
+            r.body
+        );
+    }
+}
+
+/// Asserts `body` contains every one of `needles`.
+fn has_all(body: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(body.contains(n), "{n:?} missing from {body}");
+    }
 }

@@ -19,8 +19,8 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::conformance::{contribution, person, region, resident_id, secrets};
 use anxin_records::store::{
-    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
-    WriteBatch,
+    ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
+    PostingRow, Slot, Store, Txn, WriteBatch,
 };
 use anxin_records::{AuditScope, Input, OrgInput, Outcome, Records, Result, Suite};
 use anxin_store_postgres::{BinaryCopy, PgStore};
@@ -179,6 +179,17 @@ impl Store for Timed {
     }
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
         self.inner.balances()
+    }
+    fn payer_workers(
+        &mut self,
+        code: &str,
+        after: Option<&[u8; 32]>,
+        limit: u32,
+    ) -> Result<Vec<PayerWorkerRow>> {
+        self.inner.payer_workers(code, after, limit)
+    }
+    fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>> {
+        self.inner.payer_months(code)
     }
     fn create_account(&mut self, account: &NewAccount, now: i64) -> Result<i64> {
         self.inner.create_account(account, now)

@@ -18,8 +18,8 @@ use std::io::Write as _;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::store::{
-    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
-    WriteBatch,
+    ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
+    PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use postgres::types::{FromSql, ToSql};
@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_postings_view.sql"),
     include_str!("../migrations/0003_access.sql"),
+    include_str!("../migrations/0004_payer_index.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -954,6 +955,58 @@ impl Store for PgStore {
         )?;
         rows.iter()
             .map(|r| Ok((col(r, 0)?, col(r, 1)?, u64_col(r, 2, "posting count")?)))
+            .collect()
+    }
+
+    fn payer_workers(
+        &mut self,
+        code: &str,
+        after: Option<&[u8; 32]>,
+        limit: u32,
+    ) -> Result<Vec<PayerWorkerRow>> {
+        // An empty BYTEA sorts before every key: "from the start".
+        let after: &[u8] = after.map_or(&[], |a| &a[..]);
+        let rows = self.query(
+            "SELECT person, COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen)::bigint,
+                    string_agg(DISTINCT insurance, ',')
+             FROM contributions
+             WHERE payer_code = $1 AND payer_code <> '' AND person > $2
+               AND status IN ('paid', 'backpaid')
+             GROUP BY person ORDER BY person LIMIT $3",
+            &[&code, &after, &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let months = u64_col(r, 1, "month count")?;
+                let insurances: String = col(r, 5)?;
+                Ok(PayerWorkerRow {
+                    person: key_col(r, 0, "person key")?,
+                    months: u32::try_from(months)
+                        .map_err(|_| Error::Corrupt("a month count out of range".into()))?,
+                    first_month: col(r, 2)?,
+                    last_month: col(r, 3)?,
+                    amount_fen: col(r, 4)?,
+                    insurances: insurance_list(&insurances),
+                })
+            })
+            .collect()
+    }
+
+    fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>> {
+        let rows = self.query(
+            "SELECT month, COUNT(DISTINCT person), SUM(amount_fen)::bigint FROM contributions
+             WHERE payer_code = $1 AND payer_code <> '' AND status IN ('paid', 'backpaid')
+             GROUP BY month ORDER BY month",
+            &[&code],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(PayerMonthRow {
+                    month: col(r, 0)?,
+                    workers: u64_col(r, 1, "worker count")?,
+                    amount_fen: col(r, 2)?,
+                })
+            })
             .collect()
     }
 

@@ -10,8 +10,8 @@ use std::path::Path;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::store::{
-    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store, Txn,
-    WriteBatch,
+    ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
+    PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_postings_view.sql"),
     include_str!("../migrations/0003_access.sql"),
+    include_str!("../migrations/0004_payer_index.sql"),
 ];
 
 pub struct SqliteStore {
@@ -667,6 +668,74 @@ impl Store for SqliteStore {
                     r.get::<_, i64>(1)?,
                     r.get::<_, i64>(2)? as u64,
                 ))
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn payer_workers(
+        &mut self,
+        code: &str,
+        after: Option<&[u8; 32]>,
+        limit: u32,
+    ) -> Result<Vec<PayerWorkerRow>> {
+        // An empty blob sorts before every key: "from the start".
+        let after: &[u8] = after.map_or(&[], |a| &a[..]);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT person, COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen),
+                        group_concat(DISTINCT insurance)
+                 FROM contributions
+                 WHERE payer_code = ?1 AND payer_code <> '' AND person > ?2
+                   AND status IN ('paid', 'backpaid')
+                 GROUP BY person ORDER BY person LIMIT ?3",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![code, after, limit], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i32>(2)?,
+                    r.get::<_, i32>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (person, months, first_month, last_month, amount_fen, insurances) =
+                r.map_err(db)?;
+            Ok(PayerWorkerRow {
+                person: key32(person)?,
+                months: u32::try_from(months)
+                    .map_err(|_| Error::Corrupt("a month count out of range".into()))?,
+                first_month,
+                last_month,
+                amount_fen,
+                insurances: insurance_list(&insurances),
+            })
+        })
+        .collect()
+    }
+
+    fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT month, COUNT(DISTINCT person), SUM(amount_fen) FROM contributions
+                 WHERE payer_code = ?1 AND payer_code <> '' AND status IN ('paid', 'backpaid')
+                 GROUP BY month ORDER BY month",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([code], |r| {
+                Ok(PayerMonthRow {
+                    month: r.get(0)?,
+                    workers: r.get::<_, i64>(1)? as u64,
+                    amount_fen: r.get(2)?,
+                })
             })
             .map_err(db)?;
         rows.map(|r| r.map_err(db)).collect()

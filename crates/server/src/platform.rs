@@ -1,0 +1,308 @@
+//! The platform's report on its own workers (SPEC §X2, role platform: "its own workers'
+//! activity reports and the contributions it paid"):
+//! - `GET /api/platform/workers?limit=&after=`: the workers it paid for, a page at a time
+//!   ([`crate::list`]; the cursor is the person key), each with the masked ID, the months it
+//!   paid, the first and last of them, the amount in fen and the insurances;
+//! - `GET /api/platform/months`: month by month, how many workers it paid for and how much;
+//! - `GET /platform`: both on one page, the months as a bar chart, in yuan.
+//!
+//! A platform account sees only the rows its own credit code (the account's `org`) paid:
+//! never another payer's rows of the same workers, never a month it did not pay.
+//!
+//! Not in the access log. A clerk's read of a record is logged because it shows the worker's
+//! whole record; this report shows a platform only its own payments, each worker by masked
+//! ID (first four and last four characters) and person key — no name, no full ID, no registry
+//! facts, nothing another payer paid. Logging one row per listed worker on every page would
+//! fill each worker's log with the platform's routine bookkeeping and bury the reads that
+//! matter. Should the report ever show more than the platform's own payments, it must be
+//! logged like a clerk's read.
+
+use anxin_domain::Fen;
+use anxin_policy::Lang;
+use anxin_records::PersonKey;
+use anxin_records::access::Role;
+use anxin_records::cert::insurance_zh;
+use anxin_records::store::PayerMonthRow;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::auth::{Caller, logout_button, require};
+use crate::list::{ListQuery, Page, PageQuery, Window};
+use crate::text::month_text;
+use crate::{ApiError, AppState, Params, esc, lang_of, private_page, table_head};
+
+const PLATFORMS: &[Role] = &[Role::Platform];
+/// Months drawn in the page's chart (the table below it has every month).
+const CHART_MONTHS: usize = 24;
+
+/// The caller's own credit code: platform accounts only, and only one that has a code.
+fn own_org(caller: &Caller) -> Result<String, ApiError> {
+    require(caller, PLATFORMS)?;
+    caller
+        .account
+        .org
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(String::from)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "此平台账户没有登记统一社会信用代码，无法出报告：请管理员用 anxin account add NAME --role platform --org 代码 重建账户",
+                "this platform account has no credit code, so it has no report: ask an administrator to re-create it with anxin account add NAME --role platform --org CODE",
+            )
+        })
+}
+
+/// One worker the platform paid for.
+#[derive(Debug, Serialize)]
+pub struct WorkerItem {
+    /// The person key (also the cursor).
+    pub key: String,
+    pub id_masked: String,
+    /// Months with a contribution this platform paid.
+    pub months: u32,
+    pub first_month: String,
+    pub last_month: String,
+    /// What this platform paid for them, in fen.
+    pub amount_fen: i64,
+    pub insurances: Vec<String>,
+}
+
+/// A page of the platform's workers, by person key.
+async fn workers(
+    state: &AppState,
+    org: String,
+    window: Window<PersonKey>,
+) -> Result<Page<WorkerItem>, ApiError> {
+    let rows = state
+        .db(move |r| Ok(r.payer_workers(&org, window.after.as_ref(), window.fetch())?))
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|w| WorkerItem {
+            key: w.key.hex(),
+            id_masked: w.id_masked,
+            months: w.paid.months,
+            first_month: month_text(w.paid.first_month),
+            last_month: month_text(w.paid.last_month),
+            amount_fen: w.paid.amount_fen,
+            insurances: w.paid.insurances,
+        })
+        .collect();
+    Ok(Page::of(items, &window, |w| w.key.clone()))
+}
+
+/// One month of what the platform paid.
+#[derive(Debug, Serialize)]
+pub struct MonthItem {
+    pub month: String,
+    pub workers: u64,
+    pub amount_fen: i64,
+}
+
+/// The platform's months and their total.
+#[derive(Debug, Serialize)]
+pub struct Months {
+    pub org: String,
+    pub months: Vec<MonthItem>,
+    /// Everything it paid, in fen.
+    pub amount_fen: i64,
+}
+
+async fn months(state: &AppState, org: String) -> Result<Months, ApiError> {
+    let code = org.clone();
+    let rows: Vec<PayerMonthRow> = state
+        .db(move |r| Ok(r.store().payer_months(&code)?))
+        .await?;
+    let amount_fen = rows
+        .iter()
+        .try_fold(0i64, |sum, m| sum.checked_add(m.amount_fen))
+        .ok_or_else(ApiError::internal)?;
+    let months = rows
+        .into_iter()
+        .map(|m| MonthItem {
+            month: month_text(m.month),
+            workers: m.workers,
+            amount_fen: m.amount_fen,
+        })
+        .collect();
+    Ok(Months {
+        org,
+        months,
+        amount_fen,
+    })
+}
+
+fn window(q: &ListQuery) -> Result<Window<PersonKey>, ApiError> {
+    q.window(PersonKey::from_hex)
+}
+
+/// `GET /api/platform/workers?limit=&after=`: the workers this platform paid for (see the
+/// module: masked IDs, its own payments only, not in the access log).
+pub async fn api_workers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ListQuery>,
+) -> Result<Json<Page<WorkerItem>>, ApiError> {
+    let org = own_org(&caller)?;
+    let window = window(&q)?;
+    Ok(Json(workers(&state, org, window).await?))
+}
+
+/// `GET /api/platform/months`: what this platform paid, month by month.
+pub async fn api_months(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Months>, ApiError> {
+    let org = own_org(&caller)?;
+    Ok(Json(months(&state, org).await?))
+}
+
+/// `GET /platform?after=`: the report page — months as a chart and a table, then a page of
+/// workers with a link to the next.
+pub async fn report_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<PageQuery>,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(q.lang.as_deref());
+    let org = own_org(&caller)?;
+    let window = window(&q.list)?;
+    let summary = months(&state, org.clone()).await?;
+    let list = workers(&state, org, window).await?;
+    let mut body = format!(
+        "<p>{} <b>{}</b> · {} {} · {} <b>{}</b> {}</p>",
+        lang.pick("统一社会信用代码", "Credit code"),
+        esc(&summary.org),
+        lang.pick("缴费月份", "months paid"),
+        summary.months.len(),
+        lang.pick("合计", "in all"),
+        Fen(summary.amount_fen).yuan_string(),
+        lang.pick("元", "yuan"),
+    );
+    body.push_str(&format!(
+        "<p><small>{}</small></p>",
+        lang.pick(
+            "只含本平台缴纳的记录；证件号只显示前 4 位和后 4 位，不显示姓名。",
+            "Only what this platform paid; IDs show their first and last four characters, no names."
+        )
+    ));
+    if summary.months.is_empty() {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            lang.pick(
+                "还没有本平台缴纳的记录。",
+                "No contributions paid by this platform yet."
+            )
+        ));
+    } else {
+        body.push_str(&format!("<figure>{}</figure>", chart(&summary.months)));
+        body.push_str(&months_table(&summary.months, lang));
+    }
+    body.push_str(&format!(
+        "<h2>{}</h2>{}",
+        lang.pick("本平台缴费的劳动者", "Workers this platform paid for"),
+        workers_table(&list.items, lang)
+    ));
+    if window.after.is_some() {
+        body.push_str(&format!(
+            "<p><a href=\"/platform{}\">{}</a></p>",
+            crate::lang_query(lang, true),
+            lang.pick("← 回到第一页", "← First page"),
+        ));
+    }
+    if let Some(next) = &list.next {
+        let limit = if window.limit == crate::list::DEFAULT_LIMIT {
+            String::new()
+        } else {
+            format!("&amp;limit={}", window.limit)
+        };
+        body.push_str(&format!(
+            "<p><a href=\"/platform?after={next}{limit}&amp;lang={}\">{}</a></p>",
+            lang.code(),
+            lang.pick("下一页 →", "Next page →"),
+        ));
+    }
+    body.push_str(&logout_button(&caller, lang));
+    Ok(private_page(
+        lang,
+        lang.pick("本平台缴费报告", "Our contributions report"),
+        &body,
+    ))
+}
+
+/// Amounts paid by month, the last [`CHART_MONTHS`], as bars in yuan.
+fn chart(months: &[MonthItem]) -> String {
+    let shown = &months[months.len().saturating_sub(CHART_MONTHS)..];
+    let amounts: Vec<Option<i64>> = shown.iter().map(|m| Some(m.amount_fen)).collect();
+    anxin_chart::BarChart {
+        title: anxin_chart::Text::new("每月缴费金额", "Paid each month"),
+        x_label: anxin_chart::Text::new("月份", "month"),
+        y_label: anxin_chart::Text::new("元", "yuan"),
+        categories: shown.iter().map(|m| m.month.clone()).collect(),
+        series: vec![anxin_chart::Series::from_fen(
+            "本平台缴纳 paid by this platform",
+            &amounts,
+        )],
+        unit: anxin_chart::Unit::Yuan,
+    }
+    .to_svg()
+}
+
+fn months_table(months: &[MonthItem], lang: Lang) -> String {
+    let mut out = format!(
+        "<details><summary>{}</summary>{}",
+        lang.pick("逐月明细", "Every month"),
+        table_head(&[
+            lang.pick("月份", "Month"),
+            lang.pick("人数", "Workers"),
+            lang.pick("金额（元）", "Amount (yuan)"),
+        ])
+    );
+    for m in months.iter().rev() {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&m.month),
+            m.workers,
+            Fen(m.amount_fen).yuan_string()
+        ));
+    }
+    out.push_str("</table></details>");
+    out
+}
+
+fn workers_table(items: &[WorkerItem], lang: Lang) -> String {
+    if items.is_empty() {
+        return format!("<p>{}</p>", lang.pick("没有了。", "No more workers."));
+    }
+    let mut out = table_head(&[
+        lang.pick("证件号", "ID"),
+        lang.pick("月数", "Months"),
+        lang.pick("起止", "From – to"),
+        lang.pick("险种", "Insurances"),
+        lang.pick("金额（元）", "Amount (yuan)"),
+    ]);
+    for w in items {
+        let insurances: Vec<&str> = w
+            .insurances
+            .iter()
+            .map(|i| lang.pick(insurance_zh(i), i))
+            .collect();
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td></tr>",
+            esc(&w.id_masked),
+            w.months,
+            esc(&w.first_month),
+            esc(&w.last_month),
+            esc(&insurances.join(lang.pick("、", ", "))),
+            Fen(w.amount_fen).yuan_string()
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
