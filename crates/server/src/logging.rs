@@ -69,14 +69,14 @@ impl Filter {
     pub fn parse(s: &str) -> Result<Filter, Error> {
         let text = s.trim();
         let text = if text == "requests" { "info" } else { text };
-        let bad = |what: &str| {
+        let bad = |(zh, en): (String, String)| {
             Error::bad_input(
                 format!(
-                    "日志级别“{s}”无效（{what}）：写一个级别，如 info，或 目标=级别，用逗号分隔，如 info,anxin::http=warn；级别可用 {}",
+                    "日志级别“{s}”无效（{zh}）：写一个级别，如 info，或 目标=级别，用逗号分隔，如 info,anxin::http=warn；级别可用 {}",
                     LEVELS.join("、")
                 ),
                 format!(
-                    "'{s}' is not a log filter ({what}): give a level such as info, or TARGET=LEVEL pairs separated by commas such as info,anxin::http=warn; levels: {}",
+                    "'{s}' is not a log filter ({en}): give a level such as info, or TARGET=LEVEL pairs separated by commas such as info,anxin::http=warn; levels: {}",
                     LEVELS.join(", ")
                 ),
             )
@@ -84,17 +84,21 @@ impl Filter {
         for directive in text.split(',') {
             let level = match directive.split_once('=') {
                 Some((target, level)) if !target.trim().is_empty() => level,
-                Some(_) => return Err(bad("empty target")),
+                Some(_) => return Err(bad(("目标为空".into(), "empty target".into()))),
                 None => directive,
             };
             if !LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()) {
-                return Err(bad(&format!("“{}”", level.trim())));
+                let level = level.trim();
+                return Err(bad((
+                    format!("不认识的级别“{level}”"),
+                    format!("unknown level '{level}'"),
+                )));
             }
         }
         let spaced: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         Targets::from_str(&spaced.to_ascii_lowercase())
             .map(Filter)
-            .map_err(|e| bad(&e.to_string()))
+            .map_err(|e| bad((e.to_string(), e.to_string())))
     }
 }
 
