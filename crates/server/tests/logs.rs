@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use anxin_domain::YearMonth;
 use anxin_records::access::{NewAccount, Role};
-use anxin_records::conformance::{person, region, resident_id, secrets};
-use anxin_records::{Records, Suite};
+use anxin_records::conformance::{fresh, person, region, resident_id};
 use anxin_server::logging::{Filter, Format, subscriber};
 use anxin_server::{AppState, router};
 use axum::body::Body;
@@ -40,17 +39,20 @@ impl Captured {
     }
 }
 
+/// This thread's events, as the server writes them, into a buffer until the guard drops.
+fn capture(format: Format, filter: &str) -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let filter = Filter::parse(filter).unwrap();
+    let guard = tracing::subscriber::set_default(subscriber(format, &filter, move || sink.clone()));
+    (captured, guard)
+}
+
 /// Records with one person and a clerk and the person's own worker account.
 fn state() -> (AppState, String, String) {
-    let store: Box<dyn anxin_records::Store> =
-        Box::new(anxin_store_sqlite::SqliteStore::in_memory().unwrap());
-    let mut records = Records::init(
-        store,
-        secrets(Suite::Standard),
-        Suite::Standard,
-        "anxin.test/log",
-    )
-    .unwrap();
+    let mut records = fresh(Box::new(
+        anxin_store_sqlite::SqliteStore::in_memory().unwrap(),
+    ));
     let id = resident_id("33010619900101123");
     records.append(vec![person(&id)]).unwrap();
     let key = records.person_key(&id);
@@ -177,13 +179,7 @@ fn assert_nothing_personal(log: &str, key: &str, id: &str) {
 #[tokio::test]
 async fn json_events_carry_route_templates_and_no_personal_data() {
     let (state, key, id) = state();
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let _guard = tracing::subscriber::set_default(subscriber(
-        Format::Json,
-        &Filter::parse("info").unwrap(),
-        move || sink.clone(),
-    ));
+    let (captured, _guard) = capture(Format::Json, "info");
     let seen = drive(&state, &key, &id).await;
     let log = captured.text();
     assert_nothing_personal(&log, &key, &id);
@@ -216,13 +212,7 @@ async fn json_events_carry_route_templates_and_no_personal_data() {
 #[tokio::test]
 async fn text_events_say_the_same_and_server_errors_are_errors() {
     let (state, key, id) = state();
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let _guard = tracing::subscriber::set_default(subscriber(
-        Format::Text,
-        &Filter::parse("info").unwrap(),
-        move || sink.clone(),
-    ));
+    let (captured, _guard) = capture(Format::Text, "info");
     let seen = drive(&state, &key, &id).await;
     // Without records, signing in is a 503: an ERROR.
     let calculators_only = AppState::new(anxin_policy::Policy::embedded().unwrap());
@@ -251,13 +241,7 @@ async fn text_events_say_the_same_and_server_errors_are_errors() {
 
 #[tokio::test]
 async fn a_warn_filter_keeps_only_failures() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let _guard = tracing::subscriber::set_default(subscriber(
-        Format::Json,
-        &Filter::parse("info,anxin::http=warn").unwrap(),
-        move || sink.clone(),
-    ));
+    let (captured, _guard) = capture(Format::Json, "info,anxin::http=warn");
     let state = AppState::new(anxin_policy::Policy::embedded().unwrap());
     let (ok, _) = send(&state, "GET", "/healthz", None, "").await;
     let (failed, _) = send(&state, "POST", "/api/sessions", None, NO_ONE).await;
