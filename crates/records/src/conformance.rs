@@ -487,7 +487,11 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     // as a rebuild from every stored leaf.
     let grown = records.store().head().expect("head");
     assert_eq!(grown.size, head.size + 1);
-    assert_eq!(records.tree().expect("tree").root(), grown.root, "{backend}");
+    assert_eq!(
+        records.tree().expect("tree").root(),
+        grown.root,
+        "{backend}"
+    );
     assert_eq!(records.rebuild_tree().expect("rebuild").root(), grown.root);
     let bytes = certificate.to_bytes();
     let verifier = records.verifier().clone();
