@@ -14,6 +14,10 @@
 # wrk runs on the same 2 cores as the server, and the machine may be shared with builds:
 # compare each figure with the /healthz baseline of the same run.
 #
+# The server logs only failed requests (ANXIN_LOG=info,anxin::http=warn), as when the figures
+# in BENCHMARKS.md were taken; ANXIN_LOG=info scripts/load.sh measures with one log event per
+# request as well.
+#
 # Traffic goes only to the server this script starts on 127.0.0.1; every run is bounded by
 # DURATION, and the server is stopped on exit.
 set -euo pipefail
@@ -45,7 +49,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$anxin" serve --demo --demo-workers "$WORKERS" --addr 127.0.0.1:0 >"$work/server.log" 2>&1 &
+ANXIN_LOG="${ANXIN_LOG:-info,anxin::http=warn}" \
+    "$anxin" serve --demo --demo-workers "$WORKERS" --addr 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do
     grep -q 'listening on http://' "$work/server.log" && break

@@ -35,6 +35,17 @@ pub struct Config {
     pub data_key_file: String,
 }
 
+impl Config {
+    /// `sqlite` or `postgres`, for the log (never the URL: it may hold a password).
+    pub fn backend(&self) -> &'static str {
+        if self.database.starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+}
+
 pub struct DataDir {
     pub dir: PathBuf,
     pub config: Config,

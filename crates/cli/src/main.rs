@@ -7,6 +7,7 @@
 //! 6 storage or data-directory failure; 7 a certificate or audit check that failed.
 
 mod account_cmd;
+mod config;
 mod data;
 mod demo;
 mod fail;
@@ -56,15 +57,18 @@ struct Global {
     /// Take this month as "now" (YYYY-MM); default: the current month.
     #[arg(long, global = true, value_parser = parse_month)]
     today: Option<YearMonth>,
-    /// The data directory made by `anxin init`.
-    #[arg(
-        long,
-        global = true,
-        env = "ANXIN_DATA",
-        default_value = "anxin-data",
-        value_name = "DIR"
-    )]
-    data: PathBuf,
+    /// The data directory made by `anxin init` [default: anxin-data]
+    #[arg(long, global = true, env = "ANXIN_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+impl Global {
+    /// `--data`, else `ANXIN_DATA`, else `anxin-data`.
+    fn data_dir(&self) -> PathBuf {
+        self.data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA))
+    }
 }
 
 #[derive(Subcommand)]
@@ -146,23 +150,7 @@ enum Command {
         command: AccountCommand,
     },
     /// 服务 — the web pages and JSON API; --demo makes a synthetic region first.
-    Serve {
-        /// Address to listen on (port 0: any free port).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// Make a fresh demo data directory with synthetic workers, then serve it.
-        #[arg(long)]
-        demo: bool,
-        /// Workers in the demo region.
-        #[arg(long, default_value_t = 20_000)]
-        demo_workers: u32,
-        /// The demo's database: default SQLite in the demo directory; or postgres://….
-        #[arg(long, value_name = "URL")]
-        database: Option<String>,
-        /// Mark the session cookie Secure (when a TLS proxy fronts anxin).
-        #[arg(long, env = "ANXIN_SECURE_COOKIES")]
-        secure_cookies: bool,
-    },
+    Serve(config::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -567,7 +555,14 @@ fn today_date(g: &Global) -> jiff::civil::Date {
 }
 
 fn run(cli: Cli) -> Result<(), fail::Fail> {
-    let g = cli.global.clone();
+    let mut g = cli.global.clone();
+    if let Command::Serve(args) = &cli.command {
+        let settings = config::settings(args, g.data.clone(), g.policy.clone())?;
+        g.policy = settings.policy.clone();
+        let policy = load_policy(&g)?;
+        let demo = args.demo.then(|| args.database.clone());
+        return serve(&g, policy, today(&g), settings, demo);
+    }
     let policy = load_policy(&g)?;
     let today = today(&g);
     let (lang, json) = (g.lang, g.json);
@@ -577,7 +572,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             suite,
             origin,
         } => {
-            let d = data::init(&g.data, database.as_deref(), &suite, &origin)?;
+            let d = data::init(&g.data_dir(), database.as_deref(), &suite, &origin)?;
             let vkey = d.public_key_text()?;
             if json {
                 println!(
@@ -599,7 +594,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             batch,
             ack,
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             let args = import_cmd::ImportArgs {
                 kind: &kind,
                 file: &file,
@@ -613,36 +608,38 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
         Command::Person {
             command: PersonCommand::Show { id, months },
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             return records_cmd::person_show(&d, &policy, &id, months, lang, json);
         }
         Command::Cert {
             command: CertCommand::Issue { id, out },
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             return records_cmd::cert_issue(&d, &id, out.as_deref(), today_date(&g), json);
         }
         Command::Verify { file, key } => {
-            let d = data::DataDir::load(&g.data).ok();
+            let d = data::DataDir::load(&g.data_dir()).ok();
             return records_cmd::verify(&file, key.as_deref(), d.as_ref(), lang, json);
         }
         Command::Log {
             command: LogCommand::Checkpoint,
         } => {
-            return records_cmd::log_checkpoint(&data::DataDir::load(&g.data)?, json);
+            return records_cmd::log_checkpoint(&data::DataDir::load(&g.data_dir())?, json);
         }
         Command::Log {
             command: LogCommand::Prove { seq, key, from, to },
         } => {
             return records_cmd::log_prove(
-                &data::DataDir::load(&g.data)?,
+                &data::DataDir::load(&g.data_dir())?,
                 seq,
                 key.as_deref(),
                 from,
                 to,
             );
         }
-        Command::Audit => return records_cmd::audit(&data::DataDir::load(&g.data)?, lang, json),
+        Command::Audit => {
+            return records_cmd::audit(&data::DataDir::load(&g.data_dir())?, lang, json);
+        }
         Command::School {
             command:
                 SchoolCommand::Review {
@@ -652,7 +649,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     out,
                 },
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             return records_cmd::school_review_file(
                 &d,
                 &policy,
@@ -667,7 +664,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
         Command::School {
             command: SchoolCommand::Ledger { chart },
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             return records_cmd::school_ledger(&d, &policy, today, lang, json, chart.as_deref());
         }
         Command::School {
@@ -682,7 +679,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     out,
                 },
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             return records_cmd::school_attest(
                 &d,
                 &policy,
@@ -707,7 +704,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     proofs,
                 },
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             return records_cmd::school_check(
                 &d,
                 &policy,
@@ -722,16 +719,6 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                 g.explain,
             );
         }
-        Command::Serve {
-            addr,
-            demo,
-            demo_workers,
-            database,
-            secure_cookies,
-        } => {
-            let demo = demo.then_some((demo_workers, database));
-            return serve(&g, policy, today, &addr, demo, secure_cookies);
-        }
         Command::Account {
             command:
                 AccountCommand::Add {
@@ -742,7 +729,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     org,
                 },
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             let mut records = d.open()?;
             let given = std::env::var("ANXIN_PASSWORD")
                 .ok()
@@ -768,7 +755,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
         Command::Account {
             command: AccountCommand::List,
         } => {
-            let d = data::DataDir::load(&g.data)?;
+            let d = data::DataDir::load(&g.data_dir())?;
             return account_cmd::list(&mut d.open()?, json);
         }
         other => other,
@@ -781,13 +768,15 @@ fn serve(
     g: &Global,
     policy: Policy,
     today: YearMonth,
-    addr: &str,
-    demo: Option<(u32, Option<String>)>,
-    secure_cookies: bool,
+    settings: config::Settings,
+    demo: Option<Option<String>>,
 ) -> Result<(), fail::Fail> {
+    use anxin_server::logging::SERVER;
+    anxin_server::logging::init(settings.log_format, &settings.log);
+    let workers = settings.demo_workers;
     // The records the server works on: the demo's, freshly written, or the data directory's.
     let opened = match demo {
-        Some((workers, database)) => {
+        Some(database) => {
             let dir = std::env::temp_dir().join(format!("anxin-demo-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             let d = data::init(&dir, database.as_deref(), "standard", "anxin.demo/log")?;
@@ -817,11 +806,21 @@ fn serve(
             for (username, role, password, what) in demo::accounts(&mut records, &demo)? {
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
+            let backend = d.config.backend();
+            tracing::info!(target: SERVER, backend, data = %d.dir.display(), workers, "demo records opened");
             Some(records)
         }
-        None => match data::DataDir::load(&g.data) {
-            Ok(d) => Some(d.open()?),
-            Err(_) => None,
+        None => match data::DataDir::load(&settings.data) {
+            Ok(d) => {
+                let records = d.open()?;
+                let backend = d.config.backend();
+                tracing::info!(target: SERVER, backend, data = %d.dir.display(), "records opened");
+                Some(records)
+            }
+            Err(e) => {
+                tracing::warn!(target: SERVER, data = %settings.data.display(), reason = %e.en, "no records: serving the calculators only");
+                None
+            }
         },
     };
     let verifier = opened
@@ -836,13 +835,15 @@ fn serve(
         verifier,
         today: g.today,
         records,
-        secure_cookies,
+        secure_cookies: settings.secure_cookies,
+        logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
         ..anxin_server::AppState::new(policy)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| fail::Fail::data(format!("启动失败：{e}"), format!("cannot start: {e}")))?;
+    let addr = settings.addr.as_str();
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             fail::Fail::bad_input(

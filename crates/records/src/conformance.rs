@@ -433,8 +433,8 @@ pub fn contribution(
     })
 }
 
-/// Fresh records on the standard suite.
-fn fresh(store: Box<dyn Store>) -> Records<Box<dyn Store>> {
+/// Fresh records on the standard suite (log origin `anxin.test/log`).
+pub fn fresh(store: Box<dyn Store>) -> Records<Box<dyn Store>> {
     Records::init(
         store,
         secrets(Suite::Standard),

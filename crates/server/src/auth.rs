@@ -233,10 +233,30 @@ pub fn forbidden(caller: &Caller, roles: &[Role]) -> ApiError {
 
 // ---- login rate limit ----
 
-/// At most `PER_NAME` failed sign-ins per username in `WINDOW`, and `TOTAL_PER_SECOND`
-/// attempts of any kind per second (each costs an Argon2id hash).
+/// At most `failures_per_name` failed sign-ins per username in `window`, and
+/// `attempts_per_second` attempts of any kind per second (each costs an Argon2id hash).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub failures_per_name: usize,
+    pub window: Duration,
+    pub attempts_per_second: u32,
+}
+
+impl Default for LoginLimits {
+    fn default() -> LoginLimits {
+        LoginLimits {
+            failures_per_name: 5,
+            window: Duration::from_secs(15 * 60),
+            attempts_per_second: 20,
+        }
+    }
+}
+
+/// Enforces [`LoginLimits`].
+#[derive(Default)]
 pub struct LoginLimiter {
     inner: Mutex<Limits>,
+    limits: LoginLimits,
 }
 
 #[derive(Default)]
@@ -246,26 +266,21 @@ struct Limits {
     in_second: u32,
 }
 
-const PER_NAME: usize = 5;
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const TOTAL_PER_SECOND: u32 = 20;
-
-impl Default for LoginLimiter {
-    fn default() -> LoginLimiter {
+impl LoginLimiter {
+    pub fn new(limits: LoginLimits) -> LoginLimiter {
         LoginLimiter {
-            inner: Mutex::new(Limits::default()),
+            inner: Mutex::default(),
+            limits,
         }
     }
-}
 
-impl LoginLimiter {
     /// `Err(seconds to wait)` when this attempt is over a limit.
     fn admit(&self, username: &str) -> Result<(), u64> {
         let mut l = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         match l.second {
             Some(s) if now.duration_since(s) < Duration::from_secs(1) => {
-                if l.in_second >= TOTAL_PER_SECOND {
+                if l.in_second >= self.limits.attempts_per_second {
                     return Err(1);
                 }
                 l.in_second += 1;
@@ -276,11 +291,14 @@ impl LoginLimiter {
             }
         }
         if let Some(q) = l.failures.get_mut(username) {
-            while q.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
+            while q
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > self.limits.window)
+            {
                 q.pop_front();
             }
-            if q.len() >= PER_NAME {
-                let wait = WINDOW.saturating_sub(now.duration_since(q[0]));
+            if q.len() >= self.limits.failures_per_name {
+                let wait = self.limits.window.saturating_sub(now.duration_since(q[0]));
                 return Err(wait.as_secs().max(1));
             }
         }

@@ -24,6 +24,7 @@ pub mod auth;
 pub mod imports;
 pub mod list;
 pub mod log_api;
+pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod options;
@@ -1032,23 +1033,33 @@ async fn verify_form(
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(target: logging::SERVER, addr = %addr, "listening");
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("signal handler");
-            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = ctrl_c.await;
-        }
+        let signal = shutdown_signal().await;
+        tracing::info!(target: logging::SERVER, signal, "graceful shutdown begun");
     })
-    .await
+    .await?;
+    tracing::info!(target: logging::SERVER, "graceful shutdown finished");
+    Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM and names it.
+async fn shutdown_signal() -> &'static str {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! { _ = ctrl_c => "SIGINT", _ = term.recv() => "SIGTERM" }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+        "ctrl-c"
+    }
 }

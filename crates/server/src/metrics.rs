@@ -1,10 +1,11 @@
-//! `/metrics` in the Prometheus text format, and one structured log line (JSON) per request
-//! that failed on the server's side — or per request when `ANXIN_LOG=requests`.
+//! `/metrics` in the Prometheus text format, and one log event per request (see
+//! [`crate::logging`]) with a request id, also sent back as the `x-request-id` header.
 //!
 //! Labels are the route *template* (`/persons/{key}`), never the path: no person key, ID or
 //! query string reaches the metrics or the log.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, State};
@@ -35,7 +36,6 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Latency,
-    log_all: bool,
 }
 
 fn latency_histogram() -> Histogram {
@@ -58,31 +58,43 @@ impl Default for Metrics {
             registry,
             requests,
             latency,
-            log_all: std::env::var("ANXIN_LOG").is_ok_and(|v| v == "requests"),
         }
     }
 }
 
-/// Counts and times every request.
+/// A request's id: this process's random-looking prefix and a counter (`3f9a2c1e-0000002a`).
+/// Made here, never taken from the client, so it carries nothing the client chose.
+fn request_id() -> String {
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| {
+        let nanos = jiff::Timestamp::now().as_nanosecond();
+        (nanos as u32) ^ ((nanos >> 32) as u32).rotate_left(16) ^ std::process::id()
+    });
+    format!("{prefix:08x}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Counts, times and logs every request, and tags its response with `x-request-id`.
 pub async fn track(
     State(metrics): State<Arc<Metrics>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
+    let id = request_id();
+    let method = crate::logging::method_name(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_string();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     metrics
         .requests
         .get_or_create(&RequestLabels {
-            method: method.clone(),
+            method: method.to_string(),
             route: route.clone(),
             status,
         })
@@ -90,18 +102,20 @@ pub async fn track(
     metrics
         .latency
         .get_or_create(&RouteLabels {
-            method: method.clone(),
+            method: method.to_string(),
             route: route.clone(),
         })
         .observe(elapsed.as_secs_f64());
-    if metrics.log_all || status >= 500 {
-        let line = serde_json::json!({
-            "ts": jiff::Timestamp::now().to_string(),
-            "level": if status >= 500 { "error" } else { "info" },
-            "method": method, "route": route, "status": status,
-            "ms": (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
-        });
-        eprintln!("{line}");
+    let latency_ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0;
+    let route = route.as_str();
+    let request_id = id.as_str();
+    if status >= 500 {
+        tracing::error!(target: crate::logging::REQUESTS, method, route, status, latency_ms, request_id, "request failed");
+    } else {
+        tracing::info!(target: crate::logging::REQUESTS, method, route, status, latency_ms, request_id, "request");
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
     }
     response
 }

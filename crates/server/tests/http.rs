@@ -216,16 +216,8 @@ async fn pages_in_chinese_and_english() {
 
 #[tokio::test]
 async fn certificates_verify_through_api_and_page() {
-    use anxin_records::conformance::{contribution, person, platform, resident_id, secrets};
-    use anxin_records::{Records, Suite};
-    let store = anxin_records_store();
-    let mut records = Records::init(
-        store,
-        secrets(Suite::Standard),
-        Suite::Standard,
-        "anxin.test/log",
-    )
-    .unwrap();
+    use anxin_records::conformance::{contribution, fresh, person, platform, resident_id};
+    let mut records = fresh(anxin_records_store());
     let worker = resident_id("33010619900101123");
     records
         .append(vec![

@@ -1,0 +1,381 @@
+//! `anxin serve`'s settings. Each one comes from the first place that gives it: the command
+//! line, the environment (`ANXIN_ADDR`, `ANXIN_DATA`, `ANXIN_LOG`, …), the config file
+//! (`--config FILE` or `ANXIN_CONFIG`, its `[server]` table), the built-in default.
+//! `anxin.example.toml` at the repository's root documents every key.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anxin_server::auth::LoginLimits;
+use anxin_server::logging::{Filter, Format};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+use crate::fail::{Fail, Result};
+
+/// The data directory when nothing names one.
+pub const DEFAULT_DATA: &str = "anxin-data";
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+const DEFAULT_DEMO_WORKERS: u32 = 20_000;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Read settings from this TOML file (its [server] table; see anxin.example.toml).
+    /// The command line and the environment override it.
+    #[arg(long, env = "ANXIN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (port 0: any free port) [default: 127.0.0.1:8080]
+    #[arg(long, env = "ANXIN_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// Make a fresh demo data directory with synthetic workers, then serve it.
+    #[arg(long)]
+    pub demo: bool,
+    /// Workers in the demo region [default: 20000]
+    #[arg(long, env = "ANXIN_DEMO_WORKERS", value_name = "N")]
+    pub demo_workers: Option<u32>,
+    /// The demo's database: default SQLite in the demo directory; or postgres://….
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// Mark the session cookie Secure (when a TLS proxy fronts anxin).
+    #[arg(
+        long,
+        env = "ANXIN_SECURE_COOKIES",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub secure_cookies: Option<bool>,
+    /// Log events to write: a level (off, error, warn, info, debug, trace) or TARGET=LEVEL
+    /// pairs, e.g. info,anxin::http=warn (requests only when they fail) [default: info]
+    #[arg(long, env = "ANXIN_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Log format on stderr: json or text [default: text on a terminal, json otherwise]
+    #[arg(long, env = "ANXIN_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The config file.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    server: Server,
+}
+
+/// The `[server]` table; also what the command line and the environment gave.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Server {
+    addr: Option<String>,
+    data: Option<PathBuf>,
+    policy: Option<PathBuf>,
+    secure_cookies: Option<bool>,
+    log: Option<String>,
+    log_format: Option<String>,
+    demo_workers: Option<u32>,
+    login: Option<Login>,
+}
+
+/// `[server.login]`: the sign-in limits.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    failures_per_name: Option<u32>,
+    window_minutes: Option<u64>,
+    attempts_per_second: Option<u32>,
+}
+
+impl Server {
+    /// Each setting from `self`, else from `lower`.
+    fn or(self, lower: Server) -> Server {
+        Server {
+            addr: self.addr.or(lower.addr),
+            data: self.data.or(lower.data),
+            policy: self.policy.or(lower.policy),
+            secure_cookies: self.secure_cookies.or(lower.secure_cookies),
+            log: self.log.or(lower.log),
+            log_format: self.log_format.or(lower.log_format),
+            demo_workers: self.demo_workers.or(lower.demo_workers),
+            login: self.login.or(lower.login),
+        }
+    }
+}
+
+/// What `anxin serve` runs with.
+#[derive(Debug)]
+pub struct Settings {
+    pub addr: String,
+    pub data: PathBuf,
+    /// `None`: the policy built into anxin.
+    pub policy: Option<PathBuf>,
+    pub secure_cookies: bool,
+    pub log: Filter,
+    pub log_format: Format,
+    pub demo_workers: u32,
+    pub login: LoginLimits,
+}
+
+/// The settings for `args`, with `--data` and `--policy` (or their variables) if given.
+pub fn settings(
+    args: &ServeArgs,
+    data: Option<PathBuf>,
+    policy: Option<PathBuf>,
+) -> Result<Settings> {
+    let given = Server {
+        addr: args.addr.clone(),
+        data,
+        policy,
+        secure_cookies: args.secure_cookies,
+        log: args.log.clone(),
+        log_format: args.log_format.clone(),
+        demo_workers: args.demo_workers,
+        login: None,
+    };
+    let file = match &args.config {
+        Some(path) => read(path)?,
+        None => Server::default(),
+    };
+    resolve(given.or(file))
+}
+
+/// The `[server]` table of the file at `path`, its relative paths made relative to the file.
+fn read(path: &Path) -> Result<Server> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Fail::not_found(
+            format!("读不到配置文件 {}：{e}", path.display()),
+            format!("cannot read the config file {}: {e}", path.display()),
+        )
+    })?;
+    let mut server = parse(&text).map_err(|(zh, en)| {
+        Fail::bad_input(
+            format!("配置文件 {} {zh}", path.display()),
+            format!("config file {}, {en}", path.display()),
+        )
+    })?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for p in [&mut server.data, &mut server.policy].into_iter().flatten() {
+        if p.is_relative() {
+            *p = dir.join(&*p);
+        }
+    }
+    Ok(server)
+}
+
+/// Parses a config file; a refusal says where, in Chinese and in English.
+fn parse(text: &str) -> std::result::Result<Server, (String, String)> {
+    let e = match toml::from_str::<File>(text) {
+        Ok(file) => return Ok(file.server),
+        Err(e) => e,
+    };
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let message = e.message().trim().to_string();
+    let zh = match message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once("`, expected "))
+    {
+        Some((key, allowed)) => {
+            let allowed = allowed.trim_start_matches("one of ").replace(", ", "、");
+            format!("：不认识的设置 {key}；可用的设置：{allowed}")
+        }
+        None => format!("：写得不对：{message}"),
+    };
+    Err(match line {
+        Some(n) => (format!("第 {n} 行{zh}"), format!("line {n}: {message}")),
+        None => (zh.trim_start_matches('：').to_string(), message),
+    })
+}
+
+/// Fills in the defaults and checks every value.
+fn resolve(s: Server) -> Result<Settings> {
+    let addr = s.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string());
+    let port_ok = addr
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !port_ok {
+        return Err(Fail::bad_input(
+            format!(
+                "监听地址“{addr}”无效：写成 主机:端口，如 127.0.0.1:8080（来自 --addr、ANXIN_ADDR 或配置文件的 addr）"
+            ),
+            format!(
+                "listening address '{addr}' is not HOST:PORT, e.g. 127.0.0.1:8080 (from --addr, ANXIN_ADDR or the config file's addr)"
+            ),
+        ));
+    }
+    let log = match &s.log {
+        Some(text) => Filter::parse(text)?,
+        None => Filter::default(),
+    };
+    let log_format = match &s.log_format {
+        Some(text) => Format::parse(text)?,
+        None => Format::for_stderr(),
+    };
+    let login = s.login.unwrap_or_default();
+    let defaults = LoginLimits::default();
+    let at_least_one = |name: &str, v: Option<u64>| match v {
+        Some(0) => Err(Fail::bad_input(
+            format!("配置文件的 login.{name} 至少是 1"),
+            format!("the config file's login.{name} must be at least 1"),
+        )),
+        other => Ok(other),
+    };
+    let failures = at_least_one("failures_per_name", login.failures_per_name.map(u64::from))?;
+    let window = at_least_one("window_minutes", login.window_minutes)?;
+    let per_second = at_least_one(
+        "attempts_per_second",
+        login.attempts_per_second.map(u64::from),
+    )?;
+    Ok(Settings {
+        addr,
+        data: s.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
+        policy: s.policy,
+        secure_cookies: s.secure_cookies.unwrap_or(false),
+        log,
+        log_format,
+        demo_workers: s.demo_workers.unwrap_or(DEFAULT_DEMO_WORKERS),
+        login: LoginLimits {
+            failures_per_name: failures.map_or(defaults.failures_per_name, |n| n as usize),
+            window: window.map_or(defaults.window, |m| {
+                Duration::from_secs(m.saturating_mul(60))
+            }),
+            attempts_per_second: per_second.map_or(defaults.attempts_per_second, |n| n as u32),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../anxin.example.toml");
+
+    #[test]
+    fn the_example_parses_and_documents_every_key() {
+        let s = resolve(parse(EXAMPLE).unwrap()).unwrap();
+        assert_eq!(s.addr, DEFAULT_ADDR);
+        assert_eq!(s.login, LoginLimits::default());
+        assert_eq!(s.demo_workers, DEFAULT_DEMO_WORKERS);
+        // The keys shown commented out parse too.
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest
+                        .split_once(" = ")
+                        .is_some_and(|(k, _)| !k.contains(' ')) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let all = parse(&uncommented).unwrap();
+        let shown = toml::to_string(&File { server: all }).unwrap();
+        // Every key of the file's shape is in the example with a value.
+        let every = File {
+            server: Server {
+                addr: Some(String::new()),
+                data: Some(PathBuf::new()),
+                policy: Some(PathBuf::new()),
+                secure_cookies: Some(false),
+                log: Some(String::new()),
+                log_format: Some(String::new()),
+                demo_workers: Some(0),
+                login: Some(Login {
+                    failures_per_name: Some(0),
+                    window_minutes: Some(0),
+                    attempts_per_second: Some(0),
+                }),
+            },
+        };
+        for line in toml::to_string(&every).unwrap().lines() {
+            if let Some((key, _)) = line.split_once(" = ") {
+                assert!(
+                    shown.contains(&format!("{key} = ")),
+                    "anxin.example.toml does not show {key}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name_with_the_allowed_ones() {
+        let (zh, en) = parse("[server]\naddr = \"127.0.0.1:1\"\nadress = \"x\"\n").unwrap_err();
+        assert!(
+            en.starts_with("line 3: unknown field `adress`")
+                && en.contains("`addr`")
+                && en.contains("`log_format`"),
+            "{en}"
+        );
+        assert!(
+            zh.starts_with("第 3 行：不认识的设置 adress；可用的设置：`addr`、"),
+            "{zh}"
+        );
+        let (_, en) = parse("[sever]\n").unwrap_err();
+        assert!(
+            en.contains("unknown field `sever`, expected `server`"),
+            "{en}"
+        );
+        let (zh, en) = parse("[server]\nsecure_cookies = \"yes\"\n").unwrap_err();
+        assert!(
+            en.starts_with("line 2:") && zh.starts_with("第 2 行"),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn flags_and_environment_win_over_the_file_which_wins_over_defaults() {
+        let file = parse(
+            "[server]\naddr = \"0.0.0.0:9000\"\nlog = \"warn\"\nlog_format = \"text\"\n\
+             secure_cookies = true\n[server.login]\nwindow_minutes = 1\n",
+        )
+        .unwrap();
+        let given = Server {
+            addr: Some("127.0.0.1:0".into()),
+            secure_cookies: Some(false),
+            ..Server::default()
+        };
+        let s = resolve(given.or(file)).unwrap();
+        assert_eq!(s.addr, "127.0.0.1:0");
+        assert!(!s.secure_cookies, "false given beats true in the file");
+        assert_eq!(s.log_format, Format::Text, "from the file");
+        assert_eq!(s.login.window, Duration::from_secs(60));
+        assert_eq!(s.login.failures_per_name, 5, "the default");
+        assert_eq!(s.data, PathBuf::from(DEFAULT_DATA));
+    }
+
+    #[test]
+    fn bad_values_are_refused_clearly() {
+        let bad = |toml: &str| {
+            let e = resolve(parse(toml).unwrap()).unwrap_err();
+            format!("{} | {}", e.zh, e.en)
+        };
+        assert!(bad("[server]\naddr = \"localhost\"\n").contains("not HOST:PORT"));
+        assert!(bad("[server]\naddr = \"127.0.0.1:99999\"\n").contains("主机:端口"));
+        assert!(bad("[server]\nlog = \"loud\"\n").contains("not a log filter"));
+        assert!(bad("[server]\nlog_format = \"xml\"\n").contains("json or text"));
+        assert!(
+            bad("[server.login]\nattempts_per_second = 0\n")
+                .contains("login.attempts_per_second must be at least 1")
+        );
+    }
+
+    #[test]
+    fn relative_paths_in_the_file_are_from_its_folder() {
+        let dir = std::env::temp_dir().join(format!("anxin-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("anxin.toml");
+        std::fs::write(&path, "[server]\ndata = \"d\"\npolicy = \"/abs/policy\"\n").unwrap();
+        let s = read(&path).unwrap();
+        assert_eq!(s.data, Some(dir.join("d")));
+        assert_eq!(s.policy, Some(PathBuf::from("/abs/policy")));
+        let missing = read(&dir.join("nope.toml")).unwrap_err();
+        assert_eq!(missing.code, 3);
+        assert!(missing.en.contains("cannot read the config file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
