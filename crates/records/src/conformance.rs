@@ -723,6 +723,28 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
         "{backend}"
     );
     assert_eq!(records.rebuild_tree().expect("rebuild").root(), grown.root);
+    // The certificate is found without reading the log: its event alone, from its place on.
+    let certs = records.store().certificate_events(0, 10).expect("read");
+    assert_eq!(certs.len(), 1, "{backend}: only the certificate event");
+    assert_eq!(
+        (certs[0].seq, certs[0].kind.as_str()),
+        (head.size, "certificate_issued")
+    );
+    assert!(
+        records
+            .store()
+            .certificate_events(head.size + 1, 10)
+            .expect("read")
+            .is_empty()
+    );
+    assert_eq!(
+        records
+            .store()
+            .certificate_events(0, 0)
+            .expect("read")
+            .len(),
+        0
+    );
     let bytes = certificate.to_bytes();
     let verifier = records.verifier().clone();
     let verification = cert::verify(&bytes, &verifier);

@@ -212,6 +212,9 @@ pub trait Store: Send {
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>>;
     /// Events with `seq >= from`, at most `limit` of them (finds rows inserted past the head).
     fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>>;
+    /// Up to `limit` certificate events (`certificate_issued`) from `from` on, in log order,
+    /// from an index of those events alone.
+    fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>>;
     fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>>;
     fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>>;
     /// Projection rows whose `seq` is at or past `from` (the audit's check for inserted rows).
@@ -293,6 +296,9 @@ impl Store for Box<dyn Store> {
     }
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
         (**self).event_by_key(key)
+    }
+    fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        (**self).certificate_events(from, limit)
     }
     fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
         (**self).events_after(from, limit)

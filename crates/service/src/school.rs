@@ -304,16 +304,14 @@ where
 {
     use anxin_records::event::Event;
     use anxin_records::identify::{Rules, retention, tag};
-    let head = records.store().head()?;
     // The school reviews the log knows of: signed attestations, latest per person.
     let mut reviews: BTreeMap<String, YearMonth> = BTreeMap::new();
     let mut from = 0;
-    while from < head.size {
-        let to = (from + 65_536).min(head.size);
-        for row in records.store().events(from, to)? {
-            if row.kind != "certificate_issued" {
-                continue;
-            }
+    loop {
+        let rows = records.store().certificate_events(from, 4_096)?;
+        let Some(last) = rows.last() else { break };
+        from = last.seq + 1;
+        for row in rows {
             if let Ok(Event::CertificateIssued(c)) = Event::from_bytes(&row.body)
                 && c.cert_type == "school_eligibility"
                 && let Some(m) = c.month
@@ -322,7 +320,6 @@ where
                 *slot = (*slot).max(m);
             }
         }
-        from = to;
     }
     let mut entries = Vec::new();
     for (person, reviewed) in &reviews {

@@ -140,6 +140,9 @@ impl Store for Timed {
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
         self.inner.event_by_key(key)
     }
+    fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        self.inner.certificate_events(from, limit)
+    }
     fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
         self.inner.events_after(from, limit)
     }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_postings_view.sql"),
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
+    include_str!("../migrations/0005_certificate_events.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -819,6 +820,16 @@ impl Store for PgStore {
             &[&key],
         )?;
         rows.first().map(to_event).transpose()
+    }
+
+    fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        let (from, limit) = (int8(from, "from")?, int8(limit, "limit")?);
+        let rows = self.query(
+            "SELECT seq, key, kind, body, leaf FROM events
+             WHERE kind = 'certificate_issued' AND seq >= $1 ORDER BY seq LIMIT $2",
+            &[&from, &limit],
+        )?;
+        rows.iter().map(to_event).collect()
     }
 
     fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {

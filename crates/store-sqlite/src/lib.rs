@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_postings_view.sql"),
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
+    include_str!("../migrations/0005_certificate_events.sql"),
 ];
 
 pub struct SqliteStore {
@@ -547,6 +548,13 @@ impl Store for SqliteStore {
 
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
         Ok(self.events_where("WHERE key = ?1", [key])?.pop())
+    }
+
+    fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
+        self.events_where(
+            "WHERE kind = 'certificate_issued' AND seq >= ?1 ORDER BY seq LIMIT ?2",
+            params![from as i64, limit as i64],
+        )
     }
 
     fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
