@@ -146,6 +146,13 @@ fn start(
     let records = state.records.clone().ok_or_else(ApiError::internal)?;
     let id = {
         let mut jobs = lock(&state.imports);
+        if unfinished(&jobs, caller.account.id) >= crate::gates::IMPORTS_PER_CLERK {
+            return Err(crate::gates::busy(
+                "你发起的导入",
+                "your imports",
+                crate::gates::IMPORTS_PER_CLERK,
+            ));
+        }
         jobs.next += 1;
         let id = jobs.next;
         if jobs.jobs.len() >= KEPT
@@ -276,6 +283,14 @@ fn job_id(text: &str) -> Result<u64, ApiError> {
             ),
         )
     })
+}
+
+/// The owner's imports still landing.
+fn unfinished(jobs: &Jobs, owner: i64) -> usize {
+    jobs.jobs
+        .values()
+        .filter(|j| j.owner == owner && !j.finished)
+        .count()
 }
 
 /// The records, locked one batch at a time.
@@ -466,4 +481,27 @@ pub async fn import_report(
         job.refusals.iter().map(Refusal::cells),
         "rejected.csv",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_owners_unfinished_imports_count() {
+        let mut jobs = Jobs::default();
+        for (id, owner, finished) in [(1, 7, false), (2, 7, true), (3, 8, false), (4, 7, false)] {
+            jobs.jobs.insert(
+                id,
+                Job {
+                    owner,
+                    finished,
+                    ..Job::default()
+                },
+            );
+        }
+        assert_eq!(unfinished(&jobs, 7), 2);
+        assert_eq!(unfinished(&jobs, 8), 1);
+        assert_eq!(unfinished(&jobs, 9), 0);
+    }
 }

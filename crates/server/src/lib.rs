@@ -21,6 +21,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod auth;
+pub mod gates;
 pub mod imports;
 pub mod list;
 pub mod log_api;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Imports started from the browser, by id (kept in memory).
     pub imports: imports::SharedJobs,
+    /// Limits on the heaviest work (audits, reviews).
+    pub gates: Arc<gates::Gates>,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
             secure_cookies: false,
             metrics: Arc::default(),
             imports: Arc::default(),
+            gates: Arc::default(),
         }
     }
 

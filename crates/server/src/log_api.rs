@@ -106,6 +106,7 @@ pub async fn audit(
             )
         })?
     };
+    let _running = state.gates.audit()?;
     let started = std::time::Instant::now();
     let projections = req.projections;
     let report = state

@@ -363,7 +363,7 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(Body::OptionalJson(audit_request)),
         query: &[],
         ok: (200, audit_report),
-        errors: &[400, 401, 403],
+        errors: &[400, 401, 403, 429],
     },
     Operation {
         method: "post",
@@ -387,7 +387,7 @@ pub const OPERATIONS: &[Operation] = &[
             ),
         ],
         ok: (202, import_job),
-        errors: &[400, 401, 403],
+        errors: &[400, 401, 403, 429],
     },
     Operation {
         method: "get",
@@ -439,7 +439,7 @@ pub const OPERATIONS: &[Operation] = &[
             ),
         ],
         ok: (200, school_review),
-        errors: &[400, 401, 403],
+        errors: &[400, 401, 403, 429],
     },
 ];
 
@@ -514,7 +514,7 @@ fn reason(status: u16) -> &'static str {
         403 => "无权 not allowed for this account",
         404 => "没有 not found",
         422 => "不适用 not applicable",
-        429 => "太频繁 too many attempts",
+        429 => "太频繁或正忙 too many attempts, or that work is already running (see Retry-After)",
         503 => "未配置 not configured on this server",
         _ => "error",
     }

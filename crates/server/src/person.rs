@@ -702,6 +702,7 @@ pub async fn audit_submit(
     caller.check_csrf(&f.csrf)?;
     let lang = lang_of(f.lang.as_deref());
     let projections = f.projections.is_some();
+    let _running = state.gates.audit()?;
     let started = std::time::Instant::now();
     let report = state
         .db(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))

@@ -114,6 +114,7 @@ async fn review(
     places: u32,
     reform: bool,
 ) -> Result<FileReview, ApiError> {
+    let _running = state.gates.review()?;
     let reforms: Vec<String> = if reform {
         vec!["school-cumulative-first".into()]
     } else {
