@@ -543,23 +543,10 @@ impl<S: Store> Records<S> {
         let head = self.store.head()?;
         if let Some(mut tree) = self.tree.take()
             && tree.size() <= head.size
+            && let Ok(added) = self.read_leaves(tree.size(), head.size)
         {
-            let mut from = tree.size();
-            while from < head.size {
-                let chunk = self.store.leaves(from, (head.size - from).min(100_000))?;
-                if chunk.is_empty() {
-                    break;
-                }
-                for (seq, leaf) in chunk {
-                    if seq != tree.size() {
-                        break;
-                    }
-                    tree.append_leaf_hash(leaf)?;
-                }
-                if tree.size() == from {
-                    break;
-                }
-                from = tree.size();
+            for leaf in added {
+                tree.append_leaf_hash(leaf)?;
             }
             if tree.size() == head.size && tree.root() == head.root {
                 return Ok(self.tree.insert(tree));
@@ -572,25 +559,7 @@ impl<S: Store> Records<S> {
     /// The whole tree, rebuilt from every stored leaf hash and checked against the signed head.
     pub fn rebuild_tree(&mut self) -> Result<MerkleTree<SuiteHasher>> {
         let head = self.store.head()?;
-        let mut leaves = Vec::with_capacity(head.size as usize);
-        let mut from = 0;
-        while from < head.size {
-            let chunk = self.store.leaves(from, (head.size - from).min(100_000))?;
-            if chunk.is_empty() {
-                break;
-            }
-            for (seq, leaf) in chunk {
-                if seq != leaves.len() as u64 {
-                    return Err(Error::Corrupt(format!(
-                        "log row #{} is missing (found #{seq} next): run anxin audit",
-                        leaves.len()
-                    )));
-                }
-                leaves.push(leaf);
-            }
-            from = leaves.len() as u64;
-        }
-        leaves.truncate(head.size as usize);
+        let leaves = self.read_leaves(0, head.size)?;
         let tree = MerkleTree::from_leaf_hashes(self.suite.hasher(), leaves)?;
         if tree.size() != head.size || tree.root() != head.root {
             return Err(Error::Corrupt(
@@ -598,6 +567,30 @@ impl<S: Store> Records<S> {
             ));
         }
         Ok(tree)
+    }
+
+    /// The stored leaf hashes of entries `from..to`, read in chunks; a row missing in between
+    /// is an error (fewer rows at the end leave a short list, which the root check catches).
+    fn read_leaves(&mut self, from: u64, to: u64) -> Result<Vec<Hash>> {
+        let mut leaves = Vec::with_capacity(to.saturating_sub(from) as usize);
+        let mut next = from;
+        while next < to {
+            let chunk = self.store.leaves(next, (to - next).min(100_000))?;
+            if chunk.is_empty() {
+                break;
+            }
+            for (seq, leaf) in chunk {
+                if seq != next {
+                    return Err(Error::Corrupt(format!(
+                        "log row #{next} is missing (found #{seq} next): run anxin audit"
+                    )));
+                }
+                leaves.push(leaf);
+                next += 1;
+            }
+        }
+        leaves.truncate(to.saturating_sub(from) as usize);
+        Ok(leaves)
     }
 }
 

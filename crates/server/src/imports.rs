@@ -19,7 +19,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::auth::{Caller, require};
 use crate::list::{ListQuery, Page};
 use crate::upload::{File, Upload};
-use crate::{ApiError, AppState, Params, Shared, csv_download, esc, lang_of, lang_query, page};
+use crate::{
+    ApiError, AppState, Params, Shared, csv_download, esc, lang_of, lang_query, page, table_head,
+};
 
 /// Largest upload (the import streams it; the limit bounds memory).
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
@@ -243,31 +245,18 @@ pub async fn api_import_rejected(
     caller: Caller,
     Path(id): Path<String>,
     Params(q): Params<ListQuery>,
-) -> Result<axum::Json<Page<serde_json::Value>>, ApiError> {
+) -> Result<axum::Json<Page<Refusal>>, ApiError> {
     require(&caller, &[Role::Clerk])?;
     let id = job_id(&id)?;
     let window = q.by_id()?;
     let jobs = lock(&state.imports);
     let job = job_of(&jobs, id, &caller)?;
     let from = window.after.unwrap_or(0) as usize;
-    let rows: Vec<(usize, serde_json::Value)> = job
-        .refusals
-        .iter()
-        .enumerate()
-        .skip(from)
-        .take(window.fetch() as usize)
-        .map(|(i, r)| {
-            let v = serde_json::json!({
-                "row": r.row, "column": r.column, "value": r.value, "zh": r.zh, "en": r.en,
-            });
-            (i + 1, v)
-        })
-        .collect();
-    let page = Page::of(rows, &window, |(n, _)| n.to_string());
-    Ok(axum::Json(Page {
-        items: page.items.into_iter().map(|(_, v)| v).collect(),
-        next: page.next,
-    }))
+    let rows = job.refusals.iter().skip(from).take(window.fetch() as usize);
+    let mut page = Page::of(rows.cloned().collect(), &window, |_| String::new());
+    // The cursor is the count of refusals given so far.
+    page.next = page.next.map(|_| (from + page.items.len()).to_string());
+    Ok(axum::Json(page))
 }
 
 fn job_id(text: &str) -> Result<u64, ApiError> {
@@ -441,12 +430,14 @@ fn render(job: &Job, id: u64, lang: Lang) -> String {
     ));
     if !job.refusals.is_empty() {
         body.push_str(&format!(
-            "<p><a href=\"/clerk/import/{id}/rejected.csv\">{}</a></p><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            "<p><a href=\"/clerk/import/{id}/rejected.csv\">{}</a></p>{}",
             lang.pick("下载拒收报告（CSV）", "Download the refusal report (CSV)"),
-            lang.pick("行号", "Row"),
-            lang.pick("列", "Column"),
-            lang.pick("值", "Value"),
-            lang.pick("原因", "Reason"),
+            table_head(&[
+                lang.pick("行号", "Row"),
+                lang.pick("列", "Column"),
+                lang.pick("值", "Value"),
+                lang.pick("原因", "Reason"),
+            ]),
         ));
         for r in job.refusals.iter().take(SHOWN) {
             body.push_str(&format!(

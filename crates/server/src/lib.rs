@@ -627,6 +627,16 @@ pub fn private_page(lang: Lang, title: &str, body: &str) -> Response {
     r
 }
 
+/// A whole number written in decimal digits alone (no sign, no space), as the API's query
+/// values and path ids are; `None` for anything else or a number too big for `T`.
+pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// The start of a table and its header row.
 pub fn table_head(cells: &[&str]) -> String {
     let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();

@@ -80,11 +80,7 @@ impl ListQuery {
 
     /// The window of a list whose cursor is a row id (a positive decimal integer).
     pub fn by_id(&self) -> Result<Window<i64>, ApiError> {
-        self.window(|s| {
-            s.parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0 && s.bytes().all(|b| b.is_ascii_digit()))
-        })
+        self.window(|s| crate::whole_number::<i64>(s).filter(|n| *n > 0))
     }
 }
 

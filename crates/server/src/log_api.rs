@@ -68,16 +68,13 @@ pub async fn consistency(
 
 /// A log position or size: a whole number from 0.
 fn size(text: &str, name: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>()
-        .ok()
-        .filter(|_| text.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| {
-            let shown: String = text.chars().take(20).collect();
-            ApiError::bad_input(
-                format!("{name} 须为从 0 起的整数，收到「{shown}」"),
-                format!("{name} must be a whole number from 0, got \"{shown}\""),
-            )
-        })
+    crate::whole_number(text).ok_or_else(|| {
+        let shown: String = text.chars().take(20).collect();
+        ApiError::bad_input(
+            format!("{name} 须为从 0 起的整数，收到「{shown}」"),
+            format!("{name} must be a whole number from 0, got \"{shown}\""),
+        )
+    })
 }
 
 #[derive(Deserialize, Default)]

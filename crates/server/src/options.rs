@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, esc, lang_of};
+use crate::{ApiError, AppState, Params, esc, lang_of, table_head};
 
 /// Pension months missed (no record or unpaid) in the region of residence, oldest first.
 fn missed_months(view: &PersonView) -> Vec<YearMonth> {
@@ -100,15 +100,17 @@ pub async fn options_page(
         )),
         Some(Ok(r)) => {
             body.push_str(&format!(
-                "<p class=big>{} {} · {} {} {}</p><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+                "<p class=big>{} {} · {} {} {}</p>{}",
                 lang.pick("可补", "may be paid"),
                 r.allowed_count,
                 lang.pick("合计", "total"),
                 r.total_fen.yuan_string(),
                 lang.pick("元", "yuan"),
-                lang.pick("月份", "Month"),
-                lang.pick("能否补缴", "Allowed"),
-                lang.pick("金额（元）", "Amount (yuan)"),
+                table_head(&[
+                    lang.pick("月份", "Month"),
+                    lang.pick("能否补缴", "Allowed"),
+                    lang.pick("金额（元）", "Amount (yuan)"),
+                ]),
             ));
             for m in &r.months {
                 body.push_str(&format!(

@@ -14,7 +14,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, esc, lang_of};
+use crate::{ApiError, AppState, Params, esc, lang_of, table_head};
 
 #[derive(Deserialize, Default)]
 pub struct PensionQuery {
@@ -153,13 +153,12 @@ fn render(
         lang.pick("重新测算", "Recalculate"),
     ));
     body.push_str(&format!("<figure>{}</figure>", chart(result)));
-    body.push_str(&format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+    body.push_str(&table_head(&[
         lang.pick("情形", "Scenario"),
         lang.pick("累计月数", "Months in all"),
         lang.pick("每月养老金（元）", "Pension a month (yuan)"),
         lang.pick("够不够领", "Eligible"),
-    ));
+    ]));
     for s in &result.scenarios {
         let eligible = if s.eligible {
             lang.pick("✓ 够 15 年", "✓ 15 years met").to_string()

@@ -21,7 +21,9 @@ use serde::Deserialize;
 use crate::auth::{Caller, logout_button, now};
 use crate::list::{ListQuery, Page, PageQuery, Window};
 use crate::text::{month_text, region_name, render_summary};
-use crate::{ApiError, AppState, Params, attachment, esc, lang_of, lang_query, page, url_encode};
+use crate::{
+    ApiError, AppState, Params, attachment, esc, lang_of, lang_query, page, table_head, url_encode,
+};
 
 /// Officials who read personal records.
 pub const READERS: &[Role] = &[Role::Worker, Role::Clerk, Role::Inspector];
@@ -346,13 +348,12 @@ fn access_table(list: &[AccessRow], lang: Lang) -> String {
             )
         );
     }
-    let mut out = format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+    let mut out = table_head(&[
         lang.pick("时间", "When"),
         lang.pick("谁", "Who"),
         lang.pick("查了什么", "What"),
-        lang.pick("用途", "Purpose")
-    );
+        lang.pick("用途", "Purpose"),
+    ]);
     for a in list {
         let role = Role::parse(&a.role)
             .map(|r| lang.pick(r.name_zh(), r.as_str()).to_string())
@@ -490,14 +491,16 @@ pub async fn person_page(
         lang.pick("下载参保缴费凭证（可离线核验）", "Download a certificate (verifiable offline)")
     ));
     body.push_str(&format!(
-        "<details><summary>{}</summary><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<details><summary>{}</summary>{}",
         lang.pick("逐月明细", "Every month"),
-        lang.pick("所属期", "Month"),
-        lang.pick("险种", "Insurance"),
-        lang.pick("参保地", "Region"),
-        lang.pick("缴费方", "Payer"),
-        lang.pick("状态", "Status"),
-        lang.pick("金额（元）", "Amount (yuan)"),
+        table_head(&[
+            lang.pick("所属期", "Month"),
+            lang.pick("险种", "Insurance"),
+            lang.pick("参保地", "Region"),
+            lang.pick("缴费方", "Payer"),
+            lang.pick("状态", "Status"),
+            lang.pick("金额（元）", "Amount (yuan)"),
+        ])
     ));
     for m in &view.months {
         body.push_str(&format!(

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::{Caller, require};
 use crate::text::region_name;
 use crate::upload::{File, Upload};
-use crate::{ApiError, AppState, Params, csv_download, esc, lang_of, lang_query, page};
+use crate::{ApiError, AppState, Params, csv_download, esc, lang_of, lang_query, page, table_head};
 
 /// Largest applications file.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
@@ -96,9 +96,8 @@ pub async fn review_submit(
 }
 
 fn places_of(text: &str) -> Result<u32, ApiError> {
-    text.parse()
-        .ok()
-        .filter(|p| (1..=1_000_000).contains(p) && text.bytes().all(|b| b.is_ascii_digit()))
+    crate::whole_number(text)
+        .filter(|p| (1..=1_000_000).contains(p))
         .ok_or_else(|| {
             ApiError::bad_input(
                 "学位数须为 1 到 1000000 之间的整数",
@@ -221,8 +220,7 @@ fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
             lang.pick("按现行做法", "under the law in force")
         },
     );
-    body.push_str(&format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+    body.push_str(&table_head(&[
         lang.pick("行", "Row"),
         lang.pick("申请", "Application"),
         lang.pick("城市/月份", "City/month"),
@@ -231,7 +229,7 @@ fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
         lang.pick("名次", "Rank"),
         lang.pick("录取", "Admitted"),
         lang.pick("依据或原因", "Tie-break or reason"),
-    ));
+    ]));
     for l in review.lines.iter().take(SHOWN) {
         let note = if l.zh.is_empty() {
             l.decided_by.clone()
@@ -336,14 +334,16 @@ pub async fn ledger_page(
     }
     body.push_str("</table>");
     body.push_str(&format!(
-        "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<h2>{}</h2>{}",
         lang.pick("台账", "Entries"),
-        lang.pick("编号", "Person"),
-        lang.pick("城市", "City"),
-        lang.pick("参保", "Enrolled"),
-        lang.pick("审核", "Reviewed"),
-        lang.pick("此后已缴月数", "Months paid since"),
-        lang.pick("断保风险", "Lapse risk"),
+        table_head(&[
+            lang.pick("编号", "Person"),
+            lang.pick("城市", "City"),
+            lang.pick("参保", "Enrolled"),
+            lang.pick("审核", "Reviewed"),
+            lang.pick("此后已缴月数", "Months paid since"),
+            lang.pick("断保风险", "Lapse risk"),
+        ])
     ));
     for e in entries {
         let risk = crate::text::risk_text(&e.risk, lang);

@@ -123,7 +123,7 @@ pub fn account_rule(
 }
 
 /// A row refused by the file reader or by the records service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Refusal {
     pub row: u64,
     pub column: String,
