@@ -50,6 +50,14 @@ impl File {
             .trim()
             .to_ascii_lowercase();
         let declared_json = matches!(media.as_str(), "application/json" | "application/x-ndjson");
+        if let Some(n) = &name
+            && (n.chars().count() > 200 || n.chars().any(|c| c.is_control()))
+        {
+            return Err(ApiError::bad_input(
+                "name（文件名）须为 1–200 个字符，不含控制字符",
+                "name (the file's name) must be 1–200 characters, none a control character",
+            ));
+        }
         let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
             let ext = match media.as_str() {
                 "text/csv" | "text/plain" => "csv",
@@ -73,7 +81,7 @@ impl File {
             ));
         }
         Ok(File {
-            name: name.chars().take(200).collect(),
+            name,
             bytes: body,
             format,
         })

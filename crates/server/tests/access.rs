@@ -1284,6 +1284,12 @@ async fn a_client_imports_through_the_api() {
             "\"text\"",
             "array of objects",
         ),
+        (
+            "/api/imports?kind=persons&name=a%02b.csv",
+            "text/csv",
+            "a,b\n",
+            "control character",
+        ),
     ] {
         let r = send(&w.state, post(uri, ct, body)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.body);
