@@ -383,6 +383,13 @@ impl From<anxin_records::Error> for ApiError {
     }
 }
 
+/// A permission refused by the service layer: 403 with its words.
+impl From<anxin_service::access::Denied> for ApiError {
+    fn from(d: anxin_service::access::Denied) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", d.zh, d.en)
+    }
+}
+
 impl From<anxin_policy::Error> for ApiError {
     fn from(e: anxin_policy::Error) -> ApiError {
         let (status, kind) = match e.kind {

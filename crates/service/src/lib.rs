@@ -2,6 +2,7 @@
 //! landing an import file on the ledger batch by batch, the school review ([`school`]) and
 //! the log's proofs ([`proofs`]).
 
+pub mod access;
 pub mod proofs;
 pub mod school;
 
