@@ -6,8 +6,8 @@
 //! `ANXIN_BLESS=1 cargo test -p anxin-records --test golden_events` rewrites the file: only
 //! for a new event kind or code, never to make an old line pass.
 
+use anxin_domain::codes::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
 use anxin_domain::{RegionCode, YearMonth};
-use anxin_import::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
 use anxin_records::event::{
     CertificateEvent, ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent,
 };

@@ -1,4 +1,5 @@
-//! The small code lists of import files. Each code has a stable English snake_case form
+//! The domain's closed code lists: insurance types, payers, month statuses, gap reasons,
+//! proofs, employment forms, organisation kinds, relations. Each code has a stable English snake_case form
 //! ([`as_str`](Insurance::as_str), also its serde form, stored in the ledger's canonical
 //! JSON events: never rename one) and a Chinese label ([`zh`](Insurance::zh)). Parsing
 //! accepts the English code, the Chinese label and a few common Chinese synonyms, ignoring
