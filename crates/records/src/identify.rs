@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use anxin_domain::YearMonth;
+use anxin_domain::codes::Insurance;
 use serde::Serialize;
 
 use crate::store::ContributionRow;
@@ -61,7 +62,7 @@ pub fn tag(
     let mut paid: BTreeMap<i32, &ContributionRow> = BTreeMap::new();
     for r in rows
         .iter()
-        .filter(|r| r.insurance == "pension" && matches!(r.status.as_str(), "paid" | "backpaid"))
+        .filter(|r| r.insurance == Insurance::Pension && r.status.is_paid())
     {
         paid.entry(r.month).or_insert(r);
     }
@@ -162,14 +163,14 @@ mod tests {
             record_id: String::new(),
             person: [0; 32],
             month: YearMonth::parse(month).unwrap().index(),
-            insurance: "pension".into(),
+            insurance: Insurance::Pension,
             region: 330100,
-            payer: "self".into(),
+            payer: anxin_domain::codes::Payer::Individual,
             payer_code: String::new(),
             base_fen,
             amount_fen: base_fen / 5,
             account_fen: 0,
-            status: "paid".into(),
+            status: anxin_domain::codes::Status::Paid,
             reason: None,
             paid_on: None,
         }

@@ -3,6 +3,7 @@
 //! they live (`medical`). Every figure comes from the calculators; each with its explanation.
 
 use anxin_domain::YearMonth;
+use anxin_domain::codes::Insurance;
 use anxin_policy::calc::backpay::{BackpayRequest, backpay};
 use anxin_policy::calc::medical::{MedicalRequest, medical};
 use anxin_records::account::MonthState;
@@ -18,7 +19,7 @@ fn missed_months(view: &PersonView) -> Vec<YearMonth> {
     let home = view.row.residence_region;
     view.summaries
         .iter()
-        .filter(|s| s.insurance == "pension" && s.region == Some(home))
+        .filter(|s| s.insurance == Insurance::Pension && s.region == Some(home))
         .flat_map(|s| s.gaps.iter())
         .filter(|g| matches!(g.state, MonthState::Missing | MonthState::Unpaid))
         .flat_map(|g| {
@@ -40,7 +41,7 @@ fn medical_request(view: &PersonView) -> MedicalRequest {
     let medical_months = view
         .summaries
         .iter()
-        .find(|s| s.insurance == "medical" && s.region.is_none())
+        .find(|s| s.insurance == Insurance::Medical && s.region.is_none())
         .and_then(|s| s.current_run.as_ref())
         .map_or(0, |r| r.months);
     MedicalRequest {

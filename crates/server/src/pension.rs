@@ -7,6 +7,7 @@
 
 use anxin_chart::{BarChart, Series, Text, Unit};
 use anxin_domain::Sex;
+use anxin_domain::codes::Insurance;
 use anxin_policy::Lang;
 use anxin_policy::calc::pension::{PensionRequest, PensionResult, Scenario, Track};
 use axum::extract::{Path, State};
@@ -31,7 +32,7 @@ fn request(view: &anxin_records::view::PersonView, tier: Option<u32>) -> Pension
     let pension = view
         .summaries
         .iter()
-        .find(|s| s.insurance == "pension" && s.region.is_none());
+        .find(|s| s.insurance == Insurance::Pension && s.region.is_none());
     PensionRequest {
         region: format!("{:06}", view.row.residence_region),
         birth: view.id.birth_month(),

@@ -10,7 +10,6 @@ use anxin_domain::{Fen, ResidentId};
 use anxin_policy::Lang;
 use anxin_records::PersonKey;
 use anxin_records::access::{AccessRow, Role, check_purpose};
-use anxin_records::cert::{insurance_zh, payer_zh, status_zh};
 use anxin_records::view::PersonView;
 use anxin_service::access::{self as rules, Action, PersonFacts};
 use axum::extract::{Path, State};
@@ -414,24 +413,21 @@ pub async fn person_page(
             "<p>No contribution records yet.</p>",
         ));
     }
-    let mut current = String::new();
+    let mut current = None;
     for s in &view.summaries {
-        if s.insurance != current {
-            if !current.is_empty() {
+        if current != Some(s.insurance) {
+            if current.is_some() {
                 body.push_str("</pre>");
             }
-            current = s.insurance.clone();
+            current = Some(s.insurance);
             body.push_str(&format!(
                 "<h2>{}</h2><pre>",
-                lang.pick(
-                    &format!("{}保险", insurance_zh(&current)),
-                    crate::text::insurance_en(&current)
-                )
+                lang.pick(&s.insurance.name_zh(), s.insurance.name_en())
             ));
         }
         body.push_str(&esc(&render_summary(s, policy, lang)));
     }
-    if !current.is_empty() {
+    if current.is_some() {
         body.push_str("</pre>");
     }
     let ls = lang_query(lang, true);
@@ -470,10 +466,10 @@ pub async fn person_page(
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             month_text(m.month),
-            lang.pick(insurance_zh(&m.insurance), &m.insurance),
+            lang.pick(m.insurance.zh(), m.insurance.as_str()),
             m.region,
-            lang.pick(payer_zh(&m.payer), &m.payer),
-            lang.pick(status_zh(&m.status), &m.status),
+            lang.pick(m.payer.zh(), m.payer.as_str()),
+            lang.pick(m.status.zh(), m.status.as_str()),
             Fen(m.amount_fen).yuan_string()
         ));
     }

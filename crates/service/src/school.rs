@@ -26,10 +26,12 @@ pub fn ledger_months<S: Store>(
         .filter_map(|r| {
             Some(MonthRecord {
                 month: YearMonth::from_index(r.month)?,
-                insurance: r.insurance,
-                evidence: r.status == "excused",
-                status: r.status,
-                reason: r.reason,
+                // The school calculator takes its months as JSON-shaped requests: the codes'
+                // serialized form.
+                insurance: r.insurance.as_str().to_string(),
+                evidence: r.status == anxin_domain::codes::Status::Excused,
+                status: r.status.as_str().to_string(),
+                reason: r.reason.map(|g| g.as_str().to_string()),
             })
         })
         .collect())
@@ -347,7 +349,7 @@ where
             let mut months: Vec<i32> = rows
                 .iter()
                 .filter(|r| {
-                    r.insurance == "pension" && matches!(r.status.as_str(), "paid" | "backpaid")
+                    r.insurance == anxin_domain::codes::Insurance::Pension && r.status.is_paid()
                 })
                 .map(|r| r.month)
                 .collect();
