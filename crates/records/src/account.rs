@@ -64,8 +64,8 @@ pub struct Summary {
 /// Summaries per (insurance, region) and per insurance across regions, in that order.
 pub fn summarize(rows: &[ContributionRow]) -> Vec<Summary> {
     // Ordered by the insurance's code, as the summaries always were.
-    let mut groups: BTreeMap<(&'static str, Option<u32>), (Insurance, Vec<&ContributionRow>)> =
-        BTreeMap::new();
+    type Group<'r> = (Insurance, Vec<&'r ContributionRow>);
+    let mut groups: BTreeMap<(&'static str, Option<u32>), Group<'_>> = BTreeMap::new();
     for row in rows {
         for region in [Some(row.region), None] {
             groups

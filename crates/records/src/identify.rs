@@ -120,7 +120,9 @@ pub struct RetentionRow {
 /// counts for N only when N months have passed; "still paying" means the month N after
 /// admission is paid. `paid_months` gives each entry's paid month indexes.
 pub fn retention(entries: &[(Entry, Vec<i32>)], today: YearMonth) -> Vec<RetentionRow> {
-    let mut groups: BTreeMap<(u32, i32), Vec<&(Entry, Vec<i32>)>> = BTreeMap::new();
+    // Entries with their paid months, by (region, school-year month).
+    type Cohort<'e> = Vec<&'e (Entry, Vec<i32>)>;
+    let mut groups: BTreeMap<(u32, i32), Cohort<'_>> = BTreeMap::new();
     for e in entries {
         groups
             .entry((e.0.region, e.0.reviewed.year()))

@@ -73,7 +73,7 @@ fn events() -> Vec<Event> {
         account_fen: 38_496,
         status,
         reason,
-        paid_on: (i % 3 == 0).then(|| "2025-03-15".into()),
+        paid_on: i.is_multiple_of(3).then(|| "2025-03-15".into()),
     };
     let mut i = 0;
     for insurance in Insurance::ALL {

@@ -618,8 +618,6 @@ pub struct AuditForm {
     lang: Option<String>,
 }
 
-/// Who sees the ledger's audit status.
-
 fn audit_form(caller: &Caller, lang: Lang) -> String {
     format!(
         "<form method=\"post\" action=\"/clerk/audit\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\

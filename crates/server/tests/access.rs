@@ -115,7 +115,15 @@ fn world() -> World {
         .unwrap();
     let hz_key = records.person_key(&hz);
     let sz_key = records.person_key(&sz);
-    let accounts: [(&str, Role, Option<&str>, Option<[u8; 32]>, Option<&str>); 12] = [
+    // (name, role, region, own person, platform's credit code)
+    type Account<'a> = (
+        &'a str,
+        Role,
+        Option<&'a str>,
+        Option<[u8; 32]>,
+        Option<&'a str>,
+    );
+    let accounts: [Account<'_>; 12] = [
         ("worker-hz", Role::Worker, None, Some(hz_key.0), None),
         ("worker-sz", Role::Worker, None, Some(sz_key.0), None),
         ("clerk-hz", Role::Clerk, Some("330100"), None, None),

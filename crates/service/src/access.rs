@@ -388,9 +388,8 @@ pub fn append_as<S: Store>(
         };
         let regions = match person {
             Some(key) => {
-                if !known.contains_key(&key) {
-                    let regions = records.person_view(&key)?.map(|v| v.regions());
-                    known.insert(key, regions);
+                if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
+                    slot.insert(records.person_view(&key)?.map(|v| v.regions()));
                 }
                 known[&key].as_deref()
             }

@@ -3,6 +3,7 @@
 //! the log's proofs ([`proofs`]).
 
 pub mod access;
+pub mod plans;
 pub mod proofs;
 pub mod school;
 

@@ -154,7 +154,7 @@ where
         };
         // A city the policy cannot answer for at that month (say, a reform not yet in
         // force) refuses this row only.
-        let scope = match policy.scope(&a.city.to_string(), a.month, &reforms) {
+        let scope = match policy.scope(&a.city.to_string(), a.month, reforms) {
             Ok(s) => s,
             Err(e) => {
                 refuse(e.zh, e.en);
