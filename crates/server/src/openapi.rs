@@ -557,12 +557,13 @@ pub fn document() -> Value {
         errors.sort_unstable();
         errors.dedup();
         for e in errors {
-            let response = if e == 413 {
+            let description = if e == 413 {
                 // Refused by the body limit before any handler runs.
-                json!({ "description": "请求体太大 body over 1 MiB" })
+                "请求体太大 body over the limit (1 MiB; imports 64 MiB, school reviews 32 MiB)"
             } else {
-                json!({ "description": reason(e), "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+                reason(e)
             };
+            let response = json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
             responses.insert(e.to_string(), response);
         }
         let mut operation = json!({

@@ -1747,3 +1747,30 @@ async fn sign_in_goes_only_to_a_plain_local_next() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("name=\"next\" value=\"/me\""), "{}", r.body);
 }
+
+/// Issue 12: a form posted without its CSRF field answered 422 with the framework's English
+/// text. It is the bilingual error page (and the session lives on).
+#[tokio::test]
+async fn a_form_without_its_csrf_field_gets_the_bilingual_page() {
+    let w = world();
+    let cookie = page_sign_in(&w.state, "clerk-hz").await;
+    let r = send(&w.state, request("POST", "/logout", Some(&cookie), "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("请求缺少 csrf 一项") && r.body.contains("missing field `csrf`"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        get(&w.state, "/clerk", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+}
