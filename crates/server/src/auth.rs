@@ -421,7 +421,7 @@ pub async fn api_sign_in(
     client: ClientIp,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
+    let c: Credentials = crate::json_object(&body).map_err(|e| {
         ApiError::bad_input(
             format!("请求须为 {{\"username\": …, \"password\": …}}：{e}"),
             format!("the request must be {{\"username\": …, \"password\": …}}: {e}"),

@@ -197,6 +197,7 @@ pub fn router(state: AppState) -> Router {
             "/api/persons/{key}/certificate",
             post(person::api_certificate),
         )
+        .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(framework_rejections))
@@ -208,6 +209,56 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .with_state(state)
+}
+
+/// The API takes the query parameters its OpenAPI document names and no others: a name it
+/// does not know (a typo, or a parameter of another operation) is refused, naming the ones
+/// allowed, rather than silently ignored. Pages keep taking `lang` and the like.
+async fn documented_query(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(route) = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string())
+    else {
+        return next.run(request).await;
+    };
+    let method = request.method().as_str().to_ascii_lowercase();
+    let operation = openapi::OPERATIONS
+        .iter()
+        .find(|o| o.path == route && o.method == method);
+    let (Some(operation), Some(_)) = (operation, request.uri().query()) else {
+        return next.run(request).await;
+    };
+    let given = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(request.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let allowed: Vec<&str> = operation.query.iter().map(|q| q.0).collect();
+    if let Some((name, _)) = given.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
+        let shown: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+        let (zh, en) = if allowed.is_empty() {
+            (
+                "这个接口不接受查询参数".to_string(),
+                "this operation takes no query parameters".to_string(),
+            )
+        } else {
+            (
+                format!("这个接口可用的查询参数：{}", allowed.join("、")),
+                format!(
+                    "the query parameters this operation takes: {}",
+                    allowed.join(", ")
+                ),
+            )
+        };
+        return ApiError::bad_input(
+            format!("不认识的查询参数「{shown}」：{zh}"),
+            format!("unknown query parameter \"{shown}\": {en}"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The largest body the route at `path` takes (the limits the router sets).
@@ -418,6 +469,19 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Par
                 )
             })
     }
+}
+
+/// A request body that must be a JSON object, read into `T`. serde also reads a struct from
+/// a JSON array (its fields in order), so `[]` would pass for `{}`: the API documents objects
+/// and takes nothing else.
+pub fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    if !value.is_object() {
+        return Err(serde::de::Error::custom(
+            "a JSON object {…} is expected, not an array or a single value",
+        ));
+    }
+    serde_json::from_value(value)
 }
 
 /// The one error shape of the API.

@@ -1774,3 +1774,76 @@ async fn a_form_without_its_csrf_field_gets_the_bilingual_page() {
         StatusCode::OK
     );
 }
+
+/// Found by the stateful API fuzzing (issue 12, "Keep it from coming back"): a JSON array was
+/// read as the object the document names (`[]` ran an audit), and a query parameter the
+/// document does not name was silently ignored. Both are refused with the reason.
+#[tokio::test]
+async fn the_api_takes_objects_and_documented_query_parameters_only() {
+    let w = world();
+    let auditor = sign_in(&w.state, "auditor").await;
+    let clerk = sign_in(&w.state, "clerk-hz").await;
+    for (token, uri, body, says) in [
+        (Some(&auditor), "/api/audit", "[]", "JSON object"),
+        (Some(&auditor), "/api/audit", "[true]", "JSON object"),
+        (
+            None,
+            "/api/sessions",
+            r#"["clerk-hz","test password 1"]"#,
+            "JSON object",
+        ),
+        (
+            Some(&clerk),
+            "/api/persons/lookup",
+            r#"["1","核对缴费"]"#,
+            "JSON object",
+        ),
+        (
+            Some(&auditor),
+            "/api/audit?deep=1",
+            "",
+            "unknown query parameter \"deep\"",
+        ),
+        (
+            Some(&clerk),
+            "/api/imports?kind=persons&dry=1",
+            "[]",
+            "kind",
+        ),
+    ] {
+        let r = send(
+            &w.state,
+            request("POST", uri, token.map(|t| t.as_str()), body),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{uri} {body}: {}",
+            r.body
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["error"]["kind"], "bad_input");
+        assert!(
+            v["error"]["en"].as_str().unwrap().contains(says),
+            "{}",
+            r.body
+        );
+    }
+    for uri in [
+        "/api/log/consistency?from=6&%C4%B5=null",
+        "/api/me?x=1",
+        "/api/platform/workers?limit=1&offset=2",
+    ] {
+        let r = get(&w.state, uri, Some(&auditor)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.body);
+        assert!(
+            r.body.contains("unknown query parameter"),
+            "{uri}: {}",
+            r.body
+        );
+    }
+    // Documented ones still work.
+    let r = get(&w.state, "/api/log/consistency?from=6", Some(&auditor)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
