@@ -858,7 +858,7 @@ fn serve(
         println!("正在服务 listening on http://{local}  (Ctrl-C 停止 to stop)");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        anxin_server::serve(listener, state)
+        anxin_server::serve(listener, state, settings.connections)
             .await
             .map_err(|e| fail::Fail::data(format!("服务出错：{e}"), format!("server error: {e}")))
     })

@@ -40,6 +40,27 @@ pub enum Role {
     Admin,
 }
 
+/// What a session was issued for. A page session (the `anxin_session` cookie) opens pages
+/// only; an API session (`Authorization: Bearer`) opens the API only: a token of one kind
+/// presented as the other finds no session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionKind {
+    /// Signed in through the sign-in form; carried by the session cookie.
+    Page,
+    /// Signed in through `POST /api/sessions`; carried as a bearer token.
+    Api,
+}
+
+impl SessionKind {
+    /// The value stored in the `sessions.kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Page => "page",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
 impl Role {
     pub const ALL: [Role; 10] = [
         Role::Worker,

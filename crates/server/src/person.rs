@@ -166,7 +166,7 @@ pub async fn api_lookup(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let l: Lookup = serde_json::from_slice(&body).map_err(|e| {
+    let l: Lookup = crate::json_object(&body).map_err(|e| {
         ApiError::bad_input(
             format!("请求须为 {{\"id\": 身份证号, \"purpose\": 用途}}：{e}"),
             format!("the request must be {{\"id\": resident ID, \"purpose\": why}}: {e}"),
@@ -274,7 +274,7 @@ pub async fn api_certificate(
     let req: CertRequest = if body.is_empty() {
         CertRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        crate::json_object(&body).map_err(|e| {
             ApiError::bad_input(
                 format!("请求须为 {{\"purpose\": 用途}} 或空：{e}"),
                 format!("the request must be {{\"purpose\": why}} or empty: {e}"),

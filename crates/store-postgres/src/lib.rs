@@ -17,7 +17,7 @@ use std::io::Write as _;
 
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
-use anxin_records::access::{AccessRow, AccountRow, NewAccount};
+use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
     PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
+    include_str!("../migrations/0008_session_kind.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -1106,23 +1107,29 @@ impl Store for PgStore {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
         self.query("DELETE FROM sessions WHERE expires_at <= $1", &[&now])?;
         self.query(
-            "INSERT INTO sessions (token, account, expires_at) VALUES ($1, $2, $3)",
-            &[&&token[..], &account, &expires],
+            "INSERT INTO sessions (token, account, kind, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&&token[..], &account, &kind.as_str(), &expires],
         )?;
         Ok(())
     }
 
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
         let rows = self.query(
             "SELECT a.id, a.username, a.role, a.region, a.person, a.org, a.password_hash, a.created_at
              FROM sessions s JOIN accounts a ON a.id = s.account
-             WHERE s.token = $1 AND s.expires_at > $2",
-            &[&&token[..], &now],
+             WHERE s.token = $1 AND s.kind = $2 AND s.expires_at > $3",
+            &[&&token[..], &kind.as_str(), &now],
         )?;
         rows.first().map(to_account).transpose()
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
-use anxin_records::access::{AccessRow, AccountRow, NewAccount};
+use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
     PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
+    include_str!("../migrations/0008_session_kind.sql"),
 ];
 
 pub struct SqliteStore {
@@ -811,6 +812,7 @@ impl Store for SqliteStore {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
@@ -819,18 +821,23 @@ impl Store for SqliteStore {
             .map_err(db)?;
         self.conn
             .execute(
-                "INSERT INTO sessions (token, account, expires_at) VALUES (?1, ?2, ?3)",
-                params![&token[..], account, expires],
+                "INSERT INTO sessions (token, account, kind, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![&token[..], account, kind.as_str(), expires],
             )
             .map_err(db)?;
         Ok(())
     }
 
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
         Ok(self
             .accounts_where(
-                "WHERE id = (SELECT account FROM sessions WHERE token = ?1 AND expires_at > ?2)",
-                params![&token[..], now],
+                "WHERE id = (SELECT account FROM sessions WHERE token = ?1 AND kind = ?2 AND expires_at > ?3)",
+                params![&token[..], kind.as_str(), now],
             )?
             .pop())
     }
