@@ -8,6 +8,7 @@ mod ids;
 mod money;
 mod month;
 mod region;
+pub mod text;
 
 pub use codes::{
     Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, ProofKind, Relation, Status,
@@ -17,3 +18,4 @@ pub use ids::{CreditCode, IdError, ResidentId, Sex};
 pub use money::{Bps, Fen, MoneyError, Rounding};
 pub use month::{MonthError, YearMonth};
 pub use region::{RegionCode, RegionError};
+pub use text::{ErrorKind, Lang, Text};

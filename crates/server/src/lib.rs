@@ -532,31 +532,45 @@ impl ApiError {
 impl From<anxin_records::Error> for ApiError {
     fn from(e: anxin_records::Error) -> ApiError {
         use anxin_records::Error as E;
+        let kind = e.kind();
         match e {
-            E::NotFound { zh, en } => ApiError::new(StatusCode::NOT_FOUND, "not_found", zh, en),
-            E::Refused { zh, en } => ApiError::new(StatusCode::BAD_REQUEST, "refused", zh, en),
+            E::NotFound { zh, en } | E::Refused { zh, en } => ApiError::of(kind, zh, en),
             // Database and corruption details stay out of responses (they may name rows).
             _ => ApiError::internal(),
         }
     }
 }
 
+/// The HTTP status of each kind of failure: the one table (the CLI's exit codes are its twin).
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::BadInput | ErrorKind::Refused => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::NotApplicable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::PolicyFiles | ErrorKind::Corrupt | ErrorKind::Internal => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+impl ApiError {
+    /// An error of `kind`, its status from [`status_of`].
+    pub fn of(kind: ErrorKind, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(status_of(kind), kind.as_str(), zh, en)
+    }
+}
+
 /// A permission refused by the service layer: 403 with its words.
 impl From<anxin_service::access::Denied> for ApiError {
     fn from(d: anxin_service::access::Denied) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", d.zh, d.en)
+        ApiError::of(ErrorKind::Forbidden, d.zh, d.en)
     }
 }
 
 impl From<anxin_policy::Error> for ApiError {
     fn from(e: anxin_policy::Error) -> ApiError {
-        let (status, kind) = match e.kind {
-            ErrorKind::BadInput => (StatusCode::BAD_REQUEST, "bad_input"),
-            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ErrorKind::NotApplicable => (StatusCode::UNPROCESSABLE_ENTITY, "not_applicable"),
-            ErrorKind::PolicyFiles => (StatusCode::INTERNAL_SERVER_ERROR, "policy_files"),
-        };
-        ApiError::new(status, kind, e.zh, e.en)
+        ApiError::of(e.kind, e.zh, e.en)
     }
 }
 
