@@ -25,6 +25,7 @@ pub enum Event {
     ChildRegistered(ChildEvent),
     ContributionRecorded(ContributionEvent),
     CertificateIssued(CertificateEvent),
+    AccessLogged(AccessEvent),
 }
 
 /// A person enters the registry, or their registry entry changes (latest event wins).
@@ -106,6 +107,17 @@ pub struct CertificateEvent {
     pub month: Option<YearMonth>,
 }
 
+/// An official read a person's data: the access log row it chains into the log, by its keyed
+/// hash (HMAC-SHA-256 under the data key of the row's canonical bytes), never the person or the
+/// purpose itself. The audit recomputes it from the row and names a row removed or altered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessEvent {
+    pub key: String,
+    /// Lowercase hex of the row's keyed hash (see [`crate::access::row_hash`]).
+    pub row_hash: String,
+}
+
 impl Event {
     pub fn key(&self) -> &str {
         match self {
@@ -114,6 +126,7 @@ impl Event {
             Event::ChildRegistered(e) => &e.key,
             Event::ContributionRecorded(e) => &e.key,
             Event::CertificateIssued(e) => &e.key,
+            Event::AccessLogged(e) => &e.key,
         }
     }
 
@@ -124,6 +137,7 @@ impl Event {
             Event::ChildRegistered(_) => "child_registered",
             Event::ContributionRecorded(_) => "contribution_recorded",
             Event::CertificateIssued(_) => "certificate_issued",
+            Event::AccessLogged(_) => "access_logged",
         }
     }
 

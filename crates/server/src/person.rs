@@ -125,7 +125,7 @@ async fn read(
             let view = r.person_view(&key)?.ok_or_else(not_registered)?;
             may_read(&c, &view)?;
             if let Some(purpose) = purpose {
-                r.store().log_access(&AccessRow {
+                r.log_access(AccessRow {
                     id: 0,
                     at: now(),
                     account: c.account.id,
