@@ -263,6 +263,31 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The access event is a new kind with its own canonical bytes; no older kind changed.
+    #[test]
+    fn access_logged_bytes_are_canonical() {
+        let event = Event::AccessLogged(AccessEvent {
+            key: "access:00ff".into(),
+            row_hash: "ab".repeat(32),
+        });
+        let bytes = event.to_bytes();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            format!(
+                "{{\"kind\":\"access_logged\",\"key\":\"access:00ff\",\"row_hash\":\"{}\"}}",
+                "ab".repeat(32)
+            )
+        );
+        assert_eq!(Event::from_bytes(&bytes).unwrap(), event);
+        assert_eq!(event.kind(), "access_logged");
+        assert!(
+            Event::from_bytes(
+                b"{\"kind\":\"access_logged\",\"key\":\"a\",\"row_hash\":\"b\",\"purpose\":\"x\"}"
+            )
+            .is_err()
+        );
+    }
+
     fn payer() -> impl Strategy<Value = Payer> {
         prop::sample::select(Payer::ALL.to_vec())
     }
