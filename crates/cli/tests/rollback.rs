@@ -565,6 +565,9 @@ fn the_demo_directory_is_private_and_gone_after_a_graceful_stop() {
     assert!(dir.join("keys/log.skey").exists());
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "the demo directory is private");
+    // Serving (its signal handlers installed), then stopped.
+    let (status, _) = server.send("GET", "/healthz", None, "text/plain", "");
+    assert_eq!(status, 200);
     let stderr = server.terminate();
     assert!(
         !dir.exists(),

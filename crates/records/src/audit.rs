@@ -380,6 +380,16 @@ impl<S: Store> Records<S> {
             rows = next?;
             from = to;
         }
+        // Entries past the last signed size met (only when the head's own checkpoint is bad):
+        // no root tells bytes from hash, so say what is known.
+        for seq in std::mem::take(&mut pass.mismatched) {
+            report.find(
+                "events",
+                format!("#{seq}"),
+                format!("日志第 {seq} 条的内容被改动（与其哈希不符）"),
+                format!("log entry #{seq} was edited (its bytes no longer match its stored hash)"),
+            );
+        }
         let LogPass {
             frontier,
             next_expected,
