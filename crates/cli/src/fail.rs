@@ -71,3 +71,15 @@ impl From<anxin_records::Error> for Fail {
         }
     }
 }
+
+impl From<anxin_service::deployment::Error> for Fail {
+    fn from(e: anxin_service::deployment::Error) -> Fail {
+        use anxin_service::deployment::Error as E;
+        match e {
+            E::BadInput { zh, en } => Fail::bad_input(zh, en),
+            E::NotFound { zh, en } => Fail::not_found(zh, en),
+            E::Data { zh, en } => Fail::data(zh, en),
+            E::Records(e) => Fail::from(e),
+        }
+    }
+}

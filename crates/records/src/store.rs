@@ -169,6 +169,9 @@ pub struct WriteBatch {
     pub orgs: Vec<OrgRow>,
     pub children: Vec<ChildRow>,
     pub contributions: Vec<ContributionRow>,
+    /// Access log rows, each with the sequence number of the `access_logged` event that
+    /// chains it into the log.
+    pub access: Vec<(u64, AccessRow)>,
 }
 
 impl WriteBatch {
@@ -268,7 +271,12 @@ pub trait Store: Send {
         now: i64,
     ) -> Result<Option<AccountRow>>;
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()>;
+    /// Appends an access row outside the log (no chaining event): only for tests and for
+    /// rows written before migration 6. Production code goes through `Records::log_access`.
     fn log_access(&mut self, row: &AccessRow) -> Result<()>;
+    /// Access log rows with `id > after`, in id order, at most `limit`, each with the sequence
+    /// number of the log entry that chains it (`None` for rows written before chaining).
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>>;
     /// The latest `limit` reads of `person`'s data, newest first.
     fn access_to(
         &mut self,
@@ -389,6 +397,9 @@ impl Store for Box<dyn Store> {
     }
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         (**self).log_access(row)
+    }
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        (**self).access_rows(after, limit)
     }
     fn access_to(
         &mut self,

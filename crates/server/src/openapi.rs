@@ -479,7 +479,9 @@ fn audit_report() -> Value {
         "properties": { "clean": { "type": "boolean" }, "log_size": { "type": "integer" },
             "events": { "type": "integer" }, "findings": { "type": "array", "items": { "type": "object",
                 "required": ["table", "row", "zh", "en"] } },
-            "findings_not_listed": { "type": "integer" }, "seconds": { "type": "number" } } })
+            "findings_not_listed": { "type": "integer" },
+            "access_rows": { "type": "integer", "description": "access log rows checked against the log entries that chain them" },
+            "seconds": { "type": "number" } } })
 }
 
 fn import_job() -> Value {

@@ -90,7 +90,7 @@ async fn read(
                 },
             )?;
             if let Some(purpose) = purpose {
-                r.store().log_access(&AccessRow {
+                r.log_access(AccessRow {
                     id: 0,
                     at: now(),
                     account: c.account.id,

@@ -1,8 +1,11 @@
 //! Use cases shared by the command line and the server, so neither re-implements the other:
-//! landing an import file on the ledger batch by batch, the school review ([`school`]) and
+//! opening a deployment ([`deployment`]: data directory, keys, backend, the checkpoint kept
+//! outside the database and advanced after every commit), landing an import file on the
+//! ledger batch by batch, the school review ([`school`]) and
 //! the log's proofs ([`proofs`]).
 
 pub mod access;
+pub mod deployment;
 pub mod plans;
 pub mod proofs;
 pub mod school;

@@ -231,6 +231,9 @@ impl Store for Timed {
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         self.inner.log_access(row)
     }
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        self.inner.access_rows(after, limit)
+    }
     fn access_to(
         &mut self,
         person: &[u8; 32],

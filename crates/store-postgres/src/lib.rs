@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
+    include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
 ];
 
@@ -701,7 +702,25 @@ impl Txn for PgTxn<'_> {
         self.upsert_persons(&batch.persons)?;
         self.upsert_orgs(&batch.orgs)?;
         self.upsert_children(&batch.children)?;
-        self.write_contributions(&batch.contributions)
+        self.write_contributions(&batch.contributions)?;
+        for (seq, row) in &batch.access {
+            let seq = int8(*seq, "log size")?;
+            self.execute(
+                "INSERT INTO access_log (at, account, username, role, person, what, purpose, seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &row.at,
+                    &row.account,
+                    &row.username,
+                    &row.role,
+                    &&row.person[..],
+                    &row.what,
+                    &row.purpose,
+                    &seq,
+                ],
+            )?;
+        }
+        Ok(())
     }
 
     fn set_head(&mut self, head: &Head) -> Result<()> {
@@ -1154,6 +1173,44 @@ impl Store for PgStore {
             ],
         )?;
         Ok(())
+    }
+
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        let rows = self.query(
+            "SELECT id, at, account, username, role, person, what, purpose, seq FROM access_log
+             WHERE id > $1 ORDER BY id LIMIT $2",
+            &[&after, &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = col(r, 0)?;
+                let person: Vec<u8> = col(r, 5)?;
+                let seq: Option<i64> = col(r, 8)?;
+                let seq = match seq {
+                    Some(s) => Some(u64::try_from(s).map_err(|_| {
+                        Error::Corrupt(format!("access_log row id {id} has a negative seq"))
+                    })?),
+                    None => None,
+                };
+                Ok((
+                    seq,
+                    AccessRow {
+                        id,
+                        at: col(r, 1)?,
+                        account: col(r, 2)?,
+                        username: col(r, 3)?,
+                        role: col(r, 4)?,
+                        person: <[u8; 32]>::try_from(person.as_slice()).map_err(|_| {
+                            Error::Corrupt(format!(
+                                "access_log row id {id} has a malformed person key"
+                            ))
+                        })?,
+                        what: col(r, 6)?,
+                        purpose: col(r, 7)?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     fn access_to(
