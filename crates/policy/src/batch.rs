@@ -23,6 +23,7 @@ pub struct QuoteKernel {
     pub subsidy_bands: Option<Vec<(Fen, Bps)>>,
     pub rounding: Rounding,
     pub base_rounding: Rounding,
+    pub subsidy_rounding: Rounding,
 }
 
 /// One worker-month: the tier chosen (basis points of the average wage; 0 = lowest) and the
@@ -51,6 +52,7 @@ impl QuoteKernel {
             subsidy_bands: scope.bands_opt("subsidy.provincial.bands").map(|b| b.0),
             rounding: scope.rounding("rounding.contribution")?.0,
             base_rounding: scope.rounding("rounding.base")?.0,
+            subsidy_rounding: scope.rounding("rounding.subsidy")?.0,
         })
     }
 
@@ -77,7 +79,7 @@ impl QuoteKernel {
         let gross = base.times_rate(rate, self.rounding);
         let account = base.times_rate(self.account_rate.min(rate), self.rounding);
         let subsidy = match &self.subsidy_bands {
-            Some(b) => gross.times_rate(band_rate(b, Fen(income_fen)), Rounding::TruncateFen),
+            Some(b) => gross.times_rate(band_rate(b, Fen(income_fen)), self.subsidy_rounding),
             None => Fen::ZERO,
         };
         QuoteOut {

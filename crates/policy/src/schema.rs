@@ -103,6 +103,11 @@ keys! {
     "flex.medical.permit_holders_eligible": Kind::Bool, "bool", "持居住证的非本地户籍灵活就业人员能否参加职工医保", "whether non-hukou flexible workers with a residence permit may join employee medical insurance";
     "rounding.contribution": Kind::Enum(ROUNDINGS), "rounding", "缴费金额的取整方法", "rounding of contribution amounts";
     "rounding.base": Kind::Enum(ROUNDINGS), "rounding", "缴费基数的取整方法", "rounding of contribution bases";
+    "rounding.subsidy": Kind::Enum(ROUNDINGS), "rounding", "补贴、社保券和税前转入金额的取整方法", "rounding of subsidies, vouchers and pre-tax transfers";
+    "rounding.pension.basic": Kind::Enum(ROUNDINGS), "rounding", "基础养老金的取整方法", "rounding of the basic pension";
+    "rounding.pension.account": Kind::Enum(ROUNDINGS), "rounding", "个人账户养老金（账户储存额 ÷ 计发月数）的取整方法", "rounding of the personal-account pension (balance ÷ payout months)";
+    "rounding.pension.projection": Kind::Enum(ROUNDINGS), "rounding", "预测中个人账户计息、缴费和计发基数按工资增长调整的取整方法", "rounding of crediting interest and of wage indexation in a projection";
+    "rounding.resident_pension.account": Kind::Enum(ROUNDINGS), "rounding", "城乡居民养老保险个人账户养老金（账户 ÷ 计发月数）的取整方法", "rounding of the resident personal-account pension (account ÷ divisor)";
     "burden.ilo_line": Kind::Rate, "percent", "国际劳工组织建议的缴费负担上限", "burden line suggested by the ILO";
     // ---- back-payment
     "flex.backpay.window_months": Kind::Int, "months", "可以补缴的最长月数（0 表示不允许补缴）", "how many months back a missed month may still be paid (0 = not allowed)";

@@ -1,5 +1,5 @@
-//! C2 — pension projection ("长缴多得"): the urban-employee pension (basic + personal account
-//! + optional transitional amount) under the retirement-age and minimum-years schedules in
+//! C2 — pension projection ("长缴多得"): the urban-employee pension (basic, personal account
+//! and an optional transitional amount) under the retirement-age and minimum-years schedules in
 //! force, beside the urban-rural resident pension, for several scenarios side by side.
 //!
 //! Money is projected in today's money by default (wage growth and future crediting are
@@ -249,6 +249,30 @@ pub struct Projector {
     /// Minimum months by retirement year, as a (year, months) table.
     pub min_months: Vec<(i64, i64)>,
     pub rules: [RetirementRule; 3],
+    /// How the basic pension is rounded (`rounding.pension.basic`).
+    pub basic_rounding: Rounding,
+    /// How the personal-account pension is rounded (`rounding.pension.account`).
+    pub account_rounding: Rounding,
+    /// How a year's crediting interest and wage indexation are rounded
+    /// (`rounding.pension.projection`).
+    pub projection_rounding: Rounding,
+}
+
+/// `n / d` fen rounded by `rounding`, in i64 for the hot loop when `n ≥ 0` and `d > 0` (the
+/// same result as [`Rounding::apply`], which handles every other case).
+#[inline]
+pub fn div_round(rounding: Rounding, n: i64, d: i64) -> i64 {
+    if n < 0 || d <= 0 {
+        return rounding.apply(n as i128, d as i128).0;
+    }
+    match rounding {
+        Rounding::TruncateFen => n / d,
+        Rounding::HalfUpFen => {
+            let (q, r) = (n / d, n % d);
+            if r >= d - r { q + 1 } else { q }
+        }
+        other => other.apply(n as i128, d as i128).0,
+    }
 }
 
 /// One worker's state and choice, as the projector sees it. All amounts fen.
@@ -289,6 +313,9 @@ impl Projector {
         let (table, t_r) = scope.table("pension.payout_months")?;
         let (interp, i_r) = scope.flag("pension.payout_months.interpolate")?;
         let (min_months, mm_r) = scope.table("pension.min_months")?;
+        let (basic_rounding, rb_r) = scope.rounding("rounding.pension.basic")?;
+        let (account_rounding, ra_r) = scope.rounding("rounding.pension.account")?;
+        let (projection_rounding, rp_r) = scope.rounding("rounding.pension.projection")?;
         let mut payout = Vec::new();
         for age_m in PAYOUT_FIRST_AGE * 12..=70 * 12 {
             let (y, m) = (age_m / 12, age_m % 12);
@@ -317,9 +344,21 @@ impl Projector {
         trace.term("payout_months");
         trace.term("min_years");
         trace.step(
-            "用到的养老金参数：计发基数、每年 1% 的计发比例、计发月数表、最低缴费年限表、延迟退休办法，以及记账利率和工资增长的假设",
-            "pension parameters used: calculation base, 1 % per year, payout-months table, minimum-years schedule, retirement-age schedule, and the crediting and wage-growth assumptions",
-            [vec![cb_r, br_r, t_r, i_r, mm_r, cr_r, wg_r], rule_refs].concat(),
+            format!(
+                "用到的养老金参数：计发基数、每年 1% 的计发比例、计发月数表、最低缴费年限表、延迟退休办法、记账利率和工资增长的假设；基础养老金{}，个人账户养老金{}",
+                rounding_zh(basic_rounding),
+                rounding_zh(account_rounding)
+            ),
+            format!(
+                "pension parameters used: calculation base, 1 % per year, payout-months table, minimum-years schedule, retirement-age schedule, the crediting and wage-growth assumptions; the basic pension is {}, the account pension {}",
+                rounding_en(basic_rounding),
+                rounding_en(account_rounding)
+            ),
+            [
+                vec![cb_r, br_r, t_r, i_r, mm_r, cr_r, wg_r, rb_r, ra_r, rp_r],
+                rule_refs,
+            ]
+            .concat(),
         );
         Ok(Projector {
             calc_base,
@@ -329,6 +368,9 @@ impl Projector {
             payout_tenths_by_age_month: payout,
             min_months,
             rules: [rules[0], rules[1], rules[2]],
+            basic_rounding,
+            account_rounding,
+            projection_rounding,
         })
     }
 
@@ -359,35 +401,44 @@ impl Projector {
         let mut bal = w.balance_fen;
         let mut contrib = w.monthly_account_fen;
         let mut cbase = self.calc_base.0;
+        let pr = self.projection_rounding;
         let mut t = 0i64;
         while t < horizon {
             let len = (horizon - t).min(12);
             let paid = (pay_until.min(t + len) - pay_from.max(t)).max(0);
             let c = contrib * paid;
-            bal += bal * r * len / 120_000 + c + c * r * len / 240_000;
+            if r != 0 {
+                bal += div_round(pr, bal * r * len, 120_000) + div_round(pr, c * r * len, 240_000);
+            }
+            bal += c;
             t += len;
             if len == 12 && g != 0 {
-                contrib += contrib * g / 10_000;
-                cbase += cbase * g / 10_000;
+                contrib += div_round(pr, contrib * g, 10_000);
+                cbase += div_round(pr, cbase * g, 10_000);
             }
         }
         // Basic pension: (C + C × Z) / 2 × years × 1 %, with Z the average tier.
         let z_num =
             w.past_tier_bps as i64 * w.paid_months as i64 + w.tier_bps as i64 * future as i64;
         let z = if total > 0 { z_num / total as i64 } else { 0 };
-        let basic =
-            (cbase as i128 * (10_000 + z) as i128 * total as i128 * self.basic_rate.0 as i128)
-                / (20_000i128 * 12 * 10_000);
+        let basic = self
+            .basic_rounding
+            .apply(
+                cbase as i128 * (10_000 + z) as i128 * total as i128 * self.basic_rate.0 as i128,
+                20_000i128 * 12 * 10_000,
+            )
+            .0;
+        // Account pension: the balance ÷ payout months (kept in tenths of a month).
         let tenths = self.payout_tenths(age);
-        let acct = bal as i128 * 10 / tenths.max(1) as i128;
+        let acct = div_round(self.account_rounding, bal * 10, tenths.max(1) as i64);
         WorkerOutcome {
             retirement_age_months: age as u32,
             future_months: future,
             total_months: total,
             min_months,
             balance_fen: bal,
-            basic_fen: basic as i64,
-            account_pension_fen: acct as i64,
+            basic_fen: basic,
+            account_pension_fen: acct,
             calc_base_at_retirement_fen: cbase,
         }
     }
@@ -508,6 +559,7 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
     let (res_div, rd_r) = scope.int("resident_pension.divisor")?;
     let (res_min, rm_r) = scope.int("resident_pension.min_months")?;
     let (res_age, ra_r) = scope.int("resident_pension.age")?;
+    let (res_rounding, rr_r) = scope.rounding("rounding.resident_pension.account")?;
     let res_sub = if res_tier >= high_from {
         sub_high
     } else {
@@ -517,7 +569,7 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
     trace.step(
         format!("对比城乡居民养老保险：每年交 {res_tier} 元，政府补 {res_sub} 元；{res_age} 岁起每月领基础养老金 {res_basic} 元加个人账户 ÷ {res_div}，至少交满 {} 年", res_min / 12),
         format!("compared with the resident pension: {res_tier} yuan a year plus a {res_sub} yuan top-up; from age {res_age}, a basic {res_basic} yuan a month plus the account ÷ {res_div}, after at least {} years", res_min / 12),
-        vec![tiers_r, sl_r, sh_r, hf_r, rb_r, rd_r, rm_r, ra_r],
+        vec![tiers_r, sl_r, sh_r, hf_r, rb_r, rd_r, rm_r, ra_r, rr_r],
     );
 
     let scenarios = if req.scenarios.is_empty() {
@@ -582,7 +634,7 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
         let res_account = per_year * years as i64;
         let res_eligible = (years as i64) * 12 >= res_min;
         let res_total = if res_eligible {
-            res_basic + res_account.mul_ratio(1, res_div.max(1), Rounding::HalfUpFen)
+            res_basic + res_account.mul_ratio(1, res_div.max(1), res_rounding)
         } else {
             Fen::ZERO
         };
@@ -674,5 +726,55 @@ fn track_en(t: Track) -> &'static str {
         Track::Male => "man",
         Track::Female55 => "woman (originally 55)",
         Track::Female50 => "woman (originally 50)",
+    }
+}
+
+/// How a rounding reads in an explanation.
+pub(crate) fn rounding_zh(r: Rounding) -> &'static str {
+    match r {
+        Rounding::HalfUpFen => "四舍五入到分",
+        Rounding::HalfUpJiao => "四舍五入到角",
+        Rounding::HalfUpYuan => "四舍五入到元",
+        Rounding::TruncateFen => "舍去分以下",
+    }
+}
+pub(crate) fn rounding_en(r: Rounding) -> &'static str {
+    match r {
+        Rounding::HalfUpFen => "rounded half up to the fen",
+        Rounding::HalfUpJiao => "rounded half up to 0.1 yuan",
+        Rounding::HalfUpYuan => "rounded half up to the yuan",
+        Rounding::TruncateFen => "truncated at the fen",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn account_pension_of_the_issue_is_rounded_half_up() {
+        // Issue 11: 138,096.30 yuan over 138.4 payout months = 997.8055… → 997.81, not 997.80.
+        assert_eq!(
+            div_round(Rounding::HalfUpFen, 13_809_630 * 10, 1384),
+            99_781
+        );
+        assert_eq!(
+            div_round(Rounding::TruncateFen, 13_809_630 * 10, 1384),
+            99_780
+        );
+        // Exactly half a fen goes up; just below stays.
+        assert_eq!(div_round(Rounding::HalfUpFen, 9_999_995, 170), 58_824);
+        assert_eq!(div_round(Rounding::HalfUpFen, 9_999_994, 170), 58_823);
+    }
+
+    proptest! {
+        #[test]
+        fn div_round_is_rounding_apply(n in any::<i64>(), d in any::<i64>()) {
+            let d = if d == 0 { 1 } else { d };
+            for r in Rounding::ALL {
+                prop_assert_eq!(div_round(r, n, d), r.apply(n as i128, d as i128).0);
+            }
+        }
     }
 }

@@ -306,11 +306,12 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
 
     let mut subsidies = Vec::new();
     let mut notes = Vec::new();
+    let (sub_rounding, _) = scope.rounding("rounding.subsidy")?;
     if req.employment_difficulty {
         let ((n, d), share_r) = scope.ratio("subsidy.difficulty.share")?;
         let (cap, cap_r) = scope.money("subsidy.difficulty.cap")?;
         let (max_months, mm_r) = scope.int("subsidy.difficulty.max_months")?;
-        let mut amt = monthly.mul_ratio(n, d, Rounding::TruncateFen);
+        let mut amt = monthly.mul_ratio(n, d, sub_rounding);
         if cap > Fen::ZERO {
             amt = amt.min(cap);
         }
@@ -331,7 +332,7 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
         match income {
             Some(inc) => {
                 let share = band_rate(&bands, inc);
-                let amt = monthly.times_rate(share, Rounding::TruncateFen);
+                let amt = monthly.times_rate(share, sub_rounding);
                 trace.step(
                     format!("省级财政补贴：月收入 {inc} 元，补贴实际缴费的 {share}，= {amt} 元/月"),
                     format!("provincial subsidy: with a monthly income of {inc} yuan, {share} of the contribution = {amt} yuan a month"),
@@ -366,7 +367,7 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
             let (vest, vest_r) = scope.int("voucher.vesting_months")?;
             refs.push(cap_r);
             refs.push(vest_r);
-            let amt = monthly.times_rate(share, Rounding::TruncateFen).min(cap);
+            let amt = monthly.times_rate(share, sub_rounding).min(cap);
             trace.step(
                 format!("入学社保券：月收入 {inc} 元{}，补贴缴费的 {share}，每月最多 {cap} 元，= {amt} 元/月；要连续缴满 {vest} 个月（一个完整学年）后才发，中途断缴不发", if req.household_hardship { "，家庭困难加一档" } else { "" }),
                 format!("school-entry voucher: income {inc} yuan{}, {share} of the contribution, at most {cap} yuan a month = {amt} yuan a month; paid only after {vest} continuous months (a full school year)", if req.household_hardship { ", plus the hardship extra" } else { "" }),
@@ -394,7 +395,7 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
             crate::value::Value::Rate(b) => *b,
             _ => Bps(0),
         };
-        let most = monthly - monthly.times_rate(min_own, Rounding::HalfUpFen);
+        let most = monthly - monthly.times_rate(min_own, rounding);
         let total: Fen = subsidies.iter().map(|s| s.monthly_fen).sum();
         if total > most {
             let mut excess = total - most;
@@ -465,7 +466,7 @@ pub fn quote(policy: &Policy, req: &QuoteRequest, today: YearMonth) -> Result<Qu
     let savings = match (req.occasional_income_fen, scope.find("savings.max_share")) {
         (Some(occ), Some(_)) => {
             let (share, share_r) = scope.rate("savings.max_share")?;
-            let amt = Fen(occ.max(0)).times_rate(share, Rounding::TruncateFen);
+            let amt = Fen(occ.max(0)).times_rate(share, sub_rounding);
             let months = if monthly.0 > 0 { amt.0 / monthly.0 } else { 0 };
             trace.step(
                 format!("个人养老储蓄账户：今年的偶然收入 {} 元中，最多 {share}（{amt} 元）可以税前转入，用来补缴或提高档次，约等于 {months} 个月的缴费", Fen(occ)),
