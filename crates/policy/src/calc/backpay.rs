@@ -8,6 +8,7 @@ use crate::calc::Note;
 use crate::calc::quote::{choose_base, pension_rate};
 use crate::error::{Error, Result};
 use crate::load::Policy;
+use crate::schema::param;
 use crate::trace::Trace;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -103,11 +104,11 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
     months.sort();
     months.dedup();
 
-    let (window, w_r) = scope.int("flex.backpay.window_months")?;
-    let (base_rule, br_r) = scope.word("flex.backpay.base_rule")?;
-    let (fee_applies, fa_r) = scope.flag("flex.backpay.late_fee_applies")?;
-    let (fee_daily, fd_r) = scope.rate("flex.backpay.late_fee_daily")?;
-    let (rounding, _) = scope.rounding("rounding.contribution")?;
+    let (window, w_r) = scope.int(param::FLEX_BACKPAY_WINDOW_MONTHS)?;
+    let (base_rule, br_r) = scope.word(param::FLEX_BACKPAY_BASE_RULE)?;
+    let (fee_applies, fa_r) = scope.flag(param::FLEX_BACKPAY_LATE_FEE_APPLIES)?;
+    let (fee_daily, fd_r) = scope.rate(param::FLEX_BACKPAY_LATE_FEE_DAILY)?;
+    let (rounding, _) = scope.rounding(param::ROUNDING_CONTRIBUTION)?;
     let income = req.income_fen.map(Fen);
     if window <= 0 {
         trace.step(

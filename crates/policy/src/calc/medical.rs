@@ -8,6 +8,7 @@ use crate::calc::Note;
 use crate::calc::quote::choose_base;
 use crate::error::Result;
 use crate::load::Policy;
+use crate::schema::param;
 use crate::trace::Trace;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -89,7 +90,7 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
     let may_join_locally = local || req.residence_permit;
 
     // Employee medical insurance as a flexible worker.
-    let employee = match scope.find("flex.medical.rate") {
+    let employee = match scope.find(param::FLEX_MEDICAL_RATE) {
         None => EmployeeOption {
             eligible: false,
             reason_zh: format!(
@@ -105,9 +106,9 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
             yearly_fen: Fen::ZERO,
         },
         Some(_) => {
-            let (rate, rate_r) = scope.rate("flex.medical.rate")?;
-            let (permit_ok, p_r) = scope.flag("flex.medical.permit_holders_eligible")?;
-            let (rounding, _) = scope.rounding("rounding.contribution")?;
+            let (rate, rate_r) = scope.rate(param::FLEX_MEDICAL_RATE)?;
+            let (permit_ok, p_r) = scope.flag(param::FLEX_MEDICAL_PERMIT_HOLDERS_ELIGIBLE)?;
+            let (rounding, _) = scope.rounding(param::ROUNDING_CONTRIBUTION)?;
             let bc = choose_base(
                 &scope,
                 req.tier_percent,
@@ -144,12 +145,12 @@ pub fn medical(policy: &Policy, req: &MedicalRequest, today: YearMonth) -> Resul
     };
 
     // Resident medical insurance.
-    let (individual, i_r) = scope.money("resident_medical.individual")?;
-    let (subsidy, s_r) = scope.money("resident_medical.subsidy")?;
-    let (equal, e_r) = scope.flag("resident_medical.permit_equal_subsidy")?;
-    let (fixed, f_r) = scope.int("resident_medical.waiting_fixed_months")?;
-    let (per_gap, g_r) = scope.int("resident_medical.waiting_per_gap_year")?;
-    let (cut, c_r) = scope.int("resident_medical.waiting_cut_per_year")?;
+    let (individual, i_r) = scope.money(param::RESIDENT_MEDICAL_INDIVIDUAL)?;
+    let (subsidy, s_r) = scope.money(param::RESIDENT_MEDICAL_SUBSIDY)?;
+    let (equal, e_r) = scope.flag(param::RESIDENT_MEDICAL_PERMIT_EQUAL_SUBSIDY)?;
+    let (fixed, f_r) = scope.int(param::RESIDENT_MEDICAL_WAITING_FIXED_MONTHS)?;
+    let (per_gap, g_r) = scope.int(param::RESIDENT_MEDICAL_WAITING_PER_GAP_YEAR)?;
+    let (cut, c_r) = scope.int(param::RESIDENT_MEDICAL_WAITING_CUT_PER_YEAR)?;
     trace.term("waiting");
     let on_time = req.in_enrollment_window && req.uncovered_years == 0;
     let waiting = if on_time {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::calc::quote::{choose_base, pension_rate};
 use crate::error::{Error, Result};
 use crate::load::Policy;
+use crate::schema::param;
 use crate::trace::Trace;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -76,7 +77,7 @@ pub fn platform(
         &mut trace,
     )?;
     let (rate, _, _) = pension_rate(&scope, None, &mut trace)?;
-    let (rounding, _) = scope.rounding("rounding.contribution")?;
+    let (rounding, _) = scope.rounding(param::ROUNDING_CONTRIBUTION)?;
     let per_worker = bc.base.times_rate(rate, rounding);
     let platform_pw = per_worker.mul_ratio(share as i64, 100, rounding);
     let monthly = platform_pw * req.workers as i64;
@@ -86,8 +87,8 @@ pub fn platform(
         format!("{per_worker} yuan per worker a month, the platform pays {share}% = {platform_pw} yuan; {} workers cost {annual} yuan a year", req.workers),
         vec![],
     );
-    let ((mn, md), m_r) = scope.ratio("platform.deduction_multiplier")?;
-    let (cit, cit_r) = scope.rate("platform.cit_rate")?;
+    let ((mn, md), m_r) = scope.ratio(param::PLATFORM_DEDUCTION_MULTIPLIER)?;
+    let (cit, cit_r) = scope.rate(param::PLATFORM_CIT_RATE)?;
     let deduction = annual.mul_ratio(mn, md, Rounding::TruncateFen);
     let saving = deduction.times_rate(cit, Rounding::TruncateFen);
     let plain_saving = annual.times_rate(cit, Rounding::TruncateFen);
@@ -97,7 +98,7 @@ pub fn platform(
         format!("for corporate income tax each yuan paid deducts {mn}/{md} yuan: {deduction} yuan deducted, saving {saving} yuan at {cit} ({} more than a plain deduction)", saving - plain_saving),
         vec![m_r, cit_r],
     );
-    let (limit, l_r) = scope.money("platform.refund_revenue_limit")?;
+    let (limit, l_r) = scope.money(param::PLATFORM_REFUND_REVENUE_LIMIT)?;
     let refund = limit > Fen::ZERO
         && req
             .annual_revenue_fen
@@ -110,7 +111,7 @@ pub fn platform(
             vec![l_r],
         );
     }
-    let (dues_rate, d_r) = scope.rate("union.dues_rate")?;
+    let (dues_rate, d_r) = scope.rate(param::UNION_DUES_RATE)?;
     let dues = match req.avg_pay_fen {
         Some(p) if (0..=1_000_000_000).contains(&p) => {
             (Fen(p) * req.workers as i64 * 12).times_rate(dues_rate, rounding)
