@@ -142,6 +142,7 @@ keys! {
     FLEX_MEDICAL_PERMIT_HOLDERS_ELIGIBLE = "flex.medical.permit_holders_eligible": Kind::Bool, "bool", "持居住证的非本地户籍灵活就业人员能否参加职工医保", "whether non-hukou flexible workers with a residence permit may join employee medical insurance";
     ROUNDING_CONTRIBUTION = "rounding.contribution": Kind::Enum(ROUNDINGS), "rounding", "缴费金额的取整方法", "rounding of contribution amounts";
     ROUNDING_BASE = "rounding.base": Kind::Enum(ROUNDINGS), "rounding", "缴费基数的取整方法", "rounding of contribution bases";
+    ROUNDING_TAX = "rounding.tax": Kind::Enum(ROUNDINGS), "rounding", "税前扣除额和少交税额的取整方法", "rounding of tax deductions and tax savings";
     ROUNDING_SUBSIDY = "rounding.subsidy": Kind::Enum(ROUNDINGS), "rounding", "补贴、社保券和税前转入金额的取整方法", "rounding of subsidies, vouchers and pre-tax transfers";
     ROUNDING_PENSION_BASIC = "rounding.pension.basic": Kind::Enum(ROUNDINGS), "rounding", "基础养老金的取整方法", "rounding of the basic pension";
     ROUNDING_PENSION_ACCOUNT = "rounding.pension.account": Kind::Enum(ROUNDINGS), "rounding", "个人账户养老金（账户储存额 ÷ 计发月数）的取整方法", "rounding of the personal-account pension (balance ÷ payout months)";
