@@ -975,7 +975,7 @@ fn schedule(
                 ));
             }
             let (min_share, _) = need(&p.peak_min_share)?;
-            let amounts = peak_trough(net, &req.monthly_incomes_fen, min_share);
+            let amounts = peak_trough(net, &req.monthly_incomes_fen, min_share, p.rounding);
             for (i, a) in amounts.iter().enumerate() {
                 out.push(Payment {
                     due: month.plus(i as i32),
@@ -1011,7 +1011,7 @@ fn explain_schedule(p: &QuoteParams, req: &QuoteRequest, net: Fen, trace: &mut T
                 trace.step(
                     format!("旺季多缴、淡季少缴：一年共交 {} 元不变；每月至少交平均数的 {min_share}，其余按每月收入多少分摊", net * 12),
                     format!("peak/trough: the year's total stays {} yuan; each month pays at least {min_share} of the average, the rest follows the month's income", net * 12),
-                    vec![freq_r.clone(), ms_r.clone()],
+                    vec![freq_r.clone(), ms_r.clone(), p.rounding_r.clone()],
                 );
             }
         }
@@ -1019,14 +1019,13 @@ fn explain_schedule(p: &QuoteParams, req: &QuoteRequest, net: Fen, trace: &mut T
 }
 
 /// Splits a year's contributions (12 × `net`) over months in proportion to income, each month
-/// paying at least `min_share` of `net`. Exact to the fen: the amounts sum to 12 × `net`.
-pub fn peak_trough(net: Fen, incomes: &[i64], min_share: Bps) -> Vec<Fen> {
+/// paying at least `min_share` of `net` (rounded by `rounding`, the contribution rounding).
+/// Exact to the fen: the amounts sum to 12 × `net`, the fen the proportional split leaves
+/// over going to the months with the highest income.
+pub fn peak_trough(net: Fen, incomes: &[i64], min_share: Bps, rounding: Rounding) -> Vec<Fen> {
     let n = incomes.len() as i64;
     let total = net.0 * n;
-    let floor = net
-        .times_rate(min_share, Rounding::TruncateFen)
-        .0
-        .min(net.0);
+    let floor = net.times_rate(min_share, rounding).0.min(net.0);
     let rest = total - floor * n;
     let sum_income: i128 = incomes.iter().map(|i| (*i).max(0) as i128).sum();
     let mut out: Vec<i64> = if sum_income == 0 {
