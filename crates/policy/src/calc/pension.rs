@@ -1028,6 +1028,33 @@ mod tests {
         assert_eq!(div_round(Rounding::HalfUpFen, 9_999_994, 170), 58_823);
     }
 
+    #[test]
+    fn projector_rounds_the_issue_example_half_up() {
+        // Issue 11: a man of 60 years 1 month (born 1965-01, retiring 2025-02) with 138,096.30
+        // yuan in his account and 济南's 138.4 payout months draws 997.81 a month, not 997.80.
+        let policy = Policy::embedded().unwrap();
+        let as_of = YearMonth::new(2025, 2).unwrap();
+        let scope = policy.scope("330000", as_of, &[]).unwrap();
+        let (mut proj, _) = Projector::resolve(&scope).unwrap();
+        assert_eq!(proj.account_rounding, Rounding::HalfUpFen);
+        // 济南 interpolates by month (pension.payout_months.interpolate); set 60y1m as it does.
+        proj.payout_tenths_by_age_month[(60 * 12 + 1 - PAYOUT_FIRST_AGE * 12) as usize] = 1384;
+        let birth = YearMonth::new(1965, 1).unwrap();
+        let w = WorkerInput {
+            birth: birth.index(),
+            track: 0,
+            paid_months: 180,
+            past_tier_bps: 10_000,
+            balance_fen: 13_809_630,
+            ..WorkerInput::default()
+        };
+        let o = proj.project(as_of.index(), &w);
+        assert_eq!((o.retirement_age_months, o.future_months), (721, 0));
+        assert_eq!(o.account_pension_fen, 99_781);
+        proj.account_rounding = Rounding::TruncateFen;
+        assert_eq!(proj.project(as_of.index(), &w).account_pension_fen, 99_780);
+    }
+
     proptest! {
         #[test]
         fn div_round_is_rounding_apply(n in any::<i64>(), d in any::<i64>()) {
