@@ -103,7 +103,7 @@ pub fn account_rule(
         let mut month = first;
         while month <= last {
             if let Ok(scope) = policy.scope(&region.code.to_string(), month, &[])
-                && let Ok((bps, _)) = scope.rate("flex.pension.account_rate")
+                && let Ok((bps, _)) = scope.rate(anxin_policy::param::FLEX_PENSION_ACCOUNT_RATE)
             {
                 rates.insert((region.code, month), bps);
             }
