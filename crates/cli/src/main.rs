@@ -540,7 +540,7 @@ fn load_policy(g: &Global) -> Result<Policy, Error> {
 
 fn today(g: &Global) -> YearMonth {
     g.today.unwrap_or_else(|| {
-        let now = jiff::Zoned::now().date();
+        let now = anxin_domain::Clock::today(&anxin_domain::SystemClock);
         YearMonth::of_date(now)
             .unwrap_or_else(|| YearMonth::new(2026, 1).expect("2026-01 is a valid month"))
     })
@@ -550,7 +550,7 @@ fn today_date(g: &Global) -> jiff::civil::Date {
     match g.today {
         // A given month means its last day: every month up to it has arrived.
         Some(m) => m.plus(1).first_day().yesterday().unwrap_or(m.first_day()),
-        None => jiff::Zoned::now().date(),
+        None => anxin_domain::Clock::today(&anxin_domain::SystemClock),
     }
 }
 
@@ -837,6 +837,7 @@ fn serve(
         records,
         secure_cookies: settings.secure_cookies,
         logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
+        clock: anxin_domain::system_clock(),
         ..anxin_server::AppState::new(policy)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

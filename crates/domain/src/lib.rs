@@ -3,12 +3,15 @@
 //! Nothing here does IO, and nothing here can fail on valid input: every constructor from
 //! outside data returns a `Result` whose error says what is wrong and what is allowed.
 
+mod clock;
 mod ids;
 mod money;
 mod month;
 mod region;
 
+pub use clock::{Clock, SharedClock, SystemClock, TestClock, china, system_clock};
 pub use ids::{CreditCode, IdError, ResidentId, Sex};
+pub use jiff::SignedDuration;
 pub use money::{Bps, Fen, MoneyError, Rounding};
 pub use month::{MonthError, YearMonth};
 pub use region::{RegionCode, RegionError};

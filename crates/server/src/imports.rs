@@ -175,7 +175,7 @@ fn start(
     };
     let jobs = state.imports.clone();
     let policy = state.policy.clone();
-    let today = crate::auth::today_in_china();
+    let today = state.today_in_china();
     tokio::task::spawn_blocking(move || {
         run(&jobs, id, &records, &policy, &bytes, format, kind, today)
     });
