@@ -858,6 +858,12 @@ fn serve(
         println!("正在服务 listening on http://{local}  (Ctrl-C 停止 to stop)");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
+        // Imports a crash or restart interrupted go on after their last durable batch.
+        if state.records.is_some()
+            && let Err(e) = anxin_server::imports::resume(&state).await
+        {
+            tracing::warn!(target: SERVER, reason = %e.en, "unfinished imports not resumed");
+        }
         anxin_server::serve(listener, state)
             .await
             .map_err(|e| fail::Fail::data(format!("服务出错：{e}"), format!("server error: {e}")))
