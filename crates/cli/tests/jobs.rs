@@ -356,3 +356,64 @@ fn an_import_survives_sigkill_and_finishes_after_a_restart_postgres() {
     );
     psql("postgres", &format!("DROP DATABASE {db}"));
 }
+
+/// `anxin import` is a stored job too: killed after its first durable batch, the same command
+/// resumes after that batch; the counts, the ledger and the refusal report come out whole.
+#[test]
+fn a_command_line_import_killed_mid_way_resumes_when_run_again() {
+    let root = std::env::temp_dir().join(format!("anxin-jobs-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let (data, file, rows, refused) = world(&root, None);
+    let path = root.join("contributions.csv");
+    std::fs::write(&path, &file).unwrap();
+    let path = path.to_str().unwrap();
+    let before: serde_json::Value =
+        serde_json::from_str(&ok(anxin(&data, &["--json", "audit"]))).unwrap();
+
+    let mut child = anxin(
+        &data,
+        &["import", "contributions", "--ack", "--batch", "1000", path],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("ack "), "{first}");
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(status.signal(), Some(9), "killed mid-import, not finished");
+
+    let out = ok(anxin(
+        &data,
+        &["--json", "import", "contributions", "--batch", "1000", path],
+    ));
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let good = rows - refused.len() as u64;
+    assert_eq!(v["rows"], rows, "{v}");
+    assert_eq!(v["added"], good, "no row lost: {v}");
+    assert_eq!(
+        v["unchanged"], 0,
+        "resumed after the last durable batch: {v}"
+    );
+    assert_eq!(v["rejected"], refused.len() as u64, "{v}");
+    let report = std::fs::read_to_string(format!("{path}.rejected.csv")).unwrap();
+    let mut listed: Vec<u64> = report
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, refused, "every refusal in the report, once each");
+    let after: serde_json::Value =
+        serde_json::from_str(&ok(anxin(&data, &["--json", "audit"]))).unwrap();
+    assert_eq!(
+        after["contributions"].as_u64().unwrap(),
+        before["contributions"].as_u64().unwrap() + good,
+        "each good row once on the ledger: {after}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

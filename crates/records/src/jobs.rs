@@ -18,8 +18,12 @@ pub struct NewJob {
     /// The day the rows are checked against (YYYY-MM-DD), kept so a resumed job reads the
     /// file exactly as it was first read.
     pub today: String,
-    /// The file itself.
+    /// The file itself (an upload); empty when the file stays at `path`.
     pub content: Vec<u8>,
+    /// Where the file is (the command line's import, read in place).
+    pub path: Option<String>,
+    /// SHA-256 of the file, hex.
+    pub digest: String,
     pub created_at: i64,
 }
 
@@ -32,6 +36,8 @@ pub struct JobRow {
     pub kind: String,
     pub format: String,
     pub today: String,
+    pub path: Option<String>,
+    pub digest: String,
     pub created_at: i64,
     pub progress: JobProgress,
 }

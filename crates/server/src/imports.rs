@@ -142,6 +142,7 @@ async fn start(
         format,
         today: state.today_in_china(),
         content: bytes.to_vec(),
+        path: None,
         now: state.now(),
     };
     let id = state
@@ -186,13 +187,15 @@ fn spawn(state: &AppState, id: i64) {
     });
 }
 
-/// Resumes every unfinished import (after a crash or a restart): each goes on after its last
-/// durable batch. Returns how many were resumed.
+/// Resumes every unfinished upload (after a crash or a restart): each goes on after its last
+/// durable batch. The command line's jobs (their file is not stored) are left to it: the same
+/// `anxin import` resumes them. Returns how many were resumed.
 pub async fn resume(state: &AppState) -> Result<usize, ApiError> {
     let ids = state
         .db(|r| Ok(r.store().unfinished_jobs()?))
         .await?
         .into_iter()
+        .filter(|j| j.path.is_none())
         .map(|j| j.id)
         .collect::<Vec<_>>();
     for id in &ids {
@@ -366,7 +369,7 @@ fn run(records: &Shared, policy: &anxin_policy::Policy, id: i64) -> anxin_record
             _ => return Ok(()),
         }
     };
-    if job.progress.finished {
+    if job.progress.finished || job.path.is_some() {
         return Ok(());
     }
     anxin_service::jobs::run(&mut sink, policy, &job, &content, BATCH, &mut |_| Ok(()))?;

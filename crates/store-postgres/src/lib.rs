@@ -759,6 +759,8 @@ fn to_job(row: &Row) -> Result<JobRow> {
         kind: col(row, 3)?,
         format: col(row, 4)?,
         today: col(row, 5)?,
+        path: col(row, 17)?,
+        digest: col(row, 18)?,
         created_at: col(row, 6)?,
         progress: JobProgress {
             rows_total: u64_col(row, 7, "rows_total")?,
@@ -1226,8 +1228,8 @@ impl Store for PgStore {
 
     fn create_job(&mut self, job: &NewJob) -> Result<i64> {
         let rows = self.query(
-            "INSERT INTO import_jobs (owner, file_name, kind, format, today, content, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO import_jobs (owner, file_name, kind, format, today, content, created_at,
+             path, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             &[
                 &job.owner,
                 &job.file_name,
@@ -1236,6 +1238,8 @@ impl Store for PgStore {
                 &job.today,
                 &job.content,
                 &job.created_at,
+                &job.path,
+                &job.digest,
             ],
         )?;
         match rows.first() {
@@ -1247,8 +1251,8 @@ impl Store for PgStore {
     fn job(&mut self, id: i64) -> Result<Option<JobRow>> {
         let rows = self.query(
             "SELECT id, owner, file_name, kind, format, today, created_at, rows_total,
-             rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en
-             FROM import_jobs WHERE id = $1",
+             rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en,
+             path, digest FROM import_jobs WHERE id = $1",
             &[&id],
         )?;
         rows.first().map(to_job).transpose()
@@ -1286,8 +1290,8 @@ impl Store for PgStore {
     fn unfinished_jobs(&mut self) -> Result<Vec<JobRow>> {
         let rows = self.query(
             "SELECT id, owner, file_name, kind, format, today, created_at, rows_total,
-             rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en
-             FROM import_jobs WHERE NOT finished ORDER BY id",
+             rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en,
+             path, digest FROM import_jobs WHERE NOT finished ORDER BY id",
             &[],
         )?;
         rows.iter().map(to_job).collect()

@@ -10,7 +10,11 @@ CREATE TABLE import_jobs (
     kind       TEXT NOT NULL,
     format     TEXT NOT NULL,
     today      TEXT NOT NULL,
+    -- The uploaded file; empty for a file of the command line, which stays at `path`.
     content    BLOB NOT NULL,
+    path       TEXT,
+    -- SHA-256 of the file (hex): the same file imported again resumes its unfinished job.
+    digest     TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     rows_total INTEGER NOT NULL DEFAULT 0,
     rows_read  INTEGER NOT NULL DEFAULT 0,

@@ -395,7 +395,8 @@ impl Txn for SqliteTxn<'_> {
 }
 
 const JOB_COLUMNS: &str = "id, owner, file_name, kind, format, today, created_at, rows_total,
-    rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en";
+    rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en, path,
+    digest";
 
 fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
     let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
@@ -408,6 +409,8 @@ fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
         kind: r.get(3)?,
         format: r.get(4)?,
         today: r.get(5)?,
+        path: r.get(17)?,
+        digest: r.get(18)?,
         created_at: r.get(6)?,
         progress: JobProgress {
             rows_total: n(7)?,
@@ -957,8 +960,8 @@ impl Store for SqliteStore {
     fn create_job(&mut self, job: &NewJob) -> Result<i64> {
         self.conn
             .execute(
-                "INSERT INTO import_jobs (owner, file_name, kind, format, today, content, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO import_jobs (owner, file_name, kind, format, today, content, created_at,
+                 path, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     job.owner,
                     job.file_name,
@@ -966,7 +969,9 @@ impl Store for SqliteStore {
                     job.format,
                     job.today,
                     job.content,
-                    job.created_at
+                    job.created_at,
+                    job.path,
+                    job.digest
                 ],
             )
             .map_err(db)?;
