@@ -106,12 +106,15 @@ fn serve(data: &Path, log: &Path) -> Server {
 }
 
 impl Server {
-    /// One HTTP/1.1 request; the status and the body.
+    /// One HTTP/1.1 request; the status and the body. The token goes as a bearer token to
+    /// the API and as the session cookie to pages.
     fn call(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
         let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
+        let auth = match token {
+            Some(t) if path.starts_with("/api/") => format!("Authorization: Bearer {t}\r\n"),
+            Some(t) => format!("Cookie: anxin_session={t}\r\n"),
+            None => String::new(),
+        };
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
@@ -294,6 +297,22 @@ fn killed_mid_import_then_restarted(name: &str, database: Option<&str>) {
         }
     }
     assert_eq!(listed, refused, "every refusal, once each");
+    // The clerk's page after the restart: the counts and the refused rows.
+    let (status, page) = server.call(
+        "GET",
+        &format!("/clerk/import/{id}?lang=en"),
+        Some(&token),
+        b"",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&format!(
+            "added {good} · already there 0 · refused {}",
+            refused.len()
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&format!("<td>{}</td>", refused[0])), "{page}");
 
     // The ledger holds each good row exactly once.
     let size = server.json("/api/log/checkpoint", &token)["size"]

@@ -196,6 +196,11 @@ fn story_import_jobs(store: Box<dyn Store>) {
             .is_empty(),
         "{backend}"
     );
+    assert_eq!(
+        records.store().job_content(id).expect("content"),
+        Some(Vec::new()),
+        "{backend}: a finished job's upload is dropped"
+    );
 }
 
 /// A platform's report on its own workers: only the rows its credit code paid (never another

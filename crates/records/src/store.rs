@@ -193,7 +193,8 @@ pub trait Txn {
     fn set_head(&mut self, head: &Head) -> Result<()>;
     /// Makes the whole transaction durable (SQLite: WAL with `synchronous=FULL`).
     fn commit(self: Box<Self>) -> Result<()>;
-    /// Moves an import job on and adds its new refusals (already stored ones are kept).
+    /// Moves an import job on and adds its new refusals (already stored ones are kept). A
+    /// finished job's uploaded file is dropped: its counts and refusals stay.
     fn save_job(&mut self, job: &crate::jobs::JobWrite) -> Result<()>;
 }
 

@@ -355,7 +355,7 @@ impl Txn for SqliteTxn<'_> {
             .execute(
                 "UPDATE import_jobs SET rows_total = ?2, rows_read = ?3, last_row = ?4, read = ?5,
                  added = ?6, unchanged = ?7, rejected = ?8, finished = ?9, error_zh = ?10,
-                 error_en = ?11 WHERE id = ?1",
+                 error_en = ?11, content = CASE WHEN ?9 THEN X'' ELSE content END WHERE id = ?1",
                 params![
                     job.id,
                     p.rows_total as i64,
