@@ -492,9 +492,10 @@ fn parse_scenario(s: &str) -> Result<Scenario, String> {
     Scenario::parse(s).ok_or_else(|| format!("'{s}' is not a scenario: use keep, stop:N, gap:N or tier:P (N months ≤ 1200, P percent)"))
 }
 
-fn parse_missed(
-    items: &[String],
-) -> Result<(Vec<YearMonth>, Option<(YearMonth, YearMonth)>), Error> {
+/// The months missed, and the span they were written as when given as one range.
+type Missed = (Vec<YearMonth>, Option<(YearMonth, YearMonth)>);
+
+fn parse_missed(items: &[String]) -> Result<Missed, Error> {
     let mut months = Vec::new();
     let mut range = None;
     for item in items {

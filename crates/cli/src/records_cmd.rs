@@ -7,7 +7,7 @@ use anxin_ledger::{Verifier, parse_and_verify_checkpoint};
 use anxin_policy::{Lang, Policy};
 use anxin_records::AuditScope;
 use anxin_records::account::summarize;
-use anxin_records::cert::{self, insurance_zh, payer_zh, status_zh};
+use anxin_records::cert;
 use anxin_records::keys::hex;
 
 use anxin_server::text::{month_text, region_name, render_summary};
@@ -117,13 +117,13 @@ pub fn person_show(
     if rows.is_empty() {
         out.push_str(lang.pick("还没有缴费记录。\n", "No contribution records yet.\n"));
     }
-    let mut current = String::new();
+    let mut current = None;
     for s in &summaries {
-        if s.insurance != current {
-            current = s.insurance.clone();
+        if current != Some(s.insurance) {
+            current = Some(s.insurance);
             out.push_str(&format!(
                 "\n{}\n",
-                lang.pick(&format!("{}保险", insurance_zh(&current)), &current)
+                lang.pick(&s.insurance.name_zh(), s.insurance.as_str())
             ));
         }
         out.push_str(&render_summary(s, policy, lang));
@@ -140,10 +140,10 @@ pub fn person_show(
             out.push_str(&format!(
                 "{}  {}  {}  {}  {}  {}\n",
                 month_text(r.month),
-                lang.pick(insurance_zh(&r.insurance), &r.insurance),
+                lang.pick(r.insurance.zh(), r.insurance.as_str()),
                 region_name(policy, r.region, lang),
-                lang.pick(payer_zh(&r.payer), &r.payer),
-                lang.pick(status_zh(&r.status), &r.status),
+                lang.pick(r.payer.zh(), r.payer.as_str()),
+                lang.pick(r.status.zh(), r.status.as_str()),
                 Fen(r.amount_fen).yuan_string()
             ));
         }

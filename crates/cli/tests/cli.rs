@@ -18,7 +18,14 @@ fn anxin(args: &[&str]) -> (i32, String, String) {
 }
 
 /// (arguments, exit code, text stdout must contain, text stderr must contain)
-const CASES: &[(&[&str], i32, &[&str], &[&str])] = &[
+type Case = (
+    &'static [&'static str],
+    i32,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const CASES: &[Case] = &[
     (
         &["quote", "-r", "330000", "--month", "2024-06"],
         0,

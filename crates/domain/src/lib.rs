@@ -4,12 +4,17 @@
 //! outside data returns a `Result` whose error says what is wrong and what is allowed.
 
 mod clock;
+pub mod codes;
 mod ids;
 mod money;
 mod month;
 mod region;
 
 pub use clock::{Clock, SharedClock, SystemClock, TestClock, china, system_clock};
+pub use codes::{
+    Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, ProofKind, Relation, Status,
+    UnknownCode, YesNo,
+};
 pub use ids::{CreditCode, IdError, ResidentId, Sex};
 pub use jiff::SignedDuration;
 pub use money::{Bps, Fen, MoneyError, Rounding};

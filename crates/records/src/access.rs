@@ -143,9 +143,9 @@ impl AccountRow {
 /// Whether `region` lies within `scope`: a province covers its cities and counties, a city its
 /// counties (GB/T 2260 codes: `PPCCDD`).
 pub fn within(scope: u32, region: u32) -> bool {
-    if scope % 10_000 == 0 {
+    if scope.is_multiple_of(10_000) {
         scope / 10_000 == region / 10_000
-    } else if scope % 100 == 0 {
+    } else if scope.is_multiple_of(100) {
         scope / 100 == region / 100
     } else {
         scope == region

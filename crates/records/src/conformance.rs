@@ -750,7 +750,7 @@ fn story_ingest_idempotent_and_refusals(store: Box<dyn Store>, suite: Suite) {
     assert_eq!(rows.len(), 3, "{backend}");
     assert_eq!(rows[0].amount_fen, 84540);
     assert_eq!(rows[0].account_fen, 33816);
-    assert_eq!(rows[2].status, "excused");
+    assert_eq!(rows[2].status, anxin_domain::codes::Status::Excused);
     assert_eq!(records.store().children_of(&key.0).expect("read").len(), 1);
     let stored = records
         .store()
@@ -1054,14 +1054,14 @@ fn records_contribution_like(seq: u64) -> crate::store::ContributionRow {
         record_id: "forged".into(),
         person: [0; 32],
         month: YearMonth::parse("2025-02").expect("month").index(),
-        insurance: "pension".into(),
+        insurance: anxin_domain::codes::Insurance::Pension,
         region: 330100,
-        payer: "self".into(),
+        payer: anxin_domain::codes::Payer::Individual,
         payer_code: String::new(),
         base_fen: 481200,
         amount_fen: 96240,
         account_fen: 0,
-        status: "paid".into(),
+        status: anxin_domain::codes::Status::Paid,
         reason: None,
         paid_on: None,
     }

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use anxin_domain::codes::{GapReason, Insurance, Payer, Status};
 use anxin_ledger::Hash;
 
 use crate::access::{AccessRow, AccountRow, NewAccount};
@@ -76,16 +77,16 @@ pub struct ContributionRow {
     pub person: [u8; 32],
     /// Months since year 0 (`YearMonth::index`).
     pub month: i32,
-    pub insurance: String,
+    pub insurance: Insurance,
     pub region: u32,
-    pub payer: String,
+    pub payer: Payer,
     /// Empty when the payer has no credit code.
     pub payer_code: String,
     pub base_fen: i64,
     pub amount_fen: i64,
     pub account_fen: i64,
-    pub status: String,
-    pub reason: Option<String>,
+    pub status: Status,
+    pub reason: Option<GapReason>,
     pub paid_on: Option<String>,
 }
 
@@ -94,9 +95,9 @@ pub struct ContributionRow {
 pub struct Slot {
     pub person: [u8; 32],
     pub month: i32,
-    pub insurance: String,
+    pub insurance: Insurance,
     pub region: u32,
-    pub payer: String,
+    pub payer: Payer,
     pub payer_code: String,
 }
 
@@ -105,9 +106,9 @@ impl ContributionRow {
         Slot {
             person: self.person,
             month: self.month,
-            insurance: self.insurance.clone(),
+            insurance: self.insurance,
             region: self.region,
-            payer: self.payer.clone(),
+            payer: self.payer,
             payer_code: self.payer_code.clone(),
         }
     }

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use anxin_policy::Lang;
 use anxin_records::access::{self, AccountRow, Role};
+use anxin_service::access::{Action, Actor};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -79,6 +80,16 @@ impl Caller {
 
     pub fn is(&self, roles: &[Role]) -> bool {
         roles.contains(&self.role)
+    }
+
+    /// The caller as the service layer's actor.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::new(&self.account, self.role)
+    }
+
+    /// Whether the caller's role may take `action` (`anxin_service::access` decides).
+    pub fn may(&self, action: Action) -> Result<(), ApiError> {
+        Ok(anxin_service::access::check(self.actor(), action)?)
     }
 }
 
@@ -205,34 +216,6 @@ impl FromRequestParts<AppState> for MaybeCaller {
             .map(MaybeCaller)
             .map_err(IntoResponse::into_response)
     }
-}
-
-/// Refuses a caller whose role is not in `roles`.
-pub fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
-    if caller.is(roles) {
-        Ok(())
-    } else {
-        Err(forbidden(caller, roles))
-    }
-}
-
-/// "This role may not": names the roles that may.
-pub fn forbidden(caller: &Caller, roles: &[Role]) -> ApiError {
-    let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        format!(
-            "{}账户不能做这件事（允许的角色：{}）",
-            caller.role.name_zh(),
-            allowed.join(", ")
-        ),
-        format!(
-            "a {} account cannot do this (allowed roles: {})",
-            caller.role.as_str(),
-            allowed.join(", ")
-        ),
-    )
 }
 
 // ---- login rate limit ----

@@ -261,7 +261,7 @@ async fn lang_links(request: axum::extract::Request, next: axum::middleware::Nex
         .unwrap_or("")
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
-        .map(|kv| esc(kv))
+        .map(esc)
         .collect();
     let response = next.run(request).await;
     let html = response
@@ -383,6 +383,13 @@ impl From<anxin_records::Error> for ApiError {
             // Database and corruption details stay out of responses (they may name rows).
             _ => ApiError::internal(),
         }
+    }
+}
+
+/// A permission refused by the service layer: 403 with its words.
+impl From<anxin_service::access::Denied> for ApiError {
+    fn from(d: anxin_service::access::Denied) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", d.zh, d.en)
     }
 }
 
@@ -876,71 +883,80 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
     {
         let parse = |t: &str| YearMonth::parse(t.trim()).ok();
         match (parse(month), parse(from), parse(to)) {
-            (Some(month), Some(from), Some(to)) if from <= to && from.months_until(to) < 600 => {
-                let gap_from = f.gap_from.as_deref().and_then(parse);
+            (Some(month), Some(from), Some(to))
+                if from <= to && from.months_until(to) < anxin_service::plans::MAX_SPAN_MONTHS =>
+            {
                 let gap_months: i32 = f
                     .gap_months
                     .as_deref()
                     .and_then(|t| t.trim().parse().ok())
                     .unwrap_or(0)
-                    .clamp(0, 120);
-                let reason = f.gap_reason.clone().unwrap_or_else(|| "other".into());
-                let mut months = Vec::new();
-                let mut m = from;
-                while m <= to {
-                    let in_gap = gap_from.is_some_and(|g| m >= g && g.months_until(m) < gap_months);
-                    months.push(serde_json::json!({
-                        "month": m, "insurance": "pension",
-                        "status": if in_gap { "excused" } else { "paid" },
-                        "reason": if in_gap { Some(reason.clone()) } else { None },
-                        "evidence": in_gap,
-                    }));
-                    m = m.plus(1);
-                }
-                let mut runs = vec![(lang.pick("现行做法", "Law in force"), Vec::<String>::new())];
+                    .clamp(0, anxin_service::plans::MAX_GAP_MONTHS);
+                let check = anxin_service::plans::SelfCheck {
+                    region: region.clone(),
+                    month,
+                    paid_from: from,
+                    paid_to: to,
+                    gap: f
+                        .gap_from
+                        .as_deref()
+                        .and_then(parse)
+                        .map(|g| (g, gap_months)),
+                    gap_reason: f
+                        .gap_reason
+                        .as_deref()
+                        .and_then(<anxin_domain::codes::GapReason as anxin_domain::Code>::from_code)
+                        .unwrap_or(anxin_domain::codes::GapReason::Other),
+                    permit: f.permit.is_some(),
+                    hardship: f.hardship.is_some(),
+                    proofs: ticked
+                        .iter()
+                        .filter_map(|k| {
+                            <anxin_domain::codes::ProofKind as anxin_domain::Code>::from_code(k)
+                        })
+                        .collect(),
+                };
+                let mut runs = vec![(lang.pick("现行做法", "Law in force"), false)];
                 if f.reform.is_some() {
                     runs.push((
                         lang.pick("改革建议：累计为主、连续为辅", "Proposed: cumulative first"),
-                        vec!["school-cumulative-first".to_string()],
+                        true,
                     ));
                 }
-                for (title, reforms) in runs {
-                    let request = serde_json::json!({
-                        "region": region, "month": month, "permit": f.permit.is_some(), "hardship": f.hardship.is_some(),
-                        "reforms": reforms, "months": months, "proofs": ticked,
-                    });
+                for (title, reform) in runs {
+                    let request = check.request(reform);
                     let policy = state.policy.clone();
                     let result = tokio::task::spawn_blocking(move || {
-                        anxin_policy::calc::run_json(&policy, "school", request, month)
+                        anxin_policy::calc::school::review(&policy, &request, month)
                     })
                     .await;
                     match result {
                         Ok(Ok(r)) => {
-                            let decision = match r["decision"].as_str() {
-                                Some("eligible") => {
+                            let decision = match r.decision {
+                                "eligible" => {
                                     lang.pick("✓ 符合入学的社保条件", "✓ meets the condition")
                                 }
-                                Some("eligible_hardship") => lang.pick(
+                                "eligible_hardship" => lang.pick(
                                     "✓ 通过困难家庭兜底渠道符合条件",
                                     "✓ qualifies through the hardship channel",
                                 ),
                                 _ => lang.pick("还不符合", "not yet"),
                             };
                             let mut items = String::new();
-                            for m in r["missing"].as_array().into_iter().flatten() {
+                            for m in &r.missing {
                                 items.push_str(&format!(
                                     "<li>{}</li>",
-                                    esc(m[lang.code()].as_str().unwrap_or(""))
+                                    esc(lang.pick(&m.zh, &m.en))
                                 ));
                             }
-                            if let Some(e) = r["earliest_month"].as_str() {
-                                items.push_str(&format!("<li>{} {}</li>", lang.pick("从现在起每月按时缴费，最早可以满足的月份：", "paying every month from now, the earliest month it can be met:"), esc(e)));
+                            if let Some(e) = r.earliest_month {
+                                items.push_str(&format!("<li>{} {}</li>", lang.pick("从现在起每月按时缴费，最早可以满足的月份：", "paying every month from now, the earliest month it can be met:"), esc(&e.to_string())));
                             }
-                            let steps: Vec<String> = r["trace"]["steps"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .map(|s| esc(s[lang.code()].as_str().unwrap_or("")))
+                            let steps: Vec<String> = r
+                                .trace
+                                .steps
+                                .iter()
+                                .map(|s| esc(lang.pick(&s.zh, &s.en)))
                                 .collect();
                             body.push_str(&format!(
                                 "<h2>{title}</h2><p class=big>{decision}</p><ul>{items}</ul><pre>{}</pre>",

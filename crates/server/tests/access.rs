@@ -115,7 +115,15 @@ fn world() -> World {
         .unwrap();
     let hz_key = records.person_key(&hz);
     let sz_key = records.person_key(&sz);
-    let accounts: [(&str, Role, Option<&str>, Option<[u8; 32]>, Option<&str>); 12] = [
+    // (name, role, region, own person, platform's credit code)
+    type Account<'a> = (
+        &'a str,
+        Role,
+        Option<&'a str>,
+        Option<[u8; 32]>,
+        Option<&'a str>,
+    );
+    let accounts: [Account<'_>; 12] = [
         ("worker-hz", Role::Worker, None, Some(hz_key.0), None),
         ("worker-sz", Role::Worker, None, Some(sz_key.0), None),
         ("clerk-hz", Role::Clerk, Some("330100"), None, None),
@@ -1599,4 +1607,123 @@ fn has_all(body: &str, needles: &[&str]) {
     for n in needles {
         assert!(body.contains(n), "{n:?} missing from {body}");
     }
+}
+
+/// Lands `csv` as `kind` through the API as `token` and waits for the job to finish.
+async fn import_and_wait(
+    state: &AppState,
+    token: &str,
+    kind: &str,
+    csv: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let r = send(
+        state,
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/imports?kind={kind}&name=rows.csv"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/csv")
+            .body(Body::from(csv.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let url = r.headers["location"].to_str().unwrap().to_string();
+    for _ in 0..400 {
+        let v: serde_json::Value =
+            serde_json::from_str(&get(state, &url, Some(token)).await.body).unwrap();
+        if v["finished"] == true {
+            let rejected = get(state, &format!("{url}/rejected?limit=200"), Some(token)).await;
+            return (v, serde_json::from_str(&rejected.body).unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the import did not finish");
+}
+
+/// Issue 12, defect 2: a clerk could read a person outside their region by importing a row
+/// for them first, and could import rows for other regions. What a clerk may import and whom
+/// they may read now follow their region, decided in `anxin_service::access`.
+#[tokio::test]
+async fn an_import_never_widens_whom_a_clerk_may_read() {
+    let w = world();
+    let token = sign_in(&w.state, "clerk-hz").await;
+    let sz_id = resident_id("44030519850202234").expose().to_string();
+    let lookup = |token: String| {
+        let state = w.state.clone();
+        let sz_id = sz_id.clone();
+        async move {
+            send(
+                &state,
+                request(
+                    "POST",
+                    "/api/persons/lookup",
+                    Some(&token),
+                    &format!(r#"{{"id":"{sz_id}","purpose":"核对缴费"}}"#),
+                ),
+            )
+            .await
+        }
+    };
+    assert_eq!(lookup(token.clone()).await.status, StatusCode::FORBIDDEN);
+
+    let header = "record_id,person_id,month,insurance,region,payer,payer_code,base,amount,account,status,reason,paid_on\n";
+    // A row for the 深圳 resident in 杭州, one in 深圳, one in 北京, and one for the 杭州
+    // resident in 杭州 (the only one a 杭州 clerk may land).
+    let csv = format!(
+        "{header}x1,{sz_id},2025-06,pension,330100,self,,4812,962.40,,paid,,\n\
+         x2,{sz_id},2025-07,pension,440300,self,,4812,962.40,,paid,,\n\
+         x3,{hz},2025-08,pension,110000,self,,4812,962.40,,paid,,\n\
+         x4,{hz},2025-09,pension,330100,self,,4812,962.40,,paid,,\n",
+        hz = w.hz_id,
+    );
+    let (job, rejected) = import_and_wait(&w.state, &token, "contributions", &csv).await;
+    assert_eq!(job["counts"]["added"], 1, "{job}");
+    assert_eq!(job["counts"]["rejected"], 3, "{job}");
+    let items = rejected["items"].as_array().unwrap();
+    let rows: Vec<u64> = items.iter().map(|i| i["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [2, 3, 4], "{rejected}");
+    has_all(
+        &items[0].to_string(),
+        &["转移接续", "transfer request", "person_id"],
+    );
+    has_all(&items[1].to_string(), &["440300", "330100", "own region"]);
+    has_all(&items[2].to_string(), &["110000", "辖区"]);
+    // Still not readable, and nothing of theirs changed.
+    assert_eq!(lookup(token.clone()).await.status, StatusCode::FORBIDDEN);
+    let sz_clerk = sign_in(&w.state, "clerk-sz").await;
+    let r = get(
+        &w.state,
+        &format!("/api/persons/{}?purpose=%E6%A0%B8%E5%AF%B9", w.sz),
+        Some(&sz_clerk),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        !r.body.contains("2025-06") && !r.body.contains("2025-07"),
+        "{}",
+        r.body
+    );
+
+    // Re-registering the 深圳 resident as living in 杭州 is refused the same way; a new
+    // person of the clerk's own region is registered.
+    let new_id = resident_id("33010619920303345").expose().to_string();
+    let bj_id = resident_id("11010519930404456").expose().to_string();
+    let persons = format!(
+        "person_id,name,hukou_region,residence_region,employment_form,platforms,permit_region,permit_since\n\
+         {sz_id},李四,深圳,杭州,灵活就业,,杭州,2024-06-15\n\
+         {new_id},王五,阜阳,杭州,灵活就业,,杭州,2024-06-15\n\
+         {bj_id},赵六,阜阳,北京,灵活就业,,北京,2024-06-15\n"
+    );
+    let (job, rejected) = import_and_wait(&w.state, &token, "persons", &persons).await;
+    assert_eq!(job["counts"]["added"], 1, "{job}");
+    let mut items = rejected["items"].as_array().unwrap().clone();
+    items.sort_by_key(|i| i["row"].as_u64());
+    assert_eq!(items.len(), 2, "{rejected}");
+    assert_eq!(items[0]["row"], 2, "{rejected}");
+    assert_eq!(items[0]["column"], "residence_region", "{rejected}");
+    has_all(&items[0].to_string(), &["转移接续"]);
+    assert_eq!(items[1]["row"], 4, "{rejected}");
+    has_all(&items[1].to_string(), &["110000", "own region"]);
+    assert_eq!(lookup(token).await.status, StatusCode::FORBIDDEN);
 }

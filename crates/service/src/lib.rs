@@ -2,7 +2,9 @@
 //! landing an import file on the ledger batch by batch, the school review ([`school`]) and
 //! the log's proofs ([`proofs`]).
 
+pub mod access;
 pub mod jobs;
+pub mod plans;
 pub mod proofs;
 pub mod school;
 

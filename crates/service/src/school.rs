@@ -26,10 +26,12 @@ pub fn ledger_months<S: Store>(
         .filter_map(|r| {
             Some(MonthRecord {
                 month: YearMonth::from_index(r.month)?,
-                insurance: r.insurance,
-                evidence: r.status == "excused",
-                status: r.status,
-                reason: r.reason,
+                // The school calculator takes its months as JSON-shaped requests: the codes'
+                // serialized form.
+                insurance: r.insurance.as_str().to_string(),
+                evidence: r.status == anxin_domain::codes::Status::Excused,
+                status: r.status.as_str().to_string(),
+                reason: r.reason.map(|g| g.as_str().to_string()),
             })
         })
         .collect())
@@ -152,7 +154,7 @@ where
         };
         // A city the policy cannot answer for at that month (say, a reform not yet in
         // force) refuses this row only.
-        let scope = match policy.scope(&a.city.to_string(), a.month, &reforms) {
+        let scope = match policy.scope(&a.city.to_string(), a.month, reforms) {
             Ok(s) => s,
             Err(e) => {
                 refuse(e.zh, e.en);
@@ -347,7 +349,7 @@ where
             let mut months: Vec<i32> = rows
                 .iter()
                 .filter(|r| {
-                    r.insurance == "pension" && matches!(r.status.as_str(), "paid" | "backpaid")
+                    r.insurance == anxin_domain::codes::Insurance::Pension && r.status.is_paid()
                 })
                 .map(|r| r.month)
                 .collect();

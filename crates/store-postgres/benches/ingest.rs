@@ -468,15 +468,15 @@ fn main() {
             out.text(&c.record_id).expect("field");
             out.bytes(&c.person).expect("field");
             out.int4(c.month);
-            out.text(&c.insurance).expect("field");
+            out.text(c.insurance.as_str()).expect("field");
             out.int4(c.region as i32);
-            out.text(&c.payer).expect("field");
+            out.text(c.payer.as_str()).expect("field");
             out.text(&c.payer_code).expect("field");
             out.int8(c.base_fen);
             out.int8(c.amount_fen);
             out.int8(c.account_fen);
-            out.text(&c.status).expect("field");
-            out.opt_text(c.reason.as_deref()).expect("field");
+            out.text(c.status.as_str()).expect("field");
+            out.opt_text(c.reason.map(|g| g.as_str())).expect("field");
             out.opt_text(c.paid_on.as_deref()).expect("field");
         }
         out.finish();

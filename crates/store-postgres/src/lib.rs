@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash as StdHash;
 use std::io::Write as _;
 
+use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
@@ -72,6 +73,15 @@ fn hash_of(bytes: Vec<u8>, what: &str) -> Result<Hash> {
 /// A column of `row`, by position; a type mismatch is an error, not a panic.
 fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {
     row.try_get(i).map_err(db)
+}
+
+/// A code list's value as anxin stored it; anything else is a corrupt row.
+fn code_col<T: Code>(row: &Row, i: usize) -> Result<T> {
+    parse_code(&col::<String>(row, i)?)
+}
+
+fn parse_code<T: Code>(text: &str) -> Result<T> {
+    T::from_code(text).ok_or_else(|| Error::Corrupt(format!("{text:?} is not a stored code")))
 }
 
 fn u64_col(row: &Row, i: usize, what: &str) -> Result<u64> {
@@ -424,17 +434,17 @@ impl PgTxn<'_> {
             (
                 &a.person,
                 a.month,
-                &a.insurance,
+                a.insurance.as_str(),
                 a.region,
-                &a.payer,
+                a.payer.as_str(),
                 &a.payer_code,
             )
                 .cmp(&(
                     &b.person,
                     b.month,
-                    &b.insurance,
+                    b.insurance.as_str(),
                     b.region,
-                    &b.payer,
+                    b.payer.as_str(),
                     &b.payer_code,
                 ))
         });
@@ -448,15 +458,15 @@ impl PgTxn<'_> {
                 out.text(&c.record_id)?;
                 out.bytes(&c.person)?;
                 out.int4(c.month);
-                out.text(&c.insurance)?;
+                out.text(c.insurance.as_str())?;
                 out.int4(int4(c.region, "region")?);
-                out.text(&c.payer)?;
+                out.text(c.payer.as_str())?;
                 out.text(&c.payer_code)?;
                 out.int8(c.base_fen);
                 out.int8(c.amount_fen);
                 out.int8(c.account_fen);
-                out.text(&c.status)?;
-                out.opt_text(c.reason.as_deref())?;
+                out.text(c.status.as_str())?;
+                out.opt_text(c.reason.map(|g| g.as_str()))?;
                 out.opt_text(c.paid_on.as_deref())
             },
         )
@@ -617,7 +627,17 @@ impl Txn for PgTxn<'_> {
         // Probed in index order (the slot index's column order, bytewise), so consecutive
         // probes share index pages.
         let mut order: Vec<usize> = (0..slots.len()).collect();
-        order.sort_unstable_by(|&a, &b| slots[a].cmp(&slots[b]));
+        order.sort_unstable_by_key(|&i| {
+            let s = &slots[i];
+            (
+                s.person,
+                s.month,
+                s.insurance.as_str(),
+                s.region,
+                s.payer.as_str(),
+                s.payer_code.as_str(),
+            )
+        });
         let mut person = Vec::with_capacity(slots.len());
         let mut month = Vec::with_capacity(slots.len());
         let mut insurance = Vec::with_capacity(slots.len());
@@ -793,15 +813,17 @@ fn to_contribution(row: &Row) -> Result<ContributionRow> {
         record_id: col(row, 1)?,
         person: key_col(row, 2, "person key")?,
         month: col(row, 3)?,
-        insurance: col(row, 4)?,
+        insurance: code_col(row, 4)?,
         region: u32_col(row, 5, "region")?,
-        payer: col(row, 6)?,
+        payer: code_col(row, 6)?,
         payer_code: col(row, 7)?,
         base_fen: col(row, 8)?,
         amount_fen: col(row, 9)?,
         account_fen: col(row, 10)?,
-        status: col(row, 11)?,
-        reason: col(row, 12)?,
+        status: code_col(row, 11)?,
+        reason: col::<Option<String>>(row, 12)?
+            .map(|text| parse_code(&text))
+            .transpose()?,
         paid_on: col(row, 13)?,
     })
 }

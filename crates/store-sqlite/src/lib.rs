@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
@@ -184,9 +185,9 @@ impl Txn for SqliteTxn<'_> {
                     params![
                         &s.person[..],
                         s.month,
-                        s.insurance,
+                        s.insurance.as_str(),
                         s.region,
-                        s.payer,
+                        s.payer.as_str(),
                         s.payer_code
                     ],
                     |r| r.get::<_, String>(0),
@@ -306,15 +307,15 @@ impl Txn for SqliteTxn<'_> {
                 c.record_id,
                 &c.person[..],
                 c.month,
-                c.insurance,
+                c.insurance.as_str(),
                 c.region,
-                c.payer,
+                c.payer.as_str(),
                 c.payer_code,
                 c.base_fen,
                 c.amount_fen,
                 c.account_fen,
-                c.status,
-                c.reason,
+                c.status.as_str(),
+                c.reason.map(|g| g.as_str()),
                 c.paid_on
             ])
             .map_err(db)?;
@@ -456,19 +457,37 @@ fn contribution(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ContributionRow, Vec
             record_id: r.get(1)?,
             person: [0; 32],
             month: r.get(3)?,
-            insurance: r.get(4)?,
+            insurance: code(r, 4)?,
             region: r.get(5)?,
-            payer: r.get(6)?,
+            payer: code(r, 6)?,
             payer_code: r.get(7)?,
             base_fen: r.get(8)?,
             amount_fen: r.get(9)?,
             account_fen: r.get(10)?,
-            status: r.get(11)?,
-            reason: r.get(12)?,
+            status: code(r, 11)?,
+            reason: r
+                .get::<_, Option<String>>(12)?
+                .map(|text| parse_code(12, &text))
+                .transpose()?,
             paid_on: r.get(13)?,
         },
         r.get(2)?,
     ))
+}
+
+/// A code list's value as anxin stored it; anything else is a corrupt row.
+fn code<T: Code>(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<T> {
+    parse_code(column, &r.get::<_, String>(column)?)
+}
+
+fn parse_code<T: Code>(column: usize, text: &str) -> rusqlite::Result<T> {
+    T::from_code(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("{text:?} is not a stored code").into(),
+        )
+    })
 }
 
 const PERSON_COLUMNS: &str = "person, sealed, hukou_region, residence_region, employment_form, platforms, permit_region, permit_since, household, seq";

@@ -1,5 +1,5 @@
-//! C2 — pension projection ("长缴多得"): the urban-employee pension (basic + personal account
-//! + optional transitional amount) under the retirement-age and minimum-years schedules in
+//! C2 — pension projection ("长缴多得"): the urban-employee pension (basic, personal account
+//! and an optional transitional amount) under the retirement-age and minimum-years schedules in
 //! force, beside the urban-rural resident pension, for several scenarios side by side.
 //!
 //! Money is projected in today's money by default (wage growth and future crediting are
