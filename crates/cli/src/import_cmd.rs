@@ -120,7 +120,7 @@ pub fn import(
     .map_err(io)?;
     let format = anxin_import::Format::detect(&path, &prefix)
         .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     let path_text = path.display().to_string();
     // The same file imported again after a crash resumes its job after the last durable batch.
     let job =
@@ -194,7 +194,6 @@ pub fn import(
                 progress,
                 counts,
             } => {
-                data.save_checkpoint(&committed.head.checkpoint)?;
                 if args.ack {
                     let mut out = std::io::stdout().lock();
                     let _ = writeln!(out, "ack {last_row} {}", committed.head.size);

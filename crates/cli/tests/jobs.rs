@@ -117,8 +117,13 @@ impl Server {
         };
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}Content-Type: {}\r\nContent-Length: {}\r\n\r\n",
             self.addr,
+            if path == "/login" {
+                "application/x-www-form-urlencoded"
+            } else {
+                "application/octet-stream"
+            },
             body.len()
         )
         .unwrap();
@@ -127,11 +132,17 @@ impl Server {
         stream.read_to_end(&mut response).unwrap();
         let response = String::from_utf8_lossy(&response).into_owned();
         let status = response[9..12].parse().unwrap();
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        // The sign-in form: the session cookie it sets, in place of the body.
+        if path == "/login" {
+            let cookie = head
+                .lines()
+                .find_map(|l| l.strip_prefix("set-cookie: anxin_session="))
+                .and_then(|v| v.split(';').next())
+                .unwrap_or_default();
+            return (status, cookie.to_string());
+        }
+        (status, body.to_string())
     }
 
     fn json(&self, path: &str, token: &str) -> serde_json::Value {
@@ -297,11 +308,18 @@ fn killed_mid_import_then_restarted(name: &str, database: Option<&str>) {
         }
     }
     assert_eq!(listed, refused, "every refusal, once each");
-    // The clerk's page after the restart: the counts and the refused rows.
+    // The clerk's page after the restart (signed in by the form): the counts and the
+    // refused rows.
+    let form = format!(
+        "username=clerk&password={}",
+        PASSWORD.replace(' ', "+").replace('\'', "%27")
+    );
+    let (status, cookie) = server.call("POST", "/login", None, form.as_bytes());
+    assert_eq!((status, cookie.len()), (303, 43), "page sign-in");
     let (status, page) = server.call(
         "GET",
         &format!("/clerk/import/{id}?lang=en"),
-        Some(&token),
+        Some(&cookie),
         b"",
     );
     assert_eq!(status, 200, "{page}");

@@ -9,6 +9,7 @@ mod ids;
 mod money;
 mod month;
 mod region;
+pub mod text;
 
 pub use clock::{Clock, SharedClock, SystemClock, TestClock, china, system_clock};
 pub use codes::{
@@ -20,3 +21,4 @@ pub use jiff::SignedDuration;
 pub use money::{Bps, Fen, MoneyError, Rounding};
 pub use month::{MonthError, YearMonth};
 pub use region::{RegionCode, RegionError};
+pub use text::{ErrorKind, Lang, Text};

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use anxin_domain::codes::{GapReason, Insurance, Payer, Status};
 use anxin_ledger::Hash;
 
-use crate::access::{AccessRow, AccountRow, NewAccount};
+use crate::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use crate::error::Result;
 
 /// The signed head of the log as last committed.
@@ -169,6 +169,9 @@ pub struct WriteBatch {
     pub orgs: Vec<OrgRow>,
     pub children: Vec<ChildRow>,
     pub contributions: Vec<ContributionRow>,
+    /// Access log rows, each with the sequence number of the `access_logged` event that
+    /// chains it into the log.
+    pub access: Vec<(u64, AccessRow)>,
 }
 
 impl WriteBatch {
@@ -254,18 +257,29 @@ pub trait Store: Send {
     fn account(&mut self, id: i64) -> Result<Option<AccountRow>>;
     fn account_named(&mut self, username: &str) -> Result<Option<AccountRow>>;
     fn accounts_all(&mut self) -> Result<Vec<AccountRow>>;
-    /// Stores a session (by its token's hash) and drops every expired one.
+    /// Stores a session (by its token's hash) of `kind` and drops every expired one.
     fn create_session(
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()>;
-    /// The account of a live session.
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>>;
+    /// The account of a live session of `kind` (a session of the other kind is not found).
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>>;
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()>;
+    /// Appends an access row outside the log (no chaining event): only for tests and for
+    /// rows written before migration 6. Production code goes through `Records::log_access`.
     fn log_access(&mut self, row: &AccessRow) -> Result<()>;
+    /// Access log rows with `id > after`, in id order, at most `limit`, each with the sequence
+    /// number of the log entry that chains it (`None` for rows written before chaining).
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>>;
     /// The latest `limit` reads of `person`'s data, newest first.
     fn access_to(
         &mut self,
@@ -382,19 +396,28 @@ impl Store for Box<dyn Store> {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
-        (**self).create_session(token, account, expires, now)
+        (**self).create_session(token, account, kind, expires, now)
     }
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
-        (**self).session_account(token, now)
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
+        (**self).session_account(token, kind, now)
     }
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
         (**self).end_session(token)
     }
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         (**self).log_access(row)
+    }
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        (**self).access_rows(after, limit)
     }
     fn access_to(
         &mut self,

@@ -3,7 +3,10 @@
 //! - A session is a random 256-bit token; the database keeps only its SHA-256.
 //! - Pages read the `anxin_session` cookie (HttpOnly, SameSite=Lax, Secure when configured);
 //!   the API reads `Authorization: Bearer …` and nothing else, so no page's cookie can be
-//!   ridden into an API call.
+//!   ridden into an API call. Each session is stored with what it was issued for
+//!   ([`SessionKind`]): a cookie's value sent as a bearer token, or a bearer token sent as the
+//!   cookie, finds no session.
+//! - After signing in, the form goes to `next` only when it is a plain local path.
 //! - Every form that changes something carries a CSRF token derived from the session.
 //! - Login attempts are limited per username and in total (Argon2id is deliberately slow).
 
@@ -14,7 +17,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use anxin_policy::Lang;
-use anxin_records::access::{self, AccountRow, Role};
+use anxin_records::access::{self, AccountRow, Role, SessionKind};
 use anxin_service::access::{Action, Actor};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -125,10 +128,10 @@ fn is_api(path: &str) -> bool {
 
 /// Looks up the session named by the request: the bearer token on `/api/`, the cookie elsewhere.
 async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
-    let token = if is_api(parts.uri.path()) {
-        bearer_token(&parts.headers)
+    let (token, kind) = if is_api(parts.uri.path()) {
+        (bearer_token(&parts.headers), SessionKind::Api)
     } else {
-        cookie_token(&parts.headers)
+        (cookie_token(&parts.headers), SessionKind::Page)
     };
     let Some(token) = token else {
         return Ok(None);
@@ -140,7 +143,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiE
     let hash = access::token_hash(&token);
     let now = state.now();
     let account = state
-        .db(move |r| Ok(r.store().session_account(&hash, now)?))
+        .db(move |r| Ok(r.store().session_account(&hash, kind, now)?))
         .await?;
     let Some(account) = account else {
         return Ok(None);
@@ -349,6 +352,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 async fn sign_in(
     state: &AppState,
     client: ClientIp,
+    kind: SessionKind,
     username: &str,
     password: &str,
 ) -> Result<(String, AccountRow, i64), ApiError> {
@@ -387,7 +391,7 @@ async fn sign_in(
     let expires = now + SESSION_SECONDS;
     let id = account.id;
     state
-        .db(move |r| Ok(r.store().create_session(&hash, id, expires, now)?))
+        .db(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now)?))
         .await?;
     Ok((token, account, expires))
 }
@@ -407,13 +411,14 @@ pub async fn api_sign_in(
     client: ClientIp,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
+    let c: Credentials = crate::json_object(&body).map_err(|e| {
         ApiError::bad_input(
             format!("请求须为 {{\"username\": …, \"password\": …}}：{e}"),
             format!("the request must be {{\"username\": …, \"password\": …}}: {e}"),
         )
     })?;
-    let (token, account, expires) = sign_in(&state, client, &c.username, &c.password).await?;
+    let (token, account, expires) =
+        sign_in(&state, client, SessionKind::Api, &c.username, &c.password).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
@@ -460,10 +465,23 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only a local path: never another site, never a scheme-relative `//host`.
-fn safe_next(next: Option<&str>) -> String {
+/// Longest `next` followed after signing in.
+const MAX_NEXT: usize = 512;
+
+/// Where the sign-in form may send the browser: a local path of this site and nothing else,
+/// else `/me`. A local path starts with one `/` (never `//host`, `/\host`), and holds only
+/// visible ASCII (no control character such as CR/LF, which would split the `Location` header;
+/// no space, no backslash, no raw non-ASCII: a browser sends those percent-encoded), at most
+/// [`MAX_NEXT`] bytes.
+pub fn safe_next(next: Option<&str>) -> String {
+    let local = |n: &str| {
+        n.len() <= MAX_NEXT
+            && n.starts_with('/')
+            && !n[1..].starts_with(['/', '\\'])
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n) if local(n) => n.into(),
         _ => "/me".into(),
     }
 }
@@ -543,7 +561,7 @@ pub async fn login_submit(
         )
         .into_response();
     }
-    match sign_in(&state, client, &f.username, &f.password).await {
+    match sign_in(&state, client, SessionKind::Page, &f.username, &f.password).await {
         Ok((token, _, _)) => {
             let mut r = Redirect::to(&next).into_response();
             let secure = if state.secure_cookies { "; Secure" } else { "" };

@@ -96,7 +96,7 @@ pub async fn audit(
     let req: AuditRequest = if body.is_empty() {
         AuditRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        crate::json_object(&body).map_err(|e| {
             ApiError::bad_input(
                 format!("请求须为 {{\"projections\": true 或 false}}：{e}"),
                 format!("the request must be {{\"projections\": true or false}}: {e}"),

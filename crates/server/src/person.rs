@@ -91,7 +91,7 @@ async fn read(
                 },
             )?;
             if let Some(purpose) = purpose {
-                r.store().log_access(&AccessRow {
+                r.log_access(AccessRow {
                     id: 0,
                     at: now,
                     account: c.account.id,
@@ -167,7 +167,7 @@ pub async fn api_lookup(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let l: Lookup = serde_json::from_slice(&body).map_err(|e| {
+    let l: Lookup = crate::json_object(&body).map_err(|e| {
         ApiError::bad_input(
             format!("请求须为 {{\"id\": 身份证号, \"purpose\": 用途}}：{e}"),
             format!("the request must be {{\"id\": resident ID, \"purpose\": why}}: {e}"),
@@ -275,7 +275,7 @@ pub async fn api_certificate(
     let req: CertRequest = if body.is_empty() {
         CertRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        crate::json_object(&body).map_err(|e| {
             ApiError::bad_input(
                 format!("请求须为 {{\"purpose\": 用途}} 或空：{e}"),
                 format!("the request must be {{\"purpose\": why}} or empty: {e}"),

@@ -161,7 +161,7 @@ where
                 continue;
             }
         };
-        let max_age = match scope.int("school.child_age_max") {
+        let max_age = match scope.int(anxin_policy::param::SCHOOL_CHILD_AGE_MAX) {
             Ok((v, _)) => v,
             Err(e) => {
                 refuse(e.zh, e.en);
@@ -333,8 +333,12 @@ where
         let scope = policy.scope(&format!("{region:06}"), *reviewed, &[]);
         let rules = match &scope {
             Ok(s) => Rules {
-                window_months: s.int("school.enrollment_window_months")?.0 as i32,
-                reenrollment_gap_months: s.int("school.reenrollment_gap_months")?.0 as i32,
+                window_months: s
+                    .int(anxin_policy::param::SCHOOL_ENROLLMENT_WINDOW_MONTHS)?
+                    .0 as i32,
+                reenrollment_gap_months: s
+                    .int(anxin_policy::param::SCHOOL_REENROLLMENT_GAP_MONTHS)?
+                    .0 as i32,
             },
             Err(_) => Rules {
                 window_months: 12,
@@ -343,7 +347,7 @@ where
         };
         let floor = scope
             .ok()
-            .and_then(|s| s.money("flex.base.floor").ok())
+            .and_then(|s| s.money(anxin_policy::param::FLEX_BASE_FLOOR).ok())
             .map_or(0, |(f, _)| f.0);
         if let Some(entry) = tag(&key.short(), &rows, *reviewed, today, rules, floor) {
             let mut months: Vec<i32> = rows

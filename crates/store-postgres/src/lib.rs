@@ -17,7 +17,7 @@ use std::io::Write as _;
 
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
-use anxin_records::access::{AccessRow, AccountRow, NewAccount};
+use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
@@ -35,7 +35,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
+    include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0007_import_jobs.sql"),
+    include_str!("../migrations/0008_session_kind.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -702,7 +704,25 @@ impl Txn for PgTxn<'_> {
         self.upsert_persons(&batch.persons)?;
         self.upsert_orgs(&batch.orgs)?;
         self.upsert_children(&batch.children)?;
-        self.write_contributions(&batch.contributions)
+        self.write_contributions(&batch.contributions)?;
+        for (seq, row) in &batch.access {
+            let seq = int8(*seq, "log size")?;
+            self.execute(
+                "INSERT INTO access_log (at, account, username, role, person, what, purpose, seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &row.at,
+                    &row.account,
+                    &row.username,
+                    &row.role,
+                    &&row.person[..],
+                    &row.what,
+                    &row.purpose,
+                    &seq,
+                ],
+            )?;
+        }
+        Ok(())
     }
 
     fn set_head(&mut self, head: &Head) -> Result<()> {
@@ -1179,23 +1199,29 @@ impl Store for PgStore {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
         self.query("DELETE FROM sessions WHERE expires_at <= $1", &[&now])?;
         self.query(
-            "INSERT INTO sessions (token, account, expires_at) VALUES ($1, $2, $3)",
-            &[&&token[..], &account, &expires],
+            "INSERT INTO sessions (token, account, kind, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&&token[..], &account, &kind.as_str(), &expires],
         )?;
         Ok(())
     }
 
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
         let rows = self.query(
             "SELECT a.id, a.username, a.role, a.region, a.person, a.org, a.password_hash, a.created_at
              FROM sessions s JOIN accounts a ON a.id = s.account
-             WHERE s.token = $1 AND s.expires_at > $2",
-            &[&&token[..], &now],
+             WHERE s.token = $1 AND s.kind = $2 AND s.expires_at > $3",
+            &[&&token[..], &kind.as_str(), &now],
         )?;
         rows.first().map(to_account).transpose()
     }
@@ -1220,6 +1246,44 @@ impl Store for PgStore {
             ],
         )?;
         Ok(())
+    }
+
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        let rows = self.query(
+            "SELECT id, at, account, username, role, person, what, purpose, seq FROM access_log
+             WHERE id > $1 ORDER BY id LIMIT $2",
+            &[&after, &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = col(r, 0)?;
+                let person: Vec<u8> = col(r, 5)?;
+                let seq: Option<i64> = col(r, 8)?;
+                let seq = match seq {
+                    Some(s) => Some(u64::try_from(s).map_err(|_| {
+                        Error::Corrupt(format!("access_log row id {id} has a negative seq"))
+                    })?),
+                    None => None,
+                };
+                Ok((
+                    seq,
+                    AccessRow {
+                        id,
+                        at: col(r, 1)?,
+                        account: col(r, 2)?,
+                        username: col(r, 3)?,
+                        role: col(r, 4)?,
+                        person: <[u8; 32]>::try_from(person.as_slice()).map_err(|_| {
+                            Error::Corrupt(format!(
+                                "access_log row id {id} has a malformed person key"
+                            ))
+                        })?,
+                        what: col(r, 6)?,
+                        purpose: col(r, 7)?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     fn access_to(
