@@ -1,0 +1,137 @@
+//! Who may do what to whom, as data: `access.toml` holds object-level cases (a person read by
+//! each kind of official, rows imported by clerks of each level) with the expected decision,
+//! each with where the expectation comes from. The role-level table is the unit test in
+//! `src/access.rs`.
+
+use anxin_domain::RegionCode;
+use anxin_records::Input;
+use anxin_records::access::{AccountRow, Role};
+use anxin_records::conformance::{contribution, person, resident_id};
+use anxin_service::access::{self, Action, Actor, PersonFacts, Why};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cases {
+    person: Vec<PersonCase>,
+    import: Vec<ImportCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonCase {
+    case: String,
+    role: String,
+    region: Option<u32>,
+    #[serde(default)]
+    own: bool,
+    regions: Vec<u32>,
+    want: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportCase {
+    case: String,
+    region: Option<u32>,
+    row: String,
+    row_region: u32,
+    known: Option<Vec<u32>>,
+    want: String,
+}
+
+fn why(w: Why) -> &'static str {
+    match w {
+        Why::Role => "role",
+        Why::NotOwner => "not_owner",
+        Why::OutOfRegion => "out_of_region",
+        Why::NotStarter => "not_starter",
+        Why::NoOrg => "no_org",
+        Why::Widening => "widening",
+    }
+}
+
+fn account(role: Role, region: Option<u32>, person: Option<[u8; 32]>) -> AccountRow {
+    AccountRow {
+        id: 1,
+        username: "case".into(),
+        role: role.as_str().into(),
+        region,
+        person,
+        org: (role == Role::Platform).then(|| "91350100M000100Y43".into()),
+        password_hash: String::new(),
+        created_at: 0,
+    }
+}
+
+fn cases() -> Cases {
+    let text = include_str!("access.toml");
+    toml::from_str(text).expect("access.toml parses")
+}
+
+#[test]
+fn reading_a_person_follows_ownership_and_region() {
+    let key = anxin_records::PersonKey([7; 32]);
+    for c in cases().person {
+        let role = Role::parse(&c.role).unwrap();
+        let a = account(role, c.region, c.own.then_some(key.0));
+        let got = access::check_person(
+            Actor::new(&a, role),
+            Action::ReadPerson,
+            PersonFacts {
+                key: &key,
+                regions: &c.regions,
+            },
+        );
+        let got = match got {
+            Ok(()) => "ok",
+            Err(d) => {
+                assert!(!d.zh.is_empty() && !d.en.is_empty(), "{}: words", c.case);
+                why(d.why)
+            }
+        };
+        assert_eq!(got, c.want, "{}", c.case);
+    }
+}
+
+#[test]
+fn importing_follows_the_clerks_region_and_never_widens_it() {
+    let id = resident_id("33010619900101123");
+    for c in cases().import {
+        let a = account(Role::Clerk, c.region, None);
+        let region = RegionCode::parse(&format!("{:06}", c.row_region)).unwrap();
+        let input = match c.row.as_str() {
+            "person" => {
+                let Input::Person(mut p) = person(&id) else {
+                    unreachable!()
+                };
+                p.residence_region = region;
+                Input::Person(p)
+            }
+            "contribution" => {
+                let Input::Contribution(mut r) = contribution(
+                    &id,
+                    "c1",
+                    "2025-01",
+                    anxin_domain::codes::Payer::Individual,
+                    "962.40",
+                ) else {
+                    unreachable!()
+                };
+                r.region = region;
+                Input::Contribution(r)
+            }
+            other => panic!("{}: unknown row kind {other}", c.case),
+        };
+        let got =
+            match access::check_import_row(Actor::new(&a, Role::Clerk), &input, c.known.as_deref())
+            {
+                Ok(()) => "ok",
+                Err((column, d)) => {
+                    assert!(!column.is_empty(), "{}: a refusal names its column", c.case);
+                    why(d.why)
+                }
+            };
+        assert_eq!(got, c.want, "{}", c.case);
+    }
+}
