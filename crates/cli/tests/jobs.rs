@@ -9,27 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+use support::{id, psql};
+
 const PASSWORD: &str = "a clerk's password 1";
 const PLATFORM: &str = "91350100M000100Y43";
 const PERSONS: u32 = 800;
 const MONTHS: u32 = 60;
 
+/// `anxin --data DATA ARGS…` run from the data directory's parent.
 fn anxin(data: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_anxin"));
-    c.arg("--data").arg(data).args(args);
-    for v in [
-        "ANXIN_CONFIG",
-        "ANXIN_ADDR",
-        "ANXIN_DATA",
-        "ANXIN_POLICY",
-        "ANXIN_SECURE_COOKIES",
-        "ANXIN_LOG",
-        "ANXIN_LOG_FORMAT",
-        "ANXIN_DEMO_WORKERS",
-        "ANXIN_DATA_KEY",
-    ] {
-        c.env_remove(v);
-    }
+    let mut c = support::anxin(data, args);
     c.current_dir(data.parent().unwrap());
     c
 }
@@ -43,16 +33,6 @@ fn ok(mut c: Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn id(prefix17: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = prefix17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    format!("{prefix17}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
 fn worker(n: u32) -> String {
@@ -356,30 +336,6 @@ fn killed_mid_import_then_restarted(name: &str, database: Option<&str>) {
 #[test]
 fn an_import_survives_sigkill_and_finishes_after_a_restart_sqlite() {
     killed_mid_import_then_restarted("sqlite", None);
-}
-
-fn psql(database: &str, sql: &str) {
-    let out = Command::new("psql")
-        .args([
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("the psql tool");
-    assert!(
-        out.status.success(),
-        "psql {sql}: {} (is PostgreSQL running? pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

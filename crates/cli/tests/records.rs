@@ -4,47 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
-fn anxin_in(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_anxin"))
-        .args(["--today", "2026-11"])
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("ANXIN_POLICY")
-        .env_remove("ANXIN_DATA_KEY")
-        .output()
-        .expect("run anxin");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "anxin-cli-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// A valid resident ID: the 17-digit prefix plus its GB 11643 check digit.
-fn id(prefix17: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = prefix17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    format!("{prefix17}{}", b"10X98765432"[(sum % 11) as usize] as char)
-}
+mod support;
+use support::{POSTGRES, anxin_in, id, psql, scratch};
 
 fn worker(n: u32) -> String {
     id(&format!("3401021990{:07}", 1_010_000 + n))
@@ -75,7 +37,7 @@ fn populated_on(
     months: u32,
     database: Option<&str>,
 ) -> (PathBuf, PathBuf) {
-    let root = scratch(name);
+    let root = scratch("cli", name);
     let data = root.join("data");
     let mut init = vec!["init"];
     if let Some(url) = database {
@@ -243,7 +205,7 @@ fn import_show_certify_prove_audit() {
         html.contains("参保缴费凭证") && html.contains("<svg") && html.contains(&person_name(2))
     );
     let vkey = data.join("keys/log.vkey");
-    let elsewhere = scratch("verify-elsewhere");
+    let elsewhere = scratch("cli", "verify-elsewhere");
     let (code, out, err) = anxin_in(
         &elsewhere,
         &[
@@ -279,7 +241,7 @@ fn import_show_certify_prove_audit() {
         out.contains("✓ 检查点签名"),
         "only what changed fails:\n{out}"
     );
-    let other = scratch("other-issuer").join("d");
+    let other = scratch("cli", "other-issuer").join("d");
     assert_eq!(anxin_in(&other, &["init"]).0, 0);
     let (code, out, _) = anxin_in(
         &elsewhere,
@@ -319,7 +281,7 @@ fn import_show_certify_prove_audit() {
 
 #[test]
 fn bad_input_is_refused_clearly() {
-    let root = scratch("bad");
+    let root = scratch("cli", "bad");
     let data = root.join("data");
     let (code, _, err) = anxin_in(&data, &["person", "show", &worker(0)]);
     assert_eq!(code, 3, "no data directory yet: {err}");
@@ -427,7 +389,7 @@ fn tampering_with_sqlite3_is_caught_and_named() {
 #[cfg(unix)]
 #[test]
 fn import_killed_at_random_points_loses_nothing_acknowledged() {
-    let root = scratch("crash");
+    let root = scratch("cli", "crash");
     let data = root.join("data");
     assert_eq!(anxin_in(&data, &["init"]).0, 0);
     let persons: u32 = 200;
@@ -544,32 +506,6 @@ fn import_killed_at_random_points_loses_nothing_acknowledged() {
     assert_eq!(v["postings_sum_fen"], 0);
 }
 
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
-
-fn psql(database: &str, sql: &str) {
-    let out = Command::new("psql")
-        .args([
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("the psql tool");
-    assert!(
-        out.status.success(),
-        "psql {sql}: {} (is PostgreSQL running? pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn tampering_with_psql_is_caught_and_named() {
     let db = format!("anxin_cli_{}", std::process::id());
@@ -641,7 +577,7 @@ fn tampering_with_psql_is_caught_and_named() {
 
 #[test]
 fn guomi_suite_end_to_end() {
-    let root = scratch("guomi");
+    let root = scratch("cli", "guomi");
     let data = root.join("data");
     let (code, out, err) = anxin_in(&data, &["init", "--suite", "guomi"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -843,7 +779,7 @@ fn guomi_suite_end_to_end() {
 /// file counts under the reform.
 #[test]
 fn school_review_file_refuses_bad_rows_and_reviews_the_rest() {
-    let root = scratch("school-review");
+    let root = scratch("cli", "school-review");
     let data = root.join("data");
     assert_eq!(anxin_in(&data, &["init"]).0, 0);
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/records");

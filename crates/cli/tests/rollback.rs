@@ -6,43 +6,12 @@
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
+mod support;
+use support::{POSTGRES, anxin_in, psql, psql_output, scratch};
+
 const WANG: &str = "341221199003150024";
-
-fn anxin_in(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_anxin"))
-        .args(["--today", "2026-11"])
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("ANXIN_POLICY")
-        .env_remove("ANXIN_DATA_KEY")
-        .env_remove("ANXIN_DATA")
-        .env_remove("ANXIN_CONFIG")
-        .env("ANXIN_PASSWORD", "rollback test password")
-        .output()
-        .expect("run anxin");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "anxin-rollback-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
 
 fn example(kind: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -88,7 +57,7 @@ fn copy_db(from: &Path, to: &Path) {
 
 #[test]
 fn sqlite_rollback_with_the_checkpoint_file_deleted_fails_the_audit() {
-    let root = scratch("sqlite");
+    let root = scratch("rollback", "sqlite");
     let data = root.join("data");
     assert_eq!(anxin_in(&data, &["init"]).0, 0);
     for kind in ["orgs", "persons", "children"] {
@@ -177,33 +146,8 @@ fn sqlite_rollback_with_the_checkpoint_file_deleted_fails_the_audit() {
     assert_eq!(code, 2);
 }
 
-fn psql(database: &str, sql: &str) -> std::process::Output {
-    Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &format!("{POSTGRES}/{database}"),
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("the psql tool")
-}
-
-fn psql_ok(database: &str, sql: &str) {
-    let out = psql(database, sql);
-    assert!(
-        out.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn head_size(db: &str) -> u64 {
-    let out = psql(db, "SELECT size FROM head");
+    let out = psql_output(db, "SELECT size FROM head");
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -214,9 +158,9 @@ fn head_size(db: &str) -> u64 {
 #[test]
 fn postgres_rollback_to_an_older_dump_fails_the_audit() {
     let db = format!("anxin_rollback_{}", std::process::id());
-    psql_ok("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
-    psql_ok("postgres", &format!("CREATE DATABASE {db}"));
-    let root = scratch("pg");
+    psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
+    psql("postgres", &format!("CREATE DATABASE {db}"));
+    let root = scratch("rollback", "pg");
     let data = root.join("data");
     let url = format!("{POSTGRES}/{db}");
     let (code, out, err) = anxin_in(&data, &["init", "--database", &url]);
@@ -238,8 +182,8 @@ fn postgres_rollback_to_an_older_dump_fails_the_audit() {
     assert_eq!(audit(&data, &[]).0, 0);
 
     // The older dump restored, the checkpoint file deleted: the audit fails.
-    psql_ok("postgres", &format!("DROP DATABASE {db}"));
-    psql_ok("postgres", &format!("CREATE DATABASE {db}"));
+    psql("postgres", &format!("DROP DATABASE {db}"));
+    psql("postgres", &format!("CREATE DATABASE {db}"));
     let out = Command::new("psql")
         .args([
             "-X",
@@ -270,9 +214,9 @@ fn postgres_rollback_to_an_older_dump_fails_the_audit() {
 
     // The equivalent rollback in place: the newest entries deleted with the triggers
     // disabled, and the head set back to an older signed one.
-    psql_ok("postgres", &format!("DROP DATABASE {db}"));
-    psql_ok("postgres", &format!("CREATE DATABASE {db}"));
-    let root2 = scratch("pg2");
+    psql("postgres", &format!("DROP DATABASE {db}"));
+    psql("postgres", &format!("CREATE DATABASE {db}"));
+    let root2 = scratch("rollback", "pg2");
     let data2 = root2.join("data");
     assert_eq!(anxin_in(&data2, &["init", "--database", &url]).0, 0);
     for kind in ["orgs", "persons", "children"] {
@@ -281,7 +225,7 @@ fn postgres_rollback_to_an_older_dump_fails_the_audit() {
     let keep = head_size(&db);
     import(&data2, "contributions");
     assert!(head_size(&db) > keep);
-    psql_ok(
+    psql(
         &db,
         &format!(
             "SET session_replication_role = replica;
@@ -294,7 +238,7 @@ fn postgres_rollback_to_an_older_dump_fails_the_audit() {
     let (code, out) = audit(&data2, &[]);
     assert_eq!(code, 7, "the rollback must fail the audit:\n{out}");
     assert!(out.contains("is missing"), "{out}");
-    psql_ok("postgres", &format!("DROP DATABASE {db}"));
+    psql("postgres", &format!("DROP DATABASE {db}"));
 }
 
 struct Server {
@@ -416,7 +360,7 @@ fn sqlite3(db: &Path, sql: &str) {
 
 #[test]
 fn writes_through_the_server_advance_the_checkpoint_and_a_rollback_behind_its_back_is_caught() {
-    let root = scratch("server");
+    let root = scratch("rollback", "server");
     let data = root.join("data");
     assert_eq!(anxin_in(&data, &["init"]).0, 0);
     for kind in ["orgs", "persons", "children"] {
@@ -440,7 +384,10 @@ fn writes_through_the_server_advance_the_checkpoint_and_a_rollback_behind_its_ba
         "/api/sessions",
         None,
         "application/json",
-        r#"{"username":"clerk.hz","password":"rollback test password"}"#,
+        &format!(
+            r#"{{"username":"clerk.hz","password":"{}"}}"#,
+            support::PASSWORD
+        ),
     );
     assert_eq!(status, 201, "{body}");
     let token: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -550,7 +497,7 @@ fn writes_through_the_server_advance_the_checkpoint_and_a_rollback_behind_its_ba
 #[test]
 fn the_demo_directory_is_private_and_gone_after_a_graceful_stop() {
     use std::os::unix::fs::PermissionsExt as _;
-    let tmp = scratch("demo");
+    let tmp = scratch("rollback", "demo");
     let (server, lines) = start(
         &tmp.join("no-data-here"),
         &["--demo", "--demo-workers", "5"],

@@ -7,25 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Every variable `anxin serve` reads, so the caller's environment changes nothing.
-const VARIABLES: [&str; 9] = [
-    "ANXIN_CONFIG",
-    "ANXIN_ADDR",
-    "ANXIN_DATA",
-    "ANXIN_POLICY",
-    "ANXIN_SECURE_COOKIES",
-    "ANXIN_LOG",
-    "ANXIN_LOG_FORMAT",
-    "ANXIN_DEMO_WORKERS",
-    "ANXIN_DATA_KEY",
-];
+mod support;
 
+/// `anxin ARGS…` with only `env` of anxin's variables set, so the caller's environment
+/// changes nothing.
 fn anxin(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_anxin"));
-    c.args(args);
-    for v in VARIABLES {
-        c.env_remove(v);
-    }
+    let mut c = support::command(args);
     c.envs(env.iter().copied());
     c
 }
