@@ -28,8 +28,11 @@
 //!
 //! CSV and NDJSON opened from a path are streamed: a first pass checks the encoding and
 //! counts the rows (for [`Rows::progress`] and [`Options::max_rows`]), a second pass reads
-//! them, so memory does not grow with the file. A JSON array and an xlsx workbook are read
-//! whole. No input can make this crate panic, and it logs nothing.
+//! them, so memory does not grow with the file; a CSV row longer than 2 MiB and an NDJSON
+//! line longer than 2 MiB are refused before they are held. An xlsx workbook is checked
+//! part by part before it is opened (sizes unpacked, cells, shared strings) and its sheet
+//! streamed; a JSON array is read whole and so is limited to [`MAX_JSON_ARRAY`] bytes.
+//! No input can make this crate panic, and it logs nothing.
 //!
 //! Resident ID numbers are personal data: a [`Rejection`] shows them masked only.
 
@@ -57,6 +60,7 @@ mod rows;
 mod source;
 mod validate;
 mod xlsx;
+mod zipguard;
 
 use std::fmt;
 use std::fs::File;
@@ -348,7 +352,11 @@ pub fn open_as<'r>(
             Some(b'{') => true,
             // A JSON array is read whole.
             Some(b'[') => {
-                let bytes = std::fs::read(path).map_err(io_error(path))?;
+                let file = File::open(path).map_err(io_error(path))?;
+                let mut bytes = Vec::new();
+                file.take(MAX_JSON_ARRAY.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .map_err(io_error(path))?;
                 return json_array(&bytes, kind, opts, regions);
             }
             Some(_) => return Err(FileError::JsonShape),
@@ -441,12 +449,21 @@ fn count_lines_stream<R: Read>(mut r: R) -> std::io::Result<u64> {
     }
 }
 
+/// The largest JSON array file: an array is parsed whole (its items held as raw text),
+/// so it costs a few times its size; NDJSON is streamed and has no such limit.
+pub const MAX_JSON_ARRAY: u64 = 16 * 1024 * 1024;
+
 fn json_array<'r>(
     bytes: &[u8],
     kind: Kind,
     opts: Options,
     regions: &'r dyn Regions,
 ) -> Result<Rows<'r>, FileError> {
+    if bytes.len() as u64 > MAX_JSON_ARRAY {
+        return Err(FileError::JsonTooLarge {
+            max: MAX_JSON_ARRAY,
+        });
+    }
     let text = decode(bytes)?;
     let (source, header, total) = JsonSource::array(&text, kind, opts.max_rows)?;
     let labels = match header {

@@ -64,7 +64,110 @@ pub(crate) fn sniff_dialect(start: &[u8]) -> Dialect {
     }
 }
 
-type CsvReader<R> = csv::Reader<std::io::Chain<R, &'static [u8]>>;
+/// The longest CSV record (one row, all its fields and quotes), in bytes: a row of 256
+/// full cells fits. The CSV reader holds a whole record, so a longer one is refused before
+/// it is read, whatever it holds.
+pub(crate) const MAX_RECORD: u64 = 2 * 1024 * 1024;
+
+/// The error [`RecordGuard`] gives for a record longer than [`MAX_RECORD`].
+#[derive(Debug)]
+pub(crate) struct RecordTooLong;
+
+impl fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a CSV row longer than {MAX_RECORD} bytes")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a field: a quote here opens a quoted field.
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: a second one is an escaped quote.
+    QuoteInQuoted,
+}
+
+/// Follows the CSV reader's quoting (a quote opens a quoted field only at the start of a
+/// field; `""` inside is a quote) to find where records end, and fails the read once a
+/// record is longer than [`MAX_RECORD`].
+pub(crate) struct RecordGuard<R> {
+    inner: R,
+    delimiter: u8,
+    /// Ends a record: `\n`, or also `\r` for files with CR line ends.
+    cr_ends: bool,
+    state: Quoting,
+    len: u64,
+}
+
+impl<R: Read> RecordGuard<R> {
+    fn new(inner: R, dialect: Dialect) -> RecordGuard<R> {
+        RecordGuard {
+            inner,
+            delimiter: dialect.delimiter,
+            cr_ends: dialect.cr_only,
+            state: Quoting::FieldStart,
+            len: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in buf.get(..n).unwrap_or(&[]) {
+            let ends = b == b'\n' || (self.cr_ends && b == b'\r');
+            self.len = self.len.saturating_add(1);
+            self.state = match self.state {
+                Quoting::Quoted => {
+                    if b == b'"' {
+                        Quoting::QuoteInQuoted
+                    } else {
+                        Quoting::Quoted
+                    }
+                }
+                Quoting::QuoteInQuoted if b == b'"' => Quoting::Quoted,
+                Quoting::FieldStart if b == b'"' => Quoting::Quoted,
+                _ if ends => {
+                    self.len = 0;
+                    Quoting::FieldStart
+                }
+                _ if b == self.delimiter => Quoting::FieldStart,
+                _ => Quoting::Unquoted,
+            };
+            if self.len > MAX_RECORD {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    RecordTooLong,
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Whether a CSV error is [`RecordGuard`]'s refusal.
+pub(crate) fn record_too_long(e: &csv::Error) -> bool {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.is::<RecordTooLong>()),
+        _ => false,
+    }
+}
+
+fn csv_error(e: &csv::Error) -> FileError {
+    if record_too_long(e) {
+        FileError::RowTooLong { max: MAX_RECORD }
+    } else {
+        io_error(e)
+    }
+}
+
+type CsvReader<R> = csv::Reader<RecordGuard<std::io::Chain<R, &'static [u8]>>>;
 
 /// A CSV reader whose every record ends in a line feed (one is appended to the input, a
 /// blank line if the file already ends with one), so that line counts give row numbers.
@@ -80,7 +183,7 @@ pub(crate) fn csv_reader<R: Read>(r: R, dialect: Dialect) -> CsvReader<R> {
         .flexible(true)
         .delimiter(dialect.delimiter)
         .terminator(terminator)
-        .from_reader(r.chain(&b"\n"[..]))
+        .from_reader(RecordGuard::new(r.chain(&b"\n"[..]), dialect))
 }
 
 /// Counts the non-blank records after the first non-blank one (the header).
@@ -96,7 +199,7 @@ pub(crate) fn count_csv_rows<R: Read>(r: R, dialect: Dialect) -> Result<u64, Fil
                     n = n.saturating_add(1);
                 }
             }
-            Err(e) => return Err(io_error(e)),
+            Err(e) => return Err(csv_error(&e)),
         }
     }
 }
@@ -146,7 +249,7 @@ pub(crate) fn csv_source<R: Read>(
                     break;
                 }
             }
-            Err(e) => return Err(io_error(e)),
+            Err(e) => return Err(csv_error(&e)),
         }
     }
     let headers: Vec<&str> = record.iter().collect();
@@ -210,7 +313,7 @@ impl<R: Read> Source for CsvSource<R> {
                     }
                     return Some(Item::Fatal {
                         row,
-                        error: io_error(e),
+                        error: csv_error(&e),
                     });
                 }
             }
