@@ -189,11 +189,11 @@ fn read_workbook<RS: Read + Seek>(
     // it. An Excel sheet has at most 1,048,576 rows, so a workbook with more is refused
     // without counting on to `max_rows`.
     let max_rows = max_rows.min(EXCEL_ROWS - 1);
-    let mut header: Option<Header> = None;
+    let mut headers: Option<Vec<String>> = None;
     let mut total: u64 = 0;
     walk_rows(&mut workbook, &name, |_, cells| {
-        if header.is_none() {
-            header = Some(map_header(kind, &header_texts(cells)?)?);
+        if headers.is_none() {
+            headers = Some(header_texts(cells)?);
             return Ok(true);
         }
         total = total.saturating_add(1);
@@ -205,9 +205,10 @@ fn read_workbook<RS: Read + Seek>(
         }
         Ok(true)
     })?;
-    let Some(header) = header else {
+    let Some(headers) = headers else {
         return Err(FileError::Empty);
     };
+    let header = map_header(kind, &headers)?;
     let by_column = header.by_column.clone();
     if tx.send(Msg::Start(Ok((header, total)))).is_err() {
         return Ok(());
