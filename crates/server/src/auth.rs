@@ -224,11 +224,43 @@ pub fn forbidden(caller: &Caller, roles: &[Role]) -> ApiError {
             allowed.join(", ")
         ),
         format!(
-            "a {} account cannot do this (allowed roles: {})",
-            caller.role.as_str(),
+            "{} account cannot do this (allowed roles: {})",
+            with_article(caller.role.as_str()),
             allowed.join(", ")
         ),
     )
+}
+
+/// "an admin", "an auditor", "a clerk", "a union" (the role names as spoken).
+fn with_article(role: &str) -> String {
+    let an = role.starts_with(['a', 'e', 'i', 'o']);
+    format!("{} {role}", if an { "an" } else { "a" })
+}
+
+#[cfg(test)]
+mod article_tests {
+    #[test]
+    fn roles_take_the_right_article() {
+        let shown: Vec<String> = anxin_records::access::Role::ALL
+            .iter()
+            .map(|r| super::with_article(r.as_str()))
+            .collect();
+        for expected in [
+            "an admin",
+            "an auditor",
+            "an analyst",
+            "an inspector",
+            "an education",
+            "a clerk",
+            "a union",
+            "a worker",
+        ] {
+            assert!(
+                shown.iter().any(|s| s == expected),
+                "{expected} in {shown:?}"
+            );
+        }
+    }
 }
 
 // ---- login rate limit ----

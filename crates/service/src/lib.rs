@@ -183,6 +183,11 @@ pub enum Step<'a> {
 /// Reads `rows` in batches of `batch`, appends each batch in one transaction, and reports every
 /// refusal and commit to `on`. Re-running a file changes nothing (rows are keyed by content or
 /// record id), so an interrupted import is finished by running it again.
+///
+/// Refusals come in file order: those of the reader and those of the records (a filled slot,
+/// an unknown person) are held until their batch is decided, then sorted by row. A batch
+/// ends after `batch` rows, refused or not, so what is held stays bounded. A refusal by the
+/// records names its column as the file does, like the reader's.
 pub fn ingest<E: From<anxin_records::Error>>(
     sink: &mut dyn Sink,
     rows: &mut Rows<'_>,
@@ -190,12 +195,24 @@ pub fn ingest<E: From<anxin_records::Error>>(
     on: &mut dyn FnMut(Step<'_>) -> Result<(), E>,
 ) -> Result<Counts, E> {
     let batch = batch.clamp(1, anxin_records::records::MAX_BATCH);
+    let columns: Vec<(&'static str, String)> = rows
+        .columns()
+        .into_iter()
+        .map(|(key, label)| (key, label.to_string()))
+        .collect();
+    let column_of = |key: &str| {
+        columns
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or_else(|| key.to_string(), |(_, label)| label.clone())
+    };
     let mut counts = Counts::default();
     let mut done = false;
     while !done {
         let mut inputs: Vec<(u64, Input)> = Vec::with_capacity(batch.min(10_000));
+        let mut refused: Vec<Refusal> = Vec::new();
         let mut last_row = 0;
-        while inputs.len() < batch {
+        while inputs.len() + refused.len() < batch {
             match rows.next() {
                 None => {
                     done = true;
@@ -213,17 +230,20 @@ pub fn ingest<E: From<anxin_records::Error>>(
                     counts.read += 1;
                     counts.rejected += 1;
                     last_row = r.row;
-                    on(Step::Refused(&Refusal {
+                    refused.push(Refusal {
                         row: r.row,
                         column: r.column.to_string(),
                         value: r.value.clone(),
                         zh: r.reason_zh.clone(),
                         en: r.reason_en.clone(),
-                    }))?;
+                    });
                 }
             }
         }
         if inputs.is_empty() {
+            for refusal in &refused {
+                on(Step::Refused(refusal))?;
+            }
             continue;
         }
         let (numbers, inputs): (Vec<u64>, Vec<Input>) = inputs.into_iter().unzip();
@@ -234,15 +254,19 @@ pub fn ingest<E: From<anxin_records::Error>>(
                 Outcome::Unchanged(_) => counts.unchanged += 1,
                 Outcome::Rejected(r) => {
                     counts.rejected += 1;
-                    on(Step::Refused(&Refusal {
+                    refused.push(Refusal {
                         row: *row,
-                        column: r.column.to_string(),
+                        column: column_of(r.column),
                         value: String::new(),
                         zh: r.reason_zh.clone(),
                         en: r.reason_en.clone(),
-                    }))?;
+                    });
                 }
             }
+        }
+        refused.sort_by_key(|r| r.row);
+        for refusal in &refused {
+            on(Step::Refused(refusal))?;
         }
         on(Step::Committed {
             committed: &committed,
