@@ -173,6 +173,34 @@ fn hostile_imports_are_refused_within_256_mb() {
         "64 MiB 的上限",
     ));
 
+    // A full shared-strings table: two million one-letter strings, all within the limits,
+    // and one data row (refused: it has only an ID) that uses the last of them.
+    let many_strings = dir.join("many_strings.xlsx");
+    xlsx(
+        &many_strings,
+        &mut |w| {
+            w.write_all(SHEET_START.as_bytes()).unwrap();
+            w.write_all(HEADER_ROW.as_bytes()).unwrap();
+            w.write_all(br#"<row r="2"><c r="A2" t="s"><v>1999999</v></c></row>"#)
+                .unwrap();
+            w.write_all(SHEET_END.as_bytes()).unwrap();
+        },
+        Some(&mut |w| {
+            w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2000000" uniqueCount="2000000">"#).unwrap();
+            let strings = "<si><t>a</t></si>".repeat(10_000);
+            for _ in 0..200 {
+                w.write_all(strings.as_bytes()).unwrap();
+            }
+            w.write_all(b"</sst>").unwrap();
+        }),
+    );
+    cases.push((
+        "persons",
+        many_strings,
+        "all 1 rows were rejected",
+        "全部 1 行都被拒收",
+    ));
+
     // Millions of tiny rows (each a 1 in column A, no row numbers) in a small file.
     let many_rows = dir.join("many_rows.xlsx");
     xlsx(
@@ -233,6 +261,23 @@ fn hostile_imports_are_refused_within_256_mb() {
         f.write_all(b"\"}\n").unwrap();
     }
     cases.push(("persons", huge_line, "wrong shape", "结构不对"));
+    // A JSON array just under its size limit, of millions of empty objects.
+    let tiny_items = dir.join("tiny_items.json");
+    {
+        let n = ((16 << 20) - 2) / 3;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tiny_items).unwrap());
+        f.write_all(b"[{}").unwrap();
+        for _ in 1..n {
+            f.write_all(b",{}").unwrap();
+        }
+        f.write_all(b"]").unwrap();
+    }
+    cases.push((
+        "persons",
+        tiny_items,
+        "more than the limit of 5000000",
+        "5000000 行的上限",
+    ));
     let deep = dir.join("deep.json");
     std::fs::write(
         &deep,

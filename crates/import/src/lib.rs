@@ -449,8 +449,8 @@ fn count_lines_stream<R: Read>(mut r: R) -> std::io::Result<u64> {
     }
 }
 
-/// The largest JSON array file: an array is parsed whole (its items held as raw text),
-/// so it costs a few times its size; NDJSON is streamed and has no such limit.
+/// The largest JSON array file: an array is read whole (its text, and where each item lies
+/// in it); NDJSON is streamed and has no such limit.
 pub const MAX_JSON_ARRAY: u64 = 16 * 1024 * 1024;
 
 fn json_array<'r>(
@@ -465,7 +465,7 @@ fn json_array<'r>(
         });
     }
     let text = decode(bytes)?;
-    let (source, header, total) = JsonSource::array(&text, kind, opts.max_rows)?;
+    let (source, header, total) = JsonSource::array(text, kind, opts.max_rows)?;
     let labels = match header {
         Some(h) => h.labels,
         None => columns::fields(kind)

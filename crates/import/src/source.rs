@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::{BufRead, Read};
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::Kind;
@@ -419,12 +419,55 @@ fn raw_cell(raw: &RawValue) -> Cell {
     }
 }
 
+const TOO_MANY_ITEMS: &str = "anxin: too many items";
+
+/// Reads a JSON array as the spans of its items in the text, refusing more than `max_rows`
+/// of them as soon as there are.
+struct ItemSpans<'t> {
+    text: &'t str,
+    max_rows: usize,
+}
+
+impl<'de, 't> serde::de::DeserializeSeed<'de> for ItemSpans<'t> {
+    type Value = Vec<(u32, u32)>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, 't> Visitor<'de> for ItemSpans<'t> {
+    type Value = Vec<(u32, u32)>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let base = self.text.as_ptr() as usize;
+        let mut spans = Vec::new();
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            if spans.len() >= self.max_rows {
+                return Err(serde::de::Error::custom(TOO_MANY_ITEMS));
+            }
+            let item = raw.get();
+            let start = (item.as_ptr() as usize).wrapping_sub(base);
+            let end = start.saturating_add(item.len());
+            let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+                return Err(serde::de::Error::custom("JSON array too large"));
+            };
+            spans.push((start, end));
+        }
+        Ok(spans)
+    }
+}
+
 /// The longest NDJSON line read (a row of 256 full cells fits).
 const MAX_LINE: usize = 2 * 1024 * 1024;
 
 enum JsonInput {
+    /// The array's text and where each of its items lies in it (start, end): eight bytes
+    /// an item, however small, rather than an allocation each.
     Array {
-        items: std::vec::IntoIter<Box<RawValue>>,
+        text: String,
+        items: std::vec::IntoIter<(u32, u32)>,
         index: u64,
     },
     Lines {
@@ -506,29 +549,36 @@ pub(crate) fn count_lines(text: &[u8]) -> u64 {
 impl JsonSource {
     /// A JSON array (already decoded text). Returns the source, header and element count.
     pub fn array(
-        text: &str,
+        text: String,
         kind: Kind,
         max_rows: usize,
     ) -> Result<(JsonSource, Option<Header>, u64), FileError> {
-        let items: Vec<Box<RawValue>> = serde_json::from_str(text).map_err(|e| {
-            if e.is_data() {
-                FileError::JsonShape
-            } else {
-                json_error(&e)
+        let items = {
+            let mut de = serde_json::Deserializer::from_str(&text);
+            let items = ItemSpans {
+                text: &text,
+                max_rows,
             }
-        })?;
+            .deserialize(&mut de)
+            .and_then(|items| de.end().map(|()| items));
+            match items {
+                Ok(items) => items,
+                Err(e) if e.to_string().starts_with(TOO_MANY_ITEMS) => {
+                    return Err(FileError::TooManyRows {
+                        found: (max_rows as u64).saturating_add(1),
+                        max: max_rows,
+                    });
+                }
+                Err(e) if e.is_data() => return Err(FileError::JsonShape),
+                Err(e) => return Err(json_error(&e)),
+            }
+        };
         let total = items.len() as u64;
-        if total > max_rows as u64 {
-            return Err(FileError::TooManyRows {
-                found: total,
-                max: max_rows,
-            });
-        }
         let header = match items.first() {
             None => None,
-            Some(first) => {
-                let obj: Obj =
-                    serde_json::from_str(first.get()).map_err(|_| FileError::JsonShape)?;
+            Some(&(start, end)) => {
+                let first = text.get(start as usize..end as usize).unwrap_or("");
+                let obj: Obj = serde_json::from_str(first).map_err(|_| FileError::JsonShape)?;
                 Some(obj_header(kind, &obj)?)
             }
         };
@@ -538,6 +588,7 @@ impl JsonSource {
             .unwrap_or_default();
         let source = JsonSource {
             input: JsonInput::Array {
+                text,
                 items: items.into_iter(),
                 index: 0,
             },
@@ -674,10 +725,11 @@ impl Source for JsonSource {
                 return Some(item);
             }
             let (row, parsed) = match &mut self.input {
-                JsonInput::Array { items, index } => {
-                    let raw = items.next()?;
+                JsonInput::Array { text, items, index } => {
+                    let (start, end) = items.next()?;
                     *index = index.saturating_add(1);
-                    (*index, serde_json::from_str::<Obj>(raw.get()))
+                    let raw = text.get(start as usize..end as usize).unwrap_or("");
+                    (*index, serde_json::from_str::<Obj>(raw))
                 }
                 JsonInput::Lines { reader, line, buf } => {
                     let got = match read_line(reader.as_mut(), buf) {
