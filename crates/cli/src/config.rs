@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anxin_server::auth::LoginLimits;
+use anxin_server::listen::ConnectionLimits;
 use anxin_server::logging::{Filter, Format};
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,15 @@ pub struct ServeArgs {
     /// Log format on stderr: json or text [default: text on a terminal, json otherwise]
     #[arg(long, env = "ANXIN_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Seconds a client has to send a request's whole header once it has begun [default: 10]
+    #[arg(long, env = "ANXIN_HEADER_READ_TIMEOUT", value_name = "SECONDS")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds an open connection may wait for its next request [default: 60]
+    #[arg(long, env = "ANXIN_IDLE_TIMEOUT", value_name = "SECONDS")]
+    pub idle_timeout: Option<u64>,
+    /// Connections open at once from one client address [default: 64]
+    #[arg(long, env = "ANXIN_CONNECTIONS_PER_CLIENT", value_name = "N")]
+    pub connections_per_client: Option<u32>,
 }
 
 /// The config file.
@@ -75,6 +85,9 @@ struct Server {
     log: Option<String>,
     log_format: Option<String>,
     demo_workers: Option<u32>,
+    header_read_timeout: Option<u64>,
+    idle_timeout: Option<u64>,
+    connections_per_client: Option<u32>,
     login: Option<Login>,
 }
 
@@ -98,6 +111,9 @@ impl Server {
             log: self.log.or(lower.log),
             log_format: self.log_format.or(lower.log_format),
             demo_workers: self.demo_workers.or(lower.demo_workers),
+            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
+            idle_timeout: self.idle_timeout.or(lower.idle_timeout),
+            connections_per_client: self.connections_per_client.or(lower.connections_per_client),
             login: self.login.or(lower.login),
         }
     }
@@ -115,6 +131,7 @@ pub struct Settings {
     pub log_format: Format,
     pub demo_workers: u32,
     pub login: LoginLimits,
+    pub connections: ConnectionLimits,
 }
 
 /// The settings for `args`, with `--data` and `--policy` (or their variables) if given.
@@ -131,6 +148,9 @@ pub fn settings(
         log: args.log.clone(),
         log_format: args.log_format.clone(),
         demo_workers: args.demo_workers,
+        header_read_timeout: args.header_read_timeout,
+        idle_timeout: args.idle_timeout,
+        connections_per_client: args.connections_per_client,
         login: None,
     };
     let file = match &args.config {
@@ -191,6 +211,7 @@ fn parse(text: &str) -> std::result::Result<Server, (String, String)> {
 
 /// Fills in the defaults and checks every value.
 fn resolve(s: Server) -> Result<Settings> {
+    let connections = connection_limits(&s)?;
     let addr = s.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string());
     let port_ok = addr
         .rsplit_once(':')
@@ -243,6 +264,49 @@ fn resolve(s: Server) -> Result<Settings> {
             }),
             attempts_per_second: per_second.map_or(defaults.attempts_per_second, |n| n as u32),
         },
+        connections,
+    })
+}
+
+/// The connection limits: each at least 1, the timeouts at most a day.
+fn connection_limits(s: &Server) -> Result<ConnectionLimits> {
+    let defaults = ConnectionLimits::default();
+    let seconds = |name: &str, flag: &str, v: Option<u64>, default: Duration| match v {
+        None => Ok(default),
+        Some(n @ 1..=86_400) => Ok(Duration::from_secs(n)),
+        Some(n) => Err(Fail::bad_input(
+            format!(
+                "{name} 是 {n} 秒：须在 1 到 86400 秒之间（来自 --{flag}、环境变量或配置文件）"
+            ),
+            format!(
+                "{name} is {n} s: it must be 1 to 86400 seconds (from --{flag}, the environment or the config file)"
+            ),
+        )),
+    };
+    let per_client = match s.connections_per_client {
+        None => defaults.per_client,
+        Some(0) => {
+            return Err(Fail::bad_input(
+                "connections_per_client 至少是 1（来自 --connections-per-client、环境变量或配置文件）",
+                "connections_per_client must be at least 1 (from --connections-per-client, the environment or the config file)",
+            ));
+        }
+        Some(n) => n as usize,
+    };
+    Ok(ConnectionLimits {
+        header_read: seconds(
+            "header_read_timeout",
+            "header-read-timeout",
+            s.header_read_timeout,
+            defaults.header_read,
+        )?,
+        idle: seconds(
+            "idle_timeout",
+            "idle-timeout",
+            s.idle_timeout,
+            defaults.idle,
+        )?,
+        per_client,
     })
 }
 
@@ -258,6 +322,7 @@ mod tests {
         assert_eq!(s.addr, DEFAULT_ADDR);
         assert_eq!(s.login, LoginLimits::default());
         assert_eq!(s.demo_workers, DEFAULT_DEMO_WORKERS);
+        assert_eq!(s.connections, ConnectionLimits::default());
         // The keys shown commented out parse too.
         let uncommented: String = EXAMPLE
             .lines()
@@ -285,6 +350,9 @@ mod tests {
                 log: Some(String::new()),
                 log_format: Some(String::new()),
                 demo_workers: Some(0),
+                header_read_timeout: Some(0),
+                idle_timeout: Some(0),
+                connections_per_client: Some(0),
                 login: Some(Login {
                     failures_per_name: Some(0),
                     window_minutes: Some(0),
@@ -349,6 +417,31 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_come_from_flags_environment_file_or_defaults() {
+        let file = parse(
+            "[server]\nheader_read_timeout = 5\nidle_timeout = 30\nconnections_per_client = 8\n",
+        )
+        .unwrap();
+        let given = Server {
+            idle_timeout: Some(90),
+            ..Server::default()
+        };
+        let s = resolve(given.or(file)).unwrap();
+        assert_eq!(
+            s.connections,
+            ConnectionLimits {
+                header_read: Duration::from_secs(5),
+                idle: Duration::from_secs(90),
+                per_client: 8,
+            }
+        );
+        let s = resolve(Server::default()).unwrap();
+        assert_eq!(s.connections.header_read, Duration::from_secs(10));
+        assert_eq!(s.connections.idle, Duration::from_secs(60));
+        assert_eq!(s.connections.per_client, 64);
+    }
+
+    #[test]
     fn bad_values_are_refused_clearly() {
         let bad = |toml: &str| {
             let e = resolve(parse(toml).unwrap()).unwrap_err();
@@ -362,6 +455,9 @@ mod tests {
             bad("[server.login]\nattempts_per_second = 0\n")
                 .contains("login.attempts_per_second must be at least 1")
         );
+        assert!(bad("[server]\nidle_timeout = 0\n").contains("1 to 86400 seconds"));
+        assert!(bad("[server]\nheader_read_timeout = 100000\n").contains("1 到 86400 秒"));
+        assert!(bad("[server]\nconnections_per_client = 0\n").contains("at least 1"));
     }
 
     #[test]

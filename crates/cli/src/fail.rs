@@ -38,14 +38,22 @@ impl Fail {
     }
 }
 
+/// The exit code and kind word of each kind of failure: the one table (the server's HTTP
+/// statuses are its twin).
+pub fn exit_code(kind: ErrorKind) -> (u8, &'static str) {
+    match kind {
+        ErrorKind::BadInput | ErrorKind::Refused | ErrorKind::Forbidden => (2, "bad_input"),
+        ErrorKind::NotFound => (3, "not_found"),
+        ErrorKind::NotApplicable => (4, "not_applicable"),
+        ErrorKind::PolicyFiles => (5, "policy_files"),
+        ErrorKind::Internal => (6, "data"),
+        ErrorKind::Corrupt => (7, "check_failed"),
+    }
+}
+
 impl From<PolicyError> for Fail {
     fn from(e: PolicyError) -> Fail {
-        let (code, kind) = match e.kind {
-            ErrorKind::BadInput => (2, "bad_input"),
-            ErrorKind::NotFound => (3, "not_found"),
-            ErrorKind::NotApplicable => (4, "not_applicable"),
-            ErrorKind::PolicyFiles => (5, "policy_files"),
-        };
+        let (code, kind) = exit_code(e.kind);
         Fail::new(code, kind, e.zh, e.en)
     }
 }
@@ -60,6 +68,18 @@ impl From<anxin_records::Error> for Fail {
                 let text = other.to_string();
                 Fail::data(text.clone(), text)
             }
+        }
+    }
+}
+
+impl From<anxin_service::deployment::Error> for Fail {
+    fn from(e: anxin_service::deployment::Error) -> Fail {
+        use anxin_service::deployment::Error as E;
+        match e {
+            E::BadInput { zh, en } => Fail::bad_input(zh, en),
+            E::NotFound { zh, en } => Fail::not_found(zh, en),
+            E::Data { zh, en } => Fail::data(zh, en),
+            E::Records(e) => Fail::from(e),
         }
     }
 }

@@ -106,7 +106,7 @@ pub fn import(
     let options = Options::new(args.today);
     let mut rows = anxin_import::open(args.file, kind, options, &regions)
         .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     if matches!(kind, Kind::Contributions) {
         records.set_account_rule(anxin_service::account_rule(policy, args.today));
     }
@@ -135,7 +135,6 @@ pub fn import(
                     progress,
                     counts,
                 } => {
-                    data.save_checkpoint(&committed.head.checkpoint)?;
                     if args.ack {
                         let mut out = std::io::stdout().lock();
                         let _ = writeln!(out, "ack {last_row} {}", committed.head.size);

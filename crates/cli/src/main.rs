@@ -138,7 +138,18 @@ enum Command {
         command: LogCommand,
     },
     /// 审计 — recompute the log from the stored rows; name every row changed behind its back.
-    Audit,
+    /// Fails if the checkpoint file kept outside the database is missing, or if the log is
+    /// smaller than, or inconsistent with, any checkpoint known from elsewhere.
+    Audit {
+        /// A signed checkpoint known from elsewhere (a backup of `checkpoint`, a peer's copy);
+        /// may be repeated.
+        #[arg(long = "checkpoint", value_name = "FILE")]
+        checkpoints: Vec<PathBuf>,
+        /// A certificate issued by this log: its embedded checkpoint is checked too; may be
+        /// repeated.
+        #[arg(long = "certificate", value_name = "FILE")]
+        certificates: Vec<PathBuf>,
+    },
     /// 入学审核 — will a guardian's child meet the city's school-admission insurance condition?
     School {
         #[command(subcommand)]
@@ -492,9 +503,10 @@ fn parse_scenario(s: &str) -> Result<Scenario, String> {
     Scenario::parse(s).ok_or_else(|| format!("'{s}' is not a scenario: use keep, stop:N, gap:N or tier:P (N months ≤ 1200, P percent)"))
 }
 
-fn parse_missed(
-    items: &[String],
-) -> Result<(Vec<YearMonth>, Option<(YearMonth, YearMonth)>), Error> {
+/// The months missed, and the span they were written as when given as one range.
+type Missed = (Vec<YearMonth>, Option<(YearMonth, YearMonth)>);
+
+fn parse_missed(items: &[String]) -> Result<Missed, Error> {
     let mut months = Vec::new();
     let mut range = None;
     for item in items {
@@ -594,7 +606,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             batch,
             ack,
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
+            let d = data::DataDir::open(&g.data_dir())?;
             let args = import_cmd::ImportArgs {
                 kind: &kind,
                 file: &file,
@@ -608,37 +620,46 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
         Command::Person {
             command: PersonCommand::Show { id, months },
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
+            let d = data::DataDir::open(&g.data_dir())?;
             return records_cmd::person_show(&d, &policy, &id, months, lang, json);
         }
         Command::Cert {
             command: CertCommand::Issue { id, out },
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
+            let d = data::DataDir::open(&g.data_dir())?;
             return records_cmd::cert_issue(&d, &id, out.as_deref(), today_date(&g), json);
         }
         Command::Verify { file, key } => {
-            let d = data::DataDir::load(&g.data_dir()).ok();
+            let d = data::DataDir::open(&g.data_dir()).ok();
             return records_cmd::verify(&file, key.as_deref(), d.as_ref(), lang, json);
         }
         Command::Log {
             command: LogCommand::Checkpoint,
         } => {
-            return records_cmd::log_checkpoint(&data::DataDir::load(&g.data_dir())?, json);
+            return records_cmd::log_checkpoint(&data::DataDir::open(&g.data_dir())?, json);
         }
         Command::Log {
             command: LogCommand::Prove { seq, key, from, to },
         } => {
             return records_cmd::log_prove(
-                &data::DataDir::load(&g.data_dir())?,
+                &data::DataDir::open(&g.data_dir())?,
                 seq,
                 key.as_deref(),
                 from,
                 to,
             );
         }
-        Command::Audit => {
-            return records_cmd::audit(&data::DataDir::load(&g.data_dir())?, lang, json);
+        Command::Audit {
+            checkpoints,
+            certificates,
+        } => {
+            return records_cmd::audit(
+                &data::DataDir::open(&g.data_dir())?,
+                &checkpoints,
+                &certificates,
+                lang,
+                json,
+            );
         }
         Command::School {
             command:
@@ -649,7 +670,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     out,
                 },
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
+            let d = data::DataDir::open(&g.data_dir())?;
             return records_cmd::school_review_file(
                 &d,
                 &policy,
@@ -664,7 +685,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
         Command::School {
             command: SchoolCommand::Ledger { chart },
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
+            let d = data::DataDir::open(&g.data_dir())?;
             return records_cmd::school_ledger(&d, &policy, today, lang, json, chart.as_deref());
         }
         Command::School {
@@ -679,7 +700,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     out,
                 },
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
+            let d = data::DataDir::open(&g.data_dir())?;
             return records_cmd::school_attest(
                 &d,
                 &policy,
@@ -704,7 +725,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     proofs,
                 },
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
+            let d = data::DataDir::open(&g.data_dir())?;
             return records_cmd::school_check(
                 &d,
                 &policy,
@@ -729,8 +750,8 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                     org,
                 },
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
-            let mut records = d.open()?;
+            let d = data::DataDir::open(&g.data_dir())?;
+            let mut records = d.records()?;
             let given = std::env::var("ANXIN_PASSWORD")
                 .ok()
                 .filter(|p| !p.is_empty());
@@ -755,8 +776,8 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
         Command::Account {
             command: AccountCommand::List,
         } => {
-            let d = data::DataDir::load(&g.data_dir())?;
-            return account_cmd::list(&mut d.open()?, json);
+            let d = data::DataDir::open(&g.data_dir())?;
+            return account_cmd::list(&mut d.records()?, json);
         }
         other => other,
     };
@@ -775,18 +796,22 @@ fn serve(
     anxin_server::logging::init(settings.log_format, &settings.log);
     let workers = settings.demo_workers;
     // The records the server works on: the demo's, freshly written, or the data directory's.
+    // The demo's directory (keys included) is removed when serving ends, however it ends
+    // short of a kill: after a graceful shutdown (SIGTERM, Ctrl-C) or an error.
+    let mut demo_dir: Option<DemoDir> = None;
     let opened = match demo {
         Some(database) => {
             let dir = std::env::temp_dir().join(format!("anxin-demo-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
-            let d = data::init(&dir, database.as_deref(), "standard", "anxin.demo/log")?;
+            let guard = demo_dir.insert(DemoDir::create(dir)?);
+            let d = data::init(&guard.0, database.as_deref(), "standard", "anxin.demo/log")?;
             let demo = demo::generate(&policy, workers, today)?;
-            let mut records = d.open()?;
+            let mut records = d.records()?;
             let started = std::time::Instant::now();
             let total = demo.inputs.len();
             for chunk in demo.inputs.chunks(50_000) {
-                let committed = records.append(chunk.to_vec())?;
-                d.save_checkpoint(&committed.head.checkpoint)?;
+                // Each commit advances the outside checkpoint (the deployment's hook).
+                records.append(chunk.to_vec())?;
             }
             println!(
                 "演示地区已生成 Demo region ready: {workers} 名劳动者 workers, {total} 条记录 records in {:.1} s",
@@ -810,14 +835,17 @@ fn serve(
             tracing::info!(target: SERVER, backend, data = %d.dir.display(), workers, "demo records opened");
             Some(records)
         }
-        None => match data::DataDir::load(&settings.data) {
+        None => match data::DataDir::open(&settings.data) {
             Ok(d) => {
-                let records = d.open()?;
+                // Every write through the server advances the data directory's checkpoint
+                // file, and the server's audit checks the log against it.
+                let records = d.records()?;
                 let backend = d.config.backend();
                 tracing::info!(target: SERVER, backend, data = %d.dir.display(), "records opened");
                 Some(records)
             }
             Err(e) => {
+                let e = fail::Fail::from(e);
                 tracing::warn!(target: SERVER, data = %settings.data.display(), reason = %e.en, "no records: serving the calculators only");
                 None
             }
@@ -857,10 +885,48 @@ fn serve(
         println!("正在服务 listening on http://{local}  (Ctrl-C 停止 to stop)");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        anxin_server::serve(listener, state)
+        anxin_server::serve(listener, state, settings.connections)
             .await
             .map_err(|e| fail::Fail::data(format!("服务出错：{e}"), format!("server error: {e}")))
-    })
+    })?;
+    // Every handle on the records is gone with the runtime; the demo directory goes now.
+    drop(runtime);
+    drop(demo_dir);
+    Ok(())
+}
+
+/// The demo's temporary data directory: made private (0700) and removed when dropped.
+struct DemoDir(std::path::PathBuf);
+
+impl DemoDir {
+    fn create(dir: std::path::PathBuf) -> Result<DemoDir, fail::Fail> {
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt as _;
+            builder.mode(0o700);
+        }
+        builder.create(&dir).map_err(|e| {
+            fail::Fail::data(
+                format!("建演示目录 {} 失败：{e}", dir.display()),
+                format!("creating the demo directory {} failed: {e}", dir.display()),
+            )
+        })?;
+        Ok(DemoDir(dir))
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        match std::fs::remove_dir_all(&self.0) {
+            Ok(()) => {
+                tracing::info!(target: anxin_server::logging::SERVER, "demo data directory removed")
+            }
+            Err(e) => {
+                tracing::warn!(target: anxin_server::logging::SERVER, data = %self.0.display(), reason = %e, "the demo data directory could not be removed")
+            }
+        }
+    }
 }
 
 fn run_calculator(

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use anxin_domain::{Fen, RegionCode, ResidentId, YearMonth};
 use anxin_ledger::{Verifier, parse_and_verify_checkpoint};
 use anxin_policy::{Lang, Policy};
-use anxin_records::AuditScope;
 use anxin_records::account::summarize;
-use anxin_records::cert::{self, insurance_zh, payer_zh, status_zh};
+use anxin_records::cert;
 use anxin_records::keys::hex;
+use anxin_records::{AuditScope, Known};
 
 use anxin_server::text::{month_text, region_name, render_summary};
 
@@ -53,7 +53,7 @@ pub fn person_show(
     json: bool,
 ) -> Result<()> {
     let id = parse_id(id)?;
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     let (key, row) = registered(&mut records, &id)?;
     let clear = records.data_key().open(&key, &row.sealed)?;
     let clear: serde_json::Value = serde_json::from_slice(&clear).unwrap_or_default();
@@ -117,13 +117,13 @@ pub fn person_show(
     if rows.is_empty() {
         out.push_str(lang.pick("还没有缴费记录。\n", "No contribution records yet.\n"));
     }
-    let mut current = String::new();
+    let mut current = None;
     for s in &summaries {
-        if s.insurance != current {
-            current = s.insurance.clone();
+        if current != Some(s.insurance) {
+            current = Some(s.insurance);
             out.push_str(&format!(
                 "\n{}\n",
-                lang.pick(&format!("{}保险", insurance_zh(&current)), &current)
+                lang.pick(&s.insurance.name_zh(), s.insurance.as_str())
             ));
         }
         out.push_str(&render_summary(s, policy, lang));
@@ -140,10 +140,10 @@ pub fn person_show(
             out.push_str(&format!(
                 "{}  {}  {}  {}  {}  {}\n",
                 month_text(r.month),
-                lang.pick(insurance_zh(&r.insurance), &r.insurance),
+                lang.pick(r.insurance.zh(), r.insurance.as_str()),
                 region_name(policy, r.region, lang),
-                lang.pick(payer_zh(&r.payer), &r.payer),
-                lang.pick(status_zh(&r.status), &r.status),
+                lang.pick(r.payer.zh(), r.payer.as_str()),
+                lang.pick(r.status.zh(), r.status.as_str()),
                 Fen(r.amount_fen).yuan_string()
             ));
         }
@@ -166,9 +166,8 @@ pub fn cert_issue(
     json: bool,
 ) -> Result<()> {
     let id = parse_id(id)?;
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     let certificate = records.issue_certificate(&id, today)?;
-    data.save_checkpoint(&certificate.checkpoint)?;
     let stem = format!("cert-{}-{}", &records.person_key(&id).hex()[..8], today);
     let json_path = write_out(out, &format!("{stem}.json"), &certificate.to_bytes())?;
     let html_path = write_out(
@@ -311,7 +310,7 @@ pub fn verify(
 
 /// `anxin log checkpoint`
 pub fn log_checkpoint(data: &DataDir, json: bool) -> Result<()> {
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     let head = records.store().head()?;
     parse_and_verify_checkpoint(&head.checkpoint, records.verifier()).map_err(|e| {
         Fail::failed_check(
@@ -339,7 +338,7 @@ pub fn log_prove(
     to: Option<u64>,
 ) -> Result<()> {
     use anxin_service::proofs::{self, Entry};
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     if let Some(size1) = from {
         let proof = proofs::consistency(&mut records, size1, to)?;
         println!(
@@ -368,12 +367,64 @@ pub fn log_prove(
     Ok(())
 }
 
-/// `anxin audit`
-pub fn audit(data: &DataDir, lang: Lang, json: bool) -> Result<()> {
-    let mut records = data.open()?;
+/// The checkpoints given to `anxin audit` with `--checkpoint` and `--certificate`.
+fn known_checkpoints(checkpoints: &[PathBuf], certificates: &[PathBuf]) -> Result<Vec<Known>> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| {
+            Fail::bad_input(
+                format!("读不到文件 {}：{e}", path.display()),
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })
+    };
+    let mut known = Vec::new();
+    for path in checkpoints {
+        let text = String::from_utf8(read(path)?).map_err(|_| {
+            Fail::bad_input(
+                format!("{} 不是检查点文本（须为 UTF-8）", path.display()),
+                format!(
+                    "{} is not a checkpoint (it must be UTF-8 text)",
+                    path.display()
+                ),
+            )
+        })?;
+        known.push(Known {
+            source: path.display().to_string(),
+            text,
+        });
+    }
+    for path in certificates {
+        let bytes = read(path)?;
+        let certificate: anxin_records::Certificate = (bytes.len() <= cert::MAX_CERT_BYTES)
+            .then(|| serde_json::from_slice(&bytes).ok())
+            .flatten()
+            .ok_or_else(|| {
+                Fail::bad_input(
+                    format!("{} 不是 anxin 凭证文件", path.display()),
+                    format!("{} is not an anxin certificate file", path.display()),
+                )
+            })?;
+        known.push(Known {
+            source: format!("certificate {}", path.display()),
+            text: certificate.checkpoint,
+        });
+    }
+    Ok(known)
+}
+
+/// `anxin audit [--checkpoint FILE]… [--certificate FILE]…`
+pub fn audit(
+    data: &DataDir,
+    checkpoints: &[PathBuf],
+    certificates: &[PathBuf],
+    lang: Lang,
+    json: bool,
+) -> Result<()> {
+    let known = known_checkpoints(checkpoints, certificates)?;
+    // The data directory's checkpoint file is attached to the records and required.
+    let mut records = data.records()?;
     let started = std::time::Instant::now();
-    let outside = data.outside_checkpoint();
-    let report = records.audit(outside.as_deref(), AuditScope { projections: true })?;
+    let report = records.audit_known(&known, AuditScope { projections: true })?;
     let seconds = started.elapsed().as_secs_f64();
     if json {
         let mut value = report.to_json();
@@ -457,7 +508,7 @@ pub fn school_review(
     proofs: Vec<anxin_policy::calc::school::Proof>,
 ) -> Result<SchoolReview> {
     let id = parse_id(id)?;
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     let (key, row) = registered(&mut records, &id)?;
     let city = match city {
         Some(c) => policy.region(c)?.code,
@@ -627,7 +678,6 @@ pub fn school_attest(
     .to_string();
     let certificate =
         records.issue_document(&key, "school_eligibility", document, Some(r.month))?;
-    data.save_checkpoint(&certificate.checkpoint)?;
     let name = format!("school-{}-{}.json", &key.hex()[..8], r.month);
     let path = write_out(out, &name, &certificate.to_bytes())?;
     println!(
@@ -649,7 +699,7 @@ pub fn school_ledger(
     json: bool,
     chart: Option<&Path>,
 ) -> Result<()> {
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     let anxin_service::school::Ledger {
         reviews,
         entries,
@@ -768,7 +818,7 @@ pub fn school_review_file(
         &regions,
     )
     .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
-    let mut records = data.open()?;
+    let mut records = data.records()?;
     let review = anxin_service::school::review_file::<_, Fail>(
         &mut records,
         policy,

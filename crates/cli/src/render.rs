@@ -471,7 +471,7 @@ pub fn platform(r: &PlatformResult, lang: Lang) -> String {
 pub fn policy_rows(scope: &Scope) -> Vec<ParamRef> {
     schema::KEYS
         .iter()
-        .filter_map(|k| scope.find(k.key).map(|r| r.pref))
+        .filter_map(|k| scope.find(k.id()).map(|r| r.pref))
         .collect()
 }
 

@@ -18,7 +18,14 @@ fn anxin(args: &[&str]) -> (i32, String, String) {
 }
 
 /// (arguments, exit code, text stdout must contain, text stderr must contain)
-const CASES: &[(&[&str], i32, &[&str], &[&str])] = &[
+type Case = (
+    &'static [&'static str],
+    i32,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const CASES: &[Case] = &[
     (
         &["quote", "-r", "330000", "--month", "2024-06"],
         0,
@@ -106,7 +113,7 @@ const CASES: &[(&[&str], i32, &[&str], &[&str])] = &[
     (
         &["pension", "-r", "330000", "--birth", "1990-05"],
         0,
-        &["63 岁 0 个月", "2917.08", "不能按月领取", "居民养老金", "█"],
+        &["63 岁 0 个月", "2917.09", "不能按月领取", "居民养老金", "█"],
         &[],
     ),
     (

@@ -51,13 +51,12 @@ fn import(data: &Path, kind: &str, file: &Path) -> (i32, String, i64) {
     (code, stderr, usage.ru_maxrss)
 }
 
+/// Writes the content of one part of a workbook.
+type Part<'a> = &'a mut dyn FnMut(&mut dyn Write);
+
 /// An .xlsx written by hand: the given sheet XML (streamed from `sheet`) and optionally a
 /// shared-strings part, deflated.
-fn xlsx(
-    path: &Path,
-    sheet: &mut dyn FnMut(&mut dyn Write),
-    shared: Option<&mut dyn FnMut(&mut dyn Write)>,
-) {
+fn xlsx(path: &Path, sheet: Part<'_>, shared: Option<Part<'_>>) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let opts = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)

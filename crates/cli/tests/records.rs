@@ -135,6 +135,11 @@ fn import_show_certify_prove_audit() {
 
     // A file with broken rows: the good ones land, each bad one is reported with its reason.
     let bad = root.join("bad.csv");
+    let broken = format!(
+        "{}{}",
+        &worker(1)[..17],
+        if worker(1).ends_with('0') { '1' } else { '0' }
+    );
     std::fs::write(
         &bad,
         format!(
@@ -147,11 +152,6 @@ fn import_show_certify_prove_audit() {
              r-0-0,{w},2024-01,pension,330100,self,,4812,1.00,paid\n\
              unknown-person,{stranger},2025-03,pension,330100,self,,4812,962.40,paid\n",
             w = worker(0),
-            broken = format!(
-                "{}{}",
-                &worker(1)[..17],
-                if worker(1).ends_with('0') { '1' } else { '0' }
-            ),
             stranger = worker(99),
         ),
     )

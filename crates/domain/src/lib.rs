@@ -3,12 +3,19 @@
 //! Nothing here does IO, and nothing here can fail on valid input: every constructor from
 //! outside data returns a `Result` whose error says what is wrong and what is allowed.
 
+pub mod codes;
 mod ids;
 mod money;
 mod month;
 mod region;
+pub mod text;
 
+pub use codes::{
+    Code, EmploymentForm, GapReason, Insurance, OrgKind, Payer, ProofKind, Relation, Status,
+    UnknownCode, YesNo,
+};
 pub use ids::{CreditCode, IdError, ResidentId, Sex};
 pub use money::{Bps, Fen, MoneyError, Rounding};
 pub use month::{MonthError, YearMonth};
 pub use region::{RegionCode, RegionError};
+pub use text::{ErrorKind, Lang, Text};

@@ -52,7 +52,8 @@
 #![allow(clippy::result_large_err)]
 
 mod cell;
-pub mod codes;
+/// The domain's code lists, now in `anxin-domain` (re-exported here for the rows' types).
+pub use anxin_domain::codes;
 mod columns;
 mod decode;
 mod error;

@@ -29,20 +29,20 @@ fn main() {
             let gap_at = (next() % 36) as i32;
             let gap_len = (next() % 4) as i32;
             let months = (0..36)
-                .filter_map(|k| {
+                .map(|k| {
                     let m = month.plus(k - 35);
                     let status = if k >= gap_at && k < gap_at + gap_len {
                         "unpaid"
                     } else {
                         "paid"
                     };
-                    Some(MonthRecord {
+                    MonthRecord {
                         month: m,
                         insurance: "pension".into(),
                         status: status.into(),
                         reason: None,
                         evidence: false,
-                    })
+                    }
                 })
                 .collect();
             Application {

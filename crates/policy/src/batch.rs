@@ -2,27 +2,20 @@
 //! these). Parameters are resolved once per (region, month, reforms); the inner loops are
 //! plain integer arithmetic over slices, split across the machine's cores.
 
-use anxin_domain::{Bps, Fen, Rounding};
+use anxin_domain::{Bps, Fen};
 
 use crate::calc::pension::{Projector, WorkerInput, WorkerOutcome};
+use crate::calc::quote::{BaseBasis, MonthAsk, QuoteParams, compute_month};
 use crate::error::Result;
-use crate::scope::{Scope, band_rate};
+use crate::scope::Scope;
 
-/// The contribution rule of one region and month, resolved.
+/// The contribution rule of one region and month, resolved once: the calculator's own
+/// [`QuoteParams`], evaluated by the calculator's own [`compute_month`] — no second copy of a
+/// rule.
 #[derive(Clone, Debug)]
 pub struct QuoteKernel {
-    pub floor: Fen,
-    pub ceiling: Fen,
-    pub avg: Fen,
-    pub tier_min: Bps,
-    pub tier_max: Bps,
-    pub income_based: bool,
-    pub rate: Bps,
-    pub rate_bands: Option<Vec<(Fen, Bps)>>,
-    pub account_rate: Bps,
-    pub subsidy_bands: Option<Vec<(Fen, Bps)>>,
-    pub rounding: Rounding,
-    pub base_rounding: Rounding,
+    pub params: QuoteParams,
+    income_based: bool,
 }
 
 /// One worker-month: the tier chosen (basis points of the average wage; 0 = lowest) and the
@@ -38,54 +31,44 @@ pub struct QuoteOut {
 
 impl QuoteKernel {
     pub fn load(scope: &Scope) -> Result<QuoteKernel> {
+        let params = QuoteParams::resolve(scope)?;
         Ok(QuoteKernel {
-            floor: scope.money("flex.base.floor")?.0,
-            ceiling: scope.money("flex.base.ceiling")?.0,
-            avg: scope.money("flex.base.avg_wage")?.0,
-            tier_min: scope.rate("flex.base.tier_min")?.0,
-            tier_max: scope.rate("flex.base.tier_max")?.0,
-            income_based: scope.flag("flex.base.income_based")?.0,
-            rate: scope.rate("flex.pension.rate")?.0,
-            rate_bands: scope.bands_opt("flex.pension.rate_bands").map(|b| b.0),
-            account_rate: scope.rate("flex.pension.account_rate")?.0,
-            subsidy_bands: scope.bands_opt("subsidy.provincial.bands").map(|b| b.0),
-            rounding: scope.rounding("rounding.contribution")?.0,
-            base_rounding: scope.rounding("rounding.base")?.0,
+            income_based: params.base.income_based_allowed(),
+            params,
         })
     }
 
-    /// The same rule as [`crate::calc::quote::quote`] for one worker-month, without the trace.
+    /// The ask of one worker-month: the base follows income where the parameters allow it,
+    /// otherwise the tier, kept within the allowed tiers; no personal subsidy conditions.
+    #[inline]
+    pub fn ask(&self, tier_bps: u32, income_fen: i64) -> MonthAsk {
+        let b = &self.params.base;
+        MonthAsk {
+            basis: if self.income_based {
+                BaseBasis::Income
+            } else {
+                BaseBasis::Tier(Bps(tier_bps.clamp(b.tier_min.0, b.tier_max.0)))
+            },
+            income: Some(Fen(income_fen)),
+            employment_difficulty: false,
+            school_first_enrollment: false,
+            household_hardship: false,
+        }
+    }
+
+    /// [`crate::calc::quote::quote`]'s figures for one worker-month, without the trace; all
+    /// zero if the rule refuses the month (it cannot for an ask made by [`QuoteKernel::ask`]).
     #[inline]
     pub fn one(&self, tier_bps: u32, income_fen: i64) -> QuoteOut {
-        let tier = Bps(tier_bps.clamp(self.tier_min.0, self.tier_max.0));
-        let base = if self.income_based {
-            Fen(income_fen).max(self.floor).min(self.ceiling)
-        } else if tier == self.tier_min {
-            self.floor
-        } else if tier == self.tier_max {
-            self.ceiling
-        } else {
-            self.avg
-                .times_rate(tier, self.base_rounding)
-                .max(self.floor)
-                .min(self.ceiling)
-        };
-        let rate = match &self.rate_bands {
-            Some(b) => band_rate(b, Fen(income_fen)),
-            None => self.rate,
-        };
-        let gross = base.times_rate(rate, self.rounding);
-        let account = base.times_rate(self.account_rate.min(rate), self.rounding);
-        let subsidy = match &self.subsidy_bands {
-            Some(b) => gross.times_rate(band_rate(b, Fen(income_fen)), Rounding::TruncateFen),
-            None => Fen::ZERO,
-        };
-        QuoteOut {
-            base_fen: base.0,
-            gross_fen: gross.0,
-            account_fen: account.0,
-            subsidy_fen: subsidy.0,
-            net_fen: (gross - subsidy).0,
+        match compute_month(&self.params, &self.ask(tier_bps, income_fen)) {
+            Ok(f) => QuoteOut {
+                base_fen: f.base.0,
+                gross_fen: f.monthly.0,
+                account_fen: f.account.0,
+                subsidy_fen: f.paid_now.0,
+                net_fen: f.net.0,
+            },
+            Err(_) => QuoteOut::default(),
         }
     }
 

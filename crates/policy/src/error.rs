@@ -4,18 +4,7 @@
 
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// The request is malformed or out of the allowed range.
-    BadInput,
-    /// A region, reform or parameter asked for does not exist.
-    NotFound,
-    /// The reform or rule exists but does not apply to this region or date.
-    NotApplicable,
-    /// The parameter files themselves are invalid.
-    PolicyFiles,
-}
+pub use anxin_domain::ErrorKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Error {

@@ -21,6 +21,7 @@ pub mod value;
 
 pub use error::{Error, ErrorKind, Result};
 pub use load::{Confidence, LoadError, Policy, Reform, Region, Source};
+pub use schema::{Key, param};
 pub use scope::{ParamRef, Scope};
 pub use trace::{GLOSSARY, Lang, Trace};
 

@@ -46,123 +46,168 @@ pub const BACKPAY_BASES: &[&str] = &["current", "original"];
 pub const SCHOOL_RULES: &[&str] = &["continuous", "cumulative-first"];
 pub const INSURANCES: &[&str] = &["pension", "medical", "unemployment", "injury", "maternity"];
 
+/// A parameter key the schema knows. Calculators name parameters only through the constants
+/// in [`param`] (`param::FLEX_PENSION_ACCOUNT_RATE`), so a misspelt key is a compile error, not
+/// a "not found" at run time. Outside this module a `Key` can only be copied, never made up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(&'static str);
+
+impl Key {
+    /// The key as written in the parameter files.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// The key of that name, if the schema has one (for keys built from data, such as a
+    /// school proof kind).
+    pub fn named(name: &str) -> Option<Key> {
+        spec(name).map(|s| Key(s.key))
+    }
+}
+
+impl KeySpec {
+    /// This entry's key, typed.
+    pub const fn id(&self) -> Key {
+        Key(self.key)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 macro_rules! keys {
-    ($( $key:literal : $kind:expr, $unit:literal, $zh:literal, $en:literal; )*) => {
+    ($( $id:ident = $key:literal : $kind:expr, $unit:literal, $zh:literal, $en:literal; )*) => {
         pub const KEYS: &[KeySpec] = &[ $( KeySpec { key: $key, kind: $kind, unit: $unit, zh: $zh, en: $en } ),* ];
+
+        /// Every parameter key of [`KEYS`] as a typed constant, named after the key
+        /// (`flex.pension.account_rate` → `FLEX_PENSION_ACCOUNT_RATE`).
+        pub mod param {
+            use super::Key;
+            $( #[doc = $en] pub const $id: Key = Key($key); )*
+        }
     };
 }
 
 keys! {
     // ---- school admission of migrant children (SPEC §S): the review rule as data
-    "school.permit_required": Kind::Bool, "bool", "随迁子女入学是否要求居住证", "whether a residence permit is required for school admission";
-    "school.insurances": Kind::Set(INSURANCES), "set", "入学审核认可的险种", "insurance types that count in the school review";
-    "school.rule": Kind::Enum(SCHOOL_RULES), "rule", "审核方式：连续缴费，或累计为主、连续为辅", "review rule: continuous months, or cumulative first and continuous second";
-    "school.continuous_months": Kind::Int, "months", "要求连续缴费的月数（含申请当月）", "continuous months required, including the application month";
-    "school.cumulative_months": Kind::Int, "months", "回溯期内要求累计缴费的月数（0 表示不看累计）", "cumulative months required within the look-back window (0: not used)";
-    "school.lookback_months": Kind::Int, "months", "累计缴费的回溯期", "look-back window for cumulative months";
-    "school.grace.childbirth": Kind::Int, "months", "因生育断缴、有证明时可宽限的最长月数", "longest gap forgiven for childbirth, with evidence";
-    "school.grace.care": Kind::Int, "months", "因照护家人断缴、有证明时可宽限的最长月数", "longest gap forgiven for caring for family, with evidence";
-    "school.grace.illness": Kind::Int, "months", "因疾病断缴、有证明时可宽限的最长月数", "longest gap forgiven for illness, with evidence";
-    "school.grace.unemployment": Kind::Int, "months", "因失业断缴、有证明时可宽限的最长月数", "longest gap forgiven for unemployment, with evidence";
-    "school.grace.platform_rule": Kind::Int, "months", "因平台规则调整断缴、有证明时可宽限的最长月数", "longest gap forgiven for a platform's rule change, with evidence";
-    "school.points.per_month": Kind::Int, "points", "新市民积分：本市每缴费一个月得几分", "new-citizen points per month paid in the city";
-    "school.points.max_months": Kind::Int, "months", "计分的缴费月数上限", "most months of contributions that earn points";
-    "school.points.per_permit_year": Kind::Int, "points", "持居住证每满一年得几分", "points per full year of residence permit";
-    "school.points.max_permit_years": Kind::Int, "years", "计分的居住证年数上限", "most permit years that earn points";
-    "school.points.extra.medical": Kind::Int, "points", "医疗保险每缴一个月另加几分", "extra points per month of medical insurance paid";
-    "school.points.extra.unemployment": Kind::Int, "points", "失业保险每缴一个月另加几分", "extra points per month of unemployment insurance paid";
-    "school.points.extra.injury": Kind::Int, "points", "工伤保险每缴一个月另加几分", "extra points per month of injury insurance paid";
-    "school.points.extra.maternity": Kind::Int, "points", "生育保险每缴一个月另加几分", "extra points per month of maternity insurance paid";
-    "school.enrollment_window_months": Kind::Int, "months", "申请前多少个月内首次参保或重新参保算“因入学参保”", "enrolment (first or renewed) within this many months before a school application counts as school-driven";
-    "school.reenrollment_gap_months": Kind::Int, "months", "断缴多少个月后再缴算重新参保", "a break of at least this many months makes the next payment a renewed enrolment";
-    "school.child_age_max": Kind::Int, "years", "申请入学的子女最大年龄（周岁，按申请月计）", "oldest a child may be to apply (full years at the application month)";
-    "school.proof.business_licence.months": Kind::Int, "months", "营业执照最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a business licence stands for, counted back from the application month (0: not accepted)";
-    "school.proof.business_licence.min_months": Kind::Int, "months", "营业执照须证明的最短月数（材料上的起始月到申请月）", "fewest months a business licence must show (from the month on the document to the application month)";
-    "school.proof.labour_contract.months": Kind::Int, "months", "劳动合同最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a labour contract stands for, counted back from the application month (0: not accepted)";
-    "school.proof.labour_contract.min_months": Kind::Int, "months", "劳动合同须证明的最短月数（材料上的起始月到申请月）", "fewest months a labour contract must show (from the month on the document to the application month)";
-    "school.proof.tax_records.months": Kind::Int, "months", "纳税记录最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition tax records stands for, counted back from the application month (0: not accepted)";
-    "school.proof.tax_records.min_months": Kind::Int, "months", "纳税记录须证明的最短月数（材料上的起始月到申请月）", "fewest months tax records must show (from the month on the document to the application month)";
-    "school.proof.platform_orders.months": Kind::Int, "months", "平台接单记录最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition platform order records stands for, counted back from the application month (0: not accepted)";
-    "school.proof.platform_orders.min_months": Kind::Int, "months", "平台接单记录须证明的最短月数（材料上的起始月到申请月）", "fewest months platform order records must show (from the month on the document to the application month)";
-    "school.proof.community_residence.months": Kind::Int, "months", "社区居住证明最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a community residence proof stands for, counted back from the application month (0: not accepted)";
-    "school.proof.community_residence.min_months": Kind::Int, "months", "社区居住证明须证明的最短月数（材料上的起始月到申请月）", "fewest months a community residence proof must show (from the month on the document to the application month)";
-    "school.hardship_channel": Kind::Bool, "bool", "困难家庭兜底：有居住证和监护关系的困难家庭不因缴费不足被拒", "hardship channel: a family in hardship with a permit and guardianship is not refused for lack of contributions";
+    SCHOOL_PERMIT_REQUIRED = "school.permit_required": Kind::Bool, "bool", "随迁子女入学是否要求居住证", "whether a residence permit is required for school admission";
+    SCHOOL_INSURANCES = "school.insurances": Kind::Set(INSURANCES), "set", "入学审核认可的险种", "insurance types that count in the school review";
+    SCHOOL_RULE = "school.rule": Kind::Enum(SCHOOL_RULES), "rule", "审核方式：连续缴费，或累计为主、连续为辅", "review rule: continuous months, or cumulative first and continuous second";
+    SCHOOL_CONTINUOUS_MONTHS = "school.continuous_months": Kind::Int, "months", "要求连续缴费的月数（含申请当月）", "continuous months required, including the application month";
+    SCHOOL_CUMULATIVE_MONTHS = "school.cumulative_months": Kind::Int, "months", "回溯期内要求累计缴费的月数（0 表示不看累计）", "cumulative months required within the look-back window (0: not used)";
+    SCHOOL_LOOKBACK_MONTHS = "school.lookback_months": Kind::Int, "months", "累计缴费的回溯期", "look-back window for cumulative months";
+    SCHOOL_GRACE_CHILDBIRTH = "school.grace.childbirth": Kind::Int, "months", "因生育断缴、有证明时可宽限的最长月数", "longest gap forgiven for childbirth, with evidence";
+    SCHOOL_GRACE_CARE = "school.grace.care": Kind::Int, "months", "因照护家人断缴、有证明时可宽限的最长月数", "longest gap forgiven for caring for family, with evidence";
+    SCHOOL_GRACE_ILLNESS = "school.grace.illness": Kind::Int, "months", "因疾病断缴、有证明时可宽限的最长月数", "longest gap forgiven for illness, with evidence";
+    SCHOOL_GRACE_UNEMPLOYMENT = "school.grace.unemployment": Kind::Int, "months", "因失业断缴、有证明时可宽限的最长月数", "longest gap forgiven for unemployment, with evidence";
+    SCHOOL_GRACE_PLATFORM_RULE = "school.grace.platform_rule": Kind::Int, "months", "因平台规则调整断缴、有证明时可宽限的最长月数", "longest gap forgiven for a platform's rule change, with evidence";
+    SCHOOL_POINTS_PER_MONTH = "school.points.per_month": Kind::Int, "points", "新市民积分：本市每缴费一个月得几分", "new-citizen points per month paid in the city";
+    SCHOOL_POINTS_MAX_MONTHS = "school.points.max_months": Kind::Int, "months", "计分的缴费月数上限", "most months of contributions that earn points";
+    SCHOOL_POINTS_PER_PERMIT_YEAR = "school.points.per_permit_year": Kind::Int, "points", "持居住证每满一年得几分", "points per full year of residence permit";
+    SCHOOL_POINTS_MAX_PERMIT_YEARS = "school.points.max_permit_years": Kind::Int, "years", "计分的居住证年数上限", "most permit years that earn points";
+    SCHOOL_POINTS_EXTRA_MEDICAL = "school.points.extra.medical": Kind::Int, "points", "医疗保险每缴一个月另加几分", "extra points per month of medical insurance paid";
+    SCHOOL_POINTS_EXTRA_UNEMPLOYMENT = "school.points.extra.unemployment": Kind::Int, "points", "失业保险每缴一个月另加几分", "extra points per month of unemployment insurance paid";
+    SCHOOL_POINTS_EXTRA_INJURY = "school.points.extra.injury": Kind::Int, "points", "工伤保险每缴一个月另加几分", "extra points per month of injury insurance paid";
+    SCHOOL_POINTS_EXTRA_MATERNITY = "school.points.extra.maternity": Kind::Int, "points", "生育保险每缴一个月另加几分", "extra points per month of maternity insurance paid";
+    SCHOOL_ENROLLMENT_WINDOW_MONTHS = "school.enrollment_window_months": Kind::Int, "months", "申请前多少个月内首次参保或重新参保算“因入学参保”", "enrolment (first or renewed) within this many months before a school application counts as school-driven";
+    SCHOOL_REENROLLMENT_GAP_MONTHS = "school.reenrollment_gap_months": Kind::Int, "months", "断缴多少个月后再缴算重新参保", "a break of at least this many months makes the next payment a renewed enrolment";
+    SCHOOL_CHILD_AGE_MAX = "school.child_age_max": Kind::Int, "years", "申请入学的子女最大年龄（周岁，按申请月计）", "oldest a child may be to apply (full years at the application month)";
+    SCHOOL_PROOF_BUSINESS_LICENCE_MONTHS = "school.proof.business_licence.months": Kind::Int, "months", "营业执照最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a business licence stands for, counted back from the application month (0: not accepted)";
+    SCHOOL_PROOF_BUSINESS_LICENCE_MIN_MONTHS = "school.proof.business_licence.min_months": Kind::Int, "months", "营业执照须证明的最短月数（材料上的起始月到申请月）", "fewest months a business licence must show (from the month on the document to the application month)";
+    SCHOOL_PROOF_LABOUR_CONTRACT_MONTHS = "school.proof.labour_contract.months": Kind::Int, "months", "劳动合同最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a labour contract stands for, counted back from the application month (0: not accepted)";
+    SCHOOL_PROOF_LABOUR_CONTRACT_MIN_MONTHS = "school.proof.labour_contract.min_months": Kind::Int, "months", "劳动合同须证明的最短月数（材料上的起始月到申请月）", "fewest months a labour contract must show (from the month on the document to the application month)";
+    SCHOOL_PROOF_TAX_RECORDS_MONTHS = "school.proof.tax_records.months": Kind::Int, "months", "纳税记录最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition tax records stands for, counted back from the application month (0: not accepted)";
+    SCHOOL_PROOF_TAX_RECORDS_MIN_MONTHS = "school.proof.tax_records.min_months": Kind::Int, "months", "纳税记录须证明的最短月数（材料上的起始月到申请月）", "fewest months tax records must show (from the month on the document to the application month)";
+    SCHOOL_PROOF_PLATFORM_ORDERS_MONTHS = "school.proof.platform_orders.months": Kind::Int, "months", "平台接单记录最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition platform order records stands for, counted back from the application month (0: not accepted)";
+    SCHOOL_PROOF_PLATFORM_ORDERS_MIN_MONTHS = "school.proof.platform_orders.min_months": Kind::Int, "months", "平台接单记录须证明的最短月数（材料上的起始月到申请月）", "fewest months platform order records must show (from the month on the document to the application month)";
+    SCHOOL_PROOF_COMMUNITY_RESIDENCE_MONTHS = "school.proof.community_residence.months": Kind::Int, "months", "社区居住证明最多可抵多少个月的缴费条件（从申请月往前数；0 表示不认可）", "most months of the contribution condition a community residence proof stands for, counted back from the application month (0: not accepted)";
+    SCHOOL_PROOF_COMMUNITY_RESIDENCE_MIN_MONTHS = "school.proof.community_residence.min_months": Kind::Int, "months", "社区居住证明须证明的最短月数（材料上的起始月到申请月）", "fewest months a community residence proof must show (from the month on the document to the application month)";
+    SCHOOL_HARDSHIP_CHANNEL = "school.hardship_channel": Kind::Bool, "bool", "困难家庭兜底：有居住证和监护关系的困难家庭不因缴费不足被拒", "hardship channel: a family in hardship with a permit and guardianship is not refused for lack of contributions";
     // ---- contributions of flexible workers to the urban-employee pension
-    "flex.base.floor": Kind::Money, "yuan/month", "灵活就业人员缴费基数下限（可选的最低缴费基数）", "lowest contribution base a flexible worker may choose";
-    "flex.base.ceiling": Kind::Money, "yuan/month", "缴费基数上限（可选的最高缴费基数）", "highest contribution base a flexible worker may choose";
-    "flex.base.avg_wage": Kind::Money, "yuan/month", "用来计算缴费档次的社会平均工资", "average wage against which base tiers (60–300 %) are measured";
-    "flex.base.tier_min": Kind::Rate, "percent", "最低缴费档次", "lowest base tier";
-    "flex.base.tier_max": Kind::Rate, "percent", "最高缴费档次", "highest base tier";
-    "flex.base.income_based": Kind::Bool, "bool", "是否允许按实际收入确定缴费基数", "whether the base may follow actual income";
-    "flex.pension.rate": Kind::Rate, "percent", "养老保险缴费比例", "pension contribution rate";
-    "flex.pension.account_rate": Kind::Rate, "percent", "记入个人账户的比例", "share of the base credited to the personal account";
-    "flex.pension.rate_bands": Kind::Bands, "yuan/month→percent", "按月收入分档的缴费比例", "contribution rate by monthly income band";
-    "flex.frequencies": Kind::Set(FREQUENCIES), "set", "允许的缴费方式（按月、按季、按年、旺季多缴淡季少缴）", "payment frequencies allowed";
-    "flex.peak_trough.min_share": Kind::Rate, "percent", "淡季每月至少要缴的比例（相对于平均每月应缴）", "least a trough month must pay, as a share of the monthly average";
-    "flex.medical.rate": Kind::Rate, "percent", "灵活就业人员职工医保缴费比例", "employee medical insurance rate for flexible workers";
-    "flex.medical.permit_holders_eligible": Kind::Bool, "bool", "持居住证的非本地户籍灵活就业人员能否参加职工医保", "whether non-hukou flexible workers with a residence permit may join employee medical insurance";
-    "rounding.contribution": Kind::Enum(ROUNDINGS), "rounding", "缴费金额的取整方法", "rounding of contribution amounts";
-    "rounding.base": Kind::Enum(ROUNDINGS), "rounding", "缴费基数的取整方法", "rounding of contribution bases";
-    "burden.ilo_line": Kind::Rate, "percent", "国际劳工组织建议的缴费负担上限", "burden line suggested by the ILO";
+    FLEX_BASE_FLOOR = "flex.base.floor": Kind::Money, "yuan/month", "灵活就业人员缴费基数下限（可选的最低缴费基数）", "lowest contribution base a flexible worker may choose";
+    FLEX_BASE_CEILING = "flex.base.ceiling": Kind::Money, "yuan/month", "缴费基数上限（可选的最高缴费基数）", "highest contribution base a flexible worker may choose";
+    FLEX_BASE_AVG_WAGE = "flex.base.avg_wage": Kind::Money, "yuan/month", "用来计算缴费档次的社会平均工资", "average wage against which base tiers (60–300 %) are measured";
+    FLEX_BASE_TIER_MIN = "flex.base.tier_min": Kind::Rate, "percent", "最低缴费档次", "lowest base tier";
+    FLEX_BASE_TIER_MAX = "flex.base.tier_max": Kind::Rate, "percent", "最高缴费档次", "highest base tier";
+    FLEX_BASE_INCOME_BASED = "flex.base.income_based": Kind::Bool, "bool", "是否允许按实际收入确定缴费基数", "whether the base may follow actual income";
+    FLEX_PENSION_RATE = "flex.pension.rate": Kind::Rate, "percent", "养老保险缴费比例", "pension contribution rate";
+    FLEX_PENSION_ACCOUNT_RATE = "flex.pension.account_rate": Kind::Rate, "percent", "记入个人账户的比例", "share of the base credited to the personal account";
+    FLEX_PENSION_RATE_BANDS = "flex.pension.rate_bands": Kind::Bands, "yuan/month→percent", "按月收入分档的缴费比例", "contribution rate by monthly income band";
+    FLEX_FREQUENCIES = "flex.frequencies": Kind::Set(FREQUENCIES), "set", "允许的缴费方式（按月、按季、按年、旺季多缴淡季少缴）", "payment frequencies allowed";
+    FLEX_PEAK_TROUGH_MIN_SHARE = "flex.peak_trough.min_share": Kind::Rate, "percent", "淡季每月至少要缴的比例（相对于平均每月应缴）", "least a trough month must pay, as a share of the monthly average";
+    FLEX_MEDICAL_RATE = "flex.medical.rate": Kind::Rate, "percent", "灵活就业人员职工医保缴费比例", "employee medical insurance rate for flexible workers";
+    FLEX_MEDICAL_PERMIT_HOLDERS_ELIGIBLE = "flex.medical.permit_holders_eligible": Kind::Bool, "bool", "持居住证的非本地户籍灵活就业人员能否参加职工医保", "whether non-hukou flexible workers with a residence permit may join employee medical insurance";
+    ROUNDING_CONTRIBUTION = "rounding.contribution": Kind::Enum(ROUNDINGS), "rounding", "缴费金额的取整方法", "rounding of contribution amounts";
+    ROUNDING_BASE = "rounding.base": Kind::Enum(ROUNDINGS), "rounding", "缴费基数的取整方法", "rounding of contribution bases";
+    ROUNDING_TAX = "rounding.tax": Kind::Enum(ROUNDINGS), "rounding", "税前扣除额和少交税额的取整方法", "rounding of tax deductions and tax savings";
+    ROUNDING_SUBSIDY = "rounding.subsidy": Kind::Enum(ROUNDINGS), "rounding", "补贴、社保券和税前转入金额的取整方法", "rounding of subsidies, vouchers and pre-tax transfers";
+    ROUNDING_PENSION_BASIC = "rounding.pension.basic": Kind::Enum(ROUNDINGS), "rounding", "基础养老金的取整方法", "rounding of the basic pension";
+    ROUNDING_PENSION_ACCOUNT = "rounding.pension.account": Kind::Enum(ROUNDINGS), "rounding", "个人账户养老金（账户储存额 ÷ 计发月数）的取整方法", "rounding of the personal-account pension (balance ÷ payout months)";
+    ROUNDING_PENSION_PROJECTION = "rounding.pension.projection": Kind::Enum(ROUNDINGS), "rounding", "预测中个人账户计息、缴费和计发基数按工资增长调整的取整方法", "rounding of crediting interest and of wage indexation in a projection";
+    ROUNDING_RESIDENT_PENSION_ACCOUNT = "rounding.resident_pension.account": Kind::Enum(ROUNDINGS), "rounding", "城乡居民养老保险个人账户养老金（账户 ÷ 计发月数）的取整方法", "rounding of the resident personal-account pension (account ÷ divisor)";
+    BURDEN_ILO_LINE = "burden.ilo_line": Kind::Rate, "percent", "国际劳工组织建议的缴费负担上限", "burden line suggested by the ILO";
     // ---- back-payment
-    "flex.backpay.window_months": Kind::Int, "months", "可以补缴的最长月数（0 表示不允许补缴）", "how many months back a missed month may still be paid (0 = not allowed)";
-    "flex.backpay.base_rule": Kind::Enum(BACKPAY_BASES), "rule", "补缴时按哪一年的缴费基数", "which year's base a back-payment uses";
-    "flex.backpay.late_fee_daily": Kind::Rate, "percent/day", "滞纳金日费率", "late fee per day";
-    "flex.backpay.late_fee_applies": Kind::Bool, "bool", "灵活就业人员补缴是否收滞纳金", "whether a flexible worker's back-payment bears the late fee";
+    FLEX_BACKPAY_WINDOW_MONTHS = "flex.backpay.window_months": Kind::Int, "months", "可以补缴的最长月数（0 表示不允许补缴）", "how many months back a missed month may still be paid (0 = not allowed)";
+    FLEX_BACKPAY_BASE_RULE = "flex.backpay.base_rule": Kind::Enum(BACKPAY_BASES), "rule", "补缴时按哪一年的缴费基数", "which year's base a back-payment uses";
+    FLEX_BACKPAY_LATE_FEE_DAILY = "flex.backpay.late_fee_daily": Kind::Rate, "percent/day", "滞纳金日费率", "late fee per day";
+    FLEX_BACKPAY_LATE_FEE_APPLIES = "flex.backpay.late_fee_applies": Kind::Bool, "bool", "灵活就业人员补缴是否收滞纳金", "whether a flexible worker's back-payment bears the late fee";
     // ---- subsidies that exist today
-    "subsidy.difficulty.share": Kind::Ratio, "ratio", "就业困难人员社保补贴占实际缴费的比例", "social-insurance subsidy for people with employment difficulties, as a share of what they pay";
-    "subsidy.difficulty.max_months": Kind::Int, "months", "就业困难人员社保补贴最长期限", "longest period of that subsidy";
-    "subsidy.difficulty.cap": Kind::Money, "yuan/month", "就业困难人员社保补贴每月上限（0 表示无上限）", "monthly cap of that subsidy (0 = none)";
+    SUBSIDY_DIFFICULTY_SHARE = "subsidy.difficulty.share": Kind::Ratio, "ratio", "就业困难人员社保补贴占实际缴费的比例", "social-insurance subsidy for people with employment difficulties, as a share of what they pay";
+    SUBSIDY_DIFFICULTY_MAX_MONTHS = "subsidy.difficulty.max_months": Kind::Int, "months", "就业困难人员社保补贴最长期限", "longest period of that subsidy";
+    SUBSIDY_DIFFICULTY_CAP = "subsidy.difficulty.cap": Kind::Money, "yuan/month", "就业困难人员社保补贴每月上限（0 表示无上限）", "monthly cap of that subsidy (0 = none)";
     // ---- reform: provincial subsidy under an income line, school-entry voucher, savings account
-    "subsidy.provincial.bands": Kind::Bands, "yuan/month→percent", "省级财政按月收入分档补贴实际缴费的比例", "provincial subsidy share of the actual contribution by income band";
-    "voucher.bands": Kind::Bands, "yuan/month→percent", "入学社保券：按月收入分档补贴比例", "school-entry voucher share by income band";
-    "voucher.hardship_extra": Kind::Rate, "percent", "家庭困难再加的补贴比例", "extra share for household hardship";
-    "voucher.cap": Kind::Money, "yuan/month", "社保券每月最多金额", "monthly cap of the voucher";
-    "voucher.vesting_months": Kind::Int, "months", "连续缴满多少个月后发放社保券", "continuous months after which the voucher is paid";
-    "voucher.min_own_share": Kind::Rate, "percent", "补贴后本人至少还要承担的比例（防套利）", "least share the worker still pays after all subsidies (anti-arbitrage)";
-    "savings.max_share": Kind::Rate, "percent", "偶然收入可税前转入个人养老储蓄账户的最高比例", "largest share of occasional income moved pre-tax to the savings account";
+    SUBSIDY_PROVINCIAL_BANDS = "subsidy.provincial.bands": Kind::Bands, "yuan/month→percent", "省级财政按月收入分档补贴实际缴费的比例", "provincial subsidy share of the actual contribution by income band";
+    VOUCHER_BANDS = "voucher.bands": Kind::Bands, "yuan/month→percent", "入学社保券：按月收入分档补贴比例", "school-entry voucher share by income band";
+    VOUCHER_HARDSHIP_EXTRA = "voucher.hardship_extra": Kind::Rate, "percent", "家庭困难再加的补贴比例", "extra share for household hardship";
+    VOUCHER_CAP = "voucher.cap": Kind::Money, "yuan/month", "社保券每月最多金额", "monthly cap of the voucher";
+    VOUCHER_VESTING_MONTHS = "voucher.vesting_months": Kind::Int, "months", "连续缴满多少个月后发放社保券", "continuous months after which the voucher is paid";
+    VOUCHER_MIN_OWN_SHARE = "voucher.min_own_share": Kind::Rate, "percent", "补贴后本人至少还要承担的比例（防套利）", "least share the worker still pays after all subsidies (anti-arbitrage)";
+    SAVINGS_MAX_SHARE = "savings.max_share": Kind::Rate, "percent", "偶然收入可税前转入个人养老储蓄账户的最高比例", "largest share of occasional income moved pre-tax to the savings account";
     // ---- urban-employee pension benefits
-    "pension.calc_base": Kind::Money, "yuan/month", "计发基数（算养老金用的上年度社会平均工资）", "pension calculation base (last year's average wage)";
-    "pension.basic_rate_per_year": Kind::Rate, "percent", "每缴费一年，基础养老金增加的比例", "basic pension per year of contributions";
-    "pension.payout_months": Kind::Table, "age→months", "计发月数表（退休年龄→个人账户分多少个月发）", "payout months by retirement age";
-    "pension.payout_months.interpolate": Kind::Bool, "bool", "计发月数是否按月细化（插值）", "whether payout months are interpolated by month";
-    "pension.min_months": Kind::Table, "year→months", "按月领取养老金所需的最低缴费月数（按退休年份）", "minimum contribution months for a monthly pension, by retirement year";
-    "pension.crediting_rate": Kind::Table, "year→bps", "个人账户记账利率（年份→万分之几）", "personal-account crediting rate by year (basis points)";
-    "pension.crediting_rate.future": Kind::Rate, "percent", "今后年份的记账利率假设", "crediting rate assumed for future years";
-    "projection.wage_growth": Kind::Rate, "percent", "今后平均工资增长的假设（0 表示按今天的钱算）", "assumed future wage growth (0 = in today's money)";
-    "retirement.male.original_age": Kind::Int, "years", "男职工原法定退休年龄", "men's original statutory retirement age";
-    "retirement.male.first_cohort": Kind::Int, "yyyymm", "男职工延迟退休起始出生月份", "first birth month affected for men";
-    "retirement.male.step_months": Kind::Int, "months", "男职工：出生每晚几个月，退休推迟1个月", "men: birth months per month of delay";
-    "retirement.male.max_delay_months": Kind::Int, "months", "男职工最多推迟的月数", "men: largest delay";
-    "retirement.female55.original_age": Kind::Int, "years", "原55岁退休女职工的原法定退休年龄", "original age of women retiring at 55";
-    "retirement.female55.first_cohort": Kind::Int, "yyyymm", "原55岁退休女职工延迟起始出生月份", "first birth month affected (women, 55)";
-    "retirement.female55.step_months": Kind::Int, "months", "原55岁女职工：出生每晚几个月推迟1个月", "women (55): birth months per month of delay";
-    "retirement.female55.max_delay_months": Kind::Int, "months", "原55岁女职工最多推迟的月数", "women (55): largest delay";
-    "retirement.female50.original_age": Kind::Int, "years", "原50岁退休女职工的原法定退休年龄", "original age of women retiring at 50";
-    "retirement.female50.first_cohort": Kind::Int, "yyyymm", "原50岁退休女职工延迟起始出生月份", "first birth month affected (women, 50)";
-    "retirement.female50.step_months": Kind::Int, "months", "原50岁女职工：出生每晚几个月推迟1个月", "women (50): birth months per month of delay";
-    "retirement.female50.max_delay_months": Kind::Int, "months", "原50岁女职工最多推迟的月数", "women (50): largest delay";
+    PENSION_CALC_BASE = "pension.calc_base": Kind::Money, "yuan/month", "计发基数（算养老金用的上年度社会平均工资）", "pension calculation base (last year's average wage)";
+    PENSION_BASIC_RATE_PER_YEAR = "pension.basic_rate_per_year": Kind::Rate, "percent", "每缴费一年，基础养老金增加的比例", "basic pension per year of contributions";
+    PENSION_PAYOUT_MONTHS = "pension.payout_months": Kind::Table, "age→months", "计发月数表（退休年龄→个人账户分多少个月发）", "payout months by retirement age";
+    PENSION_PAYOUT_MONTHS_INTERPOLATE = "pension.payout_months.interpolate": Kind::Bool, "bool", "计发月数是否按月细化（插值）", "whether payout months are interpolated by month";
+    PENSION_MIN_MONTHS = "pension.min_months": Kind::Table, "year→months", "按月领取养老金所需的最低缴费月数（按退休年份）", "minimum contribution months for a monthly pension, by retirement year";
+    PENSION_CREDITING_RATE = "pension.crediting_rate": Kind::Table, "year→bps", "个人账户记账利率（年份→万分之几）", "personal-account crediting rate by year (basis points)";
+    PENSION_CREDITING_RATE_FUTURE = "pension.crediting_rate.future": Kind::Rate, "percent", "今后年份的记账利率假设", "crediting rate assumed for future years";
+    PROJECTION_WAGE_GROWTH = "projection.wage_growth": Kind::Rate, "percent", "今后平均工资增长的假设（0 表示按今天的钱算）", "assumed future wage growth (0 = in today's money)";
+    RETIREMENT_MALE_ORIGINAL_AGE = "retirement.male.original_age": Kind::Int, "years", "男职工原法定退休年龄", "men's original statutory retirement age";
+    RETIREMENT_MALE_FIRST_COHORT = "retirement.male.first_cohort": Kind::Int, "yyyymm", "男职工延迟退休起始出生月份", "first birth month affected for men";
+    RETIREMENT_MALE_STEP_MONTHS = "retirement.male.step_months": Kind::Int, "months", "男职工：出生每晚几个月，退休推迟1个月", "men: birth months per month of delay";
+    RETIREMENT_MALE_MAX_DELAY_MONTHS = "retirement.male.max_delay_months": Kind::Int, "months", "男职工最多推迟的月数", "men: largest delay";
+    RETIREMENT_FEMALE55_ORIGINAL_AGE = "retirement.female55.original_age": Kind::Int, "years", "原55岁退休女职工的原法定退休年龄", "original age of women retiring at 55";
+    RETIREMENT_FEMALE55_FIRST_COHORT = "retirement.female55.first_cohort": Kind::Int, "yyyymm", "原55岁退休女职工延迟起始出生月份", "first birth month affected (women, 55)";
+    RETIREMENT_FEMALE55_STEP_MONTHS = "retirement.female55.step_months": Kind::Int, "months", "原55岁女职工：出生每晚几个月推迟1个月", "women (55): birth months per month of delay";
+    RETIREMENT_FEMALE55_MAX_DELAY_MONTHS = "retirement.female55.max_delay_months": Kind::Int, "months", "原55岁女职工最多推迟的月数", "women (55): largest delay";
+    RETIREMENT_FEMALE50_ORIGINAL_AGE = "retirement.female50.original_age": Kind::Int, "years", "原50岁退休女职工的原法定退休年龄", "original age of women retiring at 50";
+    RETIREMENT_FEMALE50_FIRST_COHORT = "retirement.female50.first_cohort": Kind::Int, "yyyymm", "原50岁退休女职工延迟起始出生月份", "first birth month affected (women, 50)";
+    RETIREMENT_FEMALE50_STEP_MONTHS = "retirement.female50.step_months": Kind::Int, "months", "原50岁女职工：出生每晚几个月推迟1个月", "women (50): birth months per month of delay";
+    RETIREMENT_FEMALE50_MAX_DELAY_MONTHS = "retirement.female50.max_delay_months": Kind::Int, "months", "原50岁女职工最多推迟的月数", "women (50): largest delay";
     // ---- urban-rural resident pension
-    "resident_pension.tiers": Kind::MoneyList, "yuan/year", "城乡居民养老保险缴费档次（每年交多少）", "resident pension contribution tiers";
-    "resident_pension.subsidy_low": Kind::Money, "yuan/year", "最低档的政府缴费补贴", "government top-up for the lowest tier";
-    "resident_pension.subsidy_high": Kind::Money, "yuan/year", "较高档次的政府缴费补贴", "government top-up for the higher tiers";
-    "resident_pension.subsidy_high_from": Kind::Money, "yuan/year", "从哪一档起按较高补贴", "tier from which the higher top-up applies";
-    "resident_pension.basic": Kind::Money, "yuan/month", "城乡居民基础养老金", "resident basic pension";
-    "resident_pension.divisor": Kind::Int, "months", "居民养老保险个人账户计发月数", "resident personal-account payout months";
-    "resident_pension.min_months": Kind::Int, "months", "领取居民养老金所需最低缴费月数", "minimum months for the resident pension";
-    "resident_pension.age": Kind::Int, "years", "领取居民养老金的年龄", "age the resident pension starts";
+    RESIDENT_PENSION_TIERS = "resident_pension.tiers": Kind::MoneyList, "yuan/year", "城乡居民养老保险缴费档次（每年交多少）", "resident pension contribution tiers";
+    RESIDENT_PENSION_SUBSIDY_LOW = "resident_pension.subsidy_low": Kind::Money, "yuan/year", "最低档的政府缴费补贴", "government top-up for the lowest tier";
+    RESIDENT_PENSION_SUBSIDY_HIGH = "resident_pension.subsidy_high": Kind::Money, "yuan/year", "较高档次的政府缴费补贴", "government top-up for the higher tiers";
+    RESIDENT_PENSION_SUBSIDY_HIGH_FROM = "resident_pension.subsidy_high_from": Kind::Money, "yuan/year", "从哪一档起按较高补贴", "tier from which the higher top-up applies";
+    RESIDENT_PENSION_BASIC = "resident_pension.basic": Kind::Money, "yuan/month", "城乡居民基础养老金", "resident basic pension";
+    RESIDENT_PENSION_DIVISOR = "resident_pension.divisor": Kind::Int, "months", "居民养老保险个人账户计发月数", "resident personal-account payout months";
+    RESIDENT_PENSION_MIN_MONTHS = "resident_pension.min_months": Kind::Int, "months", "领取居民养老金所需最低缴费月数", "minimum months for the resident pension";
+    RESIDENT_PENSION_AGE = "resident_pension.age": Kind::Int, "years", "领取居民养老金的年龄", "age the resident pension starts";
     // ---- resident medical insurance
-    "resident_medical.individual": Kind::Money, "yuan/year", "城乡居民医保个人每年缴费", "resident medical insurance: individual contribution per year";
-    "resident_medical.subsidy": Kind::Money, "yuan/year", "城乡居民医保财政每人每年补助", "resident medical insurance: public subsidy per person per year";
-    "resident_medical.permit_equal_subsidy": Kind::Bool, "bool", "持居住证参保与本地居民享受同样的财政补助", "residence-permit holders get the same subsidy as locals";
-    "resident_medical.waiting_fixed_months": Kind::Int, "months", "未按时或未连续参保的固定等待期", "fixed waiting period after a late or broken enrolment";
-    "resident_medical.waiting_per_gap_year": Kind::Int, "months", "每多断保一年增加的等待期", "waiting months added per extra year without cover";
-    "resident_medical.waiting_cut_per_year": Kind::Int, "months", "重新参保后每连续参保一年减少的等待期", "waiting months removed per year of continuous cover since";
+    RESIDENT_MEDICAL_INDIVIDUAL = "resident_medical.individual": Kind::Money, "yuan/year", "城乡居民医保个人每年缴费", "resident medical insurance: individual contribution per year";
+    RESIDENT_MEDICAL_SUBSIDY = "resident_medical.subsidy": Kind::Money, "yuan/year", "城乡居民医保财政每人每年补助", "resident medical insurance: public subsidy per person per year";
+    RESIDENT_MEDICAL_PERMIT_EQUAL_SUBSIDY = "resident_medical.permit_equal_subsidy": Kind::Bool, "bool", "持居住证参保与本地居民享受同样的财政补助", "residence-permit holders get the same subsidy as locals";
+    RESIDENT_MEDICAL_WAITING_FIXED_MONTHS = "resident_medical.waiting_fixed_months": Kind::Int, "months", "未按时或未连续参保的固定等待期", "fixed waiting period after a late or broken enrolment";
+    RESIDENT_MEDICAL_WAITING_PER_GAP_YEAR = "resident_medical.waiting_per_gap_year": Kind::Int, "months", "每多断保一年增加的等待期", "waiting months added per extra year without cover";
+    RESIDENT_MEDICAL_WAITING_CUT_PER_YEAR = "resident_medical.waiting_cut_per_year": Kind::Int, "months", "重新参保后每连续参保一年减少的等待期", "waiting months removed per year of continuous cover since";
     // ---- platforms
-    "platform.cit_rate": Kind::Rate, "percent", "企业所得税税率", "corporate income tax rate";
-    "platform.deduction_multiplier": Kind::Ratio, "ratio", "平台为从业人员缴的养老保险费在税前按几倍扣除", "multiple of pension contributions deducted before tax";
-    "platform.refund_revenue_limit": Kind::Money, "yuan/year", "年营业收入低于此数的平台享受即征即退（0 表示没有）", "annual revenue under which the tax benefit is refunded at once (0 = none)";
-    "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
+    PLATFORM_CIT_RATE = "platform.cit_rate": Kind::Rate, "percent", "企业所得税税率", "corporate income tax rate";
+    PLATFORM_DEDUCTION_MULTIPLIER = "platform.deduction_multiplier": Kind::Ratio, "ratio", "平台为从业人员缴的养老保险费在税前按几倍扣除", "multiple of pension contributions deducted before tax";
+    PLATFORM_REFUND_REVENUE_LIMIT = "platform.refund_revenue_limit": Kind::Money, "yuan/year", "年营业收入低于此数的平台享受即征即退（0 表示没有）", "annual revenue under which the tax benefit is refunded at once (0 = none)";
+    UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 
 pub fn spec(key: &str) -> Option<&'static KeySpec> {

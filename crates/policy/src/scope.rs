@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::load::{Entry, Policy, Reform, Region, Source};
-use crate::schema;
+use crate::schema::{self, Key};
 use crate::value::Value;
 
 /// Everything a calculation needs to look parameters up.
@@ -197,8 +197,8 @@ impl<'p> Scope<'p> {
     }
 
     /// Looks a parameter up; `None` if no level defines it at this date.
-    pub fn find(&self, key: &str) -> Option<Resolved<'p>> {
-        let spec = schema::spec(key)?;
+    pub fn find(&self, key: Key) -> Option<Resolved<'p>> {
+        let spec = schema::spec(key.as_str())?;
         let chain = self.policy.chain(self.region.code);
         for reform in self.reforms.iter().rev() {
             if !reform
@@ -236,11 +236,12 @@ impl<'p> Scope<'p> {
     }
 
     /// Looks a parameter up; the error says which dates do have values.
-    pub fn get(&self, key: &str) -> Result<Resolved<'p>> {
+    pub fn get(&self, key: Key) -> Result<Resolved<'p>> {
         self.find(key).ok_or_else(|| self.missing(key))
     }
 
-    fn missing(&self, key: &str) -> Error {
+    fn missing(&self, key: Key) -> Error {
+        let key = key.as_str();
         let mut ranges_zh = Vec::new();
         let mut ranges_en = Vec::new();
         for r in self.policy.chain(self.region.code) {
@@ -282,7 +283,7 @@ impl<'p> Scope<'p> {
         )
     }
 
-    fn typed<T>(&self, key: &str, f: impl Fn(&Value) -> Option<T>) -> Result<(T, ParamRef)> {
+    fn typed<T>(&self, key: Key, f: impl Fn(&Value) -> Option<T>) -> Result<(T, ParamRef)> {
         let r = self.get(key)?;
         match f(r.value) {
             Some(v) => Ok((v, r.pref)),
@@ -294,7 +295,7 @@ impl<'p> Scope<'p> {
         }
     }
 
-    pub fn money(&self, key: &str) -> Result<(Fen, ParamRef)> {
+    pub fn money(&self, key: Key) -> Result<(Fen, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Money(f) = v {
                 Some(*f)
@@ -303,7 +304,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn rate(&self, key: &str) -> Result<(Bps, ParamRef)> {
+    pub fn rate(&self, key: Key) -> Result<(Bps, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Rate(b) = v {
                 Some(*b)
@@ -312,7 +313,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn ratio(&self, key: &str) -> Result<((i64, i64), ParamRef)> {
+    pub fn ratio(&self, key: Key) -> Result<((i64, i64), ParamRef)> {
         self.typed(key, |v| {
             if let Value::Ratio(n, d) = v {
                 Some((*n, *d))
@@ -321,7 +322,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn int(&self, key: &str) -> Result<(i64, ParamRef)> {
+    pub fn int(&self, key: Key) -> Result<(i64, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Int(i) = v {
                 Some(*i)
@@ -330,7 +331,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn flag(&self, key: &str) -> Result<(bool, ParamRef)> {
+    pub fn flag(&self, key: Key) -> Result<(bool, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Bool(b) = v {
                 Some(*b)
@@ -339,7 +340,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn word(&self, key: &str) -> Result<(String, ParamRef)> {
+    pub fn word(&self, key: Key) -> Result<(String, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Word(w) = v {
                 Some(w.clone())
@@ -348,7 +349,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn set(&self, key: &str) -> Result<(Vec<String>, ParamRef)> {
+    pub fn set(&self, key: Key) -> Result<(Vec<String>, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Set(s) = v {
                 Some(s.clone())
@@ -357,7 +358,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn table(&self, key: &str) -> Result<(Vec<(i64, i64)>, ParamRef)> {
+    pub fn table(&self, key: Key) -> Result<(Vec<(i64, i64)>, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Table(t) = v {
                 Some(t.clone())
@@ -366,7 +367,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn money_list(&self, key: &str) -> Result<(Vec<Fen>, ParamRef)> {
+    pub fn money_list(&self, key: Key) -> Result<(Vec<Fen>, ParamRef)> {
         self.typed(key, |v| {
             if let Value::MoneyList(l) = v {
                 Some(l.clone())
@@ -375,7 +376,7 @@ impl<'p> Scope<'p> {
             }
         })
     }
-    pub fn bands(&self, key: &str) -> Result<(Vec<(Fen, Bps)>, ParamRef)> {
+    pub fn bands(&self, key: Key) -> Result<(Vec<(Fen, Bps)>, ParamRef)> {
         self.typed(key, |v| {
             if let Value::Bands(b) = v {
                 Some(b.clone())
@@ -385,14 +386,14 @@ impl<'p> Scope<'p> {
         })
     }
     /// Optional bands: `None` when no level or reform defines them.
-    pub fn bands_opt(&self, key: &str) -> Option<(Vec<(Fen, Bps)>, ParamRef)> {
+    pub fn bands_opt(&self, key: Key) -> Option<(Vec<(Fen, Bps)>, ParamRef)> {
         let r = self.find(key)?;
         match r.value {
             Value::Bands(b) => Some((b.clone(), r.pref)),
             _ => None,
         }
     }
-    pub fn rounding(&self, key: &str) -> Result<(Rounding, ParamRef)> {
+    pub fn rounding(&self, key: Key) -> Result<(Rounding, ParamRef)> {
         let (w, r) = self.word(key)?;
         Ok((Rounding::parse(&w).unwrap_or(Rounding::HalfUpFen), r))
     }

@@ -5,51 +5,7 @@ use serde::Serialize;
 
 use crate::scope::ParamRef;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_lowercase().as_str() {
-            "zh" | "zh-cn" | "cn" | "中文" => Some(Lang::Zh),
-            "en" | "en-us" | "english" => Some(Lang::En),
-            _ => None,
-        }
-    }
-    /// The code `parse` reads back: "zh" or "en".
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        }
-    }
-
-    /// Full-width Chinese punctuation in text meant for English readers becomes ASCII.
-    pub fn punctuate(self, text: String) -> String {
-        match self {
-            Lang::Zh => text,
-            Lang::En => text
-                .replace('（', " (")
-                .replace('）', ")")
-                .replace('，', ", ")
-                .replace('：', ": ")
-                .replace('；', "; "),
-        }
-    }
-
-    /// Picks the text for this language.
-    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-}
+pub use anxin_domain::text::Lang;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Step {

@@ -3,8 +3,10 @@
 //!
 //! Passwords are kept only as Argon2id hashes (PHC strings); session tokens only as their
 //! SHA-256, so a copy of the database opens no session. The access log is append-only: the
-//! code has no path that edits or deletes it, and the schema refuses both (triggers on each
-//! backend).
+//! code has no path that edits or deletes it, the schema refuses both (triggers on each
+//! backend; PostgreSQL refuses TRUNCATE too), and each row is chained into the Merkle log by
+//! an `access_logged` event carrying its keyed hash ([`row_hash`]), so the audit names a row
+//! removed or altered even with the triggers disabled.
 
 use anxin_domain::RegionCode;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -38,6 +40,27 @@ pub enum Role {
     Auditor,
     /// Makes accounts; no personal records.
     Admin,
+}
+
+/// What a session was issued for. A page session (the `anxin_session` cookie) opens pages
+/// only; an API session (`Authorization: Bearer`) opens the API only: a token of one kind
+/// presented as the other finds no session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionKind {
+    /// Signed in through the sign-in form; carried by the session cookie.
+    Page,
+    /// Signed in through `POST /api/sessions`; carried as a bearer token.
+    Api,
+}
+
+impl SessionKind {
+    /// The value stored in the `sessions.kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Page => "page",
+            SessionKind::Api => "api",
+        }
+    }
 }
 
 impl Role {
@@ -143,9 +166,9 @@ impl AccountRow {
 /// Whether `region` lies within `scope`: a province covers its cities and counties, a city its
 /// counties (GB/T 2260 codes: `PPCCDD`).
 pub fn within(scope: u32, region: u32) -> bool {
-    if scope % 10_000 == 0 {
+    if scope.is_multiple_of(10_000) {
         scope / 10_000 == region / 10_000
-    } else if scope % 100 == 0 {
+    } else if scope.is_multiple_of(100) {
         scope / 100 == region / 100
     } else {
         scope == region
@@ -282,6 +305,23 @@ pub struct AccessRow {
     pub what: String,
     /// The purpose the official stated.
     pub purpose: String,
+}
+
+/// The keyed hash of an access row's canonical bytes (a JSON array of every column but the
+/// id), which its `access_logged` event carries: the log then witnesses the row without
+/// holding the person or the purpose, and a guess of a purpose cannot be checked against it
+/// without the data key.
+pub fn row_hash(key: &crate::keys::DataKey, row: &AccessRow) -> [u8; 32] {
+    let canonical = serde_json::json!([
+        row.at,
+        row.account,
+        row.username,
+        row.role,
+        crate::keys::hex(&row.person),
+        row.what,
+        row.purpose
+    ]);
+    key.keyed_hash("access-row", canonical.to_string().as_bytes())
 }
 
 /// A stated purpose: 2–200 characters, no control characters.

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anxin_domain::YearMonth;
+use anxin_domain::codes::{Insurance, Status};
 use serde::Serialize;
 
 use crate::store::ContributionRow;
@@ -43,7 +44,7 @@ pub struct Run {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    pub insurance: String,
+    pub insurance: Insurance,
     /// `None`: across every region.
     pub region: Option<u32>,
     pub paid_months: u32,
@@ -62,34 +63,38 @@ pub struct Summary {
 
 /// Summaries per (insurance, region) and per insurance across regions, in that order.
 pub fn summarize(rows: &[ContributionRow]) -> Vec<Summary> {
-    let mut groups: BTreeMap<(String, Option<u32>), Vec<&ContributionRow>> = BTreeMap::new();
+    // Ordered by the insurance's code, as the summaries always were.
+    type Group<'r> = (Insurance, Vec<&'r ContributionRow>);
+    let mut groups: BTreeMap<(&'static str, Option<u32>), Group<'_>> = BTreeMap::new();
     for row in rows {
-        groups
-            .entry((row.insurance.clone(), Some(row.region)))
-            .or_default()
-            .push(row);
-        groups
-            .entry((row.insurance.clone(), None))
-            .or_default()
-            .push(row);
+        for region in [Some(row.region), None] {
+            groups
+                .entry((row.insurance.as_str(), region))
+                .or_insert_with(|| (row.insurance, Vec::new()))
+                .1
+                .push(row);
+        }
     }
     groups
         .into_iter()
-        .map(|((insurance, region), rows)| summarize_group(insurance, region, &rows))
+        .map(|((_, region), (insurance, rows))| summarize_group(insurance, region, &rows))
         .collect()
 }
 
-fn state_of(status: &str) -> MonthState {
+fn state_of(status: Status) -> MonthState {
     match status {
-        "paid" | "backpaid" => MonthState::Paid,
-        "excused" => MonthState::Excused,
-        "deferred" => MonthState::Deferred,
-        "unpaid" => MonthState::Unpaid,
-        _ => MonthState::Missing,
+        Status::Paid | Status::Backpaid => MonthState::Paid,
+        Status::Excused => MonthState::Excused,
+        Status::Deferred => MonthState::Deferred,
+        Status::Unpaid => MonthState::Unpaid,
     }
 }
 
-fn summarize_group(insurance: String, region: Option<u32>, rows: &[&ContributionRow]) -> Summary {
+fn summarize_group(
+    insurance: Insurance,
+    region: Option<u32>,
+    rows: &[&ContributionRow],
+) -> Summary {
     // Best state per month: one paying platform is enough for the month to count.
     let mut months: BTreeMap<i32, MonthState> = BTreeMap::new();
     let mut reasons: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
@@ -109,19 +114,25 @@ fn summarize_group(insurance: String, region: Option<u32>, rows: &[&Contribution
         by_payer_fen: BTreeMap::new(),
     };
     for row in rows {
-        let state = state_of(&row.status);
+        let state = state_of(row.status);
         let slot = months.entry(row.month).or_insert(MonthState::Missing);
         *slot = (*slot).min(state);
         if let Some(reason) = &row.reason {
-            reasons.entry(row.month).or_default().insert(reason.clone());
+            reasons
+                .entry(row.month)
+                .or_default()
+                .insert(reason.as_str().to_string());
         }
         if state == MonthState::Paid {
-            if row.status == "backpaid" {
+            if row.status == Status::Backpaid {
                 back_paid.insert(row.month);
             }
             summary.amount_fen += row.amount_fen;
             summary.account_fen += row.account_fen;
-            *summary.by_payer_fen.entry(row.payer.clone()).or_default() += row.amount_fen;
+            *summary
+                .by_payer_fen
+                .entry(row.payer.as_str().to_string())
+                .or_default() += row.amount_fen;
         }
     }
     let paid: Vec<i32> = months
@@ -208,15 +219,15 @@ mod tests {
             record_id: String::new(),
             person: [0; 32],
             month: YearMonth::parse(month).unwrap().index(),
-            insurance: "pension".into(),
+            insurance: Insurance::Pension,
             region,
-            payer: payer.into(),
+            payer: payer.parse().unwrap(),
             payer_code: String::new(),
             base_fen: 0,
             amount_fen,
             account_fen: amount_fen / 4,
-            status: status.into(),
-            reason: (status == "excused").then(|| "childbirth".to_string()),
+            status: status.parse().unwrap(),
+            reason: (status == "excused").then_some(anxin_domain::codes::GapReason::Childbirth),
             paid_on: None,
         }
     }

@@ -1,5 +1,5 @@
 //! The audit: recompute the log from the stored rows and report every row that was edited,
-//! deleted or inserted behind the system's back, by name.
+//! deleted or inserted behind the system's back, by name and by what happened to it.
 //!
 //! What is checked, and against what:
 //! - the signed head and every signed checkpoint in the history verify under the log's key;
@@ -7,10 +7,18 @@
 //! - the sequence has no holes and nothing sits past the signed head (deleted / inserted);
 //! - the tree recomputed from the event bytes has the signed root at every checkpoint size (an
 //!   event rewritten together with its hash is caught here, and placed between two checkpoints);
-//! - a checkpoint kept outside the database (the data directory's `checkpoint` file) is
-//!   consistent with the log, so rolling the database back is caught;
+//! - a checkpoint kept outside the database (the data directory's `checkpoint` file) exists
+//!   and is consistent with the log, so rolling the database back is caught;
+//! - every checkpoint known from elsewhere (`anxin audit --checkpoint`, a certificate's) is
+//!   met: the log is not smaller and gives the same root at its size;
 //! - every projection row (contributions, postings, persons, orgs, children) equals what the
-//!   events say, and every event's postings sum to zero.
+//!   events say, and every event's postings sum to zero;
+//! - every access log row hashes to what its `access_logged` entry recorded, and no entry has
+//!   lost its row.
+//!
+//! Each finding says what happened: an entry deleted (a hole, or a projection row whose entry
+//! is gone), its bytes changed, its stored hash changed, a row rewritten together with its
+//! hash, or a row inserted behind the system's back (past the signed head, or with no entry).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -50,6 +58,8 @@ pub struct AuditReport {
     pub persons: u64,
     pub orgs: u64,
     pub children: u64,
+    /// Access log rows checked against the log entries that chain them.
+    pub access_rows: u64,
     pub findings: Vec<Finding>,
     pub findings_not_listed: u64,
 }
@@ -67,6 +77,7 @@ impl AuditReport {
             "checkpoints": self.checkpoints, "contributions": self.contributions,
             "postings": self.postings, "postings_sum_fen": self.postings_sum_fen,
             "persons": self.persons, "orgs": self.orgs, "children": self.children,
+            "access_rows": self.access_rows,
             "findings": findings, "findings_not_listed": self.findings_not_listed,
         })
     }
@@ -110,9 +121,42 @@ pub struct AuditScope {
     pub projections: bool,
 }
 
+/// A signed checkpoint known from outside the database: the data directory's `checkpoint`
+/// file, a file given to `anxin audit --checkpoint`, a certificate's, a peer's. The audit fails
+/// if the log is smaller than it or does not give its root at its size.
+#[derive(Debug, Clone)]
+pub struct Known {
+    /// Where it came from, for the findings (a path, "certificate FILE", …).
+    pub source: String,
+    pub text: String,
+}
+
+/// Where a root the log must meet at some size comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    Head,
+    History,
+    /// A checkpoint known from outside the database, by its description.
+    Known(String),
+}
+
 impl<S: Store> Records<S> {
-    /// Runs the audit. `outside` is a signed checkpoint kept apart from the database.
+    /// Runs the audit. `outside` is a signed checkpoint kept apart from the database; the one
+    /// kept by [`Records::set_outside`], if set, is checked as well and must exist.
     pub fn audit(&mut self, outside: Option<&str>, scope: AuditScope) -> Result<AuditReport> {
+        let known: Vec<Known> = outside
+            .map(|text| Known {
+                source: "outside".into(),
+                text: text.to_string(),
+            })
+            .into_iter()
+            .collect();
+        self.audit_known(&known, scope)
+    }
+
+    /// Runs the audit against the database's own checkpoints, the one kept outside it (which
+    /// must exist when the records keep one), and every checkpoint in `known`.
+    pub fn audit_known(&mut self, known: &[Known], scope: AuditScope) -> Result<AuditReport> {
         let hasher = self.hasher();
         let verifier = self.verifier().clone();
         let mut report = AuditReport::default();
@@ -120,7 +164,7 @@ impl<S: Store> Records<S> {
         report.head_size = head.size;
 
         // Signed checkpoints: the head's and the history's. Sizes whose root we must meet.
-        let mut expected_roots: BTreeMap<u64, (Hash, &'static str)> = BTreeMap::new();
+        let mut expected_roots: BTreeMap<u64, (Hash, Source)> = BTreeMap::new();
         match parse_and_verify_checkpoint(&head.checkpoint, &verifier) {
             Ok(cp) => {
                 if cp.tree_size != head.size || cp.root_hash != head.root {
@@ -131,7 +175,7 @@ impl<S: Store> Records<S> {
                         "the log head's size or root differs from its own signed checkpoint",
                     );
                 }
-                expected_roots.insert(cp.tree_size, (cp.root_hash, "head"));
+                expected_roots.insert(cp.tree_size, (cp.root_hash, Source::Head));
             }
             Err(e) => report.find(
                 "head",
@@ -147,7 +191,7 @@ impl<S: Store> Records<S> {
                 Ok(cp) if cp.tree_size == *size => {
                     expected_roots
                         .entry(cp.tree_size)
-                        .or_insert((cp.root_hash, "checkpoints"));
+                        .or_insert((cp.root_hash, Source::History));
                 }
                 Ok(_) => report.find(
                     "checkpoints",
@@ -163,29 +207,64 @@ impl<S: Store> Records<S> {
                 ),
             }
         }
-        if let Some(text) = outside {
-            match parse_and_verify_checkpoint(text, &verifier) {
+        // The checkpoint kept outside the database must be there: without it a database put
+        // back from an older copy would pass.
+        let mut all_known: Vec<Known> = Vec::new();
+        if let Some(outside) = self.outside() {
+            let place = outside.describe();
+            match outside.read() {
+                Ok(Some(text)) => all_known.push(Known {
+                    source: place,
+                    text,
+                }),
+                Ok(None) => report.find(
+                    "checkpoint-file",
+                    place.clone(),
+                    format!(
+                        "库外保存的检查点文件 {place} 不见了：数据库若被回滚或换成旧副本，将无从发现。\
+                         请从备份或其他见证（证书、对方机构）找回检查点，用 anxin audit --checkpoint 文件 核对后放回"
+                    ),
+                    format!(
+                        "the checkpoint file kept outside the database ({place}) is missing: a database rolled back \
+                         or replaced by an older copy could not be detected. Recover a checkpoint from a backup or \
+                         another witness (a certificate, a peer), check it with anxin audit --checkpoint FILE, and put it back"
+                    ),
+                ),
+                Err(e) => report.find(
+                    "checkpoint-file",
+                    place.clone(),
+                    format!("读不到库外检查点文件 {place}：{e}"),
+                    format!("cannot read the checkpoint file kept outside the database ({place}): {e}"),
+                ),
+            }
+        }
+        all_known.extend(known.iter().cloned());
+        for k in &all_known {
+            let source = &k.source;
+            match parse_and_verify_checkpoint(&k.text, &verifier) {
                 Ok(cp) => {
                     if cp.tree_size > head.size {
                         report.find("events", format!("#{}..#{}", head.size, cp.tree_size - 1),
-                            format!("库外保存的检查点有 {} 条，数据库只剩 {} 条：日志被删减或回滚", cp.tree_size, head.size),
-                            format!("the checkpoint kept outside the database has {} entries, the database only {}: the log was cut or rolled back", cp.tree_size, head.size));
+                            format!("库外检查点（{source}）有 {} 条，数据库只剩 {} 条：日志被删减或回滚", cp.tree_size, head.size),
+                            format!("the checkpoint from outside the database ({source}) has {} entries, the database only {}: the log was cut or rolled back", cp.tree_size, head.size));
                     } else {
                         let entry = expected_roots
                             .entry(cp.tree_size)
-                            .or_insert((cp.root_hash, "outside"));
+                            .or_insert((cp.root_hash, Source::Known(source.clone())));
                         if entry.0 != cp.root_hash {
                             report.find("checkpoints", format!("size={}", cp.tree_size),
-                                "库外检查点与库内检查点对同一大小给出不同的根：数据库被替换过",
-                                "the outside checkpoint and the database's give different roots for the same size: the database was replaced");
+                                format!("库外检查点（{source}）与库内检查点对同一大小给出不同的根：数据库被替换过"),
+                                format!("the checkpoint from outside the database ({source}) and the database's give different roots for the same size: the database was replaced"));
                         }
                     }
                 }
                 Err(e) => report.find(
                     "checkpoint-file",
-                    "checkpoint",
-                    format!("库外检查点无效：{e}"),
-                    format!("the outside checkpoint does not verify: {e}"),
+                    source.clone(),
+                    format!("库外检查点（{source}）无效：{e}"),
+                    format!(
+                        "the checkpoint from outside the database ({source}) does not verify: {e}"
+                    ),
                 ),
             }
         }
@@ -255,10 +334,14 @@ impl<S: Store> Records<S> {
                         }
                         want_postings.extend(legs);
                     }
-                    Event::CertificateIssued(_) => {}
+                    Event::CertificateIssued(_) | Event::AccessLogged(_) => {}
                 }
             }
             report.events += rows.len() as u64;
+            // A projection row whose entry is missing from the log below the signed head had
+            // its entry deleted; one past the head was inserted.
+            let deleted =
+                |seq: u64| seq < head.size && rows.binary_search_by_key(&seq, |r| r.seq).is_err();
             if scope.projections {
                 let have = self.store().contributions(from, to)?;
                 report.contributions += have.len() as u64;
@@ -270,6 +353,7 @@ impl<S: Store> Records<S> {
                     |r| r.seq,
                     |r| format!("#{} ({})", r.seq, r.record_id),
                     diff_contribution,
+                    |r| deleted(r.seq),
                 );
                 let have = self.store().postings(from, to)?;
                 report.postings += have.len() as u64;
@@ -290,17 +374,31 @@ impl<S: Store> Records<S> {
                             None
                         }
                     },
+                    |r| deleted(r.seq),
                 );
             }
             rows = next?;
             from = to;
         }
+        // Entries past the last signed size met (only when the head's own checkpoint is bad):
+        // no root tells bytes from hash, so say what is known.
+        for seq in std::mem::take(&mut pass.mismatched) {
+            report.find(
+                "events",
+                format!("#{seq}"),
+                format!("日志第 {seq} 条的内容被改动（与其哈希不符）"),
+                format!("log entry #{seq} was edited (its bytes no longer match its stored hash)"),
+            );
+        }
         let LogPass {
             frontier,
             next_expected,
+            mut holes,
+            access,
             ..
         } = pass;
         if next_expected < head.size {
+            holes.push(next_expected..head.size);
             report.find(
                 "events",
                 format!("#{}..#{}", next_expected, head.size - 1),
@@ -313,7 +411,7 @@ impl<S: Store> Records<S> {
             );
         }
         for (size, (_, source)) in expected_roots.range(frontier.size() + 1..) {
-            if *source != "outside" {
+            if !matches!(source, Source::Known(_)) {
                 report.find(
                     "head",
                     format!("size={size}"),
@@ -358,6 +456,8 @@ impl<S: Store> Records<S> {
                 have,
                 |r| r.person,
                 |k| format!("key {}…", &hex(k)[..8]),
+                |r| r.seq,
+                &holes,
             );
             let have = self.store().orgs_all()?;
             report.orgs = have.len() as u64;
@@ -368,6 +468,8 @@ impl<S: Store> Records<S> {
                 have,
                 |r| r.code.clone(),
                 |k| k.clone(),
+                |r| r.seq,
+                &holes,
             );
             let have = self.store().children_all()?;
             report.children = have.len() as u64;
@@ -378,6 +480,8 @@ impl<S: Store> Records<S> {
                 have,
                 |r| r.child,
                 |k| format!("key {}…", &hex(k)[..8]),
+                |r| r.seq,
+                &holes,
             );
             if report.postings_sum_fen != 0 {
                 report.find(
@@ -387,8 +491,74 @@ impl<S: Store> Records<S> {
                     format!("all postings sum to {} fen, not 0", report.postings_sum_fen),
                 );
             }
+            self.audit_access(access, &mut report)?;
         }
         Ok(report)
+    }
+}
+
+impl<S: Store> Records<S> {
+    /// The access log against the `access_logged` entries: each chained row must hash to what
+    /// its entry recorded, each entry must still have its row, and no row may appear unchained
+    /// after chaining began (rows written before migration 6 carry no entry).
+    fn audit_access(
+        &mut self,
+        mut entries: BTreeMap<u64, String>,
+        report: &mut AuditReport,
+    ) -> Result<()> {
+        let key = self.data_key().clone();
+        let mut after = i64::MIN;
+        let mut chained_seen = false;
+        loop {
+            let rows = self.store().access_rows(after, 10_000)?;
+            let Some((_, last)) = rows.last() else {
+                break;
+            };
+            after = last.id;
+            for (seq, row) in rows {
+                report.access_rows += 1;
+                let name = format!("id {}", row.id);
+                match seq {
+                    None if chained_seen => report.find(
+                        "access_log",
+                        name.clone(),
+                        format!("访问日志 {name} 没有对应的日志条目：绕过系统插入"),
+                        format!("access_log row {name} has no log entry: inserted behind the system's back"),
+                    ),
+                    None => {}
+                    Some(seq) => {
+                        chained_seen = true;
+                        match entries.remove(&seq) {
+                            None => report.find(
+                                "access_log",
+                                name.clone(),
+                                format!("访问日志 {name} 指向的日志第 {seq} 条并未记录这次查阅：绕过系统插入"),
+                                format!("access_log row {name} names log entry #{seq}, which records no such read: inserted behind the system's back"),
+                            ),
+                            Some(hash) => {
+                                if hex(&crate::access::row_hash(&key, &row)) != hash {
+                                    report.find(
+                                        "access_log",
+                                        name.clone(),
+                                        format!("访问日志 {name} 被改动（与日志第 {seq} 条记录的不符）"),
+                                        format!("access_log row {name} was edited (it differs from what log entry #{seq} recorded)"),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for seq in entries.keys() {
+            report.find(
+                "access_log",
+                format!("#{seq}"),
+                format!("日志第 {seq} 条记录的一次查阅在访问日志中被删除"),
+                format!("the access_log row recorded by log entry #{seq} was deleted"),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -398,6 +568,17 @@ struct LogPass {
     frontier: Frontier,
     next_expected: u64,
     last_good_size: u64,
+    /// Entries since the last signed size whose bytes do not hash to their stored leaf: the
+    /// next root check tells whether their bytes or their hash column changed.
+    mismatched: Vec<u64>,
+    /// Whether entries were found deleted since the last signed size.
+    holes_since_good: bool,
+    /// Every hole found, as `from..to` (the audit names projection rows of deleted entries).
+    holes: Vec<std::ops::Range<u64>>,
+    /// The `access_logged` entries: sequence number and the access row's keyed hash.
+    access: BTreeMap<u64, String>,
+    /// Whether the last root check's failure was explained by entries whose bytes changed.
+    mismatched_reported_bytes: bool,
 }
 
 impl LogPass {
@@ -408,7 +589,7 @@ impl LogPass {
         &mut self,
         rows: &[crate::store::EventRow],
         hasher: &crate::log::SuiteHasher,
-        expected_roots: &BTreeMap<u64, (Hash, &'static str)>,
+        expected_roots: &BTreeMap<u64, (Hash, Source)>,
         parse: bool,
         report: &mut AuditReport,
     ) -> Vec<Option<Event>> {
@@ -426,6 +607,8 @@ impl LogPass {
                         row.seq - 1
                     ),
                 );
+                self.holes.push(self.next_expected..row.seq);
+                self.holes_since_good = true;
                 // Keep the tree aligned with positions so later roots still mean something.
                 while self.frontier.size() < row.seq {
                     self.frontier.push(hasher, [0; 32]);
@@ -433,29 +616,38 @@ impl LogPass {
             }
             self.next_expected = row.seq + 1;
             if leaf != row.leaf {
-                report.find(
-                    "events",
-                    format!("#{}", row.seq),
-                    format!("日志第 {} 条的内容被改动（与其哈希不符）", row.seq),
-                    format!(
-                        "log entry #{} was edited (its bytes no longer match its hash)",
-                        row.seq
-                    ),
-                );
+                self.mismatched.push(row.seq);
             }
             self.frontier.push(hasher, leaf);
-            if let Some((root, _)) = expected_roots.get(&self.frontier.size()) {
+            if let Some((root, source)) = expected_roots.get(&self.frontier.size()) {
                 let (good, size) = (self.last_good_size, self.frontier.size());
-                if self.frontier.root(hasher) != *root {
+                let root_ok = self.frontier.root(hasher) == *root;
+                self.report_mismatched(root_ok, report);
+                if !root_ok && !self.holes_since_good && !self.mismatched_reported_bytes {
+                    let (zh_whose, en_whose) = match source {
+                        Source::Known(place) => (
+                            format!("库外检查点（{place}）"),
+                            format!("the checkpoint from outside the database ({place})"),
+                        ),
+                        _ => (
+                            "签名检查点".to_string(),
+                            "the signed checkpoint".to_string(),
+                        ),
+                    };
                     report.find("events", format!("#{}..#{}", good, size - 1),
-                        format!("日志第 {} 至 {} 条与签名检查点（大小 {}）不符：有记录连同哈希被改写", good, size - 1, size),
-                        format!("log entries #{} to #{} do not give the signed root at size {}: a row was rewritten together with its hash", good, size - 1, size));
+                        format!("日志第 {} 至 {} 条与{zh_whose}（大小 {}）不符：有记录连同哈希被改写", good, size - 1, size),
+                        format!("log entries #{} to #{} do not give the signed root at size {} of {en_whose}: a row was rewritten together with its hash", good, size - 1, size));
                 }
+                self.mismatched_reported_bytes = false;
+                self.holes_since_good = false;
                 self.last_good_size = size;
             }
             let event = match parsed {
                 None => None,
                 Some(Ok(event)) => {
+                    if let Event::AccessLogged(a) = &event {
+                        self.access.insert(row.seq, a.row_hash.clone());
+                    }
                     if event.key() != row.key || event.kind() != row.kind {
                         report.find(
                             "events",
@@ -482,6 +674,36 @@ impl LogPass {
             events.push(event);
         }
         events
+    }
+}
+
+impl LogPass {
+    /// Names the entries whose bytes do not hash to their stored leaf. `root_ok` says whether
+    /// the root recomputed from the bytes held at the next signed size: if it did, the bytes
+    /// are what was signed and only the stored hash column was changed; if not, the bytes were.
+    fn report_mismatched(&mut self, root_ok: bool, report: &mut AuditReport) {
+        for seq in std::mem::take(&mut self.mismatched) {
+            if root_ok {
+                report.find(
+                    "events",
+                    format!("#{seq}"),
+                    format!("日志第 {seq} 条的哈希列被改动（内容未变，仍给出签名的根）"),
+                    format!(
+                        "log entry #{seq} was edited: its stored hash column was changed (its bytes are intact and give the signed root)"
+                    ),
+                );
+            } else {
+                self.mismatched_reported_bytes = true;
+                report.find(
+                    "events",
+                    format!("#{seq}"),
+                    format!("日志第 {seq} 条的内容被改动（与其哈希不符，也不再给出签名的根）"),
+                    format!(
+                        "log entry #{seq} was edited: its bytes were changed (they no longer match its stored hash nor give the signed root)"
+                    ),
+                );
+            }
+        }
     }
 }
 
@@ -550,6 +772,7 @@ fn diff_contribution(a: &ContributionRow, b: &ContributionRow) -> Option<&'stati
 }
 
 /// Merges two lists sorted by `key`, naming rows that differ, are missing or are extra.
+#[allow(clippy::too_many_arguments)]
 fn compare_by<T, K: Ord + Copy>(
     report: &mut AuditReport,
     table: &'static str,
@@ -558,6 +781,7 @@ fn compare_by<T, K: Ord + Copy>(
     key: impl Fn(&T) -> K,
     name: impl Fn(&T) -> String,
     diff: impl Fn(&T, &T) -> Option<&'static str>,
+    entry_deleted: impl Fn(&T) -> bool,
 ) {
     let mut want = want.into_iter().peekable();
     let mut have = have.into_iter().peekable();
@@ -589,15 +813,7 @@ fn compare_by<T, K: Ord + Copy>(
                 want.next();
             }
             (_, Some(h)) => {
-                report.find(
-                    table,
-                    name(h),
-                    format!("{table} 表 {} 没有对应的日志：绕过系统插入", name(h)),
-                    format!(
-                        "{table} row {} has no log entry: inserted behind the system's back",
-                        name(h)
-                    ),
-                );
+                no_entry(report, table, name(h), entry_deleted(h));
                 have.next();
             }
             (Some(_), None) => unreachable!("handled by the arm above"),
@@ -605,6 +821,27 @@ fn compare_by<T, K: Ord + Copy>(
     }
 }
 
+/// A projection row with no log entry: its entry was deleted from the log (it sat below the
+/// signed head), or the row was inserted behind the system's back.
+fn no_entry(report: &mut AuditReport, table: &'static str, name: String, deleted: bool) {
+    if deleted {
+        report.find(
+            table,
+            name.clone(),
+            format!("{table} 表 {name} 没有对应的日志：它的日志条目被删除"),
+            format!("{table} row {name} has no log entry: its log entry was deleted"),
+        );
+    } else {
+        report.find(
+            table,
+            name.clone(),
+            format!("{table} 表 {name} 没有对应的日志：绕过系统插入"),
+            format!("{table} row {name} has no log entry: inserted behind the system's back"),
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn compare_keyed<T: PartialEq, K: std::hash::Hash + Eq>(
     report: &mut AuditReport,
     table: &'static str,
@@ -612,6 +849,8 @@ fn compare_keyed<T: PartialEq, K: std::hash::Hash + Eq>(
     have: Vec<T>,
     key: impl Fn(&T) -> K,
     name: impl Fn(&K) -> String,
+    seq: impl Fn(&T) -> u64,
+    holes: &[std::ops::Range<u64>],
 ) {
     for row in have {
         let k = key(&row);
@@ -623,15 +862,15 @@ fn compare_keyed<T: PartialEq, K: std::hash::Hash + Eq>(
                 format!("{table} 表 {} 被改动（与日志不符）", name(&k)),
                 format!("{table} row {} was edited (differs from the log)", name(&k)),
             ),
-            None => report.find(
-                table,
-                name(&k),
-                format!("{table} 表 {} 没有对应的日志：绕过系统插入", name(&k)),
-                format!(
-                    "{table} row {} has no log entry: inserted behind the system's back",
-                    name(&k)
-                ),
-            ),
+            None => {
+                let s = seq(&row);
+                no_entry(
+                    report,
+                    table,
+                    name(&k),
+                    holes.iter().any(|h| h.contains(&s)),
+                );
+            }
         }
     }
     for k in want.keys() {

@@ -7,6 +7,7 @@
 //! encoding of what it holds fails too, so no byte can change unnoticed.
 
 use anxin_domain::ResidentId;
+use anxin_domain::codes::{Code, Insurance, Payer, Status};
 use anxin_ledger::{
     Algorithm, Hash, LogHasher, Verifier, parse_and_verify_checkpoint, sign_bytes, verify_bytes,
     verify_inclusion,
@@ -447,35 +448,20 @@ table{{border-collapse:collapse;width:100%;font-size:.9rem}}td,th{{border:1px so
     ))
 }
 
+/// The Chinese name of a code as it stands in a certificate's JSON (the codes' serialized
+/// form); "其他" for a code anxin does not know (a newer issuer's).
+fn code_zh<T: Code>(code: &str) -> &'static str {
+    T::from_code(code).map(T::zh).unwrap_or("其他")
+}
+
 pub fn insurance_zh(code: &str) -> &'static str {
-    match code {
-        "pension" => "养老",
-        "medical" => "医疗",
-        "unemployment" => "失业",
-        "injury" => "工伤",
-        "maternity" => "生育",
-        _ => "其他",
-    }
+    code_zh::<Insurance>(code)
 }
 
 pub fn payer_zh(code: &str) -> &'static str {
-    match code {
-        "self" => "个人",
-        "platform" => "平台",
-        "employer" => "单位",
-        "subsidy" => "补贴",
-        "voucher" => "消费券",
-        _ => "其他",
-    }
+    code_zh::<Payer>(code)
 }
 
 pub fn status_zh(code: &str) -> &'static str {
-    match code {
-        "paid" => "已缴",
-        "backpaid" => "补缴",
-        "deferred" => "缓缴",
-        "unpaid" => "未缴",
-        "excused" => "免缴",
-        _ => "其他",
-    }
+    code_zh::<Status>(code)
 }

@@ -262,7 +262,7 @@ fn story_payer_report(store: Box<dyn Store>) {
 /// Accounts, sessions and the access log: names unique, sessions expire and end, the log
 /// keeps every read newest first and refuses to be edited or emptied behind its back.
 fn story_accounts_sessions_access_log(mut store: Box<dyn Store>) {
-    use crate::access::{self, AccessRow, NewAccount, Role};
+    use crate::access::{self, AccessRow, NewAccount, Role, SessionKind};
     let id = resident_id("33010619900101123");
     let person = DataKey::from_secret(&[5; 32]).person_key(&id).0;
     let worker = NewAccount::new(
@@ -308,22 +308,67 @@ fn story_accounts_sessions_access_log(mut store: Box<dyn Store>) {
     assert!(store.account_named("nobody").unwrap().is_none());
 
     let (_, token) = access::new_token().unwrap();
-    store.create_session(&token, w, 2_000, 1_500).unwrap();
+    store
+        .create_session(&token, w, SessionKind::Page, 2_000, 1_500)
+        .unwrap();
     assert_eq!(
-        store.session_account(&token, 1_999).unwrap().map(|a| a.id),
+        store
+            .session_account(&token, SessionKind::Page, 1_999)
+            .unwrap()
+            .map(|a| a.id),
         Some(w)
     );
     assert!(
-        store.session_account(&token, 2_000).unwrap().is_none(),
+        store
+            .session_account(&token, SessionKind::Page, 2_000)
+            .unwrap()
+            .is_none(),
         "expired"
     );
     let (_, other) = access::new_token().unwrap();
-    store.create_session(&other, c, 9_000, 1_500).unwrap();
+    store
+        .create_session(&other, c, SessionKind::Api, 9_000, 1_500)
+        .unwrap();
     store.end_session(&other).unwrap();
     assert!(
-        store.session_account(&other, 1_600).unwrap().is_none(),
+        store
+            .session_account(&other, SessionKind::Api, 1_600)
+            .unwrap()
+            .is_none(),
         "ended"
     );
+    // A session opens only what it was issued for: a page session is no API session and the
+    // other way round (issue 12: a cookie sent as a bearer token read /api/me).
+    let (_, page) = access::new_token().unwrap();
+    let (_, api) = access::new_token().unwrap();
+    store
+        .create_session(&page, w, SessionKind::Page, 9_000, 1_500)
+        .unwrap();
+    store
+        .create_session(&api, w, SessionKind::Api, 9_000, 1_500)
+        .unwrap();
+    for (token, issued, other) in [
+        (&page, SessionKind::Page, SessionKind::Api),
+        (&api, SessionKind::Api, SessionKind::Page),
+    ] {
+        assert_eq!(
+            store
+                .session_account(token, issued, 1_600)
+                .unwrap()
+                .map(|a| a.id),
+            Some(w),
+            "{issued:?} session as issued"
+        );
+        assert!(
+            store
+                .session_account(token, other, 1_600)
+                .unwrap()
+                .is_none(),
+            "a {issued:?} session is not a {other:?} session"
+        );
+    }
+    store.end_session(&page).unwrap();
+    store.end_session(&api).unwrap();
 
     for (at, purpose) in [(3_000, "办理转移接续"), (3_001, "核对缴费")] {
         store
@@ -578,7 +623,7 @@ fn story_ingest_idempotent_and_refusals(store: Box<dyn Store>, suite: Suite) {
     assert_eq!(rows.len(), 3, "{backend}");
     assert_eq!(rows[0].amount_fen, 84540);
     assert_eq!(rows[0].account_fen, 33816);
-    assert_eq!(rows[2].status, "excused");
+    assert_eq!(rows[2].status, anxin_domain::codes::Status::Excused);
     assert_eq!(records.store().children_of(&key.0).expect("read").len(), 1);
     let stored = records
         .store()
@@ -882,14 +927,14 @@ fn records_contribution_like(seq: u64) -> crate::store::ContributionRow {
         record_id: "forged".into(),
         person: [0; 32],
         month: YearMonth::parse("2025-02").expect("month").index(),
-        insurance: "pension".into(),
+        insurance: anxin_domain::codes::Insurance::Pension,
         region: 330100,
-        payer: "self".into(),
+        payer: anxin_domain::codes::Payer::Individual,
         payer_code: String::new(),
         base_fen: 481200,
         amount_fen: 96240,
         account_fen: 0,
-        status: "paid".into(),
+        status: anxin_domain::codes::Status::Paid,
         reason: None,
         paid_on: None,
     }

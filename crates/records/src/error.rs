@@ -24,6 +24,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// What kind of failure this is (`anxin_domain::ErrorKind`: one table of statuses and
+    /// exit codes for every crate).
+    pub fn kind(&self) -> anxin_domain::ErrorKind {
+        use anxin_domain::ErrorKind as K;
+        match self {
+            Error::NotFound { .. } => K::NotFound,
+            Error::Refused { .. } => K::Refused,
+            Error::Corrupt(_) => K::Corrupt,
+            Error::Store(_) | Error::Crypto(_) | Error::Log(_) => K::Internal,
+        }
+    }
+
     pub fn store(e: impl std::fmt::Display) -> Error {
         Error::Store(e.to_string())
     }

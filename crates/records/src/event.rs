@@ -25,6 +25,7 @@ pub enum Event {
     ChildRegistered(ChildEvent),
     ContributionRecorded(ContributionEvent),
     CertificateIssued(CertificateEvent),
+    AccessLogged(AccessEvent),
 }
 
 /// A person enters the registry, or their registry entry changes (latest event wins).
@@ -106,6 +107,17 @@ pub struct CertificateEvent {
     pub month: Option<YearMonth>,
 }
 
+/// An official read a person's data: the access log row it chains into the log, by its keyed
+/// hash (HMAC-SHA-256 under the data key of the row's canonical bytes), never the person or the
+/// purpose itself. The audit recomputes it from the row and names a row removed or altered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessEvent {
+    pub key: String,
+    /// Lowercase hex of the row's keyed hash (see [`crate::access::row_hash`]).
+    pub row_hash: String,
+}
+
 impl Event {
     pub fn key(&self) -> &str {
         match self {
@@ -114,6 +126,7 @@ impl Event {
             Event::ChildRegistered(e) => &e.key,
             Event::ContributionRecorded(e) => &e.key,
             Event::CertificateIssued(e) => &e.key,
+            Event::AccessLogged(e) => &e.key,
         }
     }
 
@@ -124,6 +137,7 @@ impl Event {
             Event::ChildRegistered(_) => "child_registered",
             Event::ContributionRecorded(_) => "contribution_recorded",
             Event::CertificateIssued(_) => "certificate_issued",
+            Event::AccessLogged(_) => "access_logged",
         }
     }
 
@@ -248,6 +262,31 @@ pub fn person_hex(key: &PersonKey) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The access event is a new kind with its own canonical bytes; no older kind changed.
+    #[test]
+    fn access_logged_bytes_are_canonical() {
+        let event = Event::AccessLogged(AccessEvent {
+            key: "access:00ff".into(),
+            row_hash: "ab".repeat(32),
+        });
+        let bytes = event.to_bytes();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            format!(
+                "{{\"kind\":\"access_logged\",\"key\":\"access:00ff\",\"row_hash\":\"{}\"}}",
+                "ab".repeat(32)
+            )
+        );
+        assert_eq!(Event::from_bytes(&bytes).unwrap(), event);
+        assert_eq!(event.kind(), "access_logged");
+        assert!(
+            Event::from_bytes(
+                b"{\"kind\":\"access_logged\",\"key\":\"a\",\"row_hash\":\"b\",\"purpose\":\"x\"}"
+            )
+            .is_err()
+        );
+    }
 
     fn payer() -> impl Strategy<Value = Payer> {
         prop::sample::select(Payer::ALL.to_vec())

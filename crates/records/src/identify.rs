@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use anxin_domain::YearMonth;
+use anxin_domain::codes::Insurance;
 use serde::Serialize;
 
 use crate::store::ContributionRow;
@@ -61,7 +62,7 @@ pub fn tag(
     let mut paid: BTreeMap<i32, &ContributionRow> = BTreeMap::new();
     for r in rows
         .iter()
-        .filter(|r| r.insurance == "pension" && matches!(r.status.as_str(), "paid" | "backpaid"))
+        .filter(|r| r.insurance == Insurance::Pension && r.status.is_paid())
     {
         paid.entry(r.month).or_insert(r);
     }
@@ -119,7 +120,9 @@ pub struct RetentionRow {
 /// counts for N only when N months have passed; "still paying" means the month N after
 /// admission is paid. `paid_months` gives each entry's paid month indexes.
 pub fn retention(entries: &[(Entry, Vec<i32>)], today: YearMonth) -> Vec<RetentionRow> {
-    let mut groups: BTreeMap<(u32, i32), Vec<&(Entry, Vec<i32>)>> = BTreeMap::new();
+    // Entries with their paid months, by (region, school-year month).
+    type Cohort<'e> = Vec<&'e (Entry, Vec<i32>)>;
+    let mut groups: BTreeMap<(u32, i32), Cohort<'_>> = BTreeMap::new();
     for e in entries {
         groups
             .entry((e.0.region, e.0.reviewed.year()))
@@ -162,14 +165,14 @@ mod tests {
             record_id: String::new(),
             person: [0; 32],
             month: YearMonth::parse(month).unwrap().index(),
-            insurance: "pension".into(),
+            insurance: Insurance::Pension,
             region: 330100,
-            payer: "self".into(),
+            payer: anxin_domain::codes::Payer::Individual,
             payer_code: String::new(),
             base_fen,
             amount_fen: base_fen / 5,
             account_fen: 0,
-            status: "paid".into(),
+            status: anxin_domain::codes::Status::Paid,
             reason: None,
             paid_on: None,
         }

@@ -23,12 +23,12 @@ pub mod records;
 pub mod store;
 pub mod view;
 
-pub use audit::{AuditReport, AuditScope, Finding};
+pub use audit::{AuditReport, AuditScope, Finding, Known};
 pub use cert::{Certificate, Verification};
 pub use error::{Error, Result};
 pub use input::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
 pub use keys::{DataKey, PersonKey};
 pub use log::{Frontier, Suite, SuiteHasher};
 pub use payer::PayerWorker;
-pub use records::{Committed, Outcome, Records, Rejection, Secrets};
+pub use records::{Committed, Outcome, OutsideCheckpoint, Records, Rejection, Secrets};
 pub use store::{Head, Store, Txn};

@@ -58,6 +58,18 @@ pub struct Committed {
 /// given the insurance, region, month and base, the fen credited to the personal account.
 pub type AccountRule = Box<dyn FnMut(&ContributionEvent) -> i64 + Send>;
 
+/// Where the latest signed checkpoint is kept outside the database (the data directory's
+/// `checkpoint` file), so that a database rolled back or cut short is caught by the audit.
+/// [`Records`] advances it after every commit, whichever front end wrote.
+pub trait OutsideCheckpoint: Send {
+    /// Replaces the kept checkpoint with `checkpoint` (called after each commit).
+    fn advance(&mut self, checkpoint: &str) -> Result<()>;
+    /// The kept checkpoint; `Ok(None)` when it is gone.
+    fn read(&self) -> Result<Option<String>>;
+    /// Where it is kept, for messages (a file's path).
+    fn describe(&self) -> String;
+}
+
 /// The deployment's secrets and settings.
 pub struct Secrets {
     pub data_key: DataKey,
@@ -75,6 +87,8 @@ pub struct Records<S: Store> {
     /// The tree as of the last proof, checked against the signed head then; the next proof
     /// reads only the leaves added since.
     tree: Option<MerkleTree<SuiteHasher>>,
+    /// The checkpoint kept outside the database, advanced after every commit.
+    outside: Option<Box<dyn OutsideCheckpoint>>,
 }
 
 impl<S: Store> Records<S> {
@@ -107,6 +121,7 @@ impl<S: Store> Records<S> {
             origin,
             account_rule: None,
             tree: None,
+            outside: None,
         })
     }
 
@@ -140,6 +155,51 @@ impl<S: Store> Records<S> {
         }
         txn.commit()?;
         Ok(records)
+    }
+
+    /// Keeps the signed head outside the database from now on: after every commit, from any
+    /// front end, `outside` is advanced; the audit requires it and checks the log against it.
+    pub fn set_outside(&mut self, outside: Box<dyn OutsideCheckpoint>) {
+        self.outside = Some(outside);
+    }
+
+    pub fn outside(&self) -> Option<&dyn OutsideCheckpoint> {
+        self.outside.as_deref()
+    }
+
+    /// Advances the outside checkpoint to `head` (after a commit).
+    fn advance_outside(&mut self, head: &Head) -> Result<()> {
+        match &mut self.outside {
+            Some(outside) if !head.checkpoint.is_empty() => outside.advance(&head.checkpoint),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records one read of a person's data by an official: the access row and an
+    /// `access_logged` event carrying its keyed hash, in one transaction, so the row is
+    /// witnessed by the signed log. Returns the new head.
+    pub fn log_access(&mut self, row: crate::access::AccessRow) -> Result<Head> {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(|e| Error::Crypto(format!("no randomness: {e}")))?;
+        let event = crate::event::AccessEvent {
+            key: format!("access:{}", hex(&nonce)),
+            row_hash: hex(&crate::access::row_hash(&self.data_key, &row)),
+        };
+        let mut pending = HashMap::new();
+        pending.insert(event.key.clone(), row);
+        let mut outcomes = vec![None];
+        let head = self.commit_events(
+            vec![(0, Event::AccessLogged(event))],
+            &mut outcomes,
+            pending,
+        )?;
+        match outcomes.pop().flatten() {
+            Some(Outcome::Added(_)) => Ok(head),
+            Some(Outcome::Rejected(r)) => Err(Error::refused(r.reason_zh, r.reason_en)),
+            _ => Err(Error::Corrupt(
+                "an access event's random key was taken".into(),
+            )),
+        }
     }
 
     pub fn set_account_rule(&mut self, rule: AccountRule) {
@@ -199,7 +259,7 @@ impl<S: Store> Records<S> {
                 Err(rejection) => outcomes[i] = Some(rejection),
             }
         }
-        let head = self.commit_events(candidates, &mut outcomes)?;
+        let head = self.commit_events(candidates, &mut outcomes, HashMap::new())?;
         Ok(Committed {
             outcomes: outcomes
                 .into_iter()
@@ -212,7 +272,7 @@ impl<S: Store> Records<S> {
     /// Appends one event built by the service itself (certificates).
     pub(crate) fn append_event(&mut self, event: Event) -> Result<(Outcome, Head)> {
         let mut outcomes = vec![None];
-        let head = self.commit_events(vec![(0, event)], &mut outcomes)?;
+        let head = self.commit_events(vec![(0, event)], &mut outcomes, HashMap::new())?;
         Ok((outcomes.pop().flatten().expect("one outcome"), head))
     }
 
@@ -346,11 +406,13 @@ impl<S: Store> Records<S> {
     }
 
     /// Checks `candidates` against the log and each other, writes those that pass, signs the
-    /// new head and commits. Fills `outcomes` at the candidates' indexes.
+    /// new head and commits, then advances the outside checkpoint. Fills `outcomes` at the
+    /// candidates' indexes. `access` holds the access row of each `access_logged` event, by key.
     fn commit_events(
         &mut self,
         candidates: Vec<(usize, Event)>,
         outcomes: &mut [Option<Outcome>],
+        mut access: HashMap<String, crate::access::AccessRow>,
     ) -> Result<Head> {
         let hasher = self.suite.hasher();
         // Canonical bytes, leaf hashes and projection rows are pure work: split it over the
@@ -498,6 +560,14 @@ impl<S: Store> Records<S> {
                     batch.contributions.push(row);
                 }
                 Event::CertificateIssued(_) => {}
+                Event::AccessLogged(a) => match access.remove(&a.key) {
+                    Some(row) => batch.access.push((seq, row)),
+                    None => {
+                        return Err(Error::Corrupt(
+                            "an access event came without its access row".into(),
+                        ));
+                    }
+                },
             }
             frontier.push(&hasher, leaf);
             in_batch.insert(key.clone(), (seq, leaf));
@@ -532,6 +602,7 @@ impl<S: Store> Records<S> {
         txn.write(&batch)?;
         txn.set_head(&new_head)?;
         txn.commit()?;
+        self.advance_outside(&new_head)?;
         Ok(new_head)
     }
 
@@ -735,15 +806,15 @@ pub(crate) fn contribution_row(c: &ContributionEvent, seq: u64) -> Result<Contri
         record_id: c.key.clone(),
         person: key_bytes(&c.person)?,
         month: c.month.index(),
-        insurance: c.insurance.as_str().to_string(),
+        insurance: c.insurance,
         region: c.region.code(),
-        payer: c.payer.as_str().to_string(),
+        payer: c.payer,
         payer_code: c.payer_code.clone().unwrap_or_default(),
         base_fen: c.base_fen,
         amount_fen: c.amount_fen,
         account_fen: c.account_fen,
-        status: c.status.as_str().to_string(),
-        reason: c.reason.map(|r| r.as_str().to_string()),
+        status: c.status,
+        reason: c.reason,
         paid_on: c.paid_on.clone(),
     })
 }

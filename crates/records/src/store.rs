@@ -10,9 +10,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use anxin_domain::codes::{GapReason, Insurance, Payer, Status};
 use anxin_ledger::Hash;
 
-use crate::access::{AccessRow, AccountRow, NewAccount};
+use crate::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use crate::error::Result;
 
 /// The signed head of the log as last committed.
@@ -76,16 +77,16 @@ pub struct ContributionRow {
     pub person: [u8; 32],
     /// Months since year 0 (`YearMonth::index`).
     pub month: i32,
-    pub insurance: String,
+    pub insurance: Insurance,
     pub region: u32,
-    pub payer: String,
+    pub payer: Payer,
     /// Empty when the payer has no credit code.
     pub payer_code: String,
     pub base_fen: i64,
     pub amount_fen: i64,
     pub account_fen: i64,
-    pub status: String,
-    pub reason: Option<String>,
+    pub status: Status,
+    pub reason: Option<GapReason>,
     pub paid_on: Option<String>,
 }
 
@@ -94,9 +95,9 @@ pub struct ContributionRow {
 pub struct Slot {
     pub person: [u8; 32],
     pub month: i32,
-    pub insurance: String,
+    pub insurance: Insurance,
     pub region: u32,
-    pub payer: String,
+    pub payer: Payer,
     pub payer_code: String,
 }
 
@@ -105,9 +106,9 @@ impl ContributionRow {
         Slot {
             person: self.person,
             month: self.month,
-            insurance: self.insurance.clone(),
+            insurance: self.insurance,
             region: self.region,
-            payer: self.payer.clone(),
+            payer: self.payer,
             payer_code: self.payer_code.clone(),
         }
     }
@@ -168,6 +169,9 @@ pub struct WriteBatch {
     pub orgs: Vec<OrgRow>,
     pub children: Vec<ChildRow>,
     pub contributions: Vec<ContributionRow>,
+    /// Access log rows, each with the sequence number of the `access_logged` event that
+    /// chains it into the log.
+    pub access: Vec<(u64, AccessRow)>,
 }
 
 impl WriteBatch {
@@ -250,18 +254,29 @@ pub trait Store: Send {
     fn account(&mut self, id: i64) -> Result<Option<AccountRow>>;
     fn account_named(&mut self, username: &str) -> Result<Option<AccountRow>>;
     fn accounts_all(&mut self) -> Result<Vec<AccountRow>>;
-    /// Stores a session (by its token's hash) and drops every expired one.
+    /// Stores a session (by its token's hash) of `kind` and drops every expired one.
     fn create_session(
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()>;
-    /// The account of a live session.
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>>;
+    /// The account of a live session of `kind` (a session of the other kind is not found).
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>>;
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()>;
+    /// Appends an access row outside the log (no chaining event): only for tests and for
+    /// rows written before migration 6. Production code goes through `Records::log_access`.
     fn log_access(&mut self, row: &AccessRow) -> Result<()>;
+    /// Access log rows with `id > after`, in id order, at most `limit`, each with the sequence
+    /// number of the log entry that chains it (`None` for rows written before chaining).
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>>;
     /// The latest `limit` reads of `person`'s data, newest first.
     fn access_to(
         &mut self,
@@ -363,19 +378,28 @@ impl Store for Box<dyn Store> {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
-        (**self).create_session(token, account, expires, now)
+        (**self).create_session(token, account, kind, expires, now)
     }
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
-        (**self).session_account(token, now)
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
+        (**self).session_account(token, kind, now)
     }
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
         (**self).end_session(token)
     }
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         (**self).log_access(row)
+    }
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        (**self).access_rows(after, limit)
     }
     fn access_to(
         &mut self,

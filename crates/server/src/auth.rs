@@ -3,7 +3,10 @@
 //! - A session is a random 256-bit token; the database keeps only its SHA-256.
 //! - Pages read the `anxin_session` cookie (HttpOnly, SameSite=Lax, Secure when configured);
 //!   the API reads `Authorization: Bearer …` and nothing else, so no page's cookie can be
-//!   ridden into an API call.
+//!   ridden into an API call. Each session is stored with what it was issued for
+//!   ([`SessionKind`]): a cookie's value sent as a bearer token, or a bearer token sent as the
+//!   cookie, finds no session.
+//! - After signing in, the form goes to `next` only when it is a plain local path.
 //! - Every form that changes something carries a CSRF token derived from the session.
 //! - Login attempts are limited per username and in total (Argon2id is deliberately slow).
 
@@ -12,7 +15,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anxin_policy::Lang;
-use anxin_records::access::{self, AccountRow, Role};
+use anxin_records::access::{self, AccountRow, Role, SessionKind};
+use anxin_service::access::{Action, Actor};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -77,6 +81,16 @@ impl Caller {
     pub fn is(&self, roles: &[Role]) -> bool {
         roles.contains(&self.role)
     }
+
+    /// The caller as the service layer's actor.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::new(&self.account, self.role)
+    }
+
+    /// Whether the caller's role may take `action` (`anxin_service::access` decides).
+    pub fn may(&self, action: Action) -> Result<(), ApiError> {
+        Ok(anxin_service::access::check(self.actor(), action)?)
+    }
 }
 
 fn csrf_of(token: &[u8; 32]) -> String {
@@ -111,10 +125,10 @@ fn is_api(path: &str) -> bool {
 
 /// Looks up the session named by the request: the bearer token on `/api/`, the cookie elsewhere.
 async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
-    let token = if is_api(parts.uri.path()) {
-        bearer_token(&parts.headers)
+    let (token, kind) = if is_api(parts.uri.path()) {
+        (bearer_token(&parts.headers), SessionKind::Api)
     } else {
-        cookie_token(&parts.headers)
+        (cookie_token(&parts.headers), SessionKind::Page)
     };
     let Some(token) = token else {
         return Ok(None);
@@ -125,7 +139,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiE
     }
     let hash = access::token_hash(&token);
     let account = state
-        .db(move |r| Ok(r.store().session_account(&hash, now())?))
+        .db(move |r| Ok(r.store().session_account(&hash, kind, now())?))
         .await?;
     let Some(account) = account else {
         return Ok(None);
@@ -200,66 +214,6 @@ impl FromRequestParts<AppState> for MaybeCaller {
             .await
             .map(MaybeCaller)
             .map_err(IntoResponse::into_response)
-    }
-}
-
-/// Refuses a caller whose role is not in `roles`.
-pub fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
-    if caller.is(roles) {
-        Ok(())
-    } else {
-        Err(forbidden(caller, roles))
-    }
-}
-
-/// "This role may not": names the roles that may.
-pub fn forbidden(caller: &Caller, roles: &[Role]) -> ApiError {
-    let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        format!(
-            "{}账户不能做这件事（允许的角色：{}）",
-            caller.role.name_zh(),
-            allowed.join(", ")
-        ),
-        format!(
-            "{} account cannot do this (allowed roles: {})",
-            with_article(caller.role.as_str()),
-            allowed.join(", ")
-        ),
-    )
-}
-
-/// "an admin", "an auditor", "a clerk", "a union" (the role names as spoken).
-fn with_article(role: &str) -> String {
-    let an = role.starts_with(['a', 'e', 'i', 'o']);
-    format!("{} {role}", if an { "an" } else { "a" })
-}
-
-#[cfg(test)]
-mod article_tests {
-    #[test]
-    fn roles_take_the_right_article() {
-        let shown: Vec<String> = anxin_records::access::Role::ALL
-            .iter()
-            .map(|r| super::with_article(r.as_str()))
-            .collect();
-        for expected in [
-            "an admin",
-            "an auditor",
-            "an analyst",
-            "an inspector",
-            "an education",
-            "a clerk",
-            "a union",
-            "a worker",
-        ] {
-            assert!(
-                shown.iter().any(|s| s == expected),
-                "{expected} in {shown:?}"
-            );
-        }
     }
 }
 
@@ -395,6 +349,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 async fn sign_in(
     state: &AppState,
     client: ClientIp,
+    kind: SessionKind,
     username: &str,
     password: &str,
 ) -> Result<(String, AccountRow, i64), ApiError> {
@@ -429,7 +384,7 @@ async fn sign_in(
     let expires = now() + SESSION_SECONDS;
     let id = account.id;
     state
-        .db(move |r| Ok(r.store().create_session(&hash, id, expires, now())?))
+        .db(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now())?))
         .await?;
     Ok((token, account, expires))
 }
@@ -449,13 +404,14 @@ pub async fn api_sign_in(
     client: ClientIp,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
+    let c: Credentials = crate::json_object(&body).map_err(|e| {
         ApiError::bad_input(
             format!("请求须为 {{\"username\": …, \"password\": …}}：{e}"),
             format!("the request must be {{\"username\": …, \"password\": …}}: {e}"),
         )
     })?;
-    let (token, account, expires) = sign_in(&state, client, &c.username, &c.password).await?;
+    let (token, account, expires) =
+        sign_in(&state, client, SessionKind::Api, &c.username, &c.password).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
@@ -502,10 +458,23 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only a local path: never another site, never a scheme-relative `//host`.
-fn safe_next(next: Option<&str>) -> String {
+/// Longest `next` followed after signing in.
+const MAX_NEXT: usize = 512;
+
+/// Where the sign-in form may send the browser: a local path of this site and nothing else,
+/// else `/me`. A local path starts with one `/` (never `//host`, `/\host`), and holds only
+/// visible ASCII (no control character such as CR/LF, which would split the `Location` header;
+/// no space, no backslash, no raw non-ASCII: a browser sends those percent-encoded), at most
+/// [`MAX_NEXT`] bytes.
+pub fn safe_next(next: Option<&str>) -> String {
+    let local = |n: &str| {
+        n.len() <= MAX_NEXT
+            && n.starts_with('/')
+            && !n[1..].starts_with(['/', '\\'])
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n) if local(n) => n.into(),
         _ => "/me".into(),
     }
 }
@@ -585,7 +554,7 @@ pub async fn login_submit(
         )
         .into_response();
     }
-    match sign_in(&state, client, &f.username, &f.password).await {
+    match sign_in(&state, client, SessionKind::Page, &f.username, &f.password).await {
         Ok((token, _, _)) => {
             let mut r = Redirect::to(&next).into_response();
             let secure = if state.secure_cookies { "; Secure" } else { "" };

@@ -16,12 +16,14 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::auth::{Caller, require};
+use crate::auth::Caller;
 use crate::list::{ListQuery, Page};
 use crate::upload::{File, Upload};
 use crate::{
     ApiError, AppState, Params, Shared, csv_download, esc, lang_of, lang_query, page, table_head,
 };
+use anxin_records::access::AccountRow;
+use anxin_service::access::{Action, Actor};
 
 /// Largest upload (the import streams it; the limit bounds memory).
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
@@ -70,7 +72,7 @@ pub async fn import_page(
     caller: Caller,
     Params(q): Params<crate::LangQuery>,
 ) -> Result<Response, ApiError> {
-    require(&caller, &[Role::Clerk])?;
+    caller.may(Action::Import)?;
     let lang = lang_of(q.lang.as_deref());
     Ok(page(
         lang,
@@ -110,7 +112,7 @@ pub async fn import_submit(
     Params(q): Params<crate::LangQuery>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    require(&caller, &[Role::Clerk])?;
+    caller.may(Action::Import)?;
     let mut upload = Upload::read(multipart, MAX_UPLOAD_BYTES).await?;
     caller.check_csrf(upload.field("csrf"))?;
     let kind = kind_of(upload.field("kind"))?;
@@ -176,8 +178,11 @@ fn start(
     let jobs = state.imports.clone();
     let policy = state.policy.clone();
     let today = crate::auth::today_in_china();
+    let by = (caller.account.clone(), caller.role);
     tokio::task::spawn_blocking(move || {
-        run(&jobs, id, &records, &policy, &bytes, format, kind, today)
+        run(
+            &jobs, id, &records, &policy, &bytes, format, kind, today, by,
+        )
     });
     Ok(id)
 }
@@ -198,7 +203,7 @@ pub async fn api_import(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    require(&caller, &[Role::Clerk])?;
+    caller.may(Action::Import)?;
     let kind = kind_of(q.kind.as_deref().unwrap_or(""))?;
     let file = File::from_body(q.name, &headers, body)?;
     let id = start(&state, &caller, kind, file)?;
@@ -232,7 +237,7 @@ pub async fn api_import_status(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    require(&caller, &[Role::Clerk])?;
+    caller.may(Action::FollowImport)?;
     let id = job_id(&id)?;
     let jobs = lock(&state.imports);
     Ok(axum::Json(status_json(job_of(&jobs, id, &caller)?, id)))
@@ -246,7 +251,7 @@ pub async fn api_import_rejected(
     Path(id): Path<String>,
     Params(q): Params<ListQuery>,
 ) -> Result<axum::Json<Page<Refusal>>, ApiError> {
-    require(&caller, &[Role::Clerk])?;
+    caller.may(Action::FollowImport)?;
     let id = job_id(&id)?;
     let window = q.by_id()?;
     let jobs = lock(&state.imports);
@@ -282,18 +287,21 @@ fn unfinished(jobs: &Jobs, owner: i64) -> usize {
         .count()
 }
 
-/// The records, locked one batch at a time.
-struct Locked<'a>(&'a Shared);
+/// The records, locked one batch at a time, appended to on behalf of the clerk who started
+/// the import (rows outside their region are refused by `anxin_service::access`).
+struct Locked<'a> {
+    records: &'a Shared,
+    account: &'a AccountRow,
+    role: Role,
+}
 
 impl anxin_service::Sink for Locked<'_> {
     fn append(
         &mut self,
         inputs: Vec<anxin_records::Input>,
     ) -> anxin_records::Result<anxin_records::Committed> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(inputs)
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        anxin_service::access::append_as(&mut records, Actor::new(self.account, self.role), inputs)
     }
 }
 
@@ -307,6 +315,7 @@ fn run(
     format: Format,
     kind: Kind,
     today: jiff::civil::Date,
+    by: (AccountRow, Role),
 ) {
     let update = |f: &mut dyn FnMut(&mut Job)| {
         if let Some(job) = lock(jobs).jobs.get_mut(&id) {
@@ -327,7 +336,11 @@ fn run(
         };
     let total = rows.progress().rows_total;
     update(&mut |j| j.rows_total = total);
-    let mut sink = Locked(records);
+    let mut sink = Locked {
+        records,
+        account: &by.0,
+        role: by.1,
+    };
     let result =
         anxin_service::ingest::<anxin_records::Error>(&mut sink, &mut rows, BATCH, &mut |step| {
             match step {
@@ -385,7 +398,7 @@ pub async fn import_status(
     Path(id): Path<u64>,
     Params(q): Params<crate::LangQuery>,
 ) -> Result<Response, ApiError> {
-    require(&caller, &[Role::Clerk])?;
+    caller.may(Action::FollowImport)?;
     let lang = lang_of(q.lang.as_deref());
     let body = {
         let jobs = lock(&state.imports);
@@ -464,7 +477,7 @@ pub async fn import_report(
     caller: Caller,
     Path(id): Path<u64>,
 ) -> Result<Response, ApiError> {
-    require(&caller, &[Role::Clerk])?;
+    caller.may(Action::FollowImport)?;
     let jobs = lock(&state.imports);
     let job = job_of(&jobs, id, &caller)?;
     Ok(csv_download(

@@ -24,6 +24,7 @@ pub mod auth;
 pub mod gates;
 pub mod imports;
 pub mod list;
+pub mod listen;
 pub mod log_api;
 pub mod logging;
 pub mod metrics;
@@ -196,8 +197,10 @@ pub fn router(state: AppState) -> Router {
             "/api/persons/{key}/certificate",
             post(person::api_certificate),
         )
+        .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(framework_rejections))
         .layer(axum::middleware::from_fn(html_errors))
         .layer(axum::middleware::from_fn(lang_links))
         .layer(axum::middleware::from_fn(security_headers))
@@ -206,6 +209,148 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .with_state(state)
+}
+
+/// The API takes the query parameters its OpenAPI document names and no others: a name it
+/// does not know (a typo, or a parameter of another operation) is refused, naming the ones
+/// allowed, rather than silently ignored. Pages keep taking `lang` and the like.
+async fn documented_query(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(route) = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string())
+    else {
+        return next.run(request).await;
+    };
+    let method = request.method().as_str().to_ascii_lowercase();
+    let operation = openapi::OPERATIONS
+        .iter()
+        .find(|o| o.path == route && o.method == method);
+    let (Some(operation), Some(_)) = (operation, request.uri().query()) else {
+        return next.run(request).await;
+    };
+    let given = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(request.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let allowed: Vec<&str> = operation.query.iter().map(|q| q.0).collect();
+    if let Some((name, _)) = given.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
+        let shown: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+        let (zh, en) = if allowed.is_empty() {
+            (
+                "这个接口不接受查询参数".to_string(),
+                "this operation takes no query parameters".to_string(),
+            )
+        } else {
+            (
+                format!("这个接口可用的查询参数：{}", allowed.join("、")),
+                format!(
+                    "the query parameters this operation takes: {}",
+                    allowed.join(", ")
+                ),
+            )
+        };
+        return ApiError::bad_input(
+            format!("不认识的查询参数「{shown}」：{zh}"),
+            format!("unknown query parameter \"{shown}\": {en}"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The largest body the route at `path` takes (the limits the router sets).
+pub fn body_limit(path: &str) -> usize {
+    match path {
+        "/api/imports" | "/clerk/import" => imports::MAX_UPLOAD_BYTES,
+        "/api/school/review" | "/school/review" => school_office::MAX_UPLOAD_BYTES,
+        _ => MAX_BODY_BYTES,
+    }
+}
+
+/// The one mapping of the framework's own refusals (a body over the limit, a form or JSON
+/// body missing a field or of the wrong type, a missing content type, a method the path does
+/// not take) into the one error shape: axum answers those in English plain text (or with an
+/// empty body) before any handler runs. The status stays; pages then get the bilingual page
+/// from [`html_errors`].
+async fn framework_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = body_limit(request.uri().path());
+    let response = next.run(request).await;
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE);
+    let plain = content_type.is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if status.as_u16() < 400 || !plain {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let detail = match axum::body::to_bytes(body, 4096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let mut e = rejection(status, &detail, limit);
+    if let Some(seconds) = parts
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(whole_number)
+    {
+        e = e.retry_after(seconds);
+    }
+    let mut r = e.into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        r.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    r
+}
+
+/// What a framework refusal with `status` and English `detail` says, in both languages.
+fn rejection(status: StatusCode, detail: &str, limit: usize) -> ApiError {
+    let mib = |bytes: usize| bytes / (1024 * 1024);
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "too_large",
+            format!("请求体太大：这里最多收 {} MiB", mib(limit)),
+            format!(
+                "the request body is too large: at most {} MiB here",
+                mib(limit)
+            ),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            format!("请求的内容类型（Content-Type）不对：{detail}"),
+            format!("wrong Content-Type: {detail}"),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "这个地址不接受这种请求方法（可用的见 Allow 头）",
+            "this path does not take this method (the Allow header lists those it takes)",
+        ),
+        _ => {
+            // serde's words for the commonest case, a field left out, in Chinese too.
+            let zh = match detail
+                .split_once("missing field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+            {
+                Some((field, _)) => format!("请求缺少 {field} 一项"),
+                None if detail.is_empty() => "请求的内容读不懂".to_string(),
+                None => format!("请求的内容读不懂（{detail}）"),
+            };
+            let en = if detail.is_empty() {
+                "the request could not be read".to_string()
+            } else {
+                format!("the request could not be read: {detail}")
+            };
+            ApiError::new(status, "bad_input", zh, en)
+        }
+    }
 }
 
 /// A page that fails answers with a page, not the API's JSON: the same message in Chinese and
@@ -258,7 +403,7 @@ async fn lang_links(request: axum::extract::Request, next: axum::middleware::Nex
         .unwrap_or("")
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
-        .map(|kv| esc(kv))
+        .map(esc)
         .collect();
     let response = next.run(request).await;
     let html = response
@@ -326,6 +471,19 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Par
     }
 }
 
+/// A request body that must be a JSON object, read into `T`. serde also reads a struct from
+/// a JSON array (its fields in order), so `[]` would pass for `{}`: the API documents objects
+/// and takes nothing else.
+pub fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    if !value.is_object() {
+        return Err(serde::de::Error::custom(
+            "a JSON object {…} is expected, not an array or a single value",
+        ));
+    }
+    serde_json::from_value(value)
+}
+
 /// The one error shape of the API.
 #[derive(Debug)]
 pub struct ApiError {
@@ -374,24 +532,45 @@ impl ApiError {
 impl From<anxin_records::Error> for ApiError {
     fn from(e: anxin_records::Error) -> ApiError {
         use anxin_records::Error as E;
+        let kind = e.kind();
         match e {
-            E::NotFound { zh, en } => ApiError::new(StatusCode::NOT_FOUND, "not_found", zh, en),
-            E::Refused { zh, en } => ApiError::new(StatusCode::BAD_REQUEST, "refused", zh, en),
+            E::NotFound { zh, en } | E::Refused { zh, en } => ApiError::of(kind, zh, en),
             // Database and corruption details stay out of responses (they may name rows).
             _ => ApiError::internal(),
         }
     }
 }
 
+/// The HTTP status of each kind of failure: the one table (the CLI's exit codes are its twin).
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::BadInput | ErrorKind::Refused => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::NotApplicable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::PolicyFiles | ErrorKind::Corrupt | ErrorKind::Internal => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+impl ApiError {
+    /// An error of `kind`, its status from [`status_of`].
+    pub fn of(kind: ErrorKind, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(status_of(kind), kind.as_str(), zh, en)
+    }
+}
+
+/// A permission refused by the service layer: 403 with its words.
+impl From<anxin_service::access::Denied> for ApiError {
+    fn from(d: anxin_service::access::Denied) -> ApiError {
+        ApiError::of(ErrorKind::Forbidden, d.zh, d.en)
+    }
+}
+
 impl From<anxin_policy::Error> for ApiError {
     fn from(e: anxin_policy::Error) -> ApiError {
-        let (status, kind) = match e.kind {
-            ErrorKind::BadInput => (StatusCode::BAD_REQUEST, "bad_input"),
-            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ErrorKind::NotApplicable => (StatusCode::UNPROCESSABLE_ENTITY, "not_applicable"),
-            ErrorKind::PolicyFiles => (StatusCode::INTERNAL_SERVER_ERROR, "policy_files"),
-        };
-        ApiError::new(status, kind, e.zh, e.en)
+        ApiError::of(e.kind, e.zh, e.en)
     }
 }
 
@@ -873,71 +1052,80 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
     {
         let parse = |t: &str| YearMonth::parse(t.trim()).ok();
         match (parse(month), parse(from), parse(to)) {
-            (Some(month), Some(from), Some(to)) if from <= to && from.months_until(to) < 600 => {
-                let gap_from = f.gap_from.as_deref().and_then(parse);
+            (Some(month), Some(from), Some(to))
+                if from <= to && from.months_until(to) < anxin_service::plans::MAX_SPAN_MONTHS =>
+            {
                 let gap_months: i32 = f
                     .gap_months
                     .as_deref()
                     .and_then(|t| t.trim().parse().ok())
                     .unwrap_or(0)
-                    .clamp(0, 120);
-                let reason = f.gap_reason.clone().unwrap_or_else(|| "other".into());
-                let mut months = Vec::new();
-                let mut m = from;
-                while m <= to {
-                    let in_gap = gap_from.is_some_and(|g| m >= g && g.months_until(m) < gap_months);
-                    months.push(serde_json::json!({
-                        "month": m, "insurance": "pension",
-                        "status": if in_gap { "excused" } else { "paid" },
-                        "reason": if in_gap { Some(reason.clone()) } else { None },
-                        "evidence": in_gap,
-                    }));
-                    m = m.plus(1);
-                }
-                let mut runs = vec![(lang.pick("现行做法", "Law in force"), Vec::<String>::new())];
+                    .clamp(0, anxin_service::plans::MAX_GAP_MONTHS);
+                let check = anxin_service::plans::SelfCheck {
+                    region: region.clone(),
+                    month,
+                    paid_from: from,
+                    paid_to: to,
+                    gap: f
+                        .gap_from
+                        .as_deref()
+                        .and_then(parse)
+                        .map(|g| (g, gap_months)),
+                    gap_reason: f
+                        .gap_reason
+                        .as_deref()
+                        .and_then(<anxin_domain::codes::GapReason as anxin_domain::Code>::from_code)
+                        .unwrap_or(anxin_domain::codes::GapReason::Other),
+                    permit: f.permit.is_some(),
+                    hardship: f.hardship.is_some(),
+                    proofs: ticked
+                        .iter()
+                        .filter_map(|k| {
+                            <anxin_domain::codes::ProofKind as anxin_domain::Code>::from_code(k)
+                        })
+                        .collect(),
+                };
+                let mut runs = vec![(lang.pick("现行做法", "Law in force"), false)];
                 if f.reform.is_some() {
                     runs.push((
                         lang.pick("改革建议：累计为主、连续为辅", "Proposed: cumulative first"),
-                        vec!["school-cumulative-first".to_string()],
+                        true,
                     ));
                 }
-                for (title, reforms) in runs {
-                    let request = serde_json::json!({
-                        "region": region, "month": month, "permit": f.permit.is_some(), "hardship": f.hardship.is_some(),
-                        "reforms": reforms, "months": months, "proofs": ticked,
-                    });
+                for (title, reform) in runs {
+                    let request = check.request(reform);
                     let policy = state.policy.clone();
                     let result = tokio::task::spawn_blocking(move || {
-                        anxin_policy::calc::run_json(&policy, "school", request, month)
+                        anxin_policy::calc::school::review(&policy, &request, month)
                     })
                     .await;
                     match result {
                         Ok(Ok(r)) => {
-                            let decision = match r["decision"].as_str() {
-                                Some("eligible") => {
+                            let decision = match r.decision {
+                                "eligible" => {
                                     lang.pick("✓ 符合入学的社保条件", "✓ meets the condition")
                                 }
-                                Some("eligible_hardship") => lang.pick(
+                                "eligible_hardship" => lang.pick(
                                     "✓ 通过困难家庭兜底渠道符合条件",
                                     "✓ qualifies through the hardship channel",
                                 ),
                                 _ => lang.pick("还不符合", "not yet"),
                             };
                             let mut items = String::new();
-                            for m in r["missing"].as_array().into_iter().flatten() {
+                            for m in &r.missing {
                                 items.push_str(&format!(
                                     "<li>{}</li>",
-                                    esc(m[lang.code()].as_str().unwrap_or(""))
+                                    esc(lang.pick(&m.zh, &m.en))
                                 ));
                             }
-                            if let Some(e) = r["earliest_month"].as_str() {
-                                items.push_str(&format!("<li>{} {}</li>", lang.pick("从现在起每月按时缴费，最早可以满足的月份：", "paying every month from now, the earliest month it can be met:"), esc(e)));
+                            if let Some(e) = r.earliest_month {
+                                items.push_str(&format!("<li>{} {}</li>", lang.pick("从现在起每月按时缴费，最早可以满足的月份：", "paying every month from now, the earliest month it can be met:"), esc(&e.to_string())));
                             }
-                            let steps: Vec<String> = r["trace"]["steps"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .map(|s| esc(s[lang.code()].as_str().unwrap_or("")))
+                            let steps: Vec<String> = r
+                                .trace
+                                .steps
+                                .iter()
+                                .map(|s| esc(lang.pick(&s.zh, &s.en)))
                                 .collect();
                             body.push_str(&format!(
                                 "<h2>{title}</h2><p class=big>{decision}</p><ul>{items}</ul><pre>{}</pre>",
@@ -1045,15 +1233,16 @@ async fn verify_form(
     private_page(lang, lang.pick("核验结果", "Verification"), &body)
 }
 
-/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight. Each connection is
+/// held to `limits` (see [`listen`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: listen::ConnectionLimits,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(target: logging::SERVER, addr = %addr, "listening");
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    listen::run(listener, router(state), limits, async {
         let signal = shutdown_signal().await;
         tracing::info!(target: logging::SERVER, signal, "graceful shutdown begun");
     })

@@ -9,9 +9,9 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::{Caller, require};
-use crate::person::AUDITORS;
+use crate::auth::Caller;
 use crate::{ApiError, AppState, Params};
+use anxin_service::access::Action;
 
 #[derive(Deserialize)]
 pub struct InclusionQuery {
@@ -27,7 +27,7 @@ pub async fn inclusion(
     caller: Caller,
     Params(q): Params<InclusionQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&caller, AUDITORS)?;
+    caller.may(Action::ProveLog)?;
     let entry = match (q.seq.as_deref(), q.key) {
         (Some(s), None) => Entry::Seq(size(s, "seq")?),
         (None, Some(k)) if !k.is_empty() && k.len() <= 200 => Entry::Key(k),
@@ -92,11 +92,11 @@ pub async fn audit(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    require(&caller, AUDITORS)?;
+    caller.may(Action::Audit)?;
     let req: AuditRequest = if body.is_empty() {
         AuditRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        crate::json_object(&body).map_err(|e| {
             ApiError::bad_input(
                 format!("请求须为 {{\"projections\": true 或 false}}：{e}"),
                 format!("the request must be {{\"projections\": true or false}}: {e}"),

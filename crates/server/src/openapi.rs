@@ -479,7 +479,9 @@ fn audit_report() -> Value {
         "properties": { "clean": { "type": "boolean" }, "log_size": { "type": "integer" },
             "events": { "type": "integer" }, "findings": { "type": "array", "items": { "type": "object",
                 "required": ["table", "row", "zh", "en"] } },
-            "findings_not_listed": { "type": "integer" }, "seconds": { "type": "number" } } })
+            "findings_not_listed": { "type": "integer" },
+            "access_rows": { "type": "integer", "description": "access log rows checked against the log entries that chain them" },
+            "seconds": { "type": "number" } } })
 }
 
 fn import_job() -> Value {
@@ -520,6 +522,53 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+fn operation_id(method: &str, path: &str) -> String {
+    format!("{method}{}", path.replace(['/', '{', '}'], "_"))
+}
+
+/// What a success answer leads to (OpenAPI links), so a client, or a stateful fuzzer, can
+/// chain operations: a lookup's person to their record, access log and certificate; an
+/// import's id to its progress and refusals; the checkpoint's size to a consistency proof.
+fn links(method: &str, path: &str) -> Option<Value> {
+    let to = |targets: &[(&str, &str)], parameter: &str, value: &str| -> Value {
+        let mut links = serde_json::Map::new();
+        for (m, p) in targets {
+            links.insert(
+                operation_id(m, p),
+                json!({ "operationId": operation_id(m, p), "parameters": { parameter: value } }),
+            );
+        }
+        Value::Object(links)
+    };
+    let person = [
+        ("get", "/api/persons/{key}"),
+        ("get", "/api/persons/{key}/access"),
+        ("post", "/api/persons/{key}/certificate"),
+    ];
+    let import = [
+        ("get", "/api/imports/{id}"),
+        ("get", "/api/imports/{id}/rejected"),
+    ];
+    Some(match (method, path) {
+        ("post", "/api/persons/lookup") => to(&person, "key", "$response.body#/person"),
+        ("get", "/api/me") => to(&person, "key", "$response.body#/account/person"),
+        ("get", "/api/platform/workers") => to(
+            &[("get", "/api/platform/workers")],
+            "after",
+            "$response.body#/next",
+        ),
+        ("post", "/api/imports") | ("get", "/api/imports/{id}") => {
+            to(&import, "id", "$response.body#/id")
+        }
+        ("get", "/api/log/checkpoint") => to(
+            &[("get", "/api/log/consistency")],
+            "from",
+            "$response.body#/size",
+        ),
+        _ => return None,
+    })
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -548,6 +597,10 @@ pub fn document() -> Value {
         } else {
             json!({ "description": "成功 success", "content": { "application/json": { "schema": schema() } } })
         };
+        let mut ok = ok;
+        if let Some(links) = links(op.method, op.path) {
+            ok["links"] = links;
+        }
         responses.insert(status.to_string(), ok);
         let mut errors: Vec<u16> = op.errors.to_vec();
         // Every body-taking operation may refuse an oversized or unreadable body.
@@ -557,17 +610,18 @@ pub fn document() -> Value {
         errors.sort_unstable();
         errors.dedup();
         for e in errors {
-            let response = if e == 413 {
+            let description = if e == 413 {
                 // Refused by the body limit before any handler runs.
-                json!({ "description": "请求体太大 body over 1 MiB" })
+                "请求体太大 body over the limit (1 MiB; imports 64 MiB, school reviews 32 MiB)"
             } else {
-                json!({ "description": reason(e), "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+                reason(e)
             };
+            let response = json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
             responses.insert(e.to_string(), response);
         }
         let mut operation = json!({
             "tags": [op.tag], "summary": op.summary,
-            "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}'], "_")),
+            "operationId": operation_id(op.method, op.path),
             "parameters": parameters, "responses": responses,
         });
         match op.body {

@@ -2,55 +2,14 @@
 //! be paid and at what cost (`backpay`), and employee versus resident medical insurance where
 //! they live (`medical`). Every figure comes from the calculators; each with its explanation.
 
-use anxin_domain::YearMonth;
-use anxin_policy::calc::backpay::{BackpayRequest, backpay};
-use anxin_policy::calc::medical::{MedicalRequest, medical};
-use anxin_records::account::MonthState;
-use anxin_records::view::PersonView;
+use anxin_policy::calc::backpay::backpay;
+use anxin_policy::calc::medical::medical;
+use anxin_service::plans;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Params, esc, lang_of, table_head};
-
-/// Pension months missed (no record or unpaid) in the region of residence, oldest first.
-fn missed_months(view: &PersonView) -> Vec<YearMonth> {
-    let home = view.row.residence_region;
-    view.summaries
-        .iter()
-        .filter(|s| s.insurance == "pension" && s.region == Some(home))
-        .flat_map(|s| s.gaps.iter())
-        .filter(|g| matches!(g.state, MonthState::Missing | MonthState::Unpaid))
-        .flat_map(|g| {
-            let mut m = g.from;
-            std::iter::from_fn(move || {
-                (m <= g.to).then(|| {
-                    let this = m;
-                    m = m.plus(1);
-                    this
-                })
-            })
-        })
-        .take(600)
-        .collect()
-}
-
-fn medical_request(view: &PersonView) -> MedicalRequest {
-    let home = view.row.residence_region;
-    let medical_months = view
-        .summaries
-        .iter()
-        .find(|s| s.insurance == "medical" && s.region.is_none())
-        .and_then(|s| s.current_run.as_ref())
-        .map_or(0, |r| r.months);
-    MedicalRequest {
-        region: format!("{home:06}"),
-        hukou_region: view.row.hukou_region.map(|h| format!("{h:06}")),
-        residence_permit: view.row.permit_region == Some(home),
-        continuous_years: medical_months / 12,
-        ..Default::default()
-    }
-}
 
 /// `GET /persons/{key}/options`: back-payment and medical insurance, for the owner.
 pub async fn options_page(
@@ -67,20 +26,12 @@ pub async fn options_page(
         "only the worker may open their own back-payment and medical options",
     )?;
     let view = crate::person::view_of(&state, key).await?;
-    let back = BackpayRequest {
-        region: format!("{:06}", view.row.residence_region),
-        missed: missed_months(&view),
-        ..Default::default()
-    };
-    let med = medical_request(&view);
+    let back = plans::backpay_request(&view);
+    let med = plans::medical_request(&view);
     let policy = state.policy.clone();
     let today = state.today();
     let (back, med) = tokio::task::spawn_blocking(move || {
-        let b = if back.missed.is_empty() {
-            None
-        } else {
-            Some(backpay(&policy, &back, today))
-        };
+        let b = back.map(|back| backpay(&policy, &back, today));
         (b, medical(&policy, &med, today))
     })
     .await

@@ -6,9 +6,8 @@
 //! months and draws.
 
 use anxin_chart::{BarChart, Series, Text, Unit};
-use anxin_domain::Sex;
 use anxin_policy::Lang;
-use anxin_policy::calc::pension::{PensionRequest, PensionResult, Scenario, Track};
+use anxin_policy::calc::pension::{PensionResult, Scenario};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -21,30 +20,6 @@ pub struct PensionQuery {
     lang: Option<String>,
     /// Contribution base tier from now on, percent of the local average wage (60–300).
     tier: Option<String>,
-}
-
-/// The scenarios compared: keep paying, stop after the school year, a year's gap.
-pub const SCENARIOS: [Scenario; 3] = [Scenario::Keep, Scenario::StopAfter(12), Scenario::Gap(12)];
-
-/// Builds the projection request from the worker's own record.
-fn request(view: &anxin_records::view::PersonView, tier: Option<u32>) -> PensionRequest {
-    let pension = view
-        .summaries
-        .iter()
-        .find(|s| s.insurance == "pension" && s.region.is_none());
-    PensionRequest {
-        region: format!("{:06}", view.row.residence_region),
-        birth: view.id.birth_month(),
-        track: match view.id.sex() {
-            Sex::Male => Track::Male,
-            Sex::Female => Track::Female55,
-        },
-        paid_months: pension.map_or(0, |s| s.paid_months),
-        account_balance_fen: pension.map_or(0, |s| s.account_fen),
-        tier_percent: tier,
-        scenarios: SCENARIOS.to_vec(),
-        ..Default::default()
-    }
 }
 
 /// `GET /persons/{key}/pension` (the owner only: a projection is about one's own plans).
@@ -76,7 +51,7 @@ pub async fn pension_page(
         ),
     };
     let view = crate::person::view_of(&state, key).await?;
-    let req = request(&view, tier);
+    let req = anxin_service::plans::pension_request(&view, tier);
     let paid_months = req.paid_months;
     let policy = state.policy.clone();
     let today = state.today();

@@ -1,17 +1,17 @@
 //! A person's record: the worker's own page, a clerk's search and read (each read logged with
 //! its purpose, which the worker can see), and certificates.
 //!
-//! Object-level rule, in one place ([`may_read`]): a worker reads only their own record; a
-//! clerk or inspector reads a person who lives or is insured in their region, stating a
-//! purpose; every other role reads no person's record. The ID is shown in full only to its
-//! owner.
+//! Who may read whom is decided in `anxin_service::access`: a worker reads only their own
+//! record; a clerk or inspector reads a person who lives or is insured in their region,
+//! stating a purpose; every other role reads no person's record. The ID is shown in full only
+//! to its owner.
 
 use anxin_domain::{Fen, ResidentId};
 use anxin_policy::Lang;
 use anxin_records::PersonKey;
 use anxin_records::access::{AccessRow, Role, check_purpose};
-use anxin_records::cert::{insurance_zh, payer_zh, status_zh};
 use anxin_records::view::PersonView;
+use anxin_service::access::{self as rules, Action, PersonFacts};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -25,9 +25,6 @@ use crate::{
     ApiError, AppState, Params, attachment, esc, lang_of, lang_query, page, table_head, url_encode,
 };
 
-/// Officials who read personal records.
-pub const READERS: &[Role] = &[Role::Worker, Role::Clerk, Role::Inspector];
-
 pub fn parse_key(text: &str) -> Result<PersonKey, ApiError> {
     PersonKey::from_hex(text).ok_or_else(|| {
         ApiError::bad_input(
@@ -35,24 +32,6 @@ pub fn parse_key(text: &str) -> Result<PersonKey, ApiError> {
             "a person key is 64 lowercase hex digits (from your own record page, or a clerk's search)",
         )
     })
-}
-
-fn forbidden_other() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "只能查看本人的记录",
-        "you may read only your own record",
-    )
-}
-
-fn out_of_region() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "此人不在你的辖区（既不居住也不在此参保），不能查阅",
-        "this person neither lives nor is insured in your region: you may not read the record",
-    )
 }
 
 fn not_registered() -> ApiError {
@@ -68,10 +47,9 @@ fn not_registered() -> ApiError {
 /// (pages that are about one's own plans, not for officials).
 pub fn own_key(caller: &Caller, key: &str, zh: &str, en: &str) -> Result<PersonKey, ApiError> {
     let key = parse_key(key)?;
-    if caller.account.person == Some(key.0) {
-        Ok(key)
-    } else {
-        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", zh, en))
+    match rules::check_person_key(caller.actor(), Action::OwnPlans, &key) {
+        Ok(true) => Ok(key),
+        _ => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", zh, en)),
     }
 }
 
@@ -80,28 +58,6 @@ pub async fn view_of(state: &AppState, key: PersonKey) -> Result<PersonView, Api
     state
         .db(move |r| r.person_view(&key)?.ok_or_else(not_registered))
         .await
-}
-
-/// Whether `caller` may read the person `key`, before anything is loaded: roles that read no
-/// records and workers asking for someone else are refused without touching the database.
-fn may_ask(caller: &Caller, key: &PersonKey) -> Result<bool, ApiError> {
-    match caller.role {
-        Role::Worker if caller.account.person == Some(key.0) => Ok(true),
-        Role::Worker => Err(forbidden_other()),
-        Role::Clerk | Role::Inspector => Ok(false),
-        _ => Err(crate::auth::forbidden(caller, READERS)),
-    }
-}
-
-/// After loading: an official's region must cover where the person lives or is insured.
-fn may_read(caller: &Caller, view: &PersonView) -> Result<(), ApiError> {
-    if caller.account.person == Some(view.key.0)
-        || view.regions().iter().any(|r| caller.account.covers(*r))
-    {
-        Ok(())
-    } else {
-        Err(out_of_region())
-    }
 }
 
 /// Loads the record for `caller`, logging an official's read with its purpose.
@@ -113,7 +69,9 @@ async fn read(
     what: &'static str,
     purpose: Option<String>,
 ) -> Result<(PersonView, bool), ApiError> {
-    let owner = may_ask(caller, &key)?;
+    // Refused before anything is loaded: roles that read no records, workers asking for
+    // someone else (`anxin_service::access` decides; the region is checked once loaded).
+    let owner = rules::check_person_key(caller.actor(), Action::ReadPerson, &key)?;
     let purpose = if owner {
         None
     } else {
@@ -123,9 +81,16 @@ async fn read(
     state
         .db(move |r| {
             let view = r.person_view(&key)?.ok_or_else(not_registered)?;
-            may_read(&c, &view)?;
+            rules::check_person(
+                c.actor(),
+                Action::ReadPerson,
+                PersonFacts {
+                    key: &view.key,
+                    regions: &view.regions(),
+                },
+            )?;
             if let Some(purpose) = purpose {
-                r.store().log_access(&AccessRow {
+                r.log_access(AccessRow {
                     id: 0,
                     at: now(),
                     account: c.account.id,
@@ -186,7 +151,7 @@ async fn lookup(
     id: &str,
     purpose: &str,
 ) -> Result<PersonKey, ApiError> {
-    crate::auth::require(caller, &[Role::Clerk, Role::Inspector])?;
+    caller.may(Action::LookupPerson)?;
     let id = parse_id(id)?;
     let purpose = purpose.to_string();
     let c = caller.clone();
@@ -201,7 +166,7 @@ pub async fn api_lookup(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let l: Lookup = serde_json::from_slice(&body).map_err(|e| {
+    let l: Lookup = crate::json_object(&body).map_err(|e| {
         ApiError::bad_input(
             format!("请求须为 {{\"id\": 身份证号, \"purpose\": 用途}}：{e}"),
             format!("the request must be {{\"id\": resident ID, \"purpose\": why}}: {e}"),
@@ -218,9 +183,7 @@ async fn access_list(
     key: PersonKey,
     window: Window<i64>,
 ) -> Result<Page<AccessRow>, ApiError> {
-    if caller.account.person != Some(key.0) {
-        return Err(forbidden_other());
-    }
+    rules::check_person_key(caller.actor(), Action::ReadAccessLog, &key)?;
     let rows = state
         .db(move |r| Ok(r.store().access_to(&key.0, window.after, window.fetch())?))
         .await?;
@@ -311,7 +274,7 @@ pub async fn api_certificate(
     let req: CertRequest = if body.is_empty() {
         CertRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        crate::json_object(&body).map_err(|e| {
             ApiError::bad_input(
                 format!("请求须为 {{\"purpose\": 用途}} 或空：{e}"),
                 format!("the request must be {{\"purpose\": why}} or empty: {e}"),
@@ -401,7 +364,7 @@ pub async fn person_page(
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let key = parse_key(&key)?;
-    let owner = may_ask(&caller, &key)?;
+    let owner = rules::check_person_key(caller.actor(), Action::ReadPerson, &key)?;
     if !owner && q.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) {
         return Ok(page(
             lang,
@@ -450,24 +413,21 @@ pub async fn person_page(
             "<p>No contribution records yet.</p>",
         ));
     }
-    let mut current = String::new();
+    let mut current = None;
     for s in &view.summaries {
-        if s.insurance != current {
-            if !current.is_empty() {
+        if current != Some(s.insurance) {
+            if current.is_some() {
                 body.push_str("</pre>");
             }
-            current = s.insurance.clone();
+            current = Some(s.insurance);
             body.push_str(&format!(
                 "<h2>{}</h2><pre>",
-                lang.pick(
-                    &format!("{}保险", insurance_zh(&current)),
-                    crate::text::insurance_en(&current)
-                )
+                lang.pick(&s.insurance.name_zh(), s.insurance.name_en())
             ));
         }
         body.push_str(&esc(&render_summary(s, policy, lang)));
     }
-    if !current.is_empty() {
+    if current.is_some() {
         body.push_str("</pre>");
     }
     let ls = lang_query(lang, true);
@@ -506,10 +466,10 @@ pub async fn person_page(
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             month_text(m.month),
-            lang.pick(insurance_zh(&m.insurance), &m.insurance),
+            lang.pick(m.insurance.zh(), m.insurance.as_str()),
             m.region,
-            lang.pick(payer_zh(&m.payer), &m.payer),
-            lang.pick(status_zh(&m.status), &m.status),
+            lang.pick(m.payer.zh(), m.payer.as_str()),
+            lang.pick(m.status.zh(), m.status.as_str()),
             Fen(m.amount_fen).yuan_string()
         ));
     }
@@ -569,7 +529,7 @@ pub async fn clerk_page(
     caller: Caller,
     Params(q): Params<ReadQuery>,
 ) -> Result<Response, ApiError> {
-    crate::auth::require(&caller, &[Role::Clerk, Role::Inspector])?;
+    caller.may(Action::LookupPerson)?;
     let lang = lang_of(q.lang.as_deref());
     Ok(page(
         lang,
@@ -658,9 +618,6 @@ pub struct AuditForm {
     lang: Option<String>,
 }
 
-/// Who sees the ledger's audit status.
-pub const AUDITORS: &[Role] = &[Role::Clerk, Role::Inspector, Role::Auditor];
-
 fn audit_form(caller: &Caller, lang: Lang) -> String {
     format!(
         "<form method=\"post\" action=\"/clerk/audit\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
@@ -681,7 +638,7 @@ pub async fn audit_page(
     caller: Caller,
     Params(q): Params<ReadQuery>,
 ) -> Result<Response, ApiError> {
-    crate::auth::require(&caller, AUDITORS)?;
+    caller.may(Action::Audit)?;
     let lang = lang_of(q.lang.as_deref());
     let head = state.db(|r| Ok(r.store().head()?)).await?;
     let body = format!(
@@ -701,7 +658,7 @@ pub async fn audit_submit(
     caller: Caller,
     Form(f): Form<AuditForm>,
 ) -> Result<Response, ApiError> {
-    crate::auth::require(&caller, AUDITORS)?;
+    caller.may(Action::Audit)?;
     caller.check_csrf(&f.csrf)?;
     let lang = lang_of(f.lang.as_deref());
     let projections = f.projections.is_some();

@@ -20,42 +20,28 @@
 use anxin_domain::Fen;
 use anxin_policy::Lang;
 use anxin_records::PersonKey;
-use anxin_records::access::Role;
 use anxin_records::cert::insurance_zh;
 use anxin_records::store::PayerMonthRow;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 
-use crate::auth::{Caller, logout_button, require};
+use crate::auth::{Caller, logout_button};
 use crate::list::{ListQuery, Page, PageQuery, Window};
 use crate::text::month_text;
 use crate::{ApiError, AppState, Params, esc, lang_of, private_page, table_head};
+use anxin_service::access::{self as rules, Action};
 
-const PLATFORMS: &[Role] = &[Role::Platform];
 /// Months drawn in the page's chart (the table below it has every month).
 const CHART_MONTHS: usize = 24;
 
 /// The caller's own credit code: platform accounts only, and only one that has a code.
 fn own_org(caller: &Caller) -> Result<String, ApiError> {
-    require(caller, PLATFORMS)?;
-    caller
-        .account
-        .org
-        .as_deref()
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
+    caller.may(Action::PlatformReport)?;
+    rules::own_org(caller.actor())
         .map(String::from)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "此平台账户没有登记统一社会信用代码，无法出报告：请管理员用 anxin account add NAME --role platform --org 代码 重建账户",
-                "this platform account has no credit code, so it has no report: ask an administrator to re-create it with anxin account add NAME --role platform --org CODE",
-            )
-        })
+        .ok_or_else(ApiError::internal)
 }
 
 /// One worker the platform paid for.

@@ -8,31 +8,28 @@
 
 use anxin_import::{Kind, Options};
 use anxin_policy::Lang;
-use anxin_records::access::Role;
 use anxin_records::identify::Risk;
 use anxin_service::school::{FileReview, ResultLine};
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{Caller, require};
+use crate::auth::Caller;
 use crate::text::region_name;
 use crate::upload::{File, Upload};
 use crate::{ApiError, AppState, Params, csv_download, esc, lang_of, lang_query, page, table_head};
+use anxin_service::access::{self as rules, Action};
 
 /// Largest applications file.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 /// Lines shown on the page (the CSV has them all).
 const SHOWN: usize = 500;
 
-const REVIEWERS: &[Role] = &[Role::Education];
-const LEDGER_READERS: &[Role] = &[Role::Clerk, Role::Education, Role::Analyst];
-
 /// `GET /school/review`
 pub async fn review_page(
     caller: Caller,
     Params(q): Params<crate::LangQuery>,
 ) -> Result<Response, ApiError> {
-    require(&caller, REVIEWERS)?;
+    caller.may(Action::ReviewSchool)?;
     let lang = lang_of(q.lang.as_deref());
     Ok(page(
         lang,
@@ -74,7 +71,7 @@ pub async fn review_submit(
     Params(q): Params<crate::LangQuery>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    require(&caller, REVIEWERS)?;
+    caller.may(Action::ReviewSchool)?;
     let lang = lang_of(q.lang.as_deref());
     let mut upload = Upload::read(multipart, MAX_UPLOAD_BYTES).await?;
     caller.check_csrf(upload.field("csrf"))?;
@@ -157,7 +154,7 @@ pub async fn api_review(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    require(&caller, REVIEWERS)?;
+    caller.may(Action::ReviewSchool)?;
     let places = places_of(q.places.as_deref().unwrap_or(""))?;
     let reform = match q.reform.as_deref() {
         None | Some("false") => false,
@@ -269,24 +266,24 @@ pub async fn ledger_page(
     caller: Caller,
     Params(q): Params<crate::LangQuery>,
 ) -> Result<Response, ApiError> {
-    require(&caller, LEDGER_READERS)?;
+    caller.may(Action::ReadSchoolLedger)?;
     let lang = lang_of(q.lang.as_deref());
     let policy = state.policy.clone();
     let today = state.today();
     let ledger = state
         .db(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
         .await?;
-    let account = &caller.account;
+    let actor = caller.actor();
     let entries: Vec<_> = ledger
         .entries
         .iter()
-        .filter(|(e, _)| account.covers(e.region))
+        .filter(|(e, _)| rules::in_region(actor, e.region))
         .map(|(e, _)| e)
         .collect();
     let table: Vec<_> = ledger
         .table
         .into_iter()
-        .filter(|t| account.covers(t.region))
+        .filter(|t| rules::in_region(actor, t.region))
         .collect();
     let policy = &state.policy;
     let mut body = format!(

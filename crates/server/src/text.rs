@@ -109,18 +109,6 @@ pub fn render_summary(s: &Summary, policy: &Policy, lang: Lang) -> String {
     out
 }
 
-/// An insurance code's English name.
-pub fn insurance_en(code: &str) -> &'static str {
-    match code {
-        "pension" => "Pension insurance",
-        "medical" => "Medical insurance",
-        "unemployment" => "Unemployment insurance",
-        "injury" => "Work-injury insurance",
-        "maternity" => "Maternity insurance",
-        _ => "Other insurance",
-    }
-}
-
 /// A school-driven enrolment's lapse risk, in words.
 pub fn risk_text(risk: &anxin_records::identify::Risk, lang: Lang) -> &'static str {
     use anxin_records::identify::Risk;

@@ -115,7 +115,15 @@ fn world() -> World {
         .unwrap();
     let hz_key = records.person_key(&hz);
     let sz_key = records.person_key(&sz);
-    let accounts: [(&str, Role, Option<&str>, Option<[u8; 32]>, Option<&str>); 12] = [
+    // (name, role, region, own person, platform's credit code)
+    type Account<'a> = (
+        &'a str,
+        Role,
+        Option<&'a str>,
+        Option<[u8; 32]>,
+        Option<&'a str>,
+    );
+    let accounts: [Account<'_>; 12] = [
         ("worker-hz", Role::Worker, None, Some(hz_key.0), None),
         ("worker-sz", Role::Worker, None, Some(sz_key.0), None),
         ("clerk-hz", Role::Clerk, Some("330100"), None, None),
@@ -207,13 +215,15 @@ async fn send(state: &AppState, request: Request<Body>) -> Reply {
 }
 
 /// A request as `who` (None: anonymous): bearer token on /api/, session cookie elsewhere.
+/// A token from [`sign_in`] holds both (an API session and a page session, each opening only
+/// its own side); one from [`page_sign_in`] is a page session alone.
 fn request(method: &str, uri: &str, token: Option<&str>, body: &str) -> Request<Body> {
     let mut b = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         b = if uri.starts_with("/api/") {
-            b.header("authorization", format!("Bearer {t}"))
+            b.header("authorization", format!("Bearer {}", api_token(t)))
         } else {
-            b.header("cookie", format!("anxin_session={t}"))
+            b.header("cookie", format!("anxin_session={}", page_token(t)))
         };
     }
     let ct = if uri.starts_with("/api/") {
@@ -231,7 +241,43 @@ async fn get(state: &AppState, uri: &str, token: Option<&str>) -> Reply {
     send(state, request("GET", uri, token, "")).await
 }
 
+/// The API half of a token from [`sign_in`].
+fn api_token(t: &str) -> &str {
+    t.split_once(' ').map_or(t, |(api, _)| api)
+}
+
+/// The page half of a token from [`sign_in`].
+fn page_token(t: &str) -> &str {
+    t.split_once(' ').map_or(t, |(_, page)| page)
+}
+
+/// A page session for `username`, made in the store (no request, so no sign-in limit).
+fn page_session(state: &AppState, username: &str) -> String {
+    let mut records = state.records.as_ref().unwrap().lock().unwrap();
+    let account = records.store().account_named(username).unwrap().unwrap();
+    let (token, hash) = anxin_records::access::new_token().unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    records
+        .store()
+        .create_session(
+            &hash,
+            account.id,
+            anxin_records::access::SessionKind::Page,
+            now + 3600,
+            now,
+        )
+        .unwrap();
+    token
+}
+
+/// Signs in through the API; gives "API-TOKEN PAGE-TOKEN" (see [`request`]).
 async fn sign_in(state: &AppState, username: &str) -> String {
+    let api = api_sign_in(state, username).await;
+    format!("{api} {}", page_session(state, username))
+}
+
+/// A bearer token from `POST /api/sessions`.
+async fn api_sign_in(state: &AppState, username: &str) -> String {
     let r = send(
         state,
         request(
@@ -946,7 +992,7 @@ async fn the_school_office_reviews_a_file_of_applications() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The same review through the API, as JSON: every row once, in file order.
-    let bearer = sign_in(&w.state, "education").await;
+    let bearer = api_sign_in(&w.state, "education").await;
     let api = |query: &str| {
         Request::builder()
             .method("POST")
@@ -1183,7 +1229,7 @@ async fn access_log_pages() {
 #[tokio::test]
 async fn a_client_imports_through_the_api() {
     let w = world();
-    let token = sign_in(&w.state, "clerk-hz").await;
+    let token = api_sign_in(&w.state, "clerk-hz").await;
     let good = resident_id("33010619920303345");
     let mut csv = String::from("身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n");
     csv.push_str(&format!(
@@ -1599,4 +1645,332 @@ fn has_all(body: &str, needles: &[&str]) {
     for n in needles {
         assert!(body.contains(n), "{n:?} missing from {body}");
     }
+}
+
+/// Lands `csv` as `kind` through the API as `token` and waits for the job to finish.
+async fn import_and_wait(
+    state: &AppState,
+    token: &str,
+    kind: &str,
+    csv: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let r = send(
+        state,
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/imports?kind={kind}&name=rows.csv"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/csv")
+            .body(Body::from(csv.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let url = r.headers["location"].to_str().unwrap().to_string();
+    for _ in 0..400 {
+        let v: serde_json::Value =
+            serde_json::from_str(&get(state, &url, Some(token)).await.body).unwrap();
+        if v["finished"] == true {
+            let rejected = get(state, &format!("{url}/rejected?limit=200"), Some(token)).await;
+            return (v, serde_json::from_str(&rejected.body).unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the import did not finish");
+}
+
+/// Issue 12, defect 2: a clerk could read a person outside their region by importing a row
+/// for them first, and could import rows for other regions. What a clerk may import and whom
+/// they may read now follow their region, decided in `anxin_service::access`.
+#[tokio::test]
+async fn an_import_never_widens_whom_a_clerk_may_read() {
+    let w = world();
+    let token = api_sign_in(&w.state, "clerk-hz").await;
+    let sz_id = resident_id("44030519850202234").expose().to_string();
+    let lookup = |token: String| {
+        let state = w.state.clone();
+        let sz_id = sz_id.clone();
+        async move {
+            send(
+                &state,
+                request(
+                    "POST",
+                    "/api/persons/lookup",
+                    Some(&token),
+                    &format!(r#"{{"id":"{sz_id}","purpose":"核对缴费"}}"#),
+                ),
+            )
+            .await
+        }
+    };
+    assert_eq!(lookup(token.clone()).await.status, StatusCode::FORBIDDEN);
+
+    let header = "record_id,person_id,month,insurance,region,payer,payer_code,base,amount,account,status,reason,paid_on\n";
+    // A row for the 深圳 resident in 杭州, one in 深圳, one in 北京, and one for the 杭州
+    // resident in 杭州 (the only one a 杭州 clerk may land).
+    let csv = format!(
+        "{header}x1,{sz_id},2025-06,pension,330100,self,,4812,962.40,,paid,,\n\
+         x2,{sz_id},2025-07,pension,440300,self,,4812,962.40,,paid,,\n\
+         x3,{hz},2025-08,pension,110000,self,,4812,962.40,,paid,,\n\
+         x4,{hz},2025-09,pension,330100,self,,4812,962.40,,paid,,\n",
+        hz = w.hz_id,
+    );
+    let (job, rejected) = import_and_wait(&w.state, &token, "contributions", &csv).await;
+    assert_eq!(job["counts"]["added"], 1, "{job}");
+    assert_eq!(job["counts"]["rejected"], 3, "{job}");
+    let items = rejected["items"].as_array().unwrap();
+    let rows: Vec<u64> = items.iter().map(|i| i["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [2, 3, 4], "{rejected}");
+    has_all(
+        &items[0].to_string(),
+        &["转移接续", "transfer request", "person_id"],
+    );
+    has_all(&items[1].to_string(), &["440300", "330100", "own region"]);
+    has_all(&items[2].to_string(), &["110000", "辖区"]);
+    // Still not readable, and nothing of theirs changed.
+    assert_eq!(lookup(token.clone()).await.status, StatusCode::FORBIDDEN);
+    let sz_clerk = api_sign_in(&w.state, "clerk-sz").await;
+    let r = get(
+        &w.state,
+        &format!("/api/persons/{}?purpose=%E6%A0%B8%E5%AF%B9", w.sz),
+        Some(&sz_clerk),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        !r.body.contains("2025-06") && !r.body.contains("2025-07"),
+        "{}",
+        r.body
+    );
+
+    // Re-registering the 深圳 resident as living in 杭州 is refused the same way; a new
+    // person of the clerk's own region is registered.
+    let new_id = resident_id("33010619920303345").expose().to_string();
+    let bj_id = resident_id("11010519930404456").expose().to_string();
+    let persons = format!(
+        "person_id,name,hukou_region,residence_region,employment_form,platforms,permit_region,permit_since\n\
+         {sz_id},李四,深圳,杭州,灵活就业,,杭州,2024-06-15\n\
+         {new_id},王五,阜阳,杭州,灵活就业,,杭州,2024-06-15\n\
+         {bj_id},赵六,阜阳,北京,灵活就业,,北京,2024-06-15\n"
+    );
+    let (job, rejected) = import_and_wait(&w.state, &token, "persons", &persons).await;
+    assert_eq!(job["counts"]["added"], 1, "{job}");
+    let mut items = rejected["items"].as_array().unwrap().clone();
+    items.sort_by_key(|i| i["row"].as_u64());
+    assert_eq!(items.len(), 2, "{rejected}");
+    assert_eq!(items[0]["row"], 2, "{rejected}");
+    assert_eq!(items[0]["column"], "residence_region", "{rejected}");
+    has_all(&items[0].to_string(), &["转移接续"]);
+    assert_eq!(items[1]["row"], 4, "{rejected}");
+    has_all(&items[1].to_string(), &["110000", "own region"]);
+    assert_eq!(lookup(token).await.status, StatusCode::FORBIDDEN);
+}
+
+/// Issue 12: the value of the session cookie sent as a bearer token read `/api/me` and ended
+/// the session. Each kind of session opens only its own side, both ways.
+#[tokio::test]
+async fn a_cookie_is_no_bearer_token_and_a_bearer_token_is_no_cookie() {
+    let w = world();
+    let cookie = page_sign_in(&w.state, "clerk-hz").await;
+    let bearer = api_sign_in(&w.state, "clerk-hz").await;
+    let with_bearer = |method: &str, uri: &str, token: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let with_cookie = |method: &str, uri: &str, token: &str, body: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("cookie", format!("anxin_session={token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // The cookie's value as a bearer token: no reading, no ending the session.
+    let r = send(&w.state, with_bearer("GET", "/api/me", &cookie)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["error"]["kind"], "unauthenticated");
+    let r = send(&w.state, with_bearer("DELETE", "/api/sessions", &cookie)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let page = send(&w.state, with_cookie("GET", "/clerk", &cookie, "")).await;
+    assert_eq!(page.status, StatusCode::OK, "the page session lives on");
+    // The bearer token as the cookie: no page, no signing out with it.
+    let r = send(&w.state, with_cookie("GET", "/clerk", &bearer, "")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let csrf = csrf_in(&page.body);
+    let r = send(
+        &w.state,
+        with_cookie("POST", "/logout", &bearer, &format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let r = send(&w.state, with_bearer("GET", "/api/me", &bearer)).await;
+    assert_eq!(r.status, StatusCode::OK, "the API session lives on");
+    // Each still ends the way it was issued.
+    let r = send(&w.state, with_bearer("DELETE", "/api/sessions", &bearer)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = send(&w.state, with_bearer("GET", "/api/me", &bearer)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Issue 12: `next` with CR/LF answered 500 and still signed the user in. Every unsafe `next`
+/// is replaced by `/me` before anything happens; safe ones are followed.
+#[tokio::test]
+async fn sign_in_goes_only_to_a_plain_local_next() {
+    let w = world();
+    let password = PASSWORD.replace(' ', "+");
+    let long = format!("/{}", "a".repeat(600));
+    for (next, want) in [
+        ("/persons/x%3Fa%3Db", "/persons/x?a=b"),
+        ("/clerk?lang=en", "/clerk?lang=en"),
+        ("%2Fme%250D%250A", "/me%0D%0A"),
+        ("%2Fme%0D%0ASet-Cookie%3A+a%3Db", "/me"),
+        ("%2F%0Aevil", "/me"),
+        ("%2F%09evil", "/me"),
+        ("%2F%7Fx", "/me"),
+        ("%2F%2Fevil.example", "/me"),
+        ("%2F%5Cevil.example", "/me"),
+        ("%2Fa%5Cb", "/me"),
+        ("https%3A%2F%2Fevil.example%2F", "/me"),
+        ("evil", "/me"),
+        ("%2Fa+b", "/me"),
+        ("%2F%E4%B8%AD", "/me"),
+        ("", "/me"),
+        (long.as_str(), "/me"),
+    ] {
+        let r = send(
+            &w.state,
+            request(
+                "POST",
+                "/login",
+                None,
+                &format!("username=grid&password={password}&next={next}"),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "next={next}: {}", r.body);
+        assert_eq!(r.headers["location"], want, "next={next}");
+        assert_eq!(r.headers.get_all("set-cookie").iter().count(), 1);
+    }
+    // The sign-in page never carries an unsafe `next` into its form either.
+    let r = get(&w.state, "/login?next=%2F%0D%0Aevil", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("name=\"next\" value=\"/me\""), "{}", r.body);
+}
+
+/// Issue 12: a form posted without its CSRF field answered 422 with the framework's English
+/// text. It is the bilingual error page (and the session lives on).
+#[tokio::test]
+async fn a_form_without_its_csrf_field_gets_the_bilingual_page() {
+    let w = world();
+    let cookie = page_sign_in(&w.state, "clerk-hz").await;
+    let r = send(&w.state, request("POST", "/logout", Some(&cookie), "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("请求缺少 csrf 一项") && r.body.contains("missing field `csrf`"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        get(&w.state, "/clerk", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+}
+
+/// Found by the stateful API fuzzing (issue 12, "Keep it from coming back"): a JSON array was
+/// read as the object the document names (`[]` ran an audit), and a query parameter the
+/// document does not name was silently ignored. Both are refused with the reason.
+#[tokio::test]
+async fn the_api_takes_objects_and_documented_query_parameters_only() {
+    let w = world();
+    let auditor = sign_in(&w.state, "auditor").await;
+    let clerk = sign_in(&w.state, "clerk-hz").await;
+    for (token, uri, body, says) in [
+        (Some(&auditor), "/api/audit", "[]", "JSON object"),
+        (Some(&auditor), "/api/audit", "[true]", "JSON object"),
+        (
+            None,
+            "/api/sessions",
+            r#"["clerk-hz","test password 1"]"#,
+            "JSON object",
+        ),
+        (
+            Some(&clerk),
+            "/api/persons/lookup",
+            r#"["1","核对缴费"]"#,
+            "JSON object",
+        ),
+        (
+            Some(&auditor),
+            "/api/audit?deep=1",
+            "",
+            "unknown query parameter \"deep\"",
+        ),
+        (
+            Some(&clerk),
+            "/api/imports?kind=persons&dry=1",
+            "[]",
+            "kind",
+        ),
+    ] {
+        let r = send(
+            &w.state,
+            request("POST", uri, token.map(|t| t.as_str()), body),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{uri} {body}: {}",
+            r.body
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["error"]["kind"], "bad_input");
+        assert!(
+            v["error"]["en"].as_str().unwrap().contains(says),
+            "{}",
+            r.body
+        );
+    }
+    for uri in [
+        "/api/log/consistency?from=6&%C4%B5=null",
+        "/api/me?x=1",
+        "/api/platform/workers?limit=1&offset=2",
+    ] {
+        let r = get(&w.state, uri, Some(&auditor)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.body);
+        assert!(
+            r.body.contains("unknown query parameter"),
+            "{uri}: {}",
+            r.body
+        );
+    }
+    // Documented ones still work.
+    let r = get(&w.state, "/api/log/consistency?from=6", Some(&auditor)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

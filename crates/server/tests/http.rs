@@ -332,3 +332,107 @@ async fn school_self_check_counts_other_proofs_under_the_reform() {
     assert!(law.contains("还不符合"), "{law}");
     assert!(reform.contains("✓"), "{reform}");
 }
+
+/// Issue 12: the framework's own refusals (a form missing a field: 422; a body over the limit:
+/// 413; a method the path does not take: 405) came as English plain text. They come in the one
+/// error shape on the API and as the bilingual page on pages, with the same status.
+#[tokio::test]
+async fn framework_refusals_speak_the_one_error_shape() {
+    let big = "x".repeat(anxin_server::MAX_BODY_BYTES + 10);
+    let api = [
+        (
+            "POST",
+            "/api/calc/quote",
+            big.as_str(),
+            "application/json",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "1 MiB",
+        ),
+        (
+            "POST",
+            "/api/sessions",
+            big.as_str(),
+            "application/json",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "1 MiB",
+        ),
+        (
+            "PUT",
+            "/api/regions",
+            "",
+            "application/json",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Allow",
+        ),
+    ];
+    for (method, uri, body, content_type, status, kind, says) in api {
+        let (got, text, headers) = call(state(None), method, uri, body, content_type).await;
+        assert_eq!(got, status, "{method} {uri}: {text}");
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{method} {uri}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).expect("the one error shape");
+        assert_eq!(v["error"]["kind"], kind, "{text}");
+        let (zh, en) = (
+            v["error"]["zh"].as_str().unwrap(),
+            v["error"]["en"].as_str().unwrap(),
+        );
+        assert!(en.contains(says), "{text}");
+        assert!(
+            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "Chinese first: {text}"
+        );
+        assert!(!text.contains("Failed to buffer"), "{text}");
+    }
+    // Pages: a readable page in both languages, same status.
+    let pages = [
+        (
+            "/login",
+            "username=a".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+        ),
+        (
+            "/verify",
+            format!("certificate={big}"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "MiB",
+        ),
+    ];
+    for (uri, body, status, says) in pages {
+        for lang in ["", "?lang=en"] {
+            let uri = format!("{uri}{lang}");
+            let (got, text, headers) = call(
+                state(None),
+                "POST",
+                &uri,
+                &body,
+                "application/x-www-form-urlencoded",
+            )
+            .await;
+            assert_eq!(got, status, "{uri}: {text}");
+            assert!(
+                headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{uri}: {text}"
+            );
+            assert!(
+                text.contains(says) && text.contains("<small>"),
+                "{uri}: {text}"
+            );
+            assert!(
+                !text.contains("Failed to deserialize form body") || text.contains("请求缺少"),
+                "{uri}: {text}"
+            );
+        }
+    }
+}

@@ -112,7 +112,11 @@ async fn send(
 async fn drive(state: &AppState, key: &str, id: &str) -> Vec<(&'static str, u16, String)> {
     let sign_in = |user: &str| format!(r#"{{"username":"{user}","password":"{PASSWORD}"}}"#);
     let (_, clerk) = send(state, "POST", "/api/sessions", None, &sign_in("clerk-hz")).await;
-    let (_, worker) = send(state, "POST", "/api/sessions", None, &sign_in("worker-hz")).await;
+    let (_, _worker_api) = send(state, "POST", "/api/sessions", None, &sign_in("worker-hz")).await;
+    // Pages take page sessions only (a bearer token is no cookie): made in the store, so the
+    // requests logged stay the same.
+    let clerk_page = page_session(state, "clerk-hz");
+    let worker_page = page_session(state, "worker-hz");
     let purpose = PURPOSE; // sent unencoded where a browser would encode it: worst case
     let q = format!("?purpose={}", urlencode(purpose));
     let mut seen = Vec::new();
@@ -135,14 +139,14 @@ async fn drive(state: &AppState, key: &str, id: &str) -> Vec<(&'static str, u16,
             "/persons/{key}",
             "GET",
             format!("/persons/{key}{q}"),
-            &clerk,
+            &clerk_page,
             String::new(),
         ),
         (
             "/persons/{key}/access",
             "GET",
             format!("/persons/{key}/access?id={id}"),
-            &worker,
+            &worker_page,
             String::new(),
         ),
         (
@@ -158,6 +162,25 @@ async fn drive(state: &AppState, key: &str, id: &str) -> Vec<(&'static str, u16,
         seen.push((route, status, request_id));
     }
     seen
+}
+
+/// A page session for `username`, made in the store.
+fn page_session(state: &AppState, username: &str) -> String {
+    let mut records = state.records.as_ref().unwrap().lock().unwrap();
+    let account = records.store().account_named(username).unwrap().unwrap();
+    let (token, hash) = anxin_records::access::new_token().unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    records
+        .store()
+        .create_session(
+            &hash,
+            account.id,
+            anxin_records::access::SessionKind::Page,
+            now + 3600,
+            now,
+        )
+        .unwrap();
+    token
 }
 
 fn urlencode(s: &str) -> String {

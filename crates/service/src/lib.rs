@@ -1,7 +1,12 @@
 //! Use cases shared by the command line and the server, so neither re-implements the other:
-//! landing an import file on the ledger batch by batch, the school review ([`school`]) and
+//! opening a deployment ([`deployment`]: data directory, keys, backend, the checkpoint kept
+//! outside the database and advanced after every commit), landing an import file on the
+//! ledger batch by batch, the school review ([`school`]) and
 //! the log's proofs ([`proofs`]).
 
+pub mod access;
+pub mod deployment;
+pub mod plans;
 pub mod proofs;
 pub mod school;
 
@@ -98,7 +103,7 @@ pub fn account_rule(
         let mut month = first;
         while month <= last {
             if let Ok(scope) = policy.scope(&region.code.to_string(), month, &[])
-                && let Ok((bps, _)) = scope.rate("flex.pension.account_rate")
+                && let Ok((bps, _)) = scope.rate(anxin_policy::param::FLEX_PENSION_ACCOUNT_RATE)
             {
                 rates.insert((region.code, month), bps);
             }

@@ -26,10 +26,12 @@ pub fn ledger_months<S: Store>(
         .filter_map(|r| {
             Some(MonthRecord {
                 month: YearMonth::from_index(r.month)?,
-                insurance: r.insurance,
-                evidence: r.status == "excused",
-                status: r.status,
-                reason: r.reason,
+                // The school calculator takes its months as JSON-shaped requests: the codes'
+                // serialized form.
+                insurance: r.insurance.as_str().to_string(),
+                evidence: r.status == anxin_domain::codes::Status::Excused,
+                status: r.status.as_str().to_string(),
+                reason: r.reason.map(|g| g.as_str().to_string()),
             })
         })
         .collect())
@@ -152,14 +154,14 @@ where
         };
         // A city the policy cannot answer for at that month (say, a reform not yet in
         // force) refuses this row only.
-        let scope = match policy.scope(&a.city.to_string(), a.month, &reforms) {
+        let scope = match policy.scope(&a.city.to_string(), a.month, reforms) {
             Ok(s) => s,
             Err(e) => {
                 refuse(e.zh, e.en);
                 continue;
             }
         };
-        let max_age = match scope.int("school.child_age_max") {
+        let max_age = match scope.int(anxin_policy::param::SCHOOL_CHILD_AGE_MAX) {
             Ok((v, _)) => v,
             Err(e) => {
                 refuse(e.zh, e.en);
@@ -331,8 +333,12 @@ where
         let scope = policy.scope(&format!("{region:06}"), *reviewed, &[]);
         let rules = match &scope {
             Ok(s) => Rules {
-                window_months: s.int("school.enrollment_window_months")?.0 as i32,
-                reenrollment_gap_months: s.int("school.reenrollment_gap_months")?.0 as i32,
+                window_months: s
+                    .int(anxin_policy::param::SCHOOL_ENROLLMENT_WINDOW_MONTHS)?
+                    .0 as i32,
+                reenrollment_gap_months: s
+                    .int(anxin_policy::param::SCHOOL_REENROLLMENT_GAP_MONTHS)?
+                    .0 as i32,
             },
             Err(_) => Rules {
                 window_months: 12,
@@ -341,13 +347,13 @@ where
         };
         let floor = scope
             .ok()
-            .and_then(|s| s.money("flex.base.floor").ok())
+            .and_then(|s| s.money(anxin_policy::param::FLEX_BASE_FLOOR).ok())
             .map_or(0, |(f, _)| f.0);
         if let Some(entry) = tag(&key.short(), &rows, *reviewed, today, rules, floor) {
             let mut months: Vec<i32> = rows
                 .iter()
                 .filter(|r| {
-                    r.insurance == "pension" && matches!(r.status.as_str(), "paid" | "backpaid")
+                    r.insurance == anxin_domain::codes::Insurance::Pension && r.status.is_paid()
                 })
                 .map(|r| r.month)
                 .collect();

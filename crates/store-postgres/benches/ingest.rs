@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anxin_domain::{CreditCode, Fen, YearMonth};
 use anxin_import::{OrgKind, Payer};
 use anxin_ledger::Hash;
-use anxin_records::access::{AccessRow, AccountRow, NewAccount};
+use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::conformance::{contribution, person, region, resident_id, secrets};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
@@ -210,19 +210,29 @@ impl Store for Timed {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
-        self.inner.create_session(token, account, expires, now)
+        self.inner
+            .create_session(token, account, kind, expires, now)
     }
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
-        self.inner.session_account(token, now)
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
+        self.inner.session_account(token, kind, now)
     }
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
         self.inner.end_session(token)
     }
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         self.inner.log_access(row)
+    }
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        self.inner.access_rows(after, limit)
     }
     fn access_to(
         &mut self,
@@ -445,15 +455,15 @@ fn main() {
             out.text(&c.record_id).expect("field");
             out.bytes(&c.person).expect("field");
             out.int4(c.month);
-            out.text(&c.insurance).expect("field");
+            out.text(c.insurance.as_str()).expect("field");
             out.int4(c.region as i32);
-            out.text(&c.payer).expect("field");
+            out.text(c.payer.as_str()).expect("field");
             out.text(&c.payer_code).expect("field");
             out.int8(c.base_fen);
             out.int8(c.amount_fen);
             out.int8(c.account_fen);
-            out.text(&c.status).expect("field");
-            out.opt_text(c.reason.as_deref()).expect("field");
+            out.text(c.status.as_str()).expect("field");
+            out.opt_text(c.reason.map(|g| g.as_str())).expect("field");
             out.opt_text(c.paid_on.as_deref()).expect("field");
         }
         out.finish();

@@ -15,8 +15,9 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash as StdHash;
 use std::io::Write as _;
 
+use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
-use anxin_records::access::{AccessRow, AccountRow, NewAccount};
+use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
     PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
@@ -33,6 +34,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
+    include_str!("../migrations/0006_access_chain.sql"),
+    include_str!("../migrations/0008_session_kind.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -70,6 +73,15 @@ fn hash_of(bytes: Vec<u8>, what: &str) -> Result<Hash> {
 /// A column of `row`, by position; a type mismatch is an error, not a panic.
 fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {
     row.try_get(i).map_err(db)
+}
+
+/// A code list's value as anxin stored it; anything else is a corrupt row.
+fn code_col<T: Code>(row: &Row, i: usize) -> Result<T> {
+    parse_code(&col::<String>(row, i)?)
+}
+
+fn parse_code<T: Code>(text: &str) -> Result<T> {
+    T::from_code(text).ok_or_else(|| Error::Corrupt(format!("{text:?} is not a stored code")))
 }
 
 fn u64_col(row: &Row, i: usize, what: &str) -> Result<u64> {
@@ -422,17 +434,17 @@ impl PgTxn<'_> {
             (
                 &a.person,
                 a.month,
-                &a.insurance,
+                a.insurance.as_str(),
                 a.region,
-                &a.payer,
+                a.payer.as_str(),
                 &a.payer_code,
             )
                 .cmp(&(
                     &b.person,
                     b.month,
-                    &b.insurance,
+                    b.insurance.as_str(),
                     b.region,
-                    &b.payer,
+                    b.payer.as_str(),
                     &b.payer_code,
                 ))
         });
@@ -446,15 +458,15 @@ impl PgTxn<'_> {
                 out.text(&c.record_id)?;
                 out.bytes(&c.person)?;
                 out.int4(c.month);
-                out.text(&c.insurance)?;
+                out.text(c.insurance.as_str())?;
                 out.int4(int4(c.region, "region")?);
-                out.text(&c.payer)?;
+                out.text(c.payer.as_str())?;
                 out.text(&c.payer_code)?;
                 out.int8(c.base_fen);
                 out.int8(c.amount_fen);
                 out.int8(c.account_fen);
-                out.text(&c.status)?;
-                out.opt_text(c.reason.as_deref())?;
+                out.text(c.status.as_str())?;
+                out.opt_text(c.reason.map(|g| g.as_str()))?;
                 out.opt_text(c.paid_on.as_deref())
             },
         )
@@ -615,7 +627,17 @@ impl Txn for PgTxn<'_> {
         // Probed in index order (the slot index's column order, bytewise), so consecutive
         // probes share index pages.
         let mut order: Vec<usize> = (0..slots.len()).collect();
-        order.sort_unstable_by(|&a, &b| slots[a].cmp(&slots[b]));
+        order.sort_unstable_by_key(|&i| {
+            let s = &slots[i];
+            (
+                s.person,
+                s.month,
+                s.insurance.as_str(),
+                s.region,
+                s.payer.as_str(),
+                s.payer_code.as_str(),
+            )
+        });
         let mut person = Vec::with_capacity(slots.len());
         let mut month = Vec::with_capacity(slots.len());
         let mut insurance = Vec::with_capacity(slots.len());
@@ -680,7 +702,25 @@ impl Txn for PgTxn<'_> {
         self.upsert_persons(&batch.persons)?;
         self.upsert_orgs(&batch.orgs)?;
         self.upsert_children(&batch.children)?;
-        self.write_contributions(&batch.contributions)
+        self.write_contributions(&batch.contributions)?;
+        for (seq, row) in &batch.access {
+            let seq = int8(*seq, "log size")?;
+            self.execute(
+                "INSERT INTO access_log (at, account, username, role, person, what, purpose, seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &row.at,
+                    &row.account,
+                    &row.username,
+                    &row.role,
+                    &&row.person[..],
+                    &row.what,
+                    &row.purpose,
+                    &seq,
+                ],
+            )?;
+        }
+        Ok(())
     }
 
     fn set_head(&mut self, head: &Head) -> Result<()> {
@@ -720,15 +760,17 @@ fn to_contribution(row: &Row) -> Result<ContributionRow> {
         record_id: col(row, 1)?,
         person: key_col(row, 2, "person key")?,
         month: col(row, 3)?,
-        insurance: col(row, 4)?,
+        insurance: code_col(row, 4)?,
         region: u32_col(row, 5, "region")?,
-        payer: col(row, 6)?,
+        payer: code_col(row, 6)?,
         payer_code: col(row, 7)?,
         base_fen: col(row, 8)?,
         amount_fen: col(row, 9)?,
         account_fen: col(row, 10)?,
-        status: col(row, 11)?,
-        reason: col(row, 12)?,
+        status: code_col(row, 11)?,
+        reason: col::<Option<String>>(row, 12)?
+            .map(|text| parse_code(&text))
+            .transpose()?,
         paid_on: col(row, 13)?,
     })
 }
@@ -1084,23 +1126,29 @@ impl Store for PgStore {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
         self.query("DELETE FROM sessions WHERE expires_at <= $1", &[&now])?;
         self.query(
-            "INSERT INTO sessions (token, account, expires_at) VALUES ($1, $2, $3)",
-            &[&&token[..], &account, &expires],
+            "INSERT INTO sessions (token, account, kind, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&&token[..], &account, &kind.as_str(), &expires],
         )?;
         Ok(())
     }
 
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
         let rows = self.query(
             "SELECT a.id, a.username, a.role, a.region, a.person, a.org, a.password_hash, a.created_at
              FROM sessions s JOIN accounts a ON a.id = s.account
-             WHERE s.token = $1 AND s.expires_at > $2",
-            &[&&token[..], &now],
+             WHERE s.token = $1 AND s.kind = $2 AND s.expires_at > $3",
+            &[&&token[..], &kind.as_str(), &now],
         )?;
         rows.first().map(to_account).transpose()
     }
@@ -1125,6 +1173,44 @@ impl Store for PgStore {
             ],
         )?;
         Ok(())
+    }
+
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        let rows = self.query(
+            "SELECT id, at, account, username, role, person, what, purpose, seq FROM access_log
+             WHERE id > $1 ORDER BY id LIMIT $2",
+            &[&after, &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = col(r, 0)?;
+                let person: Vec<u8> = col(r, 5)?;
+                let seq: Option<i64> = col(r, 8)?;
+                let seq = match seq {
+                    Some(s) => Some(u64::try_from(s).map_err(|_| {
+                        Error::Corrupt(format!("access_log row id {id} has a negative seq"))
+                    })?),
+                    None => None,
+                };
+                Ok((
+                    seq,
+                    AccessRow {
+                        id,
+                        at: col(r, 1)?,
+                        account: col(r, 2)?,
+                        username: col(r, 3)?,
+                        role: col(r, 4)?,
+                        person: <[u8; 32]>::try_from(person.as_slice()).map_err(|_| {
+                            Error::Corrupt(format!(
+                                "access_log row id {id} has a malformed person key"
+                            ))
+                        })?,
+                        what: col(r, 6)?,
+                        purpose: col(r, 7)?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     fn access_to(

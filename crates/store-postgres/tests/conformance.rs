@@ -432,3 +432,91 @@ fn access_log_refuses_edits_and_deletes() {
     }
     assert_eq!(store.access_to(&[7; 32], None, 5).expect("read").len(), 1);
 }
+
+/// TRUNCATE fires no row trigger: a statement trigger refuses it (migration 6). And a row
+/// removed or altered with every trigger disabled is named by the audit, through the
+/// `access_logged` entry that chains it into the log.
+#[test]
+fn access_log_refuses_truncate_and_the_audit_names_rows_removed_behind_its_back() {
+    let mut schemas = Schemas::new();
+    let mut records = Records::init(
+        schemas.store(),
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let id = worker_zero();
+    records
+        .append(vec![platform(), person(&id)])
+        .expect("append");
+    let key = records.person_key(&id).0;
+    let read = |purpose: &str| anxin_records::access::AccessRow {
+        id: 0,
+        at: 1_700_000_000,
+        account: 1,
+        username: "clerk.hz".into(),
+        role: "clerk".into(),
+        person: key,
+        what: "record".into(),
+        purpose: purpose.into(),
+    };
+    let first = records.log_access(read("办理转移接续")).expect("log").size - 1;
+    records.log_access(read("核对缴费")).expect("log");
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(report.access_rows, 2);
+
+    let client = records.store().client();
+    let err = client
+        .batch_execute("TRUNCATE access_log")
+        .expect_err("TRUNCATE is refused");
+    let detail = err
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
+    assert!(detail.contains("append-only"), "{detail}");
+    client
+        .batch_execute(
+            "SET session_replication_role = replica;
+             UPDATE access_log SET purpose = '随便看看' WHERE purpose = '核对缴费';
+             DELETE FROM access_log WHERE purpose = '办理转移接续';
+             SET session_replication_role = DEFAULT;",
+        )
+        .expect("tamper with the triggers disabled");
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    let found: Vec<&str> = report.findings.iter().map(|f| f.en.as_str()).collect();
+    assert!(
+        found.contains(
+            &format!("the access_log row recorded by log entry #{first} was deleted").as_str()
+        ),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("access_log row id 2 was edited")),
+        "{found:?}"
+    );
+    // With the triggers disabled TRUNCATE goes through; the audit names every row.
+    records
+        .store()
+        .client()
+        .batch_execute(
+            "ALTER TABLE access_log DISABLE TRIGGER access_log_no_truncate; TRUNCATE access_log;",
+        )
+        .expect("truncate with the trigger disabled");
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    let deleted = report
+        .findings
+        .iter()
+        .filter(|f| f.table == "access_log" && f.en.ends_with("was deleted"))
+        .count();
+    assert_eq!(deleted, 2, "{:?}", report.findings);
+}

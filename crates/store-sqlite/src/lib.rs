@@ -7,8 +7,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
-use anxin_records::access::{AccessRow, AccountRow, NewAccount};
+use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
     PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
@@ -23,6 +24,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
+    include_str!("../migrations/0006_access_chain.sql"),
+    include_str!("../migrations/0008_session_kind.sql"),
 ];
 
 pub struct SqliteStore {
@@ -182,9 +185,9 @@ impl Txn for SqliteTxn<'_> {
                     params![
                         &s.person[..],
                         s.month,
-                        s.insurance,
+                        s.insurance.as_str(),
                         s.region,
-                        s.payer,
+                        s.payer.as_str(),
                         s.payer_code
                     ],
                     |r| r.get::<_, String>(0),
@@ -304,16 +307,35 @@ impl Txn for SqliteTxn<'_> {
                 c.record_id,
                 &c.person[..],
                 c.month,
-                c.insurance,
+                c.insurance.as_str(),
                 c.region,
-                c.payer,
+                c.payer.as_str(),
                 c.payer_code,
                 c.base_fen,
                 c.amount_fen,
                 c.account_fen,
-                c.status,
-                c.reason,
+                c.status.as_str(),
+                c.reason.map(|g| g.as_str()),
                 c.paid_on
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO access_log (at, account, username, role, person, what, purpose, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(db)?;
+        for (seq, row) in &batch.access {
+            stmt.execute(params![
+                row.at,
+                row.account,
+                row.username,
+                row.role,
+                &row.person[..],
+                row.what,
+                row.purpose,
+                *seq as i64
             ])
             .map_err(db)?;
         }
@@ -374,19 +396,37 @@ fn contribution(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ContributionRow, Vec
             record_id: r.get(1)?,
             person: [0; 32],
             month: r.get(3)?,
-            insurance: r.get(4)?,
+            insurance: code(r, 4)?,
             region: r.get(5)?,
-            payer: r.get(6)?,
+            payer: code(r, 6)?,
             payer_code: r.get(7)?,
             base_fen: r.get(8)?,
             amount_fen: r.get(9)?,
             account_fen: r.get(10)?,
-            status: r.get(11)?,
-            reason: r.get(12)?,
+            status: code(r, 11)?,
+            reason: r
+                .get::<_, Option<String>>(12)?
+                .map(|text| parse_code(12, &text))
+                .transpose()?,
             paid_on: r.get(13)?,
         },
         r.get(2)?,
     ))
+}
+
+/// A code list's value as anxin stored it; anything else is a corrupt row.
+fn code<T: Code>(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<T> {
+    parse_code(column, &r.get::<_, String>(column)?)
+}
+
+fn parse_code<T: Code>(column: usize, text: &str) -> rusqlite::Result<T> {
+    T::from_code(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("{text:?} is not a stored code").into(),
+        )
+    })
 }
 
 const PERSON_COLUMNS: &str = "person, sealed, hukou_region, residence_region, employment_form, platforms, permit_region, permit_since, household, seq";
@@ -792,6 +832,7 @@ impl Store for SqliteStore {
         &mut self,
         token: &[u8; 32],
         account: i64,
+        kind: SessionKind,
         expires: i64,
         now: i64,
     ) -> Result<()> {
@@ -800,18 +841,23 @@ impl Store for SqliteStore {
             .map_err(db)?;
         self.conn
             .execute(
-                "INSERT INTO sessions (token, account, expires_at) VALUES (?1, ?2, ?3)",
-                params![&token[..], account, expires],
+                "INSERT INTO sessions (token, account, kind, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![&token[..], account, kind.as_str(), expires],
             )
             .map_err(db)?;
         Ok(())
     }
 
-    fn session_account(&mut self, token: &[u8; 32], now: i64) -> Result<Option<AccountRow>> {
+    fn session_account(
+        &mut self,
+        token: &[u8; 32],
+        kind: SessionKind,
+        now: i64,
+    ) -> Result<Option<AccountRow>> {
         Ok(self
             .accounts_where(
-                "WHERE id = (SELECT account FROM sessions WHERE token = ?1 AND expires_at > ?2)",
-                params![&token[..], now],
+                "WHERE id = (SELECT account FROM sessions WHERE token = ?1 AND kind = ?2 AND expires_at > ?3)",
+                params![&token[..], kind.as_str(), now],
             )?
             .pop())
     }
@@ -840,6 +886,54 @@ impl Store for SqliteStore {
             )
             .map_err(db)?;
         Ok(())
+    }
+
+    fn access_rows(&mut self, after: i64, limit: u32) -> Result<Vec<(Option<u64>, AccessRow)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, at, account, username, role, person, what, purpose, seq FROM access_log
+                 WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                let person: Vec<u8> = r.get(5)?;
+                let seq: Option<i64> = r.get(8)?;
+                Ok((
+                    seq,
+                    person,
+                    AccessRow {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        account: r.get(2)?,
+                        username: r.get(3)?,
+                        role: r.get(4)?,
+                        person: [0; 32],
+                        what: r.get(6)?,
+                        purpose: r.get(7)?,
+                    },
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, person, mut row) = row.map_err(db)?;
+            row.person = <[u8; 32]>::try_from(person.as_slice()).map_err(|_| {
+                Error::Corrupt(format!(
+                    "access_log row id {} has a malformed person key",
+                    row.id
+                ))
+            })?;
+            let seq = match seq {
+                Some(s) => Some(u64::try_from(s).map_err(|_| {
+                    Error::Corrupt(format!("access_log row id {} has a negative seq", row.id))
+                })?),
+                None => None,
+            };
+            out.push((seq, row));
+        }
+        Ok(out)
     }
 
     fn access_to(

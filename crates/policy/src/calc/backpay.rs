@@ -1,13 +1,17 @@
 //! C3 — back-payment: which missed months may still be paid under the region's rule, and at
 //! what cost. Many regions forbid it for flexible workers; the answer says so plainly.
 
-use anxin_domain::{Fen, YearMonth};
+use std::collections::BTreeMap;
+
+use anxin_domain::{Bps, Fen, Rounding, YearMonth};
 use serde::{Deserialize, Serialize};
 
 use crate::calc::Note;
-use crate::calc::quote::{choose_base, pension_rate};
+use crate::calc::quote::{BaseBasis, BaseRule, RateRule};
 use crate::error::{Error, Result};
 use crate::load::Policy;
+use crate::schema::param;
+use crate::scope::{ParamRef, Scope};
 use crate::trace::Trace;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -103,49 +107,206 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
     months.sort();
     months.dedup();
 
-    let (window, w_r) = scope.int("flex.backpay.window_months")?;
-    let (base_rule, br_r) = scope.word("flex.backpay.base_rule")?;
-    let (fee_applies, fa_r) = scope.flag("flex.backpay.late_fee_applies")?;
-    let (fee_daily, fd_r) = scope.rate("flex.backpay.late_fee_daily")?;
-    let (rounding, _) = scope.rounding("rounding.contribution")?;
-    let income = req.income_fen.map(Fen);
+    let p = BackpayParams::resolve(&scope, &months)?;
+    let ask = BackpayAsk {
+        as_of,
+        months,
+        tier_percent: req.tier_percent,
+        base_fen: req.base_fen,
+        income: req.income_fen.map(Fen),
+    };
+    let f = compute(&p, &ask)?;
+    Ok(explain(&p, &ask, &f, trace))
+}
+
+/// Everything a back-payment needs, resolved once: the rule, today's base rule and rate,
+/// and, where back-payment follows the original year's base, the base rule of each month.
+#[derive(Clone, Debug)]
+pub struct BackpayParams {
+    pub region_code: String,
+    pub region_zh: String,
+    pub region_en: String,
+    pub window: i64,
+    pub base_rule: String,
+    pub fee_applies: bool,
+    pub fee_daily: Bps,
+    pub rounding: Rounding,
+    pub current: BaseRule,
+    pub rates: RateRule,
+    /// The base rule in force in each missed month (only when `base_rule` is "original").
+    pub original: BTreeMap<YearMonth, std::result::Result<BaseRule, Error>>,
+    /// window, base rule, late fee applies, late fee.
+    refs: [ParamRef; 4],
+}
+
+impl BackpayParams {
+    pub fn resolve(scope: &Scope, months: &[YearMonth]) -> Result<BackpayParams> {
+        let (window, w_r) = scope.int(param::FLEX_BACKPAY_WINDOW_MONTHS)?;
+        let (base_rule, br_r) = scope.word(param::FLEX_BACKPAY_BASE_RULE)?;
+        let (fee_applies, fa_r) = scope.flag(param::FLEX_BACKPAY_LATE_FEE_APPLIES)?;
+        let (fee_daily, fd_r) = scope.rate(param::FLEX_BACKPAY_LATE_FEE_DAILY)?;
+        let (rounding, _) = scope.rounding(param::ROUNDING_CONTRIBUTION)?;
+        let current = BaseRule::resolve(scope)?;
+        let rates = RateRule::resolve(scope)?;
+        let original = if base_rule == "original" {
+            months
+                .iter()
+                .map(|m| (*m, BaseRule::resolve(&scope.at(m.first_day()))))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        Ok(BackpayParams {
+            region_code: scope.region.code.to_string(),
+            region_zh: scope.region.name_zh.clone(),
+            region_en: scope.region.name_en.clone(),
+            window,
+            base_rule,
+            fee_applies,
+            fee_daily,
+            rounding,
+            current,
+            rates,
+            original,
+            refs: [w_r, br_r, fa_r, fd_r],
+        })
+    }
+}
+
+/// A back-payment request, checked: the missed months sorted and without repeats.
+#[derive(Clone, Debug)]
+pub struct BackpayAsk {
+    pub as_of: YearMonth,
+    pub months: Vec<YearMonth>,
+    pub tier_percent: Option<u32>,
+    pub base_fen: Option<i64>,
+    pub income: Option<Fen>,
+}
+
+/// What the rule says of one missed month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MonthOutcome {
+    NotPassed,
+    NotAllowedHere,
+    PastWindow {
+        age: i32,
+    },
+    /// The base of that month's year could not be found.
+    NoBase(Error),
+    Allowed {
+        base: Fen,
+        amount: Fen,
+        days: i64,
+        fee: Fen,
+    },
+}
+
+/// The figures of a back-payment.
+#[derive(Clone, Debug)]
+pub struct BackpayFigures {
+    pub basis: BaseBasis,
+    pub current_base: Fen,
+    pub rate: Bps,
+    pub months: Vec<(YearMonth, MonthOutcome)>,
+}
+
+/// The back-payment, with no explanation.
+pub fn compute(p: &BackpayParams, ask: &BackpayAsk) -> Result<BackpayFigures> {
+    let basis = BaseBasis::of(ask.tier_percent, ask.base_fen, false, p.current.tier_min);
+    let current_base = p.current.base(basis, ask.income)?;
+    let (rate, _) = p.rates.rates(ask.income)?;
+    let mut months = Vec::new();
+    for &m in &ask.months {
+        let age = m.months_until(ask.as_of);
+        let outcome = if age <= 0 {
+            MonthOutcome::NotPassed
+        } else if p.window <= 0 {
+            MonthOutcome::NotAllowedHere
+        } else if age as i64 > p.window {
+            MonthOutcome::PastWindow { age }
+        } else {
+            let base = match p.original.get(&m) {
+                Some(rule) => rule.as_ref().map_err(Clone::clone).and_then(|r| {
+                    r.base(
+                        BaseBasis::of(ask.tier_percent, ask.base_fen, false, r.tier_min),
+                        ask.income,
+                    )
+                }),
+                None => Ok(current_base),
+            };
+            match base {
+                Err(e) => MonthOutcome::NoBase(e),
+                Ok(base) => {
+                    let amount = base.times_rate(rate, p.rounding);
+                    // Late from the first day of the month after the missed one, to the first
+                    // of this month.
+                    let due = m.plus(1).first_day();
+                    let days = due
+                        .until(ask.as_of.first_day())
+                        .map(|s| s.get_days() as i64)
+                        .unwrap_or(0)
+                        .max(0);
+                    let fee = if p.fee_applies {
+                        amount.mul_ratio(p.fee_daily.0 as i64 * days, 10_000, p.rounding)
+                    } else {
+                        Fen::ZERO
+                    };
+                    MonthOutcome::Allowed {
+                        base,
+                        amount,
+                        days,
+                        fee,
+                    }
+                }
+            }
+        };
+        months.push((m, outcome));
+    }
+    Ok(BackpayFigures {
+        basis,
+        current_base,
+        rate,
+        months,
+    })
+}
+
+/// The result with its explanation, from the parameters and the figures.
+pub fn explain(
+    p: &BackpayParams,
+    ask: &BackpayAsk,
+    f: &BackpayFigures,
+    mut trace: Trace,
+) -> BackpayResult {
+    let (window, fee_applies, fee_daily, rate) = (p.window, p.fee_applies, p.fee_daily, f.rate);
+    let w_r = &p.refs[0];
     if window <= 0 {
         trace.step(
             format!(
                 "{} 不允许灵活就业人员事后补缴（依据 {}），没交的月份不能再补",
-                scope.region.name_zh, w_r.source.doc
+                p.region_zh, w_r.source.doc
             ),
             format!(
                 "{} does not let flexible workers pay missed months afterwards (source {})",
-                scope.region.name_en, w_r.source.doc
+                p.region_en, w_r.source.doc
             ),
             vec![w_r.clone()],
         );
     } else {
         trace.step(
-            format!(
-                "{} 允许补缴最近 {window} 个月内没交的月份",
-                scope.region.name_zh
-            ),
+            format!("{} 允许补缴最近 {window} 个月内没交的月份", p.region_zh),
             format!(
                 "{} allows paying months missed within the last {window} months",
-                scope.region.name_en
+                p.region_en
             ),
-            vec![w_r.clone(), br_r, fa_r, fd_r],
+            p.refs.to_vec(),
         );
     }
-    let current = choose_base(
-        &scope,
-        req.tier_percent,
-        req.base_fen,
-        false,
-        income,
-        &mut trace,
-    )?;
-    let (rate, _, _) = pension_rate(&scope, income, &mut trace)?;
+    p.current
+        .explain(f.basis, f.current_base, ask.income, &mut trace);
+    p.rates.explain(ask.income, rate, &mut trace);
     let mut out = Vec::new();
-    for m in months {
-        let age = m.months_until(as_of);
+    for (m, outcome) in &f.months {
+        let m = *m;
         let refuse = |zh: String, en: String| BackpayMonth {
             month: m,
             allowed: false,
@@ -154,77 +315,50 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
             amount_fen: Fen::ZERO,
             late_fee_fen: Fen::ZERO,
         };
-        if age <= 0 {
-            out.push(refuse(
+        out.push(match outcome {
+            MonthOutcome::NotPassed => refuse(
                 format!("{m} 还没过去，不需要补缴"),
                 format!("{m} has not passed yet: nothing to back-pay"),
-            ));
-            continue;
-        }
-        if window <= 0 {
-            out.push(refuse(
+            ),
+            MonthOutcome::NotAllowedHere => refuse(
                 format!("本地不允许灵活就业人员补缴（{}）", w_r.source.doc),
                 format!(
                     "back-payment by flexible workers is not allowed here ({})",
                     w_r.source.doc
                 ),
-            ));
-            continue;
-        }
-        if age as i64 > window {
-            out.push(refuse(
+            ),
+            MonthOutcome::PastWindow { age } => refuse(
                 format!("已超过 {window} 个月的补缴期限（{m} 距今 {age} 个月）"),
                 format!("past the {window}-month window ({m} was {age} months ago)"),
-            ));
-            continue;
-        }
-        let base = if base_rule == "original" {
-            let s = scope.at(m.first_day());
-            let mut t = Trace::default();
-            match choose_base(&s, req.tier_percent, req.base_fen, false, income, &mut t) {
-                Ok(b) => b.base,
-                Err(e) => {
-                    out.push(refuse(e.zh, e.en));
-                    continue;
-                }
-            }
-        } else {
-            current.base
-        };
-        let amount = base.times_rate(rate, rounding);
-        // Late from the first day of the month after the missed one, to the first of this month.
-        let due = m.plus(1).first_day();
-        let days = due
-            .until(as_of.first_day())
-            .map(|s| s.get_days() as i64)
-            .unwrap_or(0)
-            .max(0);
-        let fee = if fee_applies {
-            amount.mul_ratio(fee_daily.0 as i64 * days, 10_000, rounding)
-        } else {
-            Fen::ZERO
-        };
-        out.push(BackpayMonth {
-            month: m,
-            allowed: true,
-            reason_zh: format!(
-                "在 {window} 个月期限内，按基数 {base} 元 × {rate} 补缴{}",
-                if fee_applies {
-                    format!("，滞纳金 {days} 天 × {fee_daily}")
-                } else {
-                    String::new()
-                }
             ),
-            reason_en: format!(
-                "within the {window}-month window: base {base} × {rate}{}",
-                if fee_applies {
-                    format!(", late fee {days} days × {fee_daily}")
-                } else {
-                    String::new()
-                }
-            ),
-            amount_fen: amount,
-            late_fee_fen: fee,
+            MonthOutcome::NoBase(e) => refuse(e.zh.clone(), e.en.clone()),
+            MonthOutcome::Allowed {
+                base,
+                amount,
+                days,
+                fee,
+            } => BackpayMonth {
+                month: m,
+                allowed: true,
+                reason_zh: format!(
+                    "在 {window} 个月期限内，按基数 {base} 元 × {rate} 补缴{}",
+                    if fee_applies {
+                        format!("，滞纳金 {days} 天 × {fee_daily}")
+                    } else {
+                        String::new()
+                    }
+                ),
+                reason_en: format!(
+                    "within the {window}-month window: base {base} × {rate}{}",
+                    if fee_applies {
+                        format!(", late fee {days} days × {fee_daily}")
+                    } else {
+                        String::new()
+                    }
+                ),
+                amount_fen: *amount,
+                late_fee_fen: *fee,
+            },
         });
     }
     let total: Fen = out.iter().map(|m| m.amount_fen).sum();
@@ -240,10 +374,10 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
         "到退休年龄时累计缴费不够最低年限的，按国家规定可以延长缴费或一次性缴费补足，这与上面的补缴期限无关",
         "whoever is short of the minimum years at retirement age may, by national rule, keep paying or pay a lump sum; that is separate from the window above",
     )];
-    Ok(BackpayResult {
-        region_code: scope.region.code.to_string(),
-        region_zh: scope.region.name_zh.clone(),
-        as_of,
+    BackpayResult {
+        region_code: p.region_code.clone(),
+        region_zh: p.region_zh.clone(),
+        as_of: ask.as_of,
         window_months: window,
         months: out,
         allowed_count: allowed,
@@ -252,5 +386,5 @@ pub fn backpay(policy: &Policy, req: &BackpayRequest, today: YearMonth) -> Resul
         late_fee_total_fen: fees,
         notes,
         trace,
-    })
+    }
 }

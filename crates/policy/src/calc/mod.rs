@@ -11,20 +11,7 @@ pub mod school;
 use serde::Serialize;
 
 /// A remark for the reader that is not a step of the computation.
-#[derive(Clone, Debug, Serialize)]
-pub struct Note {
-    pub zh: String,
-    pub en: String,
-}
-
-impl Note {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Note {
-        Note {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-}
+pub type Note = anxin_domain::Text;
 
 /// The calculators by name, as the CLI, the API and the scenario files call them.
 pub const CALCULATORS: &[&str] = &[

@@ -1,5 +1,5 @@
-//! C2 — pension projection ("长缴多得"): the urban-employee pension (basic + personal account
-//! + optional transitional amount) under the retirement-age and minimum-years schedules in
+//! C2 — pension projection ("长缴多得"): the urban-employee pension (basic, personal account
+//! and an optional transitional amount) under the retirement-age and minimum-years schedules in
 //! force, beside the urban-rural resident pension, for several scenarios side by side.
 //!
 //! Money is projected in today's money by default (wage growth and future crediting are
@@ -10,9 +10,10 @@ use anxin_domain::{Bps, Fen, Rounding, YearMonth};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::calc::Note;
-use crate::calc::quote::{choose_base, pension_rate};
+use crate::calc::quote::{BaseBasis, BaseRule, RateRule};
 use crate::error::{Error, Result};
 use crate::load::Policy;
+use crate::schema::{Key, param};
 use crate::scope::{ParamRef, Scope, table_at_or_before};
 use crate::trace::Trace;
 
@@ -37,11 +38,36 @@ impl Track {
             _ => None,
         }
     }
-    fn key(self) -> &'static str {
+    /// The retirement-age parameters of the track: original age, first cohort, step, most delay.
+    /// The track's number in a [`WorkerInput`].
+    pub fn index(self) -> u8 {
         match self {
-            Track::Male => "male",
-            Track::Female55 => "female55",
-            Track::Female50 => "female50",
+            Track::Male => 0,
+            Track::Female55 => 1,
+            Track::Female50 => 2,
+        }
+    }
+
+    fn keys(self) -> [Key; 4] {
+        match self {
+            Track::Male => [
+                param::RETIREMENT_MALE_ORIGINAL_AGE,
+                param::RETIREMENT_MALE_FIRST_COHORT,
+                param::RETIREMENT_MALE_STEP_MONTHS,
+                param::RETIREMENT_MALE_MAX_DELAY_MONTHS,
+            ],
+            Track::Female55 => [
+                param::RETIREMENT_FEMALE55_ORIGINAL_AGE,
+                param::RETIREMENT_FEMALE55_FIRST_COHORT,
+                param::RETIREMENT_FEMALE55_STEP_MONTHS,
+                param::RETIREMENT_FEMALE55_MAX_DELAY_MONTHS,
+            ],
+            Track::Female50 => [
+                param::RETIREMENT_FEMALE50_ORIGINAL_AGE,
+                param::RETIREMENT_FEMALE50_FIRST_COHORT,
+                param::RETIREMENT_FEMALE50_STEP_MONTHS,
+                param::RETIREMENT_FEMALE50_MAX_DELAY_MONTHS,
+            ],
         }
     }
 }
@@ -193,17 +219,17 @@ pub struct RetirementRule {
 
 impl RetirementRule {
     pub fn load(scope: &Scope, track: Track) -> Result<(RetirementRule, Vec<ParamRef>)> {
-        let k = |s: &str| format!("retirement.{}.{s}", track.key());
-        let (age, r1) = scope.int(&k("original_age"))?;
-        let (cohort, r2) = scope.int(&k("first_cohort"))?;
-        let (step, r3) = scope.int(&k("step_months"))?;
-        let (max, r4) = scope.int(&k("max_delay_months"))?;
+        let [age_k, cohort_k, step_k, max_k] = track.keys();
+        let (age, r1) = scope.int(age_k)?;
+        let (cohort, r2) = scope.int(cohort_k)?;
+        let (step, r3) = scope.int(step_k)?;
+        let (max, r4) = scope.int(max_k)?;
         let first_cohort = YearMonth::new((cohort / 100) as i32, (cohort % 100) as u32)
             .ok_or_else(|| {
                 Error::new(
                     crate::ErrorKind::PolicyFiles,
-                    format!("{} 不是年月", k("first_cohort")),
-                    format!("{} is not a yyyymm month", k("first_cohort")),
+                    format!("{cohort_k} 不是年月"),
+                    format!("{cohort_k} is not a yyyymm month"),
                 )
             })?;
         Ok((
@@ -249,6 +275,30 @@ pub struct Projector {
     /// Minimum months by retirement year, as a (year, months) table.
     pub min_months: Vec<(i64, i64)>,
     pub rules: [RetirementRule; 3],
+    /// How the basic pension is rounded (`rounding.pension.basic`).
+    pub basic_rounding: Rounding,
+    /// How the personal-account pension is rounded (`rounding.pension.account`).
+    pub account_rounding: Rounding,
+    /// How a year's crediting interest and wage indexation are rounded
+    /// (`rounding.pension.projection`).
+    pub projection_rounding: Rounding,
+}
+
+/// `n / d` fen rounded by `rounding`, in i64 for the hot loop when `n ≥ 0` and `d > 0` (the
+/// same result as [`Rounding::apply`], which handles every other case).
+#[inline]
+pub fn div_round(rounding: Rounding, n: i64, d: i64) -> i64 {
+    if n < 0 || d <= 0 {
+        return rounding.apply(n as i128, d as i128).0;
+    }
+    match rounding {
+        Rounding::TruncateFen => n / d,
+        Rounding::HalfUpFen => {
+            let (q, r) = (n / d, n % d);
+            if r >= d - r { q + 1 } else { q }
+        }
+        other => other.apply(n as i128, d as i128).0,
+    }
 }
 
 /// One worker's state and choice, as the projector sees it. All amounts fen.
@@ -281,14 +331,25 @@ pub struct WorkerOutcome {
 const PAYOUT_FIRST_AGE: i64 = 40;
 
 impl Projector {
+    /// Resolves the projector and explains which parameters it uses.
     pub fn load(scope: &Scope, trace: &mut Trace) -> Result<Projector> {
-        let (calc_base, cb_r) = scope.money("pension.calc_base")?;
-        let (basic_rate, br_r) = scope.rate("pension.basic_rate_per_year")?;
-        let (crediting, cr_r) = scope.rate("pension.crediting_rate.future")?;
-        let (wage_growth, wg_r) = scope.rate("projection.wage_growth")?;
-        let (table, t_r) = scope.table("pension.payout_months")?;
-        let (interp, i_r) = scope.flag("pension.payout_months.interpolate")?;
-        let (min_months, mm_r) = scope.table("pension.min_months")?;
+        let (proj, refs) = Projector::resolve(scope)?;
+        proj.explain(refs, trace);
+        Ok(proj)
+    }
+
+    /// Resolves the projector from the scope, with the parameters it rests on.
+    pub fn resolve(scope: &Scope) -> Result<(Projector, Vec<ParamRef>)> {
+        let (calc_base, cb_r) = scope.money(param::PENSION_CALC_BASE)?;
+        let (basic_rate, br_r) = scope.rate(param::PENSION_BASIC_RATE_PER_YEAR)?;
+        let (crediting, cr_r) = scope.rate(param::PENSION_CREDITING_RATE_FUTURE)?;
+        let (wage_growth, wg_r) = scope.rate(param::PROJECTION_WAGE_GROWTH)?;
+        let (table, t_r) = scope.table(param::PENSION_PAYOUT_MONTHS)?;
+        let (interp, i_r) = scope.flag(param::PENSION_PAYOUT_MONTHS_INTERPOLATE)?;
+        let (min_months, mm_r) = scope.table(param::PENSION_MIN_MONTHS)?;
+        let (basic_rounding, rb_r) = scope.rounding(param::ROUNDING_PENSION_BASIC)?;
+        let (account_rounding, ra_r) = scope.rounding(param::ROUNDING_PENSION_ACCOUNT)?;
+        let (projection_rounding, rp_r) = scope.rounding(param::ROUNDING_PENSION_PROJECTION)?;
         let mut payout = Vec::new();
         for age_m in PAYOUT_FIRST_AGE * 12..=70 * 12 {
             let (y, m) = (age_m / 12, age_m % 12);
@@ -313,23 +374,47 @@ impl Projector {
             rules.push(r);
             rule_refs.extend(refs);
         }
+        let refs = [
+            vec![cb_r, br_r, t_r, i_r, mm_r, cr_r, wg_r, rb_r, ra_r, rp_r],
+            rule_refs,
+        ]
+        .concat();
+        Ok((
+            Projector {
+                calc_base,
+                basic_rate,
+                crediting,
+                wage_growth,
+                payout_tenths_by_age_month: payout,
+                min_months,
+                rules: [rules[0], rules[1], rules[2]],
+                basic_rounding,
+                account_rounding,
+                projection_rounding,
+            },
+            refs,
+        ))
+    }
+
+    /// The explanation of the parameters the projector uses.
+    pub fn explain(&self, refs: Vec<ParamRef>, trace: &mut Trace) {
+        let (basic_rounding, account_rounding) = (self.basic_rounding, self.account_rounding);
         trace.term("calc_base");
         trace.term("payout_months");
         trace.term("min_years");
         trace.step(
-            "用到的养老金参数：计发基数、每年 1% 的计发比例、计发月数表、最低缴费年限表、延迟退休办法，以及记账利率和工资增长的假设",
-            "pension parameters used: calculation base, 1 % per year, payout-months table, minimum-years schedule, retirement-age schedule, and the crediting and wage-growth assumptions",
-            [vec![cb_r, br_r, t_r, i_r, mm_r, cr_r, wg_r], rule_refs].concat(),
-        );
-        Ok(Projector {
-            calc_base,
-            basic_rate,
-            crediting,
-            wage_growth,
-            payout_tenths_by_age_month: payout,
-            min_months,
-            rules: [rules[0], rules[1], rules[2]],
-        })
+            format!(
+                "用到的养老金参数：计发基数、每年 1% 的计发比例、计发月数表、最低缴费年限表、延迟退休办法、记账利率和工资增长的假设；基础养老金{}，个人账户养老金{}",
+                rounding_zh(basic_rounding),
+                rounding_zh(account_rounding)
+            ),
+            format!(
+                "pension parameters used: calculation base, 1 % per year, payout-months table, minimum-years schedule, retirement-age schedule, the crediting and wage-growth assumptions; the basic pension is {}, the account pension {}",
+                rounding_en(basic_rounding),
+                rounding_en(account_rounding)
+            ),
+            refs,
+        )
     }
 
     pub fn payout_tenths(&self, age_months: i64) -> u32 {
@@ -359,137 +444,341 @@ impl Projector {
         let mut bal = w.balance_fen;
         let mut contrib = w.monthly_account_fen;
         let mut cbase = self.calc_base.0;
+        let pr = self.projection_rounding;
         let mut t = 0i64;
         while t < horizon {
             let len = (horizon - t).min(12);
             let paid = (pay_until.min(t + len) - pay_from.max(t)).max(0);
             let c = contrib * paid;
-            bal += bal * r * len / 120_000 + c + c * r * len / 240_000;
+            if r != 0 {
+                bal += div_round(pr, bal * r * len, 120_000) + div_round(pr, c * r * len, 240_000);
+            }
+            bal += c;
             t += len;
             if len == 12 && g != 0 {
-                contrib += contrib * g / 10_000;
-                cbase += cbase * g / 10_000;
+                contrib += div_round(pr, contrib * g, 10_000);
+                cbase += div_round(pr, cbase * g, 10_000);
             }
         }
         // Basic pension: (C + C × Z) / 2 × years × 1 %, with Z the average tier.
         let z_num =
             w.past_tier_bps as i64 * w.paid_months as i64 + w.tier_bps as i64 * future as i64;
         let z = if total > 0 { z_num / total as i64 } else { 0 };
-        let basic =
-            (cbase as i128 * (10_000 + z) as i128 * total as i128 * self.basic_rate.0 as i128)
-                / (20_000i128 * 12 * 10_000);
+        let basic = self
+            .basic_rounding
+            .apply(
+                cbase as i128 * (10_000 + z) as i128 * total as i128 * self.basic_rate.0 as i128,
+                20_000i128 * 12 * 10_000,
+            )
+            .0;
+        // Account pension: the balance ÷ payout months (kept in tenths of a month).
         let tenths = self.payout_tenths(age);
-        let acct = bal as i128 * 10 / tenths.max(1) as i128;
+        let acct = div_round(self.account_rounding, bal * 10, tenths.max(1) as i64);
         WorkerOutcome {
             retirement_age_months: age as u32,
             future_months: future,
             total_months: total,
             min_months,
             balance_fen: bal,
-            basic_fen: basic as i64,
-            account_pension_fen: acct as i64,
+            basic_fen: basic,
+            account_pension_fen: acct,
             calc_base_at_retirement_fen: cbase,
         }
     }
 }
 
-pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Result<PensionResult> {
-    let as_of = req.as_of.unwrap_or(today);
-    let scope = policy.scope(&req.region, as_of, &req.reforms)?;
-    let mut trace = Trace::default();
-    let mut notes = Vec::new();
-    let birth = req.birth.ok_or_else(|| {
-        Error::bad_input(
-            "请提供出生年月（--birth 1990-05）",
-            "give the birth month (--birth 1990-05)",
-        )
-    })?;
-    let age_now = birth.months_until(as_of);
-    if age_now < 16 * 12 {
-        return Err(Error::bad_input(
-            format!("出生年月 {birth} 不合理：到 {as_of} 还不满 16 岁，不能参加职工养老保险"),
-            format!(
-                "birth month {birth} is impossible here: the person is under 16 on {as_of} and cannot join the employee pension"
-            ),
-        ));
-    }
-    if age_now > 100 * 12 {
-        return Err(Error::bad_input(
-            format!("出生年月 {birth} 不合理：已超过 100 岁"),
-            format!("birth month {birth} is impossible here: over 100 years old"),
-        ));
-    }
-    if req.paid_months as i32 > age_now - 16 * 12 {
-        return Err(Error::bad_input(
-            format!(
-                "已缴 {} 个月不可能：16 岁以来只有 {} 个月",
-                req.paid_months,
-                age_now - 16 * 12
-            ),
-            format!(
-                "{} months paid is impossible: only {} months have passed since age 16",
-                req.paid_months,
-                age_now - 16 * 12
-            ),
-        ));
-    }
-    if req.account_balance_fen < 0
-        || req.transitional_fen < 0
-        || req.account_balance_fen > 10_000_000_000
-        || req.transitional_fen > 100_000_000
-    {
-        return Err(Error::bad_input(
-            "账户余额和过渡性养老金不能为负数；余额不超过 1 亿元，过渡性养老金每月不超过 100 万元",
-            "the account balance and transitional pension cannot be negative; the balance is at most 100 million yuan, the transitional pension at most 1 million yuan a month",
-        ));
-    }
-    let income = req.income_fen.map(Fen);
-    let proj = Projector::load(&scope, &mut trace)?;
-    let bc = choose_base(
-        &scope,
-        req.tier_percent,
-        req.base_fen,
-        false,
-        income,
-        &mut trace,
-    )?;
-    let (rate, account_rate, _) = pension_rate(&scope, income, &mut trace)?;
-    let (rounding, _) = scope.rounding("rounding.contribution")?;
-    let monthly = bc.base.times_rate(rate, rounding);
-    let monthly_account = bc.base.times_rate(account_rate, rounding);
-    let tier_bps = bc.base.share_of(bc.avg).0;
-    let past_tier_bps = req
-        .past_tier_percent
-        .map(|p| p.min(300) * 100)
-        .unwrap_or(tier_bps);
+/// The resident (urban-rural) pension compared beside the employee pension, resolved once.
+#[derive(Clone, Debug)]
+pub struct ResidentRule {
+    pub tiers: Vec<Fen>,
+    pub subsidy_low: Fen,
+    pub subsidy_high: Fen,
+    pub subsidy_high_from: Fen,
+    pub basic: Fen,
+    pub divisor: i64,
+    pub min_months: i64,
+    pub age: i64,
+    pub rounding: Rounding,
+    refs: Vec<ParamRef>,
+}
 
-    let track_idx = match req.track {
-        Track::Male => 0,
-        Track::Female55 => 1,
-        Track::Female50 => 2,
-    };
-    let rule = proj.rules[track_idx as usize];
-    let age = rule.age_months(birth);
-    let retire = birth.plus(age as i32);
-    let horizon = as_of.months_until(retire).max(0) as u32;
-    trace.step(
-        format!("按渐进式延迟退休办法，{birth} 出生的{}，法定退休年龄是 {} 岁 {} 个月，{retire} 退休；从现在算还有 {horizon} 个月", track_zh(req.track), age / 12, age % 12),
-        format!("under the progressive retirement-age reform, a {} born {birth} retires at {} years {} months, in {retire}; {horizon} months from now", track_en(req.track), age / 12, age % 12),
-        vec![],
-    );
-    if horizon == 0 {
-        notes.push(Note::new(
-            "已经到了法定退休年龄，只按已经缴费的月数计算",
-            "already at the statutory retirement age: only the months already paid count",
-        ));
+impl ResidentRule {
+    pub fn resolve(scope: &Scope) -> Result<ResidentRule> {
+        let (tiers, tiers_r) = scope.money_list(param::RESIDENT_PENSION_TIERS)?;
+        let (subsidy_low, sl_r) = scope.money(param::RESIDENT_PENSION_SUBSIDY_LOW)?;
+        let (subsidy_high, sh_r) = scope.money(param::RESIDENT_PENSION_SUBSIDY_HIGH)?;
+        let (subsidy_high_from, hf_r) = scope.money(param::RESIDENT_PENSION_SUBSIDY_HIGH_FROM)?;
+        let (basic, rb_r) = scope.money(param::RESIDENT_PENSION_BASIC)?;
+        let (divisor, rd_r) = scope.int(param::RESIDENT_PENSION_DIVISOR)?;
+        let (min_months, rm_r) = scope.int(param::RESIDENT_PENSION_MIN_MONTHS)?;
+        let (age, ra_r) = scope.int(param::RESIDENT_PENSION_AGE)?;
+        let (rounding, rr_r) = scope.rounding(param::ROUNDING_RESIDENT_PENSION_ACCOUNT)?;
+        Ok(ResidentRule {
+            tiers,
+            subsidy_low,
+            subsidy_high,
+            subsidy_high_from,
+            basic,
+            divisor,
+            min_months,
+            age,
+            rounding,
+            refs: vec![tiers_r, sl_r, sh_r, hf_r, rb_r, rd_r, rm_r, ra_r, rr_r],
+        })
     }
-    let tenths = proj.payout_tenths(age);
 
-    // Resident pension beside it.
-    let (tiers, tiers_r) = scope.money_list("resident_pension.tiers")?;
-    let res_tier = Fen(req.resident_tier_fen.unwrap_or(50_000));
-    if !tiers.contains(&res_tier) {
-        let list: Vec<String> = tiers.iter().map(|t| t.to_string()).collect();
+    /// The government top-up for a yearly tier.
+    pub fn subsidy(&self, tier: Fen) -> Fen {
+        if tier >= self.subsidy_high_from {
+            self.subsidy_high
+        } else {
+            self.subsidy_low
+        }
+    }
+
+    /// The monthly resident pension after `years` whole years at `tier`, and whether those
+    /// years are enough.
+    pub fn pension(&self, tier: Fen, years: u32) -> (Fen, bool) {
+        let account = (tier + self.subsidy(tier)) * years as i64;
+        let eligible = (years as i64) * 12 >= self.min_months;
+        if eligible {
+            (
+                self.basic + account.mul_ratio(1, self.divisor.max(1), self.rounding),
+                true,
+            )
+        } else {
+            (Fen::ZERO, false)
+        }
+    }
+}
+
+/// Everything a pension projection needs, resolved once from the scope (region, date,
+/// reforms).
+#[derive(Clone, Debug)]
+pub struct PensionParams {
+    pub region_code: String,
+    pub region_zh: String,
+    pub projector: Projector,
+    projector_refs: Vec<ParamRef>,
+    pub base: BaseRule,
+    pub rates: RateRule,
+    /// How contributions are rounded (`rounding.contribution`).
+    pub rounding: Rounding,
+    pub resident: ResidentRule,
+}
+
+impl PensionParams {
+    pub fn resolve(scope: &Scope) -> Result<PensionParams> {
+        let (projector, projector_refs) = Projector::resolve(scope)?;
+        let base = BaseRule::resolve(scope)?;
+        let rates = RateRule::resolve(scope)?;
+        let (rounding, _) = scope.rounding(param::ROUNDING_CONTRIBUTION)?;
+        let resident = ResidentRule::resolve(scope)?;
+        Ok(PensionParams {
+            region_code: scope.region.code.to_string(),
+            region_zh: scope.region.name_zh.clone(),
+            projector,
+            projector_refs,
+            base,
+            rates,
+            rounding,
+            resident,
+        })
+    }
+
+    /// The worker's state for one scenario, as the batch projection takes it: the same
+    /// contribution rule as the quote, at the request's tier (or the scenario's).
+    pub fn worker(
+        &self,
+        ask: &PensionAsk,
+        horizon: u32,
+        scenario: Scenario,
+    ) -> Result<(WorkerInput, Fen)> {
+        let own_basis = ask.basis(self.base.tier_min);
+        let own_tier_bps = self
+            .base
+            .base(own_basis, ask.income)?
+            .share_of(self.base.avg)
+            .0;
+        let basis = match scenario {
+            Scenario::Tier(p) => BaseBasis::Tier(Bps(p.saturating_mul(100))),
+            _ => own_basis,
+        };
+        let base = self.base.base(basis, ask.income)?;
+        let (rate, account_rate) = self.rates.rates(ask.income)?;
+        let monthly = base.times_rate(rate, self.rounding);
+        let monthly_account = base.times_rate(account_rate, self.rounding);
+        let tier_bps = base.share_of(self.base.avg).0;
+        let (from, until) = match scenario {
+            Scenario::Keep | Scenario::Tier(_) => (0, horizon),
+            Scenario::StopAfter(n) => (0, n.min(horizon)),
+            Scenario::Gap(n) => (n.min(horizon), horizon),
+        };
+        let past_tier_bps = if ask.paid_months == 0 {
+            tier_bps
+        } else {
+            ask.past_tier_bps.unwrap_or(own_tier_bps)
+        };
+        Ok((
+            WorkerInput {
+                birth: ask.birth.index(),
+                track: ask.track.index(),
+                paid_months: ask.paid_months,
+                past_tier_bps,
+                balance_fen: ask.balance.0,
+                monthly_account_fen: monthly_account.0,
+                tier_bps,
+                pay_from: from,
+                pay_until: until,
+            },
+            monthly,
+        ))
+    }
+}
+
+/// A projection request, checked: what [`compute`] takes.
+#[derive(Clone, Debug)]
+pub struct PensionAsk {
+    pub as_of: YearMonth,
+    pub birth: YearMonth,
+    pub track: Track,
+    pub paid_months: u32,
+    pub balance: Fen,
+    /// The average tier of the months already paid, when given (basis points).
+    pub past_tier_bps: Option<u32>,
+    /// The tier (percent) or the base (fen) paid from now on; the lowest tier when neither.
+    pub tier_percent: Option<u32>,
+    pub base_fen: Option<i64>,
+    pub income: Option<Fen>,
+    pub transitional: Fen,
+    pub resident_tier: Fen,
+    pub scenarios: Vec<Scenario>,
+}
+
+impl PensionAsk {
+    /// How the base paid from now on is asked for.
+    pub fn basis(&self, tier_min: Bps) -> BaseBasis {
+        BaseBasis::of(self.tier_percent, self.base_fen, false, tier_min)
+    }
+
+    /// Checks a request against what is possible (ages, months, amounts).
+    pub fn of(req: &PensionRequest, as_of: YearMonth) -> Result<PensionAsk> {
+        let birth = req.birth.ok_or_else(|| {
+            Error::bad_input(
+                "请提供出生年月（--birth 1990-05）",
+                "give the birth month (--birth 1990-05)",
+            )
+        })?;
+        let age_now = birth.months_until(as_of);
+        if age_now < 16 * 12 {
+            return Err(Error::bad_input(
+                format!("出生年月 {birth} 不合理：到 {as_of} 还不满 16 岁，不能参加职工养老保险"),
+                format!(
+                    "birth month {birth} is impossible here: the person is under 16 on {as_of} and cannot join the employee pension"
+                ),
+            ));
+        }
+        if age_now > 100 * 12 {
+            return Err(Error::bad_input(
+                format!("出生年月 {birth} 不合理：已超过 100 岁"),
+                format!("birth month {birth} is impossible here: over 100 years old"),
+            ));
+        }
+        if req.paid_months as i32 > age_now - 16 * 12 {
+            return Err(Error::bad_input(
+                format!(
+                    "已缴 {} 个月不可能：16 岁以来只有 {} 个月",
+                    req.paid_months,
+                    age_now - 16 * 12
+                ),
+                format!(
+                    "{} months paid is impossible: only {} months have passed since age 16",
+                    req.paid_months,
+                    age_now - 16 * 12
+                ),
+            ));
+        }
+        if req.account_balance_fen < 0
+            || req.transitional_fen < 0
+            || req.account_balance_fen > 10_000_000_000
+            || req.transitional_fen > 100_000_000
+        {
+            return Err(Error::bad_input(
+                "账户余额和过渡性养老金不能为负数；余额不超过 1 亿元，过渡性养老金每月不超过 100 万元",
+                "the account balance and transitional pension cannot be negative; the balance is at most 100 million yuan, the transitional pension at most 1 million yuan a month",
+            ));
+        }
+        let scenarios = if req.scenarios.is_empty() {
+            vec![Scenario::Keep, Scenario::StopAfter(12), Scenario::Tier(100)]
+        } else {
+            req.scenarios.clone()
+        };
+        Ok(PensionAsk {
+            as_of,
+            birth,
+            track: req.track,
+            paid_months: req.paid_months,
+            balance: Fen(req.account_balance_fen),
+            past_tier_bps: req.past_tier_percent.map(|p| p.min(300) * 100),
+            tier_percent: req.tier_percent,
+            base_fen: req.base_fen,
+            income: req.income_fen.map(Fen),
+            transitional: Fen(req.transitional_fen),
+            resident_tier: Fen(req.resident_tier_fen.unwrap_or(50_000)),
+            scenarios,
+        })
+    }
+}
+
+/// The figures of one scenario.
+#[derive(Clone, Copy, Debug)]
+pub struct ScenarioFigures {
+    pub scenario: Scenario,
+    pub worker: WorkerInput,
+    pub outcome: WorkerOutcome,
+    pub monthly: Fen,
+    pub eligible: bool,
+    pub basic: Fen,
+    pub account: Fen,
+    pub transitional: Fen,
+    pub total: Fen,
+    pub own_paid: Fen,
+    pub payback_months: Option<u32>,
+    pub resident_total: Fen,
+    pub resident_eligible: bool,
+}
+
+/// The figures of a projection.
+#[derive(Clone, Debug)]
+pub struct PensionFigures {
+    pub basis: BaseBasis,
+    pub base: Fen,
+    pub rate: Bps,
+    pub monthly: Fen,
+    pub age_months: i64,
+    pub retirement: YearMonth,
+    pub horizon: u32,
+    pub payout_tenths: u32,
+    pub resident_subsidy: Fen,
+    pub scenarios: Vec<ScenarioFigures>,
+}
+
+/// The projection itself, with no explanation: every scenario goes through
+/// [`Projector::project`], the function the batch projection runs for a population.
+pub fn compute(p: &PensionParams, ask: &PensionAsk) -> Result<PensionFigures> {
+    let basis = ask.basis(p.base.tier_min);
+    let base = p.base.base(basis, ask.income)?;
+    let (rate, _) = p.rates.rates(ask.income)?;
+    let monthly = base.times_rate(rate, p.rounding);
+    let rule = p.projector.rules[ask.track.index() as usize];
+    let age = rule.age_months(ask.birth);
+    let retirement = ask.birth.plus(age as i32);
+    let horizon = ask.as_of.months_until(retirement).max(0) as u32;
+    let payout_tenths = p.projector.payout_tenths(age);
+    let res = &p.resident;
+    if !res.tiers.contains(&ask.resident_tier) {
+        let list: Vec<String> = res.tiers.iter().map(|t| t.to_string()).collect();
+        let res_tier = ask.resident_tier;
         return Err(Error::bad_input(
             format!(
                 "居民养老保险没有每年 {res_tier} 元这一档；可选：{}",
@@ -501,130 +790,153 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
             ),
         ));
     }
-    let (sub_low, sl_r) = scope.money("resident_pension.subsidy_low")?;
-    let (sub_high, sh_r) = scope.money("resident_pension.subsidy_high")?;
-    let (high_from, hf_r) = scope.money("resident_pension.subsidy_high_from")?;
-    let (res_basic, rb_r) = scope.money("resident_pension.basic")?;
-    let (res_div, rd_r) = scope.int("resident_pension.divisor")?;
-    let (res_min, rm_r) = scope.int("resident_pension.min_months")?;
-    let (res_age, ra_r) = scope.int("resident_pension.age")?;
-    let res_sub = if res_tier >= high_from {
-        sub_high
-    } else {
-        sub_low
-    };
-    trace.term("resident_pension");
-    trace.step(
-        format!("对比城乡居民养老保险：每年交 {res_tier} 元，政府补 {res_sub} 元；{res_age} 岁起每月领基础养老金 {res_basic} 元加个人账户 ÷ {res_div}，至少交满 {} 年", res_min / 12),
-        format!("compared with the resident pension: {res_tier} yuan a year plus a {res_sub} yuan top-up; from age {res_age}, a basic {res_basic} yuan a month plus the account ÷ {res_div}, after at least {} years", res_min / 12),
-        vec![tiers_r, sl_r, sh_r, hf_r, rb_r, rd_r, rm_r, ra_r],
-    );
-
-    let scenarios = if req.scenarios.is_empty() {
-        vec![Scenario::Keep, Scenario::StopAfter(12), Scenario::Tier(100)]
-    } else {
-        req.scenarios.clone()
-    };
-    if scenarios.len() > 8 {
+    if ask.scenarios.len() > 8 {
         return Err(Error::bad_input(
             "最多同时比较 8 种情况",
             "at most 8 scenarios at once",
         ));
     }
-    let mut results = Vec::new();
-    for sc in scenarios {
-        let (mut w_tier, mut w_monthly, mut w_account) = (tier_bps, monthly, monthly_account);
-        let (from, until) = match sc {
-            Scenario::Keep => (0, horizon),
-            Scenario::StopAfter(n) => (0, n.min(horizon)),
-            Scenario::Gap(n) => (n.min(horizon), horizon),
-            Scenario::Tier(p) => {
-                let mut t2 = Trace::default();
-                let b2 = choose_base(&scope, Some(p), None, false, income, &mut t2)?;
-                w_tier = b2.base.share_of(b2.avg).0;
-                w_monthly = b2.base.times_rate(rate, rounding);
-                w_account = b2.base.times_rate(account_rate, rounding);
-                (0, horizon)
-            }
-        };
-        let w = WorkerInput {
-            birth: birth.index(),
-            track: track_idx,
-            paid_months: req.paid_months,
-            past_tier_bps: if req.paid_months == 0 {
-                w_tier
-            } else {
-                past_tier_bps
-            },
-            balance_fen: req.account_balance_fen,
-            monthly_account_fen: w_account.0,
-            tier_bps: w_tier,
-            pay_from: from,
-            pay_until: until,
-        };
-        let o = proj.project(as_of.index(), &w);
+    let mut scenarios = Vec::new();
+    for &sc in &ask.scenarios {
+        let (w, w_monthly) = p.worker(ask, horizon, sc)?;
+        let o = p.projector.project(ask.as_of.index(), &w);
         let eligible = o.total_months >= o.min_months;
-        let transitional = Fen(req.transitional_fen);
-        let (basic, acct) = if eligible {
+        let (basic, account) = if eligible {
             (Fen(o.basic_fen), Fen(o.account_pension_fen))
         } else {
             (Fen::ZERO, Fen::ZERO)
         };
-        let total = if eligible {
-            basic + acct + transitional
+        let transitional = if eligible {
+            ask.transitional
         } else {
             Fen::ZERO
         };
+        let total = basic + account + transitional;
         let own_paid = w_monthly * o.future_months as i64;
         // The resident pension for the same number of whole years.
-        let years = o.total_months / 12;
-        let per_year = res_tier + res_sub;
-        let res_account = per_year * years as i64;
-        let res_eligible = (years as i64) * 12 >= res_min;
-        let res_total = if res_eligible {
-            res_basic + res_account.mul_ratio(1, res_div.max(1), Rounding::HalfUpFen)
+        let (resident_total, resident_eligible) =
+            res.pension(ask.resident_tier, o.total_months / 12);
+        let payback_months = if total.0 > 0 {
+            Some(((own_paid.0 + total.0 - 1) / total.0) as u32)
         } else {
-            Fen::ZERO
+            None
         };
-        let (zh, en) = sc.labels();
+        scenarios.push(ScenarioFigures {
+            scenario: sc,
+            worker: w,
+            outcome: o,
+            monthly: w_monthly,
+            eligible,
+            basic,
+            account,
+            transitional,
+            total,
+            own_paid,
+            payback_months,
+            resident_total,
+            resident_eligible,
+        });
+    }
+    Ok(PensionFigures {
+        basis,
+        base,
+        rate,
+        monthly,
+        age_months: age,
+        retirement,
+        horizon,
+        payout_tenths,
+        resident_subsidy: res.subsidy(ask.resident_tier),
+        scenarios,
+    })
+}
+
+pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Result<PensionResult> {
+    let as_of = req.as_of.unwrap_or(today);
+    let scope = policy.scope(&req.region, as_of, &req.reforms)?;
+    let ask = PensionAsk::of(req, as_of)?;
+    let p = PensionParams::resolve(&scope)?;
+    let f = compute(&p, &ask)?;
+    Ok(explain(&p, &ask, &f))
+}
+
+/// The result of a projection, with its explanation, from the parameters and the figures.
+pub fn explain(p: &PensionParams, ask: &PensionAsk, f: &PensionFigures) -> PensionResult {
+    let mut trace = Trace::default();
+    let mut notes = Vec::new();
+    let (birth, age, retire, horizon, tenths) = (
+        ask.birth,
+        f.age_months,
+        f.retirement,
+        f.horizon,
+        f.payout_tenths,
+    );
+    p.projector.explain(p.projector_refs.clone(), &mut trace);
+    p.base.explain(f.basis, f.base, ask.income, &mut trace);
+    p.rates.explain(ask.income, f.rate, &mut trace);
+    trace.step(
+        format!("按渐进式延迟退休办法，{birth} 出生的{}，法定退休年龄是 {} 岁 {} 个月，{retire} 退休；从现在算还有 {horizon} 个月", track_zh(ask.track), age / 12, age % 12),
+        format!("under the progressive retirement-age reform, a {} born {birth} retires at {} years {} months, in {retire}; {horizon} months from now", track_en(ask.track), age / 12, age % 12),
+        vec![],
+    );
+    if horizon == 0 {
+        notes.push(Note::new(
+            "已经到了法定退休年龄，只按已经缴费的月数计算",
+            "already at the statutory retirement age: only the months already paid count",
+        ));
+    }
+    let res = &p.resident;
+    let (res_tier, res_sub, res_age, res_basic, res_div) = (
+        ask.resident_tier,
+        f.resident_subsidy,
+        res.age,
+        res.basic,
+        res.divisor,
+    );
+    trace.term("resident_pension");
+    trace.step(
+        format!("对比城乡居民养老保险：每年交 {res_tier} 元，政府补 {res_sub} 元；{res_age} 岁起每月领基础养老金 {res_basic} 元加个人账户 ÷ {res_div}，至少交满 {} 年", res.min_months / 12),
+        format!("compared with the resident pension: {res_tier} yuan a year plus a {res_sub} yuan top-up; from age {res_age}, a basic {res_basic} yuan a month plus the account ÷ {res_div}, after at least {} years", res.min_months / 12),
+        res.refs.clone(),
+    );
+    let mut results = Vec::new();
+    for s in &f.scenarios {
+        let (o, w) = (&s.outcome, &s.worker);
+        let (basic, acct, total) = (s.basic, s.account, s.total);
+        let (zh, en) = s.scenario.labels();
         trace.step(
-            if eligible {
+            if s.eligible {
                 format!("【{zh}】共缴 {} 个月（最低要 {} 个月）。基础养老金 = 计发基数 {} 元 ×（1 + 平均档次 {}）÷ 2 × {} 年 × 1% = {basic} 元；个人账户到退休时约 {} 元，÷ 计发月数 {}.{} = {acct} 元；合计每月 {total} 元", o.total_months, o.min_months, Fen(o.calc_base_at_retirement_fen), Bps(((w.past_tier_bps as u64 * w.paid_months as u64 + w.tier_bps as u64 * o.future_months as u64) / (o.total_months.max(1) as u64)) as u32), fmt_years(o.total_months), Fen(o.balance_fen), tenths / 10, tenths % 10)
             } else {
                 format!("【{zh}】共缴 {} 个月，不到最低 {} 个月，差 {} 个月：到退休年龄时不能按月领职工养老金，可以延长缴费或一次性补足，或转入城乡居民养老保险", o.total_months, o.min_months, o.min_months - o.total_months)
             },
-            if eligible {
+            if s.eligible {
                 format!("[{en}] {} months paid in all (minimum {}). Basic pension = base {} × (1 + average tier) ÷ 2 × {} years × 1 % = {basic} yuan; the account reaches about {} yuan, ÷ {}.{} payout months = {acct} yuan; {total} yuan a month in all", o.total_months, o.min_months, Fen(o.calc_base_at_retirement_fen), fmt_years(o.total_months), Fen(o.balance_fen), tenths / 10, tenths % 10)
             } else {
                 format!("[{en}] {} months paid, {} short of the minimum {}: no monthly employee pension at retirement age without paying on or a lump sum, or a transfer to the resident scheme", o.total_months, o.min_months - o.total_months, o.min_months)
             },
             vec![],
         );
-        let payback = if total.0 > 0 {
-            Some(((own_paid.0 + total.0 - 1) / total.0) as u32)
-        } else {
-            None
-        };
         results.push(ScenarioResult {
-            scenario: sc,
+            scenario: s.scenario,
             label_zh: zh,
             label_en: en,
             future_months: o.future_months,
             total_months: o.total_months,
             min_months: o.min_months,
-            eligible,
+            eligible: s.eligible,
             shortfall_months: o.min_months.saturating_sub(o.total_months),
             account_balance_fen: Fen(o.balance_fen),
             basic_fen: basic,
             account_pension_fen: acct,
-            transitional_fen: if eligible { transitional } else { Fen::ZERO },
+            transitional_fen: s.transitional,
             total_fen: total,
             replacement_bps: total.share_of(Fen(o.calc_base_at_retirement_fen)),
-            own_replacement_bps: income.filter(|i| i.0 > 0).map(|i| total.share_of(i)),
-            own_paid_fen: own_paid,
-            payback_months: payback,
-            resident_total_fen: res_total,
-            resident_eligible: res_eligible,
+            own_replacement_bps: ask.income.filter(|i| i.0 > 0).map(|i| total.share_of(i)),
+            own_paid_fen: s.own_paid,
+            payback_months: s.payback_months,
+            resident_total_fen: s.resident_total,
+            resident_eligible: s.resident_eligible,
         });
     }
     trace.term("basic_pension");
@@ -635,23 +947,23 @@ pub fn project(policy: &Policy, req: &PensionRequest, today: YearMonth) -> Resul
         "金额按今天的钱计算（工资增长和今后记账利率按参数文件中的假设），实际领取时会随工资上涨",
         "amounts are in today's money (wage growth and future crediting follow the assumptions in the parameter files); real amounts rise with wages",
     ));
-    Ok(PensionResult {
-        region_code: scope.region.code.to_string(),
-        region_zh: scope.region.name_zh.clone(),
-        as_of,
+    PensionResult {
+        region_code: p.region_code.clone(),
+        region_zh: p.region_zh.clone(),
+        as_of: ask.as_of,
         birth,
-        track: req.track,
+        track: ask.track,
         retirement_age_months: age as u32,
         retirement_month: retire,
         payout_months_tenths: tenths,
-        calc_base_fen: proj.calc_base,
-        monthly_contribution_fen: monthly,
+        calc_base_fen: p.projector.calc_base,
+        monthly_contribution_fen: f.monthly,
         resident_tier_fen: res_tier,
         resident_age: res_age as u32,
         scenarios: results,
         notes,
         trace,
-    })
+    }
 }
 
 fn fmt_years(months: u32) -> String {
@@ -674,5 +986,82 @@ fn track_en(t: Track) -> &'static str {
         Track::Male => "man",
         Track::Female55 => "woman (originally 55)",
         Track::Female50 => "woman (originally 50)",
+    }
+}
+
+/// How a rounding reads in an explanation.
+pub(crate) fn rounding_zh(r: Rounding) -> &'static str {
+    match r {
+        Rounding::HalfUpFen => "四舍五入到分",
+        Rounding::HalfUpJiao => "四舍五入到角",
+        Rounding::HalfUpYuan => "四舍五入到元",
+        Rounding::TruncateFen => "舍去分以下",
+    }
+}
+pub(crate) fn rounding_en(r: Rounding) -> &'static str {
+    match r {
+        Rounding::HalfUpFen => "rounded half up to the fen",
+        Rounding::HalfUpJiao => "rounded half up to 0.1 yuan",
+        Rounding::HalfUpYuan => "rounded half up to the yuan",
+        Rounding::TruncateFen => "truncated at the fen",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn account_pension_of_the_issue_is_rounded_half_up() {
+        // Issue 11: 138,096.30 yuan over 138.4 payout months = 997.8055… → 997.81, not 997.80.
+        assert_eq!(
+            div_round(Rounding::HalfUpFen, 13_809_630 * 10, 1384),
+            99_781
+        );
+        assert_eq!(
+            div_round(Rounding::TruncateFen, 13_809_630 * 10, 1384),
+            99_780
+        );
+        // Exactly half a fen goes up; just below stays.
+        assert_eq!(div_round(Rounding::HalfUpFen, 9_999_995, 170), 58_824);
+        assert_eq!(div_round(Rounding::HalfUpFen, 9_999_994, 170), 58_823);
+    }
+
+    #[test]
+    fn projector_rounds_the_issue_example_half_up() {
+        // Issue 11: a man of 60 years 1 month (born 1965-01, retiring 2025-02) with 138,096.30
+        // yuan in his account and 济南's 138.4 payout months draws 997.81 a month, not 997.80.
+        let policy = Policy::embedded().unwrap();
+        let as_of = YearMonth::new(2025, 2).unwrap();
+        let scope = policy.scope("330000", as_of, &[]).unwrap();
+        let (mut proj, _) = Projector::resolve(&scope).unwrap();
+        assert_eq!(proj.account_rounding, Rounding::HalfUpFen);
+        // 济南 interpolates by month (pension.payout_months.interpolate); set 60y1m as it does.
+        proj.payout_tenths_by_age_month[(60 * 12 + 1 - PAYOUT_FIRST_AGE * 12) as usize] = 1384;
+        let birth = YearMonth::new(1965, 1).unwrap();
+        let w = WorkerInput {
+            birth: birth.index(),
+            track: 0,
+            paid_months: 180,
+            past_tier_bps: 10_000,
+            balance_fen: 13_809_630,
+            ..WorkerInput::default()
+        };
+        let o = proj.project(as_of.index(), &w);
+        assert_eq!((o.retirement_age_months, o.future_months), (721, 0));
+        assert_eq!(o.account_pension_fen, 99_781);
+        proj.account_rounding = Rounding::TruncateFen;
+        assert_eq!(proj.project(as_of.index(), &w).account_pension_fen, 99_780);
+    }
+
+    proptest! {
+        #[test]
+        fn div_round_is_rounding_apply(n in any::<i64>(), d in any::<i64>()) {
+            let d = if d == 0 { 1 } else { d };
+            for r in Rounding::ALL {
+                prop_assert_eq!(div_round(r, n, d), r.apply(n as i128, d as i128).0);
+            }
+        }
     }
 }

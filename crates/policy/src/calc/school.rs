@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::calc::Note;
 use crate::error::{Error, Result};
 use crate::load::Policy;
+use crate::schema::{Key, param};
 use crate::scope::ParamRef;
 use crate::trace::Trace;
 
@@ -63,38 +64,38 @@ pub fn proof_name(kind: &str) -> Option<(&'static str, &'static str)> {
     proof_names(kind).map(|(zh, en, _, _)| (zh, en))
 }
 
-fn proof_names(kind: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+fn proof_names(kind: &str) -> Option<(&'static str, &'static str, Key, Key)> {
     // (zh, en, parameter: months it stands for, parameter: fewest months it must show)
     Some(match kind {
         "business_licence" => (
             "营业执照",
             "business licence",
-            "school.proof.business_licence.months",
-            "school.proof.business_licence.min_months",
+            param::SCHOOL_PROOF_BUSINESS_LICENCE_MONTHS,
+            param::SCHOOL_PROOF_BUSINESS_LICENCE_MIN_MONTHS,
         ),
         "labour_contract" => (
             "劳动合同",
             "labour contract",
-            "school.proof.labour_contract.months",
-            "school.proof.labour_contract.min_months",
+            param::SCHOOL_PROOF_LABOUR_CONTRACT_MONTHS,
+            param::SCHOOL_PROOF_LABOUR_CONTRACT_MIN_MONTHS,
         ),
         "tax_records" => (
             "纳税记录",
             "tax records",
-            "school.proof.tax_records.months",
-            "school.proof.tax_records.min_months",
+            param::SCHOOL_PROOF_TAX_RECORDS_MONTHS,
+            param::SCHOOL_PROOF_TAX_RECORDS_MIN_MONTHS,
         ),
         "platform_orders" => (
             "平台接单记录",
             "platform order records",
-            "school.proof.platform_orders.months",
-            "school.proof.platform_orders.min_months",
+            param::SCHOOL_PROOF_PLATFORM_ORDERS_MONTHS,
+            param::SCHOOL_PROOF_PLATFORM_ORDERS_MIN_MONTHS,
         ),
         "community_residence" => (
             "社区居住证明",
             "community residence proof",
-            "school.proof.community_residence.months",
-            "school.proof.community_residence.min_months",
+            param::SCHOOL_PROOF_COMMUNITY_RESIDENCE_MONTHS,
+            param::SCHOOL_PROOF_COMMUNITY_RESIDENCE_MIN_MONTHS,
         ),
         _ => return None,
     })
@@ -225,13 +226,23 @@ pub struct SchoolResult {
 /// (`school.points.extra.<insurance>`).
 pub const EXTRA_POINT_INSURANCES: [&str; 4] = ["medical", "unemployment", "injury", "maternity"];
 
-fn grace_key(reason: &str) -> Option<&'static str> {
+/// The extra-points parameter of an insurance of [`EXTRA_POINT_INSURANCES`].
+fn extra_points_key(insurance: &str) -> Key {
+    match insurance {
+        "medical" => param::SCHOOL_POINTS_EXTRA_MEDICAL,
+        "unemployment" => param::SCHOOL_POINTS_EXTRA_UNEMPLOYMENT,
+        "injury" => param::SCHOOL_POINTS_EXTRA_INJURY,
+        _ => param::SCHOOL_POINTS_EXTRA_MATERNITY,
+    }
+}
+
+fn grace_key(reason: &str) -> Option<Key> {
     Some(match reason {
-        "childbirth" => "school.grace.childbirth",
-        "care" => "school.grace.care",
-        "illness" => "school.grace.illness",
-        "unemployment" => "school.grace.unemployment",
-        "platform_rule" => "school.grace.platform_rule",
+        "childbirth" => param::SCHOOL_GRACE_CHILDBIRTH,
+        "care" => param::SCHOOL_GRACE_CARE,
+        "illness" => param::SCHOOL_GRACE_ILLNESS,
+        "unemployment" => param::SCHOOL_GRACE_UNEMPLOYMENT,
+        "platform_rule" => param::SCHOOL_GRACE_PLATFORM_RULE,
         _ => return None,
     })
 }
@@ -304,13 +315,13 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         ));
     }
     let mut trace = Trace::default();
-    let (rule, rule_r) = scope.word("school.rule")?;
-    let (permit_required, permit_r) = scope.flag("school.permit_required")?;
-    let (insurances, ins_r) = scope.set("school.insurances")?;
-    let (need_cont, cont_r) = scope.int("school.continuous_months")?;
-    let (need_cum, cum_r) = scope.int("school.cumulative_months")?;
-    let (lookback, look_r) = scope.int("school.lookback_months")?;
-    let (hardship_channel, hard_r) = scope.flag("school.hardship_channel")?;
+    let (rule, rule_r) = scope.word(param::SCHOOL_RULE)?;
+    let (permit_required, permit_r) = scope.flag(param::SCHOOL_PERMIT_REQUIRED)?;
+    let (insurances, ins_r) = scope.set(param::SCHOOL_INSURANCES)?;
+    let (need_cont, cont_r) = scope.int(param::SCHOOL_CONTINUOUS_MONTHS)?;
+    let (need_cum, cum_r) = scope.int(param::SCHOOL_CUMULATIVE_MONTHS)?;
+    let (lookback, look_r) = scope.int(param::SCHOOL_LOOKBACK_MONTHS)?;
+    let (hardship_channel, hard_r) = scope.flag(param::SCHOOL_HARDSHIP_CHANNEL)?;
 
     // Months that count, and excused months per reason, up to the application month.
     let a = month.index();
@@ -628,10 +639,10 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         None
     };
     // New-citizen points (also usable for medical access and the citizen card).
-    let (per_month, pm_r) = scope.int("school.points.per_month")?;
-    let (max_months, mm_r) = scope.int("school.points.max_months")?;
-    let (per_year, py_r) = scope.int("school.points.per_permit_year")?;
-    let (max_years, my_r) = scope.int("school.points.max_permit_years")?;
+    let (per_month, pm_r) = scope.int(param::SCHOOL_POINTS_PER_MONTH)?;
+    let (max_months, mm_r) = scope.int(param::SCHOOL_POINTS_MAX_MONTHS)?;
+    let (per_year, py_r) = scope.int(param::SCHOOL_POINTS_PER_PERMIT_YEAR)?;
+    let (max_years, my_r) = scope.int(param::SCHOOL_POINTS_MAX_PERMIT_YEARS)?;
     let all_paid = paid.len() as i64;
     let points_from_months = per_month * all_paid.min(max_months);
     let permit_years = match (req.permit, req.permit_since) {
@@ -643,7 +654,7 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     let mut extra_refs = Vec::new();
     let (mut extra_zh, mut extra_en) = (Vec::new(), Vec::new());
     for insurance in EXTRA_POINT_INSURANCES {
-        let (per, r) = scope.int(&format!("school.points.extra.{insurance}"))?;
+        let (per, r) = scope.int(extra_points_key(insurance))?;
         let months = paid_by_insurance
             .get(insurance)
             .map_or(0, |s| s.len() as i64)

@@ -1,4 +1,5 @@
-//! The small code lists of import files. Each code has a stable English snake_case form
+//! The domain's closed code lists: insurance types, payers, month statuses, gap reasons,
+//! proofs, employment forms, organisation kinds, relations. Each code has a stable English snake_case form
 //! ([`as_str`](Insurance::as_str), also its serde form, stored in the ledger's canonical
 //! JSON events: never rename one) and a Chinese label ([`zh`](Insurance::zh)). Parsing
 //! accepts the English code, the Chinese label and a few common Chinese synonyms, ignoring
@@ -36,6 +37,12 @@ pub trait Code: Copy + Sized + 'static {
     fn zh(self) -> &'static str;
     /// Further accepted spellings (Chinese synonyms), besides the code and `zh()`.
     fn aliases(self) -> &'static [&'static str];
+
+    /// The code exactly as stored (`as_str`): no synonyms, no case folding. For reading back
+    /// what anxin itself wrote.
+    fn from_code(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == text)
+    }
 
     fn parse(text: &str) -> Option<Self> {
         let t = text.trim();
@@ -157,6 +164,31 @@ code_list! {
         Deferred = "deferred", "缓缴", [];
         Backpaid = "backpaid", "补缴", ["已补缴"];
         Excused = "excused", "免缴", [];
+    }
+}
+
+impl Insurance {
+    /// The insurance's full name in Chinese ("养老保险").
+    pub fn name_zh(self) -> String {
+        format!("{}保险", self.zh())
+    }
+
+    /// The insurance's full name in English.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Insurance::Pension => "Pension insurance",
+            Insurance::Medical => "Medical insurance",
+            Insurance::Unemployment => "Unemployment insurance",
+            Insurance::Injury => "Work-injury insurance",
+            Insurance::Maternity => "Maternity insurance",
+        }
+    }
+}
+
+impl Status {
+    /// Whether money moved for the month: paid on time or back-paid.
+    pub fn is_paid(self) -> bool {
+        matches!(self, Status::Paid | Status::Backpaid)
     }
 }
 

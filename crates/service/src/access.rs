@@ -1,0 +1,479 @@
+//! Who may do what to whom — every permission of anxin, decided here and nowhere else.
+//!
+//! A decision takes the actor (an account and its role), the [`Action`] and, where the action
+//! is about one thing, that object: a person (their key and the regions they live or are
+//! insured in), an import job (who started it), or a row about to be imported. The server and
+//! the command line only translate a [`Denied`] into their own words (403, exit code).
+//!
+//! The rules (SPEC §X2):
+//! - a worker reads only their own record, plans and access log;
+//! - a clerk or inspector reads a person who lives or is insured in their region, stating a
+//!   purpose (the read goes to the access log the person sees); nobody else reads records;
+//! - a clerk imports only rows of their own region, and an import never widens whom its clerk
+//!   may read: a contribution for a person who neither lives nor is insured in the region, or
+//!   a registration that would move a person living elsewhere into it, is refused (that is a
+//!   transfer or an enrollment case, which leave their own trail);
+//! - an import job is followed only by the clerk who started it;
+//! - the log's proofs and the audit: clerks, inspectors and auditors;
+//! - school reviews: the education office; the identification ledger: clerks, education
+//!   offices and analysts, each only for their region;
+//! - a platform reads only what its own credit code paid.
+//!
+//! [`TABLE`] lists, for every action, the roles that may take it; a test holds it against
+//! every role.
+
+use std::collections::HashMap;
+
+use anxin_records::access::{AccountRow, Role};
+use anxin_records::records::{Committed, Outcome, Rejection};
+use anxin_records::{Input, PersonKey, Records, Store};
+
+/// Everything an account can ask anxin to do that is not public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Read a person's record (page, API, certificate): the owner, or an official of the
+    /// person's region with a purpose.
+    ReadPerson,
+    /// Find a person's key by resident ID (then [`Action::ReadPerson`]).
+    LookupPerson,
+    /// The owner's own plans: pension projection, back-payment and medical options.
+    OwnPlans,
+    /// Who read a record: its owner only.
+    ReadAccessLog,
+    /// Land a file of rows on the ledger.
+    Import,
+    /// Follow an import job: its progress and refused rows.
+    FollowImport,
+    /// The log's inclusion and consistency proofs.
+    ProveLog,
+    /// Audit the ledger.
+    Audit,
+    /// Review a file of school applications.
+    ReviewSchool,
+    /// The identification ledger of school-driven enrolments (rows of one's region).
+    ReadSchoolLedger,
+    /// A platform's report on what it paid for its own workers.
+    PlatformReport,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::ReadPerson,
+        Action::LookupPerson,
+        Action::OwnPlans,
+        Action::ReadAccessLog,
+        Action::Import,
+        Action::FollowImport,
+        Action::ProveLog,
+        Action::Audit,
+        Action::ReviewSchool,
+        Action::ReadSchoolLedger,
+        Action::PlatformReport,
+    ];
+}
+
+/// The roles that may take each action at all (objects are checked on top: ownership,
+/// region, the job's starter, the platform's code).
+pub const TABLE: &[(Action, &[Role])] = &[
+    (
+        Action::ReadPerson,
+        &[Role::Worker, Role::Clerk, Role::Inspector],
+    ),
+    (Action::LookupPerson, &[Role::Clerk, Role::Inspector]),
+    (Action::OwnPlans, &[Role::Worker]),
+    (Action::ReadAccessLog, &[Role::Worker]),
+    (Action::Import, &[Role::Clerk]),
+    (Action::FollowImport, &[Role::Clerk]),
+    (
+        Action::ProveLog,
+        &[Role::Clerk, Role::Inspector, Role::Auditor],
+    ),
+    (
+        Action::Audit,
+        &[Role::Clerk, Role::Inspector, Role::Auditor],
+    ),
+    (Action::ReviewSchool, &[Role::Education]),
+    (
+        Action::ReadSchoolLedger,
+        &[Role::Clerk, Role::Education, Role::Analyst],
+    ),
+    (Action::PlatformReport, &[Role::Platform]),
+];
+
+/// The roles that may take `action`.
+pub fn roles_for(action: Action) -> &'static [Role] {
+    TABLE
+        .iter()
+        .find(|(a, _)| *a == action)
+        .map(|(_, roles)| *roles)
+        .unwrap_or(&[])
+}
+
+/// Who is acting: an account and its (parsed) role.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub account: &'a AccountRow,
+    pub role: Role,
+}
+
+impl<'a> Actor<'a> {
+    pub fn new(account: &'a AccountRow, role: Role) -> Actor<'a> {
+        Actor { account, role }
+    }
+
+    /// Whether `region` (six digits) lies within the account's region (national: all).
+    pub fn covers(&self, region: u32) -> bool {
+        self.account.covers(region)
+    }
+
+    fn owns(&self, person: &PersonKey) -> bool {
+        self.account.person == Some(person.0)
+    }
+}
+
+/// Why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The role may not take this action at all.
+    Role,
+    /// Someone else's record, plans or log.
+    NotOwner,
+    /// Outside the account's region.
+    OutOfRegion,
+    /// A job somebody else started.
+    NotStarter,
+    /// A platform account without a credit code.
+    NoOrg,
+    /// An import that would widen whom its clerk may read.
+    Widening,
+}
+
+/// A refusal, in Chinese and English, saying what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    pub why: Why,
+    pub zh: String,
+    pub en: String,
+}
+
+impl Denied {
+    fn new(why: Why, zh: impl Into<String>, en: impl Into<String>) -> Denied {
+        Denied {
+            why,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.zh, self.en)
+    }
+}
+
+impl std::error::Error for Denied {}
+
+/// "a clerk", "an auditor".
+fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiou".contains(c.to_ascii_lowercase()));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
+/// Whether the actor's role may take `action` at all, before anything is loaded.
+pub fn check(actor: Actor<'_>, action: Action) -> Result<(), Denied> {
+    let roles = roles_for(action);
+    if !roles.contains(&actor.role) {
+        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        let allowed_zh: Vec<&str> = roles.iter().map(|r| r.name_zh()).collect();
+        return Err(Denied::new(
+            Why::Role,
+            format!(
+                "{}账户不能做这件事（允许的角色：{}）",
+                actor.role.name_zh(),
+                allowed_zh.join("、")
+            ),
+            format!(
+                "{} account cannot do this (allowed roles: {})",
+                with_article(actor.role.as_str()),
+                allowed.join(", ")
+            ),
+        ));
+    }
+    if action == Action::PlatformReport && own_org(actor).is_none() {
+        return Err(Denied::new(
+            Why::NoOrg,
+            "此平台账户没有登记统一社会信用代码，无法出报告：请管理员用 anxin account add NAME --role platform --org 代码 重建账户",
+            "this platform account has no credit code, so it has no report: ask an administrator to re-create it with anxin account add NAME --role platform --org CODE",
+        ));
+    }
+    Ok(())
+}
+
+/// A platform account's own credit code, trimmed; `None` when it has none.
+pub fn own_org<'a>(actor: Actor<'a>) -> Option<&'a str> {
+    actor
+        .account
+        .org
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+}
+
+/// What the decision about a person needs to know of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonFacts<'a> {
+    pub key: &'a PersonKey,
+    /// Where they live and every region they are insured in.
+    pub regions: &'a [u32],
+}
+
+fn not_owner() -> Denied {
+    Denied::new(
+        Why::NotOwner,
+        "只能查看本人的记录",
+        "you may read only your own record",
+    )
+}
+
+/// Before loading a person: `Ok(true)` for the owner, `Ok(false)` for an official who must
+/// state a purpose and whose region is checked by [`check_person`] once the record is loaded;
+/// every other caller is refused without touching the database.
+pub fn check_person_key(actor: Actor<'_>, action: Action, key: &PersonKey) -> Result<bool, Denied> {
+    if actor.owns(key) && matches!(actor.role, Role::Worker) {
+        return Ok(true);
+    }
+    match action {
+        Action::OwnPlans | Action::ReadAccessLog => {
+            check(actor, action)?;
+            Err(not_owner())
+        }
+        Action::ReadPerson => match actor.role {
+            Role::Worker => Err(not_owner()),
+            Role::Clerk | Role::Inspector => Ok(false),
+            _ => check(actor, action).map(|()| false),
+        },
+        _ => check(actor, action).map(|()| false),
+    }
+}
+
+/// After loading: the owner, or an official whose region covers where the person lives or is
+/// insured.
+pub fn check_person(
+    actor: Actor<'_>,
+    action: Action,
+    person: PersonFacts<'_>,
+) -> Result<(), Denied> {
+    if check_person_key(actor, action, person.key)? {
+        return Ok(());
+    }
+    if person.regions.iter().any(|r| actor.covers(*r)) {
+        Ok(())
+    } else {
+        Err(Denied::new(
+            Why::OutOfRegion,
+            "此人不在你的辖区（既不居住也不在此参保），不能查阅",
+            "this person neither lives nor is insured in your region: you may not read the record",
+        ))
+    }
+}
+
+/// An import job is followed by the clerk who started it.
+pub fn check_job(actor: Actor<'_>, started_by: i64) -> Result<(), Denied> {
+    check(actor, Action::FollowImport)?;
+    if actor.account.id == started_by {
+        Ok(())
+    } else {
+        Err(Denied::new(
+            Why::NotStarter,
+            "这是别人发起的导入任务，只有发起人能查看",
+            "this import was started by someone else: only they may follow it",
+        ))
+    }
+}
+
+/// A region-level object (a row of the identification ledger, an alert): inside the account's
+/// region.
+pub fn in_region(actor: Actor<'_>, region: u32) -> bool {
+    actor.covers(region)
+}
+
+/// The region a row of an import is about, and its column: where a contribution was paid,
+/// where a person lives, where an org is registered, where a child goes to school (a child
+/// with no school region yet is about no region: it opens no record to anyone).
+pub fn row_region(input: &Input) -> Option<(&'static str, u32)> {
+    Some(match input {
+        Input::Person(p) => ("residence_region", p.residence_region.code()),
+        Input::Org(o) => ("region", o.region.code()),
+        Input::Child(c) => ("school_region", c.school_region?.code()),
+        Input::Contribution(c) => ("region", c.region.code()),
+    })
+}
+
+/// Whether the actor may import `input`. `known` is what the ledger already says of the
+/// person the row is about (persons and contributions): the regions they live or are insured
+/// in, `None` when they are not registered yet.
+pub fn check_import_row(
+    actor: Actor<'_>,
+    input: &Input,
+    known: Option<&[u32]>,
+) -> Result<(), (&'static str, Denied)> {
+    check(actor, Action::Import).map_err(|d| ("", d))?;
+    if let Some((column, region)) = row_region(input)
+        && !actor.covers(region)
+    {
+        let scope = actor
+            .account
+            .region
+            .map(|r| format!("{r:06}"))
+            .unwrap_or_default();
+        return Err((
+            column,
+            Denied::new(
+                Why::OutOfRegion,
+                format!("此行的地区 {region:06} 不在你的辖区 {scope} 内：只能导入本辖区的记录"),
+                format!(
+                    "this row's region {region:06} is outside your region {scope}: you may import only rows of your own region"
+                ),
+            ),
+        ));
+    }
+    let widens = match (input, known) {
+        // A person already registered elsewhere: re-registering them here would open their
+        // whole history to this clerk.
+        (Input::Person(_), Some(regions)) => !regions.iter().any(|r| actor.covers(*r)),
+        // A contribution for someone this clerk may not read yet, or who is not registered.
+        (Input::Contribution(_), Some(regions)) => !regions.iter().any(|r| actor.covers(*r)),
+        (Input::Contribution(_), None) => false,
+        _ => false,
+    };
+    if widens {
+        let column = if matches!(input, Input::Person(_)) {
+            "residence_region"
+        } else {
+            "person_id"
+        };
+        return Err((
+            column,
+            Denied::new(
+                Why::Widening,
+                "此人既不居住也不在你的辖区参保：不能靠导入把其记录纳入本辖区，迁入请办理转移接续，新参保请走参保登记",
+                "this person neither lives nor is insured in your region: an import cannot bring their record into it; a move is a transfer request, a new enrolment an enrolment case",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Appends `inputs` on behalf of `actor` in one transaction: every row the actor may not
+/// import is refused with its reason ([`check_import_row`]) and changes nothing; the rest
+/// land as [`Records::append`] lands them, outcomes in the order of `inputs`.
+pub fn append_as<S: Store>(
+    records: &mut Records<S>,
+    actor: Actor<'_>,
+    inputs: Vec<Input>,
+) -> anxin_records::Result<Committed> {
+    // What the ledger knows of each person the batch is about, looked up once per person.
+    let mut known: HashMap<PersonKey, Option<Vec<u32>>> = HashMap::new();
+    let mut refused: Vec<Option<Outcome>> = Vec::with_capacity(inputs.len());
+    let mut allowed: Vec<Input> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let person = match &input {
+            Input::Person(p) => Some(records.person_key(&p.person_id)),
+            Input::Contribution(c) => Some(records.person_key(&c.person_id)),
+            _ => None,
+        };
+        let regions = match person {
+            Some(key) => {
+                if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
+                    slot.insert(records.person_view(&key)?.map(|v| v.regions()));
+                }
+                known[&key].as_deref()
+            }
+            None => None,
+        };
+        match check_import_row(actor, &input, regions) {
+            Ok(()) => {
+                refused.push(None);
+                allowed.push(input);
+            }
+            Err((column, denied)) => refused.push(Some(Outcome::Rejected(Rejection {
+                column,
+                reason_zh: denied.zh,
+                reason_en: denied.en,
+            }))),
+        }
+    }
+    let committed = if allowed.is_empty() {
+        Committed {
+            outcomes: Vec::new(),
+            head: records.store().head()?,
+        }
+    } else {
+        records.append(allowed)?
+    };
+    let mut landed = committed.outcomes.into_iter();
+    let outcomes = refused
+        .into_iter()
+        .map(|r| r.or_else(|| landed.next()))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| anxin_records::Error::Corrupt("an appended row has no outcome".into()))?;
+    Ok(Committed {
+        outcomes,
+        head: committed.head,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(role: Role, region: Option<u32>) -> AccountRow {
+        AccountRow {
+            id: 7,
+            username: "someone".into(),
+            role: role.as_str().into(),
+            region,
+            person: (role == Role::Worker).then_some([1; 32]),
+            org: (role == Role::Platform).then(|| "91330100MA27XXXXXX".into()),
+            password_hash: String::new(),
+            created_at: 0,
+        }
+    }
+
+    /// Every action against every role: exactly the roles of the table pass `check`.
+    #[test]
+    fn the_table_covers_every_action_and_role() {
+        for action in Action::ALL {
+            assert!(
+                TABLE.iter().any(|(a, _)| *a == action),
+                "{action:?} has no row"
+            );
+            for role in Role::ALL {
+                let a = account(role, Some(330100));
+                let got = check(Actor::new(&a, role), action).is_ok();
+                assert_eq!(
+                    got,
+                    roles_for(action).contains(&role),
+                    "{action:?} × {role:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn articles_in_english() {
+        let a = account(Role::Admin, None);
+        let d = check(Actor::new(&a, Role::Admin), Action::Import).unwrap_err();
+        assert!(d.en.starts_with("an admin account"), "{}", d.en);
+        let a = account(Role::Auditor, None);
+        let d = check(Actor::new(&a, Role::Auditor), Action::Import).unwrap_err();
+        assert!(d.en.starts_with("an auditor account"), "{}", d.en);
+        let a = account(Role::Platform, None);
+        let d = check(Actor::new(&a, Role::Platform), Action::Import).unwrap_err();
+        assert!(d.en.starts_with("a platform account"), "{}", d.en);
+    }
+}
