@@ -429,6 +429,19 @@ pub fn open_as<'r>(
     }
 }
 
+/// [`decode`] for bytes owned: valid UTF-8 without a BOM becomes the text in place.
+fn decode_owned(bytes: Vec<u8>) -> Result<String, FileError> {
+    if bytes.starts_with(UTF8_BOM) {
+        return decode(&bytes);
+    }
+    check_utf16(&bytes)?;
+    match String::from_utf8(bytes) {
+        Ok(text) if text.contains('\0') => Err(FileError::Binary),
+        Ok(text) => Ok(text),
+        Err(e) => decode(e.as_bytes()),
+    }
+}
+
 /// Counts the lines that are not blank, streaming.
 fn count_lines_stream<R: Read>(mut r: R) -> std::io::Result<u64> {
     let mut buf = vec![0u8; 64 * 1024];
@@ -485,9 +498,22 @@ fn json_array<'r>(
     ))
 }
 
-/// Reads an import held in memory (tests, fuzzing, uploads).
+/// Reads an import held in memory (tests, fuzzing). Holds one copy of the bytes while it
+/// reads; [`from_vec`] takes them over instead.
 pub fn from_bytes<'r>(
     bytes: &[u8],
+    format: Format,
+    kind: Kind,
+    opts: Options,
+    regions: &'r dyn Regions,
+) -> Result<Rows<'r>, FileError> {
+    from_vec(bytes.to_vec(), format, kind, opts, regions)
+}
+
+/// Reads an import held in memory (an upload), taking the bytes over: a UTF-8 file or a
+/// workbook is read in place, without a second copy.
+pub fn from_vec<'r>(
+    bytes: Vec<u8>,
     format: Format,
     kind: Kind,
     opts: Options,
@@ -499,7 +525,7 @@ pub fn from_bytes<'r>(
                 return Err(FileError::LegacyExcel);
             }
             let (source, header, total) =
-                xlsx::xlsx_source(Cursor::new(bytes.to_vec()), kind, opts.max_rows)?;
+                xlsx::xlsx_source(Cursor::new(bytes), kind, opts.max_rows)?;
             check_rows(total, &opts)?;
             Ok(Rows::new(
                 kind,
@@ -512,7 +538,7 @@ pub fn from_bytes<'r>(
             ))
         }
         Format::Csv => {
-            let text = decode(bytes)?;
+            let text = decode_owned(bytes)?;
             let dialect =
                 sniff_dialect(text.as_bytes().get(..64 * 1024).unwrap_or(text.as_bytes()));
             let total = count_csv_rows(text.as_bytes(), dialect)?;
@@ -529,7 +555,7 @@ pub fn from_bytes<'r>(
             ))
         }
         Format::Json => {
-            let text = decode(bytes)?;
+            let text = decode_owned(bytes)?;
             match text.trim_start().as_bytes().first() {
                 Some(b'[') => json_array(text.as_bytes(), kind, opts, regions),
                 Some(b'{') => {
