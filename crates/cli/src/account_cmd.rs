@@ -74,9 +74,10 @@ pub fn add(records: &mut Records<Box<dyn Store>>, a: AddArgs<'_>) -> Result<Stri
         None => generate_password()?,
     };
     let account = NewAccount::new(a.username, role, &password, region, person, org)?;
-    records
-        .store()
-        .create_account(&account, jiff::Timestamp::now().as_second())?;
+    records.store().create_account(
+        &account,
+        anxin_domain::Clock::unix_seconds(&anxin_domain::SystemClock),
+    )?;
     Ok(password)
 }
 

@@ -103,12 +103,61 @@ pub fn import(
         ));
     }
     let regions = anxin_service::PolicyRegions(policy);
-    let options = Options::new(args.today);
-    let mut rows = anxin_import::open(args.file, kind, options, &regions)
+    // The file is opened once before anything is stored, so a file that cannot be read
+    // leaves no job behind.
+    let first = anxin_import::open(args.file, kind, Options::new(args.today), &regions)
+        .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
+    drop(first);
+    let io = |e: std::io::Error| {
+        Fail::bad_input(
+            format!("读不了文件 {}：{e}", args.file.display()),
+            format!("cannot read {}: {e}", args.file.display()),
+        )
+    };
+    let path = std::fs::canonicalize(args.file).map_err(io)?;
+    let digest = anxin_service::jobs::digest_file(&path).map_err(io)?;
+    let mut prefix = Vec::with_capacity(512);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(&path).map_err(io)?, 512),
+        &mut prefix,
+    )
+    .map_err(io)?;
+    let format = anxin_import::Format::detect(&path, &prefix)
         .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
     let mut records = data.records()?;
+    let path_text = path.display().to_string();
+    // The same file imported again after a crash resumes its job after the last durable batch.
+    let job =
+        match anxin_service::jobs::unfinished_for_file(&mut records, kind, &path_text, &digest)? {
+            Some(job) => job,
+            None => {
+                let id = anxin_service::jobs::create(
+                    &mut records,
+                    anxin_service::jobs::Start {
+                        owner: anxin_service::jobs::COMMAND_LINE,
+                        file_name: args
+                            .file
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        kind,
+                        format,
+                        today: args.today,
+                        content: Vec::new(),
+                        path: Some((path_text, digest)),
+                        now: anxin_domain::Clock::unix_seconds(&anxin_domain::SystemClock),
+                    },
+                )?;
+                records.store().job(id)?.ok_or_else(|| {
+                    Fail::data("导入任务未能保存", "the import job was not stored")
+                })?
+            }
+        };
+    let options = anxin_service::jobs::options_of(&job).unwrap_or(Options::new(args.today));
+    let mut rows = anxin_import::open_as(&path, format, kind, options, &regions)
+        .map_err(|e| Fail::bad_input(e.zh(), e.en()))?;
     if matches!(kind, Kind::Contributions) {
-        records.set_account_rule(anxin_service::account_rule(policy, args.today));
+        records.set_account_rule(anxin_service::account_rule(policy, options.today));
     }
     let report_path = args.report.clone().unwrap_or_else(|| {
         let mut p = args.file.as_os_str().to_owned();
@@ -116,40 +165,74 @@ pub fn import(
         PathBuf::from(p)
     });
     let mut report = Report::create(report_path)?;
+    // A resumed job's report starts with the refusals stored before the crash.
+    loop {
+        let stored = records.store().job_refusals(job.id, report.rows, 10_000)?;
+        if stored.is_empty() {
+            break;
+        }
+        for r in stored {
+            report.add(&anxin_service::Refusal {
+                row: r.row,
+                column: r.column,
+                value: r.value,
+                zh: r.zh,
+                en: r.en,
+            })?;
+        }
+    }
     let bar = ProgressBar::new(rows.progress().rows_total.max(1));
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {per_sec} {msg}")
             .expect("static template")
             .progress_chars("=> "),
     );
-    let counts = anxin_service::ingest(
-        &mut records,
-        &mut rows,
-        args.batch,
-        &mut |step| -> Result<()> {
-            match step {
-                anxin_service::Step::Refused(r) => report.add(r)?,
-                anxin_service::Step::Committed {
-                    committed,
-                    last_row,
-                    progress,
-                    counts,
-                } => {
-                    if args.ack {
-                        let mut out = std::io::stdout().lock();
-                        let _ = writeln!(out, "ack {last_row} {}", committed.head.size);
-                        let _ = out.flush();
-                    }
-                    bar.set_position(progress.rows_read);
-                    bar.set_message(format!(
-                        "{}+ {}= {}x",
-                        counts.added, counts.unchanged, counts.rejected
-                    ));
+    // A failure of the report or the checkpoint file, kept to be returned as itself.
+    let mut failed: Option<Fail> = None;
+    let mut step = |step: anxin_service::Step<'_>| -> Result<()> {
+        match step {
+            anxin_service::Step::Refused(r) => report.add(r)?,
+            anxin_service::Step::Committed {
+                committed,
+                last_row,
+                progress,
+                counts,
+            } => {
+                if args.ack {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "ack {last_row} {}", committed.head.size);
+                    let _ = out.flush();
                 }
+                bar.set_position(progress.rows_read);
+                bar.set_message(format!(
+                    "{}+ {}= {}x",
+                    counts.added, counts.unchanged, counts.rejected
+                ));
             }
-            Ok(())
-        },
-    )?;
+        }
+        Ok(())
+    };
+    let result =
+        anxin_service::jobs::run_rows(&mut records, &job, &mut rows, args.batch, &mut |s| {
+            step(s).map_err(|f| {
+                failed = Some(f);
+                // The job stays unfinished: the same import resumes it.
+                anxin_records::Error::store("the report or the checkpoint could not be written")
+            })
+        });
+    if let Some(f) = failed {
+        return Err(f);
+    }
+    let progress = result?;
+    if let (Some((zh, en)), None) = (&progress.error, rows.stopped()) {
+        return Err(Fail::bad_input(zh.clone(), en.clone()));
+    }
+    let counts = anxin_service::Counts {
+        read: progress.read,
+        added: progress.added,
+        unchanged: progress.unchanged,
+        rejected: progress.rejected,
+    };
     let anxin_service::Counts {
         read,
         added,

@@ -552,7 +552,7 @@ fn load_policy(g: &Global) -> Result<Policy, Error> {
 
 fn today(g: &Global) -> YearMonth {
     g.today.unwrap_or_else(|| {
-        let now = jiff::Zoned::now().date();
+        let now = anxin_domain::Clock::today(&anxin_domain::SystemClock);
         YearMonth::of_date(now)
             .unwrap_or_else(|| YearMonth::new(2026, 1).expect("2026-01 is a valid month"))
     })
@@ -562,7 +562,7 @@ fn today_date(g: &Global) -> jiff::civil::Date {
     match g.today {
         // A given month means its last day: every month up to it has arrived.
         Some(m) => m.plus(1).first_day().yesterday().unwrap_or(m.first_day()),
-        None => jiff::Zoned::now().date(),
+        None => anxin_domain::Clock::today(&anxin_domain::SystemClock),
     }
 }
 
@@ -865,6 +865,7 @@ fn serve(
         records,
         secure_cookies: settings.secure_cookies,
         logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
+        clock: anxin_domain::system_clock(),
         ..anxin_server::AppState::new(policy)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -885,6 +886,12 @@ fn serve(
         println!("正在服务 listening on http://{local}  (Ctrl-C 停止 to stop)");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
+        // Imports a crash or restart interrupted go on after their last durable batch.
+        if state.records.is_some()
+            && let Err(e) = anxin_server::imports::resume(&state).await
+        {
+            tracing::warn!(target: SERVER, reason = %e.en, "unfinished imports not resumed");
+        }
         anxin_server::serve(listener, state, settings.connections)
             .await
             .map_err(|e| fail::Fail::data(format!("服务出错：{e}"), format!("server error: {e}")))

@@ -29,6 +29,178 @@ pub fn run_all(make: Factory<'_>) {
     story_audit_sees_projection_damage_via_trait(make());
     story_accounts_sessions_access_log(make());
     story_payer_report(make());
+    story_import_jobs(make());
+}
+
+/// An import job: stored with its file, moved on in the same transaction as each batch (also
+/// a batch that adds nothing), its refusals kept in order and read a page at a time, and gone
+/// from the unfinished list once finished.
+fn story_import_jobs(store: Box<dyn Store>) {
+    use crate::jobs::{JobProgress, JobRefusal, JobWrite, NewJob};
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let new = NewJob {
+        owner: 7,
+        file_name: "缴费.csv".into(),
+        kind: "contributions".into(),
+        format: "csv".into(),
+        today: "2026-06-15".into(),
+        content: b"record_id,person_id\n".to_vec(),
+        path: None,
+        digest: "ab".repeat(32),
+        created_at: 1_780_000_000,
+    };
+    let id = records.store().create_job(&new).expect("create job");
+    let job = records.store().job(id).expect("job").expect("stored");
+    assert_eq!(
+        (
+            job.owner,
+            job.file_name.as_str(),
+            job.kind.as_str(),
+            job.today.as_str()
+        ),
+        (7, "缴费.csv", "contributions", "2026-06-15"),
+        "{backend}"
+    );
+    assert_eq!(
+        job.progress,
+        JobProgress::default(),
+        "{backend}: nothing landed yet"
+    );
+    assert_eq!(
+        records.store().job_content(id).expect("content").as_deref(),
+        Some(&new.content[..]),
+        "{backend}"
+    );
+    assert_eq!(
+        records.store().job(id + 1000).expect("job"),
+        None,
+        "{backend}"
+    );
+
+    let known = resident_id("33010619900101123");
+    let stranger = resident_id("44030519850202234");
+    let refusal = |n: u64, row: u64| JobRefusal {
+        n,
+        row,
+        column: "person_id".into(),
+        value: String::new(),
+        zh: "未登记".into(),
+        en: "not registered".into(),
+    };
+    let mut seen = 0;
+    let committed = records
+        .append_job(
+            vec![
+                person(&known),
+                contribution(&known, "j-1", "2025-01", Payer::Individual, "962.40"),
+                contribution(&stranger, "j-2", "2025-01", Payer::Individual, "962.40"),
+            ],
+            &mut |outcomes| {
+                seen = outcomes.len();
+                let rejected = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, Outcome::Rejected(_)))
+                    .count() as u64;
+                JobWrite {
+                    id,
+                    progress: JobProgress {
+                        rows_total: 4,
+                        rows_read: 3,
+                        last_row: 4,
+                        read: 3,
+                        added: 3 - rejected,
+                        rejected,
+                        ..JobProgress::default()
+                    },
+                    refusals: vec![refusal(0, 4)],
+                }
+            },
+        )
+        .expect("append with the job");
+    assert_eq!(seen, 3, "{backend}: the job sees every row's outcome");
+    assert!(
+        matches!(committed.outcomes[2], Outcome::Rejected(_)),
+        "{backend}"
+    );
+    let job = records.store().job(id).expect("job").expect("stored");
+    assert_eq!(
+        (
+            job.progress.last_row,
+            job.progress.added,
+            job.progress.rejected
+        ),
+        (4, 2, 1),
+        "{backend}: the batch and the job's progress landed together"
+    );
+    // A batch that adds nothing still moves the job.
+    records
+        .append_job(vec![person(&known)], &mut |_| JobWrite {
+            id,
+            progress: JobProgress {
+                last_row: 5,
+                unchanged: 1,
+                ..job.progress.clone()
+            },
+            refusals: vec![refusal(1, 5), refusal(2, 5)],
+        })
+        .expect("append nothing new");
+    assert_eq!(
+        records
+            .store()
+            .job(id)
+            .expect("job")
+            .expect("stored")
+            .progress
+            .last_row,
+        5,
+        "{backend}"
+    );
+    assert_eq!(
+        records.store().unfinished_jobs().expect("unfinished").len(),
+        1,
+        "{backend}"
+    );
+    // Refusals in order, a page at a time; one written twice is kept once.
+    records
+        .save_job(&JobWrite {
+            id,
+            progress: JobProgress {
+                finished: true,
+                error: Some(("停".into(), "stopped".into())),
+                ..job.progress.clone()
+            },
+            refusals: vec![refusal(2, 5)],
+        })
+        .expect("finish");
+    let all = records.store().job_refusals(id, 0, 100).expect("refusals");
+    assert_eq!(
+        all.iter().map(|r| (r.n, r.row)).collect::<Vec<_>>(),
+        vec![(0, 4), (1, 5), (2, 5)],
+        "{backend}"
+    );
+    let page = records.store().job_refusals(id, 1, 1).expect("refusals");
+    assert_eq!(page, vec![refusal(1, 5)], "{backend}");
+    let job = records.store().job(id).expect("job").expect("stored");
+    assert!(job.progress.finished, "{backend}");
+    assert_eq!(
+        job.progress.error,
+        Some(("停".to_string(), "stopped".to_string())),
+        "{backend}"
+    );
+    assert!(
+        records
+            .store()
+            .unfinished_jobs()
+            .expect("unfinished")
+            .is_empty(),
+        "{backend}"
+    );
+    assert_eq!(
+        records.store().job_content(id).expect("content"),
+        Some(Vec::new()),
+        "{backend}: a finished job's upload is dropped"
+    );
 }
 
 /// A platform's report on its own workers: only the rows its credit code paid (never another

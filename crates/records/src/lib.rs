@@ -16,6 +16,7 @@ pub mod error;
 pub mod event;
 pub mod identify;
 pub mod input;
+pub mod jobs;
 pub mod keys;
 pub mod log;
 pub mod payer;

@@ -21,6 +21,9 @@ use crate::store::{
 /// Most rows one commit takes (TigerStyle: a limit on everything).
 pub const MAX_BATCH: usize = 100_000;
 
+/// Given every row's outcome, says what an import job now is (see [`Records::append_job`]).
+pub type JobFn<'a> = &'a mut dyn FnMut(&[Outcome]) -> crate::jobs::JobWrite;
+
 /// What happened to one input row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -192,6 +195,7 @@ impl<S: Store> Records<S> {
             vec![(0, Event::AccessLogged(event))],
             &mut outcomes,
             pending,
+            None,
         )?;
         match outcomes.pop().flatten() {
             Some(Outcome::Added(_)) => Ok(head),
@@ -245,6 +249,24 @@ impl<S: Store> Records<S> {
     /// Appends `rows` in one transaction. Every row gets an outcome; rows the ledger refuses
     /// change nothing; the rest land together or not at all.
     pub fn append(&mut self, rows: Vec<Row>) -> Result<Committed> {
+        self.append_inner(rows, None)
+    }
+
+    /// Appends `rows` as [`Records::append`] does, and in the same transaction moves the
+    /// import job on: `job` is given every row's outcome and says what the job now is (even
+    /// a batch that adds nothing moves the job, in a transaction of its own).
+    pub fn append_job(&mut self, rows: Vec<Row>, job: JobFn<'_>) -> Result<Committed> {
+        self.append_inner(rows, Some(job))
+    }
+
+    /// Moves an import job on in a transaction of its own (its start, its end).
+    pub fn save_job(&mut self, job: &crate::jobs::JobWrite) -> Result<()> {
+        let mut txn = self.store.begin()?;
+        txn.save_job(job)?;
+        txn.commit()
+    }
+
+    fn append_inner(&mut self, rows: Vec<Row>, job: Option<JobFn<'_>>) -> Result<Committed> {
         if rows.len() > MAX_BATCH {
             return Err(Error::refused(
                 format!("一批最多 {MAX_BATCH} 行，收到 {} 行", rows.len()),
@@ -259,7 +281,7 @@ impl<S: Store> Records<S> {
                 Err(rejection) => outcomes[i] = Some(rejection),
             }
         }
-        let head = self.commit_events(candidates, &mut outcomes, HashMap::new())?;
+        let head = self.commit_events(candidates, &mut outcomes, HashMap::new(), job)?;
         Ok(Committed {
             outcomes: outcomes
                 .into_iter()
@@ -272,7 +294,7 @@ impl<S: Store> Records<S> {
     /// Appends one event built by the service itself (certificates).
     pub(crate) fn append_event(&mut self, event: Event) -> Result<(Outcome, Head)> {
         let mut outcomes = vec![None];
-        let head = self.commit_events(vec![(0, event)], &mut outcomes, HashMap::new())?;
+        let head = self.commit_events(vec![(0, event)], &mut outcomes, HashMap::new(), None)?;
         Ok((outcomes.pop().flatten().expect("one outcome"), head))
     }
 
@@ -413,6 +435,7 @@ impl<S: Store> Records<S> {
         candidates: Vec<(usize, Event)>,
         outcomes: &mut [Option<Outcome>],
         mut access: HashMap<String, crate::access::AccessRow>,
+        job: Option<JobFn<'_>>,
     ) -> Result<Head> {
         let hasher = self.suite.hasher();
         // Canonical bytes, leaf hashes and projection rows are pure work: split it over the
@@ -584,6 +607,14 @@ impl<S: Store> Records<S> {
         batch.persons = person_rows.into_values().collect();
         batch.orgs = org_rows.into_values().collect();
         batch.children = child_rows.into_values().collect();
+        if let Some(job) = job {
+            let known: Vec<Outcome> = outcomes.iter().flatten().cloned().collect();
+            txn.save_job(&job(&known))?;
+            if batch.is_empty() {
+                txn.commit()?;
+                return Ok(head);
+            }
+        }
         if batch.is_empty() {
             drop(txn);
             return Ok(head);

@@ -197,6 +197,9 @@ pub trait Txn {
     fn set_head(&mut self, head: &Head) -> Result<()>;
     /// Makes the whole transaction durable (SQLite: WAL with `synchronous=FULL`).
     fn commit(self: Box<Self>) -> Result<()>;
+    /// Moves an import job on and adds its new refusals (already stored ones are kept). A
+    /// finished job's uploaded file is dropped: its counts and refusals stay.
+    fn save_job(&mut self, job: &crate::jobs::JobWrite) -> Result<()>;
 }
 
 /// A database holding one log and its projections.
@@ -284,6 +287,21 @@ pub trait Store: Send {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AccessRow>>;
+    // ---- import jobs (migration 7) ----
+    /// Stores a new job with its file; returns its id.
+    fn create_job(&mut self, job: &crate::jobs::NewJob) -> Result<i64>;
+    fn job(&mut self, id: i64) -> Result<Option<crate::jobs::JobRow>>;
+    /// The job's file.
+    fn job_content(&mut self, id: i64) -> Result<Option<Vec<u8>>>;
+    /// The job's refusals from number `from` on, at most `limit`.
+    fn job_refusals(
+        &mut self,
+        id: i64,
+        from: u64,
+        limit: u64,
+    ) -> Result<Vec<crate::jobs::JobRefusal>>;
+    /// Jobs not finished (to resume after a restart), oldest first.
+    fn unfinished_jobs(&mut self) -> Result<Vec<crate::jobs::JobRow>>;
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -408,5 +426,25 @@ impl Store for Box<dyn Store> {
         limit: u32,
     ) -> Result<Vec<AccessRow>> {
         (**self).access_to(person, before, limit)
+    }
+    fn create_job(&mut self, job: &crate::jobs::NewJob) -> Result<i64> {
+        (**self).create_job(job)
+    }
+    fn job(&mut self, id: i64) -> Result<Option<crate::jobs::JobRow>> {
+        (**self).job(id)
+    }
+    fn job_content(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
+        (**self).job_content(id)
+    }
+    fn job_refusals(
+        &mut self,
+        id: i64,
+        from: u64,
+        limit: u64,
+    ) -> Result<Vec<crate::jobs::JobRefusal>> {
+        (**self).job_refusals(id, from, limit)
+    }
+    fn unfinished_jobs(&mut self) -> Result<Vec<crate::jobs::JobRow>> {
+        (**self).unfinished_jobs()
     }
 }

@@ -12,7 +12,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use jiff::Timestamp;
 
 use anxin_policy::Lang;
 use anxin_records::access::{self, AccountRow, Role, SessionKind};
@@ -31,16 +33,17 @@ pub const COOKIE: &str = "anxin_session";
 /// How long a session lives.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
 
-pub fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
+impl AppState {
+    /// Now, in seconds since the Unix epoch, from the state's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.unix_seconds()
+    }
 
-/// Today's date in China (UTC+8), whatever the server's clock zone: certificates and the
-/// access log speak the same day.
-pub fn today_in_china() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .date()
+    /// Today's date in China (UTC+8), whatever the server's clock zone: certificates and the
+    /// access log speak the same day.
+    pub fn today_in_china(&self) -> jiff::civil::Date {
+        self.clock.today()
+    }
 }
 
 /// The signed-in caller.
@@ -138,8 +141,9 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiE
         return Ok(None);
     }
     let hash = access::token_hash(&token);
+    let now = state.now();
     let account = state
-        .db(move |r| Ok(r.store().session_account(&hash, kind, now())?))
+        .db(move |r| Ok(r.store().session_account(&hash, kind, now)?))
         .await?;
     let Some(account) = account else {
         return Ok(None);
@@ -247,8 +251,8 @@ pub struct LoginLimiter {
 
 #[derive(Default)]
 struct Limits {
-    failures: HashMap<String, VecDeque<Instant>>,
-    second: Option<Instant>,
+    failures: HashMap<String, VecDeque<Timestamp>>,
+    second: Option<Timestamp>,
     in_second: u32,
 }
 
@@ -260,12 +264,13 @@ impl LoginLimiter {
         }
     }
 
-    /// `Err(seconds to wait)` when this attempt is over a limit.
-    fn admit(&self, username: &str) -> Result<(), u64> {
+    /// `Err(seconds to wait)` when this attempt, at `now`, is over a limit.
+    pub fn admit(&self, username: &str, now: Timestamp) -> Result<(), u64> {
         let mut l = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
+        // Time read from a clock that went back counts as no time passed.
+        let since = |t: Timestamp| Duration::try_from(now.duration_since(t)).unwrap_or_default();
         match l.second {
-            Some(s) if now.duration_since(s) < Duration::from_secs(1) => {
+            Some(s) if since(s) < Duration::from_secs(1) => {
                 if l.in_second >= self.limits.attempts_per_second {
                     return Err(1);
                 }
@@ -277,21 +282,19 @@ impl LoginLimiter {
             }
         }
         if let Some(q) = l.failures.get_mut(username) {
-            while q
-                .front()
-                .is_some_and(|t| now.duration_since(*t) > self.limits.window)
-            {
+            while q.front().is_some_and(|t| since(*t) > self.limits.window) {
                 q.pop_front();
             }
             if q.len() >= self.limits.failures_per_name {
-                let wait = self.limits.window.saturating_sub(now.duration_since(q[0]));
+                let wait = self.limits.window.saturating_sub(since(q[0]));
                 return Err(wait.as_secs().max(1));
             }
         }
         Ok(())
     }
 
-    fn failed(&self, username: &str) {
+    /// Counts a failed sign-in at `now`.
+    pub fn failed(&self, username: &str, now: Timestamp) {
         let mut l = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if l.failures.len() > 100_000 {
             l.failures.clear();
@@ -299,7 +302,7 @@ impl LoginLimiter {
         l.failures
             .entry(username.to_string())
             .or_default()
-            .push_back(Instant::now());
+            .push_back(now);
     }
 
     fn succeeded(&self, username: &str) {
@@ -358,7 +361,10 @@ async fn sign_in(
         Some(ip) => format!("{username} {ip}"),
         None => username.clone(),
     };
-    state.logins.admit(&limit_key).map_err(too_many)?;
+    state
+        .logins
+        .admit(&limit_key, state.clock.now())
+        .map_err(too_many)?;
     let name = username.clone();
     let password = password.to_string();
     let found = state
@@ -375,16 +381,17 @@ async fn sign_in(
     let account = match (ok, found) {
         (true, Some(a)) => a,
         _ => {
-            state.logins.failed(&limit_key);
+            state.logins.failed(&limit_key, state.clock.now());
             return Err(bad_credentials());
         }
     };
     state.logins.succeeded(&limit_key);
     let (token, hash) = access::new_token().map_err(ApiError::from)?;
-    let expires = now() + SESSION_SECONDS;
+    let now = state.now();
+    let expires = now + SESSION_SECONDS;
     let id = account.id;
     state
-        .db(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now())?))
+        .db(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now)?))
         .await?;
     Ok((token, account, expires))
 }

@@ -3,15 +3,19 @@
 //! JavaScript: the page refreshes itself), then the counts and every refused row with its
 //! reason, and the refusal report as a CSV download.
 //!
-//! The landing itself is `anxin_service::ingest`, the same code as `anxin import`.
+//! The landing itself is `anxin_service::jobs`, the same code as `anxin import`. A job is
+//! stored with its file before anything lands and moves on in the same transaction as each
+//! batch, so after a crash or a restart it resumes after its last durable batch
+//! ([`resume`]) and its progress and refusals are still there.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use anxin_import::{Format, Kind, Options};
+use anxin_import::Kind;
 use anxin_policy::Lang;
 use anxin_records::access::Role;
-use anxin_service::{Counts, Refusal, Step};
+use anxin_records::jobs::{JobRefusal, JobRow};
+use anxin_service::Refusal;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -31,27 +35,12 @@ pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 const BATCH: usize = 5_000;
 /// Refusals shown on the page (all are in the CSV).
 const SHOWN: usize = 200;
-/// Finished jobs kept per server (oldest dropped first).
-const KEPT: usize = 200;
 
-#[derive(Default)]
-pub struct Job {
-    owner: i64,
-    file: String,
-    kind: &'static str,
-    rows_total: u64,
-    rows_read: u64,
-    counts: Counts,
-    refusals: Vec<Refusal>,
-    finished: bool,
-    /// Why the import stopped early, if it did.
-    error: Option<(String, String)>,
-}
-
+/// The jobs this process is landing now (the jobs themselves are in the database), so a job
+/// is never run twice at once.
 #[derive(Default)]
 pub struct Jobs {
-    next: u64,
-    jobs: HashMap<u64, Job>,
+    running: HashSet<i64>,
 }
 
 pub type SharedJobs = Arc<Mutex<Jobs>>;
@@ -117,7 +106,7 @@ pub async fn import_submit(
     caller.check_csrf(upload.field("csrf"))?;
     let kind = kind_of(upload.field("kind"))?;
     let file = upload.take_file()?;
-    let id = start(&state, &caller, kind, file)?;
+    let id = start(&state, &caller, kind, file).await?;
     let lang = lang_query(lang_of(q.lang.as_deref()), true);
     Ok(Redirect::to(&format!("/clerk/import/{id}{lang}")).into_response())
 }
@@ -136,55 +125,86 @@ fn kind_of(text: &str) -> Result<(Kind, &'static str), ApiError> {
         })
 }
 
-/// Registers the job and lands the file in the background; returns the job's id.
-fn start(
+/// Stores the job with its file and lands it in the background; returns the job's id.
+async fn start(
     state: &AppState,
     caller: &Caller,
-    (kind, kind_name): (Kind, &'static str),
+    (kind, _): (Kind, &'static str),
     File {
         name,
         bytes,
         format,
     }: File,
 ) -> Result<u64, ApiError> {
-    let records = state.records.clone().ok_or_else(ApiError::internal)?;
-    let id = {
-        let mut jobs = lock(&state.imports);
-        if unfinished(&jobs, caller.account.id) >= crate::gates::IMPORTS_PER_CLERK {
-            return Err(crate::gates::busy(
-                "你发起的导入",
-                "your imports",
-                crate::gates::IMPORTS_PER_CLERK,
-            ));
-        }
-        jobs.next += 1;
-        let id = jobs.next;
-        if jobs.jobs.len() >= KEPT
-            && let Some(oldest) = jobs.jobs.keys().min().copied()
-        {
-            jobs.jobs.remove(&oldest);
-        }
-        jobs.jobs.insert(
-            id,
-            Job {
-                owner: caller.account.id,
-                file: name,
-                kind: kind_name,
-                ..Job::default()
-            },
-        );
-        id
+    let owner = caller.account.id;
+    let job = anxin_service::jobs::Start {
+        owner,
+        file_name: name,
+        kind,
+        format,
+        today: state.today_in_china(),
+        content: bytes.to_vec(),
+        path: None,
+        now: state.now(),
     };
+    let id = state
+        .db(move |r| {
+            if unfinished(&r.store().unfinished_jobs()?, owner) >= crate::gates::IMPORTS_PER_CLERK {
+                return Err(crate::gates::busy(
+                    "你发起的导入",
+                    "your imports",
+                    crate::gates::IMPORTS_PER_CLERK,
+                ));
+            }
+            Ok(anxin_service::jobs::create(r, job)?)
+        })
+        .await?;
+    spawn(state, id);
+    Ok(id as u64)
+}
+
+/// The owner's imports still landing.
+fn unfinished(jobs: &[JobRow], owner: i64) -> usize {
+    jobs.iter()
+        .filter(|j| j.owner == owner && !j.progress.finished)
+        .count()
+}
+
+/// Lands job `id` on a blocking thread, unless this process is already landing it.
+fn spawn(state: &AppState, id: i64) {
+    let Some(records) = state.records.clone() else {
+        return;
+    };
+    if !lock(&state.imports).running.insert(id) {
+        return;
+    }
     let jobs = state.imports.clone();
     let policy = state.policy.clone();
-    let today = crate::auth::today_in_china();
-    let by = (caller.account.clone(), caller.role);
     tokio::task::spawn_blocking(move || {
-        run(
-            &jobs, id, &records, &policy, &bytes, format, kind, today, by,
-        )
+        if let Err(e) = run(&records, &policy, id) {
+            // The job stays unfinished and resumes on the next start; no row's data is logged.
+            tracing::warn!(target: crate::logging::SERVER, job = id, reason = %e, "import stopped; it resumes on the next start");
+        }
+        lock(&jobs).running.remove(&id);
     });
-    Ok(id)
+}
+
+/// Resumes every unfinished upload (after a crash or a restart): each goes on after its last
+/// durable batch. The command line's jobs (their file is not stored) are left to it: the same
+/// `anxin import` resumes them. Returns how many were resumed.
+pub async fn resume(state: &AppState) -> Result<usize, ApiError> {
+    let ids = state
+        .db(|r| Ok(r.store().unfinished_jobs()?))
+        .await?
+        .into_iter()
+        .filter(|j| j.path.is_none())
+        .map(|j| j.id)
+        .collect::<Vec<_>>();
+    for id in &ids {
+        tracing::info!(target: crate::logging::SERVER, job = id, "resuming import");
+        spawn(state, *id);
+    }
+    Ok(ids.len())
 }
 
 #[derive(serde::Deserialize)]
@@ -206,8 +226,8 @@ pub async fn api_import(
     caller.may(Action::Import)?;
     let kind = kind_of(q.kind.as_deref().unwrap_or(""))?;
     let file = File::from_body(q.name, &headers, body)?;
-    let id = start(&state, &caller, kind, file)?;
-    let status = { status_json(job_of(&lock(&state.imports), id, &caller)?, id) };
+    let id = start(&state, &caller, kind, file).await?;
+    let status = status_json(&job_of(&state, id, &caller).await?);
     let mut r = (StatusCode::ACCEPTED, axum::Json(status)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/imports/{id}")) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -216,17 +236,18 @@ pub async fn api_import(
 }
 
 /// A job as JSON: progress, then counts and any early stop.
-fn status_json(job: &Job, id: u64) -> serde_json::Value {
-    let c = job.counts;
+fn status_json(job: &JobRow) -> serde_json::Value {
+    let p = &job.progress;
+    let id = job.id;
     serde_json::json!({
         "id": id,
-        "file": job.file,
+        "file": job.file_name,
         "kind": job.kind,
-        "rows_total": job.rows_total,
-        "rows_read": job.rows_read,
-        "finished": job.finished,
-        "counts": { "added": c.added, "unchanged": c.unchanged, "rejected": c.rejected },
-        "error": job.error.as_ref().map(|(zh, en)| serde_json::json!({ "zh": zh, "en": en })),
+        "rows_total": p.rows_total,
+        "rows_read": p.rows_read,
+        "finished": p.finished,
+        "counts": { "added": p.added, "unchanged": p.unchanged, "rejected": p.rejected },
+        "error": p.error.as_ref().map(|(zh, en)| serde_json::json!({ "zh": zh, "en": en })),
         "rejected": format!("/api/imports/{id}/rejected"),
     })
 }
@@ -239,8 +260,31 @@ pub async fn api_import_status(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     caller.may(Action::FollowImport)?;
     let id = job_id(&id)?;
-    let jobs = lock(&state.imports);
-    Ok(axum::Json(status_json(job_of(&jobs, id, &caller)?, id)))
+    Ok(axum::Json(status_json(&job_of(&state, id, &caller).await?)))
+}
+
+fn refusal(r: JobRefusal) -> Refusal {
+    Refusal {
+        row: r.row,
+        column: r.column,
+        value: r.value,
+        zh: r.zh,
+        en: r.en,
+    }
+}
+
+/// The job's refusals from number `from`, at most `limit`.
+async fn refusals(
+    state: &AppState,
+    id: u64,
+    from: u64,
+    limit: u64,
+) -> Result<Vec<Refusal>, ApiError> {
+    let id = id as i64;
+    let rows = state
+        .db(move |r| Ok(r.store().job_refusals(id, from, limit)?))
+        .await?;
+    Ok(rows.into_iter().map(refusal).collect())
 }
 
 /// `GET /api/imports/{id}/rejected?limit=&after=`: the refused rows in file order, a page at
@@ -254,37 +298,33 @@ pub async fn api_import_rejected(
     caller.may(Action::FollowImport)?;
     let id = job_id(&id)?;
     let window = q.by_id()?;
-    let jobs = lock(&state.imports);
-    let job = job_of(&jobs, id, &caller)?;
-    let from = window.after.unwrap_or(0) as usize;
-    let rows = job.refusals.iter().skip(from).take(window.fetch() as usize);
-    let mut page = Page::of(rows.cloned().collect(), &window, |_| String::new());
+    job_of(&state, id, &caller).await?;
+    let from = window.after.unwrap_or(0).max(0) as u64;
+    let rows = refusals(&state, id, from, u64::from(window.fetch())).await?;
+    let mut page = Page::of(rows, &window, |_| String::new());
     // The cursor is the count of refusals given so far.
-    page.next = page.next.map(|_| (from + page.items.len()).to_string());
+    page.next = page
+        .next
+        .map(|_| (from as usize + page.items.len()).to_string());
     Ok(axum::Json(page))
 }
 
 fn job_id(text: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        ApiError::bad_input(
-            format!(
-                "导入任务编号须为正整数，收到「{}」",
-                text.chars().take(20).collect::<String>()
-            ),
-            format!(
-                "an import id is a positive whole number, got \"{}\"",
-                text.chars().take(20).collect::<String>()
-            ),
-        )
-    })
-}
-
-/// The owner's imports still landing.
-fn unfinished(jobs: &Jobs, owner: i64) -> usize {
-    jobs.jobs
-        .values()
-        .filter(|j| j.owner == owner && !j.finished)
-        .count()
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0 && *n <= i64::MAX as u64)
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                format!(
+                    "导入任务编号须为正整数，收到「{}」",
+                    text.chars().take(20).collect::<String>()
+                ),
+                format!(
+                    "an import id is a positive whole number, got \"{}\"",
+                    text.chars().take(20).collect::<String>()
+                ),
+            )
+        })
 }
 
 /// The records, locked one batch at a time, appended to on behalf of the clerk who started
@@ -295,100 +335,79 @@ struct Locked<'a> {
     role: Role,
 }
 
+impl Locked<'_> {
+    fn records(
+        &self,
+    ) -> std::sync::MutexGuard<'_, anxin_records::Records<Box<dyn anxin_records::Store>>> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl anxin_service::Sink for Locked<'_> {
     fn append(
         &mut self,
         inputs: Vec<anxin_records::Input>,
     ) -> anxin_records::Result<anxin_records::Committed> {
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        anxin_service::access::append_as(&mut records, Actor::new(self.account, self.role), inputs)
+        let actor = Actor::new(self.account, self.role);
+        anxin_service::access::append_as(&mut *self.records(), actor, inputs)
+    }
+
+    fn append_job(
+        &mut self,
+        inputs: Vec<anxin_records::Input>,
+        job: anxin_records::records::JobFn<'_>,
+    ) -> anxin_records::Result<anxin_records::Committed> {
+        let actor = Actor::new(self.account, self.role);
+        anxin_service::access::append_job_as(&mut *self.records(), actor, inputs, job)
+    }
+
+    fn save_job(&mut self, job: &anxin_records::jobs::JobWrite) -> anxin_records::Result<()> {
+        self.records().save_job(job)
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    jobs: &SharedJobs,
-    id: u64,
-    records: &Shared,
-    policy: &anxin_policy::Policy,
-    bytes: &[u8],
-    format: Format,
-    kind: Kind,
-    today: jiff::civil::Date,
-    by: (AccountRow, Role),
-) {
-    let update = |f: &mut dyn FnMut(&mut Job)| {
-        if let Some(job) = lock(jobs).jobs.get_mut(&id) {
-            f(job);
-        }
-    };
-    let regions = anxin_service::PolicyRegions(policy);
-    let mut rows =
-        match anxin_import::from_bytes(bytes, format, kind, Options::new(today), &regions) {
-            Ok(rows) => rows,
-            Err(e) => {
-                update(&mut |j| {
-                    j.error = Some((e.zh(), e.en()));
-                    j.finished = true;
-                });
-                return;
-            }
+/// Lands (the rest of) job `id`, on behalf of the clerk who started it.
+fn run(records: &Shared, policy: &anxin_policy::Policy, id: i64) -> anxin_records::Result<()> {
+    let (job, content, account) = {
+        let mut r = records.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(job) = r.store().job(id)? else {
+            return Ok(());
         };
-    let total = rows.progress().rows_total;
-    update(&mut |j| j.rows_total = total);
+        let content = r.store().job_content(id)?.unwrap_or_default();
+        let account = r.store().account(job.owner)?;
+        (job, content, account)
+    };
+    if job.progress.finished || job.path.is_some() {
+        return Ok(());
+    }
+    let Some(account) = account else {
+        return Err(anxin_records::Error::not_found(
+            "发起导入的账户已不存在",
+            "the account that started the import no longer exists",
+        ));
+    };
+    let role = account.role()?;
     let mut sink = Locked {
         records,
-        account: &by.0,
-        role: by.1,
+        account: &account,
+        role,
     };
-    let result =
-        anxin_service::ingest::<anxin_records::Error>(&mut sink, &mut rows, BATCH, &mut |step| {
-            match step {
-                Step::Refused(r) => update(&mut |j| j.refusals.push(r.clone())),
-                Step::Committed {
-                    progress, counts, ..
-                } => update(&mut |j| {
-                    j.rows_read = progress.rows_read;
-                    j.rows_total = progress.rows_total;
-                    j.counts = counts;
-                }),
-            }
-            Ok(())
-        });
-    // A file that stops early says why; a refusal of the records service says its reason; a
-    // database failure stays out of the page (the one error mapping of the API).
-    let (counts, failed) = match result {
-        Ok(counts) => (Some(counts), None),
-        Err(e) => {
-            let e = ApiError::from(e);
-            (None, Some((e.zh, e.en)))
-        }
-    };
-    let error = rows.stopped().map(|e| (e.zh(), e.en())).or(failed);
-    update(&mut |j| {
-        if let Some(c) = counts {
-            j.counts = c;
-        }
-        if error.is_some() {
-            j.error = error.clone();
-        }
-        j.rows_read = j.rows_total.max(j.rows_read);
-        j.finished = true;
-    });
+    anxin_service::jobs::run(&mut sink, policy, &job, &content, BATCH, &mut |_| Ok(()))?;
+    Ok(())
 }
 
-fn job_of<'a>(jobs: &'a Jobs, id: u64, caller: &Caller) -> Result<&'a Job, ApiError> {
-    jobs.jobs
-        .get(&id)
-        .filter(|j| j.owner == caller.account.id)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "没有这个导入任务（只能看自己发起的，服务重启后不保留）",
-                "no such import (you see only your own, and they do not survive a restart)",
-            )
-        })
+/// The job, if the caller started it.
+async fn job_of(state: &AppState, id: u64, caller: &Caller) -> Result<JobRow, ApiError> {
+    let owner = caller.account.id;
+    let found = state.db(move |r| Ok(r.store().job(id as i64)?)).await?;
+    found.filter(|j| j.owner == owner).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "没有这个导入任务（只能看自己发起的）",
+            "no such import (you see only your own)",
+        )
+    })
 }
 
 /// `GET /clerk/import/{id}`: progress, then the result.
@@ -400,11 +419,9 @@ pub async fn import_status(
 ) -> Result<Response, ApiError> {
     caller.may(Action::FollowImport)?;
     let lang = lang_of(q.lang.as_deref());
-    let body = {
-        let jobs = lock(&state.imports);
-        let job = job_of(&jobs, id, &caller)?;
-        render(job, id, lang)
-    };
+    let job = job_of(&state, id, &caller).await?;
+    let shown = refusals(&state, id, 0, SHOWN as u64).await?;
+    let body = render(&job, &shown, lang);
     Ok(crate::private_page(
         lang,
         lang.pick("导入进度", "Import progress"),
@@ -412,24 +429,25 @@ pub async fn import_status(
     ))
 }
 
-fn render(job: &Job, id: u64, lang: Lang) -> String {
-    let c = job.counts;
+fn render(job: &JobRow, shown: &[Refusal], lang: Lang) -> String {
+    let c = &job.progress;
+    let id = job.id;
     let mut body = format!(
         "<p>{} · {}</p><progress value=\"{}\" max=\"{}\" style=\"width:100%\"></progress><p>{} {} / {}</p>",
-        esc(&job.file),
-        job.kind,
-        job.rows_read,
-        job.rows_total.max(1),
+        esc(&job.file_name),
+        esc(&job.kind),
+        c.rows_read,
+        c.rows_total.max(1),
         lang.pick("已读", "read"),
-        job.rows_read,
-        job.rows_total,
+        c.rows_read,
+        c.rows_total,
     );
-    if !job.finished {
+    if !c.finished {
         // Refresh until done: a progress bar without JavaScript.
         body.insert_str(0, "<meta http-equiv=\"refresh\" content=\"1\">");
         return body;
     }
-    if let Some((zh, en)) = &job.error {
+    if let Some((zh, en)) = &c.error {
         body.push_str(&format!("<p class=bad>{}</p>", esc(lang.pick(zh, en))));
     }
     body.push_str(&format!(
@@ -441,7 +459,7 @@ fn render(job: &Job, id: u64, lang: Lang) -> String {
         lang.pick("拒收", "refused"),
         c.rejected,
     ));
-    if !job.refusals.is_empty() {
+    if !shown.is_empty() {
         body.push_str(&format!(
             "<p><a href=\"/clerk/import/{id}/rejected.csv\">{}</a></p>{}",
             lang.pick("下载拒收报告（CSV）", "Download the refusal report (CSV)"),
@@ -452,7 +470,7 @@ fn render(job: &Job, id: u64, lang: Lang) -> String {
                 lang.pick("原因", "Reason"),
             ]),
         ));
-        for r in job.refusals.iter().take(SHOWN) {
+        for r in shown {
             body.push_str(&format!(
                 "<tr class=bad><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 r.row,
@@ -478,11 +496,19 @@ pub async fn import_report(
     Path(id): Path<u64>,
 ) -> Result<Response, ApiError> {
     caller.may(Action::FollowImport)?;
-    let jobs = lock(&state.imports);
-    let job = job_of(&jobs, id, &caller)?;
+    job_of(&state, id, &caller).await?;
+    let mut all = Vec::new();
+    loop {
+        let page = refusals(&state, id, all.len() as u64, 10_000).await?;
+        let more = page.len() == 10_000;
+        all.extend(page);
+        if !more {
+            break;
+        }
+    }
     Ok(csv_download(
         Refusal::HEADER,
-        job.refusals.iter().map(Refusal::cells),
+        all.iter().map(Refusal::cells),
         "rejected.csv",
     ))
 }
@@ -493,16 +519,15 @@ mod tests {
 
     #[test]
     fn only_the_owners_unfinished_imports_count() {
-        let mut jobs = Jobs::default();
+        let mut jobs = Vec::new();
         for (id, owner, finished) in [(1, 7, false), (2, 7, true), (3, 8, false), (4, 7, false)] {
-            jobs.jobs.insert(
+            let mut job = JobRow {
                 id,
-                Job {
-                    owner,
-                    finished,
-                    ..Job::default()
-                },
-            );
+                owner,
+                ..JobRow::default()
+            };
+            job.progress.finished = finished;
+            jobs.push(job);
         }
         assert_eq!(unfinished(&jobs, 7), 2);
         assert_eq!(unfinished(&jobs, 8), 1);

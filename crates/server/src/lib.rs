@@ -62,6 +62,8 @@ pub struct AppState {
     pub imports: imports::SharedJobs,
     /// Limits on the heaviest work (audits, reviews).
     pub gates: Arc<gates::Gates>,
+    /// "Now" and "today" (sessions, login limits, the access log, due months, imports).
+    pub clock: anxin_domain::SharedClock,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             metrics: Arc::default(),
             imports: Arc::default(),
             gates: Arc::default(),
+            clock: anxin_domain::system_clock(),
         }
     }
 
@@ -108,7 +111,7 @@ impl AppState {
 
     pub fn today(&self) -> YearMonth {
         self.today.unwrap_or_else(|| {
-            YearMonth::of_date(crate::auth::today_in_china())
+            YearMonth::of_date(self.today_in_china())
                 .unwrap_or_else(|| YearMonth::new(2026, 1).expect("valid month"))
         })
     }

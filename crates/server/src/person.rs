@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 
-use crate::auth::{Caller, logout_button, now};
+use crate::auth::{Caller, logout_button};
 use crate::list::{ListQuery, Page, PageQuery, Window};
 use crate::text::{month_text, region_name, render_summary};
 use crate::{
@@ -78,6 +78,7 @@ async fn read(
         Some(check_purpose(purpose.as_deref().unwrap_or("")).map_err(ApiError::from)?)
     };
     let c = caller.clone();
+    let now = state.now();
     state
         .db(move |r| {
             let view = r.person_view(&key)?.ok_or_else(not_registered)?;
@@ -92,7 +93,7 @@ async fn read(
             if let Some(purpose) = purpose {
                 r.log_access(AccessRow {
                     id: 0,
-                    at: now(),
+                    at: now,
                     account: c.account.id,
                     username: c.account.username.clone(),
                     role: c.role.as_str().into(),
@@ -251,7 +252,7 @@ async fn certificate(
     purpose: Option<String>,
 ) -> Result<anxin_records::Certificate, ApiError> {
     let (view, _) = read(state, caller, key, "certificate", purpose).await?;
-    let today = crate::auth::today_in_china();
+    let today = state.today_in_china();
     state
         .db(move |r| Ok(r.issue_certificate(&view.id, today)?))
         .await

@@ -117,7 +117,7 @@ async fn review(
         Vec::new()
     };
     let policy = state.policy.clone();
-    let today = crate::auth::today_in_china();
+    let today = state.today_in_china();
     state
         .db(move |records| {
             let regions = anxin_service::PolicyRegions(&policy);

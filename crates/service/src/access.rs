@@ -377,6 +377,35 @@ pub fn append_as<S: Store>(
     actor: Actor<'_>,
     inputs: Vec<Input>,
 ) -> anxin_records::Result<Committed> {
+    append_checked(records, actor, inputs, None)
+}
+
+/// [`append_as`], moving an import job on in the same transaction
+/// ([`Records::append_job`]): `job` sees every row's outcome, refusals of this check included.
+pub fn append_job_as<S: Store>(
+    records: &mut Records<S>,
+    actor: Actor<'_>,
+    inputs: Vec<Input>,
+    job: anxin_records::records::JobFn<'_>,
+) -> anxin_records::Result<Committed> {
+    append_checked(records, actor, inputs, Some(job))
+}
+
+/// The refused rows' outcomes with the landed rows' put in between, in input order.
+fn merged(refused: &[Option<Outcome>], landed: &[Outcome]) -> Option<Vec<Outcome>> {
+    let mut landed = landed.iter();
+    refused
+        .iter()
+        .map(|r| r.clone().or_else(|| landed.next().cloned()))
+        .collect()
+}
+
+fn append_checked<S: Store>(
+    records: &mut Records<S>,
+    actor: Actor<'_>,
+    inputs: Vec<Input>,
+    job: Option<anxin_records::records::JobFn<'_>>,
+) -> anxin_records::Result<Committed> {
     // What the ledger knows of each person the batch is about, looked up once per person.
     let mut known: HashMap<PersonKey, Option<Vec<u32>>> = HashMap::new();
     let mut refused: Vec<Option<Outcome>> = Vec::with_capacity(inputs.len());
@@ -408,19 +437,25 @@ pub fn append_as<S: Store>(
             }))),
         }
     }
-    let committed = if allowed.is_empty() {
-        Committed {
+    let committed = match job {
+        None if allowed.is_empty() => Committed {
             outcomes: Vec::new(),
             head: records.store().head()?,
+        },
+        None => records.append(allowed)?,
+        Some(job) if allowed.is_empty() => {
+            let outcomes = merged(&refused, &[]).unwrap_or_default();
+            records.save_job(&job(&outcomes))?;
+            Committed {
+                outcomes: Vec::new(),
+                head: records.store().head()?,
+            }
         }
-    } else {
-        records.append(allowed)?
+        Some(job) => records.append_job(allowed, &mut |landed| {
+            job(&merged(&refused, landed).unwrap_or_default())
+        })?,
     };
-    let mut landed = committed.outcomes.into_iter();
-    let outcomes = refused
-        .into_iter()
-        .map(|r| r.or_else(|| landed.next()))
-        .collect::<Option<Vec<_>>>()
+    let outcomes = merged(&refused, &committed.outcomes)
         .ok_or_else(|| anxin_records::Error::Corrupt("an appended row has no outcome".into()))?;
     Ok(Committed {
         outcomes,

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod deployment;
+pub mod jobs;
 pub mod plans;
 pub mod proofs;
 pub mod school;
@@ -13,6 +14,7 @@ pub mod school;
 use anxin_domain::{Fen, RegionCode, YearMonth};
 use anxin_import::{Progress, Row, Rows};
 use anxin_policy::Policy;
+use anxin_records::jobs::{JobProgress, JobRefusal, JobWrite};
 use anxin_records::records::Committed;
 use anxin_records::{
     ChildInput, ContributionInput, Input, OrgInput, Outcome, PersonInput, Records, Store,
@@ -165,11 +167,31 @@ pub struct Counts {
 /// long import does not hold up other readers).
 pub trait Sink {
     fn append(&mut self, inputs: Vec<Input>) -> anxin_records::Result<Committed>;
+    /// Appends and, in the same transaction, moves an import job on ([`Records::append_job`]).
+    fn append_job(
+        &mut self,
+        inputs: Vec<Input>,
+        job: &mut dyn FnMut(&[Outcome]) -> JobWrite,
+    ) -> anxin_records::Result<Committed>;
+    /// Moves an import job on in a transaction of its own.
+    fn save_job(&mut self, job: &JobWrite) -> anxin_records::Result<()>;
 }
 
 impl<S: Store> Sink for Records<S> {
     fn append(&mut self, inputs: Vec<Input>) -> anxin_records::Result<Committed> {
         Records::append(self, inputs)
+    }
+
+    fn append_job(
+        &mut self,
+        inputs: Vec<Input>,
+        job: &mut dyn FnMut(&[Outcome]) -> JobWrite,
+    ) -> anxin_records::Result<Committed> {
+        Records::append_job(self, inputs, job)
+    }
+
+    fn save_job(&mut self, job: &JobWrite) -> anxin_records::Result<()> {
+        Records::save_job(self, job)
     }
 }
 
@@ -189,17 +211,51 @@ pub enum Step<'a> {
 /// refusal and commit to `on`. Re-running a file changes nothing (rows are keyed by content or
 /// record id), so an interrupted import is finished by running it again.
 ///
-/// Refusals come in file order: those of the reader and those of the records (a filled slot,
-/// an unknown person) are held until their batch is decided, then sorted by row. A batch
-/// ends after `batch` rows, refused or not, so what is held stays bounded. A refusal by the
-/// records names its column as the file does, like the reader's.
+/// Refusals come in file order, the reader's (a bad value) among the records' (a filled slot,
+/// an unknown person), and a refusal by the records names its column as the file does.
 pub fn ingest<E: From<anxin_records::Error>>(
     sink: &mut dyn Sink,
     rows: &mut Rows<'_>,
     batch: usize,
     on: &mut dyn FnMut(Step<'_>) -> Result<(), E>,
 ) -> Result<Counts, E> {
+    ingest_from(sink, rows, batch, None, on)
+}
+
+/// Where a stored job stands: its id and its durable progress (nothing before `last_row` is
+/// read again).
+#[derive(Debug, Clone, Copy)]
+pub struct Resume {
+    pub id: i64,
+    pub last_row: u64,
+    pub counts: Counts,
+}
+
+impl Refusal {
+    fn numbered(&self, n: u64) -> JobRefusal {
+        JobRefusal {
+            n,
+            row: self.row,
+            column: self.column.clone(),
+            value: self.value.clone(),
+            zh: self.zh.clone(),
+            en: self.en.clone(),
+        }
+    }
+}
+
+/// [`ingest`], for a stored job when `job` is given: rows up to the job's last durable row
+/// are skipped, the counts go on from the job's, and each batch's progress and refusals are
+/// written in the batch's own transaction.
+pub fn ingest_from<E: From<anxin_records::Error>>(
+    sink: &mut dyn Sink,
+    rows: &mut Rows<'_>,
+    batch: usize,
+    job: Option<Resume>,
+    on: &mut dyn FnMut(Step<'_>) -> Result<(), E>,
+) -> Result<Counts, E> {
     let batch = batch.clamp(1, anxin_records::records::MAX_BATCH);
+    // A refusal by the records names its column as the file does, like the reader's.
     let columns: Vec<(&'static str, String)> = rows
         .columns()
         .into_iter()
@@ -211,12 +267,17 @@ pub fn ingest<E: From<anxin_records::Error>>(
             .find(|(k, _)| *k == key)
             .map_or_else(|| key.to_string(), |(_, label)| label.clone())
     };
-    let mut counts = Counts::default();
+    let skip = job.map_or(0, |j| j.last_row);
+    let mut counts = job.map(|j| j.counts).unwrap_or_default();
     let mut done = false;
     while !done {
         let mut inputs: Vec<(u64, Input)> = Vec::with_capacity(batch.min(10_000));
+        // Refusals of the file reader in this batch: held until the batch is decided, so
+        // that they come out in file order among the records' (and stored with the job). A
+        // batch ends after `batch` rows, refused or not, so what is held stays bounded.
         let mut refused: Vec<Refusal> = Vec::new();
         let mut last_row = 0;
+        let mut fresh = false;
         while inputs.len() + refused.len() < batch {
             match rows.next() {
                 None => {
@@ -224,17 +285,25 @@ pub fn ingest<E: From<anxin_records::Error>>(
                     break;
                 }
                 Some(Ok(row)) => {
-                    counts.read += 1;
                     let number = row.row_number();
+                    if number <= skip {
+                        continue;
+                    }
+                    fresh = true;
+                    counts.read += 1;
                     last_row = number;
                     if let Some(input) = to_input(row) {
                         inputs.push((number, input));
                     }
                 }
                 Some(Err(r)) => {
+                    if skip > 0 && r.row <= skip {
+                        continue;
+                    }
+                    fresh = true;
                     counts.read += 1;
                     counts.rejected += 1;
-                    last_row = r.row;
+                    last_row = last_row.max(r.row);
                     refused.push(Refusal {
                         row: r.row,
                         column: r.column.to_string(),
@@ -245,38 +314,104 @@ pub fn ingest<E: From<anxin_records::Error>>(
                 }
             }
         }
-        if inputs.is_empty() {
-            for refusal in &refused {
-                on(Step::Refused(refusal))?;
-            }
+        if !fresh {
             continue;
         }
         let (numbers, inputs): (Vec<u64>, Vec<Input>) = inputs.into_iter().unzip();
-        let committed = sink.append(inputs)?;
-        for (row, outcome) in numbers.iter().zip(&committed.outcomes) {
-            match outcome {
-                Outcome::Added(_) => counts.added += 1,
-                Outcome::Unchanged(_) => counts.unchanged += 1,
-                Outcome::Rejected(r) => {
-                    counts.rejected += 1;
-                    refused.push(Refusal {
-                        row: *row,
-                        column: column_of(r.column),
-                        value: String::new(),
-                        zh: r.reason_zh.clone(),
-                        en: r.reason_en.clone(),
-                    });
+        // The batch's outcomes, counted and turned into refusals.
+        let tally = |outcomes: &[Outcome], counts: &mut Counts| -> Vec<Refusal> {
+            let mut out = Vec::new();
+            for (row, outcome) in numbers.iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Added(_) => counts.added += 1,
+                    Outcome::Unchanged(_) => counts.unchanged += 1,
+                    Outcome::Rejected(r) => {
+                        counts.rejected += 1;
+                        out.push(Refusal {
+                            row: *row,
+                            column: column_of(r.column),
+                            value: String::new(),
+                            zh: r.reason_zh.clone(),
+                            en: r.reason_en.clone(),
+                        });
+                    }
                 }
             }
+            out
+        };
+        // The batch's refusals, the reader's and the records', in file order.
+        let in_order = |ledger: &[Refusal]| -> Vec<Refusal> {
+            let mut all: Vec<Refusal> = refused.iter().chain(ledger).cloned().collect();
+            all.sort_by_key(|r| r.row);
+            all
+        };
+        let Some(resume) = job else {
+            if inputs.is_empty() {
+                for r in &refused {
+                    on(Step::Refused(r))?;
+                }
+                continue;
+            }
+            let committed = sink.append(inputs)?;
+            for r in in_order(&tally(&committed.outcomes, &mut counts)) {
+                on(Step::Refused(&r))?;
+            }
+            on(Step::Committed {
+                committed: &committed,
+                last_row,
+                progress: rows.progress(),
+                counts,
+            })?;
+            continue;
+        };
+        let progress = rows.progress();
+        // The refusals stored before this batch: the file's own, then the ledger's.
+        let before = counts.rejected - refused.len() as u64;
+        let write = |counts: Counts, ledger: &[Refusal]| JobWrite {
+            id: resume.id,
+            progress: JobProgress {
+                rows_total: progress.rows_total,
+                rows_read: progress.rows_read,
+                last_row,
+                read: counts.read,
+                added: counts.added,
+                unchanged: counts.unchanged,
+                rejected: counts.rejected,
+                finished: false,
+                error: None,
+            },
+            refusals: {
+                // Stored in file order: the reader's and the ledger's refusals interleaved.
+                let mut all: Vec<&Refusal> = refused.iter().chain(ledger).collect();
+                all.sort_by_key(|r| r.row);
+                all.into_iter()
+                    .enumerate()
+                    .map(|(i, r)| r.numbered(before + i as u64))
+                    .collect()
+            },
+        };
+        if inputs.is_empty() {
+            sink.save_job(&write(counts, &[]))?;
+            for r in &refused {
+                on(Step::Refused(r))?;
+            }
+            continue;
         }
-        refused.sort_by_key(|r| r.row);
-        for refusal in &refused {
-            on(Step::Refused(refusal))?;
+        let mut after = counts;
+        let mut ledger = Vec::new();
+        let committed = sink.append_job(inputs, &mut |outcomes| {
+            after = counts;
+            ledger = tally(outcomes, &mut after);
+            write(after, &ledger)
+        })?;
+        counts = after;
+        for r in in_order(&ledger) {
+            on(Step::Refused(&r))?;
         }
         on(Step::Committed {
             committed: &committed,
             last_row,
-            progress: rows.progress(),
+            progress,
             counts,
         })?;
     }

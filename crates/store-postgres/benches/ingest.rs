@@ -109,6 +109,9 @@ impl Txn for TimedTxn<'_> {
         let times = self.times.clone();
         timed(&times, "txn.commit", || self.inner.commit())
     }
+    fn save_job(&mut self, job: &anxin_records::jobs::JobWrite) -> Result<()> {
+        self.inner.save_job(job)
+    }
 }
 
 impl Store for Timed {
@@ -241,6 +244,26 @@ impl Store for Timed {
         limit: u32,
     ) -> Result<Vec<AccessRow>> {
         self.inner.access_to(person, before, limit)
+    }
+    fn create_job(&mut self, job: &anxin_records::jobs::NewJob) -> Result<i64> {
+        self.inner.create_job(job)
+    }
+    fn job(&mut self, id: i64) -> Result<Option<anxin_records::jobs::JobRow>> {
+        self.inner.job(id)
+    }
+    fn job_content(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
+        self.inner.job_content(id)
+    }
+    fn job_refusals(
+        &mut self,
+        id: i64,
+        from: u64,
+        limit: u64,
+    ) -> Result<Vec<anxin_records::jobs::JobRefusal>> {
+        self.inner.job_refusals(id, from, limit)
+    }
+    fn unfinished_jobs(&mut self) -> Result<Vec<anxin_records::jobs::JobRow>> {
+        self.inner.unfinished_jobs()
     }
 }
 

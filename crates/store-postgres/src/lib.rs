@@ -18,6 +18,7 @@ use std::io::Write as _;
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
+use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
     PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
     include_str!("../migrations/0006_access_chain.sql"),
+    include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
 ];
 
@@ -742,6 +744,77 @@ impl Txn for PgTxn<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
         self.tx.commit().map_err(db)
     }
+
+    fn save_job(&mut self, job: &JobWrite) -> Result<()> {
+        let p = &job.progress;
+        let (zh, en) = match &p.error {
+            Some((zh, en)) => (Some(zh.as_str()), Some(en.as_str())),
+            None => (None, None),
+        };
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.execute(
+            "UPDATE import_jobs SET rows_total = $2, rows_read = $3, last_row = $4, read = $5,
+             added = $6, unchanged = $7, rejected = $8, finished = $9, error_zh = $10,
+             error_en = $11, content = CASE WHEN $9 THEN ''::bytea ELSE content END
+             WHERE id = $1",
+            &[
+                &job.id,
+                &n(p.rows_total),
+                &n(p.rows_read),
+                &n(p.last_row),
+                &n(p.read),
+                &n(p.added),
+                &n(p.unchanged),
+                &n(p.rejected),
+                &p.finished,
+                &zh,
+                &en,
+            ],
+        )?;
+        for r in &job.refusals {
+            self.execute(
+                "INSERT INTO import_refusals (job, n, row_no, col, value, zh, en)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job, n) DO NOTHING",
+                &[
+                    &job.id,
+                    &n(r.n),
+                    &n(r.row),
+                    &r.column,
+                    &r.value,
+                    &r.zh,
+                    &r.en,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn to_job(row: &Row) -> Result<JobRow> {
+    let zh: Option<String> = col(row, 15)?;
+    let en: Option<String> = col(row, 16)?;
+    Ok(JobRow {
+        id: col(row, 0)?,
+        owner: col(row, 1)?,
+        file_name: col(row, 2)?,
+        kind: col(row, 3)?,
+        format: col(row, 4)?,
+        today: col(row, 5)?,
+        path: col(row, 17)?,
+        digest: col(row, 18)?,
+        created_at: col(row, 6)?,
+        progress: JobProgress {
+            rows_total: u64_col(row, 7, "rows_total")?,
+            rows_read: u64_col(row, 8, "rows_read")?,
+            last_row: u64_col(row, 9, "last_row")?,
+            read: u64_col(row, 10, "read")?,
+            added: u64_col(row, 11, "added")?,
+            unchanged: u64_col(row, 12, "unchanged")?,
+            rejected: u64_col(row, 13, "rejected")?,
+            finished: col(row, 14)?,
+            error: zh.zip(en),
+        },
+    })
 }
 
 fn to_event(row: &Row) -> Result<EventRow> {
@@ -1238,6 +1311,77 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn create_job(&mut self, job: &NewJob) -> Result<i64> {
+        let rows = self.query(
+            "INSERT INTO import_jobs (owner, file_name, kind, format, today, content, created_at,
+             path, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            &[
+                &job.owner,
+                &job.file_name,
+                &job.kind,
+                &job.format,
+                &job.today,
+                &job.content,
+                &job.created_at,
+                &job.path,
+                &job.digest,
+            ],
+        )?;
+        match rows.first() {
+            Some(r) => col(r, 0),
+            None => Err(Error::Corrupt("a new import job has no id".into())),
+        }
+    }
+
+    fn job(&mut self, id: i64) -> Result<Option<JobRow>> {
+        let rows = self.query(
+            "SELECT id, owner, file_name, kind, format, today, created_at, rows_total,
+             rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en,
+             path, digest FROM import_jobs WHERE id = $1",
+            &[&id],
+        )?;
+        rows.first().map(to_job).transpose()
+    }
+
+    fn job_content(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
+        let rows = self.query("SELECT content FROM import_jobs WHERE id = $1", &[&id])?;
+        rows.first().map(|r| col(r, 0)).transpose()
+    }
+
+    fn job_refusals(&mut self, id: i64, from: u64, limit: u64) -> Result<Vec<JobRefusal>> {
+        let rows = self.query(
+            "SELECT n, row_no, col, value, zh, en FROM import_refusals
+             WHERE job = $1 AND n >= $2 ORDER BY n LIMIT $3",
+            &[
+                &id,
+                &i64::try_from(from).unwrap_or(i64::MAX),
+                &i64::try_from(limit).unwrap_or(i64::MAX),
+            ],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(JobRefusal {
+                    n: u64_col(r, 0, "refusal number")?,
+                    row: u64_col(r, 1, "refusal row")?,
+                    column: col(r, 2)?,
+                    value: col(r, 3)?,
+                    zh: col(r, 4)?,
+                    en: col(r, 5)?,
+                })
+            })
+            .collect()
+    }
+
+    fn unfinished_jobs(&mut self) -> Result<Vec<JobRow>> {
+        let rows = self.query(
+            "SELECT id, owner, file_name, kind, format, today, created_at, rows_total,
+             rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en,
+             path, digest FROM import_jobs WHERE NOT finished ORDER BY id",
+            &[],
+        )?;
+        rows.iter().map(to_job).collect()
     }
 }
 

@@ -10,6 +10,7 @@ use std::path::Path;
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
+use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
     PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
@@ -25,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_payer_index.sql"),
     include_str!("../migrations/0005_certificate_events.sql"),
     include_str!("../migrations/0006_access_chain.sql"),
+    include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
 ];
 
@@ -364,6 +366,86 @@ impl Txn for SqliteTxn<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
         self.tx.commit().map_err(db)
     }
+
+    fn save_job(&mut self, job: &JobWrite) -> Result<()> {
+        let p = &job.progress;
+        let (zh, en) = match &p.error {
+            Some((zh, en)) => (Some(zh.as_str()), Some(en.as_str())),
+            None => (None, None),
+        };
+        self.tx
+            .execute(
+                "UPDATE import_jobs SET rows_total = ?2, rows_read = ?3, last_row = ?4, read = ?5,
+                 added = ?6, unchanged = ?7, rejected = ?8, finished = ?9, error_zh = ?10,
+                 error_en = ?11, content = CASE WHEN ?9 THEN X'' ELSE content END WHERE id = ?1",
+                params![
+                    job.id,
+                    p.rows_total as i64,
+                    p.rows_read as i64,
+                    p.last_row as i64,
+                    p.read as i64,
+                    p.added as i64,
+                    p.unchanged as i64,
+                    p.rejected as i64,
+                    p.finished,
+                    zh,
+                    en
+                ],
+            )
+            .map_err(db)?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO import_refusals (job, n, row_no, col, value, zh, en)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (job, n) DO NOTHING",
+            )
+            .map_err(db)?;
+        for r in &job.refusals {
+            stmt.execute(params![
+                job.id,
+                r.n as i64,
+                r.row as i64,
+                r.column,
+                r.value,
+                r.zh,
+                r.en
+            ])
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
+const JOB_COLUMNS: &str = "id, owner, file_name, kind, format, today, created_at, rows_total,
+    rows_read, last_row, read, added, unchanged, rejected, finished, error_zh, error_en, path,
+    digest";
+
+fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
+    let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+    let zh: Option<String> = r.get(15)?;
+    let en: Option<String> = r.get(16)?;
+    Ok(JobRow {
+        id: r.get(0)?,
+        owner: r.get(1)?,
+        file_name: r.get(2)?,
+        kind: r.get(3)?,
+        format: r.get(4)?,
+        today: r.get(5)?,
+        path: r.get(17)?,
+        digest: r.get(18)?,
+        created_at: r.get(6)?,
+        progress: JobProgress {
+            rows_total: n(7)?,
+            rows_read: n(8)?,
+            last_row: n(9)?,
+            read: n(10)?,
+            added: n(11)?,
+            unchanged: n(12)?,
+            rejected: n(13)?,
+            finished: r.get(14)?,
+            error: zh.zip(en),
+        },
+    })
 }
 
 #[allow(clippy::type_complexity)]
@@ -966,6 +1048,88 @@ impl Store for SqliteStore {
                 },
             )
             .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn create_job(&mut self, job: &NewJob) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO import_jobs (owner, file_name, kind, format, today, content, created_at,
+                 path, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    job.owner,
+                    job.file_name,
+                    job.kind,
+                    job.format,
+                    job.today,
+                    job.content,
+                    job.created_at,
+                    job.path,
+                    job.digest
+                ],
+            )
+            .map_err(db)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn job(&mut self, id: i64) -> Result<Option<JobRow>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {JOB_COLUMNS} FROM import_jobs WHERE id = ?1"),
+                [id],
+                job_row,
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    fn job_content(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row("SELECT content FROM import_jobs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
+    }
+
+    fn job_refusals(&mut self, id: i64, from: u64, limit: u64) -> Result<Vec<JobRefusal>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT n, row_no, col, value, zh, en FROM import_refusals
+                 WHERE job = ?1 AND n >= ?2 ORDER BY n LIMIT ?3",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    id,
+                    i64::try_from(from).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok(JobRefusal {
+                        n: r.get::<_, i64>(0)?.max(0) as u64,
+                        row: r.get::<_, i64>(1)?.max(0) as u64,
+                        column: r.get(2)?,
+                        value: r.get(3)?,
+                        zh: r.get(4)?,
+                        en: r.get(5)?,
+                    })
+                },
+            )
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn unfinished_jobs(&mut self) -> Result<Vec<JobRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {JOB_COLUMNS} FROM import_jobs WHERE finished = 0 ORDER BY id"
+            ))
+            .map_err(db)?;
+        let rows = stmt.query_map([], job_row).map_err(db)?;
         rows.map(|r| r.map_err(db)).collect()
     }
 }
