@@ -4,6 +4,10 @@
 //! Re-running the same file changes nothing: persons, orgs and children are keyed by a hash
 //! of their content, contributions by the caller's record id. An interrupted import can simply
 //! be run again; `--ack` prints a line after each durable commit (the crash test reads it).
+//!
+//! Exit status: 0 when at least one row is in (added or already there), even if others were
+//! refused; 2 when the file is refused whole, or when every row of it was refused (the
+//! summary and the rejection report are written all the same).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -275,6 +279,19 @@ pub fn import(
                 ignored.join(", ")
             );
         }
+    }
+    if refused > 0 && added == 0 && unchanged == 0 {
+        // Nothing of the file is in: a script must not take this for success.
+        return Err(Fail::bad_input(
+            format!(
+                "全部 {refused} 行都被拒收，没有任何记录入库：原因见 {}",
+                report_path.display()
+            ),
+            format!(
+                "all {refused} rows were rejected and nothing was imported: reasons in {}",
+                report_path.display()
+            ),
+        ));
     }
     Ok(())
 }

@@ -227,7 +227,16 @@ fn load_verifier(key: Option<&str>, data: Option<&DataDir>) -> Result<Verifier> 
                 format!("cannot read the key file: {e}"),
             )
         })?,
-        Some(k) => k.to_string(),
+        Some(k) => {
+            // Not a file: it must be the key text itself. If it is not that either, the
+            // likelier mistake is a file name, so say that the file is missing.
+            return Verifier::from_vkey(k.trim()).map_err(|e| {
+                Fail::bad_input(
+                    format!("找不到公钥文件 {k}，它也不是公钥文本（{e}）：--key 须是签发机构的 .vkey 文件或公钥文本"),
+                    format!("no key file {k} exists, and it is not a public key text either ({e}): --key takes the issuer's .vkey file or its key text"),
+                )
+            });
+        }
         None => match data {
             Some(d) => d.public_key_text()?,
             None => {

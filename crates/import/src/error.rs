@@ -149,6 +149,33 @@ pub enum FileError {
     },
     /// The workbook has no worksheet.
     NoSheet,
+    /// A part of the .xlsx container unpacks to more than `max` bytes (`part` is `*` when
+    /// all parts together do).
+    XlsxPartTooLarge {
+        part: String,
+        max: u64,
+    },
+    /// A single cell, tag or run of text of the .xlsx XML is longer than `max` bytes.
+    XlsxCellTooLarge {
+        part: String,
+        max: u64,
+    },
+    /// The .xlsx container has more than `max` parts.
+    XlsxTooManyParts {
+        max: usize,
+    },
+    /// The shared-strings table of the .xlsx holds more than `max` strings.
+    XlsxTooManyStrings {
+        max: u64,
+    },
+    /// A CSV row (a record, with all its fields) longer than `max` bytes.
+    RowTooLong {
+        max: u64,
+    },
+    /// A JSON array file larger than `max` bytes (JSON arrays are read whole).
+    JsonTooLarge {
+        max: u64,
+    },
     /// JSON that does not parse at all, at a line and column.
     Json {
         line: usize,
@@ -270,6 +297,69 @@ impl FileError {
             FileError::NoSheet => Msg::new(
                 "Excel 文件没有工作表：数据须在第一个工作表中，第一行是表头",
                 "the Excel file has no worksheet: the data must be on the first sheet, with the header in the first row",
+            ),
+            FileError::XlsxPartTooLarge { part, max } => {
+                let (zh, en) = if part == "*" {
+                    ("全部内容".to_string(), "all its parts together".to_string())
+                } else {
+                    (format!("其中的 {part}"), format!("its part {part}"))
+                };
+                Msg::new(
+                    format!(
+                        "Excel 文件解压后过大：{zh}超过 {} MiB 的上限。请删去多余的工作表、格式和图片后另存，或拆分成多个文件，或另存为“CSV UTF-8”",
+                        max >> 20
+                    ),
+                    format!(
+                        "the Excel file is too large once unpacked: {en} exceeds the limit of {} MiB. Delete extra sheets, formatting and pictures and save again, split it into several files, or save it as \"CSV UTF-8\"",
+                        max >> 20
+                    ),
+                )
+            }
+            FileError::XlsxCellTooLarge { part, max } => Msg::new(
+                format!(
+                    "Excel 文件（{part}）中有一个单元格或一段内容超过 {} KiB 的上限：每个值最长 4 KiB，请检查文件",
+                    max >> 10
+                ),
+                format!(
+                    "the Excel file ({part}) holds a cell or a piece of content longer than the limit of {} KiB: each value may be at most 4 KiB, check the file",
+                    max >> 10
+                ),
+            ),
+            FileError::XlsxTooManyParts { max } => Msg::new(
+                format!(
+                    "Excel 文件内部的部件超过 {max} 个的上限：这不是普通的工作簿，请另存为 .xlsx 或“CSV UTF-8”"
+                ),
+                format!(
+                    "the Excel file has more than {max} internal parts, the limit: this is not an ordinary workbook, save it again as .xlsx or \"CSV UTF-8\""
+                ),
+            ),
+            FileError::XlsxTooManyStrings { max } => Msg::new(
+                format!(
+                    "Excel 文件的共享字符串超过 {max} 个的上限：请拆分成多个文件，或另存为“CSV UTF-8”"
+                ),
+                format!(
+                    "the Excel file has more than {max} shared strings, the limit: split it into several files, or save it as \"CSV UTF-8\""
+                ),
+            ),
+            FileError::RowTooLong { max } => Msg::new(
+                format!(
+                    "文件中有一行超过 {} MiB 的上限（每行最多 256 列，每个值最长 4 KiB）：请检查文件，含逗号或换行的值须用英文双引号括起来，且引号须成对",
+                    max >> 20
+                ),
+                format!(
+                    "the file has a row longer than the limit of {} MiB (at most 256 columns of at most 4 KiB each): check the file; values with commas or line breaks must be in double quotes, and quotes must pair up",
+                    max >> 20
+                ),
+            ),
+            FileError::JsonTooLarge { max } => Msg::new(
+                format!(
+                    "JSON 数组文件超过 {} MiB 的上限（数组须整个读入）：更大的文件请写成每行一个对象（NDJSON），或拆分成多个文件",
+                    max >> 20
+                ),
+                format!(
+                    "the JSON array file is larger than the limit of {} MiB (an array is read whole): write larger files as one object per line (NDJSON), or split them",
+                    max >> 20
+                ),
             ),
             FileError::Json {
                 line,

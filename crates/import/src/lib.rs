@@ -28,8 +28,11 @@
 //!
 //! CSV and NDJSON opened from a path are streamed: a first pass checks the encoding and
 //! counts the rows (for [`Rows::progress`] and [`Options::max_rows`]), a second pass reads
-//! them, so memory does not grow with the file. A JSON array and an xlsx workbook are read
-//! whole. No input can make this crate panic, and it logs nothing.
+//! them, so memory does not grow with the file; a CSV row longer than 2 MiB and an NDJSON
+//! line longer than 2 MiB are refused before they are held. An xlsx workbook is checked
+//! part by part before it is opened (sizes unpacked, cells, shared strings) and its sheet
+//! streamed; a JSON array is read whole and so is limited to [`MAX_JSON_ARRAY`] bytes.
+//! No input can make this crate panic, and it logs nothing.
 //!
 //! Resident ID numbers are personal data: a [`Rejection`] shows them masked only.
 
@@ -58,6 +61,7 @@ mod rows;
 mod source;
 mod validate;
 mod xlsx;
+mod zipguard;
 
 use std::fmt;
 use std::fs::File;
@@ -349,7 +353,11 @@ pub fn open_as<'r>(
             Some(b'{') => true,
             // A JSON array is read whole.
             Some(b'[') => {
-                let bytes = std::fs::read(path).map_err(io_error(path))?;
+                let file = File::open(path).map_err(io_error(path))?;
+                let mut bytes = Vec::new();
+                file.take(MAX_JSON_ARRAY.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .map_err(io_error(path))?;
                 return json_array(&bytes, kind, opts, regions);
             }
             Some(_) => return Err(FileError::JsonShape),
@@ -421,6 +429,19 @@ pub fn open_as<'r>(
     }
 }
 
+/// [`decode`] for bytes owned: valid UTF-8 without a BOM becomes the text in place.
+fn decode_owned(bytes: Vec<u8>) -> Result<String, FileError> {
+    if bytes.starts_with(UTF8_BOM) {
+        return decode(&bytes);
+    }
+    check_utf16(&bytes)?;
+    match String::from_utf8(bytes) {
+        Ok(text) if text.contains('\0') => Err(FileError::Binary),
+        Ok(text) => Ok(text),
+        Err(e) => decode(e.as_bytes()),
+    }
+}
+
 /// Counts the lines that are not blank, streaming.
 fn count_lines_stream<R: Read>(mut r: R) -> std::io::Result<u64> {
     let mut buf = vec![0u8; 64 * 1024];
@@ -442,14 +463,23 @@ fn count_lines_stream<R: Read>(mut r: R) -> std::io::Result<u64> {
     }
 }
 
+/// The largest JSON array file: an array is read whole (its text, and where each item lies
+/// in it); NDJSON is streamed and has no such limit.
+pub const MAX_JSON_ARRAY: u64 = 16 * 1024 * 1024;
+
 fn json_array<'r>(
     bytes: &[u8],
     kind: Kind,
     opts: Options,
     regions: &'r dyn Regions,
 ) -> Result<Rows<'r>, FileError> {
+    if bytes.len() as u64 > MAX_JSON_ARRAY {
+        return Err(FileError::JsonTooLarge {
+            max: MAX_JSON_ARRAY,
+        });
+    }
     let text = decode(bytes)?;
-    let (source, header, total) = JsonSource::array(&text, kind, opts.max_rows)?;
+    let (source, header, total) = JsonSource::array(text, kind, opts.max_rows)?;
     let labels = match header {
         Some(h) => h.labels,
         None => columns::fields(kind)
@@ -468,9 +498,22 @@ fn json_array<'r>(
     ))
 }
 
-/// Reads an import held in memory (tests, fuzzing, uploads).
+/// Reads an import held in memory (tests, fuzzing). Holds one copy of the bytes while it
+/// reads; [`from_vec`] takes them over instead.
 pub fn from_bytes<'r>(
     bytes: &[u8],
+    format: Format,
+    kind: Kind,
+    opts: Options,
+    regions: &'r dyn Regions,
+) -> Result<Rows<'r>, FileError> {
+    from_vec(bytes.to_vec(), format, kind, opts, regions)
+}
+
+/// Reads an import held in memory (an upload), taking the bytes over: a UTF-8 file or a
+/// workbook is read in place, without a second copy.
+pub fn from_vec<'r>(
+    bytes: Vec<u8>,
     format: Format,
     kind: Kind,
     opts: Options,
@@ -482,7 +525,7 @@ pub fn from_bytes<'r>(
                 return Err(FileError::LegacyExcel);
             }
             let (source, header, total) =
-                xlsx::xlsx_source(Cursor::new(bytes.to_vec()), kind, opts.max_rows)?;
+                xlsx::xlsx_source(Cursor::new(bytes), kind, opts.max_rows)?;
             check_rows(total, &opts)?;
             Ok(Rows::new(
                 kind,
@@ -495,7 +538,7 @@ pub fn from_bytes<'r>(
             ))
         }
         Format::Csv => {
-            let text = decode(bytes)?;
+            let text = decode_owned(bytes)?;
             let dialect =
                 sniff_dialect(text.as_bytes().get(..64 * 1024).unwrap_or(text.as_bytes()));
             let total = count_csv_rows(text.as_bytes(), dialect)?;
@@ -512,7 +555,7 @@ pub fn from_bytes<'r>(
             ))
         }
         Format::Json => {
-            let text = decode(bytes)?;
+            let text = decode_owned(bytes)?;
             match text.trim_start().as_bytes().first() {
                 Some(b'[') => json_array(text.as_bytes(), kind, opts, regions),
                 Some(b'{') => {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::{BufRead, Read};
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::Kind;
@@ -64,7 +64,110 @@ pub(crate) fn sniff_dialect(start: &[u8]) -> Dialect {
     }
 }
 
-type CsvReader<R> = csv::Reader<std::io::Chain<R, &'static [u8]>>;
+/// The longest CSV record (one row, all its fields and quotes), in bytes: a row of 256
+/// full cells fits. The CSV reader holds a whole record, so a longer one is refused before
+/// it is read, whatever it holds.
+pub(crate) const MAX_RECORD: u64 = 2 * 1024 * 1024;
+
+/// The error [`RecordGuard`] gives for a record longer than [`MAX_RECORD`].
+#[derive(Debug)]
+pub(crate) struct RecordTooLong;
+
+impl fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a CSV row longer than {MAX_RECORD} bytes")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a field: a quote here opens a quoted field.
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: a second one is an escaped quote.
+    QuoteInQuoted,
+}
+
+/// Follows the CSV reader's quoting (a quote opens a quoted field only at the start of a
+/// field; `""` inside is a quote) to find where records end, and fails the read once a
+/// record is longer than [`MAX_RECORD`].
+pub(crate) struct RecordGuard<R> {
+    inner: R,
+    delimiter: u8,
+    /// Ends a record: `\n`, or also `\r` for files with CR line ends.
+    cr_ends: bool,
+    state: Quoting,
+    len: u64,
+}
+
+impl<R: Read> RecordGuard<R> {
+    fn new(inner: R, dialect: Dialect) -> RecordGuard<R> {
+        RecordGuard {
+            inner,
+            delimiter: dialect.delimiter,
+            cr_ends: dialect.cr_only,
+            state: Quoting::FieldStart,
+            len: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in buf.get(..n).unwrap_or(&[]) {
+            let ends = b == b'\n' || (self.cr_ends && b == b'\r');
+            self.len = self.len.saturating_add(1);
+            self.state = match self.state {
+                Quoting::Quoted => {
+                    if b == b'"' {
+                        Quoting::QuoteInQuoted
+                    } else {
+                        Quoting::Quoted
+                    }
+                }
+                Quoting::QuoteInQuoted if b == b'"' => Quoting::Quoted,
+                Quoting::FieldStart if b == b'"' => Quoting::Quoted,
+                _ if ends => {
+                    self.len = 0;
+                    Quoting::FieldStart
+                }
+                _ if b == self.delimiter => Quoting::FieldStart,
+                _ => Quoting::Unquoted,
+            };
+            if self.len > MAX_RECORD {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    RecordTooLong,
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Whether a CSV error is [`RecordGuard`]'s refusal.
+pub(crate) fn record_too_long(e: &csv::Error) -> bool {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.is::<RecordTooLong>()),
+        _ => false,
+    }
+}
+
+fn csv_error(e: &csv::Error) -> FileError {
+    if record_too_long(e) {
+        FileError::RowTooLong { max: MAX_RECORD }
+    } else {
+        io_error(e)
+    }
+}
+
+type CsvReader<R> = csv::Reader<RecordGuard<std::io::Chain<R, &'static [u8]>>>;
 
 /// A CSV reader whose every record ends in a line feed (one is appended to the input, a
 /// blank line if the file already ends with one), so that line counts give row numbers.
@@ -80,7 +183,7 @@ pub(crate) fn csv_reader<R: Read>(r: R, dialect: Dialect) -> CsvReader<R> {
         .flexible(true)
         .delimiter(dialect.delimiter)
         .terminator(terminator)
-        .from_reader(r.chain(&b"\n"[..]))
+        .from_reader(RecordGuard::new(r.chain(&b"\n"[..]), dialect))
 }
 
 /// Counts the non-blank records after the first non-blank one (the header).
@@ -96,7 +199,7 @@ pub(crate) fn count_csv_rows<R: Read>(r: R, dialect: Dialect) -> Result<u64, Fil
                     n = n.saturating_add(1);
                 }
             }
-            Err(e) => return Err(io_error(e)),
+            Err(e) => return Err(csv_error(&e)),
         }
     }
 }
@@ -146,7 +249,7 @@ pub(crate) fn csv_source<R: Read>(
                     break;
                 }
             }
-            Err(e) => return Err(io_error(e)),
+            Err(e) => return Err(csv_error(&e)),
         }
     }
     let headers: Vec<&str> = record.iter().collect();
@@ -210,7 +313,7 @@ impl<R: Read> Source for CsvSource<R> {
                     }
                     return Some(Item::Fatal {
                         row,
-                        error: io_error(e),
+                        error: csv_error(&e),
                     });
                 }
             }
@@ -316,12 +419,55 @@ fn raw_cell(raw: &RawValue) -> Cell {
     }
 }
 
+const TOO_MANY_ITEMS: &str = "anxin: too many items";
+
+/// Reads a JSON array as the spans of its items in the text, refusing more than `max_rows`
+/// of them as soon as there are.
+struct ItemSpans<'t> {
+    text: &'t str,
+    max_rows: usize,
+}
+
+impl<'de, 't> serde::de::DeserializeSeed<'de> for ItemSpans<'t> {
+    type Value = Vec<(u32, u32)>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, 't> Visitor<'de> for ItemSpans<'t> {
+    type Value = Vec<(u32, u32)>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let base = self.text.as_ptr() as usize;
+        let mut spans = Vec::new();
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            if spans.len() >= self.max_rows {
+                return Err(serde::de::Error::custom(TOO_MANY_ITEMS));
+            }
+            let item = raw.get();
+            let start = (item.as_ptr() as usize).wrapping_sub(base);
+            let end = start.saturating_add(item.len());
+            let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+                return Err(serde::de::Error::custom("JSON array too large"));
+            };
+            spans.push((start, end));
+        }
+        Ok(spans)
+    }
+}
+
 /// The longest NDJSON line read (a row of 256 full cells fits).
 const MAX_LINE: usize = 2 * 1024 * 1024;
 
 enum JsonInput {
+    /// The array's text and where each of its items lies in it (start, end): eight bytes
+    /// an item, however small, rather than an allocation each.
     Array {
-        items: std::vec::IntoIter<Box<RawValue>>,
+        text: String,
+        items: std::vec::IntoIter<(u32, u32)>,
         index: u64,
     },
     Lines {
@@ -403,29 +549,36 @@ pub(crate) fn count_lines(text: &[u8]) -> u64 {
 impl JsonSource {
     /// A JSON array (already decoded text). Returns the source, header and element count.
     pub fn array(
-        text: &str,
+        text: String,
         kind: Kind,
         max_rows: usize,
     ) -> Result<(JsonSource, Option<Header>, u64), FileError> {
-        let items: Vec<Box<RawValue>> = serde_json::from_str(text).map_err(|e| {
-            if e.is_data() {
-                FileError::JsonShape
-            } else {
-                json_error(&e)
+        let items = {
+            let mut de = serde_json::Deserializer::from_str(&text);
+            let items = ItemSpans {
+                text: &text,
+                max_rows,
             }
-        })?;
+            .deserialize(&mut de)
+            .and_then(|items| de.end().map(|()| items));
+            match items {
+                Ok(items) => items,
+                Err(e) if e.to_string().starts_with(TOO_MANY_ITEMS) => {
+                    return Err(FileError::TooManyRows {
+                        found: (max_rows as u64).saturating_add(1),
+                        max: max_rows,
+                    });
+                }
+                Err(e) if e.is_data() => return Err(FileError::JsonShape),
+                Err(e) => return Err(json_error(&e)),
+            }
+        };
         let total = items.len() as u64;
-        if total > max_rows as u64 {
-            return Err(FileError::TooManyRows {
-                found: total,
-                max: max_rows,
-            });
-        }
         let header = match items.first() {
             None => None,
-            Some(first) => {
-                let obj: Obj =
-                    serde_json::from_str(first.get()).map_err(|_| FileError::JsonShape)?;
+            Some(&(start, end)) => {
+                let first = text.get(start as usize..end as usize).unwrap_or("");
+                let obj: Obj = serde_json::from_str(first).map_err(|_| FileError::JsonShape)?;
                 Some(obj_header(kind, &obj)?)
             }
         };
@@ -435,6 +588,7 @@ impl JsonSource {
             .unwrap_or_default();
         let source = JsonSource {
             input: JsonInput::Array {
+                text,
                 items: items.into_iter(),
                 index: 0,
             },
@@ -571,10 +725,11 @@ impl Source for JsonSource {
                 return Some(item);
             }
             let (row, parsed) = match &mut self.input {
-                JsonInput::Array { items, index } => {
-                    let raw = items.next()?;
+                JsonInput::Array { text, items, index } => {
+                    let (start, end) = items.next()?;
                     *index = index.saturating_add(1);
-                    (*index, serde_json::from_str::<Obj>(raw.get()))
+                    let raw = text.get(start as usize..end as usize).unwrap_or("");
+                    (*index, serde_json::from_str::<Obj>(raw))
                 }
                 JsonInput::Lines { reader, line, buf } => {
                     let got = match read_line(reader.as_mut(), buf) {

@@ -418,6 +418,10 @@ impl Ctx<'_> {
                     format!("{zh}「{v}」的逗号位置不对：逗号只能用作千位分隔（如 3,500.00），小数点用 “.”"),
                     format!("{en} '{v}' has a misplaced comma: a comma may only separate thousands (as in 3,500.00); the decimal mark is '.'"),
                 ),
+                MoneyProblem::BarePoint => Msg::new(
+                    format!("{zh}「{v}」的小数点前须有数字，如 0.5，小数点后也须有数字"),
+                    format!("{en} '{v}' needs a digit on each side of the decimal point, e.g. 0.5"),
+                ),
                 MoneyProblem::Exponent => Msg::new(
                     format!("{zh}「{v}」用了科学计数法：请写成普通小数，如 3500 或 0.01"),
                     format!("{en} '{v}' uses an exponent: write a plain decimal such as 3500 or 0.01"),
@@ -608,15 +612,24 @@ enum MoneyProblem {
     Domain(MoneyError),
     Separator,
     Exponent,
+    /// ".5" or "5.": a decimal point without a digit on one side.
+    BarePoint,
 }
 
 /// Yuan as written: full-width digits, a leading ¥ or a trailing 元 are accepted, and
-/// commas only as thousands separators (so "3,50" is refused, not read as 350).
+/// commas only as thousands separators (so "3,50" is refused, not read as 350); a decimal
+/// point needs a digit on each side (".5" and "5." are refused).
 fn money_text(s: &str) -> Result<Fen, MoneyProblem> {
     let t = halfwidth(s);
     let mut t = t.trim();
     t = t.strip_prefix(['¥', '￥']).unwrap_or(t).trim_start();
     t = t.strip_suffix('元').unwrap_or(t).trim_end();
+    {
+        let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if unsigned.starts_with('.') || unsigned.ends_with('.') {
+            return Err(MoneyProblem::BarePoint);
+        }
+    }
     if t.contains(',') {
         let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
         let whole = unsigned.split('.').next().unwrap_or("");
@@ -712,11 +725,16 @@ fn parse_date(s: &str) -> Option<Date> {
     (date.year() >= 1900).then_some(date)
 }
 
-/// YYYY-MM, YYYYMM, YYYY/MM (also YYYY年M月).
+/// YYYY-MM, YYYYMM, YYYY/MM (also YYYY年M月). A date such as 2024-01-15 is not a month:
+/// which month a day stands for is the clerk's call, not the importer's.
 fn parse_month(s: &str) -> Option<YearMonth> {
     let t = halfwidth(s);
     let t = t.trim().replace('年', "-").replace('月', "");
-    YearMonth::parse(t.trim()).ok()
+    let t = t.trim();
+    if t.matches(['-', '/', '.']).count() > 1 {
+        return None;
+    }
+    YearMonth::parse(t).ok()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -953,6 +971,16 @@ pub(crate) fn contribution(c: &Ctx) -> R<ContributionRow> {
     let amount = c.need(AMOUNT, c.money(AMOUNT)?)?;
     let status = c.code::<Status>(STATUS)?.unwrap_or(Status::Paid);
     let may_be_zero = matches!(status, Status::Unpaid | Status::Excused);
+    if base == Fen::ZERO && !may_be_zero {
+        let (zh, code) = (status.zh(), status.as_str());
+        return Err(c.reject(
+            BASE,
+            Msg::new(
+                format!("缴费基数 {base} 须大于 0：状态为{zh}（{code}）的缴费须有基数（只有未缴 unpaid 或免缴 excused 时可以为 0）"),
+                format!("base {base} must be more than 0 for a contribution with status {code} (it may be 0 only when status is unpaid or excused)"),
+            ),
+        ));
+    }
     if amount < Fen::ZERO || (amount == Fen::ZERO && !may_be_zero) {
         return Err(c.reject(
             AMOUNT,
@@ -1039,6 +1067,10 @@ mod tests {
         assert_eq!(ok("35,00.00"), None);
         assert_eq!(ok("1.234"), None);
         assert_eq!(ok("0.1"), Some(10));
+        assert_eq!(ok(".5"), None);
+        assert_eq!(ok("-.5"), None);
+        assert_eq!(ok("5."), None);
+        assert_eq!(ok("５．"), None);
     }
 
     #[test]
@@ -1054,6 +1086,9 @@ mod tests {
         assert_eq!(parse_month("2025/03"), YearMonth::new(2025, 3));
         assert_eq!(parse_month("2025年3月"), YearMonth::new(2025, 3));
         assert_eq!(parse_month("2025-13"), None);
+        assert_eq!(parse_month("2024-01-15"), None);
+        assert_eq!(parse_month("2024/1/15"), None);
+        assert_eq!(parse_month("2024年1月15日"), None);
         assert!(looks_scientific("1.10105E+17"));
         assert!(!looks_scientific("11010519491231002X"));
     }

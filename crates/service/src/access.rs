@@ -174,12 +174,13 @@ impl std::fmt::Display for Denied {
 
 impl std::error::Error for Denied {}
 
-/// "a clerk", "an auditor".
+/// "a clerk", "an auditor", "a union" (its u sounds like "you", as in every role name
+/// starting with u here).
 fn with_article(word: &str) -> String {
     let vowel = word
         .chars()
         .next()
-        .is_some_and(|c| "aeiou".contains(c.to_ascii_lowercase()));
+        .is_some_and(|c| "aeio".contains(c.to_ascii_lowercase()));
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
@@ -510,5 +511,7 @@ mod tests {
         let a = account(Role::Platform, None);
         let d = check(Actor::new(&a, Role::Platform), Action::Import).unwrap_err();
         assert!(d.en.starts_with("a platform account"), "{}", d.en);
+        assert_eq!(with_article(Role::Union.as_str()), "a union");
+        assert_eq!(with_article(Role::Inspector.as_str()), "an inspector");
     }
 }

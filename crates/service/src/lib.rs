@@ -210,6 +210,9 @@ pub enum Step<'a> {
 /// Reads `rows` in batches of `batch`, appends each batch in one transaction, and reports every
 /// refusal and commit to `on`. Re-running a file changes nothing (rows are keyed by content or
 /// record id), so an interrupted import is finished by running it again.
+///
+/// Refusals come in file order, the reader's (a bad value) among the records' (a filled slot,
+/// an unknown person), and a refusal by the records names its column as the file does.
 pub fn ingest<E: From<anxin_records::Error>>(
     sink: &mut dyn Sink,
     rows: &mut Rows<'_>,
@@ -252,16 +255,30 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
     on: &mut dyn FnMut(Step<'_>) -> Result<(), E>,
 ) -> Result<Counts, E> {
     let batch = batch.clamp(1, anxin_records::records::MAX_BATCH);
+    // A refusal by the records names its column as the file does, like the reader's.
+    let columns: Vec<(&'static str, String)> = rows
+        .columns()
+        .into_iter()
+        .map(|(key, label)| (key, label.to_string()))
+        .collect();
+    let column_of = |key: &str| {
+        columns
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or_else(|| key.to_string(), |(_, label)| label.clone())
+    };
     let skip = job.map_or(0, |j| j.last_row);
     let mut counts = job.map(|j| j.counts).unwrap_or_default();
     let mut done = false;
     while !done {
         let mut inputs: Vec<(u64, Input)> = Vec::with_capacity(batch.min(10_000));
-        // Refusals of the file reader in this batch, stored with it.
+        // Refusals of the file reader in this batch: held until the batch is decided, so
+        // that they come out in file order among the records' (and stored with the job). A
+        // batch ends after `batch` rows, refused or not, so what is held stays bounded.
         let mut refused: Vec<Refusal> = Vec::new();
         let mut last_row = 0;
         let mut fresh = false;
-        while inputs.len() < batch {
+        while inputs.len() + refused.len() < batch {
             match rows.next() {
                 None => {
                     done = true;
@@ -287,17 +304,13 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
                     counts.read += 1;
                     counts.rejected += 1;
                     last_row = last_row.max(r.row);
-                    let refusal = Refusal {
+                    refused.push(Refusal {
                         row: r.row,
                         column: r.column.to_string(),
                         value: r.value.clone(),
                         zh: r.reason_zh.clone(),
                         en: r.reason_en.clone(),
-                    };
-                    on(Step::Refused(&refusal))?;
-                    if job.is_some() {
-                        refused.push(refusal);
-                    }
+                    });
                 }
             }
         }
@@ -316,7 +329,7 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
                         counts.rejected += 1;
                         out.push(Refusal {
                             row: *row,
-                            column: r.column.to_string(),
+                            column: column_of(r.column),
                             value: String::new(),
                             zh: r.reason_zh.clone(),
                             en: r.reason_en.clone(),
@@ -326,12 +339,21 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
             }
             out
         };
+        // The batch's refusals, the reader's and the records', in file order.
+        let in_order = |ledger: &[Refusal]| -> Vec<Refusal> {
+            let mut all: Vec<Refusal> = refused.iter().chain(ledger).cloned().collect();
+            all.sort_by_key(|r| r.row);
+            all
+        };
         let Some(resume) = job else {
             if inputs.is_empty() {
+                for r in &refused {
+                    on(Step::Refused(r))?;
+                }
                 continue;
             }
             let committed = sink.append(inputs)?;
-            for r in tally(&committed.outcomes, &mut counts) {
+            for r in in_order(&tally(&committed.outcomes, &mut counts)) {
                 on(Step::Refused(&r))?;
             }
             on(Step::Committed {
@@ -370,6 +392,9 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
         };
         if inputs.is_empty() {
             sink.save_job(&write(counts, &[]))?;
+            for r in &refused {
+                on(Step::Refused(r))?;
+            }
             continue;
         }
         let mut after = counts;
@@ -380,8 +405,8 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
             write(after, &ledger)
         })?;
         counts = after;
-        for r in &ledger {
-            on(Step::Refused(r))?;
+        for r in in_order(&ledger) {
+            on(Step::Refused(&r))?;
         }
         on(Step::Committed {
             committed: &committed,
