@@ -392,7 +392,7 @@ fn run(records: &Shared, policy: &anxin_policy::Policy, id: i64) -> anxin_record
         account: &account,
         role,
     };
-    anxin_service::jobs::run(&mut sink, policy, &job, &content, BATCH, &mut |_| Ok(()))?;
+    anxin_service::jobs::run(&mut sink, policy, &job, content, BATCH, &mut |_| Ok(()))?;
     Ok(())
 }
 

@@ -101,7 +101,7 @@ pub fn run(
     sink: &mut dyn Sink,
     policy: &Policy,
     job: &JobRow,
-    content: &[u8],
+    content: Vec<u8>,
     batch: usize,
     on: &mut dyn FnMut(Step<'_>) -> Result<(), Error>,
 ) -> Result<JobProgress, Error> {
@@ -122,7 +122,8 @@ pub fn run(
     };
     let regions = PolicyRegions(policy);
     let mut rows =
-        match anxin_import::from_bytes(content, format, kind, Options::new(today), &regions) {
+        // The file is read in place (`from_vec`), not copied: the upload's bytes are held once.
+        match anxin_import::from_vec(content, format, kind, Options::new(today), &regions) {
             Ok(rows) => rows,
             Err(e) => return finish(sink, progress, Some((e.zh(), e.en()))),
         };
