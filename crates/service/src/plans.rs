@@ -3,7 +3,7 @@
 //! versus resident medical insurance where they live. The server's pages and the command line
 //! call these and only render what comes back.
 
-use anxin_domain::codes::Insurance;
+use anxin_domain::codes::{GapReason, Insurance, ProofKind, Status};
 use anxin_domain::{Sex, YearMonth};
 use anxin_policy::calc::backpay::BackpayRequest;
 use anxin_policy::calc::medical::MedicalRequest;
@@ -115,11 +115,11 @@ pub struct SelfCheck {
     /// The gap's first month and length (months, 0–120).
     pub gap: Option<(YearMonth, i32)>,
     /// Why the gap happened (a gap-reason code), with evidence.
-    pub gap_reason: anxin_domain::codes::GapReason,
+    pub gap_reason: GapReason,
     pub permit: bool,
     pub hardship: bool,
     /// Other proofs shown (proof codes).
-    pub proofs: Vec<anxin_domain::codes::ProofKind>,
+    pub proofs: Vec<ProofKind>,
 }
 
 /// Longest span a self-check may describe (fifty years), and longest gap (ten years).
@@ -141,16 +141,9 @@ impl SelfCheck {
             let gap = in_gap(m);
             months.push(MonthRecord {
                 month: m,
-                // The calculator's request is JSON-shaped: codes in their serialized form.
-                insurance: Insurance::Pension.as_str().to_string(),
-                status: if gap {
-                    anxin_domain::codes::Status::Excused
-                } else {
-                    anxin_domain::codes::Status::Paid
-                }
-                .as_str()
-                .to_string(),
-                reason: gap.then(|| self.gap_reason.as_str().to_string()),
+                insurance: Insurance::Pension,
+                status: if gap { Status::Excused } else { Status::Paid },
+                reason: gap.then_some(self.gap_reason),
                 evidence: gap,
             });
             m = m.plus(1);
@@ -169,10 +162,7 @@ impl SelfCheck {
             proofs: self
                 .proofs
                 .iter()
-                .map(|p| Proof {
-                    kind: p.as_str().to_string(),
-                    since: None,
-                })
+                .map(|&kind| Proof { kind, since: None })
                 .collect(),
             ..Default::default()
         }
