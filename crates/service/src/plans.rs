@@ -168,3 +168,44 @@ impl SelfCheck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The self-check passes the codes themselves: a childbirth gap with evidence inside a
+    /// paid span is forgiven under the reform and breaks the run under the law in force.
+    #[test]
+    fn the_self_check_request_is_typed() {
+        let ym = |s: &str| YearMonth::parse(s).expect("month");
+        let check = SelfCheck {
+            region: "330100".into(),
+            month: ym("2026-09"),
+            paid_from: ym("2024-01"),
+            paid_to: ym("2026-09"),
+            gap: Some((ym("2025-03"), 3)),
+            gap_reason: GapReason::Childbirth,
+            permit: true,
+            hardship: false,
+            proofs: vec![ProofKind::TaxRecords],
+        };
+        let req = check.request(true);
+        let gap: Vec<_> = req
+            .months
+            .iter()
+            .filter(|m| m.status == Status::Excused)
+            .collect();
+        assert_eq!(gap.len(), 3);
+        assert!(gap.iter().all(|m| m.reason == Some(GapReason::Childbirth)
+            && m.evidence
+            && m.insurance == Insurance::Pension));
+        assert_eq!(req.proofs[0].kind, ProofKind::TaxRecords);
+        let policy = anxin_policy::Policy::embedded().expect("policy");
+        let r = anxin_policy::calc::school::review(&policy, &req, check.month).expect("review");
+        assert_eq!(r.forgiven.len(), 1);
+        assert_eq!(r.forgiven[0].reason, "childbirth");
+        let r = anxin_policy::calc::school::review(&policy, &check.request(false), check.month)
+            .expect("review");
+        assert!(r.forgiven.is_empty());
+    }
+}

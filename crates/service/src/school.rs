@@ -207,8 +207,8 @@ where
                 .map(|&kind| anxin_policy::calc::school::Proof { kind, since: None })
                 .collect(),
         };
-        // Anything the review itself refuses (a ledger month it cannot read, a proof it
-        // does not know) refuses this row, not the file.
+        // Anything the review itself refuses (more months than one review takes, a
+        // parameter the city lacks) refuses this row, not the file.
         let single = anxin_policy::calc::school::SchoolRequest {
             region: a.city.to_string(),
             month: Some(a.month),
