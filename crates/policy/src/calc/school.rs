@@ -1572,6 +1572,35 @@ mod tests {
         assert_eq!(r.continuous_months, 24);
     }
 
+    /// Resolving every parameter up front refuses no review the lazy lookups answered: for
+    /// every shipped region, several months and every reform, where the city has a school
+    /// rule at all, every school parameter resolves.
+    #[test]
+    fn every_shipped_scope_with_a_school_rule_resolves() {
+        let p = policy();
+        let mut resolved = 0;
+        for code in p.regions.keys() {
+            for m in ["2024-06", "2025-01", "2026-01", "2026-09", "2027-03"] {
+                let month: YearMonth = m.parse().unwrap();
+                let mut sets = vec![vec![]];
+                sets.extend(p.reforms.keys().map(|r| vec![r.clone()]));
+                for reforms in sets {
+                    let Ok(scope) = p.scope(&code.to_string(), month, &reforms) else {
+                        continue;
+                    };
+                    if scope.word(param::SCHOOL_RULE).is_err() {
+                        continue;
+                    }
+                    if let Err(e) = SchoolParams::resolve(&scope) {
+                        panic!("{code} {month} {reforms:?}: {e}");
+                    }
+                    resolved += 1;
+                }
+            }
+        }
+        assert!(resolved > 50, "{resolved}");
+    }
+
     /// Resolve once, compute many times: the ranking and the single review agree.
     #[test]
     fn compute_is_the_same_for_review_and_rank() {
