@@ -474,19 +474,16 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 fn parse_month(s: &str) -> Result<YearMonth, String> {
     YearMonth::parse(s).map_err(|e| e.to_string())
 }
-/// KIND or KIND@YYYY-MM (the code or its Chinese name, as in import files), the kind
-/// checked against the calculator's list.
+/// KIND or KIND@YYYY-MM (the code or its Chinese name, as in import files); an unknown kind
+/// is refused naming the proof codes.
 fn parse_proof(s: &str) -> Result<anxin_policy::calc::school::Proof, String> {
     let (kind, since) = match s.split_once('@') {
         Some((k, m)) => (k.trim(), Some(parse_month(m.trim())?)),
         None => (s.trim(), None),
     };
-    let kind = anxin_import::ProofKind::parse(kind).map_or(kind, |k| k.as_str());
-    anxin_policy::calc::school::check_proof_kind(kind).map_err(|e| format!("{} {}", e.zh, e.en))?;
-    Ok(anxin_policy::calc::school::Proof {
-        kind: kind.to_string(),
-        since,
-    })
+    let kind = anxin_policy::calc::school::check_proof_kind(kind)
+        .map_err(|e| format!("{} {}", e.zh, e.en))?;
+    Ok(anxin_policy::calc::school::Proof { kind, since })
 }
 fn parse_yuan(s: &str) -> Result<Fen, String> {
     Fen::parse_yuan(s).map_err(|e| e.to_string())

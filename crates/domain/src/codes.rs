@@ -206,7 +206,7 @@ code_list! {
 
 code_list! {
     /// 证明材料: other proofs of stable work or residence a family shows for the school
-    /// review (seed 000 §四(一)); the same codes as the school calculator's `PROOF_KINDS`.
+    /// review (seed 000 §四(一)); the school calculator's requests use this type.
     ProofKind {
         BusinessLicence = "business_licence", "营业执照", ["个体工商户营业执照"];
         LabourContract = "labour_contract", "劳动合同", ["劳动合同书"];

@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use anxin_domain::YearMonth;
+use anxin_domain::codes::{Insurance, Status};
 use anxin_policy::Policy;
 use anxin_policy::calc::school::{Application, MonthRecord, RankRequest, rank};
 
@@ -32,14 +33,14 @@ fn main() {
                 .map(|k| {
                     let m = month.plus(k - 35);
                     let status = if k >= gap_at && k < gap_at + gap_len {
-                        "unpaid"
+                        Status::Unpaid
                     } else {
-                        "paid"
+                        Status::Paid
                     };
                     MonthRecord {
                         month: m,
-                        insurance: "pension".into(),
-                        status: status.into(),
+                        insurance: Insurance::Pension,
+                        status,
                         reason: None,
                         evidence: false,
                     }
@@ -59,7 +60,7 @@ fn main() {
     let started = Instant::now();
     let paid: usize = applications
         .iter()
-        .map(|a| a.months.iter().filter(|m| m.status == "paid").count())
+        .map(|a| a.months.iter().filter(|m| m.status == Status::Paid).count())
         .sum();
     let baseline_s = started.elapsed().as_secs_f64();
     for reforms in [vec![], vec!["school-cumulative-first".to_string()]] {

@@ -266,7 +266,7 @@ fn a_city_overrides_what_a_proof_is_worth() {
         permit: true,
         paid_ranges: vec![("2026-01".parse().unwrap(), "2026-09".parse().unwrap())],
         proofs: vec![Proof {
-            kind: "labour_contract".into(),
+            kind: anxin_domain::codes::ProofKind::LabourContract,
             since: None,
         }],
         ..SchoolRequest::default()

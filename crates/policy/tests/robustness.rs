@@ -2,6 +2,8 @@
 //! failure comes back as an error with a message in both languages.
 
 use anxin_domain::YearMonth;
+use anxin_domain::codes::{GapReason, Insurance, ProofKind, Status};
+use anxin_policy::calc::school;
 use anxin_policy::{Policy, calc};
 use proptest::prelude::*;
 use serde_json::json;
@@ -64,6 +66,124 @@ fn check(calculator: &str, req: serde_json::Value) -> Result<(), TestCaseError> 
         Err(e) => prop_assert!(!e.zh.is_empty() && !e.en.is_empty()),
     }
     Ok(())
+}
+
+/// Any month anxin knows (1900-01 to 2200-12), mostly recent ones, the two ends included.
+fn any_month() -> impl Strategy<Value = YearMonth> {
+    let at = |i: i32| YearMonth::from_index(i).expect("a month anxin knows");
+    prop_oneof![
+        (2015 * 12..2031 * 12).prop_map(at),
+        (1900 * 12..=2200 * 12 + 11).prop_map(at),
+        Just(at(1900 * 12)),
+        Just(at(2200 * 12 + 11)),
+    ]
+}
+
+fn month_record() -> impl Strategy<Value = school::MonthRecord> {
+    (
+        any_month(),
+        prop::sample::select(Insurance::ALL),
+        prop::sample::select(Status::ALL),
+        prop::option::of(prop::sample::select(GapReason::ALL)),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(month, insurance, status, reason, evidence)| school::MonthRecord {
+                month,
+                insurance,
+                status,
+                reason,
+                evidence,
+            },
+        )
+}
+
+fn school_request() -> impl Strategy<Value = school::SchoolRequest> {
+    (
+        region(),
+        prop::option::of(any_month()),
+        any::<bool>(),
+        prop::option::of(any_month()),
+        any::<bool>(),
+        prop::sample::select(vec![vec![], vec!["school-cumulative-first".to_string()]]),
+        prop::collection::vec(month_record(), 0..60),
+        prop::collection::vec((any_month(), any_month()), 0..3),
+        prop::collection::vec(
+            (
+                prop::sample::select(ProofKind::ALL),
+                prop::option::of(any_month()),
+            )
+                .prop_map(|(kind, since)| school::Proof { kind, since }),
+            0..25,
+        ),
+    )
+        .prop_map(
+            |(
+                region,
+                month,
+                permit,
+                permit_since,
+                hardship,
+                reforms,
+                months,
+                paid_ranges,
+                proofs,
+            )| {
+                school::SchoolRequest {
+                    region,
+                    month,
+                    permit,
+                    permit_since,
+                    hardship,
+                    reforms,
+                    months,
+                    paid_ranges,
+                    proofs,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The typed school review (and a ranking of the same application) never panics, never
+    /// hangs, and refuses only with a message in both languages; what it returns holds together.
+    #[test]
+    fn school_review_never_panics_on_any_typed_request(req in school_request(), today in any_month()) {
+        match school::review(policy(), &req, today) {
+            Ok(r) => {
+                prop_assert!(matches!(r.decision, "eligible" | "eligible_hardship" | "not_yet"));
+                prop_assert_eq!(r.points, r.points_from_months + r.points_from_permit + r.points_from_insurances);
+                prop_assert_eq!(r.proofs.len(), req.proofs.len());
+                prop_assert!(r.earliest_month.is_none() || r.decision == "not_yet");
+            }
+            Err(e) => prop_assert!(!e.zh.trim().is_empty() && !e.en.trim().is_empty()),
+        }
+        let rank = school::RankRequest {
+            region: req.region.clone(),
+            month: req.month,
+            places: 1,
+            reforms: req.reforms.clone(),
+            applications: vec![school::Application {
+                id: "A".into(),
+                permit: req.permit,
+                permit_since: req.permit_since,
+                hardship: req.hardship,
+                months: req.months.clone(),
+                paid_ranges: req.paid_ranges.clone(),
+                proofs: req.proofs.clone(),
+            }],
+        };
+        match (school::rank(policy(), &rank, today), school::review(policy(), &req, today)) {
+            (Ok(ranked), Ok(r)) => {
+                prop_assert_eq!(ranked.applications[0].points, r.points);
+                prop_assert_eq!(ranked.applications[0].decision, r.decision);
+            }
+            (Err(e), Err(_)) => prop_assert!(!e.zh.trim().is_empty() && !e.en.trim().is_empty()),
+            (a, b) => prop_assert!(false, "rank and review disagree: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+        }
+    }
 }
 
 proptest! {

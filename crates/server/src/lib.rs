@@ -944,11 +944,11 @@ impl SchoolForm {
             &self.p_platform_orders,
             &self.p_community_residence,
         ];
-        anxin_policy::calc::school::PROOF_KINDS
+        anxin_domain::codes::ProofKind::ALL
             .iter()
             .zip(ticked)
             .filter(|(_, t)| t.is_some())
-            .map(|(k, _)| *k)
+            .map(|(k, _)| k.as_str())
             .collect()
     }
 }
@@ -990,11 +990,12 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
         })
         .collect();
     let ticked = f.proofs();
-    let proof_boxes: String = anxin_policy::calc::school::PROOF_KINDS
+    let proof_boxes: String = anxin_domain::codes::ProofKind::ALL
         .iter()
-        .map(|k| {
-            let (zh, en) = anxin_policy::calc::school::proof_name(k).unwrap_or((k, k));
-            let c = if ticked.contains(k) { " checked" } else { "" };
+        .map(|&kind| {
+            let (zh, en) = anxin_policy::calc::school::proof_name(kind);
+            let k = kind.as_str();
+            let c = if ticked.contains(&k) { " checked" } else { "" };
             format!(
                 "<label><input type=\"checkbox\" name=\"p_{k}\" value=\"1\" style=\"width:auto\"{c}> {}</label>",
                 lang.pick(zh, en)

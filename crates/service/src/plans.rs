@@ -3,7 +3,7 @@
 //! versus resident medical insurance where they live. The server's pages and the command line
 //! call these and only render what comes back.
 
-use anxin_domain::codes::Insurance;
+use anxin_domain::codes::{GapReason, Insurance, ProofKind, Status};
 use anxin_domain::{Sex, YearMonth};
 use anxin_policy::calc::backpay::BackpayRequest;
 use anxin_policy::calc::medical::MedicalRequest;
@@ -115,11 +115,11 @@ pub struct SelfCheck {
     /// The gap's first month and length (months, 0–120).
     pub gap: Option<(YearMonth, i32)>,
     /// Why the gap happened (a gap-reason code), with evidence.
-    pub gap_reason: anxin_domain::codes::GapReason,
+    pub gap_reason: GapReason,
     pub permit: bool,
     pub hardship: bool,
     /// Other proofs shown (proof codes).
-    pub proofs: Vec<anxin_domain::codes::ProofKind>,
+    pub proofs: Vec<ProofKind>,
 }
 
 /// Longest span a self-check may describe (fifty years), and longest gap (ten years).
@@ -141,16 +141,9 @@ impl SelfCheck {
             let gap = in_gap(m);
             months.push(MonthRecord {
                 month: m,
-                // The calculator's request is JSON-shaped: codes in their serialized form.
-                insurance: Insurance::Pension.as_str().to_string(),
-                status: if gap {
-                    anxin_domain::codes::Status::Excused
-                } else {
-                    anxin_domain::codes::Status::Paid
-                }
-                .as_str()
-                .to_string(),
-                reason: gap.then(|| self.gap_reason.as_str().to_string()),
+                insurance: Insurance::Pension,
+                status: if gap { Status::Excused } else { Status::Paid },
+                reason: gap.then_some(self.gap_reason),
                 evidence: gap,
             });
             m = m.plus(1);
@@ -169,12 +162,50 @@ impl SelfCheck {
             proofs: self
                 .proofs
                 .iter()
-                .map(|p| Proof {
-                    kind: p.as_str().to_string(),
-                    since: None,
-                })
+                .map(|&kind| Proof { kind, since: None })
                 .collect(),
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The self-check passes the codes themselves: a childbirth gap with evidence inside a
+    /// paid span is forgiven under the reform and breaks the run under the law in force.
+    #[test]
+    fn the_self_check_request_is_typed() {
+        let ym = |s: &str| YearMonth::parse(s).expect("month");
+        let check = SelfCheck {
+            region: "330100".into(),
+            month: ym("2026-09"),
+            paid_from: ym("2024-01"),
+            paid_to: ym("2026-09"),
+            gap: Some((ym("2025-03"), 3)),
+            gap_reason: GapReason::Childbirth,
+            permit: true,
+            hardship: false,
+            proofs: vec![ProofKind::TaxRecords],
+        };
+        let req = check.request(true);
+        let gap: Vec<_> = req
+            .months
+            .iter()
+            .filter(|m| m.status == Status::Excused)
+            .collect();
+        assert_eq!(gap.len(), 3);
+        assert!(gap.iter().all(|m| m.reason == Some(GapReason::Childbirth)
+            && m.evidence
+            && m.insurance == Insurance::Pension));
+        assert_eq!(req.proofs[0].kind, ProofKind::TaxRecords);
+        let policy = anxin_policy::Policy::embedded().expect("policy");
+        let r = anxin_policy::calc::school::review(&policy, &req, check.month).expect("review");
+        assert_eq!(r.forgiven.len(), 1);
+        assert_eq!(r.forgiven[0].reason, "childbirth");
+        let r = anxin_policy::calc::school::review(&policy, &check.request(false), check.month)
+            .expect("review");
+        assert!(r.forgiven.is_empty());
     }
 }

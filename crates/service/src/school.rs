@@ -26,12 +26,10 @@ pub fn ledger_months<S: Store>(
         .filter_map(|r| {
             Some(MonthRecord {
                 month: YearMonth::from_index(r.month)?,
-                // The school calculator takes its months as JSON-shaped requests: the codes'
-                // serialized form.
-                insurance: r.insurance.as_str().to_string(),
+                insurance: r.insurance,
+                status: r.status,
+                reason: r.reason,
                 evidence: r.status == anxin_domain::codes::Status::Excused,
-                status: r.status.as_str().to_string(),
-                reason: r.reason.map(|g| g.as_str().to_string()),
             })
         })
         .collect())
@@ -206,14 +204,11 @@ where
             proofs: a
                 .proofs
                 .iter()
-                .map(|k| anxin_policy::calc::school::Proof {
-                    kind: anxin_import::Code::as_str(*k).to_string(),
-                    since: None,
-                })
+                .map(|&kind| anxin_policy::calc::school::Proof { kind, since: None })
                 .collect(),
         };
-        // Anything the review itself refuses (a ledger month it cannot read, a proof it
-        // does not know) refuses this row, not the file.
+        // Anything the review itself refuses (more months than one review takes, a
+        // parameter the city lacks) refuses this row, not the file.
         let single = anxin_policy::calc::school::SchoolRequest {
             region: a.city.to_string(),
             month: Some(a.month),

@@ -28,9 +28,13 @@ pub fn run_json(
 ) -> crate::Result<serde_json::Value> {
     fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> crate::Result<T> {
         serde_json::from_value(v).map_err(|e| {
+            // A field refused with a message in both languages (a code the request's type
+            // checks while it is read, see `calc::school`) carries it as "zh\nen".
+            let text = e.to_string();
+            let (zh, en) = text.split_once('\n').unwrap_or((&text, &text));
             crate::Error::bad_input(
-                format!("请求格式不对：{e}"),
-                format!("malformed request: {e}"),
+                format!("请求格式不对：{zh}"),
+                format!("malformed request: {en}"),
             )
         })
     }

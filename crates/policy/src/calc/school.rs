@@ -7,23 +7,39 @@
 //! continuous second, with grace for gaps caused by childbirth, care, illness, unemployment or
 //! a platform's rule change" (`cumulative-first`), plus a hardship channel. No city's real
 //! numbers were found (reference §7): the shipped values are marked as examples.
+//!
+//! Like the other calculators it runs in three steps: [`SchoolParams::resolve`] reads every
+//! parameter once from the scope into a typed struct, [`compute`] is a pure function of those
+//! parameters and the request ([`SchoolAsk`]), and [`explain`] builds the result and its trace
+//! from both. [`rank`] resolves once and computes every application against the same
+//! parameters.
+//!
+//! The request's codes are typed ([`Insurance`], [`Status`], [`GapReason`], [`ProofKind`]) and
+//! written in JSON as their snake_case code; an unknown code is refused while the request is
+//! read, naming the codes allowed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use anxin_domain::YearMonth;
+use anxin_domain::codes::{Code, GapReason, Insurance, ProofKind, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::calc::Note;
 use crate::error::{Error, Result};
 use crate::load::Policy;
 use crate::schema::{Key, param};
-use crate::scope::ParamRef;
+use crate::scope::{ParamRef, Scope};
 use crate::trace::Trace;
 
 /// Most months one request may list: fifty years of five insurances.
 const MAX_MONTHS: usize = 3_000;
 /// How far ahead "the earliest month it could be met" is searched.
 const HORIZON_MONTHS: i32 = 120;
+/// Most proofs one request may list.
+const MAX_PROOFS: usize = 20;
+
+// ---------------------------------------------------------------------------------------
+// The request
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -43,72 +59,121 @@ pub struct SchoolRequest {
     pub months: Vec<MonthRecord>,
     /// Shorthand: pension paid every month from the first to the second (inclusive).
     pub paid_ranges: Vec<(YearMonth, YearMonth)>,
-    /// Other proofs of stable residence or work the family shows (see [`PROOF_KINDS`]).
+    /// Other proofs of stable residence or work the family shows (see [`ProofKind`]).
     pub proofs: Vec<Proof>,
 }
 
-/// The other proofs seed 000 §四(一) asks cities to accept, as written in requests and files.
-pub const PROOF_KINDS: &[&str] = &[
-    "business_licence",
-    "labour_contract",
-    "tax_records",
-    "platform_orders",
-    "community_residence",
-];
-
-/// Most proofs one request may list.
-const MAX_PROOFS: usize = 20;
-
 /// A proof kind's name in Chinese and English.
-pub fn proof_name(kind: &str) -> Option<(&'static str, &'static str)> {
-    proof_names(kind).map(|(zh, en, _, _)| (zh, en))
+pub fn proof_name(kind: ProofKind) -> (&'static str, &'static str) {
+    let en = match kind {
+        ProofKind::BusinessLicence => "business licence",
+        ProofKind::LabourContract => "labour contract",
+        ProofKind::TaxRecords => "tax records",
+        ProofKind::PlatformOrders => "platform order records",
+        ProofKind::CommunityResidence => "community residence proof",
+    };
+    (kind.zh(), en)
 }
 
-fn proof_names(kind: &str) -> Option<(&'static str, &'static str, Key, Key)> {
-    // (zh, en, parameter: months it stands for, parameter: fewest months it must show)
-    Some(match kind {
-        "business_licence" => (
-            "营业执照",
-            "business licence",
+/// The parameters of a proof kind: the months it stands for, and the fewest months it must
+/// show.
+fn proof_keys(kind: ProofKind) -> (Key, Key) {
+    match kind {
+        ProofKind::BusinessLicence => (
             param::SCHOOL_PROOF_BUSINESS_LICENCE_MONTHS,
             param::SCHOOL_PROOF_BUSINESS_LICENCE_MIN_MONTHS,
         ),
-        "labour_contract" => (
-            "劳动合同",
-            "labour contract",
+        ProofKind::LabourContract => (
             param::SCHOOL_PROOF_LABOUR_CONTRACT_MONTHS,
             param::SCHOOL_PROOF_LABOUR_CONTRACT_MIN_MONTHS,
         ),
-        "tax_records" => (
-            "纳税记录",
-            "tax records",
+        ProofKind::TaxRecords => (
             param::SCHOOL_PROOF_TAX_RECORDS_MONTHS,
             param::SCHOOL_PROOF_TAX_RECORDS_MIN_MONTHS,
         ),
-        "platform_orders" => (
-            "平台接单记录",
-            "platform order records",
+        ProofKind::PlatformOrders => (
             param::SCHOOL_PROOF_PLATFORM_ORDERS_MONTHS,
             param::SCHOOL_PROOF_PLATFORM_ORDERS_MIN_MONTHS,
         ),
-        "community_residence" => (
-            "社区居住证明",
-            "community residence proof",
+        ProofKind::CommunityResidence => (
             param::SCHOOL_PROOF_COMMUNITY_RESIDENCE_MONTHS,
             param::SCHOOL_PROOF_COMMUNITY_RESIDENCE_MIN_MONTHS,
         ),
-        _ => return None,
-    })
+    }
+}
+
+/// The grace parameter of a gap reason (`other` has none: no grace).
+fn grace_key(reason: GapReason) -> Option<Key> {
+    match reason {
+        GapReason::Childbirth => Some(param::SCHOOL_GRACE_CHILDBIRTH),
+        GapReason::Care => Some(param::SCHOOL_GRACE_CARE),
+        GapReason::Illness => Some(param::SCHOOL_GRACE_ILLNESS),
+        GapReason::Unemployment => Some(param::SCHOOL_GRACE_UNEMPLOYMENT),
+        GapReason::PlatformRule => Some(param::SCHOOL_GRACE_PLATFORM_RULE),
+        GapReason::Other => None,
+    }
+}
+
+/// The extra new-citizen points per month paid of an insurance beyond those that count for
+/// admission (`school.points.extra.<insurance>`; pension has none).
+fn extra_points_key(insurance: Insurance) -> Option<Key> {
+    match insurance {
+        Insurance::Pension => None,
+        Insurance::Medical => Some(param::SCHOOL_POINTS_EXTRA_MEDICAL),
+        Insurance::Unemployment => Some(param::SCHOOL_POINTS_EXTRA_UNEMPLOYMENT),
+        Insurance::Injury => Some(param::SCHOOL_POINTS_EXTRA_INJURY),
+        Insurance::Maternity => Some(param::SCHOOL_POINTS_EXTRA_MATERNITY),
+    }
+}
+
+/// Refuses a proof kind anxin does not know, naming the allowed ones; accepts the code, its
+/// Chinese name or a synonym (as import files and the command line write them).
+pub fn check_proof_kind(kind: &str) -> Result<ProofKind> {
+    ProofKind::parse(kind).ok_or_else(|| unknown_proof(kind))
+}
+
+fn unknown_proof(kind: &str) -> Error {
+    let zh: Vec<String> = ProofKind::ALL
+        .iter()
+        .map(|k| format!("{}（{}）", k.as_str(), proof_name(*k).0))
+        .collect();
+    let en: Vec<String> = ProofKind::ALL
+        .iter()
+        .map(|k| format!("{} ({})", k.as_str(), proof_name(*k).1))
+        .collect();
+    Error::bad_input(
+        format!("未知的证明材料“{kind}”：可用 {}", zh.join("、")),
+        format!("unknown proof '{kind}': use {}", en.join(", ")),
+    )
+}
+
+/// Refuses a code of a month record anxin does not know, naming the allowed codes.
+fn unknown_code<C: Code>(what_zh: &str, what_en: &str, month: YearMonth, text: &str) -> Error {
+    let codes: Vec<&str> = C::ALL.iter().map(|c| c.as_str()).collect();
+    Error::bad_input(
+        format!(
+            "{month} 的{what_zh}“{text}”不认识：可用 {}",
+            C::ALL
+                .iter()
+                .map(|c| format!("{}（{}）", c.as_str(), c.zh()))
+                .collect::<Vec<_>>()
+                .join("、")
+        ),
+        format!(
+            "unknown {what_en} '{text}' in {month}: use {}",
+            codes.join(", ")
+        ),
+    )
 }
 
 /// A proof shown: its kind and, if the document says so, the month it starts from (licence
 /// registered, contract signed, first tax or order month, residence certified). Without
 /// `since` the office has checked that it shows the months the city requires. Written as a
 /// bare kind (`"labour_contract"`) or as `{ kind, since }`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(from = "ProofIn")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ProofIn")]
 pub struct Proof {
-    pub kind: String,
+    pub kind: ProofKind,
     pub since: Option<YearMonth>,
 }
 
@@ -127,59 +192,76 @@ struct ProofFull {
     since: Option<YearMonth>,
 }
 
-impl From<ProofIn> for Proof {
-    fn from(p: ProofIn) -> Self {
-        match p {
-            ProofIn::Kind(kind) => Proof { kind, since: None },
-            ProofIn::Full(f) => Proof {
-                kind: f.kind,
-                since: f.since,
-            },
-        }
+impl TryFrom<ProofIn> for Proof {
+    type Error = Error;
+    fn try_from(p: ProofIn) -> Result<Proof> {
+        let (kind, since) = match p {
+            ProofIn::Kind(kind) => (kind, None),
+            ProofIn::Full(f) => (f.kind, f.since),
+        };
+        // Exactly the code, as the request's JSON writes it.
+        let kind = ProofKind::from_code(&kind).ok_or_else(|| unknown_proof(&kind))?;
+        Ok(Proof { kind, since })
     }
 }
 
 /// What a proof was worth in this review.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProofCounted {
-    pub kind: String,
+    pub kind: ProofKind,
     /// Months of the condition it stands for (0: not counted), ending at the application month.
     pub months: u32,
     pub note: Note,
 }
 
-/// Refuses a proof kind anxin does not know, naming the allowed ones.
-pub fn check_proof_kind(kind: &str) -> Result<()> {
-    if proof_names(kind).is_some() {
-        return Ok(());
-    }
-    let zh: Vec<String> = PROOF_KINDS
-        .iter()
-        .filter_map(|k| proof_names(k).map(|n| format!("{k}（{}）", n.0)))
-        .collect();
-    let en: Vec<String> = PROOF_KINDS
-        .iter()
-        .filter_map(|k| proof_names(k).map(|n| format!("{k} ({})", n.1)))
-        .collect();
-    Err(Error::bad_input(
-        format!("未知的证明材料“{kind}”：可用 {}", zh.join("、")),
-        format!("unknown proof '{kind}': use {}", en.join(", ")),
-    ))
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "MonthRecordIn")]
 pub struct MonthRecord {
     pub month: YearMonth,
-    pub insurance: String,
+    pub insurance: Insurance,
     /// paid, backpaid, unpaid, deferred or excused.
-    pub status: String,
-    /// Why an excused month was not paid: childbirth, care, illness, unemployment, platform_rule.
-    #[serde(default)]
-    pub reason: Option<String>,
+    pub status: Status,
+    /// Why an excused month was not paid: childbirth, care, illness, unemployment,
+    /// platform_rule or other.
+    pub reason: Option<GapReason>,
     /// Evidence of the reason was shown.
-    #[serde(default)]
     pub evidence: bool,
+}
+
+/// A month record as written in a request, its codes not yet checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MonthRecordIn {
+    month: YearMonth,
+    insurance: String,
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    evidence: bool,
+}
+
+impl TryFrom<MonthRecordIn> for MonthRecord {
+    type Error = Error;
+    fn try_from(r: MonthRecordIn) -> Result<MonthRecord> {
+        let insurance = Insurance::from_code(&r.insurance)
+            .ok_or_else(|| unknown_code::<Insurance>("险种", "insurance", r.month, &r.insurance))?;
+        let status = Status::from_code(&r.status)
+            .ok_or_else(|| unknown_code::<Status>("缴费状态", "status", r.month, &r.status))?;
+        let reason = match r.reason {
+            Some(text) => Some(GapReason::from_code(&text).ok_or_else(|| {
+                unknown_code::<GapReason>("断缴原因", "gap reason", r.month, &text)
+            })?),
+            None => None,
+        };
+        Ok(MonthRecord {
+            month: r.month,
+            insurance,
+            status,
+            reason,
+            evidence: r.evidence,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -187,6 +269,7 @@ pub struct ForgivenGap {
     pub from: YearMonth,
     pub to: YearMonth,
     pub months: u32,
+    /// The gap's reasons, joined by "+" in the order of their codes.
     pub reason: String,
 }
 
@@ -222,29 +305,369 @@ pub struct SchoolResult {
     pub trace: Trace,
 }
 
-/// Insurances that may earn new-citizen points beyond the months that count for admission
-/// (`school.points.extra.<insurance>`).
-pub const EXTRA_POINT_INSURANCES: [&str; 4] = ["medical", "unemployment", "injury", "maternity"];
+// ---------------------------------------------------------------------------------------
+// Resolve: every parameter the review reads, once.
 
-/// The extra-points parameter of an insurance of [`EXTRA_POINT_INSURANCES`].
-fn extra_points_key(insurance: &str) -> Key {
-    match insurance {
-        "medical" => param::SCHOOL_POINTS_EXTRA_MEDICAL,
-        "unemployment" => param::SCHOOL_POINTS_EXTRA_UNEMPLOYMENT,
-        "injury" => param::SCHOOL_POINTS_EXTRA_INJURY,
-        _ => param::SCHOOL_POINTS_EXTRA_MATERNITY,
+/// How a city reviews the months (`school.rule`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// N continuous months including the application month.
+    Continuous,
+    /// Cumulative months in a window first, continuous months second.
+    CumulativeFirst,
+}
+
+/// What a proof kind is worth in a city.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofWorth {
+    /// Most months of the condition it stands for, counted back from the application month
+    /// (0 or less: not accepted).
+    pub months: i64,
+    /// Fewest months it must show when it says from when.
+    pub min_months: i64,
+}
+
+/// New-citizen points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointRule {
+    pub per_month: i64,
+    pub max_months: i64,
+    pub per_permit_year: i64,
+    pub max_permit_years: i64,
+    /// Extra points per month paid of the other insurances, in code order.
+    pub extra: Vec<(Insurance, i64)>,
+}
+
+/// Everything the school review needs from a city at a month under some reforms, resolved
+/// once from the scope.
+#[derive(Clone, Debug)]
+pub struct SchoolParams {
+    pub region_code: String,
+    pub region_zh: String,
+    pub region_en: String,
+    /// The rule as written in the parameter files (`continuous`, `cumulative-first`).
+    pub rule_word: String,
+    pub rule: Rule,
+    pub permit_required: bool,
+    /// The insurances whose months count, as the parameter lists them.
+    pub insurances: Vec<Insurance>,
+    pub continuous_months: i64,
+    pub cumulative_months: i64,
+    pub lookback_months: i64,
+    pub hardship_channel: bool,
+    /// Months of grace per gap reason (`other`: none).
+    pub grace: Vec<(GapReason, i64)>,
+    pub proofs: Vec<(ProofKind, ProofWorth)>,
+    pub points: PointRule,
+    /// Where each value came from, for the explanation.
+    refs: BTreeMap<Key, ParamRef>,
+}
+
+impl SchoolParams {
+    pub fn resolve(scope: &Scope) -> Result<SchoolParams> {
+        let mut refs = BTreeMap::new();
+        let mut int = |key: Key| -> Result<i64> {
+            let (v, r) = scope.int(key)?;
+            refs.insert(key, r);
+            Ok(v)
+        };
+        let continuous_months = int(param::SCHOOL_CONTINUOUS_MONTHS)?;
+        let cumulative_months = int(param::SCHOOL_CUMULATIVE_MONTHS)?;
+        let lookback_months = int(param::SCHOOL_LOOKBACK_MONTHS)?;
+        let mut grace = Vec::new();
+        for &reason in GapReason::ALL {
+            if let Some(key) = grace_key(reason) {
+                grace.push((reason, int(key)?));
+            }
+        }
+        let mut proofs = Vec::new();
+        for &kind in ProofKind::ALL {
+            let (months_key, min_key) = proof_keys(kind);
+            let months = int(months_key)?;
+            let min_months = int(min_key)?;
+            proofs.push((kind, ProofWorth { months, min_months }));
+        }
+        let per_month = int(param::SCHOOL_POINTS_PER_MONTH)?;
+        let max_months = int(param::SCHOOL_POINTS_MAX_MONTHS)?;
+        let per_permit_year = int(param::SCHOOL_POINTS_PER_PERMIT_YEAR)?;
+        let max_permit_years = int(param::SCHOOL_POINTS_MAX_PERMIT_YEARS)?;
+        let mut extra = Vec::new();
+        for &insurance in Insurance::ALL {
+            if let Some(key) = extra_points_key(insurance) {
+                extra.push((insurance, int(key)?));
+            }
+        }
+        let (rule_word, r) = scope.word(param::SCHOOL_RULE)?;
+        refs.insert(param::SCHOOL_RULE, r);
+        let (permit_required, r) = scope.flag(param::SCHOOL_PERMIT_REQUIRED)?;
+        refs.insert(param::SCHOOL_PERMIT_REQUIRED, r);
+        let (insurances, r) = scope.set(param::SCHOOL_INSURANCES)?;
+        refs.insert(param::SCHOOL_INSURANCES, r);
+        let (hardship_channel, r) = scope.flag(param::SCHOOL_HARDSHIP_CHANNEL)?;
+        refs.insert(param::SCHOOL_HARDSHIP_CHANNEL, r);
+        Ok(SchoolParams {
+            region_code: scope.region.code.to_string(),
+            region_zh: scope.region.name_zh.clone(),
+            region_en: scope.region.name_en.clone(),
+            rule: if rule_word == "continuous" {
+                Rule::Continuous
+            } else {
+                Rule::CumulativeFirst
+            },
+            rule_word,
+            permit_required,
+            // The schema checks the set against the insurance codes.
+            insurances: insurances
+                .iter()
+                .filter_map(|i| Insurance::from_code(i))
+                .collect(),
+            continuous_months,
+            cumulative_months,
+            lookback_months,
+            hardship_channel,
+            grace,
+            proofs,
+            points: PointRule {
+                per_month,
+                max_months,
+                per_permit_year,
+                max_permit_years,
+                extra,
+            },
+            refs,
+        })
+    }
+
+    /// Months of grace a gap of this reason gets (`other`: none).
+    pub fn grace(&self, reason: GapReason) -> i64 {
+        self.grace
+            .iter()
+            .find(|(r, _)| *r == reason)
+            .map_or(0, |(_, g)| *g)
+    }
+
+    pub fn proof(&self, kind: ProofKind) -> ProofWorth {
+        self.proofs
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(ProofWorth::default_refused(), |(_, w)| *w)
+    }
+
+    /// Whether these continuous and cumulative months meet the rule.
+    pub fn meets(&self, continuous: u32, cumulative: u32) -> bool {
+        match self.rule {
+            Rule::Continuous => continuous as i64 >= self.continuous_months,
+            Rule::CumulativeFirst => {
+                cumulative as i64 >= self.cumulative_months
+                    && continuous as i64 >= self.continuous_months
+            }
+        }
+    }
+
+    /// The sources of these parameters, for a step of the explanation.
+    fn refs(&self, keys: impl IntoIterator<Item = Key>) -> Vec<ParamRef> {
+        keys.into_iter()
+            .filter_map(|k| self.refs.get(&k).cloned())
+            .collect()
     }
 }
 
-fn grace_key(reason: &str) -> Option<Key> {
-    Some(match reason {
-        "childbirth" => param::SCHOOL_GRACE_CHILDBIRTH,
-        "care" => param::SCHOOL_GRACE_CARE,
-        "illness" => param::SCHOOL_GRACE_ILLNESS,
-        "unemployment" => param::SCHOOL_GRACE_UNEMPLOYMENT,
-        "platform_rule" => param::SCHOOL_GRACE_PLATFORM_RULE,
-        _ => return None,
-    })
+impl ProofWorth {
+    fn default_refused() -> ProofWorth {
+        ProofWorth {
+            months: 0,
+            min_months: 0,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The request, checked: what compute reads.
+
+/// A school request checked and with its paid ranges spelt out as month records.
+#[derive(Clone, Debug)]
+pub struct SchoolAsk {
+    pub month: YearMonth,
+    pub permit: bool,
+    pub permit_since: Option<YearMonth>,
+    pub hardship: bool,
+    pub records: Vec<MonthRecord>,
+    pub proofs: Vec<Proof>,
+}
+
+impl SchoolAsk {
+    pub fn of(req: &SchoolRequest, today: YearMonth) -> Result<SchoolAsk> {
+        SchoolAsk::new(
+            req.month.unwrap_or(today),
+            req.permit,
+            req.permit_since,
+            req.hardship,
+            &req.months,
+            &req.paid_ranges,
+            &req.proofs,
+        )
+    }
+
+    fn application(a: &Application, month: YearMonth) -> Result<SchoolAsk> {
+        SchoolAsk::new(
+            month,
+            a.permit,
+            a.permit_since,
+            a.hardship,
+            &a.months,
+            &a.paid_ranges,
+            &a.proofs,
+        )
+    }
+
+    fn new(
+        month: YearMonth,
+        permit: bool,
+        permit_since: Option<YearMonth>,
+        hardship: bool,
+        months: &[MonthRecord],
+        paid_ranges: &[(YearMonth, YearMonth)],
+        proofs: &[Proof],
+    ) -> Result<SchoolAsk> {
+        let too_many = || {
+            Error::bad_input(
+                format!("一次最多 {MAX_MONTHS} 条月份记录"),
+                format!("at most {MAX_MONTHS} month records at once"),
+            )
+        };
+        if months.len() > MAX_MONTHS {
+            return Err(too_many());
+        }
+        if proofs.len() > MAX_PROOFS {
+            return Err(Error::bad_input(
+                format!("一次最多 {MAX_PROOFS} 份证明材料"),
+                format!("at most {MAX_PROOFS} proofs at once"),
+            ));
+        }
+        let mut records = months.to_vec();
+        for (from, to) in paid_ranges {
+            if to < from || from.months_until(*to) as usize >= MAX_MONTHS {
+                return Err(Error::bad_input(
+                    format!(
+                        "缴费区间 {from} 到 {to} 不对：起月不能晚于止月，且最多 {MAX_MONTHS} 个月"
+                    ),
+                    format!(
+                        "paid range {from} to {to} is wrong: the first month must not be after the last, at most {MAX_MONTHS} months"
+                    ),
+                ));
+            }
+            // Counted, not stepped until `to`: `plus` stops at the last month anxin knows.
+            for k in 0..=from.months_until(*to) {
+                records.push(MonthRecord {
+                    month: from.plus(k),
+                    insurance: Insurance::Pension,
+                    status: Status::Paid,
+                    reason: None,
+                    evidence: false,
+                });
+            }
+        }
+        if records.len() > MAX_MONTHS {
+            return Err(too_many());
+        }
+        Ok(SchoolAsk {
+            month,
+            permit,
+            permit_since,
+            hardship,
+            records,
+            proofs: proofs.to_vec(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Compute: a pure function of the parameters and the request.
+
+/// The outcome of the review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Eligible,
+    /// Admitted by the hardship channel whatever the contributions.
+    EligibleHardship,
+    NotYet,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Eligible => "eligible",
+            Decision::EligibleHardship => "eligible_hardship",
+            Decision::NotYet => "not_yet",
+        }
+    }
+}
+
+/// What one proof was worth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofFigure {
+    pub kind: ProofKind,
+    pub worth: ProofWorth,
+    /// Months the document shows up to the application month, if it says from when.
+    pub shown: Option<i64>,
+    /// Months it counts for, ending at the application month.
+    pub counted: i64,
+}
+
+/// A run of excused months between shown months.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub from: YearMonth,
+    pub to: YearMonth,
+    pub months: u32,
+    /// Its reasons, in the order of their codes.
+    pub reasons: Vec<GapReason>,
+    pub evidenced: bool,
+    /// The smallest grace of its reasons.
+    pub allowed: i64,
+    pub forgiven: bool,
+}
+
+impl Gap {
+    fn reason_text(&self) -> String {
+        self.reasons
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+}
+
+/// Extra points earned by the months paid of one insurance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExtraPoints {
+    pub insurance: Insurance,
+    pub months: i64,
+    pub per_month: i64,
+}
+
+/// Every figure of a review, before it is explained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchoolFigures {
+    pub proofs: Vec<ProofFigure>,
+    /// Months up to the application month that count only thanks to a proof.
+    pub proof_months: u32,
+    /// The runs of excused months, in month order.
+    pub gaps: Vec<Gap>,
+    pub continuous: u32,
+    pub cumulative: u32,
+    pub permit_ok: bool,
+    pub contributions_ok: bool,
+    pub decision: Decision,
+    pub earliest_month: Option<YearMonth>,
+    /// Months paid of the insurances that count, up to the application month.
+    pub all_paid: i64,
+    pub permit_years: i64,
+    pub points_from_months: i64,
+    pub points_from_permit: i64,
+    pub extra: Vec<ExtraPoints>,
+    pub points_from_insurances: i64,
+    pub points: i64,
 }
 
 /// Continuous paid months ending at `at` (which must be paid), bridging forgiven gaps.
@@ -263,196 +686,75 @@ fn run_ending(paid: &BTreeSet<i32>, forgiven: &BTreeSet<i32>, at: i32) -> u32 {
     count
 }
 
+/// Months in `paid` among the `lookback` months ending at `at`.
 fn window_count(paid: &BTreeSet<i32>, at: i32, lookback: i64) -> u32 {
-    let from = at - lookback as i32 + 1;
+    let lookback = lookback.clamp(0, i32::MAX as i64) as i32;
+    let from = at.saturating_sub(lookback).saturating_add(1);
+    if from > at {
+        return 0;
+    }
     paid.range(from..=at).count() as u32
 }
 
-pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<SchoolResult> {
-    let month = req.month.unwrap_or(today);
-    let scope = policy.scope(&req.region, month, &req.reforms)?;
-    if req.months.len() > MAX_MONTHS {
-        return Err(Error::bad_input(
-            format!("一次最多 {MAX_MONTHS} 条月份记录"),
-            format!("at most {MAX_MONTHS} month records at once"),
-        ));
-    }
-    if req.proofs.len() > MAX_PROOFS {
-        return Err(Error::bad_input(
-            format!("一次最多 {MAX_PROOFS} 份证明材料"),
-            format!("at most {MAX_PROOFS} proofs at once"),
-        ));
-    }
-    for p in &req.proofs {
-        check_proof_kind(&p.kind)?;
-    }
-    let mut records = req.months.clone();
-    for (from, to) in &req.paid_ranges {
-        if to < from || from.months_until(*to) as usize >= MAX_MONTHS {
-            return Err(Error::bad_input(
-                format!("缴费区间 {from} 到 {to} 不对：起月不能晚于止月，且最多 {MAX_MONTHS} 个月"),
-                format!(
-                    "paid range {from} to {to} is wrong: the first month must not be after the last, at most {MAX_MONTHS} months"
-                ),
-            ));
-        }
-        let mut m = *from;
-        while m <= *to {
-            records.push(MonthRecord {
-                month: m,
-                insurance: "pension".into(),
-                status: "paid".into(),
-                reason: None,
-                evidence: false,
-            });
-            m = m.plus(1);
-        }
-    }
-    if records.len() > MAX_MONTHS {
-        return Err(Error::bad_input(
-            format!("一次最多 {MAX_MONTHS} 条月份记录"),
-            format!("at most {MAX_MONTHS} month records at once"),
-        ));
-    }
-    let mut trace = Trace::default();
-    let (rule, rule_r) = scope.word(param::SCHOOL_RULE)?;
-    let (permit_required, permit_r) = scope.flag(param::SCHOOL_PERMIT_REQUIRED)?;
-    let (insurances, ins_r) = scope.set(param::SCHOOL_INSURANCES)?;
-    let (need_cont, cont_r) = scope.int(param::SCHOOL_CONTINUOUS_MONTHS)?;
-    let (need_cum, cum_r) = scope.int(param::SCHOOL_CUMULATIVE_MONTHS)?;
-    let (lookback, look_r) = scope.int(param::SCHOOL_LOOKBACK_MONTHS)?;
-    let (hardship_channel, hard_r) = scope.flag(param::SCHOOL_HARDSHIP_CHANNEL)?;
-
-    // Months that count, and excused months per reason, up to the application month.
+/// The review of one guardian: which months count, what the proofs are worth, which gaps
+/// are forgiven, the decision, the earliest month and the points.
+pub fn compute(p: &SchoolParams, ask: &SchoolAsk) -> SchoolFigures {
+    let month = ask.month;
     let a = month.index();
+    // Months that count, and excused months (with reason and evidence), up to the
+    // application month.
     let mut paid: BTreeSet<i32> = BTreeSet::new();
     // Months paid of each insurance, counted or not (for points per insurance).
-    let mut paid_by_insurance: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
-    let mut excused: BTreeMap<i32, (String, bool)> = BTreeMap::new();
-    for r in &records {
-        if !crate::schema::INSURANCES.contains(&r.insurance.as_str()) {
-            return Err(Error::bad_input(
-                format!(
-                    "未知险种“{}”：可用 {}",
-                    r.insurance,
-                    crate::schema::INSURANCES.join("、")
-                ),
-                format!(
-                    "unknown insurance '{}': use {}",
-                    r.insurance,
-                    crate::schema::INSURANCES.join(", ")
-                ),
-            ));
-        }
-        let known = ["paid", "backpaid", "unpaid", "deferred", "excused"];
-        if !known.contains(&r.status.as_str()) {
-            return Err(Error::bad_input(
-                format!("未知状态“{}”：可用 {}", r.status, known.join("、")),
-                format!("unknown status '{}': use {}", r.status, known.join(", ")),
-            ));
-        }
-        if let Some(reason) = &r.reason
-            && grace_key(reason).is_none()
-            && reason != "other"
-        {
-            return Err(Error::bad_input(
-                format!(
-                    "未知断缴原因“{reason}”：可用 childbirth、care、illness、unemployment、platform_rule、other"
-                ),
-                format!(
-                    "unknown gap reason '{reason}': use childbirth, care, illness, unemployment, platform_rule, other"
-                ),
-            ));
-        }
+    let mut paid_by_insurance: BTreeMap<Insurance, BTreeSet<i32>> = BTreeMap::new();
+    let mut excused: BTreeMap<i32, (GapReason, bool)> = BTreeMap::new();
+    for r in &ask.records {
         let m = r.month.index();
-        if m <= a && matches!(r.status.as_str(), "paid" | "backpaid") {
-            paid_by_insurance
-                .entry(r.insurance.clone())
-                .or_default()
-                .insert(m);
+        if m <= a && r.status.is_paid() {
+            paid_by_insurance.entry(r.insurance).or_default().insert(m);
         }
-        if m > a || !insurances.iter().any(|i| i == &r.insurance) {
+        if m > a || !p.insurances.contains(&r.insurance) {
             continue;
         }
-        match r.status.as_str() {
-            "paid" | "backpaid" => {
+        match r.status {
+            Status::Paid | Status::Backpaid => {
                 paid.insert(m);
             }
-            "excused" => {
-                excused.insert(
-                    m,
-                    (
-                        r.reason.clone().unwrap_or_else(|| "other".into()),
-                        r.evidence,
-                    ),
-                );
+            Status::Excused => {
+                excused.insert(m, (r.reason.unwrap_or(GapReason::Other), r.evidence));
             }
-            _ => {}
+            Status::Unpaid | Status::Deferred => {}
         }
     }
-    let ym = |i: i32| YearMonth::from_index(i).expect("months from valid input");
     // Other proofs: each stands for up to N months ending at the application month, if it
     // shows at least the months the city asks for. A month counts once however many proofs
     // cover it; proofs never earn points (those are for months paid).
     let mut proved: BTreeSet<i32> = BTreeSet::new();
-    let mut proofs = Vec::new();
-    for p in &req.proofs {
-        let Some((zh, en, months_key, min_key)) = proof_names(&p.kind) else {
-            continue;
-        };
-        let (worth, worth_r) = scope.int(months_key)?;
-        let (need, need_r) = scope.int(min_key)?;
-        let shown = p.since.map(|since| {
+    let mut proofs = Vec::with_capacity(ask.proofs.len());
+    for proof in &ask.proofs {
+        let worth = p.proof(proof.kind);
+        let shown = proof.since.map(|since| {
             if since <= month {
                 since.months_until(month) as i64 + 1
             } else {
                 0
             }
         });
-        let counted = if worth <= 0 {
+        let counted = if worth.months <= 0 {
             0
         } else {
             match shown {
-                Some(n) if n < need => 0,
-                Some(n) => n.min(worth),
-                None => worth,
+                Some(n) if n < worth.min_months => 0,
+                Some(n) => n.min(worth.months),
+                None => worth.months,
             }
         }
         .clamp(0, MAX_MONTHS as i64);
-        let note = if worth <= 0 {
-            Note {
-                zh: format!("{}不认可{zh}代替缴费", scope.region.name_zh),
-                en: format!(
-                    "{} does not accept a {en} in place of contributions",
-                    scope.region.name_en
-                ),
-            }
-        } else if counted == 0 {
-            let n = shown.unwrap_or(0);
-            Note {
-                zh: format!("{zh}只证明了 {n} 个月，要求至少 {need} 个月：不计"),
-                en: format!(
-                    "{en}: shows only {n} months, at least {need} are required: not counted"
-                ),
-            }
-        } else {
-            let first = YearMonth::from_index(a - counted as i32 + 1)
-                .map_or_else(String::new, |m| m.to_string());
-            Note {
-                zh: format!(
-                    "{zh}可抵 {first} 至 {month} 共 {counted} 个月（最多 {worth} 个月，须证明至少 {need} 个月）"
-                ),
-                en: format!(
-                    "{en}: stands for {counted} months, {first} to {month} (at most {worth}; it must show at least {need})"
-                ),
-            }
-        };
-        trace.step(note.zh.clone(), note.en.clone(), vec![worth_r, need_r]);
         proved.extend(a - counted as i32 + 1..=a);
-        proofs.push(ProofCounted {
-            kind: p.kind.clone(),
-            months: counted as u32,
-            note,
+        proofs.push(ProofFigure {
+            kind: proof.kind,
+            worth,
+            shown,
+            counted,
         });
     }
     let proof_months = proved.iter().filter(|m| !paid.contains(m)).count() as u32;
@@ -461,34 +763,10 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     for m in &shown_months {
         excused.remove(m);
     }
-    trace.step(
-        format!(
-            "{} 的入学审核方式：{}；认可的险种：{}",
-            scope.region.name_zh,
-            if rule == "continuous" {
-                "连续缴费"
-            } else {
-                "累计缴费为主、连续缴费为辅"
-            },
-            insurances.join("、")
-        ),
-        format!(
-            "{} reviews by: {}; insurances that count: {}",
-            scope.region.name_en,
-            if rule == "continuous" {
-                "continuous months"
-            } else {
-                "cumulative months first, continuity second"
-            },
-            insurances.join(", ")
-        ),
-        vec![rule_r, ins_r],
-    );
 
     // Grace: a gap made only of excused months with evidence, no longer than its reason allows.
     let mut forgiven_months: BTreeSet<i32> = BTreeSet::new();
-    let mut forgiven = Vec::new();
-    let mut grace_refs: Vec<ParamRef> = Vec::new();
+    let mut gaps = Vec::new();
     // Runs of consecutive excused months (the map is ordered by month).
     let mut runs: Vec<(i32, i32)> = Vec::new();
     for &m in excused.keys() {
@@ -498,139 +776,61 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         }
     }
     for (start, end) in runs {
-        let mut reasons: BTreeSet<String> = BTreeSet::new();
+        let mut reasons: Vec<GapReason> = Vec::new();
         let mut evidenced = true;
-        for m in start..=end {
-            let (reason, evidence) = &excused[&m];
-            reasons.insert(reason.clone());
+        for (reason, evidence) in excused.range(start..=end).map(|(_, v)| v) {
+            if !reasons.contains(reason) {
+                reasons.push(*reason);
+            }
             evidenced &= *evidence;
         }
+        reasons.sort_by_key(|r| r.as_str());
         let length = (end - start + 1) as i64;
         // A gap with several reasons gets the smallest of their graces.
-        let mut allowed = i64::MAX;
-        for reason in &reasons {
-            let grace = match grace_key(reason) {
-                Some(key) => {
-                    let (v, r) = scope.int(key)?;
-                    grace_refs.push(r);
-                    v
-                }
-                None => 0,
-            };
-            allowed = allowed.min(grace);
-        }
-        let reason_text = reasons.into_iter().collect::<Vec<_>>().join("+");
-        if evidenced && length <= allowed {
+        let allowed = reasons
+            .iter()
+            .map(|r| p.grace(*r))
+            .min()
+            .unwrap_or(i64::MAX);
+        let forgiven = evidenced && length <= allowed;
+        if forgiven {
             forgiven_months.extend(start..=end);
-            forgiven.push(ForgivenGap {
-                from: ym(start),
-                to: ym(end),
-                months: length as u32,
-                reason: reason_text,
-            });
-        } else {
-            let why_zh = if !evidenced {
-                "没有提供证明".to_string()
-            } else {
-                format!("超过宽限 {allowed} 个月")
-            };
-            let why_en = if !evidenced {
-                "no evidence was shown".to_string()
-            } else {
-                format!("longer than the {allowed}-month grace")
-            };
-            trace.step(
-                format!("{} 至 {} 断缴 {length} 个月（{reason_text}）：{why_zh}，不能宽限", ym(start), ym(end)),
-                format!("{} to {}: a {length}-month gap ({reason_text}): {why_en}, so it is not forgiven", ym(start), ym(end)),
-                grace_refs.clone(),
-            );
         }
-    }
-    for g in &forgiven {
-        trace.step(
-            format!("{} 至 {} 因 {} 断缴 {} 个月，有证明、在宽限内：不算中断（也不计入缴费月数）", g.from, g.to, g.reason, g.months),
-            format!("{} to {}: {} months missed for {}, with evidence and within the grace: not a break (and not counted as paid)", g.from, g.to, g.months, g.reason),
-            grace_refs.clone(),
-        );
+        let (Some(from), Some(to)) = (YearMonth::from_index(start), YearMonth::from_index(end))
+        else {
+            continue;
+        };
+        gaps.push(Gap {
+            from,
+            to,
+            months: length as u32,
+            reasons,
+            evidenced,
+            allowed,
+            forgiven,
+        });
     }
 
     let continuous = run_ending(&shown_months, &forgiven_months, a);
-    let cumulative = window_count(&shown_months, a, lookback);
-    let mut missing = Vec::new();
-    let permit_ok = !permit_required || req.permit;
-    if !permit_ok {
-        missing.push(Note {
-            zh: "需要本市居住证".into(),
-            en: "a residence permit of the city is needed".into(),
-        });
-    }
-    let meets = |cont: u32, cum: u32| -> bool {
-        if rule == "continuous" {
-            cont as i64 >= need_cont
-        } else {
-            cum as i64 >= need_cum && cont as i64 >= need_cont
-        }
-    };
-    let contributions_ok = meets(continuous, cumulative);
-    trace.step(
-        format!(
-            "截至申请月 {month}：连续缴费 {continuous} 个月（要求 {need_cont}）{}",
-            if rule == "continuous" { String::new() } else { format!("；近 {lookback} 个月累计 {cumulative} 个月（要求 {need_cum}）") }
-        ),
-        format!(
-            "up to the application month {month}: {continuous} continuous months (required {need_cont}){}",
-            if rule == "continuous" { String::new() } else { format!("; {cumulative} months in the last {lookback} (required {need_cum})") }
-        ),
-        vec![cont_r, cum_r, look_r],
-    );
-    if !contributions_ok {
-        if (continuous as i64) < need_cont {
-            missing.push(Note {
-                zh: format!("还差连续缴费 {} 个月", need_cont - continuous as i64),
-                en: format!("{} more continuous months", need_cont - continuous as i64),
-            });
-        }
-        if rule != "continuous" && (cumulative as i64) < need_cum {
-            missing.push(Note {
-                zh: format!("还差累计缴费 {} 个月", need_cum - cumulative as i64),
-                en: format!("{} more cumulative months", need_cum - cumulative as i64),
-            });
-        }
-    }
+    let cumulative = window_count(&shown_months, a, p.lookback_months);
+    let permit_ok = !p.permit_required || ask.permit;
+    let contributions_ok = p.meets(continuous, cumulative);
     let decision = if permit_ok && contributions_ok {
-        "eligible"
-    } else if hardship_channel && req.hardship && req.permit {
-        trace.step(
-            "家庭困难、有居住证和监护关系：走兜底渠道，不因缴费不足被拒",
-            "a family in hardship with a permit and guardianship: the hardship channel admits the child whatever the contributions",
-            vec![hard_r.clone()],
-        );
-        "eligible_hardship"
+        Decision::Eligible
+    } else if p.hardship_channel && ask.hardship && ask.permit {
+        Decision::EligibleHardship
     } else {
-        "not_yet"
+        Decision::NotYet
     };
-    trace.step(
-        if permit_required {
-            "申请人须持有本市居住证"
-        } else {
-            "本市不以居住证为前提"
-        },
-        if permit_required {
-            "the applicant must hold a residence permit of the city"
-        } else {
-            "the city does not require a residence permit"
-        },
-        vec![permit_r, hard_r],
-    );
     // The earliest month, paying every month from the application month on.
-    let earliest_month = if decision == "not_yet" && permit_ok {
+    let earliest_month = if decision == Decision::NotYet && permit_ok {
         let mut future = shown_months.clone();
         (0..=HORIZON_MONTHS).find_map(|k| {
             let m = a + k;
             future.insert(m);
-            meets(
+            p.meets(
                 run_ending(&future, &forgiven_months, m),
-                window_count(&future, m, lookback),
+                window_count(&future, m, p.lookback_months),
             )
             .then(|| YearMonth::from_index(m))
             .flatten()
@@ -639,53 +839,303 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         None
     };
     // New-citizen points (also usable for medical access and the citizen card).
-    let (per_month, pm_r) = scope.int(param::SCHOOL_POINTS_PER_MONTH)?;
-    let (max_months, mm_r) = scope.int(param::SCHOOL_POINTS_MAX_MONTHS)?;
-    let (per_year, py_r) = scope.int(param::SCHOOL_POINTS_PER_PERMIT_YEAR)?;
-    let (max_years, my_r) = scope.int(param::SCHOOL_POINTS_MAX_PERMIT_YEARS)?;
+    let pts = &p.points;
     let all_paid = paid.len() as i64;
-    let points_from_months = per_month * all_paid.min(max_months);
-    let permit_years = match (req.permit, req.permit_since) {
+    let points_from_months = pts.per_month.saturating_mul(all_paid.min(pts.max_months));
+    let permit_years = match (ask.permit, ask.permit_since) {
         (true, Some(since)) if since <= month => (since.months_until(month) as i64 + 1) / 12,
         _ => 0,
     };
-    let points_from_permit = per_year * permit_years.min(max_years);
-    let mut points_from_insurances = 0;
-    let mut extra_refs = Vec::new();
-    let (mut extra_zh, mut extra_en) = (Vec::new(), Vec::new());
-    for insurance in EXTRA_POINT_INSURANCES {
-        let (per, r) = scope.int(extra_points_key(insurance))?;
+    let points_from_permit = pts
+        .per_permit_year
+        .saturating_mul(permit_years.min(pts.max_permit_years));
+    let mut extra = Vec::new();
+    for &(insurance, per_month) in &pts.extra {
         let months = paid_by_insurance
-            .get(insurance)
+            .get(&insurance)
             .map_or(0, |s| s.len() as i64)
-            .min(max_months);
-        if per > 0 && months > 0 {
-            points_from_insurances += per * months;
-            extra_zh.push(format!(
-                "{}保险 {months} 个月 × {per} 分 = {} 分",
-                match insurance {
-                    "medical" => "医疗",
-                    "unemployment" => "失业",
-                    "injury" => "工伤",
-                    _ => "生育",
-                },
-                per * months
-            ));
-            extra_en.push(format!(
-                "{insurance} {months} months × {per} = {}",
-                per * months
-            ));
-            extra_refs.push(r);
+            .min(pts.max_months);
+        if per_month > 0 && months > 0 {
+            extra.push(ExtraPoints {
+                insurance,
+                months,
+                per_month,
+            });
         }
     }
-    if !extra_zh.is_empty() {
+    let points_from_insurances = extra
+        .iter()
+        .map(|e| e.per_month.saturating_mul(e.months))
+        .fold(0i64, i64::saturating_add);
+    let points = points_from_months
+        .saturating_add(points_from_permit)
+        .saturating_add(points_from_insurances);
+    SchoolFigures {
+        proofs,
+        proof_months,
+        gaps,
+        continuous,
+        cumulative,
+        permit_ok,
+        contributions_ok,
+        decision,
+        earliest_month,
+        all_paid,
+        permit_years,
+        points_from_months,
+        points_from_permit,
+        extra,
+        points_from_insurances,
+        points,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Explain: the result and its trace, from the parameters and the figures.
+
+fn proof_note(p: &SchoolParams, month: YearMonth, f: &ProofFigure) -> Note {
+    let (zh, en) = proof_name(f.kind);
+    let (worth, need) = (f.worth.months, f.worth.min_months);
+    let counted = f.counted;
+    if worth <= 0 {
+        Note {
+            zh: format!("{}不认可{zh}代替缴费", p.region_zh),
+            en: format!(
+                "{} does not accept a {en} in place of contributions",
+                p.region_en
+            ),
+        }
+    } else if counted == 0 {
+        let n = f.shown.unwrap_or(0);
+        Note {
+            zh: format!("{zh}只证明了 {n} 个月，要求至少 {need} 个月：不计"),
+            en: format!("{en}: shows only {n} months, at least {need} are required: not counted"),
+        }
+    } else {
+        let first = YearMonth::from_index(month.index() - counted as i32 + 1)
+            .map_or_else(String::new, |m| m.to_string());
+        Note {
+            zh: format!(
+                "{zh}可抵 {first} 至 {month} 共 {counted} 个月（最多 {worth} 个月，须证明至少 {need} 个月）"
+            ),
+            en: format!(
+                "{en}: stands for {counted} months, {first} to {month} (at most {worth}; it must show at least {need})"
+            ),
+        }
+    }
+}
+
+/// The review's result, with its explanation, built from the parameters, the request and
+/// the figures.
+pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolResult {
+    let month = ask.month;
+    let mut trace = Trace::default();
+    let mut proofs = Vec::with_capacity(f.proofs.len());
+    for figure in &f.proofs {
+        let note = proof_note(p, month, figure);
+        let (months_key, min_key) = proof_keys(figure.kind);
         trace.step(
-            format!("按险种另加积分：{}", extra_zh.join("；")),
-            format!("extra points by insurance: {}", extra_en.join("; ")),
-            extra_refs,
+            note.zh.clone(),
+            note.en.clone(),
+            p.refs([months_key, min_key]),
+        );
+        proofs.push(ProofCounted {
+            kind: figure.kind,
+            months: figure.counted as u32,
+            note,
+        });
+    }
+    let insurances: Vec<&str> = p.insurances.iter().map(|i| i.as_str()).collect();
+    let continuous_rule = p.rule == Rule::Continuous;
+    trace.step(
+        format!(
+            "{} 的入学审核方式：{}；认可的险种：{}",
+            p.region_zh,
+            if continuous_rule {
+                "连续缴费"
+            } else {
+                "累计缴费为主、连续缴费为辅"
+            },
+            insurances.join("、")
+        ),
+        format!(
+            "{} reviews by: {}; insurances that count: {}",
+            p.region_en,
+            if continuous_rule {
+                "continuous months"
+            } else {
+                "cumulative months first, continuity second"
+            },
+            insurances.join(", ")
+        ),
+        p.refs([param::SCHOOL_RULE, param::SCHOOL_INSURANCES]),
+    );
+    // Each gap cites the graces of its own reasons.
+    let grace_refs = |g: &Gap| p.refs(g.reasons.iter().filter_map(|r| grace_key(*r)));
+    for g in f.gaps.iter().filter(|g| !g.forgiven) {
+        let (length, allowed, reason_text) = (g.months, g.allowed, g.reason_text());
+        let (why_zh, why_en) = if !g.evidenced {
+            (
+                "没有提供证明".to_string(),
+                "no evidence was shown".to_string(),
+            )
+        } else {
+            (
+                format!("超过宽限 {allowed} 个月"),
+                format!("longer than the {allowed}-month grace"),
+            )
+        };
+        trace.step(
+            format!(
+                "{} 至 {} 断缴 {length} 个月（{reason_text}）：{why_zh}，不能宽限",
+                g.from, g.to
+            ),
+            format!(
+                "{} to {}: a {length}-month gap ({reason_text}): {why_en}, so it is not forgiven",
+                g.from, g.to
+            ),
+            grace_refs(g),
         );
     }
-    let points = points_from_months + points_from_permit + points_from_insurances;
+    let mut forgiven = Vec::new();
+    for g in f.gaps.iter().filter(|g| g.forgiven) {
+        let reason = g.reason_text();
+        trace.step(
+            format!(
+                "{} 至 {} 因 {reason} 断缴 {} 个月，有证明、在宽限内：不算中断（也不计入缴费月数）",
+                g.from, g.to, g.months
+            ),
+            format!(
+                "{} to {}: {} months missed for {reason}, with evidence and within the grace: not a break (and not counted as paid)",
+                g.from, g.to, g.months
+            ),
+            grace_refs(g),
+        );
+        forgiven.push(ForgivenGap {
+            from: g.from,
+            to: g.to,
+            months: g.months,
+            reason,
+        });
+    }
+
+    let (continuous, cumulative) = (f.continuous, f.cumulative);
+    let (need_cont, need_cum, lookback) =
+        (p.continuous_months, p.cumulative_months, p.lookback_months);
+    let mut missing = Vec::new();
+    if !f.permit_ok {
+        missing.push(Note {
+            zh: "需要本市居住证".into(),
+            en: "a residence permit of the city is needed".into(),
+        });
+    }
+    trace.step(
+        format!(
+            "截至申请月 {month}：连续缴费 {continuous} 个月（要求 {need_cont}）{}",
+            if continuous_rule {
+                String::new()
+            } else {
+                format!("；近 {lookback} 个月累计 {cumulative} 个月（要求 {need_cum}）")
+            }
+        ),
+        format!(
+            "up to the application month {month}: {continuous} continuous months (required {need_cont}){}",
+            if continuous_rule {
+                String::new()
+            } else {
+                format!("; {cumulative} months in the last {lookback} (required {need_cum})")
+            }
+        ),
+        p.refs([
+            param::SCHOOL_CONTINUOUS_MONTHS,
+            param::SCHOOL_CUMULATIVE_MONTHS,
+            param::SCHOOL_LOOKBACK_MONTHS,
+        ]),
+    );
+    if !f.contributions_ok {
+        if (continuous as i64) < need_cont {
+            missing.push(Note {
+                zh: format!("还差连续缴费 {} 个月", need_cont - continuous as i64),
+                en: format!("{} more continuous months", need_cont - continuous as i64),
+            });
+        }
+        if !continuous_rule && (cumulative as i64) < need_cum {
+            missing.push(Note {
+                zh: format!("还差累计缴费 {} 个月", need_cum - cumulative as i64),
+                en: format!("{} more cumulative months", need_cum - cumulative as i64),
+            });
+        }
+    }
+    if f.decision == Decision::EligibleHardship {
+        trace.step(
+            "家庭困难、有居住证和监护关系：走兜底渠道，不因缴费不足被拒",
+            "a family in hardship with a permit and guardianship: the hardship channel admits the child whatever the contributions",
+            p.refs([param::SCHOOL_HARDSHIP_CHANNEL]),
+        );
+    }
+    trace.step(
+        if p.permit_required {
+            "申请人须持有本市居住证"
+        } else {
+            "本市不以居住证为前提"
+        },
+        if p.permit_required {
+            "the applicant must hold a residence permit of the city"
+        } else {
+            "the city does not require a residence permit"
+        },
+        p.refs([
+            param::SCHOOL_PERMIT_REQUIRED,
+            param::SCHOOL_HARDSHIP_CHANNEL,
+        ]),
+    );
+    if !f.extra.is_empty() {
+        let zh: Vec<String> = f
+            .extra
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} 个月 × {} 分 = {} 分",
+                    e.insurance.name_zh(),
+                    e.months,
+                    e.per_month,
+                    e.per_month.saturating_mul(e.months)
+                )
+            })
+            .collect();
+        let en: Vec<String> = f
+            .extra
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} months × {} = {}",
+                    e.insurance.as_str(),
+                    e.months,
+                    e.per_month,
+                    e.per_month.saturating_mul(e.months)
+                )
+            })
+            .collect();
+        trace.step(
+            format!("按险种另加积分：{}", zh.join("；")),
+            format!("extra points by insurance: {}", en.join("; ")),
+            p.refs(f.extra.iter().filter_map(|e| extra_points_key(e.insurance))),
+        );
+    }
+    let pts = &p.points;
+    let (per_month, max_months, per_year, max_years) = (
+        pts.per_month,
+        pts.max_months,
+        pts.per_permit_year,
+        pts.max_permit_years,
+    );
+    let (all_paid, permit_years) = (f.all_paid, f.permit_years);
+    let (points_from_months, points_from_permit, points_from_insurances, points) = (
+        f.points_from_months,
+        f.points_from_permit,
+        f.points_from_insurances,
+        f.points,
+    );
     trace.step(
         format!(
             "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；居住证满 {permit_years} 年（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；按险种另加 {points_from_insurances} 分；合计 {points} 分"
@@ -693,32 +1143,50 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         format!(
             "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_years} full permit years (at most {max_years}) × {per_year} = {points_from_permit}; {points_from_insurances} extra by insurance; {points} in all"
         ),
-        vec![pm_r, mm_r, py_r, my_r],
+        p.refs([
+            param::SCHOOL_POINTS_PER_MONTH,
+            param::SCHOOL_POINTS_MAX_MONTHS,
+            param::SCHOOL_POINTS_PER_PERMIT_YEAR,
+            param::SCHOOL_POINTS_MAX_PERMIT_YEARS,
+        ]),
     );
     trace.term("school");
-    Ok(SchoolResult {
-        region_code: scope.region.code.to_string(),
-        region_zh: scope.region.name_zh.clone(),
+    SchoolResult {
+        region_code: p.region_code.clone(),
+        region_zh: p.region_zh.clone(),
         month,
-        rule,
-        decision,
+        rule: p.rule_word.clone(),
+        decision: f.decision.as_str(),
         continuous_months: continuous,
         cumulative_months: cumulative,
         required_continuous: need_cont,
         required_cumulative: need_cum,
-        permit_met: permit_ok,
+        permit_met: f.permit_ok,
         forgiven,
         proofs,
-        proof_months,
+        proof_months: f.proof_months,
         missing,
-        earliest_month,
+        earliest_month: f.earliest_month,
         points,
         points_from_months,
         points_from_permit,
         points_from_insurances,
         trace,
-    })
+    }
 }
+
+/// Reviews one application: resolve, compute, explain.
+pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<SchoolResult> {
+    let month = req.month.unwrap_or(today);
+    let scope = policy.scope(&req.region, month, &req.reforms)?;
+    let ask = SchoolAsk::of(req, today)?;
+    let p = SchoolParams::resolve(&scope)?;
+    let f = compute(&p, &ask);
+    Ok(explain(&p, &ask, &f))
+}
+
+// ---------------------------------------------------------------------------------------
+// Ranking
 
 /// Most applications one ranking takes.
 pub const MAX_APPLICATIONS: usize = 1_000_000;
@@ -735,7 +1203,7 @@ pub struct RankRequest {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "ApplicationIn")]
 pub struct Application {
     pub id: String,
     pub permit: bool,
@@ -744,6 +1212,55 @@ pub struct Application {
     pub months: Vec<MonthRecord>,
     pub paid_ranges: Vec<(YearMonth, YearMonth)>,
     pub proofs: Vec<Proof>,
+}
+
+/// An application as written in a request, its codes not yet checked (so that a refused
+/// code can name the application).
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ApplicationIn {
+    id: String,
+    permit: bool,
+    permit_since: Option<YearMonth>,
+    hardship: bool,
+    months: Vec<MonthRecordIn>,
+    paid_ranges: Vec<(YearMonth, YearMonth)>,
+    proofs: Vec<ProofIn>,
+}
+
+impl TryFrom<ApplicationIn> for Application {
+    type Error = Error;
+    fn try_from(a: ApplicationIn) -> Result<Application> {
+        let id = a.id;
+        let named = |e: Error| {
+            Error::new(
+                e.kind,
+                format!("申请 {id}：{}", e.zh),
+                format!("application {id}: {}", e.en),
+            )
+        };
+        let months = a
+            .months
+            .into_iter()
+            .map(MonthRecord::try_from)
+            .collect::<Result<Vec<_>>>()
+            .map_err(named)?;
+        let proofs = a
+            .proofs
+            .into_iter()
+            .map(Proof::try_from)
+            .collect::<Result<Vec<_>>>()
+            .map_err(named)?;
+        Ok(Application {
+            id,
+            permit: a.permit,
+            permit_since: a.permit_since,
+            hardship: a.hardship,
+            months,
+            paid_ranges: a.paid_ranges,
+            proofs,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -771,8 +1288,9 @@ pub struct RankResult {
     pub trace: Trace,
 }
 
-/// Reviews every application, then ranks the eligible ones by points; ties go to more
-/// continuous months, then the earlier residence permit, then the earlier application.
+/// Reviews every application against the same parameters (resolved once), then ranks the
+/// eligible ones by points; ties go to more continuous months, then the earlier residence
+/// permit, then the earlier application.
 pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<RankResult> {
     if req.applications.len() > MAX_APPLICATIONS {
         return Err(Error::bad_input(
@@ -781,45 +1299,33 @@ pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<Rank
         ));
     }
     let month = req.month.unwrap_or(today);
+    let scope = policy.scope(&req.region, month, &req.reforms)?;
+    let p = SchoolParams::resolve(&scope)?;
     let mut reviewed = Vec::with_capacity(req.applications.len());
     for (order, a) in req.applications.iter().enumerate() {
-        let r = review(
-            policy,
-            &SchoolRequest {
-                region: req.region.clone(),
-                month: Some(month),
-                permit: a.permit,
-                permit_since: a.permit_since,
-                hardship: a.hardship,
-                reforms: req.reforms.clone(),
-                months: a.months.clone(),
-                paid_ranges: a.paid_ranges.clone(),
-                proofs: a.proofs.clone(),
-            },
-            today,
-        )
-        .map_err(|e| {
+        let ask = SchoolAsk::application(a, month).map_err(|e| {
             Error::new(
                 e.kind,
                 format!("申请 {}：{}", a.id, e.zh),
                 format!("application {}: {}", a.id, e.en),
             )
         })?;
+        let f = compute(&p, &ask);
         let permit_key = if a.permit {
             a.permit_since.map_or(i32::MAX, |m| m.index())
         } else {
             i32::MAX
         };
-        reviewed.push((order, a, r, permit_key));
+        reviewed.push((order, a, f, permit_key));
     }
     let mut eligible: Vec<usize> = (0..reviewed.len())
-        .filter(|&i| reviewed[i].2.decision != "not_yet")
+        .filter(|&i| reviewed[i].2.decision != Decision::NotYet)
         .collect();
     let key = |i: usize| {
-        let (order, _, r, permit) = &reviewed[i];
+        let (order, _, f, permit) = &reviewed[i];
         (
-            std::cmp::Reverse(r.points),
-            std::cmp::Reverse(r.continuous_months),
+            std::cmp::Reverse(f.points),
+            std::cmp::Reverse(f.continuous),
             *permit,
             *order,
         )
@@ -827,11 +1333,11 @@ pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<Rank
     eligible.sort_by_key(|&i| key(i));
     let mut ranked: Vec<Ranked> = reviewed
         .iter()
-        .map(|(_, a, r, _)| Ranked {
+        .map(|(_, a, f, _)| Ranked {
             id: a.id.clone(),
-            decision: r.decision,
-            points: r.points,
-            continuous_months: r.continuous_months,
+            decision: f.decision.as_str(),
+            points: f.points,
+            continuous_months: f.continuous,
             rank: None,
             admitted: false,
             decided_by: None,
@@ -856,20 +1362,19 @@ pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<Rank
         ranked[i].admitted = (place as u32) < req.places;
         ranked[i].decided_by = decided_by;
     }
-    let scope = policy.scope(&req.region, month, &req.reforms)?;
     let mut trace = Trace::default();
     let admitted = ranked.iter().filter(|r| r.admitted).count() as u32;
     trace.step(
         format!(
             "{} {month}：{} 份申请中 {} 份符合条件，按积分排序（同分看连续缴费月数，再看居住证先后，再看申请先后），前 {} 名录取，录取 {admitted} 名",
-            scope.region.name_zh,
+            p.region_zh,
             ranked.len(),
             eligible.len(),
             req.places
         ),
         format!(
             "{} {month}: of {} applications {} are eligible, ranked by points (ties: more continuous months, then the earlier permit, then the earlier application); the first {} get places: {admitted} admitted",
-            scope.region.name_en,
+            p.region_en,
             ranked.len(),
             eligible.len(),
             req.places
@@ -877,7 +1382,7 @@ pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<Rank
         Vec::new(),
     );
     Ok(RankResult {
-        region_code: scope.region.code.to_string(),
+        region_code: p.region_code.clone(),
         month,
         places: req.places,
         eligible: eligible.len() as u32,
@@ -885,4 +1390,257 @@ pub fn rank(policy: &Policy, req: &RankRequest, today: YearMonth) -> Result<Rank
         applications: ranked,
         trace,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy() -> &'static Policy {
+        static P: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+        P.get_or_init(|| Policy::embedded().expect("policy files"))
+    }
+
+    fn today() -> YearMonth {
+        YearMonth::new(2026, 11).expect("month")
+    }
+
+    /// The error of running `calc` on `req`, which must be refused as bad input.
+    fn refused(calc: &str, req: serde_json::Value) -> Error {
+        match crate::calc::run_json(policy(), calc, req, today()) {
+            Ok(v) => panic!("expected a refusal, got {v}"),
+            Err(e) => {
+                assert_eq!(e.kind, crate::ErrorKind::BadInput, "{e}");
+                e
+            }
+        }
+    }
+
+    fn month_with(field: &str, value: &str) -> serde_json::Value {
+        let mut m = json!({ "month": "2026-08", "insurance": "pension", "status": "excused", "reason": "care", "evidence": true });
+        m[field] = json!(value);
+        json!({ "region": "330100", "month": "2026-09", "months": [m] })
+    }
+
+    #[test]
+    fn an_unknown_insurance_is_refused_naming_the_insurances() {
+        let e = refused("school", month_with("insurance", "car"));
+        assert!(e.zh.starts_with("请求格式不对："), "{e}");
+        assert!(e.zh.contains("险种“car”"), "{e}");
+        assert!(e.zh.contains("2026-08"), "{e}");
+        assert!(
+            e.zh.contains("pension（养老）、medical（医疗）、unemployment（失业）、injury（工伤）、maternity（生育）"),
+            "{e}"
+        );
+        assert!(e.en.starts_with("malformed request: "), "{e}");
+        assert!(
+            e.en.contains("unknown insurance 'car' in 2026-08: use pension, medical, unemployment, injury, maternity"),
+            "{e}"
+        );
+        // No English in the Chinese message's place and the other way round.
+        assert!(!e.zh.contains("unknown"), "{e}");
+        assert!(!e.en.contains("请求"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_status_is_refused_naming_the_statuses() {
+        let e = refused("school", month_with("status", "maybe"));
+        assert!(e.zh.contains("缴费状态“maybe”"), "{e}");
+        assert!(
+            e.zh.contains("paid（已缴）") && e.zh.contains("excused（免缴）"),
+            "{e}"
+        );
+        assert!(
+            e.en.contains(
+                "unknown status 'maybe' in 2026-08: use paid, unpaid, deferred, backpaid, excused"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_gap_reason_is_refused_naming_the_reasons() {
+        let e = refused("school", month_with("reason", "bored"));
+        assert!(e.zh.contains("断缴原因“bored”"), "{e}");
+        assert!(e.zh.contains("platform_rule（平台规则变更）"), "{e}");
+        assert!(
+            e.en.contains("unknown gap reason 'bored' in 2026-08: use childbirth, care, illness, unemployment, platform_rule, other"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_proof_is_refused_naming_the_proofs_in_either_form() {
+        for proof in [
+            json!("utility_bill"),
+            json!({ "kind": "utility_bill", "since": "2025-01" }),
+        ] {
+            let e = refused(
+                "school",
+                json!({ "region": "330100", "month": "2026-09", "proofs": [proof] }),
+            );
+            assert!(e.zh.contains("未知的证明材料“utility_bill”"), "{e}");
+            assert!(e.zh.contains("business_licence（营业执照）"), "{e}");
+            assert!(
+                e.en.contains(
+                    "unknown proof 'utility_bill': use business_licence (business licence)"
+                ),
+                "{e}"
+            );
+            assert!(
+                e.en.contains("community_residence (community residence proof)"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_code_in_a_ranking_names_the_application() {
+        let e = refused(
+            "school_rank",
+            json!({ "region": "330100", "month": "2026-09", "applications": [
+                { "id": "A7", "months": [{ "month": "2026-08", "insurance": "pensions", "status": "paid" }] }
+            ] }),
+        );
+        assert!(
+            e.zh.contains("申请 A7：") && e.zh.contains("险种“pensions”"),
+            "{e}"
+        );
+        assert!(
+            e.en.contains("application A7: unknown insurance 'pensions'"),
+            "{e}"
+        );
+    }
+
+    /// The typed request reads and writes the same JSON as before: codes as snake_case strings.
+    #[test]
+    fn the_typed_request_keeps_its_json() {
+        let text = json!({
+            "region": "330100", "month": "2026-09", "permit": true, "permit_since": "2020-01",
+            "hardship": false, "reforms": ["school-cumulative-first"],
+            "months": [{ "month": "2026-08", "insurance": "medical", "status": "excused", "reason": "platform_rule", "evidence": true },
+                       { "month": "2026-07", "insurance": "pension", "status": "backpaid" }],
+            "paid_ranges": [["2025-01", "2025-12"]],
+            "proofs": ["labour_contract", { "kind": "tax_records", "since": "2025-06" }]
+        });
+        let req: SchoolRequest = serde_json::from_value(text).unwrap();
+        assert_eq!(
+            req.months[0],
+            MonthRecord {
+                month: YearMonth::new(2026, 8).unwrap(),
+                insurance: Insurance::Medical,
+                status: Status::Excused,
+                reason: Some(GapReason::PlatformRule),
+                evidence: true,
+            }
+        );
+        assert_eq!(req.months[1].reason, None);
+        assert_eq!(req.proofs[0].kind, ProofKind::LabourContract);
+        assert_eq!(req.proofs[1].since, YearMonth::new(2025, 6));
+        let back = serde_json::to_value(&req).unwrap();
+        assert_eq!(
+            back["months"][0],
+            json!({ "month": "2026-08", "insurance": "medical", "status": "excused", "reason": "platform_rule", "evidence": true })
+        );
+        assert_eq!(back["months"][1]["reason"], json!(null));
+        assert_eq!(
+            back["proofs"][1],
+            json!({ "kind": "tax_records", "since": "2025-06" })
+        );
+        // What it writes it reads back.
+        let again: SchoolRequest = serde_json::from_value(back).unwrap();
+        assert_eq!(again.months, req.months);
+        assert_eq!(again.proofs, req.proofs);
+        let r = review(policy(), &req, today()).unwrap();
+        let out = serde_json::to_value(&r).unwrap();
+        assert_eq!(out["proofs"][0]["kind"], json!("labour_contract"));
+    }
+
+    /// A paid range that ends at the last month anxin knows (2200-12) used to step forever.
+    #[test]
+    fn a_paid_range_at_the_end_of_the_calendar_ends() {
+        let last = YearMonth::new(2200, 12).unwrap();
+        let req = SchoolRequest {
+            region: "330100".into(),
+            month: Some(last),
+            permit: true,
+            paid_ranges: vec![(YearMonth::new(2199, 1).unwrap(), last)],
+            ..SchoolRequest::default()
+        };
+        let r = review(policy(), &req, today()).unwrap();
+        assert_eq!(r.continuous_months, 24);
+    }
+
+    /// Resolving every parameter up front refuses no review the lazy lookups answered: for
+    /// every shipped region, several months and every reform, where the city has a school
+    /// rule at all, every school parameter resolves.
+    #[test]
+    fn every_shipped_scope_with_a_school_rule_resolves() {
+        let p = policy();
+        let mut resolved = 0;
+        for code in p.regions.keys() {
+            for m in ["2024-06", "2025-01", "2026-01", "2026-09", "2027-03"] {
+                let month: YearMonth = m.parse().unwrap();
+                let mut sets = vec![vec![]];
+                sets.extend(p.reforms.keys().map(|r| vec![r.clone()]));
+                for reforms in sets {
+                    let Ok(scope) = p.scope(&code.to_string(), month, &reforms) else {
+                        continue;
+                    };
+                    if scope.word(param::SCHOOL_RULE).is_err() {
+                        continue;
+                    }
+                    if let Err(e) = SchoolParams::resolve(&scope) {
+                        panic!("{code} {month} {reforms:?}: {e}");
+                    }
+                    resolved += 1;
+                }
+            }
+        }
+        assert!(resolved > 50, "{resolved}");
+    }
+
+    /// Resolve once, compute many times: the ranking and the single review agree.
+    #[test]
+    fn compute_is_the_same_for_review_and_rank() {
+        let month = YearMonth::new(2026, 9).unwrap();
+        let scope = policy().scope("330100", month, &[]).unwrap();
+        let p = SchoolParams::resolve(&scope).unwrap();
+        assert_eq!(p.grace(GapReason::Other), 0);
+        assert!(p.insurances.contains(&Insurance::Pension));
+        let req = SchoolRequest {
+            region: "330100".into(),
+            month: Some(month),
+            permit: true,
+            paid_ranges: vec![(YearMonth::new(2025, 10).unwrap(), month)],
+            ..SchoolRequest::default()
+        };
+        let ask = SchoolAsk::of(&req, today()).unwrap();
+        let f = compute(&p, &ask);
+        let r = explain(&p, &ask, &f);
+        assert_eq!(
+            (r.decision, r.continuous_months),
+            (f.decision.as_str(), f.continuous)
+        );
+        let ranked = rank(
+            policy(),
+            &RankRequest {
+                region: "330100".into(),
+                month: Some(month),
+                places: 1,
+                applications: vec![Application {
+                    id: "A".into(),
+                    permit: true,
+                    paid_ranges: req.paid_ranges.clone(),
+                    ..Application::default()
+                }],
+                ..RankRequest::default()
+            },
+            today(),
+        )
+        .unwrap();
+        assert_eq!(ranked.applications[0].points, r.points);
+        assert_eq!(ranked.applications[0].decision, r.decision);
+    }
 }
