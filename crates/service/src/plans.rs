@@ -117,9 +117,39 @@ pub struct SelfCheck {
     /// Why the gap happened (a gap-reason code), with evidence.
     pub gap_reason: anxin_domain::codes::GapReason,
     pub permit: bool,
+    /// The month the residence permit was issued, when known (for its years' points).
+    pub permit_since: Option<YearMonth>,
     pub hardship: bool,
     /// Other proofs shown (proof codes).
     pub proofs: Vec<anxin_domain::codes::ProofKind>,
+}
+
+/// The self-check prefilled from a worker's own record for an application in `month`: the
+/// city they live in, their current unbroken run of pension months there, and their residence
+/// permit of that city (with its month of issue). `None` when they have paid no pension month
+/// where they live (nothing to prefill but the city).
+pub fn self_check_of(view: &PersonView, month: YearMonth) -> Option<SelfCheck> {
+    let home = view.row.residence_region;
+    let run = view
+        .summaries
+        .iter()
+        .find(|s| s.insurance == Insurance::Pension && s.region == Some(home))?
+        .current_run
+        .as_ref()?;
+    let home_code = anxin_domain::RegionCode::parse(&format!("{home:06}")).ok()?;
+    let (permit, permit_since) = crate::school::permit_in(&view.row, home_code);
+    Some(SelfCheck {
+        region: format!("{home:06}"),
+        month,
+        paid_from: run.from,
+        paid_to: run.to,
+        gap: None,
+        gap_reason: anxin_domain::codes::GapReason::Other,
+        permit,
+        permit_since,
+        hardship: false,
+        proofs: Vec::new(),
+    })
 }
 
 /// Longest span a self-check may describe (fifty years), and longest gap (ten years).
@@ -159,6 +189,7 @@ impl SelfCheck {
             region: self.region.clone(),
             month: Some(self.month),
             permit: self.permit,
+            permit_since: self.permit_since.filter(|_| self.permit),
             hardship: self.hardship,
             reforms: if reform {
                 vec!["school-cumulative-first".to_string()]
@@ -177,4 +208,122 @@ impl SelfCheck {
             ..Default::default()
         }
     }
+}
+
+/// The tiers a worker may pick for their base, in percent of the average wage (the national
+/// range 60–300 %; a city's own range is enforced by the calculator).
+pub const TIERS: [u32; 10] = [60, 70, 80, 90, 100, 120, 150, 200, 250, 300];
+
+/// What the monthly bill is asked for: the city, the income (for the burden), the tier
+/// (`None`: the lowest), and the hukou and permit that decide who may join employee medical
+/// insurance there (`hukou_region: None` is read as a local hukou, and said so).
+#[derive(Debug, Clone, Default)]
+pub struct BillAsk {
+    pub region: String,
+    pub income_fen: Option<i64>,
+    pub tier_percent: Option<u32>,
+    pub hukou_region: Option<String>,
+    pub residence_permit: bool,
+}
+
+/// The bill for a signed-in worker in the city they live in, with their hukou and permit.
+pub fn bill_ask_of(view: &PersonView) -> BillAsk {
+    let m = medical_request(view);
+    BillAsk {
+        region: m.region,
+        hukou_region: m.hukou_region,
+        residence_permit: m.residence_permit,
+        ..Default::default()
+    }
+}
+
+/// Employee medical insurance in the monthly bill: its amount, or why it is not in it.
+#[derive(Debug, Clone)]
+pub enum MedicalLine {
+    /// Payable each month as a flexible worker (the medical calculator's figure).
+    Monthly {
+        fen: anxin_domain::Fen,
+        rate: anxin_domain::Bps,
+    },
+    /// No rate for flexible workers is recorded for the city: not recorded, with the reason.
+    NotRecorded { zh: String, en: String },
+    /// The worker may not join it here (say, a non-local hukou without a permit).
+    NotEligible { zh: String, en: String },
+}
+
+/// A flexible worker's whole monthly bill in a city: pension (the quote calculator) plus
+/// employee medical insurance on the same tier (the medical calculator).
+#[derive(Debug, Clone)]
+pub struct Bill {
+    pub pension: anxin_policy::calc::quote::QuoteResult,
+    pub medical: MedicalLine,
+    /// The medical calculator's explanation (with its sources), when it ran.
+    pub medical_trace: Option<anxin_policy::Trace>,
+    /// Pension plus medical where medical is payable; the pension alone otherwise.
+    pub total_fen: anxin_domain::Fen,
+    /// Whether the hukou was assumed local (no record to say otherwise).
+    pub hukou_assumed_local: bool,
+}
+
+pub fn monthly_bill(
+    policy: &anxin_policy::Policy,
+    ask: &BillAsk,
+    today: YearMonth,
+) -> anxin_policy::Result<Bill> {
+    use anxin_policy::calc::quote::{QuoteRequest, quote};
+    let pension = quote(
+        policy,
+        &QuoteRequest {
+            region: ask.region.clone(),
+            income_fen: ask.income_fen,
+            tier_percent: ask.tier_percent,
+            ..Default::default()
+        },
+        today,
+    )?;
+    // The medical calculator may lack a figure for the city (no rate, no resident scheme
+    // recorded): the bill then says "not recorded" with the calculator's reason.
+    let med = anxin_policy::calc::medical::medical(
+        policy,
+        &MedicalRequest {
+            region: ask.region.clone(),
+            hukou_region: ask.hukou_region.clone(),
+            residence_permit: ask.residence_permit,
+            tier_percent: ask.tier_percent,
+            ..Default::default()
+        },
+        today,
+    );
+    let (medical, medical_trace) = match med {
+        Err(e) => (MedicalLine::NotRecorded { zh: e.zh, en: e.en }, None),
+        Ok(med) => {
+            let e = &med.employee;
+            let line = match e.rate_bps {
+                None => MedicalLine::NotRecorded {
+                    zh: e.reason_zh.clone(),
+                    en: e.reason_en.clone(),
+                },
+                Some(_) if !e.eligible => MedicalLine::NotEligible {
+                    zh: e.reason_zh.clone(),
+                    en: e.reason_en.clone(),
+                },
+                Some(rate) => MedicalLine::Monthly {
+                    fen: e.monthly_fen,
+                    rate,
+                },
+            };
+            (line, Some(med.trace))
+        }
+    };
+    let total_fen = match &medical {
+        MedicalLine::Monthly { fen, .. } => pension.monthly_fen + *fen,
+        _ => pension.monthly_fen,
+    };
+    Ok(Bill {
+        pension,
+        medical,
+        medical_trace,
+        total_fen,
+        hukou_assumed_local: ask.hukou_region.is_none(),
+    })
 }

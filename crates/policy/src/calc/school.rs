@@ -572,31 +572,33 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         }
     };
     let contributions_ok = meets(continuous, cumulative);
+    // A run that ends the month before the application month is still unbroken: say so,
+    // rather than only "0 continuous months".
+    let before = if shown_months.contains(&a) {
+        None
+    } else {
+        let run = run_ending(&shown_months, &forgiven_months, a - 1);
+        YearMonth::from_index(a - 1)
+            .filter(|_| run > 0)
+            .map(|last| (last, run))
+    };
+    let (before_zh, before_en) = before.map_or((String::new(), String::new()), |(last, run)| {
+        (
+            format!("（申请月还没缴费；到 {last} 已连续缴费 {run} 个月，没有中断）"),
+            format!(" (the application month is not paid yet; {run} continuous months up to {last}, unbroken)"),
+        )
+    });
     trace.step(
         format!(
-            "截至申请月 {month}：连续缴费 {continuous} 个月（要求 {need_cont}）{}",
+            "截至申请月 {month}：连续缴费 {continuous} 个月{before_zh}（要求 {need_cont}）{}",
             if rule == "continuous" { String::new() } else { format!("；近 {lookback} 个月累计 {cumulative} 个月（要求 {need_cum}）") }
         ),
         format!(
-            "up to the application month {month}: {continuous} continuous months (required {need_cont}){}",
+            "up to the application month {month}: {continuous} continuous months{before_en} (required {need_cont}){}",
             if rule == "continuous" { String::new() } else { format!("; {cumulative} months in the last {lookback} (required {need_cum})") }
         ),
         vec![cont_r, cum_r, look_r],
     );
-    if !contributions_ok {
-        if (continuous as i64) < need_cont {
-            missing.push(Note {
-                zh: format!("还差连续缴费 {} 个月", need_cont - continuous as i64),
-                en: format!("{} more continuous months", need_cont - continuous as i64),
-            });
-        }
-        if rule != "continuous" && (cumulative as i64) < need_cum {
-            missing.push(Note {
-                zh: format!("还差累计缴费 {} 个月", need_cum - cumulative as i64),
-                en: format!("{} more cumulative months", need_cum - cumulative as i64),
-            });
-        }
-    }
     let decision = if permit_ok && contributions_ok {
         "eligible"
     } else if hardship_channel && req.hardship && req.permit {
@@ -638,6 +640,58 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     } else {
         None
     };
+    // What is missing, counted as the months still to pay from the application month on, so
+    // that "N more months" and the earliest month always agree (a guardian who paid through
+    // last month needs only the application month itself).
+    if !contributions_ok {
+        let first_meeting = |ok: &dyn Fn(u32, u32) -> bool| {
+            let mut future = shown_months.clone();
+            (0..=HORIZON_MONTHS).find_map(|k| {
+                let m = a + k;
+                future.insert(m);
+                ok(
+                    run_ending(&future, &forgiven_months, m),
+                    window_count(&future, m, lookback),
+                )
+                .then_some(m)
+            })
+        };
+        let to_pay = |until: i32| (a..=until).filter(|m| !shown_months.contains(m)).count() as i64;
+        let cont_short = if (continuous as i64) < need_cont {
+            Some(
+                first_meeting(&|c, _| c as i64 >= need_cont)
+                    .map_or(need_cont - continuous as i64, to_pay),
+            )
+        } else {
+            None
+        };
+        let cum_short = if rule != "continuous" && (cumulative as i64) < need_cum {
+            Some(
+                first_meeting(&|_, c| c as i64 >= need_cum)
+                    .map_or(need_cum - cumulative as i64, to_pay),
+            )
+        } else {
+            None
+        };
+        if !shown_months.contains(&a) {
+            missing.push(Note {
+                zh: format!("申请月 {month} 还没有缴费记录"),
+                en: format!("the application month {month} has no payment yet"),
+            });
+        }
+        if let Some(n) = cont_short.filter(|n| *n > 0) {
+            missing.push(Note {
+                zh: format!("还差连续缴费 {n} 个月"),
+                en: format!("{n} more continuous months"),
+            });
+        }
+        if let Some(n) = cum_short.filter(|n| *n > 0) {
+            missing.push(Note {
+                zh: format!("还差累计缴费 {n} 个月"),
+                en: format!("{n} more cumulative months"),
+            });
+        }
+    }
     // New-citizen points (also usable for medical access and the citizen card).
     let (per_month, pm_r) = scope.int(param::SCHOOL_POINTS_PER_MONTH)?;
     let (max_months, mm_r) = scope.int(param::SCHOOL_POINTS_MAX_MONTHS)?;
@@ -650,6 +704,22 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
         _ => 0,
     };
     let points_from_permit = per_year * permit_years.min(max_years);
+    // A permit whose month of issue is not known counts no years: say that, not "0 years".
+    let (permit_zh, permit_en) = match (req.permit, req.permit_since) {
+        (true, None) => (
+            "持有居住证，但没有填办证月份，年限不计分".to_string(),
+            "a permit is held, but its month of issue is not given: its years earn no points"
+                .to_string(),
+        ),
+        (false, _) => (
+            "没有本市居住证，年限不计分".to_string(),
+            "no residence permit of the city: no points for permit years".to_string(),
+        ),
+        (true, Some(_)) => (
+            format!("居住证满 {permit_years} 年"),
+            format!("{permit_years} full permit years"),
+        ),
+    };
     let mut points_from_insurances = 0;
     let mut extra_refs = Vec::new();
     let (mut extra_zh, mut extra_en) = (Vec::new(), Vec::new());
@@ -688,10 +758,10 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     let points = points_from_months + points_from_permit + points_from_insurances;
     trace.step(
         format!(
-            "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；居住证满 {permit_years} 年（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；按险种另加 {points_from_insurances} 分；合计 {points} 分"
+            "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；{permit_zh}（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；按险种另加 {points_from_insurances} 分；合计 {points} 分"
         ),
         format!(
-            "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_years} full permit years (at most {max_years}) × {per_year} = {points_from_permit}; {points_from_insurances} extra by insurance; {points} in all"
+            "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_en} (at most {max_years}) × {per_year} = {points_from_permit}; {points_from_insurances} extra by insurance; {points} in all"
         ),
         vec![pm_r, mm_r, py_r, my_r],
     );
