@@ -87,7 +87,7 @@ pub async fn review_submit(
     if csv {
         return Ok(results_csv(&review));
     }
-    let body = render_review(&review, lang, reform);
+    let body = render_review(&state.policy, &review, lang, reform);
     Ok(crate::private_page(
         lang,
         lang.pick("审核结果", "Review results"),
@@ -202,7 +202,12 @@ fn decision_text(d: &str, lang: Lang) -> &'static str {
     }
 }
 
-fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
+fn render_review(
+    policy: &anxin_policy::Policy,
+    review: &FileReview,
+    lang: Lang,
+    reform: bool,
+) -> String {
     let mut body = format!(
         "<p class=big>{} {} · {} {} · {} {}</p><p>{}</p>",
         lang.pick("审核", "reviewed"),
@@ -241,6 +246,8 @@ fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
                 ("continuous_months", Lang::En) => "tie: continuous months".to_string(),
                 ("permit_since", Lang::En) => "tie: earlier permit".to_string(),
                 ("application_order", Lang::En) => "tie: earlier application".to_string(),
+                ("", Lang::Zh) if l.rank == "1" => "排名第一".to_string(),
+                ("", Lang::En) if l.rank == "1" => "ranked first".to_string(),
                 (other, _) => other.to_string(),
             }
         } else {
@@ -251,7 +258,21 @@ fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
             &[
                 l.row.to_string(),
                 esc(&l.application),
-                format!("{} {}", esc(&l.city), esc(&l.month)),
+                // The city by name (the file's code only where the policy has no such city).
+                format!(
+                    "{} {}",
+                    esc(&l
+                        .city
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(|c| anxin_domain::RegionCode::parse(&format!("{c:06}")).ok())
+                        .and_then(|c| policy.region_by_code(c))
+                        .map_or_else(
+                            || l.city.clone(),
+                            |r| lang.pick(&r.name_zh, &r.name_en).to_string()
+                        )),
+                    esc(&l.month)
+                ),
                 decision_text(&l.decision, lang).to_string(),
                 esc(&l.points),
                 esc(&l.rank),

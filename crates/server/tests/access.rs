@@ -2031,6 +2031,7 @@ async fn a_school_review_not_yet_says_why() {
         .find(|row| row.contains("暂不符合"))
         .unwrap_or_else(|| panic!("a not-yet row: {}", r.body));
     assert!(row.contains("还差连续缴费"), "{row}");
+    assert!(row.contains("杭州市 2025-06"), "the city by name: {row}");
     assert!(!row.contains("\"></td></tr>"), "no empty reason: {row}");
 }
 
