@@ -247,6 +247,22 @@ fn grace_key(reason: &str) -> Option<Key> {
     })
 }
 
+/// An insurance's Chinese name, for the Chinese explanation (the code where it is unknown).
+fn insurance_zh(code: &str) -> &str {
+    use anxin_domain::Code as _;
+    anxin_domain::codes::Insurance::from_code(code).map_or(code, |i| i.zh())
+}
+
+/// Gap reasons ("childbirth+care") in Chinese ("生育、照护").
+fn reasons_zh(codes: &str) -> String {
+    use anxin_domain::Code as _;
+    codes
+        .split('+')
+        .map(|c| anxin_domain::codes::GapReason::from_code(c).map_or(c, |r| r.zh()))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 /// Continuous paid months ending at `at` (which must be paid), bridging forgiven gaps.
 fn run_ending(paid: &BTreeSet<i32>, forgiven: &BTreeSet<i32>, at: i32) -> u32 {
     if !paid.contains(&at) {
@@ -470,7 +486,11 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
             } else {
                 "累计缴费为主、连续缴费为辅"
             },
-            insurances.join("、")
+            insurances
+                .iter()
+                .map(|i| insurance_zh(i))
+                .collect::<Vec<_>>()
+                .join("、")
         ),
         format!(
             "{} reviews by: {}; insurances that count: {}",
@@ -540,7 +560,7 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
                 format!("longer than the {allowed}-month grace")
             };
             trace.step(
-                format!("{} 至 {} 断缴 {length} 个月（{reason_text}）：{why_zh}，不能宽限", ym(start), ym(end)),
+                format!("{} 至 {} 断缴 {length} 个月（{}）：{why_zh}，不能宽限", ym(start), ym(end), reasons_zh(&reason_text)),
                 format!("{} to {}: a {length}-month gap ({reason_text}): {why_en}, so it is not forgiven", ym(start), ym(end)),
                 grace_refs.clone(),
             );
@@ -548,7 +568,7 @@ pub fn review(policy: &Policy, req: &SchoolRequest, today: YearMonth) -> Result<
     }
     for g in &forgiven {
         trace.step(
-            format!("{} 至 {} 因 {} 断缴 {} 个月，有证明、在宽限内：不算中断（也不计入缴费月数）", g.from, g.to, g.reason, g.months),
+            format!("{} 至 {} 因{}断缴 {} 个月，有证明、在宽限内：不算中断（也不计入缴费月数）", g.from, g.to, reasons_zh(&g.reason), g.months),
             format!("{} to {}: {} months missed for {}, with evidence and within the grace: not a break (and not counted as paid)", g.from, g.to, g.months, g.reason),
             grace_refs.clone(),
         );
