@@ -227,6 +227,10 @@ impl Drop for Browser {
             &format!("/session/{}", self.session),
             None,
         );
+        // The profile and downloads (the screenshots are kept elsewhere).
+        if let Some(scratch) = self.downloads.parent() {
+            let _ = std::fs::remove_dir_all(scratch);
+        }
     }
 }
 

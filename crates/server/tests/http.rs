@@ -456,7 +456,10 @@ async fn school_self_check_agrees_with_itself() {
     );
     assert!(!html.contains("居住证满 0 年"), "{html}");
     assert!(html.contains("没有填办证月份"), "{html}");
-    assert!(html.contains("认可的险种：养老"), "names, not codes: {html}");
+    assert!(
+        html.contains("认可的险种：养老"),
+        "names, not codes: {html}"
+    );
     // With its month of issue the permit's whole years count.
     let (_, html, _) = call(
         state(None),
