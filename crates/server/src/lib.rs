@@ -1153,6 +1153,16 @@ async fn school_page(
             f.paid_to = Some(check.paid_to.to_string());
             f.permit = check.permit.then(|| "1".to_string());
             f.permit_since = check.permit_since.map(|m| m.to_string());
+            if let Some((from, months)) = check.gap {
+                f.gap_from = Some(from.to_string());
+                f.gap_months = Some(months.to_string());
+                f.gap_reason = Some(
+                    <anxin_domain::codes::GapReason as anxin_domain::Code>::as_str(
+                        check.gap_reason,
+                    )
+                    .to_string(),
+                );
+            }
             prefilled = true;
         }
     }
@@ -1263,8 +1273,8 @@ async fn school_page(
             &format!(
                 "<p>{}</p>",
                 lang.pick(
-                    "已按你的缴费记录预填：本市最近一段连续缴纳养老保险的月份、居住证。可以修改后再看。",
-                    "Prefilled from your own record: your latest unbroken run of pension months in your city, and your residence permit. Change anything and check again."
+                    "已按你的缴费记录预填：本市最近一段连续缴纳养老保险的月份（紧挨着的一段有原因的免缴也一并填上）、居住证。可以修改后再看。",
+                    "Prefilled from your own record: your latest unbroken run of pension months in your city (with an excused gap just before it, and its reason), and your residence permit. Change anything and check again."
                 )
             ),
         );

@@ -125,26 +125,50 @@ pub struct SelfCheck {
 }
 
 /// The self-check prefilled from a worker's own record for an application in `month`: the
-/// city they live in, their current unbroken run of pension months there, and their residence
-/// permit of that city (with its month of issue). `None` when they have paid no pension month
-/// where they live (nothing to prefill but the city).
+/// city they live in, their current unbroken run of pension months there (reaching back over
+/// the one excused gap before it, with its recorded reason, when that is the only gap), and
+/// their residence permit of that city (with its month of issue). `None` when they have paid
+/// no pension month where they live (nothing to prefill but the city).
 pub fn self_check_of(view: &PersonView, month: YearMonth) -> Option<SelfCheck> {
+    use anxin_domain::Code as _;
+    use anxin_domain::codes::GapReason;
     let home = view.row.residence_region;
-    let run = view
+    let summary = view
         .summaries
         .iter()
-        .find(|s| s.insurance == Insurance::Pension && s.region == Some(home))?
-        .current_run
-        .as_ref()?;
+        .find(|s| s.insurance == Insurance::Pension && s.region == Some(home))?;
+    let run = summary.current_run.as_ref()?;
     let home_code = anxin_domain::RegionCode::parse(&format!("{home:06}")).ok()?;
     let (permit, permit_since) = crate::school::permit_in(&view.row, home_code);
+    // One excused gap right before the run, with a single recorded reason: the self-check's
+    // one gap (the school rules may forgive it).
+    let excused = match summary.gaps.as_slice() {
+        [g] if g.state == MonthState::Excused
+            && g.to.plus(1) == run.from
+            && (g.months as i32) <= MAX_GAP_MONTHS =>
+        {
+            match g.reasons.as_slice() {
+                [r] => GapReason::from_code(r).map(|reason| (g.from, g.months as i32, reason)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let (paid_from, gap, gap_reason) = match (excused, summary.first) {
+        (Some((from, months, reason)), Some(first))
+            if first <= from && first.months_until(run.to) < MAX_SPAN_MONTHS =>
+        {
+            (first, Some((from, months)), reason)
+        }
+        _ => (run.from, None, GapReason::Other),
+    };
     Some(SelfCheck {
         region: format!("{home:06}"),
         month,
-        paid_from: run.from,
+        paid_from,
         paid_to: run.to,
-        gap: None,
-        gap_reason: anxin_domain::codes::GapReason::Other,
+        gap,
+        gap_reason,
         permit,
         permit_since,
         hardship: false,
@@ -326,4 +350,86 @@ pub fn monthly_bill(
         total_fen,
         hukou_assumed_local: ask.hukou_region.is_none(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anxin_records::account::{Gap, Run};
+
+    fn ym(y: i32, m: u32) -> YearMonth {
+        YearMonth::new(y, m).unwrap()
+    }
+
+    fn view(gaps: Vec<Gap>, first: YearMonth, run: Run) -> PersonView {
+        let id = anxin_domain::ResidentId::parse("33010619900101123X").unwrap();
+        PersonView {
+            key: anxin_records::PersonKey([0; 32]),
+            id,
+            name: String::new(),
+            row: anxin_records::store::PersonRow {
+                person: [0; 32],
+                sealed: Vec::new(),
+                hukou_region: Some(341200),
+                residence_region: 330100,
+                employment_form: String::new(),
+                platforms: String::new(),
+                permit_region: Some(330100),
+                permit_since: Some("2023-03-01".into()),
+                household: None,
+                seq: 0,
+            },
+            children: 0,
+            summaries: vec![Summary {
+                insurance: Insurance::Pension,
+                region: Some(330100),
+                paid_months: 0,
+                back_paid_months: 0,
+                first: Some(first),
+                last: Some(run.to),
+                longest_run: Some(run.clone()),
+                current_run: Some(run),
+                gaps,
+                amount_fen: 0,
+                account_fen: 0,
+                by_payer_fen: Default::default(),
+            }],
+            months: Vec::new(),
+        }
+    }
+
+    /// The prefill reaches back over one excused gap before the current run, with its
+    /// reason, so the reform's grace can apply; any other gap leaves the current run alone.
+    #[test]
+    fn the_self_check_prefill_carries_an_excused_gap() {
+        let run = Run {
+            from: ym(2026, 5),
+            to: ym(2026, 9),
+            months: 5,
+        };
+        let childbirth = Gap {
+            from: ym(2026, 3),
+            to: ym(2026, 4),
+            months: 2,
+            state: MonthState::Excused,
+            reasons: vec!["childbirth".into()],
+        };
+        let v = view(vec![childbirth.clone()], ym(2025, 1), run.clone());
+        let check = self_check_of(&v, ym(2026, 9)).unwrap();
+        assert_eq!(
+            (check.paid_from, check.paid_to, check.gap),
+            (ym(2025, 1), ym(2026, 9), Some((ym(2026, 3), 2)))
+        );
+        assert_eq!(check.gap_reason, anxin_domain::codes::GapReason::Childbirth);
+        assert!(check.permit);
+        assert_eq!(check.permit_since, Some(ym(2023, 3)));
+        let unpaid = Gap {
+            state: MonthState::Unpaid,
+            reasons: Vec::new(),
+            ..childbirth
+        };
+        let v = view(vec![unpaid], ym(2025, 1), run);
+        let check = self_check_of(&v, ym(2026, 9)).unwrap();
+        assert_eq!((check.paid_from, check.gap), (ym(2026, 5), None));
+    }
 }
