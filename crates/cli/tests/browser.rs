@@ -227,6 +227,10 @@ impl Drop for Browser {
             &format!("/session/{}", self.session),
             None,
         );
+        // The profile and downloads (the screenshots are kept elsewhere).
+        if let Some(scratch) = self.downloads.parent() {
+            let _ = std::fs::remove_dir_all(scratch);
+        }
     }
 }
 
@@ -519,6 +523,21 @@ impl Browser {
         std::fs::write(&path, png).map_err(|e| format!("write {}: {e}", path.display()))
     }
 
+    /// Fails unless the page is no wider than the phone (nothing hidden off to the side).
+    fn fits(&self, step: &str) -> Step {
+        let wide = self.script(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            json!([]),
+        )?;
+        if wide.as_i64().is_none_or(|w| w > 0) {
+            return Err(self.failed(
+                step,
+                &format!("the page is wider than the phone by {wide} px"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Signs in through the form, as a person does, and waits to leave the sign-in page.
     fn sign_in(&mut self, step: &str, base: &str, username: &str, password: &str) -> Step {
         self.find(step, "form[action=\"/login\"] input[name=username]")?;
@@ -711,7 +730,37 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     if !b.url().contains("region=330100") || !b.url().contains("income=5000") {
         return Err(b.failed(step, "the quote's URL does not carry the region and income"));
     }
+    b.fits(step)?;
     b.shot("quote")?;
+
+    // The whole bill: pension and employee medical insurance, at the tier picked.
+    let step = "worker1 picks a tier and sees the whole monthly bill";
+    b.click(step, "select[name=tier] option[value=\"150\"]")?;
+    b.click(step, "form[action=\"/quote\"] button")?;
+    b.expect_url(step, "/quote?")?;
+    b.expect_text(
+        step,
+        &["养老保险", "职工医保（灵活就业）", "150%", "怎么算的"],
+    )?;
+    b.fits(step)?;
+    b.shot("quote-bill")?;
+
+    // The school self-check, prefilled from the worker's own record.
+    let step = "worker1 opens the school self-check";
+    b.goto(&at("/school"))?;
+    let text = b.expect_text(step, &["社保条件自查"])?;
+    if text.contains("居住证满 0 年") {
+        return Err(b.failed(step, "a ticked permit reads as 0 years"));
+    }
+    b.fits(step)?;
+    b.shot("school-self-check")?;
+
+    // Back-payment and medical options: reasons and eligibility readable on the phone.
+    let step = "worker1 reads their back-payment and medical options";
+    b.goto(&at(&format!("{record}/options")))?;
+    b.expect_text(step, &["断缴的月份能不能补", "居民医保"])?;
+    b.fits(step)?;
+    b.shot("options")?;
 
     let step = "worker1 downloads a certificate";
     b.goto(&at(&record))?;
@@ -834,6 +883,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.goto(&at(&format!("{record}/pension")))?;
     b.expect_text(step, &["养老金测算", "一直交到退休", "交满一个学年"])?;
     b.find(step, "figure svg")?;
+    b.fits(step)?;
     b.shot("pension-chart")?;
     b.goto(&at(&record))?;
     b.sign_out(step)?;
@@ -859,6 +909,40 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.expect_text(step, &["新增 1", "拒收 1", "校验"])?;
     b.shot("import-result")?;
     let _ = std::fs::remove_file(&file);
+    b.goto(&at("/me"))?;
+    b.sign_out(step)?;
+
+    // h. The education office reviews two applications; a "not yet" card says why, and the
+    // results fit the phone.
+    let step = "the education office reviews applications";
+    let file = std::env::temp_dir().join(format!("anxin-browser-apps-{}.csv", std::process::id()));
+    std::fs::write(
+        &file,
+        format!(
+            "申请编号,子女身份证号,监护人身份证号,申请城市,申请月份,困难家庭\n\
+             A-1,330106201809010045,{},杭州,2026-10,否\n\
+             A-2,330106201809020024,{},杭州,2025-06,否\n",
+            demo.samples[0], demo.samples[1]
+        ),
+    )
+    .map_err(|e| format!("write {}: {e}", file.display()))?;
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "edu.hz", demo.password("edu.hz"))?;
+    b.goto(&at("/school/review"))?;
+    b.type_into(step, "input[type=file]", &file.display().to_string())?;
+    b.click(step, "form[action^=\"/school/review\"] button")?;
+    // (Under 480 px the header row is hidden: each card names its cells itself.)
+    b.expect_text(step, &["审核 2", "暂不符合"])?;
+    let _ = std::fs::remove_file(&file);
+    let silent = b.script(
+        "return [...document.querySelectorAll('table.cards tr')].filter(r => r.textContent.includes('暂不符合')).filter(r => r.cells[r.cells.length - 1].textContent.trim() === '').length",
+        json!([]),
+    )?;
+    if silent != 0 {
+        return Err(b.failed(step, &format!("{silent} \"not yet\" rows without a reason")));
+    }
+    b.fits(step)?;
+    b.shot("school-review")?;
     b.goto(&at("/me"))?;
     b.sign_out(step)?;
 

@@ -34,6 +34,23 @@ pub struct ParamRef {
     pub source: Source,
 }
 
+impl ParamRef {
+    /// Whether the value is an assumption of anxin or unverified rather than a rule seen for
+    /// the region: a page must say so ("本地规则未收录，按…推定"), never state it as a fact.
+    pub fn is_assumed(&self) -> bool {
+        matches!(
+            self.source.confidence,
+            crate::load::Confidence::Assumption | crate::load::Confidence::Unverified
+        )
+    }
+
+    /// The name of the region the value was found at, without its code (e.g. "全国").
+    pub fn region_name(&self, lang: crate::Lang) -> &str {
+        let full = lang.pick(&self.region, &self.region_en);
+        full.rsplit_once(' ').map_or(full, |(name, _)| name)
+    }
+}
+
 pub struct Resolved<'p> {
     pub value: &'p Value,
     pub pref: ParamRef,

@@ -792,7 +792,9 @@ pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
 <style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5}}
 label{{display:block;margin:.5rem 0}}input,select,textarea{{font-size:1rem;width:100%;box-sizing:border-box;padding:.4rem}}
 button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}
-.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;display:block;overflow-x:auto}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;white-space:nowrap}}nav{{display:flex;flex-wrap:wrap;gap:.25rem 1rem}}nav a{{white-space:nowrap}}.bad{{color:#b00}}.good{{color:#070}}</style></head>
+.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}}nav{{display:flex;flex-wrap:wrap;gap:.25rem 1rem}}nav a{{white-space:nowrap}}.bad{{color:#b00}}.good{{color:#070}}
+p,li,td,th,pre,a,summary{{overflow-wrap:anywhere}}svg{{max-width:100%;height:auto}}ul.bill{{padding-left:1.2rem}}
+@media (max-width:480px){{table.cards,table.cards tbody,table.cards tr,table.cards td{{display:block}}table.cards tr:first-child{{display:none}}table.cards tr{{border:1px solid #ddd;border-radius:.4rem;margin:.5rem 0;padding:.3rem .5rem}}table.cards td{{border:0;padding:.1rem 0}}table.cards td[data-label]::before{{content:attr(data-label) "：";color:#555}}}}</style></head>
 <body><nav><a href="/">安心 anxin</a><a href="/me">{m}</a><a href="/quote">{q}</a><a href="/school">{s}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
         m = lang.pick("我的", "Mine"),
         q = lang.pick("缴费测算", "Quote"),
@@ -819,6 +821,27 @@ pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {
     }
 }
 
+/// The start of a table that turns into cards on a phone (under 480 px each row is a card
+/// and each cell is named by its column): its header row. Rows come from [`cards_row`].
+pub fn cards_head(cells: &[&str]) -> String {
+    let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
+    format!("<table class=\"cards\"><tr>{cells}</tr>")
+}
+
+/// A row of a [`cards_head`] table: each cell (already HTML) with its column's name.
+pub fn cards_row(labels: &[&str], cells: &[String], class: &str) -> String {
+    let cells: String = labels
+        .iter()
+        .zip(cells)
+        .map(|(l, c)| format!("<td data-label=\"{}\">{c}</td>", esc(l)))
+        .collect();
+    if class.is_empty() {
+        format!("<tr>{cells}</tr>")
+    } else {
+        format!("<tr class=\"{class}\">{cells}</tr>")
+    }
+}
+
 /// The start of a table and its header row.
 pub fn table_head(cells: &[&str]) -> String {
     let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
@@ -842,20 +865,78 @@ struct QuoteForm {
     region: Option<String>,
     /// Monthly income in yuan.
     income: Option<String>,
+    /// The base tier, percent of the average wage (empty: the lowest).
+    tier: Option<String>,
 }
 
-async fn quote_page(State(state): State<AppState>, Params(f): Params<QuoteForm>) -> Response {
+/// The whole monthly bill of a flexible worker in a city: pension plus employee medical
+/// insurance, on a tier the worker picks. A signed-in worker gets their own city, hukou and
+/// permit; anyone else picks a city (the first in the list until they do).
+async fn quote_page(
+    State(state): State<AppState>,
+    auth::MaybeCaller(caller): auth::MaybeCaller,
+    Params(f): Params<QuoteForm>,
+) -> Response {
     let lang = lang_of(f.lang.as_deref());
-    let region = f.region.clone().unwrap_or_default();
+    let view = match caller.as_ref() {
+        Some(c) if c.role == anxin_records::access::Role::Worker => match c.account.person {
+            Some(p) => person::view_of(&state, anxin_records::PersonKey(p))
+                .await
+                .ok(),
+            None => None,
+        },
+        _ => None,
+    };
+    let own = view.as_ref().map(anxin_service::plans::bill_ask_of);
+    let region = match (f.region.as_deref().map(str::trim), &own) {
+        (Some(r), _) if !r.is_empty() => r.to_string(),
+        (_, Some(own)) => own.region.clone(),
+        _ => String::new(),
+    };
+    let shown = if region.is_empty() {
+        // Nothing chosen: the first city of the list, marked as chosen (not whatever the
+        // browser happens to show).
+        state
+            .policy
+            .regions
+            .values()
+            .find(|r| !r.code.is_national())
+            .map(|r| r.code.to_string())
+            .unwrap_or_default()
+    } else {
+        region.clone()
+    };
     let income = f.income.clone().unwrap_or_default();
-    let options = region_options(&state.policy, lang, &region);
+    let tier_text = f.tier.clone().unwrap_or_default();
+    let options = region_options(&state.policy, lang, &shown);
+    let tier_options: String =
+        std::iter::once((String::new(), lang.pick("最低档", "the lowest").to_string()))
+            .chain(
+                anxin_service::plans::TIERS
+                    .iter()
+                    .map(|t| (t.to_string(), format!("{t}%"))),
+            )
+            .map(|(v, label)| {
+                let mark = if v == tier_text.trim() {
+                    " selected"
+                } else {
+                    ""
+                };
+                format!("<option value=\"{v}\"{mark}>{label}</option>")
+            })
+            .collect();
     let mut body = format!(
         "<form method=\"get\" action=\"/quote\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<select name=\"region\">{options}</select></label>\
+         <label>{}<select name=\"tier\">{tier_options}</select></label>\
          <label>{}<input name=\"income\" inputmode=\"decimal\" value=\"{}\" placeholder=\"3500\"></label>\
          <button>{}</button></form>",
         lang.code(),
         lang.pick("参保地", "Where you are insured"),
+        lang.pick(
+            "缴费档次（社会平均工资的百分之几，60%–300%）",
+            "Base tier (percent of the average wage, 60–300 %)"
+        ),
         lang.pick("月收入（元，可不填）", "Monthly income (yuan, optional)"),
         esc(&income),
         lang.pick("测算", "Quote"),
@@ -868,46 +949,143 @@ async fn quote_page(State(state): State<AppState>, Params(f): Params<QuoteForm>)
                 .map(|f| Some(f.0))
                 .map_err(|e| e.to_string())
         };
-        match income_fen {
-            Err(e) => body.push_str(&format!(
+        let tier = match tier_text.trim() {
+            "" => Ok(None),
+            t => whole_number::<u32>(t).map(Some).ok_or(()),
+        };
+        match (income_fen, tier) {
+            (Err(e), _) => body.push_str(&format!(
                 "<p class=bad>{}{}</p>",
                 lang.pick("收入填写有误：", "The income is not valid: "),
                 esc(&e)
             )),
-            Ok(income_fen) => {
-                let request = serde_json::json!({ "region": region, "income_fen": income_fen });
+            (_, Err(())) => body.push_str(&format!(
+                "<p class=bad>{}</p>",
+                lang.pick(
+                    "缴费档次须为 60 到 300 之间的整数（百分比）",
+                    "the tier must be a whole percent from 60 to 300"
+                )
+            )),
+            (Ok(income_fen), Ok(tier_percent)) => {
+                let ask = anxin_service::plans::BillAsk {
+                    region: region.clone(),
+                    income_fen,
+                    tier_percent,
+                    hukou_region: view
+                        .as_ref()
+                        .and_then(|v| v.row.hukou_region.map(|h| format!("{h:06}"))),
+                    residence_permit: view.as_ref().is_some_and(|v| {
+                        v.row
+                            .permit_region
+                            .is_some_and(|p| format!("{p:06}") == region)
+                    }),
+                };
                 let policy = state.policy.clone();
                 let today = state.today();
                 let result = tokio::task::spawn_blocking(move || {
-                    serde_json::from_value::<anxin_policy::calc::quote::QuoteRequest>(request)
-                        .map_err(|e| anxin_policy::Error::bad_input(e.to_string(), e.to_string()))
-                        .and_then(|req| anxin_policy::calc::quote::quote(&policy, &req, today))
+                    anxin_service::plans::monthly_bill(&policy, &ask, today)
                 })
                 .await;
                 match result {
-                    Ok(Ok(r)) => {
-                        body.push_str(&format!(
-                            "<p>{}</p><p class=big>{} {}</p><p>{} {} · {} {}</p><pre>{}</pre>",
-                            esc(lang.pick(&r.region_zh, &r.region_en)),
-                            r.monthly_fen.yuan_string(),
-                            lang.pick("元/月", "yuan/month"),
-                            lang.pick("统筹基金", "pooling"),
-                            r.pooling_fen.yuan_string(),
-                            lang.pick("个人账户", "personal account"),
-                            r.account_fen.yuan_string(),
-                            esc(&r.trace.render(lang)),
-                        ));
-                    }
+                    Ok(Ok(bill)) => body.push_str(&render_bill(&bill, lang)),
                     Ok(Err(e)) => body.push_str(&format!(
                         "<p class=bad>{}</p>",
                         esc(lang.pick(&e.zh, &e.en))
                     )),
-                    Err(_) => body.push_str("<p class=bad>error</p>"),
+                    Err(_) => body.push_str(&format!(
+                        "<p class=bad>{}</p>",
+                        lang.pick(
+                            "计算中断，请重试",
+                            "the calculation was interrupted: try again"
+                        )
+                    )),
                 }
             }
         }
     }
-    page(lang, lang.pick("缴费测算", "Contribution quote"), &body).into_response()
+    private_page(lang, lang.pick("缴费测算", "Contribution quote"), &body)
+}
+
+/// The monthly bill: the total, then each insurance in it, then how each was computed.
+fn render_bill(bill: &anxin_service::plans::Bill, lang: Lang) -> String {
+    use anxin_service::plans::MedicalLine;
+    let r = &bill.pension;
+    let medical_included = matches!(bill.medical, MedicalLine::Monthly { .. });
+    let mut out = format!(
+        "<p>{} · {} {}%</p><p class=big>{} {}</p><p>{}</p><ul class=bill>",
+        esc(lang.pick(&r.region_zh, &r.region_en)),
+        lang.pick("缴费基数档次", "base tier"),
+        r.tier_bps.0 / 100,
+        bill.total_fen.yuan_string(),
+        lang.pick("元/月", "yuan/month"),
+        if medical_included {
+            lang.pick(
+                "每月合计：养老保险 + 职工医保（灵活就业人员）",
+                "a month in all: pension + employee medical insurance (flexible worker)",
+            )
+        } else {
+            lang.pick(
+                "每月合计只含养老保险：职工医保见下",
+                "a month, pension only: see employee medical below",
+            )
+        },
+    );
+    out.push_str(&format!(
+        "<li>{} <b>{}</b> {}（{} {} · {} {}）</li>",
+        lang.pick("养老保险", "Pension"),
+        r.monthly_fen.yuan_string(),
+        lang.pick("元", "yuan"),
+        lang.pick("统筹基金", "pooling"),
+        r.pooling_fen.yuan_string(),
+        lang.pick("个人账户", "personal account"),
+        r.account_fen.yuan_string(),
+    ));
+    match &bill.medical {
+        MedicalLine::Monthly { fen, rate } => out.push_str(&format!(
+            "<li>{} <b>{}</b> {}（{} {rate}）</li>",
+            lang.pick("职工医保（灵活就业）", "Employee medical (flexible)"),
+            fen.yuan_string(),
+            lang.pick("元", "yuan"),
+            lang.pick("费率", "rate"),
+        )),
+        MedicalLine::NotRecorded { zh, en } => out.push_str(&format!(
+            "<li class=bad>{} {}：{}</li>",
+            lang.pick("职工医保（灵活就业）", "Employee medical (flexible)"),
+            lang.pick("未收录 / not recorded", "not recorded / 未收录"),
+            esc(lang.pick(zh, en)),
+        )),
+        MedicalLine::NotEligible { zh, en } => out.push_str(&format!(
+            "<li class=bad>{}：{}</li>",
+            lang.pick("职工医保（灵活就业）", "Employee medical (flexible)"),
+            esc(lang.pick(zh, en)),
+        )),
+    }
+    out.push_str("</ul>");
+    if bill.hukou_assumed_local {
+        out.push_str(&format!(
+            "<p>{}</p>",
+            lang.pick(
+                "按本地户籍测算；外地户籍的，持本市居住证才能在本地参加职工医保（登录后按你的户籍和居住证测算）。",
+                "Computed for a local hukou; with a hukou elsewhere you need the city's residence permit to join employee medical here (sign in to use your own)."
+            )
+        ));
+    }
+    for n in &r.notes {
+        out.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
+    }
+    out.push_str(&format!(
+        "<details open><summary>{}</summary><pre>{}</pre>",
+        lang.pick(
+            "怎么算的（含政策出处）",
+            "How it is computed (with sources)"
+        ),
+        esc(&r.trace.render(lang)),
+    ));
+    if let Some(t) = &bill.medical_trace {
+        out.push_str(&format!("<pre>{}</pre>", esc(&t.render(lang))));
+    }
+    out.push_str("</details>");
+    out
 }
 
 #[derive(Deserialize, Default)]
@@ -924,6 +1102,8 @@ struct SchoolForm {
     gap_months: Option<String>,
     gap_reason: Option<String>,
     permit: Option<String>,
+    /// The month the residence permit was issued, YYYY-MM (optional).
+    permit_since: Option<String>,
     hardship: Option<String>,
     reform: Option<String>,
     /// Other proofs shown (seed 000 §四(一)), one checkbox each.
@@ -953,9 +1133,43 @@ impl SchoolForm {
     }
 }
 
-/// "Will my child qualify?" — a worker enters what they paid; nothing is stored.
-async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm>) -> Response {
+/// "Will my child qualify?" — a worker enters what they paid; nothing is stored. A signed-in
+/// worker who has not filled the form yet finds it prefilled from their own record.
+async fn school_page(
+    State(state): State<AppState>,
+    auth::MaybeCaller(caller): auth::MaybeCaller,
+    Params(mut f): Params<SchoolForm>,
+) -> Response {
     let lang = lang_of(f.lang.as_deref());
+    let mut prefilled = false;
+    if f.region.is_none()
+        && let Some(c) = caller.as_ref()
+        && c.role == anxin_records::access::Role::Worker
+        && let Some(p) = c.account.person
+        && let Ok(view) = person::view_of(&state, anxin_records::PersonKey(p)).await
+    {
+        let today = state.today();
+        f.region = Some(format!("{:06}", view.row.residence_region));
+        f.month = Some(today.to_string());
+        if let Some(check) = anxin_service::plans::self_check_of(&view, today) {
+            f.paid_from = Some(check.paid_from.to_string());
+            f.paid_to = Some(check.paid_to.to_string());
+            f.permit = check.permit.then(|| "1".to_string());
+            f.permit_since = check.permit_since.map(|m| m.to_string());
+            if let Some((from, months)) = check.gap {
+                f.gap_from = Some(from.to_string());
+                f.gap_months = Some(months.to_string());
+                f.gap_reason = Some(
+                    <anxin_domain::codes::GapReason as anxin_domain::Code>::as_str(
+                        check.gap_reason,
+                    )
+                    .to_string(),
+                );
+            }
+            prefilled = true;
+        }
+    }
+    let f = f;
     let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
     let checked = |o: &Option<String>| if o.is_some() { " checked" } else { "" };
     let options = region_options(&state.policy, lang, f.region.as_deref().unwrap_or(""));
@@ -1012,6 +1226,7 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
          <label>{gapm}<input name=\"gap_months\" inputmode=\"numeric\" placeholder=\"2\" value=\"{gm}\"></label>\
          <label>{why}<select name=\"gap_reason\">{reason_options}</select></label>\
          <label><input type=\"checkbox\" name=\"permit\" value=\"1\" style=\"width:auto\"{pc}> {permit}</label>\
+         <label>{since}<input name=\"permit_since\" placeholder=\"2023-05\" value=\"{ps}\"></label>\
          <label><input type=\"checkbox\" name=\"hardship\" value=\"1\" style=\"width:auto\"{hc}> {hard}</label>\
          <fieldset><legend>{proofs_title}</legend>{proof_boxes}</fieldset>\
          <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"{rc}> {reform}</label>\
@@ -1028,6 +1243,11 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
         gapm = lang.pick("断缴几个月", "Months missed"),
         why = lang.pick("断缴原因（有证明）", "Why (with evidence)"),
         permit = lang.pick("有本市居住证", "I hold a residence permit of the city"),
+        since = lang.pick(
+            "居住证办理月份（算积分用，可不填）",
+            "Permit issued in (month, for points; optional)"
+        ),
+        ps = v(&f.permit_since),
         hard = lang.pick(
             "家庭困难（低收入、单亲、多子女）",
             "Family in hardship (low income, single parent, several children)"
@@ -1051,6 +1271,18 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
         hc = checked(&f.hardship),
         rc = checked(&f.reform),
     );
+    if prefilled {
+        body.insert_str(
+            0,
+            &format!(
+                "<p>{}</p>",
+                lang.pick(
+                    "已按你的缴费记录预填：本市最近一段连续缴纳养老保险的月份（紧挨着的一段有原因的免缴也一并填上）、居住证。可以修改后再看。",
+                    "Prefilled from your own record: your latest unbroken run of pension months in your city (with an excused gap just before it, and its reason), and your residence permit. Change anything and check again."
+                )
+            ),
+        );
+    }
     if let (Some(region), Some(month), Some(from), Some(to)) =
         (&f.region, &f.month, &f.paid_from, &f.paid_to)
     {
@@ -1081,6 +1313,7 @@ async fn school_page(State(state): State<AppState>, Params(f): Params<SchoolForm
                         .and_then(<anxin_domain::codes::GapReason as anxin_domain::Code>::from_code)
                         .unwrap_or(anxin_domain::codes::GapReason::Other),
                     permit: f.permit.is_some(),
+                    permit_since: f.permit_since.as_deref().and_then(parse),
                     hardship: f.hardship.is_some(),
                     proofs: ticked
                         .iter()

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, esc, lang_of, table_head};
+use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of};
 
 /// `GET /persons/{key}/options`: back-payment and medical insurance, for the owner.
 pub async fn options_page(
@@ -50,6 +50,11 @@ pub async fn options_page(
             esc(lang.pick(&e.zh, &e.en))
         )),
         Some(Ok(r)) => {
+            let labels = [
+                lang.pick("月份", "Month"),
+                lang.pick("能否补缴", "Allowed"),
+                lang.pick("金额（元）", "Amount (yuan)"),
+            ];
             body.push_str(&format!(
                 "<p class=big>{} {} · {} {} {}</p>{}",
                 lang.pick("可补", "may be paid"),
@@ -57,19 +62,17 @@ pub async fn options_page(
                 lang.pick("合计", "total"),
                 r.total_fen.yuan_string(),
                 lang.pick("元", "yuan"),
-                table_head(&[
-                    lang.pick("月份", "Month"),
-                    lang.pick("能否补缴", "Allowed"),
-                    lang.pick("金额（元）", "Amount (yuan)"),
-                ]),
+                cards_head(&labels),
             ));
             for m in &r.months {
-                body.push_str(&format!(
-                    "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    if m.allowed { "" } else { " class=bad" },
-                    m.month,
-                    esc(lang.pick(&m.reason_zh, &m.reason_en)),
-                    m.amount_fen.yuan_string()
+                body.push_str(&cards_row(
+                    &labels,
+                    &[
+                        m.month.to_string(),
+                        esc(lang.pick(&m.reason_zh, &m.reason_en)),
+                        m.amount_fen.yuan_string(),
+                    ],
+                    if m.allowed { "" } else { "bad" },
                 ));
             }
             body.push_str("</table>");
@@ -99,17 +102,39 @@ pub async fn options_page(
             esc(lang.pick(&e.zh, &e.en))
         )),
         Ok(r) => {
-            body.push_str(&format!(
-                "<table><tr><th></th><th>{}</th><th>{}</th></tr><tr><td>{}</td><td>{}</td><td>{}</td></tr><tr><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+            let labels = [
+                lang.pick("医保", "Scheme"),
                 lang.pick("每年（元）", "Per year (yuan)"),
                 lang.pick("能不能参加", "Can you join"),
-                lang.pick("职工医保（灵活就业）", "Employee scheme (flexible)"),
-                r.employee.yearly_fen.yuan_string(),
-                esc(lang.pick(&r.employee.reason_zh, &r.employee.reason_en)),
-                lang.pick("居民医保", "Resident scheme"),
-                r.resident.yearly_fen.yuan_string(),
-                esc(lang.pick(&r.resident.reason_zh, &r.resident.reason_en)),
+            ];
+            // No rate recorded is "not recorded", never 0.00.
+            let employee_yearly = if r.employee.rate_bps.is_some() {
+                r.employee.yearly_fen.yuan_string()
+            } else {
+                lang.pick("未收录 / not recorded", "not recorded / 未收录")
+                    .to_string()
+            };
+            body.push_str(&cards_head(&labels));
+            body.push_str(&cards_row(
+                &labels,
+                &[
+                    lang.pick("职工医保（灵活就业）", "Employee scheme (flexible)")
+                        .to_string(),
+                    employee_yearly,
+                    esc(lang.pick(&r.employee.reason_zh, &r.employee.reason_en)),
+                ],
+                "",
             ));
+            body.push_str(&cards_row(
+                &labels,
+                &[
+                    lang.pick("居民医保", "Resident scheme").to_string(),
+                    r.resident.yearly_fen.yuan_string(),
+                    esc(lang.pick(&r.resident.reason_zh, &r.resident.reason_en)),
+                ],
+                "",
+            ));
+            body.push_str("</table>");
             for n in &r.notes {
                 body.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
             }

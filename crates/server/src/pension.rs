@@ -13,7 +13,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, esc, lang_of, table_head};
+use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of};
 
 #[derive(Deserialize, Default)]
 pub struct PensionQuery {
@@ -128,12 +128,13 @@ fn render(
         lang.pick("重新测算", "Recalculate"),
     ));
     body.push_str(&format!("<figure>{}</figure>", chart(result)));
-    body.push_str(&table_head(&[
+    let labels = [
         lang.pick("情形", "Scenario"),
         lang.pick("累计月数", "Months in all"),
         lang.pick("每月养老金（元）", "Pension a month (yuan)"),
         lang.pick("够不够领", "Eligible"),
-    ]));
+    ];
+    body.push_str(&cards_head(&labels));
     for s in &result.scenarios {
         let eligible = if s.eligible {
             lang.pick("✓ 够 15 年", "✓ 15 years met").to_string()
@@ -143,12 +144,15 @@ fn render(
                 Lang::En => format!("{} months short", s.shortfall_months),
             }
         };
-        body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(lang.pick(&s.label_zh, &s.label_en)),
-            s.total_months,
-            s.total_fen.yuan_string(),
-            esc(&eligible)
+        body.push_str(&cards_row(
+            &labels,
+            &[
+                esc(lang.pick(&s.label_zh, &s.label_en)),
+                s.total_months.to_string(),
+                s.total_fen.yuan_string(),
+                esc(&eligible),
+            ],
+            "",
         ));
     }
     body.push_str("</table>");

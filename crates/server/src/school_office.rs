@@ -16,7 +16,10 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Caller;
 use crate::text::region_name;
 use crate::upload::{File, Upload};
-use crate::{ApiError, AppState, Params, csv_download, esc, lang_of, lang_query, page, table_head};
+use crate::{
+    ApiError, AppState, Params, cards_head, cards_row, csv_download, esc, lang_of, lang_query,
+    page, table_head,
+};
 use anxin_service::access::{self as rules, Action};
 
 /// Largest applications file.
@@ -84,7 +87,7 @@ pub async fn review_submit(
     if csv {
         return Ok(results_csv(&review));
     }
-    let body = render_review(&review, lang, reform);
+    let body = render_review(&state.policy, &review, lang, reform);
     Ok(crate::private_page(
         lang,
         lang.pick("审核结果", "Review results"),
@@ -199,7 +202,12 @@ fn decision_text(d: &str, lang: Lang) -> &'static str {
     }
 }
 
-fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
+fn render_review(
+    policy: &anxin_policy::Policy,
+    review: &FileReview,
+    lang: Lang,
+    reform: bool,
+) -> String {
     let mut body = format!(
         "<p class=big>{} {} · {} {} · {} {}</p><p>{}</p>",
         lang.pick("审核", "reviewed"),
@@ -217,7 +225,7 @@ fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
             lang.pick("按现行做法", "under the law in force")
         },
     );
-    body.push_str(&table_head(&[
+    let labels = [
         lang.pick("行", "Row"),
         lang.pick("申请", "Application"),
         lang.pick("城市/月份", "City/month"),
@@ -226,25 +234,52 @@ fn render_review(review: &FileReview, lang: Lang, reform: bool) -> String {
         lang.pick("名次", "Rank"),
         lang.pick("录取", "Admitted"),
         lang.pick("依据或原因", "Tie-break or reason"),
-    ]));
+    ];
+    body.push_str(&cards_head(&labels));
     for l in review.lines.iter().take(SHOWN) {
         let note = if l.zh.is_empty() {
-            l.decided_by.clone()
+            match (l.decided_by.as_str(), lang) {
+                ("points", Lang::Zh) => "积分".to_string(),
+                ("continuous_months", Lang::Zh) => "同分看连续缴费月数".to_string(),
+                ("permit_since", Lang::Zh) => "同分看居住证先后".to_string(),
+                ("application_order", Lang::Zh) => "同分看申请先后".to_string(),
+                ("continuous_months", Lang::En) => "tie: continuous months".to_string(),
+                ("permit_since", Lang::En) => "tie: earlier permit".to_string(),
+                ("application_order", Lang::En) => "tie: earlier application".to_string(),
+                ("", Lang::Zh) if l.rank == "1" => "排名第一".to_string(),
+                ("", Lang::En) if l.rank == "1" => "ranked first".to_string(),
+                (other, _) => other.to_string(),
+            }
         } else {
             lang.pick(&l.zh, &l.en).to_string()
         };
-        body.push_str(&format!(
-            "<tr{}><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if l.decision == "rejected" { " class=bad" } else { "" },
-            l.row,
-            esc(&l.application),
-            esc(&l.city),
-            esc(&l.month),
-            decision_text(&l.decision, lang),
-            esc(&l.points),
-            esc(&l.rank),
-            if l.admitted { "✓" } else { "" },
-            esc(&note),
+        body.push_str(&cards_row(
+            &labels,
+            &[
+                l.row.to_string(),
+                esc(&l.application),
+                // The city by name (the file's code only where the policy has no such city).
+                format!(
+                    "{} {}",
+                    esc(&l
+                        .city
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(|c| anxin_domain::RegionCode::parse(&format!("{c:06}")).ok())
+                        .and_then(|c| policy.region_by_code(c))
+                        .map_or_else(
+                            || l.city.clone(),
+                            |r| lang.pick(&r.name_zh, &r.name_en).to_string()
+                        )),
+                    esc(&l.month)
+                ),
+                decision_text(&l.decision, lang).to_string(),
+                esc(&l.points),
+                esc(&l.rank),
+                if l.admitted { "✓" } else { "" }.to_string(),
+                esc(&note),
+            ],
+            if l.decision == "rejected" { "bad" } else { "" },
         ));
     }
     body.push_str("</table>");

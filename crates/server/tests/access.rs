@@ -1974,3 +1974,86 @@ async fn the_api_takes_objects_and_documented_query_parameters_only() {
     let r = get(&w.state, "/api/log/consistency?from=6", Some(&auditor)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
+
+/// Issue 13: a signed-in worker finds the school self-check prefilled from their own record
+/// (their city, this month, their run of pension months there, their permit and its month);
+/// anyone else gets the empty form.
+#[tokio::test]
+async fn the_school_self_check_is_prefilled_for_a_worker() {
+    let w = world();
+    let worker = page_sign_in(&w.state, "worker-hz").await;
+    let r = get(&w.state, "/school", Some(&worker)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for filled in [
+        "value=\"2026-06\"",
+        "value=\"2025-01\"",
+        "value=\"2025-02\"",
+        "value=\"2023-03\"",
+        "<option value=\"330100\" selected>",
+        "已按你的缴费记录预填",
+    ] {
+        assert!(r.body.contains(filled), "{filled}: {}", r.body);
+    }
+    // The prefilled form is checked at once, and consistently: 2025-02 is long past, so the
+    // whole twelve months are still to pay.
+    assert!(r.body.contains("还差连续缴费 12 个月"), "{}", r.body);
+    assert!(r.body.contains("居住证满 3 年"), "{}", r.body);
+    let anonymous = get(&w.state, "/school", None).await;
+    assert!(!anonymous.body.contains("已按你的缴费记录预填"));
+    let clerk = page_sign_in(&w.state, "clerk-hz").await;
+    let r = get(&w.state, "/school", Some(&clerk)).await;
+    assert!(!r.body.contains("value=\"2025-01\""), "{}", r.body);
+}
+
+/// Issue 13: the education office's review never says "暂不符合" without saying why.
+#[tokio::test]
+async fn a_school_review_not_yet_says_why() {
+    let w = world();
+    let token = page_sign_in(&w.state, "education").await;
+    let form = get(&w.state, "/school/review", Some(&token)).await;
+    let csrf = csrf_in(&form.body);
+    let child = resident_id("33010620180901004").expose().to_string();
+    let file = format!(
+        "申请编号,子女身份证号,监护人身份证号,申请城市,申请月份,困难家庭\n\
+         A-1,{child},{},杭州,2025-06,否\n",
+        w.hz_id
+    );
+    let fields = [("csrf", csrf.as_str()), ("places", "1")];
+    let r = send(
+        &w.state,
+        multipart("/school/review", &token, &fields, ("apps.csv", &file)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let row = r
+        .body
+        .split("<tr")
+        .find(|row| row.contains("暂不符合"))
+        .unwrap_or_else(|| panic!("a not-yet row: {}", r.body));
+    assert!(row.contains("还差连续缴费"), "{row}");
+    assert!(row.contains("杭州市 2025-06"), "the city by name: {row}");
+    assert!(!row.contains("\"></td></tr>"), "no empty reason: {row}");
+}
+
+/// Issue 13: a signed-in worker's quote is for the city they live in, with their own hukou
+/// and permit deciding employee medical insurance.
+#[tokio::test]
+async fn the_quote_defaults_to_the_workers_city() {
+    let w = world();
+    let worker = page_sign_in(&w.state, "worker-sz").await;
+    let r = get(&w.state, "/quote", Some(&worker)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("<option value=\"440300\" selected>") && r.body.contains("元/月"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("按本地户籍测算"), "{}", r.body);
+    let worker = page_sign_in(&w.state, "worker-hz").await;
+    let r = get(&w.state, "/quote", Some(&worker)).await;
+    assert!(
+        r.body.contains("<option value=\"330100\" selected>") && r.body.contains("职工医保"),
+        "{}",
+        r.body
+    );
+}

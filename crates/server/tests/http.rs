@@ -436,3 +436,171 @@ async fn framework_refusals_speak_the_one_error_shape() {
         }
     }
 }
+
+/// Issue 13: the self-check does not contradict itself. A guardian who paid 2025-09..2026-08
+/// and applies in 2026-09 is one month short (the application month), not twelve; the page
+/// says the run up to last month is unbroken, and its earliest month agrees with the
+/// shortfall. A ticked permit without its month does not read "居住证满 0 年".
+#[tokio::test]
+async fn school_self_check_agrees_with_itself() {
+    let uri = "/school?region=330100&month=2026-09&paid_from=2025-09&paid_to=2026-08&permit=1";
+    let (status, html, _) = call(state(None), "GET", uri, "", "text/plain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("还差连续缴费 12 个月"), "{html}");
+    assert!(
+        html.contains("还差连续缴费 1 个月")
+            && html.contains("申请月 2026-09 还没有缴费记录")
+            && html.contains("最早可以满足的月份： 2026-09")
+            && html.contains("到 2026-08 已连续缴费 12 个月"),
+        "{html}"
+    );
+    assert!(!html.contains("居住证满 0 年"), "{html}");
+    assert!(html.contains("没有填办证月份"), "{html}");
+    assert!(
+        html.contains("认可的险种：养老"),
+        "names, not codes: {html}"
+    );
+    // With its month of issue the permit's whole years count.
+    let (_, html, _) = call(
+        state(None),
+        "GET",
+        &format!("{uri}&permit_since=2023-05"),
+        "",
+        "text/plain",
+    )
+    .await;
+    assert!(html.contains("居住证满 3 年"), "{html}");
+    assert!(
+        html.contains("value=\"2023-05\""),
+        "the month stays filled: {html}"
+    );
+    // Five months paid with the application month: seven more, met 2027-04 (2026-09 + 7).
+    let (_, html, _) = call(
+        state(None),
+        "GET",
+        "/school?region=330100&month=2026-09&paid_from=2026-05&paid_to=2026-09&permit=1&lang=en",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert!(
+        html.contains("7 more continuous months") && html.contains("2027-04"),
+        "{html}"
+    );
+    assert!(!html.contains("has no payment yet"), "{html}");
+}
+
+/// Issue 13: the quote shows the whole monthly bill — pension plus employee medical insurance
+/// on the tier picked — and says "not recorded" where a city's medical rate is not, never 0.00.
+#[tokio::test]
+async fn the_quote_is_the_whole_monthly_bill() {
+    let policy = anxin_policy::Policy::embedded().unwrap();
+    let today = YearMonth::new(2026, 6).unwrap();
+    let pension = anxin_policy::calc::quote::quote(
+        &policy,
+        &anxin_policy::calc::quote::QuoteRequest {
+            region: "330100".into(),
+            tier_percent: Some(100),
+            income_fen: Some(500_000),
+            ..Default::default()
+        },
+        today,
+    )
+    .unwrap();
+    let medical = anxin_policy::calc::medical::medical(
+        &policy,
+        &anxin_policy::calc::medical::MedicalRequest {
+            region: "330100".into(),
+            tier_percent: Some(100),
+            ..Default::default()
+        },
+        today,
+    )
+    .unwrap();
+    assert!(medical.employee.monthly_fen.0 > 0);
+    let total = pension.monthly_fen + medical.employee.monthly_fen;
+    let (status, html, _) = call(
+        state(None),
+        "GET",
+        "/quote?region=330100&income=5000&tier=100",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<p class=big>{} 元/月</p>", total.yuan_string()))
+            && html.contains(&pension.monthly_fen.yuan_string())
+            && html.contains(&medical.employee.monthly_fen.yuan_string())
+            && html.contains("职工医保（灵活就业）")
+            && html.contains("<option value=\"100\" selected>100%</option>"),
+        "{html}"
+    );
+    // Beijing has no sourced employee medical rate for flexible workers: not recorded.
+    let (_, html, _) = call(state(None), "GET", "/quote?region=110000", "", "text/plain").await;
+    assert!(
+        html.contains("未收录 / not recorded") && html.contains("每月合计只含养老保险"),
+        "{html}"
+    );
+    // Nothing chosen: the first city is chosen on purpose, and no figure is stated yet.
+    let (_, html, _) = call(state(None), "GET", "/quote", "", "text/plain").await;
+    assert!(
+        html.contains("<option value=\"110000\" selected>"),
+        "{html}"
+    );
+    assert!(!html.contains("元/月"), "{html}");
+    let (_, html, _) = call(
+        state(None),
+        "GET",
+        "/quote?region=330100&tier=lots&lang=en",
+        "",
+        "text/plain",
+    )
+    .await;
+    assert!(html.contains("the tier must be a whole percent"), "{html}");
+}
+
+/// Issue 13: Hangzhou has no back-payment rule on record; the default it falls back on is an
+/// assumption and is said to be one. Shanghai's own rule is still stated as the rule.
+#[tokio::test]
+async fn an_assumed_back_payment_rule_says_so() {
+    let ask = |region: &str| format!(r#"{{"region":"{region}","missed":["2026-01"]}}"#);
+    let (status, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/backpay",
+        &ask("330100"),
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reason = v["months"][0]["reason_zh"].as_str().unwrap();
+    assert!(
+        reason.contains("本地规则未收录")
+            && reason.contains("推定")
+            && !reason.contains("本地不允许"),
+        "{reason}"
+    );
+    assert!(
+        v["months"][0]["reason_en"]
+            .as_str()
+            .unwrap()
+            .contains("assumed"),
+        "{v}"
+    );
+    let (_, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/backpay",
+        &ask("310000"),
+        "application/json",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reason = v["months"][0]["reason_zh"].as_str().unwrap();
+    assert!(
+        reason.contains("本地不允许") && reason.contains("沪人社规"),
+        "{reason}"
+    );
+}

@@ -117,9 +117,63 @@ pub struct SelfCheck {
     /// Why the gap happened (a gap-reason code), with evidence.
     pub gap_reason: GapReason,
     pub permit: bool,
+    /// The month the residence permit was issued, when known (for its years' points).
+    pub permit_since: Option<YearMonth>,
     pub hardship: bool,
     /// Other proofs shown (proof codes).
     pub proofs: Vec<ProofKind>,
+}
+
+/// The self-check prefilled from a worker's own record for an application in `month`: the
+/// city they live in, their current unbroken run of pension months there (reaching back over
+/// the one excused gap before it, with its recorded reason, when that is the only gap), and
+/// their residence permit of that city (with its month of issue). `None` when they have paid
+/// no pension month where they live (nothing to prefill but the city).
+pub fn self_check_of(view: &PersonView, month: YearMonth) -> Option<SelfCheck> {
+    use anxin_domain::Code as _;
+    use anxin_domain::codes::GapReason;
+    let home = view.row.residence_region;
+    let summary = view
+        .summaries
+        .iter()
+        .find(|s| s.insurance == Insurance::Pension && s.region == Some(home))?;
+    let run = summary.current_run.as_ref()?;
+    let home_code = anxin_domain::RegionCode::parse(&format!("{home:06}")).ok()?;
+    let (permit, permit_since) = crate::school::permit_in(&view.row, home_code);
+    // One excused gap right before the run, with a single recorded reason: the self-check's
+    // one gap (the school rules may forgive it).
+    let excused = match summary.gaps.as_slice() {
+        [g] if g.state == MonthState::Excused
+            && g.to.plus(1) == run.from
+            && (g.months as i32) <= MAX_GAP_MONTHS =>
+        {
+            match g.reasons.as_slice() {
+                [r] => GapReason::from_code(r).map(|reason| (g.from, g.months as i32, reason)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let (paid_from, gap, gap_reason) = match (excused, summary.first) {
+        (Some((from, months, reason)), Some(first))
+            if first <= from && first.months_until(run.to) < MAX_SPAN_MONTHS =>
+        {
+            (first, Some((from, months)), reason)
+        }
+        _ => (run.from, None, GapReason::Other),
+    };
+    Some(SelfCheck {
+        region: format!("{home:06}"),
+        month,
+        paid_from,
+        paid_to: run.to,
+        gap,
+        gap_reason,
+        permit,
+        permit_since,
+        hardship: false,
+        proofs: Vec::new(),
+    })
 }
 
 /// Longest span a self-check may describe (fifty years), and longest gap (ten years).
@@ -152,6 +206,7 @@ impl SelfCheck {
             region: self.region.clone(),
             month: Some(self.month),
             permit: self.permit,
+            permit_since: self.permit_since.filter(|_| self.permit),
             hardship: self.hardship,
             reforms: if reform {
                 vec!["school-cumulative-first".to_string()]
@@ -169,9 +224,204 @@ impl SelfCheck {
     }
 }
 
+/// The tiers a worker may pick for their base, in percent of the average wage (the national
+/// range 60–300 %; a city's own range is enforced by the calculator).
+pub const TIERS: [u32; 10] = [60, 70, 80, 90, 100, 120, 150, 200, 250, 300];
+
+/// What the monthly bill is asked for: the city, the income (for the burden), the tier
+/// (`None`: the lowest), and the hukou and permit that decide who may join employee medical
+/// insurance there (`hukou_region: None` is read as a local hukou, and said so).
+#[derive(Debug, Clone, Default)]
+pub struct BillAsk {
+    pub region: String,
+    pub income_fen: Option<i64>,
+    pub tier_percent: Option<u32>,
+    pub hukou_region: Option<String>,
+    pub residence_permit: bool,
+}
+
+/// The bill for a signed-in worker in the city they live in, with their hukou and permit.
+pub fn bill_ask_of(view: &PersonView) -> BillAsk {
+    let m = medical_request(view);
+    BillAsk {
+        region: m.region,
+        hukou_region: m.hukou_region,
+        residence_permit: m.residence_permit,
+        ..Default::default()
+    }
+}
+
+/// Employee medical insurance in the monthly bill: its amount, or why it is not in it.
+#[derive(Debug, Clone)]
+pub enum MedicalLine {
+    /// Payable each month as a flexible worker (the medical calculator's figure).
+    Monthly {
+        fen: anxin_domain::Fen,
+        rate: anxin_domain::Bps,
+    },
+    /// No rate for flexible workers is recorded for the city: not recorded, with the reason.
+    NotRecorded { zh: String, en: String },
+    /// The worker may not join it here (say, a non-local hukou without a permit).
+    NotEligible { zh: String, en: String },
+}
+
+/// A flexible worker's whole monthly bill in a city: pension (the quote calculator) plus
+/// employee medical insurance on the same tier (the medical calculator).
+#[derive(Debug, Clone)]
+pub struct Bill {
+    pub pension: anxin_policy::calc::quote::QuoteResult,
+    pub medical: MedicalLine,
+    /// The medical calculator's explanation (with its sources), when it ran.
+    pub medical_trace: Option<anxin_policy::Trace>,
+    /// Pension plus medical where medical is payable; the pension alone otherwise.
+    pub total_fen: anxin_domain::Fen,
+    /// Whether the hukou was assumed local (no record to say otherwise).
+    pub hukou_assumed_local: bool,
+}
+
+pub fn monthly_bill(
+    policy: &anxin_policy::Policy,
+    ask: &BillAsk,
+    today: YearMonth,
+) -> anxin_policy::Result<Bill> {
+    use anxin_policy::calc::quote::{QuoteRequest, quote};
+    let pension = quote(
+        policy,
+        &QuoteRequest {
+            region: ask.region.clone(),
+            income_fen: ask.income_fen,
+            tier_percent: ask.tier_percent,
+            ..Default::default()
+        },
+        today,
+    )?;
+    // The medical calculator may lack a figure for the city (no rate, no resident scheme
+    // recorded): the bill then says "not recorded" with the calculator's reason.
+    let med = anxin_policy::calc::medical::medical(
+        policy,
+        &MedicalRequest {
+            region: ask.region.clone(),
+            hukou_region: ask.hukou_region.clone(),
+            residence_permit: ask.residence_permit,
+            tier_percent: ask.tier_percent,
+            ..Default::default()
+        },
+        today,
+    );
+    let (medical, medical_trace) = match med {
+        Err(e) => (MedicalLine::NotRecorded { zh: e.zh, en: e.en }, None),
+        Ok(med) => {
+            let e = &med.employee;
+            let line = match e.rate_bps {
+                None => MedicalLine::NotRecorded {
+                    zh: e.reason_zh.clone(),
+                    en: e.reason_en.clone(),
+                },
+                Some(_) if !e.eligible => MedicalLine::NotEligible {
+                    zh: e.reason_zh.clone(),
+                    en: e.reason_en.clone(),
+                },
+                Some(rate) => MedicalLine::Monthly {
+                    fen: e.monthly_fen,
+                    rate,
+                },
+            };
+            (line, Some(med.trace))
+        }
+    };
+    let total_fen = match &medical {
+        MedicalLine::Monthly { fen, .. } => pension.monthly_fen + *fen,
+        _ => pension.monthly_fen,
+    };
+    Ok(Bill {
+        pension,
+        medical,
+        medical_trace,
+        total_fen,
+        hukou_assumed_local: ask.hukou_region.is_none(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anxin_records::account::{Gap, Run};
+
+    fn ym(y: i32, m: u32) -> YearMonth {
+        YearMonth::new(y, m).unwrap()
+    }
+
+    fn view(gaps: Vec<Gap>, first: YearMonth, run: Run) -> PersonView {
+        let id = anxin_domain::ResidentId::parse("33010619900101123X").unwrap();
+        PersonView {
+            key: anxin_records::PersonKey([0; 32]),
+            id,
+            name: String::new(),
+            row: anxin_records::store::PersonRow {
+                person: [0; 32],
+                sealed: Vec::new(),
+                hukou_region: Some(341200),
+                residence_region: 330100,
+                employment_form: String::new(),
+                platforms: String::new(),
+                permit_region: Some(330100),
+                permit_since: Some("2023-03-01".into()),
+                household: None,
+                seq: 0,
+            },
+            children: 0,
+            summaries: vec![Summary {
+                insurance: Insurance::Pension,
+                region: Some(330100),
+                paid_months: 0,
+                back_paid_months: 0,
+                first: Some(first),
+                last: Some(run.to),
+                longest_run: Some(run.clone()),
+                current_run: Some(run),
+                gaps,
+                amount_fen: 0,
+                account_fen: 0,
+                by_payer_fen: Default::default(),
+            }],
+            months: Vec::new(),
+        }
+    }
+
+    /// The prefill reaches back over one excused gap before the current run, with its
+    /// reason, so the reform's grace can apply; any other gap leaves the current run alone.
+    #[test]
+    fn the_self_check_prefill_carries_an_excused_gap() {
+        let run = Run {
+            from: ym(2026, 5),
+            to: ym(2026, 9),
+            months: 5,
+        };
+        let childbirth = Gap {
+            from: ym(2026, 3),
+            to: ym(2026, 4),
+            months: 2,
+            state: MonthState::Excused,
+            reasons: vec!["childbirth".into()],
+        };
+        let v = view(vec![childbirth.clone()], ym(2025, 1), run.clone());
+        let check = self_check_of(&v, ym(2026, 9)).unwrap();
+        assert_eq!(
+            (check.paid_from, check.paid_to, check.gap),
+            (ym(2025, 1), ym(2026, 9), Some((ym(2026, 3), 2)))
+        );
+        assert_eq!(check.gap_reason, anxin_domain::codes::GapReason::Childbirth);
+        assert!(check.permit);
+        assert_eq!(check.permit_since, Some(ym(2023, 3)));
+        let unpaid = Gap {
+            state: MonthState::Unpaid,
+            reasons: Vec::new(),
+            ..childbirth
+        };
+        let v = view(vec![unpaid], ym(2025, 1), run);
+        let check = self_check_of(&v, ym(2026, 9)).unwrap();
+        assert_eq!((check.paid_from, check.gap), (ym(2026, 5), None));
+    }
 
     /// The self-check passes the codes themselves: a childbirth gap with evidence inside a
     /// paid span is forgiven under the reform and breaks the run under the law in force.
@@ -188,6 +438,7 @@ mod tests {
             permit: true,
             hardship: false,
             proofs: vec![ProofKind::TaxRecords],
+            permit_since: None,
         };
         let req = check.request(true);
         let gap: Vec<_> = req

@@ -123,7 +123,9 @@ where
 {
     // (row, application id, city, month, reason zh, reason en) for rows refused before review.
     let mut refused: Vec<(u64, String, String, String, String, String)> = Vec::new();
-    let mut groups: BTreeMap<(RegionCode, YearMonth), Vec<(u64, Application)>> = BTreeMap::new();
+    // Each application with its row and why it is not yet eligible (zh, en), for the results.
+    type Reviewed = (u64, Application, (String, String));
+    let mut groups: BTreeMap<(RegionCode, YearMonth), Vec<Reviewed>> = BTreeMap::new();
     for item in rows.by_ref() {
         let a = match item {
             Ok(anxin_import::Row::Application(a)) => a,
@@ -220,31 +222,41 @@ where
             paid_ranges: Vec::new(),
             proofs: application.proofs.clone(),
         };
-        if let Err(e) = anxin_policy::calc::school::review(policy, &single, a.month) {
-            refuse(e.zh, e.en);
-            continue;
-        }
+        let why = match anxin_policy::calc::school::review(policy, &single, a.month) {
+            Ok(r) => why_not(&r),
+            Err(e) => {
+                refuse(e.zh, e.en);
+                continue;
+            }
+        };
         groups
             .entry((a.city, a.month))
             .or_default()
-            .push((a.row, application));
+            .push((a.row, application, why));
     }
     let (mut reviewed, mut admitted) = (0usize, 0u32);
     // Every row of the file once, in file order: reviewed ones and refused ones together.
     let mut lines: Vec<ResultLine> = Vec::new();
     for ((city, month), apps) in groups {
-        let numbers: Vec<u64> = apps.iter().map(|(n, _)| *n).collect();
+        let (numbers, whys): (Vec<u64>, Vec<(String, String)>) =
+            apps.iter().map(|(n, _, w)| (*n, w.clone())).unzip();
         let request = RankRequest {
             region: city.to_string(),
             month: Some(month),
             places,
             reforms: reforms.to_vec(),
-            applications: apps.into_iter().map(|(_, a)| a).collect(),
+            applications: apps.into_iter().map(|(_, a, _)| a).collect(),
         };
         let result = rank(policy, &request, month)?;
         admitted += result.admitted;
-        for (n, r) in numbers.iter().zip(&result.applications) {
+        for ((n, r), (zh, en)) in numbers.iter().zip(&result.applications).zip(whys) {
             reviewed += 1;
+            // A "not yet" always says why; an eligible one is explained by its rank.
+            let (zh, en) = if r.decision == "not_yet" {
+                (zh, en)
+            } else {
+                (String::new(), String::new())
+            };
             lines.push(ResultLine {
                 row: *n,
                 application: r.id.clone(),
@@ -255,7 +267,8 @@ where
                 rank: r.rank.map(|k| k.to_string()).unwrap_or_default(),
                 admitted: r.admitted,
                 decided_by: r.decided_by.unwrap_or("").to_string(),
-                ..ResultLine::default()
+                zh,
+                en,
             });
         }
     }
@@ -279,6 +292,22 @@ where
         admitted,
         refused: refused_count,
     })
+}
+
+/// Why a review is not yet eligible, in both languages: what is missing, and the earliest
+/// month the condition could be met. Never empty.
+pub fn why_not(r: &anxin_policy::calc::school::SchoolResult) -> (String, String) {
+    let mut zh: Vec<String> = r.missing.iter().map(|m| m.zh.clone()).collect();
+    let mut en: Vec<String> = r.missing.iter().map(|m| m.en.clone()).collect();
+    if let Some(e) = r.earliest_month {
+        zh.push(format!("按月缴费最早 {e} 满足"));
+        en.push(format!("paying every month, met from {e} at the earliest"));
+    }
+    if zh.is_empty() {
+        zh.push("未满足本市入学的社保条件".into());
+        en.push("the city's social-insurance condition for school is not met".into());
+    }
+    (zh.join("；"), en.join("; "))
 }
 
 /// The identification ledger: school reviews the log knows of (signed attestations), the

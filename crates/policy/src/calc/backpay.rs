@@ -279,7 +279,22 @@ pub fn explain(
 ) -> BackpayResult {
     let (window, fee_applies, fee_daily, rate) = (p.window, p.fee_applies, p.fee_daily, f.rate);
     let w_r = &p.refs[0];
-    if window <= 0 {
+    // A window that is anxin's assumption (say, the national default where no city rule was
+    // found) is said to be one, with where it comes from.
+    let assumed = w_r.is_assumed();
+    if window <= 0 && assumed {
+        trace.step(
+            format!(
+                "{} 的补缴规则未收录：按 {} 的默认推定不能补缴（{}）。这是推定，不是本地规定，请向当地社保经办机构确认",
+                p.region_zh, w_r.region_name(crate::Lang::Zh), w_r.source.doc
+            ),
+            format!(
+                "{}'s back-payment rule is not recorded: assumed not allowed, from the default of {} ({}). This is an assumption, not a local rule: ask the local social insurance office",
+                p.region_en, w_r.region_name(crate::Lang::En), w_r.source.doc
+            ),
+            vec![w_r.clone()],
+        );
+    } else if window <= 0 {
         trace.step(
             format!(
                 "{} 不允许灵活就业人员事后补缴（依据 {}），没交的月份不能再补",
@@ -290,6 +305,18 @@ pub fn explain(
                 p.region_en, w_r.source.doc
             ),
             vec![w_r.clone()],
+        );
+    } else if assumed {
+        trace.step(
+            format!(
+                "{} 的补缴期限未收录：按 {} 推定允许补缴最近 {window} 个月内没交的月份，请向当地社保经办机构确认",
+                p.region_zh, w_r.region_name(crate::Lang::Zh)
+            ),
+            format!(
+                "{}'s back-payment window is not recorded: assumed to be the last {window} months, from {}; ask the local social insurance office",
+                p.region_en, w_r.region_name(crate::Lang::En)
+            ),
+            p.refs.to_vec(),
         );
     } else {
         trace.step(
@@ -319,6 +346,18 @@ pub fn explain(
             MonthOutcome::NotPassed => refuse(
                 format!("{m} 还没过去，不需要补缴"),
                 format!("{m} has not passed yet: nothing to back-pay"),
+            ),
+            MonthOutcome::NotAllowedHere if assumed => refuse(
+                format!(
+                    "本地规则未收录，按 {} 的默认推定不能补缴（{}）",
+                    w_r.region_name(crate::Lang::Zh),
+                    w_r.source.doc
+                ),
+                format!(
+                    "no local rule recorded: assumed not allowed, from the default of {} ({})",
+                    w_r.region_name(crate::Lang::En),
+                    w_r.source.doc
+                ),
             ),
             MonthOutcome::NotAllowedHere => refuse(
                 format!("本地不允许灵活就业人员补缴（{}）", w_r.source.doc),

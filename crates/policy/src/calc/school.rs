@@ -660,6 +660,16 @@ pub struct SchoolFigures {
     pub contributions_ok: bool,
     pub decision: Decision,
     pub earliest_month: Option<YearMonth>,
+    /// Whether the application month itself is paid (or stood for by a proof).
+    pub month_paid: bool,
+    /// When the application month is not paid: the unbroken run that ends the month before
+    /// (its last month and length), so the words do not say only "0 continuous months".
+    pub run_before: Option<(YearMonth, u32)>,
+    /// Continuous and cumulative months still to pay from the application month on before
+    /// the condition is met (`None`: that condition already holds). Counted to the first
+    /// month that meets it, so "N more months" and the earliest month always agree.
+    pub continuous_short: Option<i64>,
+    pub cumulative_short: Option<i64>,
     /// Months paid of the insurances that count, up to the application month.
     pub all_paid: i64,
     pub permit_years: i64,
@@ -668,6 +678,15 @@ pub struct SchoolFigures {
     pub extra: Vec<ExtraPoints>,
     pub points_from_insurances: i64,
     pub points: i64,
+}
+
+/// A gap's reasons in Chinese ("生育、照护"), for the Chinese explanation.
+fn reasons_zh(g: &Gap) -> String {
+    g.reasons
+        .iter()
+        .map(|r| r.zh())
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// Continuous paid months ending at `at` (which must be paid), bridging forgiven gaps.
@@ -838,6 +857,40 @@ pub fn compute(p: &SchoolParams, ask: &SchoolAsk) -> SchoolFigures {
     } else {
         None
     };
+    let month_paid = shown_months.contains(&a);
+    let run_before = if month_paid {
+        None
+    } else {
+        let run = run_ending(&shown_months, &forgiven_months, a - 1);
+        YearMonth::from_index(a - 1)
+            .filter(|_| run > 0)
+            .map(|last| (last, run))
+    };
+    // What is short, as the months still to pay from the application month to the first
+    // month that meets each condition (a guardian who paid through last month needs only
+    // the application month itself).
+    let first_meeting = |ok: &dyn Fn(u32, u32) -> bool| {
+        let mut future = shown_months.clone();
+        (0..=HORIZON_MONTHS).find_map(|k| {
+            let m = a + k;
+            future.insert(m);
+            ok(
+                run_ending(&future, &forgiven_months, m),
+                window_count(&future, m, p.lookback_months),
+            )
+            .then_some(m)
+        })
+    };
+    let to_pay = |until: i32| (a..=until).filter(|m| !shown_months.contains(m)).count() as i64;
+    let continuous_short = ((continuous as i64) < p.continuous_months).then(|| {
+        first_meeting(&|c, _| c as i64 >= p.continuous_months)
+            .map_or(p.continuous_months - continuous as i64, to_pay)
+    });
+    let cumulative_short =
+        (p.rule != Rule::Continuous && (cumulative as i64) < p.cumulative_months).then(|| {
+            first_meeting(&|_, c| c as i64 >= p.cumulative_months)
+                .map_or(p.cumulative_months - cumulative as i64, to_pay)
+        });
     // New-citizen points (also usable for medical access and the citizen card).
     let pts = &p.points;
     let all_paid = paid.len() as i64;
@@ -880,6 +933,10 @@ pub fn compute(p: &SchoolParams, ask: &SchoolAsk) -> SchoolFigures {
         contributions_ok,
         decision,
         earliest_month,
+        month_paid,
+        run_before,
+        continuous_short,
+        cumulative_short,
         all_paid,
         permit_years,
         points_from_months,
@@ -956,7 +1013,11 @@ pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolRe
             } else {
                 "累计缴费为主、连续缴费为辅"
             },
-            insurances.join("、")
+            p.insurances
+                .iter()
+                .map(|i| i.zh())
+                .collect::<Vec<_>>()
+                .join("、")
         ),
         format!(
             "{} reviews by: {}; insurances that count: {}",
@@ -987,8 +1048,10 @@ pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolRe
         };
         trace.step(
             format!(
-                "{} 至 {} 断缴 {length} 个月（{reason_text}）：{why_zh}，不能宽限",
-                g.from, g.to
+                "{} 至 {} 断缴 {length} 个月（{}）：{why_zh}，不能宽限",
+                g.from,
+                g.to,
+                reasons_zh(g)
             ),
             format!(
                 "{} to {}: a {length}-month gap ({reason_text}): {why_en}, so it is not forgiven",
@@ -1002,8 +1065,11 @@ pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolRe
         let reason = g.reason_text();
         trace.step(
             format!(
-                "{} 至 {} 因 {reason} 断缴 {} 个月，有证明、在宽限内：不算中断（也不计入缴费月数）",
-                g.from, g.to, g.months
+                "{} 至 {} 因{}断缴 {} 个月，有证明、在宽限内：不算中断（也不计入缴费月数）",
+                g.from,
+                g.to,
+                reasons_zh(g),
+                g.months
             ),
             format!(
                 "{} to {}: {} months missed for {reason}, with evidence and within the grace: not a break (and not counted as paid)",
@@ -1029,9 +1095,15 @@ pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolRe
             en: "a residence permit of the city is needed".into(),
         });
     }
+    let (before_zh, before_en) = f.run_before.map_or((String::new(), String::new()), |(last, run)| {
+        (
+            format!("（申请月还没缴费；到 {last} 已连续缴费 {run} 个月，没有中断）"),
+            format!(" (the application month is not paid yet; {run} continuous months up to {last}, unbroken)"),
+        )
+    });
     trace.step(
         format!(
-            "截至申请月 {month}：连续缴费 {continuous} 个月（要求 {need_cont}）{}",
+            "截至申请月 {month}：连续缴费 {continuous} 个月{before_zh}（要求 {need_cont}）{}",
             if continuous_rule {
                 String::new()
             } else {
@@ -1039,7 +1111,7 @@ pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolRe
             }
         ),
         format!(
-            "up to the application month {month}: {continuous} continuous months (required {need_cont}){}",
+            "up to the application month {month}: {continuous} continuous months{before_en} (required {need_cont}){}",
             if continuous_rule {
                 String::new()
             } else {
@@ -1053,16 +1125,22 @@ pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolRe
         ]),
     );
     if !f.contributions_ok {
-        if (continuous as i64) < need_cont {
+        if !f.month_paid {
             missing.push(Note {
-                zh: format!("还差连续缴费 {} 个月", need_cont - continuous as i64),
-                en: format!("{} more continuous months", need_cont - continuous as i64),
+                zh: format!("申请月 {month} 还没有缴费记录"),
+                en: format!("the application month {month} has no payment yet"),
             });
         }
-        if !continuous_rule && (cumulative as i64) < need_cum {
+        if let Some(n) = f.continuous_short.filter(|n| *n > 0) {
             missing.push(Note {
-                zh: format!("还差累计缴费 {} 个月", need_cum - cumulative as i64),
-                en: format!("{} more cumulative months", need_cum - cumulative as i64),
+                zh: format!("还差连续缴费 {n} 个月"),
+                en: format!("{n} more continuous months"),
+            });
+        }
+        if let Some(n) = f.cumulative_short.filter(|n| *n > 0) {
+            missing.push(Note {
+                zh: format!("还差累计缴费 {n} 个月"),
+                en: format!("{n} more cumulative months"),
             });
         }
     }
@@ -1136,12 +1214,28 @@ pub fn explain(p: &SchoolParams, ask: &SchoolAsk, f: &SchoolFigures) -> SchoolRe
         f.points_from_insurances,
         f.points,
     );
+    // A permit whose month of issue is not known counts no years: say that, not "0 years".
+    let (permit_zh, permit_en) = match (ask.permit, ask.permit_since) {
+        (true, None) => (
+            "持有居住证，但没有填办证月份，年限不计分".to_string(),
+            "a permit is held, but its month of issue is not given: its years earn no points"
+                .to_string(),
+        ),
+        (false, _) => (
+            "没有本市居住证，年限不计分".to_string(),
+            "no residence permit of the city: no points for permit years".to_string(),
+        ),
+        (true, Some(_)) => (
+            format!("居住证满 {permit_years} 年"),
+            format!("{permit_years} full permit years"),
+        ),
+    };
     trace.step(
         format!(
-            "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；居住证满 {permit_years} 年（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；按险种另加 {points_from_insurances} 分；合计 {points} 分"
+            "新市民积分：缴费 {all_paid} 个月（最多计 {max_months} 个月）× {per_month} 分 = {points_from_months} 分；{permit_zh}（最多计 {max_years} 年）× {per_year} 分 = {points_from_permit} 分；按险种另加 {points_from_insurances} 分；合计 {points} 分"
         ),
         format!(
-            "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_years} full permit years (at most {max_years}) × {per_year} = {points_from_permit}; {points_from_insurances} extra by insurance; {points} in all"
+            "new-citizen points: {all_paid} months paid (at most {max_months} count) × {per_month} = {points_from_months}; {permit_en} (at most {max_years}) × {per_year} = {points_from_permit}; {points_from_insurances} extra by insurance; {points} in all"
         ),
         p.refs([
             param::SCHOOL_POINTS_PER_MONTH,
