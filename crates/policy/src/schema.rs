@@ -45,6 +45,13 @@ pub const FREQUENCIES: &[&str] = &["monthly", "quarterly", "yearly", "peak-troug
 pub const BACKPAY_BASES: &[&str] = &["current", "original"];
 pub const SCHOOL_RULES: &[&str] = &["continuous", "cumulative-first"];
 pub const INSURANCES: &[&str] = &["pension", "medical", "unemployment", "injury", "maternity"];
+/// Sectors of the occupational-injury pilot (人社部发〔2021〕110号, 〔2025〕24号).
+pub const INJURY_SECTORS: &[&str] = &[
+    "ride-hailing",
+    "food-delivery",
+    "instant-delivery",
+    "same-city-freight",
+];
 
 /// A parameter key the schema knows. Calculators name parameters only through the constants
 /// in [`param`] (`param::FLEX_PENSION_ACCOUNT_RATE`), so a misspelt key is a compile error, not
@@ -207,6 +214,13 @@ keys! {
     PLATFORM_CIT_RATE = "platform.cit_rate": Kind::Rate, "percent", "企业所得税税率", "corporate income tax rate";
     PLATFORM_DEDUCTION_MULTIPLIER = "platform.deduction_multiplier": Kind::Ratio, "ratio", "平台为从业人员缴的养老保险费在税前按几倍扣除", "multiple of pension contributions deducted before tax";
     PLATFORM_REFUND_REVENUE_LIMIT = "platform.refund_revenue_limit": Kind::Money, "yuan/year", "年营业收入低于此数的平台享受即征即退（0 表示没有）", "annual revenue under which the tax benefit is refunded at once (0 = none)";
+    // ---- occupational-injury cover of platform workers (职业伤害保障, SPEC §C6)
+    INJURY_PILOT = "injury.pilot": Kind::Bool, "bool", "本地是否实行新就业形态人员职业伤害保障（试点）", "whether the occupational-injury cover of platform workers (the pilot) runs here";
+    INJURY_SECTORS_IN_FORCE = "injury.sectors": Kind::Set(INJURY_SECTORS), "set", "职业伤害保障覆盖的行业", "sectors the occupational-injury cover applies to";
+    INJURY_PER_ORDER_RIDE_HAILING = "injury.per_order.ride_hailing": Kind::Money, "yuan/order", "出行行业每单缴费", "per-order contribution, ride-hailing";
+    INJURY_PER_ORDER_INSTANT_DELIVERY = "injury.per_order.instant_delivery": Kind::Money, "yuan/order", "即时配送行业每单缴费（标准档，新纳入平台）", "per-order contribution, instant delivery (standard tier, platforms new to the pilot)";
+    INJURY_PER_ORDER_INSTANT_DELIVERY_HIGH = "injury.per_order.instant_delivery_high": Kind::Money, "yuan/order", "即时配送行业每单缴费（较高档，按平台支缴率）", "per-order contribution, instant delivery (higher tier, by the platform's payout ratio)";
+    INJURY_PER_ORDER_SAME_CITY_FREIGHT = "injury.per_order.same_city_freight": Kind::Money, "yuan/order", "同城货运行业每单缴费", "per-order contribution, same-city freight";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 

@@ -99,6 +99,13 @@ pub struct Term {
 /// Words explained in plain language, for a reader with little schooling.
 pub const GLOSSARY: &[Term] = &[
     Term {
+        id: "injury_cover",
+        zh: "职业伤害保障",
+        zh_text: "给外卖、快递、网约车、货运等平台上接单干活的人上的“工伤保险”。平台每接一单就替你交一点钱，你自己不用交；送单、跑车时受了伤，可以申请医疗费和补助。",
+        en: "occupational-injury cover",
+        en_text: "work-injury insurance for people who take orders on platforms (delivery, ride-hailing, freight). The platform pays a little for every order and the worker pays nothing; an injury while carrying out an order may be claimed.",
+    },
+    Term {
         id: "base",
         zh: "缴费基数",
         zh_text: "算社保费用的那个“工资数”。灵活就业的人可以在当地规定的最低数和最高数之间自己选，选得越高，每月交得越多，将来领得也越多。",

@@ -201,6 +201,7 @@ fn unit_zh(unit: &str) -> &str {
     match unit {
         "yuan/month" => "元/月",
         "yuan/year" => "元/年",
+        "yuan/order" => "元/单",
         "months" => "个月",
         "years" => "年",
         other => other,

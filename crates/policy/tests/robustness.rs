@@ -234,7 +234,27 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("school"), Just("school_rank"), Just("nope")], text in "\\PC{0,60}") {
+    fn injury_never_panics(r in region(), m in month(),
+                           sector in prop_oneof![Just("delivery".to_string()), Just("ride-hailing".to_string()), Just("外卖".to_string()), Just("同城货运".to_string()), "\\PC{0,12}"],
+                           orders in prop::option::of(prop_oneof![0u64..1_000_000, any::<u64>(), Just(u64::MAX)]),
+                           tier in prop::option::of(prop_oneof![Just("standard"), Just("high"), Just("0.25")]), rf in reforms()) {
+        check("injury", json!({"region": r, "month": m, "sector": sector, "orders": orders, "delivery_tier": tier, "reforms": rf}))?;
+    }
+
+    /// A platform's bill is its orders times the per-order amount, to the fen, for any count.
+    #[test]
+    fn injury_bill_is_orders_times_amount(orders in prop_oneof![0u64..1_000_000, 0u64..=10_000_000_000], high in any::<bool>()) {
+        let today = YearMonth::parse("2026-11").unwrap();
+        let tier = if high { "high" } else { "standard" };
+        let v = calc::run_json(policy(), "injury", json!({"region": "330000", "month": "2025-08", "sector": "delivery", "orders": orders, "delivery_tier": tier}), today).unwrap();
+        let per: i64 = if high { 25 } else { 7 };
+        prop_assert_eq!(v["per_order_fen"].as_i64(), Some(per));
+        prop_assert_eq!(v["bill_fen"].as_i64(), Some(orders as i64 * per));
+        prop_assert_eq!(v["worker_pays_fen"].as_i64(), Some(0));
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("school"), Just("school_rank"), Just("injury"), Just("nope")], text in "\\PC{0,60}") {
         let v = serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
         check(calc_name, v)?;
     }
