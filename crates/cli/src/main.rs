@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 use anxin_domain::{Fen, YearMonth};
 use anxin_policy::calc::backpay::BackpayRequest;
+use anxin_policy::calc::injury::{DeliveryTier, InjuryRequest};
 use anxin_policy::calc::medical::MedicalRequest;
 use anxin_policy::calc::pension::{PensionRequest, Scenario, Track};
 use anxin_policy::calc::platform::PlatformRequest;
@@ -83,6 +84,8 @@ enum Command {
     Medical(MedicalArgs),
     /// 平台成本 — a platform's contributions, tax deduction, refund and union dues.
     Platform(PlatformArgs),
+    /// 职业伤害保障 — a platform's monthly bill per order (with --orders), or whether a worker's order is covered.
+    Injury(InjuryArgs),
     /// 政策参数 — show parameters in force, list reforms, validate the policy files.
     Policy {
         #[command(subcommand)]
@@ -466,6 +469,30 @@ struct PlatformArgs {
     /// Annual revenue, yuan (for the immediate-refund threshold).
     #[arg(long, value_parser = parse_yuan)]
     revenue: Option<Fen>,
+}
+
+#[derive(Args)]
+struct InjuryArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Month (YYYY-MM); default: this month.
+    #[arg(long, value_parser = parse_month)]
+    month: Option<YearMonth>,
+    /// ride-hailing (出行), delivery (即时配送), food-delivery (外卖) or same-city-freight (同城货运).
+    #[arg(long)]
+    sector: String,
+    /// Orders in the month: the platform's bill. Without it: whether an order is covered.
+    #[arg(long)]
+    orders: Option<u64>,
+    /// Instant delivery only: standard (0.07 yuan an order, the default) or high (0.25).
+    #[arg(long, value_parser = parse_delivery_tier)]
+    tier: Option<DeliveryTier>,
+}
+
+fn parse_delivery_tier(s: &str) -> Result<DeliveryTier, String> {
+    DeliveryTier::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a delivery tier: use standard (0.07) or high (0.25) / 档次只有 standard（0.07 元）和 high（0.25 元）")
+    })
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -1027,6 +1054,18 @@ fn run_calculator(
             };
             let r = calc::platform::platform(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::platform(&r, g.lang))
+        }
+        Command::Injury(a) => {
+            let req = InjuryRequest {
+                region: a.common.region,
+                month: a.month,
+                sector: a.sector,
+                orders: a.orders,
+                delivery_tier: a.tier,
+                reforms: a.common.reforms,
+            };
+            let r = calc::injury::injury(policy, &req, today)?;
+            emit(&g, &r, &r.trace, || render::injury(&r, g.lang))
         }
         Command::Policy { command } => match command {
             PolicyCommand::Check => {

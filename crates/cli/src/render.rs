@@ -5,6 +5,7 @@ use std::fmt::Write;
 use anxin_domain::Fen;
 use anxin_policy::calc::Note;
 use anxin_policy::calc::backpay::BackpayResult;
+use anxin_policy::calc::injury::{DeliveryTier, InjuryResult};
 use anxin_policy::calc::medical::MedicalResult;
 use anxin_policy::calc::pension::PensionResult;
 use anxin_policy::calc::platform::PlatformResult;
@@ -405,6 +406,74 @@ pub fn medical(r: &MedicalResult, lang: Lang) -> String {
             lang.pick(&res.reason_zh, &res.reason_en).to_string()
         },
     );
+    notes(&mut o, &r.notes, lang);
+    o
+}
+
+pub fn injury(r: &InjuryResult, lang: Lang) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}（{}） {} {}  {}",
+        lang.pick(&r.region_zh, &r.region_en),
+        r.region_code,
+        r.month,
+        lang.pick("职业伤害保障", "occupational-injury cover"),
+        lang.pick(r.sector_zh, r.sector_en)
+    );
+    line(
+        &mut o,
+        lang.pick("是否实行", "cover runs"),
+        match (r.pilot, &r.pilot_from) {
+            (true, Some(d)) => format!(
+                "{}{d}{}",
+                lang.pick("是，自 ", "yes, from "),
+                lang.pick(" 起", "")
+            ),
+            (true, None) => lang.pick("是", "yes").to_string(),
+            (false, Some(d)) => format!(
+                "{}{d}{}",
+                lang.pick("否，从 ", "no, from "),
+                lang.pick(" 起才实行", " on")
+            ),
+            (false, None) => lang.pick("否", "no").to_string(),
+        },
+    );
+    line(
+        &mut o,
+        lang.pick("这一单有保障", "order covered"),
+        if r.covered {
+            lang.pick("是", "yes")
+        } else {
+            lang.pick("否", "no")
+        },
+    );
+    if let Some(per) = r.per_order_fen {
+        let tier = match r.delivery_tier {
+            Some(DeliveryTier::High) => lang.pick("（较高档）", " (higher tier)"),
+            Some(DeliveryTier::Standard) => lang.pick("（标准档）", " (standard tier)"),
+            None => "",
+        };
+        line(
+            &mut o,
+            lang.pick("平台每单缴费", "per order"),
+            format!("{}{tier}", yuan(per, lang)),
+        );
+    }
+    if let (Some(n), Some(bill)) = (r.orders, r.bill_fen) {
+        line(&mut o, lang.pick("本月订单", "orders"), n.to_string());
+        line(
+            &mut o,
+            lang.pick("平台本月应缴", "platform's bill"),
+            yuan(bill, lang),
+        );
+    }
+    line(
+        &mut o,
+        lang.pick("劳动者缴费", "worker pays"),
+        yuan(r.worker_pays_fen, lang),
+    );
+    let _ = writeln!(o, "  {}", lang.pick(&r.coverage.zh, &r.coverage.en));
     notes(&mut o, &r.notes, lang);
     o
 }

@@ -400,3 +400,108 @@ fn proof_codes_agree_between_import_and_calculator() {
         assert_eq!(p.kind, *k);
     }
 }
+
+/// `anxin injury`: a platform's monthly bill and a worker's cover, in Chinese, English and
+/// JSON; the date the cover starts where it does not run yet; the sectors where one is unknown.
+#[test]
+fn injury_bill_and_cover() {
+    let cases: &[Case] = &[
+        (
+            &[
+                "injury", "-r", "330000", "--month", "2025-08", "--sector", "delivery", "--orders",
+                "120000",
+            ],
+            0,
+            &[
+                "职业伤害保障",
+                "即时配送",
+                "0.07 元",
+                "8400.00 元",
+                "劳动者缴费",
+                "0.00 元",
+                "平台全额缴费",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "injury", "-r", "330000", "--month", "2025-08", "--sector", "delivery", "--orders",
+                "120000", "--lang", "en",
+            ],
+            0,
+            &[
+                "instant delivery",
+                "8400.00 yuan",
+                "worker pays",
+                "per order",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "injury",
+                "-r",
+                "110000",
+                "--month",
+                "2025-08",
+                "--sector",
+                "出行",
+                "--explain",
+            ],
+            0,
+            &[
+                "怎么算出来的",
+                "人社部发〔2021〕110号",
+                "rlsbj.cq.gov.cn",
+                "名词解释",
+                "职业伤害保障：",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "injury", "-r", "330000", "--month", "2025-06", "--sector", "delivery", "--orders",
+                "10",
+            ],
+            4,
+            &[],
+            &["不适用", "2025-07-01", "not applicable"],
+        ),
+        (
+            &[
+                "injury", "-r", "330000", "--month", "2025-08", "--sector", "courier",
+            ],
+            2,
+            &[],
+            &["出行", "同城货运", "ride-hailing", "same-city-freight"],
+        ),
+        (
+            &[
+                "injury", "-r", "330000", "--sector", "delivery", "--tier", "0.5",
+            ],
+            2,
+            &[],
+            &["standard", "high"],
+        ),
+    ];
+    for (args, code, out_has, err_has) in cases {
+        let (c, out, err) = anxin(args);
+        assert_eq!(c, *code, "{args:?}\nstdout: {out}\nstderr: {err}");
+        for s in *out_has {
+            assert!(out.contains(s), "{args:?}: stdout lacks '{s}':\n{out}");
+        }
+        for s in *err_has {
+            assert!(err.contains(s), "{args:?}: stderr lacks '{s}':\n{err}");
+        }
+    }
+    let (c, out, _) = anxin(&[
+        "injury", "-r", "杭州", "--month", "2025-08", "--sector", "delivery", "--orders", "100000",
+        "--json",
+    ]);
+    assert_eq!(c, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["bill_fen"], 700000);
+    assert_eq!(v["per_order_fen"], 7);
+    assert_eq!(v["worker_pays_fen"], 0);
+    assert_eq!(v["trace"]["steps"][0]["params"][0]["key"], "injury.pilot");
+}

@@ -604,3 +604,34 @@ async fn an_assumed_back_payment_rule_says_so() {
         "{reason}"
     );
 }
+
+/// The occupational-injury calculator over the API: a platform's bill, and 422-style refusals
+/// ("not applicable" with the start date) in the one error shape.
+#[tokio::test]
+async fn injury_calculator_over_json() {
+    let (status, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/injury",
+        r#"{"region":"330000","month":"2025-08","sector":"delivery","orders":100000}"#,
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["bill_fen"], 700000, "100000 orders × 0.07 yuan");
+    assert_eq!(v["worker_pays_fen"], 0);
+    let (status, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/injury",
+        r#"{"region":"330000","month":"2025-06","sector":"delivery","orders":100000}"#,
+        "application/json",
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert!(
+        body.contains("2025-07-01") && body.contains("not_applicable"),
+        "{body}"
+    );
+}
