@@ -216,7 +216,7 @@ keys! {
     PLATFORM_REFUND_REVENUE_LIMIT = "platform.refund_revenue_limit": Kind::Money, "yuan/year", "年营业收入低于此数的平台享受即征即退（0 表示没有）", "annual revenue under which the tax benefit is refunded at once (0 = none)";
     // ---- occupational-injury cover of platform workers (职业伤害保障, SPEC §C6)
     INJURY_PILOT = "injury.pilot": Kind::Bool, "bool", "本地是否实行新就业形态人员职业伤害保障（试点）", "whether the occupational-injury cover of platform workers (the pilot) runs here";
-    INJURY_SECTORS_IN_FORCE = "injury.sectors": Kind::Set(INJURY_SECTORS), "set", "职业伤害保障覆盖的行业", "sectors the occupational-injury cover applies to";
+    INJURY_SECTORS = "injury.sectors": Kind::Set(INJURY_SECTORS), "set", "职业伤害保障覆盖的行业", "sectors the occupational-injury cover applies to";
     INJURY_PER_ORDER_RIDE_HAILING = "injury.per_order.ride_hailing": Kind::Money, "yuan/order", "出行行业每单缴费", "per-order contribution, ride-hailing";
     INJURY_PER_ORDER_INSTANT_DELIVERY = "injury.per_order.instant_delivery": Kind::Money, "yuan/order", "即时配送行业每单缴费（标准档，新纳入平台）", "per-order contribution, instant delivery (standard tier, platforms new to the pilot)";
     INJURY_PER_ORDER_INSTANT_DELIVERY_HIGH = "injury.per_order.instant_delivery_high": Kind::Money, "yuan/order", "即时配送行业每单缴费（较高档，按平台支缴率）", "per-order contribution, instant delivery (higher tier, by the platform's payout ratio)";

@@ -206,7 +206,7 @@ impl InjuryParams {
             date: scope.date,
             next_start: if runs { None } else { next_start(scope) },
             pilot,
-            sectors: scope.set(param::INJURY_SECTORS_IN_FORCE),
+            sectors: scope.set(param::INJURY_SECTORS),
             per_order: AMOUNT_KEYS.map(|k| scope.money(k)),
         })
     }
