@@ -29,6 +29,20 @@ fn month_text(index: i32) -> String {
 }
 
 impl<S: Store> Records<S> {
+    /// Where the person lives and every region they are insured in (sorted, no repeats), as
+    /// [`PersonView::regions`] gives them, without opening the sealed ID or summarising
+    /// months: what a permission check needs. `None` if the registry has no such person.
+    pub fn person_regions(&mut self, key: &PersonKey) -> Result<Option<Vec<u32>>> {
+        let Some(row) = self.store().person(&key.0)? else {
+            return Ok(None);
+        };
+        let months = self.store().contributions_of(&key.0)?;
+        Ok(Some(lived_and_insured(
+            row.residence_region,
+            months.iter().map(|c| c.region),
+        )))
+    }
+
     /// The record of the person with key `key`, or `None` if the registry has no such person.
     pub fn person_view(&mut self, key: &PersonKey) -> Result<Option<PersonView>> {
         let Some(row) = self.store().person(&key.0)? else {
@@ -112,11 +126,17 @@ impl PersonView {
     /// Every region the person lives in or has a contribution in (what a clerk's region must
     /// cover for the clerk to read the record).
     pub fn regions(&self) -> Vec<u32> {
-        let mut all: Vec<u32> = std::iter::once(self.row.residence_region)
-            .chain(self.months.iter().map(|m| m.region))
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        all
+        lived_and_insured(
+            self.row.residence_region,
+            self.months.iter().map(|m| m.region),
+        )
     }
+}
+
+/// The residence and the regions insured in, sorted, without repeats.
+fn lived_and_insured(residence: u32, insured: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut all: Vec<u32> = std::iter::once(residence).chain(insured).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
 }

@@ -419,7 +419,7 @@ fn append_checked<S: Store>(
         let regions = match person {
             Some(key) => {
                 if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
-                    slot.insert(records.person_view(&key)?.map(|v| v.regions()));
+                    slot.insert(records.person_regions(&key)?);
                 }
                 known[&key].as_deref()
             }
