@@ -147,7 +147,7 @@ fn sharing(policy: &Policy, scope: &Scope) -> Result<Sharing> {
 
 /// "Not recorded here", with the regions whose tier is recorded.
 fn no_tier(policy: &Policy, scope: &Scope) -> Error {
-    let mut known: Vec<(String, String)> = policy
+    let mut known: Vec<(String, String, String)> = policy
         .regions
         .values()
         .filter_map(|r| {
@@ -155,14 +155,15 @@ fn no_tier(policy: &Policy, scope: &Scope) -> Error {
             let (b, _) = s.rate(param::FISCAL_CENTRAL_SHARE).ok()?;
             let b = b.percent_string();
             Some((
-                format!("{}（{}）{b}%", r.name_zh, r.code),
-                format!("{} ({}) {b}%", r.name_en, r.code),
+                r.code.to_string(),
+                format!("{}（{}）{b}", r.name_zh, r.code),
+                format!("{} ({}) {b}", r.name_en, r.code),
             ))
         })
         .collect();
     known.sort();
-    let zh: Vec<&str> = known.iter().map(|k| k.0.as_str()).collect();
-    let en: Vec<&str> = known.iter().map(|k| k.1.as_str()).collect();
+    let zh: Vec<&str> = known.iter().map(|k| k.1.as_str()).collect();
+    let en: Vec<&str> = known.iter().map(|k| k.2.as_str()).collect();
     Error::new(
         ErrorKind::NotFound,
         format!(
@@ -386,12 +387,12 @@ pub fn explain(p: &FiscalParams, req: &FiscalRequest, f: &FiscalFigures) -> Fisc
     ));
     trace.step(
         format!(
-            "{}（{}）属第 {} 档，中央财政承担 {}%，地方财政承担其余；每人中央 {} 元、地方 {} 元（中央部分按 {} 取整）",
+            "{}（{}）属第 {} 档，中央财政承担 {}，地方财政承担其余；每人中央 {} 元、地方 {} 元（中央部分按 {} 取整）",
             h.zh, h.code, h.tier.0, h.share.0.percent_string(),
             yuan(f.per_resident.central_fen), yuan(f.per_resident.local_fen), p.rounding.0.name()
         ),
         format!(
-            "{} ({}) is in tier {}: the central budget pays {}%, the local budget the rest; per resident {} yuan central, {} yuan local (central part rounded {})",
+            "{} ({}) is in tier {}: the central budget pays {}, the local budget the rest; per resident {} yuan central, {} yuan local (central part rounded {})",
             h.en, h.code, h.tier.0, h.share.0.percent_string(),
             yuan(f.per_resident.central_fen), yuan(f.per_resident.local_fen), p.rounding.0.name()
         ),
@@ -431,32 +432,32 @@ pub fn explain(p: &FiscalParams, req: &FiscalRequest, f: &FiscalFigures) -> Fisc
         );
     }
     if let (Some(m), Some(hk)) = (&f.migrants, &p.hukou) {
-        let mut refs = vec![hk.tier.1.clone(), hk.share.1.clone()];
+        let mut refs = vec![h.tier.1.clone(), h.share.1.clone()];
         if let Some((_, r)) = &p.permit_equal {
             refs.push(r.clone());
         }
         trace.step(
             format!(
-                "{} 名跨省流动人口若在户籍地 {}（第 {} 档，中央 {}%）参保：每人中央 {} 元、户籍地财政 {} 元；共中央 {} 元、户籍地 {} 元",
+                "{} 名跨省流动人口若在户籍地 {}（第 {} 档，中央 {}）参保：每人中央 {} 元、户籍地财政 {} 元；共中央 {} 元、户籍地 {} 元",
                 m.migrants, hk.zh, hk.tier.0, hk.share.0.percent_string(),
                 yuan(m.per_migrant_at_hukou.central_fen), yuan(m.per_migrant_at_hukou.local_fen),
                 yuan(m.at_hukou.central_fen), yuan(m.at_hukou.local_fen)
             ),
             format!(
-                "{} inter-provincial migrants covered at their hukou place {} (tier {}, central {}%): per person {} yuan central, {} yuan from the origin's budget; in all {} yuan central, {} yuan origin",
+                "{} inter-provincial migrants covered at their hukou place {} (tier {}, central {}): per person {} yuan central, {} yuan from the origin's budget; in all {} yuan central, {} yuan origin",
                 m.migrants, hk.en, hk.tier.0, hk.share.0.percent_string(),
                 yuan(m.per_migrant_at_hukou.central_fen), yuan(m.per_migrant_at_hukou.local_fen),
                 yuan(m.at_hukou.central_fen), yuan(m.at_hukou.local_fen)
             ),
-            refs.clone(),
+            vec![hk.tier.1.clone(), hk.share.1.clone()],
         );
         trace.step(
             format!(
-                "改为在常住地 {} 参保（持居住证与本地居民同等补助）：中央按常住地档次 {}%，常住地财政出其余；共中央 {} 元、常住地 {} 元",
+                "改为在常住地 {} 参保（持居住证与本地居民同等补助）：中央按常住地档次 {}，常住地财政出其余；共中央 {} 元、常住地 {} 元",
                 h.zh, h.share.0.percent_string(), yuan(m.at_residence.central_fen), yuan(m.at_residence.local_fen)
             ),
             format!(
-                "covered instead at the place of residence {} (permit holders subsidised like locals): central share by the destination's tier, {}%, the destination's budget the rest; in all {} yuan central, {} yuan destination",
+                "covered instead at the place of residence {} (permit holders subsidised like locals): central share by the destination's tier, {}, the destination's budget the rest; in all {} yuan central, {} yuan destination",
                 h.en, h.share.0.percent_string(), yuan(m.at_residence.central_fen), yuan(m.at_residence.local_fen)
             ),
             refs,
