@@ -350,7 +350,8 @@ pub fn fiscal(policy: &Policy, req: &FiscalRequest, today: YearMonth) -> Result<
         .ok_or_else(|| Error::bad_input(format!("年份 {year} 不对"), format!("bad year {year}")))?;
     let scope = policy.scope(&req.region, month, &req.reforms)?;
     let hukou_scope = match req.hukou.as_deref().map(str::trim) {
-        Some(h) if !h.is_empty() => Some(policy.scope(h, month, &req.reforms)?),
+        // The reforms asked for are the destination's; the origin keeps the law in force.
+        Some(h) if !h.is_empty() => Some(policy.scope(h, month, &[])?),
         _ => None,
     };
     let p = FiscalParams::resolve(policy, &scope, hukou_scope.as_ref())?;
@@ -475,6 +476,12 @@ pub fn explain(p: &FiscalParams, req: &FiscalRequest, f: &FiscalFigures) -> Fisc
             ),
             vec![],
         );
+        if matches!(p.permit_equal, Some((false, _))) {
+            notes.push(Note::new(
+                format!("注意：{} 记录为持居住证参保不享受与本地居民相同的财政补助，上面的常住地数字是按相同补助算的", h.zh),
+                format!("note: {} is recorded as not subsidising residence-permit holders like locals; the figures for the place of residence assume it does", h.en),
+            ));
+        }
         assumptions.push(Note::new(
             "假设：这些流动人口原来都在户籍地参保，所以户籍地省下的正是它原来出的那一份；没有参保的人，户籍地什么也省不下，常住地和中央的支出则是新增的",
             "assumption: the migrants were all insured at their hukou place before, so the origin saves exactly its former share; for those who were not insured the origin saves nothing and the destination's and the central spending are new",
