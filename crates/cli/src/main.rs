@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 use anxin_domain::{Fen, YearMonth};
 use anxin_policy::calc::backpay::BackpayRequest;
+use anxin_policy::calc::fiscal::FiscalRequest;
 use anxin_policy::calc::injury::{DeliveryTier, InjuryRequest};
 use anxin_policy::calc::medical::MedicalRequest;
 use anxin_policy::calc::pension::{PensionRequest, Scenario, Track};
@@ -86,6 +87,8 @@ enum Command {
     Platform(PlatformArgs),
     /// 职业伤害保障 — a platform's monthly bill per order (with --orders), or whether a worker's order is covered.
     Injury(InjuryArgs),
+    /// 财政分担 — the resident medical subsidy split between central and local budgets, and the cost of covering inter-provincial migrants where they live.
+    Fiscal(FiscalArgs),
     /// 政策参数 — show parameters in force, list reforms, validate the policy files.
     Policy {
         #[command(subcommand)]
@@ -487,6 +490,24 @@ struct InjuryArgs {
     /// Instant delivery only: standard (0.07 yuan an order, the default) or high (0.25).
     #[arg(long, value_parser = parse_delivery_tier)]
     tier: Option<DeliveryTier>,
+}
+
+#[derive(Args)]
+struct FiscalArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Year; default: this year.
+    #[arg(long)]
+    year: Option<i32>,
+    /// Residents insured in resident medical insurance in the region.
+    #[arg(long)]
+    residents: u64,
+    /// Inter-provincial migrants to be covered where they live (needs --hukou).
+    #[arg(long)]
+    migrants: Option<u64>,
+    /// The migrants' hukou province: code, name or alias (e.g. 340000, 安徽, ah).
+    #[arg(long)]
+    hukou: Option<String>,
 }
 
 fn parse_delivery_tier(s: &str) -> Result<DeliveryTier, String> {
@@ -1066,6 +1087,18 @@ fn run_calculator(
             };
             let r = calc::injury::injury(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::injury(&r, g.lang))
+        }
+        Command::Fiscal(a) => {
+            let req = FiscalRequest {
+                region: a.common.region,
+                year: a.year,
+                residents: a.residents,
+                migrants: a.migrants,
+                hukou: a.hukou,
+                reforms: a.common.reforms,
+            };
+            let r = calc::fiscal::fiscal(policy, &req, today)?;
+            emit(&g, &r, &r.trace, || render::fiscal(&r, g.lang))
         }
         Command::Policy { command } => match command {
             PolicyCommand::Check => {

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use anxin_domain::Fen;
 use anxin_policy::calc::Note;
 use anxin_policy::calc::backpay::BackpayResult;
+use anxin_policy::calc::fiscal::{FiscalResult, Split};
 use anxin_policy::calc::injury::{DeliveryTier, InjuryResult};
 use anxin_policy::calc::medical::MedicalResult;
 use anxin_policy::calc::pension::PensionResult;
@@ -620,5 +621,123 @@ pub fn reforms(policy: &Policy, lang: Lang) -> String {
             r.source.doc
         );
     }
+    o
+}
+
+fn split(o: &mut String, label: &str, s: &Split, lang: Lang) {
+    line(
+        o,
+        label,
+        format!(
+            "{}（{} {}，{} {}）",
+            yuan(s.subsidy_fen, lang),
+            lang.pick("中央", "central"),
+            yuan(s.central_fen, lang),
+            lang.pick("地方", "local"),
+            yuan(s.local_fen, lang)
+        )
+        .replace('（', lang.pick("（", " ("))
+        .replace('）', lang.pick("）", ")"))
+        .replace('，', lang.pick("，", ", ")),
+    );
+}
+
+pub fn fiscal(r: &FiscalResult, lang: Lang) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}（{}） {} {}",
+        lang.pick(&r.region_zh, &r.region_en),
+        r.region_code,
+        r.year,
+        lang.pick(
+            "城乡居民医保财政补助分担",
+            "resident medical subsidy: central and local shares"
+        )
+    );
+    let share = r.central_share_bps.percent_string();
+    line(
+        &mut o,
+        lang.pick("分担档次", "sharing tier"),
+        match lang {
+            Lang::Zh => format!("第 {} 档，中央承担 {share}", r.tier),
+            Lang::En => format!("tier {}, central share {share}", r.tier),
+        },
+    );
+    split(
+        &mut o,
+        lang.pick("每人每年补助", "per resident"),
+        &r.per_resident,
+        lang,
+    );
+    if let Some(ind) = r.individual_per_resident_fen {
+        line(
+            &mut o,
+            lang.pick("个人每年缴费", "resident pays"),
+            yuan(ind, lang),
+        );
+    }
+    line(
+        &mut o,
+        lang.pick("参保居民", "residents"),
+        r.residents.to_string(),
+    );
+    split(
+        &mut o,
+        lang.pick("补助合计", "subsidy in all"),
+        &r.total,
+        lang,
+    );
+    if let Some(m) = &r.migrants {
+        let share = m.hukou_central_share_bps.percent_string();
+        let _ = match lang {
+            Lang::Zh => writeln!(
+                o,
+                "跨省流动人口 {} 人，户籍地 {}（第 {} 档，中央承担 {share}）",
+                m.migrants, m.hukou_zh, m.hukou_tier
+            ),
+            Lang::En => writeln!(
+                o,
+                "{} inter-provincial migrants with hukou in {} (tier {}, central share {share})",
+                m.migrants, m.hukou_en, m.hukou_tier
+            ),
+        };
+        split(
+            &mut o,
+            lang.pick("在户籍地参保", "at hukou place"),
+            &m.at_hukou,
+            lang,
+        );
+        split(
+            &mut o,
+            lang.pick("在常住地参保", "where they live"),
+            &m.at_residence,
+            lang,
+        );
+        line(
+            &mut o,
+            lang.pick("常住地财政多出", "destination +"),
+            yuan(m.destination_local_change_fen, lang),
+        );
+        line(
+            &mut o,
+            lang.pick("户籍地财政变化", "origin change"),
+            yuan(m.origin_local_change_fen, lang),
+        );
+        line(
+            &mut o,
+            lang.pick("中央财政变化", "central change"),
+            yuan(m.central_change_fen, lang),
+        );
+        line(
+            &mut o,
+            lang.pick("合计变化", "total change"),
+            yuan(m.total_change_fen, lang),
+        );
+    }
+    for a in &r.assumptions {
+        let _ = writeln!(o, "  ⚠ {}", lang.pick(&a.zh, &a.en));
+    }
+    notes(&mut o, &r.notes, lang);
     o
 }

@@ -505,3 +505,164 @@ fn injury_bill_and_cover() {
     assert_eq!(v["worker_pays_fen"], 0);
     assert_eq!(v["trace"]["steps"][0]["params"][0]["key"], "injury.pilot");
 }
+
+/// `anxin fiscal`: the resident medical subsidy split by tier, and the cost of covering
+/// inter-provincial migrants where they live, in Chinese, English and JSON; a region with no
+/// recorded tier says which are recorded; a hukou without migrants is refused.
+#[test]
+fn fiscal_sharing_and_migrants() {
+    let cases: &[Case] = &[
+        (
+            &[
+                "fiscal",
+                "-r",
+                "330200",
+                "--year",
+                "2025",
+                "--residents",
+                "1000000",
+                "--migrants",
+                "200000",
+                "--hukou",
+                "340000",
+            ],
+            0,
+            &[
+                "城乡居民医保财政补助分担",
+                "第 4 档，中央承担 30%",
+                "700.00 元（中央 210.00 元，地方 490.00 元）",
+                "安徽省（第 2 档，中央承担 60%）",
+                "98000000.00 元",
+                "-56000000.00 元",
+                "-42000000.00 元",
+                "未核实",
+                "假设",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "fiscal",
+                "-r",
+                "北京",
+                "--year",
+                "2024",
+                "--residents",
+                "1000000",
+                "--lang",
+                "en",
+            ],
+            0,
+            &[
+                "tier 5, central share 10%",
+                "670000000.00 yuan (central 67000000.00 yuan, local 603000000.00 yuan)",
+                "unverified",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "fiscal",
+                "-r",
+                "440300",
+                "--year",
+                "2026",
+                "--residents",
+                "1",
+                "--explain",
+            ],
+            0,
+            &[
+                "怎么算出来的",
+                "国办发〔2018〕6号",
+                "217.20 元",
+                "nhsa.gov.cn",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "fiscal",
+                "-r",
+                "000000",
+                "--year",
+                "2025",
+                "--residents",
+                "1",
+            ],
+            3,
+            &[],
+            &[
+                "没有记录",
+                "北京市（110000）10%",
+                "not recorded",
+                "Ningbo (330200) 30%",
+            ],
+        ),
+        (
+            &[
+                "fiscal",
+                "-r",
+                "330200",
+                "--residents",
+                "5",
+                "--hukou",
+                "340000",
+            ],
+            2,
+            &[],
+            &["流动人口人数", "number of migrants"],
+        ),
+        (
+            &[
+                "fiscal",
+                "-r",
+                "330200",
+                "--residents",
+                "5",
+                "--migrants",
+                "5",
+                "--hukou",
+                "浙江",
+            ],
+            2,
+            &[],
+            &["同一个省", "same province"],
+        ),
+    ];
+    for (args, code, out_has, err_has) in cases {
+        let (c, out, err) = anxin(args);
+        assert_eq!(c, *code, "{args:?}\nstdout: {out}\nstderr: {err}");
+        for s in *out_has {
+            assert!(out.contains(s), "{args:?}: stdout lacks '{s}':\n{out}");
+        }
+        for s in *err_has {
+            assert!(err.contains(s), "{args:?}: stderr lacks '{s}':\n{err}");
+        }
+    }
+    let (c, out, _) = anxin(&[
+        "fiscal",
+        "-r",
+        "上海",
+        "--year",
+        "2025",
+        "--residents",
+        "0",
+        "--migrants",
+        "1000",
+        "--hukou",
+        "zj",
+        "--json",
+    ]);
+    assert_eq!(c, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["central_share_bps"], 1000);
+    assert_eq!(v["migrants"]["destination_local_change_fen"], 63_000_000);
+    assert_eq!(v["migrants"]["origin_local_change_fen"], -49_000_000);
+    assert_eq!(v["migrants"]["central_change_fen"], -14_000_000);
+    assert_eq!(v["migrants"]["total_change_fen"], 0);
+    assert_eq!(
+        v["trace"]["steps"][0]["params"][0]["key"],
+        "resident_medical.subsidy"
+    );
+}

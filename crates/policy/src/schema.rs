@@ -221,6 +221,10 @@ keys! {
     INJURY_PER_ORDER_INSTANT_DELIVERY = "injury.per_order.instant_delivery": Kind::Money, "yuan/order", "即时配送行业每单缴费（标准档，新纳入平台）", "per-order contribution, instant delivery (standard tier, platforms new to the pilot)";
     INJURY_PER_ORDER_INSTANT_DELIVERY_HIGH = "injury.per_order.instant_delivery_high": Kind::Money, "yuan/order", "即时配送行业每单缴费（较高档，按平台支缴率）", "per-order contribution, instant delivery (higher tier, by the platform's payout ratio)";
     INJURY_PER_ORDER_SAME_CITY_FREIGHT = "injury.per_order.same_city_freight": Kind::Money, "yuan/order", "同城货运行业每单缴费", "per-order contribution, same-city freight";
+    // ---- fiscal sharing of the resident medical subsidy (SPEC §A2)
+    FISCAL_CENTRAL_SHARE = "fiscal.central_share": Kind::Rate, "percent", "城乡居民医保财政补助中中央财政承担的比例（按地区财力分档）", "central budget's share of the resident medical subsidy (by the region's fiscal tier)";
+    FISCAL_TIER = "fiscal.tier": Kind::Int, "tier", "中央与地方共同财政事权分担档次（1–5 档，第 1 档中央承担最多）", "tier of central–local expenditure sharing (1–5; tier 1 gets the largest central share)";
+    ROUNDING_FISCAL = "rounding.fiscal": Kind::Enum(ROUNDINGS), "rounding", "每人财政补助中中央部分的取整方法", "rounding of the central part of the subsidy per resident";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 

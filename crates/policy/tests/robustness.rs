@@ -254,7 +254,28 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("school"), Just("school_rank"), Just("injury"), Just("nope")], text in "\\PC{0,60}") {
+    fn fiscal_never_panics(r in region(), year in prop::option::of(prop_oneof![2015i32..2030, any::<i32>()]),
+                           residents in prop_oneof![0u64..10_000_000, any::<u64>()],
+                           migrants in prop::option::of(prop_oneof![0u64..1_000_000, any::<u64>()]),
+                           hukou in prop::option::of(region()), rf in reforms()) {
+        check("fiscal", json!({"region": r, "year": year, "residents": residents, "migrants": migrants, "hukou": hukou, "reforms": rf}))?;
+    }
+
+    /// The central and the local part always add up to the subsidy, per resident and in total.
+    #[test]
+    fn fiscal_parts_add_up(residents in 0u64..=2_000_000_000, year in 2021i32..2030,
+                           r in prop::sample::select(vec!["110000", "310000", "330000", "330200", "440300", "340000", "341200"])) {
+        let today = YearMonth::parse("2026-11").unwrap();
+        let v = calc::run_json(policy(), "fiscal", json!({"region": r, "year": year, "residents": residents}), today).unwrap();
+        for part in ["per_resident", "total"] {
+            let t = &v[part];
+            prop_assert_eq!(t["central_fen"].as_i64().unwrap() + t["local_fen"].as_i64().unwrap(), t["subsidy_fen"].as_i64().unwrap());
+        }
+        prop_assert_eq!(v["total"]["subsidy_fen"].as_i64().unwrap(), v["per_resident"]["subsidy_fen"].as_i64().unwrap() * residents as i64);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("school"), Just("school_rank"), Just("injury"), Just("fiscal"), Just("nope")], text in "\\PC{0,60}") {
         let v = serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
         check(calc_name, v)?;
     }

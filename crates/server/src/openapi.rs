@@ -173,7 +173,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "post",
         path: "/api/calc/{calculator}",
         tag: "policy",
-        summary: "测算 Run a calculator: quote, pension, backpay, medical, platform, school, school_rank, injury (request shape: the calculator's request type; unknown fields are refused)",
+        summary: "测算 Run a calculator: quote, pension, backpay, medical, platform, school, school_rank, injury, fiscal (request shape: the calculator's request type; unknown fields are refused)",
         access: Access::Public,
         body: Some(Body::Json(object)),
         query: &[(
@@ -581,7 +581,7 @@ pub fn document() -> Value {
                 let schema = match name {
                     "key" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
                     "id" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" }),
-                    _ => json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank", "injury"] }),
+                    _ => json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank", "injury", "fiscal"] }),
                 };
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })
             })

@@ -635,3 +635,48 @@ async fn injury_calculator_over_json() {
         "{body}"
     );
 }
+
+/// The fiscal-sharing calculator over the API: Beijing's split (central 10 %), and a region
+/// with no recorded tier refused in the one error shape, naming the recorded ones.
+#[tokio::test]
+async fn fiscal_calculator_over_json() {
+    let (status, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/fiscal",
+        r#"{"region":"110000","year":2024,"residents":1000000}"#,
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["total"]["subsidy_fen"], 67_000_000_000i64,
+        "1,000,000 × 670 yuan"
+    );
+    assert_eq!(v["total"]["central_fen"], 6_700_000_000i64, "central 10 %");
+    assert_eq!(v["tier"], 5);
+    let (status, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/fiscal",
+        r#"{"region":"000000","year":2025,"residents":1}"#,
+        "application/json",
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert!(
+        body.contains("not_found") && body.contains("110000"),
+        "{body}"
+    );
+    let (status, body, _) = call(
+        state(None),
+        "POST",
+        "/api/calc/fiscal",
+        r#"{"region":"110000","year":2025,"residents":1,"people":2}"#,
+        "application/json",
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert!(body.contains("people"), "{body}");
+}

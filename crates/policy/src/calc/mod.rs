@@ -2,6 +2,7 @@
 //! scenario files share one shape), returns a result with its trace, and never panics.
 
 pub mod backpay;
+pub mod fiscal;
 pub mod injury;
 pub mod medical;
 pub mod pension;
@@ -16,7 +17,7 @@ pub type Note = anxin_domain::Text;
 
 /// The calculators by name, as the CLI, the API and the scenario files call them.
 pub const CALCULATORS: &[&str] = &[
-    "quote", "pension", "backpay", "medical", "platform", "school", "injury",
+    "quote", "pension", "backpay", "medical", "platform", "school", "injury", "fiscal",
 ];
 
 /// Runs a calculator on a JSON request and returns its JSON result. The request shape is the
@@ -53,6 +54,7 @@ pub fn run_json(
         "platform" => out(platform::platform(policy, &parse(request)?, today)),
         "school" => out(school::review(policy, &parse(request)?, today)),
         "injury" => out(injury::injury(policy, &parse(request)?, today)),
+        "fiscal" => out(fiscal::fiscal(policy, &parse(request)?, today)),
         "school_rank" => out(school::rank(policy, &parse(request)?, today)),
         other => Err(crate::Error::new(
             crate::ErrorKind::NotFound,
