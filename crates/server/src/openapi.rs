@@ -382,8 +382,8 @@ pub const OPERATIONS: &[Operation] = &[
             (
                 "name",
                 false,
-                "文件名 the file's name (its extension tells the format)",
-                "^[^\\x00-\\x1f\\x7f-\\x9f]{1,200}$",
+                "文件名 the file's name (its extension tells the format); empty: as if not given",
+                "^[^\\x00-\\x1f\\x7f-\\x9f]{0,200}$",
             ),
         ],
         ok: (202, import_job),
@@ -434,8 +434,8 @@ pub const OPERATIONS: &[Operation] = &[
             (
                 "name",
                 false,
-                "文件名 the file's name (its extension tells the format)",
-                "^[^\\x00-\\x1f\\x7f-\\x9f]{1,200}$",
+                "文件名 the file's name (its extension tells the format); empty: as if not given",
+                "^[^\\x00-\\x1f\\x7f-\\x9f]{0,200}$",
             ),
         ],
         ok: (200, school_review),
