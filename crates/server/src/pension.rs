@@ -113,10 +113,11 @@ fn render(
     lang: Lang,
 ) -> String {
     let mut body = format!(
-        "<p>{} · {} {} · {} {}</p>",
+        "<p>{} · {} {}{} · {} {}</p>",
         esc(name),
         lang.pick("已缴养老保险", "pension months paid"),
         paid_months,
+        lang.pick(" 个月", ""),
         lang.pick("预计退休", "expected retirement"),
         result.retirement_month,
     );

@@ -18,6 +18,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt as _;
 
+mod support;
+use support::page_session;
+
 const PASSWORD: &str = "test password 1";
 
 struct World {
@@ -249,25 +252,6 @@ fn api_token(t: &str) -> &str {
 /// The page half of a token from [`sign_in`].
 fn page_token(t: &str) -> &str {
     t.split_once(' ').map_or(t, |(_, page)| page)
-}
-
-/// A page session for `username`, made in the store (no request, so no sign-in limit).
-fn page_session(state: &AppState, username: &str) -> String {
-    let mut records = state.records.as_ref().unwrap().lock().unwrap();
-    let account = records.store().account_named(username).unwrap().unwrap();
-    let (token, hash) = anxin_records::access::new_token().unwrap();
-    let now = jiff::Timestamp::now().as_second();
-    records
-        .store()
-        .create_session(
-            &hash,
-            account.id,
-            anxin_records::access::SessionKind::Page,
-            now + 3600,
-            now,
-        )
-        .unwrap();
-    token
 }
 
 /// Signs in through the API; gives "API-TOKEN PAGE-TOKEN" (see [`request`]).

@@ -14,6 +14,9 @@ use axum::body::Body;
 use axum::http::Request;
 use tower::ServiceExt as _;
 
+mod support;
+use support::page_session;
+
 const PASSWORD: &str = "test password 1";
 const PURPOSE: &str = "办理转移接续-核对";
 /// A sign-in that a server without records cannot check: a 503.
@@ -162,25 +165,6 @@ async fn drive(state: &AppState, key: &str, id: &str) -> Vec<(&'static str, u16,
         seen.push((route, status, request_id));
     }
     seen
-}
-
-/// A page session for `username`, made in the store.
-fn page_session(state: &AppState, username: &str) -> String {
-    let mut records = state.records.as_ref().unwrap().lock().unwrap();
-    let account = records.store().account_named(username).unwrap().unwrap();
-    let (token, hash) = anxin_records::access::new_token().unwrap();
-    let now = jiff::Timestamp::now().as_second();
-    records
-        .store()
-        .create_session(
-            &hash,
-            account.id,
-            anxin_records::access::SessionKind::Page,
-            now + 3600,
-            now,
-        )
-        .unwrap();
-    token
 }
 
 fn urlencode(s: &str) -> String {

@@ -109,8 +109,7 @@ pub fn run(
     let finish = |sink: &mut dyn Sink, progress, error| finish(sink, job.id, progress, error);
     let kind = job.kind.parse::<Kind>().ok();
     let format = format_of(&job.format);
-    let today = job.today.parse::<jiff::civil::Date>().ok();
-    let (Some(kind), Some(format), Some(today)) = (kind, format, today) else {
+    let (Some(kind), Some(format), Some(options)) = (kind, format, options_of(job)) else {
         return finish(
             sink,
             progress,
@@ -123,7 +122,7 @@ pub fn run(
     let regions = PolicyRegions(policy);
     let mut rows =
         // The file is read in place (`from_vec`), not copied: the upload's bytes are held once.
-        match anxin_import::from_vec(content, format, kind, Options::new(today), &regions) {
+        match anxin_import::from_vec(content, format, kind, options, &regions) {
             Ok(rows) => rows,
             Err(e) => return finish(sink, progress, Some((e.zh(), e.en()))),
         };
