@@ -107,11 +107,17 @@ pub struct BarChart {
 const MAX_SERIES: usize = 64;
 const MAX_POINTS: usize = 2_000;
 
-// The drawing area in viewBox units. 480 wide: at 360 px a 13-unit font is ~10 px.
-const W: f64 = 480.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 66.0;
+// The drawing area in viewBox units. 340 wide, about what a 360 px phone gives a figure
+// (one unit about one pixel there): no text is under 12 units, so none under 12 px on a
+// phone; on a wider screen everything scales up.
+const W: f64 = 340.0;
+const LEFT: f64 = 56.0;
+const RIGHT: f64 = 8.0;
+/// The smallest text drawn, in viewBox units.
+const SMALL: u32 = 12;
+/// A digit's advance at [`SMALL`], about 0.6 em, to tell whether a value fits beside a bar.
+const DIGIT: f64 = 7.2;
+const TOP: f64 = 80.0;
 const PLOT_H: f64 = 220.0;
 const LEGEND_ROW: f64 = 18.0;
 
@@ -288,6 +294,14 @@ fn value_text(v: f64, unit: Unit) -> String {
     }
 }
 
+/// A value as written on its bar: the unit is on the axis, so yuan go without "元".
+fn short_value(v: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Percent => value_text(v, unit),
+        Unit::Yuan => yuan_text(v.round() as i64),
+    }
+}
+
 /// Two decimals at most, no trailing zeros: stable, short coordinates.
 fn n(x: f64) -> String {
     let v = (x * 100.0).round() / 100.0;
@@ -317,7 +331,7 @@ impl Frame<'_> {
         let title = self.title.joined();
         let _ = write!(
             out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" width=\"100%\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"{}\" class=\"anxin-chart {}\" font-family=\"system-ui, 'PingFang SC', 'Noto Sans CJK SC', sans-serif\" font-size=\"13\">",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" width=\"100%\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"{}\" class=\"anxin-chart {}\" font-family=\"system-ui, 'PingFang SC', 'Noto Sans CJK SC', sans-serif\" font-size=\"14\">",
             n(W),
             n(h),
             escape(&title),
@@ -334,8 +348,8 @@ impl Frame<'_> {
         // beside it at phone width), then the y axis label.
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"20\" font-size=\"15\" font-weight=\"bold\">{}</text>",
-            n(LEFT - 56.0),
+            "<text x=\"{}\" y=\"20\" font-size=\"16\" font-weight=\"bold\">{}</text>",
+            n(4.0),
             escape(if self.title.zh.is_empty() {
                 &self.title.en
             } else {
@@ -345,15 +359,15 @@ impl Frame<'_> {
         if !self.title.en.is_empty() && !self.title.zh.is_empty() {
             let _ = write!(
                 out,
-                "<text x=\"{}\" y=\"36\" font-size=\"11\" fill=\"#555555\">{}</text>",
-                n(LEFT - 56.0),
+                "<text x=\"{}\" y=\"37\" font-size=\"{SMALL}\" fill=\"#555555\">{}</text>",
+                n(4.0),
                 escape(&self.title.en)
             );
         }
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"56\" font-size=\"11\" fill=\"#555555\">{}</text>",
-            n(LEFT - 56.0),
+            "<text x=\"{}\" y=\"56\" font-size=\"{SMALL}\" fill=\"#555555\">{}</text>",
+            n(4.0),
             escape(&self.y_label.joined())
         );
         let scale = scale(self.series, self.unit);
@@ -370,7 +384,7 @@ impl Frame<'_> {
             );
         }
         out.push_str(
-            "</g><g class=\"y-ticks\" font-size=\"11\" text-anchor=\"end\" fill=\"#333333\">",
+            "</g><g class=\"y-ticks\" font-size=\"12\" text-anchor=\"end\" fill=\"#333333\">",
         );
         for (v, label) in &scale.ticks {
             let _ = write!(
@@ -395,7 +409,7 @@ impl Frame<'_> {
         let count = self.labels.len().min(MAX_POINTS);
         let every = count.div_ceil(8).max(1);
         out.push_str(
-            "<g class=\"x-ticks\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333333\">",
+            "<g class=\"x-ticks\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333333\">",
         );
         for (i, label) in self.labels.iter().take(count).enumerate() {
             let last = i + 1 == count;
@@ -413,7 +427,7 @@ impl Frame<'_> {
         out.push_str("</g>");
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555555\">{}</text>",
+            "<text x=\"{}\" y=\"{}\" font-size=\"{SMALL}\" text-anchor=\"middle\" fill=\"#555555\">{}</text>",
             n((LEFT + W - RIGHT) / 2.0),
             n(TOP + PLOT_H + 34.0),
             escape(&self.x_label.joined())
@@ -437,7 +451,7 @@ impl Frame<'_> {
 
     fn legend_and_close(&self, out: &mut String) {
         let top = TOP + PLOT_H + 50.0;
-        out.push_str("<g class=\"legend\" font-size=\"12\">");
+        out.push_str("<g class=\"legend\" font-size=\"13\">");
         for (i, s) in self.series.iter().take(MAX_SERIES).enumerate() {
             let y = top + LEGEND_ROW * i as f64;
             let (colour, dash) = style(i);
@@ -445,9 +459,9 @@ impl Frame<'_> {
                 let _ = write!(
                     out,
                     "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{colour}\" stroke-width=\"2.5\"{}/>",
-                    n(LEFT),
+                    n(4.0),
                     n(y - 4.0),
-                    n(LEFT + 24.0),
+                    n(28.0),
                     n(y - 4.0),
                     dash_attr(dash)
                 );
@@ -455,14 +469,14 @@ impl Frame<'_> {
                 let _ = write!(
                     out,
                     "<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"10\" fill=\"{colour}\"/>",
-                    n(LEFT + 5.0),
+                    n(9.0),
                     n(y - 9.0)
                 );
             }
             let _ = write!(
                 out,
                 "<text x=\"{}\" y=\"{}\">{}</text>",
-                n(LEFT + 30.0),
+                n(34.0),
                 n(y),
                 escape(&s.name)
             );
@@ -472,7 +486,7 @@ impl Frame<'_> {
             let left = self.series.len() - MAX_SERIES;
             let _ = write!(
                 out,
-                "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#555555\">另有 {left} 组未画出 {left} more not drawn</text>",
+                "<text x=\"{}\" y=\"{}\" font-size=\"{SMALL}\" fill=\"#555555\">另有 {left} 组未画出 {left} more not drawn</text>",
                 n(LEFT),
                 n(self.height() - 4.0)
             );
@@ -587,6 +601,12 @@ impl BarChart {
         let slot = (W - LEFT - RIGHT) / count.max(1) as f64;
         let bar = slot * 0.8 / drawn.max(1) as f64;
         let base = scale.y(0.0f64.clamp(scale.lo, scale.hi));
+        // Each value is written on its bar (across it when it fits, else up along it), and a
+        // missing value says so with "无" at the base line: a bar that is not there must not
+        // read as zero. Only where bars are too thin to carry text (many categories) is the
+        // value left to the bar's tooltip.
+        let labelled = bar >= f64::from(SMALL);
+        let mut values = String::new();
         for (i, s) in self.series.iter().take(MAX_SERIES).enumerate() {
             let (colour, _) = style(i);
             let _ = write!(
@@ -594,16 +614,26 @@ impl BarChart {
                 "<g class=\"series\" data-series=\"{i}\" fill=\"{colour}\">"
             );
             for k in 0..count {
+                let x = LEFT + slot * k as f64 + slot * 0.1 + bar * i as f64;
+                let centre = x + bar / 2.0;
                 let Some(v) = s.values.get(k).and_then(finite) else {
+                    if labelled {
+                        let _ = write!(
+                            values,
+                            "<text class=\"missing\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555555\">无</text>",
+                            n(centre),
+                            n(base - 4.0)
+                        );
+                    }
                     continue;
                 };
                 let y = scale.y(v);
-                let x = LEFT + slot * k as f64 + slot * 0.1 + bar * i as f64;
                 let (top, height) = if y <= base {
                     (y, base - y)
                 } else {
                     (base, y - base)
                 };
+                let text = value_text(v, self.unit);
                 let _ = write!(
                     out,
                     "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}：{} {}</title></rect>",
@@ -613,10 +643,50 @@ impl BarChart {
                     n(height),
                     escape(&s.name),
                     escape(self.categories.get(k).map_or("", String::as_str)),
-                    escape(&value_text(v, self.unit))
+                    escape(&text)
                 );
+                if !labelled {
+                    continue;
+                }
+                let short = short_value(v, self.unit);
+                let across = short.chars().count() as f64 * DIGIT
+                    <= slot * 0.8 / drawn.max(1) as f64 + slot * 0.1;
+                if across {
+                    let _ = write!(
+                        values,
+                        "<text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                        n(centre),
+                        n(top - 3.0),
+                        escape(&short)
+                    );
+                } else {
+                    // Along the bar: inside it, in white, when it is long enough to hold the
+                    // text; otherwise up from just above its top.
+                    let length = short.chars().count() as f64 * DIGIT;
+                    let inside = height >= length + 8.0;
+                    let (ay, anchor, fill) = if inside {
+                        (top + 4.0, "end", " fill=\"#ffffff\"")
+                    } else {
+                        (top - 3.0, "start", "")
+                    };
+                    let _ = write!(
+                        values,
+                        "<text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\"{fill} transform=\"rotate(-90 {} {})\">{}</text>",
+                        n(centre + 4.0),
+                        n(ay),
+                        n(centre + 4.0),
+                        n(ay),
+                        escape(&short)
+                    );
+                }
             }
             out.push_str("</g>");
+        }
+        if !values.is_empty() {
+            let _ = write!(
+                out,
+                "<g class=\"values\" font-size=\"{SMALL}\" fill=\"#222222\">{values}</g>"
+            );
         }
         frame.legend_and_close(&mut out);
         out
@@ -714,7 +784,7 @@ mod tests {
         assert_eq!(names.iter().filter(|n| *n == "circle").count(), 6);
         // The first series breaks after two points: one path, one move.
         assert_eq!(names.iter().filter(|n| *n == "path").count(), 2);
-        assert!(svg.contains("viewBox=\"0 0 480 ") && svg.contains("width=\"100%\""));
+        assert!(svg.contains("viewBox=\"0 0 340 ") && svg.contains("width=\"100%\""));
         assert!(svg.contains("入学后仍在缴费的比例") && svg.contains("share still paying"));
         assert!(svg.contains(">100%<") && svg.contains("杭州 2025：6 50%"));
     }
@@ -764,6 +834,37 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains(">1,000<") || svg.contains(">1,000.5<") || svg.contains(">2,000<"));
+    }
+
+    /// Every value is written on its bar and a missing one says "无", so a bar that is not
+    /// there never reads as zero; thin bars (many categories) leave the value to the tooltip.
+    #[test]
+    fn bars_carry_their_values_and_missing_ones_say_so() {
+        let svg = bars().to_svg();
+        let values: Vec<&str> = svg
+            .split("class=\"value\"")
+            .skip(1)
+            .filter_map(|t| t.split('>').nth(1)?.split('<').next())
+            .collect();
+        assert_eq!(values, ["962.4", "1,604", "577.44", "1,283.2", "3,849.6"]);
+        assert_eq!(svg.matches("class=\"missing\"").count(), 1, "{svg}");
+        let thin = BarChart {
+            categories: (0..60).map(|i| i.to_string()).collect(),
+            series: vec![Series::new("s", vec![Some(1.0); 60])],
+            ..BarChart::default()
+        };
+        assert!(!thin.to_svg().contains("class=\"value\""));
+    }
+
+    /// Drawn 340 units wide, about a phone's figure in pixels: no text under 12 units.
+    #[test]
+    fn no_text_is_smaller_than_twelve() {
+        for svg in [bars().to_svg(), retention().to_svg()] {
+            for size in svg.split("font-size=\"").skip(1) {
+                let size: u32 = size.split('"').next().unwrap_or("0").parse().unwrap_or(0);
+                assert!(size >= SMALL, "font-size {size} in {svg}");
+            }
+        }
     }
 
     /// Two years of months: every third label and the last, none so close to the last that

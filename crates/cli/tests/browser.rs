@@ -717,6 +717,15 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     if record == other_record {
         return Err(b.failed(step, "worker1 and worker2 got the same record address"));
     }
+    // The record as cards with names: the platform by its registered name, places by name,
+    // never a credit code or a region code in the worker's Chinese page.
+    b.find(step, ".card dl")?;
+    b.expect_text(step, &["（示例）", "最长连续", "杭州市"])?;
+    let text = b.text();
+    if text.contains("9133010000000001") || text.contains("330100") {
+        return Err(b.failed(step, "the record shows a raw credit code or region code"));
+    }
+    b.fits(step)?;
     b.shot("record")?;
 
     let step = "worker1 gets a quote";
@@ -884,6 +893,19 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.expect_text(step, &["养老金测算", "一直交到退休", "交满一个学年"])?;
     b.find(step, "figure svg")?;
     b.fits(step)?;
+    // Its smallest text, as drawn at this width, is 12 px or more (the chart's smallest is 12
+    // units of a 340-unit view box), and a scenario without a pension says why in words.
+    let scale = b.script(
+        "const s = document.querySelector('figure svg'); return s.getBoundingClientRect().width / s.viewBox.baseVal.width",
+        json!([]),
+    )?;
+    if scale.as_f64().is_none_or(|k| 12.0 * k < 11.5) {
+        return Err(b.failed(
+            step,
+            &format!("the chart's text is drawn at {scale} × 12 px"),
+        ));
+    }
+    b.expect_text(step, &["没有职工养老金这一柱", "还差"])?;
     b.shot("pension-chart")?;
     b.goto(&at(&record))?;
     b.sign_out(step)?;

@@ -283,6 +283,16 @@ fn story_payer_report(store: Box<dyn Store>) {
         committed.outcomes
     );
 
+    // Names by credit code: the registered ones, an unknown or empty code left out.
+    let names = records
+        .store()
+        .org_names(&[PLATFORM, OTHER_PAYER, "91330100MA00000000", ""])
+        .expect("org names");
+    assert_eq!(names.len(), 2, "{backend}: {names:?}");
+    assert_eq!(names.get(PLATFORM).map(String::as_str), Some("某外卖平台"));
+    assert_eq!(names.get(OTHER_PAYER).map(String::as_str), Some("某家政公司"));
+    assert!(records.store().org_names(&[]).expect("none").is_empty());
+
     let mut keys: Vec<[u8; 32]> = workers[..4]
         .iter()
         .map(|w| records.person_key(w).0)

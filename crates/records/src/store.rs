@@ -228,6 +228,8 @@ pub trait Store: Send {
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>>;
     fn persons_all(&mut self) -> Result<Vec<PersonRow>>;
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>>;
+    /// The registered names of those of `codes` that are in the registry (code → name).
+    fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>>;
     fn children_all(&mut self) -> Result<Vec<ChildRow>>;
     /// The signed checkpoints in the history, by size.
     fn checkpoints(&mut self) -> Result<Vec<(u64, String)>>;
@@ -350,6 +352,9 @@ impl Store for Box<dyn Store> {
     }
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         (**self).orgs_all()
+    }
+    fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {
+        (**self).org_names(codes)
     }
     fn children_all(&mut self) -> Result<Vec<ChildRow>> {
         (**self).children_all()

@@ -3,6 +3,8 @@
 //!
 //! The resident ID is shown in full only to its owner; everyone else sees it masked.
 
+use std::collections::BTreeMap;
+
 use anxin_domain::{ResidentId, YearMonth};
 use serde_json::{Value, json};
 
@@ -20,6 +22,9 @@ pub struct PersonView {
     pub children: usize,
     pub summaries: Vec<Summary>,
     pub months: Vec<ContributionRow>,
+    /// The registered names of the person's platforms and of the payers of their months
+    /// (credit code → name), so pages show names, not codes.
+    pub org_names: BTreeMap<String, String>,
 }
 
 fn month_text(index: i32) -> String {
@@ -51,6 +56,20 @@ impl<S: Store> Records<S> {
         let (id, name) = self.unseal(key, &row)?;
         let months = self.store().contributions_of(&key.0)?;
         let children = self.store().children_of(&key.0)?.len();
+        let mut codes: Vec<&str> = row
+            .platforms
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .chain(
+                months
+                    .iter()
+                    .map(|m| m.payer_code.as_str())
+                    .filter(|c| !c.is_empty()),
+            )
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let org_names = self.store().org_names(&codes)?.into_iter().collect();
         Ok(Some(PersonView {
             key: *key,
             id,
@@ -59,6 +78,7 @@ impl<S: Store> Records<S> {
             children,
             summaries: summarize(&months),
             months,
+            org_names,
         }))
     }
 }

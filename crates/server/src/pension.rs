@@ -68,23 +68,53 @@ pub async fn pension_page(
     ))
 }
 
+/// A scenario's short name, so three fit side by side on a phone (the table gives the full
+/// ones).
+fn short_name(s: &anxin_policy::calc::pension::ScenarioResult) -> String {
+    match s.scenario {
+        Scenario::Keep => "一直交".to_string(),
+        Scenario::StopAfter(n) => format!("再交{n}月停"),
+        Scenario::Gap(n) => format!("断{n}月再交"),
+        Scenario::Tier(p) => format!("按{p}%档"),
+    }
+}
+
+/// Why a scenario has no employee-pension bar, in words: months in all and months short, and
+/// what the law lets the worker do then (社会保险法 第十六条).
+fn chart_caption(result: &PensionResult, lang: Lang) -> String {
+    let mut lines = Vec::new();
+    for s in result.scenarios.iter().filter(|s| !s.eligible) {
+        let line = match lang {
+            Lang::Zh => format!(
+                "「{}」没有职工养老金这一柱：到退休时累计 {} 个月，还差 {} 个月，不能按月领取。可以继续缴费到够年限再按月领，或者转入城乡居民养老保险（社会保险法第十六条）。",
+                short_name(s),
+                s.total_months,
+                s.shortfall_months
+            ),
+            Lang::En => format!(
+                "\"{}\" has no employee-pension bar: {} months in all at retirement, {} short, so no monthly pension. One may keep paying until the months are met, or move to the resident pension (Social Insurance Law, art. 16).",
+                s.label_en, s.total_months, s.shortfall_months
+            ),
+        };
+        lines.push(esc(&line));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    // One caption per figure (HTML allows no more), a line per scenario.
+    format!("<figcaption>{}</figcaption>", lines.join("<br>"))
+}
+
 /// The comparison chart: monthly pension per scenario beside the resident pension.
 pub fn chart(result: &PensionResult) -> String {
     // Short names, so three fit side by side on a phone (the table gives the full ones).
-    let categories = result
-        .scenarios
-        .iter()
-        .map(|s| match s.scenario {
-            Scenario::Keep => "一直交".to_string(),
-            Scenario::StopAfter(n) => format!("再交{n}月停"),
-            Scenario::Gap(n) => format!("断{n}月再交"),
-            Scenario::Tier(p) => format!("按{p}%档"),
-        })
-        .collect();
+    let categories = result.scenarios.iter().map(short_name).collect();
+    // A scenario that does not reach the months to draw a pension has no employee bar (the
+    // chart writes "无" there and the caption below says why), never a bar of zero.
     let employee: Vec<Option<i64>> = result
         .scenarios
         .iter()
-        .map(|s| Some(s.total_fen.0))
+        .map(|s| s.eligible.then_some(s.total_fen.0))
         .collect();
     let resident: Vec<Option<i64>> = result
         .scenarios
@@ -128,7 +158,11 @@ fn render(
         tier.map(|t| t.to_string()).unwrap_or_default(),
         lang.pick("重新测算", "Recalculate"),
     ));
-    body.push_str(&format!("<figure>{}</figure>", chart(result)));
+    body.push_str(&format!(
+        "<figure>{}{}</figure>",
+        chart(result),
+        chart_caption(result, lang)
+    ));
     let labels = [
         lang.pick("情形", "Scenario"),
         lang.pick("累计月数", "Months in all"),

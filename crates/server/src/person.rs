@@ -20,9 +20,10 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, logout_button};
 use crate::list::{ListQuery, Page, PageQuery, Window};
-use crate::text::{month_text, region_name, render_summary};
+use crate::text::{month_text, place_name, summary_card};
 use crate::{
-    ApiError, AppState, Params, attachment, esc, lang_of, lang_query, page, table_head, url_encode,
+    ApiError, AppState, Params, attachment, cards_head, cards_row, esc, lang_of, lang_query, page,
+    table_head, url_encode,
 };
 
 pub fn parse_key(text: &str) -> Result<PersonKey, ApiError> {
@@ -389,7 +390,7 @@ pub async fn person_page(
         esc(&view.name),
         esc(&view.id_text(owner)),
         lang.pick("居住地 ", "lives in "),
-        esc(&region_name(policy, row.residence_region, lang)),
+        esc(&place_name(policy, row.residence_region, lang)),
     );
     let form = anxin_import::EmploymentForm::parse(&row.employment_form)
         .map_or(row.employment_form.as_str(), |f| {
@@ -400,11 +401,18 @@ pub async fn person_page(
         lang.pick("就业形态 ", "works as "),
         esc(form)
     ));
-    if !row.platforms.is_empty() {
+    // Platforms by their registered names; a code the registry does not know stays a code.
+    let platforms: Vec<&str> = row
+        .platforms
+        .split(';')
+        .filter(|c| !c.is_empty())
+        .map(|c| view.org_names.get(c).map_or(c, String::as_str))
+        .collect();
+    if !platforms.is_empty() {
         body.push_str(&format!(
             " · {}{}",
             lang.pick("平台 ", "platforms "),
-            esc(&row.platforms)
+            esc(&platforms.join(lang.pick("、", ", ")))
         ));
     }
     body.push_str("</p>");
@@ -414,22 +422,17 @@ pub async fn person_page(
             "<p>No contribution records yet.</p>",
         ));
     }
+    // One section per insurance, a card per region and one for all regions together.
     let mut current = None;
     for s in &view.summaries {
         if current != Some(s.insurance) {
-            if current.is_some() {
-                body.push_str("</pre>");
-            }
             current = Some(s.insurance);
             body.push_str(&format!(
-                "<h2>{}</h2><pre>",
+                "<h2>{}</h2>",
                 lang.pick(&s.insurance.name_zh(), s.insurance.name_en())
             ));
         }
-        body.push_str(&esc(&render_summary(s, policy, lang)));
-    }
-    if current.is_some() {
-        body.push_str("</pre>");
+        body.push_str(&summary_card(s, policy, lang));
     }
     let ls = lang_query(lang, true);
     if owner {
@@ -451,27 +454,34 @@ pub async fn person_page(
         esc(purpose.as_deref().unwrap_or("")),
         lang.pick("下载参保缴费凭证（可离线核验）", "Download a certificate (verifiable offline)")
     ));
+    let month_labels = [
+        lang.pick("所属期", "Month"),
+        lang.pick("险种", "Insurance"),
+        lang.pick("参保地", "Region"),
+        lang.pick("缴费方", "Payer"),
+        lang.pick("状态", "Status"),
+        lang.pick("金额（元）", "Amount (yuan)"),
+    ];
     body.push_str(&format!(
         "<details><summary>{}</summary>{}",
         lang.pick("逐月明细", "Every month"),
-        table_head(&[
-            lang.pick("所属期", "Month"),
-            lang.pick("险种", "Insurance"),
-            lang.pick("参保地", "Region"),
-            lang.pick("缴费方", "Payer"),
-            lang.pick("状态", "Status"),
-            lang.pick("金额（元）", "Amount (yuan)"),
-        ])
+        cards_head(&month_labels)
     ));
     for m in &view.months {
-        body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            month_text(m.month),
-            lang.pick(m.insurance.zh(), m.insurance.as_str()),
-            m.region,
-            lang.pick(m.payer.zh(), m.payer.as_str()),
-            lang.pick(m.status.zh(), m.status.as_str()),
-            Fen(m.amount_fen).yuan_string()
+        body.push_str(&cards_row(
+            &month_labels,
+            &[
+                month_text(m.month),
+                esc(lang.pick(m.insurance.zh(), m.insurance.as_str())),
+                esc(&place_name(policy, m.region, lang)),
+                esc(&match view.org_names.get(&m.payer_code) {
+                    Some(name) => format!("{} {name}", lang.pick(m.payer.zh(), m.payer.as_str())),
+                    None => lang.pick(m.payer.zh(), m.payer.as_str()).to_string(),
+                }),
+                esc(lang.pick(m.status.zh(), m.status.as_str())),
+                Fen(m.amount_fen).yuan_string(),
+            ],
+            "",
         ));
     }
     body.push_str("</table></details>");

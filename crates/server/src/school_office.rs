@@ -14,7 +14,7 @@ use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Caller;
-use crate::text::region_name;
+use crate::text::place_name;
 use crate::upload::{File, Upload};
 use crate::{
     ApiError, AppState, Params, cards_head, cards_row, csv_download, esc, lang_of, lang_query,
@@ -359,7 +359,7 @@ pub async fn ledger_page(
             .collect();
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td>{cells}</tr>",
-            esc(&region_name(policy, t.region, lang)),
+            esc(&place_name(policy, t.region, lang)),
             t.year,
             t.admitted
         ));
@@ -387,7 +387,7 @@ pub async fn ledger_page(
         body.push_str(&format!(
             "<tr{class}><td>{}…</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{risk}</td></tr>",
             esc(&e.person),
-            esc(&region_name(policy, e.region, lang)),
+            esc(&place_name(policy, e.region, lang)),
             e.enrolled,
             e.reviewed,
             e.months_paid_since,

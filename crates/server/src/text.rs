@@ -17,6 +17,16 @@ pub fn region_name(policy: &Policy, code: u32, lang: Lang) -> String {
     }
 }
 
+/// A region as a page names it: its name alone ("杭州市"), the code only where the name is not
+/// known (the CLI's [`region_name`] keeps the code beside the name for clerks' files).
+pub fn place_name(policy: &Policy, code: u32, lang: Lang) -> String {
+    RegionCode::parse(&format!("{code:06}"))
+        .ok()
+        .and_then(|c| policy.region_by_code(c))
+        .map(|r| lang.pick(&r.name_zh, &r.name_en).to_string())
+        .unwrap_or_else(|| format!("{code:06}"))
+}
+
 pub fn month_text(index: i32) -> String {
     YearMonth::from_index(index)
         .map(|m| m.to_string())
@@ -117,4 +127,111 @@ pub fn risk_text(risk: &anxin_records::identify::Risk, lang: Lang) -> &'static s
         Risk::MinimumOnly => lang.pick("只按最低档缴费", "paying the minimum only"),
         Risk::Stopped => lang.pick("已断缴（断保风险）", "stopped (lapse risk)"),
     }
+}
+
+/// A summary as a card for the record page: where, the months as a large figure, then each
+/// fact on its own line (a `<dl>`), the gaps as a list with their state and reasons. HTML
+/// (escaped here); the CLI keeps [`render_summary`]'s lines.
+pub fn summary_card(s: &Summary, policy: &Policy, lang: Lang) -> String {
+    let esc = crate::esc;
+    let place = match s.region {
+        None => lang.pick("全部地区合计", "All regions").to_string(),
+        Some(code) => place_name(policy, code, lang),
+    };
+    let months = |n: u32| match lang {
+        Lang::Zh => format!("{n} 个月"),
+        Lang::En => format!("{n} months"),
+    };
+    let run = |r: &Option<anxin_records::account::Run>| match r {
+        Some(r) => format!("{}（{} ~ {}）", months(r.months), r.from, r.to),
+        None => lang.pick("无", "none").to_string(),
+    };
+    let mut facts: Vec<(&str, String)> = vec![
+        (
+            lang.pick("其中补缴", "Back-paid"),
+            months(s.back_paid_months),
+        ),
+        (lang.pick("最长连续", "Longest run"), run(&s.longest_run)),
+        (lang.pick("当前连续", "Current run"), run(&s.current_run)),
+        (
+            lang.pick("缴费合计", "Paid in all"),
+            format!(
+                "{} {}",
+                Fen(s.amount_fen).yuan_string(),
+                lang.pick("元", "yuan")
+            ),
+        ),
+        (
+            lang.pick("记入个人账户", "To the personal account"),
+            format!(
+                "{} {}",
+                Fen(s.account_fen).yuan_string(),
+                lang.pick("元", "yuan")
+            ),
+        ),
+    ];
+    if s.region.is_none() && !s.by_payer_fen.is_empty() {
+        let parts: Vec<String> = s
+            .by_payer_fen
+            .iter()
+            .map(|(payer, fen)| {
+                format!(
+                    "{} {} {}",
+                    lang.pick(payer_zh(payer), payer),
+                    Fen(*fen).yuan_string(),
+                    lang.pick("元", "yuan")
+                )
+            })
+            .collect();
+        facts.push((
+            lang.pick("谁缴的", "Who paid"),
+            parts.join(lang.pick("；", "; ")),
+        ));
+    }
+    let mut out = format!(
+        "<div class=\"card\"><h3>{}</h3><p class=big>{}</p><dl>",
+        esc(&place),
+        esc(&months(s.paid_months))
+    );
+    for (name, value) in facts {
+        out.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(name), esc(&value)));
+    }
+    out.push_str("</dl>");
+    if !s.gaps.is_empty() {
+        out.push_str(&format!(
+            "<p>{}</p><ul class=\"gaps\">",
+            esc(&match lang {
+                Lang::Zh => format!("有 {} 段没有缴费：", s.gaps.len()),
+                Lang::En => format!("{} gaps without payment:", s.gaps.len()),
+            })
+        ));
+        for gap in &s.gaps {
+            let reasons: Vec<&str> = gap
+                .reasons
+                .iter()
+                .map(|r| match anxin_import::GapReason::parse(r) {
+                    Some(g) => lang.pick(g.zh(), g.as_str()),
+                    None => r.as_str(),
+                })
+                .collect();
+            let mut line = format!(
+                "{} ~ {} · {} · {}",
+                gap.from,
+                gap.to,
+                months(gap.months),
+                state_text(gap.state, lang)
+            );
+            if !reasons.is_empty() {
+                line.push_str(&format!(
+                    " · {}{}",
+                    lang.pick("原因：", "why: "),
+                    reasons.join(lang.pick("、", ", "))
+                ));
+            }
+            out.push_str(&format!("<li>{}</li>", esc(&line)));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("</div>");
+    out
 }

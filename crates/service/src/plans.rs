@@ -385,6 +385,7 @@ mod tests {
                 by_payer_fen: Default::default(),
             }],
             months: Vec::new(),
+            org_names: Default::default(),
         }
     }
 

@@ -168,6 +168,9 @@ impl Store for Timed {
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         self.inner.orgs_all()
     }
+    fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {
+        self.inner.org_names(codes)
+    }
     fn children_all(&mut self) -> Result<Vec<ChildRow>> {
         self.inner.children_all()
     }

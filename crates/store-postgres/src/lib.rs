@@ -1010,6 +1010,17 @@ impl Store for PgStore {
         rows.iter().map(to_person).collect()
     }
 
+    fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {
+        if codes.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = self.query(
+            "SELECT o.code, o.name FROM unnest($1::text[]) AS k (code) JOIN orgs o ON o.code = k.code",
+            &[&codes],
+        )?;
+        rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
+    }
+
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         let rows = self.query(
             "SELECT code, name, kind, region, seq FROM orgs ORDER BY code COLLATE \"C\"",

@@ -733,6 +733,24 @@ impl Store for SqliteStore {
         self.persons_where("ORDER BY person", [])
     }
 
+    fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name FROM orgs WHERE code = ?1")
+            .map_err(db)?;
+        let mut names = HashMap::new();
+        for c in codes {
+            if let Some(name) = stmt
+                .query_row([c], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(db)?
+            {
+                names.insert(c.to_string(), name);
+            }
+        }
+        Ok(names)
+    }
+
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         let mut stmt = self
             .conn
