@@ -59,6 +59,7 @@ mod decode;
 mod error;
 mod rows;
 mod source;
+pub mod template;
 mod validate;
 mod xlsx;
 mod zipguard;

@@ -1078,3 +1078,44 @@ proptest! {
         drain_all(&bytes);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// templates
+
+/// Every kind's template, as .xlsx and as CSV, has every column under its Chinese header and
+/// an example row that the importer itself reads back without a refusal; the order puts the
+/// kinds that others name first.
+#[test]
+fn templates_import_back_clean() {
+    use anxin_import::template::{ORDER, template_csv, template_rows, template_xlsx};
+    let known = |text: &str| match text {
+        "阜阳" | "阜阳市" => RegionCode::parse("341200").ok(),
+        other => regions(other),
+    };
+    for kind in ORDER {
+        let (names, values) = template_rows(kind);
+        assert_eq!(names.len(), kind.columns().len(), "{kind:?}");
+        assert!(
+            values.iter().any(|v| !v.is_empty()),
+            "{kind:?} has an example"
+        );
+        for (ext, bytes) in [
+            ("xlsx", template_xlsx(kind).expect("xlsx")),
+            ("csv", template_csv(kind)),
+        ] {
+            let path = tmp_path(&format!("template-{}.{ext}", kind.as_str()));
+            std::fs::write(&path, bytes).unwrap();
+            let rows: Vec<_> = anxin_import::open(&path, kind, opts(), &known)
+                .unwrap_or_else(|e| panic!("{kind:?} {ext}: {e}"))
+                .collect();
+            assert_eq!(rows.len(), 1, "{kind:?} {ext}");
+            assert!(rows[0].is_ok(), "{kind:?} {ext}: {:?}", rows[0]);
+        }
+    }
+    let at = |k: Kind| ORDER.iter().position(|o| *o == k).unwrap();
+    assert!(
+        at(Kind::Orgs) < at(Kind::Contributions) && at(Kind::Persons) < at(Kind::Contributions)
+    );
+    assert!(at(Kind::Persons) < at(Kind::Children));
+    assert_eq!(ORDER.len(), Kind::ALL.len());
+}

@@ -290,7 +290,10 @@ fn story_payer_report(store: Box<dyn Store>) {
         .expect("org names");
     assert_eq!(names.len(), 2, "{backend}: {names:?}");
     assert_eq!(names.get(PLATFORM).map(String::as_str), Some("某外卖平台"));
-    assert_eq!(names.get(OTHER_PAYER).map(String::as_str), Some("某家政公司"));
+    assert_eq!(
+        names.get(OTHER_PAYER).map(String::as_str),
+        Some("某家政公司")
+    );
     assert!(records.store().org_names(&[]).expect("none").is_empty());
 
     let mut keys: Vec<[u8; 32]> = workers[..4]

@@ -24,7 +24,8 @@ use crate::auth::Caller;
 use crate::list::{ListQuery, Page};
 use crate::upload::{File, Upload};
 use crate::{
-    ApiError, AppState, Params, Shared, csv_download, esc, lang_of, lang_query, page, table_head,
+    ApiError, AppState, Params, Shared, attachment, csv_download, esc, lang_of, lang_query, page,
+    table_head,
 };
 use anxin_records::access::AccountRow;
 use anxin_service::access::{Action, Actor};
@@ -49,12 +50,71 @@ fn lock(jobs: &SharedJobs) -> std::sync::MutexGuard<'_, Jobs> {
     jobs.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The kinds a clerk imports here, in the order the imports need (`template::ORDER`): a
+/// contribution names a person and a payer already registered.
 const KINDS: [(&str, &str, &str); 4] = [
-    ("persons", "人员", "persons"),
     ("orgs", "平台和单位", "platforms and employers"),
+    ("persons", "人员", "persons"),
     ("children", "子女", "children"),
     ("contributions", "缴费记录", "contributions"),
 ];
+
+/// `GET /clerk/templates/{file}`: the template of a kind of import file, `{kind}.xlsx` or
+/// `{kind}.csv` — every column under its Chinese header ("*" marks a required one) and an
+/// example row. For clerks, who import.
+pub async fn template(caller: Caller, Path(file): Path<String>) -> Result<Response, ApiError> {
+    caller.may(Action::Import)?;
+    let allowed = || {
+        ApiError::bad_input(
+            "模板文件名须为 类型.xlsx 或 类型.csv，类型为 orgs、persons、children、contributions、applications 之一",
+            "a template is kind.xlsx or kind.csv, the kind one of orgs, persons, children, contributions, applications",
+        )
+    };
+    let (name, ext) = file.rsplit_once('.').ok_or_else(allowed)?;
+    let kind = anxin_import::Kind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == name)
+        .ok_or_else(allowed)?;
+    let download = format!("anxin-template-{name}.{ext}");
+    match ext {
+        "xlsx" => {
+            let bytes =
+                anxin_import::template::template_xlsx(kind).map_err(|_| ApiError::internal())?;
+            Ok(attachment(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &download,
+            ))
+        }
+        "csv" => Ok(attachment(
+            anxin_import::template::template_csv(kind),
+            "text/csv; charset=utf-8",
+            &download,
+        )),
+        _ => Err(allowed()),
+    }
+}
+
+/// The order to import in, each kind with its templates.
+fn order_note(lang: Lang) -> String {
+    let items: String = KINDS
+        .iter()
+        .map(|(k, zh, en)| {
+            format!(
+                "<li>{} · <a href=\"/clerk/templates/{k}.xlsx\">{}</a> · <a href=\"/clerk/templates/{k}.csv\">CSV</a></li>",
+                lang.pick(zh, en),
+                lang.pick("Excel 模板", "Excel template"),
+            )
+        })
+        .collect();
+    format!(
+        "<p>{}</p><ol>{items}</ol>",
+        lang.pick(
+            "按这个顺序导入：缴费记录里的人员和缴费单位必须先登记，否则整行会被退回。每个模板有全部列（带 * 的必填）和一行示例。",
+            "Import in this order: the persons and payers a contribution names must be registered first, or the row is refused. Each template has every column (* required) and an example row."
+        )
+    )
+}
 
 /// `GET /clerk/import`
 pub async fn import_page(
@@ -77,11 +137,12 @@ fn form(caller: &Caller, lang: Lang) -> String {
         .map(|(k, zh, en)| format!("<option value=\"{k}\">{}</option>", lang.pick(zh, en)))
         .collect();
     format!(
-        "<p>{}</p><form method=\"post\" action=\"/clerk/import{}\" enctype=\"multipart/form-data\">\
+        "{}<p>{}</p><form method=\"post\" action=\"/clerk/import{}\" enctype=\"multipart/form-data\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <label>{}<select name=\"kind\">{options}</select></label>\
          <label>{}<input type=\"file\" name=\"file\" accept=\".csv,.xlsx,.json,.ndjson\" required></label>\
          <button>{}</button></form>",
+        order_note(lang),
         lang.pick(
             "CSV（UTF-8 或 GBK）、Excel（.xlsx）或 JSON。好的行入库，有问题的行逐行说明原因；同一文件重复导入不会重复入库。",
             "CSV (UTF-8 or GBK), Excel (.xlsx) or JSON. Good rows land; every refused row gets its reason; importing the same file again changes nothing."

@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/platform", get(platform::report_page))
         .route("/clerk/import/{id}", get(imports::import_status))
+        .route("/clerk/templates/{file}", get(imports::template))
         .route(
             "/clerk/import/{id}/rejected.csv",
             get(imports::import_report),
@@ -382,12 +383,25 @@ async fn html_errors(request: axum::extract::Request, next: axum::middleware::Ne
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
     let zh = v["error"]["zh"].as_str().unwrap_or("出错了");
     let en = v["error"]["en"].as_str().unwrap_or("something went wrong");
+    // Where to go next: sign-in only for someone not signed in (401); anyone else back to
+    // their own page, never offered a sign-in they already did.
+    let ls = lang_query(lang, true);
+    let next = if parts.status == StatusCode::UNAUTHORIZED {
+        format!(
+            "<a href=\"/login{ls}\">{}</a>",
+            lang.pick("登录", "Sign in")
+        )
+    } else {
+        format!(
+            "<a href=\"/me{ls}\">{}</a>",
+            lang.pick("回到我的页面", "Back to my page")
+        )
+    };
     let body = format!(
-        "<p class=\"big bad\">{}</p><p><small>{}</small></p><p><a href=\"/\">{}</a> · <a href=\"/login\">{}</a></p>",
+        "<p class=\"big bad\">{}</p><p><small>{}</small></p><p><a href=\"/{ls}\">{}</a> · {next}</p>",
         esc(lang.pick(zh, en)),
         esc(lang.pick(en, zh)),
         lang.pick("回首页", "Home"),
-        lang.pick("登录", "Sign in"),
     );
     let mut r = page(lang, lang.pick("出错了", "Something went wrong"), &body).into_response();
     *r.status_mut() = parts.status;
@@ -792,10 +806,11 @@ pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
 <style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5}}
 label{{display:block;margin:.5rem 0}}input,select,textarea{{font-size:1rem;width:100%;box-sizing:border-box;padding:.4rem}}
 button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}
-.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}}nav{{display:flex;flex-wrap:wrap;gap:.25rem 1rem}}nav a{{white-space:nowrap}}.bad{{color:#b00}}.good{{color:#070}}
+.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}}nav{{display:flex;flex-wrap:wrap;gap:0 1rem}}nav a{{white-space:nowrap;display:inline-flex;align-items:center;min-height:44px}}button{{min-height:44px}}.bad{{color:#b00}}.good{{color:#070}}
 p,li,td,th,pre,a,summary{{overflow-wrap:anywhere}}svg{{max-width:100%;height:auto}}figure{{margin:1rem 0}}.card{{border:1px solid #ddd;border-radius:.5rem;padding:.5rem .8rem;margin:.6rem 0}}.card h3{{margin:.2rem 0;font-size:1rem}}.card .big{{margin:.2rem 0}}dl{{display:grid;grid-template-columns:auto 1fr;gap:.1rem .8rem;margin:.3rem 0}}dt{{color:#555}}dd{{margin:0;overflow-wrap:anywhere}}ul.gaps{{padding-left:1.2rem;margin:.2rem 0}}figcaption{{color:#333}}ul.bill{{padding-left:1.2rem}}
 @media (max-width:480px){{table.cards,table.cards tbody,table.cards tr,table.cards td{{display:block}}table.cards tr:first-child{{display:none}}table.cards tr{{border:1px solid #ddd;border-radius:.4rem;margin:.5rem 0;padding:.3rem .5rem}}table.cards td{{border:0;padding:.1rem 0}}table.cards td[data-label]::before{{content:attr(data-label) "：";color:#555}}}}</style></head>
-<body><nav><a href="/">安心 anxin</a><a href="/me">{m}</a><a href="/quote">{q}</a><a href="/school">{s}</a><a href="/verify">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
+<body><nav><a href="/{ls}">安心 anxin</a><a href="/me{ls}">{m}</a><a href="/quote{ls}">{q}</a><a href="/school{ls}">{s}</a><a href="/verify{ls}">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
+        ls = lang_query(lang, true),
         m = lang.pick("我的", "Mine"),
         q = lang.pick("缴费测算", "Quote"),
         s = lang.pick("入学条件", "School"),

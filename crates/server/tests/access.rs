@@ -342,6 +342,15 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/clerk", "", "RFFAAAFFFFFFF"),
     ("GET", "/clerk/audit", "", "RFFAAAFFFFFAF"),
     ("GET", "/clerk/import", "", "RFFAAFFFFFFFF"),
+    (
+        "GET",
+        "/clerk/templates/contributions.xlsx",
+        "",
+        "RFFAAFFFFFFFF",
+    ),
+    ("GET", "/clerk/templates/orgs.csv", "", "RFFAAFFFFFFFF"),
+    ("GET", "/clerk/templates/nothing.xlsx", "", "RFFBBFFFFFFFF"),
+    ("GET", "/clerk/templates/persons.pdf", "", "RFFBBFFFFFFFF"),
     ("GET", "/school/review", "", "RFFFFFFAFFFFF"),
     ("GET", "/school/ledger", "", "RFFAAFFAFFAFF"),
     ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
@@ -825,6 +834,16 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
     let token = page_sign_in(&w.state, "clerk-hz").await;
     let form = get(&w.state, "/clerk/import", Some(&token)).await;
     assert_eq!(form.status, StatusCode::OK);
+    // The page says in what order to import, with a template of each kind.
+    let orgs = form
+        .body
+        .find("/clerk/templates/orgs.xlsx")
+        .expect("orgs template");
+    let contributions = form
+        .body
+        .find("/clerk/templates/contributions.xlsx")
+        .expect("template");
+    assert!(orgs < contributions && form.body.contains("按这个顺序导入"));
     let csrf = csrf_in(&form.body);
     let good = resident_id("33010619920303345");
     let csv = format!(
