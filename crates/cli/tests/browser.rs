@@ -973,8 +973,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     let step = "platform reads its report";
     b.goto(&at("/login"))?;
     b.sign_in(step, base, "platform", demo.password("platform"))?;
-    b.expect_url(step, "/me")?;
-    b.click(step, "li a[href=\"/platform\"]")?;
+    // It lands on its report, its one desk.
     b.expect_url(step, "/platform")?;
     let text = b.expect_text(
         step,
@@ -1005,6 +1004,19 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.expect_url(step, "/platform?after=")?;
     b.expect_text(step, &["回到第一页", "**********"])?;
     b.shot("platform-report-next")?;
+    b.goto(&at("/me"))?;
+    b.sign_out(step)?;
+
+    // h. The grid worker lands on a page with the tools they use with people and a word on
+    // their alerts, the region by its name; never a page with only "sign out".
+    let step = "grid worker lands on their page";
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "grid.hz", demo.password("grid.hz"))?;
+    b.expect_url(step, "/me")?;
+    b.expect_text(step, &["帮人算缴费", "网格预警", "杭州市"])?;
+    b.find(step, "li a[href=\"/quote\"]")?;
+    b.fits(step)?;
+    b.shot("grid-landing")?;
     Ok(())
 }
 

@@ -621,7 +621,11 @@ pub fn logout_button(caller: &Caller, lang: Lang) -> String {
 }
 
 /// `/me`: where each role starts.
-pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
+pub async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<LangQuery>,
+) -> Response {
     let lang = lang_of(q.lang.as_deref());
     let suffix = lang_query(lang, true);
     if let (Role::Worker, Some(p)) = (caller.role, caller.account.person) {
@@ -634,10 +638,16 @@ pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
     if caller.role.reads_persons() {
         return Redirect::to(&format!("/clerk{suffix}")).into_response();
     }
+    // A role with one desk lands on it.
+    match caller.role {
+        Role::Platform => return Redirect::to(&format!("/platform{suffix}")).into_response(),
+        Role::Auditor => return Redirect::to(&format!("/clerk/audit{suffix}")).into_response(),
+        _ => {}
+    }
     let region = caller
         .account
         .region
-        .map(|r| format!("{r:06}"))
+        .map(|r| crate::text::place_name(&state.policy, r, lang))
         .unwrap_or_else(|| lang.pick("全国", "national").into());
     let links: &[(&str, &str, &str)] = match caller.role {
         Role::Education => &[
@@ -657,9 +667,46 @@ pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
             "因入学参保人员台账",
             "Identification ledger",
         )],
-        Role::Auditor => &[("/clerk/audit", "账本审计", "Ledger audit")],
-        Role::Platform => &[("/platform", "本平台缴费报告", "Our contributions report")],
+        // Roles whose own desk is not built yet get the public tools they use with people,
+        // and the page says what their desk will hold.
+        Role::Grid | Role::Union => &[
+            (
+                "/quote",
+                "帮人算缴费：每月要交多少",
+                "Help someone: what to pay a month",
+            ),
+            (
+                "/school",
+                "帮人查孩子能不能上学",
+                "Help someone: will their child qualify for school",
+            ),
+            (
+                "/verify",
+                "核验一份参保缴费凭证",
+                "Check a contribution certificate",
+            ),
+        ],
         _ => &[],
+    };
+    let note = match caller.role {
+        Role::Grid => lang.pick(
+            "网格预警（本网格内有工作但未参保、已断缴或可能断缴的人员）尚在建设中，上线后会出现在这里。",
+            "Grid alerts (people in your cells who work but are not insured, stopped paying or may stop) are being built and will appear here.",
+        ),
+        Role::Union => lang.pick(
+            "维权案件和平台会费测算尚在建设中，上线后会出现在这里。",
+            "Rights cases and platform dues are being built and will appear here.",
+        ),
+        Role::Admin => lang.pick(
+            "账户由管理员在服务器上开设：anxin account add 用户名 --role 角色 --region 地区代码（密码只显示一次），anxin account list 列出全部账户。",
+            "Accounts are made on the server: anxin account add NAME --role ROLE --region CODE (the password is shown once); anxin account list lists them.",
+        ),
+        _ => "",
+    };
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("<p>{}</p>", esc(note))
     };
     let links: String = links
         .iter()
@@ -671,7 +718,7 @@ pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
         })
         .collect();
     let body = format!(
-        "<p>{} <b>{}</b> · {} {} · {} {}</p><ul>{links}</ul>{}",
+        "<p>{} <b>{}</b> · {} {} · {} {}</p><ul>{links}</ul>{note}{}",
         lang.pick("账户", "Account"),
         esc(&caller.account.username),
         lang.pick("角色", "role"),
