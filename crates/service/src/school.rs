@@ -364,10 +364,9 @@ where
                     .int(anxin_policy::param::SCHOOL_REENROLLMENT_GAP_MONTHS)?
                     .0 as i32,
             },
-            Err(_) => Rules {
-                window_months: 12,
-                reenrollment_gap_months: 3,
-            },
+            // No rules for where the person pays (no contributions, or a region the policy
+            // files do not know): nothing to tag them by. Never a window made up in code.
+            Err(_) => continue,
         };
         let floor = scope
             .ok()
