@@ -522,8 +522,8 @@ fn render(job: &JobRow, shown: &[Refusal], lang: Lang) -> String {
     ));
     if !shown.is_empty() {
         body.push_str(&format!(
-            "<p><a href=\"/clerk/import/{id}/rejected.csv\">{}</a></p>{}",
-            lang.pick("下载拒收报告（CSV）", "Download the refusal report (CSV)"),
+            "<p>{} <a href=\"/clerk/import/{id}/rejected.xlsx\">Excel</a> · <a href=\"/clerk/import/{id}/rejected.csv\">CSV</a></p>{}",
+            lang.pick("下载拒收报告：", "Download the refusal report:"),
             table_head(&[
                 lang.pick("行号", "Row"),
                 lang.pick("列", "Column"),
@@ -556,22 +556,46 @@ pub async fn import_report(
     caller: Caller,
     Path(id): Path<u64>,
 ) -> Result<Response, ApiError> {
+    let all = all_refusals(&state, &caller, id).await?;
+    Ok(csv_download(
+        Refusal::HEADER,
+        all.iter().map(Refusal::cells),
+        "rejected.csv",
+    ))
+}
+
+/// `GET /clerk/import/{id}/rejected.xlsx`: the same rows as an Excel workbook.
+pub async fn import_report_xlsx(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+) -> Result<Response, ApiError> {
+    let all = all_refusals(&state, &caller, id).await?;
+    Ok(crate::xlsx_download(
+        Refusal::HEADER,
+        all.iter().map(Refusal::cells),
+        "rejected.xlsx",
+    ))
+}
+
+/// Every refused row of a job its caller may follow.
+async fn all_refusals(
+    state: &AppState,
+    caller: &Caller,
+    id: u64,
+) -> Result<Vec<Refusal>, ApiError> {
     caller.may(Action::FollowImport)?;
-    job_of(&state, id, &caller).await?;
+    job_of(state, id, caller).await?;
     let mut all = Vec::new();
     loop {
-        let page = refusals(&state, id, all.len() as u64, 10_000).await?;
+        let page = refusals(state, id, all.len() as u64, 10_000).await?;
         let more = page.len() == 10_000;
         all.extend(page);
         if !more {
             break;
         }
     }
-    Ok(csv_download(
-        Refusal::HEADER,
-        all.iter().map(Refusal::cells),
-        "rejected.csv",
-    ))
+    Ok(all)
 }
 
 #[cfg(test)]

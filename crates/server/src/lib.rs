@@ -179,6 +179,10 @@ pub fn router(state: AppState) -> Router {
             "/clerk/import/{id}/rejected.csv",
             get(imports::import_report),
         )
+        .route(
+            "/clerk/import/{id}/rejected.xlsx",
+            get(imports::import_report_xlsx),
+        )
         .route("/persons/{key}", get(person::person_page))
         .route(
             "/persons/{key}/certificate",
@@ -752,6 +756,42 @@ pub fn attachment(bytes: Vec<u8>, mime: &'static str, name: &str) -> Response {
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// A table as an Excel (.xlsx) download: the header in bold, every cell text (so IDs, codes
+/// and months stay as written), columns wide enough to read.
+pub fn xlsx_download<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+    name: &str,
+) -> Response {
+    let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let sheet = book.add_worksheet();
+        for (c, h) in header.iter().enumerate() {
+            let c = u16::try_from(c).unwrap_or(u16::MAX);
+            sheet.set_column_width(c, 18)?;
+            sheet.write_string_with_format(0, c, *h, &bold)?;
+        }
+        for (r, row) in rows.into_iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+            for (c, cell) in row.iter().enumerate() {
+                if !cell.is_empty() {
+                    sheet.write_string(r, u16::try_from(c).unwrap_or(u16::MAX), cell)?;
+                }
+            }
+        }
+        book.save_to_buffer()
+    };
+    match build() {
+        Ok(bytes) => attachment(
+            bytes,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            name,
+        ),
+        Err(_) => ApiError::internal().into_response(),
+    }
 }
 
 /// A CSV download in UTF-8 with a byte-order mark, so Excel shows the Chinese.

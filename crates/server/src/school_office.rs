@@ -49,7 +49,7 @@ fn form(caller: &Caller, lang: Lang) -> String {
          <label>{}<input type=\"file\" name=\"file\" accept=\".csv,.xlsx,.json,.ndjson\" required></label>\
          <label>{}<input name=\"places\" inputmode=\"numeric\" value=\"100\"></label>\
          <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"> {}</label>\
-         <label><input type=\"checkbox\" name=\"csv\" value=\"1\" style=\"width:auto\"> {}</label>\
+         <label>{}<select name=\"output\"><option value=\"page\">{}</option><option value=\"xlsx\">{}</option><option value=\"csv\">{}</option></select></label>\
          <button>{}</button></form><p><a href=\"/school/ledger{}\">{}</a></p>",
         lang.pick(
             "申请表（CSV、Excel 或 JSON）：申请编号、子女身份证号、监护人身份证号、城市、申请月份、困难家庭、证明材料。按监护人在账本上的缴费记录逐份审核，并按学位数排名。",
@@ -60,7 +60,10 @@ fn form(caller: &Caller, lang: Lang) -> String {
         lang.pick("申请文件", "Applications file"),
         lang.pick("学位数", "Places"),
         lang.pick("按改革建议“累计为主、连续为辅”审核", "Review under the proposed reform (cumulative first)"),
-        lang.pick("下载结果 CSV（不在页面显示）", "Download the results CSV instead"),
+        lang.pick("结果", "Results"),
+        lang.pick("在页面上显示", "Show on the page"),
+        lang.pick("下载 Excel（.xlsx）", "Download as Excel (.xlsx)"),
+        lang.pick("下载 CSV", "Download as CSV"),
         lang.pick("审核", "Review"),
         lang_query(lang, true),
         lang.pick("因入学参保人员台账", "Identification ledger of school-driven enrolments"),
@@ -79,13 +82,30 @@ pub async fn review_submit(
     let mut upload = Upload::read(multipart, MAX_UPLOAD_BYTES).await?;
     caller.check_csrf(upload.field("csrf"))?;
     let places = places_of(upload.field("places").trim())?;
-    let (reform, csv) = (
-        upload.fields.contains_key("reform"),
-        upload.fields.contains_key("csv"),
-    );
+    let reform = upload.fields.contains_key("reform");
+    // How to give the results: on the page (the default), or as a download.
+    let output = match upload.field("output").trim() {
+        "" | "page" => None,
+        "xlsx" => Some("xlsx"),
+        "csv" => Some("csv"),
+        _ => {
+            return Err(ApiError::bad_input(
+                "结果方式须为 page（页面）、xlsx（Excel）或 csv 之一",
+                "output is one of page, xlsx (Excel) or csv",
+            ));
+        }
+    };
     let review = review(&state, upload.take_file()?, places, reform).await?;
-    if csv {
-        return Ok(results_csv(&review));
+    match output {
+        Some("xlsx") => {
+            return Ok(crate::xlsx_download(
+                ResultLine::HEADER,
+                review.lines.iter().map(ResultLine::cells),
+                "results.xlsx",
+            ));
+        }
+        Some(_) => return Ok(results_csv(&review)),
+        None => {}
     }
     let body = render_review(&state.policy, &review, lang, reform);
     Ok(crate::private_page(

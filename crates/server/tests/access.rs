@@ -891,10 +891,22 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
         "{}",
         report.body
     );
+    let excel = get(
+        &w.state,
+        &format!("{status_url}/rejected.xlsx"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(excel.status, StatusCode::OK);
+    assert!(excel.body.starts_with("PK"), "a zip container");
     // Nobody else sees the job.
     let other = page_sign_in(&w.state, "clerk-sz").await;
     let r = get(&w.state, &status_url, Some(&other)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for report in ["rejected.csv", "rejected.xlsx"] {
+        let r = get(&w.state, &format!("{status_url}/{report}"), Some(&other)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{report}");
+    }
 }
 
 /// A multipart form upload as `token` (cookie): text fields, then one file.
@@ -966,7 +978,7 @@ async fn the_school_office_reviews_a_file_of_applications() {
         "{}",
         r.body
     );
-    let fields = [("csrf", csrf.as_str()), ("places", "1"), ("csv", "1")];
+    let fields = [("csrf", csrf.as_str()), ("places", "1"), ("output", "csv")];
     let r = send(
         &w.state,
         multipart("/school/review", &token, &fields, ("apps.csv", &file)),
@@ -979,6 +991,26 @@ async fn the_school_office_reviews_a_file_of_applications() {
         "a header and every row: {}",
         r.body
     );
+    // The same results as Excel; an output it does not make is refused.
+    let fields = [("csrf", csrf.as_str()), ("places", "1"), ("output", "xlsx")];
+    let r = send(
+        &w.state,
+        multipart("/school/review", &token, &fields, ("apps.csv", &file)),
+    )
+    .await;
+    assert_eq!(
+        r.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(r.body.starts_with("PK"), "a zip container");
+    let fields = [("csrf", csrf.as_str()), ("places", "1"), ("output", "pdf")];
+    let r = send(
+        &w.state,
+        multipart("/school/review", &token, &fields, ("apps.csv", &file)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("xlsx"), "{}", r.body);
     // Bad places and a missing token are refused.
     let fields = [("csrf", csrf.as_str()), ("places", "0")];
     let r = send(
