@@ -540,6 +540,40 @@ impl Browser {
         Ok(())
     }
 
+    /// Runs axe-core in the page and fails on any serious or critical violation. Without
+    /// axe-core installed (`ANXIN_AXE`, or `target/npm/node_modules/axe-core/axe.min.js`, which
+    /// `npm install --prefix target/npm axe-core` puts there) it says so and checks nothing.
+    fn accessible(&self, step: &str) -> Step {
+        let Some(found) = self.violations()? else {
+            eprintln!("{step}: axe-core not installed, accessibility not checked");
+            return Ok(());
+        };
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(self.failed(step, &format!("accessibility: {}", found.join("; "))))
+        }
+    }
+
+    /// axe-core's serious and critical violations in the page; `None` without axe-core.
+    fn violations(&self) -> Step<Option<Vec<String>>> {
+        let Some(source) = axe_source() else {
+            return Ok(None);
+        };
+        self.script(&source, json!([]))
+            .map_err(|e| format!("loading axe-core: {e}"))?;
+        let found = self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"args": [], "script": "const done = arguments[arguments.length - 1];\
+                axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations\
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)))\
+                .catch(e => done(['axe-core failed: ' + e]));"})),
+        )?;
+        Ok(Some(serde_json::from_value(found).unwrap_or_default()))
+    }
+
     /// Signs in through the form, as a person does, and waits to leave the sign-in page.
     fn sign_in(&mut self, step: &str, base: &str, username: &str, password: &str) -> Step {
         self.find(step, "form[action=\"/login\"] input[name=username]")?;
@@ -617,6 +651,17 @@ impl Browser {
             std::thread::sleep(POLL);
         }
     }
+}
+
+/// axe-core's script, if installed (see [`Browser::accessible`]).
+fn axe_source() -> Option<String> {
+    let path = std::env::var_os("ANXIN_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/npm/node_modules/axe-core/axe.min.js")
+        });
+    std::fs::read_to_string(path).ok()
 }
 
 fn slug(s: &str) -> String {
@@ -764,6 +809,15 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.fits(step)?;
     b.shot("options")?;
 
+    // The accessibility check finds what it should: an unlabelled field.
+    let step = "axe-core finds an unlabelled field";
+    b.goto("data:text/html,<!doctype html><html lang=en><title>t</title><main><input></main>")?;
+    if b.violations()?
+        .is_some_and(|found| !found.iter().any(|v| v.contains(" label:")))
+    {
+        return Err(b.failed(step, "axe-core did not report the unlabelled field"));
+    }
+
     let step = "worker1 issues a certificate and opens its printable page";
     b.goto(&at(&record))?;
     b.click(
@@ -777,6 +831,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     )?;
     b.find(step, ".qr svg")?;
     b.fits(step)?;
+    b.accessible(step)?;
     b.shot("certificate-printable")?;
     let code = b
         .script(
@@ -817,6 +872,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.goto(&at("/verify"))?;
     b.expect_text(step, &["核验凭证", "核验码"])?;
     b.fits(step)?;
+    b.accessible(step)?;
     b.shot("verify-form")?;
     b.type_into(
         step,
@@ -827,12 +883,14 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.expect_url(step, "/verify/")?;
     b.expect_text(step, &["凭证真实有效", &masked, "养老保险", "最长连续"])?;
     b.fits(step)?;
+    b.accessible(step)?;
     b.shot("verify-by-code")?;
 
     let step = "the QR code's address";
     b.goto(&qr_url)?;
     b.expect_text(step, &["凭证真实有效", &masked, &code])?;
     b.fits(step)?;
+    b.accessible(step)?;
     b.shot("verify-by-qr")?;
 
     let step = "an altered code is refused";
@@ -847,6 +905,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
         return Err(b.failed(step, "an altered code shows the certificate"));
     }
     b.fits(step)?;
+    b.accessible(step)?;
     b.shot("verify-altered-code")?;
 
     let step = "the certificate file verifies offline on the public page";
@@ -858,6 +917,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
         return Err(b.failed(step, &format!("the verdict does not name {masked}")));
     }
     b.fits(step)?;
+    b.accessible(step)?;
     b.shot("verify-genuine")?;
 
     let step = "a changed certificate file fails on the public page";
@@ -869,6 +929,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.click(step, "form[method=\"post\"][action^=\"/verify\"] button")?;
     b.expect_text(step, &["凭证未通过核验"])?;
     b.fits(step)?;
+    b.accessible(step)?;
     b.shot("verify-changed")?;
 
     let step = "a damaged certificate fails on the public page";

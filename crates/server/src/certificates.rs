@@ -51,7 +51,8 @@ fn both(zh: &str, en: &str) -> String {
     format!("{zh} <span class=en>{en}</span>")
 }
 
-const STYLE: &str = "<style>.en{color:#555;font-size:.85em}.code{font:700 1.4rem/1.4 ui-monospace,\"DejaVu Sans Mono\",monospace;letter-spacing:.04em;white-space:nowrap}\
+pub const STYLE: &str = "<style>.en{color:#555;font-size:.85em}form button{min-height:2.75rem}\
+input[name=code]{font:1.25rem ui-monospace,\"DejaVu Sans Mono\",monospace;letter-spacing:.04em;text-transform:uppercase}.code{font:700 1.4rem/1.4 ui-monospace,\"DejaVu Sans Mono\",monospace;letter-spacing:.04em;white-space:nowrap}\
 .card{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .8rem;margin:.8rem 0}.card h2{margin:.2rem 0;font-size:1.2rem}\
 dl.who{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.5rem 0}dl.who dt{color:#444}dl.who dd{margin:0;font-weight:bold}\
 .qr{max-width:220px}.qr svg{width:100%;height:auto}\
@@ -59,7 +60,7 @@ dl.who{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.5rem 
 
 /// What the certificate states, as cards: the holder, then each insurance with its months,
 /// period, continuous runs, gaps and regions.
-fn certified_html(c: &Certified, policy: &Policy) -> String {
+pub fn certified_html(c: &Certified, policy: &Policy) -> String {
     let mut out = format!(
         "<dl class=who><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
         both("持证人", "Holder"),
@@ -105,7 +106,10 @@ fn certified_html(c: &Certified, policy: &Policy) -> String {
             .map(|(code, months)| {
                 format!(
                     "{} {} 个月 <span class=en>{} · {months} months</span>",
-                    esc(&region_name(policy, *code, Lang::Zh)),
+                    esc(region_name(policy, *code, Lang::Zh)
+                        .split(' ')
+                        .next()
+                        .unwrap_or("")),
                     months,
                     esc(&region_name(policy, *code, Lang::En)
                         .split(' ')
@@ -115,12 +119,12 @@ fn certified_html(c: &Certified, policy: &Policy) -> String {
             })
             .collect();
         out.push_str(&format!(
-            "<section class=card><h2>{}</h2><p class=big>{} {} {}</p><ul>\
+            "<section class=card><h2>{}</h2><p><span class=big>{} {} 个月</span><br><span class=en>{} months paid</span></p><ul>\
              <li>{}：{} ~ {}</li><li>{}：{}</li><li>{}：{}</li><li>{}：{} {}</li><li>{}：{}</li></ul></section>",
             both(&esc(&zh), en),
-            both("累计缴费", "Paid"),
+            "累计缴费",
             i.paid_months,
-            both("个月", "months"),
+            i.paid_months,
             both("期间", "Period"),
             esc(i.first.as_deref().unwrap_or("—")),
             esc(i.last.as_deref().unwrap_or("—")),

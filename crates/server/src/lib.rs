@@ -1435,12 +1435,10 @@ async fn verify_page(
         return certificates::verify_code_query(&state, &client, lang, code).await;
     }
     let body = format!(
-        "{}<details><summary>{}</summary>{}</details>",
+        "{}{}<details><summary>{}</summary>{}</details>",
+        certificates::STYLE,
         certificates::code_form(""),
-        lang.pick(
-            "有完整的凭证文件？粘贴文件内容离线核验",
-            "Have the full certificate file? Paste it for the offline check"
-        ),
+        "有完整的凭证文件？粘贴文件内容离线核验 <span class=en>Have the full file? Paste it for the offline check</span>",
         verify_form_html(lang, ""),
     );
     page(lang, "核验凭证 Verify a certificate", &body).into_response()
@@ -1464,12 +1462,11 @@ async fn verify_form(
     let mut body = String::new();
     if v.ok() {
         let doc = v.document.clone().unwrap_or_default();
+        body.push_str(certificates::STYLE);
         body.push_str(&format!(
-            "<p class=\"big good\">✓ {}</p><p>{} {} · {}</p>",
+            "<p class=\"big good\">✓ {}</p>{}",
             lang.pick("凭证真实有效", "The certificate is genuine"),
-            esc(doc["subject"]["name"].as_str().unwrap_or("")),
-            esc(doc["subject"]["id_masked"].as_str().unwrap_or("")),
-            esc(doc["issued_on"].as_str().unwrap_or("")),
+            certificates::certified_html(&anxin_records::Certified::of(&doc), &state.policy),
         ));
     } else {
         body.push_str(&format!(
