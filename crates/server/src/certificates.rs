@@ -104,17 +104,16 @@ pub fn certified_html(c: &Certified, policy: &Policy) -> String {
             .regions
             .iter()
             .map(|(code, months)| {
+                // The name alone where the policy knows the region (its code only otherwise).
+                let name = |lang| {
+                    let text = region_name(policy, *code, lang);
+                    let suffix = format!(" {code:06}");
+                    esc(text.strip_suffix(&suffix).unwrap_or(&text))
+                };
                 format!(
-                    "{} {} 个月 <span class=en>{} · {months} months</span>",
-                    esc(region_name(policy, *code, Lang::Zh)
-                        .split(' ')
-                        .next()
-                        .unwrap_or("")),
-                    months,
-                    esc(&region_name(policy, *code, Lang::En)
-                        .split(' ')
-                        .next()
-                        .unwrap_or("")),
+                    "{} {months} 个月 <span class=en>{} · {months} months</span>",
+                    name(Lang::Zh),
+                    name(Lang::En),
                 )
             })
             .collect();
