@@ -71,11 +71,11 @@ pub fn certified_html(c: &Certified, policy: &Policy) -> String {
         esc(&c.issued_on),
     );
     if c.insurances.is_empty() && c.cert_type != anxin_records::cert::CONTRIBUTION_HISTORY {
-        out.push_str(&format!(
-            "<p>{}：{}</p>",
-            both("凭证类型", "Type"),
-            esc(&c.cert_type)
-        ));
+        let kind = match c.cert_type.as_str() {
+            "school_eligibility" => both("入学社保条件证明", "School eligibility attestation"),
+            other => esc(other),
+        };
+        out.push_str(&format!("<p>{}：{kind}</p>", both("凭证类型", "Type")));
     }
     if c.insurances.is_empty() && c.cert_type == anxin_records::cert::CONTRIBUTION_HISTORY {
         out.push_str(&format!(
