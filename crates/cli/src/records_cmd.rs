@@ -168,6 +168,7 @@ pub fn cert_issue(
     let id = parse_id(id)?;
     let mut records = data.records()?;
     let certificate = records.issue_certificate(&id, today)?;
+    let code = records.certificate_code(&certificate);
     let stem = format!("cert-{}-{}", &records.person_key(&id).hex()[..8], today);
     let json_path = write_out(out, &format!("{stem}.json"), &certificate.to_bytes())?;
     let html_path = write_out(
@@ -178,10 +179,11 @@ pub fn cert_issue(
     if json {
         println!(
             "{}",
-            serde_json::json!({ "certificate": json_path, "page": html_path, "log_index": certificate.leaf_index, "tree_size": certificate.tree_size })
+            serde_json::json!({ "certificate": json_path, "page": html_path, "code": code, "log_index": certificate.leaf_index, "tree_size": certificate.tree_size })
         );
     } else {
         println!("参保缴费凭证已签发 Certificate issued");
+        println!("  核验码 verification code: {code}");
         println!("  文件 file: {}", json_path.display());
         println!("  打印页 printable page: {}", html_path.display());
         println!(

@@ -2,8 +2,10 @@
 //! `chromium-driver`, which `.ci/run` installs) driven over WebDriver against
 //! `anxin serve --demo`, in a 360×800 window.
 //!
-//! - a worker signs in, lands on their record, gets a quote, downloads a certificate and checks
-//!   it on the public verify page (and a damaged copy fails);
+//! - a worker signs in, lands on their record, gets a quote, issues a certificate and opens its
+//!   printable page (code and QR code), downloads the file; signed out, the code typed on
+//!   `/verify` and the QR code's address show it genuine, an altered code is refused, the file
+//!   verifies offline and a changed or damaged copy fails;
 //! - a worker who opens another worker's record is refused;
 //! - a clerk finds a person by resident ID, stating why, and sees the ID masked; the worker then
 //!   sees that read under "谁查阅过我的记录";
@@ -538,6 +540,40 @@ impl Browser {
         Ok(())
     }
 
+    /// Runs axe-core in the page and fails on any serious or critical violation. Without
+    /// axe-core installed (`ANXIN_AXE`, or `target/npm/node_modules/axe-core/axe.min.js`, which
+    /// `npm install --prefix target/npm axe-core` puts there) it says so and checks nothing.
+    fn accessible(&self, step: &str) -> Step {
+        let Some(found) = self.violations()? else {
+            eprintln!("{step}: axe-core not installed, accessibility not checked");
+            return Ok(());
+        };
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(self.failed(step, &format!("accessibility: {}", found.join("; "))))
+        }
+    }
+
+    /// axe-core's serious and critical violations in the page; `None` without axe-core.
+    fn violations(&self) -> Step<Option<Vec<String>>> {
+        let Some(source) = axe_source() else {
+            return Ok(None);
+        };
+        self.script(&source, json!([]))
+            .map_err(|e| format!("loading axe-core: {e}"))?;
+        let found = self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"args": [], "script": "const done = arguments[arguments.length - 1];\
+                axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations\
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)))\
+                .catch(e => done(['axe-core failed: ' + e]));"})),
+        )?;
+        Ok(Some(serde_json::from_value(found).unwrap_or_default()))
+    }
+
     /// Signs in through the form, as a person does, and waits to leave the sign-in page.
     fn sign_in(&mut self, step: &str, base: &str, username: &str, password: &str) -> Step {
         self.find(step, "form[action=\"/login\"] input[name=username]")?;
@@ -615,6 +651,17 @@ impl Browser {
             std::thread::sleep(POLL);
         }
     }
+}
+
+/// axe-core's script, if installed (see [`Browser::accessible`]).
+fn axe_source() -> Option<String> {
+    let path = std::env::var_os("ANXIN_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/npm/node_modules/axe-core/axe.min.js")
+        });
+    std::fs::read_to_string(path).ok()
 }
 
 fn slug(s: &str) -> String {
@@ -771,12 +818,52 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.fits(step)?;
     b.shot("options")?;
 
-    let step = "worker1 downloads a certificate";
+    // The accessibility check finds what it should: an unlabelled field.
+    let step = "axe-core finds an unlabelled field";
+    b.goto("data:text/html,<!doctype html><html lang=en><title>t</title><main><input></main>")?;
+    if b.violations()?
+        .is_some_and(|found| !found.iter().any(|v| v.contains(" label:")))
+    {
+        return Err(b.failed(step, "axe-core did not report the unlabelled field"));
+    }
+
+    let step = "worker1 issues a certificate and opens its printable page";
     b.goto(&at(&record))?;
     b.click(
         step,
         &format!("form[action=\"{record}/certificate\"] button"),
     )?;
+    b.expect_url(step, "/certificates/")?;
+    b.expect_text(
+        step,
+        &["参保缴费凭证", "核验码", "累计缴费", "最长连续", "参保地"],
+    )?;
+    b.find(step, ".qr svg")?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("certificate-printable")?;
+    let code = b
+        .script(
+            "return document.querySelector('p.code').textContent",
+            json!([]),
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let qr_url = b
+        .script(
+            "return document.querySelector('.qr svg').getAttribute('aria-label')",
+            json!([]),
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if code.len() != 19 || !qr_url.ends_with(&format!("/verify/{}", code.replace('-', ""))) {
+        return Err(b.failed(step, &format!("code {code:?}, QR {qr_url:?}")));
+    }
+    b.script("window.scrollTo(0, document.body.scrollHeight)", json!([]))?;
+    b.shot("certificate-printable-code")?;
+    b.click(step, "a[href$=\"/file\"]")?;
     let certificate = b.downloaded(step, "certificate.json")?;
     let certificate = String::from_utf8(certificate).map_err(|e| b.failed(step, &e.to_string()))?;
     if !certificate.contains("\"signature\"") {
@@ -785,25 +872,79 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
             &format!("the download is not a certificate: {certificate:.300}"),
         ));
     }
+    let masked = format!("{}**********{}", &own_id[..4], &own_id[14..]);
 
-    let step = "the certificate verifies on the public page";
-    // Signed out, like anyone the worker hands the file to.
+    // Signed out, like anyone the worker shows the paper to.
+    let step = "the code typed on the public verify page";
+    b.goto(&at(&record))?;
     b.sign_out(step)?;
     b.goto(&at("/verify"))?;
-    b.expect_text(step, &["核验凭证"])?;
+    b.expect_text(step, &["核验凭证", "核验码"])?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("verify-form")?;
+    b.type_into(
+        step,
+        "form[action=\"/verify\"] input[name=code]",
+        &code.to_lowercase(),
+    )?;
+    b.click(step, "form[action=\"/verify\"] button")?;
+    b.expect_url(step, "/verify/")?;
+    b.expect_text(step, &["凭证真实有效", &masked, "养老保险", "最长连续"])?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("verify-by-code")?;
+
+    let step = "the QR code's address";
+    b.goto(&qr_url)?;
+    b.expect_text(step, &["凭证真实有效", &masked, &code])?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("verify-by-qr")?;
+
+    let step = "an altered code is refused";
+    let mut altered: Vec<char> = code.chars().collect();
+    altered[0] = if altered[0] == 'A' { 'B' } else { 'A' };
+    let altered: String = altered.into_iter().collect();
+    b.goto(&at("/verify"))?;
+    b.type_into(step, "form[action=\"/verify\"] input[name=code]", &altered)?;
+    b.click(step, "form[action=\"/verify\"] button")?;
+    let text = b.expect_text(step, &["无法核验", "核验码有一位不对"])?;
+    if text.contains(&masked) {
+        return Err(b.failed(step, "an altered code shows the certificate"));
+    }
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("verify-altered-code")?;
+
+    let step = "the certificate file verifies offline on the public page";
+    b.goto(&at("/verify"))?;
     paste(b, step, &certificate)?;
-    b.click(step, "form[action^=\"/verify\"] button")?;
+    b.click(step, "form[method=\"post\"][action^=\"/verify\"] button")?;
     let text = b.expect_text(step, &["凭证真实有效"])?;
-    let masked = format!("{}**********{}", &own_id[..4], &own_id[14..]);
     if !text.contains(&masked) {
         return Err(b.failed(step, &format!("the verdict does not name {masked}")));
     }
+    b.fits(step)?;
+    b.accessible(step)?;
     b.shot("verify-genuine")?;
+
+    let step = "a changed certificate file fails on the public page";
+    let changed = certificate.replacen("\\\"paid_months\\\":", "\\\"paid_months\\\":1", 1);
+    if changed == certificate {
+        return Err(b.failed(step, "no paid_months field to change"));
+    }
+    paste(b, step, &changed)?;
+    b.click(step, "form[method=\"post\"][action^=\"/verify\"] button")?;
+    b.expect_text(step, &["凭证未通过核验"])?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("verify-changed")?;
 
     let step = "a damaged certificate fails on the public page";
     let damaged = damage(&certificate).ok_or_else(|| b.failed(step, "no signature to damage"))?;
     paste(b, step, &damaged)?;
-    b.click(step, "form[action^=\"/verify\"] button")?;
+    b.click(step, "form[method=\"post\"][action^=\"/verify\"] button")?;
     b.expect_text(step, &["凭证未通过核验"])?;
     b.shot("verify-damaged")?;
 
@@ -1025,7 +1166,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
 fn paste(b: &Browser, step: &str, text: &str) -> Step {
     b.find(step, "textarea[name=certificate]")?;
     b.script(
-        "const t = document.querySelector('textarea[name=certificate]'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
+        "const t = document.querySelector('textarea[name=certificate]'); const d = t.closest('details'); if (d) d.open = true; t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
         json!([text]),
     )
     .map(|_| ())

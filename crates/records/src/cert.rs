@@ -177,7 +177,7 @@ impl<S: Store> Records<S> {
         };
         let head = self.store().head()?;
         let proof = self.tree()?.inclusion_proof(leaf_index, head.size)?;
-        Ok(Certificate {
+        let certificate = Certificate {
             format: FORMAT.into(),
             suite: self.suite().as_str().into(),
             document,
@@ -187,7 +187,11 @@ impl<S: Store> Records<S> {
             tree_size: head.size,
             inclusion_proof: proof.iter().map(|h| hex(h)).collect(),
             checkpoint: head.checkpoint,
-        })
+        };
+        // Kept under its verification code after the entry is durable: were this to fail, the
+        // same document issued again finds its entry and keeps it then.
+        self.keep_certificate(person, &certificate)?;
+        Ok(certificate)
     }
 }
 
@@ -377,15 +381,22 @@ pub fn verify(bytes: &[u8], verifier: &Verifier) -> Verification {
     Verification { checks, document }
 }
 
+/// `text` as a QR code (error correction M), an SVG of at least 180 × 180.
+pub fn qr_svg(text: &str) -> Result<String> {
+    Ok(
+        qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+            .map_err(|e| Error::Crypto(format!("QR code: {e}")))?
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(180, 180)
+            .build(),
+    )
+}
+
 /// A printable HTML page: the document as a table, the QR code, how to verify.
 pub fn render_html(cert: &Certificate) -> Result<String> {
     let doc: serde_json::Value = serde_json::from_str(&cert.document)
         .map_err(|e| Error::Corrupt(format!("certificate document: {e}")))?;
-    let qr = qrcode::QrCode::with_error_correction_level(cert.qr_text(), qrcode::EcLevel::M)
-        .map_err(|e| Error::Crypto(format!("QR code: {e}")))?
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(180, 180)
-        .build();
+    let qr = qr_svg(&cert.qr_text())?;
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")

@@ -995,6 +995,61 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
             "{backend}: byte {i} changed unnoticed"
         );
     }
+    // By its verification code: the same checks on the same document, what it states masked.
+    let holder = records.person_key(&worker);
+    let code = records.certificate_code(&certificate);
+    let found = records
+        .certificate_by_code(&code.grouped().to_lowercase())
+        .expect("found by code");
+    assert!(
+        found.verification.ok(),
+        "{backend}: {:?}",
+        found.verification.checks
+    );
+    assert_eq!(found.certificate.document, certificate.document);
+    assert_eq!(found.holder, holder);
+    let certified = found.certified.expect("certified");
+    assert_eq!(
+        (certified.name_masked.as_str(), certified.insurances.len()),
+        ("张*", 1)
+    );
+    assert_eq!(certified.insurances[0].paid_months, 12, "{backend}");
+    // A changed document kept under its own code by someone with the data key but not the
+    // signing key, and the genuine one moved to another code, are both refused.
+    let keep = |records: &mut Records<Box<dyn Store>>, code: &str, document: &str| {
+        let clear = serde_json::json!({ "document": document, "signature": certificate.signature });
+        let sealed = records
+            .data_key()
+            .seal(&holder, clear.to_string().as_bytes())
+            .expect("seal");
+        records
+            .store()
+            .save_certificate_code(&crate::store::CertificateCodeRow {
+                code: code.into(),
+                seq: certificate.leaf_index,
+                person: holder.0,
+                sealed,
+            })
+            .expect("keep");
+    };
+    let changed = certificate.document.replacen("张三", "李四", 1);
+    let changed_code =
+        records.code_of_digest(&<sha2::Sha256 as sha2::Digest>::digest(changed.as_bytes()));
+    keep(&mut records, changed_code.as_str(), &changed);
+    let moved_code = records.code_of_digest(b"another document");
+    keep(&mut records, moved_code.as_str(), &certificate.document);
+    for code in [changed_code, moved_code] {
+        let found = records.certificate_by_code(code.as_str()).expect("read");
+        assert!(
+            !found.verification.ok() && found.certified.is_none(),
+            "{backend}: {code} accepted"
+        );
+    }
+    let unknown = records.code_of_digest(b"never issued");
+    assert!(matches!(
+        records.certificate_by_code(unknown.as_str()),
+        Err(crate::Error::NotFound { .. })
+    ));
     let html = cert::render_html(&certificate).expect("html");
     assert!(
         html.contains("参保缴费凭证") && html.contains("<svg"),

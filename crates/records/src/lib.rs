@@ -10,6 +10,7 @@ pub mod access;
 pub mod account;
 pub mod audit;
 pub mod cert;
+pub mod cert_code;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod view;
 
 pub use audit::{AuditReport, AuditScope, Finding, Known};
 pub use cert::{Certificate, Verification};
+pub use cert_code::{Certified, CodeCheck, VerifyCode};
 pub use error::{Error, Result};
 pub use input::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
 pub use keys::{DataKey, PersonKey};

@@ -180,6 +180,17 @@ impl WriteBatch {
     }
 }
 
+/// A certificate kept under its verification code (`cert::code_of`): the log entry that
+/// records it and its document and signature, sealed with the data key to the holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateCodeRow {
+    /// 16 characters of the code alphabet, no dashes.
+    pub code: String,
+    pub seq: u64,
+    pub person: [u8; 32],
+    pub sealed: Vec<u8>,
+}
+
 /// A write transaction holding the log's lock.
 pub trait Txn {
     /// The current head; taking it acquires the write lock (PostgreSQL: `FOR UPDATE`).
@@ -304,6 +315,11 @@ pub trait Store: Send {
     ) -> Result<Vec<crate::jobs::JobRefusal>>;
     /// Jobs not finished (to resume after a restart), oldest first.
     fn unfinished_jobs(&mut self) -> Result<Vec<crate::jobs::JobRow>>;
+    // ---- certificate codes (migration 10) ----
+    /// Keeps a certificate under its verification code; a code already kept is left as it is.
+    fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()>;
+    /// The certificate kept under `code` (16 characters, no dashes).
+    fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>>;
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -451,5 +467,11 @@ impl Store for Box<dyn Store> {
     }
     fn unfinished_jobs(&mut self) -> Result<Vec<crate::jobs::JobRow>> {
         (**self).unfinished_jobs()
+    }
+    fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()> {
+        (**self).save_certificate_code(row)
+    }
+    fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>> {
+        (**self).certificate_by_code(code)
     }
 }

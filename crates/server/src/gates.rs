@@ -4,7 +4,13 @@
 //! with 429 and `Retry-After`, never queued. Sign-in has its own limiter (`auth`), and request
 //! bodies their size limits (the router).
 
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
 use axum::http::StatusCode;
+use jiff::Timestamp;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::ApiError;
@@ -15,10 +21,17 @@ pub const AUDITS: usize = 1;
 pub const REVIEWS: usize = 2;
 /// Unfinished imports per clerk.
 pub const IMPORTS_PER_CLERK: usize = 2;
+/// Certificate lookups by verification code per client in [`CODE_WINDOW`] (pages, the QR's
+/// address and the API together): plenty for a person checking a few certificates, nothing
+/// for anyone trying codes (see ARCHITECTURE.md on why codes cannot be guessed).
+pub const CODE_LOOKUPS: usize = 20;
+pub const CODE_WINDOW: Duration = Duration::from_secs(60);
 
 pub struct Gates {
     audit: Semaphore,
     review: Semaphore,
+    /// When each client last looked certificates up by code, oldest first.
+    lookups: Mutex<HashMap<Option<IpAddr>, VecDeque<Timestamp>>>,
 }
 
 impl Default for Gates {
@@ -26,6 +39,7 @@ impl Default for Gates {
         Gates {
             audit: Semaphore::new(AUDITS),
             review: Semaphore::new(REVIEWS),
+            lookups: Mutex::default(),
         }
     }
 }
@@ -37,6 +51,36 @@ impl Gates {
 
     pub fn review(&self) -> Result<SemaphorePermit<'_>, ApiError> {
         enter(&self.review, "入学审核", "a school review", REVIEWS)
+    }
+
+    /// Counts one lookup by verification code from `client` at `now`; past
+    /// [`CODE_LOOKUPS`] in [`CODE_WINDOW`], 429 with the seconds to wait. A client the server
+    /// cannot name (tests driving the router) shares one count.
+    pub fn code_lookup(&self, client: Option<IpAddr>, now: Timestamp) -> Result<(), ApiError> {
+        let mut all = self.lookups.lock().unwrap_or_else(|p| p.into_inner());
+        // Time read from a clock that went back counts as no time passed.
+        let since = |t: Timestamp| Duration::try_from(now.duration_since(t)).unwrap_or_default();
+        if all.len() > 100_000 {
+            all.retain(|_, q| q.back().is_some_and(|t| since(*t) < CODE_WINDOW));
+        }
+        let q = all.entry(client).or_default();
+        while q.front().is_some_and(|t| since(*t) >= CODE_WINDOW) {
+            q.pop_front();
+        }
+        if q.len() >= CODE_LOOKUPS {
+            let wait = CODE_WINDOW.saturating_sub(since(q[0])).as_secs().max(1);
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("核验太频繁：每分钟最多 {CODE_LOOKUPS} 次，请 {wait} 秒后再试"),
+                format!(
+                    "too many verifications: at most {CODE_LOOKUPS} a minute, try again in {wait} s"
+                ),
+            )
+            .retry_after(wait));
+        }
+        q.push_back(now);
+        Ok(())
     }
 }
 
@@ -76,5 +120,26 @@ mod tests {
         let (a, b) = (gates.review().unwrap(), gates.review().unwrap());
         assert!(gates.review().is_err());
         drop((a, b));
+    }
+
+    #[test]
+    fn code_lookups_are_limited_per_client_and_window() {
+        let gates = Gates::default();
+        let t0 = Timestamp::from_second(1_800_000_000).unwrap();
+        let me = Some(IpAddr::from([10, 0, 0, 1]));
+        for _ in 0..CODE_LOOKUPS {
+            gates.code_lookup(me, t0).expect("within the limit");
+        }
+        let e = gates.code_lookup(me, t0).expect_err("one too many");
+        assert_eq!(e.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(e.retry_after, Some(60));
+        // Another client is not held up; the same one is free again after the window.
+        assert!(
+            gates
+                .code_lookup(Some(IpAddr::from([10, 0, 0, 2])), t0)
+                .is_ok()
+        );
+        let later = t0 + jiff::SignedDuration::from_secs(60);
+        assert!(gates.code_lookup(me, later).is_ok());
     }
 }

@@ -21,6 +21,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod auth;
+pub mod certificates;
 pub mod gates;
 pub mod imports;
 pub mod list;
@@ -146,6 +147,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::export).with_state(metrics.clone()))
         .route("/api/calc/{calculator}", post(calculate))
         .route("/api/certificates/verify", post(verify_api))
+        .route("/api/certificates/lookup", post(certificates::api_lookup))
+        .route("/api/certificates/{code}", get(certificates::api_by_code))
+        .route("/verify/{code}", get(certificates::verify_code_page))
+        .route("/certificates/{code}", get(certificates::print_page))
+        .route("/certificates/{code}/file", get(person::certificate_file))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout_submit))
         .route("/me", get(auth::me))
@@ -1466,13 +1472,31 @@ fn verify_form_html(lang: Lang, text: &str) -> String {
     )
 }
 
-async fn verify_page(Params(q): Params<LangQuery>) -> Html<String> {
+#[derive(Deserialize, Default)]
+struct VerifyQuery {
+    lang: Option<String>,
+    /// A verification code typed into the form.
+    code: Option<String>,
+}
+
+/// `GET /verify`: type the code (or, with the file, paste it for the offline check).
+async fn verify_page(
+    State(state): State<AppState>,
+    client: auth::ClientIp,
+    Params(q): Params<VerifyQuery>,
+) -> Response {
     let lang = lang_of(q.lang.as_deref());
-    page(
-        lang,
-        lang.pick("核验凭证", "Verify a certificate"),
-        &verify_form_html(lang, ""),
-    )
+    if let Some(code) = q.code.as_deref() {
+        return certificates::verify_code_query(&state, &client, lang, code).await;
+    }
+    let body = format!(
+        "{}{}<details><summary>{}</summary>{}</details>",
+        certificates::STYLE,
+        certificates::code_form(""),
+        "有完整的凭证文件？粘贴文件内容离线核验 <span class=en>Have the full file? Paste it for the offline check</span>",
+        verify_form_html(lang, ""),
+    );
+    page(lang, "核验凭证 Verify a certificate", &body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -1493,12 +1517,11 @@ async fn verify_form(
     let mut body = String::new();
     if v.ok() {
         let doc = v.document.clone().unwrap_or_default();
+        body.push_str(certificates::STYLE);
         body.push_str(&format!(
-            "<p class=\"big good\">✓ {}</p><p>{} {} · {}</p>",
+            "<p class=\"big good\">✓ {}</p>{}",
             lang.pick("凭证真实有效", "The certificate is genuine"),
-            esc(doc["subject"]["name"].as_str().unwrap_or("")),
-            esc(doc["subject"]["id_masked"].as_str().unwrap_or("")),
-            esc(doc["issued_on"].as_str().unwrap_or("")),
+            certificates::certified_html(&anxin_records::Certified::of(&doc), &state.policy),
         ));
     } else {
         body.push_str(&format!(

@@ -146,6 +146,35 @@ fn verification() -> Value {
     })
 }
 
+/// The verification code: 16 characters of Crockford's base 32, any case, dashes optional.
+const CODE: &str = "^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$";
+
+fn code_body() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["code"],
+        "properties": { "code": { "type": "string", "pattern": CODE, "description": "核验码 the verification code printed on the certificate" } }
+    })
+}
+
+fn code_check() -> Value {
+    let run = json!({ "type": ["object", "null"], "required": ["from", "to", "months"] });
+    json!({
+        "type": "object", "required": ["ok", "code", "certified", "checks", "leaf_index", "tree_size"],
+        "properties": {
+            "ok": { "type": "boolean" },
+            "code": { "type": "string" },
+            "certified": { "type": ["object", "null"], "description": "null unless every check holds",
+                "required": ["cert_type", "name_masked", "id_masked", "issued_on", "insurances"],
+                "properties": { "insurances": { "type": "array", "items": { "type": "object",
+                    "required": ["insurance", "paid_months", "longest_run", "current_run", "gaps", "regions"],
+                    "properties": { "longest_run": run, "current_run": run } } } } },
+            "checks": { "type": "array" },
+            "leaf_index": { "type": "integer" },
+            "tree_size": { "type": "integer" }
+        }
+    })
+}
+
 fn regions() -> Value {
     json!({ "type": "object", "required": ["regions"], "properties": { "regions": { "type": "array", "items": {
         "type": "object", "required": ["code", "zh", "en"],
@@ -195,6 +224,28 @@ pub const OPERATIONS: &[Operation] = &[
         query: &[],
         ok: (200, verification),
         errors: &[503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/certificates/{code}",
+        tag: "certificates",
+        summary: "按核验码核验凭证 What a certificate states (masked) and whether it is genuine, by its verification code (what the QR code names); limited per client",
+        access: Access::Public,
+        body: None,
+        query: &[],
+        ok: (200, code_check),
+        errors: &[400, 404, 429, 503],
+    },
+    Operation {
+        method: "post",
+        path: "/api/certificates/lookup",
+        tag: "certificates",
+        summary: "按核验码核验凭证 The same, the code in the body (kept out of URLs and logs)",
+        access: Access::Public,
+        body: Some(Body::Json(code_body)),
+        query: &[],
+        ok: (200, code_check),
+        errors: &[400, 404, 429, 503],
     },
     Operation {
         method: "get",
@@ -581,6 +632,7 @@ pub fn document() -> Value {
                 let schema = match name {
                     "key" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
                     "id" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" }),
+                    "code" => json!({ "type": "string", "pattern": CODE }),
                     _ => json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank", "injury", "fiscal"] }),
                 };
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })

@@ -284,12 +284,17 @@ pub async fn api_certificate(
         })?
     };
     let cert = certificate(&state, &caller, key, req.purpose).await?;
-    Ok(attachment(
-        cert.to_bytes(),
-        "application/json",
-        "certificate.json",
-    ))
+    let bytes = cert.to_bytes();
+    let code = state.db(move |r| Ok(r.certificate_code(&cert))).await?;
+    let mut r = attachment(bytes, "application/json", "certificate.json");
+    if let Ok(v) = axum::http::HeaderValue::from_str(&code.grouped()) {
+        r.headers_mut().insert(CODE_HEADER, v);
+    }
+    Ok(r)
 }
+
+/// The response header that carries an issued certificate's verification code.
+pub const CODE_HEADER: &str = "anxin-verification-code";
 
 // ---- pages ----
 
@@ -452,7 +457,7 @@ pub async fn person_page(
         key.hex(),
         caller.csrf(),
         esc(purpose.as_deref().unwrap_or("")),
-        lang.pick("下载参保缴费凭证（可离线核验）", "Download a certificate (verifiable offline)")
+        lang.pick("开具参保缴费凭证（可打印，带核验码）", "Issue a certificate (printable, with a verification code)")
     ));
     let month_labels = [
         lang.pick("所属期", "Month"),
@@ -517,7 +522,7 @@ pub struct CertForm {
     purpose: Option<String>,
 }
 
-/// `POST /persons/{key}/certificate`: the certificate file, as a download.
+/// `POST /persons/{key}/certificate`: issues the certificate and opens its printable page.
 pub async fn certificate_submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -528,8 +533,29 @@ pub async fn certificate_submit(
     let key = parse_key(&key)?;
     let purpose = f.purpose.filter(|p| !p.trim().is_empty());
     let cert = certificate(&state, &caller, key, purpose).await?;
+    let code = state.db(move |r| Ok(r.certificate_code(&cert))).await?;
+    Ok(Redirect::to(&format!("/certificates/{}", code.as_str())).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct FileQuery {
+    purpose: Option<String>,
+}
+
+/// `GET /certificates/{code}/file`: the full certificate file of a code, for whoever may read
+/// its holder's record (the holder; an official stating why, logged), proved against the
+/// current signed head.
+pub async fn certificate_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: crate::auth::ClientIp,
+    Path(code): Path<String>,
+    Params(q): Params<FileQuery>,
+) -> Result<Response, ApiError> {
+    let check = crate::certificates::lookup(&state, &client, code).await?;
+    read(&state, &caller, check.holder, "certificate", q.purpose).await?;
     Ok(attachment(
-        cert.to_bytes(),
+        check.certificate.to_bytes(),
         "application/json",
         "certificate.json",
     ))

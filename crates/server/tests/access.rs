@@ -665,16 +665,21 @@ async fn sign_in_by_form_sets_a_safe_cookie_and_csrf_guards_forms() {
         ),
     )
     .await;
-    assert_eq!(cert.status, StatusCode::OK);
+    // It opens the printable page; the holder downloads the full file from there.
+    assert_eq!(cert.status, StatusCode::SEE_OTHER);
+    let printable = cert.headers["location"].to_str().unwrap().to_string();
+    assert!(printable.starts_with("/certificates/"), "{printable}");
+    let file = get(&w.state, &format!("{printable}/file"), Some(&token)).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
     assert!(
-        cert.headers["content-disposition"]
+        file.headers["content-disposition"]
             .to_str()
             .unwrap()
             .contains("attachment")
     );
     let check = send(
         &w.state,
-        request("POST", "/api/certificates/verify", None, &cert.body),
+        request("POST", "/api/certificates/verify", None, &file.body),
     )
     .await;
     assert!(check.body.contains("\"ok\":true"), "{}", check.body);
@@ -760,7 +765,8 @@ async fn the_openapi_document_matches_the_routes() {
             .path
             .replace("{key}", &w.hz)
             .replace("{calculator}", "quote")
-            .replace("{id}", "1");
+            .replace("{id}", "1")
+            .replace("{code}", "0000-0000-0000-0000");
         let body = if op.body.is_some() { "{}" } else { "" };
         let r = send(
             &w.state,
@@ -2107,4 +2113,164 @@ async fn the_quote_defaults_to_the_workers_city() {
         "{}",
         r.body
     );
+}
+
+/// A certificate checked by its verification code: the printable page (code and QR), the
+/// public check page and its JSON twins show what is certified, masked, and that it is
+/// genuine; a mistyped, unknown or altered code and a changed file are refused; the full file
+/// goes only to whoever may read the holder's record; lookups are limited per client.
+#[tokio::test]
+async fn certificates_are_checked_by_code() {
+    let w = world();
+    let token = sign_in(&w.state, "worker-hz").await;
+    let issued = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/api/persons/{}/certificate", w.hz),
+            Some(&token),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let code = issued.headers[anxin_server::person::CODE_HEADER]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(code.len(), 19, "{code}: four groups of four");
+    let plain = code.replace('-', "");
+
+    // The public check (what the QR code opens): masked holder, months, regions, runs.
+    let page = get(&w.state, &format!("/verify/{plain}"), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    has_all(
+        &page.body,
+        &[
+            "凭证真实有效",
+            "The certificate is genuine",
+            "张*",
+            &format!("{}**********{}", &w.hz_id[..4], &w.hz_id[14..]),
+            "养老保险",
+            "累计缴费",
+            "最长连续",
+            "杭州",
+            "文件签名",
+            "包含证明",
+            &code,
+        ],
+    );
+    assert!(!page.body.contains("张三") && !page.body.contains(&w.hz_id));
+    // The form sends a typed code there, in any case and with spaces.
+    let typed = get(
+        &w.state,
+        &format!("/verify?code={}", code.to_lowercase().replace('-', "+")),
+        None,
+    )
+    .await;
+    assert_eq!(typed.status, StatusCode::SEE_OTHER);
+    assert_eq!(typed.headers["location"], format!("/verify/{plain}"));
+
+    // The JSON twins.
+    let api = get(&w.state, &format!("/api/certificates/{code}"), None).await;
+    let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(v["ok"], true, "{}", api.body);
+    assert_eq!(v["certified"]["name_masked"], "张*");
+    assert_eq!(v["certified"]["insurances"][0]["insurance"], "pension");
+    let posted = send(
+        &w.state,
+        request(
+            "POST",
+            "/api/certificates/lookup",
+            None,
+            &format!(r#"{{"code":"{}"}}"#, plain.to_lowercase()),
+        ),
+    )
+    .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
+    assert!(posted.body.contains("\"ok\":true"));
+
+    // A mistyped (altered) character, a code nobody was given, something not a code.
+    let mut altered: Vec<char> = plain.chars().collect();
+    altered[5] = if altered[5] == 'A' { 'B' } else { 'A' };
+    let altered: String = altered.into_iter().collect();
+    let r = get(&w.state, &format!("/verify/{altered}"), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    has_all(&r.body, &["无法核验", "有一位不对", "name=\"code\""]);
+    let r = get(&w.state, "/api/certificates/0000-0000-0000-0000", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(r.body.contains("没有这个核验码"));
+    let r = get(&w.state, "/verify?code=hello", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("16 位"), "{}", r.body);
+
+    // The printable page: anyone with the code; the file link only for the holder.
+    let print = get(&w.state, &format!("/certificates/{plain}"), None).await;
+    assert_eq!(print.status, StatusCode::OK, "{}", print.body);
+    has_all(
+        &print.body,
+        &["核验码", &code, "<svg", "@media print", "张*"],
+    );
+    assert!(!print.body.contains("/file"));
+    let own = get(&w.state, &format!("/certificates/{plain}"), Some(&token)).await;
+    assert!(own.body.contains(&format!("/certificates/{plain}/file")));
+    let other = sign_in(&w.state, "worker-sz").await;
+    let r = get(
+        &w.state,
+        &format!("/certificates/{plain}/file"),
+        Some(&other),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let file = get(
+        &w.state,
+        &format!("/certificates/{plain}/file"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK);
+
+    // The file verifies offline; a changed field does not, and its code is no one's.
+    let verify = |body: String| {
+        let state = w.state.clone();
+        async move {
+            let r = send(
+                &state,
+                request("POST", "/api/certificates/verify", None, &body),
+            )
+            .await;
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["ok"].clone()
+        }
+    };
+    assert_eq!(verify(file.body.clone()).await, true);
+    let changed = file
+        .body
+        .replacen("\\\"paid_months\\\":", "\\\"paid_months\\\":1", 1);
+    assert_ne!(changed, file.body, "a field to change");
+    assert_eq!(verify(changed.clone()).await, false);
+    let cert: anxin_records::Certificate = serde_json::from_str(&changed).unwrap();
+    let changed_code = {
+        let records = w.state.records.as_ref().unwrap().lock().unwrap();
+        records.certificate_code(&cert)
+    };
+    let r = get(
+        &w.state,
+        &format!("/verify/{}", changed_code.as_str()),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Past the limit per client: 429 with Retry-After, on the page and the API alike.
+    let mut last = StatusCode::OK;
+    for _ in 0..anxin_server::gates::CODE_LOOKUPS {
+        last = get(&w.state, &format!("/api/certificates/{plain}"), None)
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let r = get(&w.state, &format!("/verify/{plain}"), None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.contains_key("retry-after"));
+    assert!(r.body.contains("核验太频繁"));
 }

@@ -271,7 +271,10 @@ async fn certificates_verify_through_api_and_page() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("凭证真实有效") && html.contains("张三"),
+        html.contains("凭证真实有效")
+            && html.contains("张*")
+            && html.contains("累计缴费")
+            && !html.contains("张三"),
         "{html}"
     );
     assert_eq!(headers["cache-control"], "no-store");

@@ -268,6 +268,18 @@ impl Store for Timed {
     fn unfinished_jobs(&mut self) -> Result<Vec<anxin_records::jobs::JobRow>> {
         self.inner.unfinished_jobs()
     }
+    fn save_certificate_code(
+        &mut self,
+        row: &anxin_records::store::CertificateCodeRow,
+    ) -> Result<()> {
+        self.inner.save_certificate_code(row)
+    }
+    fn certificate_by_code(
+        &mut self,
+        code: &str,
+    ) -> Result<Option<anxin_records::store::CertificateCodeRow>> {
+        self.inner.certificate_by_code(code)
+    }
 }
 
 fn print_times(times: &Times, total: Duration) {

@@ -20,8 +20,8 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
-    ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
-    PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
+    CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
+    PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use postgres::types::{FromSql, ToSql};
@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
+    include_str!("../migrations/0010_certificate_codes.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -1393,6 +1394,37 @@ impl Store for PgStore {
             &[],
         )?;
         rows.iter().map(to_job).collect()
+    }
+
+    fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()> {
+        self.query(
+            "INSERT INTO certificate_codes (code, seq, person, sealed) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (code) DO NOTHING",
+            &[
+                &row.code,
+                &int8(row.seq, "certificate seq")?,
+                &&row.person[..],
+                &row.sealed,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>> {
+        let rows = self.query(
+            "SELECT code, seq, person, sealed FROM certificate_codes WHERE code = $1",
+            &[&code],
+        )?;
+        rows.first()
+            .map(|r| {
+                Ok(CertificateCodeRow {
+                    code: col(r, 0)?,
+                    seq: u64_col(r, 1, "certificate code seq")?,
+                    person: key_col(r, 2, "certificate holder")?,
+                    sealed: col(r, 3)?,
+                })
+            })
+            .transpose()
     }
 }
 

@@ -12,8 +12,8 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
-    ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
-    PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
+    CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
+    PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
+    include_str!("../migrations/0010_certificate_codes.sql"),
 ];
 
 pub struct SqliteStore {
@@ -1149,6 +1150,51 @@ impl Store for SqliteStore {
             .map_err(db)?;
         let rows = stmt.query_map([], job_row).map_err(db)?;
         rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO certificate_codes (code, seq, person, sealed) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (code) DO NOTHING",
+                params![
+                    row.code,
+                    i64::try_from(row.seq).unwrap_or(i64::MAX),
+                    &row.person[..],
+                    row.sealed
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT code, seq, person, sealed FROM certificate_codes WHERE code = ?1",
+                [code],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(|(code, seq, person, sealed)| {
+            Ok(CertificateCodeRow {
+                code,
+                seq: u64::try_from(seq)
+                    .map_err(|_| Error::Corrupt("certificate code seq is negative".into()))?,
+                person: hash_of(person, "certificate holder")?,
+                sealed,
+            })
+        })
+        .transpose()
     }
 }
 
