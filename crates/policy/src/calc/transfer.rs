@@ -512,6 +512,8 @@ pub struct Figures {
     pub places: Vec<PlaceMonths>,
     pub total_months: u32,
     pub claim: (Place, u8),
+    /// Where the relationship is after this request (the place the claim rules start from).
+    pub relationship: Place,
     pub pension_steps: Vec<(i64, Date, Date)>,
     pub medical_steps: Vec<(i64, Date, Date)>,
 }
@@ -666,23 +668,6 @@ pub fn compute(
         })
         .collect();
     places.sort_by_key(|pm| pm.last);
-    // 待遇领取地, 66号 第六条, with the relationship at the destination.
-    let need = (p.claim_min_years.0.max(0) as u32).saturating_mul(12);
-    let months_at = |code: RegionCode| per_place.get(&code).map_or(0, |v| v.0);
-    let claim = if dest == home {
-        (home, 1)
-    } else if months_at(dest) >= need {
-        (dest, 2)
-    } else if let Some(pm) = places
-        .iter()
-        .rev()
-        .find(|pm| pm.place.code != dest && pm.months >= need)
-    {
-        (pm.place.code, 3)
-    } else {
-        (home, 4)
-    };
-    let claim = (place_named(names, claim.0), claim.1);
     // 临时缴费账户, 66号 第五条.
     let age = age_on(c.birth, c.date);
     let temp_threshold = match c.sex {
@@ -694,6 +679,26 @@ pub fn compute(
     } else {
         Mode::Transfer
     };
+    // 待遇领取地, 66号 第六条, with the relationship where it will be after this request: at
+    // the destination, or kept at the origin beside a temporary account.
+    let current = if mode == Mode::TemporaryAccount { orig } else { dest };
+    let need = (p.claim_min_years.0.max(0) as u32).saturating_mul(12);
+    let months_at = |code: RegionCode| per_place.get(&code).map_or(0, |v| v.0);
+    let claim = if current == home {
+        (home, 1)
+    } else if months_at(current) >= need {
+        (current, 2)
+    } else if let Some(pm) = places
+        .iter()
+        .rev()
+        .find(|pm| pm.place.code != current && pm.months >= need)
+    {
+        (pm.place.code, 3)
+    } else {
+        (home, 4)
+    };
+    let claim = (place_named(names, claim.0), claim.1);
+    let relationship = place_named(names, current);
     // Deadlines, each step from the latest day the one before may end.
     let days = |n: i64| u32::try_from(n).unwrap_or(0);
     let mut pension_steps = Vec::new();
@@ -724,6 +729,7 @@ pub fn compute(
         places,
         total_months,
         claim,
+        relationship,
         pension_steps,
         medical_steps,
     })
@@ -876,16 +882,21 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
         .filter(|y| y.pooling_fen > Fen::ZERO)
         .map(|y| format!("{}: {} months, base {} × 12% = {}", y.year, y.months, y.base_fen, y.pooling_fen))
         .collect();
+    let (later_zh, later_en) = if f.mode == Mode::TemporaryAccount {
+        ("（现在不转移，关系留在原参保地；以后归集时按同一规则）", " (not moved now: the relationship stays at the origin; the same rule applies when it is collected)")
+    } else {
+        ("", "")
+    };
     t.step(
         format!(
-            "统筹基金：{} 年起各年度实际缴费工资的 {} 之和，不满一年按实际月数，不计利息：{}；合计 {} 元",
+            "统筹基金{later_zh}：{} 年起各年度实际缴费工资的 {} 之和，不满一年按实际月数，不计利息：{}；合计 {} 元",
             p.pooling_from_year.0,
             p.pooling_rate.0,
             if years_zh.is_empty() { "无".to_string() } else { years_zh.join("；") },
             f.pooling
         ),
         format!(
-            "pooling fund: {} of each year's actual contribution base from {}, part years by their months, no interest: {}; total {} yuan",
+            "pooling fund{later_en}: {} of each year's actual contribution base from {}, part years by their months, no interest: {}; total {} yuan",
             p.pooling_rate.0,
             p.pooling_from_year.0,
             if years_en.is_empty() { "none".to_string() } else { years_en.join("; ") },
@@ -910,8 +921,12 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
             vec![p.pooling_from_year.1.clone()],
         );
     }
-    let total = c.personal_account_fen.map(|a| a + f.pooling);
+    let total = match f.mode {
+        Mode::Transfer => c.personal_account_fen.map(|a| a + f.pooling),
+        Mode::TemporaryAccount => None,
+    };
     match c.personal_account_fen {
+        _ if f.mode == Mode::TemporaryAccount => {}
         Some(a) => t.step(
             format!(
                 "个人账户储存额（含本息）全部转移：{a} 元；共转移 {} 元",
@@ -983,14 +998,7 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
         vec![p.place_level.1.clone()],
     );
     let (cp, rule) = (&f.claim.0, f.claim.1);
-    let dest_place = p.place_code(c.to.code);
-    let dest_name = f
-        .places
-        .iter()
-        .find(|pm| pm.place.code == dest_place)
-        .map(|pm| pm.place.clone());
-    let dzh = dest_name.as_ref().map_or(c.to.zh.clone(), |pl| pl.zh.clone());
-    let den = dest_name.as_ref().map_or(c.to.en.clone(), |pl| pl.en.clone());
+    let (dzh, den) = (&f.relationship.zh, &f.relationship.en);
     let why = match rule {
         1 => Note::new(
             format!("规则一：基本养老保险关系在户籍所在地{dzh}，由户籍所在地办理待遇领取"),
@@ -1020,8 +1028,8 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
     ));
     if f.mode == Mode::TemporaryAccount {
         notes.push(Note::new(
-            "临时缴费账户期间的缴费也计入该地的累计缴费年限（攀枝花等地经办指南：在本省累计缴费满 10 年的可在本省领取）",
-            "contributions in a temporary account count towards that place's years (service guides such as 攀枝花's: 10 years paid in the province allow the claim there)",
+            "开临时账户时关系留在原参保地，领取地按原参保地判断；临时账户期间的缴费也计入该地的累计缴费年限（攀枝花等地经办指南：在本省累计缴费满 10 年的可在本省领取）",
+            "with a temporary account the relationship stays at the origin, so the claim rules start from there; months in a temporary account still count towards that place's years (service guides such as 攀枝花's: 10 years paid in the province allow the claim there)",
         ));
     }
     // 5. Deadlines.
