@@ -84,8 +84,7 @@ fn parse_period(s: &str) -> Result<Period, String> {
         )
     };
     let mut parts = s.splitn(3, ':');
-    let (Some(region), Some(range), Some(base)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(region), Some(range), Some(base)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad());
     };
     let (from, to) = range.split_once("..").ok_or_else(bad)?;
@@ -173,7 +172,10 @@ pub fn render(r: &TransferResult, lang: Lang) -> String {
     let _ = writeln!(
         o,
         "{} {} → {}  {}",
-        lang.pick("养老、医疗保险转移", "Transfer of pension and medical insurance"),
+        lang.pick(
+            "养老、医疗保险转移",
+            "Transfer of pension and medical insurance"
+        ),
         name(&r.from.zh, &r.from.en, r.from.code),
         name(&r.to.zh, &r.to.en, r.to.code),
         r.date
@@ -259,7 +261,10 @@ pub fn render(r: &TransferResult, lang: Lang) -> String {
         format!(
             "{} {}",
             r.total_months,
-            lang.pick("个月（各地合并，重复月份只算一次）", "months (all places, each month once)")
+            lang.pick(
+                "个月（各地合并，重复月份只算一次）",
+                "months (all places, each month once)"
+            )
         ),
     );
     line(

@@ -232,7 +232,10 @@ mod tests {
         assert!(c.is_working_day(date(2026, 1, 4)).unwrap());
         assert!(!c.is_working_day(date(2026, 1, 2)).unwrap());
         assert!(!c.is_working_day(date(2026, 3, 1)).unwrap()); // an ordinary Sunday
-        assert_eq!(c.add_working_days(date(2026, 3, 2), 0).unwrap(), date(2026, 3, 2));
+        assert_eq!(
+            c.add_working_days(date(2026, 3, 2), 0).unwrap(),
+            date(2026, 3, 2)
+        );
     }
 
     #[test]
@@ -242,7 +245,10 @@ mod tests {
         assert!(matches!(e, CalendarError::Outside { date: d, .. } if d == date(2027, 1, 1)));
         assert!(e.text().zh.contains("2027") && e.text().en.contains("2026"));
         assert!(c.is_working_day(date(2025, 6, 3)).is_err());
-        assert!(c.working_days_between(date(2025, 12, 31), date(2026, 1, 5)).is_err());
+        assert!(
+            c.working_days_between(date(2025, 12, 31), date(2026, 1, 5))
+                .is_err()
+        );
     }
 
     #[test]

@@ -133,7 +133,10 @@ pub(crate) fn load(files: &[(String, String)], errors: &mut Vec<LoadError>) -> C
         let raw: RawYear = match toml::from_str(text) {
             Ok(r) => r,
             Err(e) => {
-                err(e.span().map(|s| s.start).unwrap_or(0), e.message().to_string());
+                err(
+                    e.span().map(|s| s.start).unwrap_or(0),
+                    e.message().to_string(),
+                );
                 continue;
             }
         };
@@ -149,7 +152,10 @@ pub(crate) fn load(files: &[(String, String)], errors: &mut Vec<LoadError>) -> C
             continue;
         }
         if raw.source.trim().is_empty() {
-            err(0, "a calendar year needs its source (the State Council notice)".into());
+            err(
+                0,
+                "a calendar year needs its source (the State Council notice)".into(),
+            );
         }
         if matches!(
             raw.confidence,
@@ -172,7 +178,10 @@ pub(crate) fn load(files: &[(String, String)], errors: &mut Vec<LoadError>) -> C
             let dates = (
                 date_of(&h.off[0]),
                 date_of(&h.off[1]),
-                h.work.iter().map(date_of).collect::<std::result::Result<Vec<_>, _>>(),
+                h.work
+                    .iter()
+                    .map(date_of)
+                    .collect::<std::result::Result<Vec<_>, _>>(),
             );
             let (first, last, work) = match dates {
                 (Ok(a), Ok(b), Ok(w)) => (a, b, w),
@@ -308,12 +317,14 @@ mod tests {
         let c = cal();
         let e = c.add_working_days(date(2023, 12, 29), 1).unwrap_err();
         assert_eq!(e.kind, ErrorKind::NotFound);
-        assert!(e.zh.contains("2023") && e.zh.contains("国务院办公厅"), "{}", e.zh);
+        assert!(
+            e.zh.contains("2023") && e.zh.contains("国务院办公厅"),
+            "{}",
+            e.zh
+        );
         assert!(e.en.contains("does not guess"), "{}", e.en);
         let last = *c.notices.keys().last().unwrap();
-        let e = c
-            .add_working_days(date(last, 12, 1), 40)
-            .unwrap_err();
+        let e = c.add_working_days(date(last, 12, 1), 40).unwrap_err();
         assert!(e.zh.contains(&(last + 1).to_string()));
     }
 

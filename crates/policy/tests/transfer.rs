@@ -75,20 +75,22 @@ fn request() -> impl Strategy<Value = Value> {
         any::<bool>(),
         0u8..4,
     )
-        .prop_map(|(from, to, hukou, male, (y, m, d), date, history, acct, approved, pick)| {
-            // Mostly move from where the first period was paid, so most requests get through.
-            let from = match history.first() {
-                Some(p) if pick > 0 => p["region"].as_str().unwrap_or_default().to_string(),
-                _ => from,
-            };
-            json!({
-                "from": from, "to": to, "hukou": hukou,
-                "sex": if male { "male" } else { "female" },
-                "birth": format!("{y}-{m:02}-{d:02}"), "date": date,
-                "history": history, "personal_account_fen": acct,
-                "approved_transfer": approved,
-            })
-        })
+        .prop_map(
+            |(from, to, hukou, male, (y, m, d), date, history, acct, approved, pick)| {
+                // Mostly move from where the first period was paid, so most requests get through.
+                let from = match history.first() {
+                    Some(p) if pick > 0 => p["region"].as_str().unwrap_or_default().to_string(),
+                    _ => from,
+                };
+                json!({
+                    "from": from, "to": to, "hukou": hukou,
+                    "sex": if male { "male" } else { "female" },
+                    "birth": format!("{y}-{m:02}-{d:02}"), "date": date,
+                    "history": history, "personal_account_fen": acct,
+                    "approved_transfer": approved,
+                })
+            },
+        )
 }
 
 fn months_of(p: &Value) -> i64 {

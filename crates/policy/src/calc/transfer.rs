@@ -307,7 +307,10 @@ fn parse_day(what: (&str, &str), s: &str) -> Result<Date> {
     s.trim().parse::<Date>().map_err(|_| {
         let given: String = s.chars().take(20).collect();
         Error::bad_input(
-            format!("{}“{given}”不是日期：请写成 YYYY-MM-DD，例如 2026-03-02", what.0),
+            format!(
+                "{}“{given}”不是日期：请写成 YYYY-MM-DD，例如 2026-03-02",
+                what.0
+            ),
             format!(
                 "{} '{given}' is not a date: write YYYY-MM-DD, e.g. 2026-03-02",
                 what.1
@@ -335,7 +338,9 @@ pub fn check(policy: &Policy, req: &TransferRequest) -> Result<Checked> {
     if birth >= date || date.year() - birth.year() > 120 {
         return Err(Error::bad_input(
             format!("出生日期 {birth} 要早于申请日期 {date}，且不超过 120 年"),
-            format!("the birth date {birth} must be before the request date {date}, and less than 120 years before it"),
+            format!(
+                "the birth date {birth} must be before the request date {date}, and less than 120 years before it"
+            ),
         ));
     }
     let from = Place::of(policy.region(&req.from)?);
@@ -385,7 +390,7 @@ pub fn check(policy: &Policy, req: &TransferRequest) -> Result<Checked> {
             ));
         }
         let months = p.from.months_until(p.to) + 1;
-        if months < 1 || months > MAX_MONTHS || p.to > today || p.from.year() < 1950 {
+        if !(1..=MAX_MONTHS).contains(&months) || p.to > today || p.from.year() < 1950 {
             return Err(Error::bad_input(
                 format!(
                     "第 {n} 段缴费记录 {}–{} 不对：开始月不能晚于结束月，不能早于 1950 年，结束月不能晚于申请月 {today}，最长 {MAX_MONTHS} 个月",
@@ -410,8 +415,14 @@ pub fn check(policy: &Policy, req: &TransferRequest) -> Result<Checked> {
                 )?;
                 if p.from.year() != p.to.year() {
                     return Err(Error::bad_input(
-                        format!("第 {n} 段缴费记录给了基数合计（total_base_fen），就要在同一年内；{}–{} 跨了年，请按年分开或给每月基数（base_fen）", p.from, p.to),
-                        format!("period {n} gives a total base (total_base_fen), so it must lie in one year; {} to {} does not: split it by year or give the monthly base (base_fen)", p.from, p.to),
+                        format!(
+                            "第 {n} 段缴费记录给了基数合计（total_base_fen），就要在同一年内；{}–{} 跨了年，请按年分开或给每月基数（base_fen）",
+                            p.from, p.to
+                        ),
+                        format!(
+                            "period {n} gives a total base (total_base_fen), so it must lie in one year; {} to {} does not: split it by year or give the monthly base (base_fen)",
+                            p.from, p.to
+                        ),
                     ));
                 }
                 t.0 as i128
@@ -619,10 +630,16 @@ pub fn compute(
     // (cleared run, year) → (first, last, months, kept run)
     let mut cleared: BTreeMap<(usize, i16, usize), (YearMonth, YearMonth, u32)> = BTreeMap::new();
     for (m, rs) in &by_month {
-        let k = if rs.len() > 1 { keeper(c, p, rs) } else { rs[0] };
+        let k = if rs.len() > 1 {
+            keeper(c, p, rs)
+        } else {
+            rs[0]
+        };
         kept_of.insert(*m, k);
         for &i in rs.iter().filter(|i| **i != k) {
-            let e = cleared.entry((i, m.year() as i16, k)).or_insert((*m, *m, 0));
+            let e = cleared
+                .entry((i, m.year() as i16, k))
+                .or_insert((*m, *m, 0));
             e.1 = *m;
             e.2 += 1;
         }
@@ -681,7 +698,11 @@ pub fn compute(
     };
     // 待遇领取地, 66号 第六条, with the relationship where it will be after this request: at
     // the destination, or kept at the origin beside a temporary account.
-    let current = if mode == Mode::TemporaryAccount { orig } else { dest };
+    let current = if mode == Mode::TemporaryAccount {
+        orig
+    } else {
+        dest
+    };
     let need = (p.claim_min_years.0.max(0) as u32).saturating_mul(12);
     let months_at = |code: RegionCode| per_place.get(&code).map_or(0, |v| v.0);
     let claim = if current == home {
@@ -743,7 +764,11 @@ fn gcd(mut a: i128, mut b: i128) -> i128 {
 }
 
 /// Runs the calculator: check, resolve at the origin on the request date, compute, explain.
-pub fn transfer(policy: &Policy, req: &TransferRequest, _today: YearMonth) -> Result<TransferResult> {
+pub fn transfer(
+    policy: &Policy,
+    req: &TransferRequest,
+    _today: YearMonth,
+) -> Result<TransferResult> {
     let c = check(policy, req)?;
     let scope = policy.scope_at(&c.from.code.to_string(), c.date, &req.reforms)?;
     let years: BTreeSet<i16> = c
@@ -785,14 +810,20 @@ fn step_note(i: usize, medical: bool) -> (Note, Note) {
             ),
         ),
         (true, 0) => (
-            Note::new("转出地医保经办机构", "the origin's medical-insurance agency"),
+            Note::new(
+                "转出地医保经办机构",
+                "the origin's medical-insurance agency",
+            ),
             Note::new(
                 "完成医保关系转出，生成《参保人员基本医疗保险信息表》，转出个人账户余额",
                 "transfers the relationship out, issues the information sheet, sends the account balance",
             ),
         ),
         (true, _) => (
-            Note::new("转入地医保经办机构", "the destination's medical-insurance agency"),
+            Note::new(
+                "转入地医保经办机构",
+                "the destination's medical-insurance agency",
+            ),
             Note::new(
                 "收到信息表后完成医保关系转入，个人账户到账后记入",
                 "from the information sheet, transfers the relationship in; the account is credited when the money arrives",
@@ -824,8 +855,16 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
     t.term("claim_place");
     t.term("working_day");
     // 1. The temporary-account rule.
-    let sex_zh = if c.sex == Sex::Male { "男性" } else { "女性" };
-    let sex_en = if c.sex == Sex::Male { "a man" } else { "a woman" };
+    let sex_zh = if c.sex == Sex::Male {
+        "男性"
+    } else {
+        "女性"
+    };
+    let sex_en = if c.sex == Sex::Male {
+        "a man"
+    } else {
+        "a woman"
+    };
     let age_ref = match c.sex {
         Sex::Male => p.temp_age_male.1.clone(),
         Sex::Female => p.temp_age_female.1.clone(),
@@ -854,10 +893,16 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
         } else if c.approved_transfer {
             "经组织、人社部门批准调动，不受年龄限制".to_string()
         } else {
-            format!("{} 年满 {} 周岁，未到 {} 周岁", c.date, f.age, f.temp_threshold)
+            format!(
+                "{} 年满 {} 周岁，未到 {} 周岁",
+                c.date, f.age, f.temp_threshold
+            )
         };
         let why_en = if home_is_dest {
-            format!("the destination {} is the hukou place: no age limit", c.to.en)
+            format!(
+                "the destination {} is the hukou place: no age limit",
+                c.to.en
+            )
         } else if c.approved_transfer {
             "an approved move: no age limit".to_string()
         } else {
@@ -865,7 +910,10 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
         };
         t.step(
             format!("{sex_zh}，{why_zh}：养老保险关系和资金一起转到{}", c.to.zh),
-            format!("{sex_en}; {why_en}: the pension relationship and its money move to {}", c.to.en),
+            format!(
+                "{sex_en}; {why_en}: the pension relationship and its money move to {}",
+                c.to.en
+            ),
             vec![age_ref],
         );
     }
@@ -874,16 +922,29 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
         .years
         .iter()
         .filter(|y| y.pooling_fen > Fen::ZERO)
-        .map(|y| format!("{} 年 {} 个月 基数 {} 元 × 12% = {} 元", y.year, y.months, y.base_fen, y.pooling_fen))
+        .map(|y| {
+            format!(
+                "{} 年 {} 个月 基数 {} 元 × 12% = {} 元",
+                y.year, y.months, y.base_fen, y.pooling_fen
+            )
+        })
         .collect();
     let years_en: Vec<String> = f
         .years
         .iter()
         .filter(|y| y.pooling_fen > Fen::ZERO)
-        .map(|y| format!("{}: {} months, base {} × 12% = {}", y.year, y.months, y.base_fen, y.pooling_fen))
+        .map(|y| {
+            format!(
+                "{}: {} months, base {} × 12% = {}",
+                y.year, y.months, y.base_fen, y.pooling_fen
+            )
+        })
         .collect();
     let (later_zh, later_en) = if f.mode == Mode::TemporaryAccount {
-        ("（现在不转移，关系留在原参保地；以后归集时按同一规则）", " (not moved now: the relationship stays at the origin; the same rule applies when it is collected)")
+        (
+            "（现在不转移，关系留在原参保地；以后归集时按同一规则）",
+            " (not moved now: the relationship stays at the origin; the same rule applies when it is collected)",
+        )
     } else {
         ("", "")
     };
@@ -978,7 +1039,11 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
             "duplicate months follow 先转后清 (transfer first, clear after): the receiving agency clears them after the transfer; which relationship is kept is agreed between the agency and the worker — anxin proposes the destination's, else the origin's, else the higher base",
         ));
     }
-    let refund_fen = if f.duplicates.is_empty() { None } else { refund };
+    let refund_fen = if f.duplicates.is_empty() {
+        None
+    } else {
+        refund
+    };
     // 4. The place of claim.
     let need = p.claim_min_years.0;
     let (tot_zh, tot_en) = ym_months(f.total_months);
@@ -1002,24 +1067,46 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
     let why = match rule {
         1 => Note::new(
             format!("规则一：基本养老保险关系在户籍所在地{dzh}，由户籍所在地办理待遇领取"),
-            format!("rule 1: the relationship is at the hukou place {den}, which handles the claim"),
+            format!(
+                "rule 1: the relationship is at the hukou place {den}, which handles the claim"
+            ),
         ),
         2 => Note::new(
             format!("规则二：关系不在户籍地，但在关系所在地{dzh}累计缴费满 {need} 年，在{dzh}领取"),
-            format!("rule 2: the relationship is not at the hukou place, but {den}, where it is, has {need} years or more paid: claim there"),
+            format!(
+                "rule 2: the relationship is not at the hukou place, but {den}, where it is, has {need} years or more paid: claim there"
+            ),
         ),
         3 => Note::new(
-            format!("规则三：关系所在地{dzh}累计缴费不满 {need} 年，转回上一个缴费满 {need} 年的原参保地{}", cp.zh),
-            format!("rule 3: {den}, where the relationship is, has fewer than {need} years: it goes back to the last earlier place with {need} years or more, {}", cp.en),
+            format!(
+                "规则三：关系所在地{dzh}累计缴费不满 {need} 年，转回上一个缴费满 {need} 年的原参保地{}",
+                cp.zh
+            ),
+            format!(
+                "rule 3: {den}, where the relationship is, has fewer than {need} years: it goes back to the last earlier place with {need} years or more, {}",
+                cp.en
+            ),
         ),
         _ => Note::new(
-            format!("规则四：哪里都不满 {need} 年，归集到户籍所在地{}，由户籍所在地办理", cp.zh),
-            format!("rule 4: no place reaches {need} years: the record is collected to the hukou place {}, which handles the claim", cp.en),
+            format!(
+                "规则四：哪里都不满 {need} 年，归集到户籍所在地{}，由户籍所在地办理",
+                cp.zh
+            ),
+            format!(
+                "rule 4: no place reaches {need} years: the record is collected to the hukou place {}, which handles the claim",
+                cp.en
+            ),
         ),
     };
     t.step(
-        format!("待遇领取地（国办发〔2009〕66号 第六条）：{}（按到 {} 为止的缴费记录）", why.zh, c.date),
-        format!("place of claim (国办发〔2009〕66号 art. 6): {} (on the history up to {})", why.en, c.date),
+        format!(
+            "待遇领取地（国办发〔2009〕66号 第六条）：{}（按到 {} 为止的缴费记录）",
+            why.zh, c.date
+        ),
+        format!(
+            "place of claim (国办发〔2009〕66号 art. 6): {} (on the history up to {})",
+            why.en, c.date
+        ),
         vec![p.claim_min_years.1.clone()],
     );
     notes.push(Note::new(
@@ -1068,7 +1155,10 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
             .unwrap_or_default();
         (
             format!("；其间有{}的放假调休（{doc}）", zh.join("、")),
-            format!("; the holidays and make-up days of {} fall in between ({doc})", en.join(", ")),
+            format!(
+                "; the holidays and make-up days of {} fall in between ({doc})",
+                en.join(", ")
+            ),
         )
     };
     if let Some(last) = f.pension_steps.last() {
