@@ -2,19 +2,18 @@
 //! Chinese, English and JSON, with the explanation; a date whose deadlines leave the recorded
 //! calendar, an unknown region and a malformed period refused with the documented exit code.
 
-use std::process::Command;
+mod support;
 
+/// Runs `anxin --today 2026-06 ARGS…` with a clean environment: (exit code, stdout, stderr).
 fn anxin(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_anxin"))
-        .args(["--today", "2026-06"])
-        .args(args)
-        .env_remove("ANXIN_POLICY")
-        .output()
-        .expect("run anxin");
+    let mut all = vec!["--today", "2026-06"];
+    all.extend_from_slice(args);
+    let out = support::command(&all).output().expect("run anxin");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        text(&out.stdout),
+        text(&out.stderr),
     )
 }
 

@@ -918,28 +918,19 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
         );
     }
     // 2. What moves.
-    let years_zh: Vec<String> = f
+    let rate = p.pooling_rate.0;
+    let (years_zh, years_en): (Vec<String>, Vec<String>) = f
         .years
         .iter()
         .filter(|y| y.pooling_fen > Fen::ZERO)
         .map(|y| {
-            format!(
-                "{} 年 {} 个月 基数 {} 元 × 12% = {} 元",
-                y.year, y.months, y.base_fen, y.pooling_fen
+            let (n, b, pool) = (y.months, y.base_fen, y.pooling_fen);
+            (
+                format!("{} 年 {n} 个月 基数 {b} 元 × {rate} = {pool} 元", y.year),
+                format!("{}: {n} months, base {b} × {rate} = {pool}", y.year),
             )
         })
-        .collect();
-    let years_en: Vec<String> = f
-        .years
-        .iter()
-        .filter(|y| y.pooling_fen > Fen::ZERO)
-        .map(|y| {
-            format!(
-                "{}: {} months, base {} × 12% = {}",
-                y.year, y.months, y.base_fen, y.pooling_fen
-            )
-        })
-        .collect();
+        .unzip();
     let (later_zh, later_en) = if f.mode == Mode::TemporaryAccount {
         (
             "（现在不转移，关系留在原参保地；以后归集时按同一规则）",
