@@ -58,6 +58,9 @@ pub struct PlanArgs {
     /// temporary account, whatever the age).
     #[arg(long)]
     approved: bool,
+    /// Months without employee medical cover between the two places (continuity, waiting period).
+    #[arg(long)]
+    medical_gap: Option<u32>,
     /// Apply a reform (repeatable).
     #[arg(long = "reform")]
     reforms: Vec<String>,
@@ -129,6 +132,7 @@ fn request_of(a: PlanArgs, today: jiff::civil::Date) -> Result<TransferRequest, 
         personal_account_fen: a.account,
         medical_account_fen: a.medical_account,
         approved_transfer: a.approved,
+        medical_gap_months: a.medical_gap,
         reforms: a.reforms,
     })
 }
@@ -234,6 +238,29 @@ pub fn render(r: &TransferResult, lang: Lang) -> String {
             lang.pick("医保个人账户", "medical account"),
             yuan(a, lang),
         );
+    }
+    match (r.medical.continuous, r.medical.max_waiting_months) {
+        (Some(true), _) => line(
+            &mut o,
+            lang.pick("医保连续性", "medical continuity"),
+            lang.pick(
+                "补缴后视为连续参保，中断期间待遇可追溯",
+                "continuous once paid back; the gap is covered retroactively",
+            ),
+        ),
+        (Some(false), Some(w)) => line(
+            &mut o,
+            lang.pick("医保连续性", "medical continuity"),
+            format!(
+                "{} {w} {}",
+                lang.pick(
+                    "中断较长：转入地可设等待期，最长",
+                    "a longer gap: the destination may set a waiting period of up to"
+                ),
+                lang.pick("个月", "months")
+            ),
+        ),
+        _ => {}
     }
     let _ = writeln!(o, "  {}", lang.pick("医保各步时限：", "medical steps:"));
     steps(&mut o, &r.medical.steps, lang);

@@ -240,6 +240,8 @@ keys! {
     TRANSFER_PENSION_DAYS_CLOSE = "transfer.pension.days.close": Kind::Int, "working days", "新参保地收到关系和资金后办结的时限", "time for the new place, from receiving the record and money, to close";
     TRANSFER_MEDICAL_DAYS_OUT = "transfer.medical.days.out": Kind::Int, "working days", "医保关系转出地完成转出的时限", "time for the old place to transfer medical insurance out";
     TRANSFER_MEDICAL_DAYS_IN = "transfer.medical.days.in": Kind::Int, "working days", "医保关系转入地收到信息表后完成转入的时限", "time for the new place, from the information sheet, to transfer medical insurance in";
+    TRANSFER_MEDICAL_CONTINUITY_GAP_MONTHS = "transfer.medical.continuity_gap_months": Kind::Int, "months", "职工医保中断不超过几个月、按规定补缴的，视为连续参保", "longest gap in employee medical cover that keeps continuity when paid back";
+    TRANSFER_MEDICAL_MAX_WAITING_MONTHS = "transfer.medical.max_waiting_months": Kind::Int, "months", "中断超过上述月数时，转入地可设的待遇等待期上限", "longest waiting period the destination may set after a longer gap";
     ROUNDING_TRANSFER = "rounding.transfer": Kind::Enum(ROUNDINGS), "rounding", "转移金额（统筹基金、退还的个人部分）的取整方法", "rounding of transfer amounts (pooling fund, refunded personal part)";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }

@@ -151,6 +151,10 @@ proptest! {
                 prop_assert!(cal.is_working_day(end).unwrap());
             }
         }
+        // Medical continuity: a gap of 3 months or less keeps it (医保办发〔2021〕43号).
+        if let Some(g) = req["medical_gap_months"].as_i64() {
+            prop_assert_eq!(v["medical"]["continuous"].as_bool(), Some(g <= 3));
+        }
         // A temporary account moves nothing now and has no pension steps.
         if v["pension"]["mode"] == "temporary_account" {
             prop_assert_eq!(v["pension"]["moves"].as_bool(), Some(false));

@@ -72,6 +72,10 @@ pub struct TransferRequest {
     /// human-resources bureau (66号 第五条（三）): no temporary account, whatever the age.
     #[serde(default)]
     pub approved_transfer: bool,
+    /// Months without employee medical cover between leaving the origin and joining the
+    /// destination (0: none); decides continuity and the waiting period.
+    #[serde(default)]
+    pub medical_gap_months: Option<u32>,
     #[serde(default)]
     pub reforms: Vec<String>,
 }
@@ -147,6 +151,12 @@ pub struct PensionPart {
 #[derive(Clone, Debug, Serialize)]
 pub struct MedicalPart {
     pub account_fen: Option<Fen>,
+    pub gap_months: Option<u32>,
+    /// Whether the cover counts as continuous (the gap no longer than the parameter, paid
+    /// back by the destination's rules); none where no gap was given.
+    pub continuous: Option<bool>,
+    /// After a longer gap: the longest waiting period the destination may set.
+    pub max_waiting_months: Option<i64>,
     pub steps: Vec<Step>,
     pub deadline: String,
 }
@@ -220,13 +230,20 @@ pub struct TransferParams<'p> {
     pub place_level: (String, ParamRef),
     pub pension_days: [(i64, ParamRef); 3],
     pub medical_days: [(i64, ParamRef); 2],
+    /// Continuity gap and waiting-period ceiling, at the destination.
+    pub medical_gap: (i64, ParamRef),
+    pub medical_waiting: (i64, ParamRef),
     pub rounding: (Rounding, ParamRef),
 }
 
 impl<'p> TransferParams<'p> {
-    /// Reads the parameters at the origin on the request's date; the account rate for each of
-    /// `years`.
-    pub fn resolve(scope: &Scope<'p>, years: impl IntoIterator<Item = i16>) -> Result<Self> {
+    /// Reads the parameters at the origin on the request's date (the medical continuity rule at
+    /// the destination); the account rate for each of `years`.
+    pub fn resolve(
+        scope: &Scope<'p>,
+        dest: &Scope<'p>,
+        years: impl IntoIterator<Item = i16>,
+    ) -> Result<Self> {
         let mut account_rate = BTreeMap::new();
         for y in years {
             let Ok(d) = jiff::civil::Date::new(y, 1, 1) else {
@@ -254,6 +271,8 @@ impl<'p> TransferParams<'p> {
                 scope.int(param::TRANSFER_MEDICAL_DAYS_OUT)?,
                 scope.int(param::TRANSFER_MEDICAL_DAYS_IN)?,
             ],
+            medical_gap: dest.int(param::TRANSFER_MEDICAL_CONTINUITY_GAP_MONTHS)?,
+            medical_waiting: dest.int(param::TRANSFER_MEDICAL_MAX_WAITING_MONTHS)?,
             rounding: scope.rounding(param::ROUNDING_TRANSFER)?,
         })
     }
@@ -301,6 +320,7 @@ pub struct Checked {
     pub personal_account_fen: Option<Fen>,
     pub medical_account_fen: Option<Fen>,
     pub approved_transfer: bool,
+    pub medical_gap_months: Option<u32>,
 }
 
 fn parse_day(what: (&str, &str), s: &str) -> Result<Date> {
@@ -367,6 +387,15 @@ pub fn check(policy: &Policy, req: &TransferRequest) -> Result<Checked> {
         req.medical_account_fen,
         MAX_BASE_FEN * 100,
     )?;
+    if req
+        .medical_gap_months
+        .is_some_and(|g| g > MAX_MONTHS as u32)
+    {
+        return Err(Error::bad_input(
+            format!("医保中断月数（medical_gap_months）要在 0 到 {MAX_MONTHS} 之间"),
+            format!("the medical gap (medical_gap_months) must be 0 to {MAX_MONTHS} months"),
+        ));
+    }
     if req.history.is_empty() || req.history.len() > MAX_PERIODS {
         return Err(Error::bad_input(
             format!("缴费记录（history）要有 1 到 {MAX_PERIODS} 段"),
@@ -483,6 +512,7 @@ pub fn check(policy: &Policy, req: &TransferRequest) -> Result<Checked> {
         personal_account_fen: req.personal_account_fen,
         medical_account_fen: req.medical_account_fen,
         approved_transfer: req.approved_transfer,
+        medical_gap_months: req.medical_gap_months,
     })
 }
 
@@ -776,7 +806,8 @@ pub fn transfer(
         .iter()
         .flat_map(|r| (r.from.year()..=r.to.year()).map(|y| y as i16))
         .collect();
-    let p = TransferParams::resolve(&scope, years)?;
+    let dest = policy.scope_at(&c.to.code.to_string(), c.date, &req.reforms)?;
+    let p = TransferParams::resolve(&scope, &dest, years)?;
     let names: BTreeMap<RegionCode, Place> = policy
         .regions
         .values()
@@ -1182,6 +1213,43 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
             p.medical_days.iter().map(|d| d.1.clone()).collect(),
         );
     }
+    let continuous = c
+        .medical_gap_months
+        .map(|g| i64::from(g) <= p.medical_gap.0);
+    let max_waiting = match continuous {
+        Some(false) => Some(p.medical_waiting.0),
+        _ => None,
+    };
+    if let (Some(g), Some(cont)) = (c.medical_gap_months, continuous) {
+        let (zh, en) = if cont {
+            (
+                format!(
+                    "医保中断 {g} 个月，不超过 {} 个月：按转入地规定补缴后视为连续参保，缴费当月即可享受待遇，中断期间的待遇可追溯",
+                    p.medical_gap.0
+                ),
+                format!(
+                    "a medical gap of {g} months, no more than {}: paid back by the destination's rules, cover counts as continuous, benefits start the month paid and the gap is covered retroactively",
+                    p.medical_gap.0
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "医保中断 {g} 个月，超过 {} 个月：转入地可设不超过 {} 个月的待遇等待期（以当地规定为准）",
+                    p.medical_gap.0, p.medical_waiting.0
+                ),
+                format!(
+                    "a medical gap of {g} months, more than {}: the destination may set a waiting period of up to {} months (its own rule decides)",
+                    p.medical_gap.0, p.medical_waiting.0
+                ),
+            )
+        };
+        t.step(
+            zh,
+            en,
+            vec![p.medical_gap.1.clone(), p.medical_waiting.1.clone()],
+        );
+    }
     if let Some(n) = p.calendar.notice(c.date) {
         t.step(
             format!("工作日按 {} 计算", n.source.doc),
@@ -1203,6 +1271,9 @@ pub fn explain(p: &TransferParams, c: &Checked, f: &Figures) -> TransferResult {
     };
     let medical = MedicalPart {
         account_fen: c.medical_account_fen,
+        gap_months: c.medical_gap_months,
+        continuous,
+        max_waiting_months: max_waiting,
         deadline: medical_steps
             .last()
             .map(|s| s.deadline.clone())
