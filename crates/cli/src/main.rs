@@ -14,6 +14,7 @@ mod fail;
 mod import_cmd;
 mod records_cmd;
 mod render;
+mod transfer_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +90,11 @@ enum Command {
     Injury(InjuryArgs),
     /// 财政分担 — the resident medical subsidy split between central and local budgets, and the cost of covering inter-provincial migrants where they live.
     Fiscal(FiscalArgs),
+    /// 转移接续 — moving pension and medical insurance between provinces: what moves, deadlines in working days, where the pension is claimed.
+    Transfer {
+        #[command(subcommand)]
+        command: transfer_cmd::TransferCommand,
+    },
     /// 政策参数 — show parameters in force, list reforms, validate the policy files.
     Policy {
         #[command(subcommand)]
@@ -1099,6 +1105,9 @@ fn run_calculator(
             };
             let r = calc::fiscal::fiscal(policy, &req, today)?;
             emit(&g, &r, &r.trace, || render::fiscal(&r, g.lang))
+        }
+        Command::Transfer { command } => {
+            transfer_cmd::run(&g, policy, today, today_date(&g), command)
         }
         Command::Policy { command } => match command {
             PolicyCommand::Check => {

@@ -13,11 +13,11 @@ use anxin_policy::calc::platform::PlatformResult;
 use anxin_policy::calc::quote::QuoteResult;
 use anxin_policy::{Lang, ParamRef, Policy, Scope, schema};
 
-fn yuan(f: Fen, lang: Lang) -> String {
+pub(crate) fn yuan(f: Fen, lang: Lang) -> String {
     format!("{} {}", f, lang.pick("元", "yuan"))
 }
 
-fn line(out: &mut String, label: &str, value: impl AsRef<str>) {
+pub(crate) fn line(out: &mut String, label: &str, value: impl AsRef<str>) {
     // Pad by display width: a CJK character takes two columns.
     let width: usize = label
         .chars()
@@ -27,7 +27,7 @@ fn line(out: &mut String, label: &str, value: impl AsRef<str>) {
     let _ = writeln!(out, "  {label}{}{}", " ".repeat(pad), value.as_ref());
 }
 
-fn notes(out: &mut String, notes: &[Note], lang: Lang) {
+pub(crate) fn notes(out: &mut String, notes: &[Note], lang: Lang) {
     for n in notes {
         let _ = writeln!(out, "  ※ {}", lang.pick(&n.zh, &n.en));
     }

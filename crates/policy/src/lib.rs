@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod calc;
+pub mod calendar;
 mod error;
 pub mod load;
 pub mod schema;

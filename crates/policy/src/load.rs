@@ -3,7 +3,9 @@
 //! Layout under the policy directory:
 //! - `regions.toml` — every region: GB/T 2260 code, names, aliases, parent;
 //! - `params/*.toml` — one file per region: `region = "330000"` then `[[param]]` entries;
-//! - `reforms/*.toml` — one file per reform: `[reform]` then `[[param]]` overrides.
+//! - `reforms/*.toml` — one file per reform: `[reform]` then `[[param]]` overrides;
+//! - `calendar/*.toml` — the official working-day calendar, one year per file
+//!   (`crate::calendar`).
 //!
 //! Every problem found is reported (not just the first), each with file and line.
 
@@ -120,6 +122,8 @@ pub struct Policy {
     pub(crate) aliases: HashMap<String, RegionCode>,
     pub(crate) params: HashMap<(RegionCode, &'static str), Vec<Entry>>,
     pub reforms: BTreeMap<String, Reform>,
+    /// The official working-day calendar (`calendar/*.toml`).
+    pub calendar: crate::calendar::Calendar,
 }
 
 /// A problem in a policy file.
@@ -217,7 +221,7 @@ impl Loader {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|b| **b == b'\n')
@@ -268,8 +272,12 @@ impl Policy {
             "regions.toml".to_string(),
             std::fs::read_to_string(&regions).map_err(|e| io_err(&regions, e))?,
         ));
-        for sub in ["params", "reforms"] {
+        for sub in ["params", "reforms", "calendar"] {
             let d = dir.join(sub);
+            // The calendar is optional: without it every working-day count is refused.
+            if sub == "calendar" && !d.is_dir() {
+                continue;
+            }
             let mut names: Vec<_> = std::fs::read_dir(&d)
                 .map_err(|e| io_err(&d, e))?
                 .filter_map(|e| e.ok())
@@ -315,6 +323,7 @@ impl Policy {
             aliases: HashMap::new(),
             params: HashMap::new(),
             reforms: BTreeMap::new(),
+            calendar: Default::default(),
         };
         for (name, text) in files {
             if text.len() > MAX_FILE_BYTES {
@@ -343,6 +352,7 @@ impl Policy {
         for (name, text) in files.iter().filter(|(n, _)| n.starts_with("reforms/")) {
             load_reform(&mut l, &mut policy, name, text);
         }
+        policy.calendar = crate::calendar::load(files, &mut l.errors);
         for (key, entries) in &policy.params {
             check_order(&mut l, &format!("{} in region {}", key.1, key.0), entries);
         }

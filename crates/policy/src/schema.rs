@@ -41,6 +41,8 @@ pub const ROUNDINGS: &[&str] = &[
     "half-up-yuan",
     "truncate-fen",
 ];
+/// At which level places are told apart when counting years per place (待遇领取地).
+pub const PLACE_LEVELS: &[&str] = &["province", "city"];
 pub const FREQUENCIES: &[&str] = &["monthly", "quarterly", "yearly", "peak-trough"];
 pub const BACKPAY_BASES: &[&str] = &["current", "original"];
 pub const SCHOOL_RULES: &[&str] = &["continuous", "cumulative-first"];
@@ -225,6 +227,22 @@ keys! {
     FISCAL_CENTRAL_SHARE = "fiscal.central_share": Kind::Rate, "percent", "城乡居民医保财政补助中中央财政承担的比例（按地区财力分档）", "central budget's share of the resident medical subsidy (by the region's fiscal tier)";
     FISCAL_TIER = "fiscal.tier": Kind::Int, "tier", "中央与地方共同财政事权分担档次（1–5 档，第 1 档中央承担最多）", "tier of central–local expenditure sharing (1–5; tier 1 gets the largest central share)";
     ROUNDING_FISCAL = "rounding.fiscal": Kind::Enum(ROUNDINGS), "rounding", "每人财政补助中中央部分的取整方法", "rounding of the central part of the subsidy per resident";
+    // ---- inter-region transfer of pension and medical insurance (SPEC §W2; 国办发〔2009〕66号, 医保办发〔2021〕43号)
+    TRANSFER_PENSION_POOLING_RATE = "transfer.pension.pooling_rate": Kind::Rate, "percent", "跨省转移时统筹基金按本人各年度实际缴费工资的比例转移", "share of each year's actual contribution base moved as pooling fund on a transfer between provinces";
+    TRANSFER_PENSION_POOLING_FROM_YEAR = "transfer.pension.pooling_from_year": Kind::Int, "year", "统筹基金从哪一年的缴费起计算转移", "first year whose contribution base moves pooling fund";
+    TRANSFER_PENSION_ACCOUNT_RATE = "transfer.pension.account_rate": Kind::Rate, "percent", "记入个人账户的比例（清理重复缴费时按它算退还本人的个人部分）", "share of the base credited to the personal account (the personal part refunded for a duplicate month)";
+    TRANSFER_PENSION_TEMP_ACCOUNT_AGE_MALE = "transfer.pension.temp_account_age.male": Kind::Int, "years", "男性年满多少周岁到非户籍省份参保时建立临时缴费账户", "age from which a man moving to a province not his hukou's gets a temporary account";
+    TRANSFER_PENSION_TEMP_ACCOUNT_AGE_FEMALE = "transfer.pension.temp_account_age.female": Kind::Int, "years", "女性年满多少周岁到非户籍省份参保时建立临时缴费账户", "age from which a woman moving to a province not her hukou's gets a temporary account";
+    TRANSFER_PENSION_CLAIM_MIN_YEARS = "transfer.pension.claim_min_years": Kind::Int, "years", "在非户籍地领取养老金所需的当地累计缴费年限", "years paid at a place other than the hukou place needed to claim the pension there";
+    TRANSFER_PENSION_PLACE_LEVEL = "transfer.pension.place_level": Kind::Enum(PLACE_LEVELS), "level", "按哪一级区分参保地（省或市）来累计各地缴费年限", "level at which places are told apart when years are counted per place";
+    TRANSFER_PENSION_DAYS_ACCEPT = "transfer.pension.days.accept": Kind::Int, "working days", "新参保地审核转移申请并发出同意接收函的时限", "time for the new place to review the request and send the letter of acceptance";
+    TRANSFER_PENSION_DAYS_SEND = "transfer.pension.days.send": Kind::Int, "working days", "原参保地接到同意接收函后办好转出手续（信息表和资金）的时限", "time for the old place, from the letter, to send the information sheet and the money";
+    TRANSFER_PENSION_DAYS_CLOSE = "transfer.pension.days.close": Kind::Int, "working days", "新参保地收到关系和资金后办结的时限", "time for the new place, from receiving the record and money, to close";
+    TRANSFER_MEDICAL_DAYS_OUT = "transfer.medical.days.out": Kind::Int, "working days", "医保关系转出地完成转出的时限", "time for the old place to transfer medical insurance out";
+    TRANSFER_MEDICAL_DAYS_IN = "transfer.medical.days.in": Kind::Int, "working days", "医保关系转入地收到信息表后完成转入的时限", "time for the new place, from the information sheet, to transfer medical insurance in";
+    TRANSFER_MEDICAL_CONTINUITY_GAP_MONTHS = "transfer.medical.continuity_gap_months": Kind::Int, "months", "职工医保中断不超过几个月、按规定补缴的，视为连续参保", "longest gap in employee medical cover that keeps continuity when paid back";
+    TRANSFER_MEDICAL_MAX_WAITING_MONTHS = "transfer.medical.max_waiting_months": Kind::Int, "months", "中断超过上述月数时，转入地可设的待遇等待期上限", "longest waiting period the destination may set after a longer gap";
+    ROUNDING_TRANSFER = "rounding.transfer": Kind::Enum(ROUNDINGS), "rounding", "转移金额（统筹基金、退还的个人部分）的取整方法", "rounding of transfer amounts (pooling fund, refunded personal part)";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 

@@ -238,4 +238,32 @@ pub const GLOSSARY: &[Term] = &[
         en: "payment frequency",
         en_text: "paying monthly, quarterly or yearly, or more in good months and less in lean ones, with the same total for the year.",
     },
+    Term {
+        id: "pooling_transfer",
+        zh: "统筹基金转移",
+        zh_text: "换省参保时，除了个人账户，原参保地还要把单位缴费的一部分转过去：1998年起每年实际缴费工资的12%，不满一年按实际月数，不算利息。",
+        en: "pooling-fund transfer",
+        en_text: "when you move to another province, besides your personal account the old place sends part of the employer contributions: 12% of each year's actual contribution base since 1998, part years by months, without interest.",
+    },
+    Term {
+        id: "temporary_account",
+        zh: "临时缴费账户",
+        zh_text: "男满50岁、女满40岁到不是户籍所在省的地方参保，养老保险关系留在原参保地，新参保地另开一个临时账户记下单位和个人的全部缴费，以后再归集。",
+        en: "temporary contribution account",
+        en_text: "a man of 50 or more, or a woman of 40 or more, who starts paying in a province that is not their hukou's keeps the pension relationship at the old place; the new place records every contribution in a temporary account, collected later.",
+    },
+    Term {
+        id: "claim_place",
+        zh: "待遇领取地",
+        zh_text: "退休时在哪里办领取养老金的手续：关系在户籍地就在户籍地；否则在关系所在地交满10年就在那里；不满10年就回上一个交满10年的地方；哪里都不满10年就回户籍地。",
+        en: "place of claim",
+        en_text: "where you apply for your pension at retirement: the hukou place if the relationship is there; otherwise where the relationship is, if you paid 10 years there; otherwise the last place where you paid 10 years; if nowhere reaches 10 years, the hukou place.",
+    },
+    Term {
+        id: "working_day",
+        zh: "工作日",
+        zh_text: "按国务院办公厅每年公布的节假日安排算：法定假日不算，调休上班的周六周日算；办理时限从申请的第二天起数。",
+        en: "working day",
+        en_text: "by the State Council's yearly holiday notice: public holidays do not count, weekend days worked instead do; a time limit counts from the day after the request.",
+    },
 ];

@@ -204,6 +204,7 @@ fn unit_zh(unit: &str) -> &str {
         "yuan/order" => "元/单",
         "months" => "个月",
         "years" => "年",
+        "working days" => "个工作日",
         other => other,
     }
 }

@@ -275,7 +275,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("school"), Just("school_rank"), Just("injury"), Just("fiscal"), Just("nope")], text in "\\PC{0,60}") {
+    fn arbitrary_json_never_panics(calc_name in prop_oneof![Just("quote"), Just("pension"), Just("backpay"), Just("medical"), Just("platform"), Just("school"), Just("school_rank"), Just("injury"), Just("fiscal"), Just("transfer"), Just("nope")], text in "\\PC{0,60}") {
         let v = serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
         check(calc_name, v)?;
     }

@@ -202,7 +202,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "post",
         path: "/api/calc/{calculator}",
         tag: "policy",
-        summary: "测算 Run a calculator: quote, pension, backpay, medical, platform, school, school_rank, injury, fiscal (request shape: the calculator's request type; unknown fields are refused)",
+        summary: "测算 Run a calculator: quote, pension, backpay, medical, platform, school, school_rank, injury, fiscal, transfer (request shape: the calculator's request type; unknown fields are refused)",
         access: Access::Public,
         body: Some(Body::Json(object)),
         query: &[(

@@ -9,6 +9,7 @@ pub mod pension;
 pub mod platform;
 pub mod quote;
 pub mod school;
+pub mod transfer;
 
 use serde::Serialize;
 
@@ -17,7 +18,7 @@ pub type Note = anxin_domain::Text;
 
 /// The calculators by name, as the CLI, the API and the scenario files call them.
 pub const CALCULATORS: &[&str] = &[
-    "quote", "pension", "backpay", "medical", "platform", "school", "injury", "fiscal",
+    "quote", "pension", "backpay", "medical", "platform", "school", "injury", "fiscal", "transfer",
 ];
 
 /// Runs a calculator on a JSON request and returns its JSON result. The request shape is the
@@ -55,6 +56,7 @@ pub fn run_json(
         "school" => out(school::review(policy, &parse(request)?, today)),
         "injury" => out(injury::injury(policy, &parse(request)?, today)),
         "fiscal" => out(fiscal::fiscal(policy, &parse(request)?, today)),
+        "transfer" => out(transfer::transfer(policy, &parse(request)?, today)),
         "school_rank" => out(school::rank(policy, &parse(request)?, today)),
         other => Err(crate::Error::new(
             crate::ErrorKind::NotFound,
