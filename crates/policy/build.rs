@@ -9,7 +9,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     files.push(("regions.toml".to_string(), root.join("regions.toml")));
-    for sub in ["params", "reforms", "calendar"] {
+    for sub in ["params", "reforms", "calendar", "cases"] {
         let dir = root.join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut names: Vec<_> = std::fs::read_dir(&dir)

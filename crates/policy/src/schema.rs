@@ -243,6 +243,13 @@ keys! {
     TRANSFER_MEDICAL_CONTINUITY_GAP_MONTHS = "transfer.medical.continuity_gap_months": Kind::Int, "months", "职工医保中断不超过几个月、按规定补缴的，视为连续参保", "longest gap in employee medical cover that keeps continuity when paid back";
     TRANSFER_MEDICAL_MAX_WAITING_MONTHS = "transfer.medical.max_waiting_months": Kind::Int, "months", "中断超过上述月数时，转入地可设的待遇等待期上限", "longest waiting period the destination may set after a longer gap";
     ROUNDING_TRANSFER = "rounding.transfer": Kind::Enum(ROUNDINGS), "rounding", "转移金额（统筹基金、退还的个人部分）的取整方法", "rounding of transfer amounts (pooling fund, refunded personal part)";
+    // ---- case clocks (issue 15; cn-workflows.md §3): each a length, the unit in the key's name
+    CASE_COMPLAINT_ACCEPT_WORKING_DAYS = "case.complaint.accept_working_days": Kind::Int, "working days", "劳动保障监察机构接到投诉后决定是否受理的时限", "time for the labour inspectorate to accept (or refuse) a complaint once received";
+    CASE_COMPLAINT_FINISH_WORKING_DAYS = "case.complaint.finish_working_days": Kind::Int, "working days", "立案后调查办结的时限", "time to finish the investigation from the day the case is opened";
+    CASE_COMPLAINT_EXTEND_WORKING_DAYS = "case.complaint.extend_working_days": Kind::Int, "working days", "情况复杂、经负责人批准可延长的时限", "extension of the investigation for a complex case, with the head's approval";
+    CASE_COMPLAINT_MEDIATION_DAYS = "case.complaint.mediation_days": Kind::Int, "days", "平台争议调解自受理之日起结束的时限（日历日）", "time for a platform-dispute mediation to end, from its acceptance (calendar days)";
+    CASE_COMPLAINT_MEDIATION_EXTEND_DAYS = "case.complaint.mediation_extend_days": Kind::Int, "days", "双方同意时调解可延长的最长时限（日历日）", "longest extension of a mediation both sides agree to (calendar days)";
+    CASE_COMPLAINT_RESPONSE_HOURS = "case.complaint.response_hours": Kind::Int, "hours", "投诉提交后首次响应的时限（小时）", "time for a first response to a complaint once filed (hours)";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 

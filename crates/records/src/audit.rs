@@ -275,6 +275,7 @@ impl<S: Store> Records<S> {
         let mut persons: HashMap<[u8; 32], PersonRow> = HashMap::new();
         let mut orgs: HashMap<String, OrgRow> = HashMap::new();
         let mut children: HashMap<[u8; 32], ChildRow> = HashMap::new();
+        let mut case_steps: Vec<crate::store::CaseStepRow> = Vec::new();
         let mut from = 0u64;
         let mut rows = if head.size > 0 {
             self.store().events(0, CHUNK.min(head.size))?
@@ -333,6 +334,11 @@ impl<S: Store> Records<S> {
                             );
                         }
                         want_postings.extend(legs);
+                    }
+                    Event::CaseStep(c) => {
+                        if let Ok(r) = crate::records::case_step_row(c, row.seq) {
+                            case_steps.push(r);
+                        }
                     }
                     Event::CertificateIssued(_) | Event::AccessLogged(_) => {}
                 }
@@ -482,6 +488,18 @@ impl<S: Store> Records<S> {
                 |k| format!("key {}…", &hex(k)[..8]),
                 |r| r.seq,
                 &holes,
+            );
+            // Case steps (migration 12): every column from its `case_step` event.
+            let have = self.store().case_steps_all()?;
+            compare_by(
+                &mut report,
+                "case_steps",
+                case_steps,
+                have,
+                |r| r.seq,
+                |r| format!("#{} ({} step {})", r.seq, r.case_id, r.step),
+                |a, b| (a != b).then_some("case"),
+                |r| holes.iter().any(|h| h.contains(&r.seq)),
             );
             if report.postings_sum_fen != 0 {
                 report.find(

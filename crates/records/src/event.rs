@@ -26,6 +26,7 @@ pub enum Event {
     ContributionRecorded(ContributionEvent),
     CertificateIssued(CertificateEvent),
     AccessLogged(AccessEvent),
+    CaseStep(CaseEvent),
 }
 
 /// A person enters the registry, or their registry entry changes (latest event wins).
@@ -118,6 +119,52 @@ pub struct AccessEvent {
     pub row_hash: String,
 }
 
+/// One step of a case (issue 15): filed, a transition taken by a party, or an escalation by
+/// the clock. The case kind's rules (states, transitions, clocks) are policy data
+/// (`policy/cases/`); the event records what was decided, including the deadline then
+/// computed, so the projection (`case_steps`, view `cases`) is rebuilt from events alone.
+/// No personal data: the worker is their keyed hash, the party a platform's name or code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseEvent {
+    /// `case:{case}:{step}`: a step is taken once, whoever tries it twice.
+    pub key: String,
+    pub case: String,
+    /// 0 for the filing, then 1, 2, … without holes.
+    pub step: u32,
+    pub case_kind: String,
+    /// The transition's name, `file`, or `escalate`.
+    pub action: String,
+    /// The state after the step.
+    pub state: String,
+    /// The worker the case is for (keyed hash, lowercase hex).
+    pub person: String,
+    /// The case's region (where the worker filed it).
+    pub region: RegionCode,
+    /// Who holds the case after the step: a role and the region whose office it is.
+    pub holder_role: String,
+    pub holder_region: RegionCode,
+    /// Escalations so far in this state (0: none).
+    pub level: u32,
+    /// `account:{id}` or `clock`.
+    pub actor: String,
+    /// Unix seconds of the step.
+    pub at: i64,
+    /// Unix seconds since when the clocks of `state` run.
+    pub since: i64,
+    /// The next deadline of `state` (unix seconds) and its clock's name, if one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+}
+
 impl Event {
     pub fn key(&self) -> &str {
         match self {
@@ -127,6 +174,7 @@ impl Event {
             Event::ContributionRecorded(e) => &e.key,
             Event::CertificateIssued(e) => &e.key,
             Event::AccessLogged(e) => &e.key,
+            Event::CaseStep(e) => &e.key,
         }
     }
 
@@ -138,6 +186,7 @@ impl Event {
             Event::ContributionRecorded(_) => "contribution_recorded",
             Event::CertificateIssued(_) => "certificate_issued",
             Event::AccessLogged(_) => "access_logged",
+            Event::CaseStep(_) => "case_step",
         }
     }
 

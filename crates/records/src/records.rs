@@ -14,7 +14,7 @@ use crate::event::{ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent, 
 use crate::keys::{DataKey, PersonKey, hex};
 use crate::log::{Frontier, Suite, SuiteHasher};
 use crate::store::{
-    ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store,
+    CaseStepRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store,
     WriteBatch,
 };
 
@@ -291,6 +291,13 @@ impl<S: Store> Records<S> {
         })
     }
 
+    /// Appends one step of a case (built by `anxin_service::cases`, which checked the rules
+    /// and the permission). Its key makes it idempotent: a step already taken is `Unchanged`.
+    pub fn append_case_step(&mut self, event: crate::event::CaseEvent) -> Result<(Outcome, Head)> {
+        check_key(&event.key)?;
+        self.append_event(Event::CaseStep(event))
+    }
+
     /// Appends one event built by the service itself (certificates).
     pub(crate) fn append_event(&mut self, event: Event) -> Result<(Outcome, Head)> {
         let mut outcomes = vec![None];
@@ -556,6 +563,13 @@ impl<S: Store> Records<S> {
                         "this person is not in the registry".into(),
                     ))
                 }
+                Event::CaseStep(c) if !known_persons.contains(&key_bytes(&c.person)?) => {
+                    Some(reject(
+                        "person_id",
+                        "此人不在登记册中".into(),
+                        "this person is not in the registry".into(),
+                    ))
+                }
                 _ => None,
             };
             if let Some(refusal) = refusal {
@@ -583,6 +597,7 @@ impl<S: Store> Records<S> {
                     batch.contributions.push(row);
                 }
                 Event::CertificateIssued(_) => {}
+                Event::CaseStep(c) => batch.case_steps.push(case_step_row(c, seq)?),
                 Event::AccessLogged(a) => match access.remove(&a.key) {
                     Some(row) => batch.access.push((seq, row)),
                     None => {
@@ -718,6 +733,7 @@ fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<P
         }
         Event::ChildRegistered(c) => (Some(key_bytes(&c.guardian)?), None),
         Event::CertificateIssued(c) => (Some(key_bytes(&c.person)?), None),
+        Event::CaseStep(c) => (Some(key_bytes(&c.person)?), None),
         _ => (None, None),
     };
     Ok(Prepared {
@@ -828,6 +844,30 @@ pub(crate) fn child_row(c: &ChildEvent, seq: u64) -> Result<ChildRow> {
         relation: c.relation.as_str().to_string(),
         school_region: c.school_region.map(|r| r.code()),
         seq,
+    })
+}
+
+pub(crate) fn case_step_row(c: &crate::event::CaseEvent, seq: u64) -> Result<CaseStepRow> {
+    Ok(CaseStepRow {
+        seq,
+        case_id: c.case.clone(),
+        step: c.step,
+        case_kind: c.case_kind.clone(),
+        action: c.action.clone(),
+        state: c.state.clone(),
+        person: key_bytes(&c.person)?,
+        region: c.region.code(),
+        holder_role: c.holder_role.clone(),
+        holder_region: c.holder_region.code(),
+        level: c.level,
+        actor: c.actor.clone(),
+        at: c.at,
+        since: c.since,
+        due: c.due,
+        clock: c.clock.clone(),
+        outcome: c.outcome.clone(),
+        subject: c.subject.clone(),
+        party: c.party.clone(),
     })
 }
 

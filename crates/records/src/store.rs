@@ -172,7 +172,36 @@ pub struct WriteBatch {
     /// Access log rows, each with the sequence number of the `access_logged` event that
     /// chains it into the log.
     pub access: Vec<(u64, AccessRow)>,
+    /// Case steps (migration 12), inserted; the `cases` view is each case's latest step.
+    pub case_steps: Vec<CaseStepRow>,
 }
+
+/// A row of `case_steps`: one [`crate::event::CaseEvent`] as the projection keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseStepRow {
+    pub seq: u64,
+    pub case_id: String,
+    pub step: u32,
+    pub case_kind: String,
+    pub action: String,
+    pub state: String,
+    pub person: [u8; 32],
+    pub region: u32,
+    pub holder_role: String,
+    pub holder_region: u32,
+    pub level: u32,
+    pub actor: String,
+    pub at: i64,
+    pub since: i64,
+    pub due: Option<i64>,
+    pub clock: Option<String>,
+    pub outcome: Option<String>,
+    pub subject: Option<String>,
+    pub party: Option<String>,
+}
+
+/// The columns of `case_steps` in [`CaseStepRow`]'s order (both backends read with it).
+pub const CASE_STEP_COLUMNS: &str = "seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party";
 
 impl WriteBatch {
     pub fn is_empty(&self) -> bool {
@@ -320,6 +349,12 @@ pub trait Store: Send {
     fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()>;
     /// The certificate kept under `code` (16 characters, no dashes).
     fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>>;
+    /// Every case step in log order (the audit).
+    fn case_steps_all(&mut self) -> Result<Vec<CaseStepRow>>;
+    /// One case's steps in order; empty when there is no such case.
+    fn case_steps_of(&mut self, case_id: &str) -> Result<Vec<CaseStepRow>>;
+    /// The latest step of every case (the `cases` view), in case id order.
+    fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>>;
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -473,5 +508,14 @@ impl Store for Box<dyn Store> {
     }
     fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>> {
         (**self).certificate_by_code(code)
+    }
+    fn case_steps_all(&mut self) -> Result<Vec<CaseStepRow>> {
+        (**self).case_steps_all()
+    }
+    fn case_steps_of(&mut self, case_id: &str) -> Result<Vec<CaseStepRow>> {
+        (**self).case_steps_of(case_id)
+    }
+    fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>> {
+        (**self).cases_latest()
     }
 }

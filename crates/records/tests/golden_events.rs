@@ -9,7 +9,7 @@
 use anxin_domain::codes::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
 use anxin_domain::{RegionCode, YearMonth};
 use anxin_records::event::{
-    CertificateEvent, ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent,
+    CaseEvent, CertificateEvent, ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -126,6 +126,30 @@ fn events() -> Vec<Event> {
             cert_type: "contribution_history".into(),
             document_sha256: "ef".repeat(32),
             month,
+        }));
+    }
+    // A case step (issue 15): with every optional field, then with none.
+    for (i, full) in [true, false].into_iter().enumerate() {
+        all.push(Event::CaseStep(CaseEvent {
+            key: format!("case:c-00ff00ff00ff00ff:{i}"),
+            case: "c-00ff00ff00ff00ff".into(),
+            step: i as u32,
+            case_kind: "complaint".into(),
+            action: if full { "file" } else { "escalate" }.into(),
+            state: "filed".into(),
+            person: person.clone(),
+            region: region("330106"),
+            holder_role: "inspector".into(),
+            holder_region: region(if full { "330106" } else { "330100" }),
+            level: i as u32,
+            actor: if full { "account:7" } else { "clock" }.into(),
+            at: 1_772_762_400,
+            since: 1_772_762_400,
+            due: full.then_some(1_773_417_600),
+            clock: full.then(|| "accept".into()),
+            outcome: None,
+            subject: full.then(|| "unpaid_wages".into()),
+            party: full.then(|| "91350100M000100Y43".into()),
         }));
     }
     all

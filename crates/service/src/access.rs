@@ -54,10 +54,19 @@ pub enum Action {
     ReadSchoolLedger,
     /// A platform's report on what it paid for its own workers.
     PlatformReport,
+    /// File a case (a rights complaint) for oneself.
+    FileCase,
+    /// Read a case: the worker who filed it, the office holding it, the viewers of its region.
+    ReadCase,
+    /// Take a step of a case (accept, extend, close, withdraw, …): the parties the case
+    /// kind's rules name for that step.
+    ActOnCase,
+    /// The queue of cases of one's region (inspectors, unions).
+    CaseQueue,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 15] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -69,6 +78,10 @@ impl Action {
         Action::ReviewSchool,
         Action::ReadSchoolLedger,
         Action::PlatformReport,
+        Action::FileCase,
+        Action::ReadCase,
+        Action::ActOnCase,
+        Action::CaseQueue,
     ];
 }
 
@@ -98,6 +111,13 @@ pub const TABLE: &[(Action, &[Role])] = &[
         &[Role::Clerk, Role::Education, Role::Analyst],
     ),
     (Action::PlatformReport, &[Role::Platform]),
+    (Action::FileCase, &[Role::Worker]),
+    (
+        Action::ReadCase,
+        &[Role::Worker, Role::Inspector, Role::Union],
+    ),
+    (Action::ActOnCase, &[Role::Worker, Role::Inspector]),
+    (Action::CaseQueue, &[Role::Inspector, Role::Union]),
 ];
 
 /// The roles that may take `action`.
@@ -146,6 +166,10 @@ pub enum Why {
     NoOrg,
     /// An import that would widen whom its clerk may read.
     Widening,
+    /// Not a party the case kind names for this step.
+    NotParty,
+    /// The step is not allowed from the case's current state.
+    State,
 }
 
 /// A refusal, in Chinese and English, saying what is allowed.
@@ -294,6 +318,143 @@ pub fn check_job(actor: Actor<'_>, started_by: i64) -> Result<(), Denied> {
             "this import was started by someone else: only they may follow it",
         ))
     }
+}
+
+/// A party to a case step, as a case kind's rules name it (`policy/cases/*.toml`, `by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// The kind's handling role, in the office whose region covers the case's holder region.
+    Handler,
+    /// The worker who filed the case.
+    Filer,
+}
+
+impl Party {
+    pub fn parse(text: &str) -> Option<Party> {
+        match text {
+            "handler" => Some(Party::Handler),
+            "filer" => Some(Party::Filer),
+            _ => None,
+        }
+    }
+}
+
+/// What a decision about a case needs to know of it.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseFacts<'a> {
+    /// The worker who filed it.
+    pub filer: &'a PersonKey,
+    /// The case's region (where it was filed).
+    pub region: u32,
+    /// The region of the office holding it now (the case's region, or above once escalated).
+    pub holder_region: u32,
+    /// The kind's handling role and the roles that see the cases of their region.
+    pub handler: Role,
+    pub viewers: &'a [Role],
+}
+
+fn is_handler(actor: Actor<'_>, case: &CaseFacts<'_>) -> bool {
+    actor.role == case.handler && actor.covers(case.holder_region)
+}
+
+/// Filing a case: a worker, for themselves (the case is about the account's own person).
+pub fn check_file_case(actor: Actor<'_>, filer: &PersonKey) -> Result<(), Denied> {
+    check(actor, Action::FileCase)?;
+    if actor.owns(filer) {
+        Ok(())
+    } else {
+        Err(Denied::new(
+            Why::NotOwner,
+            "只能为本人提起投诉",
+            "you may file a complaint only for yourself",
+        ))
+    }
+}
+
+/// Reading a case: its filer; the handling role of the office holding it or of the case's
+/// own region; a viewer role (the union) of the case's region.
+pub fn check_case_read(actor: Actor<'_>, case: &CaseFacts<'_>) -> Result<(), Denied> {
+    check(actor, Action::ReadCase)?;
+    let ok = match actor.role {
+        Role::Worker => actor.owns(case.filer),
+        role if role == case.handler => {
+            actor.covers(case.holder_region) || actor.covers(case.region)
+        }
+        role => case.viewers.contains(&role) && actor.covers(case.region),
+    };
+    if ok {
+        Ok(())
+    } else if actor.role == Role::Worker {
+        Err(Denied::new(
+            Why::NotOwner,
+            "只能查看本人提起的案件",
+            "you may read only the cases you filed",
+        ))
+    } else {
+        Err(Denied::new(
+            Why::OutOfRegion,
+            "此案件不在你的辖区，也不由你的机构办理",
+            "this case is neither of your region nor held by your office",
+        ))
+    }
+}
+
+/// Taking a step of a case: the actor must be one of the parties `by` names, and the step must
+/// be allowed from the case's current state (`allowed_from`, decided by the kind's rules).
+pub fn check_case_step(
+    actor: Actor<'_>,
+    case: &CaseFacts<'_>,
+    by: &[Party],
+    allowed_from: bool,
+) -> Result<(), Denied> {
+    check(actor, Action::ActOnCase)?;
+    let party = by.iter().any(|p| match p {
+        Party::Handler => is_handler(actor, case),
+        Party::Filer => actor.role == Role::Worker && actor.owns(case.filer),
+    });
+    if !party {
+        let names: Vec<&str> = by
+            .iter()
+            .map(|p| match p {
+                Party::Handler => "holder",
+                Party::Filer => "filer",
+            })
+            .collect();
+        let names_zh: Vec<&str> = by
+            .iter()
+            .map(|p| match p {
+                Party::Handler => "承办机构",
+                Party::Filer => "投诉人本人",
+            })
+            .collect();
+        let why = if actor.role == case.handler && by.contains(&Party::Handler) {
+            Why::OutOfRegion
+        } else {
+            Why::NotParty
+        };
+        return Err(Denied::new(
+            why,
+            format!("这一步只能由{}办理", names_zh.join("或")),
+            format!(
+                "only the case's {} may take this step",
+                names.join(" or ")
+            ),
+        ));
+    }
+    if !allowed_from {
+        return Err(Denied::new(
+            Why::State,
+            "案件当前的状态下不能做这一步",
+            "this step is not allowed from the case's current state",
+        ));
+    }
+    Ok(())
+}
+
+/// The queue: inspectors and unions, for cases their region covers (the filter itself is
+/// [`check_case_read`] on each case).
+pub fn check_case_queue(actor: Actor<'_>) -> Result<(), Denied> {
+    check(actor, Action::CaseQueue)
 }
 
 /// A region-level object (a row of the identification ledger, an alert): inside the account's

@@ -15,6 +15,32 @@ use serde::Deserialize;
 struct Cases {
     person: Vec<PersonCase>,
     import: Vec<ImportCase>,
+    case: Vec<CaseCase>,
+}
+
+/// A decision about a case (issue 15): `act` is "file", "read", "queue" or a step whose
+/// parties are `by` ("handler", "filer") and which the kind's rules allow from the current
+/// state or not (`from_ok`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseCase {
+    case: String,
+    role: String,
+    region: Option<u32>,
+    #[serde(default)]
+    own: bool,
+    case_region: u32,
+    holder_region: u32,
+    act: String,
+    #[serde(default)]
+    by: Vec<String>,
+    #[serde(default = "yes")]
+    from_ok: bool,
+    want: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -48,6 +74,8 @@ fn why(w: Why) -> &'static str {
         Why::NotStarter => "not_starter",
         Why::NoOrg => "no_org",
         Why::Widening => "widening",
+        Why::NotParty => "not_party",
+        Why::State => "state",
     }
 }
 
@@ -134,4 +162,47 @@ fn importing_follows_the_clerks_region_and_never_widens_it() {
             };
         assert_eq!(got, c.want, "{}", c.case);
     }
+}
+
+#[test]
+fn cases_follow_the_parties_the_regions_and_the_state() {
+    let all = cases().case;
+    assert!(all.len() >= 12, "cover filing, reading, the queue and steps");
+    let filer = anxin_records::PersonKey([7; 32]);
+    let mut failures = Vec::new();
+    for c in &all {
+        let role = Role::parse(&c.role).unwrap();
+        let person = c.own.then_some(filer.0).or((role == Role::Worker).then_some([9; 32]));
+        let acc = account(role, c.region, person);
+        let actor = Actor::new(&acc, role);
+        let facts = access::CaseFacts {
+            filer: &filer,
+            region: c.case_region,
+            holder_region: c.holder_region,
+            handler: Role::Inspector,
+            viewers: &[Role::Union],
+        };
+        let by: Vec<access::Party> = c
+            .by
+            .iter()
+            .map(|p| access::Party::parse(p).unwrap())
+            .collect();
+        let got = match c.act.as_str() {
+            "file" => access::check_file_case(actor, &filer),
+            "read" => access::check_case_read(actor, &facts),
+            "queue" => access::check_case_queue(actor),
+            _ => access::check_case_step(actor, &facts, &by, c.from_ok),
+        };
+        let got = match got {
+            Ok(()) => "ok",
+            Err(d) => {
+                assert!(!d.zh.is_empty() && !d.en.is_empty(), "{}: bilingual", c.case);
+                why(d.why)
+            }
+        };
+        if got != c.want {
+            failures.push(format!("{}: want {}, got {got}", c.case, c.want));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

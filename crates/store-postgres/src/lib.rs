@@ -20,7 +20,7 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
-    CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
+    CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
     PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
     include_str!("../migrations/0010_certificate_codes.sql"),
+    include_str!("../migrations/0012_cases.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -720,6 +721,46 @@ impl Txn for PgTxn<'_> {
                     &row.what,
                     &row.purpose,
                     &seq,
+                ],
+            )?;
+        }
+        for c in &batch.case_steps {
+            let int4 = |v: u32, what: &str| {
+                i32::try_from(v)
+                    .map_err(|_| Error::Store(format!("{what} {v} does not fit an INTEGER")))
+            };
+            let (seq, step, region) = (
+                int8(c.seq, "log size")?,
+                int4(c.step, "case step")?,
+                int4(c.region, "case region")?,
+            );
+            let (holder_region, level) = (
+                int4(c.holder_region, "case holder region")?,
+                int4(c.level, "case level")?,
+            );
+            self.execute(
+                "INSERT INTO case_steps (seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                &[
+                    &seq,
+                    &c.case_id,
+                    &step,
+                    &c.case_kind,
+                    &c.action,
+                    &c.state,
+                    &&c.person[..],
+                    &region,
+                    &c.holder_role,
+                    &holder_region,
+                    &level,
+                    &c.actor,
+                    &c.at,
+                    &c.since,
+                    &c.due,
+                    &c.clock,
+                    &c.outcome,
+                    &c.subject,
+                    &c.party,
                 ],
             )?;
         }
@@ -1426,6 +1467,49 @@ impl Store for PgStore {
             })
             .transpose()
     }
+
+    fn case_steps_all(&mut self) -> Result<Vec<CaseStepRow>> {
+        let rows = self.query("SELECT seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party FROM case_steps ORDER BY seq", &[])?;
+        rows.iter().map(to_case_step).collect()
+    }
+
+    fn case_steps_of(&mut self, case_id: &str) -> Result<Vec<CaseStepRow>> {
+        let rows = self.query(
+            "SELECT seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party FROM case_steps WHERE case_id = $1 ORDER BY step",
+            &[&case_id],
+        )?;
+        rows.iter().map(to_case_step).collect()
+    }
+
+    fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>> {
+        let rows = self.query("SELECT seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party FROM cases ORDER BY case_id", &[])?;
+        rows.iter().map(to_case_step).collect()
+    }
+}
+
+/// A row read with [`anxin_records::store::CASE_STEP_COLUMNS`]'s columns.
+fn to_case_step(r: &Row) -> Result<CaseStepRow> {
+    Ok(CaseStepRow {
+        seq: u64_col(r, 0, "case step seq")?,
+        case_id: col(r, 1)?,
+        step: u32_col(r, 2, "case step")?,
+        case_kind: col(r, 3)?,
+        action: col(r, 4)?,
+        state: col(r, 5)?,
+        person: key_col(r, 6, "case person")?,
+        region: u32_col(r, 7, "case region")?,
+        holder_role: col(r, 8)?,
+        holder_region: u32_col(r, 9, "case holder region")?,
+        level: u32_col(r, 10, "case level")?,
+        actor: col(r, 11)?,
+        at: col(r, 12)?,
+        since: col(r, 13)?,
+        due: col(r, 14)?,
+        clock: col(r, 15)?,
+        outcome: col(r, 16)?,
+        subject: col(r, 17)?,
+        party: col(r, 18)?,
+    })
 }
 
 fn to_account(row: &Row) -> Result<AccountRow> {

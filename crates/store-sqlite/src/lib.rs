@@ -12,7 +12,7 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
-    CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
+    CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
     PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
     include_str!("../migrations/0010_certificate_codes.sql"),
+    include_str!("../migrations/0012_cases.sql"),
 ];
 
 pub struct SqliteStore {
@@ -339,6 +340,36 @@ impl Txn for SqliteTxn<'_> {
                 row.what,
                 row.purpose,
                 *seq as i64
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(&format!(
+                "INSERT INTO case_steps ({CASE_STEP_COLUMNS}) VALUES
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+            ))
+            .map_err(db)?;
+        for c in &batch.case_steps {
+            stmt.execute(params![
+                c.seq as i64,
+                c.case_id,
+                c.step,
+                c.case_kind,
+                c.action,
+                c.state,
+                &c.person[..],
+                c.region,
+                c.holder_role,
+                c.holder_region,
+                c.level,
+                c.actor,
+                c.at,
+                c.since,
+                c.due,
+                c.clock,
+                c.outcome,
+                c.subject,
+                c.party
             ])
             .map_err(db)?;
         }
@@ -1195,6 +1226,67 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    fn case_steps_all(&mut self) -> Result<Vec<CaseStepRow>> {
+        self.case_steps_where("case_steps", "ORDER BY seq", [])
+    }
+
+    fn case_steps_of(&mut self, case_id: &str) -> Result<Vec<CaseStepRow>> {
+        self.case_steps_where("case_steps", "WHERE case_id = ?1 ORDER BY step", [case_id])
+    }
+
+    fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>> {
+        self.case_steps_where("cases", "ORDER BY case_id", [])
+    }
+}
+
+impl SqliteStore {
+    fn case_steps_where<P: rusqlite::Params>(
+        &mut self,
+        table: &str,
+        filter: &str,
+        p: P,
+    ) -> Result<Vec<CaseStepRow>> {
+        let sql = format!("SELECT {CASE_STEP_COLUMNS} FROM {table} {filter}");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(6)?,
+                    CaseStepRow {
+                        seq: 0,
+                        case_id: r.get(1)?,
+                        step: r.get(2)?,
+                        case_kind: r.get(3)?,
+                        action: r.get(4)?,
+                        state: r.get(5)?,
+                        person: [0; 32],
+                        region: r.get(7)?,
+                        holder_role: r.get(8)?,
+                        holder_region: r.get(9)?,
+                        level: r.get(10)?,
+                        actor: r.get(11)?,
+                        at: r.get(12)?,
+                        since: r.get(13)?,
+                        due: r.get(14)?,
+                        clock: r.get(15)?,
+                        outcome: r.get(16)?,
+                        subject: r.get(17)?,
+                        party: r.get(18)?,
+                    },
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (seq, person, mut row) = r.map_err(db)?;
+            row.seq = u64::try_from(seq)
+                .map_err(|_| Error::Corrupt("case step seq is negative".into()))?;
+            row.person = hash_of(person, "case person")?;
+            Ok(row)
+        })
+        .collect()
     }
 }
 

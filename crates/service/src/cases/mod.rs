@@ -1,0 +1,643 @@
+//! The case engine (issue 15): a case is a typed workflow whose kind is data
+//! (`policy/cases/*.toml`, [`rules`]). Every step — filing, a transition taken by a party,
+//! an escalation by the clock — is checked by [`crate::access`] and appended to the
+//! tamper-evident log as a `case_step` event carrying the deadline then computed; the store
+//! projects it into `case_steps` (the `cases` view is each case's latest step), so a case
+//! survives a restart and the audit rebuilds it from the events.
+//!
+//! Clocks: each kind's deadlines are parameters (`policy/params`, dated and sourced; reforms
+//! overlay them), counted in working days by the official calendar, calendar days or hours
+//! from when the case entered the state. [`tick`] escalates every overdue case, once per
+//! missed clock, to the office the kind's escalation names (the region above): ticking twice
+//! escalates once.
+
+pub mod rules;
+
+use anxin_domain::{Clock, RegionCode, china};
+use anxin_policy::{Key, Policy};
+use anxin_records::event::CaseEvent;
+use anxin_records::store::CaseStepRow;
+use anxin_records::{Error, PersonKey, Records, Store};
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::Digest as _;
+
+use crate::access::{self, Actor, CaseFacts, Denied};
+pub use rules::{CaseKind, Kinds};
+
+/// What the engine needs besides the store: the policy (parameters, calendar), the kinds,
+/// and the reforms the deployment runs (e.g. `complaint-72h-response`).
+pub struct Engine<'a> {
+    pub policy: &'a Policy,
+    pub kinds: &'a Kinds,
+    pub reforms: &'a [String],
+}
+
+/// A refusal by the rules or the permissions, or a failure below.
+#[derive(Debug)]
+pub enum CaseError {
+    Denied(Denied),
+    Records(Error),
+}
+
+impl From<Error> for CaseError {
+    fn from(e: Error) -> Self {
+        CaseError::Records(e)
+    }
+}
+
+impl From<Denied> for CaseError {
+    fn from(d: Denied) -> Self {
+        CaseError::Denied(d)
+    }
+}
+
+impl std::fmt::Display for CaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaseError::Denied(d) => d.fmt(f),
+            CaseError::Records(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for CaseError {}
+
+type Result<T> = std::result::Result<T, CaseError>;
+
+fn bad(zh: impl Into<String>, en: impl Into<String>) -> CaseError {
+    CaseError::Records(Error::refused(zh, en))
+}
+
+/// What a worker files.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRequest {
+    pub kind: String,
+    /// One of the kind's subjects (unpaid wages, …).
+    pub subject: String,
+    /// The party complained about: a platform's credit code or name.
+    pub party: String,
+}
+
+/// A step as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepView {
+    pub step: u32,
+    pub action: String,
+    pub action_zh: String,
+    pub action_en: String,
+    pub state: String,
+    pub holder_role: String,
+    pub holder_region: String,
+    pub at: String,
+    pub due: Option<String>,
+    pub clock: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// A clock of the current state.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    pub name: String,
+    pub zh: String,
+    pub en: String,
+    pub due: String,
+    pub overdue: bool,
+    /// Each parameter: key, value, region, date in force, source, reform.
+    pub params: Vec<ParamView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamView {
+    pub key: String,
+    pub value: i64,
+    pub region: String,
+    pub from: String,
+    pub source: String,
+    pub reform: Option<String>,
+}
+
+/// A case as its parties see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub kind: String,
+    pub kind_zh: String,
+    pub kind_en: String,
+    pub state: String,
+    pub state_zh: String,
+    pub state_en: String,
+    pub region: String,
+    pub holder_role: String,
+    pub holder_region: String,
+    pub level: u32,
+    pub subject: Option<String>,
+    pub party: Option<String>,
+    pub outcome: Option<String>,
+    pub clocks: Vec<ClockView>,
+    /// The steps the kind allows from this state (who may take them is checked when taken).
+    pub next: Vec<String>,
+    pub steps: Vec<StepView>,
+}
+
+fn ts(secs: i64) -> String {
+    Timestamp::from_second(secs)
+        .map(|t| t.to_zoned(china()).strftime("%Y-%m-%d %H:%M %:z").to_string())
+        .unwrap_or_default()
+}
+
+fn region(code: u32) -> Result<RegionCode> {
+    RegionCode::parse(&format!("{code:06}"))
+        .map_err(|_| CaseError::Records(Error::Corrupt(format!("region {code} is not a code"))))
+}
+
+impl Engine<'_> {
+    fn kind(&self, name: &str) -> Result<&CaseKind> {
+        self.kinds.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.kinds.0.iter().map(|k| k.name.as_str()).collect();
+            bad(
+                format!("没有“{name}”这类案件（可用：{}）", known.join("、")),
+                format!("there is no case kind {name:?} (known: {})", known.join(", ")),
+            )
+        })
+    }
+
+    /// The policy region a case's region resolves in: itself or the nearest region above it
+    /// that the policy lists.
+    fn policy_region(&self, mut code: RegionCode) -> String {
+        loop {
+            if self.policy.region_by_code(code).is_some() {
+                return format!("{:06}", code.code());
+            }
+            match code.structural_parent() {
+                Some(p) => code = p,
+                None => return "000000".into(),
+            }
+        }
+    }
+
+    /// The clocks of `state` for a case of `region` whose clocks count from the given
+    /// entry times (`since_of(state)`), each with its due instant, earliest first.
+    fn clocks(
+        &self,
+        kind: &CaseKind,
+        state: &str,
+        case_region: RegionCode,
+        since_of: &dyn Fn(&str) -> Option<i64>,
+    ) -> Result<Vec<(String, i64, Vec<ParamView>)>> {
+        let mut out = Vec::new();
+        for d in kind.deadlines.iter().filter(|d| d.state == state) {
+            let since_state = d.since.as_deref().unwrap_or(&d.state);
+            let Some(since) = since_of(since_state) else {
+                continue;
+            };
+            let start = Timestamp::from_second(since)
+                .map_err(|_| bad("时间无效", "the time is not valid"))?;
+            let date = start.to_zoned(china()).date();
+            let scope = self
+                .policy
+                .scope_at(&self.policy_region(case_region), date, self.reforms)
+                .map_err(policy_err)?;
+            let mut total = 0i64;
+            let mut params = Vec::new();
+            let mut missing = false;
+            for key in &d.params {
+                let key = Key::named(key).ok_or_else(|| bad("参数未知", "unknown parameter"))?;
+                match scope.find(key) {
+                    None if d.optional => {
+                        missing = true;
+                        break;
+                    }
+                    _ => {
+                        let (v, r) = scope.int(key).map_err(policy_err)?;
+                        total += v;
+                        params.push(ParamView {
+                            key: r.key.to_string(),
+                            value: v,
+                            region: r.region,
+                            from: r.from,
+                            source: r.source.doc.clone(),
+                            reform: r.reform,
+                        });
+                    }
+                }
+            }
+            if missing {
+                continue;
+            }
+            let n = u32::try_from(total).map_err(|_| bad("时限为负", "a negative time limit"))?;
+            let end_of = |day: jiff::civil::Date| -> Result<i64> {
+                let next = day
+                    .tomorrow()
+                    .map_err(|_| bad("日期超出范围", "date out of range"))?;
+                Ok(next
+                    .to_zoned(china())
+                    .map_err(|_| bad("日期超出范围", "date out of range"))?
+                    .timestamp()
+                    .as_second())
+            };
+            let due = match d.unit {
+                rules::Unit::Hours => since + i64::from(n) * 3600,
+                rules::Unit::Days => end_of(
+                    date.checked_add(jiff::Span::new().days(i64::from(n)))
+                        .map_err(|_| bad("日期超出范围", "date out of range"))?,
+                )?,
+                rules::Unit::WorkingDays => end_of(
+                    self.policy
+                        .calendar
+                        .add_working_days(date, n)
+                        .map_err(policy_err)?,
+                )?,
+            };
+            out.push((d.name.clone(), due, params));
+        }
+        out.sort_by_key(|(_, due, _)| *due);
+        Ok(out)
+    }
+
+    /// The earliest clock of the case's current state due after `after` (or any, when none).
+    fn next_due(
+        &self,
+        kind: &CaseKind,
+        state: &str,
+        case_region: RegionCode,
+        since_of: &dyn Fn(&str) -> Option<i64>,
+        after: Option<i64>,
+    ) -> Result<Option<(String, i64)>> {
+        Ok(self
+            .clocks(kind, state, case_region, since_of)?
+            .into_iter()
+            .find(|(_, due, _)| after.is_none_or(|a| *due > a))
+            .map(|(name, due, _)| (name, due)))
+    }
+}
+
+fn policy_err(e: anxin_policy::Error) -> CaseError {
+    bad(e.zh, e.en)
+}
+
+/// When the case (steps so far, then possibly `now` entering `state`) last entered each state.
+fn since_in(steps: &[CaseStepRow], extra: Option<(&str, i64)>) -> impl Fn(&str) -> Option<i64> {
+    let mut entered: Vec<(String, i64)> = steps.iter().map(|s| (s.state.clone(), s.since)).collect();
+    if let Some((state, at)) = extra {
+        entered.push((state.to_string(), at));
+    }
+    move |state: &str| {
+        entered
+            .iter()
+            .rev()
+            .find(|(s, _)| s == state)
+            .map(|(_, at)| *at)
+    }
+}
+
+fn facts<'a>(kind: &'a CaseKind, last: &CaseStepRow, filer: &'a PersonKey) -> CaseFacts<'a> {
+    CaseFacts {
+        filer,
+        region: last.region,
+        holder_region: last.holder_region,
+        handler: kind.handler,
+        viewers: &kind.viewers,
+    }
+}
+
+fn event_of(row: &CaseStepRow) -> CaseEvent {
+    CaseEvent {
+        key: format!("case:{}:{}", row.case_id, row.step),
+        case: row.case_id.clone(),
+        step: row.step,
+        case_kind: row.case_kind.clone(),
+        action: row.action.clone(),
+        state: row.state.clone(),
+        person: PersonKey(row.person).hex(),
+        region: RegionCode::parse(&format!("{:06}", row.region)).unwrap_or(RegionCode::NATIONAL),
+        holder_role: row.holder_role.clone(),
+        holder_region: RegionCode::parse(&format!("{:06}", row.holder_region))
+            .unwrap_or(RegionCode::NATIONAL),
+        level: row.level,
+        actor: row.actor.clone(),
+        at: row.at,
+        since: row.since,
+        due: row.due,
+        clock: row.clock.clone(),
+        outcome: row.outcome.clone(),
+        subject: row.subject.clone(),
+        party: row.party.clone(),
+    }
+}
+
+fn load<S: Store>(records: &mut Records<S>, id: &str) -> Result<Vec<CaseStepRow>> {
+    let steps = records.store().case_steps_of(id)?;
+    if steps.is_empty() {
+        return Err(CaseError::Records(Error::not_found(
+            format!("没有编号为 {id} 的案件"),
+            format!("there is no case {id}"),
+        )));
+    }
+    Ok(steps)
+}
+
+/// Files a case for the actor (a worker, for themselves): routed to the handling office of
+/// the worker's region (where they live), with the first clocks running from `clock.now()`.
+pub fn file<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+    req: &FileRequest,
+    clock: &dyn Clock,
+) -> Result<CaseView> {
+    let kind = engine.kind(&req.kind)?;
+    let person = PersonKey(actor.account.person.unwrap_or([0; 32]));
+    access::check_file_case(actor, &person)?;
+    if !kind.subjects.contains(&req.subject) {
+        return Err(bad(
+            format!("投诉事项“{}”不在可选之列（可选：{}）", req.subject, kind.subjects.join("、")),
+            format!("subject {:?} is not one of: {}", req.subject, kind.subjects.join(", ")),
+        ));
+    }
+    let party = req.party.trim();
+    if party.is_empty() || party.chars().count() > 100 {
+        return Err(bad(
+            "请填写被投诉的平台或单位（1–100 个字）",
+            "name the platform or employer complained about (1–100 characters)",
+        ));
+    }
+    let row = records.store().person(&person.0)?.ok_or_else(|| {
+        CaseError::Records(Error::not_found(
+            "登记册中没有你的记录：请先参保登记",
+            "you are not in the registry: register first",
+        ))
+    })?;
+    let case_region = region(row.residence_region)?;
+    let now = clock.unix_seconds();
+    let id = {
+        let digest = sha2::Sha256::digest(
+            format!("{}|{}|{}|{}|{}", person.hex(), kind.name, now, req.subject, party).as_bytes(),
+        );
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("c-{hex}")
+    };
+    let since = since_in(&[], Some((&kind.initial, now)));
+    let due = engine.next_due(kind, &kind.initial, case_region, &since, None)?;
+    let event = CaseEvent {
+        key: format!("case:{id}:0"),
+        case: id.clone(),
+        step: 0,
+        case_kind: kind.name.clone(),
+        action: "file".into(),
+        state: kind.initial.clone(),
+        person: person.hex(),
+        region: case_region,
+        holder_role: kind.handler.as_str().into(),
+        holder_region: case_region,
+        level: 0,
+        actor: format!("account:{}", actor.account.id),
+        at: now,
+        since: now,
+        due: due.as_ref().map(|d| d.1),
+        clock: due.map(|d| d.0),
+        outcome: None,
+        subject: Some(req.subject.clone()),
+        party: Some(party.to_string()),
+    };
+    commit(records, event)?;
+    view(records, engine, &id, clock)
+}
+
+fn commit<S: Store>(records: &mut Records<S>, event: CaseEvent) -> Result<()> {
+    match records.append_case_step(event)?.0 {
+        anxin_records::records::Outcome::Rejected(r) => Err(bad(r.reason_zh, r.reason_en)),
+        _ => Ok(()),
+    }
+}
+
+/// Takes the step `action` (a transition of the case's kind) on behalf of `actor`; closing
+/// steps name an `outcome` from the transition's list.
+pub fn act<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+    id: &str,
+    action: &str,
+    outcome: Option<&str>,
+    clock: &dyn Clock,
+) -> Result<CaseView> {
+    let steps = load(records, id)?;
+    let last = steps.last().expect("loaded cases have a step");
+    let kind = engine.kind(&last.case_kind)?;
+    let filer = PersonKey(last.person);
+    let Some(t) = kind.transition(action) else {
+        let names: Vec<&str> = kind.transitions.iter().map(|t| t.name.as_str()).collect();
+        return Err(bad(
+            format!("没有“{action}”这一步（可用：{}）", names.join("、")),
+            format!("there is no step {action:?} (known: {})", names.join(", ")),
+        ));
+    };
+    let allowed = t.from.contains(&last.state);
+    access::check_case_step(actor, &facts(kind, last, &filer), &kind.parties(t), allowed)?;
+    let outcome = match (outcome, t.outcomes.is_empty()) {
+        (None, true) => None,
+        (Some(o), false) if t.outcomes.iter().any(|x| x == o) => Some(o.to_string()),
+        (_, true) => {
+            return Err(bad(
+                "这一步不带办理结果",
+                "this step takes no outcome",
+            ));
+        }
+        (_, false) => {
+            return Err(bad(
+                format!("请写明办理结果（可选：{}）", t.outcomes.join("、")),
+                format!("name the outcome (one of: {})", t.outcomes.join(", ")),
+            ));
+        }
+    };
+    let now = clock.unix_seconds();
+    let case_region = region(last.region)?;
+    let since = since_in(&steps, Some((&t.to, now)));
+    let due = engine.next_due(kind, &t.to, case_region, &since, None)?;
+    let mut next = last.clone();
+    next.step = last.step + 1;
+    next.action = t.name.clone();
+    next.state = t.to.clone();
+    next.level = 0;
+    next.actor = format!("account:{}", actor.account.id);
+    next.at = now;
+    next.since = now;
+    next.due = due.as_ref().map(|d| d.1);
+    next.clock = due.map(|d| d.0);
+    next.outcome = outcome;
+    commit(records, event_of(&next))?;
+    view(records, engine, id, clock)
+}
+
+/// Escalates every overdue case: once per missed clock, to the office the kind's escalation
+/// names. Idempotent: a case escalated for a clock is not escalated for it again. Returns the
+/// ids of the cases escalated.
+pub fn tick<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    clock: &dyn Clock,
+) -> Result<Vec<String>> {
+    let now = clock.unix_seconds();
+    let mut escalated = Vec::new();
+    for latest in records.store().cases_latest()? {
+        let Some(due) = latest.due else { continue };
+        if due > now {
+            continue;
+        }
+        let steps = records.store().case_steps_of(&latest.case_id)?;
+        let Some(last) = steps.last() else { continue };
+        let kind = engine.kind(&last.case_kind)?;
+        let case_region = region(last.region)?;
+        let since = since_in(&steps, None);
+        let mut last = last.clone();
+        while let Some(due) = last.due.filter(|d| *d <= now) {
+            let level = last.level + 1;
+            let holder = match kind.escalation(level).map(|e| e.region.as_str()) {
+                Some("parent") => region(last.holder_region)?
+                    .structural_parent()
+                    .unwrap_or(RegionCode::NATIONAL),
+                _ => region(last.holder_region)?,
+            };
+            let next_due = engine.next_due(kind, &last.state, case_region, &since, Some(due))?;
+            let mut next = last.clone();
+            next.step = last.step + 1;
+            next.action = "escalate".into();
+            next.level = level;
+            next.holder_region = holder.code();
+            next.actor = "clock".into();
+            next.at = now;
+            next.due = next_due.as_ref().map(|d| d.1);
+            next.clock = next_due.map(|d| d.0);
+            next.outcome = None;
+            commit(records, event_of(&next))?;
+            last = next;
+        }
+        escalated.push(latest.case_id);
+    }
+    Ok(escalated)
+}
+
+/// One case, for whoever may read it.
+pub fn show<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+    id: &str,
+    clock: &dyn Clock,
+) -> Result<CaseView> {
+    let steps = load(records, id)?;
+    let last = steps.last().expect("loaded cases have a step");
+    let kind = engine.kind(&last.case_kind)?;
+    let filer = PersonKey(last.person);
+    access::check_case_read(actor, &facts(kind, last, &filer))?;
+    view(records, engine, id, clock)
+}
+
+/// The cases the actor's office holds or its region's viewers see, open ones first.
+pub fn queue<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+) -> Result<Vec<CaseStepRow>> {
+    access::check_case_queue(actor)?;
+    let mut out = Vec::new();
+    for latest in records.store().cases_latest()? {
+        let Ok(kind) = engine.kind(&latest.case_kind) else {
+            continue;
+        };
+        let filer = PersonKey(latest.person);
+        if access::check_case_read(actor, &facts(kind, &latest, &filer)).is_ok() {
+            out.push(latest);
+        }
+    }
+    out.sort_by_key(|c| (c.due.is_none(), c.due, c.case_id.clone()));
+    Ok(out)
+}
+
+/// The case as shown (no permission check: callers check first).
+pub fn view<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    id: &str,
+    clock: &dyn Clock,
+) -> Result<CaseView> {
+    let steps = load(records, id)?;
+    let first = steps.first().expect("loaded cases have a step");
+    let last = steps.last().expect("loaded cases have a step");
+    let kind = engine.kind(&last.case_kind)?;
+    let state = kind.state(&last.state);
+    let now = clock.unix_seconds();
+    let since = since_in(&steps, None);
+    let clocks = engine
+        .clocks(kind, &last.state, region(last.region)?, &since)?
+        .into_iter()
+        .map(|(name, due, params)| {
+            let d = kind.deadlines.iter().find(|d| d.name == name);
+            ClockView {
+                zh: d.map(|d| d.zh.clone()).unwrap_or_default(),
+                en: d.map(|d| d.en.clone()).unwrap_or_default(),
+                name,
+                due: ts(due),
+                overdue: due <= now,
+                params,
+            }
+        })
+        .collect();
+    let label = |action: &str| -> (String, String) {
+        match action {
+            "file" => ("提交".into(), "filed".into()),
+            "escalate" => kind
+                .escalation(1)
+                .map(|e| (e.zh.clone(), e.en.clone()))
+                .unwrap_or(("逾期升级".into(), "escalated".into())),
+            a => kind
+                .transition(a)
+                .map(|t| (t.zh.clone(), t.en.clone()))
+                .unwrap_or_default(),
+        }
+    };
+    Ok(CaseView {
+        id: id.to_string(),
+        kind: kind.name.clone(),
+        kind_zh: kind.zh.clone(),
+        kind_en: kind.en.clone(),
+        state: last.state.clone(),
+        state_zh: state.map(|s| s.zh.clone()).unwrap_or_default(),
+        state_en: state.map(|s| s.en.clone()).unwrap_or_default(),
+        region: format!("{:06}", last.region),
+        holder_role: last.holder_role.clone(),
+        holder_region: format!("{:06}", last.holder_region),
+        level: last.level,
+        subject: first.subject.clone(),
+        party: first.party.clone(),
+        outcome: last.outcome.clone(),
+        clocks,
+        next: kind
+            .transitions
+            .iter()
+            .filter(|t| t.from.contains(&last.state))
+            .map(|t| t.name.clone())
+            .collect(),
+        steps: steps
+            .iter()
+            .map(|s| {
+                let (zh, en) = label(&s.action);
+                StepView {
+                    step: s.step,
+                    action: s.action.clone(),
+                    action_zh: zh,
+                    action_en: en,
+                    state: s.state.clone(),
+                    holder_role: s.holder_role.clone(),
+                    holder_region: format!("{:06}", s.holder_region),
+                    at: ts(s.at),
+                    due: s.due.map(ts),
+                    clock: s.clock.clone(),
+                    outcome: s.outcome.clone(),
+                }
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,262 @@
+//! A case kind as data: `policy/cases/<kind>.toml` (states, transitions and who may take
+//! each, clocks and escalation), read strictly — an unknown state, party, role, unit or
+//! parameter key is refused naming the file. The engine ([`super`]) knows no kind by name.
+
+use anxin_policy::schema::{self, Kind as ParamKind};
+use anxin_records::access::Role;
+use serde::Deserialize;
+
+use crate::access::Party;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    kind: Head,
+    state: Vec<State>,
+    transition: Vec<Transition>,
+    #[serde(default)]
+    deadline: Vec<Deadline>,
+    #[serde(default)]
+    escalation: Vec<Escalation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head {
+    name: String,
+    zh: String,
+    en: String,
+    source: String,
+    initial: String,
+    filer: String,
+    handler: String,
+    #[serde(default)]
+    viewers: Vec<String>,
+    subjects: Vec<String>,
+}
+
+/// A state of a case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub name: String,
+    pub zh: String,
+    pub en: String,
+    #[serde(default, rename = "final")]
+    pub terminal: bool,
+}
+
+/// A step a party may take from some states to another.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub name: String,
+    pub zh: String,
+    pub en: String,
+    pub from: Vec<String>,
+    pub to: String,
+    pub by: Vec<String>,
+    /// The outcomes a closing step must name one of (empty: it names none).
+    #[serde(default)]
+    pub outcomes: Vec<String>,
+}
+
+/// How a clock's length is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// By the official calendar (`policy/calendar`); ends at the end of the day in China.
+    WorkingDays,
+    /// Calendar days; ends at the end of the day in China.
+    Days,
+    Hours,
+}
+
+/// A legal clock running while the case is in `state`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub name: String,
+    pub zh: String,
+    pub en: String,
+    pub state: String,
+    /// Counted from when the case entered this state (default: `state`).
+    #[serde(default)]
+    pub since: Option<String>,
+    pub unit: Unit,
+    /// Parameter keys whose values are summed.
+    pub params: Vec<String>,
+    /// Runs only where and when its parameters have values (a reform's clock).
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// Where an overdue case goes, one level per missed clock (the last level repeats).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    /// "parent": the office of the region above; "same": the same office.
+    pub region: String,
+    pub zh: String,
+    pub en: String,
+}
+
+/// A case kind, checked.
+#[derive(Debug, Clone)]
+pub struct CaseKind {
+    pub name: String,
+    pub zh: String,
+    pub en: String,
+    pub source: String,
+    pub initial: String,
+    pub filer: Role,
+    pub handler: Role,
+    pub viewers: Vec<Role>,
+    pub subjects: Vec<String>,
+    pub states: Vec<State>,
+    pub transitions: Vec<Transition>,
+    pub deadlines: Vec<Deadline>,
+    pub escalations: Vec<Escalation>,
+}
+
+impl CaseKind {
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.name == name)
+    }
+
+    pub fn transition(&self, name: &str) -> Option<&Transition> {
+        self.transitions.iter().find(|t| t.name == name)
+    }
+
+    /// The parties a transition names, parsed (checked at load).
+    pub fn parties(&self, t: &Transition) -> Vec<Party> {
+        t.by.iter().filter_map(|p| Party::parse(p)).collect()
+    }
+
+    pub fn escalation(&self, level: u32) -> Option<&Escalation> {
+        let i = (level as usize).saturating_sub(1);
+        self.escalations.get(i).or(self.escalations.last())
+    }
+}
+
+/// Every case kind of the deployment.
+#[derive(Debug, Clone, Default)]
+pub struct Kinds(pub Vec<CaseKind>);
+
+impl Kinds {
+    /// The kinds compiled in from `policy/cases/`.
+    pub fn embedded() -> Result<Kinds, String> {
+        let files: Vec<(&str, &str)> = anxin_policy::EMBEDDED
+            .iter()
+            .filter(|(n, _)| n.starts_with("cases/"))
+            .copied()
+            .collect();
+        Kinds::from_files(&files)
+    }
+
+    /// Reads kinds from (name, text) pairs; every problem of every file is reported.
+    pub fn from_files(files: &[(&str, &str)]) -> Result<Kinds, String> {
+        let mut kinds = Vec::new();
+        let mut problems = Vec::new();
+        for (name, text) in files {
+            match parse(text) {
+                Ok(k) => kinds.push(k),
+                Err(e) => problems.push(format!("{name}: {e}")),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Kinds(kinds))
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&CaseKind> {
+        self.0.iter().find(|k| k.name == name)
+    }
+}
+
+fn role(text: &str) -> Result<Role, String> {
+    Role::parse(text).map_err(|_| format!("unknown role {text:?}"))
+}
+
+fn parse(text: &str) -> Result<CaseKind, String> {
+    let f: File = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut problems = Vec::new();
+    let has = |s: &str| f.state.iter().any(|x| x.name == s);
+    if !has(&f.kind.initial) {
+        problems.push(format!("initial state {:?} is not a state", f.kind.initial));
+    }
+    for t in &f.transition {
+        for s in t.from.iter().chain([&t.to]) {
+            if !has(s) {
+                problems.push(format!("transition {}: unknown state {s:?}", t.name));
+            }
+        }
+        for p in &t.by {
+            if Party::parse(p).is_none() {
+                problems.push(format!(
+                    "transition {}: unknown party {p:?} (handler, filer)",
+                    t.name
+                ));
+            }
+        }
+        if t.by.is_empty() {
+            problems.push(format!("transition {}: nobody may take it", t.name));
+        }
+        if matches!(t.name.as_str(), "file" | "escalate") {
+            problems.push(format!("transition {}: the name is the engine's", t.name));
+        }
+    }
+    for d in &f.deadline {
+        for s in std::iter::once(&d.state).chain(d.since.iter()) {
+            if !has(s) {
+                problems.push(format!("deadline {}: unknown state {s:?}", d.name));
+            }
+        }
+        if d.params.is_empty() {
+            problems.push(format!("deadline {}: no parameter", d.name));
+        }
+        for key in &d.params {
+            match schema::spec(key) {
+                Some(spec) if matches!(spec.kind, ParamKind::Int) => {}
+                Some(_) => problems.push(format!("deadline {}: {key} is not a whole number", d.name)),
+                None => problems.push(format!("deadline {}: unknown parameter {key}", d.name)),
+            }
+        }
+    }
+    for e in &f.escalation {
+        if !matches!(e.region.as_str(), "parent" | "same") {
+            problems.push(format!("escalation: region {:?} (parent, same)", e.region));
+        }
+    }
+    let filer = role(&f.kind.filer);
+    let handler = role(&f.kind.handler);
+    let viewers: Result<Vec<Role>, String> = f.kind.viewers.iter().map(|v| role(v)).collect();
+    for r in [&filer, &handler] {
+        if let Err(e) = r {
+            problems.push(e.clone());
+        }
+    }
+    if let Err(e) = &viewers {
+        problems.push(e.clone());
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    Ok(CaseKind {
+        name: f.kind.name,
+        zh: f.kind.zh,
+        en: f.kind.en,
+        source: f.kind.source,
+        initial: f.kind.initial,
+        filer: filer?,
+        handler: handler?,
+        viewers: viewers?,
+        subjects: f.kind.subjects,
+        states: f.state,
+        transitions: f.transition,
+        deadlines: f.deadline,
+        escalations: f.escalation,
+    })
+}
