@@ -30,6 +30,70 @@ pub fn run_all(make: Factory<'_>) {
     story_accounts_sessions_access_log(make());
     story_payer_report(make());
     story_import_jobs(make());
+    story_case_steps(make());
+}
+
+/// Case steps (migration 12): projected in log order, the `cases` view is each case's latest
+/// step, a step taken twice is unchanged, a step for an unregistered person is refused, and
+/// the audit rebuilds the rows from the events and finds them equal.
+fn story_case_steps(store: Box<dyn Store>) {
+    use crate::event::CaseEvent;
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let id = resident_id("33010619900101123");
+    records.append(vec![person(&id)]).expect("person");
+    let key = records.person_key(&id).hex();
+    let step = |case: &str, step: u32, state: &str, person: &str| CaseEvent {
+        key: format!("case:{case}:{step}"),
+        case: case.into(),
+        step,
+        case_kind: "complaint".into(),
+        action: if step == 0 { "file" } else { "accept" }.into(),
+        state: state.into(),
+        person: person.into(),
+        region: region("330100"),
+        holder_role: "inspector".into(),
+        holder_region: region("330100"),
+        level: 0,
+        actor: "account:1".into(),
+        at: 1_772_762_400 + i64::from(step),
+        since: 1_772_762_400,
+        due: (step == 0).then_some(1_773_417_600),
+        clock: (step == 0).then(|| "accept".into()),
+        outcome: None,
+        subject: Some("unpaid_wages".into()),
+        party: Some("某平台".into()),
+    };
+    for e in [
+        step("c-1", 0, "filed", &key),
+        step("c-2", 0, "filed", &key),
+        step("c-1", 1, "accepted", &key),
+    ] {
+        let (outcome, _) = records.append_case_step(e).expect("case step");
+        assert!(added(&outcome), "{backend}: {outcome:?}");
+    }
+    let (again, _) = records
+        .append_case_step(step("c-1", 1, "accepted", &key))
+        .expect("again");
+    assert!(matches!(again, Outcome::Unchanged(_)), "{backend}: {again:?}");
+    let (stranger, _) = records
+        .append_case_step(step("c-3", 0, "filed", &"cd".repeat(32)))
+        .expect("stranger");
+    assert!(rejected_column(&stranger).is_some(), "{backend}: {stranger:?}");
+    let steps = records.store().case_steps_of("c-1").expect("steps");
+    assert_eq!(steps.len(), 2, "{backend}");
+    assert_eq!(steps[1].state, "accepted", "{backend}");
+    assert_eq!(steps[0].due, Some(1_773_417_600), "{backend}");
+    assert_eq!(steps[0].party.as_deref(), Some("某平台"), "{backend}");
+    let latest = records.store().cases_latest().expect("latest");
+    let states: Vec<(&str, &str)> = latest
+        .iter()
+        .map(|c| (c.case_id.as_str(), c.state.as_str()))
+        .collect();
+    assert_eq!(states, [("c-1", "accepted"), ("c-2", "filed")], "{backend}");
+    assert!(records.store().case_steps_of("c-9").expect("none").is_empty());
+    assert_eq!(records.store().case_steps_all().expect("all").len(), 3);
+    assert_clean(&mut records, backend);
 }
 
 /// An import job: stored with its file, moved on in the same transaction as each batch (also
