@@ -75,11 +75,17 @@ fn story_case_steps(store: Box<dyn Store>) {
     let (again, _) = records
         .append_case_step(step("c-1", 1, "accepted", &key))
         .expect("again");
-    assert!(matches!(again, Outcome::Unchanged(_)), "{backend}: {again:?}");
+    assert!(
+        matches!(again, Outcome::Unchanged(_)),
+        "{backend}: {again:?}"
+    );
     let (stranger, _) = records
         .append_case_step(step("c-3", 0, "filed", &"cd".repeat(32)))
         .expect("stranger");
-    assert!(rejected_column(&stranger).is_some(), "{backend}: {stranger:?}");
+    assert!(
+        rejected_column(&stranger).is_some(),
+        "{backend}: {stranger:?}"
+    );
     let steps = records.store().case_steps_of("c-1").expect("steps");
     assert_eq!(steps.len(), 2, "{backend}");
     assert_eq!(steps[1].state, "accepted", "{backend}");
@@ -91,7 +97,13 @@ fn story_case_steps(store: Box<dyn Store>) {
         .map(|c| (c.case_id.as_str(), c.state.as_str()))
         .collect();
     assert_eq!(states, [("c-1", "accepted"), ("c-2", "filed")], "{backend}");
-    assert!(records.store().case_steps_of("c-9").expect("none").is_empty());
+    assert!(
+        records
+            .store()
+            .case_steps_of("c-9")
+            .expect("none")
+            .is_empty()
+    );
     assert_eq!(records.store().case_steps_all().expect("all").len(), 3);
     assert_clean(&mut records, backend);
 }

@@ -14,8 +14,8 @@ use crate::event::{ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent, 
 use crate::keys::{DataKey, PersonKey, hex};
 use crate::log::{Frontier, Suite, SuiteHasher};
 use crate::store::{
-    CaseStepRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot, Store,
-    WriteBatch,
+    CaseStepRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot,
+    Store, WriteBatch,
 };
 
 /// Most rows one commit takes (TigerStyle: a limit on everything).

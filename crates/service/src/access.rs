@@ -435,10 +435,7 @@ pub fn check_case_step(
         return Err(Denied::new(
             why,
             format!("这一步只能由{}办理", names_zh.join("或")),
-            format!(
-                "only the case's {} may take this step",
-                names.join(" or ")
-            ),
+            format!("only the case's {} may take this step", names.join(" or ")),
         ));
     }
     if !allowed_from {

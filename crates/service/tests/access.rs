@@ -167,12 +167,18 @@ fn importing_follows_the_clerks_region_and_never_widens_it() {
 #[test]
 fn cases_follow_the_parties_the_regions_and_the_state() {
     let all = cases().case;
-    assert!(all.len() >= 12, "cover filing, reading, the queue and steps");
+    assert!(
+        all.len() >= 12,
+        "cover filing, reading, the queue and steps"
+    );
     let filer = anxin_records::PersonKey([7; 32]);
     let mut failures = Vec::new();
     for c in &all {
         let role = Role::parse(&c.role).unwrap();
-        let person = c.own.then_some(filer.0).or((role == Role::Worker).then_some([9; 32]));
+        let person = c
+            .own
+            .then_some(filer.0)
+            .or((role == Role::Worker).then_some([9; 32]));
         let acc = account(role, c.region, person);
         let actor = Actor::new(&acc, role);
         let facts = access::CaseFacts {
@@ -182,11 +188,10 @@ fn cases_follow_the_parties_the_regions_and_the_state() {
             handler: Role::Inspector,
             viewers: &[Role::Union],
         };
-        let by: Vec<access::Party> = c
-            .by
-            .iter()
-            .map(|p| access::Party::parse(p).unwrap())
-            .collect();
+        let by: Vec<access::Party> =
+            c.by.iter()
+                .map(|p| access::Party::parse(p).unwrap())
+                .collect();
         let got = match c.act.as_str() {
             "file" => access::check_file_case(actor, &filer),
             "read" => access::check_case_read(actor, &facts),
@@ -196,7 +201,11 @@ fn cases_follow_the_parties_the_regions_and_the_state() {
         let got = match got {
             Ok(()) => "ok",
             Err(d) => {
-                assert!(!d.zh.is_empty() && !d.en.is_empty(), "{}: bilingual", c.case);
+                assert!(
+                    !d.zh.is_empty() && !d.en.is_empty(),
+                    "{}: bilingual",
+                    c.case
+                );
                 why(d.why)
             }
         };

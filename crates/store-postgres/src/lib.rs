@@ -20,8 +20,9 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
-    CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
-    PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
+    CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow,
+    PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch,
+    insurance_list,
 };
 use anxin_records::{Error, Result};
 use postgres::types::{FromSql, ToSql};

@@ -143,7 +143,11 @@ pub struct CaseView {
 
 fn ts(secs: i64) -> String {
     Timestamp::from_second(secs)
-        .map(|t| t.to_zoned(china()).strftime("%Y-%m-%d %H:%M %:z").to_string())
+        .map(|t| {
+            t.to_zoned(china())
+                .strftime("%Y-%m-%d %H:%M %:z")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -158,7 +162,10 @@ impl Engine<'_> {
             let known: Vec<&str> = self.kinds.0.iter().map(|k| k.name.as_str()).collect();
             bad(
                 format!("没有“{name}”这类案件（可用：{}）", known.join("、")),
-                format!("there is no case kind {name:?} (known: {})", known.join(", ")),
+                format!(
+                    "there is no case kind {name:?} (known: {})",
+                    known.join(", ")
+                ),
             )
         })
     }
@@ -279,7 +286,8 @@ fn policy_err(e: anxin_policy::Error) -> CaseError {
 
 /// When the case (steps so far, then possibly `now` entering `state`) last entered each state.
 fn since_in(steps: &[CaseStepRow], extra: Option<(&str, i64)>) -> impl Fn(&str) -> Option<i64> {
-    let mut entered: Vec<(String, i64)> = steps.iter().map(|s| (s.state.clone(), s.since)).collect();
+    let mut entered: Vec<(String, i64)> =
+        steps.iter().map(|s| (s.state.clone(), s.since)).collect();
     if let Some((state, at)) = extra {
         entered.push((state.to_string(), at));
     }
@@ -352,8 +360,16 @@ pub fn file<S: Store>(
     access::check_file_case(actor, &person)?;
     if !kind.subjects.contains(&req.subject) {
         return Err(bad(
-            format!("投诉事项“{}”不在可选之列（可选：{}）", req.subject, kind.subjects.join("、")),
-            format!("subject {:?} is not one of: {}", req.subject, kind.subjects.join(", ")),
+            format!(
+                "投诉事项“{}”不在可选之列（可选：{}）",
+                req.subject,
+                kind.subjects.join("、")
+            ),
+            format!(
+                "subject {:?} is not one of: {}",
+                req.subject,
+                kind.subjects.join(", ")
+            ),
         ));
     }
     let party = req.party.trim();
@@ -373,7 +389,15 @@ pub fn file<S: Store>(
     let now = clock.unix_seconds();
     let id = {
         let digest = sha2::Sha256::digest(
-            format!("{}|{}|{}|{}|{}", person.hex(), kind.name, now, req.subject, party).as_bytes(),
+            format!(
+                "{}|{}|{}|{}|{}",
+                person.hex(),
+                kind.name,
+                now,
+                req.subject,
+                party
+            )
+            .as_bytes(),
         );
         let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         format!("c-{hex}")
@@ -440,10 +464,7 @@ pub fn act<S: Store>(
         (None, true) => None,
         (Some(o), false) if t.outcomes.iter().any(|x| x == o) => Some(o.to_string()),
         (_, true) => {
-            return Err(bad(
-                "这一步不带办理结果",
-                "this step takes no outcome",
-            ));
+            return Err(bad("这一步不带办理结果", "this step takes no outcome"));
         }
         (_, false) => {
             return Err(bad(

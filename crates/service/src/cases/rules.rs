@@ -220,7 +220,9 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         for key in &d.params {
             match schema::spec(key) {
                 Some(spec) if matches!(spec.kind, ParamKind::Int) => {}
-                Some(_) => problems.push(format!("deadline {}: {key} is not a whole number", d.name)),
+                Some(_) => {
+                    problems.push(format!("deadline {}: {key} is not a whole number", d.name))
+                }
                 None => problems.push(format!("deadline {}: unknown parameter {key}", d.name)),
             }
         }
