@@ -7,6 +7,7 @@
 //! 6 storage or data-directory failure; 7 a certificate or audit check that failed.
 
 mod account_cmd;
+mod case_cmd;
 mod config;
 mod data;
 mod demo;
@@ -166,6 +167,15 @@ enum Command {
     School {
         #[command(subcommand)]
         command: SchoolCommand,
+    },
+    /// 案件 — cases with legal clocks: file a rights complaint, show it, take a step, the
+    /// queue, and the clock's tick that escalates overdue cases.
+    Case {
+        /// Reforms the deployment runs (e.g. complaint-72h-response, the 72-hour proposal).
+        #[arg(long = "reform", global = true)]
+        reforms: Vec<String>,
+        #[command(subcommand)]
+        command: case_cmd::CaseCommand,
     },
     /// 账户 — sign-in accounts for the server: the first administrator, clerks, workers, ….
     Account {
@@ -790,6 +800,11 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                 json,
                 g.explain,
             );
+        }
+        Command::Case { reforms, command } => {
+            let d = data::DataDir::open(&g.data_dir())?;
+            let mut records = d.records()?;
+            return case_cmd::run(&mut records, &policy, &reforms, command, json, lang);
         }
         Command::Account {
             command:

@@ -228,7 +228,7 @@ fn complaint_scenarios() {
                 let got: BTreeMap<String, String> = view
                     .clocks
                     .iter()
-                    .map(|c| (c.name.clone(), c.due.clone()))
+                    .map(|c| (c.name.clone(), c.due.clone().unwrap_or_default()))
                     .collect();
                 if &got != want {
                     failures.push(format!("{here}: clocks {got:?} (want {want:?})"));

@@ -102,8 +102,11 @@ pub struct ClockView {
     pub name: String,
     pub zh: String,
     pub en: String,
-    pub due: String,
+    /// When it ends; `None` when the official calendar does not record the year yet (then
+    /// `note` says so: working days are never guessed from weekdays).
+    pub due: Option<String>,
     pub overdue: bool,
+    pub note: Option<String>,
     /// Each parameter: key, value, region, date in force, source, reform.
     pub params: Vec<ParamView>,
 }
@@ -192,7 +195,7 @@ impl Engine<'_> {
         state: &str,
         case_region: RegionCode,
         since_of: &dyn Fn(&str) -> Option<i64>,
-    ) -> Result<Vec<(String, i64, Vec<ParamView>)>> {
+    ) -> Result<Vec<Clocked>> {
         let mut out = Vec::new();
         for d in kind.deadlines.iter().filter(|d| d.state == state) {
             let since_state = d.since.as_deref().unwrap_or(&d.state);
@@ -244,22 +247,32 @@ impl Engine<'_> {
                     .timestamp()
                     .as_second())
             };
-            let due = match d.unit {
-                rules::Unit::Hours => since + i64::from(n) * 3600,
-                rules::Unit::Days => end_of(
-                    date.checked_add(jiff::Span::new().days(i64::from(n)))
-                        .map_err(|_| bad("日期超出范围", "date out of range"))?,
-                )?,
-                rules::Unit::WorkingDays => end_of(
-                    self.policy
-                        .calendar
-                        .add_working_days(date, n)
-                        .map_err(policy_err)?,
-                )?,
+            let (due, note) = match d.unit {
+                rules::Unit::Hours => (Some(since + i64::from(n) * 3600), None),
+                rules::Unit::Days => (
+                    Some(end_of(
+                        date.checked_add(jiff::Span::new().days(i64::from(n)))
+                            .map_err(|_| bad("日期超出范围", "date out of range"))?,
+                    )?),
+                    None,
+                ),
+                rules::Unit::WorkingDays => match self.policy.calendar.add_working_days(date, n) {
+                    Ok(day) => (Some(end_of(day)?), None),
+                    // The year's notice is not out yet: the clock runs, its end is unknown.
+                    Err(e) if e.kind == anxin_domain::ErrorKind::NotFound => {
+                        (None, Some(format!("{} / {}", e.zh, e.en)))
+                    }
+                    Err(e) => return Err(policy_err(e)),
+                },
             };
-            out.push((d.name.clone(), due, params));
+            out.push(Clocked {
+                name: d.name.clone(),
+                due,
+                params,
+                note,
+            });
         }
-        out.sort_by_key(|(_, due, _)| *due);
+        out.sort_by_key(|c| (c.due.is_none(), c.due));
         Ok(out)
     }
 
@@ -275,9 +288,17 @@ impl Engine<'_> {
         Ok(self
             .clocks(kind, state, case_region, since_of)?
             .into_iter()
-            .find(|(_, due, _)| after.is_none_or(|a| *due > a))
-            .map(|(name, due, _)| (name, due)))
+            .filter_map(|c| Some((c.name, c.due?)))
+            .find(|(_, due)| after.is_none_or(|a| *due > a)))
     }
+}
+
+/// One clock of a state: its end (unknown when the calendar lacks the year) and its inputs.
+struct Clocked {
+    name: String,
+    due: Option<i64>,
+    params: Vec<ParamView>,
+    note: Option<String>,
 }
 
 fn policy_err(e: anxin_policy::Error) -> CaseError {
@@ -594,15 +615,16 @@ pub fn view<S: Store>(
     let clocks = engine
         .clocks(kind, &last.state, region(last.region)?, &since)?
         .into_iter()
-        .map(|(name, due, params)| {
-            let d = kind.deadlines.iter().find(|d| d.name == name);
+        .map(|c| {
+            let d = kind.deadlines.iter().find(|d| d.name == c.name);
             ClockView {
                 zh: d.map(|d| d.zh.clone()).unwrap_or_default(),
                 en: d.map(|d| d.en.clone()).unwrap_or_default(),
-                name,
-                due: ts(due),
-                overdue: due <= now,
-                params,
+                name: c.name,
+                due: c.due.map(ts),
+                overdue: c.due.is_some_and(|due| due <= now),
+                note: c.note,
+                params: c.params,
             }
         })
         .collect();

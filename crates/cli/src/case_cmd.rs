@@ -1,0 +1,226 @@
+//! `anxin case file|show|act|queue|tick`: cases (issue 15) from the command line, acting as a
+//! named account of the deployment (`--as`). Rules, clocks and permissions are
+//! `anxin_service::cases` and `access`; this file only parses and prints.
+
+use anxin_domain::{Clock, Lang, SystemClock};
+use anxin_policy::Policy;
+use anxin_records::access::{AccountRow, Role};
+use anxin_records::{Records, Store};
+use anxin_service::access::Actor;
+use anxin_service::cases::{self, CaseError, CaseView, Engine, FileRequest, Kinds};
+use clap::Subcommand;
+
+use crate::fail::{Fail, Result};
+
+#[derive(Subcommand)]
+pub enum CaseCommand {
+    /// File a case for yourself (a worker's account), e.g. a rights complaint.
+    File {
+        /// The account acting (its username).
+        #[arg(long = "as")]
+        actor: String,
+        #[arg(long, default_value = "complaint")]
+        kind: String,
+        /// What is wrong: unpaid_wages, contributions_unpaid, injury, account_blocked, penalty, other.
+        #[arg(long)]
+        subject: String,
+        /// The platform or employer complained about (credit code or name).
+        #[arg(long)]
+        party: String,
+    },
+    /// One case: its state, who holds it, each deadline and every step.
+    Show {
+        id: String,
+        #[arg(long = "as")]
+        actor: String,
+    },
+    /// Take a step (accept, refuse, extend, mediate, extend_mediation, close, withdraw).
+    Act {
+        id: String,
+        action: String,
+        #[arg(long = "as")]
+        actor: String,
+        /// For a closing step: penalty, order_to_correct, revoked, referred, mediated, not_accepted.
+        #[arg(long)]
+        outcome: Option<String>,
+    },
+    /// The cases an inspector's office holds or a union's region sees.
+    Queue {
+        #[arg(long = "as")]
+        actor: String,
+    },
+    /// Escalate every overdue case (run it from a timer; running it twice escalates once).
+    Tick,
+}
+
+impl From<CaseError> for Fail {
+    fn from(e: CaseError) -> Fail {
+        match e {
+            CaseError::Denied(d) => Fail::bad_input(d.zh, d.en),
+            CaseError::Records(e) => Fail::from(e),
+        }
+    }
+}
+
+fn account(records: &mut Records<Box<dyn Store>>, name: &str) -> Result<(AccountRow, Role)> {
+    let row = records.store().account_named(name)?.ok_or_else(|| {
+        Fail::not_found(
+            format!("没有名为 {name} 的账户：先用 anxin account add 创建"),
+            format!("there is no account {name}: create it with anxin account add"),
+        )
+    })?;
+    let role = Role::parse(&row.role)?;
+    Ok((row, role))
+}
+
+fn print(view: &CaseView, json: bool, lang: Lang) -> Result<()> {
+    if json {
+        let text = serde_json::to_string_pretty(view)
+            .map_err(|e| Fail::data(e.to_string(), e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    let pick = |zh: &str, en: &str| lang.pick(zh, en).to_string();
+    println!(
+        "{} {} — {}",
+        view.id,
+        pick(&view.kind_zh, &view.kind_en),
+        pick(&view.state_zh, &view.state_en)
+    );
+    println!(
+        "{} {} {}{}",
+        pick("承办", "held by"),
+        view.holder_role,
+        view.holder_region,
+        if view.level > 0 {
+            pick("（已逾期升级）", " (escalated: overdue)")
+        } else {
+            String::new()
+        }
+    );
+    for c in &view.clocks {
+        let late = if c.overdue {
+            pick(" 已逾期", " overdue")
+        } else {
+            String::new()
+        };
+        let due = c.due.clone().or(c.note.clone()).unwrap_or_default();
+        println!("  {}: {due}{late}", pick(&c.zh, &c.en));
+    }
+    for s in &view.steps {
+        println!(
+            "  #{} {} {} → {} ({} {}){}",
+            s.step,
+            s.at,
+            pick(&s.action_zh, &s.action_en),
+            s.state,
+            s.holder_role,
+            s.holder_region,
+            s.outcome
+                .as_deref()
+                .map(|o| format!(" [{o}]"))
+                .unwrap_or_default()
+        );
+    }
+    if !view.next.is_empty() {
+        println!(
+            "{} {}",
+            pick("可办理：", "next steps:"),
+            view.next.join(", ")
+        );
+    }
+    Ok(())
+}
+
+pub fn run(
+    records: &mut Records<Box<dyn Store>>,
+    policy: &Policy,
+    reforms: &[String],
+    command: CaseCommand,
+    json: bool,
+    lang: Lang,
+) -> Result<()> {
+    let kinds = Kinds::embedded().map_err(|e| Fail::bad_input(e.clone(), e))?;
+    let engine = Engine {
+        policy,
+        kinds: &kinds,
+        reforms,
+    };
+    let clock = SystemClock;
+    match command {
+        CaseCommand::File {
+            actor,
+            kind,
+            subject,
+            party,
+        } => {
+            let (row, role) = account(records, &actor)?;
+            let req = FileRequest {
+                kind,
+                subject,
+                party,
+            };
+            let view = cases::file(records, &engine, Actor::new(&row, role), &req, &clock)?;
+            print(&view, json, lang)
+        }
+        CaseCommand::Show { id, actor } => {
+            let (row, role) = account(records, &actor)?;
+            let view = cases::show(records, &engine, Actor::new(&row, role), &id, &clock)?;
+            print(&view, json, lang)
+        }
+        CaseCommand::Act {
+            id,
+            action,
+            actor,
+            outcome,
+        } => {
+            let (row, role) = account(records, &actor)?;
+            let actor = Actor::new(&row, role);
+            let view = cases::act(
+                records,
+                &engine,
+                actor,
+                &id,
+                &action,
+                outcome.as_deref(),
+                &clock,
+            )?;
+            print(&view, json, lang)
+        }
+        CaseCommand::Queue { actor } => {
+            let (row, role) = account(records, &actor)?;
+            let rows = cases::queue(records, &engine, Actor::new(&row, role))?;
+            for c in rows {
+                let due = c
+                    .due
+                    .and_then(|d| jiff::Timestamp::from_second(d).ok())
+                    .map(|t| {
+                        t.to_zoned(anxin_domain::china())
+                            .strftime("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{}\t{}\t{}\t{:06}\t{due}",
+                    c.case_id, c.case_kind, c.state, c.holder_region
+                );
+            }
+            Ok(())
+        }
+        CaseCommand::Tick => {
+            let escalated = cases::tick(records, &engine, &clock)?;
+            println!(
+                "{}",
+                lang.pick(
+                    &format!("逾期升级 {} 件（{}）", escalated.len(), clock.today()),
+                    &format!(
+                        "{} overdue case(s) escalated ({})",
+                        escalated.len(),
+                        clock.today()
+                    ),
+                )
+            );
+            Ok(())
+        }
+    }
+}
