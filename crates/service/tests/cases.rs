@@ -4,7 +4,7 @@
 //! survives reopening the store, and an audit that rebuilds the case rows from the events.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anxin_domain::TestClock;
 use anxin_policy::Policy;
@@ -68,12 +68,12 @@ fn temp_db(name: &str) -> PathBuf {
     dir.join("anxin.db")
 }
 
-fn open(path: &PathBuf) -> Records<Box<dyn Store>> {
+fn open(path: &Path) -> Records<Box<dyn Store>> {
     let store: Box<dyn Store> = Box::new(SqliteStore::open(path).unwrap());
     Records::open(store, secrets(Suite::Standard)).unwrap()
 }
 
-fn init(path: &PathBuf) -> Records<Box<dyn Store>> {
+fn init(path: &Path) -> Records<Box<dyn Store>> {
     let store: Box<dyn Store> = Box::new(SqliteStore::open(path).unwrap());
     Records::init(
         store,
@@ -286,7 +286,7 @@ fn a_case_survives_a_restart_and_escalates_once() {
     clock.set("2026-03-13T16:00:00Z".parse().unwrap());
     let first = cases::tick(&mut records, &engine, &clock).unwrap();
     let second = cases::tick(&mut records, &engine, &clock).unwrap();
-    assert_eq!(first, [id.clone()]);
+    assert_eq!(first, std::slice::from_ref(&id));
     assert!(second.is_empty(), "ticking twice escalates once");
     drop(records);
     let mut records = open(&path);

@@ -280,6 +280,15 @@ impl Store for Timed {
     ) -> Result<Option<anxin_records::store::CertificateCodeRow>> {
         self.inner.certificate_by_code(code)
     }
+    fn case_steps_all(&mut self) -> Result<Vec<anxin_records::store::CaseStepRow>> {
+        self.inner.case_steps_all()
+    }
+    fn case_steps_of(&mut self, case_id: &str) -> Result<Vec<anxin_records::store::CaseStepRow>> {
+        self.inner.case_steps_of(case_id)
+    }
+    fn cases_latest(&mut self) -> Result<Vec<anxin_records::store::CaseStepRow>> {
+        self.inner.cases_latest()
+    }
 }
 
 fn print_times(times: &Times, total: Duration) {
