@@ -159,8 +159,8 @@ fn region(code: u32) -> Result<RegionCode> {
         .map_err(|_| CaseError::Records(Error::Corrupt(format!("region {code} is not a code"))))
 }
 
-impl Engine<'_> {
-    fn kind(&self, name: &str) -> Result<&CaseKind> {
+impl<'a> Engine<'a> {
+    fn kind(&self, name: &str) -> Result<&'a CaseKind> {
         self.kinds.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.kinds.0.iter().map(|k| k.name.as_str()).collect();
             bad(
@@ -356,15 +356,21 @@ fn event_of(row: &CaseStepRow) -> CaseEvent {
     }
 }
 
-fn load<S: Store>(records: &mut Records<S>, id: &str) -> Result<Vec<CaseStepRow>> {
+/// A case's steps (at least one) and its kind; not found when there is no such case.
+fn load<'k, S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'k>,
+    id: &str,
+) -> Result<(Vec<CaseStepRow>, &'k CaseKind)> {
     let steps = records.store().case_steps_of(id)?;
-    if steps.is_empty() {
+    let Some(last) = steps.last() else {
         return Err(CaseError::Records(Error::not_found(
             format!("没有编号为 {id} 的案件"),
             format!("there is no case {id}"),
         )));
-    }
-    Ok(steps)
+    };
+    let kind = engine.kind(&last.case_kind)?;
+    Ok((steps, kind))
 }
 
 /// Files a case for the actor (a worker, for themselves): routed to the handling office of
@@ -468,9 +474,8 @@ pub fn act<S: Store>(
     outcome: Option<&str>,
     clock: &dyn Clock,
 ) -> Result<CaseView> {
-    let steps = load(records, id)?;
+    let (steps, kind) = load(records, engine, id)?;
     let last = steps.last().expect("loaded cases have a step");
-    let kind = engine.kind(&last.case_kind)?;
     let filer = PersonKey(last.person);
     let Some(t) = kind.transition(action) else {
         let names: Vec<&str> = kind.transitions.iter().map(|t| t.name.as_str()).collect();
@@ -569,9 +574,8 @@ pub fn show<S: Store>(
     id: &str,
     clock: &dyn Clock,
 ) -> Result<CaseView> {
-    let steps = load(records, id)?;
+    let (steps, kind) = load(records, engine, id)?;
     let last = steps.last().expect("loaded cases have a step");
-    let kind = engine.kind(&last.case_kind)?;
     let filer = PersonKey(last.person);
     access::check_case_read(actor, &facts(kind, last, &filer))?;
     view(records, engine, id, clock)
@@ -605,10 +609,9 @@ pub fn view<S: Store>(
     id: &str,
     clock: &dyn Clock,
 ) -> Result<CaseView> {
-    let steps = load(records, id)?;
+    let (steps, kind) = load(records, engine, id)?;
     let first = steps.first().expect("loaded cases have a step");
     let last = steps.last().expect("loaded cases have a step");
-    let kind = engine.kind(&last.case_kind)?;
     let state = kind.state(&last.state);
     let now = clock.unix_seconds();
     let since = since_in(&steps, None);
