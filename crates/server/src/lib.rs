@@ -21,6 +21,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod auth;
+pub mod cases;
 pub mod certificates;
 pub mod gates;
 pub mod imports;
@@ -202,6 +203,9 @@ pub fn router(state: AppState) -> Router {
             post(auth::api_sign_in).delete(auth::api_sign_out),
         )
         .route("/api/me", get(auth::api_me))
+        .route("/api/cases", get(cases::api_queue).post(cases::api_file))
+        .route("/api/cases/{case}", get(cases::api_show))
+        .route("/api/cases/{case}/actions", post(cases::api_act))
         .route("/api/platform/workers", get(platform::api_workers))
         .route("/api/platform/months", get(platform::api_months))
         .route("/api/persons/lookup", post(person::api_lookup))

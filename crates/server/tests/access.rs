@@ -2274,3 +2274,67 @@ async fn certificates_are_checked_by_code() {
     assert!(r.headers.contains_key("retry-after"));
     assert!(r.body.contains("核验太频繁"));
 }
+
+/// A rights complaint through the API (issue 15): the worker files it, the worker of another
+/// region may not read it, the union of the region sees it in its queue but takes no step,
+/// the inspector of the province accepts it once, a close without an outcome is refused.
+#[tokio::test]
+async fn a_complaint_through_the_api() {
+    let w = world();
+    let worker = sign_in(&w.state, "worker-hz").await;
+    let filed = send(
+        &w.state,
+        request(
+            "POST",
+            "/api/cases",
+            Some(&worker),
+            r#"{"kind":"complaint","subject":"unpaid_wages","party":"某外卖平台"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
+    let v: serde_json::Value = serde_json::from_str(&filed.body).unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["holder_region"].as_str()),
+        (Some("filed"), Some("330100"))
+    );
+    assert_eq!(v["clocks"][0]["name"], "accept", "{}", filed.body);
+    let id = v["id"].as_str().unwrap().to_string();
+    let other = sign_in(&w.state, "worker-sz").await;
+    let r = get(&w.state, &format!("/api/cases/{id}"), Some(&other)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let union = sign_in(&w.state, "union").await;
+    let r = get(&w.state, "/api/cases", Some(&union)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let q: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        q["items"][0]["id"].as_str(),
+        Some(id.as_str()),
+        "{}",
+        r.body
+    );
+    let act = |who: String, body: &'static str| {
+        let uri = format!("/api/cases/{id}/actions");
+        let state = w.state.clone();
+        async move { send(&state, request("POST", &uri, Some(&who), body)).await }
+    };
+    let r = act(union.clone(), r#"{"action":"accept"}"#).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let inspector = sign_in(&w.state, "inspector-zj").await;
+    let r = act(inspector.clone(), r#"{"action":"accept"}"#).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("\"state\":\"accepted\""), "{}", r.body);
+    let r = act(inspector.clone(), r#"{"action":"accept"}"#).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "not from this state: {}",
+        r.body
+    );
+    let r = act(inspector.clone(), r#"{"action":"close"}"#).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "no outcome: {}", r.body);
+    let r = get(&w.state, "/api/cases/c-0000000000000000", Some(&worker)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = get(&w.state, "/api/cases/c-zz", Some(&worker)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
