@@ -32,6 +32,32 @@ fn kinds() -> Result<&'static Kinds, ApiError> {
         .map_err(|_| ApiError::internal())
 }
 
+/// Runs `f` on the records with the case engine (the policy, the kinds, no reforms yet) and
+/// the server's clock.
+async fn with_engine<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(
+        &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+        &Engine<'_>,
+        &dyn anxin_domain::Clock,
+    ) -> Result<T, CaseError>
+    + Send
+    + 'static,
+) -> Result<T, ApiError> {
+    let kinds = kinds()?;
+    let (policy, clock) = (state.policy.clone(), state.clock.clone());
+    state
+        .db(move |r| {
+            let engine = Engine {
+                policy: &policy,
+                kinds,
+                reforms: &[],
+            };
+            Ok(f(r, &engine, clock.as_ref())?)
+        })
+        .await
+}
+
 /// A case id as the engine makes them: `c-` and 16 hex digits.
 fn check_id(id: &str) -> Result<(), ApiError> {
     let ok = id.len() == 18
@@ -65,24 +91,10 @@ pub async fn api_file(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let req: FileRequest = body(&bytes, "{\"kind\", \"subject\", \"party\"}")?;
-    let kinds = kinds()?;
-    let (policy, clock) = (state.policy.clone(), state.clock.clone());
-    let view = state
-        .db(move |r| {
-            let engine = Engine {
-                policy: &policy,
-                kinds,
-                reforms: &[],
-            };
-            Ok(cases::file(
-                r,
-                &engine,
-                caller.actor(),
-                &req,
-                clock.as_ref(),
-            )?)
-        })
-        .await?;
+    let view = with_engine(&state, move |r, engine, clock| {
+        cases::file(r, engine, caller.actor(), &req, clock)
+    })
+    .await?;
     Ok(Json(json!(view)))
 }
 
@@ -93,24 +105,10 @@ pub async fn api_show(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     check_id(&id)?;
-    let kinds = kinds()?;
-    let (policy, clock) = (state.policy.clone(), state.clock.clone());
-    let view = state
-        .db(move |r| {
-            let engine = Engine {
-                policy: &policy,
-                kinds,
-                reforms: &[],
-            };
-            Ok(cases::show(
-                r,
-                &engine,
-                caller.actor(),
-                &id,
-                clock.as_ref(),
-            )?)
-        })
-        .await?;
+    let view = with_engine(&state, move |r, engine, clock| {
+        cases::show(r, engine, caller.actor(), &id, clock)
+    })
+    .await?;
     Ok(Json(json!(view)))
 }
 
@@ -131,27 +129,11 @@ pub async fn api_act(
 ) -> Result<Json<Value>, ApiError> {
     check_id(&id)?;
     let b: ActBody = body(&bytes, "{\"action\", \"outcome\"?}")?;
-    let kinds = kinds()?;
-    let (policy, clock) = (state.policy.clone(), state.clock.clone());
-    let view = state
-        .db(move |r| {
-            let engine = Engine {
-                policy: &policy,
-                kinds,
-                reforms: &[],
-            };
-            let outcome = b.outcome.as_deref();
-            Ok(cases::act(
-                r,
-                &engine,
-                caller.actor(),
-                &id,
-                &b.action,
-                outcome,
-                clock.as_ref(),
-            )?)
-        })
-        .await?;
+    let view = with_engine(&state, move |r, engine, clock| {
+        let outcome = b.outcome.as_deref();
+        cases::act(r, engine, caller.actor(), &id, &b.action, outcome, clock)
+    })
+    .await?;
     Ok(Json(json!(view)))
 }
 
@@ -163,26 +145,18 @@ pub async fn api_queue(
     Params(q): Params<ListQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
     let window = q.window(|s| (s.is_empty() || check_id(s).is_ok()).then(|| s.to_string()))?;
-    let kinds = kinds()?;
-    let policy = state.policy.clone();
     let fetch = window.fetch() as usize;
     let after = window.after.clone().unwrap_or_default();
-    let rows = state
-        .db(move |r| {
-            let engine = Engine {
-                policy: &policy,
-                kinds,
-                reforms: &[],
-            };
-            let mut rows = cases::queue(r, &engine, caller.actor())?;
-            rows.sort_by(|a, b| a.case_id.cmp(&b.case_id));
-            Ok(rows
-                .into_iter()
-                .filter(|c| c.case_id > after)
-                .take(fetch)
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let rows = with_engine(&state, move |r, engine, _| {
+        let mut rows = cases::queue(r, engine, caller.actor())?;
+        rows.sort_by(|a, b| a.case_id.cmp(&b.case_id));
+        Ok(rows
+            .into_iter()
+            .filter(|c| c.case_id > after)
+            .take(fetch)
+            .collect::<Vec<_>>())
+    })
+    .await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|c| {
