@@ -725,18 +725,20 @@ fn guomi_suite_end_to_end() {
     ] {
         assert!(table.contains(expect), "{expect:?} in\n{table}");
     }
-    // The identification ledger: she enrolled 2025-01, was reviewed 2025-12 and has paid
-    // nothing since (today is 2026-11): school-driven, stopped.
+    // The identification ledger: both guardians the file review reviewed are in the log
+    // (the office's review signs an attestation of each); she enrolled 2025-01, was reviewed
+    // 2025-12 and has paid nothing since (today is 2026-11): school-driven, stopped — and so
+    // was the other guardian.
     let (code, out, err) = anxin_in(&data, &["school", "ledger"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("入学审核 1 人，其中因入学参保 1 人")
+        out.contains("入学审核 2 人，其中因入学参保 2 人")
             && out.contains("2025-01 → 2025-12")
             && out.contains("已断缴"),
         "{out}"
     );
     assert!(
-        out.contains("3: 0/1 (0%)"),
+        out.contains("3: 0/2 (0%)"),
         "retention after 3 months: {out}"
     );
     let certs = root.join("certs");

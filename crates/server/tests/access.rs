@@ -984,6 +984,25 @@ async fn the_school_office_reviews_a_file_of_applications() {
         "{}",
         r.body
     );
+    // The review is in the log (a signed attestation of the one reviewed guardian), which
+    // the identification ledger is built from; its page says what fills it.
+    {
+        let mut records = w.state.records.as_ref().unwrap().lock().unwrap();
+        let ledger = anxin_service::school::ledger::<_, anxin_server::ApiError>(
+            &mut records,
+            &w.state.policy,
+            anxin_domain::YearMonth::new(2025, 6).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(ledger.reviews, 1);
+    }
+    let page = get(&w.state, "/school/ledger", Some(&token)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("每次入学审核都会记入账本") || page.body.contains("因入学参保 1 人"),
+        "{}",
+        page.body
+    );
     let fields = [("csrf", csrf.as_str()), ("places", "1"), ("output", "csv")];
     let r = send(
         &w.state,
