@@ -225,6 +225,10 @@ keys! {
     FISCAL_CENTRAL_SHARE = "fiscal.central_share": Kind::Rate, "percent", "城乡居民医保财政补助中中央财政承担的比例（按地区财力分档）", "central budget's share of the resident medical subsidy (by the region's fiscal tier)";
     FISCAL_TIER = "fiscal.tier": Kind::Int, "tier", "中央与地方共同财政事权分担档次（1–5 档，第 1 档中央承担最多）", "tier of central–local expenditure sharing (1–5; tier 1 gets the largest central share)";
     ROUNDING_FISCAL = "rounding.fiscal": Kind::Enum(ROUNDINGS), "rounding", "每人财政补助中中央部分的取整方法", "rounding of the central part of the subsidy per resident";
+    // ---- the inbox (SPEC §M4): when a worker is told what, from their own record
+    INBOX_REMINDER_DAYS_BEFORE = "inbox.reminder.days_before": Kind::Int, "days", "缴费提醒：每月缴费截止（当月最后一天）前几天提醒本月还没缴", "payment reminder: days before the month's due date (its last day) that a worker who has not paid is reminded";
+    INBOX_LAPSE_MISSED_MONTHS = "inbox.lapse.missed_months": Kind::Int, "months", "断缴提醒：上次缴费之后连续几个月没缴就提醒", "lapse warning: consecutive months without payment after the last paid month that trigger a warning";
+    INBOX_BACKPAY_WARN_MONTHS = "inbox.backpay.warn_months": Kind::Int, "months", "补缴期限提醒：某个没缴的月份离补缴期限还剩几个月时提醒", "back-payment window warning: months left before a missed month can no longer be paid";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 

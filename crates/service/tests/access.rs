@@ -15,6 +15,18 @@ use serde::Deserialize;
 struct Cases {
     person: Vec<PersonCase>,
     import: Vec<ImportCase>,
+    inbox: Vec<InboxCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboxCase {
+    case: String,
+    role: String,
+    action: String,
+    #[serde(default)]
+    linked: bool,
+    want: String,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +144,29 @@ fn importing_follows_the_clerks_region_and_never_widens_it() {
                     why(d.why)
                 }
             };
+        assert_eq!(got, c.want, "{}", c.case);
+    }
+}
+
+#[test]
+fn an_inbox_is_its_owners_and_the_rates_are_the_officials() {
+    let key = [9u8; 32];
+    for c in cases().inbox {
+        let role = Role::parse(&c.role).unwrap();
+        let a = account(role, Some(330100), c.linked.then_some(key));
+        let actor = Actor::new(&a, role);
+        let got = match c.action.as_str() {
+            "read" => access::own_inbox(actor).map(|k| assert_eq!(k.0, key, "{}", c.case)),
+            "rates" => access::check(actor, Action::InboxRates),
+            other => panic!("{}: unknown action {other}", c.case),
+        };
+        let got = match got {
+            Ok(()) => "ok",
+            Err(d) => {
+                assert!(!d.zh.is_empty() && !d.en.is_empty(), "{}: words", c.case);
+                why(d.why)
+            }
+        };
         assert_eq!(got, c.want, "{}", c.case);
     }
 }
