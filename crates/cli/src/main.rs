@@ -899,6 +899,10 @@ fn serve(
                 // Each commit advances the outside checkpoint (the deployment's hook).
                 records.append(chunk.to_vec())?;
             }
+            // The demo workers' inboxes, as `anxin inbox run` would fill them on the demo's
+            // day (the last day of --today's month, as every other command reads it).
+            let day = anxin_domain::TestClock::on(today_date(g));
+            anxin_service::inbox::generate(records.store(), &policy, &day, &[])?;
             println!(
                 "演示地区已生成 Demo region ready: {workers} 名劳动者 workers, {total} 条记录 records in {:.1} s",
                 started.elapsed().as_secs_f64()
