@@ -1041,7 +1041,11 @@ fn inbox_run_generates_once_and_dead_letters_an_unreachable_webhook() {
 
     let config = data.join("anxin.toml");
     let base = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(data.join("keys/webhook.secret"), "a secret of sixteen bytes or more\n").unwrap();
+    std::fs::write(
+        data.join("keys/webhook.secret"),
+        "a secret of sixteen bytes or more\n",
+    )
+    .unwrap();
     let hook = |url: &str| {
         std::fs::write(
             &config,
@@ -1054,7 +1058,10 @@ fn inbox_run_generates_once_and_dead_letters_an_unreachable_webhook() {
     hook("https://gateway.example/hook");
     let (code, _, err) = run(&data);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("http://") && err.contains("TLS proxy"), "{err}");
+    assert!(
+        err.contains("http://") && err.contains("TLS proxy"),
+        "{err}"
+    );
     // Nothing listens on the discard port.
     hook("http://127.0.0.1:9/hook");
     let (code, out, err) = run(&data);
@@ -1063,7 +1070,11 @@ fn inbox_run_generates_once_and_dead_letters_an_unreachable_webhook() {
     let (code, out, _) = anxin_in(&data, &["inbox", "dead"]);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 2, "{out}");
-    assert!(out.lines().all(|l| l.starts_with("payment_reminder:") && l.contains("2025-03")), "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with("payment_reminder:") && l.contains("2025-03")),
+        "{out}"
+    );
     // Dead letters are not posted again.
     let (_, out, _) = run(&data);
     assert!(out.contains("送达 0，待重试 0，转入死信 0"), "{out}");

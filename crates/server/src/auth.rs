@@ -658,7 +658,11 @@ pub async fn me(caller: Caller, Params(q): Params<LangQuery>) -> Response {
                 "因入学参保人员台账",
                 "Identification ledger",
             ),
-            ("/clerk/inbox", "消息送达和阅读", "Messages delivered and read"),
+            (
+                "/clerk/inbox",
+                "消息送达和阅读",
+                "Messages delivered and read",
+            ),
         ],
         Role::Auditor => &[("/clerk/audit", "账本审计", "Ledger audit")],
         Role::Platform => &[("/platform", "本平台缴费报告", "Our contributions report")],

@@ -73,7 +73,10 @@ async fn messages(
 ) -> Result<Page<MessageItem>, ApiError> {
     let person = rules::own_inbox(caller.actor())?;
     let rows = state
-        .db(move |r| Ok(r.store().inbox_of(&person.0, window.after, window.fetch())?))
+        .db(move |r| {
+            Ok(r.store()
+                .inbox_of(&person.0, window.after, window.fetch())?)
+        })
         .await?;
     let rows: Vec<MessageItem> = rows.into_iter().map(item).collect();
     Ok(Page::of(rows, &window, |m| m.id.to_string()))
@@ -252,7 +255,7 @@ pub struct Rates {
 async fn rates(state: &AppState, caller: &Caller) -> Result<Rates, ApiError> {
     caller.may(Action::InboxRates)?;
     let counts = state.db(|r| Ok(r.store().inbox_counts()?)).await?;
-    let percent = |part: u64, whole: u64| if whole == 0 { 0 } else { part * 100 / whole };
+    let percent = |part: u64, whole: u64| (part * 100).checked_div(whole).unwrap_or(0);
     Ok(Rates {
         kinds: counts
             .into_iter()

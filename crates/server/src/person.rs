@@ -479,7 +479,10 @@ pub async fn person_page(
         body.push_str(&format!(
             "<p><a href=\"/inbox?lang={}\">{}</a></p>",
             lang.code(),
-            lang.pick("我的消息（缴费提醒、断缴提醒）", "My messages (reminders and warnings)"),
+            lang.pick(
+                "我的消息（缴费提醒、断缴提醒）",
+                "My messages (reminders and warnings)"
+            ),
         ));
     }
     if let Some(list) = access {

@@ -2074,7 +2074,10 @@ async fn a_worker_reads_and_marks_their_inbox() {
     {
         let mut records = w.state.records.as_ref().unwrap().lock().unwrap();
         // 杭州's worker last paid February 2025: reminded late in March, warned late in May.
-        for day in [jiff::civil::date(2025, 3, 26), jiff::civil::date(2025, 5, 26)] {
+        for day in [
+            jiff::civil::date(2025, 3, 26),
+            jiff::civil::date(2025, 5, 26),
+        ] {
             let clock = TestClock::on(day);
             anxin_service::inbox::generate(records.store(), &policy, &clock, &[]).unwrap();
         }
@@ -2090,15 +2093,32 @@ async fn a_worker_reads_and_marks_their_inbox() {
     let second = get(&w.state, &format!("/api/inbox?after={next}"), Some(&hz)).await;
     let v2: serde_json::Value = serde_json::from_str(&second.body).unwrap();
     assert_eq!(v2["items"][0]["kind"], "payment_reminder");
-    assert!(v2["items"][0]["text_zh"].as_str().unwrap().contains("2025-03-31"));
+    assert!(
+        v2["items"][0]["text_zh"]
+            .as_str()
+            .unwrap()
+            .contains("2025-03-31")
+    );
     assert!(v2["next"].is_null());
     let id = v["items"][0]["id"].as_i64().unwrap();
     // Someone else's message is not found, and stays unread.
-    let r = send(&w.state, request("POST", &format!("/api/inbox/{id}/read"), Some(&sz), "")).await;
+    let r = send(
+        &w.state,
+        request("POST", &format!("/api/inbox/{id}/read"), Some(&sz), ""),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let theirs = get(&w.state, "/api/inbox", Some(&sz)).await;
-    assert!(!theirs.body.contains(&format!("\"id\":{id},")), "{}", theirs.body);
-    let r = send(&w.state, request("POST", &format!("/api/inbox/{id}/read"), Some(&hz), "")).await;
+    assert!(
+        !theirs.body.contains(&format!("\"id\":{id},")),
+        "{}",
+        theirs.body
+    );
+    let r = send(
+        &w.state,
+        request("POST", &format!("/api/inbox/{id}/read"), Some(&hz), ""),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let again = get(&w.state, "/api/inbox?limit=1", Some(&hz)).await;
     let v: serde_json::Value = serde_json::from_str(&again.body).unwrap();
@@ -2106,19 +2126,33 @@ async fn a_worker_reads_and_marks_their_inbox() {
     // The page: cards, the unread one with its button (a form with the CSRF token).
     let page = get(&w.state, "/inbox", Some(&hz)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("断缴提醒") && page.body.contains("缴费提醒"), "{}", page.body);
+    assert!(
+        page.body.contains("断缴提醒") && page.body.contains("缴费提醒"),
+        "{}",
+        page.body
+    );
     assert_eq!(page.body.matches("标为已读").count(), 1, "{}", page.body);
     let other = v2["items"][0]["id"].as_i64().unwrap();
     let csrf = csrf_in(&page.body);
     let refused = send(
         &w.state,
-        request("POST", &format!("/inbox/{other}/read"), Some(&hz), "csrf=nope"),
+        request(
+            "POST",
+            &format!("/inbox/{other}/read"),
+            Some(&hz),
+            "csrf=nope",
+        ),
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let done = send(
         &w.state,
-        request("POST", &format!("/inbox/{other}/read"), Some(&hz), &format!("csrf={csrf}&lang=zh")),
+        request(
+            "POST",
+            &format!("/inbox/{other}/read"),
+            Some(&hz),
+            &format!("csrf={csrf}&lang=zh"),
+        ),
     )
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
@@ -2134,8 +2168,15 @@ async fn a_worker_reads_and_marks_their_inbox() {
         .iter()
         .find(|k| k["kind"] == "lapse_warning")
         .expect("lapse warnings counted");
-    assert_eq!((reminder["messages"].as_u64(), reminder["read"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (reminder["messages"].as_u64(), reminder["read"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert!(!rates.body.contains(&w.hz), "{}", rates.body);
     let page = get(&w.state, "/clerk/inbox", Some(&clerk)).await;
-    assert!(page.body.contains("断缴提醒") && page.body.contains("100%"), "{}", page.body);
+    assert!(
+        page.body.contains("断缴提醒") && page.body.contains("100%"),
+        "{}",
+        page.body
+    );
 }

@@ -238,7 +238,9 @@ pub fn messages_for(
     // A payment reminder for this month, for someone still paying.
     let due = this.plus(1).first_day().yesterday().unwrap_or(today);
     let days_left = (due - today).get_days() as i64;
-    if last_paid < this && missed_since < t.lapse_missed_months && days_left <= t.reminder_days_before
+    if last_paid < this
+        && missed_since < t.lapse_missed_months
+        && days_left <= t.reminder_days_before
     {
         let mut v = values([
             ("month", this.to_string()),
@@ -478,7 +480,9 @@ impl Webhook {
 
     /// The wait after the `attempts`-th failure.
     pub fn backoff_after(&self, attempts: u32) -> u64 {
-        let factor = 1u64.checked_shl(attempts.saturating_sub(1)).unwrap_or(u64::MAX);
+        let factor = 1u64
+            .checked_shl(attempts.saturating_sub(1))
+            .unwrap_or(u64::MAX);
         self.backoff.saturating_mul(factor).min(self.backoff_max)
     }
 
@@ -520,8 +524,8 @@ fn transport_error(e: &ureq::Error) -> String {
 /// recomputes to check a delivery).
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     use hmac::Mac as _;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
-        .expect("HMAC takes a key of any length");
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -629,10 +633,7 @@ mod tests {
     #[test]
     fn templates_cover_every_kind_with_known_placeholders() {
         let given: BTreeMap<&str, &[&str]> = BTreeMap::from([
-            (
-                "payment_reminder",
-                &["month", "due", "days", "amount"][..],
-            ),
+            ("payment_reminder", &["month", "due", "days", "amount"][..]),
             ("lapse_warning", &["missed", "since", "last_paid"][..]),
             (
                 "backpay_window",
@@ -651,7 +652,11 @@ mod tests {
                 }
             }
             // Chinese first: the Chinese texts are Chinese.
-            assert!(t.body_zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+            assert!(
+                t.body_zh
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            );
         }
     }
 
@@ -663,7 +668,11 @@ mod tests {
             ("days", "5".into()),
         ]);
         let r = render("payment_reminder", &v).expect("renders");
-        assert!(r.body_zh.contains("以当地社保经办机构为准"), "{}", r.body_zh);
+        assert!(
+            r.body_zh.contains("以当地社保经办机构为准"),
+            "{}",
+            r.body_zh
+        );
         assert!(!r.body_zh.contains('{'), "{}", r.body_zh);
         v.insert("amount".into(), "1234.56".into());
         let r = render("payment_reminder", &v).expect("renders");

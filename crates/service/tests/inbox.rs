@@ -76,10 +76,20 @@ fn reminders_and_warnings_follow_the_clock() {
     let g = run(&mut records, &clock);
     assert_eq!((g.due, g.new), (1, 1));
     let m = &records.store().inbox_of(&key.0, None, 10).expect("inbox")[0];
-    assert_eq!((m.kind.as_str(), m.month.as_str()), ("payment_reminder", "2026-06"));
+    assert_eq!(
+        (m.kind.as_str(), m.month.as_str()),
+        ("payment_reminder", "2026-06")
+    );
     let r = inbox::render_row(m).expect("renders");
-    assert!(r.body_zh.contains("2026-06-30") && r.body_zh.contains("还剩 6 天"), "{}", r.body_zh);
-    assert!(inbox::params_of(m).contains_key("amount"), "杭州 has a bill");
+    assert!(
+        r.body_zh.contains("2026-06-30") && r.body_zh.contains("还剩 6 天"),
+        "{}",
+        r.body_zh
+    );
+    assert!(
+        inbox::params_of(m).contains_key("amount"),
+        "杭州 has a bill"
+    );
     assert!(r.body_zh.contains("每月一共约"), "{}", r.body_zh);
     // The same day again, and the next: nothing new.
     assert_eq!(run(&mut records, &clock).new, 0);
@@ -105,7 +115,11 @@ fn reminders_and_warnings_follow_the_clock() {
     );
     let lapse = records.store().inbox_of(&key.0, None, 1).expect("inbox");
     let r = inbox::render_row(&lapse[0]).expect("renders");
-    assert!(r.body_zh.contains("已经 2 个月没有缴费记录"), "{}", r.body_zh);
+    assert!(
+        r.body_zh.contains("已经 2 个月没有缴费记录"),
+        "{}",
+        r.body_zh
+    );
 
     // No back-payment window under the law in force in 杭州 (none is recorded: not allowed).
     clock.set(TestClock::on(date(2028, 5, 2)).now());
@@ -116,9 +130,16 @@ fn reminders_and_warnings_follow_the_clock() {
     let g = inbox::generate(records.store(), &policy, &clock, &relaxed).expect("generate");
     assert_eq!(g.new, 1);
     let m = &records.store().inbox_of(&key.0, None, 1).expect("inbox")[0];
-    assert_eq!((m.kind.as_str(), m.month.as_str()), ("backpay_window", "2026-06"));
+    assert_eq!(
+        (m.kind.as_str(), m.month.as_str()),
+        ("backpay_window", "2026-06")
+    );
     let r = inbox::render_row(m).expect("renders");
-    assert!(r.body_zh.contains("最晚可以在 2028-06 补缴，还剩 2 个月"), "{}", r.body_zh);
+    assert!(
+        r.body_zh.contains("最晚可以在 2028-06 补缴，还剩 2 个月"),
+        "{}",
+        r.body_zh
+    );
     assert!(r.body_en.contains("Hangzhou"), "{}", r.body_en);
     // A month later: June 2026's last month (already told) and July's first warning.
     clock.set(TestClock::on(date(2028, 6, 2)).now());
@@ -166,17 +187,16 @@ fn receiver(seen: Arc<Mutex<Seen>>) -> (String, tokio::runtime::Runtime) {
                 let key = h("idempotency-key");
                 let ts: i64 = h("x-anxin-timestamp").parse().unwrap_or(-1);
                 let mut s = seen.lock().unwrap();
-                let status = if h("x-anxin-signature")
-                    != inbox::signature(SECRET, ts, body.as_bytes())
-                {
-                    StatusCode::UNAUTHORIZED
-                } else if s.fail_next > 0 {
-                    s.fail_next -= 1;
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    s.accepted.entry(key.clone()).or_default().push(body);
-                    StatusCode::NO_CONTENT
-                };
+                let status =
+                    if h("x-anxin-signature") != inbox::signature(SECRET, ts, body.as_bytes()) {
+                        StatusCode::UNAUTHORIZED
+                    } else if s.fail_next > 0 {
+                        s.fail_next -= 1;
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        s.accepted.entry(key.clone()).or_default().push(body);
+                        StatusCode::NO_CONTENT
+                    };
                 s.requests.push((key, status.as_u16()));
                 status
             }
@@ -281,7 +301,10 @@ fn webhook_retries_resumes_dead_letters_and_never_delivers_twice() {
     {
         let s = seen.lock().unwrap();
         assert_eq!(s.requests.len(), 5, "{:?}", s.requests);
-        assert!(s.requests.iter().all(|(_, status)| *status != 401), "signatures check");
+        assert!(
+            s.requests.iter().all(|(_, status)| *status != 401),
+            "signatures check"
+        );
         assert_eq!(s.accepted.len(), 2);
         for (key, bodies) in &s.accepted {
             assert_eq!(bodies.len(), 1, "{key} accepted once");
@@ -292,7 +315,10 @@ fn webhook_retries_resumes_dead_letters_and_never_delivers_twice() {
             // What an SMS gateway needs and nothing more: no resident ID, no name.
             for id in ids {
                 let full = resident_id(id).to_string();
-                assert!(!bodies[0].contains(id) && !bodies[0].contains(&full), "{body}");
+                assert!(
+                    !bodies[0].contains(id) && !bodies[0].contains(&full),
+                    "{body}"
+                );
             }
             assert!(!bodies[0].contains("张三"), "{body}");
             assert_eq!(body["recipient"].as_str().unwrap().len(), 64);
@@ -353,7 +379,10 @@ fn a_webhook_is_checked_before_use() {
     let e = inbox::Webhook::new(&config("https://gw.example/hook", 3), SECRET)
         .err()
         .expect("https refused");
-    assert!(e.zh.contains("http://") && e.en.contains("TLS proxy"), "{e}");
+    assert!(
+        e.zh.contains("http://") && e.en.contains("TLS proxy"),
+        "{e}"
+    );
     assert!(inbox::Webhook::new(&config("http://127.0.0.1:9/h", 3), b"short").is_err());
     assert!(inbox::Webhook::new(&config("http://127.0.0.1:9/h", 0), SECRET).is_err());
     let w = inbox::Webhook::new(&config("http://127.0.0.1:9/h", 3), SECRET).expect("ok");

@@ -1268,7 +1268,8 @@ impl Store for SqliteStore {
     }
 }
 
-const MESSAGE_COLUMNS: &str = "m.id, m.key, m.person, m.kind, m.month, m.params, m.created_at, m.read_at";
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.key, m.person, m.kind, m.month, m.params, m.created_at, m.read_at";
 
 fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<MessageRow>> {
     let person: Vec<u8> = r.get(2)?;
