@@ -17,6 +17,10 @@ const DELIVER_LIMIT: u32 = 10_000;
 /// One round: generate what is due on the clock's day, then post what is due to the webhook.
 pub fn run_once(d: &DataDir, policy: &Policy, clock: &dyn Clock, json: bool) -> Result<()> {
     let settings = d.inbox();
+    // A reform named in anxin.toml that the policy does not know is refused, not ignored.
+    for name in &settings.reforms {
+        policy.reform(name)?;
+    }
     let hook = d.webhook()?;
     let mut records = d.records()?;
     let generated =
@@ -47,6 +51,12 @@ pub fn run_once(d: &DataDir, policy: &Policy, clock: &dyn Clock, json: bool) -> 
         generated.due,
         generated.new
     );
+    if let Some((zh, en)) = &generated.skipped_why {
+        println!(
+            "跳过 {} 人：{zh} / skipped {} people: {en}",
+            generated.skipped, generated.skipped
+        );
+    }
     match delivered {
         Some(d) => println!(
             "webhook：送达 {}，待重试 {}，转入死信 {} / delivered {}, to retry {}, dead {}",

@@ -205,7 +205,8 @@ fn values<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String
 
 /// What `person` should have been told by `today` (a civil date in China), from their
 /// registry row and contribution summaries, under the law in force plus `reforms`. A region
-/// the policy cannot answer for gives no message (never a guessed one).
+/// whose thresholds the policy cannot give (or a reform that does not cover it) is an error,
+/// never a guessed message; someone who never paid the pension where they live gets none.
 pub fn messages_for(
     policy: &Policy,
     person: &PersonKey,
@@ -213,10 +214,10 @@ pub fn messages_for(
     summaries: &[Summary],
     today: jiff::civil::Date,
     reforms: &[String],
-) -> Vec<NewMessage> {
+) -> anxin_policy::Result<Vec<NewMessage>> {
     let mut out = Vec::new();
     let Some(this) = YearMonth::of_date(today) else {
-        return out;
+        return Ok(out);
     };
     let home = row.residence_region;
     let region = format!("{home:06}");
@@ -226,11 +227,9 @@ pub fn messages_for(
         .and_then(|s| s.current_run.as_ref())
         .map(|r| r.to)
     else {
-        return out;
+        return Ok(out);
     };
-    let Ok(t) = Thresholds::resolve(policy, &region, this, reforms) else {
-        return out;
-    };
+    let t = Thresholds::resolve(policy, &region, this, reforms)?;
     // Months with no payment since the last paid one, before this month.
     let since = last_paid.plus(1);
     let missed_since = i64::from(last_paid.months_until(this) - 1).max(0);
@@ -317,11 +316,11 @@ pub fn messages_for(
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// What one generation did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Generated {
     /// People looked at.
     pub persons: u64,
@@ -329,6 +328,11 @@ pub struct Generated {
     pub due: u64,
     /// Of those, stored now (the rest were already there).
     pub new: u64,
+    /// People skipped because the policy could not give their region's thresholds (or a
+    /// reform does not cover it), with the first such reason.
+    pub skipped: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_why: Option<(String, String)>,
 }
 
 /// Looks at every registered person on `clock`'s day and stores what each should have been
@@ -346,7 +350,13 @@ pub fn generate<S: Store>(
     for row in store.persons_all()? {
         let key = PersonKey(row.person);
         let summaries = summarize(&store.contributions_of(&row.person)?);
-        batch.extend(messages_for(policy, &key, &row, &summaries, today, reforms));
+        match messages_for(policy, &key, &row, &summaries, today, reforms) {
+            Ok(messages) => batch.extend(messages),
+            Err(e) => {
+                report.skipped += 1;
+                report.skipped_why.get_or_insert((e.zh, e.en));
+            }
+        }
         report.persons += 1;
         if batch.len() >= 500 {
             report.due += batch.len() as u64;

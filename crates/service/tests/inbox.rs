@@ -146,6 +146,15 @@ fn reminders_and_warnings_follow_the_clock() {
     let g = inbox::generate(records.store(), &policy, &clock, &relaxed).expect("generate");
     assert_eq!(g.new, 1);
     assert!(kinds(&mut records, &key).contains(&pair("backpay_window", "2026-07")));
+    // An overlay not yet in force is refused for the person, with the reason, never ignored.
+    clock.set(TestClock::on(date(2025, 12, 28)).now());
+    let g = inbox::generate(records.store(), &policy, &clock, &relaxed).expect("generate");
+    assert_eq!((g.persons, g.skipped, g.new), (1, 1, 0));
+    let (zh, en) = g.skipped_why.expect("a reason");
+    assert!(
+        zh.contains("relaxed-backpay") || en.contains("relaxed-backpay"),
+        "{zh} / {en}"
+    );
 }
 
 /// What the local receiver saw.
