@@ -63,6 +63,17 @@ fn why(w: Why) -> &'static str {
     }
 }
 
+/// "ok", or the reason of a refusal (which must say why in both languages).
+fn outcome(got: Result<(), access::Denied>, case: &str) -> &'static str {
+    match got {
+        Ok(()) => "ok",
+        Err(d) => {
+            assert!(!d.zh.is_empty() && !d.en.is_empty(), "{case}: words");
+            why(d.why)
+        }
+    }
+}
+
 fn account(role: Role, region: Option<u32>, person: Option<[u8; 32]>) -> AccountRow {
     AccountRow {
         id: 1,
@@ -95,14 +106,7 @@ fn reading_a_person_follows_ownership_and_region() {
                 regions: &c.regions,
             },
         );
-        let got = match got {
-            Ok(()) => "ok",
-            Err(d) => {
-                assert!(!d.zh.is_empty() && !d.en.is_empty(), "{}: words", c.case);
-                why(d.why)
-            }
-        };
-        assert_eq!(got, c.want, "{}", c.case);
+        assert_eq!(outcome(got, &c.case), c.want, "{}", c.case);
     }
 }
 
@@ -160,13 +164,6 @@ fn an_inbox_is_its_owners_and_the_rates_are_the_officials() {
             "rates" => access::check(actor, Action::InboxRates),
             other => panic!("{}: unknown action {other}", c.case),
         };
-        let got = match got {
-            Ok(()) => "ok",
-            Err(d) => {
-                assert!(!d.zh.is_empty() && !d.en.is_empty(), "{}: words", c.case);
-                why(d.why)
-            }
-        };
-        assert_eq!(got, c.want, "{}", c.case);
+        assert_eq!(outcome(got, &c.case), c.want, "{}", c.case);
     }
 }
