@@ -12,6 +12,7 @@ mod data;
 mod demo;
 mod fail;
 mod import_cmd;
+mod inbox_cmd;
 mod records_cmd;
 mod render;
 mod transfer_cmd;
@@ -174,6 +175,33 @@ enum Command {
     },
     /// 服务 — the web pages and JSON API; --demo makes a synthetic region first.
     Serve(config::ServeArgs),
+    /// 消息 — the inbox: generate reminders and warnings from the records, post them to the
+    /// webhook (with retries), list the dead letters.
+    Inbox {
+        #[command(subcommand)]
+        command: InboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InboxCommand {
+    /// Generate what each person should have been told by today, store what is new, and post
+    /// what is due to the webhook of anxin.toml's [inbox.webhook] (if any).
+    Run {
+        /// The day to run for (YYYY-MM-DD, China time; default: today).
+        #[arg(long, value_parser = parse_day)]
+        date: Option<jiff::civil::Date>,
+        /// Run again every so many seconds, for ever (on the real clock).
+        #[arg(long)]
+        every: Option<u64>,
+    },
+    /// The dead-letter list: deliveries given up after the configured attempts.
+    Dead,
+}
+
+fn parse_day(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse::<jiff::civil::Date>()
+        .map_err(|e| format!("日期应为 YYYY-MM-DD / a date is YYYY-MM-DD: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -824,6 +852,19 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             }
             return Ok(());
         }
+        Command::Inbox {
+            command: InboxCommand::Run { date, every },
+        } => {
+            let d = data::DataDir::open(&g.data_dir())?;
+            let date = date.or(g.today.map(|_| today_date(&g)));
+            return inbox_cmd::run(&d, &policy, date, every, json);
+        }
+        Command::Inbox {
+            command: InboxCommand::Dead,
+        } => {
+            let d = data::DataDir::open(&g.data_dir())?;
+            return inbox_cmd::dead(&d, json);
+        }
         Command::Account {
             command: AccountCommand::List,
         } => {
@@ -864,6 +905,10 @@ fn serve(
                 // Each commit advances the outside checkpoint (the deployment's hook).
                 records.append(chunk.to_vec())?;
             }
+            // The demo workers' inboxes, as `anxin inbox run` would fill them on the demo's
+            // day (the last day of --today's month, as every other command reads it).
+            let day = anxin_domain::TestClock::on(today_date(g));
+            anxin_service::inbox::generate(records.store(), &policy, &day, &[])?;
             println!(
                 "演示地区已生成 Demo region ready: {workers} 名劳动者 workers, {total} 条记录 records in {:.1} s",
                 started.elapsed().as_secs_f64()

@@ -243,6 +243,10 @@ keys! {
     TRANSFER_MEDICAL_CONTINUITY_GAP_MONTHS = "transfer.medical.continuity_gap_months": Kind::Int, "months", "职工医保中断不超过几个月、按规定补缴的，视为连续参保", "longest gap in employee medical cover that keeps continuity when paid back";
     TRANSFER_MEDICAL_MAX_WAITING_MONTHS = "transfer.medical.max_waiting_months": Kind::Int, "months", "中断超过上述月数时，转入地可设的待遇等待期上限", "longest waiting period the destination may set after a longer gap";
     ROUNDING_TRANSFER = "rounding.transfer": Kind::Enum(ROUNDINGS), "rounding", "转移金额（统筹基金、退还的个人部分）的取整方法", "rounding of transfer amounts (pooling fund, refunded personal part)";
+    // ---- the inbox (SPEC §M4): when a worker is told what, from their own record
+    INBOX_REMINDER_DAYS_BEFORE = "inbox.reminder.days_before": Kind::Int, "days", "缴费提醒：每月缴费截止（当月最后一天）前几天提醒本月还没缴", "payment reminder: days before the month's due date (its last day) that a worker who has not paid is reminded";
+    INBOX_LAPSE_MISSED_MONTHS = "inbox.lapse.missed_months": Kind::Int, "months", "断缴提醒：上次缴费之后连续几个月没缴就提醒", "lapse warning: consecutive months without payment after the last paid month that trigger a warning";
+    INBOX_BACKPAY_WARN_MONTHS = "inbox.backpay.warn_months": Kind::Int, "months", "补缴期限提醒：某个没缴的月份离补缴期限还剩几个月时提醒", "back-payment window warning: months left before a missed month can no longer be paid";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 

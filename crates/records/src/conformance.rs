@@ -30,6 +30,141 @@ pub fn run_all(make: Factory<'_>) {
     story_accounts_sessions_access_log(make());
     story_payer_report(make());
     story_import_jobs(make());
+    story_inbox(make());
+}
+
+/// The inbox: a key stored once however often it is generated, a person's messages newest
+/// first a page at a time and only theirs, read once (the first time kept), deliveries due by
+/// time, retried, delivered or dead, and counted per kind.
+fn story_inbox(mut store: Box<dyn Store>) {
+    use crate::inbox::{DeliveryState, NewMessage};
+    let backend = store.backend();
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    let msg = |kind: &str, person: [u8; 32], month: &str| NewMessage {
+        key: format!("{kind}:{}:{month}", person[0]),
+        person,
+        kind: kind.into(),
+        month: month.into(),
+        params: "{\"month\":\"2026-06\"}".into(),
+    };
+    let first = [
+        msg("payment_reminder", a, "2026-06"),
+        msg("lapse_warning", a, "2026-04"),
+        msg("payment_reminder", b, "2026-06"),
+    ];
+    assert_eq!(store.inbox_add(&first, 100).expect("add"), 3, "{backend}");
+    // Generated again, with one new message: only the new one lands.
+    let again = [
+        msg("payment_reminder", a, "2026-06"),
+        msg("payment_reminder", a, "2026-07"),
+    ];
+    assert_eq!(
+        store.inbox_add(&again, 200).expect("add again"),
+        1,
+        "{backend}"
+    );
+    let all = store.inbox_of(&a, None, 10).expect("inbox");
+    let months: Vec<&str> = all.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(
+        months,
+        ["2026-07", "2026-04", "2026-06"],
+        "{backend}: newest first"
+    );
+    assert!(all.iter().all(|m| m.person == a && m.read_at.is_none()));
+    assert_eq!(
+        all[2].created_at, 100,
+        "{backend}: the first generation's time is kept"
+    );
+    let page = store.inbox_of(&a, Some(all[0].id), 1).expect("page");
+    assert_eq!(page, vec![all[1].clone()], "{backend}: keyset page");
+    // Read: only by its owner, and the first time stays.
+    assert!(
+        !store.inbox_mark_read(&b, all[0].id, 300).expect("not b's"),
+        "{backend}"
+    );
+    assert!(
+        store.inbox_mark_read(&a, all[0].id, 300).expect("read"),
+        "{backend}"
+    );
+    assert!(
+        store
+            .inbox_mark_read(&a, all[0].id, 400)
+            .expect("read again"),
+        "{backend}"
+    );
+    assert!(
+        !store.inbox_mark_read(&a, i64::MAX, 300).expect("no such"),
+        "{backend}"
+    );
+    let read = store.inbox_of(&a, None, 1).expect("inbox");
+    assert_eq!(read[0].read_at, Some(300), "{backend}");
+    // Deliveries: due from their creation, oldest first.
+    assert_eq!(store.inbox_due(99, 10).expect("due").len(), 0, "{backend}");
+    let due = store.inbox_due(200, 10).expect("due");
+    assert_eq!(due.len(), 4, "{backend}");
+    assert!(
+        due.iter().all(|(m, d)| d.message == m.id
+            && d.state == DeliveryState::Pending
+            && d.attempts == 0)
+    );
+    assert_eq!(due[3].0.month, "2026-07", "{backend}: the later one last");
+    assert_eq!(
+        due.iter().map(|(m, _)| m.kind.as_str()).collect::<Vec<_>>(),
+        [
+            "payment_reminder",
+            "lapse_warning",
+            "payment_reminder",
+            "payment_reminder"
+        ]
+    );
+    let (m0, mut d0) = due[0].clone();
+    d0.attempts = 1;
+    d0.next_at = 500;
+    d0.last_error = Some("HTTP 500".into());
+    store.inbox_set_delivery(&d0).expect("retry later");
+    let (_, mut d1) = due[1].clone();
+    d1.attempts = 1;
+    d1.state = DeliveryState::Delivered;
+    d1.delivered_at = Some(250);
+    store.inbox_set_delivery(&d1).expect("delivered");
+    let (_, mut d2) = due[2].clone();
+    d2.attempts = 5;
+    d2.state = DeliveryState::Dead;
+    d2.last_error = Some("HTTP 503".into());
+    store.inbox_set_delivery(&d2).expect("dead");
+    let due = store.inbox_due(300, 10).expect("due");
+    assert_eq!(
+        due.len(),
+        1,
+        "{backend}: delivered, dead and later ones are not due"
+    );
+    let due = store.inbox_due(500, 10).expect("due");
+    assert_eq!(due.len(), 2, "{backend}");
+    assert_eq!(
+        (&due[1].0, &due[1].1),
+        (&m0, &d0),
+        "{backend}: the retry keeps its state"
+    );
+    let dead = store.inbox_dead(0, 10).expect("dead");
+    assert_eq!(dead.len(), 1, "{backend}");
+    assert_eq!(dead[0].1, d2, "{backend}");
+    assert!(
+        store
+            .inbox_dead(dead[0].0.id, 10)
+            .expect("after")
+            .is_empty()
+    );
+    let counts = store.inbox_counts().expect("counts");
+    let c: Vec<(&str, u64, u64, u64, u64)> = counts
+        .iter()
+        .map(|c| (c.kind.as_str(), c.messages, c.read, c.delivered, c.dead))
+        .collect();
+    // Delivered: the lapse warning (second due); dead: b's reminder (third due).
+    let want = vec![
+        ("lapse_warning", 1, 0, 1, 0),
+        ("payment_reminder", 3, 1, 0, 1),
+    ];
+    assert_eq!(c, want, "{backend}");
 }
 
 /// An import job: stored with its file, moved on in the same transaction as each batch (also

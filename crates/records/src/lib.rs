@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod error;
 pub mod event;
 pub mod identify;
+pub mod inbox;
 pub mod input;
 pub mod jobs;
 pub mod keys;

@@ -320,6 +320,36 @@ pub trait Store: Send {
     fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()>;
     /// The certificate kept under `code` (16 characters, no dashes).
     fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>>;
+    // ---- the inbox (migration 11; see `crate::inbox`) ----
+    /// Stores the messages whose key is new, each with a pending delivery due at `now`; a key
+    /// already stored is skipped. Returns how many were new. One transaction.
+    fn inbox_add(&mut self, messages: &[crate::inbox::NewMessage], now: i64) -> Result<u64>;
+    /// `person`'s messages, newest first, with `id < before`, at most `limit`.
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::inbox::MessageRow>>;
+    /// Marks `person`'s message `id` read at `now` (a message already read keeps its first
+    /// time). `false` when `person` has no message `id`.
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool>;
+    /// Pending deliveries due at `now` (`next_at <= now`), oldest message first, at most `limit`.
+    fn inbox_due(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>>;
+    /// Stores the outcome of a delivery attempt.
+    fn inbox_set_delivery(&mut self, delivery: &crate::inbox::DeliveryRow) -> Result<()>;
+    /// The dead-letter list: deliveries given up, by message id, with `id > after`.
+    fn inbox_dead(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>>;
+    /// Messages, read, delivered and dead per kind, by kind.
+    fn inbox_counts(&mut self) -> Result<Vec<crate::inbox::KindCounts>>;
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -473,5 +503,39 @@ impl Store for Box<dyn Store> {
     }
     fn certificate_by_code(&mut self, code: &str) -> Result<Option<CertificateCodeRow>> {
         (**self).certificate_by_code(code)
+    }
+    fn inbox_add(&mut self, messages: &[crate::inbox::NewMessage], now: i64) -> Result<u64> {
+        (**self).inbox_add(messages, now)
+    }
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::inbox::MessageRow>> {
+        (**self).inbox_of(person, before, limit)
+    }
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool> {
+        (**self).inbox_mark_read(person, id, now)
+    }
+    fn inbox_due(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>> {
+        (**self).inbox_due(now, limit)
+    }
+    fn inbox_set_delivery(&mut self, delivery: &crate::inbox::DeliveryRow) -> Result<()> {
+        (**self).inbox_set_delivery(delivery)
+    }
+    fn inbox_dead(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>> {
+        (**self).inbox_dead(after, limit)
+    }
+    fn inbox_counts(&mut self) -> Result<Vec<crate::inbox::KindCounts>> {
+        (**self).inbox_counts()
     }
 }

@@ -662,11 +662,6 @@ pub async fn me(
                 "Identification ledger",
             ),
         ],
-        Role::Analyst => &[(
-            "/school/ledger",
-            "因入学参保人员台账",
-            "Identification ledger",
-        )],
         // Roles whose own desk is not built yet get the public tools they use with people,
         // and the page says what their desk will hold.
         Role::Grid | Role::Union => &[
@@ -684,6 +679,18 @@ pub async fn me(
                 "/verify",
                 "核验一份参保缴费凭证",
                 "Check a contribution certificate",
+            ),
+        ],
+        Role::Analyst => &[
+            (
+                "/school/ledger",
+                "因入学参保人员台账",
+                "Identification ledger",
+            ),
+            (
+                "/clerk/inbox",
+                "消息送达和阅读",
+                "Messages delivered and read",
             ),
         ],
         _ => &[],

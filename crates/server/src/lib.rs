@@ -24,6 +24,7 @@ pub mod auth;
 pub mod certificates;
 pub mod gates;
 pub mod imports;
+pub mod inbox;
 pub mod list;
 pub mod listen;
 pub mod log_api;
@@ -202,6 +203,12 @@ pub fn router(state: AppState) -> Router {
             post(auth::api_sign_in).delete(auth::api_sign_out),
         )
         .route("/api/me", get(auth::api_me))
+        .route("/inbox", get(inbox::inbox_page))
+        .route("/inbox/{id}/read", post(inbox::mark_read_submit))
+        .route("/clerk/inbox", get(inbox::rates_page))
+        .route("/api/inbox", get(inbox::api_inbox))
+        .route("/api/inbox/{id}/read", post(inbox::api_mark_read))
+        .route("/api/inbox/rates", get(inbox::api_rates))
         .route("/api/platform/workers", get(platform::api_workers))
         .route("/api/platform/months", get(platform::api_months))
         .route("/api/persons/lookup", post(person::api_lookup))

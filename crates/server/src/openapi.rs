@@ -105,6 +105,34 @@ fn reads() -> Value {
         } }))
 }
 
+fn inbox_messages() -> Value {
+    crate::list::schema(json!({ "type": "object",
+        "required": ["id", "kind", "month", "created_at", "read_at", "title_zh", "title_en", "text_zh", "text_en"],
+        "properties": {
+            "id": { "type": "integer", "minimum": 1, "description": "消息编号 message id (also the cursor)" },
+            "kind": { "type": "string", "enum": ["payment_reminder", "lapse_warning", "backpay_window"] },
+            "month": { "type": "string", "pattern": MONTH, "description": "消息所说的月份 the month it is about" },
+            "created_at": { "type": "integer", "description": "Unix seconds" },
+            "read_at": { "type": ["integer", "null"], "description": "Unix seconds; null: unread" },
+            "title_zh": { "type": "string" }, "title_en": { "type": "string" },
+            "text_zh": { "type": "string" }, "text_en": { "type": "string" }
+        } }))
+}
+
+fn inbox_rates() -> Value {
+    json!({ "type": "object", "required": ["kinds"], "properties": { "kinds": { "type": "array", "items": {
+        "type": "object",
+        "required": ["kind", "name_zh", "name_en", "messages", "read", "delivered", "dead", "read_percent", "delivered_percent"],
+        "properties": {
+            "kind": { "type": "string" }, "name_zh": { "type": "string" }, "name_en": { "type": "string" },
+            "messages": { "type": "integer", "minimum": 0 }, "read": { "type": "integer", "minimum": 0 },
+            "delivered": { "type": "integer", "minimum": 0, "description": "送达网关 the webhook answered 2xx" },
+            "dead": { "type": "integer", "minimum": 0, "description": "死信 given up after the configured attempts" },
+            "read_percent": { "type": "integer", "minimum": 0, "maximum": 100 },
+            "delivered_percent": { "type": "integer", "minimum": 0, "maximum": 100 }
+        } } } } })
+}
+
 fn platform_workers() -> Value {
     crate::list::schema(json!({ "type": "object",
         "required": ["key", "id_masked", "months", "first_month", "last_month", "amount_fen", "insurances"],
@@ -323,6 +351,39 @@ pub const OPERATIONS: &[Operation] = &[
         query: &crate::list::QUERY,
         ok: (200, reads),
         errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "get",
+        path: "/api/inbox",
+        tag: "inbox",
+        summary: "我的消息 The signed-in worker's messages (payment reminders, lapse warnings, closing back-payment windows), newest first, a page at a time (worker accounts, own messages only)",
+        access: Access::SignedIn,
+        body: None,
+        query: &crate::list::QUERY,
+        ok: (200, inbox_messages),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "post",
+        path: "/api/inbox/{id}/read",
+        tag: "inbox",
+        summary: "标为已读 Marks one of the caller's messages read (the first time is kept)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (204, object),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/inbox/rates",
+        tag: "inbox",
+        summary: "消息送达和阅读率 Delivery and read rates per message kind, counts only (clerks, inspectors, analysts)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, inbox_rates),
+        errors: &[401, 403],
     },
     Operation {
         method: "get",
@@ -603,6 +664,7 @@ fn links(method: &str, path: &str) -> Option<Value> {
     Some(match (method, path) {
         ("post", "/api/persons/lookup") => to(&person, "key", "$response.body#/person"),
         ("get", "/api/me") => to(&person, "key", "$response.body#/account/person"),
+        ("get", "/api/inbox") => to(&[("get", "/api/inbox")], "after", "$response.body#/next"),
         ("get", "/api/platform/workers") => to(
             &[("get", "/api/platform/workers")],
             "after",

@@ -490,6 +490,16 @@ pub async fn person_page(
         ));
     }
     body.push_str("</table></details>");
+    if owner {
+        body.push_str(&format!(
+            "<p><a href=\"/inbox?lang={}\">{}</a></p>",
+            lang.code(),
+            lang.pick(
+                "我的消息（缴费提醒、断缴提醒）",
+                "My messages (reminders and warnings)"
+            ),
+        ));
+    }
     if let Some(list) = access {
         body.push_str(&format!(
             "<h2>{}</h2>{}",
@@ -587,7 +597,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
          <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
          <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
-         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a></p>{}",
+         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a> · <a href=\"/clerk/inbox{ls}\">{}</a></p>{}",
         esc(&caller.account.username),
         lang.pick(caller.role.name_zh(), caller.role.as_str()),
         lang.pick("辖区", "region"),
@@ -600,6 +610,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("查找", "Find"),
         lang.pick("导入文件", "Import a file"),
         lang.pick("账本审计状态", "Ledger audit status"),
+        lang.pick("消息送达和阅读", "Messages delivered and read"),
         logout_button(caller, lang),
         ls = lang_query(lang, true),
     )

@@ -398,6 +398,14 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/platform", "", "RFFFFFFFAFFFF"),
     ("GET", "/platform?lang=en&limit=1", "", "RFFFFFFFAFFFF"),
     ("GET", "/platform?after=zz", "", "RFFFFFFFBFFFF"),
+    ("GET", "/api/inbox", "", "UAAFFFFFFFFFF"),
+    ("GET", "/api/inbox?limit=0", "", "UBBBBBBBBBBBB"),
+    ("GET", "/api/inbox?after=x", "", "UBBBBBBBBBBBB"),
+    ("POST", "/api/inbox/999999/read", "", "UNNFFFFFFFFFF"),
+    ("POST", "/api/inbox/abc/read", "", "UBBBBBBBBBBBB"),
+    ("GET", "/inbox", "", "RAAFFFFFFFFFF"),
+    ("GET", "/api/inbox/rates", "", "UFFAAAFFFFAFF"),
+    ("GET", "/clerk/inbox", "", "RFFAAAFFFFAFF"),
 ];
 
 fn code(c: char) -> StatusCode {
@@ -2292,4 +2300,121 @@ async fn certificates_are_checked_by_code() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers.contains_key("retry-after"));
     assert!(r.body.contains("核验太频繁"));
+}
+
+/// The inbox through the server: messages generated on a moved clock, a page at a time, marked
+/// read by their owner only (API and page form), and the rates a clerk sees.
+#[tokio::test]
+async fn a_worker_reads_and_marks_their_inbox() {
+    use anxin_domain::TestClock;
+    let w = world();
+    let policy = anxin_policy::Policy::embedded().unwrap();
+    {
+        let mut records = w.state.records.as_ref().unwrap().lock().unwrap();
+        // 杭州's worker last paid February 2025: reminded late in March, warned late in May.
+        for day in [
+            jiff::civil::date(2025, 3, 26),
+            jiff::civil::date(2025, 5, 26),
+        ] {
+            let clock = TestClock::on(day);
+            anxin_service::inbox::generate(records.store(), &policy, &clock, &[]).unwrap();
+        }
+    }
+    let hz = sign_in(&w.state, "worker-hz").await;
+    let sz = sign_in(&w.state, "worker-sz").await;
+    let first = get(&w.state, "/api/inbox?limit=1", Some(&hz)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let v: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["kind"], "lapse_warning", "newest first");
+    let next = v["next"].as_str().expect("a second page").to_string();
+    let second = get(&w.state, &format!("/api/inbox?after={next}"), Some(&hz)).await;
+    let v2: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+    assert_eq!(v2["items"][0]["kind"], "payment_reminder");
+    assert!(
+        v2["items"][0]["text_zh"]
+            .as_str()
+            .unwrap()
+            .contains("2025-03-31")
+    );
+    assert!(v2["next"].is_null());
+    let id = v["items"][0]["id"].as_i64().unwrap();
+    // Someone else's message is not found, and stays unread.
+    let r = send(
+        &w.state,
+        request("POST", &format!("/api/inbox/{id}/read"), Some(&sz), ""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let theirs = get(&w.state, "/api/inbox", Some(&sz)).await;
+    assert!(
+        !theirs.body.contains(&format!("\"id\":{id},")),
+        "{}",
+        theirs.body
+    );
+    let r = send(
+        &w.state,
+        request("POST", &format!("/api/inbox/{id}/read"), Some(&hz), ""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let again = get(&w.state, "/api/inbox?limit=1", Some(&hz)).await;
+    let v: serde_json::Value = serde_json::from_str(&again.body).unwrap();
+    assert!(v["items"][0]["read_at"].is_i64(), "{}", again.body);
+    // The page: cards, the unread one with its button (a form with the CSRF token).
+    let page = get(&w.state, "/inbox", Some(&hz)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("断缴提醒") && page.body.contains("缴费提醒"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("标为已读").count(), 1, "{}", page.body);
+    let other = v2["items"][0]["id"].as_i64().unwrap();
+    let csrf = csrf_in(&page.body);
+    let refused = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/inbox/{other}/read"),
+            Some(&hz),
+            "csrf=nope",
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let done = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/inbox/{other}/read"),
+            Some(&hz),
+            &format!("csrf={csrf}&lang=zh"),
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = get(&w.state, "/inbox?lang=en", Some(&hz)).await;
+    assert!(!page.body.contains("Mark as read"), "{}", page.body);
+    // A clerk sees the counts per kind, nobody's data.
+    let clerk = sign_in(&w.state, "clerk-hz").await;
+    let rates = get(&w.state, "/api/inbox/rates", Some(&clerk)).await;
+    let v: serde_json::Value = serde_json::from_str(&rates.body).unwrap();
+    let reminder = v["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "lapse_warning")
+        .expect("lapse warnings counted");
+    assert_eq!(
+        (reminder["messages"].as_u64(), reminder["read"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(!rates.body.contains(&w.hz), "{}", rates.body);
+    let page = get(&w.state, "/clerk/inbox", Some(&clerk)).await;
+    assert!(
+        page.body.contains("断缴提醒") && page.body.contains("100%"),
+        "{}",
+        page.body
+    );
 }

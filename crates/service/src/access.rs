@@ -54,10 +54,14 @@ pub enum Action {
     ReadSchoolLedger,
     /// A platform's report on what it paid for its own workers.
     PlatformReport,
+    /// One's own inbox: read it, mark a message read (the owner's messages only).
+    ReadInbox,
+    /// The inbox's delivery and read rates per message kind (counts, no person).
+    InboxRates,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -69,6 +73,8 @@ impl Action {
         Action::ReviewSchool,
         Action::ReadSchoolLedger,
         Action::PlatformReport,
+        Action::ReadInbox,
+        Action::InboxRates,
     ];
 }
 
@@ -98,6 +104,11 @@ pub const TABLE: &[(Action, &[Role])] = &[
         &[Role::Clerk, Role::Education, Role::Analyst],
     ),
     (Action::PlatformReport, &[Role::Platform]),
+    (Action::ReadInbox, &[Role::Worker]),
+    (
+        Action::InboxRates,
+        &[Role::Clerk, Role::Inspector, Role::Analyst],
+    ),
 ];
 
 /// The roles that may take `action`.
@@ -280,6 +291,19 @@ pub fn check_person(
             "this person neither lives nor is insured in your region: you may not read the record",
         ))
     }
+}
+
+/// The person whose inbox the actor reads: their own, the only one they may. A worker
+/// account linked to no person has no inbox.
+pub fn own_inbox(actor: Actor<'_>) -> Result<PersonKey, Denied> {
+    check(actor, Action::ReadInbox)?;
+    actor.account.person.map(PersonKey).ok_or_else(|| {
+        Denied::new(
+            Why::NotOwner,
+            "此账户没有关联本人的参保记录，所以没有消息：请到社保经办窗口核实身份后关联",
+            "this account is linked to no record of its own, so it has no messages: have it linked at a social insurance office once your identity is confirmed",
+        )
+    })
 }
 
 /// An import job is followed by the clerk who started it.

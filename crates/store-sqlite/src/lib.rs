@@ -10,6 +10,7 @@ use std::path::Path;
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
+use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
     CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow,
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
     include_str!("../migrations/0010_certificate_codes.sql"),
+    include_str!("../migrations/0011_inbox.sql"),
 ];
 
 pub struct SqliteStore {
@@ -1152,6 +1154,136 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(db)).collect()
     }
 
+    fn inbox_add(&mut self, messages: &[NewMessage], now: i64) -> Result<u64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let mut added = 0;
+        {
+            let mut msg = tx
+                .prepare_cached(
+                    "INSERT INTO inbox_messages (key, person, kind, month, params, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                )
+                .map_err(db)?;
+            let mut delivery = tx
+                .prepare_cached(
+                    "INSERT INTO inbox_deliveries (message, next_at, state) VALUES (?1, ?2, 'pending')",
+                )
+                .map_err(db)?;
+            for m in messages {
+                let n = msg
+                    .execute(params![
+                        m.key,
+                        &m.person[..],
+                        m.kind,
+                        m.month,
+                        m.params,
+                        now
+                    ])
+                    .map_err(db)?;
+                if n == 1 {
+                    delivery
+                        .execute(params![tx.last_insert_rowid(), now])
+                        .map_err(db)?;
+                    added += 1;
+                }
+            }
+        }
+        tx.commit().map_err(db)?;
+        Ok(added)
+    }
+
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM inbox_messages m
+                 WHERE person = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(
+                params![&person[..], before.unwrap_or(i64::MAX), i64::from(limit)],
+                message_row,
+            )
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)?).collect()
+    }
+
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE inbox_messages SET read_at = coalesce(read_at, ?3) WHERE id = ?1 AND person = ?2",
+                params![id, &person[..], now],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn inbox_due(&mut self, now: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        self.inbox_join(
+            "d.state = 'pending' AND d.next_at <= ?1 ORDER BY d.next_at, d.message LIMIT ?2",
+            params![now, i64::from(limit)],
+        )
+    }
+
+    fn inbox_set_delivery(&mut self, d: &DeliveryRow) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE inbox_deliveries SET attempts = ?2, next_at = ?3, state = ?4,
+                 last_error = ?5, delivered_at = ?6 WHERE message = ?1",
+                params![
+                    d.message,
+                    d.attempts,
+                    d.next_at,
+                    d.state.as_str(),
+                    d.last_error,
+                    d.delivered_at
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn inbox_dead(&mut self, after: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        self.inbox_join(
+            "d.state = 'dead' AND d.message > ?1 ORDER BY d.message LIMIT ?2",
+            params![after, i64::from(limit)],
+        )
+    }
+
+    fn inbox_counts(&mut self) -> Result<Vec<KindCounts>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT m.kind, count(*), count(m.read_at),
+                 coalesce(sum(d.state = 'delivered'), 0), coalesce(sum(d.state = 'dead'), 0)
+                 FROM inbox_messages m JOIN inbox_deliveries d ON d.message = m.id
+                 GROUP BY m.kind ORDER BY m.kind",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(KindCounts {
+                    kind: r.get(0)?,
+                    messages: r.get::<_, i64>(1)?.max(0) as u64,
+                    read: r.get::<_, i64>(2)?.max(0) as u64,
+                    delivered: r.get::<_, i64>(3)?.max(0) as u64,
+                    dead: r.get::<_, i64>(4)?.max(0) as u64,
+                })
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
     fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()> {
         self.conn
             .execute(
@@ -1195,6 +1327,73 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+}
+
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.key, m.person, m.kind, m.month, m.params, m.created_at, m.read_at";
+
+fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<MessageRow>> {
+    let person: Vec<u8> = r.get(2)?;
+    Ok(Ok(MessageRow {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        person: match hash_of(person, "inbox person") {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        },
+        kind: r.get(3)?,
+        month: r.get(4)?,
+        params: r.get(5)?,
+        created_at: r.get(6)?,
+        read_at: r.get(7)?,
+    }))
+}
+
+impl SqliteStore {
+    fn inbox_join<P: rusqlite::Params>(
+        &mut self,
+        filter: &str,
+        p: P,
+    ) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS}, d.attempts, d.next_at, d.state, d.last_error, d.delivered_at
+             FROM inbox_deliveries d JOIN inbox_messages m ON m.id = d.message WHERE {filter}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                let message = message_row(r)?;
+                let state: String = r.get(10)?;
+                Ok((
+                    message,
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, i64>(9)?,
+                    state,
+                    r.get::<_, Option<String>>(11)?,
+                    r.get::<_, Option<i64>>(12)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (message, id, attempts, next_at, state, last_error, delivered_at) =
+                r.map_err(db)?;
+            let state = DeliveryState::parse(&state)
+                .ok_or_else(|| Error::Corrupt(format!("{state:?} is not a delivery state")))?;
+            Ok((
+                message?,
+                DeliveryRow {
+                    message: id,
+                    attempts: attempts.clamp(0, i64::from(u32::MAX)) as u32,
+                    next_at,
+                    state,
+                    last_error,
+                    delivered_at,
+                },
+            ))
+        })
+        .collect()
     }
 }
 
