@@ -250,14 +250,44 @@ fn write_report(path: &Path, refused: &[Refusal]) -> Result<()> {
     w.flush().map_err(|e| io_fail(path, e))
 }
 
+/// Writes the header and one row per computed person to `out`; the rows the rule refused
+/// join the file's refusals. Returns how many were computed, and every refusal.
+fn write_results<T, F>(
+    out: &mut csv::Writer<std::fs::File>,
+    path: &Path,
+    header: &[&str],
+    read: Read<T>,
+    figures: Vec<anxin_policy::Result<F>>,
+    cells: impl Fn(&F) -> Vec<String>,
+) -> Result<(u64, Vec<Refusal>)> {
+    let io = |e: csv::Error| io_fail(path, e);
+    let mut head = vec!["row", "id"];
+    head.extend_from_slice(header);
+    out.write_record(&head).map_err(io)?;
+    let mut ok = 0;
+    let mut refused = read.refused;
+    for (i, f) in figures.into_iter().enumerate() {
+        match f {
+            Ok(f) => {
+                ok += 1;
+                let id = read.ids.as_ref().map(|v| v[i].as_str()).unwrap_or("");
+                let mut row = vec![read.line[i].to_string(), id.to_string()];
+                row.extend(cells(&f));
+                out.write_record(&row).map_err(io)?;
+            }
+            Err(e) => refused.push(refusal(read.line[i], "", "", e.zh, e.en)),
+        }
+    }
+    Ok((ok, refused))
+}
+
 pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bool) -> Result<()> {
     let month = a.month.unwrap_or(today);
     let scope = policy.scope(&a.common.region, month, &a.common.reforms)?;
     let started = Instant::now();
     let mut out = csv::Writer::from_path(&a.output).map_err(|e| io_fail(&a.output, e))?;
-    let mut ok = 0u64;
-    let (mut refused, compute_s);
-    match a.kind {
+    let t;
+    let ((ok, mut refused), compute_s) = match a.kind {
         BatchKind::Quote => {
             let kernel = QuoteKernel::load(&scope)?;
             let r = read(&a.input, &QUOTE_COLUMNS, |c| {
@@ -266,12 +296,10 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
                     income: yuan(1, c[1], false)?.unwrap_or_default(),
                 })
             })?;
-            let t = Instant::now();
+            t = Instant::now();
             let figures = kernel.rows(&r.rows);
-            compute_s = t.elapsed().as_secs_f64();
-            out.write_record([
-                "row",
-                "id",
+            let compute_s = t.elapsed().as_secs_f64();
+            let header = [
                 "base",
                 "rate_percent",
                 "monthly",
@@ -279,30 +307,19 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
                 "pooling",
                 "subsidy",
                 "net",
-            ])
-            .map_err(|e| io_fail(&a.output, e))?;
-            refused = r.refused;
-            for (i, f) in figures.into_iter().enumerate() {
-                let id = r.ids.as_ref().map(|v| v[i].as_str()).unwrap_or("");
-                match f {
-                    Ok(f) => {
-                        ok += 1;
-                        out.write_record([
-                            r.line[i].to_string(),
-                            id.to_string(),
-                            f.base.yuan_string(),
-                            pct(f.rate.0),
-                            f.monthly.yuan_string(),
-                            f.account.yuan_string(),
-                            f.pooling.yuan_string(),
-                            f.paid_now.yuan_string(),
-                            f.net.yuan_string(),
-                        ])
-                        .map_err(|e| io_fail(&a.output, e))?
-                    }
-                    Err(e) => refused.push(refusal(r.line[i], "", "", e.zh, e.en)),
-                }
-            }
+            ];
+            let w = write_results(&mut out, &a.output, &header, r, figures, |f| {
+                vec![
+                    f.base.yuan_string(),
+                    pct(f.rate.0),
+                    f.monthly.yuan_string(),
+                    f.account.yuan_string(),
+                    f.pooling.yuan_string(),
+                    f.paid_now.yuan_string(),
+                    f.net.yuan_string(),
+                ]
+            })?;
+            (w, compute_s)
         }
         BatchKind::Pension => {
             let (proj, _) = Projector::resolve(&scope)?;
@@ -316,43 +333,30 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
                     retirement_age_months: count(4, c[4])?,
                 })
             })?;
-            let t = Instant::now();
+            t = Instant::now();
             let figures = pension_rows(&proj, month.year() as i64, max_index, &r.rows);
-            compute_s = t.elapsed().as_secs_f64();
-            out.write_record([
-                "row",
-                "id",
+            let compute_s = t.elapsed().as_secs_f64();
+            let header = [
                 "eligible",
                 "min_months",
                 "payout_months",
                 "basic_pension",
                 "account_pension",
                 "total_pension",
-            ])
-            .map_err(|e| io_fail(&a.output, e))?;
-            refused = r.refused;
-            for (i, f) in figures.into_iter().enumerate() {
-                let id = r.ids.as_ref().map(|v| v[i].as_str()).unwrap_or("");
-                match f {
-                    Ok(f) => {
-                        ok += 1;
-                        out.write_record([
-                            r.line[i].to_string(),
-                            id.to_string(),
-                            if f.eligible { "yes" } else { "no" }.to_string(),
-                            f.min_months.to_string(),
-                            format!("{}.{}", f.payout_tenths / 10, f.payout_tenths % 10),
-                            Fen(f.basic_fen).yuan_string(),
-                            Fen(f.account_fen).yuan_string(),
-                            Fen(f.total_fen).yuan_string(),
-                        ])
-                        .map_err(|e| io_fail(&a.output, e))?
-                    }
-                    Err(e) => refused.push(refusal(r.line[i], "", "", e.zh, e.en)),
-                }
-            }
+            ];
+            let w = write_results(&mut out, &a.output, &header, r, figures, |f| {
+                vec![
+                    if f.eligible { "yes" } else { "no" }.to_string(),
+                    f.min_months.to_string(),
+                    format!("{}.{}", f.payout_tenths / 10, f.payout_tenths % 10),
+                    Fen(f.basic_fen).yuan_string(),
+                    Fen(f.account_fen).yuan_string(),
+                    Fen(f.total_fen).yuan_string(),
+                ]
+            })?;
+            (w, compute_s)
         }
-    }
+    };
     out.flush().map_err(|e| io_fail(&a.output, e))?;
     refused.sort_by_key(|r| r.row);
     let report = a.report.clone().unwrap_or_else(|| {

@@ -37,6 +37,25 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Runs `anxin batch KIND FILE` in `dir`; the result file and the rejection report.
+fn run_batch(kind: &str, file: &Path, dir: &Path) -> (PathBuf, PathBuf) {
+    let (out, report) = (dir.join("out.csv"), dir.join("refused.csv"));
+    let st = bin()
+        .args(["batch", kind])
+        .arg(file)
+        .arg(&out)
+        .args(["--region", REGION, "--month", MONTH, "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    (out, report)
+}
+
 /// Rows of a CSV file as maps from header to value.
 fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
@@ -129,20 +148,7 @@ fn check_expectations(
 #[test]
 fn batch_quote_is_the_quote_calculator_row_by_row() {
     let dir = tmp("quote");
-    let (out, report) = (dir.join("out.csv"), dir.join("refused.csv"));
-    let st = bin()
-        .args(["batch", "quote"])
-        .arg(data("batch-quote.csv"))
-        .arg(&out)
-        .args(["--region", REGION, "--month", MONTH, "--report"])
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let (out, report) = run_batch("quote", &data("batch-quote.csv"), &dir);
     let input = rows(&data("batch-quote.csv"));
     let results = check_expectations(&input, &out, &report);
     let policy = Policy::embedded().unwrap();
@@ -265,20 +271,7 @@ fn batch_pension_is_the_pension_calculator_row_by_row() {
     }
     w.flush().unwrap();
     // The derived file keeps the data file's rows in order, so its expectations still apply.
-    let (out, report) = (dir.join("out.csv"), dir.join("refused.csv"));
-    let st = bin()
-        .args(["batch", "pension"])
-        .arg(&file)
-        .arg(&out)
-        .args(["--region", REGION, "--month", MONTH, "--report"])
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let (out, report) = run_batch("pension", &file, &dir);
     let results = check_expectations(&input, &out, &report);
     assert_eq!(expected.len(), 5, "the rows with a whole-percent index");
     for (id, sc) in &expected {

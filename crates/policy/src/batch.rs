@@ -190,24 +190,13 @@ pub fn pension_rows(
         }
         let age = r.retirement_age_months as i64;
         if age < first || age > last || r.months as i64 > age - 16 * 12 {
+            let (y, m, paid, lo, hi) = (age / 12, age % 12, r.months, first / 12, last / 12);
             return Err(Error::bad_input(
                 format!(
-                    "退休年龄 {} 个月（{} 岁 {} 个月）或已缴 {} 个月不可能：计发月数表只有 {}–{} 岁，缴费从 16 岁起",
-                    age,
-                    age / 12,
-                    age % 12,
-                    r.months,
-                    first / 12,
-                    last / 12
+                    "退休年龄 {age} 个月（{y} 岁 {m} 个月）或已缴 {paid} 个月不可能：计发月数表只有 {lo}–{hi} 岁，缴费从 16 岁起"
                 ),
                 format!(
-                    "retirement age {} months ({} years {} months) or {} months paid is impossible: the payout table covers ages {}–{}, contributions start at 16",
-                    age,
-                    age / 12,
-                    age % 12,
-                    r.months,
-                    first / 12,
-                    last / 12
+                    "retirement age {age} months ({y} years {m} months) or {paid} months paid is impossible: the payout table covers ages {lo}–{hi}, contributions start at 16"
                 ),
             ));
         }

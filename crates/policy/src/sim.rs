@@ -870,25 +870,7 @@ fn follow(
         let retire_at = p.birth as i64 + proj.rules[p.track as usize].age_months_at(p.birth);
         if month as i64 >= retire_at {
             st.retired += 1;
-            let z = if p.paid > 0 {
-                tier_sum / p.paid as i64
-            } else {
-                0
-            };
-            let w = WorkerInput {
-                birth: p.birth,
-                track: p.track,
-                paid_months: p.paid,
-                past_tier_bps: z as u32,
-                balance_fen: p.balance,
-                ..Default::default()
-            };
-            let o = proj.project(month, &w);
-            let pension = if o.total_months >= o.min_months {
-                o.basic_fen + o.account_pension_fen
-            } else {
-                0
-            };
+            let pension = pension_of(proj, month, &p, tier_sum, 0, 0, false);
             if pension > 0 {
                 st.retired_eligible += 1;
             }
@@ -995,6 +977,24 @@ fn follow(
     // Still working at the end: projected to retirement, keeping up the last year's choice.
     let end = start + 12 * req.years as i32;
     let proj = &rules.end[p.region as usize];
+    let pension = pension_of(proj, end, &p, tier_sum, last_account, last_tier, paying_now);
+    PersonOut {
+        paid: own_paid,
+        pension,
+    }
+}
+
+/// A person's monthly pension from `as_of`: their months, average index and balance, paying
+/// on to retirement at `tier_bps` when `paying`; 0 when short of the minimum months.
+fn pension_of(
+    proj: &Projector,
+    as_of: i32,
+    p: &Person,
+    tier_sum: i64,
+    monthly_account: i64,
+    tier_bps: u32,
+    paying: bool,
+) -> i64 {
     let z = if p.paid > 0 {
         tier_sum / p.paid as i64
     } else {
@@ -1006,20 +1006,16 @@ fn follow(
         paid_months: p.paid,
         past_tier_bps: z as u32,
         balance_fen: p.balance,
-        monthly_account_fen: if paying_now { last_account } else { 0 },
-        tier_bps: last_tier,
+        monthly_account_fen: if paying { monthly_account } else { 0 },
+        tier_bps,
         pay_from: 0,
-        pay_until: if paying_now { u32::MAX } else { 0 },
+        pay_until: if paying { u32::MAX } else { 0 },
     };
-    let o = proj.project(end, &w);
-    let pension = if o.total_months >= o.min_months {
+    let o = proj.project(as_of, &w);
+    if o.total_months >= o.min_months {
         o.basic_fen + o.account_pension_fen
     } else {
         0
-    };
-    PersonOut {
-        paid: own_paid,
-        pension,
     }
 }
 
@@ -1033,13 +1029,16 @@ pub fn band(base: i64, reform: i64) -> usize {
     if base <= 0 {
         return if reform > base { 0 } else { 4 };
     }
-    let change = (reform - base) as i128 * 10_000 / base as i128;
-    match change {
-        c if c > 500 => 0,
-        c if c > 0 => 1,
-        0 => 2,
-        c if c >= -500 => 3,
-        _ => 4,
+    // Exactly: the change against 5 % of the baseline, with no rounding in between.
+    let (change, five) = ((reform - base) as i128 * 100, base as i128 * 5);
+    if change > five {
+        0
+    } else if change > 0 {
+        1
+    } else if change >= -five {
+        3
+    } else {
+        4
     }
 }
 
