@@ -101,3 +101,53 @@ fn a_reform_that_changes_nothing_for_people_leaves_them_in_the_middle_band() {
             .all(|(a, b)| band(b.pension, a.pension) == 2)
     );
 }
+
+/// What the simulation charges a person is what `anxin quote` tells that person: in a
+/// one-year run in one city, everyone who paid paid twelve times the calculator's net monthly
+/// amount at the lowest base for their income (or their bad-year income, when the year was a
+/// bad one), under the law in force and under each reform.
+#[test]
+fn the_simulation_charges_what_the_quote_calculator_says() {
+    use anxin_domain::{Bps, Fen, Rounding};
+    use anxin_policy::calc::quote::{QuoteRequest, quote};
+    let policy = Policy::embedded().unwrap();
+    let p = SimParams::embedded().unwrap();
+    let r = req(&["income-band-rate", "provincial-subsidy"], Some("330100"));
+    let r = SimRequest {
+        years: 1,
+        persons: 400,
+        ..r
+    };
+    let res = simulate(&policy, &p, &r).unwrap();
+    let net = |income: i64, reforms: &[String]| {
+        let q = QuoteRequest {
+            region: "330100".into(),
+            month: Some(r.start),
+            income_fen: Some(income),
+            reforms: reforms.to_vec(),
+            ..Default::default()
+        };
+        12 * quote(&policy, &q, r.start).unwrap().net_monthly_fen.0
+    };
+    let mut payers = 0;
+    for s in &res.scenarios {
+        for (i, person) in s.people.iter().enumerate() {
+            if person.paid == 0 {
+                continue;
+            }
+            payers += 1;
+            let income = res.income[i];
+            let bad = income
+                - Fen(income)
+                    .times_rate(Bps(p.volatility.drop), Rounding::HalfUpFen)
+                    .0;
+            assert!(
+                person.paid == net(income, &s.reforms) || person.paid == net(bad, &s.reforms),
+                "{} person {i}: paid {} on an income of {income} fen",
+                s.name,
+                person.paid
+            );
+        }
+    }
+    assert!(payers > 100, "enough payers to say something: {payers}");
+}
