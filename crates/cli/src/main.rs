@@ -7,6 +7,7 @@
 //! 6 storage or data-directory failure; 7 a certificate or audit check that failed.
 
 mod account_cmd;
+mod batch_cmd;
 mod config;
 mod data;
 mod demo;
@@ -15,6 +16,7 @@ mod import_cmd;
 mod inbox_cmd;
 mod records_cmd;
 mod render;
+mod sim_cmd;
 mod transfer_cmd;
 
 use std::path::PathBuf;
@@ -96,6 +98,10 @@ enum Command {
         #[command(subcommand)]
         command: transfer_cmd::TransferCommand,
     },
+    /// 批量测算 — a population file (CSV) through the quote or pension rules, one result row a person.
+    Batch(batch_cmd::BatchArgs),
+    /// 政策模拟 — a synthetic population of flexible workers over years: the law in force against reforms.
+    Simulate(sim_cmd::SimArgs),
     /// 政策参数 — show parameters in force, list reforms, validate the policy files.
     Policy {
         #[command(subcommand)]
@@ -678,6 +684,8 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             }
             return Ok(());
         }
+        Command::Batch(a) => return batch_cmd::run(&policy, today, a, lang, json),
+        Command::Simulate(a) => return sim_cmd::run(&policy, today, a, lang, json),
         Command::Import {
             kind,
             file,
