@@ -1,7 +1,10 @@
 //! Peak memory of the log's proofs as the log grows: proofs read from the stored tree hashes
 //! (C2SP tiles, migration 9: what `Records` does now) against the whole tree held in memory
 //! (what it did before), for logs of 100,000 and 1,000,000 entries. Each measurement runs in
-//! a process of its own and reports its peak resident set (`VmHWM`, Linux).
+//! a process of its own and reports its peak resident set (`VmHWM`, Linux). SQLite's page
+//! cache (the store's `cache_size`, 256 MiB) fills with whatever pages are read, whoever reads
+//! them, so anxin's own memory is measured with it held to 2 MiB; the proofs are also run with
+//! the store's own cache, to show what a server's process would hold.
 //!
 //! ```text
 //! cargo run --release --example log_memory -p anxin-store-sqlite [-- SIZE ...]
@@ -27,7 +30,7 @@ const PROOFS: u64 = 1_000;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child") {
-        child(&args[2], Path::new(&args[3]));
+        child(&args[2], Path::new(&args[3]), args[4] == "small");
         return;
     }
     let sizes: Vec<u64> = if args.len() > 1 {
@@ -40,23 +43,25 @@ fn main() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "| entries | open + head | {PROOFS} proofs from stored hashes | whole tree in memory + {PROOFS} proofs (before) | stored / before |"
+        "| entries | open + head | {PROOFS} proofs from stored hashes | whole tree in memory + {PROOFS} proofs (before) | stored / before | proofs from stored hashes, store's own 256 MiB page cache |"
     );
-    println!("|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|");
     for size in sizes {
         let path = dir.path().join(format!("log-{size}.db"));
         build(&path, size);
-        let open = run_child("open", &path);
-        let tiles = run_child("tiles", &path);
-        let tree = run_child("tree", &path);
+        let open = run_child("open", &path, "small");
+        let tiles = run_child("tiles", &path, "small");
+        let tree = run_child("tree", &path, "small");
+        let cached = run_child("tiles", &path, "store");
         println!(
-            "| {size} | {} | {} ({:.1} ms) | {} ({:.1} ms) | {:.2} |",
+            "| {size} | {} | {} ({:.1} ms) | {} ({:.1} ms) | {:.2} | {} |",
             kib(open.0),
             kib(tiles.0),
             tiles.1,
             kib(tree.0),
             tree.1,
-            tiles.0 as f64 / tree.0 as f64
+            tiles.0 as f64 / tree.0 as f64,
+            kib(cached.0)
         );
     }
 }
@@ -66,10 +71,11 @@ fn kib(k: u64) -> String {
 }
 
 /// Runs one measurement in a fresh process: (peak RSS in KiB, milliseconds).
-fn run_child(what: &str, path: &Path) -> (u64, f64) {
+fn run_child(what: &str, path: &Path, cache: &str) -> (u64, f64) {
     let out = Command::new(std::env::current_exe().expect("this program"))
         .args(["--child", what])
         .arg(path)
+        .arg(cache)
         .output()
         .expect("run the measurement");
     assert!(
@@ -93,8 +99,14 @@ fn peak_rss_kib() -> u64 {
         .expect("VmHWM")
 }
 
-fn child(what: &str, path: &Path) {
-    let store = SqliteStore::open(path).expect("open");
+fn child(what: &str, path: &Path, small_cache: bool) {
+    let mut store = SqliteStore::open(path).expect("open");
+    if small_cache {
+        store
+            .connection()
+            .execute_batch("PRAGMA cache_size = -2048")
+            .expect("cache size");
+    }
     let mut records = Records::open(store, secrets(Suite::Standard)).expect("records");
     let head = records.store().head().expect("head");
     let started = Instant::now();
