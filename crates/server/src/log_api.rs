@@ -140,7 +140,7 @@ pub async fn hash_tile(
     Path((level, index)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let tile = tile_at(&format!("tile/{level}/{index}"))?;
-    serve_tile(state, tile, "public").await
+    serve_tile(state, tile, true).await
 }
 
 /// `GET /log/tile/entries/<N>[.p/<W>]`: an entry bundle, each entry a big-endian u16 length
@@ -153,7 +153,7 @@ pub async fn entry_bundle(
 ) -> Result<Response, ApiError> {
     caller.may(Action::ReadLogEntries)?;
     let tile = tile_at(&format!("tile/entries/{index}"))?;
-    serve_tile(state, tile, "private").await
+    serve_tile(state, tile, false).await
 }
 
 fn tile_at(path: &str) -> Result<Tile, ApiError> {
@@ -179,8 +179,9 @@ fn no_tile() -> ApiError {
     )
 }
 
-/// A tile's bytes; a full tile never changes, so it may be kept for a year.
-async fn serve_tile(state: AppState, tile: Tile, who: &'static str) -> Result<Response, ApiError> {
+/// A tile's bytes; a full tile never changes, so it may be kept for a year (entry bundles
+/// only by the one who fetched them: `public` is false).
+async fn serve_tile(state: AppState, tile: Tile, public: bool) -> Result<Response, ApiError> {
     let data = state
         .db(move |r| {
             let size = r.store().head()?.size;
@@ -188,11 +189,11 @@ async fn serve_tile(state: AppState, tile: Tile, who: &'static str) -> Result<Re
         })
         .await?;
     let bytes = data.ok_or_else(no_tile)?;
-    let cache = match (who, u64::from(tile.width) == anxin_ledger::tile::TILE_WIDTH) {
-        ("public", true) => "public, max-age=31536000, immutable",
-        ("public", false) => "public, max-age=60",
-        (_, true) => "private, max-age=31536000, immutable",
-        _ => "private, no-store",
+    let cache = match (public, u64::from(tile.width) == anxin_ledger::tile::TILE_WIDTH) {
+        (true, true) => "public, max-age=31536000, immutable",
+        (true, false) => "public, max-age=60",
+        (false, true) => "private, max-age=31536000, immutable",
+        (false, false) => "private, no-store",
     };
     Ok((
         [
