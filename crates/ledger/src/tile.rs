@@ -536,8 +536,8 @@ mod tests {
             let mut memory = Memory::of(&H, &all);
             // What appending stores is what the levels hold.
             let stored = appended_stored(&all);
-            for level in 1..memory.levels.len() {
-                prop_assert_eq!(&stored[level], &memory.levels[level]);
+            for (level, hashes) in memory.levels.iter().enumerate().skip(1) {
+                prop_assert_eq!(&stored[level], hashes);
             }
             let size = count as u64;
             let mut tiled = TiledTree::new(&H, size, &mut memory).unwrap();

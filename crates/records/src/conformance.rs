@@ -49,7 +49,10 @@ fn story_tree_hashes_and_tiles(store: Box<dyn Store>, suite: Suite) {
             .map(|_| {
                 n += 1;
                 let (day, month) = (1 + n % 28, 1 + (n / 28) % 12);
-                person(&resident_id(&format!("3301061990{month:02}{day:02}{:03}", n % 1000)))
+                person(&resident_id(&format!(
+                    "3301061990{month:02}{day:02}{:03}",
+                    n % 1000
+                )))
             })
             .collect();
         records.append(rows).expect("append");
@@ -65,7 +68,10 @@ fn story_tree_hashes_and_tiles(store: Box<dyn Store>, suite: Suite) {
         let first = i as u64 * 256;
         assert_eq!(
             *hash,
-            anxin_ledger::root_from_leaf_hashes(&hasher, &tree.leaf_hashes()[first as usize..first as usize + 256]),
+            anxin_ledger::root_from_leaf_hashes(
+                &hasher,
+                &tree.leaf_hashes()[first as usize..first as usize + 256]
+            ),
             "{backend} {suite:?}: level 1 #{i}"
         );
     }
@@ -92,13 +98,21 @@ fn story_tree_hashes_and_tiles(store: Box<dyn Store>, suite: Suite) {
         assert_eq!(proof, tree.inclusion_proof(index, head.size).unwrap());
     }
     let tile = |kind, index, width| Tile { kind, index, width };
-    let level1_tile = crate::tiles::tile(records.store(), head.size, tile(TileKind::Hashes { level: 1 }, 0, 2))
-        .expect("tile")
-        .expect("held");
+    let level1_tile = crate::tiles::tile(
+        records.store(),
+        head.size,
+        tile(TileKind::Hashes { level: 1 }, 0, 2),
+    )
+    .expect("tile")
+    .expect("held");
     assert_eq!(level1_tile, [level1[0].1, level1[1].1].concat());
-    let partial = crate::tiles::tile(records.store(), head.size, tile(TileKind::Hashes { level: 0 }, 2, 10))
-        .expect("tile")
-        .expect("held");
+    let partial = crate::tiles::tile(
+        records.store(),
+        head.size,
+        tile(TileKind::Hashes { level: 0 }, 2, 10),
+    )
+    .expect("tile")
+    .expect("held");
     assert_eq!(partial, tree.leaf_hashes()[512..522].concat());
     let bundle = crate::tiles::tile(records.store(), head.size, tile(TileKind::Entries, 2, 10))
         .expect("bundle")

@@ -189,7 +189,10 @@ async fn serve_tile(state: AppState, tile: Tile, public: bool) -> Result<Respons
         })
         .await?;
     let bytes = data.ok_or_else(no_tile)?;
-    let cache = match (public, u64::from(tile.width) == anxin_ledger::tile::TILE_WIDTH) {
+    let cache = match (
+        public,
+        u64::from(tile.width) == anxin_ledger::tile::TILE_WIDTH,
+    ) {
         (true, true) => "public, max-age=31536000, immutable",
         (true, false) => "public, max-age=60",
         (false, true) => "private, max-age=31536000, immutable",
