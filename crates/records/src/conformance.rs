@@ -45,17 +45,8 @@ fn story_tree_hashes_and_tiles(store: Box<dyn Store>, suite: Suite) {
     let mut records = Records::init(store, secrets(suite), suite, "anxin.test/log").expect("init");
     let mut n = 0;
     for batch in [200, 100, 222] {
-        let rows = (0..batch)
-            .map(|_| {
-                n += 1;
-                let (day, month) = (1 + n % 28, 1 + (n / 28) % 12);
-                person(&resident_id(&format!(
-                    "3301061990{month:02}{day:02}{:03}",
-                    n % 1000
-                )))
-            })
-            .collect();
-        records.append(rows).expect("append");
+        records.append(persons(n, batch)).expect("append");
+        n += batch;
     }
     let head = records.store().head().expect("head");
     assert_eq!(head.size, 522, "{backend}");
@@ -686,6 +677,20 @@ fn story_accounts_sessions_access_log(mut store: Box<dyn Store>) {
 /// A valid resident ID from a 17-digit prefix (the GB 11643 check digit is computed).
 pub fn resident_id(prefix17: &str) -> ResidentId {
     ResidentId::complete(prefix17).expect("a 17-digit prefix with a real birth date")
+}
+
+/// `count` persons with distinct resident IDs (by birth date), numbered from `from`: up to
+/// 23,520 of them (born 1950 to 2019).
+pub fn persons(from: usize, count: usize) -> Vec<Input> {
+    (from..from + count)
+        .map(|i| {
+            let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
+            person(&resident_id(&format!(
+                "330106{year}{month:02}{day:02}{:03}",
+                i % 1000
+            )))
+        })
+        .collect()
 }
 
 pub fn secrets(suite: Suite) -> Secrets {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use anxin_domain::YearMonth;
 use anxin_records::access::{NewAccount, Role};
-use anxin_records::conformance::{person, resident_id, secrets};
+use anxin_records::conformance::{persons, secrets};
 use anxin_records::{Records, Suite};
 use anxin_server::{AppState, router};
 use axum::body::Body;
@@ -43,18 +43,8 @@ fn world() -> World {
     .unwrap();
     let mut n = 0;
     for batch in BATCHES {
-        let rows = (0..batch)
-            .map(|_| {
-                n += 1;
-                let day = 1 + n % 28;
-                let month = 1 + (n / 28) % 12;
-                person(&resident_id(&format!(
-                    "3301061990{month:02}{day:02}{:03}",
-                    n % 1000
-                )))
-            })
-            .collect();
-        records.append(rows).unwrap();
+        records.append(persons(n, batch)).unwrap();
+        n += batch;
     }
     for (name, role) in [("auditor", Role::Auditor), ("clerk", Role::Clerk)] {
         let region = (role == Role::Clerk).then(|| anxin_records::conformance::region("330100"));

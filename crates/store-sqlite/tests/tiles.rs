@@ -3,25 +3,15 @@
 //! and the audit names a stored hash altered, missing or inserted.
 
 use anxin_ledger::tile::level_count;
-use anxin_records::conformance::{person, resident_id, secrets};
+use anxin_records::conformance::{persons, secrets};
 use anxin_records::{AuditScope, Records, Store, Suite};
 use anxin_store_sqlite::SqliteStore;
 
 /// `count` persons, appended in batches of `batch`.
 fn fill(r: &mut Records<SqliteStore>, count: usize, batch: usize) {
-    let mut n = 0;
-    while n < count {
-        let rows = (n..(n + batch).min(count))
-            .map(|i| {
-                let (day, month) = (1 + i % 28, 1 + (i / 28) % 12);
-                person(&resident_id(&format!(
-                    "3301061990{month:02}{day:02}{:03}",
-                    i % 1000
-                )))
-            })
-            .collect();
-        r.append(rows).expect("append");
-        n = (n + batch).min(count);
+    for from in (0..count).step_by(batch) {
+        r.append(persons(from, batch.min(count - from)))
+            .expect("append");
     }
 }
 
