@@ -31,6 +31,9 @@ pub fn run_all(make: Factory<'_>) {
     story_payer_report(make());
     story_import_jobs(make());
     story_inbox(make());
+    for suite in [Suite::Standard, Suite::Guomi] {
+        story_tree_hashes_and_tiles(make(), suite);
+    }
 }
 
 /// The inbox: a key stored once however often it is generated, a person's messages newest
@@ -165,6 +168,102 @@ fn story_inbox(mut store: Box<dyn Store>) {
         ("payment_reminder", 3, 1, 0, 1),
     ];
     assert_eq!(c, want, "{backend}");
+}
+
+/// The tree's hashes stored as C2SP tiles (migration 9): written with the events that complete
+/// them, across commits; proofs and roots from them equal the whole tree's; a tile is its
+/// stored hashes, an entry bundle each entry's length and bytes; a tile the log does not hold
+/// yet is not given.
+fn story_tree_hashes_and_tiles(store: Box<dyn Store>, suite: Suite) {
+    use anxin_ledger::{Tile, TileKind};
+    let backend = store.backend();
+    let mut records = Records::init(store, secrets(suite), suite, "anxin.test/log").expect("init");
+    let mut n = 0;
+    for batch in [200, 100, 222] {
+        records.append(persons(n, batch)).expect("append");
+        n += batch;
+    }
+    let head = records.store().head().expect("head");
+    assert_eq!(head.size, 522, "{backend}");
+    let level1 = records.store().tree_hashes(1, 0, 10).expect("read");
+    assert_eq!(level1.len(), 2, "{backend}: one hash per 256 entries");
+    let tree = records.rebuild_tree().expect("tree");
+    let hasher = records.hasher();
+    for (i, (index, hash)) in level1.iter().enumerate() {
+        assert_eq!(*index, i as u64);
+        let first = i as u64 * 256;
+        assert_eq!(
+            *hash,
+            anxin_ledger::root_from_leaf_hashes(
+                &hasher,
+                &tree.leaf_hashes()[first as usize..first as usize + 256]
+            ),
+            "{backend} {suite:?}: level 1 #{i}"
+        );
+    }
+    for size in [1, 255, 256, 300, 511, 512, 522] {
+        assert_eq!(
+            crate::tiles::root_at(records.store(), &hasher, head.size, size).expect("root"),
+            tree.root_at(size).unwrap(),
+            "{backend} {suite:?}: root at {size}"
+        );
+        assert_eq!(
+            crate::tiles::consistency(
+                records.store(),
+                &hasher,
+                head.size,
+                (size, &tree.root_at(size).unwrap()),
+                (head.size, &head.root)
+            )
+            .expect("consistency"),
+            tree.consistency_proof(size, head.size).unwrap()
+        );
+    }
+    for index in [0, 255, 256, 400, 521] {
+        let (_, _, proof) = records.inclusion_proof(index).expect("proof");
+        assert_eq!(proof, tree.inclusion_proof(index, head.size).unwrap());
+    }
+    let tile = |kind, index, width| Tile { kind, index, width };
+    let level1_tile = crate::tiles::tile(
+        records.store(),
+        head.size,
+        tile(TileKind::Hashes { level: 1 }, 0, 2),
+    )
+    .expect("tile")
+    .expect("held");
+    assert_eq!(level1_tile, [level1[0].1, level1[1].1].concat());
+    let partial = crate::tiles::tile(
+        records.store(),
+        head.size,
+        tile(TileKind::Hashes { level: 0 }, 2, 10),
+    )
+    .expect("tile")
+    .expect("held");
+    assert_eq!(partial, tree.leaf_hashes()[512..522].concat());
+    let bundle = crate::tiles::tile(records.store(), head.size, tile(TileKind::Entries, 2, 10))
+        .expect("bundle")
+        .expect("held");
+    let events = records.store().events(512, 522).expect("events");
+    let mut want = Vec::new();
+    for e in &events {
+        want.extend_from_slice(&(e.body.len() as u16).to_be_bytes());
+        want.extend_from_slice(&e.body);
+    }
+    assert_eq!(bundle, want, "{backend}: entry bundle");
+    for (kind, index, width) in [
+        (TileKind::Hashes { level: 0 }, 2, 256),
+        (TileKind::Hashes { level: 0 }, 2, 11),
+        (TileKind::Hashes { level: 1 }, 0, 3),
+        (TileKind::Hashes { level: 2 }, 0, 1),
+        (TileKind::Entries, 3, 1),
+    ] {
+        assert_eq!(
+            crate::tiles::tile(records.store(), head.size, tile(kind, index, width)).expect("read"),
+            None,
+            "{backend}: {kind:?} {index} {width} is not held"
+        );
+    }
+    assert_clean(&mut records, backend);
 }
 
 /// An import job: stored with its file, moved on in the same transaction as each batch (also
@@ -728,6 +827,20 @@ pub fn resident_id(prefix17: &str) -> ResidentId {
     ResidentId::complete(prefix17).expect("a 17-digit prefix with a real birth date")
 }
 
+/// `count` persons with distinct resident IDs (by birth date), numbered from `from`: up to
+/// 23,520 of them (born 1950 to 2019).
+pub fn persons(from: usize, count: usize) -> Vec<Input> {
+    (from..from + count)
+        .map(|i| {
+            let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
+            person(&resident_id(&format!(
+                "330106{year}{month:02}{day:02}{:03}",
+                i % 1000
+            )))
+        })
+        .collect()
+}
+
 pub fn secrets(suite: Suite) -> Secrets {
     let signer = match suite {
         Suite::Standard => Signer::from_seed("anxin.test/log", &[9; 32]).expect("valid key"),
@@ -1038,7 +1151,7 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     records.append(rows).expect("append");
     let head = records.store().head().expect("head");
     assert_eq!(head.size, 14);
-    let tree = records.tree().expect("tree").clone();
+    let tree = records.rebuild_tree().expect("tree");
     assert_eq!(
         tree.root(),
         head.root,
@@ -1048,6 +1161,9 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     for seq in 0..head.size {
         let proof = tree.inclusion_proof(seq, head.size).expect("proof");
         let leaf = records.store().events(seq, seq + 1).expect("read")[0].leaf;
+        // The proof from stored hashes is the one the whole tree gives.
+        let (_, stored_leaf, stored) = records.inclusion_proof(seq).expect("stored proof");
+        assert_eq!((stored_leaf, &stored), (leaf, &proof), "{backend}: #{seq}");
         verify_inclusion(&hasher, seq, head.size, &leaf, &proof, &head.root)
             .expect("inclusion verifies");
         assert!(
@@ -1078,15 +1194,13 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     let certificate = records
         .issue_certificate(&worker, jiff::civil::date(2026, 11, 22))
         .expect("issue");
-    // The held tree grew by the certificate's entry and still gives the signed root, the same
-    // as a rebuild from every stored leaf.
+    // The stored hashes grew by the certificate's entry and still give the signed root, the
+    // same as a rebuild from every stored leaf.
     let grown = records.store().head().expect("head");
     assert_eq!(grown.size, head.size + 1);
-    assert_eq!(
-        records.tree().expect("tree").root(),
-        grown.root,
-        "{backend}"
-    );
+    let stored_root = crate::tiles::root_at(records.store(), &hasher, grown.size, grown.size)
+        .expect("root from stored hashes");
+    assert_eq!(stored_root, grown.root, "{backend}");
     assert_eq!(records.rebuild_tree().expect("rebuild").root(), grown.root);
     // The certificate is found without reading the log: its event alone, from its place on.
     let certs = records.store().certificate_events(0, 10).expect("read");

@@ -24,6 +24,7 @@ pub mod log;
 pub mod payer;
 pub mod records;
 pub mod store;
+pub mod tiles;
 pub mod view;
 
 pub use audit::{AuditReport, AuditScope, Finding, Known};
@@ -32,7 +33,7 @@ pub use cert_code::{Certified, CodeCheck, VerifyCode};
 pub use error::{Error, Result};
 pub use input::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
 pub use keys::{DataKey, PersonKey};
-pub use log::{Frontier, Suite, SuiteHasher};
+pub use log::{Frontier, Suite, SuiteHasher, TreeHash};
 pub use payer::PayerWorker;
 pub use records::{Committed, Outcome, OutsideCheckpoint, Records, Rejection, Secrets};
 pub use store::{Head, Store, Txn};

@@ -172,6 +172,10 @@ pub struct WriteBatch {
     /// Access log rows, each with the sequence number of the `access_logged` event that
     /// chains it into the log.
     pub access: Vec<(u64, AccessRow)>,
+    /// The tree hashes above the leaves that these events complete (C2SP tlog-tiles levels 1
+    /// and up, migration 9): stored with the events, so proofs never need the whole tree. A
+    /// hash already stored is kept (the backfill may meet a writer).
+    pub tree_hashes: Vec<crate::log::TreeHash>,
 }
 
 impl WriteBatch {
@@ -225,6 +229,9 @@ pub trait Store: Send {
 
     /// Stored leaf hashes in sequence order, `[from, from + limit)`.
     fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>>;
+    /// Stored tree hashes of `level` (1 and up; level 0 is [`Store::leaves`]) with index in
+    /// `[from, to)`, in index order (migration 9).
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>>;
     /// Events in sequence order with `seq` in `[from, to)`.
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>>;
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>>;
@@ -371,6 +378,9 @@ impl Store for Box<dyn Store> {
     }
     fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
         (**self).leaves(from, limit)
+    }
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        (**self).tree_hashes(level, from, to)
     }
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
         (**self).events(from, to)

@@ -122,8 +122,9 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// The API and the C2SP log paths (`/log/…`, read by tools, not browsers): bearer tokens, 401.
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+    path.starts_with("/api/") || path.starts_with("/log/")
 }
 
 /// Looks up the session named by the request: the bearer token on `/api/`, the cookie elsewhere.

@@ -136,6 +136,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/log/inclusion", get(log_api::inclusion))
         .route("/api/log/consistency", get(log_api::consistency))
         .route("/api/audit", post(log_api::audit))
+        .route("/log/checkpoint", get(log_api::tlog_checkpoint))
+        .route(
+            "/log/tile/entries/{*tile_index}",
+            get(log_api::entry_bundle),
+        )
+        .route("/log/tile/{level}/{*tile_index}", get(log_api::hash_tile))
         .route(
             "/api/imports",
             post(imports::api_import).layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
@@ -377,7 +383,8 @@ fn rejection(status: StatusCode, detail: &str, limit: usize) -> ApiError {
 /// A page that fails answers with a page, not the API's JSON: the same message in Chinese and
 /// English, and the same status.
 async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let page_request = !request.uri().path().starts_with("/api/");
+    let page_request =
+        !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/log/");
     let lang = lang_of(
         request
             .uri()

@@ -43,6 +43,25 @@ const MONTH: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 /// 2–200 characters, none a control character, not only spaces.
 const PURPOSE: &str = "^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x20\\x7f][^\\x00-\\x1f\\x7f]*$";
 
+/// A C2SP signed note (text/plain).
+fn signed_note() -> Value {
+    json!({ "type": "string" })
+}
+
+/// A tile's bytes (application/octet-stream).
+fn tile_bytes() -> Value {
+    json!({ "type": "string", "format": "binary" })
+}
+
+/// The media type of an operation's success body: JSON but for the C2SP log paths.
+fn media(path: &str) -> &'static str {
+    match path {
+        "/log/checkpoint" => "text/plain",
+        p if p.starts_with("/log/tile/") => "application/octet-stream",
+        _ => "application/json",
+    }
+}
+
 fn object() -> Value {
     json!({ "type": "object" })
 }
@@ -467,6 +486,39 @@ pub const OPERATIONS: &[Operation] = &[
         errors: &[400, 401, 404],
     },
     Operation {
+        method: "get",
+        path: "/log/checkpoint",
+        tag: "ledger",
+        summary: "C2SP tlog-tiles 检查点 The latest signed checkpoint as a signed note (text/plain; public)",
+        access: Access::Public,
+        body: None,
+        query: &[],
+        ok: (200, signed_note),
+        errors: &[503],
+    },
+    Operation {
+        method: "get",
+        path: "/log/tile/{level}/{tile_index}",
+        tag: "ledger",
+        summary: "C2SP 哈希瓦片 A hash tile: up to 256 hashes of 32 bytes, one after another (public: hashes reveal no entry)",
+        access: Access::Public,
+        body: None,
+        query: &[],
+        ok: (200, tile_bytes),
+        errors: &[404, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/log/tile/entries/{tile_index}",
+        tag: "ledger",
+        summary: "C2SP 条目包 An entry bundle: each entry a big-endian u16 length and its canonical bytes (inspector, auditor: entries name persons by key)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, tile_bytes),
+        errors: &[401, 403, 404],
+    },
+    Operation {
         method: "post",
         path: "/api/audit",
         tag: "ledger",
@@ -695,6 +747,10 @@ pub fn document() -> Value {
                     "key" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
                     "id" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" }),
                     "code" => json!({ "type": "string", "pattern": CODE }),
+                    "level" => json!({ "type": "string", "pattern": "^([0-7])$", "description": "瓦片层 tile level (C2SP tlog-tiles, height 8)" }),
+                    "tile_index" => json!({ "type": "string",
+                        "pattern": "^(x[0-9]{3}/)*[0-9]{3}(\\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$",
+                        "description": "瓦片序号 N in groups of three digits (x001/x234/067), then .p/W for a partial tile of W" }),
                     _ => json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank", "injury", "fiscal"] }),
                 };
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })
@@ -709,7 +765,7 @@ pub fn document() -> Value {
         let ok = if status == 204 {
             json!({ "description": "完成 done" })
         } else {
-            json!({ "description": "成功 success", "content": { "application/json": { "schema": schema() } } })
+            json!({ "description": "成功 success", "content": { media(op.path): { "schema": schema() } } })
         };
         let mut ok = ok;
         if let Some(links) = links(op.method, op.path) {

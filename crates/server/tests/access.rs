@@ -774,7 +774,9 @@ async fn the_openapi_document_matches_the_routes() {
             .replace("{key}", &w.hz)
             .replace("{calculator}", "quote")
             .replace("{id}", "1")
-            .replace("{code}", "0000-0000-0000-0000");
+            .replace("{code}", "0000-0000-0000-0000")
+            .replace("{level}", "0")
+            .replace("{tile_index}", "000");
         let body = if op.body.is_some() { "{}" } else { "" };
         let r = send(
             &w.state,

@@ -46,6 +46,11 @@ pub enum Action {
     FollowImport,
     /// The log's inclusion and consistency proofs.
     ProveLog,
+    /// Read the log's entries in bulk (the C2SP entry bundles, `GET /log/tile/entries/…`):
+    /// every entry of every region, each naming a person by key with amounts and months, so
+    /// only the officials who check the whole log (inspectors, auditors), not a clerk of one
+    /// region. The hash tiles and the checkpoint are public: they reveal no entry.
+    ReadLogEntries,
     /// Audit the ledger.
     Audit,
     /// Review a file of school applications.
@@ -61,7 +66,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -69,6 +74,7 @@ impl Action {
         Action::Import,
         Action::FollowImport,
         Action::ProveLog,
+        Action::ReadLogEntries,
         Action::Audit,
         Action::ReviewSchool,
         Action::ReadSchoolLedger,
@@ -94,6 +100,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
         Action::ProveLog,
         &[Role::Clerk, Role::Inspector, Role::Auditor],
     ),
+    (Action::ReadLogEntries, &[Role::Inspector, Role::Auditor]),
     (
         Action::Audit,
         &[Role::Clerk, Role::Inspector, Role::Auditor],

@@ -136,6 +136,9 @@ impl Store for Timed {
     fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
         self.inner.leaves(from, limit)
     }
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        self.inner.tree_hashes(level, from, to)
+    }
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
         timed(&self.times.clone(), "read events", || {
             self.inner.events(from, to)

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
+    include_str!("../migrations/0009_tree_hashes.sql"),
     include_str!("../migrations/0010_certificate_codes.sql"),
     include_str!("../migrations/0011_inbox.sql"),
 ];
@@ -725,6 +726,25 @@ impl Txn for PgTxn<'_> {
                 ],
             )?;
         }
+        if !batch.tree_hashes.is_empty() {
+            let levels: Vec<i16> = batch
+                .tree_hashes
+                .iter()
+                .map(|t| i16::from(t.level))
+                .collect();
+            let indexes = batch
+                .tree_hashes
+                .iter()
+                .map(|t| int8(t.index, "tree hash index"))
+                .collect::<Result<Vec<i64>>>()?;
+            let hashes: Vec<&[u8]> = batch.tree_hashes.iter().map(|t| &t.hash[..]).collect();
+            self.execute(
+                "INSERT INTO tree_hashes (level, idx, hash)
+                 SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
+                 ON CONFLICT (level, idx) DO NOTHING",
+                &[&levels, &indexes, &hashes],
+            )?;
+        }
         Ok(())
     }
 
@@ -920,6 +940,20 @@ impl Store for PgStore {
         )?;
         rows.iter()
             .map(|r| Ok((u64_col(r, 0, "seq")?, key_col(r, 1, "leaf hash")?)))
+            .collect()
+    }
+
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        let (from, to) = (
+            int8(from.min(i64::MAX as u64), "from")?,
+            int8(to.min(i64::MAX as u64), "to")?,
+        );
+        let rows = self.query(
+            "SELECT idx, hash FROM tree_hashes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+            &[&i16::from(level), &from, &to],
+        )?;
+        rows.iter()
+            .map(|r| Ok((u64_col(r, 0, "idx")?, key_col(r, 1, "tree hash")?)))
             .collect()
     }
 

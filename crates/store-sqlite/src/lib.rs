@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
+    include_str!("../migrations/0009_tree_hashes.sql"),
     include_str!("../migrations/0010_certificate_codes.sql"),
     include_str!("../migrations/0011_inbox.sql"),
 ];
@@ -343,6 +344,16 @@ impl Txn for SqliteTxn<'_> {
                 *seq as i64
             ])
             .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO tree_hashes (level, idx, hash) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (level, idx) DO NOTHING",
+            )
+            .map_err(db)?;
+        for t in &batch.tree_hashes {
+            stmt.execute(params![t.level, t.index as i64, &t.hash[..]])
+                .map_err(db)?;
         }
         Ok(())
     }
@@ -660,6 +671,26 @@ impl Store for SqliteStore {
         rows.map(|r| {
             let (seq, leaf) = r.map_err(db)?;
             Ok((seq as u64, hash_of(leaf, "leaf hash")?))
+        })
+        .collect()
+    }
+
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT idx, hash FROM tree_hashes WHERE level = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx",
+            )
+            .map_err(db)?;
+        let (from, to) = (from.min(i64::MAX as u64), to.min(i64::MAX as u64));
+        let rows = stmt
+            .query_map(params![level, from as i64, to as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (idx, hash) = r.map_err(db)?;
+            Ok((idx as u64, hash_of(hash, "tree hash")?))
         })
         .collect()
     }
