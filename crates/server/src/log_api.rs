@@ -38,7 +38,7 @@ pub async fn inclusion(
             ));
         }
     };
-    let bundle = state.db(move |r| Ok(proofs::inclusion(r, &entry)?)).await?;
+    let bundle = state.write(move |r| Ok(proofs::inclusion(r, &entry)?)).await?;
     serde_json::to_value(&bundle)
         .map(Json)
         .map_err(|_| ApiError::internal())
@@ -61,7 +61,7 @@ pub async fn consistency(
     let to = q.to.as_deref().map(|t| size(t, "to")).transpose()?;
     Ok(Json(
         state
-            .db(move |r| Ok(proofs::consistency(r, from, to)?))
+            .write(move |r| Ok(proofs::consistency(r, from, to)?))
             .await?,
     ))
 }
@@ -107,7 +107,7 @@ pub async fn audit(
     let started = std::time::Instant::now();
     let projections = req.projections;
     let report = state
-        .db(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
+        .write(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
         .await?;
     let mut value = report.to_json();
     value["seconds"] = serde_json::json!(started.elapsed().as_secs_f64());

@@ -122,7 +122,7 @@ async fn review(
     let policy = state.policy.clone();
     let today = state.today_in_china();
     state
-        .db(move |records| {
+        .read(move |records| {
             let regions = anxin_service::PolicyRegions(&policy);
             let mut rows = anxin_import::from_bytes(
                 &bytes,
@@ -306,7 +306,7 @@ pub async fn ledger_page(
     let policy = state.policy.clone();
     let today = state.today();
     let ledger = state
-        .db(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
+        .read(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
         .await?;
     let actor = caller.actor();
     let entries: Vec<_> = ledger

@@ -3,7 +3,7 @@
 //!
 //! The expectations are a table (`MATRIX`), so a new route or role is one more row.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anxin_domain::CreditCode;
 use anxin_domain::YearMonth;
@@ -161,7 +161,7 @@ fn world() -> World {
     let state = AppState {
         today: YearMonth::new(2026, 6),
         verifier: Some(Arc::new(records.verifier().clone())),
-        records: Some(Arc::new(Mutex::new(records))),
+        records: Some(anxin_service::db::Db::start(records, anxin_service::db::READERS).unwrap()),
         ..AppState::new(anxin_policy::Policy::embedded().unwrap())
     };
     World {
@@ -1384,19 +1384,19 @@ async fn proofs_and_audit_through_the_api() {
     let head: serde_json::Value =
         serde_json::from_str(&get(&w.state, "/api/log/checkpoint", None).await.body).unwrap();
     let size1 = head["size"].as_u64().unwrap();
+    let row = contribution(
+        &resident_id("33010619900101123"),
+        "c3",
+        "2025-03",
+        anxin_import::Payer::Individual,
+        "962.40",
+    );
     w.state
         .records
         .as_ref()
         .unwrap()
-        .lock()
+        .write(move |r| r.append(vec![row]))
         .unwrap()
-        .append(vec![contribution(
-            &resident_id("33010619900101123"),
-            "c3",
-            "2025-03",
-            anxin_import::Payer::Individual,
-            "962.40",
-        )])
         .unwrap();
     let r = get(
         &w.state,
@@ -1623,7 +1623,7 @@ async fn a_platform_account_without_a_code_is_told_why() {
     .unwrap();
     account.org = None;
     w.state
-        .db(move |r| Ok(r.store().create_account(&account, 0)?))
+        .write(move |r| Ok(r.store().create_account(&account, 0)?))
         .await
         .unwrap();
     let token = sign_in(&w.state, "platform-nocode").await;

@@ -5,6 +5,7 @@
 //! the log's proofs ([`proofs`]).
 
 pub mod access;
+pub mod db;
 pub mod deployment;
 pub mod jobs;
 pub mod plans;
