@@ -123,9 +123,8 @@ impl ReadPool {
     pub fn read<T>(&self, f: impl FnOnce(&mut Rec) -> T) -> Result<T> {
         let mut r = self.take();
         if r.store().begin_read().is_err() {
-            match r.store_ref().reader() {
-                Ok(Some(store)) => r = r.view_on(store),
-                _ => {}
+            if let Ok(Some(store)) = r.store_ref().reader() {
+                r = r.view_on(store);
             }
             if let Err(e) = r.store().begin_read() {
                 self.give(r);
@@ -158,6 +157,10 @@ fn stopped() -> Error {
     Error::Corrupt("the writer has stopped".into())
 }
 
+fn dropped() -> Error {
+    Error::Corrupt("a write panicked before it answered: what it had not committed changed nothing".into())
+}
+
 impl Writer {
     fn start(records: Rec) -> Result<Writer> {
         let (queue, jobs) = mpsc::sync_channel(QUEUE);
@@ -179,7 +182,7 @@ impl Writer {
         }));
         self.queue.send(job).map_err(|_| stopped())?;
         // A job that panicked drops its reply: the caller is told, the writer goes on.
-        result.recv().map_err(|_| stopped())
+        result.recv().map_err(|_| dropped())
     }
 
     /// Commits `row` with its `access_logged` event, in a group with the others waiting.
@@ -188,7 +191,7 @@ impl Writer {
         self.queue
             .send(Job::Access(row, reply))
             .map_err(|_| stopped())?;
-        result.recv().map_err(|_| stopped())?
+        result.recv().map_err(|_| dropped())?
     }
 }
 
