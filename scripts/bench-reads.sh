@@ -113,7 +113,8 @@ run_wrk() { # name url cookie bearer delay connections -> RESULT fields
     grep '^RESULT' "$work/$1.out" | cut -d' ' -f2-
 }
 
-echo "rows imported: $ROWS; wrk window: $DURATION; backend: ${DATABASE:+postgres}${DATABASE:-sqlite}"
+backend=sqlite; [ -n "$DATABASE" ] && backend=postgres
+echo "rows imported: $ROWS; wrk window: $DURATION; backend: $backend"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine disturbs the figures)"
 results="$work/results"
 for spec in "${bins[@]}"; do
@@ -123,7 +124,7 @@ for spec in "${bins[@]}"; do
     init=(init)
     if [ -n "$DATABASE" ]; then
         db="bench_reads_${label}_$$"
-        psql "${DATABASE%/*}/postgres" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
+        PGOPTIONS='--client-min-messages=warning' psql "${DATABASE%/*}/postgres" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
         init+=(--database "${DATABASE%/*}/$db")
     fi
     "$bin" --data "$data" "${init[@]}" >/dev/null

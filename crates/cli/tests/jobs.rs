@@ -338,16 +338,21 @@ fn an_import_survives_sigkill_and_finishes_after_a_restart_sqlite() {
     killed_mid_import_then_restarted("sqlite", None);
 }
 
-#[test]
-fn an_import_survives_sigkill_and_finishes_after_a_restart_postgres() {
-    let db = format!("anxin_jobs_{}", std::process::id());
+/// Runs `story` on a database of its own named `db` on `ANXIN_TEST_POSTGRES`'s server.
+fn on_postgres(db: &str, story: fn(&str, Option<&str>)) {
+    let db = format!("{db}_{}", std::process::id());
     psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
     psql("postgres", &format!("CREATE DATABASE {db}"));
-    killed_mid_import_then_restarted(
+    story(
         "postgres",
         Some(&format!("postgres://postgres@127.0.0.1:5432/{db}")),
     );
     psql("postgres", &format!("DROP DATABASE {db}"));
+}
+
+#[test]
+fn an_import_survives_sigkill_and_finishes_after_a_restart_postgres() {
+    on_postgres("anxin_jobs", killed_mid_import_then_restarted);
 }
 
 /// `anxin import` is a stored job too: killed after its first durable batch, the same command
@@ -537,12 +542,5 @@ fn acknowledged_reads_survive_sigkill_during_grouped_commits_sqlite() {
 
 #[test]
 fn acknowledged_reads_survive_sigkill_during_grouped_commits_postgres() {
-    let db = format!("pool_group_{}", std::process::id());
-    psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
-    psql("postgres", &format!("CREATE DATABASE {db}"));
-    killed_during_grouped_commits(
-        "postgres",
-        Some(&format!("postgres://postgres@127.0.0.1:5432/{db}")),
-    );
-    psql("postgres", &format!("DROP DATABASE {db}"));
+    on_postgres("pool_group", killed_during_grouped_commits);
 }

@@ -48,7 +48,10 @@ fn story_readers_see_snapshots(store: Box<dyn Store>) {
     let committed = records.store().head().expect("head");
     assert_eq!(reader.store().head().expect("head"), committed, "{backend}");
     assert!(
-        reader.person_view(&records.person_key(&a)).expect("view").is_some(),
+        reader
+            .person_view(&records.person_key(&a))
+            .expect("view")
+            .is_some(),
         "{backend}: the reader sees what was committed"
     );
     {
@@ -75,7 +78,10 @@ fn story_readers_see_snapshots(store: Box<dyn Store>) {
         "{backend}: the snapshot holds"
     );
     assert!(
-        reader.person_view(&records.person_key(&b)).expect("view").is_none(),
+        reader
+            .person_view(&records.person_key(&b))
+            .expect("view")
+            .is_none(),
         "{backend}"
     );
     reader.store().end_read().expect("end read");
@@ -88,7 +94,11 @@ fn story_readers_see_snapshots(store: Box<dyn Store>) {
         reader.store().set_meta("written", "by a reader").is_err(),
         "{backend}: a reader refuses to write"
     );
-    assert_eq!(records.store().meta("written").expect("meta"), None, "{backend}");
+    assert_eq!(
+        records.store().meta("written").expect("meta"),
+        None,
+        "{backend}"
+    );
 }
 
 /// An import job: stored with its file, moved on in the same transaction as each batch (also

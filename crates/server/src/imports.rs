@@ -363,7 +363,9 @@ impl anxin_service::Sink for Queued<'_> {
                 records.write(move |r| {
                     let mut bridge = |outcomes: &[anxin_records::Outcome]| {
                         let _ = ask.send(outcomes.to_vec());
-                        answered.recv().expect("the import waits for its job's state")
+                        answered
+                            .recv()
+                            .expect("the import waits for its job's state")
                     };
                     anxin_service::access::append_job_as(
                         r,

@@ -98,16 +98,24 @@ impl AppState {
         })
     }
 
+    /// Runs `f` with the records on a blocking thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Shared) -> anxin_records::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let records = self.records()?;
+        Ok(tokio::task::spawn_blocking(move || f(records))
+            .await
+            .map_err(|_| ApiError::internal())??)
+    }
+
     /// Runs `f` on a reader from the pool, in one snapshot, on a blocking thread: it waits
     /// for no write.
     pub async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Rec) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let records = self.records()?;
-        tokio::task::spawn_blocking(move || records.read(f))
-            .await
-            .map_err(|_| ApiError::internal())??
+        self.blocking(move |records| records.read(f)).await?
     }
 
     /// Runs `f` on the one writer (after the writes queued before it): appends, sessions,
@@ -116,19 +124,13 @@ impl AppState {
         &self,
         f: impl FnOnce(&mut Rec) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let records = self.records()?;
-        tokio::task::spawn_blocking(move || records.write(f))
-            .await
-            .map_err(|_| ApiError::internal())??
+        self.blocking(move |records| records.write(f)).await?
     }
 
     /// Records an official's read of a person's data (group-committed with others waiting).
     pub async fn log_access(&self, row: anxin_records::access::AccessRow) -> Result<(), ApiError> {
-        let records = self.records()?;
-        tokio::task::spawn_blocking(move || records.log_access(row))
+        self.blocking(move |records| records.log_access(row).map(drop))
             .await
-            .map_err(|_| ApiError::internal())??;
-        Ok(())
     }
 
     pub fn today(&self) -> YearMonth {

@@ -38,7 +38,9 @@ pub async fn inclusion(
             ));
         }
     };
-    let bundle = state.write(move |r| Ok(proofs::inclusion(r, &entry)?)).await?;
+    let bundle = state
+        .write(move |r| Ok(proofs::inclusion(r, &entry)?))
+        .await?;
     serde_json::to_value(&bundle)
         .map(Json)
         .map_err(|_| ApiError::internal())

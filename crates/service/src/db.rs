@@ -158,7 +158,9 @@ fn stopped() -> Error {
 }
 
 fn dropped() -> Error {
-    Error::Corrupt("a write panicked before it answered: what it had not committed changed nothing".into())
+    Error::Corrupt(
+        "a write panicked before it answered: what it had not committed changed nothing".into(),
+    )
 }
 
 impl Writer {

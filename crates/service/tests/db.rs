@@ -51,7 +51,11 @@ fn story(store: Box<dyn Store>) {
     };
     inside.recv().unwrap();
     let size = db.read(|r| r.store().head().map(|h| h.size)).expect("read");
-    assert_eq!(size.expect("head"), before, "{backend}: read while the writer writes");
+    assert_eq!(
+        size.expect("head"),
+        before,
+        "{backend}: read while the writer writes"
+    );
 
     const WAITING: i64 = 12;
     let loggers: Vec<_> = (0..WAITING)
@@ -74,7 +78,11 @@ fn story(store: Box<dyn Store>) {
         .write(|r| r.audit(None, anxin_records::AuditScope { projections: true }))
         .expect("write")
         .expect("audit");
-    assert!(report.findings.is_empty(), "{backend}: {:?}", report.findings);
+    assert!(
+        report.findings.is_empty(),
+        "{backend}: {:?}",
+        report.findings
+    );
     let rows = db
         .read(|r| r.store().access_rows(0, 100))
         .expect("read")
@@ -82,7 +90,10 @@ fn story(store: Box<dyn Store>) {
     assert_eq!(rows.len(), WAITING as usize, "{backend}");
     // A job that panics loses its own work only; the writer goes on.
     assert!(db.write(|_| panic!("a job that panics")).is_err());
-    assert!(db.log_access(row(99)).is_ok(), "{backend}: the writer lives on");
+    assert!(
+        db.log_access(row(99)).is_ok(),
+        "{backend}: the writer lives on"
+    );
 }
 
 #[test]

@@ -658,14 +658,22 @@ impl Store for SqliteStore {
 
     fn begin_read(&mut self) -> Result<()> {
         // The snapshot is taken by the first read and kept until the end (WAL).
-        self.conn.execute_batch("BEGIN DEFERRED").map_err(db)
+        self.conn
+            .prepare_cached("BEGIN DEFERRED")
+            .and_then(|mut st| st.execute([]))
+            .map(drop)
+            .map_err(db)
     }
 
     fn end_read(&mut self) -> Result<()> {
         if self.conn.is_autocommit() {
             return Ok(());
         }
-        self.conn.execute_batch("COMMIT").map_err(db)
+        self.conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut st| st.execute([]))
+            .map(drop)
+            .map_err(db)
     }
 
     fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
