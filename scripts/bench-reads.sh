@@ -4,7 +4,7 @@
 #
 #   scripts/bench-reads.sh                          # this tree's release binary
 #   scripts/bench-reads.sh main=/tmp/main/anxin branch=target/release/anxin
-#   ROWS=600000 DURATION=20s scripts/bench-reads.sh ...
+#   ROWS=600000 DURATION=15s scripts/bench-reads.sh ...   # at most ~800,000 rows: the upload limit is 64 MB
 #
 # For each binary: a fresh data directory (SQLite; DATABASE=postgres://… for PostgreSQL, one
 # database per binary is made and dropped by psql), ROWS/12 workers registered by the CLI, a
@@ -95,7 +95,7 @@ start() { # bin data cores log
     taskset -c "$3" "$1" --data "$2" serve --addr 127.0.0.1:0 >"$4" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do
-        grep -q 'listening on http://' "$4" && break
+        grep -qs 'listening on http://' "$4" && break
         kill -0 "$server_pid" 2>/dev/null || { cat "$4" >&2; exit 1; }
         sleep 0.2
     done
