@@ -961,8 +961,10 @@ fn serve(
     let records = opened.map(|mut records| {
         // Uploaded contributions without a personal-account amount get the policy's.
         records.set_account_rule(anxin_service::account_rule(&policy, today.first_day()));
-        std::sync::Arc::new(std::sync::Mutex::new(records))
+        // Readers beside the one writer: a page waits for no import.
+        anxin_service::db::Db::start(records, anxin_service::db::READERS)
     });
+    let records = records.transpose()?;
     let state = anxin_server::AppState {
         verifier,
         today: g.today,

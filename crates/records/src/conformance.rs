@@ -34,6 +34,75 @@ pub fn run_all(make: Factory<'_>) {
     for suite in [Suite::Standard, Suite::Guomi] {
         story_tree_hashes_and_tiles(make(), suite);
     }
+    story_readers_see_snapshots(make());
+}
+
+/// A reader beside the writer (where the backend has one: not in memory) waits for no write
+/// lock, sees only committed data, keeps one snapshot from `begin_read` to `end_read`, and
+/// refuses to write.
+fn story_readers_see_snapshots(store: Box<dyn Store>) {
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let a = resident_id("33010619900101123");
+    records.append(vec![person(&a)]).expect("append");
+    let Some(reader) = records.store_ref().reader().expect("reader") else {
+        return;
+    };
+    let mut reader = records.view_on(reader);
+    let committed = records.store().head().expect("head");
+    assert_eq!(reader.store().head().expect("head"), committed, "{backend}");
+    assert!(
+        reader
+            .person_view(&records.person_key(&a))
+            .expect("view")
+            .is_some(),
+        "{backend}: the reader sees what was committed"
+    );
+    {
+        // The writer holds the log's lock with an uncommitted change: the reader neither
+        // waits for it nor sees it.
+        let mut txn = records.store().begin().expect("begin");
+        let mut moved = txn.head().expect("head");
+        moved.size += 1000;
+        txn.set_head(&moved).expect("set head");
+        assert_eq!(
+            reader.store().head().expect("read beside a writer"),
+            committed,
+            "{backend}"
+        );
+    }
+    // One snapshot from begin_read to end_read, whatever commits meanwhile.
+    reader.store().begin_read().expect("begin read");
+    assert_eq!(reader.store().head().expect("head"), committed, "{backend}");
+    let b = resident_id("44030619920202123");
+    records.append(vec![person(&b)]).expect("append");
+    assert_eq!(
+        reader.store().head().expect("head"),
+        committed,
+        "{backend}: the snapshot holds"
+    );
+    assert!(
+        reader
+            .person_view(&records.person_key(&b))
+            .expect("view")
+            .is_none(),
+        "{backend}"
+    );
+    reader.store().end_read().expect("end read");
+    assert_eq!(
+        reader.store().head().expect("head"),
+        records.store().head().expect("head"),
+        "{backend}: the next read sees the new commit"
+    );
+    assert!(
+        reader.store().set_meta("written", "by a reader").is_err(),
+        "{backend}: a reader refuses to write"
+    );
+    assert_eq!(
+        records.store().meta("written").expect("meta"),
+        None,
+        "{backend}"
+    );
 }
 
 /// The inbox: a key stored once however often it is generated, a person's messages newest

@@ -181,27 +181,54 @@ impl<S: Store> Records<S> {
     /// `access_logged` event carrying its keyed hash, in one transaction, so the row is
     /// witnessed by the signed log. Returns the new head.
     pub fn log_access(&mut self, row: crate::access::AccessRow) -> Result<Head> {
-        let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).map_err(|e| Error::Crypto(format!("no randomness: {e}")))?;
-        let event = crate::event::AccessEvent {
-            key: format!("access:{}", hex(&nonce)),
-            row_hash: hex(&crate::access::row_hash(&self.data_key, &row)),
-        };
+        self.log_access_group(vec![row])
+    }
+
+    /// Records several officials' reads in one transaction (the writer's group commit): each
+    /// row with its own `access_logged` event; all land together or none does.
+    pub fn log_access_group(&mut self, rows: Vec<crate::access::AccessRow>) -> Result<Head> {
         let mut pending = HashMap::new();
-        pending.insert(event.key.clone(), row);
-        let mut outcomes = vec![None];
-        let head = self.commit_events(
-            vec![(0, Event::AccessLogged(event))],
-            &mut outcomes,
-            pending,
-            None,
-        )?;
-        match outcomes.pop().flatten() {
-            Some(Outcome::Added(_)) => Ok(head),
-            Some(Outcome::Rejected(r)) => Err(Error::refused(r.reason_zh, r.reason_en)),
-            _ => Err(Error::Corrupt(
-                "an access event's random key was taken".into(),
-            )),
+        let mut events = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            let mut nonce = [0u8; 16];
+            getrandom::fill(&mut nonce)
+                .map_err(|e| Error::Crypto(format!("no randomness: {e}")))?;
+            let event = crate::event::AccessEvent {
+                key: format!("access:{}", hex(&nonce)),
+                row_hash: hex(&crate::access::row_hash(&self.data_key, &row)),
+            };
+            pending.insert(event.key.clone(), row);
+            events.push((i, Event::AccessLogged(event)));
+        }
+        let mut outcomes = vec![None; events.len()];
+        let head = self.commit_events(events, &mut outcomes, pending, None)?;
+        for outcome in outcomes {
+            match outcome {
+                Some(Outcome::Added(_)) => {}
+                Some(Outcome::Rejected(r)) => return Err(Error::refused(r.reason_zh, r.reason_en)),
+                _ => {
+                    return Err(Error::Corrupt(
+                        "an access event's random key was taken".into(),
+                    ));
+                }
+            }
+        }
+        Ok(head)
+    }
+
+    /// The same records on another connection, for reading only: the same keys, suite and
+    /// origin, but no outside checkpoint and no account rule (the server's reader pool; writes
+    /// stay with the one writer). Proofs read the stored tree hashes, so a reader proves too.
+    pub fn view_on<T: Store>(&self, store: T) -> Records<T> {
+        Records {
+            store,
+            data_key: self.data_key.clone(),
+            signer: self.signer.clone(),
+            verifier: self.verifier.clone(),
+            suite: self.suite,
+            origin: self.origin.clone(),
+            account_rule: None,
+            outside: None,
         }
     }
 
@@ -211,6 +238,11 @@ impl<S: Store> Records<S> {
 
     pub fn store(&mut self) -> &mut S {
         &mut self.store
+    }
+
+    /// The store, to ask it something that needs no write (such as [`Store::reader`]).
+    pub fn store_ref(&self) -> &S {
+        &self.store
     }
 
     pub fn into_store(self) -> S {

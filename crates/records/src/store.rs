@@ -223,6 +223,22 @@ pub trait Store: Send {
     fn backend(&self) -> &'static str;
     fn begin(&mut self) -> Result<Box<dyn Txn + '_>>;
     fn head(&mut self) -> Result<Head>;
+    /// Another connection to the same database that can only read (the server's reader
+    /// pool: SQLite read-only in WAL mode, PostgreSQL with read-only transactions); `None`
+    /// where there can be none (an in-memory database, a connection set up by the caller).
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        Ok(None)
+    }
+    /// Starts a read snapshot: every read until [`Store::end_read`] sees the database as of
+    /// one commit (SQLite: a read transaction on the WAL; PostgreSQL: `REPEATABLE READ READ
+    /// ONLY`). Only on a connection that does not write.
+    fn begin_read(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Ends the snapshot begun by [`Store::begin_read`].
+    fn end_read(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Deployment settings kept with the data (suite, origin, key name).
     fn meta(&mut self, name: &str) -> Result<Option<String>>;
     fn set_meta(&mut self, name: &str, value: &str) -> Result<()>;
@@ -369,6 +385,15 @@ impl Store for Box<dyn Store> {
     }
     fn head(&mut self) -> Result<Head> {
         (**self).head()
+    }
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        (**self).reader()
+    }
+    fn begin_read(&mut self) -> Result<()> {
+        (**self).begin_read()
+    }
+    fn end_read(&mut self) -> Result<()> {
+        (**self).end_read()
     }
     fn meta(&mut self, name: &str) -> Result<Option<String>> {
         (**self).meta(name)

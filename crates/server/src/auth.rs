@@ -144,7 +144,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiE
     let hash = access::token_hash(&token);
     let now = state.now();
     let account = state
-        .db(move |r| Ok(r.store().session_account(&hash, kind, now)?))
+        .read(move |r| Ok(r.store().session_account(&hash, kind, now)?))
         .await?;
     let Some(account) = account else {
         return Ok(None);
@@ -369,7 +369,7 @@ async fn sign_in(
     let name = username.clone();
     let password = password.to_string();
     let found = state
-        .db(move |r| Ok(r.store().account_named(&name)?))
+        .read(move |r| Ok(r.store().account_named(&name)?))
         .await?;
     // Hash even for an unknown name, so timing does not tell which names exist.
     let stored = found
@@ -392,7 +392,7 @@ async fn sign_in(
     let expires = now + SESSION_SECONDS;
     let id = account.id;
     state
-        .db(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now)?))
+        .write(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now)?))
         .await?;
     Ok((token, account, expires))
 }
@@ -438,7 +438,7 @@ pub async fn api_sign_out(
 ) -> Result<StatusCode, ApiError> {
     let token = caller.token;
     state
-        .db(move |r| Ok(r.store().end_session(&token)?))
+        .write(move |r| Ok(r.store().end_session(&token)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -602,7 +602,7 @@ pub async fn logout_submit(
     caller.check_csrf(&f.csrf)?;
     let token = caller.token;
     state
-        .db(move |r| Ok(r.store().end_session(&token)?))
+        .write(move |r| Ok(r.store().end_session(&token)?))
         .await?;
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().insert(

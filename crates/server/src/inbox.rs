@@ -73,7 +73,7 @@ async fn messages(
 ) -> Result<Page<MessageItem>, ApiError> {
     let person = rules::own_inbox(caller.actor())?;
     let rows = state
-        .db(move |r| {
+        .read(move |r| {
             Ok(r.store()
                 .inbox_of(&person.0, window.after, window.fetch())?)
         })
@@ -116,7 +116,7 @@ async fn mark_read(state: &AppState, caller: &Caller, id: i64) -> Result<(), Api
     let person = rules::own_inbox(caller.actor())?;
     let now = state.clock.unix_seconds();
     let found = state
-        .db(move |r| Ok(r.store().inbox_mark_read(&person.0, id, now)?))
+        .write(move |r| Ok(r.store().inbox_mark_read(&person.0, id, now)?))
         .await?;
     if found { Ok(()) } else { Err(not_yours()) }
 }
@@ -254,7 +254,7 @@ pub struct Rates {
 
 async fn rates(state: &AppState, caller: &Caller) -> Result<Rates, ApiError> {
     caller.may(Action::InboxRates)?;
-    let counts = state.db(|r| Ok(r.store().inbox_counts()?)).await?;
+    let counts = state.read(|r| Ok(r.store().inbox_counts()?)).await?;
     let percent = |part: u64, whole: u64| (part * 100).checked_div(whole).unwrap_or(0);
     Ok(Rates {
         kinds: counts

@@ -43,7 +43,9 @@ pub async fn inclusion(
             ));
         }
     };
-    let bundle = state.db(move |r| Ok(proofs::inclusion(r, &entry)?)).await?;
+    let bundle = state
+        .write(move |r| Ok(proofs::inclusion(r, &entry)?))
+        .await?;
     serde_json::to_value(&bundle)
         .map(Json)
         .map_err(|_| ApiError::internal())
@@ -66,7 +68,7 @@ pub async fn consistency(
     let to = q.to.as_deref().map(|t| size(t, "to")).transpose()?;
     Ok(Json(
         state
-            .db(move |r| Ok(proofs::consistency(r, from, to)?))
+            .write(move |r| Ok(proofs::consistency(r, from, to)?))
             .await?,
     ))
 }
@@ -112,7 +114,7 @@ pub async fn audit(
     let started = std::time::Instant::now();
     let projections = req.projections;
     let report = state
-        .db(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
+        .write(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
         .await?;
     let mut value = report.to_json();
     value["seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
@@ -122,7 +124,7 @@ pub async fn audit(
 /// `GET /log/checkpoint`: the latest signed checkpoint as C2SP serves it, the signed note
 /// itself (public: a size and a root reveal no entry).
 pub async fn tlog_checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let head = state.db(|r| Ok(r.store().head()?)).await?;
+    let head = state.read(|r| Ok(r.store().head()?)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -183,7 +185,7 @@ fn no_tile() -> ApiError {
 /// only by the one who fetched them: `public` is false).
 async fn serve_tile(state: AppState, tile: Tile, public: bool) -> Result<Response, ApiError> {
     let data = state
-        .db(move |r| {
+        .read(move |r| {
             let size = r.store().head()?.size;
             Ok(anxin_records::tiles::tile(r.store(), size, tile)?)
         })

@@ -142,7 +142,7 @@ async fn review(
     let policy = state.policy.clone();
     let today = state.today_in_china();
     state
-        .db(move |records| {
+        .write(move |records| {
             let regions = anxin_service::PolicyRegions(&policy);
             let mut rows = anxin_import::from_bytes(
                 &bytes,
@@ -331,7 +331,7 @@ pub async fn ledger_page(
     let policy = state.policy.clone();
     let today = state.today();
     let ledger = state
-        .db(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
+        .read(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
         .await?;
     let actor = caller.actor();
     let entries: Vec<_> = ledger

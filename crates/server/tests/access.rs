@@ -3,7 +3,7 @@
 //!
 //! The expectations are a table (`MATRIX`), so a new route or role is one more row.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anxin_domain::CreditCode;
 use anxin_domain::YearMonth;
@@ -161,7 +161,7 @@ fn world() -> World {
     let state = AppState {
         today: YearMonth::new(2026, 6),
         verifier: Some(Arc::new(records.verifier().clone())),
-        records: Some(Arc::new(Mutex::new(records))),
+        records: Some(anxin_service::db::Db::start(records, anxin_service::db::READERS).unwrap()),
         ..AppState::new(anxin_policy::Policy::embedded().unwrap())
     };
     World {
@@ -997,14 +997,23 @@ async fn the_school_office_reviews_a_file_of_applications() {
     // The review is in the log (a signed attestation of the one reviewed guardian), which
     // the identification ledger is built from; its page says what fills it.
     {
-        let mut records = w.state.records.as_ref().unwrap().lock().unwrap();
-        let ledger = anxin_service::school::ledger::<_, anxin_server::ApiError>(
-            &mut records,
-            &w.state.policy,
-            anxin_domain::YearMonth::new(2025, 6).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(ledger.reviews, 1);
+        let policy = w.state.policy.clone();
+        let reviews = w
+            .state
+            .records
+            .as_ref()
+            .unwrap()
+            .write(move |records| {
+                anxin_service::school::ledger::<_, anxin_server::ApiError>(
+                    records,
+                    &policy,
+                    anxin_domain::YearMonth::new(2025, 6).unwrap(),
+                )
+                .map(|l| l.reviews)
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(reviews, 1);
     }
     let page = get(&w.state, "/school/ledger", Some(&token)).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -1470,19 +1479,19 @@ async fn proofs_and_audit_through_the_api() {
     let head: serde_json::Value =
         serde_json::from_str(&get(&w.state, "/api/log/checkpoint", None).await.body).unwrap();
     let size1 = head["size"].as_u64().unwrap();
+    let row = contribution(
+        &resident_id("33010619900101123"),
+        "c3",
+        "2025-03",
+        anxin_import::Payer::Individual,
+        "962.40",
+    );
     w.state
         .records
         .as_ref()
         .unwrap()
-        .lock()
+        .write(move |r| r.append(vec![row]))
         .unwrap()
-        .append(vec![contribution(
-            &resident_id("33010619900101123"),
-            "c3",
-            "2025-03",
-            anxin_import::Payer::Individual,
-            "962.40",
-        )])
         .unwrap();
     let r = get(
         &w.state,
@@ -1711,7 +1720,7 @@ async fn a_platform_account_without_a_code_is_told_why() {
     .unwrap();
     account.org = None;
     w.state
-        .db(move |r| Ok(r.store().create_account(&account, 0)?))
+        .write(move |r| Ok(r.store().create_account(&account, 0)?))
         .await
         .unwrap();
     let token = sign_in(&w.state, "platform-nocode").await;
@@ -2278,10 +2287,13 @@ async fn certificates_are_checked_by_code() {
     assert_ne!(changed, file.body, "a field to change");
     assert_eq!(verify(changed.clone()).await, false);
     let cert: anxin_records::Certificate = serde_json::from_str(&changed).unwrap();
-    let changed_code = {
-        let records = w.state.records.as_ref().unwrap().lock().unwrap();
-        records.certificate_code(&cert)
-    };
+    let changed_code = w
+        .state
+        .records
+        .as_ref()
+        .unwrap()
+        .write(move |records| records.certificate_code(&cert))
+        .unwrap();
     let r = get(
         &w.state,
         &format!("/verify/{}", changed_code.as_str()),
@@ -2310,17 +2322,23 @@ async fn certificates_are_checked_by_code() {
 async fn a_worker_reads_and_marks_their_inbox() {
     use anxin_domain::TestClock;
     let w = world();
-    let policy = anxin_policy::Policy::embedded().unwrap();
+    let policy = w.state.policy.clone();
     {
-        let mut records = w.state.records.as_ref().unwrap().lock().unwrap();
         // 杭州's worker last paid February 2025: reminded late in March, warned late in May.
-        for day in [
-            jiff::civil::date(2025, 3, 26),
-            jiff::civil::date(2025, 5, 26),
-        ] {
-            let clock = TestClock::on(day);
-            anxin_service::inbox::generate(records.store(), &policy, &clock, &[]).unwrap();
-        }
+        w.state
+            .records
+            .as_ref()
+            .unwrap()
+            .write(move |records| {
+                for day in [
+                    jiff::civil::date(2025, 3, 26),
+                    jiff::civil::date(2025, 5, 26),
+                ] {
+                    let clock = TestClock::on(day);
+                    anxin_service::inbox::generate(records.store(), &policy, &clock, &[]).unwrap();
+                }
+            })
+            .unwrap();
     }
     let hz = sign_in(&w.state, "worker-hz").await;
     let sz = sign_in(&w.state, "worker-sz").await;

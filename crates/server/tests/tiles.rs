@@ -4,7 +4,7 @@
 //! proofs. Standard suite only (SHA-256 / Ed25519); the guomi suite keeps its own checks.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anxin_domain::YearMonth;
 use anxin_records::access::{NewAccount, Role};
@@ -55,7 +55,7 @@ fn world() -> World {
     let state = AppState {
         today: YearMonth::new(2026, 6),
         verifier: Some(Arc::new(records.verifier().clone())),
-        records: Some(Arc::new(Mutex::new(records))),
+        records: Some(anxin_service::db::Db::start(records, anxin_service::db::READERS).unwrap()),
         ..AppState::new(anxin_policy::Policy::embedded().unwrap())
     };
     World { state, vkey }

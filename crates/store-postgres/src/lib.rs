@@ -245,6 +245,9 @@ impl Statements {
 pub struct PgStore {
     client: Client,
     statements: Statements,
+    /// Where this connection came from (URL and schema), for opening readers beside it;
+    /// `None` for a connection set up by the caller.
+    source: Option<(String, Option<String>)>,
 }
 
 impl PgStore {
@@ -252,7 +255,29 @@ impl PgStore {
     /// of the connection's `search_path` up to date.
     pub fn connect(url: &str) -> Result<PgStore> {
         let client = Client::connect(url, NoTls).map_err(db)?;
-        Self::from_client(client)
+        let mut store = Self::from_client(client)?;
+        store.source = Some((url.to_string(), None));
+        Ok(store)
+    }
+
+    /// A connection whose every transaction is read-only (a reader beside the one writer),
+    /// in `schema` if given. Not migrated: the writer did that.
+    pub fn connect_read_only(url: &str, schema: Option<&str>) -> Result<PgStore> {
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        if let Some(schema) = schema {
+            check_schema(schema)?;
+            client
+                .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                .map_err(db)?;
+        }
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .map_err(db)?;
+        Ok(PgStore {
+            client,
+            statements: Statements::default(),
+            source: Some((url.to_string(), schema.map(String::from))),
+        })
     }
 
     /// Connects to `url` and works in `schema`, creating it if missing (each test gets its own).
@@ -274,7 +299,9 @@ impl PgStore {
         client
             .batch_execute(&format!("SET search_path TO \"{schema}\""))
             .map_err(db)?;
-        Self::from_client(client)
+        let mut store = Self::from_client(client)?;
+        store.source = Some((url.to_string(), Some(schema.to_string())));
+        Ok(store)
     }
 
     /// Drops `schema` and everything in it (the tests' clean-up).
@@ -291,6 +318,7 @@ impl PgStore {
         let mut store = PgStore {
             client,
             statements: Statements::default(),
+            source: None,
         };
         store.migrate()?;
         Ok(store)
@@ -902,6 +930,26 @@ fn to_child(row: &Row) -> Result<ChildRow> {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        match &self.source {
+            Some((url, schema)) => Ok(Some(Box::new(PgStore::connect_read_only(
+                url,
+                schema.as_deref(),
+            )?))),
+            None => Ok(None),
+        }
+    }
+
+    fn begin_read(&mut self) -> Result<()> {
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(db)
+    }
+
+    fn end_read(&mut self) -> Result<()> {
+        self.client.batch_execute("COMMIT").map_err(db)
     }
 
     fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {

@@ -5,7 +5,7 @@
 //! `BEGIN IMMEDIATE`, so one writer at a time and readers never block.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
@@ -36,6 +36,8 @@ const MIGRATIONS: &[&str] = &[
 
 pub struct SqliteStore {
     conn: Connection,
+    /// The file, for opening readers beside this connection (`None` in memory).
+    path: Option<PathBuf>,
 }
 
 fn db(e: rusqlite::Error) -> Error {
@@ -52,7 +54,41 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path).map_err(db)?;
-        Self::with_connection(conn)
+        let mut store = Self::with_connection(conn)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
+    }
+
+    /// Opens the database at `path` for reading only (a reader beside the one writer): WAL
+    /// lets it read a committed snapshot while the writer writes, and the connection refuses
+    /// every write. The schema must already be this program's.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
+        use rusqlite::OpenFlags;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db)?;
+        conn.execute_batch(
+            "PRAGMA query_only = ON;
+             PRAGMA cache_size = -65536;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA busy_timeout = 10000;",
+        )
+        .map_err(db)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version as usize != MIGRATIONS.len() {
+            return Err(Error::Corrupt(format!(
+                "a reader found schema version {version}, not {}",
+                MIGRATIONS.len()
+            )));
+        }
+        Ok(SqliteStore {
+            conn,
+            path: Some(path.to_path_buf()),
+        })
     }
 
     /// An in-memory database, for tests.
@@ -71,7 +107,7 @@ impl SqliteStore {
              PRAGMA busy_timeout = 10000;",
         )
         .map_err(db)?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore { conn, path: None };
         store.migrate()?;
         Ok(store)
     }
@@ -625,6 +661,33 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        match &self.path {
+            Some(path) => Ok(Some(Box::new(SqliteStore::open_read_only(path)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn begin_read(&mut self) -> Result<()> {
+        // The snapshot is taken by the first read and kept until the end (WAL).
+        self.conn
+            .prepare_cached("BEGIN DEFERRED")
+            .and_then(|mut st| st.execute([]))
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn end_read(&mut self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut st| st.execute([]))
+            .map(drop)
+            .map_err(db)
     }
 
     fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
