@@ -7,14 +7,17 @@
 //! 6 storage or data-directory failure; 7 a certificate or audit check that failed.
 
 mod account_cmd;
+mod batch_cmd;
 mod case_cmd;
 mod config;
 mod data;
 mod demo;
 mod fail;
 mod import_cmd;
+mod inbox_cmd;
 mod records_cmd;
 mod render;
+mod sim_cmd;
 mod transfer_cmd;
 
 use std::path::PathBuf;
@@ -96,6 +99,10 @@ enum Command {
         #[command(subcommand)]
         command: transfer_cmd::TransferCommand,
     },
+    /// 批量测算 — a population file (CSV) through the quote or pension rules, one result row a person.
+    Batch(batch_cmd::BatchArgs),
+    /// 政策模拟 — a synthetic population of flexible workers over years: the law in force against reforms.
+    Simulate(sim_cmd::SimArgs),
     /// 政策参数 — show parameters in force, list reforms, validate the policy files.
     Policy {
         #[command(subcommand)]
@@ -184,6 +191,33 @@ enum Command {
     },
     /// 服务 — the web pages and JSON API; --demo makes a synthetic region first.
     Serve(config::ServeArgs),
+    /// 消息 — the inbox: generate reminders and warnings from the records, post them to the
+    /// webhook (with retries), list the dead letters.
+    Inbox {
+        #[command(subcommand)]
+        command: InboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InboxCommand {
+    /// Generate what each person should have been told by today, store what is new, and post
+    /// what is due to the webhook of anxin.toml's [inbox.webhook] (if any).
+    Run {
+        /// The day to run for (YYYY-MM-DD, China time; default: today).
+        #[arg(long, value_parser = parse_day)]
+        date: Option<jiff::civil::Date>,
+        /// Run again every so many seconds, for ever (on the real clock).
+        #[arg(long)]
+        every: Option<u64>,
+    },
+    /// The dead-letter list: deliveries given up after the configured attempts.
+    Dead,
+}
+
+fn parse_day(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse::<jiff::civil::Date>()
+        .map_err(|e| format!("日期应为 YYYY-MM-DD / a date is YYYY-MM-DD: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -660,6 +694,8 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             }
             return Ok(());
         }
+        Command::Batch(a) => return batch_cmd::run(&policy, today, a, lang, json),
+        Command::Simulate(a) => return sim_cmd::run(&policy, today, a, lang, json),
         Command::Import {
             kind,
             file,
@@ -839,6 +875,19 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             }
             return Ok(());
         }
+        Command::Inbox {
+            command: InboxCommand::Run { date, every },
+        } => {
+            let d = data::DataDir::open(&g.data_dir())?;
+            let date = date.or(g.today.map(|_| today_date(&g)));
+            return inbox_cmd::run(&d, &policy, date, every, json);
+        }
+        Command::Inbox {
+            command: InboxCommand::Dead,
+        } => {
+            let d = data::DataDir::open(&g.data_dir())?;
+            return inbox_cmd::dead(&d, json);
+        }
         Command::Account {
             command: AccountCommand::List,
         } => {
@@ -879,6 +928,10 @@ fn serve(
                 // Each commit advances the outside checkpoint (the deployment's hook).
                 records.append(chunk.to_vec())?;
             }
+            // The demo workers' inboxes, as `anxin inbox run` would fill them on the demo's
+            // day (the last day of --today's month, as every other command reads it).
+            let day = anxin_domain::TestClock::on(today_date(g));
+            anxin_service::inbox::generate(records.store(), &policy, &day, &[])?;
             println!(
                 "演示地区已生成 Demo region ready: {workers} 名劳动者 workers, {total} 条记录 records in {:.1} s",
                 started.elapsed().as_secs_f64()
@@ -923,8 +976,10 @@ fn serve(
     let records = opened.map(|mut records| {
         // Uploaded contributions without a personal-account amount get the policy's.
         records.set_account_rule(anxin_service::account_rule(&policy, today.first_day()));
-        std::sync::Arc::new(std::sync::Mutex::new(records))
+        // Readers beside the one writer: a page waits for no import.
+        anxin_service::db::Db::start(records, anxin_service::db::READERS)
     });
+    let records = records.transpose()?;
     let state = anxin_server::AppState {
         verifier,
         today: g.today,

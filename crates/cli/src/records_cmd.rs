@@ -648,36 +648,7 @@ pub fn school_attest(
         reforms.clone(),
         proofs,
     )?;
-    // Which proofs the decision relied on, and for how many months: the office checks the
-    // documents themselves.
-    let proofs_counted: Vec<_> = r
-        .proofs
-        .iter()
-        .filter(|p| p.months > 0)
-        .map(|p| serde_json::json!({ "kind": p.kind, "months": p.months }))
-        .collect();
-    let subject = records.subject(&id)?;
-    let document = serde_json::json!({
-        "cert_type": "school_eligibility",
-        "title": "随迁子女入学社保条件证明 School-admission insurance attestation",
-        "issued_on": today.to_string(),
-        "issuer": records.verifier().name(),
-        "log_origin": records.origin(),
-        "subject": subject,
-        "city": r.region_code,
-        "application_month": r.month,
-        "rule": r.rule,
-        "reforms": reforms,
-        "decision": r.decision,
-        "points": r.points,
-        "proofs": proofs_counted,
-        "thresholds": {
-            "continuous_months": { "required": r.required_continuous, "met": r.continuous_months as i64 >= r.required_continuous },
-            "cumulative_months": { "required": r.required_cumulative, "met": r.cumulative_months as i64 >= r.required_cumulative },
-            "residence_permit": { "met": r.permit_met },
-        },
-    })
-    .to_string();
+    let document = anxin_service::school::attestation(&mut records, &id, &r, &reforms, today)?;
     let certificate =
         records.issue_document(&key, "school_eligibility", document, Some(r.month))?;
     let name = format!("school-{}-{}.json", &key.hex()[..8], r.month);
@@ -827,6 +798,7 @@ pub fn school_review_file(
         &mut rows,
         places,
         &reforms,
+        Some(today),
     )?;
     let out = out.unwrap_or_else(|| {
         let mut p = file.as_os_str().to_owned();

@@ -55,6 +55,8 @@ struct Demo {
     accounts: Vec<(String, String, String)>,
     /// Sample resident IDs, in printed order (worker1 owns the first).
     samples: Vec<String>,
+    /// The demo's data directory, as printed.
+    data: String,
     _process: Killed,
 }
 
@@ -84,6 +86,7 @@ fn start_demo(workers: u32) -> Demo {
     let mut lines = std::io::BufReader::new(stdout).lines();
     let mut printed = String::new();
     let (mut samples, mut accounts) = (Vec::new(), Vec::new());
+    let mut data = String::new();
     let mut section = "";
     let base = loop {
         let Some(Ok(line)) = lines.next() else {
@@ -93,6 +96,9 @@ fn start_demo(workers: u32) -> Demo {
         printed.push('\n');
         if let Some(rest) = line.split("http://").nth(1) {
             break format!("http://{}", rest.split_whitespace().next().unwrap());
+        }
+        if let Some(dir) = line.split("数据目录 data: ").nth(1) {
+            data = dir.trim().to_string();
         }
         if line.contains("try these IDs") {
             section = "ids";
@@ -119,6 +125,7 @@ fn start_demo(workers: u32) -> Demo {
         base,
         accounts,
         samples,
+        data,
         _process: process,
     }
 }
@@ -780,6 +787,28 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.fits(step)?;
     b.accessible(step)?;
     b.shot("record")?;
+
+    // The demo has paid through its day (the end of October 2026), so its inboxes are empty;
+    // late in November, November is due: `anxin inbox run` on that day, beside the server.
+    let step = "worker1 reads their messages";
+    let run = Command::new(env!("CARGO_BIN_EXE_anxin"))
+        .args(["--data", &demo.data, "inbox", "run", "--date", "2026-11-25"])
+        .env_remove("ANXIN_DATA_KEY")
+        .output()
+        .map_err(|e| b.failed(step, &format!("anxin inbox run: {e}")))?;
+    if !run.status.success() || !String::from_utf8_lossy(&run.stdout).contains("新增") {
+        return Err(b.failed(step, &format!("anxin inbox run: {run:?}")));
+    }
+    b.goto(&at("/inbox"))?;
+    b.expect_url(step, "/inbox")?;
+    b.expect_text(step, &["我的消息", "缴费提醒", "2026-11-30", "标为已读"])?;
+    b.fits(step)?;
+    b.shot("inbox")?;
+    b.click(step, "section.msg form button")?;
+    b.expect_url(step, "/inbox")?;
+    b.expect_text(step, &["已读"])?;
+    b.shot("inbox-read")?;
+    b.goto(&at(&record))?;
 
     let step = "worker1 gets a quote";
     b.click(step, "li a[href^=\"/quote\"]")?;

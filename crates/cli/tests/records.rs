@@ -725,18 +725,20 @@ fn guomi_suite_end_to_end() {
     ] {
         assert!(table.contains(expect), "{expect:?} in\n{table}");
     }
-    // The identification ledger: she enrolled 2025-01, was reviewed 2025-12 and has paid
-    // nothing since (today is 2026-11): school-driven, stopped.
+    // The identification ledger: both guardians the file review reviewed are in the log
+    // (the office's review signs an attestation of each); she enrolled 2025-01, was reviewed
+    // 2025-12 and has paid nothing since (today is 2026-11): school-driven, stopped — and so
+    // was the other guardian.
     let (code, out, err) = anxin_in(&data, &["school", "ledger"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("入学审核 1 人，其中因入学参保 1 人")
+        out.contains("入学审核 2 人，其中因入学参保 2 人")
             && out.contains("2025-01 → 2025-12")
             && out.contains("已断缴"),
         "{out}"
     );
     assert!(
-        out.contains("3: 0/1 (0%)"),
+        out.contains("3: 0/2 (0%)"),
         "retention after 3 months: {out}"
     );
     let certs = root.join("certs");
@@ -1023,4 +1025,59 @@ fn serve_demo_answers_over_http() {
     assert!(page.contains("核验凭证"), "{page}");
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// `anxin inbox run` on a day: reminders generated once however often it runs; with a webhook
+/// that cannot be reached and one attempt allowed, each goes to the dead-letter list that
+/// `anxin inbox dead` shows; a webhook that is not plain HTTP is refused with the reason.
+#[test]
+fn inbox_run_generates_once_and_dead_letters_an_unreachable_webhook() {
+    let (_root, data) = populated("inbox", 2, 14);
+    let run = |data: &Path| anxin_in(data, &["inbox", "run", "--date", "2025-03-26"]);
+    let (code, out, err) = run(&data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("查看 2 人，应有消息 2 条，新增 2 条"), "{out}");
+    assert!(out.contains("没有配置 webhook"), "{out}");
+    let (_, out, _) = run(&data);
+    assert!(out.contains("新增 0 条"), "{out}");
+
+    let config = data.join("anxin.toml");
+    let base = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        data.join("keys/webhook.secret"),
+        "a secret of sixteen bytes or more\n",
+    )
+    .unwrap();
+    let hook = |url: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "{base}\n[inbox.webhook]\nurl = \"{url}\"\nsecret_file = \"keys/webhook.secret\"\nmax_attempts = 1\ntimeout_seconds = 2\n"
+            ),
+        )
+        .unwrap();
+    };
+    hook("https://gateway.example/hook");
+    let (code, _, err) = run(&data);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("http://") && err.contains("TLS proxy"),
+        "{err}"
+    );
+    // Nothing listens on the discard port.
+    hook("http://127.0.0.1:9/hook");
+    let (code, out, err) = run(&data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("送达 0，待重试 0，转入死信 2"), "{out}");
+    let (code, out, _) = anxin_in(&data, &["inbox", "dead"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with("payment_reminder:") && l.contains("2025-03")),
+        "{out}"
+    );
+    // Dead letters are not posted again.
+    let (_, out, _) = run(&data);
+    assert!(out.contains("送达 0，待重试 0，转入死信 0"), "{out}");
 }

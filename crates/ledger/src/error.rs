@@ -84,6 +84,22 @@ pub enum Error {
         expected_hex: String,
     },
 
+    // ---- Tiles -----------------------------------------------------------------------------
+    #[error(
+        "tile path {path:?} is malformed: {reason}; expected tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], N in groups of three digits (x001/x234/067), W from 1 to 255"
+    )]
+    TilePathMalformed { path: String, reason: &'static str },
+
+    #[error(
+        "stored hashes {from}..{to} of level {level} were asked for, but {got} came back: the stored tree is incomplete"
+    )]
+    TileHashesMissing {
+        level: u8,
+        from: u64,
+        to: u64,
+        got: usize,
+    },
+
     // ---- Keys ------------------------------------------------------------------------------
     #[error("key name {name:?} is invalid: {reason}")]
     InvalidKeyName { name: String, reason: &'static str },

@@ -19,6 +19,8 @@
 //! - [`hasher`]: the [`LogHasher`] trait, SHA-256 (default) and SM3 (GB/T 32905) hashers.
 //! - [`tree`]: [`MerkleTree`], an in-memory tree that appends, computes roots at any size and
 //!   generates proofs; [`root_from_leaf_hashes`] for full-log audits.
+//! - [`tile`]: the log as C2SP tlog-tiles: where each stored hash lives ([`Tile`] paths,
+//!   [`tile::stored_at`]) and [`TiledTree`], roots and proofs from O(log n) stored hashes.
 //! - [`proof`]: [`verify_inclusion`] and [`verify_consistency`], RFC 9162 §2.1.3.2 and §2.1.4.2.
 //! - [`note`]: signed notes (C2SP `signed-note`) with Ed25519 (default) or SM2 keys
 //!   ([`Algorithm`]), key text forms, [`sign_bytes`].
@@ -34,6 +36,7 @@ mod error;
 pub mod hasher;
 pub mod note;
 pub mod proof;
+pub mod tile;
 pub mod tree;
 
 pub use bundle::{Bundle, VerifiedBundle};
@@ -42,6 +45,7 @@ pub use error::Error;
 pub use hasher::{LogHasher, Sha256Hasher, Sm3Hasher};
 pub use note::{Algorithm, Signer, Verifier, open_note, sign_bytes, sign_note, verify_bytes};
 pub use proof::{root_from_inclusion_proof, verify_consistency, verify_inclusion};
+pub use tile::{HashSource, Tile, TileKind, TiledTree};
 pub use tree::{MerkleTree, root_from_leaf_hashes};
 
 /// A node or leaf hash of the log. Both hashers in this crate produce 32 bytes.

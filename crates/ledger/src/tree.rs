@@ -135,22 +135,9 @@ impl<H: LogHasher> MerkleTree<H> {
                 tree_size,
             });
         }
-        // PATH(m, D[start:end]) walks down from the root; each step records the subtree on
-        // the other side. Recorded top-down, returned bottom-up as the RFC orders it.
-        let mut proof = Vec::with_capacity(64);
-        let (mut start, mut end) = (0, tree_size);
-        while end - start > 1 {
-            let split = start + largest_power_of_two_below(end - start);
-            if leaf_index < split {
-                proof.push(self.range_hash(split, end));
-                end = split;
-            } else {
-                proof.push(self.range_hash(start, split));
-                start = split;
-            }
-        }
-        proof.reverse();
-        Ok(proof)
+        inclusion_path(leaf_index, tree_size, |start, end| {
+            Ok::<_, Error>(self.range_hash(start, end))
+        })
     }
 
     /// Consistency proof between the trees of the first `size1` and first `size2` leaves
@@ -163,28 +150,9 @@ impl<H: LogHasher> MerkleTree<H> {
         if size1 == 0 {
             return Err(Error::ConsistencyFromEmptyTree);
         }
-        // SUBPROOF(m, D[start:end], b), unrolled. `m` is counted from `start`.
-        let mut proof = Vec::with_capacity(64);
-        let (mut start, mut end) = (0, size2);
-        let mut m = size1;
-        let mut whole_old_tree = true; // The RFC's flag b.
-        while m != end - start {
-            let k = largest_power_of_two_below(end - start);
-            if m <= k {
-                proof.push(self.range_hash(start + k, end));
-                end = start + k;
-            } else {
-                proof.push(self.range_hash(start, start + k));
-                start += k;
-                m -= k;
-                whole_old_tree = false;
-            }
-        }
-        if !whole_old_tree {
-            proof.push(self.range_hash(start, end));
-        }
-        proof.reverse();
-        Ok(proof)
+        consistency_path(size1, size2, |start, end| {
+            Ok::<_, Error>(self.range_hash(start, end))
+        })
     }
 
     fn check_size_held(&self, tree_size: u64) -> Result<(), Error> {
@@ -214,6 +182,65 @@ impl<H: LogHasher> MerkleTree<H> {
         let right = self.range_hash(split, end);
         self.hasher.node(&left, &right)
     }
+}
+
+/// The RFC 9162 §2.1.3.1 inclusion path of `leaf_index` in the tree of `tree_size` leaves,
+/// ordered from the leaf's sibling up to the root's child, with every subtree hash asked of
+/// `range_hash(start, end)` (MTH of leaves `start..end`): the one algorithm for the tree in
+/// memory and for stored tiles ([`crate::tile::TiledTree`]). Callers check
+/// `leaf_index < tree_size`.
+pub(crate) fn inclusion_path<E>(
+    leaf_index: u64,
+    tree_size: u64,
+    mut range_hash: impl FnMut(u64, u64) -> Result<Hash, E>,
+) -> Result<Vec<Hash>, E> {
+    // PATH(m, D[start:end]) walks down from the root; each step records the subtree on the
+    // other side. Recorded top-down, returned bottom-up as the RFC orders it.
+    let mut proof = Vec::with_capacity(64);
+    let (mut start, mut end) = (0, tree_size);
+    while end - start > 1 {
+        let split = start + largest_power_of_two_below(end - start);
+        if leaf_index < split {
+            proof.push(range_hash(split, end)?);
+            end = split;
+        } else {
+            proof.push(range_hash(start, split)?);
+            start = split;
+        }
+    }
+    proof.reverse();
+    Ok(proof)
+}
+
+/// The RFC 9162 §2.1.4.1 consistency proof between sizes `size1` and `size2`, subtree hashes
+/// asked of `range_hash` as in [`inclusion_path`]. Callers check `1 <= size1 <= size2`.
+pub(crate) fn consistency_path<E>(
+    size1: u64,
+    size2: u64,
+    mut range_hash: impl FnMut(u64, u64) -> Result<Hash, E>,
+) -> Result<Vec<Hash>, E> {
+    // SUBPROOF(m, D[start:end], b), unrolled. `m` is counted from `start`.
+    let mut proof = Vec::with_capacity(64);
+    let (mut start, mut end) = (0, size2);
+    let mut m = size1;
+    let mut whole_old_tree = true; // The RFC's flag b.
+    while m != end - start {
+        let k = largest_power_of_two_below(end - start);
+        if m <= k {
+            proof.push(range_hash(start + k, end)?);
+            end = start + k;
+        } else {
+            proof.push(range_hash(start, start + k)?);
+            start += k;
+            m -= k;
+            whole_old_tree = false;
+        }
+    }
+    if !whole_old_tree {
+        proof.push(range_hash(start, end)?);
+    }
+    proof.reverse();
+    Ok(proof)
 }
 
 /// Root of the tree made of `leaf_hashes`, without keeping the tree: for auditing a whole log

@@ -5,7 +5,8 @@
 //! - [`scope`]: resolving a parameter for a region, date and reforms (reforms overlay the law
 //!   in force; a city inherits from its province, a province from the national level);
 //! - [`calc`]: the calculators, each returning its result with a [`trace::Trace`];
-//! - [`batch`]: the same rules evaluated column-wise over whole populations.
+//! - [`batch`]: the same rules evaluated column-wise over whole populations;
+//! - [`sim`]: the microsimulation of a synthetic population over years, on those rules.
 //!
 //! This crate reads its files and does nothing else: no network, no database, no clock
 //! (callers pass "today").
@@ -17,6 +18,7 @@ mod error;
 pub mod load;
 pub mod schema;
 pub mod scope;
+pub mod sim;
 pub mod trace;
 pub mod value;
 

@@ -272,6 +272,9 @@ impl<S: Store> Records<S> {
         // The events, in order, against their hashes and the signed roots. Each chunk is
         // hashed and checked on other cores while the next one is read.
         let mut pass = LogPass::default();
+        // Stored tree hashes that differ from the recomputed tree: reported only when the
+        // entries themselves are sound (a changed entry explains its changed subtrees).
+        let mut tree_findings: Vec<(String, &'static str)> = Vec::new();
         let mut persons: HashMap<[u8; 32], PersonRow> = HashMap::new();
         let mut orgs: HashMap<String, OrgRow> = HashMap::new();
         let mut children: HashMap<[u8; 32], ChildRow> = HashMap::new();
@@ -300,6 +303,8 @@ impl<S: Store> Records<S> {
                 (parsed, found, next)
             });
             report.absorb(found);
+            let computed = std::mem::take(&mut pass.computed);
+            tree_findings.extend(self.compare_tree_hashes(&computed)?);
             let mut want_contributions: Vec<ContributionRow> = Vec::new();
             let mut want_postings: Vec<PostingRow> = Vec::new();
             for (row, event) in rows.iter().zip(parsed) {
@@ -430,6 +435,32 @@ impl<S: Store> Records<S> {
             }
         }
 
+        for level in 1..=anxin_ledger::tile::MAX_TILE_LEVEL {
+            let count = anxin_ledger::tile::level_count(head.size, level);
+            for (index, _) in self.store().tree_hashes(level, count, count + 1_000)? {
+                tree_findings.push((format!("level {level} #{index}"), "past"));
+            }
+        }
+        if !report.findings.iter().any(|f| f.table == "events") {
+            for (row, what) in tree_findings {
+                let (zh, en) = match what {
+                    "missing" => (
+                        "此树哈希缺失（证明和瓦片将无法给出）",
+                        "this stored tree hash is missing (proofs and tiles cannot be served)",
+                    ),
+                    "past" => (
+                        "此树哈希在签名日志头之外：绕过系统插入",
+                        "this stored tree hash lies past the signed head: inserted behind the system's back",
+                    ),
+                    _ => (
+                        "此树哈希与日志条目重算的不符：被改动",
+                        "this stored tree hash differs from the one the log's entries give: it was altered",
+                    ),
+                };
+                report.find("tree_hashes", row, zh, en);
+            }
+        }
+
         // Rows past the signed head: nobody signed them.
         for row in self.store().events_after(head.size, 1_000)? {
             report.find(
@@ -516,6 +547,37 @@ impl<S: Store> Records<S> {
 }
 
 impl<S: Store> Records<S> {
+    /// The stored tree hashes (tiles above level 0) against those the audit recomputed from
+    /// the entries' bytes: each (row, "missing" or "differs") that does not match.
+    fn compare_tree_hashes(
+        &mut self,
+        computed: &[crate::log::TreeHash],
+    ) -> Result<Vec<(String, &'static str)>> {
+        let mut found = Vec::new();
+        for level in 1..=anxin_ledger::tile::MAX_TILE_LEVEL {
+            let want: Vec<&crate::log::TreeHash> =
+                computed.iter().filter(|t| t.level == level).collect();
+            let (Some(first), Some(last)) = (want.first(), want.last()) else {
+                continue;
+            };
+            let have: HashMap<u64, Hash> = self
+                .store()
+                .tree_hashes(level, first.index, last.index + 1)?
+                .into_iter()
+                .collect();
+            for t in want {
+                match have.get(&t.index) {
+                    None => found.push((format!("level {level} #{}", t.index), "missing")),
+                    Some(h) if *h != t.hash => {
+                        found.push((format!("level {level} #{}", t.index), "differs"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The access log against the `access_logged` entries: each chained row must hash to what
     /// its entry recorded, each entry must still have its row, and no row may appear unchained
     /// after chaining began (rows written before migration 6 carry no entry).
@@ -597,6 +659,9 @@ struct LogPass {
     access: BTreeMap<u64, String>,
     /// Whether the last root check's failure was explained by entries whose bytes changed.
     mismatched_reported_bytes: bool,
+    /// Tree hashes above the leaves the recomputed tree completed in this chunk, to check
+    /// against the stored ones (migration 9).
+    computed: Vec<crate::log::TreeHash>,
 }
 
 impl LogPass {
@@ -629,14 +694,16 @@ impl LogPass {
                 self.holes_since_good = true;
                 // Keep the tree aligned with positions so later roots still mean something.
                 while self.frontier.size() < row.seq {
-                    self.frontier.push(hasher, [0; 32]);
+                    self.frontier
+                        .push_storing(hasher, [0; 32], |t| self.computed.push(t));
                 }
             }
             self.next_expected = row.seq + 1;
             if leaf != row.leaf {
                 self.mismatched.push(row.seq);
             }
-            self.frontier.push(hasher, leaf);
+            self.frontier
+                .push_storing(hasher, leaf, |t| self.computed.push(t));
             if let Some((root, source)) = expected_roots.get(&self.frontier.size()) {
                 let (good, size) = (self.last_good_size, self.frontier.size());
                 let root_ok = self.frontier.root(hasher) == *root;

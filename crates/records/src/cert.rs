@@ -175,8 +175,7 @@ impl<S: Store> Records<S> {
             Outcome::Added(seq) | Outcome::Unchanged(seq) => seq,
             Outcome::Rejected(r) => return Err(Error::refused(r.reason_zh, r.reason_en)),
         };
-        let head = self.store().head()?;
-        let proof = self.tree()?.inclusion_proof(leaf_index, head.size)?;
+        let (head, _, proof) = self.inclusion_proof(leaf_index)?;
         let certificate = Certificate {
             format: FORMAT.into(),
             suite: self.suite().as_str().into(),

@@ -315,8 +315,7 @@ impl<S: Store> Records<S> {
             .events(row.seq, row.seq + 1)?
             .pop()
             .ok_or_else(|| Error::Corrupt("a certificate code names no log entry".into()))?;
-        let head = self.store().head()?;
-        let proof = self.tree()?.inclusion_proof(row.seq, head.size)?;
+        let (head, _, proof) = self.inclusion_proof(row.seq)?;
         let certificate = Certificate {
             format: FORMAT.into(),
             suite: self.suite().as_str().into(),

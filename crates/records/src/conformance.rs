@@ -31,6 +31,11 @@ pub fn run_all(make: Factory<'_>) {
     story_payer_report(make());
     story_import_jobs(make());
     story_case_steps(make());
+    story_inbox(make());
+    for suite in [Suite::Standard, Suite::Guomi] {
+        story_tree_hashes_and_tiles(make(), suite);
+    }
+    story_readers_see_snapshots(make());
 }
 
 /// Case steps (migration 12): projected in log order, the `cases` view is each case's latest
@@ -105,6 +110,304 @@ fn story_case_steps(store: Box<dyn Store>) {
             .is_empty()
     );
     assert_eq!(records.store().case_steps_all().expect("all").len(), 3);
+    assert_clean(&mut records, backend);
+}
+
+/// A reader beside the writer (where the backend has one: not in memory) waits for no write
+/// lock, sees only committed data, keeps one snapshot from `begin_read` to `end_read`, and
+/// refuses to write.
+fn story_readers_see_snapshots(store: Box<dyn Store>) {
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let a = resident_id("33010619900101123");
+    records.append(vec![person(&a)]).expect("append");
+    let Some(reader) = records.store_ref().reader().expect("reader") else {
+        return;
+    };
+    let mut reader = records.view_on(reader);
+    let committed = records.store().head().expect("head");
+    assert_eq!(reader.store().head().expect("head"), committed, "{backend}");
+    assert!(
+        reader
+            .person_view(&records.person_key(&a))
+            .expect("view")
+            .is_some(),
+        "{backend}: the reader sees what was committed"
+    );
+    {
+        // The writer holds the log's lock with an uncommitted change: the reader neither
+        // waits for it nor sees it.
+        let mut txn = records.store().begin().expect("begin");
+        let mut moved = txn.head().expect("head");
+        moved.size += 1000;
+        txn.set_head(&moved).expect("set head");
+        assert_eq!(
+            reader.store().head().expect("read beside a writer"),
+            committed,
+            "{backend}"
+        );
+    }
+    // One snapshot from begin_read to end_read, whatever commits meanwhile.
+    reader.store().begin_read().expect("begin read");
+    assert_eq!(reader.store().head().expect("head"), committed, "{backend}");
+    let b = resident_id("44030619920202123");
+    records.append(vec![person(&b)]).expect("append");
+    assert_eq!(
+        reader.store().head().expect("head"),
+        committed,
+        "{backend}: the snapshot holds"
+    );
+    assert!(
+        reader
+            .person_view(&records.person_key(&b))
+            .expect("view")
+            .is_none(),
+        "{backend}"
+    );
+    reader.store().end_read().expect("end read");
+    assert_eq!(
+        reader.store().head().expect("head"),
+        records.store().head().expect("head"),
+        "{backend}: the next read sees the new commit"
+    );
+    assert!(
+        reader.store().set_meta("written", "by a reader").is_err(),
+        "{backend}: a reader refuses to write"
+    );
+    assert_eq!(
+        records.store().meta("written").expect("meta"),
+        None,
+        "{backend}"
+    );
+}
+
+/// The inbox: a key stored once however often it is generated, a person's messages newest
+/// first a page at a time and only theirs, read once (the first time kept), deliveries due by
+/// time, retried, delivered or dead, and counted per kind.
+fn story_inbox(mut store: Box<dyn Store>) {
+    use crate::inbox::{DeliveryState, NewMessage};
+    let backend = store.backend();
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    let msg = |kind: &str, person: [u8; 32], month: &str| NewMessage {
+        key: format!("{kind}:{}:{month}", person[0]),
+        person,
+        kind: kind.into(),
+        month: month.into(),
+        params: "{\"month\":\"2026-06\"}".into(),
+    };
+    let first = [
+        msg("payment_reminder", a, "2026-06"),
+        msg("lapse_warning", a, "2026-04"),
+        msg("payment_reminder", b, "2026-06"),
+    ];
+    assert_eq!(store.inbox_add(&first, 100).expect("add"), 3, "{backend}");
+    // Generated again, with one new message: only the new one lands.
+    let again = [
+        msg("payment_reminder", a, "2026-06"),
+        msg("payment_reminder", a, "2026-07"),
+    ];
+    assert_eq!(
+        store.inbox_add(&again, 200).expect("add again"),
+        1,
+        "{backend}"
+    );
+    let all = store.inbox_of(&a, None, 10).expect("inbox");
+    let months: Vec<&str> = all.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(
+        months,
+        ["2026-07", "2026-04", "2026-06"],
+        "{backend}: newest first"
+    );
+    assert!(all.iter().all(|m| m.person == a && m.read_at.is_none()));
+    assert_eq!(
+        all[2].created_at, 100,
+        "{backend}: the first generation's time is kept"
+    );
+    let page = store.inbox_of(&a, Some(all[0].id), 1).expect("page");
+    assert_eq!(page, vec![all[1].clone()], "{backend}: keyset page");
+    // Read: only by its owner, and the first time stays.
+    assert!(
+        !store.inbox_mark_read(&b, all[0].id, 300).expect("not b's"),
+        "{backend}"
+    );
+    assert!(
+        store.inbox_mark_read(&a, all[0].id, 300).expect("read"),
+        "{backend}"
+    );
+    assert!(
+        store
+            .inbox_mark_read(&a, all[0].id, 400)
+            .expect("read again"),
+        "{backend}"
+    );
+    assert!(
+        !store.inbox_mark_read(&a, i64::MAX, 300).expect("no such"),
+        "{backend}"
+    );
+    let read = store.inbox_of(&a, None, 1).expect("inbox");
+    assert_eq!(read[0].read_at, Some(300), "{backend}");
+    // Deliveries: due from their creation, oldest first.
+    assert_eq!(store.inbox_due(99, 10).expect("due").len(), 0, "{backend}");
+    let due = store.inbox_due(200, 10).expect("due");
+    assert_eq!(due.len(), 4, "{backend}");
+    assert!(
+        due.iter().all(|(m, d)| d.message == m.id
+            && d.state == DeliveryState::Pending
+            && d.attempts == 0)
+    );
+    assert_eq!(due[3].0.month, "2026-07", "{backend}: the later one last");
+    assert_eq!(
+        due.iter().map(|(m, _)| m.kind.as_str()).collect::<Vec<_>>(),
+        [
+            "payment_reminder",
+            "lapse_warning",
+            "payment_reminder",
+            "payment_reminder"
+        ]
+    );
+    let (m0, mut d0) = due[0].clone();
+    d0.attempts = 1;
+    d0.next_at = 500;
+    d0.last_error = Some("HTTP 500".into());
+    store.inbox_set_delivery(&d0).expect("retry later");
+    let (_, mut d1) = due[1].clone();
+    d1.attempts = 1;
+    d1.state = DeliveryState::Delivered;
+    d1.delivered_at = Some(250);
+    store.inbox_set_delivery(&d1).expect("delivered");
+    let (_, mut d2) = due[2].clone();
+    d2.attempts = 5;
+    d2.state = DeliveryState::Dead;
+    d2.last_error = Some("HTTP 503".into());
+    store.inbox_set_delivery(&d2).expect("dead");
+    let due = store.inbox_due(300, 10).expect("due");
+    assert_eq!(
+        due.len(),
+        1,
+        "{backend}: delivered, dead and later ones are not due"
+    );
+    let due = store.inbox_due(500, 10).expect("due");
+    assert_eq!(due.len(), 2, "{backend}");
+    assert_eq!(
+        (&due[1].0, &due[1].1),
+        (&m0, &d0),
+        "{backend}: the retry keeps its state"
+    );
+    let dead = store.inbox_dead(0, 10).expect("dead");
+    assert_eq!(dead.len(), 1, "{backend}");
+    assert_eq!(dead[0].1, d2, "{backend}");
+    assert!(
+        store
+            .inbox_dead(dead[0].0.id, 10)
+            .expect("after")
+            .is_empty()
+    );
+    let counts = store.inbox_counts().expect("counts");
+    let c: Vec<(&str, u64, u64, u64, u64)> = counts
+        .iter()
+        .map(|c| (c.kind.as_str(), c.messages, c.read, c.delivered, c.dead))
+        .collect();
+    // Delivered: the lapse warning (second due); dead: b's reminder (third due).
+    let want = vec![
+        ("lapse_warning", 1, 0, 1, 0),
+        ("payment_reminder", 3, 1, 0, 1),
+    ];
+    assert_eq!(c, want, "{backend}");
+}
+
+/// The tree's hashes stored as C2SP tiles (migration 9): written with the events that complete
+/// them, across commits; proofs and roots from them equal the whole tree's; a tile is its
+/// stored hashes, an entry bundle each entry's length and bytes; a tile the log does not hold
+/// yet is not given.
+fn story_tree_hashes_and_tiles(store: Box<dyn Store>, suite: Suite) {
+    use anxin_ledger::{Tile, TileKind};
+    let backend = store.backend();
+    let mut records = Records::init(store, secrets(suite), suite, "anxin.test/log").expect("init");
+    let mut n = 0;
+    for batch in [200, 100, 222] {
+        records.append(persons(n, batch)).expect("append");
+        n += batch;
+    }
+    let head = records.store().head().expect("head");
+    assert_eq!(head.size, 522, "{backend}");
+    let level1 = records.store().tree_hashes(1, 0, 10).expect("read");
+    assert_eq!(level1.len(), 2, "{backend}: one hash per 256 entries");
+    let tree = records.rebuild_tree().expect("tree");
+    let hasher = records.hasher();
+    for (i, (index, hash)) in level1.iter().enumerate() {
+        assert_eq!(*index, i as u64);
+        let first = i as u64 * 256;
+        assert_eq!(
+            *hash,
+            anxin_ledger::root_from_leaf_hashes(
+                &hasher,
+                &tree.leaf_hashes()[first as usize..first as usize + 256]
+            ),
+            "{backend} {suite:?}: level 1 #{i}"
+        );
+    }
+    for size in [1, 255, 256, 300, 511, 512, 522] {
+        assert_eq!(
+            crate::tiles::root_at(records.store(), &hasher, head.size, size).expect("root"),
+            tree.root_at(size).unwrap(),
+            "{backend} {suite:?}: root at {size}"
+        );
+        assert_eq!(
+            crate::tiles::consistency(
+                records.store(),
+                &hasher,
+                head.size,
+                (size, &tree.root_at(size).unwrap()),
+                (head.size, &head.root)
+            )
+            .expect("consistency"),
+            tree.consistency_proof(size, head.size).unwrap()
+        );
+    }
+    for index in [0, 255, 256, 400, 521] {
+        let (_, _, proof) = records.inclusion_proof(index).expect("proof");
+        assert_eq!(proof, tree.inclusion_proof(index, head.size).unwrap());
+    }
+    let tile = |kind, index, width| Tile { kind, index, width };
+    let level1_tile = crate::tiles::tile(
+        records.store(),
+        head.size,
+        tile(TileKind::Hashes { level: 1 }, 0, 2),
+    )
+    .expect("tile")
+    .expect("held");
+    assert_eq!(level1_tile, [level1[0].1, level1[1].1].concat());
+    let partial = crate::tiles::tile(
+        records.store(),
+        head.size,
+        tile(TileKind::Hashes { level: 0 }, 2, 10),
+    )
+    .expect("tile")
+    .expect("held");
+    assert_eq!(partial, tree.leaf_hashes()[512..522].concat());
+    let bundle = crate::tiles::tile(records.store(), head.size, tile(TileKind::Entries, 2, 10))
+        .expect("bundle")
+        .expect("held");
+    let events = records.store().events(512, 522).expect("events");
+    let mut want = Vec::new();
+    for e in &events {
+        want.extend_from_slice(&(e.body.len() as u16).to_be_bytes());
+        want.extend_from_slice(&e.body);
+    }
+    assert_eq!(bundle, want, "{backend}: entry bundle");
+    for (kind, index, width) in [
+        (TileKind::Hashes { level: 0 }, 2, 256),
+        (TileKind::Hashes { level: 0 }, 2, 11),
+        (TileKind::Hashes { level: 1 }, 0, 3),
+        (TileKind::Hashes { level: 2 }, 0, 1),
+        (TileKind::Entries, 3, 1),
+    ] {
+        assert_eq!(
+            crate::tiles::tile(records.store(), head.size, tile(kind, index, width)).expect("read"),
+            None,
+            "{backend}: {kind:?} {index} {width} is not held"
+        );
+    }
     assert_clean(&mut records, backend);
 }
 
@@ -669,6 +972,20 @@ pub fn resident_id(prefix17: &str) -> ResidentId {
     ResidentId::complete(prefix17).expect("a 17-digit prefix with a real birth date")
 }
 
+/// `count` persons with distinct resident IDs (by birth date), numbered from `from`: up to
+/// 23,520 of them (born 1950 to 2019).
+pub fn persons(from: usize, count: usize) -> Vec<Input> {
+    (from..from + count)
+        .map(|i| {
+            let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
+            person(&resident_id(&format!(
+                "330106{year}{month:02}{day:02}{:03}",
+                i % 1000
+            )))
+        })
+        .collect()
+}
+
 pub fn secrets(suite: Suite) -> Secrets {
     let signer = match suite {
         Suite::Standard => Signer::from_seed("anxin.test/log", &[9; 32]).expect("valid key"),
@@ -979,7 +1296,7 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     records.append(rows).expect("append");
     let head = records.store().head().expect("head");
     assert_eq!(head.size, 14);
-    let tree = records.tree().expect("tree").clone();
+    let tree = records.rebuild_tree().expect("tree");
     assert_eq!(
         tree.root(),
         head.root,
@@ -989,6 +1306,9 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     for seq in 0..head.size {
         let proof = tree.inclusion_proof(seq, head.size).expect("proof");
         let leaf = records.store().events(seq, seq + 1).expect("read")[0].leaf;
+        // The proof from stored hashes is the one the whole tree gives.
+        let (_, stored_leaf, stored) = records.inclusion_proof(seq).expect("stored proof");
+        assert_eq!((stored_leaf, &stored), (leaf, &proof), "{backend}: #{seq}");
         verify_inclusion(&hasher, seq, head.size, &leaf, &proof, &head.root)
             .expect("inclusion verifies");
         assert!(
@@ -1019,15 +1339,13 @@ fn story_proofs_and_certificates(store: Box<dyn Store>) {
     let certificate = records
         .issue_certificate(&worker, jiff::civil::date(2026, 11, 22))
         .expect("issue");
-    // The held tree grew by the certificate's entry and still gives the signed root, the same
-    // as a rebuild from every stored leaf.
+    // The stored hashes grew by the certificate's entry and still give the signed root, the
+    // same as a rebuild from every stored leaf.
     let grown = records.store().head().expect("head");
     assert_eq!(grown.size, head.size + 1);
-    assert_eq!(
-        records.tree().expect("tree").root(),
-        grown.root,
-        "{backend}"
-    );
+    let stored_root = crate::tiles::root_at(records.store(), &hasher, grown.size, grown.size)
+        .expect("root from stored hashes");
+    assert_eq!(stored_root, grown.root, "{backend}");
     assert_eq!(records.rebuild_tree().expect("rebuild").root(), grown.root);
     // The certificate is found without reading the log: its event alone, from its place on.
     let certs = records.store().certificate_events(0, 10).expect("read");

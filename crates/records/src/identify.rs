@@ -80,8 +80,13 @@ pub fn tag(
     if reviewed_i - start >= rules.window_months {
         return None;
     }
-    let since: Vec<(&i32, &&ContributionRow)> =
-        paid.range(reviewed_i + 1..=today.index()).collect();
+    // A review for a month still ahead (an application for next term) has no months since;
+    // `range` would panic on a start past its end.
+    let since: Vec<(&i32, &&ContributionRow)> = if reviewed_i < today.index() {
+        paid.range(reviewed_i + 1..=today.index()).collect()
+    } else {
+        Vec::new()
+    };
     let last = paid.range(..=today.index()).next_back();
     let last_paid = last.map(|(m, _)| *m);
     let base_fen = last.map_or(0, |(_, r)| r.base_fen);
@@ -186,6 +191,26 @@ mod tests {
         window_months: 12,
         reenrollment_gap_months: 3,
     };
+
+    /// A review for a month still ahead of today (next term's application), or for today's
+    /// month, has no months since — it never panics on the empty range.
+    #[test]
+    fn a_review_ahead_of_today_has_no_months_since() {
+        let rows: Vec<_> = ["2026-03", "2026-04", "2026-05"]
+            .iter()
+            .map(|m| row(m, 600_000))
+            .collect();
+        for reviewed in ["2026-05", "2026-09"] {
+            let e = tag("p", &rows, ym(reviewed), ym("2026-05"), RULES, 498_600)
+                .expect("school-driven");
+            assert_eq!(e.months_paid_since, 0, "{reviewed}");
+        }
+        // Years ahead: past the window, so not school-driven (and no panic).
+        assert!(tag("p", &rows, ym("2030-01"), ym("2026-05"), RULES, 498_600).is_none());
+        // Today before every paid month: nothing paid yet as of today.
+        let e = tag("p", &rows, ym("2026-04"), ym("2026-01"), RULES, 498_600);
+        assert!(e.is_none_or(|e| e.months_paid_since == 0));
+    }
 
     #[test]
     fn school_driven_enrolment_is_tagged_and_followed() {

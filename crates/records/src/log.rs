@@ -1,5 +1,6 @@
 //! The deployment's cryptographic suite and the right edge of the Merkle tree.
 
+use anxin_ledger::tile::stored_at;
 use anxin_ledger::{Hash, LogHasher, Sha256Hasher, Sm3Hasher};
 
 use crate::error::{Error, Result};
@@ -66,6 +67,15 @@ impl LogHasher for SuiteHasher {
     }
 }
 
+/// One stored tree hash above the leaves: the root of the `index`-th perfect subtree of
+/// `256^level` leaves (C2SP tlog-tiles, level 1 and up; level 0 is the events' leaf hashes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeHash {
+    pub level: u8,
+    pub index: u64,
+    pub hash: Hash,
+}
+
 /// The roots of the perfect subtrees along the right edge of a tree of `size` leaves, largest
 /// first: one per set bit of `size`. Enough to append and to compute the root, in O(log n)
 /// space, so a commit never needs the whole tree.
@@ -102,13 +112,34 @@ impl Frontier {
     }
 
     pub fn push<H: LogHasher + ?Sized>(&mut self, hasher: &H, leaf: Hash) {
+        self.push_storing(hasher, leaf, |_| {});
+    }
+
+    /// Appends `leaf` and hands `store` each subtree root the append completes that the log
+    /// keeps as a tile hash (C2SP tlog-tiles: every `256^L` leaves, see
+    /// [`anxin_ledger::tile::stored_at`]).
+    pub fn push_storing<H: LogHasher + ?Sized>(
+        &mut self,
+        hasher: &H,
+        leaf: Hash,
+        mut store: impl FnMut(TreeHash),
+    ) {
         let mut node = leaf;
         // Each trailing one bit of the old size is a complete subtree of the same height.
         let mut carry = self.size;
+        let mut height = 0;
         while carry & 1 == 1 {
             let left = self.hashes.pop().expect("one hash per set bit");
             node = hasher.node(&left, &node);
             carry >>= 1;
+            height += 1;
+            if let Some((level, index)) = stored_at(height, self.size + 1) {
+                store(TreeHash {
+                    level,
+                    index,
+                    hash: node,
+                });
+            }
         }
         self.hashes.push(node);
         self.size += 1;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::input::Input as Row;
 use anxin_domain::ResidentId;
 use anxin_ledger::{Checkpoint, Hash, LogHasher, MerkleTree, Signer, Verifier, sign_checkpoint};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
@@ -87,9 +88,6 @@ pub struct Records<S: Store> {
     suite: Suite,
     origin: String,
     account_rule: Option<AccountRule>,
-    /// The tree as of the last proof, checked against the signed head then; the next proof
-    /// reads only the leaves added since.
-    tree: Option<MerkleTree<SuiteHasher>>,
     /// The checkpoint kept outside the database, advanced after every commit.
     outside: Option<Box<dyn OutsideCheckpoint>>,
 }
@@ -106,6 +104,8 @@ impl<S: Store> Records<S> {
         let origin = store
             .meta("origin")?
             .ok_or_else(|| Error::Corrupt("meta row 'origin' is missing".into()))?;
+        // A log from before migration 9 gets its stored tree hashes once, here.
+        crate::tiles::backfill(&mut store, &suite.hasher())?;
         let verifier = secrets.signer.verifier();
         if let Some(stored) = store.meta("vkey")?
             && stored != verifier.to_vkey()
@@ -123,7 +123,6 @@ impl<S: Store> Records<S> {
             suite,
             origin,
             account_rule: None,
-            tree: None,
             outside: None,
         })
     }
@@ -182,27 +181,54 @@ impl<S: Store> Records<S> {
     /// `access_logged` event carrying its keyed hash, in one transaction, so the row is
     /// witnessed by the signed log. Returns the new head.
     pub fn log_access(&mut self, row: crate::access::AccessRow) -> Result<Head> {
-        let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).map_err(|e| Error::Crypto(format!("no randomness: {e}")))?;
-        let event = crate::event::AccessEvent {
-            key: format!("access:{}", hex(&nonce)),
-            row_hash: hex(&crate::access::row_hash(&self.data_key, &row)),
-        };
+        self.log_access_group(vec![row])
+    }
+
+    /// Records several officials' reads in one transaction (the writer's group commit): each
+    /// row with its own `access_logged` event; all land together or none does.
+    pub fn log_access_group(&mut self, rows: Vec<crate::access::AccessRow>) -> Result<Head> {
         let mut pending = HashMap::new();
-        pending.insert(event.key.clone(), row);
-        let mut outcomes = vec![None];
-        let head = self.commit_events(
-            vec![(0, Event::AccessLogged(event))],
-            &mut outcomes,
-            pending,
-            None,
-        )?;
-        match outcomes.pop().flatten() {
-            Some(Outcome::Added(_)) => Ok(head),
-            Some(Outcome::Rejected(r)) => Err(Error::refused(r.reason_zh, r.reason_en)),
-            _ => Err(Error::Corrupt(
-                "an access event's random key was taken".into(),
-            )),
+        let mut events = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            let mut nonce = [0u8; 16];
+            getrandom::fill(&mut nonce)
+                .map_err(|e| Error::Crypto(format!("no randomness: {e}")))?;
+            let event = crate::event::AccessEvent {
+                key: format!("access:{}", hex(&nonce)),
+                row_hash: hex(&crate::access::row_hash(&self.data_key, &row)),
+            };
+            pending.insert(event.key.clone(), row);
+            events.push((i, Event::AccessLogged(event)));
+        }
+        let mut outcomes = vec![None; events.len()];
+        let head = self.commit_events(events, &mut outcomes, pending, None)?;
+        for outcome in outcomes {
+            match outcome {
+                Some(Outcome::Added(_)) => {}
+                Some(Outcome::Rejected(r)) => return Err(Error::refused(r.reason_zh, r.reason_en)),
+                _ => {
+                    return Err(Error::Corrupt(
+                        "an access event's random key was taken".into(),
+                    ));
+                }
+            }
+        }
+        Ok(head)
+    }
+
+    /// The same records on another connection, for reading only: the same keys, suite and
+    /// origin, but no outside checkpoint and no account rule (the server's reader pool; writes
+    /// stay with the one writer). Proofs read the stored tree hashes, so a reader proves too.
+    pub fn view_on<T: Store>(&self, store: T) -> Records<T> {
+        Records {
+            store,
+            data_key: self.data_key.clone(),
+            signer: self.signer.clone(),
+            verifier: self.verifier.clone(),
+            suite: self.suite,
+            origin: self.origin.clone(),
+            account_rule: None,
+            outside: None,
         }
     }
 
@@ -212,6 +238,11 @@ impl<S: Store> Records<S> {
 
     pub fn store(&mut self) -> &mut S {
         &mut self.store
+    }
+
+    /// The store, to ask it something that needs no write (such as [`Store::reader`]).
+    pub fn store_ref(&self) -> &S {
+        &self.store
     }
 
     pub fn into_store(self) -> S {
@@ -607,7 +638,7 @@ impl<S: Store> Records<S> {
                     }
                 },
             }
-            frontier.push(&hasher, leaf);
+            frontier.push_storing(&hasher, leaf, |t| batch.tree_hashes.push(t));
             in_batch.insert(key.clone(), (seq, leaf));
             batch.events.push(EventRow {
                 seq,
@@ -652,28 +683,19 @@ impl<S: Store> Records<S> {
         Ok(new_head)
     }
 
-    /// The tree for proofs: the one held from the last call, grown by the leaves stored since,
-    /// and checked against the signed head (a head that shrank, or whose root the grown tree
-    /// does not give, means a rebuild from every stored leaf, and if that fails too, an
-    /// error). A long-running server thus reads each leaf once, not once per proof.
-    pub fn tree(&mut self) -> Result<&MerkleTree<SuiteHasher>> {
+    /// The leaf hash of entry `index` and its inclusion proof against the current signed head,
+    /// from O(log n) stored hashes (see [`crate::tiles::inclusion`], which any store reader
+    /// can call).
+    pub fn inclusion_proof(&mut self, index: u64) -> Result<(Head, Hash, Vec<Hash>)> {
         let head = self.store.head()?;
-        if let Some(mut tree) = self.tree.take()
-            && tree.size() <= head.size
-            && let Ok(added) = self.read_leaves(tree.size(), head.size)
-        {
-            for leaf in added {
-                tree.append_leaf_hash(leaf)?;
-            }
-            if tree.size() == head.size && tree.root() == head.root {
-                return Ok(self.tree.insert(tree));
-            }
-        }
-        let tree = self.rebuild_tree()?;
-        Ok(self.tree.insert(tree))
+        let (leaf, proof) =
+            crate::tiles::inclusion(&mut self.store, &self.suite.hasher(), &head, index)?;
+        Ok((head, leaf, proof))
     }
 
-    /// The whole tree, rebuilt from every stored leaf hash and checked against the signed head.
+    /// The whole tree in memory, rebuilt from every stored leaf hash and checked against the
+    /// signed head: for tests and measurements that compare against it. Nothing in the service
+    /// needs it (proofs read stored hashes).
     pub fn rebuild_tree(&mut self) -> Result<MerkleTree<SuiteHasher>> {
         let head = self.store.head()?;
         let leaves = self.read_leaves(0, head.size)?;

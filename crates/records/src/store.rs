@@ -8,6 +8,33 @@
 //!
 //! Rows are plain data; the backends do no business logic and no hashing.
 
+/// A row of `case_steps`: one [`crate::event::CaseEvent`] as the projection keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseStepRow {
+    pub seq: u64,
+    pub case_id: String,
+    pub step: u32,
+    pub case_kind: String,
+    pub action: String,
+    pub state: String,
+    pub person: [u8; 32],
+    pub region: u32,
+    pub holder_role: String,
+    pub holder_region: u32,
+    pub level: u32,
+    pub actor: String,
+    pub at: i64,
+    pub since: i64,
+    pub due: Option<i64>,
+    pub clock: Option<String>,
+    pub outcome: Option<String>,
+    pub subject: Option<String>,
+    pub party: Option<String>,
+}
+
+/// The columns of `case_steps` in [`CaseStepRow`]'s order (both backends read with it).
+pub const CASE_STEP_COLUMNS: &str = "seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party";
+
 use std::collections::{HashMap, HashSet};
 
 use anxin_domain::codes::{GapReason, Insurance, Payer, Status};
@@ -174,34 +201,11 @@ pub struct WriteBatch {
     pub access: Vec<(u64, AccessRow)>,
     /// Case steps (migration 12), inserted; the `cases` view is each case's latest step.
     pub case_steps: Vec<CaseStepRow>,
+    /// The tree hashes above the leaves that these events complete (C2SP tlog-tiles levels 1
+    /// and up, migration 9): stored with the events, so proofs never need the whole tree. A
+    /// hash already stored is kept (the backfill may meet a writer).
+    pub tree_hashes: Vec<crate::log::TreeHash>,
 }
-
-/// A row of `case_steps`: one [`crate::event::CaseEvent`] as the projection keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseStepRow {
-    pub seq: u64,
-    pub case_id: String,
-    pub step: u32,
-    pub case_kind: String,
-    pub action: String,
-    pub state: String,
-    pub person: [u8; 32],
-    pub region: u32,
-    pub holder_role: String,
-    pub holder_region: u32,
-    pub level: u32,
-    pub actor: String,
-    pub at: i64,
-    pub since: i64,
-    pub due: Option<i64>,
-    pub clock: Option<String>,
-    pub outcome: Option<String>,
-    pub subject: Option<String>,
-    pub party: Option<String>,
-}
-
-/// The columns of `case_steps` in [`CaseStepRow`]'s order (both backends read with it).
-pub const CASE_STEP_COLUMNS: &str = "seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party";
 
 impl WriteBatch {
     pub fn is_empty(&self) -> bool {
@@ -248,12 +252,31 @@ pub trait Store: Send {
     fn backend(&self) -> &'static str;
     fn begin(&mut self) -> Result<Box<dyn Txn + '_>>;
     fn head(&mut self) -> Result<Head>;
+    /// Another connection to the same database that can only read (the server's reader
+    /// pool: SQLite read-only in WAL mode, PostgreSQL with read-only transactions); `None`
+    /// where there can be none (an in-memory database, a connection set up by the caller).
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        Ok(None)
+    }
+    /// Starts a read snapshot: every read until [`Store::end_read`] sees the database as of
+    /// one commit (SQLite: a read transaction on the WAL; PostgreSQL: `REPEATABLE READ READ
+    /// ONLY`). Only on a connection that does not write.
+    fn begin_read(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Ends the snapshot begun by [`Store::begin_read`].
+    fn end_read(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Deployment settings kept with the data (suite, origin, key name).
     fn meta(&mut self, name: &str) -> Result<Option<String>>;
     fn set_meta(&mut self, name: &str, value: &str) -> Result<()>;
 
     /// Stored leaf hashes in sequence order, `[from, from + limit)`.
     fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>>;
+    /// Stored tree hashes of `level` (1 and up; level 0 is [`Store::leaves`]) with index in
+    /// `[from, to)`, in index order (migration 9).
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>>;
     /// Events in sequence order with `seq` in `[from, to)`.
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>>;
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>>;
@@ -355,6 +378,36 @@ pub trait Store: Send {
     fn case_steps_of(&mut self, case_id: &str) -> Result<Vec<CaseStepRow>>;
     /// The latest step of every case (the `cases` view), in case id order.
     fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>>;
+    // ---- the inbox (migration 11; see `crate::inbox`) ----
+    /// Stores the messages whose key is new, each with a pending delivery due at `now`; a key
+    /// already stored is skipped. Returns how many were new. One transaction.
+    fn inbox_add(&mut self, messages: &[crate::inbox::NewMessage], now: i64) -> Result<u64>;
+    /// `person`'s messages, newest first, with `id < before`, at most `limit`.
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::inbox::MessageRow>>;
+    /// Marks `person`'s message `id` read at `now` (a message already read keeps its first
+    /// time). `false` when `person` has no message `id`.
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool>;
+    /// Pending deliveries due at `now` (`next_at <= now`), oldest message first, at most `limit`.
+    fn inbox_due(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>>;
+    /// Stores the outcome of a delivery attempt.
+    fn inbox_set_delivery(&mut self, delivery: &crate::inbox::DeliveryRow) -> Result<()>;
+    /// The dead-letter list: deliveries given up, by message id, with `id > after`.
+    fn inbox_dead(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>>;
+    /// Messages, read, delivered and dead per kind, by kind.
+    fn inbox_counts(&mut self) -> Result<Vec<crate::inbox::KindCounts>>;
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -368,6 +421,15 @@ impl Store for Box<dyn Store> {
     fn head(&mut self) -> Result<Head> {
         (**self).head()
     }
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        (**self).reader()
+    }
+    fn begin_read(&mut self) -> Result<()> {
+        (**self).begin_read()
+    }
+    fn end_read(&mut self) -> Result<()> {
+        (**self).end_read()
+    }
     fn meta(&mut self, name: &str) -> Result<Option<String>> {
         (**self).meta(name)
     }
@@ -376,6 +438,9 @@ impl Store for Box<dyn Store> {
     }
     fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
         (**self).leaves(from, limit)
+    }
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        (**self).tree_hashes(level, from, to)
     }
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
         (**self).events(from, to)
@@ -517,5 +582,39 @@ impl Store for Box<dyn Store> {
     }
     fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>> {
         (**self).cases_latest()
+    }
+    fn inbox_add(&mut self, messages: &[crate::inbox::NewMessage], now: i64) -> Result<u64> {
+        (**self).inbox_add(messages, now)
+    }
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::inbox::MessageRow>> {
+        (**self).inbox_of(person, before, limit)
+    }
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool> {
+        (**self).inbox_mark_read(person, id, now)
+    }
+    fn inbox_due(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>> {
+        (**self).inbox_due(now, limit)
+    }
+    fn inbox_set_delivery(&mut self, delivery: &crate::inbox::DeliveryRow) -> Result<()> {
+        (**self).inbox_set_delivery(delivery)
+    }
+    fn inbox_dead(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>> {
+        (**self).inbox_dead(after, limit)
+    }
+    fn inbox_counts(&mut self) -> Result<Vec<crate::inbox::KindCounts>> {
+        (**self).inbox_counts()
     }
 }

@@ -122,8 +122,9 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// The API and the C2SP log paths (`/log/…`, read by tools, not browsers): bearer tokens, 401.
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+    path.starts_with("/api/") || path.starts_with("/log/")
 }
 
 /// Looks up the session named by the request: the bearer token on `/api/`, the cookie elsewhere.
@@ -143,7 +144,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiE
     let hash = access::token_hash(&token);
     let now = state.now();
     let account = state
-        .db(move |r| Ok(r.store().session_account(&hash, kind, now)?))
+        .read(move |r| Ok(r.store().session_account(&hash, kind, now)?))
         .await?;
     let Some(account) = account else {
         return Ok(None);
@@ -368,7 +369,7 @@ async fn sign_in(
     let name = username.clone();
     let password = password.to_string();
     let found = state
-        .db(move |r| Ok(r.store().account_named(&name)?))
+        .read(move |r| Ok(r.store().account_named(&name)?))
         .await?;
     // Hash even for an unknown name, so timing does not tell which names exist.
     let stored = found
@@ -391,7 +392,7 @@ async fn sign_in(
     let expires = now + SESSION_SECONDS;
     let id = account.id;
     state
-        .db(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now)?))
+        .write(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now)?))
         .await?;
     Ok((token, account, expires))
 }
@@ -437,7 +438,7 @@ pub async fn api_sign_out(
 ) -> Result<StatusCode, ApiError> {
     let token = caller.token;
     state
-        .db(move |r| Ok(r.store().end_session(&token)?))
+        .write(move |r| Ok(r.store().end_session(&token)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -601,7 +602,7 @@ pub async fn logout_submit(
     caller.check_csrf(&f.csrf)?;
     let token = caller.token;
     state
-        .db(move |r| Ok(r.store().end_session(&token)?))
+        .write(move |r| Ok(r.store().end_session(&token)?))
         .await?;
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().insert(
@@ -662,11 +663,6 @@ pub async fn me(
                 "Identification ledger",
             ),
         ],
-        Role::Analyst => &[(
-            "/school/ledger",
-            "因入学参保人员台账",
-            "Identification ledger",
-        )],
         // Roles whose own desk is not built yet get the public tools they use with people,
         // and the page says what their desk will hold.
         Role::Grid | Role::Union => &[
@@ -684,6 +680,18 @@ pub async fn me(
                 "/verify",
                 "核验一份参保缴费凭证",
                 "Check a contribution certificate",
+            ),
+        ],
+        Role::Analyst => &[
+            (
+                "/school/ledger",
+                "因入学参保人员台账",
+                "Identification ledger",
+            ),
+            (
+                "/clerk/inbox",
+                "消息送达和阅读",
+                "Messages delivered and read",
             ),
         ],
         _ => &[],

@@ -47,7 +47,7 @@ async fn with_engine<T: Send + 'static>(
     let kinds = kinds()?;
     let (policy, clock) = (state.policy.clone(), state.clock.clone());
     state
-        .db(move |r| {
+        .write(move |r| {
             let engine = Engine {
                 policy: &policy,
                 kinds,

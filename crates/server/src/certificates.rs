@@ -25,7 +25,7 @@ pub async fn lookup(
     code: String,
 ) -> Result<CodeCheck, ApiError> {
     state.gates.code_lookup(client.0, state.clock.now())?;
-    state.db(move |r| Ok(r.certificate_by_code(&code)?)).await
+    state.read(move |r| Ok(r.certificate_by_code(&code)?)).await
 }
 
 /// The address the QR code opens: this server's `/verify/{code}`, as the browser reached it.

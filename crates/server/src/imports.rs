@@ -209,7 +209,7 @@ async fn start(
         now: state.now(),
     };
     let id = state
-        .db(move |r| {
+        .write(move |r| {
             if unfinished(&r.store().unfinished_jobs()?, owner) >= crate::gates::IMPORTS_PER_CLERK {
                 return Err(crate::gates::busy(
                     "你发起的导入",
@@ -255,7 +255,7 @@ fn spawn(state: &AppState, id: i64) {
 /// `anxin import` resumes them. Returns how many were resumed.
 pub async fn resume(state: &AppState) -> Result<usize, ApiError> {
     let ids = state
-        .db(|r| Ok(r.store().unfinished_jobs()?))
+        .read(|r| Ok(r.store().unfinished_jobs()?))
         .await?
         .into_iter()
         .filter(|j| j.path.is_none())
@@ -343,7 +343,7 @@ async fn refusals(
 ) -> Result<Vec<Refusal>, ApiError> {
     let id = id as i64;
     let rows = state
-        .db(move |r| Ok(r.store().job_refusals(id, from, limit)?))
+        .read(move |r| Ok(r.store().job_refusals(id, from, limit)?))
         .await?;
     Ok(rows.into_iter().map(refusal).collect())
 }
@@ -388,29 +388,24 @@ fn job_id(text: &str) -> Result<u64, ApiError> {
         })
 }
 
-/// The records, locked one batch at a time, appended to on behalf of the clerk who started
-/// the import (rows outside their region are refused by `anxin_service::access`).
-struct Locked<'a> {
+/// The writer, given one batch at a time, appending on behalf of the clerk who started the
+/// import (rows outside their region are refused by `anxin_service::access`). Between two
+/// batches the writer serves whatever else is queued; reads never wait for it.
+struct Queued<'a> {
     records: &'a Shared,
     account: &'a AccountRow,
     role: Role,
 }
 
-impl Locked<'_> {
-    fn records(
-        &self,
-    ) -> std::sync::MutexGuard<'_, anxin_records::Records<Box<dyn anxin_records::Store>>> {
-        self.records.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl anxin_service::Sink for Locked<'_> {
+impl anxin_service::Sink for Queued<'_> {
     fn append(
         &mut self,
         inputs: Vec<anxin_records::Input>,
     ) -> anxin_records::Result<anxin_records::Committed> {
-        let actor = Actor::new(self.account, self.role);
-        anxin_service::access::append_as(&mut *self.records(), actor, inputs)
+        let (account, role) = (self.account.clone(), self.role);
+        self.records.write(move |r| {
+            anxin_service::access::append_as(r, Actor::new(&account, role), inputs)
+        })?
     }
 
     fn append_job(
@@ -418,25 +413,56 @@ impl anxin_service::Sink for Locked<'_> {
         inputs: Vec<anxin_records::Input>,
         job: anxin_records::records::JobFn<'_>,
     ) -> anxin_records::Result<anxin_records::Committed> {
-        let actor = Actor::new(self.account, self.role);
-        anxin_service::access::append_job_as(&mut *self.records(), actor, inputs, job)
+        // The job's new state is made here, from the outcomes the writer sends back while its
+        // transaction is open, and saved in that same transaction.
+        let (ask, asked) = std::sync::mpsc::channel::<Vec<anxin_records::Outcome>>();
+        let (answer, answered) = std::sync::mpsc::channel::<anxin_records::jobs::JobWrite>();
+        let (account, role) = (self.account.clone(), self.role);
+        let records = self.records.clone();
+        let batch = std::thread::scope(|scope| {
+            let batch = scope.spawn(move || {
+                records.write(move |r| {
+                    let mut bridge = |outcomes: &[anxin_records::Outcome]| {
+                        let _ = ask.send(outcomes.to_vec());
+                        answered
+                            .recv()
+                            .expect("the import waits for its job's state")
+                    };
+                    anxin_service::access::append_job_as(
+                        r,
+                        Actor::new(&account, role),
+                        inputs,
+                        &mut bridge,
+                    )
+                })
+            });
+            // Ends when the writer's closure is done (it holds `ask`).
+            while let Ok(outcomes) = asked.recv() {
+                let _ = answer.send(job(&outcomes));
+            }
+            batch.join()
+        });
+        batch.map_err(|_| anxin_records::Error::Corrupt("an import batch panicked".into()))??
     }
 
     fn save_job(&mut self, job: &anxin_records::jobs::JobWrite) -> anxin_records::Result<()> {
-        self.records().save_job(job)
+        let job = job.clone();
+        self.records.write(move |r| r.save_job(&job))?
     }
 }
 
 /// Lands (the rest of) job `id`, on behalf of the clerk who started it.
 fn run(records: &Shared, policy: &anxin_policy::Policy, id: i64) -> anxin_records::Result<()> {
-    let (job, content, account) = {
-        let mut r = records.lock().unwrap_or_else(|p| p.into_inner());
+    let found = records.read(move |r| -> anxin_records::Result<_> {
         let Some(job) = r.store().job(id)? else {
-            return Ok(());
+            return Ok(None);
         };
         let content = r.store().job_content(id)?.unwrap_or_default();
         let account = r.store().account(job.owner)?;
-        (job, content, account)
+        Ok(Some((job, content, account)))
+    })??;
+    let Some((job, content, account)) = found else {
+        return Ok(());
     };
     if job.progress.finished || job.path.is_some() {
         return Ok(());
@@ -448,7 +474,7 @@ fn run(records: &Shared, policy: &anxin_policy::Policy, id: i64) -> anxin_record
         ));
     };
     let role = account.role()?;
-    let mut sink = Locked {
+    let mut sink = Queued {
         records,
         account: &account,
         role,
@@ -460,7 +486,7 @@ fn run(records: &Shared, policy: &anxin_policy::Policy, id: i64) -> anxin_record
 /// The job, if the caller started it.
 async fn job_of(state: &AppState, id: u64, caller: &Caller) -> Result<JobRow, ApiError> {
     let owner = caller.account.id;
-    let found = state.db(move |r| Ok(r.store().job(id as i64)?)).await?;
+    let found = state.read(move |r| Ok(r.store().job(id as i64)?)).await?;
     found.filter(|j| j.owner == owner).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

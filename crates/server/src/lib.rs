@@ -8,7 +8,7 @@
 //! The server holds no rule: every figure comes from `anxin-policy`, every verdict from
 //! `anxin-records`. Errors share one JSON shape, `{"error": {"kind", "zh", "en"}}`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anxin_domain::YearMonth;
 use anxin_ledger::Verifier;
@@ -25,6 +25,7 @@ pub mod cases;
 pub mod certificates;
 pub mod gates;
 pub mod imports;
+pub mod inbox;
 pub mod list;
 pub mod listen;
 pub mod log_api;
@@ -39,9 +40,12 @@ pub mod school_office;
 pub mod text;
 pub mod upload;
 
-/// The records service the server reads and writes through (one connection, used off the
-/// async workers).
-pub type Shared = Arc<Mutex<anxin_records::Records<Box<dyn anxin_records::Store>>>>;
+/// The records the server reads and writes through: a pool of readers and one writer
+/// (`anxin_service::db`), used off the async workers.
+pub type Shared = anxin_service::db::Db;
+
+/// The records on a runtime-chosen backend, as a handler's closure gets them.
+pub type Rec = anxin_service::db::Rec;
 
 /// Largest request body accepted (a certificate is a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -54,7 +58,8 @@ pub struct AppState {
     pub verifier: Option<Arc<Verifier>>,
     /// "Now" for the calculators; `None`: the current month.
     pub today: Option<YearMonth>,
-    /// The records; `None` when serving without a data directory (calculators only).
+    /// The records: `reads` (a pool of readers) and `writer` (the one writer's queue);
+    /// `None` when serving without a data directory (calculators only).
     pub records: Option<Shared>,
     pub logins: Arc<auth::LoginLimiter>,
     /// Mark the session cookie `Secure` (set when served behind TLS).
@@ -85,30 +90,50 @@ impl AppState {
         }
     }
 
-    /// Runs `f` on the records, on a blocking thread. A poisoned lock is taken over: every
-    /// write is one transaction, so a panicked writer left nothing half-done.
-    pub async fn db<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(
-            &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
-        ) -> Result<T, ApiError>
-        + Send
-        + 'static,
-    ) -> Result<T, ApiError> {
-        let records = self.records.clone().ok_or_else(|| {
+    fn records(&self) -> Result<Shared, ApiError> {
+        self.records.clone().ok_or_else(|| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no_records",
                 "本服务没有打开数据目录，只提供测算：用 anxin serve --data 目录 启动",
                 "this server has no data directory and serves only the calculators: start it with anxin serve --data DIR",
             )
-        })?;
-        tokio::task::spawn_blocking(move || {
-            let mut guard = records.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
         })
-        .await
-        .map_err(|_| ApiError::internal())?
+    }
+
+    /// Runs `f` with the records on a blocking thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Shared) -> anxin_records::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let records = self.records()?;
+        Ok(tokio::task::spawn_blocking(move || f(records))
+            .await
+            .map_err(|_| ApiError::internal())??)
+    }
+
+    /// Runs `f` on a reader from the pool, in one snapshot, on a blocking thread: it waits
+    /// for no write.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Rec) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.blocking(move |records| records.read(f)).await?
+    }
+
+    /// Runs `f` on the one writer (after the writes queued before it): appends, sessions,
+    /// and for now the proofs and the audit, which need the writer's tree and checkpoint.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Rec) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.blocking(move |records| records.write(f)).await?
+    }
+
+    /// Records an official's read of a person's data (group-committed with others waiting).
+    pub async fn log_access(&self, row: anxin_records::access::AccessRow) -> Result<(), ApiError> {
+        self.blocking(move |records| records.log_access(row).map(drop))
+            .await
     }
 
     pub fn today(&self) -> YearMonth {
@@ -136,6 +161,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/log/inclusion", get(log_api::inclusion))
         .route("/api/log/consistency", get(log_api::consistency))
         .route("/api/audit", post(log_api::audit))
+        .route("/log/checkpoint", get(log_api::tlog_checkpoint))
+        .route(
+            "/log/tile/entries/{*tile_index}",
+            get(log_api::entry_bundle),
+        )
+        .route("/log/tile/{level}/{*tile_index}", get(log_api::hash_tile))
         .route(
             "/api/imports",
             post(imports::api_import).layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
@@ -206,6 +237,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases", get(cases::api_queue).post(cases::api_file))
         .route("/api/cases/{case}", get(cases::api_show))
         .route("/api/cases/{case}/actions", post(cases::api_act))
+        .route("/inbox", get(inbox::inbox_page))
+        .route("/inbox/{id}/read", post(inbox::mark_read_submit))
+        .route("/clerk/inbox", get(inbox::rates_page))
+        .route("/api/inbox", get(inbox::api_inbox))
+        .route("/api/inbox/{id}/read", post(inbox::api_mark_read))
+        .route("/api/inbox/rates", get(inbox::api_rates))
         .route("/api/platform/workers", get(platform::api_workers))
         .route("/api/platform/months", get(platform::api_months))
         .route("/api/persons/lookup", post(person::api_lookup))
@@ -374,7 +411,8 @@ fn rejection(status: StatusCode, detail: &str, limit: usize) -> ApiError {
 /// A page that fails answers with a page, not the API's JSON: the same message in Chinese and
 /// English, and the same status.
 async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let page_request = !request.uri().path().starts_with("/api/");
+    let page_request =
+        !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/log/");
     let lang = lang_of(
         request
             .uri()
@@ -687,7 +725,7 @@ async fn calculate(
 
 /// `GET /api/log/checkpoint`: the latest signed tree head, for auditors and witnesses.
 async fn checkpoint(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let head = state.db(|r| Ok(r.store().head()?)).await?;
+    let head = state.read(|r| Ok(r.store().head()?)).await?;
     Ok(Json(
         serde_json::json!({ "size": head.size, "checkpoint": head.checkpoint }),
     ))

@@ -1,11 +1,16 @@
 //! The log and its audit through the API: an entry's offline bundle (inclusion proof), a
-//! consistency proof between two signed checkpoints, and a full audit run. The proofs are
+//! consistency proof between two signed checkpoints, and a full audit run; and the log served
+//! read-only at the C2SP tlog-tiles paths (`/log/checkpoint`, `/log/tile/…`), so any standard
+//! client can follow and verify it. The proofs are
 //! `anxin_service::proofs`, the same as `anxin log prove`; the audit is `Records::audit`, the
 //! same as `anxin audit` and the clerk's audit page.
 
+use anxin_ledger::{Tile, TileKind};
 use anxin_service::proofs::{self, Entry};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -38,7 +43,9 @@ pub async fn inclusion(
             ));
         }
     };
-    let bundle = state.db(move |r| Ok(proofs::inclusion(r, &entry)?)).await?;
+    let bundle = state
+        .write(move |r| Ok(proofs::inclusion(r, &entry)?))
+        .await?;
     serde_json::to_value(&bundle)
         .map(Json)
         .map_err(|_| ApiError::internal())
@@ -61,7 +68,7 @@ pub async fn consistency(
     let to = q.to.as_deref().map(|t| size(t, "to")).transpose()?;
     Ok(Json(
         state
-            .db(move |r| Ok(proofs::consistency(r, from, to)?))
+            .write(move |r| Ok(proofs::consistency(r, from, to)?))
             .await?,
     ))
 }
@@ -107,9 +114,98 @@ pub async fn audit(
     let started = std::time::Instant::now();
     let projections = req.projections;
     let report = state
-        .db(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
+        .write(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
         .await?;
     let mut value = report.to_json();
     value["seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
     Ok(Json(value))
+}
+
+/// `GET /log/checkpoint`: the latest signed checkpoint as C2SP serves it, the signed note
+/// itself (public: a size and a root reveal no entry).
+pub async fn tlog_checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let head = state.read(|r| Ok(r.store().head()?)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        head.checkpoint,
+    )
+        .into_response())
+}
+
+/// `GET /log/tile/<L>/<N>[.p/<W>]`: a hash tile, its hashes one after another (public: hashes
+/// of entries that are themselves keyed or sealed reveal nothing of them).
+pub async fn hash_tile(
+    State(state): State<AppState>,
+    Path((level, index)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let tile = tile_at(&format!("tile/{level}/{index}"))?;
+    serve_tile(state, tile, true).await
+}
+
+/// `GET /log/tile/entries/<N>[.p/<W>]`: an entry bundle, each entry a big-endian u16 length
+/// and the entry's canonical bytes (what is hashed as its leaf). Entries name persons by key
+/// with months and amounts: inspectors and auditors only (`Action::ReadLogEntries`).
+pub async fn entry_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(index): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.may(Action::ReadLogEntries)?;
+    let tile = tile_at(&format!("tile/entries/{index}"))?;
+    serve_tile(state, tile, false).await
+}
+
+fn tile_at(path: &str) -> Result<Tile, ApiError> {
+    let tile = Tile::parse(path).map_err(|e| {
+        ApiError::of(
+            anxin_domain::ErrorKind::NotFound,
+            format!("没有这个瓦片：{e}"),
+            format!("no such tile: {e}"),
+        )
+    })?;
+    if matches!(tile.kind, TileKind::Hashes { level } if level > anxin_ledger::tile::MAX_TILE_LEVEL)
+    {
+        return Err(no_tile());
+    }
+    Ok(tile)
+}
+
+fn no_tile() -> ApiError {
+    ApiError::of(
+        anxin_domain::ErrorKind::NotFound,
+        "日志还没有这个瓦片（可先读 /log/checkpoint 的大小）",
+        "the log does not hold this tile yet (read the size in /log/checkpoint first)",
+    )
+}
+
+/// A tile's bytes; a full tile never changes, so it may be kept for a year (entry bundles
+/// only by the one who fetched them: `public` is false).
+async fn serve_tile(state: AppState, tile: Tile, public: bool) -> Result<Response, ApiError> {
+    let data = state
+        .read(move |r| {
+            let size = r.store().head()?.size;
+            Ok(anxin_records::tiles::tile(r.store(), size, tile)?)
+        })
+        .await?;
+    let bytes = data.ok_or_else(no_tile)?;
+    let cache = match (
+        public,
+        u64::from(tile.width) == anxin_ledger::tile::TILE_WIDTH,
+    ) {
+        (true, true) => "public, max-age=31536000, immutable",
+        (true, false) => "public, max-age=60",
+        (false, true) => "private, max-age=31536000, immutable",
+        (false, false) => "private, no-store",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
 }

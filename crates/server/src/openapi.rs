@@ -43,6 +43,25 @@ const MONTH: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 /// 2–200 characters, none a control character, not only spaces.
 const PURPOSE: &str = "^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x20\\x7f][^\\x00-\\x1f\\x7f]*$";
 
+/// A C2SP signed note (text/plain).
+fn signed_note() -> Value {
+    json!({ "type": "string" })
+}
+
+/// A tile's bytes (application/octet-stream).
+fn tile_bytes() -> Value {
+    json!({ "type": "string", "format": "binary" })
+}
+
+/// The media type of an operation's success body: JSON but for the C2SP log paths.
+fn media(path: &str) -> &'static str {
+    match path {
+        "/log/checkpoint" => "text/plain",
+        p if p.starts_with("/log/tile/") => "application/octet-stream",
+        _ => "application/json",
+    }
+}
+
 fn object() -> Value {
     json!({ "type": "object" })
 }
@@ -103,6 +122,34 @@ fn reads() -> Value {
             "at": { "type": "integer" }, "account": { "type": "integer" }, "username": { "type": "string" },
             "role": { "type": "string" }, "what": { "type": "string" }, "purpose": { "type": "string" }
         } }))
+}
+
+fn inbox_messages() -> Value {
+    crate::list::schema(json!({ "type": "object",
+        "required": ["id", "kind", "month", "created_at", "read_at", "title_zh", "title_en", "text_zh", "text_en"],
+        "properties": {
+            "id": { "type": "integer", "minimum": 1, "description": "消息编号 message id (also the cursor)" },
+            "kind": { "type": "string", "enum": ["payment_reminder", "lapse_warning", "backpay_window"] },
+            "month": { "type": "string", "pattern": MONTH, "description": "消息所说的月份 the month it is about" },
+            "created_at": { "type": "integer", "description": "Unix seconds" },
+            "read_at": { "type": ["integer", "null"], "description": "Unix seconds; null: unread" },
+            "title_zh": { "type": "string" }, "title_en": { "type": "string" },
+            "text_zh": { "type": "string" }, "text_en": { "type": "string" }
+        } }))
+}
+
+fn inbox_rates() -> Value {
+    json!({ "type": "object", "required": ["kinds"], "properties": { "kinds": { "type": "array", "items": {
+        "type": "object",
+        "required": ["kind", "name_zh", "name_en", "messages", "read", "delivered", "dead", "read_percent", "delivered_percent"],
+        "properties": {
+            "kind": { "type": "string" }, "name_zh": { "type": "string" }, "name_en": { "type": "string" },
+            "messages": { "type": "integer", "minimum": 0 }, "read": { "type": "integer", "minimum": 0 },
+            "delivered": { "type": "integer", "minimum": 0, "description": "送达网关 the webhook answered 2xx" },
+            "dead": { "type": "integer", "minimum": 0, "description": "死信 given up after the configured attempts" },
+            "read_percent": { "type": "integer", "minimum": 0, "maximum": 100 },
+            "delivered_percent": { "type": "integer", "minimum": 0, "maximum": 100 }
+        } } } } })
 }
 
 fn platform_workers() -> Value {
@@ -370,6 +417,39 @@ pub const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "get",
+        path: "/api/inbox",
+        tag: "inbox",
+        summary: "我的消息 The signed-in worker's messages (payment reminders, lapse warnings, closing back-payment windows), newest first, a page at a time (worker accounts, own messages only)",
+        access: Access::SignedIn,
+        body: None,
+        query: &crate::list::QUERY,
+        ok: (200, inbox_messages),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "post",
+        path: "/api/inbox/{id}/read",
+        tag: "inbox",
+        summary: "标为已读 Marks one of the caller's messages read (the first time is kept)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (204, object),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/inbox/rates",
+        tag: "inbox",
+        summary: "消息送达和阅读率 Delivery and read rates per message kind, counts only (clerks, inspectors, analysts)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, inbox_rates),
+        errors: &[401, 403],
+    },
+    Operation {
+        method: "get",
         path: "/api/platform/workers",
         tag: "platform",
         summary: "本平台缴费的劳动者 The workers this platform paid for, by person key, a page at a time: masked IDs, its own payments only (platform accounts)",
@@ -448,6 +528,39 @@ pub const OPERATIONS: &[Operation] = &[
         ],
         ok: (200, consistency),
         errors: &[400, 401, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/log/checkpoint",
+        tag: "ledger",
+        summary: "C2SP tlog-tiles 检查点 The latest signed checkpoint as a signed note (text/plain; public)",
+        access: Access::Public,
+        body: None,
+        query: &[],
+        ok: (200, signed_note),
+        errors: &[503],
+    },
+    Operation {
+        method: "get",
+        path: "/log/tile/{level}/{tile_index}",
+        tag: "ledger",
+        summary: "C2SP 哈希瓦片 A hash tile: up to 256 hashes of 32 bytes, one after another (public: hashes reveal no entry)",
+        access: Access::Public,
+        body: None,
+        query: &[],
+        ok: (200, tile_bytes),
+        errors: &[404, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/log/tile/entries/{tile_index}",
+        tag: "ledger",
+        summary: "C2SP 条目包 An entry bundle: each entry a big-endian u16 length and its canonical bytes (inspector, auditor: entries name persons by key)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, tile_bytes),
+        errors: &[401, 403, 404],
     },
     Operation {
         method: "post",
@@ -647,6 +760,7 @@ fn links(method: &str, path: &str) -> Option<Value> {
     Some(match (method, path) {
         ("post", "/api/persons/lookup") => to(&person, "key", "$response.body#/person"),
         ("get", "/api/me") => to(&person, "key", "$response.body#/account/person"),
+        ("get", "/api/inbox") => to(&[("get", "/api/inbox")], "after", "$response.body#/next"),
         ("get", "/api/platform/workers") => to(
             &[("get", "/api/platform/workers")],
             "after",
@@ -678,6 +792,10 @@ pub fn document() -> Value {
                     "id" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" }),
                     "code" => json!({ "type": "string", "pattern": CODE }),
                     "case" => json!({ "type": "string", "pattern": "^c-[0-9a-f]{16}$" }),
+                    "level" => json!({ "type": "string", "pattern": "^([0-7])$", "description": "瓦片层 tile level (C2SP tlog-tiles, height 8)" }),
+                    "tile_index" => json!({ "type": "string",
+                        "pattern": "^[0-9]{3}$",
+                        "description": "瓦片序号 tile index N as three digits (one path segment). C2SP tlog-tiles writes a larger N in further segments (x001/x234/067) and a partial tile as N.p/W; the server serves those paths too, but a path parameter cannot carry a '/', so they are described here rather than patterned" }),
                     _ => json!({ "type": "string", "enum": ["quote", "pension", "backpay", "medical", "platform", "school", "school_rank", "injury", "fiscal"] }),
                 };
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })
@@ -692,7 +810,7 @@ pub fn document() -> Value {
         let ok = if status == 204 {
             json!({ "description": "完成 done" })
         } else {
-            json!({ "description": "成功 success", "content": { "application/json": { "schema": schema() } } })
+            json!({ "description": "成功 success", "content": { media(op.path): { "schema": schema() } } })
         };
         let mut ok = ok;
         if let Some(links) = links(op.method, op.path) {

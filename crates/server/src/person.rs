@@ -57,7 +57,7 @@ pub fn own_key(caller: &Caller, key: &str, zh: &str, en: &str) -> Result<PersonK
 /// The record of `key`, or "not in the registry".
 pub async fn view_of(state: &AppState, key: PersonKey) -> Result<PersonView, ApiError> {
     state
-        .db(move |r| r.person_view(&key)?.ok_or_else(not_registered))
+        .read(move |r| r.person_view(&key)?.ok_or_else(not_registered))
         .await
 }
 
@@ -80,8 +80,8 @@ async fn read(
     };
     let c = caller.clone();
     let now = state.now();
-    state
-        .db(move |r| {
+    let view = state
+        .read(move |r| {
             let view = r.person_view(&key)?.ok_or_else(not_registered)?;
             rules::check_person(
                 c.actor(),
@@ -91,21 +91,26 @@ async fn read(
                     regions: &view.regions(),
                 },
             )?;
-            if let Some(purpose) = purpose {
-                r.log_access(AccessRow {
-                    id: 0,
-                    at: now,
-                    account: c.account.id,
-                    username: c.account.username.clone(),
-                    role: c.role.as_str().into(),
-                    person: key.0,
-                    what: what.into(),
-                    purpose,
-                })?;
-            }
-            Ok((view, owner))
+            Ok(view)
         })
-        .await
+        .await?;
+    // An official's read is shown only once its access row is committed (by the writer,
+    // grouped with other reads waiting).
+    if let Some(purpose) = purpose {
+        state
+            .log_access(AccessRow {
+                id: 0,
+                at: now,
+                account: caller.account.id,
+                username: caller.account.username.clone(),
+                role: caller.role.as_str().into(),
+                person: key.0,
+                what: what.into(),
+                purpose,
+            })
+            .await?;
+    }
+    Ok((view, owner))
 }
 
 #[derive(Deserialize, Default)]
@@ -157,7 +162,7 @@ async fn lookup(
     let id = parse_id(id)?;
     let purpose = purpose.to_string();
     let c = caller.clone();
-    let key = state.db(move |r| Ok(r.person_key(&id))).await?;
+    let key = state.read(move |r| Ok(r.person_key(&id))).await?;
     read(state, &c, key, "lookup", Some(purpose)).await?;
     Ok(key)
 }
@@ -187,7 +192,7 @@ async fn access_list(
 ) -> Result<Page<AccessRow>, ApiError> {
     rules::check_person_key(caller.actor(), Action::ReadAccessLog, &key)?;
     let rows = state
-        .db(move |r| Ok(r.store().access_to(&key.0, window.after, window.fetch())?))
+        .read(move |r| Ok(r.store().access_to(&key.0, window.after, window.fetch())?))
         .await?;
     Ok(Page::of(rows, &window, |row| row.id.to_string()))
 }
@@ -255,7 +260,7 @@ async fn certificate(
     let (view, _) = read(state, caller, key, "certificate", purpose).await?;
     let today = state.today_in_china();
     state
-        .db(move |r| Ok(r.issue_certificate(&view.id, today)?))
+        .write(move |r| Ok(r.issue_certificate(&view.id, today)?))
         .await
 }
 
@@ -285,7 +290,7 @@ pub async fn api_certificate(
     };
     let cert = certificate(&state, &caller, key, req.purpose).await?;
     let bytes = cert.to_bytes();
-    let code = state.db(move |r| Ok(r.certificate_code(&cert))).await?;
+    let code = state.read(move |r| Ok(r.certificate_code(&cert))).await?;
     let mut r = attachment(bytes, "application/json", "certificate.json");
     if let Ok(v) = axum::http::HeaderValue::from_str(&code.grouped()) {
         r.headers_mut().insert(CODE_HEADER, v);
@@ -490,6 +495,16 @@ pub async fn person_page(
         ));
     }
     body.push_str("</table></details>");
+    if owner {
+        body.push_str(&format!(
+            "<p><a href=\"/inbox?lang={}\">{}</a></p>",
+            lang.code(),
+            lang.pick(
+                "我的消息（缴费提醒、断缴提醒）",
+                "My messages (reminders and warnings)"
+            ),
+        ));
+    }
     if let Some(list) = access {
         body.push_str(&format!(
             "<h2>{}</h2>{}",
@@ -533,7 +548,7 @@ pub async fn certificate_submit(
     let key = parse_key(&key)?;
     let purpose = f.purpose.filter(|p| !p.trim().is_empty());
     let cert = certificate(&state, &caller, key, purpose).await?;
-    let code = state.db(move |r| Ok(r.certificate_code(&cert))).await?;
+    let code = state.read(move |r| Ok(r.certificate_code(&cert))).await?;
     Ok(Redirect::to(&format!("/certificates/{}", code.as_str())).into_response())
 }
 
@@ -587,7 +602,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
          <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
          <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
-         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a></p>{}",
+         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a> · <a href=\"/clerk/inbox{ls}\">{}</a></p>{}",
         esc(&caller.account.username),
         lang.pick(caller.role.name_zh(), caller.role.as_str()),
         lang.pick("辖区", "region"),
@@ -600,6 +615,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("查找", "Find"),
         lang.pick("导入文件", "Import a file"),
         lang.pick("账本审计状态", "Ledger audit status"),
+        lang.pick("消息送达和阅读", "Messages delivered and read"),
         logout_button(caller, lang),
         ls = lang_query(lang, true),
     )
@@ -677,7 +693,7 @@ pub async fn audit_page(
 ) -> Result<Response, ApiError> {
     caller.may(Action::Audit)?;
     let lang = lang_of(q.lang.as_deref());
-    let head = state.db(|r| Ok(r.store().head()?)).await?;
+    let head = state.read(|r| Ok(r.store().head()?)).await?;
     let body = format!(
         "<p>{} <b>{}</b></p><pre>{}</pre>{}",
         lang.pick("账本条目数", "Log size"),
@@ -702,7 +718,7 @@ pub async fn audit_submit(
     let _running = state.gates.audit()?;
     let started = std::time::Instant::now();
     let report = state
-        .db(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
+        .write(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     let mut body = if report.is_clean() {

@@ -66,7 +66,7 @@ async fn workers(
     window: Window<PersonKey>,
 ) -> Result<Page<WorkerItem>, ApiError> {
     let rows = state
-        .db(move |r| Ok(r.payer_workers(&org, window.after.as_ref(), window.fetch())?))
+        .read(move |r| Ok(r.payer_workers(&org, window.after.as_ref(), window.fetch())?))
         .await?;
     let items = rows
         .into_iter()
@@ -103,7 +103,7 @@ pub struct Months {
 async fn months(state: &AppState, org: String) -> Result<Months, ApiError> {
     let code = org.clone();
     let rows: Vec<PayerMonthRow> = state
-        .db(move |r| Ok(r.store().payer_months(&code)?))
+        .read(move |r| Ok(r.store().payer_months(&code)?))
         .await?;
     let amount_fen = rows
         .iter()

@@ -142,7 +142,7 @@ async fn review(
     let policy = state.policy.clone();
     let today = state.today_in_china();
     state
-        .db(move |records| {
+        .write(move |records| {
             let regions = anxin_service::PolicyRegions(&policy);
             let mut rows = anxin_import::from_bytes(
                 &bytes,
@@ -153,7 +153,12 @@ async fn review(
             )
             .map_err(|e| ApiError::bad_input(e.zh(), e.en()))?;
             anxin_service::school::review_file::<_, ApiError>(
-                records, &policy, &mut rows, places, &reforms,
+                records,
+                &policy,
+                &mut rows,
+                places,
+                &reforms,
+                Some(today),
             )
         })
         .await
@@ -326,7 +331,7 @@ pub async fn ledger_page(
     let policy = state.policy.clone();
     let today = state.today();
     let ledger = state
-        .db(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
+        .read(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
         .await?;
     let actor = caller.actor();
     let entries: Vec<_> = ledger
@@ -351,6 +356,16 @@ pub async fn ledger_page(
             ),
         }
     );
+    if entries.is_empty() {
+        // Empty says why, and what will fill it.
+        body.push_str(&format!(
+            "<p>{}</p>",
+            lang.pick(
+                "还没有因入学参保的人员。每次入学审核都会记入账本；审核前不久才开始缴费、或断缴后恢复缴费的监护人会列在这里，并跟踪他们之后是否继续缴费。",
+                "No school-driven enrolments yet. Every school review is recorded in the log; guardians who started or resumed paying shortly before their review are listed here, and followed to see whether they keep paying."
+            )
+        ));
+    }
     body.push_str(&format!(
         "<figure>{}</figure>",
         anxin_service::school::retention_chart(policy, &table, today)

@@ -3,7 +3,7 @@
 //!
 //! The expectations are a table (`MATRIX`), so a new route or role is one more row.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anxin_domain::CreditCode;
 use anxin_domain::YearMonth;
@@ -161,7 +161,7 @@ fn world() -> World {
     let state = AppState {
         today: YearMonth::new(2026, 6),
         verifier: Some(Arc::new(records.verifier().clone())),
-        records: Some(Arc::new(Mutex::new(records))),
+        records: Some(anxin_service::db::Db::start(records, anxin_service::db::READERS).unwrap()),
         ..AppState::new(anxin_policy::Policy::embedded().unwrap())
     };
     World {
@@ -398,6 +398,14 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/platform", "", "RFFFFFFFAFFFF"),
     ("GET", "/platform?lang=en&limit=1", "", "RFFFFFFFAFFFF"),
     ("GET", "/platform?after=zz", "", "RFFFFFFFBFFFF"),
+    ("GET", "/api/inbox", "", "UAAFFFFFFFFFF"),
+    ("GET", "/api/inbox?limit=0", "", "UBBBBBBBBBBBB"),
+    ("GET", "/api/inbox?after=x", "", "UBBBBBBBBBBBB"),
+    ("POST", "/api/inbox/999999/read", "", "UNNFFFFFFFFFF"),
+    ("POST", "/api/inbox/abc/read", "", "UBBBBBBBBBBBB"),
+    ("GET", "/inbox", "", "RAAFFFFFFFFFF"),
+    ("GET", "/api/inbox/rates", "", "UFFAAAFFFFAFF"),
+    ("GET", "/clerk/inbox", "", "RFFAAAFFFFAFF"),
 ];
 
 fn code(c: char) -> StatusCode {
@@ -766,7 +774,9 @@ async fn the_openapi_document_matches_the_routes() {
             .replace("{key}", &w.hz)
             .replace("{calculator}", "quote")
             .replace("{id}", "1")
-            .replace("{code}", "0000-0000-0000-0000");
+            .replace("{code}", "0000-0000-0000-0000")
+            .replace("{level}", "0")
+            .replace("{tile_index}", "000");
         let body = if op.body.is_some() { "{}" } else { "" };
         let r = send(
             &w.state,
@@ -983,6 +993,34 @@ async fn the_school_office_reviews_a_file_of_applications() {
         r.body.contains("监护人不在登记册中") && r.body.contains("火星"),
         "{}",
         r.body
+    );
+    // The review is in the log (a signed attestation of the one reviewed guardian), which
+    // the identification ledger is built from; its page says what fills it.
+    {
+        let policy = w.state.policy.clone();
+        let reviews = w
+            .state
+            .records
+            .as_ref()
+            .unwrap()
+            .write(move |records| {
+                anxin_service::school::ledger::<_, anxin_server::ApiError>(
+                    records,
+                    &policy,
+                    anxin_domain::YearMonth::new(2025, 6).unwrap(),
+                )
+                .map(|l| l.reviews)
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(reviews, 1);
+    }
+    let page = get(&w.state, "/school/ledger", Some(&token)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("每次入学审核都会记入账本") || page.body.contains("因入学参保 1 人"),
+        "{}",
+        page.body
     );
     let fields = [("csrf", csrf.as_str()), ("places", "1"), ("output", "csv")];
     let r = send(
@@ -1441,19 +1479,19 @@ async fn proofs_and_audit_through_the_api() {
     let head: serde_json::Value =
         serde_json::from_str(&get(&w.state, "/api/log/checkpoint", None).await.body).unwrap();
     let size1 = head["size"].as_u64().unwrap();
+    let row = contribution(
+        &resident_id("33010619900101123"),
+        "c3",
+        "2025-03",
+        anxin_import::Payer::Individual,
+        "962.40",
+    );
     w.state
         .records
         .as_ref()
         .unwrap()
-        .lock()
+        .write(move |r| r.append(vec![row]))
         .unwrap()
-        .append(vec![contribution(
-            &resident_id("33010619900101123"),
-            "c3",
-            "2025-03",
-            anxin_import::Payer::Individual,
-            "962.40",
-        )])
         .unwrap();
     let r = get(
         &w.state,
@@ -1682,7 +1720,7 @@ async fn a_platform_account_without_a_code_is_told_why() {
     .unwrap();
     account.org = None;
     w.state
-        .db(move |r| Ok(r.store().create_account(&account, 0)?))
+        .write(move |r| Ok(r.store().create_account(&account, 0)?))
         .await
         .unwrap();
     let token = sign_in(&w.state, "platform-nocode").await;
@@ -2249,10 +2287,13 @@ async fn certificates_are_checked_by_code() {
     assert_ne!(changed, file.body, "a field to change");
     assert_eq!(verify(changed.clone()).await, false);
     let cert: anxin_records::Certificate = serde_json::from_str(&changed).unwrap();
-    let changed_code = {
-        let records = w.state.records.as_ref().unwrap().lock().unwrap();
-        records.certificate_code(&cert)
-    };
+    let changed_code = w
+        .state
+        .records
+        .as_ref()
+        .unwrap()
+        .write(move |records| records.certificate_code(&cert))
+        .unwrap();
     let r = get(
         &w.state,
         &format!("/verify/{}", changed_code.as_str()),
@@ -2337,4 +2378,127 @@ async fn a_complaint_through_the_api() {
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let r = get(&w.state, "/api/cases/c-zz", Some(&worker)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
+
+/// The inbox through the server: messages generated on a moved clock, a page at a time, marked
+/// read by their owner only (API and page form), and the rates a clerk sees.
+#[tokio::test]
+async fn a_worker_reads_and_marks_their_inbox() {
+    use anxin_domain::TestClock;
+    let w = world();
+    let policy = w.state.policy.clone();
+    {
+        // 杭州's worker last paid February 2025: reminded late in March, warned late in May.
+        w.state
+            .records
+            .as_ref()
+            .unwrap()
+            .write(move |records| {
+                for day in [
+                    jiff::civil::date(2025, 3, 26),
+                    jiff::civil::date(2025, 5, 26),
+                ] {
+                    let clock = TestClock::on(day);
+                    anxin_service::inbox::generate(records.store(), &policy, &clock, &[]).unwrap();
+                }
+            })
+            .unwrap();
+    }
+    let hz = sign_in(&w.state, "worker-hz").await;
+    let sz = sign_in(&w.state, "worker-sz").await;
+    let first = get(&w.state, "/api/inbox?limit=1", Some(&hz)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let v: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["kind"], "lapse_warning", "newest first");
+    let next = v["next"].as_str().expect("a second page").to_string();
+    let second = get(&w.state, &format!("/api/inbox?after={next}"), Some(&hz)).await;
+    let v2: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+    assert_eq!(v2["items"][0]["kind"], "payment_reminder");
+    assert!(
+        v2["items"][0]["text_zh"]
+            .as_str()
+            .unwrap()
+            .contains("2025-03-31")
+    );
+    assert!(v2["next"].is_null());
+    let id = v["items"][0]["id"].as_i64().unwrap();
+    // Someone else's message is not found, and stays unread.
+    let r = send(
+        &w.state,
+        request("POST", &format!("/api/inbox/{id}/read"), Some(&sz), ""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let theirs = get(&w.state, "/api/inbox", Some(&sz)).await;
+    assert!(
+        !theirs.body.contains(&format!("\"id\":{id},")),
+        "{}",
+        theirs.body
+    );
+    let r = send(
+        &w.state,
+        request("POST", &format!("/api/inbox/{id}/read"), Some(&hz), ""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let again = get(&w.state, "/api/inbox?limit=1", Some(&hz)).await;
+    let v: serde_json::Value = serde_json::from_str(&again.body).unwrap();
+    assert!(v["items"][0]["read_at"].is_i64(), "{}", again.body);
+    // The page: cards, the unread one with its button (a form with the CSRF token).
+    let page = get(&w.state, "/inbox", Some(&hz)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("断缴提醒") && page.body.contains("缴费提醒"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("标为已读").count(), 1, "{}", page.body);
+    let other = v2["items"][0]["id"].as_i64().unwrap();
+    let csrf = csrf_in(&page.body);
+    let refused = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/inbox/{other}/read"),
+            Some(&hz),
+            "csrf=nope",
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let done = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/inbox/{other}/read"),
+            Some(&hz),
+            &format!("csrf={csrf}&lang=zh"),
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = get(&w.state, "/inbox?lang=en", Some(&hz)).await;
+    assert!(!page.body.contains("Mark as read"), "{}", page.body);
+    // A clerk sees the counts per kind, nobody's data.
+    let clerk = sign_in(&w.state, "clerk-hz").await;
+    let rates = get(&w.state, "/api/inbox/rates", Some(&clerk)).await;
+    let v: serde_json::Value = serde_json::from_str(&rates.body).unwrap();
+    let reminder = v["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "lapse_warning")
+        .expect("lapse warnings counted");
+    assert_eq!(
+        (reminder["messages"].as_u64(), reminder["read"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(!rates.body.contains(&w.hz), "{}", rates.body);
+    let page = get(&w.state, "/clerk/inbox", Some(&clerk)).await;
+    assert!(
+        page.body.contains("断缴提醒") && page.body.contains("100%"),
+        "{}",
+        page.body
+    );
 }

@@ -1,7 +1,7 @@
 //! Time is passed in: a test moves the clock instead of waiting. Sessions expire, the login
 //! limit's window passes, the access log and "today" follow the clock.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anxin_domain::{Clock as _, SignedDuration, TestClock, YearMonth};
 use anxin_records::access::{NewAccount, Role};
@@ -44,7 +44,7 @@ fn world(clock: Arc<TestClock>) -> (AppState, String) {
         records.store().create_account(&a, 0).unwrap();
     }
     let state = AppState {
-        records: Some(Arc::new(Mutex::new(records))),
+        records: Some(anxin_service::db::Db::start(records, anxin_service::db::READERS).unwrap()),
         clock: clock.clone(),
         ..AppState::new(anxin_policy::Policy::embedded().unwrap())
     };

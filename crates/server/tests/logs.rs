@@ -68,7 +68,7 @@ fn state() -> (AppState, String, String) {
     }
     let state = AppState {
         today: YearMonth::new(2026, 6),
-        records: Some(Arc::new(Mutex::new(records))),
+        records: Some(anxin_service::db::Db::start(records, anxin_service::db::READERS).unwrap()),
         ..AppState::new(anxin_policy::Policy::embedded().unwrap())
     };
     (state, key.hex(), id.expose().to_string())

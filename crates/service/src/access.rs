@@ -46,6 +46,11 @@ pub enum Action {
     FollowImport,
     /// The log's inclusion and consistency proofs.
     ProveLog,
+    /// Read the log's entries in bulk (the C2SP entry bundles, `GET /log/tile/entries/…`):
+    /// every entry of every region, each naming a person by key with amounts and months, so
+    /// only the officials who check the whole log (inspectors, auditors), not a clerk of one
+    /// region. The hash tiles and the checkpoint are public: they reveal no entry.
+    ReadLogEntries,
     /// Audit the ledger.
     Audit,
     /// Review a file of school applications.
@@ -63,10 +68,14 @@ pub enum Action {
     ActOnCase,
     /// The queue of cases of one's region (inspectors, unions).
     CaseQueue,
+    /// One's own inbox: read it, mark a message read (the owner's messages only).
+    ReadInbox,
+    /// The inbox's delivery and read rates per message kind (counts, no person).
+    InboxRates,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -74,6 +83,7 @@ impl Action {
         Action::Import,
         Action::FollowImport,
         Action::ProveLog,
+        Action::ReadLogEntries,
         Action::Audit,
         Action::ReviewSchool,
         Action::ReadSchoolLedger,
@@ -82,6 +92,8 @@ impl Action {
         Action::ReadCase,
         Action::ActOnCase,
         Action::CaseQueue,
+        Action::ReadInbox,
+        Action::InboxRates,
     ];
 }
 
@@ -101,6 +113,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
         Action::ProveLog,
         &[Role::Clerk, Role::Inspector, Role::Auditor],
     ),
+    (Action::ReadLogEntries, &[Role::Inspector, Role::Auditor]),
     (
         Action::Audit,
         &[Role::Clerk, Role::Inspector, Role::Auditor],
@@ -118,6 +131,11 @@ pub const TABLE: &[(Action, &[Role])] = &[
     ),
     (Action::ActOnCase, &[Role::Worker, Role::Inspector]),
     (Action::CaseQueue, &[Role::Inspector, Role::Union]),
+    (Action::ReadInbox, &[Role::Worker]),
+    (
+        Action::InboxRates,
+        &[Role::Clerk, Role::Inspector, Role::Analyst],
+    ),
 ];
 
 /// The roles that may take `action`.
@@ -304,6 +322,19 @@ pub fn check_person(
             "this person neither lives nor is insured in your region: you may not read the record",
         ))
     }
+}
+
+/// The person whose inbox the actor reads: their own, the only one they may. A worker
+/// account linked to no person has no inbox.
+pub fn own_inbox(actor: Actor<'_>) -> Result<PersonKey, Denied> {
+    check(actor, Action::ReadInbox)?;
+    actor.account.person.map(PersonKey).ok_or_else(|| {
+        Denied::new(
+            Why::NotOwner,
+            "此账户没有关联本人的参保记录，所以没有消息：请到社保经办窗口核实身份后关联",
+            "this account is linked to no record of its own, so it has no messages: have it linked at a social insurance office once your identity is confirmed",
+        )
+    })
 }
 
 /// An import job is followed by the clerk who started it.

@@ -91,6 +91,9 @@ pub struct Config {
     pub signing_key_file: String,
     pub public_key_file: String,
     pub data_key_file: String,
+    /// The inbox: reform overlays it applies and its webhook (absent: no webhook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<crate::inbox::InboxConfig>,
 }
 
 impl Config {
@@ -164,6 +167,26 @@ impl Deployment {
                 )
             })?;
         Ok(DataKey::from_secret(&bytes))
+    }
+
+    /// The inbox settings (the defaults when `anxin.toml` has no `[inbox]`).
+    pub fn inbox(&self) -> crate::inbox::InboxConfig {
+        self.config.inbox.clone().unwrap_or_default()
+    }
+
+    /// The configured webhook, ready to post; `None` when none is configured. The secret comes
+    /// from `ANXIN_WEBHOOK_SECRET`, else from the configured file.
+    pub fn webhook(&self) -> Result<Option<crate::inbox::Webhook>> {
+        let Some(config) = self.inbox().webhook else {
+            return Ok(None);
+        };
+        let secret = match std::env::var("ANXIN_WEBHOOK_SECRET") {
+            Ok(v) if !v.is_empty() => v,
+            _ => read_secret(&self.file(&config.secret_file))?,
+        };
+        crate::inbox::Webhook::new(&config, secret.trim().as_bytes())
+            .map(Some)
+            .map_err(|e| Error::bad_input(e.zh, e.en))
     }
 
     pub fn public_key_text(&self) -> Result<String> {
@@ -357,6 +380,7 @@ pub fn init(dir: &Path, database: Option<&str>, suite: &str, origin: &str) -> Re
         signing_key_file: "keys/log.skey".into(),
         public_key_file: "keys/log.vkey".into(),
         data_key_file: "keys/data.key".into(),
+        inbox: None,
     };
     write_private(
         &dir.join(&config.signing_key_file),

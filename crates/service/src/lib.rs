@@ -1,12 +1,14 @@
 //! Use cases shared by the command line and the server, so neither re-implements the other:
 //! opening a deployment ([`deployment`]: data directory, keys, backend, the checkpoint kept
 //! outside the database and advanced after every commit), landing an import file on the
-//! ledger batch by batch, the school review ([`school`]) and
-//! the log's proofs ([`proofs`]).
+//! ledger batch by batch, the school review ([`school`]), the inbox and its webhook
+//! ([`inbox`]) and the log's proofs ([`proofs`]).
 
 pub mod access;
 pub mod cases;
+pub mod db;
 pub mod deployment;
+pub mod inbox;
 pub mod jobs;
 pub mod plans;
 pub mod proofs;

@@ -54,8 +54,13 @@ pub fn pension_request(view: &PersonView, tier: Option<u32>) -> PensionRequest {
 /// Pension months missed (no record or unpaid) in the region of residence, oldest first, at
 /// most [`MAX_MISSED`].
 pub fn missed_months(view: &PersonView) -> Vec<YearMonth> {
-    let home = view.row.residence_region;
-    view.summaries
+    missed_in(&view.summaries, view.row.residence_region)
+}
+
+/// Pension months missed (no record or unpaid) between the first and the last month recorded
+/// in `home`, oldest first, at most [`MAX_MISSED`].
+pub fn missed_in(summaries: &[Summary], home: u32) -> Vec<YearMonth> {
+    summaries
         .iter()
         .filter(|s| s.insurance == Insurance::Pension && s.region == Some(home))
         .flat_map(|s| s.gaps.iter())

@@ -2,7 +2,7 @@
 //! offline bundle for one entry (its bytes, inclusion proof and the signed checkpoint), and a
 //! consistency proof between two signed checkpoints (the log only grew between them).
 
-use anxin_ledger::Bundle;
+use anxin_ledger::{Bundle, LogHasher as _};
 use anxin_records::keys::hex;
 use anxin_records::{Error, Records, Result, Store};
 use serde::Serialize;
@@ -40,15 +40,27 @@ pub fn inclusion<S: Store>(records: &mut Records<S>, entry: &Entry) -> Result<Bu
             format!("the log has {} entries; there is no #{index}", head.size),
         ));
     }
+    let (head, leaf, proof) = records.inclusion_proof(index)?;
     let event = records.store().events(index, index + 1)?;
-    let data = event.first().map(|e| e.body.clone());
-    Ok(Bundle::from_tree(
-        records.tree()?,
-        index,
-        head.size,
-        data.as_deref(),
-        &head.checkpoint,
-    )?)
+    match event.first() {
+        Some(e) if records.hasher().leaf(&e.body) == leaf => Ok(Bundle::with_leaf_data(
+            index,
+            head.size,
+            &e.body,
+            &proof,
+            &head.checkpoint,
+        )),
+        Some(_) => Err(Error::Corrupt(format!(
+            "log entry #{index} does not hash to its leaf: run anxin audit"
+        ))),
+        None => Ok(Bundle::with_leaf_hash(
+            index,
+            head.size,
+            &leaf,
+            &proof,
+            &head.checkpoint,
+        )),
+    }
 }
 
 /// A consistency proof between two signed checkpoints, with both.
@@ -111,7 +123,19 @@ pub fn consistency<S: Store>(
             ),
         ));
     };
-    let proof = records.tree()?.consistency_proof(size1, size2)?;
+    let root_of = |text: &str| -> Result<anxin_ledger::Hash> {
+        Ok(anxin_ledger::parse_and_verify_checkpoint(text, records.verifier())?.root_hash)
+    };
+    let (root1, root2) = (root_of(&checkpoint1)?, root_of(&checkpoint2)?);
+    let head_size = records.store().head()?.size;
+    let hasher = records.hasher();
+    let proof = anxin_records::tiles::consistency(
+        records.store(),
+        &hasher,
+        head_size,
+        (size1, &root1),
+        (size2, &root2),
+    )?;
     Ok(Consistency {
         size1,
         size2,

@@ -107,16 +107,61 @@ pub struct FileReview {
     pub refused: usize,
 }
 
+/// The signed attestation of one school review (`school_eligibility`), as its document: what
+/// the office needs — the decision, the points, which thresholds were met, which proofs were
+/// counted and for how many months — never the months or amounts themselves. Issued with
+/// [`Records::issue_document`], it is also how the log knows of the review, which the
+/// identification ledger ([`ledger`]) is built from.
+pub fn attestation<S: Store>(
+    records: &mut Records<S>,
+    guardian: &anxin_domain::ResidentId,
+    r: &anxin_policy::calc::school::SchoolResult,
+    reforms: &[String],
+    today: jiff::civil::Date,
+) -> anxin_records::Result<String> {
+    let proofs_counted: Vec<_> = r
+        .proofs
+        .iter()
+        .filter(|p| p.months > 0)
+        .map(|p| serde_json::json!({ "kind": p.kind, "months": p.months }))
+        .collect();
+    let subject = records.subject(guardian)?;
+    Ok(serde_json::json!({
+        "cert_type": "school_eligibility",
+        "title": "随迁子女入学社保条件证明 School-admission insurance attestation",
+        "issued_on": today.to_string(),
+        "issuer": records.verifier().name(),
+        "log_origin": records.origin(),
+        "subject": subject,
+        "city": r.region_code,
+        "application_month": r.month,
+        "rule": r.rule,
+        "reforms": reforms,
+        "decision": r.decision,
+        "points": r.points,
+        "proofs": proofs_counted,
+        "thresholds": {
+            "continuous_months": { "required": r.required_continuous, "met": r.continuous_months as i64 >= r.required_continuous },
+            "cumulative_months": { "required": r.required_cumulative, "met": r.cumulative_months as i64 >= r.required_cumulative },
+            "residence_permit": { "met": r.permit_met },
+        },
+    })
+    .to_string())
+}
+
 /// Reviews every application in `rows` on the guardians' ledger months and ranks them per
 /// city and month for `places` places. A row the review cannot take (unknown city, child past
 /// school age, guardian not registered, a proof it does not know, …) is refused with its
-/// reason; the rest are reviewed.
+/// reason; the rest are reviewed. With `attest` (the day of the review), each reviewed
+/// guardian's review is also signed and recorded in the log ([`attestation`]), as an office's
+/// review is: the identification ledger is built from those.
 pub fn review_file<S: Store, E>(
     records: &mut Records<S>,
     policy: &Policy,
     rows: &mut Rows<'_>,
     places: u32,
     reforms: &[String],
+    attest: Option<jiff::civil::Date>,
 ) -> Result<FileReview, E>
 where
     E: From<anxin_records::Error> + From<anxin_policy::Error>,
@@ -223,7 +268,13 @@ where
             proofs: application.proofs.clone(),
         };
         let why = match anxin_policy::calc::school::review(policy, &single, a.month) {
-            Ok(r) => why_not(&r),
+            Ok(r) => {
+                if let Some(today) = attest {
+                    let document = attestation(records, &a.guardian_id, &r, reforms, today)?;
+                    records.issue_document(&key, "school_eligibility", document, Some(r.month))?;
+                }
+                why_not(&r)
+            }
             Err(e) => {
                 refuse(e.zh, e.en);
                 continue;
@@ -330,8 +381,9 @@ where
 {
     use anxin_records::event::Event;
     use anxin_records::identify::{Rules, retention, tag};
-    // The school reviews the log knows of: signed attestations, latest per person.
-    let mut reviews: BTreeMap<String, YearMonth> = BTreeMap::new();
+    // The school reviews the log knows of: signed attestations, every month each person was
+    // reviewed for (an office may review the same guardian again, for another term).
+    let mut reviews: BTreeMap<String, std::collections::BTreeSet<YearMonth>> = BTreeMap::new();
     let mut from = 0;
     loop {
         let rows = records.store().certificate_events(from, 4_096)?;
@@ -342,47 +394,52 @@ where
                 && c.cert_type == "school_eligibility"
                 && let Some(m) = c.month
             {
-                let slot = reviews.entry(c.person).or_insert(m);
-                *slot = (*slot).max(m);
+                reviews.entry(c.person).or_default().insert(m);
             }
         }
     }
     let mut entries = Vec::new();
-    for (person, reviewed) in &reviews {
+    for (person, months) in &reviews {
         let Some(key) = PersonKey::from_hex(person) else {
             continue;
         };
         let rows = records.store().contributions_of(&key.0)?;
         let region = rows.last().map_or(0, |r| r.region);
-        let scope = policy.scope(&format!("{region:06}"), *reviewed, &[]);
-        let rules = match &scope {
-            Ok(s) => Rules {
-                window_months: s
-                    .int(anxin_policy::param::SCHOOL_ENROLLMENT_WINDOW_MONTHS)?
-                    .0 as i32,
-                reenrollment_gap_months: s
-                    .int(anxin_policy::param::SCHOOL_REENROLLMENT_GAP_MONTHS)?
-                    .0 as i32,
-            },
-            // No rules for where the person pays (no contributions, or a region the policy
-            // files do not know): nothing to tag them by. Never a window made up in code.
-            Err(_) => continue,
-        };
-        let floor = scope
-            .ok()
-            .and_then(|s| s.money(anxin_policy::param::FLEX_BASE_FLOOR).ok())
-            .map_or(0, |(f, _)| f.0);
-        if let Some(entry) = tag(&key.short(), &rows, *reviewed, today, rules, floor) {
-            let mut months: Vec<i32> = rows
-                .iter()
-                .filter(|r| {
-                    r.insurance == anxin_domain::codes::Insurance::Pension && r.status.is_paid()
-                })
-                .map(|r| r.month)
-                .collect();
-            months.sort_unstable();
-            months.dedup();
-            entries.push((entry, months));
+        // The first review the enrolment was driven by: a later review of the same guardian
+        // (another term, another child) neither hides nor repeats it.
+        for reviewed in months {
+            let scope = policy.scope(&format!("{region:06}"), *reviewed, &[]);
+            let rules = match &scope {
+                Ok(s) => Rules {
+                    window_months: s
+                        .int(anxin_policy::param::SCHOOL_ENROLLMENT_WINDOW_MONTHS)?
+                        .0 as i32,
+                    reenrollment_gap_months: s
+                        .int(anxin_policy::param::SCHOOL_REENROLLMENT_GAP_MONTHS)?
+                        .0 as i32,
+                },
+                // No rules for where the person pays (no contributions, or a region the
+                // policy files do not know): nothing to tag them by. Never a window made up
+                // in code.
+                Err(_) => continue,
+            };
+            let floor = scope
+                .ok()
+                .and_then(|s| s.money(anxin_policy::param::FLEX_BASE_FLOOR).ok())
+                .map_or(0, |(f, _)| f.0);
+            if let Some(entry) = tag(&key.short(), &rows, *reviewed, today, rules, floor) {
+                let mut paid: Vec<i32> = rows
+                    .iter()
+                    .filter(|r| {
+                        r.insurance == anxin_domain::codes::Insurance::Pension && r.status.is_paid()
+                    })
+                    .map(|r| r.month)
+                    .collect();
+                paid.sort_unstable();
+                paid.dedup();
+                entries.push((entry, paid));
+                break;
+            }
         }
     }
     let table = retention(&entries, today);

@@ -16,6 +16,7 @@ struct Cases {
     person: Vec<PersonCase>,
     import: Vec<ImportCase>,
     case: Vec<CaseCase>,
+    inbox: Vec<InboxCase>,
 }
 
 /// A decision about a case (issue 15): `act` is "file", "read", "queue" or a step whose
@@ -41,6 +42,17 @@ struct CaseCase {
 
 fn yes() -> bool {
     true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboxCase {
+    case: String,
+    role: String,
+    action: String,
+    #[serde(default)]
+    linked: bool,
+    want: String,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +91,17 @@ fn why(w: Why) -> &'static str {
     }
 }
 
+/// "ok", or the reason of a refusal (which must say why in both languages).
+fn outcome(got: Result<(), access::Denied>, case: &str) -> &'static str {
+    match got {
+        Ok(()) => "ok",
+        Err(d) => {
+            assert!(!d.zh.is_empty() && !d.en.is_empty(), "{case}: words");
+            why(d.why)
+        }
+    }
+}
+
 fn account(role: Role, region: Option<u32>, person: Option<[u8; 32]>) -> AccountRow {
     AccountRow {
         id: 1,
@@ -111,14 +134,7 @@ fn reading_a_person_follows_ownership_and_region() {
                 regions: &c.regions,
             },
         );
-        let got = match got {
-            Ok(()) => "ok",
-            Err(d) => {
-                assert!(!d.zh.is_empty() && !d.en.is_empty(), "{}: words", c.case);
-                why(d.why)
-            }
-        };
-        assert_eq!(got, c.want, "{}", c.case);
+        assert_eq!(outcome(got, &c.case), c.want, "{}", c.case);
     }
 }
 
@@ -214,4 +230,20 @@ fn cases_follow_the_parties_the_regions_and_the_state() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn an_inbox_is_its_owners_and_the_rates_are_the_officials() {
+    let key = [9u8; 32];
+    for c in cases().inbox {
+        let role = Role::parse(&c.role).unwrap();
+        let a = account(role, Some(330100), c.linked.then_some(key));
+        let actor = Actor::new(&a, role);
+        let got = match c.action.as_str() {
+            "read" => access::own_inbox(actor).map(|k| assert_eq!(k.0, key, "{}", c.case)),
+            "rates" => access::check(actor, Action::InboxRates),
+            other => panic!("{}: unknown action {other}", c.case),
+        };
+        assert_eq!(outcome(got, &c.case), c.want, "{}", c.case);
+    }
 }

@@ -18,6 +18,7 @@ use anxin_import::{OrgKind, Payer};
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::conformance::{contribution, person, region, resident_id, secrets};
+use anxin_records::inbox::{DeliveryRow, KindCounts, MessageRow, NewMessage};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
     PostingRow, Slot, Store, Txn, WriteBatch,
@@ -134,6 +135,9 @@ impl Store for Timed {
     }
     fn leaves(&mut self, from: u64, limit: u64) -> Result<Vec<(u64, Hash)>> {
         self.inner.leaves(from, limit)
+    }
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        self.inner.tree_hashes(level, from, to)
     }
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
         timed(&self.times.clone(), "read events", || {
@@ -267,6 +271,32 @@ impl Store for Timed {
     }
     fn unfinished_jobs(&mut self) -> Result<Vec<anxin_records::jobs::JobRow>> {
         self.inner.unfinished_jobs()
+    }
+    fn inbox_add(&mut self, messages: &[NewMessage], now: i64) -> Result<u64> {
+        self.inner.inbox_add(messages, now)
+    }
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        self.inner.inbox_of(person, before, limit)
+    }
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool> {
+        self.inner.inbox_mark_read(person, id, now)
+    }
+    fn inbox_due(&mut self, now: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        self.inner.inbox_due(now, limit)
+    }
+    fn inbox_set_delivery(&mut self, delivery: &DeliveryRow) -> Result<()> {
+        self.inner.inbox_set_delivery(delivery)
+    }
+    fn inbox_dead(&mut self, after: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        self.inner.inbox_dead(after, limit)
+    }
+    fn inbox_counts(&mut self) -> Result<Vec<KindCounts>> {
+        self.inner.inbox_counts()
     }
     fn save_certificate_code(
         &mut self,

@@ -18,6 +18,7 @@ use std::io::Write as _;
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
+use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
     CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow,
@@ -39,7 +40,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
+    include_str!("../migrations/0009_tree_hashes.sql"),
     include_str!("../migrations/0010_certificate_codes.sql"),
+    include_str!("../migrations/0011_inbox.sql"),
     include_str!("../migrations/0012_cases.sql"),
 ];
 
@@ -244,6 +247,9 @@ impl Statements {
 pub struct PgStore {
     client: Client,
     statements: Statements,
+    /// Where this connection came from (URL and schema), for opening readers beside it;
+    /// `None` for a connection set up by the caller.
+    source: Option<(String, Option<String>)>,
 }
 
 impl PgStore {
@@ -251,7 +257,29 @@ impl PgStore {
     /// of the connection's `search_path` up to date.
     pub fn connect(url: &str) -> Result<PgStore> {
         let client = Client::connect(url, NoTls).map_err(db)?;
-        Self::from_client(client)
+        let mut store = Self::from_client(client)?;
+        store.source = Some((url.to_string(), None));
+        Ok(store)
+    }
+
+    /// A connection whose every transaction is read-only (a reader beside the one writer),
+    /// in `schema` if given. Not migrated: the writer did that.
+    pub fn connect_read_only(url: &str, schema: Option<&str>) -> Result<PgStore> {
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        if let Some(schema) = schema {
+            check_schema(schema)?;
+            client
+                .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                .map_err(db)?;
+        }
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .map_err(db)?;
+        Ok(PgStore {
+            client,
+            statements: Statements::default(),
+            source: Some((url.to_string(), schema.map(String::from))),
+        })
     }
 
     /// Connects to `url` and works in `schema`, creating it if missing (each test gets its own).
@@ -273,7 +301,9 @@ impl PgStore {
         client
             .batch_execute(&format!("SET search_path TO \"{schema}\""))
             .map_err(db)?;
-        Self::from_client(client)
+        let mut store = Self::from_client(client)?;
+        store.source = Some((url.to_string(), Some(schema.to_string())));
+        Ok(store)
     }
 
     /// Drops `schema` and everything in it (the tests' clean-up).
@@ -290,6 +320,7 @@ impl PgStore {
         let mut store = PgStore {
             client,
             statements: Statements::default(),
+            source: None,
         };
         store.migrate()?;
         Ok(store)
@@ -765,6 +796,25 @@ impl Txn for PgTxn<'_> {
                 ],
             )?;
         }
+        if !batch.tree_hashes.is_empty() {
+            let levels: Vec<i16> = batch
+                .tree_hashes
+                .iter()
+                .map(|t| i16::from(t.level))
+                .collect();
+            let indexes = batch
+                .tree_hashes
+                .iter()
+                .map(|t| int8(t.index, "tree hash index"))
+                .collect::<Result<Vec<i64>>>()?;
+            let hashes: Vec<&[u8]> = batch.tree_hashes.iter().map(|t| &t.hash[..]).collect();
+            self.execute(
+                "INSERT INTO tree_hashes (level, idx, hash)
+                 SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
+                 ON CONFLICT (level, idx) DO NOTHING",
+                &[&levels, &indexes, &hashes],
+            )?;
+        }
         Ok(())
     }
 
@@ -924,6 +974,26 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        match &self.source {
+            Some((url, schema)) => Ok(Some(Box::new(PgStore::connect_read_only(
+                url,
+                schema.as_deref(),
+            )?))),
+            None => Ok(None),
+        }
+    }
+
+    fn begin_read(&mut self) -> Result<()> {
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(db)
+    }
+
+    fn end_read(&mut self) -> Result<()> {
+        self.client.batch_execute("COMMIT").map_err(db)
+    }
+
     fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
         let tx = self.client.transaction().map_err(db)?;
         Ok(Box::new(PgTxn {
@@ -960,6 +1030,20 @@ impl Store for PgStore {
         )?;
         rows.iter()
             .map(|r| Ok((u64_col(r, 0, "seq")?, key_col(r, 1, "leaf hash")?)))
+            .collect()
+    }
+
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        let (from, to) = (
+            int8(from.min(i64::MAX as u64), "from")?,
+            int8(to.min(i64::MAX as u64), "to")?,
+        );
+        let rows = self.query(
+            "SELECT idx, hash FROM tree_hashes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+            &[&i16::from(level), &from, &to],
+        )?;
+        rows.iter()
+            .map(|r| Ok((u64_col(r, 0, "idx")?, key_col(r, 1, "tree hash")?)))
             .collect()
     }
 
@@ -1438,6 +1522,114 @@ impl Store for PgStore {
         rows.iter().map(to_job).collect()
     }
 
+    fn inbox_add(&mut self, messages: &[NewMessage], now: i64) -> Result<u64> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        let mut added = 0;
+        for m in messages {
+            let rows = tx
+                .query(
+                    "INSERT INTO inbox_messages (key, person, kind, month, params, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING id",
+                    &[&m.key, &&m.person[..], &m.kind, &m.month, &m.params, &now],
+                )
+                .map_err(db)?;
+            if let Some(row) = rows.first() {
+                let id: i64 = col(row, 0)?;
+                tx.execute(
+                    "INSERT INTO inbox_deliveries (message, next_at, state) VALUES ($1, $2, 'pending')",
+                    &[&id, &now],
+                )
+                .map_err(db)?;
+                added += 1;
+            }
+        }
+        tx.commit().map_err(db)?;
+        Ok(added)
+    }
+
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        let rows = self.query(
+            "SELECT m.id, m.key, m.person, m.kind, m.month, m.params, m.created_at, m.read_at
+             FROM inbox_messages m WHERE person = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+            &[&&person[..], &before.unwrap_or(i64::MAX), &i64::from(limit)],
+        )?;
+        rows.iter().map(to_message).collect()
+    }
+
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool> {
+        let rows = self.query(
+            "UPDATE inbox_messages SET read_at = coalesce(read_at, $3)
+             WHERE id = $1 AND person = $2 RETURNING id",
+            &[&id, &&person[..], &now],
+        )?;
+        Ok(rows.len() == 1)
+    }
+
+    fn inbox_due(&mut self, now: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        let rows = self.query(
+            "SELECT m.id, m.key, m.person, m.kind, m.month, m.params, m.created_at, m.read_at,
+             d.attempts, d.next_at, d.state, d.last_error, d.delivered_at
+             FROM inbox_deliveries d JOIN inbox_messages m ON m.id = d.message
+             WHERE d.state = 'pending' AND d.next_at <= $1 ORDER BY d.next_at, d.message LIMIT $2",
+            &[&now, &i64::from(limit)],
+        )?;
+        rows.iter().map(to_delivery).collect()
+    }
+
+    fn inbox_set_delivery(&mut self, d: &DeliveryRow) -> Result<()> {
+        let attempts = i32::try_from(d.attempts).unwrap_or(i32::MAX);
+        self.query(
+            "UPDATE inbox_deliveries SET attempts = $2, next_at = $3, state = $4,
+             last_error = $5, delivered_at = $6 WHERE message = $1",
+            &[
+                &d.message,
+                &attempts,
+                &d.next_at,
+                &d.state.as_str(),
+                &d.last_error,
+                &d.delivered_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn inbox_dead(&mut self, after: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        let rows = self.query(
+            "SELECT m.id, m.key, m.person, m.kind, m.month, m.params, m.created_at, m.read_at,
+             d.attempts, d.next_at, d.state, d.last_error, d.delivered_at
+             FROM inbox_deliveries d JOIN inbox_messages m ON m.id = d.message
+             WHERE d.state = 'dead' AND d.message > $1 ORDER BY d.message LIMIT $2",
+            &[&after, &i64::from(limit)],
+        )?;
+        rows.iter().map(to_delivery).collect()
+    }
+
+    fn inbox_counts(&mut self) -> Result<Vec<KindCounts>> {
+        let rows = self.query(
+            "SELECT m.kind, count(*), count(m.read_at),
+             count(*) FILTER (WHERE d.state = 'delivered'), count(*) FILTER (WHERE d.state = 'dead')
+             FROM inbox_messages m JOIN inbox_deliveries d ON d.message = m.id
+             GROUP BY m.kind ORDER BY m.kind",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(KindCounts {
+                    kind: col(r, 0)?,
+                    messages: u64_col(r, 1, "message count")?,
+                    read: u64_col(r, 2, "read count")?,
+                    delivered: u64_col(r, 3, "delivered count")?,
+                    dead: u64_col(r, 4, "dead count")?,
+                })
+            })
+            .collect()
+    }
+
     fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()> {
         self.query(
             "INSERT INTO certificate_codes (code, seq, person, sealed) VALUES ($1, $2, $3, $4)
@@ -1511,6 +1703,36 @@ fn to_case_step(r: &Row) -> Result<CaseStepRow> {
         subject: col(r, 17)?,
         party: col(r, 18)?,
     })
+}
+
+fn to_message(r: &Row) -> Result<MessageRow> {
+    Ok(MessageRow {
+        id: col(r, 0)?,
+        key: col(r, 1)?,
+        person: hash_of(col(r, 2)?, "inbox person")?,
+        kind: col(r, 3)?,
+        month: col(r, 4)?,
+        params: col(r, 5)?,
+        created_at: col(r, 6)?,
+        read_at: col(r, 7)?,
+    })
+}
+
+fn to_delivery(r: &Row) -> Result<(MessageRow, DeliveryRow)> {
+    let message = to_message(r)?;
+    let attempts: i32 = col(r, 8)?;
+    let state: String = col(r, 10)?;
+    let state = DeliveryState::parse(&state)
+        .ok_or_else(|| Error::Corrupt(format!("{state:?} is not a delivery state")))?;
+    let delivery = DeliveryRow {
+        message: message.id,
+        attempts: attempts.max(0) as u32,
+        next_at: col(r, 9)?,
+        state,
+        last_error: col(r, 11)?,
+        delivered_at: col(r, 12)?,
+    };
+    Ok((message, delivery))
 }
 
 fn to_account(row: &Row) -> Result<AccountRow> {

@@ -314,8 +314,15 @@ fn concurrent_writers_serialize() {
     assert!(report.is_clean(), "{:?}", report.findings);
     assert_eq!(report.events, head.size);
     assert_eq!(report.postings_sum_fen, 0);
-    let tree = records.tree().expect("tree");
+    let tree = records.rebuild_tree().expect("tree");
     assert_eq!(tree.root(), head.root);
+    let (_, _, proof) = records
+        .inclusion_proof(head.size - 1)
+        .expect("stored proof");
+    assert_eq!(
+        proof,
+        tree.inclusion_proof(head.size - 1, head.size).unwrap()
+    );
 }
 
 fn worker_zero() -> anxin_domain::ResidentId {

@@ -5,11 +5,12 @@
 //! `BEGIN IMMEDIATE`, so one writer at a time and readers never block.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anxin_domain::codes::Code;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
+use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::store::{
     CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head,
@@ -29,12 +30,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_access_chain.sql"),
     include_str!("../migrations/0007_import_jobs.sql"),
     include_str!("../migrations/0008_session_kind.sql"),
+    include_str!("../migrations/0009_tree_hashes.sql"),
     include_str!("../migrations/0010_certificate_codes.sql"),
+    include_str!("../migrations/0011_inbox.sql"),
     include_str!("../migrations/0012_cases.sql"),
 ];
 
 pub struct SqliteStore {
     conn: Connection,
+    /// The file, for opening readers beside this connection (`None` in memory).
+    path: Option<PathBuf>,
 }
 
 fn db(e: rusqlite::Error) -> Error {
@@ -51,7 +56,41 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path).map_err(db)?;
-        Self::with_connection(conn)
+        let mut store = Self::with_connection(conn)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
+    }
+
+    /// Opens the database at `path` for reading only (a reader beside the one writer): WAL
+    /// lets it read a committed snapshot while the writer writes, and the connection refuses
+    /// every write. The schema must already be this program's.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
+        use rusqlite::OpenFlags;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db)?;
+        conn.execute_batch(
+            "PRAGMA query_only = ON;
+             PRAGMA cache_size = -65536;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA busy_timeout = 10000;",
+        )
+        .map_err(db)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version as usize != MIGRATIONS.len() {
+            return Err(Error::Corrupt(format!(
+                "a reader found schema version {version}, not {}",
+                MIGRATIONS.len()
+            )));
+        }
+        Ok(SqliteStore {
+            conn,
+            path: Some(path.to_path_buf()),
+        })
     }
 
     /// An in-memory database, for tests.
@@ -70,7 +109,7 @@ impl SqliteStore {
              PRAGMA busy_timeout = 10000;",
         )
         .map_err(db)?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore { conn, path: None };
         store.migrate()?;
         Ok(store)
     }
@@ -271,6 +310,36 @@ impl Txn for SqliteTxn<'_> {
             .map_err(db)?;
         }
         let mut stmt = tx
+            .prepare_cached(&format!(
+                "INSERT INTO case_steps ({CASE_STEP_COLUMNS}) VALUES
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+            ))
+            .map_err(db)?;
+        for c in &batch.case_steps {
+            stmt.execute(params![
+                c.seq as i64,
+                c.case_id,
+                c.step,
+                c.case_kind,
+                c.action,
+                c.state,
+                &c.person[..],
+                c.region,
+                c.holder_role,
+                c.holder_region,
+                c.level,
+                c.actor,
+                c.at,
+                c.since,
+                c.due,
+                c.clock,
+                c.outcome,
+                c.subject,
+                c.party
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
             .prepare_cached(
                 "INSERT INTO orgs (code, name, kind, region, seq) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
@@ -345,34 +414,14 @@ impl Txn for SqliteTxn<'_> {
             .map_err(db)?;
         }
         let mut stmt = tx
-            .prepare_cached(&format!(
-                "INSERT INTO case_steps ({CASE_STEP_COLUMNS}) VALUES
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
-            ))
+            .prepare_cached(
+                "INSERT INTO tree_hashes (level, idx, hash) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (level, idx) DO NOTHING",
+            )
             .map_err(db)?;
-        for c in &batch.case_steps {
-            stmt.execute(params![
-                c.seq as i64,
-                c.case_id,
-                c.step,
-                c.case_kind,
-                c.action,
-                c.state,
-                &c.person[..],
-                c.region,
-                c.holder_role,
-                c.holder_region,
-                c.level,
-                c.actor,
-                c.at,
-                c.since,
-                c.due,
-                c.clock,
-                c.outcome,
-                c.subject,
-                c.party
-            ])
-            .map_err(db)?;
+        for t in &batch.tree_hashes {
+            stmt.execute(params![t.level, t.index as i64, &t.hash[..]])
+                .map_err(db)?;
         }
         Ok(())
     }
@@ -646,6 +695,33 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        match &self.path {
+            Some(path) => Ok(Some(Box::new(SqliteStore::open_read_only(path)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn begin_read(&mut self) -> Result<()> {
+        // The snapshot is taken by the first read and kept until the end (WAL).
+        self.conn
+            .prepare_cached("BEGIN DEFERRED")
+            .and_then(|mut st| st.execute([]))
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn end_read(&mut self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut st| st.execute([]))
+            .map(drop)
+            .map_err(db)
+    }
+
     fn begin(&mut self) -> Result<Box<dyn Txn + '_>> {
         let tx = self
             .conn
@@ -690,6 +766,26 @@ impl Store for SqliteStore {
         rows.map(|r| {
             let (seq, leaf) = r.map_err(db)?;
             Ok((seq as u64, hash_of(leaf, "leaf hash")?))
+        })
+        .collect()
+    }
+
+    fn tree_hashes(&mut self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT idx, hash FROM tree_hashes WHERE level = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx",
+            )
+            .map_err(db)?;
+        let (from, to) = (from.min(i64::MAX as u64), to.min(i64::MAX as u64));
+        let rows = stmt
+            .query_map(params![level, from as i64, to as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (idx, hash) = r.map_err(db)?;
+            Ok((idx as u64, hash_of(hash, "tree hash")?))
         })
         .collect()
     }
@@ -1184,6 +1280,136 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(db)).collect()
     }
 
+    fn inbox_add(&mut self, messages: &[NewMessage], now: i64) -> Result<u64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let mut added = 0;
+        {
+            let mut msg = tx
+                .prepare_cached(
+                    "INSERT INTO inbox_messages (key, person, kind, month, params, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                )
+                .map_err(db)?;
+            let mut delivery = tx
+                .prepare_cached(
+                    "INSERT INTO inbox_deliveries (message, next_at, state) VALUES (?1, ?2, 'pending')",
+                )
+                .map_err(db)?;
+            for m in messages {
+                let n = msg
+                    .execute(params![
+                        m.key,
+                        &m.person[..],
+                        m.kind,
+                        m.month,
+                        m.params,
+                        now
+                    ])
+                    .map_err(db)?;
+                if n == 1 {
+                    delivery
+                        .execute(params![tx.last_insert_rowid(), now])
+                        .map_err(db)?;
+                    added += 1;
+                }
+            }
+        }
+        tx.commit().map_err(db)?;
+        Ok(added)
+    }
+
+    fn inbox_of(
+        &mut self,
+        person: &[u8; 32],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM inbox_messages m
+                 WHERE person = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(
+                params![&person[..], before.unwrap_or(i64::MAX), i64::from(limit)],
+                message_row,
+            )
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)?).collect()
+    }
+
+    fn inbox_mark_read(&mut self, person: &[u8; 32], id: i64, now: i64) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE inbox_messages SET read_at = coalesce(read_at, ?3) WHERE id = ?1 AND person = ?2",
+                params![id, &person[..], now],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn inbox_due(&mut self, now: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        self.inbox_join(
+            "d.state = 'pending' AND d.next_at <= ?1 ORDER BY d.next_at, d.message LIMIT ?2",
+            params![now, i64::from(limit)],
+        )
+    }
+
+    fn inbox_set_delivery(&mut self, d: &DeliveryRow) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE inbox_deliveries SET attempts = ?2, next_at = ?3, state = ?4,
+                 last_error = ?5, delivered_at = ?6 WHERE message = ?1",
+                params![
+                    d.message,
+                    d.attempts,
+                    d.next_at,
+                    d.state.as_str(),
+                    d.last_error,
+                    d.delivered_at
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn inbox_dead(&mut self, after: i64, limit: u32) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        self.inbox_join(
+            "d.state = 'dead' AND d.message > ?1 ORDER BY d.message LIMIT ?2",
+            params![after, i64::from(limit)],
+        )
+    }
+
+    fn inbox_counts(&mut self) -> Result<Vec<KindCounts>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT m.kind, count(*), count(m.read_at),
+                 coalesce(sum(d.state = 'delivered'), 0), coalesce(sum(d.state = 'dead'), 0)
+                 FROM inbox_messages m JOIN inbox_deliveries d ON d.message = m.id
+                 GROUP BY m.kind ORDER BY m.kind",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(KindCounts {
+                    kind: r.get(0)?,
+                    messages: r.get::<_, i64>(1)?.max(0) as u64,
+                    read: r.get::<_, i64>(2)?.max(0) as u64,
+                    delivered: r.get::<_, i64>(3)?.max(0) as u64,
+                    dead: r.get::<_, i64>(4)?.max(0) as u64,
+                })
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
     fn save_certificate_code(&mut self, row: &CertificateCodeRow) -> Result<()> {
         self.conn
             .execute(
@@ -1286,6 +1512,73 @@ impl SqliteStore {
                 .map_err(|_| Error::Corrupt("case step seq is negative".into()))?;
             row.person = hash_of(person, "case person")?;
             Ok(row)
+        })
+        .collect()
+    }
+}
+
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.key, m.person, m.kind, m.month, m.params, m.created_at, m.read_at";
+
+fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<MessageRow>> {
+    let person: Vec<u8> = r.get(2)?;
+    Ok(Ok(MessageRow {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        person: match hash_of(person, "inbox person") {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        },
+        kind: r.get(3)?,
+        month: r.get(4)?,
+        params: r.get(5)?,
+        created_at: r.get(6)?,
+        read_at: r.get(7)?,
+    }))
+}
+
+impl SqliteStore {
+    fn inbox_join<P: rusqlite::Params>(
+        &mut self,
+        filter: &str,
+        p: P,
+    ) -> Result<Vec<(MessageRow, DeliveryRow)>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS}, d.attempts, d.next_at, d.state, d.last_error, d.delivered_at
+             FROM inbox_deliveries d JOIN inbox_messages m ON m.id = d.message WHERE {filter}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                let message = message_row(r)?;
+                let state: String = r.get(10)?;
+                Ok((
+                    message,
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, i64>(9)?,
+                    state,
+                    r.get::<_, Option<String>>(11)?,
+                    r.get::<_, Option<i64>>(12)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (message, id, attempts, next_at, state, last_error, delivered_at) =
+                r.map_err(db)?;
+            let state = DeliveryState::parse(&state)
+                .ok_or_else(|| Error::Corrupt(format!("{state:?} is not a delivery state")))?;
+            Ok((
+                message?,
+                DeliveryRow {
+                    message: id,
+                    attempts: attempts.clamp(0, i64::from(u32::MAX)) as u32,
+                    next_at,
+                    state,
+                    last_error,
+                    delivered_at,
+                },
+            ))
         })
         .collect()
     }

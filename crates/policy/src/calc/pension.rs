@@ -417,10 +417,53 @@ impl Projector {
         )
     }
 
+    /// The first and last retirement ages (months) the payout table covers.
+    pub fn payout_ages(&self) -> (i64, i64) {
+        let first = PAYOUT_FIRST_AGE * 12;
+        (
+            first,
+            first + self.payout_tenths_by_age_month.len() as i64 - 1,
+        )
+    }
+
     pub fn payout_tenths(&self, age_months: i64) -> u32 {
         let i = (age_months - PAYOUT_FIRST_AGE * 12)
             .clamp(0, self.payout_tenths_by_age_month.len() as i64 - 1);
         self.payout_tenths_by_age_month[i as usize]
+    }
+
+    /// The pension on the day of retirement, in fen a month: the basic pension
+    /// (C + C × Z) / 2 × years × the yearly rate, with C the calculation base (the average
+    /// wage), Z the average contribution index in basis points and years counted in months;
+    /// and the account pension, the balance ÷ the payout months of the retirement age.
+    /// [`Projector::project`] ends here, and so does the batch over population files.
+    #[inline]
+    pub fn at_retirement(
+        &self,
+        calc_base: i64,
+        index_bps: i64,
+        months: u32,
+        balance: i64,
+        age_months: i64,
+    ) -> (i64, i64) {
+        let basic = self
+            .basic_rounding
+            .apply(
+                calc_base as i128
+                    * (10_000 + index_bps) as i128
+                    * months as i128
+                    * self.basic_rate.0 as i128,
+                20_000i128 * 12 * 10_000,
+            )
+            .0;
+        let tenths = self.payout_tenths(age_months);
+        let acct = div_round(self.account_rounding, balance * 10, tenths.max(1) as i64);
+        (basic, acct)
+    }
+
+    /// The fewest months of contributions that give a pension to someone retiring in `year`.
+    pub fn min_months_in(&self, year: i64) -> u32 {
+        table_at_or_before(&self.min_months, year).unwrap_or(180) as u32
     }
 
     /// Projects one worker from `as_of` (a month index) to retirement. Integer arithmetic only;
@@ -435,7 +478,7 @@ impl Projector {
         let future = (pay_until - pay_from) as u32;
         let total = w.paid_months + future;
         let retire_year = retire_idx.div_euclid(12);
-        let min_months = table_at_or_before(&self.min_months, retire_year).unwrap_or(180) as u32;
+        let min_months = self.min_months_in(retire_year);
 
         // Personal account, year by year: interest on the opening balance for the segment, and
         // half a segment's interest on the segment's contributions (they arrive through it).
@@ -460,20 +503,10 @@ impl Projector {
                 cbase += div_round(pr, cbase * g, 10_000);
             }
         }
-        // Basic pension: (C + C × Z) / 2 × years × 1 %, with Z the average tier.
         let z_num =
             w.past_tier_bps as i64 * w.paid_months as i64 + w.tier_bps as i64 * future as i64;
         let z = if total > 0 { z_num / total as i64 } else { 0 };
-        let basic = self
-            .basic_rounding
-            .apply(
-                cbase as i128 * (10_000 + z) as i128 * total as i128 * self.basic_rate.0 as i128,
-                20_000i128 * 12 * 10_000,
-            )
-            .0;
-        // Account pension: the balance ÷ payout months (kept in tenths of a month).
-        let tenths = self.payout_tenths(age);
-        let acct = div_round(self.account_rounding, bal * 10, tenths.max(1) as i64);
+        let (basic, acct) = self.at_retirement(cbase, z, total, bal, age);
         WorkerOutcome {
             retirement_age_months: age as u32,
             future_months: future,

@@ -1,0 +1,249 @@
+//! The records behind a server: readers that never wait for the writer, and one writer.
+//!
+//! ```text
+//! request ─► Db::read ─► a reader from the pool (own connection, one snapshot per read)
+//! request ─► Db::write / Db::log_access ─► bounded queue ─► the writer thread (owns the
+//!            Records that append: imports, certificates, access rows, sessions, proofs)
+//! ```
+//!
+//! Readers are [`Records`] on connections that can only read ([`Store::reader`]: SQLite
+//! read-only in WAL mode, PostgreSQL read-only transactions), made with
+//! [`Records::view_on`]: they share the keys but hold nothing of the writer's (no tree, no
+//! outside checkpoint), so a read takes no lock the writer holds. A database that has no
+//! second connection (in memory) is read through the writer instead.
+//!
+//! The writer takes jobs one by one from a bounded queue (a full queue makes the sender
+//! wait, never grows). Access rows of officials' reads that are waiting together are
+//! committed in one transaction (group commit) and each caller is told the result; if the
+//! group fails, each row is retried alone, so one bad row sinks only itself. A job that
+//! panics is dropped with its uncommitted transaction and the writer goes on.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex};
+
+use anxin_records::access::AccessRow;
+use anxin_records::store::Head;
+use anxin_records::{Error, Records, Result, Store};
+
+/// The records on a runtime-chosen backend.
+pub type Rec = Records<Box<dyn Store>>;
+
+/// Jobs waiting for the writer at most; past it, senders wait.
+pub const QUEUE: usize = 1024;
+/// Access rows committed together at most.
+pub const MAX_GROUP: usize = 256;
+/// Readers a server opens by default.
+pub const READERS: usize = 4;
+
+/// The reader pool and the writer's handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pub reads: Arc<ReadPool>,
+    pub writer: Writer,
+}
+
+impl Db {
+    /// Starts the writer thread on `records` and opens `readers` read connections beside
+    /// it (none when the database has no second connection: then reads go to the writer).
+    pub fn start(records: Rec, readers: usize) -> Result<Db> {
+        let mut idle = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            let Some(store) = records.store_ref().reader()? else {
+                break;
+            };
+            idle.push(records.view_on(store));
+        }
+        let reads = Arc::new(ReadPool {
+            size: idle.len(),
+            idle: Mutex::new(idle),
+            ready: Condvar::new(),
+        });
+        Ok(Db {
+            reads,
+            writer: Writer::start(records)?,
+        })
+    }
+
+    /// Runs `f` on a reader, in one snapshot; on the writer when there are no readers.
+    pub fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Rec) -> T + Send + 'static,
+    ) -> Result<T> {
+        if self.reads.size == 0 {
+            return self.writer.run(f);
+        }
+        self.reads.read(f)
+    }
+
+    /// Runs `f` on the writer (after the jobs queued before it).
+    pub fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Rec) -> T + Send + 'static,
+    ) -> Result<T> {
+        self.writer.run(f)
+    }
+
+    /// Records an official's read (committed in a group with others waiting).
+    pub fn log_access(&self, row: AccessRow) -> Result<Head> {
+        self.writer.log_access(row)
+    }
+}
+
+/// Records on read-only connections, each used by one read at a time.
+pub struct ReadPool {
+    idle: Mutex<Vec<Rec>>,
+    ready: Condvar,
+    size: usize,
+}
+
+impl ReadPool {
+    /// How many readers the pool holds.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    fn take(&self) -> Rec {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(r) = idle.pop() {
+                return r;
+            }
+            idle = self.ready.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn give(&self, r: Rec) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+        self.ready.notify_one();
+    }
+
+    /// Runs `f` on an idle reader inside one read snapshot. A reader whose connection fails
+    /// to start a snapshot is replaced by a fresh connection once.
+    pub fn read<T>(&self, f: impl FnOnce(&mut Rec) -> T) -> Result<T> {
+        let mut r = self.take();
+        if r.store().begin_read().is_err() {
+            if let Ok(Some(store)) = r.store_ref().reader() {
+                r = r.view_on(store);
+            }
+            if let Err(e) = r.store().begin_read() {
+                self.give(r);
+                return Err(e);
+            }
+        }
+        // A panicking read gives its reader back too (the snapshot is ended first).
+        let out = catch_unwind(AssertUnwindSafe(|| f(&mut r)));
+        let ended = r.store().end_read();
+        self.give(r);
+        match out {
+            Ok(v) => ended.map(|()| v),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+enum Job {
+    Run(Box<dyn FnOnce(&mut Rec) + Send>),
+    Access(AccessRow, mpsc::Sender<Result<Head>>),
+}
+
+/// The handle of the one writer thread. Cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    queue: SyncSender<Job>,
+}
+
+fn stopped() -> Error {
+    Error::Corrupt("the writer has stopped".into())
+}
+
+fn dropped() -> Error {
+    Error::Corrupt(
+        "a write panicked before it answered: what it had not committed changed nothing".into(),
+    )
+}
+
+impl Writer {
+    fn start(records: Rec) -> Result<Writer> {
+        let (queue, jobs) = mpsc::sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("anxin-writer".into())
+            .spawn(move || serve(records, jobs))
+            .map_err(|e| Error::Corrupt(format!("cannot start the writer: {e}")))?;
+        Ok(Writer { queue })
+    }
+
+    /// Queues `f`, runs it on the writer and returns what it returns (waits for both).
+    pub fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Rec) -> T + Send + 'static,
+    ) -> Result<T> {
+        let (reply, result) = mpsc::channel();
+        let job = Job::Run(Box::new(move |r: &mut Rec| {
+            let _ = reply.send(f(r));
+        }));
+        self.queue.send(job).map_err(|_| stopped())?;
+        // A job that panicked drops its reply: the caller is told, the writer goes on.
+        result.recv().map_err(|_| dropped())
+    }
+
+    /// Commits `row` with its `access_logged` event, in a group with the others waiting.
+    pub fn log_access(&self, row: AccessRow) -> Result<Head> {
+        let (reply, result) = mpsc::channel();
+        self.queue
+            .send(Job::Access(row, reply))
+            .map_err(|_| stopped())?;
+        result.recv().map_err(|_| dropped())?
+    }
+}
+
+/// The writer's loop: until every handle is gone.
+fn serve(mut records: Rec, jobs: Receiver<Job>) {
+    let mut held: Option<Job> = None;
+    loop {
+        let job = match held.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        match job {
+            Job::Run(f) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| f(&mut records)));
+            }
+            Job::Access(row, reply) => {
+                let mut group = vec![(row, reply)];
+                while group.len() < MAX_GROUP {
+                    match jobs.try_recv() {
+                        Ok(Job::Access(row, reply)) => group.push((row, reply)),
+                        Ok(other) => {
+                            held = Some(other);
+                            break;
+                        }
+                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                    }
+                }
+                commit_group(&mut records, group);
+            }
+        }
+    }
+}
+
+/// One transaction for the whole group; if it fails, each row alone.
+fn commit_group(records: &mut Rec, group: Vec<(AccessRow, mpsc::Sender<Result<Head>>)>) {
+    if group.len() > 1 {
+        let rows = group.iter().map(|(row, _)| row.clone()).collect();
+        if let Ok(Ok(head)) = catch_unwind(AssertUnwindSafe(|| records.log_access_group(rows))) {
+            for (_, reply) in group {
+                let _ = reply.send(Ok(head.clone()));
+            }
+            return;
+        }
+    }
+    for (row, reply) in group {
+        if let Ok(result) = catch_unwind(AssertUnwindSafe(|| records.log_access(row))) {
+            let _ = reply.send(result);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The reader pool and the one writer (`anxin_service::db`), on SQLite (a file, so readers
+//! have their own connections) and on PostgreSQL (`ANXIN_TEST_POSTGRES`, a schema of its own).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anxin_records::Store;
+use anxin_records::access::AccessRow;
+use anxin_records::conformance::{fresh, person, resident_id};
+use anxin_service::db::Db;
+
+fn row(n: i64) -> AccessRow {
+    AccessRow {
+        id: 0,
+        at: 1_780_000_000 + n,
+        account: 1,
+        username: "clerk-hz".into(),
+        role: "clerk".into(),
+        person: [7; 32],
+        what: "record".into(),
+        purpose: "核对缴费".into(),
+    }
+}
+
+/// While the writer is busy inside a write transaction, a read from the pool is answered
+/// (from the last commit); access rows that queue up meanwhile are committed as one group,
+/// each caller told the same new head; the audit then finds every row against its entry.
+fn story(store: Box<dyn Store>) {
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let id = resident_id("33010619900101123");
+    records.append(vec![person(&id)]).expect("append");
+    let before = records.store().head().expect("head").size;
+    let db = Db::start(records, 2).expect("start");
+    assert_eq!(db.reads.size(), 2, "{backend}: two readers of their own");
+
+    // The writer holds the log's lock and waits.
+    let (release, hold) = mpsc::channel::<()>();
+    let (entered, inside) = mpsc::channel::<()>();
+    let busy = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            db.write(move |r| {
+                let mut txn = r.store().begin().expect("begin");
+                txn.head().expect("the write lock");
+                entered.send(()).unwrap();
+                hold.recv().unwrap();
+            })
+            .expect("write")
+        })
+    };
+    inside.recv().unwrap();
+    let size = db.read(|r| r.store().head().map(|h| h.size)).expect("read");
+    assert_eq!(
+        size.expect("head"),
+        before,
+        "{backend}: read while the writer writes"
+    );
+
+    const WAITING: i64 = 12;
+    let loggers: Vec<_> = (0..WAITING)
+        .map(|n| {
+            let db = db.clone();
+            std::thread::spawn(move || db.log_access(row(n)).expect("logged"))
+        })
+        .collect();
+    // Let every one reach the queue behind the busy writer, then let it go.
+    std::thread::sleep(Duration::from_millis(300));
+    release.send(()).unwrap();
+    busy.join().unwrap();
+    let heads: Vec<_> = loggers.into_iter().map(|l| l.join().unwrap()).collect();
+    assert!(
+        heads.iter().all(|h| h.size == before + WAITING as u64),
+        "{backend}: one group, one commit: {:?}",
+        heads.iter().map(|h| h.size).collect::<Vec<_>>()
+    );
+    let report = db
+        .write(|r| r.audit(None, anxin_records::AuditScope { projections: true }))
+        .expect("write")
+        .expect("audit");
+    assert!(
+        report.findings.is_empty(),
+        "{backend}: {:?}",
+        report.findings
+    );
+    let rows = db
+        .read(|r| r.store().access_rows(0, 100))
+        .expect("read")
+        .expect("rows");
+    assert_eq!(rows.len(), WAITING as usize, "{backend}");
+    // A job that panics loses its own work only; the writer goes on.
+    assert!(db.write(|_| panic!("a job that panics")).is_err());
+    assert!(
+        db.log_access(row(99)).is_ok(),
+        "{backend}: the writer lives on"
+    );
+}
+
+#[test]
+fn sqlite_readers_do_not_wait_and_reads_group_commit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    story(Box::new(
+        anxin_store_sqlite::SqliteStore::open(&dir.path().join("anxin.db")).expect("open"),
+    ));
+}
+
+#[test]
+fn postgres_readers_do_not_wait_and_reads_group_commit() {
+    let url = std::env::var("ANXIN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("pool_db_{}", std::process::id());
+    let store = anxin_store_postgres::PgStore::connect_schema(&url, &schema).expect("connect");
+    story(Box::new(store));
+    anxin_store_postgres::PgStore::drop_schema(&url, &schema).expect("drop");
+}
