@@ -33,9 +33,11 @@ fn kinds() -> Result<&'static Kinds, ApiError> {
 }
 
 /// Runs `f` on the records with the case engine (the policy, the kinds, no reforms yet) and
-/// the server's clock.
+/// the server's clock: on the one writer for a step (`write`), on a reader from the pool for
+/// showing a case or a queue.
 async fn with_engine<T: Send + 'static>(
     state: &AppState,
+    write: bool,
     f: impl FnOnce(
         &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
         &Engine<'_>,
@@ -46,16 +48,19 @@ async fn with_engine<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let kinds = kinds()?;
     let (policy, clock) = (state.policy.clone(), state.clock.clone());
-    state
-        .write(move |r| {
-            let engine = Engine {
-                policy: &policy,
-                kinds,
-                reforms: &[],
-            };
-            Ok(f(r, &engine, clock.as_ref())?)
-        })
-        .await
+    let run = move |r: &mut anxin_records::Records<Box<dyn anxin_records::Store>>| {
+        let engine = Engine {
+            policy: &policy,
+            kinds,
+            reforms: &[],
+        };
+        Ok(f(r, &engine, clock.as_ref())?)
+    };
+    if write {
+        state.write(run).await
+    } else {
+        state.read(run).await
+    }
 }
 
 /// A case id as the engine makes them: `c-` and 16 hex digits.
@@ -91,7 +96,7 @@ pub async fn api_file(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let req: FileRequest = body(&bytes, "{\"kind\", \"subject\", \"party\"}")?;
-    let view = with_engine(&state, move |r, engine, clock| {
+    let view = with_engine(&state, true, move |r, engine, clock| {
         cases::file(r, engine, caller.actor(), &req, clock)
     })
     .await?;
@@ -105,7 +110,7 @@ pub async fn api_show(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     check_id(&id)?;
-    let view = with_engine(&state, move |r, engine, clock| {
+    let view = with_engine(&state, false, move |r, engine, clock| {
         cases::show(r, engine, caller.actor(), &id, clock)
     })
     .await?;
@@ -129,7 +134,7 @@ pub async fn api_act(
 ) -> Result<Json<Value>, ApiError> {
     check_id(&id)?;
     let b: ActBody = body(&bytes, "{\"action\", \"outcome\"?}")?;
-    let view = with_engine(&state, move |r, engine, clock| {
+    let view = with_engine(&state, true, move |r, engine, clock| {
         let outcome = b.outcome.as_deref();
         cases::act(r, engine, caller.actor(), &id, &b.action, outcome, clock)
     })
@@ -147,7 +152,7 @@ pub async fn api_queue(
     let window = q.window(|s| (s.is_empty() || check_id(s).is_ok()).then(|| s.to_string()))?;
     let fetch = window.fetch() as usize;
     let after = window.after.clone().unwrap_or_default();
-    let rows = with_engine(&state, move |r, engine, _| {
+    let rows = with_engine(&state, false, move |r, engine, _| {
         let mut rows = cases::queue(r, engine, caller.actor())?;
         rows.sort_by(|a, b| a.case_id.cmp(&b.case_id));
         Ok(rows

@@ -6,12 +6,16 @@ use anxin_policy::{Lang, Policy};
 use anxin_records::account::{MonthState, Summary};
 use anxin_records::cert::payer_zh;
 
-pub fn region_name(policy: &Policy, code: u32, lang: Lang) -> String {
-    let name = RegionCode::parse(&format!("{code:06}"))
+/// The region's name, if the policy files know the code.
+fn known_name(policy: &Policy, code: u32, lang: Lang) -> Option<String> {
+    RegionCode::parse(&format!("{code:06}"))
         .ok()
         .and_then(|c| policy.region_by_code(c))
-        .map(|r| lang.pick(&r.name_zh, &r.name_en).to_string());
-    match name {
+        .map(|r| lang.pick(&r.name_zh, &r.name_en).to_string())
+}
+
+pub fn region_name(policy: &Policy, code: u32, lang: Lang) -> String {
+    match known_name(policy, code, lang) {
         Some(n) => format!("{n} {code:06}"),
         None => format!("{code:06}"),
     }
@@ -20,11 +24,18 @@ pub fn region_name(policy: &Policy, code: u32, lang: Lang) -> String {
 /// A region as a page names it: its name alone ("杭州市"), the code only where the name is not
 /// known (the CLI's [`region_name`] keeps the code beside the name for clerks' files).
 pub fn place_name(policy: &Policy, code: u32, lang: Lang) -> String {
-    RegionCode::parse(&format!("{code:06}"))
-        .ok()
-        .and_then(|c| policy.region_by_code(c))
-        .map(|r| lang.pick(&r.name_zh, &r.name_en).to_string())
-        .unwrap_or_else(|| format!("{code:06}"))
+    known_name(policy, code, lang).unwrap_or_else(|| format!("{code:06}"))
+}
+
+/// A gap's reasons by their names (a code the list does not know stays as written).
+fn reason_names(reasons: &[String], lang: Lang) -> Vec<&str> {
+    reasons
+        .iter()
+        .map(|r| match anxin_import::GapReason::parse(r) {
+            Some(g) => lang.pick(g.zh(), g.as_str()),
+            None => r.as_str(),
+        })
+        .collect()
 }
 
 pub fn month_text(index: i32) -> String {
@@ -93,14 +104,7 @@ pub fn render_summary(s: &Summary, policy: &Policy, lang: Lang) -> String {
         let reasons = if gap.reasons.is_empty() {
             String::new()
         } else {
-            let named: Vec<&str> = gap
-                .reasons
-                .iter()
-                .map(|r| match anxin_import::GapReason::parse(r) {
-                    Some(g) => lang.pick(g.zh(), g.as_str()),
-                    None => r.as_str(),
-                })
-                .collect();
+            let named = reason_names(&gap.reasons, lang);
             format!(" ({})", named.join(", "))
         };
         out.push_str(&format!(
@@ -206,14 +210,7 @@ pub fn summary_card(s: &Summary, policy: &Policy, lang: Lang) -> String {
             })
         ));
         for gap in &s.gaps {
-            let reasons: Vec<&str> = gap
-                .reasons
-                .iter()
-                .map(|r| match anxin_import::GapReason::parse(r) {
-                    Some(g) => lang.pick(g.zh(), g.as_str()),
-                    None => r.as_str(),
-                })
-                .collect();
+            let reasons = reason_names(&gap.reasons, lang);
             let mut line = format!(
                 "{} ~ {} · {} · {}",
                 gap.from,

@@ -578,7 +578,7 @@ pub fn show<S: Store>(
     let last = steps.last().expect("loaded cases have a step");
     let filer = PersonKey(last.person);
     access::check_case_read(actor, &facts(kind, last, &filer))?;
-    view(records, engine, id, clock)
+    render(engine, id, kind, &steps, clock)
 }
 
 /// The cases the actor's office holds or its region's viewers see, open ones first.
@@ -610,11 +610,22 @@ pub fn view<S: Store>(
     clock: &dyn Clock,
 ) -> Result<CaseView> {
     let (steps, kind) = load(records, engine, id)?;
+    render(engine, id, kind, &steps, clock)
+}
+
+/// A loaded case's steps as shown.
+fn render(
+    engine: &Engine<'_>,
+    id: &str,
+    kind: &CaseKind,
+    steps: &[CaseStepRow],
+    clock: &dyn Clock,
+) -> Result<CaseView> {
     let first = steps.first().expect("loaded cases have a step");
     let last = steps.last().expect("loaded cases have a step");
     let state = kind.state(&last.state);
     let now = clock.unix_seconds();
-    let since = since_in(&steps, None);
+    let since = since_in(steps, None);
     let clocks = engine
         .clocks(kind, &last.state, region(last.region)?, &since)?
         .into_iter()
