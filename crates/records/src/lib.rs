@@ -23,6 +23,7 @@ pub mod keys;
 pub mod log;
 pub mod payer;
 pub mod records;
+pub mod signup;
 pub mod store;
 pub mod tiles;
 pub mod view;

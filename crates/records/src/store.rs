@@ -339,6 +339,36 @@ pub trait Store: Send {
         now: i64,
     ) -> Result<Option<AccountRow>>;
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()>;
+    /// The accounts linked to a person (a worker's own).
+    fn accounts_of_person(&mut self, person: &[u8; 32]) -> Result<Vec<AccountRow>>;
+    /// Replaces an account's password hash and ends every session it has; `must_change`:
+    /// a clerk's reset, so no session opens before its holder picks a new password.
+    fn set_password(&mut self, account: i64, password_hash: &str, must_change: bool) -> Result<()>;
+    /// Whether the account must change its password before a session opens.
+    fn must_change_password(&mut self, account: i64) -> Result<bool>;
+    /// Stores a worker's sign-up request (`crate::signup`); a username already taken by an
+    /// account or by another pending request is refused. Returns its id.
+    fn signup_add(&mut self, signup: &crate::signup::NewSignup, now: i64) -> Result<i64>;
+    fn signup(&mut self, id: i64) -> Result<Option<crate::signup::SignupRow>>;
+    /// The latest request under `username`, whatever its state.
+    fn signup_named(&mut self, username: &str) -> Result<Option<crate::signup::SignupRow>>;
+    /// Pending requests naming a region in `from..=to` with `id > after`, by id.
+    fn signups_pending(
+        &mut self,
+        from: u32,
+        to: u32,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::signup::SignupRow>>;
+    /// Decides a pending request in one transaction (confirming makes the account, which is
+    /// returned); a request no longer pending is refused and nothing changes.
+    fn signup_decide(
+        &mut self,
+        id: i64,
+        decision: &crate::signup::SignupDecision,
+        by: i64,
+        now: i64,
+    ) -> Result<Option<i64>>;
     /// Appends an access row outside the log (no chaining event): only for tests and for
     /// rows written before migration 6. Production code goes through `Records::log_access`.
     fn log_access(&mut self, row: &AccessRow) -> Result<()>;
@@ -533,6 +563,42 @@ impl Store for Box<dyn Store> {
     }
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
         (**self).end_session(token)
+    }
+    fn accounts_of_person(&mut self, person: &[u8; 32]) -> Result<Vec<AccountRow>> {
+        (**self).accounts_of_person(person)
+    }
+    fn set_password(&mut self, account: i64, password_hash: &str, must_change: bool) -> Result<()> {
+        (**self).set_password(account, password_hash, must_change)
+    }
+    fn must_change_password(&mut self, account: i64) -> Result<bool> {
+        (**self).must_change_password(account)
+    }
+    fn signup_add(&mut self, signup: &crate::signup::NewSignup, now: i64) -> Result<i64> {
+        (**self).signup_add(signup, now)
+    }
+    fn signup(&mut self, id: i64) -> Result<Option<crate::signup::SignupRow>> {
+        (**self).signup(id)
+    }
+    fn signup_named(&mut self, username: &str) -> Result<Option<crate::signup::SignupRow>> {
+        (**self).signup_named(username)
+    }
+    fn signups_pending(
+        &mut self,
+        from: u32,
+        to: u32,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::signup::SignupRow>> {
+        (**self).signups_pending(from, to, after, limit)
+    }
+    fn signup_decide(
+        &mut self,
+        id: i64,
+        decision: &crate::signup::SignupDecision,
+        by: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        (**self).signup_decide(id, decision, by, now)
     }
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         (**self).log_access(row)

@@ -72,10 +72,16 @@ pub enum Action {
     ReadInbox,
     /// The inbox's delivery and read rates per message kind (counts, no person).
     InboxRates,
+    /// Confirm or refuse a worker's own sign-up request naming one's region, once the
+    /// worker's identity is checked at the desk (issue 13).
+    ReviewSignup,
+    /// Reset the password of a worker of one's region who is at the desk: a temporary
+    /// password shown once, changed at the next sign-in, written to the worker's access log.
+    ResetPassword,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -94,6 +100,8 @@ impl Action {
         Action::CaseQueue,
         Action::ReadInbox,
         Action::InboxRates,
+        Action::ReviewSignup,
+        Action::ResetPassword,
     ];
 }
 
@@ -136,6 +144,8 @@ pub const TABLE: &[(Action, &[Role])] = &[
         Action::InboxRates,
         &[Role::Clerk, Role::Inspector, Role::Analyst],
     ),
+    (Action::ReviewSignup, &[Role::Clerk]),
+    (Action::ResetPassword, &[Role::Clerk]),
 ];
 
 /// The roles that may take `action`.
@@ -335,6 +345,63 @@ pub fn own_inbox(actor: Actor<'_>) -> Result<PersonKey, Denied> {
             "this account is linked to no record of its own, so it has no messages: have it linked at a social insurance office once your identity is confirmed",
         )
     })
+}
+
+/// A worker's sign-up request is decided by a clerk whose region covers the region the
+/// request names (the office the worker said they would visit).
+pub fn check_signup(actor: Actor<'_>, region: u32) -> Result<(), Denied> {
+    check(actor, Action::ReviewSignup)?;
+    if actor.covers(region) {
+        Ok(())
+    } else {
+        Err(Denied::new(
+            Why::OutOfRegion,
+            "这份开户申请要去的不是你的辖区，由那里的经办员核实",
+            "this sign-up request names an office outside your region: a clerk there confirms it",
+        ))
+    }
+}
+
+/// The regions whose sign-up requests the actor decides, as a closed range of six-digit
+/// codes (a province covers `PP0000..=PP9999`, a city `PPCC00..=PPCC99`, a county itself;
+/// a national account every code).
+pub fn signup_range(actor: Actor<'_>) -> (u32, u32) {
+    match actor.account.region {
+        None => (0, 999_999),
+        Some(r) if r.is_multiple_of(10_000) => (r, r + 9_999),
+        Some(r) if r.is_multiple_of(100) => (r, r + 99),
+        Some(r) => (r, r),
+    }
+}
+
+/// A clerk resets the password of a worker's account (never an official's: an
+/// administrator does that on the server) when the worker lives or is insured in the
+/// clerk's region (`person_regions`, `None` when not registered yet) or the account was
+/// opened there (`target.region`).
+pub fn check_reset(
+    actor: Actor<'_>,
+    target: &AccountRow,
+    person_regions: Option<&[u32]>,
+) -> Result<(), Denied> {
+    check(actor, Action::ResetPassword)?;
+    if target.role != Role::Worker.as_str() {
+        return Err(Denied::new(
+            Why::Role,
+            "经办员只能为劳动者账户重置密码；其他账户由管理员在服务器上重置",
+            "a clerk resets only workers' passwords; other accounts are reset by an administrator on the server",
+        ));
+    }
+    let opened_here = target.region.is_some_and(|r| actor.covers(r));
+    let lives_here = person_regions.is_some_and(|rs| rs.iter().any(|r| actor.covers(*r)));
+    if opened_here || lives_here {
+        Ok(())
+    } else {
+        Err(Denied::new(
+            Why::OutOfRegion,
+            "此人既不在你的辖区居住或参保，账户也不是在这里开通的：请到所在地经办窗口重置",
+            "this person neither lives nor is insured in your region and the account was not opened here: reset it at their own office",
+        ))
+    }
 }
 
 /// An import job is followed by the clerk who started it.

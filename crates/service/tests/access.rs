@@ -17,6 +17,33 @@ struct Cases {
     import: Vec<ImportCase>,
     case: Vec<CaseCase>,
     inbox: Vec<InboxCase>,
+    signup: Vec<SignupCase>,
+    reset: Vec<ResetCase>,
+}
+
+/// A clerk (or anyone) deciding a sign-up request that names region `names`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignupCase {
+    case: String,
+    role: String,
+    region: Option<u32>,
+    names: u32,
+    want: String,
+}
+
+/// Resetting the password of an account of role `target` opened in `opened`, whose person
+/// lives or is insured in `regions` (absent: not in the registry).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetCase {
+    case: String,
+    role: String,
+    region: Option<u32>,
+    target: String,
+    opened: Option<u32>,
+    regions: Option<Vec<u32>>,
+    want: String,
 }
 
 /// A decision about a case (issue 15): `act` is "file", "read", "queue" or a step whose
@@ -244,6 +271,60 @@ fn an_inbox_is_its_owners_and_the_rates_are_the_officials() {
             "rates" => access::check(actor, Action::InboxRates),
             other => panic!("{}: unknown action {other}", c.case),
         };
+        assert_eq!(outcome(got, &c.case), c.want, "{}", c.case);
+    }
+}
+
+#[test]
+fn sign_up_requests_are_decided_by_clerks_of_the_region_they_name() {
+    let all = cases().signup;
+    assert!(
+        all.len() >= 6,
+        "cover the region, its parts and the other roles"
+    );
+    for c in all {
+        let role = Role::parse(&c.role).unwrap();
+        let a = account(role, c.region, (role == Role::Worker).then_some([9; 32]));
+        let got = access::check_signup(Actor::new(&a, role), c.names);
+        assert_eq!(outcome(got, &c.case), c.want, "{}", c.case);
+    }
+}
+
+#[test]
+fn the_range_of_requests_a_clerk_sees_is_their_region() {
+    for (region, range) in [
+        (Some(330000), (330000, 339999)),
+        (Some(330100), (330100, 330199)),
+        (Some(330106), (330106, 330106)),
+        (None, (0, 999999)),
+    ] {
+        let a = account(Role::Clerk, region, None);
+        let actor = Actor::new(&a, Role::Clerk);
+        assert_eq!(access::signup_range(actor), range, "{region:?}");
+        // Every code of the range is one the region covers, and the codes beside it are not.
+        assert!(access::check_signup(actor, range.0).is_ok());
+        assert!(access::check_signup(actor, range.1).is_ok());
+        if range.1 < 999999 {
+            assert!(access::check_signup(actor, range.1 + 1).is_err());
+        }
+    }
+}
+
+#[test]
+fn passwords_are_reset_by_clerks_of_the_workers_region_only() {
+    let all = cases().reset;
+    assert!(all.len() >= 6, "cover regions, roles and targets");
+    for c in all {
+        let role = Role::parse(&c.role).unwrap();
+        let a = account(role, c.region, (role == Role::Worker).then_some([9; 32]));
+        let target_role = Role::parse(&c.target).unwrap();
+        let mut target = account(
+            target_role,
+            c.opened,
+            (target_role == Role::Worker).then_some([7; 32]),
+        );
+        target.id = 2;
+        let got = access::check_reset(Actor::new(&a, role), &target, c.regions.as_deref());
         assert_eq!(outcome(got, &c.case), c.want, "{}", c.case);
     }
 }

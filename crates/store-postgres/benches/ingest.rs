@@ -238,6 +238,42 @@ impl Store for Timed {
     fn end_session(&mut self, token: &[u8; 32]) -> Result<()> {
         self.inner.end_session(token)
     }
+    fn accounts_of_person(&mut self, person: &[u8; 32]) -> Result<Vec<AccountRow>> {
+        self.inner.accounts_of_person(person)
+    }
+    fn set_password(&mut self, account: i64, password_hash: &str, must_change: bool) -> Result<()> {
+        self.inner.set_password(account, password_hash, must_change)
+    }
+    fn must_change_password(&mut self, account: i64) -> Result<bool> {
+        self.inner.must_change_password(account)
+    }
+    fn signup_add(&mut self, signup: &anxin_records::signup::NewSignup, now: i64) -> Result<i64> {
+        self.inner.signup_add(signup, now)
+    }
+    fn signup(&mut self, id: i64) -> Result<Option<anxin_records::signup::SignupRow>> {
+        self.inner.signup(id)
+    }
+    fn signup_named(&mut self, username: &str) -> Result<Option<anxin_records::signup::SignupRow>> {
+        self.inner.signup_named(username)
+    }
+    fn signups_pending(
+        &mut self,
+        from: u32,
+        to: u32,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<anxin_records::signup::SignupRow>> {
+        self.inner.signups_pending(from, to, after, limit)
+    }
+    fn signup_decide(
+        &mut self,
+        id: i64,
+        decision: &anxin_records::signup::SignupDecision,
+        by: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        self.inner.signup_decide(id, decision, by, now)
+    }
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         self.inner.log_access(row)
     }

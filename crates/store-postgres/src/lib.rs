@@ -20,6 +20,7 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
+use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
     CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow,
     PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch,
@@ -44,6 +45,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_certificate_codes.sql"),
     include_str!("../migrations/0011_inbox.sql"),
     include_str!("../migrations/0012_cases.sql"),
+    // 0013 and 0014 are other branches'; 0015 follows them once merged.
+    include_str!("../migrations/0015_signups.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -1369,6 +1372,185 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn accounts_of_person(&mut self, person: &[u8; 32]) -> Result<Vec<AccountRow>> {
+        let rows = self.query(
+            "SELECT id, username, role, region, person, org, password_hash, created_at
+             FROM accounts WHERE person = $1 ORDER BY id",
+            &[&&person[..]],
+        )?;
+        rows.iter().map(to_account).collect()
+    }
+
+    fn set_password(&mut self, account: i64, password_hash: &str, must_change: bool) -> Result<()> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        let n = tx
+            .execute(
+                "UPDATE accounts SET password_hash = $2, must_change = $3 WHERE id = $1",
+                &[&account, &password_hash, &must_change],
+            )
+            .map_err(db)?;
+        if n == 0 {
+            return Err(Error::not_found("没有这个账户", "no such account"));
+        }
+        tx.execute("DELETE FROM sessions WHERE account = $1", &[&account])
+            .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn must_change_password(&mut self, account: i64) -> Result<bool> {
+        let rows = self.query(
+            "SELECT must_change FROM accounts WHERE id = $1",
+            &[&account],
+        )?;
+        rows.first().map_or(Ok(false), |r| col(r, 0))
+    }
+
+    fn signup_add(&mut self, signup: &NewSignup, now: i64) -> Result<i64> {
+        let region = int4(signup.region, "sign-up region")?;
+        let mut tx = self.client.transaction().map_err(db)?;
+        // Two requests for one name at once: the second waits here, then sees the first.
+        tx.execute("LOCK TABLE signups IN SHARE ROW EXCLUSIVE MODE", &[])
+            .map_err(db)?;
+        let taken_by_account: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM accounts WHERE username = $1)",
+                &[&signup.username],
+            )
+            .map_err(db)
+            .and_then(|r| col(&r, 0))?;
+        if taken_by_account {
+            return Err(name_taken(&signup.username));
+        }
+        let inserted = tx.query_one(
+            "INSERT INTO signups (username, person, sealed, region, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                &signup.username,
+                &&signup.person[..],
+                &signup.sealed,
+                &region,
+                &signup.password_hash,
+                &now,
+            ],
+        );
+        let id: i64 = match inserted {
+            Ok(row) => col(&row, 0)?,
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                return Err(name_taken(&signup.username));
+            }
+            Err(e) => return Err(db(e)),
+        };
+        tx.commit().map_err(db)?;
+        Ok(id)
+    }
+
+    fn signup(&mut self, id: i64) -> Result<Option<SignupRow>> {
+        let rows = self.query(
+            "SELECT id, username, person, sealed, region, password_hash, created_at, state,
+             reason, decided_by, decided_at, account FROM signups WHERE id = $1",
+            &[&id],
+        )?;
+        rows.first().map(to_signup).transpose()
+    }
+
+    fn signup_named(&mut self, username: &str) -> Result<Option<SignupRow>> {
+        let rows = self.query(
+            "SELECT id, username, person, sealed, region, password_hash, created_at, state,
+             reason, decided_by, decided_at, account FROM signups WHERE username = $1
+             ORDER BY id DESC LIMIT 1",
+            &[&username],
+        )?;
+        rows.first().map(to_signup).transpose()
+    }
+
+    fn signups_pending(
+        &mut self,
+        from: u32,
+        to: u32,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<SignupRow>> {
+        let from = int4(from, "region")?;
+        let to = int4(to, "region")?;
+        let rows = self.query(
+            "SELECT id, username, person, sealed, region, password_hash, created_at, state,
+             reason, decided_by, decided_at, account FROM signups
+             WHERE state = 'pending' AND region BETWEEN $1 AND $2 AND id > $3
+             ORDER BY id LIMIT $4",
+            &[&from, &to, &after, &i64::from(limit)],
+        )?;
+        rows.iter().map(to_signup).collect()
+    }
+
+    fn signup_decide(
+        &mut self,
+        id: i64,
+        decision: &SignupDecision,
+        by: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        let state: Option<String> = tx
+            .query_opt("SELECT state FROM signups WHERE id = $1 FOR UPDATE", &[&id])
+            .map_err(db)?
+            .map(|r| col(&r, 0))
+            .transpose()?;
+        match state.as_deref() {
+            None => {
+                return Err(Error::not_found(
+                    "没有这份开户申请",
+                    "no such sign-up request",
+                ));
+            }
+            Some("pending") => {}
+            Some(_) => return Err(anxin_records::signup::already_decided()),
+        }
+        let account = match decision {
+            SignupDecision::Confirm(account) => {
+                let region = opt_int4(account.region.map(|r| r.code()), "region")?;
+                let person = account.person.as_ref().map(|p| &p[..]);
+                let inserted = tx.query_one(
+                    "INSERT INTO accounts (username, role, region, person, org, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    &[
+                        &account.username,
+                        &account.role.as_str(),
+                        &region,
+                        &person,
+                        &account.org,
+                        &account.password_hash,
+                        &now,
+                    ],
+                );
+                let account: i64 = match inserted {
+                    Ok(row) => col(&row, 0)?,
+                    Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                        return Err(name_taken(&account.username));
+                    }
+                    Err(e) => return Err(db(e)),
+                };
+                tx.execute(
+                    "UPDATE signups SET state = 'confirmed', decided_by = $2, decided_at = $3,
+                     account = $4 WHERE id = $1",
+                    &[&id, &by, &now, &account],
+                )
+                .map_err(db)?;
+                Some(account)
+            }
+            SignupDecision::Refuse(reason) => {
+                tx.execute(
+                    "UPDATE signups SET state = 'refused', reason = $2, decided_by = $3,
+                     decided_at = $4 WHERE id = $1",
+                    &[&id, reason, &by, &now],
+                )
+                .map_err(db)?;
+                None
+            }
+        };
+        tx.commit().map_err(db)?;
+        Ok(account)
+    }
+
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         self.query(
             "INSERT INTO access_log (at, account, username, role, person, what, purpose)
@@ -1733,6 +1915,31 @@ fn to_delivery(r: &Row) -> Result<(MessageRow, DeliveryRow)> {
         delivered_at: col(r, 12)?,
     };
     Ok((message, delivery))
+}
+
+fn name_taken(username: &str) -> Error {
+    Error::refused(
+        format!("用户名 {username} 已被使用"),
+        format!("the username {username} is taken"),
+    )
+}
+
+fn to_signup(row: &Row) -> Result<SignupRow> {
+    let state: String = col(row, 7)?;
+    Ok(SignupRow {
+        id: col(row, 0)?,
+        username: col(row, 1)?,
+        person: key_col(row, 2, "sign-up person")?,
+        sealed: col(row, 3)?,
+        region: u32_col(row, 4, "sign-up region")?,
+        password_hash: col(row, 5)?,
+        created_at: col(row, 6)?,
+        state: SignupState::parse(&state)?,
+        reason: col(row, 8)?,
+        decided_by: col(row, 9)?,
+        decided_at: col(row, 10)?,
+        account: col(row, 11)?,
+    })
 }
 
 fn to_account(row: &Row) -> Result<AccountRow> {

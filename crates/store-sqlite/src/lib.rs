@@ -12,6 +12,7 @@ use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
+use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
     CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head,
     OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch,
@@ -34,6 +35,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_certificate_codes.sql"),
     include_str!("../migrations/0011_inbox.sql"),
     include_str!("../migrations/0012_cases.sql"),
+    // 0013 and 0014 are other branches'; 0015 follows them once merged.
+    include_str!("../migrations/0015_signups.sql"),
 ];
 
 pub struct SqliteStore {
@@ -1098,6 +1101,179 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn accounts_of_person(&mut self, person: &[u8; 32]) -> Result<Vec<AccountRow>> {
+        self.accounts_where("WHERE person = ?1 ORDER BY id", [&person[..]])
+    }
+
+    fn set_password(&mut self, account: i64, password_hash: &str, must_change: bool) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let n = tx
+            .execute(
+                "UPDATE accounts SET password_hash = ?2, must_change = ?3 WHERE id = ?1",
+                params![account, password_hash, must_change],
+            )
+            .map_err(db)?;
+        if n == 0 {
+            return Err(Error::not_found("没有这个账户", "no such account"));
+        }
+        tx.execute("DELETE FROM sessions WHERE account = ?1", [account])
+            .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn must_change_password(&mut self, account: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT must_change FROM accounts WHERE id = ?1",
+                [account],
+                |r| r.get::<_, bool>(0),
+            )
+            .optional()
+            .map_err(db)?
+            .unwrap_or(false))
+    }
+
+    fn signup_add(&mut self, signup: &NewSignup, now: i64) -> Result<i64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let taken_by_account: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM accounts WHERE username = ?1)",
+                [&signup.username],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if taken_by_account {
+            return Err(taken(&signup.username));
+        }
+        let inserted = tx.execute(
+            "INSERT INTO signups (username, person, sealed, region, password_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                signup.username,
+                &signup.person[..],
+                signup.sealed,
+                signup.region,
+                signup.password_hash,
+                now
+            ],
+        );
+        let id = match inserted {
+            Ok(_) => tx.last_insert_rowid(),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(taken(&signup.username));
+            }
+            Err(e) => return Err(db(e)),
+        };
+        tx.commit().map_err(db)?;
+        Ok(id)
+    }
+
+    fn signup(&mut self, id: i64) -> Result<Option<SignupRow>> {
+        Ok(self.signups_where("WHERE id = ?1", [id])?.pop())
+    }
+
+    fn signup_named(&mut self, username: &str) -> Result<Option<SignupRow>> {
+        Ok(self
+            .signups_where("WHERE username = ?1 ORDER BY id DESC LIMIT 1", [username])?
+            .pop())
+    }
+
+    fn signups_pending(
+        &mut self,
+        from: u32,
+        to: u32,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<SignupRow>> {
+        self.signups_where(
+            "WHERE state = 'pending' AND region BETWEEN ?1 AND ?2 AND id > ?3 ORDER BY id LIMIT ?4",
+            params![from, to, after, limit],
+        )
+    }
+
+    fn signup_decide(
+        &mut self,
+        id: i64,
+        decision: &SignupDecision,
+        by: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let state: Option<String> = tx
+            .query_row("SELECT state FROM signups WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)?;
+        match state.as_deref() {
+            None => {
+                return Err(Error::not_found(
+                    "没有这份开户申请",
+                    "no such sign-up request",
+                ));
+            }
+            Some("pending") => {}
+            Some(_) => return Err(anxin_records::signup::already_decided()),
+        }
+        let account = match decision {
+            SignupDecision::Confirm(account) => {
+                let inserted = tx.execute(
+                    "INSERT INTO accounts (username, role, region, person, org, password_hash, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        account.username,
+                        account.role.as_str(),
+                        account.region.map(|r| r.code()),
+                        account.person.as_ref().map(|p| &p[..]),
+                        account.org,
+                        account.password_hash,
+                        now
+                    ],
+                );
+                match inserted {
+                    Ok(_) => {}
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        return Err(taken(&account.username));
+                    }
+                    Err(e) => return Err(db(e)),
+                }
+                let account = tx.last_insert_rowid();
+                tx.execute(
+                    "UPDATE signups SET state = 'confirmed', decided_by = ?2, decided_at = ?3,
+                     account = ?4 WHERE id = ?1",
+                    params![id, by, now, account],
+                )
+                .map_err(db)?;
+                Some(account)
+            }
+            SignupDecision::Refuse(reason) => {
+                tx.execute(
+                    "UPDATE signups SET state = 'refused', reason = ?2, decided_by = ?3,
+                     decided_at = ?4 WHERE id = ?1",
+                    params![id, reason, by, now],
+                )
+                .map_err(db)?;
+                None
+            }
+        };
+        tx.commit().map_err(db)?;
+        Ok(account)
+    }
+
     fn log_access(&mut self, row: &AccessRow) -> Result<()> {
         self.conn
             .execute(
@@ -1592,6 +1768,54 @@ fn taken(username: &str) -> Error {
 }
 
 impl SqliteStore {
+    fn signups_where<P: rusqlite::Params>(&mut self, filter: &str, p: P) -> Result<Vec<SignupRow>> {
+        let sql = format!(
+            "SELECT id, username, person, sealed, region, password_hash, created_at, state,
+             reason, decided_by, decided_at, account FROM signups {filter}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, String>(7)?,
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                        r.get::<_, u32>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
+                    ),
+                    (
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, Option<i64>>(9)?,
+                        r.get::<_, Option<i64>>(10)?,
+                        r.get::<_, Option<i64>>(11)?,
+                    ),
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (person, state, a, b) = r.map_err(db)?;
+            Ok(SignupRow {
+                id: a.0,
+                username: a.1,
+                person: hash_of(person, "sign-up person")?,
+                sealed: a.2,
+                region: a.3,
+                password_hash: a.4,
+                created_at: a.5,
+                state: SignupState::parse(&state)?,
+                reason: b.0,
+                decided_by: b.1,
+                decided_at: b.2,
+                account: b.3,
+            })
+        })
+        .collect()
+    }
+
     fn accounts_where<P: rusqlite::Params>(
         &mut self,
         filter: &str,
