@@ -349,7 +349,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// Checks a username and password and opens a session: (token, account, expiry).
 /// Failures are counted per username and client address, so a stranger's wrong guesses do
-/// not lock the owner out.
+/// not lock the owner out. An account whose password a clerk reset opens no session: its
+/// holder must choose a new password first (`password_change_required`).
 async fn sign_in(
     state: &AppState,
     client: ClientIp,
@@ -357,6 +358,36 @@ async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<(String, AccountRow, i64), ApiError> {
+    let account = check_credentials(state, &client, username, password).await?;
+    let id = account.id;
+    if state
+        .read(move |r| Ok(r.store().must_change_password(id)?))
+        .await?
+    {
+        return Err(change_required());
+    }
+    open_session(state, account, kind).await
+}
+
+/// 403: the password was reset by a clerk and must be changed before any session opens.
+pub fn change_required() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "password_change_required",
+        "密码已由经办员重置：请先设一个新密码（登录页会带你去）",
+        "your password was reset by a clerk: choose a new one first (the sign-in page takes you there)",
+    )
+}
+
+/// The account a username and password name, under the login limits; a wrong pair is
+/// counted against the name and client. A name that is only a sign-up request, with its
+/// password, is told where the request stands (waiting for the desk, or refused and why).
+pub(crate) async fn check_credentials(
+    state: &AppState,
+    client: &ClientIp,
+    username: &str,
+    password: &str,
+) -> Result<AccountRow, ApiError> {
     let username = username.trim().to_lowercase();
     let limit_key = match client.0 {
         Some(ip) => format!("{username} {ip}"),
@@ -367,7 +398,6 @@ async fn sign_in(
         .admit(&limit_key, state.clock.now())
         .map_err(too_many)?;
     let name = username.clone();
-    let password = password.to_string();
     let found = state
         .read(move |r| Ok(r.store().account_named(&name)?))
         .await?;
@@ -376,17 +406,33 @@ async fn sign_in(
         .as_ref()
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| access::decoy_hash().to_string());
-    let ok = tokio::task::spawn_blocking(move || access::verify_password(&stored, &password))
+    let given = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || access::verify_password(&stored, &given))
         .await
         .unwrap_or(false);
-    let account = match (ok, found) {
-        (true, Some(a)) => a,
-        _ => {
-            state.logins.failed(&limit_key, state.clock.now());
-            return Err(bad_credentials());
+    match (ok, found) {
+        (true, Some(a)) => {
+            state.logins.succeeded(&limit_key);
+            Ok(a)
         }
-    };
-    state.logins.succeeded(&limit_key);
+        (_, found) => {
+            state.logins.failed(&limit_key, state.clock.now());
+            if found.is_none()
+                && let Some(news) = crate::accounts::signup_news(state, &username, password).await?
+            {
+                return Err(news);
+            }
+            Err(bad_credentials())
+        }
+    }
+}
+
+/// Opens a session of `kind` for `account`: (token, account, expiry).
+pub(crate) async fn open_session(
+    state: &AppState,
+    account: AccountRow,
+    kind: SessionKind,
+) -> Result<(String, AccountRow, i64), ApiError> {
     let (token, hash) = access::new_token().map_err(ApiError::from)?;
     let now = state.now();
     let expires = now + SESSION_SECONDS;
@@ -395,6 +441,16 @@ async fn sign_in(
         .write(move |r| Ok(r.store().create_session(&hash, id, kind, expires, now)?))
         .await?;
     Ok((token, account, expires))
+}
+
+/// The session cookie for a page session's token.
+pub(crate) fn set_session_cookie(state: &AppState, r: &mut Response, token: &str) {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{secure}"
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
 }
 
 // ---- API ----
@@ -494,7 +550,8 @@ fn login_form(lang: Lang, next: &str, message: &str) -> String {
          <input type=\"hidden\" name=\"lang\" value=\"{l}\">\
          <label>{u}<input name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required></label>\
          <label>{p}<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <button>{go}</button></form>",
+         <button>{go}</button></form>{whence}",
+        whence = crate::accounts::whence(lang),
         next = esc(next),
         l = lang.code(),
         u = lang.pick("用户名", "Username"),
@@ -525,7 +582,7 @@ pub struct LoginForm {
 /// A sign-in form posted from another site is refused (login CSRF).
 /// Browsers send `Origin: null` in some privacy modes; then the Referer (sent same-origin
 /// under our `Referrer-Policy: same-origin`) decides, and with neither the form is refused.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -565,13 +622,11 @@ pub async fn login_submit(
     match sign_in(&state, client, SessionKind::Page, &f.username, &f.password).await {
         Ok((token, _, _)) => {
             let mut r = Redirect::to(&next).into_response();
-            let secure = if state.secure_cookies { "; Secure" } else { "" };
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{secure}"
-            )) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            set_session_cookie(&state, &mut r, &token);
             r
+        }
+        Err(e) if e.kind == "password_change_required" => {
+            crate::accounts::change_page(lang, &f.username, &next, &e, StatusCode::FORBIDDEN)
         }
         Err(e) => {
             let status = e.status;
@@ -706,8 +761,8 @@ pub async fn me(
             "Rights cases and platform dues are being built and will appear here.",
         ),
         Role::Admin => lang.pick(
-            "账户由管理员在服务器上开设：anxin account add 用户名 --role 角色 --region 地区代码（密码只显示一次），anxin account list 列出全部账户。",
-            "Accounts are made on the server: anxin account add NAME --role ROLE --region CODE (the password is shown once); anxin account list lists them.",
+            "劳动者在“注册”页自己申请账户，由所在地经办员核实身份后开通；其他账户由管理员在服务器上开设：anxin account add 用户名 --role 角色 --region 地区代码（密码只显示一次），anxin account list 列出全部账户。",
+            "Workers apply on the sign-up page and a clerk of their region opens the account once their identity is confirmed; other accounts are made on the server: anxin account add NAME --role ROLE --region CODE (the password is shown once); anxin account list lists them.",
         ),
         _ => "",
     };

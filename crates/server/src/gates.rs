@@ -27,11 +27,19 @@ pub const IMPORTS_PER_CLERK: usize = 2;
 pub const CODE_LOOKUPS: usize = 20;
 pub const CODE_WINDOW: Duration = Duration::from_secs(60);
 
+/// Sign-up requests per client in [`SIGNUP_WINDOW`]: a family signing up on one phone gets
+/// through, a script filling the clerks' desks does not (each request also costs an
+/// Argon2id hash).
+pub const SIGNUPS: usize = 5;
+pub const SIGNUP_WINDOW: Duration = Duration::from_secs(3600);
+
 pub struct Gates {
     audit: Semaphore,
     review: Semaphore,
     /// When each client last looked certificates up by code, oldest first.
     lookups: Mutex<HashMap<Option<IpAddr>, VecDeque<Timestamp>>>,
+    /// When each client last sent a sign-up request, oldest first.
+    signups: Mutex<HashMap<Option<IpAddr>, VecDeque<Timestamp>>>,
 }
 
 impl Default for Gates {
@@ -40,6 +48,7 @@ impl Default for Gates {
             audit: Semaphore::new(AUDITS),
             review: Semaphore::new(REVIEWS),
             lookups: Mutex::default(),
+            signups: Mutex::default(),
         }
     }
 }
@@ -75,6 +84,37 @@ impl Gates {
                 format!("核验太频繁：每分钟最多 {CODE_LOOKUPS} 次，请 {wait} 秒后再试"),
                 format!(
                     "too many verifications: at most {CODE_LOOKUPS} a minute, try again in {wait} s"
+                ),
+            )
+            .retry_after(wait));
+        }
+        q.push_back(now);
+        Ok(())
+    }
+}
+
+impl Gates {
+    /// Counts one sign-up request from `client` at `now`; past [`SIGNUPS`] in
+    /// [`SIGNUP_WINDOW`], 429 with the seconds to wait.
+    pub fn signup(&self, client: Option<IpAddr>, now: Timestamp) -> Result<(), ApiError> {
+        let mut all = self.signups.lock().unwrap_or_else(|p| p.into_inner());
+        let since = |t: Timestamp| Duration::try_from(now.duration_since(t)).unwrap_or_default();
+        if all.len() > 100_000 {
+            all.retain(|_, q| q.back().is_some_and(|t| since(*t) < SIGNUP_WINDOW));
+        }
+        let q = all.entry(client).or_default();
+        while q.front().is_some_and(|t| since(*t) >= SIGNUP_WINDOW) {
+            q.pop_front();
+        }
+        if q.len() >= SIGNUPS {
+            let wait = SIGNUP_WINDOW.saturating_sub(since(q[0])).as_secs().max(1);
+            let minutes = wait.div_ceil(60);
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("注册申请太频繁：每小时最多 {SIGNUPS} 份，请 {minutes} 分钟后再试"),
+                format!(
+                    "too many sign-up requests: at most {SIGNUPS} an hour, try again in {minutes} min"
                 ),
             )
             .retry_after(wait));

@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 
+pub mod accounts;
 pub mod auth;
 pub mod cases;
 pub mod certificates;
@@ -187,6 +188,24 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout_submit))
         .route("/me", get(auth::me))
+        .route(
+            "/signup",
+            get(accounts::signup_page).post(accounts::signup_submit),
+        )
+        .route(
+            "/password",
+            get(accounts::change_get).post(accounts::change_submit),
+        )
+        .route("/clerk/signups", get(accounts::desk_page))
+        .route(
+            "/clerk/signups/{id}/confirm",
+            post(accounts::confirm_submit),
+        )
+        .route("/clerk/signups/{id}/refuse", post(accounts::refuse_submit))
+        .route(
+            "/clerk/password",
+            get(accounts::reset_page).post(accounts::reset_submit),
+        )
         .route("/clerk", get(person::clerk_page).post(person::clerk_submit))
         .route(
             "/clerk/audit",

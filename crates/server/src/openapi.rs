@@ -314,7 +314,7 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(Body::Json(credentials)),
         query: &[],
         ok: (201, session),
-        errors: &[400, 401, 429],
+        errors: &[400, 401, 403, 429],
     },
     Operation {
         method: "delete",

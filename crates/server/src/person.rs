@@ -337,6 +337,10 @@ fn access_table(list: &[AccessRow], lang: Lang) -> String {
             "record" => lang.pick("缴费记录", "record"),
             "certificate" => lang.pick("开具凭证", "certificate"),
             "lookup" => lang.pick("按身份证号查找", "lookup by ID"),
+            "account_opened" => {
+                lang.pick("核实身份，开通账户", "identity confirmed, account opened")
+            }
+            "password_reset" => lang.pick("重置密码", "password reset"),
             other => other,
         };
         out.push_str(&format!(
@@ -602,7 +606,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
          <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
          <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
-         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a> · <a href=\"/clerk/inbox{ls}\">{}</a></p>{}",
+         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a> · <a href=\"/clerk/inbox{ls}\">{}</a> · <a href=\"/clerk/signups{ls}\">{}</a> · <a href=\"/clerk/password{ls}\">{}</a></p>{}",
         esc(&caller.account.username),
         lang.pick(caller.role.name_zh(), caller.role.as_str()),
         lang.pick("辖区", "region"),
@@ -616,6 +620,8 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("导入文件", "Import a file"),
         lang.pick("账本审计状态", "Ledger audit status"),
         lang.pick("消息送达和阅读", "Messages delivered and read"),
+        lang.pick("开户申请核实", "Sign-up requests"),
+        lang.pick("重置劳动者密码", "Reset a worker's password"),
         logout_button(caller, lang),
         ls = lang_query(lang, true),
     )
