@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// Connections open at once from one client address [default: 64]
     #[arg(long, env = "ANXIN_CONNECTIONS_PER_CLIENT", value_name = "N")]
     pub connections_per_client: Option<u32>,
+    /// Generate the inbox's messages and post them to the webhook every so many seconds,
+    /// inside the server (as `anxin inbox run` does), 1 to 604800 [default: off]
+    #[arg(long, env = "ANXIN_INBOX_EVERY", value_name = "SECONDS")]
+    pub inbox_every: Option<u64>,
 }
 
 /// The config file.
@@ -88,6 +92,7 @@ struct Server {
     header_read_timeout: Option<u64>,
     idle_timeout: Option<u64>,
     connections_per_client: Option<u32>,
+    inbox_every: Option<u64>,
     login: Option<Login>,
 }
 
@@ -114,6 +119,7 @@ impl Server {
             header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
             idle_timeout: self.idle_timeout.or(lower.idle_timeout),
             connections_per_client: self.connections_per_client.or(lower.connections_per_client),
+            inbox_every: self.inbox_every.or(lower.inbox_every),
             login: self.login.or(lower.login),
         }
     }
@@ -132,6 +138,9 @@ pub struct Settings {
     pub demo_workers: u32,
     pub login: LoginLimits,
     pub connections: ConnectionLimits,
+    /// How often the server runs the inbox (generation, then webhook delivery); `None`: never
+    /// (then `anxin inbox run` does it, by hand or from a timer).
+    pub inbox_every: Option<Duration>,
 }
 
 /// The settings for `args`, with `--data` and `--policy` (or their variables) if given.
@@ -151,6 +160,7 @@ pub fn settings(
         header_read_timeout: args.header_read_timeout,
         idle_timeout: args.idle_timeout,
         connections_per_client: args.connections_per_client,
+        inbox_every: args.inbox_every,
         login: None,
     };
     let file = match &args.config {
@@ -212,6 +222,20 @@ fn parse(text: &str) -> std::result::Result<Server, (String, String)> {
 /// Fills in the defaults and checks every value.
 fn resolve(s: Server) -> Result<Settings> {
     let connections = connection_limits(&s)?;
+    let inbox_every = match s.inbox_every {
+        None => None,
+        Some(n @ 1..=604_800) => Some(Duration::from_secs(n)),
+        Some(n) => {
+            return Err(Fail::bad_input(
+                format!(
+                    "inbox_every 是 {n} 秒：须在 1 到 604800 秒（一周）之间（来自 --inbox-every、ANXIN_INBOX_EVERY 或配置文件）"
+                ),
+                format!(
+                    "inbox_every is {n} s: it must be 1 to 604800 seconds (a week) (from --inbox-every, ANXIN_INBOX_EVERY or the config file)"
+                ),
+            ));
+        }
+    };
     let addr = s.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string());
     let port_ok = addr
         .rsplit_once(':')
@@ -265,6 +289,7 @@ fn resolve(s: Server) -> Result<Settings> {
             attempts_per_second: per_second.map_or(defaults.attempts_per_second, |n| n as u32),
         },
         connections,
+        inbox_every,
     })
 }
 
@@ -323,6 +348,7 @@ mod tests {
         assert_eq!(s.login, LoginLimits::default());
         assert_eq!(s.demo_workers, DEFAULT_DEMO_WORKERS);
         assert_eq!(s.connections, ConnectionLimits::default());
+        assert_eq!(s.inbox_every, None, "off unless asked for");
         // The keys shown commented out parse too.
         let uncommented: String = EXAMPLE
             .lines()
@@ -353,6 +379,7 @@ mod tests {
                 header_read_timeout: Some(0),
                 idle_timeout: Some(0),
                 connections_per_client: Some(0),
+                inbox_every: Some(0),
                 login: Some(Login {
                     failures_per_name: Some(0),
                     window_minutes: Some(0),
@@ -458,6 +485,9 @@ mod tests {
         assert!(bad("[server]\nidle_timeout = 0\n").contains("1 to 86400 seconds"));
         assert!(bad("[server]\nheader_read_timeout = 100000\n").contains("1 到 86400 秒"));
         assert!(bad("[server]\nconnections_per_client = 0\n").contains("at least 1"));
+        assert!(bad("[server]\ninbox_every = 0\n").contains("1 to 604800 seconds"));
+        let s = resolve(parse("[server]\ninbox_every = 3600\n").unwrap()).unwrap();
+        assert_eq!(s.inbox_every, Some(Duration::from_secs(3600)));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `anxin inbox run|dead`: the inbox's generation and webhook delivery, run from the command
-//! line (by hand, by cron or a systemd timer, or in a loop with `--every`), not inside the
-//! server: the server only shows and marks messages. Rules and delivery are
-//! `anxin_service::inbox`; this only prints counts (never a person, never a message text).
+//! line (by hand, by cron or a systemd timer, or in a loop with `--every`), or inside
+//! `anxin serve --inbox-every SECONDS` ([`Background`]: a thread of its own on its own
+//! connection, as a separate `anxin inbox run` would be, stopped gracefully with the server).
+//! Rules and delivery are `anxin_service::inbox`; this only prints or logs counts (never a
+//! person, never a message text).
 
 use std::sync::Arc;
 
@@ -14,8 +16,14 @@ use crate::fail::{Fail, Result};
 /// Deliveries posted per round at most (the rest wait for the next round).
 const DELIVER_LIMIT: u32 = 10_000;
 
-/// One round: generate what is due on the clock's day, then post what is due to the webhook.
-pub fn run_once(d: &DataDir, policy: &Policy, clock: &dyn Clock, json: bool) -> Result<()> {
+type Round = (
+    anxin_service::inbox::Generated,
+    Option<anxin_service::inbox::Delivered>,
+);
+
+/// Generates what is due on the clock's day, then posts what is due to the webhook (if one
+/// is configured).
+fn round(d: &DataDir, policy: &Policy, clock: &dyn Clock) -> Result<Round> {
     let settings = d.inbox();
     // A reform named in anxin.toml that the policy does not know is refused, not ignored.
     for name in &settings.reforms {
@@ -34,6 +42,68 @@ pub fn run_once(d: &DataDir, policy: &Policy, clock: &dyn Clock, json: bool) -> 
         )?),
         None => None,
     };
+    Ok((generated, delivered))
+}
+
+/// The inbox run by `anxin serve --inbox-every`: a round at start, then one every `every`,
+/// on a thread of its own; [`Background::stop`] lets a round under way finish (each
+/// delivery is stored before the next is posted), then ends the thread.
+pub struct Background {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Background {
+    pub fn start(
+        d: DataDir,
+        policy: Arc<Policy>,
+        clock: SharedClock,
+        every: std::time::Duration,
+    ) -> Background {
+        use anxin_server::logging::SERVER;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            loop {
+                match round(&d, &policy, clock.as_ref()) {
+                    Ok((g, delivered)) => {
+                        let (ok, retrying, dead) =
+                            delivered.map_or((0, 0, 0), |d| (d.delivered, d.retrying, d.dead));
+                        tracing::info!(
+                            target: SERVER,
+                            persons = g.persons,
+                            due = g.due,
+                            new = g.new,
+                            skipped = g.skipped,
+                            delivered = ok,
+                            retrying,
+                            dead,
+                            webhook = delivered.is_some(),
+                            "inbox round"
+                        );
+                    }
+                    // Tried again next round (the database away, a bad webhook setting).
+                    Err(e) => tracing::warn!(target: SERVER, reason = %e.en, "inbox round failed"),
+                }
+                match stopped.recv_timeout(every) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => break,
+                }
+            }
+            tracing::info!(target: SERVER, "inbox stopped");
+        });
+        Background { stop, thread }
+    }
+
+    /// Asks the thread to stop and waits for the round under way.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// One round, its counts printed.
+pub fn run_once(d: &DataDir, policy: &Policy, clock: &dyn Clock, json: bool) -> Result<()> {
+    let (generated, delivered) = round(d, policy, clock)?;
     if json {
         println!(
             "{}",

@@ -920,6 +920,7 @@ fn serve(
             let _ = std::fs::remove_dir_all(&dir);
             let guard = demo_dir.insert(DemoDir::create(dir)?);
             let d = data::init(&guard.0, database.as_deref(), "standard", "anxin.demo/log")?;
+            let dir = d.dir.clone();
             let demo = demo::generate(&policy, workers, today)?;
             let mut records = d.records()?;
             let started = std::time::Instant::now();
@@ -952,7 +953,7 @@ fn serve(
             }
             let backend = d.config.backend();
             tracing::info!(target: SERVER, backend, data = %d.dir.display(), workers, "demo records opened");
-            Some(records)
+            Some((records, dir))
         }
         None => match data::DataDir::open(&settings.data) {
             Ok(d) => {
@@ -961,7 +962,7 @@ fn serve(
                 let records = d.records()?;
                 let backend = d.config.backend();
                 tracing::info!(target: SERVER, backend, data = %d.dir.display(), "records opened");
-                Some(records)
+                Some((records, d.dir.clone()))
             }
             Err(e) => {
                 let e = fail::Fail::from(e);
@@ -969,6 +970,11 @@ fn serve(
                 None
             }
         },
+    };
+    // The data directory, for the inbox's own connection when the server runs it.
+    let (opened, data_dir) = match opened {
+        Some((records, dir)) => (Some(records), Some(dir)),
+        None => (None, None),
     };
     let verifier = opened
         .as_ref()
@@ -988,6 +994,23 @@ fn serve(
         logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
         clock: anxin_domain::system_clock(),
         ..anxin_server::AppState::new(policy)
+    };
+    let inbox = match (settings.inbox_every, data_dir) {
+        (Some(every), Some(dir)) => {
+            let d = data::DataDir::open(&dir)?;
+            tracing::info!(target: SERVER, every_seconds = every.as_secs(), "inbox runs in the server");
+            Some(inbox_cmd::Background::start(
+                d,
+                state.policy.clone(),
+                state.clock.clone(),
+                every,
+            ))
+        }
+        (Some(_), None) => {
+            tracing::warn!(target: SERVER, "no records: the inbox does not run");
+            None
+        }
+        (None, _) => None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -1017,6 +1040,10 @@ fn serve(
             .await
             .map_err(|e| fail::Fail::data(format!("服务出错：{e}"), format!("server error: {e}")))
     })?;
+    // The inbox finishes the round under way, then stops.
+    if let Some(inbox) = inbox {
+        inbox.stop();
+    }
     // Every handle on the records is gone with the runtime; the demo directory goes now.
     drop(runtime);
     drop(demo_dir);

@@ -240,3 +240,44 @@ fn a_bad_config_file_is_refused_clearly() {
     assert!(stderr.contains("'8080' is not HOST:PORT"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_server_runs_the_inbox_on_a_schedule_and_stops_it_gracefully() {
+    let server = start(anxin(
+        &[
+            "serve",
+            "--demo",
+            "--demo-workers",
+            "30",
+            "--addr",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--inbox-every",
+            "1",
+        ],
+        &[],
+    ));
+    // Two rounds at least: one at start, one a second later.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(server.get("/healthz").starts_with("HTTP/1.1 200"));
+    let (code, stderr) = server.terminate();
+    assert_eq!(code, Some(0), "a graceful stop exits 0:\n{stderr}");
+    let events = json_events(&stderr);
+    let message = |e: &serde_json::Value| e["message"].as_str().unwrap_or("").to_string();
+    let rounds: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| message(e) == "inbox round")
+        .collect();
+    assert!(rounds.len() >= 2, "{stderr}");
+    for r in &rounds {
+        assert!(r["persons"].as_u64().unwrap() >= 30, "{stderr}");
+        assert_eq!(r["webhook"], false, "the demo has no webhook");
+    }
+    let position = |m: &str| events.iter().position(|e| message(e) == m);
+    let started = position("inbox runs in the server").expect("said at start");
+    let finished = position("graceful shutdown finished").expect("graceful");
+    let stopped = position("inbox stopped").expect("the inbox stops");
+    assert!(started < finished && finished < stopped, "{stderr}");
+    // Off unless asked for: the other tests' servers run no inbox.
+}
