@@ -168,6 +168,13 @@ pub fn cert_issue(
     let id = parse_id(id)?;
     let mut records = data.records()?;
     let certificate = records.issue_certificate(&id, today)?;
+    // The holder is told in their inbox (no code, no record in the message).
+    let key = records.person_key(&id);
+    let told = anxin_service::inbox::certificate_issued(&key, certificate.leaf_index, today);
+    records.store().inbox_add(
+        &[told],
+        anxin_domain::Clock::unix_seconds(&anxin_domain::SystemClock),
+    )?;
     let code = records.certificate_code(&certificate);
     let stem = format!("cert-{}-{}", &records.person_key(&id).hex()[..8], today);
     let json_path = write_out(out, &format!("{stem}.json"), &certificate.to_bytes())?;

@@ -259,8 +259,15 @@ async fn certificate(
 ) -> Result<anxin_records::Certificate, ApiError> {
     let (view, _) = read(state, caller, key, "certificate", purpose).await?;
     let today = state.today_in_china();
+    let now = state.now();
     state
-        .write(move |r| Ok(r.issue_certificate(&view.id, today)?))
+        .write(move |r| {
+            let cert = r.issue_certificate(&view.id, today)?;
+            // The holder is told in their inbox (no code, no record in the message).
+            let told = anxin_service::inbox::certificate_issued(&view.key, cert.leaf_index, today);
+            r.store().inbox_add(&[told], now)?;
+            Ok(cert)
+        })
         .await
 }
 

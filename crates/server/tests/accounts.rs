@@ -532,4 +532,34 @@ async fn a_clerk_resets_a_password_and_the_worker_must_choose_a_new_one() {
         "{}",
         r.body
     );
+    // A certificate issued for the worker is told in their inbox, without its code.
+    let r = send(
+        &state,
+        "GET",
+        &format!("/persons/{}", key.hex()),
+        Some(&worker),
+        "",
+    )
+    .await;
+    let csrf = csrf_in(&r.body);
+    let r = send(
+        &state,
+        "POST",
+        &format!("/persons/{}/certificate", key.hex()),
+        Some(&worker),
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let printed = r
+        .headers
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let code = printed.trim_start_matches("/certificates/").to_string();
+    let r = send(&state, "GET", "/inbox", Some(&worker), "").await;
+    assert!(r.body.contains("参保缴费凭证已开具"), "{}", r.body);
+    assert!(!r.body.contains(&code), "no code in the message");
 }

@@ -55,7 +55,12 @@ use anxin_records::{PersonKey, Store};
 use serde::{Deserialize, Serialize};
 
 /// The message kinds, by their stable code.
-pub const KINDS: [&str; 3] = ["payment_reminder", "lapse_warning", "backpay_window"];
+pub const KINDS: [&str; 4] = [
+    "payment_reminder",
+    "lapse_warning",
+    "backpay_window",
+    "certificate_issued",
+];
 
 /// A message kind's Chinese and English name (for the clerks' rates table).
 pub fn kind_name(kind: &str) -> (&'static str, &'static str) {
@@ -63,6 +68,7 @@ pub fn kind_name(kind: &str) -> (&'static str, &'static str) {
         "payment_reminder" => ("缴费提醒", "payment reminder"),
         "lapse_warning" => ("断缴提醒", "lapse warning"),
         "backpay_window" => ("补缴期限提醒", "back-payment window"),
+        "certificate_issued" => ("凭证已开具", "certificate issued"),
         _ => ("其他", "other"),
     }
 }
@@ -182,6 +188,28 @@ impl Thresholds {
 /// The stable key of a message: kind, person, month.
 pub fn message_key(kind: &str, person: &PersonKey, month: YearMonth) -> String {
     format!("{kind}:{}:{month}", person.hex())
+}
+
+/// A contribution certificate was issued for `person` on `issued` (issue 13): they are told
+/// in their inbox, whoever had it issued, so a certificate nobody asked for does not go
+/// unnoticed. Keyed by the certificate's log entry, so the same issue tells them once. The
+/// message holds the day only: never the verification code (which shows the certificate to
+/// whoever holds it) nor anything of the record.
+pub fn certificate_issued(
+    person: &PersonKey,
+    leaf_index: u64,
+    issued: jiff::civil::Date,
+) -> NewMessage {
+    let month = YearMonth::of_date(issued)
+        .unwrap_or_else(|| YearMonth::new(2026, 1).expect("a valid month"));
+    let values = BTreeMap::from([("issued".to_string(), issued.to_string())]);
+    NewMessage {
+        key: format!("certificate_issued:{}:{leaf_index}", person.hex()),
+        person: person.0,
+        kind: "certificate_issued".into(),
+        month: month.to_string(),
+        params: serde_json::to_string(&values).unwrap_or_else(|_| "{}".into()),
+    }
 }
 
 fn message(
@@ -649,6 +677,7 @@ mod tests {
                 "backpay_window",
                 &["month", "close", "left", "region", "region_en"][..],
             ),
+            ("certificate_issued", &["issued"][..]),
         ]);
         assert!(!templates().is_empty(), "templates/inbox.toml parses");
         for kind in KINDS {
