@@ -737,6 +737,9 @@ fn a_person_on_a_phone_uses_the_pages() {
     if let Err(report) = walk(&mut browser, &demo) {
         panic!("{report}");
     }
+    if let Err(report) = every_page_of_every_role(&mut browser, &demo) {
+        panic!("{report}");
+    }
     eprintln!("screenshots: {}", browser.shots.display());
 }
 
@@ -1220,4 +1223,183 @@ fn damage(certificate: &str) -> Option<String> {
         &certificate[..at],
         &certificate[at + old.len_utf8()..]
     ))
+}
+
+// ---- every page of every role ----
+
+/// Pages visited per role at most, and per kind of page (the same path with another key).
+const PAGES_PER_ROLE: usize = 30;
+const PAGES_PER_KIND: usize = 2;
+
+#[derive(serde::Deserialize)]
+struct Leaks {
+    leak: Vec<Leak>,
+}
+
+#[derive(serde::Deserialize)]
+struct Leak {
+    text: String,
+    why: String,
+}
+
+fn leaks() -> Vec<Leak> {
+    toml::from_str::<Leaks>(include_str!("data/page-leaks.toml"))
+        .expect("tests/data/page-leaks.toml parses")
+        .leak
+}
+
+/// Whether `needle` stands in `text` as a whole word (no letter, digit or _ beside it).
+fn has_word(text: &str, needle: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(needle).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + needle.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// A page's kind: its path with every key, code or number replaced, so `/persons/ab…` and
+/// `/persons/cd…` are one kind.
+fn kind_of(path: &str) -> String {
+    path.split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .map(|seg| {
+            if seg.len() > 8 || seg.chars().any(|c| c.is_ascii_digit()) {
+                "*"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Links the walk follows: this site's pages, read in Chinese, never a download, the API,
+/// the log's files or signing out.
+fn followed(path: &str) -> bool {
+    let bare = path.split('?').next().unwrap_or("");
+    !(path.contains("lang=en")
+        || path.contains("download")
+        || bare.starts_with("/api/")
+        || bare.starts_with("/log/")
+        || bare.starts_with("/logout")
+        || bare.starts_with("/login")
+        || bare.starts_with("/metrics")
+        || bare.starts_with("/healthz")
+        || bare.starts_with("/clerk/templates/")
+        || bare.ends_with("/file")
+        || [".csv", ".xlsx", ".json", ".pdf", ".svg", ".png"]
+            .iter()
+            .any(|e| bare.ends_with(e)))
+}
+
+/// Every demo role signs in and visits every page it can reach by links (GET only: no form
+/// is sent), at 360 × 800: no page wider than the phone, no leak of `page-leaks.toml` in a
+/// Chinese page, no empty line where a decision is "no" (a reason, a rank), a screenshot of
+/// each.
+fn every_page_of_every_role(b: &mut Browser, demo: &Demo) -> Step {
+    let base = &demo.base;
+    let leaks = leaks();
+    let mut roles = std::collections::HashSet::new();
+    let mut visited = 0;
+    for (user, password, role) in &demo.accounts {
+        if !roles.insert(role.clone()) {
+            continue;
+        }
+        let step = format!("{role} ({user}) signs in");
+        b.cmd("DELETE", "/cookie", None)?;
+        b.goto(&format!("{base}/login"))?;
+        b.sign_in(&step, base, user, password)?;
+        let mut queue = std::collections::VecDeque::from([b.url()]);
+        let mut seen = std::collections::HashSet::new();
+        let mut kinds: std::collections::HashMap<String, usize> = Default::default();
+        let mut pages = 0;
+        while let Some(url) = queue.pop_front() {
+            if pages >= PAGES_PER_ROLE {
+                break;
+            }
+            let path = url.strip_prefix(base.as_str()).unwrap_or(&url).to_string();
+            let path = path.split('#').next().unwrap_or("").to_string();
+            if !seen.insert(path.clone()) || !followed(&path) {
+                continue;
+            }
+            let kind = kind_of(&path);
+            let n = kinds.entry(kind.clone()).or_default();
+            if *n >= PAGES_PER_KIND {
+                continue;
+            }
+            *n += 1;
+            pages += 1;
+            let step = format!("{role} visits {path}");
+            b.goto(&format!("{base}{path}"))?;
+            b.fits(&step)?;
+            let chinese = b.script("return document.documentElement.lang", json!([]))?;
+            if chinese == "zh-CN" {
+                let text = b.text();
+                for leak in &leaks {
+                    if has_word(&text, &leak.text) {
+                        return Err(b.failed(
+                            &step,
+                            &format!("the Chinese page shows “{}”: {}", leak.text, leak.why),
+                        ));
+                    }
+                }
+            }
+            let empty = b.script(
+                "const label = /原因|理由|名次|录取|依据/, no = /不符合|未通过|不予|拒绝|否/;\
+                 const bad = [];\
+                 document.querySelectorAll('dt').forEach(dt => { const dd = dt.nextElementSibling;\
+                   if (label.test(dt.textContent) && dd && dd.tagName === 'DD' && dd.textContent.trim() === '') bad.push(dt.textContent.trim()); });\
+                 document.querySelectorAll('tr').forEach(tr => { if (!no.test(tr.textContent)) return;\
+                   tr.querySelectorAll('td[data-label]').forEach(td => {\
+                     if (label.test(td.dataset.label) && td.textContent.trim() === '') bad.push(td.dataset.label); }); });\
+                 return bad;",
+                json!([]),
+            )?;
+            if empty.as_array().is_some_and(|a| !a.is_empty()) {
+                return Err(b.failed(
+                    &step,
+                    &format!("a decision \"no\" with empty lines: {empty}"),
+                ));
+            }
+            b.shot(&format!("{role}-{}", slug(&kind)))?;
+            visited += 1;
+            let links = b.script(
+                "return [...document.querySelectorAll('a[href]')].filter(a => !a.hasAttribute('download')).map(a => a.href)",
+                json!([]),
+            )?;
+            for link in links.as_array().into_iter().flatten() {
+                if let Some(link) = link.as_str()
+                    && link.starts_with(base.as_str())
+                {
+                    queue.push_back(link.to_string());
+                }
+            }
+        }
+        if pages == 0 {
+            return Err(b.failed(&step, "no page to visit after signing in"));
+        }
+    }
+    eprintln!("every role: {} roles, {visited} pages checked", roles.len());
+    Ok(())
+}
+
+#[test]
+fn whole_words_and_kinds_of_pages() {
+    assert!(has_word("舍入 half_up_yuan。", "half_up_yuan"));
+    assert!(!has_word("half_up_yuan", "half_up"));
+    assert!(has_word("x half_up y", "half_up"));
+    assert!(!has_word("Errors", "Error"));
+    assert_eq!(kind_of("/persons/abcdef0123456789?purpose=x"), "/persons/*");
+    assert_eq!(kind_of("/clerk/import/12"), "/clerk/import/*");
+    assert!(!followed("/persons/ab?lang=en"));
+    assert!(!followed("/clerk/templates/persons.xlsx"));
+    assert!(followed("/clerk/inbox"));
+    assert!(
+        leaks()
+            .iter()
+            .all(|l| !l.why.is_empty() && !l.text.is_empty())
+    );
 }

@@ -603,6 +603,17 @@ pub async fn clerk_page(
 }
 
 fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
+    // The accounts desk is a clerk's (an inspector has none).
+    let desk = if caller.role == Role::Clerk {
+        format!(
+            " · <a href=\"/clerk/signups{ls}\">{}</a> · <a href=\"/clerk/password{ls}\">{}</a>",
+            lang.pick("开户申请核实", "Sign-up requests"),
+            lang.pick("重置劳动者密码", "Reset a worker's password"),
+            ls = lang_query(lang, true),
+        )
+    } else {
+        String::new()
+    };
     let region = caller
         .account
         .region
@@ -613,7 +624,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
          <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
          <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
-         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a> · <a href=\"/clerk/inbox{ls}\">{}</a> · <a href=\"/clerk/signups{ls}\">{}</a> · <a href=\"/clerk/password{ls}\">{}</a></p>{}",
+         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a> · <a href=\"/clerk/inbox{ls}\">{}</a>{desk}</p>{}",
         esc(&caller.account.username),
         lang.pick(caller.role.name_zh(), caller.role.as_str()),
         lang.pick("辖区", "region"),
@@ -627,8 +638,6 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("导入文件", "Import a file"),
         lang.pick("账本审计状态", "Ledger audit status"),
         lang.pick("消息送达和阅读", "Messages delivered and read"),
-        lang.pick("开户申请核实", "Sign-up requests"),
-        lang.pick("重置劳动者密码", "Reset a worker's password"),
         logout_button(caller, lang),
         ls = lang_query(lang, true),
     )

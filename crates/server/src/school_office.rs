@@ -300,8 +300,20 @@ fn render_review(
                 ),
                 decision_text(&l.decision, lang).to_string(),
                 esc(&l.points),
-                esc(&l.rank),
-                if l.admitted { "✓" } else { "" }.to_string(),
+                // Never an empty line on a card: an application that is not ranked says so.
+                if l.rank.trim().is_empty() {
+                    lang.pick("不参与排名", "not ranked").to_string()
+                } else {
+                    esc(&l.rank)
+                },
+                if l.admitted {
+                    lang.pick("✓ 录取", "✓ admitted")
+                } else if l.rank.trim().is_empty() {
+                    lang.pick("否（不参与排名）", "no (not ranked)")
+                } else {
+                    lang.pick("未录取（名次在名额之后）", "no (ranked below the places)")
+                }
+                .to_string(),
                 esc(&note),
             ],
             if l.decision == "rejected" { "bad" } else { "" },

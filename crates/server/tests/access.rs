@@ -406,6 +406,11 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/inbox", "", "RAAFFFFFFFFFF"),
     ("GET", "/api/inbox/rates", "", "UFFAAAFFFFAFF"),
     ("GET", "/clerk/inbox", "", "RFFAAAFFFFAFF"),
+    // Sign-up requests and password resets (issue 13): clerks only; sign-up itself is public.
+    ("GET", "/clerk/signups", "", "RFFAAFFFFFFFF"),
+    ("GET", "/clerk/password", "", "RFFAAFFFFFFFF"),
+    ("GET", "/signup", "", "AAAAAAAAAAAAA"),
+    ("GET", "/password", "", "AAAAAAAAAAAAA"),
 ];
 
 fn code(c: char) -> StatusCode {
