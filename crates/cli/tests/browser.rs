@@ -1301,6 +1301,7 @@ fn followed(path: &str) -> bool {
 /// each.
 fn every_page_of_every_role(b: &mut Browser, demo: &Demo) -> Step {
     let base = &demo.base;
+    signs_up_and_is_confirmed(b, demo)?;
     let leaks = leaks();
     let mut roles = std::collections::HashSet::new();
     let mut visited = 0;
@@ -1383,6 +1384,57 @@ fn every_page_of_every_role(b: &mut Browser, demo: &Demo) -> Step {
         }
     }
     eprintln!("every role: {} roles, {visited} pages checked", roles.len());
+    Ok(())
+}
+
+/// A worker signs up on the phone; the 杭州 clerk sees the request as a card, types the
+/// number on the card and opens the account; the worker signs in with their own password.
+fn signs_up_and_is_confirmed(b: &mut Browser, demo: &Demo) -> Step {
+    let base = &demo.base;
+    let step = "a worker signs up";
+    let id = &demo.samples[2];
+    b.cmd("DELETE", "/cookie", None)?;
+    b.goto(&format!("{base}/login"))?;
+    b.click(step, "a[href=\"/signup\"]")?;
+    b.expect_url(step, "/signup")?;
+    b.type_into(step, "input[name=resident_id]", id)?;
+    b.type_into(step, "input[name=name]", "王五")?;
+    b.type_into(step, "input[name=phone]", "13900139000")?;
+    b.type_into(step, "input[name=username]", "wangwu")?;
+    b.type_into(step, "input[name=password]", "wangwu password")?;
+    b.script(
+        "document.querySelector('select[name=region]').value = '330100'",
+        json!([]),
+    )?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("signup")?;
+    b.click(step, "form[action=\"/signup\"] button")?;
+    b.expect_text(step, &["申请已提交", "杭州市", "wangwu"])?;
+    b.shot("signup-sent")?;
+
+    let step = "the clerk confirms the sign-up at the desk";
+    b.goto(&format!("{base}/login"))?;
+    b.sign_in(step, base, "clerk.hz", demo.password("clerk.hz"))?;
+    b.goto(&format!("{base}/clerk/signups"))?;
+    b.expect_text(step, &["王五", "wangwu", "9000"])?;
+    if b.source().contains(id.as_str()) {
+        return Err(b.failed(step, "the desk shows the full resident ID"));
+    }
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("clerk-signups")?;
+    b.type_into(step, "input[name=card]", id)?;
+    b.click(step, "form[action$=\"/confirm\"] button")?;
+    b.expect_text(step, &["已开通", "wangwu"])?;
+    b.cmd("DELETE", "/cookie", None)?;
+
+    let step = "the new worker signs in";
+    b.goto(&format!("{base}/login"))?;
+    b.sign_in(step, base, "wangwu", "wangwu password")?;
+    b.expect_url(step, "/persons/")?;
+    b.expect_text(step, &["我的社保记录"])?;
+    b.cmd("DELETE", "/cookie", None)?;
     Ok(())
 }
 
