@@ -603,17 +603,40 @@ pub async fn clerk_page(
 }
 
 fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
-    // The accounts desk is a clerk's (an inspector has none).
-    let desk = if caller.role == Role::Clerk {
-        format!(
-            " · <a href=\"/clerk/signups{ls}\">{}</a> · <a href=\"/clerk/password{ls}\">{}</a>",
-            lang.pick("开户申请核实", "Sign-up requests"),
-            lang.pick("重置劳动者密码", "Reset a worker's password"),
-            ls = lang_query(lang, true),
-        )
-    } else {
-        String::new()
-    };
+    // Each link only for whom the access table lets do it (an inspector imports nothing and
+    // has no accounts desk).
+    let ls = lang_query(lang, true);
+    let links: Vec<String> = [
+        (Action::Import, "/clerk/import", "导入文件", "Import a file"),
+        (
+            Action::Audit,
+            "/clerk/audit",
+            "账本审计状态",
+            "Ledger audit status",
+        ),
+        (
+            Action::InboxRates,
+            "/clerk/inbox",
+            "消息送达和阅读",
+            "Messages delivered and read",
+        ),
+        (
+            Action::ReviewSignup,
+            "/clerk/signups",
+            "开户申请核实",
+            "Sign-up requests",
+        ),
+        (
+            Action::ResetPassword,
+            "/clerk/password",
+            "重置劳动者密码",
+            "Reset a worker's password",
+        ),
+    ]
+    .into_iter()
+    .filter(|(action, ..)| caller.may(*action).is_ok())
+    .map(|(_, href, zh, en)| format!("<a href=\"{href}{ls}\">{}</a>", lang.pick(zh, en)))
+    .collect();
     let region = caller
         .account
         .region
@@ -624,7 +647,7 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
          <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
          <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
-         <button>{}</button></form><p><a href=\"/clerk/import{ls}\">{}</a> · <a href=\"/clerk/audit{ls}\">{}</a> · <a href=\"/clerk/inbox{ls}\">{}</a>{desk}</p>{}",
+         <button>{}</button></form><p>{}</p>{}",
         esc(&caller.account.username),
         lang.pick(caller.role.name_zh(), caller.role.as_str()),
         lang.pick("辖区", "region"),
@@ -635,11 +658,8 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
         lang.pick("用途（本人可以看到）", "Purpose (the person will see it)"),
         lang.pick("办理转移接续", "transfer request"),
         lang.pick("查找", "Find"),
-        lang.pick("导入文件", "Import a file"),
-        lang.pick("账本审计状态", "Ledger audit status"),
-        lang.pick("消息送达和阅读", "Messages delivered and read"),
+        links.join(" · "),
         logout_button(caller, lang),
-        ls = lang_query(lang, true),
     )
 }
 
