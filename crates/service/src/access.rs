@@ -17,7 +17,8 @@
 //! - the log's proofs and the audit: clerks, inspectors and auditors;
 //! - school reviews: the education office; the identification ledger: clerks, education
 //!   offices and analysts, each only for their region;
-//! - a platform reads only what its own credit code paid.
+//! - a platform reads only what its own credit code paid;
+//! - the analyst's desk (simulations, fiscal sharing, cohorts forward): analysts.
 //!
 //! [`TABLE`] lists, for every action, the roles that may take it; a test holds it against
 //! every role.
@@ -72,10 +73,13 @@ pub enum Action {
     ReadInbox,
     /// The inbox's delivery and read rates per message kind (counts, no person).
     InboxRates,
+    /// The analyst's desk: the microsimulation of reforms, the fiscal sharing of resident
+    /// medical insurance and the school cohorts forward (aggregate figures, no person).
+    Analyse,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -94,6 +98,7 @@ impl Action {
         Action::CaseQueue,
         Action::ReadInbox,
         Action::InboxRates,
+        Action::Analyse,
     ];
 }
 
@@ -136,6 +141,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
         Action::InboxRates,
         &[Role::Clerk, Role::Inspector, Role::Analyst],
     ),
+    (Action::Analyse, &[Role::Analyst]),
 ];
 
 /// The roles that may take `action`.

@@ -5,6 +5,7 @@
 //! ([`inbox`]) and the log's proofs ([`proofs`]).
 
 pub mod access;
+pub mod analyst;
 pub mod cases;
 pub mod db;
 pub mod deployment;
