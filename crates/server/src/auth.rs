@@ -643,6 +643,7 @@ pub async fn me(
     match caller.role {
         Role::Platform => return Redirect::to(&format!("/platform{suffix}")).into_response(),
         Role::Auditor => return Redirect::to(&format!("/clerk/audit{suffix}")).into_response(),
+        Role::Analyst => return Redirect::to(&format!("/analyst{suffix}")).into_response(),
         _ => {}
     }
     let region = caller

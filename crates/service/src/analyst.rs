@@ -510,6 +510,69 @@ pub fn fiscal_sharing(
     Ok(out)
 }
 
+/// The fiscal sharing as a table of text (yuan with two decimals), a row per region: what
+/// `/analyst` offers as CSV and .xlsx.
+pub fn fiscal_table(results: &[FiscalResult]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "region_code",
+        "region",
+        "year",
+        "tier",
+        "central_share_percent",
+        "subsidy_per_resident",
+        "central_per_resident",
+        "local_per_resident",
+        "residents",
+        "central_total",
+        "local_total",
+        "migrants",
+        "hukou",
+        "at_hukou_central",
+        "at_hukou_origin_local",
+        "at_residence_central",
+        "at_residence_destination_local",
+        "destination_local_change",
+        "origin_local_change",
+        "central_change",
+        "total_change",
+    ];
+    let rows = results
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.region_code.clone(),
+                format!("{} {}", r.region_zh, r.region_en),
+                r.year.to_string(),
+                r.tier.to_string(),
+                sim::bps(r.central_share_bps.0 as i64),
+                yuan(r.per_resident.subsidy_fen.0),
+                yuan(r.per_resident.central_fen.0),
+                yuan(r.per_resident.local_fen.0),
+                r.residents.to_string(),
+                yuan(r.total.central_fen.0),
+                yuan(r.total.local_fen.0),
+            ];
+            match &r.migrants {
+                Some(m) => row.extend([
+                    m.migrants.to_string(),
+                    m.hukou_code.clone(),
+                    yuan(m.at_hukou.central_fen.0),
+                    yuan(m.at_hukou.local_fen.0),
+                    yuan(m.at_residence.central_fen.0),
+                    yuan(m.at_residence.local_fen.0),
+                    yuan(m.destination_local_change_fen.0),
+                    yuan(m.origin_local_change_fen.0),
+                    yuan(m.central_change_fen.0),
+                    yuan(m.total_change_fen.0),
+                ]),
+                None => row.extend((0..10).map(|_| String::new())),
+            }
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
 /// Yuan with two decimals.
 pub fn yuan(f: i64) -> String {
     Fen(f).yuan_string()
