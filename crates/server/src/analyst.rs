@@ -189,6 +189,7 @@ pub async fn desk_page(
     let year = state.today().year();
     let results = fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await?;
     body.push_str(&fiscal_section(&results, &a, year));
+    body.push_str(&crate::auth::logout_button(&caller, lang));
     Ok(crate::page(lang, lang.pick("政策分析", "Analyst's desk"), &body).into_response())
 }
 

@@ -2591,8 +2591,8 @@ async fn the_analyst_simulates_reforms_and_downloads_the_tables() {
     }
     assert_eq!(
         page.body.matches("<svg").count(),
-        8,
-        "seven charts and the fiscal one"
+        4 + 6 + 1 + 1,
+        "four charts, two by decile per scenario, winners and losers, and the fiscal one"
     );
     let en = get(&w.state, &format!("/analyst?{q}&lang=en"), Some(&analyst)).await;
     assert!(en.body.contains("Summary") && en.body.contains("law in force"));
