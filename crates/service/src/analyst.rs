@@ -9,7 +9,13 @@ use std::collections::BTreeMap;
 
 use anxin_domain::{Fen, YearMonth};
 use anxin_policy::calc::fiscal::{self, FiscalRequest, FiscalResult};
+use anxin_policy::cohort::{
+    self, Cohort, CohortParams, CohortRequest, CohortResult, Forecast, Member,
+};
 use anxin_policy::sim::{self, SimParams, SimRequest, SimResult, YearStats};
+use anxin_records::identify::RetentionRow;
+
+use crate::school::Ledger;
 use anxin_policy::{Error, Policy, Reform};
 use serde::Serialize;
 
@@ -566,6 +572,209 @@ pub fn fiscal_table(results: &[FiscalResult]) -> (Vec<&'static str>, Vec<Vec<Str
     (header, rows)
 }
 
+/// Draws per guardian of a cohort forward: 200, fewer when the ledger is large, so that no
+/// run follows more than [`COHORT_WORK`] guardian-draws per scenario.
+pub const COHORT_DRAWS: u32 = 200;
+pub const COHORT_WORK: u64 = 2_000_000;
+
+/// The school cohorts forward: the ledger's cohorts, the forecast, and what was observed.
+#[derive(Debug)]
+pub struct CohortDesk {
+    pub cohorts: Vec<Cohort>,
+    /// The ledger's retention row of each cohort (same order).
+    pub observed: Vec<RetentionRow>,
+    pub result: CohortResult,
+}
+
+/// The draws a forecast of `members` guardians takes: [`COHORT_DRAWS`] or fewer, at least 1.
+pub fn cohort_draws(members: usize) -> u32 {
+    let members = (members as u64).max(1);
+    (COHORT_WORK / members).clamp(1, COHORT_DRAWS as u64) as u32
+}
+
+/// The identification ledger's cohorts (region and year of the review) among the entries
+/// whose region `keep` keeps, followed forward: `anxin school cohort` and `/analyst`.
+pub fn cohort_forward(
+    policy: &Policy,
+    ledger: &Ledger,
+    keep: impl Fn(u32) -> bool,
+    seed: u64,
+    draws: Option<u32>,
+    start: YearMonth,
+    reforms: &[String],
+) -> anxin_policy::Result<CohortDesk> {
+    let mut groups: BTreeMap<(u32, i32), Vec<Member>> = BTreeMap::new();
+    for (e, _) in &ledger.entries {
+        if keep(e.region) {
+            groups
+                .entry((e.region, e.reviewed.year()))
+                .or_default()
+                .push(Member {
+                    region: e.region,
+                    base_fen: e.base_fen,
+                });
+        }
+    }
+    let members: usize = groups.values().map(Vec::len).sum();
+    let cohorts: Vec<Cohort> = groups
+        .into_iter()
+        .map(|((region, year), members)| Cohort {
+            region,
+            year,
+            members,
+        })
+        .collect();
+    let observed = cohorts
+        .iter()
+        .map(|c| {
+            ledger
+                .table
+                .iter()
+                .find(|t| t.region == c.region && t.year == c.year)
+                .cloned()
+                .unwrap_or(RetentionRow {
+                    region: c.region,
+                    year: c.year,
+                    admitted: c.members.len() as u32,
+                    still_paying: Vec::new(),
+                })
+        })
+        .collect();
+    let req = CohortRequest {
+        seed,
+        draws: draws.unwrap_or_else(|| cohort_draws(members)),
+        start,
+        reforms: reforms.to_vec(),
+    };
+    let result = cohort::forward(
+        policy,
+        &CohortParams::embedded()?,
+        &SimParams::embedded()?,
+        &cohorts,
+        &req,
+    )?;
+    Ok(CohortDesk {
+        cohorts,
+        observed,
+        result,
+    })
+}
+
+/// The forecast as a table of text: a row per scenario, cohort and month after the review,
+/// with what the ledger observed beside it.
+pub fn cohort_table(desk: &CohortDesk) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "scenario",
+        "region",
+        "year",
+        "admitted",
+        "months",
+        "observed_due",
+        "observed_paying",
+        "forecast_paying",
+        "forecast_percent",
+        "not_applicable",
+    ];
+    let draws = desk.result.request.draws.max(1) as u64;
+    let mut rows = Vec::new();
+    for s in &desk.result.scenarios {
+        for ((c, obs), f) in desk.cohorts.iter().zip(&desk.observed).zip(&s.cohorts) {
+            for (i, n) in cohort::MONTHS.iter().enumerate() {
+                let (due, paying) = obs
+                    .still_paying
+                    .iter()
+                    .find(|(m, _, _)| *m == *n as i32)
+                    .map_or((String::new(), String::new()), |(_, d, p)| {
+                        (d.to_string(), p.to_string())
+                    });
+                let (count, share, why) = match f {
+                    Forecast::Paying(at) => {
+                        let tenths = at[i] * 10 / draws;
+                        let of = c.members.len() as u64 * draws;
+                        (
+                            format!("{}.{}", tenths / 10, tenths % 10),
+                            share_bps(at[i], of).map(sim::bps).unwrap_or_default(),
+                            String::new(),
+                        )
+                    }
+                    Forecast::NotApplicable { en, .. } => {
+                        (String::new(), String::new(), en.clone())
+                    }
+                };
+                rows.push(vec![
+                    s.name.clone(),
+                    format!("{:06}", c.region),
+                    c.year.to_string(),
+                    c.members.len().to_string(),
+                    n.to_string(),
+                    due,
+                    paying,
+                    count,
+                    share,
+                    why,
+                ]);
+            }
+        }
+    }
+    (header, rows)
+}
+
+/// The forecast as a chart: the share still paying 3, 6, 12 and 24 months after the review,
+/// all cohorts together, per scenario (where it applies), and what the ledger observed.
+pub fn cohort_chart(policy: &Policy, desk: &CohortDesk) -> String {
+    use anxin_chart::{LineChart, Series, Text, Unit};
+    let draws = desk.result.request.draws.max(1) as u64;
+    let mut series: Vec<Series> = desk
+        .result
+        .scenarios
+        .iter()
+        .map(|s| {
+            let (mut at, mut of) = ([0u64; 4], 0u64);
+            for (c, f) in desk.cohorts.iter().zip(&s.cohorts) {
+                if let Forecast::Paying(p) = f {
+                    for i in 0..4 {
+                        at[i] += p[i];
+                    }
+                    of += c.members.len() as u64 * draws;
+                }
+            }
+            Series::new(
+                scenario_label(policy, &s.name),
+                at.iter().map(|a| percent(share_bps(*a, of))).collect(),
+            )
+        })
+        .collect();
+    series.push(Series::new(
+        "台账已观察 observed in the ledger",
+        cohort::MONTHS
+            .iter()
+            .map(|n| {
+                let (mut due, mut paying) = (0u64, 0u64);
+                for o in &desk.observed {
+                    if let Some((_, d, p)) = o.still_paying.iter().find(|(m, _, _)| *m == *n as i32)
+                    {
+                        due += u64::from(*d);
+                        paying += u64::from(*p);
+                    }
+                }
+                percent(share_bps(paying, due))
+            })
+            .collect(),
+    ));
+    LineChart {
+        title: Text::new(
+            "因入学参保人员：审核后仍在缴费",
+            "school-driven enrolments still paying after the review",
+        ),
+        x_label: Text::new("审核后的月数", "months after the review"),
+        y_label: Text::new("仍在缴费的比例", "share still paying"),
+        x_labels: cohort::MONTHS.iter().map(|n| n.to_string()).collect(),
+        series,
+        unit: Unit::Percent,
+    }
+    .to_svg()
+}
+
 /// Yuan with two decimals.
 pub fn yuan(f: i64) -> String {
     Fen(f).yuan_string()
@@ -666,6 +875,80 @@ mod tests {
             .collect();
         assert!(offered.contains(&"income-band-rate"), "{offered:?}");
         assert!(reforms_for(&policy, &params, YearMonth::new(2025, 1).unwrap()).is_empty());
+    }
+
+    /// A ledger of two cohorts, as `school::ledger` gives it.
+    fn ledger() -> Ledger {
+        use anxin_records::identify::{Entry, Risk, retention};
+        let ym = |s: &str| YearMonth::parse(s).unwrap();
+        let entries: Vec<(Entry, Vec<i32>)> = (0..12)
+            .map(|i| {
+                let reviewed = if i < 8 { ym("2025-06") } else { ym("2026-06") };
+                let paid: Vec<i32> = (0..(i % 5) * 4)
+                    .map(|k| reviewed.index() + 1 + k as i32)
+                    .collect();
+                (
+                    Entry {
+                        person: format!("p{i}"),
+                        region: if i % 3 == 0 { 330200 } else { 330100 },
+                        enrolled: ym("2025-01"),
+                        reviewed,
+                        months_paid_since: paid.len() as u32,
+                        last_paid: None,
+                        base_fen: 498_600 + i as i64 * 10_000,
+                        risk: Risk::Paying,
+                    },
+                    paid,
+                )
+            })
+            .collect();
+        let table = retention(&entries, ym("2026-10"));
+        Ledger {
+            reviews: entries.len(),
+            entries,
+            table,
+        }
+    }
+
+    #[test]
+    fn a_cohort_forward_is_byte_identical_for_the_same_seed() {
+        let policy = Policy::embedded().unwrap();
+        let l = ledger();
+        let start = YearMonth::new(2026, 10).unwrap();
+        let reforms = vec![
+            "school-cumulative-first".to_string(),
+            "income-band-rate".to_string(),
+        ];
+        let run = |seed| {
+            let d = cohort_forward(&policy, &l, |_| true, seed, None, start, &reforms).unwrap();
+            (cohort_table(&d), cohort_chart(&policy, &d), d)
+        };
+        let (a, chart_a, desk) = run(5);
+        let (b, chart_b, _) = run(5);
+        assert_eq!(a, b);
+        assert_eq!(chart_a, chart_b);
+        assert_ne!(a, run(6).0, "another seed, other draws");
+        // Four cohorts (two cities × two years), three scenarios, four months each.
+        assert_eq!(desk.cohorts.len(), 4);
+        assert_eq!(a.1.len(), 3 * 4 * 4);
+        assert_eq!(desk.result.request.draws, COHORT_DRAWS);
+        // The observed figures are the ledger's own.
+        let hz25 =
+            a.1.iter()
+                .find(|r| r[0] == "baseline" && r[1] == "330100" && r[2] == "2025" && r[4] == "3")
+                .unwrap();
+        let row = l
+            .table
+            .iter()
+            .find(|t| t.region == 330100 && t.year == 2025)
+            .unwrap();
+        assert_eq!(hz25[5], row.still_paying[0].1.to_string());
+        assert_eq!(hz25[6], row.still_paying[0].2.to_string());
+        // Only the entries kept: a region filter leaves the other city out.
+        let only = cohort_forward(&policy, &l, |r| r == 330200, 5, Some(10), start, &[]).unwrap();
+        assert!(only.cohorts.iter().all(|c| c.region == 330200));
+        assert_eq!(cohort_draws(1), COHORT_DRAWS);
+        assert_eq!(cohort_draws(1_000_000), 2);
     }
 
     #[test]
