@@ -188,3 +188,104 @@ fn summary(desk: &Desk, params: &SimParams, lang: Lang, out: &Path) -> String {
     }
     s
 }
+
+/// `anxin school cohort`: what to forecast and where to write it.
+pub struct CohortAsk {
+    pub reforms: Vec<String>,
+    pub seed: u64,
+    pub draws: Option<u32>,
+    pub out: PathBuf,
+}
+
+/// `anxin school cohort`: the ledger's cohorts forward (`anxin_service::analyst`, as on the
+/// analyst's page), the share still paying per scenario on stdout, the table as CSV and the
+/// chart as SVG in the output directory.
+pub fn cohort(
+    data: &crate::data::DataDir,
+    policy: &Policy,
+    today: YearMonth,
+    a: CohortAsk,
+    lang: Lang,
+    json: bool,
+) -> Result<()> {
+    let mut records = data.records()?;
+    let ledger = anxin_service::school::ledger::<_, Fail>(&mut records, policy, today)?;
+    let desk = analyst::cohort_forward(
+        policy,
+        &ledger,
+        |_| true,
+        a.seed,
+        a.draws,
+        today,
+        &a.reforms,
+    )?;
+    let (header, rows) = analyst::cohort_table(&desk);
+    std::fs::create_dir_all(&a.out).map_err(|e| io_fail(&a.out, e))?;
+    let path = a.out.join("cohort.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| io_fail(&path, e))?;
+    w.write_record(&header).map_err(|e| io_fail(&path, e))?;
+    for r in &rows {
+        w.write_record(r).map_err(|e| io_fail(&path, e))?;
+    }
+    w.flush().map_err(|e| io_fail(&path, e))?;
+    let chart = a.out.join("cohort.svg");
+    std::fs::write(&chart, analyst::cohort_chart(policy, &desk)).map_err(|e| io_fail(&chart, e))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "table": path.display().to_string(), "chart": chart.display().to_string() })
+        );
+        return Ok(());
+    }
+    let members: usize = desk.cohorts.iter().map(|c| c.members.len()).sum();
+    let en = lang == Lang::En;
+    let mut s = if en {
+        format!(
+            "{} school-driven enrolments in {} cohorts, {} draws each, seed {}; share still paying after 3 / 6 / 12 / 24 months:\n",
+            members,
+            desk.cohorts.len(),
+            desk.result.request.draws,
+            a.seed
+        )
+    } else {
+        format!(
+            "因入学参保 {} 人，{} 个批次，每人模拟 {} 次，种子 {}；审核后 3 / 6 / 12 / 24 个月仍在缴费的比例：\n",
+            members,
+            desk.cohorts.len(),
+            desk.result.request.draws,
+            a.seed
+        )
+    };
+    let draws = u64::from(desk.result.request.draws.max(1));
+    for sc in &desk.result.scenarios {
+        let (mut at, mut of) = ([0u64; 4], 0u64);
+        for (c, f) in desk.cohorts.iter().zip(&sc.cohorts) {
+            if let anxin_policy::cohort::Forecast::Paying(p) = f {
+                for i in 0..4 {
+                    at[i] += p[i];
+                }
+                of += c.members.len() as u64 * draws;
+            }
+        }
+        let cells: Vec<String> = at
+            .iter()
+            .map(|x| share((x * 10_000).checked_div(of).map(|v| v as i64)))
+            .collect();
+        s += &format!("  {:<26} {}\n", sc.name, cells.join("  "));
+    }
+    s += &if en {
+        format!(
+            "The behavioural model is an assumption (policy/simulation/school-cohort.toml). Table: {}; chart: {}\n",
+            path.display(),
+            chart.display()
+        )
+    } else {
+        format!(
+            "行为模型是假设（见 policy/simulation/school-cohort.toml）。表：{}；图：{}\n",
+            path.display(),
+            chart.display()
+        )
+    };
+    print!("{s}");
+    Ok(())
+}
