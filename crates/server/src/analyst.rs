@@ -28,7 +28,7 @@ const PERSONS: u32 = 10_000;
 const HUKOU: &str = "340000";
 const PEOPLE: u64 = 10_000;
 
-/// The tables a run gives (`anxin_policy::sim::tables`), and the fiscal table.
+/// The tables a run gives (`anxin_policy::sim::tables`); the cohort and fiscal tables besides.
 const SIM_TABLES: [&str; 5] = ["years", "window", "deciles", "winners", "calibration"];
 
 /// The page's (and the downloads') query, read by hand: `reform` repeats.
@@ -140,6 +140,43 @@ async fn simulate(state: &AppState, req: SimRequest) -> Result<Desk, ApiError> {
     .map_err(ApiError::from)
 }
 
+/// The identification ledger's cohorts of the caller's region, forward under the law in force
+/// and the reforms asked for; `None` on a server without records. The caller holds the
+/// simulation gate.
+async fn cohorts(
+    state: &AppState,
+    caller: &Caller,
+    seed: u64,
+    reforms: Vec<String>,
+) -> Result<Option<analyst::CohortDesk>, ApiError> {
+    if state.records.is_none() {
+        return Ok(None);
+    }
+    let policy = state.policy.clone();
+    let today = state.today();
+    let ledger = state
+        .read(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
+        .await?;
+    let policy = state.policy.clone();
+    let (account, role) = (caller.account.clone(), caller.role);
+    tokio::task::spawn_blocking(move || {
+        let actor = anxin_service::access::Actor::new(&account, role);
+        analyst::cohort_forward(
+            &policy,
+            &ledger,
+            |region| anxin_service::access::in_region(actor, region),
+            seed,
+            None,
+            today,
+            &reforms,
+        )
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map(Some)
+    .map_err(ApiError::from)
+}
+
 async fn fiscal(
     state: &AppState,
     year: i32,
@@ -179,12 +216,20 @@ pub async fn desk_page(
     ));
     body.push_str(&form(&state.policy, &params, &state, &a));
     if a.run {
-        let desk = simulate(
-            &state,
-            request(&state, a.reforms.clone(), a.years, a.seed, a.persons),
-        )
-        .await?;
+        let req = request(&state, a.reforms.clone(), a.years, a.seed, a.persons);
+        let bounds = state.gates.sim_bounds();
+        analyst::check(&state.policy, &req, bounds)?;
+        // One gate for the whole run: the population and the school cohorts.
+        let _running = state.gates.simulation()?;
+        let policy = state.policy.clone();
+        let desk = tokio::task::spawn_blocking(move || {
+            analyst::run(&policy, &SimParams::embedded()?, &req, bounds)
+        })
+        .await
+        .map_err(|_| ApiError::internal())??;
         body.push_str(&results(&state.policy, &params, &desk, &a));
+        let cohort = cohorts(&state, &caller, a.seed, a.reforms.clone()).await?;
+        body.push_str(&cohort_section(&state.policy, cohort.as_ref(), &a));
     }
     let year = state.today().year();
     let results = fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await?;
@@ -389,6 +434,54 @@ fn band_cells(policy: &Policy, l: &Line, lang: Lang) -> Vec<String> {
     cells
 }
 
+fn cohort_section(policy: &Policy, desk: Option<&analyst::CohortDesk>, a: &Ask) -> String {
+    let lang = a.lang;
+    let mut s = format!(
+        "<h2 id=\"cohorts\">{}</h2>",
+        lang.pick(
+            "因入学参保人员的后续缴费预测",
+            "School-driven enrolments: who keeps paying"
+        )
+    );
+    let members = desk.map_or(0, |d| d.cohorts.iter().map(|c| c.members.len()).sum());
+    let Some(desk) = desk.filter(|_| members > 0) else {
+        s.push_str(&format!(
+            "<p>{}</p>",
+            lang.pick(
+                "本辖区的因入学参保人员台账还是空的：入学审核后，审核前不久才开始或恢复缴费的监护人会记入台账，这里再预测他们之后是否继续缴费。",
+                "The identification ledger of your region is empty: once school reviews find guardians who started or resumed paying shortly before, this forecasts whether they keep paying."
+            )
+        ));
+        return s;
+    };
+    s.push_str(&format!(
+        "<p>{}</p>",
+        match lang {
+            Lang::Zh => format!(
+                "台账上 {members} 人、{} 个批次（城市 × 审核年份），每人按现行规定和所选改革方案各模拟 {} 次，种子 {}。行为模型是假设（policy/simulation/school-cohort.toml）；“台账已观察”是已到期人员的实际情况。",
+                desk.cohorts.len(),
+                desk.result.request.draws,
+                desk.result.request.seed
+            ),
+            Lang::En => format!(
+                "{members} people of the ledger in {} cohorts (city × year of review), each followed {} times under the law in force and each reform ticked, seed {}. The behavioural model is an assumption (policy/simulation/school-cohort.toml); “observed” is what the ledger shows for those already due.",
+                desk.cohorts.len(),
+                desk.result.request.draws,
+                desk.result.request.seed
+            ),
+        }
+    ));
+    s.push_str(&format!(
+        "<figure>{}</figure>",
+        analyst::cohort_chart(policy, desk)
+    ));
+    let q = run_query(a);
+    s.push_str(&format!(
+        "<ul><li>cohort: <a href=\"/analyst/tables/cohort.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/cohort.xlsx?{q}\">Excel (.xlsx)</a></li></ul>"
+    ));
+    s
+}
+
 fn fiscal_section(
     results: &[anxin_policy::calc::fiscal::FiscalResult],
     a: &Ask,
@@ -559,6 +652,16 @@ fn fiscal_section(
     s
 }
 
+/// The reforms asked for, known and each named once (the cohort forward's own check).
+fn check_reforms(state: &AppState, reforms: &[String]) -> Result<(), ApiError> {
+    let probe = request(state, reforms.to_vec(), 1, 0, 1);
+    Ok(analyst::check(
+        &state.policy,
+        &probe,
+        state.gates.sim_bounds(),
+    )?)
+}
+
 /// `GET /analyst/tables/{name}.csv|.xlsx`: a table of the run the query describes (run again:
 /// the same seed gives the same bytes), or the fiscal table.
 pub async fn table(
@@ -570,16 +673,18 @@ pub async fn table(
     caller.may(Action::Analyse)?;
     let a = ask_of(&uri)?;
     let (name, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
-    if !matches!(ext, "csv" | "xlsx") || !(SIM_TABLES.contains(&name) || name == "fiscal") {
+    if !matches!(ext, "csv" | "xlsx")
+        || !(SIM_TABLES.contains(&name) || name == "fiscal" || name == "cohort")
+    {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!(
-                "没有这张表：可下载 {}、fiscal，格式 .csv 或 .xlsx",
+                "没有这张表：可下载 {}、cohort、fiscal，格式 .csv 或 .xlsx",
                 SIM_TABLES.join("、")
             ),
             format!(
-                "no such table: {} and fiscal, as .csv or .xlsx",
+                "no such table: {}, cohort and fiscal, as .csv or .xlsx",
                 SIM_TABLES.join(", ")
             ),
         ));
@@ -588,6 +693,20 @@ pub async fn table(
         let year = state.today().year();
         let results = fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await?;
         analyst::fiscal_table(&results)
+    } else if name == "cohort" {
+        check_reforms(&state, &a.reforms)?;
+        let _running = state.gates.simulation()?;
+        match cohorts(&state, &caller, a.seed, a.reforms.clone()).await? {
+            Some(desk) => analyst::cohort_table(&desk),
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_records",
+                    "本服务没有打开数据目录，没有因入学参保人员台账",
+                    "this server has no data directory, so no identification ledger",
+                ));
+            }
+        }
     } else {
         let mut desk = simulate(
             &state,

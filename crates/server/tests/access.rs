@@ -431,6 +431,18 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "RFFFFFFFFFAFF",
     ),
     ("GET", "/analyst/tables/fiscal.xlsx", "", "RFFFFFFFFFAFF"),
+    (
+        "GET",
+        "/analyst/tables/cohort.csv?reform=school-cumulative-first",
+        "",
+        "RFFFFFFFFFAFF",
+    ),
+    (
+        "GET",
+        "/analyst/tables/cohort.csv?reform=nope",
+        "",
+        "RFFFFFFFFFBFF",
+    ),
     ("GET", "/analyst/tables/pets.csv", "", "RFFFFFFFFFNFF"),
     ("GET", "/analyst/tables/years.pdf", "", "RFFFFFFFFFNFF"),
     (
@@ -2586,6 +2598,7 @@ async fn the_analyst_simulates_reforms_and_downloads_the_tables() {
         "/analyst/tables/deciles.xlsx?",
         "城乡居民医保财政补助的分担",
         "改在常住地参保",
+        "因入学参保人员的后续缴费预测",
     ] {
         assert!(page.body.contains(needle), "{needle} missing");
     }
@@ -2683,4 +2696,54 @@ async fn the_analyst_simulates_reforms_and_downloads_the_tables() {
         get(&w.state, &csv(7), Some(&analyst)).await.status,
         StatusCode::OK
     );
+}
+
+/// A school review makes the guardian who started paying two months before a school-driven
+/// enrolment of the ledger; the analyst sees that cohort forward (chart and table), the same
+/// seed giving the same bytes.
+#[tokio::test]
+async fn the_analyst_sees_the_school_cohort_forward() {
+    let w = world();
+    let education = sign_in(&w.state, "education").await;
+    let csv = format!(
+        "申请编号,子女身份证号,监护人身份证号,申请城市,申请月份,困难家庭\nA-1,330106201809010045,{},杭州,2025-03,否\n",
+        w.hz_id
+    );
+    let review = Request::builder()
+        .method("POST")
+        .uri("/api/school/review?places=5&name=apps.csv")
+        .header("authorization", format!("Bearer {}", api_token(&education)))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let r = send(&w.state, review).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let analyst = sign_in(&w.state, "analyst").await;
+    let q = "run=1&persons=200&years=2&seed=4&reform=school-cumulative-first";
+    let page = get(&w.state, &format!("/analyst?{q}"), Some(&analyst)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("台账上 1 人、1 个批次"),
+        "the hz guardian is a cohort of one"
+    );
+    assert!(page.body.contains("因入学参保人员：审核后仍在缴费"));
+    let table = format!("/analyst/tables/cohort.csv?{q}");
+    let a = get(&w.state, &table, Some(&analyst)).await;
+    let b = get(&w.state, &table, Some(&analyst)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body, b.body, "the same seed gives the same bytes");
+    // Two scenarios × one cohort × four months, under the header.
+    assert_eq!(a.body.lines().count(), 1 + 2 * 4, "{}", a.body);
+    assert!(
+        a.body
+            .contains("\"school-cumulative-first\",\"330100\",\"2025\",\"1\",\"24\"")
+    );
+    let other = get(
+        &w.state,
+        "/analyst/tables/cohort.csv?run=1&seed=5&reform=school-cumulative-first",
+        Some(&analyst),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK);
 }
