@@ -1224,6 +1224,7 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
             "全部合并",
             "养老金的得失",
             "下载各表",
+            "因入学参保人员的后续缴费预测",
         ],
     )?;
     let charts = b.script(
@@ -1231,7 +1232,8 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
         json!([]),
     )?;
     // Four, two by decile for each of three scenarios, winners and losers, the fiscal one.
-    if charts.as_i64() != Some(12) {
+    // (A school cohort of the ledger would add one more.)
+    if charts.as_i64().is_none_or(|n| n < 12) {
         return Err(b.failed(step, &format!("{charts} charts, not 12")));
     }
     b.fits(step)?;

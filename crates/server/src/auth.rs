@@ -683,18 +683,6 @@ pub async fn me(
                 "Check a contribution certificate",
             ),
         ],
-        Role::Analyst => &[
-            (
-                "/school/ledger",
-                "因入学参保人员台账",
-                "Identification ledger",
-            ),
-            (
-                "/clerk/inbox",
-                "消息送达和阅读",
-                "Messages delivered and read",
-            ),
-        ],
         _ => &[],
     };
     let note = match caller.role {

@@ -884,9 +884,7 @@ mod tests {
         let entries: Vec<(Entry, Vec<i32>)> = (0..12)
             .map(|i| {
                 let reviewed = if i < 8 { ym("2025-06") } else { ym("2026-06") };
-                let paid: Vec<i32> = (0..(i % 5) * 4)
-                    .map(|k| reviewed.index() + 1 + k as i32)
-                    .collect();
+                let paid: Vec<i32> = (0..(i % 5) * 4).map(|k| reviewed.index() + 1 + k).collect();
                 (
                     Entry {
                         person: format!("p{i}"),
