@@ -1240,6 +1240,11 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.accessible(step)?;
     b.shot("analyst-summary")?;
     b.script(
+        "document.querySelector('table.cards').scrollIntoView()",
+        json!([]),
+    )?;
+    b.shot("analyst-summary-cards")?;
+    b.script(
         "document.querySelector('figure').scrollIntoView()",
         json!([]),
     )?;
@@ -1249,6 +1254,11 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
         json!([]),
     )?;
     b.shot("analyst-chart-deciles")?;
+    b.script(
+        "document.getElementById('cohorts').scrollIntoView()",
+        json!([]),
+    )?;
+    b.shot("analyst-cohorts")?;
     b.script(
         "document.getElementById('fiscal').scrollIntoView()",
         json!([]),

@@ -367,10 +367,10 @@ fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String 
                 esc(&label(policy, &l.scenario, lang)),
                 format!(
                     "{} → {}",
-                    analyst::percent_text(l.coverage_first_bps),
-                    analyst::percent_text(l.coverage_last_bps)
+                    pct(l.coverage_first_bps),
+                    pct(l.coverage_last_bps)
                 ),
-                analyst::percent_text(l.retention_bps),
+                pct(l.retention_bps),
                 analyst::wan(l.contributions_fen),
                 analyst::wan(l.pooling_fen),
                 analyst::wan(l.accounts_fen),
@@ -423,13 +423,18 @@ fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String 
     s
 }
 
+/// A share for the page: "12.34 %" kept on one line.
+fn pct(bps: Option<i64>) -> String {
+    analyst::percent_text(bps).replace(' ', "\u{a0}")
+}
+
 fn band_cells(policy: &Policy, l: &Line, lang: Lang) -> Vec<String> {
     let bands = l.bands.unwrap_or_default();
     let mut cells = vec![esc(&label(policy, &l.scenario, lang))];
     cells.extend(
         bands
             .iter()
-            .map(|c| analyst::percent_text((c * 10_000).checked_div(l.persons).map(|v| v as i64))),
+            .map(|c| pct((c * 10_000).checked_div(l.persons).map(|v| v as i64))),
     );
     cells
 }
