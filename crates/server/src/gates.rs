@@ -34,6 +34,9 @@ pub const SIMULATIONS: usize = 1;
 /// have (`anxin simulate` on the command line takes up to 20 million people and 50 years).
 pub const SIM_PERSONS: u32 = 200_000;
 pub const SIM_YEARS: u32 = 20;
+/// People × years × scenarios of one run: the largest population over the longest window
+/// with two reforms, alone and together (4 scenarios).
+pub const SIM_WORK: u64 = SIM_PERSONS as u64 * SIM_YEARS as u64 * 4;
 
 pub struct Gates {
     audit: Semaphore,
@@ -72,6 +75,7 @@ impl Gates {
         anxin_service::analyst::Bounds {
             max_persons: SIM_PERSONS,
             max_years: SIM_YEARS,
+            max_work: SIM_WORK,
         }
     }
 

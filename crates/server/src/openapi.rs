@@ -453,7 +453,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "post",
         path: "/api/analyst/simulate",
         tag: "analyst",
-        summary: "微观模拟 Simulate reforms against the law in force on the synthetic population: the one-screen summary and every table (analysts; one run at a time, at most 200 000 people and 20 years)",
+        summary: "微观模拟 Simulate reforms against the law in force on the synthetic population: the one-screen summary and every table (analysts; one run at a time, at most 200 000 people, 20 years and 16 million people × years × scenarios)",
         access: Access::SignedIn,
         body: Some(Body::OptionalJson(sim_body)),
         query: &[],

@@ -419,6 +419,12 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/analyst?run=1&years=21", "", "RFFFFFFFFFBFF"),
     (
         "GET",
+        "/analyst?run=1&persons=200000&years=20&reform=income-band-rate&reform=provincial-subsidy&reform=school-voucher",
+        "",
+        "RFFFFFFFFFBFF",
+    ),
+    (
+        "GET",
         "/analyst?run=1&persons=50&reform=nope",
         "",
         "RFFFFFFFFFBFF",

@@ -28,6 +28,9 @@ pub type Tables = BTreeMap<&'static str, (Vec<&'static str>, Vec<Vec<String>>)>;
 pub struct Bounds {
     pub max_persons: u32,
     pub max_years: u32,
+    /// People × years × scenarios (the law in force, each reform, all together): the work
+    /// of a run, whatever its shape.
+    pub max_work: u64,
 }
 
 impl Bounds {
@@ -35,6 +38,7 @@ impl Bounds {
     pub const SIMULATION: Bounds = Bounds {
         max_persons: 20_000_000,
         max_years: 50,
+        max_work: u64::MAX,
     };
 }
 
@@ -183,6 +187,23 @@ pub fn check(policy: &Policy, req: &SimRequest, bounds: Bounds) -> anxin_policy:
             format!(
                 "years must be 1 to {} (given {})",
                 bounds.max_years, req.years
+            ),
+        ));
+    }
+    let scenarios = match req.reforms.len() {
+        0 | 1 => 1 + req.reforms.len() as u64,
+        n => 2 + n as u64,
+    };
+    let work = u64::from(req.persons) * u64::from(req.years) * scenarios;
+    if work > bounds.max_work {
+        return Err(Error::bad_input(
+            format!(
+                "这次模拟太大：{} 人 × {} 年 × {scenarios} 个方案 = {work}，最多 {}；请减少人数、年数或改革方案",
+                req.persons, req.years, bounds.max_work
+            ),
+            format!(
+                "this run is too large: {} people × {} years × {scenarios} scenarios = {work}, at most {}; fewer people, years or reforms",
+                req.persons, req.years, bounds.max_work
             ),
         ));
     }
@@ -838,6 +859,7 @@ mod tests {
         let small = Bounds {
             max_persons: 100,
             max_years: 20,
+            max_work: 100 * 20 * 3,
         };
         for (r, words) in [
             (req(&[], 1), "persons must be 1 to 100"),
@@ -860,6 +882,12 @@ mod tests {
         long.years = 21;
         let e = run(&policy, &params, &long, small).unwrap_err();
         assert!(e.en.contains("years must be 1 to 20"), "{}", e.en);
+        // Each bound alone is kept, but together too large: 100 × 20 × 4 scenarios.
+        let mut big = req(&["income-band-rate", "provincial-subsidy"], 1);
+        big.persons = 100;
+        big.years = 20;
+        let e = run(&policy, &params, &big, small).unwrap_err();
+        assert!(e.en.contains("this run is too large"), "{}", e.en);
         // A reform that does not cover the population's regions (Zhejiang) at the start.
         let early = SimRequest {
             start: YearMonth::new(2025, 1).unwrap(),
