@@ -232,8 +232,22 @@ pub async fn desk_page(
         body.push_str(&cohort_section(&state.policy, cohort.as_ref(), &a));
     }
     let year = state.today().year();
-    let results = fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await?;
-    body.push_str(&fiscal_section(&results, &a, year));
+    // The fiscal section says what it cannot compute (a hukou province whose tier is not
+    // recorded, a count too large) without taking the simulation's results with it.
+    match fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await {
+        Ok(results) => body.push_str(&fiscal_section(&results, &a, year)),
+        Err(e) => body.push_str(&format!(
+            "<h2 id=\"fiscal\">{}</h2><p class=\"bad\">{}</p><p><small>{}</small></p><p><a href=\"/analyst{}#fiscal\">{}</a></p>",
+            lang.pick(
+                "城乡居民医保财政补助的分担",
+                "Fiscal sharing of resident medical insurance"
+            ),
+            esc(lang.pick(&e.zh, &e.en)),
+            esc(lang.pick(&e.en, &e.zh)),
+            lang_query(lang, true),
+            lang.pick("按默认值重新计算", "Compute again with the defaults"),
+        )),
+    }
     body.push_str(&crate::auth::logout_button(&caller, lang));
     Ok(crate::page(lang, lang.pick("政策分析", "Analyst's desk"), &body).into_response())
 }

@@ -2692,6 +2692,10 @@ async fn the_analyst_simulates_reforms_and_downloads_the_tables() {
     // Bad input is refused before the gate: 400, not 429.
     let bad = get(&w.state, "/analyst?run=1&persons=0", Some(&analyst)).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // A fiscal question it cannot answer is said in its section; the page stands.
+    let nowhere = get(&w.state, "/analyst?hukou=nowhere", Some(&analyst)).await;
+    assert_eq!(nowhere.status, StatusCode::OK);
+    assert!(nowhere.body.contains("class=\"bad\""), "{}", nowhere.body);
     // The fiscal section needs no simulation.
     assert_eq!(
         get(&w.state, "/analyst", Some(&analyst)).await.status,
