@@ -277,6 +277,22 @@ enum SchoolCommand {
         #[arg(long)]
         chart: Option<PathBuf>,
     },
+    /// The ledger's school cohorts forward: how many guardians are still paying 3, 6, 12 and 24
+    /// months after the review, under the law in force and each reform (the behavioural model,
+    /// an assumption, is policy/simulation/school-cohort.toml). Same seed, same bytes.
+    Cohort {
+        /// A reform to compare with the law in force (repeatable; each alone).
+        #[arg(long = "reform")]
+        reforms: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Times each guardian is followed (default 200, fewer for a large ledger).
+        #[arg(long)]
+        draws: Option<u32>,
+        /// Where to write cohort.csv and cohort.svg.
+        #[arg(long, default_value = "cohort")]
+        out: PathBuf,
+    },
     /// Sign an attestation for the school office: decision, points, thresholds met — no months.
     Attest {
         id: String,
@@ -778,6 +794,24 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                 today_date(&g),
                 lang,
             );
+        }
+        Command::School {
+            command:
+                SchoolCommand::Cohort {
+                    reforms,
+                    seed,
+                    draws,
+                    out,
+                },
+        } => {
+            let d = data::DataDir::open(&g.data_dir())?;
+            let ask = sim_cmd::CohortAsk {
+                reforms,
+                seed,
+                draws,
+                out,
+            };
+            return sim_cmd::cohort(&d, &policy, today, ask, lang, json);
         }
         Command::School {
             command: SchoolCommand::Ledger { chart },

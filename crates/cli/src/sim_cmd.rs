@@ -1,12 +1,15 @@
 //! `anxin simulate --reform R --years N --seed S`: the microsimulation of
 //! `anxin_policy::sim`, a one-screen summary on stdout (Chinese, English with `--lang en`) and
-//! every table as CSV in the output directory. This module parses and renders only.
+//! every table as CSV in the output directory. The run, its bounds and its summary are
+//! `anxin_service::analyst`'s, the same as the analyst's page; this module parses and renders
+//! only.
 
 use std::path::{Path, PathBuf};
 
 use anxin_domain::{Fen, YearMonth};
-use anxin_policy::sim::{self, SimParams, SimRequest, YearStats};
+use anxin_policy::sim::{SimParams, SimRequest};
 use anxin_policy::{Lang, Policy};
+use anxin_service::analyst::{self, Bounds, Desk};
 use clap::Args;
 
 use crate::fail::{Fail, Result};
@@ -62,11 +65,10 @@ pub fn run(policy: &Policy, today: YearMonth, a: SimArgs, lang: Lang, json: bool
         reforms: a.reforms.clone(),
         region: a.region.clone(),
     };
-    let res = sim::simulate(policy, &params, &req)?;
-    let tables = sim::tables(&res, &params);
+    let desk = analyst::run(policy, &params, &req, Bounds::SIMULATION)?;
     std::fs::create_dir_all(&a.out).map_err(|e| io_fail(&a.out, e))?;
     let mut files = Vec::new();
-    for (name, (header, rows)) in &tables {
+    for (name, (header, rows)) in &desk.tables {
         let path = a.out.join(format!("{name}.csv"));
         let mut w = csv::Writer::from_path(&path).map_err(|e| io_fail(&path, e))?;
         w.write_record(header).map_err(|e| io_fail(&path, e))?;
@@ -80,7 +82,7 @@ pub fn run(policy: &Policy, today: YearMonth, a: SimArgs, lang: Lang, json: bool
         println!("{}", serde_json::json!({ "tables": files }));
         return Ok(());
     }
-    print!("{}", summary(&res, &params, lang, &a.out));
+    print!("{}", summary(&desk, &params, lang, &a.out));
     Ok(())
 }
 
@@ -96,15 +98,13 @@ fn big(f: i64, lang: Lang) -> String {
     format!("{sign}{}.{}", tenths / 10, tenths % 10)
 }
 
-fn share(a: u64, b: u64) -> String {
-    (a * 10_000)
-        .checked_div(b)
-        .map(|v| format!("{} %", sim::bps(v as i64)))
-        .unwrap_or_else(|| "–".into())
+fn share(bps: Option<i64>) -> String {
+    analyst::percent_text(bps)
 }
 
-fn summary(res: &sim::SimResult, params: &SimParams, lang: Lang, out: &Path) -> String {
+fn summary(desk: &Desk, params: &SimParams, lang: Lang, out: &Path) -> String {
     let en = lang == Lang::En;
+    let res = &desk.result;
     let r = &res.request;
     let mut s = String::new();
     let last_year = r.start.year() + r.years as i32 - 1;
@@ -133,62 +133,45 @@ fn summary(res: &sim::SimResult, params: &SimParams, lang: Lang, out: &Path) -> 
         s += "方案                 灵活就业参保率(首年→末年)  续保率  缴费合计  统筹基金  个人账户  省级补贴  个人实缴  平均养老金  替代率\n";
         s += "                                                       （窗口期合计，万元）                      （元/月）\n";
     }
-    for sc in &res.scenarios {
-        let mut w = YearStats::default();
-        for st in &sc.years {
-            w.alive += st.alive;
-            w.stayed += st.stayed;
-            w.paid_before += st.paid_before;
-            w.gross += st.gross;
-            w.pooling += st.pooling;
-            w.account += st.account;
-            w.subsidy_provincial += st.subsidy_provincial;
-            w.net += st.net;
-        }
-        let first = sc.years.first().copied().unwrap_or_default();
-        let last = sc.years.last().copied().unwrap_or_default();
-        let (mean, repl) = sim::pension_means(res, sc);
+    for l in &desk.summary {
         s += &format!(
             "{:<20} {:>9} → {:<9}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}  {:>8}  {:>9}  {:>7} %\n",
-            sc.name,
-            share(first.paying, first.flexible()),
-            share(last.paying, last.flexible()),
-            share(w.stayed, w.paid_before),
-            big(w.gross, lang),
-            big(w.pooling, lang),
-            big(w.account, lang),
-            big(w.subsidy_provincial, lang),
-            big(w.net, lang),
-            Fen(mean).yuan_string(),
-            repl,
+            l.scenario,
+            share(l.coverage_first_bps),
+            share(l.coverage_last_bps),
+            share(l.retention_bps),
+            big(l.contributions_fen, lang),
+            big(l.pooling_fen, lang),
+            big(l.accounts_fen, lang),
+            big(l.subsidy_provincial_fen, lang),
+            big(l.paid_by_workers_fen, lang),
+            Fen(l.mean_pension_fen).yuan_string(),
+            l.replacement_percent,
         );
     }
-    let base = &res.scenarios[0];
-    for sc in &res.scenarios[1..] {
-        let mut bands = [0u64; 5];
-        for (b, p) in base.people.iter().zip(&sc.people) {
-            bands[sim::band(b.pension, p.pension)] += 1;
-        }
-        let n = base.people.len() as u64;
+    for l in &desk.summary[1..] {
+        let bands = l.bands.unwrap_or_default();
+        let n = l.persons;
+        let b = |i: usize| share((bands[i] * 10_000).checked_div(n).map(|v| v as i64));
         if en {
             s += &format!(
                 "\n{} against the law in force — pensions: gain >5 % {}, gain ≤5 % {}, no change {}, lose ≤5 % {}, lose >5 % {}",
-                sc.name,
-                share(bands[0], n),
-                share(bands[1], n),
-                share(bands[2], n),
-                share(bands[3], n),
-                share(bands[4], n)
+                l.scenario,
+                b(0),
+                b(1),
+                b(2),
+                b(3),
+                b(4)
             );
         } else {
             s += &format!(
                 "\n{} 对比现行规定 — 养老金：增加超过5% {}，增加不超过5% {}，不变 {}，减少不超过5% {}，减少超过5% {}",
-                sc.name,
-                share(bands[0], n),
-                share(bands[1], n),
-                share(bands[2], n),
-                share(bands[3], n),
-                share(bands[4], n)
+                l.scenario,
+                b(0),
+                b(1),
+                b(2),
+                b(3),
+                b(4)
             );
         }
     }
@@ -204,4 +187,105 @@ fn summary(res: &sim::SimResult, params: &SimParams, lang: Lang, out: &Path) -> 
         );
     }
     s
+}
+
+/// `anxin school cohort`: what to forecast and where to write it.
+pub struct CohortAsk {
+    pub reforms: Vec<String>,
+    pub seed: u64,
+    pub draws: Option<u32>,
+    pub out: PathBuf,
+}
+
+/// `anxin school cohort`: the ledger's cohorts forward (`anxin_service::analyst`, as on the
+/// analyst's page), the share still paying per scenario on stdout, the table as CSV and the
+/// chart as SVG in the output directory.
+pub fn cohort(
+    data: &crate::data::DataDir,
+    policy: &Policy,
+    today: YearMonth,
+    a: CohortAsk,
+    lang: Lang,
+    json: bool,
+) -> Result<()> {
+    let mut records = data.records()?;
+    let ledger = anxin_service::school::ledger::<_, Fail>(&mut records, policy, today)?;
+    let desk = analyst::cohort_forward(
+        policy,
+        &ledger,
+        |_| true,
+        a.seed,
+        a.draws,
+        today,
+        &a.reforms,
+    )?;
+    let (header, rows) = analyst::cohort_table(&desk);
+    std::fs::create_dir_all(&a.out).map_err(|e| io_fail(&a.out, e))?;
+    let path = a.out.join("cohort.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| io_fail(&path, e))?;
+    w.write_record(&header).map_err(|e| io_fail(&path, e))?;
+    for r in &rows {
+        w.write_record(r).map_err(|e| io_fail(&path, e))?;
+    }
+    w.flush().map_err(|e| io_fail(&path, e))?;
+    let chart = a.out.join("cohort.svg");
+    std::fs::write(&chart, analyst::cohort_chart(policy, &desk)).map_err(|e| io_fail(&chart, e))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "table": path.display().to_string(), "chart": chart.display().to_string() })
+        );
+        return Ok(());
+    }
+    let members: usize = desk.cohorts.iter().map(|c| c.members.len()).sum();
+    let en = lang == Lang::En;
+    let mut s = if en {
+        format!(
+            "{} school-driven enrolments in {} cohorts, {} draws each, seed {}; share still paying after 3 / 6 / 12 / 24 months:\n",
+            members,
+            desk.cohorts.len(),
+            desk.result.request.draws,
+            a.seed
+        )
+    } else {
+        format!(
+            "因入学参保 {} 人，{} 个批次，每人模拟 {} 次，种子 {}；审核后 3 / 6 / 12 / 24 个月仍在缴费的比例：\n",
+            members,
+            desk.cohorts.len(),
+            desk.result.request.draws,
+            a.seed
+        )
+    };
+    let draws = u64::from(desk.result.request.draws.max(1));
+    for sc in &desk.result.scenarios {
+        let (mut at, mut of) = ([0u64; 4], 0u64);
+        for (c, f) in desk.cohorts.iter().zip(&sc.cohorts) {
+            if let anxin_policy::cohort::Forecast::Paying(p) = f {
+                for i in 0..4 {
+                    at[i] += p[i];
+                }
+                of += c.members.len() as u64 * draws;
+            }
+        }
+        let cells: Vec<String> = at
+            .iter()
+            .map(|x| share((x * 10_000).checked_div(of).map(|v| v as i64)))
+            .collect();
+        s += &format!("  {:<26} {}\n", sc.name, cells.join("  "));
+    }
+    s += &if en {
+        format!(
+            "The behavioural model is an assumption (policy/simulation/school-cohort.toml). Table: {}; chart: {}\n",
+            path.display(),
+            chart.display()
+        )
+    } else {
+        format!(
+            "行为模型是假设（见 policy/simulation/school-cohort.toml）。表：{}；图：{}\n",
+            path.display(),
+            chart.display()
+        )
+    };
+    print!("{s}");
+    Ok(())
 }

@@ -1198,6 +1198,76 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     b.fits(step)?;
     b.accessible(step)?;
     b.shot("grid-landing")?;
+
+    // i. The analyst lands on the desk, compares two reforms with the law in force on a small
+    // population, and reads the summary, the charts and the fiscal sharing on the phone.
+    let step = "analyst compares reforms";
+    b.sign_out(step)?;
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "analyst", demo.password("analyst"))?;
+    b.expect_url(step, "/analyst")?;
+    b.expect_text(
+        step,
+        &[
+            "政策分析",
+            "与现行规定比较的改革方案",
+            "城乡居民医保财政补助的分担",
+        ],
+    )?;
+    b.click(step, "input[name=reform][value=\"income-band-rate\"]")?;
+    b.click(step, "input[name=reform][value=\"provincial-subsidy\"]")?;
+    b.type_into(step, "input[name=persons]", "2000")?;
+    b.type_into(step, "input[name=years]", "5")?;
+    b.click(step, "form[action=\"/analyst\"] button")?;
+    b.expect_text(
+        step,
+        &[
+            "一屏摘要",
+            "现行规定",
+            "全部合并",
+            "养老金的得失",
+            "下载各表",
+            "因入学参保人员的后续缴费预测",
+        ],
+    )?;
+    let charts = b.script(
+        "return document.querySelectorAll('figure svg').length",
+        json!([]),
+    )?;
+    // Four, two by decile for each of three scenarios, winners and losers, the fiscal one.
+    // (A school cohort of the ledger would add one more.)
+    if charts.as_i64().is_none_or(|n| n < 12) {
+        return Err(b.failed(step, &format!("{charts} charts, not 12")));
+    }
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("analyst-summary")?;
+    b.script(
+        "document.querySelector('table.cards').scrollIntoView()",
+        json!([]),
+    )?;
+    b.shot("analyst-summary-cards")?;
+    b.script(
+        "document.querySelector('figure').scrollIntoView()",
+        json!([]),
+    )?;
+    b.shot("analyst-chart-coverage")?;
+    b.script(
+        "document.querySelectorAll('figure')[5].scrollIntoView()",
+        json!([]),
+    )?;
+    b.shot("analyst-chart-deciles")?;
+    b.script(
+        "document.getElementById('cohorts').scrollIntoView()",
+        json!([]),
+    )?;
+    b.shot("analyst-cohorts")?;
+    b.script(
+        "document.getElementById('fiscal').scrollIntoView()",
+        json!([]),
+    )?;
+    b.shot("analyst-fiscal")?;
+    b.sign_out(step)?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@
 pub mod batch;
 pub mod calc;
 pub mod calendar;
+pub mod cohort;
 mod error;
 pub mod load;
 pub mod schema;

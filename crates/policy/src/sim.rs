@@ -548,12 +548,12 @@ pub struct SimResult {
 }
 
 /// Parts per million of 1 / (1 + e^(−z/1000)), z in thousandths from −12 to 12.
-struct Logistic(Vec<u32>);
+pub(crate) struct Logistic(Vec<u32>);
 
 const LOGIT_SPAN: i64 = 12_000;
 
 impl Logistic {
-    fn new() -> Logistic {
+    pub(crate) fn new() -> Logistic {
         Logistic(
             (-LOGIT_SPAN..=LOGIT_SPAN)
                 .map(|z| {
@@ -563,18 +563,18 @@ impl Logistic {
                 .collect(),
         )
     }
-    fn ppm(&self, z: i64) -> u32 {
+    pub(crate) fn ppm(&self, z: i64) -> u32 {
         self.0[(z.clamp(-LOGIT_SPAN, LOGIT_SPAN) + LOGIT_SPAN) as usize]
     }
 }
 
 /// A draw in [0, n).
 #[inline]
-fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
+pub(crate) fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     ((rng.next_u32() as u64) * n) >> 32
 }
 
-fn pick(rng: &mut ChaCha8Rng, shares: impl Iterator<Item = u32>) -> usize {
+pub(crate) fn pick(rng: &mut ChaCha8Rng, shares: impl Iterator<Item = u32>) -> usize {
     let u = below(rng, 10_000) as u32;
     let mut acc = 0;
     let mut last = 0;

@@ -698,6 +698,7 @@ pub async fn me(
     match caller.role {
         Role::Platform => return Redirect::to(&format!("/platform{suffix}")).into_response(),
         Role::Auditor => return Redirect::to(&format!("/clerk/audit{suffix}")).into_response(),
+        Role::Analyst => return Redirect::to(&format!("/analyst{suffix}")).into_response(),
         _ => {}
     }
     let region = caller
@@ -735,18 +736,6 @@ pub async fn me(
                 "/verify",
                 "核验一份参保缴费凭证",
                 "Check a contribution certificate",
-            ),
-        ],
-        Role::Analyst => &[
-            (
-                "/school/ledger",
-                "因入学参保人员台账",
-                "Identification ledger",
-            ),
-            (
-                "/clerk/inbox",
-                "消息送达和阅读",
-                "Messages delivered and read",
             ),
         ],
         _ => &[],

@@ -1,6 +1,7 @@
 //! Limits on the work that costs the server most, so that one account (or one runaway client)
-//! cannot starve the rest: one full audit at a time, two school reviews at a time, and two
-//! unfinished imports per clerk (see `imports`). Past a limit the request is refused at once
+//! cannot starve the rest: one full audit at a time, two school reviews at a time, one
+//! simulation at a time (of a bounded population and window), and two unfinished imports per
+//! clerk (see `imports`). Past a limit the request is refused at once
 //! with 429 and `Retry-After`, never queued. Sign-in has its own limiter (`auth`), and request
 //! bodies their size limits (the router).
 
@@ -26,6 +27,16 @@ pub const IMPORTS_PER_CLERK: usize = 2;
 /// for anyone trying codes (see ARCHITECTURE.md on why codes cannot be guessed).
 pub const CODE_LOOKUPS: usize = 20;
 pub const CODE_WINDOW: Duration = Duration::from_secs(60);
+/// Simulations running at once (`/analyst`, `/api/analyst/simulate`): each takes every core
+/// for a moment.
+pub const SIMULATIONS: usize = 1;
+/// The largest synthetic population and the longest window a simulation from the server may
+/// have (`anxin simulate` on the command line takes up to 20 million people and 50 years).
+pub const SIM_PERSONS: u32 = 200_000;
+pub const SIM_YEARS: u32 = 20;
+/// People × years × scenarios of one run: the largest population over the longest window
+/// with two reforms, alone and together (4 scenarios).
+pub const SIM_WORK: u64 = SIM_PERSONS as u64 * SIM_YEARS as u64 * 4;
 
 /// Sign-up requests per client in [`SIGNUP_WINDOW`]: a family signing up on one phone gets
 /// through, a script filling the clerks' desks does not (each request also costs an
@@ -36,6 +47,7 @@ pub const SIGNUP_WINDOW: Duration = Duration::from_secs(3600);
 pub struct Gates {
     audit: Semaphore,
     review: Semaphore,
+    simulation: Semaphore,
     /// When each client last looked certificates up by code, oldest first.
     lookups: Mutex<HashMap<Option<IpAddr>, VecDeque<Timestamp>>>,
     /// When each client last sent a sign-up request, oldest first.
@@ -47,6 +59,7 @@ impl Default for Gates {
         Gates {
             audit: Semaphore::new(AUDITS),
             review: Semaphore::new(REVIEWS),
+            simulation: Semaphore::new(SIMULATIONS),
             lookups: Mutex::default(),
             signups: Mutex::default(),
         }
@@ -60,6 +73,19 @@ impl Gates {
 
     pub fn review(&self) -> Result<SemaphorePermit<'_>, ApiError> {
         enter(&self.review, "入学审核", "a school review", REVIEWS)
+    }
+
+    pub fn simulation(&self) -> Result<SemaphorePermit<'_>, ApiError> {
+        enter(&self.simulation, "模拟", "a simulation", SIMULATIONS)
+    }
+
+    /// The bounds of a simulation run from the server.
+    pub fn sim_bounds(&self) -> anxin_service::analyst::Bounds {
+        anxin_service::analyst::Bounds {
+            max_persons: SIM_PERSONS,
+            max_years: SIM_YEARS,
+            max_work: SIM_WORK,
+        }
     }
 
     /// Counts one lookup by verification code from `client` at `now`; past
@@ -160,6 +186,13 @@ mod tests {
         let (a, b) = (gates.review().unwrap(), gates.review().unwrap());
         assert!(gates.review().is_err());
         drop((a, b));
+        let s = gates.simulation().expect("one simulation runs");
+        assert!(
+            gates.simulation().is_err(),
+            "a second waits for nothing: 429"
+        );
+        drop(s);
+        assert!(gates.simulation().is_ok());
     }
 
     #[test]

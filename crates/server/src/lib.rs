@@ -21,6 +21,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod accounts;
+pub mod analyst;
 pub mod auth;
 pub mod cases;
 pub mod certificates;
@@ -253,6 +254,11 @@ pub fn router(state: AppState) -> Router {
             post(auth::api_sign_in).delete(auth::api_sign_out),
         )
         .route("/api/me", get(auth::api_me))
+        // The analyst's desk (issue 17).
+        .route("/analyst", get(analyst::desk_page))
+        .route("/analyst/tables/{file}", get(analyst::table))
+        .route("/api/analyst/simulate", post(analyst::api_simulate))
+        .route("/api/analyst/fiscal", get(analyst::api_fiscal))
         .route("/api/cases", get(cases::api_queue).post(cases::api_file))
         .route("/api/cases/{case}", get(cases::api_show))
         .route("/api/cases/{case}/actions", post(cases::api_act))
@@ -832,6 +838,15 @@ pub fn xlsx_download<const N: usize>(
     rows: impl IntoIterator<Item = [String; N]>,
     name: &str,
 ) -> Response {
+    xlsx_table(&header, rows, name)
+}
+
+/// [`xlsx_download`] for a table whose width is known only when it is made.
+pub fn xlsx_table<R: AsRef<[String]>>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+    name: &str,
+) -> Response {
     let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut book = rust_xlsxwriter::Workbook::new();
         let bold = rust_xlsxwriter::Format::new().set_bold();
@@ -843,7 +858,7 @@ pub fn xlsx_download<const N: usize>(
         }
         for (r, row) in rows.into_iter().enumerate() {
             let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
-            for (c, cell) in row.iter().enumerate() {
+            for (c, cell) in row.as_ref().iter().enumerate() {
                 if !cell.is_empty() {
                     sheet.write_string(r, u16::try_from(c).unwrap_or(u16::MAX), cell)?;
                 }
@@ -867,12 +882,33 @@ pub fn csv_download<const N: usize>(
     rows: impl IntoIterator<Item = [String; N]>,
     name: &str,
 ) -> Response {
+    csv_table(&header, rows, name)
+}
+
+/// [`csv_download`] for a table whose width is known only when it is made.
+pub fn csv_table<R: AsRef<[String]>>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+    name: &str,
+) -> Response {
     let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
     let mut out = String::from("\u{feff}");
-    out.push_str(&header.map(quote).join(","));
+    out.push_str(
+        &header
+            .iter()
+            .map(|h| quote(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     out.push('\n');
     for row in rows {
-        out.push_str(&row.map(|c| quote(&c)).join(","));
+        out.push_str(
+            &row.as_ref()
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
     attachment(out.into_bytes(), "text/csv; charset=utf-8", name)

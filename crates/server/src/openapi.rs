@@ -448,6 +448,48 @@ pub const OPERATIONS: &[Operation] = &[
         ok: (200, inbox_rates),
         errors: &[401, 403],
     },
+    // The analyst's desk (issue 17).
+    Operation {
+        method: "post",
+        path: "/api/analyst/simulate",
+        tag: "analyst",
+        summary: "微观模拟 Simulate reforms against the law in force on the synthetic population: the one-screen summary and every table (analysts; one run at a time, at most 200 000 people, 20 years and 16 million people × years × scenarios)",
+        access: Access::SignedIn,
+        body: Some(Body::OptionalJson(sim_body)),
+        query: &[],
+        ok: (200, sim_result),
+        errors: &[400, 401, 403, 429],
+    },
+    Operation {
+        method: "get",
+        path: "/api/analyst/fiscal",
+        tag: "analyst",
+        summary: "城乡居民医保财政补助分担 The resident medical subsidy split central/local for every region whose tier is recorded, and the cost of covering inter-provincial migrants where they live (analysts)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[
+            (
+                "hukou",
+                false,
+                "流动人口户籍省份 the migrants' hukou province (code or name); default 340000",
+                "^[^\\x00-\\x1f\\x7f]{1,40}$",
+            ),
+            (
+                "migrants",
+                false,
+                "跨省流动人口人数 inter-provincial migrants; default 10000",
+                "^[0-9]{1,10}$",
+            ),
+            (
+                "residents",
+                false,
+                "每地参保居民人数 insured residents per region; default 10000",
+                "^[0-9]{1,10}$",
+            ),
+        ],
+        ok: (200, fiscal_result),
+        errors: &[400, 401, 403, 404],
+    },
     Operation {
         method: "get",
         path: "/api/platform/workers",
@@ -706,6 +748,43 @@ fn refusals() -> Value {
         "properties": { "row": { "type": "integer" }, "column": { "type": "string" },
             "value": { "type": "string" }, "zh": { "type": "string" }, "en": { "type": "string" } } }),
     )
+}
+
+fn sim_body() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "reforms": { "type": "array", "items": { "type": "string" } },
+            "years": { "type": "integer", "minimum": 1, "maximum": 20 },
+            "seed": { "type": "integer", "minimum": 0 },
+            "persons": { "type": "integer", "minimum": 1, "maximum": 200000 }
+        }
+    })
+}
+
+fn sim_result() -> Value {
+    json!({
+        "type": "object", "required": ["start", "years", "seed", "persons", "summary", "tables"],
+        "properties": {
+            "start": { "type": "string" }, "years": { "type": "integer" },
+            "seed": { "type": "integer" }, "persons": { "type": "integer" },
+            "reforms": { "type": "array", "items": { "type": "string" } },
+            "regions": { "type": "array", "items": { "type": "string" } },
+            "summary": { "type": "array", "items": { "type": "object" } },
+            "tables": { "type": "object", "additionalProperties": {
+                "type": "object", "required": ["header", "rows"],
+                "properties": { "header": { "type": "array", "items": { "type": "string" } },
+                    "rows": { "type": "array", "items": { "type": "array", "items": { "type": "string" } } } } } }
+        }
+    })
+}
+
+fn fiscal_result() -> Value {
+    json!({
+        "type": "object", "required": ["year", "regions"],
+        "properties": { "year": { "type": "integer" },
+            "regions": { "type": "array", "items": { "type": "object" } } }
+    })
 }
 
 fn error_schema() -> Value {

@@ -356,7 +356,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/options", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
-    ("GET", "/me", "", "RRRRRRAARAARA"),
+    ("GET", "/me", "", "RRRRRRAARARRA"),
     ("GET", "/api/log/inclusion?seq=0", "", "UFFAAAFFFFFAF"),
     ("GET", "/api/log/inclusion?key=c2", "", "UFFAAAFFFFFAF"),
     ("GET", "/api/log/inclusion?seq=999", "", "UFFNNNFFFFFNF"),
@@ -411,6 +411,79 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/clerk/password", "", "RFFAAFFFFFFFF"),
     ("GET", "/signup", "", "AAAAAAAAAAAAA"),
     ("GET", "/password", "", "AAAAAAAAAAAAA"),
+    // The analyst's desk (issue 17): analysts only; bad input refused before anything runs.
+    ("GET", "/analyst", "", "RFFFFFFFFFAFF"),
+    (
+        "GET",
+        "/analyst?run=1&persons=200&years=2&reform=income-band-rate",
+        "",
+        "RFFFFFFFFFAFF",
+    ),
+    ("GET", "/analyst?years=x", "", "RFFFFFFFFFBFF"),
+    ("GET", "/analyst?run=1&persons=999999", "", "RFFFFFFFFFBFF"),
+    ("GET", "/analyst?run=1&years=21", "", "RFFFFFFFFFBFF"),
+    (
+        "GET",
+        "/analyst?run=1&persons=200000&years=20&reform=income-band-rate&reform=provincial-subsidy&reform=school-voucher",
+        "",
+        "RFFFFFFFFFBFF",
+    ),
+    (
+        "GET",
+        "/analyst?run=1&persons=50&reform=nope",
+        "",
+        "RFFFFFFFFFBFF",
+    ),
+    ("GET", "/analyst?colour=red", "", "RFFFFFFFFFBFF"),
+    (
+        "GET",
+        "/analyst/tables/years.csv?persons=100&years=2",
+        "",
+        "RFFFFFFFFFAFF",
+    ),
+    ("GET", "/analyst/tables/fiscal.xlsx", "", "RFFFFFFFFFAFF"),
+    (
+        "GET",
+        "/analyst/tables/cohort.csv?reform=school-cumulative-first",
+        "",
+        "RFFFFFFFFFAFF",
+    ),
+    (
+        "GET",
+        "/analyst/tables/cohort.csv?reform=nope",
+        "",
+        "RFFFFFFFFFBFF",
+    ),
+    ("GET", "/analyst/tables/pets.csv", "", "RFFFFFFFFFNFF"),
+    ("GET", "/analyst/tables/years.pdf", "", "RFFFFFFFFFNFF"),
+    (
+        "POST",
+        "/api/analyst/simulate",
+        r#"{"persons":100,"years":2}"#,
+        "UFFFFFFFFFAFF",
+    ),
+    (
+        "POST",
+        "/api/analyst/simulate",
+        r#"{"persons":0}"#,
+        "UFFFFFFFFFBFF",
+    ),
+    (
+        "POST",
+        "/api/analyst/simulate",
+        r#"{"people":5}"#,
+        "UFFFFFFFFFBFF",
+    ),
+    ("POST", "/api/analyst/simulate", "[]", "UFFFFFFFFFBFF"),
+    ("GET", "/api/analyst/fiscal", "", "UFFFFFFFFFAFF"),
+    (
+        "GET",
+        "/api/analyst/fiscal?hukou=nowhere",
+        "",
+        "UFFFFFFFFFNFF",
+    ),
+    ("GET", "/api/analyst/fiscal?migrants=x", "", "UFFFFFFFFFBFF"),
+    ("GET", "/api/analyst/fiscal?colour=red", "", "BBBBBBBBBBBBB"),
 ];
 
 fn code(c: char) -> StatusCode {
@@ -2506,4 +2579,186 @@ async fn a_worker_reads_and_marks_their_inbox() {
         "{}",
         page.body
     );
+}
+
+// ---- the analyst's desk (issue 17) ----
+
+/// The analyst lands on the desk, runs two reforms against the law in force, sees the summary
+/// and the charts, and downloads a table as CSV and .xlsx: the same seed gives the same bytes,
+/// another seed other ones; a second run while one is running is refused at once (429).
+#[tokio::test]
+async fn the_analyst_simulates_reforms_and_downloads_the_tables() {
+    let w = world();
+    let analyst = sign_in(&w.state, "analyst").await;
+    let me = get(&w.state, "/me", Some(&analyst)).await;
+    assert_eq!(me.status, StatusCode::SEE_OTHER);
+    assert_eq!(me.headers["location"], "/analyst");
+
+    let q = "run=1&persons=300&years=3&seed=7&reform=income-band-rate&reform=provincial-subsidy";
+    let page = get(&w.state, &format!("/analyst?{q}"), Some(&analyst)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for needle in [
+        "一屏摘要",
+        "现行规定",
+        "全部合并",
+        "养老金的得失",
+        "<svg",
+        "灵活就业人员参保率",
+        "补贴支出：谁来出",
+        "各收入十分位",
+        "/analyst/tables/deciles.xlsx?",
+        "城乡居民医保财政补助的分担",
+        "改在常住地参保",
+        "因入学参保人员的后续缴费预测",
+    ] {
+        assert!(page.body.contains(needle), "{needle} missing");
+    }
+    assert_eq!(
+        page.body.matches("<svg").count(),
+        4 + 6 + 1 + 1,
+        "four charts, two by decile per scenario, winners and losers, and the fiscal one"
+    );
+    let en = get(&w.state, &format!("/analyst?{q}&lang=en"), Some(&analyst)).await;
+    assert!(en.body.contains("Summary") && en.body.contains("law in force"));
+
+    let csv = |seed: u32| {
+        format!(
+            "/analyst/tables/window.csv?run=1&persons=300&years=3&seed={seed}&reform=income-band-rate"
+        )
+    };
+    let a = get(&w.state, &csv(7), Some(&analyst)).await;
+    let b = get(&w.state, &csv(7), Some(&analyst)).await;
+    let c = get(&w.state, &csv(8), Some(&analyst)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(a.body.contains("baseline") && a.body.contains("income-band-rate"));
+    assert_eq!(a.body, b.body, "the same seed gives the same bytes");
+    assert_ne!(a.body, c.body, "another seed, other people");
+    let x = get(
+        &w.state,
+        "/analyst/tables/winners.xlsx?persons=300&years=3&reform=income-band-rate",
+        Some(&analyst),
+    )
+    .await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(
+        x.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+
+    // The API gives the same summary, and its tables.
+    let r = send(
+        &w.state,
+        request(
+            "POST",
+            "/api/analyst/simulate",
+            Some(&analyst),
+            r#"{"persons":300,"years":3,"seed":7,"reforms":["income-band-rate"]}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["summary"].as_array().unwrap().len(), 2);
+    assert_eq!(v["summary"][1]["scenario"], "income-band-rate");
+    let rows = v["tables"]["window"]["rows"].as_array().unwrap();
+    let line = a.body.lines().nth(1).unwrap().replace('"', "");
+    assert_eq!(
+        line,
+        rows[0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(","),
+        "the page's CSV and the API's table are the same run"
+    );
+
+    // One run at a time: past it, 429 with Retry-After, never queued.
+    let held = w.state.gates.simulation().unwrap();
+    let busy = get(&w.state, &csv(7), Some(&analyst)).await;
+    assert_eq!(busy.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(busy.headers.contains_key("retry-after"));
+    let busy = send(
+        &w.state,
+        request("POST", "/api/analyst/simulate", Some(&analyst), "{}"),
+    )
+    .await;
+    assert_eq!(busy.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(busy.body.contains("simulation"), "{}", busy.body);
+    // Bad input is refused before the gate: 400, not 429.
+    let bad = get(&w.state, "/analyst?run=1&persons=0", Some(&analyst)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // A fiscal question it cannot answer is said in its section; the page stands.
+    let nowhere = get(&w.state, "/analyst?hukou=nowhere", Some(&analyst)).await;
+    assert_eq!(nowhere.status, StatusCode::OK);
+    assert!(nowhere.body.contains("class=\"bad\""), "{}", nowhere.body);
+    // The fiscal section needs no simulation.
+    assert_eq!(
+        get(&w.state, "/analyst", Some(&analyst)).await.status,
+        StatusCode::OK
+    );
+    drop(held);
+    assert_eq!(
+        get(&w.state, &csv(7), Some(&analyst)).await.status,
+        StatusCode::OK
+    );
+}
+
+/// A school review makes the guardian who started paying two months before a school-driven
+/// enrolment of the ledger; the analyst sees that cohort forward (chart and table), the same
+/// seed giving the same bytes.
+#[tokio::test]
+async fn the_analyst_sees_the_school_cohort_forward() {
+    let w = world();
+    let education = sign_in(&w.state, "education").await;
+    let csv = format!(
+        "申请编号,子女身份证号,监护人身份证号,申请城市,申请月份,困难家庭\nA-1,330106201809010045,{},杭州,2025-03,否\n",
+        w.hz_id
+    );
+    let review = Request::builder()
+        .method("POST")
+        .uri("/api/school/review?places=5&name=apps.csv")
+        .header("authorization", format!("Bearer {}", api_token(&education)))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let r = send(&w.state, review).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let analyst = sign_in(&w.state, "analyst").await;
+    let q = "run=1&persons=200&years=2&seed=4&reform=school-cumulative-first";
+    let page = get(&w.state, &format!("/analyst?{q}"), Some(&analyst)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("台账上 1 人、1 个批次"),
+        "the hz guardian is a cohort of one"
+    );
+    assert!(page.body.contains("因入学参保人员：审核后仍在缴费"));
+    let table = format!("/analyst/tables/cohort.csv?{q}");
+    let a = get(&w.state, &table, Some(&analyst)).await;
+    let b = get(&w.state, &table, Some(&analyst)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body, b.body, "the same seed gives the same bytes");
+    // Two scenarios × one cohort × four months, under the header.
+    assert_eq!(a.body.lines().count(), 1 + 2 * 4, "{}", a.body);
+    assert!(
+        a.body
+            .contains("\"school-cumulative-first\",\"330100\",\"2025\",\"1\",\"24\"")
+    );
+    let other = get(
+        &w.state,
+        "/analyst/tables/cohort.csv?run=1&seed=5&reform=school-cumulative-first",
+        Some(&analyst),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK);
 }

@@ -17,7 +17,8 @@
 //! - the log's proofs and the audit: clerks, inspectors and auditors;
 //! - school reviews: the education office; the identification ledger: clerks, education
 //!   offices and analysts, each only for their region;
-//! - a platform reads only what its own credit code paid.
+//! - a platform reads only what its own credit code paid;
+//! - the analyst's desk (simulations, fiscal sharing, cohorts forward): analysts.
 //!
 //! [`TABLE`] lists, for every action, the roles that may take it; a test holds it against
 //! every role.
@@ -78,10 +79,13 @@ pub enum Action {
     /// Reset the password of a worker of one's region who is at the desk: a temporary
     /// password shown once, changed at the next sign-in, written to the worker's access log.
     ResetPassword,
+    /// The analyst's desk: the microsimulation of reforms, the fiscal sharing of resident
+    /// medical insurance and the school cohorts forward (aggregate figures, no person).
+    Analyse,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -102,6 +106,7 @@ impl Action {
         Action::InboxRates,
         Action::ReviewSignup,
         Action::ResetPassword,
+        Action::Analyse,
     ];
 }
 
@@ -146,6 +151,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
     ),
     (Action::ReviewSignup, &[Role::Clerk]),
     (Action::ResetPassword, &[Role::Clerk]),
+    (Action::Analyse, &[Role::Analyst]),
 ];
 
 /// The roles that may take `action`.

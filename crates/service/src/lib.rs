@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod analyst;
 pub mod cases;
 pub mod db;
 pub mod deployment;

@@ -1,0 +1,834 @@
+//! The analyst's desk (issue 17, SPEC §A1, §A2): `/analyst` runs the microsimulation for the
+//! reforms ticked (a bounded population and window, one run at a time: `gates`), shows the
+//! one-screen summary and its charts, offers every table as CSV and .xlsx, and shows the
+//! fiscal sharing of resident medical insurance; `POST /api/analyst/simulate` and
+//! `GET /api/analyst/fiscal` give the same as JSON.
+//!
+//! Everything is `anxin_service::analyst` (the code `anxin simulate` runs) and
+//! `anxin_service::access` (`Action::Analyse`): this module reads the request and renders.
+
+use anxin_policy::sim::{SimParams, SimRequest};
+use anxin_policy::{Lang, Policy};
+use anxin_service::access::Action;
+use anxin_service::analyst::{self, BANDS, Desk, Line};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of, lang_query};
+
+/// What a page asks for when nothing is given.
+const YEARS: u32 = 10;
+const SEED: u64 = 1;
+const PERSONS: u32 = 10_000;
+/// The fiscal section's defaults: migrants from Anhui (a tier-3 province of seed 002), per
+/// 10 000 people.
+const HUKOU: &str = "340000";
+const PEOPLE: u64 = 10_000;
+
+/// The tables a run gives (`anxin_policy::sim::tables`); the cohort and fiscal tables besides.
+const SIM_TABLES: [&str; 5] = ["years", "window", "deciles", "winners", "calibration"];
+
+/// The page's (and the downloads') query, read by hand: `reform` repeats.
+struct Ask {
+    lang: Lang,
+    run: bool,
+    reforms: Vec<String>,
+    years: u32,
+    seed: u64,
+    persons: u32,
+    hukou: String,
+    migrants: u64,
+    residents: u64,
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str, zh: &str) -> Result<T, ApiError> {
+    crate::whole_number(value.trim()).ok_or_else(|| {
+        ApiError::bad_input(
+            format!("{zh}（{name}）须为整数"),
+            format!("{name} must be a whole number"),
+        )
+    })
+}
+
+fn ask_of(uri: &Uri) -> Result<Ask, ApiError> {
+    let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|_| ApiError::bad_input("查询参数读不懂", "the query cannot be read"))?;
+    let mut a = Ask {
+        lang: Lang::Zh,
+        run: false,
+        reforms: Vec::new(),
+        years: YEARS,
+        seed: SEED,
+        persons: PERSONS,
+        hukou: HUKOU.into(),
+        migrants: PEOPLE,
+        residents: PEOPLE,
+    };
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "lang" => a.lang = lang_of(Some(v)),
+            "run" => a.run = true,
+            "reform" => a.reforms.push(v.trim().to_string()),
+            "years" => a.years = number(k, v, "年数")?,
+            "seed" => a.seed = number(k, v, "随机种子")?,
+            "persons" => a.persons = number(k, v, "人数")?,
+            "hukou" => a.hukou = v.trim().to_string(),
+            "migrants" => a.migrants = number(k, v, "流动人口人数")?,
+            "residents" => a.residents = number(k, v, "参保居民人数")?,
+            other => {
+                let shown: String = other.chars().filter(|c| !c.is_control()).take(40).collect();
+                return Err(ApiError::bad_input(
+                    format!(
+                        "不认识的查询参数「{shown}」：可用 reform、years、seed、persons、run、hukou、migrants、residents、lang"
+                    ),
+                    format!(
+                        "unknown query parameter \"{shown}\": reform, years, seed, persons, run, hukou, migrants, residents and lang are taken"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// The query of a run, for its download links.
+fn run_query(a: &Ask) -> String {
+    let mut q = format!(
+        "run=1&years={}&seed={}&persons={}",
+        a.years, a.seed, a.persons
+    );
+    for r in &a.reforms {
+        q.push_str(&format!("&reform={}", crate::url_encode(r)));
+    }
+    q
+}
+
+fn request(
+    state: &AppState,
+    reforms: Vec<String>,
+    years: u32,
+    seed: u64,
+    persons: u32,
+) -> SimRequest {
+    SimRequest {
+        seed,
+        persons,
+        years,
+        start: state.today(),
+        reforms,
+        region: None,
+    }
+}
+
+/// Runs a simulation: refused at once when one is already running (429), or when the request
+/// is out of bounds (400) before it takes the gate.
+async fn simulate(state: &AppState, req: SimRequest) -> Result<Desk, ApiError> {
+    let bounds = state.gates.sim_bounds();
+    analyst::check(&state.policy, &req, bounds)?;
+    let _running = state.gates.simulation()?;
+    let policy = state.policy.clone();
+    tokio::task::spawn_blocking(move || {
+        let params = SimParams::embedded()?;
+        analyst::run(&policy, &params, &req, bounds)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(ApiError::from)
+}
+
+/// The identification ledger's cohorts of the caller's region, forward under the law in force
+/// and the reforms asked for; `None` on a server without records. The caller holds the
+/// simulation gate.
+async fn cohorts(
+    state: &AppState,
+    caller: &Caller,
+    seed: u64,
+    reforms: Vec<String>,
+) -> Result<Option<analyst::CohortDesk>, ApiError> {
+    if state.records.is_none() {
+        return Ok(None);
+    }
+    let policy = state.policy.clone();
+    let today = state.today();
+    let ledger = state
+        .read(move |records| anxin_service::school::ledger::<_, ApiError>(records, &policy, today))
+        .await?;
+    let policy = state.policy.clone();
+    let (account, role) = (caller.account.clone(), caller.role);
+    tokio::task::spawn_blocking(move || {
+        let actor = anxin_service::access::Actor::new(&account, role);
+        analyst::cohort_forward(
+            &policy,
+            &ledger,
+            |region| anxin_service::access::in_region(actor, region),
+            seed,
+            None,
+            today,
+            &reforms,
+        )
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map(Some)
+    .map_err(ApiError::from)
+}
+
+async fn fiscal(
+    state: &AppState,
+    year: i32,
+    residents: u64,
+    migrants: u64,
+    hukou: String,
+) -> Result<Vec<anxin_policy::calc::fiscal::FiscalResult>, ApiError> {
+    let policy = state.policy.clone();
+    tokio::task::spawn_blocking(move || {
+        analyst::fiscal_sharing(&policy, year, residents, migrants, &hukou)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(ApiError::from)
+}
+
+/// `GET /analyst`: the form, the run asked for (if any) and the fiscal sharing.
+pub async fn desk_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    caller.may(Action::Analyse)?;
+    let a = ask_of(&uri)?;
+    let lang = a.lang;
+    let params = SimParams::embedded()?;
+    let mut body = String::new();
+    body.push_str(&format!(
+        "<p>{}</p><ul><li><a href=\"/school/ledger{ls}\">{}</a></li><li><a href=\"/clerk/inbox{ls}\">{}</a></li></ul>",
+        lang.pick(
+            "在合成的灵活就业人口上比较改革方案与现行规定：参保和续保、统筹基金与个人账户的缴费、各级补贴支出、各收入十分位的变化和养老金的得失。同一种子，同样结果。",
+            "Compare reforms with the law in force on a synthetic population of flexible workers: coverage and retention, contributions to the pooling fund and personal accounts, subsidies by who pays, the change by income decile, and pension winners and losers. The same seed gives the same results."
+        ),
+        lang.pick("因入学参保人员台账", "Identification ledger"),
+        lang.pick("消息送达和阅读", "Messages delivered and read"),
+        ls = lang_query(lang, true),
+    ));
+    body.push_str(&form(&state.policy, &params, &state, &a));
+    if a.run {
+        let req = request(&state, a.reforms.clone(), a.years, a.seed, a.persons);
+        let bounds = state.gates.sim_bounds();
+        analyst::check(&state.policy, &req, bounds)?;
+        // One gate for the whole run: the population and the school cohorts.
+        let _running = state.gates.simulation()?;
+        let policy = state.policy.clone();
+        let desk = tokio::task::spawn_blocking(move || {
+            analyst::run(&policy, &SimParams::embedded()?, &req, bounds)
+        })
+        .await
+        .map_err(|_| ApiError::internal())??;
+        body.push_str(&results(&state.policy, &params, &desk, &a));
+        let cohort = cohorts(&state, &caller, a.seed, a.reforms.clone()).await?;
+        body.push_str(&cohort_section(&state.policy, cohort.as_ref(), &a));
+    }
+    let year = state.today().year();
+    // The fiscal section says what it cannot compute (a hukou province whose tier is not
+    // recorded, a count too large) without taking the simulation's results with it.
+    match fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await {
+        Ok(results) => body.push_str(&fiscal_section(&results, &a, year)),
+        Err(e) => body.push_str(&format!(
+            "<h2 id=\"fiscal\">{}</h2><p class=\"bad\">{}</p><p><small>{}</small></p><p><a href=\"/analyst{}#fiscal\">{}</a></p>",
+            lang.pick(
+                "城乡居民医保财政补助的分担",
+                "Fiscal sharing of resident medical insurance"
+            ),
+            esc(lang.pick(&e.zh, &e.en)),
+            esc(lang.pick(&e.en, &e.zh)),
+            lang_query(lang, true),
+            lang.pick("按默认值重新计算", "Compute again with the defaults"),
+        )),
+    }
+    body.push_str(&crate::auth::logout_button(&caller, lang));
+    Ok(crate::page(lang, lang.pick("政策分析", "Analyst's desk"), &body).into_response())
+}
+
+/// Inline styles for a checkbox row: a 44 px tap target, the box its own size.
+const CHECK_ROW: &str = "display:flex;align-items:center;gap:.5rem;min-height:44px;margin:0";
+
+fn form(policy: &Policy, params: &SimParams, state: &AppState, a: &Ask) -> String {
+    let lang = a.lang;
+    let offered = analyst::reforms_for(policy, params, state.today());
+    let boxes: String = if offered.is_empty() {
+        format!(
+            "<p>{}</p>",
+            lang.pick(
+                "此时没有适用于这一人口所在地区的改革方案，只能看现行规定。",
+                "No reform covers this population's regions now: the law in force only."
+            )
+        )
+    } else {
+        offered
+            .iter()
+            .map(|r| {
+                let checked = if a.reforms.contains(&r.name) {
+                    " checked"
+                } else {
+                    ""
+                };
+                format!(
+                    "<label style=\"{CHECK_ROW}\"><input type=\"checkbox\" name=\"reform\" value=\"{}\" style=\"width:auto;min-width:24px;min-height:24px\"{checked}><span>{} <small>{}</small></span></label>",
+                    esc(&r.name),
+                    esc(lang.pick(&r.title_zh, &r.title_en)),
+                    esc(&r.name),
+                )
+            })
+            .collect()
+    };
+    let bounds = state.gates.sim_bounds();
+    format!(
+        "<form method=\"get\" action=\"/analyst\"><input type=\"hidden\" name=\"run\" value=\"1\">{hidden_lang}\
+         <fieldset><legend>{}</legend>{boxes}</fieldset>\
+         <label>{}<input name=\"years\" inputmode=\"numeric\" value=\"{}\"></label>\
+         <label>{}<input name=\"seed\" inputmode=\"numeric\" value=\"{}\"></label>\
+         <label>{}<input name=\"persons\" inputmode=\"numeric\" value=\"{}\"></label>\
+         <button>{}</button></form>",
+        lang.pick(
+            "与现行规定比较的改革方案",
+            "Reforms to compare with the law in force"
+        ),
+        match lang {
+            Lang::Zh => format!("年数（1–{}）", bounds.max_years),
+            Lang::En => format!("Years (1–{})", bounds.max_years),
+        },
+        a.years,
+        lang.pick("随机种子", "Seed"),
+        a.seed,
+        match lang {
+            Lang::Zh => format!("合成人口人数（最多 {}）", bounds.max_persons),
+            Lang::En => format!(
+                "People in the synthetic population (at most {})",
+                bounds.max_persons
+            ),
+        },
+        a.persons,
+        lang.pick("运行模拟", "Run the simulation"),
+        hidden_lang = if lang == Lang::En {
+            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
+        } else {
+            ""
+        },
+    )
+}
+
+fn label(policy: &Policy, name: &str, lang: Lang) -> String {
+    match (name, lang) {
+        ("baseline", Lang::Zh) => "现行规定".into(),
+        ("baseline", Lang::En) => "law in force".into(),
+        ("all", Lang::Zh) => "全部合并".into(),
+        ("all", Lang::En) => "all together".into(),
+        (r, _) => policy.reforms.get(r).map_or_else(
+            || r.to_string(),
+            |f| lang.pick(&f.title_zh, &f.title_en).to_string(),
+        ),
+    }
+}
+
+fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String {
+    let lang = a.lang;
+    let r = &desk.result.request;
+    let last = r.start.year() + r.years as i32 - 1;
+    let mut s = format!(
+        "<h2>{}</h2><p>{}</p>",
+        lang.pick("一屏摘要", "Summary"),
+        match lang {
+            Lang::Zh => format!(
+                "{}：{} 人，{}–{} 年，种子 {}。参保行为模型和多数人口构成是假设，每个数字及出处见 calibration 表。",
+                esc(&params.meta.title_zh),
+                r.persons,
+                r.start.year(),
+                last,
+                r.seed
+            ),
+            Lang::En => format!(
+                "{}: {} people, {}–{}, seed {}. The participation model and most of the population mix are assumptions; every figure with its source is in the calibration table.",
+                esc(&params.meta.title_en),
+                r.persons,
+                r.start.year(),
+                last,
+                r.seed
+            ),
+        }
+    );
+    let labels = [
+        lang.pick("方案", "Scenario"),
+        lang.pick("参保率（首年→末年）", "Coverage (first→last year)"),
+        lang.pick("续保率", "Retention"),
+        lang.pick("缴费合计（万元）", "Contributions (10k yuan)"),
+        lang.pick("统筹基金（万元）", "Pooling fund (10k yuan)"),
+        lang.pick("个人账户（万元）", "Personal accounts (10k yuan)"),
+        lang.pick("地方补贴（万元）", "Local subsidy (10k yuan)"),
+        lang.pick("省级补贴（万元）", "Provincial subsidy (10k yuan)"),
+        lang.pick("入学券（万元）", "School voucher (10k yuan)"),
+        lang.pick("个人实缴（万元）", "Paid by workers (10k yuan)"),
+        lang.pick("平均养老金（元/月）", "Mean pension (yuan/month)"),
+        lang.pick("替代率", "Replacement rate"),
+    ];
+    s.push_str(&cards_head(&labels));
+    for l in &desk.summary {
+        s.push_str(&cards_row(
+            &labels,
+            &[
+                esc(&label(policy, &l.scenario, lang)),
+                format!(
+                    "{} → {}",
+                    pct(l.coverage_first_bps),
+                    pct(l.coverage_last_bps)
+                ),
+                pct(l.retention_bps),
+                analyst::wan(l.contributions_fen),
+                analyst::wan(l.pooling_fen),
+                analyst::wan(l.accounts_fen),
+                analyst::wan(l.subsidy_local_fen),
+                analyst::wan(l.subsidy_provincial_fen),
+                analyst::wan(l.subsidy_voucher_fen),
+                analyst::wan(l.paid_by_workers_fen),
+                analyst::yuan(l.mean_pension_fen),
+                if l.replacement_percent.is_empty() {
+                    "–".into()
+                } else {
+                    format!("{} %", l.replacement_percent)
+                },
+            ],
+            "",
+        ));
+    }
+    s.push_str("</table>");
+    if desk.summary.len() > 1 {
+        s.push_str(&format!(
+            "<h3>{}</h3>",
+            lang.pick(
+                "养老金的得失（对比现行规定，占全部人数）",
+                "Pension winners and losers (against the law in force, share of everyone)"
+            )
+        ));
+        let mut labels = vec![lang.pick("方案", "Scenario")];
+        labels.extend(BANDS.iter().map(|b| lang.pick(b.0, b.1)));
+        s.push_str(&cards_head(&labels));
+        for l in &desk.summary[1..] {
+            s.push_str(&cards_row(&labels, &band_cells(policy, l, lang), ""));
+        }
+        s.push_str("</table>");
+    }
+    s.push_str(&format!("<h2>{}</h2>", lang.pick("图表", "Charts")));
+    for svg in analyst::charts(policy, desk) {
+        s.push_str(&format!("<figure>{svg}</figure>"));
+    }
+    s.push_str(&format!(
+        "<h2>{}</h2><ul>",
+        lang.pick("下载各表", "Download the tables")
+    ));
+    let q = run_query(a);
+    for t in SIM_TABLES {
+        s.push_str(&format!(
+            "<li>{t}: <a href=\"/analyst/tables/{t}.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/{t}.xlsx?{q}\">Excel (.xlsx)</a></li>"
+        ));
+    }
+    s.push_str("</ul>");
+    s
+}
+
+/// A share for the page: "12.34 %" kept on one line.
+fn pct(bps: Option<i64>) -> String {
+    analyst::percent_text(bps).replace(' ', "\u{a0}")
+}
+
+fn band_cells(policy: &Policy, l: &Line, lang: Lang) -> Vec<String> {
+    let bands = l.bands.unwrap_or_default();
+    let mut cells = vec![esc(&label(policy, &l.scenario, lang))];
+    cells.extend(
+        bands
+            .iter()
+            .map(|c| pct((c * 10_000).checked_div(l.persons).map(|v| v as i64))),
+    );
+    cells
+}
+
+fn cohort_section(policy: &Policy, desk: Option<&analyst::CohortDesk>, a: &Ask) -> String {
+    let lang = a.lang;
+    let mut s = format!(
+        "<h2 id=\"cohorts\">{}</h2>",
+        lang.pick(
+            "因入学参保人员的后续缴费预测",
+            "School-driven enrolments: who keeps paying"
+        )
+    );
+    let members = desk.map_or(0, |d| d.cohorts.iter().map(|c| c.members.len()).sum());
+    let Some(desk) = desk.filter(|_| members > 0) else {
+        s.push_str(&format!(
+            "<p>{}</p>",
+            lang.pick(
+                "本辖区的因入学参保人员台账还是空的：入学审核后，审核前不久才开始或恢复缴费的监护人会记入台账，这里再预测他们之后是否继续缴费。",
+                "The identification ledger of your region is empty: once school reviews find guardians who started or resumed paying shortly before, this forecasts whether they keep paying."
+            )
+        ));
+        return s;
+    };
+    s.push_str(&format!(
+        "<p>{}</p>",
+        match lang {
+            Lang::Zh => format!(
+                "台账上 {members} 人、{} 个批次（城市 × 审核年份），每人按现行规定和所选改革方案各模拟 {} 次，种子 {}。行为模型是假设（policy/simulation/school-cohort.toml）；“台账已观察”是已到期人员的实际情况。",
+                desk.cohorts.len(),
+                desk.result.request.draws,
+                desk.result.request.seed
+            ),
+            Lang::En => format!(
+                "{members} people of the ledger in {} cohorts (city × year of review), each followed {} times under the law in force and each reform ticked, seed {}. The behavioural model is an assumption (policy/simulation/school-cohort.toml); “observed” is what the ledger shows for those already due.",
+                desk.cohorts.len(),
+                desk.result.request.draws,
+                desk.result.request.seed
+            ),
+        }
+    ));
+    s.push_str(&format!(
+        "<figure>{}</figure>",
+        analyst::cohort_chart(policy, desk)
+    ));
+    let q = run_query(a);
+    s.push_str(&format!(
+        "<ul><li>cohort: <a href=\"/analyst/tables/cohort.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/cohort.xlsx?{q}\">Excel (.xlsx)</a></li></ul>"
+    ));
+    s
+}
+
+fn fiscal_section(
+    results: &[anxin_policy::calc::fiscal::FiscalResult],
+    a: &Ask,
+    year: i32,
+) -> String {
+    use anxin_chart::{BarChart, Series, Text, Unit};
+    let lang = a.lang;
+    let name = |zh: &str, en: &str| esc(lang.pick(zh, en));
+    let mut s = format!(
+        "<h2 id=\"fiscal\">{}</h2><p>{}</p>",
+        lang.pick(
+            "城乡居民医保财政补助的分担",
+            "Fiscal sharing of resident medical insurance"
+        ),
+        lang.pick(
+            "每位参保居民的财政补助按地区档次由中央和地方分担；跨省流动人口改在常住地参保时，常住地多出多少、户籍地省多少、中央变化多少（种子材料 002）。",
+            "The public subsidy per insured resident, split between the central and the local budget by the region's tier; and what covering inter-provincial migrants where they live costs the destination, saves the origin and changes for the centre (seed 002)."
+        ),
+    );
+    let provinces: String = results
+        .iter()
+        .filter(|r| r.region_code.ends_with("0000"))
+        .map(|r| {
+            let c = &r.region_code;
+            let selected = if *c == a.hukou { " selected" } else { "" };
+            format!(
+                "<option value=\"{c}\"{selected}>{}</option>",
+                name(&r.region_zh, &r.region_en)
+            )
+        })
+        .collect();
+    s.push_str(&format!(
+        "<form method=\"get\" action=\"/analyst#fiscal\">{}<label>{}<select name=\"hukou\">{provinces}</select></label>\
+         <label>{}<input name=\"migrants\" inputmode=\"numeric\" value=\"{}\"></label>\
+         <label>{}<input name=\"residents\" inputmode=\"numeric\" value=\"{}\"></label><button>{}</button></form>",
+        if lang == Lang::En {
+            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
+        } else {
+            ""
+        },
+        lang.pick("流动人口的户籍省份", "The migrants' hukou province"),
+        lang.pick("跨省流动人口人数", "Inter-provincial migrants"),
+        a.migrants,
+        lang.pick("每地参保居民人数", "Insured residents in each region"),
+        a.residents,
+        lang.pick("计算", "Compute"),
+    ));
+    let labels = [
+        lang.pick("地区", "Region"),
+        lang.pick("档次", "Tier"),
+        lang.pick("中央承担", "Central share"),
+        lang.pick("每人补助（元/年）", "Subsidy per resident (yuan/year)"),
+        lang.pick("其中中央", "Central"),
+        lang.pick("其中地方", "Local"),
+        lang.pick("全部居民：中央", "All residents: central"),
+        lang.pick("全部居民：地方", "All residents: local"),
+    ];
+    s.push_str(&cards_head(&labels));
+    for r in results {
+        s.push_str(&cards_row(
+            &labels,
+            &[
+                name(&r.region_zh, &r.region_en),
+                r.tier.to_string(),
+                r.central_share_bps.percent_string(),
+                analyst::yuan(r.per_resident.subsidy_fen.0),
+                analyst::yuan(r.per_resident.central_fen.0),
+                analyst::yuan(r.per_resident.local_fen.0),
+                analyst::yuan(r.total.central_fen.0),
+                analyst::yuan(r.total.local_fen.0),
+            ],
+            "",
+        ));
+    }
+    s.push_str("</table>");
+    let chart = BarChart {
+        title: Text::new(
+            format!("{year} 年每位参保居民的财政补助"),
+            format!("public subsidy per insured resident, {year}"),
+        ),
+        x_label: Text::new("地区", "region"),
+        y_label: Text::new("元/年", "yuan a year"),
+        categories: results
+            .iter()
+            .map(|r| format!("{} {}", r.region_zh, r.region_en))
+            .collect(),
+        series: vec![
+            Series::from_fen(
+                "中央 central",
+                &results
+                    .iter()
+                    .map(|r| Some(r.per_resident.central_fen.0))
+                    .collect::<Vec<_>>(),
+            ),
+            Series::from_fen(
+                "地方 local",
+                &results
+                    .iter()
+                    .map(|r| Some(r.per_resident.local_fen.0))
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+        unit: Unit::Yuan,
+    };
+    s.push_str(&format!("<figure>{}</figure>", chart.to_svg()));
+    let movers: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.migrants.as_ref().map(|m| (r, m)))
+        .collect();
+    if let Some((_, first)) = movers.first() {
+        s.push_str(&format!(
+            "<h3>{}</h3>",
+            match lang {
+                Lang::Zh => format!(
+                    "{} 名{}户籍的流动人口改在常住地参保（元/年）",
+                    first.migrants, first.hukou_zh
+                ),
+                Lang::En => format!(
+                    "{} migrants with hukou in {} covered where they live (yuan a year)",
+                    first.migrants, first.hukou_en
+                ),
+            }
+        ));
+        let labels = [
+            lang.pick("常住地", "Destination"),
+            lang.pick("常住地财政多出", "Destination pays more"),
+            lang.pick("户籍地财政少出", "Origin pays less"),
+            lang.pick("中央财政变化", "Central change"),
+            lang.pick("合计变化", "Change, all budgets"),
+        ];
+        s.push_str(&cards_head(&labels));
+        for (r, m) in &movers {
+            s.push_str(&cards_row(
+                &labels,
+                &[
+                    name(&r.region_zh, &r.region_en),
+                    analyst::yuan(m.destination_local_change_fen.0),
+                    analyst::yuan(-m.origin_local_change_fen.0),
+                    analyst::yuan(m.central_change_fen.0),
+                    analyst::yuan(m.total_change_fen.0),
+                ],
+                "",
+            ));
+        }
+        s.push_str("</table>");
+    }
+    // The assumptions behind the figures, once each.
+    let mut seen = std::collections::BTreeSet::new();
+    let notes: String = results
+        .iter()
+        .flat_map(|r| r.assumptions.iter().chain(&r.notes))
+        .filter(|n| seen.insert(n.en.clone()))
+        .map(|n| format!("<li>{}</li>", name(&n.zh, &n.en)))
+        .collect();
+    s.push_str(&format!(
+        "<details><summary>{}</summary><ul>{notes}</ul></details>",
+        lang.pick("假设和未核实的数字", "Assumptions and unverified figures")
+    ));
+    let q = format!(
+        "hukou={}&migrants={}&residents={}",
+        crate::url_encode(&a.hukou),
+        a.migrants,
+        a.residents
+    );
+    s.push_str(&format!(
+        "<ul><li>fiscal: <a href=\"/analyst/tables/fiscal.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/fiscal.xlsx?{q}\">Excel (.xlsx)</a></li></ul>"
+    ));
+    s
+}
+
+/// The reforms asked for, known and each named once (the cohort forward's own check).
+fn check_reforms(state: &AppState, reforms: &[String]) -> Result<(), ApiError> {
+    let probe = request(state, reforms.to_vec(), 1, 0, 1);
+    Ok(analyst::check(
+        &state.policy,
+        &probe,
+        state.gates.sim_bounds(),
+    )?)
+}
+
+/// `GET /analyst/tables/{name}.csv|.xlsx`: a table of the run the query describes (run again:
+/// the same seed gives the same bytes), or the fiscal table.
+pub async fn table(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(file): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    caller.may(Action::Analyse)?;
+    let a = ask_of(&uri)?;
+    let (name, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    if !matches!(ext, "csv" | "xlsx")
+        || !(SIM_TABLES.contains(&name) || name == "fiscal" || name == "cohort")
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "没有这张表：可下载 {}、cohort、fiscal，格式 .csv 或 .xlsx",
+                SIM_TABLES.join("、")
+            ),
+            format!(
+                "no such table: {}, cohort and fiscal, as .csv or .xlsx",
+                SIM_TABLES.join(", ")
+            ),
+        ));
+    }
+    let (header, rows) = if name == "fiscal" {
+        let year = state.today().year();
+        let results = fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await?;
+        analyst::fiscal_table(&results)
+    } else if name == "cohort" {
+        check_reforms(&state, &a.reforms)?;
+        let _running = state.gates.simulation()?;
+        match cohorts(&state, &caller, a.seed, a.reforms.clone()).await? {
+            Some(desk) => analyst::cohort_table(&desk),
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_records",
+                    "本服务没有打开数据目录，没有因入学参保人员台账",
+                    "this server has no data directory, so no identification ledger",
+                ));
+            }
+        }
+    } else {
+        let mut desk = simulate(
+            &state,
+            request(&state, a.reforms.clone(), a.years, a.seed, a.persons),
+        )
+        .await?;
+        desk.tables.remove(name).unwrap_or_default()
+    };
+    Ok(if ext == "csv" {
+        crate::csv_table(&header, rows, &file)
+    } else {
+        crate::xlsx_table(&header, rows, &file)
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimBody {
+    #[serde(default)]
+    reforms: Vec<String>,
+    years: Option<u32>,
+    seed: Option<u64>,
+    persons: Option<u32>,
+}
+
+/// `POST /api/analyst/simulate`: `{"reforms": […], "years", "seed", "persons"}` (each
+/// optional) → the summary and every table.
+pub async fn api_simulate(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    caller.may(Action::Analyse)?;
+    let b: SimBody = if body.is_empty() {
+        SimBody {
+            reforms: Vec::new(),
+            years: None,
+            seed: None,
+            persons: None,
+        }
+    } else {
+        crate::json_object(&body).map_err(|e| {
+            ApiError::bad_input(
+                format!("请求读不懂：{e}"),
+                format!("the request cannot be read: {e}"),
+            )
+        })?
+    };
+    let req = request(
+        &state,
+        b.reforms,
+        b.years.unwrap_or(YEARS),
+        b.seed.unwrap_or(SEED),
+        b.persons.unwrap_or(PERSONS),
+    );
+    let desk = simulate(&state, req).await?;
+    let r = &desk.result.request;
+    let tables: serde_json::Map<String, serde_json::Value> = desk
+        .tables
+        .iter()
+        .map(|(name, (header, rows))| {
+            (
+                name.to_string(),
+                serde_json::json!({ "header": header, "rows": rows }),
+            )
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "start": r.start.to_string(),
+        "years": r.years,
+        "seed": r.seed,
+        "persons": r.persons,
+        "reforms": r.reforms,
+        "regions": desk.result.regions,
+        "summary": desk.summary,
+        "tables": tables,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct FiscalQuery {
+    hukou: Option<String>,
+    migrants: Option<String>,
+    residents: Option<String>,
+}
+
+/// `GET /api/analyst/fiscal?hukou=&migrants=&residents=`: the fiscal sharing of every region
+/// whose tier is recorded, this year, with the calculator's trace.
+pub async fn api_fiscal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<FiscalQuery>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    caller.may(Action::Analyse)?;
+    let count = |v: Option<String>, name: &str, zh: &str| -> Result<u64, ApiError> {
+        v.map_or(Ok(PEOPLE), |v| number(name, &v, zh))
+    };
+    let migrants = count(q.migrants, "migrants", "流动人口人数")?;
+    let residents = count(q.residents, "residents", "参保居民人数")?;
+    let hukou = q.hukou.unwrap_or_else(|| HUKOU.into());
+    let year = state.today().year();
+    let results = fiscal(&state, year, residents, migrants, hukou).await?;
+    Ok(axum::Json(
+        serde_json::json!({ "year": year, "regions": results }),
+    ))
+}
