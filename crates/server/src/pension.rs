@@ -70,12 +70,16 @@ pub async fn pension_page(
 
 /// A scenario's short name, so three fit side by side on a phone (the table gives the full
 /// ones).
-fn short_name(s: &anxin_policy::calc::pension::ScenarioResult) -> String {
-    match s.scenario {
-        Scenario::Keep => "一直交".to_string(),
-        Scenario::StopAfter(n) => format!("再交{n}月停"),
-        Scenario::Gap(n) => format!("断{n}月再交"),
-        Scenario::Tier(p) => format!("按{p}%档"),
+fn short_name(s: &anxin_policy::calc::pension::ScenarioResult, lang: Lang) -> String {
+    match (s.scenario, lang) {
+        (Scenario::Keep, Lang::Zh) => "一直交".to_string(),
+        (Scenario::Keep, Lang::En) => "keep paying".to_string(),
+        (Scenario::StopAfter(n), Lang::Zh) => format!("再交{n}月停"),
+        (Scenario::StopAfter(n), Lang::En) => format!("stop after {n}"),
+        (Scenario::Gap(n), Lang::Zh) => format!("断{n}月再交"),
+        (Scenario::Gap(n), Lang::En) => format!("{n}-month gap"),
+        (Scenario::Tier(p), Lang::Zh) => format!("按{p}%档"),
+        (Scenario::Tier(p), Lang::En) => format!("at {p}%"),
     }
 }
 
@@ -87,7 +91,7 @@ fn chart_caption(result: &PensionResult, lang: Lang) -> String {
         let line = match lang {
             Lang::Zh => format!(
                 "「{}」没有职工养老金这一柱：到退休时累计 {} 个月，还差 {} 个月，不能按月领取。可以继续缴费到够年限再按月领，或者转入城乡居民养老保险（社会保险法第十六条）。",
-                short_name(s),
+                short_name(s, lang),
                 s.total_months,
                 s.shortfall_months
             ),
@@ -105,10 +109,16 @@ fn chart_caption(result: &PensionResult, lang: Lang) -> String {
     format!("<figcaption>{}</figcaption>", lines.join("<br>"))
 }
 
-/// The comparison chart: monthly pension per scenario beside the resident pension.
-pub fn chart(result: &PensionResult) -> String {
+/// The comparison chart: monthly pension per scenario beside the resident pension, its
+/// words in the page's language only (both side by side crowd a phone).
+pub fn chart(result: &PensionResult, lang: Lang) -> String {
+    let one = |zh: &str, en: &str| Text::new(lang.pick(zh, en), "");
     // Short names, so three fit side by side on a phone (the table gives the full ones).
-    let categories = result.scenarios.iter().map(short_name).collect();
+    let categories = result
+        .scenarios
+        .iter()
+        .map(|s| short_name(s, lang))
+        .collect();
     // A scenario that does not reach the months to draw a pension has no employee bar (the
     // chart writes "无" there and the caption below says why), never a bar of zero.
     let employee: Vec<Option<i64>> = result
@@ -122,13 +132,13 @@ pub fn chart(result: &PensionResult) -> String {
         .map(|s| Some(s.resident_total_fen.0))
         .collect();
     BarChart {
-        title: Text::new("退休后每月能领多少", "Monthly pension at retirement"),
-        x_label: Text::new("情形", "scenario"),
-        y_label: Text::new("元/月", "yuan a month"),
+        title: one("退休后每月能领多少", "Monthly pension at retirement"),
+        x_label: one("情形", "scenario"),
+        y_label: one("元/月", "yuan a month"),
         categories,
         series: vec![
-            Series::from_fen("职工养老保险 employee pension", &employee),
-            Series::from_fen("城乡居民养老保险 resident pension", &resident),
+            Series::from_fen(lang.pick("职工养老保险", "employee pension"), &employee),
+            Series::from_fen(lang.pick("城乡居民养老保险", "resident pension"), &resident),
         ],
         unit: Unit::Yuan,
     }
@@ -160,7 +170,7 @@ fn render(
     ));
     body.push_str(&format!(
         "<figure>{}{}</figure>",
-        chart(result),
+        chart(result, lang),
         chart_caption(result, lang)
     ));
     let labels = [

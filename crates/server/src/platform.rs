@@ -187,7 +187,10 @@ pub async fn report_page(
             )
         ));
     } else {
-        body.push_str(&format!("<figure>{}</figure>", chart(&summary.months)));
+        body.push_str(&format!(
+            "<figure>{}</figure>",
+            chart(&summary.months, lang)
+        ));
         body.push_str(&months_table(&summary.months, lang));
     }
     body.push_str(&format!(
@@ -223,16 +226,18 @@ pub async fn report_page(
 }
 
 /// Amounts paid by month, the last [`CHART_MONTHS`], as bars in yuan.
-fn chart(months: &[MonthItem]) -> String {
+fn chart(months: &[MonthItem], lang: Lang) -> String {
+    // The page's language only: both side by side crowd a phone.
+    let one = |zh: &str, en: &str| anxin_chart::Text::new(lang.pick(zh, en), "");
     let shown = &months[months.len().saturating_sub(CHART_MONTHS)..];
     let amounts: Vec<Option<i64>> = shown.iter().map(|m| Some(m.amount_fen)).collect();
     anxin_chart::BarChart {
-        title: anxin_chart::Text::new("每月缴费金额", "Paid each month"),
-        x_label: anxin_chart::Text::new("月份", "month"),
-        y_label: anxin_chart::Text::new("元", "yuan"),
+        title: one("每月缴费金额", "Paid each month"),
+        x_label: one("月份", "month"),
+        y_label: one("元", "yuan"),
         categories: shown.iter().map(|m| m.month.clone()).collect(),
         series: vec![anxin_chart::Series::from_fen(
-            "本平台缴纳 paid by this platform",
+            lang.pick("本平台缴纳", "paid by this platform"),
             &amounts,
         )],
         unit: anxin_chart::Unit::Yuan,
