@@ -1,0 +1,371 @@
+//! The transfer package between two instances, below HTTP: 阜阳 (origin, a real SQLite ledger)
+//! answers 杭州's liaison request with a signed package; 杭州 verifies it offline. Every way a
+//! package can be wrong is refused with its own reason, and each case checks that reason.
+
+use anxin_domain::{Fen, Insurance, Payer, RegionCode, ResidentId, Status, YearMonth};
+use anxin_policy::Policy;
+use anxin_policy::calc::transfer::Period;
+use anxin_records::conformance::{person, region, resident_id, secrets};
+use anxin_records::log::Suite;
+use anxin_records::{ContributionInput, Input, Records, Store};
+use anxin_service::transfer::keys::{InstanceKey, Peers, peer_entry};
+use anxin_service::transfer::message::{self, Envelope, Kind, Signed};
+use anxin_service::transfer::package::{self, LiaisonRequest, Package};
+use anxin_service::transfer::{Refusal, Why};
+use anxin_store_sqlite::SqliteStore;
+
+struct World {
+    policy: Policy,
+    origin: Records<Box<dyn Store>>,
+    fy: InstanceKey,
+    hz: InstanceKey,
+    /// 杭州's peers (it trusts 阜阳) and 阜阳's (it trusts 杭州).
+    hz_peers: Peers,
+    fy_peers: Peers,
+    id: ResidentId,
+}
+
+fn month(s: &str) -> YearMonth {
+    YearMonth::parse(s).unwrap()
+}
+
+fn contribution(id: &ResidentId, m: YearMonth, status: Status) -> Input {
+    Input::Contribution(ContributionInput {
+        record_id: format!("fy-{m}"),
+        person_id: id.clone(),
+        month: m,
+        insurance: Insurance::Pension,
+        region: region("341200"),
+        payer: Payer::Individual,
+        payer_code: None,
+        base: Fen(400_000),
+        amount: Fen(80_000),
+        account: Some(Fen(32_000)),
+        status,
+        reason: None,
+        paid_on: None,
+    })
+}
+
+/// A worker born 1985-06-15 (male), hukou 阜阳, who paid in 阜阳 2010–2019 at 4000 yuan.
+fn world(owed: bool) -> World {
+    let policy = Policy::embedded().unwrap();
+    let store: Box<dyn Store> = Box::new(SqliteStore::in_memory().unwrap());
+    let mut origin = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.fuyang/log",
+    )
+    .unwrap();
+    let id = resident_id("34120219850615123");
+    let mut rows = vec![person(&id)];
+    let mut m = month("2010-01");
+    while m <= month("2019-12") {
+        rows.push(contribution(&id, m, Status::Paid));
+        m = YearMonth::from_index(m.index() + 1).unwrap();
+    }
+    if owed {
+        rows.push(contribution(&id, month("2020-01"), Status::Unpaid));
+    }
+    origin.append(rows).unwrap();
+    let fy = InstanceKey::from_seed("fuyang", [1; 32]).unwrap();
+    let hz = InstanceKey::from_seed("hangzhou", [2; 32]).unwrap();
+    let hz_log = anxin_ledger::Signer::from_seed("anxin.hangzhou/log", &[3; 32])
+        .unwrap()
+        .verifier()
+        .to_vkey();
+    let hz_peers = Peers::parse(&peer_entry(
+        &fy,
+        "http://127.0.0.1:1",
+        &origin.verifier().to_vkey(),
+        &[RegionCode::parse("341200").unwrap()],
+    ))
+    .unwrap();
+    let fy_peers = Peers::parse(&peer_entry(
+        &hz,
+        "http://127.0.0.1:2",
+        &hz_log,
+        &[RegionCode::parse("330100").unwrap()],
+    ))
+    .unwrap();
+    World {
+        policy,
+        origin,
+        fy,
+        hz,
+        hz_peers,
+        fy_peers,
+        id,
+    }
+}
+
+fn request() -> LiaisonRequest {
+    LiaisonRequest {
+        identity: String::new(),
+        from_region: "341200".into(),
+        to_region: "330100".into(),
+        date: "2026-03-02".into(),
+        elsewhere: vec![Period {
+            region: "330100".into(),
+            from: month("2020-01"),
+            to: month("2026-02"),
+            base_fen: Some(Fen(600_000)),
+            total_base_fen: None,
+        }],
+        approved_transfer: false,
+        medical_gap_months: None,
+    }
+}
+
+/// The whole exchange up to the package: 杭州 asks, 阜阳 opens the request and answers.
+fn exchange(w: &mut World) -> Result<Signed, Refusal> {
+    let origin_peer = w
+        .hz_peers
+        .for_region(RegionCode::parse("341200").unwrap())?;
+    let asked = package::liaison_request(&w.hz, origin_peer, "hangzhou:1", &w.id, request(), 0)?;
+    // At 阜阳: the request checks out offline, the ID opens, the package is built.
+    let (env, from) = message::open(&w.fy_peers, "fuyang", &asked)?;
+    let req: LiaisonRequest = message::body(&env, Kind::LiaisonRequest)?;
+    let id = package::open_identity(&w.fy, &env, &req.identity)?;
+    assert_eq!(id, w.id);
+    let pkg = package::build(&mut w.origin, &w.policy, from, &env, &req, &id)?;
+    package::package_message(&w.fy, &env, &pkg, 1)
+}
+
+fn resign(w: &World, signed: &Signed, change: impl FnOnce(&mut Package)) -> Signed {
+    let mut env: Envelope = serde_json::from_str(&signed.message).unwrap();
+    let mut pkg: Package = serde_json::from_value(env.body.clone()).unwrap();
+    change(&mut pkg);
+    env.body = serde_json::to_value(&pkg).unwrap();
+    message::sign(&w.fy, &env).unwrap()
+}
+
+fn verify(w: &World, signed: &Signed) -> Result<package::Verified, Refusal> {
+    package::verify(&w.policy, &w.hz, &w.hz_peers, signed, Some(&request())).map(|(_, v)| v)
+}
+
+fn refused(r: Result<package::Verified, Refusal>, why: Why, mentions: &str) {
+    let e = r.expect_err("must be refused");
+    assert_eq!(e.why, why, "{e}");
+    assert!(!e.zh.is_empty() && !e.en.is_empty());
+    assert!(
+        e.en.contains(mentions),
+        "the reason names {mentions:?}: {}",
+        e.en
+    );
+    // Personal data never in a refusal.
+    assert!(!e.zh.contains("341202") && !e.en.contains("341202"));
+}
+
+#[test]
+fn a_package_verifies_offline_with_the_calculators_figures() {
+    let mut w = world(false);
+    let signed = exchange(&mut w).unwrap();
+    // The ID is not on the wire in clear.
+    assert!(!signed.message.contains(w.id.expose()));
+    let v = verify(&w, &signed).unwrap();
+    assert_eq!(v.id, w.id);
+    // 66号 第四条: 10 years × 12 × 4000 × 12 % = 57600 yuan; the account 120 × 320 yuan.
+    assert_eq!(v.result.pension.pooling_fen, Fen(5_760_000));
+    assert_eq!(v.result.pension.personal_account_fen, Some(Fen(3_840_000)));
+    assert_eq!(v.result.pension.months, 120);
+    assert_eq!(v.months.len(), 120);
+    assert_eq!(v.package.history.len(), 1);
+    assert_eq!(
+        v.package.entries.len(),
+        121,
+        "the registration and every month, proven"
+    );
+    assert_eq!(v.result.pension.deadline.as_deref(), Some("2026-05-08"));
+}
+
+#[test]
+fn every_wrong_package_is_refused_with_its_reason() {
+    let mut w = world(false);
+    let good = exchange(&mut w).unwrap();
+
+    // Altered after signing: the signature no longer verifies.
+    let altered = Signed {
+        message: good
+            .message
+            .replace("\"hukou\":\"341200\"", "\"hukou\":\"440300\""),
+        signature: good.signature.clone(),
+    };
+    assert_ne!(altered.message, good.message);
+    refused(verify(&w, &altered), Why::WrongKey, "fuyang");
+
+    // Signed by a key that is not the peer's.
+    let env: Envelope = serde_json::from_str(&good.message).unwrap();
+    let impostor = InstanceKey::from_seed("fuyang", [7; 32]).unwrap();
+    refused(
+        verify(&w, &message::sign(&impostor, &env).unwrap()),
+        Why::WrongKey,
+        "listed key",
+    );
+
+    // From an instance 杭州 does not list.
+    let mut stranger = env.clone();
+    stranger.from = "shenzhen".into();
+    let sz = InstanceKey::from_seed("shenzhen", [8; 32]).unwrap();
+    refused(
+        verify(&w, &message::sign(&sz, &stranger).unwrap()),
+        Why::UnknownPeer,
+        "shenzhen",
+    );
+
+    // Addressed to another instance.
+    let mut elsewhere = env.clone();
+    elsewhere.to = "ningbo".into();
+    refused(
+        verify(&w, &message::sign(&w.fy, &elsewhere).unwrap()),
+        Why::NotForUs,
+        "ningbo",
+    );
+
+    // A month's base raised in the history (and re-signed by the origin): the proven
+    // entries say otherwise.
+    let raised = resign(&w, &good, |p| p.history[0].base_fen = Some(Fen(500_000)));
+    refused(
+        verify(&w, &raised),
+        Why::HistoryDiffers,
+        "history.0.base_fen",
+    );
+
+    // A month dropped from the proofs: the history no longer matches.
+    let dropped = resign(&w, &good, |p| {
+        p.entries.pop();
+    });
+    refused(verify(&w, &dropped), Why::HistoryDiffers, "history.0.to");
+
+    // An entry's data changed: its proof fails.
+    let forged = resign(&w, &good, |p| {
+        let e = &mut p.entries[5];
+        let mut bytes = base64_decode(&e.leaf_data_base64);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        bytes = text.replace("400000", "900000").into_bytes();
+        e.leaf_data_base64 = base64_encode(&bytes);
+    });
+    refused(verify(&w, &forged), Why::ProofInvalid, "entry #");
+
+    // A proof hash flipped.
+    let bad_proof = resign(&w, &good, |p| {
+        p.entries[3].inclusion_proof_base64[0] = base64_encode(&[0u8; 32]);
+    });
+    refused(verify(&w, &bad_proof), Why::ProofInvalid, "inclusion proof");
+
+    // The pooling fund inflated in the figures: re-running the calculator disagrees.
+    let inflated = resign(&w, &good, |p| {
+        p.result["pension"]["pooling_fen"] = serde_json::json!(9_999_999);
+    });
+    refused(
+        verify(&w, &inflated),
+        Why::FiguresDiffer,
+        "pension.pooling_fen",
+    );
+
+    // The account balance raised beyond what the entries sum to.
+    let richer = resign(&w, &good, |p| p.personal_account_fen = Some(Fen(9_000_000)));
+    refused(
+        verify(&w, &richer),
+        Why::AccountDiffers,
+        "personal_account_fen",
+    );
+
+    // The identity sealed to someone else.
+    let resealed = resign(&w, &good, |p| {
+        p.identity = anxin_service::transfer::keys::seal_to(
+            &InstanceKey::from_seed("x", [9; 32]).unwrap().public(),
+            b"",
+            b"34120219850615123X",
+        )
+        .unwrap();
+    });
+    refused(
+        verify(&w, &resealed),
+        Why::IdentityDoesNotOpen,
+        "sealed identity",
+    );
+
+    // The checkpoint signed by another log key.
+    let other_log = resign(&w, &good, |p| {
+        let cp = anxin_ledger::Checkpoint::parse_text(
+            anxin_ledger::open_note(&p.checkpoint, w.origin.verifier()).unwrap(),
+        )
+        .unwrap();
+        let signer = anxin_ledger::Signer::from_seed("anxin.fuyang/log", &[4; 32]).unwrap();
+        p.checkpoint = anxin_ledger::sign_checkpoint(&signer, &cp).unwrap();
+    });
+    refused(verify(&w, &other_log), Why::CheckpointInvalid, "log key");
+
+    // The request echoed with another date.
+    let redated = resign(&w, &good, |p| p.date = "2026-03-03".into());
+    refused(verify(&w, &redated), Why::HistoryDiffers, "liaison request");
+
+    // Garbage.
+    refused(
+        verify(
+            &w,
+            &Signed {
+                message: "{\"v\":1}".into(),
+                signature: String::new(),
+            },
+        ),
+        Why::Malformed,
+        "malformed",
+    );
+    // A liaison request where a package is expected.
+    let mut wrong_kind = env.clone();
+    wrong_kind.kind = Kind::Ack;
+    refused(
+        verify(&w, &message::sign(&w.fy, &wrong_kind).unwrap()),
+        Why::WrongKind,
+        "expected a package",
+    );
+
+    // And the good one still verifies.
+    assert!(verify(&w, &good).is_ok());
+}
+
+#[test]
+fn the_origin_refuses_arrears_and_strangers() {
+    let mut w = world(true);
+    let e = exchange(&mut w).unwrap_err();
+    assert_eq!(e.why, Why::Arrears, "{e}");
+    assert!(e.en.contains("2020-01"));
+
+    let mut w = world(false);
+    w.id = resident_id("34120219900101002");
+    let e = exchange(&mut w).unwrap_err();
+    assert_eq!(e.why, Why::NoSuchPerson, "{e}");
+
+    // 阜阳 does not list the sender: the request is refused before anything is read.
+    let w = world(false);
+    let origin_peer = w
+        .hz_peers
+        .for_region(RegionCode::parse("341200").unwrap())
+        .unwrap();
+    let asked =
+        package::liaison_request(&w.hz, origin_peer, "hangzhou:1", &w.id, request(), 0).unwrap();
+    let e = message::open(&Peers::default(), "fuyang", &asked).unwrap_err();
+    assert_eq!(e.why, Why::UnknownPeer);
+    assert!(e.en.contains("hangzhou"));
+    // A region no peer keeps.
+    assert_eq!(
+        w.hz_peers
+            .for_region(RegionCode::parse("440300").unwrap())
+            .unwrap_err()
+            .why,
+        Why::UnknownPeer
+    );
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
