@@ -369,3 +369,106 @@ fn base64_encode(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(b)
 }
+
+/// Both instances with real ledgers and their own data keys, through the state machine: the
+/// request, the package verified at 杭州, the acknowledgement and the seal; a second request
+/// while the first is open, and one after the account moved out, are refused.
+#[test]
+fn two_ledgers_complete_a_transfer_through_the_machine() {
+    use anxin_service::transfer::ledger::LedgerBook;
+    use anxin_service::transfer::machine::{Clocks, Side, State};
+
+    let w = world(false);
+    let policy = Policy::embedded().unwrap();
+    let cal = &policy.calendar;
+    let dest_store: Box<dyn Store> = Box::new(SqliteStore::in_memory().unwrap());
+    let dest_records = Records::init(
+        dest_store,
+        anxin_records::Secrets {
+            data_key: anxin_records::DataKey::from_secret(&[6; 32]),
+            signer: anxin_ledger::Signer::from_seed("anxin.hangzhou/log", &[3; 32]).unwrap(),
+        },
+        Suite::Standard,
+        "anxin.hangzhou/log",
+    )
+    .unwrap();
+    let day = jiff::civil::date(2026, 3, 2);
+    let clocks = Clocks::of(&policy, day).unwrap();
+    let mut hz = Side::new(
+        w.hz.clone(),
+        w.hz_peers.clone(),
+        LedgerBook::new(dest_records, &policy, w.hz.clone()),
+        clocks,
+    );
+    let mut fy = Side::new(
+        w.fy.clone(),
+        w.fy_peers.clone(),
+        LedgerBook::new(w.origin, &policy, w.fy.clone()),
+        clocks,
+    );
+    let id = w.id.clone();
+    let ask = |side: &mut Side<LedgerBook<'_, Box<dyn Store>>>, now: i64| {
+        let id = id.clone();
+        side.request(cal, "fuyang", day, now, move |book, transfer, origin| {
+            book.ask(transfer, origin, &id, request())
+        })
+        .unwrap()
+    };
+    let first = ask(&mut hz, 0);
+    let second = ask(&mut hz, 0);
+    // Deliver everything, both ways, until nothing is left to send.
+    let mut now = 0;
+    for _ in 0..10 {
+        let mut wire: Vec<(bool, Signed)> = Vec::new();
+        wire.extend(hz.pump(now).into_iter().map(|(_, s)| (true, s)));
+        wire.extend(fy.pump(now).into_iter().map(|(_, s)| (false, s)));
+        // First sent, first delivered: the first request freezes the account before the
+        // second arrives.
+        while !wire.is_empty() {
+            let (to_fy, signed) = wire.remove(0);
+            let replies = if to_fy {
+                fy.handle(cal, &signed, day, now)
+            } else {
+                hz.handle(cal, &signed, day, now)
+            }
+            .unwrap_or_default();
+            wire.extend(replies.into_iter().map(|r| (!to_fy, r)));
+        }
+        now += 700;
+    }
+    assert!(hz.outbox.is_empty() && fy.outbox.is_empty());
+    assert_eq!(
+        hz.transfers[&first].state,
+        State::Done,
+        "{:?}",
+        hz.transfers[&first].refusal
+    );
+    assert_eq!(fy.transfers[&first].state, State::Sealed);
+    let second_state = &hz.transfers[&second];
+    assert_eq!(second_state.state, State::Refused);
+    assert_eq!(
+        second_state.refusal.as_ref().map(|r| r.0.as_str()),
+        Some("open_transfer")
+    );
+    let got = &hz.book.received[&first];
+    assert_eq!(got.months.len(), 120);
+    assert!(
+        got.months
+            .iter()
+            .all(|m| m.origin == "fuyang" && m.entry >= 1)
+    );
+    assert_eq!(got.pension_total_fen, Some(5_760_000 + 3_840_000));
+    // 杭州 keys the person with its own secret: not 阜阳's key.
+    assert_ne!(got.person, fy.book.records.person_key(&w.id));
+    assert!(hz.queue(cal, day).is_empty() && fy.queue(cal, day).is_empty());
+
+    // After the seal, 阜阳 has nothing left to move.
+    let third = ask(&mut hz, now);
+    for (_, s) in hz.pump(now) {
+        for r in fy.handle(cal, &s, day, now).unwrap() {
+            hz.handle(cal, &r, day, now).unwrap();
+        }
+    }
+    let refused = hz.transfers[&third].refusal.clone().unwrap();
+    assert_eq!(refused.0, "no_such_person", "{refused:?}");
+}

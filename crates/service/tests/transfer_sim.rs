@@ -324,13 +324,9 @@ fn run(seed: u64, transfers: usize) -> Result<BTreeMap<&'static str, u64>, Strin
                 let person = format!("{}-p{}", names()[origin], rng.below(persons as u64 + 5));
                 let day = today(w.now);
                 w.sides[dest]
-                    .request(
-                        cal,
-                        names()[origin],
-                        json!({ "person": person }),
-                        day,
-                        w.now,
-                    )
+                    .request(cal, names()[origin], day, w.now, |_, _, _| {
+                        Ok(json!({ "person": person }))
+                    })
                     .map_err(|e| e.to_string())?;
                 started += 1;
             }
@@ -546,13 +542,9 @@ fn the_checker_catches_a_transfer_recorded_twice() {
     let mut stats = BTreeMap::new();
     let day = today(w.now);
     let id = w.sides[0]
-        .request(
-            &policy.calendar,
-            "fuyang",
-            json!({ "person": "fuyang-p1" }),
-            day,
-            w.now,
-        )
+        .request(&policy.calendar, "fuyang", day, w.now, |_, _, _| {
+            Ok(json!({ "person": "fuyang-p1" }))
+        })
         .unwrap();
     w.sides[1]
         .book

@@ -218,22 +218,29 @@ impl<B: Book> Side<B> {
     }
 
     /// Destination: a worker asks to move from `origin`; the request goes into the outbox.
+    /// `body` makes the liaison request's body once the transfer has its id (the sealed ID is
+    /// bound to it) and may note in the book what was asked.
     pub fn request(
         &mut self,
         calendar: &Calendar,
         origin: &str,
-        body: serde_json::Value,
         today: Date,
         now: i64,
+        body: impl FnOnce(&mut B, &str, &Peer) -> Result<serde_json::Value, Refusal>,
     ) -> Result<String, Refusal> {
-        let peer = self.peers.named(origin).ok_or_else(|| {
-            Refusal::new(
-                Why::UnknownPeer,
-                format!("{origin} 不是本实例信任的对等实例"),
-                format!("{origin} is not a peer of this instance"),
-            )
-        })?;
+        let peer = self
+            .peers
+            .named(origin)
+            .ok_or_else(|| {
+                Refusal::new(
+                    Why::UnknownPeer,
+                    format!("{origin} 不是本实例信任的对等实例"),
+                    format!("{origin} is not a peer of this instance"),
+                )
+            })?
+            .clone();
         let id = format!("{}:{}", self.key.name(), self.next + 1);
+        let body = body(&mut self.book, &id, &peer)?;
         let signed = self.sign(Kind::LiaisonRequest, &peer.name, &id, "request", now, body)?;
         let peer = peer.name.clone();
         self.next += 1;

@@ -16,6 +16,7 @@
 //! machine of both sides with their outboxes, and the deterministic simulation drives it.
 
 pub mod keys;
+pub mod ledger;
 pub mod machine;
 pub mod message;
 pub mod package;
