@@ -3,7 +3,7 @@
 //!
 //! **One key per instance, apart from the checkpoint key.** The log's checkpoint key may be
 //! SM2 (the guomi suite) and signs only checkpoints; the federation key is always Ed25519
-//! (`federation.key` in the data directory: 64 hex digits of its RFC 8032 seed, mode 0600)
+//! (`keys/federation.key` in the data directory: 64 hex digits of its RFC 8032 seed, mode 0600)
 //! and signs only federation messages (context [`super::message::CONTEXT`]), so neither
 //! signature can pass as the other. A peer is trusted with both public keys: its federation
 //! key (messages) and its log key (the checkpoints its inclusion proofs end in).
@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use super::{Refusal, Why};
 
 /// The file of the instance's federation key, in the data directory.
-pub const KEY_FILE: &str = "federation.key";
+pub const KEY_FILE: &str = "keys/federation.key";
 /// The peers file, in the data directory.
 pub const PEERS_FILE: &str = "peers.toml";
 /// Most peers a file may list.
@@ -180,6 +180,9 @@ fn random32() -> Result<[u8; 32], Refusal> {
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
