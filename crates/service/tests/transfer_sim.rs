@@ -571,3 +571,66 @@ fn the_checker_catches_a_transfer_recorded_twice() {
     let e = check(&w, 1).unwrap_err();
     assert!(e.contains("recorded 2×"), "{e}");
 }
+
+#[test]
+fn a_third_peer_replaying_anothers_messages_gets_nothing() {
+    // 阜阳 also trusts 宁波. 宁波 re-signs 杭州's request as its own: the transfer is not in its
+    // namespace, so it is refused, and 阜阳's stored package for 杭州 is not handed over.
+    let policy = Policy::embedded().unwrap();
+    let cal = &policy.calendar;
+    let mut rng = Rng(11);
+    let mut w = world(&policy, &mut rng, 10);
+    let nb = InstanceKey::from_seed("ningbo", [12; 32]).unwrap();
+    let log = anxin_ledger::Signer::from_seed("anxin.test/log", &[3; 32])
+        .unwrap()
+        .verifier()
+        .to_vkey();
+    let both = format!(
+        "{}{}",
+        peer_entry(
+            &w.sides[0].key,
+            "http://sim",
+            &log,
+            &[anxin_domain::RegionCode::parse("330100").unwrap()]
+        ),
+        peer_entry(
+            &nb,
+            "http://sim",
+            &log,
+            &[anxin_domain::RegionCode::parse("330200").unwrap()]
+        )
+    );
+    w.sides[1].peers = Peers::parse(&both).unwrap();
+    let a = w.sides[1].book.accounts.get_mut("fuyang-p1").unwrap();
+    (a.arrears, a.cheats) = (false, false);
+    let day = today(w.now);
+    let id = w.sides[0]
+        .request(cal, "fuyang", day, w.now, |_, _, _| {
+            Ok(json!({ "person": "fuyang-p1" }))
+        })
+        .unwrap();
+    let (_, request) = w.sides[0].pump(w.now).remove(0);
+    let package = w.sides[1].handle(cal, &request, day, w.now).unwrap();
+    assert_eq!(package.len(), 1);
+    assert_eq!(w.sides[1].transfers[&id].state, State::Frozen);
+
+    let mut env: Envelope = serde_json::from_str(&request.message).unwrap();
+    env.from = "ningbo".into();
+    let replayed = anxin_service::transfer::message::sign(&nb, &env).unwrap();
+    let e = w.sides[1].handle(cal, &replayed, day, w.now).unwrap_err();
+    assert_eq!(e.why, Why::OutOfOrder, "{e}");
+    // An acknowledgement of 杭州's transfer from 宁波: refused, nothing sealed.
+    let mut ack = env.clone();
+    ack.kind = anxin_service::transfer::message::Kind::Ack;
+    ack.idem = format!("{id}:ack");
+    ack.body = json!({ "package": w.sides[1].transfers[&id].package });
+    let forged_ack = anxin_service::transfer::message::sign(&nb, &ack).unwrap();
+    assert!(w.sides[1].handle(cal, &forged_ack, day, w.now).is_err());
+    assert_eq!(w.sides[1].transfers[&id].state, State::Frozen);
+    assert!(w.sides[1].book.seal_calls.is_empty());
+    // 杭州 itself, asking again, gets the same package, byte for byte.
+    assert_eq!(
+        w.sides[1].handle(cal, &request, day, w.now).unwrap(),
+        package
+    );
+}

@@ -159,7 +159,7 @@ pub struct Side<B: Book> {
     pub clocks: Clocks,
     pub transfers: BTreeMap<String, Transfer>,
     pub outbox: BTreeMap<String, Outgoing>,
-    /// The reply stored for each idempotency key handled (`None`: nothing to answer).
+    /// The reply stored for each (sender, idempotency key) handled (`None`: nothing to answer).
     pub replies: BTreeMap<String, Option<Signed>>,
     next: u64,
 }
@@ -298,11 +298,13 @@ impl<B: Book> Side<B> {
     ) -> Result<Vec<Signed>, Refusal> {
         let (env, peer) = message::open(&self.peers, self.key.name(), signed)?;
         let peer = peer.clone();
-        if let Some(reply) = self.replies.get(&env.idem) {
-            return Ok(reply.iter().cloned().collect());
-        }
         if !env.idem.starts_with(&format!("{}:", env.transfer)) {
             return Err(message::malformed("idempotency key of another transfer"));
+        }
+        // Replies are kept per sender: a peer replaying another's key gets nothing of it.
+        let reply_key = format!("{}\0{}", peer.name, env.idem);
+        if let Some(reply) = self.replies.get(&reply_key) {
+            return Ok(reply.iter().cloned().collect());
         }
         let out_of_order = |state: Option<State>| {
             let s = state.map(State::code).unwrap_or("none");
@@ -363,7 +365,7 @@ impl<B: Book> Side<B> {
                             Some(digest),
                             None,
                         );
-                        self.replies.insert(env.idem.clone(), Some(pkg.clone()));
+                        self.replies.insert(reply_key.clone(), Some(pkg.clone()));
                         Ok(vec![pkg])
                     }
                     Err(r) if r.why.retryable() => Err(r),
@@ -379,7 +381,7 @@ impl<B: Book> Side<B> {
                             None,
                             Some(&r),
                         );
-                        self.replies.insert(env.idem.clone(), Some(reply.clone()));
+                        self.replies.insert(reply_key.clone(), Some(reply.clone()));
                         Ok(vec![reply])
                     }
                 }
@@ -420,7 +422,7 @@ impl<B: Book> Side<B> {
                             Some(digest),
                             None,
                         );
-                        self.replies.insert(env.idem.clone(), Some(ack.clone()));
+                        self.replies.insert(reply_key.clone(), Some(ack.clone()));
                         Ok(vec![ack])
                     }
                     Err(r) if r.why.retryable() => Err(r),
@@ -437,7 +439,7 @@ impl<B: Book> Side<B> {
                             Some(digest),
                             Some(&r),
                         );
-                        self.replies.insert(env.idem.clone(), Some(reply.clone()));
+                        self.replies.insert(reply_key.clone(), Some(reply.clone()));
                         Ok(vec![reply])
                     }
                 }
@@ -476,7 +478,7 @@ impl<B: Book> Side<B> {
                     acked,
                     None,
                 );
-                self.replies.insert(env.idem.clone(), Some(seal.clone()));
+                self.replies.insert(reply_key.clone(), Some(seal.clone()));
                 Ok(vec![seal])
             }
             Kind::Seal => {
@@ -498,7 +500,7 @@ impl<B: Book> Side<B> {
                     digest,
                     None,
                 );
-                self.replies.insert(env.idem.clone(), None);
+                self.replies.insert(reply_key.clone(), None);
                 Ok(vec![])
             }
             Kind::Refusal => {
@@ -533,7 +535,7 @@ impl<B: Book> Side<B> {
                 if let Some(t) = self.transfers.get_mut(&env.transfer) {
                     t.refusal = Some(why);
                 }
-                self.replies.insert(env.idem.clone(), None);
+                self.replies.insert(reply_key.clone(), None);
                 Ok(vec![])
             }
         }
