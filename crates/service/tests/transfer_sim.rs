@@ -634,3 +634,37 @@ fn a_third_peer_replaying_anothers_messages_gets_nothing() {
         package
     );
 }
+
+#[test]
+fn the_clerks_queue_counts_working_days_across_a_holiday() {
+    // Asked on Monday 2026-03-02: the origin's 15 working days end on 2026-03-23 (66号 第八条;
+    // no holiday in March). Frozen on Wednesday 2026-04-01, the send clock crosses 清明
+    // (4月4–6日, Monday the 6th off; policy/calendar/2026.toml): 4-02, 4-03, then 4-07 … —
+    // the 15th working day is Thursday 2026-04-23, one day later than weekdays alone.
+    let policy = Policy::embedded().unwrap();
+    let cal = &policy.calendar;
+    let mut rng = Rng(5);
+    let mut w = world(&policy, &mut rng, 10);
+    let a = w.sides[1].book.accounts.get_mut("fuyang-p2").unwrap();
+    (a.arrears, a.cheats) = (false, false);
+    let day = jiff::civil::date(2026, 3, 2);
+    let id = w.sides[0]
+        .request(cal, "fuyang", day, w.now, |_, _, _| {
+            Ok(json!({ "person": "fuyang-p2" }))
+        })
+        .unwrap();
+    let q = w.sides[0].queue(cal, day);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].due, Some(jiff::civil::date(2026, 3, 23)));
+    assert_eq!(q[0].days_left, Some(15));
+    let late = w.sides[0].queue(cal, jiff::civil::date(2026, 3, 25));
+    assert_eq!(late[0].days_left, Some(-2), "two working days overdue");
+
+    let (_, request) = w.sides[0].pump(w.now).remove(0);
+    let frozen_on = jiff::civil::date(2026, 4, 1);
+    w.sides[1].handle(cal, &request, frozen_on, w.now).unwrap();
+    let q = w.sides[1].queue(cal, frozen_on);
+    assert_eq!(q[0].transfer, id);
+    assert_eq!(q[0].state, State::Frozen);
+    assert_eq!(q[0].due, Some(jiff::civil::date(2026, 4, 23)));
+}

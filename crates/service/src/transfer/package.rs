@@ -459,11 +459,11 @@ pub fn verify_package(
             )
         })?;
         let data = proven_entry.leaf_data.unwrap_or_default();
-        let not_this = |what: &str| {
+        let not_this = |zh: &str, en: &str| {
             differ(
                 Why::NotThisPerson,
-                format!("第 {at} 条不是此人的{what}"),
-                format!("entry #{at} is not this person's {what}"),
+                format!("第 {at} 条不是此人的{zh}"),
+                format!("entry #{at} is not this person's {en}"),
             )
         };
         match Event::from_bytes(&data) {
@@ -473,13 +473,16 @@ pub fn verify_package(
                 {
                     months.push(proven(at, &c));
                 } else {
-                    return Err(not_this("已缴养老或医疗记录 paid pension or medical month"));
+                    return Err(not_this(
+                        "已缴养老或医疗记录",
+                        "paid pension or medical month",
+                    ));
                 }
             }
             Ok(Event::PersonRegistered(p)) if p.person == package.person => {
                 hukou = p.hukou_region.map(|r| r.to_string());
             }
-            _ => return Err(not_this("记录 record")),
+            _ => return Err(not_this("记录", "record")),
         }
     }
     if hukou.as_deref() != Some(package.hukou.as_str()) {
