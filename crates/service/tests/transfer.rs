@@ -472,3 +472,108 @@ fn two_ledgers_complete_a_transfer_through_the_machine() {
     let refused = hz.transfers[&third].refusal.clone().unwrap();
     assert_eq!(refused.0, "no_such_person", "{refused:?}");
 }
+
+fn unhex32(s: &str) -> [u8; 32] {
+    anxin_records::keys::unhex(s).unwrap().try_into().unwrap()
+}
+
+/// 杭州 witnesses 阜阳's log: it cosigns each checkpoint consistent with the last it saw, and
+/// catches 阜阳 rolling its log back or showing another history.
+#[test]
+fn a_witness_cosigns_growth_and_catches_a_rollback_and_a_fork() {
+    use anxin_service::transfer::witness::verify_cosignature;
+    let mut w = world(false);
+    let fy_peer = w.hz_peers.named("fuyang").unwrap().clone();
+    let mut witness = w.hz.witness("anxin.hangzhou/witness");
+    let first = w.origin.store().head().unwrap();
+    let line = witness
+        .observe(&fy_peer, &first.checkpoint, &[], 1_780_000_000)
+        .unwrap();
+    let body = anxin_ledger::open_note(&first.checkpoint, &fy_peer.log_key).unwrap();
+    assert_eq!(
+        verify_cosignature(witness.name(), &witness.public(), body, &line).unwrap(),
+        1_780_000_000
+    );
+    // The cosigned note is still a valid note of 阜阳's log (other signatures are ignored).
+    let cosigned = format!("{}{line}", first.checkpoint);
+    assert!(anxin_ledger::open_note(&cosigned, &fy_peer.log_key).is_ok());
+    // Another witness's key, or another checkpoint, does not verify.
+    let other = InstanceKey::from_seed("x", [9; 32])
+        .unwrap()
+        .witness("anxin.hangzhou/witness");
+    assert!(verify_cosignature(witness.name(), &other.public(), body, &line).is_err());
+
+    // The log grows: cosigned with the consistency proof.
+    w.origin
+        .append(vec![contribution(&w.id, month("2020-02"), Status::Paid)])
+        .unwrap();
+    let second = w.origin.store().head().unwrap();
+    let proof = anxin_service::proofs::consistency(&mut w.origin, first.size, None).unwrap();
+    let hashes: Vec<[u8; 32]> = proof
+        .consistency_proof_hex
+        .iter()
+        .map(|h| unhex32(h))
+        .collect();
+    witness
+        .observe(&fy_peer, &second.checkpoint, &hashes, 1_780_000_100)
+        .unwrap();
+    // The same checkpoint again needs no proof.
+    assert!(
+        witness
+            .observe(&fy_peer, &second.checkpoint, &[], 1)
+            .is_ok()
+    );
+    // A larger one without its proof is not cosigned.
+    let mut grown = world(false).origin;
+    grown
+        .append(vec![
+            contribution(&w.id, month("2020-02"), Status::Paid),
+            contribution(&w.id, month("2020-03"), Status::Paid),
+        ])
+        .unwrap();
+    let third = grown.store().head().unwrap();
+    assert!(third.size > second.size);
+    let e = witness
+        .observe(&fy_peer, &third.checkpoint, &[], 1)
+        .unwrap_err();
+    assert_eq!(e.why, Why::Fork, "{e}");
+    assert_eq!(witness.seen["fuyang"].size, second.size);
+
+    // Rolled back to the first checkpoint: refused, and the witness keeps the larger one.
+    let e = witness
+        .observe(&fy_peer, &first.checkpoint, &[], 1_780_000_200)
+        .unwrap_err();
+    assert_eq!(e.why, Why::Rollback, "{e}");
+    assert!(e.en.contains("rolled back"));
+    assert_eq!(witness.seen["fuyang"].size, second.size);
+
+    // Another history signed by the same key: a log that dropped the last month and wrote
+    // something else, at the same size.
+    let mut fork = world(false).origin;
+    fork.append(vec![contribution(&w.id, month("2021-05"), Status::Paid)])
+        .unwrap();
+    let forked = fork.store().head().unwrap();
+    assert_eq!(forked.size, second.size);
+    let e = witness
+        .observe(&fy_peer, &forked.checkpoint, &[], 1)
+        .unwrap_err();
+    assert_eq!(e.why, Why::Fork, "{e}");
+    // Larger, with a proof from the forked history: the proof does not tie it to what was seen.
+    fork.append(vec![contribution(&w.id, month("2021-06"), Status::Paid)])
+        .unwrap();
+    let bigger = fork.store().head().unwrap();
+    let p = anxin_service::proofs::consistency(&mut fork, second.size, None).unwrap();
+    let hashes: Vec<[u8; 32]> = p.consistency_proof_hex.iter().map(|h| unhex32(h)).collect();
+    let e = witness
+        .observe(&fy_peer, &bigger.checkpoint, &hashes, 1)
+        .unwrap_err();
+    assert_eq!(e.why, Why::Fork, "{e}");
+    // A checkpoint by another key is not 阜阳's at all.
+    let stranger = anxin_ledger::Signer::from_seed("anxin.fuyang/log", &[4; 32]).unwrap();
+    let cp = anxin_ledger::Checkpoint::parse_text(body).unwrap();
+    let forged = anxin_ledger::sign_checkpoint(&stranger, &cp).unwrap();
+    assert_eq!(
+        witness.observe(&fy_peer, &forged, &[], 1).unwrap_err().why,
+        Why::CheckpointInvalid
+    );
+}

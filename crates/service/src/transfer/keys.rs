@@ -122,6 +122,11 @@ impl InstanceKey {
         B64.encode(self.public())
     }
 
+    /// This instance's witness (its cosigning key derives from the federation seed).
+    pub fn witness(&self, name: &str) -> super::witness::Witness {
+        super::witness::Witness::new(name, &self.seed)
+    }
+
     pub(crate) fn sign(&self, context: &str, message: &[u8]) -> Result<[u8; 64], Refusal> {
         anxin_ledger::sign_bytes(&self.signer, context, message)
             .map_err(|e| internal("签名失败", format!("signing failed: {e}")))

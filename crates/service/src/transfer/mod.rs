@@ -14,12 +14,15 @@
 //! that differ from re-running the calculator here. [`keys`] holds the instance key, the
 //! peers file and the sealed box (how identity crosses: see there). [`machine`] is the state
 //! machine of both sides with their outboxes, and the deterministic simulation drives it.
+//! [`ledger`] is the machine's book over a real ledger; [`witness`] cosigns the peers'
+//! checkpoints (C2SP tlog-cosignature) after checking each is consistent with the last seen.
 
 pub mod keys;
 pub mod ledger;
 pub mod machine;
 pub mod message;
 pub mod package;
+pub mod witness;
 
 use anxin_domain::ErrorKind;
 
@@ -60,6 +63,10 @@ pub enum Why {
     Calculator,
     /// The transfer is not in a state where this message fits (a replay, a reordering).
     OutOfOrder,
+    /// A peer's log is smaller than a checkpoint already seen (rolled back).
+    Rollback,
+    /// A peer's log is not consistent with a checkpoint already seen (forked).
+    Fork,
     /// Storage or cryptography failed here; the step can be retried.
     Internal,
 }
@@ -84,6 +91,8 @@ impl Why {
             Why::OpenTransfer => "open_transfer",
             Why::Calculator => "calculator",
             Why::OutOfOrder => "out_of_order",
+            Why::Rollback => "rollback",
+            Why::Fork => "fork",
             Why::Internal => "internal",
         }
     }
@@ -102,7 +111,9 @@ impl Why {
             | Why::NotThisPerson
             | Why::HistoryDiffers
             | Why::AccountDiffers
-            | Why::FiguresDiffer => ErrorKind::Corrupt,
+            | Why::FiguresDiffer
+            | Why::Rollback
+            | Why::Fork => ErrorKind::Corrupt,
             Why::Internal => ErrorKind::Internal,
         }
     }
