@@ -164,7 +164,14 @@ fn a_package_verifies_offline_with_the_calculators_figures() {
     let signed = exchange(&mut w).unwrap();
     // The ID is not on the wire in clear.
     assert!(!signed.message.contains(w.id.expose()));
+    let started = std::time::Instant::now();
     let v = verify(&w, &signed).unwrap();
+    eprintln!(
+        "package of {} entries: {} bytes, verified in {:?}",
+        v.package.entries.len(),
+        signed.message.len(),
+        started.elapsed()
+    );
     assert_eq!(v.id, w.id);
     // 66号 第四条: 10 years × 12 × 4000 × 12 % = 57600 yuan; the account 120 × 320 yuan.
     assert_eq!(v.result.pension.pooling_fen, Fen(5_760_000));
