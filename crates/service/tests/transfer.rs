@@ -469,6 +469,50 @@ fn two_ledgers_complete_a_transfer_through_the_machine() {
     assert_ne!(got.person, fy.book.records.person_key(&w.id));
     assert!(hz.queue(cal, day).is_empty() && fy.queue(cal, day).is_empty());
 
+    // The voucher: signed by 杭州, carrying 阜阳's seal; checked offline with both keys.
+    use anxin_service::transfer::voucher::{self, SignedVoucher};
+    let done = &hz.transfers[&first];
+    let issued = voucher::issue(
+        &w.hz,
+        &first,
+        "fuyang",
+        done.package.as_deref().unwrap(),
+        done.seal.as_ref().unwrap(),
+        got,
+        "2026-03-02",
+    )
+    .unwrap();
+    assert!(!issued.voucher.contains(w.id.expose()));
+    let v = voucher::verify(&issued, &w.hz.public(), &w.fy.public()).unwrap();
+    assert_eq!(v.months.len(), 1);
+    assert_eq!(
+        (v.months[0].first.as_str(), v.months[0].months),
+        ("2010-01", 120)
+    );
+    assert_eq!(v.pooling_fen, 5_760_000);
+    assert_eq!(v.holder, w.id.masked());
+    // Altered months, another origin key, a seal of another transfer: each refused.
+    let altered = SignedVoucher {
+        voucher: issued.voucher.replace("\"months\":120", "\"months\":240"),
+        signature: issued.signature.clone(),
+    };
+    assert_ne!(altered.voucher, issued.voucher);
+    assert!(voucher::verify(&altered, &w.hz.public(), &w.fy.public()).is_err());
+    let e = voucher::verify(&issued, &w.hz.public(), &w.hz.public()).unwrap_err();
+    assert!(e.en.contains("seal is not signed"), "{e}");
+    let second_seal = voucher::issue(
+        &w.hz,
+        &second,
+        "fuyang",
+        done.package.as_deref().unwrap(),
+        done.seal.as_ref().unwrap(),
+        got,
+        "2026-03-02",
+    )
+    .unwrap();
+    let e = voucher::verify(&second_seal, &w.hz.public(), &w.fy.public()).unwrap_err();
+    assert!(e.en.contains("not this transfer's"), "{e}");
+
     // After the seal, 阜阳 has nothing left to move.
     let third = ask(&mut hz, now);
     for (_, s) in hz.pump(now) {

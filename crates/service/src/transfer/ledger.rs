@@ -42,8 +42,14 @@ pub struct Received {
     /// This instance's own key of the person (its data key over the opened ID).
     pub person: PersonKey,
     pub months: Vec<ReceivedMonth>,
-    /// The calculator's result, as verified.
+    /// The calculator's figures, as verified.
     pub pension_total_fen: Option<i64>,
+    pub pooling_fen: i64,
+    pub personal_account_fen: Option<i64>,
+    /// Where the pension will be claimed (66号 第六条), region code.
+    pub claim_place: String,
+    /// The holder as a voucher shows them: the ID masked.
+    pub holder: String,
 }
 
 pub struct LedgerBook<'p, S: Store> {
@@ -157,6 +163,10 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                 person: self.records.person_key(&v.id),
                 months,
                 pension_total_fen: total,
+                pooling_fen: v.result.pension.pooling_fen.0,
+                personal_account_fen: v.result.pension.personal_account_fen.map(|f| f.0),
+                claim_place: v.result.claim.place.code.to_string(),
+                holder: v.id.masked(),
             },
         );
         Ok(json!({ "months": count, "checkpoint_size": v.checkpoint.tree_size }))

@@ -106,6 +106,8 @@ pub struct Transfer {
     pub package: Option<String>,
     /// Why it was refused (code, Chinese, English).
     pub refusal: Option<(String, String, String)>,
+    /// Destination, once done: the origin's signed seal (the voucher carries it).
+    pub seal: Option<Signed>,
 }
 
 /// A message waiting to be (re)sent.
@@ -265,6 +267,7 @@ impl<B: Book> Side<B> {
                 due: Self::due(calendar, today, self.clocks.accept),
                 package: None,
                 refusal: None,
+                seal: None,
             },
         );
         Ok(id)
@@ -500,6 +503,9 @@ impl<B: Book> Side<B> {
                     digest,
                     None,
                 );
+                if let Some(t) = self.transfers.get_mut(&env.transfer) {
+                    t.seal = Some(signed.clone());
+                }
                 self.replies.insert(reply_key.clone(), None);
                 Ok(vec![])
             }
@@ -581,6 +587,7 @@ impl<B: Book> Side<B> {
                 due,
                 package,
                 refusal: refusal.map(|r| (r.why.code().to_string(), r.zh.clone(), r.en.clone())),
+                seal: None,
             },
         );
     }
