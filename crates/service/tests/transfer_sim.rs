@@ -1,8 +1,8 @@
 //! Deterministic simulation of the transfer protocol (issue 14): two instances, 杭州 and 阜阳,
 //! each asking the other for transfers of its workers, in one process from a seed. Messages
 //! are real signed federation messages; the network loses, duplicates, delays and reorders
-//! them, either side crashes (after a commit, before its replies leave) and stays down a
-//! while, the clock jumps by days, and forged messages arrive. Then the network heals and the
+//! them, either side crashes (after a commit, before its replies leave), stays down a while
+//! and restarts from its journal of commits alone, the clock jumps by days, and forged messages arrive. Then the network heals and the
 //! outboxes drain. Checked: every transfer ends exactly once — sealed at the origin and
 //! recorded at the destination, the same months and money — or is refused at both ends with
 //! nothing moved; months and money are conserved; no open transfer is left in a queue.
@@ -267,10 +267,13 @@ fn step(
     match w.sides[to].handle(cal, &flight.signed, day, w.now) {
         Ok(replies) => {
             *stats.entry("handled").or_default() += 1;
-            if chaos && rng.chance(20) {
-                // Crash after the commit, before the replies leave.
+            if chaos && rng.chance(6) {
+                // Crash after the commit, before the replies leave: the side loses everything
+                // but what it committed, and restarts from its journal.
                 *stats.entry("crashes").or_default() += 1;
                 w.down_until[to] = w.now + rng.below(600) as i64;
+                let journal = std::mem::take(&mut w.sides[to].journal);
+                w.sides[to].replay(journal);
                 return true;
             }
             let back = 1 - to;

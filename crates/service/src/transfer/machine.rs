@@ -164,6 +164,20 @@ pub struct Side<B: Book> {
     /// The reply stored for each (sender, idempotency key) handled (`None`: nothing to answer).
     pub replies: BTreeMap<String, Option<Signed>>,
     next: u64,
+    /// Every commit, as the changes it made, in order: what the database keeps. A side
+    /// rebuilt from it ([`Side::replay`]) is the side that was lost.
+    pub journal: Vec<Vec<Change>>,
+    pending: Vec<Change>,
+}
+
+/// One change of a commit.
+#[derive(Clone, Debug)]
+pub enum Change {
+    Transfer(Transfer),
+    Put(String, Outgoing),
+    Take(String),
+    Reply(String, Option<Signed>),
+    Next(u64),
 }
 
 /// A row of the clerks' queue.
@@ -188,7 +202,75 @@ impl<B: Book> Side<B> {
             outbox: BTreeMap::new(),
             replies: BTreeMap::new(),
             next: 0,
+            journal: Vec::new(),
+            pending: Vec::new(),
         }
+    }
+
+    fn apply(&mut self, change: Change) {
+        match change {
+            Change::Transfer(t) => {
+                self.transfers.insert(t.id.clone(), t);
+            }
+            Change::Put(k, o) => {
+                self.outbox.insert(k, o);
+            }
+            Change::Take(k) => {
+                self.outbox.remove(&k);
+            }
+            Change::Reply(k, r) => {
+                self.replies.insert(k, r);
+            }
+            Change::Next(n) => self.next = n,
+        }
+    }
+
+    fn record(&mut self, change: Change) {
+        self.pending.push(change.clone());
+        self.apply(change);
+    }
+
+    fn put(&mut self, key: String, o: Outgoing) {
+        self.record(Change::Put(key, o));
+    }
+
+    fn take(&mut self, key: &str) {
+        if self.outbox.contains_key(key) {
+            self.record(Change::Take(key.to_string()));
+        }
+    }
+
+    fn reply(&mut self, key: String, r: Option<Signed>) {
+        self.record(Change::Reply(key, r));
+    }
+
+    fn touch(&mut self, id: &str) {
+        if let Some(t) = self.transfers.get(id).cloned() {
+            self.record(Change::Transfer(t));
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let commit = std::mem::take(&mut self.pending);
+            self.journal.push(commit);
+        }
+    }
+
+    /// Rebuilds the side from its journal after a crash: what was committed, nothing else
+    /// (the outbox's next tries are as committed; a restarted side sends when they are due).
+    pub fn replay(&mut self, journal: Vec<Vec<Change>>) {
+        self.transfers.clear();
+        self.outbox.clear();
+        self.replies.clear();
+        self.next = 0;
+        self.pending.clear();
+        for commit in &journal {
+            for change in commit {
+                self.apply(change.clone());
+            }
+        }
+        self.journal = journal;
     }
 
     fn due(calendar: &Calendar, today: Date, days: u32) -> Option<Date> {
@@ -230,6 +312,7 @@ impl<B: Book> Side<B> {
         now: i64,
         body: impl FnOnce(&mut B, &str, &Peer) -> Result<serde_json::Value, Refusal>,
     ) -> Result<String, Refusal> {
+        self.pending.clear();
         let peer = self
             .peers
             .named(origin)
@@ -246,7 +329,8 @@ impl<B: Book> Side<B> {
         let signed = self.sign(Kind::LiaisonRequest, &peer.name, &id, "request", now, body)?;
         let peer = peer.name.clone();
         self.next += 1;
-        self.outbox.insert(
+        self.record(Change::Next(self.next));
+        self.put(
             format!("{id}:request"),
             Outgoing {
                 to: peer.clone(),
@@ -256,20 +340,18 @@ impl<B: Book> Side<B> {
                 next_try: now,
             },
         );
-        self.transfers.insert(
-            id.clone(),
-            Transfer {
-                id: id.clone(),
-                role: Role::Destination,
-                peer,
-                state: State::Requested,
-                since: today,
-                due: Self::due(calendar, today, self.clocks.accept),
-                package: None,
-                refusal: None,
-                seal: None,
-            },
-        );
+        self.record(Change::Transfer(Transfer {
+            id: id.clone(),
+            role: Role::Destination,
+            peer,
+            state: State::Requested,
+            since: today,
+            due: Self::due(calendar, today, self.clocks.accept),
+            package: None,
+            refusal: None,
+            seal: None,
+        }));
+        self.flush();
         Ok(id)
     }
 
@@ -293,6 +375,22 @@ impl<B: Book> Side<B> {
     /// Handles one message: the replies to send after the commit, or a refusal that changed
     /// nothing.
     pub fn handle(
+        &mut self,
+        calendar: &Calendar,
+        signed: &Signed,
+        today: Date,
+        now: i64,
+    ) -> Result<Vec<Signed>, Refusal> {
+        self.pending.clear();
+        let result = self.handle_step(calendar, signed, today, now);
+        if result.is_ok() {
+            self.flush();
+        }
+        self.pending.clear();
+        result
+    }
+
+    fn handle_step(
         &mut self,
         calendar: &Calendar,
         signed: &Signed,
@@ -348,7 +446,7 @@ impl<B: Book> Side<B> {
                             body,
                         )?;
                         let digest = super::package::digest(&pkg);
-                        self.outbox.insert(
+                        self.put(
                             format!("{}:package", env.transfer),
                             Outgoing {
                                 to: peer.name.clone(),
@@ -368,7 +466,7 @@ impl<B: Book> Side<B> {
                             Some(digest),
                             None,
                         );
-                        self.replies.insert(reply_key.clone(), Some(pkg.clone()));
+                        self.reply(reply_key.clone(), Some(pkg.clone()));
                         Ok(vec![pkg])
                     }
                     Err(r) if r.why.retryable() => Err(r),
@@ -384,7 +482,7 @@ impl<B: Book> Side<B> {
                             None,
                             Some(&r),
                         );
-                        self.replies.insert(reply_key.clone(), Some(reply.clone()));
+                        self.reply(reply_key.clone(), Some(reply.clone()));
                         Ok(vec![reply])
                     }
                 }
@@ -404,8 +502,8 @@ impl<B: Book> Side<B> {
                             now,
                             serde_json::json!({ "package": digest, "recorded": body }),
                         )?;
-                        self.outbox.remove(&format!("{}:request", env.transfer));
-                        self.outbox.insert(
+                        self.take(&format!("{}:request", env.transfer));
+                        self.put(
                             format!("{}:ack", env.transfer),
                             Outgoing {
                                 to: peer.name.clone(),
@@ -425,13 +523,13 @@ impl<B: Book> Side<B> {
                             Some(digest),
                             None,
                         );
-                        self.replies.insert(reply_key.clone(), Some(ack.clone()));
+                        self.reply(reply_key.clone(), Some(ack.clone()));
                         Ok(vec![ack])
                     }
                     Err(r) if r.why.retryable() => Err(r),
                     Err(r) => {
                         let reply = self.refusal(&peer, &env, &r, now)?;
-                        self.outbox.remove(&format!("{}:request", env.transfer));
+                        self.take(&format!("{}:request", env.transfer));
                         self.commit(
                             &env,
                             &peer,
@@ -442,7 +540,7 @@ impl<B: Book> Side<B> {
                             Some(digest),
                             Some(&r),
                         );
-                        self.replies.insert(reply_key.clone(), Some(reply.clone()));
+                        self.reply(reply_key.clone(), Some(reply.clone()));
                         Ok(vec![reply])
                     }
                 }
@@ -470,7 +568,7 @@ impl<B: Book> Side<B> {
                     now,
                     serde_json::json!({ "package": acked }),
                 )?;
-                self.outbox.remove(&format!("{}:package", env.transfer));
+                self.take(&format!("{}:package", env.transfer));
                 self.commit(
                     &env,
                     &peer,
@@ -481,14 +579,14 @@ impl<B: Book> Side<B> {
                     acked,
                     None,
                 );
-                self.replies.insert(reply_key.clone(), Some(seal.clone()));
+                self.reply(reply_key.clone(), Some(seal.clone()));
                 Ok(vec![seal])
             }
             Kind::Seal => {
                 if current != Some((Role::Destination, State::Recorded)) {
                     return Err(out_of_order(current.map(|c| c.1)));
                 }
-                self.outbox.remove(&format!("{}:ack", env.transfer));
+                self.take(&format!("{}:ack", env.transfer));
                 let digest = self
                     .transfers
                     .get(&env.transfer)
@@ -506,7 +604,8 @@ impl<B: Book> Side<B> {
                 if let Some(t) = self.transfers.get_mut(&env.transfer) {
                     t.seal = Some(signed.clone());
                 }
-                self.replies.insert(reply_key.clone(), None);
+                self.touch(&env.transfer);
+                self.reply(reply_key.clone(), None);
                 Ok(vec![])
             }
             Kind::Refusal => {
@@ -515,11 +614,11 @@ impl<B: Book> Side<B> {
                 let r = Refusal::new(Why::OutOfOrder, why.1.clone(), why.2.clone());
                 match current {
                     Some((Role::Destination, State::Requested)) => {
-                        self.outbox.remove(&format!("{}:request", env.transfer));
+                        self.take(&format!("{}:request", env.transfer));
                     }
                     Some((Role::Origin, State::Frozen)) => {
                         self.book.unfreeze(&env.transfer);
-                        self.outbox.remove(&format!("{}:package", env.transfer));
+                        self.take(&format!("{}:package", env.transfer));
                     }
                     _ => return Err(out_of_order(current.map(|c| c.1))),
                 }
@@ -541,7 +640,8 @@ impl<B: Book> Side<B> {
                 if let Some(t) = self.transfers.get_mut(&env.transfer) {
                     t.refusal = Some(why);
                 }
-                self.replies.insert(reply_key.clone(), None);
+                self.touch(&env.transfer);
+                self.reply(reply_key.clone(), None);
                 Ok(vec![])
             }
         }
@@ -576,20 +676,17 @@ impl<B: Book> Side<B> {
         package: Option<String>,
         refusal: Option<&Refusal>,
     ) {
-        self.transfers.insert(
-            env.transfer.clone(),
-            Transfer {
-                id: env.transfer.clone(),
-                role,
-                peer: peer.name.clone(),
-                state,
-                since: today,
-                due,
-                package,
-                refusal: refusal.map(|r| (r.why.code().to_string(), r.zh.clone(), r.en.clone())),
-                seal: None,
-            },
-        );
+        self.record(Change::Transfer(Transfer {
+            id: env.transfer.clone(),
+            role,
+            peer: peer.name.clone(),
+            state,
+            since: today,
+            due,
+            package,
+            refusal: refusal.map(|r| (r.why.code().to_string(), r.zh.clone(), r.en.clone())),
+            seal: None,
+        }));
     }
 
     /// The clerks' queue: open transfers, the most urgent first, with working days left.
