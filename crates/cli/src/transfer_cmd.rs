@@ -1,3 +1,7 @@
+//! `anxin transfer key` prints this instance's entry for its peers' `peers.toml` (making its
+//! federation key the first time); `anxin transfer verify FILE` checks a signed transfer
+//! package offline against this instance's key and peers (`anxin_service::transfer`).
+//!
 //! `anxin transfer plan`: the rules of a transfer between regions (what moves, the temporary
 //! account, duplicates, the place of claim, every deadline in working days), from flags or a
 //! JSON request file of the calculator's own shape (`calc::transfer::TransferRequest`, as
@@ -18,6 +22,152 @@ use crate::render::{line, notes, yuan};
 pub enum TransferCommand {
     /// 转移测算 — what moves, the temporary account, duplicate months, where the pension is claimed, each step's deadline.
     Plan(PlanArgs),
+    /// 本实例的联邦密钥 — print this instance's [[peer]] entry for its peers' peers.toml (makes federation.key in the data directory the first time).
+    Key(KeyArgs),
+    /// 离线核验转移包 — check a signed transfer package against this instance's key and peers.toml: signature, sealed identity, every inclusion proof, the history and the figures re-computed.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+pub struct KeyArgs {
+    /// This instance's name among its peers (letters, digits, . - _ /).
+    #[arg(long)]
+    name: String,
+    /// Where its peers reach it, e.g. http://10.0.0.5:8080.
+    #[arg(long)]
+    url: String,
+    /// A region whose records it keeps (repeatable), e.g. 341200.
+    #[arg(long = "region", required = true)]
+    regions: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// This instance's name among its peers.
+    #[arg(long)]
+    name: String,
+    /// The signed package (JSON: message and signature).
+    file: PathBuf,
+}
+
+fn refusal(r: anxin_service::transfer::Refusal) -> Error {
+    Error::new(r.why.kind(), r.zh, r.en)
+}
+
+fn key(g: &crate::Global, a: KeyArgs) -> Result<(), Error> {
+    use anxin_service::transfer::keys::{InstanceKey, peer_entry};
+    let dir = g.data_dir();
+    let deployment = anxin_service::deployment::Deployment::open(&dir).map_err(|e| {
+        let text = e.to_string();
+        Error::new(anxin_domain::ErrorKind::NotFound, text.clone(), text)
+    })?;
+    let vkey = deployment.public_key_text().map_err(|e| {
+        let text = e.to_string();
+        Error::new(anxin_domain::ErrorKind::Internal, text.clone(), text)
+    })?;
+    let mut regions = Vec::new();
+    for r in &a.regions {
+        regions.push(anxin_domain::RegionCode::parse(r).map_err(|_| {
+            Error::bad_input(
+                format!("地区代码 {r} 无效"),
+                format!("{r} is not a region code"),
+            )
+        })?);
+    }
+    let k = InstanceKey::load_or_create(&dir, &a.name).map_err(refusal)?;
+    print!("{}", peer_entry(&k, &a.url, &vkey, &regions));
+    Ok(())
+}
+
+fn verify(g: &crate::Global, policy: &Policy, a: VerifyArgs) -> Result<(), Error> {
+    use anxin_service::transfer::keys::{InstanceKey, Peers};
+    use anxin_service::transfer::message::Signed;
+    use anxin_service::transfer::package;
+    let dir = g.data_dir();
+    if !dir.join(anxin_service::transfer::keys::KEY_FILE).exists() {
+        return Err(Error::new(
+            anxin_domain::ErrorKind::NotFound,
+            format!("{} 没有联邦密钥：先运行 anxin transfer key", dir.display()),
+            format!(
+                "{} has no federation key: run anxin transfer key first",
+                dir.display()
+            ),
+        ));
+    }
+    let me = InstanceKey::load_or_create(&dir, &a.name).map_err(refusal)?;
+    let peers = Peers::load(&dir).map_err(refusal)?;
+    let text = std::fs::read_to_string(&a.file).map_err(|e| {
+        Error::bad_input(
+            format!("读不了 {}：{e}", a.file.display()),
+            format!("cannot read {}: {e}", a.file.display()),
+        )
+    })?;
+    let signed = Signed::from_json(&text).map_err(refusal)?;
+    let (envelope, v) = package::verify(policy, &me, &peers, &signed, None).map_err(refusal)?;
+    let r = &v.result;
+    let lang = g.lang;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}：{} → {}（{} {}）",
+        lang.pick("转移包核验通过", "Transfer package verified"),
+        envelope.from,
+        envelope.to,
+        lang.pick("转移", "transfer"),
+        envelope.transfer
+    );
+    let _ = writeln!(
+        o,
+        "  {}：{} {}，{} {}",
+        lang.pick("证明的记录", "proven entries"),
+        v.package.entries.len(),
+        lang.pick("条", "entries"),
+        lang.pick("检查点大小", "checkpoint size"),
+        v.checkpoint.tree_size
+    );
+    let _ = writeln!(
+        o,
+        "  {}：{}（{}）",
+        lang.pick("持有人", "holder"),
+        v.id.masked(),
+        lang.pick(
+            "身份号码已用本实例密钥打开",
+            "ID opened with this instance's key"
+        )
+    );
+    render_pension(&mut o, r, lang);
+    crate::emit(
+        g,
+        &serde_json::json!({
+            "transfer": envelope.transfer,
+            "from": envelope.from,
+            "to": envelope.to,
+            "entries": v.package.entries.len(),
+            "checkpoint_size": v.checkpoint.tree_size,
+            "result": v.package.result,
+        }),
+        &r.trace,
+        || o,
+    )
+}
+
+fn render_pension(o: &mut String, r: &TransferResult, lang: Lang) {
+    let _ = writeln!(
+        o,
+        "  {}：{}，{} {}",
+        lang.pick("统筹基金", "pooling fund"),
+        yuan(r.pension.pooling_fen, lang),
+        lang.pick("月数", "months"),
+        r.pension.months
+    );
+    if let Some(t) = r.pension.total_fen {
+        let _ = writeln!(
+            o,
+            "  {}：{}",
+            lang.pick("合计转移", "total moving"),
+            yuan(t, lang)
+        );
+    }
 }
 
 #[derive(Args)]
@@ -150,6 +300,8 @@ pub fn run(
             let r = transfer::transfer(policy, &req, today)?;
             crate::emit(g, &r, &r.trace, || render(&r, g.lang))
         }
+        TransferCommand::Key(a) => key(g, a),
+        TransferCommand::Verify(a) => verify(g, policy, a),
     }
 }
 

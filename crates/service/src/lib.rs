@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod plans;
 pub mod proofs;
 pub mod school;
+pub mod transfer;
 
 use anxin_domain::{Fen, RegionCode, YearMonth};
 use anxin_import::{Progress, Row, Rows};
