@@ -15,9 +15,10 @@ use crate::event::{ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent, 
 use crate::keys::{DataKey, PersonKey, hex};
 use crate::log::{Frontier, Suite, SuiteHasher};
 use crate::store::{
-    CaseStepRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot,
-    Store, WriteBatch,
+    CaseStepRow, ChildRow, ContributionRow, EventRow, EvidenceRow, Head, OrgRow, PersonRow,
+    PostingRow, Slot, Store, WriteBatch,
 };
+use sha2::{Digest as _, Sha256};
 
 /// Most rows one commit takes (TigerStyle: a limit on everything).
 pub const MAX_BATCH: usize = 100_000;
@@ -201,7 +202,7 @@ impl<S: Store> Records<S> {
             events.push((i, Event::AccessLogged(event)));
         }
         let mut outcomes = vec![None; events.len()];
-        let head = self.commit_events(events, &mut outcomes, pending, None)?;
+        let head = self.commit_events(events, &mut outcomes, pending, HashMap::new(), None)?;
         for outcome in outcomes {
             match outcome {
                 Some(Outcome::Added(_)) => {}
@@ -312,7 +313,13 @@ impl<S: Store> Records<S> {
                 Err(rejection) => outcomes[i] = Some(rejection),
             }
         }
-        let head = self.commit_events(candidates, &mut outcomes, HashMap::new(), job)?;
+        let head = self.commit_events(
+            candidates,
+            &mut outcomes,
+            HashMap::new(),
+            HashMap::new(),
+            job,
+        )?;
         Ok(Committed {
             outcomes: outcomes
                 .into_iter()
@@ -332,8 +339,77 @@ impl<S: Store> Records<S> {
     /// Appends one event built by the service itself (certificates).
     pub(crate) fn append_event(&mut self, event: Event) -> Result<(Outcome, Head)> {
         let mut outcomes = vec![None];
-        let head = self.commit_events(vec![(0, event)], &mut outcomes, HashMap::new(), None)?;
+        let head = self.commit_events(
+            vec![(0, event)],
+            &mut outcomes,
+            HashMap::new(),
+            HashMap::new(),
+            None,
+        )?;
         Ok((outcomes.pop().flatten().expect("one outcome"), head))
+    }
+
+    /// Attaches a file of evidence to a case: its `case_evidence` event (hash, type, size) and
+    /// its name and content sealed with the data key to the case's worker, in one transaction
+    /// (migration 14). The service checked the case, the party, the limits and the type; the
+    /// event's hash is checked here against the content. Idempotent by key.
+    pub fn append_evidence(
+        &mut self,
+        event: crate::event::EvidenceEvent,
+        name: &str,
+        content: &[u8],
+    ) -> Result<(Outcome, Head)> {
+        check_key(&event.key)?;
+        if hex(&Sha256::digest(content)) != event.sha256 || content.len() as u64 != event.size {
+            return Err(Error::refused(
+                "证据文件与其登记的哈希或大小不符",
+                "the evidence file does not match its recorded hash or size",
+            ));
+        }
+        let person = PersonKey::from_hex(&event.person)
+            .ok_or_else(|| Error::Corrupt("person key is not 64 lowercase hex digits".into()))?;
+        let sealed = seal_evidence(&self.data_key, &person, name, content)?;
+        let mut outcomes = vec![None];
+        let mut evidence = HashMap::new();
+        evidence.insert(event.key.clone(), sealed);
+        let head = self.commit_events(
+            vec![(0, Event::CaseEvidence(event))],
+            &mut outcomes,
+            HashMap::new(),
+            evidence,
+            None,
+        )?;
+        Ok((outcomes.pop().flatten().expect("one outcome"), head))
+    }
+
+    /// A case's evidence opened: each row with its file name and content, the content checked
+    /// against the hash its log entry states (an altered row is an error naming the file).
+    pub fn evidence_opened(
+        &mut self,
+        case_id: &str,
+    ) -> Result<Vec<(EvidenceRow, String, Vec<u8>)>> {
+        let rows = self.store.case_evidence_of(case_id, true)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            let (name, content) =
+                open_evidence(&self.data_key, &PersonKey(row.person), &row.sealed).map_err(
+                    |_| {
+                        Error::Corrupt(format!(
+                            "evidence {} of case {} does not open with the data key (altered row)",
+                            row.n, row.case_id
+                        ))
+                    },
+                )?;
+            if hex(&Sha256::digest(&content)) != row.sha256 {
+                return Err(Error::Corrupt(format!(
+                    "evidence {} of case {} does not match its hash in the log (altered row)",
+                    row.n, row.case_id
+                )));
+            }
+            row.sealed = Vec::new();
+            out.push((row, name, content));
+        }
+        Ok(out)
     }
 
     fn event_of(&mut self, row: Row) -> Result<Event, Outcome> {
@@ -473,6 +549,7 @@ impl<S: Store> Records<S> {
         candidates: Vec<(usize, Event)>,
         outcomes: &mut [Option<Outcome>],
         mut access: HashMap<String, crate::access::AccessRow>,
+        mut evidence: HashMap<String, Vec<u8>>,
         job: Option<JobFn<'_>>,
     ) -> Result<Head> {
         let hasher = self.suite.hasher();
@@ -530,7 +607,12 @@ impl<S: Store> Records<S> {
                 // Person and child keys are hashes of the content, so an equal key is an equal
                 // row even though the sealed part (random nonce) differs.
                 outcomes[i] = Some(
-                    if earlier_leaf == leaf || !matches!(event, Event::ContributionRecorded(_)) {
+                    if earlier_leaf == leaf
+                        || !matches!(
+                            event,
+                            Event::ContributionRecorded(_) | Event::CaseEvidence(_)
+                        )
+                    {
                         Outcome::Unchanged(earlier_seq)
                     } else {
                         reject(
@@ -601,6 +683,13 @@ impl<S: Store> Records<S> {
                         "this person is not in the registry".into(),
                     ))
                 }
+                Event::CaseEvidence(c) if !known_persons.contains(&key_bytes(&c.person)?) => {
+                    Some(reject(
+                        "person_id",
+                        "此人不在登记册中".into(),
+                        "this person is not in the registry".into(),
+                    ))
+                }
                 _ => None,
             };
             if let Some(refusal) = refusal {
@@ -629,6 +718,13 @@ impl<S: Store> Records<S> {
                 }
                 Event::CertificateIssued(_) => {}
                 Event::CaseStep(c) => batch.case_steps.push(case_step_row(c, seq)?),
+                Event::CaseEvidence(e) => {
+                    let mut row = evidence_row(e, seq)?;
+                    row.sealed = evidence.remove(&e.key).ok_or_else(|| {
+                        Error::Corrupt("an evidence event came without its content".into())
+                    })?;
+                    batch.case_evidence.push(row);
+                }
                 Event::AccessLogged(a) => match access.remove(&a.key) {
                     Some(row) => batch.access.push((seq, row)),
                     None => {
@@ -756,6 +852,7 @@ fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<P
         Event::ChildRegistered(c) => (Some(key_bytes(&c.guardian)?), None),
         Event::CertificateIssued(c) => (Some(key_bytes(&c.person)?), None),
         Event::CaseStep(c) => (Some(key_bytes(&c.person)?), None),
+        Event::CaseEvidence(c) => (Some(key_bytes(&c.person)?), None),
         _ => (None, None),
     };
     Ok(Prepared {
@@ -867,6 +964,60 @@ pub(crate) fn child_row(c: &ChildEvent, seq: u64) -> Result<ChildRow> {
         school_region: c.school_region.map(|r| r.code()),
         seq,
     })
+}
+
+/// The projection row of an evidence event (without its sealed content).
+pub(crate) fn evidence_row(e: &crate::event::EvidenceEvent, seq: u64) -> Result<EvidenceRow> {
+    Ok(EvidenceRow {
+        seq,
+        case_id: e.case.clone(),
+        n: e.n,
+        person: key_bytes(&e.person)?,
+        media_type: e.media_type.clone(),
+        size: e.size,
+        sha256: e.sha256.clone(),
+        actor: e.actor.clone(),
+        at: e.at,
+        sealed: Vec::new(),
+    })
+}
+
+/// Seals an evidence file's name and content to the worker: `u16 name length (big-endian) ||
+/// name || content`, encrypted with [`DataKey::seal`].
+pub fn seal_evidence(
+    key: &DataKey,
+    person: &PersonKey,
+    name: &str,
+    content: &[u8],
+) -> Result<Vec<u8>> {
+    let name = name.as_bytes();
+    let len = u16::try_from(name.len())
+        .map_err(|_| Error::refused("文件名太长", "the file name is too long"))?;
+    let mut clear = Vec::with_capacity(2 + name.len() + content.len());
+    clear.extend_from_slice(&len.to_be_bytes());
+    clear.extend_from_slice(name);
+    clear.extend_from_slice(content);
+    key.seal(person, &clear)
+}
+
+/// Opens what [`seal_evidence`] sealed: the file name and the content.
+pub fn open_evidence(
+    key: &DataKey,
+    person: &PersonKey,
+    sealed: &[u8],
+) -> Result<(String, Vec<u8>)> {
+    let clear = key.open(person, sealed)?;
+    let bad = || Error::Corrupt("sealed evidence is not a name and a content".into());
+    let len = u16::from_be_bytes(
+        clear
+            .get(..2)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?,
+    );
+    let end = 2 + len as usize;
+    let name = String::from_utf8(clear.get(2..end).ok_or_else(bad)?.to_vec()).map_err(|_| bad())?;
+    Ok((name, clear[end..].to_vec()))
 }
 
 pub(crate) fn case_step_row(c: &crate::event::CaseEvent, seq: u64) -> Result<CaseStepRow> {
