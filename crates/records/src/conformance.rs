@@ -140,28 +140,32 @@ fn story_case_evidence(store: Box<dyn Store>) {
     let one = "工资条：3月 4200 元".as_bytes();
     let two = b"%PDF-1.4 two".as_slice();
     let (o, _) = records
-        .append_evidence(event(1, one), "聊天记录.txt", one)
-        .expect("one");
-    assert!(added(&o), "{backend}: {o:?}");
-    let (o, _) = records
-        .append_evidence(event(2, two), "two.pdf", two)
-        .expect("two");
-    assert!(added(&o), "{backend}: {o:?}");
+        .append_evidence(vec![
+            (event(1, one), "聊天记录.txt", one),
+            (event(2, two), "two.pdf", two),
+        ])
+        .expect("two files");
+    assert!(o.iter().all(added), "{backend}: {o:?}");
     let (again, _) = records
-        .append_evidence(event(1, one), "聊天记录.txt", one)
+        .append_evidence(vec![(event(1, one), "聊天记录.txt", one)])
         .expect("again");
     assert!(
-        matches!(again, Outcome::Unchanged(_)),
+        matches!(again[0], Outcome::Unchanged(_)),
         "{backend}: {again:?}"
     );
     let (other, _) = records
-        .append_evidence(event(1, two), "two.pdf", two)
+        .append_evidence(vec![(event(1, two), "two.pdf", two)])
         .expect("other");
-    assert!(rejected_column(&other).is_some(), "{backend}: {other:?}");
+    assert!(rejected_column(&other[0]).is_some(), "{backend}: {other:?}");
     let size = records.store().head().expect("head").size;
-    let mut lying = event(3, one);
+    let mut lying = event(4, one);
     lying.size = 3;
-    assert!(records.append_evidence(lying, "x.txt", one).is_err());
+    assert!(
+        records
+            .append_evidence(vec![(event(3, two), "ok.pdf", two), (lying, "x.txt", one)])
+            .is_err(),
+        "{backend}: one file that does not match stores none"
+    );
     assert_eq!(
         records.store().head().expect("head").size,
         size,

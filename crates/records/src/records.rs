@@ -349,37 +349,56 @@ impl<S: Store> Records<S> {
         Ok((outcomes.pop().flatten().expect("one outcome"), head))
     }
 
-    /// Attaches a file of evidence to a case: its `case_evidence` event (hash, type, size) and
-    /// its name and content sealed with the data key to the case's worker, in one transaction
-    /// (migration 14). The service checked the case, the party, the limits and the type; the
-    /// event's hash is checked here against the content. Idempotent by key.
+    /// Attaches files of evidence to a case, all in one transaction: for each, its
+    /// `case_evidence` event (hash, type, size) and its name and content sealed with the data
+    /// key to the case's worker (migration 14). The service checked the case, the party, the
+    /// limits and the types; each event's hash and size are checked here against the content,
+    /// and a file that does not match stores nothing of any. Idempotent by key.
     pub fn append_evidence(
         &mut self,
-        event: crate::event::EvidenceEvent,
-        name: &str,
-        content: &[u8],
-    ) -> Result<(Outcome, Head)> {
-        check_key(&event.key)?;
-        if hex(&Sha256::digest(content)) != event.sha256 || content.len() as u64 != event.size {
-            return Err(Error::refused(
-                "证据文件与其登记的哈希或大小不符",
-                "the evidence file does not match its recorded hash or size",
-            ));
-        }
-        let person = PersonKey::from_hex(&event.person)
-            .ok_or_else(|| Error::Corrupt("person key is not 64 lowercase hex digits".into()))?;
-        let sealed = seal_evidence(&self.data_key, &person, name, content)?;
-        let mut outcomes = vec![None];
+        files: Vec<(crate::event::EvidenceEvent, &str, &[u8])>,
+    ) -> Result<(Vec<Outcome>, Head)> {
+        let mut candidates = Vec::with_capacity(files.len());
         let mut evidence = HashMap::new();
-        evidence.insert(event.key.clone(), sealed);
-        let head = self.commit_events(
-            vec![(0, Event::CaseEvidence(event))],
-            &mut outcomes,
-            HashMap::new(),
-            evidence,
-            None,
-        )?;
-        Ok((outcomes.pop().flatten().expect("one outcome"), head))
+        for (i, (event, name, content)) in files.into_iter().enumerate() {
+            check_key(&event.key)?;
+            if hex(&Sha256::digest(content)) != event.sha256 || content.len() as u64 != event.size {
+                return Err(Error::refused(
+                    format!("第 {} 个证据文件与其登记的哈希或大小不符", i + 1),
+                    format!(
+                        "evidence file {} does not match its recorded hash or size",
+                        i + 1
+                    ),
+                ));
+            }
+            let person = PersonKey::from_hex(&event.person).ok_or_else(|| {
+                Error::Corrupt("person key is not 64 lowercase hex digits".into())
+            })?;
+            evidence.insert(
+                event.key.clone(),
+                seal_evidence(&self.data_key, &person, name, content)?,
+            );
+            candidates.push((i, Event::CaseEvidence(event)));
+        }
+        let mut outcomes = vec![None; candidates.len()];
+        let head = self.commit_events(candidates, &mut outcomes, HashMap::new(), evidence, None)?;
+        Ok((
+            outcomes
+                .into_iter()
+                .map(|o| o.expect("every file has an outcome"))
+                .collect(),
+            head,
+        ))
+    }
+
+    /// Signs an evidence bundle's manifest with the log's key, under the bundle's own signing
+    /// context (so the signature can stand for nothing else: not a certificate, not a note).
+    pub fn sign_evidence_manifest(&self, manifest: &[u8]) -> Result<[u8; 64]> {
+        Ok(anxin_ledger::sign_bytes(
+            &self.signer,
+            EVIDENCE_BUNDLE_CONTEXT,
+            manifest,
+        )?)
     }
 
     /// A case's evidence opened: each row with its file name and content, the content checked
@@ -967,6 +986,10 @@ pub(crate) fn child_row(c: &ChildEvent, seq: u64) -> Result<ChildRow> {
 }
 
 /// The projection row of an evidence event (without its sealed content).
+/// The signing context of an evidence bundle's manifest (see
+/// [`Records::sign_evidence_manifest`]).
+pub const EVIDENCE_BUNDLE_CONTEXT: &str = "anxin/evidence-bundle/v1";
+
 pub(crate) fn evidence_row(e: &crate::event::EvidenceEvent, seq: u64) -> Result<EvidenceRow> {
     Ok(EvidenceRow {
         seq,

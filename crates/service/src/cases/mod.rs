@@ -11,6 +11,7 @@
 //! missed clock, to the office the kind's escalation names (the region above): ticking twice
 //! escalates once.
 
+pub mod evidence;
 pub mod rules;
 
 use anxin_domain::{Clock, RegionCode, china};
