@@ -838,6 +838,14 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::Case { reforms, command } => {
+            if let Some(done) = case_cmd::offline(
+                &command,
+                data::DataDir::open(&g.data_dir()).ok().as_ref(),
+                json,
+                lang,
+            ) {
+                return done;
+            }
             let d = data::DataDir::open(&g.data_dir())?;
             let mut records = d.records()?;
             return case_cmd::run(&mut records, &policy, &reforms, command, json, lang);
