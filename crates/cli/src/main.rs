@@ -922,6 +922,7 @@ fn serve(
     // The demo's directory (keys included) is removed when serving ends, however it ends
     // short of a kill: after a graceful shutdown (SIGTERM, Ctrl-C) or an error.
     let mut demo_dir: Option<DemoDir> = None;
+    let mut case_reforms: Vec<String> = Vec::new();
     let opened = match demo {
         Some(database) => {
             let dir = std::env::temp_dir().join(format!("anxin-demo-{}", std::process::id()));
@@ -959,6 +960,7 @@ fn serve(
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
             let backend = d.config.backend();
+            case_reforms = d.config.case_reforms();
             tracing::info!(target: SERVER, backend, data = %d.dir.display(), workers, "demo records opened");
             Some(records)
         }
@@ -968,6 +970,7 @@ fn serve(
                 // file, and the server's audit checks the log against it.
                 let records = d.records()?;
                 let backend = d.config.backend();
+                case_reforms = d.config.case_reforms();
                 tracing::info!(target: SERVER, backend, data = %d.dir.display(), "records opened");
                 Some(records)
             }
@@ -995,6 +998,7 @@ fn serve(
         secure_cookies: settings.secure_cookies,
         logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
         clock: anxin_domain::system_clock(),
+        case_reforms: std::sync::Arc::new(case_reforms),
         ..anxin_server::AppState::new(policy)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -4,6 +4,8 @@
 
 use std::sync::OnceLock;
 
+use anxin_service::access::Why;
+use anxin_service::cases::evidence::{self, Upload};
 use anxin_service::cases::{self, CaseError, Engine, FileRequest, Kinds};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,6 +19,11 @@ use crate::{ApiError, AppState, Params};
 impl From<CaseError> for ApiError {
     fn from(e: CaseError) -> ApiError {
         match e {
+            // A step the case's state does not allow is a conflict with the case as it is,
+            // not a permission: 409 (the party may take it, just not now).
+            CaseError::Denied(d) if d.why == Why::State => {
+                ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", d.zh, d.en)
+            }
             CaseError::Denied(d) => d.into(),
             CaseError::Records(e) => e.into(),
         }
@@ -32,7 +39,8 @@ fn kinds() -> Result<&'static Kinds, ApiError> {
         .map_err(|_| ApiError::internal())
 }
 
-/// Runs `f` on the records with the case engine (the policy, the kinds, no reforms yet) and
+/// Runs `f` on the records with the case engine (the policy, the kinds, the deployment's
+/// reforms: `[cases] reforms` of `anxin.toml`) and
 /// the server's clock: on the one writer for a step (`write`), on a reader from the pool for
 /// showing a case or a queue.
 async fn with_engine<T: Send + 'static>(
@@ -48,11 +56,12 @@ async fn with_engine<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let kinds = kinds()?;
     let (policy, clock) = (state.policy.clone(), state.clock.clone());
+    let reforms = state.case_reforms.clone();
     let run = move |r: &mut anxin_records::Records<Box<dyn anxin_records::Store>>| {
         let engine = Engine {
             policy: &policy,
             kinds,
-            reforms: &[],
+            reforms: &reforms,
         };
         Ok(f(r, &engine, clock.as_ref())?)
     };
@@ -175,6 +184,155 @@ pub async fn api_queue(
     Ok(Json(Page::of(items, &window, |v| {
         v["id"].as_str().unwrap_or_default().to_string()
     })))
+}
+
+/// Largest evidence upload body: one file at the largest per-file limit anxin ships (the
+/// parameter `case.evidence.max_file_bytes`, 10 MB) with room to spare; the limit itself is
+/// checked below, by the parameter in force.
+pub const MAX_EVIDENCE_BODY: usize = 12 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceQuery {
+    name: Option<String>,
+}
+
+/// `POST /api/cases/{case}/evidence?name=`: the worker attaches one file, sent as the body
+/// with its content type (`image/jpeg`, `image/png`, `application/pdf`, `text/plain`).
+pub async fn api_evidence_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Params(q): Params<EvidenceQuery>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    check_id(&id)?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let upload = Upload {
+        name: q.name.unwrap_or_default(),
+        content_type,
+        bytes: bytes.to_vec(),
+    };
+    let list = with_engine(&state, true, move |r, engine, clock| {
+        evidence::attach(r, engine, caller.actor(), &id, &[upload], clock)
+    })
+    .await?;
+    Ok(Json(json!({ "files": list })))
+}
+
+/// `GET /api/cases/{case}/evidence`: the case's files (name, type, size, SHA-256, log entry).
+pub async fn api_evidence_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    check_id(&id)?;
+    let list = with_engine(&state, false, move |r, engine, _| {
+        evidence::list(r, engine, caller.actor(), &id)
+    })
+    .await?;
+    Ok(Json(json!({ "files": list })))
+}
+
+/// `GET /api/cases/{case}/evidence/{n}`: one file's bytes, with its type.
+pub async fn api_evidence_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    check_id(&id)?;
+    let n: u32 = n
+        .parse()
+        .ok()
+        .filter(|n| (1..=9_999).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                "证据编号是 1 起的整数",
+                "an evidence number is a whole number from 1",
+            )
+        })?;
+    let (view, bytes) = with_engine(&state, false, move |r, engine, _| {
+        evidence::download(r, engine, caller.actor(), &id, n)
+    })
+    .await?;
+    use axum::response::IntoResponse as _;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, view.media_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"evidence-{}\"", view.n),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /api/cases/{case}/bundle`: the evidence bundle (issues the worker's certificate, so
+/// it goes through the writer); checked offline with `anxin case bundle verify`.
+pub async fn api_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    check_id(&id)?;
+    let bundle = with_engine(&state, true, move |r, engine, clock| {
+        evidence::bundle(r, engine, caller.actor(), &id, clock)
+    })
+    .await?;
+    // The file's own bytes (its canonical encoding is part of what is verified).
+    use axum::response::IntoResponse as _;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        bundle.to_bytes(),
+    )
+        .into_response())
+}
+
+/// JSON Schema of a case's evidence list.
+pub fn evidence_schema() -> Value {
+    json!({
+        "type": "object", "required": ["files"],
+        "properties": { "files": { "type": "array", "items": {
+            "type": "object", "required": ["n", "name", "media_type", "size", "sha256", "log_index"],
+            "properties": {
+                "n": { "type": "integer", "minimum": 1 }, "name": { "type": "string" },
+                "media_type": { "type": "string", "enum": ["image/jpeg", "image/png", "application/pdf", "text/plain"] },
+                "size": { "type": "integer", "minimum": 1 },
+                "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                "log_index": { "type": "integer", "minimum": 0 }
+            }
+        } } }
+    })
+}
+
+/// JSON Schema of an evidence bundle.
+pub fn bundle_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["format", "suite", "manifest", "signature", "files", "entries", "tree_size", "checkpoint", "certificate"],
+        "properties": {
+            "format": { "type": "string", "const": evidence::BUNDLE_FORMAT },
+            "suite": { "type": "string" },
+            "manifest": { "type": "string", "description": "the signed manifest, exact JSON text" },
+            "signature": { "type": "string" },
+            "files": { "type": "array", "items": { "type": "object" } },
+            "entries": { "type": "array", "items": { "type": "object" } },
+            "tree_size": { "type": "integer" },
+            "checkpoint": { "type": "string" },
+            "certificate": { "type": "object" }
+        }
+    })
+}
+
+/// A file's bytes.
+pub fn evidence_bytes() -> Value {
+    json!({ "type": "string", "format": "binary" })
 }
 
 /// JSON Schema of a case as the API returns it.

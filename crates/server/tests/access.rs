@@ -2368,16 +2368,127 @@ async fn a_complaint_through_the_api() {
     let r = act(inspector.clone(), r#"{"action":"accept"}"#).await;
     assert_eq!(
         r.status,
-        StatusCode::FORBIDDEN,
+        StatusCode::CONFLICT,
         "not from this state: {}",
         r.body
     );
+    assert!(r.body.contains("\"kind\":\"conflict\""), "{}", r.body);
     let r = act(inspector.clone(), r#"{"action":"close"}"#).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "no outcome: {}", r.body);
     let r = get(&w.state, "/api/cases/c-0000000000000000", Some(&worker)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let r = get(&w.state, "/api/cases/c-zz", Some(&worker)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
+    // Evidence: the worker attaches a photo and a chat export (body + content type); a PNG
+    // sent as a JPEG, an empty body and a stranger are refused; the inspector lists and
+    // downloads; the bundle verifies offline with the log's key.
+    let upload = |who: &str, name: &str, ct: &str, bytes: Vec<u8>| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/cases/{id}/evidence?name={name}"))
+            .header("authorization", format!("Bearer {}", api_token(who)))
+            .header("content-type", ct)
+            .body(Body::from(bytes))
+            .unwrap()
+    };
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"photo"].concat();
+    let r = send(
+        &w.state,
+        upload(&worker, "a.jpg", "image/jpeg", photo.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let chat = "站长：工资下周发".as_bytes().to_vec();
+    let r = send(
+        &w.state,
+        upload(&worker, "chat.txt", "text/plain; charset=utf-8", chat),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let png = b"\x89PNG\r\n\x1a\nxx".to_vec();
+    let r = send(&w.state, upload(&worker, "b.jpg", "image/jpeg", png)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("内容却是PNG"), "{}", r.body);
+    let r = send(&w.state, upload(&worker, "c.jpg", "image/jpeg", Vec::new())).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = send(
+        &w.state,
+        upload(&other, "d.jpg", "image/jpeg", photo.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence"),
+        Some(&inspector),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let list: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        list["files"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.body
+    );
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence/1"),
+        Some(&inspector),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/jpeg");
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence/9"),
+        Some(&inspector),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence/1"),
+        Some(&other),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = get(&w.state, &format!("/api/cases/{id}/bundle"), Some(&worker)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let verifier = w.state.verifier.clone().unwrap();
+    let v = anxin_service::cases::evidence::verify_bundle(r.body.as_bytes(), &verifier);
+    assert!(v.ok(), "{:#?}", v.checks);
+}
+
+/// The deployment's reforms reach the case engine: with `complaint-72h-response` the
+/// 72-hour first-response clock runs on a complaint filed through the server.
+#[tokio::test]
+async fn the_deployments_case_reforms_reach_the_engine() {
+    let w = world();
+    let mut state = w.state.clone();
+    state.case_reforms = std::sync::Arc::new(vec!["complaint-72h-response".into()]);
+    let worker = sign_in(&state, "worker-hz").await;
+    let filed = send(
+        &state,
+        request(
+            "POST",
+            "/api/cases",
+            Some(&worker),
+            r#"{"kind":"complaint","subject":"unpaid_wages","party":"某外卖平台"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
+    let v: serde_json::Value = serde_json::from_str(&filed.body).unwrap();
+    let clocks: Vec<&str> = v["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(clocks.contains(&"respond"), "{}", filed.body);
+    assert!(clocks.contains(&"accept"), "{}", filed.body);
 }
 
 /// The inbox through the server: messages generated on a moved clock, a page at a time, marked
