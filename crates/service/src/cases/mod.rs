@@ -12,6 +12,7 @@
 //! escalates once.
 
 pub mod evidence;
+pub mod notify;
 pub mod rules;
 
 use anxin_domain::{Clock, RegionCode, china};
@@ -332,6 +333,33 @@ fn facts<'a>(kind: &'a CaseKind, last: &CaseStepRow, filer: &'a PersonKey) -> Ca
     }
 }
 
+/// The projection row of a step's event (as `case_steps` will hold it, but for `seq`).
+fn step_row(e: &CaseEvent) -> CaseStepRow {
+    CaseStepRow {
+        seq: 0,
+        case_id: e.case.clone(),
+        step: e.step,
+        case_kind: e.case_kind.clone(),
+        action: e.action.clone(),
+        state: e.state.clone(),
+        person: PersonKey::from_hex(&e.person)
+            .map(|p| p.0)
+            .unwrap_or([0; 32]),
+        region: e.region.code(),
+        holder_role: e.holder_role.clone(),
+        holder_region: e.holder_region.code(),
+        level: e.level,
+        actor: e.actor.clone(),
+        at: e.at,
+        since: e.since,
+        due: e.due,
+        clock: e.clock.clone(),
+        outcome: e.outcome.clone(),
+        subject: e.subject.clone(),
+        party: e.party.clone(),
+    }
+}
+
 fn event_of(row: &CaseStepRow) -> CaseEvent {
     CaseEvent {
         key: format!("case:{}:{}", row.case_id, row.step),
@@ -453,7 +481,9 @@ pub fn file<S: Store>(
         subject: Some(req.subject.clone()),
         party: Some(party.to_string()),
     };
+    let row = step_row(&event);
     commit(records, event)?;
+    notify::step_taken(records, kind, &row, now)?;
     view(records, engine, &id, clock)
 }
 
@@ -516,6 +546,7 @@ pub fn act<S: Store>(
     next.clock = due.map(|d| d.0);
     next.outcome = outcome;
     commit(records, event_of(&next))?;
+    notify::step_taken(records, kind, &next, now)?;
     view(records, engine, id, clock)
 }
 
@@ -560,10 +591,12 @@ pub fn tick<S: Store>(
             next.clock = next_due.map(|d| d.0);
             next.outcome = None;
             commit(records, event_of(&next))?;
+            notify::step_taken(records, kind, &next, now)?;
             last = next;
         }
         escalated.push(latest.case_id);
     }
+    notify::catch_up(records, engine, now)?;
     Ok(escalated)
 }
 
