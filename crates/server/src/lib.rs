@@ -252,6 +252,21 @@ pub fn router(state: AppState) -> Router {
             get(cases::api_evidence_get),
         )
         .route("/api/cases/{case}/bundle", get(cases::api_bundle))
+        .route("/cases", get(cases::cases_page))
+        .route(
+            "/cases/new",
+            get(cases::new_case_page)
+                .post(cases::new_case_submit)
+                .layer(DefaultBodyLimit::max(cases::MAX_FORM_BODY)),
+        )
+        .route("/cases/{case}", get(cases::case_page))
+        .route("/cases/{case}/act", post(cases::act_submit))
+        .route(
+            "/cases/{case}/evidence",
+            post(cases::evidence_submit).layer(DefaultBodyLimit::max(cases::MAX_FORM_BODY)),
+        )
+        .route("/cases/{case}/evidence/{n}", get(cases::evidence_file))
+        .route("/cases/{case}/bundle", get(cases::bundle_file))
         .route("/inbox", get(inbox::inbox_page))
         .route("/inbox/{id}/read", post(inbox::mark_read_submit))
         .route("/clerk/inbox", get(inbox::rates_page))

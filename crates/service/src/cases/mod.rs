@@ -636,6 +636,36 @@ pub fn queue<S: Store>(
     Ok(out)
 }
 
+/// A worker's own cases (those they filed), overdue and nearest deadlines first.
+pub fn mine<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+) -> Result<Vec<CaseStepRow>> {
+    let Some(own) = actor.account.person else {
+        return Err(CaseError::Denied(Denied {
+            why: access::Why::NotOwner,
+            zh: "这个账户没有关联本人的记录".into(),
+            en: "this account is not linked to a person's record".into(),
+        }));
+    };
+    let mut out = Vec::new();
+    for latest in records.store().cases_latest()? {
+        if latest.person != own {
+            continue;
+        }
+        let Ok(kind) = engine.kind(&latest.case_kind) else {
+            continue;
+        };
+        let filer = PersonKey(latest.person);
+        if access::check_case_read(actor, &facts(kind, &latest, &filer)).is_ok() {
+            out.push(latest);
+        }
+    }
+    out.sort_by_key(|c| (c.due.is_none(), c.due, c.case_id.clone()));
+    Ok(out)
+}
+
 /// The case as shown (no permission check: callers check first).
 pub fn view<S: Store>(
     records: &mut Records<S>,
