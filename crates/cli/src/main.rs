@@ -959,6 +959,9 @@ fn serve(
             for (username, role, password, what) in demo::accounts(&mut records, &demo)? {
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
+            // Complaints in every state, some overdue, on the real clock's "now".
+            let made = demo::cases(&mut records, &policy, jiff::Timestamp::now())?;
+            println!("  演示案件 demo cases: {made}（/cases）");
             let backend = d.config.backend();
             case_reforms = d.config.case_reforms();
             tracing::info!(target: SERVER, backend, data = %d.dir.display(), workers, "demo records opened");
