@@ -51,7 +51,12 @@ pub enum CaseCommand {
         actor: String,
     },
     /// Escalate every overdue case (run it from a timer; running it twice escalates once).
-    Tick,
+    Tick {
+        /// Tick as of this moment (RFC 3339, e.g. 2027-01-05T09:00:00+08:00) instead of now:
+        /// for catching up after an outage, and for tests that move the clock.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Attach files of evidence to your complaint (photos, screenshots, chat exports, PDFs).
     Attach {
         id: String,
@@ -403,8 +408,23 @@ pub fn run(
         CaseCommand::Bundle {
             command: BundleCommand::Verify { .. },
         } => Ok(()),
-        CaseCommand::Tick => {
-            let escalated = cases::tick(records, &engine, &clock)?;
+        CaseCommand::Tick { at } => {
+            let clock: Box<dyn Clock> = match at {
+                None => Box::new(clock),
+                Some(text) => {
+                    let t: jiff::Timestamp = text.parse().map_err(|e| {
+                        Fail::bad_input(
+                            format!("--at 须是 RFC 3339 时间，如 2027-01-05T09:00:00+08:00：{e}"),
+                            format!(
+                                "--at takes an RFC 3339 time, like 2027-01-05T09:00:00+08:00: {e}"
+                            ),
+                        )
+                    })?;
+                    Box::new(anxin_domain::TestClock::at(t))
+                }
+            };
+            let clock = clock.as_ref();
+            let escalated = cases::tick(records, &engine, clock)?;
             println!(
                 "{}",
                 lang.pick(

@@ -716,10 +716,17 @@ async fn case_page_html(
     notice: String,
 ) -> Result<axum::response::Response, ApiError> {
     let reader = caller.clone();
-    let (view, files) = with_engine(state, false, move |r, engine, clock| {
+    let (view, files, party) = with_engine(state, false, move |r, engine, clock| {
         let view = cases::show(r, engine, reader.actor(), &id, clock)?;
         let files = evidence::list(r, engine, reader.actor(), &id)?;
-        Ok((view, files))
+        // A registered platform by its name (the case keeps its credit code).
+        let code = view.party.clone().unwrap_or_default();
+        let party = r
+            .store()
+            .org_names(&[code.as_str()])?
+            .remove(&code)
+            .unwrap_or(code);
+        Ok((view, files, party))
     })
     .await?;
     let kinds = kinds()?;
@@ -735,7 +742,7 @@ async fn case_page_html(
         pick("问题", "What is wrong"),
         crate::esc(&view.subject.as_deref().map(|s| subject_words(s, lang)).unwrap_or_default()),
         pick("被投诉方", "Complained about"),
-        crate::esc(view.party.as_deref().unwrap_or_default()),
+        crate::esc(&party),
         pick("承办机构", "Held by"),
         crate::text::place_name(&state.policy, view.holder_region.parse().unwrap_or(0), lang),
         if view.level > 0 { pick("（逾期已升级）", " (overdue: escalated)") } else { String::new() },
