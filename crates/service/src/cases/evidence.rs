@@ -852,7 +852,7 @@ pub fn verify_bundle(bytes: &[u8], verifier: &Verifier) -> BundleVerification {
             let en = format!("evidence file {} \"{}\"", f.n, f.name);
             let content = b.files.iter().find(|x| x.n == f.n);
             let result = match content.map(|c| BASE64.decode(&c.content)) {
-                None => Err(format!("证据包里没有这份文件 / the bundle lacks this file")),
+                None => Err("证据包里没有这份文件 / the bundle lacks this file".to_string()),
                 Some(Err(_)) => Err(
                     "内容不是有效的 base64（被改动） / its content is not valid base64 (altered)"
                         .into(),
