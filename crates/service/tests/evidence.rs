@@ -481,6 +481,19 @@ fn the_bundle_verifies_offline_and_names_a_changed_file() {
     b.entries[0].event = b.entries[0].event.replace("unpaid_wages", "other");
     let v = evidence::verify_bundle(&b.to_bytes(), &verifier);
     assert!(v.failed().any(|c| c.en.starts_with("log entry #")));
+    // Another deployment's key (same name, other secret) verifies nothing: neither the
+    // manifest, nor the checkpoint, nor the certificate.
+    let stranger = anxin_ledger::Signer::from_seed("anxin.test/log", &[1; 32])
+        .unwrap()
+        .verifier();
+    let v = evidence::verify_bundle(&bytes, &stranger);
+    for what in [
+        "manifest signature",
+        "checkpoint signature",
+        "contribution-history certificate",
+    ] {
+        assert!(v.failed().any(|c| c.en == what), "{what}: {:#?}", v.checks);
+    }
     // Not a bundle, an empty file, garbage: refused with a check, no panic.
     for junk in [&b""[..], b"{}", b"\xff\xfe", b"[1,2,3]"] {
         let v = evidence::verify_bundle(junk, &verifier);
