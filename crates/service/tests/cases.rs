@@ -176,7 +176,7 @@ fn complaint_scenarios() {
                     &FileRequest {
                         kind: "complaint".into(),
                         subject: "unpaid_wages".into(),
-                        party: "91330100MA27XXXXXX".into(),
+                        party: "某外卖平台（示例）".into(),
                     },
                     &clock,
                 ),
@@ -429,5 +429,57 @@ fn the_worker_is_told_at_every_step() {
             .unwrap()
             .is_empty()
     );
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+/// A complaint about a platform that does not exist: a credit code not in the registry is
+/// refused in both languages and stores nothing; the same code once registered is taken, and
+/// a party named in words is taken as named.
+#[test]
+fn a_complaint_about_an_unregistered_platform_is_refused() {
+    let policy = Policy::embedded().unwrap();
+    let kinds = Kinds::embedded().unwrap();
+    let engine = Engine {
+        policy: &policy,
+        kinds: &kinds,
+        reforms: &[],
+    };
+    let path = temp_db("party");
+    let mut records = init(&path);
+    let (me, other) = register(&mut records);
+    let clock = TestClock::at("2026-03-02T02:00:00Z".parse().unwrap());
+    let worker = account("worker", me, other);
+    let code = anxin_records::conformance::PLATFORM;
+    let file = |records: &mut Records<Box<dyn Store>>, party: &str| {
+        clock.advance(jiff::SignedDuration::from_secs(1));
+        cases::file(
+            records,
+            &engine,
+            Actor::new(&worker, Role::Worker),
+            &FileRequest {
+                kind: "complaint".into(),
+                subject: "unpaid_wages".into(),
+                party: party.into(),
+            },
+            &clock,
+        )
+    };
+    let size = records.store().head().unwrap().size;
+    match file(&mut records, code) {
+        Err(CaseError::Records(e)) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("不是登记在册") && text.contains("not a registered"),
+                "{text}"
+            );
+        }
+        r => panic!("{r:?}"),
+    }
+    assert_eq!(records.store().head().unwrap().size, size, "nothing stored");
+    records
+        .append(vec![anxin_records::conformance::platform()])
+        .unwrap();
+    assert!(file(&mut records, code).is_ok());
+    assert!(file(&mut records, "街口的快递站").is_ok());
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

@@ -145,7 +145,7 @@ fn file_case(w: &mut World, engine: &Engine<'_>) -> String {
         &FileRequest {
             kind: "complaint".into(),
             subject: "unpaid_wages".into(),
-            party: "91330100MA27XXXXXX".into(),
+            party: "某外卖平台（示例）".into(),
         },
         &w.clock,
     )

@@ -435,6 +435,23 @@ pub fn file<S: Store>(
             "name the platform or employer complained about (1–100 characters)",
         ));
     }
+    // A party given by its credit code must be a registered platform or employer; a party
+    // given by name is taken as named (one not in the registry can still be complained about).
+    let looks_like_code = party.len() == 18 && party.bytes().all(|b| b.is_ascii_alphanumeric());
+    if looks_like_code {
+        let known = anxin_domain::CreditCode::parse(party).is_ok()
+            && records.store().org_names(&[party])?.contains_key(party);
+        if !known {
+            return Err(bad(
+                format!(
+                    "统一社会信用代码 {party} 不是登记在册的平台或单位：请从列表中选择，或直接填写名称"
+                ),
+                format!(
+                    "credit code {party} is not a registered platform or employer: pick one from the list, or write its name"
+                ),
+            ));
+        }
+    }
     let row = records.store().person(&person.0)?.ok_or_else(|| {
         CaseError::Records(Error::not_found(
             "登记册中没有你的记录：请先参保登记",
