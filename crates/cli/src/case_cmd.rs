@@ -372,7 +372,7 @@ pub fn run(
             let actor = Actor::new(&row, role);
             match (get, out) {
                 (Some(n), Some(out)) => {
-                    let (_, bytes) = evidence::download(records, &engine, actor, &id, n)?;
+                    let (_, bytes) = evidence::download(records, &engine, actor, &id, n, &clock)?;
                     std::fs::write(&out, bytes).map_err(|e| {
                         Fail::data(
                             format!("写不了 {}：{e}", out.display()),

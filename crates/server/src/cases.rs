@@ -261,8 +261,9 @@ pub async fn api_evidence_get(
                 "an evidence number is a whole number from 1",
             )
         })?;
-    let (view, bytes) = with_engine(&state, false, move |r, engine, _| {
-        evidence::download(r, engine, caller.actor(), &id, n)
+    // Through the writer: an official's download goes to the worker's access log.
+    let (view, bytes) = with_engine(&state, true, move |r, engine, clock| {
+        evidence::download(r, engine, caller.actor(), &id, n, clock)
     })
     .await?;
     use axum::response::IntoResponse as _;

@@ -281,12 +281,25 @@ fn only_the_filer_attaches_and_only_while_the_case_is_open() {
     // The other worker may not read the list or the file; the inspector of the region may.
     let read = |w: &mut World, acc: &AccountRow| {
         let role = Role::parse(&acc.role).unwrap();
-        evidence::download(&mut w.records, &engine, Actor::new(acc, role), &id, 1)
+        evidence::download(
+            &mut w.records,
+            &engine,
+            Actor::new(acc, role),
+            &id,
+            1,
+            &w.clock,
+        )
     };
     assert!(matches!(read(&mut w, &other), Err(CaseError::Denied(_))));
     let (view, bytes) = read(&mut w, &inspector).unwrap();
     assert_eq!((view.name.as_str(), bytes), ("p.jpg", photo.bytes.clone()));
     assert!(read(&mut w, &me).is_ok());
+    // The inspector's download is in the worker's access log, with the case as its purpose;
+    // the worker's own is not.
+    let reads = w.records.store().access_to(&w.me, None, 50).unwrap();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads[0].what, "case_evidence");
+    assert!(reads[0].purpose.contains(&id));
     // Withdrawn: no more evidence, and nothing stored.
     let role = Role::Worker;
     cases::act(
@@ -426,6 +439,14 @@ fn the_bundle_verifies_offline_and_names_a_changed_file() {
     )
     .unwrap();
     let bytes = bundle.to_bytes();
+    // The bundle holds the worker's certificate: the inspector's read is in their access log.
+    let reads = w.records.store().access_to(&w.me, None, 50).unwrap();
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.what == "case_bundle" && r.purpose.contains(&id)),
+        "{reads:?}"
+    );
     let verifier = w.records.verifier().clone();
     let v = evidence::verify_bundle(&bytes, &verifier);
     assert!(v.ok(), "{:#?}", v.checks);

@@ -425,6 +425,34 @@ fn list_unchecked<S: Store>(records: &mut Records<S>, id: &str) -> Result<Vec<Ev
         .collect())
 }
 
+/// An official who opens a worker's evidence or builds their bundle (which holds the
+/// worker's certificate: name, months, regions) has read personal data: the read goes to the
+/// append-only access log the worker reads, with the case as its purpose. The worker's own
+/// reads are not logged.
+fn log_official_read<S: Store>(
+    records: &mut Records<S>,
+    actor: Actor<'_>,
+    filer: &PersonKey,
+    id: &str,
+    what: &str,
+    now: i64,
+) -> Result<()> {
+    if actor.account.person == Some(filer.0) {
+        return Ok(());
+    }
+    records.log_access(anxin_records::access::AccessRow {
+        id: 0,
+        at: now,
+        account: actor.account.id,
+        username: actor.account.username.clone(),
+        role: actor.role.as_str().into(),
+        person: filer.0,
+        what: what.into(),
+        purpose: format!("办理案件 {id} / handling case {id}"),
+    })?;
+    Ok(())
+}
+
 /// The case's evidence, for whoever may read the case.
 pub fn list<S: Store>(
     records: &mut Records<S>,
@@ -438,17 +466,34 @@ pub fn list<S: Store>(
     list_unchecked(records, id)
 }
 
-/// One file of the case's evidence (its listing and its bytes), for whoever may read the case.
+/// One file of the case's evidence (its listing and its bytes), for whoever may read the case;
+/// an official's download is written to the worker's access log (so this writes).
 pub fn download<S: Store>(
     records: &mut Records<S>,
     engine: &Engine<'_>,
     actor: Actor<'_>,
     id: &str,
     n: u32,
+    clock: &dyn Clock,
 ) -> Result<(EvidenceView, Vec<u8>)> {
     let (steps, kind) = load(records, engine, id)?;
     let last = steps.last().expect("loaded cases have a step");
-    access::check_case_read(actor, &facts(kind, last, &PersonKey(last.person)))?;
+    let filer = PersonKey(last.person);
+    access::check_case_read(actor, &facts(kind, last, &filer))?;
+    let found = records
+        .evidence_opened(id)?
+        .into_iter()
+        .any(|(row, _, _)| row.n == n);
+    if found {
+        log_official_read(
+            records,
+            actor,
+            &filer,
+            id,
+            "case_evidence",
+            clock.unix_seconds(),
+        )?;
+    }
     records
         .evidence_opened(id)?
         .into_iter()
@@ -551,6 +596,14 @@ pub fn bundle<S: Store>(
     let last = steps.last().expect("loaded cases have a step").clone();
     let person = PersonKey(last.person);
     access::check_case_read(actor, &facts(kind, &last, &person))?;
+    log_official_read(
+        records,
+        actor,
+        &person,
+        id,
+        "case_bundle",
+        clock.unix_seconds(),
+    )?;
     let opened = records.evidence_opened(id)?;
     // The certificate is issued for the worker's ID, opened from their registry row.
     let row = records.store().person(&person.0)?.ok_or_else(|| {
