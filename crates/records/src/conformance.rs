@@ -186,6 +186,17 @@ fn story_case_evidence(store: Box<dyn Store>) {
         .case_evidence_of("c-1", false)
         .expect("list");
     assert!(listed.iter().all(|r| r.sealed.is_empty()), "{backend}");
+    let names: Vec<String> = records
+        .evidence_names("c-1")
+        .expect("names")
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    assert_eq!(
+        names,
+        ["聊天记录.txt", "two.pdf"],
+        "{backend}: names open without contents"
+    );
     assert_eq!(records.store().case_evidence_all().expect("all").len(), 2);
     assert!(records.evidence_opened("c-9").expect("none").is_empty());
     assert_clean(&mut records, backend);

@@ -401,6 +401,19 @@ impl<S: Store> Records<S> {
         )?)
     }
 
+    /// A case's evidence, each row with its file name (the contents stay sealed).
+    pub fn evidence_names(&mut self, case_id: &str) -> Result<Vec<(EvidenceRow, String)>> {
+        let rows = self.store.case_evidence_of(case_id, false)?;
+        rows.into_iter()
+            .map(|row| {
+                let name =
+                    open_evidence_name(&self.data_key, &PersonKey(row.person), &row.name_sealed)
+                        .map_err(|_| altered(&row, "does not open with the data key"))?;
+                Ok((row, name))
+            })
+            .collect()
+    }
+
     /// A case's evidence opened: each row with its file name and content, the content checked
     /// against the hash its log entry states (an altered row is an error naming the file).
     pub fn evidence_opened(
@@ -410,20 +423,15 @@ impl<S: Store> Records<S> {
         let rows = self.store.case_evidence_of(case_id, true)?;
         let mut out = Vec::with_capacity(rows.len());
         for mut row in rows {
-            let (name, content) =
-                open_evidence(&self.data_key, &PersonKey(row.person), &row.sealed).map_err(
-                    |_| {
-                        Error::Corrupt(format!(
-                            "evidence {} of case {} does not open with the data key (altered row)",
-                            row.n, row.case_id
-                        ))
-                    },
-                )?;
+            let person = PersonKey(row.person);
+            let name = open_evidence_name(&self.data_key, &person, &row.name_sealed)
+                .map_err(|_| altered(&row, "does not open with the data key"))?;
+            let content = self
+                .data_key
+                .open(&person, &row.sealed)
+                .map_err(|_| altered(&row, "does not open with the data key"))?;
             if hex(&Sha256::digest(&content)) != row.sha256 {
-                return Err(Error::Corrupt(format!(
-                    "evidence {} of case {} does not match its hash in the log (altered row)",
-                    row.n, row.case_id
-                )));
+                return Err(altered(&row, "does not match its hash in the log"));
             }
             row.sealed = Vec::new();
             out.push((row, name, content));
@@ -568,7 +576,7 @@ impl<S: Store> Records<S> {
         candidates: Vec<(usize, Event)>,
         outcomes: &mut [Option<Outcome>],
         mut access: HashMap<String, crate::access::AccessRow>,
-        mut evidence: HashMap<String, Vec<u8>>,
+        mut evidence: HashMap<String, (Vec<u8>, Vec<u8>)>,
         job: Option<JobFn<'_>>,
     ) -> Result<Head> {
         let hasher = self.suite.hasher();
@@ -739,7 +747,7 @@ impl<S: Store> Records<S> {
                 Event::CaseStep(c) => batch.case_steps.push(case_step_row(c, seq)?),
                 Event::CaseEvidence(e) => {
                     let mut row = evidence_row(e, seq)?;
-                    row.sealed = evidence.remove(&e.key).ok_or_else(|| {
+                    (row.name_sealed, row.sealed) = evidence.remove(&e.key).ok_or_else(|| {
                         Error::Corrupt("an evidence event came without its content".into())
                     })?;
                     batch.case_evidence.push(row);
@@ -986,6 +994,13 @@ pub(crate) fn child_row(c: &ChildEvent, seq: u64) -> Result<ChildRow> {
 }
 
 /// The projection row of an evidence event (without its sealed content).
+fn altered(row: &EvidenceRow, what: &str) -> Error {
+    Error::Corrupt(format!(
+        "evidence {} of case {} {what} (altered row)",
+        row.n, row.case_id
+    ))
+}
+
 /// The signing context of an evidence bundle's manifest (see
 /// [`Records::sign_evidence_manifest`]).
 pub const EVIDENCE_BUNDLE_CONTEXT: &str = "anxin/evidence-bundle/v1";
@@ -1002,45 +1017,28 @@ pub(crate) fn evidence_row(e: &crate::event::EvidenceEvent, seq: u64) -> Result<
         actor: e.actor.clone(),
         at: e.at,
         sealed: Vec::new(),
+        name_sealed: Vec::new(),
     })
 }
 
-/// Seals an evidence file's name and content to the worker: `u16 name length (big-endian) ||
-/// name || content`, encrypted with [`DataKey::seal`].
+/// Seals an evidence file's name and its content to the worker, each apart (so a listing
+/// opens only the names): `(name, content)`, each by [`DataKey::seal`].
 pub fn seal_evidence(
     key: &DataKey,
     person: &PersonKey,
     name: &str,
     content: &[u8],
-) -> Result<Vec<u8>> {
-    let name = name.as_bytes();
-    let len = u16::try_from(name.len())
-        .map_err(|_| Error::refused("文件名太长", "the file name is too long"))?;
-    let mut clear = Vec::with_capacity(2 + name.len() + content.len());
-    clear.extend_from_slice(&len.to_be_bytes());
-    clear.extend_from_slice(name);
-    clear.extend_from_slice(content);
-    key.seal(person, &clear)
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    Ok((
+        key.seal(person, name.as_bytes())?,
+        key.seal(person, content)?,
+    ))
 }
 
-/// Opens what [`seal_evidence`] sealed: the file name and the content.
-pub fn open_evidence(
-    key: &DataKey,
-    person: &PersonKey,
-    sealed: &[u8],
-) -> Result<(String, Vec<u8>)> {
-    let clear = key.open(person, sealed)?;
-    let bad = || Error::Corrupt("sealed evidence is not a name and a content".into());
-    let len = u16::from_be_bytes(
-        clear
-            .get(..2)
-            .ok_or_else(bad)?
-            .try_into()
-            .map_err(|_| bad())?,
-    );
-    let end = 2 + len as usize;
-    let name = String::from_utf8(clear.get(2..end).ok_or_else(bad)?.to_vec()).map_err(|_| bad())?;
-    Ok((name, clear[end..].to_vec()))
+/// Opens a name sealed by [`seal_evidence`].
+pub fn open_evidence_name(key: &DataKey, person: &PersonKey, sealed: &[u8]) -> Result<String> {
+    String::from_utf8(key.open(person, sealed)?)
+        .map_err(|_| Error::Corrupt("a sealed evidence name is not UTF-8".into()))
 }
 
 pub(crate) fn case_step_row(c: &crate::event::CaseEvent, seq: u64) -> Result<CaseStepRow> {

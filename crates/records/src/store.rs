@@ -50,7 +50,11 @@ pub struct EvidenceRow {
     pub sha256: String,
     pub actor: String,
     pub at: i64,
+    /// The content, sealed; empty when read without it.
     pub sealed: Vec<u8>,
+    /// The file's name, sealed apart (a listing opens only the names); empty in the audit's
+    /// rows.
+    pub name_sealed: Vec<u8>,
 }
 
 use std::collections::{HashMap, HashSet};

@@ -803,8 +803,8 @@ impl Txn for PgTxn<'_> {
                 .map_err(|_| Error::Store(format!("evidence number {} does not fit", e.n)))?;
             let (seq, size) = (int8(e.seq, "log size")?, int8(e.size, "evidence size")?);
             self.execute(
-                "INSERT INTO case_evidence (seq, case_id, n, person, media_type, size, sha256, actor, at, sealed)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO case_evidence (seq, case_id, n, person, media_type, size, sha256, actor, at, sealed, name_sealed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 &[
                     &seq,
                     &e.case_id,
@@ -816,6 +816,7 @@ impl Txn for PgTxn<'_> {
                     &e.actor,
                     &e.at,
                     &e.sealed,
+                    &e.name_sealed,
                 ],
             )?;
         }
@@ -1704,16 +1705,16 @@ impl Store for PgStore {
 
     fn case_evidence_of(&mut self, case_id: &str, content: bool) -> Result<Vec<EvidenceRow>> {
         let sql = if content {
-            "SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, sealed FROM case_evidence WHERE case_id = $1 ORDER BY n"
+            "SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, sealed, name_sealed FROM case_evidence WHERE case_id = $1 ORDER BY n"
         } else {
-            "SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, ''::bytea FROM case_evidence WHERE case_id = $1 ORDER BY n"
+            "SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, ''::bytea, name_sealed FROM case_evidence WHERE case_id = $1 ORDER BY n"
         };
         let rows = self.query(sql, &[&case_id])?;
         rows.iter().map(to_evidence).collect()
     }
 
     fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
-        let rows = self.query("SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, ''::bytea FROM case_evidence ORDER BY seq", &[])?;
+        let rows = self.query("SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, ''::bytea, ''::bytea FROM case_evidence ORDER BY seq", &[])?;
         rows.iter().map(to_evidence).collect()
     }
 }
@@ -1755,6 +1756,7 @@ fn to_evidence(r: &Row) -> Result<EvidenceRow> {
         actor: col(r, 7)?,
         at: col(r, 8)?,
         sealed: col(r, 9)?,
+        name_sealed: col(r, 10)?,
     })
 }
 

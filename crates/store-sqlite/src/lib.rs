@@ -343,8 +343,8 @@ impl Txn for SqliteTxn<'_> {
         }
         let mut stmt = tx
             .prepare_cached(
-                "INSERT INTO case_evidence (seq, case_id, n, person, media_type, size, sha256, actor, at, sealed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO case_evidence (seq, case_id, n, person, media_type, size, sha256, actor, at, sealed, name_sealed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .map_err(db)?;
         for e in &batch.case_evidence {
@@ -360,7 +360,8 @@ impl Txn for SqliteTxn<'_> {
                 e.sha256,
                 e.actor,
                 e.at,
-                e.sealed
+                e.sealed,
+                e.name_sealed
             ])
             .map_err(db)?;
         }
@@ -1493,12 +1494,16 @@ impl Store for SqliteStore {
     }
 
     fn case_evidence_of(&mut self, case_id: &str, content: bool) -> Result<Vec<EvidenceRow>> {
-        let sealed = if content { "sealed" } else { "x''" };
+        let sealed = if content {
+            "sealed, name_sealed"
+        } else {
+            "x'', name_sealed"
+        };
         self.evidence_where(sealed, "WHERE case_id = ?1 ORDER BY n", [case_id])
     }
 
     fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
-        self.evidence_where("x''", "ORDER BY seq", [])
+        self.evidence_where("x'', x''", "ORDER BY seq", [])
     }
 }
 
@@ -1530,6 +1535,7 @@ impl SqliteStore {
                         actor: r.get(7)?,
                         at: r.get(8)?,
                         sealed: r.get(9)?,
+                        name_sealed: r.get(10)?,
                     },
                 ))
             })

@@ -419,9 +419,9 @@ pub fn attach<S: Store>(
 
 fn list_unchecked<S: Store>(records: &mut Records<S>, id: &str) -> Result<Vec<EvidenceView>> {
     Ok(records
-        .evidence_opened(id)?
+        .evidence_names(id)?
         .iter()
-        .map(|(row, name, _)| view_of(row, name))
+        .map(|(row, name)| view_of(row, name))
         .collect())
 }
 
