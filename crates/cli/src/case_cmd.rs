@@ -1,4 +1,4 @@
-//! `anxin case file|show|act|queue|tick`: cases (issue 15) from the command line, acting as a
+//! `anxin case file|show|act|queue|tick|attach|evidence|bundle`: cases (issue 15) from the command line, acting as a
 //! named account of the deployment (`--as`). Rules, clocks and permissions are
 //! `anxin_service::cases` and `access`; this file only parses and prints.
 
@@ -7,6 +7,7 @@ use anxin_policy::Policy;
 use anxin_records::access::{AccountRow, Role};
 use anxin_records::{Records, Store};
 use anxin_service::access::Actor;
+use anxin_service::cases::evidence::{self, Upload};
 use anxin_service::cases::{self, CaseError, CaseView, Engine, FileRequest, Kinds};
 use clap::Subcommand;
 
@@ -50,7 +51,113 @@ pub enum CaseCommand {
         actor: String,
     },
     /// Escalate every overdue case (run it from a timer; running it twice escalates once).
-    Tick,
+    Tick {
+        /// Tick as of this moment (RFC 3339, e.g. 2027-01-05T09:00:00+08:00) instead of now:
+        /// for catching up after an outage, and for tests that move the clock.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Attach files of evidence to your complaint (photos, screenshots, chat exports, PDFs).
+    Attach {
+        id: String,
+        /// The files (JPEG, PNG, PDF, UTF-8 text); all are checked before any is stored.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[arg(long = "as")]
+        actor: String,
+    },
+    /// The evidence of a case; with --get N --out FILE, one file's content.
+    Evidence {
+        id: String,
+        #[arg(long = "as")]
+        actor: String,
+        #[arg(long, requires = "out")]
+        get: Option<u32>,
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// The evidence bundle: make one, or verify one offline.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BundleCommand {
+    /// Build a case's evidence bundle (manifest, files, certificate, proofs, signature).
+    Make {
+        id: String,
+        #[arg(long = "as")]
+        actor: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Check a bundle offline with the issuer's public key; names a changed file.
+    Verify {
+        file: std::path::PathBuf,
+        /// The issuer's .vkey file or key text (default: this data directory's key).
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+/// `anxin case bundle verify`: needs no database, only the key (from `--key`, else the data
+/// directory when there is one). `None` for every other command.
+pub fn offline(
+    command: &CaseCommand,
+    data: Option<&crate::data::DataDir>,
+    json: bool,
+    lang: Lang,
+) -> Option<Result<()>> {
+    let CaseCommand::Bundle {
+        command: BundleCommand::Verify { file, key },
+    } = command
+    else {
+        return None;
+    };
+    Some((|| {
+        let verifier = crate::records_cmd::load_verifier(key.as_deref(), data)?;
+        let bytes = std::fs::read(file).map_err(|e| {
+            Fail::bad_input(
+                format!("读不到文件 {}：{e}", file.display()),
+                format!("cannot read {}: {e}", file.display()),
+            )
+        })?;
+        let result = evidence::verify_bundle(&bytes, &verifier);
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({ "ok": result.ok(), "checks": result.checks })
+            );
+        } else {
+            for c in &result.checks {
+                let mark = if c.ok { "✓" } else { "✗" };
+                println!("{mark} {}", lang.pick(&c.zh, &c.en));
+                if !c.ok {
+                    println!("    {}", c.detail);
+                }
+            }
+            if let (true, Some(m)) = (result.ok(), &result.manifest) {
+                println!(
+                    "{} {} — {} {}",
+                    lang.pick("证据包有效：", "valid evidence bundle:"),
+                    m.case,
+                    m.files.len(),
+                    lang.pick("份证据", "file(s) of evidence")
+                );
+            }
+        }
+        if result.ok() {
+            Ok(())
+        } else {
+            Err(Fail::bad_input(
+                "证据包未通过核验",
+                "the evidence bundle does not verify",
+            ))
+        }
+    })())
 }
 
 impl From<CaseError> for Fail {
@@ -132,6 +239,22 @@ fn print(view: &CaseView, json: bool, lang: Lang) -> Result<()> {
     Ok(())
 }
 
+fn print_evidence(list: &[evidence::EvidenceView], json: bool) -> Result<()> {
+    if json {
+        let text = serde_json::to_string_pretty(list)
+            .map_err(|e| Fail::data(e.to_string(), e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    for e in list {
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            e.n, e.media_type, e.size, e.sha256, e.name
+        );
+    }
+    Ok(())
+}
+
 pub fn run(
     records: &mut Records<Box<dyn Store>>,
     policy: &Policy,
@@ -140,6 +263,9 @@ pub fn run(
     json: bool,
     lang: Lang,
 ) -> Result<()> {
+    if let Some(done) = offline(&command, None, json, lang) {
+        return done;
+    }
     let kinds = Kinds::embedded().map_err(|e| Fail::bad_input(e.clone(), e))?;
     let engine = Engine {
         policy,
@@ -207,8 +333,98 @@ pub fn run(
             }
             Ok(())
         }
-        CaseCommand::Tick => {
-            let escalated = cases::tick(records, &engine, &clock)?;
+        CaseCommand::Attach { id, files, actor } => {
+            let (row, role) = account(records, &actor)?;
+            let mut uploads = Vec::with_capacity(files.len());
+            for path in &files {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    Fail::bad_input(
+                        format!("读不到文件 {}：{e}", path.display()),
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                uploads.push(Upload {
+                    name: path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    content_type: None,
+                    bytes,
+                });
+            }
+            let list = evidence::attach(
+                records,
+                &engine,
+                Actor::new(&row, role),
+                &id,
+                &uploads,
+                &clock,
+            )?;
+            print_evidence(&list, json)
+        }
+        CaseCommand::Evidence {
+            id,
+            actor,
+            get,
+            out,
+        } => {
+            let (row, role) = account(records, &actor)?;
+            let actor = Actor::new(&row, role);
+            match (get, out) {
+                (Some(n), Some(out)) => {
+                    let (_, bytes) = evidence::download(records, &engine, actor, &id, n, &clock)?;
+                    std::fs::write(&out, bytes).map_err(|e| {
+                        Fail::data(
+                            format!("写不了 {}：{e}", out.display()),
+                            format!("cannot write {}: {e}", out.display()),
+                        )
+                    })
+                }
+                _ => {
+                    let list = evidence::list(records, &engine, actor, &id)?;
+                    print_evidence(&list, json)
+                }
+            }
+        }
+        CaseCommand::Bundle {
+            command: BundleCommand::Make { id, actor, out },
+        } => {
+            let (row, role) = account(records, &actor)?;
+            let bundle = evidence::bundle(records, &engine, Actor::new(&row, role), &id, &clock)?;
+            std::fs::write(&out, bundle.to_bytes()).map_err(|e| {
+                Fail::data(
+                    format!("写不了 {}：{e}", out.display()),
+                    format!("cannot write {}: {e}", out.display()),
+                )
+            })?;
+            println!(
+                "{} {}",
+                lang.pick("证据包已写入", "evidence bundle written to"),
+                out.display()
+            );
+            Ok(())
+        }
+        // Answered by `offline` above, before any database is needed.
+        CaseCommand::Bundle {
+            command: BundleCommand::Verify { .. },
+        } => Ok(()),
+        CaseCommand::Tick { at } => {
+            let clock: Box<dyn Clock> = match at {
+                None => Box::new(clock),
+                Some(text) => {
+                    let t: jiff::Timestamp = text.parse().map_err(|e| {
+                        Fail::bad_input(
+                            format!("--at 须是 RFC 3339 时间，如 2027-01-05T09:00:00+08:00：{e}"),
+                            format!(
+                                "--at takes an RFC 3339 time, like 2027-01-05T09:00:00+08:00: {e}"
+                            ),
+                        )
+                    })?;
+                    Box::new(anxin_domain::TestClock::at(t))
+                }
+            };
+            let clock = clock.as_ref();
+            let escalated = cases::tick(records, &engine, clock)?;
             println!(
                 "{}",
                 lang.pick(

@@ -242,7 +242,7 @@ pub fn accounts(
         out.push((username, "worker", password, "本人记录 own record"));
     }
     let platform = platform_code(ACCOUNT_PLATFORM).map(|c| c.to_string());
-    let officials: [(&str, &'static str, Option<&str>, &'static str); 9] = [
+    let officials: [(&str, &'static str, Option<&str>, &'static str); 10] = [
         ("admin", "admin", None, "建账户 makes accounts"),
         (
             "clerk.hz",
@@ -275,6 +275,12 @@ pub fn accounts(
             "蜂鸟配送缴费报告 platform report (/platform)",
         ),
         ("grid.hz", "grid", Some("330100"), "网格员 grid worker"),
+        (
+            "union.hz",
+            "union",
+            Some("330100"),
+            "杭州工会 Hangzhou union: complaints (/cases)",
+        ),
         ("analyst", "analyst", None, "政策分析 analyst"),
         ("auditor", "auditor", None, "审计 auditor"),
     ];
@@ -295,6 +301,136 @@ pub fn accounts(
         out.push((username.to_string(), role, password, what));
     }
     Ok(out)
+}
+
+/// Demo complaints in every state, some overdue (issue 15), filed by the first two sample
+/// workers (杭州 and 宁波, whose complaints the 浙江 inspector handles), with steps back in
+/// time on a moved clock and a tick at `now` that escalates the overdue ones; their inboxes
+/// get every step. Needs the accounts of [`accounts`]. Returns the cases made.
+pub fn cases(
+    records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+    policy: &Policy,
+    now: jiff::Timestamp,
+) -> Result<usize> {
+    use anxin_records::access::Role;
+    use anxin_service::access::Actor;
+    use anxin_service::cases::evidence::{self, Upload};
+    use anxin_service::cases::{self, Engine, FileRequest, Kinds};
+    let kinds = Kinds::embedded().map_err(|e| Fail::bad_input(e.clone(), e))?;
+    let engine = Engine {
+        policy,
+        kinds: &kinds,
+        reforms: &[],
+    };
+    let account = |records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+                   name: &str| {
+        records.store().account_named(name)?.ok_or_else(|| {
+            Fail::not_found(
+                format!("没有演示账户 {name}"),
+                format!("no demo account {name}"),
+            )
+        })
+    };
+    let w1 = account(records, "worker1")?;
+    let w2 = account(records, "worker2")?;
+    let inspector = account(records, "inspector.zj")?;
+    let day = |d: i64| now - jiff::SignedDuration::from_hours(24 * d);
+    // (worker, subject, party, days ago filed, then steps: (days ago, action, outcome)).
+    type Step = (i64, &'static str, Option<&'static str>);
+    let plan: [(&anxin_records::access::AccountRow, &str, &str, i64, &[Step]); 8] = [
+        (&w1, "unpaid_wages", "蜂鸟配送（示例）", 1, &[]),
+        (&w2, "account_blocked", "快跑出行（示例）", 20, &[]),
+        (
+            &w1,
+            "contributions_unpaid",
+            "蜂鸟配送（示例）",
+            12,
+            &[(10, "accept", None)],
+        ),
+        (
+            &w2,
+            "unpaid_wages",
+            "某劳务外包公司",
+            130,
+            &[(126, "accept", None), (40, "extend", None)],
+        ),
+        (
+            &w1,
+            "penalty",
+            "快跑出行（示例）",
+            30,
+            &[(27, "mediate", None)],
+        ),
+        (
+            &w2,
+            "injury",
+            "蜂鸟配送（示例）",
+            60,
+            &[
+                (57, "accept", None),
+                (20, "close", Some("order_to_correct")),
+            ],
+        ),
+        (&w1, "other", "某平台", 9, &[(8, "withdraw", None)]),
+        (
+            &w2,
+            "penalty",
+            "快跑出行（示例）",
+            45,
+            &[(44, "refuse", Some("not_accepted"))],
+        ),
+    ];
+    let clock = anxin_domain::TestClock::at(now);
+    for (worker, subject, party, filed, steps) in plan {
+        clock.set(day(filed));
+        let view = cases::file(
+            records,
+            &engine,
+            Actor::new(worker, Role::Worker),
+            &FileRequest {
+                kind: "complaint".into(),
+                subject: subject.into(),
+                party: party.into(),
+            },
+            &clock,
+        )?;
+        if subject == "unpaid_wages" {
+            evidence::attach(
+                records,
+                &engine,
+                Actor::new(worker, Role::Worker),
+                &view.id,
+                &[Upload {
+                    name: "与站长的聊天记录.txt".into(),
+                    content_type: None,
+                    bytes: "（示例）站长：这个月的工资下周一起发。\n（示例）站长：再等等。\n"
+                        .as_bytes()
+                        .to_vec(),
+                }],
+                &clock,
+            )?;
+        }
+        for (ago, action, outcome) in steps {
+            clock.set(day(*ago));
+            let (who, role) = if *action == "withdraw" {
+                (worker, Role::Worker)
+            } else {
+                (&inspector, Role::Inspector)
+            };
+            cases::act(
+                records,
+                &engine,
+                Actor::new(who, role),
+                &view.id,
+                action,
+                *outcome,
+                &clock,
+            )?;
+        }
+    }
+    clock.set(now);
+    cases::tick(records, &engine, &clock)?;
+    Ok(plan.len())
 }
 
 #[cfg(test)]

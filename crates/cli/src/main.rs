@@ -872,6 +872,14 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             );
         }
         Command::Case { reforms, command } => {
+            if let Some(done) = case_cmd::offline(
+                &command,
+                data::DataDir::open(&g.data_dir()).ok().as_ref(),
+                json,
+                lang,
+            ) {
+                return done;
+            }
             let d = data::DataDir::open(&g.data_dir())?;
             let mut records = d.records()?;
             return case_cmd::run(&mut records, &policy, &reforms, command, json, lang);
@@ -948,6 +956,7 @@ fn serve(
     // The demo's directory (keys included) is removed when serving ends, however it ends
     // short of a kill: after a graceful shutdown (SIGTERM, Ctrl-C) or an error.
     let mut demo_dir: Option<DemoDir> = None;
+    let mut case_reforms: Vec<String> = Vec::new();
     let opened = match demo {
         Some(database) => {
             let dir = std::env::temp_dir().join(format!("anxin-demo-{}", std::process::id()));
@@ -985,7 +994,11 @@ fn serve(
             for (username, role, password, what) in demo::accounts(&mut records, &demo)? {
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
+            // Complaints in every state, some overdue, on the real clock's "now".
+            let made = demo::cases(&mut records, &policy, jiff::Timestamp::now())?;
+            println!("  演示案件 demo cases: {made}（/cases）");
             let backend = d.config.backend();
+            case_reforms = d.config.case_reforms();
             tracing::info!(target: SERVER, backend, data = %d.dir.display(), workers, "demo records opened");
             Some((records, dir))
         }
@@ -995,6 +1008,7 @@ fn serve(
                 // file, and the server's audit checks the log against it.
                 let records = d.records()?;
                 let backend = d.config.backend();
+                case_reforms = d.config.case_reforms();
                 tracing::info!(target: SERVER, backend, data = %d.dir.display(), "records opened");
                 Some((records, d.dir.clone()))
             }
@@ -1027,6 +1041,7 @@ fn serve(
         secure_cookies: settings.secure_cookies,
         logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
         clock: anxin_domain::system_clock(),
+        case_reforms: std::sync::Arc::new(case_reforms),
         ..anxin_server::AppState::new(policy)
     };
     let inbox = match (settings.inbox_every, data_dir) {

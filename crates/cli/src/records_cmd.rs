@@ -228,7 +228,7 @@ fn verify_hint(data: &DataDir, path: &Path) -> String {
     )
 }
 
-fn load_verifier(key: Option<&str>, data: Option<&DataDir>) -> Result<Verifier> {
+pub(crate) fn load_verifier(key: Option<&str>, data: Option<&DataDir>) -> Result<Verifier> {
     let text = match key {
         Some(k) if Path::new(k).exists() => std::fs::read_to_string(k).map_err(|e| {
             Fail::bad_input(

@@ -1268,6 +1268,128 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     )?;
     b.shot("analyst-fiscal")?;
     b.sign_out(step)?;
+    b.goto(&at("/me"))?;
+    b.sign_out(step)?;
+    complaint(b, demo)
+}
+
+/// i. A rights complaint (issue 15): the worker files one with two files at 360 px; the
+/// inspector accepts it and refers it to mediation; the clock passes the mediation's end and
+/// the case escalates; the worker sees it all, and their inbox says so.
+fn complaint(b: &mut Browser, demo: &Demo) -> Step {
+    let base = &demo.base;
+    let at = |path: &str| format!("{base}{path}");
+    let step = "worker1 files a complaint with two files";
+    let dir = std::env::temp_dir().join(format!("anxin-browser-evidence-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let photo = dir.join("工资条.jpg");
+    let chat = dir.join("聊天记录.txt");
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    jpeg.extend((0..2000u32).map(|i| (i % 251) as u8));
+    std::fs::write(&photo, jpeg).map_err(|e| e.to_string())?;
+    std::fs::write(&chat, "（示例）站长：这个月工资下周发。\n").map_err(|e| e.to_string())?;
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "worker1", demo.password("worker1"))?;
+    b.goto(&at("/cases/new"))?;
+    b.expect_text(step, &["一键维权", "遇到了什么问题", "证据"])?;
+    b.click(step, "select[name=subject] option[value=\"unpaid_wages\"]")?;
+    b.click(step, "select[name=party_code] option:nth-child(2)")?;
+    let input = b.find(step, "input[name=files]")?;
+    let paths = format!("{}\n{}", photo.display(), chat.display());
+    b.cmd(
+        "POST",
+        &format!("/element/{input}/value"),
+        Some(json!({ "text": paths })),
+    )
+    .map_err(|e| b.failed(step, &format!("choosing the files: {e}")))?;
+    b.fits(step)?;
+    b.shot("complaint-form")?;
+    b.click(step, "form[action=\"/cases/new\"] button")?;
+    let case = b.expect_url(step, "/cases/c-")?;
+    b.expect_text(
+        step,
+        &[
+            "已提交，待受理",
+            "受理时限",
+            "拖欠工资",
+            "蜂鸟配送",
+            "工资条.jpg",
+            "聊天记录.txt",
+        ],
+    )?;
+    b.fits(step)?;
+    b.shot("complaint-filed")?;
+    let case = case
+        .split(base.as_str())
+        .last()
+        .unwrap_or(&case)
+        .to_string();
+    let case = case.split('?').next().unwrap_or(&case).to_string();
+    let id = case.trim_start_matches("/cases/").to_string();
+    b.goto(&at("/cases"))?;
+    b.expect_text(step, &["我的案件", &id])?;
+    b.shot("my-cases")?;
+    b.goto(&at("/me"))?;
+    b.sign_out(step)?;
+
+    let step = "the inspector accepts it and refers it to mediation";
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "inspector.zj", demo.password("inspector.zj"))?;
+    b.goto(&at("/cases"))?;
+    b.expect_text(step, &["案件队列", &id])?;
+    b.fits(step)?;
+    b.shot("inspector-queue")?;
+    b.goto(&at(&case))?;
+    b.click(step, "form.act:has(input[value=\"accept\"]) button")?;
+    b.expect_text(step, &["已受理立案，调查中", "调查办结时限"])?;
+    b.shot("inspector-accepted")?;
+    b.click(step, "form.act:has(input[value=\"mediate\"]) button")?;
+    b.expect_text(step, &["平台争议调解中", "调解结束时限"])?;
+    b.fits(step)?;
+    b.shot("inspector-mediating")?;
+    b.goto(&at("/cases"))?;
+    b.sign_out(step)?;
+
+    let step = "the clock passes the mediation's end and the case escalates";
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 16);
+    let tick = Command::new(env!("CARGO_BIN_EXE_anxin"))
+        .args([
+            "--data",
+            &demo.data,
+            "case",
+            "tick",
+            "--at",
+            &later.to_string(),
+        ])
+        .env_remove("ANXIN_DATA_KEY")
+        .output()
+        .map_err(|e| b.failed(step, &format!("anxin case tick: {e}")))?;
+    if !tick.status.success() {
+        return Err(b.failed(step, &format!("anxin case tick: {tick:?}")));
+    }
+
+    let step = "the worker sees it all";
+    b.goto(&at("/login"))?;
+    b.sign_in(step, base, "worker1", demo.password("worker1"))?;
+    b.goto(&at(&case))?;
+    b.expect_text(
+        step,
+        &[
+            "逾期，已升级至上级监察机构",
+            "受理并立案",
+            "转平台争议一站式调解",
+            "调解结束时限",
+            "浙江",
+        ],
+    )?;
+    b.fits(step)?;
+    b.shot("worker-sees-escalation")?;
+    b.goto(&at("/inbox"))?;
+    b.expect_text(step, &["投诉已提交", "投诉已受理", "投诉已逾期升级", &id])?;
+    b.shot("worker-inbox-case")?;
+    b.goto(&at("/cases"))?;
+    b.sign_out(step)?;
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -250,6 +250,10 @@ keys! {
     CASE_COMPLAINT_MEDIATION_DAYS = "case.complaint.mediation_days": Kind::Int, "days", "平台争议调解自受理之日起结束的时限（日历日）", "time for a platform-dispute mediation to end, from its acceptance (calendar days)";
     CASE_COMPLAINT_MEDIATION_EXTEND_DAYS = "case.complaint.mediation_extend_days": Kind::Int, "days", "双方同意时调解可延长的最长时限（日历日）", "longest extension of a mediation both sides agree to (calendar days)";
     CASE_COMPLAINT_RESPONSE_HOURS = "case.complaint.response_hours": Kind::Int, "hours", "投诉提交后首次响应的时限（小时）", "time for a first response to a complaint once filed (hours)";
+    // ---- evidence attached to a case (issue 15): limits on what a worker uploads
+    CASE_EVIDENCE_MAX_FILE_BYTES = "case.evidence.max_file_bytes": Kind::Int, "bytes", "一份证据文件的最大字节数", "largest evidence file accepted (bytes)";
+    CASE_EVIDENCE_MAX_FILES = "case.evidence.max_files": Kind::Int, "files", "一个案件最多可附的证据文件数", "most evidence files one case takes";
+    CASE_EVIDENCE_MAX_TOTAL_BYTES = "case.evidence.max_total_bytes": Kind::Int, "bytes", "一个案件全部证据文件合计的最大字节数", "largest total of one case's evidence files (bytes)";
     // ---- the inbox (SPEC §M4): when a worker is told what, from their own record
     INBOX_REMINDER_DAYS_BEFORE = "inbox.reminder.days_before": Kind::Int, "days", "缴费提醒：每月缴费截止（当月最后一天）前几天提醒本月还没缴", "payment reminder: days before the month's due date (its last day) that a worker who has not paid is reminded";
     INBOX_LAPSE_MISSED_MONTHS = "inbox.lapse.missed_months": Kind::Int, "months", "断缴提醒：上次缴费之后连续几个月没缴就提醒", "lapse warning: consecutive months without payment after the last paid month that trigger a warning";

@@ -279,6 +279,7 @@ impl<S: Store> Records<S> {
         let mut orgs: HashMap<String, OrgRow> = HashMap::new();
         let mut children: HashMap<[u8; 32], ChildRow> = HashMap::new();
         let mut case_steps: Vec<crate::store::CaseStepRow> = Vec::new();
+        let mut case_evidence: Vec<crate::store::EvidenceRow> = Vec::new();
         let mut from = 0u64;
         let mut rows = if head.size > 0 {
             self.store().events(0, CHUNK.min(head.size))?
@@ -343,6 +344,11 @@ impl<S: Store> Records<S> {
                     Event::CaseStep(c) => {
                         if let Ok(r) = crate::records::case_step_row(c, row.seq) {
                             case_steps.push(r);
+                        }
+                    }
+                    Event::CaseEvidence(e) => {
+                        if let Ok(r) = crate::records::evidence_row(e, row.seq) {
+                            case_evidence.push(r);
                         }
                     }
                     Event::CertificateIssued(_) | Event::AccessLogged(_) => {}
@@ -530,6 +536,19 @@ impl<S: Store> Records<S> {
                 |r| r.seq,
                 |r| format!("#{} ({} step {})", r.seq, r.case_id, r.step),
                 |a, b| (a != b).then_some("case"),
+                |r| holes.iter().any(|h| h.contains(&r.seq)),
+            );
+            // Evidence (migration 13): every column but the sealed content from its
+            // `case_evidence` event; the content is checked against the hash when opened.
+            let have = self.store().case_evidence_all()?;
+            compare_by(
+                &mut report,
+                "case_evidence",
+                case_evidence,
+                have,
+                |r| r.seq,
+                |r| format!("#{} ({} file {})", r.seq, r.case_id, r.n),
+                |a, b| (a != b).then_some("evidence"),
                 |r| holes.iter().any(|h| h.contains(&r.seq)),
             );
             if report.postings_sum_fen != 0 {

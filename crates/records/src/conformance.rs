@@ -9,7 +9,7 @@ use anxin_ledger::{LogHasher, Signer, verify_consistency, verify_inclusion};
 use crate::audit::AuditScope;
 use crate::cert;
 use crate::input::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
-use crate::keys::DataKey;
+use crate::keys::{DataKey, hex};
 use crate::log::Suite;
 use crate::records::{Outcome, Records, Secrets};
 use crate::store::{Store, WriteBatch};
@@ -31,6 +31,7 @@ pub fn run_all(make: Factory<'_>) {
     story_payer_report(make());
     story_import_jobs(make());
     story_case_steps(make());
+    story_case_evidence(make());
     story_inbox(make());
     for suite in [Suite::Standard, Suite::Guomi] {
         story_tree_hashes_and_tiles(make(), suite);
@@ -110,6 +111,94 @@ fn story_case_steps(store: Box<dyn Store>) {
             .is_empty()
     );
     assert_eq!(records.store().case_steps_all().expect("all").len(), 3);
+    assert_clean(&mut records, backend);
+}
+
+/// Evidence (migration 13): the event and the sealed content land together; the content
+/// opens to the same name and bytes; a second file with the same key but other bytes is
+/// refused, the same file again is unchanged; content that does not match the event's hash
+/// stores nothing; the audit rebuilds the rows from the events and finds them equal.
+fn story_case_evidence(store: Box<dyn Store>) {
+    use crate::event::EvidenceEvent;
+    use sha2::Digest as _;
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let id = resident_id("33010619900101123");
+    records.append(vec![person(&id)]).expect("person");
+    let key = records.person_key(&id).hex();
+    let event = |n: u32, content: &[u8]| EvidenceEvent {
+        key: format!("evidence:c-1:{n}"),
+        case: "c-1".into(),
+        n,
+        person: key.clone(),
+        media_type: "text/plain".into(),
+        size: content.len() as u64,
+        sha256: hex(&sha2::Sha256::digest(content)),
+        actor: "account:1".into(),
+        at: 1_772_762_400,
+    };
+    let one = "工资条：3月 4200 元".as_bytes();
+    let two = b"%PDF-1.4 two".as_slice();
+    let (o, _) = records
+        .append_evidence(vec![
+            (event(1, one), "聊天记录.txt", one),
+            (event(2, two), "two.pdf", two),
+        ])
+        .expect("two files");
+    assert!(o.iter().all(added), "{backend}: {o:?}");
+    let (again, _) = records
+        .append_evidence(vec![(event(1, one), "聊天记录.txt", one)])
+        .expect("again");
+    assert!(
+        matches!(again[0], Outcome::Unchanged(_)),
+        "{backend}: {again:?}"
+    );
+    let (other, _) = records
+        .append_evidence(vec![(event(1, two), "two.pdf", two)])
+        .expect("other");
+    assert!(rejected_column(&other[0]).is_some(), "{backend}: {other:?}");
+    let size = records.store().head().expect("head").size;
+    let mut lying = event(4, one);
+    lying.size = 3;
+    assert!(
+        records
+            .append_evidence(vec![(event(3, two), "ok.pdf", two), (lying, "x.txt", one)])
+            .is_err(),
+        "{backend}: one file that does not match stores none"
+    );
+    assert_eq!(
+        records.store().head().expect("head").size,
+        size,
+        "{backend}"
+    );
+    let opened = records.evidence_opened("c-1").expect("opened");
+    let got: Vec<(u32, &str, &[u8])> = opened
+        .iter()
+        .map(|(r, name, c)| (r.n, name.as_str(), c.as_slice()))
+        .collect();
+    assert_eq!(
+        got,
+        [(1, "聊天记录.txt", one), (2, "two.pdf", two)],
+        "{backend}"
+    );
+    let listed = records
+        .store()
+        .case_evidence_of("c-1", false)
+        .expect("list");
+    assert!(listed.iter().all(|r| r.sealed.is_empty()), "{backend}");
+    let names: Vec<String> = records
+        .evidence_names("c-1")
+        .expect("names")
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    assert_eq!(
+        names,
+        ["聊天记录.txt", "two.pdf"],
+        "{backend}: names open without contents"
+    );
+    assert_eq!(records.store().case_evidence_all().expect("all").len(), 2);
+    assert!(records.evidence_opened("c-9").expect("none").is_empty());
     assert_clean(&mut records, backend);
 }
 

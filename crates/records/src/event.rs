@@ -27,6 +27,7 @@ pub enum Event {
     CertificateIssued(CertificateEvent),
     AccessLogged(AccessEvent),
     CaseStep(CaseEvent),
+    CaseEvidence(EvidenceEvent),
 }
 
 /// A person enters the registry, or their registry entry changes (latest event wins).
@@ -165,6 +166,31 @@ pub struct CaseEvent {
     pub party: Option<String>,
 }
 
+/// A file of evidence attached to a case (issue 15): the log holds its SHA-256, its checked
+/// type and its size, never its content or its name (both sealed with the data key in
+/// `case_evidence`, migration 13), so the evidence bundle can prove the file was on record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceEvent {
+    /// `evidence:{case}:{n}`: a file is attached once.
+    pub key: String,
+    pub case: String,
+    /// 1, 2, … within the case.
+    pub n: u32,
+    /// The worker the case is for (keyed hash, lowercase hex).
+    pub person: String,
+    /// The type its content was found to be (`image/jpeg`, `image/png`, `application/pdf`,
+    /// `text/plain`).
+    pub media_type: String,
+    pub size: u64,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+    /// `account:{id}`.
+    pub actor: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
 impl Event {
     pub fn key(&self) -> &str {
         match self {
@@ -175,6 +201,7 @@ impl Event {
             Event::CertificateIssued(e) => &e.key,
             Event::AccessLogged(e) => &e.key,
             Event::CaseStep(e) => &e.key,
+            Event::CaseEvidence(e) => &e.key,
         }
     }
 
@@ -187,6 +214,7 @@ impl Event {
             Event::CertificateIssued(_) => "certificate_issued",
             Event::AccessLogged(_) => "access_logged",
             Event::CaseStep(_) => "case_step",
+            Event::CaseEvidence(_) => "case_evidence",
         }
     }
 

@@ -15,9 +15,10 @@ use crate::event::{ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent, 
 use crate::keys::{DataKey, PersonKey, hex};
 use crate::log::{Frontier, Suite, SuiteHasher};
 use crate::store::{
-    CaseStepRow, ChildRow, ContributionRow, EventRow, Head, OrgRow, PersonRow, PostingRow, Slot,
-    Store, WriteBatch,
+    CaseStepRow, ChildRow, ContributionRow, EventRow, EvidenceRow, Head, OrgRow, PersonRow,
+    PostingRow, Slot, Store, WriteBatch,
 };
+use sha2::{Digest as _, Sha256};
 
 /// Most rows one commit takes (TigerStyle: a limit on everything).
 pub const MAX_BATCH: usize = 100_000;
@@ -201,7 +202,7 @@ impl<S: Store> Records<S> {
             events.push((i, Event::AccessLogged(event)));
         }
         let mut outcomes = vec![None; events.len()];
-        let head = self.commit_events(events, &mut outcomes, pending, None)?;
+        let head = self.commit_events(events, &mut outcomes, pending, HashMap::new(), None)?;
         for outcome in outcomes {
             match outcome {
                 Some(Outcome::Added(_)) => {}
@@ -312,7 +313,13 @@ impl<S: Store> Records<S> {
                 Err(rejection) => outcomes[i] = Some(rejection),
             }
         }
-        let head = self.commit_events(candidates, &mut outcomes, HashMap::new(), job)?;
+        let head = self.commit_events(
+            candidates,
+            &mut outcomes,
+            HashMap::new(),
+            HashMap::new(),
+            job,
+        )?;
         Ok(Committed {
             outcomes: outcomes
                 .into_iter()
@@ -332,8 +339,104 @@ impl<S: Store> Records<S> {
     /// Appends one event built by the service itself (certificates).
     pub(crate) fn append_event(&mut self, event: Event) -> Result<(Outcome, Head)> {
         let mut outcomes = vec![None];
-        let head = self.commit_events(vec![(0, event)], &mut outcomes, HashMap::new(), None)?;
+        let head = self.commit_events(
+            vec![(0, event)],
+            &mut outcomes,
+            HashMap::new(),
+            HashMap::new(),
+            None,
+        )?;
         Ok((outcomes.pop().flatten().expect("one outcome"), head))
+    }
+
+    /// Attaches files of evidence to a case, all in one transaction: for each, its
+    /// `case_evidence` event (hash, type, size) and its name and content sealed with the data
+    /// key to the case's worker (migration 13). The service checked the case, the party, the
+    /// limits and the types; each event's hash and size are checked here against the content,
+    /// and a file that does not match stores nothing of any. Idempotent by key.
+    pub fn append_evidence(
+        &mut self,
+        files: Vec<(crate::event::EvidenceEvent, &str, &[u8])>,
+    ) -> Result<(Vec<Outcome>, Head)> {
+        let mut candidates = Vec::with_capacity(files.len());
+        let mut evidence = HashMap::new();
+        for (i, (event, name, content)) in files.into_iter().enumerate() {
+            check_key(&event.key)?;
+            if hex(&Sha256::digest(content)) != event.sha256 || content.len() as u64 != event.size {
+                return Err(Error::refused(
+                    format!("第 {} 个证据文件与其登记的哈希或大小不符", i + 1),
+                    format!(
+                        "evidence file {} does not match its recorded hash or size",
+                        i + 1
+                    ),
+                ));
+            }
+            let person = PersonKey::from_hex(&event.person).ok_or_else(|| {
+                Error::Corrupt("person key is not 64 lowercase hex digits".into())
+            })?;
+            evidence.insert(
+                event.key.clone(),
+                seal_evidence(&self.data_key, &person, name, content)?,
+            );
+            candidates.push((i, Event::CaseEvidence(event)));
+        }
+        let mut outcomes = vec![None; candidates.len()];
+        let head = self.commit_events(candidates, &mut outcomes, HashMap::new(), evidence, None)?;
+        Ok((
+            outcomes
+                .into_iter()
+                .map(|o| o.expect("every file has an outcome"))
+                .collect(),
+            head,
+        ))
+    }
+
+    /// Signs an evidence bundle's manifest with the log's key, under the bundle's own signing
+    /// context (so the signature can stand for nothing else: not a certificate, not a note).
+    pub fn sign_evidence_manifest(&self, manifest: &[u8]) -> Result<[u8; 64]> {
+        Ok(anxin_ledger::sign_bytes(
+            &self.signer,
+            EVIDENCE_BUNDLE_CONTEXT,
+            manifest,
+        )?)
+    }
+
+    /// A case's evidence, each row with its file name (the contents stay sealed).
+    pub fn evidence_names(&mut self, case_id: &str) -> Result<Vec<(EvidenceRow, String)>> {
+        let rows = self.store.case_evidence_of(case_id, false)?;
+        rows.into_iter()
+            .map(|row| {
+                let name =
+                    open_evidence_name(&self.data_key, &PersonKey(row.person), &row.name_sealed)
+                        .map_err(|_| altered(&row, "does not open with the data key"))?;
+                Ok((row, name))
+            })
+            .collect()
+    }
+
+    /// A case's evidence opened: each row with its file name and content, the content checked
+    /// against the hash its log entry states (an altered row is an error naming the file).
+    pub fn evidence_opened(
+        &mut self,
+        case_id: &str,
+    ) -> Result<Vec<(EvidenceRow, String, Vec<u8>)>> {
+        let rows = self.store.case_evidence_of(case_id, true)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            let person = PersonKey(row.person);
+            let name = open_evidence_name(&self.data_key, &person, &row.name_sealed)
+                .map_err(|_| altered(&row, "does not open with the data key"))?;
+            let content = self
+                .data_key
+                .open(&person, &row.sealed)
+                .map_err(|_| altered(&row, "does not open with the data key"))?;
+            if hex(&Sha256::digest(&content)) != row.sha256 {
+                return Err(altered(&row, "does not match its hash in the log"));
+            }
+            row.sealed = Vec::new();
+            out.push((row, name, content));
+        }
+        Ok(out)
     }
 
     fn event_of(&mut self, row: Row) -> Result<Event, Outcome> {
@@ -473,6 +576,7 @@ impl<S: Store> Records<S> {
         candidates: Vec<(usize, Event)>,
         outcomes: &mut [Option<Outcome>],
         mut access: HashMap<String, crate::access::AccessRow>,
+        mut evidence: HashMap<String, (Vec<u8>, Vec<u8>)>,
         job: Option<JobFn<'_>>,
     ) -> Result<Head> {
         let hasher = self.suite.hasher();
@@ -530,7 +634,12 @@ impl<S: Store> Records<S> {
                 // Person and child keys are hashes of the content, so an equal key is an equal
                 // row even though the sealed part (random nonce) differs.
                 outcomes[i] = Some(
-                    if earlier_leaf == leaf || !matches!(event, Event::ContributionRecorded(_)) {
+                    if earlier_leaf == leaf
+                        || !matches!(
+                            event,
+                            Event::ContributionRecorded(_) | Event::CaseEvidence(_)
+                        )
+                    {
                         Outcome::Unchanged(earlier_seq)
                     } else {
                         reject(
@@ -601,6 +710,13 @@ impl<S: Store> Records<S> {
                         "this person is not in the registry".into(),
                     ))
                 }
+                Event::CaseEvidence(c) if !known_persons.contains(&key_bytes(&c.person)?) => {
+                    Some(reject(
+                        "person_id",
+                        "此人不在登记册中".into(),
+                        "this person is not in the registry".into(),
+                    ))
+                }
                 _ => None,
             };
             if let Some(refusal) = refusal {
@@ -629,6 +745,13 @@ impl<S: Store> Records<S> {
                 }
                 Event::CertificateIssued(_) => {}
                 Event::CaseStep(c) => batch.case_steps.push(case_step_row(c, seq)?),
+                Event::CaseEvidence(e) => {
+                    let mut row = evidence_row(e, seq)?;
+                    (row.name_sealed, row.sealed) = evidence.remove(&e.key).ok_or_else(|| {
+                        Error::Corrupt("an evidence event came without its content".into())
+                    })?;
+                    batch.case_evidence.push(row);
+                }
                 Event::AccessLogged(a) => match access.remove(&a.key) {
                     Some(row) => batch.access.push((seq, row)),
                     None => {
@@ -756,6 +879,7 @@ fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<P
         Event::ChildRegistered(c) => (Some(key_bytes(&c.guardian)?), None),
         Event::CertificateIssued(c) => (Some(key_bytes(&c.person)?), None),
         Event::CaseStep(c) => (Some(key_bytes(&c.person)?), None),
+        Event::CaseEvidence(c) => (Some(key_bytes(&c.person)?), None),
         _ => (None, None),
     };
     Ok(Prepared {
@@ -867,6 +991,54 @@ pub(crate) fn child_row(c: &ChildEvent, seq: u64) -> Result<ChildRow> {
         school_region: c.school_region.map(|r| r.code()),
         seq,
     })
+}
+
+/// The projection row of an evidence event (without its sealed content).
+fn altered(row: &EvidenceRow, what: &str) -> Error {
+    Error::Corrupt(format!(
+        "evidence {} of case {} {what} (altered row)",
+        row.n, row.case_id
+    ))
+}
+
+/// The signing context of an evidence bundle's manifest (see
+/// [`Records::sign_evidence_manifest`]).
+pub const EVIDENCE_BUNDLE_CONTEXT: &str = "anxin/evidence-bundle/v1";
+
+pub(crate) fn evidence_row(e: &crate::event::EvidenceEvent, seq: u64) -> Result<EvidenceRow> {
+    Ok(EvidenceRow {
+        seq,
+        case_id: e.case.clone(),
+        n: e.n,
+        person: key_bytes(&e.person)?,
+        media_type: e.media_type.clone(),
+        size: e.size,
+        sha256: e.sha256.clone(),
+        actor: e.actor.clone(),
+        at: e.at,
+        sealed: Vec::new(),
+        name_sealed: Vec::new(),
+    })
+}
+
+/// Seals an evidence file's name and its content to the worker, each apart (so a listing
+/// opens only the names): `(name, content)`, each by [`DataKey::seal`].
+pub fn seal_evidence(
+    key: &DataKey,
+    person: &PersonKey,
+    name: &str,
+    content: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    Ok((
+        key.seal(person, name.as_bytes())?,
+        key.seal(person, content)?,
+    ))
+}
+
+/// Opens a name sealed by [`seal_evidence`].
+pub fn open_evidence_name(key: &DataKey, person: &PersonKey, sealed: &[u8]) -> Result<String> {
+    String::from_utf8(key.open(person, sealed)?)
+        .map_err(|_| Error::Corrupt("a sealed evidence name is not UTF-8".into()))
 }
 
 pub(crate) fn case_step_row(c: &crate::event::CaseEvent, seq: u64) -> Result<CaseStepRow> {

@@ -35,6 +35,28 @@ pub struct CaseStepRow {
 /// The columns of `case_steps` in [`CaseStepRow`]'s order (both backends read with it).
 pub const CASE_STEP_COLUMNS: &str = "seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party";
 
+/// A file of evidence attached to a case (migration 13): its metadata as its
+/// [`crate::event::EvidenceEvent`] states it, and its name and content sealed with the data
+/// key to the case's worker (see [`crate::records::seal_evidence`]). `sealed` is empty when
+/// read without the content (the audit, listings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceRow {
+    pub seq: u64,
+    pub case_id: String,
+    pub n: u32,
+    pub person: [u8; 32],
+    pub media_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub actor: String,
+    pub at: i64,
+    /// The content, sealed; empty when read without it.
+    pub sealed: Vec<u8>,
+    /// The file's name, sealed apart (a listing opens only the names); empty in the audit's
+    /// rows.
+    pub name_sealed: Vec<u8>,
+}
+
 use std::collections::{HashMap, HashSet};
 
 use anxin_domain::codes::{GapReason, Insurance, Payer, Status};
@@ -201,6 +223,8 @@ pub struct WriteBatch {
     pub access: Vec<(u64, AccessRow)>,
     /// Case steps (migration 12), inserted; the `cases` view is each case's latest step.
     pub case_steps: Vec<CaseStepRow>,
+    /// Evidence attached to cases (migration 13), inserted with its sealed content.
+    pub case_evidence: Vec<EvidenceRow>,
     /// The tree hashes above the leaves that these events complete (C2SP tlog-tiles levels 1
     /// and up, migration 9): stored with the events, so proofs never need the whole tree. A
     /// hash already stored is kept (the backfill may meet a writer).
@@ -408,6 +432,10 @@ pub trait Store: Send {
     fn case_steps_of(&mut self, case_id: &str) -> Result<Vec<CaseStepRow>>;
     /// The latest step of every case (the `cases` view), in case id order.
     fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>>;
+    /// A case's evidence in order (`n`), with the sealed content when `content`.
+    fn case_evidence_of(&mut self, case_id: &str, content: bool) -> Result<Vec<EvidenceRow>>;
+    /// Every evidence row in log order, without content (the audit).
+    fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>>;
     // ---- the inbox (migration 11; see `crate::inbox`) ----
     /// Stores the messages whose key is new, each with a pending delivery due at `now`; a key
     /// already stored is skipped. Returns how many were new. One transaction.
@@ -648,6 +676,12 @@ impl Store for Box<dyn Store> {
     }
     fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>> {
         (**self).cases_latest()
+    }
+    fn case_evidence_of(&mut self, case_id: &str, content: bool) -> Result<Vec<EvidenceRow>> {
+        (**self).case_evidence_of(case_id, content)
+    }
+    fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
+        (**self).case_evidence_all()
     }
     fn inbox_add(&mut self, messages: &[crate::inbox::NewMessage], now: i64) -> Result<u64> {
         (**self).inbox_add(messages, now)

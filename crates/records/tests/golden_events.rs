@@ -9,7 +9,8 @@
 use anxin_domain::codes::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
 use anxin_domain::{RegionCode, YearMonth};
 use anxin_records::event::{
-    CaseEvent, CertificateEvent, ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent,
+    CaseEvent, CertificateEvent, ChildEvent, ContributionEvent, Event, EvidenceEvent, OrgEvent,
+    PersonEvent,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -152,6 +153,18 @@ fn events() -> Vec<Event> {
             party: full.then(|| "91350100M000100Y43".into()),
         }));
     }
+    // A file of evidence attached to a case (issue 15): its hash, type and size only.
+    all.push(Event::CaseEvidence(EvidenceEvent {
+        key: "evidence:c-00ff00ff00ff00ff:1".into(),
+        case: "c-00ff00ff00ff00ff".into(),
+        n: 1,
+        person: person.clone(),
+        media_type: "image/jpeg".into(),
+        size: 48_213,
+        sha256: "ab".repeat(32),
+        actor: "account:7".into(),
+        at: 1_772_762_460,
+    }));
     all
 }
 

@@ -721,7 +721,24 @@ pub async fn me(
         ],
         // Roles whose own desk is not built yet get the public tools they use with people,
         // and the page says what their desk will hold.
-        Role::Grid | Role::Union => &[
+        Role::Union => &[
+            (
+                "/cases",
+                "本地区的维权案件（逾期在前）",
+                "Rights complaints of the region (overdue first)",
+            ),
+            (
+                "/quote",
+                "帮人算缴费：每月要交多少",
+                "Help someone: what to pay a month",
+            ),
+            (
+                "/verify",
+                "核验一份参保缴费凭证",
+                "Check a contribution certificate",
+            ),
+        ],
+        Role::Grid => &[
             (
                 "/quote",
                 "帮人算缴费：每月要交多少",
@@ -746,8 +763,8 @@ pub async fn me(
             "Grid alerts (people in your cells who work but are not insured, stopped paying or may stop) are being built and will appear here.",
         ),
         Role::Union => lang.pick(
-            "维权案件和平台会费测算尚在建设中，上线后会出现在这里。",
-            "Rights cases and platform dues are being built and will appear here.",
+            "本地区的维权案件在上面的队列里；平台会费测算尚在建设中。",
+            "The region's rights complaints are in the queue above; platform dues are being built.",
         ),
         Role::Admin => lang.pick(
             "劳动者在“注册”页自己申请账户，由所在地经办员核实身份后开通；其他账户由管理员在服务器上开设：anxin account add 用户名 --role 角色 --region 地区代码（密码只显示一次），anxin account list 列出全部账户。",

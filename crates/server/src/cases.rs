@@ -4,9 +4,12 @@
 
 use std::sync::OnceLock;
 
+use anxin_service::access::Why;
+use anxin_service::cases::evidence::{self, Upload};
 use anxin_service::cases::{self, CaseError, Engine, FileRequest, Kinds};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,6 +20,11 @@ use crate::{ApiError, AppState, Params};
 impl From<CaseError> for ApiError {
     fn from(e: CaseError) -> ApiError {
         match e {
+            // A step the case's state does not allow is a conflict with the case as it is,
+            // not a permission: 409 (the party may take it, just not now).
+            CaseError::Denied(d) if d.why == Why::State => {
+                ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", d.zh, d.en)
+            }
             CaseError::Denied(d) => d.into(),
             CaseError::Records(e) => e.into(),
         }
@@ -32,7 +40,8 @@ fn kinds() -> Result<&'static Kinds, ApiError> {
         .map_err(|_| ApiError::internal())
 }
 
-/// Runs `f` on the records with the case engine (the policy, the kinds, no reforms yet) and
+/// Runs `f` on the records with the case engine (the policy, the kinds, the deployment's
+/// reforms: `[cases] reforms` of `anxin.toml`) and
 /// the server's clock: on the one writer for a step (`write`), on a reader from the pool for
 /// showing a case or a queue.
 async fn with_engine<T: Send + 'static>(
@@ -48,11 +57,12 @@ async fn with_engine<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let kinds = kinds()?;
     let (policy, clock) = (state.policy.clone(), state.clock.clone());
+    let reforms = state.case_reforms.clone();
     let run = move |r: &mut anxin_records::Records<Box<dyn anxin_records::Store>>| {
         let engine = Engine {
             policy: &policy,
             kinds,
-            reforms: &[],
+            reforms: &reforms,
         };
         Ok(f(r, &engine, clock.as_ref())?)
     };
@@ -177,6 +187,161 @@ pub async fn api_queue(
     })))
 }
 
+/// Largest evidence upload body: one file at the largest per-file limit anxin ships (the
+/// parameter `case.evidence.max_file_bytes`, 10 MB) with room to spare; the limit itself is
+/// checked below, by the parameter in force.
+pub const MAX_EVIDENCE_BODY: usize = 12 * 1024 * 1024;
+
+/// Largest complaint form: the files of one case at the largest total anxin ships
+/// (`case.evidence.max_total_bytes`, 30 MB) and the form's fields; the limits themselves are
+/// checked by the parameters in force.
+pub const MAX_FORM_BODY: usize = 32 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceQuery {
+    name: Option<String>,
+}
+
+/// `POST /api/cases/{case}/evidence?name=`: the worker attaches one file, sent as the body
+/// with its content type (`image/jpeg`, `image/png`, `application/pdf`, `text/plain`).
+pub async fn api_evidence_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Params(q): Params<EvidenceQuery>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    check_id(&id)?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let upload = Upload {
+        name: q.name.unwrap_or_default(),
+        content_type,
+        bytes: bytes.to_vec(),
+    };
+    let list = with_engine(&state, true, move |r, engine, clock| {
+        evidence::attach(r, engine, caller.actor(), &id, &[upload], clock)
+    })
+    .await?;
+    Ok(Json(json!({ "files": list })))
+}
+
+/// `GET /api/cases/{case}/evidence`: the case's files (name, type, size, SHA-256, log entry).
+pub async fn api_evidence_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    check_id(&id)?;
+    let list = with_engine(&state, false, move |r, engine, _| {
+        evidence::list(r, engine, caller.actor(), &id)
+    })
+    .await?;
+    Ok(Json(json!({ "files": list })))
+}
+
+/// `GET /api/cases/{case}/evidence/{n}`: one file's bytes, with its type.
+pub async fn api_evidence_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    check_id(&id)?;
+    let n: u32 = n
+        .parse()
+        .ok()
+        .filter(|n| (1..=9_999).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                "证据编号是 1 起的整数",
+                "an evidence number is a whole number from 1",
+            )
+        })?;
+    // Through the writer: an official's download goes to the worker's access log.
+    let (view, bytes) = with_engine(&state, true, move |r, engine, clock| {
+        evidence::download(r, engine, caller.actor(), &id, n, clock)
+    })
+    .await?;
+    use axum::response::IntoResponse as _;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, view.media_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"evidence-{}\"", view.n),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /api/cases/{case}/bundle`: the evidence bundle (issues the worker's certificate, so
+/// it goes through the writer); checked offline with `anxin case bundle verify`.
+pub async fn api_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    check_id(&id)?;
+    let bundle = with_engine(&state, true, move |r, engine, clock| {
+        evidence::bundle(r, engine, caller.actor(), &id, clock)
+    })
+    .await?;
+    // The file's own bytes (its canonical encoding is part of what is verified).
+    use axum::response::IntoResponse as _;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        bundle.to_bytes(),
+    )
+        .into_response())
+}
+
+/// JSON Schema of a case's evidence list.
+pub fn evidence_schema() -> Value {
+    json!({
+        "type": "object", "required": ["files"],
+        "properties": { "files": { "type": "array", "items": {
+            "type": "object", "required": ["n", "name", "media_type", "size", "sha256", "log_index"],
+            "properties": {
+                "n": { "type": "integer", "minimum": 1 }, "name": { "type": "string" },
+                "media_type": { "type": "string", "enum": ["image/jpeg", "image/png", "application/pdf", "text/plain"] },
+                "size": { "type": "integer", "minimum": 1 },
+                "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                "log_index": { "type": "integer", "minimum": 0 }
+            }
+        } } }
+    })
+}
+
+/// JSON Schema of an evidence bundle.
+pub fn bundle_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["format", "suite", "manifest", "signature", "files", "entries", "tree_size", "checkpoint", "certificate"],
+        "properties": {
+            "format": { "type": "string", "const": evidence::BUNDLE_FORMAT },
+            "suite": { "type": "string" },
+            "manifest": { "type": "string", "description": "the signed manifest, exact JSON text" },
+            "signature": { "type": "string" },
+            "files": { "type": "array", "items": { "type": "object" } },
+            "entries": { "type": "array", "items": { "type": "object" } },
+            "tree_size": { "type": "integer" },
+            "checkpoint": { "type": "string" },
+            "certificate": { "type": "object" }
+        }
+    })
+}
+
+/// A file's bytes.
+pub fn evidence_bytes() -> Value {
+    json!({ "type": "string", "format": "binary" })
+}
+
 /// JSON Schema of a case as the API returns it.
 pub fn case_schema() -> Value {
     json!({
@@ -227,4 +392,581 @@ pub fn act_body() -> Value {
             "outcome": { "type": "string" }
         }
     })
+}
+
+// ---- pages (Chinese first, 360 px, no JavaScript) -------------------------------------------
+
+/// What a worker may complain about, in words (the kind's subjects, in order).
+const SUBJECTS: &[(&str, &str, &str)] = &[
+    ("unpaid_wages", "拖欠工资、报酬", "unpaid wages or pay"),
+    (
+        "contributions_unpaid",
+        "没有给我交社保",
+        "contributions not paid",
+    ),
+    ("injury", "工作中受伤", "an injury at work"),
+    (
+        "account_blocked",
+        "账号被封、被限制接单",
+        "account blocked or restricted",
+    ),
+    ("penalty", "被罚款、扣钱", "a fine or deduction"),
+    ("other", "其他", "something else"),
+];
+
+fn subject_words(code: &str, lang: anxin_policy::Lang) -> String {
+    SUBJECTS
+        .iter()
+        .find(|s| s.0 == code)
+        .map(|s| lang.pick(s.1, s.2).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+const STYLE: &str = "<style>.case{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .8rem;margin:.8rem 0}\
+    .case h2{font-size:1.1rem;margin:.2rem 0}.late{color:#b00;font-weight:bold}\
+    form.act{display:inline-block;margin:.3rem .3rem .3rem 0}\
+    button,select,input[type=file],input[type=text]{min-height:44px;font-size:1rem}\
+    label{display:block;margin:.6rem 0}select,input[type=text]{width:100%;box-sizing:border-box}</style>";
+
+fn due_text(due: Option<i64>, now: i64, lang: anxin_policy::Lang) -> String {
+    match due {
+        None => lang.pick("—", "—").to_string(),
+        Some(d) => {
+            let when = jiff::Timestamp::from_second(d)
+                .map(|t| {
+                    t.to_zoned(anxin_domain::china())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            if d <= now {
+                format!(
+                    "<span class=\"late\">{when} {}</span>",
+                    lang.pick("已逾期", "overdue")
+                )
+            } else {
+                when
+            }
+        }
+    }
+}
+
+/// `GET /cases`: a worker's own cases and the way to file one; an inspector's or a union's
+/// queue, overdue first.
+pub async fn cases_page(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let lang = crate::lang_of(q.lang.as_deref());
+    let l = lang.code();
+    let worker = caller.role == anxin_records::access::Role::Worker;
+    let now = state.clock.unix_seconds();
+    let reader = caller.clone();
+    let rows = with_engine(&state, false, move |r, engine, _| {
+        if worker {
+            cases::mine(r, engine, reader.actor())
+        } else {
+            cases::queue(r, engine, reader.actor())
+        }
+    })
+    .await?;
+    let mut body = String::from(STYLE);
+    if worker {
+        body.push_str(&format!(
+            "<p><a href=\"/cases/new?lang={l}\"><button>{}</button></a></p>",
+            lang.pick("一键维权：我要投诉", "File a complaint")
+        ));
+    }
+    if rows.is_empty() {
+        body.push_str(&format!("<p>{}</p>", lang.pick("没有案件。", "No cases.")));
+    } else {
+        let labels = [
+            lang.pick("案件", "Case"),
+            lang.pick("状态", "State"),
+            lang.pick("承办", "Held by"),
+            lang.pick("期限", "Deadline"),
+        ];
+        body.push_str(&crate::cards_head(&labels));
+        let kinds = kinds()?;
+        for c in &rows {
+            let state_words = kinds
+                .get(&c.case_kind)
+                .and_then(|k| k.state(&c.state))
+                .map(|s| lang.pick(&s.zh, &s.en).to_string())
+                .unwrap_or_else(|| c.state.clone());
+            let cells = [
+                format!(
+                    "<a href=\"/cases/{id}?lang={l}\">{id}</a>",
+                    id = crate::esc(&c.case_id)
+                ),
+                crate::esc(&state_words),
+                format!(
+                    "{}{}",
+                    crate::text::place_name(&state.policy, c.holder_region, lang),
+                    if c.level > 0 {
+                        lang.pick("（已升级）", " (escalated)")
+                    } else {
+                        ""
+                    }
+                ),
+                due_text(c.due, now, lang),
+            ];
+            let class = if c.due.is_some_and(|d| d <= now) {
+                "late"
+            } else {
+                ""
+            };
+            body.push_str(&crate::cards_row(&labels, &cells, class));
+        }
+        body.push_str("</table>");
+    }
+    body.push_str(&crate::auth::logout_button(&caller, lang));
+    let title = if worker {
+        lang.pick("我的案件", "My cases")
+    } else {
+        lang.pick("案件队列（逾期在前）", "Case queue (overdue first)")
+    };
+    Ok(crate::private_page(lang, title, &body))
+}
+
+/// `GET /cases/new`: the complaint form (what is wrong, the party, files).
+pub async fn new_case_page(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let lang = crate::lang_of(q.lang.as_deref());
+    caller.may(anxin_service::access::Action::FileCase)?;
+    let platforms = state
+        .read(|r| {
+            Ok(r.store()
+                .orgs_all()?
+                .into_iter()
+                .filter(|o| o.kind == "platform")
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let subjects: String = SUBJECTS
+        .iter()
+        .map(|s| format!("<option value=\"{}\">{}</option>", s.0, lang.pick(s.1, s.2)))
+        .collect();
+    let mut parties = format!(
+        "<option value=\"\">{}</option>",
+        lang.pick("（不在列表中，在下面填写）", "(not listed: name it below)")
+    );
+    for p in &platforms {
+        parties.push_str(&format!(
+            "<option value=\"{}\">{}</option>",
+            crate::esc(&p.code),
+            crate::esc(&p.name)
+        ));
+    }
+    let body = format!(
+        "{STYLE}<p>{intro}</p>\
+         <form method=\"post\" action=\"/cases/new\" enctype=\"multipart/form-data\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
+         <label>{what}<select name=\"subject\" required>{subjects}</select></label>\
+         <label>{platform}<select name=\"party_code\">{parties}</select></label>\
+         <label>{named}<input type=\"text\" name=\"party_name\" maxlength=\"100\"></label>\
+         <label>{files}<input type=\"file\" name=\"files\" multiple accept=\"image/jpeg,image/png,application/pdf,text/plain,.txt\"></label>\
+         <p><small>{limits}</small></p>\
+         <button>{go}</button></form>",
+        intro = lang.pick(
+            "投诉会送到你所在地区的劳动保障监察机构，工会也能看到。提交后可以随时查看进度和每个期限。",
+            "Your complaint goes to the labour inspectorate of your region; the union sees it too. You can follow its progress and each deadline."
+        ),
+        csrf = caller.csrf(),
+        l = lang.code(),
+        what = lang.pick("遇到了什么问题", "What is wrong"),
+        platform = lang.pick("投诉哪个平台（登记在册的）", "Which platform (registered)"),
+        named = lang.pick("或填写平台、单位名称", "Or name the platform or employer"),
+        files = lang.pick(
+            "证据：照片、截图、聊天记录、PDF（可多选）",
+            "Evidence: photos, screenshots, chat exports, PDFs (several at once)"
+        ),
+        limits = lang.pick(
+            "每份不超过 10 MB，一个案件最多 10 份。",
+            "Up to 10 MB a file, 10 files a case."
+        ),
+        go = lang.pick("提交投诉", "File the complaint"),
+    );
+    Ok(crate::private_page(
+        lang,
+        lang.pick("一键维权", "File a complaint"),
+        &body,
+    ))
+}
+
+/// The text fields and the files (`files` parts) of a complaint form.
+async fn read_form(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(std::collections::HashMap<String, String>, Vec<Upload>), ApiError> {
+    let mut fields = std::collections::HashMap::new();
+    let mut files = Vec::new();
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        ApiError::bad_input(
+            format!("上传的表单不完整或文件过大：{}", e.body_text()),
+            format!(
+                "the form is malformed or a file too large: {}",
+                e.body_text()
+            ),
+        )
+    };
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        if name == "files" {
+            let file_name = field.file_name().unwrap_or("").to_string();
+            let content_type = field.content_type().map(str::to_string);
+            let bytes = field.bytes().await.map_err(malformed)?;
+            // A file input left empty sends one part with no name and no bytes.
+            if file_name.is_empty() && bytes.is_empty() {
+                continue;
+            }
+            files.push(Upload {
+                name: file_name,
+                content_type,
+                bytes: bytes.to_vec(),
+            });
+        } else if let Ok(text) = field.text().await {
+            fields.insert(name, text);
+        }
+    }
+    Ok((fields, files))
+}
+
+/// `POST /cases/new`: files the complaint, then attaches its files; a refused file leaves the
+/// complaint filed and says why on its page.
+pub async fn new_case_submit(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    multipart: axum::extract::Multipart,
+) -> Result<axum::response::Response, ApiError> {
+    let (fields, files) = read_form(multipart).await?;
+    caller.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let lang = crate::lang_of(fields.get("lang").map(String::as_str));
+    let field = |n: &str| {
+        fields
+            .get(n)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let party = match (field("party_code"), field("party_name")) {
+        (code, _) if !code.is_empty() => code,
+        (_, name) => name,
+    };
+    let req = FileRequest {
+        kind: "complaint".into(),
+        subject: field("subject"),
+        party,
+    };
+    let worker = caller.clone();
+    let (id, refused) = with_engine(&state, true, move |r, engine, clock| {
+        let view = cases::file(r, engine, caller.actor(), &req, clock)?;
+        let refused = if files.is_empty() {
+            None
+        } else {
+            match evidence::attach(r, engine, caller.actor(), &view.id, &files, clock) {
+                Ok(_) => None,
+                Err(e) => Some(ApiError::from(e)),
+            }
+        };
+        Ok((view.id, refused))
+    })
+    .await?;
+    match refused {
+        None => Ok(
+            axum::response::Redirect::to(&format!("/cases/{id}?lang={}", lang.code()))
+                .into_response(),
+        ),
+        // Filed, but a file was refused: the case page, saying which and why.
+        Some(e) => {
+            let notice = format!(
+                "<p class=\"late\">{} {}</p>",
+                lang.pick(
+                    "投诉已提交，但证据没有保存：",
+                    "The complaint is filed, but the evidence was not kept:"
+                ),
+                crate::esc(lang.pick(&e.zh, &e.en))
+            );
+            case_page_html(&state, worker, id, lang, notice).await
+        }
+    }
+}
+
+/// `GET /cases/{case}`: the case for whoever may read it — state, holder, each deadline,
+/// every step, the evidence; the worker's upload form; the handler's steps.
+pub async fn case_page(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Path(id): Path<String>,
+    Params(q): Params<crate::LangQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    check_id(&id)?;
+    let lang = crate::lang_of(q.lang.as_deref());
+    case_page_html(&state, caller, id, lang, String::new()).await
+}
+
+async fn case_page_html(
+    state: &AppState,
+    caller: crate::auth::Caller,
+    id: String,
+    lang: anxin_policy::Lang,
+    notice: String,
+) -> Result<axum::response::Response, ApiError> {
+    let reader = caller.clone();
+    let (view, files, party) = with_engine(state, false, move |r, engine, clock| {
+        let view = cases::show(r, engine, reader.actor(), &id, clock)?;
+        let files = evidence::list(r, engine, reader.actor(), &id)?;
+        // A registered platform by its name (the case keeps its credit code).
+        let code = view.party.clone().unwrap_or_default();
+        let party = r
+            .store()
+            .org_names(&[code.as_str()])?
+            .remove(&code)
+            .unwrap_or(code);
+        Ok((view, files, party))
+    })
+    .await?;
+    let kinds = kinds()?;
+    let kind = kinds.get(&view.kind);
+    let l = lang.code();
+    let pick = |zh: &str, en: &str| lang.pick(zh, en).to_string();
+    let mut body = format!("{STYLE}{notice}");
+    body.push_str(&format!(
+        "<section class=\"case\"><h2>{}</h2><p>{}：<b>{}</b></p><p>{}：{}</p><p>{}：{}</p><p>{}：{}{}</p>",
+        crate::esc(&view.id),
+        pick("状态", "State"),
+        crate::esc(lang.pick(&view.state_zh, &view.state_en)),
+        pick("问题", "What is wrong"),
+        crate::esc(&view.subject.as_deref().map(|s| subject_words(s, lang)).unwrap_or_default()),
+        pick("被投诉方", "Complained about"),
+        crate::esc(&party),
+        pick("承办机构", "Held by"),
+        crate::text::place_name(&state.policy, view.holder_region.parse().unwrap_or(0), lang),
+        if view.level > 0 { pick("（逾期已升级）", " (overdue: escalated)") } else { String::new() },
+    ));
+    if let Some(o) = &view.outcome {
+        let (zh, en) = kind.map(|k| k.outcome(o)).unwrap_or((o.clone(), o.clone()));
+        body.push_str(&format!(
+            "<p>{}：<b>{}</b></p>",
+            pick("办理结果", "Outcome"),
+            crate::esc(lang.pick(&zh, &en))
+        ));
+    }
+    body.push_str("</section>");
+    if !view.clocks.is_empty() {
+        body.push_str(&format!("<h2>{}</h2><ul>", pick("期限", "Deadlines")));
+        for c in &view.clocks {
+            let due = c
+                .due
+                .clone()
+                .unwrap_or_else(|| c.note.clone().unwrap_or_default());
+            let sources: Vec<String> = c
+                .params
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} = {}（{}{}）",
+                        p.key,
+                        p.value,
+                        p.source,
+                        p.reform
+                            .as_deref()
+                            .map(|r| format!("；{}", lang.pick("改革建议 ", "reform ")) + r)
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            body.push_str(&format!(
+                "<li><b>{}</b>：{}{}<br><small>{}</small></li>",
+                crate::esc(lang.pick(&c.zh, &c.en)),
+                crate::esc(&due),
+                if c.overdue {
+                    format!(" <span class=\"late\">{}</span>", pick("已逾期", "overdue"))
+                } else {
+                    String::new()
+                },
+                crate::esc(&sources.join("; ")),
+            ));
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str(&format!("<h2>{}</h2><ol>", pick("办理经过", "Steps")));
+    for s in &view.steps {
+        body.push_str(&format!(
+            "<li>{} {}{}</li>",
+            crate::esc(&s.at),
+            crate::esc(lang.pick(&s.action_zh, &s.action_en)),
+            s.due
+                .as_deref()
+                .map(|d| format!(
+                    "<br><small>{} {}</small>",
+                    pick("下一期限", "next deadline"),
+                    crate::esc(d)
+                ))
+                .unwrap_or_default(),
+        ));
+    }
+    body.push_str("</ol>");
+    body.push_str(&format!("<h2>{}</h2>", pick("证据", "Evidence")));
+    if files.is_empty() {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            pick("还没有证据。", "No evidence yet.")
+        ));
+    } else {
+        body.push_str("<ul>");
+        for f in &files {
+            body.push_str(&format!(
+                "<li><a href=\"/cases/{}/evidence/{}\">{}</a> <small>{} · {} · SHA-256 {}…</small></li>",
+                crate::esc(&view.id), f.n, crate::esc(&f.name), f.media_type, f.size, &f.sha256[..16.min(f.sha256.len())]
+            ));
+        }
+        body.push_str("</ul>");
+    }
+    let csrf = caller.csrf();
+    let open = kind
+        .and_then(|k| k.state(&view.state))
+        .is_some_and(|s| !s.terminal);
+    if caller.role == anxin_records::access::Role::Worker && open {
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"/cases/{id}/evidence\" enctype=\"multipart/form-data\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
+             <label>{label}<input type=\"file\" name=\"files\" multiple accept=\"image/jpeg,image/png,application/pdf,text/plain,.txt\"></label>\
+             <button>{go}</button></form>",
+            id = crate::esc(&view.id),
+            label = pick("补充证据", "Add evidence"),
+            go = pick("上传", "Upload"),
+        ));
+    }
+    // The steps the kind allows now; who may take each is checked when taken (a refusal says
+    // why). The worker sees only the steps the filer takes, an official the handler's.
+    if let Some(k) = kind {
+        for name in &view.next {
+            let Some(t) = k.transition(name) else {
+                continue;
+            };
+            let filer_step = t.by.iter().any(|b| b == "filer");
+            let handler_step = t.by.iter().any(|b| b == "handler");
+            let mine = if caller.role == anxin_records::access::Role::Worker {
+                filer_step
+            } else {
+                handler_step && caller.role == k.handler
+            };
+            if !mine {
+                continue;
+            }
+            let outcomes: String = t
+                .outcomes
+                .iter()
+                .map(|o| {
+                    let (zh, en) = k.outcome(o);
+                    format!(
+                        "<option value=\"{}\">{}</option>",
+                        crate::esc(o),
+                        crate::esc(lang.pick(&zh, &en))
+                    )
+                })
+                .collect();
+            let select = if outcomes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<label>{}<select name=\"outcome\">{outcomes}</select></label>",
+                    pick("办理结果", "Outcome")
+                )
+            };
+            body.push_str(&format!(
+                "<form class=\"act\" method=\"post\" action=\"/cases/{id}/act\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
+                 <input type=\"hidden\" name=\"action\" value=\"{name}\">{select}<button>{label}</button></form>",
+                id = crate::esc(&view.id),
+                name = crate::esc(name),
+                label = crate::esc(lang.pick(&t.zh, &t.en)),
+            ));
+        }
+    }
+    body.push_str(&format!(
+        "<p><a href=\"/cases/{}/bundle\">{}</a></p><p><a href=\"/cases?lang={l}\">{}</a></p>",
+        crate::esc(&view.id),
+        pick(
+            "下载证据包（可离线核验）",
+            "Download the evidence bundle (verifiable offline)"
+        ),
+        pick("回到案件列表", "Back to the cases"),
+    ));
+    Ok(crate::private_page(lang, &pick("案件", "Case"), &body))
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    csrf: String,
+    action: String,
+    outcome: Option<String>,
+    lang: Option<String>,
+}
+
+/// `POST /cases/{case}/act`: a step from the case page.
+pub async fn act_submit(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ActForm>,
+) -> Result<axum::response::Response, ApiError> {
+    check_id(&id)?;
+    caller.check_csrf(&f.csrf)?;
+    let lang = crate::lang_of(f.lang.as_deref());
+    let to = format!("/cases/{id}?lang={}", lang.code());
+    with_engine(&state, true, move |r, engine, clock| {
+        let outcome = f.outcome.as_deref().filter(|o| !o.is_empty());
+        cases::act(r, engine, caller.actor(), &id, &f.action, outcome, clock)
+    })
+    .await?;
+    Ok(axum::response::Redirect::to(&to).into_response())
+}
+
+/// `POST /cases/{case}/evidence`: the worker adds files from the case page.
+pub async fn evidence_submit(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<axum::response::Response, ApiError> {
+    check_id(&id)?;
+    let (fields, files) = read_form(multipart).await?;
+    caller.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let lang = crate::lang_of(fields.get("lang").map(String::as_str));
+    let to = format!("/cases/{id}?lang={}", lang.code());
+    with_engine(&state, true, move |r, engine, clock| {
+        evidence::attach(r, engine, caller.actor(), &id, &files, clock)
+    })
+    .await?;
+    Ok(axum::response::Redirect::to(&to).into_response())
+}
+
+/// `GET /cases/{case}/evidence/{n}`: one file, for whoever may read the case.
+pub async fn evidence_file(
+    state: State<AppState>,
+    caller: crate::auth::Caller,
+    path: Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    api_evidence_get(state, caller, path).await
+}
+
+/// `GET /cases/{case}/bundle`: the evidence bundle as a download.
+pub async fn bundle_file(
+    state: State<AppState>,
+    caller: crate::auth::Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let name = format!("attachment; filename=\"{id}-bundle.json\"");
+    let mut r = api_bundle(state, caller, Path(id)).await?;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&name) {
+        r.headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }

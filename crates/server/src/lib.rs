@@ -73,6 +73,9 @@ pub struct AppState {
     pub gates: Arc<gates::Gates>,
     /// "Now" and "today" (sessions, login limits, the access log, due months, imports).
     pub clock: anxin_domain::SharedClock,
+    /// The reforms the deployment runs on its case clocks (`[cases] reforms` of
+    /// `anxin.toml`, e.g. `complaint-72h-response`); empty: the law in force.
+    pub case_reforms: Arc<Vec<String>>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
             imports: Arc::default(),
             gates: Arc::default(),
             clock: anxin_domain::system_clock(),
+            case_reforms: Arc::default(),
         }
     }
 
@@ -262,6 +266,32 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases", get(cases::api_queue).post(cases::api_file))
         .route("/api/cases/{case}", get(cases::api_show))
         .route("/api/cases/{case}/actions", post(cases::api_act))
+        .route(
+            "/api/cases/{case}/evidence",
+            get(cases::api_evidence_list)
+                .post(cases::api_evidence_add)
+                .layer(DefaultBodyLimit::max(cases::MAX_EVIDENCE_BODY)),
+        )
+        .route(
+            "/api/cases/{case}/evidence/{n}",
+            get(cases::api_evidence_get),
+        )
+        .route("/api/cases/{case}/bundle", get(cases::api_bundle))
+        .route("/cases", get(cases::cases_page))
+        .route(
+            "/cases/new",
+            get(cases::new_case_page)
+                .post(cases::new_case_submit)
+                .layer(DefaultBodyLimit::max(cases::MAX_FORM_BODY)),
+        )
+        .route("/cases/{case}", get(cases::case_page))
+        .route("/cases/{case}/act", post(cases::act_submit))
+        .route(
+            "/cases/{case}/evidence",
+            post(cases::evidence_submit).layer(DefaultBodyLimit::max(cases::MAX_FORM_BODY)),
+        )
+        .route("/cases/{case}/evidence/{n}", get(cases::evidence_file))
+        .route("/cases/{case}/bundle", get(cases::bundle_file))
         .route("/inbox", get(inbox::inbox_page))
         .route("/inbox/{id}/read", post(inbox::mark_read_submit))
         .route("/clerk/inbox", get(inbox::rates_page))

@@ -21,6 +21,8 @@ pub enum Body {
     OptionalJson(fn() -> Value),
     /// A data file: CSV (UTF-8 or GBK), .xlsx or JSON.
     File,
+    /// A file of evidence: a photo, a screenshot, a PDF or a chat export.
+    Evidence,
 }
 
 pub struct Operation {
@@ -58,6 +60,7 @@ fn media(path: &str) -> &'static str {
     match path {
         "/log/checkpoint" => "text/plain",
         p if p.starts_with("/log/tile/") => "application/octet-stream",
+        "/api/cases/{case}/evidence/{n}" => "application/octet-stream",
         _ => "application/json",
     }
 }
@@ -413,6 +416,55 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(Body::Json(crate::cases::act_body)),
         query: &[],
         ok: (200, crate::cases::case_schema),
+        errors: &[400, 401, 403, 404, 409],
+    },
+    Operation {
+        method: "post",
+        path: "/api/cases/{case}/evidence",
+        tag: "cases",
+        summary: "提交证据 Attach one file of evidence to your complaint (the worker who filed it, while it is open): a JPEG photo, a PNG screenshot, a PDF or a UTF-8 chat export, sent as the body with its content type; the type must match the content, size and count within the limits in force; its SHA-256 goes into the log, the file is sealed at rest",
+        access: Access::SignedIn,
+        body: Some(Body::Evidence),
+        query: &[(
+            "name",
+            false,
+            "文件名 the file's name (1–120 characters kept)",
+            "^[^\\x00-\\x1f\\x7f]{1,200}$",
+        )],
+        ok: (200, crate::cases::evidence_schema),
+        errors: &[400, 401, 403, 404, 409, 413],
+    },
+    Operation {
+        method: "get",
+        path: "/api/cases/{case}/evidence",
+        tag: "cases",
+        summary: "证据清单 A case's evidence: each file's name, type, size, SHA-256 and log entry (whoever may read the case)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, crate::cases::evidence_schema),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/cases/{case}/evidence/{n}",
+        tag: "cases",
+        summary: "证据文件 One file of a case's evidence, its bytes with its type (whoever may read the case)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, crate::cases::evidence_bytes),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/cases/{case}/bundle",
+        tag: "cases",
+        summary: "证据包 The case's evidence bundle: a signed manifest, every file and its SHA-256, the worker's contribution-history certificate, inclusion proofs of the case's steps and the files' hash entries; verifies offline (anxin case bundle verify)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, crate::cases::bundle_schema),
         errors: &[400, 401, 403, 404],
     },
     Operation {
@@ -871,6 +923,7 @@ pub fn document() -> Value {
                     "id" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" }),
                     "code" => json!({ "type": "string", "pattern": CODE }),
                     "case" => json!({ "type": "string", "pattern": "^c-[0-9a-f]{16}$" }),
+                    "n" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,3}$", "description": "证据编号 evidence number" }),
                     "level" => json!({ "type": "string", "pattern": "^([0-7])$", "description": "瓦片层 tile level (C2SP tlog-tiles, height 8)" }),
                     "tile_index" => json!({ "type": "string",
                         "pattern": "^[0-9]{3}$",
@@ -930,6 +983,12 @@ pub fn document() -> Value {
                 operation["requestBody"] = json!({ "required": true, "content": {
                     "text/csv": file, "application/json": json,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file } });
+            }
+            Some(Body::Evidence) => {
+                let file = json!({ "schema": { "type": "string", "format": "binary" } });
+                operation["requestBody"] = json!({ "required": true, "content": {
+                    "image/jpeg": file, "image/png": file, "application/pdf": file,
+                    "text/plain": file } });
             }
             None => {}
         }

@@ -2446,16 +2446,127 @@ async fn a_complaint_through_the_api() {
     let r = act(inspector.clone(), r#"{"action":"accept"}"#).await;
     assert_eq!(
         r.status,
-        StatusCode::FORBIDDEN,
+        StatusCode::CONFLICT,
         "not from this state: {}",
         r.body
     );
+    assert!(r.body.contains("\"kind\":\"conflict\""), "{}", r.body);
     let r = act(inspector.clone(), r#"{"action":"close"}"#).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "no outcome: {}", r.body);
     let r = get(&w.state, "/api/cases/c-0000000000000000", Some(&worker)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let r = get(&w.state, "/api/cases/c-zz", Some(&worker)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
+    // Evidence: the worker attaches a photo and a chat export (body + content type); a PNG
+    // sent as a JPEG, an empty body and a stranger are refused; the inspector lists and
+    // downloads; the bundle verifies offline with the log's key.
+    let upload = |who: &str, name: &str, ct: &str, bytes: Vec<u8>| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/cases/{id}/evidence?name={name}"))
+            .header("authorization", format!("Bearer {}", api_token(who)))
+            .header("content-type", ct)
+            .body(Body::from(bytes))
+            .unwrap()
+    };
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"photo"].concat();
+    let r = send(
+        &w.state,
+        upload(&worker, "a.jpg", "image/jpeg", photo.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let chat = "站长：工资下周发".as_bytes().to_vec();
+    let r = send(
+        &w.state,
+        upload(&worker, "chat.txt", "text/plain; charset=utf-8", chat),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let png = b"\x89PNG\r\n\x1a\nxx".to_vec();
+    let r = send(&w.state, upload(&worker, "b.jpg", "image/jpeg", png)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("内容却是PNG"), "{}", r.body);
+    let r = send(&w.state, upload(&worker, "c.jpg", "image/jpeg", Vec::new())).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = send(
+        &w.state,
+        upload(&other, "d.jpg", "image/jpeg", photo.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence"),
+        Some(&inspector),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let list: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        list["files"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.body
+    );
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence/1"),
+        Some(&inspector),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/jpeg");
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence/9"),
+        Some(&inspector),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = get(
+        &w.state,
+        &format!("/api/cases/{id}/evidence/1"),
+        Some(&other),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = get(&w.state, &format!("/api/cases/{id}/bundle"), Some(&worker)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let verifier = w.state.verifier.clone().unwrap();
+    let v = anxin_service::cases::evidence::verify_bundle(r.body.as_bytes(), &verifier);
+    assert!(v.ok(), "{:#?}", v.checks);
+}
+
+/// The deployment's reforms reach the case engine: with `complaint-72h-response` the
+/// 72-hour first-response clock runs on a complaint filed through the server.
+#[tokio::test]
+async fn the_deployments_case_reforms_reach_the_engine() {
+    let w = world();
+    let mut state = w.state.clone();
+    state.case_reforms = std::sync::Arc::new(vec!["complaint-72h-response".into()]);
+    let worker = sign_in(&state, "worker-hz").await;
+    let filed = send(
+        &state,
+        request(
+            "POST",
+            "/api/cases",
+            Some(&worker),
+            r#"{"kind":"complaint","subject":"unpaid_wages","party":"某外卖平台"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
+    let v: serde_json::Value = serde_json::from_str(&filed.body).unwrap();
+    let clocks: Vec<&str> = v["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(clocks.contains(&"respond"), "{}", filed.body);
+    assert!(clocks.contains(&"accept"), "{}", filed.body);
 }
 
 /// The inbox through the server: messages generated on a moved clock, a page at a time, marked
@@ -2761,4 +2872,160 @@ async fn the_analyst_sees_the_school_cohort_forward() {
     )
     .await;
     assert_eq!(other.status, StatusCode::OK);
+}
+
+/// A multipart form as `token` (cookie): text fields, then files in `files` parts, each with
+/// its name, content type and bytes.
+fn multipart_files(
+    uri: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> Request<Body> {
+    let boundary = "anxinBOUNDARY";
+    let mut body: Vec<u8> = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, ct, bytes) in files {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("cookie", format!("anxin_session={token}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// The complaint pages (issue 15): the worker files with two files from the form and sees the
+/// state and the deadline in Chinese; the inspector sees the queue and accepts from the case
+/// page; a second accept is a conflict (409), not a refusal of the person; a file refused on
+/// filing leaves the complaint filed and says why.
+#[tokio::test]
+async fn a_complaint_through_the_pages() {
+    let w = world();
+    let worker = page_sign_in(&w.state, "worker-hz").await;
+    let form = get(&w.state, "/cases/new", Some(&worker)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("一键维权"), "{}", form.body);
+    assert!(form.body.contains("multipart/form-data"));
+    let csrf = csrf_in(&form.body);
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"photo"].concat();
+    let chat = "站长：工资下周发".as_bytes();
+    let r = send(
+        &w.state,
+        multipart_files(
+            "/cases/new",
+            &worker,
+            &[
+                ("csrf", &csrf),
+                ("lang", "zh"),
+                ("subject", "unpaid_wages"),
+                ("party_code", ""),
+                ("party_name", "某外卖平台"),
+            ],
+            &[
+                ("工资条.jpg", "image/jpeg", &photo),
+                ("聊天.txt", "text/plain", chat),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.headers["location"].to_str().unwrap().to_string();
+    let page = get(&w.state, &to, Some(&worker)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for want in [
+        "已提交，待受理",
+        "受理时限",
+        "工资条.jpg",
+        "聊天.txt",
+        "拖欠工资",
+    ] {
+        assert!(page.body.contains(want), "{want}: {}", page.body);
+    }
+    let id = to
+        .trim_start_matches("/cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let mine = get(&w.state, "/cases", Some(&worker)).await;
+    assert!(mine.body.contains(&id), "{}", mine.body);
+
+    let inspector = page_sign_in(&w.state, "inspector-zj").await;
+    let queue = get(&w.state, "/cases", Some(&inspector)).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue.body.contains(&id), "{}", queue.body);
+    let page = get(&w.state, &format!("/cases/{id}"), Some(&inspector)).await;
+    assert!(page.body.contains("受理并立案"), "{}", page.body);
+    let csrf = csrf_in(&page.body);
+    let accept = format!("csrf={csrf}&action=accept&lang=zh");
+    let r = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/cases/{id}/act"),
+            Some(&inspector),
+            &accept,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = send(
+        &w.state,
+        request(
+            "POST",
+            &format!("/cases/{id}/act"),
+            Some(&inspector),
+            &accept,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let page = get(&w.state, &format!("/cases/{id}"), Some(&worker)).await;
+    assert!(page.body.contains("已受理立案，调查中"), "{}", page.body);
+    assert!(page.body.contains("调查办结时限"), "{}", page.body);
+    let file = get(&w.state, &format!("/cases/{id}/evidence/1"), Some(&worker)).await;
+    assert_eq!(file.status, StatusCode::OK);
+
+    // A PNG called .jpg: the complaint is filed, the evidence refused and the reason shown.
+    let form = get(&w.state, "/cases/new", Some(&worker)).await;
+    let csrf = csrf_in(&form.body);
+    let png = b"\x89PNG\r\n\x1a\nxx".to_vec();
+    let r = send(
+        &w.state,
+        multipart_files(
+            "/cases/new",
+            &worker,
+            &[
+                ("csrf", &csrf),
+                ("subject", "penalty"),
+                ("party_name", "某平台"),
+            ],
+            &[("截图.jpg", "image/jpeg", &png)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("证据没有保存"), "{}", r.body);
+    assert!(r.body.contains("内容却是PNG"), "{}", r.body);
 }

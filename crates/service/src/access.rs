@@ -69,6 +69,8 @@ pub enum Action {
     ActOnCase,
     /// The queue of cases of one's region (inspectors, unions).
     CaseQueue,
+    /// Attach evidence to a case: the worker who filed it, while it is open.
+    AttachEvidence,
     /// One's own inbox: read it, mark a message read (the owner's messages only).
     ReadInbox,
     /// The inbox's delivery and read rates per message kind (counts, no person).
@@ -85,7 +87,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -102,6 +104,7 @@ impl Action {
         Action::ReadCase,
         Action::ActOnCase,
         Action::CaseQueue,
+        Action::AttachEvidence,
         Action::ReadInbox,
         Action::InboxRates,
         Action::ReviewSignup,
@@ -144,6 +147,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
     ),
     (Action::ActOnCase, &[Role::Worker, Role::Inspector]),
     (Action::CaseQueue, &[Role::Inspector, Role::Union]),
+    (Action::AttachEvidence, &[Role::Worker]),
     (Action::ReadInbox, &[Role::Worker]),
     (
         Action::InboxRates,
@@ -547,6 +551,28 @@ pub fn check_case_step(
             Why::State,
             "案件当前的状态下不能做这一步",
             "this step is not allowed from the case's current state",
+        ));
+    }
+    Ok(())
+}
+
+/// Attaching evidence: the worker who filed the case, while it is open (`open`: the case is
+/// not in a final state, decided by the kind's rules). Reading it (a file, the bundle) is
+/// reading the case: [`check_case_read`].
+pub fn check_case_attach(actor: Actor<'_>, case: &CaseFacts<'_>, open: bool) -> Result<(), Denied> {
+    check(actor, Action::AttachEvidence)?;
+    if !actor.owns(case.filer) {
+        return Err(Denied::new(
+            Why::NotOwner,
+            "只能为本人提起的案件提交证据",
+            "you may attach evidence only to a case you filed",
+        ));
+    }
+    if !open {
+        return Err(Denied::new(
+            Why::State,
+            "案件已办结或已撤回，不能再提交证据",
+            "the case is closed or withdrawn: no more evidence can be attached",
         ));
     }
     Ok(())

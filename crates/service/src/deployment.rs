@@ -94,6 +94,28 @@ pub struct Config {
     /// The inbox: reform overlays it applies and its webhook (absent: no webhook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inbox: Option<crate::inbox::InboxConfig>,
+    /// Cases: the reform overlays the deployment runs on their clocks (say
+    /// `complaint-72h-response`, the seeds' 72-hour first response); absent: the law in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases: Option<CasesConfig>,
+}
+
+/// `[cases]` of `anxin.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasesConfig {
+    #[serde(default)]
+    pub reforms: Vec<String>,
+}
+
+impl Config {
+    /// The reforms the case engine runs (empty: the law in force).
+    pub fn case_reforms(&self) -> Vec<String> {
+        self.cases
+            .as_ref()
+            .map(|c| c.reforms.clone())
+            .unwrap_or_default()
+    }
 }
 
 impl Config {
@@ -381,6 +403,7 @@ pub fn init(dir: &Path, database: Option<&str>, suite: &str, origin: &str) -> Re
         public_key_file: "keys/log.vkey".into(),
         data_key_file: "keys/data.key".into(),
         inbox: None,
+        cases: None,
     };
     write_private(
         &dir.join(&config.signing_key_file),

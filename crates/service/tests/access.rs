@@ -239,6 +239,7 @@ fn cases_follow_the_parties_the_regions_and_the_state() {
             "file" => access::check_file_case(actor, &filer),
             "read" => access::check_case_read(actor, &facts),
             "queue" => access::check_case_queue(actor),
+            "attach" => access::check_case_attach(actor, &facts, c.from_ok),
             _ => access::check_case_step(actor, &facts, &by, c.from_ok),
         };
         let got = match got {

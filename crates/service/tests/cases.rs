@@ -176,7 +176,7 @@ fn complaint_scenarios() {
                     &FileRequest {
                         kind: "complaint".into(),
                         subject: "unpaid_wages".into(),
-                        party: "91330100MA27XXXXXX".into(),
+                        party: "某外卖平台（示例）".into(),
                     },
                     &clock,
                 ),
@@ -334,4 +334,152 @@ fn kinds_load_strictly() {
     ] {
         assert!(err.contains(needle), "{needle} in {err}");
     }
+}
+
+/// The worker's inbox at every step (issue 15): filed, accepted, the deadline extended,
+/// escalated by the clock, closed with its outcome — each once (a second tick adds nothing),
+/// each rendered from its template with no placeholder left and no resident ID.
+#[test]
+fn the_worker_is_told_at_every_step() {
+    let policy = Policy::embedded().unwrap();
+    let kinds = Kinds::embedded().unwrap();
+    let engine = Engine {
+        policy: &policy,
+        kinds: &kinds,
+        reforms: &[],
+    };
+    let path = temp_db("inbox");
+    let mut records = init(&path);
+    let (me, other) = register(&mut records);
+    let clock = TestClock::at("2026-03-02T02:00:00Z".parse().unwrap());
+    let worker = account("worker", me, other);
+    let inspector = account("inspector:330100", me, other);
+    let id = cases::file(
+        &mut records,
+        &engine,
+        Actor::new(&worker, Role::Worker),
+        &FileRequest {
+            kind: "complaint".into(),
+            subject: "unpaid_wages".into(),
+            party: "某平台".into(),
+        },
+        &clock,
+    )
+    .unwrap()
+    .id;
+    let step = |records: &mut Records<Box<dyn Store>>, action: &str, outcome: Option<&str>| {
+        cases::act(
+            records,
+            &engine,
+            Actor::new(&inspector, Role::Inspector),
+            &id,
+            action,
+            outcome,
+            &clock,
+        )
+        .unwrap();
+    };
+    step(&mut records, "accept", None);
+    step(&mut records, "extend", None);
+    // Past the extended 90 working days: escalated once, however often the clock ticks.
+    clock.set("2026-12-31T02:00:00Z".parse().unwrap());
+    cases::tick(&mut records, &engine, &clock).unwrap();
+    cases::tick(&mut records, &engine, &clock).unwrap();
+    let province = account("inspector:330000", me, other);
+    cases::act(
+        &mut records,
+        &engine,
+        Actor::new(&province, Role::Inspector),
+        &id,
+        "close",
+        Some("order_to_correct"),
+        &clock,
+    )
+    .unwrap();
+    let messages = records.store().inbox_of(&me, None, 50).unwrap();
+    let mut kinds_seen: Vec<&str> = messages.iter().map(|m| m.kind.as_str()).collect();
+    kinds_seen.reverse();
+    assert_eq!(
+        kinds_seen,
+        [
+            "case_filed",
+            "case_accepted",
+            "case_extended",
+            "case_escalated",
+            "case_closed"
+        ]
+    );
+    for m in &messages {
+        let r = anxin_service::inbox::render_row(m).expect("a template renders it");
+        for text in [&r.title_zh, &r.body_zh, &r.title_en, &r.body_en] {
+            assert!(!text.contains('{'), "{text}");
+            assert!(text.contains(&id), "{text}");
+            assert!(!text.contains("33010619900101123"), "{text}");
+        }
+    }
+    let closed = anxin_service::inbox::render_row(&messages[0]).unwrap();
+    assert!(closed.body_zh.contains("责令改正"), "{}", closed.body_zh);
+    let accepted = anxin_service::inbox::render_row(&messages[3]).unwrap();
+    assert!(accepted.body_zh.contains("前办结"), "{}", accepted.body_zh);
+    // The other worker hears nothing of it.
+    assert!(
+        records
+            .store()
+            .inbox_of(&other, None, 50)
+            .unwrap()
+            .is_empty()
+    );
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+/// A complaint about a platform that does not exist: a credit code not in the registry is
+/// refused in both languages and stores nothing; the same code once registered is taken, and
+/// a party named in words is taken as named.
+#[test]
+fn a_complaint_about_an_unregistered_platform_is_refused() {
+    let policy = Policy::embedded().unwrap();
+    let kinds = Kinds::embedded().unwrap();
+    let engine = Engine {
+        policy: &policy,
+        kinds: &kinds,
+        reforms: &[],
+    };
+    let path = temp_db("party");
+    let mut records = init(&path);
+    let (me, other) = register(&mut records);
+    let clock = TestClock::at("2026-03-02T02:00:00Z".parse().unwrap());
+    let worker = account("worker", me, other);
+    let code = anxin_records::conformance::PLATFORM;
+    let file = |records: &mut Records<Box<dyn Store>>, party: &str| {
+        clock.advance(jiff::SignedDuration::from_secs(1));
+        cases::file(
+            records,
+            &engine,
+            Actor::new(&worker, Role::Worker),
+            &FileRequest {
+                kind: "complaint".into(),
+                subject: "unpaid_wages".into(),
+                party: party.into(),
+            },
+            &clock,
+        )
+    };
+    let size = records.store().head().unwrap().size;
+    match file(&mut records, code) {
+        Err(CaseError::Records(e)) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("不是登记在册") && text.contains("not a registered"),
+                "{text}"
+            );
+        }
+        r => panic!("{r:?}"),
+    }
+    assert_eq!(records.store().head().unwrap().size, size, "nothing stored");
+    records
+        .append(vec![anxin_records::conformance::platform()])
+        .unwrap();
+    assert!(file(&mut records, code).is_ok());
+    assert!(file(&mut records, "街口的快递站").is_ok());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

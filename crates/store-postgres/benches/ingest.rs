@@ -355,6 +355,16 @@ impl Store for Timed {
     fn cases_latest(&mut self) -> Result<Vec<anxin_records::store::CaseStepRow>> {
         self.inner.cases_latest()
     }
+    fn case_evidence_of(
+        &mut self,
+        case_id: &str,
+        content: bool,
+    ) -> Result<Vec<anxin_records::store::EvidenceRow>> {
+        self.inner.case_evidence_of(case_id, content)
+    }
+    fn case_evidence_all(&mut self) -> Result<Vec<anxin_records::store::EvidenceRow>> {
+        self.inner.case_evidence_all()
+    }
 }
 
 fn print_times(times: &Times, total: Duration) {

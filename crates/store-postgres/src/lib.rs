@@ -22,8 +22,8 @@ use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, N
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
-    CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head, OrgRow,
-    PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch,
+    CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, EvidenceRow, Head,
+    OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch,
     insurance_list,
 };
 use anxin_records::{Error, Result};
@@ -45,8 +45,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_certificate_codes.sql"),
     include_str!("../migrations/0011_inbox.sql"),
     include_str!("../migrations/0012_cases.sql"),
-    // 0013 and 0014 are other branches'; 0015 follows them once merged.
-    include_str!("../migrations/0015_signups.sql"),
+    include_str!("../migrations/0013_case_evidence.sql"),
+    include_str!("../migrations/0014_signups.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -796,6 +796,28 @@ impl Txn for PgTxn<'_> {
                     &c.outcome,
                     &c.subject,
                     &c.party,
+                ],
+            )?;
+        }
+        for e in &batch.case_evidence {
+            let n = i32::try_from(e.n)
+                .map_err(|_| Error::Store(format!("evidence number {} does not fit", e.n)))?;
+            let (seq, size) = (int8(e.seq, "log size")?, int8(e.size, "evidence size")?);
+            self.execute(
+                "INSERT INTO case_evidence (seq, case_id, n, person, media_type, size, sha256, actor, at, sealed, name_sealed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &seq,
+                    &e.case_id,
+                    &n,
+                    &&e.person[..],
+                    &e.media_type,
+                    &size,
+                    &e.sha256,
+                    &e.actor,
+                    &e.at,
+                    &e.sealed,
+                    &e.name_sealed,
                 ],
             )?;
         }
@@ -1860,6 +1882,21 @@ impl Store for PgStore {
         let rows = self.query("SELECT seq, case_id, step, case_kind, action, state, person, region, holder_role, holder_region, level, actor, at, since, due, clock, outcome, subject, party FROM cases ORDER BY case_id", &[])?;
         rows.iter().map(to_case_step).collect()
     }
+
+    fn case_evidence_of(&mut self, case_id: &str, content: bool) -> Result<Vec<EvidenceRow>> {
+        let sql = if content {
+            "SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, sealed, name_sealed FROM case_evidence WHERE case_id = $1 ORDER BY n"
+        } else {
+            "SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, ''::bytea, name_sealed FROM case_evidence WHERE case_id = $1 ORDER BY n"
+        };
+        let rows = self.query(sql, &[&case_id])?;
+        rows.iter().map(to_evidence).collect()
+    }
+
+    fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
+        let rows = self.query("SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, ''::bytea, ''::bytea FROM case_evidence ORDER BY seq", &[])?;
+        rows.iter().map(to_evidence).collect()
+    }
 }
 
 /// A row read with [`anxin_records::store::CASE_STEP_COLUMNS`]'s columns.
@@ -1884,6 +1921,22 @@ fn to_case_step(r: &Row) -> Result<CaseStepRow> {
         outcome: col(r, 16)?,
         subject: col(r, 17)?,
         party: col(r, 18)?,
+    })
+}
+
+fn to_evidence(r: &Row) -> Result<EvidenceRow> {
+    Ok(EvidenceRow {
+        seq: u64_col(r, 0, "evidence seq")?,
+        case_id: col(r, 1)?,
+        n: u32_col(r, 2, "evidence number")?,
+        person: key_col(r, 3, "evidence person")?,
+        media_type: col(r, 4)?,
+        size: u64_col(r, 5, "evidence size")?,
+        sha256: col(r, 6)?,
+        actor: col(r, 7)?,
+        at: col(r, 8)?,
+        sealed: col(r, 9)?,
+        name_sealed: col(r, 10)?,
     })
 }
 

@@ -14,9 +14,9 @@ use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, N
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
-    CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, Head,
-    OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch,
-    insurance_list,
+    CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow,
+    EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store,
+    Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -35,8 +35,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_certificate_codes.sql"),
     include_str!("../migrations/0011_inbox.sql"),
     include_str!("../migrations/0012_cases.sql"),
-    // 0013 and 0014 are other branches'; 0015 follows them once merged.
-    include_str!("../migrations/0015_signups.sql"),
+    include_str!("../migrations/0013_case_evidence.sql"),
+    include_str!("../migrations/0014_signups.sql"),
 ];
 
 pub struct SqliteStore {
@@ -339,6 +339,30 @@ impl Txn for SqliteTxn<'_> {
                 c.outcome,
                 c.subject,
                 c.party
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO case_evidence (seq, case_id, n, person, media_type, size, sha256, actor, at, sealed, name_sealed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .map_err(db)?;
+        for e in &batch.case_evidence {
+            let size = i64::try_from(e.size)
+                .map_err(|_| Error::Store(format!("evidence size {} does not fit", e.size)))?;
+            stmt.execute(params![
+                e.seq as i64,
+                e.case_id,
+                e.n,
+                &e.person[..],
+                e.media_type,
+                size,
+                e.sha256,
+                e.actor,
+                e.at,
+                e.sealed,
+                e.name_sealed
             ])
             .map_err(db)?;
         }
@@ -1641,6 +1665,65 @@ impl Store for SqliteStore {
 
     fn cases_latest(&mut self) -> Result<Vec<CaseStepRow>> {
         self.case_steps_where("cases", "ORDER BY case_id", [])
+    }
+
+    fn case_evidence_of(&mut self, case_id: &str, content: bool) -> Result<Vec<EvidenceRow>> {
+        let sealed = if content {
+            "sealed, name_sealed"
+        } else {
+            "x'', name_sealed"
+        };
+        self.evidence_where(sealed, "WHERE case_id = ?1 ORDER BY n", [case_id])
+    }
+
+    fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
+        self.evidence_where("x'', x''", "ORDER BY seq", [])
+    }
+}
+
+impl SqliteStore {
+    fn evidence_where<P: rusqlite::Params>(
+        &mut self,
+        sealed: &str,
+        filter: &str,
+        p: P,
+    ) -> Result<Vec<EvidenceRow>> {
+        let sql = format!(
+            "SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, {sealed} FROM case_evidence {filter}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, i64>(5)?,
+                    EvidenceRow {
+                        seq: 0,
+                        case_id: r.get(1)?,
+                        n: r.get(2)?,
+                        person: [0; 32],
+                        media_type: r.get(4)?,
+                        size: 0,
+                        sha256: r.get(6)?,
+                        actor: r.get(7)?,
+                        at: r.get(8)?,
+                        sealed: r.get(9)?,
+                        name_sealed: r.get(10)?,
+                    },
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (seq, person, size, mut row) = r.map_err(db)?;
+            row.seq = u64::try_from(seq)
+                .map_err(|_| Error::Corrupt("evidence seq is negative".into()))?;
+            row.size = u64::try_from(size)
+                .map_err(|_| Error::Corrupt("evidence size is negative".into()))?;
+            row.person = hash_of(person, "evidence person")?;
+            Ok(row)
+        })
+        .collect()
     }
 }
 

@@ -11,6 +11,8 @@
 //! missed clock, to the office the kind's escalation names (the region above): ticking twice
 //! escalates once.
 
+pub mod evidence;
+pub mod notify;
 pub mod rules;
 
 use anxin_domain::{Clock, RegionCode, china};
@@ -331,6 +333,33 @@ fn facts<'a>(kind: &'a CaseKind, last: &CaseStepRow, filer: &'a PersonKey) -> Ca
     }
 }
 
+/// The projection row of a step's event (as `case_steps` will hold it, but for `seq`).
+fn step_row(e: &CaseEvent) -> CaseStepRow {
+    CaseStepRow {
+        seq: 0,
+        case_id: e.case.clone(),
+        step: e.step,
+        case_kind: e.case_kind.clone(),
+        action: e.action.clone(),
+        state: e.state.clone(),
+        person: PersonKey::from_hex(&e.person)
+            .map(|p| p.0)
+            .unwrap_or([0; 32]),
+        region: e.region.code(),
+        holder_role: e.holder_role.clone(),
+        holder_region: e.holder_region.code(),
+        level: e.level,
+        actor: e.actor.clone(),
+        at: e.at,
+        since: e.since,
+        due: e.due,
+        clock: e.clock.clone(),
+        outcome: e.outcome.clone(),
+        subject: e.subject.clone(),
+        party: e.party.clone(),
+    }
+}
+
 fn event_of(row: &CaseStepRow) -> CaseEvent {
     CaseEvent {
         key: format!("case:{}:{}", row.case_id, row.step),
@@ -406,6 +435,23 @@ pub fn file<S: Store>(
             "name the platform or employer complained about (1–100 characters)",
         ));
     }
+    // A party given by its credit code must be a registered platform or employer; a party
+    // given by name is taken as named (one not in the registry can still be complained about).
+    let looks_like_code = party.len() == 18 && party.bytes().all(|b| b.is_ascii_alphanumeric());
+    if looks_like_code {
+        let known = anxin_domain::CreditCode::parse(party).is_ok()
+            && records.store().org_names(&[party])?.contains_key(party);
+        if !known {
+            return Err(bad(
+                format!(
+                    "统一社会信用代码 {party} 不是登记在册的平台或单位：请从列表中选择，或直接填写名称"
+                ),
+                format!(
+                    "credit code {party} is not a registered platform or employer: pick one from the list, or write its name"
+                ),
+            ));
+        }
+    }
     let row = records.store().person(&person.0)?.ok_or_else(|| {
         CaseError::Records(Error::not_found(
             "登记册中没有你的记录：请先参保登记",
@@ -452,7 +498,9 @@ pub fn file<S: Store>(
         subject: Some(req.subject.clone()),
         party: Some(party.to_string()),
     };
+    let row = step_row(&event);
     commit(records, event)?;
+    notify::step_taken(records, kind, &row, now)?;
     view(records, engine, &id, clock)
 }
 
@@ -515,6 +563,7 @@ pub fn act<S: Store>(
     next.clock = due.map(|d| d.0);
     next.outcome = outcome;
     commit(records, event_of(&next))?;
+    notify::step_taken(records, kind, &next, now)?;
     view(records, engine, id, clock)
 }
 
@@ -559,10 +608,12 @@ pub fn tick<S: Store>(
             next.clock = next_due.map(|d| d.0);
             next.outcome = None;
             commit(records, event_of(&next))?;
+            notify::step_taken(records, kind, &next, now)?;
             last = next;
         }
         escalated.push(latest.case_id);
     }
+    notify::catch_up(records, engine, now)?;
     Ok(escalated)
 }
 
@@ -590,6 +641,36 @@ pub fn queue<S: Store>(
     access::check_case_queue(actor)?;
     let mut out = Vec::new();
     for latest in records.store().cases_latest()? {
+        let Ok(kind) = engine.kind(&latest.case_kind) else {
+            continue;
+        };
+        let filer = PersonKey(latest.person);
+        if access::check_case_read(actor, &facts(kind, &latest, &filer)).is_ok() {
+            out.push(latest);
+        }
+    }
+    out.sort_by_key(|c| (c.due.is_none(), c.due, c.case_id.clone()));
+    Ok(out)
+}
+
+/// A worker's own cases (those they filed), overdue and nearest deadlines first.
+pub fn mine<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+) -> Result<Vec<CaseStepRow>> {
+    let Some(own) = actor.account.person else {
+        return Err(CaseError::Denied(Denied {
+            why: access::Why::NotOwner,
+            zh: "这个账户没有关联本人的记录".into(),
+            en: "this account is not linked to a person's record".into(),
+        }));
+    };
+    let mut out = Vec::new();
+    for latest in records.store().cases_latest()? {
+        if latest.person != own {
+            continue;
+        }
         let Ok(kind) = engine.kind(&latest.case_kind) else {
             continue;
         };

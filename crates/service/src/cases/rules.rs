@@ -18,6 +18,18 @@ struct File {
     deadline: Vec<Deadline>,
     #[serde(default)]
     escalation: Vec<Escalation>,
+    /// Words for the transitions' outcomes (every outcome named by a transition has one).
+    #[serde(default)]
+    outcome: Vec<Label>,
+}
+
+/// Words for a code (an outcome): how the worker's inbox and the pages say it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Label {
+    pub name: String,
+    pub zh: String,
+    pub en: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,9 +129,19 @@ pub struct CaseKind {
     pub transitions: Vec<Transition>,
     pub deadlines: Vec<Deadline>,
     pub escalations: Vec<Escalation>,
+    pub outcomes: Vec<Label>,
 }
 
 impl CaseKind {
+    /// The words for an outcome code (the code itself when the kind gives none).
+    pub fn outcome(&self, code: &str) -> (String, String) {
+        self.outcomes
+            .iter()
+            .find(|o| o.name == code)
+            .map(|o| (o.zh.clone(), o.en.clone()))
+            .unwrap_or_else(|| (code.to_string(), code.to_string()))
+    }
+
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.iter().find(|s| s.name == name)
     }
@@ -204,6 +226,14 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         if t.by.is_empty() {
             problems.push(format!("transition {}: nobody may take it", t.name));
         }
+        for o in &t.outcomes {
+            if !f.outcome.iter().any(|l| &l.name == o) {
+                problems.push(format!(
+                    "transition {}: outcome {o:?} has no [[outcome]] words",
+                    t.name
+                ));
+            }
+        }
         if matches!(t.name.as_str(), "file" | "escalate") {
             problems.push(format!("transition {}: the name is the engine's", t.name));
         }
@@ -260,5 +290,6 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         transitions: f.transition,
         deadlines: f.deadline,
         escalations: f.escalation,
+        outcomes: f.outcome,
     })
 }

@@ -1,4 +1,4 @@
--- anxin PostgreSQL schema, migration 15: workers sign themselves up; clerks reset passwords (issue 13).
+-- anxin PostgreSQL schema, migration 14: workers sign themselves up; clerks reset passwords (issue 13).
 --
 -- A sign-up request waits here until a clerk of the region it names confirms the worker's
 -- identity at the first visit (and the account is made) or refuses it with a reason. The

@@ -1,0 +1,116 @@
+//! The worker's inbox at every step of their case (issue 15): filed, accepted, a deadline
+//! extended, escalated by the clock, closed with its outcome (and any other step), from the
+//! templates in `templates/inbox.toml`. A message is not a ledger event: its key is the step's
+//! (`case:{id}:{step}`), stored once; [`catch_up`] (run by every tick) stores any a failure
+//! after a step's commit left out.
+
+use std::collections::BTreeMap;
+
+use anxin_records::inbox::NewMessage;
+use anxin_records::store::CaseStepRow;
+use anxin_records::{Records, Store};
+
+use super::{CaseKind, Engine, Result};
+
+/// The inbox kinds of case steps and the placeholders each is given.
+pub const KINDS: [(&str, &[&str]); 6] = [
+    ("case_filed", PLACEHOLDERS),
+    ("case_accepted", PLACEHOLDERS),
+    ("case_extended", PLACEHOLDERS),
+    ("case_escalated", PLACEHOLDERS),
+    ("case_closed", PLACEHOLDERS),
+    ("case_step", PLACEHOLDERS),
+];
+
+const PLACEHOLDERS: &[&str] = &[
+    "case",
+    "step_zh",
+    "step_en",
+    "state_zh",
+    "state_en",
+    "due",
+    "outcome_zh",
+    "outcome_en",
+    "holder",
+];
+
+/// The message a step gives its worker.
+pub fn message_of(kind: &CaseKind, row: &CaseStepRow) -> NewMessage {
+    let terminal = kind.state(&row.state).is_some_and(|s| s.terminal);
+    let inbox_kind = match row.action.as_str() {
+        "file" => "case_filed",
+        "escalate" => "case_escalated",
+        "accept" => "case_accepted",
+        a if a.starts_with("extend") => "case_extended",
+        _ if terminal && row.outcome.is_some() => "case_closed",
+        _ => "case_step",
+    };
+    let (step_zh, step_en) = match row.action.as_str() {
+        "file" => ("提交投诉".to_string(), "complaint filed".to_string()),
+        "escalate" => kind
+            .escalation(row.level)
+            .map(|e| (e.zh.clone(), e.en.clone()))
+            .unwrap_or_default(),
+        a => kind
+            .transition(a)
+            .map(|t| (t.zh.clone(), t.en.clone()))
+            .unwrap_or_default(),
+    };
+    let state = kind.state(&row.state);
+    let mut params: BTreeMap<&str, String> = BTreeMap::from([
+        ("case", row.case_id.clone()),
+        ("step_zh", step_zh),
+        ("step_en", step_en),
+        ("state_zh", state.map(|s| s.zh.clone()).unwrap_or_default()),
+        ("state_en", state.map(|s| s.en.clone()).unwrap_or_default()),
+        ("holder", format!("{:06}", row.holder_region)),
+    ]);
+    if let Some(due) = row.due {
+        params.insert("due", super::ts(due));
+    }
+    if let Some(o) = &row.outcome {
+        let (zh, en) = kind.outcome(o);
+        params.insert("outcome_zh", zh);
+        params.insert("outcome_en", en);
+    }
+    let month = jiff::Timestamp::from_second(row.at)
+        .map(|t| {
+            t.to_zoned(anxin_domain::china())
+                .strftime("%Y-%m")
+                .to_string()
+        })
+        .unwrap_or_default();
+    NewMessage {
+        key: format!("case:{}:{}", row.case_id, row.step),
+        person: row.person,
+        kind: inbox_kind.to_string(),
+        month,
+        params: serde_json::to_string(&params).unwrap_or_else(|_| "{}".into()),
+    }
+}
+
+/// Stores the message of the step just taken (its key makes a second call a no-op).
+pub fn step_taken<S: Store>(
+    records: &mut Records<S>,
+    kind: &CaseKind,
+    row: &CaseStepRow,
+    now: i64,
+) -> Result<()> {
+    records.store().inbox_add(&[message_of(kind, row)], now)?;
+    Ok(())
+}
+
+/// Stores every step's message not stored yet (each key once): what a failure after a step's
+/// commit may have left out. Returns how many were new.
+pub fn catch_up<S: Store>(records: &mut Records<S>, engine: &Engine<'_>, now: i64) -> Result<u64> {
+    let steps = records.store().case_steps_all()?;
+    let messages: Vec<NewMessage> = steps
+        .iter()
+        .filter_map(|s| engine.kinds.get(&s.case_kind).map(|k| message_of(k, s)))
+        .collect();
+    let mut added = 0;
+    for chunk in messages.chunks(500) {
+        added += records.store().inbox_add(chunk, now)?;
+    }
+    Ok(added)
+}
