@@ -1268,8 +1268,6 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     )?;
     b.shot("analyst-fiscal")?;
     b.sign_out(step)?;
-    b.goto(&at("/me"))?;
-    b.sign_out(step)?;
     complaint(b, demo)
 }
 
