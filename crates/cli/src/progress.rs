@@ -1,5 +1,6 @@
 //! A progress bar on stderr for long runs (`serve --demo --demo-workers 1000000`): redrawn in
-//! place on a terminal, a line every tenth of the way otherwise (a log file stays short).
+//! place on a terminal; otherwise a log event every tenth of the way (stderr is then the
+//! server's log, JSON or text, and stays parseable and short).
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -27,8 +28,8 @@ impl Bar {
     /// Shows `done` of the total, with `records` written so far.
     pub fn show(&mut self, done: u64, records: u64) {
         let now = Instant::now();
-        let line = line(done, self.total, records, now - self.started);
         if self.terminal {
+            let line = line(done, self.total, records, now - self.started);
             if self
                 .shown
                 .is_none_or(|t| now - t >= Duration::from_millis(200))
@@ -40,10 +41,18 @@ impl Bar {
                 let _ = err.flush();
             }
         } else {
+            // Not a terminal: stderr is the server's log (JSON or text), so the progress is
+            // a log event of its own every tenth of the way, never a bare line in it.
             let tenths = (done * 10).checked_div(self.total).unwrap_or(10);
             if tenths > self.tenths {
                 self.tenths = tenths;
-                eprintln!("{line}");
+                tracing::info!(
+                    target: anxin_server::logging::SERVER,
+                    workers_done = done,
+                    workers = self.total,
+                    records,
+                    "demo progress"
+                );
             }
         }
     }
