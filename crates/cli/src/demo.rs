@@ -48,56 +48,110 @@ impl Rng {
     }
 }
 
-pub struct Demo {
-    pub inputs: Vec<Input>,
+/// The synthetic region made a batch at a time, so a province-sized demo (millions of
+/// workers) never sits in memory: the platforms first, then each block of workers with their
+/// contributions right after them (a batch registers its persons before their records).
+pub struct Generator {
+    rng: Rng,
+    platforms: Vec<CreditCode>,
+    /// Monthly base, amount and personal-account share at the lowest tier, per city and month.
+    amounts: HashMap<(&'static str, YearMonth), (Fen, Fen, Fen)>,
+    first: YearMonth,
+    last: YearMonth,
+    workers: u32,
+    /// The next worker to make.
+    next: u32,
+    orgs_done: bool,
     /// A few workers to try, with what is special about each.
     pub samples: Vec<(String, &'static str)>,
 }
 
-/// The synthetic region: `workers` people, 24 months up to `last`.
-pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> {
-    let bad = |what: &str| {
-        Fail::data(
-            format!("演示数据生成失败：{what}"),
-            format!("making the demo data failed: {what}"),
-        )
-    };
-    let mut rng = Rng(0x5EED_A17C_0DE5_1234);
-    let platforms: Vec<CreditCode> = (0..PLATFORMS.len())
-        .map(platform_code)
-        .collect::<Option<_>>()
-        .ok_or_else(|| bad("credit code"))?;
-    let region = |code: &str| RegionCode::parse(code).map_err(|_| bad("region"));
-    let mut inputs = Vec::new();
-    for (i, (_, name)) in PLATFORMS.iter().enumerate() {
-        inputs.push(Input::Org(OrgInput {
-            credit_code: platforms[i].clone(),
-            name: name.to_string(),
-            kind: OrgKind::Platform,
-            region: region(CITIES[i % 2])?,
-            record_id: None,
-        }));
-    }
-    // Monthly amount at the lowest tier, from the policy engine, per city and month.
-    let mut amounts: HashMap<(&str, YearMonth), (Fen, Fen, Fen)> = HashMap::new();
-    let first = last.plus(-23);
-    for city in CITIES {
-        let mut m = first;
-        while m <= last {
-            let request = anxin_policy::calc::quote::QuoteRequest {
-                region: city.to_string(),
-                month: Some(m),
-                ..Default::default()
-            };
-            let q =
-                anxin_policy::calc::quote::quote(policy, &request, last).map_err(|e| bad(&e.en))?;
-            amounts.insert((city, m), (q.base_fen, q.monthly_fen, q.account_fen));
-            m = m.plus(1);
+fn bad(what: &str) -> Fail {
+    Fail::data(
+        format!("演示数据生成失败：{what}"),
+        format!("making the demo data failed: {what}"),
+    )
+}
+
+fn region(code: &str) -> Result<RegionCode> {
+    RegionCode::parse(code).map_err(|_| bad("region"))
+}
+
+impl Generator {
+    pub fn new(policy: &Policy, workers: u32, last: YearMonth) -> Result<Generator> {
+        let platforms: Vec<CreditCode> = (0..PLATFORMS.len())
+            .map(platform_code)
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad("credit code"))?;
+        // Monthly amount at the lowest tier, from the policy engine, per city and month.
+        let mut amounts = HashMap::new();
+        let first = last.plus(-23);
+        for city in CITIES {
+            let mut m = first;
+            while m <= last {
+                let request = anxin_policy::calc::quote::QuoteRequest {
+                    region: city.to_string(),
+                    month: Some(m),
+                    ..Default::default()
+                };
+                let q = anxin_policy::calc::quote::quote(policy, &request, last)
+                    .map_err(|e| bad(&e.en))?;
+                amounts.insert((city, m), (q.base_fen, q.monthly_fen, q.account_fen));
+                m = m.plus(1);
+            }
         }
+        Ok(Generator {
+            rng: Rng(0x5EED_A17C_0DE5_1234),
+            platforms,
+            amounts,
+            first,
+            last,
+            workers,
+            next: 0,
+            orgs_done: false,
+            samples: Vec::new(),
+        })
     }
-    let mut samples = Vec::new();
-    let mut contributions = Vec::new();
-    for w in 0..workers {
+
+    /// How many workers are made so far, of how many.
+    pub fn progress(&self) -> (u32, u32) {
+        (self.next, self.workers)
+    }
+
+    /// The next batch: whole workers (registration, then their months) until the batch holds
+    /// at least `at_least` inputs or the region is complete; `None` when it is.
+    pub fn next_batch(&mut self, at_least: usize) -> Result<Option<Vec<Input>>> {
+        let mut inputs = Vec::new();
+        if !self.orgs_done {
+            self.orgs_done = true;
+            for (i, (_, name)) in PLATFORMS.iter().enumerate() {
+                inputs.push(Input::Org(OrgInput {
+                    credit_code: self.platforms[i].clone(),
+                    name: name.to_string(),
+                    kind: OrgKind::Platform,
+                    region: region(CITIES[i % 2])?,
+                    record_id: None,
+                }));
+            }
+        }
+        let mut contributions = Vec::new();
+        while self.next < self.workers && inputs.len() + contributions.len() < at_least {
+            let w = self.next;
+            self.next += 1;
+            self.worker(w, &mut inputs, &mut contributions)?;
+        }
+        inputs.extend(contributions);
+        Ok((!inputs.is_empty()).then_some(inputs))
+    }
+
+    fn worker(
+        &mut self,
+        w: u32,
+        inputs: &mut Vec<Input>,
+        contributions: &mut Vec<Input>,
+    ) -> Result<()> {
+        let (first, last) = (self.first, self.last);
+        let rng = &mut self.rng;
         let birth = 1970 + rng.below(35) as u32;
         let prefix = format!(
             "341221{birth}{:02}{:02}{:03}",
@@ -105,13 +159,19 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
             1 + rng.below(28),
             w % 1000
         );
-        // Vary the address code so 10,000s of workers keep distinct IDs.
-        let prefix =
-            format!("{}{}", &prefix[..4], &format!("{:02}", (w / 1000) % 100)) + &prefix[6..];
+        // Vary the address code so workers keep distinct IDs: its 5th and 6th digits count
+        // the thousands, and every further 100,000 workers move its first four on by one
+        // (3412, 3413, …), so up to millions of workers are distinct.
+        let prefix = format!(
+            "{}{:02}{}",
+            3412 + w / 100_000,
+            (w / 1000) % 100,
+            &prefix[6..]
+        );
         let id = ResidentId::complete(&prefix).map_err(|_| bad("resident id"))?;
         let pattern = w % 10;
         let home = CITIES[(w % 3) as usize];
-        let platform = &platforms[(w % 3) as usize];
+        let platform = &self.platforms[(w % 3) as usize];
         let name = format!(
             "{}{}",
             SURNAMES[(w % 12) as usize],
@@ -147,7 +207,7 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
             }));
         }
         if w < 10 {
-            samples.push((
+            self.samples.push((
                 id.expose().to_string(),
                 match pattern {
                     0..=4 => "连续缴费 paid every month",
@@ -167,7 +227,8 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
             } else {
                 home
             };
-            let (base, amount, account) = amounts[&(city, m)];
+            let (base, amount, account) =
+                *self.amounts.get(&(city, m)).ok_or_else(|| bad("amount"))?;
             let (status, reason, amount, account) = match (pattern, k) {
                 (5, 8..=10) => {
                     m = m.plus(1);
@@ -213,19 +274,18 @@ pub fn generate(policy: &Policy, workers: u32, last: YearMonth) -> Result<Demo> 
             m = m.plus(1);
             k += 1;
         }
+        Ok(())
     }
-    inputs.extend(contributions);
-    Ok(Demo { inputs, samples })
 }
 
 /// One account per role for the demo, each with a fresh password: (username, role, password,
 /// what it can see). Workers are the first sample workers.
 pub fn accounts(
     records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
-    demo: &Demo,
+    samples: &[(String, &'static str)],
 ) -> Result<Vec<(String, &'static str, String, &'static str)>> {
     let mut out = Vec::new();
-    let workers = demo.samples.iter().take(3).enumerate();
+    let workers = samples.iter().take(3).enumerate();
     for (i, (id, _)) in workers {
         let username = format!("worker{}", i + 1);
         let password = crate::account_cmd::add(
@@ -437,15 +497,68 @@ pub fn cases(
 mod tests {
     use super::*;
 
+    /// The whole region in memory, batch after batch.
+    fn all(policy: &Policy, workers: u32, last: YearMonth) -> Vec<Input> {
+        let mut generator = Generator::new(policy, workers, last).expect("generator");
+        let mut inputs = Vec::new();
+        while let Some(batch) = generator.next_batch(1_000).expect("batch") {
+            inputs.extend(batch);
+        }
+        inputs
+    }
+
+    /// Made in batches, every worker is registered before their months (in the same batch),
+    /// and workers stay distinct well past 100,000 (the ID's address code moves on).
+    #[test]
+    fn batches_register_before_they_record_and_ids_stay_distinct() {
+        let policy = Policy::embedded().expect("embedded policy");
+        let last = YearMonth::new(2026, 6).expect("month");
+        let mut generator = Generator::new(&policy, 300, last).expect("generator");
+        let mut batches = 0;
+        while let Some(batch) = generator.next_batch(500).expect("batch") {
+            batches += 1;
+            let mut registered = std::collections::HashSet::new();
+            for input in &batch {
+                match input {
+                    Input::Person(p) => {
+                        registered.insert(p.person_id.expose().to_string());
+                    }
+                    Input::Contribution(c) => assert!(
+                        registered.contains(c.person_id.expose()),
+                        "a contribution before its person in batch {batches}"
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        assert!(batches > 5, "{batches} batches of at least 500 inputs");
+        assert_eq!(generator.progress(), (300, 300));
+        // Workers w and w + 100,000 (same thousands, same sequence number) differ.
+        let mut ids = std::collections::HashSet::new();
+        let mut rng_free = Generator::new(&policy, 0, last).expect("generator");
+        for w in [5, 100_005, 200_005, 1_000_005, 9_999_999] {
+            let (mut inputs, mut months) = (Vec::new(), Vec::new());
+            rng_free
+                .worker(w, &mut inputs, &mut months)
+                .expect("worker");
+            let Some(Input::Person(p)) = inputs.first() else {
+                panic!("a person first");
+            };
+            assert!(
+                ids.insert(p.person_id.expose()[..6].to_string()),
+                "address of {w}"
+            );
+        }
+    }
+
     /// The platform account's code is one that paid: its report is not empty.
     #[test]
     fn the_platform_account_speaks_for_a_platform_that_paid() {
         let policy = Policy::embedded().expect("embedded policy");
         let last = YearMonth::new(2026, 6).expect("month");
-        let demo = generate(&policy, 60, last).expect("demo");
+        let inputs = all(&policy, 60, last);
         let code = platform_code(ACCOUNT_PLATFORM).expect("code");
-        let paid: Vec<&ContributionInput> = demo
-            .inputs
+        let paid: Vec<&ContributionInput> = inputs
             .iter()
             .filter_map(|i| match i {
                 Input::Contribution(c) if c.payer_code.as_ref() == Some(&code) => Some(c),

@@ -15,6 +15,7 @@ mod demo;
 mod fail;
 mod import_cmd;
 mod inbox_cmd;
+mod progress;
 mod records_cmd;
 mod render;
 mod sim_cmd;
@@ -964,14 +965,19 @@ fn serve(
             let guard = demo_dir.insert(DemoDir::create(dir)?);
             let d = data::init(&guard.0, database.as_deref(), "standard", "anxin.demo/log")?;
             let dir = d.dir.clone();
-            let demo = demo::generate(&policy, workers, today)?;
+            let mut demo = demo::Generator::new(&policy, workers, today)?;
             let mut records = d.records()?;
             let started = std::time::Instant::now();
-            let total = demo.inputs.len();
-            for chunk in demo.inputs.chunks(50_000) {
+            let mut total = 0usize;
+            let mut bar = progress::Bar::new(u64::from(workers));
+            // Made and written a batch at a time: a province-sized demo never sits in memory.
+            while let Some(batch) = demo.next_batch(50_000)? {
+                total += batch.len();
                 // Each commit advances the outside checkpoint (the deployment's hook).
-                records.append(chunk.to_vec())?;
+                records.append(batch)?;
+                bar.show(u64::from(demo.progress().0), total as u64);
             }
+            bar.finish();
             // The demo workers' inboxes, as `anxin inbox run` would fill them on the demo's
             // day (the last day of --today's month, as every other command reads it).
             let day = anxin_domain::TestClock::on(today_date(g));
@@ -991,7 +997,7 @@ fn serve(
             println!(
                 "  演示账户 demo accounts (用户名 username / 密码 password, 每次启动重新生成 new each start):"
             );
-            for (username, role, password, what) in demo::accounts(&mut records, &demo)? {
+            for (username, role, password, what) in demo::accounts(&mut records, &demo.samples)? {
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
             // Complaints in every state, some overdue, on the real clock's "now".

@@ -131,6 +131,15 @@ pub struct Known {
     pub text: String,
 }
 
+/// The checkpoint kept outside the database as read at one moment ([`Records::read_outside`]).
+#[derive(Debug)]
+pub struct OutsideRead {
+    /// Where it is kept (a file's path).
+    pub place: String,
+    /// Its text; `Ok(None)` when it is gone.
+    pub text: Result<Option<String>>,
+}
+
 /// Where a root the log must meet at some size comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
@@ -157,6 +166,29 @@ impl<S: Store> Records<S> {
     /// Runs the audit against the database's own checkpoints, the one kept outside it (which
     /// must exist when the records keep one), and every checkpoint in `known`.
     pub fn audit_known(&mut self, known: &[Known], scope: AuditScope) -> Result<AuditReport> {
+        let outside = self.read_outside();
+        self.audit_read(outside, known, scope)
+    }
+
+    /// What the checkpoint kept outside the database holds now (where, and its text), if the
+    /// records keep one. A reader takes it *before* its snapshot begins, so that it is never
+    /// ahead of what the snapshot shows (the writer advances it only after each commit).
+    pub fn read_outside(&self) -> Option<OutsideRead> {
+        self.outside().map(|o| OutsideRead {
+            place: o.describe(),
+            text: o.read(),
+        })
+    }
+
+    /// [`Records::audit_known`] with the outside checkpoint as read beforehand by
+    /// [`Records::read_outside`]: the audit on a reader snapshot (the server's pool), which
+    /// must not read a checkpoint committed after its snapshot began.
+    pub fn audit_read(
+        &mut self,
+        outside: Option<OutsideRead>,
+        known: &[Known],
+        scope: AuditScope,
+    ) -> Result<AuditReport> {
         let hasher = self.hasher();
         let verifier = self.verifier().clone();
         let mut report = AuditReport::default();
@@ -210,9 +242,8 @@ impl<S: Store> Records<S> {
         // The checkpoint kept outside the database must be there: without it a database put
         // back from an older copy would pass.
         let mut all_known: Vec<Known> = Vec::new();
-        if let Some(outside) = self.outside() {
-            let place = outside.describe();
-            match outside.read() {
+        if let Some(OutsideRead { place, text }) = outside {
+            match text {
                 Ok(Some(text)) => all_known.push(Known {
                     source: place,
                     text,

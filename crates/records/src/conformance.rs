@@ -37,6 +37,147 @@ pub fn run_all(make: Factory<'_>) {
         story_tree_hashes_and_tiles(make(), suite);
     }
     story_readers_see_snapshots(make());
+    story_large_batches(make());
+}
+
+/// A large batch is written without looking up its keys and slots first; when the database
+/// refuses a row already stored, the batch is rolled back and written again with every
+/// lookup. Either way the outcomes are the careful ones, the log has no hole, the job's
+/// function runs once per batch and the audit passes.
+fn story_large_batches(store: Box<dyn Store>) {
+    use crate::jobs::{JobProgress, JobWrite, NewJob};
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let mut registry = vec![platform()];
+    registry.extend(persons(0, 40));
+    records.append(registry).expect("registry");
+    let ids: Vec<ResidentId> = (0..40)
+        .map(|i| {
+            let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
+            resident_id(&format!("330106{year}{month:02}{day:02}{:03}", i % 1000))
+        })
+        .collect();
+    let month = |k: usize| format!("{}-{:02}", 2010 + k / 12, k % 12 + 1);
+    let rows = |from: usize, to: usize| -> Vec<Input> {
+        (from..to)
+            .map(|i| {
+                let (p, k) = (i % 40, i / 40);
+                let payer = if i % 3 == 0 {
+                    Payer::Platform
+                } else {
+                    Payer::Individual
+                };
+                contribution(&ids[p], &format!("big-{i}"), &month(k), payer, "962.40")
+            })
+            .collect()
+    };
+    // New rows: all added, in order, no hole.
+    let start = records.store().head().expect("head").size;
+    let first = records.append(rows(0, 2_000)).expect("first batch");
+    for (i, o) in first.outcomes.iter().enumerate() {
+        assert_eq!(*o, Outcome::Added(start + i as u64), "{backend}: row {i}");
+    }
+    assert_eq!(first.head.size, start + 2_000, "{backend}");
+    // The same rows again: the optimistic write is refused, the careful one says unchanged.
+    let again = records.append(rows(0, 2_000)).expect("same batch again");
+    for (i, o) in again.outcomes.iter().enumerate() {
+        assert_eq!(
+            *o,
+            Outcome::Unchanged(start + i as u64),
+            "{backend}: row {i}"
+        );
+    }
+    assert_eq!(again.head.size, start + 2_000, "{backend}: nothing added");
+    // New rows with a taken slot and a reused record id among them, in an import job.
+    let id = records
+        .store()
+        .create_job(&NewJob {
+            owner: 1,
+            file_name: "big.csv".into(),
+            kind: "contributions".into(),
+            format: "csv".into(),
+            today: "2026-06-15".into(),
+            content: Vec::new(),
+            path: None,
+            digest: "cd".repeat(32),
+            created_at: 1_780_000_000,
+        })
+        .expect("job");
+    let mut batch = rows(2_000, 3_500);
+    // Row 1's slot (person 1, 2010-01, paid by the person) under a new record id.
+    batch.insert(
+        700,
+        contribution(
+            &ids[1],
+            "big-taken-slot",
+            &month(0),
+            Payer::Individual,
+            "962.40",
+        ),
+    );
+    // Record id big-5 again with different content.
+    batch.insert(
+        1_200,
+        contribution(&ids[5], "big-5", &month(80), Payer::Individual, "1.00"),
+    );
+    let mut calls = 0;
+    let mut seen = 0;
+    let third = records
+        .append_job(batch, &mut |outcomes| {
+            calls += 1;
+            seen = outcomes.len();
+            JobWrite {
+                id,
+                progress: JobProgress {
+                    read: outcomes.len() as u64,
+                    added: outcomes.iter().filter(|o| added(o)).count() as u64,
+                    ..JobProgress::default()
+                },
+                refusals: Vec::new(),
+            }
+        })
+        .expect("third batch");
+    assert_eq!(
+        calls, 1,
+        "{backend}: the job moves once, with the write that commits"
+    );
+    assert_eq!(seen, 1_502, "{backend}");
+    assert_eq!(
+        rejected_column(&third.outcomes[700]),
+        Some("month"),
+        "{backend}"
+    );
+    assert_eq!(
+        rejected_column(&third.outcomes[1_200]),
+        Some("record_id"),
+        "{backend}"
+    );
+    let landed: Vec<u64> = third
+        .outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Added(seq) => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    let from = start + 2_000;
+    assert_eq!(
+        landed,
+        (from..from + 1_500).collect::<Vec<_>>(),
+        "{backend}: no hole"
+    );
+    let job = records.store().job(id).expect("job").expect("stored");
+    assert_eq!(
+        job.progress.added, 1_500,
+        "{backend}: the job moved with the batch"
+    );
+    // Fresh rows after the miss (written carefully for a few batches, then optimistically).
+    for b in 0..10 {
+        let from = 3_500 + b * 1_040;
+        let done = records.append(rows(from, from + 1_040)).expect("more");
+        assert!(done.outcomes.iter().all(added), "{backend}: batch {b}");
+    }
+    assert_clean(&mut records, backend);
 }
 
 /// Case steps (migration 12): projected in log order, the `cases` view is each case's latest

@@ -28,7 +28,7 @@ pub mod store;
 pub mod tiles;
 pub mod view;
 
-pub use audit::{AuditReport, AuditScope, Finding, Known};
+pub use audit::{AuditReport, AuditScope, Finding, Known, OutsideRead};
 pub use cert::{Certificate, Verification};
 pub use cert_code::{Certified, CodeCheck, VerifyCode};
 pub use error::{Error, Result};

@@ -73,6 +73,11 @@ pub trait OutsideCheckpoint: Send {
     fn read(&self) -> Result<Option<String>>;
     /// Where it is kept, for messages (a file's path).
     fn describe(&self) -> String;
+    /// A handle that reads the same checkpoint and never advances it, for the readers beside
+    /// the one writer (their audits check it too); `None` when it cannot be shared.
+    fn reader(&self) -> Option<Box<dyn OutsideCheckpoint>> {
+        None
+    }
 }
 
 /// The deployment's secrets and settings.
@@ -91,7 +96,18 @@ pub struct Records<S: Store> {
     account_rule: Option<AccountRule>,
     /// The checkpoint kept outside the database, advanced after every commit.
     outside: Option<Box<dyn OutsideCheckpoint>>,
+    /// Large batches still to write with every lookup first, after one whose optimistic
+    /// write met a row already stored (see [`Records::append`]).
+    careful: u32,
 }
+
+/// A batch of at least this many events is first written without looking its keys and slots
+/// up: the database's unique indexes (events' key, contributions' slot) refuse a row already
+/// stored, and the batch is then rolled back and written again with every lookup.
+const OPTIMISTIC_FROM: usize = 1_024;
+/// After such a miss (a resumed or repeated import), this many large batches are written
+/// with the lookups first, so a file sent twice does not pay twice for every batch.
+const CAREFUL_AFTER_MISS: u32 = 8;
 
 impl<S: Store> Records<S> {
     /// Opens the records in `store`, whose suite and origin were fixed by [`Records::init`].
@@ -125,6 +141,7 @@ impl<S: Store> Records<S> {
             origin,
             account_rule: None,
             outside: None,
+            careful: 0,
         })
     }
 
@@ -218,8 +235,9 @@ impl<S: Store> Records<S> {
     }
 
     /// The same records on another connection, for reading only: the same keys, suite and
-    /// origin, but no outside checkpoint and no account rule (the server's reader pool; writes
-    /// stay with the one writer). Proofs read the stored tree hashes, so a reader proves too.
+    /// origin, the outside checkpoint only to read (its [`OutsideCheckpoint::reader`]), no
+    /// account rule (the server's reader pool; writes stay with the one writer). Proofs read
+    /// the stored tree hashes and the audit streams the entries, so a reader does both.
     pub fn view_on<T: Store>(&self, store: T) -> Records<T> {
         Records {
             store,
@@ -229,7 +247,8 @@ impl<S: Store> Records<S> {
             suite: self.suite,
             origin: self.origin.clone(),
             account_rule: None,
-            outside: None,
+            outside: self.outside.as_ref().and_then(|o| o.reader()),
+            careful: 0,
         }
     }
 
@@ -575,23 +594,62 @@ impl<S: Store> Records<S> {
         &mut self,
         candidates: Vec<(usize, Event)>,
         outcomes: &mut [Option<Outcome>],
-        mut access: HashMap<String, crate::access::AccessRow>,
-        mut evidence: HashMap<String, (Vec<u8>, Vec<u8>)>,
-        job: Option<JobFn<'_>>,
+        access: HashMap<String, crate::access::AccessRow>,
+        evidence: HashMap<String, (Vec<u8>, Vec<u8>)>,
+        mut job: Option<JobFn<'_>>,
     ) -> Result<Head> {
         let hasher = self.suite.hasher();
         // Canonical bytes, leaf hashes and projection rows are pure work: split it over the
         // cores before taking the write lock.
         let prepared = prepare_all(candidates, &hasher)?;
+        // A large batch is first written without looking up its keys and slots (new rows,
+        // the common case): the unique indexes on the events' key and the contributions' slot
+        // refuse any that is already stored, and the batch is rolled back and written again
+        // below with every lookup, so its outcomes are exactly those of the careful way.
+        if self.careful > 0 {
+            self.careful -= 1;
+        } else if prepared.len() >= OPTIMISTIC_FROM {
+            let mut trial = outcomes.to_vec();
+            let again = job.as_mut().map(|j| &mut **j as JobFn<'_>);
+            if let Some(head) =
+                self.write_prepared(&prepared, &mut trial, &access, &evidence, again, false)?
+            {
+                outcomes.clone_from_slice(&trial);
+                return Ok(head);
+            }
+            self.careful = CAREFUL_AFTER_MISS;
+        }
+        self.write_prepared(&prepared, outcomes, &access, &evidence, job, true)?
+            .ok_or_else(|| Error::Corrupt("a careful write reported a conflict".into()))
+    }
+
+    /// Checks `prepared` against the log and each other, writes those that pass, signs the
+    /// new head and commits. With `lookups`, keys and slots already stored are looked up
+    /// first and their rows refused or reported unchanged; without, the rows are written as
+    /// new and `None` says the database refused one (nothing was committed, no job moved).
+    fn write_prepared(
+        &mut self,
+        prepared: &[Prepared],
+        outcomes: &mut [Option<Outcome>],
+        access: &HashMap<String, crate::access::AccessRow>,
+        evidence: &HashMap<String, (Vec<u8>, Vec<u8>)>,
+        job: Option<JobFn<'_>>,
+        lookups: bool,
+    ) -> Result<Option<Head>> {
+        let hasher = self.suite.hasher();
         let mut txn = self.store.begin()?;
         let head = txn.head()?;
         let mut frontier = Frontier::from_parts(head.size, head.frontier.clone())?;
         let keys: Vec<&str> = prepared.iter().map(|p| p.event.key()).collect();
-        let existing = txn.existing_keys(&keys)?;
+        let existing = if lookups {
+            txn.existing_keys(&keys)?
+        } else {
+            HashMap::new()
+        };
         let mut persons_wanted: Vec<[u8; 32]> = Vec::new();
         let mut orgs_wanted: Vec<&str> = Vec::new();
         let mut slots_wanted: Vec<Slot> = Vec::new();
-        for p in &prepared {
+        for p in prepared {
             if let Some(person) = p.needs_person {
                 persons_wanted.push(person);
             }
@@ -600,7 +658,9 @@ impl<S: Store> Records<S> {
             {
                 orgs_wanted.push(code);
             }
-            if let Some(row) = &p.contribution {
+            if let Some(row) = &p.contribution
+                && lookups
+            {
                 slots_wanted.push(row.slot());
             }
         }
@@ -628,6 +688,7 @@ impl<S: Store> Records<S> {
                 contribution,
                 ..
             } = p;
+            let (i, leaf) = (*i, *leaf);
             let key = event.key().to_string();
             let seen = existing.get(&key).or_else(|| in_batch.get(&key));
             if let Some(&(earlier_seq, earlier_leaf)) = seen {
@@ -739,7 +800,7 @@ impl<S: Store> Records<S> {
                     child_rows.insert(row.child, row);
                 }
                 Event::ContributionRecorded(_) => {
-                    let mut row = contribution.expect("prepared with the event");
+                    let mut row = contribution.clone().expect("prepared with the event");
                     row.seq = seq;
                     batch.contributions.push(row);
                 }
@@ -747,13 +808,14 @@ impl<S: Store> Records<S> {
                 Event::CaseStep(c) => batch.case_steps.push(case_step_row(c, seq)?),
                 Event::CaseEvidence(e) => {
                     let mut row = evidence_row(e, seq)?;
-                    (row.name_sealed, row.sealed) = evidence.remove(&e.key).ok_or_else(|| {
-                        Error::Corrupt("an evidence event came without its content".into())
-                    })?;
+                    (row.name_sealed, row.sealed) =
+                        evidence.get(&e.key).cloned().ok_or_else(|| {
+                            Error::Corrupt("an evidence event came without its content".into())
+                        })?;
                     batch.case_evidence.push(row);
                 }
-                Event::AccessLogged(a) => match access.remove(&a.key) {
-                    Some(row) => batch.access.push((seq, row)),
+                Event::AccessLogged(a) => match access.get(&a.key) {
+                    Some(row) => batch.access.push((seq, row.clone())),
                     None => {
                         return Err(Error::Corrupt(
                             "an access event came without its access row".into(),
@@ -767,7 +829,7 @@ impl<S: Store> Records<S> {
                 seq,
                 key,
                 kind: event.kind().to_string(),
-                body,
+                body: body.clone(),
                 leaf,
             });
             outcomes[i] = Some(Outcome::Added(seq));
@@ -776,17 +838,13 @@ impl<S: Store> Records<S> {
         batch.persons = person_rows.into_values().collect();
         batch.orgs = org_rows.into_values().collect();
         batch.children = child_rows.into_values().collect();
-        if let Some(job) = job {
-            let known: Vec<Outcome> = outcomes.iter().flatten().cloned().collect();
-            txn.save_job(&job(&known))?;
-            if batch.is_empty() {
-                txn.commit()?;
-                return Ok(head);
-            }
-        }
         if batch.is_empty() {
-            drop(txn);
-            return Ok(head);
+            if let Some(job) = job {
+                let known: Vec<Outcome> = outcomes.iter().flatten().cloned().collect();
+                txn.save_job(&job(&known))?;
+                txn.commit()?;
+            }
+            return Ok(Some(head));
         }
         let root = frontier.root(&hasher);
         let checkpoint = sign_checkpoint(
@@ -799,11 +857,22 @@ impl<S: Store> Records<S> {
             frontier: frontier.hashes().to_vec(),
             checkpoint,
         };
-        txn.write(&batch)?;
+        // Written before the job is moved, so that a refused optimistic write has moved
+        // nothing (the job's function is called once, for the write that commits).
+        match txn.write(&batch) {
+            Ok(()) => {}
+            // A row already stored (or any other refusal): roll back, write carefully.
+            Err(_) if !lookups => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        if let Some(job) = job {
+            let known: Vec<Outcome> = outcomes.iter().flatten().cloned().collect();
+            txn.save_job(&job(&known))?;
+        }
         txn.set_head(&new_head)?;
         txn.commit()?;
         self.advance_outside(&new_head)?;
-        Ok(new_head)
+        Ok(Some(new_head))
     }
 
     /// The leaf hash of entry `index` and its inclusion proof against the current signed head,

@@ -127,8 +127,17 @@ impl AppState {
         self.blocking(move |records| records.read(f)).await?
     }
 
+    /// The full audit on a reader from the pool (the checkpoint file read before its
+    /// snapshot): it waits for no write and holds up none.
+    pub async fn audit(
+        &self,
+        scope: anxin_records::AuditScope,
+    ) -> Result<anxin_records::AuditReport, ApiError> {
+        Ok(self.blocking(move |records| records.audit(scope)).await??)
+    }
+
     /// Runs `f` on the one writer (after the writes queued before it): appends, sessions,
-    /// and for now the proofs and the audit, which need the writer's tree and checkpoint.
+    /// certificates, case steps.
     pub async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Rec) -> Result<T, ApiError> + Send + 'static,

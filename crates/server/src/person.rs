@@ -760,7 +760,7 @@ pub async fn audit_submit(
     let _running = state.gates.audit()?;
     let started = std::time::Instant::now();
     let report = state
-        .write(move |r| Ok(r.audit(None, anxin_records::AuditScope { projections })?))
+        .audit(anxin_records::AuditScope { projections })
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     let mut body = if report.is_clean() {

@@ -3,13 +3,15 @@
 //! ```text
 //! request ─► Db::read ─► a reader from the pool (own connection, one snapshot per read)
 //! request ─► Db::write / Db::log_access ─► bounded queue ─► the writer thread (owns the
-//!            Records that append: imports, certificates, access rows, sessions, proofs)
+//!            Records that append: imports, certificates, access rows, sessions)
+//! proofs, tiles, the audit ─► Db::read / Db::audit ─► a reader (stored tree hashes, the
+//!            checkpoint file read before the snapshot)
 //! ```
 //!
 //! Readers are [`Records`] on connections that can only read ([`Store::reader`]: SQLite
 //! read-only in WAL mode, PostgreSQL read-only transactions), made with
-//! [`Records::view_on`]: they share the keys but hold nothing of the writer's (no tree, no
-//! outside checkpoint), so a read takes no lock the writer holds. A database that has no
+//! [`Records::view_on`]: they share the keys and read the outside checkpoint file but hold
+//! nothing of the writer's, so a read takes no lock the writer holds. A database that has no
 //! second connection (in memory) is read through the writer instead.
 //!
 //! The writer takes jobs one by one from a bounded queue (a full queue makes the sender
@@ -76,6 +78,23 @@ impl Db {
         self.reads.read(f)
     }
 
+    /// The full audit on a reader (on the writer when there are none): it streams the entries
+    /// and reads the stored tree hashes, so it holds nothing of the writer's and waits for no
+    /// write. The checkpoint file is read before the reader's snapshot begins, so a commit
+    /// that lands meanwhile cannot make the file look ahead of the database.
+    pub fn audit(
+        &self,
+        scope: anxin_records::AuditScope,
+    ) -> Result<Result<anxin_records::AuditReport>> {
+        if self.reads.size == 0 {
+            return self.writer.run(move |r| r.audit(None, scope));
+        }
+        self.reads.read_after(
+            |r| r.read_outside(),
+            move |r, outside| r.audit_read(outside, &[], scope),
+        )
+    }
+
     /// Runs `f` on the writer (after the jobs queued before it).
     pub fn write<T: Send + 'static>(
         &self,
@@ -121,7 +140,19 @@ impl ReadPool {
     /// Runs `f` on an idle reader inside one read snapshot. A reader whose connection fails
     /// to start a snapshot is replaced by a fresh connection once.
     pub fn read<T>(&self, f: impl FnOnce(&mut Rec) -> T) -> Result<T> {
+        self.read_after(|_| (), |r, ()| f(r))
+    }
+
+    /// Runs `before` on an idle reader outside any snapshot, then `f` with what it returned
+    /// inside one snapshot begun after it: what `before` read (the checkpoint file) is never
+    /// ahead of what `f` sees.
+    pub fn read_after<P, T>(
+        &self,
+        before: impl FnOnce(&mut Rec) -> P,
+        f: impl FnOnce(&mut Rec, P) -> T,
+    ) -> Result<T> {
         let mut r = self.take();
+        let pre = before(&mut r);
         if r.store().begin_read().is_err() {
             if let Ok(Some(store)) = r.store_ref().reader() {
                 r = r.view_on(store);
@@ -132,7 +163,7 @@ impl ReadPool {
             }
         }
         // A panicking read gives its reader back too (the snapshot is ended first).
-        let out = catch_unwind(AssertUnwindSafe(|| f(&mut r)));
+        let out = catch_unwind(AssertUnwindSafe(|| f(&mut r, pre)));
         let ended = r.store().end_read();
         self.give(r);
         match out {

@@ -298,6 +298,36 @@ impl OutsideCheckpoint for FileCheckpoint {
     fn describe(&self) -> String {
         self.path.display().to_string()
     }
+
+    fn reader(&self) -> Option<Box<dyn OutsideCheckpoint>> {
+        Some(Box::new(CheckpointFileReader {
+            file: FileCheckpoint {
+                path: self.path.clone(),
+            },
+        }))
+    }
+}
+
+/// The `checkpoint` file for a reader beside the writer: it reads the file and never writes
+/// it (only the writer, after its commits, advances it).
+struct CheckpointFileReader {
+    file: FileCheckpoint,
+}
+
+impl OutsideCheckpoint for CheckpointFileReader {
+    fn advance(&mut self, _checkpoint: &str) -> anxin_records::Result<()> {
+        Err(anxin_records::Error::Store(
+            "读连接不写检查点文件 a reader does not write the checkpoint file".into(),
+        ))
+    }
+
+    fn read(&self) -> anxin_records::Result<Option<String>> {
+        self.file.read()
+    }
+
+    fn describe(&self) -> String {
+        self.file.describe()
+    }
 }
 
 /// The tree size a checkpoint note states (its second line), without checking the signature.

@@ -113,3 +113,83 @@ fn postgres_readers_do_not_wait_and_reads_group_commit() {
     story(Box::new(store));
     anxin_store_postgres::PgStore::drop_schema(&url, &schema).expect("drop");
 }
+
+/// The full audit runs on a reader of the pool, not on the writer: it is answered while the
+/// writer is held inside a write transaction, it checks the data directory's checkpoint file
+/// (read before the reader's snapshot begins, so a commit landing meanwhile is no rollback),
+/// and it names the file when the file is gone.
+#[test]
+fn the_audit_runs_on_a_reader_and_checks_the_checkpoint_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let deployment =
+        anxin_service::deployment::init(&data, None, "standard", "anxin.test/log").expect("init");
+    let mut records = deployment.records().expect("records");
+    let ids: Vec<_> = (0..20)
+        .map(|i| resident_id(&format!("330106199001{:05}", 10_000 + i)))
+        .collect();
+    records
+        .append(ids.iter().map(person).collect())
+        .expect("append");
+    let db = Db::start(records, 2).expect("start");
+    let scope = anxin_records::AuditScope { projections: true };
+
+    // Commits land while audits run: none of them may see the file ahead of its snapshot.
+    let writing = {
+        let db = db.clone();
+        let ids = ids.clone();
+        std::thread::spawn(move || {
+            for (n, id) in ids.iter().enumerate() {
+                let rows = vec![anxin_records::conformance::contribution(
+                    id,
+                    &format!("c-{n}"),
+                    "2025-01",
+                    anxin_import::Payer::Individual,
+                    "962.40",
+                )];
+                db.write(move |r| r.append(rows).map(drop))
+                    .expect("write")
+                    .expect("append");
+            }
+        })
+    };
+    for _ in 0..20 {
+        let report = db.audit(scope).expect("reader").expect("audit");
+        assert!(report.is_clean(), "{:?}", report.findings);
+    }
+    writing.join().unwrap();
+
+    // Held inside a write transaction, the writer does not hold up the audit.
+    let (release, hold) = mpsc::channel::<()>();
+    let (entered, inside) = mpsc::channel::<()>();
+    let busy = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            db.write(move |r| {
+                let mut txn = r.store().begin().expect("begin");
+                txn.head().expect("the write lock");
+                entered.send(()).unwrap();
+                hold.recv().unwrap();
+            })
+            .expect("write")
+        })
+    };
+    inside.recv().unwrap();
+    let report = db.audit(scope).expect("reader").expect("audit");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(report.contributions, 20);
+
+    // The file gone: the reader's audit says so.
+    std::fs::remove_file(data.join("checkpoint")).expect("remove the file");
+    let report = db.audit(scope).expect("reader").expect("audit");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.table == "checkpoint-file" && f.en.contains("missing")),
+        "{:?}",
+        report.findings
+    );
+    release.send(()).unwrap();
+    busy.join().unwrap();
+}

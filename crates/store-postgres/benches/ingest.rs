@@ -25,6 +25,7 @@ use anxin_records::store::{
 };
 use anxin_records::{AuditScope, Input, OrgInput, Outcome, Records, Result, Suite};
 use anxin_store_postgres::{BinaryCopy, PgStore};
+use postgres::Client;
 
 const ORGS: usize = 1_000;
 const PERSONS: usize = 1_000;
@@ -550,9 +551,27 @@ fn main() {
     print_times(&times, appending);
     usage.print_since(&mut records.store().inner, added, "the ingest");
 
-    // Baseline: the same rows, binary COPY into a plain table (same columns, no indexes, no log),
-    // committed every BATCH rows like the ingest.
+    // Baseline 1, PostgreSQL alone: a fresh schema with the same tables and indexes (the
+    // same migrations), the same registry rows written untimed, then the same event and
+    // contribution rows — read back from the ledger, so the same bytes — written by the
+    // store's own `Txn::write` (binary COPY of events and contributions) in the same batches:
+    // no lookups, no checks, no hashing, no tree hashes, no head, no signature.
     let head = records.store().head().expect("head");
+    let first_seq = (ORGS + PERSONS) as u64;
+    let mut events: Vec<EventRow> = Vec::with_capacity(total);
+    let mut registry_events: Vec<EventRow> = Vec::new();
+    let mut from = 0;
+    while from < head.size {
+        let to = (from + 65_536).min(head.size);
+        for e in records.store().events(from, to).expect("events") {
+            if e.seq < first_seq {
+                registry_events.push(e);
+            } else {
+                events.push(e);
+            }
+        }
+        from = to;
+    }
     let mut rows: Vec<ContributionRow> = Vec::with_capacity(total);
     let mut from = 0;
     while from < head.size {
@@ -561,6 +580,71 @@ fn main() {
         from = to;
     }
     assert_eq!(rows.len(), total);
+    assert_eq!(events.len(), total);
+    let alone_schema = format!("{schema}_alone");
+    let mut alone = PgStore::connect_schema(&url, &alone_schema).expect("baseline schema");
+    {
+        let registry = WriteBatch {
+            events: registry_events,
+            persons: records.store().persons_all().expect("persons"),
+            orgs: records.store().orgs_all().expect("orgs"),
+            ..WriteBatch::default()
+        };
+        let mut txn = alone.begin().expect("begin");
+        txn.write(&registry).expect("registry");
+        txn.commit().expect("commit");
+    }
+    let usage = Usage::now(&mut alone);
+    let t = Instant::now();
+    for (ev, co) in events.chunks(BATCH).zip(rows.chunks(BATCH)) {
+        let batch = WriteBatch {
+            events: ev.to_vec(),
+            contributions: co.to_vec(),
+            ..WriteBatch::default()
+        };
+        let mut txn = alone.begin().expect("begin");
+        txn.write(&batch).expect("write");
+        txn.commit().expect("commit");
+    }
+    let alone_took = t.elapsed();
+    drop(events);
+    let alone_rate = rate(total as u64, alone_took);
+    println!(
+        "baseline: PostgreSQL alone (same schema, indexes, rows, batches; the store's COPY) in {:.2?}: {:.0} rows/s",
+        alone_took, alone_rate
+    );
+    usage.print_since(&mut alone, total as u64, "PostgreSQL alone");
+    println!(
+        "ratio:    ingest / PostgreSQL alone = {:.2} (target ≥ 0.8)",
+        ingest / alone_rate
+    );
+    let entries = head.size as f64;
+    let ledger_sizes = relation_sizes(records.store().inner.client(), &schema);
+    let alone_sizes = relation_sizes(alone.client(), &alone_schema);
+    let sum = |v: &[(String, i64)]| v.iter().map(|(_, b)| *b).sum::<i64>() as f64;
+    println!(
+        "bytes on disk per log entry (tables, indexes, TOAST): ledger {:.0}, PostgreSQL alone {:.0}",
+        sum(&ledger_sizes) / entries,
+        sum(&alone_sizes) / entries
+    );
+    for (name, bytes) in &ledger_sizes {
+        let other = alone_sizes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, b)| *b);
+        if *bytes as f64 / entries >= 0.5 {
+            println!(
+                "    {name:<32} ledger {:>6.1} B/entry   alone {:>6.1} B/entry",
+                *bytes as f64 / entries,
+                other as f64 / entries
+            );
+        }
+    }
+    drop(alone);
+    PgStore::drop_schema(&url, &alone_schema).expect("drop baseline schema");
+
+    // Baseline 2: the contribution rows alone, binary COPY into a plain table (same columns,
+    // no indexes, no log), committed every BATCH rows like the ingest.
     let mut store = records.into_store().inner;
     store
         .client()
@@ -610,7 +694,7 @@ fn main() {
         baseline
     );
     usage.print_since(&mut store, rows.len() as u64, "the baseline");
-    println!("ratio:    ingest / baseline = {:.2}", ingest / baseline);
+    println!("ratio:    ingest / plain COPY = {:.2}", ingest / baseline);
     drop(rows);
 
     // The audit.
@@ -663,4 +747,20 @@ fn main() {
     } else {
         println!("kept schema {schema}");
     }
+}
+
+/// Bytes of each table (with its TOAST) and each index in `schema`, largest first.
+fn relation_sizes(client: &mut Client, schema: &str) -> Vec<(String, i64)> {
+    client
+        .query(
+            "SELECT c.relname::text, CASE WHEN c.relkind = 'r'
+                 THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'i') ORDER BY 2 DESC",
+            &[&schema],
+        )
+        .expect("sizes")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
 }

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use anxin_import::Payer;
 use anxin_records::conformance::{contribution, person, platform, resident_id, secrets};
+use anxin_records::store::WriteBatch;
 use anxin_records::{AuditScope, Input, Records, Store, Suite};
 use anxin_store_sqlite::SqliteStore;
 
@@ -103,7 +104,141 @@ fn main() {
     let size = records.store().head().expect("head").size;
     assert_eq!(size as usize, total + persons + 1);
 
-    // The baseline: the same rows, plain bulk insert.
+    // Bytes on disk per record: the ledger's file after a checkpoint (WAL folded in), and
+    // where they go (SQLite's dbstat: each table and index).
+    let ledger_bytes = disk_bytes(records.store().connection());
+    let ledger_tables = dbstat(records.store().connection());
+
+    // Baseline 1, SQLite alone: a fresh database with the same schema and indexes (the same
+    // migrations, the same pragmas), the same registry rows written untimed, then the same
+    // event and contribution rows — read back from the ledger, so the same bytes — written
+    // by the store's own `Txn::write` in the same batches: no lookups, no checks, no hashing,
+    // no tree hashes, no head, no signature.
+    let first_seq = (persons + 1) as u64;
+    let mut events = Vec::with_capacity(total);
+    let mut contributions = Vec::with_capacity(total);
+    let mut registry_events = Vec::new();
+    {
+        let store = records.store();
+        let mut from = 0;
+        while from < size {
+            let to = (from + 65_536).min(size);
+            for e in Store::events(store, from, to).expect("events") {
+                if e.seq < first_seq {
+                    registry_events.push(e);
+                } else {
+                    events.push(e);
+                }
+            }
+            contributions.extend(Store::contributions(store, from, to).expect("contributions"));
+            from = to;
+        }
+    }
+    assert_eq!(events.len(), total);
+    assert_eq!(contributions.len(), total);
+    let mut alone = SqliteStore::open(&dir.path().join("alone.db")).expect("open");
+    {
+        let registry = WriteBatch {
+            events: registry_events,
+            persons: records.store().persons_all().expect("persons"),
+            orgs: records.store().orgs_all().expect("orgs"),
+            ..WriteBatch::default()
+        };
+        let mut txn = alone.begin().expect("begin");
+        txn.write(&registry).expect("registry");
+        txn.commit().expect("commit");
+    }
+    // Baseline 1b: the same, rows in log order (the store's own write inserts each batch's
+    // contributions in slot order); the better of the two is the database's own rate.
+    let mut in_order = SqliteStore::open(&dir.path().join("in_order.db")).expect("open");
+    {
+        let conn = in_order.connection();
+        conn.execute_batch(&format!(
+            "ATTACH '{}' AS alone; INSERT INTO main.events SELECT * FROM alone.events;
+             INSERT INTO main.persons SELECT * FROM alone.persons; INSERT INTO main.orgs SELECT * FROM alone.orgs;
+             DETACH alone;",
+            dir.path().join("alone.db").display()
+        ))
+        .expect("registry");
+    }
+    let started = Instant::now();
+    for (ev, co) in events
+        .chunks(batch_size())
+        .zip(contributions.chunks(batch_size()))
+    {
+        let tx = in_order.connection().transaction().expect("tx");
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO events (seq, key, kind, body, leaf) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .expect("prepare");
+            for e in ev {
+                stmt.execute(rusqlite::params![
+                    e.seq as i64,
+                    e.key,
+                    e.kind,
+                    e.body,
+                    &e.leaf[..]
+                ])
+                .expect("insert");
+            }
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO contributions (seq, record_id, person, month, insurance, region, payer, payer_code,
+                     base_fen, amount_fen, account_fen, status, reason, paid_on)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .expect("prepare");
+            for c in co {
+                stmt.execute(rusqlite::params![
+                    c.seq as i64,
+                    c.record_id,
+                    &c.person[..],
+                    c.month,
+                    c.insurance.as_str(),
+                    c.region,
+                    c.payer.as_str(),
+                    c.payer_code,
+                    c.base_fen,
+                    c.amount_fen,
+                    c.account_fen,
+                    c.status.as_str(),
+                    c.reason.map(|g| g.as_str()),
+                    c.paid_on
+                ])
+                .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    let in_order_s = started.elapsed().as_secs_f64();
+    let in_order_bytes = disk_bytes(in_order.connection());
+    drop(in_order);
+
+    let started = Instant::now();
+    let mut ev = events.into_iter();
+    let mut co = contributions.into_iter();
+    loop {
+        let batch = WriteBatch {
+            events: ev.by_ref().take(batch_size()).collect(),
+            contributions: co.by_ref().take(batch_size()).collect(),
+            ..WriteBatch::default()
+        };
+        if batch.events.is_empty() {
+            break;
+        }
+        let mut txn = alone.begin().expect("begin");
+        txn.write(&batch).expect("write");
+        txn.commit().expect("commit");
+    }
+    let alone_s = started.elapsed().as_secs_f64();
+    let alone_bytes = disk_bytes(alone.connection());
+    let alone_tables = dbstat(alone.connection());
+    drop(alone);
+
+    // Baseline 2 (kept from earlier runs): the contribution rows alone into a table with
+    // only its key.
     let mut plain = SqliteStore::open(&dir.path().join("plain.db")).expect("open");
     let conn = plain.connection();
     conn.execute_batch(
@@ -153,16 +288,48 @@ fn main() {
         tx.commit().expect("commit");
     }
     let plain_s = started.elapsed().as_secs_f64();
+    drop(plain);
     let ledger_rate = total as f64 / ledger_s;
+    let alone_rate = total as f64 / alone_s;
     let plain_rate = total as f64 / plain_s;
     println!(
         "ingest, ledger:        {ledger_s:7.2} s  {ledger_rate:>10.0} records/s  (target ≥ 200,000/s: {:.2}×)",
         ledger_rate / 200_000.0
     );
+    let in_order_rate = total as f64 / in_order_s;
+    println!(
+        "ingest, SQLite alone (same schema, indexes, rows, batches; the store's write, slot order): {alone_s:7.2} s  {alone_rate:>10.0} rows/s  (ledger / alone = {:.2}; target ≥ 0.8)",
+        ledger_rate / alone_rate
+    );
+    println!(
+        "ingest, SQLite alone, rows in log order: {in_order_s:7.2} s  {in_order_rate:>10.0} rows/s  (ledger / this = {:.2}; {} bytes/entry)",
+        ledger_rate / in_order_rate,
+        in_order_bytes / size
+    );
     println!(
         "ingest, plain insert:  {plain_s:7.2} s  {plain_rate:>10.0} rows/s     (ledger / plain = {:.2})",
         ledger_rate / plain_rate
     );
+    let records_n = size as f64;
+    println!(
+        "bytes on disk per log entry: ledger {:.0} ({} MB for {size} entries), SQLite alone {:.0}",
+        ledger_bytes as f64 / records_n,
+        ledger_bytes >> 20,
+        alone_bytes as f64 / records_n
+    );
+    for (name, bytes) in &ledger_tables {
+        let alone = alone_tables
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, b)| *b);
+        if *bytes as f64 / records_n >= 0.5 || alone as f64 / records_n >= 0.5 {
+            println!(
+                "    {name:<32} ledger {:>6.1} B/entry   alone {:>6.1} B/entry",
+                *bytes as f64 / records_n,
+                alone as f64 / records_n
+            );
+        }
+    }
 
     // Inclusion proofs.
     let started = Instant::now();
@@ -254,4 +421,30 @@ fn main() {
         report.postings,
         report.postings_sum_fen
     );
+}
+
+/// The database's size on disk after its WAL is folded in.
+fn disk_bytes(conn: &rusqlite::Connection) -> u64 {
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .expect("checkpoint");
+    let pages: u64 = conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("pages");
+    let page: u64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .expect("page size");
+    pages * page
+}
+
+/// Bytes of each table and index (SQLite's dbstat virtual table), largest first.
+fn dbstat(conn: &rusqlite::Connection) -> Vec<(String, u64)> {
+    let mut stmt = conn
+        .prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+        .expect("dbstat");
+    stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+    })
+    .expect("dbstat")
+    .collect::<rusqlite::Result<_>>()
+    .expect("dbstat rows")
 }

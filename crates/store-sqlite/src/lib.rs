@@ -45,6 +45,30 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
 }
 
+/// A slot's place in the `contributions_slot` index: its columns in order, as SQLite
+/// compares them (blobs bytewise, codes as their stored text).
+fn slot_order(s: &Slot) -> (&[u8; 32], i32, &'static str, u32, &'static str, &str) {
+    (
+        &s.person,
+        s.month,
+        s.insurance.as_str(),
+        s.region,
+        s.payer.as_str(),
+        s.payer_code.as_str(),
+    )
+}
+
+fn row_order(c: &ContributionRow) -> (&[u8; 32], i32, &'static str, u32, &'static str, &str) {
+    (
+        &c.person,
+        c.month,
+        c.insurance.as_str(),
+        c.region,
+        c.payer.as_str(),
+        c.payer_code.as_str(),
+    )
+}
+
 fn db(e: rusqlite::Error) -> Error {
     Error::store(e)
 }
@@ -202,6 +226,9 @@ impl Txn for SqliteTxn<'_> {
             .tx
             .prepare_cached("SELECT seq, leaf FROM events WHERE key = ?1")
             .map_err(db)?;
+        // Probed in the key index's order, so consecutive probes share its pages.
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
         let mut found = HashMap::new();
         for key in keys {
             if let Some((seq, leaf)) = stmt
@@ -225,8 +252,12 @@ impl Txn for SqliteTxn<'_> {
                  AND region = ?4 AND payer = ?5 AND payer_code = ?6",
             )
             .map_err(db)?;
+        // Probed in the slot index's order (its column order, bytewise), so consecutive
+        // probes share index pages.
+        let mut sorted: Vec<&Slot> = slots.iter().collect();
+        sorted.sort_unstable_by(|a, b| slot_order(a).cmp(&slot_order(b)));
         let mut found = HashMap::new();
-        for s in slots {
+        for s in sorted {
             if let Some(id) = stmt
                 .query_row(
                     params![
@@ -402,7 +433,11 @@ impl Txn for SqliteTxn<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .map_err(db)?;
-        for c in &batch.contributions {
+        // In slot-index order: the unique index on the slot takes its entries page by page
+        // instead of at random (the table itself, keyed by seq, is appended to either way).
+        let mut contributions: Vec<&ContributionRow> = batch.contributions.iter().collect();
+        contributions.sort_unstable_by(|a, b| row_order(a).cmp(&row_order(b)));
+        for c in contributions {
             stmt.execute(params![
                 c.seq as i64,
                 c.record_id,
