@@ -7,7 +7,8 @@
 # usage: scripts/bench-monitor.sh [ORDERS [WORKERS]]
 #   ORDERS  orders in the month (default 2,000,000; a large province is 100,000,000)
 #   WORKERS workers (default ORDERS / 10)
-# env: BENCH_DIR (default /tmp/anxin-bench-monitor), THREADS (default 2), SKIP_BUILD=1
+# env: BENCH_DIR (default /tmp/anxin-bench-monitor), THREADS (default 2), SKIP_BUILD=1,
+#      BENCH_BIN (another build of the example, e.g. target/debug/examples/bench)
 # needs: python3 with duckdb (pip install duckdb), /usr/bin/time
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ WORKERS=${2:-$((ORDERS / 10))}
 THREADS=${THREADS:-2}
 DIR=${BENCH_DIR:-/tmp/anxin-bench-monitor}
 TARGET=${CARGO_TARGET_DIR:-target}
-BIN="$TARGET/monitor-bench/examples/bench"
+BIN=${BENCH_BIN:-$TARGET/monitor-bench/examples/bench}
 if [ -z "${SKIP_BUILD:-}" ]; then
   cargo build --profile monitor-bench -p anxin-monitor --example bench
 fi
