@@ -15,6 +15,7 @@ mod demo;
 mod fail;
 mod import_cmd;
 mod inbox_cmd;
+mod monitor_cmd;
 mod progress;
 mod records_cmd;
 mod render;
@@ -197,6 +198,12 @@ enum Command {
     Inbox {
         #[command(subcommand)]
         command: InboxCommand,
+    },
+    /// 平台数据监测 — platform orders at province scale: generate, ingest (pseudonymised,
+    /// Parquet), the monthly run (alerts per grid cell, compliance, injury bills, union dues).
+    Monitor {
+        #[command(subcommand)]
+        command: monitor_cmd::MonitorCommand,
     },
 }
 
@@ -710,6 +717,9 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
                 println!("  公钥（交给核验方） public key for verifiers: {vkey}");
             }
             return Ok(());
+        }
+        Command::Monitor { command } => {
+            return monitor_cmd::run_cmd(g.data_dir(), &policy, command, lang, json);
         }
         Command::Batch(a) => return batch_cmd::run(&policy, today, a, lang, json),
         Command::Simulate(a) => return sim_cmd::run(&policy, today, a, lang, json),

@@ -258,6 +258,16 @@ keys! {
     INBOX_REMINDER_DAYS_BEFORE = "inbox.reminder.days_before": Kind::Int, "days", "缴费提醒：每月缴费截止（当月最后一天）前几天提醒本月还没缴", "payment reminder: days before the month's due date (its last day) that a worker who has not paid is reminded";
     INBOX_LAPSE_MISSED_MONTHS = "inbox.lapse.missed_months": Kind::Int, "months", "断缴提醒：上次缴费之后连续几个月没缴就提醒", "lapse warning: consecutive months without payment after the last paid month that trigger a warning";
     INBOX_BACKPAY_WARN_MONTHS = "inbox.backpay.warn_months": Kind::Int, "months", "补缴期限提醒：某个没缴的月份离补缴期限还剩几个月时提醒", "back-payment window warning: months left before a missed month can no longer be paid";
+    // ---- platform monitoring (issue 16; SPEC §M2, §M3, §W6): anxin monitor run
+    MONITOR_ACTIVE_MIN_ORDERS = "monitor.active_min_orders": Kind::Int, "orders", "一个月在平台上至少接多少单才算在该平台“活跃从业”", "orders in a month from which a worker counts as active on a platform";
+    MONITOR_LAPSE_MONTHS = "monitor.lapse_months": Kind::Int, "months", "在平台上干活、最后缴费月距本月至少几个月算“断缴（停止缴费）”", "months since the last paid month from which a worker still working counts as having stopped paying";
+    MONITOR_RISK_MISSED_MONTHS = "monitor.risk.missed_months": Kind::Int, "months", "最后缴费月距本月至少几个月（但未到断缴）算“有断缴风险”", "months since the last paid month (short of stopping) from which a worker is at risk";
+    MONITOR_RISK_INCOME_DROP = "monitor.risk.income_drop": Kind::Rate, "percent", "本月平台收入比前几个月的月平均少了多少算“收入骤降、有断缴风险”", "drop of this month's platform income against the average of the months before that puts a paying worker at risk";
+    MONITOR_RISK_INCOME_WINDOW_MONTHS = "monitor.risk.income_window_months": Kind::Int, "months", "收入骤降和之前几个月的平均收入比较", "months before this one whose average income a drop is measured against";
+    MONITOR_COMPLIANCE_MIN_COVERAGE = "monitor.compliance.min_coverage": Kind::Rate, "percent", "平台参保率（参保人数占活跃从业人数）低于多少算不合规", "coverage rate (insured among active workers) under which a platform does not comply";
+    MONITOR_COMPLIANCE_YEARS = "monitor.compliance.years": Kind::Int, "years", "连续几年参保率不达标列入联合惩戒名单", "consecutive years under the coverage rate that put a platform on the joint-sanction list";
+    MONITOR_GRADE_A_COVERAGE = "monitor.grade.a_coverage": Kind::Rate, "percent", "信用等级 A：参保率至少多少", "credit grade A: the least coverage rate";
+    UNION_PLATFORM_DUES_RATE = "union.platform_dues_rate": Kind::Rate, "percent", "平台按注册活跃劳动者缴纳工会会费：占这些劳动者当月平台收入的比例", "union dues a platform pays for its registered active workers, as a share of their income from it that month";
     UNION_DUES_RATE = "union.dues_rate": Kind::Rate, "percent", "工会经费：按工资总额的比例", "union dues as a share of the payroll";
 }
 

@@ -1,0 +1,49 @@
+-- Alerts of month {m} (a month index: year * 12 + month - 1): workers active this month
+-- (at least {active_min} orders) who are not insured anywhere the instance knows, who stopped
+-- paying ({lapse} months or more since the last paid month), who missed months ({missed} or
+-- more, short of stopping), or whose income fell by {drop_bps} basis points or more against
+-- the average of their months with orders among the {window} before. One row a worker, in the
+-- grid cell where most of their orders were.
+WITH cur AS (
+  SELECT person, count(*) AS orders, sum(amount_fen) AS income, count(DISTINCT platform) AS platforms
+  FROM orders WHERE month = {m} GROUP BY person
+),
+act AS (SELECT * FROM cur WHERE orders >= {active_min}),
+cells AS (
+  SELECT person, area, count(*) AS n FROM orders WHERE month = {m} GROUP BY person, area
+),
+cell AS (
+  SELECT person, area FROM (
+    SELECT person, area, row_number() OVER (PARTITION BY person ORDER BY n DESC, area) AS rn
+    FROM cells
+  ) ranked WHERE rn = 1
+),
+paid AS (
+  SELECT person, max(CASE WHEN to_month > {m} THEN {m} ELSE to_month END) AS last_paid
+  FROM insured WHERE from_month <= {m} GROUP BY person
+),
+prev AS (
+  SELECT person, sum(amount_fen) AS income, count(DISTINCT month) AS months
+  FROM orders WHERE month >= {m} - {window} AND month < {m} GROUP BY person
+),
+flagged AS (
+  SELECT a.person, c.area, a.orders, a.income, a.platforms, p.last_paid,
+         pr.income AS prev_income, pr.months AS prev_months,
+         CASE
+           WHEN p.last_paid IS NULL THEN 'uninsured'
+           WHEN {m} - p.last_paid >= {lapse} THEN 'stopped'
+           WHEN {m} - p.last_paid >= {missed} THEN 'missed'
+           WHEN pr.months > 0
+            AND a.income * 10000 * pr.months < pr.income * (10000 - {drop_bps}) THEN 'income_drop'
+         END AS kind
+  FROM act a
+  JOIN cell c ON a.person = c.person
+  LEFT JOIN paid p ON a.person = p.person
+  LEFT JOIN prev pr ON a.person = pr.person
+)
+SELECT area, kind, person,
+       CAST(orders AS BIGINT) AS orders, CAST(income AS BIGINT) AS income,
+       CAST(platforms AS BIGINT) AS platforms, CAST(last_paid AS BIGINT) AS last_paid,
+       CAST(prev_income AS BIGINT) AS prev_income, CAST(prev_months AS BIGINT) AS prev_months
+FROM flagged WHERE kind IS NOT NULL
+ORDER BY area, kind, person

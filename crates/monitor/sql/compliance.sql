@@ -1,0 +1,22 @@
+-- Platform compliance for the years {first_year} to {year}: a platform's active workers in a
+-- year are those with at least {active_min} of its orders in some month of the year; insured
+-- are those of them with a paid month that year anywhere the instance knows.
+WITH pm AS (
+  SELECT platform, month, person, count(*) AS n FROM orders
+  WHERE month >= {first_year} * 12 AND month < ({year} + 1) * 12
+  GROUP BY platform, month, person
+),
+act AS (
+  SELECT DISTINCT platform, CAST((month - month % 12) / 12 AS INTEGER) AS year, person
+  FROM pm WHERE n >= {active_min}
+),
+years AS (SELECT DISTINCT year FROM act),
+ins AS (
+  SELECT DISTINCT i.person, y.year FROM insured i
+  JOIN years y ON i.from_month <= y.year * 12 + 11 AND i.to_month >= y.year * 12
+)
+SELECT a.platform, CAST(a.year AS BIGINT) AS year, CAST(count(*) AS BIGINT) AS active,
+       CAST(count(s.person) AS BIGINT) AS insured
+FROM act a LEFT JOIN ins s ON a.person = s.person AND a.year = s.year
+GROUP BY a.platform, a.year
+ORDER BY a.platform, year

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""DuckDB side of scripts/bench-monitor.sh: the monitor's own SQL files (crates/monitor/sql/),
+with the placeholders the anxin run used (its params.json), over the same Parquet files.
+Prints one JSON line: seconds per query, rows per query, and the total.
+
+usage: bench-monitor-duckdb.py DATA_DIR PARAMS_JSON THREADS
+"""
+import json
+import pathlib
+import sys
+import time
+
+import duckdb
+
+data, params, threads = pathlib.Path(sys.argv[1]), json.load(open(sys.argv[2])), int(sys.argv[3])
+sql_dir = pathlib.Path(__file__).resolve().parent.parent / "crates" / "monitor" / "sql"
+con = duckdb.connect()
+con.execute(f"SET threads = {threads}")
+mon = data / "monitor"
+con.execute(
+    f"CREATE VIEW orders AS SELECT * FROM read_parquet('{mon}/orders/**/*.parquet', hive_partitioning = false)"
+)
+con.execute(f"CREATE VIEW insured AS SELECT * FROM read_parquet('{mon}/insured/insured.parquet')")
+out = {"engine": "duckdb", "version": duckdb.__version__, "queries": {}, "rows": {}}
+t0 = time.perf_counter()
+for name in ["alerts", "compliance", "injury", "union"]:
+    sql = (sql_dir / f"{name}.sql").read_text()
+    for k, v in params.items():
+        sql = sql.replace("{" + k + "}", str(v))
+    t = time.perf_counter()
+    rows = con.execute(sql).fetchall()
+    out["queries"][name] = time.perf_counter() - t
+    out["rows"][name] = len(rows)
+out["seconds"] = time.perf_counter() - t0
+print(json.dumps(out))
