@@ -768,9 +768,11 @@ async fn case_page_html(
                 .params
                 .iter()
                 .map(|p| {
+                    // The parameter's words, not its key (a worker reads this page).
+                    let name = anxin_policy::schema::spec(&p.key)
+                        .map_or(p.key.as_str(), |k| lang.pick(k.zh, k.en));
                     format!(
-                        "{} = {}（{}{}）",
-                        p.key,
+                        "{name}：{}（{}{}）",
                         p.value,
                         p.source,
                         p.reform

@@ -132,7 +132,7 @@ fn inbox_messages() -> Value {
         "required": ["id", "kind", "month", "created_at", "read_at", "title_zh", "title_en", "text_zh", "text_en"],
         "properties": {
             "id": { "type": "integer", "minimum": 1, "description": "消息编号 message id (also the cursor)" },
-            "kind": { "type": "string", "enum": ["payment_reminder", "lapse_warning", "backpay_window"] },
+            "kind": { "type": "string", "enum": anxin_service::inbox::all_kinds() },
             "month": { "type": "string", "pattern": MONTH, "description": "消息所说的月份 the month it is about" },
             "created_at": { "type": "integer", "description": "Unix seconds" },
             "read_at": { "type": ["integer", "null"], "description": "Unix seconds; null: unread" },
@@ -807,9 +807,9 @@ fn sim_body() -> Value {
         "type": "object", "additionalProperties": false,
         "properties": {
             "reforms": { "type": "array", "items": { "type": "string" } },
-            "years": { "type": "integer", "minimum": 1, "maximum": 20 },
-            "seed": { "type": "integer", "minimum": 0 },
-            "persons": { "type": "integer", "minimum": 1, "maximum": 200000 }
+            "years": { "type": ["integer", "null"], "minimum": 1, "maximum": 20, "description": "null or absent: 10" },
+            "seed": { "type": ["integer", "null"], "minimum": 0, "description": "null or absent: 1" },
+            "persons": { "type": ["integer", "null"], "minimum": 1, "maximum": 200000, "description": "null or absent: 10000" }
         }
     })
 }

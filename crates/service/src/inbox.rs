@@ -62,6 +62,16 @@ pub const KINDS: [&str; 4] = [
     "certificate_issued",
 ];
 
+/// Every kind a message in the inbox may have: the inbox's own and the case steps' (the API
+/// document lists exactly these).
+pub fn all_kinds() -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .copied()
+        .chain(crate::cases::notify::KINDS.iter().map(|(kind, _)| *kind))
+        .collect()
+}
+
 /// A message kind's Chinese and English name (for the clerks' rates table).
 pub fn kind_name(kind: &str) -> (&'static str, &'static str) {
     match kind {
@@ -69,6 +79,12 @@ pub fn kind_name(kind: &str) -> (&'static str, &'static str) {
         "lapse_warning" => ("断缴提醒", "lapse warning"),
         "backpay_window" => ("补缴期限提醒", "back-payment window"),
         "certificate_issued" => ("凭证已开具", "certificate issued"),
+        "case_filed" => ("投诉已提交", "complaint filed"),
+        "case_accepted" => ("投诉已受理", "complaint accepted"),
+        "case_extended" => ("期限已延长", "deadline extended"),
+        "case_escalated" => ("逾期升级", "escalated"),
+        "case_closed" => ("投诉已办结", "complaint closed"),
+        "case_step" => ("投诉新进展", "complaint update"),
         _ => ("其他", "other"),
     }
 }
