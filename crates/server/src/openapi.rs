@@ -55,13 +55,17 @@ fn tile_bytes() -> Value {
     json!({ "type": "string", "format": "binary" })
 }
 
-/// The media type of an operation's success body: JSON but for the C2SP log paths.
-fn media(path: &str) -> &'static str {
+/// The media types of an operation's success body: JSON but for the C2SP log paths and a
+/// file of evidence, which comes with its own type (one of the types evidence may have).
+fn media(path: &str) -> Vec<&'static str> {
     match path {
-        "/log/checkpoint" => "text/plain",
-        p if p.starts_with("/log/tile/") => "application/octet-stream",
-        "/api/cases/{case}/evidence/{n}" => "application/octet-stream",
-        _ => "application/json",
+        "/log/checkpoint" => vec!["text/plain"],
+        p if p.starts_with("/log/tile/") => vec!["application/octet-stream"],
+        "/api/cases/{case}/evidence/{n}" => anxin_service::cases::evidence::Media::ALL
+            .iter()
+            .map(|m| m.mime())
+            .collect(),
+        _ => vec!["application/json"],
     }
 }
 
@@ -942,7 +946,11 @@ pub fn document() -> Value {
         let ok = if status == 204 {
             json!({ "description": "完成 done" })
         } else {
-            json!({ "description": "成功 success", "content": { media(op.path): { "schema": schema() } } })
+            let content: serde_json::Map<String, Value> = media(op.path)
+                .into_iter()
+                .map(|m| (m.to_string(), json!({ "schema": schema() })))
+                .collect();
+            json!({ "description": "成功 success", "content": content })
         };
         let mut ok = ok;
         if let Some(links) = links(op.method, op.path) {
