@@ -1,6 +1,7 @@
-//! `anxin batch quote|pension IN OUT`: a population file (CSV, one person a row) through the
+//! `anxin batch quote|pension IN OUT`: a population file (CSV or Parquet, one person a row) through the
 //! calculators' own rules, column-wise on every core (`anxin_policy::batch`), one result row
-//! per person in yuan with two decimals. Rows that cannot be read, or that the rule refuses,
+//! per person in yuan with two decimals, as CSV or (OUT ending in .parquet) Parquet with
+//! exact decimal columns. Rows that cannot be read, or that the rule refuses,
 //! go to a rejection report in the shape every import writes (`anxin_service::Refusal`).
 //!
 //! This module only reads the file into typed columns and writes the results; the rules are
@@ -16,6 +17,7 @@ use anxin_policy::calc::pension::Projector;
 use anxin_policy::calc::quote::BaseRule;
 use anxin_policy::{Lang, Policy};
 use anxin_service::Refusal;
+use anxin_service::parquet_table::{self, Kind};
 use clap::{Args, ValueEnum};
 
 use crate::fail::{Fail, Result};
@@ -32,9 +34,9 @@ pub enum BatchKind {
 pub struct BatchArgs {
     /// quote | pension
     kind: BatchKind,
-    /// The population file (CSV, UTF-8, a header row).
+    /// The population file: CSV (UTF-8, a header row), or Parquet if it ends in .parquet.
     input: PathBuf,
-    /// Where to write one result row per person (CSV).
+    /// Where to write one result row per person: CSV, or Parquet if it ends in .parquet.
     output: PathBuf,
     #[command(flatten)]
     common: crate::Common,
@@ -83,18 +85,14 @@ fn refusal(row: u64, column: &str, value: &str, zh: String, en: String) -> Refus
     }
 }
 
-/// Reads `path` with `columns` required, each row through `parse` (column values in the
-/// order of `columns`).
-fn read<T>(
-    path: &Path,
-    columns: &[&str],
-    parse: impl Fn(&[&str]) -> std::result::Result<T, (usize, String, String)>,
-) -> Result<Read<T>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| io_fail(path, e))?;
-    let header = rdr.headers().map_err(|e| io_fail(path, e))?.clone();
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
+}
+
+/// Where each of `columns` is in `header`, and the `id` column's place if there is one; a
+/// missing column is the whole file's refusal.
+fn locate(header: &[String], columns: &[&str]) -> Result<(Vec<usize>, Option<usize>)> {
     let find = |name: &str| {
         header
             .iter()
@@ -119,8 +117,81 @@ fn read<T>(
             ),
         ));
     }
-    let at: Vec<usize> = columns.iter().map(|c| find(c).unwrap_or(0)).collect();
-    let id_at = find("id");
+    Ok((
+        columns.iter().map(|c| find(c).unwrap_or(0)).collect(),
+        find("id"),
+    ))
+}
+
+/// One row's cells (in the order of `columns`) through `parse`: kept, or refused with its
+/// reason.
+fn take<T>(
+    out: &mut Read<T>,
+    row: u64,
+    cells: &[&str],
+    id: Option<&str>,
+    columns: &[&str],
+    parse: &impl Fn(&[&str]) -> std::result::Result<T, (usize, String, String)>,
+) {
+    match parse(cells) {
+        Ok(t) => {
+            out.rows.push(t);
+            out.line.push(row);
+            if let Some(ids) = out.ids.as_mut() {
+                ids.push(id.unwrap_or("").to_string());
+            }
+        }
+        Err((col, zh, en)) => out
+            .refused
+            .push(refusal(row, columns[col], cells[col], zh, en)),
+    }
+}
+
+/// Reads `path` (CSV, or Parquet when it ends in .parquet: each column read as the text it
+/// would have in a CSV, rows counted as a spreadsheet counts them, the header being row 1)
+/// with `columns` required, each row through `parse` (column values in the order of
+/// `columns`).
+fn read<T>(
+    path: &Path,
+    columns: &[&str],
+    parse: impl Fn(&[&str]) -> std::result::Result<T, (usize, String, String)>,
+) -> Result<Read<T>> {
+    if is_parquet(path) {
+        let file = std::fs::File::open(path).map_err(|e| io_fail(path, e))?;
+        let mut r = parquet_table::TableReader::open(file).map_err(|e| io_fail(path, e))?;
+        let (mut at, id_at) = locate(r.names(), columns)?;
+        if let Some(i) = id_at {
+            at.push(i);
+        }
+        let mut out = Read {
+            rows: Vec::new(),
+            line: Vec::new(),
+            ids: id_at.map(|_| Vec::new()),
+            refused: Vec::new(),
+        };
+        let mut row = 1u64;
+        while let Some(b) = r.next_batch(&at) {
+            let b = b.map_err(|e| io_fail(path, e))?;
+            for i in 0..b.rows() {
+                row += 1;
+                let cells: Vec<&str> = (0..columns.len()).map(|k| b.cell(k, i).trim()).collect();
+                let id = id_at.map(|_| b.cell(columns.len(), i));
+                take(&mut out, row, &cells, id, columns, &parse);
+            }
+        }
+        return Ok(out);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| io_fail(path, e))?;
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| io_fail(path, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let (at, id_at) = locate(&header, columns)?;
     let mut out = Read {
         rows: Vec::new(),
         line: Vec::new(),
@@ -150,18 +221,8 @@ fn read<T>(
             .iter()
             .map(|&i| rec.get(i).unwrap_or("").trim())
             .collect();
-        match parse(&cells) {
-            Ok(t) => {
-                out.rows.push(t);
-                out.line.push(row);
-                if let (Some(ids), Some(i)) = (out.ids.as_mut(), id_at) {
-                    ids.push(rec.get(i).unwrap_or("").to_string());
-                }
-            }
-            Err((col, zh, en)) => out
-                .refused
-                .push(refusal(row, columns[col], cells[col], zh, en)),
-        }
+        let id = id_at.map(|i| rec.get(i).unwrap_or(""));
+        take(&mut out, row, &cells, id, columns, &parse);
     }
     Ok(out)
 }
@@ -250,20 +311,58 @@ fn write_report(path: &Path, refused: &[Refusal]) -> Result<()> {
     w.flush().map_err(|e| io_fail(path, e))
 }
 
-/// Writes the header and one row per computed person to `out`; the rows the rule refused
-/// join the file's refusals. Returns how many were computed, and every refusal.
+/// Where the result rows go: CSV, or Parquet when the output ends in .parquet.
+enum Sink {
+    Csv(csv::Writer<std::fs::File>),
+    Parquet(parquet_table::TableWriter<std::io::BufWriter<std::fs::File>>),
+}
+
+impl Sink {
+    /// The output file with its header; `kinds` are the Parquet columns' kinds after `row`
+    /// and `id`.
+    fn create(path: &Path, header: &[&str], kinds: &[Kind]) -> Result<Sink> {
+        let mut head = vec!["row", "id"];
+        head.extend_from_slice(header);
+        if is_parquet(path) {
+            let file = std::fs::File::create(path).map_err(|e| io_fail(path, e))?;
+            let mut k = vec![Kind::Integer, Kind::Text];
+            k.extend_from_slice(kinds);
+            let w = parquet_table::TableWriter::new(std::io::BufWriter::new(file), &head, &k)
+                .map_err(|e| io_fail(path, e))?;
+            return Ok(Sink::Parquet(w));
+        }
+        let mut w = csv::Writer::from_path(path).map_err(|e| io_fail(path, e))?;
+        w.write_record(&head).map_err(|e| io_fail(path, e))?;
+        Ok(Sink::Csv(w))
+    }
+
+    fn row(&mut self, path: &Path, cells: &[String]) -> Result<()> {
+        match self {
+            Sink::Csv(w) => w.write_record(cells).map_err(|e| io_fail(path, e)),
+            Sink::Parquet(w) => w.push(cells).map_err(|e| io_fail(path, e)),
+        }
+    }
+
+    fn finish(self, path: &Path) -> Result<()> {
+        match self {
+            Sink::Csv(mut w) => w.flush().map_err(|e| io_fail(path, e)),
+            Sink::Parquet(w) => {
+                let mut f = w.finish().map_err(|e| io_fail(path, e))?;
+                f.flush().map_err(|e| io_fail(path, e))
+            }
+        }
+    }
+}
+
+/// Writes one row per computed person to `out`; the rows the rule refused join the file's
+/// refusals. Returns how many were computed, and every refusal.
 fn write_results<T, F>(
-    out: &mut csv::Writer<std::fs::File>,
+    out: &mut Sink,
     path: &Path,
-    header: &[&str],
     read: Read<T>,
     figures: Vec<anxin_policy::Result<F>>,
     cells: impl Fn(&F) -> Vec<String>,
 ) -> Result<(u64, Vec<Refusal>)> {
-    let io = |e: csv::Error| io_fail(path, e);
-    let mut head = vec!["row", "id"];
-    head.extend_from_slice(header);
-    out.write_record(&head).map_err(io)?;
     let mut ok = 0;
     let mut refused = read.refused;
     for (i, f) in figures.into_iter().enumerate() {
@@ -273,7 +372,7 @@ fn write_results<T, F>(
                 let id = read.ids.as_ref().map(|v| v[i].as_str()).unwrap_or("");
                 let mut row = vec![read.line[i].to_string(), id.to_string()];
                 row.extend(cells(&f));
-                out.write_record(&row).map_err(io)?;
+                out.row(path, &row)?;
             }
             Err(e) => refused.push(refusal(read.line[i], "", "", e.zh, e.en)),
         }
@@ -285,7 +384,6 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
     let month = a.month.unwrap_or(today);
     let scope = policy.scope(&a.common.region, month, &a.common.reforms)?;
     let started = Instant::now();
-    let mut out = csv::Writer::from_path(&a.output).map_err(|e| io_fail(&a.output, e))?;
     let t;
     let ((ok, mut refused), compute_s) = match a.kind {
         BatchKind::Quote => {
@@ -308,7 +406,8 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
                 "subsidy",
                 "net",
             ];
-            let w = write_results(&mut out, &a.output, &header, r, figures, |f| {
+            let mut out = Sink::create(&a.output, &header, &[Kind::Decimal(2); 7])?;
+            let w = write_results(&mut out, &a.output, r, figures, |f| {
                 vec![
                     f.base.yuan_string(),
                     pct(f.rate.0),
@@ -319,6 +418,7 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
                     f.net.yuan_string(),
                 ]
             })?;
+            out.finish(&a.output)?;
             (w, compute_s)
         }
         BatchKind::Pension => {
@@ -344,7 +444,16 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
                 "account_pension",
                 "total_pension",
             ];
-            let w = write_results(&mut out, &a.output, &header, r, figures, |f| {
+            let kinds = [
+                Kind::Text,
+                Kind::Integer,
+                Kind::Decimal(1),
+                Kind::Decimal(2),
+                Kind::Decimal(2),
+                Kind::Decimal(2),
+            ];
+            let mut out = Sink::create(&a.output, &header, &kinds)?;
+            let w = write_results(&mut out, &a.output, r, figures, |f| {
                 vec![
                     if f.eligible { "yes" } else { "no" }.to_string(),
                     f.min_months.to_string(),
@@ -354,10 +463,10 @@ pub fn run(policy: &Policy, today: YearMonth, a: BatchArgs, lang: Lang, json: bo
                     Fen(f.total_fen).yuan_string(),
                 ]
             })?;
+            out.finish(&a.output)?;
             (w, compute_s)
         }
     };
-    out.flush().map_err(|e| io_fail(&a.output, e))?;
     refused.sort_by_key(|r| r.row);
     let report = a.report.clone().unwrap_or_else(|| {
         let mut p = a.output.clone().into_os_string();

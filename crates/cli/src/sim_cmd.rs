@@ -1,6 +1,6 @@
 //! `anxin simulate --reform R --years N --seed S`: the microsimulation of
 //! `anxin_policy::sim`, a one-screen summary on stdout (Chinese, English with `--lang en`) and
-//! every table as CSV in the output directory. The run, its bounds and its summary are
+//! every table as CSV and as Parquet in the output directory. The run, its bounds and its summary are
 //! `anxin_service::analyst`'s, the same as the analyst's page; this module parses and renders
 //! only.
 
@@ -10,6 +10,7 @@ use anxin_domain::{Fen, YearMonth};
 use anxin_policy::sim::{SimParams, SimRequest};
 use anxin_policy::{Lang, Policy};
 use anxin_service::analyst::{self, Bounds, Desk};
+use anxin_service::{parquet_table, population};
 use clap::Args;
 
 use crate::fail::{Fail, Result};
@@ -37,7 +38,13 @@ pub struct SimArgs {
     /// A population file instead of the one shipped (policy/simulation/zhejiang-flex.toml).
     #[arg(long)]
     population: Option<PathBuf>,
-    /// Where to write the tables as CSV.
+    /// People to follow instead of a synthetic population: a CSV, one person a row (columns
+    /// age, track, income, region; optional sector, volatile, contract, migrant, insured,
+    /// paid_months, balance; see `anxin_service::population`). Any bad row is refused with
+    /// its reason and nothing runs.
+    #[arg(long)]
+    people: Option<PathBuf>,
+    /// Where to write the tables, each as CSV and as Parquet.
     #[arg(long, default_value = "simulation")]
     out: PathBuf,
 }
@@ -65,7 +72,36 @@ pub fn run(policy: &Policy, today: YearMonth, a: SimArgs, lang: Lang, json: bool
         reforms: a.reforms.clone(),
         region: a.region.clone(),
     };
-    let desk = analyst::run(policy, &params, &req, Bounds::SIMULATION)?;
+    let desk = match &a.people {
+        None => analyst::run(policy, &params, &req, Bounds::SIMULATION)?,
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|e| io_fail(p, e))?;
+            let limits = population::Limits::embedded()?;
+            match population::read(policy, &params, &limits, req.start, &bytes)? {
+                Ok(people) => {
+                    analyst::run_people(policy, &params, &req, &people, Bounds::SIMULATION)?
+                }
+                Err(refused) => {
+                    for r in refused.iter().take(50) {
+                        eprintln!(
+                            "第 {} 行 row {}，列 column {}：{} — {}",
+                            r.row, r.row, r.column, r.zh, r.en
+                        );
+                    }
+                    return Err(Fail::bad_input(
+                        format!(
+                            "人口文件有 {} 行不合格，没有运行模拟（前 50 行的原因见上）",
+                            refused.len()
+                        ),
+                        format!(
+                            "{} rows of the population file are refused, nothing was run (the first 50 reasons above)",
+                            refused.len()
+                        ),
+                    ));
+                }
+            }
+        }
+    };
     std::fs::create_dir_all(&a.out).map_err(|e| io_fail(&a.out, e))?;
     let mut files = Vec::new();
     for (name, (header, rows)) in &desk.tables {
@@ -76,6 +112,10 @@ pub fn run(policy: &Policy, today: YearMonth, a: SimArgs, lang: Lang, json: bool
             w.write_record(r).map_err(|e| io_fail(&path, e))?;
         }
         w.flush().map_err(|e| io_fail(&path, e))?;
+        files.push(path.display().to_string());
+        let path = a.out.join(format!("{name}.parquet"));
+        let bytes = parquet_table::table_bytes(header, rows).map_err(|e| io_fail(&path, e))?;
+        std::fs::write(&path, bytes).map_err(|e| io_fail(&path, e))?;
         files.push(path.display().to_string());
     }
     if json {
@@ -177,12 +217,12 @@ fn summary(desk: &Desk, params: &SimParams, lang: Lang, out: &Path) -> String {
     }
     if en {
         s += &format!(
-            "\n\nThe participation model and most mixes are assumptions (policy/simulation). Tables: {}/years.csv, window.csv, deciles.csv, winners.csv, calibration.csv\n",
+            "\n\nThe participation model and most mixes are assumptions (policy/simulation). Tables (CSV and Parquet): {}/years.csv, window.csv, deciles.csv, winners.csv, calibration.csv and the same .parquet\n",
             out.display()
         );
     } else {
         s += &format!(
-            "\n\n参保行为模型和多数人口构成是假设（见 policy/simulation）。各表：{}/years.csv、window.csv、deciles.csv、winners.csv、calibration.csv\n",
+            "\n\n参保行为模型和多数人口构成是假设（见 policy/simulation）。各表（CSV 和 Parquet）：{}/years.csv、window.csv、deciles.csv、winners.csv、calibration.csv 及同名 .parquet\n",
             out.display()
         );
     }
@@ -228,8 +268,12 @@ pub fn cohort(
         w.write_record(r).map_err(|e| io_fail(&path, e))?;
     }
     w.flush().map_err(|e| io_fail(&path, e))?;
+    let parquet = a.out.join("cohort.parquet");
+    let bytes = parquet_table::table_bytes(&header, &rows).map_err(|e| io_fail(&parquet, e))?;
+    std::fs::write(&parquet, bytes).map_err(|e| io_fail(&parquet, e))?;
     let chart = a.out.join("cohort.svg");
-    std::fs::write(&chart, analyst::cohort_chart(policy, &desk)).map_err(|e| io_fail(&chart, e))?;
+    std::fs::write(&chart, analyst::cohort_chart(policy, &desk, lang))
+        .map_err(|e| io_fail(&chart, e))?;
     if json {
         println!(
             "{}",

@@ -363,11 +363,16 @@ fn the_same_seed_gives_the_same_bytes() {
         a.keys().collect::<Vec<_>>(),
         [
             "calibration.csv",
+            "calibration.parquet",
             "deciles.csv",
+            "deciles.parquet",
             "stdout",
             "window.csv",
+            "window.parquet",
             "winners.csv",
-            "years.csv"
+            "winners.parquet",
+            "years.csv",
+            "years.parquet"
         ]
     );
     assert_eq!(a, b, "same seed, same bytes");
@@ -378,4 +383,175 @@ fn the_same_seed_gives_the_same_bytes() {
     // Baseline, each reform, and both together, for each of the 4 years.
     let years = rows(&dir.join("a/years.csv"));
     assert_eq!(years.len(), 4 * 4);
+}
+
+/// A CSV file as its header and rows of text.
+fn csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h = r
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|s| s.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
+    (h, rows)
+}
+
+fn parquet_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let f = std::fs::File::open(path).unwrap();
+    anxin_service::parquet_table::TableReader::open(f)
+        .unwrap()
+        .read_all()
+        .unwrap()
+}
+
+#[test]
+fn every_table_of_a_run_reads_back_from_parquet_as_its_csv() {
+    let dir = tmp("sim-parquet");
+    let a = simulate(&dir.join("a"), "7");
+    for name in ["calibration", "deciles", "window", "winners", "years"] {
+        let csv = csv_table(&dir.join(format!("a/{name}.csv")));
+        assert!(!csv.1.is_empty(), "{name} has rows");
+        assert_eq!(
+            parquet_table(&dir.join(format!("a/{name}.parquet"))),
+            csv,
+            "{name}"
+        );
+        assert_eq!(&a[&format!("{name}.parquet")][..4], b"PAR1");
+    }
+}
+
+#[test]
+fn batch_reads_and_writes_parquet_as_it_does_csv() {
+    let pension = tmp("parquet-pension-in").join("pension.csv");
+    std::fs::write(
+        &pension,
+        "id,avg_wage,contribution_index,contribution_months,account_balance,retirement_age_months\n\
+         a,8310,1.00,180,50000,720\n\
+         b,8310,0.6,240,38000.55,660\n\
+         c,8310,1.2345,360,120000.10,600\n\
+         d,-1,1,180,0,720\n\
+         e,8310,x,180,0,720\n",
+    )
+    .unwrap();
+    for (kind, file) in [("quote", data("batch-quote.csv")), ("pension", pension)] {
+        let dir = tmp(&format!("parquet-{kind}"));
+        let (out_csv, report_csv) = run_batch(kind, &file, &dir);
+        let want = csv_table(&out_csv);
+        assert!(!want.1.is_empty());
+        // The same file as Parquet in, Parquet out.
+        let (h, rows) = csv_table(&file);
+        let h: Vec<&str> = h.iter().map(String::as_str).collect();
+        let input = dir.join("in.parquet");
+        std::fs::write(
+            &input,
+            anxin_service::parquet_table::table_bytes(&h, &rows).unwrap(),
+        )
+        .unwrap();
+        let (out, report) = (dir.join("out.parquet"), dir.join("refused2.csv"));
+        let st = bin()
+            .args(["batch", kind])
+            .arg(&input)
+            .arg(&out)
+            .args(["--region", REGION, "--month", MONTH, "--report"])
+            .arg(&report)
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        assert_eq!(parquet_table(&out), want, "{kind}");
+        assert_eq!(
+            std::fs::read(&report).unwrap(),
+            std::fs::read(&report_csv).unwrap(),
+            "{kind}: the same rows refused for the same reasons"
+        );
+    }
+}
+
+#[test]
+fn simulate_follows_a_population_file_and_refuses_a_bad_one() {
+    let dir = tmp("people");
+    let good = dir.join("people.csv");
+    let mut text = String::from("age,track,income,region,sector,insured,paid_months\n");
+    for i in 0..40u32 {
+        text.push_str(&format!(
+            "{},{},{}.00,{},delivery,{},{}\n",
+            20 + i % 25,
+            if i % 3 == 0 { "female50" } else { "male" },
+            3000 + 100 * i,
+            if i % 2 == 0 { "330100" } else { "330200" },
+            if i % 4 == 0 { "yes" } else { "no" },
+            (i % 25) * 6
+        ));
+    }
+    std::fs::write(&good, text).unwrap();
+    let run = |file: &Path, out: &Path| {
+        bin()
+            .args([
+                "simulate",
+                "--reform",
+                "income-band-rate",
+                "--years",
+                "3",
+                "--start",
+                "2026-07",
+                "--seed",
+                "7",
+                "--people",
+            ])
+            .arg(file)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let st = run(&good, &dir.join("a"));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let years = rows(&dir.join("a/years.csv"));
+    assert_eq!(years.len(), 2 * 3, "baseline and one reform, 3 years");
+    assert_eq!(
+        years[0]["persons"], "40",
+        "everyone of the file, none drawn"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("a/years.csv")).unwrap(),
+        {
+            let again = run(&good, &dir.join("b"));
+            assert!(again.status.success());
+            std::fs::read(dir.join("b/years.csv")).unwrap()
+        },
+        "the same file and seed give the same bytes"
+    );
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "age,track,income,region\n35,male,4000,330100\n9,male,4000,330100\n35,male,-1,330100\n",
+    )
+    .unwrap();
+    let st = run(&bad, &dir.join("c"));
+    assert_eq!(st.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        err.contains("row 3")
+            && err.contains("age")
+            && err.contains("row 4")
+            && err.contains("income"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("c").exists(),
+        "nothing written for a refused file"
+    );
 }

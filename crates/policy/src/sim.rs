@@ -628,9 +628,59 @@ fn resolve(
     })
 }
 
+/// One person of a population file the analyst brings (`anxin simulate --people`, the
+/// analyst's page): what the synthetic population would otherwise draw for them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonIn {
+    /// Age at the start of the run, in months.
+    pub age_months: u32,
+    /// 0 male, 1 female55 (women retiring at 55 under the law before the reform), 2 female50.
+    pub track: u8,
+    /// The index of their sector in the population file's `[sector]` mix.
+    pub sector: u8,
+    /// The region's code.
+    pub region: String,
+    pub volatile: bool,
+    pub contract: bool,
+    pub migrant: bool,
+    /// Paying as a flexible worker at the start.
+    pub insured: bool,
+    /// Monthly income (fen).
+    pub income: i64,
+    /// Months paid before the start.
+    pub paid_months: u32,
+    /// Personal account balance at the start (fen); `None`: as the synthetic population
+    /// estimates it (the months paid at the lowest base).
+    pub balance: Option<i64>,
+}
+
 /// Runs the simulation: draws the population, then the law in force and each scenario of
 /// reforms over the same people with the same draws.
 pub fn simulate(policy: &Policy, params: &SimParams, req: &SimRequest) -> Result<SimResult> {
+    run(policy, params, req, None)
+}
+
+/// The simulation over the people of a population file instead of a drawn population
+/// (`req.persons` is taken as their number and `req.region` is ignored: each person has
+/// theirs); the behavioural draws are the same as for a drawn population.
+pub fn simulate_people(
+    policy: &Policy,
+    params: &SimParams,
+    req: &SimRequest,
+    people: &[PersonIn],
+) -> Result<SimResult> {
+    let mut req = req.clone();
+    req.persons = u32::try_from(people.len()).unwrap_or(u32::MAX);
+    req.region = None;
+    run(policy, params, &req, Some(people))
+}
+
+fn run(
+    policy: &Policy,
+    params: &SimParams,
+    req: &SimRequest,
+    given: Option<&[PersonIn]>,
+) -> Result<SimResult> {
     if req.persons == 0 || req.persons > 20_000_000 || req.years == 0 || req.years > 50 {
         return Err(Error::bad_input(
             format!(
@@ -643,12 +693,25 @@ pub fn simulate(policy: &Policy, params: &SimParams, req: &SimRequest) -> Result
             ),
         ));
     }
-    let (regions, region_shares): (Vec<String>, Vec<u32>) = match &req.region {
-        Some(r) => {
+    let (regions, region_shares): (Vec<String>, Vec<u32>) = match (given, &req.region) {
+        (Some(people), _) => {
+            let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+            for p in people {
+                *counts.entry(p.region.as_str()).or_default() += 1;
+            }
+            let n = people.len().max(1) as u64;
+            let mut shares: Vec<u32> = counts.values().map(|c| (c * 10_000 / n) as u32).collect();
+            let short = 10_000 - shares.iter().sum::<u32>().min(10_000);
+            if let Some(last) = shares.last_mut() {
+                *last += short;
+            }
+            (counts.keys().map(|k| k.to_string()).collect(), shares)
+        }
+        (None, Some(r)) => {
             let scope = policy.scope(r, req.start, &[])?;
             (vec![scope.region.code.to_string()], vec![10_000])
         }
-        None => params.region.items.iter().cloned().unzip(),
+        (None, None) => params.region.items.iter().cloned().unzip(),
     };
     let mut scenarios: Vec<(String, Vec<String>)> = vec![("baseline".into(), vec![])];
     for r in &req.reforms {
@@ -684,7 +747,28 @@ pub fn simulate(policy: &Policy, params: &SimParams, req: &SimRequest) -> Result
     let start = req.start.index();
     let n = req.persons as usize;
     let mut people = Vec::with_capacity(n);
-    for _ in 0..n {
+    for given in given.unwrap_or_default() {
+        let region = regions
+            .iter()
+            .position(|r| *r == given.region)
+            .unwrap_or_default() as u8;
+        let k = &base.kernels[0][region as usize];
+        let acct = k.one(k.params.base.tier_min.0, given.income).account_fen;
+        people.push(Person {
+            birth: start - given.age_months as i32,
+            track: given.track.min(2),
+            sector: given.sector,
+            region,
+            volatile: given.volatile,
+            contract: given.contract,
+            migrant: given.migrant,
+            insured: given.insured && !given.contract,
+            income: given.income,
+            paid: given.paid_months,
+            balance: given.balance.unwrap_or(acct * given.paid_months as i64),
+        });
+    }
+    for _ in 0..if given.is_some() { 0 } else { n } {
         let b =
             params.income.bands[pick(&mut rng, params.income.bands.iter().map(|b| b[2] as u32))];
         let income =

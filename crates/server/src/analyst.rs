@@ -1,6 +1,6 @@
 //! The analyst's desk (issue 17, SPEC §A1, §A2): `/analyst` runs the microsimulation for the
 //! reforms ticked (a bounded population and window, one run at a time: `gates`), shows the
-//! one-screen summary and its charts, offers every table as CSV and .xlsx, and shows the
+//! one-screen summary and its charts, offers every table as CSV, .xlsx and Parquet, and shows the
 //! fiscal sharing of resident medical insurance; `POST /api/analyst/simulate` and
 //! `GET /api/analyst/fiscal` give the same as JSON.
 //!
@@ -35,6 +35,9 @@ const SIM_TABLES: [&str; 5] = ["years", "window", "deciles", "winners", "calibra
 struct Ask {
     lang: Lang,
     run: bool,
+    /// The run is of an uploaded population file: its tables cannot be fetched again by a
+    /// query.
+    uploaded: bool,
     reforms: Vec<String>,
     years: u32,
     seed: u64,
@@ -60,6 +63,7 @@ fn ask_of(uri: &Uri) -> Result<Ask, ApiError> {
     let mut a = Ask {
         lang: Lang::Zh,
         run: false,
+        uploaded: false,
         reforms: Vec::new(),
         years: YEARS,
         seed: SEED,
@@ -215,6 +219,7 @@ pub async fn desk_page(
         ls = lang_query(lang, true),
     ));
     body.push_str(&form(&state.policy, &params, &state, &a));
+    body.push_str(&people_form(&state.policy, &params, &state, &caller, lang));
     if a.run {
         let req = request(&state, a.reforms.clone(), a.years, a.seed, a.persons);
         let bounds = state.gates.sim_bounds();
@@ -276,10 +281,9 @@ fn form(policy: &Policy, params: &SimParams, state: &AppState, a: &Ask) -> Strin
                     ""
                 };
                 format!(
-                    "<label style=\"{CHECK_ROW}\"><input type=\"checkbox\" name=\"reform\" value=\"{}\" style=\"width:auto;min-width:24px;min-height:24px\"{checked}><span>{} <small>{}</small></span></label>",
+                    "<label style=\"{CHECK_ROW}\"><input type=\"checkbox\" name=\"reform\" value=\"{}\" style=\"width:auto;min-width:24px;min-height:24px\"{checked}><span>{}</span></label>",
                     esc(&r.name),
                     esc(lang.pick(&r.title_zh, &r.title_en)),
-                    esc(&r.name),
                 )
             })
             .collect()
@@ -321,16 +325,7 @@ fn form(policy: &Policy, params: &SimParams, state: &AppState, a: &Ask) -> Strin
 }
 
 fn label(policy: &Policy, name: &str, lang: Lang) -> String {
-    match (name, lang) {
-        ("baseline", Lang::Zh) => "现行规定".into(),
-        ("baseline", Lang::En) => "law in force".into(),
-        ("all", Lang::Zh) => "全部合并".into(),
-        ("all", Lang::En) => "all together".into(),
-        (r, _) => policy.reforms.get(r).map_or_else(
-            || r.to_string(),
-            |f| lang.pick(&f.title_zh, &f.title_en).to_string(),
-        ),
-    }
+    analyst::scenario_label(policy, name, lang)
 }
 
 fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String {
@@ -342,7 +337,7 @@ fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String 
         lang.pick("一屏摘要", "Summary"),
         match lang {
             Lang::Zh => format!(
-                "{}：{} 人，{}–{} 年，种子 {}。参保行为模型和多数人口构成是假设，每个数字及出处见 calibration 表。",
+                "{}：{} 人，{}–{} 年，种子 {}。参保行为模型和多数人口构成是假设，每个数字及出处见「人口构成与出处」表。",
                 esc(&params.meta.title_zh),
                 r.persons,
                 r.start.year(),
@@ -420,7 +415,7 @@ fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String 
         s.push_str("</table>");
     }
     s.push_str(&format!("<h2>{}</h2>", lang.pick("图表", "Charts")));
-    for svg in analyst::charts(policy, desk) {
+    for svg in analyst::charts(policy, desk, lang) {
         s.push_str(&format!("<figure>{svg}</figure>"));
     }
     s.push_str(&format!(
@@ -428,13 +423,41 @@ fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String 
         lang.pick("下载各表", "Download the tables")
     ));
     let q = run_query(a);
+    if a.uploaded {
+        s.push_str(&format!(
+            "<li>{}</li></ul>",
+            lang.pick(
+                "上传人口的各表（CSV、Parquet）请用命令行导出：anxin simulate --people 文件.csv",
+                "The tables of an uploaded population (CSV, Parquet) come from the command line: anxin simulate --people FILE.csv"
+            )
+        ));
+        return s;
+    }
     for t in SIM_TABLES {
         s.push_str(&format!(
-            "<li>{t}: <a href=\"/analyst/tables/{t}.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/{t}.xlsx?{q}\">Excel (.xlsx)</a></li>"
+            "<li>{}: <a href=\"/analyst/tables/{t}.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/{t}.xlsx?{q}\">Excel (.xlsx)</a> · <a href=\"/analyst/tables/{t}.parquet?{q}\">Parquet</a></li>",
+            table_name(t, lang)
         ));
     }
     s.push_str("</ul>");
     s
+}
+
+/// A downloadable table's name for people (the file keeps its code).
+fn table_name(t: &str, lang: Lang) -> &str {
+    match t {
+        "years" => lang.pick("逐年结果", "Year by year"),
+        "window" => lang.pick("窗口期合计", "Over the window"),
+        "deciles" => lang.pick("各收入十分位", "By income decile"),
+        "winners" => lang.pick("养老金得失五档", "Pension winners and losers"),
+        "calibration" => lang.pick("人口构成与出处", "The population's figures and sources"),
+        "cohort" => lang.pick(
+            "因入学参保人员的后续缴费",
+            "School-driven enrolments forward",
+        ),
+        "fiscal" => lang.pick("财政补助分担", "Fiscal sharing"),
+        other => other,
+    }
 }
 
 /// A share for the page: "12.34 %" kept on one line.
@@ -492,11 +515,12 @@ fn cohort_section(policy: &Policy, desk: Option<&analyst::CohortDesk>, a: &Ask) 
     ));
     s.push_str(&format!(
         "<figure>{}</figure>",
-        analyst::cohort_chart(policy, desk)
+        analyst::cohort_chart(policy, desk, a.lang)
     ));
     let q = run_query(a);
     s.push_str(&format!(
-        "<ul><li>cohort: <a href=\"/analyst/tables/cohort.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/cohort.xlsx?{q}\">Excel (.xlsx)</a></li></ul>"
+        "<ul><li>{}: <a href=\"/analyst/tables/cohort.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/cohort.xlsx?{q}\">Excel (.xlsx)</a> · <a href=\"/analyst/tables/cohort.parquet?{q}\">Parquet</a></li></ul>",
+        table_name("cohort", lang)
     ));
     s
 }
@@ -576,27 +600,33 @@ fn fiscal_section(
         ));
     }
     s.push_str("</table>");
+    // The chart in the page's language only (the chart crate shows the English beside the
+    // Chinese unless one of them is empty).
+    let one = |zh: String, en: String| match lang {
+        Lang::En => Text::new("", en),
+        _ => Text::new(zh, ""),
+    };
     let chart = BarChart {
-        title: Text::new(
+        title: one(
             format!("{year} 年每位参保居民的财政补助"),
             format!("public subsidy per insured resident, {year}"),
         ),
-        x_label: Text::new("地区", "region"),
-        y_label: Text::new("元/年", "yuan a year"),
+        x_label: one("地区".into(), "region".into()),
+        y_label: one("元/年".into(), "yuan a year".into()),
         categories: results
             .iter()
-            .map(|r| format!("{} {}", r.region_zh, r.region_en))
+            .map(|r| lang.pick(&r.region_zh, &r.region_en).to_string())
             .collect(),
         series: vec![
             Series::from_fen(
-                "中央 central",
+                lang.pick("中央", "central"),
                 &results
                     .iter()
                     .map(|r| Some(r.per_resident.central_fen.0))
                     .collect::<Vec<_>>(),
             ),
             Series::from_fen(
-                "地方 local",
+                lang.pick("地方", "local"),
                 &results
                     .iter()
                     .map(|r| Some(r.per_resident.local_fen.0))
@@ -666,7 +696,8 @@ fn fiscal_section(
         a.residents
     );
     s.push_str(&format!(
-        "<ul><li>fiscal: <a href=\"/analyst/tables/fiscal.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/fiscal.xlsx?{q}\">Excel (.xlsx)</a></li></ul>"
+        "<ul><li>{}: <a href=\"/analyst/tables/fiscal.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/fiscal.xlsx?{q}\">Excel (.xlsx)</a> · <a href=\"/analyst/tables/fiscal.parquet?{q}\">Parquet</a></li></ul>",
+        table_name("fiscal", lang)
     ));
     s
 }
@@ -681,7 +712,7 @@ fn check_reforms(state: &AppState, reforms: &[String]) -> Result<(), ApiError> {
     )?)
 }
 
-/// `GET /analyst/tables/{name}.csv|.xlsx`: a table of the run the query describes (run again:
+/// `GET /analyst/tables/{name}.csv|.xlsx|.parquet`: a table of the run the query describes (run again:
 /// the same seed gives the same bytes), or the fiscal table.
 pub async fn table(
     State(state): State<AppState>,
@@ -692,18 +723,18 @@ pub async fn table(
     caller.may(Action::Analyse)?;
     let a = ask_of(&uri)?;
     let (name, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
-    if !matches!(ext, "csv" | "xlsx")
+    if !matches!(ext, "csv" | "xlsx" | "parquet")
         || !(SIM_TABLES.contains(&name) || name == "fiscal" || name == "cohort")
     {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!(
-                "没有这张表：可下载 {}、cohort、fiscal，格式 .csv 或 .xlsx",
+                "没有这张表：可下载 {}、cohort、fiscal，格式 .csv、.xlsx 或 .parquet",
                 SIM_TABLES.join("、")
             ),
             format!(
-                "no such table: {}, cohort and fiscal, as .csv or .xlsx",
+                "no such table: {}, cohort and fiscal, as .csv, .xlsx or .parquet",
                 SIM_TABLES.join(", ")
             ),
         ));
@@ -736,6 +767,11 @@ pub async fn table(
     };
     Ok(if ext == "csv" {
         crate::csv_table(&header, rows, &file)
+    } else if ext == "parquet" {
+        match anxin_service::parquet_table::table_bytes(&header, &rows) {
+            Ok(bytes) => crate::attachment(bytes, "application/vnd.apache.parquet", &file),
+            Err(_) => ApiError::internal().into_response(),
+        }
     } else {
         crate::xlsx_table(&header, rows, &file)
     })
@@ -830,5 +866,213 @@ pub async fn api_fiscal(
     let results = fiscal(&state, year, residents, migrants, hukou).await?;
     Ok(axum::Json(
         serde_json::json!({ "year": year, "regions": results }),
+    ))
+}
+
+/// Largest population file the page takes (about 200 000 people, the page's bound, at 80
+/// bytes a row).
+pub const MAX_PEOPLE_BYTES: usize = 16 * 1024 * 1024;
+/// Refused rows shown on the page.
+const REFUSED_SHOWN: usize = 200;
+
+/// The form for a population file the analyst brings (on `/analyst`).
+fn people_form(
+    policy: &Policy,
+    params: &SimParams,
+    state: &AppState,
+    caller: &Caller,
+    lang: Lang,
+) -> String {
+    let boxes: String = analyst::reforms_for(policy, params, state.today())
+        .iter()
+        .map(|r| {
+            format!(
+                "<label style=\"{CHECK_ROW}\"><input type=\"checkbox\" name=\"reform.{}\" value=\"1\" style=\"width:auto;min-width:24px;min-height:24px\"><span>{}</span></label>",
+                esc(&r.name),
+                esc(lang.pick(&r.title_zh, &r.title_en)),
+            )
+        })
+        .collect();
+    let limits = anxin_service::population::Limits::embedded().ok();
+    let (lo, hi) = limits.map_or((16, 70), |l| (l.min_age, l.max_age));
+    format!(
+        "<h2 id=\"people\">{}</h2><p>{}</p>\
+         <form method=\"post\" action=\"/analyst/people{}\" enctype=\"multipart/form-data\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <label>{}<input type=\"file\" name=\"file\" accept=\".csv\" required></label>\
+         <fieldset><legend>{}</legend>{boxes}</fieldset>\
+         <label>{}<input name=\"years\" inputmode=\"numeric\" value=\"{YEARS}\"></label>\
+         <label>{}<input name=\"seed\" inputmode=\"numeric\" value=\"{SEED}\"></label>\
+         <button>{}</button></form>",
+        lang.pick("用自己的人口文件", "Bring your own population"),
+        match lang {
+            Lang::Zh => format!(
+                "CSV，每人一行。必需的列：age（岁，{lo}–{hi}）、track（male、female55 或 female50）、income（月收入，元）、region（地区代码或名称）；可选：sector、volatile、contract、migrant、insured（是/否）、paid_months（已缴月数）、balance（个人账户，元）。有任何一行不合格，就列出各行原因，不运行模拟。范围是假设，见 policy/simulation/population-file.toml。"
+            ),
+            Lang::En => format!(
+                "CSV, one person a row. Required columns: age (years, {lo}–{hi}), track (male, female55 or female50), income (yuan a month), region (a code or name); optional: sector, volatile, contract, migrant, insured (yes/no), paid_months, balance (personal account, yuan). If any row is bad, every bad row is listed with its reason and nothing runs. The limits are assumptions (policy/simulation/population-file.toml)."
+            ),
+        },
+        lang_query(lang, true),
+        caller.csrf(),
+        lang.pick("人口文件（CSV）", "Population file (CSV)"),
+        lang.pick(
+            "与现行规定比较的改革方案",
+            "Reforms to compare with the law in force"
+        ),
+        lang.pick("年数", "Years"),
+        lang.pick("随机种子", "Seed"),
+        lang.pick("用这些人运行模拟", "Run the simulation on these people"),
+    )
+}
+
+/// `POST /analyst/people`: the simulation over an uploaded population file instead of the
+/// synthetic population; a file with bad rows gets every row's reason and nothing runs.
+pub async fn people_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<crate::LangQuery>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    caller.may(Action::Analyse)?;
+    let lang = lang_of(q.lang.as_deref());
+    let mut upload = crate::upload::Upload::read(multipart, MAX_PEOPLE_BYTES).await?;
+    caller.check_csrf(upload.field("csrf"))?;
+    let years = match upload.field("years").trim() {
+        "" => YEARS,
+        t => number("years", t, "年数")?,
+    };
+    let seed = match upload.field("seed").trim() {
+        "" => SEED,
+        t => number("seed", t, "随机种子")?,
+    };
+    let params = SimParams::embedded()?;
+    let reforms: Vec<String> = state
+        .policy
+        .reforms
+        .keys()
+        .filter(|r| upload.fields.contains_key(&format!("reform.{r}")))
+        .cloned()
+        .collect();
+    check_reforms(&state, &reforms)?;
+    let file = upload.take_file()?;
+    if !matches!(file.format, anxin_import::Format::Csv) {
+        return Err(ApiError::bad_input(
+            "人口文件须是 CSV（UTF-8，第一行是表头）",
+            "the population file must be CSV (UTF-8, a header row)",
+        ));
+    }
+    let limits = anxin_service::population::Limits::embedded()?;
+    let start = state.today();
+    let people = match anxin_service::population::read(
+        &state.policy,
+        &params,
+        &limits,
+        start,
+        &file.bytes,
+    )? {
+        Ok(p) => p,
+        Err(refused) => {
+            let rows: String = refused
+                .iter()
+                .take(REFUSED_SHOWN)
+                .map(|r| {
+                    format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        r.row,
+                        esc(&r.column),
+                        esc(&r.value),
+                        esc(lang.pick(&r.zh, &r.en)),
+                    )
+                })
+                .collect();
+            let body = format!(
+                "<p class=\"bad\">{}</p><div style=\"overflow-x:auto\"><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div><p><a href=\"/analyst{}#people\">{}</a></p>",
+                match lang {
+                    Lang::Zh => format!(
+                        "人口文件有 {} 行不合格，没有运行模拟。{}",
+                        refused.len(),
+                        if refused.len() > REFUSED_SHOWN {
+                            format!("下面是前 {REFUSED_SHOWN} 行。")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    Lang::En => format!(
+                        "{} rows of the population file are refused; nothing was run.{}",
+                        refused.len(),
+                        if refused.len() > REFUSED_SHOWN {
+                            format!(" The first {REFUSED_SHOWN} are below.")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                },
+                lang.pick("行", "Row"),
+                lang.pick("列", "Column"),
+                lang.pick("值", "Value"),
+                lang.pick("原因", "Reason"),
+                lang_query(lang, true),
+                lang.pick("回到政策分析", "Back to the analyst's desk"),
+            );
+            let mut r = crate::private_page(
+                lang,
+                lang.pick("人口文件不合格", "Population file refused"),
+                &body,
+            );
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(r);
+        }
+    };
+    let req = request(&state, reforms.clone(), years, seed, 1);
+    let bounds = state.gates.sim_bounds();
+    let mut checked = req.clone();
+    checked.persons = u32::try_from(people.len()).unwrap_or(u32::MAX);
+    analyst::check(&state.policy, &checked, bounds)?;
+    let _running = state.gates.simulation()?;
+    let policy = state.policy.clone();
+    let desk = tokio::task::spawn_blocking(move || {
+        analyst::run_people(&policy, &SimParams::embedded()?, &req, &people, bounds)
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    let a = Ask {
+        lang,
+        run: true,
+        uploaded: true,
+        reforms,
+        years,
+        seed,
+        persons: desk.result.request.persons,
+        hukou: HUKOU.into(),
+        migrants: PEOPLE,
+        residents: PEOPLE,
+    };
+    let mut body = format!(
+        "<p>{}</p>",
+        match lang {
+            Lang::Zh => format!(
+                "这次模拟用的是上传的人口文件（{} 人），不是合成人口。",
+                desk.result.request.persons
+            ),
+            Lang::En => format!(
+                "This run follows the uploaded population file ({} people), not the synthetic population.",
+                desk.result.request.persons
+            ),
+        }
+    );
+    body.push_str(&results(&state.policy, &params, &desk, &a));
+    body.push_str(&format!(
+        "<p><a href=\"/analyst{}\">{}</a></p>",
+        lang_query(lang, true),
+        lang.pick("回到政策分析", "Back to the analyst's desk")
+    ));
+    Ok(crate::private_page(
+        lang,
+        lang.pick(
+            "政策分析：上传的人口",
+            "Analyst's desk: an uploaded population",
+        ),
+        &body,
     ))
 }

@@ -272,6 +272,10 @@ pub fn router(state: AppState) -> Router {
         .route("/analyst/tables/{file}", get(analyst::table))
         .route("/api/analyst/simulate", post(analyst::api_simulate))
         .route("/api/analyst/fiscal", get(analyst::api_fiscal))
+        .route(
+            "/analyst/people",
+            post(analyst::people_submit).layer(DefaultBodyLimit::max(analyst::MAX_PEOPLE_BYTES)),
+        )
         .route("/api/cases", get(cases::api_queue).post(cases::api_file))
         .route("/api/cases/{case}", get(cases::api_show))
         .route("/api/cases/{case}/actions", post(cases::api_act))
@@ -385,6 +389,7 @@ pub fn body_limit(path: &str) -> usize {
     match path {
         "/api/imports" | "/clerk/import" => imports::MAX_UPLOAD_BYTES,
         "/api/school/review" | "/school/review" => school_office::MAX_UPLOAD_BYTES,
+        "/analyst/people" => analyst::MAX_PEOPLE_BYTES,
         _ => MAX_BODY_BYTES,
     }
 }

@@ -16,7 +16,7 @@ use anxin_policy::sim::{self, SimParams, SimRequest, SimResult, YearStats};
 use anxin_records::identify::RetentionRow;
 
 use crate::school::Ledger;
-use anxin_policy::{Error, Policy, Reform};
+use anxin_policy::{Error, Lang, Policy, Reform};
 use serde::Serialize;
 
 /// The tables of a run by name, each a header and rows of text (what the CLI writes as CSV).
@@ -236,25 +236,54 @@ pub fn run(
 ) -> anxin_policy::Result<Desk> {
     check(policy, req, bounds)?;
     let result = sim::simulate(policy, params, req)?;
+    Ok(desk(result, params))
+}
+
+/// The same over the people of a population file the analyst brought
+/// ([`crate::population::read`]) instead of the synthetic population; `req.persons` is
+/// taken as their number.
+pub fn run_people(
+    policy: &Policy,
+    params: &SimParams,
+    req: &SimRequest,
+    people: &[sim::PersonIn],
+    bounds: Bounds,
+) -> anxin_policy::Result<Desk> {
+    let mut req = req.clone();
+    req.persons = u32::try_from(people.len()).unwrap_or(u32::MAX);
+    check(policy, &req, bounds)?;
+    let result = sim::simulate_people(policy, params, &req, people)?;
+    Ok(desk(result, params))
+}
+
+fn desk(result: SimResult, params: &SimParams) -> Desk {
     let tables = sim::tables(&result, params);
     let summary = summary(&result);
-    Ok(Desk {
+    Desk {
         result,
         tables,
         summary,
-    })
+    }
 }
 
-/// A scenario's name for people: the baseline is "现行规定 law in force", a reform its own
-/// name, several together "合并 all".
-pub fn scenario_label(policy: &Policy, name: &str) -> String {
+/// A scenario's name for people, in one language: the baseline is "现行规定" / "law in
+/// force", a reform its title (never its code), several together "全部合并" / "all together".
+pub fn scenario_label(policy: &Policy, name: &str, lang: Lang) -> String {
     match name {
-        "baseline" => "现行规定 law in force".to_string(),
-        "all" => "合并 all together".to_string(),
-        r => policy
-            .reforms
-            .get(r)
-            .map_or_else(|| r.to_string(), |f| format!("{} {r}", f.title_zh)),
+        "baseline" => lang.pick("现行规定", "law in force").to_string(),
+        "all" => lang.pick("全部合并", "all together").to_string(),
+        r => policy.reforms.get(r).map_or_else(
+            || r.to_string(),
+            |f| lang.pick(&f.title_zh, &f.title_en).to_string(),
+        ),
+    }
+}
+
+/// A chart's text in the page's language only.
+fn one(lang: Lang, zh: impl Into<String>, en: impl Into<String>) -> anxin_chart::Text {
+    match lang {
+        Lang::En => anxin_chart::Text::new("", en),
+        _ => anxin_chart::Text::new(zh, ""),
     }
 }
 
@@ -264,11 +293,14 @@ fn percent(bps: Option<i64>) -> Option<f64> {
 
 /// The desk's charts as SVG, in order: flexible workers' coverage and retention by year,
 /// pooling fund and personal accounts, subsidies by who pays, the change by income decile
-/// (contributions and pensions), and winners and losers in five bands.
-pub fn charts(policy: &Policy, desk: &Desk) -> Vec<String> {
-    use anxin_chart::{BarChart, LineChart, Series, Text, Unit};
+/// (contributions and pensions), and winners and losers in five bands; every text in `lang`
+/// only, reforms by their titles.
+pub fn charts(policy: &Policy, desk: &Desk, lang: Lang) -> Vec<String> {
+    use anxin_chart::{BarChart, LineChart, Series, Unit};
     let res = &desk.result;
-    let label = |n: &str| scenario_label(policy, n);
+    let label = |n: &str| scenario_label(policy, n, lang);
+    let t = |zh: &str, en: &str| one(lang, zh, en);
+    let pick = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     let years: Vec<String> = res.scenarios[0]
         .years
         .iter()
@@ -277,9 +309,9 @@ pub fn charts(policy: &Policy, desk: &Desk) -> Vec<String> {
     let mut out = Vec::new();
     out.push(
         LineChart {
-            title: Text::new("灵活就业人员参保率", "flexible workers paying"),
-            x_label: Text::new("年份", "year"),
-            y_label: Text::new("参保的比例", "share paying"),
+            title: t("灵活就业人员参保率", "flexible workers paying"),
+            x_label: t("年份", "year"),
+            y_label: t("参保的比例", "share paying"),
             x_labels: years.clone(),
             series: res
                 .scenarios
@@ -300,12 +332,12 @@ pub fn charts(policy: &Policy, desk: &Desk) -> Vec<String> {
     );
     out.push(
         LineChart {
-            title: Text::new(
+            title: t(
                 "续保率：上年缴费者今年仍缴费",
                 "retention: last year's payers paying again",
             ),
-            x_label: Text::new("年份", "year"),
-            y_label: Text::new("续保的比例", "share staying"),
+            x_label: t("年份", "year"),
+            y_label: t("续保的比例", "share staying"),
             x_labels: years,
             series: res
                 .scenarios
@@ -330,16 +362,19 @@ pub fn charts(policy: &Policy, desk: &Desk) -> Vec<String> {
     };
     out.push(
         BarChart {
-            title: Text::new(
+            title: t(
                 "窗口期缴费：统筹基金与个人账户",
                 "contributions over the window: pooling fund and personal accounts",
             ),
-            x_label: Text::new("方案", "scenario"),
-            y_label: Text::new("元", "yuan"),
+            x_label: t("方案", "scenario"),
+            y_label: t("元", "yuan"),
             categories: names.clone(),
             series: vec![
-                Series::from_fen("统筹基金 pooling fund", &fen(&|l| l.pooling_fen)),
-                Series::from_fen("个人账户 personal accounts", &fen(&|l| l.accounts_fen)),
+                Series::from_fen(pick("统筹基金", "pooling fund"), &fen(&|l| l.pooling_fen)),
+                Series::from_fen(
+                    pick("个人账户", "personal accounts"),
+                    &fen(&|l| l.accounts_fen),
+                ),
             ],
             unit: Unit::Yuan,
         }
@@ -347,15 +382,21 @@ pub fn charts(policy: &Policy, desk: &Desk) -> Vec<String> {
     );
     out.push(
         BarChart {
-            title: Text::new("补贴支出：谁来出", "subsidy cost by who pays"),
-            x_label: Text::new("方案", "scenario"),
-            y_label: Text::new("元", "yuan"),
+            title: t("补贴支出：谁来出", "subsidy cost by who pays"),
+            x_label: t("方案", "scenario"),
+            y_label: t("元", "yuan"),
             categories: names,
             series: vec![
-                Series::from_fen("地方（就业困难补贴）local", &fen(&|l| l.subsidy_local_fen)),
-                Series::from_fen("省级 provincial", &fen(&|l| l.subsidy_provincial_fen)),
                 Series::from_fen(
-                    "地方（入学券）local voucher",
+                    pick("地方（就业困难补贴）", "local (hardship subsidy)"),
+                    &fen(&|l| l.subsidy_local_fen),
+                ),
+                Series::from_fen(
+                    pick("省级", "provincial"),
+                    &fen(&|l| l.subsidy_provincial_fen),
+                ),
+                Series::from_fen(
+                    pick("地方（入学券）", "local (school voucher)"),
                     &fen(&|l| l.subsidy_voucher_fen),
                 ),
             ],
@@ -396,12 +437,13 @@ pub fn charts(policy: &Policy, desk: &Desk) -> Vec<String> {
                 let name = label(&s.name);
                 out.push(
                     BarChart {
-                        title: Text::new(
+                        title: one(
+                            lang,
                             format!("各收入十分位{zh}"),
                             format!("{en} by income decile"),
                         ),
-                        x_label: Text::new("收入十分位（1 最低）", "income decile (1 lowest)"),
-                        y_label: Text::new("对比现行规定", "against the law in force"),
+                        x_label: t("收入十分位（1 最低）", "income decile (1 lowest)"),
+                        y_label: t("对比现行规定", "against the law in force"),
                         categories: deciles.clone(),
                         series: vec![Series::new(name, change(s, pension))],
                         unit: Unit::Percent,
@@ -412,13 +454,16 @@ pub fn charts(policy: &Policy, desk: &Desk) -> Vec<String> {
         }
         out.push(
             BarChart {
-                title: Text::new(
+                title: t(
                     "养老金的得失：五档",
                     "pension winners and losers in five bands",
                 ),
-                x_label: Text::new("对比现行规定", "against the law in force"),
-                y_label: Text::new("人数占比", "share of people"),
-                categories: BANDS_SHORT.iter().map(|b| b.to_string()).collect(),
+                x_label: t("对比现行规定", "against the law in force"),
+                y_label: t("人数占比", "share of people"),
+                categories: BANDS_SHORT
+                    .iter()
+                    .map(|(zh, en)| lang.pick(zh, en).to_string())
+                    .collect(),
                 series: desk.summary[1..]
                     .iter()
                     .map(|l| {
@@ -450,7 +495,13 @@ pub const BANDS: [(&str, &str); 5] = [
 ];
 
 /// The bands as a chart's categories, short enough for five side by side at 360 px.
-pub const BANDS_SHORT: [&str; 5] = ["增>5%", "增≤5%", "不变", "减≤5%", "减>5%"];
+pub const BANDS_SHORT: [(&str, &str); 5] = [
+    ("增>5%", "+>5%"),
+    ("增≤5%", "+≤5%"),
+    ("不变", "same"),
+    ("减≤5%", "−≤5%"),
+    ("减>5%", "−>5%"),
+];
 
 /// Amounts of a whole window in 万元 (ten thousand yuan), one decimal, from fen by integer
 /// arithmetic.
@@ -741,9 +792,10 @@ pub fn cohort_table(desk: &CohortDesk) -> (Vec<&'static str>, Vec<Vec<String>>) 
 }
 
 /// The forecast as a chart: the share still paying 3, 6, 12 and 24 months after the review,
-/// all cohorts together, per scenario (where it applies), and what the ledger observed.
-pub fn cohort_chart(policy: &Policy, desk: &CohortDesk) -> String {
-    use anxin_chart::{LineChart, Series, Text, Unit};
+/// all cohorts together, per scenario (where it applies), and what the ledger observed;
+/// every text in `lang` only.
+pub fn cohort_chart(policy: &Policy, desk: &CohortDesk, lang: Lang) -> String {
+    use anxin_chart::{LineChart, Series, Unit};
     let draws = desk.result.request.draws.max(1) as u64;
     let mut series: Vec<Series> = desk
         .result
@@ -760,13 +812,13 @@ pub fn cohort_chart(policy: &Policy, desk: &CohortDesk) -> String {
                 }
             }
             Series::new(
-                scenario_label(policy, &s.name),
+                scenario_label(policy, &s.name, lang),
                 at.iter().map(|a| percent(share_bps(*a, of))).collect(),
             )
         })
         .collect();
     series.push(Series::new(
-        "台账已观察 observed in the ledger",
+        lang.pick("台账已观察", "observed in the ledger"),
         cohort::MONTHS
             .iter()
             .map(|n| {
@@ -783,12 +835,13 @@ pub fn cohort_chart(policy: &Policy, desk: &CohortDesk) -> String {
             .collect(),
     ));
     LineChart {
-        title: Text::new(
+        title: one(
+            lang,
             "因入学参保人员：审核后仍在缴费",
             "school-driven enrolments still paying after the review",
         ),
-        x_label: Text::new("审核后的月数", "months after the review"),
-        y_label: Text::new("仍在缴费的比例", "share still paying"),
+        x_label: one(lang, "审核后的月数", "months after the review"),
+        y_label: one(lang, "仍在缴费的比例", "share still paying"),
         x_labels: cohort::MONTHS.iter().map(|n| n.to_string()).collect(),
         series,
         unit: Unit::Percent,
@@ -947,7 +1000,7 @@ mod tests {
         ];
         let run = |seed| {
             let d = cohort_forward(&policy, &l, |_| true, seed, None, start, &reforms).unwrap();
-            (cohort_table(&d), cohort_chart(&policy, &d), d)
+            (cohort_table(&d), cohort_chart(&policy, &d, Lang::Zh), d)
         };
         let (a, chart_a, desk) = run(5);
         let (b, chart_b, _) = run(5);
