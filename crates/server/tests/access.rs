@@ -454,6 +454,12 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "RFFFFFFFFFBFF",
     ),
+    (
+        "GET",
+        "/analyst/tables/years.parquet?persons=100&years=2",
+        "",
+        "RFFFFFFFFFAFF",
+    ),
     ("GET", "/analyst/tables/pets.csv", "", "RFFFFFFFFFNFF"),
     ("GET", "/analyst/tables/years.pdf", "", "RFFFFFFFFFNFF"),
     (

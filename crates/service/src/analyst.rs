@@ -892,8 +892,21 @@ mod tests {
         }
         // Four charts, two by decile for each of the three scenarios of reforms, and the
         // winners and losers; the same run gives the same bytes.
-        let charts = charts(&policy, &desk);
+        let charts = charts(&policy, &desk, Lang::Zh);
         assert_eq!(charts.len(), 4 + 6 + 1);
+        // In the page's language only: reforms by their titles, no English beside the Chinese.
+        for leak in [
+            "income-band-rate",
+            "provincial-subsidy",
+            "law in force",
+            "pooling fund",
+            "income decile",
+        ] {
+            assert!(!charts.iter().any(|c| c.contains(leak)), "{leak}");
+        }
+        assert!(charts[0].contains("现行规定") && charts[0].contains("收入区间动态费率"));
+        let en = super::charts(&policy, &desk, Lang::En);
+        assert!(en[0].contains("law in force") && !en[0].contains("现行规定"));
         let again = run(
             &policy,
             &params,
@@ -901,7 +914,7 @@ mod tests {
             Bounds::SIMULATION,
         )
         .unwrap();
-        assert_eq!(charts, super::charts(&policy, &again));
+        assert_eq!(charts, super::charts(&policy, &again, Lang::Zh));
         assert_eq!(desk.tables, again.tables);
     }
 
