@@ -3035,3 +3035,59 @@ async fn a_complaint_through_the_pages() {
     assert!(r.body.contains("证据没有保存"), "{}", r.body);
     assert!(r.body.contains("内容却是PNG"), "{}", r.body);
 }
+
+/// The analyst brings a population file on the desk: a good file runs on its people (the
+/// page says so, and shows the summary and charts in Chinese only); a file with an impossible
+/// age and a negative income is refused row by row and nothing runs; the CSRF token guards it
+/// and nobody else may post it.
+#[tokio::test]
+async fn the_analyst_runs_an_uploaded_population_and_bad_rows_get_their_reasons() {
+    let w = world();
+    let token = page_sign_in(&w.state, "analyst").await;
+    let desk = get(&w.state, "/analyst", Some(&token)).await;
+    assert_eq!(desk.status, StatusCode::OK);
+    assert!(desk.body.contains("/analyst/people"), "the upload form");
+    let csrf = csrf_in(&desk.body);
+    let good = "age,track,income,region,insured,paid_months\n\
+                35,male,4000,330100,yes,60\n\
+                28,female55,5200.50,330200,no,0\n\
+                44,female50,3100,330100,yes,120\n";
+    let post = |csrf: &str, token: &str, file: &'static str| {
+        multipart(
+            "/analyst/people",
+            token,
+            &[
+                ("csrf", csrf),
+                ("years", "2"),
+                ("seed", "7"),
+                ("reform.income-band-rate", "1"),
+            ],
+            ("people.csv", file),
+        )
+    };
+    assert_eq!(
+        send(&w.state, post("wrong", &token, good)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let ran = send(&w.state, post(&csrf, &token, good)).await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.body);
+    assert!(ran.body.contains("上传的人口文件（3 人）"), "{}", ran.body);
+    assert!(ran.body.contains("收入区间动态费率") && ran.body.contains("<svg"));
+    assert!(!ran.body.contains("income-band-rate") && !ran.body.contains("law in force"));
+
+    let bad =
+        "age,track,income,region\n35,male,4000,330100\n9,male,4000,330100\n35,male,-1,330100\n";
+    let refused = send(&w.state, post(&csrf, &token, bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("<td>3</td><td>age</td>")
+            && refused.body.contains("<td>4</td><td>income</td>")
+            && refused.body.contains("没有运行模拟"),
+        "{}",
+        refused.body
+    );
+
+    let clerk = page_sign_in(&w.state, "clerk-hz").await;
+    let other = send(&w.state, post(&csrf, &clerk, good)).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+}
