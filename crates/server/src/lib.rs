@@ -21,6 +21,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod accounts;
+pub mod accounts_api;
 pub mod analyst;
 pub mod auth;
 pub mod cases;
@@ -315,6 +316,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/persons/{key}/certificate",
             post(person::api_certificate),
+        )
+        // Accounts as JSON and one's own password at will (issue 13).
+        .route(
+            "/api/signups",
+            get(accounts_api::api_pending).post(accounts_api::api_signup),
+        )
+        .route("/api/signups/{id}/confirm", post(accounts_api::api_confirm))
+        .route("/api/signups/{id}/refuse", post(accounts_api::api_refuse))
+        .route("/api/password-resets", post(accounts_api::api_reset))
+        .route("/api/account/password", post(accounts_api::api_change))
+        .route(
+            "/account/password",
+            get(accounts::own_page).post(accounts::own_submit),
         )
         .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)

@@ -348,6 +348,7 @@ fn access_table(list: &[AccessRow], lang: Lang) -> String {
                 lang.pick("核实身份，开通账户", "identity confirmed, account opened")
             }
             "password_reset" => lang.pick("重置密码", "password reset"),
+            "password_changed" => lang.pick("本人修改密码", "password changed by its holder"),
             other => other,
         };
         out.push_str(&format!(
@@ -458,12 +459,13 @@ pub async fn person_page(
     let ls = lang_query(lang, true);
     if owner {
         body.push_str(&format!(
-            "<h2>{}</h2><ul><li><a href=\"/persons/{k}/pension{ls}\">{}</a></li><li><a href=\"/persons/{k}/options{ls}\">{}</a></li><li><a href=\"/quote{ls}\">{}</a></li><li><a href=\"/school{ls}\">{}</a></li></ul>",
+            "<h2>{}</h2><ul><li><a href=\"/persons/{k}/pension{ls}\">{}</a></li><li><a href=\"/persons/{k}/options{ls}\">{}</a></li><li><a href=\"/quote{ls}\">{}</a></li><li><a href=\"/school{ls}\">{}</a></li><li><a href=\"/account/password{ls}\">{}</a></li></ul>",
             lang.pick("我能做什么", "What I can do"),
             lang.pick("养老金测算：继续缴与停缴对比", "Pension projection: keep paying or stop"),
             lang.pick("断缴能不能补、医保怎么选", "Back-payment and medical insurance options"),
             lang.pick("缴费测算", "Contribution quote"),
             lang.pick("孩子能不能上学", "Will my child qualify for school?"),
+            lang.pick("修改密码", "Change my password"),
             k = key.hex(),
         ));
     }
