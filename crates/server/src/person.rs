@@ -349,6 +349,8 @@ fn access_table(list: &[AccessRow], lang: Lang) -> String {
             }
             "password_reset" => lang.pick("重置密码", "password reset"),
             "password_changed" => lang.pick("本人修改密码", "password changed by its holder"),
+            "case_evidence" => lang.pick("查看案件证据", "case evidence"),
+            "case_bundle" => lang.pick("下载案件证据包", "case evidence bundle"),
             other => other,
         };
         out.push_str(&format!(
@@ -357,11 +359,29 @@ fn access_table(list: &[AccessRow], lang: Lang) -> String {
             esc(&role),
             esc(&a.username),
             esc(what),
-            esc(&a.purpose)
+            esc(purpose_in(&a.purpose, lang))
         ));
     }
     out.push_str("</table>");
     out
+}
+
+/// A purpose the system wrote in both languages ("中文 (English)" or "中文 / English"), in
+/// the page's language alone; a purpose an official typed, as typed.
+fn purpose_in(purpose: &str, lang: Lang) -> &str {
+    let split = purpose
+        .strip_suffix(')')
+        .and_then(|p| p.rsplit_once(" ("))
+        .or_else(|| purpose.split_once(" / "));
+    match split {
+        // Only where the first part is Chinese and the second is not.
+        Some((zh, en))
+            if zh.chars().any(|c| c > '\u{2e80}') && !en.chars().any(|c| c > '\u{2e80}') =>
+        {
+            lang.pick(zh, en)
+        }
+        _ => purpose,
+    }
 }
 
 fn purpose_form(lang: Lang, key: &PersonKey) -> String {
