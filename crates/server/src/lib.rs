@@ -1079,15 +1079,26 @@ pub fn table_head(cells: &[&str]) -> String {
     format!("<table><tr>{cells}</tr>")
 }
 
+/// The home page's body (`templates/home.html`).
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct Home {
+    en: bool,
+}
+
+/// A body template rendered to HTML for [`page`]; rendering into a String cannot fail, and
+/// if it ever did the page says so rather than panicking.
+fn render(t: &impl askama::Template) -> String {
+    t.render()
+        .unwrap_or_else(|_| "<p class=bad>出错了 Something went wrong</p>".to_string())
+}
+
 async fn home(Params(q): Params<LangQuery>) -> Html<String> {
     let lang = lang_of(q.lang.as_deref());
-    let body = lang.pick(
-        "<p>灵活就业、平台就业和流动人员的社会保险：每月该缴多少、能领多少、断缴的代价，每个数字都有出处。</p>\
-         <ul><li><a href=\"/quote\">缴费测算</a></li><li><a href=\"/verify\">核验参保缴费凭证</a></li></ul>",
-        "<p>Social insurance for flexible, platform and migrant workers: what to pay, what you will get, what a gap costs — every figure with its source.</p>\
-         <ul><li><a href=\"/quote?lang=en\">Contribution quote</a></li><li><a href=\"/verify?lang=en\">Verify a certificate</a></li></ul>",
-    );
-    page(lang, lang.pick("安心", "anxin"), body)
+    let body = render(&Home {
+        en: lang == Lang::En,
+    });
+    page(lang, lang.pick("安心", "anxin"), &body)
 }
 
 #[derive(Deserialize, Default)]
@@ -1628,18 +1639,28 @@ async fn school_page(
     .into_response()
 }
 
+/// The offline check's form (`templates/verify_form.html`), `text` escaped by the template.
+#[derive(askama::Template)]
+#[template(path = "verify_form.html")]
+struct VerifyForm<'a> {
+    intro: &'static str,
+    lang: &'static str,
+    label: &'static str,
+    text: &'a str,
+    button: &'static str,
+}
+
 fn verify_form_html(lang: Lang, text: &str) -> String {
-    format!(
-        "<p>{}</p><form method=\"post\" action=\"/verify?lang={}\"><label>{}<textarea name=\"certificate\" rows=\"8\">{}</textarea></label><button>{}</button></form>",
-        lang.pick(
+    render(&VerifyForm {
+        intro: lang.pick(
             "把参保缴费凭证文件（.json）的内容粘贴到下面。核验只用签发机构的公钥，不需要联网查询。",
-            "Paste the content of the certificate file (.json) below. The check uses only the issuer's public key."
+            "Paste the content of the certificate file (.json) below. The check uses only the issuer's public key.",
         ),
-        lang.code(),
-        lang.pick("凭证内容", "Certificate"),
-        esc(text),
-        lang.pick("核验", "Verify"),
-    )
+        lang: lang.code(),
+        label: lang.pick("凭证内容", "Certificate"),
+        text,
+        button: lang.pick("核验", "Verify"),
+    })
 }
 
 #[derive(Deserialize, Default)]
