@@ -688,7 +688,7 @@ pub fn school_ledger(
     if let Some(path) = chart {
         std::fs::write(
             path,
-            anxin_service::school::retention_chart(policy, &table, today),
+            anxin_service::school::retention_chart(policy, &table, today, lang),
         )
         .map_err(|e| {
             Fail::data(

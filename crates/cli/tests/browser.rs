@@ -1430,6 +1430,10 @@ struct Leaks {
 struct Leak {
     text: String,
     why: String,
+    /// Pages (path prefixes the browser is on) where this leak is tolerated until the slice
+    /// changing them lands.
+    #[serde(default)]
+    not_yet: Vec<String>,
 }
 
 fn leaks() -> Vec<Leak> {
@@ -1529,8 +1533,15 @@ fn every_page_of_every_role(b: &mut Browser, demo: &Demo) -> Step {
             let chinese = b.script("return document.documentElement.lang", json!([]))?;
             if chinese == "zh-CN" {
                 let text = b.text();
+                let here = b.url();
+                let here = here
+                    .strip_prefix(base.as_str())
+                    .unwrap_or(&here)
+                    .to_string();
                 for leak in &leaks {
-                    if has_word(&text, &leak.text) {
+                    if has_word(&text, &leak.text)
+                        && !leak.not_yet.iter().any(|p| here.starts_with(p.as_str()))
+                    {
                         return Err(b.failed(
                             &step,
                             &format!("the Chinese page shows “{}”: {}", leak.text, leak.why),

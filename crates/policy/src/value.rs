@@ -173,8 +173,15 @@ impl Value {
             Value::Bool(b) => lang
                 .pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" })
                 .to_string(),
-            Value::Word(w) => w.clone(),
-            Value::Set(s) => s.join(", "),
+            Value::Word(w) => word(w, lang).to_string(),
+            Value::Set(s) => match lang {
+                crate::Lang::Zh => s
+                    .iter()
+                    .map(|w| word(w, lang))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                crate::Lang::En => s.join(", "),
+            },
             Value::Table(t) => {
                 let mut s: Vec<String> =
                     t.iter().take(4).map(|(k, v)| format!("{k}→{v}")).collect();
@@ -194,6 +201,40 @@ impl Value {
                 .collect::<Vec<_>>()
                 .join(", "),
         }
+    }
+}
+
+/// A word of an enumerated parameter (the schema's lists: roundings, frequencies,
+/// insurances, …) as a reader of `lang` says it; in English the word itself.
+fn word(w: &str, lang: crate::Lang) -> &str {
+    if lang == crate::Lang::En {
+        return w;
+    }
+    match w {
+        "half-up-fen" => "四舍五入到分",
+        "half-up-jiao" => "四舍五入到角",
+        "half-up-yuan" => "四舍五入到元",
+        "truncate-fen" => "舍去分以下",
+        "province" => "省",
+        "city" => "市",
+        "monthly" => "按月",
+        "quarterly" => "按季",
+        "yearly" => "按年",
+        "peak-trough" => "旺季多缴、淡季少缴",
+        "current" => "按补缴时的基数",
+        "original" => "按原所属期的基数",
+        "continuous" => "连续缴费",
+        "cumulative-first" => "累计缴费优先",
+        "pension" => "养老保险",
+        "medical" => "医疗保险",
+        "unemployment" => "失业保险",
+        "injury" => "工伤保险",
+        "maternity" => "生育保险",
+        "ride-hailing" => "网约车",
+        "food-delivery" => "外卖",
+        "instant-delivery" => "即时配送",
+        "same-city-freight" => "同城货运",
+        other => other,
     }
 }
 

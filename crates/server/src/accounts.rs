@@ -7,6 +7,7 @@
 //! Every rule and permission is `anxin_service::accounts` / `access`; this module translates.
 
 use anxin_policy::Lang;
+use anxin_records::access::{AccountRow, SessionKind};
 use anxin_service::access::Action;
 use anxin_service::accounts::{self, AccountError, SignupForm, SignupStatus};
 use axum::Form;
@@ -146,6 +147,31 @@ pub async fn signup_page(State(state): State<AppState>, Params(q): Params<Signup
     .into_response()
 }
 
+/// Checks a sign-up form, counts it against the client's limit, and stores the request
+/// (pending): (its number, the region to visit, the username). The page and the API alike.
+pub(crate) async fn add_signup(
+    state: &AppState,
+    client: &ClientIp,
+    form: &SignupForm,
+) -> Result<(i64, u32, String), ApiError> {
+    let checked = form.check(&state.policy).map_err(ApiError::from)?;
+    state.gates.signup(client.0, state.clock.now())?;
+    let (checked, hash) = tokio::task::spawn_blocking(move || {
+        let hash = checked.hash_password();
+        (checked, hash)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    let hash = hash.map_err(ApiError::from)?;
+    let now = state.now();
+    let region = checked.region.code();
+    let username = checked.username.clone();
+    let id = state
+        .write(move |r| Ok(accounts::add_signup(r, &checked, hash, now)?))
+        .await?;
+    Ok((id, region, username))
+}
+
 /// `POST /signup`: checks every field, limits requests per client, stores the request
 /// (pending) and says where to go next.
 pub async fn signup_submit(
@@ -166,22 +192,7 @@ pub async fn signup_submit(
             password: f.password.clone(),
             region: f.region.clone(),
         };
-        let checked = form.check(&state.policy).map_err(ApiError::from)?;
-        state.gates.signup(client.0, state.clock.now())?;
-        let (checked, hash) = tokio::task::spawn_blocking(move || {
-            let hash = checked.hash_password();
-            (checked, hash)
-        })
-        .await
-        .map_err(|_| ApiError::internal())?;
-        let hash = hash.map_err(ApiError::from)?;
-        let now = state.now();
-        let region = checked.region.code();
-        let username = checked.username.clone();
-        let id = state
-            .write(move |r| Ok(accounts::add_signup(r, &checked, hash, now)?))
-            .await?;
-        Ok::<_, ApiError>((id, region, username))
+        add_signup(&state, &client, &form).await
     }
     .await;
     match done {
@@ -525,6 +536,27 @@ pub struct ResetForm {
     lang: Option<String>,
 }
 
+/// Resets the password of the worker whose ID card the clerk has in hand: (the account's
+/// username, the temporary password to hand over). The page and the API alike.
+pub(crate) async fn reset(
+    state: &AppState,
+    caller: &Caller,
+    card: &str,
+) -> Result<(String, String), ApiError> {
+    caller.may(Action::ResetPassword)?;
+    let (temp, hash) = tokio::task::spawn_blocking(accounts::temporary_password)
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(ApiError::from)?;
+    let now = state.now();
+    let c = caller.clone();
+    let card = card.to_string();
+    let username = state
+        .write(move |r| Ok(accounts::reset_password(r, c.actor(), &card, &hash, now)?))
+        .await?;
+    Ok((username, temp))
+}
+
 /// `POST /clerk/password`: the temporary password, shown once on a page never cached.
 pub async fn reset_submit(
     State(state): State<AppState>,
@@ -535,17 +567,8 @@ pub async fn reset_submit(
     caller.may(Action::ResetPassword)?;
     let lang = lang_of(f.lang.as_deref());
     let title = lang.pick("为劳动者重置密码", "Reset a worker's password");
-    let (temp, hash) = tokio::task::spawn_blocking(accounts::temporary_password)
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(ApiError::from)?;
-    let now = state.now();
-    let c = caller.clone();
-    let done = state
-        .write(move |r| Ok(accounts::reset_password(r, c.actor(), &f.card, &hash, now)?))
-        .await;
-    match done {
-        Ok(username) => Ok(private_page(
+    match reset(&state, &caller, &f.card).await {
+        Ok((username, temp)) => Ok(private_page(
             lang,
             title,
             &format!(
@@ -656,30 +679,10 @@ pub async fn change_submit(
     let next = crate::auth::safe_next(f.next.as_deref());
     let done = async {
         csrf_origin(&headers)?;
+        accounts::check_new_password(&f.current, &f.new, &f.again).map_err(ApiError::from)?;
         let account =
             crate::auth::check_credentials(&state, &client, &f.username, &f.current).await?;
-        if f.new != f.again {
-            return Err(ApiError::bad_input(
-                "两次输入的新密码不一样",
-                "the two new passwords differ",
-            ));
-        }
-        if f.new == f.current {
-            return Err(ApiError::bad_input(
-                "新密码不能和现在的密码一样",
-                "the new password must differ from the current one",
-            ));
-        }
-        let new = f.new.clone();
-        let hash = tokio::task::spawn_blocking(move || anxin_records::access::hash_password(&new))
-            .await
-            .map_err(|_| ApiError::internal())?
-            .map_err(ApiError::from)?;
-        let id = account.id;
-        state
-            .write(move |r| Ok(accounts::change_password(r, id, &hash)?))
-            .await?;
-        crate::auth::open_session(&state, account, anxin_records::access::SessionKind::Page).await
+        set_own_password(&state, account, &f.new, SessionKind::Page).await
     }
     .await;
     match done {
@@ -690,5 +693,173 @@ pub async fn change_submit(
         }
         Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR => e.into_response(),
         Err(e) => change_page(lang, &f.username, &next, &e, e.status),
+    }
+}
+
+// ---- changing one's own password at will ----
+
+/// 403: the current password given to change it is not the account's.
+fn wrong_password() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "wrong_password",
+        "现在的密码不对，密码没有改",
+        "the current password is wrong; the password is unchanged",
+    )
+}
+
+/// Sets `account`'s new password (its rules checked, the current one verified): hashed off
+/// the async workers, every session of the account ended, the change in a worker's access
+/// log, and a fresh session of `kind` opened for the one who changed it.
+pub(crate) async fn set_own_password(
+    state: &AppState,
+    account: AccountRow,
+    new: &str,
+    kind: SessionKind,
+) -> Result<(String, AccountRow, i64), ApiError> {
+    let new = new.to_string();
+    let hash = tokio::task::spawn_blocking(move || anxin_records::access::hash_password(&new))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(ApiError::from)?;
+    let role = account.role().map_err(ApiError::from)?;
+    let now = state.now();
+    let a = account.clone();
+    state
+        .write(move |r| {
+            let actor = anxin_service::access::Actor::new(&a, role);
+            Ok(accounts::change_own_password(r, actor, &hash, now)?)
+        })
+        .await?;
+    crate::auth::open_session(state, account, kind).await
+}
+
+/// A signed-in caller changes their own password: the new one by the service's rules, the
+/// current one checked under the sign-in limits (a wrong one counts as a failed sign-in and
+/// is refused with 403 `wrong_password`). Every session of the account ends; the caller gets
+/// a fresh one of `kind`: (token, account, expiry).
+pub(crate) async fn change_own(
+    state: &AppState,
+    client: &ClientIp,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+    again: &str,
+    kind: SessionKind,
+) -> Result<(String, AccountRow, i64), ApiError> {
+    accounts::check_new_password(current, new, again).map_err(ApiError::from)?;
+    let account = match crate::auth::check_credentials(
+        state,
+        client,
+        &caller.account.username,
+        current,
+    )
+    .await
+    {
+        Ok(a) if a.id == caller.account.id => a,
+        Ok(_) => return Err(wrong_password()),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(wrong_password()),
+        Err(e) => return Err(e),
+    };
+    set_own_password(state, account, new, kind).await
+}
+
+fn own_form(caller: &Caller, lang: Lang, message: &str) -> String {
+    let ls = lang_query(lang, true);
+    format!(
+        "<p>{intro}</p>{message}<form method=\"post\" action=\"/account/password\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
+         <label>{c}<input name=\"current\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <label>{n}<input name=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required></label>\
+         <label>{a}<input name=\"again\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required></label>\
+         <button>{go}</button></form><p><a href=\"/me{ls}\">{back}</a></p>{out}",
+        intro = lang.pick(
+            "改密码要先输入现在的密码。改好后，其他手机和电脑上的登录都会退出，这台设备保持登录；这次修改会记入你能看到的查阅记录。",
+            "To change your password, type the current one first. Once changed, every other phone or computer signed in to your account is signed out, this one stays signed in, and the change goes to the log of reads you can see.",
+        ),
+        csrf = caller.csrf(),
+        l = lang.code(),
+        c = lang.pick("现在的密码", "Current password"),
+        n = lang.pick("新密码（至少 10 个字符）", "New password (at least 10 characters)"),
+        a = lang.pick("再输一遍新密码", "New password again"),
+        go = lang.pick("修改密码", "Change the password"),
+        back = lang.pick("回到我的页面", "Back to my page"),
+        out = logout_for(caller, lang),
+    )
+}
+
+/// `GET /account/password`: a signed-in caller's own password, changed at will.
+pub async fn own_page(caller: Caller, Params(q): Params<DeskQuery>) -> Response {
+    let lang = lang_of(q.lang.as_deref());
+    private_page(
+        lang,
+        lang.pick("修改密码", "Change my password"),
+        &own_form(&caller, lang, ""),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct OwnForm {
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    again: String,
+    lang: Option<String>,
+}
+
+/// `POST /account/password`: the new password set, every other session ended, this browser
+/// given a fresh session.
+pub async fn own_submit(
+    State(state): State<AppState>,
+    client: ClientIp,
+    caller: Caller,
+    Form(f): Form<OwnForm>,
+) -> Result<Response, ApiError> {
+    caller.check_csrf(&f.csrf)?;
+    let lang = lang_of(f.lang.as_deref());
+    let title = lang.pick("修改密码", "Change my password");
+    let done = change_own(
+        &state,
+        &client,
+        &caller,
+        &f.current,
+        &f.new,
+        &f.again,
+        SessionKind::Page,
+    )
+    .await;
+    match done {
+        Ok((token, _, _)) => {
+            let ls = lang_query(lang, true);
+            let mut r = private_page(
+                lang,
+                title,
+                &format!(
+                    "{}<p><a href=\"/me{ls}\">{}</a></p>",
+                    good(lang.pick(
+                        "密码已修改。其他设备上的登录都已退出，这台设备仍然登录着。",
+                        "Your password is changed. Every other device is signed out; this one stays signed in.",
+                    )),
+                    lang.pick("回到我的页面", "Back to my page"),
+                ),
+            );
+            crate::auth::set_session_cookie(&state, &mut r, &token);
+            Ok(r)
+        }
+        Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR => Err(e),
+        Err(e) => {
+            let mut r = private_page(lang, title, &own_form(&caller, lang, &bad(lang, &e)));
+            *r.status_mut() = e.status;
+            if let Some(v) = e.retry_after {
+                r.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(v),
+                );
+            }
+            Ok(r)
+        }
     }
 }

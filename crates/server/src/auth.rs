@@ -787,13 +787,14 @@ pub async fn me(
         })
         .collect();
     let body = format!(
-        "<p>{} <b>{}</b> · {} {} · {} {}</p><ul>{links}</ul>{note}{}",
+        "<p>{} <b>{}</b> · {} {} · {} {}</p><ul>{links}</ul>{note}<p><a href=\"/account/password{suffix}\">{}</a></p>{}",
         lang.pick("账户", "Account"),
         esc(&caller.account.username),
         lang.pick("角色", "role"),
         lang.pick(caller.role.name_zh(), caller.role.as_str()),
         lang.pick("范围", "region"),
         region,
+        lang.pick("修改密码", "Change my password"),
         logout_button(&caller, lang),
     );
     page(lang, lang.pick("我的账户", "My account"), &body).into_response()

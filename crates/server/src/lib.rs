@@ -21,6 +21,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 
 pub mod accounts;
+pub mod accounts_api;
 pub mod analyst;
 pub mod auth;
 pub mod cases;
@@ -319,6 +320,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/persons/{key}/certificate",
             post(person::api_certificate),
+        )
+        // Accounts as JSON and one's own password at will (issue 13).
+        .route(
+            "/api/signups",
+            get(accounts_api::api_pending).post(accounts_api::api_signup),
+        )
+        .route("/api/signups/{id}/confirm", post(accounts_api::api_confirm))
+        .route("/api/signups/{id}/refuse", post(accounts_api::api_refuse))
+        .route("/api/password-resets", post(accounts_api::api_reset))
+        .route("/api/account/password", post(accounts_api::api_change))
+        .route(
+            "/account/password",
+            get(accounts::own_page).post(accounts::own_submit),
         )
         .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)
@@ -982,27 +996,47 @@ fn region_options(policy: &Policy, lang: Lang, selected: &str) -> String {
         .collect()
 }
 
+/// The layout of every page (`templates/layout.html`, with the one stylesheet
+/// `templates/style.css` included when the server compiles): the navigation, the language
+/// switch, the title and the body, already HTML.
+#[derive(askama::Template)]
+#[template(path = "layout.html")]
+struct Layout<'a> {
+    html_lang: &'static str,
+    title: &'a str,
+    /// `?lang=en` on every link of an English page.
+    ls: &'static str,
+    mine: &'static str,
+    quote: &'static str,
+    school: &'static str,
+    verify: &'static str,
+    /// The other language: its code and its name, for the switch.
+    other: &'static str,
+    other_name: &'static str,
+    body: &'a str,
+}
+
 pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
-    let (html_lang, switch) = match lang {
-        Lang::Zh => ("zh-CN", "<a href=\"?lang=en\">English</a>"),
-        Lang::En => ("en", "<a href=\"?lang=zh\">中文</a>"),
+    use askama::Template as _;
+    let (html_lang, other, other_name) = match lang {
+        Lang::Zh => ("zh-CN", "en", "English"),
+        Lang::En => ("en", "zh", "中文"),
     };
-    Html(format!(
-        r#"<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title} · 安心 anxin</title>
-<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5}}
-label{{display:block;margin:.5rem 0}}input,select,textarea{{font-size:1rem;width:100%;box-sizing:border-box;padding:.4rem}}
-button{{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}
-.big{{font-size:1.6rem;font-weight:bold}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}}nav{{display:flex;flex-wrap:wrap;gap:0 1rem}}nav a{{white-space:nowrap;display:inline-flex;align-items:center;min-height:44px}}button{{min-height:44px}}li>a{{display:inline-flex;align-items:center;min-height:44px}}.bad{{color:#b00}}.good{{color:#070}}
-p,li,td,th,pre,a,summary{{overflow-wrap:anywhere}}svg{{max-width:100%;height:auto}}figure{{margin:1rem 0}}.card{{border:1px solid #ddd;border-radius:.5rem;padding:.5rem .8rem;margin:.6rem 0}}.card h3{{margin:.2rem 0;font-size:1rem}}.card .big{{margin:.2rem 0}}dl{{display:grid;grid-template-columns:auto 1fr;gap:.1rem .8rem;margin:.3rem 0}}dt{{color:#555}}dd{{margin:0;overflow-wrap:anywhere}}ul.gaps{{padding-left:1.2rem;margin:.2rem 0}}figcaption{{color:#333}}ul.bill{{padding-left:1.2rem}}
-@media (max-width:480px){{table.cards,table.cards tbody,table.cards tr,table.cards td{{display:block}}table.cards tr:first-child{{display:none}}table.cards tr{{border:1px solid #ddd;border-radius:.4rem;margin:.5rem 0;padding:.3rem .5rem}}table.cards td{{border:0;padding:.1rem 0}}table.cards td[data-label]::before{{content:attr(data-label) "：";color:#555}}}}</style></head>
-<body><nav><a href="/{ls}">安心 anxin</a><a href="/me{ls}">{m}</a><a href="/quote{ls}">{q}</a><a href="/school{ls}">{s}</a><a href="/verify{ls}">{v}</a>{switch}</nav><h1>{title}</h1>{body}</body></html>"#,
-        ls = lang_query(lang, true),
-        m = lang.pick("我的", "Mine"),
-        q = lang.pick("缴费测算", "Quote"),
-        s = lang.pick("入学条件", "School"),
-        v = lang.pick("核验凭证", "Verify"),
-    ))
+    let layout = Layout {
+        html_lang,
+        title,
+        ls: lang_query(lang, true),
+        mine: lang.pick("我的", "Mine"),
+        quote: lang.pick("缴费测算", "Quote"),
+        school: lang.pick("入学条件", "School"),
+        verify: lang.pick("核验凭证", "Verify"),
+        other,
+        other_name,
+        body,
+    };
+    // Rendering writes only these strings into a String: it cannot fail, but if it ever
+    // did, the body alone is better than a panic.
+    Html(layout.render().unwrap_or_else(|_| body.to_string()))
 }
 
 /// A page of personal data: never cached, by the browser or anything in between.
@@ -1050,15 +1084,26 @@ pub fn table_head(cells: &[&str]) -> String {
     format!("<table><tr>{cells}</tr>")
 }
 
+/// The home page's body (`templates/home.html`).
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct Home {
+    en: bool,
+}
+
+/// A body template rendered to HTML for [`page`]; rendering into a String cannot fail, and
+/// if it ever did the page says so rather than panicking.
+fn render(t: &impl askama::Template) -> String {
+    t.render()
+        .unwrap_or_else(|_| "<p class=bad>出错了 Something went wrong</p>".to_string())
+}
+
 async fn home(Params(q): Params<LangQuery>) -> Html<String> {
     let lang = lang_of(q.lang.as_deref());
-    let body = lang.pick(
-        "<p>灵活就业、平台就业和流动人员的社会保险：每月该缴多少、能领多少、断缴的代价，每个数字都有出处。</p>\
-         <ul><li><a href=\"/quote\">缴费测算</a></li><li><a href=\"/verify\">核验参保缴费凭证</a></li></ul>",
-        "<p>Social insurance for flexible, platform and migrant workers: what to pay, what you will get, what a gap costs — every figure with its source.</p>\
-         <ul><li><a href=\"/quote?lang=en\">Contribution quote</a></li><li><a href=\"/verify?lang=en\">Verify a certificate</a></li></ul>",
-    );
-    page(lang, lang.pick("安心", "anxin"), body)
+    let body = render(&Home {
+        en: lang == Lang::En,
+    });
+    page(lang, lang.pick("安心", "anxin"), &body)
 }
 
 #[derive(Deserialize, Default)]
@@ -1599,18 +1644,28 @@ async fn school_page(
     .into_response()
 }
 
+/// The offline check's form (`templates/verify_form.html`), `text` escaped by the template.
+#[derive(askama::Template)]
+#[template(path = "verify_form.html")]
+struct VerifyForm<'a> {
+    intro: &'static str,
+    lang: &'static str,
+    label: &'static str,
+    text: &'a str,
+    button: &'static str,
+}
+
 fn verify_form_html(lang: Lang, text: &str) -> String {
-    format!(
-        "<p>{}</p><form method=\"post\" action=\"/verify?lang={}\"><label>{}<textarea name=\"certificate\" rows=\"8\">{}</textarea></label><button>{}</button></form>",
-        lang.pick(
+    render(&VerifyForm {
+        intro: lang.pick(
             "把参保缴费凭证文件（.json）的内容粘贴到下面。核验只用签发机构的公钥，不需要联网查询。",
-            "Paste the content of the certificate file (.json) below. The check uses only the issuer's public key."
+            "Paste the content of the certificate file (.json) below. The check uses only the issuer's public key.",
         ),
-        lang.code(),
-        lang.pick("凭证内容", "Certificate"),
-        esc(text),
-        lang.pick("核验", "Verify"),
-    )
+        lang: lang.code(),
+        label: lang.pick("凭证内容", "Certificate"),
+        text,
+        button: lang.pick("核验", "Verify"),
+    })
 }
 
 #[derive(Deserialize, Default)]

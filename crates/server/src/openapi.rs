@@ -747,7 +747,161 @@ pub const OPERATIONS: &[Operation] = &[
         ok: (200, school_review),
         errors: &[400, 401, 403, 429],
     },
+    // Accounts people make and mend, as JSON (issue 13).
+    Operation {
+        method: "post",
+        path: "/api/signups",
+        tag: "accounts",
+        summary: "劳动者注册 A worker applies for an account with resident ID (check digit checked), name, phone, username, password and the region whose office confirms who they are; pending until a clerk there does; 5 requests an hour per client",
+        access: Access::Public,
+        body: Some(Body::Json(signup_body)),
+        query: &[],
+        ok: (201, signup_made),
+        errors: &[400, 429, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/signups",
+        tag: "accounts",
+        summary: "待核实的开户申请 The sign-up requests waiting for the clerk's region, oldest first, a page at a time: name, masked ID, phone's last four (clerks)",
+        access: Access::SignedIn,
+        body: None,
+        query: &crate::list::QUERY,
+        ok: (200, signups_pending),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: "post",
+        path: "/api/signups/{id}/confirm",
+        tag: "accounts",
+        summary: "核实身份，开通账户 Confirm a request with the number on the ID card the worker shows (it must be the request's); the account opens, in the worker's access log (clerks of the region)",
+        access: Access::SignedIn,
+        body: Some(Body::Json(card_body)),
+        query: &[],
+        ok: (200, signup_decided),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "post",
+        path: "/api/signups/{id}/refuse",
+        tag: "accounts",
+        summary: "不予开通 Refuse a request with a reason (2–200 characters) the worker reads when signing in (clerks of the region)",
+        access: Access::SignedIn,
+        body: Some(Body::Json(reason_body)),
+        query: &[],
+        ok: (200, signup_decided),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "post",
+        path: "/api/password-resets",
+        tag: "accounts",
+        summary: "重置劳动者密码 Reset the password of a worker at the desk, by the number on their ID card: a temporary password shown once, every session of the account ended, a new password required at the next sign-in, in the worker's access log (clerks of the worker's region)",
+        access: Access::SignedIn,
+        body: Some(Body::Json(card_body)),
+        query: &[],
+        ok: (200, reset_made),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: "post",
+        path: "/api/account/password",
+        tag: "accounts",
+        summary: "修改自己的密码 Change one's own password: the current one required (403 wrong_password when wrong, counted like a failed sign-in; 429 past the limit), the new one 10–256 characters and different; every session of the account ends (this token's too) and a fresh token comes back; in a worker's access log",
+        access: Access::SignedIn,
+        body: Some(Body::Json(change_body)),
+        query: &[],
+        ok: (200, session),
+        errors: &[400, 401, 403, 429],
+    },
 ];
+
+fn signup_body() -> Value {
+    let text = json!({ "type": "string", "maxLength": 256 });
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["resident_id", "name", "phone", "username", "password", "region"],
+        "properties": {
+            "resident_id": { "type": "string", "description": "身份证号 18 characters, GB 11643 check digit" },
+            "name": { "type": "string", "description": "姓名 as on the ID card, 1–40 characters, no digits" },
+            "phone": { "type": "string", "description": "手机号 11 digits starting with 1 (+86, spaces, dashes allowed)" },
+            "username": { "type": "string", "description": "3–32 lowercase letters, digits or . _ -" },
+            "password": text,
+            "region": { "type": "string", "description": "六位地区代码 the region whose office confirms who you are (GET /api/regions)" }
+        }
+    })
+}
+
+fn signup_made() -> Value {
+    json!({
+        "type": "object", "required": ["id", "username", "region", "state", "zh", "en"],
+        "properties": {
+            "id": { "type": "integer" }, "username": { "type": "string" },
+            "region": { "type": "string" }, "state": { "const": "pending" },
+            "zh": { "type": "string" }, "en": { "type": "string" }
+        }
+    })
+}
+
+fn signups_pending() -> Value {
+    crate::list::schema(json!({
+        "type": "object",
+        "required": ["id", "username", "name", "masked_id", "phone_tail", "region", "created_at", "registered", "accounts"],
+        "properties": {
+            "id": { "type": "integer" }, "username": { "type": "string" },
+            "name": { "type": "string" }, "masked_id": { "type": "string" },
+            "phone_tail": { "type": "string" }, "region": { "type": "string" },
+            "created_at": { "type": "integer" }, "registered": { "type": "boolean" },
+            "accounts": { "type": "integer" }
+        }
+    }))
+}
+
+fn card_body() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["card"],
+        "properties": { "card": { "type": "string", "description": "证件上的号码 the number on the ID card shown" } }
+    })
+}
+
+fn reason_body() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["reason"],
+        "properties": { "reason": { "type": "string", "description": "原因 2–200 characters, the worker reads it" } }
+    })
+}
+
+fn signup_decided() -> Value {
+    json!({
+        "type": "object", "required": ["id", "state"],
+        "properties": {
+            "id": { "type": "integer" },
+            "state": { "enum": ["confirmed", "refused"] },
+            "username": { "type": "string" }
+        }
+    })
+}
+
+fn reset_made() -> Value {
+    json!({
+        "type": "object", "required": ["username", "temporary_password", "must_change"],
+        "properties": {
+            "username": { "type": "string" },
+            "temporary_password": { "type": "string", "description": "shown once; hand it to the worker in person" },
+            "must_change": { "const": true }
+        }
+    })
+}
+
+fn change_body() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["current", "new"],
+        "properties": {
+            "current": { "type": "string" },
+            "new": { "type": "string", "description": "10–256 characters, not the current one" }
+        }
+    })
+}
 
 fn school_review() -> Value {
     json!({ "type": "object", "required": ["reviewed", "admitted", "refused", "reform", "lines"],

@@ -348,6 +348,9 @@ fn access_table(list: &[AccessRow], lang: Lang) -> String {
                 lang.pick("核实身份，开通账户", "identity confirmed, account opened")
             }
             "password_reset" => lang.pick("重置密码", "password reset"),
+            "password_changed" => lang.pick("本人修改密码", "password changed by its holder"),
+            "case_evidence" => lang.pick("查看案件证据", "case evidence"),
+            "case_bundle" => lang.pick("下载案件证据包", "case evidence bundle"),
             other => other,
         };
         out.push_str(&format!(
@@ -356,11 +359,29 @@ fn access_table(list: &[AccessRow], lang: Lang) -> String {
             esc(&role),
             esc(&a.username),
             esc(what),
-            esc(&a.purpose)
+            esc(purpose_in(&a.purpose, lang))
         ));
     }
     out.push_str("</table>");
     out
+}
+
+/// A purpose the system wrote in both languages ("中文 (English)" or "中文 / English"), in
+/// the page's language alone; a purpose an official typed, as typed.
+fn purpose_in(purpose: &str, lang: Lang) -> &str {
+    let split = purpose
+        .strip_suffix(')')
+        .and_then(|p| p.rsplit_once(" ("))
+        .or_else(|| purpose.split_once(" / "));
+    match split {
+        // Only where the first part is Chinese and the second is not.
+        Some((zh, en))
+            if zh.chars().any(|c| c > '\u{2e80}') && !en.chars().any(|c| c > '\u{2e80}') =>
+        {
+            lang.pick(zh, en)
+        }
+        _ => purpose,
+    }
 }
 
 fn purpose_form(lang: Lang, key: &PersonKey) -> String {
@@ -458,12 +479,13 @@ pub async fn person_page(
     let ls = lang_query(lang, true);
     if owner {
         body.push_str(&format!(
-            "<h2>{}</h2><ul><li><a href=\"/persons/{k}/pension{ls}\">{}</a></li><li><a href=\"/persons/{k}/options{ls}\">{}</a></li><li><a href=\"/quote{ls}\">{}</a></li><li><a href=\"/school{ls}\">{}</a></li></ul>",
+            "<h2>{}</h2><ul><li><a href=\"/persons/{k}/pension{ls}\">{}</a></li><li><a href=\"/persons/{k}/options{ls}\">{}</a></li><li><a href=\"/quote{ls}\">{}</a></li><li><a href=\"/school{ls}\">{}</a></li><li><a href=\"/account/password{ls}\">{}</a></li></ul>",
             lang.pick("我能做什么", "What I can do"),
             lang.pick("养老金测算：继续缴与停缴对比", "Pension projection: keep paying or stop"),
             lang.pick("断缴能不能补、医保怎么选", "Back-payment and medical insurance options"),
             lang.pick("缴费测算", "Contribution quote"),
             lang.pick("孩子能不能上学", "Will my child qualify for school?"),
+            lang.pick("修改密码", "Change my password"),
             k = key.hex(),
         ));
     }

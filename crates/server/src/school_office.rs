@@ -380,7 +380,7 @@ pub async fn ledger_page(
     }
     body.push_str(&format!(
         "<figure>{}</figure>",
-        anxin_service::school::retention_chart(policy, &table, today)
+        anxin_service::school::retention_chart(policy, &table, today, lang)
     ));
     body.push_str(&format!(
         "<table><tr><th>{}</th><th>{}</th><th>{}</th>",

@@ -563,3 +563,489 @@ async fn a_clerk_resets_a_password_and_the_worker_must_choose_a_new_one() {
     assert!(r.body.contains("参保缴费凭证已开具"), "{}", r.body);
     assert!(!r.body.contains(&code), "no code in the message");
 }
+
+async fn api(state: &AppState, method: &str, uri: &str, token: Option<&str>, json: &str) -> Reply {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let response = router(state.clone())
+        .oneshot(b.body(Body::from(json.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        headers,
+    }
+}
+
+fn json_of(r: &Reply) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
+}
+
+/// A bearer token through `POST /api/sessions`.
+async fn api_token(state: &AppState, username: &str, password: &str) -> String {
+    let r = api(
+        state,
+        "POST",
+        "/api/sessions",
+        None,
+        &serde_json::json!({ "username": username, "password": password }).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    json_of(&r)["token"].as_str().unwrap().to_string()
+}
+
+fn signup_json(id: &str, username: &str) -> String {
+    serde_json::json!({
+        "resident_id": id, "name": "张三", "phone": "+86 138-0013-8000",
+        "username": username, "password": "my own password", "region": "330100"
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_api_signs_up_confirms_refuses_and_resets_as_the_pages_do() {
+    let (state, hz, sz) = world();
+
+    // Bad input: a wrong check digit, a field the API does not know; nothing stored.
+    let bad_id = format!("{}{}", &hz[..17], if hz.ends_with('0') { '1' } else { '0' });
+    let r = api(
+        &state,
+        "POST",
+        "/api/signups",
+        None,
+        &signup_json(&bad_id, "zhangsan"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        json_of(&r)["error"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("GB 11643")
+    );
+    assert!(!r.body.contains(&bad_id), "the ID is not echoed");
+    let mut extra: serde_json::Value = serde_json::from_str(&signup_json(&hz, "zhangsan")).unwrap();
+    extra["role"] = "clerk".into();
+    let r = api(&state, "POST", "/api/signups", None, &extra.to_string()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("role"), "{}", r.body);
+    let r = api(&state, "POST", "/api/signups", None, "{}").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // A good request: its number, pending, where to go.
+    let r = api(
+        &state,
+        "POST",
+        "/api/signups",
+        None,
+        &signup_json(&hz, "zhangsan"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let made = json_of(&r);
+    assert_eq!(made["state"], "pending");
+    assert_eq!(made["region"], "330100");
+    assert!(made["zh"].as_str().unwrap().contains("杭州"), "{made}");
+    let id = made["id"].as_i64().unwrap();
+
+    // The desk: the 杭州 clerk sees it (masked), the 深圳 clerk does not, an inspector may not.
+    let clerk = api_token(&state, "clerk-hz", "test password 1").await;
+    let r = api(&state, "GET", "/api/signups", Some(&clerk), "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let list = json_of(&r);
+    assert_eq!(list["items"][0]["id"].as_i64(), Some(id));
+    assert_eq!(list["items"][0]["name"], "张三");
+    assert_eq!(list["items"][0]["phone_tail"], "8000");
+    assert!(!r.body.contains(&hz), "never the full ID");
+    assert!(list["next"].is_null());
+    let sz_clerk = api_token(&state, "clerk-sz", "test password 1").await;
+    let r = api(&state, "GET", "/api/signups", Some(&sz_clerk), "").await;
+    assert_eq!(json_of(&r)["items"].as_array().unwrap().len(), 0);
+    let inspector = api_token(&state, "inspector-hz", "test password 1").await;
+    let r = api(&state, "GET", "/api/signups", Some(&inspector), "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api(&state, "GET", "/api/signups?limit=0", Some(&clerk), "").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Confirm: the 深圳 clerk may not, the wrong card is refused, the right one opens it.
+    let confirm = format!("/api/signups/{id}/confirm");
+    let card = |c: &str| serde_json::json!({ "card": c }).to_string();
+    let r = api(&state, "POST", &confirm, Some(&sz_clerk), &card(&hz)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api(&state, "POST", &confirm, Some(&clerk), &card(&sz)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("不一致"), "{}", r.body);
+    let r = api(&state, "POST", &confirm, Some(&clerk), &card(&hz)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(json_of(&r)["username"], "zhangsan");
+    let r = api(&state, "POST", &confirm, Some(&clerk), &card(&hz)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "decided once");
+    let r = api(
+        &state,
+        "POST",
+        "/api/signups/99999/confirm",
+        Some(&clerk),
+        &card(&hz),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let worker = api_token(&state, "zhangsan", "my own password").await;
+
+    // Refuse: a reason is needed; the applicant reads it when signing in.
+    let r = api(
+        &state,
+        "POST",
+        "/api/signups",
+        None,
+        &signup_json(&sz, "lisi"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let refuse = format!("/api/signups/{}/refuse", json_of(&r)["id"]);
+    let why = |w: &str| serde_json::json!({ "reason": w }).to_string();
+    let r = api(&state, "POST", &refuse, Some(&clerk), &why(" ")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = api(&state, "POST", &refuse, Some(&clerk), &why("本人未到场")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(json_of(&r)["state"], "refused");
+    let r = api(
+        &state,
+        "POST",
+        "/api/sessions",
+        None,
+        r#"{"username": "lisi", "password": "my own password"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("本人未到场"), "{}", r.body);
+
+    // Sign-ups from the API and the page share one limit per client.
+    let mut limited = None;
+    for i in 0..anxin_server::gates::SIGNUPS {
+        let r = if i % 2 == 0 {
+            api(
+                &state,
+                "POST",
+                "/api/signups",
+                None,
+                &signup_json(&sz, &format!("again{i}")),
+            )
+            .await
+        } else {
+            send(
+                &state,
+                "POST",
+                "/signup",
+                None,
+                &signup_form(&sz, &format!("again{i}"), "330100"),
+            )
+            .await
+        };
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("the limit applies");
+    assert!(r.headers.get(header::RETRY_AFTER).is_some());
+
+    // A reset: the worker may not reset anyone; the 深圳 clerk may not reset a 杭州 worker;
+    // someone without an account is told so; the 杭州 clerk gets a temporary password once.
+    let r = api(
+        &state,
+        "POST",
+        "/api/password-resets",
+        Some(&worker),
+        &card(&hz),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api(
+        &state,
+        "POST",
+        "/api/password-resets",
+        Some(&sz_clerk),
+        &card(&hz),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api(
+        &state,
+        "POST",
+        "/api/password-resets",
+        Some(&clerk),
+        &card(&sz),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = api(
+        &state,
+        "POST",
+        "/api/password-resets",
+        Some(&clerk),
+        &card("123"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = api(
+        &state,
+        "POST",
+        "/api/password-resets",
+        Some(&clerk),
+        &card(&hz),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let reset = json_of(&r);
+    assert_eq!(reset["username"], "zhangsan");
+    let temp = reset["temporary_password"].as_str().unwrap().to_string();
+    // The worker's token is gone; the temporary password opens no session until changed.
+    let r = api(&state, "GET", "/api/me", Some(&worker), "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = api(
+        &state,
+        "POST",
+        "/api/sessions",
+        None,
+        &serde_json::json!({ "username": "zhangsan", "password": temp }).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(json_of(&r)["error"]["kind"], "password_change_required");
+}
+
+#[tokio::test]
+async fn a_worker_changes_their_own_password_and_every_other_session_ends() {
+    let (state, hz, _) = world();
+    let key = state
+        .records
+        .as_ref()
+        .unwrap()
+        .write(move |r| {
+            let id = anxin_domain::ResidentId::parse(&hz).unwrap();
+            let key = r.person_key(&id);
+            let a = NewAccount::new(
+                "worker-hz",
+                Role::Worker,
+                "old password 1",
+                Some(region("330100")),
+                Some(key.0),
+                None,
+            )
+            .unwrap();
+            r.store().create_account(&a, 0).unwrap();
+            key
+        })
+        .unwrap();
+    let phone = page_session(&state, "worker-hz");
+    let laptop = page_session(&state, "worker-hz");
+    let app = api_token(&state, "worker-hz", "old password 1").await;
+
+    // The worker's page offers it; the form is never cached.
+    let r = send(
+        &state,
+        "GET",
+        &format!("/persons/{}", key.hex()),
+        Some(&phone),
+        "",
+    )
+    .await;
+    assert!(r.body.contains("href=\"/account/password\""), "{}", r.body);
+    let r = send(&state, "GET", "/account/password", Some(&phone), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let csrf = csrf_in(&r.body);
+    let form = |csrf: &str, current: &str, new: &str, again: &str| {
+        format!(
+            "csrf={csrf}&current={}&new={}&again={}",
+            enc(current),
+            enc(new),
+            enc(again)
+        )
+    };
+
+    // Refused, changing nothing: a forged form, a wrong old password, a weak or mistyped new
+    // one, the old one again.
+    for (body, status, word) in [
+        (
+            form(
+                "forged",
+                "old password 1",
+                "brand new pass",
+                "brand new pass",
+            ),
+            403,
+            "表单",
+        ),
+        (
+            form(&csrf, "not my password", "brand new pass", "brand new pass"),
+            403,
+            "现在的密码不对",
+        ),
+        (form(&csrf, "old password 1", "short", "short"), 400, "太弱"),
+        (
+            form(&csrf, "old password 1", "brand new pass", "brand new pas"),
+            400,
+            "不一样",
+        ),
+        (
+            form(&csrf, "old password 1", "old password 1", "old password 1"),
+            400,
+            "不能和现在的密码一样",
+        ),
+    ] {
+        let r = send(&state, "POST", "/account/password", Some(&phone), &body).await;
+        assert_eq!(r.status.as_u16(), status, "{word}: {}", r.body);
+        assert!(r.body.contains(word), "{word}: {}", r.body);
+        assert!(r.headers.get(header::SET_COOKIE).is_none());
+    }
+    let r = send(&state, "GET", "/me", Some(&laptop), "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("/persons/")
+    );
+
+    // Changed: this browser gets a fresh session, every other one (page or API) has ended.
+    let r = send(
+        &state,
+        "POST",
+        "/account/password",
+        Some(&phone),
+        &form(&csrf, "old password 1", "brand new pass", "brand new pass"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("密码已修改"), "{}", r.body);
+    let cookie = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let fresh = between(cookie, "anxin_session=", ";").to_string();
+    for old in [&phone, &laptop] {
+        let r = send(&state, "GET", "/me", Some(old), "").await;
+        assert!(
+            r.headers
+                .get(header::LOCATION)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("/login"),
+            "an old session still works"
+        );
+    }
+    let r = api(&state, "GET", "/api/me", Some(&app), "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = send(&state, "GET", "/me", Some(&fresh), "").await;
+    assert!(
+        r.headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("/persons/")
+    );
+    let r = send(
+        &state,
+        "POST",
+        "/login",
+        None,
+        &login("worker-hz", "old password 1"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // The same through the API: wrong old password, weak new one, then a fresh token.
+    let app = api_token(&state, "worker-hz", "brand new pass").await;
+    let change = |current: &str, new: &str| {
+        serde_json::json!({ "current": current, "new": new }).to_string()
+    };
+    let r = api(
+        &state,
+        "POST",
+        "/api/account/password",
+        Some(&app),
+        &change("wrong one here", "third password"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(json_of(&r)["error"]["kind"], "wrong_password");
+    let r = api(
+        &state,
+        "POST",
+        "/api/account/password",
+        Some(&app),
+        &change("brand new pass", "2short"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        json_of(&r)["error"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("too weak")
+    );
+    let r = api(
+        &state,
+        "POST",
+        "/api/account/password",
+        None,
+        &change("brand new pass", "third password"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = api(
+        &state,
+        "POST",
+        "/api/account/password",
+        Some(&app),
+        &change("brand new pass", "third password"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let token = json_of(&r)["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        api(&state, "GET", "/api/me", Some(&app), "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api(&state, "GET", "/api/me", Some(&token), "").await.status,
+        StatusCode::OK
+    );
+    let r = send(&state, "GET", "/me", Some(&fresh), "").await;
+    assert!(
+        r.headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("/login"),
+        "the page session ended too"
+    );
+
+    // Both changes are in the worker's own access log.
+    let r = send(
+        &state,
+        "GET",
+        &format!("/persons/{}/access", key.hex()),
+        Some(&page_session(&state, "worker-hz")),
+        "",
+    )
+    .await;
+    assert_eq!(r.body.matches("其他设备已退出").count(), 2, "{}", r.body);
+}

@@ -262,7 +262,8 @@ pub fn pending<S: Store>(
     let (from, to) = access::signup_range(actor);
     let rows = records
         .store()
-        .signups_pending(from, to, after, limit.min(200))?;
+        // One more than the largest page (200), so a caller learns whether another follows.
+        .signups_pending(from, to, after, limit.min(201))?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         // The range is the scope's; the decision stays the access module's.
@@ -452,4 +453,57 @@ pub fn change_password<S: Store>(
     new_hash: &str,
 ) -> Result<(), Error> {
     records.store().set_password(account, new_hash, false)
+}
+
+/// The rules of a new password its holder chooses (after a reset, or at will): typed the
+/// same twice, [`anxin_records::access::MIN_PASSWORD`]–256 characters, and not the current one.
+pub fn check_new_password(current: &str, new: &str, again: &str) -> Result<(), Error> {
+    if new != again {
+        return Err(bad(
+            "两次输入的新密码不一样",
+            "the two new passwords differ",
+        ));
+    }
+    let min = anxin_records::access::MIN_PASSWORD;
+    if new.chars().count() < min || new.len() > 256 {
+        return Err(bad(
+            format!("新密码太弱：须有 {min}–256 个字符（可以用一句好记的话）"),
+            format!(
+                "the new password is too weak: it must have {min} to 256 characters (a sentence you remember will do)"
+            ),
+        ));
+    }
+    if new == current {
+        return Err(bad(
+            "新密码不能和现在的密码一样",
+            "the new password must differ from the current one",
+        ));
+    }
+    Ok(())
+}
+
+/// Sets the password the holder of `actor`'s own account chose (the current one already
+/// checked by the caller, under the sign-in limits): clears "must change", ends every
+/// session of the account (the caller opens a fresh one, so every other device is signed
+/// out) and, for a worker, writes the change to their access log. Only one's own account:
+/// no permission beyond being signed in.
+pub fn change_own_password<S: Store>(
+    records: &mut Records<S>,
+    actor: Actor<'_>,
+    new_hash: &str,
+    now: i64,
+) -> Result<(), Error> {
+    records
+        .store()
+        .set_password(actor.account.id, new_hash, false)?;
+    if let Some(person) = actor.account.person {
+        records.log_access(log_row(
+            actor,
+            person,
+            "password_changed",
+            "本人修改密码，其他设备已退出 (the holder changed their password; every other device signed out)",
+            now,
+        ))?;
+    }
+    Ok(())
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use anxin_domain::{RegionCode, YearMonth};
 use anxin_import::Rows;
-use anxin_policy::Policy;
 use anxin_policy::calc::school::{Application, MonthRecord, RankRequest, rank};
+use anxin_policy::{Lang, Policy};
 use anxin_records::identify::{Entry, RetentionRow};
 use anxin_records::{PersonKey, Records, Store};
 
@@ -451,9 +451,20 @@ where
 }
 
 /// The cohort retention chart: one line per city and year of review, the share still paying
-/// 3, 6, 12 and 24 months after; a point only where some member is old enough to tell.
-pub fn retention_chart(policy: &Policy, table: &[RetentionRow], today: YearMonth) -> String {
+/// 3, 6, 12 and 24 months after; a point only where some member is old enough to tell. Every
+/// word in `lang` alone (the page's language), city names included.
+pub fn retention_chart(
+    policy: &Policy,
+    table: &[RetentionRow],
+    today: YearMonth,
+    lang: Lang,
+) -> String {
     use anxin_chart::{LineChart, Series, Text, Unit};
+    // A text in the page's language only (the chart shows both when both are given).
+    let words = |zh: String, en: String| match lang {
+        Lang::Zh => Text::new(zh, ""),
+        Lang::En => Text::new("", en),
+    };
     let x_labels = anxin_records::identify::RETENTION_MONTHS
         .iter()
         .map(|n| n.to_string())
@@ -466,9 +477,12 @@ pub fn retention_chart(policy: &Policy, table: &[RetentionRow], today: YearMonth
                 .and_then(|c| policy.region_by_code(c))
                 .map_or_else(
                     || format!("{:06}", t.region),
-                    |r| format!("{} {}", r.name_zh, r.name_en),
+                    |r| lang.pick(&r.name_zh, &r.name_en).to_string(),
                 );
-            let name = format!("{region} {}（{} 人 people）", t.year, t.admitted);
+            let name = match lang {
+                Lang::Zh => format!("{region} {}（{} 人）", t.year, t.admitted),
+                Lang::En => format!("{region} {} ({} people)", t.year, t.admitted),
+            };
             let values = t
                 .still_paying
                 .iter()
@@ -480,12 +494,15 @@ pub fn retention_chart(policy: &Policy, table: &[RetentionRow], today: YearMonth
         })
         .collect();
     LineChart {
-        title: Text::new(
+        title: words(
             format!("因入学参保人员的留存（截至 {today}）"),
             format!("school-driven enrolments still paying (as of {today})"),
         ),
-        x_label: Text::new("入学审核后的月数", "months after the school review"),
-        y_label: Text::new("仍在缴费的比例", "share still paying"),
+        x_label: words(
+            "入学审核后的月数".into(),
+            "months after the school review".into(),
+        ),
+        y_label: words("仍在缴费的比例".into(), "share still paying".into()),
         x_labels,
         series,
         unit: Unit::Percent,

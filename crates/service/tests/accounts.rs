@@ -246,6 +246,63 @@ fn story(store: Box<dyn Store>) {
     accounts::change_password(&mut records, account.id, &new).unwrap();
     assert!(!records.store().must_change_password(account.id).unwrap());
 
+    // The worker changes the password at will: the new one must be typed twice alike, long
+    // enough and not the current one; the change ends every session and is in the log.
+    for (current, new, again, word) in [
+        (
+            "a new password 2",
+            "another one 3",
+            "another one 4",
+            "differ",
+        ),
+        ("a new password 2", "short", "short", "too weak"),
+        (
+            "a new password 2",
+            "a new password 2",
+            "a new password 2",
+            "must differ",
+        ),
+    ] {
+        let e = accounts::check_new_password(current, new, again).unwrap_err();
+        let (_, en) = refused_words(AccountError::Records(e));
+        assert!(en.contains(word), "{new}: {en}");
+    }
+    accounts::check_new_password("a new password 2", "another one 3", "another one 3").unwrap();
+    let (token, token_hash) = anxin_records::access::new_token().unwrap();
+    records
+        .store()
+        .create_session(
+            &token_hash,
+            account.id,
+            anxin_records::access::SessionKind::Page,
+            NOW + 3600,
+            NOW,
+        )
+        .unwrap();
+    let newer = anxin_records::access::hash_password("another one 3").unwrap();
+    let worker = Actor::new(&account, Role::Worker);
+    accounts::change_own_password(&mut records, worker, &newer, NOW + 180).unwrap();
+    let account = records.store().account_named("zhangsan").unwrap().unwrap();
+    assert!(verify_password(&account.password_hash, "another one 3"));
+    assert!(
+        records
+            .store()
+            .session_account(
+                &anxin_records::access::token_hash(&token),
+                anxin_records::access::SessionKind::Page,
+                NOW + 200
+            )
+            .unwrap()
+            .is_none(),
+        "{backend}: every session ended"
+    );
+    let log = records.store().access_to(&key.0, None, 10).unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.what == "password_changed" && r.username == "zhangsan"),
+        "{log:?}"
+    );
+
     // The access log, with its new rows, still audits clean.
     let report = records
         .audit(None, anxin_records::AuditScope { projections: true })
