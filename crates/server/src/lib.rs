@@ -23,6 +23,7 @@ use serde::Deserialize;
 pub mod accounts;
 pub mod analyst;
 pub mod auth;
+pub mod case_forms;
 pub mod cases;
 pub mod certificates;
 pub mod gates;
