@@ -15,19 +15,26 @@ use crate::fail::{Fail, Result};
 
 #[derive(Subcommand)]
 pub enum CaseCommand {
-    /// File a case for yourself (a worker's account), e.g. a rights complaint.
+    /// File a case for yourself (a worker's account): a rights complaint (`--kind complaint`),
+    /// a back-payment request (`--kind backpay --subject pension --month 2026-01 …`), an
+    /// enrolment without an employer (`--kind enrolment --subject pension|medical|injury`).
     File {
         /// The account acting (its username).
         #[arg(long = "as")]
         actor: String,
+        /// complaint, backpay or enrolment (the kinds under policy/cases/).
         #[arg(long, default_value = "complaint")]
         kind: String,
-        /// What is wrong: unpaid_wages, contributions_unpaid, injury, account_blocked, penalty, other.
+        /// A complaint: unpaid_wages, contributions_unpaid, injury, account_blocked, penalty,
+        /// other; a back-payment: pension; an enrolment: pension, medical or injury.
         #[arg(long)]
         subject: String,
-        /// The platform or employer complained about (credit code or name).
-        #[arg(long)]
+        /// A complaint's platform or employer (credit code or name); other kinds take none.
+        #[arg(long, default_value = "")]
         party: String,
+        /// A back-payment's missed months (2026-01), repeated or comma-separated.
+        #[arg(long = "month", value_delimiter = ',')]
+        months: Vec<String>,
     },
     /// One case: its state, who holds it, each deadline and every step.
     Show {
@@ -35,17 +42,21 @@ pub enum CaseCommand {
         #[arg(long = "as")]
         actor: String,
     },
-    /// Take a step (accept, refuse, extend, mediate, extend_mediation, close, withdraw).
+    /// Take a step (a complaint: accept, refuse, extend, mediate, extend_mediation, close,
+    /// withdraw; a back-payment or an enrolment: approve, refuse, withdraw).
     Act {
         id: String,
         action: String,
         #[arg(long = "as")]
         actor: String,
-        /// For a closing step: penalty, order_to_correct, revoked, referred, mediated, not_accepted.
+        /// For a closing step: penalty, order_to_correct, revoked, referred, mediated,
+        /// not_accepted (a complaint); not_eligible, documents_missing, paid_elsewhere (a
+        /// back-payment refused); income_not_shown, insured_elsewhere, injury_by_platform (an
+        /// enrolment refused).
         #[arg(long)]
         outcome: Option<String>,
     },
-    /// The cases an inspector's office holds or a union's region sees.
+    /// The cases an inspector's or a clerk's office holds or a union's region sees.
     Queue {
         #[arg(long = "as")]
         actor: String,
@@ -228,6 +239,14 @@ fn print(view: &CaseView, json: bool, lang: Lang) -> Result<()> {
                 .map(|o| format!(" [{o}]"))
                 .unwrap_or_default()
         );
+        for (zh, en) in s
+            .detail
+            .as_ref()
+            .map(cases::effects::detail_lines)
+            .unwrap_or_default()
+        {
+            println!("      {}", pick(&zh, &en));
+        }
     }
     if !view.next.is_empty() {
         println!(
@@ -279,12 +298,14 @@ pub fn run(
             kind,
             subject,
             party,
+            months,
         } => {
             let (row, role) = account(records, &actor)?;
             let req = FileRequest {
                 kind,
                 subject,
                 party,
+                months,
             };
             let view = cases::file(records, &engine, Actor::new(&row, role), &req, &clock)?;
             print(&view, json, lang)

@@ -451,6 +451,7 @@ pub fn cases(
                 kind: "complaint".into(),
                 subject: subject.into(),
                 party: party.into(),
+                months: Vec::new(),
             },
             &clock,
         )?;
@@ -491,6 +492,137 @@ pub fn cases(
     clock.set(now);
     cases::tick(records, &engine, &clock)?;
     Ok(plan.len())
+}
+
+/// Demo back-payment requests and enrolments without an employer (issue 15), next to the
+/// complaints of [`cases`]: the first sample worker (杭州) asks to pay up to three missed
+/// months of the last two years — filed under the `relaxed-backpay` proposal, since no region
+/// recorded lets a flexible worker pay months afterwards — and the 杭州 clerk approves (the
+/// ledger records them as back-paid); they also ask to join the employee pension on a tax
+/// record, approved with a first quote, and medical cover, still waiting; the second (宁波)
+/// asks for injury cover 30 days ago, which nobody decided: overdue, escalated to 浙江 by the
+/// tick. A worker without missed months files no back-payment. Returns the cases made.
+pub fn more_cases(
+    records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+    policy: &Policy,
+    now: jiff::Timestamp,
+) -> Result<usize> {
+    use anxin_domain::Clock as _;
+    use anxin_records::access::Role;
+    use anxin_service::access::Actor;
+    use anxin_service::cases::evidence::{self, Upload};
+    use anxin_service::cases::{self, Engine, FileRequest, Kinds};
+    let kinds = Kinds::embedded().map_err(|e| Fail::bad_input(e.clone(), e))?;
+    let reforms = ["relaxed-backpay".to_string()];
+    let engine = Engine {
+        policy,
+        kinds: &kinds,
+        reforms: &reforms,
+    };
+    let account = |records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+                   name: &str| {
+        records.store().account_named(name)?.ok_or_else(|| {
+            Fail::not_found(
+                format!("没有演示账户 {name}"),
+                format!("no demo account {name}"),
+            )
+        })
+    };
+    let w1 = account(records, "worker1")?;
+    let w2 = account(records, "worker2")?;
+    let clerk = account(records, "clerk.hz")?;
+    let day = |d: i64| now - jiff::SignedDuration::from_hours(24 * d);
+    let clock = anxin_domain::TestClock::at(day(3));
+    let mut made = 0;
+    let file = |records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+                who: &anxin_records::access::AccountRow,
+                kind: &str,
+                subject: &str,
+                months: Vec<String>| {
+        cases::file(
+            records,
+            &engine,
+            Actor::new(who, Role::Worker),
+            &FileRequest {
+                kind: kind.into(),
+                subject: subject.into(),
+                party: String::new(),
+                months,
+            },
+            &clock,
+        )
+    };
+    // Missed months of worker1 in the last two years, up to three.
+    if let Some(person) = w1.person {
+        let paid: Vec<i32> = records
+            .store()
+            .contributions_of(&person)?
+            .into_iter()
+            .filter(|c| c.insurance == anxin_domain::Insurance::Pension)
+            .map(|c| c.month)
+            .collect();
+        let today = clock.today();
+        let this = u32::try_from(today.month())
+            .ok()
+            .and_then(|m| YearMonth::new(i32::from(today.year()), m));
+        let missed: Vec<String> = this
+            .map(|t| {
+                (1..=23)
+                    .map(|b| t.plus(-b))
+                    .filter(|m| !paid.contains(&m.index()))
+                    .take(3)
+                    .map(|m| m.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !missed.is_empty() {
+            let view = file(records, &w1, "backpay", "pension", missed)?;
+            clock.set(day(2));
+            cases::act(
+                records,
+                &engine,
+                Actor::new(&clerk, Role::Clerk),
+                &view.id,
+                "approve",
+                None,
+                &clock,
+            )?;
+            made += 1;
+        }
+    }
+    clock.set(day(3));
+    let pension = file(records, &w1, "enrolment", "pension", Vec::new())?;
+    evidence::attach(
+        records,
+        &engine,
+        Actor::new(&w1, Role::Worker),
+        &pension.id,
+        &[Upload {
+            name: "个人所得税纳税记录（示例）.txt".into(),
+            content_type: None,
+            bytes: "（示例）2025 年度经营所得纳税记录：已申报 12 个月。\n"
+                .as_bytes()
+                .to_vec(),
+        }],
+        &clock,
+    )?;
+    clock.set(day(1));
+    cases::act(
+        records,
+        &engine,
+        Actor::new(&clerk, Role::Clerk),
+        &pension.id,
+        "approve",
+        None,
+        &clock,
+    )?;
+    file(records, &w1, "enrolment", "medical", Vec::new())?;
+    clock.set(day(30));
+    file(records, &w2, "enrolment", "injury", Vec::new())?;
+    made += 3;
+    clock.set(now);
+    cases::tick(records, &engine, &clock)?;
+    Ok(made)
 }
 
 #[cfg(test)]

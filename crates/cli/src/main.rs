@@ -233,7 +233,7 @@ enum AccountCommand {
     /// Create an account. The password comes from ANXIN_PASSWORD, or is generated and printed.
     Add {
         username: String,
-        /// worker, clerk, grid, education, platform, inspector, union, analyst, auditor, admin.
+        /// worker, clerk, grid, education, platform, inspector, union, analyst, auditor, admin, supervisor.
         #[arg(long)]
         role: String,
         /// The region it acts in (6-digit code, e.g. 330100); none: national.
@@ -1011,7 +1011,8 @@ fn serve(
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
             // Complaints in every state, some overdue, on the real clock's "now".
-            let made = demo::cases(&mut records, &policy, jiff::Timestamp::now())?;
+            let made = demo::cases(&mut records, &policy, jiff::Timestamp::now())?
+                + demo::more_cases(&mut records, &policy, jiff::Timestamp::now())?;
             println!("  演示案件 demo cases: {made}（/cases）");
             let backend = d.config.backend();
             case_reforms = d.config.case_reforms();

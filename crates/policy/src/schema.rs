@@ -250,6 +250,9 @@ keys! {
     CASE_COMPLAINT_MEDIATION_DAYS = "case.complaint.mediation_days": Kind::Int, "days", "平台争议调解自受理之日起结束的时限（日历日）", "time for a platform-dispute mediation to end, from its acceptance (calendar days)";
     CASE_COMPLAINT_MEDIATION_EXTEND_DAYS = "case.complaint.mediation_extend_days": Kind::Int, "days", "双方同意时调解可延长的最长时限（日历日）", "longest extension of a mediation both sides agree to (calendar days)";
     CASE_COMPLAINT_RESPONSE_HOURS = "case.complaint.response_hours": Kind::Int, "hours", "投诉提交后首次响应的时限（小时）", "time for a first response to a complaint once filed (hours)";
+    CASE_BACKPAY_DECIDE_WORKING_DAYS = "case.backpay.decide_working_days": Kind::Int, "working days", "经办机构审核补缴申请的时限", "time for the social insurance office to decide a back-payment request";
+    CASE_SUPERVISOR_WORKING_DAYS = "case.supervisor.working_days": Kind::Int, "working days", "逾期案件转交主管督办后，主管办结的时限", "time a supervisor has to settle an overdue case escalated to them";
+    CASE_ENROLMENT_DECIDE_WORKING_DAYS = "case.enrolment.decide_working_days": Kind::Int, "working days", "经办机构审核无雇主参保申请的时限", "time for the social insurance office to decide an enrolment request without an employer";
     // ---- evidence attached to a case (issue 15): limits on what a worker uploads
     CASE_EVIDENCE_MAX_FILE_BYTES = "case.evidence.max_file_bytes": Kind::Int, "bytes", "一份证据文件的最大字节数", "largest evidence file accepted (bytes)";
     CASE_EVIDENCE_MAX_FILES = "case.evidence.max_files": Kind::Int, "files", "一个案件最多可附的证据文件数", "most evidence files one case takes";

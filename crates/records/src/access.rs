@@ -40,6 +40,9 @@ pub enum Role {
     Auditor,
     /// Makes accounts; no personal records.
     Admin,
+    /// A supervisor (督办) of a region's offices: holds the cases escalated to them when
+    /// overdue (issue 15) and takes their handler's steps; no personal records.
+    Supervisor,
 }
 
 /// What a session was issued for. A page session (the `anxin_session` cookie) opens pages
@@ -64,7 +67,7 @@ impl SessionKind {
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Worker,
         Role::Clerk,
         Role::Grid,
@@ -75,6 +78,7 @@ impl Role {
         Role::Analyst,
         Role::Auditor,
         Role::Admin,
+        Role::Supervisor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +93,7 @@ impl Role {
             Role::Analyst => "analyst",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
         }
     }
 
@@ -104,6 +109,7 @@ impl Role {
             Role::Analyst => "政策分析",
             Role::Auditor => "审计",
             Role::Admin => "管理员",
+            Role::Supervisor => "督办主管",
         }
     }
 

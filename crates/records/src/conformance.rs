@@ -210,6 +210,7 @@ fn story_case_steps(store: Box<dyn Store>) {
         outcome: None,
         subject: Some("unpaid_wages".into()),
         party: Some("某平台".into()),
+        detail: None,
     };
     for e in [
         step("c-1", 0, "filed", &key),

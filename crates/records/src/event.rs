@@ -164,6 +164,12 @@ pub struct CaseEvent {
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
+    /// What a filing asks beyond its subject, as the kind's request reads it (compact JSON: a
+    /// back-payment's months and their figures as quoted when filed). Only on step 0; absent
+    /// from the bytes otherwise, so older events keep their hashes. Not projected: the engine
+    /// reads it from the filing's event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// A file of evidence attached to a case (issue 15): the log holds its SHA-256, its checked

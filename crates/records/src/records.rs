@@ -355,6 +355,46 @@ impl<S: Store> Records<S> {
         self.append_event(Event::CaseStep(event))
     }
 
+    /// Appends one step of a case together with the contributions it decides (a back-payment
+    /// approved: each month `backpaid`, its key naming the case), in one transaction. The
+    /// service checked the months are not paid; the ledger still refuses a slot already filled
+    /// (that contribution's outcome says so). The account rule, when set, credits each
+    /// month's personal-account share as it does for imports.
+    pub fn append_case_step_with(
+        &mut self,
+        step: crate::event::CaseEvent,
+        contributions: Vec<ContributionEvent>,
+    ) -> Result<(Vec<Outcome>, Head)> {
+        check_key(&step.key)?;
+        let mut candidates = Vec::with_capacity(contributions.len() + 1);
+        for (i, mut c) in contributions.into_iter().enumerate() {
+            check_key(&c.key)?;
+            if let Some(rule) = &mut self.account_rule
+                && c.is_paid()
+                && c.account_fen == 0
+            {
+                c.account_fen = rule(&c).clamp(0, c.amount_fen);
+            }
+            candidates.push((i, Event::ContributionRecorded(c)));
+        }
+        candidates.push((candidates.len(), Event::CaseStep(step)));
+        let mut outcomes = vec![None; candidates.len()];
+        let head = self.commit_events(
+            candidates,
+            &mut outcomes,
+            HashMap::new(),
+            HashMap::new(),
+            None,
+        )?;
+        Ok((
+            outcomes
+                .into_iter()
+                .map(|o| o.expect("every event has an outcome"))
+                .collect(),
+            head,
+        ))
+    }
+
     /// Appends one event built by the service itself (certificates).
     pub(crate) fn append_event(&mut self, event: Event) -> Result<(Outcome, Head)> {
         let mut outcomes = vec![None];

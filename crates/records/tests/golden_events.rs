@@ -151,6 +151,7 @@ fn events() -> Vec<Event> {
             outcome: None,
             subject: full.then(|| "unpaid_wages".into()),
             party: full.then(|| "91350100M000100Y43".into()),
+            detail: None,
         }));
     }
     // A file of evidence attached to a case (issue 15): its hash, type and size only.

@@ -755,6 +755,11 @@ pub async fn me(
                 "Check a contribution certificate",
             ),
         ],
+        Role::Supervisor => &[(
+            "/cases",
+            "督办：本地区的案件（逾期转来的在前）",
+            "Supervision: the region's cases (overdue ones escalated to you first)",
+        )],
         _ => &[],
     };
     let note = match caller.role {

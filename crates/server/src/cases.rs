@@ -99,13 +99,14 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, 
     })
 }
 
-/// `POST /api/cases {"kind", "subject", "party"}`: a worker files a case for themselves.
+/// `POST /api/cases {"kind", "subject", "party"?, "months"?}`: a worker files a case for
+/// themselves (a complaint, a back-payment request, an enrolment).
 pub async fn api_file(
     State(state): State<AppState>,
     caller: Caller,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let req: FileRequest = body(&bytes, "{\"kind\", \"subject\", \"party\"}")?;
+    let req: FileRequest = body(&bytes, "{\"kind\", \"subject\", \"party\"?, \"months\"?}")?;
     let view = with_engine(&state, true, move |r, engine, clock| {
         cases::file(r, engine, caller.actor(), &req, clock)
     })
@@ -371,14 +372,24 @@ pub fn queue_schema() -> Value {
     }))
 }
 
-/// JSON Schema of a filing.
+/// JSON Schema of a filing: a complaint names its party; a back-payment its months; an
+/// enrolment only its cover (the subject). A field a kind does not take is refused (400).
 pub fn file_body() -> Value {
     json!({
-        "type": "object", "additionalProperties": false, "required": ["kind", "subject", "party"],
+        "type": "object", "additionalProperties": false, "required": ["kind", "subject"],
         "properties": {
-            "kind": { "type": "string", "enum": ["complaint"] },
-            "subject": { "type": "string", "enum": ["unpaid_wages", "contributions_unpaid", "injury", "account_blocked", "penalty", "other"] },
-            "party": { "type": "string", "minLength": 1, "maxLength": 100 }
+            "kind": { "type": "string", "enum": ["complaint", "backpay", "enrolment"] },
+            "subject": {
+                "type": "string",
+                "description": "complaint: unpaid_wages, contributions_unpaid, injury, account_blocked, penalty, other; backpay: pension; enrolment: pension, medical, injury",
+                "enum": ["unpaid_wages", "contributions_unpaid", "injury", "account_blocked", "penalty", "other", "pension", "medical"]
+            },
+            "party": { "type": "string", "maxLength": 100, "description": "complaint only: a platform's credit code or name" },
+            "months": {
+                "type": "array", "maxItems": 120,
+                "items": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$" },
+                "description": "backpay only: the missed months to pay, e.g. 2026-01"
+            }
         }
     })
 }
@@ -474,8 +485,15 @@ pub async fn cases_page(
     let mut body = String::from(STYLE);
     if worker {
         body.push_str(&format!(
-            "<p><a href=\"/cases/new?lang={l}\"><button>{}</button></a></p>",
-            lang.pick("一键维权：我要投诉", "File a complaint")
+            "<p><a href=\"/cases/new?lang={l}\"><button>{}</button></a></p>\
+             <p><a href=\"/cases/new?kind=backpay&amp;lang={l}\"><button>{}</button></a></p>\
+             <p><a href=\"/cases/new?kind=enrolment&amp;lang={l}\"><button>{}</button></a></p>",
+            lang.pick("一键维权：我要投诉", "File a complaint"),
+            lang.pick("补缴：补交没交的月份", "Back-payment: pay missed months"),
+            lang.pick(
+                "没有雇主也能参保（养老、医疗、工伤分开申请）",
+                "Enrol without an employer (pension, medical, injury each on its own)"
+            )
         ));
     }
     if rows.is_empty() {
@@ -530,14 +548,35 @@ pub async fn cases_page(
     Ok(crate::private_page(lang, title, &body))
 }
 
-/// `GET /cases/new`: the complaint form (what is wrong, the party, files).
+/// The query of the filing form: which kind (default the complaint).
+#[derive(Deserialize)]
+pub struct NewCaseQuery {
+    lang: Option<String>,
+    kind: Option<String>,
+}
+
+/// `GET /cases/new`: the complaint form (what is wrong, the party, files); with
+/// `?kind=backpay` the back-payment form (the missed months), with `?kind=enrolment` the
+/// enrolment form (the cover, the income evidence).
 pub async fn new_case_page(
     State(state): State<AppState>,
     caller: crate::auth::Caller,
-    Params(q): Params<crate::LangQuery>,
+    Params(q): Params<NewCaseQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let lang = crate::lang_of(q.lang.as_deref());
     caller.may(anxin_service::access::Action::FileCase)?;
+    match q.kind.as_deref() {
+        None | Some("complaint") => {}
+        Some("backpay") => return crate::case_forms::backpay_form(&state, &caller, lang).await,
+        Some("enrolment") => return Ok(crate::case_forms::enrolment_form(&caller, lang)),
+        Some(other) => {
+            let shown: String = other.chars().take(20).collect();
+            return Err(ApiError::bad_input(
+                format!("没有“{shown}”这类案件（可用：complaint、backpay、enrolment）"),
+                format!("there is no case kind {shown:?} (known: complaint, backpay, enrolment)"),
+            ));
+        }
+    }
     let platforms = state
         .read(|r| {
             Ok(r.store()
@@ -599,7 +638,7 @@ pub async fn new_case_page(
 }
 
 /// The text fields and the files (`files` parts) of a complaint form.
-async fn read_form(
+pub(crate) async fn read_form(
     mut multipart: axum::extract::Multipart,
 ) -> Result<(std::collections::HashMap<String, String>, Vec<Upload>), ApiError> {
     let mut fields = std::collections::HashMap::new();
@@ -631,7 +670,14 @@ async fn read_form(
                 bytes: bytes.to_vec(),
             });
         } else if let Ok(text) = field.text().await {
-            fields.insert(name, text);
+            // A repeated field (the months ticked) keeps every value, comma-separated.
+            fields
+                .entry(name)
+                .and_modify(|v: &mut String| {
+                    v.push(',');
+                    v.push_str(&text);
+                })
+                .or_insert(text);
         }
     }
     Ok((fields, files))
@@ -653,14 +699,25 @@ pub async fn new_case_submit(
             .map(|s| s.trim().to_string())
             .unwrap_or_default()
     };
+    let kind = match field("kind") {
+        k if k.is_empty() => "complaint".to_string(),
+        k => k,
+    };
     let party = match (field("party_code"), field("party_name")) {
         (code, _) if !code.is_empty() => code,
         (_, name) => name,
     };
+    let months: Vec<String> = field("month")
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .collect();
     let req = FileRequest {
-        kind: "complaint".into(),
+        kind,
         subject: field("subject"),
         party,
+        months,
     };
     let worker = caller.clone();
     let (id, refused) = with_engine(&state, true, move |r, engine, clock| {
@@ -686,8 +743,8 @@ pub async fn new_case_submit(
             let notice = format!(
                 "<p class=\"late\">{} {}</p>",
                 lang.pick(
-                    "投诉已提交，但证据没有保存：",
-                    "The complaint is filed, but the evidence was not kept:"
+                    "已提交，但证据没有保存：",
+                    "Filed, but the evidence was not kept:"
                 ),
                 crate::esc(lang.pick(&e.zh, &e.en))
             );
@@ -735,15 +792,32 @@ async fn case_page_html(
     let l = lang.code();
     let pick = |zh: &str, en: &str| lang.pick(zh, en).to_string();
     let mut body = format!("{STYLE}{notice}");
+    let complaint = kind.is_none_or(|k| k.request == anxin_service::cases::rules::Request::Party);
+    let subject = view.subject.as_deref().unwrap_or_default();
+    let (what, subject) = if complaint {
+        (pick("问题", "What is wrong"), subject_words(subject, lang))
+    } else {
+        (
+            pick("险种", "Cover"),
+            crate::case_forms::cover_words(subject, lang),
+        )
+    };
+    let party_line = if complaint {
+        format!(
+            "<p>{}：{}</p>",
+            pick("被投诉方", "Complained about"),
+            crate::esc(&party)
+        )
+    } else {
+        String::new()
+    };
     body.push_str(&format!(
-        "<section class=\"case\"><h2>{}</h2><p>{}：<b>{}</b></p><p>{}：{}</p><p>{}：{}</p><p>{}：{}{}</p>",
+        "<section class=\"case\"><h2>{} · {}</h2><p>{}：<b>{}</b></p><p>{what}：{}</p>{party_line}<p>{}：{}{}</p>",
+        crate::esc(lang.pick(&view.kind_zh, &view.kind_en)),
         crate::esc(&view.id),
         pick("状态", "State"),
         crate::esc(lang.pick(&view.state_zh, &view.state_en)),
-        pick("问题", "What is wrong"),
-        crate::esc(&view.subject.as_deref().map(|s| subject_words(s, lang)).unwrap_or_default()),
-        pick("被投诉方", "Complained about"),
-        crate::esc(&party),
+        crate::esc(&subject),
         pick("承办机构", "Held by"),
         crate::text::place_name(&state.policy, view.holder_region.parse().unwrap_or(0), lang),
         if view.level > 0 { pick("（逾期已升级）", " (overdue: escalated)") } else { String::new() },
@@ -798,8 +872,16 @@ async fn case_page_html(
     }
     body.push_str(&format!("<h2>{}</h2><ol>", pick("办理经过", "Steps")));
     for s in &view.steps {
+        let detail: String = s
+            .detail
+            .as_ref()
+            .map(cases::effects::detail_lines)
+            .unwrap_or_default()
+            .iter()
+            .map(|(zh, en)| format!("<br><small>{}</small>", crate::esc(lang.pick(zh, en))))
+            .collect();
         body.push_str(&format!(
-            "<li>{} {}{}</li>",
+            "<li>{} {}{}{detail}</li>",
             crate::esc(&s.at),
             crate::esc(lang.pick(&s.action_zh, &s.action_en)),
             s.due

@@ -24,6 +24,7 @@ pub mod accounts;
 pub mod accounts_api;
 pub mod analyst;
 pub mod auth;
+pub mod case_forms;
 pub mod cases;
 pub mod certificates;
 pub mod gates;

@@ -654,6 +654,12 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
             "重置劳动者密码",
             "Reset a worker's password",
         ),
+        (
+            Action::CaseQueue,
+            "/cases",
+            "案件队列（补缴、参保申请、维权投诉，逾期在前）",
+            "Case queue (back-payments, enrolments, complaints; overdue first)",
+        ),
     ]
     .into_iter()
     .filter(|(action, ..)| caller.may(*action).is_ok())

@@ -143,10 +143,22 @@ pub const TABLE: &[(Action, &[Role])] = &[
     (Action::FileCase, &[Role::Worker]),
     (
         Action::ReadCase,
-        &[Role::Worker, Role::Inspector, Role::Union],
+        &[
+            Role::Worker,
+            Role::Clerk,
+            Role::Inspector,
+            Role::Union,
+            Role::Supervisor,
+        ],
     ),
-    (Action::ActOnCase, &[Role::Worker, Role::Inspector]),
-    (Action::CaseQueue, &[Role::Inspector, Role::Union]),
+    (
+        Action::ActOnCase,
+        &[Role::Worker, Role::Clerk, Role::Inspector, Role::Supervisor],
+    ),
+    (
+        Action::CaseQueue,
+        &[Role::Clerk, Role::Inspector, Role::Union, Role::Supervisor],
+    ),
     (Action::AttachEvidence, &[Role::Worker]),
     (Action::ReadInbox, &[Role::Worker]),
     (
@@ -459,10 +471,13 @@ pub struct CaseFacts<'a> {
     /// The kind's handling role and the roles that see the cases of their region.
     pub handler: Role,
     pub viewers: &'a [Role],
+    /// The role holding the case now: the handler, or the supervisor an overdue case was
+    /// escalated to (the kind's escalation rules).
+    pub holder: Role,
 }
 
 fn is_handler(actor: Actor<'_>, case: &CaseFacts<'_>) -> bool {
-    actor.role == case.handler && actor.covers(case.holder_region)
+    actor.role == case.holder && actor.covers(case.holder_region)
 }
 
 /// Filing a case: a worker, for themselves (the case is about the account's own person).
@@ -480,12 +495,13 @@ pub fn check_file_case(actor: Actor<'_>, filer: &PersonKey) -> Result<(), Denied
 }
 
 /// Reading a case: its filer; the handling role of the office holding it or of the case's
-/// own region; a viewer role (the union) of the case's region.
+/// own region; a supervisor of either (they oversee every office of their region); a viewer
+/// role (the union) of the case's region.
 pub fn check_case_read(actor: Actor<'_>, case: &CaseFacts<'_>) -> Result<(), Denied> {
     check(actor, Action::ReadCase)?;
     let ok = match actor.role {
         Role::Worker => actor.owns(case.filer),
-        role if role == case.handler => {
+        role if role == case.handler || role == Role::Supervisor => {
             actor.covers(case.holder_region) || actor.covers(case.region)
         }
         role => case.viewers.contains(&role) && actor.covers(case.region),
@@ -497,6 +513,16 @@ pub fn check_case_read(actor: Actor<'_>, case: &CaseFacts<'_>) -> Result<(), Den
             Why::NotOwner,
             "只能查看本人提起的案件",
             "you may read only the cases you filed",
+        ))
+    } else if actor.role != case.handler
+        && actor.role != Role::Supervisor
+        && !case.viewers.contains(&actor.role)
+    {
+        // A clerk and a complaint, an inspector and a back-payment: not this kind's party.
+        Err(Denied::new(
+            Why::NotParty,
+            "这类案件不由你的岗位办理或查看",
+            "your role neither handles nor sees this kind of case",
         ))
     } else {
         Err(Denied::new(
@@ -532,10 +558,10 @@ pub fn check_case_step(
             .iter()
             .map(|p| match p {
                 Party::Handler => "承办机构",
-                Party::Filer => "投诉人本人",
+                Party::Filer => "提起案件的劳动者本人",
             })
             .collect();
-        let why = if actor.role == case.handler && by.contains(&Party::Handler) {
+        let why = if actor.role == case.holder && by.contains(&Party::Handler) {
             Why::OutOfRegion
         } else {
             Why::NotParty

@@ -64,6 +64,14 @@ struct CaseCase {
     by: Vec<String>,
     #[serde(default = "yes")]
     from_ok: bool,
+    /// The kind's handling role: "inspector" (a complaint, the default; the union sees it) or
+    /// "clerk" (a back-payment, an enrolment; nobody else sees it).
+    #[serde(default)]
+    handler: Option<String>,
+    /// The role holding the case now (default: the handler): "supervisor" once an overdue
+    /// case was escalated to one.
+    #[serde(default)]
+    holder: Option<String>,
     want: String,
 }
 
@@ -224,12 +232,22 @@ fn cases_follow_the_parties_the_regions_and_the_state() {
             .or((role == Role::Worker).then_some([9; 32]));
         let acc = account(role, c.region, person);
         let actor = Actor::new(&acc, role);
+        let handler = Role::parse(c.handler.as_deref().unwrap_or("inspector")).unwrap();
+        let viewers: &[Role] = if handler == Role::Inspector {
+            &[Role::Union]
+        } else {
+            &[]
+        };
         let facts = access::CaseFacts {
             filer: &filer,
             region: c.case_region,
             holder_region: c.holder_region,
-            handler: Role::Inspector,
-            viewers: &[Role::Union],
+            handler,
+            viewers,
+            holder: c
+                .holder
+                .as_deref()
+                .map_or(handler, |h| Role::parse(h).unwrap()),
         };
         let by: Vec<access::Party> =
             c.by.iter()

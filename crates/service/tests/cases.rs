@@ -177,6 +177,7 @@ fn complaint_scenarios() {
                         kind: "complaint".into(),
                         subject: "unpaid_wages".into(),
                         party: "某外卖平台（示例）".into(),
+                        months: Vec::new(),
                     },
                     &clock,
                 ),
@@ -272,6 +273,7 @@ fn a_case_survives_a_restart_and_escalates_once() {
                 kind: "complaint".into(),
                 subject: "contributions_unpaid".into(),
                 party: "某平台".into(),
+                months: Vec::new(),
             },
             &clock,
         )
@@ -362,6 +364,7 @@ fn the_worker_is_told_at_every_step() {
             kind: "complaint".into(),
             subject: "unpaid_wages".into(),
             party: "某平台".into(),
+            months: Vec::new(),
         },
         &clock,
     )
@@ -460,6 +463,7 @@ fn a_complaint_about_an_unregistered_platform_is_refused() {
                 kind: "complaint".into(),
                 subject: "unpaid_wages".into(),
                 party: party.into(),
+                months: Vec::new(),
             },
             &clock,
         )

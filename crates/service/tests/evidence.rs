@@ -146,6 +146,7 @@ fn file_case(w: &mut World, engine: &Engine<'_>) -> String {
             kind: "complaint".into(),
             subject: "unpaid_wages".into(),
             party: "某外卖平台（示例）".into(),
+            months: Vec::new(),
         },
         &w.clock,
     )

@@ -11,6 +11,7 @@
 //! missed clock, to the office the kind's escalation names (the region above): ticking twice
 //! escalates once.
 
+pub mod effects;
 pub mod evidence;
 pub mod notify;
 pub mod rules;
@@ -76,10 +77,15 @@ fn bad(zh: impl Into<String>, en: impl Into<String>) -> CaseError {
 #[serde(deny_unknown_fields)]
 pub struct FileRequest {
     pub kind: String,
-    /// One of the kind's subjects (unpaid wages, …).
+    /// One of the kind's subjects (unpaid wages, …; the cover asked for, …).
     pub subject: String,
-    /// The party complained about: a platform's credit code or name.
+    /// The party complained about: a platform's credit code or name (kinds whose request
+    /// is "party"; empty otherwise).
+    #[serde(default)]
     pub party: String,
+    /// The missed months to pay, as `2025-07` (kinds whose request is "months").
+    #[serde(default)]
+    pub months: Vec<String>,
 }
 
 /// A step as shown.
@@ -96,6 +102,9 @@ pub struct StepView {
     pub due: Option<String>,
     pub clock: Option<String>,
     pub outcome: Option<String>,
+    /// What the step decided besides the state, as its event keeps it (the back-payment
+    /// quoted at filing, the first quote of an enrolment approved).
+    pub detail: Option<serde_json::Value>,
 }
 
 /// A clock of the current state.
@@ -330,6 +339,7 @@ fn facts<'a>(kind: &'a CaseKind, last: &CaseStepRow, filer: &'a PersonKey) -> Ca
         holder_region: last.holder_region,
         handler: kind.handler,
         viewers: &kind.viewers,
+        holder: anxin_records::access::Role::parse(&last.holder_role).unwrap_or(kind.handler),
     }
 }
 
@@ -382,6 +392,7 @@ fn event_of(row: &CaseStepRow) -> CaseEvent {
         outcome: row.outcome.clone(),
         subject: row.subject.clone(),
         party: row.party.clone(),
+        detail: None,
     }
 }
 
@@ -417,8 +428,9 @@ pub fn file<S: Store>(
     if !kind.subjects.contains(&req.subject) {
         return Err(bad(
             format!(
-                "投诉事项“{}”不在可选之列（可选：{}）",
+                "“{}”不是{}可选的事项（可选：{}）",
                 req.subject,
+                kind.zh,
                 kind.subjects.join("、")
             ),
             format!(
@@ -429,6 +441,27 @@ pub fn file<S: Store>(
         ));
     }
     let party = req.party.trim();
+    if kind.request != rules::Request::Party {
+        if !party.is_empty() {
+            return Err(bad(
+                format!("“{}”这类案件不填对方单位", kind.zh),
+                format!("a {} names no party", kind.en),
+            ));
+        }
+        if kind.request == rules::Request::Subject && !req.months.is_empty() {
+            return Err(bad(
+                format!("“{}”这类案件不填月份", kind.zh),
+                format!("a {} names no months", kind.en),
+            ));
+        }
+        return file_request(records, engine, actor, kind, req, person, clock);
+    }
+    if !req.months.is_empty() {
+        return Err(bad(
+            format!("“{}”这类案件不填月份", kind.zh),
+            format!("a {} names no months", kind.en),
+        ));
+    }
     if party.is_empty() || party.chars().count() > 100 {
         return Err(bad(
             "请填写被投诉的平台或单位（1–100 个字）",
@@ -452,14 +485,101 @@ pub fn file<S: Store>(
             ));
         }
     }
+    let now = clock.unix_seconds();
+    file_event(
+        records,
+        engine,
+        actor,
+        kind,
+        (&req.subject, Some(party.to_string()), None),
+        person,
+        clock,
+        now,
+    )
+}
+
+/// Where the worker lives (the case's region), from the registry.
+fn residence<S: Store>(records: &mut Records<S>, person: &PersonKey) -> Result<RegionCode> {
     let row = records.store().person(&person.0)?.ok_or_else(|| {
         CaseError::Records(Error::not_found(
             "登记册中没有你的记录：请先参保登记",
             "you are not in the registry: register first",
         ))
     })?;
-    let case_region = region(row.residence_region)?;
+    region(row.residence_region)
+}
+
+/// The month of an instant, China time.
+fn month_of(secs: i64) -> Result<anxin_domain::YearMonth> {
+    let date = Timestamp::from_second(secs)
+        .map_err(|_| bad("时间无效", "the time is not valid"))?
+        .to_zoned(china())
+        .date();
+    u32::try_from(date.month())
+        .ok()
+        .and_then(|m| anxin_domain::YearMonth::new(i32::from(date.year()), m))
+        .ok_or_else(|| bad("日期超出范围", "date out of range"))
+}
+
+/// Files a case of a kind whose request is not a party: its subject must be one of the
+/// kind's; months are checked by the back-payment rules ([`effects`]).
+#[allow(clippy::too_many_arguments)]
+fn file_request<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+    kind: &CaseKind,
+    req: &FileRequest,
+    person: PersonKey,
+    clock: &dyn Clock,
+) -> Result<CaseView> {
+    let case_region = residence(records, &person)?;
     let now = clock.unix_seconds();
+    let detail = match kind.request {
+        rules::Request::Months => {
+            let months = effects::parse_months(&req.months)?;
+            let quoted = effects::quote_backpay(
+                records,
+                engine.policy,
+                engine.reforms,
+                &person,
+                case_region,
+                &engine.policy_region(case_region),
+                month_of(now)?,
+                &months,
+            )?;
+            Some(serde_json::to_string(&quoted).map_err(|e| {
+                CaseError::Records(Error::Corrupt(format!("a quote does not serialize: {e}")))
+            })?)
+        }
+        _ => None,
+    };
+    file_event(
+        records,
+        engine,
+        actor,
+        kind,
+        (&req.subject, None, detail),
+        person,
+        clock,
+        now,
+    )
+}
+
+/// Writes a filing (step 0) whose subject, party and detail were checked.
+#[allow(clippy::too_many_arguments)]
+fn file_event<S: Store>(
+    records: &mut Records<S>,
+    engine: &Engine<'_>,
+    actor: Actor<'_>,
+    kind: &CaseKind,
+    (subject, party, detail): (&str, Option<String>, Option<String>),
+    person: PersonKey,
+    clock: &dyn Clock,
+    now: i64,
+) -> Result<CaseView> {
+    let case_region = residence(records, &person)?;
+    let party_text = party.clone().unwrap_or_default();
     let id = {
         let digest = sha2::Sha256::digest(
             format!(
@@ -467,8 +587,8 @@ pub fn file<S: Store>(
                 person.hex(),
                 kind.name,
                 now,
-                req.subject,
-                party
+                subject,
+                party_text
             )
             .as_bytes(),
         );
@@ -495,8 +615,9 @@ pub fn file<S: Store>(
         due: due.as_ref().map(|d| d.1),
         clock: due.map(|d| d.0),
         outcome: None,
-        subject: Some(req.subject.clone()),
-        party: Some(party.to_string()),
+        subject: Some(subject.to_string()),
+        party,
+        detail,
     };
     let row = step_row(&event);
     commit(records, event)?;
@@ -547,6 +668,12 @@ pub fn act<S: Store>(
             ));
         }
     };
+    if t.needs_evidence && records.store().case_evidence_of(id, false)?.is_empty() {
+        return Err(bad(
+            "这一步需要先附上证明材料（如平台收入记录、纳税记录、营业执照）",
+            "this step needs evidence attached first (platform income records, tax records, a business licence)",
+        ));
+    }
     let now = clock.unix_seconds();
     let case_region = region(last.region)?;
     let since = since_in(&steps, Some((&t.to, now)));
@@ -562,9 +689,84 @@ pub fn act<S: Store>(
     next.due = due.as_ref().map(|d| d.1);
     next.clock = due.map(|d| d.0);
     next.outcome = outcome;
-    commit(records, event_of(&next))?;
+    let mut event = event_of(&next);
+    match t.effect {
+        None => commit(records, event)?,
+        Some(rules::Effect::Enrol) => {
+            let quote = effects::first_quote(
+                engine.policy,
+                engine.reforms,
+                &engine.policy_region(case_region),
+                month_of(now)?,
+                last.subject.as_deref().unwrap_or_default(),
+            )?;
+            event.detail = Some(to_json(&quote)?);
+            commit(records, event)?;
+        }
+        Some(rules::Effect::RecordBackpay) => {
+            let detail: effects::BackpayDetail = filing_detail(records, id)?;
+            effects::check_unpaid(records, &filer, case_region, &detail)?;
+            let paid_on = Timestamp::from_second(now)
+                .map(|t| t.to_zoned(china()).date().to_string())
+                .map_err(|_| bad("时间无效", "the time is not valid"))?;
+            let months = effects::backpaid_months(&detail, id, &filer, case_region, &paid_on)?;
+            let (outcomes, _) = records.append_case_step_with(event, months)?;
+            if let Some(anxin_records::records::Outcome::Rejected(r)) = outcomes
+                .iter()
+                .find(|o| matches!(o, anxin_records::records::Outcome::Rejected(_)))
+            {
+                return Err(bad(r.reason_zh.clone(), r.reason_en.clone()));
+            }
+        }
+    }
     notify::step_taken(records, kind, &next, now)?;
     view(records, engine, id, clock)
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| {
+        CaseError::Records(Error::Corrupt(format!("a detail does not serialize: {e}")))
+    })
+}
+
+/// The details each step's event keeps (none for most), in step order.
+fn details<S: Store>(
+    records: &mut Records<S>,
+    steps: &[CaseStepRow],
+) -> Result<Vec<Option<serde_json::Value>>> {
+    let mut out = Vec::with_capacity(steps.len());
+    for s in steps {
+        out.push(
+            step_detail(records, &s.case_id, s.step)?.and_then(|d| serde_json::from_str(&d).ok()),
+        );
+    }
+    Ok(out)
+}
+
+/// The detail of one step's event, as stored.
+fn step_detail<S: Store>(records: &mut Records<S>, id: &str, step: u32) -> Result<Option<String>> {
+    let Some(row) = records.store().event_by_key(&format!("case:{id}:{step}"))? else {
+        return Ok(None);
+    };
+    match anxin_records::event::Event::from_bytes(&row.body)? {
+        anxin_records::event::Event::CaseStep(e) => Ok(e.detail),
+        _ => Ok(None),
+    }
+}
+
+/// The filing's detail, read as the kind's request wrote it.
+fn filing_detail<S: Store, T: serde::de::DeserializeOwned>(
+    records: &mut Records<S>,
+    id: &str,
+) -> Result<T> {
+    let text = step_detail(records, id, 0)?.ok_or_else(|| {
+        CaseError::Records(Error::Corrupt(format!("case {id} has no filing detail")))
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        CaseError::Records(Error::Corrupt(format!(
+            "case {id}: the filing detail does not parse: {e}"
+        )))
+    })
 }
 
 /// Escalates every overdue case: once per missed clock, to the office the kind's escalation
@@ -596,12 +798,18 @@ pub fn tick<S: Store>(
                     .unwrap_or(RegionCode::NATIONAL),
                 _ => region(last.holder_region)?,
             };
+            // To the escalation's role (a supervisor), else back to the kind's handler.
+            let holder_role = kind
+                .escalation(level)
+                .and_then(|e| e.role)
+                .unwrap_or(kind.handler);
             let next_due = engine.next_due(kind, &last.state, case_region, &since, Some(due))?;
             let mut next = last.clone();
             next.step = last.step + 1;
             next.action = "escalate".into();
             next.level = level;
             next.holder_region = holder.code();
+            next.holder_role = holder_role.as_str().into();
             next.actor = "clock".into();
             next.at = now;
             next.due = next_due.as_ref().map(|d| d.1);
@@ -629,7 +837,8 @@ pub fn show<S: Store>(
     let last = steps.last().expect("loaded cases have a step");
     let filer = PersonKey(last.person);
     access::check_case_read(actor, &facts(kind, last, &filer))?;
-    render(engine, id, kind, &steps, clock)
+    let details = details(records, &steps)?;
+    render(engine, id, kind, &steps, &details, clock)
 }
 
 /// The cases the actor's office holds or its region's viewers see, open ones first.
@@ -691,7 +900,8 @@ pub fn view<S: Store>(
     clock: &dyn Clock,
 ) -> Result<CaseView> {
     let (steps, kind) = load(records, engine, id)?;
-    render(engine, id, kind, &steps, clock)
+    let details = details(records, &steps)?;
+    render(engine, id, kind, &steps, &details, clock)
 }
 
 /// A loaded case's steps as shown.
@@ -700,6 +910,7 @@ fn render(
     id: &str,
     kind: &CaseKind,
     steps: &[CaseStepRow],
+    details: &[Option<serde_json::Value>],
     clock: &dyn Clock,
 ) -> Result<CaseView> {
     let first = steps.first().expect("loaded cases have a step");
@@ -723,11 +934,11 @@ fn render(
             }
         })
         .collect();
-    let label = |action: &str| -> (String, String) {
+    let label = |action: &str, level: u32| -> (String, String) {
         match action {
             "file" => ("提交".into(), "filed".into()),
             "escalate" => kind
-                .escalation(1)
+                .escalation(level)
                 .map(|e| (e.zh.clone(), e.en.clone()))
                 .unwrap_or(("逾期升级".into(), "escalated".into())),
             a => kind
@@ -760,8 +971,9 @@ fn render(
             .collect(),
         steps: steps
             .iter()
-            .map(|s| {
-                let (zh, en) = label(&s.action);
+            .zip(details.iter().chain(std::iter::repeat(&None)))
+            .map(|(s, detail)| {
+                let (zh, en) = label(&s.action, s.level);
                 StepView {
                     step: s.step,
                     action: s.action.clone(),
@@ -774,6 +986,7 @@ fn render(
                     due: s.due.map(ts),
                     clock: s.clock.clone(),
                     outcome: s.outcome.clone(),
+                    detail: detail.clone(),
                 }
             })
             .collect(),

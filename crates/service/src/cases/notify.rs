@@ -32,6 +32,10 @@ const PLACEHOLDERS: &[&str] = &[
     "outcome_zh",
     "outcome_en",
     "holder",
+    "noun_zh",
+    "noun_en",
+    "office_zh",
+    "office_en",
 ];
 
 /// The message a step gives its worker.
@@ -46,7 +50,10 @@ pub fn message_of(kind: &CaseKind, row: &CaseStepRow) -> NewMessage {
         _ => "case_step",
     };
     let (step_zh, step_en) = match row.action.as_str() {
-        "file" => ("提交投诉".to_string(), "complaint filed".to_string()),
+        "file" => (
+            format!("提交{}", kind.noun_zh),
+            format!("{} filed", kind.noun_en),
+        ),
         "escalate" => kind
             .escalation(row.level)
             .map(|e| (e.zh.clone(), e.en.clone()))
@@ -64,6 +71,10 @@ pub fn message_of(kind: &CaseKind, row: &CaseStepRow) -> NewMessage {
         ("state_zh", state.map(|s| s.zh.clone()).unwrap_or_default()),
         ("state_en", state.map(|s| s.en.clone()).unwrap_or_default()),
         ("holder", format!("{:06}", row.holder_region)),
+        ("noun_zh", kind.noun_zh.clone()),
+        ("noun_en", kind.noun_en.clone()),
+        ("office_zh", kind.office_zh.clone()),
+        ("office_en", kind.office_en.clone()),
     ]);
     if let Some(due) = row.due {
         params.insert("due", super::ts(due));

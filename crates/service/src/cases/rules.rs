@@ -45,6 +45,43 @@ struct Head {
     #[serde(default)]
     viewers: Vec<String>,
     subjects: Vec<String>,
+    /// What a filing carries beyond its subject (default "party"): see [`Request`].
+    #[serde(default)]
+    request: Request,
+    /// How the worker's messages name the case and the office (投诉 / 劳动保障监察机构).
+    noun_zh: String,
+    noun_en: String,
+    office_zh: String,
+    office_en: String,
+}
+
+/// What a filing of the kind carries besides its subject. Each is engine code shared by every
+/// kind that names it (`super::effects`); a kind picks one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Request {
+    /// The party the case is about: a platform's credit code from the registry, or a name.
+    #[default]
+    Party,
+    /// Missed months to pay afterwards: the policy engine's back-payment rules of the
+    /// worker's region decide each month and its cost; a month refused or already paid
+    /// refuses the filing, each month named with its rule.
+    Months,
+    /// Nothing more: the subject says it all (evidence is attached after filing).
+    Subject,
+}
+
+/// What a transition does besides moving the case (engine code in `super::effects`, named by
+/// the rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The ledger records the filing's months as back-paid (`backpaid` contributions whose
+    /// keys name the case), in the same transaction as the step.
+    RecordBackpay,
+    /// The worker is enrolled in the cover the subject names: the step carries a first
+    /// quote of the worker's region for that cover.
+    Enrol,
 }
 
 /// A state of a case.
@@ -71,6 +108,12 @@ pub struct Transition {
     /// The outcomes a closing step must name one of (empty: it names none).
     #[serde(default)]
     pub outcomes: Vec<String>,
+    /// What the step does besides moving the case.
+    #[serde(default)]
+    pub effect: Option<Effect>,
+    /// The step needs at least one file of evidence attached (an enrolment's income).
+    #[serde(default)]
+    pub needs_evidence: bool,
 }
 
 /// How a clock's length is counted.
@@ -109,8 +152,19 @@ pub struct Deadline {
 pub struct Escalation {
     /// "parent": the office of the region above; "same": the same office.
     pub region: String,
+    /// The role it goes to (a supervisor); default: the kind's handler.
+    #[serde(default, deserialize_with = "opt_role")]
+    pub role: Option<Role>,
     pub zh: String,
     pub en: String,
+}
+
+fn opt_role<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Role>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|t| {
+        Role::parse(&t).map_err(|_| serde::de::Error::custom(format!("unknown role {t:?}")))
+    })
+    .transpose()
 }
 
 /// A case kind, checked.
@@ -125,6 +179,12 @@ pub struct CaseKind {
     pub handler: Role,
     pub viewers: Vec<Role>,
     pub subjects: Vec<String>,
+    pub request: Request,
+    /// How messages name the case ("投诉", "complaint") and its office.
+    pub noun_zh: String,
+    pub noun_en: String,
+    pub office_zh: String,
+    pub office_en: String,
     pub states: Vec<State>,
     pub transitions: Vec<Transition>,
     pub deadlines: Vec<Deadline>,
@@ -234,6 +294,24 @@ fn parse(text: &str) -> Result<CaseKind, String> {
                 ));
             }
         }
+        match (t.effect, f.kind.request) {
+            (Some(Effect::RecordBackpay), r) if r != Request::Months => problems.push(format!(
+                "transition {}: effect record_backpay needs request = \"months\"",
+                t.name
+            )),
+            (Some(Effect::Enrol), _) => {
+                for subject in &f.kind.subjects {
+                    if !super::effects::COVERS.contains(&subject.as_str()) {
+                        problems.push(format!(
+                            "transition {}: effect enrol needs covers as subjects ({}), not {subject:?}",
+                            t.name,
+                            super::effects::COVERS.join(", ")
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
         if matches!(t.name.as_str(), "file" | "escalate") {
             problems.push(format!("transition {}: the name is the engine's", t.name));
         }
@@ -286,6 +364,11 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         handler: handler?,
         viewers: viewers?,
         subjects: f.kind.subjects,
+        request: f.kind.request,
+        noun_zh: f.kind.noun_zh,
+        noun_en: f.kind.noun_en,
+        office_zh: f.kind.office_zh,
+        office_en: f.kind.office_en,
         states: f.state,
         transitions: f.transition,
         deadlines: f.deadline,
