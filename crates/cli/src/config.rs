@@ -68,6 +68,14 @@ pub struct ServeArgs {
     /// inside the server (as `anxin inbox run` does), 1 to 604800 [default: off]
     #[arg(long, env = "ANXIN_INBOX_EVERY", value_name = "SECONDS")]
     pub inbox_every: Option<u64>,
+    /// This instance's name among its peers: it takes transfers between instances
+    /// (POST /federation/v1/messages), with keys/federation.key and peers.toml in the data
+    /// directory [default: off]
+    #[arg(long, env = "ANXIN_FEDERATION_NAME", value_name = "NAME")]
+    pub federation_name: Option<String>,
+    /// Post the transfer outbox to the peers every so many seconds, 1 to 3600 [default: 2]
+    #[arg(long, env = "ANXIN_OUTBOX_EVERY", value_name = "SECONDS")]
+    pub outbox_every: Option<u64>,
 }
 
 /// The config file.

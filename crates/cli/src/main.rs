@@ -13,6 +13,7 @@ mod config;
 mod data;
 mod demo;
 mod fail;
+mod federation_cmd;
 mod import_cmd;
 mod inbox_cmd;
 mod monitor_cmd;
@@ -100,6 +101,11 @@ enum Command {
     Transfer {
         #[command(subcommand)]
         command: transfer_cmd::TransferCommand,
+    },
+    /// 联邦 — a small federation of regional instances on this machine (杭州 and 阜阳).
+    Federation {
+        #[command(subcommand)]
+        command: federation_cmd::FederationCommand,
     },
     /// 批量测算 — a population file (CSV) through the quote or pension rules, one result row a person.
     Batch(batch_cmd::BatchArgs),
@@ -692,7 +698,20 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
         g.policy = settings.policy.clone();
         let policy = load_policy(&g)?;
         let demo = args.demo.then(|| args.database.clone());
-        return serve(&g, policy, today(&g), settings, demo);
+        let federation = match (&args.federation_name, args.outbox_every) {
+            (_, Some(n)) if !(1..=3600).contains(&n) => {
+                return Err(fail::Fail::bad_input(
+                    format!("--outbox-every 是 {n} 秒：须在 1 到 3600 秒之间"),
+                    format!("--outbox-every is {n} s: it must be 1 to 3600 seconds"),
+                ));
+            }
+            (Some(name), every) => Some((
+                name.clone(),
+                std::time::Duration::from_secs(every.unwrap_or(2)),
+            )),
+            (None, _) => None,
+        };
+        return serve(&g, policy, today(&g), settings, demo, federation);
     }
     let policy = load_policy(&g)?;
     let today = today(&g);
@@ -928,6 +947,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             }
             return Ok(());
         }
+        Command::Federation { command } => return federation_cmd::run(command),
         Command::Inbox {
             command: InboxCommand::Run { date, every },
         } => {
@@ -959,6 +979,7 @@ fn serve(
     today: YearMonth,
     settings: config::Settings,
     demo: Option<Option<String>>,
+    federation: Option<(String, std::time::Duration)>,
 ) -> Result<(), fail::Fail> {
     use anxin_server::logging::SERVER;
     anxin_server::logging::init(settings.log_format, &settings.log);
@@ -1061,6 +1082,36 @@ fn serve(
         case_reforms: std::sync::Arc::new(case_reforms),
         ..anxin_server::AppState::new(policy)
     };
+    // Transfers between instances: the state machine on its own connection, its outbox posted
+    // by a thread of its own.
+    let (state, outbox) = match (federation, &data_dir) {
+        (Some((name, every)), Some(dir)) => {
+            let node = anxin_service::transfer::node::Node::open(
+                dir,
+                &name,
+                state.policy.clone(),
+                state.clock.clone(),
+            )
+            .map_err(|r| fail::Fail::bad_input(r.zh, r.en))?;
+            let node = std::sync::Arc::new(node);
+            tracing::info!(target: SERVER, every_seconds = every.as_secs(), "transfers between instances on");
+            let worker = federation_cmd::Background::start(node.clone(), every);
+            (
+                anxin_server::AppState {
+                    federation: Some(node),
+                    ..state
+                },
+                Some(worker),
+            )
+        }
+        (Some(_), None) => {
+            return Err(fail::Fail::bad_input(
+                "实例间转移需要数据目录（--data）",
+                "transfers between instances need a data directory (--data)",
+            ));
+        }
+        (None, _) => (state, None),
+    };
     let inbox = match (settings.inbox_every, data_dir) {
         (Some(every), Some(dir)) => {
             let d = data::DataDir::open(&dir)?;
@@ -1106,6 +1157,9 @@ fn serve(
             .await
             .map_err(|e| fail::Fail::data(format!("服务出错：{e}"), format!("server error: {e}")))
     })?;
+    if let Some(outbox) = outbox {
+        outbox.stop();
+    }
     // The inbox finishes the round under way, then stops.
     if let Some(inbox) = inbox {
         inbox.stop();

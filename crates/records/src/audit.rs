@@ -382,7 +382,9 @@ impl<S: Store> Records<S> {
                             case_evidence.push(r);
                         }
                     }
-                    Event::CertificateIssued(_) | Event::AccessLogged(_) => {}
+                    Event::CertificateIssued(_)
+                    | Event::AccessLogged(_)
+                    | Event::TransferStep(_) => {}
                 }
             }
             report.events += rows.len() as u64;

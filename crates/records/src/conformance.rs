@@ -32,6 +32,7 @@ pub fn run_all(make: Factory<'_>) {
     story_import_jobs(make());
     story_case_steps(make());
     story_case_evidence(make());
+    story_transfers(make());
     story_inbox(make());
     for suite in [Suite::Standard, Suite::Guomi] {
         story_tree_hashes_and_tiles(make(), suite);
@@ -1803,4 +1804,188 @@ fn records_contribution_like(seq: u64) -> crate::store::ContributionRow {
         reason: None,
         paid_on: None,
     }
+}
+
+/// Transfers between instances (migration 15): each step's `transfer_step` event and its rows
+/// (the transfer, the outbox, the reply, the months received) land in one transaction; an
+/// upsert keeps what an earlier step stored; a step whose event is already in the log still
+/// writes its rows and adds no entry; a step the database refuses changes nothing at all.
+fn story_transfers(store: Box<dyn Store>) {
+    use crate::event::TransferEvent;
+    use crate::transfer::{OutboxRow, TransferMonthRow, TransferRow, TransferWrite};
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let id = "hangzhou:1";
+    let event = |state: &str, months: Option<u32>| TransferEvent {
+        key: format!("transfer:{id}:{state}"),
+        transfer: id.into(),
+        role: "destination".into(),
+        peer: "fuyang".into(),
+        state: state.into(),
+        person: None,
+        since: "2026-03-02".into(),
+        due: Some("2026-03-23".into()),
+        package: None,
+        refusal: None,
+        months,
+    };
+    let row = |state: &str| TransferRow {
+        id: id.into(),
+        role: "destination".into(),
+        peer: "fuyang".into(),
+        state: state.into(),
+        since: "2026-03-02".into(),
+        due: Some("2026-03-23".into()),
+        package: None,
+        refusal: None,
+        seal: None,
+        person: None,
+        request: None,
+        received: None,
+    };
+    let outgoing = |step: &str| OutboxRow {
+        key: format!("{id}:{step}"),
+        peer: "fuyang".into(),
+        transfer: id.into(),
+        message: format!("{{\"step\":\"{step}\"}}"),
+        attempts: 0,
+        next_try: 1_772_409_600,
+    };
+    let month = |n: u32| TransferMonthRow {
+        transfer: id.into(),
+        n,
+        origin: "fuyang".into(),
+        entry: 7 + u64::from(n),
+        checkpoint_size: 200,
+        region: 341200,
+        month: 2015 * 12 + n as i32,
+        insurance: "pension".into(),
+        base_fen: 400_000,
+        person: [0xab; 32],
+    };
+    let size0 = records.store().head().expect("head").size;
+    let mut first = row("requested");
+    first.request = Some("{\"sealed\":\"…\"}".into());
+    records
+        .commit_transfer(
+            vec![event("requested", None)],
+            TransferWrite {
+                transfers: vec![first],
+                outbox_put: vec![outgoing("request")],
+                ..TransferWrite::default()
+            },
+        )
+        .expect("request");
+    assert_eq!(
+        records.store().head().expect("head").size,
+        size0 + 1,
+        "{backend}"
+    );
+    assert_eq!(
+        records.store().transfer_outbox().expect("outbox").len(),
+        1,
+        "{backend}"
+    );
+    // The package arrives: request out of the outbox, acknowledgement in, months recorded.
+    let mut recorded = row("recorded");
+    recorded.person = Some([0xab; 32]);
+    recorded.received = Some("{\"pooling_fen\":1}".into());
+    recorded.package = Some("ef".repeat(32));
+    let step = TransferWrite {
+        transfers: vec![recorded],
+        outbox_put: vec![outgoing("ack")],
+        outbox_take: vec![format!("{id}:request")],
+        replies: vec![(
+            "fuyang".into(),
+            format!("{id}:package"),
+            Some("{\"ack\":1}".into()),
+        )],
+        months: (0..3).map(month).collect(),
+    };
+    records
+        .commit_transfer(vec![event("recorded", Some(3))], step.clone())
+        .expect("record");
+    let t = records.store().transfer(id).expect("read").expect("stored");
+    assert_eq!(t.state, "recorded", "{backend}");
+    assert_eq!(
+        t.request.as_deref(),
+        Some("{\"sealed\":\"…\"}"),
+        "{backend}: kept"
+    );
+    assert_eq!(t.person, Some([0xab; 32]), "{backend}");
+    let outbox = records.store().transfer_outbox().expect("outbox");
+    assert_eq!(outbox.len(), 1, "{backend}");
+    assert_eq!(outbox[0], outgoing("ack"), "{backend}");
+    assert_eq!(
+        records
+            .store()
+            .transfer_reply("fuyang", &format!("{id}:package"))
+            .expect("reply"),
+        Some(Some("{\"ack\":1}".into())),
+        "{backend}"
+    );
+    assert_eq!(
+        records
+            .store()
+            .transfer_reply("ningbo", &format!("{id}:package"))
+            .expect("reply"),
+        None,
+        "{backend}: replies are per sender"
+    );
+    assert_eq!(
+        records.store().transfer_months_of(id).expect("months"),
+        (0..3).map(month).collect::<Vec<_>>(),
+        "{backend}"
+    );
+    let head = records.store().head().expect("head");
+    assert_eq!(head.size, size0 + 2, "{backend}");
+    // The same months again: the database refuses them and nothing of the step is kept.
+    let mut again = step;
+    again.outbox_take = vec![format!("{id}:ack")];
+    again.replies = vec![("fuyang".into(), format!("{id}:seal"), None)];
+    assert!(
+        records
+            .commit_transfer(vec![event("done", None)], again)
+            .is_err(),
+        "{backend}"
+    );
+    assert_eq!(records.store().head().expect("head"), head, "{backend}");
+    assert_eq!(
+        records.store().transfer_outbox().expect("outbox").len(),
+        1,
+        "{backend}"
+    );
+    assert_eq!(
+        records
+            .store()
+            .transfer_reply("fuyang", &format!("{id}:seal"))
+            .expect("reply"),
+        None,
+        "{backend}"
+    );
+    // A step whose event is already logged: its rows are written, the log does not grow.
+    records
+        .commit_transfer(
+            vec![event("recorded", Some(3))],
+            TransferWrite {
+                replies: vec![("fuyang".into(), format!("{id}:seal"), None)],
+                ..TransferWrite::default()
+            },
+        )
+        .expect("rows only");
+    assert_eq!(records.store().head().expect("head"), head, "{backend}");
+    assert_eq!(
+        records
+            .store()
+            .transfer_reply("fuyang", &format!("{id}:seal"))
+            .expect("reply"),
+        Some(None),
+        "{backend}"
+    );
+    assert_eq!(
+        records.store().transfers_all().expect("all").len(),
+        1,
+        "{backend}"
+    );
+    assert_clean(&mut records, backend);
 }

@@ -28,6 +28,7 @@ pub enum Event {
     AccessLogged(AccessEvent),
     CaseStep(CaseEvent),
     CaseEvidence(EvidenceEvent),
+    TransferStep(TransferEvent),
 }
 
 /// A person enters the registry, or their registry entry changes (latest event wins).
@@ -197,6 +198,41 @@ pub struct EvidenceEvent {
     pub at: i64,
 }
 
+/// A transfer between regional instances reached a state (issue 14): the liaison request
+/// sent, the account frozen and the package sent, the months recorded, the account sealed,
+/// the seal received, or the transfer refused. The messages themselves and the months stay in
+/// the transfer tables (migration 15); the log holds each state once, so a transfer cannot be
+/// sealed, recorded or refused twice without it showing. No personal data: the person is this
+/// instance's keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferEvent {
+    /// `transfer:{transfer}:{state}`: a state is reached once.
+    pub key: String,
+    pub transfer: String,
+    /// `origin` or `destination`.
+    pub role: String,
+    /// The other instance.
+    pub peer: String,
+    pub state: String,
+    /// The worker (keyed hash, lowercase hex), once this instance knows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// The day the state began and its deadline in working days, `YYYY-MM-DD`.
+    pub since: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    /// The package's digest (SHA-256 of the signed package, lowercase hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Why it was refused (the refusal's code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// Destination: how many months were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months: Option<u32>,
+}
+
 impl Event {
     pub fn key(&self) -> &str {
         match self {
@@ -208,6 +244,7 @@ impl Event {
             Event::AccessLogged(e) => &e.key,
             Event::CaseStep(e) => &e.key,
             Event::CaseEvidence(e) => &e.key,
+            Event::TransferStep(e) => &e.key,
         }
     }
 
@@ -221,6 +258,7 @@ impl Event {
             Event::AccessLogged(_) => "access_logged",
             Event::CaseStep(_) => "case_step",
             Event::CaseEvidence(_) => "case_evidence",
+            Event::TransferStep(_) => "transfer_step",
         }
     }
 

@@ -26,6 +26,7 @@ pub mod records;
 pub mod signup;
 pub mod store;
 pub mod tiles;
+pub mod transfer;
 pub mod view;
 
 pub use audit::{AuditReport, AuditScope, Finding, Known, OutsideRead};

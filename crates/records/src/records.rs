@@ -99,6 +99,8 @@ pub struct Records<S: Store> {
     /// Large batches still to write with every lookup first, after one whose optimistic
     /// write met a row already stored (see [`Records::append`]).
     careful: u32,
+    /// The rows of the transfer step being committed (see [`Records::commit_transfer`]).
+    transfer: Option<crate::transfer::TransferWrite>,
 }
 
 /// A batch of at least this many events is first written without looking its keys and slots
@@ -142,6 +144,7 @@ impl<S: Store> Records<S> {
             account_rule: None,
             outside: None,
             careful: 0,
+            transfer: None,
         })
     }
 
@@ -249,6 +252,7 @@ impl<S: Store> Records<S> {
             account_rule: None,
             outside: self.outside.as_ref().and_then(|o| o.reader()),
             careful: 0,
+            transfer: None,
         }
     }
 
@@ -393,6 +397,33 @@ impl<S: Store> Records<S> {
                 .collect(),
             head,
         ))
+    }
+
+    /// Commits one step of a transfer between instances (built and checked by
+    /// `anxin_service::transfer`): its `transfer_step` events and its rows (the transfer, the
+    /// outbox, the stored reply, the months received) in one transaction. An event already in
+    /// the log is left as it is; the rows are written all the same.
+    pub fn commit_transfer(
+        &mut self,
+        events: Vec<crate::event::TransferEvent>,
+        write: crate::transfer::TransferWrite,
+    ) -> Result<Head> {
+        let mut candidates = Vec::with_capacity(events.len());
+        for (i, event) in events.into_iter().enumerate() {
+            check_key(&event.key)?;
+            candidates.push((i, Event::TransferStep(event)));
+        }
+        let mut outcomes = vec![None; candidates.len()];
+        self.transfer = Some(write);
+        let head = self.commit_events(
+            candidates,
+            &mut outcomes,
+            HashMap::new(),
+            HashMap::new(),
+            None,
+        );
+        self.transfer = None;
+        head
     }
 
     /// Appends one event built by the service itself (certificates).
@@ -713,7 +744,10 @@ impl<S: Store> Records<S> {
         let mut filled = txn.filled_slots(&slots_wanted)?;
         drop(orgs_wanted);
 
-        let mut batch = WriteBatch::default();
+        let mut batch = WriteBatch {
+            transfer: self.transfer.clone(),
+            ..WriteBatch::default()
+        };
         let mut in_batch: HashMap<String, (u64, Hash)> = HashMap::new();
         let mut person_rows: HashMap<[u8; 32], PersonRow> = HashMap::new();
         let mut child_rows: HashMap<[u8; 32], ChildRow> = HashMap::new();
@@ -844,7 +878,7 @@ impl<S: Store> Records<S> {
                     row.seq = seq;
                     batch.contributions.push(row);
                 }
-                Event::CertificateIssued(_) => {}
+                Event::CertificateIssued(_) | Event::TransferStep(_) => {}
                 Event::CaseStep(c) => batch.case_steps.push(case_step_row(c, seq)?),
                 Event::CaseEvidence(e) => {
                     let mut row = evidence_row(e, seq)?;
@@ -879,9 +913,15 @@ impl<S: Store> Records<S> {
         batch.orgs = org_rows.into_values().collect();
         batch.children = child_rows.into_values().collect();
         if batch.is_empty() {
+            let transfer = batch.transfer.is_some();
+            if transfer {
+                txn.write(&batch)?;
+            }
             if let Some(job) = job {
                 let known: Vec<Outcome> = outcomes.iter().flatten().cloned().collect();
                 txn.save_job(&job(&known))?;
+                txn.commit()?;
+            } else if transfer {
                 txn.commit()?;
             }
             return Ok(Some(head));

@@ -229,6 +229,9 @@ pub struct WriteBatch {
     /// and up, migration 9): stored with the events, so proofs never need the whole tree. A
     /// hash already stored is kept (the backfill may meet a writer).
     pub tree_hashes: Vec<crate::log::TreeHash>,
+    /// A transfer step's rows (migration 15), written in the same transaction, even when its
+    /// event was already in the log.
+    pub transfer: Option<crate::transfer::TransferWrite>,
 }
 
 impl WriteBatch {
@@ -466,6 +469,38 @@ pub trait Store: Send {
     ) -> Result<Vec<(crate::inbox::MessageRow, crate::inbox::DeliveryRow)>>;
     /// Messages, read, delivered and dead per kind, by kind.
     fn inbox_counts(&mut self) -> Result<Vec<crate::inbox::KindCounts>>;
+    // ---- transfers between instances (migration 15; see `crate::transfer`) ----
+    /// Every transfer, by id.
+    fn transfers_all(&mut self) -> Result<Vec<crate::transfer::TransferRow>> {
+        Err(no_transfers())
+    }
+    /// One transfer.
+    fn transfer(&mut self, id: &str) -> Result<Option<crate::transfer::TransferRow>> {
+        let _ = id;
+        Err(no_transfers())
+    }
+    /// The outbox, by key.
+    fn transfer_outbox(&mut self) -> Result<Vec<crate::transfer::OutboxRow>> {
+        Err(no_transfers())
+    }
+    /// The reply stored for `sender`'s message `idem`: `None` when it was never handled,
+    /// `Some(None)` when it was handled with nothing to answer.
+    fn transfer_reply(&mut self, sender: &str, idem: &str) -> Result<Option<Option<String>>> {
+        let _ = (sender, idem);
+        Err(no_transfers())
+    }
+    /// The months received by a transfer, in order.
+    fn transfer_months_of(
+        &mut self,
+        transfer: &str,
+    ) -> Result<Vec<crate::transfer::TransferMonthRow>> {
+        let _ = transfer;
+        Err(no_transfers())
+    }
+}
+
+fn no_transfers() -> crate::Error {
+    crate::Error::Store("this store keeps no transfers (migration 15)".into())
 }
 
 /// A boxed store is a store, so the backend can be chosen at run time.
@@ -716,5 +751,23 @@ impl Store for Box<dyn Store> {
     }
     fn inbox_counts(&mut self) -> Result<Vec<crate::inbox::KindCounts>> {
         (**self).inbox_counts()
+    }
+    fn transfers_all(&mut self) -> Result<Vec<crate::transfer::TransferRow>> {
+        (**self).transfers_all()
+    }
+    fn transfer(&mut self, id: &str) -> Result<Option<crate::transfer::TransferRow>> {
+        (**self).transfer(id)
+    }
+    fn transfer_outbox(&mut self) -> Result<Vec<crate::transfer::OutboxRow>> {
+        (**self).transfer_outbox()
+    }
+    fn transfer_reply(&mut self, sender: &str, idem: &str) -> Result<Option<Option<String>>> {
+        (**self).transfer_reply(sender, idem)
+    }
+    fn transfer_months_of(
+        &mut self,
+        transfer: &str,
+    ) -> Result<Vec<crate::transfer::TransferMonthRow>> {
+        (**self).transfer_months_of(transfer)
     }
 }

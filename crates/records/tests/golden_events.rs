@@ -10,7 +10,7 @@ use anxin_domain::codes::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, 
 use anxin_domain::{RegionCode, YearMonth};
 use anxin_records::event::{
     CaseEvent, CertificateEvent, ChildEvent, ContributionEvent, Event, EvidenceEvent, OrgEvent,
-    PersonEvent,
+    PersonEvent, TransferEvent,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -166,6 +166,23 @@ fn events() -> Vec<Event> {
         actor: "account:7".into(),
         at: 1_772_762_460,
     }));
+    // A transfer's step between instances (issue 14): with every optional field, then none.
+    for (i, full) in [true, false].into_iter().enumerate() {
+        let state = if full { "recorded" } else { "requested" };
+        all.push(Event::TransferStep(TransferEvent {
+            key: format!("transfer:hangzhou:{i}:{state}"),
+            transfer: format!("hangzhou:{i}"),
+            role: "destination".into(),
+            peer: "fuyang".into(),
+            state: state.into(),
+            person: full.then(|| person.clone()),
+            since: "2026-03-02".into(),
+            due: full.then(|| "2026-03-23".into()),
+            package: full.then(|| "ef".repeat(32)),
+            refusal: full.then(|| "figures_differ".into()),
+            months: full.then_some(120),
+        }));
+    }
     all
 }
 

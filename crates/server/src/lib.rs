@@ -42,6 +42,7 @@ pub mod person;
 pub mod platform;
 pub mod school_office;
 pub mod text;
+pub mod transfer;
 pub mod upload;
 
 /// The records the server reads and writes through: a pool of readers and one writer
@@ -78,6 +79,8 @@ pub struct AppState {
     /// The reforms the deployment runs on its case clocks (`[cases] reforms` of
     /// `anxin.toml`, e.g. `complaint-72h-response`); empty: the law in force.
     pub case_reforms: Arc<Vec<String>>,
+    /// This instance's side of transfers between instances (issue 14); `None`: not federated.
+    pub federation: Option<Arc<anxin_service::transfer::node::Node>>,
 }
 
 impl AppState {
@@ -95,6 +98,7 @@ impl AppState {
             gates: Arc::default(),
             clock: anxin_domain::system_clock(),
             case_reforms: Arc::default(),
+            federation: None,
         }
     }
 
@@ -334,6 +338,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/password",
             get(accounts::own_page).post(accounts::own_submit),
+        )
+        .route(
+            "/api/transfers",
+            get(transfer::api_queue).post(transfer::api_ask),
+        )
+        .route("/api/transfers/{transfer}", get(transfer::api_show))
+        .route(
+            anxin_service::transfer::node::MESSAGES_PATH,
+            post(transfer::receive).layer(DefaultBodyLimit::max(transfer::MAX_MESSAGE_BODY)),
         )
         .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)

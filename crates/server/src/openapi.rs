@@ -814,6 +814,51 @@ pub const OPERATIONS: &[Operation] = &[
         ok: (200, session),
         errors: &[400, 401, 403, 429],
     },
+    // Transfers between regional instances (issue 14).
+    Operation {
+        method: "post",
+        path: "/federation/v1/messages",
+        tag: "federation",
+        summary: "实例间转移消息 One signed message from a peer instance (liaison request, package, acknowledgement, seal or refusal); the answer is the signed replies, the same bytes to a message sent again. Authenticated by its Ed25519 signature against peers.toml: garbage (400), an unknown peer or a key that does not verify (403), a step that does not fit the transfer (409) are refused with the reason's code as `kind` and change nothing; 404 when the instance is not federated, 503 (Retry-After) when storage failed",
+        access: Access::Public,
+        body: Some(Body::Json(federation_message)),
+        query: &[],
+        ok: (200, federation_replies),
+        errors: &[400, 403, 404, 409, 413, 422, 503],
+    },
+    Operation {
+        method: "post",
+        path: "/api/transfers",
+        tag: "federation",
+        summary: "申请转移 Ask to move a worker's pension here from the instance keeping `from_region` (the worker for themselves, or a clerk of the destination for a worker at the desk); the liaison request leaves with the next round of the outbox. 404 when the instance is not federated or no peer keeps the region",
+        access: Access::SignedIn,
+        body: Some(Body::Json(transfer_ask)),
+        query: &[],
+        ok: (201, transfer_started),
+        errors: &[400, 401, 403, 404, 409, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/transfers",
+        tag: "federation",
+        summary: "转移队列 The open transfers of this instance, both ends, most urgent first, with the working days left on each step's clock (negative: overdue; clerks)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, transfer_queue),
+        errors: &[401, 403, 404, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/transfers/{transfer}",
+        tag: "federation",
+        summary: "一笔转移 One transfer as this instance sees it: its state, the day it began and its deadline in working days, the package's digest, why it was refused, the months it brought here (clerks)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, transfer_view),
+        errors: &[401, 403, 404, 503],
+    },
 ];
 
 fn signup_body() -> Value {
@@ -901,6 +946,81 @@ fn change_body() -> Value {
             "new": { "type": "string", "description": "10–256 characters, not the current one" }
         }
     })
+}
+
+
+fn transfer_view() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "role", "peer", "state", "since", "due", "package", "refusal", "months", "sealed"],
+        "properties": {
+            "id": { "type": "string" },
+            "role": { "type": "string", "enum": ["origin", "destination"] },
+            "peer": { "type": "string" },
+            "state": { "type": "string", "enum": ["requested", "frozen", "recorded", "sealed", "done", "refused"] },
+            "since": { "type": "string" }, "due": { "type": ["string", "null"] },
+            "package": { "type": ["string", "null"] },
+            "refusal": { "type": ["object", "null"], "required": ["kind", "zh", "en"], "properties": {
+                "kind": { "type": "string" }, "zh": { "type": "string" }, "en": { "type": "string" } } },
+            "months": { "type": ["integer", "null"] },
+            "sealed": { "type": "boolean" }
+        }
+    })
+}
+
+fn transfer_ask() -> Value {
+    let region = json!({ "type": "string", "pattern": "^[0-9]{6}$" });
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["person_id", "from_region", "to_region"],
+        "properties": {
+            "person_id": { "type": "string", "description": "公民身份号码 resident ID (sealed to the origin; never logged)" },
+            "from_region": region, "to_region": region,
+            "elsewhere": { "type": "array", "items": { "type": "object" }, "description": "其他地区的养老保险缴费期间 pension periods elsewhere (the transfer calculator's periods)" },
+            "medical_gap_months": { "type": ["integer", "null"], "minimum": 0 }
+        }
+    })
+}
+
+fn transfer_started() -> Value {
+    json!({
+        "type": "object", "required": ["id", "state", "peer", "due"],
+        "properties": {
+            "id": { "type": "string" }, "state": { "type": ["string", "null"] },
+            "peer": { "type": ["string", "null"] }, "due": { "type": ["string", "null"] }
+        }
+    })
+}
+
+fn transfer_queue() -> Value {
+    json!({
+        "type": "object", "required": ["items"],
+        "properties": { "items": { "type": "array", "items": {
+            "type": "object", "required": ["id", "role", "state", "peer", "due", "working_days_left"],
+            "properties": {
+                "id": { "type": "string" },
+                "role": { "type": "string", "enum": ["origin", "destination"] },
+                "state": { "type": "string", "enum": ["requested", "frozen", "recorded"] },
+                "peer": { "type": ["string", "null"] },
+                "due": { "type": ["string", "null"] },
+                "working_days_left": { "type": ["integer", "null"] }
+            } } } }
+    })
+}
+
+/// A signed federation message: the envelope's JSON exactly as signed, and its signature.
+fn federation_message() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["message", "signature"],
+        "properties": {
+            "message": { "type": "string", "description": "信封的 JSON 原文 the envelope's JSON, exactly as signed (v, kind, from, to, transfer, idem, at, body)" },
+            "signature": { "type": "string", "description": "Ed25519 签名 signature, standard base64 (context anxin/federation/v1)" }
+        }
+    })
+}
+
+fn federation_replies() -> Value {
+    json!({ "type": "array", "items": federation_message() })
 }
 
 fn school_review() -> Value {
@@ -1081,6 +1201,7 @@ pub fn document() -> Value {
                     "id" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" }),
                     "code" => json!({ "type": "string", "pattern": CODE }),
                     "case" => json!({ "type": "string", "pattern": "^c-[0-9a-f]{16}$" }),
+                    "transfer" => json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}:[0-9]{1,20}$", "description": "转移编号 transfer id: {destination}:{n}" }),
                     "n" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,3}$", "description": "证据编号 evidence number" }),
                     "level" => json!({ "type": "string", "pattern": "^([0-7])$", "description": "瓦片层 tile level (C2SP tlog-tiles, height 8)" }),
                     "tile_index" => json!({ "type": "string",
@@ -1121,7 +1242,7 @@ pub fn document() -> Value {
         for e in errors {
             let description = if e == 413 {
                 // Refused by the body limit before any handler runs.
-                "请求体太大 body over the limit (1 MiB; imports 64 MiB, school reviews 32 MiB)"
+                "请求体太大 body over the limit (1 MiB; imports 64 MiB, school reviews 32 MiB, federation messages 8 MiB)"
             } else {
                 reason(e)
             };

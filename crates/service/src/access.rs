@@ -84,10 +84,15 @@ pub enum Action {
     /// The analyst's desk: the microsimulation of reforms, the fiscal sharing of resident
     /// medical insurance and the school cohorts forward (aggregate figures, no person).
     Analyse,
+    /// Ask to move a worker's insurance here from another region's instance (issue 14): the
+    /// worker for themselves, or a clerk of the destination region for a worker at the desk.
+    RequestTransfer,
+    /// The transfers of this instance (both ends) with their working-day timers: clerks.
+    TransferQueue,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -110,6 +115,8 @@ impl Action {
         Action::ReviewSignup,
         Action::ResetPassword,
         Action::Analyse,
+        Action::RequestTransfer,
+        Action::TransferQueue,
     ];
 }
 
@@ -168,6 +175,8 @@ pub const TABLE: &[(Action, &[Role])] = &[
     (Action::ReviewSignup, &[Role::Clerk]),
     (Action::ResetPassword, &[Role::Clerk]),
     (Action::Analyse, &[Role::Analyst]),
+    (Action::RequestTransfer, &[Role::Worker, Role::Clerk]),
+    (Action::TransferQueue, &[Role::Clerk]),
 ];
 
 /// The roles that may take `action`.
@@ -606,6 +615,30 @@ pub fn check_case_attach(actor: Actor<'_>, case: &CaseFacts<'_>, open: bool) -> 
 
 /// The queue: inspectors and unions, for cases their region covers (the filter itself is
 /// [`check_case_read`] on each case).
+/// A transfer into `to_region` of the worker `person`: the worker for themselves, or a clerk
+/// whose region covers the destination (the worker is at that office's desk).
+pub fn check_request_transfer(
+    actor: Actor<'_>,
+    person: &PersonKey,
+    to_region: u32,
+) -> Result<(), Denied> {
+    check(actor, Action::RequestTransfer)?;
+    match actor.role {
+        Role::Worker if actor.owns(person) => Ok(()),
+        Role::Worker => Err(Denied::new(
+            Why::NotOwner,
+            "只能为本人申请转移",
+            "you may ask to move only your own insurance",
+        )),
+        _ if actor.covers(to_region) => Ok(()),
+        _ => Err(Denied::new(
+            Why::OutOfRegion,
+            "转入地不在你的辖区：由转入地的经办员受理",
+            "the destination is outside your region: a clerk there takes the request",
+        )),
+    }
+}
+
 pub fn check_case_queue(actor: Actor<'_>) -> Result<(), Denied> {
     check(actor, Action::CaseQueue)
 }

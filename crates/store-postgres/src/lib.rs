@@ -30,6 +30,8 @@ use anxin_records::{Error, Result};
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
+mod transfer;
+
 /// Append-only: a released migration is never edited; new ones are added at the end.
 /// Migration `i` (from 0) is recorded as version `i + 1` in `schema_migrations`.
 const MIGRATIONS: &[&str] = &[
@@ -47,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_cases.sql"),
     include_str!("../migrations/0013_case_evidence.sql"),
     include_str!("../migrations/0014_signups.sql"),
+    include_str!("../migrations/0015_transfers.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -738,6 +741,9 @@ impl Txn for PgTxn<'_> {
 
     fn write(&mut self, batch: &WriteBatch) -> Result<()> {
         self.write_events(&batch.events)?;
+        if let Some(t) = &batch.transfer {
+            self.write_transfer(t)?;
+        }
         self.upsert_persons(&batch.persons)?;
         self.upsert_orgs(&batch.orgs)?;
         self.upsert_children(&batch.children)?;
@@ -997,6 +1003,29 @@ fn to_child(row: &Row) -> Result<ChildRow> {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn transfers_all(&mut self) -> Result<Vec<anxin_records::transfer::TransferRow>> {
+        self.transfers_all_rows()
+    }
+
+    fn transfer(&mut self, id: &str) -> Result<Option<anxin_records::transfer::TransferRow>> {
+        self.transfer_row(id)
+    }
+
+    fn transfer_outbox(&mut self) -> Result<Vec<anxin_records::transfer::OutboxRow>> {
+        self.transfer_outbox_rows()
+    }
+
+    fn transfer_reply(&mut self, sender: &str, idem: &str) -> Result<Option<Option<String>>> {
+        self.transfer_reply_row(sender, idem)
+    }
+
+    fn transfer_months_of(
+        &mut self,
+        transfer: &str,
+    ) -> Result<Vec<anxin_records::transfer::TransferMonthRow>> {
+        self.transfer_month_rows(transfer)
     }
 
     fn reader(&self) -> Result<Option<Box<dyn Store>>> {

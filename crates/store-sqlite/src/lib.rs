@@ -21,6 +21,8 @@ use anxin_records::store::{
 use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+mod transfer;
+
 /// Append-only: a released migration is never edited; new ones are added at the end.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
@@ -37,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_cases.sql"),
     include_str!("../migrations/0013_case_evidence.sql"),
     include_str!("../migrations/0014_signups.sql"),
+    include_str!("../migrations/0015_transfers.sql"),
 ];
 
 pub struct SqliteStore {
@@ -309,6 +312,9 @@ impl Txn for SqliteTxn<'_> {
 
     fn write(&mut self, batch: &WriteBatch) -> Result<()> {
         let tx = &self.tx;
+        if let Some(t) = &batch.transfer {
+            transfer::write(tx, t)?;
+        }
         let mut stmt = tx
             .prepare_cached(
                 "INSERT INTO events (seq, key, kind, body, leaf) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -755,6 +761,29 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn transfers_all(&mut self) -> Result<Vec<anxin_records::transfer::TransferRow>> {
+        transfer::all(&self.conn)
+    }
+
+    fn transfer(&mut self, id: &str) -> Result<Option<anxin_records::transfer::TransferRow>> {
+        transfer::one(&self.conn, id)
+    }
+
+    fn transfer_outbox(&mut self) -> Result<Vec<anxin_records::transfer::OutboxRow>> {
+        transfer::outbox(&self.conn)
+    }
+
+    fn transfer_reply(&mut self, sender: &str, idem: &str) -> Result<Option<Option<String>>> {
+        transfer::reply(&self.conn, sender, idem)
+    }
+
+    fn transfer_months_of(
+        &mut self,
+        transfer: &str,
+    ) -> Result<Vec<anxin_records::transfer::TransferMonthRow>> {
+        transfer::months_of(&self.conn, transfer)
     }
 
     fn reader(&self) -> Result<Option<Box<dyn Store>>> {

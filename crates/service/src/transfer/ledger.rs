@@ -4,12 +4,18 @@
 //! the package offline ([`package::verify_package`]) against the liaison request it sent and
 //! keeps the transferred months with their provenance (origin, log entry, checkpoint).
 //!
-//! What is kept here is in memory for now: the frozen and sealed accounts at the origin and
-//! the received months at the destination. Their tables and `transfer_*` log events
-//! (migration 0013, both backends) are the next slice; the protocol and its checks do not
-//! change with them.
+//! Durable: each step of the machine is committed through [`Book::commit`] in one
+//! transaction of the store (migration 15, SQLite and PostgreSQL): the transfer's row and
+//! its `transfer_step` event in the log, the outbox, the reply stored under the sender and
+//! idempotency key, and at the destination the months received with their provenance. The
+//! maps below are the book's memory of it, rebuilt by [`Book::load`] when the instance starts
+//! again ([`super::machine::Side::load`]); a step whose commit fails is undone in them.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use anxin_records::transfer::{OutboxRow, TransferMonthRow, TransferRow, TransferWrite};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 
 use anxin_domain::{Insurance, RegionCode, YearMonth};
 use anxin_policy::Policy;
@@ -18,8 +24,8 @@ use anxin_records::{Records, Store};
 use serde_json::json;
 
 use super::keys::{InstanceKey, Peer};
-use super::machine::Book;
-use super::message::{Envelope, Kind, body};
+use super::machine::{Book, Change, Outgoing, Role, State, Stored, Transfer};
+use super::message::{Envelope, Kind, Signed, body};
 use super::package::{self, LiaisonRequest, Package};
 use super::{Refusal, Why};
 
@@ -62,6 +68,44 @@ pub struct LedgerBook<'p, S: Store> {
     /// Destination: the liaison request sent for each transfer, and what was recorded.
     pub sent: BTreeMap<String, LiaisonRequest>,
     pub received: BTreeMap<String, Received>,
+    /// What the step under way changed in the maps above, to commit or undo.
+    staged: Vec<Staged>,
+}
+
+#[derive(Clone, Debug)]
+enum Staged {
+    Frozen(String),
+    Unfrozen(String, PersonKey),
+    Sealed(String, PersonKey),
+    Sent(String),
+    Received(String),
+}
+
+/// The verified figures of a transfer received, as its row keeps them (the months are rows
+/// of their own).
+#[derive(Serialize, Deserialize)]
+struct ReceivedFigures {
+    pension_total_fen: Option<i64>,
+    pooling_fen: i64,
+    personal_account_fen: Option<i64>,
+    claim_place: String,
+    holder: String,
+}
+
+fn stored_error(e: impl std::fmt::Display) -> Refusal {
+    Refusal::new(
+        Why::Internal,
+        format!("转移记录读写失败：{e}"),
+        format!("reading or writing the transfer records failed: {e}"),
+    )
+}
+
+fn corrupt(what: &str) -> Refusal {
+    Refusal::new(
+        Why::Internal,
+        format!("存储的转移记录有误：{what}"),
+        format!("a stored transfer record is not valid: {what}"),
+    )
 }
 
 impl<'p, S: Store> LedgerBook<'p, S> {
@@ -74,7 +118,25 @@ impl<'p, S: Store> LedgerBook<'p, S> {
             sealed: BTreeSet::new(),
             sent: BTreeMap::new(),
             received: BTreeMap::new(),
+            staged: Vec::new(),
         }
+    }
+
+    fn staged_person(&self, transfer: &str) -> Option<PersonKey> {
+        if let Some(p) = self.frozen.get(transfer) {
+            return Some(*p);
+        }
+        if let Some(r) = self.received.get(transfer) {
+            return Some(r.person);
+        }
+        self.staged.iter().find_map(|s| match s {
+            Staged::Unfrozen(t, p) | Staged::Sealed(t, p) if t == transfer => Some(*p),
+            _ => None,
+        })
+    }
+
+    fn staged_has(&self, want: impl Fn(&Staged) -> bool) -> bool {
+        self.staged.iter().any(want)
     }
 
     /// The body of a liaison request for a worker known here by `id` (for
@@ -94,6 +156,7 @@ impl<'p, S: Store> LedgerBook<'p, S> {
         let body = serde_json::to_value(&request)
             .map_err(|e| super::message::malformed(&e.to_string()))?;
         self.sent.insert(transfer.to_string(), request);
+        self.staged.push(Staged::Sent(transfer.to_string()));
         Ok(body)
     }
 }
@@ -119,16 +182,22 @@ impl<S: Store> Book for LedgerBook<'_, S> {
         }
         let pkg = package::build(&mut self.records, self.policy, from, request, &req, &id)?;
         self.frozen.insert(request.transfer.clone(), person);
+        self.staged.push(Staged::Frozen(request.transfer.clone()));
         serde_json::to_value(&pkg).map_err(|e| super::message::malformed(&e.to_string()))
     }
 
     fn unfreeze(&mut self, transfer: &str) {
-        self.frozen.remove(transfer);
+        if let Some(person) = self.frozen.remove(transfer) {
+            self.staged
+                .push(Staged::Unfrozen(transfer.to_string(), person));
+        }
     }
 
     fn seal(&mut self, transfer: &str) {
         if let Some(person) = self.frozen.remove(transfer) {
             self.sealed.insert(person);
+            self.staged
+                .push(Staged::Sealed(transfer.to_string(), person));
         }
     }
 
@@ -169,6 +238,291 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                 holder: v.id.masked(),
             },
         );
+        self.staged
+            .push(Staged::Received(envelope.transfer.clone()));
         Ok(json!({ "months": count, "checkpoint_size": v.checkpoint.tree_size }))
+    }
+
+    fn abort(&mut self) {
+        while let Some(s) = self.staged.pop() {
+            match s {
+                Staged::Frozen(t) => {
+                    self.frozen.remove(&t);
+                }
+                Staged::Unfrozen(t, p) => {
+                    self.frozen.insert(t, p);
+                }
+                Staged::Sealed(t, p) => {
+                    self.sealed.remove(&p);
+                    self.frozen.insert(t, p);
+                }
+                Staged::Sent(t) => {
+                    self.sent.remove(&t);
+                }
+                Staged::Received(t) => {
+                    self.received.remove(&t);
+                }
+            }
+        }
+    }
+
+    fn commit(&mut self, changes: &[Change]) -> Result<(), Refusal> {
+        match self.write(changes) {
+            Ok(()) => {
+                self.staged.clear();
+                Ok(())
+            }
+            Err(e) => {
+                self.abort();
+                Err(e)
+            }
+        }
+    }
+
+    fn load(&mut self) -> Result<Stored, Refusal> {
+        self.frozen.clear();
+        self.sealed.clear();
+        self.sent.clear();
+        self.received.clear();
+        self.staged.clear();
+        let rows = self.records.store().transfers_all().map_err(stored_error)?;
+        let mine = format!("{}:", self.key.name());
+        let mut stored = Stored::default();
+        for r in rows {
+            let role = Role::from_code(&r.role).ok_or_else(|| corrupt("role"))?;
+            let state = State::from_code(&r.state).ok_or_else(|| corrupt("state"))?;
+            let date = |d: &str| d.parse::<Date>().map_err(|_| corrupt("date"));
+            let since = date(&r.since)?;
+            let due = r.due.as_deref().map(date).transpose()?;
+            let refusal: Option<(String, String, String)> = r
+                .refusal
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| corrupt("refusal"))?;
+            let seal = r.seal.as_deref().map(Signed::from_json).transpose()?;
+            if let Some(n) = r.id.strip_prefix(&mine).and_then(|n| n.parse::<u64>().ok()) {
+                stored.next = stored.next.max(n);
+            }
+            let person = r.person.map(PersonKey);
+            match (role, state, person) {
+                (Role::Origin, State::Frozen, Some(p)) => {
+                    self.frozen.insert(r.id.clone(), p);
+                }
+                (Role::Origin, State::Sealed, Some(p)) => {
+                    self.sealed.insert(p);
+                }
+                _ => {}
+            }
+            if let Some(req) = &r.request {
+                let req: LiaisonRequest =
+                    serde_json::from_str(req).map_err(|_| corrupt("liaison request"))?;
+                self.sent.insert(r.id.clone(), req);
+            }
+            if let (Some(figures), Some(person)) = (&r.received, person) {
+                let f: ReceivedFigures =
+                    serde_json::from_str(figures).map_err(|_| corrupt("figures"))?;
+                let months = self
+                    .records
+                    .store()
+                    .transfer_months_of(&r.id)
+                    .map_err(stored_error)?
+                    .into_iter()
+                    .map(|m| {
+                        Ok(ReceivedMonth {
+                            origin: m.origin,
+                            entry: m.entry,
+                            checkpoint_size: m.checkpoint_size,
+                            region: RegionCode::parse(&format!("{:06}", m.region))
+                                .map_err(|_| corrupt("region"))?,
+                            month: YearMonth::from_index(m.month)
+                                .ok_or_else(|| corrupt("month"))?,
+                            insurance: Insurance::parse(&m.insurance)
+                                .ok_or_else(|| corrupt("insurance"))?,
+                            base_fen: m.base_fen,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Refusal>>()?;
+                self.received.insert(
+                    r.id.clone(),
+                    Received {
+                        person,
+                        months,
+                        pension_total_fen: f.pension_total_fen,
+                        pooling_fen: f.pooling_fen,
+                        personal_account_fen: f.personal_account_fen,
+                        claim_place: f.claim_place,
+                        holder: f.holder,
+                    },
+                );
+            }
+            stored.transfers.push(Transfer {
+                id: r.id,
+                role,
+                peer: r.peer,
+                state,
+                since,
+                due,
+                package: r.package,
+                refusal,
+                seal,
+            });
+        }
+        for o in self
+            .records
+            .store()
+            .transfer_outbox()
+            .map_err(stored_error)?
+        {
+            stored.outbox.push((
+                o.key,
+                Outgoing {
+                    to: o.peer,
+                    transfer: o.transfer,
+                    signed: Signed::from_json(&o.message)?,
+                    attempts: o.attempts,
+                    next_try: o.next_try,
+                },
+            ));
+        }
+        Ok(stored)
+    }
+
+    fn stored_reply(
+        &mut self,
+        sender: &str,
+        idem: &str,
+    ) -> Result<Option<Option<Signed>>, Refusal> {
+        match self
+            .records
+            .store()
+            .transfer_reply(sender, idem)
+            .map_err(stored_error)?
+        {
+            None => Ok(None),
+            Some(None) => Ok(Some(None)),
+            Some(Some(text)) => Ok(Some(Some(Signed::from_json(&text)?))),
+        }
+    }
+}
+
+impl<S: Store> LedgerBook<'_, S> {
+    /// The rows and events of one step: the machine's changes and what this book staged.
+    fn write(&mut self, changes: &[Change]) -> Result<(), Refusal> {
+        let mut write = TransferWrite::default();
+        let mut last: BTreeMap<&str, &Transfer> = BTreeMap::new();
+        let mut outbox: BTreeMap<&str, Option<&Outgoing>> = BTreeMap::new();
+        for c in changes {
+            match c {
+                Change::Transfer(t) => {
+                    last.insert(&t.id, t);
+                }
+                Change::Put(k, o) => {
+                    outbox.insert(k, Some(o));
+                }
+                Change::Take(k) => {
+                    outbox.insert(k, None);
+                }
+                Change::Reply(k, r) => {
+                    let (sender, idem) = k.split_once('\0').unwrap_or(("", k.as_str()));
+                    write.replies.push((
+                        sender.to_string(),
+                        idem.to_string(),
+                        r.as_ref().map(Signed::to_json),
+                    ));
+                }
+                Change::Next(_) => {}
+            }
+        }
+        for (k, o) in outbox {
+            match o {
+                Some(o) => write.outbox_put.push(OutboxRow {
+                    key: k.to_string(),
+                    peer: o.to.clone(),
+                    transfer: o.transfer.clone(),
+                    message: o.signed.to_json(),
+                    attempts: o.attempts,
+                    next_try: o.next_try,
+                }),
+                None => write.outbox_take.push(k.to_string()),
+            }
+        }
+        let mut events = Vec::with_capacity(last.len());
+        for (id, t) in last {
+            let person = self.staged_person(id);
+            let sent = self.staged_has(|s| matches!(s, Staged::Sent(x) if x == id));
+            let got = self.staged_has(|s| matches!(s, Staged::Received(x) if x == id));
+            let request = match (sent, self.sent.get(id)) {
+                (true, Some(req)) => Some(serde_json::to_string(req).map_err(stored_error)?),
+                _ => None,
+            };
+            let mut months = None;
+            let mut received = None;
+            if let (true, Some(r)) = (got, self.received.get(id)) {
+                months = Some(u32::try_from(r.months.len()).unwrap_or(u32::MAX));
+                received = Some(
+                    serde_json::to_string(&ReceivedFigures {
+                        pension_total_fen: r.pension_total_fen,
+                        pooling_fen: r.pooling_fen,
+                        personal_account_fen: r.personal_account_fen,
+                        claim_place: r.claim_place.clone(),
+                        holder: r.holder.clone(),
+                    })
+                    .map_err(stored_error)?,
+                );
+                for (n, m) in r.months.iter().enumerate() {
+                    write.months.push(TransferMonthRow {
+                        transfer: id.to_string(),
+                        n: u32::try_from(n).unwrap_or(u32::MAX),
+                        origin: m.origin.clone(),
+                        entry: m.entry,
+                        checkpoint_size: m.checkpoint_size,
+                        region: m.region.code(),
+                        month: m.month.index(),
+                        insurance: m.insurance.as_str().to_string(),
+                        base_fen: m.base_fen,
+                        person: r.person.0,
+                    });
+                }
+            }
+            let refusal = t
+                .refusal
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(stored_error)?;
+            events.push(anxin_records::event::TransferEvent {
+                // Instance names may hold `/`, which a log key may not.
+                key: format!("transfer:{}:{}", id.replace('/', "_"), t.state.code()),
+                transfer: id.to_string(),
+                role: t.role.code().to_string(),
+                peer: t.peer.clone(),
+                state: t.state.code().to_string(),
+                person: person.map(|p| p.hex()),
+                since: t.since.to_string(),
+                due: t.due.map(|d| d.to_string()),
+                package: t.package.clone(),
+                refusal: t.refusal.as_ref().map(|r| r.0.clone()),
+                months,
+            });
+            write.transfers.push(TransferRow {
+                id: id.to_string(),
+                role: t.role.code().to_string(),
+                peer: t.peer.clone(),
+                state: t.state.code().to_string(),
+                since: t.since.to_string(),
+                due: t.due.map(|d| d.to_string()),
+                package: t.package.clone(),
+                refusal,
+                seal: t.seal.as_ref().map(Signed::to_json),
+                person: person.map(|p| p.0),
+                request,
+                received,
+            });
+        }
+        self.records
+            .commit_transfer(events, write)
+            .map(drop)
+            .map_err(stored_error)
     }
 }

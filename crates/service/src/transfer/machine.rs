@@ -49,6 +49,38 @@ pub trait Book {
     /// Destination: checks the package and records the months with their provenance; returns
     /// the acknowledgement's body.
     fn record(&mut self, package: &Envelope, from: &Peer) -> Result<serde_json::Value, Refusal>;
+    /// Makes one step durable: the machine's changes and what this book did during the step,
+    /// in one transaction. On an error nothing of the step is kept (the book undoes its own
+    /// part) and the machine undoes its own. A book in memory keeps nothing more.
+    fn commit(&mut self, changes: &[Change]) -> Result<(), Refusal> {
+        let _ = changes;
+        Ok(())
+    }
+    /// The step failed before its commit: forget what this book did during it.
+    fn abort(&mut self) {}
+    /// What is stored (for [`Side::load`]): the transfers, the outbox, the last number.
+    fn load(&mut self) -> Result<Stored, Refusal> {
+        Ok(Stored::default())
+    }
+    /// The reply stored for `sender`'s message `idem` when the book keeps replies: `None` if
+    /// it was never handled, `Some(None)` if it was handled with nothing to answer.
+    fn stored_reply(
+        &mut self,
+        sender: &str,
+        idem: &str,
+    ) -> Result<Option<Option<Signed>>, Refusal> {
+        let _ = (sender, idem);
+        Ok(None)
+    }
+}
+
+/// What a durable book gives back when its side starts again.
+#[derive(Clone, Debug, Default)]
+pub struct Stored {
+    pub transfers: Vec<Transfer>,
+    pub outbox: Vec<(String, Outgoing)>,
+    /// The highest number of a transfer this side asked for.
+    pub next: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +107,35 @@ pub enum State {
     Refused,
 }
 
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Origin => "origin",
+            Role::Destination => "destination",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        [Role::Origin, Role::Destination]
+            .into_iter()
+            .find(|r| r.code() == code)
+    }
+}
+
 impl State {
+    pub fn from_code(code: &str) -> Option<State> {
+        [
+            State::Requested,
+            State::Frozen,
+            State::Recorded,
+            State::Sealed,
+            State::Done,
+            State::Refused,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             State::Requested => "requested",
@@ -149,6 +209,20 @@ impl Clocks {
     }
 }
 
+/// Whether `id` has the form of a transfer's id: `{instance}:{number}`.
+pub fn is_transfer_id(id: &str) -> bool {
+    match id.rsplit_once(':') {
+        Some((name, n)) => {
+            !name.is_empty()
+                && name.len() <= 64
+                && !n.is_empty()
+                && n.len() <= 20
+                && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 /// First retry after 2 s, doubling up to 10 minutes.
 pub const FIRST_RETRY_SECS: i64 = 2;
 pub const MAX_RETRY_SECS: i64 = 600;
@@ -168,6 +242,20 @@ pub struct Side<B: Book> {
     /// rebuilt from it ([`Side::replay`]) is the side that was lost.
     pub journal: Vec<Vec<Change>>,
     pending: Vec<Change>,
+    /// How to undo the step under way, last first.
+    undo: Vec<Undo>,
+    /// Whether commits are kept in [`Side::journal`] and replies in memory (the simulation);
+    /// a side loaded from a durable book ([`Side::load`]) keeps them in its store instead.
+    journaling: bool,
+}
+
+/// What a change replaced.
+#[derive(Clone, Debug)]
+enum Undo {
+    Transfer(String, Option<Transfer>),
+    Outbox(String, Option<Outgoing>),
+    Reply(String, Option<Option<Signed>>),
+    Next(u64),
 }
 
 /// One change of a commit.
@@ -204,7 +292,31 @@ impl<B: Book> Side<B> {
             next: 0,
             journal: Vec::new(),
             pending: Vec::new(),
+            undo: Vec::new(),
+            journaling: true,
         }
+    }
+
+    /// A side started again from what its durable book stored (the outbox's messages are due
+    /// at once: a restarted side sends them again, and the peer answers each once).
+    pub fn load(
+        key: InstanceKey,
+        peers: Peers,
+        mut book: B,
+        clocks: Clocks,
+    ) -> Result<Side<B>, Refusal> {
+        let stored = book.load()?;
+        let mut side = Side::new(key, peers, book, clocks);
+        side.journaling = false;
+        for t in stored.transfers {
+            side.transfers.insert(t.id.clone(), t);
+        }
+        for (k, mut o) in stored.outbox {
+            o.next_try = 0;
+            side.outbox.insert(k, o);
+        }
+        side.next = stored.next;
+        Ok(side)
     }
 
     fn apply(&mut self, change: Change) {
@@ -219,15 +331,60 @@ impl<B: Book> Side<B> {
                 self.outbox.remove(&k);
             }
             Change::Reply(k, r) => {
-                self.replies.insert(k, r);
+                if self.journaling {
+                    self.replies.insert(k, r);
+                }
             }
             Change::Next(n) => self.next = n,
         }
     }
 
     fn record(&mut self, change: Change) {
+        let undo = match &change {
+            Change::Transfer(t) => Undo::Transfer(t.id.clone(), self.transfers.get(&t.id).cloned()),
+            Change::Put(k, _) | Change::Take(k) => {
+                Undo::Outbox(k.clone(), self.outbox.get(k).cloned())
+            }
+            Change::Reply(k, _) => Undo::Reply(k.clone(), self.replies.get(k).cloned()),
+            Change::Next(_) => Undo::Next(self.next),
+        };
+        self.undo.push(undo);
         self.pending.push(change.clone());
         self.apply(change);
+    }
+
+    /// Undoes the step under way, here and in the book.
+    fn rollback(&mut self) {
+        while let Some(u) = self.undo.pop() {
+            match u {
+                Undo::Transfer(id, Some(t)) => {
+                    self.transfers.insert(id, t);
+                }
+                Undo::Transfer(id, None) => {
+                    self.transfers.remove(&id);
+                }
+                Undo::Outbox(k, Some(o)) => {
+                    self.outbox.insert(k, o);
+                }
+                Undo::Outbox(k, None) => {
+                    self.outbox.remove(&k);
+                }
+                Undo::Reply(k, Some(r)) => {
+                    self.replies.insert(k, r);
+                }
+                Undo::Reply(k, None) => {
+                    self.replies.remove(&k);
+                }
+                Undo::Next(n) => self.next = n,
+            }
+        }
+        self.pending.clear();
+        self.book.abort();
+    }
+
+    fn begin(&mut self) {
+        self.pending.clear();
+        self.undo.clear();
     }
 
     fn put(&mut self, key: String, o: Outgoing) {
@@ -250,11 +407,22 @@ impl<B: Book> Side<B> {
         }
     }
 
-    fn flush(&mut self) {
-        if !self.pending.is_empty() {
-            let commit = std::mem::take(&mut self.pending);
+    /// Commits the step under way through the book; on an error undoes it and returns why.
+    fn flush(&mut self) -> Result<(), Refusal> {
+        if self.pending.is_empty() {
+            self.undo.clear();
+            return Ok(());
+        }
+        let commit = std::mem::take(&mut self.pending);
+        if let Err(e) = self.book.commit(&commit) {
+            self.rollback();
+            return Err(e);
+        }
+        self.undo.clear();
+        if self.journaling {
             self.journal.push(commit);
         }
+        Ok(())
     }
 
     /// Rebuilds the side from its journal after a crash: what was committed, nothing else
@@ -264,7 +432,7 @@ impl<B: Book> Side<B> {
         self.outbox.clear();
         self.replies.clear();
         self.next = 0;
-        self.pending.clear();
+        self.begin();
         for commit in &journal {
             for change in commit {
                 self.apply(change.clone());
@@ -312,7 +480,27 @@ impl<B: Book> Side<B> {
         now: i64,
         body: impl FnOnce(&mut B, &str, &Peer) -> Result<serde_json::Value, Refusal>,
     ) -> Result<String, Refusal> {
-        self.pending.clear();
+        self.begin();
+        match self.request_step(calendar, origin, today, now, body) {
+            Ok(id) => {
+                self.flush()?;
+                Ok(id)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn request_step(
+        &mut self,
+        calendar: &Calendar,
+        origin: &str,
+        today: Date,
+        now: i64,
+        body: impl FnOnce(&mut B, &str, &Peer) -> Result<serde_json::Value, Refusal>,
+    ) -> Result<String, Refusal> {
         let peer = self
             .peers
             .named(origin)
@@ -328,8 +516,8 @@ impl<B: Book> Side<B> {
         let body = body(&mut self.book, &id, &peer)?;
         let signed = self.sign(Kind::LiaisonRequest, &peer.name, &id, "request", now, body)?;
         let peer = peer.name.clone();
-        self.next += 1;
-        self.record(Change::Next(self.next));
+        let next = self.next + 1;
+        self.record(Change::Next(next));
         self.put(
             format!("{id}:request"),
             Outgoing {
@@ -351,7 +539,6 @@ impl<B: Book> Side<B> {
             refusal: None,
             seal: None,
         }));
-        self.flush();
         Ok(id)
     }
 
@@ -381,13 +568,17 @@ impl<B: Book> Side<B> {
         today: Date,
         now: i64,
     ) -> Result<Vec<Signed>, Refusal> {
-        self.pending.clear();
-        let result = self.handle_step(calendar, signed, today, now);
-        if result.is_ok() {
-            self.flush();
+        self.begin();
+        match self.handle_step(calendar, signed, today, now) {
+            Ok(replies) => {
+                self.flush()?;
+                Ok(replies)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
         }
-        self.pending.clear();
-        result
     }
 
     fn handle_step(
@@ -399,6 +590,11 @@ impl<B: Book> Side<B> {
     ) -> Result<Vec<Signed>, Refusal> {
         let (env, peer) = message::open(&self.peers, self.key.name(), signed)?;
         let peer = peer.clone();
+        if !is_transfer_id(&env.transfer) || env.idem.len() > 160 {
+            return Err(message::malformed(
+                "a transfer id is {instance}:{number}, its idempotency key at most 160 bytes",
+            ));
+        }
         if !env.idem.starts_with(&format!("{}:", env.transfer)) {
             return Err(message::malformed("idempotency key of another transfer"));
         }
@@ -406,6 +602,9 @@ impl<B: Book> Side<B> {
         let reply_key = format!("{}\0{}", peer.name, env.idem);
         if let Some(reply) = self.replies.get(&reply_key) {
             return Ok(reply.iter().cloned().collect());
+        }
+        if let Some(reply) = self.book.stored_reply(&peer.name, &env.idem)? {
+            return Ok(reply.into_iter().collect());
         }
         let out_of_order = |state: Option<State>| {
             let s = state.map(State::code).unwrap_or("none");

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod ledger;
 pub mod machine;
 pub mod message;
+pub mod node;
 pub mod package;
 pub mod voucher;
 pub mod witness;

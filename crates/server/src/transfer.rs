@@ -1,0 +1,210 @@
+//! Transfers between regional instances over HTTP (issue 14). A peer posts one signed message
+//! to `POST /federation/v1/messages`; the answer is the JSON list of signed replies (the
+//! package to a liaison request, the acknowledgement to a package, the seal to an
+//! acknowledgement; the same bytes to a message sent again). A message that is refused
+//! (garbage, an unknown peer, a key that does not verify, a step that does not fit the
+//! transfer) gets a bilingual refusal with its reason's code and changes nothing. Every check
+//! is the state machine's (`anxin_service::transfer`); this only translates.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use anxin_service::transfer::{Refusal, Why};
+
+use crate::{ApiError, AppState};
+
+/// The largest message body a peer may post (a package with its proofs, with room).
+pub const MAX_MESSAGE_BODY: usize = anxin_service::transfer::message::MAX_MESSAGE_BYTES + 4096;
+
+/// The HTTP status of a refused message.
+pub fn status_of(why: Why) -> StatusCode {
+    match why {
+        Why::Malformed | Why::WrongKind => StatusCode::BAD_REQUEST,
+        Why::UnknownPeer | Why::WrongKey | Why::NotForUs => StatusCode::FORBIDDEN,
+        Why::OutOfOrder | Why::OpenTransfer | Why::Arrears => StatusCode::CONFLICT,
+        Why::NoSuchPerson => StatusCode::NOT_FOUND,
+        Why::Internal => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// A refusal as the API answers it: `{"error": {"kind": <reason code>, "zh", "en"}}`.
+pub fn refused(r: Refusal) -> ApiError {
+    let e = ApiError::new(status_of(r.why), r.why.code(), r.zh, r.en);
+    if r.why == Why::Internal {
+        e.retry_after(5)
+    } else {
+        e
+    }
+}
+
+fn not_federated() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "本实例没有开启实例间转移（启动时用 --federation-name 指定本实例的名字）",
+        "this instance takes no transfers between instances (start it with --federation-name)",
+    )
+}
+
+/// `POST /federation/v1/messages`: one signed message from a peer.
+pub async fn receive(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let Some(node) = state.federation.clone() else {
+        return not_federated().into_response();
+    };
+    let Ok(text) = String::from_utf8(body.to_vec()) else {
+        return refused(Refusal::new(
+            Why::Malformed,
+            "消息不是 UTF-8 文本",
+            "the message is not UTF-8 text",
+        ))
+        .into_response();
+    };
+    match tokio::task::spawn_blocking(move || node.receive(&text)).await {
+        Ok(Ok(replies)) => (StatusCode::OK, Json(replies)).into_response(),
+        Ok(Err(r)) => {
+            tracing::info!(target: crate::logging::SERVER, reason = r.why.code(), "federation message refused");
+            refused(r).into_response()
+        }
+        Err(_) => ApiError::internal().into_response(),
+    }
+}
+
+/// `POST /api/transfers`: a worker asks to move their insurance here, or a clerk of this
+/// region asks for a worker at the desk.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AskBody {
+    /// The worker's resident ID (sealed to the origin before it leaves; never logged).
+    pub person_id: String,
+    /// Where the worker was insured (the origin instance is the peer keeping it).
+    pub from_region: String,
+    /// Where the worker moves to (this instance's region).
+    pub to_region: String,
+    /// Pension periods elsewhere this instance knows of (the calculator's periods).
+    #[serde(default)]
+    pub elsewhere: Vec<anxin_policy::calc::transfer::Period>,
+    /// Months without medical insurance before joining here, when medical moves too.
+    #[serde(default)]
+    pub medical_gap_months: Option<u32>,
+}
+
+pub async fn api_ask(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let node = state.federation.clone().ok_or_else(not_federated)?;
+    caller.may(anxin_service::access::Action::RequestTransfer)?;
+    let ask: AskBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_input(
+            format!("请求不是有效的转移申请：{e}（需要 person_id、from_region、to_region）"),
+            format!("the body is not a transfer request: {e} (person_id, from_region and to_region are needed)"),
+        )
+    })?;
+    let id = anxin_domain::ResidentId::parse(&ask.person_id).map_err(|_| {
+        ApiError::bad_input(
+            "person_id 不是有效的公民身份号码（18 位，最后一位可为 X）",
+            "person_id is not a valid resident ID (18 characters, the last may be X)",
+        )
+    })?;
+    let today = state.clock.today();
+    let request = anxin_service::transfer::package::LiaisonRequest {
+        identity: String::new(),
+        from_region: ask.from_region,
+        to_region: ask.to_region,
+        date: today.to_string(),
+        elsewhere: ask.elsewhere,
+        approved_transfer: false,
+        medical_gap_months: ask.medical_gap_months,
+    };
+    let started = tokio::task::spawn_blocking(move || {
+        let transfer = node.ask_as(caller.actor(), &id, request)?;
+        let t = node
+            .transfer(&transfer)
+            .map_err(anxin_service::transfer::node::AskError::Refused)?;
+        Ok::<_, anxin_service::transfer::node::AskError>((transfer, t))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    use anxin_service::transfer::node::AskError;
+    match started {
+        Ok((transfer, t)) => Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({
+                "id": transfer,
+                "state": t.as_ref().map(|t| t.state.code()),
+                "peer": t.as_ref().map(|t| t.peer.clone()),
+                "due": t.as_ref().and_then(|t| t.due).map(|d| d.to_string()),
+            })),
+        )),
+        Err(AskError::Denied(d)) => Err(d.into()),
+        Err(AskError::Refused(r)) => Err(refused(r)),
+    }
+}
+
+/// `GET /api/transfers`: the open transfers of this instance, most urgent first, with the
+/// working days left on each step's clock (negative: overdue). Clerks.
+pub async fn api_queue(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let node = state.federation.clone().ok_or_else(not_federated)?;
+    caller.may(anxin_service::access::Action::TransferQueue)?;
+    let rows = tokio::task::spawn_blocking(move || {
+        let queue = node.queue()?;
+        let mut out = Vec::with_capacity(queue.len());
+        for q in queue {
+            let peer = node.transfer(&q.transfer)?.map(|t| t.peer);
+            out.push(serde_json::json!({
+                "id": q.transfer,
+                "role": q.role.code(),
+                "state": q.state.code(),
+                "peer": peer,
+                "due": q.due.map(|d| d.to_string()),
+                "working_days_left": q.days_left,
+            }));
+        }
+        Ok::<_, Refusal>(out)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(refused)?;
+    Ok(Json(serde_json::json!({ "items": rows })))
+}
+
+/// `GET /api/transfers/{id}`: one transfer as this instance sees it (clerks).
+pub async fn api_show(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let node = state.federation.clone().ok_or_else(not_federated)?;
+    caller.may(anxin_service::access::Action::TransferQueue)?;
+    let found = tokio::task::spawn_blocking(move || node.view(&id))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(refused)?;
+    let Some((t, months)) = found else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "本实例没有这笔转移",
+            "this instance has no such transfer",
+        ));
+    };
+    Ok(Json(serde_json::json!({
+        "id": t.id,
+        "role": t.role.code(),
+        "peer": t.peer,
+        "state": t.state.code(),
+        "since": t.since.to_string(),
+        "due": t.due.map(|d| d.to_string()),
+        "package": t.package,
+        "refusal": t.refusal.map(|(code, zh, en)| serde_json::json!({ "kind": code, "zh": zh, "en": en })),
+        "months": months,
+        "sealed": t.seal.is_some(),
+    })))
+}
