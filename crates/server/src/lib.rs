@@ -33,6 +33,7 @@ pub mod listen;
 pub mod log_api;
 pub mod logging;
 pub mod metrics;
+pub mod monitor;
 pub mod openapi;
 pub mod options;
 pub mod pension;
@@ -76,6 +77,9 @@ pub struct AppState {
     /// The reforms the deployment runs on its case clocks (`[cases] reforms` of
     /// `anxin.toml`, e.g. `complaint-72h-response`); empty: the law in force.
     pub case_reforms: Arc<Vec<String>>,
+    /// The data directory, for the monitor's run results (`DATA/monitor/runs`, issue 16);
+    /// `None` when serving without one.
+    pub data_dir: Option<Arc<std::path::PathBuf>>,
 }
 
 impl AppState {
@@ -93,6 +97,7 @@ impl AppState {
             gates: Arc::default(),
             clock: anxin_domain::system_clock(),
             case_reforms: Arc::default(),
+            data_dir: None,
         }
     }
 
@@ -316,6 +321,7 @@ pub fn router(state: AppState) -> Router {
             "/api/persons/{key}/certificate",
             post(person::api_certificate),
         )
+        .merge(monitor::routes())
         .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

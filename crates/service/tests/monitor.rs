@@ -230,7 +230,7 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
     let clock = TestClock::at(jiff::Timestamp::from_second(1_775_088_000).unwrap());
     let wang = account("grid", "wang", Some(330100), None);
     let wang = Actor::new(&wang, Role::Grid);
-    let li = account("grid", "li", Some(330212), None);
+    let li = account("grid", "li.nb", Some(330212), None);
     let li = Actor::new(&li, Role::Grid);
     let id = "2026-03-00ff00ff00ff00ff";
 
