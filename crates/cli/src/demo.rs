@@ -625,6 +625,96 @@ pub fn more_cases(
     Ok(made)
 }
 
+/// The grid account of the demo and the district whose cells it looks after (issue 16).
+pub const MONITOR_GRID: (&str, &str) = ("grid.hz", "330106");
+
+/// A small monitor month for the pages (issue 16): the monitor's own generator (a few
+/// hundred workers, a few thousand orders over two months, so income drops show), ingested
+/// platform by platform, the monthly run, its results where the server reads them, and the
+/// demo's grid account given every cell of one district. Returns (alerts, alerts in the grid
+/// account's cells, platforms rated, the run's month).
+pub fn monitor(
+    d: &crate::data::DataDir,
+    policy: &Policy,
+    today: YearMonth,
+) -> Result<(usize, usize, usize, YearMonth)> {
+    use anxin_monitor::{ingest, layout, run, synth};
+    let dir = d.dir.clone();
+    let key = d.data_key()?;
+    // The month before --today's: every order of it lies in the past.
+    let month = today.plus(-1);
+    let deliveries = dir.join("monitor").join(".demo-deliveries");
+    let s = synth::generate(
+        &deliveries,
+        &synth::GenOptions {
+            workers: 600,
+            orders: 4_000,
+            seed: 16,
+            month,
+            months: 2,
+            format: synth::Format::Csv,
+        },
+    )?;
+    let reg = synth::registry();
+    reg.write(&layout::platforms_file(&dir))?;
+    ingest::load_insured(&dir, &key, &deliveries.join("insured.csv"))?;
+    let now = jiff::Timestamp::now();
+    for file in &s.files {
+        // `{code}-{YYYY-MM}.csv`, as the generator names each platform's delivery.
+        let stem = file
+            .file_stem()
+            .map(|x| x.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((code, m)) = stem.split_at_checked(stem.len().saturating_sub(8)) else {
+            continue;
+        };
+        let Ok(m) = YearMonth::parse(&m[1..]) else {
+            continue;
+        };
+        ingest::ingest(
+            &dir,
+            &key,
+            &reg,
+            &ingest::IngestOptions {
+                file,
+                platform: code,
+                month: m,
+                now,
+            },
+        )?;
+    }
+    let _ = std::fs::remove_dir_all(&deliveries);
+    let r = run::run(
+        &dir,
+        policy,
+        &reg,
+        &run::RunOptions {
+            region: "330000".into(),
+            month,
+            reforms: Vec::new(),
+            threads: 1,
+        },
+    )?;
+    run::write_outputs(&layout::runs_dir(&dir, month), &r)?;
+    let (grid, district) = MONITOR_GRID;
+    std::fs::write(
+        anxin_service::monitor::grid_cells_file(&dir),
+        format!("username,cell\n{grid},{district}\n"),
+    )
+    .map_err(|e| {
+        Fail::data(
+            format!("写网格分配失败：{e}"),
+            format!("cannot write the grid cells: {e}"),
+        )
+    })?;
+    let mine = r
+        .alerts
+        .iter()
+        .filter(|a| a.area.starts_with(district))
+        .count();
+    Ok((r.alerts.len(), mine, r.compliance.len(), month))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

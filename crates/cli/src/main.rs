@@ -1035,6 +1035,12 @@ fn serve(
             let made = demo::cases(&mut records, &policy, jiff::Timestamp::now())?
                 + demo::more_cases(&mut records, &policy, jiff::Timestamp::now())?;
             println!("  演示案件 demo cases: {made}（/cases）");
+            // A monitor month (issue 16): alerts for the grid account, ratings for the inspector.
+            let (alerts, mine, rated, month) = demo::monitor(&d, &policy, today)?;
+            println!(
+                "  演示网格预警 demo monitor {month}: {alerts} 条预警 alerts, {mine} 条在 {} 的网格 in its cells (/grid), {rated} 个平台评级 platforms rated (/monitor/compliance)",
+                demo::MONITOR_GRID.0
+            );
             let backend = d.config.backend();
             case_reforms = d.config.case_reforms();
             tracing::info!(target: SERVER, backend, data = %d.dir.display(), workers, "demo records opened");
@@ -1080,6 +1086,7 @@ fn serve(
         logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
         clock: anxin_domain::system_clock(),
         case_reforms: std::sync::Arc::new(case_reforms),
+        data_dir: data_dir.clone().map(std::sync::Arc::new),
         ..anxin_server::AppState::new(policy)
     };
     // Transfers between instances: the state machine on its own connection, its outbox posted

@@ -740,6 +740,9 @@ fn a_person_on_a_phone_uses_the_pages() {
     if let Err(report) = every_page_of_every_role(&mut browser, &demo) {
         panic!("{report}");
     }
+    if let Err(report) = grid_walk(&mut browser, &demo) {
+        panic!("{report}");
+    }
     eprintln!("screenshots: {}", browser.shots.display());
 }
 
@@ -1192,9 +1195,10 @@ fn walk(b: &mut Browser, demo: &Demo) -> Step {
     let step = "grid worker lands on their page";
     b.goto(&at("/login"))?;
     b.sign_in(step, base, "grid.hz", demo.password("grid.hz"))?;
-    b.expect_url(step, "/me")?;
-    b.expect_text(step, &["帮人算缴费", "网格预警", "杭州市"])?;
-    b.find(step, "li a[href=\"/quote\"]")?;
+    // Since issue 16 the grid worker's page is the alerts of their cells (`grid_walk`).
+    b.expect_url(step, "/grid")?;
+    b.expect_text(step, &["帮人算缴费", "网格预警", "我的网格："])?;
+    b.find(step, "a[href^=\"/quote\"]")?;
     b.fits(step)?;
     b.accessible(step)?;
     b.shot("grid-landing")?;
@@ -1655,4 +1659,69 @@ fn whole_words_and_kinds_of_pages() {
             .iter()
             .all(|l| !l.why.is_empty() && !l.text.is_empty())
     );
+}
+
+/// The grid worker on a phone (issue 16): signs in and lands on the alerts of their cells,
+/// acknowledges one, records a visit and closes it with an outcome — three forms, no script.
+fn grid_walk(b: &mut Browser, demo: &Demo) -> Step {
+    let base = &demo.base;
+    let step = "the grid worker lands on the alerts of their cells";
+    b.cmd("DELETE", "/cookie", None)?;
+    b.goto(&format!("{base}/login"))?;
+    b.sign_in(step, base, "grid.hz", demo.password("grid.hz"))?;
+    b.expect_url(step, "/grid")?;
+    b.expect_text(step, &["我的网格预警", "我的网格：", "330106", "确认收到"])?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("grid-alerts")?;
+    let id = b.script(
+        "const s = document.querySelector('section.alert.open'); return s ? s.id : ''",
+        json!([]),
+    )?;
+    let id = id.as_str().unwrap_or_default().to_string();
+    if id.is_empty() {
+        return Err(b.failed(step, "no open alert in the grid worker's cells"));
+    }
+    let card = format!("section#{id}");
+    let step = "acknowledges the alert";
+    b.click(
+        step,
+        &format!("{card} form:has(input[value=\"acknowledge\"]) button"),
+    )?;
+    b.find(step, &format!("{card}.acknowledged"))?;
+    b.expect_text(step, &["已确认", "确认收到"])?;
+    let step = "records a visit";
+    b.click(
+        step,
+        &format!("{card} select[name=via] option[value=\"visit\"]"),
+    )?;
+    b.type_into(
+        step,
+        &format!("{card} textarea[name=note]"),
+        "上门讲了灵活就业参保，本人愿意下周去办",
+    )?;
+    b.click(
+        step,
+        &format!("{card} form:has(input[value=\"contact\"]) button"),
+    )?;
+    b.find(step, &format!("{card}.contacted"))?;
+    b.expect_text(step, &["已联系", "记录联系：上门", "上门讲了灵活就业参保"])?;
+    b.fits(step)?;
+    b.shot("grid-contacted")?;
+    let step = "closes it with an outcome";
+    b.click(
+        step,
+        &format!("{card} select[name=outcome] option[value=\"will_enrol\"]"),
+    )?;
+    b.click(
+        step,
+        &format!("{card} form:has(input[value=\"close\"]) button"),
+    )?;
+    b.find(step, &format!("{card}.closed"))?;
+    b.expect_text(step, &["已办结", "同意参保，尚未办理"])?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("grid-closed")?;
+    b.sign_out(step)?;
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub const ALERTS_SQL: &str = include_str!("../sql/alerts.sql");
 pub const COMPLIANCE_SQL: &str = include_str!("../sql/compliance.sql");
 pub const INJURY_SQL: &str = include_str!("../sql/injury.sql");
 pub const UNION_SQL: &str = include_str!("../sql/union.sql");
+pub const COUNTED_SQL: &str = include_str!("../sql/counted.sql");
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -251,6 +252,9 @@ pub struct RunReport {
     pub compliance: Vec<Compliance>,
     pub injury: Vec<InjuryLine>,
     pub union: UnionDues,
+    /// The workers counted against each platform this year (active, not insured), by
+    /// pseudonym: (platform, pseudonym).
+    pub counted: Vec<(String, String)>,
     /// Seconds spent in each query.
     pub seconds: BTreeMap<&'static str, f64>,
 }
@@ -353,7 +357,7 @@ pub fn run(data_dir: &Path, policy: &Policy, reg: &Registry, o: &RunOptions) -> 
         .build()
         .map_err(engine)?;
     let mut seconds = BTreeMap::new();
-    let (alert_b, comp_b, inj_b, union_b) = rt.block_on(async {
+    let (alert_b, comp_b, inj_b, union_b, counted_b) = rt.block_on(async {
         let ctx = session(data_dir, o.threads).await?;
         let mut timed = async |name: &'static str, sql: &str| -> Result<Vec<RecordBatch>> {
             let t0 = std::time::Instant::now();
@@ -365,12 +369,23 @@ pub fn run(data_dir: &Path, policy: &Policy, reg: &Registry, o: &RunOptions) -> 
         let c = timed("compliance", COMPLIANCE_SQL).await?;
         let i = timed("injury", INJURY_SQL).await?;
         let u = timed("union", UNION_SQL).await?;
-        Ok::<_, Error>((a, c, i, u))
+        let k = timed("counted", COUNTED_SQL).await?;
+        Ok::<_, Error>((a, c, i, u, k))
     })?;
     let alerts = alerts_of(&alert_b, &t, o.month)?;
     let compliance = compliance_of(&comp_b, &t, reg, o.month.year())?;
     let injury = injury_of(&inj_b, policy, reg, o)?;
     let union = union_of(&union_b, &scope)?;
+    let mut counted = Vec::new();
+    for b in &counted_b {
+        let p = col_str(b, "platform")?;
+        let person = col_i64(b, "person")?;
+        for (p, person) in p.into_iter().zip(person) {
+            if let Some(x) = person {
+                counted.push((p, layout::person_hex(x)));
+            }
+        }
+    }
     Ok(RunReport {
         month: o.month.to_string(),
         region: scope.region.code.to_string(),
@@ -379,6 +394,7 @@ pub fn run(data_dir: &Path, policy: &Policy, reg: &Registry, o: &RunOptions) -> 
         compliance,
         injury,
         union,
+        counted,
         seconds,
     })
 }
@@ -714,7 +730,7 @@ fn out_io(e: impl std::fmt::Display) -> Error {
     internal("写运行结果失败", "cannot write the run's results", e)
 }
 
-/// Writes alerts.csv, cells.csv, compliance.csv, injury.csv, union.csv and params.json into
+/// Writes alerts.csv, cells.csv, compliance.csv, injury.csv, union.csv, counted.csv and params.json into
 /// `dir`; returns their paths.
 pub fn write_outputs(dir: &Path, r: &RunReport) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(out_io)?;
@@ -851,6 +867,14 @@ pub fn write_outputs(dir: &Path, r: &RunReport) -> Result<Vec<PathBuf>> {
                     l.dues_fen.0.to_string(),
                 ]
             })
+            .collect(),
+    )?;
+    csv_file(
+        "counted.csv",
+        &["platform", "person"],
+        r.counted
+            .iter()
+            .map(|(p, x)| vec![p.clone(), x.clone()])
             .collect(),
     )?;
     let values = r

@@ -311,6 +311,7 @@ impl<S: Store> Records<S> {
         let mut children: HashMap<[u8; 32], ChildRow> = HashMap::new();
         let mut case_steps: Vec<crate::store::CaseStepRow> = Vec::new();
         let mut case_evidence: Vec<crate::store::EvidenceRow> = Vec::new();
+        let mut alert_steps: Vec<crate::store::AlertStepRow> = Vec::new();
         let mut from = 0u64;
         let mut rows = if head.size > 0 {
             self.store().events(0, CHUNK.min(head.size))?
@@ -381,6 +382,9 @@ impl<S: Store> Records<S> {
                         if let Ok(r) = crate::records::evidence_row(e, row.seq) {
                             case_evidence.push(r);
                         }
+                    }
+                    Event::AlertStep(a) => {
+                        alert_steps.push(crate::records::alert_step_row(a, row.seq));
                     }
                     Event::CertificateIssued(_)
                     | Event::AccessLogged(_)
@@ -582,6 +586,18 @@ impl<S: Store> Records<S> {
                 |r| r.seq,
                 |r| format!("#{} ({} file {})", r.seq, r.case_id, r.n),
                 |a, b| (a != b).then_some("evidence"),
+                |r| holes.iter().any(|h| h.contains(&r.seq)),
+            );
+            // Alert steps (migration 16): every column from its `alert_step` event.
+            let have = self.store().alert_steps_all()?;
+            compare_by(
+                &mut report,
+                "alert_steps",
+                alert_steps,
+                have,
+                |r| r.seq,
+                |r| format!("#{} ({} step {})", r.seq, r.alert_id, r.step),
+                |a, b| (a != b).then_some("alert"),
                 |r| holes.iter().any(|h| h.contains(&r.seq)),
             );
             if report.postings_sum_fen != 0 {

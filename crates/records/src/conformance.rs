@@ -33,6 +33,7 @@ pub fn run_all(make: Factory<'_>) {
     story_case_steps(make());
     story_case_evidence(make());
     story_transfers(make());
+    story_alert_steps(make());
     story_inbox(make());
     for suite in [Suite::Standard, Suite::Guomi] {
         story_tree_hashes_and_tiles(make(), suite);
@@ -254,6 +255,88 @@ fn story_case_steps(store: Box<dyn Store>) {
             .is_empty()
     );
     assert_eq!(records.store().case_steps_all().expect("all").len(), 3);
+    assert_clean(&mut records, backend);
+}
+
+/// Steps on monitor alerts (migration 16): every column read back, by month in alert and
+/// step order; a step taken twice is unchanged; no registered person is needed (the alert
+/// names the monitor's pseudonym); the audit rebuilds the projection.
+fn story_alert_steps(store: Box<dyn Store>) {
+    use crate::event::AlertEvent;
+    let backend = store.backend();
+    let mut records = fresh(store);
+    let step = |alert: &str, month: (i32, u32), step: u32, action: &str| AlertEvent {
+        key: format!("alert:{alert}:{step}"),
+        alert: alert.into(),
+        step,
+        month: anxin_domain::YearMonth::new(month.0, month.1).expect("month"),
+        area: "330106-017".into(),
+        alert_kind: "uninsured".into(),
+        person: alert[8..].into(),
+        action: action.into(),
+        state: match action {
+            "acknowledge" => "acknowledged",
+            "contact" => "contacted",
+            _ => "closed",
+        }
+        .into(),
+        actor: "account:9".into(),
+        at: 1_772_848_800 + i64::from(step),
+        via: (action == "contact").then(|| "visit".into()),
+        contact_at: (action == "contact").then_some(1_772_845_200),
+        note: (action == "contact").then(|| "上门讲了参保".into()),
+        outcome: (action == "close").then(|| "will_enrol".into()),
+    };
+    for e in [
+        step("2026-03-1111222233334444", (2026, 3), 1, "acknowledge"),
+        step("2026-03-00ff00ff00ff00ff", (2026, 3), 1, "acknowledge"),
+        step("2026-03-00ff00ff00ff00ff", (2026, 3), 2, "contact"),
+        step("2026-02-00ff00ff00ff00ff", (2026, 2), 1, "close"),
+    ] {
+        let (outcome, _) = records.append_alert_step(e).expect("alert step");
+        assert!(added(&outcome), "{backend}: {outcome:?}");
+    }
+    let (again, _) = records
+        .append_alert_step(step("2026-03-00ff00ff00ff00ff", (2026, 3), 2, "contact"))
+        .expect("again");
+    assert!(
+        matches!(again, Outcome::Unchanged(_)),
+        "{backend}: {again:?}"
+    );
+    let march = records.store().alert_steps_in("2026-03").expect("march");
+    let order: Vec<(&str, u32)> = march
+        .iter()
+        .map(|r| (r.alert_id.as_str(), r.step))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("2026-03-00ff00ff00ff00ff", 1),
+            ("2026-03-00ff00ff00ff00ff", 2),
+            ("2026-03-1111222233334444", 1)
+        ],
+        "{backend}"
+    );
+    let c = &march[1];
+    assert_eq!(
+        (
+            c.via.as_deref(),
+            c.contact_at,
+            c.note.as_deref(),
+            c.person.as_str()
+        ),
+        (
+            Some("visit"),
+            Some(1_772_845_200),
+            Some("上门讲了参保"),
+            "00ff00ff00ff00ff"
+        ),
+        "{backend}"
+    );
+    let feb = records.store().alert_steps_in("2026-02").expect("feb");
+    assert_eq!(feb.len(), 1, "{backend}");
+    assert_eq!(feb[0].outcome.as_deref(), Some("will_enrol"), "{backend}");
+    assert_eq!(records.store().alert_steps_all().expect("all").len(), 4);
     assert_clean(&mut records, backend);
 }
 

@@ -29,6 +29,7 @@ pub enum Event {
     CaseStep(CaseEvent),
     CaseEvidence(EvidenceEvent),
     TransferStep(TransferEvent),
+    AlertStep(AlertEvent),
 }
 
 /// A person enters the registry, or their registry entry changes (latest event wins).
@@ -233,6 +234,48 @@ pub struct TransferEvent {
     pub months: Option<u32>,
 }
 
+/// One step a grid worker (网格员) takes on an alert of the monitor's monthly run (issue 16):
+/// acknowledged, a contact recorded, closed with an outcome. The alert itself is the run's
+/// output (`DATA/monitor/runs/YYYY-MM/alerts.csv`); the event names it by month and the
+/// monitor's pseudonym (16 hex digits of the keyed hash), never by a resident ID, and carries
+/// what the projection (`alert_steps`, migration 16) keeps, so the audit rebuilds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertEvent {
+    /// `alert:{alert}:{step}`: a step is taken once, whoever tries it twice.
+    pub key: String,
+    /// `{YYYY-MM}-{pseudonym}`: the run's month and the worker's monitor pseudonym.
+    pub alert: String,
+    /// 1, 2, … without holes (the run raised the alert: step 0 is not an event).
+    pub step: u32,
+    pub month: YearMonth,
+    /// The grid cell (or district) of the alert.
+    pub area: String,
+    /// The run's alert kind (`uninsured`, `stopped`, `missed`, `income_drop`).
+    pub alert_kind: String,
+    /// The monitor's pseudonym of the worker (16 lowercase hex digits).
+    pub person: String,
+    /// `acknowledge`, `contact` or `close`.
+    pub action: String,
+    /// The state after the step: `acknowledged`, `contacted` or `closed`.
+    pub state: String,
+    /// `account:{id}`.
+    pub actor: String,
+    /// Unix seconds of the step.
+    pub at: i64,
+    /// A contact: how (`visit`, `phone`, `message`, `other`), when (unix seconds) and what
+    /// came of it (free text, checked to carry no ID number or phone number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// A closing: its outcome, one of a fixed list (`anxin_service::monitor::Outcome`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
 impl Event {
     pub fn key(&self) -> &str {
         match self {
@@ -245,6 +288,7 @@ impl Event {
             Event::CaseStep(e) => &e.key,
             Event::CaseEvidence(e) => &e.key,
             Event::TransferStep(e) => &e.key,
+            Event::AlertStep(e) => &e.key,
         }
     }
 
@@ -259,6 +303,7 @@ impl Event {
             Event::CaseStep(_) => "case_step",
             Event::CaseEvidence(_) => "case_evidence",
             Event::TransferStep(_) => "transfer_step",
+            Event::AlertStep(_) => "alert_step",
         }
     }
 

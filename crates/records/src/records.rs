@@ -15,8 +15,8 @@ use crate::event::{ChildEvent, ContributionEvent, Event, OrgEvent, PersonEvent, 
 use crate::keys::{DataKey, PersonKey, hex};
 use crate::log::{Frontier, Suite, SuiteHasher};
 use crate::store::{
-    CaseStepRow, ChildRow, ContributionRow, EventRow, EvidenceRow, Head, OrgRow, PersonRow,
-    PostingRow, Slot, Store, WriteBatch,
+    AlertStepRow, CaseStepRow, ChildRow, ContributionRow, EventRow, EvidenceRow, Head, OrgRow,
+    PersonRow, PostingRow, Slot, Store, WriteBatch,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -424,6 +424,16 @@ impl<S: Store> Records<S> {
         );
         self.transfer = None;
         head
+    }
+
+    /// Appends one step on a monitor alert (built by `anxin_service::monitor`, which checked
+    /// the alert, the grid worker's cells and the step). Idempotent by key.
+    pub fn append_alert_step(
+        &mut self,
+        event: crate::event::AlertEvent,
+    ) -> Result<(Outcome, Head)> {
+        check_key(&event.key)?;
+        self.append_event(Event::AlertStep(event))
     }
 
     /// Appends one event built by the service itself (certificates).
@@ -880,6 +890,7 @@ impl<S: Store> Records<S> {
                 }
                 Event::CertificateIssued(_) | Event::TransferStep(_) => {}
                 Event::CaseStep(c) => batch.case_steps.push(case_step_row(c, seq)?),
+                Event::AlertStep(a) => batch.alert_steps.push(alert_step_row(a, seq)),
                 Event::CaseEvidence(e) => {
                     let mut row = evidence_row(e, seq)?;
                     (row.name_sealed, row.sealed) =
@@ -1188,6 +1199,26 @@ pub fn seal_evidence(
 pub fn open_evidence_name(key: &DataKey, person: &PersonKey, sealed: &[u8]) -> Result<String> {
     String::from_utf8(key.open(person, sealed)?)
         .map_err(|_| Error::Corrupt("a sealed evidence name is not UTF-8".into()))
+}
+
+pub(crate) fn alert_step_row(a: &crate::event::AlertEvent, seq: u64) -> AlertStepRow {
+    AlertStepRow {
+        seq,
+        alert_id: a.alert.clone(),
+        step: a.step,
+        month: a.month.to_string(),
+        area: a.area.clone(),
+        alert_kind: a.alert_kind.clone(),
+        person: a.person.clone(),
+        action: a.action.clone(),
+        state: a.state.clone(),
+        actor: a.actor.clone(),
+        at: a.at,
+        via: a.via.clone(),
+        contact_at: a.contact_at,
+        note: a.note.clone(),
+        outcome: a.outcome.clone(),
+    }
 }
 
 pub(crate) fn case_step_row(c: &crate::event::CaseEvent, seq: u64) -> Result<CaseStepRow> {

@@ -225,6 +225,8 @@ pub struct WriteBatch {
     pub case_steps: Vec<CaseStepRow>,
     /// Evidence attached to cases (migration 13), inserted with its sealed content.
     pub case_evidence: Vec<EvidenceRow>,
+    /// Steps on monitor alerts (migration 16), inserted.
+    pub alert_steps: Vec<AlertStepRow>,
     /// The tree hashes above the leaves that these events complete (C2SP tlog-tiles levels 1
     /// and up, migration 9): stored with the events, so proofs never need the whole tree. A
     /// hash already stored is kept (the backfill may meet a writer).
@@ -239,6 +241,30 @@ impl WriteBatch {
         self.events.is_empty()
     }
 }
+
+/// A row of `alert_steps` (migration 16): one [`crate::event::AlertEvent`] as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertStepRow {
+    pub seq: u64,
+    pub alert_id: String,
+    pub step: u32,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub area: String,
+    pub alert_kind: String,
+    pub person: String,
+    pub action: String,
+    pub state: String,
+    pub actor: String,
+    pub at: i64,
+    pub via: Option<String>,
+    pub contact_at: Option<i64>,
+    pub note: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// The columns of `alert_steps` in [`AlertStepRow`]'s order (both backends read with it).
+pub const ALERT_STEP_COLUMNS: &str = "seq, alert_id, step, month, area, alert_kind, person, action, state, actor, at, via, contact_at, note, outcome";
 
 /// A certificate kept under its verification code (`cert::code_of`): the log entry that
 /// records it and its document and signature, sealed with the data key to the holder.
@@ -439,6 +465,11 @@ pub trait Store: Send {
     fn case_evidence_of(&mut self, case_id: &str, content: bool) -> Result<Vec<EvidenceRow>>;
     /// Every evidence row in log order, without content (the audit).
     fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>>;
+    // ---- steps on monitor alerts (migration 16) ----
+    /// Every alert step in log order (the audit).
+    fn alert_steps_all(&mut self) -> Result<Vec<AlertStepRow>>;
+    /// The steps on the alerts of one run's month (`YYYY-MM`), by alert then step.
+    fn alert_steps_in(&mut self, month: &str) -> Result<Vec<AlertStepRow>>;
     // ---- the inbox (migration 11; see `crate::inbox`) ----
     /// Stores the messages whose key is new, each with a pending delivery due at `now`; a key
     /// already stored is skipped. Returns how many were new. One transaction.
@@ -717,6 +748,12 @@ impl Store for Box<dyn Store> {
     }
     fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
         (**self).case_evidence_all()
+    }
+    fn alert_steps_all(&mut self) -> Result<Vec<AlertStepRow>> {
+        (**self).alert_steps_all()
+    }
+    fn alert_steps_in(&mut self, month: &str) -> Result<Vec<AlertStepRow>> {
+        (**self).alert_steps_in(month)
     }
     fn inbox_add(&mut self, messages: &[crate::inbox::NewMessage], now: i64) -> Result<u64> {
         (**self).inbox_add(messages, now)

@@ -9,8 +9,8 @@
 use anxin_domain::codes::{EmploymentForm, GapReason, Insurance, OrgKind, Payer, Relation, Status};
 use anxin_domain::{RegionCode, YearMonth};
 use anxin_records::event::{
-    CaseEvent, CertificateEvent, ChildEvent, ContributionEvent, Event, EvidenceEvent, OrgEvent,
-    PersonEvent, TransferEvent,
+    AlertEvent, CaseEvent, CertificateEvent, ChildEvent, ContributionEvent, Event, EvidenceEvent,
+    OrgEvent, PersonEvent, TransferEvent,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -181,6 +181,28 @@ fn events() -> Vec<Event> {
             package: full.then(|| "ef".repeat(32)),
             refusal: full.then(|| "figures_differ".into()),
             months: full.then_some(120),
+        }));
+    }
+    // Steps on a monitor alert (issue 16): a contact with every optional field but the
+    // outcome, then an acknowledgement with none, then a closing with its outcome.
+    for (i, action) in ["acknowledge", "contact", "close"].into_iter().enumerate() {
+        let state = ["acknowledged", "contacted", "closed"][i];
+        all.push(Event::AlertStep(AlertEvent {
+            key: format!("alert:2026-03-00ff00ff00ff00ff:{}", i + 1),
+            alert: "2026-03-00ff00ff00ff00ff".into(),
+            step: i as u32 + 1,
+            month: YearMonth::new(2026, 3).unwrap(),
+            area: "330106-017".into(),
+            alert_kind: "uninsured".into(),
+            person: "00ff00ff00ff00ff".into(),
+            action: action.into(),
+            state: state.into(),
+            actor: "account:9".into(),
+            at: 1_772_848_800 + i as i64 * 3600,
+            via: (i == 1).then(|| "visit".into()),
+            contact_at: (i == 1).then_some(1_772_845_200),
+            note: (i == 1).then(|| "上门讲了灵活就业参保，本人愿意下周去办".into()),
+            outcome: (i == 2).then(|| "will_enrol".into()),
         }));
     }
     all

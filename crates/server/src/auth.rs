@@ -691,6 +691,15 @@ pub async fn me(
         ))
         .into_response();
     }
+    // The monitor's desks (issue 16): the grid worker's alerts, the inspector's compliance
+    // (which links on to the clerk's desk and the cases).
+    match caller.role {
+        Role::Grid => return Redirect::to(&format!("/grid{suffix}")).into_response(),
+        Role::Inspector => {
+            return Redirect::to(&format!("/monitor/compliance{suffix}")).into_response();
+        }
+        _ => {}
+    }
     if caller.role.reads_persons() {
         return Redirect::to(&format!("/clerk{suffix}")).into_response();
     }

@@ -35,6 +35,7 @@ pub mod listen;
 pub mod log_api;
 pub mod logging;
 pub mod metrics;
+pub mod monitor;
 pub mod openapi;
 pub mod options;
 pub mod pension;
@@ -81,6 +82,9 @@ pub struct AppState {
     pub case_reforms: Arc<Vec<String>>,
     /// This instance's side of transfers between instances (issue 14); `None`: not federated.
     pub federation: Option<Arc<anxin_service::transfer::node::Node>>,
+    /// The data directory, for the monitor's run results (`DATA/monitor/runs`, issue 16);
+    /// `None` when serving without one.
+    pub data_dir: Option<Arc<std::path::PathBuf>>,
 }
 
 impl AppState {
@@ -99,6 +103,7 @@ impl AppState {
             clock: anxin_domain::system_clock(),
             case_reforms: Arc::default(),
             federation: None,
+            data_dir: None,
         }
     }
 
@@ -348,6 +353,7 @@ pub fn router(state: AppState) -> Router {
             anxin_service::transfer::node::MESSAGES_PATH,
             post(transfer::receive).layer(DefaultBodyLimit::max(transfer::MAX_MESSAGE_BODY)),
         )
+        .merge(monitor::routes())
         .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

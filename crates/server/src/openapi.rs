@@ -859,7 +859,60 @@ pub const OPERATIONS: &[Operation] = &[
         ok: (200, transfer_view),
         errors: &[401, 403, 404, 503],
     },
+    // The monitor's results (issue 16): read from the monthly run's files.
+    Operation {
+        method: "get",
+        path: "/api/grid/alerts",
+        tag: "monitor",
+        summary: "网格预警 The alerts of the grid cells assigned to the caller (grid workers) in a month's run, open ones first, each with its reason, evidence and steps; people by pseudonym only",
+        access: Access::SignedIn,
+        body: None,
+        query: MONITOR_QUERY,
+        ok: (200, crate::monitor::desk_schema),
+        errors: &[400, 401, 403, 404, 503],
+    },
+    Operation {
+        method: "post",
+        path: "/api/grid/alerts/{alert}/steps",
+        tag: "monitor",
+        summary: "处理预警 Take a step on an alert of one's cells: acknowledge, contact (via visit|phone|message|other, when, a note with no ID or phone number) or close (with an outcome from the fixed list); recorded in the log",
+        access: Access::SignedIn,
+        body: Some(Body::Json(crate::monitor::step_body)),
+        query: &[],
+        ok: (200, crate::monitor::alert_schema),
+        errors: &[400, 401, 403, 404, 409, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/monitor/compliance",
+        tag: "monitor",
+        summary: "平台参保合规 Each platform registered in the caller's region (inspectors) in the run's year: active and insured workers, coverage, grade and why; the under-80 %-for-3-years list (a proposal); injury bills",
+        access: Access::SignedIn,
+        body: None,
+        query: MONITOR_QUERY,
+        ok: (200, crate::monitor::compliance_schema),
+        errors: &[400, 401, 403, 404, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/monitor/rating",
+        tag: "monitor",
+        summary: "本平台评级 The caller platform's own rating, injury bill and the workers counted against it (pseudonyms only)",
+        access: Access::SignedIn,
+        body: None,
+        query: MONITOR_QUERY,
+        ok: (200, crate::monitor::rating_schema),
+        errors: &[400, 401, 403, 404, 503],
+    },
 ];
+
+/// The month of a monitor read (default: the latest run).
+const MONITOR_QUERY: &[(&str, bool, &str, &str)] = &[(
+    "month",
+    false,
+    "月份 the run's month, YYYY-MM (default: the latest run)",
+    MONTH,
+)];
 
 fn signup_body() -> Value {
     let text = json!({ "type": "string", "maxLength": 256 });
@@ -947,7 +1000,6 @@ fn change_body() -> Value {
         }
     })
 }
-
 
 fn transfer_view() -> Value {
     json!({
@@ -1202,6 +1254,7 @@ pub fn document() -> Value {
                     "code" => json!({ "type": "string", "pattern": CODE }),
                     "case" => json!({ "type": "string", "pattern": "^c-[0-9a-f]{16}$" }),
                     "transfer" => json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}:[0-9]{1,20}$", "description": "转移编号 transfer id: {destination}:{n}" }),
+                    "alert" => json!({ "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-[0-9a-f]{16}$", "description": "预警编号 the run's month and the worker's pseudonym" }),
                     "n" => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,3}$", "description": "证据编号 evidence number" }),
                     "level" => json!({ "type": "string", "pattern": "^([0-7])$", "description": "瓦片层 tile level (C2SP tlog-tiles, height 8)" }),
                     "tile_index" => json!({ "type": "string",

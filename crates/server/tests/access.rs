@@ -356,7 +356,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/persons/{hz}/pension", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/options", "", "RAFFFFFFFFFFF"),
     ("GET", "/persons/{hz}/pension?tier=999", "", "RBFFFFFFFFFFF"),
-    ("GET", "/me", "", "RRRRRRAARARRA"),
+    ("GET", "/me", "", "RRRRRRRARARRA"),
     ("GET", "/api/log/inclusion?seq=0", "", "UFFAAAFFFFFAF"),
     ("GET", "/api/log/inclusion?key=c2", "", "UFFAAAFFFFFAF"),
     ("GET", "/api/log/inclusion?seq=999", "", "UFFNNNFFFFFNF"),

@@ -89,10 +89,18 @@ pub enum Action {
     RequestTransfer,
     /// The transfers of this instance (both ends) with their working-day timers: clerks.
     TransferQueue,
+    /// The alerts of one's grid cells and the steps on them (acknowledge, contact, close):
+    /// grid workers, for the cells assigned to their account ([`crate::monitor`]).
+    GridAlerts,
+    /// Platform compliance of one's region (coverage, grade, the sanction list, injury bills):
+    /// inspectors.
+    MonitorCompliance,
+    /// A platform's own rating, bill and the workers counted against it (pseudonyms).
+    PlatformRating,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 27] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -117,6 +125,9 @@ impl Action {
         Action::Analyse,
         Action::RequestTransfer,
         Action::TransferQueue,
+        Action::GridAlerts,
+        Action::MonitorCompliance,
+        Action::PlatformRating,
     ];
 }
 
@@ -177,6 +188,9 @@ pub const TABLE: &[(Action, &[Role])] = &[
     (Action::Analyse, &[Role::Analyst]),
     (Action::RequestTransfer, &[Role::Worker, Role::Clerk]),
     (Action::TransferQueue, &[Role::Clerk]),
+    (Action::GridAlerts, &[Role::Grid]),
+    (Action::MonitorCompliance, &[Role::Inspector]),
+    (Action::PlatformRating, &[Role::Platform]),
 ];
 
 /// The roles that may take `action`.
@@ -808,6 +822,39 @@ fn append_checked<S: Store>(
         outcomes,
         head: committed.head,
     })
+}
+
+/// A monitor alert is seen and acted on only by a grid worker whose cells hold its area
+/// (`covered`: one of the account's cells, inside its region — [`crate::monitor`]).
+pub fn check_alert_area(actor: Actor<'_>, covered: bool) -> Result<(), Denied> {
+    check(actor, Action::GridAlerts)?;
+    if covered {
+        Ok(())
+    } else {
+        Err(Denied::new(
+            Why::OutOfRegion,
+            "这条预警不在分给你的网格里",
+            "this alert is not in the grid cells assigned to you",
+        ))
+    }
+}
+
+/// A step on an alert that its state does not allow (`state` in words).
+pub fn alert_state_denied(state_zh: &str, state_en: &str) -> Denied {
+    Denied::new(
+        Why::State,
+        format!("这条预警当前“{state_zh}”，不能做这一步"),
+        format!("this alert is {state_en}: the step is not allowed now"),
+    )
+}
+
+/// A platform account without a credit code has nothing of its own to see.
+pub fn no_org() -> Denied {
+    Denied::new(
+        Why::NoOrg,
+        "此平台账户没有登记统一社会信用代码：请管理员用 anxin account add NAME --role platform --org 代码 重建账户",
+        "this platform account has no credit code: ask an administrator to re-create it with anxin account add NAME --role platform --org CODE",
+    )
 }
 
 #[cfg(test)]

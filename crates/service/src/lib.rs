@@ -12,6 +12,7 @@ pub mod db;
 pub mod deployment;
 pub mod inbox;
 pub mod jobs;
+pub mod monitor;
 pub mod parquet_table;
 pub mod plans;
 pub mod population;

@@ -366,6 +366,12 @@ impl Store for Timed {
     fn case_evidence_all(&mut self) -> Result<Vec<anxin_records::store::EvidenceRow>> {
         self.inner.case_evidence_all()
     }
+    fn alert_steps_all(&mut self) -> Result<Vec<anxin_records::store::AlertStepRow>> {
+        self.inner.alert_steps_all()
+    }
+    fn alert_steps_in(&mut self, month: &str) -> Result<Vec<anxin_records::store::AlertStepRow>> {
+        self.inner.alert_steps_in(month)
+    }
 }
 
 fn print_times(times: &Times, total: Duration) {

@@ -22,9 +22,9 @@ use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, N
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
-    CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow, EvidenceRow, Head,
-    OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store, Txn, WriteBatch,
-    insurance_list,
+    AlertStepRow, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow,
+    EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store,
+    Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use postgres::types::{FromSql, ToSql};
@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_case_evidence.sql"),
     include_str!("../migrations/0014_signups.sql"),
     include_str!("../migrations/0015_transfers.sql"),
+    include_str!("../migrations/0016_alert_steps.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -824,6 +825,32 @@ impl Txn for PgTxn<'_> {
                     &e.at,
                     &e.sealed,
                     &e.name_sealed,
+                ],
+            )?;
+        }
+        for a in &batch.alert_steps {
+            let step = i32::try_from(a.step)
+                .map_err(|_| Error::Store(format!("alert step {} does not fit", a.step)))?;
+            let seq = int8(a.seq, "log size")?;
+            self.execute(
+                "INSERT INTO alert_steps (seq, alert_id, step, month, area, alert_kind, person, action, state, actor, at, via, contact_at, note, outcome)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                &[
+                    &seq,
+                    &a.alert_id,
+                    &step,
+                    &a.month,
+                    &a.area,
+                    &a.alert_kind,
+                    &a.person,
+                    &a.action,
+                    &a.state,
+                    &a.actor,
+                    &a.at,
+                    &a.via,
+                    &a.contact_at,
+                    &a.note,
+                    &a.outcome,
                 ],
             )?;
         }
@@ -1922,10 +1949,47 @@ impl Store for PgStore {
         rows.iter().map(to_evidence).collect()
     }
 
+    fn alert_steps_all(&mut self) -> Result<Vec<AlertStepRow>> {
+        let rows = self.query(
+            "SELECT seq, alert_id, step, month, area, alert_kind, person, action, state, actor, at, via, contact_at, note, outcome FROM alert_steps ORDER BY seq",
+            &[],
+        )?;
+        rows.iter().map(to_alert_step).collect()
+    }
+
+    fn alert_steps_in(&mut self, month: &str) -> Result<Vec<AlertStepRow>> {
+        let rows = self.query(
+            "SELECT seq, alert_id, step, month, area, alert_kind, person, action, state, actor, at, via, contact_at, note, outcome FROM alert_steps WHERE month = $1 ORDER BY alert_id, step",
+            &[&month],
+        )?;
+        rows.iter().map(to_alert_step).collect()
+    }
+
     fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
         let rows = self.query("SELECT seq, case_id, n, person, media_type, size, sha256, actor, at, ''::bytea, ''::bytea FROM case_evidence ORDER BY seq", &[])?;
         rows.iter().map(to_evidence).collect()
     }
+}
+
+/// A row read with [`anxin_records::store::ALERT_STEP_COLUMNS`]'s columns.
+fn to_alert_step(r: &Row) -> Result<AlertStepRow> {
+    Ok(AlertStepRow {
+        seq: u64_col(r, 0, "alert step seq")?,
+        alert_id: col(r, 1)?,
+        step: u32_col(r, 2, "alert step")?,
+        month: col(r, 3)?,
+        area: col(r, 4)?,
+        alert_kind: col(r, 5)?,
+        person: col(r, 6)?,
+        action: col(r, 7)?,
+        state: col(r, 8)?,
+        actor: col(r, 9)?,
+        at: col(r, 10)?,
+        via: col(r, 11)?,
+        contact_at: col(r, 12)?,
+        note: col(r, 13)?,
+        outcome: col(r, 14)?,
+    })
 }
 
 /// A row read with [`anxin_records::store::CASE_STEP_COLUMNS`]'s columns.

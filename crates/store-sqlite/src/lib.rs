@@ -14,9 +14,9 @@ use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, N
 use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
-    CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow,
-    EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store,
-    Txn, WriteBatch, insurance_list,
+    ALERT_STEP_COLUMNS, AlertStepRow, CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow,
+    ContributionRow, EventRow, EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
+    PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_case_evidence.sql"),
     include_str!("../migrations/0014_signups.sql"),
     include_str!("../migrations/0015_transfers.sql"),
+    include_str!("../migrations/0016_alert_steps.sql"),
 ];
 
 pub struct SqliteStore {
@@ -400,6 +401,32 @@ impl Txn for SqliteTxn<'_> {
                 e.at,
                 e.sealed,
                 e.name_sealed
+            ])
+            .map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(&format!(
+                "INSERT INTO alert_steps ({ALERT_STEP_COLUMNS}) VALUES
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            ))
+            .map_err(db)?;
+        for a in &batch.alert_steps {
+            stmt.execute(params![
+                a.seq as i64,
+                a.alert_id,
+                a.step,
+                a.month,
+                a.area,
+                a.alert_kind,
+                a.person,
+                a.action,
+                a.state,
+                a.actor,
+                a.at,
+                a.via,
+                a.contact_at,
+                a.note,
+                a.outcome
             ])
             .map_err(db)?;
         }
@@ -1740,8 +1767,58 @@ impl Store for SqliteStore {
         self.evidence_where(sealed, "WHERE case_id = ?1 ORDER BY n", [case_id])
     }
 
+    fn alert_steps_all(&mut self) -> Result<Vec<AlertStepRow>> {
+        self.alert_steps_where("ORDER BY seq", [])
+    }
+
+    fn alert_steps_in(&mut self, month: &str) -> Result<Vec<AlertStepRow>> {
+        self.alert_steps_where("WHERE month = ?1 ORDER BY alert_id, step", [month])
+    }
+
     fn case_evidence_all(&mut self) -> Result<Vec<EvidenceRow>> {
         self.evidence_where("x'', x''", "ORDER BY seq", [])
+    }
+}
+
+impl SqliteStore {
+    fn alert_steps_where<P: rusqlite::Params>(
+        &mut self,
+        filter: &str,
+        p: P,
+    ) -> Result<Vec<AlertStepRow>> {
+        let sql = format!("SELECT {ALERT_STEP_COLUMNS} FROM alert_steps {filter}");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    AlertStepRow {
+                        seq: 0,
+                        alert_id: r.get(1)?,
+                        step: r.get(2)?,
+                        month: r.get(3)?,
+                        area: r.get(4)?,
+                        alert_kind: r.get(5)?,
+                        person: r.get(6)?,
+                        action: r.get(7)?,
+                        state: r.get(8)?,
+                        actor: r.get(9)?,
+                        at: r.get(10)?,
+                        via: r.get(11)?,
+                        contact_at: r.get(12)?,
+                        note: r.get(13)?,
+                        outcome: r.get(14)?,
+                    },
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|r| {
+            let (seq, mut row) = r.map_err(db)?;
+            row.seq = u64::try_from(seq)
+                .map_err(|_| Error::Corrupt("alert step seq is negative".into()))?;
+            Ok(row)
+        })
+        .collect()
     }
 }
 
