@@ -496,8 +496,9 @@ pub fn cases(
 
 /// Demo back-payment requests and enrolments without an employer (issue 15), next to the
 /// complaints of [`cases`]: the first sample worker (杭州) asks to pay up to three missed
-/// months of the last two years — filed under the `relaxed-backpay` proposal, since no region
-/// recorded lets a flexible worker pay months afterwards — and the 杭州 clerk approves (the
+/// months of the two years before the demo's month — filed under the `relaxed-backpay`
+/// proposal, since no region recorded lets a flexible worker pay months afterwards — and the
+/// 杭州 clerk approves (the
 /// ledger records them as back-paid); they also ask to join the employee pension on a tax
 /// record, approved with a first quote, and medical cover, still waiting; the second (宁波)
 /// asks for injury cover 30 days ago, which nobody decided: overdue, escalated to 浙江 by the
@@ -506,6 +507,7 @@ pub fn more_cases(
     records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
     policy: &Policy,
     now: jiff::Timestamp,
+    today: YearMonth,
 ) -> Result<usize> {
     use anxin_domain::Clock as _;
     use anxin_records::access::Role;
@@ -561,20 +563,14 @@ pub fn more_cases(
             .filter(|c| c.insurance == anxin_domain::Insurance::Pension)
             .map(|c| c.month)
             .collect();
-        let today = clock.today();
-        let this = u32::try_from(today.month())
-            .ok()
-            .and_then(|m| YearMonth::new(i32::from(today.year()), m));
-        let missed: Vec<String> = this
-            .map(|t| {
-                (1..=23)
-                    .map(|b| t.plus(-b))
-                    .filter(|m| !paid.contains(&m.index()))
-                    .take(3)
-                    .map(|m| m.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Months before the demo's own month only: the months it is still paying (and the
+        // reminders the inbox sends for them) are not missed.
+        let missed: Vec<String> = (1..=23)
+            .map(|b| today.plus(-b))
+            .filter(|m| !paid.contains(&m.index()))
+            .take(3)
+            .map(|m| m.to_string())
+            .collect();
         if !missed.is_empty() {
             let view = file(records, &w1, "backpay", "pension", missed)?;
             clock.set(day(2));

@@ -106,14 +106,14 @@ fn plan_from_a_request_file() {
 
 #[test]
 fn refusals_say_why_with_their_exit_code() {
-    // 45 working days from 2026-12-01 run into 2027, which the calendar does not record.
+    // 45 working days from 2027-12-01 run into 2028, which the calendar does not record.
     let mut args = with(&[]);
     let i = args.iter().position(|a| *a == "2026-03-02").unwrap();
-    args[i] = "2026-12-01";
+    args[i] = "2027-12-01";
     let (code, _, err) = anxin(&args);
     assert_eq!(code, 3, "{err}");
     assert!(
-        err.contains("2027")
+        err.contains("2028")
             && err.contains("不按周一至周五推算")
             && err.contains("does not guess"),
         "{err}"

@@ -230,7 +230,11 @@ fn scenario_basic_gives_the_hand_worked_alerts_ratings_and_bills() {
 
     // The results as files, and the stored data hold no resident ID.
     let files = run::write_outputs(&d.join("out"), &r).unwrap();
-    assert_eq!(files.len(), 6);
+    assert_eq!(
+        files.len(),
+        7,
+        "alerts, cells, compliance, injury, union, counted, params"
+    );
     for f in walk(d) {
         let bytes = std::fs::read(&f).unwrap();
         for id in workers.values() {

@@ -514,8 +514,10 @@ fn rejection(status: StatusCode, detail: &str, limit: usize) -> ApiError {
 /// A page that fails answers with a page, not the API's JSON: the same message in Chinese and
 /// English, and the same status.
 async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let page_request =
-        !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/log/");
+    // Machines' paths answer errors as JSON: the API, the log's tiles, and peer instances.
+    let page_request = !["/api/", "/log/", "/federation/"]
+        .iter()
+        .any(|p| request.uri().path().starts_with(p));
     let lang = lang_of(
         request
             .uri()
