@@ -509,7 +509,6 @@ pub fn more_cases(
     now: jiff::Timestamp,
     today: YearMonth,
 ) -> Result<usize> {
-    use anxin_domain::Clock as _;
     use anxin_records::access::Role;
     use anxin_service::access::Actor;
     use anxin_service::cases::evidence::{self, Upload};
