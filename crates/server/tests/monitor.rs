@@ -172,6 +172,9 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/grid?month=2024-01", "", "RNNFFFFFFF"),
     ("GET", "/api/grid/alerts", "", "UAAFFFFFFF"),
     ("GET", "/api/grid/alerts?month=13", "", "UBBFFFFFFF"),
+    // An empty or padded month is refused, never read as "the latest run".
+    ("GET", "/api/grid/alerts?month=", "", "UBBFFFFFFF"),
+    ("GET", "/api/grid/alerts?month=%202026-03", "", "UBBFFFFFFF"),
     (
         "POST",
         "/api/grid/alerts/2026-03-1111222233334444/steps",
@@ -207,6 +210,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/platform/rating", "", "RFFFFAFFFF"),
     ("GET", "/api/monitor/rating", "", "UFFFFAFFFF"),
     ("GET", "/api/monitor/rating?month=2026-03", "", "UFFFFAFFFF"),
+    ("GET", "/api/monitor/compliance?month=", "", "UFFBBFFFFF"),
+    ("GET", "/api/monitor/rating?month=", "", "UFFFFBFFFF"),
 ];
 
 fn code(c: char) -> StatusCode {

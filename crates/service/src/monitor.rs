@@ -115,15 +115,21 @@ pub fn months(data_dir: &Path) -> Vec<YearMonth> {
 /// The month asked for (`YYYY-MM`), or the latest run; `None` when there is no run at all.
 pub fn pick_month(data_dir: &Path, asked: Option<&str>) -> Result<Option<YearMonth>> {
     let have = months(data_dir);
-    match asked.map(str::trim).filter(|s| !s.is_empty()) {
+    // Absent: the latest run. Present, it must be a month exactly (an empty or padded value is
+    // refused, as the API document says), never read as "the latest".
+    match asked {
         None => Ok(have.last().copied()),
         Some(text) => {
-            let m = YearMonth::parse(text).map_err(|_| {
-                refused(
-                    format!("月份应为 YYYY-MM：{text}"),
-                    format!("a month is YYYY-MM: {text}"),
-                )
-            })?;
+            let exact = text.len() == 7 && text.trim() == text;
+            let m = YearMonth::parse(text)
+                .ok()
+                .filter(|_| exact)
+                .ok_or_else(|| {
+                    refused(
+                        format!("月份应为 YYYY-MM：{text}"),
+                        format!("a month is YYYY-MM: {text}"),
+                    )
+                })?;
             if have.contains(&m) {
                 Ok(Some(m))
             } else {
