@@ -9,7 +9,7 @@
 use anxin_policy::Lang;
 use anxin_records::access::{AccountRow, SessionKind};
 use anxin_service::access::Action;
-use anxin_service::accounts::{self, AccountError, SignupForm, SignupStatus};
+use anxin_service::accounts::{self, SignupForm, SignupStatus};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,15 +21,6 @@ use crate::{
     ApiError, AppState, Params, esc, lang_of, lang_query, page, private_page, region_options,
     whole_number,
 };
-
-impl From<AccountError> for ApiError {
-    fn from(e: AccountError) -> ApiError {
-        match e {
-            AccountError::Denied(d) => d.into(),
-            AccountError::Records(e) => e.into(),
-        }
-    }
-}
 
 /// Where accounts come from, under the sign-in form.
 pub fn whence(lang: Lang) -> String {

@@ -17,11 +17,12 @@ use crate::auth::Caller;
 use crate::list::{ListQuery, Page};
 use crate::{ApiError, AppState, Params};
 
+/// Every use case's answer (a case's, an alert's, an account's): a step the state of the case
+/// or the alert does not allow is a conflict with it as it is, not a permission: 409 (the party
+/// may take it, just not now); other refusals by their reason; failures below by their kind.
 impl From<CaseError> for ApiError {
     fn from(e: CaseError) -> ApiError {
         match e {
-            // A step the case's state does not allow is a conflict with the case as it is,
-            // not a permission: 409 (the party may take it, just not now).
             CaseError::Denied(d) if d.why == Why::State => {
                 ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", d.zh, d.en)
             }

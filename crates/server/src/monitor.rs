@@ -21,8 +21,7 @@ use std::sync::Arc;
 use anxin_domain::Fen;
 use anxin_policy::Lang;
 use anxin_service::monitor::{
-    self as rules, AlertView, ComplianceDesk, GridDesk, MonitorError, OUTCOMES, Rating,
-    StepRequest, VIAS,
+    self as rules, AlertView, ComplianceDesk, GridDesk, OUTCOMES, Rating, StepRequest, VIAS,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -34,19 +33,6 @@ use anxin_service::access::Action;
 
 use crate::auth::{Caller, logout_button};
 use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of, private_page};
-
-impl From<MonitorError> for ApiError {
-    fn from(e: MonitorError) -> ApiError {
-        match e {
-            // A step the alert's state does not allow: a conflict with the alert as it is.
-            MonitorError::Denied(d) if d.why == anxin_service::access::Why::State => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", d.zh, d.en)
-            }
-            MonitorError::Denied(d) => d.into(),
-            MonitorError::Records(e) => e.into(),
-        }
-    }
-}
 
 /// The monitor's routes, mounted by [`crate::router`].
 pub fn routes() -> axum::Router<AppState> {

@@ -18,35 +18,9 @@ use anxin_records::access::{AccessRow, NewAccount, Role};
 use anxin_records::signup::{NewSignup, SignupDecision, SignupPrivate, SignupRow, SignupState};
 use anxin_records::{Error, PersonKey, Records, Store};
 
-use crate::access::{self, Actor, Denied};
+use crate::access::{self, Actor};
 
-/// A refusal by the permissions, or a failure (or bad input) below.
-#[derive(Debug)]
-pub enum AccountError {
-    Denied(Denied),
-    Records(Error),
-}
-
-impl From<Error> for AccountError {
-    fn from(e: Error) -> Self {
-        AccountError::Records(e)
-    }
-}
-
-impl From<Denied> for AccountError {
-    fn from(d: Denied) -> Self {
-        AccountError::Denied(d)
-    }
-}
-
-impl std::fmt::Display for AccountError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AccountError::Denied(d) => d.fmt(f),
-            AccountError::Records(e) => e.fmt(f),
-        }
-    }
-}
+pub use crate::ServiceError as AccountError;
 
 /// What a worker types to sign up.
 #[derive(Debug, Clone, Default)]

@@ -426,3 +426,34 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
     }
     Ok(counts)
 }
+
+/// A refusal by the permissions ([`access::Denied`]), or a failure (or bad input) below: what
+/// every use case of this crate answers ([`accounts`], [`cases`], [`monitor`] name it their way).
+#[derive(Debug)]
+pub enum ServiceError {
+    Denied(access::Denied),
+    Records(anxin_records::Error),
+}
+
+impl From<anxin_records::Error> for ServiceError {
+    fn from(e: anxin_records::Error) -> Self {
+        ServiceError::Records(e)
+    }
+}
+
+impl From<access::Denied> for ServiceError {
+    fn from(d: access::Denied) -> Self {
+        ServiceError::Denied(d)
+    }
+}
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceError::Denied(d) => d.fmt(f),
+            ServiceError::Records(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {}

@@ -40,7 +40,7 @@ use anxin_records::store::AlertStepRow;
 use anxin_records::{Error, Records, Store};
 use serde::Serialize;
 
-use crate::access::{self, Action, Actor, Denied};
+use crate::access::{self, Action, Actor};
 
 /// The monitor's directory under the data directory (`anxin_monitor::layout::root`).
 pub fn root(data_dir: &Path) -> PathBuf {
@@ -58,34 +58,7 @@ pub fn grid_cells_file(data_dir: &Path) -> PathBuf {
 }
 
 /// A refusal, or a failure below.
-#[derive(Debug)]
-pub enum MonitorError {
-    Denied(Denied),
-    Records(Error),
-}
-
-impl From<Error> for MonitorError {
-    fn from(e: Error) -> Self {
-        MonitorError::Records(e)
-    }
-}
-
-impl From<Denied> for MonitorError {
-    fn from(d: Denied) -> Self {
-        MonitorError::Denied(d)
-    }
-}
-
-impl std::fmt::Display for MonitorError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MonitorError::Denied(d) => d.fmt(f),
-            MonitorError::Records(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for MonitorError {}
+pub use crate::ServiceError as MonitorError;
 
 type Result<T> = std::result::Result<T, MonitorError>;
 

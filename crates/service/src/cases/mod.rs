@@ -37,34 +37,7 @@ pub struct Engine<'a> {
 }
 
 /// A refusal by the rules or the permissions, or a failure below.
-#[derive(Debug)]
-pub enum CaseError {
-    Denied(Denied),
-    Records(Error),
-}
-
-impl From<Error> for CaseError {
-    fn from(e: Error) -> Self {
-        CaseError::Records(e)
-    }
-}
-
-impl From<Denied> for CaseError {
-    fn from(d: Denied) -> Self {
-        CaseError::Denied(d)
-    }
-}
-
-impl std::fmt::Display for CaseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CaseError::Denied(d) => d.fmt(f),
-            CaseError::Records(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for CaseError {}
+pub use crate::ServiceError as CaseError;
 
 type Result<T> = std::result::Result<T, CaseError>;
 
