@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// inside the server (as `anxin inbox run` does), 1 to 604800 [default: off]
     #[arg(long, env = "ANXIN_INBOX_EVERY", value_name = "SECONDS")]
     pub inbox_every: Option<u64>,
+    /// How many nice steps below the pages the writer and imports run, 0 (the same) to 19:
+    /// an import then takes what the readers leave of the cores [default: 10]
+    #[arg(long, env = "ANXIN_BACKGROUND_NICE", value_name = "N")]
+    pub background_nice: Option<i32>,
     /// This instance's name among its peers: it takes transfers between instances
     /// (POST /federation/v1/messages), with keys/federation.key and peers.toml in the data
     /// directory [default: off]
@@ -101,6 +105,7 @@ struct Server {
     idle_timeout: Option<u64>,
     connections_per_client: Option<u32>,
     inbox_every: Option<u64>,
+    background_nice: Option<i32>,
     login: Option<Login>,
 }
 
@@ -128,6 +133,7 @@ impl Server {
             idle_timeout: self.idle_timeout.or(lower.idle_timeout),
             connections_per_client: self.connections_per_client.or(lower.connections_per_client),
             inbox_every: self.inbox_every.or(lower.inbox_every),
+            background_nice: self.background_nice.or(lower.background_nice),
             login: self.login.or(lower.login),
         }
     }
@@ -149,6 +155,8 @@ pub struct Settings {
     /// How often the server runs the inbox (generation, then webhook delivery); `None`: never
     /// (then `anxin inbox run` does it, by hand or from a timer).
     pub inbox_every: Option<Duration>,
+    /// Nice steps below the readers for the writer and imports (0–19).
+    pub background_nice: i32,
 }
 
 /// The settings for `args`, with `--data` and `--policy` (or their variables) if given.
@@ -169,6 +177,7 @@ pub fn settings(
         idle_timeout: args.idle_timeout,
         connections_per_client: args.connections_per_client,
         inbox_every: args.inbox_every,
+        background_nice: args.background_nice,
         login: None,
     };
     let file = match &args.config {
@@ -244,6 +253,20 @@ fn resolve(s: Server) -> Result<Settings> {
             ));
         }
     };
+    let background_nice = match s.background_nice {
+        None => anxin_service::db::BACKGROUND_NICE,
+        Some(n @ 0..=19) => n,
+        Some(n) => {
+            return Err(Fail::bad_input(
+                format!(
+                    "background_nice 是 {n}：须在 0（与读取同等）到 19（最低）之间（来自 --background-nice、ANXIN_BACKGROUND_NICE 或配置文件）"
+                ),
+                format!(
+                    "background_nice is {n}: it must be 0 (the same as reads) to 19 (the lowest) (from --background-nice, ANXIN_BACKGROUND_NICE or the config file)"
+                ),
+            ));
+        }
+    };
     let addr = s.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string());
     let port_ok = addr
         .rsplit_once(':')
@@ -298,6 +321,7 @@ fn resolve(s: Server) -> Result<Settings> {
         },
         connections,
         inbox_every,
+        background_nice,
     })
 }
 
@@ -357,6 +381,7 @@ mod tests {
         assert_eq!(s.demo_workers, DEFAULT_DEMO_WORKERS);
         assert_eq!(s.connections, ConnectionLimits::default());
         assert_eq!(s.inbox_every, None, "off unless asked for");
+        assert_eq!(s.background_nice, anxin_service::db::BACKGROUND_NICE);
         // The keys shown commented out parse too.
         let uncommented: String = EXAMPLE
             .lines()
@@ -388,6 +413,7 @@ mod tests {
                 idle_timeout: Some(0),
                 connections_per_client: Some(0),
                 inbox_every: Some(0),
+                background_nice: Some(0),
                 login: Some(Login {
                     failures_per_name: Some(0),
                     window_minutes: Some(0),
@@ -496,6 +522,13 @@ mod tests {
         assert!(bad("[server]\ninbox_every = 0\n").contains("1 to 604800 seconds"));
         let s = resolve(parse("[server]\ninbox_every = 3600\n").unwrap()).unwrap();
         assert_eq!(s.inbox_every, Some(Duration::from_secs(3600)));
+        assert!(bad("[server]\nbackground_nice = 20\n").contains("0 (the same as reads) to 19"));
+        assert!(bad("[server]\nbackground_nice = -1\n").contains("0（与读取同等）到 19"));
+        let s = resolve(parse("[server]\nbackground_nice = 0\n").unwrap()).unwrap();
+        assert_eq!(
+            s.background_nice, 0,
+            "0 keeps the writer at the readers' priority"
+        );
     }
 
     #[test]

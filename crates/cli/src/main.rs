@@ -1075,7 +1075,11 @@ fn serve(
         // Uploaded contributions without a personal-account amount get the policy's.
         records.set_account_rule(anxin_service::account_rule(&policy, today.first_day()));
         // Readers beside the one writer: a page waits for no import.
-        anxin_service::db::Db::start(records, anxin_service::db::READERS)
+        anxin_service::db::Db::start_with(
+            records,
+            anxin_service::db::READERS,
+            settings.background_nice,
+        )
     });
     let records = records.transpose()?;
     let state = anxin_server::AppState {
@@ -1087,6 +1091,7 @@ fn serve(
         clock: anxin_domain::system_clock(),
         case_reforms: std::sync::Arc::new(case_reforms),
         data_dir: data_dir.clone().map(std::sync::Arc::new),
+        background_nice: settings.background_nice,
         ..anxin_server::AppState::new(policy)
     };
     // Transfers between instances: the state machine on its own connection, its outbox posted

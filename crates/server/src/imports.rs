@@ -231,7 +231,10 @@ fn unfinished(jobs: &[JobRow], owner: i64) -> usize {
         .count()
 }
 
-/// Lands job `id` on a blocking thread, unless this process is already landing it.
+/// Lands job `id` on a thread of its own, unless this process is already landing it. The
+/// thread runs `background_nice` steps below the readers (its parsing and checks take what the
+/// pages leave of the cores) and ends with the job, so no pooled thread keeps the lower
+/// priority.
 fn spawn(state: &AppState, id: i64) {
     let Some(records) = state.records.clone() else {
         return;
@@ -241,13 +244,22 @@ fn spawn(state: &AppState, id: i64) {
     }
     let jobs = state.imports.clone();
     let policy = state.policy.clone();
-    tokio::task::spawn_blocking(move || {
+    let nice = state.background_nice;
+    let land = move || {
+        anxin_service::db::background(nice);
         if let Err(e) = run(&records, &policy, id) {
             // The job stays unfinished and resumes on the next start; no row's data is logged.
             tracing::warn!(target: crate::logging::SERVER, job = id, reason = %e, "import stopped; it resumes on the next start");
         }
         lock(&jobs).running.remove(&id);
-    });
+    };
+    let started = std::thread::Builder::new()
+        .name("anxin-import".into())
+        .spawn(land);
+    if let Err(e) = started {
+        tracing::warn!(target: crate::logging::SERVER, job = id, reason = %e, "cannot start the import's thread; it resumes on the next start");
+        lock(&state.imports).running.remove(&id);
+    }
 }
 
 /// Resumes every unfinished upload (after a crash or a restart): each goes on after its last

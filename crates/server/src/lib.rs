@@ -85,6 +85,9 @@ pub struct AppState {
     /// The data directory, for the monitor's run results (`DATA/monitor/runs`, issue 16);
     /// `None` when serving without one.
     pub data_dir: Option<Arc<std::path::PathBuf>>,
+    /// How many nice steps below the readers an import's own thread runs (the writer's is set
+    /// when the records open: `anxin_service::db::Db::start_with`); 0: the same priority.
+    pub background_nice: i32,
 }
 
 impl AppState {
@@ -104,6 +107,7 @@ impl AppState {
             case_reforms: Arc::default(),
             federation: None,
             data_dir: None,
+            background_nice: 0,
         }
     }
 

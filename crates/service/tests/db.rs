@@ -193,3 +193,49 @@ fn the_audit_runs_on_a_reader_and_checks_the_checkpoint_file() {
     release.send(()).unwrap();
     busy.join().unwrap();
 }
+
+/// The writer can run below the readers' scheduling priority (`serve --background-nice`):
+/// its thread (and what it starts) is `nice` steps lower, a read keeps its caller's priority,
+/// and the writes are the same. On systems without per-thread priorities it is a no-op.
+#[test]
+fn the_writer_runs_below_the_readers_priority_and_writes_the_same() {
+    use anxin_service::db::nice_of_this_thread;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = anxin_store_sqlite::SqliteStore::open(&dir.path().join("anxin.db")).expect("open");
+    let mut records = fresh(Box::new(store));
+    let id = resident_id("33010619900101123");
+    records.append(vec![person(&id)]).expect("append");
+    let mine = nice_of_this_thread();
+    let db = Db::start_with(records, 2, 5).expect("start");
+    let (writer, helper) = db
+        .write(|r| {
+            let helper = std::thread::spawn(nice_of_this_thread).join().unwrap();
+            let second = resident_id("33010619900101124");
+            r.append(vec![person(&second)])
+                .expect("append on the writer");
+            (nice_of_this_thread(), helper)
+        })
+        .expect("write");
+    let reader = db.read(|_| nice_of_this_thread()).expect("read");
+    let size = db
+        .read(|r| r.store().head().map(|h| h.size))
+        .expect("read")
+        .expect("head");
+    if cfg!(target_os = "linux") {
+        assert_eq!(writer, (mine + 5).min(19), "the writer is 5 steps lower");
+        assert_eq!(
+            helper, writer,
+            "a thread the writer starts inherits its priority"
+        );
+    }
+    assert_eq!(reader, mine, "a read runs at its caller's priority");
+    assert_eq!(
+        size, 2,
+        "both persons are in the log: lower priority, same writes"
+    );
+    // 0 leaves the writer where it was.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = anxin_store_sqlite::SqliteStore::open(&dir.path().join("anxin.db")).expect("open");
+    let db = Db::start_with(fresh(Box::new(store)), 1, 0).expect("start");
+    assert_eq!(db.write(|_| nice_of_this_thread()).expect("write"), mine);
+}
