@@ -436,12 +436,15 @@ impl<S: Store> Records<S> {
         }
         // Entries past the last signed size met (only when the head's own checkpoint is bad):
         // no root tells bytes from hash, so say what is known.
-        for seq in std::mem::take(&mut pass.mismatched) {
+        for (seq, contribution) in std::mem::take(&mut pass.mismatched) {
+            let (zh_row, en_row) = rebuilt_from(seq, contribution);
             report.find(
                 "events",
                 format!("#{seq}"),
-                format!("日志第 {seq} 条的内容被改动（与其哈希不符）"),
-                format!("log entry #{seq} was edited (its bytes no longer match its stored hash)"),
+                format!("日志第 {seq} 条的内容被改动{zh_row}（与其哈希不符）"),
+                format!(
+                    "log entry #{seq} was edited: its bytes{en_row} no longer match its stored hash"
+                ),
             );
         }
         let LogPass {
@@ -718,7 +721,8 @@ struct LogPass {
     last_good_size: u64,
     /// Entries since the last signed size whose bytes do not hash to their stored leaf: the
     /// next root check tells whether their bytes or their hash column changed.
-    mismatched: Vec<u64>,
+    /// With each, whether it is a contribution (its bytes may be rebuilt from its row).
+    mismatched: Vec<(u64, bool)>,
     /// Whether entries were found deleted since the last signed size.
     holes_since_good: bool,
     /// Every hole found, as `from..to` (the audit names projection rows of deleted entries).
@@ -767,8 +771,24 @@ impl LogPass {
                 }
             }
             self.next_expected = row.seq + 1;
+            let contribution = row.kind == crate::store::REBUILT_KIND;
             if leaf != row.leaf {
-                self.mismatched.push(row.seq);
+                self.mismatched.push((row.seq, contribution));
+            }
+            if contribution && row.body.is_empty() {
+                // Its bytes are rebuilt from its contributions row: the row is gone or unreadable.
+                report.find(
+                    "contributions",
+                    format!("#{}", row.seq),
+                    format!(
+                        "缴费表第 {0} 行被删除或无法读取（日志第 {0} 条的内容由这一行重建）",
+                        row.seq
+                    ),
+                    format!(
+                        "contributions row #{0} was deleted or is unreadable (log entry #{0}'s bytes are rebuilt from it)",
+                        row.seq
+                    ),
+                );
             }
             self.frontier
                 .push_storing(hasher, leaf, |t| self.computed.push(t));
@@ -835,7 +855,8 @@ impl LogPass {
     /// the root recomputed from the bytes held at the next signed size: if it did, the bytes
     /// are what was signed and only the stored hash column was changed; if not, the bytes were.
     fn report_mismatched(&mut self, root_ok: bool, report: &mut AuditReport) {
-        for seq in std::mem::take(&mut self.mismatched) {
+        for (seq, contribution) in std::mem::take(&mut self.mismatched) {
+            let (zh_row, en_row) = rebuilt_from(seq, contribution);
             if root_ok {
                 report.find(
                     "events",
@@ -850,13 +871,30 @@ impl LogPass {
                 report.find(
                     "events",
                     format!("#{seq}"),
-                    format!("日志第 {seq} 条的内容被改动（与其哈希不符，也不再给出签名的根）"),
                     format!(
-                        "log entry #{seq} was edited: its bytes were changed (they no longer match its stored hash nor give the signed root)"
+                        "日志第 {seq} 条的内容被改动{zh_row}（与其哈希不符，也不再给出签名的根）"
+                    ),
+                    format!(
+                        "log entry #{seq} was edited: its bytes{en_row} were changed (they no longer match its stored hash nor give the signed root)"
                     ),
                 );
             }
         }
+    }
+}
+
+/// Where a changed entry's bytes may come from: a contribution's are rebuilt from its
+/// contributions row when stored empty (migration 20), so that row is named too.
+fn rebuilt_from(seq: u64, contribution: bool) -> (String, String) {
+    if contribution {
+        (
+            format!("（或缴费表第 {seq} 行：这条缴费的内容由它重建）"),
+            format!(
+                " (or contributions row #{seq}, which a contribution's bytes are rebuilt from)"
+            ),
+        )
+    } else {
+        (String::new(), String::new())
     }
 }
 

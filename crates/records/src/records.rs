@@ -1021,6 +1021,8 @@ impl<S: Store> Records<S> {
 struct Prepared {
     index: usize,
     event: Event,
+    /// The bytes the store keeps: the canonical bytes, or none for a contribution whose
+    /// bytes its contributions row rebuilds exactly (`store::contribution_body`).
     body: Vec<u8>,
     leaf: Hash,
     /// The registered person this event needs (payer of a contribution, guardian, holder).
@@ -1042,10 +1044,14 @@ fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<P
         Event::CaseEvidence(c) => (Some(key_bytes(&c.person)?), None),
         _ => (None, None),
     };
+    // Stored once: a contribution's bytes are its row's, rebuilt when read.
+    let rebuilt = contribution
+        .as_ref()
+        .is_some_and(|row| crate::store::contribution_body(row).as_deref() == Some(&body[..]));
     Ok(Prepared {
         index,
         event,
-        body,
+        body: if rebuilt { Vec::new() } else { body },
         leaf,
         needs_person,
         contribution,

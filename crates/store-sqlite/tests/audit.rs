@@ -84,16 +84,52 @@ fn a_deleted_entry_is_called_deleted_not_inserted() {
 #[test]
 fn a_changed_body_is_called_changed_not_rewritten_with_its_hash() {
     let mut r = records();
+    // A contribution's bytes are rebuilt from its contributions row (stored once, migration
+    // 20): changing the row changes the entry's bytes, and the audit names both.
+    let stored: Vec<u8> = r
+        .store()
+        .connection()
+        .query_row("SELECT body FROM events WHERE seq = 5", [], |row| {
+            row.get(0)
+        })
+        .expect("body");
+    assert!(
+        stored.is_empty(),
+        "a contribution's body is not stored twice"
+    );
     sql(
         &mut r,
-        "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), '\"amount_fen\":96240', '\"amount_fen\":1') AS BLOB) WHERE seq = 5",
+        "UPDATE contributions SET amount_fen = 1 WHERE seq = 5",
     );
     let out = text(&audit(&mut r));
     assert!(
-        out.contains("log entry #5 was edited: its bytes were changed"),
+        out.contains("log entry #5 was edited: its bytes (or contributions row #5, which a contribution's bytes are rebuilt from) were changed"),
         "{out}"
     );
     assert!(!out.contains("rewritten together with its hash"), "{out}");
+
+    // A stored body (a person's) edited in place.
+    let mut r = records();
+    sql(
+        &mut r,
+        "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), '330100', '110000') AS BLOB) WHERE seq = 1",
+    );
+    let out = text(&audit(&mut r));
+    assert!(
+        out.contains("log entry #1 was edited: its bytes were changed"),
+        "{out}"
+    );
+    assert!(!out.contains("rewritten together with its hash"), "{out}");
+
+    // A contributions row deleted takes its entry's bytes with it: both are named.
+    let mut r = records();
+    sql(&mut r, "DELETE FROM contributions WHERE seq = 5");
+    let out = text(&audit(&mut r));
+    assert!(
+        out.contains("contributions row #5 was deleted or is unreadable (log entry #5's bytes are rebuilt from it)"),
+        "{out}"
+    );
+    assert!(out.contains("log entry #5 was edited"), "{out}");
 }
 
 #[test]
@@ -115,13 +151,7 @@ fn a_changed_hash_column_is_called_so() {
 fn a_rewrite_with_its_hash_and_an_insertion_are_called_so() {
     let mut r = records();
     // The body and its leaf hash changed together: only the signed roots catch it.
-    let body: Vec<u8> = r
-        .store()
-        .connection()
-        .query_row("SELECT body FROM events WHERE seq = 6", [], |row| {
-            row.get(0)
-        })
-        .expect("body");
+    let body = r.store().events(6, 7).expect("read").remove(0).body;
     let forged = String::from_utf8(body)
         .expect("utf-8")
         .replace("\"amount_fen\":96240", "\"amount_fen\":1");

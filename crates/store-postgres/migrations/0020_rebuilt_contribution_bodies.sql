@@ -1,0 +1,14 @@
+-- Migration 20 (issue 18): a contribution event's bytes are stored once.
+--
+-- From this migration on, a `contribution_recorded` event may be stored with an empty `body`:
+-- its canonical bytes are then exactly those rebuilt from the contributions row of the same
+-- `seq` (`anxin_records::store::contribution_body`: the row holds every field of the event),
+-- and every read of the log joins that row and rebuilds them. The records service stores a
+-- body empty only after checking that the rebuilt bytes equal the event's own, so the bytes
+-- that are hashed, signed and served stay canonical and unchanged. The leaf hash is still
+-- stored: a changed contributions row no longer gives its entry's hash, and the audit names
+-- the entry. Rows written before keep their bodies (both forms read the same).
+--
+-- A binary from before this migration would read such a body as empty bytes; the migration
+-- number makes it refuse the database instead.
+INSERT INTO meta (name, value) VALUES ('contribution_bodies', 'rebuilt from contributions when stored empty (migration 20)');
