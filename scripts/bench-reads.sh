@@ -5,6 +5,12 @@
 #   scripts/bench-reads.sh                          # this tree's release binary
 #   scripts/bench-reads.sh main=/tmp/main/anxin branch=target/release/anxin
 #   ROWS=600000 DURATION=15s scripts/bench-reads.sh ...   # at most ~800,000 rows: the upload limit is 64 MB
+#   scripts/bench-reads.sh equal=target/release/anxin@0 below=target/release/anxin@10
+#                                                   # one binary, the writer and imports at the
+#                                                   # readers' priority (@0) and 10 steps below
+#                                                   # (@N sets ANXIN_BACKGROUND_NICE for the server)
+#   PRIORITY=-10 scripts/bench-reads.sh ...         # the servers and wrk at nice -10 (as root), so
+#                                                   # other work on a shared machine disturbs less
 #
 # For each binary: a fresh data directory (SQLite; DATABASE=postgres://… for PostgreSQL, one
 # database per binary is made and dropped by psql), ROWS/12 workers registered by the CLI, a
@@ -91,8 +97,9 @@ EOF
     } >"$1"
 }
 
-start() { # bin data cores log
-    taskset -c "$3" "$1" --data "$2" serve --addr 127.0.0.1:0 >"$4" 2>&1 &
+PRIORITY="${PRIORITY:-0}"
+start() { # bin data cores log [background nice]
+    env ${5:+ANXIN_BACKGROUND_NICE=$5} nice -n "$PRIORITY" taskset -c "$3" "$1" --data "$2" serve --addr 127.0.0.1:0 >"$4" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do
         grep -qs 'listening on http://' "$4" && break
@@ -109,7 +116,7 @@ token_of() { # username
 
 run_wrk() { # name url cookie bearer delay connections -> RESULT fields
     lua "$work/$1.lua" "$3" "$4" "$5"
-    wrk -t2 -c"$6" -d"$DURATION" --latency -s "$work/$1.lua" "$2" >"$work/$1.out"
+    nice -n "$PRIORITY" wrk -t2 -c"$6" -d"$DURATION" --latency -s "$work/$1.lua" "$2" >"$work/$1.out"
     grep '^RESULT' "$work/$1.out" | cut -d' ' -f2-
 }
 
@@ -119,6 +126,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the m
 results="$work/results"
 for spec in "${bins[@]}"; do
     label="${spec%%=*}"; bin="${spec#*=}"
+    bg=""; case "$bin" in *@*) bg="${bin##*@}"; bin="${bin%@*}" ;; esac
     [ "$label" = "$spec" ] && label="$(basename "$(dirname "$bin")")"
     data="$work/data-$label"
     init=(init)
@@ -134,7 +142,7 @@ for spec in "${bins[@]}"; do
 
     # 1. Throughput of the record API, one core then two.
     for cores in 0 0,1; do
-        start "$bin" "$data" "$cores" "$work/server-$label.log"
+        start "$bin" "$data" "$cores" "$work/server-$label.log" "$bg"
         token="$(token_of worker)"
         key="$(curl -s -H "Authorization: Bearer $token" "$base/api/me" | sed -n 's/.*"person":"\([0-9a-f]\{64\}\)".*/\1/p')"
         [ -n "$key" ] || { echo "no person key for the worker" >&2; exit 1; }

@@ -969,26 +969,32 @@ fn to_job(row: &Row) -> Result<JobRow> {
     })
 }
 
-fn to_event(row: &Row) -> Result<EventRow> {
-    let kind: String = col(row, 2)?;
-    let mut body: Vec<u8> = col(row, 3)?;
+fn to_event(row: &Row) -> Result<(EventRow, Option<ContributionRow>)> {
+    let body: Vec<u8> = col(row, 3)?;
     // Stored empty: the bytes are rebuilt from the joined contributions row
-    // (`anxin_records::store::contribution_body`). A row that does not read as a contribution
-    // rebuilds nothing: the entry reads as empty bytes and fails its stored hash.
-    if body.is_empty()
-        && kind == anxin_records::store::REBUILT_KIND
-        && col::<Option<i64>>(row, 5)?.is_some()
-        && let Ok(c) = contribution_at(row, 5)
-    {
-        body = anxin_records::store::contribution_body(&c).unwrap_or_default();
-    }
-    Ok(EventRow {
-        seq: u64_col(row, 0, "seq")?,
-        key: col(row, 1)?,
-        kind,
-        body,
-        leaf: key_col(row, 4, "leaf hash")?,
-    })
+    // (`anxin_records::store::with_rebuilt_bodies`). A row that does not read as a
+    // contribution rebuilds nothing: the entry reads as empty bytes and fails its stored hash.
+    let rebuilt = if body.is_empty() && col::<Option<i64>>(row, 5)?.is_some() {
+        contribution_at(row, 5).ok()
+    } else {
+        None
+    };
+    Ok((
+        EventRow {
+            seq: u64_col(row, 0, "seq")?,
+            key: col(row, 1)?,
+            kind: col(row, 2)?,
+            body,
+            leaf: key_col(row, 4, "leaf hash")?,
+        },
+        rebuilt,
+    ))
+}
+
+/// Event rows read, their empty bodies rebuilt.
+fn to_events(rows: &[Row]) -> Result<Vec<EventRow>> {
+    let rows = rows.iter().map(to_event).collect::<Result<Vec<_>>>()?;
+    Ok(anxin_records::store::with_rebuilt_bodies(rows))
 }
 
 /// `SELECT` of the events' columns, with those of the contributions row joined where a body
@@ -1166,12 +1172,12 @@ impl Store for PgStore {
             events_sql!("WHERE e.seq >= $1 AND e.seq < $2 ORDER BY e.seq"),
             &[&from, &to],
         )?;
-        rows.iter().map(to_event).collect()
+        to_events(&rows)
     }
 
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
         let rows = self.query(events_sql!("WHERE e.key = $1"), &[&key])?;
-        rows.first().map(to_event).transpose()
+        Ok(to_events(&rows)?.pop())
     }
 
     fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
@@ -1182,7 +1188,7 @@ impl Store for PgStore {
             ),
             &[&from, &limit],
         )?;
-        rows.iter().map(to_event).collect()
+        to_events(&rows)
     }
 
     fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
@@ -1191,7 +1197,7 @@ impl Store for PgStore {
             events_sql!("WHERE e.seq >= $1 ORDER BY e.seq LIMIT $2"),
             &[&from, &limit],
         )?;
-        rows.iter().map(to_event).collect()
+        to_events(&rows)
     }
 
     fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {

@@ -656,20 +656,19 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, body, r.get(4)?, rebuilt))
 }
 
-fn to_event((seq, key, kind, body, leaf, rebuilt): RawEvent) -> Result<EventRow> {
-    let body = match rebuilt {
-        Some(row) if body.is_empty() && kind == anxin_records::store::REBUILT_KIND => {
-            anxin_records::store::contribution_body(&row).unwrap_or_default()
-        }
-        _ => body,
-    };
-    Ok(EventRow {
-        seq: seq as u64,
-        key,
-        kind,
-        body,
-        leaf: hash_of(leaf, "leaf hash")?,
-    })
+fn to_event(
+    (seq, key, kind, body, leaf, rebuilt): RawEvent,
+) -> Result<(EventRow, Option<ContributionRow>)> {
+    Ok((
+        EventRow {
+            seq: seq as u64,
+            key,
+            kind,
+            body,
+            leaf: hash_of(leaf, "leaf hash")?,
+        },
+        rebuilt,
+    ))
 }
 
 fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
@@ -819,7 +818,10 @@ impl SqliteStore {
             ))
             .map_err(db)?;
         let rows = stmt.query_map(p, event_row).map_err(db)?;
-        rows.map(|r| to_event(r.map_err(db)?)).collect()
+        let rows = rows
+            .map(|r| to_event(r.map_err(db)?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(anxin_records::store::with_rebuilt_bodies(rows))
     }
 }
 
