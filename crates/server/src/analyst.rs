@@ -264,7 +264,7 @@ pub async fn desk_page(
     // The fiscal section says what it cannot compute (a hukou province whose tier is not
     // recorded, a count too large) without taking the simulation's results with it.
     page.fiscal = match fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await {
-        Ok(results) => Fiscal::Shown(fiscal_section(&results, &a, year)),
+        Ok(results) => Fiscal::Shown(Box::new(fiscal_section(&results, &a, year))),
         Err(e) => Fiscal::Refused(
             lang.pick(&e.zh, &e.en).to_string(),
             lang.pick(&e.en, &e.zh).to_string(),
@@ -335,7 +335,7 @@ enum Cohort {
 }
 
 enum Fiscal {
-    Shown(FiscalView),
+    Shown(Box<FiscalView>),
     /// Why not, in the page's language and the other.
     Refused(String, String),
 }
