@@ -47,7 +47,9 @@ impl ParamRef {
     /// The name of the region the value was found at, without its code (e.g. "全国").
     pub fn region_name(&self, lang: crate::Lang) -> &str {
         let full = lang.pick(&self.region, &self.region_en);
-        full.rsplit_once(' ').map_or(full, |(name, _)| name)
+        full.rsplit_once(' ')
+            .filter(|(name, _)| !name.is_empty())
+            .map_or(full, |(name, _)| name)
     }
 }
 

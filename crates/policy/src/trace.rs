@@ -38,10 +38,16 @@ impl Trace {
 
     /// Plain text: numbered steps, each parameter with value and source, then the words.
     pub fn render(&self, lang: Lang) -> String {
-        lang.punctuate(self.render_raw(lang))
+        lang.punctuate(self.render_raw(lang, false))
     }
 
-    fn render_raw(&self, lang: Lang) -> String {
+    /// [`Trace::render`] for a page a worker reads: each parameter's region by its name
+    /// alone ("杭州市", not "杭州市 330100"); the codes stay in the CLI's and files' text.
+    pub fn render_named(&self, lang: Lang) -> String {
+        lang.punctuate(self.render_raw(lang, true))
+    }
+
+    fn render_raw(&self, lang: Lang, names_only: bool) -> String {
         let mut out = String::new();
         out.push_str(lang.pick("怎么算出来的：\n", "How this was worked out:\n"));
         for (i, s) in self.steps.iter().enumerate() {
@@ -60,7 +66,11 @@ impl Trace {
                 out.push_str(&format!(
                     "      · {label}：{}（{}{reform}，{} {}；{}：{}，{conf}）\n",
                     lang.pick(&p.value, &p.value_en),
-                    lang.pick(&p.region, &p.region_en),
+                    if names_only {
+                        p.region_name(lang)
+                    } else {
+                        lang.pick(&p.region, &p.region_en)
+                    },
                     lang.pick("自", "from"),
                     p.from,
                     lang.pick("依据", "source"),

@@ -18,27 +18,9 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, ClientIp, logout_button as logout_for};
 use crate::{
-    ApiError, AppState, Params, esc, lang_of, lang_query, page, private_page, region_options,
-    whole_number,
+    ApiError, AppState, Chrome, Params, html, lang_of, private_html, region_choices, whole_number,
 };
-
-/// Where accounts come from, under the sign-in form.
-pub fn whence(lang: Lang) -> String {
-    let ls = lang_query(lang, true);
-    format!(
-        "<p>{} <a href=\"/signup{ls}\">{}</a>{}</p><p>{}</p>",
-        lang.pick("没有账户？劳动者请", "No account? Workers,"),
-        lang.pick("注册", "sign up"),
-        lang.pick(
-            "：填好后带身份证到所选地区的社保经办窗口，工作人员核实身份后即可登录。经办员、平台、学校等单位的账户由管理员开设。",
-            ": then take your ID card to the social insurance office of the region you chose; once a clerk has confirmed who you are, you can sign in. Accounts of clerks, platforms, schools and other offices are made by an administrator.",
-        ),
-        lang.pick(
-            "忘记密码：带身份证到社保经办窗口，工作人员会给你一个临时密码，登录时换成自己的新密码。",
-            "Forgot your password? Take your ID card to a social insurance office: a clerk gives you a temporary password, which you replace with your own when you sign in.",
-        ),
-    )
-}
+use askama::Template;
 
 fn when(at: i64) -> String {
     jiff::Timestamp::from_second(at)
@@ -50,13 +32,90 @@ fn when(at: i64) -> String {
         .unwrap_or_default()
 }
 
-fn bad(lang: Lang, e: &ApiError) -> String {
-    format!("<p class=bad>{}</p>", esc(lang.pick(&e.zh, &e.en)))
+/// A refusal as the pages' message line (`templates/message.html`): not good, its words.
+fn bad(lang: Lang, e: &ApiError) -> Option<(bool, String)> {
+    Some((false, lang.pick(&e.zh, &e.en).to_string()))
 }
 
-fn good(text: &str) -> String {
-    format!("<p class=good>{}</p>", esc(text))
+fn good(text: &str) -> Option<(bool, String)> {
+    Some((true, text.to_string()))
 }
+
+type Message = Option<(bool, String)>;
+
+/// `templates/signup.html`: a worker's sign-up form, or where to go once it is in.
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    c: Chrome,
+    message: Message,
+    name: String,
+    phone: String,
+    username: String,
+    regions: Vec<(String, String, bool)>,
+    /// The request stored: its number, the username and the place to visit.
+    done: Option<(i64, String, String)>,
+}
+
+/// `templates/signups.html`: the clerk's desk of sign-up requests.
+#[derive(Template)]
+#[template(path = "signups.html")]
+struct SignupsPage {
+    c: Chrome,
+    message: Message,
+    requests: Vec<Request>,
+    /// The next page starts after this request.
+    next: Option<i64>,
+    csrf: String,
+    logout: String,
+}
+
+struct Request {
+    id: i64,
+    username: String,
+    name: String,
+    masked_id: String,
+    phone_tail: String,
+    place: String,
+    sent: String,
+    registered: bool,
+    accounts: usize,
+}
+
+/// `templates/reset.html`: a clerk resets a worker's password (the temporary one shown once).
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    c: Chrome,
+    message: Message,
+    /// The username and the temporary password.
+    done: Option<(String, String)>,
+    csrf: String,
+    logout: String,
+}
+
+/// `templates/password.html`: choose a new password (after a reset, before any session).
+#[derive(Template)]
+#[template(path = "password.html")]
+struct ChangePage {
+    c: Chrome,
+    message: Message,
+    next: String,
+    username: String,
+}
+
+/// `templates/own_password.html`: a signed-in caller changes their own password.
+#[derive(Template)]
+#[template(path = "own_password.html")]
+struct OwnPage {
+    c: Chrome,
+    message: Message,
+    done: bool,
+    csrf: String,
+    logout: String,
+}
+
+crate::extends_layout!(SignupPage, SignupsPage, ResetPage, ChangePage, OwnPage);
 
 fn csrf_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     if crate::auth::same_origin(headers) {
@@ -90,52 +149,22 @@ pub struct SignupIn {
     lang: Option<String>,
 }
 
-fn signup_form(state: &AppState, lang: Lang, f: &SignupIn, message: &str) -> String {
-    format!(
-        "<p>{intro}</p>{message}<form method=\"post\" action=\"/signup\">\
-         <input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-         <label>{id}<input name=\"resident_id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
-         <label>{nm}<input name=\"name\" autocomplete=\"name\" maxlength=\"40\" required value=\"{name}\"></label>\
-         <label>{ph}<input name=\"phone\" type=\"tel\" autocomplete=\"tel\" maxlength=\"20\" required value=\"{phone}\"></label>\
-         <label>{un}<input name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" maxlength=\"32\" required value=\"{username}\"></label>\
-         <label>{pw}<input name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required></label>\
-         <label>{rg}<select name=\"region\" required>{options}</select></label>\
-         <button>{go}</button></form><p>{privacy}</p>",
-        intro = lang.pick(
-            "劳动者在这里申请账户。提交后请带身份证到下面所选地区的社保经办窗口，工作人员核对证件后开通，之后就能用你的用户名和密码登录，查看自己的参保记录、消息和谁查过你的记录。",
-            "Workers apply for an account here. Then take your ID card to the social insurance office of the region you choose below: once a clerk has checked it, your account opens and you sign in with your username and password to see your own record, your messages and who read your record.",
-        ),
-        l = lang.code(),
-        id = lang.pick("身份证号（18 位）", "Resident ID (18 characters)"),
-        nm = lang.pick("姓名（与身份证一致）", "Name (as on the ID card)"),
-        name = esc(&f.name),
-        ph = lang.pick("手机号", "Mobile number"),
-        phone = esc(&f.phone),
-        un = lang.pick(
-            "用户名（3–32 个小写字母、数字或 . _ -，可用手机号）",
-            "Username (3–32 lowercase letters, digits or . _ -; your mobile number will do)",
-        ),
-        username = esc(&f.username),
-        pw = lang.pick("密码（至少 10 个字符）", "Password (at least 10 characters)"),
-        rg = lang.pick("去哪里的社保窗口核实身份", "Office where you will confirm who you are"),
-        options = region_options(&state.policy, lang, f.region.trim()),
-        go = lang.pick("提交申请", "Apply"),
-        privacy = lang.pick(
-            "身份证号、姓名和手机号加密保存，只有核实你身份的经办员能看到姓名、证件号的前后几位和手机尾号。",
-            "Your resident ID, name and phone are stored encrypted; only the clerk confirming who you are sees your name, the first and last digits of the ID and the phone's last four.",
-        ),
-    )
+fn signup_form(state: &AppState, lang: Lang, f: &SignupIn, message: Message) -> SignupPage {
+    SignupPage {
+        c: Chrome::new(lang, lang.pick("劳动者注册", "Sign up as a worker")),
+        message,
+        name: f.name.clone(),
+        phone: f.phone.clone(),
+        username: f.username.clone(),
+        regions: region_choices(&state.policy, lang, f.region.trim()),
+        done: None,
+    }
 }
 
 /// `GET /signup`
 pub async fn signup_page(State(state): State<AppState>, Params(q): Params<SignupIn>) -> Response {
     let lang = lang_of(q.lang.as_deref());
-    page(
-        lang,
-        lang.pick("劳动者注册", "Sign up as a worker"),
-        &signup_form(&state, lang, &SignupIn::default(), ""),
-    )
-    .into_response()
+    html(&signup_form(&state, lang, &SignupIn::default(), None)).into_response()
 }
 
 /// Checks a sign-up form, counts it against the client's limit, and stores the request
@@ -172,7 +201,6 @@ pub async fn signup_submit(
     Form(f): Form<SignupIn>,
 ) -> Response {
     let lang = lang_of(f.lang.as_deref());
-    let title = lang.pick("劳动者注册", "Sign up as a worker");
     let done = async {
         csrf_origin(&headers)?;
         let form = SignupForm {
@@ -189,34 +217,15 @@ pub async fn signup_submit(
     match done {
         Ok((id, region, username)) => {
             let place = crate::text::place_name(&state.policy, region, lang);
-            let body = format!(
-                "{}<div class=card><h3>{} {id}</h3><dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl></div><p>{}</p><p><a href=\"/login{}\">{}</a></p>",
-                good(lang.pick("申请已提交。", "Your request is in.")),
-                lang.pick("申请编号", "Request no."),
-                lang.pick("用户名", "Username"),
-                esc(&username),
-                lang.pick("去这里核实身份", "Confirm who you are at"),
-                esc(&format!(
-                    "{place}{}",
-                    lang.pick("的社保经办窗口", " social insurance office")
-                )),
-                lang.pick(
-                    "请带上身份证原件。工作人员核对后账户即开通；在那之前登录会告诉你申请的进展，如果不予开通，也会写明原因。",
-                    "Bring your ID card. Once the clerk has checked it your account opens; until then, signing in tells you how the request stands, and if it is refused, why.",
-                ),
-                lang_query(lang, true),
-                lang.pick("去登录", "Go to sign in"),
-            );
-            page(lang, title, &body).into_response()
+            let mut page = signup_form(&state, lang, &SignupIn::default(), None);
+            page.done = Some((id, username, place));
+            html(&page).into_response()
         }
         Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR => e.into_response(),
         Err(e) => {
             let status = e.status;
-            let mut r = (
-                status,
-                page(lang, title, &signup_form(&state, lang, &f, &bad(lang, &e))),
-            )
-                .into_response();
+            let mut r =
+                (status, html(&signup_form(&state, lang, &f, bad(lang, &e)))).into_response();
             if let Some(v) = e.retry_after {
                 r.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,
@@ -282,105 +291,39 @@ async fn desk(
     caller: &Caller,
     lang: Lang,
     after: i64,
-    message: &str,
+    message: Message,
 ) -> Result<Response, ApiError> {
     caller.may(Action::ReviewSignup)?;
     let c = caller.clone();
     let list = state
         .read(move |r| Ok(accounts::pending(r, c.actor(), after, DESK_PAGE)?))
         .await?;
-    let ls = lang_query(lang, true);
-    let mut body = format!(
-        "<p>{}</p>{message}",
-        lang.pick(
-            "劳动者在网上提交的开户申请，按提交先后排列。请本人出示身份证原件：核对姓名与证件，在“证件上的号码”里输入证件号，与申请一致才会开通；不符就写明原因，不予开通（本人登录时会看到原因）。",
-            "Sign-up requests workers sent online, oldest first. Ask for the ID card itself: compare the name, type the number on the card under \"Number on the card\" — the account opens only if it is the number of the request; otherwise refuse with the reason (the worker reads it when signing in).",
-        )
-    );
-    if list.is_empty() {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick("没有待核实的开户申请。", "No sign-up request is waiting.")
-        ));
-    }
-    for s in &list {
-        let accounts_line = if s.accounts > 0 {
-            format!(
-                "<dt>{}</dt><dd class=bad>{}</dd>",
-                lang.pick("已有账户", "Accounts already"),
-                esc(&format!(
-                    "{} {}",
-                    s.accounts,
-                    lang.pick("个：请问清楚为什么还要一个", "— ask why another is needed")
-                ))
-            )
-        } else {
-            String::new()
-        };
-        body.push_str(&format!(
-            "<div class=card><h3>{req} {id} · {user}</h3><dl>\
-             <dt>{nm}</dt><dd>{name}</dd><dt>{idl}</dt><dd>{masked}</dd><dt>{ph}</dt><dd>{tail}</dd>\
-             <dt>{rg}</dt><dd>{place}</dd><dt>{at}</dt><dd>{when}</dd><dt>{reg}</dt><dd>{registered}</dd>{accounts_line}</dl>\
-             <form method=\"post\" action=\"/clerk/signups/{id}/confirm\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-             <label>{card}<input name=\"card\" autocomplete=\"off\" maxlength=\"18\" required></label>\
-             <button>{yes}</button></form>\
-             <form method=\"post\" action=\"/clerk/signups/{id}/refuse\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-             <label>{why}<input name=\"reason\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{why_eg}\"></label>\
-             <button>{no}</button></form></div>",
-            req = lang.pick("申请", "Request"),
-            id = s.id,
-            user = esc(&s.username),
-            nm = lang.pick("姓名", "Name"),
-            name = esc(&s.name),
-            idl = lang.pick("身份证", "Resident ID"),
-            masked = esc(&s.masked_id),
-            ph = lang.pick("手机尾号", "Phone ends in"),
-            tail = esc(&s.phone_tail),
-            rg = lang.pick("办理地区", "Office region"),
-            place = esc(&crate::text::place_name(&state.policy, s.region, lang)),
-            at = lang.pick("提交时间", "Sent"),
-            when = when(s.created_at),
-            reg = lang.pick("登记簿", "Registry"),
-            registered = if s.registered {
-                lang.pick("已登记", "registered")
-            } else {
-                lang.pick(
-                    "尚未登记：开通后请为其办理参保登记",
-                    "not registered yet: register them after opening the account",
-                )
-            },
-            csrf = caller.csrf(),
-            l = lang.code(),
-            card = lang.pick("证件上的号码", "Number on the card"),
-            yes = lang.pick("核实无误，开通账户", "Identity confirmed: open the account"),
-            why = lang.pick("不予开通的原因（本人会看到）", "Reason to refuse (the worker reads it)"),
-            why_eg = lang.pick("证件与本人不符", "the ID card is not the applicant's"),
-            no = lang.pick("不予开通", "Refuse"),
-        ));
-    }
-    if list.len() == DESK_PAGE as usize
-        && let Some(last) = list.last()
-    {
-        body.push_str(&format!(
-            "<p><a href=\"/clerk/signups?after={}{}\">{}</a></p>",
-            last.id,
-            lang_query(lang, false),
-            lang.pick("下一页", "Next page")
-        ));
-    }
-    body.push_str(&format!(
-        "<p><a href=\"/clerk/password{ls}\">{}</a> · <a href=\"/clerk{ls}\">{}</a></p>{}",
-        lang.pick("为劳动者重置密码", "Reset a worker's password"),
-        lang.pick("回到经办首页", "Back to the clerk's page"),
-        logout_for(caller, lang),
-    ));
-    Ok(private_page(
-        lang,
-        lang.pick("开户申请核实", "Sign-up requests"),
-        &body,
-    ))
+    let next = if list.len() == DESK_PAGE as usize {
+        list.last().map(|s| s.id)
+    } else {
+        None
+    };
+    Ok(private_html(&SignupsPage {
+        c: Chrome::new(lang, lang.pick("开户申请核实", "Sign-up requests")),
+        message,
+        requests: list
+            .iter()
+            .map(|s| Request {
+                id: s.id,
+                username: s.username.clone(),
+                name: s.name.clone(),
+                masked_id: s.masked_id.clone(),
+                phone_tail: s.phone_tail.clone(),
+                place: crate::text::place_name(&state.policy, s.region, lang),
+                sent: when(s.created_at),
+                registered: s.registered,
+                accounts: s.accounts,
+            })
+            .collect(),
+        next,
+        csrf: caller.csrf(),
+        logout: logout_for(caller, lang),
+    }))
 }
 
 /// `GET /clerk/signups`: the pending requests of the clerk's region.
@@ -391,7 +334,7 @@ pub async fn desk_page(
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let after = q.after.as_deref().and_then(whole_number).unwrap_or(0);
-    desk(&state, &caller, lang, after, "").await
+    desk(&state, &caller, lang, after, None).await
 }
 
 #[derive(Deserialize)]
@@ -460,7 +403,7 @@ async fn decide(
         Err(e) if e.status == StatusCode::FORBIDDEN && e.kind == "forbidden" => return Err(e),
         Err(e) => bad(lang, &e),
     };
-    desk(&state, &caller, lang, 0, &message).await
+    desk(&state, &caller, lang, 0, message).await
 }
 
 /// `POST /clerk/signups/{id}/confirm`
@@ -485,25 +428,17 @@ pub async fn refuse_submit(
 
 // ---- a clerk resets a worker's password ----
 
-fn reset_form(caller: &Caller, lang: Lang, message: &str) -> String {
-    format!(
-        "<p>{}</p>{message}<form method=\"post\" action=\"/clerk/password\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
-         <label>{}<input name=\"card\" autocomplete=\"off\" maxlength=\"18\" required></label>\
-         <button>{}</button></form><p><a href=\"/clerk/signups{ls}\">{}</a> · <a href=\"/clerk{ls}\">{}</a></p>{}",
-        lang.pick(
-            "劳动者本人带身份证到窗口、忘了密码时用。输入证件上的号码，系统给出一个临时密码（只显示一次），本人登录时须换成自己的新密码；这次重置会记入本人能看到的查阅记录。",
-            "For a worker at the desk with their ID card who forgot their password. Type the number on the card: you get a temporary password (shown once), which the worker must replace with their own at the next sign-in; the reset goes to the log of reads the worker sees.",
+fn reset_form(caller: &Caller, lang: Lang, message: Message) -> ResetPage {
+    ResetPage {
+        c: Chrome::new(
+            lang,
+            lang.pick("为劳动者重置密码", "Reset a worker's password"),
         ),
-        caller.csrf(),
-        lang.code(),
-        lang.pick("证件上的号码", "Number on the card"),
-        lang.pick("重置密码", "Reset the password"),
-        lang.pick("开户申请核实", "Sign-up requests"),
-        lang.pick("回到经办首页", "Back to the clerk's page"),
-        logout_for(caller, lang),
-        ls = lang_query(lang, true),
-    )
+        message,
+        done: None,
+        csrf: caller.csrf(),
+        logout: logout_for(caller, lang),
+    }
 }
 
 /// `GET /clerk/password`
@@ -513,11 +448,7 @@ pub async fn reset_page(
 ) -> Result<Response, ApiError> {
     caller.may(Action::ResetPassword)?;
     let lang = lang_of(q.lang.as_deref());
-    Ok(private_page(
-        lang,
-        lang.pick("为劳动者重置密码", "Reset a worker's password"),
-        &reset_form(&caller, lang, ""),
-    ))
+    Ok(private_html(&reset_form(&caller, lang, None)))
 }
 
 #[derive(Deserialize)]
@@ -557,28 +488,16 @@ pub async fn reset_submit(
     caller.check_csrf(&f.csrf)?;
     caller.may(Action::ResetPassword)?;
     let lang = lang_of(f.lang.as_deref());
-    let title = lang.pick("为劳动者重置密码", "Reset a worker's password");
     match reset(&state, &caller, &f.card).await {
-        Ok((username, temp)) => Ok(private_page(
-            lang,
-            title,
-            &format!(
-                "<div class=card><dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd class=big>{}</dd></dl></div><p>{}</p>{}",
-                lang.pick("用户名", "Username"),
-                esc(&username),
-                lang.pick("临时密码", "Temporary password"),
-                esc(&temp),
-                lang.pick(
-                    "只显示这一次：请当面交给本人。本人用它登录时，须先换成自己的新密码；原来的密码和已登录的设备都已失效。",
-                    "Shown only this once: hand it to the worker in person. Signing in with it, they must first choose their own new password; the old password and every signed-in device no longer work.",
-                ),
-                reset_form(&caller, lang, ""),
-            ),
-        )),
+        Ok((username, temp)) => {
+            let mut page = reset_form(&caller, lang, None);
+            page.done = Some((username, temp));
+            Ok(private_html(&page))
+        }
         Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR => Err(e),
         Err(e) => {
             let status = e.status;
-            let mut r = private_page(lang, title, &reset_form(&caller, lang, &bad(lang, &e)));
+            let mut r = private_html(&reset_form(&caller, lang, bad(lang, &e)));
             *r.status_mut() = status;
             Ok(r)
         }
@@ -601,30 +520,13 @@ pub struct ChangeIn {
     lang: Option<String>,
 }
 
-fn change_form(lang: Lang, username: &str, next: &str, message: &str) -> String {
-    format!(
-        "{message}<form method=\"post\" action=\"/password\">\
-         <input type=\"hidden\" name=\"next\" value=\"{next}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-         <label>{u}<input name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required value=\"{username}\"></label>\
-         <label>{c}<input name=\"current\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <label>{n}<input name=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required></label>\
-         <label>{a}<input name=\"again\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required></label>\
-         <button>{go}</button></form>",
-        next = esc(next),
-        l = lang.code(),
-        u = lang.pick("用户名", "Username"),
-        username = esc(username.trim()),
-        c = lang.pick(
-            "现在的密码（或经办员给的临时密码）",
-            "Current password (or the clerk's temporary one)"
-        ),
-        n = lang.pick(
-            "新密码（至少 10 个字符）",
-            "New password (at least 10 characters)"
-        ),
-        a = lang.pick("再输一遍新密码", "New password again"),
-        go = lang.pick("设好新密码并登录", "Set the new password and sign in"),
-    )
+fn change_form(lang: Lang, username: &str, next: &str, message: Message) -> ChangePage {
+    ChangePage {
+        c: Chrome::new(lang, lang.pick("设新密码", "Choose a new password")),
+        message,
+        next: next.to_string(),
+        username: username.trim().to_string(),
+    }
 }
 
 /// The change-password page, with `e` saying why (a reset, a typo).
@@ -637,11 +539,7 @@ pub fn change_page(
 ) -> Response {
     (
         status,
-        page(
-            lang,
-            lang.pick("设新密码", "Choose a new password"),
-            &change_form(lang, username, next, &bad(lang, e)),
-        ),
+        html(&change_form(lang, username, next, bad(lang, e))),
     )
         .into_response()
 }
@@ -650,12 +548,7 @@ pub fn change_page(
 pub async fn change_get(Params(q): Params<ChangeIn>) -> Response {
     let lang = lang_of(q.lang.as_deref());
     let next = crate::auth::safe_next(q.next.as_deref());
-    page(
-        lang,
-        lang.pick("设新密码", "Choose a new password"),
-        &change_form(lang, &q.username, &next, ""),
-    )
-    .into_response()
+    html(&change_form(lang, &q.username, &next, None)).into_response()
 }
 
 /// `POST /password`: the current (or temporary) password checked under the sign-in limits,
@@ -755,38 +648,20 @@ pub(crate) async fn change_own(
     set_own_password(state, account, new, kind).await
 }
 
-fn own_form(caller: &Caller, lang: Lang, message: &str) -> String {
-    let ls = lang_query(lang, true);
-    format!(
-        "<p>{intro}</p>{message}<form method=\"post\" action=\"/account/password\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-         <label>{c}<input name=\"current\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <label>{n}<input name=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required></label>\
-         <label>{a}<input name=\"again\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required></label>\
-         <button>{go}</button></form><p><a href=\"/me{ls}\">{back}</a></p>{out}",
-        intro = lang.pick(
-            "改密码要先输入现在的密码。改好后，其他手机和电脑上的登录都会退出，这台设备保持登录；这次修改会记入你能看到的查阅记录。",
-            "To change your password, type the current one first. Once changed, every other phone or computer signed in to your account is signed out, this one stays signed in, and the change goes to the log of reads you can see.",
-        ),
-        csrf = caller.csrf(),
-        l = lang.code(),
-        c = lang.pick("现在的密码", "Current password"),
-        n = lang.pick("新密码（至少 10 个字符）", "New password (at least 10 characters)"),
-        a = lang.pick("再输一遍新密码", "New password again"),
-        go = lang.pick("修改密码", "Change the password"),
-        back = lang.pick("回到我的页面", "Back to my page"),
-        out = logout_for(caller, lang),
-    )
+fn own_form(caller: &Caller, lang: Lang, message: Message) -> OwnPage {
+    OwnPage {
+        c: Chrome::new(lang, lang.pick("修改密码", "Change my password")),
+        message,
+        done: false,
+        csrf: caller.csrf(),
+        logout: logout_for(caller, lang),
+    }
 }
 
 /// `GET /account/password`: a signed-in caller's own password, changed at will.
 pub async fn own_page(caller: Caller, Params(q): Params<DeskQuery>) -> Response {
     let lang = lang_of(q.lang.as_deref());
-    private_page(
-        lang,
-        lang.pick("修改密码", "Change my password"),
-        &own_form(&caller, lang, ""),
-    )
+    private_html(&own_form(&caller, lang, None))
 }
 
 #[derive(Deserialize)]
@@ -811,7 +686,6 @@ pub async fn own_submit(
 ) -> Result<Response, ApiError> {
     caller.check_csrf(&f.csrf)?;
     let lang = lang_of(f.lang.as_deref());
-    let title = lang.pick("修改密码", "Change my password");
     let done = change_own(
         &state,
         &client,
@@ -824,25 +698,15 @@ pub async fn own_submit(
     .await;
     match done {
         Ok((token, _, _)) => {
-            let ls = lang_query(lang, true);
-            let mut r = private_page(
-                lang,
-                title,
-                &format!(
-                    "{}<p><a href=\"/me{ls}\">{}</a></p>",
-                    good(lang.pick(
-                        "密码已修改。其他设备上的登录都已退出，这台设备仍然登录着。",
-                        "Your password is changed. Every other device is signed out; this one stays signed in.",
-                    )),
-                    lang.pick("回到我的页面", "Back to my page"),
-                ),
-            );
+            let mut page = own_form(&caller, lang, None);
+            page.done = true;
+            let mut r = private_html(&page);
             crate::auth::set_session_cookie(&state, &mut r, &token);
             Ok(r)
         }
         Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR => Err(e),
         Err(e) => {
-            let mut r = private_page(lang, title, &own_form(&caller, lang, &bad(lang, &e)));
+            let mut r = private_html(&own_form(&caller, lang, bad(lang, &e)));
             *r.status_mut() = e.status;
             if let Some(v) = e.retry_after {
                 r.headers_mut().insert(

@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of, lang_query};
+use crate::{ApiError, AppState, CardsTable, Chrome, Params, lang_of};
+use askama::Template;
 
 /// What a page asks for when nothing is given.
 const YEARS: u32 = 10;
@@ -207,22 +208,45 @@ pub async fn desk_page(
     let a = ask_of(&uri)?;
     let lang = a.lang;
     let params = SimParams::embedded()?;
-    let mut body = String::new();
-    body.push_str(&format!(
-        "<p>{}</p><ul><li><a href=\"/school/ledger{ls}\">{}</a></li><li><a href=\"/clerk/inbox{ls}\">{}</a></li></ul>",
-        lang.pick(
-            "在合成的灵活就业人口上比较改革方案与现行规定：参保和续保、统筹基金与个人账户的缴费、各级补贴支出、各收入十分位的变化和养老金的得失。同一种子，同样结果。",
-            "Compare reforms with the law in force on a synthetic population of flexible workers: coverage and retention, contributions to the pooling fund and personal accounts, subsidies by who pays, the change by income decile, and pension winners and losers. The same seed gives the same results."
-        ),
-        lang.pick("因入学参保人员台账", "Identification ledger"),
-        lang.pick("消息送达和阅读", "Messages delivered and read"),
-        ls = lang_query(lang, true),
-    ));
-    body.push_str(&form(&state.policy, &params, &state, &a));
-    body.push_str(&people_form(&state.policy, &params, &state, &caller, lang));
+    let bounds = state.gates.sim_bounds();
+    let offered = analyst::reforms_for(&state.policy, &params, state.today())
+        .iter()
+        .map(|r| {
+            (
+                r.name.clone(),
+                lang.pick(&r.title_zh, &r.title_en).to_string(),
+                a.reforms.contains(&r.name),
+            )
+        })
+        .collect();
+    let mut page = DeskPage {
+        c: Chrome::new(lang, lang.pick("政策分析", "Analyst's desk")),
+        offered,
+        years_label: match lang {
+            Lang::Zh => format!("年数（1–{}）", bounds.max_years),
+            Lang::En => format!("Years (1–{})", bounds.max_years),
+        },
+        years: a.years,
+        seed: a.seed,
+        persons_label: match lang {
+            Lang::Zh => format!("合成人口人数（最多 {}）", bounds.max_persons),
+            Lang::En => format!(
+                "People in the synthetic population (at most {})",
+                bounds.max_persons
+            ),
+        },
+        persons: a.persons,
+        people_intro: people_intro(lang),
+        csrf: caller.csrf(),
+        default_years: YEARS,
+        default_seed: SEED,
+        results: None,
+        cohort: None,
+        fiscal: Fiscal::Refused(String::new(), String::new()),
+        logout: crate::auth::logout_button(&caller, lang),
+    };
     if a.run {
         let req = request(&state, a.reforms.clone(), a.years, a.seed, a.persons);
-        let bounds = state.gates.sim_bounds();
         analyst::check(&state.policy, &req, bounds)?;
         // One gate for the whole run: the population and the school cohorts.
         let _running = state.gates.simulation()?;
@@ -232,219 +256,216 @@ pub async fn desk_page(
         })
         .await
         .map_err(|_| ApiError::internal())??;
-        body.push_str(&results(&state.policy, &params, &desk, &a));
+        page.results = Some(results(&state.policy, &params, &desk, &a, String::new()));
         let cohort = cohorts(&state, &caller, a.seed, a.reforms.clone()).await?;
-        body.push_str(&cohort_section(&state.policy, cohort.as_ref(), &a));
+        page.cohort = Some(cohort_section(&state.policy, cohort.as_ref(), &a));
     }
     let year = state.today().year();
     // The fiscal section says what it cannot compute (a hukou province whose tier is not
     // recorded, a count too large) without taking the simulation's results with it.
-    match fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await {
-        Ok(results) => body.push_str(&fiscal_section(&results, &a, year)),
-        Err(e) => body.push_str(&format!(
-            "<h2 id=\"fiscal\">{}</h2><p class=\"bad\">{}</p><p><small>{}</small></p><p><a href=\"/analyst{}#fiscal\">{}</a></p>",
-            lang.pick(
-                "城乡居民医保财政补助的分担",
-                "Fiscal sharing of resident medical insurance"
-            ),
-            esc(lang.pick(&e.zh, &e.en)),
-            esc(lang.pick(&e.en, &e.zh)),
-            lang_query(lang, true),
-            lang.pick("按默认值重新计算", "Compute again with the defaults"),
-        )),
-    }
-    body.push_str(&crate::auth::logout_button(&caller, lang));
-    Ok(crate::page(lang, lang.pick("政策分析", "Analyst's desk"), &body).into_response())
+    page.fiscal = match fiscal(&state, year, a.residents, a.migrants, a.hukou.clone()).await {
+        Ok(results) => Fiscal::Shown(Box::new(fiscal_section(&results, &a, year))),
+        Err(e) => Fiscal::Refused(
+            lang.pick(&e.zh, &e.en).to_string(),
+            lang.pick(&e.en, &e.zh).to_string(),
+        ),
+    };
+    Ok(crate::html(&page).into_response())
 }
 
-/// Inline styles for a checkbox row: a 44 px tap target, the box its own size.
-const CHECK_ROW: &str = "display:flex;align-items:center;gap:.5rem;min-height:44px;margin:0";
+/// `templates/analyst.html`: the run's form, the population-file form, the run's results and
+/// the school cohorts' forecast when one was asked for, and the fiscal sharing.
+#[derive(Template)]
+#[template(path = "analyst.html")]
+struct DeskPage {
+    c: Chrome,
+    /// The reforms offered: code, title, ticked.
+    offered: Vec<(String, String, bool)>,
+    years_label: String,
+    years: u32,
+    seed: u64,
+    persons_label: String,
+    persons: u32,
+    people_intro: String,
+    csrf: String,
+    default_years: u32,
+    default_seed: u64,
+    results: Option<Results>,
+    /// Asked for with a run: the forecast, or why there is none.
+    cohort: Option<Cohort>,
+    fiscal: Fiscal,
+    logout: String,
+}
 
-fn form(policy: &Policy, params: &SimParams, state: &AppState, a: &Ask) -> String {
-    let lang = a.lang;
-    let offered = analyst::reforms_for(policy, params, state.today());
-    let boxes: String = if offered.is_empty() {
-        format!(
-            "<p>{}</p>",
-            lang.pick(
-                "此时没有适用于这一人口所在地区的改革方案，只能看现行规定。",
-                "No reform covers this population's regions now: the law in force only."
-            )
-        )
-    } else {
-        offered
-            .iter()
-            .map(|r| {
-                let checked = if a.reforms.contains(&r.name) {
-                    " checked"
-                } else {
-                    ""
-                };
-                format!(
-                    "<label style=\"{CHECK_ROW}\"><input type=\"checkbox\" name=\"reform\" value=\"{}\" style=\"width:auto;min-width:24px;min-height:24px\"{checked}><span>{}</span></label>",
-                    esc(&r.name),
-                    esc(lang.pick(&r.title_zh, &r.title_en)),
-                )
-            })
-            .collect()
-    };
-    let bounds = state.gates.sim_bounds();
-    format!(
-        "<form method=\"get\" action=\"/analyst\"><input type=\"hidden\" name=\"run\" value=\"1\">{hidden_lang}\
-         <fieldset><legend>{}</legend>{boxes}</fieldset>\
-         <label>{}<input name=\"years\" inputmode=\"numeric\" value=\"{}\"></label>\
-         <label>{}<input name=\"seed\" inputmode=\"numeric\" value=\"{}\"></label>\
-         <label>{}<input name=\"persons\" inputmode=\"numeric\" value=\"{}\"></label>\
-         <button>{}</button></form>",
-        lang.pick(
-            "与现行规定比较的改革方案",
-            "Reforms to compare with the law in force"
+/// `templates/analyst_people.html`: the run over an uploaded population, or every refused
+/// row of its file.
+#[derive(Template)]
+#[template(path = "analyst_people.html")]
+struct PeoplePage {
+    c: Chrome,
+    refused: Option<PeopleRefused>,
+    results: Option<Results>,
+}
+
+crate::extends_layout!(DeskPage, PeoplePage);
+
+struct PeopleRefused {
+    line: String,
+    t: CardsTable,
+}
+
+/// A run as `templates/analyst_results.html` shows it.
+struct Results {
+    /// What population it ran on, when not the synthetic one (empty: the synthetic one).
+    note: String,
+    line: String,
+    summary: CardsTable,
+    bands: Option<CardsTable>,
+    charts: Vec<String>,
+    uploaded: bool,
+    /// Each table: its code and its name.
+    tables: Vec<(&'static str, &'static str)>,
+    query: String,
+}
+
+enum Cohort {
+    Empty,
+    /// The line, the chart, the download query.
+    Forecast(String, String, String),
+}
+
+enum Fiscal {
+    Shown(Box<FiscalView>),
+    /// Why not, in the page's language and the other.
+    Refused(String, String),
+}
+
+struct FiscalView {
+    /// Code, name, chosen.
+    provinces: Vec<(String, String, bool)>,
+    migrants: u64,
+    residents: u64,
+    shares: CardsTable,
+    chart: String,
+    movers: Option<(String, CardsTable)>,
+    notes: Vec<String>,
+    query: String,
+}
+
+fn people_intro(lang: Lang) -> String {
+    let limits = anxin_service::population::Limits::embedded().ok();
+    let (lo, hi) = limits.map_or((16, 70), |l| (l.min_age, l.max_age));
+    match lang {
+        Lang::Zh => format!(
+            "CSV，每人一行。必需的列：age（岁，{lo}–{hi}）、track（male、female55 或 female50）、income（月收入，元）、region（地区代码或名称）；可选：sector、volatile、contract、migrant、insured（是/否）、paid_months（已缴月数）、balance（个人账户，元）。有任何一行不合格，就列出各行原因，不运行模拟。范围是假设，见 policy/simulation/population-file.toml。"
         ),
-        match lang {
-            Lang::Zh => format!("年数（1–{}）", bounds.max_years),
-            Lang::En => format!("Years (1–{})", bounds.max_years),
-        },
-        a.years,
-        lang.pick("随机种子", "Seed"),
-        a.seed,
-        match lang {
-            Lang::Zh => format!("合成人口人数（最多 {}）", bounds.max_persons),
-            Lang::En => format!(
-                "People in the synthetic population (at most {})",
-                bounds.max_persons
-            ),
-        },
-        a.persons,
-        lang.pick("运行模拟", "Run the simulation"),
-        hidden_lang = if lang == Lang::En {
-            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
-        } else {
-            ""
-        },
-    )
+        Lang::En => format!(
+            "CSV, one person a row. Required columns: age (years, {lo}–{hi}), track (male, female55 or female50), income (yuan a month), region (a code or name); optional: sector, volatile, contract, migrant, insured (yes/no), paid_months, balance (personal account, yuan). If any row is bad, every bad row is listed with its reason and nothing runs. The limits are assumptions (policy/simulation/population-file.toml)."
+        ),
+    }
 }
 
 fn label(policy: &Policy, name: &str, lang: Lang) -> String {
     analyst::scenario_label(policy, name, lang)
 }
 
-fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> String {
+fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask, note: String) -> Results {
     let lang = a.lang;
     let r = &desk.result.request;
     let last = r.start.year() + r.years as i32 - 1;
-    let mut s = format!(
-        "<h2>{}</h2><p>{}</p>",
-        lang.pick("一屏摘要", "Summary"),
-        match lang {
-            Lang::Zh => format!(
-                "{}：{} 人，{}–{} 年，种子 {}。参保行为模型和多数人口构成是假设，每个数字及出处见「人口构成与出处」表。",
-                esc(&params.meta.title_zh),
-                r.persons,
-                r.start.year(),
-                last,
-                r.seed
-            ),
-            Lang::En => format!(
-                "{}: {} people, {}–{}, seed {}. The participation model and most of the population mix are assumptions; every figure with its source is in the calibration table.",
-                esc(&params.meta.title_en),
-                r.persons,
-                r.start.year(),
-                last,
-                r.seed
-            ),
+    let line = match lang {
+        Lang::Zh => format!(
+            "{}：{} 人，{}–{} 年，种子 {}。参保行为模型和多数人口构成是假设，每个数字及出处见「人口构成与出处」表。",
+            params.meta.title_zh,
+            r.persons,
+            r.start.year(),
+            last,
+            r.seed
+        ),
+        Lang::En => format!(
+            "{}: {} people, {}–{}, seed {}. The participation model and most of the population mix are assumptions; every figure with its source is in the calibration table.",
+            params.meta.title_en,
+            r.persons,
+            r.start.year(),
+            last,
+            r.seed
+        ),
+    };
+    let summary = CardsTable {
+        labels: crate::names(&[
+            lang.pick("方案", "Scenario"),
+            lang.pick("参保率（首年→末年）", "Coverage (first→last year)"),
+            lang.pick("续保率", "Retention"),
+            lang.pick("缴费合计（万元）", "Contributions (10k yuan)"),
+            lang.pick("统筹基金（万元）", "Pooling fund (10k yuan)"),
+            lang.pick("个人账户（万元）", "Personal accounts (10k yuan)"),
+            lang.pick("地方补贴（万元）", "Local subsidy (10k yuan)"),
+            lang.pick("省级补贴（万元）", "Provincial subsidy (10k yuan)"),
+            lang.pick("入学券（万元）", "School voucher (10k yuan)"),
+            lang.pick("个人实缴（万元）", "Paid by workers (10k yuan)"),
+            lang.pick("平均养老金（元/月）", "Mean pension (yuan/month)"),
+            lang.pick("替代率", "Replacement rate"),
+        ]),
+        rows: desk
+            .summary
+            .iter()
+            .map(|l| {
+                (
+                    "",
+                    vec![
+                        label(policy, &l.scenario, lang),
+                        format!(
+                            "{} → {}",
+                            pct(l.coverage_first_bps),
+                            pct(l.coverage_last_bps)
+                        ),
+                        pct(l.retention_bps),
+                        analyst::wan(l.contributions_fen),
+                        analyst::wan(l.pooling_fen),
+                        analyst::wan(l.accounts_fen),
+                        analyst::wan(l.subsidy_local_fen),
+                        analyst::wan(l.subsidy_provincial_fen),
+                        analyst::wan(l.subsidy_voucher_fen),
+                        analyst::wan(l.paid_by_workers_fen),
+                        analyst::yuan(l.mean_pension_fen),
+                        if l.replacement_percent.is_empty() {
+                            "–".into()
+                        } else {
+                            format!("{} %", l.replacement_percent)
+                        },
+                    ],
+                )
+            })
+            .collect(),
+    };
+    let bands = (desk.summary.len() > 1).then(|| {
+        let mut labels = vec![lang.pick("方案", "Scenario").to_string()];
+        labels.extend(BANDS.iter().map(|b| lang.pick(b.0, b.1).to_string()));
+        CardsTable {
+            labels,
+            rows: desk.summary[1..]
+                .iter()
+                .map(|l| ("", band_cells(policy, l, lang)))
+                .collect(),
         }
-    );
-    let labels = [
-        lang.pick("方案", "Scenario"),
-        lang.pick("参保率（首年→末年）", "Coverage (first→last year)"),
-        lang.pick("续保率", "Retention"),
-        lang.pick("缴费合计（万元）", "Contributions (10k yuan)"),
-        lang.pick("统筹基金（万元）", "Pooling fund (10k yuan)"),
-        lang.pick("个人账户（万元）", "Personal accounts (10k yuan)"),
-        lang.pick("地方补贴（万元）", "Local subsidy (10k yuan)"),
-        lang.pick("省级补贴（万元）", "Provincial subsidy (10k yuan)"),
-        lang.pick("入学券（万元）", "School voucher (10k yuan)"),
-        lang.pick("个人实缴（万元）", "Paid by workers (10k yuan)"),
-        lang.pick("平均养老金（元/月）", "Mean pension (yuan/month)"),
-        lang.pick("替代率", "Replacement rate"),
-    ];
-    s.push_str(&cards_head(&labels));
-    for l in &desk.summary {
-        s.push_str(&cards_row(
-            &labels,
-            &[
-                esc(&label(policy, &l.scenario, lang)),
-                format!(
-                    "{} → {}",
-                    pct(l.coverage_first_bps),
-                    pct(l.coverage_last_bps)
-                ),
-                pct(l.retention_bps),
-                analyst::wan(l.contributions_fen),
-                analyst::wan(l.pooling_fen),
-                analyst::wan(l.accounts_fen),
-                analyst::wan(l.subsidy_local_fen),
-                analyst::wan(l.subsidy_provincial_fen),
-                analyst::wan(l.subsidy_voucher_fen),
-                analyst::wan(l.paid_by_workers_fen),
-                analyst::yuan(l.mean_pension_fen),
-                if l.replacement_percent.is_empty() {
-                    "–".into()
-                } else {
-                    format!("{} %", l.replacement_percent)
-                },
-            ],
-            "",
-        ));
+    });
+    Results {
+        note,
+        line,
+        summary,
+        bands,
+        charts: analyst::charts(policy, desk, lang),
+        uploaded: a.uploaded,
+        tables: SIM_TABLES
+            .iter()
+            .map(|t| (*t, table_name(t, lang)))
+            .collect(),
+        query: run_query(a),
     }
-    s.push_str("</table>");
-    if desk.summary.len() > 1 {
-        s.push_str(&format!(
-            "<h3>{}</h3>",
-            lang.pick(
-                "养老金的得失（对比现行规定，占全部人数）",
-                "Pension winners and losers (against the law in force, share of everyone)"
-            )
-        ));
-        let mut labels = vec![lang.pick("方案", "Scenario")];
-        labels.extend(BANDS.iter().map(|b| lang.pick(b.0, b.1)));
-        s.push_str(&cards_head(&labels));
-        for l in &desk.summary[1..] {
-            s.push_str(&cards_row(&labels, &band_cells(policy, l, lang), ""));
-        }
-        s.push_str("</table>");
-    }
-    s.push_str(&format!("<h2>{}</h2>", lang.pick("图表", "Charts")));
-    for svg in analyst::charts(policy, desk, lang) {
-        s.push_str(&format!("<figure>{svg}</figure>"));
-    }
-    s.push_str(&format!(
-        "<h2>{}</h2><ul>",
-        lang.pick("下载各表", "Download the tables")
-    ));
-    let q = run_query(a);
-    if a.uploaded {
-        s.push_str(&format!(
-            "<li>{}</li></ul>",
-            lang.pick(
-                "上传人口的各表（CSV、Parquet）请用命令行导出：anxin simulate --people 文件.csv",
-                "The tables of an uploaded population (CSV, Parquet) come from the command line: anxin simulate --people FILE.csv"
-            )
-        ));
-        return s;
-    }
-    for t in SIM_TABLES {
-        s.push_str(&format!(
-            "<li>{}: <a href=\"/analyst/tables/{t}.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/{t}.xlsx?{q}\">Excel (.xlsx)</a> · <a href=\"/analyst/tables/{t}.parquet?{q}\">Parquet</a></li>",
-            table_name(t, lang)
-        ));
-    }
-    s.push_str("</ul>");
-    s
 }
 
 /// A downloadable table's name for people (the file keeps its code).
-fn table_name(t: &str, lang: Lang) -> &str {
+fn table_name(t: &str, lang: Lang) -> &'static str {
     match t {
         "years" => lang.pick("逐年结果", "Year by year"),
         "window" => lang.pick("窗口期合计", "Over the window"),
@@ -456,7 +477,7 @@ fn table_name(t: &str, lang: Lang) -> &str {
             "School-driven enrolments forward",
         ),
         "fiscal" => lang.pick("财政补助分担", "Fiscal sharing"),
-        other => other,
+        _ => lang.pick("表", "Table"),
     }
 }
 
@@ -467,7 +488,7 @@ fn pct(bps: Option<i64>) -> String {
 
 fn band_cells(policy: &Policy, l: &Line, lang: Lang) -> Vec<String> {
     let bands = l.bands.unwrap_or_default();
-    let mut cells = vec![esc(&label(policy, &l.scenario, lang))];
+    let mut cells = vec![label(policy, &l.scenario, lang)];
     cells.extend(
         bands
             .iter()
@@ -476,28 +497,13 @@ fn band_cells(policy: &Policy, l: &Line, lang: Lang) -> Vec<String> {
     cells
 }
 
-fn cohort_section(policy: &Policy, desk: Option<&analyst::CohortDesk>, a: &Ask) -> String {
+fn cohort_section(policy: &Policy, desk: Option<&analyst::CohortDesk>, a: &Ask) -> Cohort {
     let lang = a.lang;
-    let mut s = format!(
-        "<h2 id=\"cohorts\">{}</h2>",
-        lang.pick(
-            "因入学参保人员的后续缴费预测",
-            "School-driven enrolments: who keeps paying"
-        )
-    );
     let members = desk.map_or(0, |d| d.cohorts.iter().map(|c| c.members.len()).sum());
     let Some(desk) = desk.filter(|_| members > 0) else {
-        s.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "本辖区的因入学参保人员台账还是空的：入学审核后，审核前不久才开始或恢复缴费的监护人会记入台账，这里再预测他们之后是否继续缴费。",
-                "The identification ledger of your region is empty: once school reviews find guardians who started or resumed paying shortly before, this forecasts whether they keep paying."
-            )
-        ));
-        return s;
+        return Cohort::Empty;
     };
-    s.push_str(&format!(
-        "<p>{}</p>",
+    Cohort::Forecast(
         match lang {
             Lang::Zh => format!(
                 "台账上 {members} 人、{} 个批次（城市 × 审核年份），每人按现行规定和所选改革方案各模拟 {} 次，种子 {}。行为模型是假设（policy/simulation/school-cohort.toml）；“台账已观察”是已到期人员的实际情况。",
@@ -511,95 +517,61 @@ fn cohort_section(policy: &Policy, desk: Option<&analyst::CohortDesk>, a: &Ask) 
                 desk.result.request.draws,
                 desk.result.request.seed
             ),
-        }
-    ));
-    s.push_str(&format!(
-        "<figure>{}</figure>",
-        analyst::cohort_chart(policy, desk, a.lang)
-    ));
-    let q = run_query(a);
-    s.push_str(&format!(
-        "<ul><li>{}: <a href=\"/analyst/tables/cohort.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/cohort.xlsx?{q}\">Excel (.xlsx)</a> · <a href=\"/analyst/tables/cohort.parquet?{q}\">Parquet</a></li></ul>",
-        table_name("cohort", lang)
-    ));
-    s
+        },
+        analyst::cohort_chart(policy, desk, a.lang),
+        run_query(a),
+    )
 }
 
 fn fiscal_section(
     results: &[anxin_policy::calc::fiscal::FiscalResult],
     a: &Ask,
     year: i32,
-) -> String {
+) -> FiscalView {
     use anxin_chart::{BarChart, Series, Text, Unit};
     let lang = a.lang;
-    let name = |zh: &str, en: &str| esc(lang.pick(zh, en));
-    let mut s = format!(
-        "<h2 id=\"fiscal\">{}</h2><p>{}</p>",
-        lang.pick(
-            "城乡居民医保财政补助的分担",
-            "Fiscal sharing of resident medical insurance"
-        ),
-        lang.pick(
-            "每位参保居民的财政补助按地区档次由中央和地方分担；跨省流动人口改在常住地参保时，常住地多出多少、户籍地省多少、中央变化多少（种子材料 002）。",
-            "The public subsidy per insured resident, split between the central and the local budget by the region's tier; and what covering inter-provincial migrants where they live costs the destination, saves the origin and changes for the centre (seed 002)."
-        ),
-    );
-    let provinces: String = results
+    let name = |zh: &str, en: &str| lang.pick(zh, en).to_string();
+    let provinces = results
         .iter()
         .filter(|r| r.region_code.ends_with("0000"))
         .map(|r| {
-            let c = &r.region_code;
-            let selected = if *c == a.hukou { " selected" } else { "" };
-            format!(
-                "<option value=\"{c}\"{selected}>{}</option>",
-                name(&r.region_zh, &r.region_en)
+            (
+                r.region_code.clone(),
+                name(&r.region_zh, &r.region_en),
+                r.region_code == a.hukou,
             )
         })
         .collect();
-    s.push_str(&format!(
-        "<form method=\"get\" action=\"/analyst#fiscal\">{}<label>{}<select name=\"hukou\">{provinces}</select></label>\
-         <label>{}<input name=\"migrants\" inputmode=\"numeric\" value=\"{}\"></label>\
-         <label>{}<input name=\"residents\" inputmode=\"numeric\" value=\"{}\"></label><button>{}</button></form>",
-        if lang == Lang::En {
-            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
-        } else {
-            ""
-        },
-        lang.pick("流动人口的户籍省份", "The migrants' hukou province"),
-        lang.pick("跨省流动人口人数", "Inter-provincial migrants"),
-        a.migrants,
-        lang.pick("每地参保居民人数", "Insured residents in each region"),
-        a.residents,
-        lang.pick("计算", "Compute"),
-    ));
-    let labels = [
-        lang.pick("地区", "Region"),
-        lang.pick("档次", "Tier"),
-        lang.pick("中央承担", "Central share"),
-        lang.pick("每人补助（元/年）", "Subsidy per resident (yuan/year)"),
-        lang.pick("其中中央", "Central"),
-        lang.pick("其中地方", "Local"),
-        lang.pick("全部居民：中央", "All residents: central"),
-        lang.pick("全部居民：地方", "All residents: local"),
-    ];
-    s.push_str(&cards_head(&labels));
-    for r in results {
-        s.push_str(&cards_row(
-            &labels,
-            &[
-                name(&r.region_zh, &r.region_en),
-                r.tier.to_string(),
-                r.central_share_bps.percent_string(),
-                analyst::yuan(r.per_resident.subsidy_fen.0),
-                analyst::yuan(r.per_resident.central_fen.0),
-                analyst::yuan(r.per_resident.local_fen.0),
-                analyst::yuan(r.total.central_fen.0),
-                analyst::yuan(r.total.local_fen.0),
-            ],
-            "",
-        ));
-    }
-    s.push_str("</table>");
+    let shares = CardsTable {
+        labels: crate::names(&[
+            lang.pick("地区", "Region"),
+            lang.pick("档次", "Tier"),
+            lang.pick("中央承担", "Central share"),
+            lang.pick("每人补助（元/年）", "Subsidy per resident (yuan/year)"),
+            lang.pick("其中中央", "Central"),
+            lang.pick("其中地方", "Local"),
+            lang.pick("全部居民：中央", "All residents: central"),
+            lang.pick("全部居民：地方", "All residents: local"),
+        ]),
+        rows: results
+            .iter()
+            .map(|r| {
+                (
+                    "",
+                    vec![
+                        name(&r.region_zh, &r.region_en),
+                        r.tier.to_string(),
+                        r.central_share_bps.percent_string(),
+                        analyst::yuan(r.per_resident.subsidy_fen.0),
+                        analyst::yuan(r.per_resident.central_fen.0),
+                        analyst::yuan(r.per_resident.local_fen.0),
+                        analyst::yuan(r.total.central_fen.0),
+                        analyst::yuan(r.total.local_fen.0),
+                    ],
+                )
+            })
+            .collect(),
+    };
     // The chart in the page's language only (the chart crate shows the English beside the
     // Chinese unless one of them is empty).
     let one = |zh: String, en: String| match lang {
@@ -635,14 +607,12 @@ fn fiscal_section(
         ],
         unit: Unit::Yuan,
     };
-    s.push_str(&format!("<figure>{}</figure>", chart.to_svg()));
     let movers: Vec<_> = results
         .iter()
         .filter_map(|r| r.migrants.as_ref().map(|m| (r, m)))
         .collect();
-    if let Some((_, first)) = movers.first() {
-        s.push_str(&format!(
-            "<h3>{}</h3>",
+    let movers = movers.first().map(|(_, first)| {
+        (
             match lang {
                 Lang::Zh => format!(
                     "{} 名{}户籍的流动人口改在常住地参保（元/年）",
@@ -652,54 +622,56 @@ fn fiscal_section(
                     "{} migrants with hukou in {} covered where they live (yuan a year)",
                     first.migrants, first.hukou_en
                 ),
-            }
-        ));
-        let labels = [
-            lang.pick("常住地", "Destination"),
-            lang.pick("常住地财政多出", "Destination pays more"),
-            lang.pick("户籍地财政少出", "Origin pays less"),
-            lang.pick("中央财政变化", "Central change"),
-            lang.pick("合计变化", "Change, all budgets"),
-        ];
-        s.push_str(&cards_head(&labels));
-        for (r, m) in &movers {
-            s.push_str(&cards_row(
-                &labels,
-                &[
-                    name(&r.region_zh, &r.region_en),
-                    analyst::yuan(m.destination_local_change_fen.0),
-                    analyst::yuan(-m.origin_local_change_fen.0),
-                    analyst::yuan(m.central_change_fen.0),
-                    analyst::yuan(m.total_change_fen.0),
-                ],
-                "",
-            ));
-        }
-        s.push_str("</table>");
-    }
+            },
+            CardsTable {
+                labels: crate::names(&[
+                    lang.pick("常住地", "Destination"),
+                    lang.pick("常住地财政多出", "Destination pays more"),
+                    lang.pick("户籍地财政少出", "Origin pays less"),
+                    lang.pick("中央财政变化", "Central change"),
+                    lang.pick("合计变化", "Change, all budgets"),
+                ]),
+                rows: movers
+                    .iter()
+                    .map(|(r, m)| {
+                        (
+                            "",
+                            vec![
+                                name(&r.region_zh, &r.region_en),
+                                analyst::yuan(m.destination_local_change_fen.0),
+                                analyst::yuan(-m.origin_local_change_fen.0),
+                                analyst::yuan(m.central_change_fen.0),
+                                analyst::yuan(m.total_change_fen.0),
+                            ],
+                        )
+                    })
+                    .collect(),
+            },
+        )
+    });
     // The assumptions behind the figures, once each.
     let mut seen = std::collections::BTreeSet::new();
-    let notes: String = results
+    let notes = results
         .iter()
         .flat_map(|r| r.assumptions.iter().chain(&r.notes))
         .filter(|n| seen.insert(n.en.clone()))
-        .map(|n| format!("<li>{}</li>", name(&n.zh, &n.en)))
+        .map(|n| name(&n.zh, &n.en))
         .collect();
-    s.push_str(&format!(
-        "<details><summary>{}</summary><ul>{notes}</ul></details>",
-        lang.pick("假设和未核实的数字", "Assumptions and unverified figures")
-    ));
-    let q = format!(
-        "hukou={}&migrants={}&residents={}",
-        crate::url_encode(&a.hukou),
-        a.migrants,
-        a.residents
-    );
-    s.push_str(&format!(
-        "<ul><li>{}: <a href=\"/analyst/tables/fiscal.csv?{q}\">CSV</a> · <a href=\"/analyst/tables/fiscal.xlsx?{q}\">Excel (.xlsx)</a> · <a href=\"/analyst/tables/fiscal.parquet?{q}\">Parquet</a></li></ul>",
-        table_name("fiscal", lang)
-    ));
-    s
+    FiscalView {
+        provinces,
+        migrants: a.migrants,
+        residents: a.residents,
+        shares,
+        chart: chart.to_svg(),
+        movers,
+        notes,
+        query: format!(
+            "hukou={}&migrants={}&residents={}",
+            crate::url_encode(&a.hukou),
+            a.migrants,
+            a.residents
+        ),
+    }
 }
 
 /// The reforms asked for, known and each named once (the cohort forward's own check).
@@ -875,57 +847,6 @@ pub const MAX_PEOPLE_BYTES: usize = 16 * 1024 * 1024;
 /// Refused rows shown on the page.
 const REFUSED_SHOWN: usize = 200;
 
-/// The form for a population file the analyst brings (on `/analyst`).
-fn people_form(
-    policy: &Policy,
-    params: &SimParams,
-    state: &AppState,
-    caller: &Caller,
-    lang: Lang,
-) -> String {
-    let boxes: String = analyst::reforms_for(policy, params, state.today())
-        .iter()
-        .map(|r| {
-            format!(
-                "<label style=\"{CHECK_ROW}\"><input type=\"checkbox\" name=\"reform.{}\" value=\"1\" style=\"width:auto;min-width:24px;min-height:24px\"><span>{}</span></label>",
-                esc(&r.name),
-                esc(lang.pick(&r.title_zh, &r.title_en)),
-            )
-        })
-        .collect();
-    let limits = anxin_service::population::Limits::embedded().ok();
-    let (lo, hi) = limits.map_or((16, 70), |l| (l.min_age, l.max_age));
-    format!(
-        "<h2 id=\"people\">{}</h2><p>{}</p>\
-         <form method=\"post\" action=\"/analyst/people{}\" enctype=\"multipart/form-data\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <label>{}<input type=\"file\" name=\"file\" accept=\".csv\" required></label>\
-         <fieldset><legend>{}</legend>{boxes}</fieldset>\
-         <label>{}<input name=\"years\" inputmode=\"numeric\" value=\"{YEARS}\"></label>\
-         <label>{}<input name=\"seed\" inputmode=\"numeric\" value=\"{SEED}\"></label>\
-         <button>{}</button></form>",
-        lang.pick("用自己的人口文件", "Bring your own population"),
-        match lang {
-            Lang::Zh => format!(
-                "CSV，每人一行。必需的列：age（岁，{lo}–{hi}）、track（male、female55 或 female50）、income（月收入，元）、region（地区代码或名称）；可选：sector、volatile、contract、migrant、insured（是/否）、paid_months（已缴月数）、balance（个人账户，元）。有任何一行不合格，就列出各行原因，不运行模拟。范围是假设，见 policy/simulation/population-file.toml。"
-            ),
-            Lang::En => format!(
-                "CSV, one person a row. Required columns: age (years, {lo}–{hi}), track (male, female55 or female50), income (yuan a month), region (a code or name); optional: sector, volatile, contract, migrant, insured (yes/no), paid_months, balance (personal account, yuan). If any row is bad, every bad row is listed with its reason and nothing runs. The limits are assumptions (policy/simulation/population-file.toml)."
-            ),
-        },
-        lang_query(lang, true),
-        caller.csrf(),
-        lang.pick("人口文件（CSV）", "Population file (CSV)"),
-        lang.pick(
-            "与现行规定比较的改革方案",
-            "Reforms to compare with the law in force"
-        ),
-        lang.pick("年数", "Years"),
-        lang.pick("随机种子", "Seed"),
-        lang.pick("用这些人运行模拟", "Run the simulation on these people"),
-    )
-}
-
 /// `POST /analyst/people`: the simulation over an uploaded population file instead of the
 /// synthetic population; a file with bad rows gets every row's reason and nothing runs.
 pub async fn people_submit(
@@ -964,31 +885,12 @@ pub async fn people_submit(
     }
     let limits = anxin_service::population::Limits::embedded()?;
     let start = state.today();
-    let people = match anxin_service::population::read(
-        &state.policy,
-        &params,
-        &limits,
-        start,
-        &file.bytes,
-    )? {
-        Ok(p) => p,
-        Err(refused) => {
-            let rows: String = refused
-                .iter()
-                .take(REFUSED_SHOWN)
-                .map(|r| {
-                    format!(
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        r.row,
-                        esc(&r.column),
-                        esc(&r.value),
-                        esc(lang.pick(&r.zh, &r.en)),
-                    )
-                })
-                .collect();
-            let body = format!(
-                "<p class=\"bad\">{}</p><div style=\"overflow-x:auto\"><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div><p><a href=\"/analyst{}#people\">{}</a></p>",
-                match lang {
+    let people =
+        match anxin_service::population::read(&state.policy, &params, &limits, start, &file.bytes)?
+        {
+            Ok(p) => p,
+            Err(refused) => {
+                let line = match lang {
                     Lang::Zh => format!(
                         "人口文件有 {} 行不合格，没有运行模拟。{}",
                         refused.len(),
@@ -1007,23 +909,17 @@ pub async fn people_submit(
                             String::new()
                         }
                     ),
-                },
-                lang.pick("行", "Row"),
-                lang.pick("列", "Column"),
-                lang.pick("值", "Value"),
-                lang.pick("原因", "Reason"),
-                lang_query(lang, true),
-                lang.pick("回到政策分析", "Back to the analyst's desk"),
-            );
-            let mut r = crate::private_page(
-                lang,
-                lang.pick("人口文件不合格", "Population file refused"),
-                &body,
-            );
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(r);
-        }
-    };
+                };
+                let t = CardsTable::refusals(refused.iter().take(REFUSED_SHOWN), lang);
+                let mut r = crate::private_html(&PeoplePage {
+                    c: Chrome::new(lang, lang.pick("人口文件不合格", "Population file refused")),
+                    refused: Some(PeopleRefused { line, t }),
+                    results: None,
+                });
+                *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                return Ok(r);
+            }
+        };
     let req = request(&state, reforms.clone(), years, seed, 1);
     let bounds = state.gates.sim_bounds();
     let mut checked = req.clone();
@@ -1048,31 +944,25 @@ pub async fn people_submit(
         migrants: PEOPLE,
         residents: PEOPLE,
     };
-    let mut body = format!(
-        "<p>{}</p>",
-        match lang {
-            Lang::Zh => format!(
-                "这次模拟用的是上传的人口文件（{} 人），不是合成人口。",
-                desk.result.request.persons
-            ),
-            Lang::En => format!(
-                "This run follows the uploaded population file ({} people), not the synthetic population.",
-                desk.result.request.persons
-            ),
-        }
-    );
-    body.push_str(&results(&state.policy, &params, &desk, &a));
-    body.push_str(&format!(
-        "<p><a href=\"/analyst{}\">{}</a></p>",
-        lang_query(lang, true),
-        lang.pick("回到政策分析", "Back to the analyst's desk")
-    ));
-    Ok(crate::private_page(
-        lang,
-        lang.pick(
-            "政策分析：上传的人口",
-            "Analyst's desk: an uploaded population",
+    let note = match lang {
+        Lang::Zh => format!(
+            "这次模拟用的是上传的人口文件（{} 人），不是合成人口。",
+            desk.result.request.persons
         ),
-        &body,
-    ))
+        Lang::En => format!(
+            "This run follows the uploaded population file ({} people), not the synthetic population.",
+            desk.result.request.persons
+        ),
+    };
+    Ok(crate::private_html(&PeoplePage {
+        c: Chrome::new(
+            lang,
+            lang.pick(
+                "政策分析：上传的人口",
+                "Analyst's desk: an uploaded population",
+            ),
+        ),
+        refused: None,
+        results: Some(results(&state.policy, &params, &desk, &a, note)),
+    }))
 }

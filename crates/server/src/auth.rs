@@ -27,7 +27,8 @@ use axum::{Form, Json};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::{ApiError, AppState, LangQuery, Params, esc, lang_of, lang_query, page, url_encode};
+use crate::{ApiError, AppState, Chrome, LangQuery, Params, lang_of, lang_query, url_encode};
+use askama::Template;
 
 pub const COOKIE: &str = "anxin_session";
 /// How long a session lives.
@@ -543,32 +544,52 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_form(lang: Lang, next: &str, message: &str) -> String {
-    format!(
-        "{message}<form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-         <input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-         <label>{u}<input name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required></label>\
-         <label>{p}<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <button>{go}</button></form>{whence}",
-        whence = crate::accounts::whence(lang),
-        next = esc(next),
-        l = lang.code(),
-        u = lang.pick("用户名", "Username"),
-        p = lang.pick("密码", "Password"),
-        go = lang.pick("登录", "Sign in"),
-    )
+/// `templates/login.html`: the sign-in form, why the last try failed, where accounts come
+/// from.
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    next: String,
+    /// Why the last try was refused (empty: none).
+    message: String,
+}
+
+/// `templates/me.html`: the desk of a role without a page of its own.
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    c: Chrome,
+    username: String,
+    role: &'static str,
+    region: String,
+    links: Vec<(&'static str, &'static str)>,
+    note: &'static str,
+    logout: String,
+}
+
+/// `templates/logout.html`.
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct Logout {
+    csrf: String,
+    label: &'static str,
+}
+
+crate::extends_layout!(LoginPage, MePage);
+
+fn login_form(lang: Lang, next: &str, message: String) -> LoginPage {
+    LoginPage {
+        c: Chrome::new(lang, lang.pick("登录", "Sign in")),
+        next: next.to_string(),
+        message,
+    }
 }
 
 pub async fn login_page(Params(q): Params<LoginQuery>) -> Response {
     let lang = lang_of(q.lang.as_deref());
     let next = safe_next(q.next.as_deref());
-    page(
-        lang,
-        lang.pick("登录", "Sign in"),
-        &login_form(lang, &next, ""),
-    )
-    .into_response()
+    crate::html(&login_form(lang, &next, String::new())).into_response()
 }
 
 #[derive(Deserialize)]
@@ -629,17 +650,8 @@ pub async fn login_submit(
             crate::accounts::change_page(lang, &f.username, &next, &e, StatusCode::FORBIDDEN)
         }
         Err(e) => {
-            let status = e.status;
-            let message = format!("<p class=bad>{}</p>", esc(lang.pick(&e.zh, &e.en)));
-            (
-                status,
-                page(
-                    lang,
-                    lang.pick("登录", "Sign in"),
-                    &login_form(lang, &next, &message),
-                ),
-            )
-                .into_response()
+            let message = lang.pick(&e.zh, &e.en).to_string();
+            (e.status, crate::html(&login_form(lang, &next, message))).into_response()
         }
     }
 }
@@ -669,11 +681,12 @@ pub async fn logout_submit(
 
 /// The sign-out button, for pages of a signed-in caller.
 pub fn logout_button(caller: &Caller, lang: Lang) -> String {
-    format!(
-        "<form method=\"post\" action=\"/logout\" style=\"display:inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>{}</button></form>",
-        caller.csrf(),
-        lang.pick("退出登录", "Sign out")
-    )
+    Logout {
+        csrf: caller.csrf(),
+        label: lang.pick("退出登录", "Sign out"),
+    }
+    .render()
+    .unwrap_or_default()
 }
 
 /// `/me`: where each role starts.
@@ -728,26 +741,14 @@ pub async fn me(
                 "Identification ledger",
             ),
         ],
-        // Roles whose own desk is not built yet get the public tools they use with people,
-        // and the page says what their desk will hold.
+        // The union's desk: the region's complaints, and the public tools it uses with
+        // people.
         Role::Union => &[
             (
                 "/cases",
                 "本地区的维权案件（逾期在前）",
                 "Rights complaints of the region (overdue first)",
             ),
-            (
-                "/quote",
-                "帮人算缴费：每月要交多少",
-                "Help someone: what to pay a month",
-            ),
-            (
-                "/verify",
-                "核验一份参保缴费凭证",
-                "Check a contribution certificate",
-            ),
-        ],
-        Role::Grid => &[
             (
                 "/quote",
                 "帮人算缴费：每月要交多少",
@@ -772,10 +773,6 @@ pub async fn me(
         _ => &[],
     };
     let note = match caller.role {
-        Role::Grid => lang.pick(
-            "网格预警（本网格内有工作但未参保、已断缴或可能断缴的人员）尚在建设中，上线后会出现在这里。",
-            "Grid alerts (people in your cells who work but are not insured, stopped paying or may stop) are being built and will appear here.",
-        ),
         Role::Union => lang.pick(
             "本地区的维权案件在上面的队列里；平台会费测算尚在建设中。",
             "The region's rights complaints are in the queue above; platform dues are being built.",
@@ -786,30 +783,17 @@ pub async fn me(
         ),
         _ => "",
     };
-    let note = if note.is_empty() {
-        String::new()
-    } else {
-        format!("<p>{}</p>", esc(note))
-    };
-    let links: String = links
-        .iter()
-        .map(|(href, zh, en)| {
-            format!(
-                "<li><a href=\"{href}{suffix}\">{}</a></li>",
-                lang.pick(zh, en)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<p>{} <b>{}</b> · {} {} · {} {}</p><ul>{links}</ul>{note}<p><a href=\"/account/password{suffix}\">{}</a></p>{}",
-        lang.pick("账户", "Account"),
-        esc(&caller.account.username),
-        lang.pick("角色", "role"),
-        lang.pick(caller.role.name_zh(), caller.role.as_str()),
-        lang.pick("范围", "region"),
+    crate::html(&MePage {
+        c: Chrome::new(lang, lang.pick("我的账户", "My account")),
+        username: caller.account.username.clone(),
+        role: lang.pick(caller.role.name_zh(), caller.role.as_str()),
         region,
-        lang.pick("修改密码", "Change my password"),
-        logout_button(&caller, lang),
-    );
-    page(lang, lang.pick("我的账户", "My account"), &body).into_response()
+        links: links
+            .iter()
+            .map(|(href, zh, en)| (*href, lang.pick(zh, en)))
+            .collect(),
+        note,
+        logout: logout_button(&caller, lang),
+    })
+    .into_response()
 }

@@ -15,8 +15,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::{ClientIp, MaybeCaller};
-use crate::text::region_name;
-use crate::{ApiError, AppState, Params, esc, page, private_page};
+use crate::text::place_name;
+use crate::{ApiError, AppState, Chrome, Params, esc, html, private_html};
+use askama::Template;
 
 /// Looks `code` up for `client`, counted against the client's limit.
 pub async fn lookup(
@@ -46,142 +47,148 @@ fn verify_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
     format!("{scheme}://{host}/verify/{code}")
 }
 
-/// Chinese, then English beside it in a smaller, grey span.
-fn both(zh: &str, en: &str) -> String {
-    format!("{zh} <span class=en>{en}</span>")
+/// What a certificate states, as `templates/certified.html` shows it (in Chinese with
+/// English beside, whatever the page's language: a certificate is read by anyone).
+pub struct CertView {
+    pub(crate) name: String,
+    pub(crate) id: String,
+    pub(crate) issued_on: String,
+    /// A type other than the contribution history: its names.
+    pub(crate) other_type: Option<(String, String)>,
+    pub(crate) no_contributions: bool,
+    pub(crate) insurances: Vec<InsuranceView>,
 }
 
-pub const STYLE: &str = "<style>.en{color:#555;font-size:.85em}form button{min-height:2.75rem}\
-input[name=code]{font:1.25rem ui-monospace,\"DejaVu Sans Mono\",monospace;letter-spacing:.04em;text-transform:uppercase}.code{font:700 1.4rem/1.4 ui-monospace,\"DejaVu Sans Mono\",monospace;letter-spacing:.04em;white-space:nowrap}\
-.card{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .8rem;margin:.8rem 0}.card h2{margin:.2rem 0;font-size:1.2rem}\
-dl.who{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.5rem 0}dl.who dt{color:#444}dl.who dd{margin:0;font-weight:bold}\
-.qr{max-width:220px}.qr svg{width:100%;height:auto}\
-@media print{nav,.noprint{display:none}body{max-width:none;font-size:12pt}.card{break-inside:avoid}}</style>";
+pub(crate) struct InsuranceView {
+    pub(crate) zh: String,
+    pub(crate) en: String,
+    pub(crate) paid_months: u64,
+    pub(crate) first: String,
+    pub(crate) last: String,
+    /// A run in Chinese (with its months) and its months in English.
+    pub(crate) longest: (String, String),
+    pub(crate) current: (String, String),
+    pub(crate) gaps: u64,
+    /// Name in Chinese and English, months.
+    pub(crate) regions: Vec<(String, String, u64)>,
+}
 
-/// What the certificate states, as cards: the holder, then each insurance with its months,
-/// period, continuous runs, gaps and regions.
-pub fn certified_html(c: &Certified, policy: &Policy) -> String {
-    let mut out = format!(
-        "<dl class=who><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        both("持证人", "Holder"),
-        esc(&c.name_masked),
-        both("身份证号", "Resident ID"),
-        esc(&c.id_masked),
-        both("签发日期", "Issued on"),
-        esc(&c.issued_on),
-    );
-    if c.insurances.is_empty() && c.cert_type != anxin_records::cert::CONTRIBUTION_HISTORY {
-        let kind = match c.cert_type.as_str() {
-            "school_eligibility" => both("入学社保条件证明", "School eligibility attestation"),
-            other => esc(other),
+impl CertView {
+    /// The holder, then each insurance with its months, period, continuous runs, gaps and
+    /// regions (by name where the policy knows them).
+    pub fn of(c: &Certified, policy: &Policy) -> CertView {
+        let contribution = c.cert_type == anxin_records::cert::CONTRIBUTION_HISTORY;
+        let run = |r: &Option<anxin_records::cert_code::CertifiedRun>| match r {
+            Some(r) => (
+                format!("{} ~ {}，{} 个月", r.from, r.to, r.months),
+                format!("{} months", r.months),
+            ),
+            None => ("无".to_string(), "none".to_string()),
         };
-        out.push_str(&format!("<p>{}：{kind}</p>", both("凭证类型", "Type")));
+        CertView {
+            name: c.name_masked.clone(),
+            id: c.id_masked.clone(),
+            issued_on: c.issued_on.clone(),
+            other_type: (c.insurances.is_empty() && !contribution).then(|| {
+                match c.cert_type.as_str() {
+                    "school_eligibility" => (
+                        "入学社保条件证明".to_string(),
+                        "School eligibility attestation".to_string(),
+                    ),
+                    other => (other.to_string(), other.to_string()),
+                }
+            }),
+            no_contributions: c.insurances.is_empty() && contribution,
+            insurances: c
+                .insurances
+                .iter()
+                .map(|i| InsuranceView {
+                    zh: Insurance::from_code(&i.insurance)
+                        .map_or_else(|| i.insurance_zh.clone(), |i| i.name_zh()),
+                    en: Insurance::from_code(&i.insurance)
+                        .map_or("Other", |i| i.name_en())
+                        .to_string(),
+                    paid_months: i.paid_months,
+                    first: i.first.clone().unwrap_or_else(|| "—".into()),
+                    last: i.last.clone().unwrap_or_else(|| "—".into()),
+                    longest: run(&i.longest_run),
+                    current: run(&i.current_run),
+                    gaps: i.gaps,
+                    regions: i
+                        .regions
+                        .iter()
+                        .map(|(code, months)| {
+                            (
+                                place_name(policy, *code, Lang::Zh),
+                                place_name(policy, *code, Lang::En),
+                                *months,
+                            )
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
     }
-    if c.insurances.is_empty() && c.cert_type == anxin_records::cert::CONTRIBUTION_HISTORY {
-        out.push_str(&format!(
-            "<p>{}</p>",
-            both(
-                "签发时没有缴费记录。",
-                "No contributions were on record when issued."
-            )
-        ));
-    }
-    let run = |r: &Option<anxin_records::cert_code::CertifiedRun>| match r {
-        Some(r) => format!(
-            "{} ~ {}，{} 个月 <span class=en>{} months</span>",
-            esc(&r.from),
-            esc(&r.to),
-            r.months,
-            r.months
-        ),
-        None => both("无", "none"),
-    };
-    for i in &c.insurances {
-        let en = Insurance::from_code(&i.insurance).map_or("Other", |i| i.name_en());
-        let zh = Insurance::from_code(&i.insurance)
-            .map_or_else(|| i.insurance_zh.clone(), |i| i.name_zh());
-        let regions: Vec<String> = i
-            .regions
-            .iter()
-            .map(|(code, months)| {
-                // The name alone where the policy knows the region (its code only otherwise).
-                let name = |lang| {
-                    let text = region_name(policy, *code, lang);
-                    let suffix = format!(" {code:06}");
-                    esc(text.strip_suffix(&suffix).unwrap_or(&text))
-                };
-                format!(
-                    "{} {months} 个月 <span class=en>{} · {months} months</span>",
-                    name(Lang::Zh),
-                    name(Lang::En),
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "<section class=card><h2>{}</h2><p><span class=big>{} {} 个月</span><br><span class=en>{} months paid</span></p><ul>\
-             <li>{}：{} ~ {}</li><li>{}：{}</li><li>{}：{}</li><li>{}：{} {}</li><li>{}：{}</li></ul></section>",
-            both(&esc(&zh), en),
-            "累计缴费",
-            i.paid_months,
-            i.paid_months,
-            both("期间", "Period"),
-            esc(i.first.as_deref().unwrap_or("—")),
-            esc(i.last.as_deref().unwrap_or("—")),
-            both("最长连续", "Longest continuous run"),
-            run(&i.longest_run),
-            both("最近连续", "Latest continuous run"),
-            run(&i.current_run),
-            both("中断", "Gaps"),
-            i.gaps,
-            both("段", "gaps"),
-            both("参保地", "Regions"),
-            regions.join("；"),
-        ));
-    }
-    out
 }
 
-/// The form that asks for a code (on `/verify` and below every result).
-pub fn code_form(value: &str) -> String {
-    format!(
-        "<form method=\"get\" action=\"/verify\"><label>{}<input name=\"code\" value=\"{}\" autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"40\" placeholder=\"7KQ3-M0XD-9TRB-W2HF\" required></label><button>{}</button></form>",
-        both(
-            "输入凭证上的 16 位核验码（短横可不输）",
-            "Type the 16-character code printed on the certificate (dashes optional)"
-        ),
-        esc(value),
-        both("核验", "Verify"),
-    )
+/// The checks, for the reader who wants them (`templates/cert_checks.html`): signature, log
+/// inclusion, checkpoint, the code.
+struct ChecksView {
+    open: bool,
+    items: Vec<anxin_records::cert::Check>,
+    leaf: u64,
+    size: u64,
 }
 
-/// The checks, for the reader who wants them: signature, log inclusion, checkpoint, the code.
-fn checks_html(check: &CodeCheck, open: bool) -> String {
-    let mut out = format!(
-        "<details{}><summary>{}</summary><ul>",
-        if open { " open" } else { "" },
-        both("核验了什么", "What was checked")
-    );
-    for c in &check.verification.checks {
-        out.push_str(&format!(
-            "<li class=\"{}\">{} {}{}</li>",
-            if c.ok { "good" } else { "bad" },
-            if c.ok { "✓" } else { "✗" },
-            both(c.zh, c.en),
-            if c.ok {
-                String::new()
-            } else {
-                format!("<br><small>{}</small>", esc(&c.detail))
-            }
-        ));
+impl ChecksView {
+    fn of(check: &CodeCheck, open: bool) -> ChecksView {
+        ChecksView {
+            open,
+            items: check.verification.checks.clone(),
+            leaf: check.certificate.leaf_index,
+            size: check.certificate.tree_size,
+        }
     }
-    out.push_str(&format!(
-        "</ul><p><small>{} #{} / {}</small></p></details>",
-        both("签名日志中的位置", "Entry in the signed log"),
-        check.certificate.leaf_index,
-        check.certificate.tree_size
-    ));
-    out
 }
+
+/// `templates/cert_refused.html`: a lookup that failed before any certificate was found.
+#[derive(Template)]
+#[template(path = "cert_refused.html")]
+struct RefusedPage {
+    c: Chrome,
+    zh: String,
+    en: String,
+    typed: String,
+}
+
+/// `templates/verify_code.html`: what the certificate states and whether it is genuine.
+#[derive(Template)]
+#[template(path = "verify_code.html")]
+struct CodePage {
+    c: Chrome,
+    code: String,
+    cert: Option<CertView>,
+    checks: ChecksView,
+    /// The code form below starts empty.
+    typed: String,
+}
+
+/// `templates/cert_print.html`: the printable certificate.
+#[derive(Template)]
+#[template(path = "cert_print.html")]
+struct PrintPage {
+    c: Chrome,
+    /// The code as printed (grouped) and as a link carries it.
+    code: String,
+    code_id: String,
+    cert: CertView,
+    /// The QR code (SVG) of `url`.
+    qr: String,
+    url: String,
+    owner: bool,
+}
+
+crate::extends_layout!(RefusedPage, CodePage, PrintPage);
 
 /// The page for a lookup that failed before any certificate was found (a malformed or
 /// unknown code, too many lookups): the reason in both languages and the form again.
@@ -190,13 +197,13 @@ fn refused_page(lang: Lang, e: ApiError, typed: &str) -> Response {
     {
         return e.into_response();
     }
-    let body = format!(
-        "{STYLE}<p class=\"big bad\">✗ {}</p><p>{}</p>{}",
-        both("无法核验", "Cannot verify"),
-        both(&esc(&e.zh), &esc(&e.en)),
-        code_form(typed),
-    );
-    let mut r = page(lang, "核验凭证 Verify a certificate", &body).into_response();
+    let mut r = html(&RefusedPage {
+        c: Chrome::new(lang, "核验凭证 Verify a certificate"),
+        zh: e.zh.to_string(),
+        en: e.en.to_string(),
+        typed: typed.to_string(),
+    })
+    .into_response();
     *r.status_mut() = e.status;
     if let Some(wait) = e.retry_after {
         r.headers_mut().insert(header::RETRY_AFTER, wait.into());
@@ -222,43 +229,16 @@ pub async fn verify_code_page(
         Ok(c) => c,
         Err(e) => return refused_page(lang, e, &code),
     };
-    let mut body = String::from(STYLE);
-    match &check.certified {
-        Some(c) => {
-            body.push_str(&format!(
-                "<p class=\"big good\">✓ {}</p><p>{}</p>",
-                both("凭证真实有效", "The certificate is genuine"),
-                both(
-                    "签发机构的签名正确，且这份凭证已记入签名的公开日志，内容未被改动。",
-                    "The issuer's signature holds and the certificate is in the signed log, unchanged."
-                ),
-            ));
-            body.push_str(&format!(
-                "<p>{}：<span class=code>{}</span></p>",
-                both("核验码", "Code"),
-                check.code
-            ));
-            body.push_str(&certified_html(c, &state.policy));
-            body.push_str(&checks_html(&check, false));
-        }
-        None => {
-            body.push_str(&format!(
-                "<p class=\"big bad\">✗ {}</p><p>{}</p>",
-                both("凭证未通过核验", "The certificate does not verify"),
-                both(
-                    "不要相信这份凭证的内容：下面列出了没有通过的检查。",
-                    "Do not rely on this certificate: the failed checks are listed below."
-                ),
-            ));
-            body.push_str(&checks_html(&check, true));
-        }
-    }
-    body.push_str(&format!(
-        "<h2>{}</h2>{}",
-        both("核验另一份凭证", "Verify another"),
-        code_form("")
-    ));
-    private_page(lang, "核验结果 Verification", &body)
+    private_html(&CodePage {
+        c: Chrome::new(lang, "核验结果 Verification"),
+        code: check.code.to_string(),
+        cert: check
+            .certified
+            .as_ref()
+            .map(|c| CertView::of(c, &state.policy)),
+        checks: ChecksView::of(&check, check.certified.is_none()),
+        typed: String::new(),
+    })
 }
 
 /// `GET /certificates/{code}`: the printable certificate (masked, with its code and a QR code
@@ -298,48 +278,15 @@ pub async fn print_page(
         )
         .unwrap_or(false)
     });
-    let mut body = format!(
-        "{STYLE}<p>{}</p>{}",
-        both(
-            "本凭证由安心社保记录系统签发，内容记入签名的公开日志。",
-            "Issued by anxin from the insurance record; recorded in the signed public log."
-        ),
-        certified_html(certified, &state.policy),
-    );
-    body.push_str(&format!(
-        "<section class=card><h2>{}</h2><p class=code>{}</p><div class=qr>{qr}</div>\
-         <p>{}</p><p><small>{}</small></p></section>",
-        both("核验码", "Verification code"),
-        check.code,
-        both(
-            "扫描二维码，或打开本站的“核验凭证”页输入核验码，即可查看凭证内容并确认真实。",
-            "Scan the QR code, or type the code on this site's Verify page, to see what is certified and that it is genuine."
-        ),
-        esc(&url),
-    ));
-    body.push_str(&format!(
-        "<p class=noprint><a href=\"/verify/{code}\">{}</a></p>",
-        both("现在核验", "Verify now"),
-        code = check.code.as_str(),
-    ));
-    if owner {
-        body.push_str(&format!(
-            "<p class=noprint><a href=\"/certificates/{}/file\" download>{}</a></p>",
-            check.code.as_str(),
-            both(
-                "下载完整凭证文件（.json，可离线核验）",
-                "Download the full file (.json, verifiable offline)"
-            ),
-        ));
-    }
-    body.push_str(&format!(
-        "<p class=noprint>{}</p>",
-        both(
-            "用手机浏览器的“打印”可存为 PDF。",
-            "Use the browser's Print to save it as a PDF."
-        )
-    ));
-    private_page(lang, "参保缴费凭证 Certificate", &body)
+    private_html(&PrintPage {
+        c: Chrome::new(lang, "参保缴费凭证 Certificate"),
+        code: check.code.to_string(),
+        code_id: check.code.as_str().to_string(),
+        cert: CertView::of(certified, &state.policy),
+        qr,
+        url,
+        owner,
+    })
 }
 
 /// The JSON answer of a lookup.

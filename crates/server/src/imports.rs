@@ -24,11 +24,12 @@ use crate::auth::Caller;
 use crate::list::{ListQuery, Page};
 use crate::upload::{File, Upload};
 use crate::{
-    ApiError, AppState, Params, Shared, attachment, csv_download, esc, lang_of, lang_query, page,
-    table_head,
+    ApiError, AppState, CardsTable, Chrome, Params, Shared, attachment, csv_download, lang_of,
+    lang_query,
 };
 use anxin_records::access::AccountRow;
 use anxin_service::access::{Action, Actor};
+use askama::Template;
 
 /// Largest upload (the import streams it; the limit bounds memory).
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
@@ -95,27 +96,6 @@ pub async fn template(caller: Caller, Path(file): Path<String>) -> Result<Respon
     }
 }
 
-/// The order to import in, each kind with its templates.
-fn order_note(lang: Lang) -> String {
-    let items: String = KINDS
-        .iter()
-        .map(|(k, zh, en)| {
-            format!(
-                "<li>{} · <a href=\"/clerk/templates/{k}.xlsx\">{}</a> · <a href=\"/clerk/templates/{k}.csv\">CSV</a></li>",
-                lang.pick(zh, en),
-                lang.pick("Excel 模板", "Excel template"),
-            )
-        })
-        .collect();
-    format!(
-        "<p>{}</p><ol>{items}</ol>",
-        lang.pick(
-            "按这个顺序导入：缴费记录里的人员和缴费单位必须先登记，否则整行会被退回。每个模板有全部列（带 * 的必填）和一行示例。",
-            "Import in this order: the persons and payers a contribution names must be registered first, or the row is refused. Each template has every column (* required) and an example row."
-        )
-    )
-}
-
 /// `GET /clerk/import`
 pub async fn import_page(
     caller: Caller,
@@ -123,37 +103,49 @@ pub async fn import_page(
 ) -> Result<Response, ApiError> {
     caller.may(Action::Import)?;
     let lang = lang_of(q.lang.as_deref());
-    Ok(page(
-        lang,
-        lang.pick("导入文件", "Import a file"),
-        &form(&caller, lang),
-    )
+    Ok(crate::html(&ImportForm {
+        c: Chrome::new(lang, lang.pick("导入文件", "Import a file")),
+        kinds: KINDS
+            .iter()
+            .map(|(k, zh, en)| (*k, lang.pick(zh, en)))
+            .collect(),
+        csrf: caller.csrf(),
+    })
     .into_response())
 }
 
-fn form(caller: &Caller, lang: Lang) -> String {
-    let options: String = KINDS
-        .iter()
-        .map(|(k, zh, en)| format!("<option value=\"{k}\">{}</option>", lang.pick(zh, en)))
-        .collect();
-    format!(
-        "{}<p>{}</p><form method=\"post\" action=\"/clerk/import{}\" enctype=\"multipart/form-data\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <label>{}<select name=\"kind\">{options}</select></label>\
-         <label>{}<input type=\"file\" name=\"file\" accept=\".csv,.xlsx,.json,.ndjson\" required></label>\
-         <button>{}</button></form>",
-        order_note(lang),
-        lang.pick(
-            "CSV（UTF-8 或 GBK）、Excel（.xlsx）或 JSON。好的行入库，有问题的行逐行说明原因；同一文件重复导入不会重复入库。",
-            "CSV (UTF-8 or GBK), Excel (.xlsx) or JSON. Good rows land; every refused row gets its reason; importing the same file again changes nothing."
-        ),
-        lang_query(lang, true),
-        caller.csrf(),
-        lang.pick("文件内容", "What the file holds"),
-        lang.pick("文件", "File"),
-        lang.pick("导入", "Import"),
-    )
+/// `templates/import.html`: the order to import in, each kind with its templates, and the
+/// form.
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportForm {
+    c: Chrome,
+    kinds: Vec<(&'static str, &'static str)>,
+    csrf: String,
 }
+
+/// `templates/import_status.html`: progress (the page refreshes itself until done), then
+/// the counts and the refused rows.
+#[derive(Template)]
+#[template(path = "import_status.html")]
+struct StatusPage {
+    c: Chrome,
+    id: i64,
+    file_name: String,
+    kind: String,
+    read: u64,
+    total: u64,
+    /// The bar's maximum (never 0).
+    total_bar: u64,
+    finished: bool,
+    error: String,
+    added: u64,
+    unchanged: u64,
+    rejected: u64,
+    t: CardsTable,
+}
+
+crate::extends_layout!(ImportForm, StatusPage);
 
 /// `POST /clerk/import`: starts the import and sends the browser to its progress page.
 pub async fn import_submit(
@@ -520,72 +512,36 @@ pub async fn import_status(
     let lang = lang_of(q.lang.as_deref());
     let job = job_of(&state, id, &caller).await?;
     let shown = refusals(&state, id, 0, SHOWN as u64).await?;
-    let body = render(&job, &shown, lang);
-    Ok(crate::private_page(
-        lang,
-        lang.pick("导入进度", "Import progress"),
-        &body,
-    ))
+    Ok(crate::private_html(&render(&job, &shown, lang)))
 }
 
-fn render(job: &JobRow, shown: &[Refusal], lang: Lang) -> String {
+fn render(job: &JobRow, shown: &[Refusal], lang: Lang) -> StatusPage {
     let c = &job.progress;
-    let id = job.id;
-    let mut body = format!(
-        "<p>{} · {}</p><progress value=\"{}\" max=\"{}\" style=\"width:100%\"></progress><p>{} {} / {}</p>",
-        esc(&job.file_name),
-        esc(&job.kind),
-        c.rows_read,
-        c.rows_total.max(1),
-        lang.pick("已读", "read"),
-        c.rows_read,
-        c.rows_total,
-    );
-    if !c.finished {
-        // Refresh until done: a progress bar without JavaScript.
-        body.insert_str(0, "<meta http-equiv=\"refresh\" content=\"1\">");
-        return body;
+    StatusPage {
+        c: Chrome::new(lang, lang.pick("导入进度", "Import progress")),
+        id: job.id,
+        file_name: job.file_name.clone(),
+        // The kind by its name (the code only for a kind this page does not import).
+        kind: KINDS
+            .iter()
+            .find(|(k, ..)| *k == job.kind)
+            .map_or(job.kind.clone(), |(_, zh, en)| {
+                lang.pick(zh, en).to_string()
+            }),
+        read: c.rows_read,
+        total: c.rows_total,
+        total_bar: c.rows_total.max(1),
+        finished: c.finished,
+        error: c
+            .error
+            .as_ref()
+            .map(|(zh, en)| lang.pick(zh, en).to_string())
+            .unwrap_or_default(),
+        added: c.added,
+        unchanged: c.unchanged,
+        rejected: c.rejected,
+        t: CardsTable::refusals(shown, lang),
     }
-    if let Some((zh, en)) = &c.error {
-        body.push_str(&format!("<p class=bad>{}</p>", esc(lang.pick(zh, en))));
-    }
-    body.push_str(&format!(
-        "<p class=big>{} {} · {} {} · {} {}</p>",
-        lang.pick("新增", "added"),
-        c.added,
-        lang.pick("已存在", "already there"),
-        c.unchanged,
-        lang.pick("拒收", "refused"),
-        c.rejected,
-    ));
-    if !shown.is_empty() {
-        body.push_str(&format!(
-            "<p>{} <a href=\"/clerk/import/{id}/rejected.xlsx\">Excel</a> · <a href=\"/clerk/import/{id}/rejected.csv\">CSV</a></p>{}",
-            lang.pick("下载拒收报告：", "Download the refusal report:"),
-            table_head(&[
-                lang.pick("行号", "Row"),
-                lang.pick("列", "Column"),
-                lang.pick("值", "Value"),
-                lang.pick("原因", "Reason"),
-            ]),
-        ));
-        for r in shown {
-            body.push_str(&format!(
-                "<tr class=bad><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                r.row,
-                esc(&r.column),
-                esc(&r.value),
-                esc(lang.pick(&r.zh, &r.en))
-            ));
-        }
-        body.push_str("</table>");
-    }
-    body.push_str(&format!(
-        "<p><a href=\"/clerk/import{}\">{}</a></p>",
-        lang_query(lang, true),
-        lang.pick("再导入一个文件", "Import another file")
-    ));
-    body
 }
 
 /// `GET /clerk/import/{id}/rejected.csv`: every refused row (UTF-8 with BOM, for Excel).

@@ -21,9 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, logout_button};
 use crate::list::{ListQuery, Page, PageQuery, Window};
-use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of, private_page};
+use crate::{ApiError, AppState, Chrome, Params, lang_of, private_html};
 use anxin_service::access::{self as rules, Action};
 use anxin_service::inbox as rules_inbox;
+use askama::Template;
 
 /// One message as the API gives it.
 #[derive(Debug, Serialize)]
@@ -165,71 +166,63 @@ pub async fn inbox_page(
     let lang = lang_of(q.lang.as_deref());
     let window = q.list.by_id()?;
     let list = messages(&state, &caller, window).await?;
-    let mut body = String::new();
-    if list.items.is_empty() && window.after.is_none() {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "还没有消息。缴费快到期、断缴或补缴快到期时，这里会提醒你。",
-                "No messages yet. You will be told here when a payment is due, when payments have lapsed, or when a back-payment is about to close.",
-            )
-        ));
-    }
-    for m in &list.items {
-        let unread = m.read_at.is_none();
-        let action = if unread {
-            format!(
-                "<form method=\"post\" action=\"/inbox/{}/read\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\"><button>{}</button></form>",
-                m.id,
-                caller.csrf(),
-                lang.code(),
-                lang.pick("标为已读", "Mark as read"),
-            )
-        } else {
-            format!(
-                "<p><small>{} {}</small></p>",
-                lang.pick("已读", "Read"),
-                m.read_at.map(|t| day(t, lang)).unwrap_or_default()
-            )
-        };
-        body.push_str(&format!(
-            "<section class=\"msg{}\"><h2>{}{}</h2><p>{}</p><p><small>{}</small></p><p><small>{} {}</small></p>{action}</section>",
-            if unread { " unread" } else { "" },
-            if unread {
-                format!("<span class=\"dot\">{}</span> ", lang.pick("未读", "New"))
-            } else {
-                String::new()
-            },
-            esc(lang.pick(&m.title_zh, &m.title_en)),
-            esc(lang.pick(&m.text_zh, &m.text_en)),
-            esc(lang.pick(&m.text_en, &m.text_zh)),
-            lang.pick("发出", "Sent"),
-            day(m.created_at, lang),
-        ));
-    }
-    if let Some(next) = &list.next {
-        body.push_str(&format!(
-            "<p><a href=\"/inbox?after={next}&amp;lang={}\">{}</a></p>",
-            lang.code(),
-            lang.pick("更早的消息 →", "Older messages →"),
-        ));
-    }
-    body.push_str(&format!(
-        "<p><a href=\"/me?lang={}\">{}</a></p>{}",
-        lang.code(),
-        lang.pick("回到我的记录", "Back to my record"),
-        logout_button(&caller, lang)
-    ));
-    // Cards that read at 360 px: a border, room to tap, 16 px text.
-    let style = "<style>.msg{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .8rem;margin:.8rem 0;font-size:1rem}\
-                 .msg h2{font-size:1.1rem;margin:.2rem 0}.msg.unread{border-color:#06c;border-width:2px}\
-                 .msg button{min-height:44px;min-width:44px}.dot{color:#06c}</style>";
-    Ok(private_page(
-        lang,
-        lang.pick("我的消息", "My messages"),
-        &format!("{style}{body}"),
-    ))
+    Ok(private_html(&InboxPage {
+        c: Chrome::new(lang, lang.pick("我的消息", "My messages")),
+        empty: list.items.is_empty() && window.after.is_none(),
+        messages: list
+            .items
+            .iter()
+            .map(|m| Shown {
+                id: m.id,
+                unread: m.read_at.is_none(),
+                title: lang.pick(&m.title_zh, &m.title_en).to_string(),
+                text: lang.pick(&m.text_zh, &m.text_en).to_string(),
+                other: lang.pick(&m.text_en, &m.text_zh).to_string(),
+                sent: day(m.created_at, lang),
+                read: m.read_at.map(|t| day(t, lang)).unwrap_or_default(),
+            })
+            .collect(),
+        next: list.next.clone(),
+        csrf: caller.csrf(),
+        logout: logout_button(&caller, lang),
+    }))
 }
+
+/// `templates/inbox.html`: the messages as cards that read at 360 px, newest first.
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    c: Chrome,
+    /// No message at all (not merely none older).
+    empty: bool,
+    messages: Vec<Shown>,
+    next: Option<String>,
+    csrf: String,
+    logout: String,
+}
+
+/// A message as its card shows it: in the page's language, the other beside it.
+struct Shown {
+    id: i64,
+    unread: bool,
+    title: String,
+    text: String,
+    other: String,
+    sent: String,
+    read: String,
+}
+
+/// `templates/inbox_rates.html`: delivery and read rates per kind (cards on a phone).
+#[derive(Template)]
+#[template(path = "inbox_rates.html")]
+struct RatesPage {
+    c: Chrome,
+    labels: [&'static str; 5],
+    rows: Vec<[String; 5]>,
+    logout: String,
+}
+
+crate::extends_layout!(InboxPage, RatesPage);
 
 /// Delivery and read rates of one message kind.
 #[derive(Debug, Serialize)]
@@ -293,48 +286,31 @@ pub async fn rates_page(
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let r = rates(&state, &caller).await?;
-    let labels = [
-        lang.pick("消息类型", "Kind"),
-        lang.pick("条数", "Messages"),
-        lang.pick("已送达网关", "Delivered"),
-        lang.pick("已读", "Read"),
-        lang.pick("投递失败（死信）", "Dead letters"),
-    ];
-    let mut body = format!(
-        "<p>{}</p>{}",
-        lang.pick(
-            "各类提醒的送达率和阅读率（只有条数，不含个人信息）。",
-            "Delivery and read rates per kind of message (counts only, nobody's data).",
+    Ok(private_html(&RatesPage {
+        c: Chrome::new(
+            lang,
+            lang.pick("消息送达和阅读", "Messages delivered and read"),
         ),
-        cards_head(&labels)
-    );
-    for k in &r.kinds {
-        body.push_str(&cards_row(
-            &labels,
-            &[
-                esc(lang.pick(&k.name_zh, &k.name_en)),
-                k.messages.to_string(),
-                format!("{} ({}%)", k.delivered, k.delivered_percent),
-                format!("{} ({}%)", k.read, k.read_percent),
-                k.dead.to_string(),
-            ],
-            "",
-        ));
-    }
-    body.push_str("</table>");
-    if r.kinds.is_empty() {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "还没有生成过消息（anxin inbox run）。",
-                "No message generated yet (anxin inbox run)."
-            )
-        ));
-    }
-    body.push_str(&logout_button(&caller, lang));
-    Ok(private_page(
-        lang,
-        lang.pick("消息送达和阅读", "Messages delivered and read"),
-        &body,
-    ))
+        labels: [
+            lang.pick("消息类型", "Kind"),
+            lang.pick("条数", "Messages"),
+            lang.pick("已送达网关", "Delivered"),
+            lang.pick("已读", "Read"),
+            lang.pick("投递失败（死信）", "Dead letters"),
+        ],
+        rows: r
+            .kinds
+            .iter()
+            .map(|k| {
+                [
+                    lang.pick(&k.name_zh, &k.name_en).to_string(),
+                    k.messages.to_string(),
+                    format!("{} ({}%)", k.delivered, k.delivered_percent),
+                    format!("{} ({}%)", k.read, k.read_percent),
+                    k.dead.to_string(),
+                ]
+            })
+            .collect(),
+        logout: logout_button(&caller, lang),
+    }))
 }

@@ -546,25 +546,13 @@ async fn html_errors(request: axum::extract::Request, next: axum::middleware::Ne
     let en = v["error"]["en"].as_str().unwrap_or("something went wrong");
     // Where to go next: sign-in only for someone not signed in (401); anyone else back to
     // their own page, never offered a sign-in they already did.
-    let ls = lang_query(lang, true);
-    let next = if parts.status == StatusCode::UNAUTHORIZED {
-        format!(
-            "<a href=\"/login{ls}\">{}</a>",
-            lang.pick("登录", "Sign in")
-        )
-    } else {
-        format!(
-            "<a href=\"/me{ls}\">{}</a>",
-            lang.pick("回到我的页面", "Back to my page")
-        )
-    };
-    let body = format!(
-        "<p class=\"big bad\">{}</p><p><small>{}</small></p><p><a href=\"/{ls}\">{}</a> · {next}</p>",
-        esc(lang.pick(zh, en)),
-        esc(lang.pick(en, zh)),
-        lang.pick("回首页", "Home"),
-    );
-    let mut r = page(lang, lang.pick("出错了", "Something went wrong"), &body).into_response();
+    let mut r = html(&ErrorPage {
+        c: Chrome::new(lang, lang.pick("出错了", "Something went wrong")),
+        said: lang.pick(zh, en).to_string(),
+        other: lang.pick(en, zh).to_string(),
+        signed_out: parts.status == StatusCode::UNAUTHORIZED,
+    })
+    .into_response();
     *r.status_mut() = parts.status;
     if let Some(v) = parts.headers.get(header::RETRY_AFTER) {
         r.headers_mut().insert(header::RETRY_AFTER, v.clone());
@@ -1005,64 +993,110 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The `<option>`s of a region picker (every region but the national level).
-fn region_options(policy: &Policy, lang: Lang, selected: &str) -> String {
+/// The choices of a region picker (every region but the national level): code, name and
+/// whether it is `selected`.
+fn region_choices(policy: &Policy, lang: Lang, selected: &str) -> Vec<(String, String, bool)> {
     policy
         .regions
         .values()
         .filter(|r| !r.code.is_national())
         .map(|r| {
             let code = r.code.to_string();
-            let mark = if code == selected { " selected" } else { "" };
-            format!(
-                "<option value=\"{code}\"{mark}>{}</option>",
-                esc(lang.pick(&r.name_zh, &r.name_en))
-            )
+            let chosen = code == selected;
+            (code, lang.pick(&r.name_zh, &r.name_en).to_string(), chosen)
         })
         .collect()
 }
 
-/// The layout of every page (`templates/layout.html`, with the one stylesheet
-/// `templates/style.css` included when the server compiles): the navigation, the language
-/// switch, the title and the body, already HTML.
+/// What the layout (`templates/layout.html`, with the one stylesheet `templates/style.css`
+/// included when the server compiles) needs of every page: the language, the title and the
+/// navigation's words. A page template has a `c: Chrome` field and `{% extends "layout.html" %}`;
+/// [`extends_layout!`] lets the layout (and the page) read these by name (`{{ title }}`,
+/// `{{ lang.pick("中文", "English") }}`, `{{ ls }}`).
+pub struct Chrome {
+    pub lang: Lang,
+    pub html_lang: &'static str,
+    pub title: String,
+    /// `?lang=en` on every link of an English page (empty on a Chinese one).
+    pub ls: &'static str,
+    /// The language's code for hidden form fields (`zh`, `en`).
+    pub l: &'static str,
+    pub mine: &'static str,
+    pub quote: &'static str,
+    pub school: &'static str,
+    pub verify: &'static str,
+    /// The other language: its code and its name, for the switch.
+    pub other: &'static str,
+    pub other_name: &'static str,
+}
+
+impl Chrome {
+    pub fn new(lang: Lang, title: impl Into<String>) -> Chrome {
+        let (html_lang, other, other_name) = match lang {
+            Lang::Zh => ("zh-CN", "en", "English"),
+            Lang::En => ("en", "zh", "中文"),
+        };
+        Chrome {
+            lang,
+            html_lang,
+            title: title.into(),
+            ls: lang_query(lang, true),
+            l: lang.code(),
+            mine: lang.pick("我的", "Mine"),
+            quote: lang.pick("缴费测算", "Quote"),
+            school: lang.pick("入学条件", "School"),
+            verify: lang.pick("核验凭证", "Verify"),
+            other,
+            other_name,
+        }
+    }
+}
+
+/// Lets a page template (a struct with a `c: Chrome` field) extend `layout.html`: the
+/// layout's names (`title`, `lang`, `ls`, …) are the page's `c`'s.
+#[macro_export]
+macro_rules! extends_layout {
+    ($($name:ident $(<$lt:lifetime>)?),* $(,)?) => {$(
+        impl$(<$lt>)? std::ops::Deref for $name$(<$lt>)? {
+            type Target = $crate::Chrome;
+            fn deref(&self) -> &$crate::Chrome {
+                &self.c
+            }
+        }
+    )*};
+}
+
+/// A page whose body is already HTML (`layout.html`'s default content block).
 #[derive(askama::Template)]
 #[template(path = "layout.html")]
 struct Layout<'a> {
-    html_lang: &'static str,
-    title: &'a str,
-    /// `?lang=en` on every link of an English page.
-    ls: &'static str,
-    mine: &'static str,
-    quote: &'static str,
-    school: &'static str,
-    verify: &'static str,
-    /// The other language: its code and its name, for the switch.
-    other: &'static str,
-    other_name: &'static str,
+    c: Chrome,
     body: &'a str,
 }
+extends_layout!(Layout<'a>);
 
+/// A whole page from its template; rendering into a String cannot fail, and if it ever did
+/// the page says so rather than panicking.
+pub fn html(t: &impl askama::Template) -> Html<String> {
+    Html(t.render().unwrap_or_else(|_| {
+        "<!doctype html><p class=bad>出错了 Something went wrong</p>".to_string()
+    }))
+}
+
+/// [`html`] for a page of personal data: never cached, by the browser or anything in between.
+pub fn private_html(t: &impl askama::Template) -> Response {
+    let mut r = html(t).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A page from a body that is already HTML (the pages not yet templates of their own).
 pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
-    use askama::Template as _;
-    let (html_lang, other, other_name) = match lang {
-        Lang::Zh => ("zh-CN", "en", "English"),
-        Lang::En => ("en", "zh", "中文"),
-    };
-    let layout = Layout {
-        html_lang,
-        title,
-        ls: lang_query(lang, true),
-        mine: lang.pick("我的", "Mine"),
-        quote: lang.pick("缴费测算", "Quote"),
-        school: lang.pick("入学条件", "School"),
-        verify: lang.pick("核验凭证", "Verify"),
-        other,
-        other_name,
+    html(&Layout {
+        c: Chrome::new(lang, title),
         body,
-    };
-    // Rendering writes only these strings into a String: it cannot fail, but if it ever
-    // did, the body alone is better than a panic.
-    Html(layout.render().unwrap_or_else(|_| body.to_string()))
+    })
 }
 
 /// A page of personal data: never cached, by the browser or anything in between.
@@ -1073,6 +1107,18 @@ pub fn private_page(lang: Lang, title: &str, body: &str) -> Response {
     r
 }
 
+/// `templates/error.html`: what went wrong in the page's language (the other beside it) and
+/// where to go next.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    said: String,
+    other: String,
+    signed_out: bool,
+}
+extends_layout!(ErrorPage);
+
 /// A whole number written in decimal digits alone (no sign, no space), as the API's query
 /// values and path ids are; `None` for anything else or a number too big for `T`.
 pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {
@@ -1081,6 +1127,50 @@ pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {
     } else {
         None
     }
+}
+
+/// A table that turns into cards on a phone (`templates/cards_table.html`, included where a
+/// page names it `t`): the column names, and each row with its class ("" or "bad").
+pub struct CardsTable {
+    pub labels: Vec<String>,
+    pub rows: Vec<(&'static str, Vec<String>)>,
+}
+
+impl CardsTable {
+    /// Refused rows of a file (an import, a population file): each row's number, column,
+    /// value (masked where personal) and reason, marked bad.
+    pub fn refusals<'r>(
+        refused: impl IntoIterator<Item = &'r anxin_service::Refusal>,
+        lang: Lang,
+    ) -> CardsTable {
+        CardsTable {
+            labels: names(&[
+                lang.pick("行号", "Row"),
+                lang.pick("列", "Column"),
+                lang.pick("值", "Value"),
+                lang.pick("原因", "Reason"),
+            ]),
+            rows: refused
+                .into_iter()
+                .map(|r| {
+                    (
+                        "bad",
+                        vec![
+                            r.row.to_string(),
+                            r.column.clone(),
+                            r.value.clone(),
+                            lang.pick(&r.zh, &r.en).to_string(),
+                        ],
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Column names for a [`CardsTable`].
+pub fn names(labels: &[&str]) -> Vec<String> {
+    labels.iter().map(|l| l.to_string()).collect()
 }
 
 /// The start of a table that turns into cards on a phone (under 480 px each row is a card
@@ -1110,26 +1200,19 @@ pub fn table_head(cells: &[&str]) -> String {
     format!("<table><tr>{cells}</tr>")
 }
 
-/// The home page's body (`templates/home.html`).
+/// `templates/home.html`.
 #[derive(askama::Template)]
 #[template(path = "home.html")]
 struct Home {
-    en: bool,
+    c: Chrome,
 }
-
-/// A body template rendered to HTML for [`page`]; rendering into a String cannot fail, and
-/// if it ever did the page says so rather than panicking.
-fn render(t: &impl askama::Template) -> String {
-    t.render()
-        .unwrap_or_else(|_| "<p class=bad>出错了 Something went wrong</p>".to_string())
-}
+extends_layout!(Home);
 
 async fn home(Params(q): Params<LangQuery>) -> Html<String> {
     let lang = lang_of(q.lang.as_deref());
-    let body = render(&Home {
-        en: lang == Lang::En,
-    });
-    page(lang, lang.pick("安心", "anxin"), &body)
+    html(&Home {
+        c: Chrome::new(lang, lang.pick("安心", "anxin")),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -1181,39 +1264,25 @@ async fn quote_page(
     };
     let income = f.income.clone().unwrap_or_default();
     let tier_text = f.tier.clone().unwrap_or_default();
-    let options = region_options(&state.policy, lang, &shown);
-    let tier_options: String =
-        std::iter::once((String::new(), lang.pick("最低档", "the lowest").to_string()))
-            .chain(
-                anxin_service::plans::TIERS
-                    .iter()
-                    .map(|t| (t.to_string(), format!("{t}%"))),
-            )
-            .map(|(v, label)| {
-                let mark = if v == tier_text.trim() {
-                    " selected"
-                } else {
-                    ""
-                };
-                format!("<option value=\"{v}\"{mark}>{label}</option>")
-            })
-            .collect();
-    let mut body = format!(
-        "<form method=\"get\" action=\"/quote\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
-         <label>{}<select name=\"region\">{options}</select></label>\
-         <label>{}<select name=\"tier\">{tier_options}</select></label>\
-         <label>{}<input name=\"income\" inputmode=\"decimal\" value=\"{}\" placeholder=\"3500\"></label>\
-         <button>{}</button></form>",
-        lang.code(),
-        lang.pick("参保地", "Where you are insured"),
-        lang.pick(
-            "缴费档次（社会平均工资的百分之几，60%–300%）",
-            "Base tier (percent of the average wage, 60–300 %)"
-        ),
-        lang.pick("月收入（元，可不填）", "Monthly income (yuan, optional)"),
-        esc(&income),
-        lang.pick("测算", "Quote"),
-    );
+    let tiers = std::iter::once((String::new(), lang.pick("最低档", "the lowest").to_string()))
+        .chain(
+            anxin_service::plans::TIERS
+                .iter()
+                .map(|t| (t.to_string(), format!("{t}%"))),
+        )
+        .map(|(v, label)| {
+            let chosen = v == tier_text.trim();
+            (v, label, chosen)
+        })
+        .collect();
+    let mut page = QuotePage {
+        c: Chrome::new(lang, lang.pick("缴费测算", "Contribution quote")),
+        regions: region_choices(&state.policy, lang, &shown),
+        tiers,
+        income: income.clone(),
+        error: String::new(),
+        bill: None,
+    };
     if !region.is_empty() {
         let income_fen = if income.trim().is_empty() {
             Ok(None)
@@ -1227,18 +1296,20 @@ async fn quote_page(
             t => whole_number::<u32>(t).map(Some).ok_or(()),
         };
         match (income_fen, tier) {
-            (Err(e), _) => body.push_str(&format!(
-                "<p class=bad>{}{}</p>",
-                lang.pick("收入填写有误：", "The income is not valid: "),
-                esc(&e)
-            )),
-            (_, Err(())) => body.push_str(&format!(
-                "<p class=bad>{}</p>",
-                lang.pick(
-                    "缴费档次须为 60 到 300 之间的整数（百分比）",
-                    "the tier must be a whole percent from 60 to 300"
+            (Err(e), _) => {
+                page.error = format!(
+                    "{}{e}",
+                    lang.pick("收入填写有误：", "The income is not valid: ")
                 )
-            )),
+            }
+            (_, Err(())) => {
+                page.error = lang
+                    .pick(
+                        "缴费档次须为 60 到 300 之间的整数（百分比）",
+                        "the tier must be a whole percent from 60 to 300",
+                    )
+                    .to_string()
+            }
             (Ok(income_fen), Ok(tier_percent)) => {
                 let ask = anxin_service::plans::BillAsk {
                     region: region.clone(),
@@ -1260,105 +1331,98 @@ async fn quote_page(
                 })
                 .await;
                 match result {
-                    Ok(Ok(bill)) => body.push_str(&render_bill(&bill, lang)),
-                    Ok(Err(e)) => body.push_str(&format!(
-                        "<p class=bad>{}</p>",
-                        esc(lang.pick(&e.zh, &e.en))
-                    )),
-                    Err(_) => body.push_str(&format!(
-                        "<p class=bad>{}</p>",
-                        lang.pick(
-                            "计算中断，请重试",
-                            "the calculation was interrupted: try again"
-                        )
-                    )),
+                    Ok(Ok(bill)) => page.bill = Some(BillView::of(&bill, lang)),
+                    Ok(Err(e)) => page.error = lang.pick(&e.zh, &e.en).to_string(),
+                    Err(_) => {
+                        page.error = lang
+                            .pick(
+                                "计算中断，请重试",
+                                "the calculation was interrupted: try again",
+                            )
+                            .to_string()
+                    }
                 }
             }
         }
     }
-    private_page(lang, lang.pick("缴费测算", "Contribution quote"), &body)
+    private_html(&page)
 }
 
-/// The monthly bill: the total, then each insurance in it, then how each was computed.
-fn render_bill(bill: &anxin_service::plans::Bill, lang: Lang) -> String {
-    use anxin_service::plans::MedicalLine;
-    let r = &bill.pension;
-    let medical_included = matches!(bill.medical, MedicalLine::Monthly { .. });
-    let mut out = format!(
-        "<p>{} · {} {}%</p><p class=big>{} {}</p><p>{}</p><ul class=bill>",
-        esc(lang.pick(&r.region_zh, &r.region_en)),
-        lang.pick("缴费基数档次", "base tier"),
-        r.tier_bps.0 / 100,
-        bill.total_fen.yuan_string(),
-        lang.pick("元/月", "yuan/month"),
-        if medical_included {
-            lang.pick(
-                "每月合计：养老保险 + 职工医保（灵活就业人员）",
-                "a month in all: pension + employee medical insurance (flexible worker)",
-            )
-        } else {
-            lang.pick(
-                "每月合计只含养老保险：职工医保见下",
-                "a month, pension only: see employee medical below",
-            )
-        },
-    );
-    out.push_str(&format!(
-        "<li>{} <b>{}</b> {}（{} {} · {} {}）</li>",
-        lang.pick("养老保险", "Pension"),
-        r.monthly_fen.yuan_string(),
-        lang.pick("元", "yuan"),
-        lang.pick("统筹基金", "pooling"),
-        r.pooling_fen.yuan_string(),
-        lang.pick("个人账户", "personal account"),
-        r.account_fen.yuan_string(),
-    ));
-    match &bill.medical {
-        MedicalLine::Monthly { fen, rate } => out.push_str(&format!(
-            "<li>{} <b>{}</b> {}（{} {rate}）</li>",
-            lang.pick("职工医保（灵活就业）", "Employee medical (flexible)"),
-            fen.yuan_string(),
-            lang.pick("元", "yuan"),
-            lang.pick("费率", "rate"),
-        )),
-        MedicalLine::NotRecorded { zh, en } => out.push_str(&format!(
-            "<li class=bad>{} {}：{}</li>",
-            lang.pick("职工医保（灵活就业）", "Employee medical (flexible)"),
-            lang.pick("未收录 / not recorded", "not recorded / 未收录"),
-            esc(lang.pick(zh, en)),
-        )),
-        MedicalLine::NotEligible { zh, en } => out.push_str(&format!(
-            "<li class=bad>{}：{}</li>",
-            lang.pick("职工医保（灵活就业）", "Employee medical (flexible)"),
-            esc(lang.pick(zh, en)),
-        )),
+/// `templates/quote.html`: the city and tier picked, and the bill when there is one.
+#[derive(askama::Template)]
+#[template(path = "quote.html")]
+struct QuotePage {
+    c: Chrome,
+    /// Code, name and whether it is the one chosen.
+    regions: Vec<(String, String, bool)>,
+    tiers: Vec<(String, String, bool)>,
+    income: String,
+    /// Why there is no bill (empty: none).
+    error: String,
+    bill: Option<BillView>,
+}
+extends_layout!(QuotePage);
+
+/// The monthly bill as `templates/bill.html` shows it: the total, then each insurance in it,
+/// then how each was computed.
+struct BillView {
+    region: String,
+    tier: u32,
+    total: String,
+    medical_included: bool,
+    pension: String,
+    pooling: String,
+    account: String,
+    medical: MedicalShown,
+    hukou_assumed_local: bool,
+    notes: Vec<String>,
+    /// The calculators' explanations, regions by name.
+    traces: Vec<String>,
+}
+
+enum MedicalShown {
+    /// The figure and the rate.
+    Monthly(String, String),
+    /// Why not.
+    NotRecorded(String),
+    NotEligible(String),
+}
+
+impl BillView {
+    fn of(bill: &anxin_service::plans::Bill, lang: Lang) -> BillView {
+        use anxin_service::plans::MedicalLine;
+        let r = &bill.pension;
+        BillView {
+            region: lang.pick(&r.region_zh, &r.region_en).to_string(),
+            tier: r.tier_bps.0 / 100,
+            total: bill.total_fen.yuan_string(),
+            medical_included: matches!(bill.medical, MedicalLine::Monthly { .. }),
+            pension: r.monthly_fen.yuan_string(),
+            pooling: r.pooling_fen.yuan_string(),
+            account: r.account_fen.yuan_string(),
+            medical: match &bill.medical {
+                MedicalLine::Monthly { fen, rate } => {
+                    MedicalShown::Monthly(fen.yuan_string(), rate.to_string())
+                }
+                MedicalLine::NotRecorded { zh, en } => {
+                    MedicalShown::NotRecorded(lang.pick(zh, en).to_string())
+                }
+                MedicalLine::NotEligible { zh, en } => {
+                    MedicalShown::NotEligible(lang.pick(zh, en).to_string())
+                }
+            },
+            hukou_assumed_local: bill.hukou_assumed_local,
+            notes: r
+                .notes
+                .iter()
+                .map(|n| lang.pick(&n.zh, &n.en).to_string())
+                .collect(),
+            traces: std::iter::once(&r.trace)
+                .chain(bill.medical_trace.as_ref())
+                .map(|t| t.render_named(lang))
+                .collect(),
+        }
     }
-    out.push_str("</ul>");
-    if bill.hukou_assumed_local {
-        out.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "按本地户籍测算；外地户籍的，持本市居住证才能在本地参加职工医保（登录后按你的户籍和居住证测算）。",
-                "Computed for a local hukou; with a hukou elsewhere you need the city's residence permit to join employee medical here (sign in to use your own)."
-            )
-        ));
-    }
-    for n in &r.notes {
-        out.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
-    }
-    out.push_str(&format!(
-        "<details open><summary>{}</summary><pre>{}</pre>",
-        lang.pick(
-            "怎么算的（含政策出处）",
-            "How it is computed (with sources)"
-        ),
-        esc(&r.trace.render(lang)),
-    ));
-    if let Some(t) = &bill.medical_trace {
-        out.push_str(&format!("<pre>{}</pre>", esc(&t.render(lang))));
-    }
-    out.push_str("</details>");
-    out
 }
 
 #[derive(Deserialize, Default)]
@@ -1443,18 +1507,8 @@ async fn school_page(
         }
     }
     let f = f;
-    let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
-    let checked = |o: &Option<String>| if o.is_some() { " checked" } else { "" };
-    let options = region_options(&state.policy, lang, f.region.as_deref().unwrap_or(""));
-    let reasons = [
-        "childbirth",
-        "care",
-        "illness",
-        "unemployment",
-        "platform_rule",
-        "other",
-    ];
-    let reason_names = |r: &str| match r {
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let reason_name = |r: &str| match r {
         "childbirth" => lang.pick("生育", "childbirth"),
         "care" => lang.pick("照护家人", "caring for family"),
         "illness" => lang.pick("生病", "illness"),
@@ -1462,100 +1516,49 @@ async fn school_page(
         "platform_rule" => lang.pick("平台规则调整", "platform rule change"),
         _ => lang.pick("其他", "other"),
     };
-    let reason_options: String = reasons
-        .iter()
-        .map(|r| {
-            let selected = if f.gap_reason.as_deref() == Some(r) {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                "<option value=\"{r}\"{selected}>{}</option>",
-                reason_names(r)
-            )
-        })
-        .collect();
+    let reasons = [
+        "childbirth",
+        "care",
+        "illness",
+        "unemployment",
+        "platform_rule",
+        "other",
+    ]
+    .into_iter()
+    .map(|r| (r, reason_name(r), f.gap_reason.as_deref() == Some(r)))
+    .collect();
     let ticked = f.proofs();
-    let proof_boxes: String = anxin_domain::codes::ProofKind::ALL
+    let proofs = anxin_domain::codes::ProofKind::ALL
         .iter()
         .map(|&kind| {
             let (zh, en) = anxin_policy::calc::school::proof_name(kind);
             let k = kind.as_str();
-            let c = if ticked.contains(&k) { " checked" } else { "" };
-            format!(
-                "<label><input type=\"checkbox\" name=\"p_{k}\" value=\"1\" style=\"width:auto\"{c}> {}</label>",
-                lang.pick(zh, en)
-            )
+            (k, lang.pick(zh, en), ticked.contains(&k))
         })
         .collect();
-    let mut body = format!(
-        "<form method=\"get\" action=\"/school\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-         <label>{city}<select name=\"region\">{options}</select></label>\
-         <label>{appl}<input name=\"month\" placeholder=\"2026-09\" value=\"{month}\"></label>\
-         <label>{from}<input name=\"paid_from\" placeholder=\"2025-01\" value=\"{pf}\"></label>\
-         <label>{to}<input name=\"paid_to\" placeholder=\"2026-09\" value=\"{pt}\"></label>\
-         <label>{gap}<input name=\"gap_from\" placeholder=\"2026-03\" value=\"{gf}\"></label>\
-         <label>{gapm}<input name=\"gap_months\" inputmode=\"numeric\" placeholder=\"2\" value=\"{gm}\"></label>\
-         <label>{why}<select name=\"gap_reason\">{reason_options}</select></label>\
-         <label><input type=\"checkbox\" name=\"permit\" value=\"1\" style=\"width:auto\"{pc}> {permit}</label>\
-         <label>{since}<input name=\"permit_since\" placeholder=\"2023-05\" value=\"{ps}\"></label>\
-         <label><input type=\"checkbox\" name=\"hardship\" value=\"1\" style=\"width:auto\"{hc}> {hard}</label>\
-         <fieldset><legend>{proofs_title}</legend>{proof_boxes}</fieldset>\
-         <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"{rc}> {reform}</label>\
-         <button>{go}</button></form>",
-        l = lang.code(),
-        city = lang.pick("孩子上学的城市", "City of the school"),
-        appl = lang.pick("申请月份", "Application month"),
-        from = lang.pick("养老保险从哪个月开始缴", "Paying pension since (month)"),
-        to = lang.pick("缴到哪个月", "Paid up to (month)"),
-        gap = lang.pick(
-            "中间断缴的起始月份（没有可不填）",
-            "A gap in between starting (month, optional)"
-        ),
-        gapm = lang.pick("断缴几个月", "Months missed"),
-        why = lang.pick("断缴原因（有证明）", "Why (with evidence)"),
-        permit = lang.pick("有本市居住证", "I hold a residence permit of the city"),
-        since = lang.pick(
-            "居住证办理月份（算积分用，可不填）",
-            "Permit issued in (month, for points; optional)"
-        ),
-        ps = v(&f.permit_since),
-        hard = lang.pick(
-            "家庭困难（低收入、单亲、多子女）",
-            "Family in hardship (low income, single parent, several children)"
-        ),
-        reform = lang.pick(
-            "按改革建议“累计为主、连续为辅”再算一遍",
-            "Also under the proposed reform (cumulative first)"
-        ),
-        go = lang.pick("看看能不能上学", "Check"),
-        proofs_title = lang.pick(
-            "还有哪些证明（改革建议下可抵部分缴费月数）",
-            "Other proofs you have (under the proposed reform they stand for some months)"
-        ),
-        proof_boxes = proof_boxes,
-        month = v(&f.month),
-        pf = v(&f.paid_from),
-        pt = v(&f.paid_to),
-        gf = v(&f.gap_from),
-        gm = v(&f.gap_months),
-        pc = checked(&f.permit),
-        hc = checked(&f.hardship),
-        rc = checked(&f.reform),
-    );
-    if prefilled {
-        body.insert_str(
-            0,
-            &format!(
-                "<p>{}</p>",
-                lang.pick(
-                    "已按你的缴费记录预填：本市最近一段连续缴纳养老保险的月份（紧挨着的一段有原因的免缴也一并填上）、居住证。可以修改后再看。",
-                    "Prefilled from your own record: your latest unbroken run of pension months in your city (with an excused gap just before it, and its reason), and your residence permit. Change anything and check again."
-                )
+    let mut page = SchoolPage {
+        c: Chrome::new(
+            lang,
+            lang.pick(
+                "孩子能不能上学：社保条件自查",
+                "Will my child qualify for school?",
             ),
-        );
-    }
+        ),
+        prefilled,
+        regions: region_choices(&state.policy, lang, f.region.as_deref().unwrap_or("")),
+        month: v(&f.month),
+        paid_from: v(&f.paid_from),
+        paid_to: v(&f.paid_to),
+        gap_from: v(&f.gap_from),
+        gap_months: v(&f.gap_months),
+        reasons,
+        permit: f.permit.is_some(),
+        permit_since: v(&f.permit_since),
+        hardship: f.hardship.is_some(),
+        proofs,
+        reform: f.reform.is_some(),
+        results: Vec::new(),
+    };
     if let (Some(region), Some(month), Some(from), Some(to)) =
         (&f.region, &f.month, &f.paid_from, &f.paid_to)
     {
@@ -1609,7 +1612,7 @@ async fn school_page(
                         anxin_policy::calc::school::review(&policy, &request, month)
                     })
                     .await;
-                    match result {
+                    page.results.push(match result {
                         Ok(Ok(r)) => {
                             let decision = match r.decision {
                                 "eligible" => {
@@ -1621,78 +1624,103 @@ async fn school_page(
                                 ),
                                 _ => lang.pick("还不符合", "not yet"),
                             };
-                            let mut items = String::new();
-                            for m in &r.missing {
-                                items.push_str(&format!(
-                                    "<li>{}</li>",
-                                    esc(lang.pick(&m.zh, &m.en))
+                            let mut items: Vec<String> = r
+                                .missing
+                                .iter()
+                                .map(|m| lang.pick(&m.zh, &m.en).to_string())
+                                .collect();
+                            if let Some(e) = r.earliest_month {
+                                items.push(format!(
+                                    "{} {e}",
+                                    lang.pick(
+                                        "从现在起每月按时缴费，最早可以满足的月份：",
+                                        "paying every month from now, the earliest month it can be met:"
+                                    )
                                 ));
                             }
-                            if let Some(e) = r.earliest_month {
-                                items.push_str(&format!("<li>{} {}</li>", lang.pick("从现在起每月按时缴费，最早可以满足的月份：", "paying every month from now, the earliest month it can be met:"), esc(&e.to_string())));
-                            }
-                            let steps: Vec<String> = r
+                            let steps: Vec<&str> = r
                                 .trace
                                 .steps
                                 .iter()
-                                .map(|s| esc(lang.pick(&s.zh, &s.en)))
+                                .map(|s| lang.pick(&s.zh, &s.en))
                                 .collect();
-                            body.push_str(&format!(
-                                "<h2>{title}</h2><p class=big>{decision}</p><ul>{items}</ul><pre>{}</pre>",
-                                steps.join("\n")
-                            ));
+                            SchoolOutcome::Decided(
+                                title.to_string(),
+                                decision.to_string(),
+                                items,
+                                steps.join("\n"),
+                            )
                         }
-                        Ok(Err(e)) => body.push_str(&format!(
-                            "<p class=bad>{}</p>",
-                            esc(lang.pick(&e.zh, &e.en))
-                        )),
-                        Err(_) => body.push_str("<p class=bad>error</p>"),
-                    }
+                        Ok(Err(e)) => SchoolOutcome::Refused(lang.pick(&e.zh, &e.en).to_string()),
+                        Err(_) => SchoolOutcome::Refused(
+                            lang.pick("计算中断，请重试", "the calculation was interrupted: try again")
+                                .to_string(),
+                        ),
+                    });
                 }
             }
-            _ => body.push_str(&format!(
-                "<p class=bad>{}</p>",
+            _ => page.results.push(SchoolOutcome::Refused(
                 lang.pick(
                     "月份请写成 2026-09 这样，开始月份不能晚于结束月份",
-                    "write months as 2026-09; the first month must not be after the last"
+                    "write months as 2026-09; the first month must not be after the last",
                 )
+                .to_string(),
             )),
         }
     }
-    page(
-        lang,
-        lang.pick(
-            "孩子能不能上学：社保条件自查",
-            "Will my child qualify for school?",
-        ),
-        &body,
-    )
-    .into_response()
+    html(&page).into_response()
 }
 
-/// The offline check's form (`templates/verify_form.html`), `text` escaped by the template.
+/// `templates/school.html`: the self-check's form (prefilled or as typed) and its results.
 #[derive(askama::Template)]
-#[template(path = "verify_form.html")]
-struct VerifyForm<'a> {
-    intro: &'static str,
-    lang: &'static str,
-    label: &'static str,
-    text: &'a str,
-    button: &'static str,
+#[template(path = "school.html")]
+struct SchoolPage {
+    c: Chrome,
+    prefilled: bool,
+    regions: Vec<(String, String, bool)>,
+    month: String,
+    paid_from: String,
+    paid_to: String,
+    gap_from: String,
+    gap_months: String,
+    /// Code, name, chosen.
+    reasons: Vec<(&'static str, &'static str, bool)>,
+    permit: bool,
+    permit_since: String,
+    hardship: bool,
+    /// Code, name, ticked.
+    proofs: Vec<(&'static str, &'static str, bool)>,
+    reform: bool,
+    results: Vec<SchoolOutcome>,
+}
+extends_layout!(SchoolPage);
+
+/// One run of the self-check: its title, the decision, what is missing and the steps; or
+/// why it could not run.
+enum SchoolOutcome {
+    Decided(String, String, Vec<String>, String),
+    Refused(String),
 }
 
-fn verify_form_html(lang: Lang, text: &str) -> String {
-    render(&VerifyForm {
-        intro: lang.pick(
-            "把参保缴费凭证文件（.json）的内容粘贴到下面。核验只用签发机构的公钥，不需要联网查询。",
-            "Paste the content of the certificate file (.json) below. The check uses only the issuer's public key.",
-        ),
-        lang: lang.code(),
-        label: lang.pick("凭证内容", "Certificate"),
-        text,
-        button: lang.pick("核验", "Verify"),
-    })
+/// `templates/verify.html`: type the code, or paste the full file for the offline check
+/// (`templates/verify_form.html`).
+#[derive(askama::Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    c: Chrome,
+    /// The code form starts empty.
+    typed: String,
 }
+
+/// `templates/verify_result.html`: the offline check of a pasted file.
+#[derive(askama::Template)]
+#[template(path = "verify_result.html")]
+struct VerifyResult {
+    c: Chrome,
+    cert: Option<certificates::CertView>,
+    checks: Vec<anxin_records::cert::Check>,
+}
+extends_layout!(VerifyPage, VerifyResult);
 
 #[derive(Deserialize, Default)]
 struct VerifyQuery {
@@ -1711,14 +1739,11 @@ async fn verify_page(
     if let Some(code) = q.code.as_deref() {
         return certificates::verify_code_query(&state, &client, lang, code).await;
     }
-    let body = format!(
-        "{}{}<details><summary>{}</summary>{}</details>",
-        certificates::STYLE,
-        certificates::code_form(""),
-        "有完整的凭证文件？粘贴文件内容离线核验 <span class=en>Have the full file? Paste it for the offline check</span>",
-        verify_form_html(lang, ""),
-    );
-    page(lang, "核验凭证 Verify a certificate", &body).into_response()
+    html(&VerifyPage {
+        c: Chrome::new(lang, "核验凭证 Verify a certificate"),
+        typed: String::new(),
+    })
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -1736,38 +1761,15 @@ async fn verify_form(
         return no_key().into_response();
     };
     let v = anxin_records::cert::verify(f.certificate.trim().as_bytes(), verifier);
-    let mut body = String::new();
-    if v.ok() {
+    let cert = v.ok().then(|| {
         let doc = v.document.clone().unwrap_or_default();
-        body.push_str(certificates::STYLE);
-        body.push_str(&format!(
-            "<p class=\"big good\">✓ {}</p>{}",
-            lang.pick("凭证真实有效", "The certificate is genuine"),
-            certificates::certified_html(&anxin_records::Certified::of(&doc), &state.policy),
-        ));
-    } else {
-        body.push_str(&format!(
-            "<p class=\"big bad\">✗ {}</p>",
-            lang.pick("凭证未通过核验", "The certificate does not verify")
-        ));
-    }
-    body.push_str("<ul>");
-    for c in &v.checks {
-        body.push_str(&format!(
-            "<li class=\"{}\">{} {}{}</li>",
-            if c.ok { "good" } else { "bad" },
-            if c.ok { "✓" } else { "✗" },
-            lang.pick(c.zh, c.en),
-            if c.ok {
-                String::new()
-            } else {
-                format!("<br><small>{}</small>", esc(&c.detail))
-            }
-        ));
-    }
-    body.push_str("</ul>");
-    body.push_str(&verify_form_html(lang, ""));
-    private_page(lang, lang.pick("核验结果", "Verification"), &body)
+        certificates::CertView::of(&anxin_records::Certified::of(&doc), &state.policy)
+    });
+    private_html(&VerifyResult {
+        c: Chrome::new(lang, lang.pick("核验结果", "Verification")),
+        cert,
+        checks: v.checks,
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight. Each connection is

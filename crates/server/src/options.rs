@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of};
+use crate::{ApiError, AppState, CardsTable, Chrome, Params, lang_of};
 
 /// `GET /persons/{key}/options`: back-payment and medical insurance, for the owner.
 pub async fn options_page(
@@ -36,77 +36,52 @@ pub async fn options_page(
     })
     .await
     .map_err(|_| ApiError::internal())?;
-    let mut body = format!(
-        "<h2>{}</h2>",
-        lang.pick("断缴的月份能不能补", "Can the missed months be paid now?")
-    );
-    match back {
-        None => body.push_str(lang.pick(
-            "<p>居住地的养老保险没有断缴的月份。</p>",
-            "<p>No missed pension months where you live.</p>",
-        )),
-        Some(Err(e)) => body.push_str(&format!(
-            "<p class=bad>{}</p>",
-            esc(lang.pick(&e.zh, &e.en))
-        )),
-        Some(Ok(r)) => {
-            let labels = [
-                lang.pick("月份", "Month"),
-                lang.pick("能否补缴", "Allowed"),
-                lang.pick("金额（元）", "Amount (yuan)"),
-            ];
-            body.push_str(&format!(
-                "<p class=big>{} {} · {} {} {}</p>{}",
+    let how = |r: &anxin_policy::Trace| r.render_named(lang);
+    let notes = |n: &[anxin_policy::calc::Note]| {
+        n.iter()
+            .map(|n| lang.pick(&n.zh, &n.en).to_string())
+            .collect::<Vec<_>>()
+    };
+    let back = match back {
+        None => Answer::None,
+        Some(Err(e)) => Answer::Refused(lang.pick(&e.zh, &e.en).to_string()),
+        Some(Ok(r)) => Answer::Shown(
+            format!(
+                "{} {} · {} {} {}",
                 lang.pick("可补", "may be paid"),
                 r.allowed_count,
                 lang.pick("合计", "total"),
                 r.total_fen.yuan_string(),
                 lang.pick("元", "yuan"),
-                cards_head(&labels),
-            ));
-            for m in &r.months {
-                body.push_str(&cards_row(
-                    &labels,
-                    &[
-                        m.month.to_string(),
-                        esc(lang.pick(&m.reason_zh, &m.reason_en)),
-                        m.amount_fen.yuan_string(),
-                    ],
-                    if m.allowed { "" } else { "bad" },
-                ));
-            }
-            body.push_str("</table>");
-            for n in &r.notes {
-                body.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
-            }
-            body.push_str(&format!(
-                "<details><summary>{}</summary><pre>{}</pre></details>",
-                lang.pick(
-                    "怎么算的（含政策出处）",
-                    "How it is computed (with sources)"
-                ),
-                esc(&r.trace.render(lang))
-            ));
-        }
-    }
-    body.push_str(&format!(
-        "<h2>{}</h2>",
-        lang.pick(
-            "医保：职工医保还是居民医保",
-            "Medical insurance: employee or resident scheme"
-        )
-    ));
-    match med {
-        Err(e) => body.push_str(&format!(
-            "<p class=bad>{}</p>",
-            esc(lang.pick(&e.zh, &e.en))
-        )),
+            ),
+            CardsTable {
+                labels: crate::names(&[
+                    lang.pick("月份", "Month"),
+                    lang.pick("能否补缴", "Allowed"),
+                    lang.pick("金额（元）", "Amount (yuan)"),
+                ]),
+                rows: r
+                    .months
+                    .iter()
+                    .map(|m| {
+                        (
+                            if m.allowed { "" } else { "bad" },
+                            vec![
+                                m.month.to_string(),
+                                lang.pick(&m.reason_zh, &m.reason_en).to_string(),
+                                m.amount_fen.yuan_string(),
+                            ],
+                        )
+                    })
+                    .collect(),
+            },
+            notes(&r.notes),
+            how(&r.trace),
+        ),
+    };
+    let medical = match med {
+        Err(e) => Answer::Refused(lang.pick(&e.zh, &e.en).to_string()),
         Ok(r) => {
-            let labels = [
-                lang.pick("医保", "Scheme"),
-                lang.pick("每年（元）", "Per year (yuan)"),
-                lang.pick("能不能参加", "Can you join"),
-            ];
             // No rate recorded is "not recorded", never 0.00.
             let employee_yearly = if r.employee.rate_bps.is_some() {
                 r.employee.yearly_fen.yuan_string()
@@ -114,43 +89,67 @@ pub async fn options_page(
                 lang.pick("未收录 / not recorded", "not recorded / 未收录")
                     .to_string()
             };
-            body.push_str(&cards_head(&labels));
-            body.push_str(&cards_row(
-                &labels,
-                &[
-                    lang.pick("职工医保（灵活就业）", "Employee scheme (flexible)")
-                        .to_string(),
-                    employee_yearly,
-                    esc(lang.pick(&r.employee.reason_zh, &r.employee.reason_en)),
-                ],
-                "",
-            ));
-            body.push_str(&cards_row(
-                &labels,
-                &[
-                    lang.pick("居民医保", "Resident scheme").to_string(),
-                    r.resident.yearly_fen.yuan_string(),
-                    esc(lang.pick(&r.resident.reason_zh, &r.resident.reason_en)),
-                ],
-                "",
-            ));
-            body.push_str("</table>");
-            for n in &r.notes {
-                body.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
-            }
-            body.push_str(&format!(
-                "<details><summary>{}</summary><pre>{}</pre></details>",
-                lang.pick(
-                    "怎么算的（含政策出处）",
-                    "How it is computed (with sources)"
-                ),
-                esc(&r.trace.render(lang))
-            ));
+            Answer::Shown(
+                String::new(),
+                CardsTable {
+                    labels: crate::names(&[
+                        lang.pick("医保", "Scheme"),
+                        lang.pick("每年（元）", "Per year (yuan)"),
+                        lang.pick("能不能参加", "Can you join"),
+                    ]),
+                    rows: vec![
+                        (
+                            "",
+                            vec![
+                                lang.pick("职工医保（灵活就业）", "Employee scheme (flexible)")
+                                    .to_string(),
+                                employee_yearly,
+                                lang.pick(&r.employee.reason_zh, &r.employee.reason_en)
+                                    .to_string(),
+                            ],
+                        ),
+                        (
+                            "",
+                            vec![
+                                lang.pick("居民医保", "Resident scheme").to_string(),
+                                r.resident.yearly_fen.yuan_string(),
+                                lang.pick(&r.resident.reason_zh, &r.resident.reason_en)
+                                    .to_string(),
+                            ],
+                        ),
+                    ],
+                },
+                notes(&r.notes),
+                how(&r.trace),
+            )
         }
-    }
-    Ok(crate::private_page(
-        lang,
-        lang.pick("补缴与医保", "Back-payment and medical insurance"),
-        &body,
-    ))
+    };
+    Ok(crate::private_html(&OptionsPage {
+        c: Chrome::new(
+            lang,
+            lang.pick("补缴与医保", "Back-payment and medical insurance"),
+        ),
+        back,
+        medical,
+        key: key.hex(),
+    }))
+}
+
+/// `templates/options.html`: back-payment and medical insurance, each with its explanation.
+#[derive(askama::Template)]
+#[template(path = "options.html")]
+struct OptionsPage {
+    c: Chrome,
+    back: Answer,
+    medical: Answer,
+    key: String,
+}
+crate::extends_layout!(OptionsPage);
+
+/// A calculator's answer on the page: nothing to say, why it could not, or the headline, the
+/// table, the notes and how it was computed.
+enum Answer {
+    None,
+    Refused(String),
+    Shown(String, CardsTable, Vec<String>, String),
 }

@@ -13,7 +13,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of};
+use crate::{ApiError, AppState, Params, lang_of};
 
 #[derive(Deserialize, Default)]
 pub struct PensionQuery {
@@ -60,13 +60,37 @@ pub async fn pension_page(
     })
     .await
     .map_err(|_| ApiError::internal())??;
-    let body = render(&result, &view.name, paid_months, tier, lang);
-    Ok(crate::private_page(
+    Ok(crate::private_html(&PensionPage::of(
+        &result,
+        &view.name,
+        paid_months,
+        tier,
+        key.hex(),
         lang,
-        lang.pick("养老金测算", "Pension projection"),
-        &body,
-    ))
+    )))
 }
+
+/// `templates/pension.html`: the comparison chart with its words, the table (cards on a
+/// phone), the notes and how each figure is computed.
+#[derive(askama::Template)]
+#[template(path = "pension.html")]
+struct PensionPage {
+    c: crate::Chrome,
+    name: String,
+    paid_months: u32,
+    retirement: String,
+    tier: String,
+    key: String,
+    /// The chart (SVG drawn by anxin-chart).
+    chart: String,
+    /// Why a scenario has no employee-pension bar, a line each.
+    captions: Vec<String>,
+    labels: [&'static str; 4],
+    rows: Vec<[String; 4]>,
+    notes: Vec<String>,
+    trace: String,
+}
+crate::extends_layout!(PensionPage);
 
 /// A scenario's short name, so three fit side by side on a phone (the table gives the full
 /// ones).
@@ -85,7 +109,7 @@ fn short_name(s: &anxin_policy::calc::pension::ScenarioResult, lang: Lang) -> St
 
 /// Why a scenario has no employee-pension bar, in words: months in all and months short, and
 /// what the law lets the worker do then (社会保险法 第十六条).
-fn chart_caption(result: &PensionResult, lang: Lang) -> String {
+fn chart_caption(result: &PensionResult, lang: Lang) -> Vec<String> {
     let mut lines = Vec::new();
     for s in result.scenarios.iter().filter(|s| !s.eligible) {
         let line = match lang {
@@ -100,13 +124,10 @@ fn chart_caption(result: &PensionResult, lang: Lang) -> String {
                 s.label_en, s.total_months, s.shortfall_months
             ),
         };
-        lines.push(esc(&line));
-    }
-    if lines.is_empty() {
-        return String::new();
+        lines.push(line);
     }
     // One caption per figure (HTML allows no more), a line per scenario.
-    format!("<figcaption>{}</figcaption>", lines.join("<br>"))
+    lines
 }
 
 /// The comparison chart: monthly pension per scenario beside the resident pension, its
@@ -145,72 +166,57 @@ pub fn chart(result: &PensionResult, lang: Lang) -> String {
     .to_svg()
 }
 
-fn render(
-    result: &PensionResult,
-    name: &str,
-    paid_months: u32,
-    tier: Option<u32>,
-    lang: Lang,
-) -> String {
-    let mut body = format!(
-        "<p>{} · {} {}{} · {} {}</p>",
-        esc(name),
-        lang.pick("已缴养老保险", "pension months paid"),
-        paid_months,
-        lang.pick(" 个月", ""),
-        lang.pick("预计退休", "expected retirement"),
-        result.retirement_month,
-    );
-    body.push_str(&format!(
-        "<form method=\"get\"><input type=\"hidden\" name=\"lang\" value=\"{}\"><label>{}<input name=\"tier\" inputmode=\"numeric\" placeholder=\"60\" value=\"{}\"></label><button>{}</button></form>",
-        lang.code(),
-        lang.pick("以后按社平工资的百分之几缴（60–300）", "Pay from now at what percent of the average wage (60–300)"),
-        tier.map(|t| t.to_string()).unwrap_or_default(),
-        lang.pick("重新测算", "Recalculate"),
-    ));
-    body.push_str(&format!(
-        "<figure>{}{}</figure>",
-        chart(result, lang),
-        chart_caption(result, lang)
-    ));
-    let labels = [
-        lang.pick("情形", "Scenario"),
-        lang.pick("累计月数", "Months in all"),
-        lang.pick("每月养老金（元）", "Pension a month (yuan)"),
-        lang.pick("够不够领", "Eligible"),
-    ];
-    body.push_str(&cards_head(&labels));
-    for s in &result.scenarios {
-        let eligible = if s.eligible {
-            lang.pick("✓ 够 15 年", "✓ 15 years met").to_string()
-        } else {
-            match lang {
-                Lang::Zh => format!("还差 {} 个月", s.shortfall_months),
-                Lang::En => format!("{} months short", s.shortfall_months),
-            }
-        };
-        body.push_str(&cards_row(
-            &labels,
-            &[
-                esc(lang.pick(&s.label_zh, &s.label_en)),
-                s.total_months.to_string(),
-                s.total_fen.yuan_string(),
-                esc(&eligible),
+impl PensionPage {
+    fn of(
+        result: &PensionResult,
+        name: &str,
+        paid_months: u32,
+        tier: Option<u32>,
+        key: String,
+        lang: Lang,
+    ) -> PensionPage {
+        let rows = result
+            .scenarios
+            .iter()
+            .map(|s| {
+                let eligible = if s.eligible {
+                    lang.pick("✓ 够 15 年", "✓ 15 years met").to_string()
+                } else {
+                    match lang {
+                        Lang::Zh => format!("还差 {} 个月", s.shortfall_months),
+                        Lang::En => format!("{} months short", s.shortfall_months),
+                    }
+                };
+                [
+                    lang.pick(&s.label_zh, &s.label_en).to_string(),
+                    s.total_months.to_string(),
+                    s.total_fen.yuan_string(),
+                    eligible,
+                ]
+            })
+            .collect();
+        PensionPage {
+            c: crate::Chrome::new(lang, lang.pick("养老金测算", "Pension projection")),
+            name: name.to_string(),
+            paid_months,
+            retirement: result.retirement_month.to_string(),
+            tier: tier.map(|t| t.to_string()).unwrap_or_default(),
+            key,
+            chart: chart(result, lang),
+            captions: chart_caption(result, lang),
+            labels: [
+                lang.pick("情形", "Scenario"),
+                lang.pick("累计月数", "Months in all"),
+                lang.pick("每月养老金（元）", "Pension a month (yuan)"),
+                lang.pick("够不够领", "Eligible"),
             ],
-            "",
-        ));
+            rows,
+            notes: result
+                .notes
+                .iter()
+                .map(|n| lang.pick(&n.zh, &n.en).to_string())
+                .collect(),
+            trace: result.trace.render_named(lang),
+        }
     }
-    body.push_str("</table>");
-    for n in &result.notes {
-        body.push_str(&format!("<p>{}</p>", esc(lang.pick(&n.zh, &n.en))));
-    }
-    body.push_str(&format!(
-        "<details><summary>{}</summary><pre>{}</pre></details>",
-        lang.pick(
-            "每一步怎么算的（含政策出处）",
-            "How each figure is computed (with sources)"
-        ),
-        esc(&result.trace.render(lang))
-    ));
-    body
 }

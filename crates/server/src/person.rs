@@ -20,11 +20,9 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, logout_button};
 use crate::list::{ListQuery, Page, PageQuery, Window};
-use crate::text::{month_text, place_name, summary_card};
-use crate::{
-    ApiError, AppState, Params, attachment, cards_head, cards_row, esc, lang_of, lang_query, page,
-    table_head, url_encode,
-};
+use crate::text::{SummaryCard, month_text, place_name, summary_card};
+use crate::{ApiError, AppState, Chrome, Params, attachment, lang_of, lang_query, url_encode};
+use askama::Template;
 
 pub fn parse_key(text: &str) -> Result<PersonKey, ApiError> {
     PersonKey::from_hex(text).ok_or_else(|| {
@@ -220,33 +218,43 @@ pub async fn access_page(
     let key = parse_key(&key)?;
     let window = q.list.by_id()?;
     let list = access_list(&state, &caller, key, window).await?;
-    let body = format!(
-        "{}<p><a href=\"/persons/{}?lang={}\">{}</a></p>",
-        access_section(&list, &key, lang),
-        key.hex(),
-        lang.code(),
-        lang.pick("回到我的记录", "Back to my record"),
-    );
-    Ok(crate::private_page(
-        lang,
-        lang.pick("谁查阅过我的记录", "Who read my record"),
-        &body,
-    ))
+    Ok(crate::private_html(&AccessPage {
+        c: Chrome::new(lang, lang.pick("谁查阅过我的记录", "Who read my record")),
+        key: key.hex(),
+        access: Access::of(&list, lang),
+    }))
 }
 
-/// The table of reads and, when older ones remain, the link to them.
-fn access_section(list: &Page<AccessRow>, key: &PersonKey, lang: Lang) -> String {
-    let mut html = access_table(&list.items, lang);
-    if let Some(next) = &list.next {
-        html.push_str(&format!(
-            "<p><a href=\"/persons/{}/access?after={}&amp;lang={}\">{}</a></p>",
-            key.hex(),
-            next,
-            lang.code(),
-            lang.pick("更早的查阅 →", "Older reads →"),
-        ));
+/// `templates/access_page.html`: older pages of the reads of one's record.
+#[derive(Template)]
+#[template(path = "access_page.html")]
+struct AccessPage {
+    c: Chrome,
+    key: String,
+    access: Access,
+}
+
+/// The reads of a record as `templates/access_table.html` shows them, and the link to older
+/// ones.
+struct Access {
+    rows: Vec<AccessLine>,
+    next: Option<String>,
+}
+
+struct AccessLine {
+    when: String,
+    who: String,
+    what: String,
+    purpose: String,
+}
+
+impl Access {
+    fn of(list: &Page<AccessRow>, lang: Lang) -> Access {
+        Access {
+            rows: list.items.iter().map(|a| access_line(a, lang)).collect(),
+            next: list.next.clone(),
+        }
     }
-    html
 }
 
 /// Issues a contribution-history certificate of the person (the owner, or an official stating
@@ -320,50 +328,27 @@ fn when(at: i64) -> String {
         .unwrap_or_default()
 }
 
-fn access_table(list: &[AccessRow], lang: Lang) -> String {
-    if list.is_empty() {
-        return format!(
-            "<p>{}</p>",
-            lang.pick(
-                "还没有工作人员查阅过你的记录。",
-                "No official has read your record."
-            )
-        );
+fn access_line(a: &AccessRow, lang: Lang) -> AccessLine {
+    let role = Role::parse(&a.role)
+        .map(|r| lang.pick(r.name_zh(), r.as_str()).to_string())
+        .unwrap_or_else(|_| a.role.clone());
+    let what = match a.what.as_str() {
+        "record" => lang.pick("缴费记录", "record"),
+        "certificate" => lang.pick("开具凭证", "certificate"),
+        "lookup" => lang.pick("按身份证号查找", "lookup by ID"),
+        "account_opened" => lang.pick("核实身份，开通账户", "identity confirmed, account opened"),
+        "password_reset" => lang.pick("重置密码", "password reset"),
+        "password_changed" => lang.pick("本人修改密码", "password changed by its holder"),
+        "case_evidence" => lang.pick("查看案件证据", "case evidence"),
+        "case_bundle" => lang.pick("下载案件证据包", "case evidence bundle"),
+        other => other,
+    };
+    AccessLine {
+        when: when(a.at),
+        who: format!("{role} {}", a.username),
+        what: what.to_string(),
+        purpose: purpose_in(&a.purpose, lang).to_string(),
     }
-    let mut out = table_head(&[
-        lang.pick("时间", "When"),
-        lang.pick("谁", "Who"),
-        lang.pick("查了什么", "What"),
-        lang.pick("用途", "Purpose"),
-    ]);
-    for a in list {
-        let role = Role::parse(&a.role)
-            .map(|r| lang.pick(r.name_zh(), r.as_str()).to_string())
-            .unwrap_or_else(|_| a.role.clone());
-        let what = match a.what.as_str() {
-            "record" => lang.pick("缴费记录", "record"),
-            "certificate" => lang.pick("开具凭证", "certificate"),
-            "lookup" => lang.pick("按身份证号查找", "lookup by ID"),
-            "account_opened" => {
-                lang.pick("核实身份，开通账户", "identity confirmed, account opened")
-            }
-            "password_reset" => lang.pick("重置密码", "password reset"),
-            "password_changed" => lang.pick("本人修改密码", "password changed by its holder"),
-            "case_evidence" => lang.pick("查看案件证据", "case evidence"),
-            "case_bundle" => lang.pick("下载案件证据包", "case evidence bundle"),
-            other => other,
-        };
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
-            when(a.at),
-            esc(&role),
-            esc(&a.username),
-            esc(what),
-            esc(purpose_in(&a.purpose, lang))
-        ));
-    }
-    out.push_str("</table>");
-    out
 }
 
 /// A purpose the system wrote in both languages ("中文 (English)" or "中文 / English"), in
@@ -384,20 +369,40 @@ fn purpose_in(purpose: &str, lang: Lang) -> &str {
     }
 }
 
-fn purpose_form(lang: Lang, key: &PersonKey) -> String {
-    format!(
-        "<form method=\"get\" action=\"/persons/{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
-         <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label><button>{}</button></form>",
-        key.hex(),
-        lang.code(),
-        lang.pick(
-            "查阅他人记录须说明用途（本人可以看到）",
-            "State why you read this record (the person will see it)"
-        ),
-        lang.pick("办理转移接续", "transfer request"),
-        lang.pick("查阅", "Read"),
-    )
+/// `templates/purpose_form.html`: an official states why before a record opens.
+#[derive(Template)]
+#[template(path = "purpose_form.html")]
+struct PurposeForm {
+    c: Chrome,
+    key: String,
 }
+
+/// `templates/person.html`: a record as cards, each month in a table that turns into cards
+/// on a phone.
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    c: Chrome,
+    name: String,
+    id_text: String,
+    place: String,
+    form: String,
+    /// Platforms by their registered names, joined (empty: none).
+    platforms: String,
+    no_months: bool,
+    /// Per insurance: its name and its summary cards (`templates/summary_card.html`).
+    sections: Vec<(String, Vec<SummaryCard>)>,
+    owner: bool,
+    key: String,
+    csrf: String,
+    purpose: String,
+    month_labels: [&'static str; 6],
+    months: Vec<[String; 6]>,
+    access: Option<Access>,
+    logout: String,
+}
+
+crate::extends_layout!(AccessPage, PurposeForm, PersonPage);
 
 /// `GET /persons/{key}`: the record page.
 pub async fn person_page(
@@ -410,39 +415,29 @@ pub async fn person_page(
     let key = parse_key(&key)?;
     let owner = rules::check_person_key(caller.actor(), Action::ReadPerson, &key)?;
     if !owner && q.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) {
-        return Ok(page(
-            lang,
-            lang.pick("查阅记录", "Read a record"),
-            &purpose_form(lang, &key),
-        )
+        return Ok(crate::html(&PurposeForm {
+            c: Chrome::new(lang, lang.pick("查阅记录", "Read a record")),
+            key: key.hex(),
+        })
         .into_response());
     }
     let purpose = q.purpose.clone();
     let (view, owner) = read(&state, &caller, key, "record", q.purpose).await?;
     let access = if owner {
         let window = ListQuery::default().by_id()?;
-        Some(access_list(&state, &caller, key, window).await?)
+        Some(Access::of(
+            &access_list(&state, &caller, key, window).await?,
+            lang,
+        ))
     } else {
         None
     };
     let policy = &state.policy;
     let row = &view.row;
-    let mut body = format!(
-        "<p class=big>{} <small>{}</small></p><p>{}{}",
-        esc(&view.name),
-        esc(&view.id_text(owner)),
-        lang.pick("居住地 ", "lives in "),
-        esc(&place_name(policy, row.residence_region, lang)),
-    );
     let form = anxin_import::EmploymentForm::parse(&row.employment_form)
         .map_or(row.employment_form.as_str(), |f| {
             lang.pick(f.zh(), f.as_str())
         });
-    body.push_str(&format!(
-        " · {}{}",
-        lang.pick("就业形态 ", "works as "),
-        esc(form)
-    ));
     // Platforms by their registered names; a code the registry does not know stays a code.
     let platforms: Vec<&str> = row
         .platforms
@@ -450,118 +445,70 @@ pub async fn person_page(
         .filter(|c| !c.is_empty())
         .map(|c| view.org_names.get(c).map_or(c, String::as_str))
         .collect();
-    if !platforms.is_empty() {
-        body.push_str(&format!(
-            " · {}{}",
-            lang.pick("平台 ", "platforms "),
-            esc(&platforms.join(lang.pick("、", ", ")))
-        ));
-    }
-    body.push_str("</p>");
-    if view.months.is_empty() {
-        body.push_str(lang.pick(
-            "<p>还没有缴费记录。</p>",
-            "<p>No contribution records yet.</p>",
-        ));
-    }
     // One section per insurance, a card per region and one for all regions together.
+    let mut sections: Vec<(String, Vec<SummaryCard>)> = Vec::new();
     let mut current = None;
     for s in &view.summaries {
         if current != Some(s.insurance) {
             current = Some(s.insurance);
-            body.push_str(&format!(
-                "<h2>{}</h2>",
+            sections.push((
                 lang.pick(&s.insurance.name_zh(), s.insurance.name_en())
+                    .to_string(),
+                Vec::new(),
             ));
         }
-        body.push_str(&summary_card(s, policy, lang));
+        if let Some((_, cards)) = sections.last_mut() {
+            cards.push(summary_card(s, policy, lang));
+        }
     }
-    let ls = lang_query(lang, true);
-    if owner {
-        body.push_str(&format!(
-            "<h2>{}</h2><ul><li><a href=\"/persons/{k}/pension{ls}\">{}</a></li><li><a href=\"/persons/{k}/options{ls}\">{}</a></li><li><a href=\"/quote{ls}\">{}</a></li><li><a href=\"/school{ls}\">{}</a></li><li><a href=\"/account/password{ls}\">{}</a></li></ul>",
-            lang.pick("我能做什么", "What I can do"),
-            lang.pick("养老金测算：继续缴与停缴对比", "Pension projection: keep paying or stop"),
-            lang.pick("断缴能不能补、医保怎么选", "Back-payment and medical insurance options"),
-            lang.pick("缴费测算", "Contribution quote"),
-            lang.pick("孩子能不能上学", "Will my child qualify for school?"),
-            lang.pick("修改密码", "Change my password"),
-            k = key.hex(),
-        ));
-    }
-    body.push_str(&format!(
-        "<form method=\"post\" action=\"/persons/{}/certificate\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <input type=\"hidden\" name=\"purpose\" value=\"{}\"><button>{}</button></form>",
-        key.hex(),
-        caller.csrf(),
-        esc(purpose.as_deref().unwrap_or("")),
-        lang.pick("开具参保缴费凭证（可打印，带核验码）", "Issue a certificate (printable, with a verification code)")
-    ));
-    let month_labels = [
-        lang.pick("所属期", "Month"),
-        lang.pick("险种", "Insurance"),
-        lang.pick("参保地", "Region"),
-        lang.pick("缴费方", "Payer"),
-        lang.pick("状态", "Status"),
-        lang.pick("金额（元）", "Amount (yuan)"),
-    ];
-    body.push_str(&format!(
-        "<details><summary>{}</summary>{}",
-        lang.pick("逐月明细", "Every month"),
-        cards_head(&month_labels)
-    ));
-    for m in &view.months {
-        body.push_str(&cards_row(
-            &month_labels,
-            &[
+    let months = view
+        .months
+        .iter()
+        .map(|m| {
+            [
                 month_text(m.month),
-                esc(lang.pick(m.insurance.zh(), m.insurance.as_str())),
-                esc(&place_name(policy, m.region, lang)),
-                esc(&match view.org_names.get(&m.payer_code) {
+                lang.pick(m.insurance.zh(), m.insurance.as_str())
+                    .to_string(),
+                place_name(policy, m.region, lang),
+                match view.org_names.get(&m.payer_code) {
                     Some(name) => format!("{} {name}", lang.pick(m.payer.zh(), m.payer.as_str())),
                     None => lang.pick(m.payer.zh(), m.payer.as_str()).to_string(),
-                }),
-                esc(lang.pick(m.status.zh(), m.status.as_str())),
+                },
+                lang.pick(m.status.zh(), m.status.as_str()).to_string(),
                 Fen(m.amount_fen).yuan_string(),
-            ],
-            "",
-        ));
-    }
-    body.push_str("</table></details>");
-    if owner {
-        body.push_str(&format!(
-            "<p><a href=\"/inbox?lang={}\">{}</a></p>",
-            lang.code(),
-            lang.pick(
-                "我的消息（缴费提醒、断缴提醒）",
-                "My messages (reminders and warnings)"
-            ),
-        ));
-    }
-    if let Some(list) = access {
-        body.push_str(&format!(
-            "<h2>{}</h2>{}",
-            lang.pick("谁查阅过我的记录", "Who read my record"),
-            access_section(&list, &key, lang)
-        ));
-    }
-    body.push_str(&logout_button(&caller, lang));
-    Ok(crate::private_page(
-        lang,
-        lang.pick(
-            if owner {
-                "我的社保记录"
-            } else {
-                "参保记录"
-            },
-            if owner {
-                "My insurance record"
-            } else {
-                "Insurance record"
-            },
-        ),
-        &body,
-    ))
+            ]
+        })
+        .collect();
+    let title = if owner {
+        lang.pick("我的社保记录", "My insurance record")
+    } else {
+        lang.pick("参保记录", "Insurance record")
+    };
+    Ok(crate::private_html(&PersonPage {
+        c: Chrome::new(lang, title),
+        name: view.name.clone(),
+        id_text: view.id_text(owner),
+        place: place_name(policy, row.residence_region, lang),
+        form: form.to_string(),
+        platforms: platforms.join(lang.pick("、", ", ")),
+        no_months: view.months.is_empty(),
+        sections,
+        owner,
+        key: key.hex(),
+        csrf: caller.csrf(),
+        purpose: purpose.unwrap_or_default(),
+        month_labels: [
+            lang.pick("所属期", "Month"),
+            lang.pick("险种", "Insurance"),
+            lang.pick("参保地", "Region"),
+            lang.pick("缴费方", "Payer"),
+            lang.pick("状态", "Status"),
+            lang.pick("金额（元）", "Amount (yuan)"),
+        ],
+        months,
+        access,
+        logout: logout_button(&caller, lang),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -611,24 +558,56 @@ pub async fn certificate_file(
 
 /// `GET /clerk`: find a person by resident ID, stating why.
 pub async fn clerk_page(
+    State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<ReadQuery>,
 ) -> Result<Response, ApiError> {
     caller.may(Action::LookupPerson)?;
     let lang = lang_of(q.lang.as_deref());
-    Ok(page(
-        lang,
-        lang.pick("查找参保人", "Find a person"),
-        &clerk_form(&caller, lang, ""),
-    )
-    .into_response())
+    Ok(crate::html(&clerk_form(&state, &caller, lang, String::new())).into_response())
 }
 
-fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
+/// `templates/clerk.html`: the official's desk: find a person, and the desk's other work.
+#[derive(Template)]
+#[template(path = "clerk.html")]
+struct ClerkPage {
+    c: Chrome,
+    username: String,
+    role: &'static str,
+    region: String,
+    /// Why the last lookup was refused (empty: none).
+    message: String,
+    csrf: String,
+    links: Vec<(&'static str, &'static str)>,
+    logout: String,
+}
+
+/// `templates/audit.html`: the signed head, the last audit's result and the button.
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    /// The log's size and signed checkpoint (before an audit is run).
+    head: Option<(u64, String)>,
+    report: Option<AuditLines>,
+    csrf: String,
+}
+
+struct AuditLines {
+    clean: bool,
+    events: u64,
+    checkpoints: u64,
+    contributions: u64,
+    seconds: String,
+    findings: Vec<String>,
+}
+
+crate::extends_layout!(ClerkPage, AuditPage);
+
+fn clerk_form(state: &AppState, caller: &Caller, lang: Lang, message: String) -> ClerkPage {
     // Each link only for whom the access table lets do it (an inspector imports nothing and
     // has no accounts desk).
-    let ls = lang_query(lang, true);
-    let links: Vec<String> = [
+    let links = [
         (Action::Import, "/clerk/import", "导入文件", "Import a file"),
         (
             Action::Audit,
@@ -660,35 +639,31 @@ fn clerk_form(caller: &Caller, lang: Lang, message: &str) -> String {
             "案件队列（补缴、参保申请、维权投诉，逾期在前）",
             "Case queue (back-payments, enrolments, complaints; overdue first)",
         ),
+        (
+            Action::MonitorCompliance,
+            "/monitor/compliance",
+            "平台合规评级",
+            "Platform compliance",
+        ),
     ]
     .into_iter()
     .filter(|(action, ..)| caller.may(*action).is_ok())
-    .map(|(_, href, zh, en)| format!("<a href=\"{href}{ls}\">{}</a>", lang.pick(zh, en)))
+    .map(|(_, href, zh, en)| (href, lang.pick(zh, en)))
     .collect();
-    let region = caller
-        .account
-        .region
-        .map(|r| format!("{r:06}"))
-        .unwrap_or_else(|| lang.pick("全国", "national").into());
-    format!(
-        "<p>{} {} · {} {}</p>{message}<form method=\"post\" action=\"/clerk\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
-         <label>{}<input name=\"id\" autocomplete=\"off\" maxlength=\"18\" required></label>\
-         <label>{}<input name=\"purpose\" required minlength=\"2\" maxlength=\"200\" placeholder=\"{}\"></label>\
-         <button>{}</button></form><p>{}</p>{}",
-        esc(&caller.account.username),
-        lang.pick(caller.role.name_zh(), caller.role.as_str()),
-        lang.pick("辖区", "region"),
-        region,
-        caller.csrf(),
-        lang.code(),
-        lang.pick("身份证号", "Resident ID"),
-        lang.pick("用途（本人可以看到）", "Purpose (the person will see it)"),
-        lang.pick("办理转移接续", "transfer request"),
-        lang.pick("查找", "Find"),
-        links.join(" · "),
-        logout_button(caller, lang),
-    )
+    ClerkPage {
+        c: Chrome::new(lang, lang.pick("查找参保人", "Find a person")),
+        username: caller.account.username.clone(),
+        role: lang.pick(caller.role.name_zh(), caller.role.as_str()),
+        region: caller
+            .account
+            .region
+            .map(|r| place_name(&state.policy, r, lang))
+            .unwrap_or_else(|| lang.pick("全国", "national").into()),
+        message,
+        csrf: caller.csrf(),
+        links,
+        logout: logout_button(caller, lang),
+    }
 }
 
 #[derive(Deserialize)]
@@ -719,14 +694,10 @@ pub async fn clerk_submit(
         }
         Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR => Err(e),
         Err(e) => {
-            let message = format!("<p class=bad>{}</p>", esc(lang.pick(&e.zh, &e.en)));
+            let message = lang.pick(&e.zh, &e.en).to_string();
             Ok((
                 e.status,
-                page(
-                    lang,
-                    lang.pick("查找参保人", "Find a person"),
-                    &clerk_form(&caller, lang, &message),
-                ),
+                crate::html(&clerk_form(&state, &caller, lang, message)),
             )
                 .into_response())
         }
@@ -741,20 +712,6 @@ pub struct AuditForm {
     lang: Option<String>,
 }
 
-fn audit_form(caller: &Caller, lang: Lang) -> String {
-    format!(
-        "<form method=\"post\" action=\"/clerk/audit\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
-         <label><input type=\"checkbox\" name=\"projections\" value=\"1\" style=\"width:auto\"> {}</label><button>{}</button></form>",
-        caller.csrf(),
-        lang.code(),
-        lang.pick(
-            "同时逐行核对所有查询表（较慢）",
-            "Also check every projection row (slower)"
-        ),
-        lang.pick("现在审计", "Run the audit"),
-    )
-}
-
 /// `GET /clerk/audit`: the signed head of the ledger and a button to audit it.
 pub async fn audit_page(
     State(state): State<AppState>,
@@ -764,14 +721,13 @@ pub async fn audit_page(
     caller.may(Action::Audit)?;
     let lang = lang_of(q.lang.as_deref());
     let head = state.read(|r| Ok(r.store().head()?)).await?;
-    let body = format!(
-        "<p>{} <b>{}</b></p><pre>{}</pre>{}",
-        lang.pick("账本条目数", "Log size"),
-        head.size,
-        esc(&head.checkpoint),
-        audit_form(&caller, lang)
-    );
-    Ok(page(lang, lang.pick("账本审计", "Ledger audit"), &body).into_response())
+    Ok(crate::html(&AuditPage {
+        c: Chrome::new(lang, lang.pick("账本审计", "Ledger audit")),
+        head: Some((head.size, head.checkpoint)),
+        report: None,
+        csrf: caller.csrf(),
+    })
+    .into_response())
 }
 
 /// `POST /clerk/audit`: recomputes the log (and optionally every projection) and names every
@@ -791,42 +747,22 @@ pub async fn audit_submit(
         .audit(anxin_records::AuditScope { projections })
         .await?;
     let seconds = started.elapsed().as_secs_f64();
-    let mut body = if report.is_clean() {
-        format!(
-            "<p class=\"big good\">✓ {}</p>",
-            lang.pick(
-                "账本完整：每条记录都与签名日志一致",
-                "The ledger is intact: every row matches the signed log"
-            )
-        )
-    } else {
-        format!(
-            "<p class=\"big bad\">✗ {}</p>",
-            lang.pick(
-                "发现被改动的记录",
-                "Rows were changed behind the system's back"
-            )
-        )
-    };
-    body.push_str(&format!(
-        "<p>{} {} · {} {} · {} {} · {:.2} s</p><ul>",
-        lang.pick("日志", "log"),
-        report.events,
-        lang.pick("检查点", "checkpoints"),
-        report.checkpoints,
-        lang.pick("缴费记录", "contributions"),
-        report.contributions,
-        seconds
-    ));
-    for finding in &report.findings {
-        body.push_str(&format!(
-            "<li class=bad>{} {}: {}</li>",
-            esc(finding.table),
-            esc(&finding.row),
-            esc(lang.pick(&finding.zh, &finding.en))
-        ));
-    }
-    body.push_str("</ul>");
-    body.push_str(&audit_form(&caller, lang));
-    Ok(page(lang, lang.pick("账本审计", "Ledger audit"), &body).into_response())
+    Ok(crate::html(&AuditPage {
+        c: Chrome::new(lang, lang.pick("账本审计", "Ledger audit")),
+        head: None,
+        report: Some(AuditLines {
+            clean: report.is_clean(),
+            events: report.events,
+            checkpoints: report.checkpoints,
+            contributions: report.contributions,
+            seconds: format!("{seconds:.2}"),
+            findings: report
+                .findings
+                .iter()
+                .map(|f| format!("{} {}: {}", f.table, f.row, lang.pick(&f.zh, &f.en)))
+                .collect(),
+        }),
+        csrf: caller.csrf(),
+    })
+    .into_response())
 }

@@ -16,11 +16,9 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Caller;
 use crate::text::place_name;
 use crate::upload::{File, Upload};
-use crate::{
-    ApiError, AppState, Params, cards_head, cards_row, csv_download, esc, lang_of, lang_query,
-    page, table_head,
-};
+use crate::{ApiError, AppState, CardsTable, Chrome, Params, csv_download, lang_of};
 use anxin_service::access::{self as rules, Action};
+use askama::Template;
 
 /// Largest applications file.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
@@ -34,41 +32,51 @@ pub async fn review_page(
 ) -> Result<Response, ApiError> {
     caller.may(Action::ReviewSchool)?;
     let lang = lang_of(q.lang.as_deref());
-    Ok(page(
-        lang,
-        lang.pick("入学申请审核", "Review school applications"),
-        &form(&caller, lang),
-    )
+    Ok(crate::html(&ReviewForm {
+        c: Chrome::new(
+            lang,
+            lang.pick("入学申请审核", "Review school applications"),
+        ),
+        csrf: caller.csrf(),
+    })
     .into_response())
 }
 
-fn form(caller: &Caller, lang: Lang) -> String {
-    format!(
-        "<p>{}</p><form method=\"post\" action=\"/school/review{}\" enctype=\"multipart/form-data\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <label>{}<input type=\"file\" name=\"file\" accept=\".csv,.xlsx,.json,.ndjson\" required></label>\
-         <label>{}<input name=\"places\" inputmode=\"numeric\" value=\"100\"></label>\
-         <label><input type=\"checkbox\" name=\"reform\" value=\"1\" style=\"width:auto\"> {}</label>\
-         <label>{}<select name=\"output\"><option value=\"page\">{}</option><option value=\"xlsx\">{}</option><option value=\"csv\">{}</option></select></label>\
-         <button>{}</button></form><p><a href=\"/school/ledger{}\">{}</a></p>",
-        lang.pick(
-            "申请表（CSV、Excel 或 JSON）：申请编号、子女身份证号、监护人身份证号、城市、申请月份、困难家庭、证明材料。按监护人在账本上的缴费记录逐份审核，并按学位数排名。",
-            "Applications (CSV, Excel or JSON): application id, child's ID, guardian's ID, city, month, hardship, proofs. Each is reviewed on the guardian's ledger months and ranked for the places."
-        ),
-        lang_query(lang, true),
-        caller.csrf(),
-        lang.pick("申请文件", "Applications file"),
-        lang.pick("学位数", "Places"),
-        lang.pick("按改革建议“累计为主、连续为辅”审核", "Review under the proposed reform (cumulative first)"),
-        lang.pick("结果", "Results"),
-        lang.pick("在页面上显示", "Show on the page"),
-        lang.pick("下载 Excel（.xlsx）", "Download as Excel (.xlsx)"),
-        lang.pick("下载 CSV", "Download as CSV"),
-        lang.pick("审核", "Review"),
-        lang_query(lang, true),
-        lang.pick("因入学参保人员台账", "Identification ledger of school-driven enrolments"),
-    )
+/// `templates/school_review.html`: the applications file, the places, the reform, the output.
+#[derive(Template)]
+#[template(path = "school_review.html")]
+struct ReviewForm {
+    c: Chrome,
+    csrf: String,
 }
+
+/// `templates/school_results.html`: the review's counts and its lines (cards on a phone).
+#[derive(Template)]
+#[template(path = "school_results.html")]
+struct ResultsPage {
+    c: Chrome,
+    reviewed: usize,
+    admitted: u32,
+    refused: usize,
+    reform: bool,
+    t: CardsTable,
+    /// More lines than are shown.
+    cut: bool,
+}
+
+/// `templates/school_ledger.html`: the enrolments of the region, their retention and chart.
+#[derive(Template)]
+#[template(path = "school_ledger.html")]
+struct LedgerPage {
+    c: Chrome,
+    count_line: String,
+    empty: bool,
+    chart: String,
+    retention: CardsTable,
+    entries: CardsTable,
+}
+
+crate::extends_layout!(ReviewForm, ResultsPage, LedgerPage);
 
 /// `POST /school/review`
 pub async fn review_submit(
@@ -107,12 +115,12 @@ pub async fn review_submit(
         Some(_) => return Ok(results_csv(&review)),
         None => {}
     }
-    let body = render_review(&state.policy, &review, lang, reform);
-    Ok(crate::private_page(
+    Ok(crate::private_html(&render_review(
+        &state.policy,
+        &review,
         lang,
-        lang.pick("审核结果", "Review results"),
-        &body,
-    ))
+        reform,
+    )))
 }
 
 fn places_of(text: &str) -> Result<u32, ApiError> {
@@ -232,104 +240,87 @@ fn render_review(
     review: &FileReview,
     lang: Lang,
     reform: bool,
-) -> String {
-    let mut body = format!(
-        "<p class=big>{} {} · {} {} · {} {}</p><p>{}</p>",
-        lang.pick("审核", "reviewed"),
-        review.reviewed,
-        lang.pick("录取", "admitted"),
-        review.admitted,
-        lang.pick("未审核", "not reviewed"),
-        review.refused,
-        if reform {
-            lang.pick(
-                "按改革建议（累计为主、连续为辅）",
-                "under the proposed reform (cumulative first)",
-            )
-        } else {
-            lang.pick("按现行做法", "under the law in force")
-        },
-    );
-    let labels = [
-        lang.pick("行", "Row"),
-        lang.pick("申请", "Application"),
-        lang.pick("城市/月份", "City/month"),
-        lang.pick("结论", "Decision"),
-        lang.pick("积分", "Points"),
-        lang.pick("名次", "Rank"),
-        lang.pick("录取", "Admitted"),
-        lang.pick("依据或原因", "Tie-break or reason"),
-    ];
-    body.push_str(&cards_head(&labels));
-    for l in review.lines.iter().take(SHOWN) {
-        let note = if l.zh.is_empty() {
-            match (l.decided_by.as_str(), lang) {
-                ("points", Lang::Zh) => "积分".to_string(),
-                ("continuous_months", Lang::Zh) => "同分看连续缴费月数".to_string(),
-                ("permit_since", Lang::Zh) => "同分看居住证先后".to_string(),
-                ("application_order", Lang::Zh) => "同分看申请先后".to_string(),
-                ("continuous_months", Lang::En) => "tie: continuous months".to_string(),
-                ("permit_since", Lang::En) => "tie: earlier permit".to_string(),
-                ("application_order", Lang::En) => "tie: earlier application".to_string(),
-                ("", Lang::Zh) if l.rank == "1" => "排名第一".to_string(),
-                ("", Lang::En) if l.rank == "1" => "ranked first".to_string(),
-                (other, _) => other.to_string(),
-            }
-        } else {
-            lang.pick(&l.zh, &l.en).to_string()
-        };
-        body.push_str(&cards_row(
-            &labels,
-            &[
-                l.row.to_string(),
-                esc(&l.application),
-                // The city by name (the file's code only where the policy has no such city).
-                format!(
-                    "{} {}",
-                    esc(&l
-                        .city
-                        .parse::<u32>()
-                        .ok()
-                        .and_then(|c| anxin_domain::RegionCode::parse(&format!("{c:06}")).ok())
-                        .and_then(|c| policy.region_by_code(c))
-                        .map_or_else(
-                            || l.city.clone(),
-                            |r| lang.pick(&r.name_zh, &r.name_en).to_string()
-                        )),
-                    esc(&l.month)
-                ),
-                decision_text(&l.decision, lang).to_string(),
-                esc(&l.points),
-                // Never an empty line on a card: an application that is not ranked says so.
-                if l.rank.trim().is_empty() {
-                    lang.pick("不参与排名", "not ranked").to_string()
-                } else {
-                    esc(&l.rank)
-                },
-                if l.admitted {
-                    lang.pick("✓ 录取", "✓ admitted")
-                } else if l.rank.trim().is_empty() {
-                    lang.pick("否（不参与排名）", "no (not ranked)")
-                } else {
-                    lang.pick("未录取（名次在名额之后）", "no (ranked below the places)")
+) -> ResultsPage {
+    let rows = review
+        .lines
+        .iter()
+        .take(SHOWN)
+        .map(|l| {
+            let note = if l.zh.is_empty() {
+                match (l.decided_by.as_str(), lang) {
+                    ("points", Lang::Zh) => "积分".to_string(),
+                    ("continuous_months", Lang::Zh) => "同分看连续缴费月数".to_string(),
+                    ("permit_since", Lang::Zh) => "同分看居住证先后".to_string(),
+                    ("application_order", Lang::Zh) => "同分看申请先后".to_string(),
+                    ("continuous_months", Lang::En) => "tie: continuous months".to_string(),
+                    ("permit_since", Lang::En) => "tie: earlier permit".to_string(),
+                    ("application_order", Lang::En) => "tie: earlier application".to_string(),
+                    ("", Lang::Zh) if l.rank == "1" => "排名第一".to_string(),
+                    ("", Lang::En) if l.rank == "1" => "ranked first".to_string(),
+                    (other, _) => other.to_string(),
                 }
-                .to_string(),
-                esc(&note),
-            ],
-            if l.decision == "rejected" { "bad" } else { "" },
-        ));
-    }
-    body.push_str("</table>");
-    if review.lines.len() > SHOWN {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "只显示前 500 行；全部结果请勾选“下载结果 CSV”重新提交。",
-                "Only the first 500 rows are shown; tick “Download the results CSV” for all."
+            } else {
+                lang.pick(&l.zh, &l.en).to_string()
+            };
+            // The city by name (the file's code only where the policy has no such city).
+            let city = l
+                .city
+                .parse::<u32>()
+                .ok()
+                .and_then(|c| anxin_domain::RegionCode::parse(&format!("{c:06}")).ok())
+                .and_then(|c| policy.region_by_code(c))
+                .map_or_else(
+                    || l.city.clone(),
+                    |r| lang.pick(&r.name_zh, &r.name_en).to_string(),
+                );
+            (
+                if l.decision == "rejected" { "bad" } else { "" },
+                vec![
+                    l.row.to_string(),
+                    l.application.clone(),
+                    format!("{city} {}", l.month),
+                    decision_text(&l.decision, lang).to_string(),
+                    l.points.clone(),
+                    // Never an empty line on a card: an application that is not ranked says so.
+                    if l.rank.trim().is_empty() {
+                        lang.pick("不参与排名", "not ranked").to_string()
+                    } else {
+                        l.rank.clone()
+                    },
+                    if l.admitted {
+                        lang.pick("✓ 录取", "✓ admitted")
+                    } else if l.rank.trim().is_empty() {
+                        lang.pick("否（不参与排名）", "no (not ranked)")
+                    } else {
+                        lang.pick("未录取（名次在名额之后）", "no (ranked below the places)")
+                    }
+                    .to_string(),
+                    note,
+                ],
             )
-        ));
+        })
+        .collect();
+    ResultsPage {
+        c: Chrome::new(lang, lang.pick("审核结果", "Review results")),
+        reviewed: review.reviewed,
+        admitted: review.admitted,
+        refused: review.refused,
+        reform,
+        t: CardsTable {
+            labels: crate::names(&[
+                lang.pick("行", "Row"),
+                lang.pick("申请", "Application"),
+                lang.pick("城市/月份", "City/month"),
+                lang.pick("结论", "Decision"),
+                lang.pick("积分", "Points"),
+                lang.pick("名次", "Rank"),
+                lang.pick("录取", "Admitted"),
+                lang.pick("依据或原因", "Tie-break or reason"),
+            ]),
+            rows,
+        },
+        cut: review.lines.len() > SHOWN,
     }
-    body
 }
 
 /// `GET /school/ledger`: the enrolments in the official's region, and their retention.
@@ -358,93 +349,82 @@ pub async fn ledger_page(
         .filter(|t| rules::in_region(actor, t.region))
         .collect();
     let policy = &state.policy;
-    let mut body = format!(
-        "<p>{}</p>",
-        match lang {
+    let mut labels = crate::names(&[
+        lang.pick("城市", "City"),
+        lang.pick("年份", "Year"),
+        lang.pick("人数", "People"),
+    ]);
+    labels.extend(
+        anxin_records::identify::RETENTION_MONTHS
+            .iter()
+            .map(|n| match lang {
+                Lang::Zh => format!("{n} 个月后仍在缴"),
+                Lang::En => format!("still paying after {n} months"),
+            }),
+    );
+    let retention = CardsTable {
+        labels,
+        rows: table
+            .iter()
+            .map(|t| {
+                let mut cells = vec![
+                    place_name(policy, t.region, lang),
+                    t.year.to_string(),
+                    t.admitted.to_string(),
+                ];
+                cells.extend(t.still_paying.iter().map(|(_, due, paying)| {
+                    if *due == 0 {
+                        "–".to_string()
+                    } else {
+                        format!("{paying}/{due} ({}%)", paying * 100 / due)
+                    }
+                }));
+                ("", cells)
+            })
+            .collect(),
+    };
+    let entry_rows = entries
+        .iter()
+        .map(|e| {
+            (
+                if e.risk == Risk::Stopped { "bad" } else { "" },
+                vec![
+                    format!("{}…", e.person),
+                    place_name(policy, e.region, lang),
+                    e.enrolled.to_string(),
+                    e.reviewed.to_string(),
+                    e.months_paid_since.to_string(),
+                    crate::text::risk_text(&e.risk, lang).to_string(),
+                ],
+            )
+        })
+        .collect();
+    Ok(crate::html(&LedgerPage {
+        c: Chrome::new(
+            lang,
+            lang.pick("因入学参保人员台账", "Identification ledger"),
+        ),
+        count_line: match lang {
             Lang::Zh => format!("截至 {today}，本辖区因入学参保 {} 人。", entries.len()),
             Lang::En => format!(
                 "As of {today}, {} school-driven enrolments in this region.",
                 entries.len()
             ),
-        }
-    );
-    if entries.is_empty() {
-        // Empty says why, and what will fill it.
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "还没有因入学参保的人员。每次入学审核都会记入账本；审核前不久才开始缴费、或断缴后恢复缴费的监护人会列在这里，并跟踪他们之后是否继续缴费。",
-                "No school-driven enrolments yet. Every school review is recorded in the log; guardians who started or resumed paying shortly before their review are listed here, and followed to see whether they keep paying."
-            )
-        ));
-    }
-    body.push_str(&format!(
-        "<figure>{}</figure>",
-        anxin_service::school::retention_chart(policy, &table, today, lang)
-    ));
-    body.push_str(&format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th>",
-        lang.pick("城市", "City"),
-        lang.pick("年份", "Year"),
-        lang.pick("人数", "People"),
-    ));
-    for n in anxin_records::identify::RETENTION_MONTHS {
-        body.push_str(&format!("<th>{n} {}</th>", lang.pick("个月", "months")));
-    }
-    body.push_str("</tr>");
-    for t in &table {
-        let cells: String = t
-            .still_paying
-            .iter()
-            .map(|(_, due, paying)| {
-                if *due == 0 {
-                    "<td>–</td>".to_string()
-                } else {
-                    format!("<td>{paying}/{due} ({}%)</td>", paying * 100 / due)
-                }
-            })
-            .collect();
-        body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td>{cells}</tr>",
-            esc(&place_name(policy, t.region, lang)),
-            t.year,
-            t.admitted
-        ));
-    }
-    body.push_str("</table>");
-    body.push_str(&format!(
-        "<h2>{}</h2>{}",
-        lang.pick("台账", "Entries"),
-        table_head(&[
-            lang.pick("编号", "Person"),
-            lang.pick("城市", "City"),
-            lang.pick("参保", "Enrolled"),
-            lang.pick("审核", "Reviewed"),
-            lang.pick("此后已缴月数", "Months paid since"),
-            lang.pick("断保风险", "Lapse risk"),
-        ])
-    ));
-    for e in entries {
-        let risk = crate::text::risk_text(&e.risk, lang);
-        let class = if e.risk == Risk::Stopped {
-            " class=bad"
-        } else {
-            ""
-        };
-        body.push_str(&format!(
-            "<tr{class}><td>{}…</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{risk}</td></tr>",
-            esc(&e.person),
-            esc(&place_name(policy, e.region, lang)),
-            e.enrolled,
-            e.reviewed,
-            e.months_paid_since,
-        ));
-    }
-    body.push_str("</table>");
-    Ok(page(
-        lang,
-        lang.pick("因入学参保人员台账", "Identification ledger"),
-        &body,
-    )
+        },
+        empty: entries.is_empty(),
+        chart: anxin_service::school::retention_chart(policy, &table, today, lang),
+        retention,
+        entries: CardsTable {
+            labels: crate::names(&[
+                lang.pick("编号", "Person"),
+                lang.pick("城市", "City"),
+                lang.pick("参保", "Enrolled"),
+                lang.pick("审核", "Reviewed"),
+                lang.pick("此后已缴月数", "Months paid since"),
+                lang.pick("断保风险", "Lapse risk"),
+            ]),
+            rows: entry_rows,
+        },
+    })
     .into_response())
 }

@@ -133,11 +133,19 @@ pub fn risk_text(risk: &anxin_records::identify::Risk, lang: Lang) -> &'static s
     }
 }
 
-/// A summary as a card for the record page: where, the months as a large figure, then each
-/// fact on its own line (a `<dl>`), the gaps as a list with their state and reasons. HTML
-/// (escaped here); the CLI keeps [`render_summary`]'s lines.
-pub fn summary_card(s: &Summary, policy: &Policy, lang: Lang) -> String {
-    let esc = crate::esc;
+/// A summary as a card for the record page (`templates/summary_card.html`): where, the
+/// months as a large figure, then each fact on its own line, the gaps with their state and
+/// reasons. The CLI keeps [`render_summary`]'s lines.
+pub struct SummaryCard {
+    pub place: String,
+    pub months: String,
+    pub facts: Vec<(&'static str, String)>,
+    /// "有 N 段没有缴费：" (empty: no gap).
+    pub gaps_title: String,
+    pub gaps: Vec<String>,
+}
+
+pub fn summary_card(s: &Summary, policy: &Policy, lang: Lang) -> SummaryCard {
     let place = match s.region {
         None => lang.pick("全部地区合计", "All regions").to_string(),
         Some(code) => place_name(policy, code, lang),
@@ -150,66 +158,40 @@ pub fn summary_card(s: &Summary, policy: &Policy, lang: Lang) -> String {
         Some(r) => format!("{}（{} ~ {}）", months(r.months), r.from, r.to),
         None => lang.pick("无", "none").to_string(),
     };
-    let mut facts: Vec<(&str, String)> = vec![
+    let yuan = |fen: i64| format!("{} {}", Fen(fen).yuan_string(), lang.pick("元", "yuan"));
+    let mut facts: Vec<(&'static str, String)> = vec![
         (
             lang.pick("其中补缴", "Back-paid"),
             months(s.back_paid_months),
         ),
         (lang.pick("最长连续", "Longest run"), run(&s.longest_run)),
         (lang.pick("当前连续", "Current run"), run(&s.current_run)),
-        (
-            lang.pick("缴费合计", "Paid in all"),
-            format!(
-                "{} {}",
-                Fen(s.amount_fen).yuan_string(),
-                lang.pick("元", "yuan")
-            ),
-        ),
+        (lang.pick("缴费合计", "Paid in all"), yuan(s.amount_fen)),
         (
             lang.pick("记入个人账户", "To the personal account"),
-            format!(
-                "{} {}",
-                Fen(s.account_fen).yuan_string(),
-                lang.pick("元", "yuan")
-            ),
+            yuan(s.account_fen),
         ),
     ];
     if s.region.is_none() && !s.by_payer_fen.is_empty() {
         let parts: Vec<String> = s
             .by_payer_fen
             .iter()
-            .map(|(payer, fen)| {
-                format!(
-                    "{} {} {}",
-                    lang.pick(payer_zh(payer), payer),
-                    Fen(*fen).yuan_string(),
-                    lang.pick("元", "yuan")
-                )
-            })
+            .map(|(payer, fen)| format!("{} {}", lang.pick(payer_zh(payer), payer), yuan(*fen)))
             .collect();
         facts.push((
             lang.pick("谁缴的", "Who paid"),
             parts.join(lang.pick("；", "; ")),
         ));
     }
-    let mut out = format!(
-        "<div class=\"card\"><h3>{}</h3><p class=big>{}</p><dl>",
-        esc(&place),
-        esc(&months(s.paid_months))
-    );
-    for (name, value) in facts {
-        out.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(name), esc(&value)));
-    }
-    out.push_str("</dl>");
-    if !s.gaps.is_empty() {
-        out.push_str(&format!(
-            "<p>{}</p><ul class=\"gaps\">",
-            esc(&match lang {
-                Lang::Zh => format!("有 {} 段没有缴费：", s.gaps.len()),
-                Lang::En => format!("{} gaps without payment:", s.gaps.len()),
-            })
-        ));
-        for gap in &s.gaps {
+    let gaps_title = match (s.gaps.len(), lang) {
+        (0, _) => String::new(),
+        (n, Lang::Zh) => format!("有 {n} 段没有缴费："),
+        (n, Lang::En) => format!("{n} gaps without payment:"),
+    };
+    let gaps = s
+        .gaps
+        .iter()
+        .map(|gap| {
             let reasons = reason_names(&gap.reasons, lang);
             let mut line = format!(
                 "{} ~ {} · {} · {}",
@@ -225,10 +207,125 @@ pub fn summary_card(s: &Summary, policy: &Policy, lang: Lang) -> String {
                     reasons.join(lang.pick("、", ", "))
                 ));
             }
-            out.push_str(&format!("<li>{}</li>", esc(&line)));
-        }
-        out.push_str("</ul>");
+            line
+        })
+        .collect();
+    SummaryCard {
+        place,
+        months: months(s.paid_months),
+        facts,
+        gaps_title,
+        gaps,
     }
-    out.push_str("</div>");
-    out
+}
+
+/// A date as a worker reads it: `2026年12月26日（周六）`, in English `Sat 26 Dec 2026`.
+pub fn date_text(date: jiff::civil::Date, lang: Lang) -> String {
+    use jiff::civil::Weekday;
+    match lang {
+        Lang::Zh => {
+            let day = match date.weekday() {
+                Weekday::Monday => "一",
+                Weekday::Tuesday => "二",
+                Weekday::Wednesday => "三",
+                Weekday::Thursday => "四",
+                Weekday::Friday => "五",
+                Weekday::Saturday => "六",
+                Weekday::Sunday => "日",
+            };
+            format!(
+                "{}年{}月{}日（周{day}）",
+                date.year(),
+                date.month(),
+                date.day()
+            )
+        }
+        Lang::En => date.strftime("%a %-d %b %Y").to_string(),
+    }
+}
+
+/// [`date_text`] in Chinese: `2026年12月26日（周六）`.
+pub fn date_zh(date: jiff::civil::Date) -> String {
+    date_text(date, Lang::Zh)
+}
+
+/// The date of a timestamp as the records write it (`2026-12-26 00:00 +08:00`, or a bare
+/// `2026-12-26`); `None` for anything else.
+pub fn date_in(text: &str) -> Option<jiff::civil::Date> {
+    text.trim().get(..10)?.parse().ok()
+}
+
+/// A deadline as a worker reads it: the date, then the working days left by the official
+/// calendar (`policy/calendar`), or how many are past: `2026年12月26日（周六），还剩 5 个工作日`.
+/// Where the calendar has no notice for the years between, the date alone (never a weekday
+/// guess).
+pub fn deadline_text(
+    due: jiff::civil::Date,
+    today: jiff::civil::Date,
+    policy: &Policy,
+    lang: Lang,
+) -> String {
+    let date = date_text(due, lang);
+    let Ok(days) = policy.calendar.working_days_between(today, due) else {
+        return date;
+    };
+    let late = due < today;
+    match (lang, late, days.abs()) {
+        (Lang::Zh, false, 0) => format!("{date}，今天截止"),
+        (Lang::En, false, 0) => format!("{date}, due today"),
+        (Lang::Zh, false, d) => format!("{date}，还剩 {d} 个工作日"),
+        (Lang::En, false, 1) => format!("{date}, 1 working day left"),
+        (Lang::En, false, d) => format!("{date}, {d} working days left"),
+        (Lang::Zh, true, 0) => format!("{date}，已过期"),
+        (Lang::En, true, 0) => format!("{date}, past"),
+        (Lang::Zh, true, d) => format!("{date}，已超过 {d} 个工作日"),
+        (Lang::En, true, 1) => format!("{date}, 1 working day overdue"),
+        (Lang::En, true, d) => format!("{date}, {d} working days overdue"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn dates_read_as_a_worker_reads_them() {
+        let d = date(2026, 12, 26);
+        assert_eq!(date_zh(d), "2026年12月26日（周六）");
+        assert_eq!(date_text(d, Lang::En), "Sat 26 Dec 2026");
+        assert_eq!(date_in("2026-12-26 00:00 +08:00"), Some(d));
+        assert_eq!(date_in("2026-12-26"), Some(d));
+        assert_eq!(date_in("soon"), None);
+        assert_eq!(date_in("2026-13-01 00:00"), None);
+    }
+
+    #[test]
+    fn deadlines_count_working_days_by_the_official_calendar() {
+        let policy = Policy::embedded().expect("embedded policy loads");
+        // National Day 2026 (off 1–7 October, Saturday 10 October worked): from Wednesday
+        // 30 September to Friday 9 October only the 8th and the 9th are working days.
+        assert_eq!(
+            deadline_text(date(2026, 10, 9), date(2026, 9, 30), &policy, Lang::Zh),
+            "2026年10月9日（周五），还剩 2 个工作日"
+        );
+        assert_eq!(
+            deadline_text(date(2026, 10, 9), date(2026, 9, 30), &policy, Lang::En),
+            "Fri 9 Oct 2026, 2 working days left"
+        );
+        assert_eq!(
+            deadline_text(date(2026, 10, 9), date(2026, 10, 9), &policy, Lang::Zh),
+            "2026年10月9日（周五），今天截止"
+        );
+        // Past it: the make-up Saturday counts as a working day.
+        assert_eq!(
+            deadline_text(date(2026, 10, 9), date(2026, 10, 12), &policy, Lang::Zh),
+            "2026年10月9日（周五），已超过 2 个工作日"
+        );
+        // A year without a notice: the date alone, never a weekday guess.
+        assert_eq!(
+            deadline_text(date(2031, 3, 3), date(2026, 10, 12), &policy, Lang::Zh),
+            "2031年3月3日（周一）"
+        );
+    }
 }

@@ -977,7 +977,7 @@ async fn a_clerk_imports_a_file_and_sees_the_bad_row() {
     }
     assert!(page.contains("新增 1") && page.contains("拒收 1"), "{page}");
     assert!(
-        page.contains("<td>3</td>") && page.contains("校验"),
+        page.contains("<td data-label=\"行号\">3</td>") && page.contains("校验"),
         "the bad row is named with its reason: {page}"
     );
     let report = get(
@@ -3080,8 +3080,12 @@ async fn the_analyst_runs_an_uploaded_population_and_bad_rows_get_their_reasons(
     let refused = send(&w.state, post(&csrf, &token, bad)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        refused.body.contains("<td>3</td><td>age</td>")
-            && refused.body.contains("<td>4</td><td>income</td>")
+        refused
+            .body
+            .contains("<td data-label=\"行号\">3</td><td data-label=\"列\">age</td>")
+            && refused
+                .body
+                .contains("<td data-label=\"行号\">4</td><td data-label=\"列\">income</td>")
             && refused.body.contains("没有运行模拟"),
         "{}",
         refused.body

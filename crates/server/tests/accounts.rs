@@ -137,7 +137,7 @@ async fn a_worker_signs_up_and_a_clerk_of_the_region_opens_the_account() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(
-        r.body.contains("GB 11643") && r.body.contains("class=bad"),
+        r.body.contains("GB 11643") && r.body.contains("class=\"bad\""),
         "{}",
         r.body
     );

@@ -326,7 +326,7 @@ async fn school_self_check_counts_other_proofs_under_the_reform() {
     let (status, html, _) = call(state(None), "GET", uri, "", "text/plain").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("name=\"p_platform_orders\" value=\"1\" style=\"width:auto\" checked"),
+        html.contains("name=\"p_platform_orders\" value=\"1\" checked"),
         "the box stays ticked: {html}"
     );
     assert!(html.contains("平台接单记录"), "{html}");
