@@ -851,7 +851,6 @@ async fn case_page_html(
     let mut body = format!("{STYLE}{notice}");
     use anxin_service::cases::rules::Request;
     let request = kind.map_or(Request::Party, |k| k.request);
-    let complaint = request == Request::Party;
     let subject = view.subject.as_deref().unwrap_or_default();
     let (what, subject) = match (request, kind) {
         (Request::Party, _) => (pick("问题", "What is wrong"), subject_words(subject, lang)),
