@@ -743,9 +743,6 @@ fn a_person_on_a_phone_uses_the_pages() {
     if let Err(report) = grid_walk(&mut browser, &demo) {
         panic!("{report}");
     }
-    if let Err(report) = agreement_walk(&mut browser, &demo) {
-        panic!("{report}");
-    }
     eprintln!("screenshots: {}", browser.shots.display());
 }
 
@@ -1725,72 +1722,6 @@ fn grid_walk(b: &mut Browser, demo: &Demo) -> Step {
     b.fits(step)?;
     b.accessible(step)?;
     b.shot("grid-closed")?;
-    b.sign_out(step)?;
-    Ok(())
-}
-
-/// Collective agreements on a phone (issue 15): the covered worker sees the demo's agreement
-/// in force and their quote under it; the union sees its agreements and its form; the
-/// platform opens the proposal it has not answered and signs it — each page at 360 px.
-fn agreement_walk(b: &mut Browser, demo: &Demo) -> Step {
-    let base = &demo.base;
-    let step = "the covered worker sees the agreement in force and their quote";
-    b.cmd("DELETE", "/cookie", None)?;
-    b.goto(&format!("{base}/login"))?;
-    b.sign_in(step, base, "worker1", demo.password("worker1"))?;
-    b.goto(&format!("{base}/agreements"))?;
-    b.expect_text(
-        step,
-        &[
-            "杭州外卖配送员集体合同（示例）",
-            "已生效",
-            "平台承担 50%",
-            "你缴",
-        ],
-    )?;
-    b.fits(step)?;
-    b.accessible(step)?;
-    b.shot("worker-agreements")?;
-    b.sign_out(step)?;
-    let step = "the union sees its agreements and its form";
-    b.goto(&format!("{base}/login"))?;
-    b.sign_in(step, base, "union.hz", demo.password("union.hz"))?;
-    b.goto(&format!("{base}/agreements"))?;
-    b.expect_text(
-        step,
-        &["劳动保障行政部门审查中", "已生效", "工会已签字，待平台签字"],
-    )?;
-    b.fits(step)?;
-    b.accessible(step)?;
-    b.shot("union-agreements")?;
-    b.goto(&format!("{base}/agreements/new"))?;
-    b.expect_text(step, &["提出集体合同", "覆盖的劳动者类别"])?;
-    b.fits(step)?;
-    b.accessible(step)?;
-    b.shot("union-agreement-form")?;
-    b.sign_out(step)?;
-    let step = "the platform signs the proposal it had not answered";
-    b.goto(&format!("{base}/login"))?;
-    b.sign_in(step, base, "platform", demo.password("platform"))?;
-    b.goto(&format!("{base}/agreements"))?;
-    let href = b.script(
-        "const s = [...document.querySelectorAll('section.agr')].find(s => s.textContent.includes('待平台签字')); \
-         const a = s ? s.querySelector('a') : null; return a ? a.href : ''",
-        json!([]),
-    )?;
-    let href = href.as_str().unwrap_or_default().to_string();
-    if href.is_empty() {
-        return Err(b.failed(step, "no agreement awaiting the platform's signature"));
-    }
-    b.goto(&href)?;
-    b.expect_text(step, &["逾期", "平台首席代表签字"])?;
-    b.fits(step)?;
-    b.shot("platform-agreement")?;
-    b.click(step, "form:has(input[value=\"platform_sign\"]) button")?;
-    b.expect_text(step, &["双方已签字，待平台报送劳动保障行政部门"])?;
-    b.fits(step)?;
-    b.accessible(step)?;
-    b.shot("platform-signed")?;
     b.sign_out(step)?;
     Ok(())
 }
