@@ -22,9 +22,9 @@ use serde::Deserialize;
 
 pub mod accounts;
 pub mod accounts_api;
+pub mod agreements;
 pub mod analyst;
 pub mod auth;
-pub mod agreements;
 pub mod case_forms;
 pub mod cases;
 pub mod certificates;
