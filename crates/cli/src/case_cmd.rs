@@ -17,7 +17,9 @@ use crate::fail::{Fail, Result};
 pub enum CaseCommand {
     /// File a case for yourself (a worker's account): a rights complaint (`--kind complaint`),
     /// a back-payment request (`--kind backpay --subject pension --month 2026-01 …`), an
-    /// enrolment without an employer (`--kind enrolment --subject pension|medical|injury`).
+    /// enrolment without an employer (`--kind enrolment --subject pension|medical|injury`);
+    /// or, as a union, a collective agreement with a registered platform (`--kind agreement
+    /// --subject collective|wages|insurance --party CREDIT-CODE --terms terms.json`).
     File {
         /// The account acting (its username).
         #[arg(long = "as")]
@@ -35,6 +37,17 @@ pub enum CaseCommand {
         /// A back-payment's missed months (2026-01), repeated or comma-separated.
         #[arg(long = "month", value_delimiter = ',')]
         months: Vec<String>,
+        /// An agreement's terms: a JSON file as `POST /api/cases` takes them (title,
+        /// pay_rates, contribution_base_fen, platform_share_percent, supplementary, regions,
+        /// categories, from, to; see examples/cases/agreement-terms.json).
+        #[arg(long)]
+        terms: Option<std::path::PathBuf>,
+    },
+    /// The collective agreements in force that cover you (a worker), each with your quote
+    /// under it (the agreed base, the platform's share).
+    Agreements {
+        #[arg(long = "as")]
+        actor: String,
     },
     /// One case: its state, who holds it, each deadline and every step.
     Show {
@@ -43,7 +56,8 @@ pub enum CaseCommand {
         actor: String,
     },
     /// Take a step (a complaint: accept, refuse, extend, mediate, extend_mediation, close,
-    /// withdraw; a back-payment or an enrolment: approve, refuse, withdraw).
+    /// withdraw; a back-payment or an enrolment: approve, refuse, withdraw; an agreement:
+    /// union_sign, platform_sign, submit, register, object, terminate, withdraw).
     Act {
         id: String,
         action: String,
@@ -52,7 +66,8 @@ pub enum CaseCommand {
         /// For a closing step: penalty, order_to_correct, revoked, referred, mediated,
         /// not_accepted (a complaint); not_eligible, documents_missing, paid_elsewhere (a
         /// back-payment refused); income_not_shown, insured_elsewhere, injury_by_platform (an
-        /// enrolment refused).
+        /// enrolment refused); parties_not_qualified, procedure_unlawful, content_unlawful (an
+        /// agreement objected to).
         #[arg(long)]
         outcome: Option<String>,
     },
@@ -299,16 +314,72 @@ pub fn run(
             subject,
             party,
             months,
+            terms,
         } => {
             let (row, role) = account(records, &actor)?;
+            let terms = match terms {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        Fail::bad_input(
+                            format!("读不到文件 {}：{e}", path.display()),
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                    })?;
+                    Some(serde_json::from_str(&text).map_err(|e| {
+                        Fail::bad_input(
+                            format!("{} 不是协议条款的 JSON：{e}", path.display()),
+                            format!(
+                                "{} is not an agreement's terms as JSON: {e}",
+                                path.display()
+                            ),
+                        )
+                    })?)
+                }
+            };
             let req = FileRequest {
                 kind,
                 subject,
                 party,
                 months,
+                terms,
             };
             let view = cases::file(records, &engine, Actor::new(&row, role), &req, &clock)?;
             print(&view, json, lang)
+        }
+        CaseCommand::Agreements { actor } => {
+            let (row, role) = account(records, &actor)?;
+            let list = cases::agreement::mine(records, &engine, Actor::new(&row, role), &clock)?;
+            if json {
+                let items: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|(a, q)| serde_json::json!({ "agreement": a, "quote": q }))
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+                return Ok(());
+            }
+            if list.is_empty() {
+                println!(
+                    "{}",
+                    lang.pick(
+                        "没有覆盖你的生效集体合同。",
+                        "No collective agreement in force covers you."
+                    )
+                );
+            }
+            for (a, q) in &list {
+                println!(
+                    "{} {} — {} ({} {}..{})",
+                    a.case,
+                    a.terms.title,
+                    a.platform_name,
+                    lang.pick(&a.state_zh, &a.state_en),
+                    a.terms.from,
+                    a.terms.to
+                );
+                println!("  {}", lang.pick(&q.zh, &q.en));
+            }
+            Ok(())
         }
         CaseCommand::Show { id, actor } => {
             let (row, role) = account(records, &actor)?;

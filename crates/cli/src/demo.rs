@@ -363,6 +363,19 @@ pub fn accounts(
     Ok(out)
 }
 
+/// A demo account by its username (made by [`accounts`]).
+fn demo_account(
+    records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+    name: &str,
+) -> Result<anxin_records::access::AccountRow> {
+    records.store().account_named(name)?.ok_or_else(|| {
+        Fail::not_found(
+            format!("没有演示账户 {name}"),
+            format!("no demo account {name}"),
+        )
+    })
+}
+
 /// Demo complaints in every state, some overdue (issue 15), filed by the first two sample
 /// workers (杭州 and 宁波, whose complaints the 浙江 inspector handles), with steps back in
 /// time on a moved clock and a tick at `now` that escalates the overdue ones; their inboxes
@@ -382,15 +395,7 @@ pub fn cases(
         kinds: &kinds,
         reforms: &[],
     };
-    let account = |records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
-                   name: &str| {
-        records.store().account_named(name)?.ok_or_else(|| {
-            Fail::not_found(
-                format!("没有演示账户 {name}"),
-                format!("no demo account {name}"),
-            )
-        })
-    };
+    let account = demo_account;
     let w1 = account(records, "worker1")?;
     let w2 = account(records, "worker2")?;
     let inspector = account(records, "inspector.zj")?;
@@ -452,6 +457,7 @@ pub fn cases(
                 subject: subject.into(),
                 party: party.into(),
                 months: Vec::new(),
+                terms: None,
             },
             &clock,
         )?;
@@ -520,15 +526,7 @@ pub fn more_cases(
         kinds: &kinds,
         reforms: &reforms,
     };
-    let account = |records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
-                   name: &str| {
-        records.store().account_named(name)?.ok_or_else(|| {
-            Fail::not_found(
-                format!("没有演示账户 {name}"),
-                format!("no demo account {name}"),
-            )
-        })
-    };
+    let account = demo_account;
     let w1 = account(records, "worker1")?;
     let w2 = account(records, "worker2")?;
     let clerk = account(records, "clerk.hz")?;
@@ -549,6 +547,7 @@ pub fn more_cases(
                 subject: subject.into(),
                 party: String::new(),
                 months,
+                terms: None,
             },
             &clock,
         )
@@ -618,6 +617,134 @@ pub fn more_cases(
     clock.set(now);
     cases::tick(records, &engine, &clock)?;
     Ok(made)
+}
+
+/// Demo collective agreements (issue 15): the 杭州 union (`union.hz`) and the demo's platform
+/// (`platform`, 蜂鸟配送) — one in force (both signed 40 and 38 days ago, sent for review 30
+/// days ago, taken into force by the clock when the 15 review days passed), which covers the
+/// first sample worker (杭州, flexible, 蜂鸟配送) and gives them their quote under it; one
+/// under review; one the platform has not answered in 20 days, escalated by the tick. Needs
+/// the accounts of [`accounts`]. Returns the agreements made.
+pub fn agreements(
+    records: &mut anxin_records::Records<Box<dyn anxin_records::Store>>,
+    policy: &Policy,
+    now: jiff::Timestamp,
+) -> Result<usize> {
+    use anxin_records::access::Role;
+    use anxin_service::access::Actor;
+    use anxin_service::cases::agreement::{PayRate, Terms};
+    use anxin_service::cases::{self, Engine, FileRequest, Kinds};
+    let kinds = Kinds::embedded().map_err(|e| Fail::bad_input(e.clone(), e))?;
+    let engine = Engine {
+        policy,
+        kinds: &kinds,
+        reforms: &[],
+    };
+    let account = demo_account;
+    let union = account(records, "union.hz")?;
+    let platform = account(records, "platform")?;
+    let code = platform_code(ACCOUNT_PLATFORM)
+        .map(|c| c.to_string())
+        .ok_or_else(|| Fail::data("no demo platform", "no demo platform"))?;
+    let day = |d: i64| now - jiff::SignedDuration::from_hours(24 * d);
+    let today = now.to_zoned(anxin_domain::china()).date();
+    let first = today.first_of_month();
+    let last = first
+        .checked_add(jiff::Span::new().years(1))
+        .and_then(|d| d.yesterday())
+        .map_err(|e| Fail::data(e.to_string(), e.to_string()))?;
+    let terms = |title: &str, base: Option<i64>, share: Option<u32>| Terms {
+        title: title.into(),
+        pay_rates: vec![
+            PayRate {
+                item: "每单配送费（3 公里内）".into(),
+                amount_fen: 450,
+                per: "order".into(),
+            },
+            PayRate {
+                item: "恶劣天气补贴".into(),
+                amount_fen: 200,
+                per: "order".into(),
+            },
+        ],
+        contribution_base_fen: base,
+        platform_share_percent: share,
+        supplementary: vec!["意外伤害保险".into()],
+        regions: vec!["330100".into()],
+        categories: vec!["flexible".into(), "multi_platform".into()],
+        from: first.to_string(),
+        to: last.to_string(),
+    };
+    let clock = anxin_domain::TestClock::at(day(40));
+    // (title, base, share, days ago filed, steps: (days ago, by the union?, action)).
+    type Step = (i64, bool, &'static str);
+    let plan: [(&str, Option<i64>, Option<u32>, i64, &[Step]); 3] = [
+        (
+            "杭州外卖配送员集体合同（示例）",
+            Some(600_000),
+            Some(50),
+            40,
+            &[
+                (40, true, "union_sign"),
+                (38, false, "platform_sign"),
+                (30, false, "submit"),
+            ],
+        ),
+        (
+            "杭州配送员工资专项集体合同（示例）",
+            None,
+            None,
+            12,
+            &[
+                (11, false, "platform_sign"),
+                (10, true, "union_sign"),
+                (3, false, "submit"),
+            ],
+        ),
+        (
+            "杭州配送员补充保险专项集体合同（示例）",
+            None,
+            Some(30),
+            25,
+            &[(24, true, "union_sign")],
+        ),
+    ];
+    for (title, base, share, filed, steps) in plan {
+        clock.set(day(filed));
+        let view = cases::file(
+            records,
+            &engine,
+            Actor::new(&union, Role::Union),
+            &FileRequest {
+                kind: "agreement".into(),
+                subject: "collective".into(),
+                party: code.clone(),
+                months: Vec::new(),
+                terms: Some(terms(title, base, share)),
+            },
+            &clock,
+        )?;
+        for (ago, by_union, action) in steps {
+            clock.set(day(*ago) + jiff::SignedDuration::from_secs(60));
+            let (who, role) = if *by_union {
+                (&union, Role::Union)
+            } else {
+                (&platform, Role::Platform)
+            };
+            cases::act(
+                records,
+                &engine,
+                Actor::new(who, role),
+                &view.id,
+                action,
+                None,
+                &clock,
+            )?;
+        }
+    }
+    clock.set(now);
+    cases::tick(records, &engine, &clock)?;
+    Ok(plan.len())
 }
 
 /// The grid account of the demo and the district whose cells it looks after (issue 16).

@@ -1033,7 +1033,8 @@ fn serve(
             }
             // Complaints in every state, some overdue, on the real clock's "now".
             let made = demo::cases(&mut records, &policy, jiff::Timestamp::now())?
-                + demo::more_cases(&mut records, &policy, jiff::Timestamp::now(), today)?;
+                + demo::more_cases(&mut records, &policy, jiff::Timestamp::now(), today)?
+                + demo::agreements(&mut records, &policy, jiff::Timestamp::now())?;
             println!("  演示案件 demo cases: {made}（/cases）");
             // A monitor month (issue 16): alerts for the grid account, ratings for the inspector.
             let (alerts, mine, rated, month) = demo::monitor(&d, &policy, today)?;

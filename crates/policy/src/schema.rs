@@ -253,6 +253,10 @@ keys! {
     CASE_BACKPAY_DECIDE_WORKING_DAYS = "case.backpay.decide_working_days": Kind::Int, "working days", "经办机构审核补缴申请的时限", "time for the social insurance office to decide a back-payment request";
     CASE_SUPERVISOR_WORKING_DAYS = "case.supervisor.working_days": Kind::Int, "working days", "逾期案件转交主管督办后，主管办结的时限", "time a supervisor has to settle an overdue case escalated to them";
     CASE_ENROLMENT_DECIDE_WORKING_DAYS = "case.enrolment.decide_working_days": Kind::Int, "working days", "经办机构审核无雇主参保申请的时限", "time for the social insurance office to decide an enrolment request without an employer";
+    CASE_AGREEMENT_RESPOND_DAYS = "case.agreement.respond_days": Kind::Int, "days", "一方提出集体协商后，另一方书面回应的时限（日历日）", "time for the other side to answer a proposal to bargain collectively, in writing (calendar days)";
+    CASE_AGREEMENT_SUBMIT_DAYS = "case.agreement.submit_days": Kind::Int, "days", "双方签字后，用人单位（平台）将集体合同报送劳动保障行政部门的时限（日历日）", "time for the employer (the platform) to send the signed agreement to the labour administration (calendar days)";
+    CASE_AGREEMENT_REVIEW_DAYS = "case.agreement.review_days": Kind::Int, "days", "劳动保障行政部门收到集体合同后提出异议的时限，逾期未提出即行生效（日历日）", "time for the labour administration to object once it receives an agreement; without an objection it takes effect (calendar days)";
+    CASE_AGREEMENT_MAX_TERM_MONTHS = "case.agreement.max_term_months": Kind::Int, "months", "集体合同的最长期限（月）", "longest term of a collective agreement (months)";
     // ---- evidence attached to a case (issue 15): limits on what a worker uploads
     CASE_EVIDENCE_MAX_FILE_BYTES = "case.evidence.max_file_bytes": Kind::Int, "bytes", "一份证据文件的最大字节数", "largest evidence file accepted (bytes)";
     CASE_EVIDENCE_MAX_FILES = "case.evidence.max_files": Kind::Int, "files", "一个案件最多可附的证据文件数", "most evidence files one case takes";

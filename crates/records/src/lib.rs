@@ -37,5 +37,5 @@ pub use input::{ChildInput, ContributionInput, Input, OrgInput, PersonInput};
 pub use keys::{DataKey, PersonKey};
 pub use log::{Frontier, Suite, SuiteHasher, TreeHash};
 pub use payer::PayerWorker;
-pub use records::{Committed, Outcome, OutsideCheckpoint, Records, Rejection, Secrets};
+pub use records::{Committed, NO_PERSON, Outcome, OutsideCheckpoint, Records, Rejection, Secrets};
 pub use store::{Head, Store, Txn};

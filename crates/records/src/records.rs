@@ -848,7 +848,10 @@ impl<S: Store> Records<S> {
                         "this person is not in the registry".into(),
                     ))
                 }
-                Event::CaseStep(c) if !known_persons.contains(&key_bytes(&c.person)?) => {
+                Event::CaseStep(c)
+                    if key_bytes(&c.person)? != NO_PERSON
+                        && !known_persons.contains(&key_bytes(&c.person)?) =>
+                {
                     Some(reject(
                         "person_id",
                         "此人不在登记册中".into(),
@@ -1040,7 +1043,10 @@ fn prepare_one((index, event): (usize, Event), hasher: &SuiteHasher) -> Result<P
         }
         Event::ChildRegistered(c) => (Some(key_bytes(&c.guardian)?), None),
         Event::CertificateIssued(c) => (Some(key_bytes(&c.person)?), None),
-        Event::CaseStep(c) => (Some(key_bytes(&c.person)?), None),
+        Event::CaseStep(c) => (
+            Some(key_bytes(&c.person)?).filter(|p| *p != NO_PERSON),
+            None,
+        ),
         Event::CaseEvidence(c) => (Some(key_bytes(&c.person)?), None),
         _ => (None, None),
     };
@@ -1226,6 +1232,10 @@ pub(crate) fn alert_step_row(a: &crate::event::AlertEvent, seq: u64) -> AlertSte
         outcome: a.outcome.clone(),
     }
 }
+
+/// The person of a case about no one person: a collective agreement between a union and a
+/// platform (issue 15). Its steps need no registered person; every other case names one.
+pub const NO_PERSON: [u8; 32] = [0; 32];
 
 pub(crate) fn case_step_row(c: &crate::event::CaseEvent, seq: u64) -> Result<CaseStepRow> {
     Ok(CaseStepRow {

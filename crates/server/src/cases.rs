@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::auth::Caller;
 use crate::list::{ListQuery, Page};
 use crate::{ApiError, AppState, Params};
+use anxin_records::access::Role;
 
 /// Every use case's answer (a case's, an alert's, an account's): a step the state of the case
 /// or the alert does not allow is a conflict with it as it is, not a permission: 409 (the party
@@ -33,7 +34,7 @@ impl From<CaseError> for ApiError {
 }
 
 /// The kinds compiled in, read once.
-fn kinds() -> Result<&'static Kinds, ApiError> {
+pub(crate) fn kinds() -> Result<&'static Kinds, ApiError> {
     static KINDS: OnceLock<Result<Kinds, String>> = OnceLock::new();
     KINDS
         .get_or_init(Kinds::embedded)
@@ -45,7 +46,7 @@ fn kinds() -> Result<&'static Kinds, ApiError> {
 /// reforms: `[cases] reforms` of `anxin.toml`) and
 /// the server's clock: on the one writer for a step (`write`), on a reader from the pool for
 /// showing a case or a queue.
-async fn with_engine<T: Send + 'static>(
+pub(crate) async fn with_engine<T: Send + 'static>(
     state: &AppState,
     write: bool,
     f: impl FnOnce(
@@ -374,23 +375,25 @@ pub fn queue_schema() -> Value {
 }
 
 /// JSON Schema of a filing: a complaint names its party; a back-payment its months; an
-/// enrolment only its cover (the subject). A field a kind does not take is refused (400).
+/// enrolment only its cover (the subject); an agreement (a union's) its platform's credit
+/// code and its terms. A field a kind does not take is refused (400).
 pub fn file_body() -> Value {
     json!({
         "type": "object", "additionalProperties": false, "required": ["kind", "subject"],
         "properties": {
-            "kind": { "type": "string", "enum": ["complaint", "backpay", "enrolment"] },
+            "kind": { "type": "string", "enum": ["complaint", "backpay", "enrolment", "agreement"] },
             "subject": {
                 "type": "string",
-                "description": "complaint: unpaid_wages, contributions_unpaid, injury, account_blocked, penalty, other; backpay: pension; enrolment: pension, medical, injury",
-                "enum": ["unpaid_wages", "contributions_unpaid", "injury", "account_blocked", "penalty", "other", "pension", "medical"]
+                "description": "complaint: unpaid_wages, contributions_unpaid, injury, account_blocked, penalty, other; backpay: pension; enrolment: pension, medical, injury; agreement: collective, wages, insurance",
+                "enum": ["unpaid_wages", "contributions_unpaid", "injury", "account_blocked", "penalty", "other", "pension", "medical", "collective", "wages", "insurance"]
             },
-            "party": { "type": "string", "maxLength": 100, "description": "complaint only: a platform's credit code or name" },
+            "party": { "type": "string", "maxLength": 100, "description": "complaint: a platform's credit code or name; agreement: the registered platform's credit code" },
             "months": {
                 "type": "array", "maxItems": 120,
                 "items": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$" },
                 "description": "backpay only: the missed months to pay, e.g. 2026-01"
-            }
+            },
+            "terms": crate::agreements::terms_schema()
         }
     })
 }
@@ -440,31 +443,48 @@ const STYLE: &str = "<style>.case{border:1px solid #ccc;border-radius:.5rem;padd
     button,select,input[type=file],input[type=text]{min-height:44px;font-size:1rem}\
     label{display:block;margin:.6rem 0}select,input[type=text]{width:100%;box-sizing:border-box}</style>";
 
-fn due_text(due: Option<i64>, now: i64, lang: anxin_policy::Lang) -> String {
-    match due {
-        None => lang.pick("—", "—").to_string(),
-        Some(d) => {
-            let when = jiff::Timestamp::from_second(d)
-                .map(|t| {
-                    t.to_zoned(anxin_domain::china())
-                        .strftime("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default();
-            if d <= now {
-                format!(
-                    "<span class=\"late\">{when} {}</span>",
-                    lang.pick("已逾期", "overdue")
-                )
-            } else {
-                when
-            }
-        }
-    }
+/// A body template of the case pages rendered to HTML (rendering into a String cannot fail;
+/// if it ever did, the page says so rather than panicking).
+pub(crate) fn render(t: &impl askama::Template) -> String {
+    t.render()
+        .unwrap_or_else(|_| "<p>出错了 Something went wrong</p>".to_string())
 }
 
-/// `GET /cases`: a worker's own cases and the way to file one; an inspector's or a union's
-/// queue, overdue first.
+/// A link above the list of cases (a button for the worker's filing forms).
+struct Link {
+    href: String,
+    label: String,
+    button: bool,
+}
+
+/// A case in the list: its kind, state, the office holding it and its deadline in words.
+struct Row {
+    id: String,
+    kind: String,
+    state: String,
+    holder: String,
+    due: String,
+    late: bool,
+}
+
+/// The list of cases (`templates/cases_list.html`): the links, then the cases as cards.
+#[derive(askama::Template)]
+#[template(path = "cases_list.html")]
+struct CasesList<'a> {
+    style: &'a str,
+    links: Vec<Link>,
+    rows: Vec<Row>,
+    empty: &'a str,
+    lang: &'a str,
+    l_case: &'a str,
+    l_state: &'a str,
+    l_holder: &'a str,
+    l_due: &'a str,
+}
+
+/// `GET /cases`: a worker's own cases and the way to file one; an inspector's, a clerk's, a
+/// union's, a supervisor's or a platform's queue, overdue first; each deadline as a day and
+/// what is left.
 pub async fn cases_page(
     State(state): State<AppState>,
     caller: crate::auth::Caller,
@@ -472,10 +492,10 @@ pub async fn cases_page(
 ) -> Result<axum::response::Response, ApiError> {
     let lang = crate::lang_of(q.lang.as_deref());
     let l = lang.code();
-    let worker = caller.role == anxin_records::access::Role::Worker;
+    let worker = caller.role == Role::Worker;
     let now = state.clock.unix_seconds();
     let reader = caller.clone();
-    let rows = with_engine(&state, false, move |r, engine, _| {
+    let found = with_engine(&state, false, move |r, engine, _| {
         if worker {
             cases::mine(r, engine, reader.actor())
         } else {
@@ -483,44 +503,61 @@ pub async fn cases_page(
         }
     })
     .await?;
-    let mut body = String::from(STYLE);
+    let link = |href: String, zh: &str, en: &str, button: bool| Link {
+        href,
+        label: lang.pick(zh, en).to_string(),
+        button,
+    };
+    let mut links = Vec::new();
     if worker {
-        body.push_str(&format!(
-            "<p><a href=\"/cases/new?lang={l}\"><button>{}</button></a></p>\
-             <p><a href=\"/cases/new?kind=backpay&amp;lang={l}\"><button>{}</button></a></p>\
-             <p><a href=\"/cases/new?kind=enrolment&amp;lang={l}\"><button>{}</button></a></p>",
-            lang.pick("一键维权：我要投诉", "File a complaint"),
-            lang.pick("补缴：补交没交的月份", "Back-payment: pay missed months"),
-            lang.pick(
-                "没有雇主也能参保（养老、医疗、工伤分开申请）",
-                "Enrol without an employer (pension, medical, injury each on its own)"
-            )
+        links.push(link(
+            format!("/agreements?lang={l}"),
+            "覆盖我的集体合同（按合同算缴费）",
+            "Collective agreements covering me (my quote under them)",
+            false,
+        ));
+        links.push(link(
+            format!("/cases/new?lang={l}"),
+            "一键维权：我要投诉",
+            "File a complaint",
+            true,
+        ));
+        links.push(link(
+            format!("/cases/new?kind=backpay&lang={l}"),
+            "补缴：补交没交的月份",
+            "Back-payment: pay missed months",
+            true,
+        ));
+        links.push(link(
+            format!("/cases/new?kind=enrolment&lang={l}"),
+            "没有雇主也能参保（养老、医疗、工伤分开申请）",
+            "Enrol without an employer (pension, medical, injury each on its own)",
+            true,
+        ));
+    } else if matches!(caller.role, Role::Union | Role::Platform | Role::Inspector) {
+        links.push(link(
+            format!("/agreements?lang={l}"),
+            "集体合同",
+            "Collective agreements",
+            false,
         ));
     }
-    if rows.is_empty() {
-        body.push_str(&format!("<p>{}</p>", lang.pick("没有案件。", "No cases.")));
-    } else {
-        let labels = [
-            lang.pick("案件", "Case"),
-            lang.pick("状态", "State"),
-            lang.pick("承办", "Held by"),
-            lang.pick("期限", "Deadline"),
-        ];
-        body.push_str(&crate::cards_head(&labels));
-        let kinds = kinds()?;
-        for c in &rows {
-            let state_words = kinds
-                .get(&c.case_kind)
+    let kinds = kinds()?;
+    let rows = found
+        .iter()
+        .map(|c| {
+            let kind = kinds.get(&c.case_kind);
+            let state_words = kind
                 .and_then(|k| k.state(&c.state))
                 .map(|s| lang.pick(&s.zh, &s.en).to_string())
                 .unwrap_or_else(|| c.state.clone());
-            let cells = [
-                format!(
-                    "<a href=\"/cases/{id}?lang={l}\">{id}</a>",
-                    id = crate::esc(&c.case_id)
-                ),
-                crate::esc(&state_words),
-                format!(
+            Row {
+                id: c.case_id.clone(),
+                kind: kind
+                    .map(|k| lang.pick(&k.zh, &k.en).to_string())
+                    .unwrap_or_default(),
+                state: state_words,
+                holder: format!(
                     "{}{}",
                     crate::text::place_name(&state.policy, c.holder_region, lang),
                     if c.level > 0 {
@@ -529,24 +566,50 @@ pub async fn cases_page(
                         ""
                     }
                 ),
-                due_text(c.due, now, lang),
-            ];
-            let class = if c.due.is_some_and(|d| d <= now) {
-                "late"
-            } else {
-                ""
-            };
-            body.push_str(&crate::cards_row(&labels, &cells, class));
-        }
-        body.push_str("</table>");
-    }
-    body.push_str(&crate::auth::logout_button(&caller, lang));
+                due: match (c.due, kind) {
+                    (Some(d), Some(k)) => {
+                        let (zh, en) =
+                            cases::clock_words(&state.policy, k, c.clock.as_deref(), d, now);
+                        lang.pick(&zh, &en).to_string()
+                    }
+                    _ => "—".to_string(),
+                },
+                late: c.due.is_some_and(|d| d <= now),
+            }
+        })
+        .collect();
+    let body = render(&CasesList {
+        style: STYLE,
+        links,
+        rows,
+        empty: lang.pick("没有案件。", "No cases."),
+        lang: l,
+        l_case: lang.pick("案件", "Case"),
+        l_state: lang.pick("状态", "State"),
+        l_holder: lang.pick("承办", "Held by"),
+        l_due: lang.pick("期限", "Deadline"),
+    });
+    let body = format!("{body}{}", crate::auth::logout_button(&caller, lang));
     let title = if worker {
         lang.pick("我的案件", "My cases")
     } else {
         lang.pick("案件队列（逾期在前）", "Case queue (overdue first)")
     };
     Ok(crate::private_page(lang, title, &body))
+}
+
+/// The registered platforms (credit code, name), for the forms' lists.
+pub(crate) async fn platforms(state: &AppState) -> Result<Vec<(String, String)>, ApiError> {
+    state
+        .read(|r| {
+            Ok(r.store()
+                .orgs_all()?
+                .into_iter()
+                .filter(|o| o.kind == "platform")
+                .map(|o| (o.code, o.name))
+                .collect())
+        })
+        .await
 }
 
 /// The query of the filing form: which kind (default the complaint).
@@ -578,15 +641,7 @@ pub async fn new_case_page(
             ));
         }
     }
-    let platforms = state
-        .read(|r| {
-            Ok(r.store()
-                .orgs_all()?
-                .into_iter()
-                .filter(|o| o.kind == "platform")
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let platforms = platforms(&state).await?;
     let subjects: String = SUBJECTS
         .iter()
         .map(|s| format!("<option value=\"{}\">{}</option>", s.0, lang.pick(s.1, s.2)))
@@ -595,11 +650,11 @@ pub async fn new_case_page(
         "<option value=\"\">{}</option>",
         lang.pick("（不在列表中，在下面填写）", "(not listed: name it below)")
     );
-    for p in &platforms {
+    for (code, name) in &platforms {
         parties.push_str(&format!(
             "<option value=\"{}\">{}</option>",
-            crate::esc(&p.code),
-            crate::esc(&p.name)
+            crate::esc(code),
+            crate::esc(name)
         ));
     }
     let body = format!(
@@ -719,6 +774,7 @@ pub async fn new_case_submit(
         subject: field("subject"),
         party,
         months,
+        terms: None,
     };
     let worker = caller.clone();
     let (id, refused) = with_engine(&state, true, move |r, engine, clock| {
@@ -793,24 +849,32 @@ async fn case_page_html(
     let l = lang.code();
     let pick = |zh: &str, en: &str| lang.pick(zh, en).to_string();
     let mut body = format!("{STYLE}{notice}");
-    let complaint = kind.is_none_or(|k| k.request == anxin_service::cases::rules::Request::Party);
+    use anxin_service::cases::rules::Request;
+    let request = kind.map_or(Request::Party, |k| k.request);
     let subject = view.subject.as_deref().unwrap_or_default();
-    let (what, subject) = if complaint {
-        (pick("问题", "What is wrong"), subject_words(subject, lang))
-    } else {
-        (
+    let (what, subject) = match (request, kind) {
+        (Request::Party, _) => (pick("问题", "What is wrong"), subject_words(subject, lang)),
+        (Request::Agreement, Some(k)) => {
+            let (zh, en) = k.subject(subject);
+            (pick("类别", "Kind"), lang.pick(&zh, &en).to_string())
+        }
+        _ => (
             pick("险种", "Cover"),
             crate::case_forms::cover_words(subject, lang),
-        )
+        ),
     };
-    let party_line = if complaint {
-        format!(
+    let party_line = match request {
+        Request::Party => format!(
             "<p>{}：{}</p>",
             pick("被投诉方", "Complained about"),
             crate::esc(&party)
-        )
-    } else {
-        String::new()
+        ),
+        Request::Agreement => format!(
+            "<p>{}：{}</p>",
+            pick("平台（另一方）", "Platform (the other side)"),
+            crate::esc(&party)
+        ),
+        _ => String::new(),
     };
     body.push_str(&format!(
         "<section class=\"case\"><h2>{} · {}</h2><p>{}：<b>{}</b></p><p>{what}：{}</p>{party_line}<p>{}：{}{}</p>",
@@ -835,10 +899,10 @@ async fn case_page_html(
     if !view.clocks.is_empty() {
         body.push_str(&format!("<h2>{}</h2><ul>", pick("期限", "Deadlines")));
         for c in &view.clocks {
-            let due = c
-                .due
-                .clone()
-                .unwrap_or_else(|| c.note.clone().unwrap_or_default());
+            let due = match (&c.due_zh, &c.due_en) {
+                (Some(zh), Some(en)) => lang.pick(zh, en).to_string(),
+                _ => c.note.clone().unwrap_or_default(),
+            };
             let sources: Vec<String> = c
                 .params
                 .iter()
@@ -862,7 +926,7 @@ async fn case_page_html(
                 crate::esc(lang.pick(&c.zh, &c.en)),
                 crate::esc(&due),
                 if c.overdue {
-                    format!(" <span class=\"late\">{}</span>", pick("已逾期", "overdue"))
+                    " <span class=\"late\">⚠</span>".to_string()
                 } else {
                     String::new()
                 },
@@ -881,23 +945,28 @@ async fn case_page_html(
             .iter()
             .map(|(zh, en)| format!("<br><small>{}</small>", crate::esc(lang.pick(zh, en))))
             .collect();
+        let due = match (&s.due_zh, &s.due_en) {
+            (Some(zh), Some(en)) => format!(
+                "<br><small>{} {}</small>",
+                pick("下一期限", "next deadline"),
+                crate::esc(lang.pick(zh, en))
+            ),
+            _ => String::new(),
+        };
         body.push_str(&format!(
-            "<li>{} {}{}{detail}</li>",
+            "<li>{} {}{due}{detail}</li>",
             crate::esc(&s.at),
             crate::esc(lang.pick(&s.action_zh, &s.action_en)),
-            s.due
-                .as_deref()
-                .map(|d| format!(
-                    "<br><small>{} {}</small>",
-                    pick("下一期限", "next deadline"),
-                    crate::esc(d)
-                ))
-                .unwrap_or_default(),
         ));
     }
     body.push_str("</ol>");
-    body.push_str(&format!("<h2>{}</h2>", pick("证据", "Evidence")));
-    if files.is_empty() {
+    let agreement = request == Request::Agreement;
+    if !agreement {
+        body.push_str(&format!("<h2>{}</h2>", pick("证据", "Evidence")));
+    }
+    if agreement {
+        // An agreement carries no evidence: its terms are in its filing step above.
+    } else if files.is_empty() {
         body.push_str(&format!(
             "<p>{}</p>",
             pick("还没有证据。", "No evidence yet.")
@@ -916,7 +985,7 @@ async fn case_page_html(
     let open = kind
         .and_then(|k| k.state(&view.state))
         .is_some_and(|s| !s.terminal);
-    if caller.role == anxin_records::access::Role::Worker && open {
+    if caller.role == anxin_records::access::Role::Worker && open && !agreement {
         body.push_str(&format!(
             "<form method=\"post\" action=\"/cases/{id}/evidence\" enctype=\"multipart/form-data\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
@@ -931,16 +1000,17 @@ async fn case_page_html(
     // why). The worker sees only the steps the filer takes, an official the handler's.
     if let Some(k) = kind {
         for name in &view.next {
-            let Some(t) = k.transition(name) else {
+            let Some(t) = k.transition_at(name, &view.state) else {
                 continue;
             };
-            let filer_step = t.by.iter().any(|b| b == "filer");
-            let handler_step = t.by.iter().any(|b| b == "handler");
-            let mine = if caller.role == anxin_records::access::Role::Worker {
-                filer_step
-            } else {
-                handler_step && caller.role == k.handler
-            };
+            // The parties the step names, as the caller's role may be one of them (the
+            // service decides who exactly may, and says why not).
+            let mine = t.by.iter().any(|b| match b.as_str() {
+                "filer" => caller.role == k.filer,
+                "handler" => caller.role.as_str() == view.holder_role,
+                "party" => caller.role == Role::Platform,
+                _ => false,
+            });
             if !mine {
                 continue;
             }
@@ -974,13 +1044,18 @@ async fn case_page_html(
             ));
         }
     }
+    if !agreement {
+        body.push_str(&format!(
+            "<p><a href=\"/cases/{}/bundle\">{}</a></p>",
+            crate::esc(&view.id),
+            pick(
+                "下载证据包（可离线核验）",
+                "Download the evidence bundle (verifiable offline)"
+            ),
+        ));
+    }
     body.push_str(&format!(
-        "<p><a href=\"/cases/{}/bundle\">{}</a></p><p><a href=\"/cases?lang={l}\">{}</a></p>",
-        crate::esc(&view.id),
-        pick(
-            "下载证据包（可离线核验）",
-            "Download the evidence bundle (verifiable offline)"
-        ),
+        "<p><a href=\"/cases?lang={l}\">{}</a></p>",
         pick("回到案件列表", "Back to the cases"),
     ));
     Ok(crate::private_page(lang, &pick("案件", "Case"), &body))

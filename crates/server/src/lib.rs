@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 pub mod accounts;
 pub mod accounts_api;
+pub mod agreements;
 pub mod analyst;
 pub mod auth;
 pub mod case_forms;
@@ -290,6 +291,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/analyst/people",
             post(analyst::people_submit).layer(DefaultBodyLimit::max(analyst::MAX_PEOPLE_BYTES)),
+        )
+        .route("/api/agreements", get(agreements::api_covering))
+        .route("/agreements", get(agreements::list_page))
+        .route(
+            "/agreements/new",
+            get(agreements::new_page).post(agreements::new_submit),
         )
         .route("/api/cases", get(cases::api_queue).post(cases::api_file))
         .route("/api/cases/{case}", get(cases::api_show))

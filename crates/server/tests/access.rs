@@ -398,12 +398,12 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/platform", "", "RFFFFFFFAFFFF"),
     ("GET", "/platform?lang=en&limit=1", "", "RFFFFFFFAFFFF"),
     ("GET", "/platform?after=zz", "", "RFFFFFFFBFFFF"),
-    ("GET", "/api/inbox", "", "UAAFFFFFFFFFF"),
+    ("GET", "/api/inbox", "", "UAAAAAFFAAFFF"),
     ("GET", "/api/inbox?limit=0", "", "UBBBBBBBBBBBB"),
     ("GET", "/api/inbox?after=x", "", "UBBBBBBBBBBBB"),
-    ("POST", "/api/inbox/999999/read", "", "UNNFFFFFFFFFF"),
+    ("POST", "/api/inbox/999999/read", "", "UNNNNNFFNNFFF"),
     ("POST", "/api/inbox/abc/read", "", "UBBBBBBBBBBBB"),
-    ("GET", "/inbox", "", "RAAFFFFFFFFFF"),
+    ("GET", "/inbox", "", "RAAAAAFFAAFFF"),
     ("GET", "/api/inbox/rates", "", "UFFAAAFFFFAFF"),
     ("GET", "/clerk/inbox", "", "RFFAAAFFFFAFF"),
     // Sign-up requests and password resets (issue 13): clerks only; sign-up itself is public.
@@ -3094,4 +3094,118 @@ async fn the_analyst_runs_an_uploaded_population_and_bad_rows_get_their_reasons(
     let clerk = page_sign_in(&w.state, "clerk-hz").await;
     let other = send(&w.state, post(&csrf, &clerk, good)).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
+}
+
+/// A collective agreement (issue 15) through the API and the pages: the union proposes it
+/// with the platform of the registry (bad terms refused with their reason, nothing filed; a
+/// worker or a platform may not propose one), the platform and the union each sign, the
+/// platform submits, the 浙江 inspector (the labour administration) registers it; the covered
+/// worker sees it with their quote (`/api/agreements`, `/agreements`), another worker does
+/// not; every party's inbox has its steps.
+#[tokio::test]
+async fn a_collective_agreement_through_the_api_and_pages() {
+    let w = world();
+    let today = w.state.clock.today();
+    let from = today.first_of_month();
+    let to = from
+        .checked_add(jiff::Span::new().months(11))
+        .unwrap()
+        .last_of_month();
+    let terms = |base: &str| {
+        format!(
+            r#"{{"kind":"agreement","subject":"collective","party":"91350100M000100Y43","terms":{{"title":"杭州骑手集体合同","pay_rates":[{{"item":"每单配送费","amount_fen":450,"per":"order"}}],"contribution_base_fen":{base},"platform_share_percent":50,"supplementary":["意外伤害保险"],"regions":["330100"],"categories":["multi_platform"],"from":"{from}","to":"{to}"}}}}"#
+        )
+    };
+    let union = sign_in(&w.state, "union").await;
+    let post = |who: String, uri: String, body: String| {
+        let state = w.state.clone();
+        async move { send(&state, request("POST", &uri, Some(&who), &body)).await }
+    };
+    // A base below 浙江's floor: refused with the rule's words, nothing filed.
+    let r = post(union.clone(), "/api/cases".into(), terms("300000")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("3000.00"), "{}", r.body);
+    for who in ["worker-hz", "platform"] {
+        let t = sign_in(&w.state, who).await;
+        let r = post(t, "/api/cases".into(), terms("600000")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.body);
+    }
+    let r = post(union.clone(), "/api/cases".into(), terms("600000")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["state"], "proposed");
+    assert!(
+        v["clocks"][0]["due_zh"].as_str().unwrap().contains("还剩"),
+        "{}",
+        r.body
+    );
+    let id = v["id"].as_str().unwrap().to_string();
+    let platform = sign_in(&w.state, "platform").await;
+    let inspector = sign_in(&w.state, "inspector-zj").await;
+    let act = |who: &String, action: &str| {
+        post(
+            who.clone(),
+            format!("/api/cases/{id}/actions"),
+            format!(r#"{{"action":"{action}"}}"#),
+        )
+    };
+    // The union may not sign for the platform; then each signs, the platform submits.
+    assert_eq!(
+        act(&union, "platform_sign").await.status,
+        StatusCode::FORBIDDEN
+    );
+    for (who, step, state) in [
+        (&platform, "platform_sign", "platform_signed"),
+        (&union, "union_sign", "signed"),
+        (&platform, "submit", "review"),
+        (&inspector, "register", "in_force"),
+    ] {
+        let r = act(who, step).await;
+        assert_eq!(r.status, StatusCode::OK, "{step}: {}", r.body);
+        assert!(
+            r.body.contains(&format!("\"state\":\"{state}\"")),
+            "{step}: {}",
+            r.body
+        );
+    }
+    // The covered worker: the agreement and their quote under it; not the other worker.
+    let hz = sign_in(&w.state, "worker-hz").await;
+    let r = get(&w.state, "/api/agreements", Some(&hz)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        v["items"][0]["agreement"]["case"],
+        id.as_str(),
+        "{}",
+        r.body
+    );
+    assert_eq!(v["items"][0]["quote"]["base_fen"], 600000, "{}", r.body);
+    let sz = sign_in(&w.state, "worker-sz").await;
+    let r = get(&w.state, "/api/agreements", Some(&sz)).await;
+    assert!(r.body.contains("\"items\":[]"), "{}", r.body);
+    let r = get(&w.state, "/api/agreements", Some(&union)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let page = get(&w.state, "/agreements", Some(&hz)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for want in ["杭州骑手集体合同", "平台承担 50%", "已生效"] {
+        assert!(page.body.contains(want), "{want}: {}", page.body);
+    }
+    // The union's and the platform's lists and the case page; the union's form.
+    for who in [&union, &platform] {
+        let page = get(&w.state, "/agreements", Some(who)).await;
+        assert!(page.body.contains(&id), "{}", page.body);
+        let page = get(&w.state, &format!("/cases/{id}"), Some(who)).await;
+        assert!(page.body.contains("杭州骑手集体合同"), "{}", page.body);
+    }
+    let form = get(&w.state, "/agreements/new", Some(&union)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("某外卖平台"), "{}", form.body);
+    let form = get(&w.state, "/agreements/new", Some(&platform)).await;
+    assert_eq!(form.status, StatusCode::FORBIDDEN, "{}", form.body);
+    // Every party heard of each of the five steps.
+    for who in [&union, &platform, &inspector] {
+        let r = get(&w.state, "/api/inbox?limit=50", Some(who)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.matches(&id).count() >= 5, "{}", r.body);
+    }
 }

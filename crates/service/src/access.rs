@@ -60,7 +60,8 @@ pub enum Action {
     ReadSchoolLedger,
     /// A platform's report on what it paid for its own workers.
     PlatformReport,
-    /// File a case (a rights complaint) for oneself.
+    /// File a case: a worker for themselves (a complaint, a back-payment, an enrolment); a
+    /// union for its region (a collective agreement with a platform).
     FileCase,
     /// Read a case: the worker who filed it, the office holding it, the viewers of its region.
     ReadCase,
@@ -71,7 +72,8 @@ pub enum Action {
     CaseQueue,
     /// Attach evidence to a case: the worker who filed it, while it is open.
     AttachEvidence,
-    /// One's own inbox: read it, mark a message read (the owner's messages only).
+    /// One's own inbox: read it, mark a message read (the owner's messages only): a worker's
+    /// own record's; an official's or a platform's account's (the case steps it is a party to).
     ReadInbox,
     /// The inbox's delivery and read rates per message kind (counts, no person).
     InboxRates,
@@ -97,10 +99,13 @@ pub enum Action {
     MonitorCompliance,
     /// A platform's own rating, bill and the workers counted against it (pseudonyms).
     PlatformRating,
+    /// The collective agreements in force that cover oneself (a worker), with the quote
+    /// they give ([`crate::cases::agreement`]).
+    CoveredAgreements,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -128,6 +133,7 @@ impl Action {
         Action::GridAlerts,
         Action::MonitorCompliance,
         Action::PlatformRating,
+        Action::CoveredAgreements,
     ];
 }
 
@@ -158,7 +164,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
         &[Role::Clerk, Role::Education, Role::Analyst],
     ),
     (Action::PlatformReport, &[Role::Platform]),
-    (Action::FileCase, &[Role::Worker]),
+    (Action::FileCase, &[Role::Worker, Role::Union]),
     (
         Action::ReadCase,
         &[
@@ -167,18 +173,42 @@ pub const TABLE: &[(Action, &[Role])] = &[
             Role::Inspector,
             Role::Union,
             Role::Supervisor,
+            Role::Platform,
         ],
     ),
     (
         Action::ActOnCase,
-        &[Role::Worker, Role::Clerk, Role::Inspector, Role::Supervisor],
+        &[
+            Role::Worker,
+            Role::Clerk,
+            Role::Inspector,
+            Role::Supervisor,
+            Role::Union,
+            Role::Platform,
+        ],
     ),
     (
         Action::CaseQueue,
-        &[Role::Clerk, Role::Inspector, Role::Union, Role::Supervisor],
+        &[
+            Role::Clerk,
+            Role::Inspector,
+            Role::Union,
+            Role::Supervisor,
+            Role::Platform,
+        ],
     ),
     (Action::AttachEvidence, &[Role::Worker]),
-    (Action::ReadInbox, &[Role::Worker]),
+    (
+        Action::ReadInbox,
+        &[
+            Role::Worker,
+            Role::Clerk,
+            Role::Inspector,
+            Role::Union,
+            Role::Supervisor,
+            Role::Platform,
+        ],
+    ),
     (
         Action::InboxRates,
         &[Role::Clerk, Role::Inspector, Role::Analyst],
@@ -191,6 +221,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
     (Action::GridAlerts, &[Role::Grid]),
     (Action::MonitorCompliance, &[Role::Inspector]),
     (Action::PlatformRating, &[Role::Platform]),
+    (Action::CoveredAgreements, &[Role::Worker]),
 ];
 
 /// The roles that may take `action`.
@@ -379,10 +410,21 @@ pub fn check_person(
     }
 }
 
-/// The person whose inbox the actor reads: their own, the only one they may. A worker
-/// account linked to no person has no inbox.
+/// The inbox of an account that is no person's (an official's, a platform's): a key no
+/// resident ID can hash to (its domain differs), made from the account's id.
+pub fn account_inbox(account: i64) -> PersonKey {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("anxin account inbox|{account}").as_bytes());
+    PersonKey(digest.into())
+}
+
+/// Whose inbox the actor reads: their own, the only one they may — a worker's record's, an
+/// official's or a platform's account's. A worker account linked to no person has no inbox.
 pub fn own_inbox(actor: Actor<'_>) -> Result<PersonKey, Denied> {
     check(actor, Action::ReadInbox)?;
+    if actor.role != Role::Worker {
+        return Ok(account_inbox(actor.account.id));
+    }
     actor.account.person.map(PersonKey).ok_or_else(|| {
         Denied::new(
             Why::NotOwner,
@@ -468,8 +510,13 @@ pub fn check_job(actor: Actor<'_>, started_by: i64) -> Result<(), Denied> {
 pub enum Party {
     /// The kind's handling role, in the office whose region covers the case's holder region.
     Handler,
-    /// The worker who filed the case.
+    /// Who filed the case: the worker themselves; for a kind an office files (a union's
+    /// agreement), an account of that role whose region covers the case's.
     Filer,
+    /// The platform an agreement names ("party"): an account of that platform's credit code.
+    Counterparty,
+    /// Nobody's step: the clock takes it when a deadline runs out (`on_expiry`).
+    Clock,
 }
 
 impl Party {
@@ -477,6 +524,8 @@ impl Party {
         match text {
             "handler" => Some(Party::Handler),
             "filer" => Some(Party::Filer),
+            "party" => Some(Party::Counterparty),
+            "clock" => Some(Party::Clock),
             _ => None,
         }
     }
@@ -485,8 +534,13 @@ impl Party {
 /// What a decision about a case needs to know of it.
 #[derive(Debug, Clone, Copy)]
 pub struct CaseFacts<'a> {
-    /// The worker who filed it.
+    /// The worker who filed it (no one's key for a kind an office files).
     pub filer: &'a PersonKey,
+    /// The role that files the kind: a worker, or an office (a union).
+    pub filer_role: Role,
+    /// The platform that signs (an agreement's party, its credit code); `None` for kinds
+    /// whose party takes no step (a complaint's platform reads nothing through it).
+    pub counterparty: Option<&'a str>,
     /// The case's region (where it was filed).
     pub region: u32,
     /// The region of the office holding it now (the case's region, or above once escalated).
@@ -503,9 +557,55 @@ fn is_handler(actor: Actor<'_>, case: &CaseFacts<'_>) -> bool {
     actor.role == case.holder && actor.covers(case.holder_region)
 }
 
-/// Filing a case: a worker, for themselves (the case is about the account's own person).
-pub fn check_file_case(actor: Actor<'_>, filer: &PersonKey) -> Result<(), Denied> {
+/// The filer of a case: the worker themselves, or an account of the office role that files
+/// the kind whose region covers the case's region.
+fn is_filer(actor: Actor<'_>, case: &CaseFacts<'_>) -> bool {
+    actor.role == case.filer_role
+        && if actor.role == Role::Worker {
+            actor.owns(case.filer)
+        } else {
+            actor.account.region.is_some() && actor.covers(case.region)
+        }
+}
+
+/// The platform an agreement names, acting through an account of its own credit code.
+fn is_counterparty(actor: Actor<'_>, case: &CaseFacts<'_>) -> bool {
+    actor.role == Role::Platform
+        && case
+            .counterparty
+            .is_some_and(|code| own_org(actor) == Some(code))
+}
+
+/// Filing a case of a kind whose filer is `kind_filer`: a worker, for themselves (the case
+/// is about the account's own person); an office (a union) for its own region, which must be
+/// one (a national account binds no region's workers).
+pub fn check_file_case(
+    actor: Actor<'_>,
+    kind_filer: Role,
+    filer: &PersonKey,
+) -> Result<(), Denied> {
     check(actor, Action::FileCase)?;
+    if actor.role != kind_filer {
+        return Err(Denied::new(
+            Why::NotParty,
+            format!("这类案件由{}提起", kind_filer.name_zh()),
+            format!(
+                "this kind of case is filed by {}",
+                with_article(kind_filer.as_str())
+            ),
+        ));
+    }
+    if kind_filer != Role::Worker {
+        return if actor.account.region.is_some() {
+            Ok(())
+        } else {
+            Err(Denied::new(
+                Why::OutOfRegion,
+                "没有辖区的账户不能代表某一地区签订集体合同：请用本地区工会的账户",
+                "an account with no region cannot sign for a region's workers: use the account of the region's union",
+            ))
+        };
+    }
     if actor.owns(filer) {
         Ok(())
     } else {
@@ -524,9 +624,11 @@ pub fn check_case_read(actor: Actor<'_>, case: &CaseFacts<'_>) -> Result<(), Den
     check(actor, Action::ReadCase)?;
     let ok = match actor.role {
         Role::Worker => actor.owns(case.filer),
+        Role::Platform => is_counterparty(actor, case),
         role if role == case.handler || role == Role::Supervisor => {
             actor.covers(case.holder_region) || actor.covers(case.region)
         }
+        role if role == case.filer_role => is_filer(actor, case),
         role => case.viewers.contains(&role) && actor.covers(case.region),
     };
     if ok {
@@ -537,8 +639,15 @@ pub fn check_case_read(actor: Actor<'_>, case: &CaseFacts<'_>) -> Result<(), Den
             "只能查看本人提起的案件",
             "you may read only the cases you filed",
         ))
+    } else if actor.role == Role::Platform && case.counterparty.is_some() {
+        Err(Denied::new(
+            Why::NotParty,
+            "这份协议的另一方不是你的平台",
+            "your platform is not this agreement's party",
+        ))
     } else if actor.role != case.handler
         && actor.role != Role::Supervisor
+        && actor.role != case.filer_role
         && !case.viewers.contains(&actor.role)
     {
         // A clerk and a complaint, an inspector and a back-payment: not this kind's party.
@@ -567,21 +676,29 @@ pub fn check_case_step(
     check(actor, Action::ActOnCase)?;
     let party = by.iter().any(|p| match p {
         Party::Handler => is_handler(actor, case),
-        Party::Filer => actor.role == Role::Worker && actor.owns(case.filer),
+        Party::Filer => is_filer(actor, case),
+        Party::Counterparty => is_counterparty(actor, case),
+        Party::Clock => false,
     });
     if !party {
         let names: Vec<&str> = by
             .iter()
             .map(|p| match p {
                 Party::Handler => "holder",
-                Party::Filer => "filer",
+                Party::Filer if case.filer_role == Role::Worker => "filer",
+                Party::Filer => "filing union",
+                Party::Counterparty => "platform party",
+                Party::Clock => "clock (when its deadline passes)",
             })
             .collect();
         let names_zh: Vec<&str> = by
             .iter()
             .map(|p| match p {
                 Party::Handler => "承办机构",
-                Party::Filer => "提起案件的劳动者本人",
+                Party::Filer if case.filer_role == Role::Worker => "提起案件的劳动者本人",
+                Party::Filer => "提起协议的工会",
+                Party::Counterparty => "协议另一方的平台",
+                Party::Clock => "期限届满时自动",
             })
             .collect();
         let why = if actor.role == case.holder && by.contains(&Party::Handler) {
@@ -610,7 +727,7 @@ pub fn check_case_step(
 /// reading the case: [`check_case_read`].
 pub fn check_case_attach(actor: Actor<'_>, case: &CaseFacts<'_>, open: bool) -> Result<(), Denied> {
     check(actor, Action::AttachEvidence)?;
-    if !actor.owns(case.filer) {
+    if case.filer_role != Role::Worker || !actor.owns(case.filer) {
         return Err(Denied::new(
             Why::NotOwner,
             "只能为本人提起的案件提交证据",

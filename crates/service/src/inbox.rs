@@ -85,6 +85,7 @@ pub fn kind_name(kind: &str) -> (&'static str, &'static str) {
         "case_escalated" => ("逾期升级", "escalated"),
         "case_closed" => ("投诉已办结", "complaint closed"),
         "case_step" => ("投诉新进展", "complaint update"),
+        "case_party" => ("案件待办与进展（办理方）", "case step, to a party"),
         _ => ("其他", "other"),
     }
 }

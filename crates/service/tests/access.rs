@@ -72,6 +72,14 @@ struct CaseCase {
     /// case was escalated to one.
     #[serde(default)]
     holder: Option<String>,
+    /// The role that files the kind (default "worker"; "union" for an agreement, whose
+    /// viewers are none).
+    #[serde(default)]
+    filer: Option<String>,
+    /// The platform an agreement names (its credit code); platform accounts here have
+    /// 91350100M000100Y43.
+    #[serde(default)]
+    counterparty: Option<String>,
     want: String,
 }
 
@@ -233,13 +241,16 @@ fn cases_follow_the_parties_the_regions_and_the_state() {
         let acc = account(role, c.region, person);
         let actor = Actor::new(&acc, role);
         let handler = Role::parse(c.handler.as_deref().unwrap_or("inspector")).unwrap();
-        let viewers: &[Role] = if handler == Role::Inspector {
+        let filer_role = Role::parse(c.filer.as_deref().unwrap_or("worker")).unwrap();
+        let viewers: &[Role] = if handler == Role::Inspector && filer_role == Role::Worker {
             &[Role::Union]
         } else {
             &[]
         };
         let facts = access::CaseFacts {
             filer: &filer,
+            filer_role,
+            counterparty: c.counterparty.as_deref(),
             region: c.case_region,
             holder_region: c.holder_region,
             handler,
@@ -254,7 +265,7 @@ fn cases_follow_the_parties_the_regions_and_the_state() {
                 .map(|p| access::Party::parse(p).unwrap())
                 .collect();
         let got = match c.act.as_str() {
-            "file" => access::check_file_case(actor, &filer),
+            "file" => access::check_file_case(actor, filer_role, &filer),
             "read" => access::check_case_read(actor, &facts),
             "queue" => access::check_case_queue(actor),
             "attach" => access::check_case_attach(actor, &facts, c.from_ok),
@@ -286,7 +297,15 @@ fn an_inbox_is_its_owners_and_the_rates_are_the_officials() {
         let a = account(role, Some(330100), c.linked.then_some(key));
         let actor = Actor::new(&a, role);
         let got = match c.action.as_str() {
-            "read" => access::own_inbox(actor).map(|k| assert_eq!(k.0, key, "{}", c.case)),
+            "read" => access::own_inbox(actor).map(|k| {
+                // A worker's is their record's; an official's or a platform's its account's.
+                let want = if role == Role::Worker {
+                    key
+                } else {
+                    access::account_inbox(a.id).0
+                };
+                assert_eq!(k.0, want, "{}", c.case)
+            }),
             "rates" => access::check(actor, Action::InboxRates),
             other => panic!("{}: unknown action {other}", c.case),
         };

@@ -173,6 +173,7 @@ fn backpay_by_region() {
                 subject: "pension".into(),
                 party: String::new(),
                 months: s.months.clone(),
+                terms: None,
             },
             &clock,
         );
@@ -308,6 +309,7 @@ fn backpay_is_decided_by_the_clerk_of_the_region_only() {
             subject: "pension".into(),
             party: String::new(),
             months: vec!["2026-01".into()],
+            terms: None,
         },
         &clock,
     )
@@ -345,6 +347,7 @@ fn backpay_is_decided_by_the_clerk_of_the_region_only() {
             subject: "pension".into(),
             party: "某平台".into(),
             months: vec!["2026-02".into()],
+            terms: None,
         },
         &clock,
     )
@@ -404,6 +407,7 @@ fn enrolment_needs_income_evidence_and_gives_a_first_quote() {
                 subject: subject.into(),
                 party: String::new(),
                 months: Vec::new(),
+                terms: None,
             },
             &clock,
         )
@@ -488,6 +492,7 @@ fn overdue_requests_go_to_the_supervisor_then_the_region_above() {
             subject: "medical".into(),
             party: String::new(),
             months: Vec::new(),
+            terms: None,
         },
         &clock,
     )

@@ -178,6 +178,7 @@ fn complaint_scenarios() {
                         subject: "unpaid_wages".into(),
                         party: "某外卖平台（示例）".into(),
                         months: Vec::new(),
+                        terms: None,
                     },
                     &clock,
                 ),
@@ -274,6 +275,7 @@ fn a_case_survives_a_restart_and_escalates_once() {
                 subject: "contributions_unpaid".into(),
                 party: "某平台".into(),
                 months: Vec::new(),
+                terms: None,
             },
             &clock,
         )
@@ -365,6 +367,7 @@ fn the_worker_is_told_at_every_step() {
             subject: "unpaid_wages".into(),
             party: "某平台".into(),
             months: Vec::new(),
+            terms: None,
         },
         &clock,
     )
@@ -464,6 +467,7 @@ fn a_complaint_about_an_unregistered_platform_is_refused() {
                 subject: "unpaid_wages".into(),
                 party: party.into(),
                 months: Vec::new(),
+                terms: None,
             },
             &clock,
         )

@@ -147,6 +147,7 @@ fn file_case(w: &mut World, engine: &Engine<'_>) -> String {
             subject: "unpaid_wages".into(),
             party: "某外卖平台（示例）".into(),
             months: Vec::new(),
+            terms: None,
         },
         &w.clock,
     )

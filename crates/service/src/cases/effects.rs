@@ -407,6 +407,8 @@ pub fn detail_lines(detail: &serde_json::Value) -> Vec<(String, String)> {
             format!("首次缴费测算（{}）：{}", q.month, q.zh),
             format!("first quote ({}): {}", q.month, q.en),
         ));
+    } else if let Ok(t) = serde_json::from_value::<super::agreement::Terms>(detail.clone()) {
+        out.extend(super::agreement::terms_lines(&t));
     }
     out
 }

@@ -11,6 +11,7 @@
 //! missed clock, to the office the kind's escalation names (the region above): ticking twice
 //! escalates once.
 
+pub mod agreement;
 pub mod effects;
 pub mod evidence;
 pub mod notify;
@@ -59,6 +60,10 @@ pub struct FileRequest {
     /// The missed months to pay, as `2025-07` (kinds whose request is "months").
     #[serde(default)]
     pub months: Vec<String>,
+    /// An agreement's terms (kinds whose request is "agreement"; the party is the platform's
+    /// credit code).
+    #[serde(default)]
+    pub terms: Option<agreement::Terms>,
 }
 
 /// A step as shown.
@@ -73,6 +78,9 @@ pub struct StepView {
     pub holder_region: String,
     pub at: String,
     pub due: Option<String>,
+    /// The deadline the step set, as a day a worker reads ("2026年12月26日（周六）").
+    pub due_zh: Option<String>,
+    pub due_en: Option<String>,
     pub clock: Option<String>,
     pub outcome: Option<String>,
     /// What the step decided besides the state, as its event keeps it (the back-payment
@@ -89,6 +97,10 @@ pub struct ClockView {
     /// When it ends; `None` when the official calendar does not record the year yet (then
     /// `note` says so: working days are never guessed from weekdays).
     pub due: Option<String>,
+    /// The end as a worker reads it, with what is left: "2026年12月26日（周六）截止，还剩
+    /// 3 个工作日" (see [`due_words`]).
+    pub due_zh: Option<String>,
+    pub due_en: Option<String>,
     pub overdue: bool,
     pub note: Option<String>,
     /// Each parameter: key, value, region, date in force, source, reform.
@@ -136,6 +148,123 @@ fn ts(secs: i64) -> String {
                 .to_string()
         })
         .unwrap_or_default()
+}
+
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("周一", "Mon"),
+    ("周二", "Tue"),
+    ("周三", "Wed"),
+    ("周四", "Thu"),
+    ("周五", "Fri"),
+    ("周六", "Sat"),
+    ("周日", "Sun"),
+];
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A day as a worker reads it: "2026年12月26日（周六）", "Sat 26 Dec 2026".
+pub fn day_words(d: jiff::civil::Date) -> (String, String) {
+    let (wzh, wen) = WEEKDAYS[(d.weekday().to_monday_one_offset() - 1) as usize];
+    (
+        format!("{}年{}月{}日（{wzh}）", d.year(), d.month(), d.day()),
+        format!(
+            "{wen} {} {} {}",
+            d.day(),
+            MONTHS_EN[(d.month() - 1) as usize],
+            d.year()
+        ),
+    )
+}
+
+/// A deadline (`due`, the instant it ends) as a worker reads it at `now`: the last day with
+/// its weekday (and the hour, for a clock counted in hours), then what is left — working days
+/// by the official calendar for a working-day clock, calendar days (or hours) otherwise — or
+/// how long it is overdue.
+pub fn due_words(
+    policy: &Policy,
+    due: i64,
+    now: i64,
+    unit: Option<rules::Unit>,
+) -> (String, String) {
+    let hours = unit == Some(rules::Unit::Hours);
+    let (zh, en, last) = end_words(due, hours);
+    let today = Timestamp::from_second(now)
+        .map(|t| t.to_zoned(china()).date())
+        .unwrap_or_default();
+    let left = if due <= now {
+        let days = (today - last).get_days().max(0);
+        if days == 0 {
+            ("已逾期".to_string(), "overdue".to_string())
+        } else {
+            (
+                format!("已逾期 {days} 天"),
+                format!("overdue by {days} day(s)"),
+            )
+        }
+    } else if hours {
+        let h = (due - now + 3599) / 3600;
+        (
+            format!("还剩约 {h} 小时"),
+            format!("about {h} hour(s) left"),
+        )
+    } else if last == today {
+        ("今天截止".to_string(), "ends today".to_string())
+    } else if unit == Some(rules::Unit::WorkingDays) {
+        match policy.calendar.working_days_between(today, last) {
+            Ok(n) => (
+                format!("还剩 {n} 个工作日"),
+                format!("{n} working day(s) left"),
+            ),
+            Err(_) => {
+                let n = (last - today).get_days();
+                (format!("还剩 {n} 天"), format!("{n} day(s) left"))
+            }
+        }
+    } else {
+        let n = (last - today).get_days();
+        (format!("还剩 {n} 天"), format!("{n} day(s) left"))
+    };
+    (
+        format!("{zh}截止，{}", left.0),
+        format!("by {en}, {}", left.1),
+    )
+}
+
+/// The last day of a clock that ends at `due` — a day-clock at the midnight after it — in
+/// words (with the hour for a clock in hours), and the day.
+fn end_words(due: i64, hours: bool) -> (String, String, jiff::civil::Date) {
+    let end = Timestamp::from_second(if hours { due } else { due - 1 })
+        .map(|t| t.to_zoned(china()))
+        .unwrap_or_else(|_| Timestamp::UNIX_EPOCH.to_zoned(china()));
+    let (mut zh, mut en) = day_words(end.date());
+    if hours {
+        let hm = end.strftime("%H:%M").to_string();
+        zh.push_str(&format!(" {hm}"));
+        en.push_str(&format!(" {hm}"));
+    }
+    (zh, en, end.date())
+}
+
+/// [`end_words`] of a step's clock (by its name in the kind's rules).
+fn last_day_words(kind: &CaseKind, clock: Option<&str>, due: i64) -> (String, String) {
+    let hours = clock
+        .and_then(|c| kind.deadlines.iter().find(|d| d.name == c))
+        .is_some_and(|d| d.unit == rules::Unit::Hours);
+    let (zh, en, _) = end_words(due, hours);
+    (zh, en)
+}
+
+/// [`due_words`] for a case's current clock (by its name in the kind's rules).
+pub fn clock_words(
+    policy: &Policy,
+    kind: &CaseKind,
+    clock: Option<&str>,
+    due: i64,
+    now: i64,
+) -> (String, String) {
+    let unit = clock.and_then(|c| kind.deadlines.iter().find(|d| d.name == c).map(|d| d.unit));
+    due_words(policy, due, now, unit)
 }
 
 fn region(code: u32) -> Result<RegionCode> {
@@ -290,7 +419,10 @@ fn policy_err(e: anxin_policy::Error) -> CaseError {
 }
 
 /// When the case (steps so far, then possibly `now` entering `state`) last entered each state.
-fn since_in(steps: &[CaseStepRow], extra: Option<(&str, i64)>) -> impl Fn(&str) -> Option<i64> {
+fn since_in(
+    steps: &[CaseStepRow],
+    extra: Option<(&str, i64)>,
+) -> impl Fn(&str) -> Option<i64> + use<> {
     let mut entered: Vec<(String, i64)> =
         steps.iter().map(|s| (s.state.clone(), s.since)).collect();
     if let Some((state, at)) = extra {
@@ -305,9 +437,13 @@ fn since_in(steps: &[CaseStepRow], extra: Option<(&str, i64)>) -> impl Fn(&str) 
     }
 }
 
-fn facts<'a>(kind: &'a CaseKind, last: &CaseStepRow, filer: &'a PersonKey) -> CaseFacts<'a> {
+fn facts<'a>(kind: &'a CaseKind, last: &'a CaseStepRow, filer: &'a PersonKey) -> CaseFacts<'a> {
     CaseFacts {
         filer,
+        filer_role: kind.filer,
+        counterparty: (kind.request == rules::Request::Agreement)
+            .then_some(last.party.as_deref())
+            .flatten(),
         region: last.region,
         holder_region: last.holder_region,
         handler: kind.handler,
@@ -386,6 +522,24 @@ fn load<'k, S: Store>(
     Ok((steps, kind))
 }
 
+/// A filing's subject must be one of the kind's.
+fn check_subject(kind: &CaseKind, subject: &str) -> Result<()> {
+    if kind.subjects.iter().any(|s| s == subject) {
+        return Ok(());
+    }
+    Err(bad(
+        format!(
+            "“{subject}”不是{}可选的事项（可选：{}）",
+            kind.zh,
+            kind.subjects.join("、")
+        ),
+        format!(
+            "subject {subject:?} is not one of: {}",
+            kind.subjects.join(", ")
+        ),
+    ))
+}
+
 /// Files a case for the actor (a worker, for themselves): routed to the handling office of
 /// the worker's region (where they live), with the first clocks running from `clock.now()`.
 pub fn file<S: Store>(
@@ -397,22 +551,17 @@ pub fn file<S: Store>(
 ) -> Result<CaseView> {
     let kind = engine.kind(&req.kind)?;
     let person = PersonKey(actor.account.person.unwrap_or([0; 32]));
-    access::check_file_case(actor, &person)?;
-    if !kind.subjects.contains(&req.subject) {
+    access::check_file_case(actor, kind.filer, &person)?;
+    if kind.request == rules::Request::Agreement {
+        return agreement::file(records, engine, actor, kind, req, clock);
+    }
+    if req.terms.is_some() {
         return Err(bad(
-            format!(
-                "“{}”不是{}可选的事项（可选：{}）",
-                req.subject,
-                kind.zh,
-                kind.subjects.join("、")
-            ),
-            format!(
-                "subject {:?} is not one of: {}",
-                req.subject,
-                kind.subjects.join(", ")
-            ),
+            format!("“{}”这类案件不填协议条款", kind.zh),
+            format!("a {} takes no agreement terms", kind.en),
         ));
     }
+    check_subject(kind, &req.subject)?;
     let party = req.party.trim();
     if kind.request != rules::Request::Party {
         if !party.is_empty() {
@@ -459,13 +608,14 @@ pub fn file<S: Store>(
         }
     }
     let now = clock.unix_seconds();
+    let case_region = residence(records, &person)?;
     file_event(
         records,
         engine,
         actor,
         kind,
         (&req.subject, Some(party.to_string()), None),
-        person,
+        (person, case_region),
         clock,
         now,
     )
@@ -533,13 +683,14 @@ fn file_request<S: Store>(
         actor,
         kind,
         (&req.subject, None, detail),
-        person,
+        (person, case_region),
         clock,
         now,
     )
 }
 
-/// Writes a filing (step 0) whose subject, party and detail were checked.
+/// Writes a filing (step 0) whose subject, party and detail were checked, about `person`
+/// (no one's key for an agreement) in `case_region`.
 #[allow(clippy::too_many_arguments)]
 fn file_event<S: Store>(
     records: &mut Records<S>,
@@ -547,11 +698,10 @@ fn file_event<S: Store>(
     actor: Actor<'_>,
     kind: &CaseKind,
     (subject, party, detail): (&str, Option<String>, Option<String>),
-    person: PersonKey,
+    (person, case_region): (PersonKey, RegionCode),
     clock: &dyn Clock,
     now: i64,
 ) -> Result<CaseView> {
-    let case_region = residence(records, &person)?;
     let party_text = party.clone().unwrap_or_default();
     let id = {
         let digest = sha2::Sha256::digest(
@@ -619,7 +769,7 @@ pub fn act<S: Store>(
     let (steps, kind) = load(records, engine, id)?;
     let last = steps.last().expect("loaded cases have a step");
     let filer = PersonKey(last.person);
-    let Some(t) = kind.transition(action) else {
+    let Some(t) = kind.transition_at(action, &last.state) else {
         let names: Vec<&str> = kind.transitions.iter().map(|t| t.name.as_str()).collect();
         return Err(bad(
             format!("没有“{action}”这一步（可用：{}）", names.join("、")),
@@ -742,8 +892,29 @@ fn filing_detail<S: Store, T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The step the clock takes after `last` (an escalation, or a deadline's `on_expiry`
+/// transition): its action at `now`, the next clock, no outcome.
+fn clock_step(
+    last: &CaseStepRow,
+    action: &str,
+    now: i64,
+    next_due: Option<(String, i64)>,
+) -> CaseStepRow {
+    let mut next = last.clone();
+    next.step = last.step + 1;
+    next.action = action.into();
+    next.actor = "clock".into();
+    next.at = now;
+    next.due = next_due.as_ref().map(|d| d.1);
+    next.clock = next_due.map(|d| d.0);
+    next.outcome = None;
+    next
+}
+
 /// Escalates every overdue case: once per missed clock, to the office the kind's escalation
-/// names. Idempotent: a case escalated for a clock is not escalated for it again. Returns the
+/// names — or, for a clock whose rules name an `on_expiry` step, takes that step (an agreement
+/// the labour administration did not object to in time takes effect). Idempotent: a case
+/// escalated for a clock is not escalated for it again. Returns the
 /// ids of the cases escalated.
 pub fn tick<S: Store>(
     records: &mut Records<S>,
@@ -761,9 +932,32 @@ pub fn tick<S: Store>(
         let Some(last) = steps.last() else { continue };
         let kind = engine.kind(&last.case_kind)?;
         let case_region = region(last.region)?;
-        let since = since_in(&steps, None);
+        let mut history = steps.clone();
         let mut last = last.clone();
         while let Some(due) = last.due.filter(|d| *d <= now) {
+            // A clock whose end is a step (an agreement not objected to takes effect): the
+            // clock takes it, the state entered when the time ran out.
+            let expiry = kind
+                .deadlines
+                .iter()
+                .find(|d| d.state == last.state && last.clock.as_deref() == Some(&d.name))
+                .and_then(|d| d.on_expiry.as_deref())
+                .and_then(|t| kind.transition_at(t, &last.state))
+                .filter(|t| t.from.contains(&last.state));
+            if let Some(t) = expiry {
+                let since = since_in(&history, Some((&t.to, due)));
+                let next_due = engine.next_due(kind, &t.to, case_region, &since, None)?;
+                let mut next = clock_step(&last, &t.name, now, next_due);
+                next.state = t.to.clone();
+                next.level = 0;
+                next.since = due;
+                commit(records, event_of(&next))?;
+                notify::step_taken(records, kind, &next, now)?;
+                history.push(next.clone());
+                last = next;
+                continue;
+            }
+            let since = since_in(&history, None);
             let level = last.level + 1;
             let holder = match kind.escalation(level).map(|e| e.region.as_str()) {
                 Some("parent") => region(last.holder_region)?
@@ -777,19 +971,13 @@ pub fn tick<S: Store>(
                 .and_then(|e| e.role)
                 .unwrap_or(kind.handler);
             let next_due = engine.next_due(kind, &last.state, case_region, &since, Some(due))?;
-            let mut next = last.clone();
-            next.step = last.step + 1;
-            next.action = "escalate".into();
+            let mut next = clock_step(&last, "escalate", now, next_due);
             next.level = level;
             next.holder_region = holder.code();
             next.holder_role = holder_role.as_str().into();
-            next.actor = "clock".into();
-            next.at = now;
-            next.due = next_due.as_ref().map(|d| d.1);
-            next.clock = next_due.map(|d| d.0);
-            next.outcome = None;
             commit(records, event_of(&next))?;
             notify::step_taken(records, kind, &next, now)?;
+            history.push(next.clone());
             last = next;
         }
         escalated.push(latest.case_id);
@@ -896,7 +1084,12 @@ fn render(
         .into_iter()
         .map(|c| {
             let d = kind.deadlines.iter().find(|d| d.name == c.name);
+            let words = c
+                .due
+                .map(|due| due_words(engine.policy, due, now, d.map(|d| d.unit)));
             ClockView {
+                due_zh: words.as_ref().map(|w| w.0.clone()),
+                due_en: words.map(|w| w.1),
                 zh: d.map(|d| d.zh.clone()).unwrap_or_default(),
                 en: d.map(|d| d.en.clone()).unwrap_or_default(),
                 name: c.name,
@@ -957,6 +1150,8 @@ fn render(
                     holder_region: format!("{:06}", s.holder_region),
                     at: ts(s.at),
                     due: s.due.map(ts),
+                    due_zh: s.due.map(|d| last_day_words(kind, s.clock.as_deref(), d).0),
+                    due_en: s.due.map(|d| last_day_words(kind, s.clock.as_deref(), d).1),
                     clock: s.clock.clone(),
                     outcome: s.outcome.clone(),
                     detail: detail.clone(),

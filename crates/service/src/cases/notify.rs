@@ -1,11 +1,17 @@
-//! The worker's inbox at every step of their case (issue 15): filed, accepted, a deadline
-//! extended, escalated by the clock, closed with its outcome (and any other step), from the
-//! templates in `templates/inbox.toml`. A message is not a ledger event: its key is the step's
-//! (`case:{id}:{step}`), stored once; [`catch_up`] (run by every tick) stores any a failure
-//! after a step's commit left out.
+//! Every party's inbox at every step of a case (issue 15): the worker's — filed, accepted, a
+//! deadline extended, escalated by the clock, closed with its outcome (and any other step) —
+//! and each official's and platform's: every account of the office holding the case (the
+//! handler, or the supervisor it was escalated to) whose region covers it, of the viewer roles
+//! of the case's region (the union), of the office that filed it (a union's agreement) and of
+//! the platform an agreement names. Texts from `templates/inbox.toml`. A message is not a
+//! ledger event: its key is the step's (`case:{id}:{step}`, and `…:a{account}` for an
+//! account's), stored once; [`catch_up`] (run by every tick) stores any a failure after a
+//! step's commit left out.
 
 use std::collections::BTreeMap;
 
+use anxin_records::NO_PERSON;
+use anxin_records::access::{AccountRow, Role};
 use anxin_records::inbox::NewMessage;
 use anxin_records::store::CaseStepRow;
 use anxin_records::{Records, Store};
@@ -13,13 +19,14 @@ use anxin_records::{Records, Store};
 use super::{CaseKind, Engine, Result};
 
 /// The inbox kinds of case steps and the placeholders each is given.
-pub const KINDS: [(&str, &[&str]); 6] = [
+pub const KINDS: [(&str, &[&str]); 7] = [
     ("case_filed", PLACEHOLDERS),
     ("case_accepted", PLACEHOLDERS),
     ("case_extended", PLACEHOLDERS),
     ("case_escalated", PLACEHOLDERS),
     ("case_closed", PLACEHOLDERS),
     ("case_step", PLACEHOLDERS),
+    ("case_party", PLACEHOLDERS),
 ];
 
 const PLACEHOLDERS: &[&str] = &[
@@ -100,14 +107,54 @@ pub fn message_of(kind: &CaseKind, row: &CaseStepRow) -> NewMessage {
     }
 }
 
-/// Stores the message of the step just taken (its key makes a second call a no-op).
+/// Whether the account is a party the step tells: the office holding the case, a viewer of
+/// its region, the office that filed it, the platform an agreement names.
+fn is_party(kind: &CaseKind, row: &CaseStepRow, account: &AccountRow) -> bool {
+    let Ok(role) = Role::parse(&account.role) else {
+        return false;
+    };
+    let holder = account.role == row.holder_role && account.covers(row.holder_region);
+    let viewer = kind.viewers.contains(&role) && account.covers(row.region);
+    let filer = role != Role::Worker
+        && role == kind.filer
+        && account.region.is_some()
+        && account.covers(row.region);
+    let counterparty = role == Role::Platform
+        && kind.request == super::rules::Request::Agreement
+        && account.org.is_some()
+        && account.org.as_deref().map(str::trim) == row.party.as_deref();
+    holder || viewer || filer || counterparty
+}
+
+/// The messages a step gives: its worker's (when the case is about one) and each party
+/// account's, in the account's own inbox ([`crate::access::account_inbox`]).
+pub fn messages_of(kind: &CaseKind, row: &CaseStepRow, accounts: &[AccountRow]) -> Vec<NewMessage> {
+    let worker = message_of(kind, row);
+    let mut out = Vec::new();
+    for a in accounts.iter().filter(|a| is_party(kind, row, a)) {
+        let mut m = worker.clone();
+        m.key = format!("{}:a{}", worker.key, a.id);
+        m.person = crate::access::account_inbox(a.id).0;
+        m.kind = "case_party".into();
+        out.push(m);
+    }
+    if row.person != NO_PERSON {
+        out.push(worker);
+    }
+    out
+}
+
+/// Stores the messages of the step just taken (their keys make a second call a no-op).
 pub fn step_taken<S: Store>(
     records: &mut Records<S>,
     kind: &CaseKind,
     row: &CaseStepRow,
     now: i64,
 ) -> Result<()> {
-    records.store().inbox_add(&[message_of(kind, row)], now)?;
+    let accounts = records.store().accounts_all()?;
+    records
+        .store()
+        .inbox_add(&messages_of(kind, row, &accounts), now)?;
     Ok(())
 }
 
@@ -115,9 +162,16 @@ pub fn step_taken<S: Store>(
 /// commit may have left out. Returns how many were new.
 pub fn catch_up<S: Store>(records: &mut Records<S>, engine: &Engine<'_>, now: i64) -> Result<u64> {
     let steps = records.store().case_steps_all()?;
+    let accounts = records.store().accounts_all()?;
     let messages: Vec<NewMessage> = steps
         .iter()
-        .filter_map(|s| engine.kinds.get(&s.case_kind).map(|k| message_of(k, s)))
+        .filter_map(|s| {
+            engine
+                .kinds
+                .get(&s.case_kind)
+                .map(|k| messages_of(k, s, &accounts))
+        })
+        .flatten()
         .collect();
     let mut added = 0;
     for chunk in messages.chunks(500) {

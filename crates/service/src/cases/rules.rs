@@ -21,6 +21,9 @@ struct File {
     /// Words for the transitions' outcomes (every outcome named by a transition has one).
     #[serde(default)]
     outcome: Vec<Label>,
+    /// Words for the kind's subjects (pages and messages say these, not the codes).
+    #[serde(default)]
+    subject: Vec<Label>,
 }
 
 /// Words for a code (an outcome): how the worker's inbox and the pages say it.
@@ -69,6 +72,12 @@ pub enum Request {
     Months,
     /// Nothing more: the subject says it all (evidence is attached after filing).
     Subject,
+    /// The terms of an agreement between the filer's office (a union) and a registered
+    /// platform named as the party (`super::agreement`): pay rates, contribution base, the
+    /// platform's share, supplementary insurance, regions, worker categories, dates. The case
+    /// is about no one person; while in a `binding` state its terms cover the workers they
+    /// name and overlay their quotes.
+    Agreement,
 }
 
 /// What a transition does besides moving the case (engine code in `super::effects`, named by
@@ -93,6 +102,9 @@ pub struct State {
     pub en: String,
     #[serde(default, rename = "final")]
     pub terminal: bool,
+    /// An agreement's terms bind while the case is in this state (in force).
+    #[serde(default)]
+    pub binding: bool,
 }
 
 /// A step a party may take from some states to another.
@@ -144,6 +156,11 @@ pub struct Deadline {
     /// Runs only where and when its parameters have values (a reform's clock).
     #[serde(default)]
     pub optional: bool,
+    /// When the clock runs out, the clock takes this transition (one whose `by` is "clock")
+    /// instead of escalating: e.g. an agreement the labour administration did not object to
+    /// within its time takes effect.
+    #[serde(default)]
+    pub on_expiry: Option<String>,
 }
 
 /// Where an overdue case goes, one level per missed clock (the last level repeats).
@@ -190,16 +207,37 @@ pub struct CaseKind {
     pub deadlines: Vec<Deadline>,
     pub escalations: Vec<Escalation>,
     pub outcomes: Vec<Label>,
+    pub subject_words: Vec<Label>,
+}
+
+/// The words of `code` among `labels` (the code itself when they give none).
+fn words(labels: &[Label], code: &str) -> (String, String) {
+    labels
+        .iter()
+        .find(|o| o.name == code)
+        .map(|o| (o.zh.clone(), o.en.clone()))
+        .unwrap_or_else(|| (code.to_string(), code.to_string()))
 }
 
 impl CaseKind {
     /// The words for an outcome code (the code itself when the kind gives none).
     pub fn outcome(&self, code: &str) -> (String, String) {
-        self.outcomes
+        words(&self.outcomes, code)
+    }
+
+    /// The words for a subject (the code itself when the kind gives none).
+    pub fn subject(&self, code: &str) -> (String, String) {
+        words(&self.subject_words, code)
+    }
+
+    /// The transition `name` that may be taken from `state` (a name may recur with other
+    /// `from` states: an agreement's signatures, each from whichever state the other left),
+    /// else the first of that name.
+    pub fn transition_at(&self, name: &str, state: &str) -> Option<&Transition> {
+        self.transitions
             .iter()
-            .find(|o| o.name == code)
-            .map(|o| (o.zh.clone(), o.en.clone()))
-            .unwrap_or_else(|| (code.to_string(), code.to_string()))
+            .find(|t| t.name == name && t.from.iter().any(|f| f == state))
+            .or_else(|| self.transition(name))
     }
 
     pub fn state(&self, name: &str) -> Option<&State> {
@@ -278,7 +316,7 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         for p in &t.by {
             if Party::parse(p).is_none() {
                 problems.push(format!(
-                    "transition {}: unknown party {p:?} (handler, filer)",
+                    "transition {}: unknown party {p:?} (handler, filer, party, clock)",
                     t.name
                 ));
             }
@@ -315,6 +353,50 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         if matches!(t.name.as_str(), "file" | "escalate") {
             problems.push(format!("transition {}: the name is the engine's", t.name));
         }
+        // A name may recur only from other states (the step is found by name and state).
+        for other in f
+            .transition
+            .iter()
+            .filter(|o| !std::ptr::eq(*o, t) && o.name == t.name)
+        {
+            if other.from.iter().any(|s| t.from.contains(s)) {
+                problems.push(format!(
+                    "transition {}: the same name twice from one state",
+                    t.name
+                ));
+                break;
+            }
+        }
+        if t.by.iter().any(|b| b == "party") && f.kind.request != Request::Agreement {
+            problems.push(format!(
+                "transition {}: \"party\" signs only an agreement (request = \"agreement\")",
+                t.name
+            ));
+        }
+        if t.by.iter().any(|b| b == "clock")
+            && !f
+                .deadline
+                .iter()
+                .any(|d| d.on_expiry.as_deref() == Some(t.name.as_str()))
+        {
+            problems.push(format!(
+                "transition {}: by \"clock\" but no deadline's on_expiry names it",
+                t.name
+            ));
+        }
+    }
+    let is_worker = f.kind.filer == "worker";
+    match (f.kind.request, is_worker) {
+        (Request::Agreement, true) => problems
+            .push("request \"agreement\": the filer is an office (a union), not a worker".into()),
+        (Request::Agreement, false) | (_, true) => {}
+        (_, false) => problems.push(format!(
+            "filer {:?}: only an agreement is filed by an office; other kinds by a worker",
+            f.kind.filer
+        )),
+    }
+    if f.state.iter().any(|s| s.binding) && f.kind.request != Request::Agreement {
+        problems.push("a binding state belongs to an agreement (request = \"agreement\")".into());
     }
     for d in &f.deadline {
         for s in std::iter::once(&d.state).chain(d.since.iter()) {
@@ -324,6 +406,17 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         }
         if d.params.is_empty() {
             problems.push(format!("deadline {}: no parameter", d.name));
+        }
+        if let Some(t) = &d.on_expiry {
+            let ok = f.transition.iter().any(|x| {
+                &x.name == t && x.from.contains(&d.state) && x.by.iter().any(|b| b == "clock")
+            });
+            if !ok {
+                problems.push(format!(
+                    "deadline {}: on_expiry {t:?} is no transition by \"clock\" from {:?}",
+                    d.name, d.state
+                ));
+            }
         }
         for key in &d.params {
             match schema::spec(key) {
@@ -374,5 +467,6 @@ fn parse(text: &str) -> Result<CaseKind, String> {
         deadlines: f.deadline,
         escalations: f.escalation,
         outcomes: f.outcome,
+        subject_words: f.subject,
     })
 }
