@@ -97,10 +97,13 @@ pub enum Action {
     MonitorCompliance,
     /// A platform's own rating, bill and the workers counted against it (pseudonyms).
     PlatformRating,
+    /// Deliver one's own monthly activity (orders or shifts) to the monitor through the API:
+    /// platforms, for their own credit code ([`crate::monitor::deliver`]).
+    DeliverActivity,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -128,6 +131,7 @@ impl Action {
         Action::GridAlerts,
         Action::MonitorCompliance,
         Action::PlatformRating,
+        Action::DeliverActivity,
     ];
 }
 
@@ -191,6 +195,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
     (Action::GridAlerts, &[Role::Grid]),
     (Action::MonitorCompliance, &[Role::Inspector]),
     (Action::PlatformRating, &[Role::Platform]),
+    (Action::DeliverActivity, &[Role::Platform]),
 ];
 
 /// The roles that may take `action`.
