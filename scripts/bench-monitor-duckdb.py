@@ -21,6 +21,11 @@ con.execute(
     f"CREATE VIEW orders AS SELECT * FROM read_parquet('{mon}/orders/**/*.parquet', hive_partitioning = false)"
 )
 con.execute(f"CREATE VIEW insured AS SELECT * FROM read_parquet('{mon}/insured/insured.parquet')")
+# The school cohort, as the run registers it: its file, or no row.
+if (mon / "insured" / "school.parquet").exists():
+    con.execute(f"CREATE VIEW school AS SELECT * FROM read_parquet('{mon}/insured/school.parquet')")
+else:
+    con.execute("CREATE VIEW school AS SELECT CAST(0 AS BIGINT) AS person, CAST(0 AS INTEGER) AS reviewed WHERE false")
 out = {"engine": "duckdb", "version": duckdb.__version__, "queries": {}, "rows": {}}
 t0 = time.perf_counter()
 for name in ["alerts", "compliance", "injury", "union"]:

@@ -738,7 +738,7 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             return Ok(());
         }
         Command::Monitor { command } => {
-            return monitor_cmd::run_cmd(g.data_dir(), &policy, command, lang, json);
+            return monitor_cmd::run_cmd(g.data_dir(), &policy, today, command, lang, json);
         }
         Command::Batch(a) => return batch_cmd::run(&policy, today, a, lang, json),
         Command::Simulate(a) => return sim_cmd::run(&policy, today, a, lang, json),

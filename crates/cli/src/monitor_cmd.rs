@@ -37,8 +37,19 @@ pub enum MonitorCommand {
     },
     /// 登记平台 — register the platforms (CSV: credit_code,name,sector,delivery_tier).
     Platforms { file: PathBuf },
-    /// 参保状态 — load the insured state the instance knows (CSV: resident_id,from,to,region).
-    Insured { file: PathBuf },
+    /// 参保状态 — load the insured state the instance knows: from a CSV of runs
+    /// (resident_id,from,to,region), or with --from-records from this instance's own records
+    /// (every paid or back-paid month).
+    Insured {
+        #[arg(
+            required_unless_present = "from_records",
+            conflicts_with = "from_records"
+        )]
+        file: Option<PathBuf>,
+        /// Read the paid months from the records store of the data directory.
+        #[arg(long)]
+        from_records: bool,
+    },
     /// 导入 — a platform's monthly delivery (CSV or Parquet): refused rows with reasons, the
     /// good rows stored as Parquet, the resident ID replaced by the keyed hash.
     Ingest {
@@ -76,6 +87,7 @@ fn parse_month(s: &str) -> std::result::Result<YearMonth, String> {
 pub fn run_cmd(
     data_dir: PathBuf,
     policy: &Policy,
+    today: YearMonth,
     cmd: MonitorCommand,
     lang: Lang,
     json: bool,
@@ -151,7 +163,51 @@ pub fn run_cmd(
             );
             Ok(())
         }
-        MonitorCommand::Insured { file } => {
+        MonitorCommand::Insured {
+            file: None,
+            from_records: _,
+        } => {
+            let d = DataDir::open(&data_dir)?;
+            let mut records = d.records()?;
+            let r = ingest::insured_from_records(&data_dir, records.store().as_mut(), 100_000)?;
+            // The school cohort: the identification ledger's enrolments, with their review.
+            let (ledger, keys) = anxin_service::school::ledger_with_keys::<_, crate::fail::Fail>(
+                &mut records,
+                policy,
+                today,
+            )?;
+            let cohort: Vec<([u8; 32], YearMonth)> = keys
+                .iter()
+                .zip(&ledger.entries)
+                .map(|(k, (e, _))| (k.0, e.reviewed))
+                .collect();
+            let school = ingest::write_school(&data_dir, &cohort)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "insured": r, "school_cohort": school })
+                );
+                return Ok(());
+            }
+            say(
+                format!(
+                    "从记录库读了 {} 个缴费月（已缴 {}），{} 人，写入 {} 段参保记录",
+                    r.months_read, r.paid, r.persons, r.runs
+                ),
+                format!(
+                    "read {} contribution months from the records ({} paid), {} people, {} insured runs written",
+                    r.months_read, r.paid, r.persons, r.runs
+                ),
+            );
+            say(
+                format!("入学审核带来的参保 {school} 人（学龄队列）"),
+                format!("{school} enrolments driven by a school review (the school cohort)"),
+            );
+            Ok(())
+        }
+        MonitorCommand::Insured {
+            file: Some(file), ..
+        } => {
             let d = DataDir::open(&data_dir)?;
             let key = d.data_key()?;
             let n = ingest::load_insured(&data_dir, &key, &file)?;

@@ -240,3 +240,148 @@ fn bad_deliveries_are_refused_with_reasons_in_both_languages() {
         "{err}"
     );
 }
+
+/// The insured state read from the instance's own records store (`monitor insured
+/// --from-records`) finds what the same runs given as a CSV find: A paid to 2026-01 (two
+/// insurances, counted once) misses months in 2026-03, B last paid 2025-06 has stopped, C is
+/// in no record, D pays in the month; an unpaid month counts for nothing.
+#[test]
+fn insured_state_from_the_records_store() {
+    let dir = tmp("records");
+    let data = dir.join("data");
+    let d = data.to_str().unwrap();
+    ok(bin().args(["--data", d, "init"]).output().unwrap());
+    let (a, b, c, p) = (
+        "33010619810315101X",
+        "330106198303151030",
+        "330106198403151046",
+        "330106198503151051",
+    );
+    std::fs::write(
+        dir.join("persons.csv"),
+        format!(
+            "身份证号,姓名,户籍地,居住地,就业形态\n{a},甲,杭州,杭州,灵活就业\n{b},乙,杭州,杭州,灵活就业\n{p},丁,杭州,杭州,灵活就业\n"
+        ),
+    )
+    .unwrap();
+    let mut rows = String::from(
+        "record_id,person_id,month,insurance,region,payer,payer_code,base,amount,status\n",
+    );
+    let mut row = |id: &str, who: &str, m: &str, ins: &str, status: &str| {
+        rows.push_str(&format!(
+            "{id},{who},{m},{ins},330100,self,,4000,800,{status}\n"
+        ));
+    };
+    for (i, m) in ["2025-11", "2025-12", "2026-01"].iter().enumerate() {
+        row(&format!("a-p{i}"), a, m, "pension", "paid");
+        row(&format!("a-m{i}"), a, m, "medical", "paid");
+    }
+    row("a-u", a, "2026-02", "pension", "unpaid");
+    for (i, m) in ["2025-03", "2025-04", "2025-06"].iter().enumerate() {
+        row(&format!("b-{i}"), b, m, "pension", "paid");
+    }
+    row("d-0", p, "2026-03", "pension", "paid");
+    std::fs::write(dir.join("contributions.csv"), rows).unwrap();
+    for kind in ["persons", "contributions"] {
+        ok(bin()
+            .args(["--data", d, "import", kind])
+            .arg(dir.join(format!("{kind}.csv")))
+            .output()
+            .unwrap());
+    }
+    let out = ok(bin()
+        .args([
+            "--data",
+            d,
+            "--json",
+            "monitor",
+            "insured",
+            "--from-records",
+        ])
+        .output()
+        .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["insured"]["months_read"], 11, "{out}");
+    assert_eq!(v["insured"]["paid"], 10, "{out}");
+    assert_eq!(v["insured"]["persons"], 3, "{out}");
+    // A 2025-11..2026-01; B 2025-03..04 and 2025-06; D 2026-03.
+    assert_eq!(v["insured"]["runs"], 4, "{out}");
+
+    // One platform's month: four orders each (the active minimum) for A, B, C and D.
+    const PLATFORM: &str = "91330106MA2H0000AA";
+    std::fs::write(
+        dir.join("platforms.csv"),
+        format!("credit_code,name,sector,delivery_tier\n{PLATFORM},示例出行A,ride-hailing,\n"),
+    )
+    .unwrap();
+    let mut orders = String::from("order_id,platform,resident_id,time,amount_fen,sector,area\n");
+    for (w, who) in [a, b, c, p].iter().enumerate() {
+        for k in 0..4 {
+            orders.push_str(&format!(
+                "O-{w}-{k},{PLATFORM},{who},2026-03-1{k}T10:00:00+08:00,5000,ride-hailing,330108-005\n"
+            ));
+        }
+    }
+    std::fs::write(dir.join("orders.csv"), orders).unwrap();
+    ok(bin()
+        .args(["--data", d, "monitor", "platforms"])
+        .arg(dir.join("platforms.csv"))
+        .output()
+        .unwrap());
+    ok(bin()
+        .args([
+            "--data",
+            d,
+            "monitor",
+            "ingest",
+            "--platform",
+            PLATFORM,
+            "--month",
+            "2026-03",
+        ])
+        .arg(dir.join("orders.csv"))
+        .output()
+        .unwrap());
+    let run = |out: &str| {
+        ok(bin()
+            .args([
+                "--data", d, "monitor", "run", "--month", "2026-03", "--out", out,
+            ])
+            .output()
+            .unwrap());
+        let text = std::fs::read_to_string(Path::new(out).join("alerts.csv")).unwrap();
+        let mut kinds: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect();
+        kinds.sort();
+        (kinds, text)
+    };
+    let from_records = dir.join("from-records");
+    let (kinds, text) = run(from_records.to_str().unwrap());
+    assert_eq!(kinds, ["missed", "stopped", "uninsured"], "{text}");
+
+    // The same runs as a CSV: the same findings.
+    std::fs::write(
+        dir.join("insured.csv"),
+        format!(
+            "resident_id,from,to,region\n{a},2025-11,2026-01,330100\n{b},2025-03,2025-04,330100\n{b},2025-06,2025-06,330100\n{p},2026-03,2026-03,330100\n"
+        ),
+    )
+    .unwrap();
+    ok(bin()
+        .args(["--data", d, "monitor", "insured"])
+        .arg(dir.join("insured.csv"))
+        .output()
+        .unwrap());
+    let from_csv = dir.join("from-csv");
+    let (_, csv_text) = run(from_csv.to_str().unwrap());
+    assert_eq!(text, csv_text);
+    // Neither a file nor --from-records: refused before anything is read.
+    let o = bin()
+        .args(["--data", d, "monitor", "insured"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}

@@ -144,6 +144,9 @@ pub struct IngestReport {
     pub file: Option<PathBuf>,
     pub file_bytes: u64,
     pub report: Option<PathBuf>,
+    /// Every refusal (the report file's rows), for a caller that answers with them all.
+    #[serde(skip)]
+    pub refusals: Vec<Refusal>,
 }
 
 pub struct IngestOptions<'a> {
@@ -429,8 +432,12 @@ fn landed_ids(dir: &Path, seen: &mut HashSet<u128>) -> Result<()> {
     Ok(())
 }
 
+/// A delivery's name: its time, the process and a counter, so that two deliveries taken at
+/// once (the API) never share a name.
 fn batch_name(now: jiff::Timestamp) -> String {
-    format!("{}-{}", now.as_millisecond(), std::process::id())
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{}-{n}", now.as_millisecond(), std::process::id())
 }
 
 pub fn ingest(
@@ -562,6 +569,7 @@ pub fn ingest(
         refused: refusals.len() as u64,
         reasons,
         first_refusals: refusals.iter().take(20).cloned().collect(),
+        refusals,
         file,
         file_bytes,
         report,
@@ -737,6 +745,19 @@ pub fn load_insured(data_dir: &Path, key: &DataKey, file: &Path) -> Result<u64> 
         region.append_value(reg);
         n += 1;
     }
+    write_insured(data_dir, person, from, to, region)?;
+    Ok(n)
+}
+
+/// Writes `insured/insured.parquet` from its four columns, replacing the previous file in one
+/// rename.
+fn write_insured(
+    data_dir: &Path,
+    mut person: Int64Builder,
+    mut from: Int32Builder,
+    mut to: Int32Builder,
+    mut region: StringBuilder,
+) -> Result<()> {
     let cols: Vec<ArrayRef> = vec![
         Arc::new(person.finish()),
         Arc::new(from.finish()),
@@ -744,15 +765,123 @@ pub fn load_insured(data_dir: &Path, key: &DataKey, file: &Path) -> Result<u64> 
         Arc::new(region.finish()),
     ];
     let batch = RecordBatch::try_new(layout::insured_schema(), cols).map_err(io)?;
-    let dest = layout::insured_file(data_dir);
+    replace_file(&layout::insured_file(data_dir), &batch)
+}
+
+/// Writes `batch` as the Parquet file `dest`, replacing the previous one in one rename.
+fn replace_file(dest: &Path, batch: &RecordBatch) -> Result<()> {
     let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
     std::fs::create_dir_all(&dir).map_err(io)?;
-    let tmp = dir.join("insured.parquet.tmp");
+    let mut tmp = dest.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let f = File::create(&tmp).map_err(io)?;
-    let mut w =
-        ArrowWriter::try_new(f, layout::insured_schema(), Some(writer_props())).map_err(io)?;
-    w.write(&batch).map_err(io)?;
+    let mut w = ArrowWriter::try_new(f, batch.schema(), Some(writer_props())).map_err(io)?;
+    w.write(batch).map_err(io)?;
     w.close().map_err(io)?;
-    std::fs::rename(&tmp, &dest).map_err(io)?;
-    Ok(n)
+    std::fs::rename(&tmp, dest).map_err(io)?;
+    Ok(())
+}
+
+/// What [`insured_from_records`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct InsuredFromRecords {
+    /// Contribution months read (every insurance, every state).
+    pub months_read: u64,
+    /// Of them paid (on time or back-paid).
+    pub paid: u64,
+    /// People with at least one paid month.
+    pub persons: u64,
+    /// Runs of consecutive paid months written (per person and insuring region).
+    pub runs: u64,
+}
+
+/// The instance's insured state from its own records store, the way an instance that runs the
+/// monitor beside its records knows it: every paid or back-paid contribution month (any
+/// insurance) of each person, as runs of consecutive months per insuring region, into
+/// `insured/insured.parquet` (replacing the previous one in one rename). A person is the
+/// records' own key, so no resident ID is read or hashed here. The store is read in pages of
+/// `page` log entries.
+pub fn insured_from_records(
+    data_dir: &Path,
+    store: &mut dyn anxin_records::store::Store,
+    page: u64,
+) -> Result<InsuredFromRecords> {
+    let store_err = |e: anxin_records::Error| {
+        crate::internal("读取记录库失败", "cannot read the records store", e)
+    };
+    let size = store.head().map_err(store_err)?.size;
+    let mut paid: Vec<(i64, u32, i32)> = Vec::new();
+    let mut out = InsuredFromRecords::default();
+    let mut distinct = 0;
+    let mut at = 0;
+    while at < size {
+        let to = at.saturating_add(page.max(1)).min(size);
+        for c in store.contributions(at, to).map_err(store_err)? {
+            out.months_read += 1;
+            if c.status.is_paid() {
+                out.paid += 1;
+                paid.push((layout::person_of_key(&c.person), c.region, c.month));
+            }
+        }
+        at = to;
+        // The same month paid for several insurances is one paid month: keep memory to the
+        // distinct months as the list grows.
+        if paid.len() > (1 << 22) && paid.len() > 2 * distinct {
+            paid.sort_unstable();
+            paid.dedup();
+            distinct = paid.len();
+        }
+    }
+    paid.sort_unstable();
+    paid.dedup();
+    let (mut person, mut from, mut to, mut region) = (
+        Int64Builder::new(),
+        Int32Builder::new(),
+        Int32Builder::new(),
+        StringBuilder::new(),
+    );
+    let mut last_person = None;
+    // Runs of (person, region, first month, last month).
+    let mut runs: Vec<(i64, u32, i32, i32)> = Vec::new();
+    for (p, reg, m) in paid {
+        if last_person != Some(p) {
+            out.persons += 1;
+            last_person = Some(p);
+        }
+        match runs.last_mut() {
+            Some(r) if r.0 == p && r.1 == reg && m == r.3 + 1 => r.3 = m,
+            _ => runs.push((p, reg, m, m)),
+        }
+    }
+    for (p, reg, f, t) in &runs {
+        person.append_value(*p);
+        region.append_value(format!("{reg:06}"));
+        from.append_value(*f);
+        to.append_value(*t);
+    }
+    out.runs = runs.len() as u64;
+    write_insured(data_dir, person, from, to, region)?;
+    Ok(out)
+}
+
+/// The school cohort into `insured/school.parquet` (replacing the previous one in one rename):
+/// each person (the records' key) whose enrolment a school review drove, with the review's
+/// month. Returns the rows written.
+pub fn write_school(data_dir: &Path, cohort: &[([u8; 32], YearMonth)]) -> Result<u64> {
+    let mut rows: Vec<(i64, i32)> = cohort
+        .iter()
+        .map(|(k, m)| (layout::person_of_key(k), m.index()))
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    let (mut person, mut reviewed) = (Int64Builder::new(), Int32Builder::new());
+    for (p, m) in &rows {
+        person.append_value(*p);
+        reviewed.append_value(*m);
+    }
+    let cols: Vec<ArrayRef> = vec![Arc::new(person.finish()), Arc::new(reviewed.finish())];
+    let batch = RecordBatch::try_new(layout::school_schema(), cols).map_err(io)?;
+    replace_file(&layout::school_file(data_dir), &batch)?;
+    Ok(rows.len() as u64)
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! DATA/monitor/platforms.csv                                the registered platforms
 //! DATA/monitor/insured/insured.parquet                      runs of paid months the instance knows
+//! DATA/monitor/insured/school.parquet                       the school cohort (person, review month)
 //! DATA/monitor/orders/month=YYYY-MM/platform=CODE/B.parquet one file per accepted delivery
 //! DATA/monitor/reports/B-refused.csv                        the refused rows of delivery B
 //! DATA/monitor/runs/YYYY-MM/*.csv                           the monthly run's results
@@ -35,6 +36,10 @@ pub fn partition_dir(data_dir: &Path, month: YearMonth, platform: &str) -> PathB
 }
 pub fn insured_file(data_dir: &Path) -> PathBuf {
     root(data_dir).join("insured").join("insured.parquet")
+}
+/// The school cohort: people whose enrolment a school review drove, and the review's month.
+pub fn school_file(data_dir: &Path) -> PathBuf {
+    root(data_dir).join("insured").join("school.parquet")
 }
 pub fn platforms_file(data_dir: &Path) -> PathBuf {
     root(data_dir).join("platforms.csv")
@@ -84,11 +89,24 @@ pub fn insured_schema() -> SchemaRef {
     ]))
 }
 
+/// The school cohort: a person whose (re-)enrolment a school review drove, and the month of
+/// that review (its index).
+pub fn school_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("person", DataType::Int64, false),
+        Field::new("reviewed", DataType::Int32, false),
+    ]))
+}
+
 /// The monitor's pseudonym of a worker: the keyed hash's first 8 bytes as a signed integer.
 pub fn person_id(key: &DataKey, id: &ResidentId) -> i64 {
-    let k = key.person_key(id);
+    person_of_key(&key.person_key(id).0)
+}
+
+/// The monitor's pseudonym of a person the records know by their key.
+pub fn person_of_key(key: &[u8; 32]) -> i64 {
     let mut b = [0u8; 8];
-    b.copy_from_slice(&k.0[..8]);
+    b.copy_from_slice(&key[..8]);
     i64::from_be_bytes(b)
 }
 

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod layout;
 pub mod platforms;
 pub mod rng;
+#[cfg(feature = "engine")]
 pub mod run;
 pub mod synth;
 

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anxin_domain::{Bps, Fen, YearMonth};
 use anxin_policy::Policy;
@@ -18,7 +17,6 @@ use anxin_policy::scope::ParamRef;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Int64Type};
 use arrow::record_batch::RecordBatch;
-use datafusion::datasource::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
 use crate::layout;
@@ -49,6 +47,7 @@ pub struct Thresholds {
     pub missed_months: i64,
     pub income_drop: Bps,
     pub income_window_months: i64,
+    pub school_months: i64,
     pub min_coverage: Bps,
     pub compliance_years: i64,
     pub grade_a: Bps,
@@ -67,6 +66,7 @@ impl Thresholds {
         let lapse_months = int(param::MONITOR_LAPSE_MONTHS)?;
         let missed_months = int(param::MONITOR_RISK_MISSED_MONTHS)?;
         let income_window_months = int(param::MONITOR_RISK_INCOME_WINDOW_MONTHS)?;
+        let school_months = int(param::MONITOR_RISK_SCHOOL_MONTHS)?;
         let compliance_years = int(param::MONITOR_COMPLIANCE_YEARS)?;
         let mut rate = |k| -> Result<Bps> {
             let (v, r) = scope.rate(k)?;
@@ -82,6 +82,7 @@ impl Thresholds {
             missed_months,
             income_drop,
             income_window_months,
+            school_months,
             min_coverage,
             compliance_years,
             grade_a,
@@ -97,14 +98,15 @@ impl Thresholds {
         }
         if !(1..=t.lapse_months).contains(&t.missed_months)
             || !(1..=36).contains(&t.income_window_months)
+            || !(1..=36).contains(&t.school_months)
             || !(1..=20).contains(&t.compliance_years)
             || t.income_drop.0 > 10_000
             || t.min_coverage.0 > 10_000
             || t.grade_a.0 > 10_000
         {
             return Err(bad(
-                "监测参数超出范围：漏缴月数 1 至断缴月数，比较月数 1–36，年数 1–20，比例不超过 100%",
-                "monitoring parameters out of range: missed months 1 to the lapse months, window 1–36, years 1–20, rates at most 100 %",
+                "监测参数超出范围：漏缴月数 1 至断缴月数，比较月数和入学后月数 1–36，年数 1–20，比例不超过 100%",
+                "monitoring parameters out of range: missed months 1 to the lapse months, income window and school months 1–36, years 1–20, rates at most 100 %",
             ));
         }
         Ok(t)
@@ -120,6 +122,7 @@ impl Thresholds {
             ("missed", self.missed_months),
             ("drop_bps", i64::from(self.income_drop.0)),
             ("window", self.income_window_months),
+            ("school", self.school_months),
             ("year", year),
             ("first_year", year - self.compliance_years + 1),
         ])
@@ -141,6 +144,7 @@ pub enum AlertKind {
     Uninsured,
     Stopped,
     Missed,
+    SchoolCohort,
     IncomeDrop,
 }
 
@@ -150,6 +154,7 @@ impl AlertKind {
             "uninsured" => AlertKind::Uninsured,
             "stopped" => AlertKind::Stopped,
             "missed" => AlertKind::Missed,
+            "school_cohort" => AlertKind::SchoolCohort,
             "income_drop" => AlertKind::IncomeDrop,
             _ => return None,
         })
@@ -159,6 +164,7 @@ impl AlertKind {
             AlertKind::Uninsured => "uninsured",
             AlertKind::Stopped => "stopped",
             AlertKind::Missed => "missed",
+            AlertKind::SchoolCohort => "school_cohort",
             AlertKind::IncomeDrop => "income_drop",
         }
     }
@@ -167,6 +173,7 @@ impl AlertKind {
             AlertKind::Uninsured => "在干活但未参保",
             AlertKind::Stopped => "已断缴",
             AlertKind::Missed => "漏缴，有断缴风险",
+            AlertKind::SchoolCohort => "因子女入学参保，入学后有断缴风险",
             AlertKind::IncomeDrop => "收入骤降，有断缴风险",
         }
     }
@@ -175,6 +182,7 @@ impl AlertKind {
             AlertKind::Uninsured => "works but is not insured",
             AlertKind::Stopped => "stopped paying",
             AlertKind::Missed => "missed months, at risk",
+            AlertKind::SchoolCohort => "enrolled for a school review, at risk after it",
             AlertKind::IncomeDrop => "income drop, at risk",
         }
     }
@@ -193,6 +201,8 @@ pub struct Alert {
     pub last_paid: Option<YearMonth>,
     /// Average monthly income of the months with orders before (income drops only).
     pub prev_avg_fen: Option<Fen>,
+    /// The school review that drove the person's enrolment (school cohort alerts only).
+    pub school_review: Option<YearMonth>,
     pub reason_zh: String,
     pub reason_en: String,
 }
@@ -283,14 +293,29 @@ fn col_str(b: &RecordBatch, name: &str) -> Result<Vec<String>> {
     Ok((0..a.len()).map(|i| a.value(i).to_string()).collect())
 }
 
-/// A DataFusion session over the data directory: `orders` (every stored delivery) and
-/// `insured` (an empty table when no insured state was loaded).
-pub async fn session(data_dir: &Path, threads: usize) -> Result<SessionContext> {
-    let mut config = SessionConfig::new();
+/// The embedded engine's configuration: `threads` target partitions (0: the number of cores).
+pub fn config(threads: usize) -> SessionConfig {
+    let config = SessionConfig::new();
     if threads > 0 {
-        config = config.with_target_partitions(threads);
+        config.with_target_partitions(threads)
+    } else {
+        config
     }
-    let ctx = SessionContext::new_with_config(config);
+}
+
+/// A DataFusion session in this process over the data directory (see [`register`]).
+pub async fn session(data_dir: &Path, threads: usize) -> Result<SessionContext> {
+    let ctx = SessionContext::new_with_config(config(threads));
+    register(&ctx, data_dir).await?;
+    Ok(ctx)
+}
+
+/// Registers the run's three tables on a session of either engine — DataFusion in this process
+/// or a Ballista cluster's (the `anxin-cluster` crate): `orders` (every stored delivery) and
+/// `insured` (the Parquet file of paid runs) and `school` (the school cohort), each an empty
+/// view when none was loaded (a view rather than an in-memory table, so that a cluster can be
+/// sent its plan).
+pub async fn register(ctx: &SessionContext, data_dir: &Path) -> Result<()> {
     let orders = layout::orders_dir(data_dir);
     let has_orders = walk_has_parquet(&orders);
     if !has_orders {
@@ -304,21 +329,48 @@ pub async fn session(data_dir: &Path, threads: usize) -> Result<SessionContext> 
     ctx.register_parquet("orders", &dir, ParquetReadOptions::default())
         .await
         .map_err(engine)?;
-    let insured = layout::insured_file(data_dir);
-    if insured.exists() {
+    file_or_empty(
+        ctx,
+        "insured",
+        &layout::insured_file(data_dir),
+        EMPTY_INSURED_SQL,
+    )
+    .await?;
+    file_or_empty(
+        ctx,
+        "school",
+        &layout::school_file(data_dir),
+        EMPTY_SCHOOL_SQL,
+    )
+    .await
+}
+
+/// Registers the Parquet file as table `name`, or runs `empty` (the table as an empty view).
+async fn file_or_empty(ctx: &SessionContext, name: &str, file: &Path, empty: &str) -> Result<()> {
+    if file.exists() {
         ctx.register_parquet(
-            "insured",
-            insured.to_string_lossy().as_ref(),
+            name,
+            file.to_string_lossy().as_ref(),
             ParquetReadOptions::default(),
         )
         .await
         .map_err(engine)?;
     } else {
-        let t = MemTable::try_new(layout::insured_schema(), vec![vec![]]).map_err(engine)?;
-        ctx.register_table("insured", Arc::new(t)).map_err(engine)?;
+        query(ctx, empty).await?;
     }
-    Ok(ctx)
+    Ok(())
 }
+
+/// The school table when no school cohort was loaded: the columns of
+/// [`layout::school_schema`], no row.
+const EMPTY_SCHOOL_SQL: &str = "CREATE VIEW school AS SELECT person, reviewed FROM \
+    (VALUES (CAST(0 AS BIGINT), CAST(0 AS INT))) AS t(person, reviewed) WHERE person <> 0";
+
+/// The insured table when no insured state was loaded: the columns of
+/// [`layout::insured_schema`], no row.
+const EMPTY_INSURED_SQL: &str = "CREATE VIEW insured AS SELECT person, from_month, to_month, region FROM \
+    (VALUES (CAST(0 AS BIGINT), CAST(0 AS INT), CAST(0 AS INT), CAST('' AS VARCHAR))) \
+    AS t(person, from_month, to_month, region) WHERE person <> 0";
 
 fn walk_has_parquet(dir: &Path) -> bool {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -343,35 +395,57 @@ async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
         .map_err(engine)
 }
 
+/// A shown pseudonym back to the stored integer, for ordering as the SQL does.
+fn person_order(hex: &str) -> i64 {
+    u64::from_str_radix(hex, 16).unwrap_or(0) as i64
+}
+
 fn yuan(f: Fen) -> String {
     f.yuan_string()
 }
 
+/// The monthly run on DataFusion in this process.
 pub fn run(data_dir: &Path, policy: &Policy, reg: &Registry, o: &RunOptions) -> Result<RunReport> {
-    let scope = policy.scope(&o.region, o.month, &o.reforms)?;
-    let t = Thresholds::resolve(&scope)?;
-    let values = t.placeholders(o.month);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(o.threads.max(1))
         .enable_all()
         .build()
         .map_err(engine)?;
+    rt.block_on(run_on(
+        SessionContext::new_with_config(config(o.threads)),
+        data_dir,
+        policy,
+        reg,
+        o,
+    ))
+}
+
+/// The monthly run on a given session: the one code path of both engines. `ctx` is a fresh
+/// session, DataFusion's in this process ([`run`]) or one connected to a Ballista scheduler
+/// (`anxin-cluster run`); the tables are registered on it here and the same SQL runs.
+pub async fn run_on(
+    ctx: SessionContext,
+    data_dir: &Path,
+    policy: &Policy,
+    reg: &Registry,
+    o: &RunOptions,
+) -> Result<RunReport> {
+    let scope = policy.scope(&o.region, o.month, &o.reforms)?;
+    let t = Thresholds::resolve(&scope)?;
+    let values = t.placeholders(o.month);
     let mut seconds = BTreeMap::new();
-    let (alert_b, comp_b, inj_b, union_b, counted_b) = rt.block_on(async {
-        let ctx = session(data_dir, o.threads).await?;
-        let mut timed = async |name: &'static str, sql: &str| -> Result<Vec<RecordBatch>> {
-            let t0 = std::time::Instant::now();
-            let r = query(&ctx, &fill(sql, &values)).await;
-            seconds.insert(name, t0.elapsed().as_secs_f64());
-            r
-        };
-        let a = timed("alerts", ALERTS_SQL).await?;
-        let c = timed("compliance", COMPLIANCE_SQL).await?;
-        let i = timed("injury", INJURY_SQL).await?;
-        let u = timed("union", UNION_SQL).await?;
-        let k = timed("counted", COUNTED_SQL).await?;
-        Ok::<_, Error>((a, c, i, u, k))
-    })?;
+    register(&ctx, data_dir).await?;
+    let mut timed = async |name: &'static str, sql: &str| -> Result<Vec<RecordBatch>> {
+        let t0 = std::time::Instant::now();
+        let r = query(&ctx, &fill(sql, &values)).await;
+        seconds.insert(name, t0.elapsed().as_secs_f64());
+        r
+    };
+    let alert_b = timed("alerts", ALERTS_SQL).await?;
+    let comp_b = timed("compliance", COMPLIANCE_SQL).await?;
+    let inj_b = timed("injury", INJURY_SQL).await?;
+    let union_b = timed("union", UNION_SQL).await?;
+    let counted_b = timed("counted", COUNTED_SQL).await?;
     let alerts = alerts_of(&alert_b, &t, o.month)?;
     let compliance = compliance_of(&comp_b, &t, reg, o.month.year())?;
     let injury = injury_of(&inj_b, policy, reg, o)?;
@@ -382,10 +456,15 @@ pub fn run(data_dir: &Path, policy: &Policy, reg: &Registry, o: &RunOptions) -> 
         let person = col_i64(b, "person")?;
         for (p, person) in p.into_iter().zip(person) {
             if let Some(x) = person {
-                counted.push((p, layout::person_hex(x)));
+                counted.push((p, x));
             }
         }
     }
+    counted.sort();
+    let counted = counted
+        .into_iter()
+        .map(|(p, x)| (p, layout::person_hex(x)))
+        .collect();
     Ok(RunReport {
         month: o.month.to_string(),
         region: scope.region.code.to_string(),
@@ -411,6 +490,7 @@ fn alerts_of(batches: &[RecordBatch], t: &Thresholds, m: YearMonth) -> Result<Ve
         let last = col_i64(b, "last_paid")?;
         let prev_income = col_i64(b, "prev_income")?;
         let prev_months = col_i64(b, "prev_months")?;
+        let reviewed = col_i64(b, "reviewed")?;
         for i in 0..b.num_rows() {
             let Some(kind) = AlertKind::parse(&kind[i]) else {
                 return Err(engine(format!("unknown alert kind {}", kind[i])));
@@ -433,6 +513,7 @@ fn alerts_of(batches: &[RecordBatch], t: &Thresholds, m: YearMonth) -> Result<Ve
                 yuan(income)
             );
             let lp = last_paid.map(|l| l.to_string()).unwrap_or_default();
+            let school_review = reviewed[i].and_then(|x| YearMonth::from_index(x as i32));
             let (zh, en) = match kind {
                 AlertKind::Uninsured => (
                     format!("{work_zh}；本实例不知其在任何地方参保"),
@@ -460,6 +541,20 @@ fn alerts_of(batches: &[RecordBatch], t: &Thresholds, m: YearMonth) -> Result<Ve
                         t.lapse_months - 1
                     ),
                 ),
+                AlertKind::SchoolCohort => {
+                    let r = school_review.map(|r| r.to_string()).unwrap_or_default();
+                    let since = school_review.map(|r| r.months_until(m)).unwrap_or(0);
+                    (
+                        format!(
+                            "{work_zh}；仍在缴费（最后缴费月 {lp}），但参保是 {r} 的入学审核带来的，审核后第 {since} 个月（{} 个月内）：因入学参保的人入学后容易断缴",
+                            t.school_months
+                        ),
+                        format!(
+                            "{work_en}; still paying (last paid {lp}), but enrolled for the school review of {r}, {since} month(s) ago (within {}): people who enrol for a school review often stop after it",
+                            t.school_months
+                        ),
+                    )
+                }
                 AlertKind::IncomeDrop => {
                     let avg = prev_avg.unwrap_or(Fen(0));
                     let drop = if avg.0 > 0 {
@@ -494,11 +589,18 @@ fn alerts_of(batches: &[RecordBatch], t: &Thresholds, m: YearMonth) -> Result<Ve
                 } else {
                     None
                 },
+                school_review: if kind == AlertKind::SchoolCohort {
+                    school_review
+                } else {
+                    None
+                },
                 reason_zh: zh,
                 reason_en: en,
             });
         }
     }
+    // The SQL's order, kept whichever engine ran it (a cluster merges partitions as they come).
+    out.sort_by_cached_key(|a| (a.area.clone(), a.kind.code(), person_order(&a.person)));
     Ok(out)
 }
 
@@ -710,6 +812,7 @@ fn union_of(batches: &[RecordBatch], scope: &anxin_policy::Scope) -> Result<Unio
             });
         }
     }
+    lines.sort_by(|a, b| a.platform.cmp(&b.platform));
     Ok(UnionDues {
         note_zh: format!(
             "改革建议（{}）：按活跃劳动者当月在平台的收入的 {} 缴纳",

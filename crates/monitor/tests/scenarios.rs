@@ -98,6 +98,19 @@ fn scenario_basic_gives_the_hand_worked_alerts_ratings_and_bills() {
         assert!(r.landed > 0);
     }
     ingest::load_insured(d, &k, &sc.join("insured.csv")).unwrap();
+    let cohort: Vec<([u8; 32], YearMonth)> = std::fs::read_to_string(sc.join("school.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (id, m) = l.split_once(',').unwrap();
+            (
+                k.person_key(&ResidentId::parse(id).unwrap()).0,
+                YearMonth::parse(m).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ingest::write_school(d, &cohort).unwrap(), 3);
     let month = YearMonth::parse(s(&exp, "month")).unwrap();
     let o = RunOptions {
         region: s(&exp, "region").into(),
@@ -136,6 +149,11 @@ fn scenario_basic_gives_the_hand_worked_alerts_ratings_and_bills() {
             a.prev_avg_fen.map(|f| f.0),
             w.get("prev_avg_fen").map(|x| x.as_integer().unwrap())
         );
+        assert_eq!(
+            a.school_review.map(|m| m.to_string()),
+            w.get("school_review")
+                .map(|x| x.as_str().unwrap().to_string())
+        );
         assert!(!a.reason_zh.is_empty() && !a.reason_en.is_empty());
         // The reason never carries an ID.
         for id in workers.values() {
@@ -151,6 +169,21 @@ fn scenario_basic_gives_the_hand_worked_alerts_ratings_and_bills() {
         income_drop.reason_zh.contains("60%"),
         "{}",
         income_drop.reason_zh
+    );
+    let school = r
+        .alerts
+        .iter()
+        .find(|a| a.kind == run::AlertKind::SchoolCohort)
+        .unwrap();
+    assert!(
+        school.reason_zh.contains("2025-09") && school.reason_zh.contains("第 6 个月"),
+        "{}",
+        school.reason_zh
+    );
+    assert!(
+        school.reason_en.contains("6 month(s) ago"),
+        "{}",
+        school.reason_en
     );
 
     let want = exp["compliance"].as_array().unwrap();

@@ -269,6 +269,7 @@ keys! {
     MONITOR_ACTIVE_MIN_ORDERS = "monitor.active_min_orders": Kind::Int, "orders", "一个月在平台上至少接多少单才算在该平台“活跃从业”", "orders in a month from which a worker counts as active on a platform";
     MONITOR_LAPSE_MONTHS = "monitor.lapse_months": Kind::Int, "months", "在平台上干活、最后缴费月距本月至少几个月算“断缴（停止缴费）”", "months since the last paid month from which a worker still working counts as having stopped paying";
     MONITOR_RISK_MISSED_MONTHS = "monitor.risk.missed_months": Kind::Int, "months", "最后缴费月距本月至少几个月（但未到断缴）算“有断缴风险”", "months since the last paid month (short of stopping) from which a worker is at risk";
+    MONITOR_RISK_SCHOOL_MONTHS = "monitor.risk.school_months": Kind::Int, "months", "因子女入学参保的人，入学审核后多少个月内（一学年）在干活仍算“有断缴风险”", "months after a school review during which a worker whose enrolment the review drove counts as at risk of stopping";
     MONITOR_RISK_INCOME_DROP = "monitor.risk.income_drop": Kind::Rate, "percent", "本月平台收入比前几个月的月平均少了多少算“收入骤降、有断缴风险”", "drop of this month's platform income against the average of the months before that puts a paying worker at risk";
     MONITOR_RISK_INCOME_WINDOW_MONTHS = "monitor.risk.income_window_months": Kind::Int, "months", "收入骤降和之前几个月的平均收入比较", "months before this one whose average income a drop is measured against";
     MONITOR_COMPLIANCE_MIN_COVERAGE = "monitor.compliance.min_coverage": Kind::Rate, "percent", "平台参保率（参保人数占活跃从业人数）低于多少算不合规", "coverage rate (insured among active workers) under which a platform does not comply";

@@ -11,7 +11,10 @@
 //! - `GET /platform/rating`: a platform's own rating, bill and the workers counted against it
 //!   (pseudonyms only);
 //! - `GET /api/grid/alerts`, `POST /api/grid/alerts/{alert}/steps`,
-//!   `GET /api/monitor/compliance`, `GET /api/monitor/rating`: the same as JSON.
+//!   `GET /api/monitor/compliance`, `GET /api/monitor/rating`: the same as JSON;
+//! - `POST /api/platform/activity?month=YYYY-MM`: a platform delivers a batch of its month's
+//!   orders (the body: CSV with the delivery columns, or Parquet), checked row by row like a
+//!   delivered file; the answer lists every refused row with its reason.
 //!
 //! Each takes `month=YYYY-MM` (default: the latest run).
 
@@ -21,7 +24,8 @@ use std::sync::Arc;
 use anxin_domain::Fen;
 use anxin_policy::Lang;
 use anxin_service::monitor::{
-    self as rules, AlertView, ComplianceDesk, GridDesk, OUTCOMES, Rating, StepRequest, VIAS,
+    self as rules, AlertView, ComplianceDesk, Delivery, GridDesk, OUTCOMES, Rating, StepRequest,
+    VIAS,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -46,6 +50,12 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/grid/alerts/{alert}/steps", post(api_step))
         .route("/api/monitor/compliance", get(api_compliance))
         .route("/api/monitor/rating", get(api_rating))
+        .route(
+            "/api/platform/activity",
+            post(api_deliver).layer(axum::extract::DefaultBodyLimit::max(
+                rules::MAX_DELIVERY_BYTES,
+            )),
+        )
 }
 
 /// The query of every monitor page and read.
@@ -162,6 +172,41 @@ pub async fn api_step(
         )
     })?;
     Ok(Json(step(&state, caller, id, req).await?))
+}
+
+/// The query of a delivery: the month it is for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverQuery {
+    /// Required; checked after the caller's role, so a refusal never depends on the query.
+    pub month: Option<String>,
+}
+
+/// `POST /api/platform/activity?month=YYYY-MM`: a platform's batch of activity.
+pub async fn api_deliver(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<DeliverQuery>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Delivery>, ApiError> {
+    caller.may(Action::DeliverActivity)?;
+    let dir = data_dir(&state)?;
+    let now = anxin_domain::Clock::now(state.clock.as_ref());
+    // One delivery at a time: two batches of the same month never both miss each other's
+    // order ids.
+    let delivery = state
+        .write(move |r| {
+            Ok(rules::deliver(
+                r,
+                &dir,
+                caller.actor(),
+                q.month.as_deref().unwrap_or(""),
+                &bytes,
+                now,
+            )?)
+        })
+        .await?;
+    Ok(Json(delivery))
 }
 
 /// `GET /api/monitor/compliance?month=`
@@ -791,7 +836,7 @@ pub fn alert_schema() -> serde_json::Value {
         "required": ["id", "month", "area", "kind", "person", "reason_zh", "reason_en", "state", "steps", "next"],
         "properties": {
             "id": { "type": "string" }, "month": { "type": "string" }, "area": { "type": "string" },
-            "kind": { "type": "string", "enum": ["uninsured", "stopped", "missed", "income_drop"] },
+            "kind": { "type": "string", "enum": ["uninsured", "stopped", "missed", "school_cohort", "income_drop"] },
             "person": { "type": "string", "pattern": "^[0-9a-f]{16}$" },
             "orders": { "type": "integer" }, "income_fen": { "type": "integer" },
             "platforms": { "type": "integer" },
@@ -800,6 +845,25 @@ pub fn alert_schema() -> serde_json::Value {
             "state": { "type": "string", "enum": ["open", "acknowledged", "contacted", "closed"] },
             "steps": { "type": "array", "items": { "type": "object" } },
             "next": { "type": "array", "items": { "type": "string" } }
+        }
+    })
+}
+
+pub fn delivery_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "required": ["batch", "platform", "month", "rows", "landed", "refused", "reasons", "refusals"],
+        "properties": {
+            "batch": { "type": "string" }, "platform": { "type": "string" }, "month": { "type": "string" },
+            "rows": { "type": "integer" }, "landed": { "type": "integer" }, "refused": { "type": "integer" },
+            "reasons": { "type": "object", "additionalProperties": { "type": "integer" } },
+            "refusals": { "type": "array", "items": {
+                "type": "object", "required": ["line", "order_id", "reason", "reason_zh", "reason_en"],
+                "properties": {
+                    "line": { "type": "integer" }, "order_id": { "type": "string" },
+                    "reason": { "type": "string" }, "reason_zh": { "type": "string" }, "reason_en": { "type": "string" }
+                }
+            } }
         }
     })
 }

@@ -23,6 +23,8 @@ pub enum Body {
     File,
     /// A file of evidence: a photo, a screenshot, a PDF or a chat export.
     Evidence,
+    /// A platform's activity: CSV with the delivery columns, or Parquet.
+    Activity,
 }
 
 pub struct Operation {
@@ -915,6 +917,22 @@ pub const OPERATIONS: &[Operation] = &[
         ok: (200, crate::monitor::rating_schema),
         errors: &[400, 401, 403, 404, 503],
     },
+    Operation {
+        method: "post",
+        path: "/api/platform/activity",
+        tag: "monitor",
+        summary: "报送平台数据 The caller platform's batch of activity of one month (CSV: order_id,platform,resident_id,time,amount_fen,sector,area; or Parquet with those columns), checked row by row like a delivered file: the good rows land (resident IDs replaced by the keyed hash), every refused row is answered with its reason; wrong columns land nothing",
+        access: Access::SignedIn,
+        body: Some(Body::Activity),
+        query: &[(
+            "month",
+            true,
+            "月份 the month of the activity, YYYY-MM",
+            MONTH,
+        )],
+        ok: (200, crate::monitor::delivery_schema),
+        errors: &[400, 401, 403, 404, 413, 503],
+    },
 ];
 
 /// The month of a monitor read (default: the latest run).
@@ -1330,6 +1348,11 @@ pub fn document() -> Value {
                 operation["requestBody"] = json!({ "required": true, "content": {
                     "text/csv": file, "application/json": json,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file } });
+            }
+            Some(Body::Activity) => {
+                let file = json!({ "schema": { "type": "string", "format": "binary" } });
+                operation["requestBody"] = json!({ "required": true, "content": {
+                    "text/csv": file, "application/vnd.apache.parquet": file } });
             }
             Some(Body::Evidence) => {
                 let file = json!({ "schema": { "type": "string", "format": "binary" } });

@@ -4,7 +4,8 @@
 //!   ([`crate::list`]; the cursor is the person key), each with the masked ID, the months it
 //!   paid, the first and last of them, the amount in fen and the insurances;
 //! - `GET /api/platform/months`: month by month, how many workers it paid for and how much;
-//! - `GET /platform`: both on one page, the months as a bar chart, in yuan.
+//! - `GET /platform`: both on one page, the months as a bar chart, in yuan, with a link to the
+//!   platform's rating (`/platform/rating`, the monitor's).
 //!
 //! A platform account sees only the rows its own credit code (the account's `org`) paid:
 //! never another payer's rows of the same workers, never a month it did not pay.
@@ -177,6 +178,14 @@ pub async fn report_page(
             "只含本平台缴纳的记录；证件号只显示前 4 位和后 4 位，不显示姓名。",
             "Only what this platform paid; IDs show their first and last four characters, no names."
         )
+    ));
+    body.push_str(&format!(
+        "<p><a href=\"/platform/rating{}\">{}</a></p>",
+        crate::lang_query(lang, true),
+        lang.pick(
+            "本平台的参保合规评级、职业伤害保障账单和被计入未参保的劳动者 →",
+            "Our compliance rating, injury-cover bill and the workers counted against us →"
+        ),
     ));
     if summary.months.is_empty() {
         body.push_str(&format!(

@@ -212,6 +212,15 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/monitor/rating?month=2026-03", "", "UFFFFAFFFF"),
     ("GET", "/api/monitor/compliance?month=", "", "UFFBBFFFFF"),
     ("GET", "/api/monitor/rating?month=", "", "UFFFFBFFFF"),
+    // A platform's batch of activity: platforms only; this one is not registered with the
+    // monitor (no platform list in this data directory), and the month is required.
+    (
+        "POST",
+        "/api/platform/activity?month=2026-03",
+        "order_id,platform,resident_id,time,amount_fen,sector,area\n",
+        "UFFFFNFFFF",
+    ),
+    ("POST", "/api/platform/activity", "x", "UFFFFBFFFF"),
 ];
 
 fn code(c: char) -> StatusCode {
@@ -405,4 +414,68 @@ async fn inspector_and_platform_pages_and_landing() {
         let r = send(&state, "GET", "/me", Some(user), "").await;
         assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, to));
     }
+}
+
+#[tokio::test]
+async fn a_platform_delivers_a_batch_of_activity() {
+    let state = world("deliver");
+    let dir = state.data_dir.clone().unwrap();
+    std::fs::write(
+        dir.join("monitor/platforms.csv"),
+        "credit_code,name,sector,delivery_tier\n91330106MA2H0000AA,示例出行A,ride-hailing,\n",
+    )
+    .unwrap();
+    state
+        .records
+        .as_ref()
+        .unwrap()
+        .write(|records| {
+            let a = NewAccount::new(
+                "platform-a",
+                Role::Platform,
+                PASSWORD,
+                Some(region("330100")),
+                None,
+                Some("91330106MA2H0000AA".into()),
+            )
+            .unwrap();
+            records.store().create_account(&a, 0).unwrap();
+        })
+        .unwrap();
+    let batch = "order_id,platform,resident_id,time,amount_fen,sector,area\n\
+        A-1,91330106MA2H0000AA,33010619810315101X,2026-03-05T10:31:00+08:00,2000,ride-hailing,330106-001\n\
+        A-2,91330106MA2H0000AA,33010619810315101X,2026-03-05T10:32:00+08:00,2000,ride-hailing,330106-001\n\
+        A-3,91330106MA2H0000AA,330106198203151026,2026-03-05T10:33:00+08:00,2000,ride-hailing,330106-001\n";
+    let r = send(
+        &state,
+        "POST",
+        "/api/platform/activity?month=2026-03",
+        Some("platform-a"),
+        batch,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (v["rows"].as_u64(), v["landed"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(v["refusals"][0]["line"], 4);
+    assert_eq!(v["refusals"][0]["reason"], "malformed_id");
+    assert!(v["refusals"][0]["reason_zh"].is_string() && v["refusals"][0]["reason_en"].is_string());
+    assert!(!r.body.contains("330106198203151026"), "{}", r.body);
+    // Wrong columns: the whole batch is refused in both languages, nothing lands, and the
+    // message names the upload, not a path on the server.
+    let r = send(
+        &state,
+        "POST",
+        "/api/platform/activity?month=2026-03",
+        Some("platform-a"),
+        "order_id,platform,id,time,amount_fen,sector,area\nA-9,x,y,z,1,ride-hailing,330106-001\n",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(!r.body.contains(".staging"), "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(v["error"]["zh"].is_string() && v["error"]["en"].is_string());
 }

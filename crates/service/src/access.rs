@@ -102,10 +102,13 @@ pub enum Action {
     /// The collective agreements in force that cover oneself (a worker), with the quote
     /// they give ([`crate::cases::agreement`]).
     CoveredAgreements,
+    /// Deliver one's own monthly activity (orders or shifts) to the monitor through the API:
+    /// platforms, for their own credit code ([`crate::monitor::deliver`]).
+    DeliverActivity,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -134,6 +137,7 @@ impl Action {
         Action::MonitorCompliance,
         Action::PlatformRating,
         Action::CoveredAgreements,
+        Action::DeliverActivity,
     ];
 }
 
@@ -222,6 +226,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
     (Action::MonitorCompliance, &[Role::Inspector]),
     (Action::PlatformRating, &[Role::Platform]),
     (Action::CoveredAgreements, &[Role::Worker]),
+    (Action::DeliverActivity, &[Role::Platform]),
 ];
 
 /// The roles that may take `action`.

@@ -71,6 +71,20 @@ fn corrupt(what: &Path, e: impl std::fmt::Display) -> MonitorError {
     MonitorError::Records(Error::Corrupt(format!("{}: {e}", what.display())))
 }
 
+/// A month written exactly `YYYY-MM` (an empty or padded value is refused).
+fn exact_month(text: &str) -> Result<YearMonth> {
+    let exact = text.len() == 7 && text.trim() == text;
+    YearMonth::parse(text)
+        .ok()
+        .filter(|_| exact)
+        .ok_or_else(|| {
+            refused(
+                format!("月份应为 YYYY-MM：{text}"),
+                format!("a month is YYYY-MM: {text}"),
+            )
+        })
+}
+
 /// The months with a run, oldest first.
 pub fn months(data_dir: &Path) -> Vec<YearMonth> {
     let Ok(rd) = std::fs::read_dir(root(data_dir).join("runs")) else {
@@ -93,16 +107,7 @@ pub fn pick_month(data_dir: &Path, asked: Option<&str>) -> Result<Option<YearMon
     match asked {
         None => Ok(have.last().copied()),
         Some(text) => {
-            let exact = text.len() == 7 && text.trim() == text;
-            let m = YearMonth::parse(text)
-                .ok()
-                .filter(|_| exact)
-                .ok_or_else(|| {
-                    refused(
-                        format!("月份应为 YYYY-MM：{text}"),
-                        format!("a month is YYYY-MM: {text}"),
-                    )
-                })?;
+            let m = exact_month(text)?;
             if have.contains(&m) {
                 Ok(Some(m))
             } else {
@@ -238,6 +243,10 @@ pub fn kind_words(kind: &str) -> (&'static str, &'static str) {
         "uninsured" => ("在干活但未参保", "works but is not insured"),
         "stopped" => ("已断缴", "stopped paying"),
         "missed" => ("漏缴，有断缴风险", "missed months, at risk"),
+        "school_cohort" => (
+            "因子女入学参保，入学后有断缴风险",
+            "enrolled for a school review, at risk after it",
+        ),
         "income_drop" => ("收入骤降，有断缴风险", "income drop, at risk"),
         _ => ("其他", "other"),
     }
@@ -1011,4 +1020,138 @@ mod tests {
         assert!(check_note(&"字".repeat(MAX_NOTE_CHARS + 1)).is_err());
         assert!(check_note("2026-03-05 下午上门").is_ok());
     }
+}
+
+/// One refused row of a delivery: where, which order, why (a stable code, both languages).
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedRow {
+    pub line: u64,
+    pub order_id: String,
+    pub reason: &'static str,
+    pub reason_zh: &'static str,
+    pub reason_en: &'static str,
+}
+
+/// What became of a delivery: every row accounted for, the good ones landed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub batch: String,
+    pub platform: String,
+    pub month: String,
+    pub rows: u64,
+    pub landed: u64,
+    pub refused: u64,
+    /// Refusals per reason code.
+    pub reasons: BTreeMap<&'static str, u64>,
+    /// Every refused row (the same rows as the report file the command line writes).
+    pub refusals: Vec<RefusedRow>,
+}
+
+/// The most bytes one delivery through the API may carry (a month's larger files go through
+/// `anxin monitor ingest`).
+pub const MAX_DELIVERY_BYTES: usize = 16 * 1024 * 1024;
+
+/// A platform's activity of `month` delivered as one batch through the API (CSV with the
+/// delivery columns, or Parquet): checked row by row exactly like a delivered file
+/// (`anxin_monitor::ingest`), each resident ID replaced at once by the deployment's keyed
+/// hash, the good rows landed as one Parquet file, nothing half-imported. Only a platform
+/// account, for its own credit code: a row of another platform's orders is refused.
+pub fn deliver<S: Store>(
+    records: &mut Records<S>,
+    data_dir: &Path,
+    actor: Actor<'_>,
+    month: &str,
+    body: &[u8],
+    now: jiff::Timestamp,
+) -> Result<Delivery> {
+    access::check(actor, Action::DeliverActivity)?;
+    let code = access::own_org(actor)
+        .ok_or_else(access::no_org)?
+        .to_string();
+    let month = exact_month(month)?;
+    if body.is_empty() {
+        return Err(refused(
+            "没有数据：请求体应为 CSV（表头 order_id,platform,resident_id,time,amount_fen,sector,area）或 Parquet",
+            "no data: the body is CSV (header order_id,platform,resident_id,time,amount_fen,sector,area) or Parquet",
+        ));
+    }
+    if body.len() > MAX_DELIVERY_BYTES {
+        return Err(refused(
+            format!(
+                "一批最多 {} MiB：更大的文件请交给经办机构用 anxin monitor ingest 导入",
+                MAX_DELIVERY_BYTES >> 20
+            ),
+            format!(
+                "a batch is at most {} MiB: larger files are ingested by the office with anxin monitor ingest",
+                MAX_DELIVERY_BYTES >> 20
+            ),
+        ));
+    }
+    let reg = anxin_monitor::platforms::Registry::of_data_dir(data_dir).map_err(from_monitor)?;
+    // The body as a file in the monitor's staging directory, named by what it is.
+    let staging = anxin_monitor::layout::staging_dir(data_dir);
+    std::fs::create_dir_all(&staging).map_err(|e| MonitorError::Records(Error::store(e)))?;
+    let ext = if body.starts_with(b"PAR1") {
+        "parquet"
+    } else {
+        "csv"
+    };
+    let upload = tempfile_in(&staging, ext)?;
+    std::fs::write(&upload, body).map_err(|e| MonitorError::Records(Error::store(e)))?;
+    let r = anxin_monitor::ingest::ingest(
+        data_dir,
+        records.data_key(),
+        &reg,
+        &anxin_monitor::ingest::IngestOptions {
+            file: &upload,
+            platform: &code,
+            month,
+            now,
+        },
+    );
+    let _ = std::fs::remove_file(&upload);
+    // A message about the file names the upload, not the server's path.
+    let shown = upload.display().to_string();
+    let r = r.map_err(|mut e| {
+        e.zh = e.zh.replace(&shown, "上传的数据");
+        e.en = e.en.replace(&shown, "the uploaded batch");
+        from_monitor(e)
+    })?;
+    Ok(Delivery {
+        batch: r.batch,
+        platform: r.platform,
+        month: r.month,
+        rows: r.rows,
+        landed: r.landed,
+        refused: r.refused,
+        reasons: r.reasons,
+        refusals: r
+            .refusals
+            .iter()
+            .map(|x| RefusedRow {
+                line: x.line,
+                order_id: x.order_id.clone(),
+                reason: x.reason.code(),
+                reason_zh: x.reason.zh(),
+                reason_en: x.reason.en(),
+            })
+            .collect(),
+    })
+}
+
+/// A fresh file name in `dir` for one upload.
+fn tempfile_in(dir: &Path, ext: &str) -> Result<PathBuf> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(dir.join(format!("upload-{}-{n}.{ext}", std::process::id())))
+}
+
+/// The monitor's error (a policy-style error with its kind) as the service's.
+fn from_monitor(e: anxin_policy::Error) -> MonitorError {
+    use anxin_domain::ErrorKind as K;
+    MonitorError::Records(match e.kind {
+        K::NotFound => Error::not_found(e.zh, e.en),
+        K::BadInput | K::Refused | K::NotApplicable | K::Forbidden => Error::refused(e.zh, e.en),
+        _ => Error::store(format!("{} / {}", e.zh, e.en)),
+    })
 }

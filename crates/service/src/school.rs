@@ -379,6 +379,19 @@ pub fn ledger<S: Store, E>(
 where
     E: From<anxin_records::Error> + From<anxin_policy::Error>,
 {
+    Ok(ledger_with_keys::<S, E>(records, policy, today)?.0)
+}
+
+/// [`ledger`], with the full key of each entry's person beside it (the entries carry only the
+/// short form): what the monitor needs to find the school cohort among platform workers.
+pub fn ledger_with_keys<S: Store, E>(
+    records: &mut Records<S>,
+    policy: &Policy,
+    today: YearMonth,
+) -> Result<(Ledger, Vec<PersonKey>), E>
+where
+    E: From<anxin_records::Error> + From<anxin_policy::Error>,
+{
     use anxin_records::event::Event;
     use anxin_records::identify::{Rules, retention, tag};
     // The school reviews the log knows of: signed attestations, every month each person was
@@ -399,6 +412,7 @@ where
         }
     }
     let mut entries = Vec::new();
+    let mut keys = Vec::new();
     for (person, months) in &reviews {
         let Some(key) = PersonKey::from_hex(person) else {
             continue;
@@ -438,16 +452,20 @@ where
                 paid.sort_unstable();
                 paid.dedup();
                 entries.push((entry, paid));
+                keys.push(key);
                 break;
             }
         }
     }
     let table = retention(&entries, today);
-    Ok(Ledger {
-        reviews: reviews.len(),
-        entries,
-        table,
-    })
+    Ok((
+        Ledger {
+            reviews: reviews.len(),
+            entries,
+            table,
+        },
+        keys,
+    ))
 }
 
 /// The cohort retention chart: one line per city and year of review, the share still paying

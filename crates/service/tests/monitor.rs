@@ -417,3 +417,115 @@ fn no_run_yet_and_bad_months() {
         ));
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deliveries {
+    deliver: Vec<DeliverCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliverCase {
+    case: String,
+    role: String,
+    org: Option<String>,
+    month: String,
+    body: String,
+    #[serde(default)]
+    landed: Option<u64>,
+    #[serde(default)]
+    refused: Vec<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Every Parquet file landed under the data directory's orders.
+fn landed_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&dir.join("monitor/orders"), &mut out);
+    out
+}
+
+#[test]
+fn a_platform_delivers_its_activity_through_the_api() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/monitor_deliver.toml"),
+    )
+    .unwrap();
+    let cases: Deliveries = toml::from_str(&text).unwrap();
+    let dir = data_dir("deliver");
+    std::fs::write(
+        dir.join("monitor/platforms.csv"),
+        "credit_code,name,sector,delivery_tier\n91330106MA2H0000AA,示例出行A,ride-hailing,\n91330106MA2H0000BD,示例配送B,instant-delivery,high\n",
+    )
+    .unwrap();
+    let mut records = init(&dir);
+    let now: jiff::Timestamp = "2026-04-10T00:00:00+08:00".parse().unwrap();
+    for c in &cases.deliver {
+        let a = account(&c.role, "p", Some(330100), c.org.as_deref());
+        let actor = Actor::new(&a, a.role().unwrap());
+        let before = landed_files(&dir).len();
+        let got = monitor::deliver(&mut records, &dir, actor, &c.month, c.body.as_bytes(), now);
+        match (&c.error, got) {
+            (None, Ok(d)) => {
+                assert_eq!(Some(d.landed), c.landed, "{}", c.case);
+                let codes: Vec<&str> = d.refusals.iter().map(|r| r.reason).collect();
+                assert_eq!(codes, c.refused, "{}", c.case);
+                assert_eq!(d.refused as usize, c.refused.len(), "{}", c.case);
+                assert_eq!(d.rows, d.landed + d.refused, "{}", c.case);
+                for r in &d.refusals {
+                    assert!(!r.reason_zh.is_empty() && !r.reason_en.is_empty());
+                    assert!(r.line >= 2, "{}: lines count the header", c.case);
+                }
+                let files = landed_files(&dir).len();
+                assert_eq!(files, before + usize::from(d.landed > 0), "{}", c.case);
+            }
+            (Some(want), Err(e)) => {
+                let got = match e {
+                    MonitorError::Denied(d) => match d.why {
+                        Why::Role => "role",
+                        Why::NoOrg => "no_org",
+                        other => panic!("{}: {other:?}", c.case),
+                    }
+                    .to_string(),
+                    MonitorError::Records(e) => {
+                        let text = e.to_string();
+                        // The server's staging path never reaches the caller.
+                        assert!(!text.contains(".staging"), "{}: {text}", c.case);
+                        e.kind().as_str().replace("refused", "bad_input")
+                    }
+                };
+                assert_eq!(&got, want, "{}", c.case);
+                assert_eq!(
+                    landed_files(&dir).len(),
+                    before,
+                    "{}: nothing lands",
+                    c.case
+                );
+            }
+            (want, got) => panic!("{}: wanted {want:?}, got {got:?}", c.case),
+        }
+    }
+    // The uploads are gone from the staging directory; no resident ID is stored anywhere.
+    let staging = dir.join("monitor/.staging");
+    let left: Vec<_> = std::fs::read_dir(&staging)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    for f in landed_files(&dir) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!bytes.windows(18).any(|w| w == b"33010619810315101X"));
+    }
+}
