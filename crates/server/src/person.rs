@@ -537,6 +537,7 @@ pub async fn person_page(
                 "My messages (reminders and warnings)"
             ),
         ));
+        body.push_str(&crate::transfer_pages::link(&state, &caller, lang));
     }
     if let Some(list) = access {
         body.push_str(&format!(
@@ -611,6 +612,7 @@ pub async fn certificate_file(
 
 /// `GET /clerk`: find a person by resident ID, stating why.
 pub async fn clerk_page(
+    State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<ReadQuery>,
 ) -> Result<Response, ApiError> {
@@ -619,7 +621,7 @@ pub async fn clerk_page(
     Ok(page(
         lang,
         lang.pick("查找参保人", "Find a person"),
-        &clerk_form(&caller, lang, ""),
+        &(clerk_form(&caller, lang, "") + &crate::transfer_pages::link(&state, &caller, lang)),
     )
     .into_response())
 }
