@@ -209,6 +209,30 @@ pub fn run(command: FederationCommand) -> crate::fail::Result<()> {
             None,
         )?;
     }
+    // In 杭州, where they live now, they registered and have an account of their own: they
+    // ask for the transfer themselves at /transfers.
+    let hz = root.join("hangzhou");
+    step(
+        &exe,
+        &hz,
+        &["import", "persons", &persons.display().to_string()],
+        None,
+    )?;
+    let worker_pw = password();
+    step(
+        &exe,
+        &hz,
+        &[
+            "account",
+            "add",
+            "worker.hangzhou",
+            "--role",
+            "worker",
+            "--person",
+            DEMO_WORKER,
+        ],
+        Some(&worker_pw),
+    )?;
     let mut children = Vec::new();
     for (name, _, _, port, _) in instances {
         let child = std::process::Command::new(&exe)
@@ -242,7 +266,11 @@ pub fn run(command: FederationCommand) -> crate::fail::Result<()> {
     println!(
         "  演示劳动者 demo worker: {DEMO_WORKER}（阜阳 2010–2019 缴费 120 个月 paid 120 months in 阜阳）"
     );
-    println!("  杭州经办员为其申请转入 the 杭州 clerk asks for the transfer:");
+    println!(
+        "  杭州劳动者账户 worker account in 杭州: worker.hangzhou / {worker_pw}  → http://127.0.0.1:{}/transfers",
+        a.port
+    );
+    println!("  或者杭州经办员为其申请转入 or the 杭州 clerk asks for the transfer:");
     println!(
         "    TOKEN=$(curl -s -X POST http://127.0.0.1:{}/api/sessions -d '{{\"username\":\"{}\",\"password\":\"{}\"}}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')",
         a.port, accounts[0].1, accounts[0].2

@@ -26,6 +26,19 @@ pub enum TransferCommand {
     Key(KeyArgs),
     /// 离线核验转移包 — check a signed transfer package against this instance's key and peers.toml: signature, sealed identity, every inclusion proof, the history and the figures re-computed.
     Verify(VerifyArgs),
+    /// 离线核验转移凭证 — check a transfer voucher (转移凭证) with the two instances' federation keys: the destination's signature and the origin's seal of the same package.
+    Voucher(VoucherArgs),
+}
+
+#[derive(Args)]
+pub struct VoucherArgs {
+    /// The voucher file (JSON: voucher and signature), as downloaded.
+    file: PathBuf,
+    /// An instance's federation key, NAME=BASE64 (the `key` of its [[peer]] entry); give the
+    /// destination's and the origin's. Without it: this data directory's own key (named by
+    /// the voucher's destination) and its peers.toml.
+    #[arg(long = "key", value_name = "NAME=BASE64")]
+    keys: Vec<String>,
 }
 
 #[derive(Args)]
@@ -79,6 +92,121 @@ fn key(g: &crate::Global, a: KeyArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// The first line of a check that passed: what, from where to where, which transfer.
+fn verified(what: &str, (from, to, transfer): (&str, &str, &str), lang: Lang) -> String {
+    format!(
+        "{what}：{from} → {to}（{} {transfer}）\n",
+        lang.pick("转移", "transfer")
+    )
+}
+
+fn voucher(g: &crate::Global, a: VoucherArgs) -> Result<(), Error> {
+    use anxin_service::transfer::voucher::{self, SignedVoucher, Voucher};
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(&a.file).map_err(|e| {
+        Error::bad_input(
+            format!("读不了 {}：{e}", a.file.display()),
+            format!("cannot read {}: {e}", a.file.display()),
+        )
+    })?;
+    let signed: SignedVoucher = serde_json::from_str(&text).map_err(|e| {
+        Error::bad_input(
+            format!("不是转移凭证文件（需要 voucher 和 signature）：{e}"),
+            format!("not a transfer voucher file (voucher and signature are needed): {e}"),
+        )
+    })?;
+    // Whose keys to look for: the names the voucher claims (checked by the signatures).
+    let claimed: Voucher = serde_json::from_str(&signed.voucher).map_err(|e| {
+        Error::bad_input(
+            format!("凭证内容无法读取：{e}"),
+            format!("the voucher's content does not parse: {e}"),
+        )
+    })?;
+    let mut keys: Vec<(String, [u8; 32])> = Vec::new();
+    for k in &a.keys {
+        let parsed = k.split_once('=').and_then(|(n, b)| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()?;
+            Some((n.trim().to_string(), <[u8; 32]>::try_from(bytes).ok()?))
+        });
+        keys.push(parsed.ok_or_else(|| {
+            Error::bad_input(
+                format!("--key {k} 的格式应为 名字=base64 公钥（32 字节）"),
+                format!("--key {k} must be NAME=BASE64 (a 32-byte public key)"),
+            )
+        })?);
+    }
+    if a.keys.is_empty() {
+        use anxin_service::transfer::keys::{InstanceKey, KEY_FILE, Peers};
+        let dir = g.data_dir();
+        if dir.join(KEY_FILE).exists() {
+            let me = InstanceKey::load_or_create(&dir, &claimed.destination).map_err(refusal)?;
+            keys.push((claimed.destination.clone(), me.public()));
+        }
+        for p in Peers::load(&dir).map_err(refusal)?.peers {
+            keys.push((p.name, p.key));
+        }
+    }
+    let find = |name: &str| {
+        keys.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| {
+                Error::new(
+                    anxin_domain::ErrorKind::NotFound,
+                    format!("没有 {name} 的公钥：用 --key {name}=BASE64 给出"),
+                    format!("no key for {name}: give it with --key {name}=BASE64"),
+                )
+            })
+    };
+    let v = voucher::verify(
+        &signed,
+        &find(&claimed.destination)?,
+        &find(&claimed.origin)?,
+    )
+    .map_err(refusal)?;
+    let lang = g.lang;
+    let mut o = verified(
+        lang.pick("转移凭证核验通过", "Transfer voucher verified"),
+        (
+            v.origin.as_str(),
+            v.destination.as_str(),
+            v.transfer.as_str(),
+        ),
+        lang,
+    );
+    let _ = writeln!(
+        o,
+        "  {}：{}  {}：{}",
+        lang.pick("持有人", "holder"),
+        v.holder,
+        lang.pick("开具日期", "issued"),
+        v.issued
+    );
+    for m in &v.months {
+        let _ = writeln!(
+            o,
+            "  {} {}–{}：{} {}",
+            m.region,
+            m.first,
+            m.last,
+            m.months,
+            lang.pick("个月", "months")
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  {}：{}  {}：{}",
+        lang.pick("统筹基金", "pooling fund"),
+        yuan(Fen(v.pooling_fen), lang),
+        lang.pick("待遇领取地", "place of claim"),
+        v.claim_place
+    );
+    print!("{o}");
+    Ok(())
+}
+
 fn verify(g: &crate::Global, policy: &Policy, a: VerifyArgs) -> Result<(), Error> {
     use anxin_service::transfer::keys::{InstanceKey, Peers};
     use anxin_service::transfer::message::Signed;
@@ -106,15 +234,14 @@ fn verify(g: &crate::Global, policy: &Policy, a: VerifyArgs) -> Result<(), Error
     let (envelope, v) = package::verify(policy, &me, &peers, &signed, None).map_err(refusal)?;
     let r = &v.result;
     let lang = g.lang;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "{}：{} → {}（{} {}）",
+    let mut o = verified(
         lang.pick("转移包核验通过", "Transfer package verified"),
-        envelope.from,
-        envelope.to,
-        lang.pick("转移", "transfer"),
-        envelope.transfer
+        (
+            envelope.from.as_str(),
+            envelope.to.as_str(),
+            envelope.transfer.as_str(),
+        ),
+        lang,
     );
     let _ = writeln!(
         o,
@@ -302,6 +429,7 @@ pub fn run(
         }
         TransferCommand::Key(a) => key(g, a),
         TransferCommand::Verify(a) => verify(g, policy, a),
+        TransferCommand::Voucher(a) => voucher(g, a),
     }
 }
 

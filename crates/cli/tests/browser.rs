@@ -10,7 +10,12 @@
 //! - a clerk finds a person by resident ID, stating why, and sees the ID masked; the worker then
 //!   sees that read under "谁查阅过我的记录";
 //! - the English switch works;
-//! - the platform reads its report (masked IDs, as wide as the phone) and its next page.
+//! - the platform reads its report (masked IDs, as wide as the phone) and its next page;
+//! - on `anxin federation demo` (杭州 and 阜阳, two processes): the worker who moved asks at
+//!   杭州 to move their pension from 阜阳, follows each step to the end, reads where their
+//!   pension will be claimed, downloads the transfer voucher, which `anxin transfer voucher`
+//!   verifies offline (and refuses once altered), and finds a message of each step in their
+//!   inbox; 杭州's clerk sees the queue and the transfer.
 //!
 //! Every page is saved as a PNG in `target/screenshots/browser/` (or `$CARGO_TARGET_DIR/…`).
 //! A failed step names itself and prints the URL, title and text the browser showed, with a
@@ -741,6 +746,10 @@ fn a_person_on_a_phone_uses_the_pages() {
         panic!("{report}");
     }
     if let Err(report) = grid_walk(&mut browser, &demo) {
+        panic!("{report}");
+    }
+    let federation = start_federation();
+    if let Err(report) = transfer_walk(&mut browser, &federation) {
         panic!("{report}");
     }
     eprintln!("screenshots: {}", browser.shots.display());
@@ -1722,6 +1731,264 @@ fn grid_walk(b: &mut Browser, demo: &Demo) -> Step {
     b.fits(step)?;
     b.accessible(step)?;
     b.shot("grid-closed")?;
+    b.sign_out(step)?;
+    Ok(())
+}
+
+// ---- a transfer between two instances (issue 14) ----
+
+/// `anxin federation demo`: 杭州 and 阜阳 as child processes of the demo, all in a process
+/// group of their own, ended together (SIGTERM to the group: the servers stop gracefully and
+/// the demo removes its directories) when the test ends.
+struct Federation {
+    hz: String,
+    worker: String,
+    worker_password: String,
+    clerk: String,
+    clerk_password: String,
+    process: Child,
+}
+
+impl Drop for Federation {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.process.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if matches!(self.process.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(POLL);
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.process.wait();
+    }
+}
+
+fn start_federation() -> Federation {
+    use std::os::unix::process::CommandExt as _;
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anxin"))
+        .args(["federation", "demo", "--port", &port.to_string()])
+        .env_remove("ANXIN_POLICY")
+        .env_remove("ANXIN_DATA_KEY")
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start anxin federation demo");
+    let stdout = child.stdout.take().unwrap();
+    let mut fed = Federation {
+        hz: format!("http://127.0.0.1:{port}"),
+        worker: "worker.hangzhou".into(),
+        worker_password: String::new(),
+        clerk: "clerk.hangzhou".into(),
+        clerk_password: String::new(),
+        process: child,
+    };
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut printed = String::new();
+    let after = |line: &str, what: &str| {
+        line.split(&format!("{what} / "))
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(String::from)
+    };
+    while fed.worker_password.is_empty() || fed.clerk_password.is_empty() {
+        let Some(Ok(line)) = lines.next() else {
+            panic!("anxin federation demo ended before it printed its accounts:\n{printed}");
+        };
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(pw) = after(&line, "clerk.hangzhou") {
+            fed.clerk_password = pw;
+        }
+        if let Some(pw) = after(&line, "worker.hangzhou") {
+            fed.worker_password = pw;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    // Both servers answer before the walk starts.
+    for p in [port, port + 1] {
+        let started = Instant::now();
+        while exchange(
+            &format!("127.0.0.1:{p}"),
+            "GET",
+            "/healthz",
+            "text/plain",
+            "",
+        )
+        .map(|(status, _, _)| status != 200)
+        .unwrap_or(true)
+        {
+            assert!(
+                started.elapsed() < PATIENCE * 3,
+                "the federation's server on port {p} did not answer:\n{printed}"
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+    fed
+}
+
+fn transfer_walk(b: &mut Browser, fed: &Federation) -> Step {
+    let base = &fed.hz;
+    let step = "the worker who moved to 杭州 opens the transfer page";
+    b.cmd("DELETE", "/cookie", None)?;
+    b.goto(&format!("{base}/login"))?;
+    b.sign_in(step, base, &fed.worker, &fed.worker_password)?;
+    b.goto(&format!("{base}/transfers"))?;
+    b.expect_text(
+        step,
+        &[
+            "转移接续",
+            "申请把社保转到这里",
+            "阜阳市",
+            "杭州市",
+            "你还没有在这里申请过转移",
+        ],
+    )?;
+    // The worker's form names nobody: their own record is used.
+    if b.source().contains("name=\"person_id\"") {
+        return Err(b.failed(step, "the worker's form asks for a resident ID"));
+    }
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("transfer-ask")?;
+
+    let step = "asks to move their pension from 阜阳";
+    b.click(step, "select[name=from_region] option[value=\"341200\"]")?;
+    b.click(step, "form[action=\"/transfers\"] button")?;
+    let page = b.expect_url(step, "/transfers/hangzhou:")?;
+    b.expect_text(
+        step,
+        &[
+            "办理步骤",
+            "转入地向转出地发出联系函",
+            "现在由谁办理",
+            "你需要做的",
+        ],
+    )?;
+    b.fits(step)?;
+    b.shot("transfer-asked")?;
+
+    // The two instances exchange the liaison request, the package, the acknowledgement and
+    // the seal on their own (each outbox every second); the worker comes back to the page.
+    let step = "follows the steps until the transfer is done";
+    let started = Instant::now();
+    loop {
+        b.goto(&format!("{base}{page}"))?;
+        let text = b.text();
+        if text.contains("已办结") {
+            break;
+        }
+        if text.contains("未办成") || started.elapsed() > PATIENCE * 3 {
+            return Err(b.failed(step, "the transfer did not end done"));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    b.expect_text(
+        step,
+        &[
+            "✓ 已完成",
+            "转入的缴费记录和资金",
+            "阜阳市",
+            "2010-01 – 2019-12",
+            "120",
+            "统筹基金",
+            "待遇领取地",
+            "规则",
+            "下载转移凭证",
+        ],
+    )?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("transfer-done")?;
+    b.click(step, "details summary")?;
+    b.expect_text(step, &["国办发〔2009〕66号 第六条", "规则四"])?;
+    b.script("window.scrollTo(0, document.body.scrollHeight)", json!([]))?;
+    b.fits(step)?;
+    b.shot("transfer-claim-and-voucher")?;
+
+    let step = "downloads the voucher and checks it offline";
+    let keys: Vec<String> = b
+        .script("return document.querySelector('pre').innerText", json!([]))?
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter(|w| w.contains('=') && !w.starts_with("--"))
+        .map(String::from)
+        .collect();
+    if keys.len() != 2 {
+        return Err(b.failed(step, &format!("the page names {} keys, not 2", keys.len())));
+    }
+    b.click(step, "a.voucher")?;
+    let file = page.trim_start_matches("/transfers/").replace(':', "-");
+    let voucher = b.downloaded(step, &format!("voucher-{file}.json"))?;
+    let path = b.downloads.join("voucher-checked.json");
+    std::fs::write(&path, &voucher).map_err(|e| e.to_string())?;
+    let check = |path: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_anxin"));
+        c.args(["transfer", "voucher"]).arg(path);
+        for k in &keys {
+            c.args(["--key", k]);
+        }
+        c.output().map_err(|e| e.to_string())
+    };
+    let out = check(&path)?;
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success()
+        || !said.contains("转移凭证核验通过")
+        || !said.contains("3412**********1236")
+    {
+        return Err(b.failed(
+            step,
+            &format!(
+                "the voucher did not verify: {said}{}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        ));
+    }
+    // One altered figure and the destination's signature no longer holds.
+    let text = String::from_utf8(voucher).map_err(|e| e.to_string())?;
+    let altered = text.replacen("\\\"months\\\":120", "\\\"months\\\":121", 1);
+    if altered == text {
+        return Err(b.failed(step, &format!("no month count to alter in {text:.300}")));
+    }
+    let bad = b.downloads.join("voucher-altered.json");
+    std::fs::write(&bad, altered).map_err(|e| e.to_string())?;
+    let out = check(&bad)?;
+    if out.status.success() || !String::from_utf8_lossy(&out.stderr).contains("签名") {
+        return Err(b.failed(step, "an altered voucher was not refused"));
+    }
+
+    let step = "finds each step in the inbox";
+    b.goto(&format!("{base}/inbox"))?;
+    b.expect_text(step, &["转移接续新进展", "已办结", "转移凭证"])?;
+    b.fits(step)?;
+    b.shot("transfer-inbox")?;
+    b.goto(&format!("{base}/transfers"))?;
+    b.expect_text(step, &["我的转移", "已办结"])?;
+    b.shot("transfer-mine")?;
+    b.sign_out(step)?;
+
+    let step = "杭州's clerk sees the queue and the transfer";
+    b.goto(&format!("{base}/login"))?;
+    b.sign_in(step, base, &fed.clerk, &fed.clerk_password)?;
+    b.goto(&format!("{base}/transfers"))?;
+    b.expect_text(
+        step,
+        &[
+            "待办队列（逾期在前）",
+            "为窗口前的劳动者申请转入",
+            "身份证号",
+        ],
+    )?;
+    b.fits(step)?;
+    b.accessible(step)?;
+    b.shot("transfer-clerk-queue")?;
+    b.goto(&format!("{base}{page}"))?;
+    b.expect_text(step, &["已办结", "待遇领取地"])?;
     b.sign_out(step)?;
     Ok(())
 }

@@ -124,11 +124,15 @@ impl Server {
     }
 
     fn sign_in(&self) -> String {
+        self.sign_in_as("clerk")
+    }
+
+    fn sign_in_as(&self, username: &str) -> String {
         let (status, body) = self.call(
             "POST",
             "/api/sessions",
             None,
-            format!(r#"{{"username":"clerk","password":"{PASSWORD}"}}"#).as_bytes(),
+            format!(r#"{{"username":"{username}","password":"{PASSWORD}"}}"#).as_bytes(),
         );
         assert_eq!(status, 201, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -199,6 +203,23 @@ fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forge
         let file = root.join(format!("{kind}.csv"));
         ok(anxin(&fy, &["import", kind, file.to_str().unwrap()]));
     }
+    // In 杭州 the worker registered and has an account of their own.
+    ok(anxin(
+        &hz,
+        &[
+            "import",
+            "persons",
+            root.join("persons.csv").to_str().unwrap(),
+        ],
+    ));
+    let mut account = anxin(
+        &hz,
+        &[
+            "account", "add", "worker", "--role", "worker", "--person", &worker,
+        ],
+    );
+    account.env("ANXIN_PASSWORD", PASSWORD);
+    ok(account);
     // Keys and peers: each instance lists the other.
     let entry = |data: &Path, name: &str, port: u16, region: &str| {
         ok(anxin(
@@ -285,6 +306,50 @@ fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forge
             .unwrap()
             .is_empty()
     );
+
+    // The worker reads their own transfer and its voucher, and was told of each step in
+    // their inbox (requested, recorded, done), each once.
+    let own = hz_server.sign_in_as("worker");
+    assert_eq!(hz_server.json(&path, &own)["state"], "done");
+    let voucher = hz_server.json(&format!("{path}/voucher"), &own);
+    assert!(
+        voucher["signature"].as_str().is_some_and(|s| !s.is_empty()),
+        "{voucher}"
+    );
+    assert!(
+        voucher["voucher"]
+            .as_str()
+            .unwrap()
+            .contains("3412**********1236"),
+        "the holder is masked: {voucher}"
+    );
+    let inbox = hz_server.json("/api/inbox", &own);
+    let steps: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "transfer_step")
+        .filter_map(|m| m["text_zh"].as_str())
+        .collect();
+    assert_eq!(steps.len(), 3, "{inbox}");
+    assert!(steps.iter().all(|t| t.contains(&transfer)), "{inbox}");
+    assert!(steps.iter().any(|t| t.contains("已办结")), "{inbox}");
+    // A worker asks only for themselves: naming another person is refused, nothing starts.
+    let other = id("33010619900101123");
+    let (status, body) = hz_server.call(
+        "POST",
+        "/api/transfers",
+        Some(&own),
+        format!(r#"{{"person_id":"{other}","from_region":"341200","to_region":"330100"}}"#)
+            .as_bytes(),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("not_this_person") && body.contains("本人"),
+        "{body}"
+    );
+    let (status, _) = hz_server.call("GET", "/api/transfers/hangzhou:2", Some(&token), b"");
+    assert_eq!(status, 404, "the refused request made no transfer");
 
     // Forgeries change nothing: garbage, an unknown peer, a message altered after signing.
     assert_eq!(hz_server.post_message("not json").0, 400);

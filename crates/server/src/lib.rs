@@ -45,6 +45,7 @@ pub mod platform;
 pub mod school_office;
 pub mod text;
 pub mod transfer;
+pub mod transfer_pages;
 pub mod upload;
 
 /// The records the server reads and writes through: a pool of readers and one writer
@@ -360,6 +361,11 @@ pub fn router(state: AppState) -> Router {
             get(transfer::api_queue).post(transfer::api_ask),
         )
         .route("/api/transfers/{transfer}", get(transfer::api_show))
+        .route(
+            "/api/transfers/{transfer}/voucher",
+            get(transfer::api_voucher),
+        )
+        .merge(transfer_pages::routes())
         .route(
             anxin_service::transfer::node::MESSAGES_PATH,
             post(transfer::receive).layer(DefaultBodyLimit::max(transfer::MAX_MESSAGE_BODY)),

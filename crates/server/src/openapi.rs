@@ -843,12 +843,12 @@ pub const OPERATIONS: &[Operation] = &[
         method: "post",
         path: "/api/transfers",
         tag: "federation",
-        summary: "申请转移 Ask to move a worker's pension here from the instance keeping `from_region` (the worker for themselves, or a clerk of the destination for a worker at the desk); the liaison request leaves with the next round of the outbox. 404 when the instance is not federated or no peer keeps the region",
+        summary: "申请转移 Ask to move a worker's pension here from the instance keeping `from_region` (a worker for themselves, the resident ID taken from their own record; or a clerk of the destination for a worker at the desk, naming `person_id`); the liaison request leaves with the next round of the outbox. 404 when the instance is not federated or no peer keeps the region",
         access: Access::SignedIn,
         body: Some(Body::Json(transfer_ask)),
         query: &[],
         ok: (201, transfer_started),
-        errors: &[400, 401, 403, 404, 409, 503],
+        errors: &[400, 401, 403, 404, 409, 422, 503],
     },
     Operation {
         method: "get",
@@ -865,11 +865,22 @@ pub const OPERATIONS: &[Operation] = &[
         method: "get",
         path: "/api/transfers/{transfer}",
         tag: "federation",
-        summary: "一笔转移 One transfer as this instance sees it: its state, the day it began and its deadline in working days, the package's digest, why it was refused, the months it brought here (clerks)",
+        summary: "一笔转移 One transfer as this instance sees it: its state, the day it began and its deadline in working days, the package's digest, why it was refused, the months it brought here (the worker it moves, or clerks)",
         access: Access::SignedIn,
         body: None,
         query: &[],
         ok: (200, transfer_view),
+        errors: &[401, 403, 404, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/transfers/{transfer}/voucher",
+        tag: "federation",
+        summary: "转移凭证 The transfer voucher of a transfer done here (its destination): signed by this instance and carrying the origin's signed seal, checked offline with both federation keys (`anxin transfer voucher FILE`); the holder's ID masked. 404 until the transfer is done (the worker it moves, or clerks)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, transfer_voucher),
         errors: &[401, 403, 404, 503],
     },
     // The monitor's results (issue 16): read from the monthly run's files.
@@ -1049,13 +1060,23 @@ fn transfer_view() -> Value {
     })
 }
 
+fn transfer_voucher() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["voucher", "signature"],
+        "properties": {
+            "voucher": { "type": "string", "description": "凭证的 JSON 原文 the voucher's JSON, exactly as signed (transfer, origin, destination, holder masked, issued, months per region, pooling_fen, personal_account_fen, total_fen, claim_place, package, seal)" },
+            "signature": { "type": "string", "description": "转入地的 Ed25519 签名 the destination's Ed25519 signature (base64, context anxin/transfer-voucher/v1)" }
+        }
+    })
+}
+
 fn transfer_ask() -> Value {
     let region = json!({ "type": "string", "pattern": "^[0-9]{6}$" });
     json!({
         "type": "object", "additionalProperties": false,
-        "required": ["person_id", "from_region", "to_region"],
+        "required": ["from_region", "to_region"],
         "properties": {
-            "person_id": { "type": "string", "description": "公民身份号码 resident ID (sealed to the origin; never logged)" },
+            "person_id": { "type": "string", "description": "公民身份号码 resident ID of the worker at the desk, for a clerk (sealed to the origin; never logged); a worker leaves it out: their own record's is used, and naming anyone else is refused (422 not_this_person)" },
             "from_region": region, "to_region": region,
             "elsewhere": { "type": "array", "items": { "type": "object" }, "description": "其他地区的养老保险缴费期间 pension periods elsewhere (the transfer calculator's periods)" },
             "medical_gap_months": { "type": ["integer", "null"], "minimum": 0 }

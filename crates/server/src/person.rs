@@ -393,6 +393,8 @@ struct PersonPage {
     /// Per insurance: its name and its summary cards (`templates/summary_card.html`).
     sections: Vec<(String, Vec<SummaryCard>)>,
     owner: bool,
+    /// Whether to offer asking for a transfer here (an instance with peers).
+    transfers: bool,
     key: String,
     csrf: String,
     purpose: String,
@@ -507,6 +509,7 @@ pub async fn person_page(
         ],
         months,
         access,
+        transfers: owner && crate::transfer_pages::offered(&state, &caller),
         logout: logout_button(&caller, lang),
     }))
 }
@@ -645,9 +648,18 @@ fn clerk_form(state: &AppState, caller: &Caller, lang: Lang, message: String) ->
             "平台合规评级",
             "Platform compliance",
         ),
+        (
+            Action::TransferQueue,
+            "/transfers",
+            "转移接续：待办队列（逾期在前）",
+            "Transfers: the queue (overdue first)",
+        ),
     ]
     .into_iter()
-    .filter(|(action, ..)| caller.may(*action).is_ok())
+    // Transfers only on an instance that has peers.
+    .filter(|(action, href, ..)| {
+        caller.may(*action).is_ok() && (*href != "/transfers" || state.federation.is_some())
+    })
     .map(|(_, href, zh, en)| (href, lang.pick(zh, en)))
     .collect();
     ClerkPage {

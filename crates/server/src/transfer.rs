@@ -77,8 +77,11 @@ pub async fn receive(State(state): State<AppState>, body: axum::body::Bytes) -> 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AskBody {
-    /// The worker's resident ID (sealed to the origin before it leaves; never logged).
-    pub person_id: String,
+    /// The worker's resident ID, for a clerk asking for a worker at the desk (sealed to the
+    /// origin before it leaves; never logged). A worker leaves it out: their own record's is
+    /// used.
+    #[serde(default)]
+    pub person_id: Option<String>,
     /// Where the worker was insured (the origin instance is the peer keeping it).
     pub from_region: String,
     /// Where the worker moves to (this instance's region).
@@ -100,16 +103,33 @@ pub async fn api_ask(
     caller.may(anxin_service::access::Action::RequestTransfer)?;
     let ask: AskBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_input(
-            format!("请求不是有效的转移申请：{e}（需要 person_id、from_region、to_region）"),
-            format!("the body is not a transfer request: {e} (person_id, from_region and to_region are needed)"),
+            format!("请求不是有效的转移申请：{e}（需要 from_region、to_region；经办员代办时还要 person_id）"),
+            format!("the body is not a transfer request: {e} (from_region and to_region are needed, and person_id when a clerk asks for a worker)"),
         )
     })?;
-    let id = anxin_domain::ResidentId::parse(&ask.person_id).map_err(|_| {
-        ApiError::bad_input(
-            "person_id 不是有效的公民身份号码（18 位，最后一位可为 X）",
-            "person_id is not a valid resident ID (18 characters, the last may be X)",
-        )
-    })?;
+    let (started, _) = start(&state, node, caller, ask).await?;
+    Ok((StatusCode::CREATED, Json(started)))
+}
+
+/// Asks for a transfer (the API's and the page's form): the new transfer's JSON and its id.
+pub async fn start(
+    state: &AppState,
+    node: std::sync::Arc<anxin_service::transfer::node::Node>,
+    caller: crate::auth::Caller,
+    ask: AskBody,
+) -> Result<(serde_json::Value, String), ApiError> {
+    let id = ask
+        .person_id
+        .as_deref()
+        .map(|text| {
+            anxin_domain::ResidentId::parse(text.trim()).map_err(|_| {
+                ApiError::bad_input(
+                    "person_id 不是有效的公民身份号码（18 位，最后一位可为 X）",
+                    "person_id is not a valid resident ID (18 characters, the last may be X)",
+                )
+            })
+        })
+        .transpose()?;
     let today = state.clock.today();
     let request = anxin_service::transfer::package::LiaisonRequest {
         identity: String::new(),
@@ -121,7 +141,7 @@ pub async fn api_ask(
         medical_gap_months: ask.medical_gap_months,
     };
     let started = tokio::task::spawn_blocking(move || {
-        let transfer = node.ask_as(caller.actor(), &id, request)?;
+        let transfer = node.ask_as(caller.actor(), id.as_ref(), request)?;
         let t = node
             .transfer(&transfer)
             .map_err(anxin_service::transfer::node::AskError::Refused)?;
@@ -132,13 +152,13 @@ pub async fn api_ask(
     use anxin_service::transfer::node::AskError;
     match started {
         Ok((transfer, t)) => Ok((
-            StatusCode::CREATED,
-            Json(serde_json::json!({
+            serde_json::json!({
                 "id": transfer,
                 "state": t.as_ref().map(|t| t.state.code()),
                 "peer": t.as_ref().map(|t| t.peer.clone()),
                 "due": t.as_ref().and_then(|t| t.due).map(|d| d.to_string()),
-            })),
+            }),
+            transfer,
         )),
         Err(AskError::Denied(d)) => Err(d.into()),
         Err(AskError::Refused(r)) => Err(refused(r)),
@@ -175,26 +195,89 @@ pub async fn api_queue(
     Ok(Json(serde_json::json!({ "items": rows })))
 }
 
-/// `GET /api/transfers/{id}`: one transfer as this instance sees it (clerks).
+fn no_such_transfer() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "本实例没有这笔转移",
+        "this instance has no such transfer",
+    )
+}
+
+/// One transfer, if the caller may read it (`anxin_service::access::check_read_transfer`:
+/// the worker it moves, or a clerk of its destination's region); a transfer the caller may
+/// not read is refused the same whether it exists or not.
+pub async fn readable(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    id: String,
+) -> Result<anxin_service::transfer::node::Detail, ApiError> {
+    let node = state.federation.clone().ok_or_else(not_federated)?;
+    caller.may(anxin_service::access::Action::ReadTransfer)?;
+    let found = tokio::task::spawn_blocking(move || node.detail(&id))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(refused)?;
+    let Some(d) = found else {
+        return Err(no_such_transfer());
+    };
+    let to = d.to_region.as_deref().and_then(|r| r.parse::<u32>().ok());
+    anxin_service::access::check_read_transfer(caller.actor(), d.person.as_ref(), to)
+        .map_err(|e| -> ApiError { e.into() })?;
+    Ok(d)
+}
+
+/// `GET /api/transfers/{id}/voucher`: the transfer voucher (转移凭证) of a transfer done here.
+pub async fn api_voucher(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    voucher_response(&state, &caller, id).await
+}
+
+/// The voucher as a file to keep (`转移凭证-{id}.json`).
+pub async fn voucher_response(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    id: String,
+) -> Result<Response, ApiError> {
+    let d = readable(state, caller, id.clone()).await?;
+    let node = state.federation.clone().ok_or_else(not_federated)?;
+    let voucher = tokio::task::spawn_blocking(move || node.voucher(&d.transfer.id))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(refused)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "这笔转移还没有办结：办结后才有转移凭证",
+                "this transfer is not done yet: the voucher comes when it is",
+            )
+        })?;
+    let file = format!("voucher-{}.json", id.replace([':', '/'], "-"));
+    let mut r = Json(voucher).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        r.headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+/// `GET /api/transfers/{id}`: one transfer as this instance sees it (the worker it moves, or
+/// clerks).
 pub async fn api_show(
     State(state): State<AppState>,
     caller: crate::auth::Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let node = state.federation.clone().ok_or_else(not_federated)?;
-    caller.may(anxin_service::access::Action::TransferQueue)?;
-    let found = tokio::task::spawn_blocking(move || node.view(&id))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(refused)?;
-    let Some((t, months)) = found else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "本实例没有这笔转移",
-            "this instance has no such transfer",
-        ));
-    };
+    let d = readable(&state, &caller, id).await?;
+    let (t, months) = (d.transfer, d.received.map(|r| r.months.len()));
     Ok(Json(serde_json::json!({
         "id": t.id,
         "role": t.role.code(),

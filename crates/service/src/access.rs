@@ -91,6 +91,9 @@ pub enum Action {
     RequestTransfer,
     /// The transfers of this instance (both ends) with their working-day timers: clerks.
     TransferQueue,
+    /// One transfer with its steps, deadlines, claim place and voucher: the worker it moves
+    /// (their own only), or a clerk of the instance (of the destination's region).
+    ReadTransfer,
     /// The alerts of one's grid cells and the steps on them (acknowledge, contact, close):
     /// grid workers, for the cells assigned to their account ([`crate::monitor`]).
     GridAlerts,
@@ -108,7 +111,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::ReadPerson,
         Action::LookupPerson,
         Action::OwnPlans,
@@ -133,6 +136,7 @@ impl Action {
         Action::Analyse,
         Action::RequestTransfer,
         Action::TransferQueue,
+        Action::ReadTransfer,
         Action::GridAlerts,
         Action::MonitorCompliance,
         Action::PlatformRating,
@@ -222,6 +226,7 @@ pub const TABLE: &[(Action, &[Role])] = &[
     (Action::Analyse, &[Role::Analyst]),
     (Action::RequestTransfer, &[Role::Worker, Role::Clerk]),
     (Action::TransferQueue, &[Role::Clerk]),
+    (Action::ReadTransfer, &[Role::Worker, Role::Clerk]),
     (Action::GridAlerts, &[Role::Grid]),
     (Action::MonitorCompliance, &[Role::Inspector]),
     (Action::PlatformRating, &[Role::Platform]),
@@ -771,6 +776,46 @@ pub fn check_request_transfer(
             Why::OutOfRegion,
             "转入地不在你的辖区：由转入地的经办员受理",
             "the destination is outside your region: a clerk there takes the request",
+        )),
+    }
+}
+
+/// Whom a worker's own request for a transfer is about: the person of their own account, never
+/// one the request names (a clerk names the person at the desk instead).
+pub fn own_transfer_person(actor: Actor<'_>) -> Result<Option<PersonKey>, Denied> {
+    check(actor, Action::RequestTransfer)?;
+    match (actor.role, actor.account.person) {
+        (Role::Worker, Some(p)) => Ok(Some(PersonKey(p))),
+        (Role::Worker, None) => Err(Denied::new(
+            Why::NotOwner,
+            "你的账户没有关联本人的参保记录：请到经办窗口办理",
+            "your account is linked to no record of your own: ask at the office's desk",
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// Reading one transfer (its steps, deadlines, claim place, voucher): the worker it moves,
+/// their own only; a clerk of the instance, for a transfer into their region (`to_region`)
+/// or out of the instance (`None`: the origin's side, which every clerk here handles).
+pub fn check_read_transfer(
+    actor: Actor<'_>,
+    person: Option<&PersonKey>,
+    to_region: Option<u32>,
+) -> Result<(), Denied> {
+    check(actor, Action::ReadTransfer)?;
+    match actor.role {
+        Role::Worker if person.is_some_and(|p| actor.owns(p)) => Ok(()),
+        Role::Worker => Err(Denied::new(
+            Why::NotOwner,
+            "只能查看本人的转移",
+            "you may see only your own transfers",
+        )),
+        _ if to_region.is_none_or(|r| actor.covers(r)) => Ok(()),
+        _ => Err(Denied::new(
+            Why::OutOfRegion,
+            "这笔转移的转入地不在你的辖区",
+            "this transfer's destination is outside your region",
         )),
     }
 }

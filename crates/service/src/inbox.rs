@@ -69,6 +69,7 @@ pub fn all_kinds() -> Vec<&'static str> {
         .iter()
         .copied()
         .chain(crate::cases::notify::KINDS.iter().map(|(kind, _)| *kind))
+        .chain(crate::transfer::notify::KINDS.iter().map(|(kind, _)| *kind))
         .collect()
 }
 
@@ -86,6 +87,7 @@ pub fn kind_name(kind: &str) -> (&'static str, &'static str) {
         "case_closed" => ("投诉已办结", "complaint closed"),
         "case_step" => ("投诉新进展", "complaint update"),
         "case_party" => ("案件待办与进展（办理方）", "case step, to a party"),
+        "transfer_step" => ("转移接续新进展", "transfer update"),
         _ => ("其他", "other"),
     }
 }
@@ -698,6 +700,8 @@ mod tests {
         ]);
         // The case steps' kinds (issue 15) and their placeholders.
         given.extend(crate::cases::notify::KINDS);
+        // The transfer steps' (issue 14).
+        given.extend(crate::transfer::notify::KINDS);
         assert!(!templates().is_empty(), "templates/inbox.toml parses");
         for kind in KINDS {
             assert!(templates().iter().any(|t| t.kind == kind), "{kind}");

@@ -54,6 +54,10 @@ pub struct Received {
     pub personal_account_fen: Option<i64>,
     /// Where the pension will be claimed (66号 第六条), region code.
     pub claim_place: String,
+    /// Which of the four rules of 66号 第六条 decided it (1–4; 0 when stored before it was
+    /// kept) and why, in Chinese and English.
+    pub claim_rule: u8,
+    pub claim_why: (String, String),
     /// The holder as a voucher shows them: the ID masked.
     pub holder: String,
 }
@@ -65,9 +69,16 @@ pub struct LedgerBook<'p, S: Store> {
     /// Origin: the person of each frozen transfer, and the persons whose account moved out.
     pub frozen: BTreeMap<String, PersonKey>,
     pub sealed: BTreeSet<PersonKey>,
-    /// Destination: the liaison request sent for each transfer, and what was recorded.
+    /// Destination: the liaison request sent for each transfer, the person it is for (this
+    /// instance's key) and what was recorded.
     pub sent: BTreeMap<String, LiaisonRequest>,
+    pub asked: BTreeMap<String, PersonKey>,
     pub received: BTreeMap<String, Received>,
+    /// Each peer's place (Chinese, English), for the worker's messages; a peer not here is
+    /// named by its instance name.
+    pub places: BTreeMap<String, (String, String)>,
+    /// Now (Unix seconds), when the step under way is committed: the inbox messages' time.
+    pub now: i64,
     /// What the step under way changed in the maps above, to commit or undo.
     staged: Vec<Staged>,
 }
@@ -89,6 +100,10 @@ struct ReceivedFigures {
     pooling_fen: i64,
     personal_account_fen: Option<i64>,
     claim_place: String,
+    #[serde(default)]
+    claim_rule: u8,
+    #[serde(default)]
+    claim_why: (String, String),
     holder: String,
 }
 
@@ -117,9 +132,22 @@ impl<'p, S: Store> LedgerBook<'p, S> {
             frozen: BTreeMap::new(),
             sealed: BTreeSet::new(),
             sent: BTreeMap::new(),
+            asked: BTreeMap::new(),
             received: BTreeMap::new(),
+            places: BTreeMap::new(),
+            now: 0,
             staged: Vec::new(),
         }
+    }
+
+    /// The person a transfer is about, as this instance keys them, when it knows: at the
+    /// destination from the request on, at the origin while the account is frozen.
+    pub fn person_of(&self, transfer: &str) -> Option<PersonKey> {
+        self.asked
+            .get(transfer)
+            .or_else(|| self.frozen.get(transfer))
+            .or_else(|| self.received.get(transfer).map(|r| &r.person))
+            .copied()
     }
 
     fn staged_person(&self, transfer: &str) -> Option<PersonKey> {
@@ -128,6 +156,9 @@ impl<'p, S: Store> LedgerBook<'p, S> {
         }
         if let Some(r) = self.received.get(transfer) {
             return Some(r.person);
+        }
+        if let Some(p) = self.asked.get(transfer) {
+            return Some(*p);
         }
         self.staged.iter().find_map(|s| match s {
             Staged::Unfrozen(t, p) | Staged::Sealed(t, p) if t == transfer => Some(*p),
@@ -156,6 +187,8 @@ impl<'p, S: Store> LedgerBook<'p, S> {
         let body = serde_json::to_value(&request)
             .map_err(|e| super::message::malformed(&e.to_string()))?;
         self.sent.insert(transfer.to_string(), request);
+        self.asked
+            .insert(transfer.to_string(), self.records.person_key(id));
         self.staged.push(Staged::Sent(transfer.to_string()));
         Ok(body)
     }
@@ -235,6 +268,8 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                 pooling_fen: v.result.pension.pooling_fen.0,
                 personal_account_fen: v.result.pension.personal_account_fen.map(|f| f.0),
                 claim_place: v.result.claim.place.code.to_string(),
+                claim_rule: v.result.claim.rule,
+                claim_why: (v.result.claim.why.zh.clone(), v.result.claim.why.en.clone()),
                 holder: v.id.masked(),
             },
         );
@@ -258,6 +293,7 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                 }
                 Staged::Sent(t) => {
                     self.sent.remove(&t);
+                    self.asked.remove(&t);
                 }
                 Staged::Received(t) => {
                     self.received.remove(&t);
@@ -283,6 +319,7 @@ impl<S: Store> Book for LedgerBook<'_, S> {
         self.frozen.clear();
         self.sealed.clear();
         self.sent.clear();
+        self.asked.clear();
         self.received.clear();
         self.staged.clear();
         let rows = self.records.store().transfers_all().map_err(stored_error)?;
@@ -311,6 +348,9 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                 }
                 (Role::Origin, State::Sealed, Some(p)) => {
                     self.sealed.insert(p);
+                }
+                (Role::Destination, _, Some(p)) => {
+                    self.asked.insert(r.id.clone(), p);
                 }
                 _ => {}
             }
@@ -352,6 +392,8 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                         pooling_fen: f.pooling_fen,
                         personal_account_fen: f.personal_account_fen,
                         claim_place: f.claim_place,
+                        claim_rule: f.claim_rule,
+                        claim_why: f.claim_why,
                         holder: f.holder,
                     },
                 );
@@ -448,8 +490,17 @@ impl<S: Store> LedgerBook<'_, S> {
             }
         }
         let mut events = Vec::with_capacity(last.len());
+        let mut told = Vec::new();
         for (id, t) in last {
             let person = self.staged_person(id);
+            if let Some(p) = &person {
+                let (zh, en) = self
+                    .places
+                    .get(&t.peer)
+                    .map(|(zh, en)| (zh.as_str(), en.as_str()))
+                    .unwrap_or((t.peer.as_str(), t.peer.as_str()));
+                told.push(super::notify::message_of(t, p, (zh, en)));
+            }
             let sent = self.staged_has(|s| matches!(s, Staged::Sent(x) if x == id));
             let got = self.staged_has(|s| matches!(s, Staged::Received(x) if x == id));
             let request = match (sent, self.sent.get(id)) {
@@ -466,6 +517,8 @@ impl<S: Store> LedgerBook<'_, S> {
                         pooling_fen: r.pooling_fen,
                         personal_account_fen: r.personal_account_fen,
                         claim_place: r.claim_place.clone(),
+                        claim_rule: r.claim_rule,
+                        claim_why: r.claim_why.clone(),
                         holder: r.holder.clone(),
                     })
                     .map_err(stored_error)?,
@@ -523,6 +576,13 @@ impl<S: Store> LedgerBook<'_, S> {
         self.records
             .commit_transfer(events, write)
             .map(drop)
-            .map_err(stored_error)
+            .map_err(stored_error)?;
+        // The worker is told of each step once it is committed (keyed by the transfer and the
+        // state, so a step committed again tells nobody twice). A message that fails to store
+        // does not undo the step: the page shows the step all the same.
+        if !told.is_empty() {
+            let _ = self.records.store().inbox_add(&told, self.now);
+        }
+        Ok(())
     }
 }

@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod machine;
 pub mod message;
 pub mod node;
+pub mod notify;
 pub mod package;
 pub mod voucher;
 pub mod witness;

@@ -28,6 +28,32 @@ pub const POST_TIMEOUT_SECS: u64 = 30;
 
 type NodeSide = Side<LedgerBook<'static, Box<dyn Store>>>;
 
+/// One transfer as the pages show it.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub transfer: Transfer,
+    /// The worker it moves (this instance's key), when known here.
+    pub person: Option<anxin_records::PersonKey>,
+    /// Destination: the regions asked from and to.
+    pub from_region: Option<String>,
+    pub to_region: Option<String>,
+    /// Destination, once recorded: the months and figures received.
+    pub received: Option<super::ledger::Received>,
+    /// Working days left on the current step's clock (negative: overdue).
+    pub days_left: Option<i64>,
+    /// The other instance's place (Chinese, English).
+    pub peer: (String, String),
+}
+
+/// A peer's place in words: the first region it keeps, by the policy's names.
+fn place_of(policy: &Policy, peer: &super::keys::Peer) -> (String, String) {
+    peer.regions
+        .first()
+        .and_then(|r| policy.region_by_code(*r))
+        .map(|r| (r.name_zh.clone(), r.name_en.clone()))
+        .unwrap_or_else(|| (peer.name.clone(), peer.name.clone()))
+}
+
 pub struct Node {
     side: Mutex<NodeSide>,
     policy: &'static Policy,
@@ -77,7 +103,12 @@ impl Node {
         // The book borrows the policy for the life of the process (one node per server).
         let policy: &'static Policy = Box::leak(Box::new(policy));
         let clocks = Clocks::of(policy, clock.today())?;
-        let book = LedgerBook::new(records, policy, key.clone());
+        let mut book = LedgerBook::new(records, policy, key.clone());
+        book.places = peers
+            .peers
+            .iter()
+            .map(|p| (p.name.clone(), place_of(policy, p)))
+            .collect();
         let side = Side::load(key, peers, book, clocks)?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -107,6 +138,7 @@ impl Node {
     pub fn receive(&self, body: &str) -> Result<Vec<Signed>, Refusal> {
         let signed = Signed::from_json(body)?;
         let mut side = self.side()?;
+        side.book.now = self.clock.unix_seconds();
         side.handle(
             &self.policy.calendar,
             &signed,
@@ -124,6 +156,7 @@ impl Node {
         request: LiaisonRequest,
     ) -> Result<String, Refusal> {
         let mut side = self.side()?;
+        side.book.now = self.clock.unix_seconds();
         let origin = side.peers.for_region(from_region)?.name.clone();
         let id = id.clone();
         side.request(
@@ -135,14 +168,56 @@ impl Node {
         )
     }
 
-    /// [`Node::ask`] for a signed-in account: the worker for themselves, or a clerk of the
-    /// destination region (`anxin_service::access::check_request_transfer`).
+    /// [`Node::ask`] for a signed-in account: a worker for themselves — the resident ID is
+    /// their own record's, and a request naming anyone else is refused — or a clerk of the
+    /// destination region for the worker `id` at the desk
+    /// (`anxin_service::access::own_transfer_person`, `check_request_transfer`).
     pub fn ask_as(
         &self,
         actor: crate::access::Actor<'_>,
-        id: &ResidentId,
+        id: Option<&ResidentId>,
         request: LiaisonRequest,
     ) -> Result<String, AskError> {
+        let own = crate::access::own_transfer_person(actor).map_err(AskError::Denied)?;
+        let own_id = match own {
+            Some(key) => {
+                let view = self
+                    .side()
+                    .map_err(AskError::Refused)?
+                    .book
+                    .records
+                    .person_view(&key)
+                    .map_err(|e| AskError::Refused(e.into()))?;
+                let Some(view) = view else {
+                    return Err(AskError::Refused(Refusal::new(
+                        Why::NoSuchPerson,
+                        "本实例的登记册中没有你的记录：请先到经办窗口登记",
+                        "this instance's registry has no record of yours: register at the office's desk first",
+                    )));
+                };
+                Some(view.id)
+            }
+            None => None,
+        };
+        let id = match (own_id.as_ref(), id) {
+            // A worker may repeat their own ID, never name another's.
+            (Some(own), Some(named)) if own != named => {
+                return Err(AskError::Refused(Refusal::new(
+                    Why::NotThisPerson,
+                    "劳动者只能为本人申请转移：不要填写身份证号，系统使用你本人的记录",
+                    "a worker asks only for themselves: leave person_id out, your own record is used",
+                )));
+            }
+            (Some(own), _) => own,
+            (None, Some(named)) => named,
+            (None, None) => {
+                return Err(AskError::Refused(Refusal::new(
+                    Why::Malformed,
+                    "经办员代为申请时需要填写劳动者的身份证号（person_id）",
+                    "a clerk asking for a worker gives the worker's resident ID (person_id)",
+                )));
+            }
+        };
         let from = RegionCode::parse(&request.from_region).map_err(|_| {
             AskError::Refused(Refusal::new(
                 Why::Malformed,
@@ -174,6 +249,7 @@ impl Node {
         let due = {
             let mut side = self.side()?;
             let now = self.clock.unix_seconds();
+            side.book.now = now;
             side.pump(now)
                 .into_iter()
                 .filter_map(|(to, signed)| {
@@ -214,6 +290,7 @@ impl Node {
             };
             done.sent += 1;
             let mut side = self.side()?;
+            side.book.now = self.clock.unix_seconds();
             for reply in replies {
                 // A reply that does not fit (already handled, a reordering) changes nothing.
                 if side
@@ -230,6 +307,105 @@ impl Node {
             }
         }
         Ok(done)
+    }
+
+    /// The transfers of the worker `person` (this instance's key), newest first.
+    pub fn transfers_of(
+        &self,
+        person: &anxin_records::PersonKey,
+    ) -> Result<Vec<Transfer>, Refusal> {
+        let side = self.side()?;
+        let mut out: Vec<Transfer> = side
+            .transfers
+            .values()
+            .filter(|t| side.book.person_of(&t.id).as_ref() == Some(person))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.since.cmp(&a.since).then_with(|| b.id.cmp(&a.id)));
+        Ok(out)
+    }
+
+    /// One transfer with what the pages show of it; `None` if this instance has none.
+    pub fn detail(&self, id: &str) -> Result<Option<Detail>, Refusal> {
+        let side = self.side()?;
+        let Some(t) = side.transfers.get(id).cloned() else {
+            return Ok(None);
+        };
+        let request = side.book.sent.get(id);
+        let peer = side
+            .peers
+            .named(&t.peer)
+            .map(|p| place_of(self.policy, p))
+            .unwrap_or_else(|| (t.peer.clone(), t.peer.clone()));
+        let today = self.clock.today();
+        Ok(Some(Detail {
+            person: side.book.person_of(id),
+            from_region: request.map(|r| r.from_region.clone()),
+            to_region: request.map(|r| r.to_region.clone()),
+            received: side.book.received.get(id).cloned(),
+            days_left: t
+                .due
+                .and_then(|d| self.policy.calendar.working_days_between(today, d).ok()),
+            peer,
+            transfer: t,
+        }))
+    }
+
+    /// The transfer voucher (转移凭证) of a transfer done here as its destination, issued on
+    /// the day it was done: the same bytes every time it is asked for. `None` until then.
+    pub fn voucher(&self, id: &str) -> Result<Option<super::voucher::SignedVoucher>, Refusal> {
+        let side = self.side()?;
+        let Some(t) = side.transfers.get(id) else {
+            return Ok(None);
+        };
+        let (Some(seal), Some(package), Some(received)) =
+            (&t.seal, &t.package, side.book.received.get(id))
+        else {
+            return Ok(None);
+        };
+        if t.role != super::machine::Role::Destination || t.state != super::machine::State::Done {
+            return Ok(None);
+        }
+        super::voucher::issue(
+            &side.key,
+            id,
+            &t.peer,
+            package,
+            seal,
+            received,
+            &t.since.to_string(),
+        )
+        .map(Some)
+    }
+
+    /// The federation keys that check a voucher, as (name, base64): this instance's first,
+    /// then each peer's.
+    pub fn keys(&self) -> Result<Vec<(String, String)>, Refusal> {
+        use base64::Engine as _;
+        let side = self.side()?;
+        let b64 = |k: &[u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+        Ok(
+            std::iter::once((side.key.name().to_string(), b64(&side.key.public())))
+                .chain(
+                    side.peers
+                        .peers
+                        .iter()
+                        .map(|p| (p.name.clone(), b64(&p.key))),
+                )
+                .collect(),
+        )
+    }
+
+    /// The regions this instance's peers keep the records of, with their peer's name: where a
+    /// worker may ask to move from.
+    pub fn origins(&self) -> Result<Vec<(RegionCode, String)>, Refusal> {
+        let side = self.side()?;
+        Ok(side
+            .peers
+            .peers
+            .iter()
+            .flat_map(|p| p.regions.iter().map(|r| (*r, p.name.clone())))
+            .collect())
     }
 
     /// The clerks' queue: open transfers, most urgent first.
