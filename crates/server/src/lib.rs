@@ -1104,6 +1104,13 @@ pub fn private_html(t: &impl askama::Template) -> Response {
     r
 }
 
+/// A template rendered as a body fragment, for [`page`] (the pages whose body is a template
+/// of its own that does not extend the layout).
+fn render(t: &impl askama::Template) -> String {
+    t.render()
+        .unwrap_or_else(|_| "<p class=bad>出错了 Something went wrong</p>".to_string())
+}
+
 /// A page from a body that is already HTML (the pages not yet templates of their own).
 pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
     html(&Layout {

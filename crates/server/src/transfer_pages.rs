@@ -37,13 +37,6 @@ pub fn routes() -> Router<AppState> {
         .route("/transfers/{transfer}/voucher", get(voucher_file))
 }
 
-const STYLE: &str = "<style>ol.steps{padding-left:1.4rem}ol.steps li{margin:.4rem 0}\
-li.done{color:#070}li.now{font-weight:bold}li.wait{color:#555}li.stop{color:#b00}\
-ol.rules li.this{font-weight:bold}.late{color:#b00;font-weight:bold}.state{font-weight:bold}\
-a.voucher{min-height:44px}</style>";
-
-/// The link to the transfer pages, for a page of a worker's or a clerk's own desk: only on a
-/// federated instance, and only for whom the access table lets ask.
 /// Whether `caller` is offered transfers here: an instance with peers, and a role that may
 /// ask for one.
 pub fn offered(state: &AppState, caller: &Caller) -> bool {
@@ -237,7 +230,7 @@ async fn list_page(
     Ok(private_page(
         lang,
         title,
-        &format!("{STYLE}{body}<p>{}</p>", logout_button(&caller, lang)),
+        &format!("{body}<p>{}</p>", logout_button(&caller, lang)),
     ))
 }
 
@@ -547,7 +540,7 @@ async fn transfer_page(
     Ok(private_page(
         lang,
         lang.pick("转移接续进度", "Transfer, step by step"),
-        &format!("{STYLE}{body}{back}<p>{}</p>", logout_button(&caller, lang)),
+        &format!("{body}{back}<p>{}</p>", logout_button(&caller, lang)),
     ))
 }
 
