@@ -351,7 +351,7 @@ fn tampering_with_sqlite3_is_caught_and_named() {
     let (root, pristine) = populated("tamper", 2, 6);
     assert_eq!(anxin_in(&pristine, &["audit"]).0, 0);
     // Events: #0 org, #1..#2 persons, #3..#14 contributions. A contribution's bytes are
-    // rebuilt from its contributions row (stored once, migration 20); a person's are stored.
+    // rebuilt from its contributions row (stored once, migration 17); a person's are stored.
     let body_of = |seq: u32| -> String {
         let out = Command::new("sqlite3")
             .arg(pristine.join("anxin.db"))

@@ -884,7 +884,7 @@ impl LogPass {
 }
 
 /// Where a changed entry's bytes may come from: a contribution's are rebuilt from its
-/// contributions row when stored empty (migration 20), so that row is named too.
+/// contributions row when stored empty (migration 17), so that row is named too.
 fn rebuilt_from(seq: u64, contribution: bool) -> (String, String) {
     if contribution {
         (

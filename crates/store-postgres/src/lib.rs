@@ -51,7 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_signups.sql"),
     include_str!("../migrations/0015_transfers.sql"),
     include_str!("../migrations/0016_alert_steps.sql"),
-    include_str!("../migrations/0020_rebuilt_contribution_bodies.sql"),
+    include_str!("../migrations/0017_rebuilt_contribution_bodies.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,

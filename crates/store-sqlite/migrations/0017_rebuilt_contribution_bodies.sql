@@ -1,4 +1,4 @@
--- Migration 20 (issue 18): a contribution event's bytes are stored once.
+-- Migration 17 (issue 18): a contribution event's bytes are stored once.
 --
 -- From this migration on, a `contribution_recorded` event may be stored with an empty `body`:
 -- its canonical bytes are then exactly those rebuilt from the contributions row of the same
@@ -11,4 +11,4 @@
 --
 -- A binary from before this migration would read such a body as empty bytes; the migration
 -- number makes it refuse the database instead.
-INSERT INTO meta (name, value) VALUES ('contribution_bodies', 'rebuilt from contributions when stored empty (migration 20)');
+INSERT INTO meta (name, value) VALUES ('contribution_bodies', 'rebuilt from contributions when stored empty (migration 17)');
