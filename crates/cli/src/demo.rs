@@ -678,7 +678,8 @@ pub fn agreements(
     let clock = anxin_domain::TestClock::at(day(40));
     // (title, base, share, days ago filed, steps: (days ago, by the union?, action)).
     type Step = (i64, bool, &'static str);
-    let plan: [(&str, Option<i64>, Option<u32>, i64, &[Step]); 3] = [
+    type Planned = (&'static str, Option<i64>, Option<u32>, i64, &'static [Step]);
+    let plan: [Planned; 3] = [
         (
             "杭州外卖配送员集体合同（示例）",
             Some(600_000),
