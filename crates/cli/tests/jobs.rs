@@ -310,7 +310,10 @@ fn killed_mid_import_then_restarted(name: &str, database: Option<&str>) {
         )),
         "{page}"
     );
-    assert!(page.contains(&format!("<td>{}</td>", refused[0])), "{page}");
+    assert!(
+        page.contains(&format!("<td data-label=\"Row\">{}</td>", refused[0])),
+        "{page}"
+    );
 
     // The ledger holds each good row exactly once.
     let size = server.json("/api/log/checkpoint", &token)["size"]
