@@ -206,6 +206,21 @@ pub struct EvidenceQuery {
     name: Option<String>,
 }
 
+/// The `name` of an uploaded file as the API document allows it: 1 to 200 characters, no
+/// control characters (the first 120 are kept).
+fn check_file_name(name: &str) -> Result<(), ApiError> {
+    let count = name.chars().count();
+    if (1..=200).contains(&count) && !name.chars().any(|c| c <= '\u{1f}' || c == '\u{7f}') {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "bad_name",
+        "文件名须为 1 到 200 个字符，且不含控制字符",
+        "the file name must be 1 to 200 characters with no control characters",
+    ))
+}
+
 /// `POST /api/cases/{case}/evidence?name=`: the worker attaches one file, sent as the body
 /// with its content type (`image/jpeg`, `image/png`, `application/pdf`, `text/plain`).
 pub async fn api_evidence_add(
@@ -217,6 +232,9 @@ pub async fn api_evidence_add(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     check_id(&id)?;
+    if let Some(name) = &q.name {
+        check_file_name(name)?;
+    }
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
