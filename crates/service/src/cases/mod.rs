@@ -209,7 +209,7 @@ pub fn due_words(
             format!("about {h} hour(s) left"),
         )
     } else if last == today {
-        ("今天截止".to_string(), "ends today".to_string())
+        ("就是今天".to_string(), "that is today".to_string())
     } else if unit == Some(rules::Unit::WorkingDays) {
         match policy.calendar.working_days_between(today, last) {
             Ok(n) => (
@@ -1159,4 +1159,61 @@ fn render(
             })
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    /// The instant a day-clock ends: the midnight (in China) after its last day.
+    fn end_of(d: jiff::civil::Date) -> i64 {
+        d.tomorrow()
+            .expect("a date before 9999")
+            .to_zoned(china())
+            .expect("a time in China")
+            .timestamp()
+            .as_second()
+    }
+
+    /// Noon of a day in China.
+    fn noon(d: jiff::civil::Date) -> i64 {
+        d.at(12, 0, 0, 0)
+            .to_zoned(china())
+            .expect("a time in China")
+            .timestamp()
+            .as_second()
+    }
+
+    #[test]
+    fn days_read_as_a_worker_reads_them() {
+        let (zh, en) = day_words(date(2026, 12, 26));
+        assert_eq!(zh, "2026年12月26日（周六）");
+        assert_eq!(en, "Sat 26 Dec 2026");
+    }
+
+    #[test]
+    fn deadlines_count_working_days_by_the_official_calendar() {
+        let policy = Policy::embedded().expect("embedded policy loads");
+        let working = Some(rules::Unit::WorkingDays);
+        let due = end_of(date(2026, 10, 9));
+        // National Day 2026 (off 1–7 October, Saturday 10 October worked): from Wednesday
+        // 30 September to Friday 9 October only the 8th and the 9th are working days.
+        let (zh, en) = due_words(&policy, due, noon(date(2026, 9, 30)), working);
+        assert_eq!(zh, "2026年10月9日（周五）截止，还剩 2 个工作日");
+        assert_eq!(en, "by Fri 9 Oct 2026, 2 working day(s) left");
+        let (zh, _) = due_words(&policy, due, noon(date(2026, 10, 9)), working);
+        assert_eq!(zh, "2026年10月9日（周五）截止，就是今天");
+        // Past it, in calendar days.
+        let (zh, _) = due_words(&policy, due, noon(date(2026, 10, 12)), working);
+        assert_eq!(zh, "2026年10月9日（周五）截止，已逾期 3 天");
+        // A year without a notice: never a weekday guess, the calendar days instead.
+        let (zh, _) = due_words(
+            &policy,
+            end_of(date(2031, 3, 3)),
+            noon(date(2031, 2, 28)),
+            working,
+        );
+        assert_eq!(zh, "2031年3月3日（周一）截止，还剩 3 天");
+    }
 }
