@@ -12,11 +12,11 @@
 //!
 //! Permissions are [`crate::access`]'s: [`Action::ReviewSignup`], [`Action::ResetPassword`].
 
-use anxin_domain::{RegionCode, ResidentId};
+use anxin_domain::{EmploymentForm, RegionCode, ResidentId};
 use anxin_policy::Policy;
 use anxin_records::access::{AccessRow, NewAccount, Role};
 use anxin_records::signup::{NewSignup, SignupDecision, SignupPrivate, SignupRow, SignupState};
-use anxin_records::{Error, PersonKey, Records, Store};
+use anxin_records::{Error, Input, Outcome, PersonInput, PersonKey, Records, Store};
 
 use crate::access::{self, Actor};
 
@@ -280,7 +280,8 @@ fn log_row(actor: Actor<'_>, person: [u8; 32], what: &str, purpose: &str, now: i
 /// Confirms request `id` once the clerk has typed the number on the ID card the worker
 /// shows: it must be the ID the request was made with. Makes the worker's account (tied to
 /// the person and to the request's region) and writes the confirmation to the worker's
-/// access log. Returns the new account's username.
+/// access log; a person not yet in the registry is entered in it ([`register_if_new`]).
+/// Returns the new account's username.
 pub fn confirm<S: Store>(
     records: &mut Records<S>,
     actor: Actor<'_>,
@@ -299,6 +300,7 @@ pub fn confirm<S: Store>(
     }
     let region = RegionCode::parse(&format!("{:06}", row.region))
         .map_err(|_| Error::Corrupt("a sign-up names an invalid region".into()))?;
+    register_if_new(records, &row, card, region)?;
     let account = NewAccount {
         username: row.username.clone(),
         role: Role::Worker,
@@ -318,6 +320,44 @@ pub fn confirm<S: Store>(
         now,
     ))?;
     Ok(row.username)
+}
+
+/// Enters the person the clerk has just seen in the registry, when they are not in it yet, so
+/// that their account has a record to show and they can file cases (an enrolment without an
+/// employer first of all): the name and ID of the request (sealed as every registration is),
+/// living in the request's region, in flexible employment (they came without an employer;
+/// an import or a transfer later says more). The hukou is left unknown: the ID's first six
+/// digits name where it was first issued, not where the hukou is now. The registration is
+/// an event in the log like an imported one.
+fn register_if_new<S: Store>(
+    records: &mut Records<S>,
+    row: &SignupRow,
+    card: ResidentId,
+    region: RegionCode,
+) -> Result<(), Error> {
+    if records.store().person(&row.person)?.is_some() {
+        return Ok(());
+    }
+    let private = SignupPrivate::open(records.data_key(), &PersonKey(row.person), &row.sealed)?;
+    let committed = records.append(vec![Input::Person(PersonInput {
+        person_id: card,
+        name: private.name,
+        hukou_region: None,
+        residence_region: region,
+        employment_form: EmploymentForm::Flexible,
+        platforms: Vec::new(),
+        permit_region: None,
+        permit_since: None,
+        household: None,
+        record_id: None,
+    })])?;
+    match committed.outcomes.into_iter().next() {
+        Some(Outcome::Rejected(r)) => Err(Error::Refused {
+            zh: format!("无法登记此人：{}", r.reason_zh),
+            en: format!("this person cannot be registered: {}", r.reason_en),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses request `id` with `reason`, which the worker reads when they next sign in.

@@ -561,3 +561,115 @@ fn overdue_requests_go_to_the_supervisor_then_the_region_above() {
     assert!(report.is_clean(), "{:?}", report.findings);
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+/// Someone the instance has never seen signs up, is confirmed at the counter, files an
+/// enrolment without an employer with their income evidence, and is approved: the
+/// confirmation entered them in the registry (in flexible employment, living in the region
+/// they named, hukou unknown), so their case is taken and the approval carries a first quote
+/// of that region. Before the confirmation they are not in the registry.
+#[test]
+fn a_worker_who_signed_up_is_registered_and_enrolled() {
+    use anxin_service::accounts::{self, SignupForm};
+    let policy = Policy::embedded().unwrap();
+    let kinds = Kinds::embedded().unwrap();
+    let engine = Engine {
+        policy: &policy,
+        kinds: &kinds,
+        reforms: &[],
+    };
+    let path = temp_db("signup-enrol");
+    let mut records = init(&path);
+    let now = 1_781_000_000;
+    let id = resident_id("44030619950505222");
+    let clerk = account(Role::Clerk, Some(330100), None);
+    // 王五 asks under `username`; the clerk confirms with the card; the log's size before.
+    let sign_up_and_confirm = |records: &mut Records<Box<dyn Store>>, username: &str| {
+        let form = SignupForm {
+            resident_id: id.expose().to_string(),
+            name: "王五".into(),
+            phone: "13900139000".into(),
+            username: username.into(),
+            password: "my own password".into(),
+            region: "330100".into(),
+        }
+        .check(&policy)
+        .unwrap();
+        let hash = form.hash_password().unwrap();
+        let n = accounts::add_signup(records, &form, hash, now).unwrap();
+        let before = records.store().head().unwrap().size;
+        let key = records.person_key(&id).0;
+        let known = records.store().person(&key).unwrap().is_some();
+        accounts::confirm(
+            records,
+            Actor::new(&clerk, Role::Clerk),
+            n,
+            id.expose(),
+            now,
+        )
+        .unwrap();
+        (before, known)
+    };
+    let (_, known) = sign_up_and_confirm(&mut records, "wangwu");
+    assert!(!known, "not in the registry before the confirmation");
+    let key = records.person_key(&id).0;
+    let person = records.store().person(&key).unwrap().expect("registered");
+    assert_eq!(person.residence_region, 330100);
+    assert_eq!(person.hukou_region, None);
+    assert_eq!(person.employment_form, "flexible");
+    let worker = records.store().account_named("wangwu").unwrap().unwrap();
+
+    let clock = TestClock::at("2026-06-15T02:00:00Z".parse().unwrap());
+    let filed = cases::file(
+        &mut records,
+        &engine,
+        Actor::new(&worker, Role::Worker),
+        &FileRequest {
+            kind: "enrolment".into(),
+            subject: "pension".into(),
+            party: String::new(),
+            months: Vec::new(),
+            terms: None,
+        },
+        &clock,
+    )
+    .unwrap();
+    evidence::attach(
+        &mut records,
+        &engine,
+        Actor::new(&worker, Role::Worker),
+        &filed.id,
+        &[Upload {
+            name: "平台收入记录.pdf".into(),
+            content_type: Some("application/pdf".into()),
+            bytes: b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n".to_vec(),
+        }],
+        &clock,
+    )
+    .unwrap();
+    clock.advance(jiff::SignedDuration::from_secs(60));
+    let view = cases::act(
+        &mut records,
+        &engine,
+        Actor::new(&clerk, Role::Clerk),
+        &filed.id,
+        "approve",
+        None,
+        &clock,
+    )
+    .unwrap();
+    assert_eq!(view.state, "approved");
+    let quote = view.steps.last().unwrap().detail.clone().unwrap();
+    assert_eq!(quote["cover"], "pension");
+    assert!(quote["monthly_fen"].as_i64().unwrap() > 0, "{quote}");
+
+    // Confirming a second sign-up of the same person registers nobody twice.
+    let (before, known) = sign_up_and_confirm(&mut records, "wangwu2");
+    assert!(known);
+    // One entry only: the confirmation in the worker's access log, no second registration.
+    assert_eq!(records.store().head().unwrap().size, before + 1);
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .unwrap();
+    assert!(report.is_clean(), "{:?}", report.findings);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
