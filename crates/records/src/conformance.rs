@@ -33,6 +33,7 @@ pub fn run_all(make: Factory<'_>) {
     story_case_steps(make());
     story_case_evidence(make());
     story_transfers(make());
+    story_witness(make());
     story_alert_steps(make());
     story_inbox(make());
     for suite in [Suite::Standard, Suite::Guomi] {
@@ -40,6 +41,111 @@ pub fn run_all(make: Factory<'_>) {
     }
     story_readers_see_snapshots(make());
     story_large_batches(make());
+}
+
+/// What a witness keeps (migration 18): the latest checkpoint cosigned of a peer moves only
+/// from the size it was (a second step from the same size loses), alarms come back newest
+/// first, and each witness's latest cosignature of this log is found.
+fn story_witness(mut store: Box<dyn Store>) {
+    use crate::witness::{AlarmRow, CosignatureRow, SeenRow};
+    let backend = store.backend();
+    let seen = |size: u64, root: u8| SeenRow {
+        peer: "fuyang".into(),
+        size,
+        root: [root; 32],
+        checkpoint: format!("fuyang/log\n{size}\n"),
+        at: 1_700_000_000 + size as i64,
+    };
+    assert!(store.witness_seen().expect("read").is_empty(), "{backend}");
+    assert!(
+        store.witness_set_seen(&seen(5, 1), None).expect("first"),
+        "{backend}"
+    );
+    // A second first sighting does not overwrite.
+    assert!(
+        !store.witness_set_seen(&seen(9, 2), None).expect("again"),
+        "{backend}"
+    );
+    assert!(
+        store
+            .witness_set_seen(&seen(8, 3), Some(5))
+            .expect("advance"),
+        "{backend}"
+    );
+    // A step from the size it no longer is changes nothing.
+    assert!(
+        !store
+            .witness_set_seen(&seen(12, 4), Some(5))
+            .expect("stale"),
+        "{backend}"
+    );
+    assert_eq!(
+        store.witness_seen().expect("read"),
+        vec![seen(8, 3)],
+        "{backend}"
+    );
+
+    let alarm = |size: u64| AlarmRow {
+        id: 0,
+        peer: "fuyang".into(),
+        at: 1_700_000_100,
+        kind: "rollback".into(),
+        seen_size: 8,
+        size,
+        zh: "日志被回滚".into(),
+        en: "the log was rolled back".into(),
+        checkpoint: format!("fuyang/log\n{size}\n"),
+    };
+    let first = store.witness_alarm_add(&alarm(3)).expect("alarm");
+    let second = store.witness_alarm_add(&alarm(4)).expect("alarm");
+    assert!(second > first, "{backend}");
+    let got = store.witness_alarms(10).expect("alarms");
+    assert_eq!(got.len(), 2, "{backend}");
+    assert_eq!((got[0].id, got[0].size), (second, 4), "{backend}");
+    assert_eq!(
+        store.witness_alarms(1).expect("alarms").len(),
+        1,
+        "{backend}"
+    );
+
+    let cosig = |witness: &str, size: u64, line: &str| CosignatureRow {
+        witness: witness.into(),
+        size,
+        line: line.into(),
+        at: 1_700_000_200,
+    };
+    store
+        .cosignature_add(&cosig("fuyang/witness", 4, "a"))
+        .expect("cosig");
+    store
+        .cosignature_add(&cosig("fuyang/witness", 7, "b"))
+        .expect("cosig");
+    store
+        .cosignature_add(&cosig("hefei/witness", 7, "c"))
+        .expect("cosig");
+    // The same witness and size again replaces the line.
+    store
+        .cosignature_add(&cosig("hefei/witness", 7, "d"))
+        .expect("cosig");
+    let at7 = store.cosignatures_at(7).expect("at");
+    assert_eq!(
+        at7.iter().map(|c| c.line.as_str()).collect::<Vec<_>>(),
+        ["b", "d"],
+        "{backend}"
+    );
+    let latest = store.cosignatures_latest().expect("latest");
+    assert_eq!(
+        latest
+            .iter()
+            .map(|c| (c.witness.as_str(), c.size))
+            .collect::<Vec<_>>(),
+        [("fuyang/witness", 7), ("hefei/witness", 7)],
+        "{backend}"
+    );
+    assert!(
+        store.cosignatures_at(5).expect("none").is_empty(),
+        "{backend}"
+    );
 }
 
 /// A large batch is written without looking up its keys and slots first; when the database

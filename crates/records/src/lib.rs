@@ -28,6 +28,7 @@ pub mod store;
 pub mod tiles;
 pub mod transfer;
 pub mod view;
+pub mod witness;
 
 pub use audit::{AuditReport, AuditScope, Finding, Known, OutsideRead};
 pub use cert::{Certificate, Verification};

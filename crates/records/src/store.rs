@@ -604,6 +604,50 @@ pub trait Store: Send {
         let _ = transfer;
         Err(no_transfers())
     }
+    // ---- witnessing between instances (migration 18; see `crate::witness`) ----
+    /// The latest checkpoint cosigned of each peer, by peer.
+    fn witness_seen(&mut self) -> Result<Vec<crate::witness::SeenRow>> {
+        Err(no_witness())
+    }
+    /// Keeps `row` as the latest checkpoint cosigned of its peer, only if what is stored is
+    /// still of `old_size` (`None`: nothing stored yet). `false` when another step came
+    /// first (nothing written).
+    fn witness_set_seen(
+        &mut self,
+        row: &crate::witness::SeenRow,
+        old_size: Option<u64>,
+    ) -> Result<bool> {
+        let _ = (row, old_size);
+        Err(no_witness())
+    }
+    /// Keeps a refused checkpoint of a peer; returns its id.
+    fn witness_alarm_add(&mut self, row: &crate::witness::AlarmRow) -> Result<i64> {
+        let _ = row;
+        Err(no_witness())
+    }
+    /// The latest alarms, newest first.
+    fn witness_alarms(&mut self, limit: u32) -> Result<Vec<crate::witness::AlarmRow>> {
+        let _ = limit;
+        Err(no_witness())
+    }
+    /// Keeps a witness's cosignature of this log's checkpoint (one per witness and size).
+    fn cosignature_add(&mut self, row: &crate::witness::CosignatureRow) -> Result<()> {
+        let _ = row;
+        Err(no_witness())
+    }
+    /// The cosignatures of this log's checkpoint of `size`, by witness.
+    fn cosignatures_at(&mut self, size: u64) -> Result<Vec<crate::witness::CosignatureRow>> {
+        let _ = size;
+        Err(no_witness())
+    }
+    /// Each witness's latest cosignature of this log, by witness.
+    fn cosignatures_latest(&mut self) -> Result<Vec<crate::witness::CosignatureRow>> {
+        Err(no_witness())
+    }
+}
+
+fn no_witness() -> crate::Error {
+    crate::Error::Store("this store keeps no witness state (migration 18)".into())
 }
 
 fn no_transfers() -> crate::Error {
@@ -882,5 +926,30 @@ impl Store for Box<dyn Store> {
         transfer: &str,
     ) -> Result<Vec<crate::transfer::TransferMonthRow>> {
         (**self).transfer_months_of(transfer)
+    }
+    fn witness_seen(&mut self) -> Result<Vec<crate::witness::SeenRow>> {
+        (**self).witness_seen()
+    }
+    fn witness_set_seen(
+        &mut self,
+        row: &crate::witness::SeenRow,
+        old_size: Option<u64>,
+    ) -> Result<bool> {
+        (**self).witness_set_seen(row, old_size)
+    }
+    fn witness_alarm_add(&mut self, row: &crate::witness::AlarmRow) -> Result<i64> {
+        (**self).witness_alarm_add(row)
+    }
+    fn witness_alarms(&mut self, limit: u32) -> Result<Vec<crate::witness::AlarmRow>> {
+        (**self).witness_alarms(limit)
+    }
+    fn cosignature_add(&mut self, row: &crate::witness::CosignatureRow) -> Result<()> {
+        (**self).cosignature_add(row)
+    }
+    fn cosignatures_at(&mut self, size: u64) -> Result<Vec<crate::witness::CosignatureRow>> {
+        (**self).cosignatures_at(size)
+    }
+    fn cosignatures_latest(&mut self) -> Result<Vec<crate::witness::CosignatureRow>> {
+        (**self).cosignatures_latest()
     }
 }

@@ -31,6 +31,7 @@ use postgres::types::{FromSql, ToSql};
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
 mod transfer;
+mod witness;
 
 /// Append-only: a released migration is never edited; new ones are added at the end.
 /// Migration `i` (from 0) is recorded as version `i + 1` in `schema_migrations`.
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_transfers.sql"),
     include_str!("../migrations/0016_alert_steps.sql"),
     include_str!("../migrations/0017_rebuilt_contribution_bodies.sql"),
+    include_str!("../migrations/0018_witness.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -1091,6 +1093,41 @@ impl Store for PgStore {
         transfer: &str,
     ) -> Result<Vec<anxin_records::transfer::TransferMonthRow>> {
         self.transfer_month_rows(transfer)
+    }
+
+    fn witness_seen(&mut self) -> Result<Vec<anxin_records::witness::SeenRow>> {
+        self.witness_seen_rows()
+    }
+
+    fn witness_set_seen(
+        &mut self,
+        row: &anxin_records::witness::SeenRow,
+        old_size: Option<u64>,
+    ) -> Result<bool> {
+        self.witness_set_seen_row(row, old_size)
+    }
+
+    fn witness_alarm_add(&mut self, row: &anxin_records::witness::AlarmRow) -> Result<i64> {
+        self.witness_alarm_row_add(row)
+    }
+
+    fn witness_alarms(&mut self, limit: u32) -> Result<Vec<anxin_records::witness::AlarmRow>> {
+        self.witness_alarm_rows(limit)
+    }
+
+    fn cosignature_add(&mut self, row: &anxin_records::witness::CosignatureRow) -> Result<()> {
+        self.cosignature_row_add(row)
+    }
+
+    fn cosignatures_at(
+        &mut self,
+        size: u64,
+    ) -> Result<Vec<anxin_records::witness::CosignatureRow>> {
+        self.cosignature_rows_at(size)
+    }
+
+    fn cosignatures_latest(&mut self) -> Result<Vec<anxin_records::witness::CosignatureRow>> {
+        self.cosignature_rows_latest()
     }
 
     fn reader(&self) -> Result<Option<Box<dyn Store>>> {

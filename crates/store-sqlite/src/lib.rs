@@ -22,6 +22,7 @@ use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 mod transfer;
+mod witness;
 
 /// Append-only: a released migration is never edited; new ones are added at the end.
 const MIGRATIONS: &[&str] = &[
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_transfers.sql"),
     include_str!("../migrations/0016_alert_steps.sql"),
     include_str!("../migrations/0017_rebuilt_contribution_bodies.sql"),
+    include_str!("../migrations/0018_witness.sql"),
 ];
 
 pub struct SqliteStore {
@@ -851,6 +853,41 @@ impl Store for SqliteStore {
         transfer: &str,
     ) -> Result<Vec<anxin_records::transfer::TransferMonthRow>> {
         transfer::months_of(&self.conn, transfer)
+    }
+
+    fn witness_seen(&mut self) -> Result<Vec<anxin_records::witness::SeenRow>> {
+        witness::seen(&self.conn)
+    }
+
+    fn witness_set_seen(
+        &mut self,
+        row: &anxin_records::witness::SeenRow,
+        old_size: Option<u64>,
+    ) -> Result<bool> {
+        witness::set_seen(&self.conn, row, old_size)
+    }
+
+    fn witness_alarm_add(&mut self, row: &anxin_records::witness::AlarmRow) -> Result<i64> {
+        witness::alarm_add(&self.conn, row)
+    }
+
+    fn witness_alarms(&mut self, limit: u32) -> Result<Vec<anxin_records::witness::AlarmRow>> {
+        witness::alarms(&self.conn, limit)
+    }
+
+    fn cosignature_add(&mut self, row: &anxin_records::witness::CosignatureRow) -> Result<()> {
+        witness::cosignature_add(&self.conn, row)
+    }
+
+    fn cosignatures_at(
+        &mut self,
+        size: u64,
+    ) -> Result<Vec<anxin_records::witness::CosignatureRow>> {
+        witness::cosignatures_at(&self.conn, size)
+    }
+
+    fn cosignatures_latest(&mut self) -> Result<Vec<anxin_records::witness::CosignatureRow>> {
+        witness::cosignatures_latest(&self.conn)
     }
 
     fn reader(&self) -> Result<Option<Box<dyn Store>>> {
