@@ -1,8 +1,9 @@
 //! The transfer outbox run by `anxin serve --federation-name NAME`: a thread of its own that
 //! posts what is due to each peer every `--outbox-every` seconds (each message backs off on
 //! its own: 2 s doubling to 10 minutes, `anxin_service::transfer::machine`) and hands the
-//! answers to the state machine; stopped gracefully with the server. It logs counts only,
-//! never a person or a message.
+//! answers to the state machine, then sends this log's head to each peer's witness (C2SP
+//! tlog-witness) and keeps their cosignatures; stopped gracefully with the server. It logs
+//! counts only, never a person or a message.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +32,24 @@ impl Background {
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(target: SERVER, reason = %e.en, "transfer outbox round failed")
+                    }
+                }
+                // Witnessing: this log's head to each peer's witness, cosignatures kept.
+                match node.witness_round() {
+                    Ok(w) if !w.behind.is_empty() => tracing::error!(
+                        target: SERVER,
+                        witnesses = w.behind.len(),
+                        "a peer's witness has cosigned more of this log than this database holds: this log was rolled back (see /api/witness)"
+                    ),
+                    Ok(w) if w.cosigned > 0 || w.failed > 0 => tracing::info!(
+                        target: SERVER,
+                        cosigned = w.cosigned,
+                        failed = w.failed,
+                        "witness round"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(target: SERVER, reason = %e.en, "witness round failed")
                     }
                 }
                 match stopped.recv_timeout(every) {

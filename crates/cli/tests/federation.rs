@@ -150,6 +150,23 @@ impl Server {
     }
 }
 
+/// Instance `name`'s entry for its peers' `peers.toml` (`anxin transfer key`).
+fn entry(data: &Path, name: &str, port: u16, region: &str) -> String {
+    ok(anxin(
+        data,
+        &[
+            "transfer",
+            "key",
+            "--name",
+            name,
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--region",
+            region,
+        ],
+    ))
+}
+
 /// A data directory for instance `name`, with a clerk of `region`.
 fn instance(root: &Path, name: &str, region: &str, database: Option<&str>) -> PathBuf {
     let data = root.join(name);
@@ -221,21 +238,6 @@ fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forge
     account.env("ANXIN_PASSWORD", PASSWORD);
     ok(account);
     // Keys and peers: each instance lists the other.
-    let entry = |data: &Path, name: &str, port: u16, region: &str| {
-        ok(anxin(
-            data,
-            &[
-                "transfer",
-                "key",
-                "--name",
-                name,
-                "--url",
-                &format!("http://127.0.0.1:{port}"),
-                "--region",
-                region,
-            ],
-        ))
-    };
     let hz_entry = entry(&hz, "hangzhou", hz_port, "330100");
     let fy_entry = entry(&fy, "fuyang", fy_port, "341200");
     std::fs::write(hz.join("peers.toml"), &fy_entry).unwrap();
@@ -378,4 +380,200 @@ fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forge
     drop((hz_server, fy_server));
     let _ = psql_output("postgres", &format!("DROP DATABASE IF EXISTS {database}"));
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Copies the SQLite database and the checkpoint file kept beside it (no process has them
+/// open): what an operator restoring an old backup of the whole data directory puts back.
+fn copy_state(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for name in ["anxin.db", "anxin.db-wal", "anxin.db-shm", "checkpoint"] {
+        let (f, t) = (from.join(name), to.join(name));
+        let _ = std::fs::remove_file(&t);
+        if f.exists() {
+            std::fs::copy(&f, &t).unwrap();
+        }
+    }
+}
+
+/// Polls `path` on `server` until `done` holds of its JSON, or fails with the servers' log.
+fn wait_for(
+    server: &Server,
+    path: &str,
+    token: &str,
+    log: &Path,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = server.json(path, token);
+        if done(&v) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} not as expected in time: {v}\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Witnesses (issue 14, C2SP tlog-witness and tlog-cosignature): 杭州 and 阜阳 each cosign the
+/// other's checkpoints after checking they extend the last one cosigned, and serve their own
+/// checkpoint with the other's cosignature. 阜阳's operator then puts back an old copy of its
+/// whole data directory (database and checkpoint file together, so 阜阳's own audit has
+/// nothing to compare with): 杭州's witness refuses the smaller checkpoint and keeps it as a
+/// rollback alarm, and 阜阳 learns from the answer that a witness has cosigned more of its
+/// log than it holds. Malformed and unknown requests are refused with their reason.
+#[test]
+fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
+    use anxin_service::transfer::witness::verify_cosignature;
+    let root = support::scratch("federation", "witness");
+    let log = root.join("servers.log");
+    let (hz_port, fy_port) = (free_port(), free_port());
+    let hz = instance(&root, "hangzhou", "330100", None);
+    let fy = instance(&root, "fuyang", "341200", None);
+    let hz_entry = entry(&hz, "hangzhou", hz_port, "330100");
+    let fy_entry = entry(&fy, "fuyang", fy_port, "341200");
+    assert!(hz_entry.contains("witness_key = "), "{hz_entry}");
+    std::fs::write(hz.join("peers.toml"), &fy_entry).unwrap();
+    std::fs::write(fy.join("peers.toml"), &hz_entry).unwrap();
+    let import_persons = |data: &Path, first: u32| {
+        let mut csv =
+            String::from("身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n");
+        for (i, name) in ["张一", "张二", "张三"].iter().enumerate() {
+            let i = i as u32;
+            csv.push_str(&format!(
+                "{},{name},阜阳,阜阳,灵活就业,,,\n",
+                id(&format!("341202198506{:02}{:03}", 10 + i, first + i))
+            ));
+        }
+        let file = root.join(format!("persons-{first}.csv"));
+        std::fs::write(&file, csv).unwrap();
+        ok(anxin(data, &["import", "persons", file.to_str().unwrap()]));
+    };
+    import_persons(&fy, 100);
+    import_persons(&hz, 300);
+    // The backup the operator will put back later.
+    let backup = root.join("fuyang-backup");
+    copy_state(&fy, &backup);
+
+    let hz_server = serve(&hz, "hangzhou", hz_port, &log);
+    let fy_server = serve(&fy, "fuyang", fy_port, &log);
+    let (hz_token, fy_token) = (hz_server.sign_in(), fy_server.sign_in());
+    let size_of = |note: &str| -> u64 { note.lines().nth(1).unwrap().parse().unwrap() };
+    let (_, fy_checkpoint) = fy_server.call("GET", "/log/checkpoint", None, b"");
+    let first = size_of(&fy_checkpoint);
+    // 杭州 cosigned 阜阳's head; 阜阳 keeps the cosignature and serves it with its checkpoint.
+    wait_for(&hz_server, "/api/witness", &hz_token, &log, |v| {
+        v["seen"][0]["peer"] == "fuyang" && v["seen"][0]["size"].as_u64() >= Some(first)
+    });
+    let hz_witness = hz_server.json("/api/witness", &hz_token);
+    assert_eq!(hz_witness["name"], "hangzhou/witness", "{hz_witness}");
+    wait_for(&fy_server, "/api/witness", &fy_token, &log, |v| {
+        v["cosigned_by"][0]["witness"] == "hangzhou/witness"
+    });
+    let (_, served) = fy_server.call("GET", "/log/checkpoint", None, b"");
+    let line = served
+        .lines()
+        .find(|l| l.starts_with("\u{2014} hangzhou/witness "))
+        .unwrap_or_else(|| panic!("no cosignature of 杭州's witness: {served}"));
+    let key: [u8; 32] = base64_decode(hz_witness["public_key"].as_str().unwrap());
+    // The note's text: up to the blank line before the signatures.
+    let body = &served[..=served.rfind("\n\n").unwrap()];
+    verify_cosignature("hangzhou/witness", &key, body, line).expect("the cosignature verifies");
+    // And the other way round.
+    wait_for(&fy_server, "/api/witness", &fy_token, &log, |v| {
+        v["seen"][0]["peer"] == "hangzhou"
+    });
+
+    // 阜阳 grows while it is down; back up, 杭州 cosigns the larger log through the
+    // consistency proof from the size it had cosigned.
+    drop(fy_server);
+    import_persons(&fy, 200);
+    let fy_server = serve(&fy, "fuyang", fy_port, &log);
+    let (_, grown) = fy_server.call("GET", "/log/checkpoint", None, b"");
+    let second = size_of(&grown);
+    assert!(second > first);
+    wait_for(&hz_server, "/api/witness", &hz_token, &log, |v| {
+        v["seen"][0]["size"].as_u64() >= Some(second)
+    });
+    let cosigned = hz_server.json("/api/witness", &hz_token)["seen"][0]["size"]
+        .as_u64()
+        .unwrap();
+
+    // The operator puts back the old copy: 杭州 refuses it as a rollback, with 阜阳's own
+    // signed checkpoint as evidence; 阜阳 learns it is behind what 杭州 cosigned.
+    drop(fy_server);
+    copy_state(&backup, &fy);
+    let fy_server = serve(&fy, "fuyang", fy_port, &log);
+    let fy_token = fy_server.sign_in();
+    let alarms = wait_for(&hz_server, "/api/witness", &hz_token, &log, |v| {
+        v["alarms"].as_array().is_some_and(|a| !a.is_empty())
+    });
+    let alarm = &alarms["alarms"][0];
+    assert_eq!(alarm["peer"], "fuyang", "{alarms}");
+    assert_eq!(alarm["kind"], "rollback", "{alarms}");
+    assert_eq!(alarm["seen_size"].as_u64(), Some(cosigned), "{alarms}");
+    assert!(alarm["size"].as_u64().unwrap() < cosigned, "{alarms}");
+    assert!(
+        alarm["en"].as_str().unwrap().contains("rolled back")
+            && alarm["zh"].as_str().unwrap().contains("回滚"),
+        "{alarms}"
+    );
+    assert!(
+        alarm["checkpoint"]
+            .as_str()
+            .unwrap()
+            .contains("\n\n\u{2014} ")
+    );
+    // 杭州 still holds the larger size: the rollback was not cosigned.
+    assert_eq!(
+        hz_server.json("/api/witness", &hz_token)["seen"][0]["size"].as_u64(),
+        Some(cosigned)
+    );
+    let behind = wait_for(&fy_server, "/api/witness", &fy_token, &log, |v| {
+        v["alarms"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "behind"))
+    });
+    assert!(
+        behind["alarms"][0]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("本实例的日志被回滚了"),
+        "{behind}"
+    );
+
+    // Bad requests: garbage (400), a checkpoint of no peer's log (404); nothing changes.
+    let (status, body) = hz_server.call("POST", "/federation/v1/add-checkpoint", None, b"hello");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("tlog-witness"), "{body}");
+    let (_, own) = hz_server.call("GET", "/log/checkpoint", None, b"");
+    let request = format!("old 0\n\n{own}");
+    let (status, body) = hz_server.call(
+        "POST",
+        "/federation/v1/add-checkpoint",
+        None,
+        request.as_bytes(),
+    );
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        hz_server.json("/api/witness", &hz_token)["alarms"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    drop((hz_server, fy_server));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn base64_decode(text: &str) -> [u8; 32] {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+        .try_into()
+        .unwrap()
 }

@@ -370,6 +370,13 @@ pub fn router(state: AppState) -> Router {
             anxin_service::transfer::node::MESSAGES_PATH,
             post(transfer::receive).layer(DefaultBodyLimit::max(transfer::MAX_MESSAGE_BODY)),
         )
+        .route(
+            anxin_service::transfer::witness::ADD_CHECKPOINT_PATH,
+            post(transfer::add_checkpoint).layer(DefaultBodyLimit::max(
+                anxin_service::transfer::witness::MAX_ADD_CHECKPOINT_BYTES,
+            )),
+        )
+        .route("/api/witness", get(transfer::api_witness))
         .merge(monitor::routes())
         .route_layer(axum::middleware::from_fn(documented_query))
         .fallback(not_found)
@@ -1295,8 +1302,31 @@ async fn quote_page(
             (v, label, chosen)
         })
         .collect();
+    // A covered worker's collective agreements: their agreed base and the platform's share,
+    // through the same quote calculator (issue 15), beside the bill they picked.
+    let (agreed, agreed_error) = match caller.as_ref() {
+        Some(c) if view.is_some() => {
+            let reader = c.clone();
+            match cases::with_engine(&state, false, move |r, engine, clock| {
+                anxin_service::cases::agreement::mine(r, engine, reader.actor(), clock)
+            })
+            .await
+            {
+                Ok(list) => (
+                    list.iter()
+                        .map(|(_, q)| lang.pick(&q.zh, &q.en).to_string())
+                        .collect(),
+                    false,
+                ),
+                Err(_) => (Vec::new(), true),
+            }
+        }
+        _ => (Vec::new(), false),
+    };
     let mut page = QuotePage {
         c: Chrome::new(lang, lang.pick("缴费测算", "Contribution quote")),
+        agreed,
+        agreed_error,
         regions: region_choices(&state.policy, lang, &shown),
         tiers,
         income: income.clone(),
@@ -1373,6 +1403,10 @@ async fn quote_page(
 #[template(path = "quote.html")]
 struct QuotePage {
     c: Chrome,
+    /// The quote under each collective agreement covering the signed-in worker, in words.
+    agreed: Vec<String>,
+    /// The agreements could not be read (the bill still shows).
+    agreed_error: bool,
     /// Code, name and whether it is the one chosen.
     regions: Vec<(String, String, bool)>,
     tiers: Vec<(String, String, bool)>,

@@ -122,9 +122,22 @@ pub async fn audit(
 }
 
 /// `GET /log/checkpoint`: the latest signed checkpoint as C2SP serves it, the signed note
-/// itself (public: a size and a root reveal no entry).
+/// itself with the peers' witnesses' cosignatures of it (public: a size and a root reveal no
+/// entry).
 pub async fn tlog_checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let head = state.read(|r| Ok(r.store().head()?)).await?;
+    // With the cosignatures the peers' witnesses gave this very checkpoint (C2SP
+    // tlog-cosignature lines after the log's own signature), when it has any yet.
+    let (mut head, cosignatures) = state
+        .read(|r| {
+            let head = r.store().head()?;
+            let cosignatures = r.store().cosignatures_at(head.size)?;
+            Ok((head, cosignatures))
+        })
+        .await?;
+    for c in cosignatures {
+        head.checkpoint.push_str(&c.line);
+        head.checkpoint.push('\n');
+    }
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),

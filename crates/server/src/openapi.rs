@@ -25,6 +25,8 @@ pub enum Body {
     Evidence,
     /// A platform's activity: CSV with the delivery columns, or Parquet.
     Activity,
+    /// Plain text (a C2SP tlog-witness request).
+    Text,
 }
 
 pub struct Operation {
@@ -61,7 +63,7 @@ fn tile_bytes() -> Value {
 /// file of evidence, which comes with its own type (one of the types evidence may have).
 fn media(path: &str) -> Vec<&'static str> {
     match path {
-        "/log/checkpoint" => vec!["text/plain"],
+        "/log/checkpoint" | "/federation/v1/add-checkpoint" => vec!["text/plain"],
         p if p.starts_with("/log/tile/") => vec!["application/octet-stream"],
         "/api/cases/{case}/evidence/{n}" => anxin_service::cases::evidence::Media::ALL
             .iter()
@@ -841,6 +843,28 @@ pub const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "post",
+        path: "/federation/v1/add-checkpoint",
+        tag: "federation",
+        summary: "见证 C2SP tlog-witness add-checkpoint: a peer asks this instance to cosign its log's checkpoint (`old <size>`, the consistency proof one base64 hash a line, a blank line, the signed checkpoint). 200: the cosignature line (C2SP tlog-cosignature, Ed25519); 409: the size this witness has cosigned, as text/x.tlog.size (also when the peer's log shrank: kept as an alarm); 422: the proof does not tie it to what was cosigned (a fork: kept as an alarm); 403: not a valid note of the peer's log key; 404: no peer's log, or the instance is not federated",
+        access: Access::Public,
+        body: Some(Body::Text),
+        query: &[],
+        ok: (200, signed_note),
+        errors: &[400, 403, 404, 409, 413, 422, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/witness",
+        tag: "federation",
+        summary: "见证状态 What this instance knows of witnessing: its witness's name and Ed25519 key, the latest checkpoint it cosigned of each peer's log, the alarms (a peer's log rolled back or forked, or this instance's own log behind what a peer's witness cosigned: this log rolled back) with the refused signed checkpoint as evidence, and each witness's latest cosignature of this log (clerks, inspectors, auditors). 404 when the instance is not federated",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, witness_status),
+        errors: &[401, 403, 404, 503],
+    },
+    Operation {
+        method: "post",
         path: "/api/transfers",
         tag: "federation",
         summary: "申请转移 Ask to move a worker's pension here from the instance keeping `from_region` (a worker for themselves, the resident ID taken from their own record; or a clerk of the destination for a worker at the desk, naming `person_id`); the liaison request leaves with the next round of the outbox. 404 when the instance is not federated or no peer keeps the region",
@@ -1121,6 +1145,25 @@ fn federation_message() -> Value {
     })
 }
 
+fn witness_status() -> Value {
+    json!({
+        "type": "object", "required": ["name", "public_key", "seen", "alarms", "cosigned_by"],
+        "properties": {
+            "name": { "type": "string" }, "public_key": { "type": "string" },
+            "seen": { "type": "array", "items": { "type": "object", "required": ["peer", "size", "at"],
+                "properties": { "peer": { "type": "string" }, "size": { "type": "integer" }, "at": { "type": "integer" } } } },
+            "alarms": { "type": "array", "items": { "type": "object",
+                "required": ["id", "peer", "at", "kind", "seen_size", "size", "zh", "en", "checkpoint"],
+                "properties": { "id": { "type": "integer" }, "peer": { "type": "string" }, "at": { "type": "integer" },
+                    "kind": { "type": "string", "enum": ["rollback", "fork", "behind"] },
+                    "seen_size": { "type": "integer" }, "size": { "type": "integer" },
+                    "zh": { "type": "string" }, "en": { "type": "string" }, "checkpoint": { "type": "string" } } } },
+            "cosigned_by": { "type": "array", "items": { "type": "object", "required": ["witness", "size", "at"],
+                "properties": { "witness": { "type": "string" }, "size": { "type": "integer" }, "at": { "type": "integer" } } } }
+        }
+    })
+}
+
 fn federation_replies() -> Value {
     json!({ "type": "array", "items": federation_message() })
 }
@@ -1349,7 +1392,14 @@ pub fn document() -> Value {
             } else {
                 reason(e)
             };
-            let response = json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+            let response = if e == 409
+                && op.path == anxin_service::transfer::witness::ADD_CHECKPOINT_PATH
+            {
+                // C2SP tlog-witness: the size the witness has cosigned, as text.
+                json!({ "description": reason(e), "content": { "text/x.tlog.size": { "schema": { "type": "string" } } } })
+            } else {
+                json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+            };
             responses.insert(e.to_string(), response);
         }
         let mut operation = json!({
@@ -1380,6 +1430,10 @@ pub fn document() -> Value {
                 operation["requestBody"] = json!({ "required": true, "content": {
                     "image/jpeg": file, "image/png": file, "application/pdf": file,
                     "text/plain": file } });
+            }
+            Some(Body::Text) => {
+                operation["requestBody"] = json!({ "required": true, "content": {
+                    "text/plain": { "schema": { "type": "string" } } } });
             }
             None => {}
         }

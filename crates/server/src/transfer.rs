@@ -291,3 +291,76 @@ pub async fn api_show(
         "sealed": t.seal.is_some(),
     })))
 }
+
+/// `POST /federation/v1/add-checkpoint`: C2SP `tlog-witness`. A peer asks this instance to
+/// cosign its log's checkpoint: 200 with the cosignature line; 409 with the size this witness
+/// has cosigned (`text/x.tlog.size`) when the request starts from another, also when the
+/// peer's log shrank (kept as an alarm); 422 when the proof does not tie the checkpoint to the
+/// one cosigned (a fork, kept as an alarm); 404 when no peer's log key signed it or the
+/// instance is not federated; 400 malformed. Every check is the witness's
+/// (`anxin_service::transfer::witness`).
+pub async fn add_checkpoint(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    use anxin_service::transfer::witness::NotCosigned;
+    let Some(node) = state.federation.clone() else {
+        return not_federated().into_response();
+    };
+    let Ok(text) = String::from_utf8(body.to_vec()) else {
+        return refused(Refusal::new(
+            Why::Malformed,
+            "见证请求不是 UTF-8 文本",
+            "the witness request is not UTF-8 text",
+        ))
+        .into_response();
+    };
+    match tokio::task::spawn_blocking(move || node.add_checkpoint(&text)).await {
+        Ok(Ok(line)) => (
+            StatusCode::OK,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            line,
+        )
+            .into_response(),
+        Ok(Err(NotCosigned::Conflict { size, refusal })) => {
+            if matches!(refusal.why, Why::Rollback) {
+                tracing::warn!(target: crate::logging::SERVER, reason = refusal.why.code(), "a peer's checkpoint is smaller than one cosigned: kept as an alarm");
+            }
+            (
+                StatusCode::CONFLICT,
+                [(axum::http::header::CONTENT_TYPE, "text/x.tlog.size")],
+                format!("{size}\n"),
+            )
+                .into_response()
+        }
+        Ok(Err(NotCosigned::Refused(r))) => {
+            tracing::info!(target: crate::logging::SERVER, reason = r.why.code(), "checkpoint not cosigned");
+            let status = match r.why {
+                Why::Malformed => StatusCode::BAD_REQUEST,
+                Why::UnknownPeer => StatusCode::NOT_FOUND,
+                Why::CheckpointInvalid => StatusCode::FORBIDDEN,
+                Why::Internal => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            ApiError::new(status, r.why.code(), r.zh, r.en).into_response()
+        }
+        Err(_) => ApiError::internal().into_response(),
+    }
+}
+
+/// `GET /api/witness`: what this instance knows of witnessing — its witness's name and key,
+/// the peers' logs it cosigned, the alarms (a peer's log rolled back or forked, or this
+/// instance's own log behind what a witness cosigned), each witness's latest cosignature of
+/// this log (those who may audit).
+pub async fn api_witness(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+) -> Result<Json<anxin_service::transfer::node::WitnessStatus>, ApiError> {
+    caller.may(anxin_service::access::Action::Audit)?;
+    let node = state.federation.clone().ok_or_else(not_federated)?;
+    match tokio::task::spawn_blocking(move || node.witness_status()).await {
+        Ok(Ok(status)) => Ok(Json(status)),
+        Ok(Err(r)) => Err(refused(r)),
+        Err(_) => Err(ApiError::internal()),
+    }
+}

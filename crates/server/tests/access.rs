@@ -3190,6 +3190,22 @@ async fn a_collective_agreement_through_the_api_and_pages() {
     for want in ["杭州骑手集体合同", "平台承担 50%", "已生效"] {
         assert!(page.body.contains(want), "{want}: {}", page.body);
     }
+    // The quote calculator takes the agreement as an overlay for the covered worker (the
+    // agreed base of 6,000 yuan, the platform's half), beside the bill they picked; the
+    // worker it does not cover sees no agreement there.
+    let quote = get(&w.state, "/quote", Some(&hz)).await;
+    assert_eq!(quote.status, StatusCode::OK, "{}", quote.body);
+    for want in [
+        "集体合同",
+        "杭州骑手集体合同",
+        "协议约定缴费基数 6000",
+        "平台承担 50%",
+    ] {
+        assert!(quote.body.contains(want), "{want}: {}", quote.body);
+    }
+    let quote = get(&w.state, "/quote", Some(&sz)).await;
+    assert_eq!(quote.status, StatusCode::OK, "{}", quote.body);
+    assert!(!quote.body.contains("协议约定"), "{}", quote.body);
     // The union's and the platform's lists and the case page; the union's form.
     for who in [&union, &platform] {
         let page = get(&w.state, "/agreements", Some(who)).await;

@@ -282,6 +282,10 @@ pub struct Peer {
     pub log_hash: LogHash,
     /// The regions it keeps the records of (a request for a region goes to its peer).
     pub regions: Vec<RegionCode>,
+    /// Its witness's Ed25519 key (`witness_key`, C2SP tlog-witness): when listed, this
+    /// instance sends it its checkpoints to cosign, and checks the cosignatures with it. The
+    /// witness's name is [`witness_name`] of the peer's.
+    pub witness_key: Option<[u8; 32]>,
 }
 
 impl Peer {
@@ -325,6 +329,8 @@ struct PeerEntry {
     #[serde(default = "sha256")]
     log_hash: LogHash,
     regions: Vec<String>,
+    #[serde(default)]
+    witness_key: Option<String>,
 }
 
 fn sha256() -> LogHash {
@@ -388,6 +394,27 @@ impl Peers {
                     )
                 })?);
             }
+            let witness_key = match e.witness_key.as_deref().map(str::trim) {
+                None => None,
+                Some(text) => Some(
+                    B64.decode(text)
+                        .ok()
+                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                        .filter(|k| ed25519_dalek::VerifyingKey::from_bytes(k).is_ok())
+                        .ok_or_else(|| {
+                            bad(
+                                format!(
+                                    "对等实例 {} 的 witness_key 不是 Ed25519 公钥（base64）",
+                                    e.name
+                                ),
+                                format!(
+                                    "peer {}: witness_key is not an Ed25519 public key (base64)",
+                                    e.name
+                                ),
+                            )
+                        })?,
+                ),
+            };
             peers.push(Peer {
                 name: e.name,
                 url: e.url,
@@ -395,6 +422,7 @@ impl Peers {
                 log_key,
                 log_hash: e.log_hash,
                 regions,
+                witness_key,
             });
         }
         Ok(Peers { peers })
@@ -430,14 +458,22 @@ impl Peers {
     }
 }
 
-/// The peers-file entry that lists `key` (for the instance's operator to hand to its peers).
+/// The name of instance `instance`'s witness (the name on its cosignatures).
+pub fn witness_name(instance: &str) -> String {
+    format!("{instance}/witness")
+}
+
+/// The peers-file entry that lists `key` (for the instance's operator to hand to its peers),
+/// with its witness's key.
 pub fn peer_entry(key: &InstanceKey, url: &str, log_vkey: &str, regions: &[RegionCode]) -> String {
     let regions: Vec<String> = regions.iter().map(|r| format!("\"{r}\"")).collect();
+    let witness = key.witness(&witness_name(key.name())).public();
     format!(
-        "[[peer]]\nname = \"{}\"\nurl = \"{url}\"\nkey = \"{}\"\nlog_key = \"{log_vkey}\"\nregions = [{}]\n",
+        "[[peer]]\nname = \"{}\"\nurl = \"{url}\"\nkey = \"{}\"\nlog_key = \"{log_vkey}\"\nregions = [{}]\nwitness_key = \"{}\"\n",
         key.name(),
         key.public_text(),
-        regions.join(", ")
+        regions.join(", "),
+        B64.encode(witness)
     )
 }
 

@@ -19,6 +19,9 @@ use super::ledger::LedgerBook;
 use super::machine::{Clocks, QueueItem, Side, Transfer};
 use super::message::Signed;
 use super::package::LiaisonRequest;
+use super::witness::{
+    ADD_CHECKPOINT_PATH, AddCheckpoint, MAX_ADD_CHECKPOINT_BYTES, NotCosigned, verify_cosignature,
+};
 use super::{Refusal, Why};
 
 /// The path of the federation route, on every instance.
@@ -56,6 +59,8 @@ fn place_of(policy: &Policy, peer: &super::keys::Peer) -> (String, String) {
 
 pub struct Node {
     side: Mutex<NodeSide>,
+    /// This instance's witness of its peers' logs (what it has seen is in the database).
+    witness: Mutex<super::witness::Witness>,
     policy: &'static Policy,
     clock: SharedClock,
     agent: ureq::Agent,
@@ -77,6 +82,45 @@ pub struct Delivered {
     pub answered: u32,
     /// Messages that did not reach their peer or were refused there (tried again later).
     pub failed: u32,
+}
+
+/// What one witness round did ([`Node::witness_round`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct WitnessRound {
+    /// Witnesses that cosigned this log's head.
+    pub cosigned: u32,
+    /// Witnesses that could not be reached or answered what does not verify.
+    pub failed: u32,
+    /// Peers whose witness has seen more of this log than this database holds.
+    pub behind: Vec<String>,
+}
+
+/// What this instance knows of witnessing ([`Node::witness_status`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct WitnessStatus {
+    /// This instance's witness: the name on its cosignatures and its Ed25519 key (base64).
+    pub name: String,
+    pub public_key: String,
+    /// The latest checkpoint cosigned of each peer's log.
+    pub seen: Vec<SeenView>,
+    /// Newest first, each with the refused checkpoint signed by its log's key (the evidence).
+    pub alarms: Vec<anxin_records::witness::AlarmRow>,
+    /// Each witness's latest cosignature of this log.
+    pub cosigned_by: Vec<CosignedView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeenView {
+    pub peer: String,
+    pub size: u64,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CosignedView {
+    pub witness: String,
+    pub size: u64,
+    pub at: i64,
 }
 
 fn internal(e: impl std::fmt::Display) -> Refusal {
@@ -109,6 +153,7 @@ impl Node {
             .iter()
             .map(|p| (p.name.clone(), place_of(policy, p)))
             .collect();
+        let witness = key.witness(&super::keys::witness_name(name));
         let side = Side::load(key, peers, book, clocks)?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -117,6 +162,7 @@ impl Node {
             .into();
         Ok(Node {
             side: Mutex::new(side),
+            witness: Mutex::new(witness),
             policy,
             clock,
             agent,
@@ -131,6 +177,235 @@ impl Node {
 
     pub fn name(&self) -> Result<String, Refusal> {
         Ok(self.side()?.key.name().to_string())
+    }
+
+    /// C2SP `tlog-witness` add-checkpoint: a peer asks this instance to cosign its log's
+    /// checkpoint ([`super::witness::Witness::add_checkpoint`]). The cosignature line.
+    pub fn add_checkpoint(&self, body: &str) -> Result<String, NotCosigned> {
+        let request = AddCheckpoint::parse(body)?;
+        let now = self.clock.unix_seconds();
+        let mut guard = self.side()?;
+        let side = &mut *guard;
+        let mut witness = self
+            .witness
+            .lock()
+            .map_err(|_| internal("a witness step panicked; restart the server"))?;
+        witness.add_checkpoint(side.book.records.store(), &side.peers, &request, now)
+    }
+
+    /// This instance's witness: its name and public key (for its peers' `witness_key`).
+    pub fn witness_identity(&self) -> Result<(String, [u8; 32]), Refusal> {
+        let w = self
+            .witness
+            .lock()
+            .map_err(|_| internal("a witness step panicked; restart the server"))?;
+        Ok((w.name().to_string(), w.public()))
+    }
+
+    /// What this instance knows of witnessing: the peers' logs it cosigned, the alarms
+    /// (peers' checkpoints refused, and witnesses that saw more of this log than it holds),
+    /// and each witness's latest cosignature of this log.
+    pub fn witness_status(&self) -> Result<WitnessStatus, Refusal> {
+        let (name, public) = self.witness_identity()?;
+        let mut side = self.side()?;
+        let store = side.book.records.store();
+        let fail = |e: anxin_records::Error| internal(e);
+        Ok(WitnessStatus {
+            name,
+            public_key: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, public),
+            seen: store
+                .witness_seen()
+                .map_err(fail)?
+                .into_iter()
+                .map(|r| SeenView {
+                    peer: r.peer,
+                    size: r.size,
+                    at: r.at,
+                })
+                .collect(),
+            alarms: store.witness_alarms(100).map_err(fail)?,
+            cosigned_by: store
+                .cosignatures_latest()
+                .map_err(fail)?
+                .into_iter()
+                .map(|c| CosignedView {
+                    witness: c.witness,
+                    size: c.size,
+                    at: c.at,
+                })
+                .collect(),
+        })
+    }
+
+    /// The add-checkpoint request for `peer`'s witness from the size it cosigned (`old`) to
+    /// this log's head; `None` when it has cosigned the head already.
+    fn add_request(
+        &self,
+        witness: &str,
+        old: Option<u64>,
+    ) -> Result<Option<(AddCheckpoint, u64, String)>, Refusal> {
+        let mut side = self.side()?;
+        let records = &mut side.book.records;
+        let hasher = records.hasher();
+        let store = records.store();
+        let head = store.head().map_err(internal)?;
+        let old = match old {
+            Some(o) => o,
+            None => store
+                .cosignatures_latest()
+                .map_err(internal)?
+                .into_iter()
+                .find(|c| c.witness == witness)
+                .map_or(0, |c| c.size),
+        };
+        if head.size == 0 || old == head.size || old > head.size {
+            return Ok(None);
+        }
+        let proof = if old == 0 {
+            Vec::new()
+        } else {
+            let root =
+                anxin_records::tiles::root_at(store, &hasher, head.size, old).map_err(internal)?;
+            anxin_records::tiles::consistency(
+                store,
+                &hasher,
+                head.size,
+                (old, &root),
+                (head.size, &head.root),
+            )
+            .map_err(internal)?
+        };
+        // The note's text, as the cosignature signs it (up to the last blank line).
+        let body = head
+            .checkpoint
+            .rfind("\n\n")
+            .map(|i| head.checkpoint[..=i].to_string())
+            .unwrap_or_default();
+        Ok(Some((
+            AddCheckpoint {
+                old,
+                proof,
+                checkpoint: head.checkpoint.clone(),
+            },
+            head.size,
+            body,
+        )))
+    }
+
+    /// Sends this log's head to every peer that lists a witness key, from the size each has
+    /// cosigned, and keeps the cosignatures that verify with that key. A witness that answers
+    /// it has cosigned more of this log than this database holds has caught this instance's
+    /// own log rolled back: that is kept as an alarm (`behind`) and reported.
+    pub fn witness_round(&self) -> Result<WitnessRound, Refusal> {
+        let witnesses: Vec<(String, String, String, [u8; 32])> = self
+            .side()?
+            .peers
+            .peers
+            .iter()
+            .filter_map(|p| {
+                p.witness_key.map(|k| {
+                    (
+                        p.name.clone(),
+                        super::keys::witness_name(&p.name),
+                        p.url.trim_end_matches('/').to_string(),
+                        k,
+                    )
+                })
+            })
+            .collect();
+        let mut round = WitnessRound::default();
+        for (peer, witness, url, key) in witnesses {
+            let mut old = None;
+            // At most twice: once from what this database says, once from the witness's size.
+            for _ in 0..2 {
+                let Some((request, size, body)) = self.add_request(&witness, old)? else {
+                    break;
+                };
+                let answer = self
+                    .agent
+                    .post(format!("{url}{ADD_CHECKPOINT_PATH}"))
+                    .header("content-type", "text/plain; charset=utf-8")
+                    .send(request.to_text().as_bytes());
+                let (status, text) = match answer {
+                    Ok(mut r) => (
+                        r.status().as_u16(),
+                        r.body_mut()
+                            .with_config()
+                            .limit(MAX_ADD_CHECKPOINT_BYTES as u64)
+                            .read_to_string()
+                            .unwrap_or_default(),
+                    ),
+                    Err(_) => {
+                        round.failed += 1;
+                        break;
+                    }
+                };
+                match status {
+                    200 => {
+                        let mut kept = false;
+                        for line in text.lines().filter(|l| !l.is_empty()) {
+                            if verify_cosignature(&witness, &key, &body, line).is_ok() {
+                                self.side()?
+                                    .book
+                                    .records
+                                    .store()
+                                    .cosignature_add(&anxin_records::witness::CosignatureRow {
+                                        witness: witness.clone(),
+                                        size,
+                                        line: line.to_string(),
+                                        at: self.clock.unix_seconds(),
+                                    })
+                                    .map_err(internal)?;
+                                kept = true;
+                            }
+                        }
+                        if kept {
+                            round.cosigned += 1;
+                        } else {
+                            round.failed += 1;
+                        }
+                        break;
+                    }
+                    409 => {
+                        let Some(theirs) = text.trim().parse::<u64>().ok() else {
+                            round.failed += 1;
+                            break;
+                        };
+                        if theirs > size {
+                            let row = anxin_records::witness::AlarmRow {
+                                id: 0,
+                                peer: peer.clone(),
+                                at: self.clock.unix_seconds(),
+                                kind: "behind".into(),
+                                seen_size: theirs,
+                                size,
+                                zh: format!(
+                                    "对等实例 {peer} 的见证人已为本实例的日志签过 {theirs} 条，本库只有 {size} 条：本实例的日志被回滚了"
+                                ),
+                                en: format!(
+                                    "peer {peer}'s witness has cosigned {theirs} entries of this log, this database holds {size}: this instance's log was rolled back"
+                                ),
+                                checkpoint: request.checkpoint.clone(),
+                            };
+                            self.side()?
+                                .book
+                                .records
+                                .store()
+                                .witness_alarm_add(&row)
+                                .map_err(internal)?;
+                            round.behind.push(peer.clone());
+                            break;
+                        }
+                        old = Some(theirs);
+                    }
+                    _ => {
+                        round.failed += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(round)
     }
 
     /// A message a peer posted: the replies to answer with, or why it is refused (nothing

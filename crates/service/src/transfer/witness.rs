@@ -202,3 +202,237 @@ pub fn verify_cosignature(
     .map_err(|_| bad("signature"))?;
     Ok(timestamp)
 }
+
+/// The path of the C2SP `tlog-witness` add-checkpoint endpoint, on every instance.
+pub const ADD_CHECKPOINT_PATH: &str = "/federation/v1/add-checkpoint";
+/// Largest add-checkpoint request: a checkpoint note with its signatures, and a consistency
+/// proof of up to 63 hashes in base64.
+pub const MAX_ADD_CHECKPOINT_BYTES: usize = 16 * 1024;
+
+/// A C2SP `tlog-witness` add-checkpoint request: the size the log believes the witness has
+/// cosigned (`old`), the consistency proof from it, and the new checkpoint (a signed note).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddCheckpoint {
+    pub old: u64,
+    pub proof: Vec<Hash>,
+    pub checkpoint: String,
+}
+
+impl AddCheckpoint {
+    /// The request's text: `old <size>`, one base64 hash per line, a blank line, the note.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("old {}\n", self.old);
+        for h in &self.proof {
+            out.push_str(&B64.encode(h));
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(&self.checkpoint);
+        out
+    }
+
+    /// Parses a request; every problem says what is expected.
+    pub fn parse(text: &str) -> Result<AddCheckpoint, Refusal> {
+        let bad = |what: &str| {
+            Refusal::new(
+                Why::Malformed,
+                format!(
+                    "见证请求格式不对（C2SP tlog-witness：old 行、证明哈希各一行、空行、检查点）：{what}"
+                ),
+                format!(
+                    "not a witness request (C2SP tlog-witness: an old line, one proof hash per line, a blank line, the checkpoint): {what}"
+                ),
+            )
+        };
+        if text.len() > MAX_ADD_CHECKPOINT_BYTES {
+            return Err(bad("too large"));
+        }
+        let (head, checkpoint) = text
+            .split_once("\n\n")
+            .ok_or_else(|| bad("no blank line before the checkpoint"))?;
+        let mut lines = head.split('\n');
+        let old = lines
+            .next()
+            .and_then(|l| l.strip_prefix("old "))
+            .and_then(|n| {
+                (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.len() <= 19)
+                    .then(|| n.parse::<u64>().ok())
+                    .flatten()
+            })
+            .ok_or_else(|| bad("the first line must be old <size>"))?;
+        let mut proof = Vec::new();
+        for line in lines {
+            let hash = B64
+                .decode(line)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| bad("a proof line is not a base64 SHA-256 hash"))?;
+            proof.push(hash);
+            if proof.len() > 63 {
+                return Err(bad("more than 63 proof hashes"));
+            }
+        }
+        if old == 0 && !proof.is_empty() {
+            return Err(bad("a proof from size 0"));
+        }
+        Ok(AddCheckpoint {
+            old,
+            proof,
+            checkpoint: checkpoint.to_string(),
+        })
+    }
+}
+
+/// Why a witness did not cosign, as C2SP `tlog-witness` answers it.
+#[derive(Debug)]
+pub enum NotCosigned {
+    /// 409: the witness has cosigned `size` of this log, not the request's `old` (the log
+    /// sends again from there). Also the answer to a log that shrank.
+    Conflict { size: u64, refusal: Refusal },
+    /// 400 malformed, 403 not signed by the peer's log key, 404 no peer keeps this log,
+    /// 422 the proof does not tie the checkpoint to the one cosigned, 503 storage failed.
+    Refused(Refusal),
+}
+
+impl From<Refusal> for NotCosigned {
+    fn from(r: Refusal) -> NotCosigned {
+        NotCosigned::Refused(r)
+    }
+}
+
+fn store_failed(e: anxin_records::Error) -> Refusal {
+    Refusal::new(
+        Why::Internal,
+        format!("见证状态无法读写：{e}"),
+        format!("the witness state cannot be read or written: {e}"),
+    )
+}
+
+impl Witness {
+    /// C2SP `tlog-witness` add-checkpoint, with what this witness has seen kept in `store`
+    /// (migration 18): the peer whose log key signed the checkpoint; a checkpoint smaller
+    /// than the one cosigned is a rollback and one that does not extend it a fork — both kept
+    /// as alarms with the peer's signed note as evidence, and neither cosigned; an `old` that
+    /// is not the size cosigned gets that size back (409). Returns the cosignature line.
+    pub fn add_checkpoint(
+        &mut self,
+        store: &mut dyn anxin_records::Store,
+        peers: &super::keys::Peers,
+        request: &AddCheckpoint,
+        now: i64,
+    ) -> Result<String, NotCosigned> {
+        let peer = peers
+            .peers
+            .iter()
+            .find(|p| anxin_ledger::open_note(&request.checkpoint, &p.log_key).is_ok())
+            .ok_or_else(|| {
+                Refusal::new(
+                    Why::UnknownPeer,
+                    "检查点不是任何对等实例的日志密钥签的：本实例不见证这个日志",
+                    "the checkpoint is not signed by any peer's log key: this instance does not witness that log",
+                )
+            })?;
+        let stored = store
+            .witness_seen()
+            .map_err(store_failed)?
+            .into_iter()
+            .find(|s| s.peer == peer.name);
+        self.seen.remove(&peer.name);
+        if let Some(s) = &stored {
+            self.seen.insert(
+                peer.name.clone(),
+                Seen {
+                    size: s.size,
+                    root: s.root,
+                    checkpoint: s.checkpoint.clone(),
+                },
+            );
+        }
+        let seen_size = stored.as_ref().map_or(0, |s| s.size);
+        let body = anxin_ledger::open_note(&request.checkpoint, &peer.log_key)
+            .map_err(|e| Refusal::new(Why::CheckpointInvalid, e.to_string(), e.to_string()))?;
+        let new = Checkpoint::parse_text(body)
+            .map_err(|e| Refusal::new(Why::CheckpointInvalid, e.to_string(), e.to_string()))?;
+        let alarm = |store: &mut dyn anxin_records::Store, r: &Refusal| {
+            store
+                .witness_alarm_add(&anxin_records::witness::AlarmRow {
+                    id: 0,
+                    peer: peer.name.clone(),
+                    at: now,
+                    kind: r.why.code().to_string(),
+                    seen_size,
+                    size: new.tree_size,
+                    zh: r.zh.clone(),
+                    en: r.en.clone(),
+                    checkpoint: request.checkpoint.clone(),
+                })
+                .map_err(store_failed)
+        };
+        if new.tree_size < seen_size {
+            let refusal = match self.observe(peer, &request.checkpoint, &[], now.max(0) as u64) {
+                Err(r) => r,
+                Ok(_) => Refusal::new(
+                    Why::Rollback,
+                    format!("对等实例 {} 的日志变小了（日志被回滚）", peer.name),
+                    format!("peer {}'s log shrank (the log was rolled back)", peer.name),
+                ),
+            };
+            alarm(store, &refusal)?;
+            return Err(NotCosigned::Conflict {
+                size: seen_size,
+                refusal,
+            });
+        }
+        if request.old != seen_size {
+            return Err(NotCosigned::Conflict {
+                size: seen_size,
+                refusal: Refusal::new(
+                    Why::OutOfOrder,
+                    format!("本见证人见过的大小是 {seen_size}，不是 {}", request.old),
+                    format!(
+                        "this witness has cosigned size {seen_size}, not {}",
+                        request.old
+                    ),
+                ),
+            });
+        }
+        let line = match self.observe(peer, &request.checkpoint, &request.proof, now.max(0) as u64)
+        {
+            Ok(line) => line,
+            Err(r) => {
+                if r.why == Why::Fork {
+                    alarm(store, &r)?;
+                }
+                return Err(r.into());
+            }
+        };
+        let row = anxin_records::witness::SeenRow {
+            peer: peer.name.clone(),
+            size: new.tree_size,
+            root: new.root_hash,
+            checkpoint: request.checkpoint.clone(),
+            at: now,
+        };
+        let kept = store
+            .witness_set_seen(&row, stored.as_ref().map(|s| s.size))
+            .map_err(store_failed)?;
+        if !kept {
+            // Another request of the same peer came first: it sends again from there.
+            let size = store
+                .witness_seen()
+                .map_err(store_failed)?
+                .into_iter()
+                .find(|s| s.peer == peer.name)
+                .map_or(0, |s| s.size);
+            return Err(NotCosigned::Conflict {
+                size,
+                refusal: Refusal::new(
+                    Why::OutOfOrder,
+                    "另一个请求先到了，请重新发送",
+                    "another request came first: send again",
+                ),
+            });
+        }
+        Ok(line)
+    }
+}
