@@ -159,6 +159,10 @@ enum Command {
         /// The issuer's public key: a .vkey file or its text (default: this data directory's).
         #[arg(long)]
         key: Option<String>,
+        /// A peer's witness whose cosignature the certificate's checkpoint must carry,
+        /// NAME=BASE64 (the `witness_key` of its peers-file entry; repeatable).
+        #[arg(long = "witness", value_name = "NAME=BASE64")]
+        witnesses: Vec<String>,
     },
     /// 日志 — the signed tree head, inclusion and consistency proofs.
     Log {
@@ -772,9 +776,13 @@ fn run(cli: Cli) -> Result<(), fail::Fail> {
             let d = data::DataDir::open(&g.data_dir())?;
             return records_cmd::cert_issue(&d, &id, out.as_deref(), today_date(&g), json);
         }
-        Command::Verify { file, key } => {
+        Command::Verify {
+            file,
+            key,
+            witnesses,
+        } => {
             let d = data::DataDir::open(&g.data_dir()).ok();
-            return records_cmd::verify(&file, key.as_deref(), d.as_ref(), lang, json);
+            return records_cmd::verify(&file, key.as_deref(), &witnesses, d.as_ref(), lang, json);
         }
         Command::Log {
             command: LogCommand::Checkpoint,

@@ -264,11 +264,32 @@ pub(crate) fn load_verifier(key: Option<&str>, data: Option<&DataDir>) -> Result
 pub fn verify(
     file: &Path,
     key: Option<&str>,
+    witnesses: &[String],
     data: Option<&DataDir>,
     lang: Lang,
     json: bool,
 ) -> Result<()> {
     let verifier = load_verifier(key, data)?;
+    // The witnesses named: NAME=BASE64 of an Ed25519 key.
+    let mut named = Vec::with_capacity(witnesses.len());
+    for w in witnesses {
+        use base64::Engine as _;
+        let parsed = w.split_once('=').and_then(|(name, key)| {
+            base64::engine::general_purpose::STANDARD
+                .decode(key.trim())
+                .ok()
+                .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                .map(|k| (name.trim().to_string(), k))
+        });
+        named.push(parsed.ok_or_else(|| {
+            Fail::bad_input(
+                format!("--witness {w} 应为 名称=base64 公钥（对等实例条目中的 witness_key）"),
+                format!(
+                    "--witness {w} must be NAME=BASE64 (the witness_key of a peers-file entry)"
+                ),
+            )
+        })?);
+    }
     let bytes = std::fs::read(file).map_err(|e| {
         Fail::bad_input(
             format!("读不到文件 {}：{e}", file.display()),
@@ -276,10 +297,29 @@ pub fn verify(
         )
     })?;
     let result = cert::verify(&bytes, &verifier);
+    // Each witness named must have cosigned the certificate's checkpoint.
+    let checkpoint = serde_json::from_slice::<cert::Certificate>(&bytes)
+        .map(|c| c.checkpoint)
+        .unwrap_or_default();
+    let cosigned: Vec<(String, std::result::Result<u64, String>)> = named
+        .iter()
+        .map(|(name, key)| {
+            let r = anxin_service::transfer::witness::cosigned_by(&checkpoint, name, key)
+                .map_err(|e| lang.pick(&e.zh, &e.en).to_string());
+            (name.clone(), r)
+        })
+        .collect();
+    let witnessed = cosigned.iter().all(|(_, r)| r.is_ok());
     if json {
+        let witnesses: Vec<serde_json::Value> = cosigned
+            .iter()
+            .map(|(name, r)| {
+                serde_json::json!({ "witness": name, "ok": r.is_ok(), "detail": r.as_ref().err() })
+            })
+            .collect();
         println!(
             "{}",
-            serde_json::json!({ "ok": result.ok(), "checks": result.checks })
+            serde_json::json!({ "ok": result.ok() && witnessed, "checks": result.checks, "witnesses": witnesses })
         );
     } else {
         for c in &result.checks {
@@ -289,7 +329,20 @@ pub fn verify(
                 println!("    {}", c.detail);
             }
         }
+        for (name, r) in &cosigned {
+            match r {
+                Ok(_) => println!(
+                    "✓ {}",
+                    lang.pick(
+                        &format!("见证人 {name} 联署了检查点"),
+                        &format!("witness {name} cosigned the checkpoint")
+                    )
+                ),
+                Err(e) => println!("✗ {e}"),
+            }
+        }
         if result.ok()
+            && witnessed
             && let Some(doc) = &result.document
         {
             println!(
@@ -301,15 +354,18 @@ pub fn verify(
             );
         }
     }
-    if result.ok() {
+    if result.ok() && witnessed {
         Ok(())
     } else {
-        let failed: Vec<&str> = result
+        let mut failed: Vec<&str> = result
             .checks
             .iter()
             .filter(|c| !c.ok)
             .map(|c| c.en)
             .collect();
+        if !witnessed {
+            failed.push("a witness's cosignature");
+        }
         Err(Fail::failed_check(
             format!("凭证核验失败（{} 项不通过）", failed.len()),
             format!("the certificate does not verify ({})", failed.join("; ")),

@@ -454,6 +454,30 @@ fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
     };
     import_persons(&fy, 100);
     import_persons(&hz, 300);
+    // A worker of 阜阳 with an account, and a certificate issued before anyone witnessed.
+    let holder = id("34120219850610100");
+    let mut account = anxin(
+        &fy,
+        &[
+            "account", "add", "holder", "--role", "worker", "--person", &holder,
+        ],
+    );
+    account.env("ANXIN_PASSWORD", PASSWORD);
+    ok(account);
+    let issued = ok(anxin(
+        &fy,
+        &[
+            "--json",
+            "cert",
+            "issue",
+            &holder,
+            "--out",
+            root.to_str().unwrap(),
+        ],
+    ));
+    let issued: serde_json::Value = serde_json::from_str(issued.trim()).unwrap();
+    let code = issued["code"].as_str().unwrap().to_string();
+    let unwitnessed = issued["certificate"].as_str().unwrap().to_string();
     // The backup the operator will put back later.
     let backup = root.join("fuyang-backup");
     copy_state(&fy, &backup);
@@ -486,6 +510,54 @@ fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
     wait_for(&fy_server, "/api/witness", &fy_token, &log, |v| {
         v["seen"][0]["peer"] == "hangzhou"
     });
+
+    // The holder downloads their certificate again: proven against the checkpoint 杭州
+    // cosigned, carrying the cosignature, which `anxin verify --witness` checks offline. The
+    // file issued before any witness is refused with the reason; the code page names the
+    // witness; a clerk may not download the holder's file.
+    let holder_token = fy_server.sign_in_as("holder");
+    let file_path = format!("/api/certificates/{code}/file");
+    let (status, file) = fy_server.call("GET", &file_path, Some(&holder_token), b"");
+    assert_eq!(status, 200, "{file}");
+    let witnessed = root.join("witnessed.json");
+    std::fs::write(&witnessed, &file).unwrap();
+    let witness_arg = format!(
+        "hangzhou/witness={}",
+        hz_witness["public_key"].as_str().unwrap()
+    );
+    let verify = |file: &str| {
+        anxin(
+            &fy,
+            &["--lang", "en", "verify", file, "--witness", &witness_arg],
+        )
+        .output()
+        .unwrap()
+    };
+    let out = verify(witnessed.to_str().unwrap());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("witness hangzhou/witness cosigned the checkpoint"),
+        "{text}"
+    );
+    let out = verify(&unwitnessed);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("no cosignature by witness hangzhou/witness"),
+        "{text}"
+    );
+    let (status, body) = fy_server.call("GET", &format!("/api/certificates/{code}"), None, b"");
+    assert_eq!(status, 200, "{body}");
+    let checked: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(checked["ok"], true, "{body}");
+    assert_eq!(checked["witnesses"][0], "hangzhou/witness", "{body}");
+    let (status, body) = fy_server.call("GET", &file_path, Some(&fy_token), b"");
+    assert_eq!(status, 403, "{body}");
 
     // 阜阳 grows while it is down; back up, 杭州 cosigns the larger log through the
     // consistency proof from the size it had cosigned.

@@ -249,6 +249,9 @@ pub struct CodeCheck {
     pub certificate: Certificate,
     pub verification: Verification,
     pub certified: Option<Certified>,
+    /// The peers' witnesses whose cosignatures of the certificate's checkpoint it carries
+    /// (each verified with the witness's key when it was received).
+    pub witnesses: Vec<String>,
 }
 
 impl<S: Store> Records<S> {
@@ -315,7 +318,8 @@ impl<S: Store> Records<S> {
             .events(row.seq, row.seq + 1)?
             .pop()
             .ok_or_else(|| Error::Corrupt("a certificate code names no log entry".into()))?;
-        let (head, _, proof) = self.inclusion_proof(row.seq)?;
+        // Against the latest checkpoint the peers' witnesses cosigned, with their lines.
+        let (size, checkpoint, proof, witnesses) = self.witnessed_inclusion(row.seq)?;
         let certificate = Certificate {
             format: FORMAT.into(),
             suite: self.suite().as_str().into(),
@@ -324,9 +328,9 @@ impl<S: Store> Records<S> {
             event: String::from_utf8(event.body)
                 .map_err(|_| Error::Corrupt("a log entry is not UTF-8".into()))?,
             leaf_index: row.seq,
-            tree_size: head.size,
+            tree_size: size,
             inclusion_proof: proof.iter().map(|h| hex(h)).collect(),
-            checkpoint: head.checkpoint,
+            checkpoint,
         };
         let mut verification = verify(&certificate.to_bytes(), self.verifier());
         let digest = sha2::Sha256::digest(certificate.document.as_bytes());
@@ -355,6 +359,7 @@ impl<S: Store> Records<S> {
             certificate,
             verification,
             certified,
+            witnesses,
         })
     }
 }

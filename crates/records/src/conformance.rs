@@ -112,6 +112,7 @@ fn story_witness(mut store: Box<dyn Store>) {
         witness: witness.into(),
         size,
         line: line.into(),
+        checkpoint: format!("anxin.test/log\n{size}\n"),
         at: 1_700_000_200,
     };
     store
@@ -128,6 +129,7 @@ fn story_witness(mut store: Box<dyn Store>) {
         .cosignature_add(&cosig("hefei/witness", 7, "d"))
         .expect("cosig");
     let at7 = store.cosignatures_at(7).expect("at");
+    assert_eq!(at7[0].checkpoint, "anxin.test/log\n7\n", "{backend}");
     assert_eq!(
         at7.iter().map(|c| c.line.as_str()).collect::<Vec<_>>(),
         ["b", "d"],

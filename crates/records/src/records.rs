@@ -979,6 +979,51 @@ impl<S: Store> Records<S> {
         Ok((head, leaf, proof))
     }
 
+    /// The inclusion proof of entry `index` against the latest checkpoint of this log that the
+    /// peers' witnesses cosigned and that holds the entry: that tree's size, its signed note
+    /// with their cosignature lines, the proof, and the witnesses' names. Against the current
+    /// head (no witness) while none has cosigned a checkpoint that holds it.
+    pub fn witnessed_inclusion(
+        &mut self,
+        index: u64,
+    ) -> Result<(u64, String, Vec<Hash>, Vec<String>)> {
+        let head = self.store.head()?;
+        let size = self
+            .store
+            .cosignatures_latest()?
+            .iter()
+            .map(|c| c.size)
+            .filter(|s| *s > index && *s <= head.size)
+            .max();
+        if let Some(size) = size {
+            let rows = self.store.cosignatures_at(size)?;
+            if let Some(first) = rows.first() {
+                let hasher = self.suite.hasher();
+                let root = crate::tiles::root_at(&mut self.store, &hasher, head.size, size)?;
+                let proof = crate::tiles::inclusion_at(
+                    &mut self.store,
+                    &hasher,
+                    head.size,
+                    index,
+                    (size, &root),
+                )?;
+                let mut note = first.checkpoint.clone();
+                for r in &rows {
+                    note.push_str(&r.line);
+                    note.push('\n');
+                }
+                return Ok((
+                    size,
+                    note,
+                    proof,
+                    rows.into_iter().map(|r| r.witness).collect(),
+                ));
+            }
+        }
+        let (head, _, proof) = self.inclusion_proof(index)?;
+        Ok((head.size, head.checkpoint, proof, Vec::new()))
+    }
+
     /// The whole tree in memory, rebuilt from every stored leaf hash and checked against the
     /// signed head: for tests and measurements that compare against it. Nothing in the service
     /// needs it (proofs read stored hashes).

@@ -64,6 +64,25 @@ pub fn inclusion<S: Store + ?Sized>(
     Ok((leaf, proof))
 }
 
+/// The inclusion proof of entry `index` in the tree of `size` leaves (signed root `root`), an
+/// earlier tree than the head's (`head_size`), checked against that root.
+pub fn inclusion_at<S: Store + ?Sized>(
+    store: &mut S,
+    hasher: &SuiteHasher,
+    head_size: u64,
+    index: u64,
+    (size, root): (u64, &Hash),
+) -> Result<Vec<Hash>> {
+    let mut source = StoreHashes(store);
+    let proof = TiledTree::new(hasher, head_size, &mut source)?.inclusion_proof(index, size)?;
+    let leaf = source
+        .hashes(0, index, index + 1)?
+        .pop()
+        .ok_or_else(missing)?;
+    verify_inclusion(hasher, index, size, &leaf, &proof, root).map_err(|_| missing())?;
+    Ok(proof)
+}
+
 /// The consistency proof from the tree of `size1` leaves (signed root `root1`) to the one of
 /// `size2` (`root2`), checked against both roots. `size2` must not pass `head_size`.
 pub fn consistency<S: Store + ?Sized>(

@@ -47,5 +47,7 @@ pub struct CosignatureRow {
     pub size: u64,
     /// The note signature line, without its newline.
     pub line: String,
+    /// The checkpoint it cosigns: this log's signed note of `size`, as sent.
+    pub checkpoint: String,
     pub at: i64,
 }

@@ -138,6 +138,8 @@ struct ChecksView {
     items: Vec<anxin_records::cert::Check>,
     leaf: u64,
     size: u64,
+    /// The peers' witnesses that cosigned the checkpoint, by name (empty: none yet).
+    witnesses: String,
 }
 
 impl ChecksView {
@@ -147,6 +149,7 @@ impl ChecksView {
             items: check.verification.checks.clone(),
             leaf: check.certificate.leaf_index,
             size: check.certificate.tree_size,
+            witnesses: check.witnesses.join("、"),
         }
     }
 }
@@ -298,6 +301,7 @@ fn check_json(check: &CodeCheck) -> serde_json::Value {
         "checks": check.verification.checks,
         "leaf_index": check.certificate.leaf_index,
         "tree_size": check.certificate.tree_size,
+        "witnesses": check.witnesses,
     })
 }
 
@@ -308,6 +312,31 @@ pub async fn api_by_code(
     Path(code): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(check_json(&lookup(&state, &client, code).await?)))
+}
+
+/// `GET /api/certificates/{code}/file`: the holder downloads their certificate file again,
+/// proven against the latest checkpoint the peers' witnesses cosigned and carrying their
+/// cosignatures (`anxin verify FILE --witness NAME=KEY` checks them offline).
+pub async fn api_file(
+    State(state): State<AppState>,
+    client: ClientIp,
+    caller: crate::auth::Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let check = lookup(&state, &client, code).await?;
+    anxin_service::access::check_own_certificate(caller.actor(), &check.holder)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"anxin-certificate.json\"",
+            ),
+        ],
+        check.certificate.to_bytes(),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

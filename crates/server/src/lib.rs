@@ -213,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/certificates/verify", post(verify_api))
         .route("/api/certificates/lookup", post(certificates::api_lookup))
         .route("/api/certificates/{code}", get(certificates::api_by_code))
+        .route("/api/certificates/{code}/file", get(certificates::api_file))
         .route("/verify/{code}", get(certificates::verify_code_page))
         .route("/certificates/{code}", get(certificates::print_page))
         .route("/certificates/{code}/file", get(person::certificate_file))

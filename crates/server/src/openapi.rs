@@ -214,6 +214,21 @@ fn code_body() -> Value {
     })
 }
 
+fn certificate_file() -> Value {
+    json!({
+        "type": "object",
+        "required": ["format", "suite", "document", "signature", "event", "leaf_index", "tree_size", "inclusion_proof", "checkpoint"],
+        "properties": {
+            "format": { "type": "string" }, "suite": { "type": "string" },
+            "document": { "type": "string" }, "signature": { "type": "string" },
+            "event": { "type": "string" }, "leaf_index": { "type": "integer" },
+            "tree_size": { "type": "integer" },
+            "inclusion_proof": { "type": "array", "items": { "type": "string" } },
+            "checkpoint": { "type": "string", "description": "签名检查点，附对等实例见证人的联署 the signed checkpoint note with the peers' witnesses' cosignature lines" }
+        }
+    })
+}
+
 fn code_check() -> Value {
     let run = json!({ "type": ["object", "null"], "required": ["from", "to", "months"] });
     json!({
@@ -228,7 +243,9 @@ fn code_check() -> Value {
                     "properties": { "longest_run": run, "current_run": run } } } } },
             "checks": { "type": "array" },
             "leaf_index": { "type": "integer" },
-            "tree_size": { "type": "integer" }
+            "tree_size": { "type": "integer" },
+            "witnesses": { "type": "array", "items": { "type": "string" },
+                "description": "对等实例的见证人 the peers' witnesses whose cosignatures of the checkpoint the certificate carries (C2SP tlog-cosignature lines in its checkpoint note)" }
         }
     })
 }
@@ -293,6 +310,17 @@ pub const OPERATIONS: &[Operation] = &[
         query: &[],
         ok: (200, code_check),
         errors: &[400, 404, 429, 503],
+    },
+    Operation {
+        method: "get",
+        path: "/api/certificates/{code}/file",
+        tag: "certificates",
+        summary: "下载凭证文件 The holder downloads their certificate file again, proven against the latest checkpoint the peers' witnesses cosigned, its checkpoint carrying their cosignatures (C2SP tlog-cosignature); checked offline with `anxin verify FILE --witness NAME=KEY` (the holder only; limited per client like every code lookup)",
+        access: Access::SignedIn,
+        body: None,
+        query: &[],
+        ok: (200, certificate_file),
+        errors: &[400, 401, 403, 404, 429, 503],
     },
     Operation {
         method: "post",

@@ -780,6 +780,21 @@ pub fn check_request_transfer(
     }
 }
 
+/// Downloading a certificate file again by its code (against the latest checkpoint the
+/// peers' witnesses cosigned, with their cosignatures): its holder only, a worker with their
+/// own record. Anyone with the code may still check it (what is certified, masked).
+pub fn check_own_certificate(actor: Actor<'_>, holder: &PersonKey) -> Result<(), Denied> {
+    check(actor, Action::ReadPerson)?;
+    match actor.role {
+        Role::Worker if actor.owns(holder) => Ok(()),
+        _ => Err(Denied::new(
+            Why::NotOwner,
+            "只有持证人本人可以下载凭证文件（任何人都可以用核验码核验）",
+            "only the holder may download the certificate file (anyone may check it by its code)",
+        )),
+    }
+}
+
 /// Whom a worker's own request for a transfer is about: the person of their own account, never
 /// one the request names (a clerk names the person at the desk instead).
 pub fn own_transfer_person(actor: Actor<'_>) -> Result<Option<PersonKey>, Denied> {

@@ -24,6 +24,7 @@ CREATE TABLE cosignatures (
     witness TEXT NOT NULL,
     size    BIGINT NOT NULL,
     line    TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
     at      BIGINT NOT NULL,
     PRIMARY KEY (witness, size)
 );

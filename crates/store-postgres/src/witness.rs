@@ -11,7 +11,8 @@ fn cosignature(r: &Row) -> Result<CosignatureRow> {
         witness: col(r, 0)?,
         size: u64_col(r, 1, "cosigned size")?,
         line: col(r, 2)?,
-        at: col(r, 3)?,
+        checkpoint: col(r, 3)?,
+        at: col(r, 4)?,
     })
 }
 
@@ -107,10 +108,11 @@ impl PgStore {
     pub(crate) fn cosignature_row_add(&mut self, row: &CosignatureRow) -> Result<()> {
         let n = int8(row.size, "cosigned size")?;
         self.query(
-            "INSERT INTO cosignatures (witness, size, line, at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (witness, size) DO UPDATE SET line = excluded.line, at = excluded.at
+            "INSERT INTO cosignatures (witness, size, line, checkpoint, at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (witness, size) DO UPDATE SET line = excluded.line,
+                 checkpoint = excluded.checkpoint, at = excluded.at
              RETURNING witness",
-            &[&row.witness, &n, &row.line, &row.at],
+            &[&row.witness, &n, &row.line, &row.checkpoint, &row.at],
         )?;
         Ok(())
     }
@@ -118,7 +120,7 @@ impl PgStore {
     pub(crate) fn cosignature_rows_at(&mut self, size: u64) -> Result<Vec<CosignatureRow>> {
         let n = int8(size, "size")?;
         let rows = self.query(
-            "SELECT witness, size, line, at FROM cosignatures WHERE size = $1 ORDER BY witness",
+            "SELECT witness, size, line, checkpoint, at FROM cosignatures WHERE size = $1 ORDER BY witness",
             &[&n],
         )?;
         rows.iter().map(cosignature).collect()
@@ -126,7 +128,7 @@ impl PgStore {
 
     pub(crate) fn cosignature_rows_latest(&mut self) -> Result<Vec<CosignatureRow>> {
         let rows = self.query(
-            "SELECT DISTINCT ON (witness) witness, size, line, at FROM cosignatures
+            "SELECT DISTINCT ON (witness) witness, size, line, checkpoint, at FROM cosignatures
              ORDER BY witness, size DESC",
             &[],
         )?;

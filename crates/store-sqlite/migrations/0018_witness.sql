@@ -24,6 +24,7 @@ CREATE TABLE cosignatures (
     witness TEXT NOT NULL,
     size    INTEGER NOT NULL,
     line    TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
     at      INTEGER NOT NULL,
     PRIMARY KEY (witness, size)
 );

@@ -134,14 +134,16 @@ pub(crate) fn alarms(conn: &Connection, limit: u32) -> Result<Vec<AlarmRow>> {
 
 pub(crate) fn cosignature_add(conn: &Connection, row: &CosignatureRow) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO cosignatures (witness, size, line, at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (witness, size) DO UPDATE SET line = excluded.line, at = excluded.at",
+        "INSERT INTO cosignatures (witness, size, line, checkpoint, at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (witness, size) DO UPDATE SET line = excluded.line,
+             checkpoint = excluded.checkpoint, at = excluded.at",
     )
     .and_then(|mut st| {
         st.execute(params![
             row.witness,
             int(row.size, "cosigned size").unwrap_or(i64::MAX),
             row.line,
+            row.checkpoint,
             row.at
         ])
     })
@@ -156,7 +158,8 @@ fn cosignatures(conn: &Connection, sql: &str, arg: Option<i64>) -> Result<Vec<Co
             r.get::<_, String>(0)?,
             r.get::<_, i64>(1)?,
             r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
         ))
     };
     let rows: Vec<_> = match arg {
@@ -165,11 +168,12 @@ fn cosignatures(conn: &Connection, sql: &str, arg: Option<i64>) -> Result<Vec<Co
     };
     rows.into_iter()
         .map(|r| {
-            let (witness, n, line, at) = r.map_err(db)?;
+            let (witness, n, line, checkpoint, at) = r.map_err(db)?;
             Ok(CosignatureRow {
                 witness,
                 size: size(n, "cosigned size")?,
                 line,
+                checkpoint,
                 at,
             })
         })
@@ -179,7 +183,7 @@ fn cosignatures(conn: &Connection, sql: &str, arg: Option<i64>) -> Result<Vec<Co
 pub(crate) fn cosignatures_at(conn: &Connection, n: u64) -> Result<Vec<CosignatureRow>> {
     cosignatures(
         conn,
-        "SELECT witness, size, line, at FROM cosignatures WHERE size = ?1 ORDER BY witness",
+        "SELECT witness, size, line, checkpoint, at FROM cosignatures WHERE size = ?1 ORDER BY witness",
         Some(int(n, "size")?),
     )
 }
@@ -187,7 +191,7 @@ pub(crate) fn cosignatures_at(conn: &Connection, n: u64) -> Result<Vec<Cosignatu
 pub(crate) fn cosignatures_latest(conn: &Connection) -> Result<Vec<CosignatureRow>> {
     cosignatures(
         conn,
-        "SELECT c.witness, c.size, c.line, c.at FROM cosignatures c
+        "SELECT c.witness, c.size, c.line, c.checkpoint, c.at FROM cosignatures c
          JOIN (SELECT witness, max(size) AS size FROM cosignatures GROUP BY witness) m
            ON m.witness = c.witness AND m.size = c.size
          ORDER BY c.witness",

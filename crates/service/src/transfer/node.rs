@@ -353,6 +353,7 @@ impl Node {
                                         witness: witness.clone(),
                                         size,
                                         line: line.to_string(),
+                                        checkpoint: request.checkpoint.clone(),
                                         at: self.clock.unix_seconds(),
                                     })
                                     .map_err(internal)?;

@@ -436,3 +436,22 @@ impl Witness {
         Ok(line)
     }
 }
+
+/// Checks that `checkpoint` (a signed note, e.g. a certificate's) carries a cosignature by
+/// the witness `name` with Ed25519 key `public`: the cosignature's timestamp.
+pub fn cosigned_by(checkpoint: &str, name: &str, public: &[u8; 32]) -> Result<u64, Refusal> {
+    let missing = || {
+        Refusal::new(
+            Why::WrongKey,
+            format!("检查点没有见证人 {name} 的联署"),
+            format!("the checkpoint carries no cosignature by witness {name}"),
+        )
+    };
+    let split = checkpoint.rfind("\n\n").ok_or_else(missing)?;
+    let prefix = format!("\u{2014} {name} ");
+    let line = checkpoint[split + 2..]
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .ok_or_else(missing)?;
+    verify_cosignature(name, public, &checkpoint[..=split], line)
+}
