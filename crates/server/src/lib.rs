@@ -1028,6 +1028,9 @@ fn region_choices(policy: &Policy, lang: Lang, selected: &str) -> Vec<(String, S
 /// `{{ lang.pick("中文", "English") }}`, `{{ ls }}`).
 pub struct Chrome {
     pub lang: Lang,
+    /// Whether the page is in English: a sentence with values in it is written out in each
+    /// language (`{% if en %}…{% else %}…{% endif %}`).
+    pub en: bool,
     pub html_lang: &'static str,
     pub title: String,
     /// `?lang=en` on every link of an English page (empty on a Chinese one).
@@ -1051,6 +1054,7 @@ impl Chrome {
         };
         Chrome {
             lang,
+            en: lang == Lang::En,
             html_lang,
             title: title.into(),
             ls: lang_query(lang, true),
@@ -1079,15 +1083,6 @@ macro_rules! extends_layout {
     )*};
 }
 
-/// A page whose body is already HTML (`layout.html`'s default content block).
-#[derive(askama::Template)]
-#[template(path = "layout.html")]
-struct Layout<'a> {
-    c: Chrome,
-    body: &'a str,
-}
-extends_layout!(Layout<'a>);
-
 /// A whole page from its template; rendering into a String cannot fail, and if it ever did
 /// the page says so rather than panicking.
 pub fn html(t: &impl askama::Template) -> Html<String> {
@@ -1099,29 +1094,6 @@ pub fn html(t: &impl askama::Template) -> Html<String> {
 /// [`html`] for a page of personal data: never cached, by the browser or anything in between.
 pub fn private_html(t: &impl askama::Template) -> Response {
     let mut r = html(t).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// A template rendered as a body fragment, for [`page`] (the pages whose body is a template
-/// of its own that does not extend the layout).
-fn render(t: &impl askama::Template) -> String {
-    t.render()
-        .unwrap_or_else(|_| "<p class=bad>出错了 Something went wrong</p>".to_string())
-}
-
-/// A page from a body that is already HTML (the pages not yet templates of their own).
-pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
-    html(&Layout {
-        c: Chrome::new(lang, title),
-        body,
-    })
-}
-
-/// A page of personal data: never cached, by the browser or anything in between.
-pub fn private_page(lang: Lang, title: &str, body: &str) -> Response {
-    let mut r = page(lang, title, body).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -1191,33 +1163,6 @@ impl CardsTable {
 /// Column names for a [`CardsTable`].
 pub fn names(labels: &[&str]) -> Vec<String> {
     labels.iter().map(|l| l.to_string()).collect()
-}
-
-/// The start of a table that turns into cards on a phone (under 480 px each row is a card
-/// and each cell is named by its column): its header row. Rows come from [`cards_row`].
-pub fn cards_head(cells: &[&str]) -> String {
-    let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
-    format!("<table class=\"cards\"><tr>{cells}</tr>")
-}
-
-/// A row of a [`cards_head`] table: each cell (already HTML) with its column's name.
-pub fn cards_row(labels: &[&str], cells: &[String], class: &str) -> String {
-    let cells: String = labels
-        .iter()
-        .zip(cells)
-        .map(|(l, c)| format!("<td data-label=\"{}\">{c}</td>", esc(l)))
-        .collect();
-    if class.is_empty() {
-        format!("<tr>{cells}</tr>")
-    } else {
-        format!("<tr class=\"{class}\">{cells}</tr>")
-    }
-}
-
-/// The start of a table and its header row.
-pub fn table_head(cells: &[&str]) -> String {
-    let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
-    format!("<table><tr>{cells}</tr>")
 }
 
 /// `templates/home.html`.
