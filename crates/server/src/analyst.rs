@@ -444,7 +444,7 @@ fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> Results
             .pick(&params.meta.title_zh, &params.meta.title_en)
             .to_string(),
         persons: r.persons,
-        from: r.start.year().into(),
+        from: r.start.year(),
         to: last,
         seed: r.seed,
         summary,

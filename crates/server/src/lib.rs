@@ -573,8 +573,15 @@ async fn html_errors(request: axum::extract::Request, next: axum::middleware::Ne
     r
 }
 
+tokio::task_local! {
+    /// The query of the page being answered, without its `lang`: the layout's language
+    /// switch keeps it.
+    static PAGE_QUERY: Vec<String>;
+}
+
 /// The language switch keeps the page's query: `?lang=en` on `/quote?region=…&income=…`
-/// becomes `?region=…&income=…&lang=en` (pages are written with a bare `?lang=` link).
+/// is `?region=…&income=…&lang=en`. The query is handed to [`Chrome::new`] (the layout writes
+/// the link), for whatever page this request renders.
 async fn lang_links(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let query: Vec<String> = request
         .uri()
@@ -582,29 +589,9 @@ async fn lang_links(request: axum::extract::Request, next: axum::middleware::Nex
         .unwrap_or("")
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
-        .map(esc)
+        .map(str::to_string)
         .collect();
-    let response = next.run(request).await;
-    let html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if query.is_empty() || !html {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 8 * MAX_BODY_BYTES).await else {
-        return (parts.status, "error").into_response();
-    };
-    let prefix = format!("?{}&amp;lang=", query.join("&amp;"));
-    let text = String::from_utf8_lossy(&bytes).replacen(
-        "<a href=\"?lang=",
-        &format!("<a href=\"{prefix}"),
-        1,
-    );
-    let mut r = Response::from_parts(parts, axum::body::Body::from(text));
-    r.headers_mut().remove(header::CONTENT_LENGTH);
-    r
+    PAGE_QUERY.scope(query, next.run(request)).await
 }
 
 async fn security_headers(
@@ -999,13 +986,6 @@ pub fn csv_table<R: AsRef<[String]>>(
     attachment(out.into_bytes(), "text/csv; charset=utf-8", name)
 }
 
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The choices of a region picker (every region but the national level): code, name and
 /// whether it is `selected`.
 fn region_choices(policy: &Policy, lang: Lang, selected: &str) -> Vec<(String, String, bool)> {
@@ -1043,6 +1023,8 @@ pub struct Chrome {
     pub verify: &'static str,
     /// The other language: its code and its name, for the switch.
     pub other: &'static str,
+    /// The page's query without its `lang` (each `name=value` as sent), kept by the switch.
+    pub query: Vec<String>,
     pub other_name: &'static str,
 }
 
@@ -1065,6 +1047,7 @@ impl Chrome {
             verify: lang.pick("核验凭证", "Verify"),
             other,
             other_name,
+            query: PAGE_QUERY.try_with(Clone::clone).unwrap_or_default(),
         }
     }
 }
