@@ -16,7 +16,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::cases::{render, with_engine};
+use crate::cases::with_engine;
 use crate::{ApiError, AppState, Params};
 
 /// JSON Schema of an agreement's terms (`POST /api/cases` with `"kind": "agreement"`).
@@ -83,20 +83,21 @@ struct Item {
     platform: String,
     state: String,
     lines: Vec<String>,
+    /// The worker's quote under it (empty for the others).
     quote: String,
-    link: String,
-    link_label: String,
+    /// Its case, where the sides sign (not for a worker).
+    case: Option<String>,
 }
 
+/// `templates/agreements.html`.
 #[derive(askama::Template)]
 #[template(path = "agreements.html")]
-struct ListPage<'a> {
-    intro: &'a str,
-    can_file: bool,
-    new_label: &'a str,
-    lang: &'a str,
-    empty: &'a str,
+struct ListPage {
+    c: crate::Chrome,
+    /// The reader's role (`worker`, `union`, `platform`, …): what the page says first.
+    role: &'static str,
     items: Vec<Item>,
+    logout: String,
 }
 
 /// `GET /agreements`: a worker's agreements in force (with their quote); a union's, a
@@ -107,7 +108,6 @@ pub async fn list_page(
     Params(q): Params<crate::LangQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let lang = crate::lang_of(q.lang.as_deref());
-    let l = lang.code();
     let pick = |zh: &str, en: &str| lang.pick(zh, en).to_string();
     let mut items = Vec::new();
     if caller.role == Role::Worker {
@@ -127,8 +127,7 @@ pub async fn list_page(
                     .map(|(zh, en)| pick(&zh, &en))
                     .collect(),
                 quote: pick(&quote.zh, &quote.en),
-                link: String::new(),
-                link_label: String::new(),
+                case: None,
             });
         }
     } else {
@@ -166,74 +165,37 @@ pub async fn list_page(
                     .map(|(zh, en)| pick(&zh, &en))
                     .collect(),
                 quote: String::new(),
-                link: format!("/cases/{}?lang={l}", c.case_id),
-                link_label: pick("查看、签字或办理", "Open: sign or act"),
+                case: Some(c.case_id),
             });
         }
     }
-    let intro = match caller.role {
-        Role::Worker => pick(
-            "工会和平台签订、已经生效的集体合同里，覆盖你的（你所在的平台、地区和就业形态）列在这里，并按合同约定的缴费基数和平台承担比例算出你每月要缴多少。",
-            "The collective agreements in force that cover you (your platform, region and kind of work), with what you pay each month under each: the agreed base, less the platform's share.",
-        ),
-        Role::Union => pick(
-            "本辖区工会提出的集体合同。双方各自签字后，由平台报送劳动保障行政部门；15 日内未提出异议即行生效。",
-            "Your region's agreements. Each side signs; the platform sends it to the labour administration; with no objection in 15 days it takes effect.",
-        ),
-        Role::Platform => pick(
-            "工会向本平台提出的集体合同：请在 20 日内回应并签字，签字后 10 日内报送审查。",
-            "Agreements a union proposed to your platform: answer and sign within 20 days, send it for review within 10 days of signing.",
-        ),
-        _ => pick(
-            "待审查和已登记的集体合同。",
-            "Agreements to review and registered.",
-        ),
-    };
-    let body = render(&ListPage {
-        intro: &intro,
-        can_file: caller.role == Role::Union,
-        new_label: lang.pick("提出新的集体合同", "Propose an agreement"),
-        lang: l,
-        empty: lang.pick("没有集体合同。", "No agreements."),
+    Ok(crate::private_html(&ListPage {
+        c: crate::Chrome::new(lang, lang.pick("集体合同", "Collective agreements")),
+        role: caller.role.as_str(),
         items,
-    });
-    let body = format!("{body}{}", crate::auth::logout_button(&caller, lang));
-    Ok(crate::private_page(
-        lang,
-        lang.pick("集体合同", "Collective agreements"),
-        &body,
-    ))
+        logout: crate::auth::logout_button(&caller, lang),
+    }))
 }
 
+/// `templates/agreement_form.html`: the union's form.
 #[derive(askama::Template)]
 #[template(path = "agreement_form.html")]
-struct FormPage<'a> {
-    intro: &'a str,
+struct FormPage {
+    c: crate::Chrome,
     csrf: String,
-    lang: &'a str,
-    l_title: &'a str,
-    l_subject: &'a str,
+    /// The agreement's kinds, the registered platforms, the pay rates' units and the
+    /// categories of workers: code and words.
     subjects: Vec<(String, String)>,
-    l_platform: &'a str,
     platforms: Vec<(String, String)>,
+    /// The pay rate rows offered.
     rows: Vec<u32>,
-    l_rate: &'a str,
-    l_item: &'a str,
-    l_amount: &'a str,
-    l_per: &'a str,
     pers: Vec<(&'static str, &'static str)>,
-    l_base: &'a str,
-    l_share: &'a str,
-    l_supp: &'a str,
-    l_regions: &'a str,
+    /// The union's region, prefilled.
     region: String,
-    l_cats: &'a str,
     categories: Vec<(&'static str, &'static str)>,
-    l_from: &'a str,
-    l_to: &'a str,
-    rules: &'a str,
-    go: &'a str,
 }
+
+crate::extends_layout!(ListPage, FormPage);
 
 /// `GET /agreements/new`: the union's form (the platform from the registry, the terms).
 pub async fn new_page(
@@ -266,75 +228,34 @@ pub async fn new_page(
             (s.clone(), lang.pick(&zh, &en).to_string())
         })
         .collect();
-    let body = render(&FormPage {
-        intro: lang.pick(
-            "工会代表本辖区的平台劳动者提出集体合同。提交后双方各自签字；覆盖的劳动者会在自己的页面上看到生效的合同，缴费测算按合同计算。",
-            "A union proposes an agreement for its region's platform workers. Each side then signs; covered workers see it in force on their page, and their quote follows it.",
+    Ok(crate::private_html(&FormPage {
+        c: crate::Chrome::new(
+            lang,
+            lang.pick("提出集体合同", "Propose a collective agreement"),
         ),
         csrf: caller.csrf(),
-        lang: lang.code(),
-        l_title: lang.pick("合同名称", "Title"),
-        l_subject: lang.pick("类别", "Kind"),
         subjects,
-        l_platform: lang.pick("平台（登记在册）", "Platform (registered)"),
         platforms,
         rows: vec![1, 2, 3],
-        l_rate: lang.pick("报酬标准", "Pay rate"),
-        l_item: lang.pick("项目（如每单配送费）", "What (e.g. a delivery)"),
-        l_amount: lang.pick("金额（元）", "Amount (yuan)"),
-        l_per: lang.pick("计酬单位", "Per"),
         pers: agreement::PER
             .iter()
             .map(|p| (p.0, if lang == Lang::En { p.2 } else { p.1 }))
             .collect(),
-        l_base: lang.pick(
-            "职工养老保险缴费基数（元/月，可不填）",
-            "Pension contribution base (yuan a month, optional)",
-        ),
-        l_share: lang.pick(
-            "平台承担缴费的比例（%，可不填）",
-            "Platform's share of the contribution (%, optional)",
-        ),
-        l_supp: lang.pick(
-            "补充保险（用逗号分开，如：意外伤害保险，补充医疗保险）",
-            "Supplementary insurance (comma-separated)",
-        ),
-        l_regions: lang.pick(
-            "覆盖地区（六位代码，逗号分开）",
-            "Regions covered (six-digit codes, comma-separated)",
-        ),
         region: caller
             .account
             .region
             .map(|r| format!("{r:06}"))
             .unwrap_or_default(),
-        l_cats: lang.pick("覆盖的劳动者类别", "Workers covered"),
         categories: EmploymentForm::ALL
             .iter()
             .map(|f| {
                 (
                     f.as_str(),
-                    if lang == Lang::En {
-                        f.as_str()
-                    } else {
-                        f.zh()
-                    },
+                    if lang == Lang::En { f.as_str() } else { f.zh() },
                 )
             })
             .collect(),
-        l_from: lang.pick("生效日期", "First day"),
-        l_to: lang.pick("终止日期", "Last day"),
-        rules: lang.pick(
-            "期限最长 3 年（集体合同规定）；缴费基数须在所在地上下限之内；平台应在 20 日内回应。",
-            "At most 3 years (集体合同规定); the base within the region's floor and ceiling; the platform answers within 20 days.",
-        ),
-        go: lang.pick("提交并发给平台", "File and send to the platform"),
-    });
-    Ok(crate::private_page(
-        lang,
-        lang.pick("提出集体合同", "Propose a collective agreement"),
-        &body,
-    ))
+    }))
 }
 
 /// Yuan as typed ("4.50") to fen; empty is none.

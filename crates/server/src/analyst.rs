@@ -222,21 +222,12 @@ pub async fn desk_page(
     let mut page = DeskPage {
         c: Chrome::new(lang, lang.pick("政策分析", "Analyst's desk")),
         offered,
-        years_label: match lang {
-            Lang::Zh => format!("年数（1–{}）", bounds.max_years),
-            Lang::En => format!("Years (1–{})", bounds.max_years),
-        },
+        max_years: bounds.max_years,
         years: a.years,
         seed: a.seed,
-        persons_label: match lang {
-            Lang::Zh => format!("合成人口人数（最多 {}）", bounds.max_persons),
-            Lang::En => format!(
-                "People in the synthetic population (at most {})",
-                bounds.max_persons
-            ),
-        },
+        max_persons: bounds.max_persons,
         persons: a.persons,
-        people_intro: people_intro(lang),
+        people: people_limits(),
         csrf: caller.csrf(),
         default_years: YEARS,
         default_seed: SEED,
@@ -256,7 +247,7 @@ pub async fn desk_page(
         })
         .await
         .map_err(|_| ApiError::internal())??;
-        page.results = Some(results(&state.policy, &params, &desk, &a, String::new()));
+        page.results = Some(results(&state.policy, &params, &desk, &a));
         let cohort = cohorts(&state, &caller, a.seed, a.reforms.clone()).await?;
         page.cohort = Some(cohort_section(&state.policy, cohort.as_ref(), &a));
     }
@@ -281,12 +272,13 @@ struct DeskPage {
     c: Chrome,
     /// The reforms offered: code, title, ticked.
     offered: Vec<(String, String, bool)>,
-    years_label: String,
+    max_years: u32,
     years: u32,
     seed: u64,
-    persons_label: String,
+    max_persons: u32,
     persons: u32,
-    people_intro: String,
+    /// The ages a population file may give: youngest and oldest.
+    people: (u32, u32),
     csrf: String,
     default_years: u32,
     default_seed: u64,
@@ -310,15 +302,21 @@ struct PeoplePage {
 crate::extends_layout!(DeskPage, PeoplePage);
 
 struct PeopleRefused {
-    line: String,
+    /// How many rows were refused, and whether only the first [`REFUSED_SHOWN`] are shown.
+    count: usize,
+    cut: bool,
+    shown: usize,
     t: CardsTable,
 }
 
 /// A run as `templates/analyst_results.html` shows it.
 struct Results {
-    /// What population it ran on, when not the synthetic one (empty: the synthetic one).
-    note: String,
-    line: String,
+    /// The scenario file's title; the people, first and last year and seed of the run.
+    title: String,
+    persons: u32,
+    from: i32,
+    to: i32,
+    seed: u64,
     summary: CardsTable,
     bands: Option<CardsTable>,
     charts: Vec<String>,
@@ -328,16 +326,32 @@ struct Results {
     query: String,
 }
 
+/// The ledger's people and cohorts followed, each how many times, with which seed.
+struct CohortRun {
+    members: usize,
+    cohorts: usize,
+    draws: u32,
+    seed: u64,
+}
+
 enum Cohort {
     Empty,
-    /// The line, the chart, the download query.
-    Forecast(String, String, String),
+    /// What was followed, the chart, the download query.
+    Forecast(CohortRun, String, String),
 }
 
 enum Fiscal {
     Shown(Box<FiscalView>),
     /// Why not, in the page's language and the other.
     Refused(String, String),
+}
+
+/// The migrants covered where they live: how many, their hukou province, and the change
+/// each budget sees.
+struct Movers {
+    migrants: u64,
+    hukou: String,
+    t: CardsTable,
 }
 
 struct FiscalView {
@@ -347,50 +361,26 @@ struct FiscalView {
     residents: u64,
     shares: CardsTable,
     chart: String,
-    movers: Option<(String, CardsTable)>,
+    movers: Option<Movers>,
     notes: Vec<String>,
     query: String,
 }
 
-fn people_intro(lang: Lang) -> String {
+/// The ages a population file may give (the file's limits, assumptions of
+/// policy/simulation/population-file.toml).
+fn people_limits() -> (u32, u32) {
     let limits = anxin_service::population::Limits::embedded().ok();
-    let (lo, hi) = limits.map_or((16, 70), |l| (l.min_age, l.max_age));
-    match lang {
-        Lang::Zh => format!(
-            "CSV，每人一行。必需的列：age（岁，{lo}–{hi}）、track（male、female55 或 female50）、income（月收入，元）、region（地区代码或名称）；可选：sector、volatile、contract、migrant、insured（是/否）、paid_months（已缴月数）、balance（个人账户，元）。有任何一行不合格，就列出各行原因，不运行模拟。范围是假设，见 policy/simulation/population-file.toml。"
-        ),
-        Lang::En => format!(
-            "CSV, one person a row. Required columns: age (years, {lo}–{hi}), track (male, female55 or female50), income (yuan a month), region (a code or name); optional: sector, volatile, contract, migrant, insured (yes/no), paid_months, balance (personal account, yuan). If any row is bad, every bad row is listed with its reason and nothing runs. The limits are assumptions (policy/simulation/population-file.toml)."
-        ),
-    }
+    limits.map_or((16, 70), |l| (l.min_age, l.max_age))
 }
 
 fn label(policy: &Policy, name: &str, lang: Lang) -> String {
     analyst::scenario_label(policy, name, lang)
 }
 
-fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask, note: String) -> Results {
+fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask) -> Results {
     let lang = a.lang;
     let r = &desk.result.request;
     let last = r.start.year() + r.years as i32 - 1;
-    let line = match lang {
-        Lang::Zh => format!(
-            "{}：{} 人，{}–{} 年，种子 {}。参保行为模型和多数人口构成是假设，每个数字及出处见「人口构成与出处」表。",
-            params.meta.title_zh,
-            r.persons,
-            r.start.year(),
-            last,
-            r.seed
-        ),
-        Lang::En => format!(
-            "{}: {} people, {}–{}, seed {}. The participation model and most of the population mix are assumptions; every figure with its source is in the calibration table.",
-            params.meta.title_en,
-            r.persons,
-            r.start.year(),
-            last,
-            r.seed
-        ),
-    };
     let summary = CardsTable {
         labels: crate::names(&[
             lang.pick("方案", "Scenario"),
@@ -450,8 +440,13 @@ fn results(policy: &Policy, params: &SimParams, desk: &Desk, a: &Ask, note: Stri
         }
     });
     Results {
-        note,
-        line,
+        title: lang
+            .pick(&params.meta.title_zh, &params.meta.title_en)
+            .to_string(),
+        persons: r.persons,
+        from: r.start.year(),
+        to: last,
+        seed: r.seed,
         summary,
         bands,
         charts: analyst::charts(policy, desk, lang),
@@ -498,25 +493,16 @@ fn band_cells(policy: &Policy, l: &Line, lang: Lang) -> Vec<String> {
 }
 
 fn cohort_section(policy: &Policy, desk: Option<&analyst::CohortDesk>, a: &Ask) -> Cohort {
-    let lang = a.lang;
     let members = desk.map_or(0, |d| d.cohorts.iter().map(|c| c.members.len()).sum());
     let Some(desk) = desk.filter(|_| members > 0) else {
         return Cohort::Empty;
     };
     Cohort::Forecast(
-        match lang {
-            Lang::Zh => format!(
-                "台账上 {members} 人、{} 个批次（城市 × 审核年份），每人按现行规定和所选改革方案各模拟 {} 次，种子 {}。行为模型是假设（policy/simulation/school-cohort.toml）；“台账已观察”是已到期人员的实际情况。",
-                desk.cohorts.len(),
-                desk.result.request.draws,
-                desk.result.request.seed
-            ),
-            Lang::En => format!(
-                "{members} people of the ledger in {} cohorts (city × year of review), each followed {} times under the law in force and each reform ticked, seed {}. The behavioural model is an assumption (policy/simulation/school-cohort.toml); “observed” is what the ledger shows for those already due.",
-                desk.cohorts.len(),
-                desk.result.request.draws,
-                desk.result.request.seed
-            ),
+        CohortRun {
+            members,
+            cohorts: desk.cohorts.len(),
+            draws: desk.result.request.draws,
+            seed: desk.result.request.seed,
         },
         analyst::cohort_chart(policy, desk, a.lang),
         run_query(a),
@@ -611,43 +597,33 @@ fn fiscal_section(
         .iter()
         .filter_map(|r| r.migrants.as_ref().map(|m| (r, m)))
         .collect();
-    let movers = movers.first().map(|(_, first)| {
-        (
-            match lang {
-                Lang::Zh => format!(
-                    "{} 名{}户籍的流动人口改在常住地参保（元/年）",
-                    first.migrants, first.hukou_zh
-                ),
-                Lang::En => format!(
-                    "{} migrants with hukou in {} covered where they live (yuan a year)",
-                    first.migrants, first.hukou_en
-                ),
-            },
-            CardsTable {
-                labels: crate::names(&[
-                    lang.pick("常住地", "Destination"),
-                    lang.pick("常住地财政多出", "Destination pays more"),
-                    lang.pick("户籍地财政少出", "Origin pays less"),
-                    lang.pick("中央财政变化", "Central change"),
-                    lang.pick("合计变化", "Change, all budgets"),
-                ]),
-                rows: movers
-                    .iter()
-                    .map(|(r, m)| {
-                        (
-                            "",
-                            vec![
-                                name(&r.region_zh, &r.region_en),
-                                analyst::yuan(m.destination_local_change_fen.0),
-                                analyst::yuan(-m.origin_local_change_fen.0),
-                                analyst::yuan(m.central_change_fen.0),
-                                analyst::yuan(m.total_change_fen.0),
-                            ],
-                        )
-                    })
-                    .collect(),
-            },
-        )
+    let movers = movers.first().map(|(_, first)| Movers {
+        migrants: first.migrants,
+        hukou: lang.pick(&first.hukou_zh, &first.hukou_en).to_string(),
+        t: CardsTable {
+            labels: crate::names(&[
+                lang.pick("常住地", "Destination"),
+                lang.pick("常住地财政多出", "Destination pays more"),
+                lang.pick("户籍地财政少出", "Origin pays less"),
+                lang.pick("中央财政变化", "Central change"),
+                lang.pick("合计变化", "Change, all budgets"),
+            ]),
+            rows: movers
+                .iter()
+                .map(|(r, m)| {
+                    (
+                        "",
+                        vec![
+                            name(&r.region_zh, &r.region_en),
+                            analyst::yuan(m.destination_local_change_fen.0),
+                            analyst::yuan(-m.origin_local_change_fen.0),
+                            analyst::yuan(m.central_change_fen.0),
+                            analyst::yuan(m.total_change_fen.0),
+                        ],
+                    )
+                })
+                .collect(),
+        },
     });
     // The assumptions behind the figures, once each.
     let mut seen = std::collections::BTreeSet::new();
@@ -890,30 +866,15 @@ pub async fn people_submit(
         {
             Ok(p) => p,
             Err(refused) => {
-                let line = match lang {
-                    Lang::Zh => format!(
-                        "人口文件有 {} 行不合格，没有运行模拟。{}",
-                        refused.len(),
-                        if refused.len() > REFUSED_SHOWN {
-                            format!("下面是前 {REFUSED_SHOWN} 行。")
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    Lang::En => format!(
-                        "{} rows of the population file are refused; nothing was run.{}",
-                        refused.len(),
-                        if refused.len() > REFUSED_SHOWN {
-                            format!(" The first {REFUSED_SHOWN} are below.")
-                        } else {
-                            String::new()
-                        }
-                    ),
-                };
                 let t = CardsTable::refusals(refused.iter().take(REFUSED_SHOWN), lang);
                 let mut r = crate::private_html(&PeoplePage {
                     c: Chrome::new(lang, lang.pick("人口文件不合格", "Population file refused")),
-                    refused: Some(PeopleRefused { line, t }),
+                    refused: Some(PeopleRefused {
+                        count: refused.len(),
+                        cut: refused.len() > REFUSED_SHOWN,
+                        shown: REFUSED_SHOWN,
+                        t,
+                    }),
                     results: None,
                 });
                 *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -944,16 +905,6 @@ pub async fn people_submit(
         migrants: PEOPLE,
         residents: PEOPLE,
     };
-    let note = match lang {
-        Lang::Zh => format!(
-            "这次模拟用的是上传的人口文件（{} 人），不是合成人口。",
-            desk.result.request.persons
-        ),
-        Lang::En => format!(
-            "This run follows the uploaded population file ({} people), not the synthetic population.",
-            desk.result.request.persons
-        ),
-    };
     Ok(crate::private_html(&PeoplePage {
         c: Chrome::new(
             lang,
@@ -963,6 +914,6 @@ pub async fn people_submit(
             ),
         ),
         refused: None,
-        results: Some(results(&state.policy, &params, &desk, &a, note)),
+        results: Some(results(&state.policy, &params, &desk, &a)),
     }))
 }

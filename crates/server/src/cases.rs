@@ -455,50 +455,108 @@ fn subject_words(code: &str, lang: anxin_policy::Lang) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-const STYLE: &str = "<style>.case{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .8rem;margin:.8rem 0}\
-    .case h2{font-size:1.1rem;margin:.2rem 0}.late{color:#b00;font-weight:bold}\
-    form.act{display:inline-block;margin:.3rem .3rem .3rem 0}\
-    button,select,input[type=file],input[type=text]{min-height:44px;font-size:1rem}\
-    label{display:block;margin:.6rem 0}select,input[type=text]{width:100%;box-sizing:border-box}</style>";
-
-/// A body template of the case pages rendered to HTML (rendering into a String cannot fail;
-/// if it ever did, the page says so rather than panicking).
-pub(crate) fn render(t: &impl askama::Template) -> String {
-    t.render()
-        .unwrap_or_else(|_| "<p>出错了 Something went wrong</p>".to_string())
-}
-
-/// A link above the list of cases (a button for the worker's filing forms).
-struct Link {
-    href: String,
-    label: String,
-    button: bool,
-}
-
 /// A case in the list: its kind, state, the office holding it and its deadline in words.
 struct Row {
     id: String,
     kind: String,
     state: String,
     holder: String,
+    escalated: bool,
     due: String,
     late: bool,
 }
 
-/// The list of cases (`templates/cases_list.html`): the links, then the cases as cards.
+/// `templates/cases_list.html`: the worker's filing links or the official's, then the cases
+/// as cards.
 #[derive(askama::Template)]
 #[template(path = "cases_list.html")]
-struct CasesList<'a> {
-    style: &'a str,
-    links: Vec<Link>,
+struct CasesList {
+    c: crate::Chrome,
+    worker: bool,
+    /// The link to the collective agreements (a union's, a platform's, an inspector's).
+    agreements: bool,
     rows: Vec<Row>,
-    empty: &'a str,
-    lang: &'a str,
-    l_case: &'a str,
-    l_state: &'a str,
-    l_holder: &'a str,
-    l_due: &'a str,
+    logout: String,
 }
+
+/// `templates/case_new.html`: the complaint form.
+#[derive(askama::Template)]
+#[template(path = "case_new.html")]
+struct NewCase {
+    c: crate::Chrome,
+    csrf: String,
+    /// What may be complained about: code and words.
+    subjects: Vec<(&'static str, &'static str)>,
+    /// The registered platforms: credit code and name.
+    platforms: Vec<(String, String)>,
+}
+
+/// A deadline of a case, with the parameters that set it.
+struct ClockLine {
+    name: String,
+    due: String,
+    overdue: bool,
+    params: Vec<ParamLine>,
+}
+
+/// A parameter behind a deadline: its words, value and source (and the reform it comes from).
+struct ParamLine {
+    name: String,
+    value: String,
+    source: String,
+    reform: Option<String>,
+}
+
+struct StepLine {
+    at: String,
+    action: String,
+    due: Option<String>,
+    details: Vec<String>,
+}
+
+struct FileLine {
+    n: u32,
+    name: String,
+    media_type: String,
+    size: u64,
+    /// The first 16 hex digits of its SHA-256.
+    sha: String,
+}
+
+/// A step the caller may take now: its name, its words and the outcomes it can record.
+struct ActLine {
+    name: String,
+    label: String,
+    outcomes: Vec<(String, String)>,
+}
+
+/// `templates/case.html`: one case for whoever may read it.
+#[derive(askama::Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    c: crate::Chrome,
+    /// Why the files of a case just filed were not kept.
+    notice: Option<String>,
+    kind: String,
+    id: String,
+    state: String,
+    /// What the case asks: `party` (a complaint), `agreement`, or a cover.
+    request: &'static str,
+    subject: String,
+    party: String,
+    holder: String,
+    escalated: bool,
+    outcome: Option<String>,
+    clocks: Vec<ClockLine>,
+    steps: Vec<StepLine>,
+    agreement: bool,
+    files: Vec<FileLine>,
+    upload: bool,
+    acts: Vec<ActLine>,
+    csrf: String,
+}
+
+crate::extends_layout!(CasesList, NewCase, CasePage);
 
 /// `GET /cases`: a worker's own cases and the way to file one; an inspector's, a clerk's, a
 /// union's, a supervisor's or a platform's queue, overdue first; each deadline as a day and
@@ -509,7 +567,6 @@ pub async fn cases_page(
     Params(q): Params<crate::LangQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let lang = crate::lang_of(q.lang.as_deref());
-    let l = lang.code();
     let worker = caller.role == Role::Worker;
     let now = state.clock.unix_seconds();
     let reader = caller.clone();
@@ -521,45 +578,6 @@ pub async fn cases_page(
         }
     })
     .await?;
-    let link = |href: String, zh: &str, en: &str, button: bool| Link {
-        href,
-        label: lang.pick(zh, en).to_string(),
-        button,
-    };
-    let mut links = Vec::new();
-    if worker {
-        links.push(link(
-            format!("/agreements?lang={l}"),
-            "覆盖我的集体合同（按合同算缴费）",
-            "Collective agreements covering me (my quote under them)",
-            false,
-        ));
-        links.push(link(
-            format!("/cases/new?lang={l}"),
-            "一键维权：我要投诉",
-            "File a complaint",
-            true,
-        ));
-        links.push(link(
-            format!("/cases/new?kind=backpay&lang={l}"),
-            "补缴：补交没交的月份",
-            "Back-payment: pay missed months",
-            true,
-        ));
-        links.push(link(
-            format!("/cases/new?kind=enrolment&lang={l}"),
-            "没有雇主也能参保（养老、医疗、工伤分开申请）",
-            "Enrol without an employer (pension, medical, injury each on its own)",
-            true,
-        ));
-    } else if matches!(caller.role, Role::Union | Role::Platform | Role::Inspector) {
-        links.push(link(
-            format!("/agreements?lang={l}"),
-            "集体合同",
-            "Collective agreements",
-            false,
-        ));
-    }
     let kinds = kinds()?;
     let rows = found
         .iter()
@@ -575,15 +593,8 @@ pub async fn cases_page(
                     .map(|k| lang.pick(&k.zh, &k.en).to_string())
                     .unwrap_or_default(),
                 state: state_words,
-                holder: format!(
-                    "{}{}",
-                    crate::text::place_name(&state.policy, c.holder_region, lang),
-                    if c.level > 0 {
-                        lang.pick("（已升级）", " (escalated)")
-                    } else {
-                        ""
-                    }
-                ),
+                holder: crate::text::place_name(&state.policy, c.holder_region, lang),
+                escalated: c.level > 0,
                 due: match (c.due, kind) {
                     (Some(d), Some(k)) => {
                         let (zh, en) =
@@ -596,24 +607,18 @@ pub async fn cases_page(
             }
         })
         .collect();
-    let body = render(&CasesList {
-        style: STYLE,
-        links,
-        rows,
-        empty: lang.pick("没有案件。", "No cases."),
-        lang: l,
-        l_case: lang.pick("案件", "Case"),
-        l_state: lang.pick("状态", "State"),
-        l_holder: lang.pick("承办", "Held by"),
-        l_due: lang.pick("期限", "Deadline"),
-    });
-    let body = format!("{body}{}", crate::auth::logout_button(&caller, lang));
     let title = if worker {
         lang.pick("我的案件", "My cases")
     } else {
         lang.pick("案件队列（逾期在前）", "Case queue (overdue first)")
     };
-    Ok(crate::private_page(lang, title, &body))
+    Ok(crate::private_html(&CasesList {
+        c: crate::Chrome::new(lang, title),
+        worker,
+        agreements: matches!(caller.role, Role::Union | Role::Platform | Role::Inspector),
+        rows,
+        logout: crate::auth::logout_button(&caller, lang),
+    }))
 }
 
 /// The registered platforms (credit code, name), for the forms' lists.
@@ -660,55 +665,15 @@ pub async fn new_case_page(
         }
     }
     let platforms = platforms(&state).await?;
-    let subjects: String = SUBJECTS
-        .iter()
-        .map(|s| format!("<option value=\"{}\">{}</option>", s.0, lang.pick(s.1, s.2)))
-        .collect();
-    let mut parties = format!(
-        "<option value=\"\">{}</option>",
-        lang.pick("（不在列表中，在下面填写）", "(not listed: name it below)")
-    );
-    for (code, name) in &platforms {
-        parties.push_str(&format!(
-            "<option value=\"{}\">{}</option>",
-            crate::esc(code),
-            crate::esc(name)
-        ));
-    }
-    let body = format!(
-        "{STYLE}<p>{intro}</p>\
-         <form method=\"post\" action=\"/cases/new\" enctype=\"multipart/form-data\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-         <label>{what}<select name=\"subject\" required>{subjects}</select></label>\
-         <label>{platform}<select name=\"party_code\">{parties}</select></label>\
-         <label>{named}<input type=\"text\" name=\"party_name\" maxlength=\"100\"></label>\
-         <label>{files}<input type=\"file\" name=\"files\" multiple accept=\"image/jpeg,image/png,application/pdf,text/plain,.txt\"></label>\
-         <p><small>{limits}</small></p>\
-         <button>{go}</button></form>",
-        intro = lang.pick(
-            "投诉会送到你所在地区的劳动保障监察机构，工会也能看到。提交后可以随时查看进度和每个期限。",
-            "Your complaint goes to the labour inspectorate of your region; the union sees it too. You can follow its progress and each deadline."
-        ),
-        csrf = caller.csrf(),
-        l = lang.code(),
-        what = lang.pick("遇到了什么问题", "What is wrong"),
-        platform = lang.pick("投诉哪个平台（登记在册的）", "Which platform (registered)"),
-        named = lang.pick("或填写平台、单位名称", "Or name the platform or employer"),
-        files = lang.pick(
-            "证据：照片、截图、聊天记录、PDF（可多选）",
-            "Evidence: photos, screenshots, chat exports, PDFs (several at once)"
-        ),
-        limits = lang.pick(
-            "每份不超过 10 MB，一个案件最多 10 份。",
-            "Up to 10 MB a file, 10 files a case."
-        ),
-        go = lang.pick("提交投诉", "File the complaint"),
-    );
-    Ok(crate::private_page(
-        lang,
-        lang.pick("一键维权", "File a complaint"),
-        &body,
-    ))
+    Ok(crate::private_html(&NewCase {
+        c: crate::Chrome::new(lang, lang.pick("一键维权", "File a complaint")),
+        csrf: caller.csrf(),
+        subjects: SUBJECTS
+            .iter()
+            .map(|s| (s.0, lang.pick(s.1, s.2)))
+            .collect(),
+        platforms,
+    }))
 }
 
 /// The text fields and the files (`files` parts) of a complaint form.
@@ -815,15 +780,8 @@ pub async fn new_case_submit(
         ),
         // Filed, but a file was refused: the case page, saying which and why.
         Some(e) => {
-            let notice = format!(
-                "<p class=\"late\">{} {}</p>",
-                lang.pick(
-                    "已提交，但证据没有保存：",
-                    "Filed, but the evidence was not kept:"
-                ),
-                crate::esc(lang.pick(&e.zh, &e.en))
-            );
-            case_page_html(&state, worker, id, lang, notice).await
+            let notice = lang.pick(&e.zh, &e.en).to_string();
+            case_page_html(&state, worker, id, lang, Some(notice)).await
         }
     }
 }
@@ -838,7 +796,7 @@ pub async fn case_page(
 ) -> Result<axum::response::Response, ApiError> {
     check_id(&id)?;
     let lang = crate::lang_of(q.lang.as_deref());
-    case_page_html(&state, caller, id, lang, String::new()).await
+    case_page_html(&state, caller, id, lang, None).await
 }
 
 async fn case_page_html(
@@ -846,7 +804,7 @@ async fn case_page_html(
     caller: crate::auth::Caller,
     id: String,
     lang: anxin_policy::Lang,
-    notice: String,
+    notice: Option<String>,
 ) -> Result<axum::response::Response, ApiError> {
     let reader = caller.clone();
     let (view, files, party) = with_engine(state, false, move |r, engine, clock| {
@@ -864,158 +822,73 @@ async fn case_page_html(
     .await?;
     let kinds = kinds()?;
     let kind = kinds.get(&view.kind);
-    let l = lang.code();
-    let pick = |zh: &str, en: &str| lang.pick(zh, en).to_string();
-    let mut body = format!("{STYLE}{notice}");
     use anxin_service::cases::rules::Request;
     let request = kind.map_or(Request::Party, |k| k.request);
     let subject = view.subject.as_deref().unwrap_or_default();
-    let (what, subject) = match (request, kind) {
-        (Request::Party, _) => (pick("问题", "What is wrong"), subject_words(subject, lang)),
+    let (request_name, subject) = match (request, kind) {
+        (Request::Party, _) => ("party", subject_words(subject, lang)),
         (Request::Agreement, Some(k)) => {
             let (zh, en) = k.subject(subject);
-            (pick("类别", "Kind"), lang.pick(&zh, &en).to_string())
+            ("agreement", lang.pick(&zh, &en).to_string())
         }
-        _ => (
-            pick("险种", "Cover"),
-            crate::case_forms::cover_words(subject, lang),
-        ),
+        _ => ("cover", crate::case_forms::cover_words(subject, lang)),
     };
-    let party_line = match request {
-        Request::Party => format!(
-            "<p>{}：{}</p>",
-            pick("被投诉方", "Complained about"),
-            crate::esc(&party)
-        ),
-        Request::Agreement => format!(
-            "<p>{}：{}</p>",
-            pick("平台（另一方）", "Platform (the other side)"),
-            crate::esc(&party)
-        ),
-        _ => String::new(),
-    };
-    body.push_str(&format!(
-        "<section class=\"case\"><h2>{} · {}</h2><p>{}：<b>{}</b></p><p>{what}：{}</p>{party_line}<p>{}：{}{}</p>",
-        crate::esc(lang.pick(&view.kind_zh, &view.kind_en)),
-        crate::esc(&view.id),
-        pick("状态", "State"),
-        crate::esc(lang.pick(&view.state_zh, &view.state_en)),
-        crate::esc(&subject),
-        pick("承办机构", "Held by"),
-        crate::text::place_name(&state.policy, view.holder_region.parse().unwrap_or(0), lang),
-        if view.level > 0 { pick("（逾期已升级）", " (overdue: escalated)") } else { String::new() },
-    ));
-    if let Some(o) = &view.outcome {
+    let outcome = view.outcome.as_ref().map(|o| {
         let (zh, en) = kind.map(|k| k.outcome(o)).unwrap_or((o.clone(), o.clone()));
-        body.push_str(&format!(
-            "<p>{}：<b>{}</b></p>",
-            pick("办理结果", "Outcome"),
-            crate::esc(lang.pick(&zh, &en))
-        ));
-    }
-    body.push_str("</section>");
-    if !view.clocks.is_empty() {
-        body.push_str(&format!("<h2>{}</h2><ul>", pick("期限", "Deadlines")));
-        for c in &view.clocks {
-            let due = match (&c.due_zh, &c.due_en) {
+        lang.pick(&zh, &en).to_string()
+    });
+    let clocks = view
+        .clocks
+        .iter()
+        .map(|c| ClockLine {
+            name: lang.pick(&c.zh, &c.en).to_string(),
+            due: match (&c.due_zh, &c.due_en) {
                 (Some(zh), Some(en)) => lang.pick(zh, en).to_string(),
                 _ => c.note.clone().unwrap_or_default(),
-            };
-            let sources: Vec<String> = c
+            },
+            overdue: c.overdue,
+            params: c
                 .params
                 .iter()
-                .map(|p| {
+                .map(|p| ParamLine {
                     // The parameter's words, not its key (a worker reads this page).
-                    let name = anxin_policy::schema::spec(&p.key)
-                        .map_or(p.key.as_str(), |k| lang.pick(k.zh, k.en));
-                    format!(
-                        "{name}：{}（{}{}）",
-                        p.value,
-                        p.source,
-                        p.reform
-                            .as_deref()
-                            .map(|r| format!("；{}", lang.pick("改革建议 ", "reform ")) + r)
-                            .unwrap_or_default()
-                    )
+                    name: anxin_policy::schema::spec(&p.key)
+                        .map_or(p.key.as_str(), |k| lang.pick(k.zh, k.en))
+                        .to_string(),
+                    value: p.value.to_string(),
+                    source: p.source.clone(),
+                    reform: p.reform.clone(),
                 })
-                .collect();
-            body.push_str(&format!(
-                "<li><b>{}</b>：{}{}<br><small>{}</small></li>",
-                crate::esc(lang.pick(&c.zh, &c.en)),
-                crate::esc(&due),
-                if c.overdue {
-                    " <span class=\"late\">⚠</span>".to_string()
-                } else {
-                    String::new()
-                },
-                crate::esc(&sources.join("; ")),
-            ));
-        }
-        body.push_str("</ul>");
-    }
-    body.push_str(&format!("<h2>{}</h2><ol>", pick("办理经过", "Steps")));
-    for s in &view.steps {
-        let detail: String = s
-            .detail
-            .as_ref()
-            .map(cases::effects::detail_lines)
-            .unwrap_or_default()
-            .iter()
-            .map(|(zh, en)| format!("<br><small>{}</small>", crate::esc(lang.pick(zh, en))))
-            .collect();
-        let due = match (&s.due_zh, &s.due_en) {
-            (Some(zh), Some(en)) => format!(
-                "<br><small>{} {}</small>",
-                pick("下一期限", "next deadline"),
-                crate::esc(lang.pick(zh, en))
-            ),
-            _ => String::new(),
-        };
-        body.push_str(&format!(
-            "<li>{} {}{due}{detail}</li>",
-            crate::esc(&s.at),
-            crate::esc(lang.pick(&s.action_zh, &s.action_en)),
-        ));
-    }
-    body.push_str("</ol>");
+                .collect(),
+        })
+        .collect();
+    let steps = view
+        .steps
+        .iter()
+        .map(|s| StepLine {
+            at: s.at.clone(),
+            action: lang.pick(&s.action_zh, &s.action_en).to_string(),
+            due: match (&s.due_zh, &s.due_en) {
+                (Some(zh), Some(en)) => Some(lang.pick(zh, en).to_string()),
+                _ => None,
+            },
+            details: s
+                .detail
+                .as_ref()
+                .map(cases::effects::detail_lines)
+                .unwrap_or_default()
+                .iter()
+                .map(|(zh, en)| lang.pick(zh, en).to_string())
+                .collect(),
+        })
+        .collect();
     let agreement = request == Request::Agreement;
-    if !agreement {
-        body.push_str(&format!("<h2>{}</h2>", pick("证据", "Evidence")));
-    }
-    if agreement {
-        // An agreement carries no evidence: its terms are in its filing step above.
-    } else if files.is_empty() {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            pick("还没有证据。", "No evidence yet.")
-        ));
-    } else {
-        body.push_str("<ul>");
-        for f in &files {
-            body.push_str(&format!(
-                "<li><a href=\"/cases/{}/evidence/{}\">{}</a> <small>{} · {} · SHA-256 {}…</small></li>",
-                crate::esc(&view.id), f.n, crate::esc(&f.name), f.media_type, f.size, &f.sha256[..16.min(f.sha256.len())]
-            ));
-        }
-        body.push_str("</ul>");
-    }
-    let csrf = caller.csrf();
     let open = kind
         .and_then(|k| k.state(&view.state))
         .is_some_and(|s| !s.terminal);
-    if caller.role == anxin_records::access::Role::Worker && open && !agreement {
-        body.push_str(&format!(
-            "<form method=\"post\" action=\"/cases/{id}/evidence\" enctype=\"multipart/form-data\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-             <label>{label}<input type=\"file\" name=\"files\" multiple accept=\"image/jpeg,image/png,application/pdf,text/plain,.txt\"></label>\
-             <button>{go}</button></form>",
-            id = crate::esc(&view.id),
-            label = pick("补充证据", "Add evidence"),
-            go = pick("上传", "Upload"),
-        ));
-    }
     // The steps the kind allows now; who may take each is checked when taken (a refusal says
     // why). The worker sees only the steps the filer takes, an official the handler's.
+    let mut acts = Vec::new();
     if let Some(k) = kind {
         for name in &view.next {
             let Some(t) = k.transition_at(name, &view.state) else {
@@ -1032,51 +905,53 @@ async fn case_page_html(
             if !mine {
                 continue;
             }
-            let outcomes: String = t
-                .outcomes
-                .iter()
-                .map(|o| {
-                    let (zh, en) = k.outcome(o);
-                    format!(
-                        "<option value=\"{}\">{}</option>",
-                        crate::esc(o),
-                        crate::esc(lang.pick(&zh, &en))
-                    )
-                })
-                .collect();
-            let select = if outcomes.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<label>{}<select name=\"outcome\">{outcomes}</select></label>",
-                    pick("办理结果", "Outcome")
-                )
-            };
-            body.push_str(&format!(
-                "<form class=\"act\" method=\"post\" action=\"/cases/{id}/act\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"lang\" value=\"{l}\">\
-                 <input type=\"hidden\" name=\"action\" value=\"{name}\">{select}<button>{label}</button></form>",
-                id = crate::esc(&view.id),
-                name = crate::esc(name),
-                label = crate::esc(lang.pick(&t.zh, &t.en)),
-            ));
+            acts.push(ActLine {
+                name: name.clone(),
+                label: lang.pick(&t.zh, &t.en).to_string(),
+                outcomes: t
+                    .outcomes
+                    .iter()
+                    .map(|o| {
+                        let (zh, en) = k.outcome(o);
+                        (o.clone(), lang.pick(&zh, &en).to_string())
+                    })
+                    .collect(),
+            });
         }
     }
-    if !agreement {
-        body.push_str(&format!(
-            "<p><a href=\"/cases/{}/bundle\">{}</a></p>",
-            crate::esc(&view.id),
-            pick(
-                "下载证据包（可离线核验）",
-                "Download the evidence bundle (verifiable offline)"
-            ),
-        ));
-    }
-    body.push_str(&format!(
-        "<p><a href=\"/cases?lang={l}\">{}</a></p>",
-        pick("回到案件列表", "Back to the cases"),
-    ));
-    Ok(crate::private_page(lang, &pick("案件", "Case"), &body))
+    Ok(crate::private_html(&CasePage {
+        c: crate::Chrome::new(lang, lang.pick("案件", "Case")),
+        notice,
+        kind: lang.pick(&view.kind_zh, &view.kind_en).to_string(),
+        state: lang.pick(&view.state_zh, &view.state_en).to_string(),
+        request: request_name,
+        subject,
+        party,
+        holder: crate::text::place_name(
+            &state.policy,
+            view.holder_region.parse().unwrap_or(0),
+            lang,
+        ),
+        escalated: view.level > 0,
+        outcome,
+        clocks,
+        steps,
+        agreement,
+        files: files
+            .iter()
+            .map(|f| FileLine {
+                n: f.n,
+                name: f.name.clone(),
+                media_type: f.media_type.clone(),
+                size: f.size,
+                sha: f.sha256.chars().take(16).collect(),
+            })
+            .collect(),
+        upload: caller.role == Role::Worker && open && !agreement,
+        acts,
+        csrf: caller.csrf(),
+        id: view.id,
+    }))
 }
 
 #[derive(Deserialize)]

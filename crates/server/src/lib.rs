@@ -581,8 +581,15 @@ async fn html_errors(request: axum::extract::Request, next: axum::middleware::Ne
     r
 }
 
+tokio::task_local! {
+    /// The query of the page being answered, without its `lang`: the layout's language
+    /// switch keeps it.
+    static PAGE_QUERY: Vec<String>;
+}
+
 /// The language switch keeps the page's query: `?lang=en` on `/quote?region=…&income=…`
-/// becomes `?region=…&income=…&lang=en` (pages are written with a bare `?lang=` link).
+/// is `?region=…&income=…&lang=en`. The query is handed to [`Chrome::new`] (the layout writes
+/// the link), for whatever page this request renders.
 async fn lang_links(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let query: Vec<String> = request
         .uri()
@@ -590,29 +597,9 @@ async fn lang_links(request: axum::extract::Request, next: axum::middleware::Nex
         .unwrap_or("")
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
-        .map(esc)
+        .map(str::to_string)
         .collect();
-    let response = next.run(request).await;
-    let html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if query.is_empty() || !html {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 8 * MAX_BODY_BYTES).await else {
-        return (parts.status, "error").into_response();
-    };
-    let prefix = format!("?{}&amp;lang=", query.join("&amp;"));
-    let text = String::from_utf8_lossy(&bytes).replacen(
-        "<a href=\"?lang=",
-        &format!("<a href=\"{prefix}"),
-        1,
-    );
-    let mut r = Response::from_parts(parts, axum::body::Body::from(text));
-    r.headers_mut().remove(header::CONTENT_LENGTH);
-    r
+    PAGE_QUERY.scope(query, next.run(request)).await
 }
 
 async fn security_headers(
@@ -1007,13 +994,6 @@ pub fn csv_table<R: AsRef<[String]>>(
     attachment(out.into_bytes(), "text/csv; charset=utf-8", name)
 }
 
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The choices of a region picker (every region but the national level): code, name and
 /// whether it is `selected`.
 fn region_choices(policy: &Policy, lang: Lang, selected: &str) -> Vec<(String, String, bool)> {
@@ -1036,6 +1016,9 @@ fn region_choices(policy: &Policy, lang: Lang, selected: &str) -> Vec<(String, S
 /// `{{ lang.pick("中文", "English") }}`, `{{ ls }}`).
 pub struct Chrome {
     pub lang: Lang,
+    /// Whether the page is in English: a sentence with values in it is written out in each
+    /// language (`{% if en %}…{% else %}…{% endif %}`).
+    pub en: bool,
     pub html_lang: &'static str,
     pub title: String,
     /// `?lang=en` on every link of an English page (empty on a Chinese one).
@@ -1048,6 +1031,8 @@ pub struct Chrome {
     pub verify: &'static str,
     /// The other language: its code and its name, for the switch.
     pub other: &'static str,
+    /// The page's query without its `lang` (each `name=value` as sent), kept by the switch.
+    pub query: Vec<String>,
     pub other_name: &'static str,
 }
 
@@ -1059,6 +1044,7 @@ impl Chrome {
         };
         Chrome {
             lang,
+            en: lang == Lang::En,
             html_lang,
             title: title.into(),
             ls: lang_query(lang, true),
@@ -1069,6 +1055,7 @@ impl Chrome {
             verify: lang.pick("核验凭证", "Verify"),
             other,
             other_name,
+            query: PAGE_QUERY.try_with(Clone::clone).unwrap_or_default(),
         }
     }
 }
@@ -1087,15 +1074,6 @@ macro_rules! extends_layout {
     )*};
 }
 
-/// A page whose body is already HTML (`layout.html`'s default content block).
-#[derive(askama::Template)]
-#[template(path = "layout.html")]
-struct Layout<'a> {
-    c: Chrome,
-    body: &'a str,
-}
-extends_layout!(Layout<'a>);
-
 /// A whole page from its template; rendering into a String cannot fail, and if it ever did
 /// the page says so rather than panicking.
 pub fn html(t: &impl askama::Template) -> Html<String> {
@@ -1107,29 +1085,6 @@ pub fn html(t: &impl askama::Template) -> Html<String> {
 /// [`html`] for a page of personal data: never cached, by the browser or anything in between.
 pub fn private_html(t: &impl askama::Template) -> Response {
     let mut r = html(t).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// A template rendered as a body fragment, for [`page`] (the pages whose body is a template
-/// of its own that does not extend the layout).
-fn render(t: &impl askama::Template) -> String {
-    t.render()
-        .unwrap_or_else(|_| "<p class=bad>出错了 Something went wrong</p>".to_string())
-}
-
-/// A page from a body that is already HTML (the pages not yet templates of their own).
-pub fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
-    html(&Layout {
-        c: Chrome::new(lang, title),
-        body,
-    })
-}
-
-/// A page of personal data: never cached, by the browser or anything in between.
-pub fn private_page(lang: Lang, title: &str, body: &str) -> Response {
-    let mut r = page(lang, title, body).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -1199,33 +1154,6 @@ impl CardsTable {
 /// Column names for a [`CardsTable`].
 pub fn names(labels: &[&str]) -> Vec<String> {
     labels.iter().map(|l| l.to_string()).collect()
-}
-
-/// The start of a table that turns into cards on a phone (under 480 px each row is a card
-/// and each cell is named by its column): its header row. Rows come from [`cards_row`].
-pub fn cards_head(cells: &[&str]) -> String {
-    let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
-    format!("<table class=\"cards\"><tr>{cells}</tr>")
-}
-
-/// A row of a [`cards_head`] table: each cell (already HTML) with its column's name.
-pub fn cards_row(labels: &[&str], cells: &[String], class: &str) -> String {
-    let cells: String = labels
-        .iter()
-        .zip(cells)
-        .map(|(l, c)| format!("<td data-label=\"{}\">{c}</td>", esc(l)))
-        .collect();
-    if class.is_empty() {
-        format!("<tr>{cells}</tr>")
-    } else {
-        format!("<tr class=\"{class}\">{cells}</tr>")
-    }
-}
-
-/// The start of a table and its header row.
-pub fn table_head(cells: &[&str]) -> String {
-    let cells: String = cells.iter().map(|c| format!("<th>{c}</th>")).collect();
-    format!("<table><tr>{cells}</tr>")
 }
 
 /// `templates/home.html`.

@@ -36,7 +36,7 @@ use serde::Deserialize;
 use anxin_service::access::Action;
 
 use crate::auth::{Caller, logout_button};
-use crate::{ApiError, AppState, Params, cards_head, cards_row, esc, lang_of, private_page};
+use crate::{ApiError, AppState, Chrome, Params, lang_of, private_html};
 
 /// The monitor's routes, mounted by [`crate::router`].
 pub fn routes() -> axum::Router<AppState> {
@@ -231,165 +231,186 @@ fn yuan(fen: i64) -> String {
     Fen(fen).yuan_string()
 }
 
-/// Links to the other months with a run.
-fn month_links(path: &str, months: &[String], current: Option<&str>, lang: Lang) -> String {
-    if months.len() < 2 {
-        return String::new();
-    }
-    let links: Vec<String> = months
+/// A month with a run, as the other months' links show it (`templates/month_links.html`).
+struct MonthLink {
+    month: String,
+    current: bool,
+}
+
+/// The months with a run, newest first, the one shown marked.
+fn month_links(months: &[String], current: &str) -> Vec<MonthLink> {
+    months
         .iter()
         .rev()
-        .map(|m| {
-            if Some(m.as_str()) == current {
-                format!("<b>{m}</b>")
-            } else {
-                format!(
-                    "<a href=\"{path}?month={m}&amp;lang={}\">{m}</a>",
-                    lang.code()
-                )
-            }
+        .map(|m| MonthLink {
+            month: m.clone(),
+            current: m == current,
         })
-        .collect();
-    format!(
-        "<p class=\"months\">{} {}</p>",
-        lang.pick("其他月份：", "Other months:"),
-        links.join(" · ")
-    )
+        .collect()
 }
 
-const STYLE: &str = "<style>.alert{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .8rem;margin:.8rem 0}\
-.alert h2{font-size:1.05rem;margin:.2rem 0}.alert.open{border-color:#c60;border-width:2px}\
-.alert.closed{color:#555}.alert form{margin:.5rem 0}.alert button{min-height:44px;min-width:44px}\
-.alert select,.alert input,.alert textarea{width:100%;box-sizing:border-box;font-size:1rem;min-height:44px}\
-.alert ol{padding-left:1.2rem;margin:.3rem 0}.alert fieldset{border:1px solid #ddd;border-radius:.4rem;margin:.4rem 0}\
-.state{font-weight:bold}.months{overflow-wrap:anywhere}</style>";
-
-fn hidden(caller: &Caller, lang: Lang, month: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\"><input type=\"hidden\" name=\"month\" value=\"{}\">",
-        caller.csrf(),
-        lang.code(),
-        esc(month)
-    )
+/// A step of an alert, in the page's language.
+struct StepLine {
+    at: String,
+    action: String,
+    via: Option<String>,
+    contact_at: Option<String>,
+    note: Option<String>,
+    outcome: Option<String>,
 }
 
-fn alert_card(a: &AlertView, caller: &Caller, lang: Lang) -> String {
+/// An alert as the grid page shows it: what, why, the facts, the steps so far and the
+/// steps allowed next.
+struct AlertCard {
+    id: String,
+    month: String,
+    /// Its state's code (a class: `open`, `closed`, …).
+    state: String,
+    state_words: String,
+    kind: String,
+    reason: String,
+    area: String,
+    person: String,
+    orders: i64,
+    income: String,
+    platforms: i64,
+    last_paid: Option<String>,
+    prev_avg: Option<String>,
+    steps: Vec<StepLine>,
+    acknowledge: bool,
+    contact: bool,
+    close: bool,
+}
+
+fn alert_card(a: &AlertView, lang: Lang) -> AlertCard {
     let x = &a.alert;
-    let mut facts = vec![
-        (lang.pick("网格", "Cell"), esc(&x.area)),
-        (
-            lang.pick("化名", "Pseudonym"),
-            format!("<code>{}</code>", esc(&x.person)),
-        ),
-        (
-            lang.pick("本月接单", "Orders this month"),
-            format!("{} {}", x.orders, lang.pick("单", "")),
-        ),
-        (
-            lang.pick("本月收入", "Income this month"),
-            format!("{} {}", yuan(x.income_fen), lang.pick("元", "yuan")),
-        ),
-        (lang.pick("平台数", "Platforms"), x.platforms.to_string()),
-        (
-            lang.pick("最后缴费月", "Last paid"),
-            x.last_paid
-                .clone()
-                .unwrap_or_else(|| lang.pick("无记录", "none known").into()),
-        ),
-    ];
-    if let Some(avg) = x.prev_avg_fen {
-        facts.push((
-            lang.pick("之前月平均收入", "Average before"),
-            format!("{} {}", yuan(avg), lang.pick("元", "yuan")),
-        ));
-    }
-    let dl: String = facts
-        .iter()
-        .map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>"))
-        .collect();
-    let steps: String = a
-        .steps
-        .iter()
-        .map(|s| {
-            let mut t = format!(
-                "{} · {}",
-                esc(&s.at),
-                esc(lang.pick(&s.action_zh, &s.action_en))
-            );
-            if let (Some(zh), Some(en)) = (&s.via_zh, &s.via_en) {
-                t.push_str(&format!(
-                    "：{}{}",
-                    esc(lang.pick(zh, en)),
-                    s.contact_at
-                        .as_deref()
-                        .map(|c| format!(" {}", esc(c)))
-                        .unwrap_or_default()
-                ));
-            }
-            if let Some(n) = &s.note {
-                t.push_str(&format!(" — {}", esc(n)));
-            }
-            if let (Some(zh), Some(en)) = (&s.outcome_zh, &s.outcome_en) {
-                t.push_str(&format!("：{}", esc(lang.pick(zh, en))));
-            }
-            format!("<li>{t}</li>")
-        })
-        .collect();
-    let steps = if steps.is_empty() {
-        String::new()
-    } else {
-        format!("<ol>{steps}</ol>")
+    let both = |zh: &Option<String>, en: &Option<String>| match (zh, en) {
+        (Some(zh), Some(en)) => Some(lang.pick(zh, en).to_string()),
+        _ => None,
     };
-    let action = format!("/grid/{}/act", esc(&x.id));
-    let hid = hidden(caller, lang, &x.month);
-    let mut forms = String::new();
-    if a.next.iter().any(|n| n == "acknowledge") {
-        forms.push_str(&format!(
-            "<form method=\"post\" action=\"{action}\">{hid}<input type=\"hidden\" name=\"action\" value=\"acknowledge\"><button>{}</button></form>",
-            lang.pick("确认收到", "Acknowledge")
-        ));
-    }
-    if a.next.iter().any(|n| n == "contact") {
-        let vias: String = VIAS
+    let next = |n: &str| a.next.iter().any(|x| x == n);
+    AlertCard {
+        id: x.id.clone(),
+        month: x.month.clone(),
+        state: a.state.clone(),
+        state_words: lang.pick(&a.state_zh, &a.state_en).to_string(),
+        kind: lang.pick(&x.kind_zh, &x.kind_en).to_string(),
+        reason: lang.pick(&x.reason_zh, &x.reason_en).to_string(),
+        area: x.area.clone(),
+        person: x.person.clone(),
+        orders: x.orders,
+        income: yuan(x.income_fen),
+        platforms: x.platforms,
+        last_paid: x.last_paid.clone(),
+        prev_avg: x.prev_avg_fen.map(yuan),
+        steps: a
+            .steps
             .iter()
-            .map(|(c, zh, en)| format!("<option value=\"{c}\">{}</option>", lang.pick(zh, en)))
-            .collect();
-        forms.push_str(&format!(
-            "<form method=\"post\" action=\"{action}\"><fieldset><legend>{}</legend>{hid}<input type=\"hidden\" name=\"action\" value=\"contact\">\
-<label>{}<select name=\"via\">{vias}</select></label>\
-<label>{}<input type=\"datetime-local\" name=\"when\"></label>\
-<label>{}<textarea name=\"note\" maxlength=\"{}\" rows=\"3\" required></textarea></label>\
-<button>{}</button></fieldset></form>",
-            lang.pick("记录一次联系", "Record a contact"),
-            lang.pick("怎么联系的", "How"),
-            lang.pick("什么时候（不填就是现在）", "When (empty: now)"),
-            lang.pick("情况（不要写身份证号、电话号码）", "What came of it (no ID or phone numbers)"),
-            rules::MAX_NOTE_CHARS,
-            lang.pick("记录联系", "Record contact"),
-        ));
+            .map(|s| {
+                let via = both(&s.via_zh, &s.via_en);
+                StepLine {
+                    at: s.at.clone(),
+                    action: lang.pick(&s.action_zh, &s.action_en).to_string(),
+                    contact_at: s.contact_at.clone().filter(|_| via.is_some()),
+                    via,
+                    note: s.note.clone(),
+                    outcome: both(&s.outcome_zh, &s.outcome_en),
+                }
+            })
+            .collect(),
+        acknowledge: next("acknowledge"),
+        contact: next("contact"),
+        close: next("close"),
     }
-    if a.next.iter().any(|n| n == "close") {
-        let outcomes: String = OUTCOMES
-            .iter()
-            .map(|(c, zh, en)| format!("<option value=\"{c}\">{}</option>", lang.pick(zh, en)))
-            .collect();
-        forms.push_str(&format!(
-            "<form method=\"post\" action=\"{action}\"><fieldset><legend>{}</legend>{hid}<input type=\"hidden\" name=\"action\" value=\"close\">\
-<label>{}<select name=\"outcome\">{outcomes}</select></label><button>{}</button></fieldset></form>",
-            lang.pick("办结", "Close"),
-            lang.pick("结果", "Outcome"),
-            lang.pick("办结", "Close"),
-        ));
-    }
-    format!(
-        "<section class=\"alert {state}\" id=\"a-{id}\"><h2>{kind}</h2><p>{reason}</p><p class=\"state\">{state_words}</p><dl>{dl}</dl>{steps}{forms}</section>",
-        state = esc(&a.state),
-        id = esc(&x.id),
-        kind = esc(lang.pick(&x.kind_zh, &x.kind_en)),
-        reason = esc(lang.pick(&x.reason_zh, &x.reason_en)),
-        state_words = esc(lang.pick(&a.state_zh, &a.state_en)),
-    )
 }
+
+/// `templates/grid.html`: the grid worker's alerts, each with its forms.
+#[derive(askama::Template)]
+#[template(path = "grid.html")]
+struct GridPage {
+    c: Chrome,
+    cells: String,
+    month: Option<String>,
+    open: usize,
+    months: Vec<MonthLink>,
+    months_path: &'static str,
+    alerts: Vec<AlertCard>,
+    /// How contacts are made and how alerts close: code and words.
+    vias: Vec<(&'static str, &'static str)>,
+    outcomes: Vec<(&'static str, &'static str)>,
+    max_note: usize,
+    csrf: String,
+    logout: String,
+}
+
+/// A platform as the inspector's tables show it: its name (when registered with one) over
+/// its credit code.
+struct PlatformLine {
+    platform: String,
+    name: String,
+    active: i64,
+    insured: i64,
+    coverage: String,
+    grade: String,
+    why: String,
+}
+
+/// A line of an occupational-injury bill (`templates/injury_table.html`).
+struct InjuryLine {
+    platform: String,
+    name: String,
+    region: String,
+    sector: String,
+    orders: i64,
+    per_order: String,
+    bill: String,
+}
+
+/// `templates/compliance.html`: the inspector's page.
+#[derive(askama::Template)]
+#[template(path = "compliance.html")]
+struct CompliancePage {
+    c: Chrome,
+    month: Option<String>,
+    year: String,
+    months: Vec<MonthLink>,
+    months_path: &'static str,
+    rows: Vec<PlatformLine>,
+    sanction: Vec<PlatformLine>,
+    injury: Vec<InjuryLine>,
+    injury_total: String,
+    logout: String,
+}
+
+/// `templates/rating.html`: a platform's own rating.
+#[derive(askama::Template)]
+#[template(path = "rating.html")]
+struct RatingPage {
+    c: Chrome,
+    platform: String,
+    month: Option<String>,
+    months: Vec<MonthLink>,
+    months_path: &'static str,
+    rating: Option<RatingCard>,
+    injury: Vec<InjuryLine>,
+    injury_total: String,
+    /// The pseudonyms shown (the first [`COUNTED_ON_PAGE`]) and how many there are.
+    counted: Option<Vec<String>>,
+    counted_all: usize,
+    logout: String,
+}
+
+struct RatingCard {
+    year: i32,
+    name: String,
+    grade: String,
+    active: i64,
+    insured: i64,
+    coverage: String,
+    why: String,
+}
+
+crate::extends_layout!(GridPage, CompliancePage, RatingPage);
 
 /// `GET /grid`: the grid worker's alerts, open ones first.
 pub async fn grid_page(
@@ -399,73 +420,25 @@ pub async fn grid_page(
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let d = desk(&state, caller.clone(), q.month).await?;
-    let mut body = String::from(STYLE);
-    let cells = if d.cells.is_empty() {
-        lang.pick(
-            "还没有给你的账户分配网格：请网格管理部门在数据目录的 monitor/grid-cells.csv 里加上你的用户名和网格。",
-            "No grid cells are assigned to your account yet: ask the office that runs the grid to add your username and cells to monitor/grid-cells.csv in the data directory.",
-        )
-        .to_string()
-    } else {
-        format!(
-            "{} {}",
-            lang.pick("我的网格：", "My cells:"),
-            esc(&d.cells.join("、"))
-        )
+    let pick = |list: &[(&'static str, &'static str, &'static str)]| {
+        list.iter()
+            .map(|(c, zh, en)| (*c, lang.pick(zh, en)))
+            .collect()
     };
-    body.push_str(&format!("<p>{cells}</p>"));
-    match &d.month {
-        None => body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "还没有月度运行结果（anxin monitor run）。",
-                "There is no monthly run yet (anxin monitor run)."
-            )
-        )),
-        Some(m) => {
-            let open = d.alerts.iter().filter(|a| a.state != "closed").count();
-            body.push_str(&format!(
-                "<p>{} {m}：{} {} · {} {}</p>",
-                lang.pick("月份", "Month"),
-                lang.pick("预警", "alerts"),
-                d.alerts.len(),
-                lang.pick("未办结", "not closed"),
-                open
-            ));
-            body.push_str(&month_links("/grid", &d.months, Some(m), lang));
-            body.push_str(&format!(
-                "<p><small>{}</small></p>",
-                lang.pick(
-                    "预警来自各平台报送的接单数据和本实例知道的参保记录；人只用化名（身份证号的密钥散列），上门核实身份后再办理。每一步都记在防篡改的日志里。",
-                    "Alerts come from the platforms' order data and the insured records this instance knows; people appear by pseudonym only (a keyed hash of the ID number): confirm who they are in person. Every step is kept in the tamper-evident log."
-                )
-            ));
-        }
-    }
-    if d.month.is_some() && d.alerts.is_empty() {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "你的网格这个月没有预警。",
-                "No alerts in your cells this month."
-            )
-        ));
-    }
-    for a in &d.alerts {
-        body.push_str(&alert_card(a, &caller, lang));
-    }
-    body.push_str(&format!(
-        "<p><a href=\"/quote?lang={l}\">{}</a> · <a href=\"/verify?lang={l}\">{}</a></p>{}",
-        lang.pick("帮人算缴费", "Help someone: what to pay"),
-        lang.pick("核验缴费凭证", "Check a certificate"),
-        logout_button(&caller, lang),
-        l = lang.code(),
-    ));
-    Ok(private_page(
-        lang,
-        lang.pick("我的网格预警", "My grid alerts"),
-        &body,
-    ))
+    Ok(private_html(&GridPage {
+        c: Chrome::new(lang, lang.pick("我的网格预警", "My grid alerts")),
+        cells: d.cells.join("、"),
+        open: d.alerts.iter().filter(|a| a.state != "closed").count(),
+        months: month_links(&d.months, d.month.as_deref().unwrap_or_default()),
+        months_path: "/grid",
+        month: d.month,
+        alerts: d.alerts.iter().map(|a| alert_card(a, lang)).collect(),
+        vias: pick(&VIAS),
+        outcomes: pick(&OUTCOMES),
+        max_note: rules::MAX_NOTE_CHARS,
+        csrf: caller.csrf(),
+        logout: logout_button(&caller, lang),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -510,54 +483,36 @@ pub async fn act_submit(
     .into_response())
 }
 
-fn injury_table(
+/// The lines of an injury bill and their total in yuan; each platform named by `name`.
+fn injury_lines(
     policy: &anxin_policy::Policy,
     lines: &[rules::InjuryRow],
-    names: &dyn Fn(&str) -> String,
+    name: &dyn Fn(&str) -> String,
     lang: Lang,
-) -> String {
-    if lines.is_empty() {
-        return format!("<p>{}</p>", lang.pick("没有账单。", "No bill."));
-    }
-    let labels = [
-        lang.pick("平台", "Platform"),
-        lang.pick("地区", "Region"),
-        lang.pick("行业", "Sector"),
-        lang.pick("单数", "Orders"),
-        lang.pick("每单（元）", "Per order (yuan)"),
-        lang.pick("账单（元）", "Bill (yuan)"),
-    ];
-    let mut out = cards_head(&labels);
-    for l in lines {
-        out.push_str(&cards_row(
-            &labels,
-            &[
-                names(&l.platform),
-                l.region
-                    .parse::<u32>()
-                    .map(|r| crate::text::place_name(policy, r, lang))
-                    .unwrap_or_else(|_| esc(&l.region)),
-                anxin_policy::calc::injury::Sector::parse(&l.sector)
-                    .map(|s| lang.pick(s.zh(), s.en()).to_string())
-                    .unwrap_or_else(|| esc(&l.sector)),
-                l.orders.to_string(),
-                l.per_order_fen.map(yuan).unwrap_or_else(|| "—".into()),
-                l.bill_fen
-                    .map(yuan)
-                    .unwrap_or_else(|| esc(lang.pick(&l.note_zh, &l.note_en))),
-            ],
-            "",
-        ));
-    }
-    out.push_str("</table>");
+) -> (Vec<InjuryLine>, String) {
+    let shown = lines
+        .iter()
+        .map(|l| InjuryLine {
+            name: name(&l.platform),
+            platform: l.platform.clone(),
+            region: l
+                .region
+                .parse::<u32>()
+                .map(|r| crate::text::place_name(policy, r, lang))
+                .unwrap_or_else(|_| l.region.clone()),
+            sector: anxin_policy::calc::injury::Sector::parse(&l.sector)
+                .map(|s| lang.pick(s.zh(), s.en()).to_string())
+                .unwrap_or_else(|| l.sector.clone()),
+            orders: l.orders,
+            per_order: l.per_order_fen.map(yuan).unwrap_or_else(|| "—".into()),
+            bill: l
+                .bill_fen
+                .map(yuan)
+                .unwrap_or_else(|| lang.pick(&l.note_zh, &l.note_en).to_string()),
+        })
+        .collect();
     let total: i64 = lines.iter().filter_map(|l| l.bill_fen).sum();
-    out.push_str(&format!(
-        "<p>{} {} {}</p>",
-        lang.pick("合计", "Total"),
-        yuan(total),
-        lang.pick("元", "yuan")
-    ));
-    out
+    (shown, yuan(total))
 }
 
 /// `GET /monitor/compliance`: the inspector's page.
@@ -568,131 +523,39 @@ pub async fn compliance_page(
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let d = compliance(&state, &caller, q.month).await?;
-    let mut body = String::new();
-    let Some(m) = &d.month else {
-        body.push_str(&format!(
-            "<p>{}</p>{}",
-            lang.pick(
-                "还没有月度运行结果（anxin monitor run）。",
-                "There is no monthly run yet (anxin monitor run)."
-            ),
-            logout_button(&caller, lang)
-        ));
-        return Ok(private_page(
-            lang,
-            lang.pick("平台参保合规", "Platform compliance"),
-            &body,
-        ));
-    };
-    let year = d
-        .rows
-        .first()
-        .map(|r| r.year.to_string())
-        .unwrap_or_else(|| m[..4].to_string());
-    body.push_str(&format!(
-        "<p>{}</p>",
-        lang.pick(
-            &format!("{year} 年（截至 {m} 的月度运行）：本辖区登记的平台，其活跃劳动者中有多少在本实例知道的地方参保。"),
-            &format!("{year} (the monthly run of {m}): the platforms registered in your region, and how many of their active workers are insured anywhere this instance knows."),
-        )
-    ));
-    body.push_str(&month_links(
-        "/monitor/compliance",
-        &d.months,
-        Some(m),
-        lang,
-    ));
     let names: std::collections::BTreeMap<String, String> = d
         .rows
         .iter()
         .map(|r| (r.platform.clone(), r.name.clone()))
         .collect();
-    let name_of = |code: &str| match names.get(code) {
-        Some(n) if !n.is_empty() => format!("{}<br><small>{}</small>", esc(n), esc(code)),
-        _ => esc(code),
+    let name_of = |code: &str| names.get(code).cloned().unwrap_or_default();
+    let line = |r: &rules::ComplianceRow| PlatformLine {
+        platform: r.platform.clone(),
+        name: name_of(&r.platform),
+        active: r.active,
+        insured: r.insured,
+        coverage: r.coverage_percent.clone(),
+        grade: r.grade.clone(),
+        why: lang.pick(&r.why_zh, &r.why_en).to_string(),
     };
-    let labels = [
-        lang.pick("平台", "Platform"),
-        lang.pick("活跃劳动者", "Active workers"),
-        lang.pick("已参保", "Insured"),
-        lang.pick("参保率", "Coverage"),
-        lang.pick("等级", "Grade"),
-        lang.pick("依据", "Why"),
-    ];
-    body.push_str(&format!("<h2>{}</h2>", lang.pick("各平台", "Platforms")));
-    if d.rows.is_empty() {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "本辖区没有登记的平台数据。",
-                "No platform registered in your region has data."
-            )
-        ));
-    } else {
-        body.push_str(&cards_head(&labels));
-        for r in &d.rows {
-            body.push_str(&cards_row(
-                &labels,
-                &[
-                    name_of(&r.platform),
-                    r.active.to_string(),
-                    r.insured.to_string(),
-                    esc(&r.coverage_percent),
-                    format!("<b>{}</b>", esc(&r.grade)),
-                    esc(lang.pick(&r.why_zh, &r.why_en)),
-                ],
-                "",
-            ));
-        }
-        body.push_str("</table>");
-    }
-    body.push_str(&format!(
-        "<h2>{}</h2><p><small>{}</small></p>",
-        lang.pick(
-            "连续三年参保率低于 80% 的平台（联合惩戒名单）",
-            "Platforms under 80 % for three consecutive years (joint-sanction list)"
-        ),
-        lang.pick(
-            "80% 和三年是种子文件 001 §5.5 的建议，不是现行规定（policy/params/000000-monitor.toml）。",
-            "The 80 % and three years are the seed's proposal (001 §5.5), not a rule in force (policy/params/000000-monitor.toml)."
-        )
-    ));
-    if d.sanction_list.is_empty() {
-        body.push_str(&format!("<p>{}</p>", lang.pick("没有。", "None.")));
-    } else {
-        let items: String = d
-            .sanction_list
-            .iter()
-            .map(|r| {
-                format!(
-                    "<li>{} — {}</li>",
-                    name_of(&r.platform),
-                    esc(lang.pick(&r.why_zh, &r.why_en))
-                )
-            })
-            .collect();
-        body.push_str(&format!("<ul>{items}</ul>"));
-    }
-    body.push_str(&format!(
-        "<h2>{}</h2>",
-        lang.pick(
-            &format!("职业伤害保障账单（{m}）"),
-            &format!("Occupational-injury bills ({m})")
-        )
-    ));
-    body.push_str(&injury_table(&state.policy, &d.injury, &name_of, lang));
-    body.push_str(&format!(
-        "<p><a href=\"/clerk?lang={l}\">{}</a> · <a href=\"/cases?lang={l}\">{}</a></p>{}",
-        lang.pick("查阅个人记录", "Read a person's record"),
-        lang.pick("维权案件", "Rights complaints"),
-        logout_button(&caller, lang),
-        l = lang.code(),
-    ));
-    Ok(private_page(
-        lang,
-        lang.pick("平台参保合规", "Platform compliance"),
-        &body,
-    ))
+    let year = match (d.rows.first(), &d.month) {
+        (Some(r), _) => r.year.to_string(),
+        (None, Some(m)) => m.chars().take(4).collect(),
+        (None, None) => String::new(),
+    };
+    let (injury, injury_total) = injury_lines(&state.policy, &d.injury, &name_of, lang);
+    Ok(private_html(&CompliancePage {
+        c: Chrome::new(lang, lang.pick("平台参保合规", "Platform compliance")),
+        year,
+        months: month_links(&d.months, d.month.as_deref().unwrap_or_default()),
+        months_path: "/monitor/compliance",
+        month: d.month.clone(),
+        rows: d.rows.iter().map(line).collect(),
+        sanction: d.sanction_list.iter().map(line).collect(),
+        injury,
+        injury_total,
+        logout: logout_button(&caller, lang),
+    }))
 }
 
 /// Pseudonyms listed on the page at most (the API has them all).
@@ -706,113 +569,31 @@ pub async fn rating_page(
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang.as_deref());
     let r = rating(&state, &caller, q.month).await?;
-    let mut body = format!(
-        "<p>{} <code>{}</code></p>",
-        lang.pick("平台", "Platform"),
-        esc(&r.platform)
-    );
-    let Some(m) = &r.month else {
-        body.push_str(&format!(
-            "<p>{}</p>{}",
-            lang.pick("还没有月度运行结果。", "There is no monthly run yet."),
-            logout_button(&caller, lang)
-        ));
-        return Ok(private_page(
-            lang,
-            lang.pick("本平台的参保评级", "Our rating"),
-            &body,
-        ));
-    };
-    body.push_str(&month_links("/platform/rating", &r.months, Some(m), lang));
-    match &r.rating {
-        None => body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                &format!("{m} 的月度运行没有本平台的数据。"),
-                &format!("The monthly run of {m} has no data of this platform."),
-            )
-        )),
-        Some(c) => body.push_str(&format!(
-            "<section class=\"card\"><h3>{} {} · {}</h3><p class=\"big\"><b>{}</b></p><dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl><p>{}</p></section>",
-            c.year,
-            lang.pick("年", ""),
-            esc(&c.name),
-            lang.pick(&format!("等级 {}", c.grade), &format!("Grade {}", c.grade)),
-            lang.pick("活跃劳动者", "Active workers"),
-            c.active,
-            lang.pick("已参保", "Insured"),
-            c.insured,
-            lang.pick("参保率", "Coverage"),
-            esc(&c.coverage_percent),
-            esc(lang.pick(&c.why_zh, &c.why_en)),
-        )),
-    }
-    body.push_str(&format!(
-        "<h2>{}</h2>",
-        lang.pick(
-            &format!("职业伤害保障账单（{m}）"),
-            &format!("Occupational-injury bill ({m})")
-        )
-    ));
-    body.push_str(&injury_table(
-        &state.policy,
-        &r.injury,
-        &|c: &str| esc(c),
-        lang,
-    ));
-    body.push_str(&format!(
-        "<h2>{}</h2>",
-        lang.pick(
-            "计为未参保的劳动者（化名）",
-            "Workers counted as not insured (pseudonyms)"
-        )
-    ));
-    match &r.counted {
-        None => body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "这次月度运行没有写出名单。",
-                "This run did not write the list."
-            )
-        )),
-        Some(list) if list.is_empty() => {
-            body.push_str(&format!("<p>{}</p>", lang.pick("没有。", "None.")))
-        }
-        Some(list) => {
-            let shown: String = list
-                .iter()
-                .take(COUNTED_ON_PAGE)
-                .map(|p| format!("<li><code>{}</code></li>", esc(p)))
-                .collect();
-            body.push_str(&format!(
-                "<p>{}</p><ul>{shown}</ul>",
-                lang.pick(
-                    &format!("共 {} 人。化名是身份证号的密钥散列的前 16 位：请让这些劳动者到社保经办窗口或在网上参保；平台看不到他们的身份证号。", list.len()),
-                    &format!("{} in all. A pseudonym is the first 16 digits of the keyed hash of the ID number: ask these workers to enrol at a social insurance office or online; the platform never sees their ID numbers.", list.len()),
-                )
-            ));
-            if list.len() > COUNTED_ON_PAGE {
-                body.push_str(&format!(
-                    "<p>{}</p>",
-                    lang.pick(
-                        "页面只列出前 500 人，完整名单见 GET /api/monitor/rating。",
-                        "The page lists the first 500; the full list is GET /api/monitor/rating."
-                    )
-                ));
-            }
-        }
-    }
-    body.push_str(&format!(
-        "<p><a href=\"/platform?lang={}\">{}</a></p>{}",
-        lang.code(),
-        lang.pick("本平台的缴费报告", "Our contribution report"),
-        logout_button(&caller, lang)
-    ));
-    Ok(private_page(
-        lang,
-        lang.pick("本平台的参保评级", "Our rating"),
-        &body,
-    ))
+    // The platform's own lines: its credit code alone.
+    let (injury, injury_total) = injury_lines(&state.policy, &r.injury, &|_| String::new(), lang);
+    Ok(private_html(&RatingPage {
+        c: Chrome::new(lang, lang.pick("本平台的参保评级", "Our rating")),
+        months: month_links(&r.months, r.month.as_deref().unwrap_or_default()),
+        months_path: "/platform/rating",
+        rating: r.rating.as_ref().map(|c| RatingCard {
+            year: c.year,
+            name: c.name.clone(),
+            grade: c.grade.clone(),
+            active: c.active,
+            insured: c.insured,
+            coverage: c.coverage_percent.clone(),
+            why: lang.pick(&c.why_zh, &c.why_en).to_string(),
+        }),
+        injury,
+        injury_total,
+        counted_all: r.counted.as_ref().map_or(0, Vec::len),
+        counted: r
+            .counted
+            .map(|list| list.into_iter().take(COUNTED_ON_PAGE).collect()),
+        platform: r.platform,
+        month: r.month,
+        logout: logout_button(&caller, lang),
+    }))
 }
 
 // ---- the API document's schemas ----

@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::auth::{Caller, logout_button};
 use crate::list::{ListQuery, Page, PageQuery, Window};
 use crate::text::month_text;
-use crate::{ApiError, AppState, Params, esc, lang_of, private_page, table_head};
+use crate::{ApiError, AppState, CardsTable, Chrome, Params, lang_of, private_html};
 use anxin_service::access::{self as rules, Action};
 
 /// Months drawn in the page's chart (the table below it has every month).
@@ -162,77 +162,65 @@ pub async fn report_page(
     let window = window(&q.list)?;
     let summary = months(&state, org.clone()).await?;
     let list = workers(&state, org, window).await?;
-    let mut body = format!(
-        "<p>{} <b>{}</b> · {} {} · {} <b>{}</b> {}</p>",
-        lang.pick("统一社会信用代码", "Credit code"),
-        esc(&summary.org),
-        lang.pick("缴费月份", "months paid"),
-        summary.months.len(),
-        lang.pick("合计", "in all"),
-        Fen(summary.amount_fen).yuan_string(),
-        lang.pick("元", "yuan"),
-    );
-    body.push_str(&format!(
-        "<p><small>{}</small></p>",
-        lang.pick(
-            "只含本平台缴纳的记录；证件号只显示前 4 位和后 4 位，不显示姓名。",
-            "Only what this platform paid; IDs show their first and last four characters, no names."
-        )
-    ));
-    body.push_str(&format!(
-        "<p><a href=\"/platform/rating{}\">{}</a></p>",
-        crate::lang_query(lang, true),
-        lang.pick(
-            "本平台的参保合规评级、职业伤害保障账单和被计入未参保的劳动者 →",
-            "Our compliance rating, injury-cover bill and the workers counted against us →"
-        ),
-    ));
-    if summary.months.is_empty() {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            lang.pick(
-                "还没有本平台缴纳的记录。",
-                "No contributions paid by this platform yet."
-            )
-        ));
+    let chart = if summary.months.is_empty() {
+        String::new()
     } else {
-        body.push_str(&format!(
-            "<figure>{}</figure>",
-            chart(&summary.months, lang)
-        ));
-        body.push_str(&months_table(&summary.months, lang));
-    }
-    body.push_str(&format!(
-        "<h2>{}</h2>{}",
-        lang.pick("本平台缴费的劳动者", "Workers this platform paid for"),
-        workers_table(&list.items, lang)
-    ));
-    if window.after.is_some() {
-        body.push_str(&format!(
-            "<p><a href=\"/platform{}\">{}</a></p>",
-            crate::lang_query(lang, true),
-            lang.pick("← 回到第一页", "← First page"),
-        ));
-    }
-    if let Some(next) = &list.next {
-        let limit = if window.limit == crate::list::DEFAULT_LIMIT {
-            String::new()
-        } else {
-            format!("&amp;limit={}", window.limit)
-        };
-        body.push_str(&format!(
-            "<p><a href=\"/platform?after={next}{limit}&amp;lang={}\">{}</a></p>",
-            lang.code(),
-            lang.pick("下一页 →", "Next page →"),
-        ));
-    }
-    body.push_str(&logout_button(&caller, lang));
-    Ok(private_page(
-        lang,
-        lang.pick("本平台缴费报告", "Our contributions report"),
-        &body,
-    ))
+        chart(&summary.months, lang)
+    };
+    let limit = (window.limit != crate::list::DEFAULT_LIMIT).then_some(window.limit);
+    Ok(private_html(&ReportPage {
+        c: Chrome::new(
+            lang,
+            lang.pick("本平台缴费报告", "Our contributions report"),
+        ),
+        org: summary.org,
+        total: Fen(summary.amount_fen).yuan_string(),
+        chart,
+        months: summary
+            .months
+            .iter()
+            .rev()
+            .map(|m| MonthLine {
+                month: m.month.clone(),
+                workers: m.workers,
+                amount: Fen(m.amount_fen).yuan_string(),
+            })
+            .collect(),
+        workers: workers_table(&list.items, lang),
+        first_page: window.after.is_some(),
+        next: list.next,
+        limit,
+        logout: logout_button(&caller, lang),
+    }))
 }
+
+/// A month of the report's table, in yuan.
+struct MonthLine {
+    month: String,
+    workers: u64,
+    amount: String,
+}
+
+/// `templates/platform.html`: the report.
+#[derive(askama::Template)]
+#[template(path = "platform.html")]
+struct ReportPage {
+    c: Chrome,
+    org: String,
+    /// Everything paid, in yuan.
+    total: String,
+    chart: String,
+    /// The months, newest first.
+    months: Vec<MonthLine>,
+    workers: CardsTable,
+    /// Whether this is a later page (a link back to the first).
+    first_page: bool,
+    /// The next page's cursor, and the page size when not the default.
+    next: Option<String>,
+    limit: Option<u32>,
+    logout: String,
+}
+crate::extends_layout!(ReportPage);
 
 /// Amounts paid by month, the last [`CHART_MONTHS`], as bars in yuan.
 fn chart(months: &[MonthItem], lang: Lang) -> String {
@@ -254,55 +242,35 @@ fn chart(months: &[MonthItem], lang: Lang) -> String {
     .to_svg()
 }
 
-fn months_table(months: &[MonthItem], lang: Lang) -> String {
-    let mut out = format!(
-        "<details><summary>{}</summary>{}",
-        lang.pick("逐月明细", "Every month"),
-        table_head(&[
-            lang.pick("月份", "Month"),
-            lang.pick("人数", "Workers"),
+/// The workers of a page, as cards on a phone.
+fn workers_table(items: &[WorkerItem], lang: Lang) -> CardsTable {
+    CardsTable {
+        labels: crate::names(&[
+            lang.pick("证件号", "ID"),
+            lang.pick("月数", "Months"),
+            lang.pick("起止", "From – to"),
+            lang.pick("险种", "Insurances"),
             lang.pick("金额（元）", "Amount (yuan)"),
-        ])
-    );
-    for m in months.iter().rev() {
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&m.month),
-            m.workers,
-            Fen(m.amount_fen).yuan_string()
-        ));
-    }
-    out.push_str("</table></details>");
-    out
-}
-
-fn workers_table(items: &[WorkerItem], lang: Lang) -> String {
-    if items.is_empty() {
-        return format!("<p>{}</p>", lang.pick("没有了。", "No more workers."));
-    }
-    let mut out = table_head(&[
-        lang.pick("证件号", "ID"),
-        lang.pick("月数", "Months"),
-        lang.pick("起止", "From – to"),
-        lang.pick("险种", "Insurances"),
-        lang.pick("金额（元）", "Amount (yuan)"),
-    ]);
-    for w in items {
-        let insurances: Vec<&str> = w
-            .insurances
+        ]),
+        rows: items
             .iter()
-            .map(|i| lang.pick(insurance_zh(i), i))
-            .collect();
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td></tr>",
-            esc(&w.id_masked),
-            w.months,
-            esc(&w.first_month),
-            esc(&w.last_month),
-            esc(&insurances.join(lang.pick("、", ", "))),
-            Fen(w.amount_fen).yuan_string()
-        ));
+            .map(|w| {
+                let insurances: Vec<&str> = w
+                    .insurances
+                    .iter()
+                    .map(|i| lang.pick(insurance_zh(i), i))
+                    .collect();
+                (
+                    "",
+                    vec![
+                        w.id_masked.clone(),
+                        w.months.to_string(),
+                        format!("{} – {}", w.first_month, w.last_month),
+                        insurances.join(lang.pick("、", ", ")),
+                        Fen(w.amount_fen).yuan_string(),
+                    ],
+                )
+            })
+            .collect(),
     }
-    out.push_str("</table>");
-    out
 }

@@ -28,7 +28,7 @@ use anxin_service::transfer::notify;
 
 use crate::auth::{Caller, logout_button};
 use crate::transfer::{AskBody, readable, voucher_response};
-use crate::{ApiError, AppState, LangQuery, Params, lang_of, private_page, render};
+use crate::{ApiError, AppState, Chrome, LangQuery, Params, lang_of, private_html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -110,17 +110,18 @@ struct Origin {
     name: String,
 }
 
+/// `templates/transfers.html`: a worker's transfers or a clerk's queue, and the form to ask.
 #[derive(askama::Template)]
 #[template(path = "transfers.html")]
-struct ListBody<'a> {
-    en: bool,
+struct ListPage {
+    c: Chrome,
     clerk: bool,
     rows: Vec<Row>,
     origins: Vec<Origin>,
     csrf: String,
-    lang: &'a str,
     to_code: String,
     to_name: String,
+    logout: String,
 }
 
 /// Where a transfer asked by this caller moves to: a worker's residence here, a clerk's region.
@@ -212,26 +213,21 @@ async fn list_page(
         })
         .collect();
     let to_code = to.map(|c| format!("{c:06}")).unwrap_or_default();
-    let body = render(&ListBody {
-        en: lang == Lang::En,
-        clerk,
-        rows,
-        origins,
-        csrf: caller.csrf(),
-        lang: lang.code(),
-        to_name: place(&state, &to_code, lang),
-        to_code,
-    });
     let title = if clerk {
         lang.pick("转移接续：待办队列", "Transfers: the queue")
     } else {
         lang.pick("转移接续", "Moving my insurance")
     };
-    Ok(private_page(
-        lang,
-        title,
-        &format!("{body}<p>{}</p>", logout_button(&caller, lang)),
-    ))
+    Ok(private_html(&ListPage {
+        c: Chrome::new(lang, title),
+        clerk,
+        rows,
+        origins,
+        csrf: caller.csrf(),
+        to_name: place(&state, &to_code, lang),
+        to_code,
+        logout: logout_button(&caller, lang),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -296,10 +292,16 @@ struct RuleLine {
     text: &'static str,
 }
 
+crate::extends_layout!(ListPage, TransferPage);
+
+/// `templates/transfer.html`: one transfer, step by step.
 #[derive(askama::Template)]
 #[template(path = "transfer.html")]
-struct TransferBody {
-    en: bool,
+struct TransferPage {
+    c: Chrome,
+    /// Whether the reader is the worker (else a clerk: back to the queue).
+    worker: bool,
+    logout: String,
     id: String,
     route: String,
     state: String,
@@ -496,8 +498,10 @@ async fn transfer_page(
         .filter(|(i, (n, _))| *i == 0 || *n == t.peer)
         .map(|(_, (n, k))| format!("{n}={k}"))
         .collect();
-    let body = render(&TransferBody {
-        en: lang == Lang::En,
+    Ok(private_html(&TransferPage {
+        c: Chrome::new(lang, lang.pick("转移接续进度", "Transfer, step by step")),
+        worker: caller.role == Role::Worker,
+        logout: logout_button(&caller, lang),
         id: t.id.clone(),
         route,
         state: lang.pick(w.state_zh, w.state_en).to_string(),
@@ -527,21 +531,7 @@ async fn transfer_page(
         },
         file,
         keys,
-    });
-    let back = format!(
-        "<p><a href=\"/transfers{}\">{}</a></p>",
-        crate::lang_query(lang, true),
-        if caller.role == Role::Worker {
-            lang.pick("我的转移", "My transfers")
-        } else {
-            lang.pick("待办队列", "The queue")
-        }
-    );
-    Ok(private_page(
-        lang,
-        lang.pick("转移接续进度", "Transfer, step by step"),
-        &format!("{body}{back}<p>{}</p>", logout_button(&caller, lang)),
-    ))
+    }))
 }
 
 /// `GET /transfers/{id}/voucher`: the voucher file.
