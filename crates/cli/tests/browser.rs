@@ -144,6 +144,17 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// A free loopback port whose next one is free too (the federation demo listens on both).
+fn free_port_pair() -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let port = first.local_addr().expect("its address").port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// One HTTP/1.1 exchange with the driver: (status, JSON body).
 fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> Step<(u16, Value)> {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -1767,14 +1778,17 @@ impl Drop for Federation {
 
 fn start_federation() -> Federation {
     use std::os::unix::process::CommandExt as _;
-    let port = free_port();
+    let port = free_port_pair();
+    // The servers' own log, shown if one of them does not answer.
+    let log_path = std::env::temp_dir().join(format!("anxin-browser-federation-{port}.log"));
+    let log = std::fs::File::create(&log_path).expect("a log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_anxin"))
         .args(["federation", "demo", "--port", &port.to_string()])
         .env_remove("ANXIN_POLICY")
         .env_remove("ANXIN_DATA_KEY")
         .process_group(0)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(log))
         .spawn()
         .expect("start anxin federation demo");
     let stdout = child.stdout.take().unwrap();
@@ -1823,7 +1837,8 @@ fn start_federation() -> Federation {
         {
             assert!(
                 started.elapsed() < PATIENCE * 3,
-                "the federation's server on port {p} did not answer:\n{printed}"
+                "the federation's server on port {p} did not answer:\n{printed}\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
             );
             std::thread::sleep(POLL);
         }

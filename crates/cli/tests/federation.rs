@@ -6,7 +6,8 @@
 //! with the liaison request in its outbox; both come back and the transfer completes exactly
 //! once: done at 杭州 with the 120 months, each state once in 阜阳's log. Messages that are
 //! garbage, from an unknown peer or altered after signing are refused with their reason and
-//! change nothing.
+//! change nothing. A third test runs three servers (one on PostgreSQL) that witness each
+//! other's logs and catch one of them rolled back.
 
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -418,26 +419,61 @@ fn wait_for(
     }
 }
 
-/// Witnesses (issue 14, C2SP tlog-witness and tlog-cosignature): 杭州 and 阜阳 each cosign the
-/// other's checkpoints after checking they extend the last one cosigned, and serve their own
-/// checkpoint with the other's cosignature. 阜阳's operator then puts back an old copy of its
-/// whole data directory (database and checkpoint file together, so 阜阳's own audit has
-/// nothing to compare with): 杭州's witness refuses the smaller checkpoint and keeps it as a
-/// rollback alarm, and 阜阳 learns from the answer that a witness has cosigned more of its
-/// log than it holds. Malformed and unknown requests are refused with their reason.
+/// The size of `peer`'s log this instance's witness last cosigned (`GET /api/witness`).
+fn seen_of(status: &serde_json::Value, peer: &str) -> Option<u64> {
+    status["seen"]
+        .as_array()?
+        .iter()
+        .find(|s| s["peer"] == peer)?["size"]
+        .as_u64()
+}
+
+/// The size of this log each witness last cosigned, by witness.
+fn cosigned_of(status: &serde_json::Value) -> Vec<(String, u64)> {
+    status["cosigned_by"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    (
+                        c["witness"].as_str().unwrap_or_default().to_string(),
+                        c["size"].as_u64().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Witnesses (issue 14, C2SP tlog-witness and tlog-cosignature), three real servers on
+/// loopback: 杭州 and 阜阳 on SQLite, the province (安徽) on PostgreSQL. Each cosigns the
+/// others' checkpoints after checking they extend the last one it cosigned, and serves its own
+/// checkpoint with their cosignatures; a worker's certificate downloaded again carries them and
+/// `anxin verify --witness` checks them offline. 阜阳's operator then puts back an old copy of
+/// its whole data directory (database and checkpoint file together, so 阜阳's own audit has
+/// nothing to compare with): both other witnesses refuse the smaller checkpoint and keep it as
+/// a rollback alarm, and 阜阳 learns from their answers that its log is behind what they
+/// cosigned. Malformed and unknown requests are refused with their reason.
 #[test]
 fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
     use anxin_service::transfer::witness::verify_cosignature;
     let root = support::scratch("federation", "witness");
+    let database = format!("anxin_witness_{}", std::process::id());
+    let _ = psql_output("postgres", &format!("DROP DATABASE IF EXISTS {database}"));
+    psql("postgres", &format!("CREATE DATABASE {database}"));
+    let ah_url = format!("{POSTGRES}/{database}");
     let log = root.join("servers.log");
-    let (hz_port, fy_port) = (free_port(), free_port());
+    let (hz_port, fy_port, ah_port) = (free_port(), free_port(), free_port());
     let hz = instance(&root, "hangzhou", "330100", None);
     let fy = instance(&root, "fuyang", "341200", None);
+    let ah = instance(&root, "anhui", "340000", Some(&ah_url));
     let hz_entry = entry(&hz, "hangzhou", hz_port, "330100");
     let fy_entry = entry(&fy, "fuyang", fy_port, "341200");
+    let ah_entry = entry(&ah, "anhui", ah_port, "340000");
     assert!(hz_entry.contains("witness_key = "), "{hz_entry}");
-    std::fs::write(hz.join("peers.toml"), &fy_entry).unwrap();
-    std::fs::write(fy.join("peers.toml"), &hz_entry).unwrap();
+    std::fs::write(hz.join("peers.toml"), format!("{fy_entry}{ah_entry}")).unwrap();
+    std::fs::write(fy.join("peers.toml"), format!("{hz_entry}{ah_entry}")).unwrap();
+    std::fs::write(ah.join("peers.toml"), format!("{hz_entry}{fy_entry}")).unwrap();
     let import_persons = |data: &Path, first: u32| {
         let mut csv =
             String::from("身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n");
@@ -454,6 +490,7 @@ fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
     };
     import_persons(&fy, 100);
     import_persons(&hz, 300);
+    import_persons(&ah, 400);
     // A worker of 阜阳 with an account, and a certificate issued before anyone witnessed.
     let holder = id("34120219850610100");
     let mut account = anxin(
@@ -484,54 +521,82 @@ fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
 
     let hz_server = serve(&hz, "hangzhou", hz_port, &log);
     let fy_server = serve(&fy, "fuyang", fy_port, &log);
-    let (hz_token, fy_token) = (hz_server.sign_in(), fy_server.sign_in());
+    let ah_server = serve(&ah, "anhui", ah_port, &log);
+    let (hz_token, fy_token, ah_token) = (
+        hz_server.sign_in(),
+        fy_server.sign_in(),
+        ah_server.sign_in(),
+    );
     let size_of = |note: &str| -> u64 { note.lines().nth(1).unwrap().parse().unwrap() };
-    let (_, fy_checkpoint) = fy_server.call("GET", "/log/checkpoint", None, b"");
-    let first = size_of(&fy_checkpoint);
-    // 杭州 cosigned 阜阳's head; 阜阳 keeps the cosignature and serves it with its checkpoint.
-    wait_for(&hz_server, "/api/witness", &hz_token, &log, |v| {
-        v["seen"][0]["peer"] == "fuyang" && v["seen"][0]["size"].as_u64() >= Some(first)
-    });
+    let fy_head = || size_of(&fy_server.call("GET", "/log/checkpoint", None, b"").1);
+    let first = fy_head();
+    // Both witnesses cosigned 阜阳's head; 阜阳 keeps the cosignatures and serves them with
+    // its checkpoint.
+    for (server, token) in [(&hz_server, &hz_token), (&ah_server, &ah_token)] {
+        wait_for(server, "/api/witness", token, &log, |v| {
+            seen_of(v, "fuyang") >= Some(first)
+        });
+    }
     let hz_witness = hz_server.json("/api/witness", &hz_token);
+    let ah_witness = ah_server.json("/api/witness", &ah_token);
     assert_eq!(hz_witness["name"], "hangzhou/witness", "{hz_witness}");
+    // 阜阳's head cosigned by both (at the same size, so one checkpoint carries both).
     wait_for(&fy_server, "/api/witness", &fy_token, &log, |v| {
-        v["cosigned_by"][0]["witness"] == "hangzhou/witness"
+        let head = fy_head();
+        let by = cosigned_of(v);
+        by.len() == 2 && by.iter().all(|(_, size)| *size == head)
     });
     let (_, served) = fy_server.call("GET", "/log/checkpoint", None, b"");
-    let line = served
-        .lines()
-        .find(|l| l.starts_with("\u{2014} hangzhou/witness "))
-        .unwrap_or_else(|| panic!("no cosignature of 杭州's witness: {served}"));
-    let key: [u8; 32] = base64_decode(hz_witness["public_key"].as_str().unwrap());
     // The note's text: up to the blank line before the signatures.
     let body = &served[..=served.rfind("\n\n").unwrap()];
-    verify_cosignature("hangzhou/witness", &key, body, line).expect("the cosignature verifies");
-    // And the other way round.
-    wait_for(&fy_server, "/api/witness", &fy_token, &log, |v| {
-        v["seen"][0]["peer"] == "hangzhou"
-    });
+    for (name, status) in [
+        ("hangzhou/witness", &hz_witness),
+        ("anhui/witness", &ah_witness),
+    ] {
+        let line = served
+            .lines()
+            .find(|l| l.starts_with(&format!("\u{2014} {name} ")))
+            .unwrap_or_else(|| panic!("no cosignature of {name}: {served}"));
+        let key: [u8; 32] = base64_decode(status["public_key"].as_str().unwrap());
+        verify_cosignature(name, &key, body, line).expect("the cosignature verifies");
+    }
+    // And the other way round: each instance's log witnessed by the two others.
+    for (server, token, peers) in [
+        (&fy_server, &fy_token, ["hangzhou", "anhui"]),
+        (&hz_server, &hz_token, ["fuyang", "anhui"]),
+        (&ah_server, &ah_token, ["hangzhou", "fuyang"]),
+    ] {
+        wait_for(server, "/api/witness", token, &log, |v| {
+            peers.iter().all(|p| seen_of(v, p).is_some())
+        });
+    }
 
-    // The holder downloads their certificate again: proven against the checkpoint 杭州
-    // cosigned, carrying the cosignature, which `anxin verify --witness` checks offline. The
-    // file issued before any witness is refused with the reason; the code page names the
-    // witness; a clerk may not download the holder's file.
+    // The holder downloads their certificate again: proven against the checkpoint both
+    // witnesses cosigned, carrying both cosignatures, which `anxin verify --witness` checks
+    // offline. The file issued before any witness is refused with the reason; the code's
+    // page names the witnesses; a clerk may not download the holder's file.
     let holder_token = fy_server.sign_in_as("holder");
     let file_path = format!("/api/certificates/{code}/file");
     let (status, file) = fy_server.call("GET", &file_path, Some(&holder_token), b"");
     assert_eq!(status, 200, "{file}");
     let witnessed = root.join("witnessed.json");
     std::fs::write(&witnessed, &file).unwrap();
-    let witness_arg = format!(
-        "hangzhou/witness={}",
-        hz_witness["public_key"].as_str().unwrap()
-    );
+    let witness_args = [
+        format!(
+            "hangzhou/witness={}",
+            hz_witness["public_key"].as_str().unwrap()
+        ),
+        format!(
+            "anhui/witness={}",
+            ah_witness["public_key"].as_str().unwrap()
+        ),
+    ];
     let verify = |file: &str| {
-        anxin(
-            &fy,
-            &["--lang", "en", "verify", file, "--witness", &witness_arg],
-        )
-        .output()
-        .unwrap()
+        let mut args = vec!["--lang", "en", "verify", file];
+        for w in &witness_args {
+            args.extend(["--witness", w.as_str()]);
+        }
+        anxin(&fy, &args).output().unwrap()
     };
     let out = verify(witnessed.to_str().unwrap());
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -540,10 +605,12 @@ fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        text.contains("witness hangzhou/witness cosigned the checkpoint"),
-        "{text}"
-    );
+    for name in ["hangzhou/witness", "anhui/witness"] {
+        assert!(
+            text.contains(&format!("witness {name} cosigned the checkpoint")),
+            "{text}"
+        );
+    }
     let out = verify(&unwitnessed);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!out.status.success(), "{text}");
@@ -555,59 +622,68 @@ fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
     assert_eq!(status, 200, "{body}");
     let checked: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(checked["ok"], true, "{body}");
-    assert_eq!(checked["witnesses"][0], "hangzhou/witness", "{body}");
+    assert_eq!(
+        checked["witnesses"],
+        serde_json::json!(["anhui/witness", "hangzhou/witness"]),
+        "{body}"
+    );
     let (status, body) = fy_server.call("GET", &file_path, Some(&fy_token), b"");
     assert_eq!(status, 403, "{body}");
 
-    // 阜阳 grows while it is down; back up, 杭州 cosigns the larger log through the
-    // consistency proof from the size it had cosigned.
+    // 阜阳 grows while it is down; back up, both witnesses cosign the larger log through
+    // the consistency proof from the size each had cosigned.
     drop(fy_server);
     import_persons(&fy, 200);
     let fy_server = serve(&fy, "fuyang", fy_port, &log);
-    let (_, grown) = fy_server.call("GET", "/log/checkpoint", None, b"");
-    let second = size_of(&grown);
+    let second = size_of(&fy_server.call("GET", "/log/checkpoint", None, b"").1);
     assert!(second > first);
-    wait_for(&hz_server, "/api/witness", &hz_token, &log, |v| {
-        v["seen"][0]["size"].as_u64() >= Some(second)
-    });
-    let cosigned = hz_server.json("/api/witness", &hz_token)["seen"][0]["size"]
-        .as_u64()
-        .unwrap();
+    let mut cosigned = Vec::new();
+    for (server, token) in [(&hz_server, &hz_token), (&ah_server, &ah_token)] {
+        let v = wait_for(server, "/api/witness", token, &log, |v| {
+            seen_of(v, "fuyang") >= Some(second)
+        });
+        cosigned.push(seen_of(&v, "fuyang").unwrap());
+    }
 
-    // The operator puts back the old copy: 杭州 refuses it as a rollback, with 阜阳's own
-    // signed checkpoint as evidence; 阜阳 learns it is behind what 杭州 cosigned.
+    // The operator puts back the old copy: both witnesses refuse it as a rollback, with
+    // 阜阳's own signed checkpoint as evidence; 阜阳 learns it is behind what they cosigned.
     drop(fy_server);
     copy_state(&backup, &fy);
     let fy_server = serve(&fy, "fuyang", fy_port, &log);
     let fy_token = fy_server.sign_in();
-    let alarms = wait_for(&hz_server, "/api/witness", &hz_token, &log, |v| {
-        v["alarms"].as_array().is_some_and(|a| !a.is_empty())
-    });
-    let alarm = &alarms["alarms"][0];
-    assert_eq!(alarm["peer"], "fuyang", "{alarms}");
-    assert_eq!(alarm["kind"], "rollback", "{alarms}");
-    assert_eq!(alarm["seen_size"].as_u64(), Some(cosigned), "{alarms}");
-    assert!(alarm["size"].as_u64().unwrap() < cosigned, "{alarms}");
-    assert!(
-        alarm["en"].as_str().unwrap().contains("rolled back")
-            && alarm["zh"].as_str().unwrap().contains("回滚"),
-        "{alarms}"
-    );
-    assert!(
-        alarm["checkpoint"]
-            .as_str()
-            .unwrap()
-            .contains("\n\n\u{2014} ")
-    );
-    // 杭州 still holds the larger size: the rollback was not cosigned.
-    assert_eq!(
-        hz_server.json("/api/witness", &hz_token)["seen"][0]["size"].as_u64(),
-        Some(cosigned)
-    );
+    for ((server, token), cosigned) in [(&hz_server, &hz_token), (&ah_server, &ah_token)]
+        .into_iter()
+        .zip(cosigned)
+    {
+        let alarms = wait_for(server, "/api/witness", token, &log, |v| {
+            v["alarms"].as_array().is_some_and(|a| !a.is_empty())
+        });
+        let alarm = &alarms["alarms"][0];
+        assert_eq!(alarm["peer"], "fuyang", "{alarms}");
+        assert_eq!(alarm["kind"], "rollback", "{alarms}");
+        assert_eq!(alarm["seen_size"].as_u64(), Some(cosigned), "{alarms}");
+        assert!(alarm["size"].as_u64().unwrap() < cosigned, "{alarms}");
+        assert!(
+            alarm["en"].as_str().unwrap().contains("rolled back")
+                && alarm["zh"].as_str().unwrap().contains("回滚"),
+            "{alarms}"
+        );
+        assert!(
+            alarm["checkpoint"]
+                .as_str()
+                .unwrap()
+                .contains("\n\n\u{2014} ")
+        );
+        // The witness still holds the larger size: the rollback was not cosigned.
+        assert_eq!(
+            seen_of(&server.json("/api/witness", token), "fuyang"),
+            Some(cosigned)
+        );
+    }
     let behind = wait_for(&fy_server, "/api/witness", &fy_token, &log, |v| {
         v["alarms"]
             .as_array()
-            .is_some_and(|a| a.iter().any(|x| x["kind"] == "behind"))
+            .is_some_and(|a| a.iter().filter(|x| x["kind"] == "behind").count() == 2)
     });
     assert!(
         behind["alarms"][0]["zh"]
@@ -637,7 +713,8 @@ fn witnesses_cosign_each_others_logs_and_catch_a_rollback() {
             .len(),
         1
     );
-    drop((hz_server, fy_server));
+    drop((hz_server, fy_server, ah_server));
+    let _ = psql_output("postgres", &format!("DROP DATABASE IF EXISTS {database}"));
     let _ = std::fs::remove_dir_all(&root);
 }
 
