@@ -6,7 +6,7 @@
 //! with the liaison request in its outbox; both come back and the transfer completes exactly
 //! once: done at 杭州 with the 120 months, each state once in 阜阳's log. Messages that are
 //! garbage, from an unknown peer or altered after signing are refused with their reason and
-//! change nothing. A third test runs three servers (one on PostgreSQL) that witness each
+//! change nothing. A second test runs three servers (one on PostgreSQL) that witness each
 //! other's logs and catch one of them rolled back.
 
 use std::io::{BufRead as _, Read as _, Write as _};
