@@ -30,11 +30,14 @@ impl Drop for Proc {
     }
 }
 
+/// `anxin-cluster ARGS` with its output in `log`; Ballista's own lines at info level, so that an
+/// executor's log says which tasks it finished.
 fn spawn(args: &[&str], log: &Path) -> Proc {
     let log = std::fs::File::create(log).unwrap();
     Proc(
         Command::new(BIN)
             .args(args)
+            .env("ANXIN_CLUSTER_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -207,8 +210,11 @@ fn a_scheduler_and_two_executors_find_exactly_what_the_embedded_run_finds() {
         || get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")),
     );
 
-    // The operator's command, pointed at the cluster.
-    let out = Command::new(BIN)
+    // The operator's command, pointed at the cluster (killed if it has not ended in 5 minutes:
+    // a planner that never finishes fails the test instead of hanging it).
+    let (out_log, err_log) = (logs.join("run.out"), logs.join("run.err"));
+    let t0 = Instant::now();
+    let mut run = Command::new(BIN)
         .args([
             "run",
             "--cluster",
@@ -224,15 +230,42 @@ fn a_scheduler_and_two_executors_find_exactly_what_the_embedded_run_finds() {
             "--out",
             d.join("cluster").to_str().unwrap(),
         ])
-        .output()
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_log).unwrap())
+        .stderr(std::fs::File::create(&err_log).unwrap())
+        .spawn()
         .unwrap();
+    let status = loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            break status;
+        }
+        if t0.elapsed() > Duration::from_secs(300) {
+            let _ = run.kill();
+            let _ = run.wait();
+            let counts: Vec<String> = [1, 2]
+                .iter()
+                .map(|i| {
+                    format!(
+                        "work-{i}: {} files",
+                        files(&d.join(format!("work-{i}"))).len()
+                    )
+                })
+                .collect();
+            panic!(
+                "anxin-cluster run did not end within 5 minutes ({})",
+                counts.join(", ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!("the cluster's run took {:.1} s", t0.elapsed().as_secs_f64());
     assert!(
-        out.status.success(),
+        status.success(),
         "anxin-cluster run failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&err_log).unwrap_or_default(),
         std::fs::read_to_string(&ls).unwrap_or_default()
     );
-    let said = String::from_utf8_lossy(&out.stdout);
+    let said = std::fs::read_to_string(&out_log).unwrap();
     assert!(
         said.contains(&format!("预警 {} 条", embedded.alerts.len())),
         "{said}"
@@ -253,12 +286,12 @@ fn a_scheduler_and_two_executors_find_exactly_what_the_embedded_run_finds() {
             x.file_name().unwrap().to_string_lossy()
         );
     }
-    // Both executors ran tasks: each wrote shuffle files into its work directory.
-    for i in [1, 2] {
-        assert!(
-            !files(&d.join(format!("work-{i}"))).is_empty(),
-            "executor {i} ran no task"
-        );
+    // Both executors ran tasks: each one's log names the tasks it finished.
+    for (i, log) in [(1, &l1), (2, &l2)] {
+        let text = std::fs::read_to_string(log).unwrap();
+        let tasks = text.matches("Finished task").count();
+        eprintln!("executor {i} finished {tasks} tasks");
+        assert!(tasks > 0, "executor {i} ran no task:\n{text}");
     }
 }
 

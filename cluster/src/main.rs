@@ -72,7 +72,32 @@ fn parse_month(s: &str) -> Result<YearMonth, String> {
     YearMonth::parse(s).map_err(|_| format!("月份应为 YYYY-MM / a month is YYYY-MM: {s}"))
 }
 
+/// Ballista's log lines (the `log` crate) on standard error, at the level in `ANXIN_CLUSTER_LOG`
+/// (error, warn, info, debug, trace; default warn).
+struct Stderr;
+
+impl log::Log for Stderr {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.level() <= log::max_level()
+    }
+    fn log(&self, r: &log::Record) {
+        if self.enabled(r.metadata()) {
+            eprintln!("{} {} {}", r.level(), r.target(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
+static LOGGER: Stderr = Stderr;
+
 fn main() -> ExitCode {
+    let level = std::env::var("ANXIN_CLUSTER_LOG")
+        .ok()
+        .and_then(|v| v.parse::<log::LevelFilter>().ok())
+        .unwrap_or(log::LevelFilter::Warn);
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(level);
+    }
     let cli = Cli::parse();
     match go(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

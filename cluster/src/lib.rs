@@ -60,8 +60,13 @@ pub fn check_url(url: &str) -> Result<()> {
 /// (`threads`: the target partitions of each stage, 0 for DataFusion's default).
 pub async fn connect(url: &str, threads: usize) -> Result<SessionContext> {
     check_url(url)?;
-    let mut config: SessionConfig =
-        SessionConfig::new_with_ballista().with_ballista_job_name("anxin monitor run");
+    // Ballista 55's adaptive planner (its default) never finishes the alerts query: once it
+    // sees the empty `school` view's side of a join (an EmptyExec), every replan adds one
+    // more single-task stage (tens of thousands of stages and shuffle files, no end). The
+    // static distributed planner cuts DataFusion's own physical plan into stages and ends.
+    let mut config: SessionConfig = SessionConfig::new_with_ballista()
+        .with_ballista_job_name("anxin monitor run")
+        .set_bool("ballista.planner.adaptive.enabled", false);
     if threads > 0 {
         config = config.with_target_partitions(threads);
     }
