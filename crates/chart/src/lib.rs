@@ -115,6 +115,17 @@ const LEFT: f64 = 56.0;
 const RIGHT: f64 = 8.0;
 /// The smallest text drawn, in viewBox units.
 const SMALL: u32 = 12;
+/// Room left between two x labels (SVG units).
+const LABEL_GAP: f64 = 8.0;
+
+/// The width a label takes at 12 px, estimated: about 7 units a Latin letter or digit, 12 a
+/// Chinese character (a full em).
+fn label_width(label: &str) -> f64 {
+    label
+        .chars()
+        .map(|c| if c.is_ascii() { 7.0 } else { 12.0 })
+        .sum()
+}
 /// A digit's advance at [`SMALL`], about 0.6 em, to tell whether a value fits beside a bar.
 const DIGIT: f64 = 7.2;
 const TOP: f64 = 80.0;
@@ -404,10 +415,19 @@ impl Frame<'_> {
             n(W - RIGHT),
             n(scale.y(0.0f64.clamp(scale.lo, scale.hi)))
         );
-        // X labels: at most about eight shown, so they do not collide at phone width. The last
-        // is always shown; a regular one closer to it than the spacing gives way.
+        // X labels: as many as fit side by side (at most eight), so they do not collide at
+        // phone width: a label's width estimated from its characters at 12 px (about 7 units
+        // for a Latin letter or digit, 12 for a Chinese character) and a gap. The last is
+        // always shown; a regular one closer to it than the spacing gives way.
         let count = self.labels.len().min(MAX_POINTS);
-        let every = count.div_ceil(8).max(1);
+        let widest = self
+            .labels
+            .iter()
+            .take(count)
+            .map(|l| label_width(l))
+            .fold(0.0, f64::max);
+        let fit = ((W - LEFT - RIGHT) / (widest + LABEL_GAP)).floor().max(1.0) as usize;
+        let every = count.div_ceil(fit.min(8)).max(1);
         out.push_str(
             "<g class=\"x-ticks\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333333\">",
         );
@@ -416,10 +436,17 @@ impl Frame<'_> {
             if !last && (i % every != 0 || count - 1 - i < every) {
                 continue;
             }
+            // A label that would run past the right edge ends at it instead.
+            let x = self.x(i, count);
+            let (x, anchor) = if x + label_width(label) / 2.0 > W - 1.0 {
+                (W - 1.0, " text-anchor=\"end\"")
+            } else {
+                (x, "")
+            };
             let _ = write!(
                 out,
-                "<text x=\"{}\" y=\"{}\">{}</text>",
-                n(self.x(i, count)),
+                "<text x=\"{}\" y=\"{}\"{anchor}>{}</text>",
+                n(x),
                 n(TOP + PLOT_H + 16.0),
                 escape(label)
             );
@@ -902,6 +929,36 @@ mod tests {
             shown(25)
         );
         assert_eq!(shown(3), ["m0", "m1", "m2"]);
+        // Two years of months written as months (2024-11): four labels, each slot wide
+        // enough for the label, the last far from the one before it.
+        let months: Vec<String> = (0..24)
+            .map(|i| format!("{}-{:02}", 2024 + (i + 10) / 12, (i + 10) % 12 + 1))
+            .collect();
+        let chart = BarChart {
+            categories: months.clone(),
+            series: vec![Series::new("s", vec![Some(1.0); 24])],
+            ..BarChart::default()
+        };
+        let svg = chart.to_svg();
+        let ticks = svg
+            .split("class=\"x-ticks\"")
+            .nth(1)
+            .and_then(|s| s.split("</g>").next())
+            .unwrap_or_default();
+        let xs: Vec<f64> = ticks
+            .split("<text x=\"")
+            .skip(1)
+            .filter_map(|t| t.split('"').next()?.parse().ok())
+            .collect();
+        assert_eq!(xs.len(), 4, "{ticks}");
+        for pair in xs.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= label_width("2024-11") + LABEL_GAP,
+                "{xs:?}"
+            );
+        }
+        // The last ends at the right edge rather than running past it.
+        assert!(ticks.contains("text-anchor=\"end\">2026-10<"), "{ticks}");
         assert_eq!(shown(1), ["m0"]);
     }
 
