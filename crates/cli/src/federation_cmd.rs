@@ -214,6 +214,14 @@ pub fn run(command: FederationCommand) -> crate::fail::Result<()> {
             m % 12 + 1
         ));
     }
+    // Employee medical insurance for the last two years in 阜阳: it moves too.
+    for m in 96..120 {
+        c.push_str(&format!(
+            "fy-medical-{m},{DEMO_WORKER},{}-{:02},medical,341200,self,,4000,400,paid\n",
+            2010 + m / 12,
+            m % 12 + 1
+        ));
+    }
     std::fs::write(
         &persons,
         format!("身份证号,姓名,户籍地,居住地,就业形态,平台,居住证地,居住证起始\n{DEMO_WORKER},演示劳动者,阜阳,杭州,灵活就业,,,\n"),
@@ -283,7 +291,7 @@ pub fn run(command: FederationCommand) -> crate::fail::Result<()> {
         );
     }
     println!(
-        "  演示劳动者 demo worker: {DEMO_WORKER}（阜阳 2010–2019 缴费 120 个月 paid 120 months in 阜阳）"
+        "  演示劳动者 demo worker: {DEMO_WORKER}（阜阳 2010–2019 养老 120 个月、2018–2019 医保 24 个月 paid 120 pension and 24 medical months in 阜阳）"
     );
     println!(
         "  杭州劳动者账户 worker account in 杭州: worker.hangzhou / {worker_pw}  → http://127.0.0.1:{}/transfers",

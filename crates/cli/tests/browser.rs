@@ -1871,8 +1871,9 @@ fn transfer_walk(b: &mut Browser, fed: &Federation) -> Step {
     b.accessible(step)?;
     b.shot("transfer-ask")?;
 
-    let step = "asks to move their pension from 阜阳";
+    let step = "asks to move their pension and medical insurance from 阜阳";
     b.click(step, "select[name=from_region] option[value=\"341200\"]")?;
+    b.type_into(step, "input[name=medical_gap]", "2")?;
     b.click(step, "form[action=\"/transfers\"] button")?;
     let page = b.expect_url(step, "/transfers/hangzhou:")?;
     b.expect_text(
@@ -1911,6 +1912,9 @@ fn transfer_walk(b: &mut Browser, fed: &Federation) -> Step {
             "2010-01 – 2019-12",
             "120",
             "统筹基金",
+            "医疗保险",
+            "24 个月",
+            "在连续计算的期限内",
             "待遇领取地",
             "规则",
             "下载转移凭证",

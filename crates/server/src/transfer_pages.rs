@@ -237,6 +237,8 @@ struct AskForm {
     from_region: String,
     to_region: Option<String>,
     person_id: Option<String>,
+    /// Months without medical insurance before joining here (empty: not said).
+    medical_gap: Option<String>,
 }
 
 /// `POST /transfers`: the form; a worker's own record and residence are used whatever the
@@ -259,6 +261,19 @@ async fn ask_submit(
         f.to_region.clone()
     }
     .unwrap_or_default();
+    let medical_gap_months = match f.medical_gap.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            crate::whole_number::<u32>(text)
+                .filter(|n| *n <= 1200)
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        format!("医保断缴月数应为 0 到 1200 之间的整数，而不是 {text}"),
+                        format!("the months without medical insurance must be a whole number from 0 to 1200, not {text}"),
+                    )
+                })?,
+        ),
+    };
     let ask = AskBody {
         person_id: if worker {
             None
@@ -268,7 +283,7 @@ async fn ask_submit(
         from_region: f.from_region,
         to_region,
         elsewhere: Vec::new(),
-        medical_gap_months: None,
+        medical_gap_months,
     };
     let (_, id) = crate::transfer::start(&state, node, caller, ask).await?;
     Ok(Redirect::to(&format!("/transfers/{id}{}", crate::lang_query(lang, true))).into_response())
@@ -320,6 +335,11 @@ struct TransferPage {
     claim_place: String,
     claim_why: String,
     rules: Vec<RuleLine>,
+    /// Medical insurance moved: its months, its account, and whether cover is continuous
+    /// (empty `medical_months`: medical did not move).
+    medical_months: String,
+    medical_account: String,
+    medical_continuity: String,
     voucher: String,
     file: String,
     keys: Vec<String>,
@@ -446,6 +466,49 @@ async fn transfer_page(
     let mut months: Vec<MonthsRow> = Vec::new();
     let (mut pooling, mut personal, mut total) = (String::new(), String::new(), String::new());
     let (mut claim_place, mut claim_why, mut rules) = (String::new(), String::new(), Vec::new());
+    let (mut medical_months, mut medical_account, mut medical_continuity) =
+        (String::new(), String::new(), String::new());
+    if let Some((r, m)) = d
+        .received
+        .as_ref()
+        .and_then(|r| r.medical.as_ref().map(|m| (r, m)))
+    {
+        let count = r
+            .months
+            .iter()
+            .filter(|x| x.insurance == anxin_domain::Insurance::Medical)
+            .count();
+        medical_months = lang
+            .pick(&format!("{count} 个月"), &format!("{count} months"))
+            .to_string();
+        medical_account = yuan(m.account_fen, lang);
+        medical_continuity = match (m.gap_months, m.continuous, m.max_waiting_months) {
+            (Some(g), Some(true), _) => lang
+                .pick(
+                    &format!("断缴 {g} 个月，在连续计算的期限内：医保缴费年限连续计算，没有等待期"),
+                    &format!("{g} months without cover, within the limit: cover counts as continuous, no waiting period"),
+                )
+                .to_string(),
+            (Some(g), Some(false), Some(w)) => lang
+                .pick(
+                    &format!("断缴 {g} 个月，超过连续计算的期限：转入地可以设不超过 {w} 个月的等待期"),
+                    &format!("{g} months without cover, past the limit: the destination may set a waiting period of up to {w} months"),
+                )
+                .to_string(),
+            (Some(g), Some(false), None) => lang
+                .pick(
+                    &format!("断缴 {g} 个月，超过连续计算的期限：按转入地规定设等待期"),
+                    &format!("{g} months without cover, past the limit: the destination's waiting period applies"),
+                )
+                .to_string(),
+            _ => lang
+                .pick(
+                    "申请时没有填写断缴月数，未判断是否连续",
+                    "no months without cover were given: continuity not decided",
+                )
+                .to_string(),
+        };
+    }
     if let Some(r) = &d.received {
         let mut pension: Vec<_> = r
             .months
@@ -524,6 +587,9 @@ async fn transfer_page(
         claim_place,
         claim_why,
         rules,
+        medical_months,
+        medical_account,
+        medical_continuity,
         voucher: if done {
             format!("/transfers/{}/voucher", t.id)
         } else {

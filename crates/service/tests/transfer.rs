@@ -465,6 +465,8 @@ fn two_ledgers_complete_a_transfer_through_the_machine() {
             .all(|m| m.origin == "fuyang" && m.entry >= 1)
     );
     assert_eq!(got.pension_total_fen, Some(5_760_000 + 3_840_000));
+    // Pension only: no medical months, no gap given.
+    assert!(got.medical.is_none());
     // 杭州 keys the person with its own secret: not 阜阳's key.
     assert_ne!(got.person, fy.book.records.person_key(&w.id));
     assert!(hz.queue(cal, day).is_empty() && fy.queue(cal, day).is_empty());

@@ -50,6 +50,26 @@ fn origin_rows(id: &ResidentId) -> Vec<Input> {
         }));
         m = YearMonth::from_index(m.index() + 1).unwrap();
     }
+    // Employee medical insurance for the last two years, with its account part.
+    let mut m = month("2018-01");
+    while m <= month("2019-12") {
+        rows.push(Input::Contribution(ContributionInput {
+            record_id: format!("fy-medical-{m}"),
+            person_id: id.clone(),
+            month: m,
+            insurance: Insurance::Medical,
+            region: region("341200"),
+            payer: Payer::Individual,
+            payer_code: None,
+            base: Fen(400_000),
+            amount: Fen(40_000),
+            account: Some(Fen(5_000)),
+            status: Status::Paid,
+            reason: None,
+            paid_on: None,
+        }));
+        m = YearMonth::from_index(m.index() + 1).unwrap();
+    }
     rows
 }
 
@@ -67,7 +87,8 @@ fn request() -> LiaisonRequest {
             total_base_fen: None,
         }],
         approved_transfer: false,
-        medical_gap_months: None,
+        // Two months without cover before joining 杭州: within the limit.
+        medical_gap_months: Some(2),
     }
 }
 
@@ -182,9 +203,15 @@ fn story(open_fy: Open<'_>, open_hz: Open<'_>) {
     let mut side = hz();
     assert_eq!(side.transfers[&transfer].state, State::Recorded);
     let got = &side.book.received[&transfer];
-    assert_eq!(got.months.len(), 120);
+    assert_eq!(got.months.len(), 120 + 24);
     assert!(got.months.iter().all(|m| m.origin == "fuyang"));
     assert_eq!(got.pension_total_fen, Some(5_760_000 + 3_840_000));
+    // Medical moved too (kept through the restart): 24 months' account parts, the gap
+    // within the limit, so cover is continuous.
+    let medical = got.medical.clone().expect("medical moved");
+    assert_eq!(medical.account_fen, Some(24 * 5_000));
+    assert_eq!(medical.gap_months, Some(2));
+    assert_eq!(medical.continuous, Some(true));
     assert_eq!(
         side.handle(cal, &package, day, 70).unwrap(),
         vec![ack.clone()]
@@ -208,7 +235,7 @@ fn story(open_fy: Open<'_>, open_hz: Open<'_>) {
     assert_eq!(side.transfers[&transfer].seal.as_ref(), Some(&seal));
     assert!(side.outbox.is_empty());
     assert!(side.handle(cal, &seal, day, 110).unwrap().is_empty());
-    assert_eq!(side.book.received[&transfer].months.len(), 120);
+    assert_eq!(side.book.received[&transfer].months.len(), 120 + 24);
     assert!(side.queue(cal, day).is_empty());
     drop(side);
 

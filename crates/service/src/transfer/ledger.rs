@@ -60,6 +60,22 @@ pub struct Received {
     pub claim_why: (String, String),
     /// The holder as a voucher shows them: the ID masked.
     pub holder: String,
+    /// Medical insurance, when it moved too (medical months in the package, a medical
+    /// account or a gap given): the calculator's figures.
+    pub medical: Option<MedicalReceived>,
+}
+
+/// What the destination recorded of the medical insurance moved (医保办发〔2021〕43号).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MedicalReceived {
+    /// The medical account balance moved (fen; none where the origin keeps no account).
+    pub account_fen: Option<i64>,
+    /// Months without medical insurance before joining here, as the request gave them.
+    pub gap_months: Option<u32>,
+    /// Whether cover counts as continuous (the gap within the parameter); none without a gap.
+    pub continuous: Option<bool>,
+    /// After a longer gap: the longest waiting period the destination may set (months).
+    pub max_waiting_months: Option<i64>,
 }
 
 pub struct LedgerBook<'p, S: Store> {
@@ -105,6 +121,8 @@ struct ReceivedFigures {
     #[serde(default)]
     claim_why: (String, String),
     holder: String,
+    #[serde(default)]
+    medical: Option<MedicalReceived>,
 }
 
 fn stored_error(e: impl std::fmt::Display) -> Refusal {
@@ -259,6 +277,16 @@ impl<S: Store> Book for LedgerBook<'_, S> {
             .collect();
         let count = months.len();
         let total = v.result.pension.total_fen.map(|f| f.0);
+        let m = &v.result.medical;
+        let medical = (m.account_fen.is_some()
+            || m.gap_months.is_some()
+            || months.iter().any(|x| x.insurance == Insurance::Medical))
+        .then(|| MedicalReceived {
+            account_fen: m.account_fen.map(|f| f.0),
+            gap_months: m.gap_months,
+            continuous: m.continuous,
+            max_waiting_months: m.max_waiting_months,
+        });
         self.received.insert(
             envelope.transfer.clone(),
             Received {
@@ -271,6 +299,7 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                 claim_rule: v.result.claim.rule,
                 claim_why: (v.result.claim.why.zh.clone(), v.result.claim.why.en.clone()),
                 holder: v.id.masked(),
+                medical,
             },
         );
         self.staged
@@ -395,6 +424,7 @@ impl<S: Store> Book for LedgerBook<'_, S> {
                         claim_rule: f.claim_rule,
                         claim_why: f.claim_why,
                         holder: f.holder,
+                        medical: f.medical,
                     },
                 );
             }
@@ -520,6 +550,7 @@ impl<S: Store> LedgerBook<'_, S> {
                         claim_rule: r.claim_rule,
                         claim_why: r.claim_why.clone(),
                         holder: r.holder.clone(),
+                        medical: r.medical.clone(),
                     })
                     .map_err(stored_error)?,
                 );
