@@ -29,45 +29,35 @@ fn secrets(seed: u8) -> Secrets {
     }
 }
 
+/// A month paid by the worker in 阜阳 (base 4,000 yuan).
+fn paid(id: &ResidentId, insurance: Insurance, m: YearMonth, amount: i64, account: i64) -> Input {
+    Input::Contribution(ContributionInput {
+        record_id: format!("fy-{}-{m}", insurance.as_str()),
+        person_id: id.clone(),
+        month: m,
+        insurance,
+        region: region("341200"),
+        payer: Payer::Individual,
+        payer_code: None,
+        base: Fen(400_000),
+        amount: Fen(amount),
+        account: Some(Fen(account)),
+        status: Status::Paid,
+        reason: None,
+        paid_on: None,
+    })
+}
+
+/// Pension 2010–2019, and employee medical insurance for the last two years with its account
+/// part.
 fn origin_rows(id: &ResidentId) -> Vec<Input> {
     let mut rows = vec![person(id)];
     let mut m = month("2010-01");
     while m <= month("2019-12") {
-        rows.push(Input::Contribution(ContributionInput {
-            record_id: format!("fy-{m}"),
-            person_id: id.clone(),
-            month: m,
-            insurance: Insurance::Pension,
-            region: region("341200"),
-            payer: Payer::Individual,
-            payer_code: None,
-            base: Fen(400_000),
-            amount: Fen(80_000),
-            account: Some(Fen(32_000)),
-            status: Status::Paid,
-            reason: None,
-            paid_on: None,
-        }));
-        m = YearMonth::from_index(m.index() + 1).unwrap();
-    }
-    // Employee medical insurance for the last two years, with its account part.
-    let mut m = month("2018-01");
-    while m <= month("2019-12") {
-        rows.push(Input::Contribution(ContributionInput {
-            record_id: format!("fy-medical-{m}"),
-            person_id: id.clone(),
-            month: m,
-            insurance: Insurance::Medical,
-            region: region("341200"),
-            payer: Payer::Individual,
-            payer_code: None,
-            base: Fen(400_000),
-            amount: Fen(40_000),
-            account: Some(Fen(5_000)),
-            status: Status::Paid,
-            reason: None,
-            paid_on: None,
-        }));
+        rows.push(paid(id, Insurance::Pension, m, 80_000, 32_000));
+        if m >= month("2018-01") {
+            rows.push(paid(id, Insurance::Medical, m, 40_000, 5_000));
+        }
         m = YearMonth::from_index(m.index() + 1).unwrap();
     }
     rows
