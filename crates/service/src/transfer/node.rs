@@ -61,6 +61,8 @@ pub struct Node {
     side: Mutex<NodeSide>,
     /// This instance's witness of its peers' logs (what it has seen is in the database).
     witness: Mutex<super::witness::Witness>,
+    /// Each peer's witness that failed: the failures in a row and when to try it again.
+    witness_retry: Mutex<std::collections::HashMap<String, (u32, i64)>>,
     policy: &'static Policy,
     clock: SharedClock,
     agent: ureq::Agent,
@@ -163,6 +165,7 @@ impl Node {
         Ok(Node {
             side: Mutex::new(side),
             witness: Mutex::new(witness),
+            witness_retry: Mutex::new(std::collections::HashMap::new()),
             policy,
             clock,
             agent,
@@ -314,7 +317,19 @@ impl Node {
             })
             .collect();
         let mut round = WitnessRound::default();
+        let now = self.clock.unix_seconds();
         for (peer, witness, url, key) in witnesses {
+            // A witness that failed is tried again after 4 s, doubling to 10 minutes.
+            if self
+                .witness_retry
+                .lock()
+                .map_err(|_| internal("a witness round panicked; restart the server"))?
+                .get(&peer)
+                .is_some_and(|(_, next)| *next > now)
+            {
+                continue;
+            }
+            let failed_before = round.failed;
             let mut old = None;
             // At most twice: once from what this database says, once from the witness's size.
             for _ in 0..2 {
@@ -404,6 +419,17 @@ impl Node {
                         break;
                     }
                 }
+            }
+            let mut retry = self
+                .witness_retry
+                .lock()
+                .map_err(|_| internal("a witness round panicked; restart the server"))?;
+            if round.failed > failed_before {
+                let (tries, next) = retry.entry(peer).or_insert((0, 0));
+                *tries = (*tries + 1).min(10);
+                *next = now + (2i64 << *tries).min(600);
+            } else {
+                retry.remove(&peer);
             }
         }
         Ok(round)
