@@ -255,7 +255,7 @@ impl AddCheckpoint {
             .next()
             .and_then(|l| l.strip_prefix("old "))
             .and_then(|n| {
-                (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.len() <= 19)
+                (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.len() <= 20)
                     .then(|| n.parse::<u64>().ok())
                     .flatten()
             })
@@ -454,4 +454,50 @@ pub fn cosigned_by(checkpoint: &str, name: &str, public: &[u8; 32]) -> Result<u6
         .find(|l| l.starts_with(&prefix))
         .ok_or_else(missing)?;
     verify_cosignature(name, public, &checkpoint[..=split], line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// No text makes the request parser panic; whatever it accepts reads back the same.
+        #[test]
+        fn any_text_parses_or_is_refused(text in "\\PC{0,400}") {
+            if let Ok(req) = AddCheckpoint::parse(&text) {
+                prop_assert_eq!(AddCheckpoint::parse(&req.to_text()).ok(), Some(req));
+            }
+        }
+
+        /// A request written by `to_text` parses back to itself.
+        #[test]
+        fn requests_round_trip(
+            old in 1u64..u64::MAX,
+            proof in proptest::collection::vec(any::<[u8; 32]>(), 0..64),
+            checkpoint in "[a-z./]{1,20}\n[0-9]{1,5}\n[A-Za-z0-9+/=]{44}\n\n\u{2014} [a-z]{1,8} [A-Za-z0-9+/=]{8,100}\n",
+        ) {
+            let req = AddCheckpoint { old, proof, checkpoint };
+            prop_assert_eq!(AddCheckpoint::parse(&req.to_text()).ok(), Some(req));
+        }
+    }
+
+    #[test]
+    fn malformed_requests_say_what_is_expected() {
+        for bad in [
+            "",
+            "old 3",
+            "old x\n\ncheckpoint\n",
+            "new 3\n\ncheckpoint\n",
+            "old 0\nAAAA\n\ncheckpoint\n",
+            "old 3\nnot base64!\n\ncheckpoint\n",
+            "old 99999999999999999999\n\ncheckpoint\n",
+        ] {
+            let e = AddCheckpoint::parse(bad).unwrap_err();
+            assert_eq!(e.why, Why::Malformed, "{bad:?}");
+            assert!(e.en.contains("C2SP tlog-witness"), "{bad:?}: {}", e.en);
+        }
+        let big = format!("old 1\n\n{}", "x".repeat(MAX_ADD_CHECKPOINT_BYTES));
+        assert!(AddCheckpoint::parse(&big).is_err());
+    }
 }
