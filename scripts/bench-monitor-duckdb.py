@@ -28,7 +28,7 @@ else:
     con.execute("CREATE VIEW school AS SELECT CAST(0 AS BIGINT) AS person, CAST(0 AS INTEGER) AS reviewed WHERE false")
 out = {"engine": "duckdb", "version": duckdb.__version__, "queries": {}, "rows": {}}
 t0 = time.perf_counter()
-for name in ["alerts", "compliance", "injury", "union"]:
+for name in ["alerts", "compliance", "injury", "union", "counted"]:
     sql = (sql_dir / f"{name}.sql").read_text()
     for k, v in params.items():
         sql = sql.replace("{" + k + "}", str(v))

@@ -10,7 +10,13 @@ act AS (
   SELECT DISTINCT platform, CAST((month - month % 12) / 12 AS INTEGER) AS year, person
   FROM pm WHERE n >= {active_min}
 ),
-years AS (SELECT DISTINCT year FROM act),
+-- The years with orders, read from the month column alone: a second reference to act would
+-- run its group-by of the orders twice on DataFusion, which does not materialise a CTE (the
+-- left join below keeps only act's years, so the extra years change nothing).
+years AS (
+  SELECT DISTINCT CAST((month - month % 12) / 12 AS INTEGER) AS year FROM orders
+  WHERE month >= {first_year} * 12 AND month < ({year} + 1) * 12
+),
 ins AS (
   SELECT DISTINCT i.person, y.year FROM insured i
   JOIN years y ON i.from_month <= y.year * 12 + 11 AND i.to_month >= y.year * 12
