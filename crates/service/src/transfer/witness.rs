@@ -368,22 +368,8 @@ impl Witness {
                 })
                 .map_err(store_failed)
         };
-        if new.tree_size < seen_size {
-            let refusal = match self.observe(peer, &request.checkpoint, &[], now.max(0) as u64) {
-                Err(r) => r,
-                Ok(_) => Refusal::new(
-                    Why::Rollback,
-                    format!("对等实例 {} 的日志变小了（日志被回滚）", peer.name),
-                    format!("peer {}'s log shrank (the log was rolled back)", peer.name),
-                ),
-            };
-            alarm(store, &refusal)?;
-            return Err(NotCosigned::Conflict {
-                size: seen_size,
-                refusal,
-            });
-        }
-        if request.old != seen_size {
+        // A smaller checkpoint is a rollback whatever `old` says (`observe` refuses it first).
+        if request.old != seen_size && new.tree_size >= seen_size {
             return Err(NotCosigned::Conflict {
                 size: seen_size,
                 refusal: Refusal::new(
@@ -399,6 +385,13 @@ impl Witness {
         let line = match self.observe(peer, &request.checkpoint, &request.proof, now.max(0) as u64)
         {
             Ok(line) => line,
+            Err(r) if r.why == Why::Rollback => {
+                alarm(store, &r)?;
+                return Err(NotCosigned::Conflict {
+                    size: seen_size,
+                    refusal: r,
+                });
+            }
             Err(r) => {
                 if r.why == Why::Fork {
                     alarm(store, &r)?;
