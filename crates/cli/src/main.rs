@@ -64,9 +64,11 @@ struct Global {
     /// Print every step of the computation, each parameter with its value and source.
     #[arg(long, global = true)]
     explain: bool,
-    /// Take this month as "now" (YYYY-MM); default: the current month.
-    #[arg(long, global = true, value_parser = parse_month)]
-    today: Option<YearMonth>,
+    /// Take this month (YYYY-MM) or day (YYYY-MM-DD) as "now"; default: the current month.
+    /// `serve` given a day runs its clock from 09:00 China time that day: deadlines in working
+    /// days, the inbox and the cases read that day (a drill, or a test across a holiday).
+    #[arg(long, global = true, value_parser = parse_today)]
+    today: Option<Today>,
     /// The data directory made by `anxin init` [default: anxin-data]
     #[arg(long, global = true, env = "ANXIN_DATA", value_name = "DIR")]
     data: Option<PathBuf>,
@@ -603,6 +605,60 @@ fn parse_delivery_tier(s: &str) -> Result<DeliveryTier, String> {
 fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).ok_or_else(|| format!("'{s}' is not a language: use zh or en"))
 }
+/// `--today`: a month, or a day and its month.
+#[derive(Clone, Copy, Debug)]
+struct Today {
+    month: YearMonth,
+    day: Option<jiff::civil::Date>,
+}
+
+fn parse_today(s: &str) -> Result<Today, String> {
+    if s.trim().len() > 7 {
+        let day: jiff::civil::Date = s.trim().parse().map_err(|_| {
+            format!("「{s}」不是日期 is not a date: YYYY-MM-DD（如 2026-09-28）or YYYY-MM")
+        })?;
+        let month = YearMonth::of_date(day)
+            .ok_or_else(|| format!("{s}: 日期超出范围 date out of range"))?;
+        return Ok(Today {
+            month,
+            day: Some(day),
+        });
+    }
+    Ok(Today {
+        month: parse_month(s)?,
+        day: None,
+    })
+}
+
+/// A clock that starts at 09:00 China time on a given day and runs at the real clock's pace
+/// from the moment the server started (`serve --today YYYY-MM-DD`).
+struct StartedClock {
+    start: jiff::Timestamp,
+    since: std::time::Instant,
+}
+
+impl anxin_domain::Clock for StartedClock {
+    fn now(&self) -> jiff::Timestamp {
+        let elapsed = jiff::SignedDuration::try_from(self.since.elapsed()).unwrap_or_default();
+        self.start.saturating_add(elapsed).unwrap_or(self.start)
+    }
+}
+
+/// The server's clock: the system's, or `--today`'s day from 09:00 China time.
+fn server_clock(g: &Global) -> anxin_domain::SharedClock {
+    let start = g
+        .today
+        .and_then(|t| t.day)
+        .and_then(|d| d.at(9, 0, 0, 0).to_zoned(anxin_domain::china()).ok());
+    match start {
+        Some(z) => std::sync::Arc::new(StartedClock {
+            start: z.timestamp(),
+            since: std::time::Instant::now(),
+        }),
+        None => anxin_domain::system_clock(),
+    }
+}
+
 fn parse_month(s: &str) -> Result<YearMonth, String> {
     YearMonth::parse(s).map_err(|e| e.to_string())
 }
@@ -680,7 +736,7 @@ fn load_policy(g: &Global) -> Result<Policy, Error> {
 }
 
 fn today(g: &Global) -> YearMonth {
-    g.today.unwrap_or_else(|| {
+    g.today.map(|t| t.month).unwrap_or_else(|| {
         let now = anxin_domain::Clock::today(&anxin_domain::SystemClock);
         YearMonth::of_date(now)
             .unwrap_or_else(|| YearMonth::new(2026, 1).expect("2026-01 is a valid month"))
@@ -689,8 +745,9 @@ fn today(g: &Global) -> YearMonth {
 
 fn today_date(g: &Global) -> jiff::civil::Date {
     match g.today {
+        Some(Today { day: Some(day), .. }) => day,
         // A given month means its last day: every month up to it has arrived.
-        Some(m) => m.plus(1).first_day().yesterday().unwrap_or(m.first_day()),
+        Some(Today { month: m, .. }) => m.plus(1).first_day().yesterday().unwrap_or(m.first_day()),
         None => anxin_domain::Clock::today(&anxin_domain::SystemClock),
     }
 }
@@ -1093,11 +1150,11 @@ fn serve(
     let records = records.transpose()?;
     let state = anxin_server::AppState {
         verifier,
-        today: g.today,
+        today: g.today.map(|t| t.month),
         records,
         secure_cookies: settings.secure_cookies,
         logins: std::sync::Arc::new(anxin_server::auth::LoginLimiter::new(settings.login)),
-        clock: anxin_domain::system_clock(),
+        clock: server_clock(g),
         case_reforms: std::sync::Arc::new(case_reforms),
         data_dir: data_dir.clone().map(std::sync::Arc::new),
         background_nice: settings.background_nice,

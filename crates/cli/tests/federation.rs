@@ -2,12 +2,15 @@
 //! 杭州 on SQLite and 阜阳 on PostgreSQL (`ANXIN_TEST_POSTGRES`'s server, a database of its
 //! own), each with its own data directory, port, federation key and peers file.
 //!
-//! 阜阳 is down when 杭州's clerk asks for the worker's pension; 杭州 is then killed (SIGKILL)
-//! with the liaison request in its outbox; both come back and the transfer completes exactly
-//! once: done at 杭州 with the 120 months, each state once in 阜阳's log. Messages that are
-//! garbage, from an unknown peer or altered after signing are refused with their reason and
-//! change nothing. A second test runs three servers (one on PostgreSQL) that witness each
-//! other's logs and catch one of them rolled back.
+//! 阜阳 is down when 杭州's clerk asks for the worker's pension on 2026-09-28; 杭州 is then
+//! killed (SIGKILL) with the liaison request in its outbox and started again on later days
+//! (`--today`): the step's deadline runs across National Day with its make-up Saturday and
+//! ends overdue. A third server, 宁波, which 杭州 does not list, sends real signed requests
+//! and is refused as an unknown peer. 阜阳 and 杭州 come back and the transfer completes
+//! exactly once: done at 杭州 with the 120 months, each state once in 阜阳's log. Messages
+//! that are garbage, from an unknown peer or altered after signing are refused with their
+//! reason and change nothing. A second test runs three servers (one on PostgreSQL) that
+//! witness each other's logs and catch one of them rolled back.
 
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -57,30 +60,36 @@ impl Drop for Server {
 }
 
 fn serve(data: &Path, name: &str, port: u16, log: &Path) -> Server {
+    serve_on(data, name, port, log, None)
+}
+
+/// `anxin serve`, its clock started at 09:00 China time on `day` when given.
+fn serve_on(data: &Path, name: &str, port: u16, log: &Path, day: Option<&str>) -> Server {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = anxin(
-        data,
-        &[
-            "serve",
-            "--addr",
-            &addr,
-            "--log",
-            "info",
-            "--federation-name",
-            name,
-            "--outbox-every",
-            "1",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::from(log))
-    .spawn()
-    .expect("start anxin serve");
+    let mut args = vec![
+        "serve",
+        "--addr",
+        &addr,
+        "--log",
+        "info",
+        "--federation-name",
+        name,
+        "--outbox-every",
+        "1",
+    ];
+    if let Some(day) = day {
+        args.extend(["--today", day]);
+    }
+    let mut child = anxin(data, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("start anxin serve");
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     loop {
         let Some(Ok(line)) = lines.next() else {
@@ -140,6 +149,13 @@ impl Server {
         v["token"].as_str().unwrap().to_string()
     }
 
+    /// `POST /api/transfers`: moving `person` from region `from` to region `to`.
+    fn ask_transfer(&self, token: &str, person: &str, from: &str, to: &str) -> (u16, String) {
+        let ask =
+            format!(r#"{{"person_id":"{person}","from_region":"{from}","to_region":"{to}"}}"#);
+        self.call("POST", "/api/transfers", Some(token), ask.as_bytes())
+    }
+
     /// Posts a federation message; the status and the refusal's reason code.
     fn post_message(&self, body: &str) -> (u16, String) {
         let (status, text) = self.call("POST", "/federation/v1/messages", None, body.as_bytes());
@@ -188,7 +204,7 @@ fn instance(root: &Path, name: &str, region: &str, database: Option<&str>) -> Pa
 }
 
 #[test]
-fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forgeries() {
+fn a_transfer_completes_once_through_kills_and_a_holiday_and_refuses_strangers() {
     let root = support::scratch("federation", "two");
     let database = format!("anxin_xfer_{}", std::process::id());
     let _ = psql_output("postgres", &format!("DROP DATABASE IF EXISTS {database}"));
@@ -244,24 +260,90 @@ fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forge
     std::fs::write(hz.join("peers.toml"), &fy_entry).unwrap();
     std::fs::write(fy.join("peers.toml"), &hz_entry).unwrap();
 
-    // 阜阳 is down: 杭州's clerk asks; the request waits in the outbox. 杭州 is killed.
-    let server = serve(&hz, "hangzhou", hz_port, &log);
+    // 阜阳 is down: 杭州's clerk asks on Monday 2026-09-28, before National Day; the request
+    // waits in the outbox. 杭州 is killed.
+    let server = serve_on(&hz, "hangzhou", hz_port, &log, Some("2026-09-28"));
     let token = server.sign_in();
-    let ask = format!(r#"{{"person_id":"{worker}","from_region":"341200","to_region":"330100"}}"#);
-    let (status, body) = server.call("POST", "/api/transfers", Some(&token), ask.as_bytes());
+    let (status, body) = server.ask_transfer(&token, &worker, "341200", "330100");
     assert_eq!(status, 201, "{body}");
     let started: serde_json::Value = serde_json::from_str(&body).unwrap();
     let transfer = started["id"].as_str().unwrap().to_string();
     assert_eq!(started["state"], "requested");
     assert_eq!(started["peer"], "fuyang");
     std::thread::sleep(Duration::from_millis(1500));
+    // The origin's 15 working days to answer (国办发〔2009〕66号) run across the holiday by
+    // policy/calendar/2026.toml: 9-29, 9-30; 10-1…10-7 off; 10-8, 10-9, Saturday 10-10 a
+    // make-up working day, then 10-12…10-16 and 10-19…10-23. Weekdays alone would say 10-19.
     let queue = server.json("/api/transfers", &token);
-    assert_eq!(queue["items"][0]["id"], transfer.as_str(), "{queue}");
+    let item = &queue["items"][0];
+    assert_eq!(item["id"], transfer.as_str(), "{queue}");
+    assert_eq!(
+        (&item["due"], &item["working_days_left"]),
+        (&serde_json::json!("2026-10-23"), &serde_json::json!(15)),
+        "{queue}"
+    );
     drop(server);
 
-    // Both come back: the transfer completes.
-    let fy_server = serve(&fy, "fuyang", fy_port, &log);
-    let hz_server = serve(&hz, "hangzhou", hz_port, &log);
+    // The clock moves on, still with 阜阳 down: on Friday 10-09, 11 working days are left
+    // (10-10 counts, the Sunday 10-11 does not); on Monday 10-26 the step is one working day
+    // overdue (the weekend 10-24/25 counts for nothing).
+    for (day, left) in [("2026-10-09", 11), ("2026-10-26", -1)] {
+        let server = serve_on(&hz, "hangzhou", hz_port, &log, Some(day));
+        let token = server.sign_in();
+        let queue = server.json("/api/transfers", &token);
+        assert_eq!(
+            queue["items"][0]["working_days_left"], left,
+            "{day}: {queue}"
+        );
+        assert_eq!(queue["items"][0]["state"], "requested", "{day}: {queue}");
+        drop(server);
+    }
+
+    // 宁波 lists 杭州 as a peer, but 杭州 does not list 宁波: 宁波's real, signed liaison
+    // requests are refused as from an unknown peer, again and again, and make nothing at 杭州.
+    let nb = instance(&root, "ningbo", "330200", None);
+    let nb_port = free_port();
+    ok(anxin(
+        &nb,
+        &[
+            "import",
+            "persons",
+            root.join("persons.csv").to_str().unwrap(),
+        ],
+    ));
+    let _ = entry(&nb, "ningbo", nb_port, "330200");
+    std::fs::write(nb.join("peers.toml"), &hz_entry).unwrap();
+    let hz_server = serve_on(&hz, "hangzhou", hz_port, &log, Some("2026-10-26"));
+    let nb_server = serve_on(&nb, "ningbo", nb_port, &log, Some("2026-10-26"));
+    let nb_token = nb_server.sign_in();
+    let (status, body) = nb_server.ask_transfer(&nb_token, &worker, "330100", "330200");
+    assert_eq!(status, 201, "{body}");
+    let nb_transfer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let nb_path = format!("/api/transfers/{}", nb_transfer["id"].as_str().unwrap());
+    let refused = |log: &Path| {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("federation message refused") && l.contains("unknown_peer"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while refused(&log) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "宁波's request was never refused"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(nb_server.json(&nb_path, &nb_token)["state"], "requested");
+    let hz_token = hz_server.sign_in();
+    let queue = hz_server.json("/api/transfers", &hz_token);
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
+    drop(hz_server);
+
+    // Both come back on 10-26: the transfer completes.
+    let fy_server = serve_on(&fy, "fuyang", fy_port, &log, Some("2026-10-26"));
+    let hz_server = serve_on(&hz, "hangzhou", hz_port, &log, Some("2026-10-26"));
     let token = hz_server.sign_in();
     let path = format!("/api/transfers/{transfer}");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -339,13 +421,7 @@ fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forge
     assert!(steps.iter().any(|t| t.contains("已办结")), "{inbox}");
     // A worker asks only for themselves: naming another person is refused, nothing starts.
     let other = id("33010619900101123");
-    let (status, body) = hz_server.call(
-        "POST",
-        "/api/transfers",
-        Some(&own),
-        format!(r#"{{"person_id":"{other}","from_region":"341200","to_region":"330100"}}"#)
-            .as_bytes(),
-    );
+    let (status, body) = hz_server.ask_transfer(&own, &other, "341200", "330100");
     assert_eq!(status, 422, "{body}");
     assert!(
         body.contains("not_this_person") && body.contains("本人"),
@@ -378,7 +454,9 @@ fn a_transfer_between_two_servers_completes_once_through_kills_and_refuses_forge
     );
     let (status, _) = hz_server.call("GET", "/api/transfers/hangzhou:9", Some(&token), b"");
     assert_eq!(status, 404, "the forgeries made no transfer");
-    drop((hz_server, fy_server));
+    // 宁波 is still refused, and its request is still where it started.
+    assert_eq!(nb_server.json(&nb_path, &nb_token)["state"], "requested");
+    drop((hz_server, fy_server, nb_server));
     let _ = psql_output("postgres", &format!("DROP DATABASE IF EXISTS {database}"));
     let _ = std::fs::remove_dir_all(&root);
 }
