@@ -419,6 +419,9 @@ pub trait Store: Send {
     /// Projection rows whose `seq` is at or past `from` (the audit's check for inserted rows).
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>>;
     fn persons_all(&mut self) -> Result<Vec<PersonRow>>;
+    /// At most `limit` persons in key order, after `after` (from the first when `None`): a
+    /// walk over the whole registry that holds one page in memory at a time.
+    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>>;
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>>;
     /// The registered names of those of `codes` that are in the registry (code → name).
     fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>>;
@@ -709,6 +712,9 @@ impl Store for Box<dyn Store> {
     }
     fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
         (**self).persons_all()
+    }
+    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
+        (**self).persons_page(after, limit)
     }
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         (**self).orgs_all()

@@ -382,6 +382,9 @@ pub struct Generated {
     pub skipped_why: Option<(String, String)>,
 }
 
+/// Persons read at a time by [`generate`].
+const PERSONS_PAGE: u32 = 5_000;
+
 /// Looks at every registered person on `clock`'s day and stores what each should have been
 /// told and has not been. Idempotent: a second run on the same day stores nothing.
 pub fn generate<S: Store>(
@@ -394,21 +397,28 @@ pub fn generate<S: Store>(
     let now = clock.unix_seconds();
     let mut report = Generated::default();
     let mut batch = Vec::new();
-    for row in store.persons_all()? {
-        let key = PersonKey(row.person);
-        let summaries = summarize(&store.contributions_of(&row.person)?);
-        match messages_for(policy, &key, &row, &summaries, today, reforms) {
-            Ok(messages) => batch.extend(messages),
-            Err(e) => {
-                report.skipped += 1;
-                report.skipped_why.get_or_insert((e.zh, e.en));
+    // The registry a page at a time: a province's persons never sit in memory together.
+    let mut after: Option<[u8; 32]> = None;
+    loop {
+        let page = store.persons_page(after.as_ref(), PERSONS_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.person);
+        for row in page {
+            let key = PersonKey(row.person);
+            let summaries = summarize(&store.contributions_of(&row.person)?);
+            match messages_for(policy, &key, &row, &summaries, today, reforms) {
+                Ok(messages) => batch.extend(messages),
+                Err(e) => {
+                    report.skipped += 1;
+                    report.skipped_why.get_or_insert((e.zh, e.en));
+                }
             }
-        }
-        report.persons += 1;
-        if batch.len() >= 500 {
-            report.due += batch.len() as u64;
-            report.new += store.inbox_add(&batch, now)?;
-            batch.clear();
+            report.persons += 1;
+            if batch.len() >= 500 {
+                report.due += batch.len() as u64;
+                report.new += store.inbox_add(&batch, now)?;
+                batch.clear();
+            }
         }
     }
     report.due += batch.len() as u64;

@@ -170,6 +170,9 @@ impl Store for Timed {
     fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
         self.inner.persons_all()
     }
+    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
+        self.inner.persons_page(after, limit)
+    }
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         self.inner.orgs_all()
     }

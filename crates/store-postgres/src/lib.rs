@@ -1291,6 +1291,18 @@ impl Store for PgStore {
         rows.iter().map(to_person).collect()
     }
 
+    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
+        // The empty key sorts before every 32-byte key: one statement for the first page too.
+        let after: &[u8] = after.map(|k| &k[..]).unwrap_or(&[]);
+        let rows = self.query(
+            "SELECT person, sealed, hukou_region, residence_region, employment_form, platforms,
+                 permit_region, permit_since, household, seq
+             FROM persons WHERE person > $1 ORDER BY person LIMIT $2",
+            &[&after, &i64::from(limit)],
+        )?;
+        rows.iter().map(to_person).collect()
+    }
+
     fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {
         if codes.is_empty() {
             return Ok(HashMap::new());

@@ -1057,6 +1057,16 @@ impl Store for SqliteStore {
         self.persons_where("ORDER BY person", [])
     }
 
+    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
+        match after {
+            Some(key) => self.persons_where(
+                "WHERE person > ?1 ORDER BY person LIMIT ?2",
+                rusqlite::params![&key[..], limit],
+            ),
+            None => self.persons_where("ORDER BY person LIMIT ?1", [limit]),
+        }
+    }
+
     fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {
         let mut stmt = self
             .conn
