@@ -5,6 +5,7 @@
 //! bench gen OUT WORKERS ORDERS SEED
 //! bench ingest DATA PLATFORMS.csv INSURED.csv FILE...   (files named CODE-YYYY-MM.parquet)
 //! bench run DATA YYYY-MM THREADS
+//! bench explain DATA YYYY-MM QUERY THREADS              (EXPLAIN ANALYZE of one query)
 
 use std::path::{Path, PathBuf};
 
@@ -92,7 +93,17 @@ fn main() -> Result<(), String> {
                     "results": dir})
             );
         }
-        _ => return Err("usage: bench gen OUT WORKERS ORDERS SEED | ingest DATA PLATFORMS INSURED FILE... | run DATA YYYY-MM THREADS".into()),
+        Some("explain") if a.len() == 5 => {
+            let policy = anxin_policy::Policy::embedded().map_err(|e| format!("{e:?}"))?;
+            let o = run::RunOptions {
+                region: "330000".into(),
+                month: YearMonth::parse(&a[2]).map_err(|_| "month")?,
+                reforms: vec!["platform-union-dues".into()],
+                threads: a[4].parse().map_err(|_| "threads")?,
+            };
+            println!("{}", run::explain(Path::new(&a[1]), &policy, &o, &a[3]).map_err(err)?);
+        }
+        _ => return Err("usage: bench gen OUT WORKERS ORDERS SEED | ingest DATA PLATFORMS INSURED FILE... | run DATA YYYY-MM THREADS | explain DATA YYYY-MM QUERY THREADS".into()),
     }
     Ok(())
 }
