@@ -22,7 +22,9 @@ cd "$(dirname "$0")/.."
 examples="${1:-100}"
 others=$(( examples / 5 > 5 ? examples / 5 : 5 ))
 command -v schemathesis >/dev/null || python3 -m pip install -q --root-user-action=ignore schemathesis
-cargo build -q -p anxin
+# The binary the workspace's tests built (a no-op after `cargo test --workspace`): `cargo build
+# -p anxin` would build DataFusion and the rest a second time with other features (~10 min).
+cargo test --workspace --locked --no-run -q
 bin="${CARGO_TARGET_DIR:-target}/debug/anxin"
 out="$(mktemp)"
 "$bin" serve --demo --demo-workers 200 --addr 127.0.0.1:0 >"$out" 2>&1 &
