@@ -1096,10 +1096,12 @@ fn serve(
             for (username, role, password, what) in demo::accounts(&mut records, &demo.samples)? {
                 println!("    {username:<14} {password}  {role:<10} {what}");
             }
-            // Complaints in every state, some overdue, on the real clock's "now".
-            let made = demo::cases(&mut records, &policy, jiff::Timestamp::now())?
-                + demo::more_cases(&mut records, &policy, jiff::Timestamp::now(), today)?
-                + demo::agreements(&mut records, &policy, jiff::Timestamp::now())?;
+            // Complaints in every state, some overdue, on the server's clock (`--today DAY`
+            // dates them on that day).
+            let now = anxin_domain::Clock::now(server_clock(g).as_ref());
+            let made = demo::cases(&mut records, &policy, now)?
+                + demo::more_cases(&mut records, &policy, now, today)?
+                + demo::agreements(&mut records, &policy, now)?;
             println!("  演示案件 demo cases: {made}（/cases）");
             // A monitor month (issue 16): alerts for the grid account, ratings for the inspector.
             let (alerts, mine, rated, month) = demo::monitor(&d, &policy, today)?;

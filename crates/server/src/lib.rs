@@ -1756,16 +1756,18 @@ async fn verify_form(
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight. Each connection is
-/// held to `limits` (see [`listen`]).
+/// held to `limits` (see [`listen`]). The signal handlers are in place before "listening" is
+/// logged, so a signal sent once the server answers always stops it gracefully.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     limits: listen::ConnectionLimits,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
+    let signal = shutdown_signal()?;
     tracing::info!(target: logging::SERVER, addr = %addr, "listening");
     listen::run(listener, router(state), limits, async {
-        let signal = shutdown_signal().await;
+        let signal = signal.await;
         tracing::info!(target: logging::SERVER, signal, "graceful shutdown begun");
     })
     .await?;
@@ -1773,18 +1775,22 @@ pub async fn serve(
     Ok(())
 }
 
-/// Waits for Ctrl-C or SIGTERM and names it.
-async fn shutdown_signal() -> &'static str {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers for Ctrl-C and SIGTERM now; the future names the first that arrives.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str>> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("signal handler");
-        tokio::select! { _ = ctrl_c => "SIGINT", _ = term.recv() => "SIGTERM" }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! { _ = interrupt.recv() => "SIGINT", _ = terminate.recv() => "SIGTERM" }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
-        "ctrl-c"
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "ctrl-c"
+        })
     }
 }
