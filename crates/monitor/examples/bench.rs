@@ -5,7 +5,8 @@
 //! bench gen OUT WORKERS ORDERS SEED
 //! bench ingest DATA PLATFORMS.csv INSURED.csv FILE...   (files named CODE-YYYY-MM.parquet)
 //! bench run DATA YYYY-MM THREADS
-//! bench explain DATA YYYY-MM QUERY THREADS              (EXPLAIN ANALYZE of one query)
+//! bench explain DATA YYYY-MM QUERY|FILE.sql THREADS     (EXPLAIN ANALYZE of one query, or of a
+//!                                                       variant in a file, with its seconds)
 
 use std::path::{Path, PathBuf};
 
@@ -101,9 +102,17 @@ fn main() -> Result<(), String> {
                 reforms: vec!["platform-union-dues".into()],
                 threads: a[4].parse().map_err(|_| "threads")?,
             };
-            println!("{}", run::explain(Path::new(&a[1]), &policy, &o, &a[3]).map_err(err)?);
+            // A query's name, or a file of SQL with the same placeholders (a variant to try).
+            let plan = if a[3].ends_with(".sql") {
+                let sql = std::fs::read_to_string(&a[3]).map_err(|e| format!("{}: {e}", a[3]))?;
+                run::explain_sql(Path::new(&a[1]), &policy, &o, &sql)
+            } else {
+                run::explain(Path::new(&a[1]), &policy, &o, &a[3])
+            };
+            println!("{}", plan.map_err(err)?);
+            eprintln!("seconds: {:.3}", t0.elapsed().as_secs_f64());
         }
-        _ => return Err("usage: bench gen OUT WORKERS ORDERS SEED | ingest DATA PLATFORMS INSURED FILE... | run DATA YYYY-MM THREADS | explain DATA YYYY-MM QUERY THREADS".into()),
+        _ => return Err("usage: bench gen OUT WORKERS ORDERS SEED | ingest DATA PLATFORMS INSURED FILE... | run DATA YYYY-MM THREADS | explain DATA YYYY-MM QUERY|FILE.sql THREADS".into()),
     }
     Ok(())
 }

@@ -430,7 +430,13 @@ pub fn run(data_dir: &Path, policy: &Policy, reg: &Registry, o: &RunOptions) -> 
 /// `counted`) over the data directory, as the run fills it: the plan with each operator's
 /// time and rows, for tuning the SQL (`scripts/bench-monitor.sh`'s driver prints it).
 pub fn explain(data_dir: &Path, policy: &Policy, o: &RunOptions, name: &str) -> Result<String> {
-    let sql = match name {
+    let sql = query_sql(name)?;
+    explain_sql(data_dir, policy, o, sql)
+}
+
+/// The SQL text of the run's query `name`.
+fn query_sql(name: &str) -> Result<&'static str> {
+    Ok(match name {
         "alerts" => ALERTS_SQL,
         "compliance" => COMPLIANCE_SQL,
         "injury" => INJURY_SQL,
@@ -443,7 +449,12 @@ pub fn explain(data_dir: &Path, policy: &Policy, o: &RunOptions, name: &str) -> 
                 format!("no query {name:?}: alerts, compliance, injury, union or counted"),
             ));
         }
-    };
+    })
+}
+
+/// `EXPLAIN ANALYZE` of any SQL text with the run's `{name}` placeholders (a variant of one of
+/// the run's queries, tried before it replaces it).
+pub fn explain_sql(data_dir: &Path, policy: &Policy, o: &RunOptions, sql: &str) -> Result<String> {
     let scope = policy.scope(&o.region, o.month, &o.reforms)?;
     let values = Thresholds::resolve(&scope)?.placeholders(o.month);
     let rt = tokio::runtime::Builder::new_multi_thread()
