@@ -8,6 +8,11 @@
 -- Platforms and months are counted over a group-by of (person, platform) and of (person,
 -- month), not with count(DISTINCT): beside other aggregates DataFusion keeps a hash set per
 -- group for it (7x slower, 4 GB at 2 million orders: BENCHMARKS.md).
+-- The grid cell is an arg-max by a min over "(10^9 - count) || cell" (the count of a worker's
+-- orders in one cell a month is far below 9 * 10^8, so the prefix is always nine digits and
+-- sorts as the count does, most orders first, then the cell's own order), not row_number() over
+-- a sort; and the worker's facts meet in one group-by of their union, not four hash joins.
+-- Both measured in BENCHMARKS.md ("The alerts without a window and without joins").
 WITH cur AS (
   SELECT person, sum(n) AS orders, sum(income) AS income, count(platform) AS platforms
   FROM (
@@ -20,10 +25,8 @@ cells AS (
   SELECT person, area, count(*) AS n FROM orders WHERE month = {m} GROUP BY person, area
 ),
 cell AS (
-  SELECT person, area FROM (
-    SELECT person, area, row_number() OVER (PARTITION BY person ORDER BY n DESC, area) AS rn
-    FROM cells
-  ) ranked WHERE rn = 1
+  SELECT person, substr(min(CAST(1000000000 - n AS VARCHAR) || area), 10) AS area
+  FROM cells GROUP BY person
 ),
 paid AS (
   SELECT person, max(CASE WHEN to_month > {m} THEN {m} ELSE to_month END) AS last_paid
@@ -40,22 +43,47 @@ prev AS (
     FROM orders WHERE month >= {m} - {window} AND month < {m} GROUP BY person, month
   ) per_month GROUP BY person
 ),
+-- Each worker's facts, one source a branch; the group-by below makes them one row.
+facts AS (
+  SELECT person, orders, income, platforms, CAST(NULL AS VARCHAR) AS area,
+         CAST(NULL AS BIGINT) AS last_paid, CAST(NULL AS BIGINT) AS prev_income,
+         CAST(NULL AS BIGINT) AS prev_months, CAST(NULL AS INTEGER) AS reviewed
+  FROM act
+  UNION ALL
+  SELECT person, NULL AS orders, NULL AS income, NULL AS platforms, area,
+         NULL AS last_paid, NULL AS prev_income, NULL AS prev_months, NULL AS reviewed
+  FROM cell
+  UNION ALL
+  SELECT person, NULL AS orders, NULL AS income, NULL AS platforms, NULL AS area,
+         last_paid, NULL AS prev_income, NULL AS prev_months, NULL AS reviewed
+  FROM paid
+  UNION ALL
+  SELECT person, NULL AS orders, NULL AS income, NULL AS platforms, NULL AS area,
+         NULL AS last_paid, income AS prev_income, months AS prev_months, NULL AS reviewed
+  FROM prev
+  UNION ALL
+  SELECT person, NULL AS orders, NULL AS income, NULL AS platforms, NULL AS area,
+         NULL AS last_paid, NULL AS prev_income, NULL AS prev_months, reviewed
+  FROM cohort
+),
+-- Active workers only (every one of them has a cell: the same month's orders).
+joined AS (
+  SELECT person, max(orders) AS orders, max(income) AS income, max(platforms) AS platforms,
+         max(area) AS area, max(last_paid) AS last_paid, max(prev_income) AS prev_income,
+         max(prev_months) AS prev_months, max(reviewed) AS reviewed
+  FROM facts GROUP BY person HAVING max(orders) IS NOT NULL
+),
 flagged AS (
-  SELECT a.person, c.area, a.orders, a.income, a.platforms, p.last_paid,
-         pr.income AS prev_income, pr.months AS prev_months, s.reviewed,
+  SELECT person, area, orders, income, platforms, last_paid, prev_income, prev_months, reviewed,
          CASE
-           WHEN p.last_paid IS NULL THEN 'uninsured'
-           WHEN {m} - p.last_paid >= {lapse} THEN 'stopped'
-           WHEN {m} - p.last_paid >= {missed} THEN 'missed'
-           WHEN s.reviewed IS NOT NULL THEN 'school_cohort'
-           WHEN pr.months > 0
-            AND a.income * 10000 * pr.months < pr.income * (10000 - {drop_bps}) THEN 'income_drop'
+           WHEN last_paid IS NULL THEN 'uninsured'
+           WHEN {m} - last_paid >= {lapse} THEN 'stopped'
+           WHEN {m} - last_paid >= {missed} THEN 'missed'
+           WHEN reviewed IS NOT NULL THEN 'school_cohort'
+           WHEN prev_months > 0
+            AND income * 10000 * prev_months < prev_income * (10000 - {drop_bps}) THEN 'income_drop'
          END AS kind
-  FROM act a
-  JOIN cell c ON a.person = c.person
-  LEFT JOIN paid p ON a.person = p.person
-  LEFT JOIN prev pr ON a.person = pr.person
-  LEFT JOIN cohort s ON a.person = s.person
+  FROM joined
 )
 SELECT area, kind, person,
        CAST(orders AS BIGINT) AS orders, CAST(income AS BIGINT) AS income,
