@@ -88,6 +88,7 @@ fn main() {
         records.append(chunk.to_vec()).expect("registry");
     }
     let started = Instant::now();
+    let wrote = written();
     let mut rest = inputs.clone();
     while !rest.is_empty() {
         let tail = rest.split_off(rest.len().min(batch_size()));
@@ -101,6 +102,7 @@ fn main() {
         );
     }
     let ledger_s = started.elapsed().as_secs_f64();
+    let ledger_written = written().zip(wrote).map(|(b, a)| b - a);
     let size = records.store().head().expect("head").size;
     assert_eq!(size as usize, total + persons + 1);
 
@@ -221,6 +223,7 @@ fn main() {
     drop(in_order);
 
     let started = Instant::now();
+    let wrote = written();
     let mut ev = events.into_iter();
     let mut co = contributions.into_iter();
     loop {
@@ -237,6 +240,7 @@ fn main() {
         txn.commit().expect("commit");
     }
     let alone_s = started.elapsed().as_secs_f64();
+    let alone_written = written().zip(wrote).map(|(b, a)| b - a);
     let alone_bytes = disk_bytes(alone.connection());
     let alone_tables = dbstat(alone.connection());
     drop(alone);
@@ -305,6 +309,13 @@ fn main() {
         "ingest, SQLite alone (same schema, indexes, rows, batches; the store's write, slot order): {alone_s:7.2} s  {alone_rate:>10.0} rows/s  (ledger / alone = {:.2}; target ≥ 0.8)",
         ledger_rate / alone_rate
     );
+    if let (Some(l), Some(a)) = (ledger_written, alone_written) {
+        println!(
+            "bytes written while ingesting (WAL and checkpoints, /proc/self/io wchar): ledger {} per record, SQLite alone {} per record",
+            l / total as u64,
+            a / total as u64
+        );
+    }
     println!(
         "ingest, SQLite alone, rows in log order: {in_order_s:7.2} s  {in_order_rate:>10.0} rows/s  (ledger / this = {:.2}; {} bytes/entry)",
         ledger_rate / in_order_rate,
@@ -428,6 +439,18 @@ fn main() {
 }
 
 /// The database's size on disk after its WAL is folded in.
+/// Bytes this process has passed to `write` so far (Linux `/proc/self/io`, `wchar`): the WAL
+/// frames and the checkpoints' copies of them. `None` where there is no such file.
+fn written() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("wchar: "))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn disk_bytes(conn: &rusqlite::Connection) -> u64 {
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .expect("checkpoint");
