@@ -102,7 +102,7 @@ fn main() {
         );
     }
     let ledger_s = started.elapsed().as_secs_f64();
-    let ledger_written = written().zip(wrote).map(|(b, a)| b - a);
+    let ledger_written = written_since(wrote);
     let size = records.store().head().expect("head").size;
     assert_eq!(size as usize, total + persons + 1);
 
@@ -240,7 +240,7 @@ fn main() {
         txn.commit().expect("commit");
     }
     let alone_s = started.elapsed().as_secs_f64();
-    let alone_written = written().zip(wrote).map(|(b, a)| b - a);
+    let alone_written = written_since(wrote);
     let alone_bytes = disk_bytes(alone.connection());
     let alone_tables = dbstat(alone.connection());
     drop(alone);
@@ -438,7 +438,6 @@ fn main() {
     );
 }
 
-/// The database's size on disk after its WAL is folded in.
 /// Bytes this process has passed to `write` so far (Linux `/proc/self/io`, `wchar`): the WAL
 /// frames and the checkpoints' copies of them. `None` where there is no such file.
 fn written() -> Option<u64> {
@@ -451,6 +450,12 @@ fn written() -> Option<u64> {
         .ok()
 }
 
+/// Bytes written since `before` (a [`written`] reading).
+fn written_since(before: Option<u64>) -> Option<u64> {
+    Some(written()? - before?)
+}
+
+/// The database's size on disk after its WAL is folded in.
 fn disk_bytes(conn: &rusqlite::Connection) -> u64 {
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .expect("checkpoint");
