@@ -22,13 +22,25 @@ impl Background {
         let thread = std::thread::spawn(move || {
             loop {
                 match node.deliver() {
-                    Ok(d) if d.sent > 0 || d.failed > 0 => tracing::info!(
-                        target: SERVER,
-                        sent = d.sent,
-                        answered = d.answered,
-                        failed = d.failed,
-                        "transfer outbox round"
-                    ),
+                    Ok(d) if d.sent > 0 || d.failed > 0 => {
+                        tracing::info!(
+                            target: SERVER,
+                            sent = d.sent,
+                            answered = d.answered,
+                            failed = d.failed,
+                            "transfer outbox round"
+                        );
+                        // A peer that refuses this instance's messages: its name and the
+                        // reason's code (what the clerk's transfer page says in words).
+                        for (peer, reason) in &d.refused {
+                            tracing::warn!(
+                                target: SERVER,
+                                peer = %peer,
+                                reason = %reason,
+                                "a peer refused a transfer message; it is tried again"
+                            );
+                        }
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(target: SERVER, reason = %e.en, "transfer outbox round failed")

@@ -104,10 +104,45 @@ fn serve_on(data: &Path, name: &str, port: u16, log: &Path, day: Option<&str>) -
 
 impl Server {
     fn call(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
         let auth = token
             .map(|t| format!("Authorization: Bearer {t}\r\n"))
             .unwrap_or_default();
+        self.request(method, path, &auth, body)
+    }
+
+    /// A page, as `username`'s browser asks for it: signed in with the form, then with the
+    /// session cookie the form set.
+    fn page(&self, path: &str, username: &str) -> (u16, String) {
+        let form = format!(
+            "username={username}&password={}",
+            PASSWORD.replace(' ', "+").replace('\'', "%27")
+        );
+        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "POST /login HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            self.addr,
+            form.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let cookie = response
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: anxin_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("the sign-in form sets the session cookie")
+            .to_string();
+        self.request(
+            "GET",
+            path,
+            &format!("Cookie: anxin_session={cookie}\r\n"),
+            b"",
+        )
+    }
+
+    fn request(&self, method: &str, path: &str, auth: &str, body: &[u8]) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -296,6 +331,11 @@ fn a_transfer_completes_once_through_kills_and_a_holiday_and_refuses_strangers()
             "{day}: {queue}"
         );
         assert_eq!(queue["items"][0]["state"], "requested", "{day}: {queue}");
+        // The clerk sees why nothing moves: the liaison request does not reach 阜阳.
+        let path = format!("/api/transfers/{transfer}");
+        let undelivered = wait_for_value(&server, &path, &token, "undelivered");
+        assert_eq!(undelivered["kind"], "unreachable", "{day}: {undelivered}");
+        assert!(undelivered["next_try"].as_i64().is_some(), "{undelivered}");
         drop(server);
     }
 
@@ -336,6 +376,26 @@ fn a_transfer_completes_once_through_kills_and_a_holiday_and_refuses_strangers()
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(nb_server.json(&nb_path, &nb_token)["state"], "requested");
+    // 宁波's clerk is told why, in words: 杭州 does not list 宁波 (the code 杭州 answered,
+    // in 宁波's own words), and that it is tried again; the page says it too.
+    let undelivered = wait_for_value(&nb_server, &nb_path, &nb_token, "undelivered");
+    assert_eq!(
+        (&undelivered["kind"], &undelivered["status"]),
+        (&serde_json::json!("unknown_peer"), &serde_json::json!(403)),
+        "{undelivered}"
+    );
+    assert!(
+        undelivered["zh"].as_str().unwrap().contains("可信机构名单")
+            && undelivered["en"].as_str().unwrap().contains("peers file"),
+        "{undelivered}"
+    );
+    let page_path = format!("/transfers/{}", nb_transfer["id"].as_str().unwrap());
+    let (status, page) = nb_server.page(&page_path, "clerk");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("消息尚未送达") && page.contains("不认识本机构") && page.contains("下次重试"),
+        "{page}"
+    );
     let hz_token = hz_server.sign_in();
     let queue = hz_server.json("/api/transfers", &hz_token);
     assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
@@ -361,6 +421,10 @@ fn a_transfer_completes_once_through_kills_and_a_holiday_and_refuses_strangers()
     };
     assert_eq!(done["months"], 120, "{done}");
     assert_eq!(done["sealed"], true);
+    assert!(
+        done["undelivered"].is_null(),
+        "a done transfer has nothing undelivered: {done}"
+    );
     let fy_token = fy_server.sign_in();
     let origin = fy_server.json(&path, &fy_token);
     assert_eq!(origin["state"], "sealed", "{origin}");
@@ -459,6 +523,19 @@ fn a_transfer_completes_once_through_kills_and_a_holiday_and_refuses_strangers()
     drop((hz_server, fy_server, nb_server));
     let _ = psql_output("postgres", &format!("DROP DATABASE IF EXISTS {database}"));
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Polls `path` until its JSON has a non-null `field` (10 s at most); that field.
+fn wait_for_value(server: &Server, path: &str, token: &str, field: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = server.json(path, token);
+        if !v[field].is_null() {
+            return v[field].clone();
+        }
+        assert!(Instant::now() < deadline, "{path} never had {field}: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Copies the SQLite database and the checkpoint file kept beside it (no process has them

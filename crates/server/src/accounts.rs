@@ -22,16 +22,6 @@ use crate::{
 };
 use askama::Template;
 
-fn when(at: i64) -> String {
-    jiff::Timestamp::from_second(at)
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
 /// A refusal as the pages' message line (`templates/message.html`): not good, its words.
 fn bad(lang: Lang, e: &ApiError) -> Option<(bool, String)> {
     Some((false, lang.pick(&e.zh, &e.en).to_string()))
@@ -315,7 +305,7 @@ async fn desk(
                 masked_id: s.masked_id.clone(),
                 phone_tail: s.phone_tail.clone(),
                 place: crate::text::place_name(&state.policy, s.region, lang),
-                sent: when(s.created_at),
+                sent: crate::when(s.created_at),
                 registered: s.registered,
                 accounts: s.accounts,
             })

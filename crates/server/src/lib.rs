@@ -1102,6 +1102,17 @@ struct ErrorPage {
 }
 extends_layout!(ErrorPage);
 
+/// A moment as the pages show it: China time to the minute (`2026-10-26 09:30`).
+pub fn when(at: i64) -> String {
+    jiff::Timestamp::from_second(at)
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// A whole number written in decimal digits alone (no sign, no space), as the API's query
 /// values and path ids are; `None` for anything else or a number too big for `T`.
 pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {

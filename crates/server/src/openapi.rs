@@ -1096,7 +1096,7 @@ fn change_body() -> Value {
 fn transfer_view() -> Value {
     json!({
         "type": "object",
-        "required": ["id", "role", "peer", "state", "since", "due", "package", "refusal", "months", "sealed"],
+        "required": ["id", "role", "peer", "state", "since", "due", "package", "refusal", "undelivered", "months", "sealed"],
         "properties": {
             "id": { "type": "string" },
             "role": { "type": "string", "enum": ["origin", "destination"] },
@@ -1106,6 +1106,12 @@ fn transfer_view() -> Value {
             "package": { "type": ["string", "null"] },
             "refusal": { "type": ["object", "null"], "required": ["kind", "zh", "en"], "properties": {
                 "kind": { "type": "string" }, "zh": { "type": "string" }, "en": { "type": "string" } } },
+            "undelivered": { "type": ["object", "null"],
+                "description": "这笔转移的上一条消息没有送达对方的原因（系统仍在重试）why the transfer's last message did not get through to the peer, while the outbox tries it again: unreachable, garbage, or the code the peer refused it with (unknown_peer, wrong_key, …), in this instance's words",
+                "required": ["kind", "status", "zh", "en", "at", "next_try"], "properties": {
+                "kind": { "type": "string" }, "status": { "type": ["integer", "null"] },
+                "zh": { "type": "string" }, "en": { "type": "string" },
+                "at": { "type": "integer" }, "next_try": { "type": ["integer", "null"] } } },
             "months": { "type": ["integer", "null"] },
             "sealed": { "type": "boolean" }
         }

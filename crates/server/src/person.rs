@@ -318,16 +318,6 @@ pub const CODE_HEADER: &str = "anxin-verification-code";
 
 // ---- pages ----
 
-fn when(at: i64) -> String {
-    jiff::Timestamp::from_second(at)
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
 fn access_line(a: &AccessRow, lang: Lang) -> AccessLine {
     let role = Role::parse(&a.role)
         .map(|r| lang.pick(r.name_zh(), r.as_str()).to_string())
@@ -344,7 +334,7 @@ fn access_line(a: &AccessRow, lang: Lang) -> AccessLine {
         other => other,
     };
     AccessLine {
-        when: when(a.at),
+        when: crate::when(a.at),
         who: format!("{role} {}", a.username),
         what: what.to_string(),
         purpose: purpose_in(&a.purpose, lang).to_string(),

@@ -279,6 +279,7 @@ pub async fn api_show(
     let d = readable(&state, &caller, id).await?;
     let (t, months) = (d.transfer, d.received.map(|r| r.months.len()));
     Ok(Json(serde_json::json!({
+        "undelivered": d.undelivered,
         "id": t.id,
         "role": t.role.code(),
         "peer": t.peer,

@@ -326,6 +326,9 @@ struct TransferPage {
     left_class: &'static str,
     todo: String,
     refusal: String,
+    /// Why the last message did not reach the other office, and when it is tried again.
+    undelivered: String,
+    retry: String,
     steps: Vec<StepLine>,
     received: bool,
     months: Vec<MonthsRow>,
@@ -578,6 +581,17 @@ async fn transfer_page(
         left_class,
         todo: lang.pick(w.todo_zh, w.todo_en).to_string(),
         refusal,
+        undelivered: d
+            .undelivered
+            .as_ref()
+            .map(|u| lang.pick(&u.zh, &u.en).to_string())
+            .unwrap_or_default(),
+        retry: d
+            .undelivered
+            .as_ref()
+            .and_then(|u| u.next_try)
+            .map(crate::when)
+            .unwrap_or_default(),
         steps: steps(&d, &here, lang),
         received: d.received.is_some(),
         months,

@@ -559,6 +559,15 @@ impl<B: Book> Side<B> {
         out
     }
 
+    /// When the outbox next tries a message of `transfer` (the soonest, if it holds several).
+    pub fn next_try_of(&self, transfer: &str) -> Option<i64> {
+        self.outbox
+            .values()
+            .filter(|o| o.transfer == transfer)
+            .map(|o| o.next_try)
+            .min()
+    }
+
     /// Handles one message: the replies to send after the commit, or a refusal that changed
     /// nothing.
     pub fn handle(

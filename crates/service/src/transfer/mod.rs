@@ -100,6 +100,12 @@ impl Why {
         }
     }
 
+    /// The reason of a code, as a peer's refusal names it; `None` for a code this instance
+    /// does not know.
+    pub fn from_code(code: &str) -> Option<Why> {
+        ALL_WHYS.iter().copied().find(|w| w.code() == code)
+    }
+
     pub fn kind(self) -> ErrorKind {
         match self {
             Why::Malformed | Why::WrongKind => ErrorKind::BadInput,
@@ -126,6 +132,29 @@ impl Why {
         matches!(self, Why::Internal)
     }
 }
+
+const ALL_WHYS: [Why; 20] = [
+    Why::Malformed,
+    Why::UnknownPeer,
+    Why::WrongKey,
+    Why::NotForUs,
+    Why::WrongKind,
+    Why::IdentityDoesNotOpen,
+    Why::CheckpointInvalid,
+    Why::ProofInvalid,
+    Why::NotThisPerson,
+    Why::HistoryDiffers,
+    Why::AccountDiffers,
+    Why::FiguresDiffer,
+    Why::NoSuchPerson,
+    Why::Arrears,
+    Why::OpenTransfer,
+    Why::Calculator,
+    Why::OutOfOrder,
+    Why::Rollback,
+    Why::Fork,
+    Why::Internal,
+];
 
 /// A refusal with its reason in both languages. Never carries a resident ID or a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,5 +191,24 @@ impl From<anxin_records::Error> for Refusal {
         };
         let text = e.to_string();
         Refusal::new(why, text.clone(), text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_reads_back_from_its_code_and_no_two_share_one() {
+        for w in ALL_WHYS {
+            assert_eq!(Why::from_code(w.code()), Some(w));
+        }
+        let mut codes: Vec<&str> = ALL_WHYS.iter().map(|w| w.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ALL_WHYS.len());
+        for other in ["", "UNKNOWN_PEER", "unknown_peer ", "ok", "\u{0}"] {
+            assert_eq!(Why::from_code(other), None, "{other:?}");
+        }
     }
 }

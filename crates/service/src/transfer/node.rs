@@ -46,6 +46,8 @@ pub struct Detail {
     pub days_left: Option<i64>,
     /// The other instance's place (Chinese, English).
     pub peer: (String, String),
+    /// Why the last message of this transfer did not get through, while it is being retried.
+    pub undelivered: Option<Undelivered>,
 }
 
 /// A peer's place in words: the first region it keeps, by the policy's names.
@@ -63,6 +65,8 @@ pub struct Node {
     witness: Mutex<super::witness::Witness>,
     /// Each peer's witness that failed: the failures in a row and when to try it again.
     witness_retry: Mutex<std::collections::HashMap<String, (u32, i64)>>,
+    /// Each transfer whose last message did not get through: why (kept until one does).
+    undelivered: Mutex<std::collections::HashMap<String, Undelivered>>,
     policy: &'static Policy,
     clock: SharedClock,
     agent: ureq::Agent,
@@ -76,7 +80,7 @@ pub enum AskError {
 }
 
 /// What one round of the outbox did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Delivered {
     /// Messages posted and answered by their peer.
     pub sent: u32,
@@ -84,6 +88,84 @@ pub struct Delivered {
     pub answered: u32,
     /// Messages that did not reach their peer or were refused there (tried again later).
     pub failed: u32,
+    /// Of those, the ones a peer refused: (peer, the reason's code it gave).
+    pub refused: Vec<(String, String)>,
+}
+
+/// Why a transfer's last message did not get through to its peer: the outbox tries it again
+/// (at `next_try`), and the transfer's page says why in the meantime. The reason is this
+/// instance's words for the code the peer answered, never the peer's own text (an answer
+/// that is not signed proves nothing, and ends nothing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Undelivered {
+    /// `unreachable`, `garbage` (an answer that does not parse) or the code of the peer's
+    /// refusal (`unknown_peer`, `wrong_key`, …).
+    pub kind: String,
+    /// The HTTP status the peer answered with, if it answered.
+    pub status: Option<u16>,
+    pub zh: String,
+    pub en: String,
+    /// Unix seconds: when it last failed, and when the outbox tries again.
+    pub at: i64,
+    pub next_try: Option<i64>,
+}
+
+impl Undelivered {
+    /// A peer that could not be reached, or whose answer does not parse.
+    fn unreachable(at: i64) -> Undelivered {
+        Undelivered {
+            kind: "unreachable".into(),
+            status: None,
+            zh: "暂时连不上对方经办机构的系统，系统会自动重试".into(),
+            en: "the other office's system could not be reached; it is tried again by itself"
+                .into(),
+            at,
+            next_try: None,
+        }
+    }
+
+    /// A peer that answered `status` with an error body (`{"error": {"kind": …}}`) or with
+    /// something else.
+    fn answered(status: u16, body: &str, at: i64) -> Undelivered {
+        let code = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["error"]["kind"].as_str().map(str::to_string));
+        let why = code.as_deref().and_then(Why::from_code);
+        let (zh, en) = match why {
+            Some(Why::UnknownPeer) => (
+                "对方经办机构的系统不认识本机构：它的可信机构名单（peers 文件）里没有本机构，需由对方把本机构加入名单后才能办理".to_string(),
+                "the other office's system does not know this office: this office is not in its peers file, and must be added there before the transfer can go on".to_string(),
+            ),
+            Some(Why::WrongKey) => (
+                "对方经办机构记录的本机构公钥与本机构的不一致，需核对两地的 peers 文件".to_string(),
+                "the other office holds another public key for this office: both peers files must be checked".to_string(),
+            ),
+            Some(Why::NotForUs) => (
+                "对方经办机构的系统说这条消息不是发给它的，需核对本机构 peers 文件里它的名字和地址".to_string(),
+                "the other office's system says the message is not addressed to it: check its name and URL in this office's peers file".to_string(),
+            ),
+            Some(Why::Internal) => (
+                "对方经办机构的系统暂时出错，系统会自动重试".to_string(),
+                "the other office's system failed for now; it is tried again by itself".to_string(),
+            ),
+            Some(w) => (
+                format!("对方经办机构的系统拒收了这条消息（原因代码 {}），系统会继续重试；如一直拒收，请联系对方经办机构", w.code()),
+                format!("the other office's system refused the message (reason code {}); it is tried again, and if it keeps refusing, contact that office", w.code()),
+            ),
+            None => (
+                format!("对方经办机构的系统回答了无法识别的内容（HTTP {status}），系统会自动重试"),
+                format!("the other office's system answered something this office cannot read (HTTP {status}); it is tried again by itself"),
+            ),
+        };
+        Undelivered {
+            kind: why.map_or("garbage", Why::code).to_string(),
+            status: Some(status),
+            zh,
+            en,
+            at,
+            next_try: None,
+        }
+    }
 }
 
 /// What one witness round did ([`Node::witness_round`]).
@@ -166,6 +248,7 @@ impl Node {
             side: Mutex::new(side),
             witness: Mutex::new(witness),
             witness_retry: Mutex::new(std::collections::HashMap::new()),
+            undelivered: Mutex::new(std::collections::HashMap::new()),
             policy,
             clock,
             agent,
@@ -555,38 +638,55 @@ impl Node {
             side.pump(now)
                 .into_iter()
                 .filter_map(|(to, signed)| {
-                    side.peers
-                        .named(&to)
-                        .map(|p| (p.url.trim_end_matches('/').to_string(), signed))
+                    let transfer =
+                        serde_json::from_str::<super::message::Envelope>(&signed.message)
+                            .map(|e| e.transfer)
+                            .unwrap_or_default();
+                    side.peers.named(&to).map(|p| {
+                        (
+                            p.name.clone(),
+                            p.url.trim_end_matches('/').to_string(),
+                            transfer,
+                            signed,
+                        )
+                    })
                 })
                 .collect::<Vec<_>>()
         };
         let mut done = Delivered::default();
-        for (url, signed) in due {
+        for (peer, url, transfer, signed) in due {
             let answer = self
                 .agent
                 .post(format!("{url}{MESSAGES_PATH}"))
                 .header("content-type", "application/json")
                 .send(signed.to_json().as_bytes());
-            let replies: Vec<Signed> = match answer {
-                Ok(mut r) if r.status().is_success() => {
-                    match r
-                        .body_mut()
-                        .with_config()
-                        .limit((super::message::MAX_MESSAGE_BYTES * 2) as u64)
-                        .read_to_string()
-                        .ok()
-                        .and_then(|t| serde_json::from_str(&t).ok())
-                    {
-                        Some(replies) => replies,
-                        None => {
-                            done.failed += 1;
-                            continue;
-                        }
+            let now = self.clock.unix_seconds();
+            let limit = (super::message::MAX_MESSAGE_BYTES * 2) as u64;
+            let replies: Result<Vec<Signed>, Undelivered> = match answer {
+                Ok(mut r) => {
+                    let status = r.status();
+                    let text = r.body_mut().with_config().limit(limit).read_to_string();
+                    match text {
+                        Ok(t) if status.is_success() => serde_json::from_str(&t)
+                            .map_err(|_| Undelivered::answered(status.as_u16(), "", now)),
+                        Ok(t) => Err(Undelivered::answered(status.as_u16(), &t, now)),
+                        Err(_) => Err(Undelivered::answered(status.as_u16(), "", now)),
                     }
                 }
-                _ => {
+                Err(_) => Err(Undelivered::unreachable(now)),
+            };
+            let replies = match replies {
+                Ok(replies) => {
+                    self.note_undelivered(&transfer, None);
+                    replies
+                }
+                Err(mut why) => {
                     done.failed += 1;
+                    if why.status.is_some() {
+                        done.refused.push((peer, why.kind.clone()));
+                    }
+                    why.next_try = self.side()?.next_try_of(&transfer);
+                    self.note_undelivered(&transfer, Some(why));
                     continue;
                 }
             };
@@ -609,6 +709,31 @@ impl Node {
             }
         }
         Ok(done)
+    }
+
+    /// Keeps (or, with `None`, forgets) why `transfer`'s last message did not get through.
+    fn note_undelivered(&self, transfer: &str, why: Option<Undelivered>) {
+        if let Ok(mut map) = self.undelivered.lock() {
+            match why {
+                Some(w) => {
+                    map.insert(transfer.to_string(), w);
+                }
+                None => {
+                    map.remove(transfer);
+                }
+            }
+        }
+    }
+
+    /// Why `transfer`'s last message did not get through, while it is still being retried.
+    fn undelivered_of(&self, transfer: &Transfer) -> Option<Undelivered> {
+        if !transfer.state.is_open() {
+            return None;
+        }
+        self.undelivered
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&transfer.id).cloned())
     }
 
     /// The transfers of the worker `person` (this instance's key), newest first.
@@ -649,6 +774,7 @@ impl Node {
                 .due
                 .and_then(|d| self.policy.calendar.working_days_between(today, d).ok()),
             peer,
+            undelivered: self.undelivered_of(&t),
             transfer: t,
         }))
     }
@@ -735,5 +861,56 @@ impl Node {
     /// Messages waiting in the outbox.
     pub fn outbox_len(&self) -> Result<usize, Refusal> {
         Ok(self.side()?.outbox.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Undelivered;
+
+    #[test]
+    fn a_peers_refusal_is_told_in_this_instances_words_whatever_it_answered() {
+        let refused = r#"{"error":{"kind":"unknown_peer","zh":"任何话","en":"anything"}}"#;
+        let u = Undelivered::answered(403, refused, 7);
+        assert_eq!(
+            (u.kind.as_str(), u.status, u.at),
+            ("unknown_peer", Some(403), 7)
+        );
+        assert!(
+            u.zh.contains("可信机构名单") && !u.zh.contains("任何话"),
+            "{u:?}"
+        );
+        assert!(
+            u.en.contains("peers file") && !u.en.contains("anything"),
+            "{u:?}"
+        );
+        // A known code without words of its own names the code.
+        let u = Undelivered::answered(409, r#"{"error":{"kind":"out_of_order"}}"#, 7);
+        assert_eq!(u.kind, "out_of_order");
+        assert!(u.zh.contains("out_of_order") && u.en.contains("out_of_order"));
+        // Garbage, an unknown code, an empty body or HTML: "garbage", with the status.
+        for body in [
+            "",
+            "<html>oops</html>",
+            r#"{"error":{"kind":"<script>"}}"#,
+            r#"{"error":"unknown_peer"}"#,
+            "[1,2",
+        ] {
+            let u = Undelivered::answered(502, body, 7);
+            assert_eq!(
+                (u.kind.as_str(), u.status),
+                ("garbage", Some(502)),
+                "{body}"
+            );
+            assert!(
+                u.zh.contains("502") && !u.zh.contains("script"),
+                "{body}: {u:?}"
+            );
+        }
+        let u = Undelivered::unreachable(9);
+        assert_eq!(
+            (u.kind.as_str(), u.status, u.next_try),
+            ("unreachable", None, None)
+        );
     }
 }
