@@ -323,6 +323,84 @@ fn story_large_batches(store: Box<dyn Store>) {
         let done = records.append(rows(from, from + 1_040)).expect("more");
         assert!(done.outcomes.iter().all(added), "{backend}: batch {b}");
     }
+    // Within one fresh batch, written optimistically: a slot filled twice, a row sent twice
+    // and a record id used again for other content. The indexes refuse the optimistic write
+    // (nothing in the batch was looked up); the careful one gives each row its outcome.
+    let from = 3_500 + 10 * 1_040;
+    let mut batch = rows(from, from + 1_100);
+    let renamed = |input: &Input, id: String| {
+        let mut twin = input.clone();
+        if let Input::Contribution(c) = &mut twin {
+            c.record_id = id;
+        }
+        twin
+    };
+    batch.push(renamed(&batch[10], "big-slot-twice".into()));
+    batch.push(batch[20].clone());
+    batch.push(contribution(
+        &ids[5],
+        &format!("big-{}", from + 30),
+        &month(80),
+        Payer::Individual,
+        "1.00",
+    ));
+    let start = records.store().head().expect("head").size;
+    let within = records.append(batch).expect("duplicates within a batch");
+    for (i, o) in within.outcomes[..1_100].iter().enumerate() {
+        assert_eq!(*o, Outcome::Added(start + i as u64), "{backend}: row {i}");
+    }
+    assert_eq!(
+        rejected_column(&within.outcomes[1_100]),
+        Some("month"),
+        "{backend}"
+    );
+    assert_eq!(
+        within.outcomes[1_101],
+        Outcome::Unchanged(start + 20),
+        "{backend}"
+    );
+    assert_eq!(
+        rejected_column(&within.outcomes[1_102]),
+        Some("record_id"),
+        "{backend}"
+    );
+    // Batches prepared on another thread while the one before is written: in order, each
+    // committed before the next, the same outcomes as one at a time.
+    let from = from + 1_100;
+    let start = records.store().head().expect("head").size;
+    let mut heads = Vec::new();
+    records
+        .append_all(
+            (0..3).map(|b| rows(from + b * 1_100, from + (b + 1) * 1_100)),
+            &mut |committed| {
+                assert!(committed.outcomes.iter().all(added), "{backend}");
+                heads.push(committed.head.size);
+                Ok(())
+            },
+        )
+        .expect("append_all");
+    assert_eq!(
+        heads,
+        [start + 1_100, start + 2_200, start + 3_300],
+        "{backend}"
+    );
+    // A batch prepared before the account rule changed is refused and changes nothing.
+    let stale = records
+        .preparer()
+        .prepare(rows(from + 3_300, from + 3_310))
+        .expect("prepare");
+    assert_eq!(stale.len(), 10);
+    records.set_account_rule(std::sync::Arc::new(|_| 0));
+    let refused = records.append_prepared(stale, None);
+    assert!(
+        matches!(refused, Err(crate::Error::Refused { .. })),
+        "{backend}: {refused:?}"
+    );
+    assert_eq!(
+        records.store().head().expect("head").size,
+        start + 3_300,
+        "{backend}: nothing written"
+    );
     assert_clean(&mut records, backend);
 }
 

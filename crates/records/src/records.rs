@@ -61,7 +61,7 @@ pub struct Committed {
 
 /// How the personal-account share of a contribution is found when the row does not say:
 /// given the insurance, region, month and base, the fen credited to the personal account.
-pub type AccountRule = Box<dyn FnMut(&ContributionEvent) -> i64 + Send>;
+pub type AccountRule = std::sync::Arc<dyn Fn(&ContributionEvent) -> i64 + Send + Sync>;
 
 /// Where the latest signed checkpoint is kept outside the database (the data directory's
 /// `checkpoint` file), so that a database rolled back or cut short is caught by the audit.
@@ -94,6 +94,9 @@ pub struct Records<S: Store> {
     suite: Suite,
     origin: String,
     account_rule: Option<AccountRule>,
+    /// What a [`PreparedBatch`] made by this instance's [`Preparer`] carries: a batch
+    /// prepared by another instance, or before the account rule changed, is refused.
+    settings: u64,
     /// The checkpoint kept outside the database, advanced after every commit.
     outside: Option<Box<dyn OutsideCheckpoint>>,
     /// Large batches still to write with every lookup first, after one whose optimistic
@@ -142,6 +145,7 @@ impl<S: Store> Records<S> {
             suite,
             origin,
             account_rule: None,
+            settings: next_settings(),
             outside: None,
             careful: 0,
             transfer: None,
@@ -250,6 +254,7 @@ impl<S: Store> Records<S> {
             suite: self.suite,
             origin: self.origin.clone(),
             account_rule: None,
+            settings: next_settings(),
             outside: self.outside.as_ref().and_then(|o| o.reader()),
             careful: 0,
             transfer: None,
@@ -258,6 +263,82 @@ impl<S: Store> Records<S> {
 
     pub fn set_account_rule(&mut self, rule: AccountRule) {
         self.account_rule = Some(rule);
+        self.settings = next_settings();
+    }
+
+    /// What turns rows into events ready to write, apart from these records: it can run on
+    /// another thread while they write (see [`Preparer`]).
+    pub fn preparer(&self) -> Preparer {
+        Preparer {
+            data_key: self.data_key.clone(),
+            account_rule: self.account_rule.clone(),
+            suite: self.suite,
+            settings: self.settings,
+        }
+    }
+
+    /// Appends a batch made by [`Preparer::prepare`], as [`Records::append_job`] appends rows
+    /// (`job`, when given, moves an import job on in the same transaction). A batch prepared
+    /// by another instance's preparer, or before the account rule changed, is refused and
+    /// changes nothing.
+    pub fn append_prepared(
+        &mut self,
+        batch: PreparedBatch,
+        job: Option<JobFn<'_>>,
+    ) -> Result<Committed> {
+        if batch.settings != self.settings {
+            return Err(Error::refused(
+                "这批记录是按其他设置准备的（其他实例，或账户规则已变）：请重新准备",
+                "this batch was prepared under other settings (another instance, or the account rule changed since): prepare it again",
+            ));
+        }
+        let PreparedBatch {
+            mut outcomes,
+            prepared,
+            ..
+        } = batch;
+        let head =
+            self.commit_prepared(prepared, &mut outcomes, HashMap::new(), HashMap::new(), job)?;
+        Ok(Committed {
+            outcomes: outcomes
+                .into_iter()
+                .map(|o| o.expect("every row has an outcome"))
+                .collect(),
+            head,
+        })
+    }
+
+    /// Appends `batches` one after another, each in a transaction of its own as
+    /// [`Records::append`] does, and hands each one's outcome to `each` once it is durable.
+    /// The next batch is prepared (events, canonical bytes, leaf hashes, rows) on another
+    /// thread while the current one is written. Stops at the first error, of a batch or of
+    /// `each`; the batches committed before it stay.
+    pub fn append_all<I>(
+        &mut self,
+        batches: I,
+        each: &mut dyn FnMut(Committed) -> Result<()>,
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = Vec<Row>>,
+        I::IntoIter: Send,
+    {
+        let preparer = self.preparer();
+        let batches = batches.into_iter();
+        std::thread::scope(|scope| {
+            // One batch prepared ahead: enough to keep both cores busy, little to hold.
+            let (ready, next) = std::sync::mpsc::sync_channel::<Result<PreparedBatch>>(1);
+            scope.spawn(move || {
+                for rows in batches {
+                    if ready.send(preparer.prepare(rows)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for batch in next {
+                each(self.append_prepared(batch?, None)?)?;
+            }
+            Ok(())
+        })
     }
 
     pub fn store(&mut self) -> &mut S {
@@ -322,34 +403,8 @@ impl<S: Store> Records<S> {
     }
 
     fn append_inner(&mut self, rows: Vec<Row>, job: Option<JobFn<'_>>) -> Result<Committed> {
-        if rows.len() > MAX_BATCH {
-            return Err(Error::refused(
-                format!("一批最多 {MAX_BATCH} 行，收到 {} 行", rows.len()),
-                format!("a batch takes at most {MAX_BATCH} rows, got {}", rows.len()),
-            ));
-        }
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; rows.len()];
-        let mut candidates: Vec<(usize, Event)> = Vec::with_capacity(rows.len());
-        for (i, row) in rows.into_iter().enumerate() {
-            match self.event_of(row) {
-                Ok(event) => candidates.push((i, event)),
-                Err(rejection) => outcomes[i] = Some(rejection),
-            }
-        }
-        let head = self.commit_events(
-            candidates,
-            &mut outcomes,
-            HashMap::new(),
-            HashMap::new(),
-            job,
-        )?;
-        Ok(Committed {
-            outcomes: outcomes
-                .into_iter()
-                .map(|o| o.expect("every row has an outcome"))
-                .collect(),
-            head,
-        })
+        let batch = self.preparer().prepare(rows)?;
+        self.append_prepared(batch, job)
     }
 
     /// Appends one step of a case (built by `anxin_service::cases`, which checked the rules
@@ -373,7 +428,7 @@ impl<S: Store> Records<S> {
         let mut candidates = Vec::with_capacity(contributions.len() + 1);
         for (i, mut c) in contributions.into_iter().enumerate() {
             check_key(&c.key)?;
-            if let Some(rule) = &mut self.account_rule
+            if let Some(rule) = &self.account_rule
                 && c.is_paid()
                 && c.account_fen == 0
             {
@@ -539,135 +594,6 @@ impl<S: Store> Records<S> {
         Ok(out)
     }
 
-    fn event_of(&mut self, row: Row) -> Result<Event, Outcome> {
-        match row {
-            Row::Person(p) => {
-                let person = self.data_key.person_key(&p.person_id);
-                let clear = serde_json::json!({ "id": p.person_id.expose(), "name": p.name });
-                let sealed = self
-                    .data_key
-                    .seal(&person, clear.to_string().as_bytes())
-                    .map_err(|e| reject("person_id", e.to_string(), e.to_string()))?;
-                let platforms: Vec<String> =
-                    p.platforms.iter().map(|c| c.as_str().to_string()).collect();
-                let mut event = PersonEvent {
-                    key: String::new(),
-                    person: person.hex(),
-                    sealed: BASE64.encode(sealed),
-                    hukou_region: p.hukou_region,
-                    residence_region: p.residence_region,
-                    employment_form: p.employment_form,
-                    platforms,
-                    permit_region: p.permit_region,
-                    permit_since: p.permit_since.map(|d| d.to_string()),
-                    household: p.household,
-                };
-                // The same row imported again gets the same key: a keyed hash of its clear
-                // content (the sealed part differs every time by its random nonce).
-                event.key = match p.record_id {
-                    Some(k) => k,
-                    None => {
-                        let content = serde_json::json!([
-                            clear,
-                            event.hukou_region,
-                            event.residence_region,
-                            event.employment_form,
-                            event.platforms,
-                            event.permit_region,
-                            event.permit_since,
-                            event.household
-                        ]);
-                        format!(
-                            "person:{}",
-                            &hex(&self
-                                .data_key
-                                .keyed_hash("idem/person", content.to_string().as_bytes()))[..32]
-                        )
-                    }
-                };
-                Ok(Event::PersonRegistered(event))
-            }
-            Row::Org(o) => {
-                let mut event = OrgEvent {
-                    key: String::new(),
-                    credit_code: o.credit_code.as_str().to_string(),
-                    name: o.name,
-                    org_kind: o.kind,
-                    region: o.region,
-                };
-                event.key = match o.record_id {
-                    Some(k) => k,
-                    None => content_key("org", &event),
-                };
-                Ok(Event::OrgRegistered(event))
-            }
-            Row::Child(c) => {
-                let child = self.data_key.person_key(&c.child_id);
-                let guardian = self.data_key.person_key(&c.guardian_id);
-                let clear = serde_json::json!({ "id": c.child_id.expose(), "name": c.name });
-                let sealed = self
-                    .data_key
-                    .seal(&child, clear.to_string().as_bytes())
-                    .map_err(|e| reject("child_id", e.to_string(), e.to_string()))?;
-                let mut event = ChildEvent {
-                    key: String::new(),
-                    child: child.hex(),
-                    sealed: BASE64.encode(sealed),
-                    guardian: guardian.hex(),
-                    relation: c.relation,
-                    school_region: c.school_region,
-                };
-                event.key = match c.record_id {
-                    Some(k) => k,
-                    None => {
-                        let content = serde_json::json!([
-                            clear,
-                            event.guardian,
-                            event.relation,
-                            event.school_region
-                        ]);
-                        format!(
-                            "child:{}",
-                            &hex(&self
-                                .data_key
-                                .keyed_hash("idem/child", content.to_string().as_bytes()))[..32]
-                        )
-                    }
-                };
-                Ok(Event::ChildRegistered(event))
-            }
-            Row::Contribution(c) => {
-                let mut event = ContributionEvent {
-                    key: c.record_id,
-                    person: self.data_key.person_key(&c.person_id).hex(),
-                    month: c.month,
-                    insurance: c.insurance,
-                    region: c.region,
-                    payer: c.payer,
-                    payer_code: c.payer_code.map(|code| code.as_str().to_string()),
-                    base_fen: c.base.0,
-                    amount_fen: c.amount.0,
-                    account_fen: 0,
-                    status: c.status,
-                    reason: c.reason,
-                    paid_on: c.paid_on.map(|d| d.to_string()),
-                };
-                event.account_fen = match (c.account, &mut self.account_rule) {
-                    (Some(account), _) => account.0,
-                    (None, Some(rule)) if event.is_paid() => {
-                        rule(&event).clamp(0, event.amount_fen)
-                    }
-                    (None, _) => 0,
-                };
-                Ok(Event::ContributionRecorded(event))
-            }
-        }
-        .and_then(|event: Event| match check_key(event.key()) {
-            Ok(()) => Ok(event),
-            Err(e) => Err(refusal("record_id", e)),
-        })
-    }
-
     /// Checks `candidates` against the log and each other, writes those that pass, signs the
     /// new head and commits, then advances the outside checkpoint. Fills `outcomes` at the
     /// candidates' indexes. `access` holds the access row of each `access_logged` event, by key.
@@ -677,12 +603,23 @@ impl<S: Store> Records<S> {
         outcomes: &mut [Option<Outcome>],
         access: HashMap<String, crate::access::AccessRow>,
         evidence: HashMap<String, (Vec<u8>, Vec<u8>)>,
-        mut job: Option<JobFn<'_>>,
+        job: Option<JobFn<'_>>,
     ) -> Result<Head> {
-        let hasher = self.suite.hasher();
         // Canonical bytes, leaf hashes and projection rows are pure work: split it over the
         // cores before taking the write lock.
-        let prepared = prepare_all(candidates, &hasher)?;
+        let prepared = prepare_all(candidates, &self.suite.hasher())?;
+        self.commit_prepared(prepared, outcomes, access, evidence, job)
+    }
+
+    /// [`Records::commit_events`] for events already prepared.
+    fn commit_prepared(
+        &mut self,
+        prepared: Vec<Prepared>,
+        outcomes: &mut [Option<Outcome>],
+        access: HashMap<String, crate::access::AccessRow>,
+        evidence: HashMap<String, (Vec<u8>, Vec<u8>)>,
+        mut job: Option<JobFn<'_>>,
+    ) -> Result<Head> {
         // A large batch is first written without looking up its keys and slots (new rows,
         // the common case): the unique indexes on the events' key and the contributions' slot
         // refuse any that is already stored, and the batch is rolled back and written again
@@ -802,7 +739,6 @@ impl<S: Store> Records<S> {
             let refusal = match &event {
                 Event::ContributionRecorded(c) => {
                     let row = contribution.as_ref().expect("prepared with the event");
-                    let slot = row.slot();
                     if !known_persons.contains(&row.person) {
                         Some(reject(
                             "person_id",
@@ -821,7 +757,7 @@ impl<S: Store> Records<S> {
                                 "payer {code} is not registered: import platforms and employers first"
                             ),
                         ))
-                    } else if let Some(other) = filled.get(&slot) {
+                    } else if let Some(other) = lookups.then(|| filled.get(&row.slot())).flatten() {
                         Some(reject(
                             "month",
                             format!("同一人、同月、同险种、同地区、同缴费方已有记录 {other}"),
@@ -830,7 +766,11 @@ impl<S: Store> Records<S> {
                             ),
                         ))
                     } else {
-                        filled.insert(slot, key.clone());
+                        // Without lookups, a slot filled twice in the batch is the slot
+                        // index's to refuse, as one already stored is.
+                        if lookups {
+                            filled.insert(row.slot(), key.clone());
+                        }
                         None
                     }
                 }
@@ -912,7 +852,10 @@ impl<S: Store> Records<S> {
                 },
             }
             frontier.push_storing(&hasher, leaf, |t| batch.tree_hashes.push(t));
-            in_batch.insert(key.clone(), (seq, leaf));
+            // Without lookups, a key used twice in the batch is the key index's to refuse.
+            if lookups {
+                in_batch.insert(key.clone(), (seq, leaf));
+            }
             batch.events.push(EventRow {
                 seq,
                 key,
@@ -1061,6 +1004,198 @@ impl<S: Store> Records<S> {
         }
         leaves.truncate(to.saturating_sub(from) as usize);
         Ok(leaves)
+    }
+}
+
+/// Next settings tag: each [`Records`] and each change of its account rule gets its own.
+fn next_settings() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Turns rows into events ready to write — each row's event (person keys, sealed identity,
+/// idempotency key, the account rule's share), its canonical bytes, leaf hash and projected
+/// row — with what it needs of a [`Records`] copied out of it ([`Records::preparer`]), so
+/// that it runs on one thread while the records write on another ([`Records::append_all`]).
+/// Nothing here reads or writes the database: the checks against the log are the writer's.
+#[derive(Clone)]
+pub struct Preparer {
+    data_key: DataKey,
+    account_rule: Option<AccountRule>,
+    suite: Suite,
+    settings: u64,
+}
+
+/// A batch of rows made ready by a [`Preparer`]; [`Records::append_prepared`] writes it.
+pub struct PreparedBatch {
+    settings: u64,
+    /// The rows refused before any check against the log (malformed keys, sealing failures).
+    outcomes: Vec<Option<Outcome>>,
+    prepared: Vec<Prepared>,
+}
+
+impl PreparedBatch {
+    /// How many rows the batch was made of.
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+}
+
+impl Preparer {
+    /// Prepares `rows` (at most [`MAX_BATCH`]; more is refused).
+    pub fn prepare(&self, rows: Vec<Row>) -> Result<PreparedBatch> {
+        if rows.len() > MAX_BATCH {
+            return Err(Error::refused(
+                format!("一批最多 {MAX_BATCH} 行，收到 {} 行", rows.len()),
+                format!("a batch takes at most {MAX_BATCH} rows, got {}", rows.len()),
+            ));
+        }
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; rows.len()];
+        let mut candidates: Vec<(usize, Event)> = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            match self.event_of(row) {
+                Ok(event) => candidates.push((i, event)),
+                Err(rejection) => outcomes[i] = Some(rejection),
+            }
+        }
+        Ok(PreparedBatch {
+            settings: self.settings,
+            outcomes,
+            prepared: prepare_all(candidates, &self.suite.hasher())?,
+        })
+    }
+
+    fn event_of(&self, row: Row) -> Result<Event, Outcome> {
+        match row {
+            Row::Person(p) => {
+                let person = self.data_key.person_key(&p.person_id);
+                let clear = serde_json::json!({ "id": p.person_id.expose(), "name": p.name });
+                let sealed = self
+                    .data_key
+                    .seal(&person, clear.to_string().as_bytes())
+                    .map_err(|e| reject("person_id", e.to_string(), e.to_string()))?;
+                let platforms: Vec<String> =
+                    p.platforms.iter().map(|c| c.as_str().to_string()).collect();
+                let mut event = PersonEvent {
+                    key: String::new(),
+                    person: person.hex(),
+                    sealed: BASE64.encode(sealed),
+                    hukou_region: p.hukou_region,
+                    residence_region: p.residence_region,
+                    employment_form: p.employment_form,
+                    platforms,
+                    permit_region: p.permit_region,
+                    permit_since: p.permit_since.map(|d| d.to_string()),
+                    household: p.household,
+                };
+                // The same row imported again gets the same key: a keyed hash of its clear
+                // content (the sealed part differs every time by its random nonce).
+                event.key = match p.record_id {
+                    Some(k) => k,
+                    None => {
+                        let content = serde_json::json!([
+                            clear,
+                            event.hukou_region,
+                            event.residence_region,
+                            event.employment_form,
+                            event.platforms,
+                            event.permit_region,
+                            event.permit_since,
+                            event.household
+                        ]);
+                        format!(
+                            "person:{}",
+                            &hex(&self
+                                .data_key
+                                .keyed_hash("idem/person", content.to_string().as_bytes()))[..32]
+                        )
+                    }
+                };
+                Ok(Event::PersonRegistered(event))
+            }
+            Row::Org(o) => {
+                let mut event = OrgEvent {
+                    key: String::new(),
+                    credit_code: o.credit_code.as_str().to_string(),
+                    name: o.name,
+                    org_kind: o.kind,
+                    region: o.region,
+                };
+                event.key = match o.record_id {
+                    Some(k) => k,
+                    None => content_key("org", &event),
+                };
+                Ok(Event::OrgRegistered(event))
+            }
+            Row::Child(c) => {
+                let child = self.data_key.person_key(&c.child_id);
+                let guardian = self.data_key.person_key(&c.guardian_id);
+                let clear = serde_json::json!({ "id": c.child_id.expose(), "name": c.name });
+                let sealed = self
+                    .data_key
+                    .seal(&child, clear.to_string().as_bytes())
+                    .map_err(|e| reject("child_id", e.to_string(), e.to_string()))?;
+                let mut event = ChildEvent {
+                    key: String::new(),
+                    child: child.hex(),
+                    sealed: BASE64.encode(sealed),
+                    guardian: guardian.hex(),
+                    relation: c.relation,
+                    school_region: c.school_region,
+                };
+                event.key = match c.record_id {
+                    Some(k) => k,
+                    None => {
+                        let content = serde_json::json!([
+                            clear,
+                            event.guardian,
+                            event.relation,
+                            event.school_region
+                        ]);
+                        format!(
+                            "child:{}",
+                            &hex(&self
+                                .data_key
+                                .keyed_hash("idem/child", content.to_string().as_bytes()))[..32]
+                        )
+                    }
+                };
+                Ok(Event::ChildRegistered(event))
+            }
+            Row::Contribution(c) => {
+                let mut event = ContributionEvent {
+                    key: c.record_id,
+                    person: self.data_key.person_key(&c.person_id).hex(),
+                    month: c.month,
+                    insurance: c.insurance,
+                    region: c.region,
+                    payer: c.payer,
+                    payer_code: c.payer_code.map(|code| code.as_str().to_string()),
+                    base_fen: c.base.0,
+                    amount_fen: c.amount.0,
+                    account_fen: 0,
+                    status: c.status,
+                    reason: c.reason,
+                    paid_on: c.paid_on.map(|d| d.to_string()),
+                };
+                event.account_fen = match (c.account, &self.account_rule) {
+                    (Some(account), _) => account.0,
+                    (None, Some(rule)) if event.is_paid() => {
+                        rule(&event).clamp(0, event.amount_fen)
+                    }
+                    (None, _) => 0,
+                };
+                Ok(Event::ContributionRecorded(event))
+            }
+        }
+        .and_then(|event: Event| match check_key(event.key()) {
+            Ok(()) => Ok(event),
+            Err(e) => Err(refusal("record_id", e)),
+        })
     }
 }
 

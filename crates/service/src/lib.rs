@@ -121,7 +121,7 @@ pub fn account_rule(
             month = month.plus(1);
         }
     }
-    Box::new(move |c| {
+    std::sync::Arc::new(move |c| {
         if c.insurance != anxin_import::Insurance::Pension {
             return 0;
         }
@@ -184,6 +184,24 @@ pub trait Sink {
     ) -> anxin_records::Result<Committed>;
     /// Moves an import job on in a transaction of its own.
     fn save_job(&mut self, job: &JobWrite) -> anxin_records::Result<()>;
+    /// What prepares batches for [`Sink::append_prepared`] on another thread, when this sink
+    /// takes them (the records themselves); `None`, the default, and each batch goes through
+    /// [`Sink::append`] or [`Sink::append_job`].
+    fn preparer(&mut self) -> Option<anxin_records::records::Preparer> {
+        None
+    }
+    /// Appends a batch made by [`Sink::preparer`]'s preparer ([`Records::append_prepared`]).
+    fn append_prepared(
+        &mut self,
+        batch: anxin_records::records::PreparedBatch,
+        job: Option<anxin_records::records::JobFn<'_>>,
+    ) -> anxin_records::Result<Committed> {
+        let _ = (batch, job);
+        Err(anxin_records::Error::refused(
+            "这里只接受逐行追加，不接受预先准备的批次",
+            "this sink takes rows, not prepared batches",
+        ))
+    }
 }
 
 impl<S: Store> Sink for Records<S> {
@@ -201,6 +219,18 @@ impl<S: Store> Sink for Records<S> {
 
     fn save_job(&mut self, job: &JobWrite) -> anxin_records::Result<()> {
         Records::save_job(self, job)
+    }
+
+    fn preparer(&mut self) -> Option<anxin_records::records::Preparer> {
+        Some(Records::preparer(self))
+    }
+
+    fn append_prepared(
+        &mut self,
+        batch: anxin_records::records::PreparedBatch,
+        job: Option<anxin_records::records::JobFn<'_>>,
+    ) -> anxin_records::Result<Committed> {
+        Records::append_prepared(self, batch, job)
     }
 }
 
@@ -278,153 +308,259 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
     };
     let skip = job.map_or(0, |j| j.last_row);
     let mut counts = job.map(|j| j.counts).unwrap_or_default();
-    let mut done = false;
-    while !done {
-        let mut inputs: Vec<(u64, Input)> = Vec::with_capacity(batch.min(10_000));
-        // Refusals of the file reader in this batch: held until the batch is decided, so
-        // that they come out in file order among the records' (and stored with the job). A
-        // batch ends after `batch` rows, refused or not, so what is held stays bounded.
-        let mut refused: Vec<Refusal> = Vec::new();
-        let mut last_row = 0;
-        let mut fresh = false;
-        while inputs.len() + refused.len() < batch {
-            match rows.next() {
-                None => {
-                    done = true;
-                    break;
+    // A sink that takes prepared batches gets each one prepared on another thread while the
+    // batch read before it is written: the file is read and the next batch's events, bytes
+    // and hashes made on one core while the database writes on the other.
+    let preparer = sink.preparer();
+    std::thread::scope(|scope| {
+        let mut pending: Option<ReadBatch<'_>> = None;
+        let mut done = false;
+        loop {
+            let next = if done {
+                None
+            } else {
+                let (read, end) = read_batch(rows, batch, skip);
+                done = end;
+                read.map(|mut read| {
+                    if let Some(preparer) = &preparer {
+                        let inputs = std::mem::take(&mut read.inputs);
+                        let preparer = preparer.clone();
+                        read.preparing = Some(scope.spawn(move || preparer.prepare(inputs)));
+                    }
+                    read
+                })
+            };
+            if let Some(read) = pending.take() {
+                write_batch(sink, read, job, &mut counts, &column_of, on)?;
+            }
+            match next {
+                Some(read) => pending = Some(read),
+                None if done => break,
+                None => {}
+            }
+        }
+        Ok(counts)
+    })
+}
+
+/// One batch as read from the file: its inputs with their row numbers (or their preparation
+/// under way), the reader's refusals, and how far through the file it ends.
+struct ReadBatch<'scope> {
+    numbers: Vec<u64>,
+    inputs: Vec<Input>,
+    preparing: Option<
+        std::thread::ScopedJoinHandle<
+            'scope,
+            anxin_records::Result<anxin_records::records::PreparedBatch>,
+        >,
+    >,
+    /// Refusals of the file reader in this batch: held until the batch is decided, so that
+    /// they come out in file order among the records' (and stored with the job).
+    refused: Vec<Refusal>,
+    /// Rows read, refused or not.
+    read: u64,
+    last_row: u64,
+    progress: Progress,
+}
+
+/// Reads the next batch: up to `batch` rows, refused or not (so that what is held stays
+/// bounded), skipping those up to `skip`. `None` when every row read was skipped; `true`
+/// once the file is read to its end.
+fn read_batch<'scope>(
+    rows: &mut Rows<'_>,
+    batch: usize,
+    skip: u64,
+) -> (Option<ReadBatch<'scope>>, bool) {
+    let mut inputs: Vec<(u64, Input)> = Vec::with_capacity(batch.min(10_000));
+    let mut refused: Vec<Refusal> = Vec::new();
+    let (mut read, mut last_row, mut fresh, mut end) = (0, 0, false, false);
+    while inputs.len() + refused.len() < batch {
+        match rows.next() {
+            None => {
+                end = true;
+                break;
+            }
+            Some(Ok(row)) => {
+                let number = row.row_number();
+                if number <= skip {
+                    continue;
                 }
-                Some(Ok(row)) => {
-                    let number = row.row_number();
-                    if number <= skip {
-                        continue;
-                    }
-                    fresh = true;
-                    counts.read += 1;
-                    last_row = number;
-                    if let Some(input) = to_input(row) {
-                        inputs.push((number, input));
-                    }
+                fresh = true;
+                read += 1;
+                last_row = number;
+                if let Some(input) = to_input(row) {
+                    inputs.push((number, input));
                 }
-                Some(Err(r)) => {
-                    if skip > 0 && r.row <= skip {
-                        continue;
-                    }
-                    fresh = true;
-                    counts.read += 1;
+            }
+            Some(Err(r)) => {
+                if skip > 0 && r.row <= skip {
+                    continue;
+                }
+                fresh = true;
+                read += 1;
+                last_row = last_row.max(r.row);
+                refused.push(Refusal {
+                    row: r.row,
+                    column: r.column.to_string(),
+                    value: r.value.clone(),
+                    zh: r.reason_zh.clone(),
+                    en: r.reason_en.clone(),
+                });
+            }
+        }
+    }
+    if !fresh {
+        return (None, end);
+    }
+    let (numbers, inputs): (Vec<u64>, Vec<Input>) = inputs.into_iter().unzip();
+    let progress = rows.progress();
+    (
+        Some(ReadBatch {
+            numbers,
+            inputs,
+            preparing: None,
+            refused,
+            read,
+            last_row,
+            progress,
+        }),
+        end,
+    )
+}
+
+/// Appends one batch read by [`read_batch`] (prepared, when its preparation was started),
+/// moves the job on in the same transaction when there is one, and reports the batch's
+/// refusals and commit to `on`.
+fn write_batch<E: From<anxin_records::Error>>(
+    sink: &mut dyn Sink,
+    b: ReadBatch<'_>,
+    job: Option<Resume>,
+    counts: &mut Counts,
+    column_of: &dyn Fn(&str) -> String,
+    on: &mut dyn FnMut(Step<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let ReadBatch {
+        numbers,
+        inputs,
+        preparing,
+        refused,
+        read,
+        last_row,
+        progress,
+    } = b;
+    counts.read += read;
+    counts.rejected += refused.len() as u64;
+    let prepared =
+        match preparing {
+            Some(handle) => Some(handle.join().map_err(|_| {
+                anxin_records::Error::Corrupt("preparing a batch panicked".into())
+            })??),
+            None => None,
+        };
+    let empty = prepared
+        .as_ref()
+        .map_or(inputs.is_empty(), |p| p.is_empty());
+    // The batch's outcomes, counted and turned into refusals.
+    let tally = |outcomes: &[Outcome], counts: &mut Counts| -> Vec<Refusal> {
+        let mut out = Vec::new();
+        for (row, outcome) in numbers.iter().zip(outcomes) {
+            match outcome {
+                Outcome::Added(_) => counts.added += 1,
+                Outcome::Unchanged(_) => counts.unchanged += 1,
+                Outcome::Rejected(r) => {
                     counts.rejected += 1;
-                    last_row = last_row.max(r.row);
-                    refused.push(Refusal {
-                        row: r.row,
-                        column: r.column.to_string(),
-                        value: r.value.clone(),
+                    out.push(Refusal {
+                        row: *row,
+                        column: column_of(r.column),
+                        value: String::new(),
                         zh: r.reason_zh.clone(),
                         en: r.reason_en.clone(),
                     });
                 }
             }
         }
-        if !fresh {
-            continue;
-        }
-        let (numbers, inputs): (Vec<u64>, Vec<Input>) = inputs.into_iter().unzip();
-        // The batch's outcomes, counted and turned into refusals.
-        let tally = |outcomes: &[Outcome], counts: &mut Counts| -> Vec<Refusal> {
-            let mut out = Vec::new();
-            for (row, outcome) in numbers.iter().zip(outcomes) {
-                match outcome {
-                    Outcome::Added(_) => counts.added += 1,
-                    Outcome::Unchanged(_) => counts.unchanged += 1,
-                    Outcome::Rejected(r) => {
-                        counts.rejected += 1;
-                        out.push(Refusal {
-                            row: *row,
-                            column: column_of(r.column),
-                            value: String::new(),
-                            zh: r.reason_zh.clone(),
-                            en: r.reason_en.clone(),
-                        });
-                    }
-                }
-            }
-            out
-        };
-        // The batch's refusals, the reader's and the records', in file order.
-        let in_order = |ledger: &[Refusal]| -> Vec<Refusal> {
-            let mut all: Vec<Refusal> = refused.iter().chain(ledger).cloned().collect();
-            all.sort_by_key(|r| r.row);
-            all
-        };
-        let Some(resume) = job else {
-            if inputs.is_empty() {
-                for r in &refused {
-                    on(Step::Refused(r))?;
-                }
-                continue;
-            }
-            let committed = sink.append(inputs)?;
-            for r in in_order(&tally(&committed.outcomes, &mut counts)) {
-                on(Step::Refused(&r))?;
-            }
-            on(Step::Committed {
-                committed: &committed,
-                last_row,
-                progress: rows.progress(),
-                counts,
-            })?;
-            continue;
-        };
-        let progress = rows.progress();
-        // The refusals stored before this batch: the file's own, then the ledger's.
-        let before = counts.rejected - refused.len() as u64;
-        let write = |counts: Counts, ledger: &[Refusal]| JobWrite {
-            id: resume.id,
-            progress: JobProgress {
-                rows_total: progress.rows_total,
-                rows_read: progress.rows_read,
-                last_row,
-                read: counts.read,
-                added: counts.added,
-                unchanged: counts.unchanged,
-                rejected: counts.rejected,
-                finished: false,
-                error: None,
-            },
-            refusals: {
-                // Stored in file order: the reader's and the ledger's refusals interleaved.
-                let mut all: Vec<&Refusal> = refused.iter().chain(ledger).collect();
-                all.sort_by_key(|r| r.row);
-                all.into_iter()
-                    .enumerate()
-                    .map(|(i, r)| r.numbered(before + i as u64))
-                    .collect()
-            },
-        };
-        if inputs.is_empty() {
-            sink.save_job(&write(counts, &[]))?;
+        out
+    };
+    // The batch's refusals, the reader's and the records', in file order.
+    let in_order = |ledger: &[Refusal]| -> Vec<Refusal> {
+        let mut all: Vec<Refusal> = refused.iter().chain(ledger).cloned().collect();
+        all.sort_by_key(|r| r.row);
+        all
+    };
+    let Some(resume) = job else {
+        if empty {
             for r in &refused {
                 on(Step::Refused(r))?;
             }
-            continue;
+            return Ok(());
         }
-        let mut after = counts;
-        let mut ledger = Vec::new();
-        let committed = sink.append_job(inputs, &mut |outcomes| {
-            after = counts;
-            ledger = tally(outcomes, &mut after);
-            write(after, &ledger)
-        })?;
-        counts = after;
-        for r in in_order(&ledger) {
+        let committed = match prepared {
+            Some(p) => sink.append_prepared(p, None)?,
+            None => sink.append(inputs)?,
+        };
+        for r in in_order(&tally(&committed.outcomes, counts)) {
             on(Step::Refused(&r))?;
         }
-        on(Step::Committed {
+        return on(Step::Committed {
             committed: &committed,
             last_row,
             progress,
-            counts,
-        })?;
+            counts: *counts,
+        });
+    };
+    // The refusals stored before this batch: the file's own, then the ledger's.
+    let before = counts.rejected - refused.len() as u64;
+    let write = |counts: Counts, ledger: &[Refusal]| JobWrite {
+        id: resume.id,
+        progress: JobProgress {
+            rows_total: progress.rows_total,
+            rows_read: progress.rows_read,
+            last_row,
+            read: counts.read,
+            added: counts.added,
+            unchanged: counts.unchanged,
+            rejected: counts.rejected,
+            finished: false,
+            error: None,
+        },
+        refusals: {
+            // Stored in file order: the reader's and the ledger's refusals interleaved.
+            let mut all: Vec<&Refusal> = refused.iter().chain(ledger).collect();
+            all.sort_by_key(|r| r.row);
+            all.into_iter()
+                .enumerate()
+                .map(|(i, r)| r.numbered(before + i as u64))
+                .collect()
+        },
+    };
+    if empty {
+        sink.save_job(&write(*counts, &[]))?;
+        for r in &refused {
+            on(Step::Refused(r))?;
+        }
+        return Ok(());
     }
-    Ok(counts)
+    let mut after = *counts;
+    let mut ledger = Vec::new();
+    let mut moved = |outcomes: &[Outcome]| {
+        after = *counts;
+        ledger = tally(outcomes, &mut after);
+        write(after, &ledger)
+    };
+    let committed = match prepared {
+        Some(p) => sink.append_prepared(p, Some(&mut moved))?,
+        None => sink.append_job(inputs, &mut moved)?,
+    };
+    *counts = after;
+    for r in in_order(&ledger) {
+        on(Step::Refused(&r))?;
+    }
+    on(Step::Committed {
+        committed: &committed,
+        last_row,
+        progress,
+        counts: *counts,
+    })
 }
 
 /// A refusal by the permissions ([`access::Denied`]), or a failure (or bad input) below: what
