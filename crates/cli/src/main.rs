@@ -1069,11 +1069,31 @@ fn serve(
             let mut total = 0usize;
             let mut bar = progress::Bar::new(u64::from(workers));
             // Made and written a batch at a time: a province-sized demo never sits in memory.
-            while let Some(batch) = demo.next_batch(50_000)? {
-                total += batch.len();
-                // Each commit advances the outside checkpoint (the deployment's hook).
-                records.append(batch)?;
-                bar.show(u64::from(demo.progress().0), total as u64);
+            // The next batch is made and prepared on one core while the records write the one
+            // before on the other (`Records::append_all`); each commit advances the outside
+            // checkpoint (the deployment's hook).
+            let made = std::sync::atomic::AtomicU32::new(0);
+            let mut failed = None;
+            let batches = std::iter::from_fn(|| match demo.next_batch(50_000) {
+                Ok(batch) => {
+                    made.store(demo.progress().0, std::sync::atomic::Ordering::Relaxed);
+                    batch
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    None
+                }
+            });
+            records.append_all(batches, &mut |committed| {
+                total += committed.outcomes.len();
+                bar.show(
+                    u64::from(made.load(std::sync::atomic::Ordering::Relaxed)),
+                    total as u64,
+                );
+                Ok(())
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
             }
             bar.finish();
             // The demo workers' inboxes, as `anxin inbox run` would fill them on the demo's
