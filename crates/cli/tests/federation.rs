@@ -393,7 +393,11 @@ fn a_transfer_completes_once_through_kills_and_a_holiday_and_refuses_strangers()
     let (status, page) = nb_server.page(&page_path, "clerk");
     assert_eq!(status, 200, "{page}");
     assert!(
-        page.contains("消息尚未送达") && page.contains("不认识本机构") && page.contains("下次重试"),
+        page.contains("消息还没有送到")
+            && page.contains("没送到的原因")
+            && page.contains("不认识本机构")
+            && page.contains("下次重试")
+            && !page.contains("联系函已发往"),
         "{page}"
     );
     let hz_token = hz_server.sign_in();
