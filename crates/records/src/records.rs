@@ -757,7 +757,7 @@ impl<S: Store> Records<S> {
                                 "payer {code} is not registered: import platforms and employers first"
                             ),
                         ))
-                    } else if let Some(other) = lookups.then(|| filled.get(&row.slot())).flatten() {
+                    } else if lookups && let Some(other) = filled.get(&row.slot()) {
                         Some(reject(
                             "month",
                             format!("同一人、同月、同险种、同地区、同缴费方已有记录 {other}"),

@@ -461,6 +461,22 @@ async fn transfer_page(
         Side::Origin => format!("{here} → {peer}"),
     };
     let (left, left_class) = left_words(d.days_left.filter(|_| t.state.is_open()), lang);
+    // A message that has not reached the other office yet: the state's own words would say
+    // it was sent, and that office holds it; until it gets through, it is still here.
+    let (state_words, holder) = match (&d.undelivered, lang) {
+        (Some(_), Lang::Zh) => (
+            format!("消息还没有送到{peer}，系统正在自动重试"),
+            format!("{here}社保经办机构（系统自动重试）"),
+        ),
+        (Some(_), Lang::En) => (
+            format!("The message has not reached {peer} yet; it is being retried"),
+            format!("the {here} office (retried by the system)"),
+        ),
+        (None, _) => (
+            lang.pick(w.state_zh, w.state_en).to_string(),
+            lang.pick(&w.holder_zh, &w.holder_en).to_string(),
+        ),
+    };
     let refusal = t
         .refusal
         .as_ref()
@@ -570,24 +586,8 @@ async fn transfer_page(
         logout: logout_button(&caller, lang),
         id: t.id.clone(),
         route,
-        // A message that has not reached the other office yet: the state's own words would say
-        // it was sent, and that office holds it; until it gets through, it is still here.
-        state: if d.undelivered.is_some() {
-            match lang {
-                Lang::Zh => format!("消息还没有送到{peer}，系统正在自动重试"),
-                Lang::En => format!("The message has not reached {peer} yet; it is being retried"),
-            }
-        } else {
-            lang.pick(w.state_zh, w.state_en).to_string()
-        },
-        holder: if d.undelivered.is_some() {
-            match lang {
-                Lang::Zh => format!("{here}社保经办机构（系统自动重试）"),
-                Lang::En => format!("the {here} office (retried by the system)"),
-            }
-        } else {
-            lang.pick(&w.holder_zh, &w.holder_en).to_string()
-        },
+        state: state_words,
+        holder,
         due: if t.state.is_open() {
             t.due.map(|d| d.to_string()).unwrap_or_default()
         } else {

@@ -309,8 +309,8 @@ pub fn ingest_from<E: From<anxin_records::Error>>(
     let skip = job.map_or(0, |j| j.last_row);
     let mut counts = job.map(|j| j.counts).unwrap_or_default();
     // A sink that takes prepared batches gets each one prepared on another thread while the
-    // batch read before it is written: the file is read and the next batch's events, bytes
-    // and hashes made on one core while the database writes on the other.
+    // batch read before it is written: the next batch's events, bytes and hashes are made on
+    // one core while the database writes on the other (the file is read between two writes).
     let preparer = sink.preparer();
     std::thread::scope(|scope| {
         let mut pending: Option<ReadBatch<'_>> = None;

@@ -427,8 +427,8 @@ fn two_ledgers_complete_a_transfer_through_the_machine() {
     let mut now = 0;
     for _ in 0..10 {
         let mut wire: Vec<(bool, Signed)> = Vec::new();
-        wire.extend(hz.pump(now).into_iter().map(|(_, s)| (true, s)));
-        wire.extend(fy.pump(now).into_iter().map(|(_, s)| (false, s)));
+        wire.extend(hz.pump(now).into_iter().map(|d| (true, d.signed)));
+        wire.extend(fy.pump(now).into_iter().map(|d| (false, d.signed)));
         // First sent, first delivered: the first request freezes the account before the
         // second arrives.
         while !wire.is_empty() {
@@ -517,7 +517,7 @@ fn two_ledgers_complete_a_transfer_through_the_machine() {
 
     // After the seal, 阜阳 has nothing left to move.
     let third = ask(&mut hz, now);
-    for (_, s) in hz.pump(now) {
+    for s in hz.pump(now).into_iter().map(|d| d.signed) {
         for r in fy.handle(cal, &s, day, now).unwrap() {
             hz.handle(cal, &r, day, now).unwrap();
         }

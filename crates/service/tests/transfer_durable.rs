@@ -129,7 +129,7 @@ fn story(open_fy: Open<'_>, open_hz: Open<'_>) {
         Side::load(hz_key.clone(), hz_peers.clone(), book, clocks).unwrap()
     };
     let sends = |side: &mut Side<LedgerBook<'_, Box<dyn Store>>>| -> Vec<Signed> {
-        side.pump(1_000).into_iter().map(|(_, s)| s).collect()
+        side.pump(1_000).into_iter().map(|d| d.signed).collect()
     };
 
     // 杭州 asks; stopped at once, it still has the request to send, and the request's body.
@@ -175,7 +175,7 @@ fn story(open_fy: Open<'_>, open_hz: Open<'_>) {
     let asked2 = hz()
         .pump(1_000)
         .into_iter()
-        .map(|(_, s)| s)
+        .map(|d| d.signed)
         .find(|s| s.message.contains("hangzhou:2"))
         .unwrap();
     let refusal = fy().handle(cal, &asked2, day, 40).unwrap().remove(0);

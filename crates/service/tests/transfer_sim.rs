@@ -300,7 +300,7 @@ fn pump(w: &mut World, rng: &mut Rng, chaos: bool) {
         if w.down_until[s] > w.now {
             continue;
         }
-        for (to, signed) in w.sides[s].pump(w.now) {
+        for anxin_service::transfer::machine::Due { to, signed, .. } in w.sides[s].pump(w.now) {
             let to = index_of(&to);
             send(w, rng, to, signed, if chaos { 30 } else { 1 });
         }
@@ -612,7 +612,7 @@ fn a_third_peer_replaying_anothers_messages_gets_nothing() {
             Ok(json!({ "person": "fuyang-p1" }))
         })
         .unwrap();
-    let (_, request) = w.sides[0].pump(w.now).remove(0);
+    let request = w.sides[0].pump(w.now).remove(0).signed;
     let package = w.sides[1].handle(cal, &request, day, w.now).unwrap();
     assert_eq!(package.len(), 1);
     assert_eq!(w.sides[1].transfers[&id].state, State::Frozen);
@@ -663,7 +663,7 @@ fn the_clerks_queue_counts_working_days_across_a_holiday() {
     let late = w.sides[0].queue(cal, jiff::civil::date(2026, 3, 25));
     assert_eq!(late[0].days_left, Some(-2), "two working days overdue");
 
-    let (_, request) = w.sides[0].pump(w.now).remove(0);
+    let request = w.sides[0].pump(w.now).remove(0).signed;
     let frozen_on = jiff::civil::date(2026, 4, 1);
     w.sides[1].handle(cal, &request, frozen_on, w.now).unwrap();
     let q = w.sides[1].queue(cal, frozen_on);

@@ -181,6 +181,16 @@ pub struct Outgoing {
     pub next_try: i64,
 }
 
+/// A message the outbox sends now ([`Side::pump`]): to which peer, of which transfer, and
+/// when it is tried again should this try fail.
+#[derive(Clone, Debug)]
+pub struct Due {
+    pub to: String,
+    pub transfer: String,
+    pub signed: Signed,
+    pub next_try: i64,
+}
+
 /// Working days of each step (66号 第八条), from the policy.
 #[derive(Clone, Copy, Debug)]
 pub struct Clocks {
@@ -544,7 +554,7 @@ impl<B: Book> Side<B> {
 
     /// The messages due to be sent now; each is rescheduled with backoff. (A clock moved back
     /// more than the longest backoff sends at once rather than wait.)
-    pub fn pump(&mut self, now: i64) -> Vec<(String, Signed)> {
+    pub fn pump(&mut self, now: i64) -> Vec<Due> {
         let mut out = Vec::new();
         for o in self.outbox.values_mut() {
             if o.next_try <= now || o.next_try > now + MAX_RETRY_SECS {
@@ -553,19 +563,15 @@ impl<B: Book> Side<B> {
                     .min(MAX_RETRY_SECS);
                 o.attempts = o.attempts.saturating_add(1);
                 o.next_try = now + wait;
-                out.push((o.to.clone(), o.signed.clone()));
+                out.push(Due {
+                    to: o.to.clone(),
+                    transfer: o.transfer.clone(),
+                    signed: o.signed.clone(),
+                    next_try: o.next_try,
+                });
             }
         }
         out
-    }
-
-    /// When the outbox next tries a message of `transfer` (the soonest, if it holds several).
-    pub fn next_try_of(&self, transfer: &str) -> Option<i64> {
-        self.outbox
-            .values()
-            .filter(|o| o.transfer == transfer)
-            .map(|o| o.next_try)
-            .min()
     }
 
     /// Handles one message: the replies to send after the commit, or a refusal that changed

@@ -111,7 +111,7 @@ pub struct Undelivered {
 }
 
 impl Undelivered {
-    /// A peer that could not be reached, or whose answer does not parse.
+    /// A peer that could not be reached (no answer at all).
     fn unreachable(at: i64) -> Undelivered {
         Undelivered {
             kind: "unreachable".into(),
@@ -637,24 +637,25 @@ impl Node {
             side.book.now = now;
             side.pump(now)
                 .into_iter()
-                .filter_map(|(to, signed)| {
-                    let transfer =
-                        serde_json::from_str::<super::message::Envelope>(&signed.message)
-                            .map(|e| e.transfer)
-                            .unwrap_or_default();
-                    side.peers.named(&to).map(|p| {
-                        (
-                            p.name.clone(),
-                            p.url.trim_end_matches('/').to_string(),
-                            transfer,
-                            signed,
-                        )
-                    })
+                .filter_map(|due| {
+                    side.peers
+                        .named(&due.to)
+                        .map(|p| (p.name.clone(), p.url.trim_end_matches('/').to_string(), due))
                 })
                 .collect::<Vec<_>>()
         };
         let mut done = Delivered::default();
-        for (peer, url, transfer, signed) in due {
+        for (
+            peer,
+            url,
+            super::machine::Due {
+                transfer,
+                signed,
+                next_try,
+                ..
+            },
+        ) in due
+        {
             let answer = self
                 .agent
                 .post(format!("{url}{MESSAGES_PATH}"))
@@ -685,7 +686,7 @@ impl Node {
                     if why.status.is_some() {
                         done.refused.push((peer, why.kind.clone()));
                     }
-                    why.next_try = self.side()?.next_try_of(&transfer);
+                    why.next_try = Some(next_try);
                     self.note_undelivered(&transfer, Some(why));
                     continue;
                 }
