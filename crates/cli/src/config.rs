@@ -18,6 +18,10 @@ use crate::fail::{Fail, Result};
 pub const DEFAULT_DATA: &str = "anxin-data";
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 const DEFAULT_DEMO_WORKERS: u32 = 20_000;
+/// Months of contributions each demo worker has, and the range allowed: the demo's gaps (a
+/// 3-month gap, 2 unpaid months, 2 excused months, a move between cities) need at least 12.
+pub const DEFAULT_DEMO_MONTHS: u32 = 24;
+pub const DEMO_MONTHS: std::ops::RangeInclusive<u32> = 12..=24;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -34,6 +38,10 @@ pub struct ServeArgs {
     /// Workers in the demo region [default: 20000]
     #[arg(long, env = "ANXIN_DEMO_WORKERS", value_name = "N")]
     pub demo_workers: Option<u32>,
+    /// Months of contributions per demo worker, the last ending at --today's month (12–24;
+    /// 12 makes a province's year: `--demo-workers 10000000 --demo-months 12`) [default: 24]
+    #[arg(long, env = "ANXIN_DEMO_MONTHS", value_name = "N")]
+    pub demo_months: Option<u32>,
     /// The demo's database: default SQLite in the demo directory; or postgres://….
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
@@ -101,6 +109,7 @@ struct Server {
     log: Option<String>,
     log_format: Option<String>,
     demo_workers: Option<u32>,
+    demo_months: Option<u32>,
     header_read_timeout: Option<u64>,
     idle_timeout: Option<u64>,
     connections_per_client: Option<u32>,
@@ -129,6 +138,7 @@ impl Server {
             log: self.log.or(lower.log),
             log_format: self.log_format.or(lower.log_format),
             demo_workers: self.demo_workers.or(lower.demo_workers),
+            demo_months: self.demo_months.or(lower.demo_months),
             header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
             idle_timeout: self.idle_timeout.or(lower.idle_timeout),
             connections_per_client: self.connections_per_client.or(lower.connections_per_client),
@@ -150,6 +160,8 @@ pub struct Settings {
     pub log: Filter,
     pub log_format: Format,
     pub demo_workers: u32,
+    /// Months of contributions per demo worker, within [`DEMO_MONTHS`].
+    pub demo_months: u32,
     pub login: LoginLimits,
     pub connections: ConnectionLimits,
     /// How often the server runs the inbox (generation, then webhook delivery); `None`: never
@@ -173,6 +185,7 @@ pub fn settings(
         log: args.log.clone(),
         log_format: args.log_format.clone(),
         demo_workers: args.demo_workers,
+        demo_months: args.demo_months,
         header_read_timeout: args.header_read_timeout,
         idle_timeout: args.idle_timeout,
         connections_per_client: args.connections_per_client,
@@ -267,6 +280,24 @@ fn resolve(s: Server) -> Result<Settings> {
             ));
         }
     };
+    let demo_months = match s.demo_months {
+        None => DEFAULT_DEMO_MONTHS,
+        Some(n) if DEMO_MONTHS.contains(&n) => n,
+        Some(n) => {
+            return Err(Fail::bad_input(
+                format!(
+                    "demo_months 是 {n}：须在 {} 到 {} 之间（演示的断缴、免缴和跨城转移需要至少 12 个月；来自 --demo-months、ANXIN_DEMO_MONTHS 或配置文件）",
+                    DEMO_MONTHS.start(),
+                    DEMO_MONTHS.end()
+                ),
+                format!(
+                    "demo_months is {n}: it must be {} to {} (the demo's gaps, excused months and move between cities need at least 12; from --demo-months, ANXIN_DEMO_MONTHS or the config file)",
+                    DEMO_MONTHS.start(),
+                    DEMO_MONTHS.end()
+                ),
+            ));
+        }
+    };
     let addr = s.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string());
     let port_ok = addr
         .rsplit_once(':')
@@ -312,6 +343,7 @@ fn resolve(s: Server) -> Result<Settings> {
         log,
         log_format,
         demo_workers: s.demo_workers.unwrap_or(DEFAULT_DEMO_WORKERS),
+        demo_months,
         login: LoginLimits {
             failures_per_name: failures.map_or(defaults.failures_per_name, |n| n as usize),
             window: window.map_or(defaults.window, |m| {
@@ -379,6 +411,7 @@ mod tests {
         assert_eq!(s.addr, DEFAULT_ADDR);
         assert_eq!(s.login, LoginLimits::default());
         assert_eq!(s.demo_workers, DEFAULT_DEMO_WORKERS);
+        assert_eq!(s.demo_months, DEFAULT_DEMO_MONTHS);
         assert_eq!(s.connections, ConnectionLimits::default());
         assert_eq!(s.inbox_every, None, "off unless asked for");
         assert_eq!(s.background_nice, anxin_service::db::BACKGROUND_NICE);
@@ -409,6 +442,7 @@ mod tests {
                 log: Some(String::new()),
                 log_format: Some(String::new()),
                 demo_workers: Some(0),
+                demo_months: Some(0),
                 header_read_timeout: Some(0),
                 idle_timeout: Some(0),
                 connections_per_client: Some(0),
@@ -529,6 +563,12 @@ mod tests {
             s.background_nice, 0,
             "0 keeps the writer at the readers' priority"
         );
+        assert!(
+            bad("[server]\ndemo_months = 11\n").contains("demo_months is 11: it must be 12 to 24")
+        );
+        assert!(bad("[server]\ndemo_months = 25\n").contains("须在 12 到 24 之间"));
+        let s = resolve(parse("[server]\ndemo_months = 12\n").unwrap()).unwrap();
+        assert_eq!(s.demo_months, 12);
     }
 
     #[test]

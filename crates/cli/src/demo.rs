@@ -58,6 +58,8 @@ pub struct Generator {
     amounts: HashMap<(&'static str, YearMonth), (Fen, Fen, Fen)>,
     first: YearMonth,
     last: YearMonth,
+    /// Months from `first` to `last`, both in.
+    months: u32,
     workers: u32,
     /// The next worker to make.
     next: u32,
@@ -78,14 +80,19 @@ fn region(code: &str) -> Result<RegionCode> {
 }
 
 impl Generator {
-    pub fn new(policy: &Policy, workers: u32, last: YearMonth) -> Result<Generator> {
+    /// `workers` workers, each with `months` months of contributions ending at `last` (12–24:
+    /// the demo's gaps need 12, `config::DEMO_MONTHS`).
+    pub fn new(policy: &Policy, workers: u32, months: u32, last: YearMonth) -> Result<Generator> {
+        if !crate::config::DEMO_MONTHS.contains(&months) {
+            return Err(bad("months"));
+        }
         let platforms: Vec<CreditCode> = (0..PLATFORMS.len())
             .map(platform_code)
             .collect::<Option<_>>()
             .ok_or_else(|| bad("credit code"))?;
         // Monthly amount at the lowest tier, from the policy engine, per city and month.
         let mut amounts = HashMap::new();
-        let first = last.plus(-23);
+        let first = last.plus(1 - months as i32);
         for city in CITIES {
             let mut m = first;
             while m <= last {
@@ -106,6 +113,7 @@ impl Generator {
             amounts,
             first,
             last,
+            months,
             workers,
             next: 0,
             orgs_done: false,
@@ -150,7 +158,7 @@ impl Generator {
         inputs: &mut Vec<Input>,
         contributions: &mut Vec<Input>,
     ) -> Result<()> {
-        let (first, last) = (self.first, self.last);
+        let (first, last, n) = (self.first, self.last, self.months);
         let rng = &mut self.rng;
         let birth = 1970 + rng.below(35) as u32;
         let prefix = format!(
@@ -223,7 +231,7 @@ impl Generator {
         let mut k = 0;
         while m <= last {
             let city = if pattern == 8 {
-                if k < 12 { "341200" } else { "330100" }
+                if k < n / 2 { "341200" } else { "330100" }
             } else {
                 home
             };
@@ -235,7 +243,8 @@ impl Generator {
                     k += 1;
                     continue;
                 }
-                (6, 14..=15) => (Status::Unpaid, None, Fen(0), Fen(0)),
+                // The two months before the last eight unpaid (14 and 15 of 24).
+                (6, k) if k + 10 == n || k + 9 == n => (Status::Unpaid, None, Fen(0), Fen(0)),
                 (7, 5..=6) => (Status::Excused, Some(GapReason::Childbirth), Fen(0), Fen(0)),
                 _ => (Status::Paid, None, amount, account),
             };
@@ -844,7 +853,7 @@ mod tests {
 
     /// The whole region in memory, batch after batch.
     fn all(policy: &Policy, workers: u32, last: YearMonth) -> Vec<Input> {
-        let mut generator = Generator::new(policy, workers, last).expect("generator");
+        let mut generator = Generator::new(policy, workers, 24, last).expect("generator");
         let mut inputs = Vec::new();
         while let Some(batch) = generator.next_batch(1_000).expect("batch") {
             inputs.extend(batch);
@@ -858,7 +867,7 @@ mod tests {
     fn batches_register_before_they_record_and_ids_stay_distinct() {
         let policy = Policy::embedded().expect("embedded policy");
         let last = YearMonth::new(2026, 6).expect("month");
-        let mut generator = Generator::new(&policy, 300, last).expect("generator");
+        let mut generator = Generator::new(&policy, 300, 24, last).expect("generator");
         let mut batches = 0;
         while let Some(batch) = generator.next_batch(500).expect("batch") {
             batches += 1;
@@ -880,7 +889,7 @@ mod tests {
         assert_eq!(generator.progress(), (300, 300));
         // Workers w and w + 100,000 (same thousands, same sequence number) differ.
         let mut ids = std::collections::HashSet::new();
-        let mut rng_free = Generator::new(&policy, 0, last).expect("generator");
+        let mut rng_free = Generator::new(&policy, 0, 24, last).expect("generator");
         for w in [5, 100_005, 200_005, 1_000_005, 9_999_999] {
             let (mut inputs, mut months) = (Vec::new(), Vec::new());
             rng_free
@@ -894,6 +903,51 @@ mod tests {
                 "address of {w}"
             );
         }
+    }
+
+    /// A province's year (`--demo-months 12`): every worker's months are the last 12, and each
+    /// sample keeps what makes it special — the gap, the unpaid and excused months, the move.
+    #[test]
+    fn a_year_of_months_keeps_every_sample_pattern() {
+        let policy = Policy::embedded().expect("embedded policy");
+        let last = YearMonth::new(2026, 6).expect("month");
+        assert!(
+            Generator::new(&policy, 10, 11, last).is_err(),
+            "too few months"
+        );
+        assert!(
+            Generator::new(&policy, 10, 25, last).is_err(),
+            "too many months"
+        );
+        let mut generator = Generator::new(&policy, 10, 12, last).expect("generator");
+        let mut inputs = Vec::new();
+        while let Some(batch) = generator.next_batch(1_000).expect("batch") {
+            inputs.extend(batch);
+        }
+        let first = YearMonth::new(2025, 7).expect("month");
+        let of = |w: usize| -> Vec<&ContributionInput> {
+            let id = &generator.samples[w].0;
+            inputs
+                .iter()
+                .filter_map(|i| match i {
+                    Input::Contribution(c)
+                        if c.person_id.expose() == id && c.insurance == Insurance::Pension =>
+                    {
+                        Some(c)
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let count = |w: usize, status: Status| of(w).iter().filter(|c| c.status == status).count();
+        assert_eq!(of(0).len(), 12, "paid every month");
+        assert!(of(0).iter().all(|c| c.month >= first && c.month <= last));
+        assert_eq!(of(5).len(), 9, "a 3-month gap");
+        assert_eq!(count(6, Status::Unpaid), 2, "2 months unpaid");
+        assert_eq!(count(7, Status::Excused), 2, "2 months excused");
+        let cities: std::collections::BTreeSet<String> =
+            of(8).iter().map(|c| c.region.to_string()).collect();
+        assert_eq!(cities.len(), 2, "moved from Fuyang to Hangzhou: {cities:?}");
     }
 
     /// The platform account's code is one that paid: its report is not empty.

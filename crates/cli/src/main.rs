@@ -1063,7 +1063,7 @@ fn serve(
             let guard = demo_dir.insert(DemoDir::create(dir)?);
             let d = data::init(&guard.0, database.as_deref(), "standard", "anxin.demo/log")?;
             let dir = d.dir.clone();
-            let mut demo = demo::Generator::new(&policy, workers, today)?;
+            let mut demo = demo::Generator::new(&policy, workers, settings.demo_months, today)?;
             let mut records = d.records()?;
             let started = std::time::Instant::now();
             let mut total = 0usize;
