@@ -85,15 +85,7 @@ lua() { # file cookie bearer delay_ms
         if [ -n "$2" ]; then echo "wrk.headers[\"Cookie\"] = \"$2\""; fi
         if [ -n "$3" ]; then echo "wrk.headers[\"Authorization\"] = \"Bearer $3\""; fi
         if [ "$4" != 0 ]; then echo "function delay() return $4 end"; fi
-        cat <<'EOF'
-function done(summary, latency, requests)
-    local e = summary.errors
-    io.write(string.format("RESULT %.0f %.3f %.3f %d %d\n",
-        summary.requests / (summary.duration / 1e6),
-        latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-        e.status, e.connect + e.read + e.write + e.timeout))
-end
-EOF
+        cat scripts/wrk-result.lua
     } >"$1"
 }
 
