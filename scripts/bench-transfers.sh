@@ -119,5 +119,5 @@ print(json.dumps({
 }))
 PY
 # Exactly once: every transfer done at 杭州 is sealed once at 阜阳.
-sqlite3 "$fy/anxin.db" "SELECT count(*) FROM events WHERE kind = 'transfer_step' AND key LIKE '%:sealed'" | sed 's/^/sealed at the origin: /'
+sqlite3 "$fy/anxin.db" "SELECT count(*) FROM events WHERE kind = (SELECT id FROM event_kinds WHERE name = 'transfer_step') AND key LIKE '%:sealed'" | sed 's/^/sealed at the origin: /'
 sqlite3 "$hz/anxin.db" "SELECT count(*) FROM transfer_months" | sed 's/^/months recorded at the destination: /'

@@ -365,17 +365,17 @@ fn tampering_with_sqlite3_is_caught_and_named() {
     let forged1 = body1.replace("330100", "110000");
     assert_ne!(forged1, body1);
     let cases: Vec<(&str, String, &[&str])> = vec![
-        ("edit a contribution", "UPDATE contributions SET amount_fen = 1 WHERE seq = 7".into(), &["log entry #7 was edited", "contributions row #7"]),
+        ("edit a contribution", "UPDATE contribution_rows SET amount_fen = 1 WHERE seq = 7".into(), &["log entry #7 was edited", "contributions row #7"]),
         ("edit an event body", format!("UPDATE events SET body = CAST('{forged1}' AS BLOB) WHERE seq = 1"), &["log entry #1 was edited"]),
         ("rewrite an event with its hash", format!("UPDATE events SET body = CAST('{forged1}' AS BLOB), leaf = X'{}' WHERE seq = 1", leaf_hex(forged1.as_bytes())), &["#1", "signed root"]),
         ("delete an event", "DELETE FROM events WHERE seq = 9".into(), &["#9 to #9 were deleted"]),
-        ("delete a contribution", "DELETE FROM contributions WHERE seq = 10".into(), &["contributions row #10", "deleted"]),
-        ("insert a contribution", "INSERT INTO contributions SELECT seq + 1000, 'forged', person, month + 100, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on FROM contributions WHERE seq = 4".into(), &["#1004", "no log entry"]),
+        ("delete a contribution", "DELETE FROM contribution_rows WHERE seq = 10".into(), &["contributions row #10", "deleted"]),
+        ("insert a contribution", "INSERT INTO contribution_rows SELECT seq + 1000, pid, month + 100, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on FROM contribution_rows WHERE seq = 4".into(), &["#1004", "no log entry"]),
         ("insert an event", "INSERT INTO events SELECT 15, 'forged', kind, body, leaf FROM events WHERE seq = 4".into(), &["#15", "past the signed head"]),
-        ("move money between the pooling fund and the personal account", "UPDATE contributions SET account_fen = 0 WHERE seq = 6".into(), &["log entry #6 was edited", "contributions row #6"]),
+        ("move money between the pooling fund and the personal account", "UPDATE contribution_rows SET account_fen = 0 WHERE seq = 6".into(), &["log entry #6 was edited", "contributions row #6"]),
         ("edit a person", "UPDATE persons SET residence_region = 110000 WHERE seq = 1".into(), &["persons row key"]),
         ("edit the head", "UPDATE head SET size = 3".into(), &["head"]),
-        ("roll back", "DELETE FROM events WHERE seq >= 12; DELETE FROM contributions WHERE seq >= 12; UPDATE head SET size = 12, checkpoint = (SELECT text FROM checkpoints WHERE size = 3); DELETE FROM checkpoints WHERE size > 3".into(), &["outside the database"]),
+        ("roll back", "DELETE FROM events WHERE seq >= 12; DELETE FROM contribution_rows WHERE seq >= 12; UPDATE head SET size = 12, checkpoint = (SELECT text FROM checkpoints WHERE size = 3); DELETE FROM checkpoints WHERE size > 3".into(), &["outside the database"]),
     ];
     for (name, sql, expect) in cases {
         let dir = root.join(format!("case-{}", name.replace(' ', "-")));

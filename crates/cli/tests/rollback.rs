@@ -459,7 +459,7 @@ fn writes_through_the_server_advance_the_checkpoint_and_a_rollback_behind_its_ba
         &db,
         &format!(
             "DROP TRIGGER access_log_no_delete; DELETE FROM access_log;
-             DELETE FROM events WHERE seq >= {before}; DELETE FROM contributions WHERE seq >= {before};
+             DELETE FROM events WHERE seq >= {before}; DELETE FROM contribution_rows WHERE seq >= {before};
              DELETE FROM checkpoints WHERE size > {before};
              UPDATE head SET size = o.size, root = o.root, frontier = o.frontier, checkpoint = o.checkpoint FROM old_head o;"
         ),

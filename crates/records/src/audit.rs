@@ -405,7 +405,12 @@ impl<S: Store> Records<S> {
                     want_contributions,
                     have,
                     |r| r.seq,
-                    |r| format!("#{} ({})", r.seq, r.record_id),
+                    // A store may keep a record ID only as its log entry's key (SQLite,
+                    // migration 19): a row whose entry was deleted then has none to show.
+                    |r| match r.record_id.as_str() {
+                        "" => format!("#{}", r.seq),
+                        id => format!("#{} ({id})", r.seq),
+                    },
                     diff_contribution,
                     |r| deleted(r.seq),
                 );

@@ -437,7 +437,8 @@ pub trait Store: Send {
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>>;
     /// What the payer with credit code `code` paid, one row per person, ordered by person key
     /// (bytewise), starting after `after`, at most `limit` rows. Only paid and back-paid rows
-    /// count; an empty or unknown code gives nothing. One index range scan per page.
+    /// count; an empty or unknown code gives nothing. PostgreSQL reads one index range per page;
+    /// SQLite, which stores each person key once (migration 19), reads and sorts the payer's rows.
     fn payer_workers(
         &mut self,
         code: &str,

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_alert_steps.sql"),
     include_str!("../migrations/0017_rebuilt_contribution_bodies.sql"),
     include_str!("../migrations/0018_witness.sql"),
+    include_str!("../migrations/0019_compact_rows.sql"),
 ];
 
 pub struct SqliteStore {
@@ -52,8 +53,8 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
 }
 
-/// A slot's place in the `contributions_slot` index: its columns in order, as SQLite
-/// compares them (blobs bytewise, codes as their stored text).
+/// A slot in the order probes should take: by person key (the `person_ids` index), then the
+/// rest of the `contributions_slot` index's columns as SQLite compares them.
 fn slot_order(s: &Slot) -> (&[u8; 32], i32, &'static str, u32, &'static str, &str) {
     (
         &s.person,
@@ -62,17 +63,6 @@ fn slot_order(s: &Slot) -> (&[u8; 32], i32, &'static str, u32, &'static str, &st
         s.region,
         s.payer.as_str(),
         s.payer_code.as_str(),
-    )
-}
-
-fn row_order(c: &ContributionRow) -> (&[u8; 32], i32, &'static str, u32, &'static str, &str) {
-    (
-        &c.person,
-        c.month,
-        c.insurance.as_str(),
-        c.region,
-        c.payer.as_str(),
-        c.payer_code.as_str(),
     )
 }
 
@@ -259,8 +249,7 @@ impl Txn for SqliteTxn<'_> {
                  AND region = ?4 AND payer = ?5 AND payer_code = ?6",
             )
             .map_err(db)?;
-        // Probed in the slot index's order (its column order, bytewise), so consecutive
-        // probes share index pages.
+        // Probed in person-key order, so consecutive probes share index pages.
         let mut sorted: Vec<&Slot> = slots.iter().collect();
         sorted.sort_unstable_by(|a, b| slot_order(a).cmp(&slot_order(b)));
         let mut found = HashMap::new();
@@ -319,9 +308,22 @@ impl Txn for SqliteTxn<'_> {
         if let Some(t) = &batch.transfer {
             transfer::write(tx, t)?;
         }
+        // Kinds are stored by id (migration 19); one not seen before is given the next.
+        let mut kinds: Vec<&str> = batch.events.iter().map(|e| e.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
         let mut stmt = tx
             .prepare_cached(
-                "INSERT INTO events (seq, key, kind, body, leaf) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO event_kinds (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+            )
+            .map_err(db)?;
+        for kind in kinds {
+            stmt.execute([kind]).map_err(db)?;
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO events (seq, key, kind, body, leaf)
+                 VALUES (?1, ?2, (SELECT id FROM event_kinds WHERE name = ?3), ?4, ?5)",
             )
             .map_err(db)?;
         for e in &batch.events {
@@ -462,21 +464,34 @@ impl Txn for SqliteTxn<'_> {
             ])
             .map_err(db)?;
         }
+        // Each person key is stored once (migration 19): a person new to the contributions is
+        // given the next `pid`, in the order of the batch, so a new person's rows are appended
+        // to the slot index rather than spread over it.
         let mut stmt = tx
             .prepare_cached(
-                "INSERT INTO contributions (seq, record_id, person, month, insurance, region, payer, payer_code,
-                 base_fen, amount_fen, account_fen, status, reason, paid_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO person_ids (person) VALUES (?1) ON CONFLICT (person) DO NOTHING",
             )
             .map_err(db)?;
-        // In slot-index order: the unique index on the slot takes its entries page by page
-        // instead of at random (the table itself, keyed by seq, is appended to either way).
+        let mut seen = HashSet::new();
+        for c in &batch.contributions {
+            if seen.insert(c.person) {
+                stmt.execute([&c.person[..]]).map_err(db)?;
+            }
+        }
+        // In log order: the table, keyed by seq, is appended to and its pages stay full. The
+        // record ID is the event's key, stored there.
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO contribution_rows (seq, pid, month, insurance, region, payer, payer_code,
+                 base_fen, amount_fen, account_fen, status, reason, paid_on)
+                 VALUES (?1, (SELECT pid FROM person_ids WHERE person = ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .map_err(db)?;
         let mut contributions: Vec<&ContributionRow> = batch.contributions.iter().collect();
-        contributions.sort_unstable_by(|a, b| row_order(a).cmp(&row_order(b)));
+        contributions.sort_unstable_by_key(|c| c.seq);
         for c in contributions {
             stmt.execute(params![
                 c.seq as i64,
-                c.record_id,
                 &c.person[..],
                 c.month,
                 c.insurance.as_str(),
@@ -640,9 +655,17 @@ type RawEvent = (
 );
 
 /// The events' columns, with those of the contributions row joined where a body is empty.
-const EVENT_COLUMNS: &str = "e.seq, e.key, e.kind, e.body, e.leaf, c.seq, c.record_id, c.person, c.month, c.insurance, c.region, c.payer, c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason, c.paid_on";
+/// A kind is stored as its `event_kinds` id (migration 19); one with no name reads as its number,
+/// which names no event, so the audit reports the entry.
+const EVENT_COLUMNS: &str = "e.seq, e.key, coalesce((SELECT k.name FROM event_kinds k WHERE k.id = e.kind), 'kind ' || e.kind), e.body, e.leaf, c.seq, e.key, p.person, c.month, c.insurance, c.region, c.payer, c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason, c.paid_on";
+/// A contribution's record ID is its event's key, and its person is found by `pid`.
 const EVENT_FROM: &str =
-    "events e LEFT JOIN contributions c ON length(e.body) = 0 AND c.seq = e.seq";
+    "events e LEFT JOIN contribution_rows c ON length(e.body) = 0 AND c.seq = e.seq
+     LEFT JOIN person_ids p ON p.pid = c.pid";
+
+/// The `event_kinds` id of `certificate_issued`, fixed by migration 19 (the partial index
+/// `events_certificates` is on it).
+const CERTIFICATE_KIND: i64 = 5;
 
 fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
     let body: Vec<u8> = r.get(3)?;
@@ -998,7 +1021,7 @@ impl Store for SqliteStore {
 
     fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
         self.events_where(
-            "WHERE e.kind = 'certificate_issued' AND e.seq >= ?1 ORDER BY e.seq LIMIT ?2",
+            &format!("WHERE e.kind = {CERTIFICATE_KIND} AND e.seq >= ?1 ORDER BY e.seq LIMIT ?2"),
             params![from as i64, limit as i64],
         )
     }
@@ -1039,7 +1062,7 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT 'contributions', seq FROM contributions WHERE seq >= ?1
+                "SELECT 'contributions', seq FROM contribution_rows WHERE seq >= ?1
                  UNION ALL SELECT 'persons', seq FROM persons WHERE seq >= ?1
                  UNION ALL SELECT 'orgs', seq FROM orgs WHERE seq >= ?1
                  UNION ALL SELECT 'children', seq FROM children WHERE seq >= ?1 LIMIT 1000",
@@ -1166,12 +1189,12 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT person, COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen),
-                        group_concat(DISTINCT insurance)
-                 FROM contributions
-                 WHERE payer_code = ?1 AND payer_code <> '' AND person > ?2
-                   AND status IN ('paid', 'backpaid')
-                 GROUP BY person ORDER BY person LIMIT ?3",
+                "SELECT p.person, COUNT(DISTINCT c.month), MIN(c.month), MAX(c.month), SUM(c.amount_fen),
+                        group_concat(DISTINCT c.insurance)
+                 FROM contribution_rows c CROSS JOIN person_ids p ON p.pid = c.pid
+                 WHERE c.payer_code = ?1 AND c.payer_code <> '' AND p.person > ?2
+                   AND c.status IN ('paid', 'backpaid')
+                 GROUP BY p.person ORDER BY p.person LIMIT ?3",
             )
             .map_err(db)?;
         let rows = stmt
@@ -1206,7 +1229,7 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT month, COUNT(DISTINCT person), SUM(amount_fen) FROM contributions
+                "SELECT month, COUNT(DISTINCT pid), SUM(amount_fen) FROM contribution_rows
                  WHERE payer_code = ?1 AND payer_code <> '' AND status IN ('paid', 'backpaid')
                  GROUP BY month ORDER BY month",
             )

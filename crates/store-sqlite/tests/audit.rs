@@ -74,7 +74,8 @@ fn a_deleted_entry_is_called_deleted_not_inserted() {
     let out = text(&audit(&mut r));
     assert!(out.contains("#4 to #4 were deleted"), "{out}");
     assert!(
-        out.contains("contributions row #4 (c3) has no log entry: its log entry was deleted"),
+        // The row's record ID was its entry's key (migration 19): deleted with it.
+        out.contains("contributions row #4 has no log entry: its log entry was deleted"),
         "{out}"
     );
     assert!(!out.contains("inserted"), "{out}");
@@ -99,7 +100,7 @@ fn a_changed_body_is_called_changed_not_rewritten_with_its_hash() {
     );
     sql(
         &mut r,
-        "UPDATE contributions SET amount_fen = 1 WHERE seq = 5",
+        "UPDATE contribution_rows SET amount_fen = 1 WHERE seq = 5",
     );
     let out = text(&audit(&mut r));
     assert!(
@@ -123,7 +124,7 @@ fn a_changed_body_is_called_changed_not_rewritten_with_its_hash() {
 
     // A contributions row deleted takes its entry's bytes with it: both are named.
     let mut r = records();
-    sql(&mut r, "DELETE FROM contributions WHERE seq = 5");
+    sql(&mut r, "DELETE FROM contribution_rows WHERE seq = 5");
     let out = text(&audit(&mut r));
     assert!(
         out.contains("contributions row #5 was deleted or is unreadable (log entry #5's bytes are rebuilt from it)"),
@@ -307,7 +308,7 @@ fn every_commit_advances_the_outside_checkpoint_and_the_audit_requires_it() {
         &mut r,
         &format!(
             "DROP TRIGGER access_log_no_delete; DELETE FROM access_log WHERE seq IS NOT NULL;
-             DELETE FROM events WHERE seq >= {s}; DELETE FROM contributions WHERE seq >= {s};
+             DELETE FROM events WHERE seq >= {s}; DELETE FROM contribution_rows WHERE seq >= {s};
              DELETE FROM checkpoints WHERE size > {s};
              UPDATE head SET size = {s}, checkpoint = (SELECT text FROM checkpoints WHERE size = {s})",
             s = size - 2
