@@ -438,7 +438,8 @@ pub trait Store: Send {
     /// What the payer with credit code `code` paid, one row per person, ordered by person key
     /// (bytewise), starting after `after`, at most `limit` rows. Only paid and back-paid rows
     /// count; an empty or unknown code gives nothing. PostgreSQL reads one index range per page;
-    /// SQLite, which stores each person key once (migration 19), reads and sorts the payer's rows.
+    /// SQLite, which stores each person key once (migration 19), walks the persons in key order
+    /// probing its index, or for a payer of few persons sorts that payer's rows.
     fn payer_workers(
         &mut self,
         code: &str,

@@ -696,6 +696,124 @@ fn to_event(
     ))
 }
 
+/// How many persons a page of a payer's workers walks before it sorts the payer's rows instead
+/// (`payer_workers`): about 45 ms of probes on this machine (4.5 µs each, measured at
+/// 1,000,000 workers).
+const PAYER_WALK: u32 = 10_000;
+
+impl SqliteStore {
+    /// `Store::payer_workers`, walking at most `walk` persons before it sorts.
+    fn payer_workers_walking(
+        &mut self,
+        code: &str,
+        after: Option<&[u8; 32]>,
+        limit: u32,
+        walk: u32,
+    ) -> Result<Vec<PayerWorkerRow>> {
+        // An empty blob sorts before every key: "from the start".
+        let after: &[u8] = after.map_or(&[], |a| &a[..]);
+        if code.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The payer index holds `pid`, not the person key (migration 19). A payer who paid for
+        // many of the persons fills a page soonest by walking the persons in key order and
+        // probing the index for each; one who paid for few, by sorting its own rows. The walk
+        // goes first and gives up after `walk` persons (a payer under limit/walk of
+        // the persons), so a page costs at most that many probes or the payer's rows.
+        let mut page = Vec::new();
+        let mut walked = 0;
+        {
+            let mut persons = self
+                .conn
+                .prepare_cached(
+                    "SELECT person, pid FROM person_ids WHERE person > ?1 ORDER BY person LIMIT ?2",
+                )
+                .map_err(db)?;
+            let mut probe = self
+                .conn
+                .prepare_cached(
+                    "SELECT ?3, COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen),
+                            group_concat(DISTINCT insurance)
+                     FROM contribution_rows
+                     WHERE payer_code = ?1 AND payer_code <> '' AND pid = ?2
+                       AND status IN ('paid', 'backpaid')",
+                )
+                .map_err(db)?;
+            let mut rows = persons.query(params![after, walk]).map_err(db)?;
+            while let Some(r) = rows.next().map_err(db)? {
+                walked += 1;
+                let person: Vec<u8> = r.get(0).map_err(db)?;
+                let pid: i64 = r.get(1).map_err(db)?;
+                let found = probe
+                    .query_row(params![code, pid, person], payer_worker_columns)
+                    .map_err(db)?;
+                if found.1 > 0 {
+                    page.push(payer_worker(found)?);
+                    if page.len() == limit as usize {
+                        return Ok(page);
+                    }
+                }
+            }
+        }
+        if walked < walk {
+            // Every person after `after` was probed.
+            return Ok(page);
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT p.person, COUNT(DISTINCT c.month), MIN(c.month), MAX(c.month), SUM(c.amount_fen),
+                        group_concat(DISTINCT c.insurance)
+                 FROM contribution_rows c CROSS JOIN person_ids p ON p.pid = c.pid
+                 WHERE c.payer_code = ?1 AND c.payer_code <> '' AND p.person > ?2
+                   AND c.status IN ('paid', 'backpaid')
+                 GROUP BY p.person ORDER BY p.person LIMIT ?3",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![code, after, limit], payer_worker_columns)
+            .map_err(db)?;
+        rows.map(|r| payer_worker(r.map_err(db)?)).collect()
+    }
+}
+
+/// A payer's worker as its query reads it: person key, months, first and last month, amount,
+/// insurances (a person with no paid row reads 0 months and no first month).
+type PayerWorkerColumns = (
+    Vec<u8>,
+    i64,
+    Option<i32>,
+    Option<i32>,
+    Option<i64>,
+    Option<String>,
+);
+
+fn payer_worker_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<PayerWorkerColumns> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn payer_worker(
+    (person, months, first_month, last_month, amount_fen, insurances): PayerWorkerColumns,
+) -> Result<PayerWorkerRow> {
+    let missing = || Error::Corrupt("a payer's worker row without a month".into());
+    Ok(PayerWorkerRow {
+        person: key32(person)?,
+        months: u32::try_from(months)
+            .map_err(|_| Error::Corrupt("a month count out of range".into()))?,
+        first_month: first_month.ok_or_else(missing)?,
+        last_month: last_month.ok_or_else(missing)?,
+        amount_fen: amount_fen.ok_or_else(missing)?,
+        insurances: insurance_list(&insurances.unwrap_or_default()),
+    })
+}
+
 fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
     hash_of(bytes, "person key")
 }
@@ -1184,45 +1302,7 @@ impl Store for SqliteStore {
         after: Option<&[u8; 32]>,
         limit: u32,
     ) -> Result<Vec<PayerWorkerRow>> {
-        // An empty blob sorts before every key: "from the start".
-        let after: &[u8] = after.map_or(&[], |a| &a[..]);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT p.person, COUNT(DISTINCT c.month), MIN(c.month), MAX(c.month), SUM(c.amount_fen),
-                        group_concat(DISTINCT c.insurance)
-                 FROM contribution_rows c CROSS JOIN person_ids p ON p.pid = c.pid
-                 WHERE c.payer_code = ?1 AND c.payer_code <> '' AND p.person > ?2
-                   AND c.status IN ('paid', 'backpaid')
-                 GROUP BY p.person ORDER BY p.person LIMIT ?3",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(params![code, after, limit], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i32>(2)?,
-                    r.get::<_, i32>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            })
-            .map_err(db)?;
-        rows.map(|r| {
-            let (person, months, first_month, last_month, amount_fen, insurances) =
-                r.map_err(db)?;
-            Ok(PayerWorkerRow {
-                person: key32(person)?,
-                months: u32::try_from(months)
-                    .map_err(|_| Error::Corrupt("a month count out of range".into()))?,
-                first_month,
-                last_month,
-                amount_fen,
-                insurances: insurance_list(&insurances),
-            })
-        })
-        .collect()
+        self.payer_workers_walking(code, after, limit, PAYER_WALK)
     }
 
     fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>> {
@@ -2252,5 +2332,89 @@ mod migration_19 {
         assert_eq!(legs.len(), 3, "{legs:?}");
         assert_eq!(legs.iter().map(|l| l.amount_fen).sum::<i64>(), 0);
         assert_eq!(legs[0].account, format!("worker:{}", "07".repeat(32)));
+    }
+}
+
+#[cfg(test)]
+mod payer_pages {
+    use super::*;
+
+    /// A payer's workers page the same whether a page walks the persons in key order or sorts
+    /// the payer's rows (`payer_workers_walking` with a walk too short to fill a page): in
+    /// person-key order, each worker once, unpaid months left out.
+    #[test]
+    fn walking_and_sorting_give_the_same_pages() {
+        let mut store = SqliteStore::in_memory().expect("store");
+        let person = |i: u32| -> [u8; 32] {
+            // Keys in an order unlike their pids, as keyed hashes are.
+            let mut key = [0u8; 32];
+            key[..4].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_be_bytes());
+            key[31] = i as u8;
+            key
+        };
+        let tx = store.conn.transaction().expect("tx");
+        for i in 0..300u32 {
+            tx.execute(
+                "INSERT INTO person_ids (person) VALUES (?1)",
+                [&person(i)[..]],
+            )
+            .expect("person");
+            for (month, status) in [(24312, "paid"), (24313, "unpaid"), (24314, "backpaid")] {
+                let payer = match i {
+                    i if i % 3 == 0 => "PLATFORM-A",
+                    i if i % 7 == 0 => "PLATFORM-B",
+                    _ => "",
+                };
+                // Person 9 has only an unpaid month from its platform: not its worker.
+                let status = if i == 9 && month != 24313 {
+                    "unpaid"
+                } else {
+                    status
+                };
+                tx.execute(
+                    "INSERT INTO contribution_rows (pid, month, insurance, region, payer, payer_code,
+                     base_fen, amount_fen, account_fen, status) VALUES (?1, ?2, 'pension', 330100,
+                     ?3, ?4, 500000, 100000, 0, ?5)",
+                    params![
+                        i + 1,
+                        month,
+                        if payer.is_empty() { "self" } else { "platform" },
+                        payer,
+                        status
+                    ],
+                )
+                .expect("row");
+            }
+        }
+        tx.commit().expect("commit");
+
+        for (code, workers) in [
+            ("PLATFORM-A", 99),
+            ("PLATFORM-B", 28),
+            ("NOBODY", 0),
+            ("", 0),
+        ] {
+            let mut pages = Vec::new();
+            for walk in [1, 3, 10_000] {
+                let mut all = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = store
+                        .payer_workers_walking(code, after.as_ref(), 7, walk)
+                        .expect("page");
+                    all.extend(page.iter().map(|w| (w.person, w.months, w.amount_fen)));
+                    match page.last() {
+                        Some(last) if page.len() == 7 => after = Some(last.person),
+                        _ => break,
+                    }
+                }
+                assert_eq!(all.len(), workers, "{code}, walking {walk}");
+                assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "{code}: key order");
+                assert!(all.iter().all(|w| w.1 == 2 && w.2 == 200_000), "{code}");
+                pages.push(all);
+            }
+            assert_eq!(pages[0], pages[1], "{code}");
+            assert_eq!(pages[0], pages[2], "{code}");
+        }
     }
 }
