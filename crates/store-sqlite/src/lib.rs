@@ -701,6 +701,10 @@ fn to_event(
 /// 1,000,000 workers).
 const PAYER_WALK: u32 = 10_000;
 
+/// What a page of a payer's workers says of each (`PayerWorkerColumns` after the person key),
+/// over that person's `contribution_rows`, whichever way the page is read.
+const PAYER_WORKER_SUMS: &str = "COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen), group_concat(DISTINCT insurance)";
+
 impl SqliteStore {
     /// `Store::payer_workers`, walking at most `walk` persons before it sorts.
     fn payer_workers_walking(
@@ -731,13 +735,12 @@ impl SqliteStore {
                 .map_err(db)?;
             let mut probe = self
                 .conn
-                .prepare_cached(
-                    "SELECT ?3, COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen),
-                            group_concat(DISTINCT insurance)
-                     FROM contribution_rows
+                // The person key is passed through (?3) so both ways read the same columns.
+                .prepare_cached(&format!(
+                    "SELECT ?3, {PAYER_WORKER_SUMS} FROM contribution_rows
                      WHERE payer_code = ?1 AND payer_code <> '' AND pid = ?2
-                       AND status IN ('paid', 'backpaid')",
-                )
+                       AND status IN ('paid', 'backpaid')"
+                ))
                 .map_err(db)?;
             let mut rows = persons.query(params![after, walk]).map_err(db)?;
             while let Some(r) = rows.next().map_err(db)? {
@@ -761,14 +764,13 @@ impl SqliteStore {
         }
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT p.person, COUNT(DISTINCT c.month), MIN(c.month), MAX(c.month), SUM(c.amount_fen),
-                        group_concat(DISTINCT c.insurance)
+            .prepare_cached(&format!(
+                "SELECT p.person, {PAYER_WORKER_SUMS}
                  FROM contribution_rows c CROSS JOIN person_ids p ON p.pid = c.pid
                  WHERE c.payer_code = ?1 AND c.payer_code <> '' AND p.person > ?2
                    AND c.status IN ('paid', 'backpaid')
-                 GROUP BY p.person ORDER BY p.person LIMIT ?3",
-            )
+                 GROUP BY p.person ORDER BY p.person LIMIT ?3"
+            ))
             .map_err(db)?;
         let rows = stmt
             .query_map(params![code, after, limit], payer_worker_columns)
