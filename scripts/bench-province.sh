@@ -18,6 +18,8 @@
 #   audit     — the full audit through the API (POST /api/audit as the Hangzhou clerk; the log
 #               only, and with every projection if AUDIT_PROJECTIONS=1): entries/s;
 #   memory    — the server's resident memory when ready, after the audit, and its peak.
+# With DBSTAT=prefix (SQLite), each table's and index's bytes a log entry (and of them unused)
+# go to prefix-SIZE.txt.
 # A timeline (every SAMPLE seconds while the region is written: data size and resident memory)
 # goes to the file named by TIMELINE, if set.
 #
@@ -151,6 +153,11 @@ for n in "${sizes[@]}"; do
         file="$dir/anxin.db"
         bytes="$(sqlite3 "$file" 'PRAGMA wal_checkpoint(TRUNCATE);' 'PRAGMA page_count;' 'PRAGMA freelist_count;' 'PRAGMA page_size;' |
             tail -3 | paste -sd' ' | awk '{print ($1 - $2) * $3}')"
+        if [ -n "${DBSTAT:-}" ]; then # where the bytes went: each table and index, bytes a log entry
+            sqlite3 "$file" "SELECT name, printf('%.1f', sum(pgsize) * 1.0 / $records),
+                printf('%.1f', sum(unused) * 1.0 / $records) FROM dbstat GROUP BY name
+                ORDER BY sum(pgsize) DESC LIMIT 12" >"$DBSTAT-$n.txt"
+        fi
     fi
     rm -rf "$dir"
     echo "$n $records $seconds $bytes $rps $p50 $p99 $non2xx $errors $cert_median $cert_max $audited $audit_s $proj $ready_rss $after_rss $peak" >>"$results"

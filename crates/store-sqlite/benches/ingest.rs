@@ -21,7 +21,7 @@ use anxin_import::Payer;
 use anxin_records::conformance::{contribution, person, platform, resident_id, secrets};
 use anxin_records::store::WriteBatch;
 use anxin_records::{AuditScope, Input, Records, Store, Suite};
-use anxin_store_sqlite::SqliteStore;
+use anxin_store_sqlite::{SqliteStore, codes};
 
 fn batch_size() -> usize {
     std::env::var("ANXIN_BENCH_BATCH")
@@ -201,15 +201,15 @@ fn main() {
                     c.seq as i64,
                     &c.person[..],
                     c.month,
-                    c.insurance.as_str(),
+                    codes::id(c.insurance).expect("id"),
                     c.region,
-                    c.payer.as_str(),
+                    codes::id(c.payer).expect("id"),
                     c.payer_code,
                     c.base_fen,
                     c.amount_fen,
                     c.account_fen,
-                    c.status.as_str(),
-                    c.reason.map(|g| g.as_str()),
+                    codes::id(c.status).expect("id"),
+                    c.reason.map(|g| codes::id(g).expect("id")),
                     c.paid_on
                 ])
                 .expect("insert");

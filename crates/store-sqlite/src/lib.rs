@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anxin_domain::codes::Code;
+use anxin_domain::codes::Insurance;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
@@ -21,6 +21,7 @@ use anxin_records::store::{
 use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+pub mod codes;
 mod transfer;
 mod witness;
 
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0017_rebuilt_contribution_bodies.sql"),
     include_str!("../migrations/0018_witness.sql"),
     include_str!("../migrations/0019_compact_rows.sql"),
+    include_str!("../migrations/0020_stored_codes.sql"),
 ];
 
 pub struct SqliteStore {
@@ -245,8 +247,10 @@ impl Txn for SqliteTxn<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT record_id FROM contributions WHERE person = ?1 AND month = ?2 AND insurance = ?3
-                 AND region = ?4 AND payer = ?5 AND payer_code = ?6",
+                "SELECT coalesce(e.key, '') FROM contribution_rows c
+                 JOIN person_ids p ON p.pid = c.pid LEFT JOIN events e ON e.seq = c.seq
+                 WHERE p.person = ?1 AND c.month = ?2 AND c.insurance = ?3
+                 AND c.region = ?4 AND c.payer = ?5 AND c.payer_code = ?6",
             )
             .map_err(db)?;
         // Probed in person-key order, so consecutive probes share index pages.
@@ -259,9 +263,9 @@ impl Txn for SqliteTxn<'_> {
                     params![
                         &s.person[..],
                         s.month,
-                        s.insurance.as_str(),
+                        codes::id(s.insurance)?,
                         s.region,
-                        s.payer.as_str(),
+                        codes::id(s.payer)?,
                         s.payer_code
                     ],
                     |r| r.get::<_, String>(0),
@@ -479,7 +483,8 @@ impl Txn for SqliteTxn<'_> {
             }
         }
         // In log order: the table, keyed by seq, is appended to and its pages stay full. The
-        // record ID is the event's key, stored there.
+        // record ID is the event's key, stored there; codes are stored as their ids
+        // (migration 20).
         let mut stmt = tx
             .prepare_cached(
                 "INSERT INTO contribution_rows (seq, pid, month, insurance, region, payer, payer_code,
@@ -494,15 +499,15 @@ impl Txn for SqliteTxn<'_> {
                 c.seq as i64,
                 &c.person[..],
                 c.month,
-                c.insurance.as_str(),
+                codes::id(c.insurance)?,
                 c.region,
-                c.payer.as_str(),
+                codes::id(c.payer)?,
                 c.payer_code,
                 c.base_fen,
                 c.amount_fen,
                 c.account_fen,
-                c.status.as_str(),
-                c.reason.map(|g| g.as_str()),
+                codes::id(c.status)?,
+                c.reason.map(codes::id).transpose()?,
                 c.paid_on
             ])
             .map_err(db)?;
@@ -702,7 +707,8 @@ fn to_event(
 const PAYER_WALK: u32 = 10_000;
 
 /// What a page of a payer's workers says of each (`PayerWorkerColumns` after the person key),
-/// over that person's `contribution_rows`, whichever way the page is read.
+/// over that person's `contribution_rows`, whichever way the page is read (insurances as their
+/// stored ids, read back by `payer_worker`).
 const PAYER_WORKER_SUMS: &str = "COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen), group_concat(DISTINCT insurance)";
 
 impl SqliteStore {
@@ -739,7 +745,8 @@ impl SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT ?3, {PAYER_WORKER_SUMS} FROM contribution_rows
                      WHERE payer_code = ?1 AND payer_code <> '' AND pid = ?2
-                       AND status IN ('paid', 'backpaid')"
+                       AND status IN ({})",
+                    codes::paid_ids()
                 ))
                 .map_err(db)?;
             let mut rows = persons.query(params![after, walk]).map_err(db)?;
@@ -768,8 +775,9 @@ impl SqliteStore {
                 "SELECT p.person, {PAYER_WORKER_SUMS}
                  FROM contribution_rows c CROSS JOIN person_ids p ON p.pid = c.pid
                  WHERE c.payer_code = ?1 AND c.payer_code <> '' AND p.person > ?2
-                   AND c.status IN ('paid', 'backpaid')
-                 GROUP BY p.person ORDER BY p.person LIMIT ?3"
+                   AND c.status IN ({})
+                 GROUP BY p.person ORDER BY p.person LIMIT ?3",
+                codes::paid_ids()
             ))
             .map_err(db)?;
         let rows = stmt
@@ -812,7 +820,9 @@ fn payer_worker(
         first_month: first_month.ok_or_else(missing)?,
         last_month: last_month.ok_or_else(missing)?,
         amount_fen: amount_fen.ok_or_else(missing)?,
-        insurances: insurance_list(&insurances.unwrap_or_default()),
+        insurances: insurance_list(&codes::codes_of_ids::<Insurance>(
+            &insurances.unwrap_or_default(),
+        )),
     })
 }
 
@@ -820,7 +830,12 @@ fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
     hash_of(bytes, "person key")
 }
 
-const CONTRIBUTION_COLUMNS: &str = "seq, record_id, person, month, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on";
+/// A contributions row's columns as stored (codes as their ids, migration 20), from
+/// `CONTRIBUTION_FROM`.
+const CONTRIBUTION_COLUMNS: &str = "c.seq, coalesce(e.key, ''), p.person, c.month, c.insurance, c.region, c.payer, c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason, c.paid_on";
+/// What the `contributions` view reads, without turning codes back into text.
+const CONTRIBUTION_FROM: &str = "contribution_rows c JOIN person_ids p ON p.pid = c.pid
+     LEFT JOIN events e ON e.seq = c.seq";
 
 fn contribution(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ContributionRow, Vec<u8>)> {
     contribution_at(r, 0)
@@ -837,37 +852,22 @@ fn contribution_at(
             record_id: r.get(at + 1)?,
             person: [0; 32],
             month: r.get(at + 3)?,
-            insurance: code(r, at + 4)?,
+            insurance: codes::read(r, at + 4)?,
             region: r.get(at + 5)?,
-            payer: code(r, at + 6)?,
+            payer: codes::read(r, at + 6)?,
             payer_code: r.get(at + 7)?,
             base_fen: r.get(at + 8)?,
             amount_fen: r.get(at + 9)?,
             account_fen: r.get(at + 10)?,
-            status: code(r, at + 11)?,
-            reason: r
-                .get::<_, Option<String>>(at + 12)?
-                .map(|text| parse_code(at + 12, &text))
-                .transpose()?,
+            status: codes::read(r, at + 11)?,
+            reason: match r.get::<_, Option<i64>>(at + 12)? {
+                None => None,
+                Some(_) => Some(codes::read(r, at + 12)?),
+            },
             paid_on: r.get(at + 13)?,
         },
         r.get(at + 2)?,
     ))
-}
-
-/// A code list's value as anxin stored it; anything else is a corrupt row.
-fn code<T: Code>(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<T> {
-    parse_code(column, &r.get::<_, String>(column)?)
-}
-
-fn parse_code<T: Code>(column: usize, text: &str) -> rusqlite::Result<T> {
-    T::from_code(text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            format!("{text:?} is not a stored code").into(),
-        )
-    })
 }
 
 const PERSON_COLUMNS: &str = "person, sealed, hukou_region, residence_region, employment_form, platforms, permit_region, permit_since, household, seq";
@@ -914,7 +914,7 @@ impl SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {CONTRIBUTION_COLUMNS} FROM contributions {clause}"
+                "SELECT {CONTRIBUTION_COLUMNS} FROM {CONTRIBUTION_FROM} {clause}"
             ))
             .map_err(db)?;
         let rows = stmt.query_map(p, contribution).map_err(db)?;
@@ -1155,7 +1155,7 @@ impl Store for SqliteStore {
 
     fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
         self.contributions_where(
-            "WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+            "WHERE c.seq >= ?1 AND c.seq < ?2 ORDER BY c.seq",
             params![from as i64, to as i64],
         )
     }
@@ -1276,7 +1276,7 @@ impl Store for SqliteStore {
 
     fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>> {
         self.contributions_where(
-            "WHERE person = ?1 ORDER BY month, insurance, region, payer, payer_code",
+            "WHERE p.person = ?1 ORDER BY c.month, c.insurance, c.region, c.payer, c.payer_code",
             [&person[..]],
         )
     }
@@ -1310,11 +1310,12 @@ impl Store for SqliteStore {
     fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>> {
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT month, COUNT(DISTINCT pid), SUM(amount_fen) FROM contribution_rows
-                 WHERE payer_code = ?1 AND payer_code <> '' AND status IN ('paid', 'backpaid')
+                 WHERE payer_code = ?1 AND payer_code <> '' AND status IN ({})
                  GROUP BY month ORDER BY month",
-            )
+                codes::paid_ids()
+            ))
             .map_err(db)?;
         let rows = stmt
             .query_map([code], |r| {
@@ -2268,6 +2269,18 @@ impl SqliteStore {
     }
 }
 
+/// An in-memory database at schema `version`: the first `version` migrations, and no more.
+#[cfg(test)]
+fn database_at(version: usize) -> Connection {
+    let conn = Connection::open_in_memory().expect("open");
+    for (i, sql) in MIGRATIONS[..version].iter().enumerate() {
+        conn.execute_batch(sql).expect("migration");
+        conn.pragma_update(None, "user_version", (i + 1) as i64)
+            .expect("version");
+    }
+    conn
+}
+
 #[cfg(test)]
 mod migration_19 {
     use super::*;
@@ -2277,12 +2290,7 @@ mod migration_19 {
     /// the rebuilt body, the certificate index and the posting legs.
     #[test]
     fn rows_written_before_read_the_same_after() {
-        let conn = Connection::open_in_memory().expect("open");
-        for (i, sql) in MIGRATIONS[..18].iter().enumerate() {
-            conn.execute_batch(sql).expect("migration");
-            conn.pragma_update(None, "user_version", (i + 1) as i64)
-                .expect("version");
-        }
+        let conn = database_at(18);
         let person = [7u8; 32];
         conn.execute_batch(&format!(
             "INSERT INTO events (seq, key, kind, body, leaf) VALUES
@@ -2375,8 +2383,11 @@ mod payer_pages {
                 };
                 tx.execute(
                     "INSERT INTO contribution_rows (pid, month, insurance, region, payer, payer_code,
-                     base_fen, amount_fen, account_fen, status) VALUES (?1, ?2, 'pension', 330100,
-                     ?3, ?4, 500000, 100000, 0, ?5)",
+                     base_fen, amount_fen, account_fen, status)
+                     SELECT ?1, ?2, i.id, 330100, p.id, ?4, 500000, 100000, 0, s.id
+                       FROM stored_codes i, stored_codes p, stored_codes s
+                      WHERE (i.list, i.code) = ('insurance', 'pension')
+                        AND (p.list, p.code) = ('payer', ?3) AND (s.list, s.code) = ('status', ?5)",
                     params![
                         i + 1,
                         month,
@@ -2404,6 +2415,7 @@ mod payer_pages {
                     let page = store
                         .payer_workers_walking(code, after.as_ref(), 7, walk)
                         .expect("page");
+                    assert!(page.iter().all(|w| w.insurances == ["pension"]), "{page:?}");
                     all.extend(page.iter().map(|w| (w.person, w.months, w.amount_fen)));
                     match page.last() {
                         Some(last) if page.len() == 7 => after = Some(last.person),
@@ -2418,5 +2430,202 @@ mod payer_pages {
             assert_eq!(pages[0], pages[1], "{code}");
             assert_eq!(pages[0], pages[2], "{code}");
         }
+    }
+}
+
+#[cfg(test)]
+mod migration_20 {
+    use super::*;
+    use anxin_domain::codes::{Code, GapReason, Payer, Status};
+
+    /// A database written before migration 20 (codes as text) reads the same after it, every
+    /// code of every list; the `contributions` view still reads the codes as text, and a row
+    /// whose code was edited to no code reads as corrupt instead of stopping the migration.
+    #[test]
+    fn every_code_reads_the_same_after() {
+        let conn = database_at(19);
+        let person = [7u8; 32];
+        let edited = [8u8; 32];
+        conn.execute(
+            "INSERT INTO person_ids (pid, person) VALUES (1, ?1), (2, ?2)",
+            params![&person[..], &edited[..]],
+        )
+        .expect("persons");
+        let mut written = Vec::new();
+        for i in 0..6usize {
+            let insurance = Insurance::ALL[i % Insurance::ALL.len()].as_str();
+            let payer = Payer::ALL[i % Payer::ALL.len()].as_str();
+            let status = Status::ALL[i % Status::ALL.len()].as_str();
+            let reason = GapReason::ALL[i].as_str();
+            let seq = i as i64 + 1;
+            conn.execute(
+                "INSERT INTO events (seq, key, kind, body, leaf) VALUES (?1, ?2, 1, X'', zeroblob(32))",
+                params![seq, format!("c-{seq}")],
+            )
+            .expect("event");
+            conn.execute(
+                "INSERT INTO contribution_rows (seq, pid, month, insurance, region, payer, payer_code,
+                 base_fen, amount_fen, account_fen, status, reason, paid_on)
+                 VALUES (?1, 1, ?2, ?3, 330100, ?4, ?5, 500000, 100000, 40000, ?6, ?7, ?8)",
+                params![
+                    seq,
+                    24312 + i as i64 % 2,
+                    insurance,
+                    payer,
+                    if payer == "platform" || payer == "employer" { "91330100MA2XXXXX0X" } else { "" },
+                    status,
+                    (i != 0).then_some(reason),
+                    (i % 2 == 0).then_some("2026-01-15")
+                ],
+            )
+            .expect("row of schema 19");
+            written.push((seq, insurance, payer, status, (i != 0).then_some(reason)));
+        }
+        conn.execute(
+            "INSERT INTO contribution_rows (seq, pid, month, insurance, region, payer, payer_code,
+             base_fen, amount_fen, account_fen, status) VALUES
+             (7, 2, 24312, 'pension', 330100, 'self', '', 1, 1, 0, 'bogus')",
+            [],
+        )
+        .expect("an edited row");
+        let mut store = SqliteStore::with_connection(conn).expect("migrated");
+
+        let rows = store.contributions(1, 7).expect("read");
+        let read: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.seq as i64,
+                    r.insurance.as_str(),
+                    r.payer.as_str(),
+                    r.status.as_str(),
+                    r.reason.map(|g| g.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(read, written);
+        assert_eq!(rows[0].paid_on.as_deref(), Some("2026-01-15"));
+        assert_eq!(rows[1].paid_on, None);
+        assert_eq!(rows[0].record_id, "c-1");
+
+        // The person's rows in the order they sorted in as text.
+        let of = store.contributions_of(&person).expect("of");
+        let order: Vec<_> = of.iter().map(|r| (r.month, r.insurance.as_str())).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
+
+        // The view, for anyone reading with SQL, still says the codes.
+        let view: Vec<(String, String, String, Option<String>)> = store
+            .conn
+            .prepare("SELECT insurance, payer, status, reason FROM contributions WHERE seq <= 6 ORDER BY seq")
+            .expect("view")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .expect("query")
+            .map(|r| r.expect("row"))
+            .collect();
+        let expected: Vec<_> = written
+            .iter()
+            .map(|w| {
+                (
+                    w.1.to_string(),
+                    w.2.to_string(),
+                    w.3.to_string(),
+                    w.4.map(String::from),
+                )
+            })
+            .collect();
+        assert_eq!(view, expected);
+
+        // The edited row is kept, and reads as corrupt.
+        let stored: i64 = store
+            .conn
+            .query_row(
+                "SELECT status FROM contribution_rows WHERE seq = 7",
+                [],
+                |r| r.get(0),
+            )
+            .expect("kept");
+        assert_eq!(stored, -1);
+        let err = store.contributions_of(&edited).expect_err("corrupt");
+        assert!(
+            err.to_string().contains("not a stored status code"),
+            "{err}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod postings_rule {
+    use super::*;
+    use anxin_domain::codes::{Code, Payer, Status};
+    use anxin_records::event::Event;
+
+    /// The postings view (its filters on ids, its CASE for the insurance, migration 20) gives
+    /// exactly the legs the records service derives from each event, for every insurance,
+    /// payer and status.
+    #[test]
+    fn every_code_posts_as_the_event_says() {
+        let mut store = SqliteStore::in_memory().expect("store");
+        let mut rows = Vec::new();
+        for (i, insurance) in Insurance::ALL.iter().enumerate() {
+            for (j, payer) in Payer::ALL.iter().enumerate() {
+                for (k, status) in Status::ALL.iter().enumerate() {
+                    let seq = rows.len() as u64;
+                    let mut person = [0u8; 32];
+                    person[0] = (i * 25 + j * 5 + k) as u8;
+                    rows.push(ContributionRow {
+                        seq,
+                        record_id: format!("c-{seq}"),
+                        person,
+                        month: 24312,
+                        insurance: *insurance,
+                        region: 330100,
+                        payer: *payer,
+                        payer_code: if matches!(payer, Payer::Platform | Payer::Employer) {
+                            "91330100MA2XXXXX0X".into()
+                        } else {
+                            String::new()
+                        },
+                        base_fen: 500_000,
+                        amount_fen: 100_000,
+                        // Some rows all pooled, some all personal, most both.
+                        account_fen: [0, 100_000, 40_000][(i + j + k) % 3],
+                        status: *status,
+                        reason: None,
+                        paid_on: None,
+                    });
+                }
+            }
+        }
+        let batch = WriteBatch {
+            contributions: rows.clone(),
+            ..WriteBatch::default()
+        };
+        let mut txn = store.begin().expect("begin");
+        txn.write(&batch).expect("write");
+        txn.commit().expect("commit");
+
+        for row in &rows {
+            let body = anxin_records::store::contribution_body(row).expect("an event");
+            let Event::ContributionRecorded(event) = Event::from_bytes(&body).expect("parses")
+            else {
+                panic!("not a contribution")
+            };
+            let want: Vec<(u32, String, i64)> = event
+                .postings()
+                .into_iter()
+                .map(|p| (p.leg, p.account, p.amount_fen))
+                .collect();
+            let got: Vec<(u32, String, i64)> = store
+                .postings(row.seq, row.seq + 1)
+                .expect("legs")
+                .into_iter()
+                .map(|p| (p.leg, p.account, p.amount_fen))
+                .collect();
+            assert_eq!(got, want, "{row:?}");
+        }
+        let posted = rows.iter().filter(|r| r.status.is_paid()).count();
+        assert!(posted == 50, "{posted}");
     }
 }
