@@ -2436,7 +2436,7 @@ mod payer_pages {
 #[cfg(test)]
 mod migration_20 {
     use super::*;
-    use anxin_domain::codes::{Code, GapReason, Payer, Status};
+    use anxin_domain::codes::{GapReason, Payer, Status};
 
     /// A database written before migration 20 (codes as text) reads the same after it, every
     /// code of every list; the `contributions` view still reads the codes as text, and a row
@@ -2558,7 +2558,7 @@ mod migration_20 {
 #[cfg(test)]
 mod postings_rule {
     use super::*;
-    use anxin_domain::codes::{Code, Payer, Status};
+    use anxin_domain::codes::{Payer, Status};
     use anxin_records::event::Event;
 
     /// The postings view (its filters on ids, its CASE for the insurance, migration 20) gives
