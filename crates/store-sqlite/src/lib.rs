@@ -246,12 +246,11 @@ impl Txn for SqliteTxn<'_> {
     fn filled_slots(&mut self, slots: &[Slot]) -> Result<HashMap<Slot, String>> {
         let mut stmt = self
             .tx
-            .prepare_cached(
-                "SELECT coalesce(e.key, '') FROM contribution_rows c
-                 JOIN person_ids p ON p.pid = c.pid LEFT JOIN events e ON e.seq = c.seq
+            .prepare_cached(&format!(
+                "SELECT coalesce(e.key, '') FROM {CONTRIBUTION_FROM}
                  WHERE p.person = ?1 AND c.month = ?2 AND c.insurance = ?3
-                 AND c.region = ?4 AND c.payer = ?5 AND c.payer_code = ?6",
-            )
+                 AND c.region = ?4 AND c.payer = ?5 AND c.payer_code = ?6"
+            ))
             .map_err(db)?;
         // Probed in person-key order, so consecutive probes share index pages.
         let mut sorted: Vec<&Slot> = slots.iter().collect();
