@@ -519,7 +519,7 @@ fn tampering_with_psql_is_caught_and_named() {
     let cases: &[(&str, &str, &[&str])] = &[
         (
             "edit a contribution",
-            "UPDATE contributions SET amount_fen = 1 WHERE seq = 7",
+            "UPDATE contribution_rows SET amount_fen = 1 WHERE seq = 7",
             &["log entry #7 was edited", "contributions row #7"],
         ),
         (
@@ -534,7 +534,7 @@ fn tampering_with_psql_is_caught_and_named() {
         ),
         (
             "insert a contribution",
-            "INSERT INTO contributions SELECT seq + 1000, 'forged', person, month + 100, insurance, region, payer, payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on FROM contributions WHERE seq = 4",
+            "INSERT INTO contribution_rows SELECT seq + 1000, base_fen, amount_fen, account_fen, pid, month + 100, region, insurance, payer, status, reason, payer_code, paid_on FROM contribution_rows WHERE seq = 4",
             &["#1004", "no log entry"],
         ),
         (
@@ -544,7 +544,7 @@ fn tampering_with_psql_is_caught_and_named() {
         ),
         (
             "move money between the pooling fund and the personal account",
-            "UPDATE contributions SET account_fen = 0 WHERE seq = 6",
+            "UPDATE contribution_rows SET account_fen = 0 WHERE seq = 6",
             &["log entry #6 was edited", "contributions row #6"],
         ),
         (

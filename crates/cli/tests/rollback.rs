@@ -229,7 +229,7 @@ fn postgres_rollback_to_an_older_dump_fails_the_audit() {
         &db,
         &format!(
             "SET session_replication_role = replica;
-             DELETE FROM events WHERE seq >= {keep}; DELETE FROM contributions WHERE seq >= {keep};
+             DELETE FROM events WHERE seq >= {keep}; DELETE FROM contribution_rows WHERE seq >= {keep};
              DELETE FROM checkpoints WHERE size > {keep};
              UPDATE head SET size = {keep}, checkpoint = (SELECT text FROM checkpoints WHERE size = {keep})"
         ),

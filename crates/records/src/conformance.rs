@@ -26,6 +26,7 @@ pub fn run_all(make: Factory<'_>) {
     story_uncommitted_changes_nothing(make());
     story_proofs_and_certificates(make());
     story_balances_sum_to_zero(make());
+    story_postings_follow_the_rule(make());
     story_audit_sees_projection_damage_via_trait(make());
     story_accounts_sessions_access_log(make());
     story_payer_report(make());
@@ -2055,6 +2056,75 @@ fn story_balances_sum_to_zero(store: Box<dyn Store>) {
     );
     let report = assert_clean(&mut records, backend);
     assert_eq!(report.postings_sum_fen, 0);
+}
+
+/// The postings view (its filters on the codes' stored ids, and the account names it spells
+/// from them: SQLite migration 20, PostgreSQL migration 19) gives exactly the legs the records
+/// service derives from each event, for every insurance, payer and status.
+fn story_postings_follow_the_rule(mut store: Box<dyn Store>) {
+    use anxin_domain::codes::{Code, Insurance, Payer, Status};
+    let backend = store.backend();
+    let mut rows = Vec::new();
+    for (i, insurance) in Insurance::ALL.iter().enumerate() {
+        for (j, payer) in Payer::ALL.iter().enumerate() {
+            for (k, status) in Status::ALL.iter().enumerate() {
+                let seq = rows.len() as u64;
+                let mut person = [0u8; 32];
+                person[0] = (i * 25 + j * 5 + k) as u8;
+                rows.push(crate::store::ContributionRow {
+                    seq,
+                    record_id: format!("c-{seq}"),
+                    person,
+                    month: 24312,
+                    insurance: *insurance,
+                    region: 330100,
+                    payer: *payer,
+                    payer_code: if matches!(payer, Payer::Platform | Payer::Employer) {
+                        "91330100MA2XXXXX0X".into()
+                    } else {
+                        String::new()
+                    },
+                    base_fen: 500_000,
+                    amount_fen: 100_000,
+                    // Some rows all pooled, some all personal, most both.
+                    account_fen: [0, 100_000, 40_000][(i + j + k) % 3],
+                    status: *status,
+                    reason: None,
+                    paid_on: None,
+                });
+            }
+        }
+    }
+    let batch = WriteBatch {
+        contributions: rows.clone(),
+        ..WriteBatch::default()
+    };
+    let mut txn = store.begin().expect("begin");
+    txn.write(&batch).expect("write");
+    txn.commit().expect("commit");
+
+    for row in &rows {
+        let body = crate::store::contribution_body(row).expect("an event");
+        let crate::event::Event::ContributionRecorded(event) =
+            crate::event::Event::from_bytes(&body).expect("parses")
+        else {
+            panic!("not a contribution")
+        };
+        let want: Vec<(u32, String, i64)> = event
+            .postings()
+            .into_iter()
+            .map(|p| (p.leg, p.account, p.amount_fen))
+            .collect();
+        let got: Vec<(u32, String, i64)> = store
+            .postings(row.seq, row.seq + 1)
+            .expect("legs")
+            .into_iter()
+            .map(|p| (p.leg, p.account, p.amount_fen))
+            .collect();
+        assert_eq!(got, want, "{backend}: {row:?}");
+    }
+    let posted = rows.iter().filter(|r| r.status.is_paid()).count();
+    assert_eq!(posted, 50, "{backend}");
 }
 
 fn story_audit_sees_projection_damage_via_trait(store: Box<dyn Store>) {

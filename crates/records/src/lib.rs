@@ -25,6 +25,7 @@ pub mod payer;
 pub mod records;
 pub mod signup;
 pub mod store;
+pub mod stored_codes;
 pub mod tiles;
 pub mod transfer;
 pub mod view;

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash as StdHash;
 use std::io::Write as _;
 
-use anxin_domain::codes::Code;
+use anxin_domain::codes::{Code, Insurance, Status};
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
@@ -26,6 +26,7 @@ use anxin_records::store::{
     EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store,
     Txn, WriteBatch, insurance_list,
 };
+use anxin_records::stored_codes::{self as codes, Stored};
 use anxin_records::{Error, Result};
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_alert_steps.sql"),
     include_str!("../migrations/0017_rebuilt_contribution_bodies.sql"),
     include_str!("../migrations/0018_witness.sql"),
+    include_str!("../migrations/0019_compact_rows.sql"),
 ];
 
 /// The one place a driver error becomes a records error. For a server error only its severity,
@@ -93,14 +95,45 @@ fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {
     row.try_get(i).map_err(db)
 }
 
-/// A code list's value as anxin stored it; anything else is a corrupt row.
-fn code_col<T: Code>(row: &Row, i: usize) -> Result<T> {
-    parse_code(&col::<String>(row, i)?)
+/// A contribution's code, stored as its id (migration 19); anything else is a corrupt row.
+fn code_col<T: Stored>(row: &Row, i: usize) -> Result<T> {
+    code_of(col::<i16>(row, i)?)
 }
 
-fn parse_code<T: Code>(text: &str) -> Result<T> {
-    T::from_code(text).ok_or_else(|| Error::Corrupt(format!("{text:?} is not a stored code")))
+fn code_of<T: Stored>(id: i16) -> Result<T> {
+    codes::code_of(i64::from(id))
+        .ok_or_else(|| Error::Corrupt(format!("{id} is not a stored {} code", T::LIST)))
 }
+
+/// The id a contribution's code is stored as.
+fn code_id<T: Stored>(code: T) -> Result<i16> {
+    i16::try_from(codes::id(code)?)
+        .map_err(|_| Error::Corrupt(format!("the {} ids outgrew a SMALLINT", T::LIST)))
+}
+
+/// The ids of the statuses in which money moved (`Status::is_paid`), for `status = ANY($n)`.
+fn paid_ids() -> Vec<i16> {
+    Status::ALL
+        .iter()
+        .filter(|s| s.is_paid())
+        .filter_map(|s| code_id(*s).ok())
+        .collect()
+}
+
+/// The kinds of event migration 19 stored with fixed ids (`IDS[i]` is id `i + 1`); a kind not
+/// in this list is given the next id of `event_kinds` when first written.
+const EVENT_KINDS: [&str; 10] = [
+    "contribution_recorded",
+    "person_registered",
+    "org_registered",
+    "child_registered",
+    "certificate_issued",
+    "access_logged",
+    "case_step",
+    "case_evidence",
+    "transfer_step",
+    "alert_step",
+];
 
 fn u64_col(row: &Row, i: usize, what: &str) -> Result<u64> {
     let v: i64 = col(row, i)?;
@@ -196,6 +229,18 @@ impl BinaryCopy {
     pub fn int4(&mut self, v: i32) {
         self.buf.extend_from_slice(&4i32.to_be_bytes());
         self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub fn int2(&mut self, v: i16) {
+        self.buf.extend_from_slice(&2i32.to_be_bytes());
+        self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub fn opt_int2(&mut self, v: Option<i16>) {
+        match v {
+            Some(v) => self.int2(v),
+            None => self.buf.extend_from_slice(&(-1i32).to_be_bytes()),
+        }
     }
 
     /// A BYTEA field.
@@ -387,7 +432,89 @@ impl PgStore {
         let st = self.statements.get(&mut self.client, sql)?;
         self.client.query(&st, params).map_err(db)
     }
+
+    /// A page of the workers a payer paid for, in person-key order, walking at most `walk`
+    /// persons first (`payer_workers`).
+    ///
+    /// The payer index holds `pid`, not the person key (migration 19). A payer who paid for many
+    /// of the persons fills a page soonest by walking the persons in key order and probing the
+    /// index for each; one who paid for few, by sorting its own rows. The walk goes first and
+    /// gives up after `walk` persons (a payer under limit/walk of the persons), so a page costs
+    /// at most that many probes or the payer's rows.
+    pub fn payer_workers_walking(
+        &mut self,
+        code: &str,
+        after: Option<&[u8; 32]>,
+        limit: u32,
+        walk: u32,
+    ) -> Result<Vec<PayerWorkerRow>> {
+        // An empty BYTEA sorts before every key: "from the start".
+        let after: &[u8] = after.map_or(&[], |a| &a[..]);
+        if code.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (limit, walk, paid) = (i64::from(limit), i64::from(walk), paid_ids());
+        let page = self.query(
+            "SELECT w.person, a.* FROM
+                 (SELECT person, pid FROM person_ids WHERE person > $2 ORDER BY person LIMIT $3) w
+             CROSS JOIN LATERAL (
+                 SELECT COUNT(DISTINCT c.month) AS months, MIN(c.month), MAX(c.month),
+                        SUM(c.amount_fen)::bigint, string_agg(DISTINCT c.insurance::text, ',')
+                   FROM contribution_rows c
+                  WHERE c.payer_code = $1 AND c.payer_code <> '' AND c.pid = w.pid
+                    AND c.status = ANY($4)) a
+             WHERE a.months > 0 ORDER BY w.person LIMIT $5",
+            &[&code, &after, &walk, &paid, &limit],
+        )?;
+        let done = page.len() as i64 == limit || {
+            // Fewer than a page: every person after `after` was probed, or the walk gave up.
+            let walked: i64 = self
+                .query(
+                    "SELECT count(*) FROM
+                         (SELECT 1 FROM person_ids WHERE person > $1 ORDER BY person LIMIT $2) w",
+                    &[&after, &walk],
+                )?
+                .first()
+                .map(|r| col(r, 0))
+                .transpose()?
+                .unwrap_or(0);
+            walked < walk
+        };
+        let rows = if done {
+            page
+        } else {
+            self.query(
+                "SELECT p.person, COUNT(DISTINCT c.month), MIN(c.month), MAX(c.month),
+                        SUM(c.amount_fen)::bigint, string_agg(DISTINCT c.insurance::text, ',')
+                   FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid
+                  WHERE c.payer_code = $1 AND c.payer_code <> '' AND p.person > $2
+                    AND c.status = ANY($3)
+                  GROUP BY p.person ORDER BY p.person LIMIT $4",
+                &[&code, &after, &paid, &limit],
+            )?
+        };
+        rows.iter()
+            .map(|r| {
+                let months = u64_col(r, 1, "month count")?;
+                let insurances: String = col(r, 5)?;
+                Ok(PayerWorkerRow {
+                    person: key_col(r, 0, "person key")?,
+                    months: u32::try_from(months)
+                        .map_err(|_| Error::Corrupt("a month count out of range".into()))?,
+                    first_month: col(r, 2)?,
+                    last_month: col(r, 3)?,
+                    amount_fen: col(r, 4)?,
+                    // Ids that are no insurance are left out; the audit names such a row.
+                    insurances: insurance_list(&codes::codes_of_ids::<Insurance>(&insurances)),
+                })
+            })
+            .collect()
+    }
 }
+
+/// How many persons a page of a payer's workers walks before it sorts the payer's rows instead
+/// (`payer_workers`); the same bound as the SQLite store's.
+const PAYER_WALK: u32 = 10_000;
 
 const HEAD_SQL: &str = "SELECT size, root, frontier, checkpoint FROM head WHERE id = 1";
 const HEAD_FOR_UPDATE_SQL: &str =
@@ -457,28 +584,108 @@ impl PgTxn<'_> {
         Ok(())
     }
 
+    /// The `event_kinds` ids of `kinds` (migration 19): the fixed ones without a round trip; a
+    /// kind not seen before is given the next id.
+    fn kind_ids(&mut self, events: &[EventRow]) -> Result<HashMap<String, i16>> {
+        let mut ids: HashMap<String, i16> = HashMap::new();
+        let mut other: Vec<&str> = Vec::new();
+        for e in events {
+            if ids.contains_key(&e.kind) || other.contains(&e.kind.as_str()) {
+                continue;
+            }
+            match EVENT_KINDS.iter().position(|k| *k == e.kind) {
+                Some(i) => {
+                    ids.insert(e.kind.clone(), i as i16 + 1);
+                }
+                None => other.push(&e.kind),
+            }
+        }
+        if !other.is_empty() {
+            // One writer at a time holds the head lock, so max(id) + n is not raced.
+            let rows = self.query(
+                "WITH wanted AS (SELECT DISTINCT unnest($1::text[]) AS name),
+                      added AS (
+                          INSERT INTO event_kinds (id, name)
+                          SELECT (SELECT coalesce(max(id), 0) FROM event_kinds)
+                                 + row_number() OVER (ORDER BY w.name), w.name
+                            FROM wanted w
+                           WHERE NOT EXISTS (SELECT 1 FROM event_kinds k WHERE k.name = w.name)
+                          RETURNING name, id)
+                 SELECT name, id FROM added
+                 UNION ALL SELECT k.name, k.id FROM event_kinds k JOIN wanted w ON w.name = k.name",
+                &[&other],
+            )?;
+            for r in &rows {
+                ids.insert(col(r, 0)?, col(r, 1)?);
+            }
+        }
+        Ok(ids)
+    }
+
     fn write_events(&mut self, events: &[EventRow]) -> Result<()> {
+        let kinds = self.kind_ids(events)?;
         self.copy(
-            "COPY events (seq, key, kind, body, leaf) FROM STDIN (FORMAT binary)",
+            "COPY events (seq, kind, key, body, leaf) FROM STDIN (FORMAT binary)",
             events,
             |out, e| {
+                let kind = kinds
+                    .get(&e.kind)
+                    .ok_or_else(|| Error::Store(format!("event kind {:?} has no id", e.kind)))?;
                 out.row(5);
                 out.int8(int8(e.seq, "seq")?);
+                out.int2(*kind);
                 out.text(&e.key)?;
-                out.text(&e.kind)?;
                 out.bytes(&e.body)?;
                 out.bytes(&e.leaf)
             },
         )
     }
 
+    /// The `pid` of each person in `rows` (migration 19): a person new to the contributions is
+    /// given the next one, in the order of the batch, so its rows are appended to the slot index.
+    fn pids(&mut self, rows: &[ContributionRow]) -> Result<HashMap<[u8; 32], i32>> {
+        let mut seen = HashSet::new();
+        let persons: Vec<&[u8]> = rows
+            .iter()
+            .filter(|c| seen.insert(c.person))
+            .map(|c| &c.person[..])
+            .collect();
+        let rows = self.query(
+            "WITH added AS (
+                 INSERT INTO person_ids (person)
+                 SELECT u.person FROM unnest($1::bytea[]) WITH ORDINALITY AS u (person, i)
+                  ORDER BY u.i
+                 ON CONFLICT (person) DO NOTHING
+                 RETURNING person, pid)
+             SELECT person, pid FROM added
+             UNION ALL SELECT p.person, p.pid FROM person_ids p WHERE p.person = ANY($1)",
+            &[&persons],
+        )?;
+        rows.iter()
+            .map(|r| Ok((key_col(r, 0, "person key")?, col(r, 1)?)))
+            .collect()
+    }
+
     fn write_contributions(&mut self, rows: &[ContributionRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let pids = self.pids(rows)?;
+        let pid = |c: &ContributionRow| {
+            pids.get(&c.person)
+                .copied()
+                .ok_or_else(|| Error::Store("a contribution's person has no pid".into()))
+        };
         // In slot-index order: the unique index on the slot takes its entries page by page
-        // instead of at random (the primary key on seq is appended to either way).
-        let mut sorted: Vec<&ContributionRow> = rows.iter().collect();
-        sorted.sort_unstable_by(|a, b| {
+        // instead of at random (the primary key on seq is appended to either way). The record
+        // ID is the event's key, stored there; codes are stored as their ids (migration 19).
+        let mut sorted: Vec<(i32, &ContributionRow)> = rows
+            .iter()
+            .map(|c| Ok((pid(c)?, c)))
+            .collect::<Result<_>>()?;
+        sorted.sort_unstable_by(|(a_pid, a), (b_pid, b)| {
             (
-                &a.person,
+                a_pid,
                 a.month,
                 a.insurance.as_str(),
                 a.region,
@@ -486,7 +693,7 @@ impl PgTxn<'_> {
                 &a.payer_code,
             )
                 .cmp(&(
-                    &b.person,
+                    b_pid,
                     b.month,
                     b.insurance.as_str(),
                     b.region,
@@ -495,24 +702,23 @@ impl PgTxn<'_> {
                 ))
         });
         self.copy(
-            "COPY contributions (seq, record_id, person, month, insurance, region, payer, payer_code,
-             base_fen, amount_fen, account_fen, status, reason, paid_on) FROM STDIN (FORMAT binary)",
+            "COPY contribution_rows (seq, base_fen, amount_fen, account_fen, pid, month, region,
+             insurance, payer, status, reason, payer_code, paid_on) FROM STDIN (FORMAT binary)",
             &sorted,
-            |out, c| {
-                out.row(14);
+            |out, (pid, c)| {
+                out.row(13);
                 out.int8(int8(c.seq, "seq")?);
-                out.text(&c.record_id)?;
-                out.bytes(&c.person)?;
-                out.int4(c.month);
-                out.text(c.insurance.as_str())?;
-                out.int4(int4(c.region, "region")?);
-                out.text(c.payer.as_str())?;
-                out.text(&c.payer_code)?;
                 out.int8(c.base_fen);
                 out.int8(c.amount_fen);
                 out.int8(c.account_fen);
-                out.text(c.status.as_str())?;
-                out.opt_text(c.reason.map(|g| g.as_str()))?;
+                out.int4(*pid);
+                out.int4(c.month);
+                out.int4(int4(c.region, "region")?);
+                out.int2(code_id(c.insurance)?);
+                out.int2(code_id(c.payer)?);
+                out.int2(code_id(c.status)?);
+                out.opt_int2(c.reason.map(code_id).transpose()?);
+                out.text(&c.payer_code)?;
                 out.opt_text(c.paid_on.as_deref())
             },
         )
@@ -693,18 +899,20 @@ impl Txn for PgTxn<'_> {
         for s in order.iter().map(|&i| &slots[i]) {
             person.push(&s.person[..]);
             month.push(s.month);
-            insurance.push(s.insurance.as_str());
+            insurance.push(code_id(s.insurance)?);
             region.push(int4(s.region, "region")?);
-            payer.push(s.payer.as_str());
+            payer.push(code_id(s.payer)?);
             payer_code.push(s.payer_code.as_str());
         }
         let rows = self.query(
-            "SELECT s.i, c.record_id
-             FROM unnest($1::bytea[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[])
+            "SELECT s.i, coalesce(e.key, '')
+             FROM unnest($1::bytea[], $2::int[], $3::int2[], $4::int[], $5::int2[], $6::text[])
                   WITH ORDINALITY AS s (person, month, insurance, region, payer, payer_code, i)
-             JOIN contributions c ON c.person = s.person AND c.month = s.month
+             JOIN person_ids p ON p.person = s.person
+             JOIN contribution_rows c ON c.pid = p.pid AND c.month = s.month
                   AND c.insurance = s.insurance AND c.region = s.region
-                  AND c.payer = s.payer AND c.payer_code = s.payer_code",
+                  AND c.payer = s.payer AND c.payer_code = s.payer_code
+             LEFT JOIN events e ON e.seq = c.seq",
             &[&person, &month, &insurance, &region, &payer, &payer_code],
         )?;
         let mut found = HashMap::with_capacity(rows.len());
@@ -1001,13 +1209,34 @@ fn to_events(rows: &[Row]) -> Result<Vec<EventRow>> {
 
 /// `SELECT` of the events' columns, with those of the contributions row joined where a body
 /// is empty, then `$tail` (its WHERE and ORDER on `e.`): one static statement per use.
+/// A kind is stored as its `event_kinds` id (migration 19); one with no name reads as its number,
+/// which names no event, so the audit reports the entry. A contribution's record ID is its
+/// event's key, and its person is found by `pid`.
 macro_rules! events_sql {
     ($tail:literal) => {
         concat!(
-            "SELECT e.seq, e.key, e.kind, e.body, e.leaf, c.seq, c.record_id, c.person, c.month, \
+            "SELECT e.seq, e.key, \
+             coalesce((SELECT k.name FROM event_kinds k WHERE k.id = e.kind), 'kind ' || e.kind), \
+             e.body, e.leaf, c.seq, e.key, p.person, c.month, \
              c.insurance, c.region, c.payer, c.payer_code, c.base_fen, c.amount_fen, \
              c.account_fen, c.status, c.reason, c.paid_on \
-             FROM events e LEFT JOIN contributions c ON length(e.body) = 0 AND c.seq = e.seq ",
+             FROM events e LEFT JOIN contribution_rows c ON length(e.body) = 0 AND c.seq = e.seq \
+             LEFT JOIN person_ids p ON p.pid = c.pid ",
+            $tail
+        )
+    };
+}
+
+/// `SELECT` of a contributions row's columns as stored (codes as their ids, migration 19), then
+/// `$tail` (on `c.` and `p.`). What the `contributions` view reads, without turning codes into
+/// text.
+macro_rules! contribution_sql {
+    ($tail:literal) => {
+        concat!(
+            "SELECT c.seq, coalesce(e.key, ''), p.person, c.month, c.insurance, c.region, c.payer, \
+             c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason, c.paid_on \
+             FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid \
+             LEFT JOIN events e ON e.seq = c.seq ",
             $tail
         )
     };
@@ -1032,8 +1261,8 @@ fn contribution_at(row: &Row, at: usize) -> Result<ContributionRow> {
         amount_fen: col(row, at + 9)?,
         account_fen: col(row, at + 10)?,
         status: code_col(row, at + 11)?,
-        reason: col::<Option<String>>(row, at + 12)?
-            .map(|text| parse_code(&text))
+        reason: col::<Option<i16>>(row, at + 12)?
+            .map(code_of)
             .transpose()?,
         paid_on: col(row, at + 13)?,
     })
@@ -1221,7 +1450,7 @@ impl Store for PgStore {
         let (from, limit) = (int8(from, "from")?, int8(limit, "limit")?);
         let rows = self.query(
             events_sql!(
-                "WHERE e.kind = 'certificate_issued' AND e.seq >= $1 ORDER BY e.seq LIMIT $2"
+                "WHERE e.kind = 5 AND e.seq >= $1 ORDER BY e.seq LIMIT $2"
             ),
             &[&from, &limit],
         )?;
@@ -1240,9 +1469,7 @@ impl Store for PgStore {
     fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
         let rows = self.query(
-            "SELECT seq, record_id, person, month, insurance, region, payer, payer_code, base_fen,
-                 amount_fen, account_fen, status, reason, paid_on
-             FROM contributions WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+            contribution_sql!("WHERE c.seq >= $1 AND c.seq < $2 ORDER BY c.seq"),
             &[&from, &to],
         )?;
         rows.iter().map(to_contribution).collect()
@@ -1270,7 +1497,7 @@ impl Store for PgStore {
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>> {
         let from = int8(from, "from")?;
         let rows = self.query(
-            "SELECT 'contributions'::text, seq FROM contributions WHERE seq >= $1
+            "SELECT 'contributions'::text, seq FROM contribution_rows WHERE seq >= $1
              UNION ALL SELECT 'persons'::text, seq FROM persons WHERE seq >= $1
              UNION ALL SELECT 'orgs'::text, seq FROM orgs WHERE seq >= $1
              UNION ALL SELECT 'children'::text, seq FROM children WHERE seq >= $1 LIMIT 1000",
@@ -1368,10 +1595,10 @@ impl Store for PgStore {
 
     fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>> {
         let rows = self.query(
-            "SELECT seq, record_id, person, month, insurance, region, payer, payer_code, base_fen,
-                 amount_fen, account_fen, status, reason, paid_on
-             FROM contributions WHERE person = $1
-             ORDER BY month, insurance COLLATE \"C\", region, payer COLLATE \"C\", payer_code COLLATE \"C\"",
+            // The codes' ids sort as their names do (migration 19).
+            contribution_sql!(
+                "WHERE p.person = $1 ORDER BY c.month, c.insurance, c.region, c.payer, c.payer_code"
+            ),
             &[&&person[..]],
         )?;
         rows.iter().map(to_contribution).collect()
@@ -1394,40 +1621,15 @@ impl Store for PgStore {
         after: Option<&[u8; 32]>,
         limit: u32,
     ) -> Result<Vec<PayerWorkerRow>> {
-        // An empty BYTEA sorts before every key: "from the start".
-        let after: &[u8] = after.map_or(&[], |a| &a[..]);
-        let rows = self.query(
-            "SELECT person, COUNT(DISTINCT month), MIN(month), MAX(month), SUM(amount_fen)::bigint,
-                    string_agg(DISTINCT insurance, ',')
-             FROM contributions
-             WHERE payer_code = $1 AND payer_code <> '' AND person > $2
-               AND status IN ('paid', 'backpaid')
-             GROUP BY person ORDER BY person LIMIT $3",
-            &[&code, &after, &i64::from(limit)],
-        )?;
-        rows.iter()
-            .map(|r| {
-                let months = u64_col(r, 1, "month count")?;
-                let insurances: String = col(r, 5)?;
-                Ok(PayerWorkerRow {
-                    person: key_col(r, 0, "person key")?,
-                    months: u32::try_from(months)
-                        .map_err(|_| Error::Corrupt("a month count out of range".into()))?,
-                    first_month: col(r, 2)?,
-                    last_month: col(r, 3)?,
-                    amount_fen: col(r, 4)?,
-                    insurances: insurance_list(&insurances),
-                })
-            })
-            .collect()
+        self.payer_workers_walking(code, after, limit, PAYER_WALK)
     }
 
     fn payer_months(&mut self, code: &str) -> Result<Vec<PayerMonthRow>> {
         let rows = self.query(
-            "SELECT month, COUNT(DISTINCT person), SUM(amount_fen)::bigint FROM contributions
-             WHERE payer_code = $1 AND payer_code <> '' AND status IN ('paid', 'backpaid')
+            "SELECT month, COUNT(DISTINCT pid), SUM(amount_fen)::bigint FROM contribution_rows
+             WHERE payer_code = $1 AND payer_code <> '' AND status = ANY($2)
              GROUP BY month ORDER BY month",
-            &[&code],
+            &[&code, &paid_ids()],
         )?;
         rows.iter()
             .map(|r| {

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anxin_import::Payer;
 use anxin_records::conformance::{self, contribution, person, platform, resident_id, secrets};
-use anxin_records::store::{OrgRow, Store, WriteBatch};
+use anxin_records::store::{ContributionRow, EventRow, OrgRow, Store, WriteBatch};
 use anxin_records::{AuditScope, Error, Outcome, Records, Suite};
 use anxin_store_postgres::PgStore;
 
@@ -526,4 +526,346 @@ fn access_log_refuses_truncate_and_the_audit_names_rows_removed_behind_its_back(
         .filter(|f| f.table == "access_log" && f.en.ends_with("was deleted"))
         .count();
     assert_eq!(deleted, 2, "{:?}", report.findings);
+}
+
+/// A schema as a program of `version` left it: the first `version` migrations, run from the
+/// files as released.
+fn database_at(schemas: &mut Schemas, version: usize) -> postgres::Client {
+    let name = schemas.fresh();
+    let mut client = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{name}\"; SET search_path TO \"{name}\";
+             CREATE TABLE schema_migrations (
+                 version    INTEGER PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             );"
+        ))
+        .expect("schema");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("migrations")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= version, "{files:?}");
+    for (i, file) in files.iter().take(version).enumerate() {
+        client
+            .batch_execute(&std::fs::read_to_string(file).expect("read"))
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        client
+            .execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&(i as i32 + 1)],
+            )
+            .expect("version");
+    }
+    client
+}
+
+/// The ids PostgreSQL stores a contribution's codes as are the records service's lists
+/// (`anxin_records::stored_codes`), as SQLite's are.
+#[test]
+fn stored_codes_are_the_shared_lists() {
+    let mut schemas = Schemas::new();
+    let mut store = schemas.store();
+    let table: Vec<(String, i64, String)> = store
+        .client()
+        .query(
+            "SELECT list, id::bigint, code FROM stored_codes ORDER BY list, id",
+            &[],
+        )
+        .expect("table")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(table, anxin_records::stored_codes::table());
+}
+
+/// Every kind of event reads back as written, a kind the migration did not list included (it
+/// is given the next id); certificates are found by their fixed id.
+#[test]
+fn every_event_kind_reads_back() {
+    let mut schemas = Schemas::new();
+    let mut store = schemas.store();
+    let kinds = [
+        "contribution_recorded",
+        "person_registered",
+        "org_registered",
+        "child_registered",
+        "certificate_issued",
+        "access_logged",
+        "case_step",
+        "case_evidence",
+        "transfer_step",
+        "alert_step",
+        "a_kind_from_later",
+    ];
+    let events: Vec<EventRow> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| EventRow {
+            seq: i as u64,
+            key: format!("k-{i}"),
+            kind: kind.to_string(),
+            body: format!("{{\"i\":{i}}}").into_bytes(),
+            leaf: [i as u8; 32],
+        })
+        .collect();
+    for batch in [&events[..6], &events[6..]] {
+        let mut txn = store.begin().expect("begin");
+        txn.write(&WriteBatch {
+            events: batch.to_vec(),
+            ..WriteBatch::default()
+        })
+        .expect("write");
+        txn.commit().expect("commit");
+    }
+    let read: Vec<String> = store
+        .events(0, kinds.len() as u64)
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(read, kinds);
+    let certificates = store.certificate_events(0, 100).expect("certificates");
+    assert_eq!(certificates.len(), 1);
+    assert_eq!(certificates[0].key, "k-4");
+    let later: i16 = store
+        .client()
+        .query_one(
+            "SELECT id FROM event_kinds WHERE name = 'a_kind_from_later'",
+            &[],
+        )
+        .expect("id")
+        .get(0);
+    assert_eq!(later, 11);
+}
+
+/// A database written before migration 19 (codes, kinds and person keys spelled out in every
+/// row) reads the same after it, every code of every list; the `contributions` view still reads
+/// the codes as text, and a row whose code was edited to no code reads as corrupt instead of
+/// stopping the migration.
+#[test]
+fn migration_19_reads_every_code_the_same() {
+    use anxin_domain::codes::{Code, GapReason, Insurance, Payer, Status};
+    let mut schemas = Schemas::new();
+    let mut client = database_at(&mut schemas, 18);
+    let person = [7u8; 32];
+    let edited = [8u8; 32];
+    let mut written = Vec::new();
+    for i in 0..6usize {
+        let insurance = Insurance::ALL[i % Insurance::ALL.len()].as_str();
+        let payer = Payer::ALL[i % Payer::ALL.len()].as_str();
+        let status = Status::ALL[i % Status::ALL.len()].as_str();
+        let reason = GapReason::ALL[i].as_str();
+        let seq = i as i64 + 1;
+        client
+            .execute(
+                "INSERT INTO events (seq, key, kind, body, leaf)
+                 VALUES ($1, $2, 'contribution_recorded', '', $3)",
+                &[&seq, &format!("c-{seq}"), &vec![0u8; 32]],
+            )
+            .expect("event");
+        client
+            .execute(
+                "INSERT INTO contributions (seq, record_id, person, month, insurance, region, payer,
+                 payer_code, base_fen, amount_fen, account_fen, status, reason, paid_on)
+                 VALUES ($1, $2, $3, $4, $5, 330100, $6, $7, 500000, 100000, 40000, $8, $9, $10)",
+                &[
+                    &seq,
+                    &format!("c-{seq}"),
+                    &&person[..],
+                    &(24312 + i as i32 % 2),
+                    &insurance,
+                    &payer,
+                    &(if payer == "platform" || payer == "employer" {
+                        "91330100MA2XXXXX0X"
+                    } else {
+                        ""
+                    }),
+                    &status,
+                    &(i != 0).then_some(reason),
+                    &(i % 2 == 0).then_some("2026-01-15"),
+                ],
+            )
+            .expect("row of schema 18");
+        written.push((seq, insurance, payer, status, (i != 0).then_some(reason)));
+    }
+    client
+        .batch_execute(
+            "INSERT INTO events (seq, key, kind, body, leaf)
+             VALUES (7, 'c-7', 'contribution_recorded', '', '\\x00'),
+                    (8, 'later', 'a_kind_from_later', '{}', '\\x00');
+             INSERT INTO contributions (seq, record_id, person, month, insurance, region, payer,
+                 payer_code, base_fen, amount_fen, account_fen, status)
+             VALUES (7, 'c-7', '\\x0808080808080808080808080808080808080808080808080808080808080808',
+                     24312, 'pension', 330100, 'self', '', 1, 1, 0, 'bogus');",
+        )
+        .expect("an edited row and a later kind");
+    let mut store = PgStore::from_client(client).expect("migrated");
+
+    let rows = store.contributions(1, 7).expect("read");
+    let read: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.seq as i64,
+                r.insurance.as_str(),
+                r.payer.as_str(),
+                r.status.as_str(),
+                r.reason.map(|g| g.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(read, written);
+    assert_eq!(rows[0].paid_on.as_deref(), Some("2026-01-15"));
+    assert_eq!(rows[1].paid_on, None);
+    assert_eq!(rows[0].record_id, "c-1");
+
+    // The person's rows in the order they sorted in as text.
+    let of = store.contributions_of(&person).expect("of");
+    assert_eq!(of.len(), 6);
+    let order: Vec<_> = of.iter().map(|r| (r.month, r.insurance.as_str())).collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+
+    // The view, for anyone reading with SQL, still says the codes and the record IDs.
+    let view: Vec<(String, String, String, String, Option<String>)> = store
+        .client()
+        .query(
+            "SELECT record_id, insurance, payer, status, reason FROM contributions
+             WHERE seq <= 6 ORDER BY seq",
+            &[],
+        )
+        .expect("view")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    let expected: Vec<_> = written
+        .iter()
+        .map(|w| {
+            (
+                format!("c-{}", w.0),
+                w.1.to_string(),
+                w.2.to_string(),
+                w.3.to_string(),
+                w.4.map(String::from),
+            )
+        })
+        .collect();
+    assert_eq!(view, expected);
+
+    // A kind the migration did not list keeps its name, under the next id.
+    let events = store.events(7, 9).expect("events");
+    assert_eq!(events[1].kind, "a_kind_from_later");
+
+    // The edited row is kept, and reads as corrupt.
+    let stored: i16 = store
+        .client()
+        .query_one("SELECT status FROM contribution_rows WHERE seq = 7", &[])
+        .expect("kept")
+        .get(0);
+    assert_eq!(stored, -1);
+    let err = store.contributions_of(&edited).expect_err("corrupt");
+    assert!(
+        err.to_string().contains("not a stored status code"),
+        "{err}"
+    );
+}
+
+/// A payer's workers page the same whether a page walks the persons in key order or sorts the
+/// payer's rows (`payer_workers_walking` with a walk too short to fill a page): in person-key
+/// order, each worker once, unpaid months left out.
+#[test]
+fn payer_pages_walking_and_sorting_agree() {
+    use anxin_domain::codes::{Insurance, Payer as PayerCode, Status};
+    let mut schemas = Schemas::new();
+    let mut store = schemas.store();
+    let person = |i: u32| -> [u8; 32] {
+        // Keys in an order unlike their pids, as keyed hashes are.
+        let mut key = [0u8; 32];
+        key[..4].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_be_bytes());
+        key[31] = i as u8;
+        key
+    };
+    let mut rows = Vec::new();
+    for i in 0..300u32 {
+        for (month, status) in [
+            (24312, Status::Paid),
+            (24313, Status::Unpaid),
+            (24314, Status::Backpaid),
+        ] {
+            let payer = match i {
+                i if i % 3 == 0 => "PLATFORM-A",
+                i if i % 7 == 0 => "PLATFORM-B",
+                _ => "",
+            };
+            // Person 9 has only an unpaid month from its platform: not its worker.
+            let status = if i == 9 && month != 24313 {
+                Status::Unpaid
+            } else {
+                status
+            };
+            let seq = rows.len() as u64;
+            rows.push(ContributionRow {
+                seq,
+                record_id: format!("c-{seq}"),
+                person: person(i),
+                month,
+                insurance: Insurance::Pension,
+                region: 330100,
+                payer: if payer.is_empty() {
+                    PayerCode::Individual
+                } else {
+                    PayerCode::Platform
+                },
+                payer_code: payer.into(),
+                base_fen: 500_000,
+                amount_fen: 100_000,
+                account_fen: 0,
+                status,
+                reason: None,
+                paid_on: None,
+            });
+        }
+    }
+    let mut txn = store.begin().expect("begin");
+    txn.write(&WriteBatch {
+        contributions: rows,
+        ..WriteBatch::default()
+    })
+    .expect("write");
+    txn.commit().expect("commit");
+
+    for (code, workers) in [
+        ("PLATFORM-A", 99),
+        ("PLATFORM-B", 28),
+        ("NOBODY", 0),
+        ("", 0),
+    ] {
+        let mut pages = Vec::new();
+        for walk in [1, 3, 10_000] {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .payer_workers_walking(code, after.as_ref(), 7, walk)
+                    .expect("page");
+                assert!(page.iter().all(|w| w.insurances == ["pension"]), "{page:?}");
+                all.extend(page.iter().map(|w| (w.person, w.months, w.amount_fen)));
+                match page.last() {
+                    Some(last) if page.len() == 7 => after = Some(last.person),
+                    _ => break,
+                }
+            }
+            assert_eq!(all.len(), workers, "{code}, walking {walk}");
+            assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "{code}: key order");
+            assert!(all.iter().all(|w| w.1 == 2 && w.2 == 200_000), "{code}");
+            pages.push(all);
+        }
+        assert_eq!(pages[0], pages[1], "{code}");
+        assert_eq!(pages[0], pages[2], "{code}");
+    }
 }
