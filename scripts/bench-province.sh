@@ -18,8 +18,8 @@
 #   audit     — the full audit through the API (POST /api/audit as the Hangzhou clerk; the log
 #               only, and with every projection if AUDIT_PROJECTIONS=1): entries/s;
 #   memory    — the server's resident memory when ready, after the audit, and its peak.
-# With DBSTAT=prefix (SQLite), each table's and index's bytes a log entry (and of them unused)
-# go to prefix-SIZE.txt.
+# With DBSTAT=prefix, each table's and index's bytes a log entry go to prefix-SIZE.txt (SQLite:
+# dbstat, and of them unused; PostgreSQL: pg_table_size with TOAST, pg_relation_size of an index).
 # A timeline (every SAMPLE seconds while the region is written: data size and resident memory)
 # goes to the file named by TIMELINE, if set.
 #
@@ -148,6 +148,13 @@ for n in "${sizes[@]}"; do
     kill -KILL "$pid"; wait "$pid" 2>/dev/null || true; pid=""
     if [ -n "$DATABASE" ]; then
         bytes="$(psql -tA "${DATABASE%/*}/$db" -c 'SELECT pg_database_size(current_database())')"
+        if [ -n "${DBSTAT:-}" ]; then # where the bytes went: each table (with TOAST) and index
+            psql -tA -F ' ' "${DATABASE%/*}/$db" -c "SELECT c.relname,
+                round(CASE c.relkind WHEN 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END
+                      * 1.0 / $records, 1) AS b
+                FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+                WHERE s.nspname = 'public' AND c.relkind IN ('r', 'i') ORDER BY b DESC LIMIT 14" >"$DBSTAT-$n.txt"
+        fi
         psql "${DATABASE%/*}/postgres" -qc "DROP DATABASE $db" >/dev/null; db=""
     else
         file="$dir/anxin.db"

@@ -395,7 +395,7 @@ fn import_killed_at_random_points_loses_nothing_acknowledged() {
     let root = scratch("cli", "crash");
     let data = root.join("data");
     assert_eq!(anxin_in(&data, &["init"]).0, 0);
-    let persons: u32 = 200;
+    let persons: u32 = 300;
     let months: u32 = 100;
     std::fs::write(
         root.join("orgs.csv"),
@@ -448,36 +448,57 @@ fn import_killed_at_random_points_loses_nothing_acknowledged() {
         seed ^= seed << 17;
         seed
     };
+    // Each round is killed at a point inside the import, whatever the build's speed: after its
+    // first or second durable commit (its "ack" line read), then 0 to 7 ms later, which lands
+    // anywhere from between two commits to the middle of one. The file holds 60 batches, more
+    // than 12 rounds can commit, so no round finishes by itself.
     let mut kills = 0;
     for round in 0..12 {
         let mut child = Command::new(env!("CARGO_BIN_EXE_anxin"))
             .args(["--today", "2026-11", "--data"])
             .arg(&data)
-            .args(["import", "contributions", "--ack", "--batch", "1000"])
+            .args(["import", "contributions", "--ack", "--batch", "500"])
             .arg(&file)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let delay = 30 + next() % 900;
+        let after_acks = 1 + next() % 2;
+        let delay = next() % 8;
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+            child.stdout.take().expect("stdout"),
+        ));
+        let mut seen = Vec::new();
+        while seen.iter().filter(|l: &&String| l.starts_with("ack ")).count() < after_acks as usize
+        {
+            match lines.next() {
+                Some(Ok(line)) => seen.push(line),
+                _ => break,
+            }
+        }
         std::thread::sleep(std::time::Duration::from_millis(delay));
         let _ = child.kill(); // SIGKILL on Unix
-        let out = child.wait_with_output().unwrap();
+        seen.extend(lines.map_while(|l| l.ok()));
+        let status = child.wait().unwrap();
         use std::os::unix::process::ExitStatusExt as _;
         // Killed mid-import (not after it had finished by itself).
-        kills += (out.status.signal() == Some(9)) as u32;
-        let acked: Vec<(u64, u64)> = String::from_utf8_lossy(&out.stdout)
-            .lines()
+        kills += (status.signal() == Some(9)) as u32;
+        let acked: Vec<(u64, u64)> = seen
+            .iter()
             .filter_map(|l| {
                 let mut parts = l.strip_prefix("ack ")?.split(' ');
                 Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
             })
             .collect();
+        assert!(
+            !acked.is_empty(),
+            "round {round}: no commit was acknowledged"
+        );
         // After the crash: the audit passes and every acknowledged row is there.
         let (code, audit, err) = anxin_in(&data, &["--lang", "en", "audit"]);
         assert_eq!(
             code, 0,
-            "round {round} (killed after {delay} ms): {audit}{err}"
+            "round {round} (killed {delay} ms after ack {after_acks}): {audit}{err}"
         );
         if let Some(&(last_row, size)) = acked.last() {
             let mut store = anxin_store_sqlite::SqliteStore::open(&data.join("anxin.db")).unwrap();
@@ -495,10 +516,7 @@ fn import_killed_at_random_points_loses_nothing_acknowledged() {
             }
         }
     }
-    assert!(
-        kills >= 6,
-        "only {kills} of 12 rounds were cut off mid-import"
-    );
+    assert_eq!(kills, 12, "only {kills} of 12 rounds were cut off mid-import");
     // Finishing the import afterwards lands exactly the rest.
     let (code, out, err) = anxin_in(&data, &["import", "contributions", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");

@@ -695,8 +695,8 @@ fn migration_19_reads_every_code_the_same() {
     client
         .batch_execute(
             "INSERT INTO events (seq, key, kind, body, leaf)
-             VALUES (7, 'c-7', 'contribution_recorded', '', '\\x00'),
-                    (8, 'later', 'a_kind_from_later', '{}', '\\x00');
+             VALUES (7, 'c-7', 'contribution_recorded', '', decode(repeat('00', 32), 'hex')),
+                    (8, 'later', 'a_kind_from_later', '{}', decode(repeat('00', 32), 'hex'));
              INSERT INTO contributions (seq, record_id, person, month, insurance, region, payer,
                  payer_code, base_fen, amount_fen, account_fen, status)
              VALUES (7, 'c-7', '\\x0808080808080808080808080808080808080808080808080808080808080808',
