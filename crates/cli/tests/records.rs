@@ -469,7 +469,11 @@ fn import_killed_at_random_points_loses_nothing_acknowledged() {
             child.stdout.take().expect("stdout"),
         ));
         let mut seen = Vec::new();
-        while seen.iter().filter(|l: &&String| l.starts_with("ack ")).count() < after_acks as usize
+        while seen
+            .iter()
+            .filter(|l: &&String| l.starts_with("ack "))
+            .count()
+            < after_acks as usize
         {
             match lines.next() {
                 Some(Ok(line)) => seen.push(line),
@@ -516,7 +520,10 @@ fn import_killed_at_random_points_loses_nothing_acknowledged() {
             }
         }
     }
-    assert_eq!(kills, 12, "only {kills} of 12 rounds were cut off mid-import");
+    assert_eq!(
+        kills, 12,
+        "only {kills} of 12 rounds were cut off mid-import"
+    );
     // Finishing the import afterwards lands exactly the rest.
     let (code, out, err) = anxin_in(&data, &["import", "contributions", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");

@@ -2127,6 +2127,116 @@ fn story_postings_follow_the_rule(mut store: Box<dyn Store>) {
     assert_eq!(posted, 50, "{backend}");
 }
 
+/// A page of a payer's workers, walking at most `walk` persons before it sorts the payer's rows
+/// (each backend's `payer_workers_walking`).
+pub type WalkingPage<'a, S> = &'a mut dyn FnMut(
+    &mut S,
+    &str,
+    Option<&[u8; 32]>,
+    u32,
+    u32,
+)
+    -> crate::Result<Vec<crate::store::PayerWorkerRow>>;
+
+/// A payer's workers page the same whether a page walks the persons in key order or sorts the
+/// payer's rows (a walk too short to fill a page): in person-key order, each worker once,
+/// unpaid months left out. 300 persons whose keys sort unlike the order they first contributed
+/// in, as keyed hashes do.
+pub fn payer_pages_walking_and_sorting_agree<S: Store>(mut store: S, walking: WalkingPage<'_, S>) {
+    let backend = store.backend();
+    let person = |i: u32| -> [u8; 32] {
+        let mut key = [0u8; 32];
+        key[..4].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_be_bytes());
+        key[31] = i as u8;
+        key
+    };
+    let mut rows = Vec::new();
+    for i in 0..300u32 {
+        for (month, status) in [
+            (24312, Status::Paid),
+            (24313, Status::Unpaid),
+            (24314, Status::Backpaid),
+        ] {
+            let payer = match i {
+                i if i % 3 == 0 => "PLATFORM-A",
+                i if i % 7 == 0 => "PLATFORM-B",
+                _ => "",
+            };
+            // Person 9 has only an unpaid month from its platform: not its worker.
+            let status = if i == 9 && month != 24313 {
+                Status::Unpaid
+            } else {
+                status
+            };
+            let seq = rows.len() as u64;
+            rows.push(crate::store::ContributionRow {
+                seq,
+                record_id: format!("c-{seq}"),
+                person: person(i),
+                month,
+                insurance: Insurance::Pension,
+                region: 330100,
+                payer: if payer.is_empty() {
+                    Payer::Individual
+                } else {
+                    Payer::Platform
+                },
+                payer_code: payer.into(),
+                base_fen: 500_000,
+                amount_fen: 100_000,
+                account_fen: 0,
+                status,
+                reason: None,
+                paid_on: None,
+            });
+        }
+    }
+    let mut txn = store.begin().expect("begin");
+    txn.write(&WriteBatch {
+        contributions: rows,
+        ..WriteBatch::default()
+    })
+    .expect("write");
+    txn.commit().expect("commit");
+
+    for (code, workers) in [
+        ("PLATFORM-A", 99),
+        ("PLATFORM-B", 28),
+        ("NOBODY", 0),
+        ("", 0),
+    ] {
+        let mut pages = Vec::new();
+        for walk in [1, 3, 10_000] {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let page = walking(&mut store, code, after.as_ref(), 7, walk).expect("page");
+                assert!(
+                    page.iter().all(|w| w.insurances == ["pension"]),
+                    "{backend}: {page:?}"
+                );
+                all.extend(page.iter().map(|w| (w.person, w.months, w.amount_fen)));
+                match page.last() {
+                    Some(last) if page.len() == 7 => after = Some(last.person),
+                    _ => break,
+                }
+            }
+            assert_eq!(all.len(), workers, "{backend}: {code}, walking {walk}");
+            assert!(
+                all.windows(2).all(|w| w[0].0 < w[1].0),
+                "{backend}: {code}: key order"
+            );
+            assert!(
+                all.iter().all(|w| w.1 == 2 && w.2 == 200_000),
+                "{backend}: {code}"
+            );
+            pages.push(all);
+        }
+        assert_eq!(pages[0], pages[1], "{backend}: {code}");
+        assert_eq!(pages[0], pages[2], "{backend}: {code}");
+    }
+}
+
 fn story_audit_sees_projection_damage_via_trait(store: Box<dyn Store>) {
     // Rows written through the trait but not through the service (no event): the audit names them.
     let backend = store.backend();

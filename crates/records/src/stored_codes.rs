@@ -6,8 +6,8 @@
 //! are its table; a code added later gets the next id, in a migration of its own in each
 //! backend and here.
 
-use anxin_domain::codes::{Code, GapReason, Insurance, Payer, Status};
 use crate::{Error, Result};
+use anxin_domain::codes::{Code, GapReason, Insurance, Payer, Status};
 
 /// A code list stored as integers: `IDS[i]` is the code of id `i + 1`.
 pub trait Stored: Code {

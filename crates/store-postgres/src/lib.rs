@@ -1261,9 +1261,7 @@ fn contribution_at(row: &Row, at: usize) -> Result<ContributionRow> {
         amount_fen: col(row, at + 9)?,
         account_fen: col(row, at + 10)?,
         status: code_col(row, at + 11)?,
-        reason: col::<Option<i16>>(row, at + 12)?
-            .map(code_of)
-            .transpose()?,
+        reason: col::<Option<i16>>(row, at + 12)?.map(code_of).transpose()?,
         paid_on: col(row, at + 13)?,
     })
 }
@@ -1449,9 +1447,7 @@ impl Store for PgStore {
     fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
         let (from, limit) = (int8(from, "from")?, int8(limit, "limit")?);
         let rows = self.query(
-            events_sql!(
-                "WHERE e.kind = 5 AND e.seq >= $1 ORDER BY e.seq LIMIT $2"
-            ),
+            events_sql!("WHERE e.kind = 5 AND e.seq >= $1 ORDER BY e.seq LIMIT $2"),
             &[&from, &limit],
         )?;
         to_events(&rows)

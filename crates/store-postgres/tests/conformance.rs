@@ -775,97 +775,14 @@ fn migration_19_reads_every_code_the_same() {
     );
 }
 
-/// A payer's workers page the same whether a page walks the persons in key order or sorts the
-/// payer's rows (`payer_workers_walking` with a walk too short to fill a page): in person-key
-/// order, each worker once, unpaid months left out.
+/// A payer's workers page the same whether a page walks the persons or sorts the payer's rows.
 #[test]
 fn payer_pages_walking_and_sorting_agree() {
-    use anxin_domain::codes::{Insurance, Payer as PayerCode, Status};
     let mut schemas = Schemas::new();
-    let mut store = schemas.store();
-    let person = |i: u32| -> [u8; 32] {
-        // Keys in an order unlike their pids, as keyed hashes are.
-        let mut key = [0u8; 32];
-        key[..4].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_be_bytes());
-        key[31] = i as u8;
-        key
-    };
-    let mut rows = Vec::new();
-    for i in 0..300u32 {
-        for (month, status) in [
-            (24312, Status::Paid),
-            (24313, Status::Unpaid),
-            (24314, Status::Backpaid),
-        ] {
-            let payer = match i {
-                i if i % 3 == 0 => "PLATFORM-A",
-                i if i % 7 == 0 => "PLATFORM-B",
-                _ => "",
-            };
-            // Person 9 has only an unpaid month from its platform: not its worker.
-            let status = if i == 9 && month != 24313 {
-                Status::Unpaid
-            } else {
-                status
-            };
-            let seq = rows.len() as u64;
-            rows.push(ContributionRow {
-                seq,
-                record_id: format!("c-{seq}"),
-                person: person(i),
-                month,
-                insurance: Insurance::Pension,
-                region: 330100,
-                payer: if payer.is_empty() {
-                    PayerCode::Individual
-                } else {
-                    PayerCode::Platform
-                },
-                payer_code: payer.into(),
-                base_fen: 500_000,
-                amount_fen: 100_000,
-                account_fen: 0,
-                status,
-                reason: None,
-                paid_on: None,
-            });
-        }
-    }
-    let mut txn = store.begin().expect("begin");
-    txn.write(&WriteBatch {
-        contributions: rows,
-        ..WriteBatch::default()
-    })
-    .expect("write");
-    txn.commit().expect("commit");
-
-    for (code, workers) in [
-        ("PLATFORM-A", 99),
-        ("PLATFORM-B", 28),
-        ("NOBODY", 0),
-        ("", 0),
-    ] {
-        let mut pages = Vec::new();
-        for walk in [1, 3, 10_000] {
-            let mut all = Vec::new();
-            let mut after = None;
-            loop {
-                let page = store
-                    .payer_workers_walking(code, after.as_ref(), 7, walk)
-                    .expect("page");
-                assert!(page.iter().all(|w| w.insurances == ["pension"]), "{page:?}");
-                all.extend(page.iter().map(|w| (w.person, w.months, w.amount_fen)));
-                match page.last() {
-                    Some(last) if page.len() == 7 => after = Some(last.person),
-                    _ => break,
-                }
-            }
-            assert_eq!(all.len(), workers, "{code}, walking {walk}");
-            assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "{code}: key order");
-            assert!(all.iter().all(|w| w.1 == 2 && w.2 == 200_000), "{code}");
-            pages.push(all);
-        }
-        assert_eq!(pages[0], pages[1], "{code}");
-        assert_eq!(pages[0], pages[2], "{code}");
-    }
+    conformance::payer_pages_walking_and_sorting_agree(
+        schemas.store(),
+        &mut |store: &mut PgStore, code, after, limit, walk| {
+            store.payer_workers_walking(code, after, limit, walk)
+        },
+    );
 }
