@@ -77,13 +77,20 @@ pub fn codes_of_ids<T: Stored>(ids: &str) -> String {
 
 /// The SQL list of the statuses in which money moved (`Status::is_paid`): "4, 1".
 pub fn paid_ids() -> String {
+    paid_id_list()
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The ids of the statuses in which money moved (`Status::is_paid`): [4, 1].
+pub fn paid_id_list() -> Vec<i64> {
     Status::ALL
         .iter()
         .filter(|s| s.is_paid())
         .filter_map(|s| id(*s).ok())
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
 }
 
 /// Every list's ids, as rows of `stored_codes` (list, id, code), sorted by list and id: what each

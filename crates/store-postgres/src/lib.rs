@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash as StdHash;
 use std::io::Write as _;
 
-use anxin_domain::codes::{Code, Insurance, Status};
+use anxin_domain::codes::{Code, Insurance};
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
@@ -113,14 +113,13 @@ fn code_id<T: Stored>(code: T) -> Result<i16> {
 
 /// The ids of the statuses in which money moved (`Status::is_paid`), for `status = ANY($n)`.
 fn paid_ids() -> Vec<i16> {
-    Status::ALL
-        .iter()
-        .filter(|s| s.is_paid())
-        .filter_map(|s| code_id(*s).ok())
+    codes::paid_id_list()
+        .into_iter()
+        .filter_map(|id| i16::try_from(id).ok())
         .collect()
 }
 
-/// The kinds of event migration 19 stored with fixed ids (`IDS[i]` is id `i + 1`); a kind not
+/// The kinds of event migration 19 stored with fixed ids (`EVENT_KINDS[i]` is id `i + 1`); a kind not
 /// in this list is given the next id of `event_kinds` when first written.
 const EVENT_KINDS: [&str; 10] = [
     "contribution_recorded",
