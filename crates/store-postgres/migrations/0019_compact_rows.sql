@@ -150,47 +150,58 @@ SELECT c.seq, coalesce(e.key, ''), p.person, c.month,
   JOIN person_ids p ON p.pid = c.pid
   LEFT JOIN events e ON e.seq = c.seq;
 
--- The postings view (migration 2), the same rule read from the rows as stored, as on SQLite
--- (its migration 20): filters compare ids (status 1 backpaid and 4 paid; payer 1 employer,
+-- The postings (migration 2), the same rule read from the rows as stored, as on SQLite (its
+-- migration 20): filters compare ids (status 1 backpaid and 4 paid; payer 1 employer,
 -- 2 platform, 3 self, 4 subsidy, 5 voucher), and a code is spelled out only in the account
--- name of a leg it gives. A test checks every insurance × payer × status against the records
--- service's own rule.
-CREATE VIEW postings (seq, leg, account, amount_fen) AS
+-- name of a leg it gives. The conformance suite checks every insurance × payer × status
+-- against the records service's own rule.
+--
+-- The rule is a function of a range of `seq`, so that the audit's read of one range looks up
+-- only the persons of that range (by `pid`, in one index scan) instead of joining every
+-- person: as a plain view over the join, PostgreSQL hashed all of `person_ids` for every range
+-- it read. The view `postings` is the whole range.
+CREATE FUNCTION postings_in(lo BIGINT, hi BIGINT)
+RETURNS TABLE (leg_seq BIGINT, leg INTEGER, leg_account TEXT, leg_amount_fen BIGINT)
+LANGUAGE sql STABLE AS $$
+WITH c AS MATERIALIZED (
+    SELECT r.seq, r.pid, r.payer, r.payer_code, r.insurance, r.region, r.amount_fen, r.account_fen
+      FROM contribution_rows r
+     WHERE r.seq >= lo AND r.seq < hi AND r.status IN (1, 4) AND r.amount_fen <> 0),
+p AS MATERIALIZED (
+    SELECT i.pid, encode(i.person, 'hex') AS hex FROM person_ids i
+     WHERE i.pid = ANY (ARRAY(SELECT DISTINCT c.pid FROM c))),
+r AS MATERIALIZED (
+    SELECT c.*, p.hex, c.payer IN (4, 5) AS fund,
+           CASE c.insurance WHEN 1 THEN 'injury' WHEN 2 THEN 'maternity' WHEN 3 THEN 'medical'
+                            WHEN 4 THEN 'pension' WHEN 5 THEN 'unemployment' END AS ins
+      FROM c JOIN p ON p.pid = c.pid)
 -- Leg 0: the payer (a subsidy or voucher fund pays the worker first).
-SELECT c.seq, 0,
-       (CASE c.payer
-           WHEN 3 THEN 'worker:' || encode(p.person, 'hex')
-           WHEN 2 THEN 'org:' || c.payer_code
-           WHEN 1 THEN 'org:' || c.payer_code
-           ELSE 'fund:' || (SELECT code FROM stored_codes WHERE list = 'payer' AND id = c.payer)
-                || ':' || lpad(c.region::text, 6, '0')
-       END) COLLATE "C",
-       -c.amount_fen
-  FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid
- WHERE c.status IN (1, 4) AND c.amount_fen <> 0
+SELECT r.seq, 0,
+       CASE r.payer
+           WHEN 3 THEN 'worker:' || r.hex
+           WHEN 2 THEN 'org:' || r.payer_code
+           WHEN 1 THEN 'org:' || r.payer_code
+           ELSE 'fund:' || (SELECT code FROM stored_codes WHERE list = 'payer' AND id = r.payer)
+                || ':' || lpad(r.region::text, 6, '0')
+       END,
+       -r.amount_fen
+  FROM r
 UNION ALL
-SELECT c.seq, 1, ('worker:' || encode(p.person, 'hex')) COLLATE "C", c.amount_fen
-  FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid
- WHERE c.status IN (1, 4) AND c.amount_fen <> 0 AND c.payer IN (4, 5)
+SELECT r.seq, 1, 'worker:' || r.hex, r.amount_fen FROM r WHERE r.fund
 UNION ALL
-SELECT c.seq, 2, ('worker:' || encode(p.person, 'hex')) COLLATE "C", -c.amount_fen
-  FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid
- WHERE c.status IN (1, 4) AND c.amount_fen <> 0 AND c.payer IN (4, 5)
+SELECT r.seq, 2, 'worker:' || r.hex, -r.amount_fen FROM r WHERE r.fund
 UNION ALL
 -- The pooling fund gets what the personal account does not.
-SELECT c.seq, CASE WHEN c.payer IN (4, 5) THEN 3 ELSE 1 END,
-       ('pool:' || CASE c.insurance WHEN 1 THEN 'injury' WHEN 2 THEN 'maternity' WHEN 3 THEN 'medical'
-                        WHEN 4 THEN 'pension' WHEN 5 THEN 'unemployment' END
-           || ':' || lpad(c.region::text, 6, '0')) COLLATE "C",
-       c.amount_fen - c.account_fen
-  FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid
- WHERE c.status IN (1, 4) AND c.amount_fen <> 0 AND c.amount_fen <> c.account_fen
+SELECT r.seq, CASE WHEN r.fund THEN 3 ELSE 1 END,
+       'pool:' || r.ins || ':' || lpad(r.region::text, 6, '0'), r.amount_fen - r.account_fen
+  FROM r WHERE r.amount_fen <> r.account_fen
 UNION ALL
-SELECT c.seq, CASE WHEN c.payer IN (4, 5) THEN 3 ELSE 1 END
-            + CASE WHEN c.amount_fen <> c.account_fen THEN 1 ELSE 0 END,
-       ('personal:' || CASE c.insurance WHEN 1 THEN 'injury' WHEN 2 THEN 'maternity' WHEN 3 THEN 'medical'
-                            WHEN 4 THEN 'pension' WHEN 5 THEN 'unemployment' END
-           || ':' || encode(p.person, 'hex')) COLLATE "C",
-       c.account_fen
-  FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid
- WHERE c.status IN (1, 4) AND c.amount_fen <> 0 AND c.account_fen <> 0;
+SELECT r.seq, CASE WHEN r.fund THEN 3 ELSE 1 END
+              + CASE WHEN r.amount_fen <> r.account_fen THEN 1 ELSE 0 END,
+       'personal:' || r.ins || ':' || r.hex, r.account_fen
+  FROM r WHERE r.account_fen <> 0
+$$;
+
+CREATE VIEW postings (seq, leg, account, amount_fen) AS
+SELECT leg_seq, leg, leg_account COLLATE "C", leg_amount_fen
+  FROM postings_in(-9223372036854775807, 9223372036854775807);

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash as StdHash;
 use std::io::Write as _;
 
-use anxin_domain::codes::{Code, Insurance};
+use anxin_domain::codes::Insurance;
 use anxin_ledger::Hash;
 use anxin_records::access::{AccessRow, AccountRow, NewAccount, SessionKind};
 use anxin_records::inbox::{DeliveryRow, DeliveryState, KindCounts, MessageRow, NewMessage};
@@ -430,6 +430,48 @@ impl PgStore {
     fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let st = self.statements.get(&mut self.client, sql)?;
         self.client.query(&st, params).map_err(db)
+    }
+
+    /// The person key of each `pid` (migration 19), in one index scan; a pid that names no
+    /// person is left out.
+    fn persons_of(&mut self, pids: impl Iterator<Item = i32>) -> Result<HashMap<i32, [u8; 32]>> {
+        let mut pids: Vec<i32> = pids.collect();
+        pids.sort_unstable();
+        pids.dedup();
+        if pids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = self.query(
+            "SELECT pid, person FROM person_ids WHERE pid = ANY($1)",
+            &[&pids],
+        )?;
+        rows.iter()
+            .map(|r| Ok((col(r, 0)?, key_col(r, 1, "person key")?)))
+            .collect()
+    }
+
+    /// Event rows read by `sql`, their empty bodies rebuilt from their contributions rows, the
+    /// persons of those looked up once for the whole read.
+    fn read_events(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<EventRow>> {
+        let rows = self.query(sql, params)?;
+        let read = rows.iter().map(to_event).collect::<Result<Vec<_>>>()?;
+        let persons = self.persons_of(read.iter().filter_map(|(_, c)| Some(c.as_ref()?.1)))?;
+        // A row whose pid names no person rebuilds nothing: its entry fails its stored hash.
+        let read = read
+            .into_iter()
+            .map(|(e, c)| {
+                let c = c.and_then(|(mut c, pid)| {
+                    c.person = *persons.get(&pid)?;
+                    Some(c)
+                });
+                (e, c)
+            })
+            .collect();
+        Ok(anxin_records::store::with_rebuilt_bodies(read))
     }
 
     /// A page of the workers a payer paid for, in person-key order, walking at most `walk`
@@ -1178,7 +1220,10 @@ fn to_job(row: &Row) -> Result<JobRow> {
     })
 }
 
-fn to_event(row: &Row) -> Result<(EventRow, Option<ContributionRow>)> {
+/// An event row, and the contributions row (with its `pid`) its empty body is rebuilt from.
+type ReadEvent = (EventRow, Option<(ContributionRow, i32)>);
+
+fn to_event(row: &Row) -> Result<ReadEvent> {
     let body: Vec<u8> = col(row, 3)?;
     // Stored empty: the bytes are rebuilt from the joined contributions row
     // (`anxin_records::store::with_rebuilt_bodies`). A row that does not read as a
@@ -1200,57 +1245,47 @@ fn to_event(row: &Row) -> Result<(EventRow, Option<ContributionRow>)> {
     ))
 }
 
-/// Event rows read, their empty bodies rebuilt.
-fn to_events(rows: &[Row]) -> Result<Vec<EventRow>> {
-    let rows = rows.iter().map(to_event).collect::<Result<Vec<_>>>()?;
-    Ok(anxin_records::store::with_rebuilt_bodies(rows))
-}
-
 /// `SELECT` of the events' columns, with those of the contributions row joined where a body
-/// is empty, then `$tail` (its WHERE and ORDER on `e.`): one static statement per use.
+/// is empty (`$join`: more conditions on `c.`, so that a range of the log joins a range of the
+/// rows), then `$tail` (its WHERE and ORDER on `e.`): one static statement per use.
 /// A kind is stored as its `event_kinds` id (migration 19); one with no name reads as its number,
 /// which names no event, so the audit reports the entry. A contribution's record ID is its
-/// event's key, and its person is found by `pid`.
+/// event's key; its person is read as its `pid` and looked up after (`PgStore::with_persons`).
 macro_rules! events_sql {
-    ($tail:literal) => {
+    ($join:literal, $tail:literal) => {
         concat!(
             "SELECT e.seq, e.key, \
-             coalesce((SELECT k.name FROM event_kinds k WHERE k.id = e.kind), 'kind ' || e.kind), \
-             e.body, e.leaf, c.seq, e.key, p.person, c.month, \
+             coalesce(k.name, 'kind ' || e.kind), \
+             e.body, e.leaf, c.seq, e.key, c.pid, c.month, \
              c.insurance, c.region, c.payer, c.payer_code, c.base_fen, c.amount_fen, \
              c.account_fen, c.status, c.reason, c.paid_on \
-             FROM events e LEFT JOIN contribution_rows c ON length(e.body) = 0 AND c.seq = e.seq \
-             LEFT JOIN person_ids p ON p.pid = c.pid ",
+             FROM events e LEFT JOIN event_kinds k ON k.id = e.kind \
+             LEFT JOIN contribution_rows c ON length(e.body) = 0 AND c.seq = e.seq ",
+            $join,
+            " ",
             $tail
         )
     };
 }
 
-/// `SELECT` of a contributions row's columns as stored (codes as their ids, migration 19), then
-/// `$tail` (on `c.` and `p.`). What the `contributions` view reads, without turning codes into
-/// text.
-macro_rules! contribution_sql {
-    ($tail:literal) => {
-        concat!(
-            "SELECT c.seq, coalesce(e.key, ''), p.person, c.month, c.insurance, c.region, c.payer, \
-             c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason, c.paid_on \
-             FROM contribution_rows c JOIN person_ids p ON p.pid = c.pid \
-             LEFT JOIN events e ON e.seq = c.seq ",
-            $tail
-        )
+/// The columns of a contributions row as stored (codes as their ids, migration 19; the person
+/// as its `pid`), from `contribution_rows c` and its log entry `events e`. What the
+/// `contributions` view reads, without turning codes into text.
+macro_rules! contribution_columns {
+    () => {
+        "c.seq, coalesce(e.key, ''), c.pid, c.month, c.insurance, c.region, c.payer, \
+         c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason, c.paid_on"
     };
 }
 
-fn to_contribution(row: &Row) -> Result<ContributionRow> {
-    contribution_at(row, 0)
-}
-
-/// A contributions row whose columns start at `at`.
-fn contribution_at(row: &Row, at: usize) -> Result<ContributionRow> {
-    Ok(ContributionRow {
+/// A contributions row whose columns start at `at`, and its `pid` (the person key is left
+/// zero, for the caller to fill in).
+fn contribution_at(row: &Row, at: usize) -> Result<(ContributionRow, i32)> {
+    let pid: i32 = col(row, at + 2)?;
+    let c = ContributionRow {
         seq: u64_col(row, at, "seq")?,
         record_id: col(row, at + 1)?,
-        person: key_col(row, at + 2, "person key")?,
+        person: [0; 32],
         month: col(row, at + 3)?,
         insurance: code_col(row, at + 4)?,
         region: u32_col(row, at + 5, "region")?,
@@ -1262,7 +1297,8 @@ fn contribution_at(row: &Row, at: usize) -> Result<ContributionRow> {
         status: code_col(row, at + 11)?,
         reason: col::<Option<i16>>(row, at + 12)?.map(code_of).transpose()?,
         paid_on: col(row, at + 13)?,
-    })
+    };
+    Ok((c, pid))
 }
 
 fn to_person(row: &Row) -> Result<PersonRow> {
@@ -1431,50 +1467,78 @@ impl Store for PgStore {
 
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
-        let rows = self.query(
-            events_sql!("WHERE e.seq >= $1 AND e.seq < $2 ORDER BY e.seq"),
+        // The range on both sides: two index range scans, merged.
+        self.read_events(
+            events_sql!(
+                "AND c.seq >= $1 AND c.seq < $2",
+                "WHERE e.seq >= $1 AND e.seq < $2 ORDER BY e.seq"
+            ),
             &[&from, &to],
-        )?;
-        to_events(&rows)
+        )
     }
 
     fn event_by_key(&mut self, key: &str) -> Result<Option<EventRow>> {
-        let rows = self.query(events_sql!("WHERE e.key = $1"), &[&key])?;
-        Ok(to_events(&rows)?.pop())
+        Ok(self
+            .read_events(events_sql!("", "WHERE e.key = $1"), &[&key])?
+            .pop())
     }
 
     fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
         let (from, limit) = (int8(from, "from")?, int8(limit, "limit")?);
-        let rows = self.query(
-            events_sql!("WHERE e.kind = 5 AND e.seq >= $1 ORDER BY e.seq LIMIT $2"),
+        self.read_events(
+            events_sql!(
+                "",
+                "WHERE e.kind = 5 AND e.seq >= $1 ORDER BY e.seq LIMIT $2"
+            ),
             &[&from, &limit],
-        )?;
-        to_events(&rows)
+        )
     }
 
     fn events_after(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>> {
         let (from, limit) = (int8(from, "from")?, int8(limit, "limit")?);
-        let rows = self.query(
-            events_sql!("WHERE e.seq >= $1 ORDER BY e.seq LIMIT $2"),
+        self.read_events(
+            events_sql!(
+                "AND c.seq >= $1",
+                "WHERE e.seq >= $1 ORDER BY e.seq LIMIT $2"
+            ),
             &[&from, &limit],
-        )?;
-        to_events(&rows)
+        )
     }
 
     fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
+        // The range on both sides: two index range scans, merged.
         let rows = self.query(
-            contribution_sql!("WHERE c.seq >= $1 AND c.seq < $2 ORDER BY c.seq"),
+            concat!(
+                "SELECT ",
+                contribution_columns!(),
+                " FROM contribution_rows c
+                 LEFT JOIN events e ON e.seq = c.seq AND e.seq >= $1 AND e.seq < $2
+                 WHERE c.seq >= $1 AND c.seq < $2 ORDER BY c.seq"
+            ),
             &[&from, &to],
         )?;
-        rows.iter().map(to_contribution).collect()
+        let rows = rows
+            .iter()
+            .map(|r| contribution_at(r, 0))
+            .collect::<Result<Vec<_>>>()?;
+        let persons = self.persons_of(rows.iter().map(|(_, pid)| *pid))?;
+        // A row whose pid names no person is left out, as a join would leave it: the audit
+        // names it missing.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(mut c, pid)| {
+                c.person = *persons.get(&pid)?;
+                Some(c)
+            })
+            .collect())
     }
 
     fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
         let rows = self.query(
-            "SELECT seq, leg, account, amount_fen FROM postings
-             WHERE seq >= $1 AND seq < $2 ORDER BY seq, leg",
+            "SELECT leg_seq, leg, leg_account, leg_amount_fen FROM postings_in($1, $2)
+             ORDER BY leg_seq, leg",
             &[&from, &to],
         )?;
         rows.iter()
@@ -1590,13 +1654,24 @@ impl Store for PgStore {
 
     fn contributions_of(&mut self, person: &[u8; 32]) -> Result<Vec<ContributionRow>> {
         let rows = self.query(
-            // The codes' ids sort as their names do (migration 19).
-            contribution_sql!(
-                "WHERE p.person = $1 ORDER BY c.month, c.insurance, c.region, c.payer, c.payer_code"
+            concat!(
+                "SELECT ",
+                contribution_columns!(),
+                " FROM person_ids p JOIN contribution_rows c ON c.pid = p.pid
+                 LEFT JOIN events e ON e.seq = c.seq
+                 WHERE p.person = $1",
+                // The codes' ids sort as their names do (migration 19).
+                " ORDER BY c.month, c.insurance, c.region, c.payer, c.payer_code"
             ),
             &[&&person[..]],
         )?;
-        rows.iter().map(to_contribution).collect()
+        rows.iter()
+            .map(|r| {
+                let (mut c, _) = contribution_at(r, 0)?;
+                c.person = *person;
+                Ok(c)
+            })
+            .collect()
     }
 
     fn balances(&mut self) -> Result<Vec<(String, i64, u64)>> {
