@@ -436,7 +436,7 @@ fn a_transfer_completes_once_through_kills_and_a_holiday_and_refuses_strangers()
     // Exactly once: each state once in 阜阳's log, nothing left to send on either side.
     let steps = psql_output(
         &database,
-        "SELECT key FROM events WHERE kind = 'transfer_step' ORDER BY seq",
+        "SELECT key FROM events WHERE kind = (SELECT id FROM event_kinds WHERE name = 'transfer_step') ORDER BY seq",
     );
     let steps = String::from_utf8_lossy(&steps.stdout).into_owned();
     let keys: Vec<&str> = steps

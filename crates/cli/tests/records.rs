@@ -564,7 +564,7 @@ fn tampering_with_psql_is_caught_and_named() {
         ),
         (
             "insert an event",
-            "INSERT INTO events SELECT 15, 'forged', kind, body, leaf FROM events WHERE seq = 4",
+            "INSERT INTO events SELECT 15, kind, 'forged', body, leaf FROM events WHERE seq = 4",
             &["#15", "past the signed head"],
         ),
         (
