@@ -2062,7 +2062,7 @@ fn story_balances_sum_to_zero(store: Box<dyn Store>) {
 /// from them: SQLite migration 20, PostgreSQL migration 19) gives exactly the legs the records
 /// service derives from each event, for every insurance, payer and status.
 fn story_postings_follow_the_rule(mut store: Box<dyn Store>) {
-    use anxin_domain::codes::{Code, Insurance, Payer, Status};
+    use anxin_domain::codes::{Insurance, Payer, Status};
     let backend = store.backend();
     let mut rows = Vec::new();
     for (i, insurance) in Insurance::ALL.iter().enumerate() {

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anxin_import::Payer;
 use anxin_records::conformance::{self, contribution, person, platform, resident_id, secrets};
-use anxin_records::store::{ContributionRow, EventRow, OrgRow, Store, WriteBatch};
+use anxin_records::store::{EventRow, OrgRow, Store, WriteBatch};
 use anxin_records::{AuditScope, Error, Outcome, Records, Suite};
 use anxin_store_postgres::PgStore;
 
@@ -648,7 +648,7 @@ fn every_event_kind_reads_back() {
 /// stopping the migration.
 #[test]
 fn migration_19_reads_every_code_the_same() {
-    use anxin_domain::codes::{Code, GapReason, Insurance, Payer, Status};
+    use anxin_domain::codes::{GapReason, Insurance, Payer, Status};
     let mut schemas = Schemas::new();
     let mut client = database_at(&mut schemas, 18);
     let person = [7u8; 32];
