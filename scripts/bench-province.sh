@@ -20,8 +20,9 @@
 #   memory    — the server's resident memory when ready, after the audit, and its peak.
 # With DBSTAT=prefix, each table's and index's bytes a log entry go to prefix-SIZE.txt (SQLite:
 # dbstat, and of them unused; PostgreSQL: pg_table_size with TOAST, pg_relation_size of an index).
-# A timeline (every SAMPLE seconds while the region is written: data size and resident memory)
-# goes to the file named by TIMELINE, if set.
+# A timeline (every SAMPLE seconds while the region is written: seconds, data size in KiB — the
+# data directory, or on PostgreSQL the database — and the server's resident memory in KiB) goes
+# to the file named by TIMELINE, if set.
 #
 # wrk runs on the same two cores as the server. Traffic goes only to the servers this script
 # starts on 127.0.0.1; each is stopped on exit, and its data (or database) removed.
@@ -87,7 +88,11 @@ for n in "${sizes[@]}"; do
         now=$(date +%s)
         if [ -n "${TIMELINE:-}" ] && [ "$now" -ge "$next_sample" ]; then
             next_sample=$((now + SAMPLE))
-            data_kb="$({ du -sk "$work"/anxin-demo-* 2>/dev/null || true; } | awk '{s += $1} END {print s + 0}')"
+            if [ -n "$DATABASE" ]; then # PostgreSQL: the database's size
+                data_kb="$(psql -tA "${DATABASE%/*}/$db" -c 'SELECT pg_database_size(current_database()) / 1024' 2>/dev/null || echo 0)"
+            else
+                data_kb="$({ du -sk "$work"/anxin-demo-* 2>/dev/null || true; } | awk '{s += $1} END {print s + 0}')"
+            fi
             echo "$n $(awk -v s="$started" -v t="$(date +%s.%N)" 'BEGIN {printf "%.0f", t - s}') $data_kb $(kib "$pid" VmRSS)" >>"$TIMELINE"
         fi
         sleep 1
