@@ -67,7 +67,7 @@ lua() { # file cookie delay_ms
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -1; }
 
 results="$work/results"
-echo "anxin: $ANXIN; months per worker: $MONTHS; backend: ${DATABASE:+postgres}${DATABASE:-sqlite}"
+echo "anxin: $ANXIN; months per worker: $MONTHS; backend: $([ -n "$DATABASE" ] && echo postgres || echo sqlite)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); disk free: $(df -h --output=avail "$work" | tail -1 | tr -d ' ')"
 for n in "${sizes[@]}"; do
     out="$work/out-$n"

@@ -306,6 +306,18 @@ pub struct PgStore {
     source: Option<(String, Option<String>)>,
 }
 
+/// What every anxin session sets: no JIT compilation.
+///
+/// anxin's statements are short (one person's rows, one range of the log), and PostgreSQL
+/// compiles a statement whose estimated cost passes `jit_above_cost` (100,000 by default) every
+/// time it runs. On a large table not yet analyzed (a province of 129 M rows just written, on a
+/// server with autovacuum off, as this machine's is), one person's rows were estimated at
+/// 416,410 instead of 24, and each `contributions_of` spent 80–112 ms compiling for 0.8 ms of
+/// work: 13 persons a second (BENCHMARKS.md, "A province on PostgreSQL").
+fn set_up_session(client: &mut Client) -> Result<()> {
+    client.batch_execute("SET jit = off").map_err(db)
+}
+
 impl PgStore {
     /// Connects to `url` (e.g. `postgres://anxin@127.0.0.1:5432/anxin`) and brings the schema
     /// of the connection's `search_path` up to date.
@@ -329,6 +341,7 @@ impl PgStore {
         client
             .batch_execute("SET default_transaction_read_only = on")
             .map_err(db)?;
+        set_up_session(&mut client)?;
         Ok(PgStore {
             client,
             statements: Statements::default(),
@@ -370,7 +383,8 @@ impl PgStore {
     }
 
     /// Takes a connection already set up by the caller (TLS, search path) and migrates.
-    pub fn from_client(client: Client) -> Result<PgStore> {
+    pub fn from_client(mut client: Client) -> Result<PgStore> {
+        set_up_session(&mut client)?;
         let mut store = PgStore {
             client,
             statements: Statements::default(),

@@ -119,6 +119,43 @@ fn migrations_are_idempotent() {
     );
 }
 
+/// No anxin session compiles a statement (JIT), however costly PostgreSQL thinks it is: the
+/// writer's, a reader's and one the caller set up. With JIT on, a province with no statistics
+/// yet spent 80–112 ms compiling each person's read of 0.8 ms (BENCHMARKS.md).
+#[test]
+fn no_session_compiles_statements() {
+    let mut schemas = Schemas::new();
+    let name = schemas.fresh();
+    let writer = PgStore::connect_schema(&schemas.url, &name).expect("writer");
+    let reader = PgStore::connect_read_only(&schemas.url, Some(&name)).expect("reader");
+    let mut own = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
+    own.batch_execute(&format!("SET search_path TO \"{name}\""))
+        .expect("search path");
+    let set_up = PgStore::from_client(own).expect("a caller's connection");
+    for (who, mut store) in [("writer", writer), ("reader", reader), ("caller's", set_up)] {
+        let client = store.client();
+        // Every statement would be compiled, were JIT on.
+        client
+            .batch_execute("SET jit_above_cost = 0")
+            .expect("jit_above_cost");
+        let plan: String = client
+            .query(
+                "EXPLAIN (ANALYZE, FORMAT TEXT) SELECT c.seq, e.key FROM contribution_rows c
+                 LEFT JOIN events e ON e.seq = c.seq WHERE c.pid = 1",
+                &[],
+            )
+            .expect("explain")
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(plan.contains("Execution Time"), "{who}: {plan}");
+        assert!(!plan.contains("JIT"), "the {who} session compiled: {plan}");
+        let jit: String = client.query_one("SHOW jit", &[]).expect("show jit").get(0);
+        assert_eq!(jit, "off", "{who}");
+    }
+}
+
 #[test]
 fn newer_schema_version_is_refused() {
     let mut schemas = Schemas::new();
