@@ -45,44 +45,134 @@ pub fn run_all(make: Factory<'_>) {
     story_persons_paged(make());
 }
 
-/// The registry walked a page at a time (the inbox's run over a province) gives every person
-/// once, in key order, exactly as the whole list does; past the last key, nothing.
+/// The registry walked a page at a time with its contributions (the inbox's run over a
+/// province): every registered person once, with exactly the rows [`Store::contributions_of`]
+/// gives; first the persons who have contributed, in the order of their first contribution,
+/// then the rest in key order; no page holds more than its limit; past the end, nothing.
 fn story_persons_paged(store: Box<dyn Store>) {
+    use crate::store::RegistryCursor;
     let backend = store.backend();
     let mut records = fresh(store);
     records.append(persons(0, 11)).expect("persons");
     let all = records.store().persons_all().expect("all");
     assert_eq!(all.len(), 11, "{backend}");
-    let mut walked = Vec::new();
-    let mut after: Option<[u8; 32]> = None;
-    loop {
-        let page = records
-            .store()
-            .persons_page(after.as_ref(), 4)
-            .expect("page");
-        assert!(page.len() <= 4, "{backend}: a page holds at most its limit");
-        let Some(last) = page.last() else { break };
-        after = Some(last.person);
-        walked.extend(page);
-    }
-    assert_eq!(
-        walked, all,
-        "{backend}: the pages are the whole registry, in order"
-    );
-    let last = all.last().expect("a person").person;
+    let id = |i: usize| {
+        let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
+        resident_id(&format!("330106{year}{month:02}{day:02}{:03}", i % 1000))
+    };
+    // Persons 7, 2, 9 and 4 contribute, in that order; later months of person 7 come after
+    // the others' first ones, and out of month order.
+    let firsts = [7, 2, 9, 4];
+    let mut rows: Vec<Input> = firsts
+        .iter()
+        .map(|&i| {
+            contribution(
+                &id(i),
+                &format!("p-{i}-0"),
+                "2024-05",
+                Payer::Individual,
+                "962.40",
+            )
+        })
+        .collect();
+    rows.push(contribution(
+        &id(7),
+        "p-7-2",
+        "2024-09",
+        Payer::Individual,
+        "962.40",
+    ));
+    rows.push(contribution(
+        &id(7),
+        "p-7-1",
+        "2024-01",
+        Payer::Individual,
+        "962.40",
+    ));
+    rows.push(contribution(
+        &id(2),
+        "p-2-1",
+        "2023-12",
+        Payer::Individual,
+        "1.00",
+    ));
+    let appended = records.append(rows).expect("contributions");
     assert!(
-        records
-            .store()
-            .persons_page(Some(&last), 4)
-            .expect("past the end")
-            .is_empty(),
-        "{backend}"
+        appended.outcomes.iter().all(added),
+        "{backend}: {appended:?}"
+    );
+    let key_of = |i: usize| records.person_key(&id(i)).0;
+    let mut expected: Vec<[u8; 32]> = [7, 2, 9, 4].iter().map(|&i| key_of(i)).collect();
+    let mut silent: Vec<[u8; 32]> = all
+        .iter()
+        .map(|p| p.person)
+        .filter(|k| !expected.contains(k))
+        .collect();
+    silent.sort();
+    expected.extend(silent);
+    for limit in [1, 2, 3, 100] {
+        let mut walked = Vec::new();
+        let mut from = Some(RegistryCursor::Start);
+        let mut pages = 0;
+        while let Some(cursor) = from {
+            let page = records.store().registry_page(&cursor, limit).expect("page");
+            assert!(
+                page.persons.len() <= limit as usize,
+                "{backend}: a page holds at most its limit"
+            );
+            from = page.next;
+            walked.extend(page.persons);
+            pages += 1;
+            assert!(pages < 100, "{backend}: the walk ends");
+        }
+        let order: Vec<[u8; 32]> = walked.iter().map(|(p, _)| p.person).collect();
+        assert_eq!(
+            order, expected,
+            "{backend}, limit {limit}: who, and in what order"
+        );
+        for (person, contributions) in &walked {
+            assert_eq!(
+                Some(person),
+                all.iter().find(|p| p.person == person.person),
+                "{backend}: the registry's row"
+            );
+            assert_eq!(
+                contributions,
+                &records
+                    .store()
+                    .contributions_of(&person.person)
+                    .expect("contributions_of"),
+                "{backend}, limit {limit}: a person's rows as contributions_of gives them"
+            );
+        }
+        assert_eq!(walked[0].1.len(), 3, "{backend}: person 7's three months");
+    }
+    // Past the end of either part.
+    let past = records
+        .store()
+        .registry_page(&RegistryCursor::Contributed(i64::MAX), 4)
+        .expect("past the contributors");
+    assert!(past.persons.is_empty(), "{backend}");
+    assert_eq!(past.next, Some(RegistryCursor::Silent(None)), "{backend}");
+    let last = expected.last().copied();
+    let past = records
+        .store()
+        .registry_page(&RegistryCursor::Silent(last), 4)
+        .expect("past the end");
+    assert!(past.persons.is_empty() && past.next.is_none(), "{backend}");
+    // A limit of 0 reads as 1: the walk still moves on.
+    let first = records
+        .store()
+        .registry_page(&RegistryCursor::Start, 0)
+        .expect("limit 0");
+    assert_eq!(first.persons.len(), 1, "{backend}");
+    assert!(
+        matches!(first.next, Some(RegistryCursor::Contributed(_))),
+        "{backend}: {:?}",
+        first.next
     );
 }
 
-/// What a witness keeps (migration 18): the latest checkpoint cosigned of a peer moves only
-/// from the size it was (a second step from the same size loses), alarms come back newest
-/// first, and each witness's latest cosignature of this log is found.
 fn story_witness(mut store: Box<dyn Store>) {
     use crate::witness::{AlarmRow, CosignatureRow, SeenRow};
     let backend = store.backend();

@@ -85,6 +85,87 @@ pub struct EventRow {
     pub leaf: Hash,
 }
 
+/// Where a walk over the registry ([`Store::registry_page`]) goes on from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegistryCursor {
+    /// The first page.
+    #[default]
+    Start,
+    /// Persons who have contributed, after the store's own number for a person (given in the
+    /// order persons first contribute; not a key to show or keep).
+    Contributed(i64),
+    /// Persons with no contribution, after this key (from the first when `None`).
+    Silent(Option<[u8; 32]>),
+}
+
+/// One page of [`Store::registry_page`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegistryPage {
+    /// Registered persons, each with their contributions ordered by month, insurance, region,
+    /// payer.
+    pub persons: Vec<(PersonRow, Vec<ContributionRow>)>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<RegistryCursor>,
+}
+
+impl RegistryPage {
+    /// A page of the persons who have contributed, for a store's [`Store::registry_page`]:
+    /// `ids` are the page's (number, key) pairs in number order, as many as were asked for
+    /// unless the list ran out; `registered` the registry rows of those keys that have one;
+    /// `rows` the contributions of the page's numbers, in their number's order and then ordered
+    /// as [`Store::contributions_of`] orders them, each with its person's key.
+    pub fn contributors(
+        ids: &[(i64, [u8; 32])],
+        mut registered: HashMap<[u8; 32], PersonRow>,
+        rows: Vec<ContributionRow>,
+        limit: u32,
+    ) -> RegistryPage {
+        let mut theirs: HashMap<[u8; 32], Vec<ContributionRow>> = HashMap::new();
+        for row in rows {
+            theirs.entry(row.person).or_default().push(row);
+        }
+        let persons = ids
+            .iter()
+            .filter_map(|(_, key)| {
+                let person = registered.remove(key)?;
+                Some((person, theirs.remove(key).unwrap_or_default()))
+            })
+            .collect();
+        let next = match ids.last() {
+            Some((pid, _)) if ids.len() >= limit as usize => RegistryCursor::Contributed(*pid),
+            _ => RegistryCursor::Silent(None),
+        };
+        RegistryPage {
+            persons,
+            next: Some(next),
+        }
+    }
+
+    /// A page of the persons with no contribution, for a store's [`Store::registry_page`]:
+    /// `persons` are the page's registered persons in key order, as many as were asked for
+    /// unless the registry ran out; `numbered` those of them who have contributed (left out).
+    pub fn silent(
+        persons: Vec<PersonRow>,
+        numbered: &HashSet<[u8; 32]>,
+        limit: u32,
+    ) -> RegistryPage {
+        let next = match persons.last() {
+            Some(last) if persons.len() >= limit as usize => {
+                Some(RegistryCursor::Silent(Some(last.person)))
+            }
+            _ => None,
+        };
+        RegistryPage {
+            persons: persons
+                .into_iter()
+                .filter(|p| !numbered.contains(&p.person))
+                .map(|p| (p, Vec::new()))
+                .collect(),
+            next,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonRow {
     pub person: [u8; 32],
@@ -419,9 +500,18 @@ pub trait Store: Send {
     /// Projection rows whose `seq` is at or past `from` (the audit's check for inserted rows).
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>>;
     fn persons_all(&mut self) -> Result<Vec<PersonRow>>;
-    /// At most `limit` persons in key order, after `after` (from the first when `None`): a
-    /// walk over the whole registry that holds one page in memory at a time.
-    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>>;
+    /// A page of the registry with each person's contributions (as [`Store::contributions_of`]
+    /// gives them), from `from`: a walk over a province that holds one page in memory at a
+    /// time, reading in the order the rows were written, so that past memory a page costs a
+    /// few range reads and not a page read per person. It walks first the persons who have
+    /// contributed, in the order of their first contribution, taking up to `limit` of them
+    /// (fewer are returned where some have no registration), then the persons with none, in
+    /// key order, looking at `limit` registered persons a page (so a page may hold fewer, or
+    /// none, and the walk goes on while `next` is set). Every registered person comes once, in a walk that
+    /// starts at [`RegistryCursor::Start`] and follows `next` until it is `None`; a person
+    /// whose first contribution is written while the walk is past the first part may be
+    /// missed by this walk (and is seen by the next).
+    fn registry_page(&mut self, from: &RegistryCursor, limit: u32) -> Result<RegistryPage>;
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>>;
     /// The registered names of those of `codes` that are in the registry (code → name).
     fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>>;
@@ -715,8 +805,8 @@ impl Store for Box<dyn Store> {
     fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
         (**self).persons_all()
     }
-    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
-        (**self).persons_page(after, limit)
+    fn registry_page(&mut self, from: &RegistryCursor, limit: u32) -> Result<RegistryPage> {
+        (**self).registry_page(from, limit)
     }
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         (**self).orgs_all()

@@ -50,7 +50,7 @@ use anxin_policy::calc::backpay::{BackpayRequest, backpay};
 use anxin_policy::schema::param;
 use anxin_records::account::{Summary, summarize};
 use anxin_records::inbox::{DeliveryState, MessageRow, NewMessage};
-use anxin_records::store::PersonRow;
+use anxin_records::store::{PersonRow, RegistryCursor};
 use anxin_records::{PersonKey, Store};
 use serde::{Deserialize, Serialize};
 
@@ -397,15 +397,15 @@ pub fn generate<S: Store>(
     let now = clock.unix_seconds();
     let mut report = Generated::default();
     let mut batch = Vec::new();
-    // The registry a page at a time: a province's persons never sit in memory together.
-    let mut after: Option<[u8; 32]> = None;
-    loop {
-        let page = store.persons_page(after.as_ref(), PERSONS_PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.person);
-        for row in page {
+    // The registry a page at a time, each page's contributions in one read: a province's
+    // persons never sit in memory together.
+    let mut from = Some(RegistryCursor::Start);
+    while let Some(cursor) = from {
+        let page = store.registry_page(&cursor, PERSONS_PAGE)?;
+        from = page.next;
+        for (row, contributions) in page.persons {
             let key = PersonKey(row.person);
-            let summaries = summarize(&store.contributions_of(&row.person)?);
+            let summaries = summarize(&contributions);
             match messages_for(policy, &key, &row, &summaries, today, reforms) {
                 Ok(messages) => batch.extend(messages),
                 Err(e) => {

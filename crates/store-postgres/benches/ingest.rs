@@ -21,7 +21,7 @@ use anxin_records::conformance::{contribution, person, region, resident_id, secr
 use anxin_records::inbox::{DeliveryRow, KindCounts, MessageRow, NewMessage};
 use anxin_records::store::{
     ChildRow, ContributionRow, EventRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
-    PostingRow, Slot, Store, Txn, WriteBatch,
+    PostingRow, RegistryCursor, RegistryPage, Slot, Store, Txn, WriteBatch,
 };
 use anxin_records::{AuditScope, Input, OrgInput, Outcome, Records, Result, Suite};
 use anxin_store_postgres::{BinaryCopy, PgStore};
@@ -170,8 +170,8 @@ impl Store for Timed {
     fn persons_all(&mut self) -> Result<Vec<PersonRow>> {
         self.inner.persons_all()
     }
-    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
-        self.inner.persons_page(after, limit)
+    fn registry_page(&mut self, from: &RegistryCursor, limit: u32) -> Result<RegistryPage> {
+        self.inner.registry_page(from, limit)
     }
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>> {
         self.inner.orgs_all()

@@ -23,8 +23,8 @@ use anxin_records::jobs::{JobProgress, JobRefusal, JobRow, JobWrite, NewJob};
 use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
     AlertStepRow, CaseStepRow, CertificateCodeRow, ChildRow, ContributionRow, EventRow,
-    EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow, Slot, Store,
-    Txn, WriteBatch, insurance_list,
+    EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow, PostingRow,
+    RegistryCursor, RegistryPage, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::stored_codes::{self as codes, Stored};
 use anxin_records::{Error, Result};
@@ -1591,16 +1591,90 @@ impl Store for PgStore {
         rows.iter().map(to_person).collect()
     }
 
-    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
-        // The empty key sorts before every 32-byte key: one statement for the first page too.
-        let after: &[u8] = after.map(|k| &k[..]).unwrap_or(&[]);
+    fn registry_page(&mut self, from: &RegistryCursor, limit: u32) -> Result<RegistryPage> {
+        let limit = limit.max(1);
+        let after = match from {
+            RegistryCursor::Start => 0,
+            RegistryCursor::Contributed(pid) => *pid,
+            RegistryCursor::Silent(after) => {
+                // A page of the registry in key order, less those who have a number: two
+                // index reads whose plans need no statistics (an anti-join in one statement
+                // was planned as a hash of all of `person_ids` for every page).
+                // The empty key sorts before every 32-byte key: one statement for the first
+                // page too.
+                let after: &[u8] = after.as_ref().map(|k| &k[..]).unwrap_or(&[]);
+                let rows = self.query(
+                    "SELECT person, sealed, hukou_region, residence_region, employment_form,
+                         platforms, permit_region, permit_since, household, seq
+                     FROM persons WHERE person > $1 ORDER BY person LIMIT $2",
+                    &[&after, &i64::from(limit)],
+                )?;
+                let persons = rows.iter().map(to_person).collect::<Result<Vec<_>>>()?;
+                let keys: Vec<&[u8]> = persons.iter().map(|p| &p.person[..]).collect();
+                let numbered = self
+                    .query(
+                        "SELECT person FROM person_ids WHERE person = ANY($1)",
+                        &[&keys],
+                    )?
+                    .iter()
+                    .map(|r| key_col(r, 0, "person key"))
+                    .collect::<Result<HashSet<[u8; 32]>>>()?;
+                return Ok(RegistryPage::silent(persons, &numbered, limit));
+            }
+        };
+        // Numbers fit an INTEGER column; a cursor past them reads nothing.
+        let after = i32::try_from(after.max(0)).unwrap_or(i32::MAX);
+        let ids = self
+            .query(
+                "SELECT pid, person FROM person_ids WHERE pid > $1 ORDER BY pid LIMIT $2",
+                &[&after, &i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| Ok((i64::from(col::<i32>(r, 0)?), key_col(r, 1, "person key")?)))
+            .collect::<Result<Vec<(i64, [u8; 32])>>>()?;
+        let Some(&(last, _)) = ids.last() else {
+            return Ok(RegistryPage::contributors(
+                &[],
+                HashMap::new(),
+                Vec::new(),
+                limit,
+            ));
+        };
+        let keys: Vec<&[u8]> = ids.iter().map(|(_, k)| &k[..]).collect();
+        let registered = self
+            .query(
+                "SELECT person, sealed, hukou_region, residence_region, employment_form,
+                     platforms, permit_region, permit_since, household, seq
+                 FROM persons WHERE person = ANY($1)",
+                &[&keys],
+            )?
+            .iter()
+            .map(|r| to_person(r).map(|p| (p.person, p)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        // The page's rows in one range of the slot index, which leads with `pid`.
+        let last = i32::try_from(last).unwrap_or(i32::MAX);
         let rows = self.query(
-            "SELECT person, sealed, hukou_region, residence_region, employment_form, platforms,
-                 permit_region, permit_since, household, seq
-             FROM persons WHERE person > $1 ORDER BY person LIMIT $2",
-            &[&after, &i64::from(limit)],
+            concat!(
+                "SELECT ",
+                contribution_columns!(),
+                " FROM contribution_rows c LEFT JOIN events e ON e.seq = c.seq
+                 WHERE c.pid > $1 AND c.pid <= $2
+                 ORDER BY c.pid, c.month, c.insurance, c.region, c.payer, c.payer_code"
+            ),
+            &[&after, &last],
         )?;
-        rows.iter().map(to_person).collect()
+        let by_pid: HashMap<i64, [u8; 32]> = ids.iter().copied().collect();
+        let rows = rows
+            .iter()
+            .map(|r| {
+                let (mut c, pid) = contribution_at(r, 0)?;
+                c.person = *by_pid.get(&i64::from(pid)).ok_or_else(|| {
+                    Error::Corrupt(format!("a contribution of number {pid}, not in its page"))
+                })?;
+                Ok(c)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RegistryPage::contributors(&ids, registered, rows, limit))
     }
 
     fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {

@@ -16,7 +16,7 @@ use anxin_records::signup::{NewSignup, SignupDecision, SignupRow, SignupState};
 use anxin_records::store::{
     ALERT_STEP_COLUMNS, AlertStepRow, CASE_STEP_COLUMNS, CaseStepRow, CertificateCodeRow, ChildRow,
     ContributionRow, EventRow, EvidenceRow, Head, OrgRow, PayerMonthRow, PayerWorkerRow, PersonRow,
-    PostingRow, Slot, Store, Txn, WriteBatch, insurance_list,
+    PostingRow, RegistryCursor, RegistryPage, Slot, Store, Txn, WriteBatch, insurance_list,
 };
 use anxin_records::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -1199,14 +1199,72 @@ impl Store for SqliteStore {
         self.persons_where("ORDER BY person", [])
     }
 
-    fn persons_page(&mut self, after: Option<&[u8; 32]>, limit: u32) -> Result<Vec<PersonRow>> {
-        match after {
-            Some(key) => self.persons_where(
-                "WHERE person > ?1 ORDER BY person LIMIT ?2",
-                rusqlite::params![&key[..], limit],
-            ),
-            None => self.persons_where("ORDER BY person LIMIT ?1", [limit]),
+    fn registry_page(&mut self, from: &RegistryCursor, limit: u32) -> Result<RegistryPage> {
+        let limit = limit.max(1);
+        let after = match from {
+            RegistryCursor::Start => 0,
+            RegistryCursor::Contributed(pid) => *pid,
+            RegistryCursor::Silent(after) => {
+                // A page of the registry in key order, less those who have a number.
+                // The empty key sorts before every 32-byte key: one statement for the first
+                // page too.
+                let after: &[u8] = after.as_ref().map(|k| &k[..]).unwrap_or(&[]);
+                let persons = self.persons_where(
+                    "WHERE person > ?1 ORDER BY person LIMIT ?2",
+                    rusqlite::params![after, limit],
+                )?;
+                let mut numbered = HashSet::new();
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("SELECT 1 FROM person_ids WHERE person = ?1")
+                    .map_err(db)?;
+                for p in &persons {
+                    if stmt.exists([&p.person[..]]).map_err(db)? {
+                        numbered.insert(p.person);
+                    }
+                }
+                return Ok(RegistryPage::silent(persons, &numbered, limit));
+            }
+        };
+        let ids = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT pid, person FROM person_ids WHERE pid > ?1 ORDER BY pid LIMIT ?2",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params![after, limit], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })
+                .map_err(db)?;
+            rows.map(|r| {
+                let (pid, key) = r.map_err(db)?;
+                Ok((pid, key32(key)?))
+            })
+            .collect::<Result<Vec<_>>>()?
+        };
+        let Some(&(last, _)) = ids.last() else {
+            return Ok(RegistryPage::contributors(
+                &[],
+                HashMap::new(),
+                Vec::new(),
+                limit,
+            ));
+        };
+        let mut registered = HashMap::new();
+        for (_, key) in &ids {
+            if let Some(p) = self.persons_where("WHERE person = ?1", [&key[..]])?.pop() {
+                registered.insert(*key, p);
+            }
         }
+        // The page's rows in one range of the slot index, which leads with `pid`.
+        let rows = self.contributions_where(
+            "WHERE c.pid > ?1 AND c.pid <= ?2
+             ORDER BY c.pid, c.month, c.insurance, c.region, c.payer, c.payer_code",
+            [after, last],
+        )?;
+        Ok(RegistryPage::contributors(&ids, registered, rows, limit))
     }
 
     fn org_names(&mut self, codes: &[&str]) -> Result<HashMap<String, String>> {
