@@ -17,7 +17,8 @@
 #               own, CERTS times one after the other): median and slowest;
 #   audit     — the full audit through the API (POST /api/audit as the Hangzhou clerk; the log
 #               only, and with every projection if AUDIT_PROJECTIONS=1): entries/s;
-#   memory    — the server's resident memory when ready, after the audit, and its peak.
+#   memory    — the server's resident memory when ready, after the audit, and its peak;
+#   inbox     — seconds the demo took to fill every worker's inbox (part of the time to ready).
 # With DBSTAT=prefix, each table's and index's bytes a log entry go to prefix-SIZE.txt (SQLite:
 # dbstat, and of them unused; PostgreSQL: pg_table_size with TOAST, pg_relation_size of an index).
 # A timeline (every SAMPLE seconds while the region is written: seconds, data size in KiB — the
@@ -101,6 +102,7 @@ for n in "${sizes[@]}"; do
     records="$(sed -E 's/.* ([0-9]+) 条记录 records in ([0-9.]+) s.*/\1/' <<<"$line")"
     seconds="$(sed -E 's/.* ([0-9]+) 条记录 records in ([0-9.]+) s.*/\2/' <<<"$line")"
     ready_rss="$(kib "$pid" VmRSS)"
+    inbox_s="$(sed -n 's/.*Inboxes filled: .* in \([0-9.]*\) s$/\1/p' "$out")"
     dir="$(sed -n 's/^  数据目录 data: //p' "$out")"
     password_of() { awk -v u="$1" '$1 == u {print $2; exit}' "$out"; }
 
@@ -172,18 +174,18 @@ for n in "${sizes[@]}"; do
         fi
     fi
     rm -rf "$dir"
-    echo "$n $records $seconds $bytes $rps $p50 $p99 $non2xx $errors $cert_median $cert_max $audited $audit_s $proj $ready_rss $after_rss $peak" >>"$results"
+    echo "$n $records $seconds $bytes $rps $p50 $p99 $non2xx $errors $cert_median $cert_max $audited $audit_s $proj $ready_rss $after_rss $peak ${inbox_s:--}" >>"$results"
 done
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
-printf '\n%10s %11s %8s %9s %7s | %7s %7s %7s %5s | %7s %7s | %10s %9s | %8s %8s %8s\n' \
+printf '\n%10s %11s %8s %9s %7s | %7s %7s %7s %5s | %7s %7s | %10s %9s | %8s %8s %8s | %8s\n' \
     workers records 'ready s' 'rec/s' 'B/rec' 'req/s' 'p50 ms' 'p99 ms' 'err' 'cert s' 'max s' \
-    'audit e/s' 'proj e/s' 'rss MiB' 'after' 'peak'
-while read -r n records seconds bytes rps p50 p99 non2xx errors cm cx audited audit_s proj r a pk; do
-    printf '%10s %11s %8s %9.0f %7.0f | %7s %7s %7s %5s | %7s %7s | %10.0f %9s | %8s %8s %8s\n' \
+    'audit e/s' 'proj e/s' 'rss MiB' 'after' 'peak' 'inbox s'
+while read -r n records seconds bytes rps p50 p99 non2xx errors cm cx audited audit_s proj r a pk inbox; do
+    printf '%10s %11s %8s %9.0f %7.0f | %7s %7s %7s %5s | %7s %7s | %10.0f %9s | %8s %8s %8s | %8s\n' \
         "$n" "$records" "$seconds" "$(bc -l <<<"$records / $seconds")" "$(bc -l <<<"$bytes / $records")" \
         "$rps" "$p50" "$p99" "$((non2xx + errors))" "$cm" "$cx" "$(bc -l <<<"$audited / $audit_s")" "$proj" \
-        "$(mib "$r")" "$(mib "$a")" "$(mib "$pk")"
+        "$(mib "$r")" "$(mib "$a")" "$(mib "$pk")" "$inbox"
 done <"$results"
 if [ "$(wc -l <"$results")" -gt 1 ]; then
     echo

@@ -1099,7 +1099,14 @@ fn serve(
             // The demo workers' inboxes, as `anxin inbox run` would fill them on the demo's
             // day (the last day of --today's month, as every other command reads it).
             let day = anxin_domain::TestClock::on(today_date(g));
-            anxin_service::inbox::generate(records.store(), &policy, &day, &[])?;
+            let inboxes = std::time::Instant::now();
+            let told = anxin_service::inbox::generate(records.store(), &policy, &day, &[])?;
+            println!(
+                "  收件箱已生成 Inboxes filled: {} 人 persons, {} 条消息 messages in {:.1} s",
+                told.persons,
+                told.new,
+                inboxes.elapsed().as_secs_f64()
+            );
             println!(
                 "演示地区已生成 Demo region ready: {workers} 名劳动者 workers, {total} 条记录 records in {:.1} s",
                 started.elapsed().as_secs_f64()
