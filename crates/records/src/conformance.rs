@@ -56,10 +56,7 @@ fn story_persons_paged(store: Box<dyn Store>) {
     records.append(persons(0, 11)).expect("persons");
     let all = records.store().persons_all().expect("all");
     assert_eq!(all.len(), 11, "{backend}");
-    let id = |i: usize| {
-        let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
-        resident_id(&format!("330106{year}{month:02}{day:02}{:03}", i % 1000))
-    };
+    let id = person_id;
     // Persons 7, 2, 9 and 4 contribute, in that order; later months of person 7 come after
     // the others' first ones, and out of month order.
     let firsts = [7, 2, 9, 4];
@@ -288,12 +285,7 @@ fn story_large_batches(store: Box<dyn Store>) {
     let mut registry = vec![platform()];
     registry.extend(persons(0, 40));
     records.append(registry).expect("registry");
-    let ids: Vec<ResidentId> = (0..40)
-        .map(|i| {
-            let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
-            resident_id(&format!("330106{year}{month:02}{day:02}{:03}", i % 1000))
-        })
-        .collect();
+    let ids: Vec<ResidentId> = (0..40).map(person_id).collect();
     let month = |k: usize| format!("{}-{:02}", 2010 + k / 12, k % 12 + 1);
     let rows = |from: usize, to: usize| -> Vec<Input> {
         (from..to)
@@ -1604,14 +1596,14 @@ pub fn resident_id(prefix17: &str) -> ResidentId {
 /// 23,520 of them (born 1950 to 2019).
 pub fn persons(from: usize, count: usize) -> Vec<Input> {
     (from..from + count)
-        .map(|i| {
-            let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
-            person(&resident_id(&format!(
-                "330106{year}{month:02}{day:02}{:03}",
-                i % 1000
-            )))
-        })
+        .map(|i| person(&person_id(i)))
         .collect()
+}
+
+/// The resident ID of person `i` of [`persons`].
+pub fn person_id(i: usize) -> ResidentId {
+    let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1950 + i / 336 % 70);
+    resident_id(&format!("330106{year}{month:02}{day:02}{:03}", i % 1000))
 }
 
 pub fn secrets(suite: Suite) -> Secrets {

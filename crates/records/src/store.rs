@@ -507,10 +507,10 @@ pub trait Store: Send {
     /// contributed, in the order of their first contribution, taking up to `limit` of them
     /// (fewer are returned where some have no registration), then the persons with none, in
     /// key order, looking at `limit` registered persons a page (so a page may hold fewer, or
-    /// none, and the walk goes on while `next` is set). Every registered person comes once, in a walk that
-    /// starts at [`RegistryCursor::Start`] and follows `next` until it is `None`; a person
-    /// whose first contribution is written while the walk is past the first part may be
-    /// missed by this walk (and is seen by the next).
+    /// none, and the walk goes on while `next` is set). Every registered person comes once,
+    /// in a walk that starts at [`RegistryCursor::Start`] and follows `next` until it is
+    /// `None`; a person whose first contribution is written while the walk is past the first
+    /// part may be missed by this walk (and is seen by the next).
     fn registry_page(&mut self, from: &RegistryCursor, limit: u32) -> Result<RegistryPage>;
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>>;
     /// The registered names of those of `codes` that are in the registry (code → name).
