@@ -102,7 +102,7 @@ pub enum RegistryCursor {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RegistryPage {
     /// Registered persons, each with their contributions ordered by month, insurance, region,
-    /// payer.
+    /// payer (without their record IDs).
     pub persons: Vec<(PersonRow, Vec<ContributionRow>)>,
     /// Where the next page starts; `None` after the last.
     pub next: Option<RegistryCursor>,
@@ -501,7 +501,8 @@ pub trait Store: Send {
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>>;
     fn persons_all(&mut self) -> Result<Vec<PersonRow>>;
     /// A page of the registry with each person's contributions (as [`Store::contributions_of`]
-    /// gives them), from `from`: a walk over a province that holds one page in memory at a
+    /// gives them, but with `record_id` left empty: reading it costs a look into the log for
+    /// every row, and the walks that use this have no need of it), from `from`: a walk over a province that holds one page in memory at a
     /// time, reading in the order the rows were written, so that past memory a page costs a
     /// few range reads and not a page read per person. It walks first the persons who have
     /// contributed, in the order of their first contribution, taking up to `limit` of them

@@ -39,7 +39,7 @@
 //! Messages are not ledger events: they are derived from the record and the policy, can be
 //! generated again from them, and certify nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -204,6 +204,29 @@ impl Thresholds {
     }
 }
 
+/// The thresholds of the regions met in one walk under one set of reforms, each looked up
+/// once a region and month rather than once a person (the lookups were a tenth of the inbox
+/// step's time).
+#[derive(Debug, Default)]
+pub struct ThresholdsByRegion(HashMap<(u32, YearMonth), Thresholds>);
+
+impl ThresholdsByRegion {
+    fn get(
+        &mut self,
+        policy: &Policy,
+        region: u32,
+        month: YearMonth,
+        reforms: &[String],
+    ) -> anxin_policy::Result<Thresholds> {
+        if let Some(t) = self.0.get(&(region, month)) {
+            return Ok(*t);
+        }
+        let t = Thresholds::resolve(policy, &format!("{region:06}"), month, reforms)?;
+        self.0.insert((region, month), t);
+        Ok(t)
+    }
+}
+
 /// The stable key of a message: kind, person, month.
 pub fn message_key(kind: &str, person: &PersonKey, month: YearMonth) -> String {
     format!("{kind}:{}:{month}", person.hex())
@@ -254,6 +277,7 @@ fn values<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String
 /// registry row and contribution summaries, under the law in force plus `reforms`. A region
 /// whose thresholds the policy cannot give (or a reform that does not cover it) is an error,
 /// never a guessed message; someone who never paid the pension where they live gets none.
+/// `thresholds` keeps what was looked up for the next person under the same `reforms`.
 pub fn messages_for(
     policy: &Policy,
     person: &PersonKey,
@@ -261,6 +285,7 @@ pub fn messages_for(
     summaries: &[Summary],
     today: jiff::civil::Date,
     reforms: &[String],
+    thresholds: &mut ThresholdsByRegion,
 ) -> anxin_policy::Result<Vec<NewMessage>> {
     let mut out = Vec::new();
     let Some(this) = YearMonth::of_date(today) else {
@@ -276,7 +301,7 @@ pub fn messages_for(
     else {
         return Ok(out);
     };
-    let t = Thresholds::resolve(policy, &region, this, reforms)?;
+    let t = thresholds.get(policy, home, this, reforms)?;
     // Months with no payment since the last paid one, before this month.
     let since = last_paid.plus(1);
     let missed_since = i64::from(last_paid.months_until(this) - 1).max(0);
@@ -397,6 +422,7 @@ pub fn generate<S: Store>(
     let now = clock.unix_seconds();
     let mut report = Generated::default();
     let mut batch = Vec::new();
+    let mut thresholds = ThresholdsByRegion::default();
     // The registry a page at a time, each page's contributions in one read: a province's
     // persons never sit in memory together.
     let mut from = Some(RegistryCursor::Start);
@@ -406,7 +432,15 @@ pub fn generate<S: Store>(
         for (row, contributions) in page.persons {
             let key = PersonKey(row.person);
             let summaries = summarize(&contributions);
-            match messages_for(policy, &key, &row, &summaries, today, reforms) {
+            match messages_for(
+                policy,
+                &key,
+                &row,
+                &summaries,
+                today,
+                reforms,
+                &mut thresholds,
+            ) {
                 Ok(messages) => batch.extend(messages),
                 Err(e) => {
                     report.skipped += 1;

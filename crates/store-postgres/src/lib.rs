@@ -1651,16 +1651,16 @@ impl Store for PgStore {
             .iter()
             .map(|r| to_person(r).map(|p| (p.person, p)))
             .collect::<Result<HashMap<_, _>>>()?;
-        // The page's rows in one range of the slot index, which leads with `pid`.
+        // The page's rows in one range of the slot index, which leads with `pid`; without
+        // their record IDs (left empty), so without a read of the log for each row.
         let last = i32::try_from(last).unwrap_or(i32::MAX);
         let rows = self.query(
-            concat!(
-                "SELECT ",
-                contribution_columns!(),
-                " FROM contribution_rows c LEFT JOIN events e ON e.seq = c.seq
-                 WHERE c.pid > $1 AND c.pid <= $2
-                 ORDER BY c.pid, c.month, c.insurance, c.region, c.payer, c.payer_code"
-            ),
+            "SELECT c.seq, ''::text, c.pid, c.month, c.insurance, c.region, c.payer,
+                 c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason,
+                 c.paid_on
+             FROM contribution_rows c
+             WHERE c.pid > $1 AND c.pid <= $2
+             ORDER BY c.pid, c.month, c.insurance, c.region, c.payer, c.payer_code",
             &[&after, &last],
         )?;
         let by_pid: HashMap<i64, [u8; 32]> = ids.iter().copied().collect();

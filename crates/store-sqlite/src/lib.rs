@@ -840,11 +840,17 @@ fn contribution(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ContributionRow, Vec
     contribution_at(r, 0)
 }
 
-/// A contributions row whose columns start at `at`.
-fn contribution_at(
+/// [`CONTRIBUTION_COLUMNS`] for a walk that needs neither the record ID nor the person's key:
+/// read from `contribution_rows` alone, the third column is the person's number and the record
+/// ID is left empty.
+const LEAN_CONTRIBUTION_COLUMNS: &str = "c.seq, '', c.pid, c.month, c.insurance, c.region, c.payer, c.payer_code, c.base_fen, c.amount_fen, c.account_fen, c.status, c.reason, c.paid_on";
+
+/// A contributions row whose columns start at `at`, and its person (the key, or the number
+/// where [`LEAN_CONTRIBUTION_COLUMNS`] were read); the row's own `person` is left zero.
+fn contribution_at<P: rusqlite::types::FromSql>(
     r: &rusqlite::Row<'_>,
     at: usize,
-) -> rusqlite::Result<(ContributionRow, Vec<u8>)> {
+) -> rusqlite::Result<(ContributionRow, P)> {
     Ok((
         ContributionRow {
             seq: r.get::<_, i64>(at)? as u64,
@@ -872,19 +878,24 @@ fn contribution_at(
 const PERSON_COLUMNS: &str = "person, sealed, hukou_region, residence_region, employment_form, platforms, permit_region, permit_since, household, seq";
 
 fn person(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, PersonRow)> {
+    person_at(r, 0)
+}
+
+/// A persons row whose [`PERSON_COLUMNS`] start at `at`.
+fn person_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<(Vec<u8>, PersonRow)> {
     Ok((
-        r.get(0)?,
+        r.get(at)?,
         PersonRow {
             person: [0; 32],
-            sealed: r.get(1)?,
-            hukou_region: r.get(2)?,
-            residence_region: r.get(3)?,
-            employment_form: r.get(4)?,
-            platforms: r.get(5)?,
-            permit_region: r.get(6)?,
-            permit_since: r.get(7)?,
-            household: r.get(8)?,
-            seq: r.get::<_, i64>(9)? as u64,
+            sealed: r.get(at + 1)?,
+            hukou_region: r.get(at + 2)?,
+            residence_region: r.get(at + 3)?,
+            employment_form: r.get(at + 4)?,
+            platforms: r.get(at + 5)?,
+            permit_region: r.get(at + 6)?,
+            permit_since: r.get(at + 7)?,
+            household: r.get(at + 8)?,
+            seq: r.get::<_, i64>(at + 9)? as u64,
         },
     ))
 }
@@ -1208,42 +1219,64 @@ impl Store for SqliteStore {
                 // A page of the registry in key order, less those who have a number.
                 // The empty key sorts before every 32-byte key: one statement for the first
                 // page too.
+                // One statement a page, not a look into `person_ids` for each person.
                 let after: &[u8] = after.as_ref().map(|k| &k[..]).unwrap_or(&[]);
-                let persons = self.persons_where(
-                    "WHERE person > ?1 ORDER BY person LIMIT ?2",
-                    rusqlite::params![after, limit],
-                )?;
-                let mut numbered = HashSet::new();
                 let mut stmt = self
                     .conn
-                    .prepare_cached("SELECT 1 FROM person_ids WHERE person = ?1")
+                    .prepare_cached(&format!(
+                        "SELECT p.*, i.pid IS NOT NULL
+                         FROM (SELECT {PERSON_COLUMNS} FROM persons
+                               WHERE person > ?1 ORDER BY person LIMIT ?2) p
+                         LEFT JOIN person_ids i ON i.person = p.person"
+                    ))
                     .map_err(db)?;
-                for p in &persons {
-                    if stmt.exists([&p.person[..]]).map_err(db)? {
-                        numbered.insert(p.person);
+                let mut rows = stmt.query(rusqlite::params![after, limit]).map_err(db)?;
+                let mut persons = Vec::new();
+                let mut numbered = HashSet::new();
+                while let Some(r) = rows.next().map_err(db)? {
+                    let (key, mut row) = person(r).map_err(db)?;
+                    row.person = key32(key)?;
+                    if r.get::<_, bool>(10).map_err(db)? {
+                        numbered.insert(row.person);
                     }
+                    persons.push(row);
                 }
+                // In key order already, but the outer statement does not promise it (and would
+                // sort a page to say it does).
+                persons.sort_unstable_by_key(|p| p.person);
                 return Ok(RegistryPage::silent(persons, &numbered, limit));
             }
         };
-        let ids = {
+        // The page's numbers with their registry rows, in one statement (`seq` is NULL where
+        // a number has no registration).
+        let mut ids = Vec::new();
+        let mut registered = HashMap::new();
+        {
             let mut stmt = self
                 .conn
                 .prepare_cached(
-                    "SELECT pid, person FROM person_ids WHERE pid > ?1 ORDER BY pid LIMIT ?2",
+                    "SELECT i.pid, i.person, p.sealed, p.hukou_region, p.residence_region,
+                         p.employment_form, p.platforms, p.permit_region, p.permit_since,
+                         p.household, p.seq
+                     FROM person_ids i LEFT JOIN persons p ON p.person = i.person
+                     WHERE i.pid > ?1 ORDER BY i.pid LIMIT ?2",
                 )
                 .map_err(db)?;
-            let rows = stmt
-                .query_map(rusqlite::params![after, limit], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-                })
-                .map_err(db)?;
-            rows.map(|r| {
-                let (pid, key) = r.map_err(db)?;
-                Ok((pid, key32(key)?))
-            })
-            .collect::<Result<Vec<_>>>()?
-        };
+            let mut rows = stmt.query(rusqlite::params![after, limit]).map_err(db)?;
+            while let Some(r) = rows.next().map_err(db)? {
+                let pid: i64 = r.get(0).map_err(db)?;
+                let registry = match r.get::<_, Option<i64>>(10).map_err(db)? {
+                    Some(_) => Some(person_at(r, 1).map_err(db)?),
+                    None => None,
+                };
+                let key = key32(r.get(1).map_err(db)?)?;
+                ids.push((pid, key));
+                if let Some((_, mut row)) = registry {
+                    row.person = key;
+                    registered.insert(key, row);
+                }
+            }
+        }
         let Some(&(last, _)) = ids.last() else {
             return Ok(RegistryPage::contributors(
                 &[],
@@ -1252,18 +1285,28 @@ impl Store for SqliteStore {
                 limit,
             ));
         };
-        let mut registered = HashMap::new();
-        for (_, key) in &ids {
-            if let Some(p) = self.persons_where("WHERE person = ?1", [&key[..]])?.pop() {
-                registered.insert(*key, p);
-            }
-        }
-        // The page's rows in one range of the slot index, which leads with `pid`.
-        let rows = self.contributions_where(
-            "WHERE c.pid > ?1 AND c.pid <= ?2
-             ORDER BY c.pid, c.month, c.insurance, c.region, c.payer, c.payer_code",
-            [after, last],
-        )?;
+        // The page's rows in one range of the slot index, which leads with `pid`; without
+        // their record IDs, so without a read of the log for each row.
+        let by_pid: HashMap<i64, [u8; 32]> = ids.iter().copied().collect();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {LEAN_CONTRIBUTION_COLUMNS} FROM contribution_rows c
+                 WHERE c.pid > ?1 AND c.pid <= ?2
+                 ORDER BY c.pid, c.month, c.insurance, c.region, c.payer, c.payer_code"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([after, last], |r| contribution_at::<i64>(r, 0))
+            .map_err(db)?
+            .map(|r| {
+                let (mut row, pid) = r.map_err(db)?;
+                row.person = *by_pid.get(&pid).ok_or_else(|| {
+                    Error::Corrupt(format!("a contribution of number {pid}, not in its page"))
+                })?;
+                Ok(row)
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(RegistryPage::contributors(&ids, registered, rows, limit))
     }
 
