@@ -502,9 +502,10 @@ pub trait Store: Send {
     fn persons_all(&mut self) -> Result<Vec<PersonRow>>;
     /// A page of the registry with each person's contributions (as [`Store::contributions_of`]
     /// gives them, but with `record_id` left empty: reading it costs a look into the log for
-    /// every row, and the walks that use this have no need of it), from `from`: a walk over a province that holds one page in memory at a
-    /// time, reading in the order the rows were written, so that past memory a page costs a
-    /// few range reads and not a page read per person. It walks first the persons who have
+    /// every row, and the walks that use this have no need of it), from `from`: a walk over a
+    /// province that holds one page in memory at a time, reading in the order the rows were
+    /// written, so that past memory a page costs a few range reads and not a page read per
+    /// person. It walks first the persons who have
     /// contributed, in the order of their first contribution, taking up to `limit` of them
     /// (fewer are returned where some have no registration), then the persons with none, in
     /// key order, looking at `limit` registered persons a page (so a page may hold fewer, or
