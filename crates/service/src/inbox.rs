@@ -186,6 +186,11 @@ pub struct Thresholds {
     pub reminder_days_before: i64,
     pub lapse_missed_months: i64,
     pub backpay_warn_months: i64,
+    /// How many months back a missed month may still be paid (`flex.backpay.window_months`),
+    /// `None` where the policy cannot say. The back-payment calculator reads the same
+    /// parameter in the same scope; where it is 0 (the law in force in every shipped region)
+    /// or unknown, no month can be in a window, and the calculator is not asked.
+    pub backpay_window_months: Option<i64>,
 }
 
 impl Thresholds {
@@ -200,13 +205,18 @@ impl Thresholds {
             reminder_days_before: scope.int(param::INBOX_REMINDER_DAYS_BEFORE)?.0,
             lapse_missed_months: scope.int(param::INBOX_LAPSE_MISSED_MONTHS)?.0,
             backpay_warn_months: scope.int(param::INBOX_BACKPAY_WARN_MONTHS)?.0,
+            backpay_window_months: scope
+                .int(param::FLEX_BACKPAY_WINDOW_MONTHS)
+                .ok()
+                .map(|(months, _)| months),
         })
     }
 }
 
 /// The thresholds of the regions met in one walk under one set of reforms, each looked up
 /// once a region and month rather than once a person (the lookups were a tenth of the inbox
-/// step's time).
+/// step's time, and the back-payment calculator, asked for every person with a missed month
+/// only to find no window, another seventh).
 #[derive(Debug, Default)]
 pub struct ThresholdsByRegion(HashMap<(u32, YearMonth), Thresholds>);
 
@@ -352,6 +362,7 @@ pub fn messages_for(
         m = m.plus(1);
     }
     if !missed.is_empty()
+        && t.backpay_window_months.is_some_and(|w| w > 0)
         && let Ok(result) = backpay(
             policy,
             &BackpayRequest {

@@ -124,6 +124,16 @@ fn reminders_and_warnings_follow_the_clock() {
     // No back-payment window under the law in force in 杭州 (none is recorded: not allowed).
     clock.set(TestClock::on(date(2028, 5, 2)).now());
     assert_eq!(run(&mut records, &clock).new, 0);
+    // The window the rules read once a region: 0 months by law (the calculator is not asked),
+    // 24 under the overlay.
+    let may_2028 = anxin_domain::YearMonth::new(2028, 5).expect("a month");
+    let window = |reforms: &[String]| {
+        inbox::Thresholds::resolve(&policy, "330100", may_2028, reforms)
+            .expect("thresholds")
+            .backpay_window_months
+    };
+    assert_eq!(window(&[]), Some(0));
+    assert_eq!(window(&["relaxed-backpay".to_string()]), Some(24));
     // Under the relaxed-backpay overlay (24 months): June 2026 closes in May 2028's next
     // month, so it is told in May 2028 (2 months left, this one included); July not yet.
     let relaxed = vec!["relaxed-backpay".to_string()];
