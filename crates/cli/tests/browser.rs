@@ -62,7 +62,19 @@ struct Demo {
     samples: Vec<String>,
     /// The demo's data directory, as printed.
     data: String,
-    _process: Killed,
+    process: Killed,
+}
+
+/// The server is killed (SIGKILL), so it cannot remove its demo directory as it does on
+/// SIGTERM: the test does, after it.
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.process.0.kill();
+        let _ = self.process.0.wait();
+        if self.data.contains("anxin-demo-") {
+            let _ = std::fs::remove_dir_all(&self.data);
+        }
+    }
 }
 
 impl Demo {
@@ -131,7 +143,7 @@ fn start_demo(workers: u32) -> Demo {
         accounts,
         samples,
         data,
-        _process: process,
+        process,
     }
 }
 

@@ -1051,6 +1051,13 @@ fn serve_demo_answers_over_http() {
     assert!(page.contains("核验凭证"), "{page}");
     child.kill().unwrap();
     let _ = child.wait();
+    // Killed, the server could not remove its demo directory (it does on SIGTERM): this does.
+    let data = printed
+        .lines()
+        .find_map(|l| l.split("数据目录 data: ").nth(1));
+    if let Some(dir) = data.map(str::trim).filter(|d| d.contains("anxin-demo-")) {
+        std::fs::remove_dir_all(dir).expect("remove the demo's directory");
+    }
 }
 
 /// `anxin inbox run` on a day: reminders generated once however often it runs; with a webhook
