@@ -505,14 +505,14 @@ pub trait Store: Send {
     /// every row, and the walks that use this have no need of it), from `from`: a walk over a
     /// province that holds one page in memory at a time, reading in the order the rows were
     /// written, so that past memory a page costs a few range reads and not a page read per
-    /// person. It walks first the persons who have
-    /// contributed, in the order of their first contribution, taking up to `limit` of them
-    /// (fewer are returned where some have no registration), then the persons with none, in
-    /// key order, looking at `limit` registered persons a page (so a page may hold fewer, or
-    /// none, and the walk goes on while `next` is set). Every registered person comes once,
-    /// in a walk that starts at [`RegistryCursor::Start`] and follows `next` until it is
-    /// `None`; a person whose first contribution is written while the walk is past the first
-    /// part may be missed by this walk (and is seen by the next).
+    /// person. It walks first the persons who have contributed, in the order of their first
+    /// contribution, taking up to `limit` of them (fewer are returned where some have no
+    /// registration), then the persons with none, in key order, looking at `limit` registered
+    /// persons a page (so a page may hold fewer, or none, and the walk goes on while `next` is
+    /// set). Every registered person comes once, in a walk that starts at
+    /// [`RegistryCursor::Start`] and follows `next` until it is `None`; a person whose first
+    /// contribution is written while the walk is past the first part may be missed by this
+    /// walk (and is seen by the next).
     fn registry_page(&mut self, from: &RegistryCursor, limit: u32) -> Result<RegistryPage>;
     fn orgs_all(&mut self) -> Result<Vec<OrgRow>>;
     /// The registered names of those of `codes` that are in the registry (code → name).
