@@ -255,6 +255,99 @@ fn upsert_last_wins_within_a_batch() {
     assert_eq!((orgs[0].name.as_str(), orgs[0].seq), ("third", 2));
 }
 
+/// The writer refreshes the planner's statistics as the log grows: a commit that makes the log
+/// ten times what it was at the last `ANALYZE`, and the minimum more, runs it on the log's
+/// tables; one short of either does not, and counts towards the next.
+#[test]
+fn the_writer_analyzes_the_log_as_it_grows() {
+    let mut schemas = Schemas::new();
+    let name = schemas.fresh();
+    let mut store = PgStore::connect_schema(&schemas.url, &name).expect("connect");
+    store.analyze_after(10);
+    let mut records = Records::init(
+        store,
+        secrets(Suite::Standard),
+        Suite::Standard,
+        "anxin.test/log",
+    )
+    .expect("init");
+    let worker = resident_id("33010619900115100");
+    // (manual ANALYZEs of `events`, of `contribution_rows`; the rows it last counted in
+    // `contribution_rows`). Autovacuum's own analyzes count apart, so they cannot interfere.
+    let mut own = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
+    let mut seen = || -> (i64, i64, f32) {
+        let counts = own
+            .query(
+                "SELECT relname::text, analyze_count FROM pg_stat_user_tables
+                  WHERE schemaname = $1 AND relname IN ('events', 'contribution_rows')",
+                &[&name],
+            )
+            .expect("statistics");
+        let count = |table: &str| {
+            counts
+                .iter()
+                .find(|r| r.get::<_, String>(0) == table)
+                .map_or(0, |r| r.get::<_, i64>(1))
+        };
+        let tuples: f32 = own
+            .query_one(
+                "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = $1 AND c.relname = 'contribution_rows'",
+                &[&name],
+            )
+            .expect("reltuples")
+            .get(0);
+        (count("events"), count("contribution_rows"), tuples)
+    };
+    let months = |from: usize, to: usize| -> Vec<anxin_records::Input> {
+        (from..to)
+            .map(|n| {
+                let month = format!("{}-{:02}", 1990 + n / 12, n % 12 + 1);
+                contribution(
+                    &worker,
+                    &format!("a{n}"),
+                    &month,
+                    Payer::Individual,
+                    "100.00",
+                )
+            })
+            .collect()
+    };
+
+    records
+        .append(vec![platform(), person(&worker)])
+        .expect("setup");
+    assert_eq!(
+        seen().0,
+        0,
+        "2 entries, fewer than the minimum of 10: no ANALYZE"
+    );
+
+    records.append(months(0, 20)).expect("20 months");
+    let (events, rows, tuples) = seen();
+    assert_eq!(
+        (events, rows),
+        (1, 1),
+        "22 entries since none: analyzed once"
+    );
+    assert_eq!(
+        tuples, 20.0,
+        "the statistics count the rows of the commit that analyzed"
+    );
+
+    records.append(months(20, 100)).expect("80 more");
+    assert_eq!(seen().0, 1, "102 entries: not yet ten times 22, no ANALYZE");
+
+    records.append(months(100, 230)).expect("130 more");
+    let (events, rows, tuples) = seen();
+    assert_eq!(
+        (events, rows),
+        (2, 2),
+        "232 entries: ten times 22 and more, analyzed again"
+    );
+    assert_eq!(tuples, 230.0);
+}
+
 /// Two connections appending to one log at once: the head lock serializes them, sequence
 /// numbers have no holes, sizes add up and the audit is clean.
 #[test]
