@@ -255,15 +255,44 @@ fn upsert_last_wins_within_a_batch() {
     assert_eq!((orgs[0].name.as_str(), orgs[0].seq), ("third", 2));
 }
 
-/// The writer refreshes the planner's statistics as the log grows: a commit that makes the log
-/// ten times what it was at the last `ANALYZE`, and the minimum more, runs it on the log's
-/// tables; one short of either does not, and counts towards the next.
-#[test]
-fn the_writer_analyzes_the_log_as_it_grows() {
-    let mut schemas = Schemas::new();
+/// What `schema`'s statistics say: the manual ANALYZEs of `events` and of `contribution_rows`
+/// (autovacuum's own count apart, so they cannot interfere), and the rows the last one counted
+/// in `contribution_rows` (-1: never analyzed).
+fn statistics(own: &mut postgres::Client, schema: &str) -> (i64, i64, f32) {
+    let counts = own
+        .query(
+            "SELECT relname::text, analyze_count FROM pg_stat_user_tables
+              WHERE schemaname = $1 AND relname IN ('events', 'contribution_rows')",
+            &[&schema],
+        )
+        .expect("statistics");
+    let count = |table: &str| {
+        counts
+            .iter()
+            .find(|r| r.get::<_, String>(0) == table)
+            .map_or(0, |r| r.get::<_, i64>(1))
+    };
+    let tuples: f32 = own
+        .query_one(
+            "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = 'contribution_rows'",
+            &[&schema],
+        )
+        .expect("reltuples")
+        .get(0);
+    (count("events"), count("contribution_rows"), tuples)
+}
+
+/// A log whose writer analyzes after 10 entries, with its platform and `worker` registered.
+fn analyzed_log(
+    schemas: &mut Schemas,
+    worker: &anxin_domain::ResidentId,
+    set_up: &str,
+) -> (String, Records<PgStore>) {
     let name = schemas.fresh();
     let mut store = PgStore::connect_schema(&schemas.url, &name).expect("connect");
     store.analyze_after(10);
+    store.client().batch_execute(set_up).expect("set up");
     let mut records = Records::init(
         store,
         secrets(Suite::Standard),
@@ -271,59 +300,51 @@ fn the_writer_analyzes_the_log_as_it_grows() {
         "anxin.test/log",
     )
     .expect("init");
-    let worker = resident_id("33010619900115100");
-    // (manual ANALYZEs of `events`, of `contribution_rows`; the rows it last counted in
-    // `contribution_rows`). Autovacuum's own analyzes count apart, so they cannot interfere.
-    let mut own = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
-    let mut seen = || -> (i64, i64, f32) {
-        let counts = own
-            .query(
-                "SELECT relname::text, analyze_count FROM pg_stat_user_tables
-                  WHERE schemaname = $1 AND relname IN ('events', 'contribution_rows')",
-                &[&name],
-            )
-            .expect("statistics");
-        let count = |table: &str| {
-            counts
-                .iter()
-                .find(|r| r.get::<_, String>(0) == table)
-                .map_or(0, |r| r.get::<_, i64>(1))
-        };
-        let tuples: f32 = own
-            .query_one(
-                "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                  WHERE n.nspname = $1 AND c.relname = 'contribution_rows'",
-                &[&name],
-            )
-            .expect("reltuples")
-            .get(0);
-        (count("events"), count("contribution_rows"), tuples)
-    };
-    let months = |from: usize, to: usize| -> Vec<anxin_records::Input> {
-        (from..to)
-            .map(|n| {
-                let month = format!("{}-{:02}", 1990 + n / 12, n % 12 + 1);
-                contribution(
-                    &worker,
-                    &format!("a{n}"),
-                    &month,
-                    Payer::Individual,
-                    "100.00",
-                )
-            })
-            .collect()
-    };
-
     records
-        .append(vec![platform(), person(&worker)])
+        .append(vec![platform(), person(worker)])
         .expect("setup");
+    (name, records)
+}
+
+/// `worker`'s pension months `from`..`to` from 1990-01, one record each.
+fn months_of(
+    worker: &anxin_domain::ResidentId,
+    from: usize,
+    to: usize,
+) -> Vec<anxin_records::Input> {
+    (from..to)
+        .map(|n| {
+            let month = format!("{}-{:02}", 1990 + n / 12, n % 12 + 1);
+            contribution(
+                worker,
+                &format!("a{n}"),
+                &month,
+                Payer::Individual,
+                "100.00",
+            )
+        })
+        .collect()
+}
+
+/// The writer refreshes the planner's statistics as the log grows: a commit that makes the log
+/// ten times what it was at the last `ANALYZE`, and the minimum more, runs it on the log's
+/// tables; one short of either does not, and counts towards the next.
+#[test]
+fn the_writer_analyzes_the_log_as_it_grows() {
+    let mut schemas = Schemas::new();
+    let worker = resident_id("33010619900115100");
+    let (name, mut records) = analyzed_log(&mut schemas, &worker, "");
+    let mut own = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
+    let mut seen = || statistics(&mut own, &name);
     assert_eq!(
         seen().0,
         0,
         "2 entries, fewer than the minimum of 10: no ANALYZE"
     );
 
-    records.append(months(0, 20)).expect("20 months");
+    records
+        .append(months_of(&worker, 0, 20))
+        .expect("20 months");
     let (events, rows, tuples) = seen();
     assert_eq!(
         (events, rows),
@@ -335,10 +356,14 @@ fn the_writer_analyzes_the_log_as_it_grows() {
         "the statistics count the rows of the commit that analyzed"
     );
 
-    records.append(months(20, 100)).expect("80 more");
+    records
+        .append(months_of(&worker, 20, 100))
+        .expect("80 more");
     assert_eq!(seen().0, 1, "102 entries: not yet ten times 22, no ANALYZE");
 
-    records.append(months(100, 230)).expect("130 more");
+    records
+        .append(months_of(&worker, 100, 230))
+        .expect("130 more");
     let (events, rows, tuples) = seen();
     assert_eq!(
         (events, rows),
@@ -346,6 +371,51 @@ fn the_writer_analyzes_the_log_as_it_grows() {
         "232 entries: ten times 22 and more, analyzed again"
     );
     assert_eq!(tuples, 230.0);
+}
+
+/// An `ANALYZE` that cannot run (another session holds a lock it needs, which a write does
+/// not, past the writer's `lock_timeout`) fails alone: the write commits all its records, the
+/// statistics are as they were, and the next commit analyzes.
+#[test]
+fn a_failed_analyze_never_fails_the_write() {
+    let mut schemas = Schemas::new();
+    let worker = resident_id("33010619900115101");
+    let (name, mut records) = analyzed_log(&mut schemas, &worker, "SET lock_timeout = '200ms'");
+    let mut own = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
+    let mut other = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
+    let mut hold = other.transaction().expect("begin");
+    hold.batch_execute(&format!(
+        "LOCK TABLE \"{name}\".contribution_rows IN SHARE UPDATE EXCLUSIVE MODE"
+    ))
+    .expect("lock");
+
+    let committed = records
+        .append(months_of(&worker, 0, 20))
+        .expect("the write commits though its ANALYZE cannot run");
+    let added = committed
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Added(_)))
+        .count();
+    assert_eq!(added, 20, "{:?}", committed.outcomes);
+    let (_, rows, tuples) = statistics(&mut own, &name);
+    assert_eq!(
+        (rows, tuples),
+        (0, -1.0),
+        "contribution_rows never analyzed"
+    );
+
+    hold.rollback().expect("release the lock");
+    records
+        .append(months_of(&worker, 20, 21))
+        .expect("one more");
+    let (_, rows, tuples) = statistics(&mut own, &name);
+    assert_eq!((rows, tuples), (1, 21.0), "still due, and now it runs");
+    let report = records
+        .audit(None, AuditScope { projections: true })
+        .expect("audit");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(report.events, 23);
 }
 
 /// Two connections appending to one log at once: the head lock serializes them, sequence
