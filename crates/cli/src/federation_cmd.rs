@@ -291,6 +291,22 @@ pub fn run(command: FederationCommand) -> crate::fail::Result<()> {
             .map_err(|e| crate::fail::Fail::data(e.to_string(), e.to_string()))?;
         children.push(child);
     }
+    // Ctrl-C (or a TERM sent to the group) reaches the children too: they stop. This process
+    // must outlive them to remove the demo's directory, so it takes both signals itself
+    // (a handler replaces the default, which would end it at once) and waits.
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .and_then(|rt| {
+            use tokio::signal::unix::{SignalKind, signal};
+            let handlers = rt.block_on(async {
+                Ok::<_, std::io::Error>((
+                    signal(SignalKind::interrupt())?,
+                    signal(SignalKind::terminate())?,
+                ))
+            })?;
+            Ok((rt, handlers))
+        });
     println!("演示联邦 Demo federation (数据 data: {}):", root.display());
     for ((_, zh, _, port, database), (_, clerk, pw)) in instances.iter().zip(&accounts) {
         println!(
@@ -325,10 +341,10 @@ pub fn run(command: FederationCommand) -> crate::fail::Result<()> {
     println!("  Ctrl-C 停止 to stop");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    // Ctrl-C reaches the children too (one process group); wait for them, then clean up.
     for mut child in children {
         let _ = child.wait();
     }
+    drop(signals);
     let _ = std::fs::remove_dir_all(&root);
     Ok(())
 }
