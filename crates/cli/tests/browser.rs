@@ -775,6 +775,18 @@ fn a_person_on_a_phone_uses_the_pages() {
     if let Err(report) = transfer_walk(&mut browser, &federation) {
         panic!("{report}");
     }
+    // Stopped as Ctrl-C stops it (a signal to its process group), the demo removes its data.
+    let data = federation.data.clone();
+    assert!(
+        data.is_dir(),
+        "the federation demo names its data directory"
+    );
+    drop(federation);
+    assert!(
+        !data.exists(),
+        "the federation demo left its directory behind: {}",
+        data.display()
+    );
     eprintln!("screenshots: {}", browser.shots.display());
 }
 
@@ -1770,6 +1782,10 @@ struct Federation {
     clerk: String,
     clerk_password: String,
     process: Child,
+    /// The servers' own log, removed with the federation.
+    log: tempfile::NamedTempFile,
+    /// The demo's data directory, which it removes itself when stopped.
+    data: PathBuf,
 }
 
 impl Drop for Federation {
@@ -1792,15 +1808,18 @@ fn start_federation() -> Federation {
     use std::os::unix::process::CommandExt as _;
     let port = free_port_pair();
     // The servers' own log, shown if one of them does not answer.
-    let log_path = std::env::temp_dir().join(format!("anxin-browser-federation-{port}.log"));
-    let log = std::fs::File::create(&log_path).expect("a log file");
+    let log = tempfile::Builder::new()
+        .prefix("anxin-browser-federation-")
+        .suffix(".log")
+        .tempfile()
+        .expect("a log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_anxin"))
         .args(["federation", "demo", "--port", &port.to_string()])
         .env_remove("ANXIN_POLICY")
         .env_remove("ANXIN_DATA_KEY")
         .process_group(0)
         .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
+        .stderr(Stdio::from(log.reopen().expect("the log file")))
         .spawn()
         .expect("start anxin federation demo");
     let stdout = child.stdout.take().unwrap();
@@ -1811,6 +1830,8 @@ fn start_federation() -> Federation {
         clerk: "clerk.hangzhou".into(),
         clerk_password: String::new(),
         process: child,
+        log,
+        data: PathBuf::new(),
     };
     let mut lines = std::io::BufReader::new(stdout).lines();
     let mut printed = String::new();
@@ -1826,6 +1847,9 @@ fn start_federation() -> Federation {
         };
         printed.push_str(&line);
         printed.push('\n');
+        if let Some(dir) = line.split("(数据 data: ").nth(1) {
+            fed.data = PathBuf::from(dir.trim_end_matches("):"));
+        }
         if let Some(pw) = after(&line, "clerk.hangzhou") {
             fed.clerk_password = pw;
         }
@@ -1850,7 +1874,7 @@ fn start_federation() -> Federation {
             assert!(
                 started.elapsed() < PATIENCE * 3,
                 "the federation's server on port {p} did not answer:\n{printed}\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
+                std::fs::read_to_string(fed.log.path()).unwrap_or_default()
             );
             std::thread::sleep(POLL);
         }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod support;
-use support::{POSTGRES, anxin_in, id, psql, scratch};
+use support::{POSTGRES, Scratch, anxin_in, id, psql, scratch};
 
 fn worker(n: u32) -> String {
     id(&format!("3401021990{:07}", 1_010_000 + n))
@@ -27,7 +27,7 @@ fn person_name(n: u32) -> String {
 const PLATFORM: &str = "91350100M000100Y43";
 
 /// A data directory with one platform, `persons` workers and `months` months of pension each.
-fn populated(name: &str, persons: u32, months: u32) -> (PathBuf, PathBuf) {
+fn populated(name: &str, persons: u32, months: u32) -> (Scratch, PathBuf) {
     populated_on(name, persons, months, None)
 }
 
@@ -36,7 +36,7 @@ fn populated_on(
     persons: u32,
     months: u32,
     database: Option<&str>,
-) -> (PathBuf, PathBuf) {
+) -> (Scratch, PathBuf) {
     let root = scratch("cli", name);
     let data = root.join("data");
     let mut init = vec!["init"];
@@ -241,7 +241,8 @@ fn import_show_certify_prove_audit() {
         out.contains("✓ 检查点签名"),
         "only what changed fails:\n{out}"
     );
-    let other = scratch("cli", "other-issuer").join("d");
+    let other_root = scratch("cli", "other-issuer");
+    let other = other_root.join("d");
     assert_eq!(anxin_in(&other, &["init"]).0, 0);
     let (code, out, _) = anxin_in(
         &elsewhere,

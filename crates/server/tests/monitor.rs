@@ -47,12 +47,14 @@ fn copy(from: &Path, to: &Path) {
     }
 }
 
-fn world(name: &str) -> AppState {
-    let dir: PathBuf = std::env::temp_dir().join(format!(
-        "anxin-server-monitor-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+/// The server's state over a copy of the monitor's test data in a fresh directory, which is
+/// removed when the first value is dropped.
+fn world(name: &str) -> (tempfile::TempDir, AppState) {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("anxin-server-monitor-{name}-"))
+        .tempdir()
+        .unwrap();
+    let dir: PathBuf = tmp.path().to_path_buf();
     copy(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../service/tests/data/monitor"),
         &dir.join("monitor"),
@@ -78,14 +80,15 @@ fn world(name: &str) -> AppState {
         .unwrap();
         records.store().create_account(&a, 0).unwrap();
     }
-    AppState {
+    let state = AppState {
         records: Some(anxin_service::db::Db::start(records, anxin_service::db::READERS).unwrap()),
         data_dir: Some(Arc::new(dir)),
         clock: Arc::new(anxin_domain::TestClock::at(
             jiff::Timestamp::from_second(1_775_088_000).unwrap(),
         )),
         ..AppState::new(anxin_policy::Policy::embedded().unwrap())
-    }
+    };
+    (tmp, state)
 }
 
 /// A session of `kind` for `username`, made in the store.
@@ -238,7 +241,7 @@ fn code(c: char) -> StatusCode {
 
 #[tokio::test]
 async fn every_monitor_route_against_every_role() {
-    let state = world("matrix");
+    let (_dir, state) = world("matrix");
     let mut failures = Vec::new();
     for (method, path, body, want) in MATRIX {
         assert_eq!(want.len(), ACCOUNTS.len() + 1, "{path}");
@@ -268,7 +271,7 @@ fn csrf_of(page: &str) -> String {
 
 #[tokio::test]
 async fn the_grid_page_acknowledge_contact_close() {
-    let state = world("page");
+    let (_dir, state) = world("page");
     // One page session for the whole walk (the CSRF value is the session's).
     let token = session(&state, "wang", SessionKind::Page);
     let get = |uri: &'static str| {
@@ -363,7 +366,7 @@ async fn the_grid_page_acknowledge_contact_close() {
 
 #[tokio::test]
 async fn inspector_and_platform_pages_and_landing() {
-    let state = world("others");
+    let (_dir, state) = world("others");
     let r = send(
         &state,
         "GET",
@@ -418,7 +421,7 @@ async fn inspector_and_platform_pages_and_landing() {
 
 #[tokio::test]
 async fn a_platform_delivers_a_batch_of_activity() {
-    let state = world("deliver");
+    let (_dir, state) = world("deliver");
     let dir = state.data_dir.clone().unwrap();
     std::fs::write(
         dir.join("monitor/platforms.csv"),

@@ -50,11 +50,14 @@ struct Scenario {
     approve: Option<String>,
 }
 
-fn temp_db(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("anxin-kinds-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("anxin.db")
+/// A database path in a fresh directory, which is removed when the first value is dropped.
+fn temp_db(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("anxin-kinds-{name}-"))
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("anxin.db");
+    (dir, path)
 }
 
 fn init(path: &std::path::Path) -> Records<Box<dyn Store>> {
@@ -152,7 +155,7 @@ fn backpay_by_region() {
     assert!(file.scenario.len() >= 8);
     let mut failures = Vec::new();
     for (n, s) in file.scenario.iter().enumerate() {
-        let path = temp_db(&format!("b{n}"));
+        let (_dir, path) = temp_db(&format!("b{n}"));
         let mut records = init(&path);
         let me = register(&mut records, &s.residence);
         pay(&mut records, &s.paid);
@@ -295,7 +298,7 @@ fn backpay_is_decided_by_the_clerk_of_the_region_only() {
         kinds: &kinds,
         reforms: &reforms,
     };
-    let path = temp_db("who");
+    let (_dir, path) = temp_db("who");
     let mut records = init(&path);
     let me = register(&mut records, "330100");
     let clock = TestClock::at("2026-06-15T02:00:00Z".parse().unwrap());
@@ -391,7 +394,7 @@ fn enrolment_needs_income_evidence_and_gives_a_first_quote() {
         kinds: &kinds,
         reforms: &[],
     };
-    let path = temp_db("enrol");
+    let (_dir, path) = temp_db("enrol");
     let mut records = init(&path);
     let me = register(&mut records, "330100");
     let clock = TestClock::at("2026-06-15T02:00:00Z".parse().unwrap());
@@ -477,7 +480,7 @@ fn overdue_requests_go_to_the_supervisor_then_the_region_above() {
         kinds: &kinds,
         reforms: &[],
     };
-    let path = temp_db("supervisor");
+    let (_dir, path) = temp_db("supervisor");
     let mut records = init(&path);
     let me = register(&mut records, "330100");
     // A Monday; 15 working days end on 2026-07-07 (the Dragon Boat Festival, 06-19, is off).
@@ -577,7 +580,7 @@ fn a_worker_who_signed_up_is_registered_and_enrolled() {
         kinds: &kinds,
         reforms: &[],
     };
-    let path = temp_db("signup-enrol");
+    let (_dir, path) = temp_db("signup-enrol");
     let mut records = init(&path);
     let now = 1_781_000_000;
     let id = resident_id("44030619950505222");

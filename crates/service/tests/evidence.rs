@@ -81,11 +81,14 @@ fn make(spec: &FileSpec) -> Upload {
     }
 }
 
-fn temp_db(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("anxin-evidence-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("anxin.db")
+/// A database path in a fresh directory, which is removed when the first value is dropped.
+fn temp_db(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("anxin-evidence-{name}-"))
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("anxin.db");
+    (dir, path)
 }
 
 fn init(path: &Path) -> Records<Box<dyn Store>> {
@@ -118,15 +121,18 @@ struct World {
     me: [u8; 32],
     other: [u8; 32],
     clock: TestClock,
+    /// Removes the database's directory when the world is dropped (after the records).
+    _dir: tempfile::TempDir,
 }
 
 fn world(name: &str) -> World {
-    let path = temp_db(name);
+    let (dir, path) = temp_db(name);
     let mut records = init(&path);
     let a = resident_id("33010619900101123");
     let b = resident_id("33010619920202234");
     records.append(vec![person(&a), person(&b)]).unwrap();
     World {
+        _dir: dir,
         path,
         me: records.person_key(&a).0,
         other: records.person_key(&b).0,
@@ -355,7 +361,9 @@ fn evidence_is_sealed_at_rest() {
         &w.clock,
     )
     .unwrap();
-    drop(w);
+    // Close the database, keeping its directory to read the files.
+    let World { records, _dir, .. } = w;
+    drop(records);
     let mut raw = Vec::new();
     for suffix in ["", "-wal"] {
         let p = PathBuf::from(format!("{}{suffix}", path.display()));

@@ -46,15 +46,22 @@ struct Desk {
     refused: Option<String>,
 }
 
-/// A fresh data directory holding a copy of `data/monitor`.
-fn data_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("anxin-monitor-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+/// A fresh data directory holding a copy of `data/monitor`, removed when dropped.
+fn data_dir(name: &str) -> tempfile::TempDir {
+    let dir = scratch(name);
     copy(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/monitor"),
-        &dir.join("monitor"),
+        &dir.path().join("monitor"),
     );
     dir
+}
+
+/// A fresh, empty directory, removed when dropped.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("anxin-monitor-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn copy(from: &Path, to: &Path) {
@@ -108,8 +115,9 @@ fn who_sees_what() {
             .unwrap();
     let cases: Cases = toml::from_str(&text).unwrap();
     assert!(cases.desk.len() >= 9);
-    let dir = data_dir("see");
-    let mut records = init(&dir);
+    let tmp = data_dir("see");
+    let dir = tmp.path();
+    let mut records = init(dir);
     for c in &cases.desk {
         let a = account(
             &c.role,
@@ -120,9 +128,9 @@ fn who_sees_what() {
         let actor = Actor::new(&a, a.role().unwrap());
         let month = c.month.as_deref();
         let got: Result<Vec<String>, MonitorError> = match c.what.as_str() {
-            "grid" => monitor::grid_desk(&mut records, &dir, actor, month)
+            "grid" => monitor::grid_desk(&mut records, dir, actor, month)
                 .map(|d| d.alerts.into_iter().map(|a| a.alert.id).collect()),
-            "compliance" => monitor::compliance(&dir, actor, month).map(|d| {
+            "compliance" => monitor::compliance(dir, actor, month).map(|d| {
                 if let Some(want) = &c.sanction {
                     let got: Vec<String> =
                         d.sanction_list.iter().map(|r| r.platform.clone()).collect();
@@ -138,7 +146,7 @@ fn who_sees_what() {
                 }
                 d.rows.into_iter().map(|r| r.platform).collect()
             }),
-            "rating" => monitor::rating(&dir, actor, month).map(|r| {
+            "rating" => monitor::rating(dir, actor, month).map(|r| {
                 if let Some(want) = &c.counted {
                     assert_eq!(&r.counted.clone().unwrap_or_default(), want, "{}", c.case);
                 }
@@ -173,8 +181,9 @@ fn who_sees_what() {
 /// Every role but the one each monitor action names is refused, before any file is read.
 #[test]
 fn every_other_role_is_refused() {
-    let dir = data_dir("roles");
-    let mut records = init(&dir);
+    let tmp = data_dir("roles");
+    let dir = tmp.path();
+    let mut records = init(dir);
     for role in Role::ALL {
         let a = account(
             role.as_str(),
@@ -183,10 +192,10 @@ fn every_other_role_is_refused() {
             Some("91330106MA2H000011"),
         );
         let actor = Actor::new(&a, role);
-        let grid = monitor::grid_desk(&mut records, &dir, actor, None);
+        let grid = monitor::grid_desk(&mut records, dir, actor, None);
         let act = monitor::act(
             &mut records,
-            &dir,
+            dir,
             actor,
             "2026-03-00ff00ff00ff00ff",
             &StepRequest {
@@ -195,8 +204,8 @@ fn every_other_role_is_refused() {
             },
             &TestClock::at(jiff::Timestamp::from_second(1_775_000_000).unwrap()),
         );
-        let comp = monitor::compliance(&dir, actor, None);
-        let rating = monitor::rating(&dir, actor, None);
+        let comp = monitor::compliance(dir, actor, None);
+        let rating = monitor::rating(dir, actor, None);
         assert_eq!(grid.is_ok(), role == Role::Grid, "{role:?} grid");
         assert_eq!(comp.is_ok(), role == Role::Inspector, "{role:?} compliance");
         assert_eq!(rating.is_ok(), role == Role::Platform, "{role:?} rating");
@@ -224,8 +233,9 @@ fn step(action: &str) -> StepRequest {
 
 #[test]
 fn a_grid_worker_acknowledges_contacts_and_closes() {
-    let dir = data_dir("steps");
-    let mut records = init(&dir);
+    let tmp = data_dir("steps");
+    let dir = tmp.path();
+    let mut records = init(dir);
     // 2026-04-02 08:00 China time.
     let clock = TestClock::at(jiff::Timestamp::from_second(1_775_088_000).unwrap());
     let wang = account("grid", "wang", Some(330100), None);
@@ -235,16 +245,16 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
     let id = "2026-03-00ff00ff00ff00ff";
 
     // Another cell's grid worker: refused, and cannot read it either.
-    let e = monitor::act(&mut records, &dir, li, id, &step("acknowledge"), &clock).unwrap_err();
+    let e = monitor::act(&mut records, dir, li, id, &step("acknowledge"), &clock).unwrap_err();
     assert_eq!(why(e), Why::OutOfRegion);
     assert_eq!(
-        why(monitor::alert(&mut records, &dir, li, id).unwrap_err()),
+        why(monitor::alert(&mut records, dir, li, id).unwrap_err()),
         Why::OutOfRegion
     );
     // A cell in li's file but outside li's region: refused too.
     let e = monitor::act(
         &mut records,
-        &dir,
+        dir,
         li,
         "2026-03-5555666677778888",
         &step("acknowledge"),
@@ -253,11 +263,11 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
     .unwrap_err();
     assert_eq!(why(e), Why::OutOfRegion);
 
-    let v = monitor::act(&mut records, &dir, wang, id, &step("acknowledge"), &clock).unwrap();
+    let v = monitor::act(&mut records, dir, wang, id, &step("acknowledge"), &clock).unwrap();
     assert_eq!(v.state, "acknowledged");
     assert_eq!(v.next, ["contact", "close"]);
     // Acknowledging twice is refused by the state.
-    let e = monitor::act(&mut records, &dir, wang, id, &step("acknowledge"), &clock).unwrap_err();
+    let e = monitor::act(&mut records, dir, wang, id, &step("acknowledge"), &clock).unwrap_err();
     assert_eq!(why(e), Why::State);
 
     // Bad contacts change nothing: each with its reason.
@@ -321,7 +331,7 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
         ),
         (step("shout"), "unknown step"),
     ] {
-        match monitor::act(&mut records, &dir, wang, id, &req, &clock) {
+        match monitor::act(&mut records, dir, wang, id, &req, &clock) {
             Err(MonitorError::Records(e)) => {
                 assert!(e.to_string().contains(words), "{words}: {e}")
             }
@@ -332,7 +342,7 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
 
     let v = monitor::act(
         &mut records,
-        &dir,
+        dir,
         wang,
         id,
         &StepRequest {
@@ -349,7 +359,7 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
     assert_eq!(v.steps[1].via_zh.as_deref(), Some("上门"));
     let v = monitor::act(
         &mut records,
-        &dir,
+        dir,
         wang,
         id,
         &StepRequest {
@@ -364,10 +374,10 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
     assert_eq!(v.steps.len(), 3);
     assert_eq!(v.steps[2].outcome_zh.as_deref(), Some("同意参保，尚未办理"));
     // Closed is final.
-    let e = monitor::act(&mut records, &dir, wang, id, &step("acknowledge"), &clock).unwrap_err();
+    let e = monitor::act(&mut records, dir, wang, id, &step("acknowledge"), &clock).unwrap_err();
     assert_eq!(why(e), Why::State);
     // The desk lists it last, closed.
-    let desk = monitor::grid_desk(&mut records, &dir, wang, None).unwrap();
+    let desk = monitor::grid_desk(&mut records, dir, wang, None).unwrap();
     assert_eq!(desk.alerts.last().unwrap().alert.id, id);
     assert_eq!(desk.alerts.last().unwrap().state, "closed");
     assert_eq!(desk.cells, ["330105", "330106-017"]);
@@ -389,18 +399,18 @@ fn a_grid_worker_acknowledges_contacts_and_closes() {
 
 #[test]
 fn no_run_yet_and_bad_months() {
-    let dir = std::env::temp_dir().join(format!("anxin-monitor-{}-empty", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut records = init(&dir);
+    let empty = scratch("empty");
+    let dir = empty.path();
+    let mut records = init(dir);
     let a = account("grid", "wang", Some(330100), None);
     let actor = Actor::new(&a, Role::Grid);
-    let desk = monitor::grid_desk(&mut records, &dir, actor, None).unwrap();
+    let desk = monitor::grid_desk(&mut records, dir, actor, None).unwrap();
     assert!(desk.month.is_none() && desk.alerts.is_empty());
-    let dir = data_dir("months");
-    let mut records = init(&dir);
+    let tmp = data_dir("months");
+    let dir = tmp.path();
+    let mut records = init(dir);
     for (month, words) in [("2026-13", "YYYY-MM"), ("2024-01", "no monthly run")] {
-        match monitor::grid_desk(&mut records, &dir, actor, Some(month)) {
+        match monitor::grid_desk(&mut records, dir, actor, Some(month)) {
             Err(MonitorError::Records(e)) => assert!(e.to_string().contains(words), "{e}"),
             other => panic!("{month}: {:?}", other.map(|d| d.month)),
         }
@@ -412,7 +422,7 @@ fn no_run_yet_and_bad_months() {
         "2026-04-00ff00ff00ff00ff",
     ] {
         assert!(matches!(
-            monitor::alert(&mut records, &dir, actor, id),
+            monitor::alert(&mut records, dir, actor, id),
             Err(MonitorError::Records(_))
         ));
     }
@@ -465,19 +475,20 @@ fn a_platform_delivers_its_activity_through_the_api() {
     )
     .unwrap();
     let cases: Deliveries = toml::from_str(&text).unwrap();
-    let dir = data_dir("deliver");
+    let tmp = data_dir("deliver");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("monitor/platforms.csv"),
         "credit_code,name,sector,delivery_tier\n91330106MA2H0000AA,示例出行A,ride-hailing,\n91330106MA2H0000BD,示例配送B,instant-delivery,high\n",
     )
     .unwrap();
-    let mut records = init(&dir);
+    let mut records = init(dir);
     let now: jiff::Timestamp = "2026-04-10T00:00:00+08:00".parse().unwrap();
     for c in &cases.deliver {
         let a = account(&c.role, "p", Some(330100), c.org.as_deref());
         let actor = Actor::new(&a, a.role().unwrap());
-        let before = landed_files(&dir).len();
-        let got = monitor::deliver(&mut records, &dir, actor, &c.month, c.body.as_bytes(), now);
+        let before = landed_files(dir).len();
+        let got = monitor::deliver(&mut records, dir, actor, &c.month, c.body.as_bytes(), now);
         match (&c.error, got) {
             (None, Ok(d)) => {
                 assert_eq!(Some(d.landed), c.landed, "{}", c.case);
@@ -489,7 +500,7 @@ fn a_platform_delivers_its_activity_through_the_api() {
                     assert!(!r.reason_zh.is_empty() && !r.reason_en.is_empty());
                     assert!(r.line >= 2, "{}: lines count the header", c.case);
                 }
-                let files = landed_files(&dir).len();
+                let files = landed_files(dir).len();
                 assert_eq!(files, before + usize::from(d.landed > 0), "{}", c.case);
             }
             (Some(want), Err(e)) => {
@@ -509,7 +520,7 @@ fn a_platform_delivers_its_activity_through_the_api() {
                 };
                 assert_eq!(&got, want, "{}", c.case);
                 assert_eq!(
-                    landed_files(&dir).len(),
+                    landed_files(dir).len(),
                     before,
                     "{}: nothing lands",
                     c.case
@@ -524,7 +535,7 @@ fn a_platform_delivers_its_activity_through_the_api() {
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
-    for f in landed_files(&dir) {
+    for f in landed_files(dir) {
         let bytes = std::fs::read(&f).unwrap();
         assert!(!bytes.windows(18).any(|w| w == b"33010619810315101X"));
     }

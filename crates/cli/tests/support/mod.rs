@@ -4,9 +4,8 @@
 //! used by every file.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The local PostgreSQL server the tests use (trust auth, as `scripts/test` sets it up).
 pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
@@ -59,17 +58,31 @@ pub fn anxin_in(data: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A fresh, empty directory under the system's temporary folder.
-pub fn scratch(prefix: &str, name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "anxin-{prefix}-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+/// A fresh, empty directory under the system's temporary folder, removed with everything in it
+/// when dropped (also when the test fails). It reads as the `Path` it is: `root.join("data")`.
+pub struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A [`Scratch`] directory named `anxin-{prefix}-{name}-…`.
+pub fn scratch(prefix: &str, name: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("anxin-{prefix}-{name}-"))
+            .tempdir()
+            .expect("scratch dir"),
+    )
 }
 
 /// A valid resident ID: the 17-digit prefix plus its GB 11643 check digit.
