@@ -309,7 +309,11 @@ impl Event {
 
     /// The canonical bytes: what the log hashes and the store keeps.
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("events serialize: plain structs of strings and integers")
+        // Room for a contribution's bytes (about 300) at once, not grown from serde_json's 128.
+        let mut out = Vec::with_capacity(384);
+        serde_json::to_writer(&mut out, self)
+            .expect("events serialize: plain structs of strings and integers");
+        out
     }
 
     /// Parses stored bytes and insists they are canonical (re-encoding gives the same bytes),

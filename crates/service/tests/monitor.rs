@@ -519,12 +519,7 @@ fn a_platform_delivers_its_activity_through_the_api() {
                     }
                 };
                 assert_eq!(&got, want, "{}", c.case);
-                assert_eq!(
-                    landed_files(dir).len(),
-                    before,
-                    "{}: nothing lands",
-                    c.case
-                );
+                assert_eq!(landed_files(dir).len(), before, "{}: nothing lands", c.case);
             }
             (want, got) => panic!("{}: wanted {want:?}, got {got:?}", c.case),
         }

@@ -28,6 +28,7 @@ use anxin_records::store::{
 };
 use anxin_records::stored_codes::{self as codes, Stored};
 use anxin_records::{Error, Result};
+use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
@@ -528,8 +529,18 @@ impl PgStore {
         sql: &'static str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<EventRow>> {
-        let rows = self.query(sql, params)?;
-        let read = rows.iter().map(to_event).collect::<Result<Vec<_>>>()?;
+        // Each row is decoded as it arrives (not after the last): the client's decoding runs
+        // while the server is still producing the rest, and no read holds all its raw rows.
+        let st = self.statements.get(&mut self.client, sql)?;
+        let mut rows = self
+            .client
+            .query_raw(&st, params.iter().copied())
+            .map_err(db)?;
+        let mut read = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            read.push(to_event(&row)?);
+        }
+        drop(rows);
         let persons = self.persons_of(read.iter().filter_map(|(_, c)| Some(c.as_ref()?.1)))?;
         // A row whose pid names no person rebuilds nothing: its entry fails its stored hash.
         let read = read
