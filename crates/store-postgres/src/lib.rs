@@ -504,6 +504,27 @@ impl PgStore {
         self.client.query(&st, params).map_err(db)
     }
 
+    /// The rows of `sql`, each turned into a `T` by `each` as it arrives (not after the last):
+    /// the client's decoding runs while the server is still producing the rest, and a long
+    /// read (an audit's range) never holds all its raw rows.
+    fn query_map<T>(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+        mut each: impl FnMut(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let st = self.statements.get(&mut self.client, sql)?;
+        let mut rows = self
+            .client
+            .query_raw(&st, params.iter().copied())
+            .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            out.push(each(&row)?);
+        }
+        Ok(out)
+    }
+
     /// The person key of each `pid` (migration 19), in one index scan; a pid that names no
     /// person is left out.
     fn persons_of(&mut self, pids: impl Iterator<Item = i32>) -> Result<HashMap<i32, [u8; 32]>> {
@@ -529,18 +550,7 @@ impl PgStore {
         sql: &'static str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<EventRow>> {
-        // Each row is decoded as it arrives (not after the last): the client's decoding runs
-        // while the server is still producing the rest, and no read holds all its raw rows.
-        let st = self.statements.get(&mut self.client, sql)?;
-        let mut rows = self
-            .client
-            .query_raw(&st, params.iter().copied())
-            .map_err(db)?;
-        let mut read = Vec::new();
-        while let Some(row) = rows.next().map_err(db)? {
-            read.push(to_event(&row)?);
-        }
-        drop(rows);
+        let read = self.query_map(sql, params, to_event)?;
         let persons = self.persons_of(read.iter().filter_map(|(_, c)| Some(c.as_ref()?.1)))?;
         // A row whose pid names no person rebuilds nothing: its entry fails its stored hash.
         let read = read
@@ -1625,7 +1635,7 @@ impl Store for PgStore {
     fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
         // The range on both sides: two index range scans, merged.
-        let rows = self.query(
+        let rows = self.query_map(
             concat!(
                 "SELECT ",
                 contribution_columns!(),
@@ -1634,11 +1644,8 @@ impl Store for PgStore {
                  WHERE c.seq >= $1 AND c.seq < $2 ORDER BY c.seq"
             ),
             &[&from, &to],
+            |r| contribution_at(r, 0),
         )?;
-        let rows = rows
-            .iter()
-            .map(|r| contribution_at(r, 0))
-            .collect::<Result<Vec<_>>>()?;
         let persons = self.persons_of(rows.iter().map(|(_, pid)| *pid))?;
         // A row whose pid names no person is left out, as a join would leave it: the audit
         // names it missing.
@@ -1653,21 +1660,19 @@ impl Store for PgStore {
 
     fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
-        let rows = self.query(
+        self.query_map(
             "SELECT leg_seq, leg, leg_account, leg_amount_fen FROM postings_in($1, $2)
              ORDER BY leg_seq, leg",
             &[&from, &to],
-        )?;
-        rows.iter()
-            .map(|r| {
+            |r| {
                 Ok(PostingRow {
                     seq: u64_col(r, 0, "seq")?,
                     leg: u32_col(r, 1, "leg")?,
                     account: col(r, 2)?,
                     amount_fen: col(r, 3)?,
                 })
-            })
-            .collect()
+            },
+        )
     }
 
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>> {
