@@ -418,6 +418,54 @@ fn a_failed_analyze_never_fails_the_write() {
     assert_eq!(report.events, 23);
 }
 
+/// A long read that fails on a row half-way (a leaf hash cut short behind the store's back)
+/// reports that row, and leaves its connection sound: the rows still in flight are discarded,
+/// and the next reads on the same connection answer in full, before the bad row and past it.
+#[test]
+fn a_read_that_fails_half_way_leaves_the_connection_sound() {
+    let mut schemas = Schemas::new();
+    let worker = resident_id("33010619900115101");
+    let (name, mut records) = analyzed_log(&mut schemas, &worker, "SELECT 1");
+    records
+        .append(months_of(&worker, 0, 2_000))
+        .expect("2,000 months");
+    let mut other = postgres::Client::connect(&schemas.url, postgres::NoTls).expect("connect");
+    other
+        .batch_execute(&format!(
+            "UPDATE \"{name}\".events SET leaf = '\\x00' WHERE seq = 1000"
+        ))
+        .expect("cut one leaf hash");
+    let err = records
+        .store()
+        .events(0, 2_002)
+        .expect_err("a cut leaf hash does not read");
+    assert!(err.to_string().contains("leaf hash"), "{err}");
+    let before = records
+        .store()
+        .events(0, 1_000)
+        .expect("the same connection reads again");
+    assert_eq!(
+        before.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (0..1_000).collect::<Vec<_>>()
+    );
+    let past = records
+        .store()
+        .events(1_001, 2_002)
+        .expect("and past the bad row");
+    assert_eq!(
+        past.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1_001..2_002).collect::<Vec<_>>()
+    );
+    assert!(
+        records
+            .store()
+            .contributions(0, 2_002)
+            .expect("another kind of read")
+            .len()
+            == 2_000
+    );
+}
+
 /// Two connections appending to one log at once: the head lock serializes them, sequence
 /// numbers have no holes, sizes add up and the audit is clean.
 #[test]
