@@ -247,6 +247,19 @@ pub fn contribution_body(row: &ContributionRow) -> Option<Vec<u8>> {
     Some(crate::event::Event::ContributionRecorded(event).to_bytes())
 }
 
+/// One event row as a store read it, its body rebuilt from its contributions row if it was
+/// stored empty (see [`with_rebuilt_bodies`]): for a store that rebuilds each row as it
+/// arrives.
+pub fn with_rebuilt_body((mut event, row): (EventRow, Option<ContributionRow>)) -> EventRow {
+    if let Some(row) = row
+        && event.body.is_empty()
+        && event.kind == REBUILT_KIND
+    {
+        event.body = contribution_body(&row).unwrap_or_default();
+    }
+    event
+}
+
 /// Event rows as a store read them, each with the contributions row its bytes are rebuilt
 /// from when they were stored empty; returns the rows with every such body rebuilt. The
 /// rebuilding (one canonical serialisation a row) is spread over the cores for long reads
@@ -254,15 +267,7 @@ pub fn contribution_body(row: &ContributionRow) -> Option<Vec<u8>> {
 /// join itself. A row that has no contributions row, or whose row rebuilds nothing, keeps its
 /// empty body: its stored hash then fails, which the audit reports.
 pub fn with_rebuilt_bodies(rows: Vec<(EventRow, Option<ContributionRow>)>) -> Vec<EventRow> {
-    fn one((mut event, row): (EventRow, Option<ContributionRow>)) -> EventRow {
-        if let Some(row) = row
-            && event.body.is_empty()
-            && event.kind == REBUILT_KIND
-        {
-            event.body = contribution_body(&row).unwrap_or_default();
-        }
-        event
-    }
+    let one = with_rebuilt_body;
     const PARALLEL_FROM: usize = 4_096;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())

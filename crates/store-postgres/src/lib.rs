@@ -552,17 +552,7 @@ impl PgStore {
     ) -> Result<Vec<EventRow>> {
         let read = self.query_map(sql, params, to_event)?;
         let persons = self.persons_of(read.iter().filter_map(|(_, c)| Some(c.as_ref()?.1)))?;
-        // A row whose pid names no person rebuilds nothing: its entry fails its stored hash.
-        let read = read
-            .into_iter()
-            .map(|(e, c)| {
-                let c = c.and_then(|(mut c, pid)| {
-                    c.person = *persons.get(&pid)?;
-                    Some(c)
-                });
-                (e, c)
-            })
-            .collect();
+        let read = read.into_iter().map(|r| with_person(r, &persons)).collect();
         Ok(anxin_records::store::with_rebuilt_bodies(read))
     }
 
@@ -1348,6 +1338,19 @@ fn to_job(row: &Row) -> Result<JobRow> {
 /// An event row, and the contributions row (with its `pid`) its empty body is rebuilt from.
 type ReadEvent = (EventRow, Option<(ContributionRow, i32)>);
 
+/// A read event with its contributions row's person key filled in from `persons`. A row whose
+/// pid names no person rebuilds nothing: its entry fails its stored hash.
+fn with_person(
+    (e, c): ReadEvent,
+    persons: &HashMap<i32, [u8; 32]>,
+) -> (EventRow, Option<ContributionRow>) {
+    let c = c.and_then(|(mut c, pid)| {
+        c.person = *persons.get(&pid)?;
+        Some(c)
+    });
+    (e, c)
+}
+
 fn to_event(row: &Row) -> Result<ReadEvent> {
     let body: Vec<u8> = col(row, 3)?;
     // Stored empty: the bytes are rebuilt from the joined contributions row
@@ -1375,7 +1378,8 @@ fn to_event(row: &Row) -> Result<ReadEvent> {
 /// rows), then `$tail` (its WHERE and ORDER on `e.`): one static statement per use.
 /// A kind is stored as its `event_kinds` id (migration 19); one with no name reads as its number,
 /// which names no event, so the audit reports the entry. A contribution's record ID is its
-/// event's key; its person is read as its `pid` and looked up after (`PgStore::with_persons`).
+/// event's key; its person is read as its `pid` and looked up apart (before the read
+/// of a range, `PgStore::events`; after it otherwise, `PgStore::read_events`).
 macro_rules! events_sql {
     ($join:literal, $tail:literal) => {
         concat!(
@@ -1592,15 +1596,33 @@ impl Store for PgStore {
             .collect()
     }
 
+    /// Each body rebuilt as its row arrives: the persons of the range's contributions are read
+    /// first, so the client rebuilds while the server is still sending the rest (with the
+    /// persons read after, the server sat idle through the rebuilding of a whole range).
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
+        // `= ANY(ARRAY(…))`: the range's pids once, then one probe of `person_ids` each; never a
+        // hash of all of `person_ids`.
+        let persons = self
+            .query(
+                "SELECT pid, person FROM person_ids WHERE pid = ANY(ARRAY(
+                     SELECT DISTINCT pid FROM contribution_rows WHERE seq >= $1 AND seq < $2))",
+                &[&from, &to],
+            )?
+            .iter()
+            .map(|r| Ok((col(r, 0)?, key_col(r, 1, "person key")?)))
+            .collect::<Result<HashMap<i32, [u8; 32]>>>()?;
         // The range on both sides: two index range scans, merged.
-        self.read_events(
+        self.query_map(
             events_sql!(
                 "AND c.seq >= $1 AND c.seq < $2",
                 "WHERE e.seq >= $1 AND e.seq < $2 ORDER BY e.seq"
             ),
             &[&from, &to],
+            |row| {
+                let read = with_person(to_event(row)?, &persons);
+                Ok(anxin_records::store::with_rebuilt_body(read))
+            },
         )
     }
 
