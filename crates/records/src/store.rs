@@ -501,6 +501,8 @@ pub trait Store: Send {
     /// from an index of those events alone.
     fn certificate_events(&mut self, from: u64, limit: u64) -> Result<Vec<EventRow>>;
     fn contributions(&mut self, from: u64, to: u64) -> Result<Vec<ContributionRow>>;
+    /// The double-entry legs of the entries with `seq` in `[from, to)`, in (`seq`, `leg`)
+    /// order (the audit merges them with the legs it derives from the log).
     fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>>;
     /// Projection rows whose `seq` is at or past `from` (the audit's check for inserted rows).
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>>;

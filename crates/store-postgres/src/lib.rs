@@ -1682,9 +1682,11 @@ impl Store for PgStore {
 
     fn postings(&mut self, from: u64, to: u64) -> Result<Vec<PostingRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
-        self.query_map(
-            "SELECT leg_seq, leg, leg_account, leg_amount_fen FROM postings_in($1, $2)
-             ORDER BY leg_seq, leg",
+        // Sorted here, not by the server: `postings_in` gives each kind of leg in `seq` order,
+        // so this merges a few sorted runs, while the server's sort spilled a range's quarter
+        // of a million legs to disk before sending the first (a third of its time).
+        let mut legs = self.query_map(
+            "SELECT leg_seq, leg, leg_account, leg_amount_fen FROM postings_in($1, $2)",
             &[&from, &to],
             |r| {
                 Ok(PostingRow {
@@ -1694,7 +1696,9 @@ impl Store for PgStore {
                     amount_fen: col(r, 3)?,
                 })
             },
-        )
+        )?;
+        legs.sort_by_key(|p| (p.seq, p.leg));
+        Ok(legs)
     }
 
     fn projection_rows_after(&mut self, from: u64) -> Result<Vec<(String, u64)>> {
