@@ -267,14 +267,13 @@ pub fn with_rebuilt_body((mut event, row): (EventRow, Option<ContributionRow>)) 
 /// join itself. A row that has no contributions row, or whose row rebuilds nothing, keeps its
 /// empty body: its stored hash then fails, which the audit reports.
 pub fn with_rebuilt_bodies(rows: Vec<(EventRow, Option<ContributionRow>)>) -> Vec<EventRow> {
-    let one = with_rebuilt_body;
     const PARALLEL_FROM: usize = 4_096;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     let rebuilt = rows.iter().filter(|(_, row)| row.is_some()).count();
     if rebuilt < PARALLEL_FROM || threads == 1 {
-        return rows.into_iter().map(one).collect();
+        return rows.into_iter().map(with_rebuilt_body).collect();
     }
     let per = rows.len().div_ceil(threads);
     let mut chunks = Vec::with_capacity(threads);
@@ -287,7 +286,9 @@ pub fn with_rebuilt_bodies(rows: Vec<(EventRow, Option<ContributionRow>)>) -> Ve
     std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(one).collect::<Vec<_>>()))
+            .map(|chunk| {
+                scope.spawn(move || chunk.into_iter().map(with_rebuilt_body).collect::<Vec<_>>())
+            })
             .collect();
         handles
             .into_iter()

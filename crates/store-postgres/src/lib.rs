@@ -534,11 +534,31 @@ impl PgStore {
         if pids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = self.query(
+        self.person_keys(
             "SELECT pid, person FROM person_ids WHERE pid = ANY($1)",
             &[&pids],
-        )?;
-        rows.iter()
+        )
+    }
+
+    /// The person key of each `pid` that a contributions row in `from..to` holds, before the
+    /// range itself is read. `= ANY(ARRAY(…))`: the range's pids once, then one probe of
+    /// `person_ids` each; never a hash of all of `person_ids`.
+    fn persons_in(&mut self, from: i64, to: i64) -> Result<HashMap<i32, [u8; 32]>> {
+        self.person_keys(
+            "SELECT pid, person FROM person_ids WHERE pid = ANY(ARRAY(
+                 SELECT DISTINCT pid FROM contribution_rows WHERE seq >= $1 AND seq < $2))",
+            &[&from, &to],
+        )
+    }
+
+    /// `(pid, person key)` rows read by `sql`, as a map.
+    fn person_keys(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<HashMap<i32, [u8; 32]>> {
+        self.query(sql, params)?
+            .iter()
             .map(|r| Ok((col(r, 0)?, key_col(r, 1, "person key")?)))
             .collect()
     }
@@ -1379,7 +1399,7 @@ fn to_event(row: &Row) -> Result<ReadEvent> {
 /// A kind is stored as its `event_kinds` id (migration 19); one with no name reads as its number,
 /// which names no event, so the audit reports the entry. A contribution's record ID is its
 /// event's key; its person is read as its `pid` and looked up apart (before the read
-/// of a range, `PgStore::events`; after it otherwise, `PgStore::read_events`).
+/// of a range, `PgStore::persons_in`; after it otherwise, `PgStore::persons_of`).
 macro_rules! events_sql {
     ($join:literal, $tail:literal) => {
         concat!(
@@ -1601,17 +1621,7 @@ impl Store for PgStore {
     /// persons read after, the server sat idle through the rebuilding of a whole range).
     fn events(&mut self, from: u64, to: u64) -> Result<Vec<EventRow>> {
         let (from, to) = (int8(from, "from")?, int8(to, "to")?);
-        // `= ANY(ARRAY(…))`: the range's pids once, then one probe of `person_ids` each; never a
-        // hash of all of `person_ids`.
-        let persons = self
-            .query(
-                "SELECT pid, person FROM person_ids WHERE pid = ANY(ARRAY(
-                     SELECT DISTINCT pid FROM contribution_rows WHERE seq >= $1 AND seq < $2))",
-                &[&from, &to],
-            )?
-            .iter()
-            .map(|r| Ok((col(r, 0)?, key_col(r, 1, "person key")?)))
-            .collect::<Result<HashMap<i32, [u8; 32]>>>()?;
+        let persons = self.persons_in(from, to)?;
         // The range on both sides: two index range scans, merged.
         self.query_map(
             events_sql!(
